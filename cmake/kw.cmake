@@ -1,0 +1,16 @@
+# kw_cc_library(NAME n SRCS ... DEPS ...): one component = one static library, include root src/.
+function(kw_cc_library)
+  cmake_parse_arguments(KW "" "NAME" "SRCS;DEPS" ${ARGN})
+  add_library(kw_${KW_NAME} STATIC ${KW_SRCS})
+  target_include_directories(kw_${KW_NAME} PUBLIC ${PROJECT_SOURCE_DIR}/src)
+  target_link_libraries(kw_${KW_NAME} PUBLIC ${KW_DEPS})
+endfunction()
+
+# kw_cc_test(NAME n SRCS ... DEPS ...): a GoogleTest binary registered with CTest.
+function(kw_cc_test)
+  cmake_parse_arguments(KW "" "NAME" "SRCS;DEPS" ${ARGN})
+  add_executable(${KW_NAME} ${KW_SRCS})
+  target_link_libraries(${KW_NAME} PRIVATE ${KW_DEPS} GTest::gtest GTest::gtest_main GTest::gmock)
+  gtest_discover_tests(${KW_NAME} DISCOVERY_TIMEOUT 60
+    PROPERTIES ENVIRONMENT "KW_TEST_DATA=${PROJECT_BINARY_DIR}/tests/data;KW_SOURCE_DIR=${PROJECT_SOURCE_DIR};KW_BINARY_DIR=${PROJECT_BINARY_DIR}")
+endfunction()

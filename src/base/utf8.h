@@ -1,0 +1,11 @@
+// UTF-8 validation for text that crosses from a guest into the host.
+#pragma once
+
+#include <string_view>
+
+namespace kw {
+
+// True when `s` is well-formed UTF-8 (no overlongs, surrogates or code points past U+10FFFF).
+bool IsValidUtf8(std::string_view s);
+
+}  // namespace kw

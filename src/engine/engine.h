@@ -1,0 +1,158 @@
+// The WebAssembly engine, behind one interface.
+//
+// An Engine compiles wasm bytes into Modules. Engine and Module are immutable once created and
+// safe to share across threads; compiled code is shared, never recompiled per thread.
+//
+// A Worker is an execution context bound to the thread that created it (for V8, an isolate). It
+// instantiates Modules into Instances. A Worker and its Instances are *thread-compatible*: use them
+// from their thread only. Create one Worker per thread that runs guests.
+//
+// Every guest call is bounded:
+//   - in time: `CallOptions::deadline`; a watchdog interrupts infinite loops, deep recursion and
+//     loops over host calls alike, and the call fails with kTimeout;
+//   - in memory: each module's memory is capped when it is compiled (kOutOfMemory when a guest
+//     traps at its cap, or when its initial memory is already above it);
+//   - in stack: deep recursion fails with kStackOverflow.
+// Any guest failure comes back as a typed Error; the Worker stays usable afterwards. An Instance
+// whose call failed may hold half-updated guest state: callers should discard it.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "base/error.h"
+#include "wasm/wasm_binary.h"
+
+namespace kw::engine {
+
+using wasm::FuncType;
+using wasm::ValType;
+
+// A wasm value as exchanged with the host (integers and floats only).
+struct Value {
+  ValType type = ValType::kI32;
+  union {
+    std::int32_t i32;
+    std::int64_t i64;
+    float f32;
+    double f64;
+  };
+  Value() : i64(0) {}
+  static Value I32(std::int32_t v) { Value x; x.type = ValType::kI32; x.i32 = v; return x; }
+  static Value I64(std::int64_t v) { Value x; x.type = ValType::kI64; x.i64 = v; return x; }
+  static Value F32(float v) { Value x; x.type = ValType::kF32; x.f32 = v; return x; }
+  static Value F64(double v) { Value x; x.type = ValType::kF64; x.f64 = v; return x; }
+};
+
+// What a host function sees of the instance that called it: its exported `memory`. Guest
+// memory is untrusted; every access is bounds-checked and the view is valid only until the guest
+// runs again (memory.grow may move it).
+class GuestMemory {
+ public:
+  virtual ~GuestMemory() = default;
+  // The bytes [ptr, ptr+len), or nullopt when out of bounds or when there is no memory export.
+  virtual std::optional<std::span<std::uint8_t>> Span(std::uint32_t ptr, std::uint32_t len) = 0;
+  virtual std::uint64_t Size() = 0;
+
+  // Copies guest bytes out / host bytes in; false when out of bounds.
+  bool Read(std::uint32_t ptr, std::uint32_t len, std::string& out);
+  bool Write(std::uint32_t ptr, std::span<const std::uint8_t> bytes);
+  bool Write(std::uint32_t ptr, std::string_view bytes);
+};
+
+// A host function's body. `args` follow the import's declared parameter types. Returning an error
+// aborts the guest call, which then fails with that error (its kind is kept, so kGuestExit from
+// WASI proc_exit or kHostError from a bounds check reach the caller intact).
+using HostCallback =
+    std::function<Result<std::optional<Value>>(GuestMemory& memory, std::span<const Value> args)>;
+
+struct HostFunction {
+  std::string module;
+  std::string name;
+  FuncType type;  // must match the guest's import exactly, or linking fails
+  HostCallback callback;
+};
+
+// Resolves a module's function imports when it is instantiated.
+class Linker {
+ public:
+  virtual ~Linker() = default;
+  // Returns the host function for `module.name`, or nullptr when the host does not provide it.
+  virtual const HostFunction* Find(std::string_view module, std::string_view name) const = 0;
+};
+
+// A Linker over a list of host functions: the usual way to provide imports.
+class HostFunctionTable final : public Linker {
+ public:
+  // Adds (or replaces) `fn`.
+  void Add(HostFunction fn);
+  const HostFunction* Find(std::string_view module, std::string_view name) const override;
+  std::size_t size() const { return functions_.size(); }
+
+ private:
+  std::vector<HostFunction> functions_;
+};
+
+// A compiled module: immutable, shared across threads and workers.
+class Module {
+ public:
+  virtual ~Module() = default;
+  // Imports and exports. Custom sections are not kept (read them from the module bytes).
+  virtual const wasm::ModuleInfo& info() const = 0;
+};
+using ModuleSharedPtr = std::shared_ptr<const Module>;
+
+struct CallOptions {
+  // When the call is interrupted. nullopt = no deadline.
+  std::optional<std::chrono::steady_clock::time_point> deadline;
+};
+
+// A live instance. Thread-compatible; belongs to the Worker that created it, which must outlive it.
+class Instance {
+ public:
+  virtual ~Instance() = default;
+  // Calls exported function `name`. Fails with kNotFound when there is no such function export.
+  virtual Result<std::vector<Value>> Call(std::string_view name, std::span<const Value> args,
+                                          const CallOptions& options = {}) = 0;
+  virtual bool HasFunction(std::string_view name) const = 0;
+  virtual GuestMemory& memory() = 0;
+};
+using InstancePtr = std::unique_ptr<Instance>;
+
+// A per-thread execution context. Must be created, used and destroyed on one thread.
+class Worker {
+ public:
+  virtual ~Worker() = default;
+  // Instantiates `module`, resolving function imports through `linker` (which, with the host
+  // functions it returns, must outlive the instance). Missing imports and imports whose type
+  // does not match the host function fail with kBadModule, naming the import. A trap in the
+  // module's start function fails like a call. Does not call `_start` or `_initialize`.
+  virtual Result<InstancePtr> Instantiate(const ModuleSharedPtr& module, const Linker& linker,
+                                          const CallOptions& options = {}) = 0;
+};
+using WorkerPtr = std::unique_ptr<Worker>;
+
+struct EngineOptions {
+  // Hard cap on each instance's linear memory, in 64 KiB pages (default 256 MiB).
+  std::uint32_t max_memory_pages = 4096;
+};
+
+class Engine {
+ public:
+  virtual ~Engine() = default;
+  // Validates and compiles `bytes`, capping its memory. Thread-safe. Fails with kBadModule
+  // (not wasm, invalid, uncappable memory) or kOutOfMemory (initial memory above the cap).
+  virtual Result<ModuleSharedPtr> Compile(std::span<const std::uint8_t> bytes) const = 0;
+  // Creates a Worker bound to the calling thread.
+  virtual Result<WorkerPtr> CreateWorker() const = 0;
+  virtual const EngineOptions& options() const = 0;
+};
+
+}  // namespace kw::engine

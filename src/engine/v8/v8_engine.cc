@@ -1,0 +1,588 @@
+// V8 behind engine::Engine. Set-up choices follow ../shared/notes/v8-embedding.md, measured on
+// this machine: --no-wasm-dynamic-tiering (dynamic tier-up halved throughput with two threads
+// sharing a module), the wasm trap handler (guard-page bounds checks), one isolate per worker
+// thread, compiled code shared through CompiledWasmModule, an explicit stack limit, memory caps
+// by rewriting the memory section, and TerminateExecution from a watchdog for deadlines.
+#include "engine/v8/v8_engine.h"
+
+#include <pthread.h>
+
+#include <array>
+#include <mutex>
+#include <thread>
+#include <unordered_map>
+
+#include <libplatform/libplatform.h>
+#include <v8.h>
+
+#include "engine/v8/watchdog.h"
+
+namespace kw::engine {
+namespace {
+
+constexpr std::size_t kWasmPageSize = 64 * 1024;
+// The deepest guest stack we allow, and the head-room kept below it for V8 and our host code.
+constexpr std::size_t kMaxGuestStack = 4 * 1024 * 1024;
+constexpr std::size_t kStackReserve = 192 * 1024;
+// Pending platform tasks (GC bookkeeping) are run every this many calls.
+constexpr unsigned kPumpEvery = 64;
+
+v8::Platform* g_platform = nullptr;
+
+void InitializeV8Once() {
+  static std::once_flag once;
+  std::call_once(once, [] {
+    // Liftoff first, then TurboFan eagerly in the background: no dynamic tier-up contention.
+    const char flags[] = "--no-wasm-dynamic-tiering";
+    v8::V8::SetFlagsFromString(flags, sizeof(flags) - 1);
+    static std::unique_ptr<v8::Platform> platform = v8::platform::NewDefaultPlatform(2);
+    g_platform = platform.get();
+    v8::V8::InitializePlatform(g_platform);
+    // Out-of-bounds wasm memory accesses become signals handled by V8 instead of explicit checks.
+    v8::V8::EnableWebAssemblyTrapHandler(true);
+    v8::V8::Initialize();
+  });
+}
+
+v8::Local<v8::String> Str(v8::Isolate* isolate, std::string_view s) {
+  return v8::String::NewFromUtf8(isolate, s.data(), v8::NewStringType::kNormal,
+                                 static_cast<int>(s.size()))
+      .ToLocalChecked();
+}
+
+std::string ToStdString(v8::Isolate* isolate, v8::Local<v8::Value> value) {
+  v8::String::Utf8Value utf8(isolate, value);
+  return *utf8 ? std::string(*utf8, utf8.length()) : std::string("<unprintable exception>");
+}
+
+std::string TypeName(ValType t) {
+  switch (t) {
+    case ValType::kI32: return "i32";
+    case ValType::kI64: return "i64";
+    case ValType::kF32: return "f32";
+    case ValType::kF64: return "f64";
+    case ValType::kV128: return "v128";
+    case ValType::kFuncRef: return "funcref";
+    case ValType::kExternRef: return "externref";
+    case ValType::kOther: return "ref";
+  }
+  return "?";
+}
+
+std::string SignatureText(const FuncType& t) {
+  std::string s = "(";
+  for (std::size_t i = 0; i < t.params.size(); ++i) s += (i ? ", " : "") + TypeName(t.params[i]);
+  s += ") -> (";
+  for (std::size_t i = 0; i < t.results.size(); ++i) s += (i ? ", " : "") + TypeName(t.results[i]);
+  return s + ")";
+}
+
+v8::Local<v8::Value> ToV8(v8::Isolate* isolate, const Value& v) {
+  switch (v.type) {
+    case ValType::kI32: return v8::Integer::New(isolate, v.i32);
+    case ValType::kI64: return v8::BigInt::New(isolate, v.i64);
+    case ValType::kF32: return v8::Number::New(isolate, v.f32);
+    case ValType::kF64: return v8::Number::New(isolate, v.f64);
+    default: return v8::Undefined(isolate);
+  }
+}
+
+Value FromV8(v8::Local<v8::Context> ctx, v8::Local<v8::Value> v, std::optional<ValType> type) {
+  if (!type) {
+    if (v->IsBigInt()) type = ValType::kI64;
+    else if (v->IsInt32()) type = ValType::kI32;
+    else type = ValType::kF64;
+  }
+  switch (*type) {
+    case ValType::kI32:
+      return Value::I32(v->IsInt32() ? v.As<v8::Int32>()->Value() : v->Int32Value(ctx).FromMaybe(0));
+    case ValType::kI64:
+      return Value::I64(v->IsBigInt() ? v.As<v8::BigInt>()->Int64Value() : 0);
+    case ValType::kF32:
+      return Value::F32(static_cast<float>(v->NumberValue(ctx).FromMaybe(0)));
+    default:
+      return Value::F64(v->NumberValue(ctx).FromMaybe(0));
+  }
+}
+
+class V8Module final : public Module {
+ public:
+  V8Module(wasm::ModuleInfo info, v8::CompiledWasmModule compiled)
+      : info_(std::move(info)), compiled_(std::move(compiled)) {}
+  const wasm::ModuleInfo& info() const override { return info_; }
+  const v8::CompiledWasmModule& compiled() const { return compiled_; }
+
+ private:
+  wasm::ModuleInfo info_;
+  v8::CompiledWasmModule compiled_;
+};
+
+class V8Worker;
+class V8Instance;
+
+// What a host function's v8::Function carries in its Data slot.
+struct Binding {
+  const HostFunction* fn;
+  V8Instance* instance;
+};
+
+class V8Instance final : public Instance, public GuestMemory {
+ public:
+  V8Instance(V8Worker* worker, ModuleSharedPtr module) : worker_(worker), module_(std::move(module)) {}
+  ~V8Instance() override;
+
+  Result<std::vector<Value>> Call(std::string_view name, std::span<const Value> args,
+                                  const CallOptions& options) override;
+  bool HasFunction(std::string_view name) const override;
+  GuestMemory& memory() override { return *this; }
+
+  std::optional<std::span<std::uint8_t>> Span(std::uint32_t ptr, std::uint32_t len) override;
+  std::uint64_t Size() override;
+
+ private:
+  friend class V8Worker;
+  static void HostTrampoline(const v8::FunctionCallbackInfo<v8::Value>& info);
+
+  struct ExportedFunction {
+    v8::Global<v8::Function> fn;
+    std::optional<FuncType> type;
+  };
+  const ExportedFunction* FindFunction(std::string_view name);
+
+  V8Worker* worker_;
+  ModuleSharedPtr module_;
+  v8::Global<v8::Object> exports_;
+  v8::Global<v8::WasmMemoryObject> memory_;
+  std::vector<std::unique_ptr<Binding>> bindings_;
+  std::unordered_map<std::string, ExportedFunction> functions_;
+  // The first error a host function reported during the current call. It wins over whatever the
+  // guest does next, so a guest that catches the exception cannot hide the failure.
+  std::optional<Error> host_error_;
+};
+
+class V8Worker final : public Worker {
+ public:
+  explicit V8Worker(const EngineOptions& options);
+  ~V8Worker() override;
+
+  Result<InstancePtr> Instantiate(const ModuleSharedPtr& module, const Linker& linker,
+                                  const CallOptions& options) override;
+
+  v8::Isolate* isolate() const { return isolate_; }
+  v8::Local<v8::Context> context() const { return context_.Get(isolate_); }
+
+  // Runs `invoke` under the deadline and turns whatever went wrong into a typed Error.
+  template <typename Invoke>
+  Result<v8::Local<v8::Value>> Guarded(const CallOptions& options, V8Instance* instance,
+                                       std::optional<Error>* host_error, Invoke&& invoke);
+
+ private:
+  static std::size_t NearHeapLimit(void* data, std::size_t current, std::size_t initial);
+  Error Classify(v8::TryCatch& try_catch, V8Instance* instance);
+
+  EngineOptions options_;
+  std::unique_ptr<v8::ArrayBuffer::Allocator> allocator_;
+  v8::Isolate* isolate_ = nullptr;
+  v8::Global<v8::Context> context_;
+  v8::Global<v8::Function> instance_ctor_;
+  Watchdog::Slot* slot_ = nullptr;
+  bool heap_exhausted_ = false;
+  unsigned calls_since_pump_ = 0;
+};
+
+// ---------------------------------------------------------------------------------------------
+// V8Worker
+
+V8Worker::V8Worker(const EngineOptions& options) : options_(options) {
+  allocator_.reset(v8::ArrayBuffer::Allocator::NewDefaultAllocator());
+  v8::Isolate::CreateParams params;
+  params.array_buffer_allocator = allocator_.get();
+  // Guests cannot allocate on the JS heap except through our host functions; keep it small.
+  params.constraints.ConfigureDefaultsFromHeapSize(0, 64 * 1024 * 1024);
+  isolate_ = v8::Isolate::New(params);
+  isolate_->AddNearHeapLimitCallback(&V8Worker::NearHeapLimit, this);
+
+  // V8 assumes ~1 MB of stack below where it is entered; derive the real limit from this
+  // thread's stack so small thread stacks get a clean RangeError instead of a SIGSEGV.
+  pthread_attr_t attr;
+  if (pthread_getattr_np(pthread_self(), &attr) == 0) {
+    void* stack_addr = nullptr;
+    std::size_t stack_size = 0;
+    pthread_attr_getstack(&attr, &stack_addr, &stack_size);
+    pthread_attr_destroy(&attr);
+    auto low = reinterpret_cast<std::uintptr_t>(stack_addr);
+    auto sp = reinterpret_cast<std::uintptr_t>(__builtin_frame_address(0));
+    if (sp > low) {
+      std::size_t available = sp - low;
+      std::size_t usable =
+          available > 2 * kStackReserve ? available - kStackReserve : available / 2;
+      isolate_->SetStackLimit(sp - std::min(usable, kMaxGuestStack));
+    }
+  }
+
+  v8::Isolate::Scope isolate_scope(isolate_);
+  v8::HandleScope handles(isolate_);
+  v8::Local<v8::Context> ctx = v8::Context::New(isolate_);
+  context_.Reset(isolate_, ctx);
+  v8::Context::Scope context_scope(ctx);
+  v8::Local<v8::Object> wasm_ns =
+      ctx->Global()->Get(ctx, Str(isolate_, "WebAssembly")).ToLocalChecked().As<v8::Object>();
+  instance_ctor_.Reset(isolate_, wasm_ns->Get(ctx, Str(isolate_, "Instance"))
+                                     .ToLocalChecked()
+                                     .As<v8::Function>());
+  v8::Isolate* isolate = isolate_;
+  slot_ = Watchdog::Get().Register([isolate] { isolate->TerminateExecution(); });
+}
+
+V8Worker::~V8Worker() {
+  Watchdog::Get().Unregister(slot_);
+  instance_ctor_.Reset();
+  context_.Reset();
+  isolate_->Dispose();
+}
+
+std::size_t V8Worker::NearHeapLimit(void* data, std::size_t current, std::size_t) {
+  // Running out of JS heap is fatal to the process; stop the guest instead and lend V8 enough
+  // room to unwind.
+  auto* self = static_cast<V8Worker*>(data);
+  self->heap_exhausted_ = true;
+  self->isolate_->TerminateExecution();
+  return current + 32 * 1024 * 1024;
+}
+
+template <typename Invoke>
+Result<v8::Local<v8::Value>> V8Worker::Guarded(const CallOptions& options, V8Instance* instance,
+                                               std::optional<Error>* host_error,
+                                               Invoke&& invoke) {
+  v8::TryCatch try_catch(isolate_);
+  if (options.deadline) Watchdog::Get().Arm(slot_, *options.deadline);
+  v8::MaybeLocal<v8::Value> result = invoke();
+  bool fired = options.deadline && Watchdog::Get().Disarm(slot_);
+  if (++calls_since_pump_ >= kPumpEvery) {
+    calls_since_pump_ = 0;
+    while (v8::platform::PumpMessageLoop(g_platform, isolate_)) {
+    }
+  }
+  bool terminated = try_catch.HasTerminated() || isolate_->IsExecutionTerminating();
+  if (fired || terminated || heap_exhausted_) {
+    // A termination requested after the guest returned must not leak into the next call.
+    isolate_->CancelTerminateExecution();
+  }
+  if (host_error && *host_error && !terminated) {
+    Error e = std::move(**host_error);
+    host_error->reset();
+    return std::unexpected(std::move(e));
+  }
+  if (heap_exhausted_) {
+    heap_exhausted_ = false;
+    return Fail(ErrorKind::kOutOfMemory, "the guest exhausted the host's JavaScript heap");
+  }
+  if (terminated) {
+    return Fail(ErrorKind::kTimeout, "guest code interrupted, execution deadline exceeded");
+  }
+  v8::Local<v8::Value> value;
+  if (!result.ToLocal(&value)) return std::unexpected(Classify(try_catch, instance));
+  return value;
+}
+
+Error V8Worker::Classify(v8::TryCatch& try_catch, V8Instance* instance) {
+  if (!try_catch.HasCaught()) return Error(ErrorKind::kTrap, "guest call failed");
+  v8::Local<v8::Value> exception = try_catch.Exception();
+  std::string text = ToStdString(isolate_, exception);
+  std::string ctor;
+  if (exception->IsObject()) {
+    ctor = ToStdString(isolate_, exception.As<v8::Object>()->GetConstructorName());
+  }
+  if (ctor == "RangeError" && text.find("call stack") != std::string::npos) {
+    return Error(ErrorKind::kStackOverflow, "guest stack overflow: " + text);
+  }
+  if (ctor == "CompileError" || ctor == "LinkError") {
+    return Error(ErrorKind::kBadModule, text);
+  }
+  // Allocators abort when memory.grow fails, so a trap at the cap is the guest running out.
+  if (instance != nullptr) {
+    std::uint64_t cap = std::uint64_t{options_.max_memory_pages} * kWasmPageSize;
+    if (instance->Size() >= cap) {
+      return Error(ErrorKind::kOutOfMemory,
+                   "guest ran out of memory (limit " + std::to_string(cap / (1024 * 1024)) +
+                       " MiB): " + text);
+    }
+  }
+  return Error(ErrorKind::kTrap, "guest trapped: " + text);
+}
+
+Result<InstancePtr> V8Worker::Instantiate(const ModuleSharedPtr& module, const Linker& linker,
+                                          const CallOptions& options) {
+  const auto* v8_module = dynamic_cast<const V8Module*>(module.get());
+  if (v8_module == nullptr) return Fail(ErrorKind::kInternal, "module from another engine");
+
+  v8::Isolate::Scope isolate_scope(isolate_);
+  v8::HandleScope handles(isolate_);
+  v8::Local<v8::Context> ctx = context();
+  v8::Context::Scope context_scope(ctx);
+
+  auto instance = std::make_unique<V8Instance>(this, module);
+  v8::Local<v8::Object> imports = v8::Object::New(isolate_);
+  for (const auto& imp : v8_module->info().imports) {
+    std::string qualified = imp.module + "::" + imp.name;
+    if (imp.kind != wasm::ExternKind::kFunction) {
+      return Fail(ErrorKind::kBadModule, "unknown import: `" + qualified +
+                                             "` is not a function, and the host provides only "
+                                             "function imports");
+    }
+    const HostFunction* fn = linker.Find(imp.module, imp.name);
+    if (fn == nullptr) {
+      return Fail(ErrorKind::kBadModule, "unknown import: `" + qualified + "` has not been defined");
+    }
+    if (!(fn->type == imp.type)) {
+      return Fail(ErrorKind::kBadModule, "incompatible import type for `" + qualified +
+                                             "`: the host provides " + SignatureText(fn->type) +
+                                             ", the module expects " + SignatureText(imp.type));
+    }
+    v8::Local<v8::String> module_key = Str(isolate_, imp.module);
+    v8::Local<v8::Value> ns = imports->Get(ctx, module_key).ToLocalChecked();
+    if (!ns->IsObject()) {
+      ns = v8::Object::New(isolate_);
+      (void)imports->Set(ctx, module_key, ns);
+    }
+    instance->bindings_.push_back(std::make_unique<Binding>(Binding{fn, instance.get()}));
+    v8::Local<v8::Function> f =
+        v8::Function::New(ctx, &V8Instance::HostTrampoline,
+                          v8::External::New(isolate_, instance->bindings_.back().get()),
+                          static_cast<int>(fn->type.params.size()), v8::ConstructorBehavior::kThrow)
+            .ToLocalChecked();
+    (void)ns.As<v8::Object>()->Set(ctx, Str(isolate_, imp.name), f);
+  }
+
+  v8::Local<v8::WasmModuleObject> module_object;
+  if (!v8::WasmModuleObject::FromCompiledModule(isolate_, v8_module->compiled())
+           .ToLocal(&module_object)) {
+    return Fail(ErrorKind::kBadModule, "cannot instantiate the compiled module in this worker");
+  }
+  v8::Local<v8::Function> ctor = instance_ctor_.Get(isolate_);
+  KW_ASSIGN_OR_RETURN(
+      v8::Local<v8::Value> js_instance,
+      Guarded(options, nullptr, &instance->host_error_, [&]() -> v8::MaybeLocal<v8::Value> {
+        v8::Local<v8::Value> argv[2] = {module_object, imports};
+        v8::Local<v8::Object> obj;
+        if (!ctor->NewInstance(ctx, 2, argv).ToLocal(&obj)) return {};
+        return obj;
+      }));
+  v8::Local<v8::Object> exports =
+      js_instance.As<v8::Object>()->Get(ctx, Str(isolate_, "exports")).ToLocalChecked().As<v8::Object>();
+  instance->exports_.Reset(isolate_, exports);
+  v8::Local<v8::Value> memory = exports->Get(ctx, Str(isolate_, "memory")).ToLocalChecked();
+  if (memory->IsWasmMemoryObject()) {
+    instance->memory_.Reset(isolate_, memory.As<v8::WasmMemoryObject>());
+  }
+  return InstancePtr(std::move(instance));
+}
+
+// ---------------------------------------------------------------------------------------------
+// V8Instance
+
+V8Instance::~V8Instance() {
+  v8::Isolate::Scope isolate_scope(worker_->isolate());
+  functions_.clear();
+  memory_.Reset();
+  exports_.Reset();
+}
+
+void V8Instance::HostTrampoline(const v8::FunctionCallbackInfo<v8::Value>& info) {
+  auto* binding = static_cast<Binding*>(info.Data().As<v8::External>()->Value());
+  V8Instance* self = binding->instance;
+  v8::Isolate* isolate = info.GetIsolate();
+  if (self->host_error_) {
+    // A guest that caught our previous exception gets nothing more from the host.
+    isolate->ThrowException(v8::Exception::Error(Str(isolate, self->host_error_->message)));
+    return;
+  }
+  const FuncType& type = binding->fn->type;
+  v8::Local<v8::Context> ctx = isolate->GetCurrentContext();
+  std::array<Value, 12> small;
+  std::vector<Value> large;
+  std::span<Value> args;
+  if (type.params.size() <= small.size()) {
+    args = std::span<Value>(small.data(), type.params.size());
+  } else {
+    large.resize(type.params.size());
+    args = large;
+  }
+  for (std::size_t i = 0; i < args.size(); ++i) {
+    args[i] = FromV8(ctx, info[static_cast<int>(i)], type.params[i]);
+  }
+  Result<std::optional<Value>> result = binding->fn->callback(*self, args);
+  if (!result) {
+    self->host_error_ = std::move(result).error();
+    isolate->ThrowException(v8::Exception::Error(Str(isolate, self->host_error_->message)));
+    return;
+  }
+  if (*result) info.GetReturnValue().Set(ToV8(isolate, **result));
+}
+
+const V8Instance::ExportedFunction* V8Instance::FindFunction(std::string_view name) {
+  auto it = functions_.find(std::string(name));
+  if (it != functions_.end()) return &it->second;
+  v8::Isolate* isolate = worker_->isolate();
+  v8::Local<v8::Context> ctx = worker_->context();
+  v8::Local<v8::Value> value;
+  if (!exports_.Get(isolate)->Get(ctx, Str(isolate, name)).ToLocal(&value) || !value->IsFunction()) {
+    return nullptr;
+  }
+  ExportedFunction entry;
+  entry.fn.Reset(isolate, value.As<v8::Function>());
+  if (const wasm::Export* e = module_->info().FindExport(name)) entry.type = e->type;
+  return &functions_.emplace(std::string(name), std::move(entry)).first->second;
+}
+
+bool V8Instance::HasFunction(std::string_view name) const {
+  const wasm::Export* e = module_->info().FindExport(name);
+  return e != nullptr && e->kind == wasm::ExternKind::kFunction;
+}
+
+Result<std::vector<Value>> V8Instance::Call(std::string_view name, std::span<const Value> args,
+                                            const CallOptions& options) {
+  v8::Isolate* isolate = worker_->isolate();
+  v8::Isolate::Scope isolate_scope(isolate);
+  v8::HandleScope handles(isolate);
+  v8::Local<v8::Context> ctx = worker_->context();
+  v8::Context::Scope context_scope(ctx);
+
+  if (!HasFunction(name)) {
+    return Fail(ErrorKind::kNotFound, "the module does not export a function named `" +
+                                          std::string(name) + "`");
+  }
+  const ExportedFunction* fn = FindFunction(name);
+  if (fn == nullptr) {
+    return Fail(ErrorKind::kNotFound, "the module does not export a function named `" +
+                                          std::string(name) + "`");
+  }
+  std::array<v8::Local<v8::Value>, 8> argv;
+  if (args.size() > argv.size()) return Fail(ErrorKind::kInvalidArgument, "too many arguments");
+  for (std::size_t i = 0; i < args.size(); ++i) argv[i] = ToV8(isolate, args[i]);
+
+  host_error_.reset();
+  v8::Local<v8::Function> f = fn->fn.Get(isolate);
+  KW_ASSIGN_OR_RETURN(v8::Local<v8::Value> result,
+                      worker_->Guarded(options, this, &host_error_, [&] {
+                        return f->Call(ctx, v8::Undefined(isolate), static_cast<int>(args.size()),
+                                       argv.data());
+                      }));
+  std::vector<Value> out;
+  const std::vector<ValType>* result_types = fn->type ? &fn->type->results : nullptr;
+  if (result_types && result_types->empty()) return out;
+  if (result_types && result_types->size() > 1 && result->IsArray()) {
+    auto array = result.As<v8::Array>();
+    for (uint32_t i = 0; i < array->Length(); ++i) {
+      out.push_back(FromV8(ctx, array->Get(ctx, i).ToLocalChecked(),
+                           i < result_types->size() ? std::optional((*result_types)[i]) : std::nullopt));
+    }
+    return out;
+  }
+  if (!result->IsUndefined()) {
+    out.push_back(FromV8(ctx, result, result_types ? std::optional((*result_types)[0]) : std::nullopt));
+  }
+  return out;
+}
+
+std::optional<std::span<std::uint8_t>> V8Instance::Span(std::uint32_t ptr, std::uint32_t len) {
+  if (memory_.IsEmpty()) return std::nullopt;
+  v8::Isolate* isolate = worker_->isolate();
+  v8::HandleScope handles(isolate);
+  // Re-read on every access: memory.grow replaces the buffer.
+  v8::Local<v8::ArrayBuffer> buffer = memory_.Get(isolate)->Buffer();
+  auto* base = static_cast<std::uint8_t*>(buffer->Data());
+  std::uint64_t size = buffer->ByteLength();
+  if (std::uint64_t{ptr} + len > size) return std::nullopt;
+  return std::span<std::uint8_t>(base + ptr, len);
+}
+
+std::uint64_t V8Instance::Size() {
+  if (memory_.IsEmpty()) return 0;
+  v8::Isolate* isolate = worker_->isolate();
+  v8::HandleScope handles(isolate);
+  return memory_.Get(isolate)->Buffer()->ByteLength();
+}
+
+// ---------------------------------------------------------------------------------------------
+// V8Engine
+
+class V8Engine final : public Engine {
+ public:
+  explicit V8Engine(const EngineOptions& options) : options_(options) {
+    allocator_.reset(v8::ArrayBuffer::Allocator::NewDefaultAllocator());
+    v8::Isolate::CreateParams params;
+    params.array_buffer_allocator = allocator_.get();
+    compile_isolate_ = v8::Isolate::New(params);
+    v8::Locker locker(compile_isolate_);
+    v8::Isolate::Scope isolate_scope(compile_isolate_);
+    v8::HandleScope handles(compile_isolate_);
+    compile_context_.Reset(compile_isolate_, v8::Context::New(compile_isolate_));
+  }
+
+  ~V8Engine() override {
+    {
+      v8::Locker locker(compile_isolate_);
+      compile_context_.Reset();
+    }
+    compile_isolate_->Dispose();
+  }
+
+  Result<ModuleSharedPtr> Compile(std::span<const std::uint8_t> bytes) const override {
+    if (!wasm::HasWasmMagic(bytes)) {
+      return Fail(ErrorKind::kBadModule,
+                  "not a WebAssembly module: the file does not start with the wasm magic number");
+    }
+    KW_ASSIGN_OR_RETURN(std::vector<std::uint8_t> capped,
+                        wasm::CapMemory(bytes, options_.max_memory_pages));
+    KW_ASSIGN_OR_RETURN(wasm::ModuleInfo info, wasm::Inspect(capped));
+    info.custom_sections.clear();  // they borrow `capped`, which does not outlive this call
+
+    std::lock_guard lock(compile_mu_);
+    v8::Locker locker(compile_isolate_);
+    v8::Isolate::Scope isolate_scope(compile_isolate_);
+    v8::HandleScope handles(compile_isolate_);
+    v8::Local<v8::Context> ctx = compile_context_.Get(compile_isolate_);
+    v8::Context::Scope context_scope(ctx);
+    v8::TryCatch try_catch(compile_isolate_);
+    v8::Local<v8::WasmModuleObject> module;
+    if (!v8::WasmModuleObject::Compile(compile_isolate_,
+                                       v8::MemorySpan<const uint8_t>(capped.data(), capped.size()))
+             .ToLocal(&module)) {
+      std::string why = try_catch.HasCaught() ? ToStdString(compile_isolate_, try_catch.Exception())
+                                              : std::string("compilation failed");
+      return Fail(ErrorKind::kBadModule, "invalid WebAssembly module: " + why);
+    }
+    auto compiled = module->GetCompiledModule();
+    while (v8::platform::PumpMessageLoop(g_platform, compile_isolate_)) {
+    }
+    return std::make_shared<V8Module>(std::move(info), std::move(compiled));
+  }
+
+  Result<WorkerPtr> CreateWorker() const override {
+    return WorkerPtr(std::make_unique<V8Worker>(options_));
+  }
+
+  const EngineOptions& options() const override { return options_; }
+
+ private:
+  EngineOptions options_;
+  std::unique_ptr<v8::ArrayBuffer::Allocator> allocator_;
+  mutable std::mutex compile_mu_;
+  v8::Isolate* compile_isolate_ = nullptr;
+  v8::Global<v8::Context> compile_context_;
+};
+
+}  // namespace
+
+Result<std::unique_ptr<Engine>> CreateV8Engine(const EngineOptions& options) {
+  if (options.max_memory_pages == 0 || options.max_memory_pages > 65536) {
+    return Fail(ErrorKind::kInvalidArgument, "memory limit must be between 1 and 65536 pages");
+  }
+  InitializeV8Once();
+  return std::unique_ptr<Engine>(std::make_unique<V8Engine>(options));
+}
+
+std::string V8Version() { return std::string("V8 ") + v8::V8::GetVersion(); }
+
+}  // namespace kw::engine

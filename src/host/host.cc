@@ -1,0 +1,166 @@
+#include "host/host.h"
+
+#include <algorithm>
+
+#include <spdlog/spdlog.h>
+
+#include "base/json.h"
+
+namespace kw::host {
+namespace {
+
+Error HostError(std::string message) { return Error(ErrorKind::kHostError, std::move(message)); }
+
+std::vector<std::string_view> Split(std::string_view s) {
+  std::vector<std::string_view> parts;
+  std::size_t start = 0;
+  for (;;) {
+    std::size_t slash = s.find('/', start);
+    parts.push_back(s.substr(start, slash == std::string_view::npos ? slash : slash - start));
+    if (slash == std::string_view::npos) return parts;
+    start = slash + 1;
+  }
+}
+
+// tracing/log: a policy's structured log line. Never fails, as upstream: a malformed payload is
+// itself logged.
+Result<std::string> TracingLog(const CallContext& ctx, std::string_view operation,
+                               std::string_view payload) {
+  auto parsed = ParseJson(payload, "invalid log payload");
+  if (!parsed || !parsed->is_object()) {
+    spdlog::error("policy {}: cannot decode log payload: {}", ctx.policy_id,
+                  parsed ? std::string("not a JSON object") : parsed.error().message);
+    return std::string();
+  }
+  json::object fields = parsed->as_object();
+  std::string level;
+  if (auto* l = fields.if_contains("level"); l && l->is_string()) {
+    level = std::string(l->as_string());
+    std::transform(level.begin(), level.end(), level.begin(), ::tolower);
+  }
+  std::string message;
+  if (auto* m = fields.if_contains("message"); m && m->is_string()) {
+    message = std::string(m->as_string());
+  }
+  fields.erase("level");
+  fields.erase("message");
+  spdlog::level::level_enum lvl = spdlog::level::info;
+  if (level == "trace") lvl = spdlog::level::trace;
+  else if (level == "debug") lvl = spdlog::level::debug;
+  else if (level == "warning" || level == "warn") lvl = spdlog::level::warn;
+  else if (level == "error") lvl = spdlog::level::err;
+  spdlog::log(lvl, "policy_log policy={} {} data={}", ctx.policy_id, message, ToJson(fields));
+  return std::string();
+}
+
+}  // namespace
+
+const std::vector<std::string_view>& HostCapabilities::KnownCapabilities() {
+  static const std::vector<std::string_view> known = {
+      "oci/v1/verify",
+      "oci/v1/manifest_digest",
+      "oci/v1/oci_manifest",
+      "oci/v1/oci_manifest_config",
+      "oci/v2/verify",
+      "net/v1/dns_lookup_host",
+      "crypto/v1/is_certificate_trusted",
+      "kubernetes/list_resources_by_namespace",
+      "kubernetes/list_resources_all",
+      "kubernetes/get_resource",
+      "kubernetes/can_i",
+  };
+  return known;
+}
+
+HostCapabilities HostCapabilities::AllowAll() {
+  HostCapabilities c;
+  c.patterns_ = {"*"};
+  return c;
+}
+
+Result<HostCapabilities> HostCapabilities::Parse(const std::vector<std::string>& patterns) {
+  HostCapabilities c;
+  for (const auto& pattern : patterns) {
+    auto invalid = [&](std::string_view why) {
+      return Fail(ErrorKind::kInvalidArgument,
+                  "invalid host capability pattern '" + pattern + "': " + std::string(why));
+    };
+    if (pattern.find_first_not_of(" \t") == std::string::npos) return invalid("it is blank");
+    if (pattern == "*") {
+      c.patterns_.push_back(pattern);
+      continue;
+    }
+    auto segments = Split(pattern);
+    bool wildcard = segments.back() == "*";
+    if (wildcard) segments.pop_back();
+    for (auto s : segments) {
+      if (s.find('*') != std::string_view::npos) {
+        return invalid("`*` is allowed only as a whole trailing segment");
+      }
+      if (s.empty()) return invalid("it has an empty segment");
+    }
+    // Every segment must walk down the known tree; an exact path must end at a leaf.
+    std::string prefix;
+    for (auto s : segments) prefix += std::string(s) + "/";
+    bool is_node = false, is_leaf = false;
+    for (auto known : KnownCapabilities()) {
+      std::string k(known);
+      if (k + "/" == prefix) is_leaf = true;
+      else if (k.starts_with(prefix)) is_node = true;
+    }
+    if (!is_node && !is_leaf) return invalid("unknown capability");
+    if (!wildcard && !is_leaf) {
+      return invalid("it names a group of capabilities; add `/*` to grant all of them");
+    }
+    if (wildcard && !is_node) return invalid("`/*` must follow a group of capabilities");
+    c.patterns_.push_back(pattern);
+  }
+  return c;
+}
+
+bool HostCapabilities::Allows(std::string_view path) const {
+  for (const auto& p : patterns_) {
+    if (p == "*") return true;
+    if (p.ends_with("/*")) {
+      if (path.starts_with(std::string_view(p).substr(0, p.size() - 1))) return true;
+    } else if (p == path) {
+      return true;
+    }
+  }
+  return false;
+}
+
+Dispatcher::Dispatcher() { Register("tracing", {"log"}, TracingLog); }
+
+void Dispatcher::Register(std::string ns, std::vector<std::string> operations, Provider provider) {
+  providers_[std::move(ns)] = Entry{std::move(operations), std::move(provider)};
+}
+
+Result<std::string> Dispatcher::Call(const CallContext& ctx, std::string_view binding,
+                                     std::string_view ns, std::string_view operation,
+                                     std::string_view payload) const {
+  if (binding != "kubewarden") {
+    return std::unexpected(HostError("unknown binding: " + std::string(binding)));
+  }
+  if (ns != "tracing") {
+    std::string path = std::string(ns) + "/" + std::string(operation);
+    if (ctx.capabilities == nullptr || !ctx.capabilities->Allows(path)) {
+      spdlog::warn("policy {} was denied the host capability '{}'", ctx.policy_id, path);
+      return std::unexpected(HostError("Policy has not been granted access to the '" + path +
+                                       "' host capability. The violation has been reported."));
+    }
+  }
+  auto it = providers_.find(ns);
+  if (it == providers_.end()) {
+    return std::unexpected(HostError("unknown namespace: " + std::string(ns)));
+  }
+  const auto& ops = it->second.operations;
+  if (std::find(ops.begin(), ops.end(), operation) == ops.end()) {
+    return std::unexpected(HostError("unknown operation: " + std::string(operation)));
+  }
+  auto result = it->second.provider(ctx, operation, payload);
+  if (!result) return std::unexpected(HostError(result.error().message));
+  return result;
+}
+
+}  // namespace kw::host

@@ -1,0 +1,84 @@
+// Host capabilities: what a policy may ask of the host, through one deny-by-default dispatcher.
+//
+// A guest's host call (waPC `__host_call`, WASI `host.call`) arrives as
+// (binding, namespace, operation, payload). The Dispatcher checks, in upstream's order:
+//   1. binding == "kubewarden", else `unknown binding: <b>`;
+//   2. unless namespace == "tracing", that the policy was granted `<namespace>/<operation>`
+//      (its HostCapabilities), else the upstream "has not been granted access" error;
+//   3. that a provider serves the namespace and operation (`unknown namespace` / `unknown
+//      operation`).
+// Then the provider answers with bytes or an error message, which goes back to the guest.
+//
+// Providers are registered once at start-up; afterwards the Dispatcher is immutable and
+// thread-safe. `tracing/log` is always available.
+#pragma once
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "base/error.h"
+
+namespace kw::host {
+
+// The capabilities granted to one policy: upstream's `hostCapabilities` patterns.
+//   "*"          everything;
+//   "a/b/*"      every capability under a/b/;
+//   "a/b/c"      exactly that capability.
+// An empty list grants nothing (only tracing/log works). Immutable and thread-safe.
+class HostCapabilities {
+ public:
+  // Validates the patterns against the known capability tree: a `*` only as a whole trailing
+  // segment, every segment known, exact paths ending at a leaf, no blank strings.
+  static Result<HostCapabilities> Parse(const std::vector<std::string>& patterns);
+  static HostCapabilities AllowAll();
+  static HostCapabilities DenyAll() { return HostCapabilities(); }
+
+  bool Allows(std::string_view capability_path) const;
+  const std::vector<std::string>& patterns() const { return patterns_; }
+
+  // Every capability path the host knows, e.g. "oci/v1/verify".
+  static const std::vector<std::string_view>& KnownCapabilities();
+
+ private:
+  std::vector<std::string> patterns_;
+};
+
+// Who is calling, for gating and for logs.
+struct CallContext {
+  std::string_view policy_id;
+  const HostCapabilities* capabilities = nullptr;  // nullptr = deny all
+};
+
+// Answers one operation of a namespace: the payload in, the response bytes or an error message
+// (returned to the guest as a host error) out.
+using Provider = std::function<Result<std::string>(const CallContext& ctx,
+                                                   std::string_view operation,
+                                                   std::string_view payload)>;
+
+class Dispatcher {
+ public:
+  // A dispatcher serving `tracing` only.
+  Dispatcher();
+
+  // Registers the provider of `ns` (replacing any). Not thread-safe: call during start-up.
+  void Register(std::string ns, std::vector<std::string> operations, Provider provider);
+
+  // Dispatches one host call. Errors are kHostError with the message the guest should see.
+  Result<std::string> Call(const CallContext& ctx, std::string_view binding, std::string_view ns,
+                           std::string_view operation, std::string_view payload) const;
+
+ private:
+  struct Entry {
+    std::vector<std::string> operations;
+    Provider provider;
+  };
+  std::map<std::string, Entry, std::less<>> providers_;
+};
+
+using DispatcherSharedPtr = std::shared_ptr<const Dispatcher>;
+
+}  // namespace kw::host

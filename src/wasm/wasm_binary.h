@@ -1,0 +1,92 @@
+// Reading and editing the WebAssembly binary format, without running anything.
+//
+// The engine uses this to learn a module's imports (with their function types) and to cap its
+// memory; the policy component uses it to read and write the `io.kubewarden.metadata` custom
+// section and to list exports. Input bytes are untrusted: every length is checked and a malformed
+// module is a kBadModule error, never a crash. All functions are pure and thread-safe.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "base/error.h"
+
+namespace kw::wasm {
+
+enum class ValType : std::uint8_t { kI32, kI64, kF32, kF64, kV128, kFuncRef, kExternRef, kOther };
+
+struct FuncType {
+  std::vector<ValType> params;
+  std::vector<ValType> results;
+  bool operator==(const FuncType&) const = default;
+};
+
+enum class ExternKind : std::uint8_t { kFunction = 0, kTable = 1, kMemory = 2, kGlobal = 3, kTag = 4 };
+
+struct Import {
+  std::string module;
+  std::string name;
+  ExternKind kind;
+  FuncType type;  // for kFunction only
+};
+
+struct Export {
+  std::string name;
+  ExternKind kind;
+  std::uint32_t index;
+  std::optional<FuncType> type;  // for functions whose type the host could decode
+};
+
+struct CustomSection {
+  std::string name;
+  std::span<const std::uint8_t> payload;  // points into the module bytes
+};
+
+// What a module declares, as far as the host needs to know before instantiating it.
+struct ModuleInfo {
+  std::vector<Import> imports;
+  std::vector<Export> exports;
+  std::vector<CustomSection> custom_sections;  // in file order; spans borrow the input bytes
+  bool has_memory_section = false;             // the module defines its own memory
+
+  const Export* FindExport(std::string_view name) const;
+  // The first custom section called `name`, as upstream reads metadata.
+  std::optional<std::span<const std::uint8_t>> FindCustomSection(std::string_view name) const;
+};
+
+// True when `bytes` start with the wasm magic number and version 1.
+bool HasWasmMagic(std::span<const std::uint8_t> bytes);
+
+// Parses the section structure, imports, exports and custom sections. Function bodies are not
+// validated here; the engine does that when it compiles.
+Result<ModuleInfo> Inspect(std::span<const std::uint8_t> bytes);
+
+// Returns a copy of `bytes` whose defined memory has maximum = min(declared max, max_pages).
+// Fails with kOutOfMemory when the memory's initial size already exceeds `max_pages`, and with
+// kBadModule for shared or 64-bit memories, for more than one memory, or for imported memories
+// (the host cannot cap those). A module without memory is returned unchanged.
+Result<std::vector<std::uint8_t>> CapMemory(std::span<const std::uint8_t> bytes,
+                                            std::uint32_t max_pages);
+
+// Returns a copy of `bytes` with a custom section `name` appended at the end.
+std::vector<std::uint8_t> AppendCustomSection(std::span<const std::uint8_t> bytes,
+                                              std::string_view name,
+                                              std::span<const std::uint8_t> payload);
+
+// Returns a copy of `bytes` without any custom section called `name`.
+Result<std::vector<std::uint8_t>> RemoveCustomSections(std::span<const std::uint8_t> bytes,
+                                                       std::string_view name);
+
+// Renames function imports `from_module.from_name` to `to_module.to_name` (kwctl annotate turns
+// Javy's `kubewarden:javy/host.call` into `host.call`). Other bytes are kept as they are.
+Result<std::vector<std::uint8_t>> RenameImport(std::span<const std::uint8_t> bytes,
+                                               std::string_view from_module,
+                                               std::string_view from_name,
+                                               std::string_view to_module,
+                                               std::string_view to_name);
+
+}  // namespace kw::wasm
