@@ -1,0 +1,87 @@
+// One evaluation, end to end: a policy, its configuration and a request in; the
+// AdmissionResponse that policy-server and `kwctl run` emit out. Both go through this code.
+//
+// Pipeline (policy-server.md §3.1-3.2): run the policy's runtime; turn any failure into a 200
+// rejection with code 500 (the upstream messages: timeouts, guest failures, bad output); then,
+// for /validate and /validate_raw and kwctl run (not /audit), apply the response handler:
+// monitor mode, the mutation gate, the custom message.
+//
+// A Policy (compiled module + configuration) is immutable and shared across threads. An
+// Evaluator belongs to one worker thread and keeps one warm runtime per policy id.
+#pragma once
+
+#include <chrono>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "admission/request.h"
+#include "admission/response.h"
+#include "base/json.h"
+#include "engine/engine.h"
+#include "host/host.h"
+#include "runtime/runtime.h"
+
+namespace kw::evaluator {
+
+enum class PolicyMode { kProtect, kMonitor };
+
+// How a policy is run: upstream's policies.yml entry, or kwctl's flags.
+struct PolicyConfig {
+  std::string id;
+  json::value settings = json::object();
+  PolicyMode mode = PolicyMode::kProtect;
+  bool allowed_to_mutate = false;
+  std::optional<std::string> custom_message;
+  std::shared_ptr<const host::HostCapabilities> capabilities;  // nullptr = deny all
+  std::chrono::milliseconds timeout{0};                         // zero = unbounded
+};
+
+struct Policy {
+  PolicyConfig config;
+  runtime::PolicyModuleSharedPtr module;
+};
+using PolicySharedPtr = std::shared_ptr<const Policy>;
+
+// Where a request came from: which post-processing applies.
+enum class Origin {
+  kValidate,  // /validate, /validate_raw, kwctl run: response handler applied
+  kAudit,     // /audit: the raw verdict
+};
+
+inline constexpr std::string_view kTimeoutMessage =
+    "Policy execution interrupted because it exceeded the allowed execution time";
+
+class Evaluator {
+ public:
+  // `worker` must outlive the Evaluator; `dispatcher` serves the policies' host calls.
+  Evaluator(engine::Worker& worker, host::DispatcherSharedPtr dispatcher);
+
+  // Runs `validate_settings` with the policy's configured settings.
+  admission::SettingsValidationResponse ValidateSettings(const Policy& policy);
+
+  // Evaluates `request`. Never fails: failures become rejections (code 500).
+  admission::AdmissionResponse Evaluate(const Policy& policy,
+                                        const admission::ValidationRequest& request,
+                                        Origin origin);
+
+  // The policy's vanilla verdict, before the response handler; errors are returned as such.
+  Result<admission::AdmissionResponse> EvaluateVanilla(const Policy& policy,
+                                                       const admission::ValidationRequest& request);
+
+  // The waPC protocol_version answer, for kwctl annotate.
+  Result<std::string> ProtocolVersion(const Policy& policy);
+
+ private:
+  Result<runtime::PolicyRuntime*> RuntimeFor(const Policy& policy);
+
+  engine::Worker& worker_;
+  host::DispatcherSharedPtr dispatcher_;
+  std::map<std::string, runtime::PolicyRuntimePtr, std::less<>> runtimes_;
+};
+
+// The rejection a failed evaluation becomes (§1.6).
+admission::AdmissionResponse RejectionFor(std::string_view uid, const Error& error);
+
+}  // namespace kw::evaluator

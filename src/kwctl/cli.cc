@@ -1,0 +1,132 @@
+// Flag parsing for kwctl (CLI11), mapping each subcommand onto its function in commands.h.
+#include <cstdio>
+#include <iostream>
+
+#include <CLI/CLI.hpp>
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/sinks/stdout_sinks.h>
+#include <spdlog/spdlog.h>
+
+#include "kwctl/commands.h"
+#include "kwctl/kwctl.h"
+
+namespace kw::kwctl {
+namespace {
+
+constexpr const char* kVersion = KW_VERSION;
+
+void AddRunFlags(CLI::App* cmd, RunFlags& f) {
+  cmd->add_option("policy", f.policy,
+                  "The policy: a local path, a file:// URI, or a .yaml/.yml file of policy CRs")
+      ->required();
+  cmd->add_option("-r,--request-path", f.request_path,
+                  "File containing the AdmissionReview or AdmissionRequest (`-` for stdin)")
+      ->required();
+  auto* settings_path =
+      cmd->add_option("-s,--settings-path", f.settings_path, "File with the settings (YAML or JSON)");
+  cmd->add_option("--settings-json", f.settings_json, "The settings, as a JSON string")
+      ->excludes(settings_path);
+  cmd->add_option("-e,--execution-mode", f.execution_mode,
+                  "Runtime to use: kubewarden-wapc (or kubewarden), opa, gatekeeper, wasi");
+  cmd->add_flag("--raw", f.raw, "Validate a raw request instead of an AdmissionRequest");
+  cmd->add_flag("--allow-context-aware", f.allow_context_aware,
+                "Grant the policy the context-aware resources its metadata declares");
+  cmd->add_option("--allowed-host-capabilities", f.allowed_host_capabilities,
+                  "Host capabilities the policy may use (`*`, `oci/*`, `net/v1/dns_lookup_host`...)")
+      ->default_val(std::vector<std::string>{"*"});
+  cmd->add_option("--policy-timeout", f.policy_timeout_seconds,
+                  "Interrupt an evaluation after this many seconds (0 = never)")
+      ->default_val(2.0)
+      ->check(CLI::NonNegativeNumber);
+}
+
+int ReportError(const Error& error) {
+  std::fprintf(stderr, "Error: %s\n", error.message.c_str());
+  return 1;
+}
+
+}  // namespace
+
+int Main(int argc, char** argv) {
+  CLI::App app{"Tool to manage Kubewarden policies", "kwctl"};
+  app.require_subcommand(1);
+  app.set_version_flag("-V,--version",
+                       std::string("kwctl ") + kVersion + "\nRun `kwctl info` for more details.");
+  bool verbose = false;
+  bool no_color = false;
+  app.add_flag("-v,--verbose", verbose, "Increase verbosity");
+  app.add_flag("--no-color", no_color, "Disable colored output");
+
+  RunFlags run_flags;
+  auto* run = app.add_subcommand("run", "Runs a Kubewarden policy from a given source");
+  AddRunFlags(run, run_flags);
+
+  BenchFlags bench_flags;
+  auto* bench = app.add_subcommand("bench", "Benchmarks a Kubewarden policy");
+  AddRunFlags(bench, bench_flags.run);
+  bench->add_option("--warm-up-time", bench_flags.warm_up_seconds, "Warm-up time in seconds")
+      ->default_val(1.0)->check(CLI::PositiveNumber);
+  bench->add_option("--measurement-time", bench_flags.measurement_seconds,
+                    "Measurement time in seconds")
+      ->default_val(3.0)->check(CLI::PositiveNumber);
+  bench->add_option("--num-samples", bench_flags.num_samples, "Number of samples")
+      ->default_val(50)->check(CLI::PositiveNumber);
+  bench->add_flag("--dump-results-to-disk", bench_flags.dump_results_to_disk,
+                  "Write the results under target/tiny-bench/<label>/");
+
+  std::string inspect_uri;
+  std::string inspect_output;
+  auto* inspect = app.add_subcommand("inspect", "Inspects a Kubewarden policy");
+  inspect->add_option("policy", inspect_uri, "The policy: a local path or a file:// URI")->required();
+  inspect->add_option("-o,--output", inspect_output, "Output format")
+      ->check(CLI::IsMember({"yaml"}));
+
+  AnnotateFlags annotate_flags;
+  auto* annotate = app.add_subcommand("annotate", "Adds Kubewarden metadata to a WebAssembly module");
+  annotate->add_option("wasm-path", annotate_flags.wasm_path, "Path to the WebAssembly module")
+      ->required();
+  annotate->add_option("-m,--metadata-path", annotate_flags.metadata_path,
+                       "File containing the metadata")->required();
+  annotate->add_option("-o,--output-path", annotate_flags.output_path,
+                       "Output file")->required();
+  annotate->add_option("-u,--usage-path", annotate_flags.usage_path,
+                       "File containing the usage information of the policy");
+
+  auto* info = app.add_subcommand("info", "Displays system information");
+
+  auto* scaffold = app.add_subcommand("scaffold", "Scaffolds a Kubernetes resource or configuration file");
+  scaffold->require_subcommand(1);
+  std::string operation;
+  std::string object_path;
+  std::optional<std::string> old_object_path;
+  auto* scaffold_request =
+      scaffold->add_subcommand("admission-request", "Scaffolds an AdmissionRequest object");
+  scaffold_request->add_option("--operation", operation, "Operation (only CREATE is supported)")
+      ->required();
+  scaffold_request->add_option("--object", object_path, "File with the object (YAML or JSON)")
+      ->required();
+  scaffold_request->add_option("--old-object", old_object_path, "File with the old object");
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    int code = app.exit(e);
+    return code == 0 ? 0 : 2;
+  }
+
+  auto logger = no_color ? spdlog::stderr_logger_mt("kwctl") : spdlog::stderr_color_mt("kwctl");
+  spdlog::set_default_logger(logger);
+  spdlog::set_level(verbose ? spdlog::level::debug : spdlog::level::info);
+  spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%fZ %^%l%$ %v", spdlog::pattern_time_type::utc);
+
+  Result<void> result;
+  if (*run) result = Run(run_flags);
+  else if (*bench) result = Bench(bench_flags);
+  else if (*inspect) result = Inspect(inspect_uri, inspect_output == "yaml");
+  else if (*annotate) result = Annotate(annotate_flags);
+  else if (*info) result = Info();
+  else if (*scaffold_request) result = ScaffoldAdmissionRequest(operation, object_path, old_object_path);
+  return result ? 0 : ReportError(result.error());
+}
+
+}  // namespace kw::kwctl

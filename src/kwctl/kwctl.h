@@ -1,0 +1,14 @@
+// kwctl: the policy author's command-line tool (tooling.md §1).
+//
+// Subcommands: run, bench, inspect, annotate, info, scaffold admission-request. Output
+// conventions follow upstream: results on stdout, logs on stderr; errors print
+// `Error: <message>` on stderr and exit 1; usage errors exit 2; `run` exits 0 even when the
+// policy rejects the request (the verdict is in the JSON it prints).
+#pragma once
+
+namespace kw::kwctl {
+
+// Runs kwctl with the process's arguments and returns the exit code.
+int Main(int argc, char** argv);
+
+}  // namespace kw::kwctl

@@ -1,0 +1,209 @@
+#include "kwctl/session.h"
+
+#include <filesystem>
+#include <regex>
+
+#include <spdlog/spdlog.h>
+
+#include "base/files.h"
+#include "base/yaml.h"
+#include "engine/v8/v8_engine.h"
+#include "policy/metadata.h"
+
+namespace kw::kwctl {
+namespace {
+
+constexpr std::string_view kCrdApiVersion = "policies.kubewarden.io/v1";
+constexpr std::string_view kVersion = KW_VERSION;
+
+bool IsYamlPath(std::string_view path) {
+  return path.ends_with(".yaml") || path.ends_with(".yml");
+}
+
+Result<json::value> LoadSettings(const RunFlags& flags) {
+  json::value settings = json::object();
+  if (flags.settings_path) {
+    KW_ASSIGN_OR_RETURN(std::string text, ReadFile(*flags.settings_path));
+    KW_ASSIGN_OR_RETURN(settings, ParseYamlAsJson(text, "invalid settings file " + *flags.settings_path));
+  } else if (flags.settings_json) {
+    KW_ASSIGN_OR_RETURN(settings, ParseJson(*flags.settings_json, "invalid --settings-json"));
+  }
+  if (settings.is_null()) settings = json::object();
+  if (!settings.is_object()) {
+    return Fail(ErrorKind::kInvalidArgument, "Invalid settings, not an object");
+  }
+  return settings;
+}
+
+// One policy to evaluate: where its module is and how to run it.
+struct Definition {
+  std::string module_uri;
+  evaluator::PolicyConfig config;
+  bool trust_metadata_context_aware = false;
+};
+
+std::string StringAt(const json::value& v, std::string_view key, std::string fallback = "") {
+  const json::value* x = FindKey(v, key);
+  return x && x->is_string() ? std::string(x->as_string()) : fallback;
+}
+
+// Policy CRs (tooling.md §1.6 step 1). Only what affects evaluation is read.
+Result<std::vector<Definition>> DefinitionsFromCrds(const std::string& path) {
+  KW_ASSIGN_OR_RETURN(std::string text, ReadFile(path));
+  KW_ASSIGN_OR_RETURN(std::vector<json::value> docs,
+                      ParseYamlDocumentsAsJson(text, "invalid YAML in " + path));
+  std::vector<Definition> out;
+  for (const auto& doc : docs) {
+    if (doc.is_null()) continue;
+    std::string api_version = StringAt(doc, "apiVersion");
+    std::string kind = StringAt(doc, "kind");
+    if (api_version != kCrdApiVersion) {
+      return Fail(ErrorKind::kInvalidArgument,
+                  path + ": unsupported apiVersion '" + api_version + "', expected '" +
+                      std::string(kCrdApiVersion) + "'");
+    }
+    if (kind == "AdmissionPolicyGroup" || kind == "ClusterAdmissionPolicyGroup") {
+      return Fail(ErrorKind::kUnimplemented,
+                  path + ": policy groups (" + kind + ") are not supported by kwctl run yet");
+    }
+    if (kind != "AdmissionPolicy" && kind != "ClusterAdmissionPolicy") {
+      return Fail(ErrorKind::kInvalidArgument, path + ": unsupported kind '" + kind + "'");
+    }
+    const json::value* spec = FindKey(doc, "spec");
+    if (spec == nullptr || !spec->is_object()) {
+      return Fail(ErrorKind::kInvalidArgument, path + ": " + kind + " without a spec");
+    }
+    Definition d;
+    const json::value* metadata = FindKey(doc, "metadata");
+    d.config.id = metadata ? StringAt(*metadata, "name", "crd-without-name") : "crd-without-name";
+    d.module_uri = StringAt(*spec, "module");
+    if (d.module_uri.empty()) {
+      return Fail(ErrorKind::kInvalidArgument, path + ": policy '" + d.config.id + "' has no spec.module");
+    }
+    if (const json::value* s = FindKey(*spec, "settings"); s && !s->is_null()) {
+      if (!s->is_object()) {
+        return Fail(ErrorKind::kInvalidArgument, "Invalid settings in CRD, not an object");
+      }
+      d.config.settings = *s;
+    }
+    std::string mode = StringAt(*spec, "mode", "protect");
+    if (mode != "protect" && mode != "monitor") {
+      return Fail(ErrorKind::kInvalidArgument,
+                  path + ": policy '" + d.config.id + "' has an invalid mode '" + mode + "'");
+    }
+    d.config.mode = mode == "monitor" ? evaluator::PolicyMode::kMonitor : evaluator::PolicyMode::kProtect;
+    if (const json::value* m = FindKey(*spec, "mutating"); m && m->is_bool()) {
+      d.config.allowed_to_mutate = m->as_bool();
+    }
+    if (const json::value* m = FindKey(*spec, "message"); m && m->is_string()) {
+      d.config.custom_message = std::string(m->as_string());
+    }
+    out.push_back(std::move(d));
+  }
+  if (out.empty()) return Fail(ErrorKind::kInvalidArgument, path + " holds no policy");
+  if (out.size() > 1) {
+    spdlog::warn("{} holds {} policies: each is evaluated, in order, with the same request",
+                 path, out.size());
+  }
+  return out;
+}
+
+}  // namespace
+
+Result<std::string> ResolvePolicyPath(const std::string& uri) {
+  static const std::regex scheme(R"(^\w+://)");
+  if (std::regex_search(uri, scheme)) {
+    if (uri.starts_with("file://")) return uri.substr(7);
+    return Fail(ErrorKind::kUnimplemented,
+                "cannot fetch '" + uri +
+                    "': this kwctl cannot pull policies from registries or HTTP(S) servers yet. "
+                    "Download the .wasm file and pass its path instead");
+  }
+  std::error_code ec;
+  if (std::filesystem::exists(uri, ec)) return std::filesystem::absolute(uri, ec).string();
+  return Fail(ErrorKind::kNotFound, "Cannot find policy with uri: " + uri);
+}
+
+Result<Session> PrepareSession(const RunFlags& flags) {
+  std::vector<Definition> definitions;
+  bool from_crds = IsYamlPath(flags.policy) && !flags.policy.starts_with("file://") &&
+                   std::filesystem::exists(flags.policy);
+  if (from_crds) {
+    if (flags.raw) {
+      return Fail(ErrorKind::kInvalidArgument,
+                  "--raw cannot be used with a YAML file of policy definitions");
+    }
+    if (flags.settings_path || flags.settings_json) {
+      spdlog::info("settings flags are ignored: the settings come from the policy definitions");
+    }
+    KW_ASSIGN_OR_RETURN(definitions, DefinitionsFromCrds(flags.policy));
+  } else {
+    Definition d;
+    d.module_uri = flags.policy;
+    d.config.id = "policy-from-cli";
+    d.config.allowed_to_mutate = true;
+    KW_ASSIGN_OR_RETURN(d.config.settings, LoadSettings(flags));
+    d.trust_metadata_context_aware = flags.allow_context_aware;
+    definitions.push_back(std::move(d));
+  }
+
+  std::optional<policy::ExecutionMode> mode_override;
+  if (flags.execution_mode) {
+    KW_ASSIGN_OR_RETURN(mode_override, policy::ParseExecutionMode(*flags.execution_mode));
+  }
+  KW_ASSIGN_OR_RETURN(host::HostCapabilities caps,
+                      host::HostCapabilities::Parse(flags.allowed_host_capabilities));
+  auto capabilities = std::make_shared<const host::HostCapabilities>(std::move(caps));
+
+  Session session;
+  KW_ASSIGN_OR_RETURN(session.engine, engine::CreateV8Engine());
+  KW_ASSIGN_OR_RETURN(session.worker, session.engine->CreateWorker());
+  session.evaluator = std::make_unique<evaluator::Evaluator>(
+      *session.worker, std::make_shared<const host::Dispatcher>());
+
+  bool raw = flags.raw;
+  for (auto& d : definitions) {
+    KW_ASSIGN_OR_RETURN(std::string path, ResolvePolicyPath(d.module_uri));
+    KW_ASSIGN_OR_RETURN(std::vector<std::uint8_t> bytes, ReadBinaryFile(path));
+    auto module = runtime::LoadPolicyModule(*session.engine, bytes, mode_override);
+    if (!module) return std::unexpected(module.error().Wrap("cannot load policy " + d.module_uri));
+    if (const auto& metadata = (*module)->metadata) {
+      KW_TRY(policy::CheckMinimumKubewardenVersion(*metadata, kVersion));
+      if (metadata->policy_type == policy::PolicyType::kRaw) raw = true;
+      if (!metadata->context_aware_resources.empty() && !d.trust_metadata_context_aware) {
+        spdlog::warn(
+            "policy {} declares context-aware resources, but it gets no access to them: use "
+            "--allow-context-aware to grant it",
+            d.config.id);
+      }
+    }
+    d.config.capabilities = capabilities;
+    d.config.timeout = std::chrono::milliseconds(
+        static_cast<std::int64_t>(flags.policy_timeout_seconds * 1000));
+    auto policy = std::make_shared<evaluator::Policy>();
+    policy->config = std::move(d.config);
+    policy->module = std::move(*module);
+    session.policies.push_back(std::move(policy));
+  }
+
+  std::string request_text;
+  if (flags.request_path == "-") {
+    KW_ASSIGN_OR_RETURN(request_text, ReadStdin());
+  } else {
+    KW_ASSIGN_OR_RETURN(request_text, ReadFile(flags.request_path));
+  }
+  KW_ASSIGN_OR_RETURN(json::value request,
+                      ParseJson(request_text, "invalid request " + flags.request_path));
+  if (raw) {
+    session.request = {admission::RequestKind::kRaw, std::move(request)};
+  } else {
+    auto extracted = admission::ExtractAdmissionRequest(std::move(request));
+    if (!extracted) {
+      return std::unexpected(extracted.error().Wrap("invalid AdmissionRequest in " + flags.request_path));
+    }
+    session.request = {admission::RequestKind::kAdmission, std::move(*extracted)};
+  }
+  return session;
+}
+
+}  // namespace kw::kwctl

@@ -1,0 +1,46 @@
+// What `kwctl run` and `kwctl bench` share: turning their flags into loaded policies and a
+// request, ready to evaluate (tooling.md §1.6 steps 1-6).
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "admission/request.h"
+#include "engine/engine.h"
+#include "evaluator/evaluator.h"
+#include "host/host.h"
+
+namespace kw::kwctl {
+
+struct RunFlags {
+  std::string policy;  // a path, a file:// URI, or a .yaml/.yml file of policy CRs
+  std::string request_path;  // "-" = stdin
+  std::optional<std::string> settings_path;
+  std::optional<std::string> settings_json;
+  std::optional<std::string> execution_mode;
+  bool raw = false;
+  bool allow_context_aware = false;
+  std::vector<std::string> allowed_host_capabilities = {"*"};
+  double policy_timeout_seconds = 2;  // 0 = none
+};
+
+// Everything needed to evaluate: the engine, a worker on the calling thread, the policies and
+// the request. Owns them; use it from the thread that created it.
+struct Session {
+  std::unique_ptr<engine::Engine> engine;
+  engine::WorkerPtr worker;
+  std::unique_ptr<evaluator::Evaluator> evaluator;
+  std::vector<evaluator::PolicySharedPtr> policies;
+  admission::ValidationRequest request;
+};
+
+Result<Session> PrepareSession(const RunFlags& flags);
+
+// Resolves the positional policy argument of kwctl commands to a local file path. Registry and
+// HTTP(S) URIs are refused with a clear message until OCI support lands.
+Result<std::string> ResolvePolicyPath(const std::string& uri_or_path);
+
+}  // namespace kw::kwctl

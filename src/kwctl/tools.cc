@@ -1,0 +1,136 @@
+// kwctl inspect, annotate, info and scaffold admission-request.
+#include <cstdio>
+
+#include <boost/json.hpp>
+#include <fmt/format.h>
+
+#include "admission/scaffold.h"
+#include "base/files.h"
+#include "base/yaml.h"
+#include "engine/v8/v8_engine.h"
+#include "kwctl/commands.h"
+#include "kwctl/paths.h"
+#include "policy/annotate.h"
+#include "policy/inspect.h"
+#include "runtime/runtime.h"
+
+namespace kw::kwctl {
+namespace {
+
+constexpr std::string_view kVersion = KW_VERSION;
+
+void Print(std::string_view text) {
+  std::fwrite(text.data(), 1, text.size(), stdout);
+  std::fflush(stdout);
+}
+
+// Indented JSON, as serde_json's pretty printer lays it out (two spaces).
+void PrettyJson(std::string& out, const json::value& v, int indent) {
+  std::string pad(static_cast<std::size_t>(indent + 2), ' ');
+  std::string close(static_cast<std::size_t>(indent), ' ');
+  if (const auto* o = v.if_object(); o && !o->empty()) {
+    out += "{\n";
+    bool first = true;
+    for (const auto& [k, x] : *o) {
+      if (!first) out += ",\n";
+      first = false;
+      out += pad + json::serialize(json::string(k)) + ": ";
+      PrettyJson(out, x, indent + 2);
+    }
+    out += "\n" + close + "}";
+  } else if (const auto* a = v.if_array(); a && !a->empty()) {
+    out += "[\n";
+    for (std::size_t i = 0; i < a->size(); ++i) {
+      if (i) out += ",\n";
+      out += pad;
+      PrettyJson(out, (*a)[i], indent + 2);
+    }
+    out += "\n" + close + "]";
+  } else {
+    out += json::serialize(v);
+  }
+}
+
+}  // namespace
+
+Result<void> Inspect(const std::string& uri, bool yaml_output) {
+  KW_ASSIGN_OR_RETURN(std::string path, ResolvePolicyPath(uri));
+  KW_ASSIGN_OR_RETURN(std::vector<std::uint8_t> bytes, ReadBinaryFile(path));
+  KW_ASSIGN_OR_RETURN(std::optional<policy::Metadata> metadata, policy::ReadMetadata(bytes));
+  if (!metadata) {
+    return Fail(ErrorKind::kNotFound,
+                "No Kubewarden metadata found inside of '" + uri +
+                    "'. Policies can be annotated with the `kwctl annotate` command.");
+  }
+  Print(yaml_output ? policy::RenderInspectYaml(*metadata)
+                    : policy::RenderInspectPretty(*metadata, uri));
+  return {};
+}
+
+Result<void> Annotate(const AnnotateFlags& flags) {
+  KW_ASSIGN_OR_RETURN(std::vector<std::uint8_t> wasm, ReadBinaryFile(flags.wasm_path));
+  KW_ASSIGN_OR_RETURN(std::string metadata_text, ReadFile(flags.metadata_path));
+  auto metadata = policy::MetadataFromYaml(metadata_text);
+  if (!metadata) return std::unexpected(metadata.error().Wrap(flags.metadata_path));
+  std::optional<std::string> usage;
+  if (flags.usage_path) {
+    KW_ASSIGN_OR_RETURN(usage, ReadFile(*flags.usage_path));
+  }
+
+  std::optional<std::string> protocol_version;
+  if (metadata->execution_mode == policy::ExecutionMode::kKubewardenWapc) {
+    // Ask the guest itself, as upstream does: the metadata must say what the module speaks.
+    KW_ASSIGN_OR_RETURN(auto engine, engine::CreateV8Engine());
+    KW_ASSIGN_OR_RETURN(auto worker, engine->CreateWorker());
+    auto module = runtime::LoadPolicyModule(*engine, wasm, policy::ExecutionMode::kKubewardenWapc);
+    if (!module) return std::unexpected(module.error().Wrap("cannot load " + flags.wasm_path));
+    evaluator::Evaluator evaluator(*worker, std::make_shared<const host::Dispatcher>());
+    evaluator::Policy policy;
+    policy.config.id = "annotate";
+    policy.config.timeout = std::chrono::seconds(10);
+    policy.module = *module;
+    auto version = evaluator.ProtocolVersion(policy);
+    if (!version) {
+      return std::unexpected(version.error().Wrap(
+          "cannot get the protocol version of " + flags.wasm_path + " (its `protocol_version` waPC call failed)"));
+    }
+    protocol_version = *version;
+  }
+  KW_ASSIGN_OR_RETURN(std::vector<std::uint8_t> annotated,
+                      policy::Annotate(wasm, std::move(*metadata), protocol_version, usage, kVersion));
+  return WriteFile(flags.output_path,
+                   std::string_view(reinterpret_cast<const char*>(annotated.data()), annotated.size()));
+}
+
+Result<void> Info() {
+  std::string out = fmt::format("kwctl version: {}\n\n", kVersion);
+  out += "Open Policy Agent/Gatekeeper implemented builtins:\n";
+  out += "  (none yet: OPA and Gatekeeper execution modes are not available in this build)\n\n";
+  out += fmt::format("Policy store: {}\n", StoreRoot());
+  out += fmt::format("Config directory: {}\n", ConfigDir());
+  out += fmt::format("kwctl cache directory: {}\n", KwctlCacheDir());
+  out += fmt::format("WebAssembly engine: {}\n", engine::V8Version());
+  Print(out);
+  return {};
+}
+
+Result<void> ScaffoldAdmissionRequest(const std::string& operation, const std::string& object_path,
+                                      const std::optional<std::string>& old_object_path) {
+  KW_ASSIGN_OR_RETURN(std::string text, ReadFile(object_path));
+  KW_ASSIGN_OR_RETURN(json::value object, ParseYamlAsJson(text, "invalid object in " + object_path));
+  std::optional<json::value> old_object;
+  if (old_object_path) {
+    KW_ASSIGN_OR_RETURN(std::string old_text, ReadFile(*old_object_path));
+    KW_ASSIGN_OR_RETURN(old_object, ParseYamlAsJson(old_text, "invalid object in " + *old_object_path));
+  }
+  KW_ASSIGN_OR_RETURN(json::value request,
+                      admission::ScaffoldAdmissionRequest(operation, object,
+                                                          old_object ? &*old_object : nullptr));
+  std::string out;
+  PrettyJson(out, request, 0);
+  out.push_back('\n');
+  Print(out);
+  return {};
+}
+
+}  // namespace kw::kwctl

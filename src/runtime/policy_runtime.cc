@@ -1,0 +1,120 @@
+#include <spdlog/spdlog.h>
+
+#include "runtime/runtime.h"
+#include "runtime/wapc/wapc_instance.h"
+
+namespace kw::runtime {
+namespace {
+
+engine::CallOptions CallOptionsFor(std::chrono::milliseconds timeout) {
+  engine::CallOptions o;
+  if (timeout.count() > 0) o.deadline = std::chrono::steady_clock::now() + timeout;
+  return o;
+}
+
+// The Kubewarden operations over waPC (policy-server.md §4.b).
+class WapcPolicyRuntime final : public PolicyRuntime {
+ public:
+  WapcPolicyRuntime(engine::Worker& worker, PolicyModuleSharedPtr module, RuntimeOptions options)
+      : worker_(worker), module_(std::move(module)), options_(std::move(options)) {}
+
+  Result<admission::AdmissionResponse> Validate(const admission::ValidationRequest& request,
+                                                const json::value& settings) override {
+    std::string payload = admission::BuildValidatePayload(request.request, settings);
+    KW_ASSIGN_OR_RETURN(std::string output, Call("validate", payload));
+    auto parsed = admission::ParsePolicyValidationResponse(output);
+    if (!parsed) {
+      return Fail(ErrorKind::kPolicyResponse,
+                  "invalid response from policy: " + parsed.error().message);
+    }
+    return admission::FromPolicyResponse(admission::RequestUid(request.kind, request.request),
+                                         std::move(*parsed),
+                                         admission::OriginalObject(request.kind, request.request));
+  }
+
+  admission::SettingsValidationResponse ValidateSettings(const json::value& settings) override {
+    std::string payload = settings.is_null() ? std::string("{}") : ToJson(settings);
+    auto output = Call("validate_settings", payload);
+    if (!output) {
+      return {false, "Error invoking settings validation callback: " + output.error().message};
+    }
+    auto parsed = admission::ParseSettingsValidationResponse(*output);
+    if (!parsed) return {false, "error: " + parsed.error().message};
+    return *parsed;
+  }
+
+  Result<std::string> ProtocolVersion() override {
+    KW_ASSIGN_OR_RETURN(std::string output, Call("protocol_version", ""));
+    auto parsed = ParseJson(output, "invalid protocol_version answer");
+    if (!parsed || !parsed->is_string()) {
+      return Fail(ErrorKind::kPolicyResponse,
+                  "the policy answered protocol_version with `" + output +
+                      "`, which is not a JSON string");
+    }
+    return std::string(parsed->as_string());
+  }
+
+ private:
+  Result<std::string> Call(std::string_view operation, std::string_view payload) {
+    engine::CallOptions call_options = CallOptionsFor(options_.timeout);
+    if (!instance_) {
+      wapc::WapcOptions o;
+      o.policy_id = options_.policy_id;
+      o.capabilities = options_.capabilities;
+      o.dispatcher = options_.dispatcher;
+      KW_ASSIGN_OR_RETURN(instance_, wapc::WapcInstance::Create(worker_, module_->module,
+                                                               std::move(o), call_options));
+      call_options = CallOptionsFor(options_.timeout);
+    }
+    auto result = instance_->Call(operation, payload, call_options);
+    if (!result && result.error().kind != ErrorKind::kGuestError) {
+      // The guest was interrupted or broke a rule mid-call: its state cannot be trusted.
+      spdlog::debug("policy {}: discarding its instance after: {}", options_.policy_id,
+                    result.error().message);
+      instance_.reset();
+    }
+    return result;
+  }
+
+  engine::Worker& worker_;
+  PolicyModuleSharedPtr module_;
+  RuntimeOptions options_;
+  std::unique_ptr<wapc::WapcInstance> instance_;
+};
+
+}  // namespace
+
+Result<PolicyModuleSharedPtr> LoadPolicyModule(const engine::Engine& engine,
+                                               std::span<const std::uint8_t> wasm,
+                                               std::optional<policy::ExecutionMode> mode_override) {
+  if (!wasm::HasWasmMagic(wasm)) {
+    return Fail(ErrorKind::kBadModule,
+                "not a WebAssembly module: the file does not start with the wasm magic number");
+  }
+  KW_ASSIGN_OR_RETURN(wasm::ModuleInfo info, wasm::Inspect(wasm));
+  KW_ASSIGN_OR_RETURN(std::optional<policy::Metadata> metadata, policy::ReadMetadata(info));
+  KW_ASSIGN_OR_RETURN(policy::ExecutionMode mode,
+                      policy::ChooseExecutionMode(mode_override, metadata, info));
+  KW_ASSIGN_OR_RETURN(engine::ModuleSharedPtr module, engine.Compile(wasm));
+  auto loaded = std::make_shared<PolicyModule>();
+  loaded->module = std::move(module);
+  loaded->execution_mode = mode;
+  loaded->metadata = std::move(metadata);
+  return PolicyModuleSharedPtr(std::move(loaded));
+}
+
+Result<PolicyRuntimePtr> CreatePolicyRuntime(engine::Worker& worker, PolicyModuleSharedPtr module,
+                                             RuntimeOptions options) {
+  switch (module->execution_mode) {
+    case policy::ExecutionMode::kKubewardenWapc:
+      return PolicyRuntimePtr(
+          std::make_unique<WapcPolicyRuntime>(worker, std::move(module), std::move(options)));
+    default:
+      return Fail(ErrorKind::kUnimplemented,
+                  "execution mode '" +
+                      std::string(policy::ExecutionModeName(module->execution_mode)) +
+                      "' is not supported yet");
+  }
+}
+
+}  // namespace kw::runtime

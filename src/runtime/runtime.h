@@ -1,0 +1,80 @@
+// Policy runtimes: the Kubewarden protocol on top of the engine, one per execution mode.
+//
+// A PolicyModule is a policy's wasm compiled once, with its metadata and execution mode: it is
+// immutable and shared by every worker. A PolicyRuntime is that module live on one worker, for
+// one policy id (its host-capability grants are baked in). It answers the two Kubewarden
+// operations:
+//   - ValidateSettings(settings) -> {valid, message?}
+//   - Validate(request, settings) -> the "vanilla" AdmissionResponse (§3.1 step 4: before the
+//     response handler), or an Error the evaluator turns into a rejection.
+//
+// Runtimes keep their guest instance warm between evaluations (instantiation costs more than a
+// whole trivial evaluation), and throw it away after any failure of the guest (trap, timeout,
+// out of memory, host-call violation), since its state may be half-updated. The next call
+// instantiates afresh.
+//
+// Thread-compatible: a PolicyRuntime belongs to the thread of its Worker.
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "admission/request.h"
+#include "admission/response.h"
+#include "base/json.h"
+#include "engine/engine.h"
+#include "host/host.h"
+#include "policy/metadata.h"
+
+namespace kw::runtime {
+
+struct PolicyModule {
+  engine::ModuleSharedPtr module;
+  policy::ExecutionMode execution_mode = policy::ExecutionMode::kKubewardenWapc;
+  std::optional<policy::Metadata> metadata;
+};
+using PolicyModuleSharedPtr = std::shared_ptr<const PolicyModule>;
+
+// Reads the metadata of `wasm`, decides its execution mode (`mode_override` first, then the
+// metadata, then detection as upstream does) and compiles it.
+Result<PolicyModuleSharedPtr> LoadPolicyModule(const engine::Engine& engine,
+                                               std::span<const std::uint8_t> wasm,
+                                               std::optional<policy::ExecutionMode> mode_override);
+
+// What a runtime needs to know about the policy it runs.
+struct RuntimeOptions {
+  std::string policy_id;
+  std::shared_ptr<const host::HostCapabilities> capabilities;  // nullptr = deny all
+  host::DispatcherSharedPtr dispatcher;
+  // Per-call time limit; zero = unbounded.
+  std::chrono::milliseconds timeout{0};
+};
+
+class PolicyRuntime {
+ public:
+  virtual ~PolicyRuntime() = default;
+
+  // Errors (all meant to become a 500 rejection): kTimeout, kTrap, kOutOfMemory,
+  // kStackOverflow, kHostError, kBadModule (instantiation), kGuestError ("Guest call failure:
+  // ..."), kPolicyResponse ("invalid response from policy: ...").
+  virtual Result<admission::AdmissionResponse> Validate(
+      const admission::ValidationRequest& request, const json::value& settings) = 0;
+
+  // Never fails: a guest failure becomes {valid:false, message:<why>}, as upstream reports it.
+  virtual admission::SettingsValidationResponse ValidateSettings(const json::value& settings) = 0;
+
+  // The waPC `protocol_version` answer (e.g. "v1"), for kwctl annotate. kUnimplemented for
+  // execution modes that have none.
+  virtual Result<std::string> ProtocolVersion() = 0;
+};
+using PolicyRuntimePtr = std::unique_ptr<PolicyRuntime>;
+
+// Creates the runtime for `module`'s execution mode on `worker` (which must outlive it). Does
+// not instantiate the guest yet: that happens on first use, so errors surface per call.
+Result<PolicyRuntimePtr> CreatePolicyRuntime(engine::Worker& worker,
+                                             PolicyModuleSharedPtr module,
+                                             RuntimeOptions options);
+
+}  // namespace kw::runtime

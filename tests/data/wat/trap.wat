@@ -1,0 +1,10 @@
+;; __guest_call reads its request, then executes `unreachable`.
+;; Host: the call fails with the trap text as the guest error; instance is unusable/recycled.
+(module
+  (import "wapc" "__guest_request" (func $guest_request (param i32 i32)))
+  (memory (export "memory") 1)
+  (func (export "__guest_call") (param $op_len i32) (param $msg_len i32) (result i32)
+    (if (i32.le_u (i32.add (local.get $op_len) (local.get $msg_len)) (i32.const 64512))
+      (then (call $guest_request (i32.const 1024) (i32.add (i32.const 1024) (local.get $op_len)))))
+    unreachable)
+)
