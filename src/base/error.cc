@@ -1,5 +1,7 @@
 #include "base/error.h"
 
+#include <ostream>
+
 namespace kw {
 
 std::string_view ErrorKindName(ErrorKind kind) {
@@ -21,6 +23,8 @@ std::string_view ErrorKindName(ErrorKind kind) {
   }
   return "unknown";
 }
+
+std::ostream& operator<<(std::ostream& os, ErrorKind kind) { return os << ErrorKindName(kind); }
 
 Error Error::Wrap(std::string_view context) const {
   Error e(kind, std::string(context) + ": " + message);

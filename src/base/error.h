@@ -7,6 +7,7 @@
 #pragma once
 
 #include <expected>
+#include <iosfwd>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -32,6 +33,7 @@ enum class ErrorKind {
 
 // Returns a stable lower-case name for `kind`, for logs and test output.
 std::string_view ErrorKindName(ErrorKind kind);
+std::ostream& operator<<(std::ostream& os, ErrorKind kind);
 
 struct Error {
   ErrorKind kind = ErrorKind::kInternal;

@@ -299,10 +299,12 @@ Error V8Worker::Classify(v8::TryCatch& try_catch, V8Instance* instance) {
   if (ctor == "CompileError" || ctor == "LinkError") {
     return Error(ErrorKind::kBadModule, text);
   }
-  // Allocators abort when memory.grow fails, so a trap at the cap is the guest running out.
+  // Allocators abort when memory.grow fails, so a trap near the cap is the guest running out.
+  // "Near": a grow fails as soon as the request does not fit, which can leave a few MiB unused.
   if (instance != nullptr) {
     std::uint64_t cap = std::uint64_t{options_.max_memory_pages} * kWasmPageSize;
-    if (instance->Size() >= cap) {
+    std::uint64_t slack = std::max<std::uint64_t>(cap / 16, 64 * kWasmPageSize);
+    if (instance->Size() + slack >= cap) {
       return Error(ErrorKind::kOutOfMemory,
                    "guest ran out of memory (limit " + std::to_string(cap / (1024 * 1024)) +
                        " MiB): " + text);
