@@ -1,0 +1,508 @@
+#include "base/yaml.h"
+
+#include <yaml-cpp/depthguard.h>
+#include <yaml-cpp/yaml.h>
+
+#include <charconv>
+#include <cmath>
+#include <cstdint>
+#include <exception>
+#include <limits>
+#include <optional>
+#include <system_error>
+
+namespace kw {
+namespace {
+
+// yaml-cpp happily builds cyclic graphs (`&a [*a]`) and expands aliases lazily, so both bounds are
+// needed to keep hostile input from exhausting the stack or the heap ("billion laughs").
+constexpr int kMaxDepth = 256;
+constexpr std::size_t kMaxNodes = 1'000'000;
+
+constexpr std::string_view kCoreTagPrefix = "tag:yaml.org,2002:";
+
+bool IsNullWord(std::string_view s) {
+  return s.empty() || s == "~" || s == "null" || s == "Null" || s == "NULL";
+}
+
+std::optional<bool> BoolWord(std::string_view s) {
+  if (s == "true" || s == "True" || s == "TRUE") return true;
+  if (s == "false" || s == "False" || s == "FALSE") return false;
+  return std::nullopt;
+}
+
+// YAML 1.1 spellings that older parsers (go-yaml v2, PyYAML) still read as booleans; we never
+// read them that way, but we quote them on output so that no reader misunderstands us.
+bool IsYaml11BoolWord(std::string_view s) {
+  static constexpr std::string_view kWords[] = {"y",  "Y",  "yes", "Yes", "YES", "n",   "N",
+                                                "no", "No", "NO",  "on",  "On",  "ON",  "off",
+                                                "Off", "OFF"};
+  for (auto w : kWords) {
+    if (s == w) return true;
+  }
+  return false;
+}
+
+std::string_view StripSign(std::string_view s) {
+  if (!s.empty() && (s[0] == '+' || s[0] == '-')) s.remove_prefix(1);
+  return s;
+}
+
+// `0755`, `-012`: YAML 1.2 says these are strings, and serde_yaml agrees, while YAML 1.1 readers
+// take them for octal numbers.
+bool IsDigitsWithLeadingZero(std::string_view s) {
+  s = StripSign(s);
+  if (s.size() < 2 || s[0] != '0') return false;
+  for (char c : s) {
+    if (c < '0' || c > '9') return false;
+  }
+  return true;
+}
+
+std::optional<json::value> IntWord(std::string_view s) {
+  bool negative = !s.empty() && s[0] == '-';
+  std::string_view body = StripSign(s);
+  int base = 10;
+  if (body.starts_with("0x")) {
+    base = 16;
+  } else if (body.starts_with("0o")) {
+    base = 8;
+  } else if (body.starts_with("0b")) {
+    base = 2;
+  }
+  if (base != 10) body.remove_prefix(2);
+  if (body.empty() || body[0] == '+' || body[0] == '-') return std::nullopt;
+  if (base == 10 && IsDigitsWithLeadingZero(body)) return std::nullopt;
+  std::uint64_t magnitude = 0;
+  auto [end, ec] = std::from_chars(body.data(), body.data() + body.size(), magnitude, base);
+  if (ec != std::errc() || end != body.data() + body.size()) return std::nullopt;
+  constexpr std::uint64_t kInt64Max = std::numeric_limits<std::int64_t>::max();
+  if (negative) {
+    if (magnitude > kInt64Max + 1) return std::nullopt;
+    if (magnitude == kInt64Max + 1) return json::value(std::numeric_limits<std::int64_t>::min());
+    return json::value(-static_cast<std::int64_t>(magnitude));
+  }
+  if (magnitude <= kInt64Max) return json::value(static_cast<std::int64_t>(magnitude));
+  return json::value(magnitude);
+}
+
+// The YAML 1.2 core float syntax: [-+]? ( \.[0-9]+ | [0-9]+ ( \. [0-9]* )? ) ( [eE] [-+]? [0-9]+ )?
+bool LooksLikeFloat(std::string_view s) {
+  std::size_t i = 0;
+  auto digits = [&] {
+    std::size_t start = i;
+    while (i < s.size() && s[i] >= '0' && s[i] <= '9') ++i;
+    return i - start;
+  };
+  if (i < s.size() && (s[i] == '+' || s[i] == '-')) ++i;
+  if (i < s.size() && s[i] == '.') {
+    ++i;
+    if (digits() == 0) return false;
+  } else {
+    if (digits() == 0) return false;
+    if (i < s.size() && s[i] == '.') {
+      ++i;
+      digits();
+    }
+  }
+  if (i < s.size() && (s[i] == 'e' || s[i] == 'E')) {
+    ++i;
+    if (i < s.size() && (s[i] == '+' || s[i] == '-')) ++i;
+    if (digits() == 0) return false;
+  }
+  return i == s.size();
+}
+
+// A float, or a non-finite double for the `.inf`/`.nan` spellings.
+std::optional<double> FloatWord(std::string_view s) {
+  std::string_view unsigned_part = s.starts_with('+') ? s.substr(1) : s;
+  if (unsigned_part == ".inf" || unsigned_part == ".Inf" || unsigned_part == ".INF") {
+    return std::numeric_limits<double>::infinity();
+  }
+  if (s == "-.inf" || s == "-.Inf" || s == "-.INF") return -std::numeric_limits<double>::infinity();
+  if (s == ".nan" || s == ".NaN" || s == ".NAN") return std::numeric_limits<double>::quiet_NaN();
+  if (!LooksLikeFloat(s) || IsDigitsWithLeadingZero(s)) return std::nullopt;
+  double d = 0;
+  auto [end, ec] =
+      std::from_chars(unsigned_part.data(), unsigned_part.data() + unsigned_part.size(), d);
+  if (ec != std::errc() || end != unsigned_part.data() + unsigned_part.size()) return std::nullopt;
+  // Out-of-range literals such as 1e999 stay strings, as in serde_yaml.
+  if (!std::isfinite(d)) return std::nullopt;
+  return d;
+}
+
+json::value ResolvePlain(std::string_view s) {
+  if (IsNullWord(s)) return nullptr;
+  if (auto b = BoolWord(s)) return *b;
+  if (auto i = IntWord(s)) return *i;
+  if (auto d = FloatWord(s)) {
+    if (!std::isfinite(*d)) return nullptr;  // JSON has no infinities or NaN
+    return *d;
+  }
+  return json::string(s);
+}
+
+Error ErrorAt(std::string_view what, std::string_view reason, const YAML::Mark& mark) {
+  std::string msg = std::string(what) + ": " + std::string(reason);
+  if (!mark.is_null()) {
+    msg += " at line " + std::to_string(mark.line + 1) + " column " +
+           std::to_string(mark.column + 1);
+  }
+  return Error(ErrorKind::kInvalidArgument, std::move(msg));
+}
+
+class Converter {
+ public:
+  Converter(std::string_view what, YamlScalars scalars) : what_(what), scalars_(scalars) {}
+
+  Result<json::value> Convert(const YAML::Node& node, int depth) {
+    if (depth > kMaxDepth) {
+      return std::unexpected(ErrorAt(what_, "nesting is too deep", node.Mark()));
+    }
+    if (++nodes_ > kMaxNodes) {
+      return std::unexpected(
+          ErrorAt(what_, "document expands to too many nodes (alias bomb?)", node.Mark()));
+    }
+    switch (node.Type()) {
+      case YAML::NodeType::Undefined:
+      case YAML::NodeType::Null:
+        return nullptr;
+      case YAML::NodeType::Scalar:
+        return ConvertScalar(node);
+      case YAML::NodeType::Sequence: {
+        json::array array;
+        array.reserve(node.size());
+        for (const auto& item : node) {
+          KW_ASSIGN_OR_RETURN(json::value v, Convert(item, depth + 1));
+          array.push_back(std::move(v));
+        }
+        return array;
+      }
+      case YAML::NodeType::Map: {
+        json::object object;
+        object.reserve(node.size());
+        for (auto it = node.begin(); it != node.end(); ++it) {
+          // The iterator hands out a temporary pair: copy the (cheap, shared) node handles.
+          YAML::Node key = it->first;
+          YAML::Node value = it->second;
+          std::string key_text;
+          if (key.IsScalar()) {
+            key_text = key.Scalar();
+          } else if (key.IsNull()) {
+            key_text = "null";
+          } else {
+            return std::unexpected(ErrorAt(what_, "mapping keys must be scalars", key.Mark()));
+          }
+          if (object.contains(key_text)) {
+            return std::unexpected(
+                ErrorAt(what_, "duplicate mapping key '" + key_text + "'", key.Mark()));
+          }
+          KW_ASSIGN_OR_RETURN(json::value v, Convert(value, depth + 1));
+          object.emplace(key_text, std::move(v));
+        }
+        return object;
+      }
+    }
+    return nullptr;
+  }
+
+ private:
+  json::value ConvertScalar(const YAML::Node& node) const {
+    const std::string& tag = node.Tag();
+    const std::string& text = node.Scalar();
+    // yaml-cpp tags quoted and block scalars "!" and plain ones "?"; only plain ones are resolved.
+    if (tag == "!" || scalars_ == YamlScalars::kAsStrings) return json::string(text);
+    if (tag.starts_with(kCoreTagPrefix)) {
+      std::string_view type = std::string_view(tag).substr(kCoreTagPrefix.size());
+      if (type == "str" || type == "binary" || type == "timestamp") return json::string(text);
+      if (type == "null") return nullptr;
+    }
+    return ResolvePlain(text);
+  }
+
+  std::string_view what_;
+  YamlScalars scalars_;
+  std::size_t nodes_ = 0;
+};
+
+template <typename Fn>
+auto CatchYaml(std::string_view what, Fn&& fn) -> decltype(fn()) {
+  try {
+    return fn();
+  } catch (const YAML::DeepRecursion& e) {
+    // yaml-cpp labels this "bad file"; say what actually happened.
+    return std::unexpected(ErrorAt(what, "nesting is too deep", e.mark));
+  } catch (const YAML::Exception& e) {
+    return std::unexpected(ErrorAt(what, e.msg, e.mark));
+  } catch (const std::exception& e) {
+    return std::unexpected(Error(ErrorKind::kInvalidArgument, std::string(what) + ": " + e.what()));
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Emitting.
+
+bool StartsWithSpace(std::string_view s) { return !s.empty() && (s[0] == ' ' || s[0] == '\t'); }
+bool EndsWithSpace(std::string_view s) {
+  return !s.empty() && (s.back() == ' ' || s.back() == '\t');
+}
+
+// Characters a plain scalar must not carry: the ones YAML 1.1 treats as line breaks (NEL, LINE
+// SEPARATOR, PARAGRAPH SEPARATOR) and the byte-order mark, which readers may strip.
+bool HasUnicodeBreak(std::string_view s) {
+  return s.find("\xC2\x85") != std::string_view::npos ||
+         s.find("\xE2\x80\xA8") != std::string_view::npos ||
+         s.find("\xE2\x80\xA9") != std::string_view::npos ||
+         s.find("\xEF\xBB\xBF") != std::string_view::npos;
+}
+
+bool HasControl(std::string_view s, bool allow_newline) {
+  for (unsigned char c : s) {
+    if (c == '\n' && allow_newline) continue;
+    if (c < 0x20 || c == 0x7f) return true;
+  }
+  return false;
+}
+
+bool CanBePlain(std::string_view s) {
+  if (s.empty() || StartsWithSpace(s) || EndsWithSpace(s)) return false;
+  if (HasControl(s, /*allow_newline=*/false) || HasUnicodeBreak(s)) return false;
+  if (!ResolvePlain(s).is_string() || IsYaml11BoolWord(s) || IsDigitsWithLeadingZero(s)) {
+    return false;
+  }
+  if (LooksLikeFloat(s)) return false;  // 1e999 stays a string for us, but not for every reader
+  // YAML 1.1 readers take `1_000` and `12:30` (sexagesimal) for numbers.
+  if (s.find_first_of("_:") != std::string_view::npos) {
+    std::string digits;
+    for (char c : s) {
+      if (c != '_' && c != ':') digits += c;
+    }
+    if (!ResolvePlain(digits).is_string() || LooksLikeFloat(digits)) return false;
+  }
+  if (s == "<<" || s == "=" || s.starts_with("---") || s.starts_with("...")) return false;
+  static constexpr std::string_view kAlwaysIndicators = "!&*{}[]|>'\"%@`#,";
+  if (kAlwaysIndicators.find(s[0]) != std::string_view::npos) return false;
+  // `-`, `?` and `:` only start a plain scalar when a non-space character follows them.
+  if ((s[0] == '-' || s[0] == '?' || s[0] == ':') && (s.size() == 1 || s[1] == ' ')) return false;
+  if (s.find(": ") != std::string_view::npos || s.find(" #") != std::string_view::npos) {
+    return false;
+  }
+  if (s.back() == ':') return false;
+  return true;
+}
+
+void AppendDoubleQuoted(std::string_view s, std::string& out) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  out += '"';
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    unsigned char c = static_cast<unsigned char>(s[i]);
+    switch (c) {
+      case '"': out += "\\\""; continue;
+      case '\\': out += "\\\\"; continue;
+      case '\n': out += "\\n"; continue;
+      case '\t': out += "\\t"; continue;
+      case '\r': out += "\\r"; continue;
+      case '\0': out += "\\0"; continue;
+      default: break;
+    }
+    if (c < 0x20 || c == 0x7f) {
+      out += "\\x";
+      out += kHex[c >> 4];
+      out += kHex[c & 0xf];
+      continue;
+    }
+    std::string_view rest = s.substr(i);
+    if (rest.starts_with("\xC2\x85")) {
+      out += "\\u0085";  // not \N: yaml-cpp decodes that to a lone Latin-1 byte
+      i += 1;
+    } else if (rest.starts_with("\xE2\x80\xA8")) {
+      out += "\\u2028";
+      i += 2;
+    } else if (rest.starts_with("\xE2\x80\xA9")) {
+      out += "\\u2029";
+      i += 2;
+    } else if (rest.starts_with("\xEF\xBB\xBF")) {
+      out += "\\uFEFF";
+      i += 2;
+    } else {
+      out += static_cast<char>(c);
+    }
+  }
+  out += '"';
+}
+
+// Multi-line text (usage markdown, certificates) reads far better as a literal block. Leading
+// blanks on the first line would need an explicit indentation indicator, so those are quoted.
+bool CanBeLiteralBlock(std::string_view s) {
+  if (s.find('\n') == std::string_view::npos) return false;
+  std::size_t end = s.find_last_not_of('\n');
+  if (end == std::string_view::npos) return false;  // nothing but newlines
+  std::string_view body = s.substr(0, end + 1);
+  std::size_t first = body.find_first_not_of('\n');
+  if (StartsWithSpace(body.substr(first))) return false;
+  return !HasControl(s, /*allow_newline=*/true) && !HasUnicodeBreak(s);
+}
+
+void AppendSpaces(int n, std::string& out) { out.append(static_cast<std::size_t>(n), ' '); }
+
+// Writes a literal block header and its lines at `indent`; the caller writes the final newline.
+void AppendLiteralBlock(std::string_view s, int indent, std::string& out) {
+  std::size_t end = s.find_last_not_of('\n');
+  std::string_view body = s.substr(0, end + 1);
+  std::size_t trailing = s.size() - body.size();
+  out += trailing == 0 ? "|-" : trailing == 1 ? "|" : "|+";
+  std::size_t pos = 0;
+  while (pos <= body.size()) {
+    std::size_t nl = body.find('\n', pos);
+    std::string_view line = body.substr(pos, nl == std::string_view::npos ? nl : nl - pos);
+    out += '\n';
+    if (!line.empty()) {
+      AppendSpaces(indent, out);
+      out += line;
+    }
+    if (nl == std::string_view::npos) break;
+    pos = nl + 1;
+  }
+  if (trailing > 1) out.append(trailing - 1, '\n');
+}
+
+void AppendKey(std::string_view key, std::string& out) {
+  if (CanBePlain(key)) {
+    out += key;
+  } else {
+    AppendDoubleQuoted(key, out);
+  }
+}
+
+void AppendDouble(double d, std::string& out) {
+  if (std::isnan(d)) {
+    out += ".nan";
+    return;
+  }
+  if (std::isinf(d)) {
+    out += d > 0 ? ".inf" : "-.inf";
+    return;
+  }
+  char buf[64];
+  auto [end, ec] = std::to_chars(buf, buf + sizeof(buf), d);
+  std::string_view text(buf, ec == std::errc() ? static_cast<std::size_t>(end - buf) : 0);
+  // `1` would read back as an integer and YAML 1.1 readers want a dot in `1e+20`: write `1.0`
+  // and `1.0e+20`.
+  std::size_t exponent = text.find_first_of("eE");
+  if (text.find('.') != std::string_view::npos) {
+    out += text;
+  } else if (exponent == std::string_view::npos) {
+    out += text;
+    out += ".0";
+  } else {
+    out += text.substr(0, exponent);
+    out += ".0";
+    out += text.substr(exponent);
+  }
+}
+
+// Writes a scalar (or an empty container in flow style). `indent` is used by literal blocks.
+void AppendScalar(const json::value& v, int indent, std::string& out) {
+  switch (v.kind()) {
+    case json::kind::null: out += "null"; break;
+    case json::kind::bool_: out += v.get_bool() ? "true" : "false"; break;
+    case json::kind::int64: out += std::to_string(v.get_int64()); break;
+    case json::kind::uint64: out += std::to_string(v.get_uint64()); break;
+    case json::kind::double_: AppendDouble(v.get_double(), out); break;
+    case json::kind::string: {
+      std::string_view s = v.get_string();
+      if (CanBePlain(s)) {
+        out += s;
+      } else if (CanBeLiteralBlock(s)) {
+        AppendLiteralBlock(s, indent, out);
+      } else {
+        AppendDoubleQuoted(s, out);
+      }
+      break;
+    }
+    case json::kind::array: out += "[]"; break;
+    case json::kind::object: out += "{}"; break;
+  }
+}
+
+void AppendObject(const json::object& o, int indent, bool first_inline, std::string& out);
+void AppendArray(const json::array& a, int indent, bool first_inline, std::string& out);
+
+void AppendObject(const json::object& o, int indent, bool first_inline, std::string& out) {
+  bool first = true;
+  for (const auto& member : o) {
+    if (!(first && first_inline)) AppendSpaces(indent, out);
+    first = false;
+    AppendKey(member.key(), out);
+    out += ':';
+    const json::value& v = member.value();
+    if (v.is_object() && !v.get_object().empty()) {
+      out += '\n';
+      AppendObject(v.get_object(), indent + 2, false, out);
+    } else if (v.is_array() && !v.get_array().empty()) {
+      out += '\n';
+      AppendArray(v.get_array(), indent, false, out);
+    } else {
+      out += ' ';
+      AppendScalar(v, indent + 2, out);
+      out += '\n';
+    }
+  }
+}
+
+void AppendArray(const json::array& a, int indent, bool first_inline, std::string& out) {
+  bool first = true;
+  for (const auto& item : a) {
+    if (!(first && first_inline)) AppendSpaces(indent, out);
+    first = false;
+    out += "- ";
+    if (item.is_object() && !item.get_object().empty()) {
+      AppendObject(item.get_object(), indent + 2, true, out);
+    } else if (item.is_array() && !item.get_array().empty()) {
+      AppendArray(item.get_array(), indent + 2, true, out);
+    } else {
+      AppendScalar(item, indent + 2, out);
+      out += '\n';
+    }
+  }
+}
+
+}  // namespace
+
+Result<json::value> ParseYamlAsJson(std::string_view text, std::string_view what,
+                                    YamlScalars scalars) {
+  return CatchYaml(what, [&]() -> Result<json::value> {
+    YAML::Node root = YAML::Load(std::string(text));
+    return Converter(what, scalars).Convert(root, 0);
+  });
+}
+
+Result<std::vector<json::value>> ParseYamlDocumentsAsJson(std::string_view text,
+                                                          std::string_view what,
+                                                          YamlScalars scalars) {
+  return CatchYaml(what, [&]() -> Result<std::vector<json::value>> {
+    std::vector<YAML::Node> docs = YAML::LoadAll(std::string(text));
+    std::vector<json::value> out;
+    out.reserve(docs.size());
+    for (const auto& doc : docs) {
+      KW_ASSIGN_OR_RETURN(json::value v, Converter(what, scalars).Convert(doc, 0));
+      out.push_back(std::move(v));
+    }
+    return out;
+  });
+}
+
+std::string JsonToYaml(const json::value& value) {
+  std::string out;
+  if (value.is_object() && !value.get_object().empty()) {
+    AppendObject(value.get_object(), 0, false, out);
+  } else if (value.is_array() && !value.get_array().empty()) {
+    AppendArray(value.get_array(), 0, false, out);
+  } else {
+    AppendScalar(value, 2, out);
+    out += '\n';
+  }
+  return out;
+}
+
+}  // namespace kw

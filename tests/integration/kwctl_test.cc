@@ -1,0 +1,352 @@
+// kwctl end to end: the real binary, real policies, real files. Asserts what a user sees: the
+// JSON on stdout, the messages on stderr and the exit codes.
+#include <fstream>
+
+#include <gtest/gtest.h>
+
+#include "admission/json_patch.h"
+#include "base/base64.h"
+#include "base/files.h"
+#include "base/json.h"
+#include "base/yaml.h"
+#include "testing/process.h"
+
+namespace kw {
+namespace {
+
+using testing::KwctlBinary;
+using testing::ProcessResult;
+using testing::RunProcess;
+using testing::SourcePath;
+using testing::TestData;
+
+std::string Request(const std::string& name) { return SourcePath("tests/data/requests/" + name); }
+
+ProcessResult Kwctl(std::vector<std::string> args, const std::string& stdin_data = "") {
+  args.insert(args.begin(), KwctlBinary());
+  return RunProcess(args, stdin_data);
+}
+
+json::value ParseLine(const std::string& line) {
+  auto v = ParseJson(line);
+  EXPECT_TRUE(v) << line;
+  return v ? *v : json::value();
+}
+
+std::vector<std::string> Lines(const std::string& out) {
+  std::vector<std::string> lines;
+  std::size_t start = 0;
+  while (start < out.size()) {
+    std::size_t nl = out.find('\n', start);
+    lines.push_back(out.substr(start, nl - start));
+    if (nl == std::string::npos) break;
+    start = nl + 1;
+  }
+  return lines;
+}
+
+std::string WriteTemp(const std::string& name, const std::string& content) {
+  std::string path = testing::MakeTempDir() + "/" + name;
+  EXPECT_TRUE(WriteFile(path, content));
+  return path;
+}
+
+TEST(KwctlRun, AcceptsWithUpstreamResponseShape) {
+  auto r = Kwctl({"run", TestData("test_policy.wasm"), "-r", Request("pod_plain.json")});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out,
+            "{\"uid\":\"e7b8a2b0-4d7c-4b53-8a0f-0a2b9f0c1d11\",\"allowed\":true,"
+            "\"auditAnnotations\":null,\"warnings\":null}\n");
+}
+
+TEST(KwctlRun, RejectsAndStillExitsZero) {
+  auto r = Kwctl({"run", TestData("test_policy.wasm"), "--request-path",
+                  Request("pod_privileged.json")});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  json::value v = ParseLine(Lines(r.out)[0]);
+  EXPECT_EQ(v.at("uid"), "1299d386-525b-4032-98ae-1949f69f9cfc");
+  EXPECT_EQ(v.at("allowed"), false);
+  EXPECT_EQ(v.at("status").at("message"), "Privileged container is not allowed");
+}
+
+TEST(KwctlRun, RejectionCarriesPolicyCodeWarningsAndAnnotations) {
+  auto reject = Kwctl({"run", TestData("test_policy.wasm"), "-r", Request("pod_plain.json"),
+                       "--settings-json", R"({"reject":"go away","code":403})"});
+  ASSERT_EQ(reject.exit_code, 0) << reject.err;
+  json::value v = ParseLine(reject.out);
+  EXPECT_EQ(v.at("status").at("code"), 403);
+  EXPECT_EQ(v.at("status").at("message"), "go away");
+
+  auto extras = Kwctl({"run", TestData("test_policy.wasm"), "-r", Request("pod_plain.json"),
+                       "--settings-json", R"({"warnings":["w1"],"annotations":{"k":"v"}})"});
+  ASSERT_EQ(extras.exit_code, 0) << extras.err;
+  json::value e = ParseLine(extras.out);
+  EXPECT_EQ(e.at("allowed"), true);
+  EXPECT_EQ(e.at("warnings"), json::array({"w1"}));
+  EXPECT_EQ(e.at("auditAnnotations"), json::object({{"k", "v"}}));
+}
+
+TEST(KwctlRun, MutationBecomesAnApplicableJsonPatch) {
+  auto r = Kwctl({"run", TestData("test_policy.wasm"), "-r", Request("pod_privileged.json"),
+                  "--settings-json", R"({"add_label":{"key":"team","value":"blue"}})"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  json::value v = ParseLine(r.out);
+  EXPECT_EQ(v.at("allowed"), true);
+  EXPECT_EQ(v.at("patchType"), "JSONPatch");
+  auto patch_text = Base64Decode(std::string(v.at("patch").as_string()));
+  ASSERT_TRUE(patch_text);
+  auto patch = ParseJson(std::string(patch_text->begin(), patch_text->end()));
+  ASSERT_TRUE(patch && patch->is_array());
+
+  auto review = ParseJson(*ReadFile(Request("pod_privileged.json")));
+  json::value object = review->at("request").at("object");
+  auto patched = admission::ApplyPatch(object, patch->as_array());
+  ASSERT_TRUE(patched) << patched.error().message;
+  EXPECT_EQ(patched->at("metadata").at("labels").at("team"), "blue");
+  EXPECT_EQ(patched->at("metadata").at("labels").at("app"), "web");
+}
+
+TEST(KwctlRun, InvalidSettingsFailWithUpstreamMessage) {
+  auto r = Kwctl({"run", TestData("test_policy.wasm"), "-r", Request("pod_plain.json"),
+                  "--settings-json", R"({"invalid":"replicas must be positive"})"});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_EQ(r.out, "");
+  EXPECT_NE(r.err.find("Error: Provided settings are not valid: replicas must be positive"),
+            std::string::npos)
+      << r.err;
+}
+
+TEST(KwctlRun, ReadsSettingsFromYamlFileAndRequestFromStdin) {
+  std::string settings = WriteTemp("settings.yaml", "reject: from a yaml file\ncode: 418\n");
+  auto request = ReadFile(Request("pod_plain.json"));
+  ASSERT_TRUE(request);
+  auto r = Kwctl({"run", TestData("test_policy.wasm"), "-r", "-", "-s", settings}, *request);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  json::value v = ParseLine(r.out);
+  EXPECT_EQ(v.at("status").at("message"), "from a yaml file");
+  EXPECT_EQ(v.at("status").at("code"), 418);
+}
+
+TEST(KwctlRun, RawRequestIsPassedVerbatim) {
+  std::string raw = WriteTemp("raw.json", R"({"user":"alice","action":"delete"})");
+  auto r = Kwctl({"run", TestData("test_policy.wasm"), "-r", raw, "--raw", "--settings-json",
+                  R"({"reject":"raw says no"})"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  json::value v = ParseLine(r.out);
+  EXPECT_EQ(v.at("uid"), "");
+  EXPECT_EQ(v.at("status").at("message"), "raw says no");
+}
+
+TEST(KwctlRun, PolicyCrsApplyModesAndCustomMessages) {
+  std::string wasm = TestData("test_policy.wasm");
+  std::string crds = WriteTemp("policies.yaml", R"(apiVersion: policies.kubewarden.io/v1
+kind: ClusterAdmissionPolicy
+metadata:
+  name: strict
+spec:
+  module: file://)" + wasm + R"(
+  mode: protect
+  message: "denied by the platform team"
+  settings: {}
+---
+apiVersion: policies.kubewarden.io/v1
+kind: AdmissionPolicy
+metadata:
+  name: watching
+spec:
+  module: )" + wasm + R"(
+  mode: monitor
+---
+apiVersion: policies.kubewarden.io/v1
+kind: ClusterAdmissionPolicy
+metadata:
+  name: no-mutation-allowed
+spec:
+  module: )" + wasm + R"(
+  mutating: false
+  settings:
+    add_label: {key: team, value: red}
+)");
+  auto r = Kwctl({"run", crds, "-r", Request("pod_privileged.json")});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto lines = Lines(r.out);
+  ASSERT_EQ(lines.size(), 3u) << r.out;
+
+  json::value strict = ParseLine(lines[0]);
+  EXPECT_EQ(strict.at("allowed"), false);
+  EXPECT_EQ(strict.at("status").at("message"), "denied by the platform team");
+  EXPECT_EQ(strict.at("status").at("details").at("causes").at(0).at("message"),
+            "Privileged container is not allowed");
+
+  json::value watching = ParseLine(lines[1]);
+  EXPECT_EQ(watching.at("allowed"), true);
+  EXPECT_EQ(watching.as_object().count("status"), 0u);
+
+  json::value gated = ParseLine(lines[2]);
+  EXPECT_EQ(gated.at("allowed"), false);
+  EXPECT_EQ(gated.at("status").at("message"),
+            "Request rejected by policy no-mutation-allowed. The policy attempted to mutate the "
+            "request, but it is currently configured to not allow mutations.");
+  EXPECT_EQ(gated.as_object().count("patch"), 0u);
+}
+
+TEST(KwctlRun, BadPolicyOutputBecomesA500Rejection) {
+  auto r = Kwctl({"run", TestData("test_policy.wasm"), "-r", Request("pod_plain.json"),
+                  "--settings-json", R"({"respond":{"accepted":"yes"}})"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  json::value v = ParseLine(r.out);
+  EXPECT_EQ(v.at("allowed"), false);
+  EXPECT_EQ(v.at("status").at("code"), 500);
+  std::string message(v.at("status").at("message").as_string());
+  EXPECT_TRUE(message.starts_with("internal server error: invalid response from policy: "))
+      << message;
+}
+
+TEST(KwctlRun, HostCapabilitiesAreGated) {
+  std::string settings =
+      R"({"host_call":{"binding":"kubewarden","namespace":"oci","operation":"v1/manifest_digest","payload":"busybox"}})";
+  auto r = Kwctl({"run", TestData("test_policy.wasm"), "-r", Request("pod_plain.json"),
+                  "--settings-json", settings, "--allowed-host-capabilities",
+                  "net/v1/dns_lookup_host"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  json::value v = ParseLine(r.out);
+  EXPECT_EQ(v.at("status").at("message"),
+            "host error: Policy has not been granted access to the 'oci/v1/manifest_digest' host "
+            "capability. The violation has been reported.");
+
+  auto bad_pattern = Kwctl({"run", TestData("test_policy.wasm"), "-r", Request("pod_plain.json"),
+                            "--allowed-host-capabilities", "oci/v9/*"});
+  EXPECT_EQ(bad_pattern.exit_code, 1);
+  EXPECT_NE(bad_pattern.err.find("invalid host capability pattern 'oci/v9/*'"), std::string::npos)
+      << bad_pattern.err;
+}
+
+TEST(KwctlRun, RunawayPolicyIsInterrupted) {
+  auto r = Kwctl({"run", TestData("infinite_loop.wasm"), "-r", Request("pod_plain.json"),
+                  "--policy-timeout", "0.2"});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("execution deadline exceeded"), std::string::npos) << r.err;
+}
+
+TEST(KwctlRun, ReportsBadInputClearly) {
+  auto missing = Kwctl({"run", "/nonexistent/policy.wasm", "-r", Request("pod_plain.json")});
+  EXPECT_EQ(missing.exit_code, 1);
+  EXPECT_NE(missing.err.find("Cannot find policy with uri: /nonexistent/policy.wasm"),
+            std::string::npos);
+
+  auto not_wasm = Kwctl({"run", TestData("not_wasm.wasm"), "-r", Request("pod_plain.json")});
+  EXPECT_EQ(not_wasm.exit_code, 1);
+  EXPECT_NE(not_wasm.err.find("not a WebAssembly module"), std::string::npos) << not_wasm.err;
+
+  auto registry = Kwctl({"run", "registry://ghcr.io/kubewarden/policies/pod-privileged:v0.2.5",
+                         "-r", Request("pod_plain.json")});
+  EXPECT_EQ(registry.exit_code, 1);
+  EXPECT_NE(registry.err.find("cannot pull policies from registries"), std::string::npos);
+
+  std::string broken = WriteTemp("broken.json", "{\"uid\": ");
+  auto bad_json = Kwctl({"run", TestData("test_policy.wasm"), "-r", broken});
+  EXPECT_EQ(bad_json.exit_code, 1);
+  EXPECT_NE(bad_json.err.find("invalid request"), std::string::npos) << bad_json.err;
+
+  std::string incomplete = WriteTemp("incomplete.json", R"({"uid":"x","operation":"CREATE"})");
+  auto bad_request = Kwctl({"run", TestData("test_policy.wasm"), "-r", incomplete});
+  EXPECT_EQ(bad_request.exit_code, 1);
+  EXPECT_NE(bad_request.err.find("missing field `kind`"), std::string::npos) << bad_request.err;
+
+  auto usage = Kwctl({"run", TestData("test_policy.wasm")});
+  EXPECT_EQ(usage.exit_code, 2);
+  EXPECT_NE(usage.err.find("request-path"), std::string::npos) << usage.err;
+}
+
+TEST(KwctlAnnotate, AnnotatesAndInspectShowsTheMetadata) {
+  std::string out = testing::MakeTempDir() + "/annotated.wasm";
+  auto a = Kwctl({"annotate", TestData("test_policy.wasm"), "-m",
+                  SourcePath("tests/data/metadata/test_policy.yml"), "-o", out});
+  ASSERT_EQ(a.exit_code, 0) << a.err;
+
+  auto yaml = Kwctl({"inspect", out, "-o", "yaml"});
+  ASSERT_EQ(yaml.exit_code, 0) << yaml.err;
+  auto metadata = ParseYamlAsJson(yaml.out);
+  ASSERT_TRUE(metadata) << yaml.out;
+  EXPECT_EQ(metadata->at("protocolVersion"), "v1");  // asked from the guest itself
+  EXPECT_EQ(metadata->at("mutating"), true);
+  EXPECT_EQ(metadata->at("executionMode"), "kubewarden-wapc");
+  EXPECT_EQ(metadata->at("rules").at(0).at("resources").at(0), "pods");
+  EXPECT_EQ(metadata->at("annotations").at("io.kubewarden.policy.title"), "test-policy");
+  EXPECT_TRUE(metadata->at("annotations").as_object().contains("io.kubewarden.kwctl"));
+
+  auto pretty = Kwctl({"inspect", out});
+  ASSERT_EQ(pretty.exit_code, 0) << pretty.err;
+  EXPECT_NE(pretty.out.find("test-policy"), std::string::npos) << pretty.out;
+  EXPECT_NE(pretty.out.find("Rules"), std::string::npos);
+
+  // The annotated module still runs.
+  auto run = Kwctl({"run", out, "-r", Request("pod_plain.json")});
+  EXPECT_EQ(run.exit_code, 0) << run.err;
+}
+
+TEST(KwctlAnnotate, RefusesInvalidMetadataAndInspectRefusesBareModules) {
+  std::string out = testing::MakeTempDir() + "/annotated.wasm";
+  auto a = Kwctl({"annotate", TestData("test_policy.wasm"), "-m",
+                  SourcePath("tests/data/metadata/invalid_operation.yml"), "-o", out});
+  EXPECT_EQ(a.exit_code, 1);
+  EXPECT_NE(a.err.find("Metadata is invalid"), std::string::npos) << a.err;
+
+  auto inspect = Kwctl({"inspect", TestData("wapc_echo.wasm")});
+  EXPECT_EQ(inspect.exit_code, 1);
+  EXPECT_NE(inspect.err.find("No Kubewarden metadata found inside of"), std::string::npos);
+}
+
+TEST(KwctlInfo, PrintsVersionAndPaths) {
+  auto r = Kwctl({"info"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_TRUE(r.out.starts_with("kwctl version: ")) << r.out;
+  EXPECT_NE(r.out.find("Policy store: "), std::string::npos);
+  EXPECT_NE(r.out.find("kubewarden/store"), std::string::npos);
+}
+
+TEST(KwctlScaffold, BuildsAnAdmissionRequestFromAnObject) {
+  std::string pod = WriteTemp("pod.yaml", R"(apiVersion: v1
+kind: Pod
+metadata:
+  name: web
+spec:
+  containers:
+    - name: web
+      image: nginx
+)");
+  auto r = Kwctl({"scaffold", "admission-request", "--operation", "CREATE", "--object", pod});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto v = ParseJson(r.out);
+  ASSERT_TRUE(v) << r.out;
+  EXPECT_EQ(v->at("uid"), "705ab4f5-6393-11e8-b7cc-42010a800002");
+  EXPECT_EQ(v->at("kind").at("kind"), "Pod");
+  EXPECT_EQ(v->at("resource").at("resource"), "pods");
+  EXPECT_EQ(v->at("namespace"), "default");
+  EXPECT_EQ(v->at("operation"), "CREATE");
+
+  // The scaffolded request is accepted by `kwctl run`.
+  std::string request = WriteTemp("request.json", r.out);
+  auto run = Kwctl({"run", TestData("test_policy.wasm"), "-r", request});
+  EXPECT_EQ(run.exit_code, 0) << run.err;
+  EXPECT_NE(run.out.find("\"allowed\":true"), std::string::npos);
+}
+
+TEST(KwctlBench, ReportsBothOperations) {
+  auto r = Kwctl({"bench", TestData("test_policy.wasm"), "-r", Request("pod_privileged.json"),
+                  "--warm-up-time", "0.05", "--measurement-time", "0.2", "--num-samples", "5"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("policy-from-cli/validate_settings"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("policy-from-cli/validate "), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("5 samples"), std::string::npos) << r.out;
+
+  auto invalid = Kwctl({"bench", TestData("test_policy.wasm"), "-r", Request("pod_plain.json"),
+                        "--settings-json", R"({"invalid":"nope"})", "--measurement-time", "0.1"});
+  EXPECT_EQ(invalid.exit_code, 1);
+  EXPECT_NE(invalid.err.find("[policy-from-cli] - provided settings are not valid: nope"),
+            std::string::npos)
+      << invalid.err;
+}
+
+}  // namespace
+}  // namespace kw
