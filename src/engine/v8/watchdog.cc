@@ -23,6 +23,10 @@ struct State {
   std::condition_variable wake;
   std::list<Watchdog::Slot> slots;
   int armed_count = 0;
+  // True while the watchdog sleeps without a tick. It keeps ticking for a while after the last
+  // armed call, so a steady stream of short calls never pays for a wake-up syscall.
+  bool sleeping = false;
+  bool armed_since_tick = false;
 };
 
 State& state() {
@@ -31,6 +35,7 @@ State& state() {
 }
 
 constexpr auto kTick = std::chrono::milliseconds(1);
+constexpr int kIdleTicksBeforeSleep = 1000;
 
 }  // namespace
 
@@ -65,7 +70,12 @@ void Watchdog::Arm(Slot* slot, Clock::time_point deadline) {
   slot->fired = false;
   if (!slot->armed) {
     slot->armed = true;
-    if (s.armed_count++ == 0) s.wake.notify_one();
+    ++s.armed_count;
+    s.armed_since_tick = true;
+    if (s.sleeping) {
+      s.sleeping = false;
+      s.wake.notify_one();
+    }
   }
 }
 
@@ -82,9 +92,15 @@ bool Watchdog::Disarm(Slot* slot) {
 void Watchdog::Run() {
   State& s = state();
   std::unique_lock lock(s.mu);
+  int idle_ticks = 0;
   for (;;) {
-    if (s.armed_count == 0) {
-      s.wake.wait(lock, [&] { return s.armed_count > 0; });
+    if (s.armed_count > 0 || s.armed_since_tick) {
+      idle_ticks = 0;
+      s.armed_since_tick = false;
+    } else if (++idle_ticks >= kIdleTicksBeforeSleep) {
+      s.sleeping = true;
+      s.wake.wait(lock, [&] { return !s.sleeping; });
+      idle_ticks = 0;
     }
     auto now = Clock::now();
     for (auto& slot : s.slots) {

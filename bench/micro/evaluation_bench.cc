@@ -1,0 +1,133 @@
+// Micro-benchmarks of the engine and the waPC evaluation path (Google Benchmark).
+//
+//   BM_Compile          validate + compile a policy module (unique bytes per iteration, so V8's
+//                       process-wide cache cannot make it look free)
+//   BM_Instantiate      a fresh waPC instance of the policy, with its initializers
+//   BM_WapcEcho1K       one raw waPC round trip with a 1 KiB payload
+//   BM_HostOverhead     the whole evaluation of a 5 KB Pod AdmissionReview by a guest that does
+//                       nothing (wapc_accept): request parsing and normalization, payload
+//                       building, the waPC call, response parsing, AdmissionReview serialization.
+//                       All of it is host-side work.
+//   BM_TrivialPolicy    the same with test_policy.wasm, which parses the request in the guest
+//                       (nlohmann-json) and checks privileged containers.
+#include <benchmark/benchmark.h>
+
+#include <cstdlib>
+
+#include "admission/request.h"
+#include "admission/response.h"
+#include "base/files.h"
+#include "engine/v8/v8_engine.h"
+#include "evaluator/evaluator.h"
+#include "runtime/wapc/wapc_instance.h"
+#include "wasm/wasm_binary.h"
+
+namespace kw {
+namespace {
+
+std::string DataDir() { return KW_BENCH_DATA_DIR; }
+std::string SourceDir() { return KW_BENCH_SOURCE_DIR; }
+
+engine::Engine& TheEngine() {
+  static auto* engine = engine::CreateV8Engine().value().release();
+  return *engine;
+}
+
+std::vector<std::uint8_t> Fixture(const std::string& name) {
+  return ReadBinaryFile(DataDir() + "/" + name).value();
+}
+
+engine::CallOptions Deadline() {
+  return {.deadline = std::chrono::steady_clock::now() + std::chrono::seconds(2)};
+}
+
+void BM_Compile(benchmark::State& state) {
+  auto bytes = Fixture("test_policy.wasm");
+  std::uint64_t n = 0;
+  for (auto _ : state) {
+    std::string salt = std::to_string(n++);
+    auto unique = wasm::AppendCustomSection(
+        bytes, "salt", std::span(reinterpret_cast<const std::uint8_t*>(salt.data()), salt.size()));
+    auto module = TheEngine().Compile(unique);
+    if (!module) state.SkipWithError(module.error().message.c_str());
+    benchmark::DoNotOptimize(module);
+  }
+  state.SetLabel("test_policy.wasm, " + std::to_string(bytes.size() / 1024) + " KiB");
+}
+BENCHMARK(BM_Compile)->Unit(benchmark::kMillisecond);
+
+void BM_Instantiate(benchmark::State& state) {
+  auto module = TheEngine().Compile(Fixture("test_policy.wasm")).value();
+  auto worker = TheEngine().CreateWorker().value();
+  for (auto _ : state) {
+    auto instance = runtime::wapc::WapcInstance::Create(*worker, module, {}, Deadline());
+    if (!instance) state.SkipWithError(instance.error().message.c_str());
+    benchmark::DoNotOptimize(instance);
+  }
+}
+BENCHMARK(BM_Instantiate)->Unit(benchmark::kMicrosecond);
+
+void BM_WapcEcho1K(benchmark::State& state) {
+  auto module = TheEngine().Compile(Fixture("wapc_echo.wasm")).value();
+  auto worker = TheEngine().CreateWorker().value();
+  auto instance = runtime::wapc::WapcInstance::Create(*worker, module, {}, Deadline()).value();
+  std::string payload(1024, 'x');
+  for (auto _ : state) {
+    auto r = instance->Call("validate", payload, Deadline());
+    benchmark::DoNotOptimize(r);
+  }
+}
+BENCHMARK(BM_WapcEcho1K)->Unit(benchmark::kMicrosecond);
+
+// One evaluation as policy-server will do it: body text in, AdmissionReview text out.
+void EvaluateReview(benchmark::State& state, const std::string& fixture) {
+  auto policy = std::make_shared<evaluator::Policy>();
+  policy->config.id = "bench";
+  policy->config.timeout = std::chrono::seconds(2);
+  policy->module = runtime::LoadPolicyModule(TheEngine(), Fixture(fixture), std::nullopt).value();
+  auto worker = TheEngine().CreateWorker().value();
+  evaluator::Evaluator evaluator(*worker, std::make_shared<const host::Dispatcher>());
+  std::string body = ReadFile(SourceDir() + "/tests/data/requests/pod_5k.json").value();
+  for (auto _ : state) {
+    auto parsed = ParseJson(body).value();
+    auto request = admission::ExtractAdmissionRequest(std::move(parsed)).value();
+    admission::ValidationRequest vr{admission::RequestKind::kAdmission, std::move(request)};
+    auto response = evaluator.Evaluate(*policy, vr, evaluator::Origin::kValidate);
+    std::string out = admission::AdmissionReviewJson(response);
+    benchmark::DoNotOptimize(out);
+  }
+  state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations() * body.size()));
+  state.SetLabel(fixture + ", 5 KB Pod AdmissionReview");
+}
+
+// The host-side pieces of BM_HostOverhead, to see where its time goes.
+void BM_ParseAndNormalizeReview(benchmark::State& state) {
+  std::string body = ReadFile(SourceDir() + "/tests/data/requests/pod_5k.json").value();
+  for (auto _ : state) {
+    auto request = admission::ExtractAdmissionRequest(ParseJson(body).value());
+    benchmark::DoNotOptimize(request);
+  }
+}
+BENCHMARK(BM_ParseAndNormalizeReview)->Unit(benchmark::kMicrosecond);
+
+void BM_BuildValidatePayload(benchmark::State& state) {
+  std::string body = ReadFile(SourceDir() + "/tests/data/requests/pod_5k.json").value();
+  auto request = admission::ExtractAdmissionRequest(ParseJson(body).value()).value();
+  json::value settings = json::object();
+  for (auto _ : state) {
+    auto payload = admission::BuildValidatePayload(request, settings);
+    benchmark::DoNotOptimize(payload);
+  }
+}
+BENCHMARK(BM_BuildValidatePayload)->Unit(benchmark::kMicrosecond);
+
+void BM_HostOverhead(benchmark::State& state) { EvaluateReview(state, "wapc_accept.wasm"); }
+BENCHMARK(BM_HostOverhead)->Unit(benchmark::kMicrosecond);
+
+void BM_TrivialPolicy(benchmark::State& state) { EvaluateReview(state, "test_policy.wasm"); }
+BENCHMARK(BM_TrivialPolicy)->Unit(benchmark::kMicrosecond);
+
+}  // namespace
+}  // namespace kw
+
+BENCHMARK_MAIN();
