@@ -17,7 +17,7 @@ packages=(
   # libnode108's own runtime dependencies (it is unpacked by hand below, so apt does not pull them)
   libuv1 libc-ares2 libnghttp2-14 libbrotli1 libicu72 zlib1g
   # guest toolchain: C/C++ policies and hand-written test modules
-  clang-19 lld-19 libc++-19-dev-wasm32 libc++abi-19-dev-wasm32 libclang-rt-19-dev-wasm32 wasi-libc wabt
+  clang-19 lld-19 libclang-rt-19-dev libc++-19-dev-wasm32 libc++abi-19-dev-wasm32 libclang-rt-19-dev-wasm32 wasi-libc wabt
   nlohmann-json3-dev
 )
 

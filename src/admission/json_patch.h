@@ -1,0 +1,33 @@
+// RFC 6902 JSON Patch: computing one (Diff) and applying one (ApplyPatch).
+//
+// Diff produces add/remove/replace operations only. Objects are compared key by key; arrays
+// index by index over their common prefix, then extra elements of `to` are added in increasing
+// index order, or surplus elements of `from` removed from the last one down, so every operation
+// is valid at the moment it is applied. Paths are RFC 6901 JSON Pointers (`~` → `~0`,
+// `/` → `~1`). Number equality follows serde_json: 1 and 1.0 differ, int64 5 and uint64 5 don't.
+// The patch is not minimal (an insertion at the front of an array becomes a chain of
+// replaces); upstream's patches aren't byte-identical either, only semantically equivalent.
+//
+// ApplyPatch implements all six operations on a copy of the document and fails with
+// kInvalidArgument, naming the operation index, on a malformed operation, a missing target, an
+// out-of-range index or a failed `test`. On failure nothing is returned, so a patch is atomic.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "base/error.h"
+#include "base/json.h"
+
+namespace kw::admission {
+
+json::array Diff(const json::value& from, const json::value& to);
+
+Result<json::value> ApplyPatch(const json::value& doc, const json::array& patch);
+// Applies in place; on failure `doc` may be partially patched.
+Result<void> ApplyPatchInPlace(json::value& doc, const json::array& patch);
+
+// Appends `token` to `pointer` as one escaped reference token (with its leading `/`).
+void AppendPointerToken(std::string& pointer, std::string_view token);
+
+}  // namespace kw::admission
