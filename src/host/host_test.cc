@@ -18,7 +18,9 @@ TEST(HostCapabilities, RejectsInvalidPatterns) {
                                                 "oci//verify", "kubernetes/can_i/x"}) {
     auto r = HostCapabilities::Parse({p});
     EXPECT_FALSE(r) << "'" << p << "' should be invalid";
-    if (!r) EXPECT_NE(r.error().message.find(p), std::string::npos);
+    if (!r) {
+      EXPECT_NE(r.error().message.find(p), std::string::npos);
+    }
   }
 }
 
