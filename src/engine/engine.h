@@ -106,6 +106,8 @@ class Module {
   virtual ~Module() = default;
   // Imports and exports. Custom sections are not kept (read them from the module bytes).
   virtual const wasm::ModuleInfo& info() const = 0;
+  // The cap on an instance's linear memory, in 64 KiB pages.
+  virtual std::uint32_t max_memory_pages() const = 0;
 };
 using ModuleSharedPtr = std::shared_ptr<const Module>;
 
@@ -140,8 +142,13 @@ class Worker {
 using WorkerPtr = std::unique_ptr<Worker>;
 
 struct EngineOptions {
-  // Hard cap on each instance's linear memory, in 64 KiB pages (default 256 MiB).
+  // Default cap on each instance's linear memory, in 64 KiB pages (256 MiB).
   std::uint32_t max_memory_pages = 4096;
+};
+
+struct CompileOptions {
+  // This module's memory cap in pages; nullopt = EngineOptions::max_memory_pages.
+  std::optional<std::uint32_t> max_memory_pages;
 };
 
 class Engine {
@@ -149,7 +156,8 @@ class Engine {
   virtual ~Engine() = default;
   // Validates and compiles `bytes`, capping its memory. Thread-safe. Fails with kBadModule
   // (not wasm, invalid, uncappable memory) or kOutOfMemory (initial memory above the cap).
-  virtual Result<ModuleSharedPtr> Compile(std::span<const std::uint8_t> bytes) const = 0;
+  virtual Result<ModuleSharedPtr> Compile(std::span<const std::uint8_t> bytes,
+                                          const CompileOptions& options = {}) const = 0;
   // Creates a Worker bound to the calling thread.
   virtual Result<WorkerPtr> CreateWorker() const = 0;
   virtual const EngineOptions& options() const = 0;

@@ -107,14 +107,16 @@ Value FromV8(v8::Local<v8::Context> ctx, v8::Local<v8::Value> v, std::optional<V
 
 class V8Module final : public Module {
  public:
-  V8Module(wasm::ModuleInfo info, v8::CompiledWasmModule compiled)
-      : info_(std::move(info)), compiled_(std::move(compiled)) {}
+  V8Module(wasm::ModuleInfo info, v8::CompiledWasmModule compiled, std::uint32_t max_memory_pages)
+      : info_(std::move(info)), compiled_(std::move(compiled)), max_memory_pages_(max_memory_pages) {}
   const wasm::ModuleInfo& info() const override { return info_; }
+  std::uint32_t max_memory_pages() const override { return max_memory_pages_; }
   const v8::CompiledWasmModule& compiled() const { return compiled_; }
 
  private:
   wasm::ModuleInfo info_;
   v8::CompiledWasmModule compiled_;
+  std::uint32_t max_memory_pages_;
 };
 
 class V8Worker;
@@ -130,6 +132,7 @@ class V8Instance final : public Instance, public GuestMemory {
  public:
   V8Instance(V8Worker* worker, ModuleSharedPtr module) : worker_(worker), module_(std::move(module)) {}
   ~V8Instance() override;
+  const Module& module() const { return *module_; }
 
   Result<std::vector<Value>> Call(std::string_view name, std::span<const Value> args,
                                   const CallOptions& options) override;
@@ -302,7 +305,7 @@ Error V8Worker::Classify(v8::TryCatch& try_catch, V8Instance* instance) {
   // Allocators abort when memory.grow fails, so a trap near the cap is the guest running out.
   // "Near": a grow fails as soon as the request does not fit, which can leave a few MiB unused.
   if (instance != nullptr) {
-    std::uint64_t cap = std::uint64_t{options_.max_memory_pages} * kWasmPageSize;
+    std::uint64_t cap = std::uint64_t{instance->module().max_memory_pages()} * kWasmPageSize;
     std::uint64_t slack = std::max<std::uint64_t>(cap / 16, 64 * kWasmPageSize);
     if (instance->Size() + slack >= cap) {
       return Error(ErrorKind::kOutOfMemory,
@@ -530,13 +533,18 @@ class V8Engine final : public Engine {
     compile_isolate_->Dispose();
   }
 
-  Result<ModuleSharedPtr> Compile(std::span<const std::uint8_t> bytes) const override {
+  Result<ModuleSharedPtr> Compile(std::span<const std::uint8_t> bytes,
+                                  const CompileOptions& compile_options) const override {
+    std::uint32_t max_pages = compile_options.max_memory_pages.value_or(options_.max_memory_pages);
+    if (max_pages == 0 || max_pages > 65536) {
+      return Fail(ErrorKind::kInvalidArgument, "memory limit must be between 1 and 65536 pages");
+    }
     if (!wasm::HasWasmMagic(bytes)) {
       return Fail(ErrorKind::kBadModule,
                   "not a WebAssembly module: the file does not start with the wasm magic number");
     }
     KW_ASSIGN_OR_RETURN(std::vector<std::uint8_t> capped,
-                        wasm::CapMemory(bytes, options_.max_memory_pages));
+                        wasm::CapMemory(bytes, max_pages));
     KW_ASSIGN_OR_RETURN(wasm::ModuleInfo info, wasm::Inspect(capped));
     info.custom_sections.clear();  // they borrow `capped`, which does not outlive this call
 
@@ -558,7 +566,7 @@ class V8Engine final : public Engine {
     auto compiled = module->GetCompiledModule();
     while (v8::platform::PumpMessageLoop(g_platform, compile_isolate_)) {
     }
-    return std::make_shared<V8Module>(std::move(info), std::move(compiled));
+    return std::make_shared<V8Module>(std::move(info), std::move(compiled), max_pages);
   }
 
   Result<WorkerPtr> CreateWorker() const override {
