@@ -1,6 +1,8 @@
 # Third-party dependencies, all from Debian packages (scripts/setup.sh installs them).
 find_package(Threads REQUIRED)
 find_package(Boost 1.81 REQUIRED COMPONENTS json)
+# simdjson validates request bodies (src/admission/request.cc); Debian ships its CMake config.
+find_package(simdjson REQUIRED)
 find_package(yaml-cpp REQUIRED)
 find_package(spdlog REQUIRED)
 find_package(fmt REQUIRED)

@@ -12,7 +12,8 @@ deps="$root/.deps"
 packages=(
   build-essential cmake ninja-build ccache pkg-config
   libgtest-dev libgmock-dev libbenchmark-dev
-  libboost1.81-dev libboost-json1.81-dev libyaml-cpp-dev libspdlog-dev libfmt-dev libcli11-dev
+  libboost1.81-dev libboost-json1.81-dev libsimdjson-dev
+  libyaml-cpp-dev libspdlog-dev libfmt-dev libcli11-dev
   libcurl4-openssl-dev libssl-dev
   # libnode108's own runtime dependencies (it is unpacked by hand below, so apt does not pull them)
   libuv1 libc-ares2 libnghttp2-14 libbrotli1 libicu72 zlib1g

@@ -170,6 +170,25 @@ std::string ToValidUtf8(std::string_view text) {
   return out;
 }
 
+std::string DescribeJsonDouble(double value) {
+  char buf[32];
+  const auto [end, ec] = std::to_chars(buf, buf + sizeof buf, value);
+  return "floating point `" + std::string(buf, ec == std::errc() ? end : buf) + "`";
+}
+
+std::string DescribeJsonString(std::string_view value) {
+  // Bound the echo: the value may be a hostile multi-megabyte string.
+  constexpr std::size_t kMax = 64;
+  std::string out = "string ";
+  if (value.size() <= kMax) {
+    AppendJsonString(out, value);
+  } else {
+    AppendJsonString(out, value.substr(0, kMax));
+    out.insert(out.size() - 1, "...");
+  }
+  return out;
+}
+
 std::string DescribeJson(const json::value& value) {
   switch (value.kind()) {
     case json::kind::null:
@@ -180,24 +199,10 @@ std::string DescribeJson(const json::value& value) {
       return "integer `" + std::to_string(value.get_int64()) + "`";
     case json::kind::uint64:
       return "integer `" + std::to_string(value.get_uint64()) + "`";
-    case json::kind::double_: {
-      char buf[32];
-      const auto [end, ec] = std::to_chars(buf, buf + sizeof buf, value.get_double());
-      return "floating point `" + std::string(buf, ec == std::errc() ? end : buf) + "`";
-    }
-    case json::kind::string: {
-      // Bound the echo: the value may be a hostile multi-megabyte string.
-      constexpr std::size_t kMax = 64;
-      const json::string& s = value.get_string();
-      std::string out = "string ";
-      if (s.size() <= kMax) {
-        AppendJsonString(out, s);
-      } else {
-        AppendJsonString(out, std::string_view(s.data(), kMax));
-        out.insert(out.size() - 1, "...");
-      }
-      return out;
-    }
+    case json::kind::double_:
+      return DescribeJsonDouble(value.get_double());
+    case json::kind::string:
+      return DescribeJsonString(value.get_string());
     case json::kind::array:
       return "sequence";
     case json::kind::object:

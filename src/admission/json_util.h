@@ -31,6 +31,11 @@ std::string ToValidUtf8(std::string_view text);
 // `integer `5``, `floating point `1.5``, `string "abc"`, `sequence`, `map`.
 std::string DescribeJson(const json::value& value);
 
+// The floating-point and string cases of DescribeJson, for describing values of other DOMs
+// (simdjson's, in request.cc). Strings longer than 64 bytes are cut, with "..." appended.
+std::string DescribeJsonDouble(double value);
+std::string DescribeJsonString(std::string_view value);
+
 // serde's "invalid type: <found>, expected <expected>".
 std::string InvalidType(const json::value& found, std::string_view expected);
 

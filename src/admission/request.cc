@@ -1,13 +1,137 @@
 #include "admission/request.h"
 
+#include <simdjson.h>
+
 #include <algorithm>
+#include <array>
+#include <memory>
 #include <utility>
 #include <vector>
 
+#include "admission/json_text.h"
 #include "admission/json_util.h"
 
 namespace kw::admission {
+
+namespace dom = simdjson::dom;
+
+// The only code that fills a ValidationRequest.
+struct RequestBuilder {
+  static ValidationRequest Admission(std::string json, std::string uid,
+                                     std::optional<std::string> ns, std::size_t object_offset,
+                                     std::size_t object_size) {
+    ValidationRequest r;
+    r.kind_ = RequestKind::kAdmission;
+    r.json_ = std::move(json);
+    r.uid_ = std::move(uid);
+    r.namespace_ = std::move(ns);
+    r.object_offset_ = object_offset;
+    r.object_size_ = object_size;
+    return r;
+  }
+
+  static ValidationRequest Raw(std::string json, std::string uid) {
+    ValidationRequest r;
+    r.kind_ = RequestKind::kRaw;
+    r.json_ = std::move(json);
+    r.uid_ = std::move(uid);
+    return r;
+  }
+};
+
 namespace {
+
+// The text walk (json_text.h) must agree with simdjson, which validated the text first; when it
+// does not, that is a bug.
+std::unexpected<Error> WalkerMismatch() {
+  return Fail(ErrorKind::kInternal, "the request's JSON text does not match its parsed form");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Parsing with simdjson.
+
+std::unexpected<Error> SyntaxError(simdjson::error_code code) {
+  return Fail(ErrorKind::kInvalidArgument,
+              std::string(kInvalidJsonPrefix) + simdjson::error_message(code));
+}
+
+// Bodies up to this size are parsed with a parser and an input buffer kept per thread, whose
+// memory (several times the input size) stays allocated for the thread's life. Larger ones get
+// their own, freed afterwards, so that one huge request does not pin its memory forever.
+constexpr std::size_t kReusedCapacity = 256 * 1024;
+
+struct Scratch {
+  dom::parser parser;
+  std::string buffer;
+  bool ready = false;
+  bool in_use = false;
+};
+
+// Parses `text` and returns `fn(root)`, computed while the DOM is alive (it lives in the
+// parser, which is reused by the next parse).
+template <typename Fn>
+Result<ValidationRequest> WithDom(std::string_view text, Fn&& fn) {
+  if (text.size() > simdjson::SIMDJSON_MAXSIZE_BYTES) return SyntaxError(simdjson::CAPACITY);
+  thread_local Scratch reused;
+  std::unique_ptr<Scratch> own;
+  Scratch* scratch = &reused;
+  // `in_use` guards against a nested call on the same thread clobbering the DOM.
+  if (text.size() > kReusedCapacity || reused.in_use) {
+    own = std::make_unique<Scratch>();
+    scratch = own.get();
+  }
+  if (!scratch->ready) {
+    // Sized for this text; parse() grows it later as needed, keeping the depth bound. simdjson
+    // accepts depths below its bound, Boost.JSON (OriginalObject) up to its bound.
+    const std::size_t capacity = std::max<std::size_t>(text.size(), 4096);
+    if (scratch->parser.allocate(capacity, kMaxJsonDepth + 1) != simdjson::SUCCESS) {
+      return Fail(ErrorKind::kInternal, "cannot allocate a JSON parser");
+    }
+    scratch->ready = true;
+  }
+  // simdjson reads up to SIMDJSON_PADDING bytes past the end of its input.
+  scratch->buffer.reserve(text.size() + simdjson::SIMDJSON_PADDING);
+  scratch->buffer.assign(text);
+  scratch->buffer.append(simdjson::SIMDJSON_PADDING, '\0');
+  dom::element root;
+  if (const auto code = scratch->parser.parse(scratch->buffer.data(), text.size(), false).get(root);
+      code != simdjson::SUCCESS) {
+    return SyntaxError(code);
+  }
+  scratch->in_use = true;
+  Result<ValidationRequest> result = fn(root);
+  scratch->in_use = false;
+  return result;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Schema checks and re-serialization, from the DOM.
+
+std::string DescribeElement(dom::element v) {
+  switch (v.type()) {
+    case dom::element_type::NULL_VALUE:
+      return "null";
+    case dom::element_type::BOOL:
+      return v.get_bool().value_unsafe() ? "boolean `true`" : "boolean `false`";
+    case dom::element_type::INT64:
+      return "integer `" + std::to_string(v.get_int64().value_unsafe()) + "`";
+    case dom::element_type::UINT64:
+      return "integer `" + std::to_string(v.get_uint64().value_unsafe()) + "`";
+    case dom::element_type::DOUBLE:
+      return DescribeJsonDouble(v.get_double().value_unsafe());
+    case dom::element_type::STRING:
+      return DescribeJsonString(v.get_string().value_unsafe());
+    case dom::element_type::ARRAY:
+      return "sequence";
+    case dom::element_type::OBJECT:
+      return "map";
+  }
+  return "unknown";
+}
+
+std::string InvalidTypeOf(dom::element found, std::string_view expected) {
+  return "invalid type: " + DescribeElement(found) + ", expected " + std::string(expected);
+}
 
 std::string JoinPath(std::string_view parent, std::string_view key) {
   if (parent.empty()) return std::string(key);
@@ -17,248 +141,419 @@ std::string JoinPath(std::string_view parent, std::string_view key) {
   return path;
 }
 
+std::unexpected<Error> SchemaError(std::string message) {
+  return Fail(ErrorKind::kInvalidArgument, std::move(message));
+}
+
 std::unexpected<Error> MissingField(std::string_view path) {
-  return Fail(ErrorKind::kInvalidArgument, "missing field `" + std::string(path) + "`");
+  return SchemaError("missing field `" + std::string(path) + "`");
 }
 
-std::unexpected<Error> WrongType(const json::value& found, std::string_view expected,
+std::unexpected<Error> WrongType(dom::element found, std::string_view expected,
                                  std::string_view path) {
-  return Fail(ErrorKind::kInvalidArgument,
-              InvalidType(found, expected) + " at `" + std::string(path) + "`");
+  return SchemaError(InvalidTypeOf(found, expected) + " at `" + std::string(path) + "`");
 }
 
-// The value of an optional field: nullptr when absent or null (serde's Option semantics).
-json::value* FindOptional(json::object& obj, std::string_view key) {
-  auto it = obj.find(key);
-  if (it == obj.end() || it->value().is_null()) return nullptr;
-  return &it->value();
+enum class Duplicates { kError, kLastWins };
+
+// The members of a struct-like object that its schema knows, found in one pass: each slot gets
+// the member's value and its position among the object's members (for JsonObjectText).
+template <std::size_t N>
+struct KnownFields {
+  std::array<std::optional<dom::element>, N> value;
+  std::array<std::size_t, N> index;
+
+  // serde's Option: absent and null are both None.
+  std::optional<dom::element> NonNull(std::size_t field) const {
+    if (!value[field] || value[field]->is_null()) return std::nullopt;
+    return value[field];
+  }
+};
+
+template <std::size_t N>
+Result<KnownFields<N>> ReadKnownFields(dom::object object,
+                                       const std::array<std::string_view, N>& names,
+                                       std::string_view parent, Duplicates duplicates) {
+  KnownFields<N> fields;
+  fields.index.fill(kNoPos);
+  std::size_t position = 0;
+  for (const dom::key_value_pair member : object) {
+    for (std::size_t k = 0; k < N; ++k) {
+      if (member.key != names[k]) continue;
+      if (fields.value[k] && duplicates == Duplicates::kError) {
+        return SchemaError("duplicate field `" + JoinPath(parent, names[k]) + "`");
+      }
+      fields.value[k] = member.value;
+      fields.index[k] = position;
+      break;
+    }
+    ++position;
+  }
+  return fields;
 }
 
-Result<json::value*> FindRequired(json::object& obj, std::string_view key,
-                                  std::string_view parent) {
-  auto it = obj.find(key);
-  if (it == obj.end()) return MissingField(JoinPath(parent, key));
-  return &it->value();
+Result<std::string_view> StringAt(dom::element v, std::string_view path) {
+  std::string_view s;
+  if (v.get_string().get(s) != simdjson::SUCCESS) return WrongType(v, "a string", path);
+  return s;
 }
 
-Result<void> CheckString(const json::value& v, std::string_view parent, std::string_view key) {
-  if (!v.is_string()) return WrongType(v, "a string", JoinPath(parent, key));
-  return {};
+// Appends `,"key":` (or `{"key":` for the first key of an object).
+void AppendKey(std::string& out, std::string_view key, bool first = false) {
+  out.push_back(first ? '{' : ',');
+  out.push_back('"');
+  out.append(key);
+  out.append("\":");
 }
 
-Result<void> MoveRequiredString(json::object& in, json::object& out, std::string_view key,
-                                std::string_view parent = {}) {
-  KW_ASSIGN_OR_RETURN(json::value * v, FindRequired(in, key, parent));
-  KW_TRY(CheckString(*v, parent, key));
-  out.emplace(key, std::move(*v));
-  return {};
-}
-
-Result<void> MoveOptionalString(json::object& in, json::object& out, std::string_view key) {
-  json::value* v = FindOptional(in, key);
-  if (v == nullptr) return {};
-  KW_TRY(CheckString(*v, {}, key));
-  out.emplace(key, std::move(*v));
+// `["a","b"]`, every element checked to be a string.
+Result<void> AppendStringArray(std::string& out, dom::element v, std::string_view path) {
+  dom::array array;
+  if (v.get_array().get(array) != simdjson::SUCCESS) return WrongType(v, "a sequence", path);
+  out.push_back('[');
+  std::size_t i = 0;
+  for (const dom::element item : array) {
+    std::string_view s;
+    if (item.get_string().get(s) != simdjson::SUCCESS) {
+      return WrongType(item, "a string", std::string(path) + "[" + std::to_string(i) + "]");
+    }
+    if (i != 0) out.push_back(',');
+    AppendJsonString(out, s);
+    ++i;
+  }
+  out.push_back(']');
   return {};
 }
 
 // GroupVersionKind / GroupVersionResource: {group, version, <last>}, all required strings.
-Result<json::value> NormalizeGroupVersion(json::value& v, std::string_view last,
-                                          std::string_view path) {
-  json::object* in = v.if_object();
-  if (in == nullptr) {
+Result<void> AppendGroupVersion(std::string& out, dom::element v, std::string_view last,
+                                std::string_view path) {
+  dom::object object;
+  if (v.get_object().get(object) != simdjson::SUCCESS) {
     return WrongType(v, last == "kind" ? "struct GroupVersionKind" : "struct GroupVersionResource",
                      path);
   }
-  // What the API server sends is usually already canonical: keep it instead of rebuilding it
-  // (each rebuilt key is an allocation on the hot path).
-  if (in->size() == 3) {
-    const auto* kv = in->begin();
-    if (kv[0].key() == "group" && kv[1].key() == "version" && kv[2].key() == last &&
-        kv[0].value().is_string() && kv[1].value().is_string() && kv[2].value().is_string()) {
-      return std::move(v);
+  const std::array<std::string_view, 3> names = {"group", "version", last};
+  KW_ASSIGN_OR_RETURN(const KnownFields<3> fields,
+                      ReadKnownFields(object, names, path, Duplicates::kError));
+  for (std::size_t k = 0; k < names.size(); ++k) {
+    if (!fields.value[k]) return MissingField(JoinPath(path, names[k]));
+    std::string_view s;
+    if (fields.value[k]->get_string().get(s) != simdjson::SUCCESS) {
+      return WrongType(*fields.value[k], "a string", JoinPath(path, names[k]));
     }
+    AppendKey(out, names[k], k == 0);
+    AppendJsonString(out, s);
   }
-  json::object out(v.storage());
-  out.reserve(3);
-  KW_TRY(MoveRequiredString(*in, out, "group", path));
-  KW_TRY(MoveRequiredString(*in, out, "version", path));
-  KW_TRY(MoveRequiredString(*in, out, last, path));
-  return json::value(std::move(out));
-}
-
-Result<void> MoveGroupVersion(json::object& in, json::object& out, std::string_view key,
-                              std::string_view last, bool required) {
-  json::value* v = nullptr;
-  if (required) {
-    KW_ASSIGN_OR_RETURN(v, FindRequired(in, key, {}));
-  } else {
-    v = FindOptional(in, key);
-    if (v == nullptr) return {};
-  }
-  KW_ASSIGN_OR_RETURN(json::value normalized, NormalizeGroupVersion(*v, last, key));
-  out.emplace(key, std::move(normalized));
-  return {};
-}
-
-Result<void> CheckStringArray(const json::value& v, std::string_view path) {
-  const json::array* arr = v.if_array();
-  if (arr == nullptr) return WrongType(v, "a sequence", path);
-  for (std::size_t i = 0; i < arr->size(); ++i) {
-    if (!(*arr)[i].is_string()) {
-      return WrongType((*arr)[i], "a string", std::string(path) + "[" + std::to_string(i) + "]");
-    }
-  }
+  out.push_back('}');
   return {};
 }
 
 // k8s-openapi's authentication/v1 UserInfo. Its serializer emits the fields alphabetically and
-// `extra` is a BTreeMap, so both orders are reproduced here.
-Result<json::value> NormalizeUserInfo(json::value& v) {
+// `extra` is a BTreeMap, so both orders are reproduced. Its deserializer does not reject
+// duplicate keys: the last one wins.
+Result<void> AppendUserInfo(std::string& out, dom::element v) {
   constexpr std::string_view kPath = "userInfo";
-  json::object* in = v.if_object();
-  if (in == nullptr) return WrongType(v, "struct UserInfo", kPath);
-  json::object out(v.storage());
-  out.reserve(4);
-  if (json::value* extra = FindOptional(*in, "extra")) {
-    json::object* map = extra->if_object();
-    if (map == nullptr) return WrongType(*extra, "a map", "userInfo.extra");
-    std::vector<json::key_value_pair*> entries;
-    entries.reserve(map->size());
-    for (auto& kv : *map) {
-      KW_TRY(CheckStringArray(kv.value(), "userInfo.extra." + std::string(kv.key())));
-      entries.push_back(&kv);
+  dom::object object;
+  if (v.get_object().get(object) != simdjson::SUCCESS) {
+    return WrongType(v, "struct UserInfo", kPath);
+  }
+  enum { kExtra, kGroups, kUid, kUsername };
+  static constexpr std::array<std::string_view, 4> kNames = {"extra", "groups", "uid",
+                                                             "username"};
+  KW_ASSIGN_OR_RETURN(const KnownFields<4> fields,
+                      ReadKnownFields(object, kNames, kPath, Duplicates::kLastWins));
+  bool first = true;
+  if (const auto extra = fields.NonNull(kExtra)) {
+    dom::object map;
+    if (extra->get_object().get(map) != simdjson::SUCCESS) {
+      return WrongType(*extra, "a map", "userInfo.extra");
     }
-    std::sort(entries.begin(), entries.end(),
-              [](const auto* a, const auto* b) { return a->key() < b->key(); });
-    json::object sorted(v.storage());
-    sorted.reserve(entries.size());
-    for (auto* kv : entries) sorted.emplace(kv->key(), std::move(kv->value()));
-    out.emplace("extra", std::move(sorted));
+    // Type-check every entry in document order (as serde does while reading), then write them
+    // sorted, keeping the last of equal keys.
+    std::vector<std::pair<std::string_view, dom::element>> entries;
+    entries.reserve(map.size());
+    std::string scratch;
+    for (const dom::key_value_pair entry : map) {
+      scratch.clear();
+      KW_TRY(AppendStringArray(scratch, entry.value,
+                               "userInfo.extra." + std::string(entry.key)));
+      entries.emplace_back(entry.key, entry.value);
+    }
+    std::stable_sort(entries.begin(), entries.end(),
+                     [](const auto& a, const auto& b) { return a.first < b.first; });
+    AppendKey(out, "extra", first);
+    first = false;
+    bool first_entry = true;
+    for (std::size_t i = 0; i < entries.size(); ++i) {
+      if (i + 1 < entries.size() && entries[i + 1].first == entries[i].first) continue;
+      out.push_back(first_entry ? '{' : ',');
+      first_entry = false;
+      AppendJsonString(out, entries[i].first);
+      out.push_back(':');
+      KW_TRY(AppendStringArray(out, entries[i].second, {}));
+    }
+    if (first_entry) out.push_back('{');
+    out.push_back('}');
   }
-  if (json::value* groups = FindOptional(*in, "groups")) {
-    KW_TRY(CheckStringArray(*groups, "userInfo.groups"));
-    out.emplace("groups", std::move(*groups));
+  if (const auto groups = fields.NonNull(kGroups)) {
+    AppendKey(out, "groups", first);
+    first = false;
+    KW_TRY(AppendStringArray(out, *groups, "userInfo.groups"));
   }
-  for (std::string_view key : {"uid", "username"}) {
-    if (json::value* s = FindOptional(*in, key)) {
-      KW_TRY(CheckString(*s, kPath, key));
-      out.emplace(key, std::move(*s));
+  for (const std::size_t k : {kUid, kUsername}) {
+    if (const auto s = fields.NonNull(k)) {
+      const std::string path = JoinPath(kPath, kNames[k]);
+      KW_ASSIGN_OR_RETURN(const std::string_view text, StringAt(*s, path));
+      AppendKey(out, kNames[k], first);
+      first = false;
+      AppendJsonString(out, text);
     }
   }
-  return json::value(std::move(out));
+  out.append(first ? "{}" : "}");
+  return {};
 }
 
-void MoveOptionalAny(json::object& in, json::object& out, std::string_view key) {
-  if (json::value* v = FindOptional(in, key)) out.emplace(key, std::move(*v));
+enum Field {
+  kUid,
+  kKind,
+  kResource,
+  kSubResource,
+  kRequestKind,
+  kRequestResource,
+  kRequestSubResource,
+  kName,
+  kNamespace,
+  kOperation,
+  kUserInfo,
+  kObject,
+  kOldObject,
+  kDryRun,
+  kOptions,
+  kFieldCount,
+};
+
+constexpr std::array<std::string_view, kFieldCount> kFieldNames = {
+    "uid", "kind", "resource", "subResource", "requestKind", "requestResource",
+    "requestSubResource", "name", "namespace", "operation", "userInfo", "object",
+    "oldObject", "dryRun", "options",
+};
+
+// Normalizes the AdmissionRequest `request`, whose text starts at `text[start]`. Fields are
+// checked in upstream's order, so the first error reported is the first bad field in that order.
+Result<ValidationRequest> NormalizeAdmissionRequest(dom::element request, std::string_view text,
+                                                    std::size_t start) {
+  dom::object object;
+  if (request.get_object().get(object) != simdjson::SUCCESS) {
+    return SchemaError(InvalidTypeOf(request, "struct AdmissionRequest"));
+  }
+  KW_ASSIGN_OR_RETURN(const KnownFields<kFieldCount> fields,
+                      ReadKnownFields(object, kFieldNames, {}, Duplicates::kError));
+  const auto required = [&](Field f) -> Result<dom::element> {
+    if (!fields.value[f]) return MissingField(kFieldNames[f]);
+    return *fields.value[f];
+  };
+  const auto append_string = [&](std::string& out, dom::element v,
+                                 Field f) -> Result<std::string_view> {
+    KW_ASSIGN_OR_RETURN(const std::string_view s, StringAt(v, kFieldNames[f]));
+    AppendKey(out, kFieldNames[f], f == kUid);
+    AppendJsonString(out, s);
+    return s;
+  };
+  const auto append_group_version = [&](std::string& out, dom::element v, Field f,
+                                        std::string_view last) -> Result<void> {
+    AppendKey(out, kFieldNames[f]);
+    return AppendGroupVersion(out, v, last, kFieldNames[f]);
+  };
+
+  // The free-form values are copied from the text rather than re-serialized. Their text is
+  // looked up in document order, since the walk only goes forward.
+  constexpr std::array<Field, 3> kRawFields = {kObject, kOldObject, kOptions};
+  std::array<std::pair<std::size_t, std::size_t>, 3> wanted;  // (member index, k)
+  std::size_t wanted_count = 0;
+  for (std::size_t k = 0; k < kRawFields.size(); ++k) {
+    if (fields.NonNull(kRawFields[k])) wanted[wanted_count++] = {fields.index[kRawFields[k]], k};
+  }
+  // Three elements at most: an insertion sort (std::sort trips a GCC 12 -Warray-bounds bug here).
+  for (std::size_t i = 1; i < wanted_count; ++i) {
+    for (std::size_t j = i; j > 0 && wanted[j] < wanted[j - 1]; --j) {
+      std::swap(wanted[j], wanted[j - 1]);
+    }
+  }
+  std::array<std::string_view, 3> raw_text{};
+  JsonObjectText members(text, start);
+  for (std::size_t i = 0; i < wanted_count; ++i) {
+    const std::optional<std::string_view> value = members.Value(wanted[i].first);
+    if (!value) return WalkerMismatch();
+    raw_text[wanted[i].second] = *value;
+  }
+
+  std::string out;
+  out.reserve(text.size() - start + 64);
+  KW_ASSIGN_OR_RETURN(const dom::element uid_value, required(kUid));
+  KW_ASSIGN_OR_RETURN(const std::string_view uid, append_string(out, uid_value, kUid));
+  KW_ASSIGN_OR_RETURN(const dom::element kind, required(kKind));
+  KW_TRY(append_group_version(out, kind, kKind, "kind"));
+  KW_ASSIGN_OR_RETURN(const dom::element resource, required(kResource));
+  KW_TRY(append_group_version(out, resource, kResource, "resource"));
+  if (const auto v = fields.NonNull(kSubResource)) KW_TRY(append_string(out, *v, kSubResource));
+  if (const auto v = fields.NonNull(kRequestKind)) {
+    KW_TRY(append_group_version(out, *v, kRequestKind, "kind"));
+  }
+  if (const auto v = fields.NonNull(kRequestResource)) {
+    KW_TRY(append_group_version(out, *v, kRequestResource, "resource"));
+  }
+  if (const auto v = fields.NonNull(kRequestSubResource)) {
+    KW_TRY(append_string(out, *v, kRequestSubResource));
+  }
+  if (const auto v = fields.NonNull(kName)) KW_TRY(append_string(out, *v, kName));
+  std::optional<std::string> ns;
+  if (const auto v = fields.NonNull(kNamespace)) {
+    KW_ASSIGN_OR_RETURN(const std::string_view s, append_string(out, *v, kNamespace));
+    ns.emplace(s);
+  }
+  KW_ASSIGN_OR_RETURN(const dom::element operation, required(kOperation));
+  KW_TRY(append_string(out, operation, kOperation));
+  KW_ASSIGN_OR_RETURN(const dom::element user_info, required(kUserInfo));
+  AppendKey(out, kFieldNames[kUserInfo]);
+  KW_TRY(AppendUserInfo(out, user_info));
+  // A value's text is never empty: an empty slice means the member is absent or null.
+  std::size_t object_offset = std::string::npos;
+  if (!raw_text[0].empty()) {
+    AppendKey(out, kFieldNames[kObject]);
+    object_offset = out.size();
+    out.append(raw_text[0]);
+  }
+  if (!raw_text[1].empty()) {
+    AppendKey(out, kFieldNames[kOldObject]);
+    out.append(raw_text[1]);
+  }
+  if (const auto v = fields.NonNull(kDryRun)) {
+    bool dry_run = false;
+    if (v->get_bool().get(dry_run) != simdjson::SUCCESS) {
+      return WrongType(*v, "a boolean", kFieldNames[kDryRun]);
+    }
+    AppendKey(out, kFieldNames[kDryRun]);
+    out.append(dry_run ? "true" : "false");
+  }
+  if (!raw_text[2].empty()) {
+    AppendKey(out, kFieldNames[kOptions]);
+    out.append(raw_text[2]);
+  }
+  out.push_back('}');
+  return RequestBuilder::Admission(std::move(out), std::string(uid), std::move(ns),
+                                   object_offset, raw_text[0].size());
 }
+
+ValidationRequest MakeRaw(dom::element request, std::string_view text) {
+  std::string_view uid;
+  dom::object object;
+  if (request.get_object().get(object) == simdjson::SUCCESS) {
+    // The first `uid` member, as simdjson's lookup finds it; "" unless it is a string.
+    dom::element v;
+    if (object.at_key("uid").get(v) != simdjson::SUCCESS ||
+        v.get_string().get(uid) != simdjson::SUCCESS) {
+      uid = {};
+    }
+  }
+  return RequestBuilder::Raw(std::string(text), std::string(uid));
+}
+
+// The `request` member of the review `body`, whose text is `text`, and where the request's text
+// starts. `expected` names the body's struct in type errors; `missing` is the error when there
+// is no `request`.
+Result<std::pair<dom::element, std::size_t>> ReviewRequest(dom::element body,
+                                                           std::string_view text,
+                                                           std::string_view expected,
+                                                           std::string_view missing) {
+  dom::object object;
+  if (body.get_object().get(object) != simdjson::SUCCESS) {
+    return SchemaError(InvalidTypeOf(body, expected));
+  }
+  static constexpr std::array<std::string_view, 1> kNames = {"request"};
+  KW_ASSIGN_OR_RETURN(const KnownFields<1> fields,
+                      ReadKnownFields(object, kNames, {}, Duplicates::kError));
+  if (!fields.value[0]) return SchemaError(std::string(missing));
+  const std::optional<std::size_t> start =
+      JsonObjectText(text, SkipJsonSpace(text, 0)).ValueStart(fields.index[0]);
+  if (!start) return WalkerMismatch();
+  return std::pair(*fields.value[0], *start);
+}
+
+constexpr std::string_view kMissingRequest = "missing field `request`";
 
 }  // namespace
 
-Result<json::value> NormalizeAdmissionRequest(json::value&& request) {
-  json::object* in = request.if_object();
-  if (in == nullptr) {
-    return Fail(ErrorKind::kInvalidArgument, InvalidType(request, "struct AdmissionRequest"));
+ValidationRequest::ValidationRequest() : json_("null") {}
+
+Result<json::value> ValidationRequest::OriginalObject() const {
+  std::string_view text = json_;
+  if (kind_ == RequestKind::kAdmission) {
+    if (object_offset_ == std::string::npos) return json::value();
+    text = text.substr(object_offset_, object_size_);
   }
-  json::object out(request.storage());
-  out.reserve(15);
-  KW_TRY(MoveRequiredString(*in, out, "uid"));
-  KW_TRY(MoveGroupVersion(*in, out, "kind", "kind", /*required=*/true));
-  KW_TRY(MoveGroupVersion(*in, out, "resource", "resource", /*required=*/true));
-  KW_TRY(MoveOptionalString(*in, out, "subResource"));
-  KW_TRY(MoveGroupVersion(*in, out, "requestKind", "kind", /*required=*/false));
-  KW_TRY(MoveGroupVersion(*in, out, "requestResource", "resource", /*required=*/false));
-  KW_TRY(MoveOptionalString(*in, out, "requestSubResource"));
-  KW_TRY(MoveOptionalString(*in, out, "name"));
-  KW_TRY(MoveOptionalString(*in, out, "namespace"));
-  KW_TRY(MoveRequiredString(*in, out, "operation"));
-  {
-    KW_ASSIGN_OR_RETURN(json::value * user_info, FindRequired(*in, "userInfo", {}));
-    KW_ASSIGN_OR_RETURN(json::value normalized, NormalizeUserInfo(*user_info));
-    out.emplace("userInfo", std::move(normalized));
+  boost::system::error_code ec;
+  json::parse_options options;
+  // The text passed simdjson's depth limit as part of a larger document: it fits.
+  options.max_depth = kMaxJsonDepth;
+  json::value v = json::parse(text, ec, {}, options);
+  if (ec) {
+    return Fail(ErrorKind::kInternal, "cannot parse the request's object: " + ec.message());
   }
-  MoveOptionalAny(*in, out, "object");
-  MoveOptionalAny(*in, out, "oldObject");
-  if (json::value* dry_run = FindOptional(*in, "dryRun")) {
-    if (!dry_run->is_bool()) return WrongType(*dry_run, "a boolean", "dryRun");
-    out.emplace("dryRun", *dry_run);
-  }
-  MoveOptionalAny(*in, out, "options");
-  return json::value(std::move(out));
+  return v;
 }
 
-Result<json::value> NormalizeAdmissionRequest(const json::value& request) {
-  return NormalizeAdmissionRequest(json::value(request));
+Result<ValidationRequest> ParseAdmissionReview(std::string_view body) {
+  return WithDom(body, [&](dom::element root) -> Result<ValidationRequest> {
+    KW_ASSIGN_OR_RETURN(
+        const auto request,
+        ReviewRequest(root, body, "struct AdmissionReviewRequest", kMissingRequest));
+    return NormalizeAdmissionRequest(request.first, body, request.second);
+  });
 }
 
-Result<json::value> ExtractAdmissionRequest(json::value&& body) {
-  json::object* obj = body.if_object();
-  if (obj == nullptr) {
-    return Fail(ErrorKind::kInvalidArgument,
-                InvalidType(body, "an AdmissionReview or AdmissionRequest object"));
-  }
-  const json::value* kind = FindKey(body, "kind");
-  if (kind != nullptr && kind->is_string() && kind->get_string() == "AdmissionReview") {
-    auto it = obj->find("request");
-    if (it == obj->end()) {
-      return Fail(ErrorKind::kInvalidArgument, "AdmissionReview has no `request` field");
+Result<ValidationRequest> ParseRawReview(std::string_view body) {
+  return WithDom(body, [&](dom::element root) -> Result<ValidationRequest> {
+    KW_ASSIGN_OR_RETURN(const auto request, ReviewRequest(root, body, "struct RawReviewRequest",
+                                                          kMissingRequest));
+    const std::size_t end = SkipJsonValue(body, request.second);
+    if (end == kNoPos) return WalkerMismatch();
+    return MakeRaw(request.first, body.substr(request.second, end - request.second));
+  });
+}
+
+Result<ValidationRequest> ParseKwctlRequest(std::string_view text, bool raw) {
+  return WithDom(text, [&](dom::element root) -> Result<ValidationRequest> {
+    if (raw) return MakeRaw(root, TrimJsonSpace(text));
+    dom::object object;
+    if (root.get_object().get(object) != simdjson::SUCCESS) {
+      return SchemaError(InvalidTypeOf(root, "an AdmissionReview or AdmissionRequest object"));
     }
-    return NormalizeAdmissionRequest(std::move(it->value()));
-  }
-  return NormalizeAdmissionRequest(std::move(body));
-}
-
-Result<json::value> ExtractAdmissionRequest(const json::value& body) {
-  // Copy only the part that is kept.
-  const json::value* kind = FindKey(body, "kind");
-  if (kind != nullptr && kind->is_string() && kind->get_string() == "AdmissionReview") {
-    const json::value* request = FindKey(body, "request");
-    if (request == nullptr) {
-      return Fail(ErrorKind::kInvalidArgument, "AdmissionReview has no `request` field");
+    // The `kind` of an AdmissionRequest is an object, never the string "AdmissionReview".
+    std::string_view kind;
+    dom::element kind_value;
+    if (object.at_key("kind").get(kind_value) == simdjson::SUCCESS &&
+        kind_value.get_string().get(kind) == simdjson::SUCCESS && kind == "AdmissionReview") {
+      KW_ASSIGN_OR_RETURN(const auto request,
+                          ReviewRequest(root, text, "an AdmissionReview",
+                                        "AdmissionReview has no `request` field"));
+      return NormalizeAdmissionRequest(request.first, text, request.second);
     }
-    return NormalizeAdmissionRequest(*request);
-  }
-  if (!body.is_object()) {
-    return Fail(ErrorKind::kInvalidArgument,
-                InvalidType(body, "an AdmissionReview or AdmissionRequest object"));
-  }
-  return NormalizeAdmissionRequest(body);
+    return NormalizeAdmissionRequest(root, text, SkipJsonSpace(text, 0));
+  });
 }
 
-std::string BuildValidatePayload(const json::value& request, const json::value& settings) {
+std::string SerializeSettings(const json::value& settings) {
+  return settings.is_null() ? std::string("{}") : json::serialize(settings);
+}
+
+std::string BuildValidatePayload(const ValidationRequest& request, std::string_view settings_json) {
   constexpr std::string_view kHead = "{\"request\":";
   constexpr std::string_view kMid = ",\"settings\":";
   std::string out;
-  out.reserve(1024);
-  out.append(kHead);
-  AppendJson(out, request);
-  out.append(kMid);
-  if (settings.is_null()) {
-    out.append("{}");
-  } else {
-    AppendJson(out, settings);
-  }
-  out.push_back('}');
+  out.reserve(kHead.size() + request.json().size() + kMid.size() + settings_json.size() + 1);
+  out.append(kHead).append(request.json()).append(kMid).append(settings_json).push_back('}');
   return out;
-}
-
-std::string RequestUid(RequestKind kind, const json::value& request) {
-  // Same lookup for both kinds: a normalized AdmissionRequest always has a string uid.
-  const json::value* uid = FindKey(request, "uid");
-  if (uid == nullptr || !uid->is_string()) return "";
-  return std::string(uid->get_string());
-}
-
-const json::value* OriginalObject(RequestKind kind, const json::value& request) {
-  if (kind == RequestKind::kRaw) return &request;
-  return FindKey(request, "object");
-}
-
-std::optional<std::string_view> RequestNamespace(RequestKind kind, const json::value& request) {
-  if (kind != RequestKind::kAdmission) return std::nullopt;
-  const json::value* ns = FindKey(request, "namespace");
-  if (ns == nullptr || !ns->is_string()) return std::nullopt;
-  return std::string_view(ns->get_string());
 }
 
 }  // namespace kw::admission

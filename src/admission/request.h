@@ -1,23 +1,44 @@
 // What a policy is asked to validate, and the JSON payload it receives.
 //
+// Request bodies are read as text, not into a DOM: the body is validated once by simdjson, the
+// small structured fields of an AdmissionRequest are type-checked and re-serialized, and the
+// large free-form values (`object`, `oldObject`, `options`) are copied as raw text slices of the
+// input. The resulting ValidationRequest holds the request as JSON text, ready to be spliced
+// into a policy's payload.
+//
 // An AdmissionRequest (spec policy-server §1.4) is normalized the way upstream's serde struct
 // does it: the required fields are type-checked, unknown fields are dropped, JSON nulls in
-// optional fields count as absent, and the result is re-serialized in upstream's field order
-// (uid, kind, resource, subResource, requestKind, requestResource, requestSubResource, name,
+// optional fields count as absent, and the result is written in upstream's field order (uid,
+// kind, resource, subResource, requestKind, requestResource, requestSubResource, name,
 // namespace, operation, userInfo, object, oldObject, dryRun, options). `userInfo` follows the
 // k8s-openapi UserInfo struct: keys extra, groups, uid, username (alphabetical, as k8s-openapi
-// serializes them) and `extra` keys sorted (a BTreeMap upstream).
+// serializes them), `extra` keys sorted (a BTreeMap upstream; the last of duplicate keys wins).
+// A field of AdmissionRequest, GroupVersionKind/Resource or the review wrapper given twice is an
+// error ("duplicate field `uid`"), as with serde's derived structs. The structured fields come
+// out compact; `object`, `oldObject` and `options` keep their bytes exactly as sent
+// (whitespace, escapes and number spellings included).
 //
 // A raw request (`/validate_raw`, `kwctl run --raw`, `policyType: raw`) is any JSON value and
-// is passed through verbatim.
+// is passed through verbatim (its text, without surrounding whitespace).
 //
-// Errors are kInvalidArgument with a message naming the offending field with its dotted path,
-// e.g. "missing field `kind.group`" or "invalid type: integer `5`, expected a string at
-// `userInfo.username`". Callers add their own context.
+// Errors are kInvalidArgument (kInternal is left for bugs and allocation failures). JSON that
+// does not parse (bad syntax, invalid UTF-8, nesting deeper than kMaxJsonDepth, numbers outside
+// the range of a double or of a 64-bit integer, trailing bytes after the value, a body over
+// simdjson's 4 GiB limit) gives a message starting with kInvalidJsonPrefix followed by
+// simdjson's explanation; the policy-server answers those with 400. Every other error is a
+// schema error (422), whose message names the offending field by its dotted path inside the
+// request, e.g. "missing field `kind.group`" or "invalid type: integer `5`, expected a string
+// at `userInfo.username`". Callers add their own context.
 //
-// All functions are pure and thread-safe.
+// Differences from upstream's serde_json: numbers beyond the range of a double (`1e400`) are
+// syntax errors in both, but integers beyond 64 bits (`123456789012345678901234`) are rejected
+// here while serde_json would read them as a double. The Kubernetes API server never sends
+// either.
+//
+// All functions are thread-safe. A ValidationRequest is an immutable value.
 #pragma once
 
+#include <cstddef>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -29,38 +50,73 @@ namespace kw::admission {
 
 enum class RequestKind { kAdmission, kRaw };
 
-// One validation input. For kAdmission, `request` holds a normalized AdmissionRequest.
-struct ValidationRequest {
-  RequestKind kind = RequestKind::kAdmission;
-  json::value request;
+// How every JSON syntax error message starts, so that a server can tell them (400) from schema
+// errors (422).
+inline constexpr std::string_view kInvalidJsonPrefix = "invalid JSON: ";
+
+// Bodies nested deeper than this are syntax errors (the depth of `[[1]]` is 2). Bounded so
+// that no later recursive walk of a request can exhaust the stack.
+inline constexpr std::size_t kMaxJsonDepth = 512;
+
+// One validation input.
+class ValidationRequest {
+ public:
+  // The raw request `null`.
+  ValidationRequest();
+
+  RequestKind kind() const { return kind_; }
+
+  // The request as the policy receives it under `request`: the normalized AdmissionRequest, or
+  // the raw request verbatim. Always one valid JSON value.
+  std::string_view json() const { return json_; }
+
+  // The uid a response must carry: the AdmissionRequest's uid; for a raw request its `uid` when
+  // that is a string, else "".
+  std::string_view uid() const { return uid_; }
+
+  // `namespace` of an AdmissionRequest, for the always-accept-namespace check; nullopt for raw
+  // requests or when absent.
+  const std::optional<std::string>& namespace_name() const { return namespace_; }
+
+  // The object a mutation is diffed against (§3.1 step 4), as a DOM: `object` of an
+  // AdmissionRequest (null when absent), the whole raw request otherwise. Parses the text on
+  // every call, so call it only when needed, i.e. when a policy returned a mutated object.
+  // Cannot fail for a request built by the functions below; kInternal otherwise.
+  Result<json::value> OriginalObject() const;
+
+ private:
+  friend struct RequestBuilder;
+
+  RequestKind kind_ = RequestKind::kRaw;
+  std::string json_;
+  std::string uid_;
+  std::optional<std::string> namespace_;
+  // Where `object` is in json_ (admission requests); npos when absent.
+  std::size_t object_offset_ = std::string::npos;
+  std::size_t object_size_ = 0;
 };
 
-// Validates and re-serializes an AdmissionRequest. The rvalue overload moves the (possibly
-// large) `object`, `oldObject` and `options` subtrees instead of copying them.
-Result<json::value> NormalizeAdmissionRequest(const json::value& request);
-Result<json::value> NormalizeAdmissionRequest(json::value&& request);
+// policy-server's /validate and /audit: `body` is an AdmissionReview, an object whose
+// `request` member (required) is an AdmissionRequest. Its other members (apiVersion, kind, ...)
+// are ignored.
+Result<ValidationRequest> ParseAdmissionReview(std::string_view body);
 
-// kwctl's reading of a request file (tooling §1.6 step 3): `body` must be an object; when its
-// `kind` is the string "AdmissionReview" the request is its `request` member (which must
-// exist), otherwise `body` itself is the request. The result is normalized.
-Result<json::value> ExtractAdmissionRequest(const json::value& body);
-Result<json::value> ExtractAdmissionRequest(json::value&& body);
+// policy-server's /validate_raw: `body` is an object whose `request` member (required) is the
+// raw request, any JSON value.
+Result<ValidationRequest> ParseRawReview(std::string_view body);
 
-// Serializes `{"request":<request>,"settings":<settings>}` compactly, straight into one string
-// (the `validate` payload of waPC and WASI policies, §4.b). A null `settings` is sent as `{}`,
-// which is what upstream sends for a policy without settings.
-std::string BuildValidatePayload(const json::value& request, const json::value& settings);
+// kwctl's reading of a request file (tooling §1.6 step 3). With `raw`, the whole text is the
+// raw request. Otherwise the text must be an object; when its `kind` is the string
+// "AdmissionReview" the request is its `request` member (which must exist), otherwise the
+// object itself is the AdmissionRequest.
+Result<ValidationRequest> ParseKwctlRequest(std::string_view text, bool raw);
 
-// The uid a response must carry: `request.uid` when it is a string, else "" (only possible for
-// raw requests, since a normalized AdmissionRequest always has a string uid).
-std::string RequestUid(RequestKind kind, const json::value& request);
+// The settings as a policy receives them: their compact serialization, with null sent as `{}`
+// (what upstream sends for a policy without settings). Computed once per policy, not per call.
+std::string SerializeSettings(const json::value& settings);
 
-// The object a mutation is diffed against (§3.1 step 4): `request.object` for an
-// AdmissionRequest (nullptr when absent), the whole raw request otherwise.
-const json::value* OriginalObject(RequestKind kind, const json::value& request);
-
-// `request.namespace` of an AdmissionRequest, for the always-accept-namespace check; nullopt
-// for raw requests or when absent.
-std::optional<std::string_view> RequestNamespace(RequestKind kind, const json::value& request);
+// `{"request":<request.json()>,"settings":<settings_json>}`, the `validate` payload of waPC and
+// WASI policies (§4.b). `settings_json` comes from SerializeSettings.
+std::string BuildValidatePayload(const ValidationRequest& request, std::string_view settings_json);
 
 }  // namespace kw::admission

@@ -3,8 +3,6 @@
 #include <array>
 #include <cctype>
 
-#include "admission/request.h"
-
 namespace kw::admission {
 namespace {
 
@@ -179,10 +177,11 @@ Result<json::value> ScaffoldAdmissionRequest(std::string_view operation, const j
     }
   }
   request.emplace("operation", "CREATE");
-  request.emplace("userInfo", json::object{{"username", "test-user"},
-                                           {"groups", json::array{"system:masters"}}});
+  // k8s-openapi's UserInfo key order: alphabetical.
+  request.emplace("userInfo", json::object{{"groups", json::array{"system:masters"}},
+                                           {"username", "test-user"}});
   request.emplace("object", object);
-  return NormalizeAdmissionRequest(json::value(std::move(request)));
+  return json::value(std::move(request));
 }
 
 }  // namespace kw::admission

@@ -4,8 +4,8 @@
 // 705ab4f5-6393-11e8-b7cc-42010a800002, kind/requestKind from the object's apiVersion and kind,
 // resource/requestResource with the kind's plural, namespace (namespaced kinds only: the
 // object's metadata.namespace, else "default"), operation CREATE, userInfo {username:
-// "test-user", groups: ["system:masters"]}, and the object. The result is a normalized
-// AdmissionRequest (request.h), so its key order is the usual one.
+// "test-user", groups: ["system:masters"]}, and the object. The keys are in the order of a
+// normalized AdmissionRequest (request.h).
 //
 // Difference from upstream: upstream finds the plural and the scope in an API-resource catalog
 // fetched from the live cluster (with a placeholder plural when that fails). We use a built-in

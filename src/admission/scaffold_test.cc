@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include "admission/request.h"
+
 namespace kw::admission {
 namespace {
 
@@ -27,6 +29,20 @@ TEST(ScaffoldTest, PodInItsNamespace) {
             R"("userInfo":{"groups":["system:masters"],"username":"test-user"},)"
             R"("object":)" +
                 json::serialize(pod) + "}");
+}
+
+TEST(ScaffoldTest, IsAlreadyNormalized) {
+  // Built directly in upstream's order: normalizing it changes nothing.
+  for (const char* object :
+       {R"({"apiVersion":"v1","kind":"Pod","metadata":{"name":"n","namespace":"x"}})",
+        R"({"apiVersion":"rbac.authorization.k8s.io/v1","kind":"ClusterRole"})"}) {
+    auto r = ScaffoldAdmissionRequest("CREATE", J(object), nullptr);
+    ASSERT_TRUE(r.has_value()) << r.error().message;
+    const std::string text = json::serialize(*r);
+    auto normalized = ParseKwctlRequest(text, /*raw=*/false);
+    ASSERT_TRUE(normalized.has_value()) << normalized.error().message;
+    EXPECT_EQ(normalized->json(), text);
+  }
 }
 
 TEST(ScaffoldTest, NamespacedKindWithoutNamespaceGetsDefault) {

@@ -1,5 +1,7 @@
 #include "base/yaml.h"
 
+#include "base/utf8.h"
+
 #include <yaml-cpp/depthguard.h>
 #include <yaml-cpp/yaml.h>
 
@@ -366,6 +368,8 @@ void AppendLiteralBlock(std::string_view s, int indent, std::string& out) {
   if (trailing > 1) out.append(trailing - 1, '\n');
 }
 
+constexpr std::size_t kMaxImplicitKeyBytes = 512;
+
 void AppendKey(std::string_view key, std::string& out) {
   if (CanBePlain(key)) {
     out += key;
@@ -433,7 +437,15 @@ void AppendObject(const json::object& o, int indent, bool first_inline, std::str
   for (const auto& member : o) {
     if (!(first && first_inline)) AppendSpaces(indent, out);
     first = false;
-    AppendKey(member.key(), out);
+    if (member.key().size() > kMaxImplicitKeyBytes) {
+      // YAML limits implicit keys to 1024 characters; longer ones need the explicit `? ` form.
+      out += "? ";
+      AppendDoubleQuoted(member.key(), out);
+      out += '\n';
+      AppendSpaces(indent, out);
+    } else {
+      AppendKey(member.key(), out);
+    }
     out += ':';
     const json::value& v = member.value();
     if (v.is_object() && !v.get_object().empty()) {
@@ -467,10 +479,33 @@ void AppendArray(const json::array& a, int indent, bool first_inline, std::strin
   }
 }
 
+// YAML text must be printable Unicode. Checking up front also keeps yaml-cpp from guessing a
+// UTF-16/32 encoding from NUL bytes and handing back invalid UTF-8.
+Result<void> CheckYamlText(std::string_view text, std::string_view what) {
+  if (!IsValidUtf8(text)) return Fail(ErrorKind::kInvalidArgument, std::string(what) + ": not valid UTF-8");
+  std::size_t line = 1, column = 1;
+  for (char c : text) {
+    auto b = static_cast<unsigned char>(c);
+    if ((b < 0x20 && c != '\t' && c != '\n' && c != '\r') || b == 0x7f) {
+      return Fail(ErrorKind::kInvalidArgument,
+                  std::string(what) + ": control character at line " + std::to_string(line) +
+                      " column " + std::to_string(column));
+    }
+    if (c == '\n') {
+      ++line;
+      column = 1;
+    } else {
+      ++column;
+    }
+  }
+  return {};
+}
+
 }  // namespace
 
 Result<json::value> ParseYamlAsJson(std::string_view text, std::string_view what,
                                     YamlScalars scalars) {
+  KW_TRY(CheckYamlText(text, what));
   return CatchYaml(what, [&]() -> Result<json::value> {
     YAML::Node root = YAML::Load(std::string(text));
     return Converter(what, scalars).Convert(root, 0);
@@ -480,6 +515,7 @@ Result<json::value> ParseYamlAsJson(std::string_view text, std::string_view what
 Result<std::vector<json::value>> ParseYamlDocumentsAsJson(std::string_view text,
                                                           std::string_view what,
                                                           YamlScalars scalars) {
+  KW_TRY(CheckYamlText(text, what));
   return CatchYaml(what, [&]() -> Result<std::vector<json::value>> {
     std::vector<YAML::Node> docs = YAML::LoadAll(std::string(text));
     std::vector<json::value> out;

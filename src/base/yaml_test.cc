@@ -322,5 +322,31 @@ TEST(JsonToYaml, MultiLineInSequencesRoundTrips) {
   EXPECT_EQ(*back, v) << yaml;
 }
 
+// Found by yaml_fuzzer: keys past YAML's 1024-character implicit-key limit must still round
+// trip, and text that is not UTF-8 is refused instead of leaking into JSON strings.
+TEST(JsonToYaml, LongKeysUseTheExplicitForm) {
+  json::object o;
+  o[std::string(2000, 'k')] = json::object({{"a", json::array({1, json::object({{"b", 2}})})}});
+  o["short"] = json::array({"x"});
+  json::value v = o;
+  auto back = ParseYamlAsJson(JsonToYaml(v));
+  ASSERT_TRUE(back) << back.error().message;
+  EXPECT_EQ(*back, v);
+}
+
+TEST(ParseYamlAsJson, RefusesInvalidUtf8) {
+  auto r = ParseYamlAsJson("key: \xff\xfe value\n", "settings");
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().message, "settings: not valid UTF-8");
+  EXPECT_FALSE(ParseYamlDocumentsAsJson("a: 1\n---\nb: \xc3\x28\n"));
+}
+
+TEST(ParseYamlAsJson, RefusesControlCharacters) {
+  auto r = ParseYamlAsJson(std::string_view("a: 1\nr\0\0\0\ts:p\n", 14), "policies.yml");
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().message, "policies.yml: control character at line 2 column 2");
+  EXPECT_TRUE(ParseYamlAsJson("a:\tb\r\n"));  // tabs and CRLF are fine
+}
+
 }  // namespace
 }  // namespace kw

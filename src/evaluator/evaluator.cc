@@ -17,6 +17,7 @@ Result<runtime::PolicyRuntime*> Evaluator::RuntimeFor(const Policy& policy) {
   options.capabilities = policy.config.capabilities;
   options.dispatcher = dispatcher_;
   options.timeout = policy.config.timeout;
+  options.settings_json = admission::SerializeSettings(policy.config.settings);
   KW_ASSIGN_OR_RETURN(runtime::PolicyRuntimePtr rt,
                       runtime::CreatePolicyRuntime(worker_, policy.module, std::move(options)));
   return runtimes_.emplace(policy.config.id, std::move(rt)).first->second.get();
@@ -25,13 +26,13 @@ Result<runtime::PolicyRuntime*> Evaluator::RuntimeFor(const Policy& policy) {
 admission::SettingsValidationResponse Evaluator::ValidateSettings(const Policy& policy) {
   auto rt = RuntimeFor(policy);
   if (!rt) return {false, rt.error().message};
-  return (*rt)->ValidateSettings(policy.config.settings);
+  return (*rt)->ValidateSettings();
 }
 
 Result<admission::AdmissionResponse> Evaluator::EvaluateVanilla(
     const Policy& policy, const admission::ValidationRequest& request) {
   KW_ASSIGN_OR_RETURN(runtime::PolicyRuntime * rt, RuntimeFor(policy));
-  return rt->Validate(request, policy.config.settings);
+  return rt->Validate(request);
 }
 
 admission::AdmissionResponse Evaluator::Evaluate(const Policy& policy,
@@ -40,7 +41,7 @@ admission::AdmissionResponse Evaluator::Evaluate(const Policy& policy,
   auto vanilla = EvaluateVanilla(policy, request);
   admission::AdmissionResponse response =
       vanilla ? std::move(*vanilla)
-              : RejectionFor(admission::RequestUid(request.kind, request.request), vanilla.error());
+              : RejectionFor(request.uid(), vanilla.error());
   if (!vanilla) {
     spdlog::error("policy {}: evaluation failed: {}", policy.config.id, vanilla.error().message);
   }

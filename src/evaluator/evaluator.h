@@ -7,7 +7,8 @@
 // monitor mode, the mutation gate, the custom message.
 //
 // A Policy (compiled module + configuration) is immutable and shared across threads. An
-// Evaluator belongs to one worker thread and keeps one warm runtime per policy id.
+// Evaluator belongs to one worker thread and keeps one warm runtime per policy id, built from
+// the first Policy it sees with that id (its module, grants, timeout and serialized settings).
 #pragma once
 
 #include <chrono>

@@ -192,17 +192,11 @@ Result<Session> PrepareSession(const RunFlags& flags) {
   } else {
     KW_ASSIGN_OR_RETURN(request_text, ReadFile(flags.request_path));
   }
-  KW_ASSIGN_OR_RETURN(json::value request,
-                      ParseJson(request_text, "invalid request " + flags.request_path));
-  if (raw) {
-    session.request = {admission::RequestKind::kRaw, std::move(request)};
-  } else {
-    auto extracted = admission::ExtractAdmissionRequest(std::move(request));
-    if (!extracted) {
-      return std::unexpected(extracted.error().Wrap("invalid AdmissionRequest in " + flags.request_path));
-    }
-    session.request = {admission::RequestKind::kAdmission, std::move(*extracted)};
+  auto request = admission::ParseKwctlRequest(request_text, raw);
+  if (!request) {
+    return std::unexpected(request.error().Wrap("invalid request " + flags.request_path));
   }
+  session.request = std::move(*request);
   return session;
 }
 

@@ -18,23 +18,25 @@ class WapcPolicyRuntime final : public PolicyRuntime {
   WapcPolicyRuntime(engine::Worker& worker, PolicyModuleSharedPtr module, RuntimeOptions options)
       : worker_(worker), module_(std::move(module)), options_(std::move(options)) {}
 
-  Result<admission::AdmissionResponse> Validate(const admission::ValidationRequest& request,
-                                                const json::value& settings) override {
-    std::string payload = admission::BuildValidatePayload(request.request, settings);
+  Result<admission::AdmissionResponse> Validate(
+      const admission::ValidationRequest& request) override {
+    std::string payload = admission::BuildValidatePayload(request, options_.settings_json);
     KW_ASSIGN_OR_RETURN(std::string output, Call("validate", payload));
     auto parsed = admission::ParsePolicyValidationResponse(output);
     if (!parsed) {
       return Fail(ErrorKind::kPolicyResponse,
                   "invalid response from policy: " + parsed.error().message);
     }
-    return admission::FromPolicyResponse(admission::RequestUid(request.kind, request.request),
-                                         std::move(*parsed),
-                                         admission::OriginalObject(request.kind, request.request));
+    // The original object is parsed into a DOM only for a mutation, the one use of it.
+    json::value original;
+    if (parsed->mutated_object) {
+      KW_ASSIGN_OR_RETURN(original, request.OriginalObject());
+    }
+    return admission::FromPolicyResponse(request.uid(), std::move(*parsed), &original);
   }
 
-  admission::SettingsValidationResponse ValidateSettings(const json::value& settings) override {
-    std::string payload = settings.is_null() ? std::string("{}") : ToJson(settings);
-    auto output = Call("validate_settings", payload);
+  admission::SettingsValidationResponse ValidateSettings() override {
+    auto output = Call("validate_settings", options_.settings_json);
     if (!output) {
       return {false, "Error invoking settings validation callback: " + output.error().message};
     }

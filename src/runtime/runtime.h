@@ -3,10 +3,10 @@
 // A PolicyModule is a policy's wasm compiled once, with its metadata and execution mode: it is
 // immutable and shared by every worker. A PolicyRuntime is that module live on one worker, for
 // one policy id (its host-capability grants are baked in). It answers the two Kubewarden
-// operations:
-//   - ValidateSettings(settings) -> {valid, message?}
-//   - Validate(request, settings) -> the "vanilla" AdmissionResponse (§3.1 step 4: before the
-//     response handler), or an Error the evaluator turns into a rejection.
+// operations, with the policy's settings it was created with:
+//   - ValidateSettings() -> {valid, message?}
+//   - Validate(request) -> the "vanilla" AdmissionResponse (§3.1 step 4: before the response
+//     handler), or an Error the evaluator turns into a rejection.
 //
 // Runtimes keep their guest instance warm between evaluations (instantiation costs more than a
 // whole trivial evaluation), and throw it away after any failure of the guest (trap, timeout,
@@ -50,6 +50,9 @@ struct RuntimeOptions {
   host::DispatcherSharedPtr dispatcher;
   // Per-call time limit; zero = unbounded.
   std::chrono::milliseconds timeout{0};
+  // The policy's settings as sent to it (admission::SerializeSettings), serialized once here
+  // rather than on every call.
+  std::string settings_json = "{}";
 };
 
 class PolicyRuntime {
@@ -60,10 +63,10 @@ class PolicyRuntime {
   // kStackOverflow, kHostError, kBadModule (instantiation), kGuestError ("Guest call failure:
   // ..."), kPolicyResponse ("invalid response from policy: ...").
   virtual Result<admission::AdmissionResponse> Validate(
-      const admission::ValidationRequest& request, const json::value& settings) = 0;
+      const admission::ValidationRequest& request) = 0;
 
   // Never fails: a guest failure becomes {valid:false, message:<why>}, as upstream reports it.
-  virtual admission::SettingsValidationResponse ValidateSettings(const json::value& settings) = 0;
+  virtual admission::SettingsValidationResponse ValidateSettings() = 0;
 
   // The waPC `protocol_version` answer (e.g. "v1"), for kwctl annotate. kUnimplemented for
   // execution modes that have none.

@@ -228,6 +228,7 @@ Result<ModuleInfo> Inspect(std::span<const std::uint8_t> bytes) {
               function_types.push_back(type_index);
               if (types_known && type_index < types.size()) {
                 imp.type = types[type_index];
+                imp.has_type = true;
               } else if (types_known) {
                 return std::unexpected(Malformed("import refers to an undefined type"));
               }

@@ -31,7 +31,8 @@ struct Import {
   std::string module;
   std::string name;
   ExternKind kind;
-  FuncType type;  // for kFunction only
+  FuncType type;          // for kFunction only
+  bool has_type = false;  // false when the type section uses encodings we do not model (GC)
 };
 
 struct Export {

@@ -1,7 +1,9 @@
 // The waPC host on the real V8 engine, against hand-written guests: the protocol's happy paths
 // and every way a hostile or broken guest can fail. Each failure must come back as a typed error
 // and leave the worker able to evaluate again.
+#include <atomic>
 #include <chrono>
+#include <thread>
 
 #include <gtest/gtest.h>
 
@@ -200,6 +202,35 @@ TEST_F(WapcGuestTest, TimeoutInterruptsWithinItsDeadline) {
   EXPECT_EQ(r.error().kind, ErrorKind::kTimeout);
   // Not a timing assertion on speed: it only proves the call ended (a hang would block here).
   EXPECT_LT(elapsed, std::chrono::seconds(30));
+}
+
+}  // namespace
+}  // namespace kw
+
+namespace kw {
+namespace {
+
+// One compiled module, instantiated by two workers on two threads, evaluating concurrently.
+TEST(WapcConcurrency, WorkersShareCompiledCode) {
+  auto engine = engine::CreateV8Engine().value();
+  auto bytes = ReadBinaryFile(testing::TestData("wapc_echo.wasm")).value();
+  engine::ModuleSharedPtr module = engine->Compile(bytes).value();
+  constexpr int kCallsPerThread = 2000;
+  std::atomic<int> failures{0};
+  auto work = [&](int id) {
+    auto worker = engine->CreateWorker().value();
+    auto instance = runtime::wapc::WapcInstance::Create(*worker, module, {}, {}).value();
+    for (int i = 0; i < kCallsPerThread; ++i) {
+      std::string payload = "thread " + std::to_string(id) + " call " + std::to_string(i);
+      auto r = instance->Call("validate", payload,
+                              {.deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5)});
+      if (!r || *r != payload) ++failures;
+    }
+  };
+  std::thread a(work, 1), b(work, 2);
+  a.join();
+  b.join();
+  EXPECT_EQ(failures.load(), 0);
 }
 
 }  // namespace

@@ -339,7 +339,7 @@ Result<InstancePtr> V8Worker::Instantiate(const ModuleSharedPtr& module, const L
     if (fn == nullptr) {
       return Fail(ErrorKind::kBadModule, "unknown import: `" + qualified + "` has not been defined");
     }
-    if (!(fn->type == imp.type)) {
+    if (imp.has_type && !(fn->type == imp.type)) {
       return Fail(ErrorKind::kBadModule, "incompatible import type for `" + qualified +
                                              "`: the host provides " + SignatureText(fn->type) +
                                              ", the module expects " + SignatureText(imp.type));

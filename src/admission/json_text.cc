@@ -1,0 +1,259 @@
+#include "admission/json_text.h"
+
+#include <array>
+#include <bit>
+#include <cstring>
+
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
+namespace kw::admission {
+namespace json_text_internal {
+namespace {
+
+// Defined here, wrapped below, so that SkipContainer can inline them.
+inline BlockMasks ScanBytewise(const char* block) {
+  BlockMasks m;
+  for (int i = 0; i < 64; ++i) {
+    const std::uint64_t bit = std::uint64_t{1} << i;
+    switch (block[i]) {
+      case '"':
+        m.quote |= bit;
+        break;
+      case '\\':
+        m.backslash |= bit;
+        break;
+      case '{':
+      case '[':
+        m.open |= bit;
+        break;
+      case '}':
+      case ']':
+        m.close |= bit;
+        break;
+      default:
+        break;
+    }
+  }
+  return m;
+}
+
+#if defined(__SSE2__)
+inline BlockMasks Scan(const char* block) {
+  // Setting bit 5 folds '[' onto '{' and ']' onto '}', and no other byte onto either.
+  const __m128i quote = _mm_set1_epi8('"');
+  const __m128i backslash = _mm_set1_epi8('\\');
+  const __m128i open = _mm_set1_epi8('{');
+  const __m128i close = _mm_set1_epi8('}');
+  const __m128i bit5 = _mm_set1_epi8(0x20);
+  BlockMasks m;
+  for (int i = 0; i < 4; ++i) {
+    const __m128i bytes = _mm_loadu_si128(reinterpret_cast<const __m128i*>(block + 16 * i));
+    const __m128i folded = _mm_or_si128(bytes, bit5);
+    const auto mask = [i](__m128i equal) {
+      return static_cast<std::uint64_t>(static_cast<std::uint16_t>(_mm_movemask_epi8(equal)))
+             << (16 * i);
+    };
+    m.quote |= mask(_mm_cmpeq_epi8(bytes, quote));
+    m.backslash |= mask(_mm_cmpeq_epi8(bytes, backslash));
+    m.open |= mask(_mm_cmpeq_epi8(folded, open));
+    m.close |= mask(_mm_cmpeq_epi8(folded, close));
+  }
+  return m;
+}
+#else
+inline BlockMasks Scan(const char* block) { return ScanBytewise(block); }
+#endif
+
+}  // namespace
+
+BlockMasks ScanBlockBytewise(const char* block) { return ScanBytewise(block); }
+BlockMasks ScanBlock(const char* block) { return Scan(block); }
+
+}  // namespace json_text_internal
+
+namespace {
+
+using json_text_internal::BlockMasks;
+
+constexpr bool IsJsonSpace(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
+
+// The bytes of `word` equal to `c`, flagged by their high bit ("has zero byte" trick). Only
+// the lowest flag is exact (a borrow may flag a byte above a match), and it is all we use.
+constexpr std::uint64_t MatchBytes(std::uint64_t word, char c) {
+  constexpr std::uint64_t kOnes = 0x0101010101010101;
+  constexpr std::uint64_t kHighs = 0x8080808080808080;
+  const std::uint64_t x = word ^ (kOnes * static_cast<unsigned char>(c));
+  return (x - kOnes) & ~x & kHighs;
+}
+
+// The position of the next quote or backslash from `pos` on (text.size() when none), eight
+// bytes at a time while they fit.
+std::size_t NextStringStop(std::string_view text, std::size_t pos) {
+  if constexpr (std::endian::native == std::endian::little) {
+    while (pos + 8 <= text.size()) {
+      std::uint64_t word;
+      std::memcpy(&word, text.data() + pos, sizeof word);
+      const std::uint64_t stops = MatchBytes(word, '"') | MatchBytes(word, '\\');
+      if (stops != 0) return pos + static_cast<std::size_t>(std::countr_zero(stops)) / 8;
+      pos += 8;
+    }
+  }
+  while (pos < text.size() && text[pos] != '"' && text[pos] != '\\') ++pos;
+  return pos;
+}
+
+// `text[pos]` is the opening quote of a string: one past its closing quote.
+std::size_t SkipString(std::string_view text, std::size_t pos) {
+  ++pos;
+  while (true) {
+    pos = NextStringStop(text, pos);
+    if (pos >= text.size()) return kNoPos;
+    if (text[pos] == '"') return pos + 1;
+    pos += 2;  // a backslash: the escaped byte is never a delimiter (\uXXXX's digits are plain)
+  }
+}
+
+// The bytes escaped by the backslashes of a block: each backslash that is not itself escaped
+// escapes the next byte. `carry` says whether the block's first byte is escaped (by a backslash
+// ending the previous block), and is set for the next block. Backslashes are rare outside
+// annotations, so a loop over them is cheaper than simdjson's branchless arithmetic.
+std::uint64_t EscapedBytes(std::uint64_t backslash, bool& carry) {
+  std::uint64_t escaped = 0;
+  if (carry) {
+    escaped = 1;
+    backslash &= ~std::uint64_t{1};
+  }
+  carry = false;
+  while (backslash != 0) {
+    const int bit = std::countr_zero(backslash);
+    if (bit == 63) {
+      carry = true;
+      break;
+    }
+    escaped |= std::uint64_t{1} << (bit + 1);
+    backslash &= ~(std::uint64_t{3} << bit);  // this backslash and the byte it escapes
+  }
+  return escaped;
+}
+
+// std::popcount compiles to a libgcc call without -mpopcnt; this is the inline equivalent.
+constexpr std::size_t PopCount(std::uint64_t x) {
+  x = x - ((x >> 1) & 0x5555555555555555);
+  x = (x & 0x3333333333333333) + ((x >> 2) & 0x3333333333333333);
+  x = (x + (x >> 4)) & 0x0f0f0f0f0f0f0f0f;
+  return static_cast<std::size_t>((x * 0x0101010101010101) >> 56);
+}
+
+// Bit i is the XOR of bits 0..i: from an opening quote (included) to its closing quote (not).
+constexpr std::uint64_t PrefixXor(std::uint64_t x) {
+  x ^= x << 1;
+  x ^= x << 2;
+  x ^= x << 4;
+  x ^= x << 8;
+  x ^= x << 16;
+  x ^= x << 32;
+  return x;
+}
+
+// `text[pos]` is a '{' or '[': one past its matching bracket.
+std::size_t SkipContainer(std::string_view text, std::size_t pos) {
+  std::uint64_t in_string = 0;  // all ones when the previous block ended inside a string
+  bool escape_carry = false;
+  std::size_t depth = 0;
+  for (std::size_t base = pos; base < text.size(); base += 64) {
+    const char* block = text.data() + base;
+    std::array<char, 64> tail;
+    if (text.size() - base < tail.size()) {
+      // The last block: copied out, padded with spaces, so nothing past the text is read.
+      tail.fill(' ');
+      std::memcpy(tail.data(), block, text.size() - base);
+      block = tail.data();
+    }
+    const BlockMasks m = json_text_internal::Scan(block);
+    const std::uint64_t quotes = m.quote & ~EscapedBytes(m.backslash, escape_carry);
+    const std::uint64_t inside = PrefixXor(quotes) ^ in_string;
+    in_string = static_cast<std::uint64_t>(static_cast<std::int64_t>(inside) >> 63);
+    const std::uint64_t opens = m.open & ~inside;
+    const std::uint64_t closes = m.close & ~inside;
+    const std::size_t close_count = PopCount(closes);
+    if (close_count < depth) {
+      // The depth stays above zero throughout the block.
+      depth = depth + PopCount(opens) - close_count;
+      continue;
+    }
+    for (std::uint64_t brackets = opens | closes; brackets != 0; brackets &= brackets - 1) {
+      const int bit = std::countr_zero(brackets);
+      if ((opens >> bit) & 1) {
+        ++depth;
+      } else if (depth == 0 || --depth == 0) {
+        // (A close at depth zero is not well-formed JSON: stop there rather than wrap around.)
+        return base + static_cast<std::size_t>(bit) + 1;
+      }
+    }
+  }
+  return kNoPos;
+}
+
+}  // namespace
+
+std::size_t SkipJsonSpace(std::string_view text, std::size_t pos) {
+  while (pos < text.size() && IsJsonSpace(text[pos])) ++pos;
+  return pos;
+}
+
+std::size_t SkipJsonValue(std::string_view text, std::size_t pos) {
+  if (pos >= text.size()) return kNoPos;
+  const char first = text[pos];
+  if (first == '"') return SkipString(text, pos);
+  if (first == '{' || first == '[') return SkipContainer(text, pos);
+  // A number or a literal: it runs to the next delimiter (or the end of the text).
+  while (pos < text.size()) {
+    const char c = text[pos];
+    if (IsJsonSpace(c) || c == ',' || c == '}' || c == ']') break;
+    ++pos;
+  }
+  return pos;
+}
+
+std::string_view TrimJsonSpace(std::string_view text) {
+  const std::size_t start = SkipJsonSpace(text, 0);
+  std::size_t end = text.size();
+  while (end > start && IsJsonSpace(text[end - 1])) --end;
+  return text.substr(start, end - start);
+}
+
+std::optional<std::size_t> JsonObjectText::ValueStart(std::size_t index) {
+  while (true) {
+    if (at_value_) {
+      if (member_ == index) return pos_;
+      pos_ = SkipJsonValue(text_, pos_);
+      if (pos_ == kNoPos) return std::nullopt;
+      at_value_ = false;
+    }
+    std::size_t p = SkipJsonSpace(text_, pos_);
+    if (p < text_.size() && text_[p] == ',') p = SkipJsonSpace(text_, p + 1);
+    if (p >= text_.size() || text_[p] != '"') return std::nullopt;
+    p = SkipString(text_, p);
+    if (p == kNoPos) return std::nullopt;
+    p = SkipJsonSpace(text_, p);
+    if (p >= text_.size() || text_[p] != ':') return std::nullopt;
+    pos_ = SkipJsonSpace(text_, p + 1);
+    member_ = next_member_++;
+    at_value_ = true;
+    if (member_ > index) return std::nullopt;  // `index` was passed already
+  }
+}
+
+std::optional<std::string_view> JsonObjectText::Value(std::size_t index) {
+  const std::optional<std::size_t> start = ValueStart(index);
+  if (!start) return std::nullopt;
+  const std::size_t end = SkipJsonValue(text_, *start);
+  if (end == kNoPos) return std::nullopt;
+  pos_ = end;
+  at_value_ = false;
+  return text_.substr(*start, end - *start);
+}
+
+}  // namespace kw::admission

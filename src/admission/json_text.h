@@ -1,0 +1,77 @@
+// Finding where values are in JSON text that a validating parser has already accepted.
+//
+// A DOM parser (simdjson's, in request.cc) says what a document holds but not where each value's
+// bytes are. These functions find the bytes, so that large values can be copied verbatim instead
+// of being re-serialized. They rely on the text being well-formed JSON to stay small and fast:
+// numbers and literals are delimited, not checked, and strings are only scanned for their
+// closing quote. They are still memory-safe on any input: no read ever goes outside `text`, and
+// text that is not well-formed gives kNoPos/nullopt rather than a crash (the answer is then
+// meaningless, and callers treat it as an internal error).
+//
+// Containers are skipped 64 bytes at a time with bit masks (quotes, backslashes and brackets,
+// found with SSE2 where available), in the manner of simdjson's first stage: a string's inside
+// is a prefix XOR of its unescaped quotes, and a block whose closing brackets cannot bring the
+// depth to zero is passed over with two popcounts.
+//
+// All functions are pure and thread-safe.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string_view>
+
+namespace kw::admission {
+
+inline constexpr std::size_t kNoPos = std::string_view::npos;
+
+// The first position from `pos` on that is not JSON whitespace (text.size() when none).
+std::size_t SkipJsonSpace(std::string_view text, std::size_t pos);
+
+// One past the last byte of the value that starts at `text[pos]`; kNoPos when the text ends
+// first.
+std::size_t SkipJsonValue(std::string_view text, std::size_t pos);
+
+// `text` without the JSON whitespace around it: the value itself, when `text` is one value.
+std::string_view TrimJsonSpace(std::string_view text);
+
+// A forward-only cursor over the members of an object's text. Member number i of the text is
+// member number i of a DOM iteration that keeps document order and duplicates (simdjson's).
+class JsonObjectText {
+ public:
+  // `text[open]` is the object's '{'. `text` may go on after the object.
+  JsonObjectText(std::string_view text, std::size_t open) : text_(text), pos_(open + 1) {}
+
+  // Where the value of member number `index` starts, or nullopt when the object has no such
+  // member. `index` may not be below that of an earlier call.
+  std::optional<std::size_t> ValueStart(std::size_t index);
+
+  // The text of member number `index`'s value; same rules.
+  std::optional<std::string_view> Value(std::size_t index);
+
+ private:
+  std::string_view text_;
+  std::size_t pos_;
+  bool at_value_ = false;  // pos_ is at the start of member member_'s value
+  std::size_t member_ = 0;
+  std::size_t next_member_ = 0;
+};
+
+namespace json_text_internal {
+
+// Bit i of each mask is set when byte i of a 64-byte block is a quote, a backslash, '{' or '[',
+// '}' or ']'.
+struct BlockMasks {
+  std::uint64_t quote = 0;
+  std::uint64_t backslash = 0;
+  std::uint64_t open = 0;
+  std::uint64_t close = 0;
+};
+
+// The masks of the 64 bytes at `block`, one byte at a time, and the same with SSE2 when the
+// target has it (otherwise the same function). Exposed so that tests can compare them.
+BlockMasks ScanBlockBytewise(const char* block);
+BlockMasks ScanBlock(const char* block);
+
+}  // namespace json_text_internal
+}  // namespace kw::admission

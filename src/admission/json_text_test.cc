@@ -1,0 +1,296 @@
+#include "admission/json_text.h"
+
+#include <gtest/gtest.h>
+
+#include <cstdio>
+#include <cstring>
+#include <memory>
+#include <random>
+#include <string>
+
+#include "base/json.h"
+
+namespace kw::admission {
+namespace {
+
+using json_text_internal::BlockMasks;
+using json_text_internal::ScanBlock;
+using json_text_internal::ScanBlockBytewise;
+
+bool operator==(const BlockMasks& a, const BlockMasks& b) {
+  return a.quote == b.quote && a.backslash == b.backslash && a.open == b.open &&
+         a.close == b.close;
+}
+
+TEST(ScanBlockTest, MatchesTheBytewiseScan) {
+  std::mt19937 rng(1);
+  std::string block(64, ' ');
+  // Every byte value at every position, then random blocks heavy in the interesting bytes.
+  for (int byte = 0; byte < 256; ++byte) {
+    for (int i = 0; i < 64; ++i) block[i] = static_cast<char>((byte + i) % 256);
+    ASSERT_TRUE(ScanBlock(block.data()) == ScanBlockBytewise(block.data())) << byte;
+  }
+  const std::string alphabet = "\"\\{}[]a {\xfb\xdb\x7b\x5b\x7d\x5d\x22\x5c\xa2";
+  for (int round = 0; round < 2000; ++round) {
+    for (char& c : block) c = alphabet[rng() % alphabet.size()];
+    ASSERT_TRUE(ScanBlock(block.data()) == ScanBlockBytewise(block.data())) << block;
+  }
+  const std::string known = "\"\\{[}]x" + std::string(55, ' ') + "\"\\";
+  ASSERT_EQ(known.size(), 64u);
+  const BlockMasks m = ScanBlockBytewise(known.data());
+  EXPECT_EQ(m.quote, (std::uint64_t{1} << 0) | (std::uint64_t{1} << 62));
+  EXPECT_EQ(m.backslash, (std::uint64_t{1} << 1) | (std::uint64_t{1} << 63));
+  EXPECT_EQ(m.open, std::uint64_t{0b1100});
+  EXPECT_EQ(m.close, std::uint64_t{0b110000});
+}
+
+TEST(SkipJsonValueTest, Scalars) {
+  const std::pair<std::string_view, std::size_t> kCases[] = {
+      {"1", 1},          {"-1.5e+3,", 7},     {"true]", 4},   {"null }", 4},
+      {R"("a")", 3},     {R"("a\"b" ,)", 6},  {R"("\\")", 4}, {R"("\\\"")", 6},
+      {R"("]}")", 4},    {"\"\xc3\xa9\"", 4}, {"{}", 2},      {"[ ]", 3},
+      {R"({"a":"}"})", 9}, {R"([["]"],{}])", 10},
+  };
+  for (const auto& [text, end] : kCases) EXPECT_EQ(SkipJsonValue(text, 0), end) << text;
+}
+
+// The obvious byte-at-a-time reading of the same contract, to compare against.
+std::size_t NaiveSkip(std::string_view text, std::size_t pos) {
+  if (pos >= text.size()) return kNoPos;
+  const char first = text[pos];
+  if (first != '"' && first != '{' && first != '[') return SkipJsonValue(text, pos);
+  std::size_t depth = 0;
+  bool in_string = false;
+  for (; pos < text.size(); ++pos) {
+    const char c = text[pos];
+    // A backslash escapes the next byte even outside strings: that never happens in JSON, but
+    // matters when a comparison starts inside a string.
+    if (c == '\\') {
+      ++pos;
+    } else if (in_string) {
+      if (c == '"') {
+        in_string = false;
+        if (depth == 0) return pos + 1;
+      }
+    } else if (c == '"') {
+      in_string = true;
+    } else if (c == '{' || c == '[') {
+      ++depth;
+    } else if ((c == '}' || c == ']') && (depth == 0 || --depth == 0)) {
+      return pos + 1;
+    }
+  }
+  return kNoPos;
+}
+
+// SkipJsonValue against NaiveSkip from every quote and bracket of `text`, value starts or not.
+void ExpectSameAsNaive(std::string_view text) {
+  for (std::size_t pos = 0; pos < text.size(); ++pos) {
+    const char c = text[pos];
+    if (c != '"' && c != '{' && c != '[') continue;
+    ASSERT_EQ(SkipJsonValue(text, pos), NaiveSkip(text, pos)) << pos << " in " << text;
+  }
+}
+
+TEST(SkipJsonValueTest, EscapesAcrossBlockBoundaries) {
+  // The same tricky strings at every offset from the container's start, so that each of their
+  // backslashes and quotes lands on both sides of a 64-byte boundary.
+  const std::string tricky = R"("a\\\"}]\\\\" , "\\", "\"[{\"", "x\\\\\\\"y")";
+  for (std::size_t pad = 0; pad < 140; ++pad) {
+    const std::string text = "[" + std::string(pad, ' ') + tricky + "]   ,\"after\"";
+    ASSERT_EQ(SkipJsonValue(text, 0), text.find("]   ,") + 1) << pad;
+    ASSERT_EQ(SkipJsonValue(text, text.find('"')), text.find('"') + 13) << pad;
+    ExpectSameAsNaive(text);
+  }
+}
+
+TEST(SkipJsonValueTest, ManyBlocksDeep) {
+  // Depth well above any block's count of closing brackets, then all the way down.
+  const std::string text = std::string(300, '[') + std::string(300, ']') + "x";
+  EXPECT_EQ(SkipJsonValue(text, 0), 600u);
+  EXPECT_EQ(SkipJsonValue(text, 100), 500u);
+}
+
+TEST(SkipJsonValueTest, TruncatedOrMalformedTextNeverReadsOutside) {
+  const std::string doc = R"({"a":[1,"x\"]",{"b":"\\"}],"c":"}"})";
+  for (std::size_t n = 0; n < doc.size(); ++n) {
+    // A copy of exactly n bytes, so that a sanitizer would catch any read past it.
+    const std::unique_ptr<char[]> copy(new char[n == 0 ? 1 : n]);
+    std::memcpy(copy.get(), doc.data(), n);
+    const std::string_view text(copy.get(), n);
+    const std::size_t end = SkipJsonValue(text, 0);
+    EXPECT_TRUE(end == kNoPos || end <= n) << n;
+    JsonObjectText members(text, 0);
+    (void)members.Value(1);
+  }
+  for (const std::string_view bad : {"]", "}}", "\"", "\"\\", "[\"\\", "{\"a\"", "{\"a\":"}) {
+    const std::size_t end = SkipJsonValue(bad, 0);
+    EXPECT_TRUE(end == kNoPos || end <= bad.size()) << bad;
+  }
+}
+
+TEST(JsonObjectTextTest, FindsMembersForwardOnly) {
+  const std::string_view text = R"(  { "a" : 1 , "b\"" :{"x":[ ]}, "c":"v" }  )";
+  JsonObjectText members(text, text.find('{'));
+  EXPECT_EQ(members.Value(1), R"({"x":[ ]})");
+  EXPECT_EQ(members.ValueStart(2), text.find("\"v\""));
+  EXPECT_EQ(members.Value(2), R"("v")");
+  EXPECT_EQ(members.Value(3), std::nullopt);  // no such member
+  JsonObjectText again(text, text.find('{'));
+  EXPECT_EQ(again.Value(0), "1");
+  EXPECT_EQ(again.Value(0), std::nullopt);  // already passed
+  JsonObjectText empty("{ }", 0);
+  EXPECT_EQ(empty.ValueStart(0), std::nullopt);
+}
+
+TEST(TrimJsonSpaceTest, Trims) {
+  EXPECT_EQ(TrimJsonSpace(" \t\r\n[1] \n"), "[1]");
+  EXPECT_EQ(TrimJsonSpace("   "), "");
+  EXPECT_EQ(TrimJsonSpace(""), "");
+}
+
+// Random documents, written with random whitespace and random (valid) string escapes.
+class RandomJson {
+ public:
+  explicit RandomJson(unsigned seed) : rng_(seed) {}
+
+  json::value Value(int depth) {
+    switch (Below(depth > 0 ? 8 : 5)) {
+      case 0:
+        return nullptr;
+      case 1:
+        return Below(2) == 0;
+      case 2:
+        return static_cast<std::int64_t>(rng_()) - (std::int64_t{1} << 31);
+      case 3:
+        return static_cast<double>(rng_() % 100000) / 8.0;  // exact: Boost.JSON round-trips it
+      case 4:
+        return json::string(String());
+      case 5:
+      case 6: {
+        json::object object;
+        const int n = static_cast<int>(Below(6));
+        for (int i = 0; i < n; ++i) object[String() + std::to_string(i)] = Value(depth - 1);
+        return object;
+      }
+      default: {
+        json::array array;
+        const int n = static_cast<int>(Below(6));
+        for (int i = 0; i < n; ++i) array.push_back(Value(depth - 1));
+        return array;
+      }
+    }
+  }
+
+  void Write(std::string& out, const json::value& v) {
+    Space(out);
+    switch (v.kind()) {
+      case json::kind::string:
+        WriteString(out, v.get_string());
+        break;
+      case json::kind::object: {
+        out.push_back('{');
+        bool first = true;
+        for (const auto& kv : v.get_object()) {
+          if (!first) out.push_back(',');
+          first = false;
+          Space(out);
+          WriteString(out, kv.key());
+          Space(out);
+          out.push_back(':');
+          Write(out, kv.value());
+        }
+        Space(out);
+        out.push_back('}');
+        break;
+      }
+      case json::kind::array: {
+        out.push_back('[');
+        bool first = true;
+        for (const auto& item : v.get_array()) {
+          if (!first) out.push_back(',');
+          first = false;
+          Write(out, item);
+        }
+        Space(out);
+        out.push_back(']');
+        break;
+      }
+      default:
+        out += json::serialize(v);
+    }
+    Space(out);
+  }
+
+ private:
+  std::uint32_t Below(std::uint32_t n) { return rng_() % n; }
+
+  std::string String() {
+    static constexpr std::string_view kAlphabet[] = {
+        "a", "b", "\"", "\\", "{", "}", "[", "]", ",", ":", "/", " ", "\n", "\x01", "\xc3\xa9"};
+    std::string s;
+    // Mostly short, sometimes long enough to span several 64-byte blocks.
+    const std::uint32_t n = Below(8) == 0 ? Below(200) : Below(12);
+    for (std::uint32_t i = 0; i < n; ++i) s += kAlphabet[Below(std::size(kAlphabet))];
+    return s;
+  }
+
+  void WriteString(std::string& out, std::string_view s) {
+    out.push_back('"');
+    for (const char c : s) {
+      const auto byte = static_cast<unsigned char>(c);
+      if (c == '"' || c == '\\') {
+        out.push_back('\\');
+        out.push_back(c);
+      } else if (byte < 0x20 || (byte < 0x80 && Below(10) == 0)) {
+        char escape[7];
+        std::snprintf(escape, sizeof escape, "\\u%04x", byte);
+        out += escape;
+      } else if (c == '/' && Below(2) == 0) {
+        out += "\\/";
+      } else {
+        out.push_back(c);
+      }
+    }
+    out.push_back('"');
+  }
+
+  void Space(std::string& out) {
+    static constexpr char kSpaces[] = {' ', '\t', '\n', '\r'};
+    if (Below(3) != 0) return;
+    for (std::uint32_t n = Below(4); n > 0; --n) out.push_back(kSpaces[Below(4)]);
+  }
+
+  std::mt19937 rng_;
+};
+
+TEST(JsonObjectTextTest, RandomDocumentsMemberByMember) {
+  RandomJson random(7);
+  for (int round = 0; round < 3000; ++round) {
+    json::object doc;
+    const int n = 1 + round % 7;
+    for (int i = 0; i < n; ++i) doc["m" + std::to_string(i)] = random.Value(round % 6);
+    std::string text;
+    random.Write(text, doc);
+    auto parsed = ParseJson(text);
+    ASSERT_TRUE(parsed.has_value()) << text;
+    ASSERT_EQ(*parsed, json::value(doc));
+
+    const std::size_t open = SkipJsonSpace(text, 0);
+    ASSERT_EQ(SkipJsonValue(text, open), TrimJsonSpace(text).size() + open) << text;
+    JsonObjectText members(text, open);
+    std::size_t i = 0;
+    for (const auto& kv : doc) {
+      const std::optional<std::string_view> value = members.Value(i++);
+      ASSERT_TRUE(value.has_value()) << text;
+      auto member = ParseJson(*value);
+      ASSERT_TRUE(member.has_value()) << *value << " in " << text;
+      ASSERT_EQ(*member, kv.value()) << text;
+    }
+    ASSERT_EQ(members.Value(i), std::nullopt);
+    ExpectSameAsNaive(text);
+  }
+}
+
+}  // namespace
+}  // namespace kw::admission
