@@ -479,6 +479,65 @@ void AppendArray(const json::array& a, int indent, bool first_inline, std::strin
   }
 }
 
+// `line` may end with its newline.
+bool IsMarker(std::string_view line, std::string_view marker) {
+  if (!line.starts_with(marker)) return false;
+  return line.size() == 3 || line[3] == ' ' || line[3] == '\t' || line[3] == '\r' ||
+         line[3] == '\n';
+}
+
+bool IsDocumentStart(std::string_view line) { return IsMarker(line, "---"); }
+bool IsDocumentEnd(std::string_view line) { return IsMarker(line, "..."); }
+
+// True when `piece` holds anything but blank lines, comments and directives.
+bool HasContent(std::string_view piece) {
+  std::size_t pos = 0;
+  while (pos < piece.size()) {
+    std::size_t nl = piece.find('\n', pos);
+    std::string_view line = piece.substr(pos, nl == std::string_view::npos ? nl : nl - pos);
+    std::size_t first = line.find_first_not_of(" \t\r");
+    if (first != std::string_view::npos && line[first] != '#' && line[first] != '%') return true;
+    if (nl == std::string_view::npos) break;
+    pos = nl + 1;
+  }
+  return false;
+}
+
+// Splits a multi-document stream at its `---` and `...` markers (which YAML only allows at the
+// start of a line, outside any scalar). Each piece is padded with the newlines that precede it,
+// so yaml-cpp still reports line numbers of the whole file.
+std::vector<std::string> SplitYamlDocuments(std::string_view text) {
+  std::vector<std::string> pieces;
+  std::string current;
+  bool explicit_start = false;
+  std::size_t line_number = 0;
+  auto flush = [&] {
+    if (explicit_start || HasContent(current)) pieces.push_back(std::move(current));
+    current.assign(line_number, '\n');
+    explicit_start = false;
+  };
+  std::size_t pos = 0;
+  while (pos < text.size()) {
+    std::size_t nl = text.find('\n', pos);
+    std::size_t end = nl == std::string_view::npos ? text.size() : nl + 1;
+    std::string_view line = text.substr(pos, end - pos);
+    if (IsDocumentStart(line)) {
+      flush();
+      explicit_start = true;
+      current += line;
+    } else if (IsDocumentEnd(line)) {
+      flush();
+      current += '\n';
+    } else {
+      current += line;
+    }
+    ++line_number;
+    pos = end;
+  }
+  flush();
+  return pieces;
+}
+
 // YAML text must be printable Unicode. Checking up front also keeps yaml-cpp from guessing a
 // UTF-16/32 encoding from NUL bytes and handing back invalid UTF-8.
 Result<void> CheckYamlText(std::string_view text, std::string_view what) {
@@ -517,11 +576,11 @@ Result<std::vector<json::value>> ParseYamlDocumentsAsJson(std::string_view text,
                                                           YamlScalars scalars) {
   KW_TRY(CheckYamlText(text, what));
   return CatchYaml(what, [&]() -> Result<std::vector<json::value>> {
-    std::vector<YAML::Node> docs = YAML::LoadAll(std::string(text));
+    // Not YAML::LoadAll: yaml-cpp 0.7 loops forever (allocating) on some malformed input such
+    // as ",." there. Each document is loaded on its own instead.
     std::vector<json::value> out;
-    out.reserve(docs.size());
-    for (const auto& doc : docs) {
-      KW_ASSIGN_OR_RETURN(json::value v, Converter(what, scalars).Convert(doc, 0));
+    for (const std::string& piece : SplitYamlDocuments(text)) {
+      KW_ASSIGN_OR_RETURN(json::value v, Converter(what, scalars).Convert(YAML::Load(piece), 0));
       out.push_back(std::move(v));
     }
     return out;

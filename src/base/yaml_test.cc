@@ -341,6 +341,26 @@ TEST(ParseYamlAsJson, RefusesInvalidUtf8) {
   EXPECT_FALSE(ParseYamlDocumentsAsJson("a: 1\n---\nb: \xc3\x28\n"));
 }
 
+// Found by yaml_fuzzer: yaml-cpp's LoadAll never returns on this input.
+TEST(ParseYamlDocumentsAsJson, TerminatesOnMalformedInput) {
+  auto r = ParseYamlDocumentsAsJson(",.");
+  EXPECT_TRUE(r.has_value() || !r.error().message.empty());
+}
+
+TEST(ParseYamlDocumentsAsJson, SplitsDocumentsAndKeepsLineNumbers) {
+  auto docs = ParseYamlDocumentsAsJson("# header\na: 1\n---\nb: 2\n...\n--- c\n---\n");
+  ASSERT_TRUE(docs) << docs.error().message;
+  ASSERT_EQ(docs->size(), 4u);
+  EXPECT_EQ((*docs)[0], json::object({{"a", 1}}));
+  EXPECT_EQ((*docs)[1], json::object({{"b", 2}}));
+  EXPECT_EQ((*docs)[2], "c");
+  EXPECT_TRUE((*docs)[3].is_null());
+
+  auto bad = ParseYamlDocumentsAsJson("a: 1\n---\nb: [1, 2\n", "policies.yaml");
+  ASSERT_FALSE(bad);
+  EXPECT_NE(bad.error().message.find("line 4"), std::string::npos) << bad.error().message;
+}
+
 TEST(ParseYamlAsJson, RefusesControlCharacters) {
   auto r = ParseYamlAsJson(std::string_view("a: 1\nr\0\0\0\ts:p\n", 14), "policies.yml");
   ASSERT_FALSE(r);
