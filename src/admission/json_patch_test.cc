@@ -1,4 +1,5 @@
 #include "admission/json_patch.h"
+#include "testing/json.h"
 
 #include <gtest/gtest.h>
 
@@ -10,11 +11,7 @@
 namespace kw::admission {
 namespace {
 
-json::value J(std::string_view text) {
-  auto v = ParseJson(text);
-  EXPECT_TRUE(v.has_value()) << text;
-  return v ? *v : json::value();
-}
+using testing::J;
 
 json::array Ops(std::string_view text) { return J(text).as_array(); }
 

@@ -1,4 +1,5 @@
 #include "admission/request.h"
+#include "testing/json.h"
 
 #include <gtest/gtest.h>
 #include <sys/mman.h>
@@ -11,11 +12,7 @@
 namespace kw::admission {
 namespace {
 
-json::value J(std::string_view text) {
-  auto v = ParseJson(text);
-  EXPECT_TRUE(v.has_value()) << text;
-  return v ? *v : json::value();
-}
+using testing::J;
 
 constexpr std::string_view kMinimal = R"({
   "uid": "u1",

@@ -1,4 +1,5 @@
 #include "admission/scaffold.h"
+#include "testing/json.h"
 
 #include <gtest/gtest.h>
 
@@ -7,11 +8,7 @@
 namespace kw::admission {
 namespace {
 
-json::value J(std::string_view text) {
-  auto v = ParseJson(text);
-  EXPECT_TRUE(v.has_value()) << text;
-  return v ? *v : json::value();
-}
+using testing::J;
 
 TEST(ScaffoldTest, PodInItsNamespace) {
   const json::value pod =

@@ -138,6 +138,35 @@ Limits ReadLimits(Reader& r) {
   return l;
 }
 
+// One entry of the import section, as stored: the descriptor bytes are kept so rewriters can
+// copy them unchanged.
+struct RawImport {
+  std::string module;
+  std::string name;
+  std::uint8_t kind = 0;
+  std::uint32_t type_index = 0;  // for functions
+  std::span<const std::uint8_t> descriptor;  // kind byte and what follows it
+};
+
+std::optional<RawImport> ReadImportEntry(Reader& r, std::span<const std::uint8_t> body) {
+  RawImport imp;
+  imp.module = r.Name();
+  imp.name = r.Name();
+  std::size_t start = r.pos();
+  imp.kind = r.Byte();
+  switch (imp.kind) {
+    case 0: imp.type_index = r.U32(); break;
+    case 1: ReadValType(r); ReadLimits(r); break;
+    case 2: ReadLimits(r); break;
+    case 3: ReadValType(r); r.Byte(); break;
+    case 4: r.Byte(); r.U32(); break;
+    default: return std::nullopt;
+  }
+  if (!r.ok()) return std::nullopt;
+  imp.descriptor = body.subspan(start, r.pos() - start);
+  return imp;
+}
+
 Error Malformed(std::string_view what) {
   return Error(ErrorKind::kBadModule, "malformed WebAssembly module: " + std::string(what));
 }
@@ -159,6 +188,26 @@ Result<void> ForEachSection(std::span<const std::uint8_t> bytes, Fn&& fn) {
     KW_TRY(fn(id, body, start, 8 + r.pos()));
   }
   return {};
+}
+
+// What a rewriter does with one section.
+struct SectionEdit {
+  enum Action { kKeep, kDrop, kReplace } action = kKeep;
+  std::vector<std::uint8_t> body;  // for kReplace
+};
+
+// Copies `bytes` section by section, letting `edit(id, body)` keep, drop or replace each one.
+template <typename Edit>
+Result<std::vector<std::uint8_t>> RewriteSections(std::span<const std::uint8_t> bytes, Edit&& edit) {
+  std::vector<std::uint8_t> out(bytes.begin(), bytes.begin() + std::min<std::size_t>(8, bytes.size()));
+  KW_TRY(ForEachSection(bytes, [&](std::uint8_t id, std::span<const std::uint8_t> body,
+                                   std::size_t start, std::size_t end) -> Result<void> {
+    KW_ASSIGN_OR_RETURN(SectionEdit e, edit(id, body));
+    if (e.action == SectionEdit::kKeep) out.insert(out.end(), bytes.begin() + start, bytes.begin() + end);
+    if (e.action == SectionEdit::kReplace) PutSection(out, id, e.body);
+    return {};
+  }));
+  return out;
 }
 
 }  // namespace
@@ -217,44 +266,20 @@ Result<ModuleInfo> Inspect(std::span<const std::uint8_t> bytes) {
       case kSectionImport: {
         std::uint32_t n = r.U32();
         for (std::uint32_t i = 0; i < n && r.ok(); ++i) {
+          std::optional<RawImport> raw = ReadImportEntry(r, body);
+          if (!raw) return std::unexpected(Malformed("bad import section"));
           Import imp;
-          imp.module = r.Name();
-          imp.name = r.Name();
-          std::uint8_t kind = r.Byte();
-          switch (kind) {
-            case 0: {
-              std::uint32_t type_index = r.U32();
-              imp.kind = ExternKind::kFunction;
-              function_types.push_back(type_index);
-              if (types_known && type_index < types.size()) {
-                imp.type = types[type_index];
-                imp.has_type = true;
-              } else if (types_known) {
-                return std::unexpected(Malformed("import refers to an undefined type"));
-              }
-              break;
+          imp.module = std::move(raw->module);
+          imp.name = std::move(raw->name);
+          imp.kind = static_cast<ExternKind>(raw->kind);
+          if (imp.kind == ExternKind::kFunction) {
+            function_types.push_back(raw->type_index);
+            if (types_known && raw->type_index < types.size()) {
+              imp.type = types[raw->type_index];
+              imp.has_type = true;
+            } else if (types_known) {
+              return std::unexpected(Malformed("import refers to an undefined type"));
             }
-            case 1:
-              imp.kind = ExternKind::kTable;
-              ReadValType(r);
-              ReadLimits(r);
-              break;
-            case 2:
-              imp.kind = ExternKind::kMemory;
-              ReadLimits(r);
-              break;
-            case 3:
-              imp.kind = ExternKind::kGlobal;
-              ReadValType(r);
-              r.Byte();
-              break;
-            case 4:
-              imp.kind = ExternKind::kTag;
-              r.Byte();
-              r.U32();
-              break;
-            default:
-              return std::unexpected(Malformed("unknown import kind"));
           }
           info.imports.push_back(std::move(imp));
         }
@@ -297,56 +322,49 @@ Result<ModuleInfo> Inspect(std::span<const std::uint8_t> bytes) {
 
 Result<std::vector<std::uint8_t>> CapMemory(std::span<const std::uint8_t> bytes,
                                             std::uint32_t max_pages) {
-  std::vector<std::uint8_t> out(bytes.begin(), bytes.begin() + std::min<std::size_t>(8, bytes.size()));
-  auto result = ForEachSection(bytes, [&](std::uint8_t id, std::span<const std::uint8_t> body,
-                                          std::size_t start, std::size_t end) -> Result<void> {
+  return RewriteSections(bytes, [&](std::uint8_t id,
+                                    std::span<const std::uint8_t> body) -> Result<SectionEdit> {
     if (id == kSectionImport) {
       Reader r(body);
       std::uint32_t n = r.U32();
       for (std::uint32_t i = 0; i < n && r.ok(); ++i) {
-        r.Name();
-        r.Name();
-        std::uint8_t kind = r.Byte();
-        if (kind == 2) {
+        std::optional<RawImport> imp = ReadImportEntry(r, body);
+        if (!imp) return std::unexpected(Malformed("bad import section"));
+        if (imp->kind == 2) {
           return std::unexpected(Error(ErrorKind::kBadModule,
                                        "the module imports its memory, which cannot be capped"));
         }
-        if (kind == 0) r.U32();
-        else if (kind == 1) { ReadValType(r); ReadLimits(r); }
-        else if (kind == 3) { ReadValType(r); r.Byte(); }
-        else if (kind == 4) { r.Byte(); r.U32(); }
       }
     }
-    if (id != kSectionMemory) {
-      out.insert(out.end(), bytes.begin() + start, bytes.begin() + end);
-      return {};
-    }
+    if (id != kSectionMemory) return SectionEdit{};
     Reader r(body);
     std::uint32_t count = r.U32();
-    if (count > 1) return std::unexpected(Error(ErrorKind::kBadModule, "the module defines more than one memory"));
-    std::vector<std::uint8_t> section;
-    PutU32(section, count);
+    if (count > 1) {
+      return std::unexpected(Error(ErrorKind::kBadModule, "the module defines more than one memory"));
+    }
+    SectionEdit edit{SectionEdit::kReplace, {}};
+    PutU32(edit.body, count);
     if (count == 1) {
       Limits l = ReadLimits(r);
       if (!r.ok()) return std::unexpected(Malformed("bad memory section"));
-      if (l.flags & 0x02) return std::unexpected(Error(ErrorKind::kBadModule, "shared memories are not supported"));
-      if (l.flags & 0x04) return std::unexpected(Error(ErrorKind::kBadModule, "64-bit memories are not supported"));
+      if (l.flags & 0x02) {
+        return std::unexpected(Error(ErrorKind::kBadModule, "shared memories are not supported"));
+      }
+      if (l.flags & 0x04) {
+        return std::unexpected(Error(ErrorKind::kBadModule, "64-bit memories are not supported"));
+      }
       if (l.min > max_pages) {
         return std::unexpected(Error(
             ErrorKind::kOutOfMemory,
             "the module's initial memory of " + std::to_string(l.min) +
                 " pages is larger than the memory limit of " + std::to_string(max_pages) + " pages"));
       }
-      std::uint32_t capped = l.max ? std::min(*l.max, max_pages) : max_pages;
-      section.push_back(0x01);
-      PutU32(section, l.min);
-      PutU32(section, capped);
+      edit.body.push_back(0x01);
+      PutU32(edit.body, l.min);
+      PutU32(edit.body, l.max ? std::min(*l.max, max_pages) : max_pages);
     }
-    PutSection(out, kSectionMemory, section);
-    return {};
+    return edit;
   });
-  if (!result) return std::unexpected(result.error());
-  return out;
 }
 
 std::vector<std::uint8_t> AppendCustomSection(std::span<const std::uint8_t> bytes,
@@ -362,18 +380,14 @@ std::vector<std::uint8_t> AppendCustomSection(std::span<const std::uint8_t> byte
 
 Result<std::vector<std::uint8_t>> RemoveCustomSections(std::span<const std::uint8_t> bytes,
                                                        std::string_view name) {
-  std::vector<std::uint8_t> out(bytes.begin(), bytes.begin() + std::min<std::size_t>(8, bytes.size()));
-  auto result = ForEachSection(bytes, [&](std::uint8_t id, std::span<const std::uint8_t> body,
-                                          std::size_t start, std::size_t end) -> Result<void> {
+  return RewriteSections(bytes, [&](std::uint8_t id,
+                                    std::span<const std::uint8_t> body) -> Result<SectionEdit> {
     if (id == kSectionCustom) {
       Reader r(body);
-      if (r.Name() == name && r.ok()) return {};
+      if (r.Name() == name && r.ok()) return SectionEdit{SectionEdit::kDrop, {}};
     }
-    out.insert(out.end(), bytes.begin() + start, bytes.begin() + end);
-    return {};
+    return SectionEdit{};
   });
-  if (!result) return std::unexpected(result.error());
-  return out;
 }
 
 Result<std::vector<std::uint8_t>> RenameImport(std::span<const std::uint8_t> bytes,
@@ -381,40 +395,24 @@ Result<std::vector<std::uint8_t>> RenameImport(std::span<const std::uint8_t> byt
                                                std::string_view from_name,
                                                std::string_view to_module,
                                                std::string_view to_name) {
-  std::vector<std::uint8_t> out(bytes.begin(), bytes.begin() + std::min<std::size_t>(8, bytes.size()));
-  auto result = ForEachSection(bytes, [&](std::uint8_t id, std::span<const std::uint8_t> body,
-                                          std::size_t start, std::size_t end) -> Result<void> {
-    if (id != kSectionImport) {
-      out.insert(out.end(), bytes.begin() + start, bytes.begin() + end);
-      return {};
-    }
+  return RewriteSections(bytes, [&](std::uint8_t id,
+                                    std::span<const std::uint8_t> body) -> Result<SectionEdit> {
+    if (id != kSectionImport) return SectionEdit{};
     Reader r(body);
-    std::vector<std::uint8_t> section;
+    SectionEdit edit{SectionEdit::kReplace, {}};
     std::uint32_t n = r.U32();
-    PutU32(section, n);
+    PutU32(edit.body, n);
     for (std::uint32_t i = 0; i < n && r.ok(); ++i) {
-      std::string module = r.Name();
-      std::string name = r.Name();
-      std::size_t desc_start = r.pos();
-      std::uint8_t kind = r.Byte();
-      if (kind == 0) r.U32();
-      else if (kind == 1) { ReadValType(r); ReadLimits(r); }
-      else if (kind == 2) ReadLimits(r);
-      else if (kind == 3) { ReadValType(r); r.Byte(); }
-      else if (kind == 4) { r.Byte(); r.U32(); }
-      else return std::unexpected(Malformed("unknown import kind"));
-      if (!r.ok()) break;
-      bool rename = kind == 0 && module == from_module && name == from_name;
-      PutName(section, rename ? to_module : std::string_view(module));
-      PutName(section, rename ? to_name : std::string_view(name));
-      section.insert(section.end(), body.begin() + desc_start, body.begin() + r.pos());
+      std::optional<RawImport> imp = ReadImportEntry(r, body);
+      if (!imp) return std::unexpected(Malformed("bad import section"));
+      bool rename = imp->kind == 0 && imp->module == from_module && imp->name == from_name;
+      PutName(edit.body, rename ? to_module : std::string_view(imp->module));
+      PutName(edit.body, rename ? to_name : std::string_view(imp->name));
+      edit.body.insert(edit.body.end(), imp->descriptor.begin(), imp->descriptor.end());
     }
     if (!r.ok()) return std::unexpected(Malformed("bad import section"));
-    PutSection(out, kSectionImport, section);
-    return {};
+    return edit;
   });
-  if (!result) return std::unexpected(result.error());
-  return out;
 }
 
 }  // namespace kw::wasm

@@ -43,6 +43,13 @@ Result<std::string> ReadGuest(GuestMemory& m, std::string_view import, std::uint
   return out;
 }
 
+// Copies the last host answer (if any) to `ptr`, as __host_response and __host_error do.
+HostResult CopyToGuest(GuestMemory& m, std::string_view import, std::uint32_t ptr,
+                       const std::optional<std::string>& answer) {
+  if (answer && !m.Write(ptr, *answer)) return HostFail(OutOfBounds(import, ptr, answer->size()));
+  return Void();
+}
+
 }  // namespace
 
 WapcInstance::WapcInstance(WapcOptions options)
@@ -110,20 +117,14 @@ void WapcInstance::AddImports() {
   add("__host_response_len", {{}, {I32}}, [&inv](GuestMemory&, std::span<const Value>) {
     return I32Result(inv.host_response ? static_cast<std::int32_t>(inv.host_response->size()) : 0);
   });
-  add("__host_response", {{I32}, {}}, [&inv](GuestMemory& m, std::span<const Value> a) -> HostResult {
-    if (inv.host_response && !m.Write(U32(a[0]), *inv.host_response)) {
-      return HostFail(OutOfBounds("__host_response", U32(a[0]), inv.host_response->size()));
-    }
-    return Void();
+  add("__host_response", {{I32}, {}}, [&inv](GuestMemory& m, std::span<const Value> a) {
+    return CopyToGuest(m, "__host_response", U32(a[0]), inv.host_response);
   });
   add("__host_error_len", {{}, {I32}}, [&inv](GuestMemory&, std::span<const Value>) {
     return I32Result(inv.host_error ? static_cast<std::int32_t>(inv.host_error->size()) : 0);
   });
-  add("__host_error", {{I32}, {}}, [&inv](GuestMemory& m, std::span<const Value> a) -> HostResult {
-    if (inv.host_error && !m.Write(U32(a[0]), *inv.host_error)) {
-      return HostFail(OutOfBounds("__host_error", U32(a[0]), inv.host_error->size()));
-    }
-    return Void();
+  add("__host_error", {{I32}, {}}, [&inv](GuestMemory& m, std::span<const Value> a) {
+    return CopyToGuest(m, "__host_error", U32(a[0]), inv.host_error);
   });
   add("__console_log", {{I32, I32}, {}},
       [this, &limits](GuestMemory& m, std::span<const Value> a) -> HostResult {
