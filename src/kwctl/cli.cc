@@ -38,6 +38,10 @@ void AddRunFlags(CLI::App* cmd, RunFlags& f) {
                   "Interrupt an evaluation after this many seconds (0 = never)")
       ->default_val(2.0)
       ->check(CLI::NonNegativeNumber);
+  cmd->add_option("--memory-limit", f.memory_limit_mib,
+                  "Cap on the policy's WebAssembly memory, in MiB")
+      ->default_val(256)
+      ->check(CLI::Range(1, 4096));
 }
 
 int ReportError(const Error& error) {

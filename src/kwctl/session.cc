@@ -156,7 +156,8 @@ Result<Session> PrepareSession(const RunFlags& flags) {
   auto capabilities = std::make_shared<const host::HostCapabilities>(std::move(caps));
 
   Session session;
-  KW_ASSIGN_OR_RETURN(session.engine, engine::CreateV8Engine());
+  KW_ASSIGN_OR_RETURN(session.engine,
+                      engine::CreateV8Engine({.max_memory_pages = flags.memory_limit_mib * 16}));
   KW_ASSIGN_OR_RETURN(session.worker, session.engine->CreateWorker());
   session.evaluator = std::make_unique<evaluator::Evaluator>(
       *session.worker, std::make_shared<const host::Dispatcher>());

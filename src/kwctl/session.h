@@ -25,6 +25,7 @@ struct RunFlags {
   bool allow_context_aware = false;
   std::vector<std::string> allowed_host_capabilities = {"*"};
   double policy_timeout_seconds = 2;  // 0 = none
+  std::uint32_t memory_limit_mib = 256;  // per policy instance
 };
 
 // Everything needed to evaluate: the engine, a worker on the calling thread, the policies and

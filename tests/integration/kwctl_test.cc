@@ -228,6 +228,17 @@ TEST(KwctlRun, RunawayPolicyIsInterrupted) {
   EXPECT_NE(r.err.find("execution deadline exceeded"), std::string::npos) << r.err;
 }
 
+TEST(KwctlRun, MemoryLimitIsConfigurable) {
+  auto r = Kwctl({"run", TestData("memory_grow_bomb.wasm"), "-r", Request("pod_plain.json"),
+                  "--memory-limit", "16"});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("guest ran out of memory (limit 16 MiB)"), std::string::npos) << r.err;
+
+  auto out_of_range = Kwctl({"run", TestData("test_policy.wasm"), "-r", Request("pod_plain.json"),
+                             "--memory-limit", "0"});
+  EXPECT_EQ(out_of_range.exit_code, 2);
+}
+
 TEST(KwctlRun, ReportsBadInputClearly) {
   auto missing = Kwctl({"run", "/nonexistent/policy.wasm", "-r", Request("pod_plain.json")});
   EXPECT_EQ(missing.exit_code, 1);

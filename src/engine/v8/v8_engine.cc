@@ -165,7 +165,7 @@ class V8Instance final : public Instance, public GuestMemory {
 
 class V8Worker final : public Worker {
  public:
-  explicit V8Worker(const EngineOptions& options);
+  V8Worker();
   ~V8Worker() override;
 
   Result<InstancePtr> Instantiate(const ModuleSharedPtr& module, const Linker& linker,
@@ -183,7 +183,6 @@ class V8Worker final : public Worker {
   static std::size_t NearHeapLimit(void* data, std::size_t current, std::size_t initial);
   Error Classify(v8::TryCatch& try_catch, V8Instance* instance);
 
-  EngineOptions options_;
   std::unique_ptr<v8::ArrayBuffer::Allocator> allocator_;
   v8::Isolate* isolate_ = nullptr;
   v8::Global<v8::Context> context_;
@@ -196,7 +195,7 @@ class V8Worker final : public Worker {
 // ---------------------------------------------------------------------------------------------
 // V8Worker
 
-V8Worker::V8Worker(const EngineOptions& options) : options_(options) {
+V8Worker::V8Worker() {
   allocator_.reset(v8::ArrayBuffer::Allocator::NewDefaultAllocator());
   v8::Isolate::CreateParams params;
   params.array_buffer_allocator = allocator_.get();
@@ -570,7 +569,7 @@ class V8Engine final : public Engine {
   }
 
   Result<WorkerPtr> CreateWorker() const override {
-    return WorkerPtr(std::make_unique<V8Worker>(options_));
+    return WorkerPtr(std::make_unique<V8Worker>());
   }
 
   const EngineOptions& options() const override { return options_; }
