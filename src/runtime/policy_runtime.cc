@@ -97,6 +97,12 @@ Result<PolicyModuleSharedPtr> LoadPolicyModule(const engine::Engine& engine,
   KW_ASSIGN_OR_RETURN(std::optional<policy::Metadata> metadata, policy::ReadMetadata(info));
   KW_ASSIGN_OR_RETURN(policy::ExecutionMode mode,
                       policy::ChooseExecutionMode(mode_override, metadata, info));
+  if (mode != policy::ExecutionMode::kKubewardenWapc) {
+    // Refused at load time, so no caller mistakes it for a failure of the policy itself.
+    return Fail(ErrorKind::kUnimplemented,
+                "execution mode '" + std::string(policy::ExecutionModeName(mode)) +
+                    "' is not supported yet");
+  }
   KW_ASSIGN_OR_RETURN(engine::ModuleSharedPtr module, engine.Compile(wasm));
   auto loaded = std::make_shared<PolicyModule>();
   loaded->module = std::move(module);

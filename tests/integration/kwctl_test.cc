@@ -264,6 +264,13 @@ TEST(KwctlRun, ReportsBadInputClearly) {
   EXPECT_EQ(bad_request.exit_code, 1);
   EXPECT_NE(bad_request.err.find("missing field `kind`"), std::string::npos) << bad_request.err;
 
+  auto opa = Kwctl({"run", TestData("test_policy.wasm"), "-r", Request("pod_plain.json"), "-e", "opa"});
+  EXPECT_EQ(opa.exit_code, 1);
+  EXPECT_NE(opa.err.find("cannot load policy " + TestData("test_policy.wasm") +
+                         ": execution mode 'opa' is not supported yet"),
+            std::string::npos)
+      << opa.err;
+
   auto usage = Kwctl({"run", TestData("test_policy.wasm")});
   EXPECT_EQ(usage.exit_code, 2);
   EXPECT_NE(usage.err.find("request-path"), std::string::npos) << usage.err;
