@@ -1,0 +1,164 @@
+#include "evaluator/group_expression.h"
+
+#include <cctype>
+
+namespace kw::evaluator {
+
+struct GroupExpression::Node {
+  enum class Op { kConstant, kMember, kNot, kAnd, kOr } op;
+  bool constant = false;
+  std::string member;
+  std::shared_ptr<const Node> lhs, rhs;
+};
+
+namespace {
+
+using Node = GroupExpression::Node;
+using NodePtr = std::shared_ptr<const Node>;
+
+// Deep nesting is refused: the evaluator recurses, and no sensible group needs more.
+constexpr int kMaxDepth = 64;
+
+class Parser {
+ public:
+  Parser(std::string_view text, const std::set<std::string>& members)
+      : text_(text), members_(members) {}
+
+  Result<NodePtr> ParseAll() {
+    KW_ASSIGN_OR_RETURN(NodePtr root, ParseOr(0));
+    SkipSpace();
+    if (pos_ < text_.size()) return Error("unexpected `" + std::string(1, text_[pos_]) + "`");
+    return root;
+  }
+
+ private:
+  std::unexpected<kw::Error> Error(const std::string& what) const {
+    return std::unexpected(kw::Error(
+        ErrorKind::kInvalidArgument, "invalid policy group expression '" + std::string(text_) +
+                                         "': " + what + " at column " + std::to_string(pos_ + 1)));
+  }
+
+  void SkipSpace() {
+    while (pos_ < text_.size() && std::isspace(static_cast<unsigned char>(text_[pos_]))) ++pos_;
+  }
+
+  bool Eat(std::string_view token) {
+    SkipSpace();
+    if (text_.substr(pos_, token.size()) != token) return false;
+    pos_ += token.size();
+    return true;
+  }
+
+  static NodePtr Binary(Node::Op op, NodePtr lhs, NodePtr rhs) {
+    auto n = std::make_shared<Node>();
+    n->op = op;
+    n->lhs = std::move(lhs);
+    n->rhs = std::move(rhs);
+    return n;
+  }
+
+  Result<NodePtr> ParseOr(int depth) {
+    KW_ASSIGN_OR_RETURN(NodePtr lhs, ParseAnd(depth));
+    while (Eat("||")) {
+      KW_ASSIGN_OR_RETURN(NodePtr rhs, ParseAnd(depth));
+      lhs = Binary(Node::Op::kOr, std::move(lhs), std::move(rhs));
+    }
+    return lhs;
+  }
+
+  Result<NodePtr> ParseAnd(int depth) {
+    KW_ASSIGN_OR_RETURN(NodePtr lhs, ParseUnary(depth));
+    while (Eat("&&")) {
+      KW_ASSIGN_OR_RETURN(NodePtr rhs, ParseUnary(depth));
+      lhs = Binary(Node::Op::kAnd, std::move(lhs), std::move(rhs));
+    }
+    return lhs;
+  }
+
+  Result<NodePtr> ParseUnary(int depth) {
+    if (depth > kMaxDepth) return Error("the expression nests too deeply");
+    if (Eat("!")) {
+      KW_ASSIGN_OR_RETURN(NodePtr operand, ParseUnary(depth + 1));
+      return Binary(Node::Op::kNot, std::move(operand), nullptr);
+    }
+    return ParsePrimary(depth);
+  }
+
+  Result<NodePtr> ParsePrimary(int depth) {
+    SkipSpace();
+    if (pos_ >= text_.size()) return Error("unexpected end of expression");
+    if (Eat("(")) {
+      KW_ASSIGN_OR_RETURN(NodePtr inner, ParseOr(depth + 1));
+      if (!Eat(")")) return Error("missing `)`");
+      return inner;
+    }
+    std::size_t start = pos_;
+    while (pos_ < text_.size() &&
+           (std::isalnum(static_cast<unsigned char>(text_[pos_])) || text_[pos_] == '_' ||
+            text_[pos_] == '-')) {
+      ++pos_;
+    }
+    if (start == pos_) return Error("unexpected `" + std::string(1, text_[pos_]) + "`");
+    std::string word(text_.substr(start, pos_ - start));
+    auto node = std::make_shared<Node>();
+    if (word == "true" || word == "false") {
+      node->op = Node::Op::kConstant;
+      node->constant = word == "true";
+      return NodePtr(node);
+    }
+    if (!Eat("(") || !Eat(")")) {
+      pos_ = start;
+      return Error("`" + word + "` must be called as `" + word + "()`");
+    }
+    if (!members_.contains(word)) {
+      pos_ = start;
+      return Error("unknown policy `" + word + "`: the group has no member of that name");
+    }
+    node->op = Node::Op::kMember;
+    node->member = std::move(word);
+    return NodePtr(node);
+  }
+
+  std::string_view text_;
+  const std::set<std::string>& members_;
+  std::size_t pos_ = 0;
+};
+
+Result<bool> Eval(const Node& n, const std::function<Result<bool>(const std::string&)>& call) {
+  switch (n.op) {
+    case Node::Op::kConstant: return n.constant;
+    case Node::Op::kMember: return call(n.member);
+    case Node::Op::kNot: {
+      KW_ASSIGN_OR_RETURN(bool v, Eval(*n.lhs, call));
+      return !v;
+    }
+    case Node::Op::kAnd: {
+      KW_ASSIGN_OR_RETURN(bool lhs, Eval(*n.lhs, call));
+      if (!lhs) return false;
+      return Eval(*n.rhs, call);
+    }
+    case Node::Op::kOr: {
+      KW_ASSIGN_OR_RETURN(bool lhs, Eval(*n.lhs, call));
+      if (lhs) return true;
+      return Eval(*n.rhs, call);
+    }
+  }
+  return false;
+}
+
+}  // namespace
+
+Result<GroupExpression> GroupExpression::Parse(std::string_view text,
+                                               const std::set<std::string>& members) {
+  GroupExpression e;
+  e.text_ = std::string(text);
+  KW_ASSIGN_OR_RETURN(e.root_, Parser(e.text_, members).ParseAll());
+  return e;
+}
+
+Result<bool> GroupExpression::Evaluate(
+    const std::function<Result<bool>(const std::string&)>& call_member) const {
+  return Eval(*root_, call_member);
+}
+
+}  // namespace kw::evaluator
