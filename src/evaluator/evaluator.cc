@@ -45,19 +45,81 @@ admission::AdmissionResponse Evaluator::Evaluate(const Policy& policy,
   if (!vanilla) {
     spdlog::error("policy {}: evaluation failed: {}", policy.config.id, vanilla.error().message);
   }
-  if (origin == Origin::kAudit) return response;
-
   admission::PolicyResponseOptions options;
   options.policy_id = policy.config.id;
   options.monitor_mode = policy.config.mode == PolicyMode::kMonitor;
   options.allowed_to_mutate = policy.config.allowed_to_mutate;
   options.custom_message = policy.config.custom_message;
+  return PostProcess(std::move(response), options, origin);
+}
+
+admission::AdmissionResponse Evaluator::PostProcess(admission::AdmissionResponse response,
+                                                    const admission::PolicyResponseOptions& options,
+                                                    Origin origin) {
+  if (origin == Origin::kAudit) return response;
   if (options.monitor_mode) {
     spdlog::info("policy evaluation (monitor mode) policy_id={} allowed_to_mutate={} response={}",
-                 policy.config.id, options.allowed_to_mutate,
+                 options.policy_id, options.allowed_to_mutate,
                  admission::AdmissionResponseJson(response));
   }
   return admission::ApplyResponseHandler(std::move(response), options);
+}
+
+admission::SettingsValidationResponse Evaluator::ValidateSettings(const PolicyGroup& group) {
+  for (const auto& [name, member] : group.members) {
+    auto result = ValidateSettings(*member);
+    if (!result.valid) return {false, name + ": " + result.message.value_or("no message")};
+  }
+  return {true, std::nullopt};
+}
+
+admission::AdmissionResponse Evaluator::Evaluate(const PolicyGroup& group,
+                                                 const admission::ValidationRequest& request,
+                                                 Origin origin) {
+  std::vector<std::string> denied_order;  // members that denied, in first-evaluation order
+  std::map<std::string, std::optional<std::string>> denial_messages;
+  auto value = group.expression.Evaluate([&](const std::string& name) -> Result<bool> {
+    const auto& member = group.members.at(name);  // Parse checked that it exists
+    // A member's failure (trap, timeout...) is its denial, as for a lone policy; only a member
+    // that cannot even be instantiated fails the whole expression.
+    KW_TRY(RuntimeFor(*member));
+    admission::AdmissionResponse r = Evaluate(*member, request, Origin::kAudit);
+    bool allowed = r.allowed && !r.patch;
+    if (!allowed) {
+      std::optional<std::string> message =
+          r.patch ? std::optional<std::string>(std::string(kGroupMutationMessage))
+                  : (r.status ? r.status->message : std::nullopt);
+      if (!denial_messages.contains(name)) denied_order.push_back(name);
+      denial_messages[name] = std::move(message);
+    } else {
+      denial_messages.erase(name);
+      std::erase(denied_order, name);
+    }
+    return allowed;
+  });
+
+  admission::AdmissionResponse response;
+  response.uid = request.uid();
+  if (!value) {
+    response = admission::RejectInternal(
+        request.uid(), "error evaluating policy group expression: " + value.error().message);
+  } else {
+    response.allowed = *value;
+    if (!*value) {
+      admission::AdmissionResponseStatus status;
+      status.message = group.message;
+      admission::StatusDetails details;
+      for (const auto& name : denied_order) {
+        details.causes.push_back({std::nullopt, denial_messages[name], "spec.policies." + name});
+      }
+      status.details = std::move(details);
+      response.status = std::move(status);
+    }
+  }
+  admission::PolicyResponseOptions options;
+  options.policy_id = group.id;
+  options.monitor_mode = group.mode == PolicyMode::kMonitor;
+  return PostProcess(std::move(response), options, origin);
 }
 
 Result<std::string> Evaluator::ProtocolVersion(const Policy& policy) {

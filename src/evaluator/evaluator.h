@@ -19,8 +19,10 @@
 
 #include "admission/request.h"
 #include "admission/response.h"
+#include "admission/response_handler.h"
 #include "base/json.h"
 #include "engine/engine.h"
+#include "evaluator/group_expression.h"
 #include "host/host.h"
 #include "runtime/runtime.h"
 
@@ -44,6 +46,21 @@ struct Policy {
   runtime::PolicyModuleSharedPtr module;
 };
 using PolicySharedPtr = std::shared_ptr<const Policy>;
+
+// A policy group (policy-server.md §3.4): members combined by a boolean expression. Members are
+// ordinary Policies whose ids are "<group>/<member>"; they never mutate and have no mode or
+// message of their own.
+struct PolicyGroup {
+  std::string id;
+  PolicyMode mode = PolicyMode::kProtect;
+  std::string message;  // the rejection message of the group
+  GroupExpression expression;
+  std::map<std::string, PolicySharedPtr> members;  // by member name
+};
+using PolicyGroupSharedPtr = std::shared_ptr<const PolicyGroup>;
+
+inline constexpr std::string_view kGroupMutationMessage =
+    "mutation is not allowed inside of policy group";
 
 // Where a request came from: which post-processing applies.
 enum class Origin {
@@ -71,11 +88,25 @@ class Evaluator {
   Result<admission::AdmissionResponse> EvaluateVanilla(const Policy& policy,
                                                        const admission::ValidationRequest& request);
 
+  // Validates every member's settings; the first invalid one is reported as
+  // "<member>: <message>".
+  admission::SettingsValidationResponse ValidateSettings(const PolicyGroup& group);
+
+  // Evaluates the group's expression over its members (short-circuit, left to right) and
+  // builds the group verdict: on rejection the group message, with one cause per evaluated
+  // member that denied. The response handler (monitor mode only) applies for kValidate.
+  admission::AdmissionResponse Evaluate(const PolicyGroup& group,
+                                        const admission::ValidationRequest& request,
+                                        Origin origin);
+
   // The waPC protocol_version answer, for kwctl annotate.
   Result<std::string> ProtocolVersion(const Policy& policy);
 
  private:
   Result<runtime::PolicyRuntime*> RuntimeFor(const Policy& policy);
+  admission::AdmissionResponse PostProcess(admission::AdmissionResponse response,
+                                           const admission::PolicyResponseOptions& options,
+                                           Origin origin);
 
   engine::Worker& worker_;
   host::DispatcherSharedPtr dispatcher_;

@@ -5,7 +5,7 @@
 namespace kw::evaluator {
 
 struct GroupExpression::Node {
-  enum class Op { kConstant, kMember, kNot, kAnd, kOr } op;
+  enum class Op { kConstant, kMember, kNot, kAnd, kOr, kEqual, kNotEqual } op;
   bool constant = false;
   std::string member;
   std::shared_ptr<const Node> lhs, rhs;
@@ -67,17 +67,30 @@ class Parser {
   }
 
   Result<NodePtr> ParseAnd(int depth) {
-    KW_ASSIGN_OR_RETURN(NodePtr lhs, ParseUnary(depth));
+    KW_ASSIGN_OR_RETURN(NodePtr lhs, ParseEquality(depth));
     while (Eat("&&")) {
-      KW_ASSIGN_OR_RETURN(NodePtr rhs, ParseUnary(depth));
+      KW_ASSIGN_OR_RETURN(NodePtr rhs, ParseEquality(depth));
       lhs = Binary(Node::Op::kAnd, std::move(lhs), std::move(rhs));
     }
     return lhs;
   }
 
+  Result<NodePtr> ParseEquality(int depth) {
+    KW_ASSIGN_OR_RETURN(NodePtr lhs, ParseUnary(depth));
+    for (;;) {
+      Node::Op op;
+      if (Eat("==")) op = Node::Op::kEqual;
+      else if (Eat("!=")) op = Node::Op::kNotEqual;
+      else return lhs;
+      KW_ASSIGN_OR_RETURN(NodePtr rhs, ParseUnary(depth));
+      lhs = Binary(op, std::move(lhs), std::move(rhs));
+    }
+  }
+
   Result<NodePtr> ParseUnary(int depth) {
     if (depth > kMaxDepth) return Error("the expression nests too deeply");
-    if (Eat("!")) {
+    SkipSpace();
+    if (text_.substr(pos_, 2) != "!=" && Eat("!")) {
       KW_ASSIGN_OR_RETURN(NodePtr operand, ParseUnary(depth + 1));
       return Binary(Node::Op::kNot, std::move(operand), nullptr);
     }
@@ -136,6 +149,12 @@ Result<bool> Eval(const Node& n, const std::function<Result<bool>(const std::str
       KW_ASSIGN_OR_RETURN(bool lhs, Eval(*n.lhs, call));
       if (!lhs) return false;
       return Eval(*n.rhs, call);
+    }
+    case Node::Op::kEqual:
+    case Node::Op::kNotEqual: {
+      KW_ASSIGN_OR_RETURN(bool lhs, Eval(*n.lhs, call));
+      KW_ASSIGN_OR_RETURN(bool rhs, Eval(*n.rhs, call));
+      return (lhs == rhs) == (n.op == Node::Op::kEqual);
     }
     case Node::Op::kOr: {
       KW_ASSIGN_OR_RETURN(bool lhs, Eval(*n.lhs, call));

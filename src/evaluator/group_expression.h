@@ -3,7 +3,8 @@
 // It covers what upstream's Rhai expressions use in practice:
 //   expr    := or
 //   or      := and ("||" and)*
-//   and     := unary ("&&" unary)*
+//   and     := eq ("&&" eq)*
+//   eq      := unary (("==" | "!=") unary)*
 //   unary   := "!" unary | primary
 //   primary := "true" | "false" | member "(" ")" | "(" expr ")"
 // where `member` names a policy of the group. Evaluation is left to right and short-circuits, as

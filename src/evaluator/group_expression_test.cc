@@ -35,6 +35,8 @@ TEST(GroupExpression, EvaluatesOperatorsWithPrecedence) {
   EXPECT_TRUE(*Eval("!is-dev()", {{"is-dev", false}}).value);
   EXPECT_TRUE(*Eval("!!true", {}).value);
   EXPECT_FALSE(*Eval(" false || ( false ) ", {}).value);
+  EXPECT_TRUE(*Eval("is-dev() == false && signed() != false", {{"is-dev", false}, {"signed", true}}).value);
+  EXPECT_FALSE(*Eval("a() == !a()", {{"a", true}}).value);
 }
 
 TEST(GroupExpression, ShortCircuitsLeftToRightWithoutMemoizing) {
@@ -73,6 +75,7 @@ TEST(GroupExpression, RefusesInvalidExpressionsClearly) {
            {"signed() trusted_repo()", "unexpected `t` at column 10"},
            {"signed() & a()", "unexpected `&` at column 10"},
            {"1 == 1", "`1` must be called as `1()` at column 1"},
+           {"a() = true", "unexpected `=` at column 5"},
        }) {
     auto e = GroupExpression::Parse(c.text, kMembers);
     ASSERT_FALSE(e) << c.text;

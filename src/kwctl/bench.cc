@@ -83,20 +83,17 @@ void Report(const std::string& policy_id, const std::string& label, const Stats&
 
 Result<void> Bench(const BenchFlags& flags) {
   KW_ASSIGN_OR_RETURN(Session session, PrepareSession(flags.run));
-  for (const auto& policy : session.policies) {
-    auto settings = session.evaluator->ValidateSettings(*policy);
+  for (const auto& target : session.targets) {
+    auto settings = session.ValidateSettings(target);
     if (!settings.valid) {
       return Fail(ErrorKind::kInvalidArgument,
-                  "[" + policy->config.id + "] - provided settings are not valid: " +
+                  "[" + target.id() + "] - provided settings are not valid: " +
                       settings.message.value_or("no message"));
     }
-    Report(policy->config.id, "validate_settings",
-           Measure(flags, [&] { (void)session.evaluator->ValidateSettings(*policy); }),
+    Report(target.id(), "validate_settings",
+           Measure(flags, [&] { (void)session.ValidateSettings(target); }),
            flags.dump_results_to_disk);
-    Report(policy->config.id, "validate", Measure(flags, [&] {
-             (void)session.evaluator->Evaluate(*policy, session.request,
-                                               evaluator::Origin::kValidate);
-           }),
+    Report(target.id(), "validate", Measure(flags, [&] { (void)session.Evaluate(target); }),
            flags.dump_results_to_disk);
   }
   return {};

@@ -2,6 +2,7 @@
 
 #include <filesystem>
 #include <regex>
+#include <set>
 
 #include <spdlog/spdlog.h>
 
@@ -35,16 +36,61 @@ Result<json::value> LoadSettings(const RunFlags& flags) {
   return settings;
 }
 
-// One policy to evaluate: where its module is and how to run it.
+// One policy to evaluate: where its module is and how to run it. A group has no module of its
+// own but members, an expression and a message.
 struct Definition {
   std::string module_uri;
   evaluator::PolicyConfig config;
   bool trust_metadata_context_aware = false;
+  bool is_group = false;
+  std::string group_expression;
+  std::string group_message;
+  std::vector<std::pair<std::string, Definition>> members;
 };
 
 std::string StringAt(const json::value& v, std::string_view key, std::string fallback = "") {
   const json::value* x = FindKey(v, key);
   return x && x->is_string() ? std::string(x->as_string()) : fallback;
+}
+
+// `spec.module` and `spec.settings` of a policy or of a group member.
+Result<void> ReadModuleAndSettings(const std::string& path, const json::value& spec,
+                                   Definition& d) {
+  d.module_uri = StringAt(spec, "module");
+  if (d.module_uri.empty()) {
+    return Fail(ErrorKind::kInvalidArgument,
+                path + ": policy '" + d.config.id + "' has no module");
+  }
+  if (const json::value* s = FindKey(spec, "settings"); s && !s->is_null()) {
+    if (!s->is_object()) {
+      return Fail(ErrorKind::kInvalidArgument, "Invalid settings in CRD, not an object");
+    }
+    d.config.settings = *s;
+  }
+  return {};
+}
+
+// A group CR: its expression, message and members (tooling.md §5.3).
+Result<Definition> GroupFromCrd(const std::string& path, Definition d, const json::value& spec) {
+  d.is_group = true;
+  d.group_expression = StringAt(spec, "expression");
+  d.group_message = StringAt(spec, "message");
+  if (d.group_expression.empty() || d.group_message.empty()) {
+    return Fail(ErrorKind::kInvalidArgument,
+                path + ": policy group '" + d.config.id + "' needs an expression and a message");
+  }
+  const json::value* policies = FindKey(spec, "policies");
+  if (policies == nullptr || !policies->is_object() || policies->as_object().empty()) {
+    return Fail(ErrorKind::kInvalidArgument,
+                path + ": policy group '" + d.config.id + "' has no policies");
+  }
+  for (const auto& [name, member_spec] : policies->as_object()) {
+    Definition member;
+    member.config.id = d.config.id + "/" + std::string(name);
+    KW_TRY(ReadModuleAndSettings(path, member_spec, member));
+    d.members.emplace_back(std::string(name), std::move(member));
+  }
+  return d;
 }
 
 // Policy CRs (tooling.md §1.6 step 1). Only what affects evaluation is read.
@@ -62,11 +108,8 @@ Result<std::vector<Definition>> DefinitionsFromCrds(const std::string& path) {
                   path + ": unsupported apiVersion '" + api_version + "', expected '" +
                       std::string(kCrdApiVersion) + "'");
     }
-    if (kind == "AdmissionPolicyGroup" || kind == "ClusterAdmissionPolicyGroup") {
-      return Fail(ErrorKind::kUnimplemented,
-                  path + ": policy groups (" + kind + ") are not supported by kwctl run yet");
-    }
-    if (kind != "AdmissionPolicy" && kind != "ClusterAdmissionPolicy") {
+    bool is_group = kind == "AdmissionPolicyGroup" || kind == "ClusterAdmissionPolicyGroup";
+    if (!is_group && kind != "AdmissionPolicy" && kind != "ClusterAdmissionPolicy") {
       return Fail(ErrorKind::kInvalidArgument, path + ": unsupported kind '" + kind + "'");
     }
     const json::value* spec = FindKey(doc, "spec");
@@ -76,27 +119,22 @@ Result<std::vector<Definition>> DefinitionsFromCrds(const std::string& path) {
     Definition d;
     const json::value* metadata = FindKey(doc, "metadata");
     d.config.id = metadata ? StringAt(*metadata, "name", "crd-without-name") : "crd-without-name";
-    d.module_uri = StringAt(*spec, "module");
-    if (d.module_uri.empty()) {
-      return Fail(ErrorKind::kInvalidArgument, path + ": policy '" + d.config.id + "' has no spec.module");
-    }
-    if (const json::value* s = FindKey(*spec, "settings"); s && !s->is_null()) {
-      if (!s->is_object()) {
-        return Fail(ErrorKind::kInvalidArgument, "Invalid settings in CRD, not an object");
-      }
-      d.config.settings = *s;
-    }
     std::string mode = StringAt(*spec, "mode", "protect");
     if (mode != "protect" && mode != "monitor") {
       return Fail(ErrorKind::kInvalidArgument,
                   path + ": policy '" + d.config.id + "' has an invalid mode '" + mode + "'");
     }
     d.config.mode = mode == "monitor" ? evaluator::PolicyMode::kMonitor : evaluator::PolicyMode::kProtect;
-    if (const json::value* m = FindKey(*spec, "mutating"); m && m->is_bool()) {
-      d.config.allowed_to_mutate = m->as_bool();
-    }
-    if (const json::value* m = FindKey(*spec, "message"); m && m->is_string()) {
-      d.config.custom_message = std::string(m->as_string());
+    if (is_group) {
+      KW_ASSIGN_OR_RETURN(d, GroupFromCrd(path, std::move(d), *spec));
+    } else {
+      KW_TRY(ReadModuleAndSettings(path, *spec, d));
+      if (const json::value* m = FindKey(*spec, "mutating"); m && m->is_bool()) {
+        d.config.allowed_to_mutate = m->as_bool();
+      }
+      if (const json::value* m = FindKey(*spec, "message"); m && m->is_string()) {
+        d.config.custom_message = std::string(m->as_string());
+      }
     }
     out.push_back(std::move(d));
   }
@@ -163,7 +201,7 @@ Result<Session> PrepareSession(const RunFlags& flags) {
       *session.worker, std::make_shared<const host::Dispatcher>());
 
   bool raw = flags.raw;
-  for (auto& d : definitions) {
+  auto load = [&](Definition& d) -> Result<evaluator::PolicySharedPtr> {
     KW_ASSIGN_OR_RETURN(std::string path, ResolvePolicyPath(d.module_uri));
     KW_ASSIGN_OR_RETURN(std::vector<std::uint8_t> bytes, ReadBinaryFile(path));
     auto module = runtime::LoadPolicyModule(*session.engine, bytes, mode_override);
@@ -184,7 +222,26 @@ Result<Session> PrepareSession(const RunFlags& flags) {
     auto policy = std::make_shared<evaluator::Policy>();
     policy->config = std::move(d.config);
     policy->module = std::move(*module);
-    session.policies.push_back(std::move(policy));
+    return evaluator::PolicySharedPtr(std::move(policy));
+  };
+  for (auto& d : definitions) {
+    if (!d.is_group) {
+      KW_ASSIGN_OR_RETURN(evaluator::PolicySharedPtr policy, load(d));
+      session.targets.push_back({std::move(policy), nullptr});
+      continue;
+    }
+    auto group = std::make_shared<evaluator::PolicyGroup>();
+    group->id = d.config.id;
+    group->mode = d.config.mode;
+    group->message = d.group_message;
+    std::set<std::string> names;
+    for (auto& [name, member] : d.members) {
+      KW_ASSIGN_OR_RETURN(group->members[name], load(member));
+      names.insert(name);
+    }
+    KW_ASSIGN_OR_RETURN(group->expression,
+                        evaluator::GroupExpression::Parse(d.group_expression, names));
+    session.targets.push_back({nullptr, std::move(group)});
   }
 
   std::string request_text;
@@ -199,6 +256,17 @@ Result<Session> PrepareSession(const RunFlags& flags) {
   }
   session.request = std::move(*request);
   return session;
+}
+
+admission::SettingsValidationResponse Session::ValidateSettings(const Target& target) {
+  return target.policy ? evaluator->ValidateSettings(*target.policy)
+                       : evaluator->ValidateSettings(*target.group);
+}
+
+admission::AdmissionResponse Session::Evaluate(const Target& target) {
+  return target.policy
+             ? evaluator->Evaluate(*target.policy, request, evaluator::Origin::kValidate)
+             : evaluator->Evaluate(*target.group, request, evaluator::Origin::kValidate);
 }
 
 }  // namespace kw::kwctl

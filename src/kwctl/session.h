@@ -30,12 +30,23 @@ struct RunFlags {
 
 // Everything needed to evaluate: the engine, a worker on the calling thread, the policies and
 // the request. Owns them; use it from the thread that created it.
+// One thing to evaluate: a policy or a policy group.
+struct Target {
+  evaluator::PolicySharedPtr policy;
+  evaluator::PolicyGroupSharedPtr group;
+  const std::string& id() const { return policy ? policy->config.id : group->id; }
+};
+
 struct Session {
   std::unique_ptr<engine::Engine> engine;
   engine::WorkerPtr worker;
   std::unique_ptr<evaluator::Evaluator> evaluator;
-  std::vector<evaluator::PolicySharedPtr> policies;
+  std::vector<Target> targets;
   admission::ValidationRequest request;
+
+  admission::SettingsValidationResponse ValidateSettings(const Target& target);
+  // The response as kwctl run prints it (response handler applied).
+  admission::AdmissionResponse Evaluate(const Target& target);
 };
 
 Result<Session> PrepareSession(const RunFlags& flags);

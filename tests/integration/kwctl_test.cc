@@ -190,6 +190,79 @@ spec:
   EXPECT_EQ(gated.as_object().count("patch"), 0u);
 }
 
+std::string GroupCr(const std::string& name, const std::string& mode, const std::string& expression) {
+  std::string wasm = TestData("test_policy.wasm");
+  return R"(apiVersion: policies.kubewarden.io/v1
+kind: ClusterAdmissionPolicyGroup
+metadata:
+  name: )" + name + R"(
+spec:
+  mode: )" + mode + R"(
+  expression: ")" + expression + R"("
+  message: "the group says no"
+  policies:
+    privileged:
+      module: )" + wasm + R"(
+    labels:
+      module: )" + wasm + R"(
+      settings:
+        add_label: {key: team, value: blue}
+    always:
+      module: )" + wasm + R"(
+      settings:
+        respond: {accepted: true, warnings: ["member warnings never reach the group response"]}
+)";
+}
+
+TEST(KwctlRun, PolicyGroupsCombineMembersWithTheirExpression) {
+  std::string path = WriteTemp("groups.yaml", GroupCr("strict", "protect", "privileged() && labels()") +
+                                                  "---\n" +
+                                                  GroupCr("lenient", "protect", "labels() || always()") +
+                                                  "---\n" +
+                                                  GroupCr("watching", "monitor", "privileged()"));
+  auto r = Kwctl({"run", path, "-r", Request("pod_privileged.json")});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto lines = Lines(r.out);
+  ASSERT_EQ(lines.size(), 3u) << r.out;
+
+  // privileged() denies, so labels() is never evaluated: one cause.
+  EXPECT_EQ(lines[0],
+            "{\"uid\":\"1299d386-525b-4032-98ae-1949f69f9cfc\",\"allowed\":false,\"status\":{"
+            "\"message\":\"the group says no\",\"details\":{\"causes\":[{\"reason\":null,"
+            "\"message\":\"Privileged container is not allowed\",\"field\":"
+            "\"spec.policies.privileged\"}]}},\"auditAnnotations\":null,\"warnings\":null}");
+
+  // A mutating member counts as a denial; always() then accepts the request.
+  EXPECT_EQ(lines[1],
+            "{\"uid\":\"1299d386-525b-4032-98ae-1949f69f9cfc\",\"allowed\":true,"
+            "\"auditAnnotations\":null,\"warnings\":null}");
+
+  // Monitor mode lets it through.
+  json::value watching = ParseLine(lines[2]);
+  EXPECT_EQ(watching.at("allowed"), true);
+}
+
+TEST(KwctlRun, PolicyGroupMutationIsReportedAsCause) {
+  std::string path = WriteTemp("group.yaml", GroupCr("g", "protect", "labels()"));
+  auto r = Kwctl({"run", path, "-r", Request("pod_plain.json")});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  json::value v = ParseLine(r.out);
+  EXPECT_EQ(v.at("allowed"), false);
+  EXPECT_EQ(v.at("status").at("details").at("causes").at(0).at("message"),
+            "mutation is not allowed inside of policy group");
+  EXPECT_EQ(v.as_object().count("patch"), 0u);
+}
+
+TEST(KwctlRun, InvalidGroupExpressionIsRefusedUpFront) {
+  std::string path = WriteTemp("group.yaml", GroupCr("g", "protect", "privileged() && nobody()"));
+  auto r = Kwctl({"run", path, "-r", Request("pod_plain.json")});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("invalid policy group expression 'privileged() && nobody()': unknown "
+                       "policy `nobody`"),
+            std::string::npos)
+      << r.err;
+}
+
 TEST(KwctlRun, BadPolicyOutputBecomesA500Rejection) {
   auto r = Kwctl({"run", TestData("test_policy.wasm"), "-r", Request("pod_plain.json"),
                   "--settings-json", R"({"respond":{"accepted":"yes"}})"});
