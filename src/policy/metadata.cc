@@ -325,6 +325,11 @@ json::value RuleToJson(const Rule& rule) {
   return o;
 }
 
+Result<ContextAwareResource> ParseContextAwareResource(const json::value& value,
+                                                       std::string_view path) {
+  return ContextAwareResourceFromJson(value, path);
+}
+
 json::value ContextAwareResourceToJson(const ContextAwareResource& resource) {
   json::object o;
   o.emplace("apiVersion", resource.api_version);

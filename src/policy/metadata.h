@@ -113,6 +113,9 @@ Result<Metadata> MetadataFromJson(const json::value& value);
 json::value MetadataToJson(const Metadata& metadata);
 json::value RuleToJson(const Rule& rule);
 json::value ContextAwareResourceToJson(const ContextAwareResource& resource);
+// Reads one `{apiVersion, kind}` entry; `path` names it in errors.
+Result<ContextAwareResource> ParseContextAwareResource(const json::value& value,
+                                                       std::string_view path);
 
 // Checks upstream's validation rules; the error lists the first problem found, naming the field
 // (e.g. "rules[0].operations: 'PATCH' is not one of CREATE, UPDATE, DELETE, CONNECT, *").

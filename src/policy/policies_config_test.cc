@@ -1,0 +1,121 @@
+#include "policy/policies_config.h"
+
+#include <gtest/gtest.h>
+
+namespace kw::policy {
+namespace {
+
+TEST(PoliciesConfig, ReadsPoliciesAndGroupsWithEveryField) {
+  auto config = ParsePoliciesConfig(R"yaml(
+pod-privileged:
+  module: registry://ghcr.io/kubewarden/policies/pod-privileged:v0.2.5
+  namespacedName: {Namespace: "", Name: pod-privileged}
+  policyMode: monitor
+  allowedToMutate: true
+  settings:
+    skip_init_containers: true
+  contextAwareResources:
+    - {apiVersion: v1, kind: Namespace}
+  timeoutEvalSeconds: 3
+  hostCapabilities: ["oci/*"]
+  message: custom rejection
+plain:
+  module: file:///tmp/plain.wasm
+  settings: null
+signed-and-trusted:
+  policyMode: protect
+  expression: "signed() && trusted()"
+  message: the image must be signed and come from a trusted registry
+  policies:
+    signed:
+      module: ghcr.io/kubewarden/policies/verify-image-signatures:v1
+      settings: {modifyImagesWithDigest: false}
+      timeoutEvalSeconds: 5
+    trusted:
+      module: ghcr.io/kubewarden/policies/trusted-repos:v1
+)yaml",
+                                    "policies.yml");
+  ASSERT_TRUE(config) << config.error().message;
+  ASSERT_EQ(config->size(), 3u);
+
+  EXPECT_EQ((*config)[0].id, "pod-privileged");
+  const auto& p = std::get<PolicyEntry>((*config)[0].entry);
+  EXPECT_EQ(p.module.module, "registry://ghcr.io/kubewarden/policies/pod-privileged:v0.2.5");
+  EXPECT_EQ(p.mode, PolicyMode::kMonitor);
+  EXPECT_TRUE(p.allowed_to_mutate);
+  EXPECT_EQ(p.module.settings, json::object({{"skip_init_containers", true}}));
+  ASSERT_EQ(p.module.context_aware_resources.size(), 1u);
+  EXPECT_EQ(p.module.context_aware_resources[0].kind, "Namespace");
+  EXPECT_EQ(p.module.timeout_eval_seconds, 3u);
+  EXPECT_EQ(p.module.host_capabilities, std::vector<std::string>{"oci/*"});
+  EXPECT_EQ(p.message, "custom rejection");
+
+  const auto& plain = std::get<PolicyEntry>((*config)[1].entry);
+  EXPECT_EQ(plain.mode, PolicyMode::kProtect);
+  EXPECT_FALSE(plain.allowed_to_mutate);
+  EXPECT_EQ(plain.module.settings, json::object());
+  EXPECT_TRUE(plain.module.host_capabilities.empty());  // absent = deny all
+
+  const auto& g = std::get<GroupEntry>((*config)[2].entry);
+  EXPECT_EQ(g.expression, "signed() && trusted()");
+  EXPECT_EQ(g.message, "the image must be signed and come from a trusted registry");
+  ASSERT_EQ(g.members.size(), 2u);
+  EXPECT_EQ(g.members.at("signed").timeout_eval_seconds, 5u);
+  EXPECT_EQ(g.members.at("trusted").module, "ghcr.io/kubewarden/policies/trusted-repos:v1");
+}
+
+TEST(PoliciesConfig, AcceptsTheControllersJson) {
+  auto config = ParsePoliciesConfig(
+      R"({"clusterwide-psp":{"namespacedName":{"Namespace":"","Name":"psp"},"module":"registry://r/p:v1","policyMode":"protect","allowedToMutate":false,"settings":{},"hostCapabilities":["*"]}})",
+      "/config/policies.yml");
+  ASSERT_TRUE(config) << config.error().message;
+  EXPECT_EQ(std::get<PolicyEntry>((*config)[0].entry).module.host_capabilities,
+            std::vector<std::string>{"*"});
+}
+
+TEST(PoliciesConfig, ErrorsNameTheFileThePolicyAndTheField) {
+  struct Case {
+    std::string yaml;
+    std::string message;
+  };
+  for (const auto& c : std::vector<Case>{
+           {"p:\n  settings: {}\n", "policies.yml: policy 'p': missing field 'module'"},
+           {"p:\n  module: 42\n", "policies.yml: policy 'p': field 'module' must be a string, got a number"},
+           {"p:\n  module: m\n  policyMode: audit\n",
+            "policies.yml: policy 'p': field 'policyMode': unknown value 'audit', expected one of: "
+            "protect, monitor"},
+           {"p:\n  module: m\n  settings: [1]\n",
+            "policies.yml: policy 'p': field 'settings' must be an object, got a list"},
+           {"p:\n  module: m\n  allowedToMutate: maybe\n",
+            "policies.yml: policy 'p': field 'allowedToMutate' must be a boolean, got a string"},
+           {"p:\n  module: m\n  timeoutEvalSeconds: -1\n",
+            "policies.yml: policy 'p': field 'timeoutEvalSeconds' must be a non-negative integer"},
+           {"p:\n  module: m\n  contextAwareResources: [{kind: Pod}]\n",
+            "policies.yml: policy 'p': missing field 'contextAwareResources[0].apiVersion'"},
+           {"a/b:\n  module: m\n", "policies.yml: policy 'a/b': policy ids must not contain '/'"},
+           {"g:\n  expression: a()\n  policies: {a: {module: m}}\n",
+            "policies.yml: policy 'g': missing field 'message'"},
+           {"g:\n  expression: a()\n  message: no\n  policies:\n    - name: a\n      module: m\n",
+            "policies.yml: policy 'g': field 'policies' must be a map of member name to policy, got a list"},
+           {"g:\n  expression: a()\n  message: no\n  policies: {a: {module: m, policyMode: monitor}}\n",
+            "policies.yml: policy 'g': member 'a': unknown field 'policyMode'"},
+           {"g:\n  expression: a()\n  message: no\n  policies: {a/b: {module: m}}\n",
+            "policies.yml: policy 'g': member 'a/b': member names must not contain '/'"},
+           {"- module: m\n", "policies.yml: must be a map of policy id to policy, got a list"},
+           {"p: [oops\n", "policies.yml: "},
+       }) {
+    auto r = ParsePoliciesConfig(c.yaml, "policies.yml");
+    ASSERT_FALSE(r) << c.yaml;
+    EXPECT_EQ(r.error().kind, ErrorKind::kInvalidArgument);
+    EXPECT_TRUE(r.error().message.starts_with(c.message)) << r.error().message;
+  }
+}
+
+TEST(PoliciesConfig, EmptyFileHasNoPolicies) {
+  auto r = ParsePoliciesConfig("", "policies.yml");
+  ASSERT_TRUE(r);
+  EXPECT_TRUE(r->empty());
+}
+
+}  // namespace
+}  // namespace kw::policy
