@@ -1,0 +1,65 @@
+// policy-server's configuration: every upstream flag, its KUBEWARDEN_* environment variable and
+// its default (policy-server.md §2.1). A flag on the command line wins over the environment.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "base/error.h"
+
+namespace kw::server {
+
+enum class LogFormat { kText, kJson, kOtlp };
+
+struct Config {
+  std::string log_level = "info";
+  LogFormat log_format = LogFormat::kText;
+  bool log_no_color = false;
+  std::string address = "0.0.0.0";
+  std::uint16_t port = 3000;
+  std::uint16_t readiness_probe_port = 8081;
+  unsigned workers = 0;  // 0 = number of CPUs
+  std::optional<std::string> cert_file;
+  std::optional<std::string> key_file;
+  std::vector<std::string> client_ca_files;  // comma-separated on the command line
+  std::string policies = "policies.yml";
+  std::string policies_download_dir = ".";
+  std::string sigstore_cache_dir = "sigstore-data";
+  std::optional<std::string> sigstore_trust_config;
+  std::optional<std::string> sources_path;
+  std::optional<std::string> verification_path;
+  std::optional<std::string> docker_config_json_path;
+  bool enable_metrics = false;
+  std::optional<std::string> always_accept_admission_reviews_on_namespace;
+  bool disable_timeout_protection = false;
+  std::uint64_t policy_timeout_seconds = 2;
+  bool daemon = false;
+  std::string daemon_pid_file = "policy-server.pid";
+  std::optional<std::string> daemon_stdout_file;
+  std::optional<std::string> daemon_stderr_file;
+  bool ignore_kubernetes_connection_failure = false;
+  bool enable_pprof = false;
+  bool continue_on_errors = false;
+
+  // Where /metrics is served (ours; upstream pushes OTLP only). 0 = no Prometheus endpoint.
+  std::uint16_t metrics_port = 0;
+
+  unsigned EffectiveWorkers() const;
+  bool tls() const { return cert_file.has_value(); }
+};
+
+// The result of parsing the command line: a configuration, or an exit code when the parse
+// already did all there was to do (--help, --version, a usage error it reported).
+struct ParsedCommandLine {
+  std::optional<Config> config;
+  int exit_code = 0;
+};
+
+// Parses `argv` and the environment. Usage errors are printed by the parser (exit code 2).
+// Semantic errors (a certificate without its key, a client CA without TLS) come back as errors.
+Result<ParsedCommandLine> ParseCommandLine(int argc, const char* const* argv);
+
+}  // namespace kw::server

@@ -1,0 +1,68 @@
+#include "server/config.h"
+
+#include <cstdlib>
+
+#include <gtest/gtest.h>
+
+namespace kw::server {
+namespace {
+
+Result<ParsedCommandLine> Parse(std::vector<const char*> args) {
+  args.insert(args.begin(), "policy-server");
+  return ParseCommandLine(static_cast<int>(args.size()), args.data());
+}
+
+TEST(ServerConfig, DefaultsMatchUpstream) {
+  auto r = Parse({});
+  ASSERT_TRUE(r && r->config);
+  const Config& c = *r->config;
+  EXPECT_EQ(c.address, "0.0.0.0");
+  EXPECT_EQ(c.port, 3000);
+  EXPECT_EQ(c.readiness_probe_port, 8081);
+  EXPECT_EQ(c.policies, "policies.yml");
+  EXPECT_EQ(c.policies_download_dir, ".");
+  EXPECT_EQ(c.policy_timeout_seconds, 2u);
+  EXPECT_EQ(c.log_level, "info");
+  EXPECT_EQ(c.log_format, LogFormat::kText);
+  EXPECT_FALSE(c.tls());
+  EXPECT_GE(c.EffectiveWorkers(), 1u);
+}
+
+TEST(ServerConfig, FlagsAndEnvironmentVariables) {
+  setenv("KUBEWARDEN_PORT", "8443", 1);
+  setenv("KUBEWARDEN_POLICIES", "/config/policies.yml", 1);
+  setenv("KUBEWARDEN_CLIENT_CA_FILE", "/ca/a.pem,/client-ca/b.pem", 1);
+  setenv("KUBEWARDEN_CERT_FILE", "/pki/tls.crt", 1);
+  setenv("KUBEWARDEN_KEY_FILE", "/pki/tls.key", 1);
+  setenv("KUBEWARDEN_CONTINUE_ON_ERRORS", "true", 1);
+  auto r = Parse({"--port", "9000", "--workers", "3", "--log-fmt", "json"});
+  for (const char* v : {"KUBEWARDEN_PORT", "KUBEWARDEN_POLICIES", "KUBEWARDEN_CLIENT_CA_FILE",
+                        "KUBEWARDEN_CERT_FILE", "KUBEWARDEN_KEY_FILE",
+                        "KUBEWARDEN_CONTINUE_ON_ERRORS"}) {
+    unsetenv(v);
+  }
+  ASSERT_TRUE(r && r->config) << (r ? "" : r.error().message);
+  const Config& c = *r->config;
+  EXPECT_EQ(c.port, 9000);  // the flag wins over the environment
+  EXPECT_EQ(c.policies, "/config/policies.yml");
+  EXPECT_EQ(c.client_ca_files, (std::vector<std::string>{"/ca/a.pem", "/client-ca/b.pem"}));
+  EXPECT_TRUE(c.tls());
+  EXPECT_TRUE(c.continue_on_errors);
+  EXPECT_EQ(c.EffectiveWorkers(), 3u);
+  EXPECT_EQ(c.log_format, LogFormat::kJson);
+}
+
+TEST(ServerConfig, RefusesInconsistentTls) {
+  auto cert_only = Parse({"--cert-file", "/pki/tls.crt"});
+  ASSERT_FALSE(cert_only);
+  EXPECT_EQ(cert_only.error().message, "both certificate and key must be provided together");
+  auto ca_only = Parse({"--client-ca-file", "/ca.pem"});
+  ASSERT_FALSE(ca_only);
+  auto usage = Parse({"--log-level", "loud"});
+  ASSERT_TRUE(usage);
+  EXPECT_FALSE(usage->config);
+  EXPECT_EQ(usage->exit_code, 2);
+}
+
+}  // namespace
+}  // namespace kw::server
