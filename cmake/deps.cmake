@@ -10,6 +10,7 @@ find_package(CLI11 REQUIRED)
 find_package(OpenSSL REQUIRED)
 if(KW_BUILD_TESTS)
   find_package(GTest REQUIRED)
+  find_package(CURL REQUIRED)  # the HTTP(S) client of the integration tests
   include(GoogleTest)
 endif()
 if(KW_BUILD_BENCHMARKS)

@@ -15,6 +15,8 @@ packages=(
   libboost1.81-dev libboost-json1.81-dev libsimdjson-dev
   libyaml-cpp-dev libspdlog-dev libfmt-dev libcli11-dev
   libcurl4-openssl-dev libssl-dev
+  # the openssl CLI: the policy-server tests make a test CA and certificates with it
+  openssl
   # libnode108's own runtime dependencies (it is unpacked by hand below, so apt does not pull them)
   libuv1 libc-ares2 libnghttp2-14 libbrotli1 libicu72 zlib1g
   # guest toolchain: C/C++ policies and hand-written test modules

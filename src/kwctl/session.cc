@@ -1,21 +1,19 @@
 #include "kwctl/session.h"
 
 #include <filesystem>
-#include <regex>
-#include <set>
 
 #include <spdlog/spdlog.h>
 
 #include "base/files.h"
 #include "base/yaml.h"
 #include "engine/v8/v8_engine.h"
+#include "loader/loader.h"
 #include "policy/metadata.h"
 
 namespace kw::kwctl {
 namespace {
 
 constexpr std::string_view kCrdApiVersion = "policies.kubewarden.io/v1";
-constexpr std::string_view kVersion = KW_VERSION;
 
 bool IsYamlPath(std::string_view path) {
   return path.ends_with(".yaml") || path.ends_with(".yml");
@@ -149,17 +147,7 @@ Result<std::vector<Definition>> DefinitionsFromCrds(const std::string& path) {
 }  // namespace
 
 Result<std::string> ResolvePolicyPath(const std::string& uri) {
-  static const std::regex scheme(R"(^\w+://)");
-  if (std::regex_search(uri, scheme)) {
-    if (uri.starts_with("file://")) return uri.substr(7);
-    return Fail(ErrorKind::kUnimplemented,
-                "cannot fetch '" + uri +
-                    "': this kwctl cannot pull policies from registries or HTTP(S) servers yet. "
-                    "Download the .wasm file and pass its path instead");
-  }
-  std::error_code ec;
-  if (std::filesystem::exists(uri, ec)) return std::filesystem::absolute(uri, ec).string();
-  return Fail(ErrorKind::kNotFound, "Cannot find policy with uri: " + uri);
+  return loader::ResolveModulePath(uri);
 }
 
 Result<Session> PrepareSession(const RunFlags& flags) {
@@ -201,13 +189,10 @@ Result<Session> PrepareSession(const RunFlags& flags) {
       *session.worker, std::make_shared<const host::Dispatcher>());
 
   bool raw = flags.raw;
+  loader::ModuleLoader modules(*session.engine, mode_override);
   auto load = [&](Definition& d) -> Result<evaluator::PolicySharedPtr> {
-    KW_ASSIGN_OR_RETURN(std::string path, ResolvePolicyPath(d.module_uri));
-    KW_ASSIGN_OR_RETURN(std::vector<std::uint8_t> bytes, ReadBinaryFile(path));
-    auto module = runtime::LoadPolicyModule(*session.engine, bytes, mode_override);
-    if (!module) return std::unexpected(module.error().Wrap("cannot load policy " + d.module_uri));
-    if (const auto& metadata = (*module)->metadata) {
-      KW_TRY(policy::CheckMinimumKubewardenVersion(*metadata, kVersion));
+    KW_ASSIGN_OR_RETURN(runtime::PolicyModuleSharedPtr module, modules.Load(d.module_uri));
+    if (const auto& metadata = module->metadata) {
       if (metadata->policy_type == policy::PolicyType::kRaw) raw = true;
       if (!metadata->context_aware_resources.empty() && !d.trust_metadata_context_aware) {
         spdlog::warn(
@@ -221,7 +206,7 @@ Result<Session> PrepareSession(const RunFlags& flags) {
         static_cast<std::int64_t>(flags.policy_timeout_seconds * 1000));
     auto policy = std::make_shared<evaluator::Policy>();
     policy->config = std::move(d.config);
-    policy->module = std::move(*module);
+    policy->module = std::move(module);
     return evaluator::PolicySharedPtr(std::move(policy));
   };
   for (auto& d : definitions) {
@@ -230,17 +215,13 @@ Result<Session> PrepareSession(const RunFlags& flags) {
       session.targets.push_back({std::move(policy), nullptr});
       continue;
     }
-    auto group = std::make_shared<evaluator::PolicyGroup>();
-    group->id = d.config.id;
-    group->mode = d.config.mode;
-    group->message = d.group_message;
-    std::set<std::string> names;
+    std::map<std::string, evaluator::PolicySharedPtr> members;
     for (auto& [name, member] : d.members) {
-      KW_ASSIGN_OR_RETURN(group->members[name], load(member));
-      names.insert(name);
+      KW_ASSIGN_OR_RETURN(members[name], load(member));
     }
-    KW_ASSIGN_OR_RETURN(group->expression,
-                        evaluator::GroupExpression::Parse(d.group_expression, names));
+    KW_ASSIGN_OR_RETURN(evaluator::PolicyGroupSharedPtr group,
+                        loader::BuildGroup(d.config.id, d.config.mode, d.group_message,
+                                           d.group_expression, std::move(members)));
     session.targets.push_back({nullptr, std::move(group)});
   }
 

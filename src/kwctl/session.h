@@ -51,8 +51,8 @@ struct Session {
 
 Result<Session> PrepareSession(const RunFlags& flags);
 
-// Resolves the positional policy argument of kwctl commands to a local file path. Registry and
-// HTTP(S) URIs are refused with a clear message until OCI support lands.
+// Resolves the positional policy argument of kwctl commands to a local file path
+// (loader::ResolveModulePath: registry and HTTP(S) URIs are refused until OCI support lands).
 Result<std::string> ResolvePolicyPath(const std::string& uri_or_path);
 
 }  // namespace kw::kwctl

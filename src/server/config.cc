@@ -121,6 +121,12 @@ Result<ParsedCommandLine> ParseCommandLine(int argc, const char* const* argv) {
                "Start even when policies fail to load; their requests are rejected")
       ->envname("KUBEWARDEN_CONTINUE_ON_ERRORS")
       ->group("");  // hidden, as upstream
+  app.add_option("--client-read-timeout", c.client_read_timeout_seconds,
+                 "Seconds a client has to send a whole request (and to read the response)")
+      ->envname("KUBEWARDEN_CLIENT_READ_TIMEOUT")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str()
+      ->group("");
   app.add_option("--metrics-port", c.metrics_port,
                  "Serve Prometheus metrics on this port (0 = off)")
       ->envname("KUBEWARDEN_METRICS_PORT");

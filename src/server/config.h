@@ -44,6 +44,10 @@ struct Config {
   bool enable_pprof = false;
   bool continue_on_errors = false;
 
+  // Ours (hidden): how long a client may take to send one request (TLS handshake, headers and
+  // body, from its first byte), and to read our response. Slower clients are dropped.
+  double client_read_timeout_seconds = 10;
+
   // Where /metrics is served (ours; upstream pushes OTLP only). 0 = no Prometheus endpoint.
   std::uint16_t metrics_port = 0;
 

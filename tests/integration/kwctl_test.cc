@@ -325,7 +325,7 @@ TEST(KwctlRun, ReportsBadInputClearly) {
   auto registry = Kwctl({"run", "registry://ghcr.io/kubewarden/policies/pod-privileged:v0.2.5",
                          "-r", Request("pod_plain.json")});
   EXPECT_EQ(registry.exit_code, 1);
-  EXPECT_NE(registry.err.find("cannot pull policies from registries"), std::string::npos);
+  EXPECT_NE(registry.err.find("pulling policies from registries or HTTP(S) servers is not supported yet"), std::string::npos);
 
   std::string broken = WriteTemp("broken.json", "{\"uid\": ");
   auto bad_json = Kwctl({"run", TestData("test_policy.wasm"), "-r", broken});

@@ -1,6 +1,11 @@
 // Test helpers: run a binary and capture what it prints; find build outputs and fixtures.
 #pragma once
 
+#include <sys/types.h>
+
+#include <chrono>
+#include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -15,12 +20,44 @@ struct ProcessResult {
 // Runs `argv` (argv[0] is a path), feeding `stdin_data`, and waits for it.
 ProcessResult RunProcess(const std::vector<std::string>& argv, const std::string& stdin_data = "");
 
+// A process running in the background, its stdout and stderr going to files. Destroying it kills
+// (SIGKILL) and reaps the process if it still runs.
+class ChildProcess {
+ public:
+  // Starts `argv` (argv[0] is a path). Throws std::runtime_error when it cannot.
+  explicit ChildProcess(const std::vector<std::string>& argv);
+  ~ChildProcess();
+  ChildProcess(const ChildProcess&) = delete;
+  ChildProcess& operator=(const ChildProcess&) = delete;
+
+  pid_t pid() const { return pid_; }
+  void Signal(int signal_number);
+  // The exit code (128+N when killed by signal N) once the process has exited within
+  // `timeout`; nullopt while it still runs.
+  std::optional<int> Wait(std::chrono::milliseconds timeout);
+  bool Running() { return !Wait(std::chrono::milliseconds(0)).has_value(); }
+  std::string Stdout() const;
+  std::string Stderr() const;
+
+ private:
+  pid_t pid_ = -1;
+  std::optional<int> exit_code_;
+  std::string out_path_;
+  std::string err_path_;
+};
+
+// A TCP port on 127.0.0.1 that was free a moment ago (bound to port 0, then closed), for
+// binaries that must be told their port.
+int FreeLoopbackPort();
+
 // $KW_TEST_DATA/<name>: the built fixtures (tests/data in the build tree).
 std::string TestData(const std::string& name);
 // $KW_SOURCE_DIR/<relative>.
 std::string SourcePath(const std::string& relative);
 // The kwctl binary of this build.
 std::string KwctlBinary();
+// The policy-server binary of this build.
+std::string PolicyServerBinary();
 // A fresh empty directory under the test temp dir.
 std::string MakeTempDir();
 

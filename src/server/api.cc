@@ -1,0 +1,203 @@
+#include "server/api.h"
+
+#include <algorithm>
+#include <cctype>
+
+#include <spdlog/spdlog.h>
+
+#include "admission/request.h"
+#include "admission/response.h"
+#include "base/json.h"
+#include "base/utf8.h"
+
+namespace kw::server {
+namespace {
+
+constexpr std::string_view kJson = "application/json";
+constexpr std::string_view kText = "text/plain; charset=utf-8";
+
+// axum's rejection texts (the extractors upstream uses).
+constexpr std::string_view kMissingJsonContentType =
+    "Expected request with `Content-Type: application/json`";
+constexpr std::string_view kBodyTooLarge = "Failed to buffer the request body: length limit exceeded";
+constexpr std::string_view kSyntaxErrorPrefix = "Failed to parse the request body as JSON: ";
+constexpr std::string_view kSchemaErrorPrefix =
+    "Failed to deserialize the JSON body into the target type: ";
+
+HttpResponse JsonError(http::status status, std::string_view message) {
+  json::object body;
+  body["message"] = message;
+  body["status"] = static_cast<unsigned>(status);
+  return HttpResponse{status, std::string(kJson), json::serialize(body), {}};
+}
+
+HttpResponse Empty(http::status status) { return HttpResponse{status, "", "", {}}; }
+
+// A failure to extract the request: JSON on /validate (upstream's custom extractor), plain text
+// (axum's stock extractor) on the other two.
+HttpResponse ExtractionError(Endpoint endpoint, http::status status, std::string_view message) {
+  if (endpoint == Endpoint::kValidate) return JsonError(status, message);
+  return HttpResponse{status, std::string(kText), std::string(message), {}};
+}
+
+HttpResponse Review(Endpoint endpoint, const admission::AdmissionResponse& response) {
+  return HttpResponse{http::status::ok, std::string(kJson),
+                      endpoint == Endpoint::kValidateRaw ? admission::RawReviewJson(response)
+                                                         : admission::AdmissionReviewJson(response),
+                      {}};
+}
+
+std::string_view Trim(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+  return s;
+}
+
+bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    if (std::tolower(static_cast<unsigned char>(a[i])) !=
+        std::tolower(static_cast<unsigned char>(b[i]))) {
+      return false;
+    }
+  }
+  return true;
+}
+
+int HexValue(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+}  // namespace
+
+std::optional<Route> MatchRoute(std::string_view target) {
+  target = target.substr(0, target.find('?'));
+  static constexpr std::pair<std::string_view, Endpoint> kRoutes[] = {
+      {"/validate/", Endpoint::kValidate},
+      {"/audit/", Endpoint::kAudit},
+      {"/validate_raw/", Endpoint::kValidateRaw},
+  };
+  for (const auto& [prefix, endpoint] : kRoutes) {
+    if (!target.starts_with(prefix)) continue;
+    std::string_view id = target.substr(prefix.size());
+    if (id.empty() || id.find('/') != std::string_view::npos) return std::nullopt;
+    return Route{endpoint, id};
+  }
+  return std::nullopt;
+}
+
+std::optional<std::string> PercentDecode(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    if (text[i] != '%') {
+      out.push_back(text[i]);
+      continue;
+    }
+    if (i + 2 >= text.size()) return std::nullopt;
+    int hi = HexValue(text[i + 1]), lo = HexValue(text[i + 2]);
+    if (hi < 0 || lo < 0) return std::nullopt;
+    out.push_back(static_cast<char>(hi * 16 + lo));
+    i += 2;
+  }
+  if (!IsValidUtf8(out)) return std::nullopt;
+  return out;
+}
+
+bool IsJsonContentType(std::string_view content_type) {
+  std::string_view mime = Trim(content_type.substr(0, content_type.find(';')));
+  std::size_t slash = mime.find('/');
+  if (slash == std::string_view::npos) return false;
+  std::string_view type = mime.substr(0, slash);
+  std::string_view subtype = mime.substr(slash + 1);
+  if (!EqualsIgnoreCase(type, "application")) return false;
+  if (EqualsIgnoreCase(subtype, "json")) return true;
+  return subtype.size() > 5 && EqualsIgnoreCase(subtype.substr(subtype.size() - 5), "+json");
+}
+
+ApiHandler::ApiHandler(std::shared_ptr<const PolicyRegistry> registry, WorkerPool& pool,
+                       ApiOptions options)
+    : registry_(std::move(registry)), pool_(pool), options_(std::move(options)) {}
+
+void ApiHandler::Handle(HttpRequest request, Responder respond) {
+  std::optional<Route> route = MatchRoute(request.target);
+  if (!route) return respond(Empty(http::status::not_found));
+  if (request.method != http::verb::post) {
+    HttpResponse r = Empty(http::status::method_not_allowed);
+    r.headers.emplace_back(http::field::allow, "POST");
+    return respond(std::move(r));
+  }
+  std::optional<std::string> id = PercentDecode(route->raw_id);
+  if (!id) {
+    return respond(HttpResponse{http::status::bad_request, std::string(kText),
+                                "Invalid URL: Cannot parse `" + std::string(route->raw_id) +
+                                    "` to a `String`",
+                                {}});
+  }
+  Endpoint endpoint = route->endpoint;
+  if (!request.content_type || !IsJsonContentType(*request.content_type)) {
+    return respond(
+        ExtractionError(endpoint, http::status::unsupported_media_type, kMissingJsonContentType));
+  }
+  if (request.body_too_large) {
+    return respond(ExtractionError(endpoint, http::status::payload_too_large, kBodyTooLarge));
+  }
+  auto parsed = endpoint == Endpoint::kValidateRaw ? admission::ParseRawReview(request.body)
+                                                   : admission::ParseAdmissionReview(request.body);
+  if (!parsed) {
+    const std::string& message = parsed.error().message;
+    if (message.starts_with(admission::kInvalidJsonPrefix)) {
+      return respond(ExtractionError(
+          endpoint, http::status::bad_request,
+          std::string(kSyntaxErrorPrefix) + message.substr(admission::kInvalidJsonPrefix.size())));
+    }
+    return respond(ExtractionError(endpoint, http::status::unprocessable_entity,
+                                   std::string(kSchemaErrorPrefix) + message));
+  }
+
+  if (std::count(id->begin(), id->end(), '/') > 1) {
+    spdlog::error("invalid policy id '{}': more than one '/'", *id);
+    return respond(JsonError(http::status::internal_server_error, "Something went wrong"));
+  }
+  const RegisteredPolicy* entry = registry_->Find(*id);
+  if (entry == nullptr) {
+    return respond(JsonError(http::status::not_found, "unknown policy: " + *id));
+  }
+  if (options_.always_accept_namespace &&
+      parsed->namespace_name() == options_.always_accept_namespace) {
+    admission::AdmissionResponse accepted;
+    accepted.uid = std::string(parsed->uid());
+    accepted.allowed = true;
+    return respond(Review(endpoint, accepted));
+  }
+  if (entry->init_error) {
+    return respond(Review(endpoint, admission::RejectInternal(parsed->uid(), *entry->init_error)));
+  }
+
+  pool_.Submit([registry = registry_, entry, endpoint, request = std::move(*parsed),
+                respond = std::move(respond)](evaluator::Evaluator& evaluator) mutable {
+    evaluator::Origin origin =
+        endpoint == Endpoint::kAudit ? evaluator::Origin::kAudit : evaluator::Origin::kValidate;
+    admission::AdmissionResponse response =
+        entry->group ? evaluator.Evaluate(*entry->group, request, origin)
+                     : evaluator.Evaluate(*entry->policy, request, origin);
+    // Serialized here rather than on the I/O thread, which has every connection to serve.
+    respond(Review(endpoint, response));
+  });
+}
+
+void ReadinessHandler::Handle(HttpRequest request, Responder respond) {
+  std::string_view path = std::string_view(request.target).substr(0, request.target.find('?'));
+  if (path != "/readiness") return respond(Empty(http::status::not_found));
+  if (request.method != http::verb::get && request.method != http::verb::head) {
+    HttpResponse r = Empty(http::status::method_not_allowed);
+    r.headers.emplace_back(http::field::allow, "GET,HEAD");
+    return respond(std::move(r));
+  }
+  respond(Empty(http::status::ok));
+}
+
+}  // namespace kw::server

@@ -1,0 +1,77 @@
+// policy-server's HTTP API (policy-server.md §1.3, §1.6, §3.1): the routes of the main listener
+// and of the readiness listener.
+//
+// Main listener:
+//   POST /validate/{id}       AdmissionReview in and out; response handler applied
+//   POST /audit/{id}          same, without the response handler (the raw verdict)
+//   POST /validate_raw/{id}   {"request": any} in, {"response": AdmissionResponse} out
+// {id} is one path segment, percent-decoded: a policy, a group, or "<group>/<member>" (reachable
+// through %2F, as upstream).
+//
+// Answers, in the order upstream's extractors and handler produce them:
+//   unknown path                         404, empty body
+//   known path, not POST                 405, empty body, `Allow: POST`
+//   undecodable {id}                     400, plain text
+//   Content-Type not application/json    415 ┐ /validate: {"message":..,"status":N}
+//   body over the limit                  413 │ /audit, /validate_raw: plain text
+//   body not JSON                        400 │
+//   JSON not of the expected shape       422 ┘
+//   id with more than one '/'            500 {"message":"Something went wrong","status":500}
+//   unknown id                           404 {"message":"unknown policy: <id>","status":404}
+//   request in the always-accept namespace (AdmissionRequests only)   200, allowed
+//   policy that failed to load (--continue-on-errors)                 200, rejected, code 500
+//   otherwise: evaluated on the worker pool                           200
+//
+// Parsing and every answer above except evaluation happen on the calling (I/O) thread; they are
+// cheap and bounded by the body limit. Thread-safe.
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "server/http_server.h"
+#include "server/policy_registry.h"
+#include "server/worker_pool.h"
+
+namespace kw::server {
+
+struct ApiOptions {
+  std::optional<std::string> always_accept_namespace;
+};
+
+class ApiHandler final : public RequestHandler {
+ public:
+  // `registry` and `pool` must outlive every request (stop the pool before destroying either).
+  ApiHandler(std::shared_ptr<const PolicyRegistry> registry, WorkerPool& pool, ApiOptions options);
+
+  void Handle(HttpRequest request, Responder respond) override;
+
+ private:
+  std::shared_ptr<const PolicyRegistry> registry_;
+  WorkerPool& pool_;
+  ApiOptions options_;
+};
+
+// The readiness listener: GET (or HEAD) /readiness → 200 with an empty body. Only mounted once
+// every policy is loaded and the API listener is bound, so answering is being ready.
+class ReadinessHandler final : public RequestHandler {
+ public:
+  void Handle(HttpRequest request, Responder respond) override;
+};
+
+// Exposed for tests.
+enum class Endpoint { kValidate, kAudit, kValidateRaw };
+struct Route {
+  Endpoint endpoint;
+  std::string_view raw_id;  // still percent-encoded
+};
+// The route of `target` (query ignored); nullopt for an unknown path.
+std::optional<Route> MatchRoute(std::string_view target);
+// Decodes %XX escapes; nullopt for a bad escape or a result that is not UTF-8.
+std::optional<std::string> PercentDecode(std::string_view text);
+// application/json, or any application/*+json, parameters allowed.
+bool IsJsonContentType(std::string_view content_type);
+
+}  // namespace kw::server

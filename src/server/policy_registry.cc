@@ -1,0 +1,274 @@
+#include "server/policy_registry.h"
+
+#include <algorithm>
+#include <chrono>
+#include <condition_variable>
+#include <mutex>
+
+#include <spdlog/spdlog.h>
+
+#include "base/files.h"
+#include "host/host.h"
+#include "loader/loader.h"
+#include "policy/policies_config.h"
+
+namespace kw::server {
+
+const RegisteredPolicy* PolicyRegistry::Find(std::string_view id) const {
+  auto it = entries_.find(id);
+  return it == entries_.end() ? nullptr : &it->second;
+}
+
+namespace {
+
+evaluator::PolicyMode ModeOf(policy::PolicyMode mode) {
+  return mode == policy::PolicyMode::kMonitor ? evaluator::PolicyMode::kMonitor
+                                              : evaluator::PolicyMode::kProtect;
+}
+
+}  // namespace
+
+// Builds a PolicyRegistry; the registry itself never changes once built.
+class RegistryBuilder {
+ public:
+  RegistryBuilder(const Config& config, const engine::Engine& engine)
+      : config_(config), modules_(engine) {}
+
+  // Adds the definition; a load failure is recorded on its entry, a configuration error (bad
+  // host capabilities or timeout) is returned.
+  Result<void> Add(const policy::PolicyDefinition& definition);
+
+  // Validates the settings of every entry that loaded.
+  void ValidateSettings(WorkerPool& pool);
+
+  // The load and settings errors, in file order: "policy '<id>': <error>".
+  std::vector<std::string> Failures() const;
+
+  std::shared_ptr<const PolicyRegistry> Finish();
+  std::size_t compiled_modules() const { return modules_.compiled_modules(); }
+
+ private:
+  struct Failure {
+    std::string id;
+    std::string message;  // for the start-up error
+    std::string stored;   // what requests get with --continue-on-errors
+  };
+
+  // A policy (or member) `id` of top-level entry `top_id`; null with `failure` set when its
+  // module does not load.
+  Result<std::shared_ptr<evaluator::Policy>> MakePolicy(const std::string& top_id,
+                                                        const std::string& id,
+                                                        const std::string& where,
+                                                        const policy::PolicyModuleConfig& module,
+                                                        std::optional<Failure>& failure);
+  Result<std::shared_ptr<const host::HostCapabilities>> Capabilities(
+      const std::string& where, const std::vector<std::string>& patterns);
+  Result<std::chrono::milliseconds> Timeout(const std::string& where,
+                                            std::optional<std::uint64_t> seconds) const;
+
+  const Config& config_;
+  loader::ModuleLoader modules_;
+  std::vector<std::string> order_;  // top-level ids, in file order
+  std::map<std::string, RegisteredPolicy, std::less<>> entries_;
+  std::map<std::string, Failure> failures_;  // by top-level id; one per id at most
+};
+
+Result<std::shared_ptr<const host::HostCapabilities>> RegistryBuilder::Capabilities(
+    const std::string& where, const std::vector<std::string>& patterns) {
+  auto caps = host::HostCapabilities::Parse(patterns);
+  if (!caps) return std::unexpected(caps.error().Wrap(where + ": field 'hostCapabilities'"));
+  return std::make_shared<const host::HostCapabilities>(std::move(*caps));
+}
+
+Result<std::chrono::milliseconds> RegistryBuilder::Timeout(
+    const std::string& where, std::optional<std::uint64_t> seconds) const {
+  if (config_.disable_timeout_protection) return std::chrono::milliseconds(0);
+  if (seconds && *seconds == 0) {
+    // Zero means "no deadline" to the runtime, the opposite of what the user asked for.
+    return Fail(ErrorKind::kInvalidArgument,
+                where + ": field 'timeoutEvalSeconds': must be at least 1");
+  }
+  // Far beyond any useful timeout, and far from overflowing milliseconds.
+  constexpr std::uint64_t kMaxSeconds = 1'000'000'000;
+  std::uint64_t s = std::min(seconds.value_or(config_.policy_timeout_seconds), kMaxSeconds);
+  return std::chrono::milliseconds(static_cast<std::int64_t>(s) * 1000);
+}
+
+Result<std::shared_ptr<evaluator::Policy>> RegistryBuilder::MakePolicy(
+    const std::string& top_id, const std::string& id, const std::string& where,
+    const policy::PolicyModuleConfig& module, std::optional<Failure>& failure) {
+  auto policy = std::make_shared<evaluator::Policy>();
+  policy->config.id = id;
+  policy->config.settings = module.settings;
+  KW_ASSIGN_OR_RETURN(policy->config.capabilities, Capabilities(where, module.host_capabilities));
+  KW_ASSIGN_OR_RETURN(policy->config.timeout, Timeout(where, module.timeout_eval_seconds));
+  auto loaded = modules_.Load(module.module);
+  if (!loaded) {
+    if (!failure) {
+      std::string member = id == top_id ? "" : "member '" + id.substr(top_id.size() + 1) + "': ";
+      failure = Failure{top_id, member + loaded.error().message,
+                        "bootstrap failure: " + id + ": " + loaded.error().message};
+    }
+    return std::shared_ptr<evaluator::Policy>();
+  }
+  policy->module = std::move(*loaded);
+  return policy;
+}
+
+Result<void> RegistryBuilder::Add(const policy::PolicyDefinition& definition) {
+  const std::string& id = definition.id;
+  std::string where = config_.policies + ": policy '" + id + "'";
+  RegisteredPolicy entry;
+  entry.id = id;
+  std::optional<Failure> failure;
+  std::vector<RegisteredPolicy> members;
+
+  if (const auto* p = std::get_if<policy::PolicyEntry>(&definition.entry)) {
+    entry.mode = ModeOf(p->mode);
+    KW_ASSIGN_OR_RETURN(std::shared_ptr<evaluator::Policy> policy,
+                        MakePolicy(id, id, where, p->module, failure));
+    if (policy) {
+      policy->config.mode = entry.mode;
+      policy->config.allowed_to_mutate = p->allowed_to_mutate;
+      policy->config.custom_message = p->message;
+      entry.policy = std::move(policy);
+    }
+  } else {
+    const auto& g = std::get<policy::GroupEntry>(definition.entry);
+    entry.mode = ModeOf(g.mode);
+    std::map<std::string, evaluator::PolicySharedPtr> built_members;
+    for (const auto& [name, member] : g.members) {
+      std::string member_id = id + "/" + name;
+      KW_ASSIGN_OR_RETURN(
+          evaluator::PolicySharedPtr built,
+          MakePolicy(id, member_id, where + ": member '" + name + "'", member, failure));
+      if (built) built_members.emplace(name, std::move(built));
+    }
+    if (!failure) {
+      auto group = loader::BuildGroup(id, entry.mode, g.message, g.expression, built_members);
+      if (group) {
+        entry.group = std::move(*group);
+        for (const auto& [name, member] : built_members) {
+          RegisteredPolicy m;
+          m.id = member->config.id;
+          m.policy = member;
+          members.push_back(std::move(m));
+        }
+      } else {
+        failure = Failure{id, group.error().message,
+                          "bootstrap failure: " + id + ": " + group.error().message};
+      }
+    }
+  }
+
+  if (failure) {
+    entry.policy = nullptr;
+    entry.group = nullptr;
+    entry.init_error = failure->stored;
+    failures_.emplace(id, std::move(*failure));
+  }
+  order_.push_back(id);
+  entries_.emplace(id, std::move(entry));
+  for (auto& m : members) {
+    std::string member_id = m.id;
+    entries_.emplace(std::move(member_id), std::move(m));
+  }
+  return {};
+}
+
+void RegistryBuilder::ValidateSettings(WorkerPool& pool) {
+  // One task per policy or group, spread over the pool; the builder waits for all of them.
+  struct Pending {
+    std::mutex mutex;
+    std::condition_variable done;
+    std::size_t remaining = 0;
+    std::map<std::string, admission::SettingsValidationResponse> results;
+  };
+  auto pending = std::make_shared<Pending>();
+  std::vector<const RegisteredPolicy*> targets;
+  for (const auto& id : order_) {
+    const RegisteredPolicy& e = entries_.at(id);
+    if (e.init_error) continue;
+    targets.push_back(&e);
+  }
+  pending->remaining = targets.size();
+  for (const RegisteredPolicy* e : targets) {
+    pool.Submit([pending, id = e->id, policy = e->policy, group = e->group](
+                    evaluator::Evaluator& evaluator) {
+      auto result = policy ? evaluator.ValidateSettings(*policy) : evaluator.ValidateSettings(*group);
+      std::lock_guard lock(pending->mutex);
+      pending->results[id] = std::move(result);
+      if (--pending->remaining == 0) pending->done.notify_all();
+    });
+  }
+  std::unique_lock lock(pending->mutex);
+  pending->done.wait(lock, [&] { return pending->remaining == 0; });
+
+  for (const auto& id : order_) {
+    auto it = pending->results.find(id);
+    if (it == pending->results.end() || it->second.valid) continue;
+    std::string error =
+        std::string(kInvalidSettingsPrefix) + it->second.message.value_or("no message");
+    failures_.emplace(id, Failure{id, error, error});
+    RegisteredPolicy& e = entries_.at(id);
+    e.init_error = error;
+    e.policy = nullptr;
+    // A group's members answer with the group's error when addressed directly.
+    if (e.group) {
+      for (const auto& [name, member] : e.group->members) {
+        RegisteredPolicy& m = entries_.at(member->config.id);
+        m.init_error = error;
+        m.policy = nullptr;
+      }
+      e.group = nullptr;
+    }
+  }
+}
+
+std::vector<std::string> RegistryBuilder::Failures() const {
+  std::vector<std::string> out;
+  for (const auto& id : order_) {
+    if (auto it = failures_.find(id); it != failures_.end()) {
+      out.push_back("policy '" + id + "': " + it->second.message);
+    }
+  }
+  return out;
+}
+
+std::shared_ptr<const PolicyRegistry> RegistryBuilder::Finish() {
+  auto registry = std::make_shared<PolicyRegistry>();
+  registry->entries_ = std::move(entries_);
+  return registry;
+}
+
+Result<std::shared_ptr<const PolicyRegistry>> LoadPolicies(const Config& config,
+                                                           const engine::Engine& engine,
+                                                           WorkerPool& pool) {
+  auto started = std::chrono::steady_clock::now();
+  KW_ASSIGN_OR_RETURN(std::string text, ReadFile(config.policies, 64u << 20));
+  KW_ASSIGN_OR_RETURN(std::vector<policy::PolicyDefinition> definitions,
+                      policy::ParsePoliciesConfig(text, config.policies));
+  RegistryBuilder builder(config, engine);
+  for (const auto& d : definitions) KW_TRY(builder.Add(d));
+  builder.ValidateSettings(pool);
+
+  std::vector<std::string> failures = builder.Failures();
+  if (!failures.empty() && !config.continue_on_errors) {
+    std::string message;
+    for (std::size_t i = 0; i < failures.size(); ++i) {
+      message += (i == 0 ? "" : "; ") + failures[i];
+    }
+    return Fail(ErrorKind::kInvalidArgument, message);
+  }
+  for (const auto& f : failures) {
+    spdlog::error("{} (--continue-on-errors: its requests are rejected)", f);
+  }
+  auto elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(
+      std::chrono::steady_clock::now() - started);
+  spdlog::info("loaded {} policies from {} ({} modules compiled, {} failed) in {} ms",
+               definitions.size(), config.policies, builder.compiled_modules(), failures.size(),
+               elapsed.count());
+  return builder.Finish();
+}
+
+}  // namespace kw::server

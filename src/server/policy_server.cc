@@ -1,0 +1,126 @@
+#include "server/policy_server.h"
+
+#include <pthread.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/resource.h>
+
+#include <cerrno>
+#include <iostream>
+
+#include <spdlog/spdlog.h>
+
+#include "engine/v8/v8_engine.h"
+#include "host/host.h"
+#include "server/api.h"
+#include "server/http_server.h"
+#include "server/logging.h"
+#include "server/policy_registry.h"
+#include "server/tls.h"
+#include "server/worker_pool.h"
+
+namespace kw::server {
+namespace {
+
+Result<void> CheckSupported(const Config& config) {
+  if (config.verification_path) {
+    return Fail(ErrorKind::kUnimplemented,
+                "--verification-path: verifying policy signatures is not supported yet");
+  }
+  if (config.daemon) {
+    return Fail(ErrorKind::kUnimplemented,
+                "--daemon is not supported yet; run policy-server under a supervisor (a "
+                "container runtime, systemd) instead");
+  }
+  if (config.log_format == LogFormat::kOtlp) {
+    spdlog::warn("--log-fmt otlp: exporting traces over OTLP is not supported yet; logging text");
+  }
+  if (config.enable_metrics || config.metrics_port != 0) {
+    spdlog::warn("metrics are not supported yet: --enable-metrics and --metrics-port are ignored");
+  }
+  if (config.enable_pprof) spdlog::warn("--enable-pprof is not supported yet and is ignored");
+  return {};
+}
+
+// Every connection is a file descriptor, and the usual soft limit (1024) is far below what the
+// process may use (its hard limit): raise it, as Go's runtime does for every Go server.
+void RaiseFileDescriptorLimit() {
+  rlimit limit{};
+  if (getrlimit(RLIMIT_NOFILE, &limit) != 0 || limit.rlim_cur >= limit.rlim_max) return;
+  limit.rlim_cur = limit.rlim_max;
+  if (setrlimit(RLIMIT_NOFILE, &limit) != 0) {
+    spdlog::warn("cannot raise the open-file limit: {}", strerror(errno));
+  }
+}
+
+Result<void> Serve(const Config& config) {
+  KW_TRY(CheckSupported(config));
+  RaiseFileDescriptorLimit();
+
+  // Blocked before any thread starts, so every thread inherits the mask and only the sigwait
+  // below receives them. Broken connections are errors on the socket, not SIGPIPE.
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGTERM);
+  sigaddset(&stop_signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+  signal(SIGPIPE, SIG_IGN);
+
+  std::shared_ptr<TlsContextHolder> tls;
+  if (config.tls()) {
+    KW_ASSIGN_OR_RETURN(
+        TlsContextSharedPtr context,
+        BuildTlsContext({*config.cert_file, *config.key_file, config.client_ca_files}));
+    tls = std::make_shared<TlsContextHolder>(std::move(context));
+  }
+
+  KW_ASSIGN_OR_RETURN(std::unique_ptr<engine::Engine> engine, engine::CreateV8Engine());
+  auto dispatcher = std::make_shared<const host::Dispatcher>();
+  KW_ASSIGN_OR_RETURN(std::unique_ptr<WorkerPool> pool,
+                      WorkerPool::Start(*engine, dispatcher, config.EffectiveWorkers()));
+  KW_ASSIGN_OR_RETURN(std::shared_ptr<const PolicyRegistry> registry,
+                      LoadPolicies(config, *engine, *pool));
+
+  HttpServerOptions options;
+  options.read_timeout = std::chrono::milliseconds(
+      static_cast<std::int64_t>(config.client_read_timeout_seconds * 1000));
+  options.write_timeout = options.read_timeout;
+  HttpServer server(options);
+  auto api = std::make_shared<ApiHandler>(
+      registry, *pool, ApiOptions{config.always_accept_admission_reviews_on_namespace});
+  KW_ASSIGN_OR_RETURN(std::uint16_t port, server.Listen(config.address, config.port, api, tls));
+  KW_ASSIGN_OR_RETURN(std::uint16_t readiness_port,
+                      server.Listen(config.address, config.readiness_probe_port,
+                                    std::make_shared<ReadinessHandler>()));
+  server.Start();
+  spdlog::info("policy-server {} listening on {}:{} ({}), readiness on port {}, {} workers",
+               KW_VERSION, config.address, port,
+               !tls ? "HTTP" : config.client_ca_files.empty() ? "HTTPS" : "HTTPS with mTLS",
+               readiness_port, pool->threads());
+
+  int signal_number = 0;
+  while (sigwait(&stop_signals, &signal_number) != 0) {
+  }
+  spdlog::info("received {}: finishing the requests in progress, then exiting",
+               sigabbrev_np(signal_number) ? sigabbrev_np(signal_number) : "a signal");
+  server.Shutdown(kShutdownGracePeriod);
+  pool->Stop();
+  spdlog::info("shut down");
+  return {};
+}
+
+}  // namespace
+
+int RunPolicyServer(const Config& config) {
+  if (auto logging = SetUpLogging(config); !logging) {
+    std::cerr << "Error: " << logging.error().message << "\n";
+    return 1;
+  }
+  if (auto served = Serve(config); !served) {
+    std::cerr << "Error: " << served.error().message << "\n";
+    return 1;
+  }
+  return 0;
+}
+
+}  // namespace kw::server

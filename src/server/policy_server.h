@@ -1,0 +1,28 @@
+// policy-server from start to exit (policy-server.md §1.1, §2.5, §2.8):
+//   1. logging; TLS files read and checked (a bad certificate fails before any policy loads);
+//   2. the engine and the worker pool (`--workers` threads, each with its own V8 isolate);
+//   3. policies.yml: modules loaded and compiled once, settings validated (policy_registry.h);
+//   4. the API listener bound, then the readiness listener (so ready = loaded and bound);
+//   5. serve until SIGTERM or SIGINT, then shut down gracefully: stop accepting, finish the
+//      requests in progress (for at most kShutdownGracePeriod), exit 0.
+// Start-up errors are printed to stderr as "Error: <message>" and exit 1.
+//
+// Not supported yet, and said so: --verification-path and --daemon fail start-up (ignoring the
+// first would skip signature checks the user asked for); --enable-metrics, --metrics-port,
+// --log-fmt otlp and --enable-pprof are accepted with a warning and have no effect.
+#pragma once
+
+#include <chrono>
+
+#include "server/config.h"
+
+namespace kw::server {
+
+// Kubernetes' default termination grace period; it sends SIGKILL after it anyway.
+inline constexpr std::chrono::seconds kShutdownGracePeriod{30};
+
+// Runs the server; returns the process exit code. Call from the main thread before any other
+// thread exists (signals are blocked here so that every thread inherits the mask).
+int RunPolicyServer(const Config& config);
+
+}  // namespace kw::server

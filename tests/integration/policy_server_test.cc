@@ -1,0 +1,739 @@
+// policy-server end to end: the real binary on loopback ports, real policies (tests/data), real
+// HTTP(S) clients. Asserts what the Kubernetes API server (or an operator) sees: status codes,
+// exact response bodies, start-up errors and exit codes.
+#include <signal.h>
+
+#include <algorithm>
+#include <atomic>
+#include <fstream>
+#include <thread>
+
+#include <gtest/gtest.h>
+
+#include "admission/json_patch.h"
+#include "base/base64.h"
+#include "base/files.h"
+#include "base/json.h"
+#include "testing/http_client.h"
+#include "testing/json.h"
+#include "testing/process.h"
+
+namespace kw {
+namespace {
+
+using namespace std::chrono_literals;
+using testing::ChildProcess;
+using testing::Http;
+using testing::HttpOptions;
+using testing::HttpResult;
+using testing::J;
+using testing::TestData;
+
+std::string RequestFile(const std::string& name) {
+  auto text = ReadFile(testing::SourcePath("tests/data/requests/" + name));
+  EXPECT_TRUE(text) << name;
+  return text ? *text : "";
+}
+
+// pod_plain.json is a bare AdmissionRequest; pod_privileged.json a whole AdmissionReview.
+std::string PlainReview() { return "{\"request\":" + RequestFile("pod_plain.json") + "}"; }
+std::string PrivilegedReview() { return RequestFile("pod_privileged.json"); }
+constexpr std::string_view kPlainUid = "e7b8a2b0-4d7c-4b53-8a0f-0a2b9f0c1d11";
+constexpr std::string_view kPrivilegedUid = "1299d386-525b-4032-98ae-1949f69f9cfc";
+
+std::string Policy() { return TestData("test_policy.wasm"); }
+std::string LoopPolicy() { return TestData("validate_loop.wasm"); }
+
+std::string AcceptedReview(std::string_view uid) {
+  return "{\"kind\":\"AdmissionReview\",\"apiVersion\":\"admission.k8s.io/v1\",\"response\":"
+         "{\"uid\":\"" + std::string(uid) + "\",\"allowed\":true,\"auditAnnotations\":null,"
+         "\"warnings\":null}}";
+}
+
+std::string WriteTemp(const std::string& name, const std::string& content) {
+  std::string path = testing::MakeTempDir() + "/" + name;
+  EXPECT_TRUE(WriteFile(path, content));
+  return path;
+}
+
+// A running policy-server on 127.0.0.1, ready (its readiness probe answered 200).
+class Server {
+ public:
+  static std::unique_ptr<Server> Start(const std::string& policies_yml,
+                                       std::vector<std::string> args = {}, bool tls = false) {
+    std::string policies = WriteTemp("policies.yml", policies_yml);
+    // A port picked free may be taken by another test before the server binds it: try again.
+    for (int attempt = 0; attempt < 3; ++attempt) {
+      auto server = std::unique_ptr<Server>(new Server());
+      server->port_ = testing::FreeLoopbackPort();
+      server->readiness_port_ = testing::FreeLoopbackPort();
+      server->tls_ = tls;
+      std::vector<std::string> argv = {testing::PolicyServerBinary(),
+                                       "--addr", "127.0.0.1",
+                                       "--port", std::to_string(server->port_),
+                                       "--readiness-probe-port",
+                                       std::to_string(server->readiness_port_),
+                                       "--policies", policies};
+      if (std::find(args.begin(), args.end(), "--workers") == args.end()) {
+        argv.insert(argv.end(), {"--workers", "2"});
+      }
+      argv.insert(argv.end(), args.begin(), args.end());
+      server->process_ = std::make_unique<ChildProcess>(argv);
+      if (server->WaitReady()) return server;
+      std::string err = server->process_->Stderr();
+      if (err.find("cannot listen") == std::string::npos) {
+        ADD_FAILURE() << "policy-server did not become ready\nstderr: " << err
+                      << "\nstdout: " << server->process_->Stdout();
+        return nullptr;
+      }
+    }
+    ADD_FAILURE() << "no free port";
+    return nullptr;
+  }
+
+  std::string Url(std::string_view path) const {
+    return (tls_ ? "https://localhost:" : "http://127.0.0.1:") + std::to_string(port_) +
+           std::string(path);
+  }
+  HttpResult Post(std::string_view path, const std::string& body) const {
+    HttpOptions o;
+    o.body = body;
+    return Http(Url(path), o);
+  }
+  int port() const { return port_; }
+  int readiness_port() const { return readiness_port_; }
+  ChildProcess& process() { return *process_; }
+
+ private:
+  Server() = default;
+  bool WaitReady() {
+    auto deadline = std::chrono::steady_clock::now() + 30s;
+    while (std::chrono::steady_clock::now() < deadline) {
+      if (!process_->Running()) return false;
+      HttpOptions o;
+      o.method = "GET";
+      o.timeout = 1s;
+      auto r = Http("http://127.0.0.1:" + std::to_string(readiness_port_) + "/readiness", o);
+      if (r.ok() && r.status == 200) return true;
+      std::this_thread::sleep_for(20ms);
+    }
+    return false;
+  }
+
+  int port_ = 0;
+  int readiness_port_ = 0;
+  bool tls_ = false;
+  std::unique_ptr<ChildProcess> process_;
+};
+
+// The policies most tests share.
+std::string StandardPolicies() {
+  return "privileged:\n"
+         "  module: file://" + Policy() + "\n"
+         "mutate:\n"
+         "  module: " + Policy() + "\n"
+         "  allowedToMutate: true\n"
+         "  settings: {add_label: {key: team, value: kw}}\n"
+         "mutate-denied:\n"
+         "  module: " + Policy() + "\n"
+         "  settings: {add_label: {key: team, value: kw}}\n"
+         "monitor:\n"
+         "  module: " + Policy() + "\n"
+         "  policyMode: monitor\n"
+         "  settings: {reject: monitored rejection}\n"
+         "custom-message:\n"
+         "  module: " + Policy() + "\n"
+         "  message: the custom message\n"
+         "  settings: {reject: the original message, code: 403}\n"
+         "group:\n"
+         "  expression: strict() || plain()\n"
+         "  message: the group rejects\n"
+         "  policies:\n"
+         "    strict: {module: " + Policy() + ", settings: {reject: strict says no}}\n"
+         "    plain: {module: " + Policy() + "}\n";
+}
+
+// Runs policy-server to its exit (start-up failures).
+testing::ProcessResult RunServer(const std::string& policies_yml,
+                                 std::vector<std::string> args = {}) {
+  std::string policies = WriteTemp("policies.yml", policies_yml);
+  std::vector<std::string> argv = {testing::PolicyServerBinary(), "--addr", "127.0.0.1",
+                                   "--port", std::to_string(testing::FreeLoopbackPort()),
+                                   "--readiness-probe-port",
+                                   std::to_string(testing::FreeLoopbackPort()),
+                                   "--policies", policies};
+  argv.insert(argv.end(), args.begin(), args.end());
+  return testing::RunProcess(argv);
+}
+
+// --- evaluation through /validate, /audit, /validate_raw ------------------------------------
+
+TEST(PolicyServerValidate, AcceptsAndRejectsWithUpstreamShape) {
+  auto server = Server::Start(StandardPolicies());
+  ASSERT_TRUE(server);
+  auto accepted = server->Post("/validate/privileged", PlainReview());
+  ASSERT_TRUE(accepted.ok()) << accepted.error;
+  EXPECT_EQ(accepted.status, 200);
+  EXPECT_EQ(accepted.headers["content-type"], "application/json");
+  EXPECT_EQ(accepted.body, AcceptedReview(kPlainUid));
+
+  auto rejected = server->Post("/validate/privileged", PrivilegedReview());
+  EXPECT_EQ(rejected.status, 200);
+  EXPECT_EQ(rejected.body,
+            "{\"kind\":\"AdmissionReview\",\"apiVersion\":\"admission.k8s.io/v1\",\"response\":"
+            "{\"uid\":\"" + std::string(kPrivilegedUid) + "\",\"allowed\":false,\"status\":"
+            "{\"message\":\"Privileged container is not allowed\"},\"auditAnnotations\":null,"
+            "\"warnings\":null}}");
+
+  // Keep-alive: several requests on one server, answers stay right.
+  for (int i = 0; i < 5; ++i) {
+    EXPECT_EQ(server->Post("/validate/privileged", PlainReview()).body, AcceptedReview(kPlainUid));
+  }
+}
+
+TEST(PolicyServerValidate, MutationBecomesAPatchOnlyWhenAllowed) {
+  auto server = Server::Start(StandardPolicies());
+  ASSERT_TRUE(server);
+  auto allowed = server->Post("/validate/mutate", PlainReview());
+  ASSERT_EQ(allowed.status, 200) << allowed.error;
+  json::value response = J(allowed.body).at("response");
+  EXPECT_EQ(response.at("allowed"), true);
+  EXPECT_EQ(response.at("patchType"), "JSONPatch");
+  auto patch_text = Base64Decode(response.at("patch").as_string());
+  ASSERT_TRUE(patch_text);
+  json::value patch = J(*patch_text);
+  ASSERT_TRUE(patch.is_array());
+  json::value object = J(RequestFile("pod_plain.json")).at("object");
+  auto patched = admission::ApplyPatch(object, patch.as_array());
+  ASSERT_TRUE(patched) << patched.error().message;
+  EXPECT_EQ(patched->at("metadata").at("labels").at("team"), "kw");
+
+  // Not allowed to mutate: /validate rejects with upstream's message; /audit shows the raw
+  // verdict, patch included.
+  auto denied = server->Post("/validate/mutate-denied", PlainReview());
+  EXPECT_EQ(denied.body,
+            "{\"kind\":\"AdmissionReview\",\"apiVersion\":\"admission.k8s.io/v1\",\"response\":"
+            "{\"uid\":\"" + std::string(kPlainUid) + "\",\"allowed\":false,\"status\":"
+            "{\"message\":\"Request rejected by policy mutate-denied. The policy attempted to "
+            "mutate the request, but it is currently configured to not allow mutations.\"},"
+            "\"auditAnnotations\":null,\"warnings\":null}}");
+  auto audited = server->Post("/audit/mutate-denied", PlainReview());
+  json::value raw_verdict = J(audited.body).at("response");
+  EXPECT_EQ(raw_verdict.at("allowed"), true);
+  EXPECT_EQ(raw_verdict.at("patchType"), "JSONPatch");
+}
+
+TEST(PolicyServerAudit, IgnoresMonitorModeAndCustomMessage) {
+  auto server = Server::Start(StandardPolicies());
+  ASSERT_TRUE(server);
+  // Monitor mode: /validate lets it through, /audit tells the truth.
+  EXPECT_EQ(server->Post("/validate/monitor", PlainReview()).body, AcceptedReview(kPlainUid));
+  json::value audited = J(server->Post("/audit/monitor", PlainReview()).body);
+  EXPECT_EQ(audited.at("kind"), "AdmissionReview");
+  EXPECT_EQ(audited.at("response").at("allowed"), false);
+  EXPECT_EQ(audited.at("response").at("status").at("message"), "monitored rejection");
+  // The monitor-mode verdict is logged.
+  EXPECT_NE(server->process().Stdout().find("policy evaluation (monitor mode)"), std::string::npos);
+
+  // Custom message: /validate replaces the message and keeps the original as a cause.
+  json::value custom = J(server->Post("/validate/custom-message", PlainReview()).body);
+  EXPECT_EQ(custom.at("response").at("status"),
+            J(R"({"message":"the custom message","details":{"causes":[
+                 {"reason":null,"message":"the original message","field":null}]},"code":403})"));
+  json::value custom_audit = J(server->Post("/audit/custom-message", PlainReview()).body);
+  EXPECT_EQ(custom_audit.at("response").at("status"),
+            J(R"({"message":"the original message","code":403})"));
+}
+
+TEST(PolicyServerValidateRaw, AnswersWithTheResponseOnly) {
+  auto server = Server::Start(StandardPolicies());
+  ASSERT_TRUE(server);
+  std::string privileged_object =
+      R"({"spec":{"containers":[{"name":"a","securityContext":{"privileged":true}}]}})";
+  auto rejected = server->Post("/validate_raw/privileged",
+                               R"({"request":{"uid":"raw-1","object":)" + privileged_object + "}}");
+  ASSERT_EQ(rejected.status, 200) << rejected.error;
+  EXPECT_EQ(rejected.body,
+            "{\"response\":{\"uid\":\"raw-1\",\"allowed\":false,\"status\":{\"message\":"
+            "\"Privileged container is not allowed\"},\"auditAnnotations\":null,"
+            "\"warnings\":null}}");
+  // Any JSON is a raw request; without a string uid the response uid is "".
+  auto accepted = server->Post("/validate_raw/privileged", R"({"request":{"anything":[1,2]}})");
+  EXPECT_EQ(accepted.body,
+            "{\"response\":{\"uid\":\"\",\"allowed\":true,\"auditAnnotations\":null,"
+            "\"warnings\":null}}");
+  // The response handler applies: monitor mode accepts.
+  EXPECT_EQ(J(server->Post("/validate_raw/monitor", R"({"request":{"uid":"m"}})").body)
+                .at("response")
+                .at("allowed"),
+            true);
+}
+
+TEST(PolicyServerGroup, RejectsWithOneCausePerDenyingMember) {
+  auto server = Server::Start(StandardPolicies());
+  ASSERT_TRUE(server);
+  // strict() denies, plain() accepts a plain pod: strict() || plain() holds.
+  EXPECT_EQ(server->Post("/validate/group", PlainReview()).body, AcceptedReview(kPlainUid));
+  // Both deny a privileged pod.
+  json::value rejected = J(server->Post("/validate/group", PrivilegedReview()).body);
+  EXPECT_EQ(rejected.at("response"),
+            J(R"({"uid":"1299d386-525b-4032-98ae-1949f69f9cfc","allowed":false,
+                 "status":{"message":"the group rejects","details":{"causes":[
+                   {"reason":null,"message":"strict says no","field":"spec.policies.strict"},
+                   {"reason":null,"message":"Privileged container is not allowed",
+                    "field":"spec.policies.plain"}]}},
+                 "auditAnnotations":null,"warnings":null})"));
+  // A member addressed directly (upstream: through %2F).
+  json::value member = J(server->Post("/validate/group%2Fstrict", PlainReview()).body);
+  EXPECT_EQ(member.at("response").at("status").at("message"), "strict says no");
+}
+
+// --- HTTP errors ---------------------------------------------------------------------------
+
+TEST(PolicyServerErrors, StatusCodesAndBodiesAsUpstream) {
+  auto server = Server::Start(StandardPolicies());
+  ASSERT_TRUE(server);
+  auto unknown = server->Post("/validate/nope", PlainReview());
+  EXPECT_EQ(unknown.status, 404);
+  EXPECT_EQ(unknown.body, R"({"message":"unknown policy: nope","status":404})");
+  EXPECT_EQ(server->Post("/audit/nope", PlainReview()).body,
+            R"({"message":"unknown policy: nope","status":404})");
+
+  auto syntax = server->Post("/validate/privileged", R"({"request": )");
+  EXPECT_EQ(syntax.status, 400);
+  EXPECT_EQ(syntax.headers["content-type"], "application/json");
+  json::value syntax_body = J(syntax.body);
+  EXPECT_EQ(syntax_body.at("status"), 400);
+  EXPECT_TRUE(syntax_body.at("message").as_string().starts_with(
+      "Failed to parse the request body as JSON: "))
+      << syntax.body;
+
+  auto schema = server->Post("/validate/privileged", R"({"request":{"uid":"x"}})");
+  EXPECT_EQ(schema.status, 422);
+  json::value schema_body = J(schema.body);
+  EXPECT_EQ(schema_body.at("status"), 422);
+  EXPECT_NE(std::string(schema_body.at("message").as_string()).find("missing field"),
+            std::string::npos);
+  EXPECT_EQ(server->Post("/validate/privileged", "{}").status, 422);
+
+  HttpOptions text;
+  text.content_type = "text/plain";
+  text.body = PlainReview();
+  auto wrong_type = Http(server->Url("/validate/privileged"), text);
+  EXPECT_EQ(wrong_type.status, 415);
+  EXPECT_EQ(wrong_type.body,
+            R"({"message":"Expected request with `Content-Type: application/json`","status":415})");
+  HttpOptions no_type;
+  no_type.content_type = std::nullopt;
+  no_type.body = PlainReview();
+  EXPECT_EQ(Http(server->Url("/validate/privileged"), no_type).status, 415);
+  HttpOptions charset;
+  charset.content_type = "application/json; charset=utf-8";
+  charset.body = PlainReview();
+  EXPECT_EQ(Http(server->Url("/validate/privileged"), charset).status, 200);
+
+  // 2 MiB is the limit: just over it is refused without evaluation.
+  std::string big = "{\"request\":{\"pad\":\"" + std::string((2u << 20), 'x') + "\"}}";
+  auto too_large = server->Post("/validate/privileged", big);
+  EXPECT_EQ(too_large.status, 413) << too_large.error;
+  EXPECT_EQ(too_large.body,
+            R"({"message":"Failed to buffer the request body: length limit exceeded","status":413})");
+
+  HttpOptions get;
+  get.method = "GET";
+  auto wrong_method = Http(server->Url("/validate/privileged"), get);
+  EXPECT_EQ(wrong_method.status, 405);
+  EXPECT_EQ(wrong_method.body, "");
+  EXPECT_EQ(wrong_method.headers["allow"], "POST");
+
+  auto unknown_path = server->Post("/mutate/privileged", PlainReview());
+  EXPECT_EQ(unknown_path.status, 404);
+  EXPECT_EQ(unknown_path.body, "");
+  EXPECT_EQ(server->Post("/validate/", PlainReview()).status, 404);
+
+  // Readiness lives on its own port only.
+  EXPECT_EQ(Http(server->Url("/readiness"), get).status, 404);
+
+  // The server still answers after all that.
+  EXPECT_EQ(server->Post("/validate/privileged", PlainReview()).body, AcceptedReview(kPlainUid));
+}
+
+TEST(PolicyServerErrors, AuditAndRawAnswerExtractionErrorsInPlainText) {
+  auto server = Server::Start(StandardPolicies());
+  ASSERT_TRUE(server);
+  for (std::string path : {"/audit/privileged", "/validate_raw/privileged"}) {
+    auto syntax = server->Post(path, "{");
+    EXPECT_EQ(syntax.status, 400) << path;
+    EXPECT_EQ(syntax.headers["content-type"], "text/plain; charset=utf-8") << path;
+    EXPECT_TRUE(syntax.body.starts_with("Failed to parse the request body as JSON: ")) << path;
+
+    auto schema = server->Post(path, R"({"no_request":1})");
+    EXPECT_EQ(schema.status, 422) << path;
+    EXPECT_EQ(schema.body,
+              "Failed to deserialize the JSON body into the target type: missing field `request`")
+        << path;
+
+    HttpOptions text;
+    text.content_type = "text/plain";
+    text.body = "{}";
+    auto wrong_type = Http(server->Url(path), text);
+    EXPECT_EQ(wrong_type.status, 415) << path;
+    EXPECT_EQ(wrong_type.body, "Expected request with `Content-Type: application/json`") << path;
+
+    auto too_large = server->Post(path, std::string((2u << 20) + 1, ' '));
+    EXPECT_EQ(too_large.status, 413) << path;
+    EXPECT_EQ(too_large.body, "Failed to buffer the request body: length limit exceeded") << path;
+  }
+}
+
+TEST(PolicyServerNamespace, AlwaysAcceptNamespaceSkipsEvaluation) {
+  auto server = Server::Start(StandardPolicies(),
+                              {"--always-accept-admission-reviews-on-namespace", "kubewarden"});
+  ASSERT_TRUE(server);
+  std::string review = PrivilegedReview();
+  json::value v = J(review);
+  v.at("request").as_object()["namespace"] = "kubewarden";
+  std::string in_namespace = json::serialize(v);
+  EXPECT_EQ(server->Post("/validate/privileged", in_namespace).body, AcceptedReview(kPrivilegedUid));
+  EXPECT_EQ(server->Post("/audit/privileged", in_namespace).body, AcceptedReview(kPrivilegedUid));
+  // Other namespaces are evaluated, and an unknown policy is still a 404.
+  EXPECT_EQ(J(server->Post("/validate/privileged", review).body).at("response").at("allowed"),
+            false);
+  EXPECT_EQ(server->Post("/validate/nope", in_namespace).status, 404);
+}
+
+// --- start-up ------------------------------------------------------------------------------
+
+TEST(PolicyServerStartup, InvalidSettingsFailStartUpNamingThePolicy) {
+  auto r = RunServer("good:\n  module: " + Policy() + "\nbad:\n  module: " + Policy() +
+                     "\n  settings: {invalid: replicas must be positive}\n");
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("Error: policy 'bad': Policy settings are invalid: replicas must be positive"),
+            std::string::npos)
+      << r.err;
+}
+
+TEST(PolicyServerStartup, ContinueOnErrorsAnswersWithTheInitError) {
+  auto server = Server::Start("good:\n  module: " + Policy() + "\nbad:\n  module: " + Policy() +
+                                  "\n  settings: {invalid: replicas must be positive}\n"
+                                  "missing:\n  module: /nonexistent/policy.wasm\n",
+                              {"--continue-on-errors"});
+  ASSERT_TRUE(server);
+  EXPECT_EQ(server->Post("/validate/bad", PlainReview()).body,
+            "{\"kind\":\"AdmissionReview\",\"apiVersion\":\"admission.k8s.io/v1\",\"response\":"
+            "{\"uid\":\"" + std::string(kPlainUid) + "\",\"allowed\":false,\"status\":"
+            "{\"message\":\"Policy settings are invalid: replicas must be positive\","
+            "\"code\":500},\"auditAnnotations\":null,\"warnings\":null}}");
+  json::value missing = J(server->Post("/audit/missing", PlainReview()).body);
+  EXPECT_EQ(missing.at("response").at("status").at("code"), 500);
+  EXPECT_EQ(missing.at("response").at("status").at("message"),
+            "bootstrap failure: missing: Cannot find policy with uri: /nonexistent/policy.wasm");
+  EXPECT_EQ(server->Post("/validate/good", PlainReview()).body, AcceptedReview(kPlainUid));
+}
+
+TEST(PolicyServerStartup, BadPoliciesFileNamesTheFileAndField) {
+  auto r = RunServer("psp:\n  module: " + Policy() + "\n  policyMode: audit\n");
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("policies.yml: policy 'psp': field 'policyMode': unknown value 'audit'"),
+            std::string::npos)
+      << r.err;
+
+  auto missing = RunServer("psp:\n  settings: {}\n");
+  EXPECT_EQ(missing.exit_code, 1);
+  EXPECT_NE(missing.err.find("policies.yml: policy 'psp'"), std::string::npos) << missing.err;
+  EXPECT_NE(missing.err.find("module"), std::string::npos) << missing.err;
+
+  auto no_file = testing::RunProcess({testing::PolicyServerBinary(), "--policies",
+                                      "/nonexistent/policies.yml"});
+  EXPECT_EQ(no_file.exit_code, 1);
+  EXPECT_NE(no_file.err.find("/nonexistent/policies.yml"), std::string::npos) << no_file.err;
+}
+
+TEST(PolicyServerStartup, InvalidHostCapabilityFailsEvenWithContinueOnErrors) {
+  auto r = RunServer("psp:\n  module: " + Policy() + "\n  hostCapabilities: [\"oci/v9/*\"]\n",
+                     {"--continue-on-errors"});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("policy 'psp': field 'hostCapabilities'"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("oci/v9/*"), std::string::npos) << r.err;
+}
+
+TEST(PolicyServerStartup, RemoteModulesAreNotSupportedYet) {
+  auto r = RunServer("psp:\n  module: registry://ghcr.io/kubewarden/policies/pod-privileged:v1\n");
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("policy 'psp'"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("registry://ghcr.io/kubewarden/policies/pod-privileged:v1"),
+            std::string::npos)
+      << r.err;
+  EXPECT_NE(r.err.find("not supported yet"), std::string::npos) << r.err;
+}
+
+// --- TLS -----------------------------------------------------------------------------------
+
+struct Certificates {
+  std::string dir;
+  std::string ca, server_cert, server_key, client_cert, client_key, chain;
+};
+
+void OpenSsl(const std::vector<std::string>& args) {
+  std::vector<std::string> argv = {"/usr/bin/openssl"};
+  argv.insert(argv.end(), args.begin(), args.end());
+  auto r = testing::RunProcess(argv);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+}
+
+// A test CA, a server certificate for localhost/127.0.0.1 and a client certificate, all signed
+// by it, made with the openssl CLI.
+Certificates MakeCertificates() {
+  Certificates c;
+  c.dir = testing::MakeTempDir();
+  auto path = [&](const char* name) { return c.dir + "/" + name; };
+  c.ca = path("ca.pem");
+  c.server_cert = path("server.pem");
+  c.server_key = path("server.key");
+  c.client_cert = path("client.pem");
+  c.client_key = path("client.key");
+  c.chain = path("chain.pem");
+  std::vector<std::string> ec = {"-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
+                                 "-nodes"};
+  auto with = [&](std::vector<std::string> a) {
+    a.insert(a.begin() + 1, ec.begin(), ec.end());
+    return a;
+  };
+  OpenSsl(with({"req", "-x509", "-keyout", path("ca.key"), "-out", c.ca, "-days", "1", "-subj",
+                "/CN=kubewarden-test-ca"}));
+  EXPECT_TRUE(WriteFile(path("server.ext"), "subjectAltName=DNS:localhost,IP:127.0.0.1\n"));
+  OpenSsl(with({"req", "-keyout", c.server_key, "-out", path("server.csr"), "-subj",
+                "/CN=localhost"}));
+  OpenSsl({"x509", "-req", "-in", path("server.csr"), "-CA", c.ca, "-CAkey", path("ca.key"),
+           "-set_serial", "2", "-days", "1", "-out", c.server_cert, "-extfile",
+           path("server.ext")});
+  OpenSsl(with({"req", "-keyout", c.client_key, "-out", path("client.csr"), "-subj",
+                "/CN=kube-apiserver"}));
+  OpenSsl({"x509", "-req", "-in", path("client.csr"), "-CA", c.ca, "-CAkey", path("ca.key"),
+           "-set_serial", "3", "-days", "1", "-out", c.client_cert});
+  EXPECT_TRUE(WriteFile(c.chain, *ReadFile(c.server_cert) + *ReadFile(c.ca)));
+  return c;
+}
+
+TEST(PolicyServerTls, ServesHttps) {
+  Certificates certs = MakeCertificates();
+  auto server = Server::Start(StandardPolicies(),
+                              {"--cert-file", certs.server_cert, "--key-file", certs.server_key},
+                              /*tls=*/true);
+  ASSERT_TRUE(server);
+  HttpOptions o;
+  o.ca_file = certs.ca;
+  o.body = PlainReview();
+  auto r = Http(server->Url("/validate/privileged"), o);
+  ASSERT_TRUE(r.ok()) << r.error;
+  EXPECT_EQ(r.body, AcceptedReview(kPlainUid));
+  // Plain HTTP is not served on the TLS port.
+  o.ca_file.clear();
+  auto plain = Http("http://127.0.0.1:" + std::to_string(server->port()) + "/validate/privileged", o);
+  EXPECT_FALSE(plain.ok() && plain.status == 200);
+}
+
+TEST(PolicyServerTls, MutualTlsRequiresAClientCertificate) {
+  Certificates certs = MakeCertificates();
+  // Every file of the comma-separated list must hold certificates.
+  auto no_ca = RunServer("p:\n  module: " + Policy() + "\n",
+                         {"--cert-file", certs.server_cert, "--key-file", certs.server_key,
+                          "--client-ca-file", certs.ca + ",/dev/null"});
+  EXPECT_EQ(no_ca.exit_code, 1);
+  EXPECT_NE(no_ca.err.find("client CA file /dev/null: no PEM certificate found"),
+            std::string::npos)
+      << no_ca.err;
+
+  auto server = Server::Start(StandardPolicies(),
+                         {"--cert-file", certs.server_cert, "--key-file", certs.server_key,
+                          "--client-ca-file", certs.ca},
+                         /*tls=*/true);
+  ASSERT_TRUE(server);
+  HttpOptions o;
+  o.ca_file = certs.ca;
+  o.body = PlainReview();
+  auto anonymous = Http(server->Url("/validate/privileged"), o);
+  EXPECT_FALSE(anonymous.ok() && anonymous.status == 200) << anonymous.body;
+
+  o.cert_file = certs.client_cert;
+  o.key_file = certs.client_key;
+  auto authenticated = Http(server->Url("/validate/privileged"), o);
+  ASSERT_TRUE(authenticated.ok()) << authenticated.error;
+  EXPECT_EQ(authenticated.body, AcceptedReview(kPlainUid));
+
+  // A certificate from another CA is refused too.
+  Certificates other = MakeCertificates();
+  o.cert_file = other.client_cert;
+  o.key_file = other.client_key;
+  auto stranger = Http(server->Url("/validate/privileged"), o);
+  EXPECT_FALSE(stranger.ok() && stranger.status == 200);
+}
+
+TEST(PolicyServerTls, CertificateFileMustHoldExactlyOneCertificate) {
+  Certificates certs = MakeCertificates();
+  auto r = RunServer("p:\n  module: " + Policy() + "\n",
+                     {"--cert-file", certs.chain, "--key-file", certs.server_key});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("Expected exactly one certificate in certificate file, found 2"),
+            std::string::npos)
+      << r.err;
+  auto only_cert = RunServer("p:\n  module: " + Policy() + "\n", {"--cert-file", certs.server_cert});
+  EXPECT_EQ(only_cert.exit_code, 1);
+  EXPECT_NE(only_cert.err.find("both certificate and key must be provided together"),
+            std::string::npos)
+      << only_cert.err;
+}
+
+// --- HTTP/1.1 on the wire ------------------------------------------------------------------
+
+std::string RawPost(std::string_view path, std::string_view body, std::string_view extra = "") {
+  return "POST " + std::string(path) + " HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n" +
+         std::string(extra) + "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n" +
+         std::string(body);
+}
+
+std::size_t Count(std::string_view text, std::string_view what) {
+  std::size_t n = 0;
+  for (std::size_t at = text.find(what); at != std::string_view::npos; at = text.find(what, at + 1)) ++n;
+  return n;
+}
+
+TEST(PolicyServerHttp, KeepAliveAnswersPipelinedRequestsInOrder) {
+  auto server = Server::Start(StandardPolicies());
+  ASSERT_TRUE(server);
+  testing::RawConnection connection(server->port());
+  ASSERT_TRUE(connection.Send(RawPost("/validate/privileged", PlainReview()) +
+                              RawPost("/validate/privileged", PrivilegedReview()) +
+                              RawPost("/validate/privileged", PlainReview(), "Connection: close\r\n")));
+  bool closed = false;
+  std::string out = connection.ReadUntilClosed(15s, &closed);
+  EXPECT_TRUE(closed);
+  EXPECT_EQ(Count(out, "HTTP/1.1 200 OK"), 3u) << out;
+  std::size_t first = out.find(AcceptedReview(kPlainUid));
+  std::size_t second = out.find(std::string(kPrivilegedUid));
+  std::size_t third = out.find(AcceptedReview(kPlainUid), first + 1);
+  EXPECT_TRUE(first < second && second < third && third != std::string::npos) << out;
+}
+
+TEST(PolicyServerHttp, OversizedBodiesAreRefusedWithoutReadingThem) {
+  auto server = Server::Start(StandardPolicies());
+  ASSERT_TRUE(server);
+  std::string big((3u << 20), ' ');
+  for (std::string request :
+       {RawPost("/validate/privileged", big),
+        std::string("POST /validate/privileged HTTP/1.1\r\nHost: x\r\n"
+                    "Content-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n"
+                    "300000\r\n") + big + "\r\n0\r\n\r\n"}) {
+    testing::RawConnection connection(server->port());
+    std::thread sender([&] { connection.Send(request); });
+    bool closed = false;
+    std::string out = connection.ReadUntilClosed(15s, &closed);
+    sender.join();
+    EXPECT_TRUE(out.starts_with("HTTP/1.1 413")) << out.substr(0, 200);
+    EXPECT_NE(out.find("length limit exceeded"), std::string::npos) << out.substr(0, 400);
+    EXPECT_NE(out.find("Connection: close"), std::string::npos) << out.substr(0, 400);
+  }
+}
+
+// --- robustness ----------------------------------------------------------------------------
+
+// Waits until `process` has printed `text` on stdout.
+bool WaitForOutput(ChildProcess& process, std::string_view text, std::chrono::seconds timeout) {
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (process.Stdout().find(text) != std::string::npos) return true;
+    std::this_thread::sleep_for(10ms);
+  }
+  return false;
+}
+
+TEST(PolicyServerTimeout, LoopingPolicyCostsOnlyItsTimeout) {
+  auto server = Server::Start("loop:\n  module: " + LoopPolicy() + "\n  timeoutEvalSeconds: 3\n"
+                              "privileged:\n  module: " + Policy() + "\n");
+  ASSERT_TRUE(server);
+  std::atomic<bool> loop_done = false;
+  HttpResult loop;
+  std::thread looping([&] {
+    loop = server->Post("/validate/loop", PlainReview());
+    loop_done = true;
+  });
+  ASSERT_TRUE(WaitForOutput(server->process(), "spinning forever", 10s));
+  // While one worker spins, the other keeps answering.
+  for (int i = 0; i < 5; ++i) {
+    EXPECT_EQ(server->Post("/validate/privileged", PlainReview()).body, AcceptedReview(kPlainUid));
+  }
+  EXPECT_FALSE(loop_done) << "the looping policy should still be running";
+  looping.join();
+  EXPECT_EQ(loop.status, 200) << loop.error;
+  EXPECT_EQ(J(loop.body).at("response").at("status"),
+            J(R"({"message":"Policy execution interrupted because it exceeded the allowed execution time","code":500})"));
+  // The worker that was interrupted serves again.
+  EXPECT_EQ(server->Post("/validate/privileged", PlainReview()).body, AcceptedReview(kPlainUid));
+}
+
+TEST(PolicyServerSlowClient, IsDroppedWithoutHoldingAWorker) {
+  auto server = Server::Start(StandardPolicies(),
+                              {"--workers", "1", "--client-read-timeout", "1"});
+  ASSERT_TRUE(server);
+  std::string body = PlainReview();
+  std::string request = "POST /validate/privileged HTTP/1.1\r\nHost: x\r\n"
+                        "Content-Type: application/json\r\nContent-Length: " +
+                        std::to_string(body.size()) + "\r\n\r\n" + body;
+  testing::RawConnection slow(server->port());
+  std::atomic<bool> stop = false;
+  // A byte every 100 ms: the request would take minutes to arrive.
+  std::thread trickle([&] {
+    for (char c : request) {
+      if (stop || !slow.Send(std::string_view(&c, 1))) return;
+      std::this_thread::sleep_for(100ms);
+    }
+  });
+  // The only worker is free for others meanwhile.
+  EXPECT_EQ(server->Post("/validate/privileged", PlainReview()).body, AcceptedReview(kPlainUid));
+  bool closed = false;
+  std::string answer = slow.ReadUntilClosed(15s, &closed);
+  stop = true;
+  trickle.join();
+  EXPECT_TRUE(closed) << "the slow client should have been dropped";
+  EXPECT_EQ(answer, "");
+  // Malformed HTTP gets a 400.
+  testing::RawConnection garbage(server->port());
+  ASSERT_TRUE(garbage.Send("NOT HTTP AT ALL\r\n\r\n"));
+  std::string bad = garbage.ReadUntilClosed(10s, &closed);
+  EXPECT_TRUE(bad.starts_with("HTTP/1.1 400")) << bad;
+}
+
+TEST(PolicyServerShutdown, SigtermCompletesTheRequestInFlight) {
+  auto server = Server::Start("loop:\n  module: " + LoopPolicy() + "\n  timeoutEvalSeconds: 1\n",
+                              {"--log-fmt", "json"});
+  ASSERT_TRUE(server);
+  HttpResult in_flight;
+  std::thread request([&] { in_flight = server->Post("/validate/loop", PlainReview()); });
+  ASSERT_TRUE(WaitForOutput(server->process(), "spinning forever", 10s));
+  server->process().Signal(SIGTERM);
+  request.join();
+  EXPECT_EQ(in_flight.status, 200) << in_flight.error;
+  EXPECT_EQ(J(in_flight.body).at("response").at("status").at("code"), 500);
+  EXPECT_EQ(server->process().Wait(15s), std::optional<int>(0)) << server->process().Stderr();
+  EXPECT_FALSE(server->Post("/validate/loop", PlainReview()).ok());
+
+  // --log-fmt json: one JSON object per line.
+  std::string out = server->process().Stdout();
+  std::size_t lines = 0;
+  for (std::size_t start = 0; start < out.size();) {
+    std::size_t nl = out.find('\n', start);
+    std::string line = out.substr(start, nl - start);
+    start = nl == std::string::npos ? out.size() : nl + 1;
+    if (line.empty()) continue;
+    ++lines;
+    json::value v = J(line);
+    EXPECT_TRUE(v.is_object() && v.as_object().contains("timestamp") &&
+                v.as_object().contains("level") && v.at("fields").as_object().contains("message"))
+        << line;
+  }
+  EXPECT_GE(lines, 3u);
+  EXPECT_NE(out.find("received TERM"), std::string::npos) << out;
+}
+
+}  // namespace
+}  // namespace kw
