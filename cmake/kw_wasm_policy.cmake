@@ -1,0 +1,110 @@
+# Building Kubewarden policies written in C++ with the guest SDK (sdk/cpp) into annotated
+# wasm32-wasi modules.
+#
+# kw_wasm_policy(NAME <name> SOURCES <file>... METADATA <metadata.yml> [README <file>]
+#                [DEPENDS <file>...] [OUTPUT_DIR <dir>] [TARGET <target>])
+#
+#   Compiles and links SOURCES with clang++-19 for wasm32-wasi, optimised for size (-Oz, LTO,
+#   --gc-sections, --strip-all), against the SDK headers and the wasm32 libc++/wasi-libc only
+#   (never the host's /usr/include). Then runs this build's `kwctl annotate` with METADATA (and
+#   `-u README` when given) to produce <OUTPUT_DIR>/<name>.wasm (default:
+#   ${PROJECT_BINARY_DIR}/policies). DEPENDS lists extra inputs (local headers). Adds the
+#   target TARGET (default `policy_<name>`), part of `all` and of the aggregate target
+#   `policies` (created on first use).
+#
+# kw_wasm_policy_dir(<dir>)
+#
+#   The convention used by policies/: <dir>'s name is the policy name, its *.cc files are the
+#   sources (its *.h files extra dependencies), <dir>/metadata.yml the metadata and
+#   <dir>/README.md (if present) the usage text.
+#
+# Configure fails with a clear message when clang++-19 or its wasm32 runtime is missing.
+
+set(KW_SDK_INCLUDE_DIR ${PROJECT_SOURCE_DIR}/sdk/cpp/include)
+set(KW_POLICY_OUTPUT_DIR ${PROJECT_BINARY_DIR}/policies)
+
+find_program(KW_WASM_CXX NAMES clang++-19)
+if(NOT KW_WASM_CXX)
+  message(FATAL_ERROR
+    "clang++-19 is required to build the policies (apt install clang-19 lld-19 "
+    "libc++-19-dev-wasm32 libc++abi-19-dev-wasm32 libclang-rt-19-dev-wasm32 wasi-libc)")
+endif()
+if(NOT EXISTS /usr/include/wasm32-wasi/stdlib.h)
+  message(FATAL_ERROR "wasi-libc is required to build the policies (apt install wasi-libc)")
+endif()
+
+# Flags shared by every policy.
+# -mexec-model=reactor: a library-style module (exports `_initialize`, which runs static
+#   constructors; the SDK runs them itself on hosts that skip it, as upstream's do). A
+#   "command" module (--no-entry) would run static destructors after every call instead.
+# -fno-exceptions/-fno-rtti: the SDK reports errors as values, and both cost size.
+set(KW_WASM_POLICY_FLAGS
+  --target=wasm32-wasi -std=c++23 -Oz -flto -fno-exceptions -fno-rtti
+  -Wall -Wextra
+  -I${KW_SDK_INCLUDE_DIR}
+  -mexec-model=reactor -Wl,--gc-sections -Wl,--strip-all -Wl,-z,stack-size=65536)
+
+file(GLOB KW_SDK_HEADERS CONFIGURE_DEPENDS ${KW_SDK_INCLUDE_DIR}/kubewarden/*.h)
+
+function(kw_wasm_policy)
+  cmake_parse_arguments(KW "" "NAME;METADATA;README;OUTPUT_DIR;TARGET" "SOURCES;DEPENDS" ${ARGN})
+  if(NOT KW_NAME OR NOT KW_SOURCES OR NOT KW_METADATA)
+    message(FATAL_ERROR "kw_wasm_policy: NAME, SOURCES and METADATA are required")
+  endif()
+  if(NOT KW_OUTPUT_DIR)
+    set(KW_OUTPUT_DIR ${KW_POLICY_OUTPUT_DIR})
+  endif()
+  if(NOT KW_TARGET)
+    set(KW_TARGET policy_${KW_NAME})
+  endif()
+  # The unannotated module stays out of the output folder, which holds policies only.
+  set(raw_dir ${CMAKE_CURRENT_BINARY_DIR}/CMakeFiles/${KW_TARGET}.dir)
+  set(raw ${raw_dir}/${KW_NAME}.wasm)
+  set(out ${KW_OUTPUT_DIR}/${KW_NAME}.wasm)
+
+  add_custom_command(
+    OUTPUT ${raw}
+    COMMAND ${CMAKE_COMMAND} -E make_directory ${raw_dir}
+    COMMAND ${KW_WASM_CXX} ${KW_WASM_POLICY_FLAGS} ${KW_SOURCES} -o ${raw}
+    DEPENDS ${KW_SOURCES} ${KW_DEPENDS} ${KW_SDK_HEADERS}
+    COMMENT "clang++-19 --target=wasm32-wasi ${KW_NAME}"
+    VERBATIM)
+
+  set(usage_args)
+  set(usage_deps)
+  if(KW_README)
+    set(usage_args -u ${KW_README})
+    set(usage_deps ${KW_README})
+  endif()
+  add_custom_command(
+    OUTPUT ${out}
+    COMMAND ${CMAKE_COMMAND} -E make_directory ${KW_OUTPUT_DIR}
+    COMMAND $<TARGET_FILE:kwctl> annotate ${raw} -m ${KW_METADATA} ${usage_args} -o ${out}
+    DEPENDS ${raw} ${KW_METADATA} ${usage_deps} kwctl
+    COMMENT "kwctl annotate ${KW_NAME}.wasm"
+    VERBATIM)
+
+  add_custom_target(${KW_TARGET} ALL DEPENDS ${out})
+  if(NOT TARGET policies)
+    add_custom_target(policies ALL)
+  endif()
+  add_dependencies(policies ${KW_TARGET})
+endfunction()
+
+function(kw_wasm_policy_dir dir)
+  get_filename_component(name ${dir} NAME)
+  file(GLOB sources CONFIGURE_DEPENDS ${dir}/*.cc)
+  file(GLOB headers CONFIGURE_DEPENDS ${dir}/*.h)
+  set(readme)
+  if(EXISTS ${dir}/README.md)
+    set(readme README ${dir}/README.md)
+  endif()
+  if(NOT sources)
+    message(FATAL_ERROR "policy ${name}: no .cc sources in ${dir}")
+  endif()
+  if(NOT EXISTS ${dir}/metadata.yml)
+    message(FATAL_ERROR "policy ${name}: ${dir}/metadata.yml is missing")
+  endif()
+  kw_wasm_policy(NAME ${name} SOURCES ${sources} METADATA ${dir}/metadata.yml ${readme}
+                 DEPENDS ${headers})
+endfunction()

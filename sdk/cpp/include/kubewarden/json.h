@@ -1,0 +1,1346 @@
+// kubewarden/json.h: a small, fast JSON DOM for policies, without exceptions.
+//
+// A json::Document owns an arena. Parse() turns text into a tree of json::Value nodes allocated
+// in that arena: one pointer bump per node, nothing per string. Strings without escapes
+// point straight into the parsed text, which therefore MUST outlive the document; strings with
+// escapes are decoded (full \uXXXX handling, UTF-16 surrogate pairs joined) into the arena.
+// Numbers keep their literal text, so nothing is ever rounded and a number written back is
+// byte-identical. Objects keep their members in input order, and so does serialization.
+//
+// Reading: Find(key), At(index), Get("spec/template/spec") (a JSON-pointer-like path) and typed
+// getters returning std::optional (AsBool, AsString, AsInt64, GetBool(path), ...). Values are
+// walked with range-for over their children (object members carry key()).
+//
+// Writing: a Document creates detached values (String, Int, Object, ...) and edits containers
+// (Set keeps a replaced member's position, Erase, PushBack, Insert). Serialize() writes compact
+// JSON, re-escaping strings that need it; a json::Writer builds JSON text directly.
+//
+// Parse() may be called more than once on a document (earlier values stay valid); everything
+// is freed with the document.
+//
+// Hostile input: nesting is bounded by kMaxDepth, every read is bounds-checked, the parser is
+// iterative (no recursion, so no stack exhaustion), and errors read like serde_json's, e.g.
+// "expected `,` or `}` at line 1 column 17". The parser does not validate UTF-8: bytes inside
+// strings are passed through unchanged (Kubewarden hosts validate UTF-8 before calling a
+// policy). Duplicate object keys are kept; lookups find the first one.
+//
+// Out of memory traps (__builtin_trap): a policy cannot recover from it anyway.
+//
+// Thread-compatibility: a Document and its values are plain data; use one per thread.
+#ifndef KUBEWARDEN_JSON_H_
+#define KUBEWARDEN_JSON_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <cstdlib>
+#include <cstring>
+#include <new>
+#include <optional>
+#include <string>
+#include <string_view>
+
+// Forces inlining of the few helpers of the parser's hot loop (see Parser).
+#define KUBEWARDEN_INLINE_ inline __attribute__((always_inline))
+
+namespace kubewarden::json {
+
+// Containers nested deeper than this are a parse error ("recursion limit exceeded"). The
+// Kubewarden host accepts bodies nested 512 deep; the payload wraps them in two more levels.
+inline constexpr std::size_t kMaxDepth = 1024;
+
+enum class Type : std::uint8_t { kNull, kBool, kNumber, kString, kArray, kObject };
+
+// A bump allocator. Memory is released all at once when the arena is destroyed.
+class Arena {
+ public:
+  Arena() = default;
+  Arena(const Arena&) = delete;
+  Arena& operator=(const Arena&) = delete;
+  ~Arena() {
+    while (blocks_ != nullptr) {
+      Block* prev = blocks_->prev;
+      std::free(blocks_);
+      blocks_ = prev;
+    }
+  }
+
+  // Returns `size` bytes aligned to `align` (a power of two, at most alignof(max_align_t)).
+  KUBEWARDEN_INLINE_ void* Allocate(std::size_t size, std::size_t align = alignof(void*)) {
+    std::uintptr_t p = (reinterpret_cast<std::uintptr_t>(next_) + align - 1) & ~(align - 1);
+    // (Alignment may step past end_: compare addresses, never a negative distance.)
+    std::uintptr_t end = reinterpret_cast<std::uintptr_t>(end_);
+    if (next_ == nullptr || p > end || size > end - p) return AllocateSlow(size, align);
+    next_ = reinterpret_cast<char*>(p) + size;
+    return reinterpret_cast<void*>(p);
+  }
+
+  // Copies `s` into the arena (not NUL-terminated).
+  const char* CopyString(std::string_view s) {
+    if (s.empty()) return "";
+    char* p = static_cast<char*>(Allocate(s.size(), 1));
+    std::memcpy(p, s.data(), s.size());
+    return p;
+  }
+
+ private:
+  struct Block {
+    Block* prev;
+    std::size_t size;
+  };
+  static constexpr std::size_t kFirstBlock = 16 * 1024;
+
+  __attribute__((noinline)) void* AllocateSlow(std::size_t size, std::size_t align) {
+    // Blocks double so a big document costs O(log n) mallocs.
+    std::size_t want = blocks_ ? blocks_->size * 2 : kFirstBlock;
+    std::size_t need = sizeof(Block) + size + align;
+    if (want < need) want = need;
+    Block* b = static_cast<Block*>(std::malloc(want));
+    if (b == nullptr) __builtin_trap();
+    b->prev = blocks_;
+    b->size = want;
+    blocks_ = b;
+    next_ = reinterpret_cast<char*>(b + 1);
+    end_ = reinterpret_cast<char*>(b) + want;
+    return Allocate(size, align);
+  }
+
+  Block* blocks_ = nullptr;
+  char* next_ = nullptr;
+  char* end_ = nullptr;
+};
+
+class Document;
+class Value;
+
+// Iterates the children of an array or object (nothing for scalars).
+template <typename V>
+class ChildIterator {
+ public:
+  explicit ChildIterator(V* node) : node_(node) {}
+  V& operator*() const { return *node_; }
+  V* operator->() const { return node_; }
+  ChildIterator& operator++();
+  bool operator==(const ChildIterator& other) const { return node_ == other.node_; }
+  bool operator!=(const ChildIterator& other) const { return node_ != other.node_; }
+
+ private:
+  V* node_;
+};
+
+// One JSON value: a node of a Document. Values are handled by pointer or reference and live as
+// long as their document. A value that is an object member also carries its key().
+class Value {
+ public:
+  Value(const Value&) = delete;
+  Value& operator=(const Value&) = delete;
+
+  Type type() const { return type_; }
+  bool IsNull() const { return type_ == Type::kNull; }
+  bool IsBool() const { return type_ == Type::kBool; }
+  bool IsNumber() const { return type_ == Type::kNumber; }
+  bool IsString() const { return type_ == Type::kString; }
+  bool IsArray() const { return type_ == Type::kArray; }
+  bool IsObject() const { return type_ == Type::kObject; }
+  // True for a number written without fraction or exponent ("-12", not "1.0" or "1e3").
+  bool IsInteger() const {
+    if (type_ != Type::kNumber) return false;
+    for (std::uint32_t i = 0; i < size_; ++i) {
+      char c = text_[i];
+      if (c == '.' || c == 'e' || c == 'E') return false;
+    }
+    return true;
+  }
+
+  // The key of an object member; empty for anything else.
+  std::string_view key() const { return {key_, key_size_}; }
+
+  // --- Scalars. Each returns nullopt when the value has another type. ---
+  std::optional<bool> AsBool() const {
+    if (type_ != Type::kBool) return std::nullopt;
+    return size_ != 0;
+  }
+  // The decoded string.
+  std::optional<std::string_view> AsString() const {
+    if (type_ != Type::kString) return std::nullopt;
+    return std::string_view(text_, size_);
+  }
+  // A number's literal text, exactly as written ("1.50e3"); empty for non-numbers.
+  std::string_view NumberText() const {
+    return type_ == Type::kNumber ? std::string_view(text_, size_) : std::string_view();
+  }
+  // Integers only (see IsInteger), and only when they fit.
+  std::optional<std::int64_t> AsInt64() const;
+  std::optional<std::uint64_t> AsUint64() const;
+  // Any number, as the nearest double.
+  std::optional<double> AsDouble() const;
+
+  // --- Containers. ---
+  // Number of members or elements; 0 for scalars.
+  std::size_t size() const { return IsContainer() ? size_ : 0; }
+  bool empty() const { return size() == 0; }
+  // The first member named `key` of an object, or nullptr (also when this is not an object).
+  const Value* Find(std::string_view key) const;
+  Value* Find(std::string_view key) {
+    return const_cast<Value*>(static_cast<const Value*>(this)->Find(key));
+  }
+  // The element at `index` of an array, or nullptr. O(index).
+  const Value* At(std::size_t index) const;
+  Value* At(std::size_t index) {
+    return const_cast<Value*>(static_cast<const Value*>(this)->At(index));
+  }
+  // Follows a path of '/'-separated tokens from this value: object keys, or decimal indexes
+  // into arrays. A leading '/' is optional, "" is this value, "~1" in a token stands for '/'
+  // and "~0" for '~' (RFC 6901). Returns nullptr when any step is missing. A JSON null at the
+  // end of the path is returned as a value: use the typed getters to treat it as absent.
+  const Value* Get(std::string_view path) const;
+  Value* Get(std::string_view path) {
+    return const_cast<Value*>(static_cast<const Value*>(this)->Get(path));
+  }
+  // Typed shortcuts: Get(path) then As*(); nullopt when missing or of another type.
+  std::optional<bool> GetBool(std::string_view path) const {
+    const Value* v = Get(path);
+    return v ? v->AsBool() : std::nullopt;
+  }
+  std::optional<std::string_view> GetString(std::string_view path) const {
+    const Value* v = Get(path);
+    return v ? v->AsString() : std::nullopt;
+  }
+  std::optional<std::int64_t> GetInt64(std::string_view path) const {
+    const Value* v = Get(path);
+    return v ? v->AsInt64() : std::nullopt;
+  }
+  // The value at `path` if it is an object / array, else nullptr.
+  const Value* GetObject(std::string_view path) const {
+    const Value* v = Get(path);
+    return v && v->IsObject() ? v : nullptr;
+  }
+  Value* GetObject(std::string_view path) {
+    Value* v = Get(path);
+    return v && v->IsObject() ? v : nullptr;
+  }
+  const Value* GetArray(std::string_view path) const {
+    const Value* v = Get(path);
+    return v && v->IsArray() ? v : nullptr;
+  }
+  Value* GetArray(std::string_view path) {
+    Value* v = Get(path);
+    return v && v->IsArray() ? v : nullptr;
+  }
+
+  ChildIterator<const Value> begin() const { return ChildIterator<const Value>(FirstChild()); }
+  ChildIterator<const Value> end() const { return ChildIterator<const Value>(nullptr); }
+  ChildIterator<Value> begin() { return ChildIterator<Value>(FirstChild()); }
+  ChildIterator<Value> end() { return ChildIterator<Value>(nullptr); }
+
+  // --- In-place scalar edits (the value keeps its key and position). ---
+  void SetNull() { Reset(Type::kNull); }
+  void SetBool(bool b) {
+    Reset(Type::kBool);
+    size_ = b ? 1 : 0;
+  }
+
+ private:
+  friend class Document;
+  friend class Parser;
+  template <typename V>
+  friend class ChildIterator;
+  friend void AppendJson(std::string& out, const Value& value);
+
+  // Flags.
+  static constexpr std::uint8_t kKeyVerbatim = 1;   // key_ needs no escaping when written
+  static constexpr std::uint8_t kTextVerbatim = 2;  // string text_ needs no escaping
+  static constexpr std::uint8_t kAttached = 4;      // member of a container (or a root)
+
+  Value() = default;
+  bool IsContainer() const { return type_ == Type::kArray || type_ == Type::kObject; }
+  Value* FirstChild() const { return IsContainer() ? first_ : nullptr; }
+  void Reset(Type t) {
+    type_ = t;
+    size_ = 0;
+    text_ = nullptr;
+    last_ = nullptr;
+    flags_ &= kKeyVerbatim | kAttached;
+  }
+
+  Value* next_ = nullptr;  // next sibling; while parsing an open container: its parent
+  const char* key_ = nullptr;
+  std::uint32_t key_size_ = 0;
+  std::uint32_t size_ = 0;  // bytes of a string/number; children of a container; bool value
+  union {
+    const char* text_ = nullptr;  // string or number bytes
+    Value* first_;                // first child of a container
+  };
+  Value* last_ = nullptr;  // last child of a container
+  Type type_ = Type::kNull;
+  std::uint8_t flags_ = 0;
+};
+
+template <typename V>
+ChildIterator<V>& ChildIterator<V>::operator++() {
+  node_ = node_->next_;
+  return *this;
+}
+
+// Appends `s` to `out` as a JSON string literal, quotes included. Escapes `"`, `\` and control
+// characters (\b \f \n \r \t, others as \u00XX), like serde_json; everything else is copied.
+void AppendQuoted(std::string& out, std::string_view s);
+
+// Appends the compact JSON text of `value` to `out`.
+void AppendJson(std::string& out, const Value& value);
+// The compact JSON text of `value`.
+inline std::string Serialize(const Value& value) {
+  std::string out;
+  AppendJson(out, value);
+  return out;
+}
+
+// Deep equality. Object members are compared as sets of keys (order-insensitive; objects with
+// duplicate keys are equal only member by member in order); numbers are equal when their texts
+// are, or when both are integers of equal value, or both are non-integer numbers with equal
+// double values (serde_json: 1 and 1.0 differ).
+bool Equal(const Value& a, const Value& b);
+
+// Owns the values of one JSON tree (or several): the parse result and anything created.
+class Document {
+ public:
+  Document() = default;
+  Document(const Document&) = delete;
+  Document& operator=(const Document&) = delete;
+
+  // Parses `text` (which must outlive this document). Returns the root value, or nullptr with
+  // error() set to "<reason> at line L column C". Whitespace around the value is allowed;
+  // anything else after it is an error ("trailing characters").
+  Value* Parse(std::string_view text);
+  const std::string& error() const { return error_; }
+
+  // --- New detached values, to be placed with Set/PushBack/Insert. ---
+  Value* Null() { return New(Type::kNull); }
+  Value* Bool(bool b) {
+    Value* v = New(Type::kBool);
+    v->size_ = b ? 1 : 0;
+    return v;
+  }
+  Value* Int(std::int64_t n);
+  Value* Uint(std::uint64_t n);
+  // A number with the given literal text, which must be a valid JSON number (not checked).
+  Value* Number(std::string_view literal) {
+    Value* v = New(Type::kNumber);
+    v->text_ = arena_.CopyString(literal);
+    v->size_ = static_cast<std::uint32_t>(literal.size());
+    return v;
+  }
+  // A string, copied into the arena.
+  Value* String(std::string_view s) {
+    return StringRef(std::string_view(arena_.CopyString(s), s.size()));
+  }
+  // A string pointing at `s`, which must outlive the document (literals, the parsed text).
+  Value* StringRef(std::string_view s) {
+    Value* v = New(Type::kString);
+    v->text_ = s.data();
+    v->size_ = static_cast<std::uint32_t>(s.size());
+    if (!NeedsEscape(s)) v->flags_ |= Value::kTextVerbatim;
+    return v;
+  }
+  Value* Object() { return New(Type::kObject); }
+  Value* Array() { return New(Type::kArray); }
+  // A detached deep copy of `v` (which may belong to another document whose text and arena
+  // outlive this one: string bytes are shared, not copied).
+  Value* Clone(const Value& v);
+
+  // --- Object edits. `value` must be detached (new or cloned); it is placed, not copied, and
+  // must not contain `object` (a cycle would make serialization loop forever). ---
+  // Sets member `key` of `object` to `value`. An existing member keeps its position (the first
+  // one if the key is duplicated); otherwise the member is appended. Returns `value`, or
+  // nullptr if `object` is not an object or `value` is already placed.
+  Value* Set(Value& object, std::string_view key, Value* value);
+  // Inserts member `key` = `value` before the member at `index` (clamped to size()), without
+  // looking for an existing `key`. Returns `value`, or nullptr as Set.
+  Value* Insert(Value& object, std::size_t index, std::string_view key, Value* value);
+  // Member `key` of `object` if it is an object; otherwise (absent or null) a new empty object
+  // is set there. Returns nullptr when `object` is not an object or the member exists with
+  // another type (never overwrites data).
+  Value* GetOrAddObject(Value& object, std::string_view key);
+  // Same for an array member.
+  Value* GetOrAddArray(Value& object, std::string_view key);
+  // Removes the first member `key`. Returns whether one was removed.
+  bool Erase(Value& object, std::string_view key);
+
+  // --- Array edits. ---
+  // Appends `value`; returns it, or nullptr if `array` is not an array or `value` is placed.
+  Value* PushBack(Value& array, Value* value);
+  // Removes the element at `index`; returns whether it existed.
+  bool EraseAt(Value& array, std::size_t index);
+
+  Arena& arena() { return arena_; }
+
+  // Whether `s` contains a character AppendQuoted would escape.
+  static bool NeedsEscape(std::string_view s);
+
+ private:
+  friend class Parser;
+  KUBEWARDEN_INLINE_ Value* New(Type t) {
+    Value* v = new (arena_.Allocate(sizeof(Value))) Value();
+    v->type_ = t;
+    return v;
+  }
+  bool Attach(Value& container, Value* value);
+
+  Arena arena_;
+  std::string error_;
+};
+
+// Builds compact JSON text directly (no DOM), inserting commas and colons. The caller keeps the
+// calls well nested (Begin/End pairs, a Key before each object member); not checked.
+class Writer {
+ public:
+  explicit Writer(std::string& out) : out_(out) {}
+
+  Writer& BeginObject() { return Open('{'); }
+  Writer& EndObject() { return Close('}'); }
+  Writer& BeginArray() { return Open('['); }
+  Writer& EndArray() { return Close(']'); }
+  Writer& Key(std::string_view key) {
+    Separate();
+    AppendQuoted(out_, key);
+    out_.push_back(':');
+    need_comma_ = false;
+    return *this;
+  }
+  Writer& String(std::string_view s) {
+    Separate();
+    AppendQuoted(out_, s);
+    return *this;
+  }
+  Writer& Bool(bool b) { return Raw(b ? "true" : "false"); }
+  Writer& Null() { return Raw("null"); }
+  Writer& Int(std::int64_t n);
+  Writer& Uint(std::uint64_t n);
+  // A JSON text written verbatim (must be valid JSON).
+  Writer& Raw(std::string_view json) {
+    Separate();
+    out_.append(json);
+    return *this;
+  }
+  Writer& Json(const Value& v) {
+    Separate();
+    AppendJson(out_, v);
+    return *this;
+  }
+
+ private:
+  void Separate() {
+    if (need_comma_) out_.push_back(',');
+    need_comma_ = true;
+  }
+  Writer& Open(char c) {
+    Separate();
+    out_.push_back(c);
+    need_comma_ = false;
+    return *this;
+  }
+  Writer& Close(char c) {
+    out_.push_back(c);
+    need_comma_ = true;
+    return *this;
+  }
+
+  std::string& out_;
+  bool need_comma_ = false;
+};
+
+// ------------------------------------------------------------------------------------------------
+// Implementation.
+// ------------------------------------------------------------------------------------------------
+
+namespace internal {
+
+// Writes the decimal digits of `n` backwards ending at `end`; returns the first digit.
+inline char* FormatUint(std::uint64_t n, char* end) {
+  do {
+    *--end = static_cast<char>('0' + n % 10);
+    n /= 10;
+  } while (n != 0);
+  return end;
+}
+
+inline std::string_view FormatInt(std::int64_t n, char (&buf)[24]) {
+  char* end = buf + sizeof buf;
+  std::uint64_t u = n < 0 ? 0 - static_cast<std::uint64_t>(n) : static_cast<std::uint64_t>(n);
+  char* p = FormatUint(u, end);
+  if (n < 0) *--p = '-';
+  return std::string_view(p, static_cast<std::size_t>(end - p));
+}
+
+// SWAR helpers over 8 bytes: a high bit set in every byte of `w` that is zero / below 0x20.
+// Only the lowest flagged byte is exact (borrows may flag bytes above it), which is all the
+// scanners below use.
+inline std::uint64_t ZeroBytes(std::uint64_t w) {
+  return (w - 0x0101010101010101ull) & ~w & 0x8080808080808080ull;
+}
+inline std::uint64_t SpecialStringBytes(std::uint64_t w) {
+  return ZeroBytes(w ^ 0x2222222222222222ull) |                       // '"'
+         ZeroBytes(w ^ 0x5c5c5c5c5c5c5c5cull) |                       // '\\'
+         ((w - 0x2020202020202020ull) & ~w & 0x8080808080808080ull);  // < 0x20
+}
+inline std::uint64_t Load8(const char* p) {
+  std::uint64_t w;
+  std::memcpy(&w, p, 8);
+  return w;
+}
+
+// Index of the first byte of [p, end) that is '"', '\\' or a control character, or end - p.
+KUBEWARDEN_INLINE_ std::size_t ScanString(const char* p, const char* end) {
+  const char* s = p;
+  while (end - p >= 8) {
+    std::uint64_t m = SpecialStringBytes(Load8(p));
+    if (m != 0) return static_cast<std::size_t>(p - s) + (__builtin_ctzll(m) >> 3);
+    p += 8;
+  }
+  while (p < end) {
+    unsigned char c = static_cast<unsigned char>(*p);
+    if (c == '"' || c == '\\' || c < 0x20) break;
+    ++p;
+  }
+  return static_cast<std::size_t>(p - s);
+}
+
+// memcmp(a, b, n) == 0 for the short keys of JSON objects, without a libc call: wasm32 has no
+// inline memcmp, and key comparisons are most of the work of lookups.
+KUBEWARDEN_INLINE_ bool BytesEqual(const char* a, const char* b, std::size_t n) {
+  while (n >= 8) {
+    if (Load8(a) != Load8(b)) return false;
+    a += 8;
+    b += 8;
+    n -= 8;
+  }
+  while (n > 0) {
+    if (*a++ != *b++) return false;
+    --n;
+  }
+  return true;
+}
+
+inline int HexDigit(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+inline char* AppendUtf8(char* out, std::uint32_t cp) {
+  if (cp < 0x80) {
+    *out++ = static_cast<char>(cp);
+  } else if (cp < 0x800) {
+    *out++ = static_cast<char>(0xC0 | (cp >> 6));
+    *out++ = static_cast<char>(0x80 | (cp & 0x3F));
+  } else if (cp < 0x10000) {
+    *out++ = static_cast<char>(0xE0 | (cp >> 12));
+    *out++ = static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
+    *out++ = static_cast<char>(0x80 | (cp & 0x3F));
+  } else {
+    *out++ = static_cast<char>(0xF0 | (cp >> 18));
+    *out++ = static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
+    *out++ = static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
+    *out++ = static_cast<char>(0x80 | (cp & 0x3F));
+  }
+  return out;
+}
+
+}  // namespace internal
+
+// The parser: iterative, one pass, values appended to their parent as they are met. While a
+// container is open its `next_` (unused until a sibling follows it, which cannot happen before
+// it closes) holds its parent, so no explicit stack is needed. The cursor lives in a local and
+// the small helpers are force-inlined: in wasm, state kept in memory (members, out-parameters)
+// costs a load and a store per access, which dominated an earlier version of this loop.
+class Parser {
+ public:
+  // Parses [begin, end) into `doc`; nullptr with doc.error_ set on failure.
+  static Value* Run(Document& doc, const char* begin, const char* end);
+
+ private:
+  KUBEWARDEN_INLINE_ static const char* SkipSpace(const char* p, const char* end) {
+    // One comparison settles the common case (compact JSON: no whitespace at all).
+    while (p < end && static_cast<unsigned char>(*p) <= ' ' &&
+           (*p == ' ' || *p == '\n' || *p == '\r' || *p == '\t')) {
+      ++p;
+    }
+    return p;
+  }
+  KUBEWARDEN_INLINE_ static const char* SkipDigits(const char* p, const char* end) {
+    while (p < end && static_cast<unsigned char>(*p - '0') < 10) ++p;
+    return p;
+  }
+  // The end of a JSON number starting at p (a '-' or a digit), or nullptr if malformed.
+  KUBEWARDEN_INLINE_ static const char* ScanNumber(const char* p, const char* end) {
+    if (*p == '-') ++p;
+    if (p == end) return nullptr;
+    if (*p == '0') {
+      ++p;
+    } else if (static_cast<unsigned char>(*p - '1') < 9) {
+      p = SkipDigits(p + 1, end);
+    } else {
+      return nullptr;
+    }
+    if (p < end && *p == '.') {
+      ++p;
+      if (p == end || static_cast<unsigned char>(*p - '0') >= 10) return nullptr;
+      p = SkipDigits(p, end);
+    }
+    if (p < end && (*p == 'e' || *p == 'E')) {
+      ++p;
+      if (p < end && (*p == '+' || *p == '-')) ++p;
+      if (p == end || static_cast<unsigned char>(*p - '0') >= 10) return nullptr;
+      p = SkipDigits(p, end);
+    }
+    return p;
+  }
+
+  // The string whose content starts at `start` has an escape (or a bad byte) at `p`: decodes it
+  // into the arena. Returns the position after the closing quote, or nullptr with `*error` (and
+  // `*error_at`) set.
+  static const char* ParseEscaped(Document& doc, const char* start, const char* p, const char* end,
+                                  const char** out, std::uint32_t* out_size, const char** error,
+                                  const char** error_at);
+  static bool Hex4(const char* p, const char* end, std::uint32_t* cp) {
+    if (end - p < 4) return false;
+    std::uint32_t v = 0;
+    for (int i = 0; i < 4; ++i) {
+      int d = internal::HexDigit(p[i]);
+      if (d < 0) return false;
+      v = v * 16 + static_cast<std::uint32_t>(d);
+    }
+    *cp = v;
+    return true;
+  }
+  static Value* Fail(Document& doc, const char* begin, const char* at, const char* end,
+                     const char* reason);
+};
+
+inline Value* Parser::Run(Document& doc, const char* begin, const char* end) {
+  const char* p = begin;
+  Value* root = nullptr;
+  Value* open = nullptr;  // innermost open container
+  Value* v = nullptr;     // the node to fill next (pre-allocated with its key for members)
+  Value* parent;
+  std::size_t depth = 0;
+  const char* reason;
+
+value:
+  p = SkipSpace(p, end);
+  if (p == end) {
+    reason = "EOF while parsing a value";
+    goto fail;
+  }
+  if (v == nullptr) v = doc.New(Type::kNull);
+  v->flags_ |= Value::kAttached;
+  switch (*p) {
+    case '{':
+    case '[':
+      if (++depth > kMaxDepth) {
+        reason = "recursion limit exceeded";
+        goto fail;
+      }
+      v->type_ = *p == '{' ? Type::kObject : Type::kArray;
+      ++p;
+      break;
+    case '"': {
+      v->type_ = Type::kString;
+      const char* s = ++p;
+      p += internal::ScanString(p, end);
+      if (p < end && *p == '"') {
+        v->text_ = s;
+        v->size_ = static_cast<std::uint32_t>(p - s);
+        v->flags_ |= Value::kTextVerbatim;
+        ++p;
+      } else {
+        const char* at;
+        p = ParseEscaped(doc, s, p, end, &v->text_, &v->size_, &reason, &at);
+        if (p == nullptr) return Fail(doc, begin, at, end, reason);
+      }
+      break;
+    }
+    case 't':
+      if (end - p < 4 || std::memcmp(p, "true", 4) != 0) {
+        reason = "expected ident";
+        goto fail;
+      }
+      v->type_ = Type::kBool;
+      v->size_ = 1;
+      p += 4;
+      break;
+    case 'f':
+      if (end - p < 5 || std::memcmp(p, "false", 5) != 0) {
+        reason = "expected ident";
+        goto fail;
+      }
+      v->type_ = Type::kBool;
+      p += 5;
+      break;
+    case 'n':
+      if (end - p < 4 || std::memcmp(p, "null", 4) != 0) {
+        reason = "expected ident";
+        goto fail;
+      }
+      p += 4;
+      break;
+    default: {
+      const char* n =
+          *p == '-' || static_cast<unsigned char>(*p - '0') < 10 ? ScanNumber(p, end) : nullptr;
+      if (n == nullptr) {
+        reason = *p == '-' || static_cast<unsigned char>(*p - '0') < 10 ? "invalid number"
+                                                                        : "expected value";
+        goto fail;
+      }
+      v->type_ = Type::kNumber;
+      v->text_ = p;
+      v->size_ = static_cast<std::uint32_t>(n - p);
+      p = n;
+    }
+  }
+  if (open == nullptr) {
+    root = v;
+  } else {
+    if (open->last_ == nullptr) {
+      open->first_ = v;
+    } else {
+      open->last_->next_ = v;
+    }
+    open->last_ = v;
+    ++open->size_;
+  }
+  if (v->type_ == Type::kObject || v->type_ == Type::kArray) {
+    v->next_ = open;
+    open = v;
+    v = nullptr;
+    p = SkipSpace(p, end);
+    if (p < end && *p == (open->type_ == Type::kObject ? '}' : ']')) {
+      ++p;
+      goto close_container;
+    }
+    if (open->type_ == Type::kObject) goto member_key;
+    goto value;
+  }
+  v = nullptr;
+  goto after_value;
+
+close_container:
+  // `open` just closed: restore its parent.
+  parent = open->next_;
+  open->next_ = nullptr;
+  open = parent;
+  --depth;
+
+after_value:
+  p = SkipSpace(p, end);
+  if (open == nullptr) {
+    if (p != end) {
+      reason = "trailing characters";
+      goto fail;
+    }
+    return root;
+  }
+  if (p == end) {
+    reason =
+        open->type_ == Type::kObject ? "EOF while parsing an object" : "EOF while parsing a list";
+    goto fail;
+  }
+  if (*p == ',') {
+    ++p;
+    if (open->type_ == Type::kObject) goto member_key;
+    goto value;
+  }
+  if (*p == (open->type_ == Type::kObject ? '}' : ']')) {
+    ++p;
+    goto close_container;
+  }
+  reason = open->type_ == Type::kObject ? "expected `,` or `}`" : "expected `,` or `]`";
+  goto fail;
+
+member_key:
+  p = SkipSpace(p, end);
+  if (p == end) {
+    reason = "EOF while parsing an object";
+    goto fail;
+  }
+  if (*p != '"') {
+    reason = "key must be a string";
+    goto fail;
+  }
+  v = doc.New(Type::kNull);
+  {
+    const char* s = ++p;
+    p += internal::ScanString(p, end);
+    if (p < end && *p == '"') {
+      v->key_ = s;
+      v->key_size_ = static_cast<std::uint32_t>(p - s);
+      v->flags_ = Value::kKeyVerbatim;
+      ++p;
+    } else {
+      const char* at;
+      p = ParseEscaped(doc, s, p, end, &v->key_, &v->key_size_, &reason, &at);
+      if (p == nullptr) return Fail(doc, begin, at, end, reason);
+    }
+  }
+  p = SkipSpace(p, end);
+  if (p == end) {
+    reason = "EOF while parsing an object";
+    goto fail;
+  }
+  if (*p != ':') {
+    reason = "expected `:`";
+    goto fail;
+  }
+  ++p;
+  goto value;
+
+fail:
+  return Fail(doc, begin, p, end, reason);
+}
+
+inline const char* Parser::ParseEscaped(Document& doc, const char* start, const char* p,
+                                        const char* end, const char** out, std::uint32_t* out_size,
+                                        const char** error, const char** error_at) {
+  static constexpr const char* kControl =
+      "control character (\\u0000-\\u001F) found while parsing a string";
+  auto fail = [&](const char* at, const char* reason) -> const char* {
+    *error_at = at;
+    *error = reason;
+    return nullptr;
+  };
+  if (p == end) return fail(end, "EOF while parsing a string");
+  if (*p != '\\') return fail(p, kControl);
+  // Find the closing quote to size the buffer (decoding never makes the text longer).
+  const char* q = p;
+  while (true) {
+    q += internal::ScanString(q, end);
+    if (q == end) return fail(end, "EOF while parsing a string");
+    if (*q == '"') break;
+    if (*q != '\\') return fail(q, kControl);
+    if (end - q < 2) return fail(end, "EOF while parsing a string");
+    q += 2;
+  }
+  char* buf = static_cast<char*>(doc.arena_.Allocate(static_cast<std::size_t>(q - start), 1));
+  std::size_t prefix = static_cast<std::size_t>(p - start);
+  std::memcpy(buf, start, prefix);
+  char* w = buf + prefix;
+  while (true) {
+    std::size_t n = internal::ScanString(p, q);
+    std::memcpy(w, p, n);
+    w += n;
+    p += n;
+    if (p == q) break;
+    // *p == '\\': control characters were rejected above.
+    char e = p[1];
+    switch (e) {
+      case '"':
+        *w++ = '"';
+        break;
+      case '\\':
+        *w++ = '\\';
+        break;
+      case '/':
+        *w++ = '/';
+        break;
+      case 'b':
+        *w++ = '\b';
+        break;
+      case 'f':
+        *w++ = '\f';
+        break;
+      case 'n':
+        *w++ = '\n';
+        break;
+      case 'r':
+        *w++ = '\r';
+        break;
+      case 't':
+        *w++ = '\t';
+        break;
+      case 'u': {
+        std::uint32_t cp = 0;
+        if (!Hex4(p + 2, q, &cp)) return fail(p, "invalid escape");
+        p += 4;
+        if (cp >= 0xDC00 && cp <= 0xDFFF) return fail(p, "lone trailing surrogate in hex escape");
+        if (cp >= 0xD800 && cp <= 0xDBFF) {
+          std::uint32_t low = 0;
+          if (q - (p + 2) < 6 || p[2] != '\\' || p[3] != 'u' || !Hex4(p + 4, q, &low) ||
+              low < 0xDC00 || low > 0xDFFF) {
+            return fail(p, "lone leading surrogate in hex escape");
+          }
+          p += 6;
+          cp = 0x10000 + ((cp - 0xD800) << 10) + (low - 0xDC00);
+        }
+        w = internal::AppendUtf8(w, cp);  // at most 4 bytes for 6 or 12 input bytes
+        break;
+      }
+      default:
+        return fail(p + 1, "invalid escape");
+    }
+    p += 2;
+  }
+  *out = buf;
+  *out_size = static_cast<std::uint32_t>(w - buf);
+  return q + 1;
+}
+
+inline Value* Parser::Fail(Document& doc, const char* begin, const char* at, const char* end,
+                           const char* reason) {
+  // Point at the offending byte, or at the last byte on EOF.
+  if (at >= end) at = end > begin ? end - 1 : end;
+  std::size_t line = 1;
+  const char* line_start = begin;
+  for (const char* c = begin; c < at; ++c) {
+    if (*c == '\n') {
+      ++line;
+      line_start = c + 1;
+    }
+  }
+  char l[24], col[24];
+  std::string& e = doc.error_;
+  e.assign(reason);
+  e.append(" at line ").append(internal::FormatInt(static_cast<std::int64_t>(line), l));
+  e.append(" column ")
+      .append(internal::FormatInt(static_cast<std::int64_t>(at - line_start + 1), col));
+  return nullptr;
+}
+
+inline Value* Document::Parse(std::string_view text) {
+  error_.clear();
+  return Parser::Run(*this, text.data(), text.data() + text.size());
+}
+
+inline std::optional<std::int64_t> Value::AsInt64() const {
+  if (!IsInteger() || size_ == 0) return std::nullopt;
+  const char* p = text_;
+  const char* end = text_ + size_;
+  bool negative = *p == '-';
+  if (negative) ++p;
+  std::uint64_t limit = negative ? 0x8000000000000000ull : 0x7FFFFFFFFFFFFFFFull;
+  std::uint64_t n = 0;
+  for (; p < end; ++p) {
+    std::uint64_t d = static_cast<std::uint64_t>(*p - '0');
+    if (n > (limit - d) / 10) return std::nullopt;
+    n = n * 10 + d;
+  }
+  return negative ? static_cast<std::int64_t>(0 - n) : static_cast<std::int64_t>(n);
+}
+
+inline std::optional<std::uint64_t> Value::AsUint64() const {
+  if (!IsInteger() || size_ == 0 || text_[0] == '-') return std::nullopt;
+  std::uint64_t n = 0;
+  for (std::uint32_t i = 0; i < size_; ++i) {
+    std::uint64_t d = static_cast<std::uint64_t>(text_[i] - '0');
+    if (n > (~0ull - d) / 10) return std::nullopt;
+    n = n * 10 + d;
+  }
+  return n;
+}
+
+inline std::optional<double> Value::AsDouble() const {
+  if (type_ != Type::kNumber) return std::nullopt;
+  char small[64];
+  std::string big;
+  const char* z;
+  if (size_ < sizeof small) {
+    std::memcpy(small, text_, size_);
+    small[size_] = '\0';
+    z = small;
+  } else {
+    big.assign(text_, size_);
+    z = big.c_str();
+  }
+  return std::strtod(z, nullptr);
+}
+
+inline const Value* Value::Find(std::string_view key) const {
+  if (type_ != Type::kObject) return nullptr;
+  for (const Value* m = first_; m != nullptr; m = m->next_) {
+    if (m->key_size_ == key.size() && internal::BytesEqual(m->key_, key.data(), key.size())) {
+      return m;
+    }
+  }
+  return nullptr;
+}
+
+inline const Value* Value::At(std::size_t index) const {
+  if (type_ != Type::kArray || index >= size_) return nullptr;
+  const Value* e = first_;
+  while (index-- > 0) e = e->next_;
+  return e;
+}
+
+inline const Value* Value::Get(std::string_view path) const {
+  const Value* v = this;
+  std::size_t i = 0;
+  if (!path.empty() && path[0] == '/') i = 1;
+  if (i == path.size()) return v;
+  while (v != nullptr) {
+    std::size_t slash = path.find('/', i);
+    std::string_view token =
+        path.substr(i, slash == std::string_view::npos ? std::string_view::npos : slash - i);
+    if (token.find('~') != std::string_view::npos) {
+      // Rare: unescape RFC 6901 tokens into a temporary.
+      std::string t;
+      for (std::size_t k = 0; k < token.size(); ++k) {
+        if (token[k] == '~' && k + 1 < token.size() &&
+            (token[k + 1] == '0' || token[k + 1] == '1')) {
+          t.push_back(token[k + 1] == '0' ? '~' : '/');
+          ++k;
+        } else {
+          t.push_back(token[k]);
+        }
+      }
+      v = v->Find(t);
+    } else if (v->type_ == Type::kArray) {
+      std::size_t index = 0;
+      if (token.empty() || token.size() > 9) return nullptr;
+      for (char c : token) {
+        if (c < '0' || c > '9') return nullptr;
+        index = index * 10 + static_cast<std::size_t>(c - '0');
+      }
+      v = v->At(index);
+    } else {
+      v = v->Find(token);
+    }
+    if (slash == std::string_view::npos) return v;
+    i = slash + 1;
+  }
+  return nullptr;
+}
+
+inline bool Document::NeedsEscape(std::string_view s) {
+  return internal::ScanString(s.data(), s.data() + s.size()) != s.size();
+}
+
+inline void AppendQuoted(std::string& out, std::string_view s) {
+  out.push_back('"');
+  const char* p = s.data();
+  const char* end = p + s.size();
+  while (true) {
+    std::size_t n = internal::ScanString(p, end);
+    out.append(p, n);
+    p += n;
+    if (p == end) break;
+    char c = *p++;
+    char esc[6] = {'\\', 0, 0, 0, 0, 0};
+    std::size_t len = 2;
+    switch (c) {
+      case '"':
+        esc[1] = '"';
+        break;
+      case '\\':
+        esc[1] = '\\';
+        break;
+      case '\b':
+        esc[1] = 'b';
+        break;
+      case '\f':
+        esc[1] = 'f';
+        break;
+      case '\n':
+        esc[1] = 'n';
+        break;
+      case '\r':
+        esc[1] = 'r';
+        break;
+      case '\t':
+        esc[1] = 't';
+        break;
+      default: {
+        static constexpr char kHex[] = "0123456789abcdef";
+        esc[1] = 'u';
+        esc[2] = '0';
+        esc[3] = '0';
+        esc[4] = kHex[(static_cast<unsigned char>(c) >> 4) & 0xF];
+        esc[5] = kHex[static_cast<unsigned char>(c) & 0xF];
+        len = 6;
+      }
+    }
+    out.append(esc, len);
+  }
+  out.push_back('"');
+}
+
+inline void AppendJson(std::string& out, const Value& value) {
+  switch (value.type_) {
+    case Type::kNull:
+      out.append("null", 4);
+      return;
+    case Type::kBool:
+      if (value.size_ != 0) {
+        out.append("true", 4);
+      } else {
+        out.append("false", 5);
+      }
+      return;
+    case Type::kNumber:
+      out.append(value.text_, value.size_);
+      return;
+    case Type::kString:
+      if (value.flags_ & Value::kTextVerbatim) {
+        out.push_back('"');
+        out.append(value.text_, value.size_);
+        out.push_back('"');
+      } else {
+        AppendQuoted(out, std::string_view(value.text_, value.size_));
+      }
+      return;
+    case Type::kArray:
+    case Type::kObject: {
+      bool object = value.type_ == Type::kObject;
+      out.push_back(object ? '{' : '[');
+      for (const Value* c = value.first_; c != nullptr; c = c->next_) {
+        if (c != value.first_) out.push_back(',');
+        if (object) {
+          if (c->flags_ & Value::kKeyVerbatim) {
+            out.push_back('"');
+            out.append(c->key_, c->key_size_);
+            out.push_back('"');
+          } else {
+            AppendQuoted(out, std::string_view(c->key_, c->key_size_));
+          }
+          out.push_back(':');
+        }
+        AppendJson(out, *c);
+      }
+      out.push_back(object ? '}' : ']');
+      return;
+    }
+  }
+}
+
+inline bool Equal(const Value& a, const Value& b) {
+  if (a.type() != b.type()) return false;
+  switch (a.type()) {
+    case Type::kNull:
+      return true;
+    case Type::kBool:
+      return *a.AsBool() == *b.AsBool();
+    case Type::kString:
+      return *a.AsString() == *b.AsString();
+    case Type::kNumber: {
+      if (a.NumberText() == b.NumberText()) return true;
+      if (a.IsInteger() != b.IsInteger()) return false;
+      if (a.IsInteger()) {
+        auto ai = a.AsInt64(), bi = b.AsInt64();
+        if (ai && bi) return *ai == *bi;
+        auto au = a.AsUint64(), bu = b.AsUint64();
+        return au && bu && *au == *bu;
+      }
+      return *a.AsDouble() == *b.AsDouble();
+    }
+    case Type::kArray: {
+      if (a.size() != b.size()) return false;
+      auto bi = b.begin();
+      for (const Value& x : a) {
+        if (!Equal(x, *bi)) return false;
+        ++bi;
+      }
+      return true;
+    }
+    case Type::kObject: {
+      if (a.size() != b.size()) return false;
+      // Same keys in the same order (the common case, and the only one in which objects with
+      // duplicate keys compare equal): member by member.
+      bool same_order = true;
+      auto bi = b.begin();
+      for (const Value& m : a) {
+        if (m.key() != bi->key()) {
+          same_order = false;
+          break;
+        }
+        ++bi;
+      }
+      if (same_order) {
+        bi = b.begin();
+        for (const Value& m : a) {
+          if (!Equal(m, *bi)) return false;
+          ++bi;
+        }
+        return true;
+      }
+      for (const Value& m : a) {
+        const Value* o = b.Find(m.key());
+        if (o == nullptr || !Equal(m, *o)) return false;
+      }
+      return true;
+    }
+  }
+  return false;
+}
+
+inline Value* Document::Int(std::int64_t n) {
+  char buf[24];
+  return Number(internal::FormatInt(n, buf));
+}
+
+inline Value* Document::Uint(std::uint64_t n) {
+  char buf[24];
+  char* p = internal::FormatUint(n, buf + sizeof buf);
+  return Number(std::string_view(p, static_cast<std::size_t>(buf + sizeof buf - p)));
+}
+
+inline Value* Document::Clone(const Value& v) {
+  Value* c = New(v.type_);
+  c->flags_ = v.flags_ & Value::kTextVerbatim;
+  if (!v.IsContainer()) {
+    c->text_ = v.text_;
+    c->size_ = v.size_;
+    return c;
+  }
+  for (const Value* child = v.first_; child != nullptr; child = child->next_) {
+    Value* cc = Clone(*child);
+    cc->key_ = child->key_;
+    cc->key_size_ = child->key_size_;
+    cc->flags_ |= (child->flags_ & Value::kKeyVerbatim);
+    Attach(*c, cc);
+  }
+  return c;
+}
+
+inline bool Document::Attach(Value& container, Value* value) {
+  value->flags_ |= Value::kAttached;
+  value->next_ = nullptr;
+  if (container.last_ == nullptr) {
+    container.first_ = value;
+  } else {
+    container.last_->next_ = value;
+  }
+  container.last_ = value;
+  ++container.size_;
+  return true;
+}
+
+inline Value* Document::Set(Value& object, std::string_view key, Value* value) {
+  if (object.type_ != Type::kObject || value == nullptr || value == &object ||
+      (value->flags_ & Value::kAttached)) {
+    return nullptr;
+  }
+  Value* prev = nullptr;
+  for (Value* m = object.first_; m != nullptr; prev = m, m = m->next_) {
+    if (m->key_size_ == key.size() && std::memcmp(m->key_, key.data(), key.size()) == 0) {
+      value->key_ = m->key_;
+      value->key_size_ = m->key_size_;
+      value->flags_ |= (m->flags_ & Value::kKeyVerbatim) | Value::kAttached;
+      value->next_ = m->next_;
+      if (prev == nullptr) {
+        object.first_ = value;
+      } else {
+        prev->next_ = value;
+      }
+      if (object.last_ == m) object.last_ = value;
+      m->flags_ &= static_cast<std::uint8_t>(~Value::kAttached);
+      m->next_ = nullptr;
+      return value;
+    }
+  }
+  return Insert(object, object.size_, key, value);
+}
+
+inline Value* Document::Insert(Value& object, std::size_t index, std::string_view key,
+                               Value* value) {
+  if (object.type_ != Type::kObject || value == nullptr || value == &object ||
+      (value->flags_ & Value::kAttached)) {
+    return nullptr;
+  }
+  value->key_ = arena_.CopyString(key);
+  value->key_size_ = static_cast<std::uint32_t>(key.size());
+  if (!NeedsEscape(key)) value->flags_ |= Value::kKeyVerbatim;
+  if (index >= object.size_) {
+    Attach(object, value);
+    return value;
+  }
+  value->flags_ |= Value::kAttached;
+  if (index == 0) {
+    value->next_ = object.first_;
+    object.first_ = value;
+  } else {
+    Value* prev = object.first_;
+    while (--index > 0) prev = prev->next_;
+    value->next_ = prev->next_;
+    prev->next_ = value;
+  }
+  ++object.size_;
+  return value;
+}
+
+inline Value* Document::GetOrAddObject(Value& object, std::string_view key) {
+  if (object.type_ != Type::kObject) return nullptr;
+  Value* m = object.Find(key);
+  if (m != nullptr && m->IsObject()) return m;
+  if (m != nullptr && !m->IsNull()) return nullptr;
+  return Set(object, key, Object());
+}
+
+inline Value* Document::GetOrAddArray(Value& object, std::string_view key) {
+  if (object.type_ != Type::kObject) return nullptr;
+  Value* m = object.Find(key);
+  if (m != nullptr && m->IsArray()) return m;
+  if (m != nullptr && !m->IsNull()) return nullptr;
+  return Set(object, key, Array());
+}
+
+inline bool Document::Erase(Value& object, std::string_view key) {
+  if (object.type_ != Type::kObject) return false;
+  Value* prev = nullptr;
+  for (Value* m = object.first_; m != nullptr; prev = m, m = m->next_) {
+    if (m->key_size_ == key.size() && std::memcmp(m->key_, key.data(), key.size()) == 0) {
+      if (prev == nullptr) {
+        object.first_ = m->next_;
+      } else {
+        prev->next_ = m->next_;
+      }
+      if (object.last_ == m) object.last_ = prev;
+      --object.size_;
+      m->next_ = nullptr;
+      m->flags_ &= static_cast<std::uint8_t>(~Value::kAttached);
+      return true;
+    }
+  }
+  return false;
+}
+
+inline Value* Document::PushBack(Value& array, Value* value) {
+  if (array.type_ != Type::kArray || value == nullptr || value == &array ||
+      (value->flags_ & Value::kAttached)) {
+    return nullptr;
+  }
+  Attach(array, value);
+  return value;
+}
+
+inline bool Document::EraseAt(Value& array, std::size_t index) {
+  if (array.type_ != Type::kArray || index >= array.size_) return false;
+  Value* prev = nullptr;
+  Value* e = array.first_;
+  for (std::size_t i = 0; i < index; ++i) {
+    prev = e;
+    e = e->next_;
+  }
+  if (prev == nullptr) {
+    array.first_ = e->next_;
+  } else {
+    prev->next_ = e->next_;
+  }
+  if (array.last_ == e) array.last_ = prev;
+  --array.size_;
+  e->next_ = nullptr;
+  e->flags_ &= static_cast<std::uint8_t>(~Value::kAttached);
+  return true;
+}
+
+inline Writer& Writer::Int(std::int64_t n) {
+  char buf[24];
+  return Raw(internal::FormatInt(n, buf));
+}
+
+inline Writer& Writer::Uint(std::uint64_t n) {
+  char buf[24];
+  char* p = internal::FormatUint(n, buf + sizeof buf);
+  return Raw(std::string_view(p, static_cast<std::size_t>(buf + sizeof buf - p)));
+}
+
+}  // namespace kubewarden::json
+
+#endif  // KUBEWARDEN_JSON_H_
