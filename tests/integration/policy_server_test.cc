@@ -735,5 +735,80 @@ TEST(PolicyServerShutdown, SigtermCompletesTheRequestInFlight) {
   EXPECT_NE(out.find("received TERM"), std::string::npos) << out;
 }
 
+// The main job: the bundled default policy set (deploy/defaults), protect mode, on the real
+// server with the real policies.
+json::value PodReview(const std::string& pod_spec_json) {
+  return J(R"({"request":{"uid":"defaults-1","kind":{"group":"","version":"v1","kind":"Pod"},)"
+           R"("resource":{"group":"","version":"v1","resource":"pods"},"operation":"CREATE",)"
+           R"("namespace":"default","userInfo":{"username":"alice"},"object":{"apiVersion":"v1",)"
+           R"("kind":"Pod","metadata":{"name":"p","namespace":"default"},"spec":)" +
+           pod_spec_json + "}}}");
+}
+
+json::value Verdict(const Server& server, const std::string& policy, const json::value& review) {
+  auto r = server.Post("/validate/clusterwide-" + policy, json::serialize(review));
+  EXPECT_EQ(r.status, 200) << policy << ": " << r.body;
+  auto v = ParseJson(r.body);
+  EXPECT_TRUE(v) << r.body;
+  return v ? v->at("response") : json::value();
+}
+
+TEST(PolicyServerDefaults, TheBundledDefaultSetEnforcesTheRecommendedPolicies) {
+  auto policies = ReadFile(std::string(KW_TEST_BINARY_DIR) + "/defaults/policies.yml");
+  ASSERT_TRUE(policies) << policies.error().message;
+  auto server = Server::Start(*policies);
+  ASSERT_TRUE(server);
+
+  // A well-behaved pod passes every policy; the mutating ones only harden it.
+  json::value good = PodReview(
+      R"({"securityContext":{"runAsNonRoot":true},"containers":[{"name":"app","image":"nginx",)"
+      R"("securityContext":{"allowPrivilegeEscalation":false,"runAsNonRoot":true,)"
+      R"("capabilities":{"drop":["ALL"]}}}]})");
+  for (const char* policy : {"no-privilege-escalation", "no-host-namespace-sharing",
+                             "no-privileged-pod", "do-not-run-as-root", "do-not-share-host-paths",
+                             "drop-capabilities"}) {
+    json::value v = Verdict(*server, policy, good);
+    EXPECT_EQ(v.at("allowed"), true) << policy << ": " << json::serialize(v);
+  }
+
+  EXPECT_EQ(Verdict(*server, "no-privileged-pod", J(PrivilegedReview())).at("status").at("message"),
+            "Privileged container is not allowed");
+  EXPECT_EQ(Verdict(*server, "no-host-namespace-sharing",
+                    PodReview(R"({"hostNetwork":true,"containers":[{"name":"a","image":"x"}]})"))
+                .at("status")
+                .at("message"),
+            "Pod has host network enabled, but this is not allowed");
+  EXPECT_EQ(Verdict(*server, "no-privilege-escalation",
+                    PodReview(R"({"containers":[{"name":"a","image":"x","securityContext":)"
+                              R"({"allowPrivilegeEscalation":true}}]})"))
+                .at("status")
+                .at("message"),
+            "one of the containers has privilege escalation enabled");
+  EXPECT_EQ(Verdict(*server, "do-not-share-host-paths",
+                    PodReview(R"({"containers":[{"name":"a","image":"x","volumeMounts":[)"
+                              R"({"name":"etc","mountPath":"/host"}]}],"volumes":[{"name":"etc",)"
+                              R"("hostPath":{"path":"/etc"}}]})"))
+                .at("allowed"),
+            false);
+  EXPECT_EQ(Verdict(*server, "drop-capabilities",
+                    PodReview(R"({"containers":[{"name":"a","image":"x","securityContext":)"
+                              R"({"capabilities":{"add":["NET_ADMIN"]}}}]})"))
+                .at("allowed"),
+            false);
+  EXPECT_EQ(Verdict(*server, "do-not-run-as-root",
+                    PodReview(R"({"containers":[{"name":"a","image":"x","securityContext":)"
+                              R"({"runAsUser":0}}]})"))
+                .at("allowed"),
+            false);
+
+  // A bare pod is accepted by the mutating policies with a patch that hardens it.
+  json::value bare = PodReview(R"({"containers":[{"name":"a","image":"x"}]})");
+  for (const char* policy : {"drop-capabilities", "do-not-run-as-root"}) {
+    json::value v = Verdict(*server, policy, bare);
+    EXPECT_EQ(v.at("allowed"), true) << policy;
+    EXPECT_EQ(v.at("patchType"), "JSONPatch") << policy << ": " << json::serialize(v);
+  }
+}
+
 }  // namespace
 }  // namespace kw
