@@ -8,6 +8,8 @@
 #include <fstream>
 #include <thread>
 
+#include <sys/resource.h>
+
 #include <gtest/gtest.h>
 
 #include "admission/json_patch.h"
@@ -613,6 +615,37 @@ TEST(PolicyServerHttp, KeepAliveAnswersPipelinedRequestsInOrder) {
   std::size_t second = out.find(std::string(kPrivilegedUid));
   std::size_t third = out.find(AcceptedReview(kPlainUid), first + 1);
   EXPECT_TRUE(first < second && second < third && third != std::string::npos) << out;
+}
+
+// 1,000 clients connected at once, each with a request in flight: every one is answered.
+TEST(PolicyServerHttp, AnswersAThousandConcurrentConnections) {
+  rlimit limit{};
+  getrlimit(RLIMIT_NOFILE, &limit);
+  if (limit.rlim_cur < 1200 && limit.rlim_max >= 1200) {
+    limit.rlim_cur = std::min<rlim_t>(limit.rlim_max, 4096);
+    setrlimit(RLIMIT_NOFILE, &limit);
+  }
+  if (limit.rlim_cur < 1200) GTEST_SKIP() << "the open-file limit is too low for 1,000 sockets";
+  auto server = Server::Start(StandardPolicies());
+  ASSERT_TRUE(server);
+  constexpr int kConnections = 1000;
+  std::vector<std::unique_ptr<testing::RawConnection>> connections;
+  for (int i = 0; i < kConnections; ++i) {
+    connections.push_back(std::make_unique<testing::RawConnection>(server->port()));
+  }
+  std::string request = RawPost("/validate/privileged", PrivilegedReview(), "Connection: close\r\n");
+  for (auto& c : connections) ASSERT_TRUE(c->Send(request));
+  int answered = 0;
+  for (auto& c : connections) {
+    bool closed = false;
+    std::string out = c->ReadUntilClosed(30s, &closed);
+    if (out.starts_with("HTTP/1.1 200 OK") &&
+        out.find("Privileged container is not allowed") != std::string::npos) {
+      ++answered;
+    }
+  }
+  EXPECT_EQ(answered, kConnections);
+  EXPECT_TRUE(server->process().Running());
 }
 
 TEST(PolicyServerHttp, OversizedBodiesAreRefusedWithoutReadingThem) {
