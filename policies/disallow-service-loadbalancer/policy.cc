@@ -1,0 +1,27 @@
+// disallow-service-loadbalancer (policies.md §21): rejects Services of type LoadBalancer.
+//
+// Upstream is Rego (gatekeeper mode); this port is a waPC guest with the same verdicts and message
+// (§1.1). The policy has no settings: any settings value is valid. request.object.spec.type
+// equal to "LoadBalancer" (exact, a JSON string) rejects with no code; anything else, including a
+// missing object (DELETE), a missing spec or type, or a non-string type, accepts.
+#include <kubewarden/kubewarden.h>
+
+namespace kw = kubewarden;
+
+namespace {
+
+kw::SettingsValidationResponse ValidateSettings(const kw::json::Value&) {
+  return kw::SettingsValid();
+}
+
+kw::ValidationResponse Validate(kw::ValidationRequest& request) {
+  const kw::json::Value* object = request.object();
+  if (object != nullptr && object->GetString("spec/type") == "LoadBalancer") {
+    return kw::Reject("Service of type LoadBalancer are not allowed");
+  }
+  return kw::Accept();
+}
+
+}  // namespace
+
+KUBEWARDEN_POLICY(Validate, ValidateSettings)
