@@ -82,9 +82,12 @@ void BM_WapcEcho1K(benchmark::State& state) {
 BENCHMARK(BM_WapcEcho1K)->Unit(benchmark::kMicrosecond);
 
 // One evaluation as policy-server will do it: body text in, AdmissionReview text out.
-void EvaluateReview(benchmark::State& state, const std::string& fixture) {
+void EvaluateReview(benchmark::State& state, const std::string& fixture,
+                    json::value settings = json::object()) {
   auto policy = std::make_shared<evaluator::Policy>();
   policy->config.id = "bench";
+  policy->config.settings = std::move(settings);
+  policy->config.allowed_to_mutate = true;
   policy->config.timeout = std::chrono::seconds(2);
   policy->module = runtime::LoadPolicyModule(TheEngine(), Fixture(fixture), std::nullopt).value();
   auto worker = TheEngine().CreateWorker().value();
@@ -126,6 +129,14 @@ BENCHMARK(BM_HostOverhead)->Unit(benchmark::kMicrosecond);
 
 void BM_TrivialPolicy(benchmark::State& state) { EvaluateReview(state, "test_policy.wasm"); }
 BENCHMARK(BM_TrivialPolicy)->Unit(benchmark::kMicrosecond);
+
+// A mutation of the 5 KB Pod: the host parses the mutated object and the original, diffs them
+// and encodes the patch (the guest is test_policy.wasm adding one label).
+void BM_MutatingPolicy(benchmark::State& state) {
+  EvaluateReview(state, "test_policy.wasm",
+                 json::object({{"add_label", json::object({{"key", "team"}, {"value", "blue"}})}}));
+}
+BENCHMARK(BM_MutatingPolicy)->Unit(benchmark::kMicrosecond);
 
 }  // namespace
 }  // namespace kw
