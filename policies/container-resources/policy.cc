@@ -5,6 +5,7 @@
 // wins, null is absent/zero, first error in document order; quantity errors are Kubernetes'
 // texts). The pod spec comes from Extraction G; only `containers` are inspected. Every rejection
 // carries code 400. Quantities are exact decimals (quantity.h, §1.10).
+#include <kubewarden/go_json.h>
 #include <kubewarden/kubewarden.h>
 
 #include "quantity.h"
@@ -38,32 +39,6 @@ struct Settings {
   std::vector<std::string_view> ignore_images;
 };
 
-bool KeyMatches(std::string_view key, std::string_view field) {
-  if (key.size() != field.size()) return false;
-  for (std::size_t i = 0; i < key.size(); ++i) {
-    char a = key[i], b = field[i];
-    if (a >= 'A' && a <= 'Z') a = static_cast<char>(a - 'A' + 'a');
-    if (b >= 'A' && b <= 'Z') b = static_cast<char>(b - 'A' + 'a');
-    if (a != b) return false;
-  }
-  return true;
-}
-
-// Go's UnmarshalTypeError text.
-std::string GoTypeError(const kw::json::Value& v, std::string_view field, std::string_view type) {
-  static constexpr std::string_view kJsonTypes[] = {"null",   "bool",  "number",
-                                                    "string", "array", "object"};
-  std::string out = "json: cannot unmarshal ";
-  out.append(kJsonTypes[static_cast<int>(v.type())]);
-  if (field.empty()) {
-    out.append(" into Go value of type ");
-  } else {
-    out.append(" into Go struct field ").append(field).append(" of type ");
-  }
-  out.append(type);
-  return out;
-}
-
 // Quantity.UnmarshalJSON: null is zero, a string is parsed (trimmed), anything else is parsed as
 // its JSON text (so numbers work and other types fail the grammar).
 std::string_view DecodeQuantity(const kw::json::Value& v, Quantity& out) {
@@ -89,15 +64,15 @@ void ReadConfig(const kw::json::Value& value, std::string_view name, ResourceCon
                 std::string& error) {
   for (const kw::json::Value& m : value) {
     for (int i = 0; i < kN; ++i) {
-      if (!KeyMatches(m.key(), kFieldNames[i])) continue;
+      if (!kw::GoFieldMatches(m.key(), kFieldNames[i])) continue;
       std::string_view e = DecodeQuantity(m, config.q[i]);
       if (!e.empty() && error.empty()) error = e;
     }
-    if (KeyMatches(m.key(), "ignoreValues")) {
+    if (kw::GoFieldMatches(m.key(), "ignoreValues")) {
       if (m.IsBool()) {
         config.ignore_values = *m.AsBool();
       } else if (!m.IsNull() && error.empty()) {
-        error = GoTypeError(m, "ResourceConfiguration." + std::string(name) + ".ignoreValues",
+        error = kw::GoTypeError(m, "ResourceConfiguration." + std::string(name) + ".ignoreValues",
                             "bool");
       }
     }
@@ -108,12 +83,12 @@ void ReadConfig(const kw::json::Value& value, std::string_view name, ResourceCon
 std::optional<std::string> DecodeSettings(const kw::json::Value& value, Settings& settings) {
   if (!value.IsObject()) {
     if (value.IsNull()) return std::nullopt;
-    return GoTypeError(value, "", "main.Settings");
+    return kw::GoTypeError(value, "", "main.Settings");
   }
   std::string error;
   for (const kw::json::Value& m : value) {
-    bool is_cpu = KeyMatches(m.key(), "cpu");
-    if (is_cpu || KeyMatches(m.key(), "memory")) {
+    bool is_cpu = kw::GoFieldMatches(m.key(), "cpu");
+    if (is_cpu || kw::GoFieldMatches(m.key(), "memory")) {
       std::optional<ResourceConfig>& config = is_cpu ? settings.cpu : settings.memory;
       std::string_view name = is_cpu ? "cpu" : "memory";
       if (m.IsNull()) {
@@ -122,13 +97,13 @@ std::optional<std::string> DecodeSettings(const kw::json::Value& value, Settings
         if (!config) config.emplace();
         ReadConfig(m, name, *config, error);
       } else if (error.empty()) {
-        error = GoTypeError(m, "Settings." + std::string(name), "main.ResourceConfiguration");
+        error = kw::GoTypeError(m, "Settings." + std::string(name), "main.ResourceConfiguration");
       }
-    } else if (KeyMatches(m.key(), "ignoreImages")) {
+    } else if (kw::GoFieldMatches(m.key(), "ignoreImages")) {
       settings.ignore_images.clear();
       if (m.IsNull()) continue;
       if (!m.IsArray()) {
-        if (error.empty()) error = GoTypeError(m, "Settings.ignoreImages", "[]string");
+        if (error.empty()) error = kw::GoTypeError(m, "Settings.ignoreImages", "[]string");
         continue;
       }
       for (const kw::json::Value& e : m) {
@@ -137,7 +112,7 @@ std::optional<std::string> DecodeSettings(const kw::json::Value& value, Settings
         } else if (e.IsNull()) {
           settings.ignore_images.push_back({});
         } else if (error.empty()) {
-          error = GoTypeError(e, "Settings.ignoreImages", "string");
+          error = kw::GoTypeError(e, "Settings.ignoreImages", "string");
         }
       }
     }

@@ -6,6 +6,7 @@
 // without a prefix); a present key is one whose value is not null. An empty allowedHostPaths
 // accepts everything, before the kind check. The pod spec comes from Extraction G; its errors
 // reject with code 400.
+#include <kubewarden/go_json.h>
 #include <kubewarden/kubewarden.h>
 
 namespace kw = kubewarden;
@@ -22,51 +23,24 @@ struct Settings {
   std::vector<HostPath> allowed_host_paths;
 };
 
-// encoding/json's field matching: exact, else ASCII case-insensitive.
-bool KeyMatches(std::string_view key, std::string_view field) {
-  if (key.size() != field.size()) return false;
-  for (std::size_t i = 0; i < key.size(); ++i) {
-    char a = key[i], b = field[i];
-    if (a >= 'A' && a <= 'Z') a = static_cast<char>(a - 'A' + 'a');
-    if (b >= 'A' && b <= 'Z') b = static_cast<char>(b - 'A' + 'a');
-    if (a != b) return false;
-  }
-  return true;
-}
-
-// Go's UnmarshalTypeError text.
-std::string GoTypeError(const kw::json::Value& v, std::string_view field, std::string_view type) {
-  static constexpr std::string_view kJsonTypes[] = {"null",   "bool",  "number",
-                                                    "string", "array", "object"};
-  std::string out = "json: cannot unmarshal ";
-  out.append(kJsonTypes[static_cast<int>(v.type())]);
-  if (field.empty()) {
-    out.append(" into Go value of type ");
-  } else {
-    out.append(" into Go struct field ").append(field).append(" of type ");
-  }
-  out.append(type);
-  return out;
-}
-
 // Decodes one allowedHostPaths entry (an object); records the first type error in `error`.
 void ReadHostPath(const kw::json::Value& value, HostPath& entry, std::string& error) {
   for (const kw::json::Value& m : value) {
-    if (KeyMatches(m.key(), "pathPrefix")) {
+    if (kw::GoFieldMatches(m.key(), "pathPrefix")) {
       if (m.IsNull()) {
         entry.path_prefix.reset();
       } else if (m.IsString()) {
         entry.path_prefix = m.AsString();
       } else if (error.empty()) {
-        error = GoTypeError(m, "HostPath.allowedHostPaths.pathPrefix", "string");
+        error = kw::GoTypeError(m, "HostPath.allowedHostPaths.pathPrefix", "string");
       }
-    } else if (KeyMatches(m.key(), "readOnly")) {
+    } else if (kw::GoFieldMatches(m.key(), "readOnly")) {
       if (m.IsNull()) {
         entry.read_only.reset();
       } else if (m.IsBool()) {
         entry.read_only = m.AsBool();
       } else if (error.empty()) {
-        error = GoTypeError(m, "HostPath.allowedHostPaths.readOnly", "bool");
+        error = kw::GoTypeError(m, "HostPath.allowedHostPaths.readOnly", "bool");
       }
     }
   }
@@ -77,16 +51,16 @@ void ReadHostPath(const kw::json::Value& value, HostPath& entry, std::string& er
 std::optional<std::string> ReadSettings(const kw::json::Value& value, Settings& settings) {
   if (!value.IsObject()) {
     if (value.IsNull()) return std::nullopt;
-    return GoTypeError(value, "", "main.Settings");
+    return kw::GoTypeError(value, "", "main.Settings");
   }
   std::string error;
   for (const kw::json::Value& m : value) {
-    if (!KeyMatches(m.key(), "allowedHostPaths")) continue;
+    if (!kw::GoFieldMatches(m.key(), "allowedHostPaths")) continue;
     settings.allowed_host_paths.clear();
     if (m.IsNull()) continue;
     if (!m.IsArray()) {
       if (error.empty()) {
-        error = GoTypeError(m, "Settings.allowedHostPaths", "[]main.HostPath");
+        error = kw::GoTypeError(m, "Settings.allowedHostPaths", "[]main.HostPath");
       }
       continue;
     }
@@ -96,7 +70,7 @@ std::optional<std::string> ReadSettings(const kw::json::Value& value, Settings& 
       if (e.IsObject()) {
         ReadHostPath(e, entry, error);
       } else if (!e.IsNull() && error.empty()) {
-        error = GoTypeError(e, "Settings.allowedHostPaths", "main.HostPath");
+        error = kw::GoTypeError(e, "Settings.allowedHostPaths", "main.HostPath");
       }
     }
   }

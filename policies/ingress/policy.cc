@@ -5,6 +5,7 @@
 // Go's UnmarshalTypeError text). request.object is decoded as an Ingress whatever the kind; a
 // decode error rejects with code 400. Checks, in order: TLS hosts == rule hosts (requireTLS),
 // ports not on the allow list, ports on the deny list.
+#include <kubewarden/go_json.h>
 #include <kubewarden/kubewarden.h>
 
 #include <algorithm>
@@ -19,33 +20,6 @@ struct Settings {
   std::vector<std::uint64_t> allow_ports;  // sorted, unique
   std::vector<std::uint64_t> deny_ports;   // sorted, unique
 };
-
-bool KeyMatches(std::string_view key, std::string_view field) {
-  if (key.size() != field.size()) return false;
-  for (std::size_t i = 0; i < key.size(); ++i) {
-    char a = key[i], b = field[i];
-    if (a >= 'A' && a <= 'Z') a = static_cast<char>(a - 'A' + 'a');
-    if (b >= 'A' && b <= 'Z') b = static_cast<char>(b - 'A' + 'a');
-    if (a != b) return false;
-  }
-  return true;
-}
-
-// Go's UnmarshalTypeError text; numbers carry their literal ("number -1").
-std::string GoTypeError(const kw::json::Value& v, std::string_view field, std::string_view type) {
-  static constexpr std::string_view kJsonTypes[] = {"null",   "bool",  "number",
-                                                    "string", "array", "object"};
-  std::string out = "json: cannot unmarshal ";
-  out.append(kJsonTypes[static_cast<int>(v.type())]);
-  if (v.IsNumber()) out.append(" ").append(v.NumberText());
-  if (field.empty()) {
-    out.append(" into Go value of type ");
-  } else {
-    out.append(" into Go struct field ").append(field).append(" of type ");
-  }
-  out.append(type);
-  return out;
-}
 
 // A JSON number that Go decodes into an unsigned integer: digits only, fits in 64 bits.
 std::optional<std::uint64_t> GoUint(const kw::json::Value& v) {
@@ -63,7 +37,7 @@ void ReadPorts(const kw::json::Value& m, std::string_view field, std::vector<std
   out.clear();
   if (m.IsNull()) return;
   if (!m.IsArray()) {
-    if (error.empty()) error = GoTypeError(m, field, "[]uint");
+    if (error.empty()) error = kw::GoTypeError(m, field, "[]uint", /*with_number_text=*/true);
     return;
   }
   for (const kw::json::Value& e : m) {
@@ -72,7 +46,7 @@ void ReadPorts(const kw::json::Value& m, std::string_view field, std::vector<std
     } else if (auto port = GoUint(e)) {
       out.push_back(*port);
     } else if (error.empty()) {
-      error = GoTypeError(e, field, "uint");
+      error = kw::GoTypeError(e, field, "uint", /*with_number_text=*/true);
     }
   }
 }
@@ -80,20 +54,20 @@ void ReadPorts(const kw::json::Value& m, std::string_view field, std::vector<std
 std::optional<std::string> ReadSettings(const kw::json::Value& value, Settings& settings) {
   if (!value.IsObject()) {
     if (value.IsNull()) return std::nullopt;
-    return GoTypeError(value, "", "main.Settings");
+    return kw::GoTypeError(value, "", "main.Settings", /*with_number_text=*/true);
   }
   std::string error;
   for (const kw::json::Value& m : value) {
-    if (KeyMatches(m.key(), "requireTLS")) {
+    if (kw::GoFieldMatches(m.key(), "requireTLS")) {
       if (m.IsNull()) continue;
       if (m.IsBool()) {
         settings.require_tls = *m.AsBool();
       } else if (error.empty()) {
-        error = GoTypeError(m, "Settings.requireTLS", "bool");
+        error = kw::GoTypeError(m, "Settings.requireTLS", "bool", /*with_number_text=*/true);
       }
-    } else if (KeyMatches(m.key(), "allowPorts")) {
+    } else if (kw::GoFieldMatches(m.key(), "allowPorts")) {
       ReadPorts(m, "Settings.allowPorts", settings.allow_ports, error);
-    } else if (KeyMatches(m.key(), "denyPorts")) {
+    } else if (kw::GoFieldMatches(m.key(), "denyPorts")) {
       ReadPorts(m, "Settings.denyPorts", settings.deny_ports, error);
     }
   }
@@ -145,14 +119,16 @@ class Decoder {
     return std::nullopt;
   }
   void Fail(const kw::json::Value& v, std::string_view field, std::string_view type) {
-    if (error.empty()) error = GoTypeError(v, field, type);
+    if (error.empty()) error = kw::GoTypeError(v, field, type, /*with_number_text=*/true);
   }
 };
 
 std::optional<std::string> DecodeIngress(const kw::json::Value* object, Ingress& ingress) {
   Decoder d;
   if (object == nullptr || object->IsNull()) return std::nullopt;
-  if (!object->IsObject()) return GoTypeError(*object, "", "v1.Ingress");
+  if (!object->IsObject()) {
+    return kw::GoTypeError(*object, "", "v1.Ingress", /*with_number_text=*/true);
+  }
   const kw::json::Value* spec = object->Find("spec");
   if (!d.Object(spec, "Ingress.spec", "v1.IngressSpec")) {
     if (!d.error.empty()) return d.error;

@@ -4,6 +4,7 @@
 // last duplicate wins, null is absent, the first type error in document order is reported).
 // Every settings message is prefixed "provided settings are not valid: ". The policy reads the
 // raw request.object.spec.securityContext.sysctls whatever the kind.
+#include <kubewarden/go_json.h>
 #include <kubewarden/kubewarden.h>
 
 #include <algorithm>
@@ -21,38 +22,13 @@ struct Settings {
 
 constexpr std::string_view kPrefix = "provided settings are not valid: ";
 
-bool KeyMatches(std::string_view key, std::string_view field) {
-  if (key.size() != field.size()) return false;
-  for (std::size_t i = 0; i < key.size(); ++i) {
-    char a = key[i], b = field[i];
-    if (a >= 'A' && a <= 'Z') a = static_cast<char>(a - 'A' + 'a');
-    if (b >= 'A' && b <= 'Z') b = static_cast<char>(b - 'A' + 'a');
-    if (a != b) return false;
-  }
-  return true;
-}
-
-std::string GoTypeError(const kw::json::Value& v, std::string_view field, std::string_view type) {
-  static constexpr std::string_view kJsonTypes[] = {"null",   "bool",  "number",
-                                                    "string", "array", "object"};
-  std::string out = "json: cannot unmarshal ";
-  out.append(kJsonTypes[static_cast<int>(v.type())]);
-  if (field.empty()) {
-    out.append(" into Go value of type ");
-  } else {
-    out.append(" into Go struct field ").append(field).append(" of type ");
-  }
-  out.append(type);
-  return out;
-}
-
 void ReadList(const kw::json::Value& m, std::string_view field, List& out, std::string& error) {
   if (m.IsNull()) {
     out.clear();
     return;
   }
   if (!m.IsArray()) {
-    if (error.empty()) error = GoTypeError(m, field, "[]string");
+    if (error.empty()) error = kw::GoTypeError(m, field, "[]string");
     return;
   }
   out.clear();
@@ -62,7 +38,7 @@ void ReadList(const kw::json::Value& m, std::string_view field, List& out, std::
     } else if (e.IsNull()) {
       out.push_back("");
     } else if (error.empty()) {
-      error = GoTypeError(e, field, "string");
+      error = kw::GoTypeError(e, field, "string");
     }
   }
 }
@@ -75,13 +51,13 @@ bool Contains(const List& list, std::string_view s) {
 std::optional<std::string> ReadSettings(const kw::json::Value& value, Settings& settings) {
   if (!value.IsObject()) {
     if (value.IsNull()) return std::nullopt;
-    return std::string(kPrefix) + GoTypeError(value, "", "main.Settings");
+    return std::string(kPrefix) + kw::GoTypeError(value, "", "main.Settings");
   }
   std::string error;
   for (const kw::json::Value& m : value) {
-    if (KeyMatches(m.key(), "forbiddenSysctls")) {
+    if (kw::GoFieldMatches(m.key(), "forbiddenSysctls")) {
       ReadList(m, ".forbiddenSysctls", settings.forbidden, error);
-    } else if (KeyMatches(m.key(), "allowedUnsafeSysctls")) {
+    } else if (kw::GoFieldMatches(m.key(), "allowedUnsafeSysctls")) {
       ReadList(m, ".allowedUnsafeSysctls", settings.allowed_unsafe, error);
     }
   }

@@ -5,6 +5,7 @@
 // without a prefix). allowedTypes is a set; "*" together with another entry is invalid. The
 // policy inspects the raw request.object.spec whatever the kind; a volume's type is the key of
 // its last member other than `name`.
+#include <kubewarden/go_json.h>
 #include <kubewarden/kubewarden.h>
 
 #include <algorithm>
@@ -29,47 +30,20 @@ struct Settings {
   }
 };
 
-// encoding/json's field matching: exact, else ASCII case-insensitive.
-bool KeyMatches(std::string_view key, std::string_view field) {
-  if (key.size() != field.size()) return false;
-  for (std::size_t i = 0; i < key.size(); ++i) {
-    char a = key[i], b = field[i];
-    if (a >= 'A' && a <= 'Z') a = static_cast<char>(a - 'A' + 'a');
-    if (b >= 'A' && b <= 'Z') b = static_cast<char>(b - 'A' + 'a');
-    if (a != b) return false;
-  }
-  return true;
-}
-
-// Go's UnmarshalTypeError text.
-std::string GoTypeError(const kw::json::Value& v, std::string_view field, std::string_view type) {
-  static constexpr std::string_view kJsonTypes[] = {"null",   "bool",  "number",
-                                                    "string", "array", "object"};
-  std::string out = "json: cannot unmarshal ";
-  out.append(kJsonTypes[static_cast<int>(v.type())]);
-  if (field.empty()) {
-    out.append(" into Go value of type ");
-  } else {
-    out.append(" into Go struct field ").append(field).append(" of type ");
-  }
-  out.append(type);
-  return out;
-}
-
 // Decodes `value` as upstream's Go struct and checks it; returns the message that makes the
 // settings invalid, if any.
 std::optional<std::string> ReadSettings(const kw::json::Value& value, Settings& settings) {
   if (!value.IsObject()) {
     if (value.IsNull()) return std::nullopt;
-    return GoTypeError(value, "", "main.Settings");
+    return kw::GoTypeError(value, "", "main.Settings");
   }
   std::string error;
   for (const kw::json::Value& m : value) {
-    if (KeyMatches(m.key(), "allowedTypes")) {
+    if (kw::GoFieldMatches(m.key(), "allowedTypes")) {
       if (m.IsNull()) {
         settings.allowed_types.clear();
       } else if (!m.IsArray()) {
-        if (error.empty()) error = GoTypeError(m, ".allowedTypes", "[]string");
+        if (error.empty()) error = kw::GoTypeError(m, ".allowedTypes", "[]string");
       } else {
         settings.allowed_types.clear();
         settings.allowed_types.reserve(m.size());
@@ -79,15 +53,15 @@ std::optional<std::string> ReadSettings(const kw::json::Value& value, Settings& 
           } else if (e.IsNull()) {
             settings.allowed_types.push_back("");
           } else if (error.empty()) {
-            error = GoTypeError(e, ".allowedTypes", "string");
+            error = kw::GoTypeError(e, ".allowedTypes", "string");
           }
         }
       }
-    } else if (KeyMatches(m.key(), "ignoreInitContainersVolumes")) {
+    } else if (kw::GoFieldMatches(m.key(), "ignoreInitContainersVolumes")) {
       if (m.IsBool()) {
         settings.ignore_init_containers_volumes = *m.AsBool();
       } else if (!m.IsNull() && error.empty()) {
-        error = GoTypeError(m, ".ignoreInitContainersVolumes", "bool");
+        error = kw::GoTypeError(m, ".ignoreInitContainersVolumes", "bool");
       }
     }
   }
