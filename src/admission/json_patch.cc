@@ -2,75 +2,186 @@
 
 #include <charconv>
 #include <optional>
+#include <unordered_map>
 #include <utility>
 #include <vector>
+
+#include "admission/json_patch_dom.h"
+#include "admission/json_util.h"
+#include "admission/simdjson_dom.h"
 
 namespace kw::admission {
 namespace {
 
-void AddOp(json::array& ops, std::string_view op, const std::string& path,
-           const json::value* value) {
-  json::object o(ops.storage());
-  o.reserve(value != nullptr ? 3 : 2);
-  o.emplace("op", op);
-  o.emplace("path", path);
-  if (value != nullptr) o.emplace("value", *value);
-  ops.emplace_back(std::move(o));
+namespace dom = simdjson::dom;
+
+// A member lookup table for objects too wide for a linear search per key (a hostile mutated
+// object with 100,000 keys must not cost 10^10 comparisons).
+constexpr std::size_t kLinearLookupLimit = 32;
+
+class MemberIndex {
+ public:
+  // Indexes the members of an object from `first` to its end.
+  MemberIndex(dom::object object, dom::object::iterator first) : first_(first), end_(object.end()) {
+    std::size_t count = 0;
+    for (auto it = first; it != end_ && count <= kLinearLookupLimit; ++it) ++count;
+    if (count <= kLinearLookupLimit) return;
+    for (auto it = first; it != end_; ++it) index_.insert_or_assign((*it).key, (*it).value);
+  }
+
+  // Of duplicate keys the last one counts, as in serde_json and Boost.JSON.
+  std::optional<dom::element> Find(std::string_view key) const {
+    if (index_.empty()) {
+      std::optional<dom::element> found;
+      for (auto it = first_; it != end_; ++it) {
+        if ((*it).key == key) found = (*it).value;
+      }
+      return found;
+    }
+    const auto found = index_.find(key);
+    if (found == index_.end()) return std::nullopt;
+    return found->second;
+  }
+
+ private:
+  dom::object::iterator first_, end_;
+  std::unordered_map<std::string_view, dom::element> index_;
+};
+
+// serde_json's equality of two scalars: 1 and 1.0 differ, integers compare by value whatever
+// their representation.
+bool ScalarsEqual(dom::element a, dom::element b) {
+  using T = dom::element_type;
+  const T ta = a.type(), tb = b.type();
+  if ((ta == T::INT64 || ta == T::UINT64) && (tb == T::INT64 || tb == T::UINT64)) {
+    if (ta == tb) {
+      return ta == T::INT64 ? a.get_int64().value_unsafe() == b.get_int64().value_unsafe()
+                            : a.get_uint64().value_unsafe() == b.get_uint64().value_unsafe();
+    }
+    const std::int64_t i = (ta == T::INT64 ? a : b).get_int64().value_unsafe();
+    const std::uint64_t u = (ta == T::UINT64 ? a : b).get_uint64().value_unsafe();
+    return i >= 0 && static_cast<std::uint64_t>(i) == u;
+  }
+  if (ta != tb) return false;
+  switch (ta) {
+    case T::NULL_VALUE:
+      return true;
+    case T::BOOL:
+      return a.get_bool().value_unsafe() == b.get_bool().value_unsafe();
+    case T::STRING:
+      return a.get_string().value_unsafe() == b.get_string().value_unsafe();
+    case T::DOUBLE:
+      return a.get_double().value_unsafe() == b.get_double().value_unsafe();
+    default:
+      return false;  // containers are never compared here
+  }
 }
 
-// `path` is a shared buffer: each level appends its token and truncates back, so no path
-// string is built per node unless an operation is emitted.
-void DiffInto(const json::value& from, const json::value& to, std::string& path, json::array& ops) {
-  if (from.kind() == json::kind::object && to.kind() == json::kind::object) {
-    const json::object& a = from.get_object();
-    const json::object& b = to.get_object();
-    const std::size_t base = path.size();
-    for (const auto& kv : a) {
-      auto it = b.find(kv.key());
-      AppendPointerToken(path, kv.key());
-      if (it == b.end()) {
-        AddOp(ops, "remove", path, nullptr);
+// Builds the patch text. The path to the current node is kept as a stack of tokens and turned
+// into a JSON Pointer only when an operation is emitted: most nodes of a mutated object are
+// unchanged, and building their paths cost more than comparing them.
+class DomDiff {
+ public:
+  explicit DomDiff(std::string& out) : out_(out) {}
+
+  void Diff(dom::element from, dom::element to) {
+    using T = dom::element_type;
+    if (from.type() == T::OBJECT && to.type() == T::OBJECT) return DiffObjects(from, to);
+    if (from.type() == T::ARRAY && to.type() == T::ARRAY) return DiffArrays(from, to);
+    const bool containers = from.type() == T::OBJECT || from.type() == T::ARRAY ||
+                            to.type() == T::OBJECT || to.type() == T::ARRAY;
+    if (containers || !ScalarsEqual(from, to)) Op("replace", &to);
+  }
+
+  std::size_t ops() const { return ops_; }
+
+ private:
+  struct Token {
+    std::string_view key;  // for object members
+    std::size_t index;     // for array elements, when key.data() is null
+  };
+
+  void DiffObjects(dom::object a, dom::object b) {
+    // Policies edit objects in place, so members usually come in the same order on both sides:
+    // walk the common run of equal keys in step, and look keys up only after it.
+    auto ia = a.begin(), ib = b.begin();
+    for (; ia != a.end() && ib != b.end() && (*ia).key == (*ib).key; ++ia, ++ib) {
+      path_.push_back({(*ia).key, 0});
+      Diff((*ia).value, (*ib).value);
+      path_.pop_back();
+    }
+    if (ia == a.end() && ib == b.end()) return;
+    // The rest: members of `a` missing from `b` are removed, the others diffed; members of `b`
+    // missing from `a` are added. Keys are unique, so none of the rest is among the common run.
+    const MemberIndex rest_of_b(b, ib), rest_of_a(a, ia);
+    for (; ia != a.end(); ++ia) {
+      path_.push_back({(*ia).key, 0});
+      if (const auto other = rest_of_b.Find((*ia).key)) {
+        Diff((*ia).value, *other);
       } else {
-        DiffInto(kv.value(), it->value(), path, ops);
+        Op("remove", nullptr);
       }
-      path.resize(base);
+      path_.pop_back();
     }
-    for (const auto& kv : b) {
-      if (a.contains(kv.key())) continue;
-      AppendPointerToken(path, kv.key());
-      AddOp(ops, "add", path, &kv.value());
-      path.resize(base);
+    for (; ib != b.end(); ++ib) {
+      if (rest_of_a.Find((*ib).key)) continue;
+      path_.push_back({(*ib).key, 0});
+      const dom::element added = (*ib).value;
+      Op("add", &added);
+      path_.pop_back();
     }
-    return;
   }
-  if (from.kind() == json::kind::array && to.kind() == json::kind::array) {
-    const json::array& a = from.get_array();
-    const json::array& b = to.get_array();
-    const std::size_t base = path.size();
-    const std::size_t common = std::min(a.size(), b.size());
-    const auto append_index = [&](std::size_t i) {
-      path.push_back('/');
-      path.append(std::to_string(i));
-    };
-    for (std::size_t i = 0; i < common; ++i) {
-      append_index(i);
-      DiffInto(a[i], b[i], path, ops);
-      path.resize(base);
+
+  void DiffArrays(dom::array a, dom::array b) {
+    std::size_t i = 0;
+    auto ia = a.begin(), ib = b.begin();
+    for (; ia != a.end() && ib != b.end(); ++ia, ++ib, ++i) {
+      path_.push_back({{}, i});
+      Diff(*ia, *ib);
+      path_.pop_back();
     }
-    for (std::size_t i = common; i < b.size(); ++i) {
-      append_index(i);
-      AddOp(ops, "add", path, &b[i]);
-      path.resize(base);
+    for (; ib != b.end(); ++ib, ++i) {
+      path_.push_back({{}, i});
+      const dom::element added = *ib;
+      Op("add", &added);
+      path_.pop_back();
     }
-    for (std::size_t i = a.size(); i > common; --i) {
-      append_index(i - 1);
-      AddOp(ops, "remove", path, nullptr);
-      path.resize(base);
+    // Surplus elements go from the last one down, so that every index is valid when applied.
+    std::size_t from_size = i;
+    for (; ia != a.end(); ++ia) ++from_size;
+    for (std::size_t k = from_size; k > i; --k) {
+      path_.push_back({{}, k - 1});
+      Op("remove", nullptr);
+      path_.pop_back();
     }
-    return;
   }
-  if (from != to) AddOp(ops, "replace", path, &to);
-}
+
+  void Op(std::string_view op, const dom::element* value) {
+    pointer_.clear();
+    for (const Token& token : path_) {
+      if (token.key.data() != nullptr) {
+        AppendPointerToken(pointer_, token.key);
+      } else {
+        char digits[24];
+        pointer_.push_back('/');
+        pointer_.append(digits, std::to_chars(digits, digits + sizeof digits, token.index).ptr);
+      }
+    }
+    if (ops_++ != 0) out_.push_back(',');
+    out_.append(R"({"op":")").append(op).append(R"(","path":)");
+    AppendJsonString(out_, pointer_);
+    if (value != nullptr) {
+      out_.append(R"(,"value":)");
+      internal::AppendElementJson(out_, *value);
+    }
+    out_.push_back('}');
+  }
+
+  std::string& out_;
+  std::vector<Token> path_;
+  std::string pointer_;
+  std::size_t ops_ = 0;
+};
 
 std::unexpected<Error> OpError(std::size_t index, std::string_view op, std::string_view path,
                                std::string_view what) {
@@ -278,6 +389,10 @@ class Patcher {
 
 void AppendPointerToken(std::string& pointer, std::string_view token) {
   pointer.push_back('/');
+  if (token.find_first_of("~/") == std::string_view::npos) {
+    pointer.append(token);
+    return;
+  }
   for (char c : token) {
     if (c == '~') {
       pointer.append("~0");
@@ -289,11 +404,27 @@ void AppendPointerToken(std::string& pointer, std::string_view token) {
   }
 }
 
-json::array Diff(const json::value& from, const json::value& to) {
-  json::array ops;
-  std::string path;
-  DiffInto(from, to, path, ops);
-  return ops;
+std::size_t internal::AppendDiff(simdjson::dom::element from, simdjson::dom::element to,
+                                 std::string& out) {
+  out.push_back('[');
+  DomDiff diff(out);
+  diff.Diff(from, to);
+  out.push_back(']');
+  return diff.ops();
+}
+
+Result<std::string> Diff(std::string_view from_json, std::string_view to_json) {
+  const auto syntax_error = [](simdjson::error_code code) -> Result<std::string> {
+    return Fail(ErrorKind::kInvalidArgument,
+                std::string(kInvalidJsonPrefix) + simdjson::error_message(code));
+  };
+  return internal::WithDom(from_json, syntax_error, [&](dom::element from) {
+    return internal::WithDom(to_json, syntax_error, [&](dom::element to) -> Result<std::string> {
+      std::string patch;
+      internal::AppendDiff(from, to, patch);
+      return patch;
+    });
+  });
 }
 
 Result<void> ApplyPatchInPlace(json::value& doc, const json::array& patch) {

@@ -1,7 +1,5 @@
 #include "admission/request.h"
 
-#include <simdjson.h>
-
 #include <algorithm>
 #include <array>
 #include <memory>
@@ -10,6 +8,7 @@
 
 #include "admission/json_text.h"
 #include "admission/json_util.h"
+#include "admission/simdjson_dom.h"
 
 namespace kw::admission {
 
@@ -18,13 +17,16 @@ namespace dom = simdjson::dom;
 // The only code that fills a ValidationRequest.
 struct RequestBuilder {
   static ValidationRequest Admission(std::string json, std::string uid,
-                                     std::optional<std::string> ns, std::size_t object_offset,
+                                     std::optional<std::string> ns, std::string resource_kind,
+                                     std::string operation, std::size_t object_offset,
                                      std::size_t object_size) {
     ValidationRequest r;
     r.kind_ = RequestKind::kAdmission;
     r.json_ = std::move(json);
     r.uid_ = std::move(uid);
     r.namespace_ = std::move(ns);
+    r.resource_kind_ = std::move(resource_kind);
+    r.operation_ = std::move(operation);
     r.object_offset_ = object_offset;
     r.object_size_ = object_size;
     return r;
@@ -55,53 +57,9 @@ std::unexpected<Error> SyntaxError(simdjson::error_code code) {
               std::string(kInvalidJsonPrefix) + simdjson::error_message(code));
 }
 
-// Bodies up to this size are parsed with a parser and an input buffer kept per thread, whose
-// memory (several times the input size) stays allocated for the thread's life. Larger ones get
-// their own, freed afterwards, so that one huge request does not pin its memory forever.
-constexpr std::size_t kReusedCapacity = 256 * 1024;
-
-struct Scratch {
-  dom::parser parser;
-  std::string buffer;
-  bool ready = false;
-  bool in_use = false;
-};
-
-// Parses `text` and returns `fn(root)`, computed while the DOM is alive (it lives in the
-// parser, which is reused by the next parse).
 template <typename Fn>
 Result<ValidationRequest> WithDom(std::string_view text, Fn&& fn) {
-  if (text.size() > simdjson::SIMDJSON_MAXSIZE_BYTES) return SyntaxError(simdjson::CAPACITY);
-  thread_local Scratch reused;
-  std::unique_ptr<Scratch> own;
-  Scratch* scratch = &reused;
-  // `in_use` guards against a nested call on the same thread clobbering the DOM.
-  if (text.size() > kReusedCapacity || reused.in_use) {
-    own = std::make_unique<Scratch>();
-    scratch = own.get();
-  }
-  if (!scratch->ready) {
-    // Sized for this text; parse() grows it later as needed, keeping the depth bound. simdjson
-    // accepts depths below its bound, Boost.JSON (OriginalObject) up to its bound.
-    const std::size_t capacity = std::max<std::size_t>(text.size(), 4096);
-    if (scratch->parser.allocate(capacity, kMaxJsonDepth + 1) != simdjson::SUCCESS) {
-      return Fail(ErrorKind::kInternal, "cannot allocate a JSON parser");
-    }
-    scratch->ready = true;
-  }
-  // simdjson reads up to SIMDJSON_PADDING bytes past the end of its input.
-  scratch->buffer.reserve(text.size() + simdjson::SIMDJSON_PADDING);
-  scratch->buffer.assign(text);
-  scratch->buffer.append(simdjson::SIMDJSON_PADDING, '\0');
-  dom::element root;
-  if (const auto code = scratch->parser.parse(scratch->buffer.data(), text.size(), false).get(root);
-      code != simdjson::SUCCESS) {
-    return SyntaxError(code);
-  }
-  scratch->in_use = true;
-  Result<ValidationRequest> result = fn(root);
-  scratch->in_use = false;
-  return result;
+  return internal::WithDom(text, SyntaxError, std::forward<Fn>(fn));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -397,8 +355,11 @@ Result<ValidationRequest> NormalizeAdmissionRequest(dom::element request, std::s
   KW_ASSIGN_OR_RETURN(const dom::element resource, required(kResource));
   KW_TRY(append_group_version(out, resource, kResource, "resource"));
   if (const auto v = fields.NonNull(kSubResource)) KW_TRY(append_string(out, *v, kSubResource));
+  std::string_view resource_kind;
   if (const auto v = fields.NonNull(kRequestKind)) {
     KW_TRY(append_group_version(out, *v, kRequestKind, "kind"));
+    // Cannot fail: append_group_version checked that it is a string.
+    if (v->at_key("kind").get_string().get(resource_kind) != simdjson::SUCCESS) resource_kind = {};
   }
   if (const auto v = fields.NonNull(kRequestResource)) {
     KW_TRY(append_group_version(out, *v, kRequestResource, "resource"));
@@ -412,8 +373,9 @@ Result<ValidationRequest> NormalizeAdmissionRequest(dom::element request, std::s
     KW_ASSIGN_OR_RETURN(const std::string_view s, append_string(out, *v, kNamespace));
     ns.emplace(s);
   }
-  KW_ASSIGN_OR_RETURN(const dom::element operation, required(kOperation));
-  KW_TRY(append_string(out, operation, kOperation));
+  KW_ASSIGN_OR_RETURN(const dom::element operation_value, required(kOperation));
+  KW_ASSIGN_OR_RETURN(const std::string_view operation,
+                      append_string(out, operation_value, kOperation));
   KW_ASSIGN_OR_RETURN(const dom::element user_info, required(kUserInfo));
   AppendKey(out, kFieldNames[kUserInfo]);
   KW_TRY(AppendUserInfo(out, user_info));
@@ -442,6 +404,7 @@ Result<ValidationRequest> NormalizeAdmissionRequest(dom::element request, std::s
   }
   out.push_back('}');
   return RequestBuilder::Admission(std::move(out), std::string(uid), std::move(ns),
+                                   std::string(resource_kind), std::string(operation),
                                    object_offset, raw_text[0].size());
 }
 
@@ -486,12 +449,16 @@ constexpr std::string_view kMissingRequest = "missing field `request`";
 
 ValidationRequest::ValidationRequest() : json_("null") {}
 
+std::optional<std::string_view> ValidationRequest::ObjectJson() const {
+  if (kind_ == RequestKind::kRaw) return json_;
+  if (object_offset_ == std::string::npos) return std::nullopt;
+  return std::string_view(json_).substr(object_offset_, object_size_);
+}
+
 Result<json::value> ValidationRequest::OriginalObject() const {
-  std::string_view text = json_;
-  if (kind_ == RequestKind::kAdmission) {
-    if (object_offset_ == std::string::npos) return json::value();
-    text = text.substr(object_offset_, object_size_);
-  }
+  const std::optional<std::string_view> object = ObjectJson();
+  if (!object) return json::value();
+  const std::string_view text = *object;
   boost::system::error_code ec;
   json::parse_options options;
   // The text passed simdjson's depth limit as part of a larger document: it fits.

@@ -78,10 +78,17 @@ class ValidationRequest {
   // requests or when absent.
   const std::optional<std::string>& namespace_name() const { return namespace_; }
 
-  // The object a mutation is diffed against (§3.1 step 4), as a DOM: `object` of an
-  // AdmissionRequest (null when absent), the whole raw request otherwise. Parses the text on
-  // every call, so call it only when needed, i.e. when a policy returned a mutated object.
-  // Cannot fail for a request built by the functions below; kInternal otherwise.
+  // `requestKind.kind` ("" when requestKind is absent) and `operation` of an AdmissionRequest,
+  // the `resource_kind` and `resource_request_operation` of its metrics; "" for raw requests.
+  const std::string& resource_kind() const { return resource_kind_; }
+  const std::string& operation() const { return operation_; }
+
+  // The object a mutation is diffed against (§3.1 step 4), as JSON text: `object` of an
+  // AdmissionRequest (nullopt when absent), the whole raw request otherwise.
+  std::optional<std::string_view> ObjectJson() const;
+
+  // The same as a DOM (null when absent). Parses the text on every call. Cannot fail for a
+  // request built by the functions below; kInternal otherwise.
   Result<json::value> OriginalObject() const;
 
  private:
@@ -91,6 +98,8 @@ class ValidationRequest {
   std::string json_;
   std::string uid_;
   std::optional<std::string> namespace_;
+  std::string resource_kind_;
+  std::string operation_;
   // Where `object` is in json_ (admission requests); npos when absent.
   std::size_t object_offset_ = std::string::npos;
   std::size_t object_size_ = 0;

@@ -110,6 +110,23 @@ TEST(NormalizeTest, ReordersAllFieldsAndDropsUnknownOnes) {
   EXPECT_EQ(result->namespace_name(), "ns");
 }
 
+TEST(NormalizeTest, KeepsRequestKindAndOperationForMetrics) {
+  // requestKind.kind (not kind.kind), unescaped...
+  auto result = ParseAdmissionReview(Review(MinimalWith(
+      R"("requestKind":{"group":"autoscaling","version":"v1","kind":"Scale\u0021"})")));
+  ASSERT_TRUE(result.has_value()) << result.error().message;
+  EXPECT_EQ(result->resource_kind(), "Scale!");
+  EXPECT_EQ(result->operation(), "CREATE");
+  // ...and "" when requestKind is absent.
+  auto minimal = ParseAdmissionReview(Review(kMinimal));
+  ASSERT_TRUE(minimal.has_value());
+  EXPECT_EQ(minimal->resource_kind(), "");
+  auto raw = ParseRawReview(R"({"request":{"operation":"CREATE"}})");
+  ASSERT_TRUE(raw.has_value());
+  EXPECT_EQ(raw->resource_kind(), "");
+  EXPECT_EQ(raw->operation(), "");
+}
+
 TEST(NormalizeTest, NullOptionalsAreOmitted) {
   json::value input = J(kMinimal);
   for (const char* key : {"subResource", "requestKind", "requestResource", "requestSubResource",

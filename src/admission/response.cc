@@ -4,7 +4,9 @@
 #include <utility>
 
 #include "admission/json_patch.h"
+#include "admission/json_text.h"
 #include "admission/json_util.h"
+#include "admission/simdjson_dom.h"
 #include "base/base64.h"
 
 namespace kw::admission {
@@ -363,29 +365,72 @@ json::object StatusToJson(const AdmissionResponseStatus& s) {
 
 }  // namespace
 
+namespace {
+
+// The fields of a ValidationResponse other than `mutated_object`, from `obj`.
+Result<PolicyValidationResponse> ReadValidationResponseFields(const json::object& obj) {
+  PolicyValidationResponse r;
+  KW_ASSIGN_OR_RETURN(r.accepted, ReadRequiredBool(obj, "accepted"));
+  KW_ASSIGN_OR_RETURN(r.message, ReadOptionalString(obj, "message"));
+  KW_ASSIGN_OR_RETURN(r.code, ReadOptionalInt<std::uint16_t>(obj, "code", "u16"));
+  KW_ASSIGN_OR_RETURN(r.audit_annotations, ReadOptionalStringMap(obj, "audit_annotations"));
+  KW_ASSIGN_OR_RETURN(r.warnings, ReadOptionalStringVector(obj, "warnings"));
+  return r;
+}
+
+}  // namespace
+
 Result<PolicyValidationResponse> PolicyValidationResponseFromJson(json::value&& value) {
   json::object* obj = value.if_object();
   if (obj == nullptr) {
     return BadResponse(InvalidType(value, "struct ValidationResponse"));
   }
-  PolicyValidationResponse r;
-  KW_ASSIGN_OR_RETURN(r.accepted, ReadRequiredBool(*obj, "accepted"));
-  KW_ASSIGN_OR_RETURN(r.message, ReadOptionalString(*obj, "message"));
-  KW_ASSIGN_OR_RETURN(r.code, ReadOptionalInt<std::uint16_t>(*obj, "code", "u16"));
+  KW_ASSIGN_OR_RETURN(PolicyValidationResponse r, ReadValidationResponseFields(*obj));
   if (auto it = obj->find("mutated_object"); it != obj->end() && !it->value().is_null()) {
     if (HasNonFiniteNumber(it->value())) {
       return BadResponse("number out of range at `mutated_object`");
     }
-    r.mutated_object = std::move(it->value());
+    AppendJson(r.mutated_object.emplace(), it->value());
   }
-  KW_ASSIGN_OR_RETURN(r.audit_annotations, ReadOptionalStringMap(*obj, "audit_annotations"));
-  KW_ASSIGN_OR_RETURN(r.warnings, ReadOptionalStringVector(*obj, "warnings"));
   return r;
 }
 
 Result<PolicyValidationResponse> ParsePolicyValidationResponse(std::string_view bytes) {
-  KW_ASSIGN_OR_RETURN(json::value value, ParsePolicyOutput(bytes));
-  return PolicyValidationResponseFromJson(std::move(value));
+  // The fast path, with simdjson: a mutated object can be large, and this runs on every
+  // evaluation. Only the small fields go through a Boost.JSON DOM, to share their readers (and
+  // their serde messages) with PolicyValidationResponseFromJson. Anything simdjson refuses
+  // (syntax errors, numbers it cannot represent such as 1e400) takes the Boost.JSON path, whose
+  // messages are the reference.
+  const auto slow_path = [&](simdjson::error_code) -> Result<PolicyValidationResponse> {
+    KW_ASSIGN_OR_RETURN(json::value value, ParsePolicyOutput(bytes));
+    return PolicyValidationResponseFromJson(std::move(value));
+  };
+  return internal::WithDom(
+      bytes, slow_path, [&](simdjson::dom::element root) -> Result<PolicyValidationResponse> {
+        simdjson::dom::object members;
+        if (root.get_object().get(members) != simdjson::SUCCESS) return slow_path({});
+        json::object fields;
+        std::optional<std::size_t> mutated;  // its member number
+        std::size_t index = 0;
+        for (const auto field : members) {
+          // As serde and Boost.JSON: of duplicate keys, the last one counts.
+          if (field.key == "mutated_object") {
+            mutated = field.value.is_null() ? std::nullopt : std::optional(index);
+          } else {
+            fields[field.key] = internal::ElementToJson(field.value);
+          }
+          ++index;
+        }
+        KW_ASSIGN_OR_RETURN(PolicyValidationResponse r, ReadValidationResponseFields(fields));
+        if (mutated) {
+          // Its text is copied as it is (simdjson has validated it), not re-serialized.
+          const auto text =
+              JsonObjectText(bytes, SkipJsonSpace(bytes, 0)).Value(*mutated);
+          if (!text) return Fail(ErrorKind::kInternal, "cannot find `mutated_object` in the text");
+          r.mutated_object = std::string(*text);
+        }
+        return r;
+      });
 }
 
 Result<SettingsValidationResponse> ParseSettingsValidationResponse(std::string_view bytes) {
@@ -474,20 +519,22 @@ std::string RawReviewJson(const AdmissionResponse& response) {
 
 Result<AdmissionResponse> FromPolicyResponse(std::string_view uid,
                                              PolicyValidationResponse response,
-                                             const json::value* original_object) {
+                                             std::optional<std::string_view> original_object) {
   AdmissionResponse r;
   r.uid = uid;
   if (response.mutated_object) {
-    if (original_object == nullptr || original_object->is_null()) {
+    if (!original_object || internal::IsJsonNull(*original_object)) {
       r.allowed = false;
       r.status.emplace().message = std::string(kMutationOfNullObjectMessage);
       return r;
     }
-    const json::array ops = Diff(*original_object, *response.mutated_object);
-    if (!ops.empty()) {
-      std::string patch_json;
-      AppendJson(patch_json, ops);
-      r.patch = Base64Encode(patch_json);
+    auto patch = Diff(*original_object, *response.mutated_object);
+    if (!patch) {
+      // Both texts were produced or validated by a JSON parser already.
+      return Fail(ErrorKind::kInternal, "cannot diff the mutated object: " + patch.error().message);
+    }
+    if (*patch != "[]") {
+      r.patch = Base64Encode(*patch);
       r.patch_type = std::string(kJsonPatchType);
     }
   }

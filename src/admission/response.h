@@ -33,13 +33,13 @@ struct PolicyValidationResponse {
   bool accepted = false;
   std::optional<std::string> message;
   std::optional<std::uint16_t> code;
-  std::optional<json::value> mutated_object;
+  std::optional<std::string> mutated_object;  // its compact JSON text
   std::optional<std::map<std::string, std::string>> audit_annotations;
   std::optional<std::vector<std::string>> warnings;
 };
 
 Result<PolicyValidationResponse> ParsePolicyValidationResponse(std::string_view bytes);
-// Same, from an already parsed value (moved from, so `mutated_object` is not copied).
+// Same, from an already parsed value (moved from).
 Result<PolicyValidationResponse> PolicyValidationResponseFromJson(json::value&& value);
 
 // What `validate_settings` returns.
@@ -109,12 +109,12 @@ inline constexpr std::string_view kMutationOfNullObjectMessage =
     "Incoming object is null, which happens only with DELETE operations, but the policy is "
     "attempting a mutation. This is not allowed";
 
-// The "vanilla" response for a waPC/WASI policy answer (§3.1 step 4). `original_object` is what
-// a mutation is diffed against (see OriginalObject() in request.h); nullptr or null means there
-// is none, which turns any mutation into a rejection.
+// The "vanilla" response for a waPC/WASI policy answer (§3.1 step 4). `original_object` is the
+// JSON text a mutation is diffed against (see ObjectJson() in request.h); nullopt or `null`
+// means there is none, which turns any mutation into a rejection.
 Result<AdmissionResponse> FromPolicyResponse(std::string_view uid,
                                              PolicyValidationResponse response,
-                                             const json::value* original_object);
+                                             std::optional<std::string_view> original_object);
 
 // `{uid, allowed:false, status:{message, code}}`, for evaluation failures (§1.6).
 AdmissionResponse RejectInternal(std::string_view uid, std::string message,

@@ -244,7 +244,8 @@ class Value {
   friend class Parser;
   template <typename V>
   friend class ChildIterator;
-  friend void AppendJson(std::string& out, const Value& value);
+  friend std::size_t SerializedSize(const Value& value);
+  friend char* WriteJson(char* out, const Value& value);
 
   // Flags.
   static constexpr std::uint8_t kKeyVerbatim = 1;   // key_ needs no escaping when written
@@ -1013,101 +1014,186 @@ inline bool Document::NeedsEscape(std::string_view s) {
   return internal::ScanString(s.data(), s.data() + s.size()) != s.size();
 }
 
-inline void AppendQuoted(std::string& out, std::string_view s) {
-  out.push_back('"');
+namespace internal {
+
+// The escape sequence of byte `c` into `esc` (at least 6 bytes); returns its length, or 0 when
+// `c` is written as it is.
+inline std::size_t EscapeOf(char c, char* esc) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  char named = 0;
+  switch (c) {
+    case '"':
+      named = '"';
+      break;
+    case '\\':
+      named = '\\';
+      break;
+    case '\b':
+      named = 'b';
+      break;
+    case '\f':
+      named = 'f';
+      break;
+    case '\n':
+      named = 'n';
+      break;
+    case '\r':
+      named = 'r';
+      break;
+    case '\t':
+      named = 't';
+      break;
+    default:
+      if (static_cast<unsigned char>(c) >= 0x20) return 0;
+      esc[0] = '\\';
+      esc[1] = 'u';
+      esc[2] = '0';
+      esc[3] = '0';
+      esc[4] = kHex[(static_cast<unsigned char>(c) >> 4) & 0xF];
+      esc[5] = kHex[static_cast<unsigned char>(c) & 0xF];
+      return 6;
+  }
+  esc[0] = '\\';
+  esc[1] = named;
+  return 2;
+}
+
+// The length of `s` as a quoted JSON string.
+inline std::size_t QuotedSize(std::string_view s) {
+  std::size_t n = 2;
   const char* p = s.data();
   const char* end = p + s.size();
   while (true) {
-    std::size_t n = internal::ScanString(p, end);
-    out.append(p, n);
-    p += n;
-    if (p == end) break;
-    char c = *p++;
-    char esc[6] = {'\\', 0, 0, 0, 0, 0};
-    std::size_t len = 2;
-    switch (c) {
-      case '"':
-        esc[1] = '"';
-        break;
-      case '\\':
-        esc[1] = '\\';
-        break;
-      case '\b':
-        esc[1] = 'b';
-        break;
-      case '\f':
-        esc[1] = 'f';
-        break;
-      case '\n':
-        esc[1] = 'n';
-        break;
-      case '\r':
-        esc[1] = 'r';
-        break;
-      case '\t':
-        esc[1] = 't';
-        break;
-      default: {
-        static constexpr char kHex[] = "0123456789abcdef";
-        esc[1] = 'u';
-        esc[2] = '0';
-        esc[3] = '0';
-        esc[4] = kHex[(static_cast<unsigned char>(c) >> 4) & 0xF];
-        esc[5] = kHex[static_cast<unsigned char>(c) & 0xF];
-        len = 6;
-      }
-    }
-    out.append(esc, len);
+    const std::size_t plain = ScanString(p, end);
+    n += plain;
+    p += plain;
+    if (p == end) return n;
+    char esc[6];
+    n += EscapeOf(*p++, esc);
   }
-  out.push_back('"');
+}
+
+// Writes `s` quoted at `out` (QuotedSize(s) bytes); returns the end.
+inline char* WriteQuoted(char* out, std::string_view s) {
+  *out++ = '"';
+  const char* p = s.data();
+  const char* end = p + s.size();
+  while (true) {
+    const std::size_t plain = ScanString(p, end);
+    std::memcpy(out, p, plain);
+    out += plain;
+    p += plain;
+    if (p == end) break;
+    out += EscapeOf(*p++, out);
+  }
+  *out++ = '"';
+  return out;
+}
+
+}  // namespace internal
+
+inline void AppendQuoted(std::string& out, std::string_view s) {
+  const std::size_t old = out.size(), n = internal::QuotedSize(s);
+  out.resize_and_overwrite(old + n, [&](char* buf, std::size_t) {
+    internal::WriteQuoted(buf + old, s);
+    return old + n;
+  });
+}
+
+// Serialization is two passes over the tree, sizing and then writing through a pointer: one
+// allocation, and no capacity check per byte (policies that mutate write back the whole object,
+// and the per-character appends of a single pass took most of their time).
+inline std::size_t SerializedSize(const Value& value) {
+  switch (value.type_) {
+    case Type::kNull:
+      return 4;
+    case Type::kBool:
+      return value.size_ != 0 ? 4 : 5;
+    case Type::kNumber:
+      return value.size_;
+    case Type::kString:
+      return value.flags_ & Value::kTextVerbatim
+                 ? value.size_ + 2
+                 : internal::QuotedSize(std::string_view(value.text_, value.size_));
+    case Type::kArray:
+    case Type::kObject: {
+      const bool object = value.type_ == Type::kObject;
+      std::size_t n = 2;
+      for (const Value* c = value.first_; c != nullptr; c = c->next_) {
+        if (c != value.first_) ++n;
+        if (object) {
+          n += 1 + (c->flags_ & Value::kKeyVerbatim
+                        ? c->key_size_ + 2
+                        : internal::QuotedSize(std::string_view(c->key_, c->key_size_)));
+        }
+        n += SerializedSize(*c);
+      }
+      return n;
+    }
+  }
+  return 0;
+}
+
+// Writes `value` at `out` (SerializedSize(value) bytes); returns the end.
+inline char* WriteJson(char* out, const Value& value) {
+  const auto copy = [&out](const char* p, std::size_t n) {
+    std::memcpy(out, p, n);
+    out += n;
+  };
+  switch (value.type_) {
+    case Type::kNull:
+      copy("null", 4);
+      break;
+    case Type::kBool:
+      if (value.size_ != 0) {
+        copy("true", 4);
+      } else {
+        copy("false", 5);
+      }
+      break;
+    case Type::kNumber:
+      copy(value.text_, value.size_);
+      break;
+    case Type::kString:
+      if (value.flags_ & Value::kTextVerbatim) {
+        *out++ = '"';
+        copy(value.text_, value.size_);
+        *out++ = '"';
+      } else {
+        out = internal::WriteQuoted(out, std::string_view(value.text_, value.size_));
+      }
+      break;
+    case Type::kArray:
+    case Type::kObject: {
+      const bool object = value.type_ == Type::kObject;
+      *out++ = object ? '{' : '[';
+      for (const Value* c = value.first_; c != nullptr; c = c->next_) {
+        if (c != value.first_) *out++ = ',';
+        if (object) {
+          if (c->flags_ & Value::kKeyVerbatim) {
+            *out++ = '"';
+            copy(c->key_, c->key_size_);
+            *out++ = '"';
+          } else {
+            out = internal::WriteQuoted(out, std::string_view(c->key_, c->key_size_));
+          }
+          *out++ = ':';
+        }
+        out = WriteJson(out, *c);
+      }
+      *out++ = object ? '}' : ']';
+      break;
+    }
+  }
+  return out;
 }
 
 inline void AppendJson(std::string& out, const Value& value) {
-  switch (value.type_) {
-    case Type::kNull:
-      out.append("null", 4);
-      return;
-    case Type::kBool:
-      if (value.size_ != 0) {
-        out.append("true", 4);
-      } else {
-        out.append("false", 5);
-      }
-      return;
-    case Type::kNumber:
-      out.append(value.text_, value.size_);
-      return;
-    case Type::kString:
-      if (value.flags_ & Value::kTextVerbatim) {
-        out.push_back('"');
-        out.append(value.text_, value.size_);
-        out.push_back('"');
-      } else {
-        AppendQuoted(out, std::string_view(value.text_, value.size_));
-      }
-      return;
-    case Type::kArray:
-    case Type::kObject: {
-      bool object = value.type_ == Type::kObject;
-      out.push_back(object ? '{' : '[');
-      for (const Value* c = value.first_; c != nullptr; c = c->next_) {
-        if (c != value.first_) out.push_back(',');
-        if (object) {
-          if (c->flags_ & Value::kKeyVerbatim) {
-            out.push_back('"');
-            out.append(c->key_, c->key_size_);
-            out.push_back('"');
-          } else {
-            AppendQuoted(out, std::string_view(c->key_, c->key_size_));
-          }
-          out.push_back(':');
-        }
-        AppendJson(out, *c);
-      }
-      out.push_back(object ? '}' : ']');
-      return;
-    }
-  }
+  const std::size_t old = out.size(), n = SerializedSize(value);
+  out.resize_and_overwrite(old + n, [&](char* buf, std::size_t) {
+    WriteJson(buf + old, value);
+    return old + n;
+  });
 }
 
 inline bool Equal(const Value& a, const Value& b) {
