@@ -22,27 +22,6 @@ struct Settings {
 
 constexpr std::string_view kPrefix = "provided settings are not valid: ";
 
-void ReadList(const kw::json::Value& m, std::string_view field, List& out, std::string& error) {
-  if (m.IsNull()) {
-    out.clear();
-    return;
-  }
-  if (!m.IsArray()) {
-    if (error.empty()) error = kw::GoTypeError(m, field, "[]string");
-    return;
-  }
-  out.clear();
-  for (const kw::json::Value& e : m) {
-    if (e.IsString()) {
-      out.push_back(*e.AsString());
-    } else if (e.IsNull()) {
-      out.push_back("");
-    } else if (error.empty()) {
-      error = kw::GoTypeError(e, field, "string");
-    }
-  }
-}
-
 bool Contains(const List& list, std::string_view s) {
   return std::find(list.begin(), list.end(), s) != list.end();
 }
@@ -56,9 +35,9 @@ std::optional<std::string> ReadSettings(const kw::json::Value& value, Settings& 
   std::string error;
   for (const kw::json::Value& m : value) {
     if (kw::GoFieldMatches(m.key(), "forbiddenSysctls")) {
-      ReadList(m, ".forbiddenSysctls", settings.forbidden, error);
+      kw::GoDecodeStringList(m, ".forbiddenSysctls", settings.forbidden, error);
     } else if (kw::GoFieldMatches(m.key(), "allowedUnsafeSysctls")) {
-      ReadList(m, ".allowedUnsafeSysctls", settings.allowed_unsafe, error);
+      kw::GoDecodeStringList(m, ".allowedUnsafeSysctls", settings.allowed_unsafe, error);
     }
   }
   if (!error.empty()) return std::string(kPrefix) + error;

@@ -4,6 +4,7 @@
 //   GoFieldMatches("allowedtypes", "allowedTypes")  -> true (exact, else ASCII case-insensitive)
 //   GoTypeError(value, "Settings.allowedTypes", "[]string")
 //     -> json: cannot unmarshal string into Go struct field Settings.allowedTypes of type []string
+//   GoDecodeStringList(value, ".allowedTypes", list, error)
 //
 // All functions are pure.
 #ifndef KUBEWARDEN_GO_JSON_H_
@@ -46,6 +47,28 @@ inline std::string GoTypeError(const json::Value& value, std::string_view field,
   }
   out.append(type);
   return out;
+}
+
+// Decodes a `[]string` field the way encoding/json does into `out` (a container of
+// std::string_view or std::string with push_back and clear): null leaves it empty, a null
+// element becomes "", and the first type error is recorded in `error` (when still empty), so
+// that the caller can report the first problem of the whole document.
+template <typename List>
+void GoDecodeStringList(const json::Value& value, std::string_view field, List& out,
+                        std::string& error) {
+  out.clear();
+  if (value.IsNull()) return;
+  if (!value.IsArray()) {
+    if (error.empty()) error = GoTypeError(value, field, "[]string");
+    return;
+  }
+  for (const json::Value& e : value) {
+    if (e.IsString() || e.IsNull()) {
+      out.push_back(typename List::value_type(e.AsString().value_or(std::string_view())));
+    } else if (error.empty()) {
+      error = GoTypeError(e, field, "string");
+    }
+  }
 }
 
 }  // namespace kubewarden

@@ -1,0 +1,51 @@
+// The policy SDK's Go-compatible regular expressions (sdk/cpp/include/kubewarden/regex.h),
+// built natively. The input is a pattern, a NUL byte and a text. Whatever the pattern, Compile
+// must return a program or Go's "error parsing regexp: " message, and matching must agree with
+// itself: Match finds a match exactly when Find does, inside the text and on rune boundaries.
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "kubewarden/regex.h"
+
+namespace {
+
+// Patterns are operator input and texts attacker input; both stay short here so that a large
+// (but legal) program times a long text stays within the fuzzer's time limit.
+constexpr std::size_t kMaxPattern = 512;
+constexpr std::size_t kMaxText = 512;
+
+bool IsContinuationByte(std::string_view text, std::size_t i) {
+  return i < text.size() && (static_cast<unsigned char>(text[i]) & 0xC0) == 0x80;
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  std::string_view input(reinterpret_cast<const char*>(data), size);
+  std::size_t nul = input.find('\0');
+  std::string_view pattern = input.substr(0, nul);
+  std::string_view text = nul == std::string_view::npos ? "" : input.substr(nul + 1);
+  if (pattern.size() > kMaxPattern || text.size() > kMaxText) return 0;
+
+  auto re = kubewarden::regex::Regexp::Compile(pattern);
+  if (!re) {
+    if (!re.error().starts_with("error parsing regexp: ")) __builtin_trap();
+    return 0;
+  }
+  bool matched = re->Match(text);
+  auto span = re->Find(text);
+  if (matched != span.has_value()) __builtin_trap();
+  if (span) {
+    if (span->first > span->second || span->second > text.size()) __builtin_trap();
+    // A valid UTF-8 text is walked rune by rune: no match starts inside a rune.
+    bool valid = true;
+    for (std::size_t i = 0; i < text.size() && valid;) {
+      auto d = kubewarden::regex::internal::DecodeRune(text.data() + i, text.size() - i);
+      valid = !(d.rune == kubewarden::regex::internal::kRuneError && d.width == 1);
+      i += d.width;
+    }
+    if (valid && IsContinuationByte(text, span->first)) __builtin_trap();
+  }
+  return 0;
+}
