@@ -13,6 +13,11 @@ echo "== micro-benchmarks (bench/micro/evaluation_bench.cc)"
   --benchmark_min_time=1
 
 echo
+echo "== metrics recording (bench/micro/metrics_bench.cc)"
+"$build/bench/metrics_bench" --benchmark_repetitions=3 --benchmark_report_aggregates_only=true \
+  --benchmark_min_time=1
+
+echo
 echo "== kwctl bench, 5 KB Pod AdmissionReview"
 for policy in wapc_accept test_policy; do
   echo "-- $policy.wasm"

@@ -11,6 +11,8 @@ function(kw_cc_test)
   cmake_parse_arguments(KW "" "NAME" "SRCS;DEPS" ${ARGN})
   add_executable(${KW_NAME} ${KW_SRCS})
   target_link_libraries(${KW_NAME} PRIVATE ${KW_DEPS} GTest::gtest GTest::gtest_main GTest::gmock)
+  # XDG_CACHE_HOME: what the tests run (kwctl's compiled-code cache) caches in the build tree,
+  # not in the home directory of whoever runs them.
   gtest_discover_tests(${KW_NAME} DISCOVERY_TIMEOUT 60
-    PROPERTIES ENVIRONMENT "KW_TEST_DATA=${PROJECT_BINARY_DIR}/tests/data;KW_SOURCE_DIR=${PROJECT_SOURCE_DIR};KW_BINARY_DIR=${PROJECT_BINARY_DIR}")
+    PROPERTIES ENVIRONMENT "KW_TEST_DATA=${PROJECT_BINARY_DIR}/tests/data;KW_SOURCE_DIR=${PROJECT_SOURCE_DIR};KW_BINARY_DIR=${PROJECT_BINARY_DIR};XDG_CACHE_HOME=${PROJECT_BINARY_DIR}/test-cache")
 endfunction()

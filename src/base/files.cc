@@ -1,5 +1,6 @@
 #include "base/files.h"
 
+#include <atomic>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -58,7 +59,12 @@ Result<std::string> ReadStdin(std::size_t max_bytes) {
 }
 
 Result<void> WriteFile(const std::string& path, std::string_view data) {
-  std::string tmp = path + ".tmp-" + std::to_string(::getpid());
+  // Unique per process and per call, so concurrent writers of one path (threads, or processes
+  // sharing a cache directory) never write into each other's temporary file; the last rename
+  // wins whole.
+  static std::atomic<std::uint64_t> counter{0};
+  std::string tmp = path + ".tmp-" + std::to_string(::getpid()) + "-" +
+                    std::to_string(counter.fetch_add(1, std::memory_order_relaxed));
   int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0) {
     return Fail(ErrorKind::kIo, "cannot create " + path + ": " + std::strerror(errno));

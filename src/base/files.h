@@ -19,7 +19,9 @@ Result<std::vector<std::uint8_t>> ReadBinaryFile(const std::string& path,
 // Reads all of standard input (same cap).
 Result<std::string> ReadStdin(std::size_t max_bytes = 1u << 30);
 
-// Writes `data` to `path` atomically (a temporary file renamed over it).
+// Writes `data` to `path` atomically (a temporary file beside it, `<path>.tmp-<pid>-<n>`,
+// renamed over it): readers see the old content or the new, never a mix, even with concurrent
+// writers. On failure the temporary file is removed.
 Result<void> WriteFile(const std::string& path, std::string_view data);
 
 }  // namespace kw

@@ -13,6 +13,12 @@
 //   - in memory: each module's memory is capped when it is compiled (kOutOfMemory when a guest
 //     traps at its cap, or when its initial memory is already above it);
 //   - in stack: deep recursion fails with kStackOverflow.
+//
+// Compiled code can outlive the process: given a CodeCache, Compile loads the code a previous
+// process stored for the same module instead of compiling it, and stores the optimized code of
+// what it did compile. The cache is an optimisation only; whatever it holds, Compile's result
+// behaves the same.
+//
 // Any guest failure comes back as a typed Error; the Worker stays usable afterwards. An Instance
 // whose call failed may hold half-updated guest state: callers should discard it.
 #pragma once
@@ -108,6 +114,8 @@ class Module {
   virtual const wasm::ModuleInfo& info() const = 0;
   // The cap on an instance's linear memory, in 64 KiB pages.
   virtual std::uint32_t max_memory_pages() const = 0;
+  // True when the code was loaded from CompileOptions::code_cache instead of being compiled.
+  virtual bool from_code_cache() const = 0;
 };
 using ModuleSharedPtr = std::shared_ptr<const Module>;
 
@@ -146,9 +154,31 @@ struct EngineOptions {
   std::uint32_t max_memory_pages = 4096;
 };
 
+// Persistent storage for compiled code, consulted by Engine::Compile.
+//
+// Keys are chosen by the engine: lower-case hex strings that identify the module bytes and
+// everything else that shapes the code (engine version, flags, memory cap), so one key names
+// exactly one valid value. Values are opaque to the cache. Implementations must be thread-safe:
+// Put is called from the engine's background threads, possibly after Compile has returned.
+class CodeCache {
+ public:
+  virtual ~CodeCache() = default;
+  // The value last stored under `key`, or nullopt when there is nothing usable (absent,
+  // unreadable, damaged: all the same to the engine, which then compiles).
+  virtual std::optional<std::vector<std::uint8_t>> Get(std::string_view key) = 0;
+  // Stores `value` under `key`, replacing what was there. Failures are the cache's to report;
+  // the engine carries on without it.
+  virtual void Put(std::string_view key, std::span<const std::uint8_t> value) = 0;
+};
+using CodeCacheSharedPtr = std::shared_ptr<CodeCache>;
+
 struct CompileOptions {
   // This module's memory cap in pages; nullopt = EngineOptions::max_memory_pages.
   std::optional<std::uint32_t> max_memory_pages;
+  // Where compiled code is looked up before compiling, and where the module's optimized code is
+  // stored once the engine has it (in the background, possibly after Compile returned; the
+  // engine keeps the cache alive until then). nullptr = always compile, store nothing.
+  CodeCacheSharedPtr code_cache;
 };
 
 class Engine {
@@ -156,8 +186,15 @@ class Engine {
   virtual ~Engine() = default;
   // Validates and compiles `bytes`, capping its memory. Thread-safe. Fails with kBadModule
   // (not wasm, invalid, uncappable memory) or kOutOfMemory (initial memory above the cap).
+  // With a code cache, a valid entry for these bytes and options replaces compilation, and a
+  // missing or unusable one is replaced by this compilation's optimized code.
   virtual Result<ModuleSharedPtr> Compile(std::span<const std::uint8_t> bytes,
                                           const CompileOptions& options = {}) const = 0;
+  // Waits until every module compiled so far with a code cache has had its optimized code
+  // stored, for at most `timeout`; false when some had not. Optimized code is produced in the
+  // background after Compile returns, so a short-lived process (kwctl) calls this before
+  // exiting, or it would never leave anything in the cache.
+  virtual bool WaitForCodeCacheWrites(std::chrono::milliseconds timeout) const = 0;
   // Creates a Worker bound to the calling thread.
   virtual Result<WorkerPtr> CreateWorker() const = 0;
   virtual const EngineOptions& options() const = 0;

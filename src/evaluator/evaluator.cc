@@ -37,25 +37,30 @@ Result<admission::AdmissionResponse> Evaluator::EvaluateVanilla(
 
 admission::AdmissionResponse Evaluator::Evaluate(const Policy& policy,
                                                  const admission::ValidationRequest& request,
-                                                 Origin origin) {
-  auto vanilla = EvaluateVanilla(policy, request);
+                                                 Origin origin, Verdict* vanilla) {
+  auto evaluated = EvaluateVanilla(policy, request);
   admission::AdmissionResponse response =
-      vanilla ? std::move(*vanilla)
-              : RejectionFor(request.uid(), vanilla.error());
-  if (!vanilla) {
-    spdlog::error("policy {}: evaluation failed: {}", policy.config.id, vanilla.error().message);
+      evaluated ? std::move(*evaluated)
+                : RejectionFor(request.uid(), evaluated.error());
+  if (!evaluated) {
+    spdlog::error("policy {}: evaluation failed: {}", policy.config.id, evaluated.error().message);
   }
   admission::PolicyResponseOptions options;
   options.policy_id = policy.config.id;
   options.monitor_mode = policy.config.mode == PolicyMode::kMonitor;
   options.allowed_to_mutate = policy.config.allowed_to_mutate;
   options.custom_message = policy.config.custom_message;
-  return PostProcess(std::move(response), options, origin);
+  return PostProcess(std::move(response), options, origin, vanilla);
 }
 
 admission::AdmissionResponse Evaluator::PostProcess(admission::AdmissionResponse response,
                                                     const admission::PolicyResponseOptions& options,
-                                                    Origin origin) {
+                                                    Origin origin, Verdict* vanilla) {
+  if (vanilla != nullptr) {
+    vanilla->accepted = response.allowed;
+    vanilla->mutated = response.patch.has_value();
+    vanilla->code = response.status ? response.status->code : std::nullopt;
+  }
   if (origin == Origin::kAudit) return response;
   if (options.monitor_mode) {
     spdlog::info("policy evaluation (monitor mode) policy_id={} allowed_to_mutate={} response={}",
@@ -75,7 +80,7 @@ admission::SettingsValidationResponse Evaluator::ValidateSettings(const PolicyGr
 
 admission::AdmissionResponse Evaluator::Evaluate(const PolicyGroup& group,
                                                  const admission::ValidationRequest& request,
-                                                 Origin origin) {
+                                                 Origin origin, Verdict* vanilla) {
   std::vector<std::string> denied_order;  // members that denied, in first-evaluation order
   std::map<std::string, std::optional<std::string>> denial_messages;
   auto value = group.expression.Evaluate([&](const std::string& name) -> Result<bool> {
@@ -119,7 +124,7 @@ admission::AdmissionResponse Evaluator::Evaluate(const PolicyGroup& group,
   admission::PolicyResponseOptions options;
   options.policy_id = group.id;
   options.monitor_mode = group.mode == PolicyMode::kMonitor;
-  return PostProcess(std::move(response), options, origin);
+  return PostProcess(std::move(response), options, origin, vanilla);
 }
 
 Result<std::string> Evaluator::ProtocolVersion(const Policy& policy) {

@@ -12,6 +12,7 @@
 #pragma once
 
 #include <chrono>
+#include <cstdint>
 #include <map>
 #include <memory>
 #include <optional>
@@ -68,6 +69,13 @@ enum class Origin {
   kAudit,     // /audit: the raw verdict
 };
 
+// The vanilla verdict (§3.1 step 4, before the response handler), which metrics record.
+struct Verdict {
+  bool accepted = false;
+  bool mutated = false;                // a patch
+  std::optional<std::uint16_t> code;  // status.code
+};
+
 inline constexpr std::string_view kTimeoutMessage =
     "Policy execution interrupted because it exceeded the allowed execution time";
 
@@ -79,10 +87,11 @@ class Evaluator {
   // Runs `validate_settings` with the policy's configured settings.
   admission::SettingsValidationResponse ValidateSettings(const Policy& policy);
 
-  // Evaluates `request`. Never fails: failures become rejections (code 500).
+  // Evaluates `request`. Never fails: failures become rejections (code 500). With `vanilla`,
+  // also stores the verdict before the response handler there.
   admission::AdmissionResponse Evaluate(const Policy& policy,
                                         const admission::ValidationRequest& request,
-                                        Origin origin);
+                                        Origin origin, Verdict* vanilla = nullptr);
 
   // The policy's vanilla verdict, before the response handler; errors are returned as such.
   Result<admission::AdmissionResponse> EvaluateVanilla(const Policy& policy,
@@ -95,9 +104,10 @@ class Evaluator {
   // Evaluates the group's expression over its members (short-circuit, left to right) and
   // builds the group verdict: on rejection the group message, with one cause per evaluated
   // member that denied. The response handler (monitor mode only) applies for kValidate.
+  // `vanilla` as above, for the group's verdict (members are not reported).
   admission::AdmissionResponse Evaluate(const PolicyGroup& group,
                                         const admission::ValidationRequest& request,
-                                        Origin origin);
+                                        Origin origin, Verdict* vanilla = nullptr);
 
   // The waPC protocol_version answer, for kwctl annotate.
   Result<std::string> ProtocolVersion(const Policy& policy);
@@ -106,7 +116,7 @@ class Evaluator {
   Result<runtime::PolicyRuntime*> RuntimeFor(const Policy& policy);
   admission::AdmissionResponse PostProcess(admission::AdmissionResponse response,
                                            const admission::PolicyResponseOptions& options,
-                                           Origin origin);
+                                           Origin origin, Verdict* vanilla);
 
   engine::Worker& worker_;
   host::DispatcherSharedPtr dispatcher_;

@@ -96,6 +96,7 @@ Result<void> Bench(const BenchFlags& flags) {
     Report(target.id(), "validate", Measure(flags, [&] { (void)session.Evaluate(target); }),
            flags.dump_results_to_disk);
   }
+  session.FinishCodeCacheWrites();
   return {};
 }
 

@@ -42,6 +42,11 @@ void AddRunFlags(CLI::App* cmd, RunFlags& f) {
                   "Cap on the policy's WebAssembly memory, in MiB")
       ->default_val(256)
       ->check(CLI::Range(1, 4096));
+  cmd->add_option("--compiled-cache-dir", f.compiled_cache_dir,
+                  "Directory keeping compiled policy code between runs [default: "
+                  "~/.cache/kubewarden/compiled]");
+  cmd->add_flag("--disable-compiled-cache", f.disable_compiled_cache,
+                "Compile the policy on every run, without the compiled-code cache");
 }
 
 int ReportError(const Error& error) {

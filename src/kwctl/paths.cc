@@ -16,5 +16,8 @@ std::string XdgDir(const char* variable, const char* fallback_below_home) {
 std::string StoreRoot() { return XdgDir("XDG_CACHE_HOME", ".cache") + "/kubewarden/store"; }
 std::string ConfigDir() { return XdgDir("XDG_CONFIG_HOME", ".config") + "/kubewarden"; }
 std::string KwctlCacheDir() { return XdgDir("XDG_CACHE_HOME", ".cache") + "/kubewarden/kwctl"; }
+std::string CompiledCacheDir() {
+  return XdgDir("XDG_CACHE_HOME", ".cache") + "/kubewarden/compiled";
+}
 
 }  // namespace kw::kwctl

@@ -20,6 +20,7 @@ Result<void> Run(const RunFlags& flags) {
     std::fwrite(line.data(), 1, line.size(), stdout);
   }
   std::fflush(stdout);
+  session.FinishCodeCacheWrites();
   return {};
 }
 

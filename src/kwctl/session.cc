@@ -7,6 +7,8 @@
 #include "base/files.h"
 #include "base/yaml.h"
 #include "engine/v8/v8_engine.h"
+#include "kwctl/paths.h"
+#include "loader/code_cache.h"
 #include "loader/loader.h"
 #include "policy/metadata.h"
 
@@ -14,6 +16,9 @@ namespace kw::kwctl {
 namespace {
 
 constexpr std::string_view kCrdApiVersion = "policies.kubewarden.io/v1";
+// How long kwctl waits at exit for the optimized code of what it compiled (about 70 ms for a
+// 50 KB policy, 1.3 s for a 2 MB one on two cores). Past this, the next run compiles again.
+constexpr std::chrono::seconds kCodeCacheWriteWait(10);
 
 bool IsYamlPath(std::string_view path) {
   return path.ends_with(".yaml") || path.ends_with(".yml");
@@ -144,6 +149,17 @@ Result<std::vector<Definition>> DefinitionsFromCrds(const std::string& path) {
   return out;
 }
 
+// The compiled-code cache, or none: a cache that cannot be used only makes kwctl slower.
+engine::CodeCacheSharedPtr OpenCompiledCache(const RunFlags& flags) {
+  if (flags.disable_compiled_cache) return nullptr;
+  auto cache = loader::CodeCacheDirectory::Open(flags.compiled_cache_dir.value_or(CompiledCacheDir()));
+  if (!cache) {
+    spdlog::warn("{}; running without the compiled-code cache", cache.error().message);
+    return nullptr;
+  }
+  return *cache;
+}
+
 }  // namespace
 
 Result<std::string> ResolvePolicyPath(const std::string& uri) {
@@ -189,7 +205,7 @@ Result<Session> PrepareSession(const RunFlags& flags) {
       *session.worker, std::make_shared<const host::Dispatcher>());
 
   bool raw = flags.raw;
-  loader::ModuleLoader modules(*session.engine, mode_override);
+  loader::ModuleLoader modules(*session.engine, mode_override, OpenCompiledCache(flags));
   auto load = [&](Definition& d) -> Result<evaluator::PolicySharedPtr> {
     KW_ASSIGN_OR_RETURN(runtime::PolicyModuleSharedPtr module, modules.Load(d.module_uri));
     if (const auto& metadata = module->metadata) {
@@ -224,6 +240,8 @@ Result<Session> PrepareSession(const RunFlags& flags) {
                                            d.group_expression, std::move(members)));
     session.targets.push_back({nullptr, std::move(group)});
   }
+  spdlog::debug("{} modules compiled, {} loaded from the compiled-code cache",
+                modules.compiled_modules(), modules.cached_modules());
 
   std::string request_text;
   if (flags.request_path == "-") {
@@ -242,6 +260,15 @@ Result<Session> PrepareSession(const RunFlags& flags) {
 admission::SettingsValidationResponse Session::ValidateSettings(const Target& target) {
   return target.policy ? evaluator->ValidateSettings(*target.policy)
                        : evaluator->ValidateSettings(*target.group);
+}
+
+void Session::FinishCodeCacheWrites() {
+  if (!engine->WaitForCodeCacheWrites(std::chrono::milliseconds(0))) {
+    spdlog::debug("waiting for the optimized code of the policies to store it in the cache");
+    if (!engine->WaitForCodeCacheWrites(kCodeCacheWriteWait)) {
+      spdlog::debug("gave up waiting: the next run compiles the policies again");
+    }
+  }
 }
 
 admission::AdmissionResponse Session::Evaluate(const Target& target) {

@@ -26,6 +26,9 @@ struct RunFlags {
   std::vector<std::string> allowed_host_capabilities = {"*"};
   double policy_timeout_seconds = 2;  // 0 = none
   std::uint32_t memory_limit_mib = 256;  // per policy instance
+  // Where compiled policy code is kept between runs; nullopt = paths.h CompiledCacheDir().
+  std::optional<std::string> compiled_cache_dir;
+  bool disable_compiled_cache = false;
 };
 
 // Everything needed to evaluate: the engine, a worker on the calling thread, the policies and
@@ -47,6 +50,9 @@ struct Session {
   admission::SettingsValidationResponse ValidateSettings(const Target& target);
   // The response as kwctl run prints it (response handler applied).
   admission::AdmissionResponse Evaluate(const Target& target);
+  // Lets the engine finish storing the optimized code of the modules it compiled (bounded), so
+  // that the next kwctl run finds them in the compiled-code cache. Call before exiting.
+  void FinishCodeCacheWrites();
 };
 
 Result<Session> PrepareSession(const RunFlags& flags);

@@ -109,6 +109,7 @@ Result<void> Info() {
   out += fmt::format("Policy store: {}\n", StoreRoot());
   out += fmt::format("Config directory: {}\n", ConfigDir());
   out += fmt::format("kwctl cache directory: {}\n", KwctlCacheDir());
+  out += fmt::format("Compiled-code cache: {}\n", CompiledCacheDir());
   out += fmt::format("WebAssembly engine: {}\n", engine::V8Version());
   Print(out);
   return {};

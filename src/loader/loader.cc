@@ -67,8 +67,9 @@ Result<std::string> ResolveModulePath(std::string_view uri) {
 }
 
 ModuleLoader::ModuleLoader(const engine::Engine& engine,
-                           std::optional<policy::ExecutionMode> mode_override)
-    : engine_(engine), mode_override_(mode_override) {}
+                           std::optional<policy::ExecutionMode> mode_override,
+                           engine::CodeCacheSharedPtr code_cache)
+    : engine_(engine), mode_override_(mode_override), code_cache_(std::move(code_cache)) {}
 
 Result<runtime::PolicyModuleSharedPtr> ModuleLoader::Load(std::string_view uri) {
   KW_ASSIGN_OR_RETURN(std::string path, ResolveModulePath(uri));
@@ -81,9 +82,14 @@ Result<runtime::PolicyModuleSharedPtr> ModuleLoader::Load(std::string_view uri) 
 Result<runtime::PolicyModuleSharedPtr> ModuleLoader::Compile(const std::string& path) {
   KW_ASSIGN_OR_RETURN(std::vector<std::uint8_t> bytes, ReadBinaryFile(path));
   KW_ASSIGN_OR_RETURN(runtime::PolicyModuleSharedPtr module,
-                      runtime::LoadPolicyModule(engine_, bytes, mode_override_));
+                      runtime::LoadPolicyModule(engine_, bytes, mode_override_,
+                                                {.code_cache = code_cache_}));
   if (module->metadata) KW_TRY(policy::CheckMinimumKubewardenVersion(*module->metadata, kVersion));
-  ++compiled_;
+  if (module->module->from_code_cache()) {
+    ++cached_;
+  } else {
+    ++compiled_;
+  }
   return module;
 }
 

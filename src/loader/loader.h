@@ -7,8 +7,8 @@
 //     `ghcr.io/org/policy:v1` (which upstream reads as `registry://`), fail with kUnimplemented
 //     until OCI support lands; that is where fetching will plug in.
 //   - ModuleLoader: reads a module, reads its metadata, checks its minimum Kubewarden version
-//     and compiles it, once per module file however many policies use it. It is also where a
-//     compiled-code cache belongs.
+//     and compiles it, once per module file however many policies use it, through the
+//     compiled-code cache when it is given one (code_cache.h).
 //   - BuildGroup: a PolicyGroup from its members, its expression parsed (and so checked) once.
 //
 // ModuleLoader is not thread-safe (it is used during start-up, from one thread); what it returns
@@ -39,9 +39,11 @@ Result<std::string> ResolveModulePath(std::string_view uri);
 class ModuleLoader {
  public:
   // `engine` must outlive the loader. `mode_override` forces the execution mode of every module
-  // (kwctl's --execution-mode).
+  // (kwctl's --execution-mode). `code_cache` (may be null) is where compiled code is looked up
+  // and stored.
   explicit ModuleLoader(const engine::Engine& engine,
-                        std::optional<policy::ExecutionMode> mode_override = std::nullopt);
+                        std::optional<policy::ExecutionMode> mode_override = std::nullopt,
+                        engine::CodeCacheSharedPtr code_cache = nullptr);
 
   // The compiled module `uri` names. Modules are keyed by resolved path, so two URIs naming one
   // file share one compilation; a failure is remembered too (every policy using the module gets
@@ -49,16 +51,20 @@ class ModuleLoader {
   // "cannot load policy <uri>: ...".
   Result<runtime::PolicyModuleSharedPtr> Load(std::string_view uri);
 
-  // How many distinct modules were compiled (for start-up logs).
+  // How many distinct modules were loaded: compiled, or taken from the code cache (for
+  // start-up logs).
   std::size_t compiled_modules() const { return compiled_; }
+  std::size_t cached_modules() const { return cached_; }
 
  private:
   Result<runtime::PolicyModuleSharedPtr> Compile(const std::string& path);
 
   const engine::Engine& engine_;
   std::optional<policy::ExecutionMode> mode_override_;
+  engine::CodeCacheSharedPtr code_cache_;
   std::map<std::string, Result<runtime::PolicyModuleSharedPtr>, std::less<>> by_path_;
   std::size_t compiled_ = 0;
+  std::size_t cached_ = 0;
 };
 
 // A group named `id` over `members` (their ids should be "<id>/<member>"). The expression is

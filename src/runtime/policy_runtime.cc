@@ -27,12 +27,7 @@ class WapcPolicyRuntime final : public PolicyRuntime {
       return Fail(ErrorKind::kPolicyResponse,
                   "invalid response from policy: " + parsed.error().message);
     }
-    // The original object is parsed into a DOM only for a mutation, the one use of it.
-    json::value original;
-    if (parsed->mutated_object) {
-      KW_ASSIGN_OR_RETURN(original, request.OriginalObject());
-    }
-    return admission::FromPolicyResponse(request.uid(), std::move(*parsed), &original);
+    return admission::FromPolicyResponse(request.uid(), std::move(*parsed), request.ObjectJson());
   }
 
   admission::SettingsValidationResponse ValidateSettings() override {
@@ -88,7 +83,8 @@ class WapcPolicyRuntime final : public PolicyRuntime {
 
 Result<PolicyModuleSharedPtr> LoadPolicyModule(const engine::Engine& engine,
                                                std::span<const std::uint8_t> wasm,
-                                               std::optional<policy::ExecutionMode> mode_override) {
+                                               std::optional<policy::ExecutionMode> mode_override,
+                                               const engine::CompileOptions& compile_options) {
   if (!wasm::HasWasmMagic(wasm)) {
     return Fail(ErrorKind::kBadModule,
                 "not a WebAssembly module: the file does not start with the wasm magic number");
@@ -103,7 +99,7 @@ Result<PolicyModuleSharedPtr> LoadPolicyModule(const engine::Engine& engine,
                 "execution mode '" + std::string(policy::ExecutionModeName(mode)) +
                     "' is not supported yet");
   }
-  KW_ASSIGN_OR_RETURN(engine::ModuleSharedPtr module, engine.Compile(wasm));
+  KW_ASSIGN_OR_RETURN(engine::ModuleSharedPtr module, engine.Compile(wasm, compile_options));
   auto loaded = std::make_shared<PolicyModule>();
   loaded->module = std::move(module);
   loaded->execution_mode = mode;

@@ -38,10 +38,11 @@ struct PolicyModule {
 using PolicyModuleSharedPtr = std::shared_ptr<const PolicyModule>;
 
 // Reads the metadata of `wasm`, decides its execution mode (`mode_override` first, then the
-// metadata, then detection as upstream does) and compiles it.
+// metadata, then detection as upstream does) and compiles it with `compile_options`.
 Result<PolicyModuleSharedPtr> LoadPolicyModule(const engine::Engine& engine,
                                                std::span<const std::uint8_t> wasm,
-                                               std::optional<policy::ExecutionMode> mode_override);
+                                               std::optional<policy::ExecutionMode> mode_override,
+                                               const engine::CompileOptions& compile_options = {});
 
 // What a runtime needs to know about the policy it runs.
 struct RuntimeOptions {

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <chrono>
 
 #include <spdlog/spdlog.h>
 
@@ -9,6 +10,7 @@
 #include "admission/response.h"
 #include "base/json.h"
 #include "base/utf8.h"
+#include "metrics/exposition.h"
 
 namespace kw::server {
 namespace {
@@ -62,6 +64,54 @@ bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
     }
   }
   return true;
+}
+
+std::string_view ModeName(evaluator::PolicyMode mode) {
+  return mode == evaluator::PolicyMode::kMonitor ? "monitor" : "protect";
+}
+
+// Records one evaluation of `entry` (§5.2): the AdmissionRequest or the raw attribute set.
+void RecordEvaluation(metrics::Registry& recorder, const RegisteredPolicy& entry, Endpoint endpoint,
+                      const admission::ValidationRequest& request,
+                      const evaluator::Verdict& verdict, std::chrono::nanoseconds latency) {
+  std::optional<std::int64_t> code;
+  if (verdict.code) code = *verdict.code;
+  if (request.kind() == admission::RequestKind::kRaw) {
+    recorder.Record(metrics::RawEvaluation{.policy_name = entry.id,
+                                           .policy_mode = ModeName(entry.mode),
+                                           .accepted = verdict.accepted,
+                                           .mutated = verdict.mutated,
+                                           .error_code = code},
+                    latency);
+    return;
+  }
+  std::optional<std::string_view> ns;
+  if (request.namespace_name()) ns = *request.namespace_name();
+  recorder.Record(
+      metrics::AdmissionEvaluation{
+          .policy_name = entry.id,
+          .policy_mode = ModeName(entry.mode),
+          .resource_kind = request.resource_kind(),
+          .resource_request_operation = request.operation(),
+          .accepted = verdict.accepted,
+          .mutated = verdict.mutated,
+          .request_origin = endpoint == Endpoint::kAudit ? "audit" : "validate",
+          .resource_namespace = ns,
+          .error_code = code},
+      latency);
+}
+
+// The answer of the GET-only listeners to anything but a GET or HEAD of `path`; nullopt for
+// those.
+std::optional<HttpResponse> RefuseUnlessGet(const HttpRequest& request, std::string_view path) {
+  std::string_view target = std::string_view(request.target).substr(0, request.target.find('?'));
+  if (target != path) return Empty(http::status::not_found);
+  if (request.method != http::verb::get && request.method != http::verb::head) {
+    HttpResponse r = Empty(http::status::method_not_allowed);
+    r.headers.emplace_back(http::field::allow, "GET,HEAD");
+    return r;
+  }
+  return std::nullopt;
 }
 
 int HexValue(char c) {
@@ -166,38 +216,53 @@ void ApiHandler::Handle(HttpRequest request, Responder respond) {
   if (entry == nullptr) {
     return respond(JsonError(http::status::not_found, "unknown policy: " + *id));
   }
+  metrics::Registry* recorder = options_.metrics;
   if (options_.always_accept_namespace &&
       parsed->namespace_name() == options_.always_accept_namespace) {
     admission::AdmissionResponse accepted;
     accepted.uid = std::string(parsed->uid());
     accepted.allowed = true;
+    if (recorder != nullptr) {
+      RecordEvaluation(*recorder, *entry, endpoint, *parsed, {.accepted = true}, {});
+    }
     return respond(Review(endpoint, accepted));
   }
   if (entry->init_error) {
+    if (recorder != nullptr) recorder->RecordInitializationError(entry->id, *entry->init_error);
     return respond(Review(endpoint, admission::RejectInternal(parsed->uid(), *entry->init_error)));
   }
 
-  pool_.Submit([registry = registry_, entry, endpoint, request = std::move(*parsed),
+  pool_.Submit([registry = registry_, entry, endpoint, recorder, request = std::move(*parsed),
                 respond = std::move(respond)](evaluator::Evaluator& evaluator) mutable {
     evaluator::Origin origin =
         endpoint == Endpoint::kAudit ? evaluator::Origin::kAudit : evaluator::Origin::kValidate;
-    admission::AdmissionResponse response =
-        entry->group ? evaluator.Evaluate(*entry->group, request, origin)
-                     : evaluator.Evaluate(*entry->policy, request, origin);
-    // Serialized here rather than on the I/O thread, which has every connection to serve.
+    const auto evaluate = [&](evaluator::Verdict* vanilla) {
+      return entry->group ? evaluator.Evaluate(*entry->group, request, origin, vanilla)
+                          : evaluator.Evaluate(*entry->policy, request, origin, vanilla);
+    };
+    // Responses are serialized here rather than on the I/O thread, which has every connection
+    // to serve.
+    if (recorder == nullptr) return respond(Review(endpoint, evaluate(nullptr)));
+    evaluator::Verdict verdict;
+    const auto start = std::chrono::steady_clock::now();
+    admission::AdmissionResponse response = evaluate(&verdict);
+    RecordEvaluation(*recorder, *entry, endpoint, request, verdict,
+                     std::chrono::steady_clock::now() - start);
     respond(Review(endpoint, response));
   });
 }
 
 void ReadinessHandler::Handle(HttpRequest request, Responder respond) {
-  std::string_view path = std::string_view(request.target).substr(0, request.target.find('?'));
-  if (path != "/readiness") return respond(Empty(http::status::not_found));
-  if (request.method != http::verb::get && request.method != http::verb::head) {
-    HttpResponse r = Empty(http::status::method_not_allowed);
-    r.headers.emplace_back(http::field::allow, "GET,HEAD");
-    return respond(std::move(r));
-  }
+  if (auto refused = RefuseUnlessGet(request, "/readiness")) return respond(std::move(*refused));
   respond(Empty(http::status::ok));
+}
+
+void MetricsHandler::Handle(HttpRequest request, Responder respond) {
+  if (auto refused = RefuseUnlessGet(request, "/metrics")) return respond(std::move(*refused));
+  std::string body;
+  if (request.method == http::verb::get) body = metrics::PrometheusText(registry_.Collect());
+  respond(HttpResponse{http::status::ok, std::string(metrics::kPrometheusContentType),
+                       std::move(body), {}});
 }
 
 }  // namespace kw::server

@@ -22,6 +22,11 @@
 //   policy that failed to load (--continue-on-errors)                 200, rejected, code 500
 //   otherwise: evaluated on the worker pool                           200
 //
+// With metrics (§5.2), the last three are recorded: the always-accepted requests as accepted
+// evaluations taking no time, the load failures on the counter with their error, and the
+// evaluations with the policy's vanilla verdict and the time the evaluation itself took (not
+// the wait for a worker, nor parsing and serializing).
+//
 // Parsing and every answer above except evaluation happen on the calling (I/O) thread; they are
 // cheap and bounded by the body limit. Thread-safe.
 #pragma once
@@ -31,6 +36,7 @@
 #include <string>
 #include <string_view>
 
+#include "metrics/metrics.h"
 #include "server/http_server.h"
 #include "server/policy_registry.h"
 #include "server/worker_pool.h"
@@ -39,6 +45,8 @@ namespace kw::server {
 
 struct ApiOptions {
   std::optional<std::string> always_accept_namespace;
+  // Where evaluations are recorded; nullptr = no metrics. Must outlive the handler's requests.
+  metrics::Registry* metrics = nullptr;
 };
 
 class ApiHandler final : public RequestHandler {
@@ -59,6 +67,17 @@ class ApiHandler final : public RequestHandler {
 class ReadinessHandler final : public RequestHandler {
  public:
   void Handle(HttpRequest request, Responder respond) override;
+};
+
+// The metrics listener: GET (or HEAD) /metrics → 200 with the Prometheus text exposition of
+// `registry`, which must outlive the handler.
+class MetricsHandler final : public RequestHandler {
+ public:
+  explicit MetricsHandler(const metrics::Registry& registry) : registry_(registry) {}
+  void Handle(HttpRequest request, Responder respond) override;
+
+ private:
+  const metrics::Registry& registry_;
 };
 
 // Exposed for tests.

@@ -25,6 +25,10 @@ std::vector<std::string> SplitCommas(const std::string& text) {
 
 }  // namespace
 
+std::string Config::CompiledCacheDir() const {
+  return compiled_cache_dir.value_or(policies_download_dir + "/compiled-code");
+}
+
 unsigned Config::EffectiveWorkers() const {
   if (workers > 0) return workers;
   unsigned cpus = std::thread::hardware_concurrency();
@@ -127,6 +131,13 @@ Result<ParsedCommandLine> ParseCommandLine(int argc, const char* const* argv) {
       ->check(CLI::PositiveNumber)
       ->capture_default_str()
       ->group("");
+  app.add_option("--compiled-cache-dir", c.compiled_cache_dir,
+                 "Directory keeping compiled policy code between runs [default: "
+                 "<policies-download-dir>/compiled-code]")
+      ->envname("KUBEWARDEN_COMPILED_CACHE_DIR");
+  app.add_flag("--disable-compiled-cache", c.disable_compiled_cache,
+               "Compile every policy on every start, without the compiled-code cache")
+      ->envname("KUBEWARDEN_DISABLE_COMPILED_CACHE");
   app.add_option("--metrics-port", c.metrics_port,
                  "Serve Prometheus metrics on this port (0 = off)")
       ->envname("KUBEWARDEN_METRICS_PORT");

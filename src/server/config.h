@@ -51,6 +51,12 @@ struct Config {
   // Where /metrics is served (ours; upstream pushes OTLP only). 0 = no Prometheus endpoint.
   std::uint16_t metrics_port = 0;
 
+  // Ours: where compiled policy code is kept between runs (loader/code_cache.h); nullopt =
+  // <policies_download_dir>/compiled-code. Off with disable_compiled_cache.
+  std::optional<std::string> compiled_cache_dir;
+  bool disable_compiled_cache = false;
+  std::string CompiledCacheDir() const;
+
   unsigned EffectiveWorkers() const;
   bool tls() const { return cert_file.has_value(); }
 };

@@ -52,6 +52,22 @@ TEST(ServerConfig, FlagsAndEnvironmentVariables) {
   EXPECT_EQ(c.log_format, LogFormat::kJson);
 }
 
+TEST(ServerConfig, CompiledCodeCacheDirectory) {
+  auto defaults = Parse({"--policies-download-dir", "/tmp"});
+  ASSERT_TRUE(defaults && defaults->config);
+  EXPECT_EQ(defaults->config->CompiledCacheDir(), "/tmp/compiled-code");
+  EXPECT_FALSE(defaults->config->disable_compiled_cache);
+
+  setenv("KUBEWARDEN_COMPILED_CACHE_DIR", "/cache/compiled", 1);
+  setenv("KUBEWARDEN_DISABLE_COMPILED_CACHE", "true", 1);
+  auto env = Parse({});
+  unsetenv("KUBEWARDEN_COMPILED_CACHE_DIR");
+  unsetenv("KUBEWARDEN_DISABLE_COMPILED_CACHE");
+  ASSERT_TRUE(env && env->config);
+  EXPECT_EQ(env->config->CompiledCacheDir(), "/cache/compiled");
+  EXPECT_TRUE(env->config->disable_compiled_cache);
+}
+
 TEST(ServerConfig, RefusesInconsistentTls) {
   auto cert_only = Parse({"--cert-file", "/pki/tls.crt"});
   ASSERT_FALSE(cert_only);

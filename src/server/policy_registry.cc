@@ -9,6 +9,7 @@
 
 #include "base/files.h"
 #include "host/host.h"
+#include "loader/code_cache.h"
 #include "loader/loader.h"
 #include "policy/policies_config.h"
 
@@ -31,8 +32,9 @@ evaluator::PolicyMode ModeOf(policy::PolicyMode mode) {
 // Builds a PolicyRegistry; the registry itself never changes once built.
 class RegistryBuilder {
  public:
-  RegistryBuilder(const Config& config, const engine::Engine& engine)
-      : config_(config), modules_(engine) {}
+  RegistryBuilder(const Config& config, const engine::Engine& engine,
+                  engine::CodeCacheSharedPtr code_cache)
+      : config_(config), modules_(engine, std::nullopt, std::move(code_cache)) {}
 
   // Adds the definition; a load failure is recorded on its entry, a configuration error (bad
   // host capabilities or timeout) is returned.
@@ -46,6 +48,7 @@ class RegistryBuilder {
 
   std::shared_ptr<const PolicyRegistry> Finish();
   std::size_t compiled_modules() const { return modules_.compiled_modules(); }
+  std::size_t cached_modules() const { return modules_.cached_modules(); }
 
  private:
   struct Failure {
@@ -241,6 +244,21 @@ std::shared_ptr<const PolicyRegistry> RegistryBuilder::Finish() {
   return registry;
 }
 
+namespace {
+
+// The compiled-code cache, or none: a cache that cannot be used only makes start-up slower.
+engine::CodeCacheSharedPtr OpenCompiledCache(const Config& config) {
+  if (config.disable_compiled_cache) return nullptr;
+  auto cache = loader::CodeCacheDirectory::Open(config.CompiledCacheDir());
+  if (!cache) {
+    spdlog::warn("{}; policies are compiled on every start", cache.error().message);
+    return nullptr;
+  }
+  return *cache;
+}
+
+}  // namespace
+
 Result<std::shared_ptr<const PolicyRegistry>> LoadPolicies(const Config& config,
                                                            const engine::Engine& engine,
                                                            WorkerPool& pool) {
@@ -248,7 +266,8 @@ Result<std::shared_ptr<const PolicyRegistry>> LoadPolicies(const Config& config,
   KW_ASSIGN_OR_RETURN(std::string text, ReadFile(config.policies, 64u << 20));
   KW_ASSIGN_OR_RETURN(std::vector<policy::PolicyDefinition> definitions,
                       policy::ParsePoliciesConfig(text, config.policies));
-  RegistryBuilder builder(config, engine);
+  engine::CodeCacheSharedPtr code_cache = OpenCompiledCache(config);
+  RegistryBuilder builder(config, engine, code_cache);
   for (const auto& d : definitions) KW_TRY(builder.Add(d));
   builder.ValidateSettings(pool);
 
@@ -265,9 +284,12 @@ Result<std::shared_ptr<const PolicyRegistry>> LoadPolicies(const Config& config,
   }
   auto elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(
       std::chrono::steady_clock::now() - started);
-  spdlog::info("loaded {} policies from {} ({} modules compiled, {} failed) in {} ms",
-               definitions.size(), config.policies, builder.compiled_modules(), failures.size(),
-               elapsed.count());
+  std::string cached = code_cache ? std::to_string(builder.cached_modules()) +
+                                        " from the compiled-code cache"
+                                  : "compiled-code cache off";
+  spdlog::info("loaded {} policies from {} ({} modules compiled, {}, {} failed) in {} ms",
+               definitions.size(), config.policies, builder.compiled_modules(), cached,
+               failures.size(), elapsed.count());
   return builder.Finish();
 }
 

@@ -5,9 +5,11 @@
 // capabilities (absent = deny all; an invalid pattern fails start-up even with
 // --continue-on-errors, as upstream), picks its timeout (`timeoutEvalSeconds`, else
 // `--policy-timeout`; none at all with --disable-timeout-protection, where upstream's per-policy
-// timeouts never fire either), loads and compiles its module (each module file once), builds
-// groups (their expressions are checked here, see group_expression.h), and finally validates
-// every policy's and member's settings on the worker pool.
+// timeouts never fire either), loads and compiles its module (each module file once, through
+// the compiled-code cache unless --disable-compiled-cache; a cache directory that cannot be
+// used is skipped with a warning), builds groups (their expressions are checked here, see
+// group_expression.h), and finally validates every policy's and member's settings on the
+// worker pool.
 //
 // A policy that fails to load or whose settings are invalid fails start-up with an error naming
 // the policy, or, with --continue-on-errors, is registered with its error, which every request

@@ -12,7 +12,10 @@
 
 #include "engine/v8/v8_engine.h"
 #include "host/host.h"
+#include "metrics/metrics.h"
+#include "metrics/otlp_exporter.h"
 #include "server/api.h"
+#include "server/cert_reloader.h"
 #include "server/http_server.h"
 #include "server/logging.h"
 #include "server/policy_registry.h"
@@ -35,8 +38,8 @@ Result<void> CheckSupported(const Config& config) {
   if (config.log_format == LogFormat::kOtlp) {
     spdlog::warn("--log-fmt otlp: exporting traces over OTLP is not supported yet; logging text");
   }
-  if (config.enable_metrics || config.metrics_port != 0) {
-    spdlog::warn("metrics are not supported yet: --enable-metrics and --metrics-port are ignored");
+  if (!config.enable_metrics && config.metrics_port != 0) {
+    spdlog::warn("--metrics-port is ignored without --enable-metrics");
   }
   if (config.enable_pprof) spdlog::warn("--enable-pprof is not supported yet and is ignored");
   return {};
@@ -67,11 +70,30 @@ Result<void> Serve(const Config& config) {
   signal(SIGPIPE, SIG_IGN);
 
   std::shared_ptr<TlsContextHolder> tls;
+  std::unique_ptr<CertReloader> cert_reloader;  // replaces tls's context when the files change
   if (config.tls()) {
     KW_ASSIGN_OR_RETURN(
-        TlsContextSharedPtr context,
-        BuildTlsContext({*config.cert_file, *config.key_file, config.client_ca_files}));
+        TlsMaterial material,
+        ReadTlsMaterial({*config.cert_file, *config.key_file, config.client_ca_files}));
+    KW_ASSIGN_OR_RETURN(TlsContextSharedPtr context, BuildTlsContext(material));
     tls = std::make_shared<TlsContextHolder>(std::move(context));
+    cert_reloader = CertReloader::Start(std::move(material), tls);
+  }
+
+  // Declared before the pool, which records into them, so that they outlive it.
+  std::unique_ptr<metrics::Registry> recorder;
+  std::unique_ptr<metrics::OtlpExporter> exporter;
+  if (config.enable_metrics) {
+    recorder = std::make_unique<metrics::Registry>();
+    KW_ASSIGN_OR_RETURN(auto otlp, metrics::OtlpExporterConfigFromEnvironment());
+    if (otlp) {
+      spdlog::info("exporting metrics over OTLP/HTTP to {} every {} ms", otlp->url,
+                   otlp->interval.count());
+      KW_ASSIGN_OR_RETURN(exporter, metrics::OtlpExporter::Start(*recorder, std::move(*otlp)));
+    } else if (config.metrics_port == 0) {
+      spdlog::warn("--enable-metrics without --metrics-port or OTEL_EXPORTER_OTLP_ENDPOINT: "
+                   "metrics are recorded but not exported");
+    }
   }
 
   KW_ASSIGN_OR_RETURN(std::unique_ptr<engine::Engine> engine, engine::CreateV8Engine());
@@ -87,8 +109,19 @@ Result<void> Serve(const Config& config) {
   options.write_timeout = options.read_timeout;
   HttpServer server(options);
   auto api = std::make_shared<ApiHandler>(
-      registry, *pool, ApiOptions{config.always_accept_admission_reviews_on_namespace});
+      registry, *pool,
+      ApiOptions{config.always_accept_admission_reviews_on_namespace, recorder.get()});
   KW_ASSIGN_OR_RETURN(std::uint16_t port, server.Listen(config.address, config.port, api, tls));
+  // On its own I/O thread: rendering many series takes milliseconds, which the API's I/O thread
+  // must not spend. Started before readiness, so that a ready server can be scraped.
+  HttpServer metrics_server(options);
+  if (recorder && config.metrics_port != 0) {
+    KW_ASSIGN_OR_RETURN(std::uint16_t metrics_port,
+                        metrics_server.Listen(config.address, config.metrics_port,
+                                              std::make_shared<MetricsHandler>(*recorder)));
+    metrics_server.Start();
+    spdlog::info("serving Prometheus metrics on {}:{}/metrics", config.address, metrics_port);
+  }
   KW_ASSIGN_OR_RETURN(std::uint16_t readiness_port,
                       server.Listen(config.address, config.readiness_probe_port,
                                     std::make_shared<ReadinessHandler>()));
@@ -105,6 +138,7 @@ Result<void> Serve(const Config& config) {
                sigabbrev_np(signal_number) ? sigabbrev_np(signal_number) : "a signal");
   server.Shutdown(kShutdownGracePeriod);
   pool->Stop();
+  if (exporter) exporter->Stop();  // the last export, with every evaluation in
   spdlog::info("shut down");
   return {};
 }

@@ -64,21 +64,20 @@ std::vector<PkeyPtr> ReadPrivateKeys(const std::string& text) {
 
 constexpr std::size_t kMaxPemBytes = 16u << 20;
 
-Result<void> Configure(ssl::context& context, const TlsFiles& files) {
+Result<void> Configure(ssl::context& context, const TlsMaterial& material) {
+  const TlsFiles& files = material.files;
   SSL_CTX* ctx = context.native_handle();
   SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
   SSL_CTX_set_options(ctx, SSL_OP_NO_RENEGOTIATION | SSL_OP_CIPHER_SERVER_PREFERENCE);
 
-  KW_ASSIGN_OR_RETURN(std::string cert_text, ReadFile(files.cert_file, kMaxPemBytes));
-  std::vector<X509Ptr> certs = ReadCertificates(cert_text);
+  std::vector<X509Ptr> certs = ReadCertificates(material.cert_pem);
   if (certs.size() != 1) {
     return Fail(ErrorKind::kInvalidArgument,
                 "certificate file " + files.cert_file +
                     ": Expected exactly one certificate in certificate file, found " +
                     std::to_string(certs.size()));
   }
-  KW_ASSIGN_OR_RETURN(std::string key_text, ReadFile(files.key_file, kMaxPemBytes));
-  std::vector<PkeyPtr> keys = ReadPrivateKeys(key_text);
+  std::vector<PkeyPtr> keys = ReadPrivateKeys(material.key_pem);
   if (keys.size() != 1) {
     return Fail(ErrorKind::kInvalidArgument,
                 "key file " + files.key_file +
@@ -95,20 +94,15 @@ Result<void> Configure(ssl::context& context, const TlsFiles& files) {
                     ": " + OpenSslError());
   }
 
-  if (files.client_ca_files.empty()) return {};
+  if (material.client_ca_pems.empty()) return {};
   X509_STORE* store = SSL_CTX_get_cert_store(ctx);
   STACK_OF(X509_NAME)* names = sk_X509_NAME_new_null();
-  for (const std::string& path : files.client_ca_files) {
-    auto text = ReadFile(path, kMaxPemBytes);
-    if (!text) {
-      sk_X509_NAME_pop_free(names, X509_NAME_free);
-      return std::unexpected(text.error().Wrap("client CA file"));
-    }
-    std::vector<X509Ptr> cas = ReadCertificates(*text);
+  for (std::size_t i = 0; i < material.client_ca_pems.size(); ++i) {
+    std::vector<X509Ptr> cas = ReadCertificates(material.client_ca_pems[i]);
     if (cas.empty()) {
       sk_X509_NAME_pop_free(names, X509_NAME_free);
       return Fail(ErrorKind::kInvalidArgument,
-                  "client CA file " + path + ": no PEM certificate found");
+                  "client CA file " + files.client_ca_files.at(i) + ": no PEM certificate found");
     }
     for (const X509Ptr& ca : cas) {
       X509_STORE_add_cert(store, ca.get());  // a duplicate is reported as an error; harmless
@@ -124,14 +118,35 @@ Result<void> Configure(ssl::context& context, const TlsFiles& files) {
 
 }  // namespace
 
-Result<TlsContextSharedPtr> BuildTlsContext(const TlsFiles& files) {
+Result<std::string> ReadPemFile(const std::string& path) { return ReadFile(path, kMaxPemBytes); }
+
+Result<std::vector<std::string>> ReadClientCaFiles(const std::vector<std::string>& paths) {
+  std::vector<std::string> pems;
+  for (const std::string& path : paths) {
+    auto text = ReadPemFile(path);
+    if (!text) return std::unexpected(text.error().Wrap("client CA file"));
+    pems.push_back(std::move(*text));
+  }
+  return pems;
+}
+
+Result<TlsMaterial> ReadTlsMaterial(const TlsFiles& files) {
+  TlsMaterial material;
+  material.files = files;
+  KW_ASSIGN_OR_RETURN(material.cert_pem, ReadPemFile(files.cert_file));
+  KW_ASSIGN_OR_RETURN(material.key_pem, ReadPemFile(files.key_file));
+  KW_ASSIGN_OR_RETURN(material.client_ca_pems, ReadClientCaFiles(files.client_ca_files));
+  return material;
+}
+
+Result<TlsContextSharedPtr> BuildTlsContext(const TlsMaterial& material) {
   TlsContextSharedPtr context;
   try {
     context = std::make_shared<ssl::context>(ssl::context::tls_server);
   } catch (const std::exception& e) {
     return Fail(ErrorKind::kInternal, std::string("cannot create a TLS context: ") + e.what());
   }
-  KW_TRY(Configure(*context, files));
+  KW_TRY(Configure(*context, material));
   return context;
 }
 

@@ -9,7 +9,9 @@
 //
 // A context is immutable once built and shared by the connections accepted with it.
 // TlsContextHolder is where the listener picks the current context for each new connection, so
-// that replacing it (certificate hot reload) needs no change to the server.
+// that replacing it (certificate hot reload, cert_reloader.h) needs no change to the server.
+// Contexts are built from TlsMaterial, the files' contents read once, so that a reload can
+// combine what is in use (the certificate) with what changed (the client CAs).
 #pragma once
 
 #include <atomic>
@@ -29,11 +31,26 @@ struct TlsFiles {
   std::vector<std::string> client_ca_files;  // empty = no client authentication
 };
 
+// The PEM text of TlsFiles.
+struct TlsMaterial {
+  TlsFiles files;  // where each part was read from, for error messages
+  std::string cert_pem;
+  std::string key_pem;
+  std::vector<std::string> client_ca_pems;  // one per files.client_ca_files
+};
+
 using TlsContextSharedPtr = std::shared_ptr<boost::asio::ssl::context>;
 
-// Reads the files and builds a server context. Errors (kInvalidArgument, kNotFound, kIo) name
-// the file and say what is wrong with it.
-Result<TlsContextSharedPtr> BuildTlsContext(const TlsFiles& files);
+// Reads one PEM file (at most 16 MiB). Errors (kNotFound, kIo, kInvalidArgument) name the file.
+Result<std::string> ReadPemFile(const std::string& path);
+// Reads client CA files, in order.
+Result<std::vector<std::string>> ReadClientCaFiles(const std::vector<std::string>& paths);
+// Reads every file of `files`.
+Result<TlsMaterial> ReadTlsMaterial(const TlsFiles& files);
+
+// Builds a server context. Errors (kInvalidArgument) name the file the bad part came from and
+// say what is wrong with it.
+Result<TlsContextSharedPtr> BuildTlsContext(const TlsMaterial& material);
 
 // The context new connections use. Thread-safe.
 class TlsContextHolder {

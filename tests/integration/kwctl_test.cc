@@ -1,5 +1,6 @@
 // kwctl end to end: the real binary, real policies, real files. Asserts what a user sees: the
 // JSON on stdout, the messages on stderr and the exit codes.
+#include <filesystem>
 #include <fstream>
 
 #include <gtest/gtest.h>
@@ -437,6 +438,32 @@ TEST(KwctlBench, ReportsBothOperations) {
   EXPECT_NE(invalid.err.find("[policy-from-cli] - provided settings are not valid: nope"),
             std::string::npos)
       << invalid.err;
+}
+
+TEST(KwctlRun, KeepsCompiledCodeForTheNextRun) {
+  std::string cache = testing::MakeTempDir() + "/compiled";
+  std::vector<std::string> run = {"-v", "run", TestData("test_policy.wasm"), "-r",
+                                  Request("pod_privileged.json"), "--compiled-cache-dir", cache};
+  auto first = Kwctl(run);
+  ASSERT_EQ(first.exit_code, 0) << first.err;
+  EXPECT_NE(first.err.find("1 modules compiled, 0 loaded from the compiled-code cache"),
+            std::string::npos)
+      << first.err;
+  // kwctl waited for the optimized code before exiting, so the entry is there now.
+  ASSERT_EQ(std::distance(std::filesystem::directory_iterator(cache), {}), 1);
+
+  auto second = Kwctl(run);
+  ASSERT_EQ(second.exit_code, 0) << second.err;
+  EXPECT_NE(second.err.find("0 modules compiled, 1 loaded from the compiled-code cache"),
+            std::string::npos)
+      << second.err;
+  EXPECT_EQ(second.out, first.out);
+
+  auto disabled = Kwctl({"-v", "run", TestData("test_policy.wasm"), "-r",
+                         Request("pod_privileged.json"), "--disable-compiled-cache"});
+  ASSERT_EQ(disabled.exit_code, 0) << disabled.err;
+  EXPECT_NE(disabled.err.find("1 modules compiled, 0 loaded"), std::string::npos);
+  EXPECT_EQ(disabled.out, first.out);
 }
 
 }  // namespace

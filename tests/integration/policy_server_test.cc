@@ -6,6 +6,8 @@
 #include <algorithm>
 #include <atomic>
 #include <fstream>
+#include <map>
+#include <set>
 #include <thread>
 
 #include <sys/resource.h>
@@ -16,8 +18,11 @@
 #include "base/base64.h"
 #include "base/files.h"
 #include "base/json.h"
+#include "testing/certificates.h"
 #include "testing/http_client.h"
+#include "testing/http_sink.h"
 #include "testing/json.h"
+#include "testing/policy_server.h"
 #include "testing/process.h"
 
 namespace kw {
@@ -59,74 +64,7 @@ std::string WriteTemp(const std::string& name, const std::string& content) {
 }
 
 // A running policy-server on 127.0.0.1, ready (its readiness probe answered 200).
-class Server {
- public:
-  static std::unique_ptr<Server> Start(const std::string& policies_yml,
-                                       std::vector<std::string> args = {}, bool tls = false) {
-    std::string policies = WriteTemp("policies.yml", policies_yml);
-    // A port picked free may be taken by another test before the server binds it: try again.
-    for (int attempt = 0; attempt < 3; ++attempt) {
-      auto server = std::unique_ptr<Server>(new Server());
-      server->port_ = testing::FreeLoopbackPort();
-      server->readiness_port_ = testing::FreeLoopbackPort();
-      server->tls_ = tls;
-      std::vector<std::string> argv = {testing::PolicyServerBinary(),
-                                       "--addr", "127.0.0.1",
-                                       "--port", std::to_string(server->port_),
-                                       "--readiness-probe-port",
-                                       std::to_string(server->readiness_port_),
-                                       "--policies", policies};
-      if (std::find(args.begin(), args.end(), "--workers") == args.end()) {
-        argv.insert(argv.end(), {"--workers", "2"});
-      }
-      argv.insert(argv.end(), args.begin(), args.end());
-      server->process_ = std::make_unique<ChildProcess>(argv);
-      if (server->WaitReady()) return server;
-      std::string err = server->process_->Stderr();
-      if (err.find("cannot listen") == std::string::npos) {
-        ADD_FAILURE() << "policy-server did not become ready\nstderr: " << err
-                      << "\nstdout: " << server->process_->Stdout();
-        return nullptr;
-      }
-    }
-    ADD_FAILURE() << "no free port";
-    return nullptr;
-  }
-
-  std::string Url(std::string_view path) const {
-    return (tls_ ? "https://localhost:" : "http://127.0.0.1:") + std::to_string(port_) +
-           std::string(path);
-  }
-  HttpResult Post(std::string_view path, const std::string& body) const {
-    HttpOptions o;
-    o.body = body;
-    return Http(Url(path), o);
-  }
-  int port() const { return port_; }
-  int readiness_port() const { return readiness_port_; }
-  ChildProcess& process() { return *process_; }
-
- private:
-  Server() = default;
-  bool WaitReady() {
-    auto deadline = std::chrono::steady_clock::now() + 30s;
-    while (std::chrono::steady_clock::now() < deadline) {
-      if (!process_->Running()) return false;
-      HttpOptions o;
-      o.method = "GET";
-      o.timeout = 1s;
-      auto r = Http("http://127.0.0.1:" + std::to_string(readiness_port_) + "/readiness", o);
-      if (r.ok() && r.status == 200) return true;
-      std::this_thread::sleep_for(20ms);
-    }
-    return false;
-  }
-
-  int port_ = 0;
-  int readiness_port_ = 0;
-  bool tls_ = false;
-  std::unique_ptr<ChildProcess> process_;
-};
+using Server = testing::PolicyServer;
 
 // The policies most tests share.
 std::string StandardPolicies() {
@@ -471,51 +409,8 @@ TEST(PolicyServerStartup, RemoteModulesAreNotSupportedYet) {
 
 // --- TLS -----------------------------------------------------------------------------------
 
-struct Certificates {
-  std::string dir;
-  std::string ca, server_cert, server_key, client_cert, client_key, chain;
-};
-
-void OpenSsl(const std::vector<std::string>& args) {
-  std::vector<std::string> argv = {"/usr/bin/openssl"};
-  argv.insert(argv.end(), args.begin(), args.end());
-  auto r = testing::RunProcess(argv);
-  ASSERT_EQ(r.exit_code, 0) << r.err;
-}
-
-// A test CA, a server certificate for localhost/127.0.0.1 and a client certificate, all signed
-// by it, made with the openssl CLI.
-Certificates MakeCertificates() {
-  Certificates c;
-  c.dir = testing::MakeTempDir();
-  auto path = [&](const char* name) { return c.dir + "/" + name; };
-  c.ca = path("ca.pem");
-  c.server_cert = path("server.pem");
-  c.server_key = path("server.key");
-  c.client_cert = path("client.pem");
-  c.client_key = path("client.key");
-  c.chain = path("chain.pem");
-  std::vector<std::string> ec = {"-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
-                                 "-nodes"};
-  auto with = [&](std::vector<std::string> a) {
-    a.insert(a.begin() + 1, ec.begin(), ec.end());
-    return a;
-  };
-  OpenSsl(with({"req", "-x509", "-keyout", path("ca.key"), "-out", c.ca, "-days", "1", "-subj",
-                "/CN=kubewarden-test-ca"}));
-  EXPECT_TRUE(WriteFile(path("server.ext"), "subjectAltName=DNS:localhost,IP:127.0.0.1\n"));
-  OpenSsl(with({"req", "-keyout", c.server_key, "-out", path("server.csr"), "-subj",
-                "/CN=localhost"}));
-  OpenSsl({"x509", "-req", "-in", path("server.csr"), "-CA", c.ca, "-CAkey", path("ca.key"),
-           "-set_serial", "2", "-days", "1", "-out", c.server_cert, "-extfile",
-           path("server.ext")});
-  OpenSsl(with({"req", "-keyout", c.client_key, "-out", path("client.csr"), "-subj",
-                "/CN=kube-apiserver"}));
-  OpenSsl({"x509", "-req", "-in", path("client.csr"), "-CA", c.ca, "-CAkey", path("ca.key"),
-           "-set_serial", "3", "-days", "1", "-out", c.client_cert});
-  EXPECT_TRUE(WriteFile(c.chain, *ReadFile(c.server_cert) + *ReadFile(c.ca)));
-  return c;
-}
+using testing::Certificates;
+using testing::MakeCertificates;
 
 TEST(PolicyServerTls, ServesHttps) {
   Certificates certs = MakeCertificates();
@@ -841,6 +736,274 @@ TEST(PolicyServerDefaults, TheBundledDefaultSetEnforcesTheRecommendedPolicies) {
     EXPECT_EQ(v.at("allowed"), true) << policy;
     EXPECT_EQ(v.at("patchType"), "JSONPatch") << policy << ": " << json::serialize(v);
   }
+}
+
+// --- metrics -------------------------------------------------------------------------------
+
+// Sets environment variables for the servers the test starts (they inherit the environment),
+// and removes them afterwards.
+class ScopedEnvironment {
+ public:
+  explicit ScopedEnvironment(std::vector<std::pair<std::string, std::string>> vars)
+      : vars_(std::move(vars)) {
+    for (const auto& [name, value] : vars_) setenv(name.c_str(), value.c_str(), 1);
+  }
+  ~ScopedEnvironment() {
+    for (const auto& [name, value] : vars_) unsetenv(name.c_str());
+  }
+
+ private:
+  std::vector<std::pair<std::string, std::string>> vars_;
+};
+
+HttpResult Get(const std::string& url) {
+  HttpOptions o;
+  o.method = "GET";
+  o.content_type.reset();
+  return Http(url, o);
+}
+
+// The lines of `text` that start with `prefix`.
+std::set<std::string> LinesStartingWith(const std::string& text, const std::string& prefix) {
+  std::set<std::string> out;
+  std::size_t start = 0;
+  while (start < text.size()) {
+    std::size_t end = text.find('\n', start);
+    if (end == std::string::npos) end = text.size();
+    std::string line = text.substr(start, end - start);
+    if (line.starts_with(prefix)) out.insert(line);
+    start = end + 1;
+  }
+  return out;
+}
+
+std::string WithNamespace(const std::string& review, const std::string& ns) {
+  json::value v = J(review);
+  v.at("request").as_object()["namespace"] = ns;
+  return json::serialize(v);
+}
+
+// Labels as the Prometheus text writes them, for an AdmissionRequest evaluation.
+std::string AdmissionLabels(const std::string& policy, const std::string& mode,
+                            const std::string& kind, bool accepted, bool mutated,
+                            const std::string& origin, const std::string& ns,
+                            std::optional<int> code = std::nullopt) {
+  return "policy_name=\"" + policy + "\",policy_mode=\"" + mode + "\",resource_kind=\"" + kind +
+         "\",resource_request_operation=\"CREATE\",accepted=\"" + (accepted ? "true" : "false") +
+         "\",mutated=\"" + (mutated ? "true" : "false") + "\",request_origin=\"" + origin +
+         "\",resource_namespace=\"" + ns + "\"" +
+         (code ? ",error_code=\"" + std::to_string(*code) + "\"" : "");
+}
+
+TEST(PolicyServerMetrics, PrometheusEndpointHasUpstreamsSeries) {
+  const int metrics_port = testing::FreeLoopbackPort();
+  auto server = Server::Start(
+      StandardPolicies() + "bad:\n  module: " + Policy() +
+          "\n  settings: {invalid: replicas must be positive}\n",
+      {"--enable-metrics", "--metrics-port", std::to_string(metrics_port),
+       "--continue-on-errors", "--always-accept-admission-reviews-on-namespace", "kubewarden"});
+  ASSERT_TRUE(server);
+  const std::string metrics_url = "http://127.0.0.1:" + std::to_string(metrics_port) + "/metrics";
+
+  // Nothing evaluated yet: only the metadata.
+  auto empty = Get(metrics_url);
+  ASSERT_TRUE(empty.ok()) << empty.error;
+  EXPECT_EQ(empty.status, 200);
+  EXPECT_EQ(empty.headers["content-type"], "text/plain; version=0.0.4; charset=utf-8");
+  EXPECT_NE(empty.body.find("# TYPE kubewarden_policy_evaluations_total counter\n"),
+            std::string::npos);
+  EXPECT_NE(empty.body.find("# TYPE kubewarden_policy_evaluation_latency_milliseconds histogram\n"),
+            std::string::npos);
+  EXPECT_TRUE(LinesStartingWith(empty.body, "kubewarden_").empty()) << empty.body;
+
+  auto post = [&](const std::string& path, const std::string& body) {
+    auto r = server->Post(path, body);
+    EXPECT_EQ(r.status, 200) << path << " " << r.error;
+  };
+  // pod_privileged.json has requestKind (Pod), pod_plain.json has none ("").
+  post("/validate/privileged", PrivilegedReview());
+  post("/validate/privileged", PrivilegedReview());
+  post("/validate/monitor", PlainReview());           // let through; the policy rejected
+  post("/audit/custom-message", PlainReview());       // rejected with code 403
+  post("/validate/custom-message", PlainReview());    // the vanilla code, not the custom message
+  post("/validate/mutate", PlainReview());
+  post("/validate/mutate-denied", PlainReview());     // the vanilla verdict mutated
+  post("/validate/group", PrivilegedReview());        // the group only, not its members
+  post("/validate/privileged", WithNamespace(PrivilegedReview(), "kubewarden"));  // not evaluated
+  post("/validate_raw/privileged", R"({"request":{"uid":"raw-1"}})");
+  post("/validate_raw/monitor", R"({"request":{"uid":"raw-2"}})");
+  post("/validate/bad", PlainReview());
+  post("/audit/bad", PlainReview());
+  EXPECT_EQ(server->Post("/validate/nope", PlainReview()).status, 404);  // not recorded
+
+  auto scraped = Get(metrics_url);
+  ASSERT_EQ(scraped.status, 200) << scraped.error;
+  const std::string counter = "kubewarden_policy_evaluations_total{";
+  const std::string raw_privileged =
+      "policy_name=\"privileged\",policy_mode=\"protect\",accepted=\"true\",mutated=\"false\"";
+  const std::string raw_monitor =
+      "policy_name=\"monitor\",policy_mode=\"monitor\",accepted=\"false\",mutated=\"false\"";
+  const std::vector<std::pair<std::string, int>> expected = {
+      {AdmissionLabels("privileged", "protect", "Pod", false, false, "validate", "default"), 2},
+      {AdmissionLabels("monitor", "monitor", "", false, false, "validate", "default"), 1},
+      {AdmissionLabels("custom-message", "protect", "", false, false, "audit", "default", 403), 1},
+      {AdmissionLabels("custom-message", "protect", "", false, false, "validate", "default", 403),
+       1},
+      {AdmissionLabels("mutate", "protect", "", true, true, "validate", "default"), 1},
+      {AdmissionLabels("mutate-denied", "protect", "", true, true, "validate", "default"), 1},
+      {AdmissionLabels("group", "protect", "Pod", false, false, "validate", "default"), 1},
+      {AdmissionLabels("privileged", "protect", "Pod", true, false, "validate", "kubewarden"), 1},
+      {raw_privileged, 1},
+      {raw_monitor, 1},
+  };
+  std::set<std::string> want;
+  for (const auto& [labels, n] : expected) want.insert(counter + labels + "} " + std::to_string(n));
+  want.insert(counter +
+              "policy_name=\"bad\",initialization_error=\"Policy settings are invalid: replicas "
+              "must be positive\"} 2");
+  EXPECT_EQ(LinesStartingWith(scraped.body, counter), want) << scraped.body;
+
+  // One histogram per evaluated series, counting the same evaluations; none for load failures.
+  const std::string histogram = "kubewarden_policy_evaluation_latency_milliseconds";
+  std::set<std::string> want_counts, want_inf;
+  for (const auto& [labels, n] : expected) {
+    want_counts.insert(histogram + "_count{" + labels + "} " + std::to_string(n));
+    want_inf.insert(histogram + "_bucket{" + labels + ",le=\"+Inf\"} " + std::to_string(n));
+  }
+  EXPECT_EQ(LinesStartingWith(scraped.body, histogram + "_count{"), want_counts);
+  std::set<std::string> inf;
+  for (const auto& line : LinesStartingWith(scraped.body, histogram + "_bucket{")) {
+    if (line.find("le=\"+Inf\"") != std::string::npos) inf.insert(line);
+  }
+  EXPECT_EQ(inf, want_inf);
+  EXPECT_EQ(LinesStartingWith(scraped.body, histogram + "_bucket{").size(), expected.size() * 16);
+  // The always-accepted request took no evaluation time.
+  const std::string accepted_labels =
+      AdmissionLabels("privileged", "protect", "Pod", true, false, "validate", "kubewarden");
+  EXPECT_EQ(LinesStartingWith(scraped.body, histogram + "_bucket{" + accepted_labels + ",le=\"0\"}"),
+            std::set<std::string>{histogram + "_bucket{" + accepted_labels + ",le=\"0\"} 1"});
+
+  // Only GET (and HEAD) /metrics.
+  EXPECT_EQ(Get("http://127.0.0.1:" + std::to_string(metrics_port) + "/other").status, 404);
+  HttpOptions post_options;
+  EXPECT_EQ(Http(metrics_url, post_options).status, 405);
+}
+
+TEST(PolicyServerMetrics, NoMetricsListenerWithoutEnableMetrics) {
+  const int metrics_port = testing::FreeLoopbackPort();
+  auto server = Server::Start(StandardPolicies(), {"--metrics-port", std::to_string(metrics_port)});
+  ASSERT_TRUE(server);
+  EXPECT_FALSE(Get("http://127.0.0.1:" + std::to_string(metrics_port) + "/metrics").ok());
+  EXPECT_NE(server->process().Stdout().find("--metrics-port is ignored without --enable-metrics"),
+            std::string::npos)
+      << server->process().Stdout();
+}
+
+// The attributes of an OTLP data point as {key: value}, value as its OTLP JSON object.
+std::map<std::string, json::value> OtlpAttributes(const json::value& point) {
+  std::map<std::string, json::value> out;
+  for (const auto& a : point.at("attributes").as_array()) {
+    out[std::string(a.at("key").as_string())] = a.at("value");
+  }
+  return out;
+}
+
+// The data points of metric `name` in an OTLP/JSON export, under `kind` ("sum" or "histogram").
+json::array OtlpPoints(const json::value& export_request, std::string_view name,
+                       std::string_view kind) {
+  for (const auto& m : export_request.at("resourceMetrics").at(0).at("scopeMetrics").at(0)
+                           .at("metrics").as_array()) {
+    if (m.at("name").as_string() == name) return m.at(kind).at("dataPoints").as_array();
+  }
+  return {};
+}
+
+TEST(PolicyServerMetrics, PushesOtlpJsonToTheCollector) {
+  testing::HttpSink collector;
+  ScopedEnvironment env({{"OTEL_EXPORTER_OTLP_ENDPOINT", collector.Url()},
+                         {"OTEL_METRIC_EXPORT_INTERVAL", "100"}});
+  auto server = Server::Start(StandardPolicies(), {"--enable-metrics"});
+  ASSERT_TRUE(server);
+  EXPECT_EQ(server->Post("/validate/custom-message", PrivilegedReview()).status, 200);
+  EXPECT_EQ(server->Post("/validate_raw/privileged", R"({"request":{"uid":"raw"}})").status, 200);
+
+  // Wait for an export that has both evaluations.
+  json::value last;
+  auto deadline = std::chrono::steady_clock::now() + 20s;
+  while (std::chrono::steady_clock::now() < deadline) {
+    auto requests = collector.Requests();
+    if (!requests.empty()) {
+      last = J(requests.back().body);
+      if (OtlpPoints(last, "kubewarden_policy_evaluations_total", "sum").size() == 2) break;
+    }
+    std::this_thread::sleep_for(50ms);
+  }
+  auto requests = collector.Requests();
+  ASSERT_FALSE(requests.empty());
+  EXPECT_EQ(requests[0].method, "POST");
+  EXPECT_EQ(requests[0].target, "/v1/metrics");
+  EXPECT_EQ(requests[0].headers["content-type"], "application/json");
+
+  const auto& resource = last.at("resourceMetrics").at(0);
+  EXPECT_EQ(resource.at("resource").at("attributes"),
+            J(R"([{"key":"service.name","value":{"stringValue":"kubewarden-policy-server"}}])"));
+  EXPECT_EQ(resource.at("scopeMetrics").at(0).at("scope").at("name"), "kubewarden");
+
+  json::array counters = OtlpPoints(last, "kubewarden_policy_evaluations_total", "sum");
+  ASSERT_EQ(counters.size(), 2u) << json::serialize(last);
+  // Sorted by attributes: custom-message before privileged.
+  EXPECT_EQ(OtlpAttributes(counters[0]),
+            (std::map<std::string, json::value>{
+                {"policy_name", J(R"({"stringValue":"custom-message"})")},
+                {"policy_mode", J(R"({"stringValue":"protect"})")},
+                {"resource_kind", J(R"({"stringValue":"Pod"})")},
+                {"resource_request_operation", J(R"({"stringValue":"CREATE"})")},
+                {"accepted", J(R"({"boolValue":false})")},
+                {"mutated", J(R"({"boolValue":false})")},
+                {"request_origin", J(R"({"stringValue":"validate"})")},
+                {"resource_namespace", J(R"({"stringValue":"default"})")},
+                {"error_code", J(R"({"intValue":"403"})")}}));
+  EXPECT_EQ(counters[0].at("asInt"), "1");
+  EXPECT_EQ(OtlpAttributes(counters[1]),
+            (std::map<std::string, json::value>{
+                {"policy_name", J(R"({"stringValue":"privileged"})")},
+                {"policy_mode", J(R"({"stringValue":"protect"})")},
+                {"accepted", J(R"({"boolValue":true})")},
+                {"mutated", J(R"({"boolValue":false})")}}));
+  json::array latencies =
+      OtlpPoints(last, "kubewarden_policy_evaluation_latency_milliseconds", "histogram");
+  ASSERT_EQ(latencies.size(), 2u);
+  EXPECT_EQ(latencies[0].at("count"), "1");
+  EXPECT_EQ(latencies[0].at("explicitBounds").as_array().size(), 15u);
+  EXPECT_EQ(latencies[0].at("bucketCounts").as_array().size(), 16u);
+
+  // SIGTERM: one last export on the way out.
+  const std::size_t before = collector.Requests().size();
+  server->process().Signal(SIGTERM);
+  EXPECT_EQ(server->process().Wait(20s), 0);
+  EXPECT_GT(collector.Requests().size(), before);
+}
+
+TEST(PolicyServerMetrics, CollectorFailuresAreNotFatal) {
+  ScopedEnvironment env({{"OTEL_EXPORTER_OTLP_METRICS_ENDPOINT",
+                          "http://127.0.0.1:" + std::to_string(testing::FreeLoopbackPort()) +
+                              "/v1/metrics"},
+                         {"OTEL_METRIC_EXPORT_INTERVAL", "50"}});
+  auto server = Server::Start(StandardPolicies(), {"--enable-metrics"});
+  ASSERT_TRUE(server);
+  EXPECT_EQ(server->Post("/validate/privileged", PlainReview()).body, AcceptedReview(kPlainUid));
+  std::this_thread::sleep_for(300ms);
+  EXPECT_TRUE(server->process().Running());
+  EXPECT_NE(server->process().Stdout().find("exporting metrics to"), std::string::npos);
+  EXPECT_EQ(server->Post("/validate/privileged", PlainReview()).body, AcceptedReview(kPlainUid));
+}
+
+TEST(PolicyServerMetrics, UnusableExporterSettingsFailStartUp) {
+  ScopedEnvironment env({{"OTEL_EXPORTER_OTLP_ENDPOINT", "https://127.0.0.1:4318"},
+                         {"OTEL_EXPORTER_OTLP_CERTIFICATE", "/nonexistent/ca.pem"}});
+  auto r = RunServer(StandardPolicies(), {"--enable-metrics"});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("/nonexistent/ca.pem"), std::string::npos) << r.err;
 }
 
 }  // namespace

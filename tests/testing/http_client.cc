@@ -75,11 +75,22 @@ HttpResult Http(const std::string& url, const HttpOptions& options) {
     curl_easy_setopt(curl, CURLOPT_SSLCERT, options.cert_file.c_str());
     curl_easy_setopt(curl, CURLOPT_SSLKEY, options.key_file.c_str());
   }
+  bool https = url.starts_with("https:");
+  if (https) curl_easy_setopt(curl, CURLOPT_CERTINFO, 1L);
   CURLcode rc = curl_easy_perform(curl);
   if (rc != CURLE_OK) {
     result.error = curl_easy_strerror(rc);
   } else {
     curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &result.status);
+  }
+  curl_certinfo* certinfo = nullptr;
+  if (https && curl_easy_getinfo(curl, CURLINFO_CERTINFO, &certinfo) == CURLE_OK &&
+      certinfo != nullptr && certinfo->num_of_certs > 0) {
+    constexpr std::string_view kCert = "Cert:";  // the PEM, among Subject:, Issuer:...
+    for (curl_slist* item = certinfo->certinfo[0]; item != nullptr; item = item->next) {
+      std::string_view entry = item->data;
+      if (entry.starts_with(kCert)) result.peer_certificate = entry.substr(kCert.size());
+    }
   }
   curl_slist_free_all(headers);
   curl_easy_cleanup(curl);

@@ -27,6 +27,7 @@ struct HttpResult {
   long status = 0;
   std::map<std::string, std::string> headers;  // names lower-cased
   std::string body;
+  std::string peer_certificate;  // https: the certificate the server presented (PEM)
   bool ok() const { return error.empty(); }
 };
 

@@ -1,0 +1,23 @@
+// Test helper: a throwaway PKI made with the openssl CLI.
+#pragma once
+
+#include <string>
+
+namespace kw::testing {
+
+struct Certificates {
+  std::string dir;
+  std::string ca;           // the CA certificate (PEM)
+  std::string server_cert;  // for DNS:localhost and IP:127.0.0.1, signed by the CA
+  std::string server_key;
+  std::string client_cert;  // CN=kube-apiserver, signed by the CA
+  std::string client_key;
+  std::string chain;  // server_cert followed by ca
+};
+
+// A test CA, a server certificate for localhost/127.0.0.1 and a client certificate, all signed
+// by it (EC P-256 keys, valid for a day), in a fresh temp directory. Throws std::runtime_error
+// when openssl fails.
+Certificates MakeCertificates();
+
+}  // namespace kw::testing

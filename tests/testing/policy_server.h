@@ -1,0 +1,41 @@
+// Test helper: the real policy-server binary on 127.0.0.1 loopback ports, started and waited
+// for until ready, for the integration tests.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "testing/http_client.h"
+#include "testing/process.h"
+
+namespace kw::testing {
+
+class PolicyServer {
+ public:
+  // Starts policy-server with `policies_yml` (written to a temp file) and `args`, on free ports,
+  // with 2 workers unless `args` says otherwise, and waits until its readiness probe answers
+  // 200. Returns nullptr, with a test failure recorded (stderr and stdout included), when it
+  // does not become ready. `tls`: the API is served over HTTPS (Url() says https://localhost).
+  static std::unique_ptr<PolicyServer> Start(const std::string& policies_yml,
+                                             std::vector<std::string> args = {},
+                                             bool tls = false);
+
+  std::string Url(std::string_view path) const;
+  HttpResult Post(std::string_view path, const std::string& body) const;
+  int port() const { return port_; }
+  int readiness_port() const { return readiness_port_; }
+  ChildProcess& process() { return *process_; }
+
+ private:
+  PolicyServer() = default;
+  bool WaitReady();
+
+  int port_ = 0;
+  int readiness_port_ = 0;
+  bool tls_ = false;
+  std::unique_ptr<ChildProcess> process_;
+};
+
+}  // namespace kw::testing
