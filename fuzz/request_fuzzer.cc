@@ -3,6 +3,7 @@
 // body: the raw request, `object` (which request.cc copies as a text slice found by
 // json_text.h's walk).
 #include <cstdint>
+#include <string>
 #include <string_view>
 
 #include "admission/request.h"
@@ -31,6 +32,13 @@ bool Same(const kw::Result<value>& a, const value& b) { return a.has_value() && 
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   const std::string_view text(reinterpret_cast<const char*>(data), size);
+  // Boost.JSON (OriginalObject, ParseJson) and simdjson (the request parsers) must agree. The one
+  // known exception: an exponent beyond INT_MAX, which Boost refuses ("exponent
+  // overflow") where simdjson reads 0e9999999999 and 1e-9999999999 as zero.
+  if (auto whole = kw::ParseJson(text);
+      !whole && whole.error().message.find("exponent overflow") != std::string::npos) {
+    return 0;
+  }
   CheckRequest(kw::admission::ParseAdmissionReview(text));
   CheckRequest(kw::admission::ParseRawReview(text));
 

@@ -458,16 +458,11 @@ std::optional<std::string_view> ValidationRequest::ObjectJson() const {
 Result<json::value> ValidationRequest::OriginalObject() const {
   const std::optional<std::string_view> object = ObjectJson();
   if (!object) return json::value();
-  const std::string_view text = *object;
-  boost::system::error_code ec;
-  json::parse_options options;
-  // The text passed simdjson's depth limit as part of a larger document: it fits.
-  options.max_depth = kMaxJsonDepth;
-  json::value v = json::parse(text, ec, {}, options);
-  if (ec) {
-    return Fail(ErrorKind::kInternal, "cannot parse the request's object: " + ec.message());
-  }
-  return v;
+  // The text passed simdjson's depth limit (kMaxJsonDepth, ParseJson's too) inside a larger
+  // document: it fits.
+  auto parsed = ParseJson(*object, "cannot parse the request's object");
+  if (!parsed) return Fail(ErrorKind::kInternal, parsed.error().message);
+  return parsed;
 }
 
 Result<ValidationRequest> ParseAdmissionReview(std::string_view body) {

@@ -113,9 +113,9 @@ Result<std::optional<std::vector<std::string>>> ReadOptionalStringVector(
   return out;
 }
 
-// Boost.JSON parses out-of-range numbers such as 1e400 to infinity, which it would later
-// serialize as the non-JSON token `Infinity` (e.g. inside a patch). serde_json refuses them at
-// parse time ("number out of range"), so we refuse them too.
+// Boost.JSON would serialize an infinite double as the non-JSON token `Infinity` (e.g. inside a
+// patch). ParseJson refuses out-of-range numbers such as 1e400 as serde_json does, but a value
+// handed to PolicyValidationResponseFromJson may have been built otherwise.
 bool HasNonFiniteNumber(const json::value& v) {
   switch (v.kind()) {
     case json::kind::double_:

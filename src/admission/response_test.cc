@@ -87,7 +87,7 @@ TEST(PolicyResponseTest, RejectsHostileOutputs) {
       {R"({"accepted":true,"code":18446744073709551616})",
        "invalid type: floating point `18446744073709551616`, expected u16 at `code`"},
       {R"({"accepted":true,"code":1e400})",
-       "invalid type: floating point `inf`, expected u16 at `code`"},
+       "invalid JSON: number out of range at line 1 column 30"},
       {R"({"accepted":true,"code":200.0})",
        "invalid type: floating point `200`, expected u16 at `code`"},
       {R"({"accepted":true,"code":1.5})",
@@ -115,7 +115,7 @@ TEST(PolicyResponseTest, RejectsHostileOutputs) {
       {R"({"accepted":true,"warnings":[null]})",
        "invalid type: null, expected a string at `warnings[0]`"},
       {R"({"accepted":true,"mutated_object":{"a":[1e400]}})",
-       "number out of range at `mutated_object`"},
+       "invalid JSON: number out of range at line 1 column 46"},
   };
   for (const auto& [input, expected] : kCases) {
     auto r = ParsePolicyValidationResponse(input);

@@ -1,35 +1,139 @@
 #include "base/json.h"
 
+#include <charconv>
+#include <cmath>
+
+#include <boost/json/basic_parser_impl.hpp>
+
 namespace kw {
+namespace {
+
+// Builds a json::value as Boost.JSON's own parser does, except for floating-point numbers.
+// Boost 1.81 computes those with a fast method that is not always correctly rounded, turns
+// `0e400` into NaN and `1e400` into infinity (which it then serializes as invalid JSON). Here
+// each one is re-read from its text with std::from_chars, correctly rounded like serde_json and
+// simdjson; an underflow gives a signed zero, and an overflow is an error, as in serde_json.
+class ValueBuilder {
+ public:
+  static constexpr std::size_t max_object_size = json::object::max_size();
+  static constexpr std::size_t max_array_size = json::array::max_size();
+  static constexpr std::size_t max_key_size = json::string::max_size();
+  static constexpr std::size_t max_string_size = json::string::max_size();
+
+  json::value Release() { return stack_.release(); }
+  bool number_out_of_range() const { return number_out_of_range_; }
+
+  bool on_document_begin(json::error_code&) {
+    stack_.reset();
+    return true;
+  }
+  bool on_document_end(json::error_code&) { return true; }
+  bool on_object_begin(json::error_code&) { return true; }
+  bool on_object_end(std::size_t n, json::error_code&) {
+    stack_.push_object(n);
+    return true;
+  }
+  bool on_array_begin(json::error_code&) { return true; }
+  bool on_array_end(std::size_t n, json::error_code&) {
+    stack_.push_array(n);
+    return true;
+  }
+  bool on_key_part(json::string_view s, std::size_t, json::error_code&) {
+    stack_.push_chars(s);
+    return true;
+  }
+  bool on_key(json::string_view s, std::size_t, json::error_code&) {
+    stack_.push_key(s);
+    return true;
+  }
+  bool on_string_part(json::string_view s, std::size_t, json::error_code&) {
+    stack_.push_chars(s);
+    return true;
+  }
+  bool on_string(json::string_view s, std::size_t, json::error_code&) {
+    stack_.push_string(s);
+    return true;
+  }
+  bool on_number_part(json::string_view s, json::error_code&) {
+    number_.append(s.data(), s.size());
+    return true;
+  }
+  bool on_int64(std::int64_t i, json::string_view, json::error_code&) {
+    number_.clear();
+    stack_.push_int64(i);
+    return true;
+  }
+  bool on_uint64(std::uint64_t u, json::string_view, json::error_code&) {
+    number_.clear();
+    stack_.push_uint64(u);
+    return true;
+  }
+  bool on_double(double estimate, json::string_view last_part, json::error_code& ec) {
+    number_.append(last_part.data(), last_part.size());
+    double d = 0;
+    const auto [end, error] = std::from_chars(number_.data(), number_.data() + number_.size(), d);
+    if (error == std::errc::result_out_of_range) {
+      // Boost's estimate tells an underflow (below 1 in magnitude) from an overflow.
+      if (!(std::isfinite(estimate) && std::fabs(estimate) < 1)) {
+        number_out_of_range_ = true;
+        ec = json::error::exponent_overflow;
+        return false;
+      }
+      d = number_.front() == '-' ? -0.0 : 0.0;
+    } else if (error != std::errc() || end != number_.data() + number_.size()) {
+      d = estimate;  // not reached: Boost validated the grammar, which from_chars accepts
+    }
+    number_.clear();
+    stack_.push_double(d);
+    return true;
+  }
+  bool on_bool(bool b, json::error_code&) {
+    stack_.push_bool(b);
+    return true;
+  }
+  bool on_null(json::error_code&) {
+    stack_.push_null();
+    return true;
+  }
+  bool on_comment_part(json::string_view, json::error_code&) { return true; }
+  bool on_comment(json::string_view, json::error_code&) { return true; }
+
+ private:
+  json::value_stack stack_;
+  std::string number_;  // the text of the number being read, when it comes in parts
+  bool number_out_of_range_ = false;
+};
+
+// "line L column C" of byte `offset` of `text`, both counted from 1.
+std::string Location(std::string_view text, std::size_t offset) {
+  std::size_t line = 1, column = 1;
+  for (std::size_t i = 0; i < offset && i < text.size(); ++i) {
+    if (text[i] == '\n') {
+      ++line;
+      column = 1;
+    } else {
+      ++column;
+    }
+  }
+  return "line " + std::to_string(line) + " column " + std::to_string(column);
+}
+
+}  // namespace
 
 Result<json::value> ParseJson(std::string_view text, std::string_view what) {
-  boost::system::error_code ec;
-  json::parse_options opts;
-  opts.max_depth = 512;
-  json::value v = json::parse(text, ec, {}, opts);
+  json::parse_options options;
+  options.max_depth = 512;
+  json::basic_parser<ValueBuilder> parser(options);
+  json::error_code ec;
+  const std::size_t consumed = parser.write_some(false, text.data(), text.size(), ec);
+  if (!ec && consumed < text.size()) ec = json::error::extra_data;
   if (ec) {
-    // Locate the failure for the user: count lines up to the parser's stopping point is not
-    // exposed by Boost.JSON's one-shot parse, so re-run with a stream parser to find it.
-    json::stream_parser p({}, opts);
-    std::size_t consumed = p.write_some(text.data(), text.size(), ec);
-    std::size_t line = 1, column = 1;
-    for (std::size_t i = 0; i < consumed && i < text.size(); ++i) {
-      if (text[i] == '\n') {
-        ++line;
-        column = 1;
-      } else {
-        ++column;
-      }
-    }
-    if (!ec) {
-      p.finish(ec);
-    }
-    std::string reason = ec ? ec.message() : "incomplete JSON";
-    return Fail(ErrorKind::kInvalidArgument, std::string(what) + ": " + reason + " at line " +
-                                                 std::to_string(line) + " column " +
-                                                 std::to_string(column));
+    const std::string reason =
+        parser.handler().number_out_of_range() ? "number out of range" : ec.message();
+    return Fail(ErrorKind::kInvalidArgument,
+                std::string(what) + ": " + reason + " at " + Location(text, consumed));
   }
-  return v;
+  return parser.handler().Release();
 }
 
 std::string ToJson(const json::value& value) { return json::serialize(value); }
