@@ -232,7 +232,7 @@ void ApiHandler::Handle(HttpRequest request, Responder respond) {
     return respond(Review(endpoint, admission::RejectInternal(parsed->uid(), *entry->init_error)));
   }
 
-  pool_.Submit([registry = registry_, entry, endpoint, recorder, request = std::move(*parsed),
+  pool_.Run([registry = registry_, entry, endpoint, recorder, request = std::move(*parsed),
                 respond = std::move(respond)](evaluator::Evaluator& evaluator) mutable {
     evaluator::Origin origin =
         endpoint == Endpoint::kAudit ? evaluator::Origin::kAudit : evaluator::Origin::kValidate;
@@ -240,8 +240,6 @@ void ApiHandler::Handle(HttpRequest request, Responder respond) {
       return entry->group ? evaluator.Evaluate(*entry->group, request, origin, vanilla)
                           : evaluator.Evaluate(*entry->policy, request, origin, vanilla);
     };
-    // Responses are serialized here rather than on the I/O thread, which has every connection
-    // to serve.
     if (recorder == nullptr) return respond(Review(endpoint, evaluate(nullptr)));
     evaluator::Verdict verdict;
     const auto start = std::chrono::steady_clock::now();

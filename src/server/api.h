@@ -20,15 +20,15 @@
 //   unknown id                           404 {"message":"unknown policy: <id>","status":404}
 //   request in the always-accept namespace (AdmissionRequests only)   200, allowed
 //   policy that failed to load (--continue-on-errors)                 200, rejected, code 500
-//   otherwise: evaluated on the worker pool                           200
+//   otherwise: evaluated                                              200
 //
 // With metrics (§5.2), the last three are recorded: the always-accepted requests as accepted
 // evaluations taking no time, the load failures on the counter with their error, and the
 // evaluations with the policy's vanilla verdict and the time the evaluation itself took (not
 // the wait for a worker, nor parsing and serializing).
 //
-// Parsing and every answer above except evaluation happen on the calling (I/O) thread; they are
-// cheap and bounded by the body limit. Thread-safe.
+// Everything happens on the calling thread when it is one of the pool's (the API listener is
+// served by the pool's threads); evaluations are queued for the pool otherwise. Thread-safe.
 #pragma once
 
 #include <memory>

@@ -44,8 +44,10 @@ class SessionBase {
   virtual void ForceClose() = 0;
 };
 
-struct HttpServer::Impl {
-  explicit Impl(HttpServerOptions o) : options(std::move(o)), io(static_cast<int>(options.io_threads)) {}
+// What connections share with the server. They hold it by shared_ptr: over an io_context the
+// server does not own, a connection's last handler may be destroyed after the server.
+struct ConnectionTable {
+  explicit ConnectionTable(HttpServerOptions o) : options(std::move(o)) {}
 
   // Returns false when the server is stopping: the connection must not be served.
   bool Register(std::uint64_t& id, std::weak_ptr<SessionBase> session) {
@@ -71,17 +73,27 @@ struct HttpServer::Impl {
   }
 
   const HttpServerOptions options;
-
-  // Declared before `io`, so that they outlive the handlers `io` destroys (sessions unregister
-  // from their destructors).
   std::mutex mutex;
   std::condition_variable all_closed;
   std::map<std::uint64_t, std::weak_ptr<SessionBase>> sessions;
   std::uint64_t next_id = 1;
   bool stopping = false;
+};
 
-  asio::io_context io;
-  // Keeps the I/O threads running while no I/O is pending, e.g. when every connection waits for
+struct HttpServer::Impl {
+  Impl(HttpServerOptions o, asio::io_context* external)
+      : table(std::make_shared<ConnectionTable>(std::move(o))),
+        owned_io(external != nullptr ? nullptr
+                                     : std::make_unique<asio::io_context>(
+                                           static_cast<int>(table->options.io_threads))),
+        io(external != nullptr ? *external : *owned_io) {}
+
+  bool owns_io() const { return owned_io != nullptr; }
+
+  std::shared_ptr<ConnectionTable> table;
+  std::unique_ptr<asio::io_context> owned_io;
+  asio::io_context& io;
+  // Keeps our I/O threads running while no I/O is pending, e.g. when every connection waits for
   // its evaluation after the listeners closed.
   std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work;
   std::vector<std::shared_ptr<Listener>> listeners;
@@ -101,22 +113,23 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
   using Stream =
       std::conditional_t<kTls, beast::ssl_stream<beast::tcp_stream>, beast::tcp_stream>;
 
-  Session(HttpServer::Impl& server, std::shared_ptr<RequestHandler> handler, tcp::socket socket,
-          TlsContextSharedPtr tls)
+  Session(std::shared_ptr<ConnectionTable> table, std::shared_ptr<RequestHandler> handler,
+          tcp::socket socket, TlsContextSharedPtr tls)
     requires kTls
-      : server_(server), handler_(std::move(handler)), tls_(std::move(tls)),
+      : table_(std::move(table)), handler_(std::move(handler)), tls_(std::move(tls)),
         stream_(std::move(socket), *tls_) {}
 
-  Session(HttpServer::Impl& server, std::shared_ptr<RequestHandler> handler, tcp::socket socket)
+  Session(std::shared_ptr<ConnectionTable> table, std::shared_ptr<RequestHandler> handler,
+          tcp::socket socket)
     requires(!kTls)
-      : server_(server), handler_(std::move(handler)), stream_(std::move(socket)) {}
+      : table_(std::move(table)), handler_(std::move(handler)), stream_(std::move(socket)) {}
 
   ~Session() override {
-    if (id_ != 0) server_.Unregister(id_);
+    if (id_ != 0) table_->Unregister(id_);
   }
 
   void Start() {
-    if (!server_.Register(id_, this->weak_from_this())) {
+    if (!table_->Register(id_, this->weak_from_this())) {
       error_code ec;
       Lowest().socket().close(ec);
       return;
@@ -151,7 +164,7 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
   }
 
  private:
-  const HttpServerOptions& options() const { return server_.options; }
+  const HttpServerOptions& options() const { return table_->options; }
   beast::tcp_stream& Lowest() { return beast::get_lowest_layer(stream_); }
 
   void OnHandshake(const error_code& ec) {
@@ -325,7 +338,7 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
     Lowest().socket().close(ec);
   }
 
-  HttpServer::Impl& server_;
+  std::shared_ptr<ConnectionTable> table_;
   std::shared_ptr<RequestHandler> handler_;
   TlsContextSharedPtr tls_;  // declared before stream_, which uses it
   Stream stream_;
@@ -348,12 +361,13 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
 
 class Listener : public std::enable_shared_from_this<Listener> {
  public:
-  Listener(HttpServer::Impl& server, std::shared_ptr<RequestHandler> handler,
-           std::shared_ptr<const TlsContextHolder> tls)
-      : server_(server),
+  Listener(asio::io_context& io, std::shared_ptr<ConnectionTable> table,
+           std::shared_ptr<RequestHandler> handler, std::shared_ptr<const TlsContextHolder> tls)
+      : io_(io),
+        table_(std::move(table)),
         handler_(std::move(handler)),
         tls_(std::move(tls)),
-        acceptor_(asio::make_strand(server.io)),
+        acceptor_(asio::make_strand(io)),
         retry_(acceptor_.get_executor()) {}
 
   Result<std::uint16_t> Bind(std::string_view address, std::uint16_t port) {
@@ -373,7 +387,7 @@ class Listener : public std::enable_shared_from_this<Listener> {
   }
 
   void Accept() {
-    acceptor_.async_accept(asio::make_strand(server_.io),
+    acceptor_.async_accept(asio::make_strand(io_),
                            [self = shared_from_this()](const error_code& ec, tcp::socket socket) {
                              self->OnAccept(ec, std::move(socket));
                            });
@@ -404,9 +418,9 @@ class Listener : public std::enable_shared_from_this<Listener> {
     socket.set_option(tcp::no_delay(true), ignored);
     try {
       if (tls_) {
-        std::make_shared<Session<true>>(server_, handler_, std::move(socket), tls_->Get())->Start();
+        std::make_shared<Session<true>>(table_, handler_, std::move(socket), tls_->Get())->Start();
       } else {
-        std::make_shared<Session<false>>(server_, handler_, std::move(socket))->Start();
+        std::make_shared<Session<false>>(table_, handler_, std::move(socket))->Start();
       }
     } catch (const std::exception& e) {
       // OpenSSL could not create the connection's state (out of memory): drop this one only.
@@ -415,7 +429,8 @@ class Listener : public std::enable_shared_from_this<Listener> {
     Accept();
   }
 
-  HttpServer::Impl& server_;
+  asio::io_context& io_;
+  std::shared_ptr<ConnectionTable> table_;
   std::shared_ptr<RequestHandler> handler_;
   std::shared_ptr<const TlsContextHolder> tls_;
   tcp::acceptor acceptor_;
@@ -423,14 +438,18 @@ class Listener : public std::enable_shared_from_this<Listener> {
 };
 
 HttpServer::HttpServer(HttpServerOptions options)
-    : impl_(std::make_unique<Impl>(std::move(options))) {}
+    : impl_(std::make_unique<Impl>(std::move(options), nullptr)) {}
+
+HttpServer::HttpServer(HttpServerOptions options, asio::io_context& io)
+    : impl_(std::make_unique<Impl>(std::move(options), &io)) {}
 
 HttpServer::~HttpServer() { Shutdown(std::chrono::milliseconds(0)); }
 
 Result<std::uint16_t> HttpServer::Listen(std::string_view address, std::uint16_t port,
                                          std::shared_ptr<RequestHandler> handler,
                                          std::shared_ptr<const TlsContextHolder> tls) {
-  auto listener = std::make_shared<Listener>(*impl_, std::move(handler), std::move(tls));
+  auto listener =
+      std::make_shared<Listener>(impl_->io, impl_->table, std::move(handler), std::move(tls));
   KW_ASSIGN_OR_RETURN(std::uint16_t bound, listener->Bind(address, port));
   listener->Accept();
   impl_->listeners.push_back(std::move(listener));
@@ -440,12 +459,13 @@ Result<std::uint16_t> HttpServer::Listen(std::string_view address, std::uint16_t
 void HttpServer::Start() {
   if (impl_->started) return;
   impl_->started = true;
+  if (!impl_->owns_io()) return;
   impl_->work.emplace(impl_->io.get_executor());
-  for (unsigned i = 0; i < std::max(1u, impl_->options.io_threads); ++i) {
-    impl_->threads.emplace_back([impl = impl_.get()] {
+  for (unsigned i = 0; i < std::max(1u, impl_->table->options.io_threads); ++i) {
+    impl_->threads.emplace_back([io = &impl_->io] {
       for (;;) {
         try {
-          impl->io.run();
+          io->run();
           return;
         } catch (const std::exception& e) {
           // A handler threw (allocation failure...): log it and keep serving.
@@ -460,24 +480,26 @@ void HttpServer::Shutdown(std::chrono::milliseconds grace) {
   Impl& impl = *impl_;
   if (impl.shut_down) return;
   impl.shut_down = true;
+  ConnectionTable& table = *impl.table;
   {
-    std::lock_guard lock(impl.mutex);
-    impl.stopping = true;
+    std::lock_guard lock(table.mutex);
+    table.stopping = true;
   }
   for (auto& listener : impl.listeners) listener->Close();
-  for (auto& session : impl.LiveSessions()) session->OnServerShutdown();
+  for (auto& session : table.LiveSessions()) session->OnServerShutdown();
 
   auto wait_closed = [&](std::chrono::milliseconds how_long) {
-    std::unique_lock lock(impl.mutex);
-    return impl.all_closed.wait_for(lock, how_long, [&] { return impl.sessions.empty(); });
+    std::unique_lock lock(table.mutex);
+    return table.all_closed.wait_for(lock, how_long, [&] { return table.sessions.empty(); });
   };
   if (impl.started && !wait_closed(grace)) {
-    auto left = impl.LiveSessions();
+    auto left = table.LiveSessions();
     spdlog::warn("closing {} connections still open after the {} ms shutdown grace period",
                  left.size(), grace.count());
     for (auto& session : left) session->ForceClose();
     wait_closed(std::chrono::milliseconds(500));
   }
+  if (!impl.owns_io()) return;  // the owner of the context stops it
   impl.io.stop();
   for (auto& t : impl.threads) {
     if (t.joinable()) t.join();

@@ -15,8 +15,9 @@
 //   - While the handler works there is no timeout (the handler bounds its own work); writing
 //     the response is bounded by `write_timeout`.
 //
-// Threading: `io_threads` threads run all I/O. Each connection is serialized on its own strand,
-// so its handler calls and response writes never overlap. A handler may answer from any thread.
+// Threading: `io_threads` threads run all I/O, or the caller's threads when the server is built
+// over their io_context. Each connection is serialized on its own strand, so its handler calls
+// and response writes never overlap. A handler may answer from any thread.
 //
 // Shutdown: stop accepting, close idle connections, let the requests already begun finish (their
 // responses carry `Connection: close`), then stop. Connections still open after the grace period
@@ -33,6 +34,7 @@
 #include <utility>
 #include <vector>
 
+#include <boost/asio/io_context.hpp>
 #include <boost/beast/http/field.hpp>
 #include <boost/beast/http/status.hpp>
 #include <boost/beast/http/verb.hpp>
@@ -83,7 +85,11 @@ struct HttpServerOptions {
 
 class HttpServer {
  public:
+  // Runs its own io_context on `options.io_threads` threads.
   explicit HttpServer(HttpServerOptions options = {});
+  // Serves on `io`, which the caller's threads run (`options.io_threads` is ignored): Start only
+  // lets connections in. `io` must outlive the server and keep running until Shutdown returns.
+  HttpServer(HttpServerOptions options, boost::asio::io_context& io);
   // Shuts down (with no grace) if still running.
   ~HttpServer();
   HttpServer(const HttpServer&) = delete;
@@ -96,7 +102,7 @@ class HttpServer {
                                std::shared_ptr<RequestHandler> handler,
                                std::shared_ptr<const TlsContextHolder> tls = nullptr);
 
-  // Starts the I/O threads.
+  // Starts the I/O threads (if the server has its own).
   void Start();
 
   // Graceful shutdown (see above); blocks until done. Idempotent; not from an I/O thread.

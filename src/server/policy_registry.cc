@@ -196,7 +196,7 @@ void RegistryBuilder::ValidateSettings(WorkerPool& pool) {
   }
   pending->remaining = targets.size();
   for (const RegisteredPolicy* e : targets) {
-    pool.Submit([pending, id = e->id, policy = e->policy, group = e->group](
+    pool.Run([pending, id = e->id, policy = e->policy, group = e->group](
                     evaluator::Evaluator& evaluator) {
       auto result = policy ? evaluator.ValidateSettings(*policy) : evaluator.ValidateSettings(*group);
       std::lock_guard lock(pending->mutex);

@@ -107,25 +107,28 @@ Result<void> Serve(const Config& config) {
   options.read_timeout = std::chrono::milliseconds(
       static_cast<std::int64_t>(config.client_read_timeout_seconds * 1000));
   options.write_timeout = options.read_timeout;
-  HttpServer server(options);
+  // The admission API is served by the pool's threads, which evaluate each request where they
+  // read it (worker_pool.h).
+  HttpServer server(options, pool->io());
   auto api = std::make_shared<ApiHandler>(
       registry, *pool,
       ApiOptions{config.always_accept_admission_reviews_on_namespace, recorder.get()});
   KW_ASSIGN_OR_RETURN(std::uint16_t port, server.Listen(config.address, config.port, api, tls));
-  // On its own I/O thread: rendering many series takes milliseconds, which the API's I/O thread
-  // must not spend. Started before readiness, so that a ready server can be scraped.
-  HttpServer metrics_server(options);
+  // Readiness and metrics on a thread of their own: they answer while every worker is busy
+  // (with a policy that runs until its timeout, say), and rendering many series takes
+  // milliseconds that no worker should spend.
+  HttpServer probes(options);
   if (recorder && config.metrics_port != 0) {
     KW_ASSIGN_OR_RETURN(std::uint16_t metrics_port,
-                        metrics_server.Listen(config.address, config.metrics_port,
-                                              std::make_shared<MetricsHandler>(*recorder)));
-    metrics_server.Start();
+                        probes.Listen(config.address, config.metrics_port,
+                                      std::make_shared<MetricsHandler>(*recorder)));
     spdlog::info("serving Prometheus metrics on {}:{}/metrics", config.address, metrics_port);
   }
   KW_ASSIGN_OR_RETURN(std::uint16_t readiness_port,
-                      server.Listen(config.address, config.readiness_probe_port,
+                      probes.Listen(config.address, config.readiness_probe_port,
                                     std::make_shared<ReadinessHandler>()));
   server.Start();
+  probes.Start();
   spdlog::info("policy-server {} listening on {}:{} ({}), readiness on port {}, {} workers",
                KW_VERSION, config.address, port,
                !tls ? "HTTP" : config.client_ca_files.empty() ? "HTTPS" : "HTTPS with mTLS",
@@ -136,6 +139,7 @@ Result<void> Serve(const Config& config) {
   }
   spdlog::info("received {}: finishing the requests in progress, then exiting",
                sigabbrev_np(signal_number) ? sigabbrev_np(signal_number) : "a signal");
+  probes.Shutdown(std::chrono::milliseconds(0));
   server.Shutdown(kShutdownGracePeriod);
   pool->Stop();
   if (exporter) exporter->Stop();  // the last export, with every evaluation in

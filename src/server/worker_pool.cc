@@ -2,21 +2,34 @@
 
 #include <future>
 
+#include <boost/asio/post.hpp>
 #include <spdlog/spdlog.h>
 
 namespace kw::server {
+namespace {
+
+// Set on a pool's threads: the pool, and the thread's Evaluator.
+struct PoolThread {
+  const WorkerPool* pool = nullptr;
+  evaluator::Evaluator* evaluator = nullptr;
+};
+thread_local PoolThread this_thread;
+
+}  // namespace
 
 Result<std::unique_ptr<WorkerPool>> WorkerPool::Start(const engine::Engine& engine,
                                                       host::DispatcherSharedPtr dispatcher,
                                                       unsigned threads) {
   if (threads == 0) return Fail(ErrorKind::kInvalidArgument, "the worker pool needs a thread");
   std::unique_ptr<WorkerPool> pool(new WorkerPool());
+  pool->work_.emplace(pool->io_.get_executor());
   std::vector<std::future<Result<void>>> started;
   for (unsigned i = 0; i < threads; ++i) {
     auto promise = std::make_shared<std::promise<Result<void>>>();
     started.push_back(promise->get_future());
     pool->threads_.emplace_back([&engine, dispatcher, promise, p = pool.get()] {
-      p->Run(engine, dispatcher, [promise](Result<void> r) { promise->set_value(std::move(r)); });
+      p->ThreadMain(engine, dispatcher,
+                    [promise](Result<void> r) { promise->set_value(std::move(r)); });
     });
   }
   for (auto& f : started) {
@@ -31,8 +44,8 @@ Result<std::unique_ptr<WorkerPool>> WorkerPool::Start(const engine::Engine& engi
 
 WorkerPool::~WorkerPool() { Stop(); }
 
-void WorkerPool::Run(const engine::Engine& engine, host::DispatcherSharedPtr dispatcher,
-                     std::function<void(Result<void>)> started) {
+void WorkerPool::ThreadMain(const engine::Engine& engine, host::DispatcherSharedPtr dispatcher,
+                            std::function<void(Result<void>)> started) {
   // The Worker and the Evaluator live and die on this thread, as the engine requires.
   auto worker = engine.CreateWorker();
   if (!worker) {
@@ -40,48 +53,34 @@ void WorkerPool::Run(const engine::Engine& engine, host::DispatcherSharedPtr dis
     return;
   }
   evaluator::Evaluator evaluator(**worker, std::move(dispatcher));
+  this_thread = {this, &evaluator};
   started({});
   for (;;) {
-    Task task;
-    {
-      std::unique_lock lock(mutex_);
-      wake_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
-      if (stopping_) break;
-      task = std::move(queue_.front());
-      queue_.pop_front();
+    try {
+      io_.run();
+      break;
+    } catch (const std::exception& e) {
+      // A handler threw (allocation failure...): log it and keep serving.
+      spdlog::error("worker thread: {}", e.what());
     }
-    task(evaluator);
   }
+  this_thread = {};
 }
 
-void WorkerPool::Submit(Task task) {
-  {
-    std::lock_guard lock(mutex_);
-    if (stopping_) return;  // `task` is destroyed unrun, releasing what it holds
-    queue_.push_back(std::move(task));
-  }
-  wake_.notify_one();
+void WorkerPool::Run(Task task) {
+  if (this_thread.pool == this) return task(*this_thread.evaluator);
+  boost::asio::post(io_, [task = std::move(task)]() mutable {
+    // Handlers of io_ only run on this pool's threads, each of which has its Evaluator.
+    task(*this_thread.evaluator);
+  });
 }
 
 void WorkerPool::Stop() {
-  std::deque<Task> dropped;
-  {
-    std::lock_guard lock(mutex_);
-    stopping_ = true;
-    dropped.swap(queue_);
-  }
-  wake_.notify_all();
+  work_.reset();
+  io_.stop();
   for (auto& t : threads_) {
     if (t.joinable()) t.join();
   }
-  if (!dropped.empty()) spdlog::warn("{} queued evaluations dropped at shutdown", dropped.size());
-  // `dropped` is destroyed here, outside the lock: tasks may release sessions whose destructors
-  // take other locks.
-}
-
-std::size_t WorkerPool::queued() const {
-  std::lock_guard lock(mutex_);
-  return queue_.size();
 }
 
 }  // namespace kw::server

@@ -599,6 +599,26 @@ TEST(PolicyServerTimeout, LoopingPolicyCostsOnlyItsTimeout) {
   EXPECT_EQ(server->Post("/validate/privileged", PlainReview()).body, AcceptedReview(kPlainUid));
 }
 
+TEST(PolicyServerTimeout, ReadinessAnswersWhileEveryWorkerIsBusy) {
+  auto server = Server::Start("loop:\n  module: " + LoopPolicy() + "\n  timeoutEvalSeconds: 3\n",
+                              {"--workers", "1"});
+  ASSERT_TRUE(server);
+  std::atomic<bool> loop_done = false;
+  std::thread looping([&] {
+    server->Post("/validate/loop", PlainReview());
+    loop_done = true;
+  });
+  ASSERT_TRUE(WaitForOutput(server->process(), "spinning forever", 10s));
+  HttpOptions get;
+  get.method = "GET";
+  get.content_type.reset();
+  EXPECT_EQ(Http("http://127.0.0.1:" + std::to_string(server->readiness_port()) + "/readiness",
+                 get).status,
+            200);
+  EXPECT_FALSE(loop_done) << "the probe should have been answered while the worker spins";
+  looping.join();
+}
+
 TEST(PolicyServerSlowClient, IsDroppedWithoutHoldingAWorker) {
   auto server = Server::Start(StandardPolicies(),
                               {"--workers", "1", "--client-read-timeout", "1"});
