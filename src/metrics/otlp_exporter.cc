@@ -1,5 +1,7 @@
 #include "metrics/otlp_exporter.h"
 
+#include <algorithm>
+#include <cctype>
 #include <charconv>
 #include <cstdlib>
 
@@ -10,6 +12,8 @@
 #include <boost/beast/ssl.hpp>
 #include <spdlog/spdlog.h>
 
+#include "base/percent_decode.h"
+#include "base/strings.h"
 #include "metrics/exposition.h"
 
 namespace kw::metrics {
@@ -106,12 +110,15 @@ asio::awaitable<Result<HttpReply>> PostAsync(const HttpUrl& url, asio::ssl::cont
   co_return co_await Exchange(stream, request);
 }
 
-Result<HttpReply> Post(const HttpUrl& url, asio::ssl::context* tls, std::string body,
-                       std::chrono::milliseconds timeout) {
+Result<HttpReply> Post(const HttpUrl& url, asio::ssl::context* tls,
+                       const std::vector<std::pair<std::string, std::string>>& headers,
+                       std::string body, std::chrono::milliseconds timeout) {
   http::request<http::string_body> request{http::verb::post, url.target, 11};
   request.set(http::field::host, url.authority);
-  request.set(http::field::content_type, "application/json");
   request.set(http::field::user_agent, "kubewarden-policy-server");
+  // Before Content-Type, which they must not replace.
+  for (const auto& [name, value] : headers) request.set(name, value);
+  request.set(http::field::content_type, "application/json");
   request.body() = std::move(body);
   request.prepare_payload();
   asio::io_context io;
@@ -162,12 +169,47 @@ Result<std::optional<OtlpExporterConfig>> OtlpExporterConfigFromEnvironment(
   config.ca_file = LookupOtlp(environment, "CERTIFICATE");
   config.client_certificate_file = LookupOtlp(environment, "CLIENT_CERTIFICATE");
   config.client_key_file = LookupOtlp(environment, "CLIENT_KEY");
+  if (auto headers = environment("OTEL_EXPORTER_OTLP_METRICS_HEADERS"); headers) {
+    config.headers = ParseOtlpHeaders(*headers, "OTEL_EXPORTER_OTLP_METRICS_HEADERS");
+  } else if (headers = environment("OTEL_EXPORTER_OTLP_HEADERS"); headers) {
+    config.headers = ParseOtlpHeaders(*headers, "OTEL_EXPORTER_OTLP_HEADERS");
+  }
   if (config.client_certificate_file.has_value() != config.client_key_file.has_value()) {
     return Fail(ErrorKind::kInvalidArgument,
                 "OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE and OTEL_EXPORTER_OTLP_CLIENT_KEY must be "
                 "set together");
   }
   return config;
+}
+
+std::vector<std::pair<std::string, std::string>> ParseOtlpHeaders(std::string_view text,
+                                                                  std::string_view what) {
+  std::vector<std::pair<std::string, std::string>> headers;
+  while (!text.empty()) {
+    const std::size_t comma = text.find(',');
+    const std::string_view entry = TrimBlanks(text.substr(0, comma));
+    text = comma == std::string_view::npos ? std::string_view() : text.substr(comma + 1);
+    if (entry.empty()) continue;
+    const std::size_t equals = entry.find('=');
+    std::optional<std::string> name, value;
+    if (equals != std::string_view::npos) {
+      name = PercentDecode(TrimBlanks(entry.substr(0, equals)));
+      value = PercentDecode(TrimBlanks(entry.substr(equals + 1)));
+    }
+    // A header name is an RFC 9110 token; a value must not break the request (CR, LF, NUL).
+    const auto is_token = [](const std::string& s) {
+      return !s.empty() && std::all_of(s.begin(), s.end(), [](unsigned char c) {
+        return std::isalnum(c) || std::string_view("!#$%&'*+-.^_`|~").find(c) != std::string_view::npos;
+      });
+    };
+    if (!name || !value || !is_token(*name) ||
+        value->find_first_of(std::string_view("\r\n\0", 3)) != std::string::npos) {
+      spdlog::warn("{}: ignoring the malformed entry '{}'", what, entry);
+      continue;
+    }
+    headers.emplace_back(std::move(*name), std::move(*value));
+  }
+  return headers;
 }
 
 Result<HttpUrl> ParseHttpUrl(std::string_view url) {
@@ -232,7 +274,8 @@ struct OtlpExporter::Impl {
   void Export() {
     Snapshot snapshot = registry.Collect();
     if (snapshot.evaluations_total.empty()) return;  // nothing recorded yet
-    auto reply = Post(url, tls ? &*tls : nullptr, OtlpJson(snapshot), config.timeout);
+    auto reply =
+        Post(url, tls ? &*tls : nullptr, config.headers, OtlpJson(snapshot), config.timeout);
     std::string failure;
     if (!reply) {
       failure = reply.error().message;

@@ -15,6 +15,9 @@
 //                                                    (default: the system's trust store)
 //   OTEL_EXPORTER_OTLP[_METRICS]_CLIENT_CERTIFICATE  PEM client certificate (chain) and
 //   OTEL_EXPORTER_OTLP[_METRICS]_CLIENT_KEY          its key, for mTLS
+//   OTEL_EXPORTER_OTLP[_METRICS]_HEADERS  extra request headers, `key=value,key2=value2`, keys
+//                                        and values percent-encoded (W3C baggage style); a
+//                                        malformed entry is warned about and skipped
 // An `https://` URL is TLS (the server name is checked against the URL's host); `http://` is
 // plain. A per-signal variable wins over the generic one. Upstream reads the TLS variables with
 // malformed per-signal names (policy-server.md §7.9), so only the generic names work with both.
@@ -32,6 +35,8 @@
 #include <string>
 #include <string_view>
 #include <thread>
+#include <utility>
+#include <vector>
 
 #include "base/error.h"
 #include "metrics/metrics.h"
@@ -45,6 +50,7 @@ struct OtlpExporterConfig {
   std::optional<std::string> ca_file;
   std::optional<std::string> client_certificate_file;
   std::optional<std::string> client_key_file;
+  std::vector<std::pair<std::string, std::string>> headers;  // sent with every export
 };
 
 // Reads an environment variable; nullopt when it is unset.
@@ -57,6 +63,11 @@ std::optional<std::string> ProcessEnvironment(const std::string& name);
 // OpenTelemetry SDKs do; a client certificate without its key (or the reverse) is an error.
 Result<std::optional<OtlpExporterConfig>> OtlpExporterConfigFromEnvironment(
     const Environment& environment = ProcessEnvironment);
+
+// Parses an OTEL_EXPORTER_OTLP_HEADERS value (`what` names the variable in warnings about the
+// entries skipped).
+std::vector<std::pair<std::string, std::string>> ParseOtlpHeaders(std::string_view text,
+                                                                  std::string_view what);
 
 // An http:// or https:// URL, split for a client.
 struct HttpUrl {

@@ -77,6 +77,28 @@ TEST(OtlpExporterConfig, DefaultsAndOverrides) {
   EXPECT_EQ(bad.timeout, 10000ms);
 }
 
+TEST(OtlpExporterConfig, HeadersArePercentDecodedAndPerSignalWins) {
+  using Headers = std::vector<std::pair<std::string, std::string>>;
+  EXPECT_EQ(ConfigOf({{"OTEL_EXPORTER_OTLP_ENDPOINT", "http://c:4318"},
+                      {"OTEL_EXPORTER_OTLP_HEADERS",
+                       "Authorization=Bearer%20abc , x-tenant=a%3Db,,api-key = k"}})
+                .headers,
+            (Headers{{"Authorization", "Bearer abc"}, {"x-tenant", "a=b"}, {"api-key", "k"}}));
+  EXPECT_EQ(ConfigOf({{"OTEL_EXPORTER_OTLP_ENDPOINT", "http://c:4318"},
+                      {"OTEL_EXPORTER_OTLP_HEADERS", "a=1"},
+                      {"OTEL_EXPORTER_OTLP_METRICS_HEADERS", "b=2"}})
+                .headers,
+            (Headers{{"b", "2"}}));
+}
+
+TEST(ParseOtlpHeaders, SkipsMalformedEntries) {
+  using Headers = std::vector<std::pair<std::string, std::string>>;
+  // No '=', an empty name, a name that is not a token, a bad escape, a line break in a value.
+  EXPECT_EQ(ParseOtlpHeaders("novalue,=v,bad name=v,k=%zz,inject=a%0D%0AX: y,ok=1", "VAR"),
+            (Headers{{"ok", "1"}}));
+  EXPECT_EQ(ParseOtlpHeaders("", "VAR"), Headers{});
+}
+
 TEST(OtlpExporterConfig, ClientCertificateNeedsItsKey) {
   auto config = OtlpExporterConfigFromEnvironment(
       Env({{"OTEL_EXPORTER_OTLP_ENDPOINT", "https://c:4318"},
@@ -125,7 +147,9 @@ TEST(OtlpExporter, PostsJsonOnTheIntervalAndOnStop) {
   Registry registry;
   Recorded(registry);
   auto exporter = OtlpExporter::Start(
-      registry, {.url = collector.Url() + "/v1/metrics", .interval = 50ms});
+      registry, {.url = collector.Url() + "/v1/metrics",
+                 .interval = 50ms,
+                 .headers = {{"Authorization", "Bearer t"}, {"Content-Type", "text/plain"}}});
   ASSERT_TRUE(exporter.has_value()) << exporter.error().message;
   auto requests = collector.WaitFor(2, 10s);
   ASSERT_GE(requests.size(), 2u);
@@ -135,7 +159,8 @@ TEST(OtlpExporter, PostsJsonOnTheIntervalAndOnStop) {
   const auto& r = requests[0];
   EXPECT_EQ(r.method, "POST");
   EXPECT_EQ(r.target, "/v1/metrics");
-  EXPECT_EQ(r.headers.at("content-type"), "application/json");
+  EXPECT_EQ(r.headers.at("content-type"), "application/json");  // not replaceable
+  EXPECT_EQ(r.headers.at("authorization"), "Bearer t");
   json::value body = json::parse(r.body);
   EXPECT_EQ(body.at("resourceMetrics").at(0).at("scopeMetrics").at(0).at("metrics").at(0).at("name"),
             "kubewarden_policy_evaluations_total");

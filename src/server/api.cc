@@ -9,7 +9,8 @@
 #include "admission/request.h"
 #include "admission/response.h"
 #include "base/json.h"
-#include "base/utf8.h"
+#include "base/percent_decode.h"
+#include "base/strings.h"
 #include "metrics/exposition.h"
 
 namespace kw::server {
@@ -47,12 +48,6 @@ HttpResponse Review(Endpoint endpoint, const admission::AdmissionResponse& respo
                       endpoint == Endpoint::kValidateRaw ? admission::RawReviewJson(response)
                                                          : admission::AdmissionReviewJson(response),
                       {}};
-}
-
-std::string_view Trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
 }
 
 bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
@@ -114,13 +109,6 @@ std::optional<HttpResponse> RefuseUnlessGet(const HttpRequest& request, std::str
   return std::nullopt;
 }
 
-int HexValue(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
 }  // namespace
 
 std::optional<Route> MatchRoute(std::string_view target) {
@@ -139,26 +127,8 @@ std::optional<Route> MatchRoute(std::string_view target) {
   return std::nullopt;
 }
 
-std::optional<std::string> PercentDecode(std::string_view text) {
-  std::string out;
-  out.reserve(text.size());
-  for (std::size_t i = 0; i < text.size(); ++i) {
-    if (text[i] != '%') {
-      out.push_back(text[i]);
-      continue;
-    }
-    if (i + 2 >= text.size()) return std::nullopt;
-    int hi = HexValue(text[i + 1]), lo = HexValue(text[i + 2]);
-    if (hi < 0 || lo < 0) return std::nullopt;
-    out.push_back(static_cast<char>(hi * 16 + lo));
-    i += 2;
-  }
-  if (!IsValidUtf8(out)) return std::nullopt;
-  return out;
-}
-
 bool IsJsonContentType(std::string_view content_type) {
-  std::string_view mime = Trim(content_type.substr(0, content_type.find(';')));
+  std::string_view mime = TrimBlanks(content_type.substr(0, content_type.find(';')));
   std::size_t slash = mime.find('/');
   if (slash == std::string_view::npos) return false;
   std::string_view type = mime.substr(0, slash);

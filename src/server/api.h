@@ -88,8 +88,6 @@ struct Route {
 };
 // The route of `target` (query ignored); nullopt for an unknown path.
 std::optional<Route> MatchRoute(std::string_view target);
-// Decodes %XX escapes; nullopt for a bad escape or a result that is not UTF-8.
-std::optional<std::string> PercentDecode(std::string_view text);
 // application/json, or any application/*+json, parameters allowed.
 bool IsJsonContentType(std::string_view content_type);
 

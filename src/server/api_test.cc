@@ -23,16 +23,6 @@ TEST(ApiRoutes, MatchesTheThreeEndpointsWithOneSegment) {
   EXPECT_FALSE(MatchRoute("validate/a"));
 }
 
-TEST(ApiRoutes, PercentDecoding) {
-  EXPECT_EQ(PercentDecode("group%2Fmember"), "group/member");
-  EXPECT_EQ(PercentDecode("plain"), "plain");
-  EXPECT_EQ(PercentDecode("%41%62"), "Ab");
-  EXPECT_FALSE(PercentDecode("bad%2"));
-  EXPECT_FALSE(PercentDecode("bad%"));
-  EXPECT_FALSE(PercentDecode("bad%zz"));
-  EXPECT_FALSE(PercentDecode("%ff"));  // not UTF-8
-}
-
 TEST(ApiRoutes, JsonContentTypes) {
   EXPECT_TRUE(IsJsonContentType("application/json"));
   EXPECT_TRUE(IsJsonContentType("application/json; charset=utf-8"));

@@ -16,6 +16,7 @@
 #include "metrics/otlp_exporter.h"
 #include "server/api.h"
 #include "server/cert_reloader.h"
+#include "server/daemon.h"
 #include "server/http_server.h"
 #include "server/logging.h"
 #include "server/policy_registry.h"
@@ -29,11 +30,6 @@ Result<void> CheckSupported(const Config& config) {
   if (config.verification_path) {
     return Fail(ErrorKind::kUnimplemented,
                 "--verification-path: verifying policy signatures is not supported yet");
-  }
-  if (config.daemon) {
-    return Fail(ErrorKind::kUnimplemented,
-                "--daemon is not supported yet; run policy-server under a supervisor (a "
-                "container runtime, systemd) instead");
   }
   if (config.log_format == LogFormat::kOtlp) {
     spdlog::warn("--log-fmt otlp: exporting traces over OTLP is not supported yet; logging text");
@@ -56,7 +52,8 @@ void RaiseFileDescriptorLimit() {
   }
 }
 
-Result<void> Serve(const Config& config) {
+// `daemon`, when running as one, hears when the server is ready.
+Result<void> Serve(const Config& config, Daemon* daemon) {
   KW_TRY(CheckSupported(config));
   RaiseFileDescriptorLimit();
 
@@ -133,6 +130,7 @@ Result<void> Serve(const Config& config) {
                KW_VERSION, config.address, port,
                !tls ? "HTTP" : config.client_ca_files.empty() ? "HTTPS" : "HTTPS with mTLS",
                readiness_port, pool->threads());
+  if (daemon != nullptr) daemon->ReportReady();
 
   int signal_number = 0;
   while (sigwait(&stop_signals, &signal_number) != 0) {
@@ -150,14 +148,23 @@ Result<void> Serve(const Config& config) {
 }  // namespace
 
 int RunPolicyServer(const Config& config) {
-  if (auto logging = SetUpLogging(config); !logging) {
-    std::cerr << "Error: " << logging.error().message << "\n";
-    return 1;
+  std::unique_ptr<Daemon> daemon;
+  if (config.daemon) {
+    auto detached = Daemonize({config.daemon_pid_file, config.daemon_stdout_file,
+                               config.daemon_stderr_file});
+    if (!detached) {
+      std::cerr << "Error: " << detached.error().message << "\n";
+      return 1;
+    }
+    daemon = std::move(*detached);
   }
-  if (auto served = Serve(config); !served) {
-    std::cerr << "Error: " << served.error().message << "\n";
+  const auto fail = [&](const Error& error) {
+    std::cerr << "Error: " << error.message << "\n";
+    if (daemon) daemon->ReportFailure(error.message);
     return 1;
-  }
+  };
+  if (auto logging = SetUpLogging(config); !logging) return fail(logging.error());
+  if (auto served = Serve(config, daemon.get()); !served) return fail(served.error());
   return 0;
 }
 

@@ -7,9 +7,12 @@
 //      requests in progress (for at most kShutdownGracePeriod), exit 0.
 // Start-up errors are printed to stderr as "Error: <message>" and exit 1.
 //
-// Not supported yet, and said so: --verification-path and --daemon fail start-up (ignoring the
-// first would skip signature checks the user asked for); --enable-metrics, --metrics-port,
-// --log-fmt otlp and --enable-pprof are accepted with a warning and have no effect.
+// With --daemon, the process detaches first (daemon.h) and the command returns once the daemon
+// is ready, or fails with its start-up error.
+//
+// Not supported yet, and said so: --verification-path fails start-up (ignoring it would skip
+// signature checks the user asked for); --log-fmt otlp logs text, and --enable-pprof is
+// ignored, each with a warning.
 #pragma once
 
 #include <chrono>

@@ -1,6 +1,8 @@
 // policy-server across changes to its surroundings, end to end: certificate files rewritten
 // while it serves (hot reload, policy-server.md §1.2), and restarts that find the compiled code
 // of the previous run (the compiled-code cache). The real binary, real TLS clients.
+#include <signal.h>
+
 #include <chrono>
 #include <filesystem>
 #include <fstream>
@@ -287,6 +289,91 @@ TEST(CompiledCodeCache, DefaultsToADirectoryInThePoliciesDownloadDir) {
   auto server = PolicyServer::Start(TwoModules(), {"--policies-download-dir", download});
   ASSERT_TRUE(server);
   EXPECT_TRUE(Eventually([&] { return CountEntries(download + "/compiled-code") == 2; }, 30s));
+}
+
+// --- --daemon --------------------------------------------------------------------------------
+
+struct DaemonRun {
+  std::string dir = testing::MakeTempDir();
+  std::string pid_file = dir + "/policy-server.pid";
+  std::string out_file = dir + "/out.log";
+  int port = testing::FreeLoopbackPort();
+  int readiness_port = testing::FreeLoopbackPort();
+
+  testing::ProcessResult Start(const std::string& policies_yml) const {
+    const std::string policies = dir + "/policies.yml";
+    EXPECT_TRUE(WriteFile(policies, policies_yml));
+    return testing::RunProcess({testing::PolicyServerBinary(), "--daemon", "--daemon-pid-file",
+                                pid_file, "--daemon-stdout-file", out_file, "--addr",
+                                "127.0.0.1", "--port", std::to_string(port),
+                                "--readiness-probe-port", std::to_string(readiness_port),
+                                "--policies", policies});
+  }
+};
+
+bool Alive(pid_t pid) { return kill(pid, 0) == 0; }
+
+// Kills a daemon the test left running (a failed assertion), which nothing else would reap.
+struct KillOnExit {
+  pid_t pid;
+  ~KillOnExit() {
+    if (Alive(pid)) kill(pid, SIGKILL);
+  }
+};
+
+TEST(Daemon, DetachesAndTheCommandReturnsOnceReady) {
+  DaemonRun run;
+  const std::string policies =
+      "privileged:\n  module: " + testing::TestData("test_policy.wasm") + "\n";
+  testing::ProcessResult started = run.Start(policies);
+  ASSERT_EQ(started.exit_code, 0) << started.err;
+  const pid_t pid = std::stoi(Read(run.pid_file));
+  const KillOnExit cleanup{pid};
+  ASSERT_TRUE(Alive(pid));
+  // Ready when the command returned: no polling.
+  HttpOptions get;
+  get.method = "GET";
+  get.content_type.reset();
+  EXPECT_EQ(Http("http://127.0.0.1:" + std::to_string(run.readiness_port) + "/readiness", get)
+                .status,
+            200);
+  EXPECT_EQ(Http("http://127.0.0.1:" + std::to_string(run.port) + "/validate/privileged",
+                 {.body = PrivilegedReview()})
+                .status,
+            200);
+  EXPECT_NE(Read(run.out_file).find("listening on 127.0.0.1"), std::string::npos);
+
+  // The pid file is locked while the daemon runs.
+  DaemonRun second;
+  second.pid_file = run.pid_file;
+  testing::ProcessResult refused = second.Start(policies);
+  EXPECT_EQ(refused.exit_code, 1);
+  EXPECT_NE(refused.err.find("is locked: another policy-server daemon is running"),
+            std::string::npos)
+      << refused.err;
+  EXPECT_TRUE(Alive(pid));
+
+  ASSERT_EQ(kill(pid, SIGTERM), 0);
+  EXPECT_TRUE(Eventually([&] { return !Alive(pid); }));
+  EXPECT_FALSE(fs::exists(run.pid_file));
+  EXPECT_NE(Read(run.out_file).find("shut down"), std::string::npos);
+}
+
+TEST(Daemon, StartUpErrorsReachTheCommand) {
+  DaemonRun run;
+  testing::ProcessResult failed = run.Start("privileged:\n  module: file:///nonexistent.wasm\n");
+  EXPECT_EQ(failed.exit_code, 1);
+  EXPECT_NE(failed.err.find("Error: "), std::string::npos) << failed.err;
+  EXPECT_NE(failed.err.find("nonexistent.wasm"), std::string::npos) << failed.err;
+  EXPECT_FALSE(fs::exists(run.pid_file));
+
+  DaemonRun unwritable;
+  unwritable.pid_file = "/nonexistent-dir/policy-server.pid";
+  failed = unwritable.Start("{}\n");
+  EXPECT_EQ(failed.exit_code, 1);
+  EXPECT_NE(failed.err.find("cannot open the pid file '/nonexistent-dir/policy-server.pid'"),
+            std::string::npos)
+      << failed.err;
 }
 
 }  // namespace
