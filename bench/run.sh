@@ -13,6 +13,11 @@ echo "== micro-benchmarks (bench/micro/evaluation_bench.cc)"
   --benchmark_min_time=1
 
 echo
+echo "== OPA and Gatekeeper evaluations (bench/micro/opa_bench.cc)"
+"$build/bench/opa_bench" --benchmark_repetitions=3 --benchmark_report_aggregates_only=true \
+  --benchmark_min_time=1
+
+echo
 echo "== metrics recording (bench/micro/metrics_bench.cc)"
 "$build/bench/metrics_bench" --benchmark_repetitions=3 --benchmark_report_aggregates_only=true \
   --benchmark_min_time=1

@@ -17,6 +17,8 @@ packages=(
   libcurl4-openssl-dev libssl-dev
   # the openssl CLI: the policy-server tests make a test CA and certificates with it
   openssl
+  # time zones for the OPA builtins time.date and friends (read from /usr/share/zoneinfo)
+  tzdata
   # libnode108's own runtime dependencies (it is unpacked by hand below, so apt does not pull them)
   libuv1 libc-ares2 libnghttp2-14 libbrotli1 libicu72 zlib1g
   # guest toolchain: C/C++ policies and hand-written test modules

@@ -16,6 +16,10 @@
 //                       and the host diffs it into a patch.
 //   BM_ParseMutatedResponse, BM_DiffObjects
 //                       the host-side pieces of a mutation.
+//   BM_WasiTrivialPolicy the whole evaluation of the 5 KB Pod by a WASI program (executionMode:
+//                       wasi) that reads its stdin and accepts (wasi_accept): a fresh instance
+//                       and a whole `_start` run per request, as the WASI protocol requires.
+//   BM_WasiStdioPolicy  the same with wasi_policy.wasm, a 40 KB wasi-libc program using stdio.
 #include <benchmark/benchmark.h>
 
 #include <cstdlib>
@@ -88,16 +92,25 @@ BENCHMARK(BM_WapcEcho1K)->Unit(benchmark::kMicrosecond);
 
 // One evaluation as policy-server will do it: body text in, AdmissionReview text out.
 void EvaluateReview(benchmark::State& state, const std::string& fixture,
-                    json::value settings = json::object()) {
+                    json::value settings = json::object(),
+                    std::optional<policy::ExecutionMode> mode = std::nullopt) {
   auto policy = std::make_shared<evaluator::Policy>();
   policy->config.id = "bench";
   policy->config.settings = std::move(settings);
   policy->config.allowed_to_mutate = true;
   policy->config.timeout = std::chrono::seconds(2);
-  policy->module = runtime::LoadPolicyModule(TheEngine(), Fixture(fixture), std::nullopt).value();
+  policy->module = runtime::LoadPolicyModule(TheEngine(), Fixture(fixture), mode).value();
   auto worker = TheEngine().CreateWorker().value();
   evaluator::Evaluator evaluator(*worker, std::make_shared<const host::Dispatcher>());
   std::string body = ReadFile(SourceDir() + "/tests/data/requests/pod_5k.json").value();
+  // Every policy here accepts this Pod: a rejection means the benchmark would time a failure.
+  auto first = evaluator.Evaluate(*policy, admission::ParseAdmissionReview(body).value(),
+                                  evaluator::Origin::kValidate);
+  if (!first.allowed) {
+    std::string why = "the policy rejected the request: " + admission::AdmissionResponseJson(first);
+    state.SkipWithError(why.c_str());
+    return;
+  }
   for (auto _ : state) {
     auto request = admission::ParseAdmissionReview(body).value();
     auto response = evaluator.Evaluate(*policy, request, evaluator::Origin::kValidate);
@@ -134,6 +147,18 @@ BENCHMARK(BM_HostOverhead)->Unit(benchmark::kMicrosecond);
 
 void BM_TrivialPolicy(benchmark::State& state) { EvaluateReview(state, "test_policy.wasm"); }
 BENCHMARK(BM_TrivialPolicy)->Unit(benchmark::kMicrosecond);
+
+void BM_WasiTrivialPolicy(benchmark::State& state) {
+  EvaluateReview(state, "wasi_accept.wasm", json::object(), policy::ExecutionMode::kWasi);
+}
+BENCHMARK(BM_WasiTrivialPolicy)->Unit(benchmark::kMicrosecond);
+
+// The same with a 40 KB wasi-libc program using stdio (tests/data/wasi/wasi_policy.c), which
+// scans the request for a privileged container: more code to instantiate and initialize.
+void BM_WasiStdioPolicy(benchmark::State& state) {
+  EvaluateReview(state, "wasi_policy.wasm", json::object(), policy::ExecutionMode::kWasi);
+}
+BENCHMARK(BM_WasiStdioPolicy)->Unit(benchmark::kMicrosecond);
 
 // A mutation of the 5 KB Pod: the host parses the mutated object and the original, diffs them
 // and encodes the patch (the guest is test_policy.wasm adding one label).

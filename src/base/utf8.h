@@ -1,11 +1,16 @@
 // UTF-8 validation for text that crosses from a guest into the host.
 #pragma once
 
+#include <string>
 #include <string_view>
 
 namespace kw {
 
 // True when `s` is well-formed UTF-8 (no overlongs, surrogates or code points past U+10FFFF).
 bool IsValidUtf8(std::string_view s);
+
+// `s` with every byte that does not start a well-formed sequence replaced by U+FFFD, as Go's
+// encoding/json writes strings that hold arbitrary bytes.
+std::string ToValidUtf8(std::string_view s);
 
 }  // namespace kw

@@ -21,6 +21,11 @@
 //
 // Any guest failure comes back as a typed Error; the Worker stays usable afterwards. An Instance
 // whose call failed may hold half-updated guest state: callers should discard it.
+//
+// A host function may call back into the exports of the instance that called it (the OPA ABI
+// needs this: a builtin reads its arguments with the guest's opa_json_dump). Such a nested call
+// runs under the outer call's deadline, whatever its own CallOptions say, and its failure is the
+// host function's to report (returning it fails the outer call too).
 #pragma once
 
 #include <chrono>
@@ -57,13 +62,14 @@ struct Value {
   static Value F64(double v) { Value x; x.type = ValType::kF64; x.f64 = v; return x; }
 };
 
-// What a host function sees of the instance that called it: its exported `memory`. Guest
-// memory is untrusted; every access is bounds-checked and the view is valid only until the guest
+// What a host function sees of the instance that called it: its linear memory (the one it
+// exports as `memory`, else the one the host created for its memory import). Guest memory is
+// untrusted; every access is bounds-checked and the view is valid only until the guest
 // runs again (memory.grow may move it).
 class GuestMemory {
  public:
   virtual ~GuestMemory() = default;
-  // The bytes [ptr, ptr+len), or nullopt when out of bounds or when there is no memory export.
+  // The bytes [ptr, ptr+len), or nullopt when out of bounds or when the instance has no memory.
   virtual std::optional<std::span<std::uint8_t>> Span(std::uint32_t ptr, std::uint32_t len) = 0;
   virtual std::uint64_t Size() = 0;
 
@@ -86,12 +92,20 @@ struct HostFunction {
   HostCallback callback;
 };
 
-// Resolves a module's function imports when it is instantiated.
+// Resolves a module's imports when it is instantiated.
+//
+// Functions come from Find. A memory import (whatever its name) is satisfied by a memory the
+// engine creates for the instance: initial size max(the import's declared minimum,
+// MinImportedMemoryPages()) pages, capped at the module's memory cap like a defined memory.
+// Table and global imports are refused.
 class Linker {
  public:
   virtual ~Linker() = default;
   // Returns the host function for `module.name`, or nullptr when the host does not provide it.
   virtual const HostFunction* Find(std::string_view module, std::string_view name) const = 0;
+  // The smallest initial size, in 64 KiB pages, of a memory the engine creates for a module
+  // that imports its memory (OPA's host creates 5 pages). Never above the module's cap.
+  virtual std::uint32_t MinImportedMemoryPages() const { return 0; }
 };
 
 // A Linker over a list of host functions: the usual way to provide imports.
@@ -101,9 +115,12 @@ class HostFunctionTable final : public Linker {
   void Add(HostFunction fn);
   const HostFunction* Find(std::string_view module, std::string_view name) const override;
   std::size_t size() const { return functions_.size(); }
+  std::uint32_t MinImportedMemoryPages() const override { return min_imported_memory_pages_; }
+  void set_min_imported_memory_pages(std::uint32_t pages) { min_imported_memory_pages_ = pages; }
 
  private:
   std::vector<HostFunction> functions_;
+  std::uint32_t min_imported_memory_pages_ = 0;
 };
 
 // A compiled module: immutable, shared across threads and workers.
@@ -132,6 +149,10 @@ class Instance {
   virtual Result<std::vector<Value>> Call(std::string_view name, std::span<const Value> args,
                                           const CallOptions& options = {}) = 0;
   virtual bool HasFunction(std::string_view name) const = 0;
+  // The current value of exported global `name` when it holds an i32 (the OPA ABI publishes its
+  // version that way); nullopt when there is no such global export or its value is not an
+  // integer (an i64, or a float that is not integral; an integral float reads as its value).
+  virtual std::optional<std::int32_t> GlobalI32(std::string_view name) = 0;
   virtual GuestMemory& memory() = 0;
 };
 using InstancePtr = std::unique_ptr<Instance>;

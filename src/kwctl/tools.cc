@@ -12,6 +12,7 @@
 #include "kwctl/paths.h"
 #include "policy/annotate.h"
 #include "policy/inspect.h"
+#include "runtime/opa/builtins.h"
 #include "runtime/runtime.h"
 
 namespace kw::kwctl {
@@ -104,8 +105,10 @@ Result<void> Annotate(const AnnotateFlags& flags) {
 
 Result<void> Info() {
   std::string out = fmt::format("kwctl version: {}\n\n", kVersion);
+  // The builtins Rego policies may leave to the host (upstream prints the same list).
   out += "Open Policy Agent/Gatekeeper implemented builtins:\n";
-  out += "  (none yet: OPA and Gatekeeper execution modes are not available in this build)\n\n";
+  for (const std::string& name : runtime::opa::BuiltinNames()) out += fmt::format("  - {}\n", name);
+  out += "\n";
   out += fmt::format("Policy store: {}\n", StoreRoot());
   out += fmt::format("Config directory: {}\n", ConfigDir());
   out += fmt::format("kwctl cache directory: {}\n", KwctlCacheDir());

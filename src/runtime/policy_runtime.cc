@@ -1,16 +1,20 @@
 #include <spdlog/spdlog.h>
 
 #include "runtime/runtime.h"
+#include "runtime/opa/opa_instance.h"
+#include "runtime/opa/opa_policy_runtime.h"
 #include "runtime/wapc/wapc_instance.h"
+#include "runtime/wasi/wasi_policy_runtime.h"
 
 namespace kw::runtime {
-namespace {
 
 engine::CallOptions CallOptionsFor(std::chrono::milliseconds timeout) {
   engine::CallOptions o;
   if (timeout.count() > 0) o.deadline = std::chrono::steady_clock::now() + timeout;
   return o;
 }
+
+namespace {
 
 // The Kubewarden operations over waPC (policy-server.md §4.b).
 class WapcPolicyRuntime final : public PolicyRuntime {
@@ -93,11 +97,9 @@ Result<PolicyModuleSharedPtr> LoadPolicyModule(const engine::Engine& engine,
   KW_ASSIGN_OR_RETURN(std::optional<policy::Metadata> metadata, policy::ReadMetadata(info));
   KW_ASSIGN_OR_RETURN(policy::ExecutionMode mode,
                       policy::ChooseExecutionMode(mode_override, metadata, info));
-  if (mode != policy::ExecutionMode::kKubewardenWapc) {
-    // Refused at load time, so no caller mistakes it for a failure of the policy itself.
-    return Fail(ErrorKind::kUnimplemented,
-                "execution mode '" + std::string(policy::ExecutionModeName(mode)) +
-                    "' is not supported yet");
+  if (mode == policy::ExecutionMode::kOpa || mode == policy::ExecutionMode::kGatekeeper) {
+    // What the exports alone show (a pre-1.0 or non-OPA module) is a load error, not a run one.
+    KW_TRY(opa::CheckOpaModule(info));
   }
   KW_ASSIGN_OR_RETURN(engine::ModuleSharedPtr module, engine.Compile(wasm, compile_options));
   auto loaded = std::make_shared<PolicyModule>();
@@ -113,12 +115,13 @@ Result<PolicyRuntimePtr> CreatePolicyRuntime(engine::Worker& worker, PolicyModul
     case policy::ExecutionMode::kKubewardenWapc:
       return PolicyRuntimePtr(
           std::make_unique<WapcPolicyRuntime>(worker, std::move(module), std::move(options)));
-    default:
-      return Fail(ErrorKind::kUnimplemented,
-                  "execution mode '" +
-                      std::string(policy::ExecutionModeName(module->execution_mode)) +
-                      "' is not supported yet");
+    case policy::ExecutionMode::kWasi:
+      return wasi::CreateWasiPolicyRuntime(worker, std::move(module), std::move(options));
+    case policy::ExecutionMode::kOpa:
+    case policy::ExecutionMode::kGatekeeper:
+      return opa::CreateOpaPolicyRuntime(worker, std::move(module), std::move(options));
   }
+  return Fail(ErrorKind::kInternal, "unknown execution mode");
 }
 
 }  // namespace kw::runtime

@@ -56,6 +56,9 @@ struct RuntimeOptions {
   std::string settings_json = "{}";
 };
 
+// The options of a guest call that starts now and may last `timeout` (zero: no deadline).
+engine::CallOptions CallOptionsFor(std::chrono::milliseconds timeout);
+
 class PolicyRuntime {
  public:
   virtual ~PolicyRuntime() = default;

@@ -145,6 +145,7 @@ struct RawImport {
   std::string name;
   std::uint8_t kind = 0;
   std::uint32_t type_index = 0;  // for functions
+  Limits limits;                 // for memories
   std::span<const std::uint8_t> descriptor;  // kind byte and what follows it
 };
 
@@ -157,7 +158,7 @@ std::optional<RawImport> ReadImportEntry(Reader& r, std::span<const std::uint8_t
   switch (imp.kind) {
     case 0: imp.type_index = r.U32(); break;
     case 1: ReadValType(r); ReadLimits(r); break;
-    case 2: ReadLimits(r); break;
+    case 2: imp.limits = ReadLimits(r); break;
     case 3: ReadValType(r); r.Byte(); break;
     case 4: r.Byte(); r.U32(); break;
     default: return std::nullopt;
@@ -281,6 +282,10 @@ Result<ModuleInfo> Inspect(std::span<const std::uint8_t> bytes) {
               return std::unexpected(Malformed("import refers to an undefined type"));
             }
           }
+          if (imp.kind == ExternKind::kMemory) {
+            imp.memory_min_pages = raw->limits.min;
+            imp.memory_max_pages = raw->limits.max;
+          }
           info.imports.push_back(std::move(imp));
         }
         if (!r.ok()) return std::unexpected(Malformed("bad import section"));
@@ -320,48 +325,67 @@ Result<ModuleInfo> Inspect(std::span<const std::uint8_t> bytes) {
   return info;
 }
 
+// The capped limits of one memory (defined or imported), appended to `out` as limits bytes.
+Result<void> PutCappedLimits(std::vector<std::uint8_t>& out, const Limits& l,
+                             std::uint32_t max_pages) {
+  if (l.flags & 0x02) {
+    return std::unexpected(Error(ErrorKind::kBadModule, "shared memories are not supported"));
+  }
+  if (l.flags & 0x04) {
+    return std::unexpected(Error(ErrorKind::kBadModule, "64-bit memories are not supported"));
+  }
+  if (l.min > max_pages) {
+    return std::unexpected(Error(
+        ErrorKind::kOutOfMemory,
+        "the module's initial memory of " + std::to_string(l.min) +
+            " pages is larger than the memory limit of " + std::to_string(max_pages) + " pages"));
+  }
+  out.push_back(0x01);
+  PutU32(out, l.min);
+  PutU32(out, l.max ? std::min(*l.max, max_pages) : max_pages);
+  return {};
+}
+
 Result<std::vector<std::uint8_t>> CapMemory(std::span<const std::uint8_t> bytes,
                                             std::uint32_t max_pages) {
+  std::uint32_t memories = 0;  // imported and defined: the import section comes first
   return RewriteSections(bytes, [&](std::uint8_t id,
                                     std::span<const std::uint8_t> body) -> Result<SectionEdit> {
     if (id == kSectionImport) {
       Reader r(body);
+      SectionEdit edit{SectionEdit::kReplace, {}};
       std::uint32_t n = r.U32();
+      PutU32(edit.body, n);
       for (std::uint32_t i = 0; i < n && r.ok(); ++i) {
         std::optional<RawImport> imp = ReadImportEntry(r, body);
         if (!imp) return std::unexpected(Malformed("bad import section"));
-        if (imp->kind == 2) {
-          return std::unexpected(Error(ErrorKind::kBadModule,
-                                       "the module imports its memory, which cannot be capped"));
+        PutName(edit.body, imp->module);
+        PutName(edit.body, imp->name);
+        if (imp->kind != 2) {
+          edit.body.insert(edit.body.end(), imp->descriptor.begin(), imp->descriptor.end());
+          continue;
         }
+        if (++memories > 1) {
+          return std::unexpected(Error(ErrorKind::kBadModule, "the module has more than one memory"));
+        }
+        edit.body.push_back(0x02);
+        KW_TRY(PutCappedLimits(edit.body, imp->limits, max_pages));
       }
+      if (!r.ok()) return std::unexpected(Malformed("bad import section"));
+      return edit;
     }
     if (id != kSectionMemory) return SectionEdit{};
     Reader r(body);
     std::uint32_t count = r.U32();
-    if (count > 1) {
-      return std::unexpected(Error(ErrorKind::kBadModule, "the module defines more than one memory"));
+    if (count > 1 || (count == 1 && memories > 0)) {
+      return std::unexpected(Error(ErrorKind::kBadModule, "the module has more than one memory"));
     }
     SectionEdit edit{SectionEdit::kReplace, {}};
     PutU32(edit.body, count);
     if (count == 1) {
       Limits l = ReadLimits(r);
       if (!r.ok()) return std::unexpected(Malformed("bad memory section"));
-      if (l.flags & 0x02) {
-        return std::unexpected(Error(ErrorKind::kBadModule, "shared memories are not supported"));
-      }
-      if (l.flags & 0x04) {
-        return std::unexpected(Error(ErrorKind::kBadModule, "64-bit memories are not supported"));
-      }
-      if (l.min > max_pages) {
-        return std::unexpected(Error(
-            ErrorKind::kOutOfMemory,
-            "the module's initial memory of " + std::to_string(l.min) +
-                " pages is larger than the memory limit of " + std::to_string(max_pages) + " pages"));
-      }
-      edit.body.push_back(0x01);
-      PutU32(edit.body, l.min);
-      PutU32(edit.body, l.max ? std::min(*l.max, max_pages) : max_pages);
+      KW_TRY(PutCappedLimits(edit.body, l, max_pages));
     }
     return edit;
   });

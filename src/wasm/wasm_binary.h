@@ -33,6 +33,9 @@ struct Import {
   ExternKind kind;
   FuncType type;          // for kFunction only
   bool has_type = false;  // false when the type section uses encodings we do not model (GC)
+  // For kMemory only: the declared limits, in 64 KiB pages.
+  std::uint32_t memory_min_pages = 0;
+  std::optional<std::uint32_t> memory_max_pages;
 };
 
 struct Export {
@@ -66,10 +69,12 @@ bool HasWasmMagic(std::span<const std::uint8_t> bytes);
 // validated here; the engine does that when it compiles.
 Result<ModuleInfo> Inspect(std::span<const std::uint8_t> bytes);
 
-// Returns a copy of `bytes` whose defined memory has maximum = min(declared max, max_pages).
+// Returns a copy of `bytes` whose memory, defined or imported, has maximum = min(declared max,
+// max_pages). (An imported memory is created by the host, which caps it itself; rewriting the
+// import too keeps the module's own view consistent, so the host's capped memory matches it.)
 // Fails with kOutOfMemory when the memory's initial size already exceeds `max_pages`, and with
-// kBadModule for shared or 64-bit memories, for more than one memory, or for imported memories
-// (the host cannot cap those). A module without memory is returned unchanged.
+// kBadModule for shared or 64-bit memories and for more than one memory. A module without
+// memory is returned unchanged.
 Result<std::vector<std::uint8_t>> CapMemory(std::span<const std::uint8_t> bytes,
                                             std::uint32_t max_pages);
 

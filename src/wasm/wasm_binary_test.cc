@@ -83,10 +83,32 @@ TEST(WasmBinary, CapsMemoryMaximum) {
   EXPECT_EQ(too_small.error().kind, ErrorKind::kOutOfMemory);
 }
 
-TEST(WasmBinary, RefusesImportedMemoryWhenCapping) {
+TEST(WasmBinary, CapsImportedMemory) {
   Bytes m = Header();
-  Append(m, 2, {0x01, 0x03, 'e', 'n', 'v', 0x06, 'm', 'e', 'm', 'o', 'r', 'y', 0x02, 0x00, 0x01});
-  auto r = CapMemory(m, 10);
+  // (import "env" "memory" (memory 2)) : no maximum
+  Append(m, 2, {0x01, 0x03, 'e', 'n', 'v', 0x06, 'm', 'e', 'm', 'o', 'r', 'y', 0x02, 0x00, 0x02});
+  auto info = Inspect(m);
+  ASSERT_TRUE(info) << info.error().message;
+  ASSERT_EQ(info->imports.size(), 1u);
+  EXPECT_EQ(info->imports[0].kind, ExternKind::kMemory);
+  EXPECT_EQ(info->imports[0].memory_min_pages, 2u);
+  EXPECT_FALSE(info->imports[0].memory_max_pages);
+
+  auto capped = CapMemory(m, 10);
+  ASSERT_TRUE(capped) << capped.error().message;
+  auto capped_info = Inspect(*capped);
+  ASSERT_TRUE(capped_info) << capped_info.error().message;
+  EXPECT_EQ(capped_info->imports[0].memory_min_pages, 2u);
+  EXPECT_EQ(capped_info->imports[0].memory_max_pages, std::optional<std::uint32_t>(10));
+
+  auto too_small = CapMemory(m, 1);
+  ASSERT_FALSE(too_small);
+  EXPECT_EQ(too_small.error().kind, ErrorKind::kOutOfMemory);
+
+  // An imported memory plus a defined one is two memories.
+  Bytes two = m;
+  Append(two, 5, {0x01, 0x00, 0x01});
+  auto r = CapMemory(two, 10);
   ASSERT_FALSE(r);
   EXPECT_EQ(r.error().kind, ErrorKind::kBadModule);
 }

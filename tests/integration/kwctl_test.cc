@@ -341,7 +341,8 @@ TEST(KwctlRun, ReportsBadInputClearly) {
   auto opa = Kwctl({"run", TestData("test_policy.wasm"), "-r", Request("pod_plain.json"), "-e", "opa"});
   EXPECT_EQ(opa.exit_code, 1);
   EXPECT_NE(opa.err.find("cannot load policy " + TestData("test_policy.wasm") +
-                         ": execution mode 'opa' is not supported yet"),
+                         ": the module does not implement the OPA wasm ABI 1.x: it exports no "
+                         "`opa_wasm_abi_version` global"),
             std::string::npos)
       << opa.err;
 
@@ -464,6 +465,25 @@ TEST(KwctlRun, KeepsCompiledCodeForTheNextRun) {
   ASSERT_EQ(disabled.exit_code, 0) << disabled.err;
   EXPECT_NE(disabled.err.find("1 modules compiled, 0 loaded"), std::string::npos);
   EXPECT_EQ(disabled.out, first.out);
+}
+
+}  // namespace
+}  // namespace kw
+
+namespace kw {
+namespace {
+
+TEST(KwctlInfo, ListsTheOpaBuiltinsTheHostImplements) {
+  auto r = Kwctl({"info"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  std::size_t section = r.out.find("Open Policy Agent/Gatekeeper implemented builtins:\n");
+  ASSERT_NE(section, std::string::npos) << r.out;
+  for (std::string_view name : {"  - sprintf\n", "  - time.now_ns\n", "  - regex.find_n\n",
+                                "  - parse_rfc3339_ns\n", "  - yaml.unmarshal\n"}) {
+    std::size_t at = r.out.find(name);
+    EXPECT_NE(at, std::string::npos) << name << " missing from:\n" << r.out;
+    EXPECT_GT(at, section) << name;
+  }
 }
 
 }  // namespace

@@ -62,6 +62,13 @@ v8::Local<v8::String> Str(v8::Isolate* isolate, std::string_view s) {
       .ToLocalChecked();
 }
 
+// Sets a data property of an object the host built. That cannot fail unless an exception is
+// pending, which the caller's TryCatch then reports, so the result carries nothing to act on.
+void SetMember(v8::Local<v8::Context> ctx, v8::Local<v8::Object> object, v8::Local<v8::Value> key,
+               v8::Local<v8::Value> value) {
+  if (object->Set(ctx, key, value).IsNothing()) return;
+}
+
 std::string ToStdString(v8::Isolate* isolate, v8::Local<v8::Value> value) {
   v8::String::Utf8Value utf8(isolate, value);
   return *utf8 ? std::string(*utf8, utf8.length()) : std::string("<unprintable exception>");
@@ -291,6 +298,7 @@ class V8Instance final : public Instance, public GuestMemory {
   Result<std::vector<Value>> Call(std::string_view name, std::span<const Value> args,
                                   const CallOptions& options) override;
   bool HasFunction(std::string_view name) const override;
+  std::optional<std::int32_t> GlobalI32(std::string_view name) override;
   GuestMemory& memory() override { return *this; }
 
   std::optional<std::span<std::uint8_t>> Span(std::uint32_t ptr, std::uint32_t len) override;
@@ -327,6 +335,8 @@ class V8Worker final : public Worker {
 
   v8::Isolate* isolate() const { return isolate_; }
   v8::Local<v8::Context> context() const { return context_.Get(isolate_); }
+  // True while a guest call runs on this worker (so a new call is nested in a host function).
+  bool in_guest_call() const { return call_depth_ > 0; }
 
   // Runs `invoke` under the deadline and turns whatever went wrong into a typed Error.
   template <typename Invoke>
@@ -335,13 +345,21 @@ class V8Worker final : public Worker {
 
  private:
   static std::size_t NearHeapLimit(void* data, std::size_t current, std::size_t initial);
+  // A WebAssembly.Memory for memory import `import`: initial max(declared min, min_pages)
+  // pages, maximum min(declared max, cap_pages).
+  Result<v8::Local<v8::Object>> NewMemory(v8::Local<v8::Context> ctx, const wasm::Import& import,
+                                          std::uint32_t cap_pages, std::uint32_t min_pages);
   Error Classify(v8::TryCatch& try_catch, V8Instance* instance);
 
   std::unique_ptr<v8::ArrayBuffer::Allocator> allocator_;
   v8::Isolate* isolate_ = nullptr;
   v8::Global<v8::Context> context_;
   v8::Global<v8::Function> instance_ctor_;
+  v8::Global<v8::Function> memory_ctor_;
   Watchdog::Slot* slot_ = nullptr;
+  // Guest calls under way on this worker: above 1, a host function called back into the guest,
+  // and the outermost call owns the deadline (see Guarded).
+  unsigned call_depth_ = 0;
   bool heap_exhausted_ = false;
   unsigned calls_since_pump_ = 0;
 };
@@ -386,6 +404,9 @@ V8Worker::V8Worker() {
   instance_ctor_.Reset(isolate_, wasm_ns->Get(ctx, Str(isolate_, "Instance"))
                                      .ToLocalChecked()
                                      .As<v8::Function>());
+  memory_ctor_.Reset(isolate_, wasm_ns->Get(ctx, Str(isolate_, "Memory"))
+                                   .ToLocalChecked()
+                                   .As<v8::Function>());
   v8::Isolate* isolate = isolate_;
   slot_ = Watchdog::Get().Register([isolate] { isolate->TerminateExecution(); });
 }
@@ -393,6 +414,7 @@ V8Worker::V8Worker() {
 V8Worker::~V8Worker() {
   Watchdog::Get().Unregister(slot_);
   instance_ctor_.Reset();
+  memory_ctor_.Reset();
   context_.Reset();
   isolate_->Dispose();
 }
@@ -411,8 +433,29 @@ Result<v8::Local<v8::Value>> V8Worker::Guarded(const CallOptions& options, V8Ins
                                                std::optional<Error>* host_error,
                                                Invoke&& invoke) {
   v8::TryCatch try_catch(isolate_);
+  if (call_depth_ > 0) {
+    // A host function calling back into the guest: the outer call's deadline keeps running (a
+    // nested Arm/Disarm would cancel it), and a termination must unwind the outer call too, so
+    // it is not cancelled here.
+    ++call_depth_;
+    v8::MaybeLocal<v8::Value> result = invoke();
+    --call_depth_;
+    if (try_catch.HasTerminated() || isolate_->IsExecutionTerminating()) {
+      return Fail(ErrorKind::kTimeout, "guest code interrupted, execution deadline exceeded");
+    }
+    if (host_error && *host_error) {
+      Error e = std::move(**host_error);
+      host_error->reset();
+      return std::unexpected(std::move(e));
+    }
+    v8::Local<v8::Value> value;
+    if (!result.ToLocal(&value)) return std::unexpected(Classify(try_catch, instance));
+    return value;
+  }
   if (options.deadline) Watchdog::Get().Arm(slot_, *options.deadline);
+  ++call_depth_;
   v8::MaybeLocal<v8::Value> result = invoke();
+  --call_depth_;
   bool fired = options.deadline && Watchdog::Get().Disarm(slot_);
   if (++calls_since_pump_ >= kPumpEvery) {
     calls_since_pump_ = 0;
@@ -481,12 +524,28 @@ Result<InstancePtr> V8Worker::Instantiate(const ModuleSharedPtr& module, const L
 
   auto instance = std::make_unique<V8Instance>(this, module);
   v8::Local<v8::Object> imports = v8::Object::New(isolate_);
+  auto import_namespace = [&](const std::string& name) {
+    v8::Local<v8::String> module_key = Str(isolate_, name);
+    v8::Local<v8::Value> ns = imports->Get(ctx, module_key).ToLocalChecked();
+    if (!ns->IsObject()) {
+      ns = v8::Object::New(isolate_);
+      SetMember(ctx, imports, module_key, ns);
+    }
+    return ns.As<v8::Object>();
+  };
+  v8::Local<v8::Object> imported_memory;
   for (const auto& imp : v8_module->info().imports) {
     std::string qualified = imp.module + "::" + imp.name;
+    if (imp.kind == wasm::ExternKind::kMemory) {
+      KW_ASSIGN_OR_RETURN(imported_memory, NewMemory(ctx, imp, v8_module->max_memory_pages(),
+                                                     linker.MinImportedMemoryPages()));
+      SetMember(ctx, import_namespace(imp.module), Str(isolate_, imp.name), imported_memory);
+      continue;
+    }
     if (imp.kind != wasm::ExternKind::kFunction) {
       return Fail(ErrorKind::kBadModule, "unknown import: `" + qualified +
-                                             "` is not a function, and the host provides only "
-                                             "function imports");
+                                             "` is not a function or a memory, and the host "
+                                             "provides only those");
     }
     const HostFunction* fn = linker.Find(imp.module, imp.name);
     if (fn == nullptr) {
@@ -497,19 +556,14 @@ Result<InstancePtr> V8Worker::Instantiate(const ModuleSharedPtr& module, const L
                                              "`: the host provides " + SignatureText(fn->type) +
                                              ", the module expects " + SignatureText(imp.type));
     }
-    v8::Local<v8::String> module_key = Str(isolate_, imp.module);
-    v8::Local<v8::Value> ns = imports->Get(ctx, module_key).ToLocalChecked();
-    if (!ns->IsObject()) {
-      ns = v8::Object::New(isolate_);
-      (void)imports->Set(ctx, module_key, ns);
-    }
+    v8::Local<v8::Object> ns = import_namespace(imp.module);
     instance->bindings_.push_back(std::make_unique<Binding>(Binding{fn, instance.get()}));
     v8::Local<v8::Function> f =
         v8::Function::New(ctx, &V8Instance::HostTrampoline,
                           v8::External::New(isolate_, instance->bindings_.back().get()),
                           static_cast<int>(fn->type.params.size()), v8::ConstructorBehavior::kThrow)
             .ToLocalChecked();
-    (void)ns.As<v8::Object>()->Set(ctx, Str(isolate_, imp.name), f);
+    SetMember(ctx, ns, Str(isolate_, imp.name), f);
   }
 
   v8::Local<v8::WasmModuleObject> module_object;
@@ -532,8 +586,39 @@ Result<InstancePtr> V8Worker::Instantiate(const ModuleSharedPtr& module, const L
   v8::Local<v8::Value> memory = exports->Get(ctx, Str(isolate_, "memory")).ToLocalChecked();
   if (memory->IsWasmMemoryObject()) {
     instance->memory_.Reset(isolate_, memory.As<v8::WasmMemoryObject>());
+  } else if (!imported_memory.IsEmpty() && imported_memory->IsWasmMemoryObject()) {
+    instance->memory_.Reset(isolate_, imported_memory.As<v8::WasmMemoryObject>());
   }
   return InstancePtr(std::move(instance));
+}
+
+Result<v8::Local<v8::Object>> V8Worker::NewMemory(v8::Local<v8::Context> ctx,
+                                                  const wasm::Import& import,
+                                                  std::uint32_t cap_pages,
+                                                  std::uint32_t min_pages) {
+  // Compile capped the import's declared maximum already; the memory's own maximum is what
+  // actually stops memory.grow, so it carries the cap too.
+  std::uint32_t maximum = std::min(import.memory_max_pages.value_or(cap_pages), cap_pages);
+  if (import.memory_min_pages > maximum) {
+    return Fail(ErrorKind::kOutOfMemory,
+                "the module's initial memory of " + std::to_string(import.memory_min_pages) +
+                    " pages is larger than the memory limit of " + std::to_string(maximum) +
+                    " pages");
+  }
+  std::uint32_t initial = std::min(std::max(import.memory_min_pages, min_pages), maximum);
+  v8::Local<v8::Object> descriptor = v8::Object::New(isolate_);
+  SetMember(ctx, descriptor, Str(isolate_, "initial"), v8::Integer::NewFromUnsigned(isolate_, initial));
+  SetMember(ctx, descriptor, Str(isolate_, "maximum"), v8::Integer::NewFromUnsigned(isolate_, maximum));
+  v8::TryCatch try_catch(isolate_);
+  v8::Local<v8::Value> argv[1] = {descriptor};
+  v8::Local<v8::Object> memory;
+  if (!memory_ctor_.Get(isolate_)->NewInstance(ctx, 1, argv).ToLocal(&memory)) {
+    std::string why = try_catch.HasCaught() ? ToStdString(isolate_, try_catch.Exception())
+                                            : std::string("unknown failure");
+    return Fail(ErrorKind::kOutOfMemory, "cannot create the memory `" + import.module + "::" +
+                                             import.name + "` the module imports: " + why);
+  }
+  return memory;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -593,6 +678,30 @@ const V8Instance::ExportedFunction* V8Instance::FindFunction(std::string_view na
   return &functions_.emplace(std::string(name), std::move(entry)).first->second;
 }
 
+std::optional<std::int32_t> V8Instance::GlobalI32(std::string_view name) {
+  const wasm::Export* e = module_->info().FindExport(name);
+  if (e == nullptr || e->kind != wasm::ExternKind::kGlobal || exports_.IsEmpty()) {
+    return std::nullopt;
+  }
+  v8::Isolate* isolate = worker_->isolate();
+  v8::Isolate::Scope isolate_scope(isolate);
+  v8::HandleScope handles(isolate);
+  v8::Local<v8::Context> ctx = worker_->context();
+  v8::Context::Scope context_scope(ctx);
+  v8::TryCatch try_catch(isolate);
+  v8::Local<v8::Value> global;
+  if (!exports_.Get(isolate)->Get(ctx, Str(isolate, name)).ToLocal(&global) || !global->IsObject()) {
+    return std::nullopt;
+  }
+  // WebAssembly.Global.prototype.value: an i32 reads as a Number, an i64 as a BigInt.
+  v8::Local<v8::Value> value;
+  if (!global.As<v8::Object>()->Get(ctx, Str(isolate, "value")).ToLocal(&value) ||
+      !value->IsInt32()) {
+    return std::nullopt;
+  }
+  return value.As<v8::Int32>()->Value();
+}
+
 bool V8Instance::HasFunction(std::string_view name) const {
   const wasm::Export* e = module_->info().FindExport(name);
   return e != nullptr && e->kind == wasm::ExternKind::kFunction;
@@ -606,6 +715,11 @@ Result<std::vector<Value>> V8Instance::Call(std::string_view name, std::span<con
   v8::Local<v8::Context> ctx = worker_->context();
   v8::Context::Scope context_scope(ctx);
 
+  const bool nested = worker_->in_guest_call();
+  if (exports_.IsEmpty()) {
+    // Only while instantiating: a start function's host call cannot reach the exports yet.
+    return Fail(ErrorKind::kNotFound, "the instance has no exports yet (it is being instantiated)");
+  }
   if (!HasFunction(name)) {
     return Fail(ErrorKind::kNotFound, "the module does not export a function named `" +
                                           std::string(name) + "`");
@@ -619,7 +733,7 @@ Result<std::vector<Value>> V8Instance::Call(std::string_view name, std::span<con
   if (args.size() > argv.size()) return Fail(ErrorKind::kInvalidArgument, "too many arguments");
   for (std::size_t i = 0; i < args.size(); ++i) argv[i] = ToV8(isolate, args[i]);
 
-  host_error_.reset();
+  if (!nested) host_error_.reset();
   v8::Local<v8::Function> f = fn->fn.Get(isolate);
   KW_ASSIGN_OR_RETURN(v8::Local<v8::Value> result,
                       worker_->Guarded(options, this, &host_error_, [&] {

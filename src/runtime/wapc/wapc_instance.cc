@@ -2,7 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
-#include "base/utf8.h"
+#include "runtime/host_call.h"
 
 namespace kw::runtime::wapc {
 namespace {
@@ -24,24 +24,6 @@ std::unexpected<Error> HostFail(std::string message) {
 }
 
 std::uint32_t U32(const Value& v) { return static_cast<std::uint32_t>(v.i32); }
-
-std::string OutOfBounds(std::string_view import, std::uint32_t ptr, std::uint64_t len) {
-  return std::string(import) + ": guest memory range [" + std::to_string(ptr) + ", " +
-         std::to_string(std::uint64_t{ptr} + len) + ") is out of bounds";
-}
-
-// Reads guest text for `import`, enforcing the cap and, when `utf8`, UTF-8 validity.
-Result<std::string> ReadGuest(GuestMemory& m, std::string_view import, std::uint32_t ptr,
-                              std::uint32_t len, std::uint32_t cap, bool utf8) {
-  if (len > cap) {
-    return HostFail(std::string(import) + ": " + std::to_string(len) +
-                    " bytes is more than the limit of " + std::to_string(cap) + " bytes");
-  }
-  std::string out;
-  if (!m.Read(ptr, len, out)) return HostFail(OutOfBounds(import, ptr, len));
-  if (utf8 && !IsValidUtf8(out)) return HostFail(std::string(import) + ": invalid UTF-8");
-  return out;
-}
 
 // Copies the last host answer (if any) to `ptr`, as __host_response and __host_error do.
 HostResult CopyToGuest(GuestMemory& m, std::string_view import, std::uint32_t ptr,
@@ -93,20 +75,11 @@ void WapcInstance::AddImports() {
       [this, &inv, &limits](GuestMemory& m, std::span<const Value> a) -> HostResult {
         inv.host_response.reset();
         inv.host_error.reset();
-        KW_ASSIGN_OR_RETURN(std::string binding, ReadGuest(m, "__host_call (binding)", U32(a[0]),
-                                                           U32(a[1]), limits.max_host_call_name, true));
-        KW_ASSIGN_OR_RETURN(std::string ns, ReadGuest(m, "__host_call (namespace)", U32(a[2]),
-                                                      U32(a[3]), limits.max_host_call_name, true));
-        KW_ASSIGN_OR_RETURN(std::string op, ReadGuest(m, "__host_call (operation)", U32(a[4]),
-                                                      U32(a[5]), limits.max_host_call_name, true));
-        KW_ASSIGN_OR_RETURN(std::string payload,
-                            ReadGuest(m, "__host_call (payload)", U32(a[6]), U32(a[7]),
-                                      limits.max_host_call_payload, false));
-        if (!options_.dispatcher) {
-          inv.host_error = "host capabilities are not available to this policy";
-          return I32Result(0);
-        }
-        auto answer = options_.dispatcher->Call(call_context_, binding, ns, op, payload);
+        KW_ASSIGN_OR_RETURN(Result<std::string> answer,
+                            DispatchGuestHostCall(m, a, "__host_call", options_.dispatcher.get(),
+                                                  call_context_,
+                                                  {.max_payload = limits.max_host_call_payload,
+                                                   .max_name = limits.max_host_call_name}));
         if (!answer) {
           inv.host_error = std::move(answer.error().message);
           return I32Result(0);

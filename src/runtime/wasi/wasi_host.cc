@@ -4,6 +4,7 @@
 #include <time.h>
 
 #include <cstring>
+#include <thread>
 
 #include <spdlog/spdlog.h>
 
@@ -90,6 +91,37 @@ HostResult PutSizes(GuestMemory& m, const std::vector<std::string>& items, std::
 
 bool IsStdio(std::uint32_t fd) { return fd <= 2; }
 
+// The time of WASI clock `id` (0..3) in nanoseconds.
+std::uint64_t Now(std::uint32_t id) {
+  static constexpr clockid_t kClocks[] = {CLOCK_REALTIME, CLOCK_MONOTONIC,
+                                          CLOCK_PROCESS_CPUTIME_ID, CLOCK_THREAD_CPUTIME_ID};
+  timespec ts{};
+  clock_gettime(kClocks[id], &ts);
+  return static_cast<std::uint64_t>(ts.tv_sec) * 1000000000ull +
+         static_cast<std::uint64_t>(ts.tv_nsec);
+}
+
+// How long until the clock subscription `sub` (48 bytes) fires; nullopt for an unknown clock.
+// subscription_clock sits at offset 16: id u32, timeout u64 @8, precision u64 @16, flags u16
+// @24 (bit 0: the timeout is absolute on that clock).
+std::optional<std::chrono::nanoseconds> ClockWait(const std::uint8_t* sub) {
+  std::uint32_t id;
+  std::uint64_t timeout;
+  std::uint16_t flags;
+  std::memcpy(&id, sub + 16, 4);
+  std::memcpy(&timeout, sub + 24, 8);
+  std::memcpy(&flags, sub + 40, 2);
+  if (id > 3) return std::nullopt;
+  std::uint64_t wait = timeout;
+  if (flags & 1) {
+    std::uint64_t now = Now(id);
+    wait = timeout > now ? timeout - now : 0;
+  }
+  // Capped so the conversion cannot overflow; a deadline cuts it far shorter anyway.
+  return std::chrono::nanoseconds(
+      static_cast<std::int64_t>(std::min<std::uint64_t>(wait, 1ull << 62)));
+}
+
 }  // namespace
 
 WasiHost::WasiHost(WasiConfig config) : config_(std::move(config)) {}
@@ -102,11 +134,16 @@ void WasiHost::Reset(std::string stdin_data) {
   pending_line_[0].clear();
   pending_line_[1].clear();
   truncated_ = false;
+  for (std::uint16_t& flags : fd_flags_) flags = 0;
 }
 
-void WasiHost::AppendStdin(std::string_view data) { stdin_.append(data); }
+void WasiHost::AppendStdin(std::string_view data) {
+  stdin_.erase(0, stdin_pos_);
+  stdin_pos_ = 0;
+  stdin_.append(data);
+}
 
-void WasiHost::Emit(std::uint32_t fd, std::string_view bytes) {
+Result<void> WasiHost::Emit(std::uint32_t fd, std::string_view bytes) {
   if (config_.forward_output) {
     std::string& line = pending_line_[fd - 1];
     for (char c : bytes) {
@@ -117,12 +154,21 @@ void WasiHost::Emit(std::uint32_t fd, std::string_view bytes) {
       }
       line.push_back(c);
     }
-    return;
+    return {};
   }
   std::string& sink = fd == 1 ? stdout_ : stderr_;
-  std::size_t room = config_.max_output_bytes - std::min(config_.max_output_bytes, sink.size());
-  if (bytes.size() > room) truncated_ = true;
+  std::size_t cap = fd == 1 ? config_.max_output_bytes : config_.max_stderr_bytes;
+  std::size_t room = cap - std::min(cap, sink.size());
+  if (bytes.size() > room) {
+    truncated_ = true;
+    if (fd == 1 && config_.fail_on_stdout_overflow) {
+      return Fail(ErrorKind::kHostError, "the policy wrote more than " +
+                                             std::to_string(config_.max_output_bytes) +
+                                             " bytes to its standard output");
+    }
+  }
   sink.append(bytes.substr(0, room));
+  return {};
 }
 
 HostResult WasiHost::Write(GuestMemory& m, std::uint32_t fd, std::uint32_t iovs,
@@ -136,7 +182,7 @@ HostResult WasiHost::Write(GuestMemory& m, std::uint32_t fd, std::uint32_t iovs,
     if (!buf || !len) return Ret(kFault);
     auto data = m.Span(*buf, *len);
     if (!data) return Ret(kFault);
-    Emit(fd, std::string_view(reinterpret_cast<const char*>(data->data()), data->size()));
+    KW_TRY(Emit(fd, std::string_view(reinterpret_cast<const char*>(data->data()), data->size())));
     written += *len;
   }
   if (!Put32(m, nwritten_ptr, static_cast<std::uint32_t>(written))) return Ret(kFault);
@@ -165,34 +211,63 @@ HostResult WasiHost::PollOneoff(GuestMemory& m, std::uint32_t in, std::uint32_t 
                                 std::uint32_t count, std::uint32_t nevents_ptr) {
   // Subscription: 48 bytes (userdata u64, tag u8 @8, clock or fd payload @16).
   // Event: 32 bytes (userdata u64, errno u16 @8, type u8 @10, nbytes u64 @16, flags u16 @24).
-  if (count == 0) return Ret(kInval);
-  if (count > 4096) return Ret(kInval);
+  using std::chrono::nanoseconds;
+  if (count == 0 || count > 4096) return Ret(kInval);
+  auto span = m.Span(in, count * 48);
+  if (!span) return Ret(kFault);
+  // A copy: the events are written after a sleep, over what may be the same guest memory.
+  std::vector<std::uint8_t> subs(span->begin(), span->end());
+  // With an fd subscription the poll is satisfied at once (stdio never blocks); clocks alone
+  // mean the guest wants to sleep, and must not spin: wait for the earliest one.
+  bool any_fd = false;
+  std::vector<std::optional<nanoseconds>> waits(count);  // per valid clock subscription
+  std::optional<nanoseconds> shortest;
+  for (std::uint32_t i = 0; i < count; ++i) {
+    const std::uint8_t* sub = subs.data() + i * 48;
+    if (sub[8] == 1 || sub[8] == 2) any_fd = true;
+    if (sub[8] == 0) waits[i] = ClockWait(sub);
+    if (waits[i] && (!shortest || *waits[i] < *shortest)) shortest = waits[i];
+  }
+  if (!any_fd && shortest && shortest->count() > 0) KW_TRY(Sleep(*shortest));
+  // Clocks due later than the one that fired (or than now, when an fd answered) are no events.
+  const nanoseconds fired = any_fd || !shortest ? nanoseconds(0) : *shortest;
   std::uint32_t events = 0;
   for (std::uint32_t i = 0; i < count; ++i) {
-    auto sub = m.Span(in + i * 48, 48);
-    if (!sub) return Ret(kFault);
+    const std::uint8_t* sub = subs.data() + i * 48;
+    std::uint8_t tag = sub[8];
+    if (tag == 0 && waits[i] && *waits[i] > fired) continue;
     std::uint8_t event[32] = {};
-    std::memcpy(event, sub->data(), 8);
-    std::uint8_t tag = (*sub)[8];
+    std::memcpy(event, sub, 8);
     event[10] = tag;
+    std::uint16_t err = 0;
     if (tag == 1 || tag == 2) {
       std::uint32_t fd;
-      std::memcpy(&fd, sub->data() + 16, 4);
-      std::uint16_t err = 0;
+      std::memcpy(&fd, sub + 16, 4);
       std::uint64_t nbytes = 0;
       if (!IsStdio(fd) || (tag == 1 && fd != 0) || (tag == 2 && fd == 0)) err = kBadf;
       else if (tag == 1) nbytes = stdin_.size() - stdin_pos_;
-      std::memcpy(event + 8, &err, 2);
       std::memcpy(event + 16, &nbytes, 8);
-    } else if (tag != 0) {
-      std::uint16_t err = kInval;
-      std::memcpy(event + 8, &err, 2);
+    } else if (tag != 0 || !waits[i]) {
+      err = kInval;  // an unknown subscription type or clock
     }
+    std::memcpy(event + 8, &err, 2);
     if (!m.Write(out + events * 32, std::span<const std::uint8_t>(event, 32))) return Ret(kFault);
     ++events;
   }
   if (!Put32(m, nevents_ptr, events)) return Ret(kFault);
   return Ret(kSuccess);
+}
+
+Result<void> WasiHost::Sleep(std::chrono::nanoseconds duration) {
+  auto until = std::chrono::steady_clock::now() + duration;
+  if (deadline_ && *deadline_ <= until) {
+    // The guest would sleep past its deadline: it ends here, as the watchdog would end it
+    // (which cannot reach a guest blocked in the host, and could fire too late after it).
+    std::this_thread::sleep_until(*deadline_);
+    return Fail(ErrorKind::kTimeout, "guest code interrupted, execution deadline exceeded");
+  }
+  std::this_thread::sleep_until(until);
+  return {};
 }
 
 void WasiHost::AddTo(engine::HostFunctionTable& table) {
@@ -230,15 +305,9 @@ void WasiHost::AddTo(engine::HostFunctionTable& table) {
     return Ret(Put64(m, U32(a[1]), 1) ? kSuccess : kFault);
   });
   add("clock_time_get", Sig({I32, I64, I32}, {I32}), [](GuestMemory& m, std::span<const Value> a) {
-    static constexpr clockid_t kClocks[] = {CLOCK_REALTIME, CLOCK_MONOTONIC,
-                                            CLOCK_PROCESS_CPUTIME_ID, CLOCK_THREAD_CPUTIME_ID};
     std::uint32_t id = U32(a[0]);
     if (id > 3) return Ret(kInval);
-    timespec ts{};
-    clock_gettime(kClocks[id], &ts);
-    std::uint64_t ns = static_cast<std::uint64_t>(ts.tv_sec) * 1000000000ull +
-                       static_cast<std::uint64_t>(ts.tv_nsec);
-    return Ret(Put64(m, U32(a[2]), ns) ? kSuccess : kFault);
+    return Ret(Put64(m, U32(a[2]), Now(id)) ? kSuccess : kFault);
   });
   add("fd_write", Sig({I32, I32, I32, I32}, {I32}),
       [this](GuestMemory& m, std::span<const Value> a) {
@@ -248,10 +317,11 @@ void WasiHost::AddTo(engine::HostFunctionTable& table) {
       [this](GuestMemory& m, std::span<const Value> a) {
         return Read(m, U32(a[0]), U32(a[1]), U32(a[2]), U32(a[3]));
       });
-  add("fd_fdstat_get", Sig({I32, I32}, {I32}), [](GuestMemory& m, std::span<const Value> a) {
+  add("fd_fdstat_get", Sig({I32, I32}, {I32}), [this](GuestMemory& m, std::span<const Value> a) {
     if (!IsStdio(U32(a[0]))) return Ret(kBadf);
     std::uint8_t stat[24] = {};
     stat[0] = kFiletypeCharacterDevice;
+    std::memcpy(stat + 2, &fd_flags_[U32(a[0])], 2);
     std::uint64_t rights = U32(a[0]) == 0 ? 0x2 /* fd_read */ : 0x40 /* fd_write */;
     rights |= 0x200000;  // poll_fd_readwrite
     std::memcpy(stat + 8, &rights, 8);
@@ -291,7 +361,14 @@ void WasiHost::AddTo(engine::HostFunctionTable& table) {
   by_fd("fd_datasync", Sig({I32}, {I32}), kInval);
   by_fd("fd_advise", Sig({I32, I64, I64, I32}, {I32}), kSpipe);
   by_fd("fd_allocate", Sig({I32, I64, I64}, {I32}), kSpipe);
-  by_fd("fd_fdstat_set_flags", Sig({I32, I32}, {I32}), kSuccess);
+  add("fd_fdstat_set_flags", Sig({I32, I32}, {I32}),
+      [this](GuestMemory&, std::span<const Value> a) {
+        if (!IsStdio(U32(a[0]))) return Ret(kBadf);
+        // append, dsync, nonblock, rsync, sync: all harmless on in-memory stdio.
+        if (U32(a[1]) > 0x1f) return Ret(kInval);
+        fd_flags_[U32(a[0])] = static_cast<std::uint16_t>(U32(a[1]));
+        return Ret(kSuccess);
+      });
   by_fd("fd_fdstat_set_rights", Sig({I32, I64, I64}, {I32}), kSuccess);
   by_fd("fd_filestat_set_size", Sig({I32, I64}, {I32}), kInval);
   by_fd("fd_filestat_set_times", Sig({I32, I64, I64, I32}, {I32}), kInval);

@@ -1547,17 +1547,19 @@ class Machine {
       : prog_(prog),
         text_(text),
         size_(prog.inst.size()),
-        memory_(new std::uint32_t[(2 + 2 * kStride) * size_ + 1]) {
-    std::fill_n(memory_.get(), size_, 0u);
-  }
+        memory_(new std::uint32_t[(2 + 2 * kStride) * size_ + 1]) {}
 
-  bool Run(std::pair<std::size_t, std::size_t>* span) {
+  // Searches from byte offset `from` (a rune boundary). The empty-width assertions at `from`
+  // still see the text before it, as Go's searches from an offset do (FindAll, Split). One
+  // machine serves several searches of its text.
+  bool Run(std::pair<std::size_t, std::size_t>* span, std::size_t from = 0) {
+    std::fill_n(memory_.get(), size_, 0u);
     const std::size_t n = text_.size();
     std::uint32_t* clist = memory_.get() + 2 * size_ + 1;
     std::uint32_t* nlist = clist + kStride * size_;
     std::uint32_t ccount = 0;
     bool matched = false;
-    for (std::size_t pos = 0;;) {
+    for (std::size_t pos = from;;) {
       // A new attempt starting here ranks below every attempt that started earlier.
       if (!matched && (pos == 0 || !prog_.anchored) &&
           Add(clist, ccount, prog_.start, pos, pos, Context(text_, pos))) {
@@ -1700,10 +1702,29 @@ class Regexp {
   // The byte offsets [begin, end) of the leftmost match, preferring what the pattern prefers
   // (greedy or lazy), as Go's FindStringIndex; nullopt when there is none.
   std::optional<std::pair<std::size_t, std::size_t>> Find(std::string_view text) const {
-    std::pair<std::size_t, std::size_t> span;
-    if (!internal::Machine<true>(prog_, text).Run(&span)) return std::nullopt;
-    return span;
+    return Searcher(*this, text).Find(0);
   }
+
+  // Repeated searches of one text, as Go's FindAll and Split make them: each finds the leftmost
+  // match at or after an offset, with ^ and \b there still seeing the text before it (which a
+  // search of the remaining suffix would get wrong). Each search costs at least the program's
+  // size. The Regexp and the text must outlive the Searcher.
+  class Searcher {
+   public:
+    Searcher(const Regexp& re, std::string_view text) : machine_(re.prog_, text) {}
+    // `from` must be a rune boundary within the text (or its end).
+    std::optional<std::pair<std::size_t, std::size_t>> Find(std::size_t from) {
+      std::pair<std::size_t, std::size_t> span;
+      if (!machine_.Run(&span, from)) return std::nullopt;
+      return span;
+    }
+
+   private:
+    internal::Machine<true> machine_;
+  };
+
+  // The number of instructions of the compiled program (a search's cost per text byte).
+  std::size_t program_size() const { return prog_.inst.size(); }
 
  private:
   Regexp() = default;

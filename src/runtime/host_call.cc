@@ -1,0 +1,58 @@
+#include "runtime/host_call.h"
+
+#include "base/utf8.h"
+
+namespace kw::runtime {
+namespace {
+
+std::uint32_t U32(const engine::Value& v) { return static_cast<std::uint32_t>(v.i32); }
+
+std::unexpected<Error> HostFail(std::string message) {
+  return std::unexpected(Error(ErrorKind::kHostError, std::move(message)));
+}
+
+}  // namespace
+
+std::string OutOfBounds(std::string_view import, std::uint32_t ptr, std::uint64_t len) {
+  return std::string(import) + ": guest memory range [" + std::to_string(ptr) + ", " +
+         std::to_string(std::uint64_t{ptr} + len) + ") is out of bounds";
+}
+
+Result<std::string> ReadGuest(engine::GuestMemory& m, std::string_view import, std::uint32_t ptr,
+                              std::uint32_t len, std::uint32_t cap, bool utf8) {
+  if (len > cap) {
+    return HostFail(std::string(import) + ": " + std::to_string(len) +
+                    " bytes is more than the limit of " + std::to_string(cap) + " bytes");
+  }
+  std::string out;
+  if (!m.Read(ptr, len, out)) return HostFail(OutOfBounds(import, ptr, len));
+  if (utf8 && !IsValidUtf8(out)) return HostFail(std::string(import) + ": invalid UTF-8");
+  return out;
+}
+
+Result<Result<std::string>> DispatchGuestHostCall(engine::GuestMemory& m,
+                                                  std::span<const engine::Value> a,
+                                                  std::string_view import,
+                                                  const host::Dispatcher* dispatcher,
+                                                  const host::CallContext& context,
+                                                  const HostCallLimits& limits) {
+  const std::string name(import);
+  KW_ASSIGN_OR_RETURN(std::string binding, ReadGuest(m, name + " (binding)", U32(a[0]), U32(a[1]),
+                                                     limits.max_name, true));
+  KW_ASSIGN_OR_RETURN(std::string ns, ReadGuest(m, name + " (namespace)", U32(a[2]), U32(a[3]),
+                                                limits.max_name, true));
+  KW_ASSIGN_OR_RETURN(std::string op, ReadGuest(m, name + " (operation)", U32(a[4]), U32(a[5]),
+                                                limits.max_name, true));
+  KW_ASSIGN_OR_RETURN(std::string payload, ReadGuest(m, name + " (payload)", U32(a[6]), U32(a[7]),
+                                                     limits.max_payload, false));
+  if (dispatcher == nullptr) {
+    // in_place: the answer is the inner Result, never the outer (ABI) error.
+    return Result<Result<std::string>>(
+        std::in_place,
+        Fail(ErrorKind::kHostError, "host capabilities are not available to this policy"));
+  }
+  return Result<Result<std::string>>(std::in_place,
+                                     dispatcher->Call(context, binding, ns, op, payload));
+}
+
+}  // namespace kw::runtime

@@ -1,0 +1,34 @@
+// The OPA builtins the host implements for Rego policies compiled to wasm (policy-server.md
+// §4.e.4): the ones `opa build -t wasm` leaves to the host, called by the guest through
+// `opa_builtinN`. Everything else OPA compiles into the module itself.
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "base/error.h"
+#include "base/json.h"
+
+namespace kw::runtime::opa {
+
+// What stays the same for every builtin call of one evaluation.
+struct BuiltinContext {
+  // time.now_ns: the time the evaluation started, so every call in it agrees (as OPA does).
+  std::int64_t now_ns = 0;
+};
+
+// A builtin: arguments and result as JSON values (what the guest's opa_json_dump gives and
+// opa_json_parse takes). An error aborts the evaluation with the builtin's message.
+using Builtin = Result<json::value> (*)(const BuiltinContext& context,
+                                        std::span<const json::value> args);
+
+// The builtin registered under `name` (as a module's builtins() lists it), or nullptr.
+Builtin FindBuiltin(std::string_view name);
+
+// Every registered name, sorted (for `kwctl info`).
+std::vector<std::string> BuiltinNames();
+
+}  // namespace kw::runtime::opa

@@ -1,0 +1,55 @@
+// Helpers shared by the builtin implementation files (builtins.cc, builtins_sprintf.cc,
+// builtins_regex.cc). Not part of the runtime's interface: only those files include it.
+#pragma once
+
+#include <cstddef>
+#include <string>
+#include <string_view>
+
+#include "base/error.h"
+#include "base/json.h"
+#include "runtime/opa/builtins.h"
+
+namespace kw::runtime::opa::internal {
+
+// OPA's name for the type of `value` ("null", "boolean", "number", "string", "array",
+// "object"), as its type errors print it.
+std::string_view TypeName(const json::value& value);
+
+// OPA's operand type error: "<builtin>: operand <n> must be <want> but got <type>".
+Error OperandTypeError(std::string_view builtin, std::size_t n, std::string_view want,
+                       const json::value& got);
+
+// Any other failure of `builtin`: "<builtin>: <message>", kInvalidArgument (the policy gave
+// the builtin a value it cannot work with).
+Error BuiltinError(std::string_view builtin, std::string_view message);
+
+// Fails unless there are exactly `count` arguments. The guest's compiled code always passes
+// the arity OPA type-checked, so this guards against a hand-crafted module only.
+Result<void> CheckArity(std::string_view builtin, std::span<const json::value> args,
+                        std::size_t count);
+
+// Argument `n` (1-based, as in the messages) as a string, or OPA's type error.
+Result<std::string_view> StringOperand(std::string_view builtin,
+                                       std::span<const json::value> args, std::size_t n);
+
+// Go's strconv.Quote: double-quoted, with Go's escapes. With `ascii_only`, runes above 0x7E
+// are escaped too (strconv.QuoteToASCII).
+std::string GoQuote(std::string_view text, bool ascii_only = false);
+
+// How OPA's ast prints a value (ast.Value.String()): Rego syntax, strings quoted with Go's
+// strconv.Quote, ", " between elements, object keys sorted. `out` grows by at most what the
+// value needs; a value is bounded by what the guest could serialize.
+void AppendRegoString(const json::value& value, std::string& out);
+
+// Shortest decimal text of a JSON number that reads back to the same value.
+std::string NumberText(const json::value& number);
+
+// The builtins defined in the other files.
+Result<json::value> Sprintf(const BuiltinContext& context, std::span<const json::value> args);
+Result<json::value> RegexSplit(const BuiltinContext& context, std::span<const json::value> args);
+Result<json::value> RegexFindN(const BuiltinContext& context, std::span<const json::value> args);
+Result<json::value> RegexTemplateMatch(const BuiltinContext& context,
+                                       std::span<const json::value> args);
+
+}  // namespace kw::runtime::opa::internal

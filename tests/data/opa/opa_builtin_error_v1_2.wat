@@ -1,0 +1,11 @@
+;; OPA ABI 1.2: calls hex.decode("zz") (not hex: the builtin fails) through opa_builtin1.
+  (global (export "opa_wasm_abi_version") i32 (i32.const 1))
+  (global (export "opa_wasm_abi_minor_version") i32 (i32.const 2))
+  (data (i32.const 4096) "{\"hex.decode\":0}")
+  (func (export "builtins") (result i32) (call $parse (i32.const 4096) (i32.const 16)))
+  (export "opa_eval" (func $opa_eval))
+  (data (i32.const 4200) "\"zz\"")
+  (func $policy (param $input i32) (param $data i32) (result i32)
+    (drop (call $opa_builtin1 (i32.const 0) (i32.const 0)
+            (call $parse (i32.const 4200) (i32.const 4))))
+    (call $privileged_review (local.get $input) (local.get $data)))

@@ -1,0 +1,7 @@
+;; OPA ABI 1.1 (no opa_eval: evaluated through the eval context calls): the pod-privileged check.
+  (global (export "opa_wasm_abi_version") i32 (i32.const 1))
+  (global (export "opa_wasm_abi_minor_version") i32 (i32.const 1))
+  (data (i32.const 4096) "{}")
+  (func (export "builtins") (result i32) (call $parse (i32.const 4096) (i32.const 2)))
+  (func $policy (param $input i32) (param $data i32) (result i32)
+    (call $privileged_review (local.get $input) (local.get $data)))
