@@ -24,6 +24,8 @@ packages=(
   # guest toolchain: C/C++ policies and hand-written test modules
   clang-19 lld-19 libclang-rt-19-dev libc++-19-dev-wasm32 libc++abi-19-dev-wasm32 libclang-rt-19-dev-wasm32 wasi-libc wabt
   nlohmann-json3-dev
+  # a real OCI registry on loopback for the src/oci tests, and htpasswd -B for its basic auth
+  docker-registry apache2-utils
 )
 
 missing=()

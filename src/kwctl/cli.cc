@@ -116,6 +116,47 @@ int Main(int argc, char** argv) {
       ->required();
   scaffold_request->add_option("--old-object", old_object_path, "File with the old object");
 
+  auto* scaffold_verification = scaffold->add_subcommand(
+      "verification-config", "Output a default Sigstore verification configuration file");
+
+  ScaffoldManifestFlags manifest_flags;
+  auto* scaffold_manifest = scaffold->add_subcommand(
+      "manifest",
+      "Output a Kubernetes resource manifest (ClusterAdmissionPolicy or AdmissionPolicy)");
+  scaffold_manifest->add_option("uri_or_sha_prefix", manifest_flags.policy,
+                                "The policy: a local path or a file:// URI")
+      ->required();
+  scaffold_manifest->add_option("-t,--type", manifest_flags.type, "Kubewarden Custom Resource type")
+      ->required()
+      ->check(CLI::IsMember({"ClusterAdmissionPolicy", "AdmissionPolicy"}));
+  auto* manifest_settings_path = scaffold_manifest->add_option(
+      "-s,--settings-path", manifest_flags.settings_path, "File with the settings (YAML or JSON)");
+  scaffold_manifest
+      ->add_option("--settings-json", manifest_flags.settings_json,
+                   "The settings, as a JSON string")
+      ->excludes(manifest_settings_path);
+  scaffold_manifest->add_option("--title", manifest_flags.title,
+                                "Policy title (metadata.name of the resource)");
+  scaffold_manifest->add_flag("--allow-context-aware", manifest_flags.allow_context_aware,
+                              "Copy the context-aware resources the policy metadata declares into "
+                              "the manifest");
+
+  ScaffoldArtifactHubFlags artifacthub_flags;
+  auto* scaffold_artifacthub = scaffold->add_subcommand(
+      "artifacthub", "Output an artifacthub-pkg.yml file from a metadata.yml file");
+  scaffold_artifacthub->add_option(
+      "-m,--metadata-path", artifacthub_flags.metadata_path,
+      "File containing the metadata of the policy [default: metadata.yml or metadata.yaml]");
+  scaffold_artifacthub->add_option(
+      "-q,--questions-path", artifacthub_flags.questions_path,
+      "File containing the questions-ui content of the policy [default: questions-ui.yml, "
+      "questions-ui.yaml, questions.yml or questions.yaml, when present]");
+  scaffold_artifacthub->add_option("-o,--output", artifacthub_flags.output_path,
+                                   "Path where the artifact-pkg.yml file will be stored");
+  scaffold_artifacthub->add_option(
+      "-v,--version", artifacthub_flags.version,
+      "Deprecated and ignored: the version comes from the io.kubewarden.policy.version annotation");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -135,6 +176,9 @@ int Main(int argc, char** argv) {
   else if (*annotate) result = Annotate(annotate_flags);
   else if (*info) result = Info();
   else if (*scaffold_request) result = ScaffoldAdmissionRequest(operation, object_path, old_object_path);
+  else if (*scaffold_verification) result = ScaffoldVerificationConfig();
+  else if (*scaffold_manifest) result = ScaffoldManifest(manifest_flags);
+  else if (*scaffold_artifacthub) result = ScaffoldArtifactHub(artifacthub_flags);
   return result ? 0 : ReportError(result.error());
 }
 

@@ -33,6 +33,34 @@ Result<void> Annotate(const AnnotateFlags& flags);
 
 Result<void> Info();
 
+// Prints the default verification config (tooling.md §4.1).
+Result<void> ScaffoldVerificationConfig();
+
+struct ScaffoldManifestFlags {
+  std::string policy;  // a local path or a file:// URI
+  std::string type;    // ClusterAdmissionPolicy | AdmissionPolicy
+  std::optional<std::string> settings_path;
+  std::optional<std::string> settings_json;
+  std::optional<std::string> title;
+  bool allow_context_aware = false;
+};
+// Prints the policy custom resource for a policy module (tooling.md §1.4, §5).
+Result<void> ScaffoldManifest(const ScaffoldManifestFlags& flags);
+
+struct ScaffoldArtifactHubFlags {
+  // Unset: metadata.yml, else metadata.yaml, in the working directory.
+  std::optional<std::string> metadata_path;
+  // Unset: the first of questions-ui.yml, questions-ui.yaml, questions.yml, questions.yaml in
+  // the working directory, if any.
+  std::optional<std::string> questions_path;
+  std::optional<std::string> output_path;  // unset: stdout
+  // Deprecated and ignored, as upstream: the version is the io.kubewarden.policy.version
+  // annotation.
+  std::optional<std::string> version;
+};
+// Prints (or writes) the artifacthub-pkg.yml of a policy (tooling.md §3.5).
+Result<void> ScaffoldArtifactHub(const ScaffoldArtifactHubFlags& flags);
+
 Result<void> ScaffoldAdmissionRequest(const std::string& operation, const std::string& object_path,
                                       const std::optional<std::string>& old_object_path);
 

@@ -1,9 +1,10 @@
 // kwctl: the policy author's command-line tool (tooling.md §1).
 //
-// Subcommands: run, bench, inspect, annotate, info, scaffold admission-request. Output
-// conventions follow upstream: results on stdout, logs on stderr; errors print
-// `Error: <message>` on stderr and exit 1; usage errors exit 2; `run` exits 0 even when the
-// policy rejects the request (the verdict is in the JSON it prints).
+// Subcommands: run, bench, inspect, annotate, info, scaffold (admission-request,
+// verification-config, manifest, artifacthub). Output conventions follow upstream: results on
+// stdout, logs on stderr; errors print `Error: <message>` on stderr and exit 1; usage errors exit
+// 2; `run` exits 0 even when the policy rejects the request (the verdict is in the JSON it
+// prints).
 #pragma once
 
 namespace kw::kwctl {

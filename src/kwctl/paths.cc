@@ -15,6 +15,7 @@ std::string XdgDir(const char* variable, const char* fallback_below_home) {
 
 std::string StoreRoot() { return XdgDir("XDG_CACHE_HOME", ".cache") + "/kubewarden/store"; }
 std::string ConfigDir() { return XdgDir("XDG_CONFIG_HOME", ".config") + "/kubewarden"; }
+std::string VerificationConfigPath() { return ConfigDir() + "/verification-config.yml"; }
 std::string KwctlCacheDir() { return XdgDir("XDG_CACHE_HOME", ".cache") + "/kubewarden/kwctl"; }
 std::string CompiledCacheDir() {
   return XdgDir("XDG_CACHE_HOME", ".cache") + "/kubewarden/compiled";

@@ -40,6 +40,7 @@
 
 #include "base/error.h"
 #include "metrics/metrics.h"
+#include "net/http_client.h"
 
 namespace kw::metrics {
 
@@ -69,15 +70,9 @@ Result<std::optional<OtlpExporterConfig>> OtlpExporterConfigFromEnvironment(
 std::vector<std::pair<std::string, std::string>> ParseOtlpHeaders(std::string_view text,
                                                                   std::string_view what);
 
-// An http:// or https:// URL, split for a client.
-struct HttpUrl {
-  bool tls = false;
-  std::string host;       // without IPv6 brackets, for the resolver and the certificate check
-  std::string port;       // the URL's, else 80 or 443
-  std::string authority;  // for the Host header: host[:port] as written
-  std::string target;     // path and query; "/" when the URL has none
-};
-Result<HttpUrl> ParseHttpUrl(std::string_view url);
+// The URL parsing of net/http_client.h, under the names this header has always offered.
+using net::HttpUrl;
+using net::ParseHttpUrl;
 
 class OtlpExporter {
  public:

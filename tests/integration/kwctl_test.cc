@@ -2,6 +2,8 @@
 // JSON on stdout, the messages on stderr and the exit codes.
 #include <filesystem>
 #include <fstream>
+#include <optional>
+#include <regex>
 
 #include <gtest/gtest.h>
 
@@ -484,6 +486,296 @@ TEST(KwctlInfo, ListsTheOpaBuiltinsTheHostImplements) {
     EXPECT_NE(at, std::string::npos) << name << " missing from:\n" << r.out;
     EXPECT_GT(at, section) << name;
   }
+}
+
+}  // namespace
+}  // namespace kw
+
+// kwctl scaffold verification-config, manifest and artifacthub.
+namespace kw {
+namespace {
+
+// Sets an environment variable for the kwctl processes a test starts, restoring it afterwards.
+class ScopedEnv {
+ public:
+  ScopedEnv(const char* name, const std::string& value) : name_(name) {
+    if (const char* old = std::getenv(name)) old_ = old;
+    setenv(name, value.c_str(), 1);
+  }
+  ~ScopedEnv() {
+    if (old_) setenv(name_, old_->c_str(), 1);
+    else unsetenv(name_);
+  }
+
+ private:
+  const char* name_;
+  std::optional<std::string> old_;
+};
+
+// Runs kwctl from `dir`, for the commands that look for files in the working directory.
+class ScopedWorkingDir {
+ public:
+  explicit ScopedWorkingDir(const std::string& dir) : old_(std::filesystem::current_path()) {
+    std::filesystem::current_path(dir);
+  }
+  ~ScopedWorkingDir() { std::filesystem::current_path(old_); }
+
+ private:
+  std::filesystem::path old_;
+};
+
+// test_policy.wasm annotated with the metadata.yml of one of the sample policies, so that the
+// scaffolded manifest also runs.
+std::string AnnotatedTestPolicy(const std::string& sample) {
+  std::string out = testing::MakeTempDir() + "/" + sample + ".wasm";
+  auto a = Kwctl({"annotate", TestData("test_policy.wasm"), "-m",
+                  SourcePath("policies/" + sample + "/metadata.yml"), "-o", out});
+  EXPECT_EQ(a.exit_code, 0) << a.err;
+  return out;
+}
+
+json::value ParseYaml(const std::string& text) {
+  auto v = ParseYamlAsJson(text);
+  EXPECT_TRUE(v) << text;
+  return v ? *v : json::value();
+}
+
+TEST(KwctlScaffold, VerificationConfigIsUpstreamsDefault) {
+  std::string config_home = testing::MakeTempDir();
+  ScopedEnv env("XDG_CONFIG_HOME", config_home);
+  auto r = Kwctl({"scaffold", "verification-config"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_TRUE(r.out.starts_with("# Default Kubewarden verification config\n")) << r.out;
+  EXPECT_NE(r.out.find("#   kwctl scaffold verification-config > " + config_home +
+                       "/kubewarden/verification-config.yml\n"),
+            std::string::npos)
+      << r.out;
+  EXPECT_EQ(ParseYaml(r.out), json::parse(R"({"apiVersion": "v1",
+      "allOf": [{"kind": "githubAction", "owner": "kubewarden", "repo": null,
+                 "annotations": null}],
+      "anyOf": null})"));
+}
+
+TEST(KwctlScaffold, ManifestOfAnAnnotatedPolicyRunsAsIs) {
+  std::string policy = AnnotatedTestPolicy("pod-privileged");
+  std::string settings = WriteTemp("settings.yaml", "reject: go away\ncode: 403\n");
+  auto r = Kwctl({"scaffold", "manifest", "--type", "ClusterAdmissionPolicy", "-s", settings,
+                  policy});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_TRUE(r.out.starts_with("apiVersion: policies.kubewarden.io/v1\n"
+                                "kind: ClusterAdmissionPolicy\n"
+                                "metadata:\n"
+                                "  annotations:\n"
+                                "    io.kubewarden.policy.category: PSP\n"
+                                "    io.kubewarden.policy.severity: medium\n"
+                                "  name: pod-privileged-policy\n"
+                                "spec:\n"
+                                "  module: file://" + policy + "\n"
+                                "  settings:\n"
+                                "    reject: go away\n"
+                                "    code: 403\n"
+                                "  rules:\n"))
+      << r.out;
+  json::value cr = ParseYaml(r.out);
+  const json::object& spec = cr.at("spec").as_object();
+  EXPECT_EQ(spec.at("rules").as_array().size(), 4u);
+  EXPECT_EQ(spec.at("rules").at(2).at("resources"),
+            json::array({"deployments", "replicasets", "statefulsets", "daemonsets"}));
+  EXPECT_EQ(spec.at("mutating"), false);
+  // backgroundAudit is true (the CRD default) and no context-aware resources are declared.
+  EXPECT_FALSE(spec.contains("backgroundAudit"));
+  EXPECT_FALSE(spec.contains("contextAwareResources"));
+  EXPECT_EQ(r.err, "");
+
+  // The manifest is a policy definition `kwctl run` takes, settings included.
+  std::string crd = WriteTemp("policy.yaml", r.out);
+  auto run = Kwctl({"run", crd, "-r", Request("pod_plain.json")});
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  json::value response = ParseLine(run.out);
+  EXPECT_EQ(response.at("allowed"), false);
+  EXPECT_EQ(response.at("status").at("message"), "go away");
+}
+
+TEST(KwctlScaffold, AdmissionPolicyWithTitleAndJsonSettings) {
+  std::string policy = AnnotatedTestPolicy("pod-privileged");
+  auto r = Kwctl({"scaffold", "manifest", "-t", "AdmissionPolicy", "--title", "no-privileged",
+                  "--settings-json", R"({"allowed": ["a", "b"]})", "file://" + policy});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  json::value cr = ParseYaml(r.out);
+  EXPECT_EQ(cr.at("kind"), "AdmissionPolicy");
+  EXPECT_EQ(cr.at("metadata").at("name"), "no-privileged");
+  // A file:// URI is kept as given.
+  EXPECT_EQ(cr.at("spec").at("module"), json::value("file://" + policy));
+  EXPECT_EQ(cr.at("spec").at("settings"), json::parse(R"({"allowed": ["a", "b"]})"));
+}
+
+TEST(KwctlScaffold, ContextAwareResourcesNeedTheFlag) {
+  std::string policy = AnnotatedTestPolicy("namespace-label-propagator");
+  auto cleared = Kwctl({"scaffold", "manifest", "-t", "ClusterAdmissionPolicy", policy});
+  ASSERT_EQ(cleared.exit_code, 0) << cleared.err;
+  json::value cr = ParseYaml(cleared.out);
+  EXPECT_EQ(cr.at("spec").at("mutating"), true);
+  EXPECT_FALSE(cr.at("spec").as_object().contains("contextAwareResources")) << cleared.out;
+  EXPECT_NE(cleared.err.find("the `spec.contextAwareResources` attribute has been cleared"),
+            std::string::npos)
+      << cleared.err;
+
+  auto granted = Kwctl({"scaffold", "manifest", "-t", "ClusterAdmissionPolicy",
+                        "--allow-context-aware", policy});
+  ASSERT_EQ(granted.exit_code, 0) << granted.err;
+  EXPECT_EQ(ParseYaml(granted.out).at("spec").at("contextAwareResources"),
+            json::parse(R"([{"apiVersion": "v1", "kind": "Namespace"}])"));
+  EXPECT_NE(granted.err.find("Carefully review the contents of the `contextAwareResources` "
+                             "attribute for abuses"),
+            std::string::npos)
+      << granted.err;
+}
+
+TEST(KwctlScaffold, ManifestReportsBadInput) {
+  std::string policy = AnnotatedTestPolicy("pod-privileged");
+  auto unknown_type = Kwctl({"scaffold", "manifest", "-t", "PolicyServer", policy});
+  EXPECT_EQ(unknown_type.exit_code, 2);
+  EXPECT_NE(unknown_type.err.find("--type: PolicyServer not in"), std::string::npos)
+      << unknown_type.err;
+  auto no_type = Kwctl({"scaffold", "manifest", policy});
+  EXPECT_EQ(no_type.exit_code, 2);
+
+  auto bad_json = Kwctl({"scaffold", "manifest", "-t", "AdmissionPolicy", "--settings-json",
+                         R"({"a": )", policy});
+  EXPECT_EQ(bad_json.exit_code, 1);
+  EXPECT_EQ(bad_json.out, "");
+  EXPECT_NE(bad_json.err.find("Error: invalid settings (--settings-json)"), std::string::npos)
+      << bad_json.err;
+
+  std::string list = WriteTemp("list.yaml", "- a\n- b\n");
+  auto not_mapping = Kwctl({"scaffold", "manifest", "-t", "AdmissionPolicy", "-s", list, policy});
+  EXPECT_EQ(not_mapping.exit_code, 1);
+  EXPECT_NE(not_mapping.err.find("Error: invalid settings (" + list + "): not a mapping"),
+            std::string::npos)
+      << not_mapping.err;
+
+  auto both = Kwctl({"scaffold", "manifest", "-t", "AdmissionPolicy", "-s", list,
+                     "--settings-json", "{}", policy});
+  EXPECT_EQ(both.exit_code, 2);
+
+  auto bad_title = Kwctl({"scaffold", "manifest", "-t", "AdmissionPolicy", "--title",
+                          "Pod_Privileged", policy});
+  EXPECT_EQ(bad_title.exit_code, 1);
+  EXPECT_NE(bad_title.err.find("'Pod_Privileged' is not a valid Kubernetes resource name"),
+            std::string::npos)
+      << bad_title.err;
+
+  auto bare = Kwctl({"scaffold", "manifest", "-t", "AdmissionPolicy", TestData("wapc_echo.wasm")});
+  EXPECT_EQ(bare.exit_code, 1);
+  EXPECT_NE(bare.err.find("No Kubewarden metadata found inside of '" + TestData("wapc_echo.wasm") +
+                          "'"),
+            std::string::npos)
+      << bare.err;
+
+  // Registry URIs wait for the OCI client, with the same message as `kwctl run`.
+  auto registry = Kwctl({"scaffold", "manifest", "-t", "AdmissionPolicy",
+                         "registry://ghcr.io/kubewarden/policies/pod-privileged:v0.2.5"});
+  EXPECT_EQ(registry.exit_code, 1);
+  EXPECT_NE(registry.err.find(
+                "pulling policies from registries or HTTP(S) servers is not supported yet"),
+            std::string::npos)
+      << registry.err;
+
+  auto missing = Kwctl({"scaffold", "manifest", "-t", "AdmissionPolicy", "/nonexistent/p.wasm"});
+  EXPECT_EQ(missing.exit_code, 1);
+  EXPECT_NE(missing.err.find("Cannot find policy with uri: /nonexistent/p.wasm"),
+            std::string::npos)
+      << missing.err;
+}
+
+TEST(KwctlScaffold, ArtifactHubPackageFromMetadataAndQuestions) {
+  std::string questions_text = "questions:\n- variable: allowed\n  type: boolean\n";
+  std::string questions = WriteTemp("questions-ui.yml", questions_text);
+  std::string out = testing::MakeTempDir() + "/artifacthub-pkg.yml";
+  auto r = Kwctl({"scaffold", "artifacthub", "-m",
+                  SourcePath("policies/pod-privileged/metadata.yml"), "-q", questions, "-o", out});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, "");
+  auto text = ReadFile(out);
+  ASSERT_TRUE(text);
+  EXPECT_TRUE(text->starts_with("# Kubewarden Artifacthub Package config\n")) << *text;
+  json::value pkg = ParseYaml(*text);
+  EXPECT_EQ(pkg.at("version"), "1.0.13");
+  EXPECT_EQ(pkg.at("name"), "pod-privileged-policy");
+  EXPECT_EQ(pkg.at("displayName"), "Pod Privileged Policy");
+  EXPECT_EQ(pkg.at("containersImages"),
+            json::parse(R"([{"name": "policy",
+                             "image": "ghcr.io/kubewarden/policies/pod-privileged:v1.0.13"}])"));
+  EXPECT_EQ(pkg.at("keywords"), json::array({"psp", "container", "privileged"}));
+  // The policy's GitHub release tag names the release asset.
+  EXPECT_EQ(pkg.at("links").at(0).at("url"),
+            "https://github.com/kubewarden/policies/releases/download/pod-privileged-policy/"
+            "v1.0.13/policy.wasm");
+  EXPECT_EQ(pkg.at("maintainers"),
+            json::parse(R"([{"name": "Kubewarden developers",
+                             "email": "cncf-kubewarden-maintainers@lists.cncf.io"}])"));
+  const json::object& annotations = pkg.at("annotations").as_object();
+  EXPECT_EQ(annotations.at("kubewarden/questions-ui"), json::value(questions_text));
+  EXPECT_EQ(annotations.at("kubewarden/mutation"), "false");
+  auto rules = ParseYamlAsJson(std::string(annotations.at("kubewarden/rules").as_string()));
+  ASSERT_TRUE(rules);
+  EXPECT_EQ(rules->as_array().size(), 4u);
+  std::string created_at(pkg.at("createdAt").as_string());
+  EXPECT_TRUE(std::regex_match(created_at,
+                               std::regex(R"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{1,9})?Z)")))
+      << created_at;
+}
+
+TEST(KwctlScaffold, ArtifactHubFindsItsFilesInTheWorkingDirectory) {
+  std::string dir = testing::MakeTempDir();
+  ASSERT_TRUE(WriteFile(dir + "/metadata.yaml",
+                        *ReadFile(SourcePath("policies/pod-privileged/metadata.yml"))));
+  ASSERT_TRUE(WriteFile(dir + "/questions.yaml", "questions: []\n"));
+  ScopedWorkingDir cwd(dir);
+  auto r = Kwctl({"scaffold", "artifacthub", "--version", "9.9.9"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  json::value pkg = ParseYaml(r.out);
+  EXPECT_EQ(pkg.at("version"), "1.0.13");  // --version is deprecated and ignored
+  EXPECT_NE(r.err.find("--version is deprecated and ignored"), std::string::npos) << r.err;
+  EXPECT_EQ(pkg.at("annotations").at("kubewarden/questions-ui"), "questions: []\n");
+
+  ASSERT_TRUE(WriteFile(dir + "/questions-ui.yml", "\n"));  // preferred over questions.yaml
+  auto empty = Kwctl({"scaffold", "artifacthub"});
+  EXPECT_EQ(empty.exit_code, 1);
+  EXPECT_NE(empty.err.find("Error: the questions file questions-ui.yml is empty"),
+            std::string::npos)
+      << empty.err;
+
+  std::filesystem::remove(dir + "/metadata.yaml");
+  auto no_metadata = Kwctl({"scaffold", "artifacthub"});
+  EXPECT_EQ(no_metadata.exit_code, 1);
+  EXPECT_NE(no_metadata.err.find("cannot find metadata.yml or metadata.yaml"), std::string::npos)
+      << no_metadata.err;
+}
+
+TEST(KwctlScaffold, ArtifactHubNamesMissingAnnotations) {
+  std::string metadata = SourcePath("tests/data/metadata/test_policy.yml");
+  auto r = Kwctl({"scaffold", "artifacthub", "-m", metadata});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_EQ(r.out, "");
+  EXPECT_NE(r.err.find("Error: " + metadata +
+                       ": missing required annotation `io.kubewarden.policy.version`"),
+            std::string::npos)
+      << r.err;
+
+  std::string no_oci = WriteTemp("metadata.yml", R"(rules: []
+mutating: false
+annotations:
+  io.kubewarden.policy.title: p
+  io.kubewarden.policy.version: 0.1.0
+  io.artifacthub.displayName: P
+  io.kubewarden.policy.description: A policy
+)");
+  auto oci = Kwctl({"scaffold", "artifacthub", "-m", no_oci});
+  EXPECT_EQ(oci.exit_code, 1);
+  EXPECT_NE(oci.err.find("missing required annotation `io.kubewarden.policy.ociUrl`"),
+            std::string::npos)
+      << oci.err;
 }
 
 }  // namespace

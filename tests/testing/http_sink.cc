@@ -156,8 +156,10 @@ void HttpSink::HandleConnection(int fd) {
   }
   arrived_.notify_all();
   std::string response = "HTTP/1.1 " + std::to_string(options_.status) +
-                         " Status\r\nContent-Type: application/json\r\nContent-Length: 2\r\n"
-                         "Connection: close\r\n\r\n{}";
+                         " Status\r\nContent-Type: " + options_.content_type +
+                         "\r\nContent-Length: " + std::to_string(options_.body.size()) + "\r\n";
+  for (const auto& [name, value] : options_.headers) response += name + ": " + value + "\r\n";
+  response += "Connection: close\r\n\r\n" + options_.body;
   send_all(response);
 }
 

@@ -1,5 +1,5 @@
 // Test helper: a loopback HTTP/1.1 server that records the requests it gets and answers each
-// with a fixed status, e.g. to stand in for an OpenTelemetry collector.
+// with a fixed status and body, e.g. to stand in for an OpenTelemetry collector.
 #pragma once
 
 #include <atomic>
@@ -9,6 +9,7 @@
 #include <mutex>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 struct ssl_ctx_st;
@@ -24,6 +25,11 @@ struct CapturedRequest {
 
 struct HttpSinkOptions {
   int status = 200;  // every answer's
+  // Every answer's body and its Content-Type.
+  std::string body = "{}";
+  std::string content_type = "application/json";
+  // Extra response headers (e.g. a Location for redirects).
+  std::vector<std::pair<std::string, std::string>> headers;
   // TLS: the server certificate and key (empty = plain HTTP), and the CA that client
   // certificates must chain to (empty = no client certificate asked for).
   std::string cert_file;
@@ -33,8 +39,8 @@ struct HttpSinkOptions {
 
 class HttpSink {
  public:
-  // Listens on 127.0.0.1 on a free port; every request is answered with the status and an empty
-  // JSON object, then the connection is closed. Throws std::runtime_error when it cannot listen
+  // Listens on 127.0.0.1 on a free port; every request is answered with the status and the body
+  // options, then the connection is closed. Throws std::runtime_error when it cannot listen
   // or load the TLS files.
   explicit HttpSink(HttpSinkOptions options = {});
   ~HttpSink();

@@ -1,0 +1,115 @@
+// kwctl scaffold verification-config, manifest and artifacthub: file handling and printing around
+// the pure functions of scaffold.h.
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+
+#include <spdlog/spdlog.h>
+
+#include "base/files.h"
+#include "base/yaml.h"
+#include "kwctl/commands.h"
+#include "kwctl/paths.h"
+#include "kwctl/scaffold.h"
+#include "policy/annotate.h"
+
+namespace kw::kwctl {
+namespace {
+
+void Print(std::string_view text) {
+  std::fwrite(text.data(), 1, text.size(), stdout);
+  std::fflush(stdout);
+}
+
+// The first of `names` that exists in the working directory.
+std::optional<std::string> FirstExisting(std::initializer_list<const char*> names) {
+  std::error_code ec;
+  for (const char* name : names) {
+    if (std::filesystem::is_regular_file(name, ec)) return std::string(name);
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+Result<void> ScaffoldVerificationConfig() {
+  Print(ScaffoldVerificationConfigText(VerificationConfigPath()));
+  return {};
+}
+
+Result<void> ScaffoldManifest(const ScaffoldManifestFlags& flags) {
+  ManifestRequest request;
+  KW_ASSIGN_OR_RETURN(request.type, ParseManifestType(flags.type));
+
+  // Settings first: a typo there is reported without reading the module.
+  if (flags.settings_path) {
+    KW_ASSIGN_OR_RETURN(std::string text, ReadFile(*flags.settings_path));
+    KW_ASSIGN_OR_RETURN(request.settings, ParseManifestSettings(text, *flags.settings_path));
+  } else if (flags.settings_json) {
+    KW_ASSIGN_OR_RETURN(request.settings,
+                        ParseManifestSettings(flags.settings_json, "--settings-json"));
+  }
+
+  // Same resolution as `kwctl run`, so registry URIs get the same "not supported yet" error.
+  KW_ASSIGN_OR_RETURN(std::string path, ResolvePolicyPath(flags.policy));
+  // A file:// URI is kept as given (upstream leaves non-registry URIs alone); a path becomes the
+  // URI of its absolute location, which is what a policy-server can load.
+  request.module_uri = flags.policy.starts_with("file://") ? flags.policy : "file://" + path;
+
+  KW_ASSIGN_OR_RETURN(std::vector<std::uint8_t> bytes, ReadBinaryFile(path));
+  KW_ASSIGN_OR_RETURN(std::optional<policy::Metadata> metadata, policy::ReadMetadata(bytes));
+  if (!metadata) {
+    return Fail(ErrorKind::kNotFound,
+                "No Kubewarden metadata found inside of '" + flags.policy +
+                    "'. Policies can be annotated with the `kwctl annotate` command.");
+  }
+  request.metadata = std::move(*metadata);
+  request.title = flags.title;
+  request.allow_context_aware = flags.allow_context_aware;
+
+  KW_ASSIGN_OR_RETURN(Manifest manifest, BuildPolicyManifest(request));
+  for (const std::string& warning : manifest.warnings) spdlog::warn("{}", warning);
+  Print(JsonToYaml(manifest.resource));
+  return {};
+}
+
+Result<void> ScaffoldArtifactHub(const ScaffoldArtifactHubFlags& flags) {
+  if (flags.version) {
+    spdlog::warn("--version is deprecated and ignored: the version is read from the `{}` "
+                 "annotation of the metadata",
+                 policy::kAnnotationVersion);
+  }
+  std::optional<std::string> metadata_path = flags.metadata_path;
+  if (!metadata_path) metadata_path = FirstExisting({"metadata.yml", "metadata.yaml"});
+  if (!metadata_path) {
+    return Fail(ErrorKind::kNotFound,
+                "cannot find metadata.yml or metadata.yaml in the current directory; pass "
+                "--metadata-path");
+  }
+  KW_ASSIGN_OR_RETURN(std::string metadata_text, ReadFile(*metadata_path));
+  auto metadata = policy::MetadataFromYaml(metadata_text);
+  if (!metadata) return std::unexpected(metadata.error().Wrap(*metadata_path));
+
+  std::optional<std::string> questions_path = flags.questions_path;
+  if (!questions_path) {
+    questions_path = FirstExisting(
+        {"questions-ui.yml", "questions-ui.yaml", "questions.yml", "questions.yaml"});
+  }
+  std::optional<std::string> questions;
+  if (questions_path) {
+    KW_ASSIGN_OR_RETURN(questions, ReadFile(*questions_path));
+    // Checked here too (ScaffoldArtifactHubText refuses it as well) to name the file.
+    if (questions->find_first_not_of(" \t\r\n") == std::string::npos) {
+      return Fail(ErrorKind::kInvalidArgument,
+                  "the questions file " + *questions_path + " is empty");
+    }
+  }
+
+  auto text = ScaffoldArtifactHubText(*metadata, questions, std::chrono::system_clock::now());
+  if (!text) return std::unexpected(text.error().Wrap(*metadata_path));
+  if (flags.output_path) return WriteFile(*flags.output_path, *text);
+  Print(*text);
+  return {};
+}
+
+}  // namespace kw::kwctl

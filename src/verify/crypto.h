@@ -1,0 +1,62 @@
+// Internal to kw_verify: the OpenSSL (libcrypto) pieces the cosign checks need. Inputs are
+// untrusted bytes from a registry or a config file: every function fails cleanly (never crashes,
+// never throws) and leaves nothing on OpenSSL's error queue. Thread-safe.
+#pragma once
+
+#include <openssl/evp.h>
+#include <openssl/x509.h>
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "base/error.h"
+
+namespace kw::verify {
+
+struct PKeyDeleter {
+  void operator()(EVP_PKEY* k) const { EVP_PKEY_free(k); }
+};
+struct X509Deleter {
+  void operator()(X509* c) const { X509_free(c); }
+};
+using PKeyPtr = std::unique_ptr<EVP_PKEY, PKeyDeleter>;
+using X509Ptr = std::unique_ptr<X509, X509Deleter>;
+
+// A "-----BEGIN PUBLIC KEY-----" (SubjectPublicKeyInfo) PEM block.
+Result<PKeyPtr> ParsePublicKeyPem(std::string_view pem);
+// A DER SubjectPublicKeyInfo (the TrustedRoot's `publicKey.rawBytes`).
+Result<PKeyPtr> ParsePublicKeyDer(std::string_view der);
+
+// Verifies `signature` over `data` the way cosign signs (spec §4.4): ECDSA (DER) with SHA-256,
+// -384 or -512 for P-256, P-384 or P-521; RSA PKCS#1 v1.5 with SHA-256; pure Ed25519.
+// kInvalidArgument when the signature does not verify or the key type is unsupported.
+Result<void> VerifySignature(EVP_PKEY* key, std::string_view signature, std::string_view data);
+
+// Every CERTIFICATE block of `pem`, in order; at most `max_certs`. Empty input yields none.
+Result<std::vector<X509Ptr>> ParseCertificatesPem(std::string_view pem, std::size_t max_certs);
+Result<X509Ptr> ParseCertificateDer(std::string_view der);
+
+// The DER encoding of a certificate (to compare certificates byte for byte).
+std::string CertificateDer(X509* cert);
+
+// What a Fulcio certificate says about who signed.
+struct CertificateIdentity {
+  std::vector<std::string> emails;  // SAN rfc822Name entries
+  std::vector<std::string> uris;    // SAN URI entries
+  // OIDC issuer: extension 1.3.6.1.4.1.57264.1.8 (DER UTF8String) when present, else the legacy
+  // 1.3.6.1.4.1.57264.1.1 (raw bytes).
+  std::optional<std::string> issuer;
+  // 1.3.6.1.4.1.57264.1.5 (legacy, raw bytes) "owner/repo", when present.
+  std::optional<std::string> github_workflow_repository;
+};
+Result<CertificateIdentity> ReadIdentity(X509* cert);
+
+// Seconds since the epoch for an RFC 3339 UTC timestamp such as "2021-10-07T13:28:58.000Z"
+// (the TrustedRoot's validFor bounds). Only the 'Z' form is accepted.
+Result<std::int64_t> ParseRfc3339(std::string_view text);
+
+}  // namespace kw::verify
