@@ -49,6 +49,15 @@ void AddRunFlags(CLI::App* cmd, RunFlags& f) {
                 "Compile the policy on every run, without the compiled-code cache");
 }
 
+void AddRegistryFlags(CLI::App* cmd, RegistryFlags& f) {
+  cmd->add_option("--sources-path", f.sources_path,
+                  "YAML file holding source information (https, registry, etc.) [default: "
+                  "~/.config/kubewarden/sources.yaml when it exists]");
+  cmd->add_option("--docker-config-json-path", f.docker_config_dir,
+                  "Path to a directory containing the Docker 'config.json' file. Can be used to "
+                  "indicate registry authentication details");
+}
+
 int ReportError(const Error& error) {
   std::fprintf(stderr, "Error: %s\n", error.message.c_str());
   return 1;
@@ -69,10 +78,12 @@ int Main(int argc, char** argv) {
   RunFlags run_flags;
   auto* run = app.add_subcommand("run", "Runs a Kubewarden policy from a given source");
   AddRunFlags(run, run_flags);
+  AddRegistryFlags(run, run_flags.registry);
 
   BenchFlags bench_flags;
   auto* bench = app.add_subcommand("bench", "Benchmarks a Kubewarden policy");
   AddRunFlags(bench, bench_flags.run);
+  AddRegistryFlags(bench, bench_flags.run.registry);
   bench->add_option("--warm-up-time", bench_flags.warm_up_seconds, "Warm-up time in seconds")
       ->default_val(1.0)->check(CLI::PositiveNumber);
   bench->add_option("--measurement-time", bench_flags.measurement_seconds,
@@ -86,7 +97,10 @@ int Main(int argc, char** argv) {
   std::string inspect_uri;
   std::string inspect_output;
   auto* inspect = app.add_subcommand("inspect", "Inspects a Kubewarden policy");
-  inspect->add_option("policy", inspect_uri, "The policy: a local path or a file:// URI")->required();
+  inspect->add_option("uri_or_sha_prefix", inspect_uri,
+                      "The policy: a local path, a file:// URI, a URI in the store or the "
+                      "SHA-256 prefix of a stored policy")
+      ->required();
   inspect->add_option("-o,--output", inspect_output, "Output format")
       ->check(CLI::IsMember({"yaml"}));
 
@@ -102,6 +116,51 @@ int Main(int argc, char** argv) {
                        "File containing the usage information of the policy");
 
   auto* info = app.add_subcommand("info", "Displays system information");
+
+  PullFlags pull_flags;
+  auto* pull = app.add_subcommand("pull", "Pulls a Kubewarden policy from a given URI");
+  pull->add_option("uri", pull_flags.uri,
+                   "Policy URI. Supported schemes: registry://, https://, file://")
+      ->required();
+  pull->add_option("-o,--output-path", pull_flags.output_path,
+                   "Output file. If not provided will be downloaded to the Kubewarden store");
+  AddRegistryFlags(pull, pull_flags.registry);
+
+  PushFlags push_flags;
+  std::string push_output = "text";
+  auto* push = app.add_subcommand("push", "Pushes a Kubewarden policy to an OCI registry");
+  push->add_option("policy", push_flags.policy,
+                   "Policy to push. Can be the path to a local file, a policy URI or the SHA "
+                   "prefix of a policy in the store")
+      ->required();
+  push->add_option("uri", push_flags.uri, "Policy reference, e.g. registry://ghcr.io/org/p:v1")
+      ->required();
+  push->add_flag("-f,--force", push_flags.force, "Push also a policy that is not annotated");
+  push->add_option("-o,--output", push_output, "Output format")
+      ->check(CLI::IsMember({"text", "json"}));
+  AddRegistryFlags(push, push_flags.registry);
+
+  auto* policies = app.add_subcommand("policies", "Lists all downloaded policies");
+
+  std::string rm_uri;
+  auto* rm = app.add_subcommand("rm", "Removes a Kubewarden policy from the store");
+  rm->add_option("uri_or_sha_prefix", rm_uri, "Policy URI or SHA prefix")->required();
+
+  std::string digest_uri;
+  RegistryFlags digest_flags;
+  auto* digest = app.add_subcommand("digest", "Fetches the digest of its OCI manifest");
+  digest->add_option("uri", digest_uri, "Policy URI")->required();
+  AddRegistryFlags(digest, digest_flags);
+
+  std::vector<std::string> save_policies;
+  std::string save_output;
+  auto* save = app.add_subcommand("save", "Save policies to a tar.gz file");
+  save->add_option("policies", save_policies, "List of policies to save")->required();
+  save->add_option("-o,--output", save_output, "Path where the file will be stored")->required();
+
+  std::string load_input;
+  auto* load = app.add_subcommand("load", "Load policies from a tar.gz file");
+  load->add_option("--input", load_input, "Load policies from tarball")->required();
 
   auto* scaffold = app.add_subcommand("scaffold", "Scaffolds a Kubernetes resource or configuration file");
   scaffold->require_subcommand(1);
@@ -175,6 +234,16 @@ int Main(int argc, char** argv) {
   else if (*inspect) result = Inspect(inspect_uri, inspect_output == "yaml");
   else if (*annotate) result = Annotate(annotate_flags);
   else if (*info) result = Info();
+  else if (*pull) result = Pull(pull_flags);
+  else if (*push) {
+    push_flags.json_output = push_output == "json";
+    result = Push(push_flags);
+  }
+  else if (*policies) result = Policies();
+  else if (*rm) result = Rm(rm_uri);
+  else if (*digest) result = Digest(digest_uri, digest_flags);
+  else if (*save) result = Save(save_policies, save_output);
+  else if (*load) result = Load(load_input);
   else if (*scaffold_request) result = ScaffoldAdmissionRequest(operation, object_path, old_object_path);
   else if (*scaffold_verification) result = ScaffoldVerificationConfig();
   else if (*scaffold_manifest) result = ScaffoldManifest(manifest_flags);

@@ -4,6 +4,7 @@
 
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "base/error.h"
 #include "kwctl/session.h"
@@ -21,7 +22,43 @@ struct BenchFlags {
 };
 Result<void> Bench(const BenchFlags& flags);
 
-Result<void> Inspect(const std::string& uri, bool yaml_output);
+// Prints the metadata of a policy on disk: a path, a file:// URI, a URI already in the store or
+// the SHA-256 prefix of a stored module (inspect never downloads, as upstream).
+Result<void> Inspect(const std::string& uri_or_sha_prefix, bool yaml_output);
+
+struct PullFlags {
+  std::string uri;
+  // A file, or a directory receiving `<dir>/<last path segment of the URI>`; unset: the store.
+  std::optional<std::string> output_path;
+  RegistryFlags registry;
+};
+// Downloads a policy into the store (or to `output_path`); file:// URIs are a no-op.
+Result<void> Pull(const PullFlags& flags);
+
+struct PushFlags {
+  std::string policy;  // a path, a file:// URI, a stored URI or a SHA-256 prefix
+  std::string uri;     // the destination; registry:// optional
+  bool force = false;  // push a module without metadata (not a Rego one)
+  bool json_output = false;
+  RegistryFlags registry;
+};
+// Pushes a policy and prints its immutable reference (text or {"immutable_ref": ...}).
+Result<void> Push(const PushFlags& flags);
+
+// Prints the store's policies as upstream's table (nothing when the store is empty).
+Result<void> Policies();
+
+// Removes a stored policy, named by URI or SHA-256 prefix.
+Result<void> Rm(const std::string& uri_or_sha_prefix);
+
+// Prints `<uri>@<manifest digest>` of a registry policy, asking the registry.
+Result<void> Digest(const std::string& uri, const RegistryFlags& flags);
+
+// Writes the stored policies `uris_or_sha_prefixes` to a tar.gz (archive.h) at `output_path`.
+Result<void> Save(const std::vector<std::string>& uris_or_sha_prefixes,
+                  const std::string& output_path);
+// Unpacks a `save` archive into the store.
+Result<void> Load(const std::string& input_path);
 
 struct AnnotateFlags {
   std::string wasm_path;

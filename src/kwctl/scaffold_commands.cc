@@ -50,7 +50,7 @@ Result<void> ScaffoldManifest(const ScaffoldManifestFlags& flags) {
                         ParseManifestSettings(flags.settings_json, "--settings-json"));
   }
 
-  // Same resolution as `kwctl run`, so registry URIs get the same "not supported yet" error.
+  // Same resolution as `kwctl run`: remote modules are fetched into the store.
   KW_ASSIGN_OR_RETURN(std::string path, ResolvePolicyPath(flags.policy));
   // A file:// URI is kept as given (upstream leaves non-registry URIs alone); a path becomes the
   // URI of its absolute location, which is what a policy-server can load.

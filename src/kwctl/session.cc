@@ -205,7 +205,9 @@ Result<Session> PrepareSession(const RunFlags& flags) {
       *session.worker, std::make_shared<const host::Dispatcher>());
 
   bool raw = flags.raw;
-  loader::ModuleLoader modules(*session.engine, mode_override, OpenCompiledCache(flags));
+  KW_ASSIGN_OR_RETURN(loader::FetchSettings fetch, FetchSettingsFor(flags.registry));
+  loader::ModuleLoader modules(*session.engine, mode_override, OpenCompiledCache(flags),
+                               std::move(fetch));
   auto load = [&](Definition& d) -> Result<evaluator::PolicySharedPtr> {
     KW_ASSIGN_OR_RETURN(runtime::PolicyModuleSharedPtr module, modules.Load(d.module_uri));
     if (const auto& metadata = module->metadata) {

@@ -12,8 +12,21 @@
 #include "engine/engine.h"
 #include "evaluator/evaluator.h"
 #include "host/host.h"
+#include "loader/loader.h"
 
 namespace kw::kwctl {
+
+// How to reach registries (tooling.md §2.3, §2.4): `--sources-path` (default
+// <config dir>/sources.yaml when it exists) and `--docker-config-json-path`, the directory of
+// docker's config.json (default $DOCKER_CONFIG, else ~/.docker).
+struct RegistryFlags {
+  std::optional<std::string> sources_path;
+  std::optional<std::string> docker_config_dir;
+};
+
+// Remote modules of `kwctl run`/`bench` are fetched into the store with these settings
+// (`--sources-path` loaded, docker's config directory), as `kwctl pull` fetches them.
+Result<loader::FetchSettings> FetchSettingsFor(const RegistryFlags& flags);
 
 struct RunFlags {
   std::string policy;  // a path, a file:// URI, or a .yaml/.yml file of policy CRs
@@ -29,6 +42,7 @@ struct RunFlags {
   // Where compiled policy code is kept between runs; nullopt = paths.h CompiledCacheDir().
   std::optional<std::string> compiled_cache_dir;
   bool disable_compiled_cache = false;
+  RegistryFlags registry;
 };
 
 // Everything needed to evaluate: the engine, a worker on the calling thread, the policies and
@@ -58,7 +72,7 @@ struct Session {
 Result<Session> PrepareSession(const RunFlags& flags);
 
 // Resolves the positional policy argument of kwctl commands to a local file path
-// (loader::ResolveModulePath: registry and HTTP(S) URIs are refused until OCI support lands).
+// (loader::ResolveModulePath: remote modules are fetched into the store with default settings).
 Result<std::string> ResolvePolicyPath(const std::string& uri_or_path);
 
 }  // namespace kw::kwctl

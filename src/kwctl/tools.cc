@@ -8,7 +8,9 @@
 #include "base/files.h"
 #include "base/yaml.h"
 #include "engine/v8/v8_engine.h"
+#include "oci/store.h"
 #include "kwctl/commands.h"
+#include "kwctl/local_policy.h"
 #include "kwctl/paths.h"
 #include "policy/annotate.h"
 #include "policy/inspect.h"
@@ -55,8 +57,8 @@ void PrettyJson(std::string& out, const json::value& v, int indent) {
 }  // namespace
 
 Result<void> Inspect(const std::string& uri, bool yaml_output) {
-  KW_ASSIGN_OR_RETURN(std::string path, ResolvePolicyPath(uri));
-  KW_ASSIGN_OR_RETURN(std::vector<std::uint8_t> bytes, ReadBinaryFile(path));
+  KW_ASSIGN_OR_RETURN(LocalPolicy local, ResolveLocalPolicy(uri, oci::Store(StoreRoot())));
+  KW_ASSIGN_OR_RETURN(std::vector<std::uint8_t> bytes, ReadBinaryFile(local.path));
   KW_ASSIGN_OR_RETURN(std::optional<policy::Metadata> metadata, policy::ReadMetadata(bytes));
   if (!metadata) {
     return Fail(ErrorKind::kNotFound,

@@ -1,10 +1,17 @@
 #include "loader/loader.h"
 
+#include <algorithm>
+#include <atomic>
 #include <cctype>
 #include <filesystem>
 #include <set>
+#include <thread>
 
 #include "base/files.h"
+#include "loader/registry_signatures.h"
+#include "oci/fetch.h"
+#include "oci/reference.h"
+#include "verify/verify.h"
 
 namespace kw::loader {
 namespace {
@@ -36,30 +43,71 @@ bool LooksLikeRegistryReference(std::string_view uri) {
          host.find(':') != std::string_view::npos;
 }
 
-Error NotSupportedYet(std::string_view uri) {
-  return Error(ErrorKind::kUnimplemented,
-               "cannot fetch '" + std::string(uri) +
-                   "': pulling policies from registries or HTTP(S) servers is not supported "
-                   "yet; download the .wasm file and use its path or a file:// URI");
+oci::FetchOptions FetchOptionsOf(const FetchSettings& settings) {
+  oci::FetchOptions options;
+  if (!settings.store_root.empty()) options.store_root = settings.store_root;
+  options.registry.sources = settings.sources;
+  if (!settings.docker_config_dir.empty()) {
+    options.registry.docker_config_dir = settings.docker_config_dir;
+  }
+  return options;
+}
+
+// tooling.md §4.2: the signatures are checked against the manifest digest D before the module
+// is fetched, and the module on disk (downloaded now or found in the store) must then be the
+// wasm layer of manifest D, so that what runs is what was signed even if the tag moved between
+// the two steps.
+Result<std::string> FetchVerified(const oci::PolicyUri& uri, const oci::FetchOptions& options,
+                                  const FetchSettings& settings) {
+  if (uri.scheme != oci::Scheme::kRegistry) {
+    return Fail(ErrorKind::kInvalidArgument,
+                "Image verification failed: only registry:// policies can carry signatures, and "
+                "a verification config is in use");
+  }
+  const oci::Reference& ref = *uri.reference;
+  KW_ASSIGN_OR_RETURN(auto client, oci::RegistryClient::Create(options.registry));
+  KW_ASSIGN_OR_RETURN(std::string digest, client->ManifestDigest(ref));
+  RegistrySignatureSource source(*client);
+  KW_ASSIGN_OR_RETURN(verify::VerifiedImage verified,
+                      verify::Verify(*settings.verification, source, ref.Whole(), digest,
+                                     {.trust_root = settings.trust_root.get()}));
+  KW_ASSIGN_OR_RETURN(oci::FetchedPolicy fetched, oci::Fetch(uri.uri, options));
+  oci::Reference pinned = ref;
+  pinned.tag.reset();
+  pinned.digest = verified.digest;
+  KW_ASSIGN_OR_RETURN(oci::PulledManifest manifest, client->PullManifest(pinned));
+  KW_ASSIGN_OR_RETURN(std::vector<std::uint8_t> bytes, ReadBinaryFile(fetched.path));
+  KW_TRY(verify::CheckLocalDigest(verified.digest, manifest.bytes, bytes));
+  return fetched.path;
+}
+
+Result<std::string> FetchRemote(std::string_view uri, const FetchSettings& settings) {
+  const oci::FetchOptions options = FetchOptionsOf(settings);
+  KW_ASSIGN_OR_RETURN(oci::PolicyUri parsed, oci::ParsePolicyUri(uri));
+  if (settings.verification) return FetchVerified(parsed, options, settings);
+  KW_ASSIGN_OR_RETURN(oci::FetchedPolicy fetched, oci::Fetch(parsed.uri, options));
+  return fetched.path;
 }
 
 }  // namespace
 
 std::string_view KubewardenVersion() { return kVersion; }
 
-Result<std::string> ResolveModulePath(std::string_view uri) {
-  std::string path;
-  if (auto scheme = SchemeOf(uri)) {
-    if (*scheme != "file") return std::unexpected(NotSupportedYet(uri));
-    path = std::string(uri.substr(7));
-  } else {
-    path = std::string(uri);
+bool IsRemoteModule(std::string_view uri) {
+  if (auto scheme = SchemeOf(uri)) return *scheme != "file";
+  std::error_code ec;
+  return LooksLikeRegistryReference(uri) && !std::filesystem::exists(std::string(uri), ec);
+}
+
+Result<std::string> ResolveModulePath(std::string_view uri, const FetchSettings& settings) {
+  if (IsRemoteModule(uri)) {
+    auto path = FetchRemote(uri, settings);
+    if (!path) return std::unexpected(path.error().Wrap("cannot fetch policy " + std::string(uri)));
+    return path;
   }
+  std::string path(SchemeOf(uri) ? uri.substr(7) : uri);
   std::error_code ec;
   if (!std::filesystem::exists(path, ec)) {
-    if (!SchemeOf(uri) && LooksLikeRegistryReference(uri)) {
-      return std::unexpected(NotSupportedYet(uri));
-    }
     return Fail(ErrorKind::kNotFound, "Cannot find policy with uri: " + std::string(uri));
   }
   std::filesystem::path absolute = std::filesystem::absolute(path, ec);
@@ -68,11 +116,46 @@ Result<std::string> ResolveModulePath(std::string_view uri) {
 
 ModuleLoader::ModuleLoader(const engine::Engine& engine,
                            std::optional<policy::ExecutionMode> mode_override,
-                           engine::CodeCacheSharedPtr code_cache)
-    : engine_(engine), mode_override_(mode_override), code_cache_(std::move(code_cache)) {}
+                           engine::CodeCacheSharedPtr code_cache, FetchSettings fetch)
+    : engine_(engine),
+      mode_override_(mode_override),
+      code_cache_(std::move(code_cache)),
+      fetch_(std::move(fetch)) {}
+
+void ModuleLoader::Prefetch(const std::vector<std::string>& uris, std::size_t parallelism) {
+  std::vector<std::string> pending;
+  for (const auto& uri : uris) {
+    if (!IsRemoteModule(uri) || fetched_.contains(uri)) continue;
+    if (std::find(pending.begin(), pending.end(), uri) == pending.end()) pending.push_back(uri);
+  }
+  if (pending.empty()) return;
+  std::vector<std::optional<Result<std::string>>> results(pending.size());
+  std::atomic<std::size_t> next{0};
+  auto work = [&] {
+    for (std::size_t i = next++; i < pending.size(); i = next++) {
+      results[i] = ResolveModulePath(pending[i], fetch_);
+    }
+  };
+  std::vector<std::jthread> threads;
+  std::size_t count = std::min(std::max<std::size_t>(parallelism, 1), pending.size());
+  for (std::size_t t = 1; t < count; ++t) threads.emplace_back(work);
+  work();
+  threads.clear();  // joins
+  for (std::size_t i = 0; i < pending.size(); ++i) {
+    fetched_.emplace(pending[i], std::move(*results[i]));
+  }
+}
+
+Result<std::string> ModuleLoader::Resolve(std::string_view uri) {
+  if (auto it = fetched_.find(uri); it != fetched_.end()) return it->second;
+  auto path = ResolveModulePath(uri, fetch_);
+  // Remembered so that every policy using a remote module shares one fetch and one failure.
+  if (IsRemoteModule(uri)) fetched_.emplace(std::string(uri), path);
+  return path;
+}
 
 Result<runtime::PolicyModuleSharedPtr> ModuleLoader::Load(std::string_view uri) {
-  KW_ASSIGN_OR_RETURN(std::string path, ResolveModulePath(uri));
+  KW_ASSIGN_OR_RETURN(std::string path, Resolve(uri));
   auto it = by_path_.find(path);
   if (it == by_path_.end()) it = by_path_.emplace(path, Compile(path)).first;
   if (!it->second) return std::unexpected(it->second.error().Wrap("cannot load policy " + std::string(uri)));

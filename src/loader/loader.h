@@ -2,48 +2,88 @@
 // PolicyGroup objects. Shared by `kwctl run`/`bench` and policy-server, so that both resolve,
 // check and compile modules the same way.
 //
-//   - ResolveModulePath: the local file a module URI names. `file://` URIs and plain paths are
-//     served. Registry and HTTP(S) sources, and bare registry references such as
-//     `ghcr.io/org/policy:v1` (which upstream reads as `registry://`), fail with kUnimplemented
-//     until OCI support lands; that is where fetching will plug in.
+//   - ResolveModulePath: the local file a module URI names. `file://` URIs and existing plain
+//     paths are used in place. `registry://`, `https://`, `http://` URIs and bare registry
+//     references such as `ghcr.io/org/policy:v1` (which upstream reads as `registry://`) are
+//     fetched into the policy store through oci::Fetch (tooling.md §1.3, §2), with the sources,
+//     docker credentials and, when configured, signature verification of FetchSettings.
+//   - Verification (tooling.md §4.2): with a verification config, every remote module must be a
+//     registry image whose manifest digest D carries signatures satisfying the config (checked
+//     before the module is used), and after the pull the local module must be the wasm layer of
+//     the manifest D (verify::CheckLocalDigest), so a moved tag or a stale store file is caught.
+//     `https://`/`http://` modules cannot carry cosign signatures and are refused; `file://`
+//     and plain paths are local and not verified.
 //   - ModuleLoader: reads a module, reads its metadata, checks its minimum Kubewarden version
 //     and compiles it, once per module file however many policies use it, through the
 //     compiled-code cache when it is given one (code_cache.h).
 //   - BuildGroup: a PolicyGroup from its members, its expression parsed (and so checked) once.
 //
-// ModuleLoader is not thread-safe (it is used during start-up, from one thread); what it returns
-// is immutable and shared. The free functions are thread-safe.
+// ModuleLoader is not thread-safe (it is used during start-up, from one thread; Prefetch uses
+// threads of its own); what it returns is immutable and shared. The free functions are
+// thread-safe.
 #pragma once
 
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "base/error.h"
+#include "oci/sources.h"
+#include "verify/config.h"
 #include "engine/engine.h"
 #include "evaluator/evaluator.h"
 #include "policy/metadata.h"
 #include "runtime/runtime.h"
 
+namespace kw::verify {
+class TrustRoot;
+}
+
 namespace kw::loader {
+
+// Where and how remote modules are fetched.
+struct FetchSettings {
+  std::string store_root;  // empty: oci::Store::DefaultRoot() (kwctl's store)
+  oci::Sources sources;
+  std::string docker_config_dir;  // empty: oci::DefaultDockerConfigDir()
+  // When set, every remote module must verify (see the header comment).
+  std::optional<verify::VerificationConfig> verification;
+  // For keyless constraints (and Rekor bundles); without one only pubKey constraints can hold.
+  std::shared_ptr<const verify::TrustRoot> trust_root;
+};
 
 // The Kubewarden stack version we are compatible with (what minimumKubewardenVersion is
 // compared against).
 std::string_view KubewardenVersion();
 
-// Resolves `uri` to an absolute local path. Errors: kNotFound ("Cannot find policy with uri:
-// <uri>") for a missing plain path, kUnimplemented for sources that need fetching.
-Result<std::string> ResolveModulePath(std::string_view uri);
+// Whether `uri` names a module that must be fetched (not a file:// URI nor an existing path).
+bool IsRemoteModule(std::string_view uri);
+
+// Resolves `uri` to an absolute local path, fetching remote modules into the store (and
+// verifying them when `settings` asks to). Errors: kNotFound ("Cannot find policy with uri:
+// <uri>") for a missing plain path; fetch errors (oci/fetch.h: kNotFound, kIo, kBadModule,
+// kInvalidArgument) wrapped as "cannot fetch policy <uri>"; verification failures
+// (kInvalidArgument, "Image verification failed: ...") likewise.
+Result<std::string> ResolveModulePath(std::string_view uri,
+                                      const FetchSettings& settings = FetchSettings());
 
 class ModuleLoader {
  public:
   // `engine` must outlive the loader. `mode_override` forces the execution mode of every module
   // (kwctl's --execution-mode). `code_cache` (may be null) is where compiled code is looked up
-  // and stored.
+  // and stored. `fetch` says how remote modules are fetched (ResolveModulePath).
   explicit ModuleLoader(const engine::Engine& engine,
                         std::optional<policy::ExecutionMode> mode_override = std::nullopt,
-                        engine::CodeCacheSharedPtr code_cache = nullptr);
+                        engine::CodeCacheSharedPtr code_cache = nullptr,
+                        FetchSettings fetch = FetchSettings());
+
+  // Fetches the distinct remote modules among `uris`, at most `parallelism` at a time, and
+  // remembers each outcome for Load (which then neither fetches again nor retries a failure).
+  // Local URIs are skipped. Returns when every fetch has finished.
+  void Prefetch(const std::vector<std::string>& uris, std::size_t parallelism = 4);
 
   // The compiled module `uri` names. Modules are keyed by resolved path, so two URIs naming one
   // file share one compilation; a failure is remembered too (every policy using the module gets
@@ -58,10 +98,13 @@ class ModuleLoader {
 
  private:
   Result<runtime::PolicyModuleSharedPtr> Compile(const std::string& path);
+  Result<std::string> Resolve(std::string_view uri);
 
   const engine::Engine& engine_;
   std::optional<policy::ExecutionMode> mode_override_;
   engine::CodeCacheSharedPtr code_cache_;
+  FetchSettings fetch_;
+  std::map<std::string, Result<std::string>, std::less<>> fetched_;  // by URI, from Prefetch
   std::map<std::string, Result<runtime::PolicyModuleSharedPtr>, std::less<>> by_path_;
   std::size_t compiled_ = 0;
   std::size_t cached_ = 0;

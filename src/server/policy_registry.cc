@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 #include <condition_variable>
+#include <filesystem>
 #include <mutex>
 
 #include <spdlog/spdlog.h>
@@ -11,6 +12,9 @@
 #include "host/host.h"
 #include "loader/code_cache.h"
 #include "loader/loader.h"
+#include "oci/sources.h"
+#include "verify/config.h"
+#include "verify/verify.h"
 #include "policy/policies_config.h"
 
 namespace kw::server {
@@ -33,8 +37,13 @@ evaluator::PolicyMode ModeOf(policy::PolicyMode mode) {
 class RegistryBuilder {
  public:
   RegistryBuilder(const Config& config, const engine::Engine& engine,
-                  engine::CodeCacheSharedPtr code_cache)
-      : config_(config), modules_(engine, std::nullopt, std::move(code_cache)) {}
+                  engine::CodeCacheSharedPtr code_cache, loader::FetchSettings fetch)
+      : config_(config),
+        modules_(engine, std::nullopt, std::move(code_cache), std::move(fetch)) {}
+
+  // Downloads every distinct remote module of `definitions` concurrently (policy-server.md
+  // §2.3: each module URL once), so that Add only compiles.
+  void Prefetch(const std::vector<policy::PolicyDefinition>& definitions);
 
   // Adds the definition; a load failure is recorded on its entry, a configuration error (bad
   // host capabilities or timeout) is returned.
@@ -75,6 +84,23 @@ class RegistryBuilder {
   std::map<std::string, RegisteredPolicy, std::less<>> entries_;
   std::map<std::string, Failure> failures_;  // by top-level id; one per id at most
 };
+
+void RegistryBuilder::Prefetch(const std::vector<policy::PolicyDefinition>& definitions) {
+  std::vector<std::string> uris;
+  for (const auto& d : definitions) {
+    if (const auto* p = std::get_if<policy::PolicyEntry>(&d.entry)) {
+      uris.push_back(p->module.module);
+    } else {
+      for (const auto& [name, member] : std::get<policy::GroupEntry>(d.entry).members) {
+        uris.push_back(member.module);
+      }
+    }
+  }
+  // Downloads are network-bound; a few at a time keeps start-up fast without flooding a
+  // registry (upstream downloads them all concurrently).
+  constexpr std::size_t kParallelDownloads = 4;
+  modules_.Prefetch(uris, kParallelDownloads);
+}
 
 Result<std::shared_ptr<const host::HostCapabilities>> RegistryBuilder::Capabilities(
     const std::string& where, const std::vector<std::string>& patterns) {
@@ -257,6 +283,51 @@ engine::CodeCacheSharedPtr OpenCompiledCache(const Config& config) {
   return *cache;
 }
 
+// --docker-config-json-path names a directory (upstream copies it into $DOCKER_CONFIG); a path to
+// the config.json file itself is accepted too, for its directory.
+std::string DockerConfigDir(const std::string& path) {
+  std::error_code ec;
+  if (std::filesystem::is_regular_file(path, ec)) {
+    return std::filesystem::path(path).parent_path().string();
+  }
+  return path;
+}
+
+// How remote modules are fetched: policy-server.md §2.1's download, sources, docker config,
+// verification and Sigstore trust flags. Unreadable sources or verification files fail start-up;
+// an unusable trust root is only a warning (§2.8): keyless constraints then fail at verification.
+Result<loader::FetchSettings> FetchSettingsOf(const Config& config) {
+  loader::FetchSettings settings;
+  settings.store_root = config.policies_download_dir;
+  if (config.sources_path) {
+    auto sources = oci::LoadSources(*config.sources_path);
+    if (!sources) return std::unexpected(sources.error().Wrap("--sources-path"));
+    settings.sources = std::move(*sources);
+  }
+  if (config.docker_config_json_path) {
+    settings.docker_config_dir = DockerConfigDir(*config.docker_config_json_path);
+  }
+  if (config.verification_path) {
+    auto verification = verify::LoadVerificationConfig(*config.verification_path);
+    if (!verification) return std::unexpected(verification.error().Wrap("--verification-path"));
+    settings.verification = std::move(*verification);
+    if (config.sigstore_trust_config) {
+      auto root = verify::TrustRoot::Load(*config.sigstore_trust_config);
+      if (root) {
+        settings.trust_root = std::move(*root);
+      } else {
+        spdlog::warn("--sigstore-trust-config: {}; keyless signatures cannot be verified",
+                     root.error().message);
+      }
+    } else {
+      spdlog::info(
+          "no --sigstore-trust-config: only pubKey constraints of the verification config can "
+          "be satisfied");
+    }
+  }
+  return settings;
+}
+
 }  // namespace
 
 Result<std::shared_ptr<const PolicyRegistry>> LoadPolicies(const Config& config,
@@ -267,7 +338,9 @@ Result<std::shared_ptr<const PolicyRegistry>> LoadPolicies(const Config& config,
   KW_ASSIGN_OR_RETURN(std::vector<policy::PolicyDefinition> definitions,
                       policy::ParsePoliciesConfig(text, config.policies));
   engine::CodeCacheSharedPtr code_cache = OpenCompiledCache(config);
-  RegistryBuilder builder(config, engine, code_cache);
+  KW_ASSIGN_OR_RETURN(loader::FetchSettings fetch, FetchSettingsOf(config));
+  RegistryBuilder builder(config, engine, code_cache, std::move(fetch));
+  builder.Prefetch(definitions);
   for (const auto& d : definitions) KW_TRY(builder.Add(d));
   builder.ValidateSettings(pool);
 

@@ -1,7 +1,11 @@
 // policy-server's policies, loaded once at start-up (policy-server.md §2.5, §2.8) and immutable
 // afterwards, so every I/O and worker thread reads them without locks.
 //
-// LoadPolicies reads `--policies`, then for every policy and group member: parses its host
+// LoadPolicies reads `--policies`, downloads every distinct remote module concurrently (4 at a
+// time) into the `--policies-download-dir` store, with `--sources-path`,
+// `--docker-config-json-path` and, given `--verification-path`, signature verification of every
+// remote module (loader.h; `--sigstore-trust-config` supplies the trust root for keyless
+// constraints), then for every policy and group member: parses its host
 // capabilities (absent = deny all; an invalid pattern fails start-up even with
 // --continue-on-errors, as upstream), picks its timeout (`timeoutEvalSeconds`, else
 // `--policy-timeout`; none at all with --disable-timeout-protection, where upstream's per-policy

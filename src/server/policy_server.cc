@@ -27,10 +27,6 @@ namespace kw::server {
 namespace {
 
 Result<void> CheckSupported(const Config& config) {
-  if (config.verification_path) {
-    return Fail(ErrorKind::kUnimplemented,
-                "--verification-path: verifying policy signatures is not supported yet");
-  }
   if (config.log_format == LogFormat::kOtlp) {
     spdlog::warn("--log-fmt otlp: exporting traces over OTLP is not supported yet; logging text");
   }

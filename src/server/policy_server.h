@@ -1,7 +1,8 @@
 // policy-server from start to exit (policy-server.md §1.1, §2.5, §2.8):
 //   1. logging; TLS files read and checked (a bad certificate fails before any policy loads);
 //   2. the engine and the worker pool (`--workers` threads, each with its own V8 isolate);
-//   3. policies.yml: modules loaded and compiled once, settings validated (policy_registry.h);
+//   3. policies.yml: remote modules downloaded (and verified with --verification-path), every
+//      module compiled once, settings validated (policy_registry.h);
 //   4. the API listener bound, then the readiness listener (so ready = loaded and bound);
 //   5. serve until SIGTERM or SIGINT, then shut down gracefully: stop accepting, finish the
 //      requests in progress (for at most kShutdownGracePeriod), exit 0.
@@ -10,9 +11,8 @@
 // With --daemon, the process detaches first (daemon.h) and the command returns once the daemon
 // is ready, or fails with its start-up error.
 //
-// Not supported yet, and said so: --verification-path fails start-up (ignoring it would skip
-// signature checks the user asked for); --log-fmt otlp logs text, and --enable-pprof is
-// ignored, each with a warning.
+// Not supported yet, and said so: --log-fmt otlp logs text, and --enable-pprof is ignored, each
+// with a warning.
 #pragma once
 
 #include <chrono>

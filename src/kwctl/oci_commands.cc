@@ -1,0 +1,373 @@
+// kwctl pull, push, policies, rm, digest, save and load: the policy store and registries
+// (tooling.md §1.4, §1.5, §2).
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <thread>
+
+#include "base/files.h"
+#include "base/json.h"
+#include "base/sha256.h"
+#include "kwctl/archive.h"
+#include "kwctl/commands.h"
+#include "kwctl/local_policy.h"
+#include "kwctl/paths.h"
+#include "oci/artifact.h"
+#include "oci/fetch.h"
+#include "oci/reference.h"
+#include "oci/registry.h"
+#include "oci/sources.h"
+#include "oci/store.h"
+#include "policy/metadata.h"
+#include "wasm/wasm_binary.h"
+
+namespace kw::kwctl {
+namespace {
+
+namespace fs = std::filesystem;
+
+// The biggest archive `load` inflates: a store of the largest policies oci::RegistryClient
+// accepts, a handful of them.
+constexpr std::uint64_t kMaxArchiveBytes = 4 * oci::kDefaultMaxModuleBytes;
+
+void Print(std::string_view text) {
+  std::fwrite(text.data(), 1, text.size(), stdout);
+  std::fflush(stdout);
+}
+
+// Upstream's pull spinner (indicatif on stderr, hidden when stderr is not a terminal). The
+// fetch API reports no progress, so this shows that kwctl is working, not how far it got.
+class Spinner {
+ public:
+  explicit Spinner(std::string message)
+      : enabled_(isatty(STDERR_FILENO) == 1), message_(std::move(message)) {
+    if (!enabled_) return;
+    thread_ = std::thread([this] {
+      static constexpr const char* kFrames[] = {"⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧", "⠇", "⠏"};
+      for (std::size_t i = 0; !done_; ++i) {
+        std::fprintf(stderr, "\r%s %s", kFrames[i % std::size(kFrames)], message_.c_str());
+        std::fflush(stderr);
+        std::this_thread::sleep_for(std::chrono::milliseconds(80));
+      }
+    });
+  }
+  ~Spinner() { Finish(""); }
+  Spinner(const Spinner&) = delete;
+  Spinner& operator=(const Spinner&) = delete;
+
+  // Replaces the spinner line by `final_message` (nothing when empty).
+  void Finish(std::string_view final_message) {
+    if (!enabled_ || done_.exchange(true)) return;
+    thread_.join();
+    std::fprintf(stderr, "\r\033[2K");
+    if (!final_message.empty()) {
+      std::fprintf(stderr, "%.*s\n", static_cast<int>(final_message.size()), final_message.data());
+    }
+    std::fflush(stderr);
+  }
+
+ private:
+  const bool enabled_;
+  const std::string message_;
+  std::atomic<bool> done_{false};
+  std::thread thread_;
+};
+
+Result<oci::RegistryOptions> MakeRegistryOptions(const RegistryFlags& flags) {
+  oci::RegistryOptions options;
+  if (flags.sources_path) {
+    auto sources = oci::LoadSources(*flags.sources_path);
+    if (!sources) return std::unexpected(sources.error().Wrap(*flags.sources_path));
+    options.sources = std::move(*sources);
+  } else if (const std::string path = ConfigDir() + "/sources.yaml"; fs::exists(path)) {
+    // The default sources file is loaded whenever it exists, as upstream does.
+    auto sources = oci::LoadSources(path);
+    if (!sources) return std::unexpected(sources.error().Wrap(path));
+    options.sources = std::move(*sources);
+  }
+  if (flags.docker_config_dir) {
+    if (!fs::exists(*flags.docker_config_dir + "/config.json")) {
+      spdlog::warn("{}/config.json does not exist: registries are accessed anonymously",
+                   *flags.docker_config_dir);
+    }
+    options.docker_config_dir = *flags.docker_config_dir;
+  }
+  return options;
+}
+
+}  // namespace
+
+Result<loader::FetchSettings> FetchSettingsFor(const RegistryFlags& flags) {
+  KW_ASSIGN_OR_RETURN(oci::RegistryOptions registry, MakeRegistryOptions(flags));
+  loader::FetchSettings settings;
+  settings.store_root = StoreRoot();
+  settings.sources = std::move(registry.sources);
+  settings.docker_config_dir = std::move(registry.docker_config_dir);
+  return settings;
+}
+
+namespace {
+
+// Upstream verifies signatures on pull whenever a verification config is present; kwctl pull
+// has no verification yet, so it refuses rather than skip a check the user asked for.
+Result<void> RefuseUnverifiedPull() {
+  const std::string path = VerificationConfigPath();
+  if (fs::exists(path)) {
+    return Fail(ErrorKind::kUnimplemented,
+                "a verification config exists (" + path +
+                    ") but this kwctl cannot verify signatures on pull yet; move it away to pull "
+                    "without verification");
+  }
+  return {};
+}
+
+// The file name `pull -o <dir>` writes: the URI's last path segment (tag or digest included).
+std::string LastPathSegment(const oci::PolicyUri& uri) {
+  std::string text = uri.uri.substr(0, uri.uri.find('?'));
+  return text.substr(text.rfind('/') + 1);
+}
+
+// humansize's DECIMAL format: base 1000, up to two decimals without trailing zeros.
+std::string DecimalSize(std::uint64_t bytes) {
+  static constexpr const char* kUnits[] = {"B", "kB", "MB", "GB", "TB", "PB"};
+  double value = static_cast<double>(bytes);
+  std::size_t unit = 0;
+  while (value >= 1000 && unit + 1 < std::size(kUnits)) {
+    value /= 1000;
+    ++unit;
+  }
+  if (unit == 0) return fmt::format("{} B", bytes);
+  std::string number = fmt::format("{:.2f}", value);
+  while (number.back() == '0') number.pop_back();
+  if (number.back() == '.') number.pop_back();
+  return number + " " + kUnits[unit];
+}
+
+// prettytable's FORMAT_NO_LINESEP_WITH_TITLE: a ruled title row, then rows without separators.
+std::string RenderTable(const std::vector<std::vector<std::string>>& rows) {
+  std::vector<std::size_t> widths(rows.front().size(), 0);
+  for (const auto& row : rows) {
+    for (std::size_t i = 0; i < row.size(); ++i) {
+      // Display width: every cell here is ASCII.
+      widths[i] = std::max(widths[i], row[i].size());
+    }
+  }
+  std::string rule = "+";
+  for (std::size_t width : widths) rule += std::string(width + 2, '-') + "+";
+  rule += "\n";
+  auto line = [&](const std::vector<std::string>& row) {
+    std::string out = "|";
+    for (std::size_t i = 0; i < row.size(); ++i) {
+      out += " " + row[i] + std::string(widths[i] - row[i].size(), ' ') + " |";
+    }
+    return out + "\n";
+  };
+  std::string out = rule + line(rows.front()) + rule;
+  for (std::size_t i = 1; i < rows.size(); ++i) out += line(rows[i]);
+  return out + rule;
+}
+
+// A store-relative archive name that `load` may write: scheme/host/.../file, no dot segments.
+Result<void> CheckArchiveName(const std::string& name) {
+  const auto bad = [&](std::string_view why) {
+    return Fail(ErrorKind::kInvalidArgument,
+                "archive entry '" + name + "' is not a store path: " + std::string(why));
+  };
+  std::vector<std::string_view> segments;
+  std::string_view rest = name;
+  while (true) {
+    const std::size_t slash = rest.find('/');
+    segments.push_back(rest.substr(0, slash));
+    if (slash == std::string_view::npos) break;
+    rest.remove_prefix(slash + 1);
+  }
+  for (std::string_view segment : segments) {
+    if (segment.empty() || segment == "." || segment == "..") {
+      return bad("empty, '.' or '..' path segment");
+    }
+  }
+  if (segments.size() < 3) return bad("expected <scheme>/<host>/<path>");
+  if (segments[0] != "registry" && segments[0] != "https" && segments[0] != "http") {
+    return bad("the scheme directory must be registry, https or http");
+  }
+  return {};
+}
+
+}  // namespace
+
+Result<void> Pull(const PullFlags& flags) {
+  KW_ASSIGN_OR_RETURN(oci::PolicyUri uri, oci::ParsePolicyUri(flags.uri));
+  if (uri.scheme == oci::Scheme::kFile) {
+    spdlog::info("{} is a local file: nothing to pull", uri.uri);
+    return {};
+  }
+  KW_TRY(RefuseUnverifiedPull());
+  KW_ASSIGN_OR_RETURN(oci::RegistryOptions registry, MakeRegistryOptions(flags.registry));
+  oci::FetchOptions options{.store_root = StoreRoot(), .registry = std::move(registry)};
+
+  // `-o` writes only the file: the download goes through a private store that is removed after.
+  std::string scratch;
+  if (flags.output_path) {
+    std::string pattern = (fs::temp_directory_path() / "kwctl-pull-XXXXXX").string();
+    if (mkdtemp(pattern.data()) == nullptr) {
+      return Fail(ErrorKind::kIo, "cannot create a temporary directory for the download");
+    }
+    scratch = pattern;
+    options.store_root = scratch + "/store";
+  }
+  struct ScratchRemover {
+    const std::string& dir;
+    ~ScratchRemover() {
+      std::error_code ec;
+      if (!dir.empty()) fs::remove_all(dir, ec);
+    }
+  } remover{scratch};
+
+  Spinner spinner("Pulling policy from " + uri.uri);
+  auto fetched = oci::Fetch(uri.uri, options);
+  if (!fetched) {
+    spinner.Finish("Failed to pull policy: " + fetched.error().message);
+    return std::unexpected(fetched.error());
+  }
+  if (flags.output_path) {
+    std::string destination = *flags.output_path;
+    std::error_code ec;
+    if (fs::is_directory(destination, ec)) destination += "/" + LastPathSegment(uri);
+    KW_ASSIGN_OR_RETURN(std::string module, ReadFile(fetched->path));
+    auto written = WriteFile(destination, module);
+    if (!written) {
+      spinner.Finish("Failed to pull policy: " + written.error().message);
+      return written;
+    }
+  }
+  spinner.Finish("Successfully pulled policy from " + uri.uri);
+  spdlog::debug("{} is at {} ({})", uri.uri, flags.output_path ? *flags.output_path : fetched->path,
+                fetched->digest);
+  return {};
+}
+
+Result<void> Push(const PushFlags& flags) {
+  const oci::Store store(StoreRoot());
+  KW_ASSIGN_OR_RETURN(LocalPolicy local, ResolveLocalPolicy(flags.policy, store));
+  KW_ASSIGN_OR_RETURN(std::vector<std::uint8_t> module, ReadBinaryFile(local.path));
+  auto info = wasm::Inspect(module);
+  if (!info) return std::unexpected(info.error().Wrap(local.uri));
+  KW_ASSIGN_OR_RETURN(std::optional<policy::Metadata> metadata, policy::ReadMetadata(*info));
+  if (!metadata) {
+    if (!flags.force) {
+      return Fail(ErrorKind::kInvalidArgument,
+                  "Cannot push a policy that is not annotated. Use `annotate` command or `push "
+                  "--force`");
+    }
+    // Without metadata nothing could tell a Rego module's execution mode (opa or gatekeeper).
+    if (policy::IsRegoModule(*info)) {
+      return Fail(ErrorKind::kInvalidArgument, "Rego policies cannot be pushed without metadata");
+    }
+    std::fputs("Warning: pushing a non-annotated policy!\n", stderr);
+  }
+  KW_ASSIGN_OR_RETURN(oci::RegistryOptions options, MakeRegistryOptions(flags.registry));
+  KW_ASSIGN_OR_RETURN(std::string immutable_ref, oci::Push(module, flags.uri, options));
+  if (flags.json_output) {
+    json::object out;
+    out["immutable_ref"] = immutable_ref;
+    Print(json::serialize(out) + "\n");
+  } else {
+    Print("Policy successfully pushed: " + immutable_ref + "\n");
+  }
+  return {};
+}
+
+Result<void> Policies() {
+  const oci::Store store(StoreRoot());
+  KW_ASSIGN_OR_RETURN(std::vector<oci::StoredPolicy> stored, store.List());
+  if (stored.empty()) return {};
+  std::vector<std::vector<std::string>> rows = {
+      {"Policy", "Mutating", "Context aware", "SHA-256", "Size"}};
+  for (const oci::StoredPolicy& policy : stored) {
+    auto bytes = ReadBinaryFile(policy.path);
+    if (!bytes) continue;  // removed while listing
+    std::string mutating = "unknown", context_aware = "unknown";
+    // A module whose metadata cannot be read is listed as unknown, as upstream lists it.
+    if (auto metadata = policy::ReadMetadata(*bytes); metadata && *metadata) {
+      mutating = (*metadata)->mutating ? "yes" : "no";
+      context_aware = (*metadata)->context_aware_resources.empty() ? "no" : "yes";
+    }
+    rows.push_back({policy.uri, mutating, context_aware, Sha256Hex(Sha256(*bytes)).substr(0, 12),
+                    DecimalSize(bytes->size())});
+  }
+  Print(RenderTable(rows));
+  return {};
+}
+
+Result<void> Rm(const std::string& uri_or_sha_prefix) {
+  const oci::Store store(StoreRoot());
+  KW_ASSIGN_OR_RETURN(LocalPolicy local, ResolveLocalPolicy(uri_or_sha_prefix, store));
+  if (!local.in_store) {
+    return Fail(ErrorKind::kInvalidArgument,
+                local.uri + " is a local file, not a policy of the store");
+  }
+  KW_ASSIGN_OR_RETURN(oci::PolicyUri uri, oci::ParsePolicyUri(local.uri));
+  return store.Remove(uri);
+}
+
+Result<void> Digest(const std::string& text, const RegistryFlags& flags) {
+  KW_ASSIGN_OR_RETURN(oci::PolicyUri uri, oci::ParsePolicyUri(text));
+  if (uri.scheme != oci::Scheme::kRegistry) {
+    return Fail(ErrorKind::kInvalidArgument,
+                "digest needs a registry:// URI or an OCI reference, not " + text);
+  }
+  KW_ASSIGN_OR_RETURN(oci::RegistryOptions options, MakeRegistryOptions(flags));
+  KW_ASSIGN_OR_RETURN(auto client, oci::RegistryClient::Create(std::move(options)));
+  KW_ASSIGN_OR_RETURN(std::string digest, client->ManifestDigest(*uri.reference));
+  Print(text + "@" + digest + "\n");
+  return {};
+}
+
+Result<void> Save(const std::vector<std::string>& uris_or_sha_prefixes,
+                  const std::string& output_path) {
+  const oci::Store store(StoreRoot());
+  std::vector<ArchiveEntry> entries;
+  for (const std::string& text : uris_or_sha_prefixes) {
+    KW_ASSIGN_OR_RETURN(LocalPolicy local, ResolveLocalPolicy(text, store));
+    if (!local.in_store) {
+      return Fail(ErrorKind::kInvalidArgument,
+                  "cannot save " + text + ": only policies of the store can be saved");
+    }
+    KW_ASSIGN_OR_RETURN(std::string module, ReadFile(local.path));
+    entries.push_back({fs::relative(local.path, store.root()).generic_string(), std::move(module)});
+  }
+  KW_ASSIGN_OR_RETURN(std::string archive, Gzip(WriteTar(entries)));
+  return WriteFile(output_path, archive);
+}
+
+Result<void> Load(const std::string& input_path) {
+  KW_ASSIGN_OR_RETURN(std::string compressed, ReadFile(input_path));
+  auto tar = Gunzip(compressed, kMaxArchiveBytes);
+  if (!tar) return std::unexpected(tar.error().Wrap(input_path));
+  auto entries = ReadTar(*tar);
+  if (!entries) return std::unexpected(entries.error().Wrap(input_path));
+  // Upstream unpacks without looking; the names are checked first here so that a hostile
+  // archive cannot write outside the store (nothing is written when one name is bad).
+  for (const ArchiveEntry& entry : *entries) KW_TRY(CheckArchiveName(entry.name));
+  const std::string root = StoreRoot();
+  for (const ArchiveEntry& entry : *entries) {
+    const fs::path path = fs::path(root) / entry.name;
+    std::error_code ec;
+    fs::create_directories(path.parent_path(), ec);
+    if (ec) {
+      return Fail(ErrorKind::kIo,
+                  "cannot create " + path.parent_path().string() + ": " + ec.message());
+    }
+    KW_TRY(WriteFile(path.string(), entry.data));
+    spdlog::debug("loaded {}", entry.name);
+  }
+  return {};
+}
+
+}  // namespace kw::kwctl

@@ -1,0 +1,351 @@
+// kwctl's store and registry commands end to end: the real binary against a real registry
+// (Debian's docker-registry) on loopback, plain, TLS or behind htpasswd. Each test has its own
+// XDG_CACHE_HOME and XDG_CONFIG_HOME, so the policy store and sources.yaml it sees are its own.
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <regex>
+
+#include "base/base64.h"
+#include "base/files.h"
+#include "base/sha256.h"
+#include "base/yaml.h"
+#include "testing/process.h"
+#include "testing/registry.h"
+
+namespace kw {
+namespace {
+
+namespace fs = std::filesystem;
+using testing::KwctlBinary;
+using testing::ProcessResult;
+using testing::RunProcess;
+using testing::SourcePath;
+using testing::TestData;
+
+std::string Sha256HexOf(const std::string& bytes) {
+  return Sha256Hex(
+      Sha256(std::span(reinterpret_cast<const std::uint8_t*>(bytes.data()), bytes.size())));
+}
+
+class KwctlOciTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (!testing::HaveDockerRegistry()) GTEST_SKIP() << "docker-registry is not installed";
+    dir_ = testing::MakeTempDir();
+    fs::create_directories(dir_ + "/docker");
+    // Restored in TearDown: the test binary runs the other tests with the environment ctest set.
+    for (const char* name : {"XDG_CACHE_HOME", "XDG_CONFIG_HOME", "DOCKER_CONFIG"}) {
+      const char* value = std::getenv(name);
+      saved_env_.emplace_back(name, value ? std::optional<std::string>(value) : std::nullopt);
+    }
+    setenv("XDG_CACHE_HOME", (dir_ + "/cache").c_str(), 1);
+    setenv("XDG_CONFIG_HOME", (dir_ + "/config").c_str(), 1);
+    // Never the user's own ~/.docker/config.json.
+    setenv("DOCKER_CONFIG", (dir_ + "/docker").c_str(), 1);
+    store_ = dir_ + "/cache/kubewarden/store";
+
+    annotated_ = dir_ + "/annotated.wasm";
+    auto a = Kwctl({"annotate", TestData("test_policy.wasm"), "-m",
+                    SourcePath("tests/data/metadata/test_policy.yml"), "-o", annotated_});
+    ASSERT_EQ(a.exit_code, 0) << a.err;
+  }
+
+  void TearDown() override {
+    for (const auto& [name, value] : saved_env_) {
+      if (value)
+        setenv(name.c_str(), value->c_str(), 1);
+      else
+        unsetenv(name.c_str());
+    }
+  }
+
+  ProcessResult Kwctl(std::vector<std::string> args) {
+    args.insert(args.begin(), KwctlBinary());
+    return RunProcess(args);
+  }
+
+  // A sources.yaml declaring `host` insecure.
+  std::string InsecureSources(const std::string& host) {
+    const std::string path = dir_ + "/sources.yaml";
+    std::ofstream(path) << "insecure_sources: [\"" << host << "\"]\n";
+    return path;
+  }
+
+  void WriteDockerConfig(const std::string& host, const std::string& user,
+                         const std::string& password) {
+    std::ofstream(dir_ + "/docker/config.json") << R"({"auths": {")" << host << R"(": {"auth": ")"
+                                                << Base64Encode(user + ":" + password) << R"("}}})";
+  }
+
+  // Pushes the annotated module; returns the immutable reference it printed.
+  std::string PushAnnotated(const std::string& uri, const std::string& sources) {
+    auto r = Kwctl({"push", annotated_, uri, "--sources-path", sources});
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    const std::string prefix = "Policy successfully pushed: ";
+    EXPECT_TRUE(r.out.starts_with(prefix)) << r.out;
+    std::string ref = r.out.substr(std::min(prefix.size(), r.out.size()));
+    if (!ref.empty() && ref.back() == '\n') ref.pop_back();
+    return ref;
+  }
+
+  std::string dir_;
+  std::string store_;
+  std::string annotated_;
+  std::vector<std::pair<std::string, std::optional<std::string>>> saved_env_;
+};
+
+TEST_F(KwctlOciTest, PushDigestPullListInspectRemove) {
+  testing::TestRegistry registry;
+  const std::string sources = InsecureSources(registry.host());
+  const std::string uri = "registry://" + registry.host() + "/kw/test-policy:v1";
+  const std::string module = *ReadFile(annotated_);
+
+  const std::string ref = PushAnnotated(uri, sources);
+  EXPECT_TRUE(
+      std::regex_match(ref, std::regex(registry.host() + R"(/kw/test-policy@sha256:[0-9a-f]{64})")))
+      << ref;
+  auto json = Kwctl({"push", annotated_, uri, "--sources-path", sources, "-o", "json"});
+  ASSERT_EQ(json.exit_code, 0) << json.err;
+  EXPECT_EQ(json.out, R"({"immutable_ref":")" + ref + "\"}\n");
+
+  auto digest = Kwctl({"digest", uri, "--sources-path", sources});
+  ASSERT_EQ(digest.exit_code, 0) << digest.err;
+  EXPECT_EQ(digest.out, uri + ref.substr(ref.find('@')) + "\n");
+
+  auto pull = Kwctl({"pull", uri, "--sources-path", sources});
+  ASSERT_EQ(pull.exit_code, 0) << pull.err;
+  const std::string stored = store_ + "/registry/" + registry.host() + "/kw/test-policy:v1";
+  EXPECT_EQ(ReadFile(stored).value_or(""), module);
+
+  const std::string sha = Sha256HexOf(module);
+  auto policies = Kwctl({"policies"});
+  ASSERT_EQ(policies.exit_code, 0) << policies.err;
+  const std::string row = "| " + uri + " | yes      | no            | " + sha.substr(0, 12) + " |";
+  EXPECT_NE(policies.out.find(row), std::string::npos) << policies.out;
+  EXPECT_NE(policies.out.find("| Policy "), std::string::npos) << policies.out;
+  EXPECT_TRUE(policies.out.starts_with("+-")) << policies.out;
+  // humansize's decimal units, as upstream: ~99 kB here.
+  EXPECT_TRUE(std::regex_search(policies.out, std::regex(R"(\| [0-9]{1,3}(\.[0-9]{1,2})? kB +\|)")))
+      << policies.out;
+
+  auto inspect = Kwctl({"inspect", uri, "-o", "yaml"});
+  ASSERT_EQ(inspect.exit_code, 0) << inspect.err;
+  auto metadata = ParseYamlAsJson(inspect.out);
+  ASSERT_TRUE(metadata) << inspect.out;
+  EXPECT_EQ(metadata->at("annotations").at("io.kubewarden.policy.title"), "test-policy");
+  // The SHA-256 prefix names the same stored module.
+  auto by_sha = Kwctl({"inspect", sha.substr(0, 8), "-o", "yaml"});
+  ASSERT_EQ(by_sha.exit_code, 0) << by_sha.err;
+  EXPECT_EQ(by_sha.out, inspect.out);
+
+  auto rm = Kwctl({"rm", uri});
+  ASSERT_EQ(rm.exit_code, 0) << rm.err;
+  EXPECT_FALSE(fs::exists(stored));
+  EXPECT_FALSE(fs::exists(store_ + "/registry/" + registry.host()));  // emptied parents pruned
+  auto empty = Kwctl({"policies"});
+  ASSERT_EQ(empty.exit_code, 0) << empty.err;
+  EXPECT_EQ(empty.out, "");
+  auto gone = Kwctl({"inspect", uri});
+  EXPECT_EQ(gone.exit_code, 1);
+  EXPECT_NE(gone.err.find("Cannot find policy with uri: " + uri), std::string::npos) << gone.err;
+  auto again = Kwctl({"rm", uri});
+  EXPECT_EQ(again.exit_code, 1);
+}
+
+TEST_F(KwctlOciTest, RunFetchesARegistryPolicyWithTheSourcesGiven) {
+  testing::TestRegistry registry;
+  const std::string sources = InsecureSources(registry.host());
+  const std::string uri = "registry://" + registry.host() + "/kw/run-policy:v1";
+  PushAnnotated(uri, sources);
+  const std::string request = SourcePath("tests/data/requests/pod_plain.json");
+  // Without the sources file the registry (plain HTTP) is refused; with it, run fetches it.
+  auto refused = Kwctl({"run", uri, "-r", request});
+  EXPECT_EQ(refused.exit_code, 1);
+  EXPECT_NE(refused.err.find("cannot fetch policy " + uri), std::string::npos) << refused.err;
+  auto run = Kwctl({"run", uri, "-r", request, "--sources-path", sources});
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  EXPECT_NE(run.out.find("\"allowed\":true"), std::string::npos) << run.out;
+  EXPECT_TRUE(ReadFile(store_ + "/registry/" + registry.host() + "/kw/run-policy:v1").has_value());
+}
+
+TEST_F(KwctlOciTest, UnannotatedModulesNeedForce) {
+  testing::TestRegistry registry;
+  const std::string sources = InsecureSources(registry.host());
+  const std::string uri = "registry://" + registry.host() + "/kw/bare:v1";
+
+  auto refused = Kwctl({"push", TestData("test_policy.wasm"), uri, "--sources-path", sources});
+  EXPECT_EQ(refused.exit_code, 1);
+  EXPECT_NE(refused.err.find("Cannot push a policy that is not annotated. Use `annotate` "
+                             "command or `push --force`"),
+            std::string::npos)
+      << refused.err;
+  // Nothing reached the registry.
+  auto digest = Kwctl({"digest", uri, "--sources-path", sources});
+  EXPECT_EQ(digest.exit_code, 1) << digest.out;
+
+  auto forced =
+      Kwctl({"push", "--force", TestData("test_policy.wasm"), uri, "--sources-path", sources});
+  ASSERT_EQ(forced.exit_code, 0) << forced.err;
+  EXPECT_NE(forced.err.find("Warning: pushing a non-annotated policy!"), std::string::npos);
+  auto pulled = Kwctl({"pull", uri, "--sources-path", sources});
+  ASSERT_EQ(pulled.exit_code, 0) << pulled.err;
+  // Listed, but nothing is known about it.
+  auto policies = Kwctl({"policies"});
+  EXPECT_NE(policies.out.find("| " + uri + " | unknown  | unknown       |"), std::string::npos)
+      << policies.out;
+}
+
+TEST_F(KwctlOciTest, PullToAnOutputPathLeavesTheStoreAlone) {
+  testing::TestRegistry registry;
+  const std::string sources = InsecureSources(registry.host());
+  const std::string uri = "registry://" + registry.host() + "/kw/test-policy:v2";
+  PushAnnotated(uri, sources);
+  const std::string module = *ReadFile(annotated_);
+
+  const std::string file = dir_ + "/pulled.wasm";
+  auto to_file = Kwctl({"pull", uri, "-o", file, "--sources-path", sources});
+  ASSERT_EQ(to_file.exit_code, 0) << to_file.err;
+  EXPECT_EQ(ReadFile(file).value_or(""), module);
+  EXPECT_FALSE(fs::exists(store_ + "/registry"));
+
+  fs::create_directories(dir_ + "/out");
+  auto to_dir = Kwctl({"pull", uri, "--output-path", dir_ + "/out", "--sources-path", sources});
+  ASSERT_EQ(to_dir.exit_code, 0) << to_dir.err;
+  EXPECT_EQ(ReadFile(dir_ + "/out/test-policy:v2").value_or(""), module);
+  EXPECT_EQ(Kwctl({"policies"}).out, "");
+}
+
+TEST_F(KwctlOciTest, SaveAndLoadRoundTrip) {
+  testing::TestRegistry registry;
+  const std::string sources = InsecureSources(registry.host());
+  const std::string a = "registry://" + registry.host() + "/kw/a:v1";
+  const std::string b = "registry://" + registry.host() + "/kw/nested/b:v1";
+  PushAnnotated(a, sources);
+  ASSERT_EQ(
+      Kwctl({"push", "-f", TestData("test_policy.wasm"), b, "--sources-path", sources}).exit_code,
+      0);
+  ASSERT_EQ(Kwctl({"pull", a, "--sources-path", sources}).exit_code, 0);
+  ASSERT_EQ(Kwctl({"pull", b, "--sources-path", sources}).exit_code, 0);
+  const std::string listed = Kwctl({"policies"}).out;
+  const std::string module_a = *ReadFile(annotated_);
+  const std::string module_b = *ReadFile(TestData("test_policy.wasm"));
+
+  const std::string archive = dir_ + "/policies.tar.gz";
+  // One by URI, one by SHA-256 prefix.
+  auto save = Kwctl({"save", a, Sha256HexOf(module_b).substr(0, 10), "-o", archive});
+  ASSERT_EQ(save.exit_code, 0) << save.err;
+
+  // GNU tar reads it, with upstream's store-relative entry names.
+  auto listing = RunProcess({"/usr/bin/tar", "-tzf", archive});
+  ASSERT_EQ(listing.exit_code, 0) << listing.err;
+  EXPECT_EQ(listing.out, "registry/" + registry.host() + "/kw/a:v1\nregistry/" + registry.host() +
+                             "/kw/nested/b:v1\n");
+
+  ASSERT_EQ(Kwctl({"rm", a}).exit_code, 0);
+  ASSERT_EQ(Kwctl({"rm", b}).exit_code, 0);
+  ASSERT_EQ(Kwctl({"policies"}).out, "");
+
+  auto load = Kwctl({"load", "--input", archive});
+  ASSERT_EQ(load.exit_code, 0) << load.err;
+  EXPECT_EQ(Kwctl({"policies"}).out, listed);
+  EXPECT_EQ(ReadFile(store_ + "/registry/" + registry.host() + "/kw/a:v1").value_or(""), module_a);
+  EXPECT_EQ(ReadFile(store_ + "/registry/" + registry.host() + "/kw/nested/b:v1").value_or(""),
+            module_b);
+
+  // Only policies of the store can be saved; a file that is not an archive does not load.
+  auto local = Kwctl({"save", annotated_, "-o", dir_ + "/x.tar.gz"});
+  EXPECT_EQ(local.exit_code, 1);
+  EXPECT_NE(local.err.find("only policies of the store can be saved"), std::string::npos)
+      << local.err;
+  auto bad = Kwctl({"load", "--input", annotated_});
+  EXPECT_EQ(bad.exit_code, 1);
+  EXPECT_NE(bad.err.find("not a gzip archive"), std::string::npos) << bad.err;
+}
+
+TEST_F(KwctlOciTest, LoadsGnuTarArchivesWithLongNames) {
+  // Upstream's tar crate writes GNU headers, with `L` entries for long names, as GNU tar does.
+  const std::string relative = "registry/ghcr.io/" + std::string(120, 'r') + "/policy:v1";
+  const std::string work = dir_ + "/work";
+  fs::create_directories(fs::path(work + "/" + relative).parent_path());
+  const std::string module = *ReadFile(annotated_);
+  ASSERT_TRUE(WriteFile(work + "/" + relative, module).has_value());
+  const std::string archive = dir_ + "/gnu.tar.gz";
+  auto made = RunProcess({"/usr/bin/tar", "--format=gnu", "-C", work, "-czf", archive, "registry"});
+  ASSERT_EQ(made.exit_code, 0) << made.err;
+
+  auto load = Kwctl({"load", "--input", archive});
+  ASSERT_EQ(load.exit_code, 0) << load.err;
+  EXPECT_EQ(ReadFile(store_ + "/" + relative).value_or(""), module);
+  auto inspect = Kwctl({"inspect", "registry://ghcr.io/" + std::string(120, 'r') + "/policy:v1"});
+  EXPECT_EQ(inspect.exit_code, 0) << inspect.err;
+}
+
+TEST_F(KwctlOciTest, LoadRefusesArchivesEscapingTheStore) {
+  // GNU tar keeps a leading "../" with -P; kwctl must not write outside the store.
+  const std::string work = dir_ + "/work";
+  fs::create_directories(work + "/registry/h");
+  std::ofstream(dir_ + "/evil.wasm") << "module";
+  const std::string archive = dir_ + "/evil.tar.gz";
+  auto made = RunProcess(
+      {"/usr/bin/tar", "-C", work + "/registry/h", "-czPf", archive, "../../../evil.wasm"});
+  ASSERT_EQ(made.exit_code, 0) << made.err;
+  auto load = Kwctl({"load", "--input", archive});
+  EXPECT_EQ(load.exit_code, 1);
+  EXPECT_NE(load.err.find("is not a store path"), std::string::npos) << load.err;
+  EXPECT_FALSE(fs::exists(store_));
+}
+
+TEST_F(KwctlOciTest, WrongPasswordFailsClearly) {
+  testing::TestRegistry registry({.username = "kw", .password = "s3cret"});
+  const std::string sources = InsecureSources(registry.host());
+  const std::string uri = "registry://" + registry.host() + "/kw/private:v1";
+
+  WriteDockerConfig(registry.host(), "kw", "wrong");
+  auto push = Kwctl({"push", annotated_, uri, "--sources-path", sources});
+  EXPECT_EQ(push.exit_code, 1);
+  EXPECT_TRUE(push.err.starts_with("Error: ")) << push.err;
+  EXPECT_NE(push.err.find("HTTP 401"), std::string::npos) << push.err;
+
+  // --docker-config-json-path names the directory of the right credentials.
+  fs::create_directories(dir_ + "/good");
+  std::ofstream(dir_ + "/good/config.json")
+      << R"({"auths": {")" << registry.host() << R"(": {"auth": ")" << Base64Encode("kw:s3cret")
+      << R"("}}})";
+  auto good = Kwctl({"push", annotated_, uri, "--sources-path", sources,
+                     "--docker-config-json-path", dir_ + "/good"});
+  ASSERT_EQ(good.exit_code, 0) << good.err;
+
+  auto pull = Kwctl({"pull", uri, "--sources-path", sources});
+  EXPECT_EQ(pull.exit_code, 1);
+  EXPECT_NE(pull.err.find("HTTP 401"), std::string::npos) << pull.err;
+  auto digest = Kwctl({"digest", uri, "--sources-path", sources});
+  EXPECT_EQ(digest.exit_code, 1);
+  auto pulled =
+      Kwctl({"pull", uri, "--sources-path", sources, "--docker-config-json-path", dir_ + "/good"});
+  EXPECT_EQ(pulled.exit_code, 0) << pulled.err;
+}
+
+TEST_F(KwctlOciTest, TlsRegistryTrustedThroughTheDefaultSourcesFile) {
+  testing::TestRegistry registry({.tls = true});
+  const std::string uri = "registry://" + registry.host() + "/kw/tls:v1";
+  auto untrusted = Kwctl({"push", annotated_, uri});
+  EXPECT_EQ(untrusted.exit_code, 1);
+
+  // <XDG_CONFIG_HOME>/kubewarden/sources.yaml is read without --sources-path.
+  fs::create_directories(dir_ + "/config/kubewarden");
+  std::ofstream(dir_ + "/config/kubewarden/sources.yaml")
+      << "source_authorities:\n  \"" << registry.host()
+      << "\":\n    - type: Path\n      path: " << registry.certificates().ca << "\n";
+  auto pushed = Kwctl({"push", annotated_, uri});
+  ASSERT_EQ(pushed.exit_code, 0) << pushed.err;
+  auto pulled = Kwctl({"pull", uri});
+  ASSERT_EQ(pulled.exit_code, 0) << pulled.err;
+  EXPECT_EQ(ReadFile(store_ + "/registry/" + registry.host() + "/kw/tls:v1").value_or(""),
+            *ReadFile(annotated_));
+}
+
+}  // namespace
+}  // namespace kw
