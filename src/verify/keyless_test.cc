@@ -4,6 +4,7 @@
 
 #include "testing/cosign.h"
 #include "verify/verify.h"
+#include "verify/verify_test_support.h"
 
 namespace kw::verify {
 namespace {
@@ -18,23 +19,8 @@ constexpr char kWorkflow[] =
 // 2023-11-14: long past, so the ten-minute certificates are long expired "now".
 constexpr std::int64_t kSignedAt = 1700000000;
 
-class FakeSource : public SignatureSource {
- public:
-  std::vector<SignatureLayer> layers;
-  void Add(const kt::CosignLayer& l) {
-    layers.push_back({l.media_type, l.digest, l.payload, l.annotations});
-  }
-  Result<std::vector<SignatureLayer>> Signatures(const std::string&, const std::string&) override {
-    return layers;
-  }
-};
-
-VerificationConfig AllOf(std::vector<SignatureConstraint> all) {
-  VerificationConfig c;
-  c.api_version = "v1";
-  c.all_of = std::move(all);
-  return c;
-}
+using test::AllOf;
+using test::FakeSource;
 
 GenericIssuerSignature Issuer(std::string issuer, std::string subject,
                               SubjectMatcher::Kind kind = SubjectMatcher::Kind::kEqual) {

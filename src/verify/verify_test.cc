@@ -4,6 +4,7 @@
 
 #include "base/sha256.h"
 #include "testing/cosign.h"
+#include "verify/verify_test_support.h"
 
 namespace kw::verify {
 namespace {
@@ -14,34 +15,8 @@ constexpr char kReference[] = "ghcr.io/kubewarden/policies/pod-privileged:v1.0.0
 const std::string kDigest = "sha256:" + std::string(64, 'a');
 const std::string kOtherDigest = "sha256:" + std::string(64, 'b');
 
-SignatureLayer ToLayer(const kt::CosignLayer& l) {
-  return {l.media_type, l.digest, l.payload, l.annotations};
-}
-
-// A registry with a fixed `.sig` manifest, recording what it was asked for.
-class FakeSource : public SignatureSource {
- public:
-  std::vector<SignatureLayer> layers;
-  std::optional<Error> error;
-  std::string asked_reference, asked_digest;
-
-  void Add(const kt::CosignLayer& l) { layers.push_back(ToLayer(l)); }
-
-  Result<std::vector<SignatureLayer>> Signatures(const std::string& reference,
-                                                 const std::string& digest) override {
-    asked_reference = reference;
-    asked_digest = digest;
-    if (error) return std::unexpected(*error);
-    return layers;
-  }
-};
-
-VerificationConfig AllOf(std::vector<SignatureConstraint> all) {
-  VerificationConfig c;
-  c.api_version = "v1";
-  c.all_of = std::move(all);
-  return c;
-}
+using test::AllOf;
+using test::FakeSource;
 
 VerificationConfig AnyOf(std::vector<SignatureConstraint> any, std::uint8_t minimum) {
   VerificationConfig c;

@@ -28,11 +28,7 @@ namespace {
 using testing::J;
 using testing::TestData;
 
-std::string RequestFile(const std::string& name) {
-  auto text = ReadFile(testing::SourcePath("tests/data/requests/" + name));
-  EXPECT_TRUE(text) << name;
-  return text ? *text : "";
-}
+using testing::RequestFile;
 
 class PolicyServerOciTest : public ::testing::Test {
  protected:

@@ -36,11 +36,7 @@ using testing::HttpResult;
 using testing::J;
 using testing::TestData;
 
-std::string RequestFile(const std::string& name) {
-  auto text = ReadFile(testing::SourcePath("tests/data/requests/" + name));
-  EXPECT_TRUE(text) << name;
-  return text ? *text : "";
-}
+using testing::RequestFile;
 
 // pod_plain.json is a bare AdmissionRequest; pod_privileged.json a whole AdmissionReview.
 std::string PlainReview() { return "{\"request\":" + RequestFile("pod_plain.json") + "}"; }

@@ -13,9 +13,12 @@
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
+#include <iterator>
 #include <sstream>
 #include <stdexcept>
 #include <thread>
+
+#include <gtest/gtest.h>
 
 extern char** environ;
 
@@ -104,6 +107,15 @@ ProcessResult RunProcess(const std::vector<std::string>& argv, const std::string
 
 std::string TestData(const std::string& name) { return Env("KW_TEST_DATA") + "/" + name; }
 std::string SourcePath(const std::string& relative) { return Env("KW_SOURCE_DIR") + "/" + relative; }
+
+std::string RequestFile(const std::string& name) {
+  std::ifstream in(SourcePath("tests/data/requests/" + name), std::ios::binary);
+  if (!in) {
+    ADD_FAILURE() << "cannot read the request " << name;
+    return "";
+  }
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
 std::string KwctlBinary() { return Env("KW_BINARY_DIR") + "/cmd/kwctl/kwctl"; }
 std::string PolicyServerBinary() {
   return Env("KW_BINARY_DIR") + "/cmd/policy-server/policy-server";

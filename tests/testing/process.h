@@ -54,6 +54,8 @@ int FreeLoopbackPort();
 std::string TestData(const std::string& name);
 // $KW_SOURCE_DIR/<relative>.
 std::string SourcePath(const std::string& relative);
+// The text of tests/data/requests/<name> (a failed expectation, and "", when it is missing).
+std::string RequestFile(const std::string& name);
 // The kwctl binary of this build.
 std::string KwctlBinary();
 // The policy-server binary of this build.
