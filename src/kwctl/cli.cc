@@ -58,6 +58,28 @@ void AddRegistryFlags(CLI::App* cmd, RegistryFlags& f) {
                   "indicate registry authentication details");
 }
 
+// PULL-FLAGS' verification half (tooling.md §1.4, §1.8).
+void AddSignatureFlags(CLI::App* cmd, SignatureFlags& f) {
+  cmd->add_option("--verification-config-path", f.verification_config_path,
+                  "YAML file holding verification config information (signatures, public keys...) "
+                  "[default: ~/.config/kubewarden/verification-config.yml when it exists]");
+  cmd->add_option("-k,--verification-key", f.key_paths,
+                  "Path to key used to verify the policy. Can be repeated multiple times");
+  cmd->add_option("-a,--verification-annotation", f.annotations,
+                  "Annotation in key=value format. Can be repeated multiple times");
+  cmd->add_option("--cert-email", f.cert_email,
+                  "Expected email in Fulcio certificate");
+  cmd->add_option("--cert-oidc-issuer", f.cert_oidc_issuer,
+                  "Expected OIDC issuer in Fulcio certificates");
+  cmd->add_option("--github-owner", f.github_owner,
+                  "GitHub owner expected in the certificates generated in CD pipelines");
+  cmd->add_option("--github-repo", f.github_repo,
+                  "GitHub repository expected in the certificates generated in CD pipelines");
+  cmd->add_option("--sigstore-trust-config", f.sigstore_trust_config,
+                  "JSON-formatted file conforming to the ClientTrustConfig message in the Sigstore "
+                  "protobuf specs (keyless verification)");
+}
+
 int ReportError(const Error& error) {
   std::fprintf(stderr, "Error: %s\n", error.message.c_str());
   return 1;
@@ -79,11 +101,13 @@ int Main(int argc, char** argv) {
   auto* run = app.add_subcommand("run", "Runs a Kubewarden policy from a given source");
   AddRunFlags(run, run_flags);
   AddRegistryFlags(run, run_flags.registry);
+  AddSignatureFlags(run, run_flags.signatures);
 
   BenchFlags bench_flags;
   auto* bench = app.add_subcommand("bench", "Benchmarks a Kubewarden policy");
   AddRunFlags(bench, bench_flags.run);
   AddRegistryFlags(bench, bench_flags.run.registry);
+  AddSignatureFlags(bench, bench_flags.run.signatures);
   bench->add_option("--warm-up-time", bench_flags.warm_up_seconds, "Warm-up time in seconds")
       ->default_val(1.0)->check(CLI::PositiveNumber);
   bench->add_option("--measurement-time", bench_flags.measurement_seconds,
@@ -125,6 +149,14 @@ int Main(int argc, char** argv) {
   pull->add_option("-o,--output-path", pull_flags.output_path,
                    "Output file. If not provided will be downloaded to the Kubewarden store");
   AddRegistryFlags(pull, pull_flags.registry);
+  AddSignatureFlags(pull, pull_flags.signatures);
+
+  VerifyFlags verify_flags;
+  auto* verify = app.add_subcommand("verify", "Verifies a Kubewarden policy from a given URI using Sigstore");
+  verify->add_option("uri", verify_flags.uri, "Policy URI. Supported schemes: registry://")
+      ->required();
+  AddRegistryFlags(verify, verify_flags.registry);
+  AddSignatureFlags(verify, verify_flags.signatures);
 
   PushFlags push_flags;
   std::string push_output = "text";
@@ -183,7 +215,8 @@ int Main(int argc, char** argv) {
       "manifest",
       "Output a Kubernetes resource manifest (ClusterAdmissionPolicy or AdmissionPolicy)");
   scaffold_manifest->add_option("uri_or_sha_prefix", manifest_flags.policy,
-                                "The policy: a local path or a file:// URI")
+                                "The policy: a local path, a file:// URI or a policy URI (pulled "
+                                "when missing)")
       ->required();
   scaffold_manifest->add_option("-t,--type", manifest_flags.type, "Kubewarden Custom Resource type")
       ->required()
@@ -199,6 +232,8 @@ int Main(int argc, char** argv) {
   scaffold_manifest->add_flag("--allow-context-aware", manifest_flags.allow_context_aware,
                               "Copy the context-aware resources the policy metadata declares into "
                               "the manifest");
+  AddRegistryFlags(scaffold_manifest, manifest_flags.registry);
+  AddSignatureFlags(scaffold_manifest, manifest_flags.signatures);
 
   ScaffoldArtifactHubFlags artifacthub_flags;
   auto* scaffold_artifacthub = scaffold->add_subcommand(
@@ -235,6 +270,7 @@ int Main(int argc, char** argv) {
   else if (*annotate) result = Annotate(annotate_flags);
   else if (*info) result = Info();
   else if (*pull) result = Pull(pull_flags);
+  else if (*verify) result = Verify(verify_flags);
   else if (*push) {
     push_flags.json_output = push_output == "json";
     result = Push(push_flags);

@@ -31,8 +31,12 @@ struct PullFlags {
   // A file, or a directory receiving `<dir>/<last path segment of the URI>`; unset: the store.
   std::optional<std::string> output_path;
   RegistryFlags registry;
+  SignatureFlags signatures;
 };
-// Downloads a policy into the store (or to `output_path`); file:// URIs are a no-op.
+// Downloads a policy into the store (or to `output_path`); file:// URIs are a no-op. With
+// verification (SignatureFlags), the signatures are checked before the download and the module
+// against the signed manifest after it.
+
 Result<void> Pull(const PullFlags& flags);
 
 struct PushFlags {
@@ -50,6 +54,16 @@ Result<void> Policies();
 
 // Removes a stored policy, named by URI or SHA-256 prefix.
 Result<void> Rm(const std::string& uri_or_sha_prefix);
+
+struct VerifyFlags {
+  std::string uri;  // registry:// or a bare reference
+  RegistryFlags registry;
+  SignatureFlags signatures;
+};
+// Checks the signatures of a registry policy without downloading it. Fails ("Policy <uri> cannot
+// be validated" and why) when they do not satisfy the verification config, or when there is no
+// verification config at all.
+Result<void> Verify(const VerifyFlags& flags);
 
 // Prints `<uri>@<manifest digest>` of a registry policy, asking the registry.
 Result<void> Digest(const std::string& uri, const RegistryFlags& flags);
@@ -74,12 +88,14 @@ Result<void> Info();
 Result<void> ScaffoldVerificationConfig();
 
 struct ScaffoldManifestFlags {
-  std::string policy;  // a local path or a file:// URI
+  std::string policy;  // a local path, a file:// URI, or a remote URI (pulled when missing)
   std::string type;    // ClusterAdmissionPolicy | AdmissionPolicy
   std::optional<std::string> settings_path;
   std::optional<std::string> settings_json;
   std::optional<std::string> title;
   bool allow_context_aware = false;
+  RegistryFlags registry;
+  SignatureFlags signatures;
 };
 // Prints the policy custom resource for a policy module (tooling.md §1.4, §5).
 Result<void> ScaffoldManifest(const ScaffoldManifestFlags& flags);

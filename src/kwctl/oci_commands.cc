@@ -103,29 +103,21 @@ Result<oci::RegistryOptions> MakeRegistryOptions(const RegistryFlags& flags) {
 
 }  // namespace
 
-Result<loader::FetchSettings> FetchSettingsFor(const RegistryFlags& flags) {
-  KW_ASSIGN_OR_RETURN(oci::RegistryOptions registry, MakeRegistryOptions(flags));
+Result<loader::FetchSettings> FetchSettingsFor(const RegistryFlags& registry_flags,
+                                               const SignatureFlags& signatures) {
+  KW_ASSIGN_OR_RETURN(oci::RegistryOptions registry, MakeRegistryOptions(registry_flags));
   loader::FetchSettings settings;
   settings.store_root = StoreRoot();
   settings.sources = std::move(registry.sources);
   settings.docker_config_dir = std::move(registry.docker_config_dir);
+  KW_ASSIGN_OR_RETURN(settings.verification, VerificationConfigFor(signatures));
+  if (settings.verification) {
+    KW_ASSIGN_OR_RETURN(settings.trust_root, SigstoreTrustRoot(signatures, *settings.verification));
+  }
   return settings;
 }
 
 namespace {
-
-// Upstream verifies signatures on pull whenever a verification config is present; kwctl pull
-// has no verification yet, so it refuses rather than skip a check the user asked for.
-Result<void> RefuseUnverifiedPull() {
-  const std::string path = VerificationConfigPath();
-  if (fs::exists(path)) {
-    return Fail(ErrorKind::kUnimplemented,
-                "a verification config exists (" + path +
-                    ") but this kwctl cannot verify signatures on pull yet; move it away to pull "
-                    "without verification");
-  }
-  return {};
-}
 
 // The file name `pull -o <dir>` writes: the URI's last path segment (tag or digest included).
 std::string LastPathSegment(const oci::PolicyUri& uri) {
@@ -207,9 +199,8 @@ Result<void> Pull(const PullFlags& flags) {
     spdlog::info("{} is a local file: nothing to pull", uri.uri);
     return {};
   }
-  KW_TRY(RefuseUnverifiedPull());
-  KW_ASSIGN_OR_RETURN(oci::RegistryOptions registry, MakeRegistryOptions(flags.registry));
-  oci::FetchOptions options{.store_root = StoreRoot(), .registry = std::move(registry)};
+  KW_ASSIGN_OR_RETURN(loader::FetchSettings settings,
+                      FetchSettingsFor(flags.registry, flags.signatures));
 
   // `-o` writes only the file: the download goes through a private store that is removed after.
   std::string scratch;
@@ -219,7 +210,7 @@ Result<void> Pull(const PullFlags& flags) {
       return Fail(ErrorKind::kIo, "cannot create a temporary directory for the download");
     }
     scratch = pattern;
-    options.store_root = scratch + "/store";
+    settings.store_root = scratch + "/store";
   }
   struct ScratchRemover {
     const std::string& dir;
@@ -230,16 +221,18 @@ Result<void> Pull(const PullFlags& flags) {
   } remover{scratch};
 
   Spinner spinner("Pulling policy from " + uri.uri);
-  auto fetched = oci::Fetch(uri.uri, options);
-  if (!fetched) {
-    spinner.Finish("Failed to pull policy: " + fetched.error().message);
-    return std::unexpected(fetched.error());
+  // The loader's path: with a verification config, signatures first, then the download, then
+  // the local file against the signed manifest (tooling.md §4.2).
+  auto path = loader::ResolveModulePath(uri.uri, settings);
+  if (!path) {
+    spinner.Finish("Failed to pull policy: " + path.error().message);
+    return std::unexpected(path.error());
   }
   if (flags.output_path) {
     std::string destination = *flags.output_path;
     std::error_code ec;
     if (fs::is_directory(destination, ec)) destination += "/" + LastPathSegment(uri);
-    KW_ASSIGN_OR_RETURN(std::string module, ReadFile(fetched->path));
+    KW_ASSIGN_OR_RETURN(std::string module, ReadFile(*path));
     auto written = WriteFile(destination, module);
     if (!written) {
       spinner.Finish("Failed to pull policy: " + written.error().message);
@@ -247,8 +240,7 @@ Result<void> Pull(const PullFlags& flags) {
     }
   }
   spinner.Finish("Successfully pulled policy from " + uri.uri);
-  spdlog::debug("{} is at {} ({})", uri.uri, flags.output_path ? *flags.output_path : fetched->path,
-                fetched->digest);
+  spdlog::debug("{} is at {}", uri.uri, flags.output_path ? *flags.output_path : *path);
   return {};
 }
 

@@ -11,6 +11,8 @@
 #include "kwctl/commands.h"
 #include "kwctl/paths.h"
 #include "kwctl/scaffold.h"
+#include "loader/loader.h"
+#include "oci/reference.h"
 #include "policy/annotate.h"
 
 namespace kw::kwctl {
@@ -50,11 +52,19 @@ Result<void> ScaffoldManifest(const ScaffoldManifestFlags& flags) {
                         ParseManifestSettings(flags.settings_json, "--settings-json"));
   }
 
-  // Same resolution as `kwctl run`: remote modules are fetched into the store.
-  KW_ASSIGN_OR_RETURN(std::string path, ResolvePolicyPath(flags.policy));
-  // A file:// URI is kept as given (upstream leaves non-registry URIs alone); a path becomes the
-  // URI of its absolute location, which is what a policy-server can load.
-  request.module_uri = flags.policy.starts_with("file://") ? flags.policy : "file://" + path;
+  // Same resolution as `kwctl run`: remote modules are fetched into the store (and verified).
+  KW_ASSIGN_OR_RETURN(loader::FetchSettings fetch,
+                      FetchSettingsFor(flags.registry, flags.signatures));
+  KW_ASSIGN_OR_RETURN(std::string path, loader::ResolveModulePath(flags.policy, fetch));
+  // A remote module keeps its normalised URI (registry://...:latest), a file:// URI is kept as
+  // given (upstream leaves non-registry URIs alone), a path becomes the URI of its absolute
+  // location: each is what a policy-server can load.
+  if (loader::IsRemoteModule(flags.policy)) {
+    KW_ASSIGN_OR_RETURN(oci::PolicyUri uri, oci::ParsePolicyUri(flags.policy));
+    request.module_uri = uri.uri;
+  } else {
+    request.module_uri = flags.policy.starts_with("file://") ? flags.policy : "file://" + path;
+  }
 
   KW_ASSIGN_OR_RETURN(std::vector<std::uint8_t> bytes, ReadBinaryFile(path));
   KW_ASSIGN_OR_RETURN(std::optional<policy::Metadata> metadata, policy::ReadMetadata(bytes));

@@ -162,10 +162,6 @@ engine::CodeCacheSharedPtr OpenCompiledCache(const RunFlags& flags) {
 
 }  // namespace
 
-Result<std::string> ResolvePolicyPath(const std::string& uri) {
-  return loader::ResolveModulePath(uri);
-}
-
 Result<Session> PrepareSession(const RunFlags& flags) {
   std::vector<Definition> definitions;
   bool from_crds = IsYamlPath(flags.policy) && !flags.policy.starts_with("file://") &&
@@ -205,7 +201,7 @@ Result<Session> PrepareSession(const RunFlags& flags) {
       *session.worker, std::make_shared<const host::Dispatcher>());
 
   bool raw = flags.raw;
-  KW_ASSIGN_OR_RETURN(loader::FetchSettings fetch, FetchSettingsFor(flags.registry));
+  KW_ASSIGN_OR_RETURN(loader::FetchSettings fetch, FetchSettingsFor(flags.registry, flags.signatures));
   loader::ModuleLoader modules(*session.engine, mode_override, OpenCompiledCache(flags),
                                std::move(fetch));
   auto load = [&](Definition& d) -> Result<evaluator::PolicySharedPtr> {

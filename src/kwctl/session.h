@@ -13,6 +13,7 @@
 #include "evaluator/evaluator.h"
 #include "host/host.h"
 #include "loader/loader.h"
+#include "verify/config.h"
 
 namespace kw::kwctl {
 
@@ -24,9 +25,37 @@ struct RegistryFlags {
   std::optional<std::string> docker_config_dir;
 };
 
-// Remote modules of `kwctl run`/`bench` are fetched into the store with these settings
-// (`--sources-path` loaded, docker's config directory), as `kwctl pull` fetches them.
-Result<loader::FetchSettings> FetchSettingsFor(const RegistryFlags& flags);
+// Signature verification (tooling.md §1.8), shared by pull, run, bench and verify.
+struct SignatureFlags {
+  std::optional<std::string> verification_config_path;  // --verification-config-path
+  std::vector<std::string> key_paths;                    // -k/--verification-key, repeatable
+  std::vector<std::string> annotations;                  // -a/--verification-annotation KEY=VALUE
+  std::optional<std::string> cert_email;
+  std::optional<std::string> cert_oidc_issuer;
+  std::optional<std::string> github_owner;
+  std::optional<std::string> github_repo;
+  // A Sigstore ClientTrustConfig or TrustedRoot JSON; default: <config dir>/
+  // fulcio_and_rekor_data/trusted_root.json when it exists (upstream's TUF cache).
+  std::optional<std::string> sigstore_trust_config;
+};
+
+// The verification config the flags ask for: one built from -k/-a/--cert-*/--github-* (allOf
+// only; combining them with --verification-config-path is an error), else the
+// --verification-config-path file, else <config dir>/verification-config.yml when it exists,
+// else none (nullopt: no verification).
+Result<std::optional<verify::VerificationConfig>> VerificationConfigFor(const SignatureFlags& flags);
+
+// The Sigstore trust root for keyless constraints: --sigstore-trust-config (which must load),
+// else <config dir>/fulcio_and_rekor_data/trusted_root.json when it loads, else none (with a
+// warning when `config` has keyless constraints, which then cannot hold).
+Result<std::shared_ptr<const verify::TrustRoot>> SigstoreTrustRoot(
+    const SignatureFlags& flags, const verify::VerificationConfig& config);
+
+// Remote modules of `kwctl run`/`bench`/`pull` are fetched into the store with these settings
+// (`--sources-path` loaded, docker's config directory) and, when VerificationConfigFor gives a
+// config, verified with it and the Sigstore trust root.
+Result<loader::FetchSettings> FetchSettingsFor(const RegistryFlags& registry,
+                                               const SignatureFlags& signatures = {});
 
 struct RunFlags {
   std::string policy;  // a path, a file:// URI, or a .yaml/.yml file of policy CRs
@@ -43,6 +72,7 @@ struct RunFlags {
   std::optional<std::string> compiled_cache_dir;
   bool disable_compiled_cache = false;
   RegistryFlags registry;
+  SignatureFlags signatures;
 };
 
 // Everything needed to evaluate: the engine, a worker on the calling thread, the policies and
@@ -70,9 +100,5 @@ struct Session {
 };
 
 Result<Session> PrepareSession(const RunFlags& flags);
-
-// Resolves the positional policy argument of kwctl commands to a local file path
-// (loader::ResolveModulePath: remote modules are fetched into the store with default settings).
-Result<std::string> ResolvePolicyPath(const std::string& uri_or_path);
 
 }  // namespace kw::kwctl

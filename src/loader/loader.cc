@@ -53,38 +53,52 @@ oci::FetchOptions FetchOptionsOf(const FetchSettings& settings) {
   return options;
 }
 
-// tooling.md §4.2: the signatures are checked against the manifest digest D before the module
-// is fetched, and the module on disk (downloaded now or found in the store) must then be the
-// wasm layer of manifest D, so that what runs is what was signed even if the tag moved between
-// the two steps.
-Result<std::string> FetchVerified(const oci::PolicyUri& uri, const oci::FetchOptions& options,
-                                  const FetchSettings& settings) {
-  if (uri.scheme != oci::Scheme::kRegistry) {
+// tooling.md §4.2 steps 1-5: the manifest digest D of the reference, and the signatures of D
+// checked against the config. The client is the caller's, so the pull that follows reuses its
+// connections and tokens.
+Result<std::string> VerifyWith(oci::RegistryClient& client, const oci::Reference& ref,
+                               const FetchSettings& settings) {
+  KW_ASSIGN_OR_RETURN(std::string digest, client.ManifestDigest(ref));
+  RegistrySignatureSource source(client);
+  KW_ASSIGN_OR_RETURN(verify::VerifiedImage verified,
+                      verify::Verify(*settings.verification, source, ref.Whole(), digest,
+                                     {.trust_root = settings.trust_root.get()}));
+  return verified.digest;
+}
+
+Result<oci::PolicyUri> RegistryUriToVerify(std::string_view uri) {
+  KW_ASSIGN_OR_RETURN(oci::PolicyUri parsed, oci::ParsePolicyUri(uri));
+  if (parsed.scheme != oci::Scheme::kRegistry) {
     return Fail(ErrorKind::kInvalidArgument,
                 "Image verification failed: only registry:// policies can carry signatures, and "
                 "a verification config is in use");
   }
-  const oci::Reference& ref = *uri.reference;
+  return parsed;
+}
+
+// §4.2 step 6: after the signatures hold for D, the module is fetched and the file on disk
+// (downloaded now or found in the store) must be the wasm layer of manifest D, so that what runs
+// is what was signed even if the tag moved between the two steps.
+Result<std::string> FetchVerified(std::string_view uri, const oci::FetchOptions& options,
+                                  const FetchSettings& settings) {
+  KW_ASSIGN_OR_RETURN(oci::PolicyUri parsed, RegistryUriToVerify(uri));
+  const oci::Reference& ref = *parsed.reference;
   KW_ASSIGN_OR_RETURN(auto client, oci::RegistryClient::Create(options.registry));
-  KW_ASSIGN_OR_RETURN(std::string digest, client->ManifestDigest(ref));
-  RegistrySignatureSource source(*client);
-  KW_ASSIGN_OR_RETURN(verify::VerifiedImage verified,
-                      verify::Verify(*settings.verification, source, ref.Whole(), digest,
-                                     {.trust_root = settings.trust_root.get()}));
-  KW_ASSIGN_OR_RETURN(oci::FetchedPolicy fetched, oci::Fetch(uri.uri, options));
+  KW_ASSIGN_OR_RETURN(std::string verified_digest, VerifyWith(*client, ref, settings));
+  KW_ASSIGN_OR_RETURN(oci::FetchedPolicy fetched, oci::Fetch(parsed.uri, options));
   oci::Reference pinned = ref;
   pinned.tag.reset();
-  pinned.digest = verified.digest;
+  pinned.digest = verified_digest;
   KW_ASSIGN_OR_RETURN(oci::PulledManifest manifest, client->PullManifest(pinned));
   KW_ASSIGN_OR_RETURN(std::vector<std::uint8_t> bytes, ReadBinaryFile(fetched.path));
-  KW_TRY(verify::CheckLocalDigest(verified.digest, manifest.bytes, bytes));
+  KW_TRY(verify::CheckLocalDigest(verified_digest, manifest.bytes, bytes));
   return fetched.path;
 }
 
 Result<std::string> FetchRemote(std::string_view uri, const FetchSettings& settings) {
   const oci::FetchOptions options = FetchOptionsOf(settings);
+  if (settings.verification) return FetchVerified(uri, options, settings);
   KW_ASSIGN_OR_RETURN(oci::PolicyUri parsed, oci::ParsePolicyUri(uri));
-  if (settings.verification) return FetchVerified(parsed, options, settings);
   KW_ASSIGN_OR_RETURN(oci::FetchedPolicy fetched, oci::Fetch(parsed.uri, options));
   return fetched.path;
 }
@@ -97,6 +111,15 @@ bool IsRemoteModule(std::string_view uri) {
   if (auto scheme = SchemeOf(uri)) return *scheme != "file";
   std::error_code ec;
   return LooksLikeRegistryReference(uri) && !std::filesystem::exists(std::string(uri), ec);
+}
+
+Result<std::string> VerifyImage(std::string_view uri, const FetchSettings& settings) {
+  if (!settings.verification) {
+    return Fail(ErrorKind::kInvalidArgument, "no verification config to verify the image against");
+  }
+  KW_ASSIGN_OR_RETURN(oci::PolicyUri parsed, RegistryUriToVerify(uri));
+  KW_ASSIGN_OR_RETURN(auto client, oci::RegistryClient::Create(FetchOptionsOf(settings).registry));
+  return VerifyWith(*client, *parsed.reference, settings);
 }
 
 Result<std::string> ResolveModulePath(std::string_view uri, const FetchSettings& settings) {

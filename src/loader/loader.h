@@ -70,6 +70,12 @@ bool IsRemoteModule(std::string_view uri);
 Result<std::string> ResolveModulePath(std::string_view uri,
                                       const FetchSettings& settings = FetchSettings());
 
+// Checks, without downloading the module, that the registry image `uri` (`registry://` or a bare
+// reference) carries signatures satisfying `settings.verification`; returns the verified manifest
+// digest ("sha256:<hex>"). kInvalidArgument when there is no verification config or the URI is
+// not a registry image; verification failures as ResolveModulePath's (unwrapped).
+Result<std::string> VerifyImage(std::string_view uri, const FetchSettings& settings);
+
 class ModuleLoader {
  public:
   // `engine` must outlive the loader. `mode_override` forces the execution mode of every module

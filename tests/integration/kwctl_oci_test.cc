@@ -10,8 +10,12 @@
 
 #include "base/base64.h"
 #include "base/files.h"
+#include "base/json.h"
 #include "base/sha256.h"
 #include "base/yaml.h"
+#include "oci/registry.h"
+#include "testing/cosign.h"
+#include "testing/cosign_registry.h"
 #include "testing/process.h"
 #include "testing/registry.h"
 
@@ -345,6 +349,223 @@ TEST_F(KwctlOciTest, TlsRegistryTrustedThroughTheDefaultSourcesFile) {
   ASSERT_EQ(pulled.exit_code, 0) << pulled.err;
   EXPECT_EQ(ReadFile(store_ + "/registry/" + registry.host() + "/kw/tls:v1").value_or(""),
             *ReadFile(annotated_));
+}
+
+// A policy signed, as `cosign sign` would, with a key and keylessly by alice@example.com, plus
+// the same module unsigned in another repository.
+class KwctlVerifyTest : public KwctlOciTest {
+ protected:
+  static constexpr std::int64_t kSignedAt = 1700000000;
+  static constexpr char kIssuer[] = "https://accounts.example.com";
+
+  void SetUp() override {
+    KwctlOciTest::SetUp();
+    if (IsSkipped()) return;
+    registry_ = std::make_unique<testing::TestRegistry>();
+    sources_ = InsecureSources(registry_->host());
+    repository_ = registry_->host() + "/kw/signed";
+    uri_ = "registry://" + repository_ + ":v1";
+    unsigned_uri_ = "registry://" + registry_->host() + "/kw/unsigned:v1";
+    const std::string ref = PushAnnotated(uri_, sources_);
+    digest_ = ref.substr(ref.find('@') + 1);
+    PushAnnotated(unsigned_uri_, sources_);
+
+    key_ = testing::GenerateCosignKey();
+    const std::string payload =
+        testing::SimpleSigningPayload(repository_, digest_, {{"env", "prod"}});
+    testing::LeafOptions leaf;
+    leaf.email = "alice@example.com";
+    leaf.issuer = kIssuer;
+    oci::RegistryOptions options;
+    options.sources.insecure_sources.insert(registry_->host());
+    testing::PushCosignSignatures(
+        repository_, digest_,
+        {testing::KeyedLayer(key_, payload), sigstore_.KeylessLayer(payload, leaf, kSignedAt)},
+        options);
+    key_path_ = Write("cosign.pub", key_.public_pem);
+    wrong_key_path_ = Write("wrong.pub", testing::GenerateCosignKey().public_pem);
+    trust_root_path_ = Write("trusted_root.json", sigstore_.TrustedRootJson());
+  }
+
+  std::string Write(const std::string& name, const std::string& content) {
+    const std::string path = dir_ + "/" + name;
+    std::ofstream(path) << content;
+    return path;
+  }
+
+  // A verification config file requiring a signature by the test key.
+  std::string KeyConfig(const std::string& name) {
+    std::string indented;
+    for (char c : key_.public_pem) {
+      indented += c;
+      if (c == '\n') indented += "      ";
+    }
+    return Write(name, "apiVersion: v1\nallOf:\n  - kind: pubKey\n    key: |\n      " + indented + "\n");
+  }
+
+  ProcessResult Verify(const std::string& uri, std::vector<std::string> flags) {
+    std::vector<std::string> args = {"verify", uri, "--sources-path", sources_};
+    args.insert(args.end(), flags.begin(), flags.end());
+    return Kwctl(args);
+  }
+
+  std::string Stored(const std::string& repository_and_tag) {
+    return store_ + "/registry/" + registry_->host() + "/" + repository_and_tag;
+  }
+
+  std::unique_ptr<testing::TestRegistry> registry_;
+  testing::FakeSigstore sigstore_;
+  testing::CosignKey key_;
+  std::string sources_, repository_, uri_, unsigned_uri_, digest_;
+  std::string key_path_, wrong_key_path_, trust_root_path_;
+};
+
+TEST_F(KwctlVerifyTest, VerifyChecksKeySignaturesAndAnnotationsWithoutDownloading) {
+  auto ok = Verify(uri_, {"-k", key_path_});
+  EXPECT_EQ(ok.exit_code, 0) << ok.err;
+  EXPECT_NE(ok.err.find("Policy successfully verified"), std::string::npos) << ok.err;
+  EXPECT_FALSE(fs::exists(Stored("kw/signed:v1")));  // verify never downloads the module
+
+  auto annotated = Verify(uri_, {"-k", key_path_, "-a", "env=prod"});
+  EXPECT_EQ(annotated.exit_code, 0) << annotated.err;
+  auto other_annotation = Verify(uri_, {"-k", key_path_, "-a", "env=dev"});
+  EXPECT_EQ(other_annotation.exit_code, 1);
+  EXPECT_NE(other_annotation.err.find("Error: Policy " + uri_ + " cannot be validated\n"),
+            std::string::npos)
+      << other_annotation.err;
+  EXPECT_NE(other_annotation.err.find("env: dev"), std::string::npos) << other_annotation.err;
+
+  auto wrong = Verify(uri_, {"-k", wrong_key_path_});
+  EXPECT_EQ(wrong.exit_code, 1);
+  EXPECT_NE(wrong.err.find("Image verification failed: missing signatures"), std::string::npos)
+      << wrong.err;
+
+  auto unsigned_policy = Verify(unsigned_uri_, {"-k", key_path_});
+  EXPECT_EQ(unsigned_policy.exit_code, 1);
+  EXPECT_NE(unsigned_policy.err.find("no signatures found"), std::string::npos)
+      << unsigned_policy.err;
+
+  auto config_file = Verify(uri_, {"--verification-config-path", KeyConfig("config.yml")});
+  EXPECT_EQ(config_file.exit_code, 0) << config_file.err;
+}
+
+TEST_F(KwctlVerifyTest, VerifyChecksKeylessSignaturesAgainstTheTrustRoot) {
+  auto ok = Verify(uri_, {"--cert-email", "alice@example.com", "--cert-oidc-issuer", kIssuer,
+                          "--sigstore-trust-config", trust_root_path_});
+  EXPECT_EQ(ok.exit_code, 0) << ok.err;
+  auto other_signer = Verify(uri_, {"--cert-email", "mallory@example.com", "--cert-oidc-issuer",
+                                    kIssuer, "--sigstore-trust-config", trust_root_path_});
+  EXPECT_EQ(other_signer.exit_code, 1);
+  EXPECT_NE(other_signer.err.find("mallory@example.com"), std::string::npos) << other_signer.err;
+
+  // Without a trust root a keyless signature cannot be trusted: kwctl says so up front.
+  auto no_root = Verify(uri_, {"--cert-email", "alice@example.com", "--cert-oidc-issuer", kIssuer});
+  EXPECT_EQ(no_root.exit_code, 1);
+  EXPECT_NE(no_root.err.find("no Sigstore trust root"), std::string::npos) << no_root.err;
+  // The trust root upstream's kwctl caches is used when present.
+  fs::create_directories(dir_ + "/config/kubewarden/fulcio_and_rekor_data");
+  fs::copy_file(trust_root_path_, dir_ + "/config/kubewarden/fulcio_and_rekor_data/trusted_root.json");
+  auto cached_root =
+      Verify(uri_, {"--cert-email", "alice@example.com", "--cert-oidc-issuer", kIssuer});
+  EXPECT_EQ(cached_root.exit_code, 0) << cached_root.err;
+
+  auto bad_root = Verify(uri_, {"--cert-email", "alice@example.com", "--cert-oidc-issuer",
+                                kIssuer, "--sigstore-trust-config", key_path_});
+  EXPECT_EQ(bad_root.exit_code, 1);
+  EXPECT_NE(bad_root.err.find("--sigstore-trust-config"), std::string::npos) << bad_root.err;
+}
+
+TEST_F(KwctlVerifyTest, VerificationFlagsAreCheckedAsUpstreamDoes) {
+  auto none = Verify(uri_, {});
+  EXPECT_EQ(none.exit_code, 1);
+  EXPECT_NE(none.err.find("could not retrieve sigstore options"), std::string::npos) << none.err;
+
+  auto both = Verify(uri_, {"-k", key_path_, "--verification-config-path", KeyConfig("c.yml")});
+  EXPECT_EQ(both.exit_code, 1);
+  EXPECT_NE(both.err.find("cannot be combined"), std::string::npos) << both.err;
+
+  auto annotation_only = Verify(uri_, {"-a", "env=prod"});
+  EXPECT_EQ(annotation_only.exit_code, 1);
+  EXPECT_NE(annotation_only.err.find("annotations require a key"), std::string::npos)
+      << annotation_only.err;
+
+  auto repo_only = Verify(uri_, {"--github-repo", "policies"});
+  EXPECT_EQ(repo_only.exit_code, 1);
+  EXPECT_NE(repo_only.err.find("--github-repo requires --github-owner"), std::string::npos)
+      << repo_only.err;
+
+  auto email_only = Verify(uri_, {"--cert-email", "alice@example.com"});
+  EXPECT_EQ(email_only.exit_code, 1);
+  EXPECT_NE(email_only.err.find("must be given together"), std::string::npos) << email_only.err;
+
+  auto bad_annotation = Verify(uri_, {"-k", key_path_, "-a", "no-equals-sign"});
+  EXPECT_EQ(bad_annotation.exit_code, 1);
+  EXPECT_NE(bad_annotation.err.find("is not KEY=VALUE"), std::string::npos) << bad_annotation.err;
+
+  auto not_a_key = Verify(uri_, {"-k", trust_root_path_});
+  EXPECT_EQ(not_a_key.exit_code, 1);
+  EXPECT_NE(not_a_key.err.find("verification key #1"), std::string::npos) << not_a_key.err;
+
+  auto https = Verify("https://127.0.0.1:1/policy.wasm", {"-k", key_path_});
+  EXPECT_EQ(https.exit_code, 1);
+  EXPECT_NE(https.err.find("only registry:// policies can carry signatures"), std::string::npos)
+      << https.err;
+}
+
+TEST_F(KwctlVerifyTest, PullVerifiesBeforeDownloading) {
+  auto wrong = Kwctl({"pull", uri_, "--sources-path", sources_, "-k", wrong_key_path_});
+  EXPECT_EQ(wrong.exit_code, 1);
+  EXPECT_NE(wrong.err.find("Image verification failed"), std::string::npos) << wrong.err;
+  EXPECT_FALSE(fs::exists(Stored("kw/signed:v1")));
+
+  auto ok = Kwctl({"pull", uri_, "--sources-path", sources_, "-k", key_path_});
+  ASSERT_EQ(ok.exit_code, 0) << ok.err;
+  EXPECT_EQ(ReadFile(Stored("kw/signed:v1")).value_or(""), *ReadFile(annotated_));
+
+  auto to_file = Kwctl({"pull", uri_, "--sources-path", sources_, "-k", key_path_, "-o",
+                        dir_ + "/pulled.wasm"});
+  ASSERT_EQ(to_file.exit_code, 0) << to_file.err;
+  EXPECT_EQ(ReadFile(dir_ + "/pulled.wasm").value_or(""), *ReadFile(annotated_));
+}
+
+TEST_F(KwctlVerifyTest, ADefaultVerificationConfigMakesRunVerify) {
+  const std::string request = SourcePath("tests/data/requests/pod_plain.json");
+  fs::create_directories(dir_ + "/config/kubewarden");
+  KeyConfig("config/kubewarden/verification-config.yml");
+
+  auto unsigned_run = Kwctl({"run", unsigned_uri_, "-r", request, "--sources-path", sources_});
+  EXPECT_EQ(unsigned_run.exit_code, 1);
+  EXPECT_NE(unsigned_run.err.find("no signatures found"), std::string::npos) << unsigned_run.err;
+
+  auto run = Kwctl({"run", uri_, "-r", request, "--sources-path", sources_});
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  EXPECT_NE(run.out.find("\"allowed\":true"), std::string::npos) << run.out;
+
+  // A store file that is not the signed module (stale, or tampered with) is caught even though
+  // the signatures themselves still hold.
+  std::string module = *ReadFile(Stored("kw/signed:v1"));
+  module += '\0';
+  ASSERT_TRUE(WriteFile(Stored("kw/signed:v1"), module).has_value());
+  auto tampered = Kwctl({"run", uri_, "-r", request, "--sources-path", sources_});
+  EXPECT_EQ(tampered.exit_code, 1);
+  EXPECT_NE(tampered.err.find("The digest of the local file doesn't match"), std::string::npos)
+      << tampered.err;
+}
+
+TEST_F(KwctlVerifyTest, ScaffoldManifestPullsARegistryPolicyAndKeepsItsUri) {
+  auto manifest = Kwctl({"scaffold", "manifest", "registry://" + repository_, "-t",
+                         "ClusterAdmissionPolicy", "--sources-path", sources_, "-k", key_path_});
+  // `latest` was never pushed, so the pull fails, and says why.
+  EXPECT_EQ(manifest.exit_code, 1);
+  EXPECT_NE(manifest.err.find(":latest"), std::string::npos) << manifest.err;
+
+  auto scaffolded = Kwctl({"scaffold", "manifest", uri_, "-t", "ClusterAdmissionPolicy",
+                           "--sources-path", sources_, "-k", key_path_});
+  ASSERT_EQ(scaffolded.exit_code, 0) << scaffolded.err;
+  auto cr = ParseYamlAsJson(scaffolded.out);
+  ASSERT_TRUE(cr) << scaffolded.out;
+  EXPECT_EQ(cr->at("spec").at("module"), json::value(uri_));
+  EXPECT_EQ(cr->at("kind"), "ClusterAdmissionPolicy");
 }
 
 }  // namespace

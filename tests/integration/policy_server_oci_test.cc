@@ -17,6 +17,7 @@
 #include "oci/reference.h"
 #include "oci/registry.h"
 #include "testing/cosign.h"
+#include "testing/cosign_registry.h"
 #include "testing/json.h"
 #include "testing/policy_server.h"
 #include "testing/process.h"
@@ -55,42 +56,6 @@ class PolicyServerOciTest : public ::testing::Test {
     EXPECT_TRUE(pushed.has_value()) << pushed.error().message;
     if (!pushed) return "";
     return pushed->substr(pushed->find('@') + 1);
-  }
-
-  // Pushes a cosign `.sig` manifest for `digest` of `repository` (registry/repository) holding
-  // `layers`, as `cosign sign` does.
-  void PushSignatures(const std::string& repository, const std::string& digest,
-                      const std::vector<testing::CosignLayer>& layers,
-                      const oci::RegistryOptions& options) {
-    auto client = oci::RegistryClient::Create(options);
-    ASSERT_TRUE(client.has_value()) << client.error().message;
-    std::string hex = digest.substr(digest.find(':') + 1);
-    auto ref = oci::ParseReference(repository + ":sha256-" + hex + ".sig");
-    ASSERT_TRUE(ref.has_value()) << ref.error().message;
-    const std::string config = "{}";
-    const std::string config_digest = oci::Sha256DigestOf(config);
-    ASSERT_TRUE((*client)->PushBlob(*ref, config, config_digest).has_value());
-    json::array json_layers;
-    for (const auto& layer : layers) {
-      auto blob = (*client)->PushBlob(*ref, layer.payload, layer.digest);
-      ASSERT_TRUE(blob.has_value()) << blob.error().message;
-      json::object annotations;
-      for (const auto& [k, v] : layer.annotations) annotations[k] = v;
-      json_layers.push_back(json::object{{"mediaType", layer.media_type},
-                                         {"digest", layer.digest},
-                                         {"size", layer.payload.size()},
-                                         {"annotations", annotations}});
-    }
-    json::object manifest{
-        {"schemaVersion", 2},
-        {"mediaType", oci::kOciManifestMediaType},
-        {"config", json::object{{"mediaType", "application/vnd.oci.image.config.v1+json"},
-                                {"digest", config_digest},
-                                {"size", config.size()}}},
-        {"layers", json_layers}};
-    auto pushed = (*client)->PushManifest(*ref, json::serialize(manifest),
-                                          oci::kOciManifestMediaType);
-    ASSERT_TRUE(pushed.has_value()) << pushed.error().message;
   }
 
   // The verification config requiring a signature by `key`.
@@ -249,9 +214,9 @@ TEST_F(PolicyServerOciTest, VerificationAcceptsAGoodSignatureAndRefusesMissingOr
   ASSERT_FALSE(unsigned_digest.empty());
 
   testing::CosignKey key = testing::GenerateCosignKey();
-  PushSignatures(repository, digest,
-                 {testing::KeyedLayer(key, testing::SimpleSigningPayload(repository, digest))},
-                 options);
+  testing::PushCosignSignatures(
+      repository, digest,
+      {testing::KeyedLayer(key, testing::SimpleSigningPayload(repository, digest))}, options);
   const std::vector<std::string> flags = {"--sources-path", InsecureSources(registry),
                                           "--policies-download-dir", dir_ + "/store",
                                           "--verification-path", VerificationConfig(key)};

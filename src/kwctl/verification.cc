@@ -1,0 +1,131 @@
+// kwctl's signature verification flags (tooling.md §1.8) and `kwctl verify` (§1.4, §4.2).
+#include <spdlog/spdlog.h>
+
+#include <filesystem>
+#include <variant>
+
+#include "base/files.h"
+#include "kwctl/commands.h"
+#include "kwctl/paths.h"
+#include "kwctl/session.h"
+#include "loader/loader.h"
+#include "verify/verify.h"
+
+namespace kw::kwctl {
+namespace {
+
+namespace fs = std::filesystem;
+
+bool HasFlagConstraints(const SignatureFlags& flags) {
+  return !flags.key_paths.empty() || !flags.annotations.empty() || flags.cert_email ||
+         flags.cert_oidc_issuer || flags.github_owner || flags.github_repo;
+}
+
+Result<verify::VerificationConfig> ConfigFromCommandLine(const SignatureFlags& flags) {
+  verify::VerificationFlags parsed;
+  for (const std::string& path : flags.key_paths) {
+    auto pem = ReadFile(path);
+    if (!pem) return std::unexpected(pem.error().Wrap("--verification-key " + path));
+    parsed.key_pems.push_back(std::move(*pem));
+  }
+  for (const std::string& annotation : flags.annotations) {
+    const std::size_t equals = annotation.find('=');
+    if (equals == std::string::npos || equals == 0) {
+      return Fail(ErrorKind::kInvalidArgument,
+                  "--verification-annotation '" + annotation + "' is not KEY=VALUE");
+    }
+    parsed.annotations[annotation.substr(0, equals)] = annotation.substr(equals + 1);
+  }
+  parsed.cert_email = flags.cert_email;
+  parsed.cert_oidc_issuer = flags.cert_oidc_issuer;
+  parsed.github_owner = flags.github_owner;
+  parsed.github_repo = flags.github_repo;
+  return verify::ConfigFromFlags(parsed);
+}
+
+bool HasKeylessConstraint(const verify::VerificationConfig& config) {
+  auto keyless = [](const verify::SignatureConstraint& c) {
+    return !std::holds_alternative<verify::PubKeySignature>(c);
+  };
+  for (const auto& c : config.all_of) {
+    if (keyless(c)) return true;
+  }
+  if (config.any_of) {
+    for (const auto& c : config.any_of->signatures) {
+      if (keyless(c)) return true;
+    }
+  }
+  return false;
+}
+
+}  // namespace
+
+// Upstream downloads the trust root through TUF into <config dir>/fulcio_and_rekor_data; kwctl
+// never reaches the network for it, so it takes --sigstore-trust-config, else the
+// trusted_root.json an upstream kwctl left in that cache.
+Result<std::shared_ptr<const verify::TrustRoot>> SigstoreTrustRoot(
+    const SignatureFlags& flags, const verify::VerificationConfig& config) {
+  if (flags.sigstore_trust_config) {
+    auto root = verify::TrustRoot::Load(*flags.sigstore_trust_config);
+    if (!root) return std::unexpected(root.error().Wrap("--sigstore-trust-config"));
+    return *root;
+  }
+  const std::string cached = ConfigDir() + "/fulcio_and_rekor_data/trusted_root.json";
+  if (std::error_code ec; fs::exists(cached, ec)) {
+    auto root = verify::TrustRoot::Load(cached);
+    if (root) return *root;
+    spdlog::warn("{}: {}", cached, root.error().message);
+  }
+  if (HasKeylessConstraint(config)) {
+    spdlog::warn(
+        "no Sigstore trust root (--sigstore-trust-config): keyless signature constraints "
+        "(genericIssuer, githubAction) cannot be satisfied");
+  }
+  return nullptr;
+}
+
+Result<std::optional<verify::VerificationConfig>> VerificationConfigFor(
+    const SignatureFlags& flags) {
+  if (HasFlagConstraints(flags)) {
+    if (flags.verification_config_path) {
+      return Fail(ErrorKind::kInvalidArgument,
+                  "--verification-config-path cannot be combined with --verification-key, "
+                  "--verification-annotation, --cert-email, --cert-oidc-issuer, --github-owner "
+                  "or --github-repo");
+    }
+    KW_ASSIGN_OR_RETURN(verify::VerificationConfig config, ConfigFromCommandLine(flags));
+    return config;
+  }
+  std::string path;
+  if (flags.verification_config_path) {
+    path = *flags.verification_config_path;
+  } else if (std::error_code ec; fs::exists(VerificationConfigPath(), ec)) {
+    // As upstream: a config in the default location makes verification mandatory.
+    path = VerificationConfigPath();
+    spdlog::info("verifying signatures with the default verification config {}", path);
+  } else {
+    return std::nullopt;
+  }
+  KW_ASSIGN_OR_RETURN(verify::VerificationConfig config, verify::LoadVerificationConfig(path));
+  return config;
+}
+
+Result<void> Verify(const VerifyFlags& flags) {
+  KW_ASSIGN_OR_RETURN(loader::FetchSettings settings,
+                      FetchSettingsFor(flags.registry, flags.signatures));
+  if (!settings.verification) {
+    return Fail(ErrorKind::kInvalidArgument,
+                "could not retrieve sigstore options: give --verification-key, --cert-email with "
+                "--cert-oidc-issuer, --github-owner or --verification-config-path, or create " +
+                    VerificationConfigPath());
+  }
+  auto digest = loader::VerifyImage(flags.uri, settings);
+  if (!digest) {
+    return Fail(digest.error().kind,
+                "Policy " + flags.uri + " cannot be validated\n" + digest.error().message);
+  }
+  spdlog::info("Policy successfully verified ({})", *digest);
+  return {};
+}
+
+}  // namespace kw::kwctl
