@@ -26,6 +26,10 @@ packages=(
   nlohmann-json3-dev
   # a real OCI registry on loopback for the src/oci tests, and htpasswd -B for its basic auth
   docker-registry apache2-utils
+  # script(1): gives kwctl a terminal in the test of its pull progress line
+  bsdutils
+  # a real HTTP proxy on loopback for the proxy tests (sources.yaml proxies, *_PROXY variables)
+  tinyproxy
 )
 
 missing=()

@@ -18,6 +18,7 @@
 #include "kwctl/commands.h"
 #include "kwctl/local_policy.h"
 #include "kwctl/paths.h"
+#include "net/proxy.h"
 #include "oci/artifact.h"
 #include "oci/fetch.h"
 #include "oci/reference.h"
@@ -41,27 +42,56 @@ void Print(std::string_view text) {
   std::fflush(stdout);
 }
 
-// Upstream's pull spinner (indicatif on stderr, hidden when stderr is not a terminal). The
-// fetch API reports no progress, so this shows that kwctl is working, not how far it got.
-class Spinner {
+// humansize's DECIMAL format: base 1000, up to two decimals without trailing zeros.
+std::string DecimalSize(std::uint64_t bytes) {
+  static constexpr const char* kUnits[] = {"B", "kB", "MB", "GB", "TB", "PB"};
+  double value = static_cast<double>(bytes);
+  std::size_t unit = 0;
+  while (value >= 1000 && unit + 1 < std::size(kUnits)) {
+    value /= 1000;
+    ++unit;
+  }
+  if (unit == 0) return fmt::format("{} B", bytes);
+  std::string number = fmt::format("{:.2f}", value);
+  while (number.back() == '0') number.pop_back();
+  if (number.back() == '.') number.pop_back();
+  return number + " " + kUnits[unit];
+}
+
+// Upstream's pull spinner (indicatif on stderr, hidden when stderr is not a terminal), with the
+// bytes of the module received so far once the download starts: "⠙ Pulling policy from X
+// (1.2 MB / 3.4 MB)". Update() is called by the downloading thread, the line is redrawn by a
+// thread of its own every 80 ms, so a fast download costs no terminal writes per read.
+class PullProgress {
  public:
-  explicit Spinner(std::string message)
+  explicit PullProgress(std::string message)
       : enabled_(isatty(STDERR_FILENO) == 1), message_(std::move(message)) {
     if (!enabled_) return;
     thread_ = std::thread([this] {
       static constexpr const char* kFrames[] = {"⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧", "⠇", "⠏"};
       for (std::size_t i = 0; !done_; ++i) {
-        std::fprintf(stderr, "\r%s %s", kFrames[i % std::size(kFrames)], message_.c_str());
+        std::string line = std::string("\r\033[2K") + kFrames[i % std::size(kFrames)] + " " + message_;
+        if (const std::uint64_t received = received_; received > 0) {
+          const std::uint64_t total = total_;
+          line += " (" + DecimalSize(received) + (total > 0 ? " / " + DecimalSize(total) : "") + ")";
+        }
+        std::fputs(line.c_str(), stderr);
         std::fflush(stderr);
         std::this_thread::sleep_for(std::chrono::milliseconds(80));
       }
     });
   }
-  ~Spinner() { Finish(""); }
-  Spinner(const Spinner&) = delete;
-  Spinner& operator=(const Spinner&) = delete;
+  ~PullProgress() { Finish(""); }
+  PullProgress(const PullProgress&) = delete;
+  PullProgress& operator=(const PullProgress&) = delete;
 
-  // Replaces the spinner line by `final_message` (nothing when empty).
+  // The module's bytes so far, and its size (0 when unknown).
+  void Update(std::uint64_t received, std::uint64_t total) {
+    received_ = received;
+    total_ = total;
+  }
+
+  // Replaces the line by `final_message` (nothing when empty).
   void Finish(std::string_view final_message) {
     if (!enabled_ || done_.exchange(true)) return;
     thread_.join();
@@ -75,6 +105,8 @@ class Spinner {
  private:
   const bool enabled_;
   const std::string message_;
+  std::atomic<std::uint64_t> received_{0};
+  std::atomic<std::uint64_t> total_{0};
   std::atomic<bool> done_{false};
   std::thread thread_;
 };
@@ -91,6 +123,10 @@ Result<oci::RegistryOptions> MakeRegistryOptions(const RegistryFlags& flags) {
     if (!sources) return std::unexpected(sources.error().Wrap(path));
     options.sources = std::move(*sources);
   }
+  // The proxy variables win over the sources file's `proxies` in kwctl (upstream's quirk,
+  // tooling.md §1.1), field by field.
+  options.sources.proxies =
+      net::Overlay(options.sources.proxies, net::ProxySettingsFromEnvironment());
   if (flags.docker_config_dir) {
     if (!fs::exists(*flags.docker_config_dir + "/config.json")) {
       spdlog::warn("{}/config.json does not exist: registries are accessed anonymously",
@@ -123,22 +159,6 @@ namespace {
 std::string LastPathSegment(const oci::PolicyUri& uri) {
   std::string text = uri.uri.substr(0, uri.uri.find('?'));
   return text.substr(text.rfind('/') + 1);
-}
-
-// humansize's DECIMAL format: base 1000, up to two decimals without trailing zeros.
-std::string DecimalSize(std::uint64_t bytes) {
-  static constexpr const char* kUnits[] = {"B", "kB", "MB", "GB", "TB", "PB"};
-  double value = static_cast<double>(bytes);
-  std::size_t unit = 0;
-  while (value >= 1000 && unit + 1 < std::size(kUnits)) {
-    value /= 1000;
-    ++unit;
-  }
-  if (unit == 0) return fmt::format("{} B", bytes);
-  std::string number = fmt::format("{:.2f}", value);
-  while (number.back() == '0') number.pop_back();
-  if (number.back() == '.') number.pop_back();
-  return number + " " + kUnits[unit];
 }
 
 // prettytable's FORMAT_NO_LINESEP_WITH_TITLE: a ruled title row, then rows without separators.
@@ -220,12 +240,15 @@ Result<void> Pull(const PullFlags& flags) {
     }
   } remover{scratch};
 
-  Spinner spinner("Pulling policy from " + uri.uri);
+  PullProgress progress("Pulling policy from " + uri.uri);
+  settings.on_module_progress = [&progress](std::uint64_t received, std::uint64_t total) {
+    progress.Update(received, total);
+  };
   // The loader's path: with a verification config, signatures first, then the download, then
   // the local file against the signed manifest (tooling.md §4.2).
   auto path = loader::ResolveModulePath(uri.uri, settings);
   if (!path) {
-    spinner.Finish("Failed to pull policy: " + path.error().message);
+    progress.Finish("Failed to pull policy: " + path.error().message);
     return std::unexpected(path.error());
   }
   if (flags.output_path) {
@@ -235,11 +258,11 @@ Result<void> Pull(const PullFlags& flags) {
     KW_ASSIGN_OR_RETURN(std::string module, ReadFile(*path));
     auto written = WriteFile(destination, module);
     if (!written) {
-      spinner.Finish("Failed to pull policy: " + written.error().message);
+      progress.Finish("Failed to pull policy: " + written.error().message);
       return written;
     }
   }
-  spinner.Finish("Successfully pulled policy from " + uri.uri);
+  progress.Finish("Successfully pulled policy from " + uri.uri);
   spdlog::debug("{} is at {}", uri.uri, flags.output_path ? *flags.output_path : *path);
   return {};
 }

@@ -50,6 +50,7 @@ oci::FetchOptions FetchOptionsOf(const FetchSettings& settings) {
   if (!settings.docker_config_dir.empty()) {
     options.registry.docker_config_dir = settings.docker_config_dir;
   }
+  options.registry.on_module_progress = settings.on_module_progress;
   return options;
 }
 

@@ -23,6 +23,8 @@
 // thread-safe.
 #pragma once
 
+#include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -53,6 +55,9 @@ struct FetchSettings {
   std::optional<verify::VerificationConfig> verification;
   // For keyless constraints (and Rekor bundles); without one only pubKey constraints can hold.
   std::shared_ptr<const verify::TrustRoot> trust_root;
+  // Optional: the bytes of a module received so far and its size (0 when unknown), called on
+  // the downloading thread (oci::RegistryOptions::on_module_progress).
+  std::function<void(std::uint64_t received, std::uint64_t total)> on_module_progress;
 };
 
 // The Kubewarden stack version we are compatible with (what minimumKubewardenVersion is

@@ -13,6 +13,13 @@ const json::string* StringField(const json::object& object, std::string_view key
   return v ? v->if_string() : nullptr;
 }
 
+// The media types of an OCI image index and of a Docker manifest list.
+bool IsIndexMediaType(const json::object& object) {
+  const json::string* media_type = StringField(object, "mediaType");
+  return media_type != nullptr && (media_type->ends_with("index.v1+json") ||
+                                   media_type->ends_with("manifest.list.v2+json"));
+}
+
 }  // namespace
 
 Result<std::vector<verify::SignatureLayer>> RegistrySignatureSource::Signatures(
@@ -29,6 +36,11 @@ Result<std::vector<verify::SignatureLayer>> RegistrySignatureSource::Signatures(
   boost::system::error_code ec;
   json::value parsed = json::parse(manifest->bytes, ec);
   const json::object* object = ec ? nullptr : parsed.if_object();
+  // tooling.md §4.2 step 3: an image manifest, not an index, even one that also carries a
+  // `layers` list (an ambiguous document, as in CVE-2021-41190).
+  if (object != nullptr && (object->contains("manifests") || IsIndexMediaType(*object))) {
+    return Fail(ErrorKind::kInvalidArgument, where + ": an image index, not an image manifest");
+  }
   const json::value* layers_value = object ? object->if_contains("layers") : nullptr;
   const json::array* layers = layers_value ? layers_value->if_array() : nullptr;
   if (layers == nullptr) {
@@ -36,6 +48,7 @@ Result<std::vector<verify::SignatureLayer>> RegistrySignatureSource::Signatures(
   }
 
   std::vector<verify::SignatureLayer> out;
+  std::uint64_t downloaded = 0;
   for (const json::value& entry : *layers) {
     if (out.size() == verify::kMaxSignatureLayers) {
       spdlog::warn("{}: more than {} layers, the rest are ignored", where,
@@ -61,6 +74,12 @@ Result<std::vector<verify::SignatureLayer>> RegistrySignatureSource::Signatures(
       continue;
     }
     if (declared > verify::kMaxPayloadBytes) continue;
+    if (downloaded + declared > verify::kMaxTotalPayloadBytes) {
+      spdlog::warn("{}: the signature layers exceed {} bytes in all, the rest are ignored", where,
+                   verify::kMaxTotalPayloadBytes);
+      break;
+    }
+    downloaded += declared;
 
     verify::SignatureLayer out_layer;
     out_layer.media_type = std::string(*media_type);

@@ -3,9 +3,9 @@
 // oci::RegistryClient, so signatures come through the same sources.yaml TLS settings and docker
 // credentials as the policy itself (tooling.md §4.2 steps 2-3).
 //
-// The registry is hostile: at most verify::kMaxSignatureLayers layers are read, a layer whose
-// declared size exceeds verify::kMaxPayloadBytes or whose descriptor is malformed is skipped
-// without being downloaded, and every blob is digest-checked by the client. Media types,
+// The registry is hostile: at most verify::kMaxSignatureLayers layers are read, and no more than
+// verify::kMaxTotalPayloadBytes in all; a layer whose declared size exceeds
+// verify::kMaxPayloadBytes or whose descriptor is malformed is skipped without being downloaded, and every blob is digest-checked by the client. Media types,
 // digests and annotations are copied from the manifest's descriptors, never computed from the
 // payload (verify::Verify checks the payload against them). Thread-safe when the client is
 // (RegistryClient is).
@@ -26,7 +26,7 @@ class RegistrySignatureSource : public verify::SignatureSource {
 
   // A missing signature manifest is an empty list (Verify reports "no signatures found");
   // other registry errors, and a signature manifest that is not a JSON object with a `layers`
-  // list (kInvalidArgument), are returned.
+  // list or that is an image index (kInvalidArgument), are returned.
   Result<std::vector<verify::SignatureLayer>> Signatures(
       const std::string& image_reference, const std::string& manifest_digest) override;
 

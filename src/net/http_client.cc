@@ -35,10 +35,22 @@ bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
          });
 }
 
+constexpr char kUserAgent[] = "kubewarden-cpp";
+
+// A reason phrase or other short text from a peer, made safe to print.
+std::string Printable(std::string_view text) {
+  std::string out(text.substr(0, 100));
+  std::replace_if(
+      out.begin(), out.end(), [](char c) { return !std::isprint(static_cast<unsigned char>(c)); },
+      '?');
+  return out;
+}
+
 template <typename Stream>
 asio::awaitable<Result<HttpResponse>> Exchange(Stream& stream,
                                                const http::request<http::string_body>& request,
-                                               std::size_t max_body) {
+                                               std::size_t max_body,
+                                               const ProgressCallback& progress) {
   error_code ec;
   auto token = asio::redirect_error(asio::use_awaitable, ec);
   co_await http::async_write(stream, request, token);
@@ -49,7 +61,19 @@ asio::awaitable<Result<HttpResponse>> Exchange(Stream& stream,
   parser.body_limit(max_body);
   // A HEAD answer announces a Content-Length but carries no body.
   if (request.method() == http::verb::head) parser.skip(true);
-  co_await http::async_read(stream, buffer, parser, token);
+  co_await http::async_read_header(stream, buffer, parser, token);
+  // The body piece by piece rather than with one async_read, so that progress can be reported;
+  // the parser still enforces the body cap, the stream the deadline.
+  const unsigned status = parser.get().result_int();
+  const bool report = progress && status >= 200 && status < 300;
+  while (!ec && !parser.is_done()) {
+    co_await http::async_read_some(stream, buffer, parser, token);
+    if (!ec && report) {
+      const auto length = parser.content_length();
+      progress(parser.get().body().size(),
+               length ? std::optional<std::uint64_t>(*length) : std::nullopt);
+    }
+  }
   if (ec == http::error::body_limit) {
     co_return Fail(ErrorKind::kIo,
                    "the response is larger than " + std::to_string(max_body) + " bytes");
@@ -64,23 +88,75 @@ asio::awaitable<Result<HttpResponse>> Exchange(Stream& stream,
   co_return response;
 }
 
-asio::awaitable<Result<HttpResponse>> SendAsync(const HttpUrl& url, const TlsConfig* tls,
-                                                const http::request<http::string_body>& request,
-                                                std::size_t max_body,
-                                                std::chrono::milliseconds timeout) {
+// Asks `proxy` (connected on `tcp`) for a tunnel to `url`'s host and port.
+asio::awaitable<Result<void>> OpenTunnel(beast::tcp_stream& tcp, const HttpUrl& url,
+                                         const Proxy& proxy) {
+  const bool ipv6 = url.host.find(':') != std::string::npos;
+  const std::string target = (ipv6 ? "[" + url.host + "]" : url.host) + ":" + url.port;
+  http::request<http::empty_body> connect{http::verb::connect, target, 11};
+  connect.set(http::field::host, target);
+  connect.set(http::field::user_agent, kUserAgent);
+  if (proxy.authorization) connect.set(http::field::proxy_authorization, *proxy.authorization);
+  error_code ec;
+  auto token = asio::redirect_error(asio::use_awaitable, ec);
+  co_await http::async_write(tcp, connect, token);
+  if (ec) {
+    co_return Fail(ErrorKind::kIo,
+                   "cannot send CONNECT to proxy " + proxy.display + ": " + ec.message());
+  }
+  // Only the header: a 2xx to CONNECT has no body (whatever its framing headers claim), and
+  // the body of a refusal does not matter.
+  beast::flat_buffer buffer;
+  http::response_parser<http::empty_body> parser;
+  parser.header_limit(kMaxHeaderBytes);
+  co_await http::async_read_header(tcp, buffer, parser, token);
+  if (ec) {
+    co_return Fail(ErrorKind::kIo, "proxy " + proxy.display + " did not answer CONNECT to " +
+                                       target + ": " + ec.message());
+  }
+  const unsigned status = parser.get().result_int();
+  if (status < 200 || status >= 300) {
+    co_return Fail(ErrorKind::kIo, "proxy " + proxy.display + " refused CONNECT to " + target +
+                                       ": " + std::to_string(status) + " " +
+                                       Printable(parser.get().reason()));
+  }
+  // The target speaks only after our ClientHello: anything already here is not from it.
+  if (buffer.size() != 0) {
+    co_return Fail(ErrorKind::kIo,
+                   "proxy " + proxy.display + " sent data after accepting CONNECT to " + target);
+  }
+  co_return Result<void>();
+}
+
+asio::awaitable<Result<HttpResponse>> SendAsync(
+    const HttpUrl& url, const std::optional<Proxy>& proxy, const TlsConfig* tls,
+    const http::request<http::string_body>& request, std::size_t max_body,
+    std::chrono::milliseconds timeout, const ProgressCallback& progress) {
   const auto deadline = std::chrono::steady_clock::now() + timeout;
   auto executor = co_await asio::this_coro::executor;
   error_code ec;
   auto token = asio::redirect_error(asio::use_awaitable, ec);
   tcp::resolver resolver(executor);
-  auto endpoints = co_await resolver.async_resolve(url.host, url.port, token);
-  if (ec) co_return Fail(ErrorKind::kIo, "cannot resolve " + url.host + ": " + ec.message());
+  // Through a proxy only the proxy's name is resolved here; the proxy resolves the target's.
+  const std::string& host = proxy ? proxy->host : url.host;
+  auto endpoints = co_await resolver.async_resolve(host, proxy ? proxy->port : url.port, token);
+  if (ec) {
+    co_return Fail(ErrorKind::kIo, "cannot resolve " + std::string(proxy ? "proxy " : "") + host +
+                                       ": " + ec.message());
+  }
   beast::tcp_stream tcp(executor);
   tcp.expires_at(deadline);
   co_await tcp.async_connect(endpoints, token);
-  if (ec)
-    co_return Fail(ErrorKind::kIo, "cannot connect to " + url.authority + ": " + ec.message());
-  if (!url.tls) co_return co_await Exchange(tcp, request, max_body);
+  if (ec) {
+    co_return Fail(ErrorKind::kIo, "cannot connect to " +
+                                       (proxy ? "proxy " + proxy->display : url.authority) + ": " +
+                                       ec.message());
+  }
+  if (!url.tls) co_return co_await Exchange(tcp, request, max_body, progress);
+  if (proxy) {
+    Result<void> tunnel = co_await OpenTunnel(tcp, url, *proxy);
+    if (!tunnel) co_return std::unexpected(std::move(tunnel).error());
+  }
 
   beast::ssl_stream<beast::tcp_stream> stream(std::move(tcp), tls->impl().context);
   beast::get_lowest_layer(stream).expires_at(deadline);
@@ -98,16 +174,17 @@ asio::awaitable<Result<HttpResponse>> SendAsync(const HttpUrl& url, const TlsCon
   }
   co_await stream.async_handshake(asio::ssl::stream_base::client, token);
   if (ec) {
-    co_return Fail(ErrorKind::kIo,
-                   "TLS handshake with " + url.authority + " failed: " + ec.message());
+    co_return Fail(ErrorKind::kIo, "TLS handshake with " + url.authority +
+                                       (proxy ? " (through proxy " + proxy->display + ")" : "") +
+                                       " failed: " + ec.message());
   }
   // No close_notify afterwards: the exchange is complete, and some servers never answer it.
-  co_return co_await Exchange(stream, request, max_body);
+  co_return co_await Exchange(stream, request, max_body, progress);
 }
 
 Result<HttpResponse> SendOnce(const HttpUrl& url, const std::string& method, const Headers& headers,
-                              const std::string& body, std::size_t max_body,
-                              std::chrono::milliseconds timeout, const TlsConfig* tls) {
+                              const std::string& body, const HttpRequest& options,
+                              const TlsConfig* tls) {
   if (url.tls && tls == nullptr) {
     return Fail(ErrorKind::kInvalidArgument, "no TLS configuration for " + url.ToString());
   }
@@ -115,9 +192,13 @@ Result<HttpResponse> SendOnce(const HttpUrl& url, const std::string& method, con
   if (verb == http::verb::unknown) {
     return Fail(ErrorKind::kInvalidArgument, "unknown HTTP method " + method);
   }
-  http::request<http::string_body> request{verb, url.target, 11};
+  KW_ASSIGN_OR_RETURN(std::optional<Proxy> proxy,
+                      ProxyFor(options.proxies, url.tls, url.host, url.port));
+  // A plain-HTTP request to a proxy names the whole URL (absolute form, RFC 9112 §3.2.2).
+  const bool absolute_form = proxy && !url.tls;
+  http::request<http::string_body> request{verb, absolute_form ? url.ToString() : url.target, 11};
   request.set(http::field::host, url.authority);
-  request.set(http::field::user_agent, "kubewarden-cpp");
+  request.set(http::field::user_agent, kUserAgent);
   for (const auto& [name, value] : headers) {
     // A header that would split the request is a caller bug or injected data: refuse it.
     if (name.find_first_of(std::string_view(":\r\n\0", 4)) != std::string::npos ||
@@ -125,6 +206,9 @@ Result<HttpResponse> SendOnce(const HttpUrl& url, const std::string& method, con
       return Fail(ErrorKind::kInvalidArgument, "malformed request header " + name);
     }
     request.set(name, value);
+  }
+  if (absolute_form && proxy->authorization) {
+    request.set(http::field::proxy_authorization, *proxy->authorization);
   }
   request.body() = body;
   // PUT/POST/PATCH always say how long the body is, even when empty (upload sessions need it).
@@ -134,7 +218,9 @@ Result<HttpResponse> SendOnce(const HttpUrl& url, const std::string& method, con
   }
   asio::io_context io;
   std::optional<Result<HttpResponse>> result;
-  asio::co_spawn(io, SendAsync(url, tls, request, max_body, timeout),
+  asio::co_spawn(io,
+                 SendAsync(url, proxy, tls, request, options.max_response_bytes, options.timeout,
+                           options.on_progress),
                  [&](std::exception_ptr failure, Result<HttpResponse> reply) {
                    if (!failure) {
                      result = std::move(reply);
@@ -148,7 +234,14 @@ Result<HttpResponse> SendOnce(const HttpUrl& url, const std::string& method, con
                  });
   io.run();
   if (!result) return Fail(ErrorKind::kInternal, "the HTTP request did not complete");
-  if (*result) (*result)->url = url.ToString();
+  if (*result) {
+    (*result)->url = url.ToString();
+    // Servers do not send 407: the proxy refused to forward the request.
+    if (absolute_form && (*result)->status == 407) {
+      return Fail(ErrorKind::kIo, "proxy " + proxy->display + " refused the request to " +
+                                      url.ToString() + ": 407 Proxy Authentication Required");
+    }
+  }
   return std::move(*result);
 }
 
@@ -289,9 +382,7 @@ Result<HttpResponse> Send(const HttpRequest& request, const TlsConfig* tls) {
   std::string body = request.body;
   Headers headers = request.headers;
   for (int hop = 0;; ++hop) {
-    KW_ASSIGN_OR_RETURN(
-        HttpResponse response,
-        SendOnce(url, method, headers, body, request.max_response_bytes, request.timeout, tls));
+    KW_ASSIGN_OR_RETURN(HttpResponse response, SendOnce(url, method, headers, body, request, tls));
     if (!IsRedirect(response.status) || hop >= request.max_redirects) return response;
     std::optional<std::string> location = response.Header("Location");
     if (!location) return response;

@@ -13,14 +13,23 @@
 // certificates, checking the URL's host name (or IP address) against the certificate, unless
 // the TlsConfig is insecure (no verification at all, for sources the user declared insecure).
 //
-// Errors: kInvalidArgument for unusable URLs and configuration, kIo for transport failures
-// (resolution, connection, TLS, timeouts, oversized or malformed answers). An HTTP error status
-// is not an error here: callers look at `status`. Thread-safe: a TlsConfig may be shared by
-// concurrent requests.
+// Proxies (proxy.h): each hop (the first URL and every redirect) picks its proxy again from the
+// request's ProxySettings. http:// goes to the proxy in absolute form; https:// opens a CONNECT
+// tunnel, requires a 2xx, then does the TLS handshake with the target through it. The deadline
+// covers the proxy connection, the CONNECT exchange and the handshake too; the proxy's answers
+// are capped like a server's.
+//
+// Errors: kInvalidArgument for unusable URLs and configuration (including proxy URLs), kIo for
+// transport failures (resolution, connection, TLS, timeouts, oversized or malformed answers, a
+// proxy refusing a CONNECT, or answering 407 to a proxied request); messages name the proxy
+// when one was used. Any other HTTP error status is not an error here: callers look at
+// `status`. Thread-safe: a TlsConfig may be shared by concurrent requests.
 #pragma once
 
 #include <chrono>
 #include <cstddef>
+#include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -29,6 +38,7 @@
 #include <vector>
 
 #include "base/error.h"
+#include "net/proxy.h"
 
 namespace kw::net {
 
@@ -80,6 +90,12 @@ class TlsConfig {
 
 using Headers = std::vector<std::pair<std::string, std::string>>;
 
+// Called as the body of a successful (2xx) answer arrives, after each read from the connection:
+// the body bytes received so far, and the Content-Length when the server sent one. Runs on the
+// calling thread, inside Send; throttling the display is the callback's business.
+using ProgressCallback =
+    std::function<void(std::uint64_t received, std::optional<std::uint64_t> total)>;
+
 struct HttpRequest {
   std::string method = "GET";  // GET, HEAD, PUT, POST, PATCH, DELETE
   std::string url;
@@ -88,6 +104,8 @@ struct HttpRequest {
   std::size_t max_response_bytes = 1u << 20;
   std::chrono::milliseconds timeout{30000};  // per hop when following redirects
   int max_redirects = 0;                     // 0: a 3xx is returned to the caller as is
+  ProxySettings proxies;                     // empty: always connect directly
+  ProgressCallback on_progress;              // optional
 };
 
 struct HttpResponse {

@@ -55,11 +55,17 @@ Result<std::string> Download(const PolicyUri& uri, const RegistryOptions& option
   }
   std::string failures;
   for (const Attempt& attempt : attempts) {
-    auto response = net::Send({.url = attempt.url,
-                               .max_response_bytes = options.max_blob_bytes,
-                               .timeout = options.blob_timeout,
-                               .max_redirects = kMaxDownloadRedirects},
-                              attempt.tls.get());
+    net::HttpRequest request{.url = attempt.url,
+                             .max_response_bytes = options.max_blob_bytes,
+                             .timeout = options.blob_timeout,
+                             .max_redirects = kMaxDownloadRedirects,
+                             .proxies = options.sources.proxies};
+    if (options.on_module_progress) {
+      request.on_progress = [&options](std::uint64_t received, std::optional<std::uint64_t> total) {
+        options.on_module_progress(received, total.value_or(0));
+      };
+    }
+    auto response = net::Send(request, attempt.tls.get());
     if (!response) {
       if (!failures.empty()) failures += "; ";
       failures += attempt.description + ": " + response.error().message;

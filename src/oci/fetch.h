@@ -7,10 +7,12 @@
 //                unverified HTTPS, then plain HTTP
 //   http://      only for hosts listed in insecure_sources, fetched over plain HTTP as written
 //   file://      used in place, never copied
-// A stored copy is reused, except for registry references tagged `latest`, which are always
-// fetched again (as upstream). Every module, stored or downloaded, must start with the wasm
-// magic and fit the size cap; registry downloads are digest-checked. Thread-safe (separate
-// fetches of the same policy race benignly: the store writes atomically).
+// Downloads go through the proxies of `registry.sources.proxies` and report progress to
+// `registry.on_module_progress` (registry.h). A stored copy is reused, except for registry
+// references tagged `latest`, which are always fetched again (as upstream). Every module, stored
+// or downloaded, must start with the wasm magic and fit the size cap; registry downloads are
+// digest-checked. Thread-safe (separate fetches of the same policy race benignly: the store
+// writes atomically).
 #pragma once
 
 #include <cstdint>

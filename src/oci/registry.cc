@@ -154,9 +154,18 @@ Result<std::string> RegistryClient::Authorize(const Endpoint& endpoint, const Re
                   : "";
   if (scheme == "basic") {
     if (!credentials) {
-      return Fail(ErrorKind::kIo, "registry " + ref.registry +
-                                      " requires credentials and docker's config.json has none "
-                                      "for it");
+      // The realm tells the user who asks, e.g. a proxy that answers a wrong
+      // Proxy-Authorization with 401 instead of 407 (tinyproxy does).
+      std::string realm;
+      if (auto it = params.find("realm"); it != params.end()) {
+        realm = it->second.substr(0, 100);
+        std::replace_if(
+            realm.begin(), realm.end(),
+            [](char c) { return !std::isprint(static_cast<unsigned char>(c)); }, '?');
+        realm = " (realm \"" + realm + "\")";
+      }
+      return Fail(ErrorKind::kIo, "registry " + ref.registry + " requires credentials" + realm +
+                                      " and docker's config.json has none for it");
     }
     return basic;
   }
@@ -179,7 +188,8 @@ Result<std::string> RegistryClient::Authorize(const Endpoint& endpoint, const Re
   net::HttpRequest request{.url = url,
                            .max_response_bytes = kMaxAuthReplyBytes,
                            .timeout = options_.timeout,
-                           .max_redirects = 3};
+                           .max_redirects = 3,
+                           .proxies = options_.sources.proxies};
   if (credentials) request.headers.emplace_back("Authorization", basic);
   // The realm may be plain HTTP only when the registry itself is reached over plain HTTP.
   if (url.starts_with("http://") && endpoint.base.starts_with("https://")) {
@@ -205,6 +215,7 @@ Result<net::HttpResponse> RegistryClient::CallAt(const Endpoint& endpoint, const
                                                  bool push, net::HttpRequest request,
                                                  const std::string& target, bool* reached) {
   request.url = target.starts_with("/") ? endpoint.base + target : target;
+  request.proxies = options_.sources.proxies;
   const std::string cache_key = ref.registry + " " + Scope(ref, push);
   std::optional<std::string> authorization;
   {
@@ -263,7 +274,8 @@ Result<net::HttpResponse> RegistryClient::Call(const Reference& ref, bool push,
     spdlog::debug("registry {} over {}: {}", host, candidate.description, response.error().message);
   }
   std::string message = "cannot reach registry " + ref.registry + " (" + failures + ")";
-  if (candidates.size() == 1) {
+  // Only a certificate problem is solved by declaring the registry insecure.
+  if (candidates.size() == 1 && failures.find("TLS handshake") != std::string::npos) {
     message += "; add it to insecure_sources in sources.yaml if it has no valid certificate";
   }
   return Fail(ErrorKind::kIo, std::move(message));
@@ -320,6 +332,11 @@ Result<PulledManifest> RegistryClient::PullManifest(const Reference& ref) {
 }
 
 Result<std::string> RegistryClient::PullBlob(const Reference& ref, const Descriptor& descriptor) {
+  return FetchBlob(ref, descriptor, false);
+}
+
+Result<std::string> RegistryClient::FetchBlob(const Reference& ref, const Descriptor& descriptor,
+                                              bool report) {
   if (!IsValidDigest(descriptor.digest)) {
     return Fail(ErrorKind::kInvalidArgument, "invalid blob digest '" + descriptor.digest + "'");
   }
@@ -330,13 +347,17 @@ Result<std::string> RegistryClient::PullBlob(const Reference& ref, const Descrip
   }
   net::HttpRequest request{
       .max_response_bytes = descriptor.size, .timeout = options_.blob_timeout, .max_redirects = 5};
-  KW_ASSIGN_OR_RETURN(
-      net::HttpResponse response,
-      Call(ref, false, request, "/v2/" + ref.repository + "/blobs/" + descriptor.digest));
-  if (response.status != 200) {
-    return std::unexpected(HttpError(response, "cannot fetch blob " + descriptor.digest + " of " +
-                                                   ref.registry + "/" + ref.repository));
+  if (report && options_.on_module_progress) {
+    // The declared size, not the Content-Length: it is what the download is checked against.
+    request.on_progress = [this, total = descriptor.size](std::uint64_t received, auto) {
+      options_.on_module_progress(received, total);
+    };
   }
+  const std::string what = "blob " + descriptor.digest + " of " + ref.registry + "/" + ref.repository;
+  auto answer = Call(ref, false, request, "/v2/" + ref.repository + "/blobs/" + descriptor.digest);
+  if (!answer) return std::unexpected(answer.error().Wrap("cannot fetch " + what));
+  net::HttpResponse& response = *answer;
+  if (response.status != 200) return std::unexpected(HttpError(response, "cannot fetch " + what));
   if (response.body.size() != descriptor.size) {
     return Fail(ErrorKind::kIo, "blob " + descriptor.digest + " has " +
                                     std::to_string(response.body.size()) +
@@ -345,9 +366,8 @@ Result<std::string> RegistryClient::PullBlob(const Reference& ref, const Descrip
   }
   if (const std::string actual = DigestLike(descriptor.digest, response.body);
       actual != descriptor.digest) {
-    return Fail(ErrorKind::kIo, "blob " + descriptor.digest + " of " + ref.registry + "/" +
-                                    ref.repository + " has digest " + actual +
-                                    ": the download is corrupt or was tampered with");
+    return Fail(ErrorKind::kIo,
+                what + " has digest " + actual + ": the download is corrupt or was tampered with");
   }
   return std::move(response.body);
 }
@@ -356,7 +376,7 @@ Result<PulledPolicy> RegistryClient::PullPolicy(const Reference& ref) {
   KW_ASSIGN_OR_RETURN(PulledManifest manifest, PullManifest(ref));
   auto layer = PickWasmLayer(manifest.bytes, options_.max_blob_bytes);
   if (!layer) return std::unexpected(layer.error().Wrap(ref.Whole()));
-  KW_ASSIGN_OR_RETURN(std::string module, PullBlob(ref, *layer));
+  KW_ASSIGN_OR_RETURN(std::string module, FetchBlob(ref, *layer, true));
   if (!HasWasmMagic(module)) {
     return Fail(ErrorKind::kBadModule, ref.Whole() + ": invalid wasm file");
   }

@@ -6,6 +6,10 @@
 // source, HTTPS without verification, then plain HTTP. The scheme that worked is remembered per
 // registry for the life of the client.
 //
+// Every request, including token requests to the auth realm and blob redirects to other hosts,
+// goes through the proxies of `options.sources.proxies` (net/proxy.h), each URL deciding for
+// itself whether no_proxy exempts it.
+//
 // Authentication: anonymous first; on `401` with `WWW-Authenticate: Bearer realm=..,service=..`
 // a token is requested for `repository:<repo>:pull` (or `pull,push`), with Basic credentials
 // from docker's config.json when there are any (credentials.h); on `WWW-Authenticate: Basic`
@@ -20,6 +24,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -51,6 +56,11 @@ struct RegistryOptions {
   std::uint64_t max_manifest_bytes = kMaxManifestBytes;
   std::chrono::milliseconds timeout{std::chrono::seconds(60)};       // manifests, auth
   std::chrono::milliseconds blob_timeout{std::chrono::minutes(10)};  // one blob transfer
+  // Optional: called as a policy's module arrives (the wasm layer of PullPolicy, with `total`
+  // the size its descriptor declares; https:// and http:// downloads of Fetch, with `total` the
+  // Content-Length, 0 when unknown). `received` only grows during one download. Runs on the
+  // downloading thread; throttling the display is the callback's business.
+  std::function<void(std::uint64_t received, std::uint64_t total)> on_module_progress;
 };
 
 struct PulledManifest {
@@ -105,6 +115,8 @@ class RegistryClient {
                                    bool* reached);
   Result<std::string> Authorize(const Endpoint& endpoint, const Reference& ref, bool push,
                                 const std::string& challenge);
+  // PullBlob, reporting progress to `on_module_progress` when `report` is set.
+  Result<std::string> FetchBlob(const Reference& ref, const Descriptor& descriptor, bool report);
 
   RegistryOptions options_;
   std::shared_ptr<const net::TlsConfig> verified_;

@@ -1,13 +1,14 @@
-// sources.yaml: which hosts may be reached insecurely and which extra CAs verify which hosts
-// (tooling.md §2.4). The same file serves kwctl `--sources-path` and policy-server
-// `--sources-path`; it may be YAML or JSON, every key is optional and unknown keys are ignored.
+// sources.yaml: which hosts may be reached insecurely, which extra CAs verify which hosts, and
+// which proxies carry the traffic (tooling.md §2.4). The same file serves kwctl `--sources-path`
+// and policy-server `--sources-path`; it may be YAML or JSON, every key is optional and unknown
+// keys are ignored.
 //
 //   insecure_sources: ["registry-dev.example.com", "host:5500"]   # host[:port], exact match
 //   source_authorities:
 //     "registry-pre.example.com":                                 # host[:port]
 //       - {type: Path, path: /opt/ca.pem}                         # a PEM or DER file
 //       - {type: Data, data: "-----BEGIN CERTIFICATE-----\n..."}  # PEM text
-//   proxies: {http_proxy: ..., https_proxy: ..., no_proxy: ...}
+//   proxies: {http_proxy: ..., https_proxy: ..., no_proxy: ...}    # net/proxy.h
 //
 // Every certificate must parse as X.509 (PEM or DER); certificates are kept as PEM text. An
 // insecure source may be reached over HTTPS without verification and then over plain HTTP, after
@@ -23,14 +24,13 @@
 #include <vector>
 
 #include "base/error.h"
+#include "net/proxy.h"
 
 namespace kw::oci {
 
-struct Proxies {
-  std::optional<std::string> http_proxy;
-  std::optional<std::string> https_proxy;
-  std::optional<std::string> no_proxy;
-};
+// The `proxies` section: net's settings type, so that it can be handed to net::Send as is.
+// Whether the environment's proxy variables override it is the caller's choice (net::Overlay).
+using Proxies = net::ProxySettings;
 
 struct Sources {
   std::set<std::string> insecure_sources;                              // host[:port]

@@ -114,13 +114,22 @@ Result<std::unique_ptr<Daemon>> Daemonize(const DaemonOptions& options) {
 
 Daemon::~Daemon() {
   if (report_fd_ >= 0) close(report_fd_);
-  unlink(pid_file_.c_str());
+  RemovePidFile();
   close(pid_fd_);  // releases the lock
+}
+
+void Daemon::RemovePidFile() {
+  if (pid_file_removed_) return;
+  unlink(pid_file_.c_str());
+  pid_file_removed_ = true;
 }
 
 void Daemon::ReportReady() { Report(std::string(1, kReady)); }
 
 void Daemon::ReportFailure(std::string_view message) {
+  // Before the report: the command returns as soon as it reads it, and its user may then look
+  // for the pid file (or start another daemon, whose pid file our exit must not remove).
+  RemovePidFile();
   Report(std::string(1, kFailed) + std::string(message));
 }
 

@@ -45,10 +45,12 @@ class Daemon {
 
  private:
   void Report(std::string_view message);
+  void RemovePidFile();  // once
 
   int report_fd_;
   int pid_fd_;
   std::string pid_file_;
+  bool pid_file_removed_ = false;
 };
 
 // Returns in the daemon only; the original process waits for the report and exits. Errors

@@ -12,6 +12,7 @@
 #include "host/host.h"
 #include "loader/code_cache.h"
 #include "loader/loader.h"
+#include "net/proxy.h"
 #include "oci/sources.h"
 #include "verify/config.h"
 #include "verify/verify.h"
@@ -304,6 +305,9 @@ Result<loader::FetchSettings> FetchSettingsOf(const Config& config) {
     if (!sources) return std::unexpected(sources.error().Wrap("--sources-path"));
     settings.sources = std::move(*sources);
   }
+  // The sources file's `proxies` win over the proxy variables, field by field.
+  settings.sources.proxies =
+      net::Overlay(net::ProxySettingsFromEnvironment(), settings.sources.proxies);
   if (config.docker_config_json_path) {
     settings.docker_config_dir = DockerConfigDir(*config.docker_config_json_path);
   }

@@ -42,9 +42,12 @@ inline constexpr std::string_view kChainAnnotation = "dev.sigstore.cosign/chain"
 inline constexpr std::string_view kBundleAnnotation = "dev.sigstore.cosign/bundle";
 
 // Caps on what a registry may hand us. Layers beyond kMaxSignatureLayers are ignored; a layer
-// whose payload exceeds kMaxPayloadBytes is skipped.
+// whose payload exceeds kMaxPayloadBytes is skipped; a source stops reading layers once their
+// payloads would pass kMaxTotalPayloadBytes in all (a cosign payload is a few hundred bytes, so
+// this only bounds what a hostile registry can make one verification hold in memory).
 inline constexpr std::size_t kMaxSignatureLayers = 256;
 inline constexpr std::size_t kMaxPayloadBytes = 1 << 20;
+inline constexpr std::size_t kMaxTotalPayloadBytes = 16 << 20;
 
 // One layer of the signature manifest.
 struct SignatureLayer {

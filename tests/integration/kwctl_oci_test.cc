@@ -17,6 +17,8 @@
 #include "testing/cosign.h"
 #include "testing/cosign_registry.h"
 #include "testing/process.h"
+#include "testing/proxy.h"
+#include "testing/scripted_http_server.h"
 #include "testing/registry.h"
 
 namespace kw {
@@ -41,14 +43,19 @@ class KwctlOciTest : public ::testing::Test {
     dir_ = testing::MakeTempDir();
     fs::create_directories(dir_ + "/docker");
     // Restored in TearDown: the test binary runs the other tests with the environment ctest set.
-    for (const char* name : {"XDG_CACHE_HOME", "XDG_CONFIG_HOME", "DOCKER_CONFIG"}) {
+    for (const char* name : {"XDG_CACHE_HOME", "XDG_CONFIG_HOME", "DOCKER_CONFIG", "HTTP_PROXY",
+                             "HTTPS_PROXY", "NO_PROXY", "http_proxy", "https_proxy", "no_proxy"}) {
       const char* value = std::getenv(name);
       saved_env_.emplace_back(name, value ? std::optional<std::string>(value) : std::nullopt);
     }
     setenv("XDG_CACHE_HOME", (dir_ + "/cache").c_str(), 1);
     setenv("XDG_CONFIG_HOME", (dir_ + "/config").c_str(), 1);
-    // Never the user's own ~/.docker/config.json.
+    // Never the user's own ~/.docker/config.json, nor the proxies of the machine.
     setenv("DOCKER_CONFIG", (dir_ + "/docker").c_str(), 1);
+    for (const char* name :
+         {"HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY", "http_proxy", "https_proxy", "no_proxy"}) {
+      unsetenv(name);
+    }
     store_ = dir_ + "/cache/kubewarden/store";
 
     annotated_ = dir_ + "/annotated.wasm";
@@ -349,6 +356,72 @@ TEST_F(KwctlOciTest, TlsRegistryTrustedThroughTheDefaultSourcesFile) {
   ASSERT_EQ(pulled.exit_code, 0) << pulled.err;
   EXPECT_EQ(ReadFile(store_ + "/registry/" + registry.host() + "/kw/tls:v1").value_or(""),
             *ReadFile(annotated_));
+}
+
+TEST_F(KwctlOciTest, PullShowsTheBytesReceivedOnATerminal) {
+  const std::string module = *ReadFile(annotated_);
+  // A slow server: the module arrives over about a second.
+  testing::ScriptedHttpServer server([&](const testing::CapturedRequest&) {
+    return testing::ScriptedResponse{.body = module, .trickle = std::chrono::milliseconds(100)};
+  });
+  const std::string uri = "http://" + server.host() + "/policies/slow.wasm";
+  const std::string sources = InsecureSources(server.host());
+
+  // `script` gives kwctl a terminal; what kwctl writes to it comes out on script's stdout.
+  auto shown = RunProcess({"/usr/bin/script", "-qefc",
+                           "'" + KwctlBinary() + "' pull " + uri + " --sources-path " + sources +
+                               " -o " + dir_ + "/slow.wasm",
+                           "/dev/null"});
+  ASSERT_EQ(shown.exit_code, 0) << shown.out << shown.err;
+  EXPECT_NE(shown.out.find("Pulling policy from " + uri), std::string::npos) << shown.out;
+  // Content-Length gives the total: "(12.3 kB / 99.1 kB)".
+  EXPECT_TRUE(std::regex_search(
+      shown.out, std::regex(R"(\([0-9.]+ k?B / [0-9.]+ kB\))")))
+      << shown.out;
+  EXPECT_NE(shown.out.find("Successfully pulled policy from " + uri), std::string::npos)
+      << shown.out;
+  EXPECT_EQ(ReadFile(dir_ + "/slow.wasm").value_or(""), module);
+
+  // Not on a terminal: no progress line at all.
+  auto quiet = Kwctl({"pull", uri, "--sources-path", sources, "-o", dir_ + "/quiet.wasm"});
+  ASSERT_EQ(quiet.exit_code, 0) << quiet.err;
+  EXPECT_EQ(quiet.err.find("Pulling policy"), std::string::npos) << quiet.err;
+}
+
+TEST_F(KwctlOciTest, ProxyVariablesWinOverTheSourcesFile) {
+  if (!testing::HaveTinyproxy()) GTEST_SKIP() << "tinyproxy is not installed";
+  testing::TestProxy proxy;
+  testing::TestRegistry registry;
+  const std::string uri = "registry://" + registry.host() + "/kw/proxied:v1";
+  PushAnnotated(uri, InsecureSources(registry.host()));
+  // The sources file names a proxy that is not there.
+  const std::string sources = dir_ + "/proxied-sources.yaml";
+  std::ofstream(sources) << "insecure_sources: [\"" << registry.host()
+                         << "\"]\nproxies:\n  http_proxy: http://127.0.0.1:1\n"
+                            "  https_proxy: http://127.0.0.1:1\n";
+  auto unreachable = Kwctl({"pull", uri, "--sources-path", sources});
+  EXPECT_EQ(unreachable.exit_code, 1);
+  EXPECT_NE(unreachable.err.find("cannot connect to proxy http://127.0.0.1:1"), std::string::npos)
+      << unreachable.err;
+  EXPECT_TRUE(proxy.Requests().empty()) << proxy.Log();
+
+  // As upstream's kwctl, the environment's proxies replace the file's.
+  setenv("HTTP_PROXY", proxy.Url().c_str(), 1);
+  setenv("HTTPS_PROXY", proxy.Url().c_str(), 1);
+  auto pulled = Kwctl({"pull", uri, "--sources-path", sources});
+  EXPECT_EQ(pulled.exit_code, 0) << pulled.err << proxy.Log();
+  bool proxied = false;
+  for (const std::string& line : proxy.Requests()) {
+    proxied |= line.starts_with("GET " + registry.Url() + "/v2/kw/proxied/blobs/sha256:");
+  }
+  EXPECT_TRUE(proxied) << proxy.Log();
+
+  // NO_PROXY exempts the registry: the unreachable proxy is not even tried.
+  setenv("HTTP_PROXY", "http://127.0.0.1:1", 1);
+  setenv("HTTPS_PROXY", "http://127.0.0.1:1", 1);
+  setenv("NO_PROXY", "localhost,127.0.0.0/8", 1);
+  auto direct = Kwctl({"pull", uri, "--sources-path", sources});
+  EXPECT_EQ(direct.exit_code, 0) << direct.err;
 }
 
 // A policy signed, as `cosign sign` would, with a key and keylessly by alice@example.com, plus

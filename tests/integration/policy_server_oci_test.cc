@@ -21,6 +21,7 @@
 #include "testing/json.h"
 #include "testing/policy_server.h"
 #include "testing/process.h"
+#include "testing/proxy.h"
 #include "testing/registry.h"
 
 namespace kw {
@@ -286,6 +287,33 @@ TEST_F(PolicyServerOciTest, KwctlRunUsesTheStoreThroughTheLoader) {
   auto missing = kwctl(other);
   EXPECT_EQ(missing.exit_code, 1);
   EXPECT_NE(missing.err.find("cannot fetch policy " + other), std::string::npos) << missing.err;
+}
+
+TEST_F(PolicyServerOciTest, DownloadsGoThroughTheSourcesFileProxies) {
+  if (!testing::HaveTinyproxy()) GTEST_SKIP() << "tinyproxy is not installed";
+  testing::TestProxy proxy;
+  testing::TestRegistry registry;
+  oci::RegistryOptions options;
+  options.sources.insecure_sources.insert(registry.host());
+  const std::string repository = registry.host() + "/kw/proxied";
+  ASSERT_FALSE(PushPolicy(repository + ":v1", options).empty());
+  const std::string sources =
+      Write("proxied-sources.yaml", "insecure_sources: [\"" + registry.host() +
+                                        "\"]\nproxies:\n  http_proxy: " + proxy.Url() +
+                                        "\n  https_proxy: " + proxy.Url() + "\n");
+  // The file's proxies win over the variables (which name a proxy that is not there).
+  setenv("HTTP_PROXY", "http://127.0.0.1:1", 1);
+  auto server = testing::PolicyServer::Start(
+      "psp:\n  module: registry://" + repository + ":v1\n",
+      {"--sources-path", sources, "--policies-download-dir", dir_ + "/store"});
+  unsetenv("HTTP_PROXY");
+  ASSERT_NE(server, nullptr) << proxy.Log();
+  ExpectRejectsPrivilegedPod(*server, "psp");
+  bool proxied = false;
+  for (const std::string& line : proxy.Requests()) {
+    proxied |= line.starts_with("GET " + registry.Url() + "/v2/kw/proxied/blobs/sha256:");
+  }
+  EXPECT_TRUE(proxied) << proxy.Log();
 }
 
 }  // namespace

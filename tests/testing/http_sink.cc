@@ -30,6 +30,48 @@ std::string Trim(const std::string& s) {
 
 }  // namespace
 
+std::optional<CapturedRequest> ReadHttpRequest(const Receive& receive, bool hang_up_unless_http) {
+  std::string data;
+  std::size_t header_end = std::string::npos;
+  std::size_t content_length = 0;
+  CapturedRequest request;
+  for (;;) {
+    if (header_end != std::string::npos && data.size() >= header_end + 4 + content_length) break;
+    char buf[65536];
+    long n = receive(buf, sizeof buf);
+    if (n <= 0) return std::nullopt;  // the client gave up, or sent no complete request
+    data.append(buf, static_cast<std::size_t>(n));
+    if (hang_up_unless_http && !std::isupper(static_cast<unsigned char>(data[0]))) {
+      return std::nullopt;
+    }
+    if (header_end != std::string::npos ||
+        (header_end = data.find("\r\n\r\n")) == std::string::npos) {
+      continue;
+    }
+    std::size_t line_end = data.find("\r\n");
+    std::string first = data.substr(0, line_end);
+    std::size_t space = first.find(' ');
+    request.method = first.substr(0, space);
+    request.target = first.substr(space + 1, first.rfind(' ') - space - 1);
+    std::size_t at = line_end + 2;
+    while (at < header_end) {
+      std::size_t end = data.find("\r\n", at);
+      std::string line = data.substr(at, end - at);
+      std::size_t colon = line.find(':');
+      if (colon != std::string::npos) {
+        request.headers[Lower(line.substr(0, colon))] = Trim(line.substr(colon + 1));
+      }
+      at = end + 2;
+    }
+    if (auto it = request.headers.find("content-length"); it != request.headers.end()) {
+      content_length = std::stoul(it->second);
+    }
+  }
+  request.body = data.substr(header_end + 4, content_length);
+  return request;
+}
+
+
 HttpSink::HttpSink(HttpSinkOptions options) : options_(std::move(options)) {
   if (!options_.cert_file.empty()) {
     tls_ = SSL_CTX_new(TLS_server_method());
@@ -116,39 +158,9 @@ void HttpSink::HandleConnection(int fd) {
       send(fd, bytes.data(), bytes.size(), MSG_NOSIGNAL);
     }
   };
-  std::string data;
-  std::size_t header_end = std::string::npos;
-  std::size_t content_length = 0;
-  CapturedRequest request;
-  for (;;) {
-    if (header_end != std::string::npos && data.size() >= header_end + 4 + content_length) break;
-    char buf[65536];
-    long n = receive(buf, sizeof buf);
-    if (n <= 0) return;  // the client gave up, or sent no complete request
-    data.append(buf, static_cast<std::size_t>(n));
-    if (header_end != std::string::npos || (header_end = data.find("\r\n\r\n")) == std::string::npos) {
-      continue;
-    }
-    std::size_t line_end = data.find("\r\n");
-    std::string first = data.substr(0, line_end);
-    std::size_t space = first.find(' ');
-    request.method = first.substr(0, space);
-    request.target = first.substr(space + 1, first.rfind(' ') - space - 1);
-    std::size_t at = line_end + 2;
-    while (at < header_end) {
-      std::size_t end = data.find("\r\n", at);
-      std::string line = data.substr(at, end - at);
-      std::size_t colon = line.find(':');
-      if (colon != std::string::npos) {
-        request.headers[Lower(line.substr(0, colon))] = Trim(line.substr(colon + 1));
-      }
-      at = end + 2;
-    }
-    if (auto it = request.headers.find("content-length"); it != request.headers.end()) {
-      content_length = std::stoul(it->second);
-    }
-  }
-  request.body = data.substr(header_end + 4, content_length);
+  std::optional<CapturedRequest> read = ReadHttpRequest(receive);
+  if (!read) return;
+  CapturedRequest request = std::move(*read);
   // Recorded before answering, so a client that has its answer finds its request recorded.
   {
     std::lock_guard lock(mutex_);

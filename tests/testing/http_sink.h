@@ -5,7 +5,9 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <functional>
 #include <map>
+#include <optional>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -22,6 +24,14 @@ struct CapturedRequest {
   std::map<std::string, std::string> headers;  // names lower-cased
   std::string body;
 };
+
+// Reads one HTTP/1.1 request (headers and a Content-Length body) with `receive`, which works
+// like recv(2): the bytes read, <= 0 when the connection ends. nullopt when the connection ends
+// before a whole request, or, with `hang_up_unless_http`, when it does not start like a request
+// line (a TLS ClientHello, say). For the test servers here, not for hostile input.
+using Receive = std::function<long(char* buffer, std::size_t size)>;
+std::optional<CapturedRequest> ReadHttpRequest(const Receive& receive,
+                                               bool hang_up_unless_http = false);
 
 struct HttpSinkOptions {
   int status = 200;  // every answer's
