@@ -60,6 +60,9 @@ struct Value {
   static Value I64(std::int64_t v) { Value x; x.type = ValType::kI64; x.i64 = v; return x; }
   static Value F32(float v) { Value x; x.type = ValType::kF32; x.f32 = v; return x; }
   static Value F64(double v) { Value x; x.type = ValType::kF64; x.f64 = v; return x; }
+
+  // An i32 read as unsigned: how guests pass addresses and lengths.
+  std::uint32_t u32() const { return static_cast<std::uint32_t>(i32); }
 };
 
 // What a host function sees of the instance that called it: its linear memory (the one it
@@ -82,8 +85,8 @@ class GuestMemory {
 // A host function's body. `args` follow the import's declared parameter types. Returning an error
 // aborts the guest call, which then fails with that error (its kind is kept, so kGuestExit from
 // WASI proc_exit or kHostError from a bounds check reach the caller intact).
-using HostCallback =
-    std::function<Result<std::optional<Value>>(GuestMemory& memory, std::span<const Value> args)>;
+using HostResult = Result<std::optional<Value>>;  // no value for imports without results
+using HostCallback = std::function<HostResult(GuestMemory& memory, std::span<const Value> args)>;
 
 struct HostFunction {
   std::string module;

@@ -5,8 +5,6 @@
 namespace kw::runtime {
 namespace {
 
-std::uint32_t U32(const engine::Value& v) { return static_cast<std::uint32_t>(v.i32); }
-
 std::unexpected<Error> HostFail(std::string message) {
   return std::unexpected(Error(ErrorKind::kHostError, std::move(message)));
 }
@@ -37,13 +35,13 @@ Result<Result<std::string>> DispatchGuestHostCall(engine::GuestMemory& m,
                                                   const host::CallContext& context,
                                                   const HostCallLimits& limits) {
   const std::string name(import);
-  KW_ASSIGN_OR_RETURN(std::string binding, ReadGuest(m, name + " (binding)", U32(a[0]), U32(a[1]),
+  KW_ASSIGN_OR_RETURN(std::string binding, ReadGuest(m, name + " (binding)", a[0].u32(), a[1].u32(),
                                                      limits.max_name, true));
-  KW_ASSIGN_OR_RETURN(std::string ns, ReadGuest(m, name + " (namespace)", U32(a[2]), U32(a[3]),
+  KW_ASSIGN_OR_RETURN(std::string ns, ReadGuest(m, name + " (namespace)", a[2].u32(), a[3].u32(),
                                                 limits.max_name, true));
-  KW_ASSIGN_OR_RETURN(std::string op, ReadGuest(m, name + " (operation)", U32(a[4]), U32(a[5]),
+  KW_ASSIGN_OR_RETURN(std::string op, ReadGuest(m, name + " (operation)", a[4].u32(), a[5].u32(),
                                                 limits.max_name, true));
-  KW_ASSIGN_OR_RETURN(std::string payload, ReadGuest(m, name + " (payload)", U32(a[6]), U32(a[7]),
+  KW_ASSIGN_OR_RETURN(std::string payload, ReadGuest(m, name + " (payload)", a[6].u32(), a[7].u32(),
                                                      limits.max_payload, false));
   if (dispatcher == nullptr) {
     // in_place: the answer is the inner Result, never the outer (ABI) error.

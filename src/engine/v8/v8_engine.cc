@@ -654,7 +654,7 @@ void V8Instance::HostTrampoline(const v8::FunctionCallbackInfo<v8::Value>& info)
   for (std::size_t i = 0; i < args.size(); ++i) {
     args[i] = FromV8(ctx, info[static_cast<int>(i)], type.params[i]);
   }
-  Result<std::optional<Value>> result = binding->fn->callback(*self, args);
+  HostResult result = binding->fn->callback(*self, args);
   if (!result) {
     self->host_error_ = std::move(result).error();
     isolate->ThrowException(v8::Exception::Error(Str(isolate, self->host_error_->message)));

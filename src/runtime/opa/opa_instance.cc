@@ -15,11 +15,10 @@ using engine::Value;
 using wasm::FuncType;
 using wasm::ValType;
 
-using HostResult = Result<std::optional<Value>>;
+using engine::HostResult;
 
 constexpr ValType I32 = ValType::kI32;
 
-std::uint32_t U32(const Value& v) { return static_cast<std::uint32_t>(v.i32); }
 Value AddrValue(std::uint32_t addr) { return Value::I32(static_cast<std::int32_t>(addr)); }
 
 std::unexpected<Error> NotOpa(std::string why) {
@@ -113,7 +112,7 @@ void OpaInstance::AddImports() {
   imports_.set_min_imported_memory_pages(kMinMemoryPages);
   imports_.Add({"env", "opa_abort", FuncType{{I32}, {}},
                 [this](GuestMemory& m, std::span<const Value> a) -> HostResult {
-                  auto text = ReadCString(m, U32(a[0]), limits_.max_message_bytes, "opa_abort");
+                  auto text = ReadCString(m, a[0].u32(), limits_.max_message_bytes, "opa_abort");
                   std::string message = text ? *text : text.error().message;
                   spdlog::error("policy {}: OPA abort: {}", policy_id_, message);
                   // OPA's opa_abort never returns: the evaluation ends here.
@@ -122,7 +121,7 @@ void OpaInstance::AddImports() {
   imports_.Add({"env", "opa_println", FuncType{{I32}, {}},
                 [this](GuestMemory& m, std::span<const Value> a) -> HostResult {
                   KW_ASSIGN_OR_RETURN(std::string text,
-                                      ReadCString(m, U32(a[0]), limits_.max_message_bytes,
+                                      ReadCString(m, a[0].u32(), limits_.max_message_bytes,
                                                   "opa_println"));
                   spdlog::info("policy {}: {}", policy_id_, text);
                   return std::optional<Value>();
@@ -306,9 +305,9 @@ Result<std::string> OpaInstance::DumpJson(std::uint32_t value_addr, std::uint32_
                      "opa_json_dump");
 }
 
-Result<std::optional<Value>> OpaInstance::CallBuiltin(std::span<const Value> args) {
+HostResult OpaInstance::CallBuiltin(std::span<const Value> args) {
   // args: builtin id, OPA context (unused, as upstream), then value addresses.
-  std::uint32_t id = U32(args[0]);
+  std::uint32_t id = args[0].u32();
   if (id >= builtins_.size() || builtins_[id] == nullptr) {
     return Fail(ErrorKind::kHostError,
                 "the policy called builtin id " + std::to_string(id) + ", which it never declared");
@@ -319,7 +318,7 @@ Result<std::optional<Value>> OpaInstance::CallBuiltin(std::span<const Value> arg
   values.reserve(args.size() - 2);
   for (const Value& arg : args.subspan(2)) {
     KW_ASSIGN_OR_RETURN(std::string text,
-                        DumpJson(U32(arg), limits_.max_builtin_arg_bytes, nested));
+                        DumpJson(arg.u32(), limits_.max_builtin_arg_bytes, nested));
     KW_ASSIGN_OR_RETURN(json::value value,
                         ParseJson(text, "builtin " + builtin_names_[id] + ": argument"));
     values.push_back(std::move(value));

@@ -85,7 +85,7 @@ class OpaInstance {
   Result<std::string> DumpJson(std::uint32_t value_addr, std::uint32_t cap,
                                const engine::CallOptions& call_options);
   // The host side of opa_builtinN.
-  Result<std::optional<engine::Value>> CallBuiltin(std::span<const engine::Value> args);
+  engine::HostResult CallBuiltin(std::span<const engine::Value> args);
 
   std::string policy_id_;
   OpaLimits limits_;

@@ -12,7 +12,7 @@ using engine::Value;
 using wasm::FuncType;
 using wasm::ValType;
 
-using HostResult = Result<std::optional<Value>>;
+using engine::HostResult;
 
 constexpr ValType I32 = ValType::kI32;
 
@@ -23,7 +23,6 @@ std::unexpected<Error> HostFail(std::string message) {
   return std::unexpected(Error(ErrorKind::kHostError, std::move(message)));
 }
 
-std::uint32_t U32(const Value& v) { return static_cast<std::uint32_t>(v.i32); }
 
 // Copies the last host answer (if any) to `ptr`, as __host_response and __host_error do.
 HostResult CopyToGuest(GuestMemory& m, std::string_view import, std::uint32_t ptr,
@@ -50,24 +49,24 @@ void WapcInstance::AddImports() {
   const WapcLimits& limits = options_.limits;
 
   add("__guest_request", {{I32, I32}, {}}, [&inv](GuestMemory& m, std::span<const Value> a) -> HostResult {
-    if (!m.Write(U32(a[0]), inv.operation)) {
-      return HostFail(OutOfBounds("__guest_request (operation)", U32(a[0]), inv.operation.size()));
+    if (!m.Write(a[0].u32(), inv.operation)) {
+      return HostFail(OutOfBounds("__guest_request (operation)", a[0].u32(), inv.operation.size()));
     }
-    if (!m.Write(U32(a[1]), inv.payload)) {
-      return HostFail(OutOfBounds("__guest_request (payload)", U32(a[1]), inv.payload.size()));
+    if (!m.Write(a[1].u32(), inv.payload)) {
+      return HostFail(OutOfBounds("__guest_request (payload)", a[1].u32(), inv.payload.size()));
     }
     return Void();
   });
   add("__guest_response", {{I32, I32}, {}},
       [&inv, &limits](GuestMemory& m, std::span<const Value> a) -> HostResult {
         KW_ASSIGN_OR_RETURN(inv.guest_response,
-                            ReadGuest(m, "__guest_response", U32(a[0]), U32(a[1]),
+                            ReadGuest(m, "__guest_response", a[0].u32(), a[1].u32(),
                                       limits.max_response_bytes, false));
         return Void();
       });
   add("__guest_error", {{I32, I32}, {}},
       [&inv, &limits](GuestMemory& m, std::span<const Value> a) -> HostResult {
-        KW_ASSIGN_OR_RETURN(inv.guest_error, ReadGuest(m, "__guest_error", U32(a[0]), U32(a[1]),
+        KW_ASSIGN_OR_RETURN(inv.guest_error, ReadGuest(m, "__guest_error", a[0].u32(), a[1].u32(),
                                                        limits.max_error_bytes, true));
         return Void();
       });
@@ -91,17 +90,17 @@ void WapcInstance::AddImports() {
     return I32Result(inv.host_response ? static_cast<std::int32_t>(inv.host_response->size()) : 0);
   });
   add("__host_response", {{I32}, {}}, [&inv](GuestMemory& m, std::span<const Value> a) {
-    return CopyToGuest(m, "__host_response", U32(a[0]), inv.host_response);
+    return CopyToGuest(m, "__host_response", a[0].u32(), inv.host_response);
   });
   add("__host_error_len", {{}, {I32}}, [&inv](GuestMemory&, std::span<const Value>) {
     return I32Result(inv.host_error ? static_cast<std::int32_t>(inv.host_error->size()) : 0);
   });
   add("__host_error", {{I32}, {}}, [&inv](GuestMemory& m, std::span<const Value> a) {
-    return CopyToGuest(m, "__host_error", U32(a[0]), inv.host_error);
+    return CopyToGuest(m, "__host_error", a[0].u32(), inv.host_error);
   });
   add("__console_log", {{I32, I32}, {}},
       [this, &limits](GuestMemory& m, std::span<const Value> a) -> HostResult {
-        KW_ASSIGN_OR_RETURN(std::string text, ReadGuest(m, "__console_log", U32(a[0]), U32(a[1]),
+        KW_ASSIGN_OR_RETURN(std::string text, ReadGuest(m, "__console_log", a[0].u32(), a[1].u32(),
                                                         limits.max_log_bytes, false));
         spdlog::info("Guest module {}: {}", options_.policy_id, text);
         return Void();

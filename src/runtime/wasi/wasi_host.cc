@@ -33,7 +33,7 @@ enum Errno : std::int32_t {
 constexpr std::uint8_t kFiletypeCharacterDevice = 2;
 constexpr std::size_t kMaxIovecs = 1024;
 
-using HostResult = Result<std::optional<Value>>;
+using engine::HostResult;
 
 HostResult Ret(std::int32_t errno_value) { return std::optional<Value>(Value::I32(errno_value)); }
 
@@ -44,7 +44,6 @@ FuncType Sig(std::initializer_list<ValType> params, std::initializer_list<ValTyp
 constexpr ValType I32 = ValType::kI32;
 constexpr ValType I64 = ValType::kI64;
 
-std::uint32_t U32(const Value& v) { return static_cast<std::uint32_t>(v.i32); }
 
 bool Put32(GuestMemory& m, std::uint32_t ptr, std::uint32_t v) {
   std::uint8_t b[4];
@@ -283,67 +282,67 @@ void WasiHost::AddTo(engine::HostFunctionTable& table) {
   // fd functions: EBADF for anything but stdio, `stdio_errno` for stdio.
   auto by_fd = [&](std::string name, FuncType type, std::int32_t stdio_errno) {
     add(std::move(name), std::move(type), [stdio_errno](GuestMemory&, std::span<const Value> a) {
-      return Ret(IsStdio(U32(a[0])) ? stdio_errno : kBadf);
+      return Ret(IsStdio(a[0].u32()) ? stdio_errno : kBadf);
     });
   };
 
   add("args_get", Sig({I32, I32}, {I32}), [this](GuestMemory& m, std::span<const Value> a) {
-    return PutStrings(m, config_.args, U32(a[0]), U32(a[1]));
+    return PutStrings(m, config_.args, a[0].u32(), a[1].u32());
   });
   add("args_sizes_get", Sig({I32, I32}, {I32}), [this](GuestMemory& m, std::span<const Value> a) {
-    return PutSizes(m, config_.args, U32(a[0]), U32(a[1]));
+    return PutSizes(m, config_.args, a[0].u32(), a[1].u32());
   });
   add("environ_get", Sig({I32, I32}, {I32}), [this](GuestMemory& m, std::span<const Value> a) {
-    return PutStrings(m, config_.env, U32(a[0]), U32(a[1]));
+    return PutStrings(m, config_.env, a[0].u32(), a[1].u32());
   });
   add("environ_sizes_get", Sig({I32, I32}, {I32}),
       [this](GuestMemory& m, std::span<const Value> a) {
-        return PutSizes(m, config_.env, U32(a[0]), U32(a[1]));
+        return PutSizes(m, config_.env, a[0].u32(), a[1].u32());
       });
   add("clock_res_get", Sig({I32, I32}, {I32}), [](GuestMemory& m, std::span<const Value> a) {
-    if (U32(a[0]) > 3) return Ret(kInval);
-    return Ret(Put64(m, U32(a[1]), 1) ? kSuccess : kFault);
+    if (a[0].u32() > 3) return Ret(kInval);
+    return Ret(Put64(m, a[1].u32(), 1) ? kSuccess : kFault);
   });
   add("clock_time_get", Sig({I32, I64, I32}, {I32}), [](GuestMemory& m, std::span<const Value> a) {
-    std::uint32_t id = U32(a[0]);
+    std::uint32_t id = a[0].u32();
     if (id > 3) return Ret(kInval);
-    return Ret(Put64(m, U32(a[2]), Now(id)) ? kSuccess : kFault);
+    return Ret(Put64(m, a[2].u32(), Now(id)) ? kSuccess : kFault);
   });
   add("fd_write", Sig({I32, I32, I32, I32}, {I32}),
       [this](GuestMemory& m, std::span<const Value> a) {
-        return Write(m, U32(a[0]), U32(a[1]), U32(a[2]), U32(a[3]));
+        return Write(m, a[0].u32(), a[1].u32(), a[2].u32(), a[3].u32());
       });
   add("fd_read", Sig({I32, I32, I32, I32}, {I32}),
       [this](GuestMemory& m, std::span<const Value> a) {
-        return Read(m, U32(a[0]), U32(a[1]), U32(a[2]), U32(a[3]));
+        return Read(m, a[0].u32(), a[1].u32(), a[2].u32(), a[3].u32());
       });
   add("fd_fdstat_get", Sig({I32, I32}, {I32}), [this](GuestMemory& m, std::span<const Value> a) {
-    if (!IsStdio(U32(a[0]))) return Ret(kBadf);
+    if (!IsStdio(a[0].u32())) return Ret(kBadf);
     std::uint8_t stat[24] = {};
     stat[0] = kFiletypeCharacterDevice;
-    std::memcpy(stat + 2, &fd_flags_[U32(a[0])], 2);
-    std::uint64_t rights = U32(a[0]) == 0 ? 0x2 /* fd_read */ : 0x40 /* fd_write */;
+    std::memcpy(stat + 2, &fd_flags_[a[0].u32()], 2);
+    std::uint64_t rights = a[0].u32() == 0 ? 0x2 /* fd_read */ : 0x40 /* fd_write */;
     rights |= 0x200000;  // poll_fd_readwrite
     std::memcpy(stat + 8, &rights, 8);
-    return Ret(m.Write(U32(a[1]), std::span<const std::uint8_t>(stat, 24)) ? kSuccess : kFault);
+    return Ret(m.Write(a[1].u32(), std::span<const std::uint8_t>(stat, 24)) ? kSuccess : kFault);
   });
   add("fd_filestat_get", Sig({I32, I32}, {I32}), [](GuestMemory& m, std::span<const Value> a) {
-    if (!IsStdio(U32(a[0]))) return Ret(kBadf);
+    if (!IsStdio(a[0].u32())) return Ret(kBadf);
     std::uint8_t stat[64] = {};
     stat[16] = kFiletypeCharacterDevice;
-    return Ret(m.Write(U32(a[1]), std::span<const std::uint8_t>(stat, 64)) ? kSuccess : kFault);
+    return Ret(m.Write(a[1].u32(), std::span<const std::uint8_t>(stat, 64)) ? kSuccess : kFault);
   });
   add("poll_oneoff", Sig({I32, I32, I32, I32}, {I32}),
       [this](GuestMemory& m, std::span<const Value> a) {
-        return PollOneoff(m, U32(a[0]), U32(a[1]), U32(a[2]), U32(a[3]));
+        return PollOneoff(m, a[0].u32(), a[1].u32(), a[2].u32(), a[3].u32());
       });
   add("proc_exit", Sig({I32}, {}), [](GuestMemory&, std::span<const Value> a) -> HostResult {
-    Error e(ErrorKind::kGuestExit, "guest exited with code " + std::to_string(U32(a[0])));
+    Error e(ErrorKind::kGuestExit, "guest exited with code " + std::to_string(a[0].u32()));
     e.exit_code = a[0].i32;
     return std::unexpected(std::move(e));
   });
   add("random_get", Sig({I32, I32}, {I32}), [](GuestMemory& m, std::span<const Value> a) {
-    auto buf = m.Span(U32(a[0]), U32(a[1]));
+    auto buf = m.Span(a[0].u32(), a[1].u32());
     if (!buf) return Ret(kFault);
     std::size_t done = 0;
     while (done < buf->size()) {
@@ -363,10 +362,10 @@ void WasiHost::AddTo(engine::HostFunctionTable& table) {
   by_fd("fd_allocate", Sig({I32, I64, I64}, {I32}), kSpipe);
   add("fd_fdstat_set_flags", Sig({I32, I32}, {I32}),
       [this](GuestMemory&, std::span<const Value> a) {
-        if (!IsStdio(U32(a[0]))) return Ret(kBadf);
+        if (!IsStdio(a[0].u32())) return Ret(kBadf);
         // append, dsync, nonblock, rsync, sync: all harmless on in-memory stdio.
-        if (U32(a[1]) > 0x1f) return Ret(kInval);
-        fd_flags_[U32(a[0])] = static_cast<std::uint16_t>(U32(a[1]));
+        if (a[1].u32() > 0x1f) return Ret(kInval);
+        fd_flags_[a[0].u32()] = static_cast<std::uint16_t>(a[1].u32());
         return Ret(kSuccess);
       });
   by_fd("fd_fdstat_set_rights", Sig({I32, I64, I64}, {I32}), kSuccess);

@@ -72,13 +72,13 @@ class WasiHost {
   bool output_truncated() const { return truncated_; }
 
  private:
-  Result<std::optional<engine::Value>> Write(engine::GuestMemory& m, std::uint32_t fd,
+  engine::HostResult Write(engine::GuestMemory& m, std::uint32_t fd,
                                              std::uint32_t iovs, std::uint32_t iovs_len,
                                              std::uint32_t nwritten_ptr);
-  Result<std::optional<engine::Value>> Read(engine::GuestMemory& m, std::uint32_t fd,
+  engine::HostResult Read(engine::GuestMemory& m, std::uint32_t fd,
                                             std::uint32_t iovs, std::uint32_t iovs_len,
                                             std::uint32_t nread_ptr);
-  Result<std::optional<engine::Value>> PollOneoff(engine::GuestMemory& m, std::uint32_t in,
+  engine::HostResult PollOneoff(engine::GuestMemory& m, std::uint32_t in,
                                                   std::uint32_t out, std::uint32_t count,
                                                   std::uint32_t nevents_ptr);
   // Sleeps for `duration`, or fails with kTimeout at the deadline when that comes first.

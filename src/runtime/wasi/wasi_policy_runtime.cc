@@ -86,7 +86,7 @@ class WasiPolicyRuntime final : public PolicyRuntime {
  private:
   // `host.call` (§4.d): dispatched like waPC's `__host_call`, but the answer (or the error text)
   // is appended to stdin, and the return value is inverted: 0 = success, 1 = error.
-  Result<std::optional<Value>> HostCall(GuestMemory& m, std::span<const Value> a) {
+  engine::HostResult HostCall(GuestMemory& m, std::span<const Value> a) {
     KW_ASSIGN_OR_RETURN(Result<std::string> answer,
                         DispatchGuestHostCall(m, a, "host.call", options_.dispatcher.get(),
                                               call_context_, HostCallLimits{}));
