@@ -118,15 +118,18 @@ int Main(int argc, char** argv) {
   bench->add_flag("--dump-results-to-disk", bench_flags.dump_results_to_disk,
                   "Write the results under target/tiny-bench/<label>/");
 
-  std::string inspect_uri;
+  InspectFlags inspect_flags;
   std::string inspect_output;
   auto* inspect = app.add_subcommand("inspect", "Inspects a Kubewarden policy");
-  inspect->add_option("uri_or_sha_prefix", inspect_uri,
+  inspect->add_option("uri_or_sha_prefix", inspect_flags.uri_or_sha_prefix,
                       "The policy: a local path, a file:// URI, a URI in the store or the "
                       "SHA-256 prefix of a stored policy")
       ->required();
   inspect->add_option("-o,--output", inspect_output, "Output format")
       ->check(CLI::IsMember({"yaml"}));
+  inspect->add_flag("--show-signatures", inspect_flags.show_signatures,
+                    "Show sigstore signatures");
+  AddRegistryFlags(inspect, inspect_flags.registry);
 
   AnnotateFlags annotate_flags;
   auto* annotate = app.add_subcommand("annotate", "Adds Kubewarden metadata to a WebAssembly module");
@@ -266,7 +269,10 @@ int Main(int argc, char** argv) {
   Result<void> result;
   if (*run) result = Run(run_flags);
   else if (*bench) result = Bench(bench_flags);
-  else if (*inspect) result = Inspect(inspect_uri, inspect_output == "yaml");
+  else if (*inspect) {
+    inspect_flags.yaml_output = inspect_output == "yaml";
+    result = Inspect(inspect_flags);
+  }
   else if (*annotate) result = Annotate(annotate_flags);
   else if (*info) result = Info();
   else if (*pull) result = Pull(pull_flags);

@@ -22,9 +22,18 @@ struct BenchFlags {
 };
 Result<void> Bench(const BenchFlags& flags);
 
+struct InspectFlags {
+  std::string uri_or_sha_prefix;
+  bool yaml_output = false;
+  // Also list the cosign signature layers the registry holds for a registry:// policy.
+  bool show_signatures = false;
+  RegistryFlags registry;  // for --show-signatures
+};
 // Prints the metadata of a policy on disk: a path, a file:// URI, a URI already in the store or
-// the SHA-256 prefix of a stored module (inspect never downloads, as upstream).
-Result<void> Inspect(const std::string& uri_or_sha_prefix, bool yaml_output);
+// the SHA-256 prefix of a stored module (inspect never downloads the module, as upstream), and,
+// with show_signatures, its signature manifest's layers ("No sigstore signatures found" when
+// the registry has none).
+Result<void> Inspect(const InspectFlags& flags);
 
 struct PullFlags {
   std::string uri;

@@ -14,6 +14,7 @@
 #include "base/files.h"
 #include "base/json.h"
 #include "base/sha256.h"
+#include "base/yaml.h"
 #include "kwctl/archive.h"
 #include "kwctl/commands.h"
 #include "kwctl/local_policy.h"
@@ -25,7 +26,9 @@
 #include "oci/registry.h"
 #include "oci/sources.h"
 #include "oci/store.h"
+#include "policy/inspect.h"
 #include "policy/metadata.h"
+#include "verify/verify.h"
 #include "wasm/wasm_binary.h"
 
 namespace kw::kwctl {
@@ -211,7 +214,91 @@ Result<void> CheckArchiveName(const std::string& name) {
   return {};
 }
 
+// The cosign signature manifest of a registry policy (`<repository>:sha256-<hex>.sig` of its
+// manifest digest), or nullopt when the registry has none. Asks the registry: only the module is
+// never downloaded by inspect.
+Result<std::optional<json::object>> FetchSignatureManifest(const std::string& uri,
+                                                           const RegistryFlags& flags) {
+  KW_ASSIGN_OR_RETURN(oci::PolicyUri parsed, oci::ParsePolicyUri(uri));
+  if (parsed.scheme != oci::Scheme::kRegistry) {
+    return Fail(ErrorKind::kInvalidArgument,
+                "--show-signatures: " + uri + " is not a registry policy; only those carry signatures");
+  }
+  KW_ASSIGN_OR_RETURN(oci::RegistryOptions options, MakeRegistryOptions(flags));
+  KW_ASSIGN_OR_RETURN(auto client, oci::RegistryClient::Create(std::move(options)));
+  KW_ASSIGN_OR_RETURN(std::string digest, client->ManifestDigest(*parsed.reference));
+  KW_ASSIGN_OR_RETURN(std::string tag, verify::SignatureTag(digest));
+  oci::Reference signatures = *parsed.reference;
+  signatures.digest.reset();
+  signatures.tag = tag;
+  auto manifest = client->PullManifest(signatures);
+  if (!manifest && manifest.error().kind == ErrorKind::kNotFound) return std::nullopt;
+  if (!manifest) return std::unexpected(manifest.error());
+  auto parsed_manifest = ParseJson(manifest->bytes);
+  if (!parsed_manifest || !parsed_manifest->is_object()) {
+    return Fail(ErrorKind::kInvalidArgument,
+                "the signature manifest " + signatures.Whole() + " is not a JSON object");
+  }
+  return parsed_manifest->as_object();
+}
+
+// The pretty form: per layer its digest, media type, size and annotations, aligned like the
+// Details section above it. The registry's values are shown as text, whatever their JSON type.
+std::string RenderSignatures(const json::object& manifest) {
+  const auto text = [](const json::value* v) -> std::string {
+    if (v == nullptr) return "";
+    if (v->is_string()) return std::string(v->get_string());
+    return json::serialize(*v);
+  };
+  std::string out = "\nSigstore signatures\n";
+  const json::value* layers = manifest.if_contains("layers");
+  if (layers == nullptr || !layers->is_array()) return out;
+  for (const json::value& entry : layers->get_array()) {
+    const json::object* layer = entry.if_object();
+    if (layer == nullptr) continue;
+    out += fmt::format("\nDigest:     {}\nMedia type: {}\nSize:       {}\n",
+                       text(layer->if_contains("digest")), text(layer->if_contains("mediaType")),
+                       text(layer->if_contains("size")));
+    if (const json::value* a = layer->if_contains("annotations"); a && a->is_object()) {
+      out += "Annotations\n";
+      for (const auto& [key, value] : a->get_object()) {
+        out += fmt::format("  {}: {}\n", std::string_view(key), text(&value));
+      }
+    }
+  }
+  return out;
+}
+
 }  // namespace
+
+Result<void> Inspect(const InspectFlags& flags) {
+  KW_ASSIGN_OR_RETURN(LocalPolicy local,
+                      ResolveLocalPolicy(flags.uri_or_sha_prefix, oci::Store(StoreRoot())));
+  KW_ASSIGN_OR_RETURN(std::vector<std::uint8_t> bytes, ReadBinaryFile(local.path));
+  KW_ASSIGN_OR_RETURN(std::optional<policy::Metadata> metadata, policy::ReadMetadata(bytes));
+  if (!metadata) {
+    return Fail(ErrorKind::kNotFound,
+                "No Kubewarden metadata found inside of '" + flags.uri_or_sha_prefix +
+                    "'. Policies can be annotated with the `kwctl annotate` command.");
+  }
+  std::string out = flags.yaml_output
+                        ? policy::RenderInspectYaml(*metadata)
+                        : policy::RenderInspectPretty(*metadata, flags.uri_or_sha_prefix);
+  if (flags.show_signatures) {
+    KW_ASSIGN_OR_RETURN(std::optional<json::object> manifest,
+                        FetchSignatureManifest(local.uri, flags.registry));
+    if (flags.yaml_output) {
+      // The metadata is a YAML mapping: the manifest becomes one more key of it.
+      json::object document;
+      document["signatures"] = manifest ? json::value(*manifest) : json::value(nullptr);
+      out += JsonToYaml(document);
+    } else {
+      out += manifest ? RenderSignatures(*manifest) : "\nNo sigstore signatures found\n";
+    }
+  }
+  Print(out);
+  return {};
+}
 
 Result<void> Pull(const PullFlags& flags) {
   KW_ASSIGN_OR_RETURN(oci::PolicyUri uri, oci::ParsePolicyUri(flags.uri));

@@ -8,12 +8,9 @@
 #include "base/files.h"
 #include "base/yaml.h"
 #include "engine/v8/v8_engine.h"
-#include "oci/store.h"
 #include "kwctl/commands.h"
-#include "kwctl/local_policy.h"
 #include "kwctl/paths.h"
 #include "policy/annotate.h"
-#include "policy/inspect.h"
 #include "runtime/opa/builtins.h"
 #include "runtime/runtime.h"
 
@@ -55,20 +52,6 @@ void PrettyJson(std::string& out, const json::value& v, int indent) {
 }
 
 }  // namespace
-
-Result<void> Inspect(const std::string& uri, bool yaml_output) {
-  KW_ASSIGN_OR_RETURN(LocalPolicy local, ResolveLocalPolicy(uri, oci::Store(StoreRoot())));
-  KW_ASSIGN_OR_RETURN(std::vector<std::uint8_t> bytes, ReadBinaryFile(local.path));
-  KW_ASSIGN_OR_RETURN(std::optional<policy::Metadata> metadata, policy::ReadMetadata(bytes));
-  if (!metadata) {
-    return Fail(ErrorKind::kNotFound,
-                "No Kubewarden metadata found inside of '" + uri +
-                    "'. Policies can be annotated with the `kwctl annotate` command.");
-  }
-  Print(yaml_output ? policy::RenderInspectYaml(*metadata)
-                    : policy::RenderInspectPretty(*metadata, uri));
-  return {};
-}
 
 Result<void> Annotate(const AnnotateFlags& flags) {
   KW_ASSIGN_OR_RETURN(std::vector<std::uint8_t> wasm, ReadBinaryFile(flags.wasm_path));

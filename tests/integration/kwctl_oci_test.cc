@@ -641,5 +641,50 @@ TEST_F(KwctlVerifyTest, ScaffoldManifestPullsARegistryPolicyAndKeepsItsUri) {
   EXPECT_EQ(cr->at("kind"), "ClusterAdmissionPolicy");
 }
 
+TEST_F(KwctlVerifyTest, InspectShowsTheSignatureLayers) {
+  // inspect never downloads the module: the policy must be in the store first.
+  auto not_stored = Kwctl({"inspect", uri_, "--show-signatures", "--sources-path", sources_});
+  EXPECT_EQ(not_stored.exit_code, 1);
+  ASSERT_EQ(Kwctl({"pull", uri_, "--sources-path", sources_}).exit_code, 0);
+  ASSERT_EQ(Kwctl({"pull", unsigned_uri_, "--sources-path", sources_}).exit_code, 0);
+
+  auto shown = Kwctl({"inspect", uri_, "--show-signatures", "--sources-path", sources_});
+  ASSERT_EQ(shown.exit_code, 0) << shown.err;
+  const std::size_t section = shown.out.find("\nSigstore signatures\n");
+  ASSERT_NE(section, std::string::npos) << shown.out;
+  EXPECT_NE(shown.out.find("title:", 0), std::string::npos) << shown.out;  // the metadata first
+  const std::string signatures = shown.out.substr(section);
+  // Two layers (the key-based and the keyless signature), each with its own block.
+  std::size_t blocks = 0;
+  for (std::size_t at = 0; (at = signatures.find("\nDigest:     sha256:", at)) != std::string::npos;
+       ++at) {
+    ++blocks;
+  }
+  EXPECT_EQ(blocks, 2u) << signatures;
+  EXPECT_NE(signatures.find("Media type: application/vnd.dev.cosign.simplesigning.v1+json"),
+            std::string::npos)
+      << signatures;
+  EXPECT_NE(signatures.find("  dev.cosignproject.cosign/signature: "), std::string::npos)
+      << signatures;
+  EXPECT_NE(signatures.find("  dev.sigstore.cosign/certificate: "), std::string::npos)
+      << signatures;
+
+  auto yaml = Kwctl({"inspect", uri_, "--show-signatures", "--sources-path", sources_, "-o",
+                     "yaml"});
+  ASSERT_EQ(yaml.exit_code, 0) << yaml.err;
+  auto document = ParseYamlAsJson(yaml.out);
+  ASSERT_TRUE(document) << yaml.out;
+  EXPECT_EQ(document->at("signatures").at("layers").as_array().size(), 2u) << yaml.out;
+  EXPECT_TRUE(document->as_object().contains("rules")) << yaml.out;
+
+  auto none = Kwctl({"inspect", unsigned_uri_, "--show-signatures", "--sources-path", sources_});
+  ASSERT_EQ(none.exit_code, 0) << none.err;
+  EXPECT_NE(none.out.find("\nNo sigstore signatures found\n"), std::string::npos) << none.out;
+
+  auto local = Kwctl({"inspect", annotated_, "--show-signatures"});
+  EXPECT_EQ(local.exit_code, 1);
+  EXPECT_NE(local.err.find("only those carry signatures"), std::string::npos) << local.err;
+}
+
 }  // namespace
 }  // namespace kw
