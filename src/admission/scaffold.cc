@@ -1,7 +1,8 @@
 #include "admission/scaffold.h"
 
 #include <array>
-#include <cctype>
+
+#include "base/strings.h"
 
 namespace kw::admission {
 namespace {
@@ -87,10 +88,7 @@ constexpr std::array kKnownResources = {
 bool IsVowel(char c) { return c == 'a' || c == 'e' || c == 'i' || c == 'o' || c == 'u'; }
 
 std::string EnglishPlural(std::string_view kind) {
-  std::string lower;
-  lower.reserve(kind.size() + 3);
-  for (char c : kind)
-    lower.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
+  std::string lower = AsciiLower(kind);
   if (lower.empty()) return lower;
   const char last = lower.back();
   if (last == 's' || last == 'x' || last == 'z' || lower.ends_with("ch") || lower.ends_with("sh")) {

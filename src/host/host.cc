@@ -5,6 +5,7 @@
 #include <spdlog/spdlog.h>
 
 #include "base/json.h"
+#include "base/strings.h"
 
 namespace kw::host {
 namespace {
@@ -35,8 +36,7 @@ Result<std::string> TracingLog(const CallContext& ctx, std::string_view operatio
   json::object fields = parsed->as_object();
   std::string level;
   if (auto* l = fields.if_contains("level"); l && l->is_string()) {
-    level = std::string(l->as_string());
-    std::transform(level.begin(), level.end(), level.begin(), ::tolower);
+    level = AsciiLower(l->as_string());
   }
   std::string message;
   if (auto* m = fields.if_contains("message"); m && m->is_string()) {

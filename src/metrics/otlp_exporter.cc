@@ -133,11 +133,8 @@ struct OtlpExporter::Impl {
                              .timeout = config.timeout};
     // Configured headers may replace the User-Agent (they come later), not the Content-Type.
     request.headers.insert(request.headers.begin(), {"User-Agent", "kubewarden-policy-server"});
-    std::erase_if(request.headers, [](const auto& header) {
-      return header.first.size() == 12 &&
-             std::equal(header.first.begin(), header.first.end(), "content-type",
-                        [](char a, char b) { return std::tolower((unsigned char)a) == b; });
-    });
+    std::erase_if(request.headers,
+                  [](const auto& header) { return EqualsIgnoreCase(header.first, "content-type"); });
     request.headers.emplace_back("Content-Type", "application/json");
     auto reply = net::Send(request, tls.get());
     std::string failure;

@@ -10,6 +10,8 @@
 #include <charconv>
 #include <exception>
 
+#include "base/strings.h"
+
 namespace kw::net {
 
 struct TlsConfig::Impl {
@@ -27,13 +29,6 @@ using error_code = boost::system::error_code;
 // Registries answer auth challenges with long WWW-Authenticate headers; 64 KiB is plenty and
 // still bounds what a hostile server can make us buffer.
 constexpr std::uint32_t kMaxHeaderBytes = 64u << 10;
-
-bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           return std::tolower(static_cast<unsigned char>(x)) ==
-                  std::tolower(static_cast<unsigned char>(y));
-         });
-}
 
 constexpr char kUserAgent[] = "kubewarden-cpp";
 

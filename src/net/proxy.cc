@@ -11,6 +11,7 @@
 
 #include "base/base64.h"
 #include "base/percent_decode.h"
+#include "base/strings.h"
 #include "net/http_client.h"
 
 namespace kw::net {
@@ -20,13 +21,6 @@ std::string_view Trim(std::string_view s) {
   while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
   while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.remove_suffix(1);
   return s;
-}
-
-std::string Lower(std::string_view s) {
-  std::string out(s);
-  std::transform(out.begin(), out.end(), out.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return out;
 }
 
 std::optional<std::string> FromEnvironment(const char* upper, const char* lower) {
@@ -153,7 +147,7 @@ Result<Proxy> ParseProxyUrl(std::string_view text) {
   };
   std::string_view rest = text;
   if (const std::size_t scheme_end = text.find("://"); scheme_end != std::string_view::npos) {
-    const std::string scheme = Lower(text.substr(0, scheme_end));
+    const std::string scheme = AsciiLower(text.substr(0, scheme_end));
     if (scheme == "https") return invalid("proxies reached over TLS (https://) are not supported");
     if (scheme != "http") return invalid("unsupported proxy scheme '" + scheme + "'");
     rest = text.substr(scheme_end + 3);
@@ -183,12 +177,12 @@ Result<Proxy> ParseProxyUrl(std::string_view text) {
 }
 
 bool NoProxyMatches(std::string_view no_proxy, std::string_view host, std::string_view port) {
-  std::string normal = Lower(host);
+  std::string normal = AsciiLower(host);
   if (normal.ends_with('.')) normal.pop_back();
   const std::optional<Address> address = ParseAddress(normal);
   while (!no_proxy.empty()) {
     const std::size_t comma = no_proxy.find(',');
-    const std::string entry = Lower(Trim(no_proxy.substr(0, comma)));
+    const std::string entry = AsciiLower(Trim(no_proxy.substr(0, comma)));
     no_proxy = comma == std::string_view::npos ? std::string_view() : no_proxy.substr(comma + 1);
     if (!entry.empty() && EntryMatches(entry, normal, address, port)) return true;
   }

@@ -9,6 +9,7 @@
 #include "base/base64.h"
 #include "base/json.h"
 #include "base/sha256.h"
+#include "base/strings.h"
 
 namespace kw::oci {
 
@@ -76,17 +77,13 @@ std::pair<std::string, std::map<std::string, std::string>> ParseChallenge(std::s
   std::map<std::string, std::string> params;
   while (!text.empty() && text.front() == ' ') text.remove_prefix(1);
   const std::size_t space = text.find(' ');
-  std::string scheme(text.substr(0, space));
-  std::transform(scheme.begin(), scheme.end(), scheme.begin(),
-                 [](unsigned char c) { return std::tolower(c); });
+  const std::string scheme = AsciiLower(text.substr(0, space));
   text = space == std::string_view::npos ? std::string_view() : text.substr(space + 1);
   while (!text.empty()) {
     while (!text.empty() && (text.front() == ' ' || text.front() == ',')) text.remove_prefix(1);
     const std::size_t eq = text.find('=');
     if (eq == std::string_view::npos) break;
-    std::string key(text.substr(0, eq));
-    std::transform(key.begin(), key.end(), key.begin(),
-                   [](unsigned char c) { return std::tolower(c); });
+    const std::string key = AsciiLower(text.substr(0, eq));
     text.remove_prefix(eq + 1);
     std::string value;
     if (!text.empty() && text.front() == '"') {

@@ -50,16 +50,6 @@ HttpResponse Review(Endpoint endpoint, const admission::AdmissionResponse& respo
                       {}};
 }
 
-bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    if (std::tolower(static_cast<unsigned char>(a[i])) !=
-        std::tolower(static_cast<unsigned char>(b[i]))) {
-      return false;
-    }
-  }
-  return true;
-}
 
 std::string_view ModeName(evaluator::PolicyMode mode) {
   return mode == evaluator::PolicyMode::kMonitor ? "monitor" : "protect";
