@@ -45,7 +45,7 @@ template <typename Stream>
 asio::awaitable<Result<HttpResponse>> Exchange(Stream& stream,
                                                const http::request<http::string_body>& request,
                                                std::size_t max_body,
-                                               const ProgressCallback& progress) {
+                                               const ProgressCallback& progress, bool* answered) {
   error_code ec;
   auto token = asio::redirect_error(asio::use_awaitable, ec);
   co_await http::async_write(stream, request, token);
@@ -57,6 +57,8 @@ asio::awaitable<Result<HttpResponse>> Exchange(Stream& stream,
   // A HEAD answer announces a Content-Length but carries no body.
   if (request.method() == http::verb::head) parser.skip(true);
   co_await http::async_read_header(stream, buffer, parser, token);
+  // Even when reading failed: a Content-Length over the cap fails here, after the header.
+  if (answered != nullptr && parser.is_header_done()) *answered = true;
   // The body piece by piece rather than with one async_read, so that progress can be reported;
   // the parser still enforces the body cap, the stream the deadline.
   const unsigned status = parser.get().result_int();
@@ -126,7 +128,7 @@ asio::awaitable<Result<void>> OpenTunnel(beast::tcp_stream& tcp, const HttpUrl& 
 asio::awaitable<Result<HttpResponse>> SendAsync(
     const HttpUrl& url, const std::optional<Proxy>& proxy, const TlsConfig* tls,
     const http::request<http::string_body>& request, std::size_t max_body,
-    std::chrono::milliseconds timeout, const ProgressCallback& progress) {
+    std::chrono::milliseconds timeout, const ProgressCallback& progress, bool* answered) {
   const auto deadline = std::chrono::steady_clock::now() + timeout;
   auto executor = co_await asio::this_coro::executor;
   error_code ec;
@@ -147,7 +149,7 @@ asio::awaitable<Result<HttpResponse>> SendAsync(
                                        (proxy ? "proxy " + proxy->display : url.authority) + ": " +
                                        ec.message());
   }
-  if (!url.tls) co_return co_await Exchange(tcp, request, max_body, progress);
+  if (!url.tls) co_return co_await Exchange(tcp, request, max_body, progress, answered);
   if (proxy) {
     Result<void> tunnel = co_await OpenTunnel(tcp, url, *proxy);
     if (!tunnel) co_return std::unexpected(std::move(tunnel).error());
@@ -174,12 +176,12 @@ asio::awaitable<Result<HttpResponse>> SendAsync(
                                        " failed: " + ec.message());
   }
   // No close_notify afterwards: the exchange is complete, and some servers never answer it.
-  co_return co_await Exchange(stream, request, max_body, progress);
+  co_return co_await Exchange(stream, request, max_body, progress, answered);
 }
 
 Result<HttpResponse> SendOnce(const HttpUrl& url, const std::string& method, const Headers& headers,
                               const std::string& body, const HttpRequest& options,
-                              const TlsConfig* tls) {
+                              const TlsConfig* tls, bool* answered) {
   if (url.tls && tls == nullptr) {
     return Fail(ErrorKind::kInvalidArgument, "no TLS configuration for " + url.ToString());
   }
@@ -215,7 +217,7 @@ Result<HttpResponse> SendOnce(const HttpUrl& url, const std::string& method, con
   std::optional<Result<HttpResponse>> result;
   asio::co_spawn(io,
                  SendAsync(url, proxy, tls, request, options.max_response_bytes, options.timeout,
-                           options.on_progress),
+                           options.on_progress, answered),
                  [&](std::exception_ptr failure, Result<HttpResponse> reply) {
                    if (!failure) {
                      result = std::move(reply);
@@ -370,14 +372,15 @@ Result<HttpUrl> ResolveLocation(const HttpUrl& base, std::string_view location) 
   return ParseHttpUrl(scheme + "//" + base.authority + std::string(path) + std::string(location));
 }
 
-Result<HttpResponse> Send(const HttpRequest& request, const TlsConfig* tls) {
+Result<HttpResponse> Send(const HttpRequest& request, const TlsConfig* tls, bool* answered) {
   KW_ASSIGN_OR_RETURN(HttpUrl url, ParseHttpUrl(request.url));
   const std::string origin = url.authority;
   std::string method = request.method;
   std::string body = request.body;
   Headers headers = request.headers;
   for (int hop = 0;; ++hop) {
-    KW_ASSIGN_OR_RETURN(HttpResponse response, SendOnce(url, method, headers, body, request, tls));
+    KW_ASSIGN_OR_RETURN(HttpResponse response,
+                        SendOnce(url, method, headers, body, request, tls, answered));
     if (!IsRedirect(response.status) || hop >= request.max_redirects) return response;
     std::optional<std::string> location = response.Header("Location");
     if (!location) return response;

@@ -119,7 +119,10 @@ struct HttpResponse {
 };
 
 // Sends `request`. `tls` is required for https:// URLs (and for redirects to them); nullptr
-// makes https:// fail with kInvalidArgument.
-Result<HttpResponse> Send(const HttpRequest& request, const TlsConfig* tls);
+// makes https:// fail with kInvalidArgument. `answered` (optional) is set once a server's
+// response header has been read, so a caller can tell "the server answered, badly" (an oversized
+// body, a cut connection) from "no server reached" even when Send fails.
+Result<HttpResponse> Send(const HttpRequest& request, const TlsConfig* tls,
+                          bool* answered = nullptr);
 
 }  // namespace kw::net

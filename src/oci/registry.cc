@@ -223,8 +223,7 @@ Result<net::HttpResponse> RegistryClient::CallAt(const Endpoint& endpoint, const
   }
   const std::size_t base_headers = request.headers.size();
   if (authorization) request.headers.emplace_back("Authorization", *authorization);
-  KW_ASSIGN_OR_RETURN(net::HttpResponse response, net::Send(request, endpoint.tls));
-  if (reached != nullptr) *reached = true;
+  KW_ASSIGN_OR_RETURN(net::HttpResponse response, net::Send(request, endpoint.tls, reached));
   if (response.status != 401) return response;
   const std::optional<std::string> challenge = response.Header("WWW-Authenticate");
   if (!challenge) return response;
@@ -305,12 +304,12 @@ Result<PulledManifest> RegistryClient::PullManifest(const Reference& ref) {
   net::HttpRequest request{.headers = {{"Accept", std::string(kManifestAccept)}},
                            .max_response_bytes = options_.max_manifest_bytes,
                            .timeout = options_.timeout};
-  KW_ASSIGN_OR_RETURN(
-      net::HttpResponse response,
-      Call(ref, false, request, "/v2/" + ref.repository + "/manifests/" + ref.TagOrDigest()));
-  if (response.status != 200) {
-    return std::unexpected(HttpError(response, "cannot fetch the manifest of " + ref.Whole()));
-  }
+  const std::string what = "cannot fetch the manifest of " + ref.Whole();
+  auto answer =
+      Call(ref, false, request, "/v2/" + ref.repository + "/manifests/" + ref.TagOrDigest());
+  if (!answer) return std::unexpected(answer.error().Wrap(what));
+  net::HttpResponse& response = *answer;
+  if (response.status != 200) return std::unexpected(HttpError(response, what));
   PulledManifest out;
   out.digest = DigestLike(ref.digest.value_or("sha256:"), response.body);
   if (ref.digest && out.digest != *ref.digest) {
