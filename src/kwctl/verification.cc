@@ -2,7 +2,6 @@
 #include <spdlog/spdlog.h>
 
 #include <filesystem>
-#include <variant>
 
 #include "base/files.h"
 #include "kwctl/commands.h"
@@ -43,21 +42,6 @@ Result<verify::VerificationConfig> ConfigFromCommandLine(const SignatureFlags& f
   return verify::ConfigFromFlags(parsed);
 }
 
-bool HasKeylessConstraint(const verify::VerificationConfig& config) {
-  auto keyless = [](const verify::SignatureConstraint& c) {
-    return !std::holds_alternative<verify::PubKeySignature>(c);
-  };
-  for (const auto& c : config.all_of) {
-    if (keyless(c)) return true;
-  }
-  if (config.any_of) {
-    for (const auto& c : config.any_of->signatures) {
-      if (keyless(c)) return true;
-    }
-  }
-  return false;
-}
-
 }  // namespace
 
 // Upstream downloads the trust root through TUF into <config dir>/fulcio_and_rekor_data; kwctl
@@ -76,7 +60,7 @@ Result<std::shared_ptr<const verify::TrustRoot>> SigstoreTrustRoot(
     if (root) return *root;
     spdlog::warn("{}: {}", cached, root.error().message);
   }
-  if (HasKeylessConstraint(config)) {
+  if (verify::HasKeylessConstraints(config)) {
     spdlog::warn(
         "no Sigstore trust root (--sigstore-trust-config): keyless signature constraints "
         "(genericIssuer, githubAction) cannot be satisfied");

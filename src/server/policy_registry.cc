@@ -323,10 +323,10 @@ Result<loader::FetchSettings> FetchSettingsOf(const Config& config) {
         spdlog::warn("--sigstore-trust-config: {}; keyless signatures cannot be verified",
                      root.error().message);
       }
-    } else {
-      spdlog::info(
-          "no --sigstore-trust-config: only pubKey constraints of the verification config can "
-          "be satisfied");
+    } else if (verify::HasKeylessConstraints(*settings.verification)) {
+      spdlog::warn(
+          "no --sigstore-trust-config: the keyless constraints (genericIssuer, githubAction) of "
+          "the verification config cannot be satisfied");
     }
   }
   return settings;

@@ -1,5 +1,6 @@
 #include "verify/config.h"
 
+#include <algorithm>
 #include <initializer_list>
 #include <utility>
 
@@ -240,6 +241,14 @@ Result<VerificationConfig> ConfigFromFlags(const VerificationFlags& flags) {
         GithubActionSignature{*flags.github_owner, flags.github_repo, annotations});
   }
   return config;
+}
+
+bool HasKeylessConstraints(const VerificationConfig& config) {
+  const auto keyless = [](const SignatureConstraint& c) {
+    return !std::holds_alternative<PubKeySignature>(c);
+  };
+  return std::ranges::any_of(config.all_of, keyless) ||
+         (config.any_of && std::ranges::any_of(config.any_of->signatures, keyless));
 }
 
 std::string ConstraintToYaml(const SignatureConstraint& constraint) {

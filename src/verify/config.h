@@ -107,6 +107,10 @@ struct VerificationFlags {
 // an owner, an email without an issuer or the other way round, or no flags at all.
 Result<VerificationConfig> ConfigFromFlags(const VerificationFlags& flags);
 
+// Whether any allOf/anyOf entry is keyless (genericIssuer, githubAction): those can only hold
+// with a Sigstore trust root.
+bool HasKeylessConstraints(const VerificationConfig& config);
+
 // One constraint as YAML, the way failure messages list unsatisfied entries.
 std::string ConstraintToYaml(const SignatureConstraint& constraint);
 

@@ -217,6 +217,22 @@ TEST(ConfigFromFlagsTest, RejectsWhatUpstreamRejects) {
   EXPECT_FALSE(ConfigFromFlags(VerificationFlags{}).has_value());
 }
 
+TEST(HasKeylessConstraintsTest, LooksAtAllOfAndAnyOf) {
+  const PubKeySignature key{std::nullopt, "pem", std::nullopt};
+  const GithubActionSignature github{"kubewarden", std::nullopt, std::nullopt};
+  VerificationConfig config;
+  config.all_of = {key};
+  EXPECT_FALSE(HasKeylessConstraints(config));
+  config.any_of = AnyOf{1, {key}};
+  EXPECT_FALSE(HasKeylessConstraints(config));
+  config.any_of->signatures.push_back(github);
+  EXPECT_TRUE(HasKeylessConstraints(config));
+  config.any_of.reset();
+  config.all_of.push_back(
+      GenericIssuerSignature{"https://issuer", {SubjectMatcher::Kind::kEqual, "a@b"}, std::nullopt});
+  EXPECT_TRUE(HasKeylessConstraints(config));
+}
+
 TEST(ConstraintToYamlTest, RendersLikeUpstream) {
   std::string yaml = ConstraintToYaml(GithubActionSignature{"kubewarden", std::nullopt, {}});
   auto parsed = ParseYamlAsJson(yaml);
