@@ -10,8 +10,12 @@ constexpr std::uint8_t kSectionCustom = 0;
 constexpr std::uint8_t kSectionType = 1;
 constexpr std::uint8_t kSectionImport = 2;
 constexpr std::uint8_t kSectionFunction = 3;
+constexpr std::uint8_t kSectionTable = 4;
 constexpr std::uint8_t kSectionMemory = 5;
+constexpr std::uint8_t kSectionGlobal = 6;
 constexpr std::uint8_t kSectionExport = 7;
+constexpr std::uint8_t kSectionElement = 9;
+constexpr std::uint8_t kSectionData = 11;
 
 // A bounds-checked cursor over untrusted bytes. Every read reports failure instead of reading
 // past the end; the first failure sticks, so callers may check `ok()` once after a group of reads.
@@ -145,7 +149,7 @@ struct RawImport {
   std::string name;
   std::uint8_t kind = 0;
   std::uint32_t type_index = 0;  // for functions
-  Limits limits;                 // for memories
+  Limits limits;                 // for memories and tables
   std::span<const std::uint8_t> descriptor;  // kind byte and what follows it
 };
 
@@ -157,7 +161,7 @@ std::optional<RawImport> ReadImportEntry(Reader& r, std::span<const std::uint8_t
   imp.kind = r.Byte();
   switch (imp.kind) {
     case 0: imp.type_index = r.U32(); break;
-    case 1: ReadValType(r); ReadLimits(r); break;
+    case 1: ReadValType(r); imp.limits = ReadLimits(r); break;
     case 2: imp.limits = ReadLimits(r); break;
     case 3: ReadValType(r); r.Byte(); break;
     case 4: r.Byte(); r.U32(); break;
@@ -170,6 +174,63 @@ std::optional<RawImport> ReadImportEntry(Reader& r, std::span<const std::uint8_t
 
 Error Malformed(std::string_view what) {
   return Error(ErrorKind::kBadModule, "malformed WebAssembly module: " + std::string(what));
+}
+
+std::uint64_t SaturatingAdd(std::uint64_t a, std::uint64_t b) {
+  return b > UINT64_MAX - a ? UINT64_MAX : a + b;
+}
+
+// Skips a constant expression (an element segment's offset or item) up to its `end`. These are
+// the instructions V8 10.2 accepts in one (MVP, reference types, extended constants); anything
+// else is refused as V8 would refuse it, since we could not find where the expression ends.
+bool SkipConstantExpression(Reader& r) {
+  while (r.ok()) {
+    std::uint8_t op = r.Byte();
+    switch (op) {
+      case 0x0b: return r.ok();                   // end
+      case 0x41: r.S33(); break;                  // i32.const (s32 fits an s33 read)
+      case 0x42:                                  // i64.const: up to 10 LEB bytes
+        for (int i = 0; i < 10 && (r.Byte() & 0x80) && r.ok(); ++i) {
+        }
+        break;
+      case 0x43: r.Bytes(4); break;               // f32.const
+      case 0x44: r.Bytes(8); break;               // f64.const
+      case 0x23: r.U32(); break;                  // global.get
+      case 0xd0: r.S33(); break;                  // ref.null heaptype
+      case 0xd2: r.U32(); break;                  // ref.func
+      case 0x6a: case 0x6b: case 0x6c:            // i32.add/sub/mul
+      case 0x7c: case 0x7d: case 0x7e: break;     // i64.add/sub/mul
+      default: return false;
+    }
+  }
+  return false;
+}
+
+// Reads one element segment (any of the eight encodings) and returns how many entries it has.
+std::optional<std::uint32_t> ReadElementSegment(Reader& r) {
+  std::uint32_t flags = r.U32();
+  if (!r.ok() || flags > 7) return std::nullopt;
+  const bool passive_or_declared = flags & 0x01;
+  const bool explicit_table = flags & 0x02;
+  const bool expressions = flags & 0x04;
+  if (!passive_or_declared) {
+    if (explicit_table) r.U32();                            // table index
+    if (!SkipConstantExpression(r)) return std::nullopt;    // offset
+  }
+  if (passive_or_declared || explicit_table) {
+    if (expressions) ReadValType(r);  // reftype
+    else r.Byte();                    // elemkind
+  }
+  std::uint32_t count = r.U32();
+  for (std::uint32_t i = 0; i < count && r.ok(); ++i) {
+    if (!expressions) {
+      r.U32();  // function index
+    } else if (!SkipConstantExpression(r)) {
+      return std::nullopt;
+    }
+  }
+  if (!r.ok()) return std::nullopt;
+  return count;
 }
 
 // Calls `fn(id, body, section_start, section_end)` for each section, in order.
@@ -286,6 +347,10 @@ Result<ModuleInfo> Inspect(std::span<const std::uint8_t> bytes) {
             imp.memory_min_pages = raw->limits.min;
             imp.memory_max_pages = raw->limits.max;
           }
+          if (imp.kind == ExternKind::kTable) {
+            ++info.sizes.tables;
+            info.sizes.table_entries = SaturatingAdd(info.sizes.table_entries, raw->limits.min);
+          }
           info.imports.push_back(std::move(imp));
         }
         if (!r.ok()) return std::unexpected(Malformed("bad import section"));
@@ -295,8 +360,39 @@ Result<ModuleInfo> Inspect(std::span<const std::uint8_t> bytes) {
         std::uint32_t n = r.U32();
         for (std::uint32_t i = 0; i < n && r.ok(); ++i) function_types.push_back(r.U32());
         if (!r.ok()) return std::unexpected(Malformed("bad function section"));
+        info.sizes.functions = n;
         break;
       }
+      case kSectionTable: {
+        std::uint32_t n = r.U32();
+        for (std::uint32_t i = 0; i < n && r.ok(); ++i) {
+          ReadValType(r);
+          Limits l = ReadLimits(r);
+          info.sizes.table_entries = SaturatingAdd(info.sizes.table_entries, l.min);
+        }
+        if (!r.ok()) return std::unexpected(Malformed("bad table section"));
+        info.sizes.tables = SaturatingAdd(info.sizes.tables, n);
+        break;
+      }
+      case kSectionGlobal:
+        // Only the count: the entries' constant expressions need not be read for it.
+        info.sizes.globals = r.U32();
+        if (!r.ok()) return std::unexpected(Malformed("bad global section"));
+        break;
+      case kSectionElement: {
+        std::uint32_t n = r.U32();
+        for (std::uint32_t i = 0; i < n && r.ok(); ++i) {
+          std::optional<std::uint32_t> entries = ReadElementSegment(r);
+          if (!entries) return std::unexpected(Malformed("bad element section"));
+          info.sizes.element_entries = SaturatingAdd(info.sizes.element_entries, *entries);
+        }
+        if (!r.ok()) return std::unexpected(Malformed("bad element section"));
+        break;
+      }
+      case kSectionData:
+        info.sizes.data_segments = r.U32();
+        if (!r.ok()) return std::unexpected(Malformed("bad data section"));
+        break;
       case kSectionMemory:
         info.has_memory_section = r.U32() > 0;
         break;
@@ -323,6 +419,34 @@ Result<ModuleInfo> Inspect(std::span<const std::uint8_t> bytes) {
   });
   if (!result) return std::unexpected(result.error());
   return info;
+}
+
+Result<void> CheckDeclaredSizes(const ModuleInfo& info, const DeclaredSizeLimits& limits) {
+  struct Count {
+    const char* what;
+    std::uint64_t declared;
+    std::uint64_t limit;
+  };
+  const Count counts[] = {
+      {"imports", info.imports.size(), limits.imports},
+      {"exports", info.exports.size(), limits.exports},
+      {"functions", info.sizes.functions, limits.functions},
+      {"tables", info.sizes.tables, limits.tables},
+      {"table entries", info.sizes.table_entries, limits.table_entries},
+      {"element segment entries", info.sizes.element_entries, limits.element_entries},
+      {"globals", info.sizes.globals, limits.globals},
+      {"data segments", info.sizes.data_segments, limits.data_segments},
+  };
+  for (const Count& c : counts) {
+    if (c.declared > c.limit) {
+      return std::unexpected(Error(
+          ErrorKind::kBadModule, "the module declares " + std::to_string(c.declared) + " " +
+                                     c.what + ", more than the limit of " +
+                                     std::to_string(c.limit) +
+                                     " (the host allocates them when it instantiates the module)"));
+    }
+  }
+  return {};
 }
 
 // The capped limits of one memory (defined or imported), appended to `out` as limits bytes.

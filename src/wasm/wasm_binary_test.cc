@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include "wasm/module_writer.h"
+
 namespace kw::wasm {
 namespace {
 
@@ -139,6 +141,116 @@ TEST(WasmBinary, RenamesFunctionImports) {
   EXPECT_EQ(info->imports[0].module, "host");
   EXPECT_EQ(info->imports[0].name, "call");
   EXPECT_EQ(info->FindExport("run")->index, 1u);
+}
+
+
+TEST(WasmBinary, CountsWhatTheHostAllocatesAtInstantiation) {
+  ModuleSpec spec;
+  spec.imports = 3;
+  spec.exports = 5;
+  spec.globals = 7;
+  spec.tables = {{10, std::nullopt}, {20, 30}};
+  spec.elements = {{false, 0, 4}, {true, 0, 6}};
+  spec.data = {{0, 3}, {8, 1}};
+  spec.start = Body::kNop;
+  auto info = Inspect(WriteModule(spec));
+  ASSERT_TRUE(info) << info.error().message;
+  EXPECT_EQ(info->imports.size(), 3u);
+  EXPECT_EQ(info->exports.size(), 7u);  // memory and run too
+  EXPECT_EQ(info->sizes.functions, 4u);
+  EXPECT_EQ(info->sizes.tables, 2u);
+  EXPECT_EQ(info->sizes.table_entries, 30u);
+  EXPECT_EQ(info->sizes.element_entries, 10u);
+  EXPECT_EQ(info->sizes.globals, 7u);
+  EXPECT_EQ(info->sizes.data_segments, 2u);
+  EXPECT_TRUE(CheckDeclaredSizes(*info));
+}
+
+TEST(WasmBinary, ReadsEveryElementSegmentEncoding) {
+  // (table 4 funcref) (func) and one segment of each of the eight encodings, 1..8 entries.
+  Bytes m = Header();
+  Append(m, 1, {0x01, 0x60, 0x00, 0x00});
+  Append(m, 3, {0x01, 0x00});
+  Append(m, 4, {0x01, 0x70, 0x00, 0x04});
+  Bytes elem = {0x08};
+  auto indices = [&](int n) {
+    elem.push_back(static_cast<std::uint8_t>(n));
+    for (int i = 0; i < n; ++i) elem.push_back(0x00);
+  };
+  const Bytes ref_func = {0xd2, 0x00, 0x0b}, ref_null = {0xd0, 0x70, 0x0b};
+  auto exprs = [&](int n) {
+    elem.push_back(static_cast<std::uint8_t>(n));
+    for (int i = 0; i < n; ++i) {
+      const Bytes& e = i % 2 ? ref_null : ref_func;
+      elem.insert(elem.end(), e.begin(), e.end());
+    }
+  };
+  const Bytes offset = {0x41, 0x00, 0x0b};
+  elem.push_back(0); elem.insert(elem.end(), offset.begin(), offset.end()); indices(1);
+  elem.insert(elem.end(), {0x01, 0x00}); indices(2);
+  elem.insert(elem.end(), {0x02, 0x00}); elem.insert(elem.end(), offset.begin(), offset.end());
+  elem.push_back(0x00); indices(3);
+  elem.insert(elem.end(), {0x03, 0x00}); indices(4);
+  elem.push_back(0x04); elem.insert(elem.end(), offset.begin(), offset.end()); exprs(5);
+  elem.insert(elem.end(), {0x05, 0x70}); exprs(6);
+  elem.insert(elem.end(), {0x06, 0x00}); elem.insert(elem.end(), offset.begin(), offset.end());
+  elem.push_back(0x70); exprs(7);
+  elem.insert(elem.end(), {0x07, 0x70}); exprs(8);
+  Append(m, 9, elem);
+  Append(m, 10, {0x01, 0x02, 0x00, 0x0b});
+  auto info = Inspect(m);
+  ASSERT_TRUE(info) << info.error().message;
+  EXPECT_EQ(info->sizes.element_entries, 36u);
+
+  // An instruction that cannot be in a constant expression: the segment's end cannot be found.
+  Bytes bad = Header();
+  Append(bad, 9, {0x01, 0x04, 0x41, 0x00, 0x0b, 0x01, 0x01, 0x0b});
+  auto refused = Inspect(bad);
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().message, "malformed WebAssembly module: bad element section");
+}
+
+TEST(WasmBinary, RefusesDeclaredSizesOverTheLimits) {
+  struct Case {
+    ModuleSpec spec;
+    std::string message;
+  };
+  ModuleSpec tables;
+  tables.tables = {{600'000, std::nullopt}, {600'000, std::nullopt}};
+  ModuleSpec exports;
+  exports.exports = 10'000;
+  ModuleSpec imports;
+  imports.imports = 10'001;
+  ModuleSpec globals;
+  globals.globals = 100'001;
+  ModuleSpec elements;
+  elements.tables = {{1, std::nullopt}};
+  elements.elements = {{true, 0, 700'000}, {true, 0, 300'001}};
+  const Case cases[] = {
+      {tables, "the module declares 1200000 table entries, more than the limit of 1000000"},
+      {exports, "the module declares 10002 exports, more than the limit of 10000"},
+      {imports, "the module declares 10001 imports, more than the limit of 10000"},
+      {globals, "the module declares 100001 globals, more than the limit of 100000"},
+      {elements, "the module declares 1000001 element segment entries, more than the limit of 1000000"},
+  };
+  for (const Case& c : cases) {
+    auto info = Inspect(WriteModule(c.spec));
+    ASSERT_TRUE(info) << info.error().message;
+    auto checked = CheckDeclaredSizes(*info);
+    ASSERT_FALSE(checked) << c.message;
+    EXPECT_EQ(checked.error().kind, ErrorKind::kBadModule);
+    EXPECT_EQ(checked.error().message,
+              c.message + " (the host allocates them when it instantiates the module)");
+  }
+}
+
+TEST(WasmBinary, DeclaredSizesSaturateInsteadOfWrapping) {
+  ModuleSpec spec;
+  spec.tables.assign(3, {0xffffffff, std::nullopt});
+  auto info = Inspect(WriteModule(spec));
+  ASSERT_TRUE(info);
+  EXPECT_EQ(info->sizes.table_entries, 3ull * 0xffffffff);
+  EXPECT_FALSE(CheckDeclaredSizes(*info));
 }
 
 }  // namespace

@@ -167,6 +167,15 @@ std::vector<FailureCase> FailureCases() {
       {"unknown_import.wasm", ErrorKind::kBadModule, "env::mystery"},
       {"bad_signature_import.wasm", ErrorKind::kBadModule, "incompatible import type"},
       {"not_wasm.wasm", ErrorKind::kBadModule, "not a WebAssembly module"},
+      // Instantiation runs the start function under the same deadline, stack limit and error
+      // classification as a call.
+      {"start_trap.wasm", ErrorKind::kTrap, "cannot instantiate the module: guest trapped"},
+      {"start_infinite_loop.wasm", ErrorKind::kTimeout, "deadline exceeded"},
+      {"start_recursion.wasm", ErrorKind::kStackOverflow, "stack"},
+      // Declared sizes the host would allocate outside the memory cap.
+      {"table_huge.wasm", ErrorKind::kBadModule,
+       "the module declares 10000000 table entries, more than the limit of 1000000"},
+      {"table_grow_bomb.wasm", ErrorKind::kTrap, "unreachable"},
   };
 }
 

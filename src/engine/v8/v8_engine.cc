@@ -31,12 +31,19 @@ constexpr std::size_t kWasmPageSize = 64 * 1024;
 // The deepest guest stack we allow, and the head-room kept below it for V8 and our host code.
 constexpr std::size_t kMaxGuestStack = 4 * 1024 * 1024;
 constexpr std::size_t kStackReserve = 192 * 1024;
+// Each worker's JavaScript heap. Guests cannot allocate on it except through what the host
+// builds for them: instances' tables, export wrappers and import bindings, bounded per module by
+// wasm::DeclaredSizeLimits.
+constexpr std::size_t kWorkerHeapBytes = 64 * 1024 * 1024;
 // Pending platform tasks (GC bookkeeping) are run every this many calls.
 constexpr unsigned kPumpEvery = 64;
 
-// Liftoff first, then TurboFan eagerly in the background: no dynamic tier-up contention. Flags
-// shape the generated code, so they are part of the code-cache key too.
-constexpr std::string_view kV8Flags = "--no-wasm-dynamic-tiering";
+// Liftoff first, then TurboFan eagerly in the background: no dynamic tier-up contention. The
+// table cap bounds table.grow, which allocates on the JavaScript heap (CheckDeclaredSizes bounds
+// what a module declares; both use DeclaredSizeLimits::table_entries). Flags shape the
+// generated code, so they are part of the code-cache key too.
+constexpr std::string_view kV8Flags = "--no-wasm-dynamic-tiering --wasm-max-table-size=1000000";
+static_assert(wasm::DeclaredSizeLimits{}.table_entries == 1'000'000);
 // Names the layout of what we cache; bump it if that ever changes in a way the V8 version and
 // flags do not capture.
 constexpr std::string_view kCodeCacheFormat = "kubewarden-cpp v8 code 1";
@@ -371,10 +378,12 @@ V8Worker::V8Worker() {
   allocator_.reset(v8::ArrayBuffer::Allocator::NewDefaultAllocator());
   v8::Isolate::CreateParams params;
   params.array_buffer_allocator = allocator_.get();
-  // Guests cannot allocate on the JS heap except through our host functions; keep it small.
-  params.constraints.ConfigureDefaultsFromHeapSize(0, 64 * 1024 * 1024);
+  params.constraints.ConfigureDefaultsFromHeapSize(0, kWorkerHeapBytes);
   isolate_ = v8::Isolate::New(params);
   isolate_->AddNearHeapLimitCallback(&V8Worker::NearHeapLimit, this);
+  // NearHeapLimit raises the limit to let V8 unwind; once the failed guest's objects are
+  // collected, the original limit comes back, so a guest cannot ratchet it up.
+  isolate_->AutomaticallyRestoreInitialHeapLimit(0.5);
 
   // V8 assumes ~1 MB of stack below where it is entered; derive the real limit from this
   // thread's stack so small thread stacks get a clean RangeError instead of a SIGSEGV.
@@ -449,7 +458,9 @@ Result<v8::Local<v8::Value>> V8Worker::Guarded(const CallOptions& options, V8Ins
       return std::unexpected(std::move(e));
     }
     v8::Local<v8::Value> value;
-    if (!result.ToLocal(&value)) return std::unexpected(Classify(try_catch, instance));
+    if (!result.ToLocal(&value) || try_catch.HasCaught()) {
+      return std::unexpected(Classify(try_catch, instance));
+    }
     return value;
   }
   if (options.deadline) Watchdog::Get().Arm(slot_, *options.deadline);
@@ -474,13 +485,20 @@ Result<v8::Local<v8::Value>> V8Worker::Guarded(const CallOptions& options, V8Ins
   }
   if (heap_exhausted_) {
     heap_exhausted_ = false;
-    return Fail(ErrorKind::kOutOfMemory, "the guest exhausted the host's JavaScript heap");
+    return Fail(ErrorKind::kOutOfMemory,
+                "the guest exhausted its worker's JavaScript heap (" +
+                    std::to_string(kWorkerHeapBytes >> 20) +
+                    " MiB), where the host keeps its tables, exports and imports");
   }
   if (terminated) {
     return Fail(ErrorKind::kTimeout, "guest code interrupted, execution deadline exceeded");
   }
+  // Some V8 paths hand back a value with an exception pending (`new WebAssembly.Instance` whose
+  // start function traps returns the instance): a caught exception is a failure either way.
   v8::Local<v8::Value> value;
-  if (!result.ToLocal(&value)) return std::unexpected(Classify(try_catch, instance));
+  if (!result.ToLocal(&value) || try_catch.HasCaught()) {
+    return std::unexpected(Classify(try_catch, instance));
+  }
   return value;
 }
 
@@ -572,18 +590,30 @@ Result<InstancePtr> V8Worker::Instantiate(const ModuleSharedPtr& module, const L
     return Fail(ErrorKind::kBadModule, "cannot instantiate the compiled module in this worker");
   }
   v8::Local<v8::Function> ctor = instance_ctor_.Get(isolate_);
-  KW_ASSIGN_OR_RETURN(
-      v8::Local<v8::Value> js_instance,
+  // The start function runs in here: under the deadline and classified like any call.
+  auto instantiated =
       Guarded(options, nullptr, &instance->host_error_, [&]() -> v8::MaybeLocal<v8::Value> {
         v8::Local<v8::Value> argv[2] = {module_object, imports};
         v8::Local<v8::Object> obj;
         if (!ctor->NewInstance(ctx, 2, argv).ToLocal(&obj)) return {};
         return obj;
-      }));
-  v8::Local<v8::Object> exports =
-      js_instance.As<v8::Object>()->Get(ctx, Str(isolate_, "exports")).ToLocalChecked().As<v8::Object>();
+      });
+  if (!instantiated) return std::unexpected(instantiated.error().Wrap("cannot instantiate the module"));
+  v8::Local<v8::Value> js_instance = *instantiated;
+  // Reading our own freshly made instance cannot run guest code; a failure here means V8 is in
+  // a state we do not understand, which is reported, not asserted.
+  v8::Local<v8::Value> exports_value;
+  if (!js_instance->IsObject() ||
+      !js_instance.As<v8::Object>()->Get(ctx, Str(isolate_, "exports")).ToLocal(&exports_value) ||
+      !exports_value->IsObject()) {
+    return Fail(ErrorKind::kInternal, "the instantiated module has no exports object");
+  }
+  v8::Local<v8::Object> exports = exports_value.As<v8::Object>();
   instance->exports_.Reset(isolate_, exports);
-  v8::Local<v8::Value> memory = exports->Get(ctx, Str(isolate_, "memory")).ToLocalChecked();
+  v8::Local<v8::Value> memory;
+  if (!exports->Get(ctx, Str(isolate_, "memory")).ToLocal(&memory)) {
+    return Fail(ErrorKind::kInternal, "cannot read the instance's memory export");
+  }
   if (memory->IsWasmMemoryObject()) {
     instance->memory_.Reset(isolate_, memory.As<v8::WasmMemoryObject>());
   } else if (!imported_memory.IsEmpty() && imported_memory->IsWasmMemoryObject()) {
@@ -825,6 +855,7 @@ class V8Engine final : public Engine {
     KW_ASSIGN_OR_RETURN(std::vector<std::uint8_t> capped,
                         wasm::CapMemory(bytes, max_pages));
     KW_ASSIGN_OR_RETURN(wasm::ModuleInfo info, wasm::Inspect(capped));
+    KW_TRY(wasm::CheckDeclaredSizes(info));
     info.custom_sections.clear();  // they borrow `capped`, which does not outlive this call
 
     std::shared_ptr<CodeWriter> writer;

@@ -6,6 +6,7 @@
 
 #include "base/files.h"
 #include "engine/v8/v8_engine.h"
+#include "wasm/module_writer.h"
 
 namespace kw::engine {
 namespace {
@@ -146,6 +147,139 @@ TEST_F(V8EngineTest, ANestedCallDoesNotCancelTheOuterDeadline) {
   auto ok = again->Call("outer", {});
   ASSERT_TRUE(ok) << ok.error().message;
   EXPECT_EQ(ok->at(0).i32, 8);
+}
+
+
+// Hostile modules: whatever a module declares or runs at instantiation, the result is a typed
+// error and the worker goes on serving.
+class HostileModuleTest : public V8EngineTest {
+ protected:
+  ModuleSharedPtr CompileSpec(const wasm::ModuleSpec& spec) {
+    auto module = engine_->Compile(wasm::WriteModule(spec));
+    EXPECT_TRUE(module) << module.error().message;
+    return module ? *module : nullptr;
+  }
+  static CallOptions Deadline(std::chrono::milliseconds in) {
+    return {.deadline = std::chrono::steady_clock::now() + in};
+  }
+  void ExpectWorkerServes() {
+    ModuleSharedPtr healthy = CompileSpec({});
+    ASSERT_TRUE(healthy);
+    auto instance = worker_->Instantiate(healthy, linker_, Deadline(std::chrono::seconds(5)));
+    ASSERT_TRUE(instance) << instance.error().message;
+    auto run = (*instance)->Call("run", {}, Deadline(std::chrono::seconds(5)));
+    EXPECT_TRUE(run) << run.error().message;
+  }
+  HostFunctionTable linker_;
+};
+
+TEST_F(HostileModuleTest, StartFunctionFailuresAreTypedErrors) {
+  struct Case {
+    wasm::Body start;
+    ErrorKind kind;
+    std::string message;
+  };
+  const Case cases[] = {
+      {wasm::Body::kTrap, ErrorKind::kTrap,
+       "cannot instantiate the module: guest trapped: RuntimeError: unreachable"},
+      {wasm::Body::kLoop, ErrorKind::kTimeout,
+       "cannot instantiate the module: guest code interrupted, execution deadline exceeded"},
+      {wasm::Body::kRecurse, ErrorKind::kStackOverflow,
+       "cannot instantiate the module: guest stack overflow: RangeError: Maximum call stack size "
+       "exceeded"},
+  };
+  for (const Case& c : cases) {
+    ModuleSharedPtr module = CompileSpec({.start = c.start});
+    ASSERT_TRUE(module);
+    for (int attempt = 0; attempt < 3; ++attempt) {  // and again, as after a failed call
+      auto instance = worker_->Instantiate(module, linker_, Deadline(std::chrono::milliseconds(100)));
+      ASSERT_FALSE(instance);
+      EXPECT_EQ(instance.error().kind, c.kind) << instance.error().message;
+      EXPECT_EQ(instance.error().message, c.message);
+    }
+    ExpectWorkerServes();
+  }
+}
+
+TEST_F(HostileModuleTest, AStartFunctionThatFailsOnlyWhenInstantiatedAgain) {
+  // The import the start function calls succeeds the first time only: as a policy whose
+  // instance is replaced after a failed call, and whose start function then fails.
+  int calls = 0;
+  linker_.Add({"env", "f", FuncType{}, [&calls](GuestMemory&, std::span<const Value>) -> HostResult {
+                 if (++calls == 2) return Fail(ErrorKind::kHostError, "second start refused");
+                 return std::optional<Value>();
+               }});
+  ModuleSharedPtr module =
+      CompileSpec({.imports = 1, .start = wasm::Body::kCallImport, .run_body = wasm::Body::kTrap});
+  ASSERT_TRUE(module);
+  auto first = worker_->Instantiate(module, linker_, Deadline(std::chrono::seconds(5)));
+  ASSERT_TRUE(first) << first.error().message;
+  auto run = (*first)->Call("run", {}, Deadline(std::chrono::seconds(5)));
+  ASSERT_FALSE(run);  // a trap (reported as running out of memory this close to a 16-page cap)
+  first->reset();
+
+  auto second = worker_->Instantiate(module, linker_, Deadline(std::chrono::seconds(5)));
+  ASSERT_FALSE(second);
+  EXPECT_EQ(second.error().kind, ErrorKind::kHostError);
+  EXPECT_EQ(second.error().message, "cannot instantiate the module: second start refused");
+
+  auto third = worker_->Instantiate(module, linker_, Deadline(std::chrono::seconds(5)));
+  EXPECT_TRUE(third) << third.error().message;
+  ExpectWorkerServes();
+}
+
+TEST_F(HostileModuleTest, DeclaredSizesOverTheLimitsAreRefusedAtCompileTime) {
+  wasm::ModuleSpec spec;
+  spec.tables = {{10'000'000, std::nullopt}};
+  auto module = engine_->Compile(wasm::WriteModule(spec));
+  ASSERT_FALSE(module);
+  EXPECT_EQ(module.error().kind, ErrorKind::kBadModule);
+  EXPECT_NE(module.error().message.find("10000000 table entries, more than the limit of 1000000"),
+            std::string::npos)
+      << module.error().message;
+}
+
+TEST_F(HostileModuleTest, TablesGrowOnlyUpToTheCap) {
+  // table.grow answers -1 past the cap (here: the guest drops the answer and returns).
+  ModuleSharedPtr module = CompileSpec({.tables = {{1, std::nullopt}},
+                                        .run_body = wasm::Body::kGrowTable,
+                                        .grow_amount = 10'000'000});
+  ASSERT_TRUE(module);
+  auto instance = worker_->Instantiate(module, linker_);
+  ASSERT_TRUE(instance) << instance.error().message;
+  for (int i = 0; i < 20; ++i) {
+    auto run = (*instance)->Call("run", {}, Deadline(std::chrono::seconds(5)));
+    ASSERT_TRUE(run) << run.error().message;
+  }
+  ExpectWorkerServes();
+}
+
+TEST_F(HostileModuleTest, ExhaustingTheWorkersHeapIsAnErrorThatPasses) {
+  // Each instance is within every limit but costs ~40 MB of the worker's 64 MiB heap: the
+  // second one cannot fit beside the first.
+  ModuleSharedPtr module = CompileSpec({.tables = {{1'000'000, std::nullopt}},
+                                        .elements = {{false, 0, 1'000'000}}});
+  ASSERT_TRUE(module);
+  std::vector<InstancePtr> live;
+  std::optional<Error> refused;
+  for (int i = 0; i < 4 && !refused; ++i) {
+    auto instance = worker_->Instantiate(module, linker_, Deadline(std::chrono::seconds(20)));
+    if (instance) {
+      live.push_back(std::move(*instance));
+    } else {
+      refused = instance.error();
+    }
+  }
+  ASSERT_TRUE(refused) << "four instances fit in the heap";
+  EXPECT_EQ(refused->kind, ErrorKind::kOutOfMemory) << refused->message;
+  EXPECT_NE(refused->message.find("JavaScript heap"), std::string::npos) << refused->message;
+
+  // Once the instances are gone, their heap comes back and the limit with it.
+  live.clear();
+  auto again = worker_->Instantiate(module, linker_, Deadline(std::chrono::seconds(20)));
+  EXPECT_TRUE(again) << again.error().message;
+  again->reset();
+  ExpectWorkerServes();
 }
 
 }  // namespace
