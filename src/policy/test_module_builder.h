@@ -8,6 +8,8 @@
 #include <utility>
 #include <vector>
 
+#include "wasm/encoding.h"
+
 namespace kw::policy::testing {
 
 class ModuleBuilder {
@@ -28,67 +30,48 @@ class ModuleBuilder {
 
   std::vector<std::uint8_t> Build() const {
     std::vector<std::uint8_t> out = {0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00};
-    Section(out, 1, {0x01, 0x60, 0x00, 0x00});  // one type: () -> ()
+    wasm::PutSection(out, 1, {0x01, 0x60, 0x00, 0x00});  // one type: () -> ()
     if (!imports_.empty()) {
       std::vector<std::uint8_t> body;
-      U32(body, imports_.size());
+      wasm::PutU32(body, imports_.size());
       for (const auto& [module, name] : imports_) {
-        Name(body, module);
-        Name(body, name);
+        wasm::PutName(body, module);
+        wasm::PutName(body, name);
         body.push_back(0x00);  // function
         body.push_back(0x00);  // type 0
       }
-      Section(out, 2, body);
+      wasm::PutSection(out, 2, body);
     }
     if (!exports_.empty()) {
       std::vector<std::uint8_t> functions;
-      U32(functions, exports_.size());
+      wasm::PutU32(functions, exports_.size());
       for (std::size_t i = 0; i < exports_.size(); ++i) functions.push_back(0x00);
-      Section(out, 3, functions);
+      wasm::PutSection(out, 3, functions);
       std::vector<std::uint8_t> exports;
-      U32(exports, exports_.size());
+      wasm::PutU32(exports, exports_.size());
       for (std::size_t i = 0; i < exports_.size(); ++i) {
-        Name(exports, exports_[i]);
+        wasm::PutName(exports, exports_[i]);
         exports.push_back(0x00);
-        U32(exports, imports_.size() + i);  // imported functions come first in the index space
+        wasm::PutU32(exports, imports_.size() + i);  // imported functions come first in the index space
       }
-      Section(out, 7, exports);
+      wasm::PutSection(out, 7, exports);
       std::vector<std::uint8_t> code;
-      U32(code, exports_.size());
+      wasm::PutU32(code, exports_.size());
       for (std::size_t i = 0; i < exports_.size(); ++i) {
         code.insert(code.end(), {0x02, 0x00, 0x0b});  // size 2: no locals, end
       }
-      Section(out, 10, code);
+      wasm::PutSection(out, 10, code);
     }
     for (const auto& [name, payload] : customs_) {
       std::vector<std::uint8_t> body;
-      Name(body, name);
+      wasm::PutName(body, name);
       body.insert(body.end(), payload.begin(), payload.end());
-      Section(out, 0, body);
+      wasm::PutSection(out, 0, body);
     }
     return out;
   }
 
  private:
-  static void U32(std::vector<std::uint8_t>& out, std::uint64_t v) {
-    do {
-      std::uint8_t b = v & 0x7f;
-      v >>= 7;
-      if (v != 0) b |= 0x80;
-      out.push_back(b);
-    } while (v != 0);
-  }
-  static void Name(std::vector<std::uint8_t>& out, std::string_view s) {
-    U32(out, s.size());
-    out.insert(out.end(), s.begin(), s.end());
-  }
-  static void Section(std::vector<std::uint8_t>& out, std::uint8_t id,
-                      const std::vector<std::uint8_t>& body) {
-    out.push_back(id);
-    U32(out, body.size());
-    out.insert(out.end(), body.begin(), body.end());
-  }
-
   std::vector<std::pair<std::string, std::string>> imports_;
   std::vector<std::string> exports_;
   std::vector<std::pair<std::string, std::string>> customs_;

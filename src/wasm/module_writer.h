@@ -10,7 +10,10 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
+
+#include "wasm/encoding.h"
 
 namespace kw::wasm {
 
@@ -57,42 +60,11 @@ struct ModuleSpec {
 
 namespace module_writer_detail {
 
-inline void U32(std::vector<std::uint8_t>& out, std::uint64_t v) {
-  do {
-    std::uint8_t b = v & 0x7f;
-    v >>= 7;
-    if (v != 0) b |= 0x80;
-    out.push_back(b);
-  } while (v != 0);
-}
-
-inline void S32(std::vector<std::uint8_t>& out, std::int64_t v) {
-  while (true) {
-    std::uint8_t b = v & 0x7f;
-    v >>= 7;
-    bool done = (v == 0 && !(b & 0x40)) || (v == -1 && (b & 0x40));
-    out.push_back(done ? b : (b | 0x80));
-    if (done) return;
-  }
-}
-
-inline void Name(std::vector<std::uint8_t>& out, const std::string& s) {
-  U32(out, s.size());
-  out.insert(out.end(), s.begin(), s.end());
-}
-
-inline void Section(std::vector<std::uint8_t>& out, std::uint8_t id,
-                    const std::vector<std::uint8_t>& body) {
-  out.push_back(id);
-  U32(out, body.size());
-  out.insert(out.end(), body.begin(), body.end());
-}
-
 inline void Limits(std::vector<std::uint8_t>& out, std::uint32_t min,
                    std::optional<std::uint32_t> max) {
   out.push_back(max ? 0x01 : 0x00);
-  U32(out, min);
-  if (max) U32(out, *max);
+  PutU32(out, min);
+  if (max) PutU32(out, *max);
 }
 
 }  // namespace module_writer_detail
@@ -105,77 +77,78 @@ inline std::vector<std::uint8_t> WriteModule(const ModuleSpec& spec) {
   const std::uint32_t empty = spec.imports, run = empty + 1, recurse = empty + 2,
                       start = empty + 3;
 
-  Section(out, 1, {0x02, 0x60, 0x00, 0x00, 0x60, 0x01, 0x7e, 0x01, 0x7e});
+  // () -> () and i64 -> i64
+  PutSection(out, 1, {0x02, 0x60, 0x00, 0x00, 0x60, 0x01, 0x7e, 0x01, 0x7e});
   if (spec.imports > 0) {
     std::vector<std::uint8_t> body;
-    U32(body, spec.imports);
+    PutU32(body, spec.imports);
     for (std::uint32_t i = 0; i < spec.imports; ++i) {
-      Name(body, "env");
-      Name(body, "f");
+      PutName(body, "env");
+      PutName(body, "f");
       body.insert(body.end(), {0x00, 0x00});
     }
-    Section(out, 2, body);
+    PutSection(out, 2, body);
   }
   std::vector<std::uint8_t> functions;
-  U32(functions, spec.start ? 4 : 3);
+  PutU32(functions, spec.start ? 4 : 3);
   functions.insert(functions.end(), {0x00, 0x00, 0x01});
   if (spec.start) functions.push_back(0x00);
-  Section(out, 3, functions);
+  PutSection(out, 3, functions);
   if (!spec.tables.empty()) {
     std::vector<std::uint8_t> body;
-    U32(body, spec.tables.size());
+    PutU32(body, spec.tables.size());
     for (const TableSpec& t : spec.tables) {
       body.push_back(0x70);
       Limits(body, t.min, t.max);
     }
-    Section(out, 4, body);
+    PutSection(out, 4, body);
   }
   {
     std::vector<std::uint8_t> body = {0x01};
     Limits(body, spec.memory_min, spec.memory_max);
-    Section(out, 5, body);
+    PutSection(out, 5, body);
   }
   if (spec.globals > 0) {
     std::vector<std::uint8_t> body;
-    U32(body, spec.globals);
+    PutU32(body, spec.globals);
     for (std::uint32_t i = 0; i < spec.globals; ++i) body.insert(body.end(), {0x7f, 0x01, 0x41, 0x00, 0x0b});
-    Section(out, 6, body);
+    PutSection(out, 6, body);
   }
   {
     std::vector<std::uint8_t> body;
-    U32(body, spec.exports + 2);
-    Name(body, "memory");
+    PutU32(body, spec.exports + 2);
+    PutName(body, "memory");
     body.insert(body.end(), {0x02, 0x00});
-    Name(body, "run");
+    PutName(body, "run");
     body.push_back(0x00);
-    U32(body, run);
+    PutU32(body, run);
     for (std::uint32_t i = 0; i < spec.exports; ++i) {
-      Name(body, "f" + std::to_string(i));
+      PutName(body, "f" + std::to_string(i));
       body.push_back(0x00);
-      U32(body, empty);
+      PutU32(body, empty);
     }
-    Section(out, 7, body);
+    PutSection(out, 7, body);
   }
   if (spec.start) {
     std::vector<std::uint8_t> body;
-    U32(body, start);
-    Section(out, 8, body);
+    PutU32(body, start);
+    PutSection(out, 8, body);
   }
   if (!spec.elements.empty()) {
     std::vector<std::uint8_t> body;
-    U32(body, spec.elements.size());
+    PutU32(body, spec.elements.size());
     for (const ElementSpec& e : spec.elements) {
       if (e.passive) {
         body.insert(body.end(), {0x01, 0x00});  // passive, elemkind funcref
       } else {
         body.insert(body.end(), {0x00, 0x41});  // active in table 0 at i32.const offset
-        S32(body, static_cast<std::int32_t>(e.offset));
+        PutS32(body, static_cast<std::int32_t>(e.offset));
         body.push_back(0x0b);
       }
-      U32(body, e.entries);
-      for (std::uint32_t i = 0; i < e.entries; ++i) U32(body, empty);
+      PutU32(body, e.entries);
+      for (std::uint32_t i = 0; i < e.entries; ++i) PutU32(body, empty);
     }
-    Section(out, 9, body);
+    PutSection(out, 9, body);
   }
 
   auto function_body = [&](Body what) {
@@ -186,54 +159,54 @@ inline std::vector<std::uint8_t> WriteModule(const ModuleSpec& spec) {
       case Body::kLoop: code.insert(code.end(), {0x03, 0x40, 0x0c, 0x00, 0x0b}); break;
       case Body::kRecurse:
         code.insert(code.end(), {0x42, 0x00, 0x10});
-        U32(code, recurse);
+        PutU32(code, recurse);
         code.push_back(0x1a);
         break;
       case Body::kGrowMemory:
         code.push_back(0x41);
-        S32(code, static_cast<std::int32_t>(spec.grow_amount));
+        PutS32(code, static_cast<std::int32_t>(spec.grow_amount));
         code.insert(code.end(), {0x40, 0x00, 0x1a});
         break;
       case Body::kGrowTable:
         code.insert(code.end(), {0xd0, 0x70, 0x41});
-        S32(code, static_cast<std::int32_t>(spec.grow_amount));
+        PutS32(code, static_cast<std::int32_t>(spec.grow_amount));
         code.insert(code.end(), {0xfc, 0x0f, 0x00, 0x1a});
         break;
       case Body::kCallImport: code.insert(code.end(), {0x10, 0x00}); break;
     }
     code.push_back(0x0b);
     std::vector<std::uint8_t> sized;
-    U32(sized, code.size());
+    PutU32(sized, code.size());
     sized.insert(sized.end(), code.begin(), code.end());
     return sized;
   };
   {
     std::vector<std::uint8_t> body;
-    U32(body, spec.start ? 4 : 3);
+    PutU32(body, spec.start ? 4 : 3);
     for (auto b : function_body(Body::kNop)) body.push_back(b);
     for (auto b : function_body(spec.run_body)) body.push_back(b);
     // recurse(n) = recurse(n + 1) + n: no tail call, every frame stays.
     std::vector<std::uint8_t> r = {0x00, 0x20, 0x00, 0x42, 0x01, 0x7c, 0x10};
-    U32(r, recurse);
+    PutU32(r, recurse);
     r.insert(r.end(), {0x20, 0x00, 0x7c, 0x0b});
-    U32(body, r.size());
+    PutU32(body, r.size());
     body.insert(body.end(), r.begin(), r.end());
     if (spec.start) {
       for (auto b : function_body(*spec.start)) body.push_back(b);
     }
-    Section(out, 10, body);
+    PutSection(out, 10, body);
   }
   if (!spec.data.empty()) {
     std::vector<std::uint8_t> body;
-    U32(body, spec.data.size());
+    PutU32(body, spec.data.size());
     for (const DataSpec& d : spec.data) {
       body.insert(body.end(), {0x00, 0x41});
-      S32(body, static_cast<std::int32_t>(d.offset));
+      PutS32(body, static_cast<std::int32_t>(d.offset));
       body.push_back(0x0b);
-      U32(body, d.size);
+      PutU32(body, d.size);
       body.insert(body.end(), d.size, 0x2a);
     }
-    Section(out, 11, body);
+    PutSection(out, 11, body);
   }
   return out;
 }

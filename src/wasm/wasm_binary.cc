@@ -1,5 +1,7 @@
 #include "wasm/wasm_binary.h"
 
+#include "wasm/encoding.h"
+
 #include <cstring>
 
 namespace kw::wasm {
@@ -86,27 +88,6 @@ class Reader {
   std::size_t pos_ = 0;
   bool ok_ = true;
 };
-
-void PutU32(std::vector<std::uint8_t>& out, std::uint32_t v) {
-  do {
-    std::uint8_t b = v & 0x7f;
-    v >>= 7;
-    if (v != 0) b |= 0x80;
-    out.push_back(b);
-  } while (v != 0);
-}
-
-void PutName(std::vector<std::uint8_t>& out, std::string_view s) {
-  PutU32(out, static_cast<std::uint32_t>(s.size()));
-  out.insert(out.end(), s.begin(), s.end());
-}
-
-void PutSection(std::vector<std::uint8_t>& out, std::uint8_t id,
-                std::span<const std::uint8_t> body) {
-  out.push_back(id);
-  PutU32(out, static_cast<std::uint32_t>(body.size()));
-  out.insert(out.end(), body.begin(), body.end());
-}
 
 // Reads a value type. Typed-function-reference types (0x63/0x64) carry a heap type after them.
 ValType ReadValType(Reader& r) {
