@@ -4,10 +4,18 @@
 //
 // Per connection:
 //   - TLS handshake, then requests one after another (keep-alive; pipelined bytes are kept).
-//   - Waiting for the first byte of a request is bounded by `idle_timeout`. From that byte on,
-//     the whole request (headers and body; with TLS the handshake too, for the first request)
-//     must arrive within `read_timeout`, so a client trickling bytes is dropped at that deadline
-//     without ever reaching the handler: handlers only see complete requests.
+//   - A new connection must send its first byte within `read_timeout`; waiting for the first
+//     byte of a later request is bounded by `idle_timeout`. From that byte on, the whole request
+//     (headers and body; with TLS the handshake too, for the first request) must arrive within
+//     `read_timeout`, so a client trickling bytes is dropped at that deadline without ever
+//     reaching the handler: handlers only see complete requests.
+//   - Until its first byte, a connection holds no buffer and no TLS state; a plain connection
+//     gives its buffer back between requests too.
+//   - At most `max_connections` are open at once; more are accepted and closed at once.
+//   - What connections buffer of their requests (read buffers, bodies) is charged to a budget
+//     of `request_memory_limit` bytes (request_memory.h) before it is allocated. A request the
+//     budget cannot take is answered 503 (`Retry-After: 1`) without being read, and the
+//     connection is closed after the response.
 //   - A body over `body_limit` (by Content-Length, or while reading a chunked body) is not read:
 //     the handler gets the request with `body_too_large` and the connection is closed after the
 //     response. `Expect: 100-continue` is answered before the body is read.
@@ -81,6 +89,8 @@ struct HttpServerOptions {
   // closes an idle connection first rather than racing a request against our close.
   std::chrono::milliseconds idle_timeout{std::chrono::seconds(120)};
   std::chrono::milliseconds write_timeout{std::chrono::seconds(10)};
+  std::size_t max_connections = 10000;
+  std::size_t request_memory_limit = 64u << 20;
 };
 
 class HttpServer {
