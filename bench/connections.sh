@@ -6,8 +6,8 @@
 #
 # For each flood, starts a fresh policy-server (HTTPS, 2 workers, a trivial policy,
 # --client-read-timeout 60 so that the floods stay open while they are measured) and runs
-# bench/connections.py against it. Everything
-# stays on 127.0.0.1. Needs an open-file limit above the number of connections.
+# bench/connections.py against it. Everything stays on 127.0.0.1. Needs an open-file limit above
+# the number of connections (the server admits the limit less a reserve, and closes the rest).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 build="${KW_BUILD_DIR:-$root/build}"

@@ -63,7 +63,8 @@ class OverloadLog {
  public:
   explicit OverloadLog(std::string what) : what_(std::move(what)) {}
 
-  void Count() {
+  // `detail`, when given, is appended to what the message says (the latest one).
+  void Count(std::string_view detail = {}) {
     std::size_t count = 0;
     {
       std::lock_guard lock(mutex_);
@@ -73,7 +74,8 @@ class OverloadLog {
       last_ = now;
       count = std::exchange(count_, 0);
     }
-    spdlog::warn("{} ({} since the last such message)", what_, count);
+    spdlog::warn("{}{}{} ({} since the last such message)", what_, detail.empty() ? "" : ": ",
+                 detail, count);
   }
 
  private:
@@ -401,8 +403,11 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
       error_code ec;
       std::size_t used = parser_->put(buffer_.data(), ec);
       buffer_.consume(used);
-      if (ec == http::error::need_more) break;
-      if (ec) return OnRequestError(ec);
+      if (ec) {
+        if (ec == http::error::need_more) break;
+        return OnRequestError(ec);
+      }
+      if (used == 0) break;  // never spin: read more instead
       if (!had_header && parser_->is_header_done() && !OnHeader()) return;
     }
     if (parser_->is_done()) return Dispatch(/*too_large=*/false);
@@ -677,7 +682,7 @@ class Listener : public std::enable_shared_from_this<Listener> {
     if (ec) {
       if (ec == asio::error::operation_aborted) return;
       // Out of file descriptors and the like: back off instead of spinning on the error.
-      spdlog::warn("accept failed: {}", ec.message());
+      accept_failures_.Count(ec.message());
       retry_.expires_after(std::chrono::milliseconds(100));
       retry_.async_wait([self = shared_from_this()](const error_code& ec) {
         if (!ec) self->Accept();
@@ -718,6 +723,7 @@ class Listener : public std::enable_shared_from_this<Listener> {
   std::shared_ptr<const TlsContextHolder> tls_;
   tcp::acceptor acceptor_;
   asio::steady_timer retry_;
+  OverloadLog accept_failures_{"cannot accept connections"};
 };
 
 HttpServer::HttpServer(HttpServerOptions options)

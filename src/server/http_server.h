@@ -24,8 +24,9 @@
 //     the response is bounded by `write_timeout`.
 //
 // Threading: `io_threads` threads run all I/O, or the caller's threads when the server is built
-// over their io_context. Each connection is serialized on its own strand, so its handler calls
-// and response writes never overlap. A handler may answer from any thread.
+// over their io_context; one more thread accepts connections. Each connection is serialized on
+// its own strand, so its handler calls and response writes never overlap. A handler may answer
+// from any thread. The process must ignore SIGPIPE (TLS writes go through write(2)).
 //
 // Shutdown: stop accepting, close idle connections, let the requests already begun finish (their
 // responses carry `Connection: close`), then stop. Connections still open after the grace period

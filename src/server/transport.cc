@@ -135,6 +135,8 @@ void Transport::ShutdownTls(Done done) {
 }
 
 void Transport::RunTls(TlsStep step, DoneBytes done) {
+  // OpenSSL knows the descriptor by number, which a new connection may have taken since Close.
+  if (!socket_.is_open()) return Post(std::move(done), asio::error::bad_descriptor, 0);
   ERR_clear_error();
   std::size_t bytes = 0;
   int result = step(ssl_, bytes);
