@@ -9,8 +9,8 @@
 //     (headers and body; with TLS the handshake too, for the first request) must arrive within
 //     `read_timeout`, so a client trickling bytes is dropped at that deadline without ever
 //     reaching the handler: handlers only see complete requests.
-//   - Until its first byte, a connection holds no buffer and no TLS state; a plain connection
-//     gives its buffer back between requests too.
+//   - Until its first byte, a connection holds no buffer and no TLS state (made when bytes
+//     arrive); between keep-alive requests it holds no buffer either (transport.h).
 //   - At most `max_connections` are open at once; more are accepted and closed at once.
 //   - What connections buffer of their requests (read buffers, bodies) is charged to a budget
 //     of `request_memory_limit` bytes (request_memory.h) before it is allocated. A request the
