@@ -32,9 +32,12 @@ constexpr auto kLingerTimeout = std::chrono::seconds(2);
 // What one read asks the socket for. Requests are small (AdmissionReviews are a few KiB), and
 // the buffer grows with what arrives, not with what a client announces.
 constexpr std::size_t kReadChunk = 4u << 10;
-// After this many connections closed since the peak, and at least half of them gone, the freed
-// memory is handed back to the system (a flood leaves many small blocks in the allocator).
+// After this many connections closed since the peak, and at least half of them gone, or after
+// a peak of kReleaseMemoryAfterIdle once none is left, the freed memory is handed back to the
+// system (a flood leaves many small blocks in the allocator). Not after every close: walking the
+// allocator's free lists costs more than a small burst leaves behind.
 constexpr std::size_t kReleaseMemoryAfterCloses = 256;
+constexpr std::size_t kReleaseMemoryAfterIdle = 64;
 // How often the server says that it sheds connections or requests, at most.
 constexpr auto kOverloadLogInterval = std::chrono::seconds(10);
 
@@ -132,7 +135,7 @@ struct ConnectionTable {
       // Once a burst of connections is mostly gone, or all gone, not on every close: a steady
       // stream of short connections keeps the count near its peak.
       if ((peak - open >= kReleaseMemoryAfterCloses && open <= peak / 2) ||
-          (open == 0 && peak > 1)) {
+          (open == 0 && peak >= kReleaseMemoryAfterIdle)) {
         peak = open;
         release_memory = true;
       }
