@@ -98,7 +98,7 @@ struct ConnectionTable {
                          " connections: closing new connections at once"),
         shed_requests("requests are holding the whole request memory budget (" +
                       std::to_string(options.request_memory_limit >> 20) +
-                      " MiB): answering new large requests 503") {}
+                      " MiB): answering 503 to requests that need more") {}
 
   enum class Admission { kAdmitted, kStopping, kFull };
 
@@ -175,7 +175,6 @@ class ConnectionPlace {
     if (table_) table_->Leave();
   }
   ConnectionTable& table() const { return *table_; }
-  const std::shared_ptr<ConnectionTable>& shared() const { return table_; }
 
  private:
   std::shared_ptr<ConnectionTable> table_;

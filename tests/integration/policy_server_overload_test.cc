@@ -251,7 +251,7 @@ TEST(ConnectionLimit, ShedsTheExcessAndKeepsTheProbesAnswering) {
   EXPECT_TRUE(Eventually([&] { return Accepted(server->Post("/validate/privileged", PlainReview())); }));
 }
 
-TEST(ConnectionLimit, ComesFromTheFlagOrItsEnvironmentVariable) {
+TEST(ConnectionLimit, IsReadFromTheEnvironmentToo) {
   auto server = PolicyServer::Start(Policies(), {"--client-read-timeout", "60"}, /*tls=*/false,
                                     {"/usr/bin/env", "KUBEWARDEN_MAX_CONNECTIONS=20"});
   ASSERT_TRUE(server);
