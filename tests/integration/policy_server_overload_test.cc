@@ -104,6 +104,8 @@ class SilentTlsClient {
     address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     address.sin_port = htons(static_cast<std::uint16_t>(port));
     if (connect(fd_, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0) return;
+    timeval handshake_timeout{20, 0};  // never hang the test
+    setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &handshake_timeout, sizeof handshake_timeout);
     ctx_ = SSL_CTX_new(TLS_client_method());
     ssl_ = SSL_new(ctx_);
     SSL_set_fd(ssl_, fd_);
