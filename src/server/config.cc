@@ -131,6 +131,16 @@ Result<ParsedCommandLine> ParseCommandLine(int argc, const char* const* argv) {
       ->check(CLI::PositiveNumber)
       ->capture_default_str()
       ->group("");
+  app.add_option("--max-connections", c.max_connections,
+                 "Most API connections open at once; more are closed at once [default: the "
+                 "open-file limit less a reserve]")
+      ->envname("KUBEWARDEN_MAX_CONNECTIONS");
+  app.add_option("--max-request-buffer-mib", c.max_request_buffer_mib,
+                 "MiB of request data all API connections may buffer at once; requests beyond "
+                 "are answered 503")
+      ->envname("KUBEWARDEN_MAX_REQUEST_BUFFER_MIB")
+      ->check(CLI::Range(std::size_t{1}, std::size_t{1} << 20))
+      ->capture_default_str();
   app.add_option("--compiled-cache-dir", c.compiled_cache_dir,
                  "Directory keeping compiled policy code between runs [default: "
                  "<policies-download-dir>/compiled-code]")

@@ -48,6 +48,13 @@ struct Config {
   // body, from its first byte), and to read our response. Slower clients are dropped.
   double client_read_timeout_seconds = 10;
 
+  // Ours: the most admission API connections open at once; more are closed at once. 0 = as many
+  // as the open-file limit allows with a reserve (process_limits.h), which is also the most.
+  std::size_t max_connections = 0;
+  // Ours: MiB of request data (read buffers, bodies) all API connections may hold at once;
+  // a request that would need more is answered 503 (request_memory.h).
+  std::size_t max_request_buffer_mib = 64;
+
   // Where /metrics is served (ours; upstream pushes OTLP only). 0 = no Prometheus endpoint.
   std::uint16_t metrics_port = 0;
 

@@ -68,6 +68,29 @@ TEST(ServerConfig, CompiledCodeCacheDirectory) {
   EXPECT_TRUE(env->config->disable_compiled_cache);
 }
 
+TEST(ServerConfig, ConnectionAndRequestMemoryLimits) {
+  auto defaults = Parse({});
+  ASSERT_TRUE(defaults && defaults->config);
+  EXPECT_EQ(defaults->config->max_connections, 0u);  // from the open-file limit
+  EXPECT_EQ(defaults->config->max_request_buffer_mib, 64u);
+
+  setenv("KUBEWARDEN_MAX_CONNECTIONS", "500", 1);
+  setenv("KUBEWARDEN_MAX_REQUEST_BUFFER_MIB", "16", 1);
+  auto env = Parse({});
+  auto flags = Parse({"--max-connections", "700", "--max-request-buffer-mib", "8"});
+  unsetenv("KUBEWARDEN_MAX_CONNECTIONS");
+  unsetenv("KUBEWARDEN_MAX_REQUEST_BUFFER_MIB");
+  ASSERT_TRUE(env && env->config && flags && flags->config);
+  EXPECT_EQ(env->config->max_connections, 500u);
+  EXPECT_EQ(env->config->max_request_buffer_mib, 16u);
+  EXPECT_EQ(flags->config->max_connections, 700u);
+  EXPECT_EQ(flags->config->max_request_buffer_mib, 8u);
+
+  auto no_budget = Parse({"--max-request-buffer-mib", "0"});
+  ASSERT_TRUE(no_budget);
+  EXPECT_EQ(no_budget->exit_code, 2);
+}
+
 TEST(ServerConfig, RefusesInconsistentTls) {
   auto cert_only = Parse({"--cert-file", "/pki/tls.crt"});
   ASSERT_FALSE(cert_only);

@@ -4,10 +4,18 @@
 //
 // Per connection:
 //   - TLS handshake, then requests one after another (keep-alive; pipelined bytes are kept).
-//   - Waiting for the first byte of a request is bounded by `idle_timeout`. From that byte on,
-//     the whole request (headers and body; with TLS the handshake too, for the first request)
-//     must arrive within `read_timeout`, so a client trickling bytes is dropped at that deadline
-//     without ever reaching the handler: handlers only see complete requests.
+//   - A new connection must send its first byte within `read_timeout`; waiting for the first
+//     byte of a later request is bounded by `idle_timeout`. From that byte on, the whole request
+//     (headers and body; with TLS the handshake too, for the first request) must arrive within
+//     `read_timeout`, so a client trickling bytes is dropped at that deadline without ever
+//     reaching the handler: handlers only see complete requests.
+//   - Until its first byte, a connection holds no buffer and no TLS state (made when bytes
+//     arrive); between keep-alive requests it holds no buffer either (transport.h).
+//   - At most `max_connections` are open at once; more are accepted and closed at once.
+//   - What connections buffer of their requests (read buffers, bodies) is charged to a budget
+//     of `request_memory_limit` bytes (request_memory.h) before it is allocated. A request the
+//     budget cannot take is answered 503 (`Retry-After: 1`) without being read, and the
+//     connection is closed after the response.
 //   - A body over `body_limit` (by Content-Length, or while reading a chunked body) is not read:
 //     the handler gets the request with `body_too_large` and the connection is closed after the
 //     response. `Expect: 100-continue` is answered before the body is read.
@@ -16,8 +24,9 @@
 //     the response is bounded by `write_timeout`.
 //
 // Threading: `io_threads` threads run all I/O, or the caller's threads when the server is built
-// over their io_context. Each connection is serialized on its own strand, so its handler calls
-// and response writes never overlap. A handler may answer from any thread.
+// over their io_context; one more thread accepts connections. Each connection is serialized on
+// its own strand, so its handler calls and response writes never overlap. A handler may answer
+// from any thread. The process must ignore SIGPIPE (TLS writes go through write(2)).
 //
 // Shutdown: stop accepting, close idle connections, let the requests already begun finish (their
 // responses carry `Connection: close`), then stop. Connections still open after the grace period
@@ -81,6 +90,8 @@ struct HttpServerOptions {
   // closes an idle connection first rather than racing a request against our close.
   std::chrono::milliseconds idle_timeout{std::chrono::seconds(120)};
   std::chrono::milliseconds write_timeout{std::chrono::seconds(10)};
+  std::size_t max_connections = 10000;
+  std::size_t request_memory_limit = 64u << 20;
 };
 
 class HttpServer {

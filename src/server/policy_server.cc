@@ -3,9 +3,7 @@
 #include <pthread.h>
 #include <signal.h>
 #include <string.h>
-#include <sys/resource.h>
 
-#include <cerrno>
 #include <iostream>
 
 #include <spdlog/spdlog.h>
@@ -20,6 +18,7 @@
 #include "server/http_server.h"
 #include "server/logging.h"
 #include "server/policy_registry.h"
+#include "server/process_limits.h"
 #include "server/tls.h"
 #include "server/worker_pool.h"
 
@@ -37,21 +36,26 @@ Result<void> CheckSupported(const Config& config) {
   return {};
 }
 
-// Every connection is a file descriptor, and the usual soft limit (1024) is far below what the
-// process may use (its hard limit): raise it, as Go's runtime does for every Go server.
-void RaiseFileDescriptorLimit() {
-  rlimit limit{};
-  if (getrlimit(RLIMIT_NOFILE, &limit) != 0 || limit.rlim_cur >= limit.rlim_max) return;
-  limit.rlim_cur = limit.rlim_max;
-  if (setrlimit(RLIMIT_NOFILE, &limit) != 0) {
-    spdlog::warn("cannot raise the open-file limit: {}", strerror(errno));
+// The API's connection cap: --max-connections, but never more than the open-file limit allows
+// (past it, accept() fails on the readiness port too).
+std::size_t ApiConnectionLimit(const Config& config, const ConnectionLimits& limits,
+                               std::uint64_t open_files) {
+  if (config.max_connections == 0) return limits.api;
+  if (config.max_connections > limits.api) {
+    spdlog::warn("--max-connections {} is more than the open-file limit ({}) allows: serving at "
+                 "most {} connections",
+                 config.max_connections, open_files, limits.api);
+    return limits.api;
   }
+  return config.max_connections;
 }
 
 // `daemon`, when running as one, hears when the server is ready.
 Result<void> Serve(const Config& config, Daemon* daemon) {
   KW_TRY(CheckSupported(config));
-  RaiseFileDescriptorLimit();
+  const std::uint64_t open_files = RaiseOpenFileLimit();
+  const ConnectionLimits limits = DefaultConnectionLimits(open_files);
+  TuneAllocatorForServing();
 
   // Blocked before any thread starts, so every thread inherits the mask and only the sigwait
   // below receives them. Broken connections are errors on the socket, not SIGPIPE.
@@ -100,6 +104,12 @@ Result<void> Serve(const Config& config, Daemon* daemon) {
   options.read_timeout = std::chrono::milliseconds(
       static_cast<std::int64_t>(config.client_read_timeout_seconds * 1000));
   options.write_timeout = options.read_timeout;
+  HttpServerOptions probe_options = options;
+  options.max_connections = ApiConnectionLimit(config, limits, open_files);
+  options.request_memory_limit = config.max_request_buffer_mib << 20;
+  // Probes and scrapes send no bodies; their own caps keep them answering through an API flood.
+  probe_options.max_connections = limits.probes;
+  probe_options.request_memory_limit = 4u << 20;
   // The admission API is served by the pool's threads, which evaluate each request where they
   // read it (worker_pool.h).
   HttpServer server(options, pool->io());
@@ -110,7 +120,7 @@ Result<void> Serve(const Config& config, Daemon* daemon) {
   // Readiness and metrics on a thread of their own: they answer while every worker is busy
   // (with a policy that runs until its timeout, say), and rendering many series takes
   // milliseconds that no worker should spend.
-  HttpServer probes(options);
+  HttpServer probes(probe_options);
   if (recorder && config.metrics_port != 0) {
     KW_ASSIGN_OR_RETURN(std::uint16_t metrics_port,
                         probes.Listen(config.address, config.metrics_port,
@@ -126,6 +136,9 @@ Result<void> Serve(const Config& config, Daemon* daemon) {
                KW_VERSION, config.address, port,
                !tls ? "HTTP" : config.client_ca_files.empty() ? "HTTPS" : "HTTPS with mTLS",
                readiness_port, pool->threads());
+  spdlog::info("serving at most {} API connections (open-file limit {}) and buffering at most {} "
+               "MiB of their requests",
+               options.max_connections, open_files, config.max_request_buffer_mib);
   if (daemon != nullptr) daemon->ReportReady();
 
   int signal_number = 0;

@@ -1,13 +1,18 @@
 #include "testing/http_client.h"
 
 #include <arpa/inet.h>
+#include <linux/sockios.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cctype>
+#include <fstream>
+#include <sstream>
+#include <thread>
 #include <mutex>
 #include <stdexcept>
 
@@ -139,6 +144,48 @@ std::string RawConnection::ReadUntilClosed(std::chrono::milliseconds timeout, bo
       return out;
     }
     out.append(buf, static_cast<std::size_t>(n));
+  }
+}
+
+namespace {
+
+int Port(const sockaddr_in& address) { return ntohs(address.sin_port); }
+
+// The receive queue of the IPv4 TCP socket from `local_port` to `remote_port` on this machine,
+// from /proc/net/tcp ("sl local rem st tx_queue:rx_queue ..."); -1 when there is none.
+long ReceiveQueue(int local_port, int remote_port) {
+  std::ifstream table("/proc/net/tcp");
+  std::string line;
+  std::getline(table, line);  // the column names
+  while (std::getline(table, line)) {
+    std::istringstream fields(line);
+    std::string slot, local, remote, state, queues;
+    fields >> slot >> local >> remote >> state >> queues;
+    auto port_of = [](const std::string& address) {
+      return std::stoi(address.substr(address.find(':') + 1), nullptr, 16);
+    };
+    if (port_of(local) == local_port && port_of(remote) == remote_port) {
+      return std::stol(queues.substr(queues.find(':') + 1), nullptr, 16);
+    }
+  }
+  return -1;
+}
+
+}  // namespace
+
+bool RawConnection::WaitUntilPeerHasRead(std::chrono::milliseconds timeout) {
+  sockaddr_in mine{}, peer{};
+  socklen_t length = sizeof mine;
+  getsockname(fd_, reinterpret_cast<sockaddr*>(&mine), &length);
+  length = sizeof peer;
+  getpeername(fd_, reinterpret_cast<sockaddr*>(&peer), &length);
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  for (;;) {
+    int unsent = 0;
+    ioctl(fd_, SIOCOUTQ, &unsent);
+    if (unsent == 0 && ReceiveQueue(Port(peer), Port(mine)) == 0) return true;
+    if (std::chrono::steady_clock::now() > deadline) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
 }
 

@@ -47,6 +47,9 @@ class RawConnection {
   bool Send(std::string_view bytes);
   // Reads until the peer closes the connection or `timeout` passes. `closed` tells which.
   std::string ReadUntilClosed(std::chrono::milliseconds timeout, bool* closed);
+  // Waits up to `timeout` until the peer (a process on this machine) has read every byte sent
+  // so far, as the kernel's socket queues (/proc/net/tcp) show it. False on timeout.
+  bool WaitUntilPeerHasRead(std::chrono::milliseconds timeout);
 
  private:
   int fd_ = -1;

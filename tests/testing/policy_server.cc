@@ -12,7 +12,8 @@ namespace kw::testing {
 using namespace std::chrono_literals;
 
 std::unique_ptr<PolicyServer> PolicyServer::Start(const std::string& policies_yml,
-                                                  std::vector<std::string> args, bool tls) {
+                                                  std::vector<std::string> args, bool tls,
+                                                  std::vector<std::string> launcher) {
   std::string policies = MakeTempDir() + "/policies.yml";
   std::ofstream(policies) << policies_yml;
   // A port picked free may be taken by another test before the server binds it: try again.
@@ -31,6 +32,7 @@ std::unique_ptr<PolicyServer> PolicyServer::Start(const std::string& policies_ym
       argv.insert(argv.end(), {"--workers", "2"});
     }
     argv.insert(argv.end(), args.begin(), args.end());
+    argv.insert(argv.begin(), launcher.begin(), launcher.end());
     server->process_ = std::make_unique<ChildProcess>(argv);
     if (server->WaitReady()) return server;
     std::string err = server->process_->Stderr();

@@ -18,9 +18,12 @@ class PolicyServer {
   // with 2 workers unless `args` says otherwise, and waits until its readiness probe answers
   // 200. Returns nullptr, with a test failure recorded (stderr and stdout included), when it
   // does not become ready. `tls`: the API is served over HTTPS (Url() says https://localhost).
+  // `launcher`: a command that runs the server, such as {"/usr/bin/prlimit", "--nofile=256",
+  // "--"} (its first word an absolute path).
   static std::unique_ptr<PolicyServer> Start(const std::string& policies_yml,
                                              std::vector<std::string> args = {},
-                                             bool tls = false);
+                                             bool tls = false,
+                                             std::vector<std::string> launcher = {});
 
   std::string Url(std::string_view path) const;
   HttpResult Post(std::string_view path, const std::string& body) const;
