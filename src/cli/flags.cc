@@ -131,9 +131,15 @@ std::optional<std::string> SubcommandError(const CLI::App& app) {
   }
   std::string path = CommandPath(*deepest);
   std::vector<std::string> rest = deepest->remaining();
-  std::string what = !rest.empty() && !rest.front().starts_with("-")
-                         ? fmt::format("unknown subcommand '{}' for `{}`", rest.front(), path)
-                         : fmt::format("`{}` needs a subcommand", path);
+  std::string what;
+  if (rest.empty()) {
+    what = fmt::format("`{}` needs a subcommand", path);
+  } else if (rest.front().starts_with("-")) {
+    what = fmt::format("unknown option '{}' for `{}`, which needs a subcommand", rest.front(),
+                       path);
+  } else {
+    what = fmt::format("unknown subcommand '{}' for `{}`", rest.front(), path);
+  }
   return fmt::format("{}: expected one of {}\nRun `{} --help` for more information.\n", what,
                      fmt::join(names, ", "), path);
 }

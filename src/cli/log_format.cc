@@ -20,12 +20,12 @@ void AppendByteEscape(spdlog::memory_buf_t& out, unsigned char byte) {
 }
 
 // \uHHHH (JSON) or \u{HHHH} (text).
-void AppendCodePointEscape(spdlog::memory_buf_t& out, char32_t code_point, Escaping escaping) {
+void AppendCodePointEscape(spdlog::memory_buf_t& out, char32_t code_point, bool json) {
   const char digits[] = {kHex[(code_point >> 12) & 15], kHex[(code_point >> 8) & 15],
                          kHex[(code_point >> 4) & 15], kHex[code_point & 15]};
-  Append(out, escaping == Escaping::kJson ? "\\u" : "\\u{");
+  Append(out, json ? "\\u" : "\\u{");
   out.append(digits, digits + sizeof digits);
-  if (escaping == Escaping::kText) out.push_back('}');
+  if (!json) out.push_back('}');
 }
 
 bool IsControl(char32_t c) { return c < 0x20 || (c >= 0x7f && c <= 0x9f); }
@@ -49,7 +49,13 @@ void AppendEscaped(std::string_view text, Escaping escaping, spdlog::memory_buf_
     std::string_view raw = text.substr(0, sequence->length);
     text.remove_prefix(sequence->length);
     switch (c) {
-      case '\n': Append(out, "\\n"); continue;
+      case '\n':
+        if (escaping == Escaping::kTextLines) {
+          out.push_back('\n');
+        } else {
+          Append(out, "\\n");
+        }
+        continue;
       case '\r': Append(out, "\\r"); continue;
       case '\t': Append(out, "\\t"); continue;
       case '"':
@@ -61,7 +67,7 @@ void AppendEscaped(std::string_view text, Escaping escaping, spdlog::memory_buf_
     }
     if (IsControl(c) || (!json && (c == 0x2028 || c == 0x2029))) {
       if (json || c >= 0x80) {
-        AppendCodePointEscape(out, c, escaping);
+        AppendCodePointEscape(out, c, json);
       } else {
         AppendByteEscape(out, static_cast<unsigned char>(c));
       }
@@ -78,8 +84,11 @@ std::string EscapeForText(std::string_view text) {
 }
 
 void PrintError(std::string_view message) {
-  std::string line = "Error: " + EscapeForText(message) + "\n";
-  std::fwrite(line.data(), 1, line.size(), stderr);
+  spdlog::memory_buf_t out;
+  Append(out, "Error: ");
+  AppendEscaped(message, Escaping::kTextLines, out);
+  out.push_back('\n');
+  std::fwrite(out.data(), 1, out.size(), stderr);
   std::fflush(stderr);
 }
 

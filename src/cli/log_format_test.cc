@@ -23,6 +23,12 @@ TEST(EscapeForText, ControlCharactersCannotBreakOrForgeALine) {
   EXPECT_EQ(EscapeForText("\x9b\xff\xc3"), "\\x9b\\xff\\xc3");
 }
 
+TEST(EscapeForTextLines, KeepsLineBreaksAndEscapesTheRest) {
+  spdlog::memory_buf_t out;
+  AppendEscaped("first\nsecond\r\x1b[K\tthird", Escaping::kTextLines, out);
+  EXPECT_EQ(std::string(out.data(), out.size()), "first\nsecond\\r\\x1b[K\\tthird");
+}
+
 TEST(EscapeForText, PrintableTextIsUntouched) {
   for (std::string_view text : {"plain policy id", "C:\\path\\n and \"quotes\"", "héllo ☃ 𝄞"}) {
     EXPECT_EQ(EscapeForText(text), text);
