@@ -30,6 +30,8 @@ packages=(
   bsdutils
   # a real HTTP proxy on loopback for the proxy tests (sources.yaml proxies, *_PROXY variables)
   tinyproxy
+  # the shells whose completion scripts `kwctl completions` writes, to check them for real
+  zsh fish
 )
 
 missing=()

@@ -3,14 +3,14 @@
 #include <cstdint>
 
 namespace kw {
-namespace {
 
-// The length of the well-formed UTF-8 sequence at `p` (1-4), or 0 when there is none.
-std::size_t SequenceLength(const std::uint8_t* p, const std::uint8_t* end) {
-  const std::uint8_t c = *p;
-  if (c < 0x80) return 1;
-  int extra;
-  std::uint32_t cp;
+std::optional<Utf8Sequence> DecodeUtf8(std::string_view s) {
+  if (s.empty()) return std::nullopt;
+  const auto* p = reinterpret_cast<const std::uint8_t*>(s.data());
+  const std::uint8_t c = p[0];
+  if (c < 0x80) return Utf8Sequence{c, 1};
+  std::size_t extra;
+  char32_t cp;
   if ((c & 0xe0) == 0xc0) {
     extra = 1;
     cp = c & 0x1f;
@@ -21,27 +21,23 @@ std::size_t SequenceLength(const std::uint8_t* p, const std::uint8_t* end) {
     extra = 3;
     cp = c & 0x07;
   } else {
-    return 0;
+    return std::nullopt;
   }
-  if (end - p <= extra) return 0;
-  for (int i = 1; i <= extra; ++i) {
-    if ((p[i] & 0xc0) != 0x80) return 0;
+  if (s.size() <= extra) return std::nullopt;
+  for (std::size_t i = 1; i <= extra; ++i) {
+    if ((p[i] & 0xc0) != 0x80) return std::nullopt;
     cp = (cp << 6) | (p[i] & 0x3f);
   }
-  static constexpr std::uint32_t kMin[] = {0, 0x80, 0x800, 0x10000};
-  if (cp < kMin[extra] || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) return 0;
-  return static_cast<std::size_t>(extra) + 1;
+  static constexpr char32_t kMin[] = {0, 0x80, 0x800, 0x10000};
+  if (cp < kMin[extra] || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) return std::nullopt;
+  return Utf8Sequence{cp, extra + 1};
 }
 
-}  // namespace
-
 bool IsValidUtf8(std::string_view s) {
-  const auto* p = reinterpret_cast<const std::uint8_t*>(s.data());
-  const auto* end = p + s.size();
-  while (p < end) {
-    const std::size_t n = SequenceLength(p, end);
-    if (n == 0) return false;
-    p += n;
+  while (!s.empty()) {
+    auto sequence = DecodeUtf8(s);
+    if (!sequence) return false;
+    s.remove_prefix(sequence->length);
   }
   return true;
 }
@@ -49,16 +45,13 @@ bool IsValidUtf8(std::string_view s) {
 std::string ToValidUtf8(std::string_view s) {
   std::string out;
   out.reserve(s.size());
-  const auto* begin = reinterpret_cast<const std::uint8_t*>(s.data());
-  const auto* end = begin + s.size();
-  for (const auto* p = begin; p < end;) {
-    const std::size_t n = SequenceLength(p, end);
-    if (n == 0) {
-      out.append("\xEF\xBF\xBD");  // U+FFFD
-      ++p;
+  while (!s.empty()) {
+    if (auto sequence = DecodeUtf8(s)) {
+      out.append(s.substr(0, sequence->length));
+      s.remove_prefix(sequence->length);
     } else {
-      out.append(reinterpret_cast<const char*>(p), n);
-      p += n;
+      out.append("\xEF\xBF\xBD");  // U+FFFD
+      s.remove_prefix(1);
     }
   }
   return out;

@@ -1,6 +1,8 @@
 // UTF-8 validation for text that crosses from a guest into the host.
 #pragma once
 
+#include <cstddef>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -8,6 +10,15 @@ namespace kw {
 
 // True when `s` is well-formed UTF-8 (no overlongs, surrogates or code points past U+10FFFF).
 bool IsValidUtf8(std::string_view s);
+
+// The well-formed UTF-8 sequence at the start of `s`: its code point and its length in bytes
+// (1-4). nullopt when `s` is empty or does not start with one (a stray continuation byte, a
+// truncated sequence, an overlong, a surrogate or a code point past U+10FFFF).
+struct Utf8Sequence {
+  char32_t code_point;
+  std::size_t length;
+};
+std::optional<Utf8Sequence> DecodeUtf8(std::string_view s);
 
 // `s` with every byte that does not start a well-formed sequence replaced by U+FFFD, as Go's
 // encoding/json writes strings that hold arbitrary bytes.

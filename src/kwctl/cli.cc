@@ -7,6 +7,9 @@
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
 
+#include "cli/completions.h"
+#include "cli/flags.h"
+#include "cli/log_format.h"
 #include "kwctl/commands.h"
 #include "kwctl/kwctl.h"
 
@@ -17,7 +20,9 @@ constexpr const char* kVersion = KW_VERSION;
 
 void AddRunFlags(CLI::App* cmd, RunFlags& f) {
   cmd->add_option("policy", f.policy,
-                  "The policy: a local path, a file:// URI, or a .yaml/.yml file of policy CRs")
+                  "The policy: a local path, a file:// URI, a registry:// or https:// URI, a "
+                  "registry reference (ghcr.io/org/policy:v1), or a .yaml/.yml file of policy "
+                  "CRs")
       ->required();
   cmd->add_option("-r,--request-path", f.request_path,
                   "File containing the AdmissionReview or AdmissionRequest (`-` for stdin)")
@@ -35,13 +40,14 @@ void AddRunFlags(CLI::App* cmd, RunFlags& f) {
                   "Host capabilities the policy may use (`*`, `oci/*`, `net/v1/dns_lookup_host`...)")
       ->default_val(std::vector<std::string>{"*"});
   cmd->add_option("--policy-timeout", f.policy_timeout_seconds,
-                  "Interrupt an evaluation after this many seconds (0 = never)")
+                  "Interrupt an evaluation after this many seconds (fractions allowed; 0 = no "
+                  "timeout)")
       ->default_val(2.0)
-      ->check(CLI::NonNegativeNumber);
+      ->check(cli::NumberIn(0, cli::kMaxTimeoutSeconds));
   cmd->add_option("--memory-limit", f.memory_limit_mib,
                   "Cap on the policy's WebAssembly memory, in MiB")
       ->default_val(256)
-      ->check(CLI::Range(1, 4096));
+      ->check(cli::WholeNumberIn(1, 4096));
   cmd->add_option("--compiled-cache-dir", f.compiled_cache_dir,
                   "Directory keeping compiled policy code between runs [default: "
                   "~/.cache/kubewarden/compiled]");
@@ -81,8 +87,25 @@ void AddSignatureFlags(CLI::App* cmd, SignatureFlags& f) {
 }
 
 int ReportError(const Error& error) {
-  std::fprintf(stderr, "Error: %s\n", error.message.c_str());
+  cli::PrintError(error.message);
   return 1;
+}
+
+Result<void> PrintCompletions(const CLI::App& app, const std::string& shell) {
+  KW_ASSIGN_OR_RETURN(std::string script, cli::CompletionScript(app, shell));
+  std::fwrite(script.data(), 1, script.size(), stdout);
+  return {};
+}
+
+// Logs on stderr, one line each, whatever the messages hold (cli/log_format.h).
+void SetUpLogging(bool verbose, bool no_color) {
+  auto logger = no_color ? spdlog::stderr_logger_mt("kwctl") : spdlog::stderr_color_mt("kwctl");
+  auto formatter = std::make_unique<spdlog::pattern_formatter>(spdlog::pattern_time_type::utc);
+  formatter->add_flag<cli::EscapedMessageFlag>('*', cli::Escaping::kText)
+      .set_pattern("%Y-%m-%dT%H:%M:%S.%fZ %^%l%$ %*");
+  logger->set_formatter(std::move(formatter));
+  logger->set_level(verbose ? spdlog::level::debug : spdlog::level::info);
+  spdlog::set_default_logger(std::move(logger));
 }
 
 }  // namespace
@@ -109,12 +132,12 @@ int Main(int argc, char** argv) {
   AddRegistryFlags(bench, bench_flags.run.registry);
   AddSignatureFlags(bench, bench_flags.run.signatures);
   bench->add_option("--warm-up-time", bench_flags.warm_up_seconds, "Warm-up time in seconds")
-      ->default_val(1.0)->check(CLI::PositiveNumber);
+      ->default_val(1.0)->check(cli::PositiveNumberUpTo(cli::kMaxTimeoutSeconds));
   bench->add_option("--measurement-time", bench_flags.measurement_seconds,
                     "Measurement time in seconds")
-      ->default_val(3.0)->check(CLI::PositiveNumber);
+      ->default_val(3.0)->check(cli::PositiveNumberUpTo(cli::kMaxTimeoutSeconds));
   bench->add_option("--num-samples", bench_flags.num_samples, "Number of samples")
-      ->default_val(50)->check(CLI::PositiveNumber);
+      ->default_val(50)->check(cli::WholeNumberIn(1, 1'000'000));
   bench->add_flag("--dump-results-to-disk", bench_flags.dump_results_to_disk,
                   "Write the results under target/tiny-bench/<label>/");
 
@@ -126,7 +149,7 @@ int Main(int argc, char** argv) {
                       "SHA-256 prefix of a stored policy")
       ->required();
   inspect->add_option("-o,--output", inspect_output, "Output format")
-      ->check(CLI::IsMember({"yaml"}));
+      ->check(cli::OneOf({"yaml"}));
   inspect->add_flag("--show-signatures", inspect_flags.show_signatures,
                     "Show sigstore signatures");
   AddRegistryFlags(inspect, inspect_flags.registry);
@@ -172,7 +195,7 @@ int Main(int argc, char** argv) {
       ->required();
   push->add_flag("-f,--force", push_flags.force, "Push also a policy that is not annotated");
   push->add_option("-o,--output", push_output, "Output format")
-      ->check(CLI::IsMember({"text", "json"}));
+      ->check(cli::OneOf({"text", "json"}));
   AddRegistryFlags(push, push_flags.registry);
 
   auto* policies = app.add_subcommand("policies", "Lists all downloaded policies");
@@ -223,7 +246,7 @@ int Main(int argc, char** argv) {
       ->required();
   scaffold_manifest->add_option("-t,--type", manifest_flags.type, "Kubewarden Custom Resource type")
       ->required()
-      ->check(CLI::IsMember({"ClusterAdmissionPolicy", "AdmissionPolicy"}));
+      ->check(cli::OneOf({"ClusterAdmissionPolicy", "AdmissionPolicy"}));
   auto* manifest_settings_path = scaffold_manifest->add_option(
       "-s,--settings-path", manifest_flags.settings_path, "File with the settings (YAML or JSON)");
   scaffold_manifest
@@ -254,17 +277,15 @@ int Main(int argc, char** argv) {
       "-v,--version", artifacthub_flags.version,
       "Deprecated and ignored: the version comes from the io.kubewarden.policy.version annotation");
 
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::ParseError& e) {
-    int code = app.exit(e);
-    return code == 0 ? 0 : 2;
-  }
+  std::string shell;
+  auto* completions = app.add_subcommand(
+      "completions", "Generate shell completions (bash, zsh, fish) on stdout");
+  completions->add_option("-s,--shell", shell, "Shell type")
+      ->required()
+      ->check(cli::OneOf(cli::CompletionShells()));
 
-  auto logger = no_color ? spdlog::stderr_logger_mt("kwctl") : spdlog::stderr_color_mt("kwctl");
-  spdlog::set_default_logger(logger);
-  spdlog::set_level(verbose ? spdlog::level::debug : spdlog::level::info);
-  spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%fZ %^%l%$ %v", spdlog::pattern_time_type::utc);
+  if (std::optional<int> exit_code = cli::Parse(app, argc, argv)) return *exit_code;
+  SetUpLogging(verbose, no_color);
 
   Result<void> result;
   if (*run) result = Run(run_flags);
@@ -290,6 +311,7 @@ int Main(int argc, char** argv) {
   else if (*scaffold_verification) result = ScaffoldVerificationConfig();
   else if (*scaffold_manifest) result = ScaffoldManifest(manifest_flags);
   else if (*scaffold_artifacthub) result = ScaffoldArtifactHub(artifacthub_flags);
+  else if (*completions) result = PrintCompletions(app, shell);
   return result ? 0 : ReportError(result.error());
 }
 

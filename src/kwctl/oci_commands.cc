@@ -15,6 +15,7 @@
 #include "base/json.h"
 #include "base/sha256.h"
 #include "base/yaml.h"
+#include "cli/log_format.h"
 #include "kwctl/archive.h"
 #include "kwctl/commands.h"
 #include "kwctl/local_policy.h"
@@ -67,8 +68,9 @@ std::string DecimalSize(std::uint64_t bytes) {
 // thread of its own every 80 ms, so a fast download costs no terminal writes per read.
 class PullProgress {
  public:
-  explicit PullProgress(std::string message)
-      : enabled_(isatty(STDERR_FILENO) == 1), message_(std::move(message)) {
+  // `message` is shown escaped (cli/log_format.h): it names a URI that may come from a file.
+  explicit PullProgress(std::string_view message)
+      : enabled_(isatty(STDERR_FILENO) == 1), message_(cli::EscapeForText(message)) {
     if (!enabled_) return;
     thread_ = std::thread([this] {
       static constexpr const char* kFrames[] = {"⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧", "⠇", "⠏"};
@@ -100,7 +102,8 @@ class PullProgress {
     thread_.join();
     std::fprintf(stderr, "\r\033[2K");
     if (!final_message.empty()) {
-      std::fprintf(stderr, "%.*s\n", static_cast<int>(final_message.size()), final_message.data());
+      std::string line = cli::EscapeForText(final_message) + "\n";
+      std::fputs(line.c_str(), stderr);
     }
     std::fflush(stderr);
   }

@@ -1,5 +1,6 @@
 #include "kwctl/session.h"
 
+#include <cmath>
 #include <filesystem>
 
 #include <spdlog/spdlog.h>
@@ -216,8 +217,9 @@ Result<Session> PrepareSession(const RunFlags& flags) {
       }
     }
     d.config.capabilities = capabilities;
+    // Rounded up: a timeout under a millisecond must stay a timeout, not become 0 (none).
     d.config.timeout = std::chrono::milliseconds(
-        static_cast<std::int64_t>(flags.policy_timeout_seconds * 1000));
+        static_cast<std::int64_t>(std::ceil(flags.policy_timeout_seconds * 1000)));
     auto policy = std::make_shared<evaluator::Policy>();
     policy->config = std::move(d.config);
     policy->module = std::move(module);

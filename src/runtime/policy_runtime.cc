@@ -1,3 +1,7 @@
+#include <initializer_list>
+#include <vector>
+
+#include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
 #include "runtime/runtime.h"
@@ -83,6 +87,78 @@ class WapcPolicyRuntime final : public PolicyRuntime {
   std::unique_ptr<wapc::WapcInstance> instance_;
 };
 
+bool ExportsFunction(const wasm::ModuleInfo& info, std::string_view name) {
+  const wasm::Export* e = info.FindExport(name);
+  return e != nullptr && e->kind == wasm::ExternKind::kFunction;
+}
+
+// How a user picks `modes` (one mode, or the alternatives of one kind of module) in each front
+// end: kwctl's flag, or the metadata that kwctl annotate embeds and policy-server reads.
+std::string ModeAdvice(std::initializer_list<policy::ExecutionMode> modes) {
+  std::vector<std::string> names;
+  for (auto mode : modes) names.push_back(fmt::format("`{}`", policy::ExecutionModeName(mode)));
+  std::string_view first = policy::ExecutionModeName(*modes.begin());
+  return fmt::format(
+      "run it with execution mode {} (`kwctl run -e {}`, or `executionMode: {}` in its "
+      "metadata, embedded by `kwctl annotate`, which is what policy-server reads)",
+      fmt::join(names, " or "), first, first);
+}
+
+// What the exports of a module that does not fit `mode` say it is instead, and how to run it so.
+std::string WhatTheModuleLooksLike(const wasm::ModuleInfo& info, policy::ExecutionMode mode) {
+  using policy::ExecutionMode;
+  const bool rego_mode = mode == ExecutionMode::kOpa || mode == ExecutionMode::kGatekeeper;
+  if (mode != ExecutionMode::kKubewardenWapc && ExportsFunction(info, "__guest_call")) {
+    return "It looks like a waPC policy (it exports `__guest_call`): " +
+           ModeAdvice({ExecutionMode::kKubewardenWapc});
+  }
+  if (!rego_mode && policy::IsRegoModule(info)) {
+    std::vector<std::string> seen;
+    for (std::string_view name : {"opa_eval", "eval", "opa_malloc", "opa_wasm_abi_version"}) {
+      if (info.FindExport(name) != nullptr) seen.push_back(fmt::format("`{}`", name));
+    }
+    return fmt::format("It looks like a Rego policy built by `opa build -t wasm` (it exports "
+                       "{}): {}",
+                       seen.empty() ? "`opa_*` symbols" : fmt::format("{}", fmt::join(seen, ", ")),
+                       ModeAdvice({ExecutionMode::kOpa, ExecutionMode::kGatekeeper}));
+  }
+  if (mode != ExecutionMode::kWasi && ExportsFunction(info, "_start")) {
+    return "It looks like a WASI program (it exports `_start`): " +
+           ModeAdvice({ExecutionMode::kWasi});
+  }
+  return "It exports none of `__guest_call` (waPC), `_start` (WASI) or `opa_*` symbols (Rego): "
+         "it does not look like a Kubewarden policy";
+}
+
+// Whether the module exports what `mode` calls. Found when the module loads, so that running a
+// WASI program as waPC, say, names both and the mode to use, instead of failing on the first
+// call with the guest-call error of whatever ABI was tried.
+Result<void> CheckModuleFitsMode(const wasm::ModuleInfo& info, policy::ExecutionMode mode) {
+  auto not_a = [&](std::string_view what, std::string_view missing) {
+    return Fail(ErrorKind::kBadModule,
+                fmt::format("this module is not a {}: it exports no `{}` function. {}", what,
+                            missing, WhatTheModuleLooksLike(info, mode)));
+  };
+  switch (mode) {
+    case policy::ExecutionMode::kKubewardenWapc:
+      if (!ExportsFunction(info, "__guest_call")) return not_a("waPC policy", "__guest_call");
+      return {};
+    case policy::ExecutionMode::kWasi:
+      if (!ExportsFunction(info, "_start")) return not_a("WASI program", "_start");
+      return {};
+    case policy::ExecutionMode::kOpa:
+    case policy::ExecutionMode::kGatekeeper:
+      // What the exports alone show (a pre-1.0 or non-OPA module) is a load error, not a run one.
+      if (auto checked = opa::CheckOpaModule(info); !checked) {
+        if (policy::IsRegoModule(info)) return checked;
+        return Fail(ErrorKind::kBadModule,
+                    checked.error().message + ". " + WhatTheModuleLooksLike(info, mode));
+      }
+      return {};
+  }
+  return {};
+}
+
 }  // namespace
 
 Result<PolicyModuleSharedPtr> LoadPolicyModule(const engine::Engine& engine,
@@ -97,10 +173,7 @@ Result<PolicyModuleSharedPtr> LoadPolicyModule(const engine::Engine& engine,
   KW_ASSIGN_OR_RETURN(std::optional<policy::Metadata> metadata, policy::ReadMetadata(info));
   KW_ASSIGN_OR_RETURN(policy::ExecutionMode mode,
                       policy::ChooseExecutionMode(mode_override, metadata, info));
-  if (mode == policy::ExecutionMode::kOpa || mode == policy::ExecutionMode::kGatekeeper) {
-    // What the exports alone show (a pre-1.0 or non-OPA module) is a load error, not a run one.
-    KW_TRY(opa::CheckOpaModule(info));
-  }
+  KW_TRY(CheckModuleFitsMode(info, mode));
   KW_ASSIGN_OR_RETURN(engine::ModuleSharedPtr module, engine.Compile(wasm, compile_options));
   auto loaded = std::make_shared<PolicyModule>();
   loaded->module = std::move(module);

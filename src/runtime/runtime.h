@@ -38,7 +38,10 @@ struct PolicyModule {
 using PolicyModuleSharedPtr = std::shared_ptr<const PolicyModule>;
 
 // Reads the metadata of `wasm`, decides its execution mode (`mode_override` first, then the
-// metadata, then detection as upstream does) and compiles it with `compile_options`.
+// metadata, then detection as upstream does) and compiles it with `compile_options`. A module
+// without the exports its mode calls (`__guest_call` for waPC, `_start` for WASI, the OPA ABI
+// for opa and gatekeeper) is refused here (kBadModule), the error saying what the module looks
+// like instead and which execution mode runs it.
 Result<PolicyModuleSharedPtr> LoadPolicyModule(const engine::Engine& engine,
                                                std::span<const std::uint8_t> wasm,
                                                std::optional<policy::ExecutionMode> mode_override,

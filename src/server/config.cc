@@ -4,11 +4,16 @@
 #include <thread>
 
 #include <CLI/CLI.hpp>
+#include <fmt/format.h>
+
+#include "cli/flags.h"
 
 namespace kw::server {
 namespace {
 
 constexpr const char* kVersion = KW_VERSION;
+// Each worker is a thread with its own V8 isolate (tens of MiB): far more than this is a typo.
+constexpr long long kMaxWorkers = 1024;
 
 std::vector<std::string> SplitCommas(const std::string& text) {
   std::vector<std::string> out;
@@ -23,7 +28,30 @@ std::vector<std::string> SplitCommas(const std::string& text) {
   return out;
 }
 
+// Two listeners on one port would fail only at the second bind, after every policy has loaded.
+// Port 0 (any free port) never clashes.
+Result<void> CheckDistinctPorts(const Config& c) {
+  std::vector<ListenerPort> listeners = c.Listeners();
+  for (std::size_t i = 0; i < listeners.size(); ++i) {
+    for (std::size_t j = i + 1; j < listeners.size(); ++j) {
+      if (listeners[i].port != 0 && listeners[i].port == listeners[j].port) {
+        return Fail(ErrorKind::kInvalidArgument,
+                    fmt::format("{} and {} are both {}: each listener needs a port of its own",
+                                listeners[i].flag, listeners[j].flag, listeners[i].port));
+      }
+    }
+  }
+  return {};
+}
+
 }  // namespace
+
+std::vector<ListenerPort> Config::Listeners() const {
+  std::vector<ListenerPort> out = {{"--port", port},
+                                   {"--readiness-probe-port", readiness_probe_port}};
+  if (enable_metrics && metrics_port != 0) out.push_back({"--metrics-port", metrics_port});
+  return out;
+}
 
 std::string Config::CompiledCacheDir() const {
   return compiled_cache_dir.value_or(policies_download_dir + "/compiled-code");
@@ -43,26 +71,30 @@ Result<ParsedCommandLine> ParseCommandLine(int argc, const char* const* argv) {
   std::string client_ca;
   app.add_option("--log-level", c.log_level, "Log level")
       ->envname("KUBEWARDEN_LOG_LEVEL")
-      ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error"}))
+      ->check(cli::OneOf({"trace", "debug", "info", "warn", "error"}))
       ->capture_default_str();
   app.add_option("--log-fmt", log_fmt, "Log output format")
       ->envname("KUBEWARDEN_LOG_FMT")
-      ->check(CLI::IsMember({"text", "json", "otlp"}))
+      ->check(cli::OneOf({"text", "json", "otlp"}))
       ->capture_default_str();
   app.add_flag("--log-no-color", c.log_no_color, "Disable colored output for logs")
       ->envname("NO_COLOR");
   app.add_option("--addr", c.address, "Bind against ADDRESS")
       ->envname("KUBEWARDEN_BIND_ADDRESS")
       ->capture_default_str();
+  const CLI::Validator port_number = cli::WholeNumberIn(0, 65535);
   app.add_option("--port", c.port, "Listen on PORT")
       ->envname("KUBEWARDEN_PORT")
+      ->check(port_number)
       ->capture_default_str();
   app.add_option("--readiness-probe-port", c.readiness_probe_port,
                  "Expose readiness endpoint on READINESS_PROBE_PORT")
       ->envname("KUBEWARDEN_READINESS_PROBE_PORT")
+      ->check(port_number)
       ->capture_default_str();
   app.add_option("--workers", c.workers, "Number of worker threads to create")
-      ->envname("KUBEWARDEN_WORKERS");
+      ->envname("KUBEWARDEN_WORKERS")
+      ->check(cli::WholeNumberIn(1, kMaxWorkers));
   app.add_option("--cert-file", c.cert_file, "Path to an X.509 certificate file for HTTPS")
       ->envname("KUBEWARDEN_CERT_FILE");
   app.add_option("--key-file", c.key_file, "Path to an X.509 private key file for HTTPS")
@@ -100,10 +132,15 @@ Result<ParsedCommandLine> ParseCommandLine(int argc, const char* const* argv) {
   app.add_flag("--disable-timeout-protection", c.disable_timeout_protection,
                "Disable policy timeout protection")
       ->envname("KUBEWARDEN_DISABLE_TIMEOUT_PROTECTION");
+  // Upstream takes 0 and then interrupts every evaluation at once; here 0 is refused, and the
+  // error points at the flag that really turns the timeout off.
   app.add_option("--policy-timeout", c.policy_timeout_seconds,
-                 "Interrupt policy evaluation after the given time (seconds)")
+                 "Interrupt policy evaluation after the given time (seconds, at least 1; "
+                 "--disable-timeout-protection for none)")
       ->envname("KUBEWARDEN_POLICY_TIMEOUT")
-      ->check(CLI::PositiveNumber)
+      ->check(cli::WholeNumberIn(1, static_cast<long long>(cli::kMaxTimeoutSeconds),
+                                 "to run policies without a timeout, use "
+                                 "--disable-timeout-protection"))
       ->capture_default_str();
   app.add_flag("--daemon", c.daemon, "If set, runs policy-server in detached mode as a daemon")
       ->envname("KUBEWARDEN_DAEMON");
@@ -125,12 +162,13 @@ Result<ParsedCommandLine> ParseCommandLine(int argc, const char* const* argv) {
                "Start even when policies fail to load; their requests are rejected")
       ->envname("KUBEWARDEN_CONTINUE_ON_ERRORS")
       ->group("");  // hidden, as upstream
+  // Ours, so listed in --help (a hidden option's errors would not name it: CLI11 drops the name
+  // of an option in the hidden group from them).
   app.add_option("--client-read-timeout", c.client_read_timeout_seconds,
                  "Seconds a client has to send a whole request (and to read the response)")
       ->envname("KUBEWARDEN_CLIENT_READ_TIMEOUT")
-      ->check(CLI::PositiveNumber)
-      ->capture_default_str()
-      ->group("");
+      ->check(cli::PositiveNumberUpTo(cli::kMaxTimeoutSeconds))
+      ->capture_default_str();
   app.add_option("--max-connections", c.max_connections,
                  "Most API connections open at once; more are closed at once [default: the "
                  "open-file limit less a reserve]")
@@ -139,7 +177,7 @@ Result<ParsedCommandLine> ParseCommandLine(int argc, const char* const* argv) {
                  "MiB of request data all API connections may buffer at once; requests beyond "
                  "are answered 503")
       ->envname("KUBEWARDEN_MAX_REQUEST_BUFFER_MIB")
-      ->check(CLI::Range(std::size_t{1}, std::size_t{1} << 20))
+      ->check(cli::WholeNumberIn(1, 1 << 20))
       ->capture_default_str();
   app.add_option("--compiled-cache-dir", c.compiled_cache_dir,
                  "Directory keeping compiled policy code between runs [default: "
@@ -150,13 +188,11 @@ Result<ParsedCommandLine> ParseCommandLine(int argc, const char* const* argv) {
       ->envname("KUBEWARDEN_DISABLE_COMPILED_CACHE");
   app.add_option("--metrics-port", c.metrics_port,
                  "Serve Prometheus metrics on this port (0 = off)")
-      ->envname("KUBEWARDEN_METRICS_PORT");
+      ->envname("KUBEWARDEN_METRICS_PORT")
+      ->check(port_number);
 
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::ParseError& e) {
-    int code = app.exit(e, std::cout, std::cerr);
-    return ParsedCommandLine{std::nullopt, code == 0 ? 0 : 2};
+  if (std::optional<int> exit_code = cli::Parse(app, argc, argv)) {
+    return ParsedCommandLine{std::nullopt, *exit_code};
   }
 
   c.log_format = log_fmt == "json" ? LogFormat::kJson
@@ -170,6 +206,7 @@ Result<ParsedCommandLine> ParseCommandLine(int argc, const char* const* argv) {
     return Fail(ErrorKind::kInvalidArgument,
                 "a client CA (--client-ca-file) requires TLS: give --cert-file and --key-file");
   }
+  KW_TRY(CheckDistinctPorts(c));
   return ParsedCommandLine{std::move(c), 0};
 }
 

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "base/error.h"
@@ -13,6 +14,12 @@
 namespace kw::server {
 
 enum class LogFormat { kText, kJson, kOtlp };
+
+// A port the server listens on, and the flag that set it (for errors).
+struct ListenerPort {
+  std::string_view flag;
+  std::uint16_t port;
+};
 
 struct Config {
   std::string log_level = "info";
@@ -44,7 +51,7 @@ struct Config {
   bool enable_pprof = false;
   bool continue_on_errors = false;
 
-  // Ours (hidden): how long a client may take to send one request (TLS handshake, headers and
+  // Ours: how long a client may take to send one request (TLS handshake, headers and
   // body, from its first byte), and to read our response. Slower clients are dropped.
   double client_read_timeout_seconds = 10;
 
@@ -64,6 +71,9 @@ struct Config {
   bool disable_compiled_cache = false;
   std::string CompiledCacheDir() const;
 
+  // The ports to listen on: the API's, the readiness probe's, and the metrics' when served.
+  std::vector<ListenerPort> Listeners() const;
+
   unsigned EffectiveWorkers() const;
   bool tls() const { return cert_file.has_value(); }
 };
@@ -76,7 +86,8 @@ struct ParsedCommandLine {
 };
 
 // Parses `argv` and the environment. Usage errors are printed by the parser (exit code 2).
-// Semantic errors (a certificate without its key, a client CA without TLS) come back as errors.
+// Semantic errors (a certificate without its key, a client CA without TLS, two listeners on one
+// port) come back as errors.
 Result<ParsedCommandLine> ParseCommandLine(int argc, const char* const* argv);
 
 }  // namespace kw::server

@@ -11,6 +11,8 @@
 #include <iostream>
 #include <memory>
 
+#include "cli/log_format.h"
+
 namespace kw::server {
 namespace {
 
@@ -52,9 +54,9 @@ void WriteAll(int fd, std::string_view data) {
   waitpid(child, nullptr, 0);
   if (!report.empty() && report[0] == kReady) std::exit(0);
   if (!report.empty() && report[0] == kFailed) {
-    std::cerr << "Error: " << report.substr(1) << "\n";
+    cli::PrintError(report.substr(1));
   } else {
-    std::cerr << "Error: the daemon exited before it was ready\n";
+    cli::PrintError("the daemon exited before it was ready");
   }
   std::exit(1);
 }

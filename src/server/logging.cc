@@ -4,6 +4,8 @@
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
+#include "cli/log_format.h"
+
 namespace kw::server {
 namespace {
 
@@ -41,35 +43,6 @@ class LevelFlag final : public spdlog::custom_flag_formatter {
   bool padded_;
 };
 
-// The message as the contents of a JSON string.
-class JsonMessageFlag final : public spdlog::custom_flag_formatter {
- public:
-  void format(const spdlog::details::log_msg& msg, const std::tm&,
-              spdlog::memory_buf_t& dest) override {
-    static constexpr char kHex[] = "0123456789abcdef";
-    for (char ch : std::string_view(msg.payload.data(), msg.payload.size())) {
-      auto c = static_cast<unsigned char>(ch);
-      switch (c) {
-        case '"': Append(dest, "\\\""); break;
-        case '\\': Append(dest, "\\\\"); break;
-        case '\n': Append(dest, "\\n"); break;
-        case '\r': Append(dest, "\\r"); break;
-        case '\t': Append(dest, "\\t"); break;
-        default:
-          if (c < 0x20) {
-            char escaped[] = {'\\', 'u', '0', '0', kHex[c >> 4], kHex[c & 15]};
-            dest.append(escaped, escaped + sizeof escaped);
-          } else {
-            dest.push_back(ch);  // UTF-8 passes through; guests' log text is checked upstream of us
-          }
-      }
-    }
-  }
-  std::unique_ptr<custom_flag_formatter> clone() const override {
-    return std::make_unique<JsonMessageFlag>();
-  }
-};
-
 std::optional<spdlog::level::level_enum> LevelOf(std::string_view name) {
   if (name == "trace") return spdlog::level::trace;
   if (name == "debug") return spdlog::level::debug;
@@ -88,11 +61,16 @@ Result<void> SetUpLogging(const Config& config) {
   auto sink = std::make_shared<spdlog::sinks::stdout_color_sink_mt>(
       json || config.log_no_color ? spdlog::color_mode::never : spdlog::color_mode::automatic);
   auto formatter = std::make_unique<spdlog::pattern_formatter>(spdlog::pattern_time_type::utc);
+  // %* is the message, escaped (cli/log_format.h): as a JSON string's contents, or for text.
   if (json) {
-    formatter->add_flag<LevelFlag>('?', false).add_flag<JsonMessageFlag>('*').set_pattern(
-        R"({"timestamp":"%Y-%m-%dT%H:%M:%S.%fZ","level":"%?","fields":{"message":"%*"},"target":"policy_server"})");
+    formatter->add_flag<LevelFlag>('?', false)
+        .add_flag<cli::EscapedMessageFlag>('*', cli::Escaping::kJson)
+        .set_pattern(
+            R"({"timestamp":"%Y-%m-%dT%H:%M:%S.%fZ","level":"%?","fields":{"message":"%*"},"target":"policy_server"})");
   } else {
-    formatter->add_flag<LevelFlag>('?', true).set_pattern("%Y-%m-%dT%H:%M:%S.%fZ %^%?%$ policy_server: %v");
+    formatter->add_flag<LevelFlag>('?', true)
+        .add_flag<cli::EscapedMessageFlag>('*', cli::Escaping::kText)
+        .set_pattern("%Y-%m-%dT%H:%M:%S.%fZ %^%?%$ policy_server: %*");
   }
   sink->set_formatter(std::move(formatter));
   auto logger = std::make_shared<spdlog::logger>("policy-server", std::move(sink));

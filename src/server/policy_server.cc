@@ -6,8 +6,12 @@
 
 #include <iostream>
 
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include "cli/log_format.h"
 #include "engine/v8/v8_engine.h"
 #include "host/host.h"
 #include "metrics/metrics.h"
@@ -36,6 +40,35 @@ Result<void> CheckSupported(const Config& config) {
   return {};
 }
 
+// Binds, and releases at once, every port the server will listen on, so that a port in use (or
+// refused: below 1024 without the privilege, an address not on this host) stops start-up before
+// the policies load, which can take long, rather than after. Another process may still take a
+// port in between: Listen then fails the same way, only later.
+Result<void> CheckPortsAvailable(const Config& config) {
+  namespace asio = boost::asio;
+  boost::system::error_code ec;
+  asio::ip::address ip = asio::ip::make_address(config.address, ec);
+  if (ec) {
+    return Fail(ErrorKind::kInvalidArgument,
+                fmt::format("invalid bind address '{}' (--addr)", config.address));
+  }
+  asio::io_context io;
+  for (const ListenerPort& listener : config.Listeners()) {
+    if (listener.port == 0) continue;  // any free port: always available
+    asio::ip::tcp::endpoint endpoint(ip, listener.port);
+    asio::ip::tcp::acceptor acceptor(io);
+    // SO_REUSEADDR as Listen sets it, so that the probe agrees with it (connections of a
+    // previous run in TIME_WAIT do not count; a listening socket does).
+    if (acceptor.open(endpoint.protocol(), ec) ||
+        acceptor.set_option(asio::socket_base::reuse_address(true), ec) ||
+        acceptor.bind(endpoint, ec)) {
+      return Fail(ErrorKind::kIo, fmt::format("cannot listen on {}:{} ({}): {}", config.address,
+                                              listener.port, listener.flag, ec.message()));
+    }
+  }
+  return {};
+}
+
 // The API's connection cap: --max-connections, but never more than the open-file limit allows
 // (past it, accept() fails on the readiness port too).
 std::size_t ApiConnectionLimit(const Config& config, const ConnectionLimits& limits,
@@ -53,6 +86,7 @@ std::size_t ApiConnectionLimit(const Config& config, const ConnectionLimits& lim
 // `daemon`, when running as one, hears when the server is ready.
 Result<void> Serve(const Config& config, Daemon* daemon) {
   KW_TRY(CheckSupported(config));
+  KW_TRY(CheckPortsAvailable(config));
   const std::uint64_t open_files = RaiseOpenFileLimit();
   const ConnectionLimits limits = DefaultConnectionLimits(open_files);
   TuneAllocatorForServing();
@@ -162,13 +196,13 @@ int RunPolicyServer(const Config& config) {
     auto detached = Daemonize({config.daemon_pid_file, config.daemon_stdout_file,
                                config.daemon_stderr_file});
     if (!detached) {
-      std::cerr << "Error: " << detached.error().message << "\n";
+      cli::PrintError(detached.error().message);
       return 1;
     }
     daemon = std::move(*detached);
   }
   const auto fail = [&](const Error& error) {
-    std::cerr << "Error: " << error.message << "\n";
+    cli::PrintError(error.message);
     if (daemon) daemon->ReportFailure(error.message);
     return 1;
   };

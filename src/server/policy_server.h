@@ -1,5 +1,7 @@
 // policy-server from start to exit (policy-server.md §1.1, §2.5, §2.8):
-//   1. logging; TLS files read and checked (a bad certificate fails before any policy loads);
+//   1. logging; every port to listen on bound once and released (a port in use fails before
+//      any policy loads; the same port given twice was refused with the flags already); TLS
+//      files read and checked (a bad certificate fails before any policy loads);
 //   2. the engine and the worker pool (`--workers` threads, each with its own V8 isolate);
 //   3. policies.yml: remote modules downloaded (and verified with --verification-path), every
 //      module compiled once, settings validated (policy_registry.h);

@@ -639,7 +639,8 @@ TEST(KwctlScaffold, ManifestReportsBadInput) {
   std::string policy = AnnotatedTestPolicy("pod-privileged");
   auto unknown_type = Kwctl({"scaffold", "manifest", "-t", "PolicyServer", policy});
   EXPECT_EQ(unknown_type.exit_code, 2);
-  EXPECT_NE(unknown_type.err.find("--type: PolicyServer not in"), std::string::npos)
+  EXPECT_NE(unknown_type.err.find("--type: 'PolicyServer' is not allowed: expected one of"),
+            std::string::npos)
       << unknown_type.err;
   auto no_type = Kwctl({"scaffold", "manifest", policy});
   EXPECT_EQ(no_type.exit_code, 2);

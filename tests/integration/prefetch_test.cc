@@ -26,8 +26,16 @@ using namespace std::chrono_literals;
 
 constexpr std::size_t kParallelism = 4;
 
-// The smallest valid module (no metadata, so it loads as a waPC policy without being run).
-const std::string kEmptyModule("\0asm\1\0\0\0", 8);
+// The smallest module that loads as a waPC policy (no metadata, and a `__guest_call` export, a
+// function that does nothing): header, type `() -> ()`, one function, its export, its body. It
+// is never run.
+const std::string kEmptyModule(
+    "\0asm\1\0\0\0"
+    "\x01\x04\x01\x60\x00\x00"
+    "\x03\x02\x01\x00"
+    "\x07\x10\x01\x0c__guest_call\x00\x00"
+    "\x0a\x04\x01\x02\x00\x0b",
+    8 + 6 + 4 + 18 + 6);
 
 // Holds every request until `parallelism` requests are in flight (or every expected request has
 // arrived: the last wave is smaller), and records the most requests in flight at once. Whatever

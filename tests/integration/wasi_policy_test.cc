@@ -213,7 +213,8 @@ TEST(WasiKwctlRun, ModuleWithoutStartIsRefused) {
   auto r = Kwctl({"run", TestData("wasi_no_start.wasm"), "-e", "wasi", "-r",
                   Request("pod_plain.json")});
   EXPECT_EQ(r.exit_code, 1);
-  EXPECT_NE(r.err.find("cannot find _start function inside of module"), std::string::npos)
+  EXPECT_NE(r.err.find("this module is not a WASI program: it exports no `_start` function"),
+            std::string::npos)
       << r.err;
 }
 

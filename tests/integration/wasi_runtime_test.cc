@@ -175,10 +175,15 @@ TEST_F(WasiRuntimeTest, HasNoProtocolVersion) {
   EXPECT_EQ(v.error().kind, ErrorKind::kUnimplemented);
 }
 
-TEST_F(WasiRuntimeTest, ProgramWithoutStartIsRefused) {
-  auto r = Runtime("{}", 5s, std::nullopt, "wasi_no_start.wasm")->Validate(Request());
-  ASSERT_FALSE(r);
-  EXPECT_EQ(r.error().message, "cannot find _start function inside of module");
+TEST_F(WasiRuntimeTest, ProgramWithoutStartIsRefusedWhenLoaded) {
+  auto bytes = ReadBinaryFile(testing::TestData("wasi_no_start.wasm")).value();
+  auto module = runtime::LoadPolicyModule(*engine_, bytes, policy::ExecutionMode::kWasi);
+  ASSERT_FALSE(module);
+  EXPECT_EQ(module.error().kind, ErrorKind::kBadModule);
+  EXPECT_EQ(module.error().message.find(
+                "this module is not a WASI program: it exports no `_start` function."),
+            0u)
+      << module.error().message;
 }
 
 }  // namespace

@@ -203,4 +203,18 @@ std::string MakeTempDir() {
   return tmpl;
 }
 
+std::string WriteTempFile(const std::string& name, const std::string& content) {
+  std::string path = MakeTempDir() + "/" + name;
+  std::ofstream out(path, std::ios::binary);
+  out << content;
+  out.close();
+  EXPECT_TRUE(out.good()) << "cannot write " << path;
+  return path;
+}
+
+ProcessResult RunKwctl(std::vector<std::string> args) {
+  args.insert(args.begin(), KwctlBinary());
+  return RunProcess(args);
+}
+
 }  // namespace kw::testing

@@ -62,5 +62,10 @@ std::string KwctlBinary();
 std::string PolicyServerBinary();
 // A fresh empty directory under the test temp dir.
 std::string MakeTempDir();
+// Writes `content` to `<a fresh temp dir>/<name>` and returns the path (a failed expectation
+// when it cannot).
+std::string WriteTempFile(const std::string& name, const std::string& content);
+// Runs the kwctl binary of this build with `args` and waits for it.
+ProcessResult RunKwctl(std::vector<std::string> args);
 
 }  // namespace kw::testing

@@ -1,5 +1,5 @@
-;; A WASI module without `_start` (a reactor): the WASI runtime must refuse to run it with
-;; upstream's "cannot find _start function inside of module".
+;; A WASI module without `_start` (a reactor): refused when loaded in execution mode wasi
+;; ("this module is not a WASI program: it exports no `_start` function. ...").
 (module
   (import "wasi_snapshot_preview1" "proc_exit" (func $proc_exit (param i32)))
   (memory (export "memory") 1)
