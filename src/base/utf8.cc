@@ -46,7 +46,11 @@ bool IsValidUtf8(std::string_view s) {
   return true;
 }
 
-std::string ToValidUtf8(std::string_view s) {
+namespace {
+
+// `s` with each byte that starts no well-formed sequence replaced by `stray(byte, out)`.
+template <typename Stray>
+std::string RewriteStrays(std::string_view s, Stray&& stray) {
   std::string out;
   out.reserve(s.size());
   const auto* begin = reinterpret_cast<const std::uint8_t*>(s.data());
@@ -54,7 +58,7 @@ std::string ToValidUtf8(std::string_view s) {
   for (const auto* p = begin; p < end;) {
     const std::size_t n = SequenceLength(p, end);
     if (n == 0) {
-      out.append("\xEF\xBF\xBD");  // U+FFFD
+      stray(*p, out);
       ++p;
     } else {
       out.append(reinterpret_cast<const char*>(p), n);
@@ -62,6 +66,19 @@ std::string ToValidUtf8(std::string_view s) {
     }
   }
   return out;
+}
+
+}  // namespace
+
+std::string ToValidUtf8(std::string_view s) {
+  return RewriteStrays(s, [](std::uint8_t, std::string& out) { out.append("\xEF\xBF\xBD"); });
+}
+
+std::string Latin1StraysToUtf8(std::string_view s) {
+  return RewriteStrays(s, [](std::uint8_t byte, std::string& out) {
+    out.push_back(static_cast<char>(0xC0 | (byte >> 6)));
+    out.push_back(static_cast<char>(0x80 | (byte & 0x3F)));
+  });
 }
 
 }  // namespace kw

@@ -22,10 +22,11 @@ namespace {
 // Hostile input must exhaust neither the stack (deep nesting) nor the heap. Without aliases a
 // document's JSON value is proportional to its text; every copy that anchors and aliases make is
 // counted (a node and its characters), and copies may cost at most twice what the text itself
-// holds, plus a little for small documents: a "billion laughs" stops at a few times its size.
+// holds: a "billion laughs" stops at a few times its size. The allowance (a few MB at most) lets
+// a small document use a block of a few KB many times, as hand-written configuration does.
 constexpr std::size_t kMaxDepth = 256;
 constexpr std::size_t kCopiesPerWritten = 2;
-constexpr std::size_t kCopiesAllowance = 64 * 1024;
+constexpr std::size_t kCopiesAllowance = 256 * 1024;
 
 constexpr std::string_view kCoreTagPrefix = "tag:yaml.org,2002:";
 
@@ -190,7 +191,10 @@ class JsonBuilder final : public YAML::EventHandler {
   }
 
   void OnScalar(const YAML::Mark& mark, const std::string& tag, YAML::anchor_t anchor,
-                const std::string& value) override {
+                const std::string& scalar) override {
+    // The text around was checked (CheckYamlText), so invalid UTF-8 here can only come from
+    // yaml-cpp's decoding of `\N` and `\_`.
+    const std::string value = IsValidUtf8(scalar) ? scalar : Latin1StraysToUtf8(scalar);
     written_ += 1 + value.size();
     Complete(mark, anchor, ConvertScalar(tag, value), value, 1 + value.size());
   }

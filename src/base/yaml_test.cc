@@ -467,6 +467,12 @@ TEST(ParseYamlDocumentsAsJson, JsonTextIsOneDocument) {
   EXPECT_EQ(flow->size(), 2u);
 }
 
+// Found by yaml_fuzzer: yaml-cpp decodes these two escapes to single Latin-1 bytes.
+TEST(ParseYamlAsJson, NelAndNbspEscapesBecomeUtf8) {
+  auto v = Parse("\"a\\Nb\\_c\\Ld\u00e0\": \"\\N\"\n");
+  EXPECT_EQ(v, json::parse("{\"a\\u0085b\\u00a0c\\u2028d\\u00e0\": \"\\u0085\"}"));
+}
+
 TEST(ParseYamlAsJson, RefusesControlCharacters) {
   auto r = ParseYamlAsJson(std::string_view("a: 1\nr\0\0\0\ts:p\n", 14), "policies.yml");
   ASSERT_FALSE(r);
