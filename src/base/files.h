@@ -16,9 +16,10 @@
 namespace kw {
 
 // The cap on what people and controllers write by hand or by template: policies.yml, settings
-// files, sources.yaml, docker's config.json, verification configs, policy CRs, metadata.yml.
-// policies.yml with hundreds of policies is a few hundred KiB, and Kubernetes keeps a
-// ConfigMap under about 1 MiB, so 4 MiB is generous; it keeps a parse cheap (see yaml.h).
+// files, sources.yaml, docker's config.json, verification configs and Sigstore trust roots,
+// policy CRs, metadata.yml, kwctl's request files. policies.yml with hundreds of policies is a
+// few hundred KiB, and Kubernetes keeps a ConfigMap under about 1 MiB, so 4 MiB is generous; it
+// keeps a parse cheap (see yaml.h). A request is at most 2 MiB for policy-server.
 inline constexpr std::size_t kMaxConfigFileBytes = 4u << 20;
 
 // What a read accepts besides regular files.

@@ -22,7 +22,8 @@ class ValueBuilder {
   static constexpr std::size_t max_key_size = json::string::max_size();
   static constexpr std::size_t max_string_size = json::string::max_size();
 
-  explicit ValueBuilder(DuplicateKeys duplicates) : refuse_duplicates_(duplicates == DuplicateKeys::kRefuse) {}
+  explicit ValueBuilder(DuplicateKeys duplicates)
+      : refuse_duplicates_(duplicates == DuplicateKeys::kRefuse) {}
 
   json::value Release() { return stack_.release(); }
   // Why the handler stopped the parse, when it did.

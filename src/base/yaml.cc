@@ -724,7 +724,8 @@ Result<std::vector<json::value>> ParseYamlDocumentsAsJson(std::string_view text,
     // as ",." there. Each document is parsed on its own instead.
     std::vector<json::value> out;
     for (const DocumentText& piece : SplitYamlDocuments(text)) {
-      KW_ASSIGN_OR_RETURN(json::value v, ParseDocument(piece.text, piece.first_line, what, scalars));
+      KW_ASSIGN_OR_RETURN(json::value v,
+                          ParseDocument(piece.text, piece.first_line, what, scalars));
       out.push_back(std::move(v));
     }
     return out;

@@ -134,7 +134,8 @@ Result<PoliciesConfig> ParsePoliciesConfig(std::string_view text, std::string_vi
   PoliciesConfig out;
   // Empty, or only comments: most likely a ConfigMap or a volume that is not what it should be.
   if (root.is_null() || (root.is_object() && root.as_object().empty())) {
-    out.warnings.push_back(file + " defines no policies: the server starts with nothing to evaluate");
+    out.warnings.push_back(file +
+                           " defines no policies: the server starts with nothing to evaluate");
     return out;
   }
   if (!root.is_object()) {

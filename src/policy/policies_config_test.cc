@@ -99,8 +99,8 @@ TEST(PoliciesConfig, ErrorsNameTheFileThePolicyAndTheField) {
            {"g:\n  expression: a()\n  message: no\n  policies:\n    - name: a\n      module: m\n",
             "policies.yml: policy 'g': field 'policies' must be a map of member name to policy, got a list"},
            {"g:\n  expression: a()\n  message: no\n  policies: {a: {module: m, policyMode: monitor}}\n",
-            "policies.yml: policy 'g': member 'a': unknown field 'policyMode' (members take module, "
-            "settings, contextAwareResources, timeoutEvalSeconds, hostCapabilities)"},
+            "policies.yml: policy 'g': member 'a': unknown field 'policyMode' (members take "
+            "module, settings, contextAwareResources, timeoutEvalSeconds, hostCapabilities)"},
            {"g:\n  expression: a()\n  message: no\n  policies: {a/b: {module: m}}\n",
             "policies.yml: policy 'g': member 'a/b': member names must not contain '/'"},
            {"- module: m\n", "policies.yml: must be a map of policy id to policy, got a list"},

@@ -94,18 +94,19 @@ TEST(PolicyServerInputs, UnknownKeysOfPoliciesAndGroupsAreLoggedAsWarnings) {
       "  mesage: typo\n"
       "  policies: {a: {module: " + Policy() + "}}\n");
   ASSERT_TRUE(server);
-  // The typo leaves the policy in protect mode and without settings: it accepts a plain pod.
-  EXPECT_EQ(server->Post("/validate/psp", PlainReview()).status, 200);
+  // The misspelt settings are not applied: the policy accepts what they would have rejected.
+  EXPECT_NE(server->Post("/validate/psp", PlainReview()).body.find("\"allowed\":true"),
+            std::string::npos);
   std::string log = LogAfterStop(*server);
   const std::string keys =
       "module, policyMode, allowedToMutate, settings, contextAwareResources, message, "
       "timeoutEvalSeconds, hostCapabilities)";
-  EXPECT_NE(log.find(": policy 'psp': unknown field 'policyMod' is ignored (a policy takes " + keys),
-            std::string::npos)
-      << log;
-  EXPECT_NE(log.find(": policy 'psp': unknown field 'setings' is ignored (a policy takes " + keys),
-            std::string::npos)
-      << log;
+  for (std::string_view key : {"policyMod", "setings"}) {
+    EXPECT_NE(log.find(": policy 'psp': unknown field '" + std::string(key) +
+                       "' is ignored (a policy takes " + keys),
+              std::string::npos)
+        << log;
+  }
   EXPECT_NE(log.find(": policy 'group': unknown field 'mesage' is ignored (a policy group takes "
                      "policyMode, expression, message, policies)"),
             std::string::npos)
