@@ -2,6 +2,8 @@
 
 #include <charconv>
 #include <cmath>
+#include <unordered_set>
+#include <vector>
 
 #include <boost/json/basic_parser_impl.hpp>
 
@@ -20,16 +22,24 @@ class ValueBuilder {
   static constexpr std::size_t max_key_size = json::string::max_size();
   static constexpr std::size_t max_string_size = json::string::max_size();
 
+  explicit ValueBuilder(DuplicateKeys duplicates)
+      : refuse_duplicates_(duplicates == DuplicateKeys::kRefuse) {}
+
   json::value Release() { return stack_.release(); }
-  bool number_out_of_range() const { return number_out_of_range_; }
+  // Why the handler stopped the parse, when it did.
+  const std::string& failure() const { return failure_; }
 
   bool on_document_begin(json::error_code&) {
     stack_.reset();
     return true;
   }
   bool on_document_end(json::error_code&) { return true; }
-  bool on_object_begin(json::error_code&) { return true; }
+  bool on_object_begin(json::error_code&) {
+    if (refuse_duplicates_) open_objects_.emplace_back();
+    return true;
+  }
   bool on_object_end(std::size_t n, json::error_code&) {
+    if (refuse_duplicates_) open_objects_.pop_back();
     stack_.push_object(n);
     return true;
   }
@@ -39,10 +49,21 @@ class ValueBuilder {
     return true;
   }
   bool on_key_part(json::string_view s, std::size_t, json::error_code&) {
+    if (refuse_duplicates_) key_.append(s.data(), s.size());
     stack_.push_chars(s);
     return true;
   }
-  bool on_key(json::string_view s, std::size_t, json::error_code&) {
+  bool on_key(json::string_view s, std::size_t, json::error_code& ec) {
+    if (refuse_duplicates_) {
+      key_.append(s.data(), s.size());
+      // The keys of the objects still open: as much memory as their text, freed at their end.
+      if (!open_objects_.back().insert(key_).second) {
+        failure_ = "duplicate key '" + key_ + "'";
+        ec = json::error::syntax;
+        return false;
+      }
+      key_.clear();
+    }
     stack_.push_key(s);
     return true;
   }
@@ -75,7 +96,7 @@ class ValueBuilder {
     if (error == std::errc::result_out_of_range) {
       // Boost's estimate tells an underflow (below 1 in magnitude) from an overflow.
       if (!(std::isfinite(estimate) && std::fabs(estimate) < 1)) {
-        number_out_of_range_ = true;
+        failure_ = "number out of range";
         ec = json::error::exponent_overflow;
         return false;
       }
@@ -101,7 +122,10 @@ class ValueBuilder {
  private:
   json::value_stack stack_;
   std::string number_;  // the text of the number being read, when it comes in parts
-  bool number_out_of_range_ = false;
+  std::string failure_;
+  bool refuse_duplicates_;
+  std::string key_;  // the key being read, when duplicates are refused
+  std::vector<std::unordered_set<std::string>> open_objects_;
 };
 
 // "line L column C" of byte `offset` of `text`, both counted from 1.
@@ -120,16 +144,17 @@ std::string Location(std::string_view text, std::size_t offset) {
 
 }  // namespace
 
-Result<json::value> ParseJson(std::string_view text, std::string_view what) {
+Result<json::value> ParseJson(std::string_view text, std::string_view what, JsonLimits limits) {
   json::parse_options options;
-  options.max_depth = 512;
-  json::basic_parser<ValueBuilder> parser(options);
+  options.max_depth = limits.max_depth;
+  json::basic_parser<ValueBuilder> parser(options, limits.duplicates);
   json::error_code ec;
   const std::size_t consumed = parser.write_some(false, text.data(), text.size(), ec);
   if (!ec && consumed < text.size()) ec = json::error::extra_data;
   if (ec) {
-    const std::string reason =
-        parser.handler().number_out_of_range() ? "number out of range" : ec.message();
+    std::string reason =
+        parser.handler().failure().empty() ? ec.message() : parser.handler().failure();
+    if (ec == json::error::too_deep) reason = "nesting is too deep";  // Boost says "too deep"
     return Fail(ErrorKind::kInvalidArgument,
                 std::string(what) + ": " + reason + " at " + Location(text, consumed));
   }

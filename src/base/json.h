@@ -4,6 +4,7 @@
 // with a clear error (never a throw), and serialize compactly.
 #pragma once
 
+#include <cstddef>
 #include <string>
 #include <string_view>
 
@@ -15,8 +16,20 @@ namespace kw {
 
 namespace json = boost::json;
 
-// Parses `text`. On failure: kInvalidArgument, "<what>: <reason> at line L column C".
-Result<json::value> ParseJson(std::string_view text, std::string_view what = "invalid JSON");
+// What an object with a key twice becomes. kLastWins is serde_json's (and Boost's) rule for a
+// free-form value; kRefuse is serde_yaml's, for configuration read as JSON or YAML alike
+// ("duplicate key 'a'").
+enum class DuplicateKeys { kLastWins, kRefuse };
+
+struct JsonLimits {
+  DuplicateKeys duplicates = DuplicateKeys::kLastWins;
+  std::size_t max_depth = 512;  // deeper: "nesting is too deep"
+};
+
+// Parses `text`. On failure: kInvalidArgument, "<what>: <reason> at line L column C". The value
+// costs memory in proportion to the text (JSON has no aliases).
+Result<json::value> ParseJson(std::string_view text, std::string_view what = "invalid JSON",
+                              JsonLimits limits = {});
 
 // Compact serialization.
 std::string ToJson(const json::value& value);

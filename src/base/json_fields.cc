@@ -1,5 +1,7 @@
 #include "base/json_fields.h"
 
+#include <algorithm>
+
 namespace kw::json_fields {
 
 std::string_view KindName(const json::value& v) {
@@ -28,6 +30,26 @@ std::unexpected<Error> WrongType(std::string_view field, std::string_view expect
 
 std::string Indexed(std::string_view field, std::size_t index) {
   return std::string(field) + "[" + std::to_string(index) + "]";
+}
+
+std::vector<std::string> UnknownKeys(const json::object& object,
+                                     std::span<const std::string_view> known) {
+  std::vector<std::string> unknown;
+  for (const auto& member : object) {
+    if (std::find(known.begin(), known.end(), member.key()) == known.end()) {
+      unknown.emplace_back(member.key());
+    }
+  }
+  return unknown;
+}
+
+std::string JoinNames(std::span<const std::string_view> names) {
+  std::string joined;
+  for (std::string_view name : names) {
+    if (!joined.empty()) joined += ", ";
+    joined += name;
+  }
+  return joined;
 }
 
 // Looks up a key that upstream declares with a serde default: absent and null both mean "use the

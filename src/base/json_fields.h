@@ -5,6 +5,7 @@
 // Header-only templates aside, everything is in json_fields.cc. Pure and thread-safe.
 #pragma once
 
+#include <span>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -24,6 +25,13 @@ std::unexpected<Error> WrongType(std::string_view field, std::string_view expect
 
 // "<field>[<index>]".
 std::string Indexed(std::string_view field, std::size_t index);
+
+// The keys of `object` outside `known`, in the object's order: the fields a parser refuses
+// (upstream's deny_unknown_fields) or warns about (where upstream ignores them).
+std::vector<std::string> UnknownKeys(const json::object& object,
+                                     std::span<const std::string_view> known);
+// "a, b, c": the known fields, for a message about an unknown one.
+std::string JoinNames(std::span<const std::string_view> names);
 
 // A key with a default: absent and null both mean "use the default" (nullptr).
 const json::value* FindSet(const json::object& object, std::string_view key);

@@ -1,9 +1,12 @@
-// Small string helpers shared by the parsers of header-like values.
+// Small string helpers: for the parsers of header-like values, and for messages.
 #pragma once
 
 #include <algorithm>
+#include <cstdint>
+#include <span>
 #include <string>
 #include <string_view>
+#include <utility>
 
 namespace kw {
 
@@ -28,6 +31,30 @@ constexpr bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
   return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
            return AsciiLower(x) == AsciiLower(y);
          });
+}
+
+// Bytes (a module, a digest) seen as the text APIs take them.
+inline std::string_view AsText(std::span<const std::uint8_t> bytes) {
+  return {reinterpret_cast<const char*>(bytes.data()), bytes.size()};
+}
+
+// A size for people, in binary units: "300 bytes", "4 MiB" (exact), "62.0 MiB" (one decimal,
+// rounded), so that a limit and the size that broke it read alike in one message.
+inline std::string ByteSize(std::uint64_t n) {
+  constexpr std::pair<std::uint64_t, std::string_view> kUnits[] = {
+      {1ull << 30, "GiB"}, {1ull << 20, "MiB"}, {1ull << 10, "KiB"}};
+  for (const auto& [unit, name] : kUnits) {
+    if (n < unit) continue;
+    std::uint64_t whole = n / unit;
+    if (n % unit == 0) return std::to_string(whole) + " " + std::string(name);
+    std::uint64_t tenths = (n % unit * 10 + unit / 2) / unit;  // n % unit * 10 cannot overflow
+    if (tenths == 10) {
+      ++whole;
+      tenths = 0;
+    }
+    return std::to_string(whole) + "." + std::to_string(tenths) + " " + std::string(name);
+  }
+  return std::to_string(n) + (n == 1 ? " byte" : " bytes");
 }
 
 }  // namespace kw

@@ -42,7 +42,12 @@ bool IsValidUtf8(std::string_view s) {
   return true;
 }
 
-std::string ToValidUtf8(std::string_view s) {
+
+namespace {
+
+// `s` with each byte that starts no well-formed sequence replaced by `stray(byte, out)`.
+template <typename Stray>
+std::string RewriteStrays(std::string_view s, Stray&& stray) {
   std::string out;
   out.reserve(s.size());
   while (!s.empty()) {
@@ -50,11 +55,24 @@ std::string ToValidUtf8(std::string_view s) {
       out.append(s.substr(0, sequence->length));
       s.remove_prefix(sequence->length);
     } else {
-      out.append("\xEF\xBF\xBD");  // U+FFFD
+      stray(static_cast<std::uint8_t>(s.front()), out);
       s.remove_prefix(1);
     }
   }
   return out;
+}
+
+}  // namespace
+
+std::string ToValidUtf8(std::string_view s) {
+  return RewriteStrays(s, [](std::uint8_t, std::string& out) { out.append("\xEF\xBF\xBD"); });
+}
+
+std::string Latin1StraysToUtf8(std::string_view s) {
+  return RewriteStrays(s, [](std::uint8_t byte, std::string& out) {
+    out.push_back(static_cast<char>(0xC0 | (byte >> 6)));
+    out.push_back(static_cast<char>(0x80 | (byte & 0x3F)));
+  });
 }
 
 }  // namespace kw

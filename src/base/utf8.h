@@ -24,4 +24,9 @@ std::optional<Utf8Sequence> DecodeUtf8(std::string_view s);
 // encoding/json writes strings that hold arbitrary bytes.
 std::string ToValidUtf8(std::string_view s);
 
+// `s` with every byte that does not start a well-formed sequence read as a Latin-1 character
+// (U+0080 to U+00FF) and encoded as UTF-8: yaml-cpp 0.7 decodes the YAML escapes `\N` and `\_`
+// (U+0085, U+00A0) to such single bytes.
+std::string Latin1StraysToUtf8(std::string_view s);
+
 }  // namespace kw

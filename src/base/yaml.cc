@@ -3,23 +3,30 @@
 #include "base/utf8.h"
 
 #include <yaml-cpp/depthguard.h>
+#include <yaml-cpp/eventhandler.h>
 #include <yaml-cpp/yaml.h>
 
 #include <charconv>
 #include <cmath>
 #include <cstdint>
 #include <exception>
+#include <istream>
 #include <limits>
 #include <optional>
+#include <streambuf>
 #include <system_error>
 
 namespace kw {
 namespace {
 
-// yaml-cpp happily builds cyclic graphs (`&a [*a]`) and expands aliases lazily, so both bounds are
-// needed to keep hostile input from exhausting the stack or the heap ("billion laughs").
-constexpr int kMaxDepth = 256;
-constexpr std::size_t kMaxNodes = 1'000'000;
+// Hostile input must exhaust neither the stack (deep nesting) nor the heap. Without aliases a
+// document's JSON value is proportional to its text; every copy that anchors and aliases make is
+// counted (a node and its characters), and copies may cost at most twice what the text itself
+// holds: a "billion laughs" stops at a few times its size. The allowance (a few MB at most) lets
+// a small document use a block of a few KB many times, as hand-written configuration does.
+constexpr std::size_t kMaxDepth = 256;
+constexpr std::size_t kCopiesPerWritten = 2;
+constexpr std::size_t kCopiesAllowance = 256 * 1024;
 
 constexpr std::string_view kCoreTagPrefix = "tag:yaml.org,2002:";
 
@@ -144,74 +151,97 @@ json::value ResolvePlain(std::string_view s) {
   return json::string(s);
 }
 
-Error ErrorAt(std::string_view what, std::string_view reason, const YAML::Mark& mark) {
+// `first_line` is where the parsed text starts within the whole input (documents of a stream are
+// parsed one by one), so that errors give lines of the file.
+Error ErrorAt(std::string_view what, std::string_view reason, const YAML::Mark& mark,
+              std::size_t first_line) {
   std::string msg = std::string(what) + ": " + std::string(reason);
   if (!mark.is_null()) {
-    msg += " at line " + std::to_string(mark.line + 1) + " column " +
-           std::to_string(mark.column + 1);
+    msg += " at line " + std::to_string(first_line + static_cast<std::size_t>(mark.line) + 1) +
+           " column " + std::to_string(mark.column + 1);
   }
   return Error(ErrorKind::kInvalidArgument, std::move(msg));
 }
 
-class Converter {
+// yaml-cpp reads from a std::istream; this one reads the text in place rather than a copy.
+class TextStreamBuf : public std::streambuf {
  public:
-  Converter(std::string_view what, YamlScalars scalars) : what_(what), scalars_(scalars) {}
+  explicit TextStreamBuf(std::string_view text) {
+    char* begin = const_cast<char*>(text.data());  // the get area is only ever read
+    setg(begin, begin, begin + text.size());
+  }
+};
 
-  Result<json::value> Convert(const YAML::Node& node, int depth) {
-    if (depth > kMaxDepth) {
-      return std::unexpected(ErrorAt(what_, "nesting is too deep", node.Mark()));
-    }
-    if (++nodes_ > kMaxNodes) {
-      return std::unexpected(
-          ErrorAt(what_, "document expands to too many nodes (alias bomb?)", node.Mark()));
-    }
-    switch (node.Type()) {
-      case YAML::NodeType::Undefined:
-      case YAML::NodeType::Null:
-        return nullptr;
-      case YAML::NodeType::Scalar:
-        return ConvertScalar(node);
-      case YAML::NodeType::Sequence: {
-        json::array array;
-        array.reserve(node.size());
-        for (const auto& item : node) {
-          KW_ASSIGN_OR_RETURN(json::value v, Convert(item, depth + 1));
-          array.push_back(std::move(v));
-        }
-        return array;
-      }
-      case YAML::NodeType::Map: {
-        json::object object;
-        object.reserve(node.size());
-        for (auto it = node.begin(); it != node.end(); ++it) {
-          // The iterator hands out a temporary pair: copy the (cheap, shared) node handles.
-          YAML::Node key = it->first;
-          YAML::Node value = it->second;
-          std::string key_text;
-          if (key.IsScalar()) {
-            key_text = key.Scalar();
-          } else if (key.IsNull()) {
-            key_text = "null";
-          } else {
-            return std::unexpected(ErrorAt(what_, "mapping keys must be scalars", key.Mark()));
-          }
-          if (object.contains(key_text)) {
-            return std::unexpected(
-                ErrorAt(what_, "duplicate mapping key '" + key_text + "'", key.Mark()));
-          }
-          KW_ASSIGN_OR_RETURN(json::value v, Convert(value, depth + 1));
-          object.emplace(key_text, std::move(v));
-        }
-        return object;
-      }
-    }
-    return nullptr;
+// Builds the JSON value of one document straight from yaml-cpp's parse events. yaml-cpp's own
+// node graph (YAML::Load) costs some 70 bytes of memory per byte of text and is built whole
+// before anything can be checked; this costs the JSON value, and refuses as it goes. Errors are
+// thrown as YAML::ParserException and become kInvalidArgument in CatchYaml.
+class JsonBuilder final : public YAML::EventHandler {
+ public:
+  explicit JsonBuilder(YamlScalars scalars) : scalars_(scalars) {}
+
+  json::value Take() { return std::move(root_); }
+
+  void OnDocumentStart(const YAML::Mark&) override {}
+  void OnDocumentEnd() override {}
+
+  void OnNull(const YAML::Mark& mark, YAML::anchor_t anchor) override {
+    written_ += 1;
+    Complete(mark, anchor, nullptr, "null", 1);
   }
 
+  void OnScalar(const YAML::Mark& mark, const std::string& tag, YAML::anchor_t anchor,
+                const std::string& scalar) override {
+    // The text around was checked (CheckYamlText), so invalid UTF-8 here can only come from
+    // yaml-cpp's decoding of `\N` and `\_`.
+    const std::string value = IsValidUtf8(scalar) ? scalar : Latin1StraysToUtf8(scalar);
+    written_ += 1 + value.size();
+    Complete(mark, anchor, ConvertScalar(tag, value), value, 1 + value.size());
+  }
+
+  void OnAlias(const YAML::Mark& mark, YAML::anchor_t anchor) override {
+    const Anchored* anchored = anchor < anchors_.size() ? &anchors_[anchor] : nullptr;
+    if (anchored == nullptr || !anchored->complete) {
+      // yaml-cpp checks that the anchor was defined; an unfinished one contains the alias.
+      throw YAML::ParserException(mark, "an alias refers to a node that contains it");
+    }
+    Copied(mark, anchored->cost);
+    std::optional<std::string_view> key;
+    if (anchored->key_text) key = *anchored->key_text;
+    Complete(mark, 0, anchored->value, key, anchored->cost);
+  }
+
+  void OnSequenceStart(const YAML::Mark& mark, const std::string&, YAML::anchor_t anchor,
+                       YAML::EmitterStyle::value) override {
+    Open(mark, anchor, json::array());
+  }
+  void OnSequenceEnd() override { Close(); }
+
+  void OnMapStart(const YAML::Mark& mark, const std::string&, YAML::anchor_t anchor,
+                  YAML::EmitterStyle::value) override {
+    Open(mark, anchor, json::object());
+  }
+  void OnMapEnd() override { Close(); }
+
  private:
-  json::value ConvertScalar(const YAML::Node& node) const {
-    const std::string& tag = node.Tag();
-    const std::string& text = node.Scalar();
+  // A sequence or mapping being read.
+  struct Frame {
+    json::value value;
+    YAML::Mark mark;
+    YAML::anchor_t anchor = 0;
+    std::size_t cost = 1;            // of the node and everything in it so far
+    std::optional<std::string> key;  // a mapping's key waiting for its value
+  };
+
+  // A node an alias may copy (yaml-cpp numbers anchors 1, 2, ... within a document).
+  struct Anchored {
+    bool complete = false;
+    json::value value;
+    std::optional<std::string> key_text;  // scalars and nulls, for use as a mapping key
+    std::size_t cost = 0;
+  };
+
+  json::value ConvertScalar(const std::string& tag, const std::string& text) const {
     // yaml-cpp tags quoted and block scalars "!" and plain ones "?"; only plain ones are resolved.
     if (tag == "!" || scalars_ == YamlScalars::kAsStrings) return json::string(text);
     if (tag.starts_with(kCoreTagPrefix)) {
@@ -222,23 +252,108 @@ class Converter {
     return ResolvePlain(text);
   }
 
-  std::string_view what_;
+  void Copied(const YAML::Mark& mark, std::size_t cost) {
+    copied_ += cost;
+    if (copied_ > kCopiesPerWritten * written_ + kCopiesAllowance) {
+      throw YAML::ParserException(
+          mark, "anchors and aliases copy more than twice what the document itself holds");
+    }
+  }
+
+  void Remember(const YAML::Mark& mark, YAML::anchor_t anchor, const json::value& value,
+                std::optional<std::string_view> key_text, std::size_t cost) {
+    if (anchor == 0) return;
+    // Copied now because the node moves into its parent; with nested anchors these copies add
+    // up, so they count like the copies aliases make.
+    Copied(mark, cost);
+    if (anchors_.size() <= anchor) anchors_.resize(anchor + 1);
+    Anchored& a = anchors_[anchor];
+    a.complete = true;
+    a.value = value;
+    if (key_text) a.key_text = std::string(*key_text);
+    a.cost = cost;
+  }
+
+  // A node is read whole: it becomes the root, an item, a key, or the value of the last key.
+  // `key_text` is what the node reads as when used as a key: set for scalars and nulls.
+  void Complete(const YAML::Mark& mark, YAML::anchor_t anchor, json::value value,
+                std::optional<std::string_view> key_text, std::size_t cost) {
+    Remember(mark, anchor, value, key_text, cost);
+    if (stack_.empty()) {
+      root_ = std::move(value);
+      return;
+    }
+    Frame& parent = stack_.back();
+    parent.cost += cost;
+    if (json::array* array = parent.value.if_array()) {
+      array->push_back(std::move(value));
+      return;
+    }
+    json::object& object = parent.value.get_object();
+    if (parent.key) {
+      object.emplace(*parent.key, std::move(value));
+      parent.key.reset();
+      return;
+    }
+    if (!key_text) throw YAML::ParserException(mark, "mapping keys must be scalars");
+    if (object.contains(*key_text)) {
+      throw YAML::ParserException(mark, "duplicate mapping key '" + std::string(*key_text) + "'");
+    }
+    parent.key = std::string(*key_text);
+  }
+
+  void Open(const YAML::Mark& mark, YAML::anchor_t anchor, json::value container) {
+    if (stack_.size() >= kMaxDepth) throw YAML::ParserException(mark, "nesting is too deep");
+    if (!stack_.empty() && stack_.back().value.is_object() && !stack_.back().key) {
+      throw YAML::ParserException(mark, "mapping keys must be scalars");
+    }
+    written_ += 1;
+    if (anchor != 0) {
+      if (anchors_.size() <= anchor) anchors_.resize(anchor + 1);
+      anchors_[anchor] = Anchored{};  // an anchor name may be defined again
+    }
+    stack_.push_back(Frame{.value = std::move(container), .mark = mark, .anchor = anchor});
+  }
+
+  void Close() {
+    Frame frame = std::move(stack_.back());
+    stack_.pop_back();
+    Complete(frame.mark, frame.anchor, std::move(frame.value), std::nullopt, frame.cost);
+  }
+
   YamlScalars scalars_;
-  std::size_t nodes_ = 0;
+  json::value root_;  // null until a node is read: an empty document is null
+  std::vector<Frame> stack_;
+  std::vector<Anchored> anchors_;
+  std::size_t written_ = 0;  // nodes and characters of the text
+  std::size_t copied_ = 0;   // nodes and characters copied by anchors and aliases
 };
 
 template <typename Fn>
-auto CatchYaml(std::string_view what, Fn&& fn) -> decltype(fn()) {
+auto CatchYaml(std::string_view what, std::size_t first_line, Fn&& fn) -> decltype(fn()) {
   try {
     return fn();
   } catch (const YAML::DeepRecursion& e) {
     // yaml-cpp labels this "bad file"; say what actually happened.
-    return std::unexpected(ErrorAt(what, "nesting is too deep", e.mark));
+    return std::unexpected(ErrorAt(what, "nesting is too deep", e.mark, first_line));
   } catch (const YAML::Exception& e) {
-    return std::unexpected(ErrorAt(what, e.msg, e.mark));
+    return std::unexpected(ErrorAt(what, e.msg, e.mark, first_line));
   } catch (const std::exception& e) {
     return std::unexpected(Error(ErrorKind::kInvalidArgument, std::string(what) + ": " + e.what()));
   }
+}
+
+// One YAML document: the first of `text`, which starts at line `first_line` of the input.
+Result<json::value> ParseDocument(std::string_view text, std::size_t first_line,
+                                  std::string_view what, YamlScalars scalars) {
+  return CatchYaml(what, first_line, [&]() -> Result<json::value> {
+    TextStreamBuf buffer(text);
+    std::istream stream(&buffer);
+    YAML::Parser parser(stream);
+    JsonBuilder builder(scalars);
+    parser.HandleNextDocument(builder);
+    return builder.Take();
+  });
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -503,39 +618,65 @@ bool HasContent(std::string_view piece) {
   return false;
 }
 
+// One document of a stream: its text, and the line of the stream (from 0) where the text starts.
+struct DocumentText {
+  std::string_view text;
+  std::size_t first_line;
+};
+
 // Splits a multi-document stream at its `---` and `...` markers (which YAML only allows at the
-// start of a line, outside any scalar). Each piece is padded with the newlines that precede it,
-// so yaml-cpp still reports line numbers of the whole file.
-std::vector<std::string> SplitYamlDocuments(std::string_view text) {
-  std::vector<std::string> pieces;
-  std::string current;
+// start of a line, outside any scalar). The pieces are views of `text`: no copies.
+std::vector<DocumentText> SplitYamlDocuments(std::string_view text) {
+  std::vector<DocumentText> pieces;
+  std::size_t start = 0, start_line = 0;  // of the current piece
   bool explicit_start = false;
-  std::size_t line_number = 0;
-  auto flush = [&] {
-    if (explicit_start || HasContent(current)) pieces.push_back(std::move(current));
-    current.assign(line_number, '\n');
+  auto flush = [&](std::size_t end) {
+    std::string_view piece = text.substr(start, end - start);
+    if (explicit_start || HasContent(piece)) pieces.push_back({piece, start_line});
     explicit_start = false;
   };
-  std::size_t pos = 0;
+  std::size_t pos = 0, line_number = 0;
   while (pos < text.size()) {
     std::size_t nl = text.find('\n', pos);
     std::size_t end = nl == std::string_view::npos ? text.size() : nl + 1;
     std::string_view line = text.substr(pos, end - pos);
     if (IsDocumentStart(line)) {
-      flush();
+      flush(pos);
+      start = pos;
+      start_line = line_number;
       explicit_start = true;
-      current += line;
     } else if (IsDocumentEnd(line)) {
-      flush();
-      current += '\n';
-    } else {
-      current += line;
+      flush(pos);
+      start = end;
+      start_line = line_number + 1;
     }
     ++line_number;
     pos = end;
   }
-  flush();
+  flush(text.size());
   return pieces;
+}
+
+// JSON is the text of a document that starts, past any blanks, with `{` or `[`: what the
+// controller and most tools write. YAML that starts the same way (a flow collection) is rare.
+bool LooksLikeJson(std::string_view text) {
+  std::size_t first = text.find_first_not_of(" \t\r\n");
+  return first != std::string_view::npos && (text[first] == '{' || text[first] == '[');
+}
+
+// A document that looks like JSON is parsed as JSON: Boost.JSON is many times faster than
+// yaml-cpp, and gives the same value (duplicate keys refused, as YAML does). Flow-style YAML
+// that is not JSON (`{a: 1}`, comments) falls back to the YAML parser; if that fails too, the
+// JSON error is the one that names what the author most likely got wrong.
+// `from_json` makes the JSON value what `parse_yaml` returns.
+template <typename ParseYaml, typename FromJson>
+auto JsonOrYaml(std::string_view text, std::string_view what, ParseYaml&& parse_yaml,
+                FromJson&& from_json) -> decltype(parse_yaml()) {
+  auto json = ParseJson(text, what, {.duplicates = DuplicateKeys::kRefuse, .max_depth = kMaxDepth});
+  if (json) return from_json(std::move(*json));
+  auto yaml = parse_yaml();
+  if (yaml) return yaml;
+  return std::unexpected(std::move(json).error());
 }
 
 // YAML text must be printable Unicode. Checking up front also keeps yaml-cpp from guessing a
@@ -564,27 +705,40 @@ Result<void> CheckYamlText(std::string_view text, std::string_view what) {
 
 Result<json::value> ParseYamlAsJson(std::string_view text, std::string_view what,
                                     YamlScalars scalars) {
-  KW_TRY(CheckYamlText(text, what));
-  return CatchYaml(what, [&]() -> Result<json::value> {
-    YAML::Node root = YAML::Load(std::string(text));
-    return Converter(what, scalars).Convert(root, 0);
-  });
+  auto parse_yaml = [&]() -> Result<json::value> {
+    KW_TRY(CheckYamlText(text, what));
+    return ParseDocument(text, 0, what, scalars);
+  };
+  if (scalars == YamlScalars::kResolve && LooksLikeJson(text)) {
+    return JsonOrYaml(text, what, parse_yaml, [](json::value v) { return v; });
+  }
+  return parse_yaml();
 }
 
 Result<std::vector<json::value>> ParseYamlDocumentsAsJson(std::string_view text,
                                                           std::string_view what,
                                                           YamlScalars scalars) {
-  KW_TRY(CheckYamlText(text, what));
-  return CatchYaml(what, [&]() -> Result<std::vector<json::value>> {
+  auto parse_yaml = [&]() -> Result<std::vector<json::value>> {
+    KW_TRY(CheckYamlText(text, what));
     // Not YAML::LoadAll: yaml-cpp 0.7 loops forever (allocating) on some malformed input such
-    // as ",." there. Each document is loaded on its own instead.
+    // as ",." there. Each document is parsed on its own instead.
     std::vector<json::value> out;
-    for (const std::string& piece : SplitYamlDocuments(text)) {
-      KW_ASSIGN_OR_RETURN(json::value v, Converter(what, scalars).Convert(YAML::Load(piece), 0));
+    for (const DocumentText& piece : SplitYamlDocuments(text)) {
+      KW_ASSIGN_OR_RETURN(json::value v,
+                          ParseDocument(piece.text, piece.first_line, what, scalars));
       out.push_back(std::move(v));
     }
     return out;
-  });
+  };
+  if (scalars == YamlScalars::kResolve && LooksLikeJson(text)) {
+    // A JSON text is one document.
+    return JsonOrYaml(text, what, parse_yaml, [](json::value v) {
+      std::vector<json::value> documents;
+      documents.push_back(std::move(v));
+      return documents;
+    });
+  }
+  return parse_yaml();
 }
 
 std::string JsonToYaml(const json::value& value) {

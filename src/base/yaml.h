@@ -8,9 +8,16 @@
 // → string. Quoted and block scalars are always strings; integers with leading zeros (`0755`)
 // stay strings; `.inf` and `.nan` become null because JSON cannot carry them.
 //
+// Text that looks like JSON (its first non-blank byte is `{` or `[`) is parsed as JSON by
+// Boost.JSON (json.h), duplicate keys refused as in YAML; flow-style YAML that is not JSON falls
+// back to the YAML parser. kAsStrings always reads YAML, which keeps each scalar's text.
+//
 // Parsing never throws: yaml-cpp exceptions are caught here and become kInvalidArgument errors
-// "<what>: <reason> at line L column C". Input is untrusted: nesting depth and alias expansion are
-// bounded. All functions are pure and thread-safe.
+// "<what>: <reason> at line L column C". Input is untrusted, and bounded so that the value costs
+// memory in proportion to the text: nesting is at most 256 levels deep, and the copies anchors
+// and aliases make may cost at most twice what the text itself holds ("anchors and aliases copy
+// more than twice what the document itself holds"). Callers cap the text (files.h). All
+// functions are pure and thread-safe.
 #pragma once
 
 #include <string>

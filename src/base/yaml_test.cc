@@ -11,6 +11,7 @@ namespace kw {
 namespace {
 
 using ::testing::HasSubstr;
+using ::testing::Not;
 
 json::value Parse(std::string_view text) {
   auto v = ParseYamlAsJson(text);
@@ -155,6 +156,15 @@ TEST(YamlParse, CyclicAliasIsAnErrorNotACrash) {
   auto v = ParseYamlAsJson("a: &x [*x]\n");
   ASSERT_FALSE(v.has_value());
   EXPECT_EQ(v.error().kind, ErrorKind::kInvalidArgument);
+  EXPECT_EQ(v.error().message,
+            "invalid YAML: an alias refers to a node that contains it at line 1 column 8");
+}
+
+TEST(YamlParse, AliasesAsKeys) {
+  EXPECT_EQ(Parse("k: &k name\n*k : 1\n"), json::parse(R"({"k": "name", "name": 1})"));
+  auto v = ParseYamlAsJson("k: &k [a]\n*k : 1\n");
+  ASSERT_FALSE(v);
+  EXPECT_THAT(v.error().message, HasSubstr("mapping keys must be scalars"));
 }
 
 TEST(YamlParse, AliasBombIsBounded) {
@@ -165,9 +175,43 @@ TEST(YamlParse, AliasBombIsBounded) {
     for (int j = 0; j < 9; ++j) text += ", " + prev;
     text += "]\n";
   }
+  auto v = ParseYamlAsJson(text, "settings");
+  ASSERT_FALSE(v.has_value());
+  EXPECT_THAT(v.error().message,
+              HasSubstr("settings: anchors and aliases copy more than twice what the document "
+                        "itself holds at line "));
+}
+
+TEST(YamlParse, NestedAnchorsCountAsCopies) {
+  // Each anchor keeps a copy of everything inside it: 200 nested anchors around a long scalar
+  // would cost 200 copies of it.
+  std::string text;
+  for (int i = 0; i < 200; ++i) text += "&n" + std::to_string(i) + " [";
+  text += std::string(100000, 'x') + std::string(200, ']');
   auto v = ParseYamlAsJson(text);
   ASSERT_FALSE(v.has_value());
-  EXPECT_THAT(v.error().message, HasSubstr("too many nodes"));
+  EXPECT_THAT(v.error().message, HasSubstr("anchors and aliases copy more than twice"));
+}
+
+TEST(YamlParse, ModerateAliasUseIsFine) {
+  // A block defined once and used a few times, as in hand-written configuration.
+  std::string text = "base: &base\n";
+  for (int i = 0; i < 1000; ++i) text += "  key" + std::to_string(i) + ": value\n";
+  for (int i = 0; i < 3; ++i) text += "copy" + std::to_string(i) + ": *base\n";
+  auto v = ParseYamlAsJson(text);
+  ASSERT_TRUE(v) << v.error().message;
+  EXPECT_EQ(v->at("copy2"), v->at("base"));
+}
+
+TEST(YamlParse, LargeDocumentsWithoutAliasesHaveNoNodeLimit) {
+  // 1.5 million nodes: only the size of the text bounds a document without aliases.
+  std::string text = "[0";
+  for (int i = 1; i < 1'500'000; ++i) text += ",0";
+  text += "]";
+  for (const std::string& document : {text, "v: " + text}) {  // JSON, then YAML
+    auto v = ParseYamlAsJson(document + "\n");
+    ASSERT_TRUE(v) << v.error().message;
+  }
 }
 
 TEST(YamlParse, DeepNestingIsAnError) {
@@ -359,6 +403,74 @@ TEST(ParseYamlDocumentsAsJson, SplitsDocumentsAndKeepsLineNumbers) {
   auto bad = ParseYamlDocumentsAsJson("a: 1\n---\nb: [1, 2\n", "policies.yaml");
   ASSERT_FALSE(bad);
   EXPECT_NE(bad.error().message.find("line 4"), std::string::npos) << bad.error().message;
+}
+
+TEST(ParseYamlDocumentsAsJson, ManyDocumentsCostTheirText) {
+  // 500 000 empty documents: pieces are views of the text, not copies padded to keep line numbers.
+  std::string text;
+  for (int i = 0; i < 500'000; ++i) text += "---\n";
+  text += "a: [\n";
+  auto r = ParseYamlDocumentsAsJson(text, "crds.yaml");
+  ASSERT_FALSE(r);
+  EXPECT_THAT(r.error().message, HasSubstr("crds.yaml: "));
+  EXPECT_THAT(r.error().message, HasSubstr(" at line 500002 "));
+}
+
+// The JSON-or-YAML choice: a text whose first non-blank byte is `{` or `[` is read by the JSON
+// parser; what is not JSON there is read as YAML, and an error is JSON's.
+TEST(ParseYamlAsJson, JsonTextIsReadAsJson) {
+  EXPECT_EQ(Parse(" \n{\"a\": [1, 2.5, \"x\", true, null], \"b\": {}}"),
+            json::parse(R"({"a": [1, 2.5, "x", true, null], "b": {}})"));
+  EXPECT_EQ(Parse("[1, 2]"), json::parse("[1, 2]"));
+  // The JSON parser's messages: a JSON text with an error is reported as JSON.
+  auto bad = ParseYamlAsJson("{\n  \"a\": 1,\n  \"b\": [1, 2\n}", "settings.json");
+  ASSERT_FALSE(bad);
+  EXPECT_EQ(bad.error().message, "settings.json: syntax error at line 4 column 1");
+  // What is not JSON but YAML is YAML, as serde_yaml reads it.
+  EXPECT_EQ(Parse("{\"a\": 1, \"b\": }"), json::parse(R"({"a": 1, "b": null})"));
+  // Duplicate keys are refused as YAML refuses them.
+  auto duplicate = ParseYamlAsJson(R"({"a": 1, "b": {"c": 1}, "a": 2})", "settings.json");
+  ASSERT_FALSE(duplicate);
+  EXPECT_EQ(duplicate.error().message,
+            "settings.json: duplicate key 'a' at line 1 column 27");
+  EXPECT_TRUE(ParseYamlAsJson(R"({"a": {"x": 1}, "b": {"x": 1}})"));  // per object
+  // Nesting has the YAML limit.
+  auto deep = ParseYamlAsJson(std::string(300, '[') + std::string(300, ']'));
+  ASSERT_FALSE(deep);
+  EXPECT_THAT(deep.error().message, HasSubstr("nesting is too deep"));
+}
+
+TEST(ParseYamlAsJson, FlowYamlThatIsNotJsonFallsBackToYaml) {
+  EXPECT_EQ(Parse("{a: 1, b: [x, y]}"), json::parse(R"({"a": 1, "b": ["x", "y"]})"));
+  EXPECT_EQ(Parse("[a, b] # a comment\n"), json::parse(R"(["a", "b"])"));
+  EXPECT_EQ(Parse("{\"a\": 1e999}"), json::parse(R"({"a": "1e999"})"));  // as serde_yaml
+  // Plain YAML is never tried as JSON, and keeps its own messages.
+  auto v = ParseYamlAsJson("a: [1, 2\nb: c\n", "settings");
+  ASSERT_FALSE(v);
+  EXPECT_THAT(v.error().message, Not(HasSubstr("syntax error")));
+}
+
+TEST(ParseYamlAsJson, AsStringsReadsJsonTextAsYaml) {
+  // Scalars keep their text, which only the YAML reading has.
+  auto v = ParseYamlAsJson(R"({"a": 1.0, "b": true})", "metadata", YamlScalars::kAsStrings);
+  ASSERT_TRUE(v) << v.error().message;
+  EXPECT_EQ(*v, json::parse(R"({"a": "1.0", "b": "true"})"));
+}
+
+TEST(ParseYamlDocumentsAsJson, JsonTextIsOneDocument) {
+  auto docs = ParseYamlDocumentsAsJson("{\"kind\": \"AdmissionPolicy\"}\n");
+  ASSERT_TRUE(docs) << docs.error().message;
+  ASSERT_EQ(docs->size(), 1u);
+  EXPECT_EQ((*docs)[0], json::parse(R"({"kind": "AdmissionPolicy"})"));
+  auto flow = ParseYamlDocumentsAsJson("{a: 1}\n---\n{b: 2}\n");
+  ASSERT_TRUE(flow) << flow.error().message;
+  EXPECT_EQ(flow->size(), 2u);
+}
+
+// Found by yaml_fuzzer: yaml-cpp decodes these two escapes to single Latin-1 bytes.
+TEST(ParseYamlAsJson, NelAndNbspEscapesBecomeUtf8) {
+  auto v = Parse("\"a\\Nb\\_c\\Ld\u00e0\": \"\\N\"\n");
+  EXPECT_EQ(v, json::parse("{\"a\\u0085b\\u00a0c\\u2028d\\u00e0\": \"\\u0085\"}"));
 }
 
 TEST(ParseYamlAsJson, RefusesControlCharacters) {

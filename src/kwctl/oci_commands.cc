@@ -14,6 +14,7 @@
 #include "base/files.h"
 #include "base/json.h"
 #include "base/sha256.h"
+#include "base/strings.h"
 #include "base/yaml.h"
 #include "cli/log_format.h"
 #include "kwctl/archive.h"
@@ -277,7 +278,7 @@ std::string RenderSignatures(const json::object& manifest) {
 Result<void> Inspect(const InspectFlags& flags) {
   KW_ASSIGN_OR_RETURN(LocalPolicy local,
                       ResolveLocalPolicy(flags.uri_or_sha_prefix, oci::Store(StoreRoot())));
-  KW_ASSIGN_OR_RETURN(std::vector<std::uint8_t> bytes, ReadBinaryFile(local.path));
+  KW_ASSIGN_OR_RETURN(std::vector<std::uint8_t> bytes, oci::ReadModuleFile(local.path));
   KW_ASSIGN_OR_RETURN(std::optional<policy::Metadata> metadata, policy::ReadMetadata(bytes));
   if (!metadata) {
     return Fail(ErrorKind::kNotFound,
@@ -345,8 +346,8 @@ Result<void> Pull(const PullFlags& flags) {
     std::string destination = *flags.output_path;
     std::error_code ec;
     if (fs::is_directory(destination, ec)) destination += "/" + LastPathSegment(uri);
-    KW_ASSIGN_OR_RETURN(std::string module, ReadFile(*path));
-    auto written = WriteFile(destination, module);
+    KW_ASSIGN_OR_RETURN(std::vector<std::uint8_t> module, oci::ReadModuleFile(*path));
+    auto written = WriteFile(destination, AsText(module));
     if (!written) {
       progress.Finish("Failed to pull policy: " + written.error().message);
       return written;
@@ -360,7 +361,7 @@ Result<void> Pull(const PullFlags& flags) {
 Result<void> Push(const PushFlags& flags) {
   const oci::Store store(StoreRoot());
   KW_ASSIGN_OR_RETURN(LocalPolicy local, ResolveLocalPolicy(flags.policy, store));
-  KW_ASSIGN_OR_RETURN(std::vector<std::uint8_t> module, ReadBinaryFile(local.path));
+  KW_ASSIGN_OR_RETURN(std::vector<std::uint8_t> module, oci::ReadModuleFile(local.path));
   auto info = wasm::Inspect(module);
   if (!info) return std::unexpected(info.error().Wrap(local.uri));
   KW_ASSIGN_OR_RETURN(std::optional<policy::Metadata> metadata, policy::ReadMetadata(*info));
@@ -395,7 +396,7 @@ Result<void> Policies() {
   std::vector<std::vector<std::string>> rows = {
       {"Policy", "Mutating", "Context aware", "SHA-256", "Size"}};
   for (const oci::StoredPolicy& policy : stored) {
-    auto bytes = ReadBinaryFile(policy.path);
+    auto bytes = oci::ReadModuleFile(policy.path);
     if (!bytes) continue;  // removed while listing
     std::string mutating = "unknown", context_aware = "unknown";
     // A module whose metadata cannot be read is listed as unknown, as upstream lists it.
@@ -444,15 +445,16 @@ Result<void> Save(const std::vector<std::string>& uris_or_sha_prefixes,
       return Fail(ErrorKind::kInvalidArgument,
                   "cannot save " + text + ": only policies of the store can be saved");
     }
-    KW_ASSIGN_OR_RETURN(std::string module, ReadFile(local.path));
-    entries.push_back({fs::relative(local.path, store.root()).generic_string(), std::move(module)});
+    KW_ASSIGN_OR_RETURN(std::vector<std::uint8_t> module, oci::ReadModuleFile(local.path));
+    entries.push_back({fs::relative(local.path, store.root()).generic_string(),
+                       std::string(AsText(module))});
   }
   KW_ASSIGN_OR_RETURN(std::string archive, Gzip(WriteTar(entries)));
   return WriteFile(output_path, archive);
 }
 
 Result<void> Load(const std::string& input_path) {
-  KW_ASSIGN_OR_RETURN(std::string compressed, ReadFile(input_path));
+  KW_ASSIGN_OR_RETURN(std::string compressed, ReadFile(input_path, kMaxArchiveBytes));
   auto tar = Gunzip(compressed, kMaxArchiveBytes);
   if (!tar) return std::unexpected(tar.error().Wrap(input_path));
   auto entries = ReadTar(*tar);

@@ -13,6 +13,7 @@
 #include "kwctl/scaffold.h"
 #include "loader/loader.h"
 #include "oci/reference.h"
+#include "oci/store.h"
 #include "policy/annotate.h"
 
 namespace kw::kwctl {
@@ -45,7 +46,7 @@ Result<void> ScaffoldManifest(const ScaffoldManifestFlags& flags) {
 
   // Settings first: a typo there is reported without reading the module.
   if (flags.settings_path) {
-    KW_ASSIGN_OR_RETURN(std::string text, ReadFile(*flags.settings_path));
+    KW_ASSIGN_OR_RETURN(std::string text, ReadConfigFile(*flags.settings_path));
     KW_ASSIGN_OR_RETURN(request.settings, ParseManifestSettings(text, *flags.settings_path));
   } else if (flags.settings_json) {
     KW_ASSIGN_OR_RETURN(request.settings,
@@ -66,7 +67,7 @@ Result<void> ScaffoldManifest(const ScaffoldManifestFlags& flags) {
     request.module_uri = flags.policy.starts_with("file://") ? flags.policy : "file://" + path;
   }
 
-  KW_ASSIGN_OR_RETURN(std::vector<std::uint8_t> bytes, ReadBinaryFile(path));
+  KW_ASSIGN_OR_RETURN(std::vector<std::uint8_t> bytes, oci::ReadModuleFile(path));
   KW_ASSIGN_OR_RETURN(std::optional<policy::Metadata> metadata, policy::ReadMetadata(bytes));
   if (!metadata) {
     return Fail(ErrorKind::kNotFound,
@@ -96,7 +97,7 @@ Result<void> ScaffoldArtifactHub(const ScaffoldArtifactHubFlags& flags) {
                 "cannot find metadata.yml or metadata.yaml in the current directory; pass "
                 "--metadata-path");
   }
-  KW_ASSIGN_OR_RETURN(std::string metadata_text, ReadFile(*metadata_path));
+  KW_ASSIGN_OR_RETURN(std::string metadata_text, ReadConfigFile(*metadata_path));
   auto metadata = policy::MetadataFromYaml(metadata_text);
   if (!metadata) return std::unexpected(metadata.error().Wrap(*metadata_path));
 
@@ -107,7 +108,7 @@ Result<void> ScaffoldArtifactHub(const ScaffoldArtifactHubFlags& flags) {
   }
   std::optional<std::string> questions;
   if (questions_path) {
-    KW_ASSIGN_OR_RETURN(questions, ReadFile(*questions_path));
+    KW_ASSIGN_OR_RETURN(questions, ReadConfigFile(*questions_path));
     // Checked here too (ScaffoldArtifactHubText refuses it as well) to name the file.
     if (questions->find_first_not_of(" \t\r\n") == std::string::npos) {
       return Fail(ErrorKind::kInvalidArgument,

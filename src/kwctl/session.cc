@@ -28,7 +28,7 @@ bool IsYamlPath(std::string_view path) {
 Result<json::value> LoadSettings(const RunFlags& flags) {
   json::value settings = json::object();
   if (flags.settings_path) {
-    KW_ASSIGN_OR_RETURN(std::string text, ReadFile(*flags.settings_path));
+    KW_ASSIGN_OR_RETURN(std::string text, ReadConfigFile(*flags.settings_path));
     KW_ASSIGN_OR_RETURN(settings, ParseYamlAsJson(text, "invalid settings file " + *flags.settings_path));
   } else if (flags.settings_json) {
     KW_ASSIGN_OR_RETURN(settings, ParseJson(*flags.settings_json, "invalid --settings-json"));
@@ -99,7 +99,7 @@ Result<Definition> GroupFromCrd(const std::string& path, Definition d, const jso
 
 // Policy CRs (tooling.md §1.6 step 1). Only what affects evaluation is read.
 Result<std::vector<Definition>> DefinitionsFromCrds(const std::string& path) {
-  KW_ASSIGN_OR_RETURN(std::string text, ReadFile(path));
+  KW_ASSIGN_OR_RETURN(std::string text, ReadConfigFile(path));
   KW_ASSIGN_OR_RETURN(std::vector<json::value> docs,
                       ParseYamlDocumentsAsJson(text, "invalid YAML in " + path));
   std::vector<Definition> out;
@@ -243,11 +243,12 @@ Result<Session> PrepareSession(const RunFlags& flags) {
   spdlog::debug("{} modules compiled, {} loaded from the compiled-code cache",
                 modules.compiled_modules(), modules.cached_modules());
 
+  // A request is capped like a configuration file: 4 MiB is twice what policy-server accepts.
   std::string request_text;
   if (flags.request_path == "-") {
-    KW_ASSIGN_OR_RETURN(request_text, ReadStdin());
+    KW_ASSIGN_OR_RETURN(request_text, ReadStdin(kMaxConfigFileBytes));
   } else {
-    KW_ASSIGN_OR_RETURN(request_text, ReadFile(flags.request_path));
+    KW_ASSIGN_OR_RETURN(request_text, ReadConfigFile(flags.request_path));
   }
   auto request = admission::ParseKwctlRequest(request_text, raw);
   if (!request) {

@@ -6,10 +6,12 @@
 
 #include "admission/scaffold.h"
 #include "base/files.h"
+#include "base/strings.h"
 #include "base/yaml.h"
 #include "engine/v8/v8_engine.h"
 #include "kwctl/commands.h"
 #include "kwctl/paths.h"
+#include "oci/store.h"
 #include "policy/annotate.h"
 #include "runtime/opa/builtins.h"
 #include "runtime/runtime.h"
@@ -54,13 +56,13 @@ void PrettyJson(std::string& out, const json::value& v, int indent) {
 }  // namespace
 
 Result<void> Annotate(const AnnotateFlags& flags) {
-  KW_ASSIGN_OR_RETURN(std::vector<std::uint8_t> wasm, ReadBinaryFile(flags.wasm_path));
-  KW_ASSIGN_OR_RETURN(std::string metadata_text, ReadFile(flags.metadata_path));
+  KW_ASSIGN_OR_RETURN(std::vector<std::uint8_t> wasm, oci::ReadModuleFile(flags.wasm_path));
+  KW_ASSIGN_OR_RETURN(std::string metadata_text, ReadConfigFile(flags.metadata_path));
   auto metadata = policy::MetadataFromYaml(metadata_text);
   if (!metadata) return std::unexpected(metadata.error().Wrap(flags.metadata_path));
   std::optional<std::string> usage;
   if (flags.usage_path) {
-    KW_ASSIGN_OR_RETURN(usage, ReadFile(*flags.usage_path));
+    KW_ASSIGN_OR_RETURN(usage, ReadConfigFile(*flags.usage_path));
   }
 
   std::optional<std::string> protocol_version;
@@ -85,7 +87,7 @@ Result<void> Annotate(const AnnotateFlags& flags) {
   KW_ASSIGN_OR_RETURN(std::vector<std::uint8_t> annotated,
                       policy::Annotate(wasm, std::move(*metadata), protocol_version, usage, kVersion));
   return WriteFile(flags.output_path,
-                   std::string_view(reinterpret_cast<const char*>(annotated.data()), annotated.size()));
+                   AsText(annotated));
 }
 
 Result<void> Info() {
@@ -105,11 +107,11 @@ Result<void> Info() {
 
 Result<void> ScaffoldAdmissionRequest(const std::string& operation, const std::string& object_path,
                                       const std::optional<std::string>& old_object_path) {
-  KW_ASSIGN_OR_RETURN(std::string text, ReadFile(object_path));
+  KW_ASSIGN_OR_RETURN(std::string text, ReadConfigFile(object_path));
   KW_ASSIGN_OR_RETURN(json::value object, ParseYamlAsJson(text, "invalid object in " + object_path));
   std::optional<json::value> old_object;
   if (old_object_path) {
-    KW_ASSIGN_OR_RETURN(std::string old_text, ReadFile(*old_object_path));
+    KW_ASSIGN_OR_RETURN(std::string old_text, ReadConfigFile(*old_object_path));
     KW_ASSIGN_OR_RETURN(old_object, ParseYamlAsJson(old_text, "invalid object in " + *old_object_path));
   }
   KW_ASSIGN_OR_RETURN(json::value request,

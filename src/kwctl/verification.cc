@@ -23,7 +23,7 @@ bool HasFlagConstraints(const SignatureFlags& flags) {
 Result<verify::VerificationConfig> ConfigFromCommandLine(const SignatureFlags& flags) {
   verify::VerificationFlags parsed;
   for (const std::string& path : flags.key_paths) {
-    auto pem = ReadFile(path);
+    auto pem = ReadConfigFile(path);
     if (!pem) return std::unexpected(pem.error().Wrap("--verification-key " + path));
     parsed.key_pems.push_back(std::move(*pem));
   }

@@ -91,7 +91,7 @@ Result<std::string> FetchVerified(std::string_view uri, const oci::FetchOptions&
   pinned.tag.reset();
   pinned.digest = verified_digest;
   KW_ASSIGN_OR_RETURN(oci::PulledManifest manifest, client->PullManifest(pinned));
-  KW_ASSIGN_OR_RETURN(std::vector<std::uint8_t> bytes, ReadBinaryFile(fetched.path));
+  KW_ASSIGN_OR_RETURN(std::vector<std::uint8_t> bytes, oci::ReadModuleFile(fetched.path));
   KW_TRY(verify::CheckLocalDigest(verified_digest, manifest.bytes, bytes));
   return fetched.path;
 }
@@ -187,7 +187,7 @@ Result<runtime::PolicyModuleSharedPtr> ModuleLoader::Load(std::string_view uri) 
 }
 
 Result<runtime::PolicyModuleSharedPtr> ModuleLoader::Compile(const std::string& path) {
-  KW_ASSIGN_OR_RETURN(std::vector<std::uint8_t> bytes, ReadBinaryFile(path));
+  KW_ASSIGN_OR_RETURN(std::vector<std::uint8_t> bytes, oci::ReadModuleFile(path));
   KW_ASSIGN_OR_RETURN(runtime::PolicyModuleSharedPtr module,
                       runtime::LoadPolicyModule(engine_, bytes, mode_override_,
                                                 {.code_cache = code_cache_}));

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "base/sha256.h"
+#include "base/strings.h"
 #include "oci/reference.h"
 #include "policy/metadata.h"
 
@@ -89,7 +90,7 @@ std::map<std::string, std::string> ManifestAnnotations(
 }
 
 Result<PushArtifact> BuildArtifact(std::span<const std::uint8_t> module) {
-  const std::string_view bytes(reinterpret_cast<const char*>(module.data()), module.size());
+  const std::string_view bytes = AsText(module);
   if (!HasWasmMagic(bytes)) return Fail(ErrorKind::kBadModule, "invalid wasm file");
   auto metadata = policy::ReadMetadata(module);
   if (!metadata) {

@@ -22,7 +22,6 @@ extern char** environ;
 namespace kw::oci {
 namespace {
 
-constexpr std::size_t kMaxConfigBytes = 4u << 20;
 constexpr std::size_t kMaxHelperOutput = 64u << 10;
 
 std::optional<std::string> StringAt(const json::value& v, std::string_view key) {
@@ -134,7 +133,7 @@ std::optional<Credentials> LookupCredentials(std::string_view host,
                                              const std::string& docker_config_dir) {
   if (docker_config_dir.empty()) return std::nullopt;
   const std::string path = docker_config_dir + "/config.json";
-  auto text = ReadFile(path, kMaxConfigBytes);
+  auto text = ReadConfigFile(path);
   if (!text) {
     if (text.error().kind != ErrorKind::kNotFound) spdlog::warn("{}", text.error().message);
     return std::nullopt;

@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include "base/files.h"
+#include "base/strings.h"
 #include "net/http_client.h"
 #include "oci/artifact.h"
 
@@ -11,14 +12,19 @@ namespace {
 
 constexpr int kMaxDownloadRedirects = 10;
 
-Result<std::string> CheckedModule(std::string bytes, std::uint64_t cap, std::string_view what) {
-  if (bytes.size() > cap) {
-    return Fail(ErrorKind::kBadModule,
-                std::string(what) + " is larger than " + std::to_string(cap) + " bytes");
-  }
+Result<void> CheckModule(std::string_view bytes, std::uint64_t cap, std::string_view what) {
+  if (bytes.size() > cap) return std::unexpected(TooLarge(what, bytes.size(), cap));
   if (!HasWasmMagic(bytes))
     return Fail(ErrorKind::kBadModule, std::string(what) + ": invalid wasm file");
-  return bytes;
+  return {};
+}
+
+// A module on local disk, checked as a download is; its digest.
+Result<std::string> LocalModuleDigest(const std::string& path, std::uint64_t cap) {
+  KW_ASSIGN_OR_RETURN(std::vector<std::uint8_t> bytes, ReadModuleFile(path, cap));
+  const std::string_view view = AsText(bytes);
+  KW_TRY(CheckModule(view, cap, path));
+  return Sha256DigestOf(view);
 }
 
 // An http(s):// download, with the connection fallbacks of sources.yaml.
@@ -87,10 +93,8 @@ Result<FetchedPolicy> Fetch(std::string_view text, const FetchOptions& options) 
   const std::uint64_t cap = options.registry.max_blob_bytes;
   FetchedPolicy out{.uri = uri.uri};
   if (uri.scheme == Scheme::kFile) {
-    KW_ASSIGN_OR_RETURN(std::string bytes, ReadFile(uri.path, cap + 1));
-    KW_ASSIGN_OR_RETURN(bytes, CheckedModule(std::move(bytes), cap, uri.path));
+    KW_ASSIGN_OR_RETURN(out.digest, LocalModuleDigest(uri.path, cap));
     out.path = uri.path;
-    out.digest = Sha256DigestOf(bytes);
     return out;
   }
   const Store store(options.store_root);
@@ -98,15 +102,14 @@ Result<FetchedPolicy> Fetch(std::string_view text, const FetchOptions& options) 
       uri.scheme == Scheme::kRegistry && !uri.reference->digest && uri.reference->tag == "latest";
   if (!always_refetch) {
     if (std::optional<std::string> path = store.Lookup(uri)) {
-      auto bytes = ReadFile(*path, cap + 1);
-      if (bytes) {
-        auto module = CheckedModule(std::move(*bytes), cap, *path);
-        if (module) {
-          out.path = *path;
-          out.digest = Sha256DigestOf(*module);
-          return out;
-        }
-        spdlog::warn("{}; fetching {} again", module.error().message, uri.uri);
+      auto digest = LocalModuleDigest(*path, cap);
+      if (digest) {
+        out.path = *path;
+        out.digest = std::move(*digest);
+        return out;
+      }
+      if (digest.error().kind != ErrorKind::kNotFound) {
+        spdlog::warn("{}; fetching {} again", digest.error().message, uri.uri);
       }
     }
   }
@@ -119,7 +122,7 @@ Result<FetchedPolicy> Fetch(std::string_view text, const FetchOptions& options) 
   } else {
     KW_ASSIGN_OR_RETURN(module, Download(uri, options.registry));
   }
-  KW_ASSIGN_OR_RETURN(module, CheckedModule(std::move(module), cap, uri.uri));
+  KW_TRY(CheckModule(module, cap, uri.uri));
   KW_ASSIGN_OR_RETURN(out.path, store.Put(uri, module));
   out.digest = Sha256DigestOf(module);
   out.downloaded = true;

@@ -495,7 +495,7 @@ Result<std::string> RegistryClient::PushManifest(const Reference& ref, std::stri
 Result<std::string> RegistryClient::PushPolicy(const Reference& ref,
                                                std::span<const std::uint8_t> module) {
   KW_ASSIGN_OR_RETURN(PushArtifact artifact, BuildArtifact(module));
-  const std::string_view bytes(reinterpret_cast<const char*>(module.data()), module.size());
+  const std::string_view bytes = AsText(module);
   KW_TRY(PushBlob(ref, bytes, artifact.layer.digest));
   KW_TRY(PushBlob(ref, artifact.config, artifact.config_descriptor.digest));
   KW_ASSIGN_OR_RETURN(std::string digest,

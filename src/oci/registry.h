@@ -38,12 +38,10 @@
 #include "oci/credentials.h"
 #include "oci/reference.h"
 #include "oci/sources.h"
+#include "oci/store.h"  // kDefaultMaxModuleBytes
 
 namespace kw::oci {
 
-// Upstream sets no limit; policies are a few MiB (the largest, Rego bundles, tens of MiB), so
-// 512 MiB only stops a hostile registry from exhausting memory.
-inline constexpr std::uint64_t kDefaultMaxModuleBytes = 512ull << 20;
 // The distribution spec recommends registries accept manifests of at least 4 MiB.
 inline constexpr std::uint64_t kMaxManifestBytes = 4ull << 20;
 // Upload chunk size (oci-client's).

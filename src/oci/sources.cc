@@ -153,7 +153,7 @@ Result<Sources> ParseSources(std::string_view text) {
 }
 
 Result<Sources> LoadSources(const std::string& path) {
-  KW_ASSIGN_OR_RETURN(std::string text, ReadFile(path, 16u << 20));
+  KW_ASSIGN_OR_RETURN(std::string text, ReadConfigFile(path));
   auto sources = ParseSources(text);
   if (!sources) return std::unexpected(sources.error().Wrap(path));
   return sources;

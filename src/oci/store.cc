@@ -139,7 +139,7 @@ Result<StoredPolicy> Store::FindBySha256Prefix(std::string_view prefix) const {
   KW_ASSIGN_OR_RETURN(std::vector<StoredPolicy> all, List());
   std::vector<StoredPolicy> matches;
   for (StoredPolicy& policy : all) {
-    auto bytes = ReadBinaryFile(policy.path);
+    auto bytes = ReadModuleFile(policy.path);
     if (!bytes) continue;  // removed meanwhile
     if (Sha256Hex(Sha256(*bytes)).starts_with(prefix)) matches.push_back(std::move(policy));
   }
@@ -153,6 +153,10 @@ Result<StoredPolicy> Store::FindBySha256Prefix(std::string_view prefix) const {
                                                  std::string(prefix) + ": " + uris);
   }
   return std::move(matches.front());
+}
+
+Result<std::vector<std::uint8_t>> ReadModuleFile(const std::string& path, std::uint64_t max_bytes) {
+  return ReadBinaryFile(path, max_bytes, FileTypes::kRegularOnly);
 }
 
 }  // namespace kw::oci

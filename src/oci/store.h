@@ -10,6 +10,7 @@
 // components on Windows).
 #pragma once
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -19,6 +20,17 @@
 #include "oci/reference.h"
 
 namespace kw::oci {
+
+// The cap on a module, downloaded or local. Upstream sets no limit; policies are a few MiB (the
+// largest, Rego bundles, tens of MiB), so 512 MiB only stops a hostile registry or a mistaken
+// path from exhausting memory.
+inline constexpr std::uint64_t kDefaultMaxModuleBytes = 512ull << 20;
+
+// Reads a module from local disk (a stored copy, a file:// policy, a path given to kwctl): a
+// regular file of at most `max_bytes`. A larger file, a FIFO, a device (`file:///dev/zero`) or a
+// directory is refused before anything is read, with an error naming the path (and the limit).
+Result<std::vector<std::uint8_t>> ReadModuleFile(const std::string& path,
+                                                 std::uint64_t max_bytes = kDefaultMaxModuleBytes);
 
 struct StoredPolicy {
   std::string uri;   // scheme://host/path, as rebuilt from the tree

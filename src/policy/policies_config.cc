@@ -1,6 +1,6 @@
 #include "policy/policies_config.h"
 
-#include <algorithm>
+#include <span>
 
 #include "base/json_fields.h"
 #include "base/yaml.h"
@@ -24,6 +24,24 @@ constexpr std::pair<std::string_view, PolicyMode> kModeNames[] = {
 
 constexpr std::string_view kMemberKeys[] = {"module", "settings", "contextAwareResources",
                                             "timeoutEvalSeconds", "hostCapabilities"};
+constexpr std::string_view kPolicyKeys[] = {
+    "module",  "policyMode",         "allowedToMutate",  "settings", "contextAwareResources",
+    "message", "timeoutEvalSeconds", "hostCapabilities"};
+constexpr std::string_view kGroupKeys[] = {"policyMode", "expression", "message", "policies"};
+// The controller adds it to policies and groups; the server ignores it, as upstream does.
+constexpr std::string_view kControllerKey = "namespacedName";
+
+// Warns about each key of `o` outside `known`: ignored, as upstream ignores it, but most likely a
+// typo that leaves a setting at its default.
+void WarnAboutUnknownKeys(const json::object& o, std::span<const std::string_view> known,
+                          std::string_view where, std::string_view shape,
+                          std::vector<std::string>& warnings) {
+  for (const std::string& key : json_fields::UnknownKeys(o, known)) {
+    if (key == kControllerKey) continue;
+    warnings.push_back(std::string(where) + ": unknown field '" + key + "' is ignored (" +
+                       std::string(shape) + " takes " + json_fields::JoinNames(known) + ")");
+  }
+}
 
 Result<PolicyModuleConfig> ReadModuleConfig(const json::object& o) {
   PolicyModuleConfig c;
@@ -96,13 +114,10 @@ Result<GroupEntry> ReadGroup(const json::object& o) {
     if (!member.is_object()) {
       return Invalid(where + " must be an object, got " + std::string(KindName(member)));
     }
-    for (const auto& field : member.as_object()) {
-      if (std::find(std::begin(kMemberKeys), std::end(kMemberKeys), field.key()) ==
-          std::end(kMemberKeys)) {
-        return Invalid(where + ": unknown field '" + std::string(field.key()) +
-                       "' (members take module, settings, contextAwareResources, "
-                       "timeoutEvalSeconds, hostCapabilities)");
-      }
+    if (auto unknown = json_fields::UnknownKeys(member.as_object(), kMemberKeys);
+        !unknown.empty()) {
+      return Invalid(where + ": unknown field '" + unknown.front() + "' (members take " +
+                     json_fields::JoinNames(kMemberKeys) + ")");
     }
     auto config = ReadModuleConfig(member.as_object());
     if (!config) return std::unexpected(config.error().Wrap(where));
@@ -113,16 +128,20 @@ Result<GroupEntry> ReadGroup(const json::object& o) {
 
 }  // namespace
 
-Result<std::vector<PolicyDefinition>> ParsePoliciesConfig(std::string_view text,
-                                                          std::string_view file_name) {
+Result<PoliciesConfig> ParsePoliciesConfig(std::string_view text, std::string_view file_name) {
   std::string file(file_name);
   KW_ASSIGN_OR_RETURN(json::value root, ParseYamlAsJson(text, file));
-  if (root.is_null()) return std::vector<PolicyDefinition>{};
+  PoliciesConfig out;
+  // Empty, or only comments: most likely a ConfigMap or a volume that is not what it should be.
+  if (root.is_null() || (root.is_object() && root.as_object().empty())) {
+    out.warnings.push_back(file +
+                           " defines no policies: the server starts with nothing to evaluate");
+    return out;
+  }
   if (!root.is_object()) {
     return Invalid(file + ": must be a map of policy id to policy, got " +
                    std::string(KindName(root)));
   }
-  std::vector<PolicyDefinition> out;
   for (const auto& [id, value] : root.as_object()) {
     std::string where = file + ": policy '" + std::string(id) + "'";
     if (id.find('/') != std::string_view::npos) {
@@ -138,12 +157,14 @@ Result<std::vector<PolicyDefinition>> ParsePoliciesConfig(std::string_view text,
       auto group = ReadGroup(o);
       if (!group) return std::unexpected(group.error().Wrap(where));
       d.entry = std::move(*group);
+      WarnAboutUnknownKeys(o, kGroupKeys, where, "a policy group", out.warnings);
     } else {
       auto policy = ReadPolicy(o);
       if (!policy) return std::unexpected(policy.error().Wrap(where));
       d.entry = std::move(*policy);
+      WarnAboutUnknownKeys(o, kPolicyKeys, where, "a policy", out.warnings);
     }
-    out.push_back(std::move(d));
+    out.definitions.push_back(std::move(d));
   }
   return out;
 }

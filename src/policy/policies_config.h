@@ -4,7 +4,9 @@
 // individual policy or a policy group. Upstream tries the policy shape first, then the group
 // shape; we decide by the keys instead (`expression`/`policies` make a group), which gives
 // errors about the shape the user meant. Unknown keys are ignored on policies and groups (the
-// controller adds `namespacedName`) and refused on group members, as upstream does.
+// controller adds `namespacedName`) and refused on group members, as upstream does; an ignored
+// key other than `namespacedName` is most likely a typo (`policyMod:`, `setings:`), so it comes
+// back as a warning, as does a file without any policy.
 //
 // Every error names the file, the policy id and the field:
 //   "policies.yml: policy 'psp': field 'policyMode': unknown value 'audit', expected one of:
@@ -57,9 +59,16 @@ struct PolicyDefinition {
   std::variant<PolicyEntry, GroupEntry> entry;
 };
 
-// Parses `text` (YAML or JSON). `file_name` prefixes every error. Ids and member names must not
-// contain '/'. The order of the file is kept.
-Result<std::vector<PolicyDefinition>> ParsePoliciesConfig(std::string_view text,
-                                                          std::string_view file_name);
+struct PoliciesConfig {
+  std::vector<PolicyDefinition> definitions;  // in the order of the file
+  // What the server's operator should hear about without it stopping the server, each naming
+  // the file: "policies.yml: policy 'psp': unknown field 'policyMod' is ignored (a policy takes
+  // module, policyMode, ...)", "policies.yml defines no policies".
+  std::vector<std::string> warnings;
+};
+
+// Parses `text` (YAML or JSON). `file_name` prefixes every error and warning. Ids and member
+// names must not contain '/'.
+Result<PoliciesConfig> ParsePoliciesConfig(std::string_view text, std::string_view file_name);
 
 }  // namespace kw::policy

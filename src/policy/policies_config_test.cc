@@ -36,10 +36,11 @@ signed-and-trusted:
 )yaml",
                                     "policies.yml");
   ASSERT_TRUE(config) << config.error().message;
-  ASSERT_EQ(config->size(), 3u);
+  ASSERT_EQ(config->definitions.size(), 3u);
+  EXPECT_TRUE(config->warnings.empty());  // namespacedName is the controller's
 
-  EXPECT_EQ((*config)[0].id, "pod-privileged");
-  const auto& p = std::get<PolicyEntry>((*config)[0].entry);
+  EXPECT_EQ(config->definitions[0].id, "pod-privileged");
+  const auto& p = std::get<PolicyEntry>(config->definitions[0].entry);
   EXPECT_EQ(p.module.module, "registry://ghcr.io/kubewarden/policies/pod-privileged:v0.2.5");
   EXPECT_EQ(p.mode, PolicyMode::kMonitor);
   EXPECT_TRUE(p.allowed_to_mutate);
@@ -50,13 +51,13 @@ signed-and-trusted:
   EXPECT_EQ(p.module.host_capabilities, std::vector<std::string>{"oci/*"});
   EXPECT_EQ(p.message, "custom rejection");
 
-  const auto& plain = std::get<PolicyEntry>((*config)[1].entry);
+  const auto& plain = std::get<PolicyEntry>(config->definitions[1].entry);
   EXPECT_EQ(plain.mode, PolicyMode::kProtect);
   EXPECT_FALSE(plain.allowed_to_mutate);
   EXPECT_EQ(plain.module.settings, json::object());
   EXPECT_TRUE(plain.module.host_capabilities.empty());  // absent = deny all
 
-  const auto& g = std::get<GroupEntry>((*config)[2].entry);
+  const auto& g = std::get<GroupEntry>(config->definitions[2].entry);
   EXPECT_EQ(g.expression, "signed() && trusted()");
   EXPECT_EQ(g.message, "the image must be signed and come from a trusted registry");
   ASSERT_EQ(g.members.size(), 2u);
@@ -69,7 +70,7 @@ TEST(PoliciesConfig, AcceptsTheControllersJson) {
       R"({"clusterwide-psp":{"namespacedName":{"Namespace":"","Name":"psp"},"module":"registry://r/p:v1","policyMode":"protect","allowedToMutate":false,"settings":{},"hostCapabilities":["*"]}})",
       "/config/policies.yml");
   ASSERT_TRUE(config) << config.error().message;
-  EXPECT_EQ(std::get<PolicyEntry>((*config)[0].entry).module.host_capabilities,
+  EXPECT_EQ(std::get<PolicyEntry>(config->definitions[0].entry).module.host_capabilities,
             std::vector<std::string>{"*"});
 }
 
@@ -98,7 +99,8 @@ TEST(PoliciesConfig, ErrorsNameTheFileThePolicyAndTheField) {
            {"g:\n  expression: a()\n  message: no\n  policies:\n    - name: a\n      module: m\n",
             "policies.yml: policy 'g': field 'policies' must be a map of member name to policy, got a list"},
            {"g:\n  expression: a()\n  message: no\n  policies: {a: {module: m, policyMode: monitor}}\n",
-            "policies.yml: policy 'g': member 'a': unknown field 'policyMode'"},
+            "policies.yml: policy 'g': member 'a': unknown field 'policyMode' (members take "
+            "module, settings, contextAwareResources, timeoutEvalSeconds, hostCapabilities)"},
            {"g:\n  expression: a()\n  message: no\n  policies: {a/b: {module: m}}\n",
             "policies.yml: policy 'g': member 'a/b': member names must not contain '/'"},
            {"- module: m\n", "policies.yml: must be a map of policy id to policy, got a list"},
@@ -111,10 +113,44 @@ TEST(PoliciesConfig, ErrorsNameTheFileThePolicyAndTheField) {
   }
 }
 
-TEST(PoliciesConfig, EmptyFileHasNoPolicies) {
-  auto r = ParsePoliciesConfig("", "policies.yml");
-  ASSERT_TRUE(r);
-  EXPECT_TRUE(r->empty());
+TEST(PoliciesConfig, EmptyFileHasNoPoliciesAndAWarning) {
+  for (std::string_view text : {"", "# nothing yet\n", "{}"}) {
+    auto r = ParsePoliciesConfig(text, "policies.yml");
+    ASSERT_TRUE(r) << r.error().message;
+    EXPECT_TRUE(r->definitions.empty());
+    EXPECT_EQ(r->warnings, std::vector<std::string>{
+                               "policies.yml defines no policies: the server starts with nothing "
+                               "to evaluate"});
+  }
+}
+
+TEST(PoliciesConfig, UnknownKeysOfPoliciesAndGroupsAreIgnoredWithAWarning) {
+  auto r = ParsePoliciesConfig(R"yaml(
+psp:
+  module: m
+  policyMod: monitor
+  setings: {a: 1}
+g:
+  expression: a()
+  message: no
+  policyMod: monitor
+  namespacedName: {Namespace: "", Name: g}
+  policies: {a: {module: m}}
+)yaml",
+                               "policies.yml");
+  ASSERT_TRUE(r) << r.error().message;
+  ASSERT_EQ(r->definitions.size(), 2u);
+  EXPECT_EQ(std::get<PolicyEntry>(r->definitions[0].entry).mode, PolicyMode::kProtect);
+  EXPECT_EQ(r->warnings,
+            (std::vector<std::string>{
+                "policies.yml: policy 'psp': unknown field 'policyMod' is ignored (a policy takes "
+                "module, policyMode, allowedToMutate, settings, contextAwareResources, message, "
+                "timeoutEvalSeconds, hostCapabilities)",
+                "policies.yml: policy 'psp': unknown field 'setings' is ignored (a policy takes "
+                "module, policyMode, allowedToMutate, settings, contextAwareResources, message, "
+                "timeoutEvalSeconds, hostCapabilities)",
+                "policies.yml: policy 'g': unknown field 'policyMod' is ignored (a policy group "
+                "takes policyMode, expression, message, policies)"}));
 }
 
 }  // namespace

@@ -338,9 +338,11 @@ Result<std::shared_ptr<const PolicyRegistry>> LoadPolicies(const Config& config,
                                                            const engine::Engine& engine,
                                                            WorkerPool& pool) {
   auto started = std::chrono::steady_clock::now();
-  KW_ASSIGN_OR_RETURN(std::string text, ReadFile(config.policies, 64u << 20));
-  KW_ASSIGN_OR_RETURN(std::vector<policy::PolicyDefinition> definitions,
+  KW_ASSIGN_OR_RETURN(std::string text, ReadConfigFile(config.policies));
+  KW_ASSIGN_OR_RETURN(policy::PoliciesConfig parsed,
                       policy::ParsePoliciesConfig(text, config.policies));
+  for (const std::string& warning : parsed.warnings) spdlog::warn("{}", warning);
+  const std::vector<policy::PolicyDefinition>& definitions = parsed.definitions;
   engine::CodeCacheSharedPtr code_cache = OpenCompiledCache(config);
   KW_ASSIGN_OR_RETURN(loader::FetchSettings fetch, FetchSettingsOf(config));
   RegistryBuilder builder(config, engine, code_cache, std::move(fetch));

@@ -1,7 +1,8 @@
 // policy-server's policies, loaded once at start-up (policy-server.md §2.5, §2.8) and immutable
 // afterwards, so every I/O and worker thread reads them without locks.
 //
-// LoadPolicies reads `--policies`, downloads every distinct remote module concurrently (4 at a
+// LoadPolicies reads `--policies` (at most 4 MiB, files.h; its warnings, such as unknown keys, are
+// logged: policies_config.h), downloads every distinct remote module concurrently (4 at a
 // time) into the `--policies-download-dir` store, with `--sources-path`,
 // `--docker-config-json-path` and, given `--verification-path`, signature verification of every
 // remote module (loader.h; `--sigstore-trust-config` supplies the trust root for keyless

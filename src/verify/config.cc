@@ -15,27 +15,15 @@ namespace {
 
 namespace jf = kw::json_fields;
 
-// A config is a few kilobytes; the cap only stops a hostile or mistaken path (/dev/zero).
-constexpr std::size_t kMaxConfigBytes = 4u << 20;
-
 // Rejects keys outside `allowed` (upstream's `deny_unknown_fields`), naming the first one.
 Result<void> CheckKnownFields(const json::object& object, std::string_view path,
                               std::initializer_list<std::string_view> allowed) {
-  for (const auto& [key, value] : object) {
-    bool known = false;
-    for (std::string_view a : allowed) known = known || key == a;
-    if (!known) {
-      std::string expected;
-      for (std::string_view a : allowed) {
-        if (!expected.empty()) expected += ", ";
-        expected += a;
-      }
-      std::string where = path.empty() ? "" : " in '" + std::string(path) + "'";
-      return jf::Invalid("unknown field '" + std::string(key) + "'" + where +
-                         ", expected one of: " + expected);
-    }
-  }
-  return {};
+  const std::span<const std::string_view> known(allowed.begin(), allowed.size());
+  std::vector<std::string> unknown = jf::UnknownKeys(object, known);
+  if (unknown.empty()) return {};
+  std::string where = path.empty() ? "" : " in '" + std::string(path) + "'";
+  return jf::Invalid("unknown field '" + unknown.front() + "'" + where +
+                     ", expected one of: " + jf::JoinNames(known));
 }
 
 std::string Child(std::string_view path, std::string_view key) {
@@ -202,7 +190,7 @@ Result<VerificationConfig> ParseVerificationConfig(std::string_view text) {
 }
 
 Result<VerificationConfig> LoadVerificationConfig(const std::string& path) {
-  KW_ASSIGN_OR_RETURN(std::string text, ReadFile(path, kMaxConfigBytes));
+  KW_ASSIGN_OR_RETURN(std::string text, ReadConfigFile(path));
   auto config = ParseVerificationConfig(text);
   if (!config) return std::unexpected(config.error().Wrap(path));
   return config;

@@ -16,7 +16,6 @@ namespace {
 constexpr std::size_t kMaxAuthorities = 64;
 constexpr std::size_t kMaxTlogs = 64;
 constexpr std::size_t kMaxChainCertificates = 10;
-constexpr std::size_t kMaxTrustRootBytes = 8u << 20;
 constexpr std::size_t kMaxBundleBytes = 1u << 20;
 
 std::unexpected<Error> Invalid(std::string message) {
@@ -198,7 +197,7 @@ Result<std::shared_ptr<const TrustRoot>> TrustRoot::Parse(std::string_view text)
 }
 
 Result<std::shared_ptr<const TrustRoot>> TrustRoot::Load(const std::string& path) {
-  KW_ASSIGN_OR_RETURN(std::string text, ReadFile(path, kMaxTrustRootBytes));
+  KW_ASSIGN_OR_RETURN(std::string text, ReadConfigFile(path));
   auto root = Parse(text);
   if (!root) return std::unexpected(root.error().Wrap(path));
   return root;
