@@ -14,16 +14,7 @@ build="${KW_BUILD_DIR:-$root/build}"
 connections="${1:-10000}"
 shift || true
 
-work=$(mktemp -d)
-cleanup() {
-  kill $(jobs -p) 2>/dev/null
-  wait 2>/dev/null
-  rm -rf "$work"
-}
-trap cleanup EXIT
-openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 1 \
-  -subj /CN=localhost -addext subjectAltName=DNS:localhost,IP:127.0.0.1 \
-  -keyout "$work/key.pem" -out "$work/cert.pem" 2>/dev/null
+source "$root/bench/work_dir.sh"
 echo "trivial: {module: file://$build/tests/data/wapc_accept.wasm}" > "$work/policies.yml"
 
 port=18543

@@ -19,17 +19,10 @@ for tool in wrk nginx; do
   command -v "$tool" >/dev/null || DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk nginx-light >/dev/null
 done
 
-work=$(mktemp -d)
-cleanup() {
-  [[ -f "$work/nginx.pid" ]] && kill "$(cat "$work/nginx.pid")" 2>/dev/null
-  kill $(jobs -p) 2>/dev/null
-  wait 2>/dev/null
-  rm -rf "$work"
+stop_extra_servers() {
+  if [[ -f "$work/nginx.pid" ]]; then kill "$(cat "$work/nginx.pid")" 2>/dev/null; fi
 }
-trap cleanup EXIT
-openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 1 \
-  -subj /CN=localhost -addext subjectAltName=DNS:localhost,IP:127.0.0.1 \
-  -keyout "$work/key.pem" -out "$work/cert.pem" 2>/dev/null
+source "$root/bench/work_dir.sh"
 
 # policies.yml: the default set, the same set as one group, and a trivial policy.
 policies="$work/policies.yml"
