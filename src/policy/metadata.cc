@@ -1,8 +1,10 @@
 #include "policy/metadata.h"
 
 #include "base/json_fields.h"
+#include "base/semver.h"
 
 #include <algorithm>
+#include <array>
 #include <charconv>
 #include <set>
 #include <utility>
@@ -152,58 +154,17 @@ Result<void> ValidateRule(const Rule& rule, std::string_view path) {
   return ValidateWildcardList(rule.operations, operations);
 }
 
-// Parses an unsigned decimal without leading zeros (semver's numeric identifier).
-std::optional<std::uint64_t> ParseNumericIdentifier(std::string_view s) {
-  if (s.empty() || (s.size() > 1 && s[0] == '0')) return std::nullopt;
-  std::uint64_t n = 0;
-  auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), n);
-  if (ec != std::errc() || end != s.data() + s.size()) return std::nullopt;
-  return n;
-}
-
-bool IsIdentifierChar(char c) {
-  return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '-';
-}
-
-// Dot-separated, non-empty identifiers of [0-9A-Za-z-]; numeric pre-release identifiers must not
-// have leading zeros.
-bool ValidIdentifiers(std::string_view s, bool numeric_without_leading_zero) {
-  while (true) {
-    std::size_t dot = s.find('.');
-    std::string_view id = s.substr(0, dot);
-    if (id.empty() || !std::all_of(id.begin(), id.end(), IsIdentifierChar)) return false;
-    bool numeric = std::all_of(id.begin(), id.end(), [](char c) { return c >= '0' && c <= '9'; });
-    if (numeric && numeric_without_leading_zero && id.size() > 1 && id[0] == '0') return false;
-    if (dot == std::string_view::npos) return true;
-    s.remove_prefix(dot + 1);
+// MAJOR.MINOR.PATCH of a semantic version, each fitting in 64 bits as upstream's parser wants.
+std::optional<std::array<std::uint64_t, 3>> VersionCore(std::string_view text) {
+  std::optional<SemVer> parsed = ParseSemVer(text);
+  if (!parsed) return std::nullopt;
+  std::array<std::uint64_t, 3> core{};
+  for (std::size_t i = 0; i < 3; ++i) {
+    std::optional<std::uint64_t> value = NumericIdentifierValue(parsed->core[i]);
+    if (!value) return std::nullopt;
+    core[i] = *value;
   }
-}
-
-struct VersionCore {
-  std::uint64_t major = 0;
-  std::uint64_t minor = 0;
-  std::uint64_t patch = 0;
-};
-
-std::optional<VersionCore> ParseSemver(std::string_view text) {
-  std::string_view rest = text;
-  if (auto plus = rest.find('+'); plus != std::string_view::npos) {
-    if (!ValidIdentifiers(rest.substr(plus + 1), false)) return std::nullopt;
-    rest = rest.substr(0, plus);
-  }
-  if (auto dash = rest.find('-'); dash != std::string_view::npos) {
-    if (!ValidIdentifiers(rest.substr(dash + 1), true)) return std::nullopt;
-    rest = rest.substr(0, dash);
-  }
-  std::optional<std::uint64_t> parts[3];
-  for (int i = 0; i < 3; ++i) {
-    std::size_t dot = rest.find('.');
-    if ((i < 2) == (dot == std::string_view::npos)) return std::nullopt;
-    parts[i] = ParseNumericIdentifier(rest.substr(0, dot));
-    if (!parts[i]) return std::nullopt;
-    if (dot != std::string_view::npos) rest.remove_prefix(dot + 1);
-  }
-  return VersionCore{*parts[0], *parts[1], *parts[2]};
+  return core;
 }
 
 // The running version comes from our own build and may be "1.36", "v1.36.0" or "1.36.0-beta.1";
@@ -463,13 +424,13 @@ Result<ExecutionMode> ChooseExecutionMode(std::optional<ExecutionMode> cli_overr
   return mode;
 }
 
-bool IsValidSemver(std::string_view text) { return ParseSemver(text).has_value(); }
+bool IsValidSemver(std::string_view text) { return VersionCore(text).has_value(); }
 
 Result<void> CheckMinimumKubewardenVersion(const Metadata& metadata,
                                            std::string_view running_version) {
   if (!metadata.minimum_kubewarden_version) return {};
   const std::string& minimum = *metadata.minimum_kubewarden_version;
-  auto required = ParseSemver(minimum);
+  auto required = VersionCore(minimum);
   if (!required) {
     return Invalid("minimumKubewardenVersion: '" + minimum +
                    "' is not a valid semantic version (expected MAJOR.MINOR.PATCH)");
@@ -479,7 +440,7 @@ Result<void> CheckMinimumKubewardenVersion(const Metadata& metadata,
     return Fail(ErrorKind::kInternal, "cannot parse the running Kubewarden version '" +
                                           std::string(running_version) + "'");
   }
-  if (std::pair{required->major, required->minor} > *running) {
+  if (std::pair{(*required)[0], (*required)[1]} > *running) {
     return Invalid("Policy required Kubewarden version " + minimum +
                    " or greater. But it's running on " + std::string(running_version));
   }

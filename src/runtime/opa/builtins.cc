@@ -17,6 +17,7 @@
 #include <spdlog/spdlog.h>
 
 #include "admission/json_patch.h"
+#include "base/semver.h"
 #include "base/utf8.h"
 #include "base/yaml.h"
 #include "kubewarden/regex.h"
@@ -565,92 +566,7 @@ Result<json::value> GlobQuoteMeta(const BuiltinContext&, std::span<const json::v
   return json::value(json::string(out));
 }
 
-// --- semver: SemVer 2.0.0 ---
-
-struct SemVer {
-  std::array<std::string_view, 3> core;  // numeric, no leading zeros
-  std::vector<std::string_view> pre;     // pre-release identifiers
-};
-
-bool IsNumericIdentifier(std::string_view s) {
-  return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
-}
-
-bool IsIdentifier(std::string_view s) {
-  return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) {
-    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '-';
-  });
-}
-
-std::vector<std::string_view> SplitDots(std::string_view s) {
-  std::vector<std::string_view> parts;
-  while (true) {
-    std::size_t dot = s.find('.');
-    parts.push_back(s.substr(0, dot));
-    if (dot == std::string_view::npos) return parts;
-    s = s.substr(dot + 1);
-  }
-}
-
-std::optional<SemVer> ParseSemVer(std::string_view text) {
-  std::string_view rest = text;
-  if (std::size_t plus = rest.find('+'); plus != std::string_view::npos) {
-    for (std::string_view id : SplitDots(rest.substr(plus + 1))) {
-      if (!IsIdentifier(id)) return std::nullopt;
-    }
-    rest = rest.substr(0, plus);
-  }
-  SemVer v;
-  if (std::size_t dash = rest.find('-'); dash != std::string_view::npos) {
-    v.pre = SplitDots(rest.substr(dash + 1));
-    for (std::string_view id : v.pre) {
-      if (!IsIdentifier(id)) return std::nullopt;
-      if (IsNumericIdentifier(id) && id.size() > 1 && id[0] == '0') return std::nullopt;
-    }
-    rest = rest.substr(0, dash);
-  }
-  std::vector<std::string_view> core = SplitDots(rest);
-  if (core.size() != 3) return std::nullopt;
-  for (std::size_t i = 0; i < 3; ++i) {
-    if (!IsNumericIdentifier(core[i]) || (core[i].size() > 1 && core[i][0] == '0')) {
-      return std::nullopt;
-    }
-    v.core[i] = core[i];
-  }
-  return v;
-}
-
-// Compares two numeric identifiers without leading zeros, of any length.
-int CompareNumeric(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return a.size() < b.size() ? -1 : 1;
-  int c = a.compare(b);
-  return c < 0 ? -1 : (c > 0 ? 1 : 0);
-}
-
-int CompareSemVer(const SemVer& a, const SemVer& b) {
-  for (std::size_t i = 0; i < 3; ++i) {
-    if (int c = CompareNumeric(a.core[i], b.core[i]); c != 0) return c;
-  }
-  // A version without a pre-release ranks above any with one.
-  if (a.pre.empty() || b.pre.empty()) {
-    return a.pre.empty() == b.pre.empty() ? 0 : (a.pre.empty() ? 1 : -1);
-  }
-  for (std::size_t i = 0; i < std::min(a.pre.size(), b.pre.size()); ++i) {
-    bool an = IsNumericIdentifier(a.pre[i]), bn = IsNumericIdentifier(b.pre[i]);
-    int c;
-    if (an && bn) {
-      c = CompareNumeric(a.pre[i], b.pre[i]);
-    } else if (an != bn) {
-      c = an ? -1 : 1;  // numeric identifiers rank below alphanumeric ones
-    } else {
-      int raw = a.pre[i].compare(b.pre[i]);
-      c = raw < 0 ? -1 : (raw > 0 ? 1 : 0);
-    }
-    if (c != 0) return c;
-  }
-  if (a.pre.size() == b.pre.size()) return 0;
-  return a.pre.size() < b.pre.size() ? -1 : 1;
-}
+// --- semver: SemVer 2.0.0 (base/semver.h) ---
 
 Result<json::value> SemVerIsValid(const BuiltinContext&, std::span<const json::value> args) {
   KW_TRY(CheckArity("semver.is_valid", args, 1));
