@@ -415,7 +415,7 @@ std::size_t internal::AppendDiff(simdjson::dom::element from, simdjson::dom::ele
 
 Result<std::string> Diff(std::string_view from_json, std::string_view to_json) {
   const auto syntax_error = [](simdjson::error_code code) -> Result<std::string> {
-    return Fail(ErrorKind::kInvalidArgument,
+    return Fail(ErrorKind::kSyntax,
                 std::string(kInvalidJsonPrefix) + simdjson::error_message(code));
   };
   return internal::WithDom(from_json, syntax_error, [&](dom::element from) {

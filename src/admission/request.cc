@@ -53,7 +53,7 @@ std::unexpected<Error> WalkerMismatch() {
 // Parsing with simdjson.
 
 std::unexpected<Error> SyntaxError(simdjson::error_code code) {
-  return Fail(ErrorKind::kInvalidArgument,
+  return Fail(ErrorKind::kSyntax,
               std::string(kInvalidJsonPrefix) + simdjson::error_message(code));
 }
 

@@ -21,12 +21,11 @@
 // A raw request (`/validate_raw`, `kwctl run --raw`, `policyType: raw`) is any JSON value and
 // is passed through verbatim (its text, without surrounding whitespace).
 //
-// Errors are kInvalidArgument (kInternal is left for bugs and allocation failures). JSON that
-// does not parse (bad syntax, invalid UTF-8, nesting deeper than kMaxJsonDepth, numbers outside
-// the range of a double or of a 64-bit integer, trailing bytes after the value, a body over
-// simdjson's 4 GiB limit) gives a message starting with kInvalidJsonPrefix followed by
-// simdjson's explanation; the policy-server answers those with 400. Every other error is a
-// schema error (422), whose message names the offending field by its dotted path inside the
+// JSON that does not parse (bad syntax, invalid UTF-8, nesting deeper than kMaxJsonDepth,
+// numbers outside the range of a double or of a 64-bit integer, trailing bytes after the value,
+// a body over simdjson's 4 GiB limit) is a kSyntax error whose message starts with
+// kInvalidJsonPrefix followed by simdjson's explanation; the policy-server answers those with
+// 400. Every other error is a kInvalidArgument schema error (422), whose message names the offending field by its dotted path inside the
 // request, e.g. "missing field `kind.group`" or "invalid type: integer `5`, expected a string
 // at `userInfo.username`". Callers add their own context.
 //

@@ -54,7 +54,7 @@ std::string NormalizeError(std::string_view request) {
 }
 
 bool IsSyntaxError(const Result<ValidationRequest>& result) {
-  return !result && result.error().kind == ErrorKind::kInvalidArgument &&
+  return !result && result.error().kind == ErrorKind::kSyntax &&
          result.error().message.starts_with(kInvalidJsonPrefix);
 }
 
@@ -414,7 +414,7 @@ TEST(BadInputTest, SyntaxErrorsAreTellableFromSchemaErrors) {
     for (auto result : {ParseAdmissionReview(body), ParseRawReview(body),
                         ParseKwctlRequest(body, false), ParseKwctlRequest(body, true)}) {
       ASSERT_FALSE(result.has_value()) << body;
-      EXPECT_EQ(result.error().kind, ErrorKind::kInvalidArgument);
+      EXPECT_EQ(result.error().kind, ErrorKind::kSyntax);
       EXPECT_TRUE(result.error().message.starts_with(kInvalidJsonPrefix))
           << body << ": " << result.error().message;
       EXPECT_GT(result.error().message.size(), kInvalidJsonPrefix.size());

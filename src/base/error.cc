@@ -7,6 +7,7 @@ namespace kw {
 std::string_view ErrorKindName(ErrorKind kind) {
   switch (kind) {
     case ErrorKind::kInvalidArgument: return "invalid argument";
+    case ErrorKind::kSyntax: return "syntax error";
     case ErrorKind::kNotFound: return "not found";
     case ErrorKind::kIo: return "i/o error";
     case ErrorKind::kBadModule: return "bad module";

@@ -16,6 +16,7 @@ namespace kw {
 
 enum class ErrorKind {
   kInvalidArgument,  // bad input from a user, a file or a request
+  kSyntax,           // input that is not well-formed at all (JSON that does not parse)
   kNotFound,         // a file, export, policy or key that does not exist
   kIo,               // the operating system failed us (open, read, write)
   kBadModule,        // bytes that are not a valid, linkable WebAssembly module

@@ -159,10 +159,14 @@ void ApiHandler::Handle(HttpRequest request, Responder respond) {
                                                    : admission::ParseAdmissionReview(request.body);
   if (!parsed) {
     const std::string& message = parsed.error().message;
-    if (message.starts_with(admission::kInvalidJsonPrefix)) {
-      return respond(ExtractionError(
-          endpoint, http::status::bad_request,
-          std::string(kSyntaxErrorPrefix) + message.substr(admission::kInvalidJsonPrefix.size())));
+    if (parsed.error().kind == ErrorKind::kSyntax) {
+      // Upstream words it as its JSON extractor does: our prefix gives way to its.
+      std::string_view why = message;
+      if (why.starts_with(admission::kInvalidJsonPrefix)) {
+        why.remove_prefix(admission::kInvalidJsonPrefix.size());
+      }
+      return respond(ExtractionError(endpoint, http::status::bad_request,
+                                     std::string(kSyntaxErrorPrefix) + std::string(why)));
     }
     return respond(ExtractionError(endpoint, http::status::unprocessable_entity,
                                    std::string(kSchemaErrorPrefix) + message));
