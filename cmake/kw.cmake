@@ -11,6 +11,8 @@ function(kw_cc_test)
   cmake_parse_arguments(KW "" "NAME" "SRCS;DEPS" ${ARGN})
   add_executable(${KW_NAME} ${KW_SRCS})
   target_link_libraries(${KW_NAME} PRIVATE ${KW_DEPS} GTest::gtest GTest::gtest_main GTest::gmock)
+  # Test helpers live in tests/testing, out of the components' own folders.
+  target_include_directories(${KW_NAME} PRIVATE ${PROJECT_SOURCE_DIR}/tests)
   # XDG_CACHE_HOME: what the tests run (kwctl's compiled-code cache) caches in the build tree,
   # not in the home directory of whoever runs them.
   gtest_discover_tests(${KW_NAME} DISCOVERY_TIMEOUT 60

@@ -18,7 +18,7 @@
 #include "engine/v8/v8_engine.h"
 #include "host/host.h"
 #include "loader/loader.h"
-#include "policy/test_module_builder.h"
+#include "testing/module_builder.h"
 #include "runtime/runtime.h"
 
 namespace kw::loader {

@@ -3,7 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "policy/metadata.h"
-#include "policy/test_module_builder.h"
+#include "testing/module_builder.h"
 
 namespace kw::oci {
 namespace {

@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-#include "policy/test_module_builder.h"
+#include "testing/module_builder.h"
 
 namespace kw::policy {
 namespace {

@@ -4,7 +4,7 @@
 
 #include "base/sha256.h"
 #include "testing/cosign.h"
-#include "verify/verify_test_support.h"
+#include "testing/verify_support.h"
 
 namespace kw::verify {
 namespace {
