@@ -14,7 +14,7 @@
 #include "oci/fetch.h"
 #include "oci/registry.h"
 #include "policy/metadata.h"
-#include "policy/test_module_builder.h"
+#include "testing/module_builder.h"
 #include "testing/certificates.h"
 #include "testing/http_sink.h"
 #include "testing/process.h"
