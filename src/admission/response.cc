@@ -318,51 +318,6 @@ void AppendResponse(std::string& out, const AdmissionResponse& r) {
   out.push_back('}');
 }
 
-// ---- DOM ----
-
-json::string JsonText(std::string_view s) { return json::string(ToValidUtf8(s)); }
-
-json::value NullableText(const std::optional<std::string>& s) {
-  return s ? json::value(JsonText(*s)) : json::value(nullptr);
-}
-
-void PutOptional(json::object& obj, std::string_view key, const std::optional<std::string>& s) {
-  if (s) obj.emplace(key, JsonText(*s));
-}
-
-json::object DetailsToJson(const StatusDetails& d) {
-  json::object obj;
-  PutOptional(obj, "name", d.name);
-  PutOptional(obj, "group", d.group);
-  PutOptional(obj, "kind", d.kind);
-  PutOptional(obj, "uid", d.uid);
-  if (!d.causes.empty()) {
-    json::array causes;
-    causes.reserve(d.causes.size());
-    for (const StatusCause& c : d.causes) {
-      json::object cause;
-      cause.reserve(3);
-      cause.emplace("reason", NullableText(c.reason));
-      cause.emplace("message", NullableText(c.message));
-      cause.emplace("field", NullableText(c.field));
-      causes.emplace_back(std::move(cause));
-    }
-    obj.emplace("causes", std::move(causes));
-  }
-  if (d.retry_after_seconds) obj.emplace("retry_after_seconds", *d.retry_after_seconds);
-  return obj;
-}
-
-json::object StatusToJson(const AdmissionResponseStatus& s) {
-  json::object obj;
-  PutOptional(obj, "status", s.status);
-  PutOptional(obj, "message", s.message);
-  PutOptional(obj, "reason", s.reason);
-  if (s.details) obj.emplace("details", DetailsToJson(*s.details));
-  if (s.code) obj.emplace("code", *s.code);
-  return obj;
-}
-
 }  // namespace
 
 namespace {
@@ -443,35 +398,6 @@ Result<SettingsValidationResponse> ParseSettingsValidationResponse(std::string_v
   KW_ASSIGN_OR_RETURN(r.valid, ReadRequiredBool(*obj, "valid"));
   KW_ASSIGN_OR_RETURN(r.message, ReadOptionalString(*obj, "message"));
   return r;
-}
-
-json::value AdmissionResponseToJson(const AdmissionResponse& r) {
-  json::object obj;
-  obj.reserve(7);
-  obj.emplace("uid", JsonText(r.uid));
-  obj.emplace("allowed", r.allowed);
-  PutOptional(obj, "patchType", r.patch_type);
-  PutOptional(obj, "patch", r.patch);
-  if (r.status) obj.emplace("status", StatusToJson(*r.status));
-  if (r.audit_annotations) {
-    json::object annotations;
-    annotations.reserve(r.audit_annotations->size());
-    for (const auto& [key, value] : *r.audit_annotations) {
-      annotations.emplace(ToValidUtf8(key), JsonText(value));
-    }
-    obj.emplace("auditAnnotations", std::move(annotations));
-  } else {
-    obj.emplace("auditAnnotations", nullptr);
-  }
-  if (r.warnings) {
-    json::array warnings;
-    warnings.reserve(r.warnings->size());
-    for (const std::string& w : *r.warnings) warnings.emplace_back(JsonText(w));
-    obj.emplace("warnings", std::move(warnings));
-  } else {
-    obj.emplace("warnings", nullptr);
-  }
-  return obj;
 }
 
 Result<AdmissionResponse> AdmissionResponseFromJson(const json::value& value) {

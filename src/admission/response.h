@@ -89,8 +89,6 @@ struct AdmissionResponse {
   bool operator==(const AdmissionResponse&) const = default;
 };
 
-// The §1.5 JSON shape as a DOM.
-json::value AdmissionResponseToJson(const AdmissionResponse& response);
 
 // Reads an AdmissionResponse the way upstream deserializes one (OPA policies return it, §4.e.3):
 // camelCase keys, `uid` and `allowed` required, everything else optional (null = absent),
