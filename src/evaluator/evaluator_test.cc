@@ -21,10 +21,13 @@ constexpr std::string_view kAccept = R"({"accepted":true})";
 
 admission::ValidationRequest Request(std::string_view uid = kUid) {
   auto request = admission::ParseAdmissionReview(
-      R"({"request":{"uid":")" + std::string(uid) +
-      R"(","operation":"CREATE","object":{"metadata":{"name":"pod"}}}})");
-  EXPECT_TRUE(request) << request.error().message;
-  return std::move(*request);
+      R"({"request":{"uid":")" + std::string(uid) + R"(",
+          "kind":{"group":"","version":"v1","kind":"Pod"},
+          "resource":{"group":"","version":"v1","resource":"pods"},
+          "operation":"CREATE","userInfo":{"username":"alice"},
+          "object":{"metadata":{"name":"pod"}}}})");
+  if (!request) ADD_FAILURE() << request.error().message;
+  return request.value_or(admission::ValidationRequest());
 }
 
 std::string Reject(std::string_view message) {
