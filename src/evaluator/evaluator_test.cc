@@ -225,7 +225,7 @@ TEST_F(EvaluatorTest, GuestFailuresAreRejectionsWithCode500) {
 TEST_F(EvaluatorTest, TimeoutIsUpstreamsMessage) {
   PolicyConfig config;
   config.id = "sleeping";
-  config.timeout = std::chrono::hours(1);  // the fake interrupts a endless loop without waiting
+  config.timeout = std::chrono::hours(1);  // the fake interrupts an endless loop without waiting
   auto policy = Make(std::move(config), [](std::string_view, std::string_view,
                                            WapcGuestCall& call) -> Result<std::string> {
     return std::unexpected(call.context().RunForever());
@@ -278,24 +278,86 @@ TEST_F(EvaluatorTest, WarmRuntimeIsReusedAndReplacedAfterAFailure) {
   EXPECT_EQ(instances, 2);
 }
 
+TEST_F(EvaluatorTest, HostCallsGoThroughTheGrants) {
+  auto dispatcher = std::make_shared<host::Dispatcher>();
+  dispatcher->Register("net", {"v1/dns_lookup_host"},
+                       [](const host::CallContext&, std::string_view,
+                          std::string_view payload) -> Result<std::string> {
+                         return payload == R"("example.com")" ? "10.0.0.1" : "unknown";
+                       });
+  Evaluator evaluator(*worker_, dispatcher);
+  // The policy rejects with what the host answered, or with the host's error.
+  WapcHandler resolve = [](std::string_view, std::string_view,
+                           WapcGuestCall& call) -> Result<std::string> {
+    auto answer = call.HostCall("kubewarden", "net", "v1/dns_lookup_host", R"("example.com")");
+    return Reject(answer ? "resolved " + *answer : answer.error().message);
+  };
+  PolicyConfig granted;
+  granted.id = "granted";
+  granted.capabilities =
+      std::make_shared<const host::HostCapabilities>(host::HostCapabilities::AllowAll());
+  EXPECT_EQ(evaluator.Evaluate(*Make(std::move(granted), resolve), Request(), Origin::kValidate),
+            Rejected("resolved 10.0.0.1", 403));
+  EXPECT_EQ(evaluator.Evaluate(*Make("denied", resolve), Request(), Origin::kValidate),
+            Rejected("Policy has not been granted access to the 'net/v1/dns_lookup_host' host "
+                     "capability. The violation has been reported.",
+                     403));
+}
+
+// A waPC module importing what no host provides: it loads, but cannot be instantiated.
+std::vector<std::uint8_t> RegisterUnlinkable(engine::fake::FakeEngine& engine, std::string name) {
+  engine::fake::GuestDefinition definition;
+  definition.name = std::move(name);
+  definition.imports = {{"env", "missing", {{}, {}}}};
+  constexpr engine::ValType I32 = engine::ValType::kI32;
+  definition.exports = {{"__guest_call", {{I32, I32}, {I32}}}};
+  definition.instantiate = [] { return engine::fake::GuestExports{}; };
+  return engine.Register(std::move(definition));
+}
+
+constexpr std::string_view kUnlinkableMessage =
+    "unknown import: `env::missing` has not been defined";
+
+TEST_F(EvaluatorTest, AModuleThatCannotBeInstantiatedIsARejection) {
+  PolicyConfig config;
+  config.id = "unlinkable";
+  auto policy = Load(std::move(config), RegisterUnlinkable(engine_, "unlinkable"));
+  EXPECT_EQ(Evaluate(*policy),
+            Rejected("internal server error: " + std::string(kUnlinkableMessage), 500));
+  EXPECT_EQ(Fields(evaluator_.ValidateSettings(*policy)),
+            Settings(false, "Error invoking settings validation callback: " +
+                                std::string(kUnlinkableMessage)));
+}
+
 class EvaluatorGroupTest : public EvaluatorTest {
  protected:
+  // Ids are unique per group: the evaluator keeps the runtime of the first policy of an id.
+  std::string NextGroupId() { return "group" + std::to_string(++groups_); }
+
   PolicyGroupSharedPtr Group(std::string expression,
                              std::map<std::string, WapcHandler> members,
                              PolicyMode mode = PolicyMode::kProtect) {
+    std::string id = NextGroupId();
+    std::map<std::string, PolicySharedPtr> policies;
+    for (auto& [name, handler] : members) {
+      policies[name] = Make(id + "/" + name, std::move(handler));
+    }
+    return GroupOf(std::move(id), expression, std::move(policies), mode);
+  }
+
+  PolicyGroupSharedPtr GroupOf(std::string id, std::string_view expression,
+                               std::map<std::string, PolicySharedPtr> members,
+                               PolicyMode mode = PolicyMode::kProtect) {
     auto group = std::make_shared<PolicyGroup>();
-    // Ids are unique per test: the evaluator keeps the runtime of the first policy of an id.
-    group->id = "group" + std::to_string(++groups_);
+    group->id = std::move(id);
     group->mode = mode;
     group->message = "the group rejects";
     std::set<std::string> names;
-    for (auto& [name, handler] : members) {
-      names.insert(name);
-      group->members[name] = Make(group->id + "/" + name, std::move(handler));
-    }
+    for (const auto& [name, member] : members) names.insert(name);
+    group->members = std::move(members);
     auto parsed = GroupExpression::Parse(expression, names);
     EXPECT_TRUE(parsed) << parsed.error().message;
-    group->expression = std::move(*parsed);
+    if (parsed) group->expression = std::move(*parsed);
     return group;
   }
 
@@ -343,6 +405,19 @@ TEST_F(EvaluatorGroupTest, MonitorModeAndAudit) {
   EXPECT_EQ(Evaluate(*group), Accepted());
   EXPECT_EQ(Evaluate(*group, Origin::kAudit),
             GroupRejection({{std::nullopt, "strict says no", "spec.policies.strict"}}));
+}
+
+TEST_F(EvaluatorGroupTest, AMemberThatCannotBeInstantiatedFailsTheExpression) {
+  std::string id = NextGroupId();
+  PolicyConfig config;
+  config.id = id + "/unlinkable";
+  auto bytes = RegisterUnlinkable(engine_, config.id);
+  auto member = Load(std::move(config), bytes);
+  auto group = GroupOf(id, "unlinkable()", {{"unlinkable", member}});
+  EXPECT_EQ(Evaluate(*group),
+            Rejected("error evaluating policy group expression: " +
+                         std::string(kUnlinkableMessage),
+                     500));
 }
 
 TEST_F(EvaluatorGroupTest, SettingsOfEveryMember) {

@@ -62,12 +62,13 @@ struct Host {
   HostFunctionTable table;
   std::string logged;
   Host() {
-    table.Add({"env", "log", {{I32, I32}, {}}, [this](GuestMemory& m, std::span<const Value> a) -> HostResult {
-                 if (!m.Read(a[0].u32(), a[1].u32(), logged)) {
-                   return Fail(ErrorKind::kHostError, "log: out of bounds");
-                 }
-                 return std::optional<Value>();
-               }});
+    auto log = [this](GuestMemory& m, std::span<const Value> a) -> HostResult {
+      if (!m.Read(a[0].u32(), a[1].u32(), logged)) {
+        return Fail(ErrorKind::kHostError, "log: out of bounds");
+      }
+      return std::optional<Value>();
+    };
+    table.Add({"env", "log", {{I32, I32}, {}}, log});
   }
 };
 
@@ -234,16 +235,19 @@ TEST(FakeEngine, HostFunctionsMayCallBackIntoTheInstance) {
   ASSERT_TRUE(module);
   Instance* self = nullptr;
   HostFunctionTable table;
-  table.Add({"env", "callback", {{}, {I32}}, [&self](GuestMemory&, std::span<const Value>) -> HostResult {
-               // A deadline already passed here would end the outer call: the outer one rules.
-               KW_ASSIGN_OR_RETURN(std::vector<Value> r, self->Call("inner", {}, {}));
-               return std::optional<Value>(r[0]);
-             }});
+  auto callback = [&self](GuestMemory&, std::span<const Value>) -> HostResult {
+    // The nested call's own deadline has passed, but the outer call's rules.
+    CallOptions passed{.deadline = std::chrono::steady_clock::now()};
+    KW_ASSIGN_OR_RETURN(std::vector<Value> r, self->Call("inner", {}, passed));
+    return std::optional<Value>(r[0]);
+  };
+  table.Add({"env", "callback", {{}, {I32}}, callback});
   WorkerPtr worker = *engine.CreateWorker();
   auto instance = worker->Instantiate(*module, table);
   ASSERT_TRUE(instance);
   self = instance->get();
-  auto result = (**instance).Call("outer", {});
+  CallOptions later{.deadline = std::chrono::steady_clock::now() + std::chrono::hours(1)};
+  auto result = (**instance).Call("outer", {}, later);
   ASSERT_TRUE(result) << result.error().message;
   EXPECT_EQ((*result)[0].i32, 42);
 }

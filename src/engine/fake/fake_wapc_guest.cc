@@ -105,7 +105,8 @@ class WapcCall final : public WapcGuestCall {
     }
     const std::string& text = answer ? *answer : answer.error().message;
     KW_ASSIGN_OR_RETURN(std::uint32_t ptr, Put(text));
-    KW_TRY(Import(answer ? "__guest_response" : "__guest_error", {I32Value(ptr), I32Value(text.size())}));
+    KW_TRY(Import(answer ? "__guest_response" : "__guest_error",
+                  {I32Value(ptr), I32Value(text.size())}));
     return std::vector<Value>{Value::I32(answer ? 1 : 0)};
   }
 
