@@ -41,4 +41,50 @@ const HostFunction* HostFunctionTable::Find(std::string_view module, std::string
   return nullptr;
 }
 
+namespace {
+
+std::string TypeName(ValType t) {
+  switch (t) {
+    case ValType::kI32: return "i32";
+    case ValType::kI64: return "i64";
+    case ValType::kF32: return "f32";
+    case ValType::kF64: return "f64";
+    case ValType::kV128: return "v128";
+    case ValType::kFuncRef: return "funcref";
+    case ValType::kExternRef: return "externref";
+    case ValType::kOther: return "ref";
+  }
+  return "?";
+}
+
+std::string SignatureText(const FuncType& t) {
+  std::string s = "(";
+  for (std::size_t i = 0; i < t.params.size(); ++i) s += (i ? ", " : "") + TypeName(t.params[i]);
+  s += ") -> (";
+  for (std::size_t i = 0; i < t.results.size(); ++i) s += (i ? ", " : "") + TypeName(t.results[i]);
+  return s + ")";
+}
+
+}  // namespace
+
+Result<const HostFunction*> ResolveFunctionImport(const Linker& linker,
+                                                  const wasm::Import& import) {
+  std::string qualified = import.module + "::" + import.name;
+  if (import.kind != wasm::ExternKind::kFunction) {
+    return Fail(ErrorKind::kBadModule, "unknown import: `" + qualified +
+                                           "` is not a function or a memory, and the host "
+                                           "provides only those");
+  }
+  const HostFunction* fn = linker.Find(import.module, import.name);
+  if (fn == nullptr) {
+    return Fail(ErrorKind::kBadModule, "unknown import: `" + qualified + "` has not been defined");
+  }
+  if (import.has_type && !(fn->type == import.type)) {
+    return Fail(ErrorKind::kBadModule, "incompatible import type for `" + qualified +
+                                           "`: the host provides " + SignatureText(fn->type) +
+                                           ", the module expects " + SignatureText(import.type));
+  }
+  return fn;
+}
+
 }  // namespace kw::engine

@@ -126,6 +126,13 @@ class HostFunctionTable final : public Linker {
   std::uint32_t min_imported_memory_pages_ = 0;
 };
 
+// Finds the host function for `import`, or fails with kBadModule naming it: an import that is
+// not a function, one the linker does not provide, or one whose type differs from the host
+// function's. Every engine links through this, so all report link errors in the same words.
+// (Memory imports are the engine's to create; pass only the others.)
+Result<const HostFunction*> ResolveFunctionImport(const Linker& linker,
+                                                  const wasm::Import& import);
+
 // A compiled module: immutable, shared across threads and workers.
 class Module {
  public:

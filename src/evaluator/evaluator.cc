@@ -35,16 +35,24 @@ Result<admission::AdmissionResponse> Evaluator::EvaluateVanilla(
   return rt->Validate(request);
 }
 
+namespace {
+
+// The verdict of `policy`, or the rejection its failure becomes (logged: the response alone
+// does not say which policy failed).
+admission::AdmissionResponse VerdictOrRejection(const Policy& policy, std::string_view uid,
+                                                Result<admission::AdmissionResponse> evaluated) {
+  if (evaluated) return std::move(*evaluated);
+  spdlog::error("policy {}: evaluation failed: {}", policy.config.id, evaluated.error().message);
+  return RejectionFor(uid, evaluated.error());
+}
+
+}  // namespace
+
 admission::AdmissionResponse Evaluator::Evaluate(const Policy& policy,
                                                  const admission::ValidationRequest& request,
                                                  Origin origin, Verdict* vanilla) {
-  auto evaluated = EvaluateVanilla(policy, request);
   admission::AdmissionResponse response =
-      evaluated ? std::move(*evaluated)
-                : RejectionFor(request.uid(), evaluated.error());
-  if (!evaluated) {
-    spdlog::error("policy {}: evaluation failed: {}", policy.config.id, evaluated.error().message);
-  }
+      VerdictOrRejection(policy, request.uid(), EvaluateVanilla(policy, request));
   admission::PolicyResponseOptions options;
   options.policy_id = policy.config.id;
   options.monitor_mode = policy.config.mode == PolicyMode::kMonitor;
@@ -86,9 +94,14 @@ admission::AdmissionResponse Evaluator::Evaluate(const PolicyGroup& group,
   auto value = group.expression.Evaluate([&](const std::string& name) -> Result<bool> {
     const auto& member = group.members.at(name);  // Parse checked that it exists
     // A member's failure (trap, timeout...) is its denial, as for a lone policy; only a member
-    // that cannot even be instantiated fails the whole expression.
-    KW_TRY(RuntimeFor(*member));
-    admission::AdmissionResponse r = Evaluate(*member, request, Origin::kAudit);
+    // that cannot even be instantiated (kBadModule: runtimes instantiate on first use) fails the
+    // whole expression, as upstream's per-call instantiation does.
+    auto evaluated = EvaluateVanilla(*member, request);
+    if (!evaluated && evaluated.error().kind == ErrorKind::kBadModule) {
+      return std::unexpected(std::move(evaluated).error());
+    }
+    admission::AdmissionResponse r =
+        VerdictOrRejection(*member, request.uid(), std::move(evaluated));
     bool allowed = r.allowed && !r.patch;
     if (!allowed) {
       std::optional<std::string> message =

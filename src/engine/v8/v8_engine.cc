@@ -81,28 +81,6 @@ std::string ToStdString(v8::Isolate* isolate, v8::Local<v8::Value> value) {
   return *utf8 ? std::string(*utf8, utf8.length()) : std::string("<unprintable exception>");
 }
 
-std::string TypeName(ValType t) {
-  switch (t) {
-    case ValType::kI32: return "i32";
-    case ValType::kI64: return "i64";
-    case ValType::kF32: return "f32";
-    case ValType::kF64: return "f64";
-    case ValType::kV128: return "v128";
-    case ValType::kFuncRef: return "funcref";
-    case ValType::kExternRef: return "externref";
-    case ValType::kOther: return "ref";
-  }
-  return "?";
-}
-
-std::string SignatureText(const FuncType& t) {
-  std::string s = "(";
-  for (std::size_t i = 0; i < t.params.size(); ++i) s += (i ? ", " : "") + TypeName(t.params[i]);
-  s += ") -> (";
-  for (std::size_t i = 0; i < t.results.size(); ++i) s += (i ? ", " : "") + TypeName(t.results[i]);
-  return s + ")";
-}
-
 v8::Local<v8::Value> ToV8(v8::Isolate* isolate, const Value& v) {
   switch (v.type) {
     case ValType::kI32: return v8::Integer::New(isolate, v.i32);
@@ -553,27 +531,13 @@ Result<InstancePtr> V8Worker::Instantiate(const ModuleSharedPtr& module, const L
   };
   v8::Local<v8::Object> imported_memory;
   for (const auto& imp : v8_module->info().imports) {
-    std::string qualified = imp.module + "::" + imp.name;
     if (imp.kind == wasm::ExternKind::kMemory) {
       KW_ASSIGN_OR_RETURN(imported_memory, NewMemory(ctx, imp, v8_module->max_memory_pages(),
                                                      linker.MinImportedMemoryPages()));
       SetMember(ctx, import_namespace(imp.module), Str(isolate_, imp.name), imported_memory);
       continue;
     }
-    if (imp.kind != wasm::ExternKind::kFunction) {
-      return Fail(ErrorKind::kBadModule, "unknown import: `" + qualified +
-                                             "` is not a function or a memory, and the host "
-                                             "provides only those");
-    }
-    const HostFunction* fn = linker.Find(imp.module, imp.name);
-    if (fn == nullptr) {
-      return Fail(ErrorKind::kBadModule, "unknown import: `" + qualified + "` has not been defined");
-    }
-    if (imp.has_type && !(fn->type == imp.type)) {
-      return Fail(ErrorKind::kBadModule, "incompatible import type for `" + qualified +
-                                             "`: the host provides " + SignatureText(fn->type) +
-                                             ", the module expects " + SignatureText(imp.type));
-    }
+    KW_ASSIGN_OR_RETURN(const HostFunction* fn, ResolveFunctionImport(linker, imp));
     v8::Local<v8::Object> ns = import_namespace(imp.module);
     instance->bindings_.push_back(std::make_unique<Binding>(Binding{fn, instance.get()}));
     v8::Local<v8::Function> f =
