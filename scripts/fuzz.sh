@@ -16,7 +16,7 @@ for t in "${targets[@]}"; do
   work="$build/corpus/$t"
   mkdir -p "$work"
   echo "fuzz: $t for ${seconds}s"
-  (cd "$build" && "./fuzz/${t}_fuzzer" -max_total_time="$seconds" -seed=1 -max_len=65536 -timeout=10 \
+  (cd "$build" && "./fuzz/${t}_fuzzer" -max_total_time="$seconds" -seed=1 -max_len=65536 -timeout=10 -rss_limit_mb=4096 \
       -print_final_stats=0 "$work" "$corpus" 2>&1 | tail -n 3)
 done
 echo "fuzz: no crash"
