@@ -20,6 +20,8 @@
 namespace kw {
 namespace {
 
+using testing::Eventually;
+
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;
 using testing::Certificates;
@@ -51,16 +53,6 @@ std::string PlainReview() {
 }
 std::string PrivilegedReview() {
   return Read(testing::SourcePath("tests/data/requests/pod_privileged.json"));
-}
-
-// Polls `condition` for up to `timeout`.
-bool Eventually(const std::function<bool()>& condition, std::chrono::milliseconds timeout = 10s) {
-  auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (condition()) return true;
-    std::this_thread::sleep_for(50ms);
-  }
-  return condition();
 }
 
 bool Logged(PolicyServer& server, std::string_view text) {

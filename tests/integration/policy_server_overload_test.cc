@@ -27,6 +27,8 @@
 namespace kw {
 namespace {
 
+using testing::Eventually;
+
 using namespace std::chrono_literals;
 using testing::Http;
 using testing::HttpOptions;
@@ -60,15 +62,6 @@ std::size_t Rss(pid_t pid) {
   }
   ADD_FAILURE() << "no VmRSS for " << pid;
   return 0;
-}
-
-bool Eventually(const std::function<bool()>& condition, std::chrono::milliseconds timeout = 15s) {
-  auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (condition()) return true;
-    std::this_thread::sleep_for(100ms);
-  }
-  return condition();
 }
 
 // Lets this test process open `needed` descriptors; false when its hard limit is lower.
@@ -172,7 +165,7 @@ TEST(SilentConnections, CostLittleMemoryWhichGoesBackOnClose) {
   EXPECT_TRUE(Eventually([&] {
     after = Rss(server->process().pid());
     return after < baseline + 8 * kMiB;
-  })) << "RSS " << after / 1024 << " KiB after the flood closed, " << baseline / 1024
+  }, 15s)) << "RSS " << after / 1024 << " KiB after the flood closed, " << baseline / 1024
       << " KiB before it";
   EXPECT_TRUE(Accepted(Http(server->Url("/validate/privileged"), validate)));
 }
@@ -250,7 +243,8 @@ TEST(ConnectionLimit, ShedsTheExcessAndKeepsTheProbesAnswering) {
             std::string::npos);
   // Once they are gone, new connections are served again.
   flood.clear();
-  EXPECT_TRUE(Eventually([&] { return Accepted(server->Post("/validate/privileged", PlainReview())); }));
+  EXPECT_TRUE(Eventually(
+      [&] { return Accepted(server->Post("/validate/privileged", PlainReview())); }, 15s));
 }
 
 TEST(ConnectionLimit, IsReadFromTheEnvironmentToo) {

@@ -4,6 +4,7 @@
 #include <sys/types.h>
 
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -45,6 +46,10 @@ class ChildProcess {
   std::string out_path_;
   std::string err_path_;
 };
+
+// Polls `condition` every 50 ms until it holds or `timeout` passes; its last answer.
+bool Eventually(const std::function<bool()>& condition,
+                std::chrono::milliseconds timeout = std::chrono::seconds(10));
 
 // A TCP port on 127.0.0.1 that was free a moment ago (bound to port 0, then closed), for
 // binaries that must be told their port.
