@@ -135,4 +135,19 @@ Result<void> WriteFile(const std::string& path, std::string_view data) {
   return {};
 }
 
+namespace {
+
+std::int64_t Nanoseconds(const timespec& t) {
+  return static_cast<std::int64_t>(t.tv_sec) * 1'000'000'000 + t.tv_nsec;
+}
+
+}  // namespace
+
+std::optional<FileIdentity> IdentifyFile(const std::string& path) {
+  struct stat st{};
+  if (::stat(path.c_str(), &st) != 0) return std::nullopt;
+  return FileIdentity{st.st_dev, st.st_ino, st.st_size, Nanoseconds(st.st_mtim),
+                      Nanoseconds(st.st_ctim)};
+}
+
 }  // namespace kw

@@ -6,7 +6,10 @@
 // up to the cap and no further, so a read never costs more memory than its cap.
 #pragma once
 
+#include <sys/types.h>
+
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -53,5 +56,19 @@ Error TooLarge(std::string_view what, std::uint64_t size, std::uint64_t limit);
 // renamed over it): readers see the old content or the new, never a mix, even with concurrent
 // writers. On failure the temporary file is removed.
 Result<void> WriteFile(const std::string& path, std::string_view data);
+
+// What a path resolves to now: a file counts as changed when this differs from when it was read
+// (replaced, rewritten, or touched). Sub-second times, so a rewrite within the same second shows.
+struct FileIdentity {
+  dev_t device = 0;
+  ino_t inode = 0;
+  off_t size = 0;
+  std::int64_t modified_ns = 0;
+  std::int64_t changed_ns = 0;
+  bool operator==(const FileIdentity&) const = default;
+};
+
+// nullopt while the path resolves to nothing (mid-replacement, say).
+std::optional<FileIdentity> IdentifyFile(const std::string& path);
 
 }  // namespace kw

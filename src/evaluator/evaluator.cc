@@ -2,15 +2,23 @@
 
 #include <spdlog/spdlog.h>
 
+#include <atomic>
+
 #include "admission/response_handler.h"
+#include "evaluator/environment.h"
 
 namespace kw::evaluator {
+
+std::uint64_t PolicyKey::Next() {
+  static std::atomic<std::uint64_t> next{1};
+  return next.fetch_add(1, std::memory_order_relaxed);
+}
 
 Evaluator::Evaluator(engine::Worker& worker, host::DispatcherSharedPtr dispatcher)
     : worker_(worker), dispatcher_(std::move(dispatcher)) {}
 
 Result<runtime::PolicyRuntime*> Evaluator::RuntimeFor(const Policy& policy) {
-  auto it = runtimes_.find(policy.config.id);
+  auto it = runtimes_.find(policy.key.value());
   if (it != runtimes_.end()) return it->second.get();
   runtime::RuntimeOptions options;
   options.policy_id = policy.config.id;
@@ -20,7 +28,7 @@ Result<runtime::PolicyRuntime*> Evaluator::RuntimeFor(const Policy& policy) {
   options.settings_json = admission::SerializeSettings(policy.config.settings);
   KW_ASSIGN_OR_RETURN(runtime::PolicyRuntimePtr rt,
                       runtime::CreatePolicyRuntime(worker_, policy.module, std::move(options)));
-  return runtimes_.emplace(policy.config.id, std::move(rt)).first->second.get();
+  return runtimes_.emplace(policy.key.value(), std::move(rt)).first->second.get();
 }
 
 admission::SettingsValidationResponse Evaluator::ValidateSettings(const Policy& policy) {
@@ -138,6 +146,40 @@ admission::AdmissionResponse Evaluator::Evaluate(const PolicyGroup& group,
   options.policy_id = group.id;
   options.monitor_mode = group.mode == PolicyMode::kMonitor;
   return PostProcess(std::move(response), options, origin, vanilla);
+}
+
+void Evaluator::Follow(const Environment& environment) {
+  if (environment.generation() <= newest_generation_) return;
+  newest_generation_ = environment.generation();
+  std::erase_if(runtimes_, [&](const auto& runtime) { return !environment.Serves(runtime.first); });
+}
+
+admission::AdmissionResponse Evaluator::Evaluate(const Environment& environment,
+                                                 const EnvironmentEntry& entry,
+                                                 const admission::ValidationRequest& request,
+                                                 Origin origin, Verdict* vanilla) {
+  Follow(environment);
+  if (entry.group) return Evaluate(*entry.group, request, origin, vanilla);
+  if (entry.policy) return Evaluate(*entry.policy, request, origin, vanilla);
+  admission::AdmissionResponse rejected =
+      admission::RejectInternal(request.uid(), entry.error.value_or("policy not loaded"));
+  if (vanilla != nullptr) *vanilla = {.accepted = false, .mutated = false, .code = 500};
+  return rejected;
+}
+
+Result<admission::AdmissionResponse> Evaluator::Evaluate(const Environment& environment,
+                                                         std::string_view id,
+                                                         const admission::ValidationRequest& request,
+                                                         Origin origin, Verdict* vanilla) {
+  const EnvironmentEntry* entry = environment.Find(id);
+  if (entry == nullptr) return Fail(ErrorKind::kNotFound, "unknown policy: " + std::string(id));
+  return Evaluate(environment, *entry, request, origin, vanilla);
+}
+
+admission::SettingsValidationResponse Evaluator::ValidateSettings(const EnvironmentEntry& entry) {
+  if (entry.group) return ValidateSettings(*entry.group);
+  if (entry.policy) return ValidateSettings(*entry.policy);
+  return {false, entry.error.value_or("policy not loaded")};
 }
 
 Result<std::string> Evaluator::ProtocolVersion(const Policy& policy) {

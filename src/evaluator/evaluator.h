@@ -7,8 +7,10 @@
 // monitor mode, the mutation gate, the custom message.
 //
 // A Policy (compiled module + configuration) is immutable and shared across threads. An
-// Evaluator belongs to one worker thread and keeps one warm runtime per policy id, built from
-// the first Policy it sees with that id (its module, grants, timeout and serialized settings).
+// Evaluator belongs to one worker thread and keeps one warm runtime per Policy object (its
+// module, grants, timeout and serialized settings), keyed by the policy's PolicyKey: a policy
+// whose configuration changed is a new Policy object, with a new key, and gets a new runtime,
+// while an unchanged one keeps its warm instance across environments (environment.h).
 #pragma once
 
 #include <chrono>
@@ -25,11 +27,27 @@
 #include "engine/engine.h"
 #include "evaluator/group_expression.h"
 #include "host/host.h"
+#include "policy/policies_config.h"
 #include "runtime/runtime.h"
 
 namespace kw::evaluator {
 
-enum class PolicyMode { kProtect, kMonitor };
+using policy::PolicyMode;
+
+// The identity of one Policy object, unique in the process: what an Evaluator keys its warm
+// runtimes by. A copy of a Policy is another policy (it may be changed before use), so copying
+// draws a new key.
+class PolicyKey {
+ public:
+  PolicyKey() : value_(Next()) {}
+  PolicyKey(const PolicyKey&) : value_(Next()) {}
+  PolicyKey& operator=(const PolicyKey&) { return *this; }
+  std::uint64_t value() const { return value_; }
+
+ private:
+  static std::uint64_t Next();
+  std::uint64_t value_;
+};
 
 // How a policy is run: upstream's policies.yml entry, or kwctl's flags.
 struct PolicyConfig {
@@ -45,6 +63,7 @@ struct PolicyConfig {
 struct Policy {
   PolicyConfig config;
   runtime::PolicyModuleSharedPtr module;
+  PolicyKey key;
 };
 using PolicySharedPtr = std::shared_ptr<const Policy>;
 
@@ -75,6 +94,9 @@ struct Verdict {
   bool mutated = false;                // a patch
   std::optional<std::uint16_t> code;  // status.code
 };
+
+class Environment;
+struct EnvironmentEntry;
 
 inline constexpr std::string_view kTimeoutMessage =
     "Policy execution interrupted because it exceeded the allowed execution time";
@@ -109,6 +131,25 @@ class Evaluator {
                                         const admission::ValidationRequest& request,
                                         Origin origin, Verdict* vanilla = nullptr);
 
+  // Evaluates whatever `entry` of `environment` serves: its policy, its group, or, for a failed
+  // entry, the rejection (code 500) with its error. The one place where "policy or group" is
+  // decided. Seeing an environment newer than any before, the Evaluator drops the warm runtimes of
+  // the policies it no longer serves.
+  admission::AdmissionResponse Evaluate(const Environment& environment,
+                                        const EnvironmentEntry& entry,
+                                        const admission::ValidationRequest& request, Origin origin,
+                                        Verdict* vanilla = nullptr);
+  // The same for the entry `id`; kNotFound ("unknown policy: <id>") when there is none.
+  Result<admission::AdmissionResponse> Evaluate(const Environment& environment,
+                                                std::string_view id,
+                                                const admission::ValidationRequest& request,
+                                                Origin origin, Verdict* vanilla = nullptr);
+  // Validates the settings of what `entry` serves (a failed entry is invalid, with its error).
+  admission::SettingsValidationResponse ValidateSettings(const EnvironmentEntry& entry);
+
+  // How many warm runtimes this Evaluator keeps (one per policy and member it ran).
+  std::size_t warm_runtimes() const { return runtimes_.size(); }
+
   // The waPC protocol_version answer, for kwctl annotate.
   Result<std::string> ProtocolVersion(const Policy& policy);
 
@@ -120,7 +161,11 @@ class Evaluator {
 
   engine::Worker& worker_;
   host::DispatcherSharedPtr dispatcher_;
-  std::map<std::string, runtime::PolicyRuntimePtr, std::less<>> runtimes_;
+  // Drops the runtimes of policies `environment` does not serve, once per newer environment.
+  void Follow(const Environment& environment);
+
+  std::map<std::uint64_t, runtime::PolicyRuntimePtr> runtimes_;  // by PolicyKey
+  std::uint64_t newest_generation_ = 0;  // of the environments evaluated with
 };
 
 // The rejection a failed evaluation becomes (§1.6).

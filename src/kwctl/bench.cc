@@ -84,16 +84,16 @@ void Report(const std::string& policy_id, const std::string& label, const Stats&
 Result<void> Bench(const BenchFlags& flags) {
   KW_ASSIGN_OR_RETURN(Session session, PrepareSession(flags.run));
   for (const auto& target : session.targets) {
-    auto settings = session.ValidateSettings(target);
+    auto settings = session.ValidateSettings(*target);
     if (!settings.valid) {
       return Fail(ErrorKind::kInvalidArgument,
-                  "[" + target.id() + "] - provided settings are not valid: " +
+                  "[" + target->id + "] - provided settings are not valid: " +
                       settings.message.value_or("no message"));
     }
-    Report(target.id(), "validate_settings",
-           Measure(flags, [&] { (void)session.ValidateSettings(target); }),
+    Report(target->id, "validate_settings",
+           Measure(flags, [&] { (void)session.ValidateSettings(*target); }),
            flags.dump_results_to_disk);
-    Report(target.id(), "validate", Measure(flags, [&] { (void)session.Evaluate(target); }),
+    Report(target->id, "validate", Measure(flags, [&] { (void)session.Evaluate(*target); }),
            flags.dump_results_to_disk);
   }
   session.FinishCodeCacheWrites();

@@ -21,7 +21,7 @@
 #include "kwctl/commands.h"
 #include "kwctl/local_policy.h"
 #include "kwctl/paths.h"
-#include "net/proxy.h"
+#include "loader/fetch_settings.h"
 #include "oci/artifact.h"
 #include "oci/fetch.h"
 #include "oci/reference.h"
@@ -118,46 +118,43 @@ class PullProgress {
   std::thread thread_;
 };
 
-Result<oci::RegistryOptions> MakeRegistryOptions(const RegistryFlags& flags) {
-  oci::RegistryOptions options;
-  if (flags.sources_path) {
-    auto sources = oci::LoadSources(*flags.sources_path);
-    if (!sources) return std::unexpected(sources.error().Wrap(*flags.sources_path));
-    options.sources = std::move(*sources);
-  } else if (const std::string path = ConfigDir() + "/sources.yaml"; fs::exists(path)) {
-    // The default sources file is loaded whenever it exists, as upstream does.
-    auto sources = oci::LoadSources(path);
-    if (!sources) return std::unexpected(sources.error().Wrap(path));
-    options.sources = std::move(*sources);
-  }
+// kwctl's registry access, without signature checks.
+loader::FetchConfig FetchConfigFor(const RegistryFlags& registry) {
+  loader::FetchConfig config;
+  config.store_root = StoreRoot();
+  config.sources_path = registry.sources_path;
+  config.default_sources_path = ConfigDir() + "/sources.yaml";
   // The proxy variables win over the sources file's `proxies` in kwctl (upstream's quirk,
-  // tooling.md §1.1), field by field.
-  options.sources.proxies =
-      net::Overlay(options.sources.proxies, net::ProxySettingsFromEnvironment());
-  if (flags.docker_config_dir) {
-    if (!fs::exists(*flags.docker_config_dir + "/config.json")) {
-      spdlog::warn("{}/config.json does not exist: registries are accessed anonymously",
-                   *flags.docker_config_dir);
-    }
-    options.docker_config_dir = *flags.docker_config_dir;
+  // tooling.md §1.1).
+  config.proxy_precedence = loader::ProxyPrecedence::kEnvironmentWins;
+  config.docker_config = registry.docker_config_dir;
+  return config;
+}
+
+// What push, digest and the other commands that do not run a policy need.
+Result<oci::RegistryOptions> MakeRegistryOptions(const RegistryFlags& flags) {
+  KW_ASSIGN_OR_RETURN(loader::FetchSettings settings, loader::MakeFetchSettings(FetchConfigFor(flags)));
+  oci::RegistryOptions options;
+  options.sources = std::move(settings.sources);
+  if (!settings.docker_config_dir.empty()) {
+    options.docker_config_dir = std::move(settings.docker_config_dir);
   }
   return options;
 }
 
 }  // namespace
 
-Result<loader::FetchSettings> FetchSettingsFor(const RegistryFlags& registry_flags,
+Result<loader::FetchSettings> FetchSettingsFor(const RegistryFlags& registry,
                                                const SignatureFlags& signatures) {
-  KW_ASSIGN_OR_RETURN(oci::RegistryOptions registry, MakeRegistryOptions(registry_flags));
-  loader::FetchSettings settings;
-  settings.store_root = StoreRoot();
-  settings.sources = std::move(registry.sources);
-  settings.docker_config_dir = std::move(registry.docker_config_dir);
-  KW_ASSIGN_OR_RETURN(settings.verification, VerificationConfigFor(signatures));
-  if (settings.verification) {
-    KW_ASSIGN_OR_RETURN(settings.trust_root, SigstoreTrustRoot(signatures, *settings.verification));
-  }
-  return settings;
+  loader::FetchConfig config = FetchConfigFor(registry);
+  KW_ASSIGN_OR_RETURN(config.verification, VerificationConfigFor(signatures));
+  // Upstream downloads the trust root through TUF into <config dir>/fulcio_and_rekor_data; kwctl
+  // never reaches the network for it, so it takes --sigstore-trust-config, else the
+  // trusted_root.json an upstream kwctl left in that cache.
+  config.trust_config_path = signatures.sigstore_trust_config;
+  config.trust_config_required = true;
+  config.default_trust_config_path = ConfigDir() + "/fulcio_and_rekor_data/trusted_root.json";
+  return loader::MakeFetchSettings(std::move(config));
 }
 
 namespace {

@@ -10,6 +10,7 @@
 
 #include "admission/request.h"
 #include "engine/engine.h"
+#include "evaluator/environment.h"
 #include "evaluator/evaluator.h"
 #include "host/host.h"
 #include "loader/loader.h"
@@ -45,12 +46,6 @@ struct SignatureFlags {
 // else none (nullopt: no verification).
 Result<std::optional<verify::VerificationConfig>> VerificationConfigFor(const SignatureFlags& flags);
 
-// The Sigstore trust root for keyless constraints: --sigstore-trust-config (which must load),
-// else <config dir>/fulcio_and_rekor_data/trusted_root.json when it loads, else none (with a
-// warning when `config` has keyless constraints, which then cannot hold).
-Result<std::shared_ptr<const verify::TrustRoot>> SigstoreTrustRoot(
-    const SignatureFlags& flags, const verify::VerificationConfig& config);
-
 // Remote modules of `kwctl run`/`bench`/`pull` are fetched into the store with these settings
 // (`--sources-path` loaded, docker's config directory) and, when VerificationConfigFor gives a
 // config, verified with it and the Sigstore trust root.
@@ -75,25 +70,21 @@ struct RunFlags {
   SignatureFlags signatures;
 };
 
-// Everything needed to evaluate: the engine, a worker on the calling thread, the policies and
-// the request. Owns them; use it from the thread that created it.
-// One thing to evaluate: a policy or a policy group.
-struct Target {
-  evaluator::PolicySharedPtr policy;
-  evaluator::PolicyGroupSharedPtr group;
-  const std::string& id() const { return policy ? policy->config.id : group->id; }
-};
-
+// Everything needed to evaluate: the engine, a worker on the calling thread, the environment
+// of the policies (loader/environment_builder.h, as policy-server builds its own) and the
+// request. Owns them; use it from the thread that created it.
 struct Session {
   std::unique_ptr<engine::Engine> engine;
   engine::WorkerPtr worker;
   std::unique_ptr<evaluator::Evaluator> evaluator;
-  std::vector<Target> targets;
+  evaluator::EnvironmentSharedPtr environment;
+  // What to evaluate, in the order of the definitions: the policies and groups (not members).
+  std::vector<const evaluator::EnvironmentEntry*> targets;
   admission::ValidationRequest request;
 
-  admission::SettingsValidationResponse ValidateSettings(const Target& target);
+  admission::SettingsValidationResponse ValidateSettings(const evaluator::EnvironmentEntry& target);
   // The response as kwctl run prints it (response handler applied).
-  admission::AdmissionResponse Evaluate(const Target& target);
+  admission::AdmissionResponse Evaluate(const evaluator::EnvironmentEntry& target);
   // Lets the engine finish storing the optimized code of the modules it compiled (bounded), so
   // that the next kwctl run finds them in the compiled-code cache. Call before exiting.
   void FinishCodeCacheWrites();

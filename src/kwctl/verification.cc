@@ -44,30 +44,6 @@ Result<verify::VerificationConfig> ConfigFromCommandLine(const SignatureFlags& f
 
 }  // namespace
 
-// Upstream downloads the trust root through TUF into <config dir>/fulcio_and_rekor_data; kwctl
-// never reaches the network for it, so it takes --sigstore-trust-config, else the
-// trusted_root.json an upstream kwctl left in that cache.
-Result<std::shared_ptr<const verify::TrustRoot>> SigstoreTrustRoot(
-    const SignatureFlags& flags, const verify::VerificationConfig& config) {
-  if (flags.sigstore_trust_config) {
-    auto root = verify::TrustRoot::Load(*flags.sigstore_trust_config);
-    if (!root) return std::unexpected(root.error().Wrap("--sigstore-trust-config"));
-    return *root;
-  }
-  const std::string cached = ConfigDir() + "/fulcio_and_rekor_data/trusted_root.json";
-  if (std::error_code ec; fs::exists(cached, ec)) {
-    auto root = verify::TrustRoot::Load(cached);
-    if (root) return *root;
-    spdlog::warn("{}: {}", cached, root.error().message);
-  }
-  if (verify::HasKeylessConstraints(config)) {
-    spdlog::warn(
-        "no Sigstore trust root (--sigstore-trust-config): keyless signature constraints "
-        "(genericIssuer, githubAction) cannot be satisfied");
-  }
-  return nullptr;
-}
-
 Result<std::optional<verify::VerificationConfig>> VerificationConfigFor(
     const SignatureFlags& flags) {
   if (HasFlagConstraints(flags)) {

@@ -149,7 +149,11 @@ ModuleLoader::ModuleLoader(const engine::Engine& engine,
 void ModuleLoader::Prefetch(const std::vector<std::string>& uris, std::size_t parallelism) {
   std::vector<std::string> pending;
   for (const auto& uri : uris) {
-    if (!IsRemoteModule(uri) || fetched_.contains(uri)) continue;
+    if (!IsRemoteModule(uri)) continue;
+    if (auto it = fetched_.find(uri); it != fetched_.end()) {
+      it->second.used = true;
+      continue;
+    }
     if (std::find(pending.begin(), pending.end(), uri) == pending.end()) pending.push_back(uri);
   }
   if (pending.empty()) return;
@@ -166,24 +170,48 @@ void ModuleLoader::Prefetch(const std::vector<std::string>& uris, std::size_t pa
   work();
   threads.clear();  // joins
   for (std::size_t i = 0; i < pending.size(); ++i) {
-    fetched_.emplace(pending[i], std::move(*results[i]));
+    fetched_.emplace(pending[i], Fetched{std::move(*results[i])});
   }
 }
 
 Result<std::string> ModuleLoader::Resolve(std::string_view uri) {
-  if (auto it = fetched_.find(uri); it != fetched_.end()) return it->second;
+  if (auto it = fetched_.find(uri); it != fetched_.end()) {
+    it->second.used = true;
+    return it->second.path;
+  }
   auto path = ResolveModulePath(uri, fetch_);
   // Remembered so that every policy using a remote module shares one fetch and one failure.
-  if (IsRemoteModule(uri)) fetched_.emplace(std::string(uri), path);
+  if (IsRemoteModule(uri)) fetched_.emplace(std::string(uri), Fetched{path});
   return path;
 }
 
 Result<runtime::PolicyModuleSharedPtr> ModuleLoader::Load(std::string_view uri) {
   KW_ASSIGN_OR_RETURN(std::string path, Resolve(uri));
+  std::optional<FileIdentity> file = IdentifyFile(path);
   auto it = by_path_.find(path);
-  if (it == by_path_.end()) it = by_path_.emplace(path, Compile(path)).first;
-  if (!it->second) return std::unexpected(it->second.error().Wrap("cannot load policy " + std::string(uri)));
-  return *it->second;
+  if (it == by_path_.end()) {
+    it = by_path_.emplace(path, Compiled{file, Compile(path)}).first;
+  } else if (it->second.file != file) {
+    it->second = Compiled{file, Compile(path)};
+  }
+  it->second.used = true;
+  const auto& module = it->second.module;
+  if (!module) return std::unexpected(module.error().Wrap("cannot load policy " + std::string(uri)));
+  return *module;
+}
+
+void ModuleLoader::BeginRound() {
+  std::erase_if(fetched_, [](auto& entry) { return !entry.second.path; });
+  std::erase_if(by_path_, [](auto& entry) { return !entry.second.module; });
+  for (auto& [uri, fetched] : fetched_) fetched.used = false;
+  for (auto& [path, compiled] : by_path_) compiled.used = false;
+  compiled_ = 0;
+  cached_ = 0;
+}
+
+void ModuleLoader::EndRound() {
+  std::erase_if(fetched_, [](auto& entry) { return !entry.second.used; });
+  std::erase_if(by_path_, [](auto& entry) { return !entry.second.used; });
 }
 
 Result<runtime::PolicyModuleSharedPtr> ModuleLoader::Compile(const std::string& path) {

@@ -18,9 +18,10 @@
 //     compiled-code cache when it is given one (code_cache.h).
 //   - BuildGroup: a PolicyGroup from its members, its expression parsed (and so checked) once.
 //
-// ModuleLoader is not thread-safe (it is used during start-up, from one thread; Prefetch uses
-// threads of its own); what it returns is immutable and shared. The free functions are
-// thread-safe.
+// ModuleLoader is not thread-safe (one thread at a time builds with it; Prefetch uses threads of
+// its own); what it returns is immutable and shared. It lives as long as the process rebuilds
+// environments, so that a rebuild recompiles and refetches only what changed: see BeginRound.
+// The free functions are thread-safe.
 #pragma once
 
 #include <cstdint>
@@ -33,6 +34,7 @@
 #include <vector>
 
 #include "base/error.h"
+#include "base/files.h"
 #include "oci/sources.h"
 #include "verify/config.h"
 #include "engine/engine.h"
@@ -102,12 +104,30 @@ class ModuleLoader {
   // "cannot load policy <uri>: ...".
   Result<runtime::PolicyModuleSharedPtr> Load(std::string_view uri);
 
-  // How many distinct modules were loaded: compiled, or taken from the code cache (for
-  // start-up logs).
+  // Starts a round of loads (one environment build). What earlier rounds fetched and compiled is
+  // kept: a remote module is not fetched again (its tag is read once, as at start-up), a local
+  // module file is recompiled only when it changed (FileIdentity). What failed is tried again.
+  // The counters restart.
+  void BeginRound();
+  // Forgets the modules no Load of this round asked for (those of removed policies).
+  void EndRound();
+
+  // How many distinct modules this round compiled, or took from the compiled-code cache; the
+  // others it used were already loaded.
   std::size_t compiled_modules() const { return compiled_; }
   std::size_t cached_modules() const { return cached_; }
 
  private:
+  struct Fetched {
+    Result<std::string> path;
+    bool used = true;
+  };
+  struct Compiled {
+    std::optional<FileIdentity> file;  // the file as it was compiled
+    Result<runtime::PolicyModuleSharedPtr> module;
+    bool used = true;
+  };
+
   Result<runtime::PolicyModuleSharedPtr> Compile(const std::string& path);
   Result<std::string> Resolve(std::string_view uri);
 
@@ -115,8 +135,8 @@ class ModuleLoader {
   std::optional<policy::ExecutionMode> mode_override_;
   engine::CodeCacheSharedPtr code_cache_;
   FetchSettings fetch_;
-  std::map<std::string, Result<std::string>, std::less<>> fetched_;  // by URI, from Prefetch
-  std::map<std::string, Result<runtime::PolicyModuleSharedPtr>, std::less<>> by_path_;
+  std::map<std::string, Fetched, std::less<>> fetched_;  // remote modules, by URI
+  std::map<std::string, Compiled, std::less<>> by_path_;
   std::size_t compiled_ = 0;
   std::size_t cached_ = 0;
 };

@@ -1,5 +1,6 @@
 #include "metrics/exposition.h"
 
+#include <algorithm>
 #include <array>
 #include <charconv>
 
@@ -14,6 +15,11 @@ constexpr std::string_view kEvaluationsHelp =
     "Policy evaluations (and requests to policies that failed to load)";
 constexpr std::string_view kLatencyHelp =
     "Policy evaluation latency, in whole milliseconds";
+constexpr std::string_view kPolicyStateHelp =
+    "1 for the state of each policy served: live, last-good (its latest definition failed to "
+    "load) or failed";
+constexpr std::string_view kConfigInfoHelp =
+    "The generation of the policies served, labelled with the digest of their file";
 
 // --- Prometheus text -------------------------------------------------------------------------
 
@@ -151,6 +157,17 @@ std::string PrometheusText(const Snapshot& snapshot) {
     AppendSample(out, kEvaluationLatency, "_sum", labels, point.sum);
     AppendSample(out, kEvaluationLatency, "_count", labels, point.count);
   }
+  const auto gauge = [&](std::string_view name, std::string_view help,
+                         const std::vector<GaugePoint>& points) {
+    if (points.empty()) return;
+    AppendHeader(out, name, help, "gauge");
+    for (const auto& point : points) {
+      AppendSample(out, name, "", LabelText(point.attributes),
+                   static_cast<std::uint64_t>(std::max<std::int64_t>(point.value, 0)));
+    }
+  };
+  gauge(kPolicyState, kPolicyStateHelp, snapshot.policy_states);
+  gauge(kPoliciesConfigInfo, kConfigInfoHelp, snapshot.config_info);
   return out;
 }
 
@@ -189,6 +206,19 @@ std::string OtlpJson(const Snapshot& snapshot) {
         {"name", kEvaluationLatency},
         {"histogram", json::object{{"dataPoints", std::move(points)},
                                    {"aggregationTemporality", kCumulative}}}});
+  }
+  for (const auto& [name, points] :
+       {std::pair{kPolicyState, &snapshot.policy_states},
+        std::pair{kPoliciesConfigInfo, &snapshot.config_info}}) {
+    if (points->empty()) continue;
+    json::array data;
+    for (const auto& point : *points) {
+      json::object p = OtlpPoint(snapshot, point.attributes);
+      p["asInt"] = std::to_string(point.value);
+      data.push_back(std::move(p));
+    }
+    metrics.push_back(json::object{{"name", name},
+                                   {"gauge", json::object{{"dataPoints", std::move(data)}}}});
   }
   json::object scope_metrics{{"scope", json::object{{"name", kMeterName}}},
                              {"metrics", std::move(metrics)}};

@@ -235,6 +235,11 @@ Snapshot Registry::Collect() const {
   Snapshot snapshot;
   snapshot.start_time = start_time_;
   snapshot.time = std::chrono::system_clock::now();
+  {
+    std::lock_guard lock(mutex_);
+    snapshot.policy_states = policy_states_;
+    snapshot.config_info = config_info_;
+  }
   for (auto& [key, m] : merged) {
     if (m.count == 0) continue;  // created by a record still in flight
     snapshot.evaluations_total.push_back({m.series->attributes, m.count});
@@ -247,6 +252,22 @@ Snapshot Registry::Collect() const {
   std::sort(snapshot.evaluations_total.begin(), snapshot.evaluations_total.end(), by_attributes);
   std::sort(snapshot.evaluation_latency.begin(), snapshot.evaluation_latency.end(), by_attributes);
   return snapshot;
+}
+
+void Registry::SetServedPolicies(std::string_view version, std::uint64_t generation,
+                                 std::vector<PolicyState> states) {
+  std::vector<GaugePoint> points;
+  points.reserve(states.size());
+  for (auto& s : states) {
+    points.push_back({{{"policy_name", std::move(s.policy_name)}, {"state", std::move(s.state)}}, 1});
+  }
+  std::sort(points.begin(), points.end(),
+            [](const auto& a, const auto& b) { return a.attributes < b.attributes; });
+  std::vector<GaugePoint> info = {
+      {{{"version", std::string(version)}}, static_cast<std::int64_t>(generation)}};
+  std::lock_guard lock(mutex_);
+  policy_states_ = std::move(points);
+  config_info_ = std::move(info);
 }
 
 }  // namespace kw::metrics

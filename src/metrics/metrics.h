@@ -8,6 +8,12 @@
 //                                                       (truncated), OpenTelemetry's default
 //                                                       bucket boundaries
 //
+// And two gauges of ours, describing what is served (server/served_policies.h), replaced whole
+// on every change of the policies:
+//   kubewarden_policy_state            1 per id, {policy_name, state}: live, last-good, failed
+//   kubewarden_policies_config_info    the environment's generation, {version}: the digest of the
+//                                      policies file served
+//
 // Attribute sets, in upstream's order:
 //   AdmissionRequest  policy_name, policy_mode, resource_kind, resource_request_operation,
 //                     accepted, mutated, request_origin, [resource_namespace], [error_code]
@@ -43,6 +49,8 @@
 namespace kw::metrics {
 
 inline constexpr std::string_view kEvaluationsTotal = "kubewarden_policy_evaluations_total";
+inline constexpr std::string_view kPolicyState = "kubewarden_policy_state";
+inline constexpr std::string_view kPoliciesConfigInfo = "kubewarden_policies_config_info";
 inline constexpr std::string_view kEvaluationLatency =
     "kubewarden_policy_evaluation_latency_milliseconds";
 // The OpenTelemetry SDK's default explicit bucket boundaries (upstream does not override them).
@@ -98,12 +106,25 @@ struct HistogramPoint {
   std::uint64_t max = 0;
 };
 
+struct GaugePoint {
+  Attributes attributes;
+  std::int64_t value = 0;
+};
+
+// One served id and its state name.
+struct PolicyState {
+  std::string policy_name;
+  std::string state;
+};
+
 // Every series at one instant, each instrument's points sorted by attributes.
 struct Snapshot {
   std::chrono::system_clock::time_point start_time;  // when the Registry was created
   std::chrono::system_clock::time_point time;        // when the snapshot was taken
   std::vector<CounterPoint> evaluations_total;
   std::vector<HistogramPoint> evaluation_latency;
+  std::vector<GaugePoint> policy_states;
+  std::vector<GaugePoint> config_info;  // one point once policies are served
 };
 
 class Registry {
@@ -121,6 +142,10 @@ class Registry {
   // failed to load (--continue-on-errors).
   void RecordInitializationError(std::string_view policy_name, std::string_view error);
 
+  // Replaces the gauges of what is served.
+  void SetServedPolicies(std::string_view version, std::uint64_t generation,
+                         std::vector<PolicyState> states);
+
   Snapshot Collect() const;
 
  private:
@@ -132,6 +157,8 @@ class Registry {
   const std::chrono::system_clock::time_point start_time_;
   mutable std::mutex mutex_;  // guards shards_ (not their contents)
   std::vector<std::unique_ptr<Shard>> shards_;
+  std::vector<GaugePoint> policy_states_;  // guarded by mutex_
+  std::vector<GaugePoint> config_info_;    // guarded by mutex_
 };
 
 }  // namespace kw::metrics

@@ -1,5 +1,6 @@
 #include "policy/policies_config.h"
 
+#include <functional>
 #include <span>
 
 #include "base/json_fields.h"
@@ -74,8 +75,9 @@ Result<PolicyModuleConfig> ReadModuleConfig(const json::object& o) {
   return c;
 }
 
-Result<PolicyMode> ReadMode(const json::object& o) {
-  if (const json::value* m = FindSet(o, "policyMode")) return GetEnum(*m, "policyMode", kModeNames);
+// `key`: policyMode in policies.yml, mode in a resource's spec.
+Result<PolicyMode> ReadMode(const json::object& o, std::string_view key = "policyMode") {
+  if (const json::value* m = FindSet(o, key)) return GetEnum(*m, key, kModeNames);
   return PolicyMode::kProtect;
 }
 
@@ -92,9 +94,15 @@ Result<PolicyEntry> ReadPolicy(const json::object& o) {
   return p;
 }
 
-Result<GroupEntry> ReadGroup(const json::object& o) {
+// Reads one member's object (already checked to be one); errors are wrapped with the member.
+using MemberReader =
+    std::function<Result<PolicyModuleConfig>(const json::object& member, const std::string& where)>;
+
+// A group's fields, in policies.yml (`mode_key` policyMode) and in a resource's spec (mode).
+Result<GroupEntry> ReadGroupFields(const json::object& o, std::string_view mode_key,
+                                   const MemberReader& read_member) {
   GroupEntry g;
-  KW_ASSIGN_OR_RETURN(g.mode, ReadMode(o));
+  KW_ASSIGN_OR_RETURN(g.mode, ReadMode(o, mode_key));
   KW_ASSIGN_OR_RETURN(const json::value* expression, FindRequired(o, "expression", "expression"));
   KW_ASSIGN_OR_RETURN(g.expression, GetString(*expression, "expression"));
   KW_ASSIGN_OR_RETURN(const json::value* message, FindRequired(o, "message", "message"));
@@ -114,19 +122,176 @@ Result<GroupEntry> ReadGroup(const json::object& o) {
     if (!member.is_object()) {
       return Invalid(where + " must be an object, got " + std::string(KindName(member)));
     }
-    if (auto unknown = json_fields::UnknownKeys(member.as_object(), kMemberKeys);
-        !unknown.empty()) {
-      return Invalid(where + ": unknown field '" + unknown.front() + "' (members take " +
-                     json_fields::JoinNames(kMemberKeys) + ")");
-    }
-    auto config = ReadModuleConfig(member.as_object());
+    auto config = read_member(member.as_object(), where);
     if (!config) return std::unexpected(config.error().Wrap(where));
     g.members.emplace(std::string(name), std::move(*config));
   }
   return g;
 }
 
+Result<GroupEntry> ReadGroup(const json::object& o) {
+  return ReadGroupFields(o, "policyMode", [](const json::object& member, const std::string&)
+                                              -> Result<PolicyModuleConfig> {
+    // Refused, not ignored, as upstream's members deny unknown fields.
+    if (auto unknown = json_fields::UnknownKeys(member, kMemberKeys); !unknown.empty()) {
+      return Invalid("unknown field '" + unknown.front() + "' (members take " +
+                     json_fields::JoinNames(kMemberKeys) + ")");
+    }
+    return ReadModuleConfig(member);
+  });
+}
+
+// The spec fields of the policy CRDs (tooling.md §5.2, §5.3). The ones evaluation does not use
+// are listed so that only fields the CRDs lack are warned about.
+constexpr std::string_view kResourceCommonKeys[] = {
+    "policyServer",    "mode",          "rules",          "failurePolicy", "backgroundAudit",
+    "matchPolicy",     "matchConditions", "objectSelector", "sideEffects",   "timeoutSeconds",
+    "message"};
+constexpr std::string_view kResourcePolicyKeys[] = {"module", "settings", "mutating",
+                                                    "timeoutEvalSeconds"};
+constexpr std::string_view kResourceGroupKeys[] = {"expression", "policies"};
+constexpr std::string_view kResourceClusterKeys[] = {
+    "namespaceSelector", "allowInsideAdmissionControllerNamespace", "contextAwareResources"};
+constexpr std::string_view kResourceMemberKeys[] = {"module", "settings", "timeoutEvalSeconds",
+                                                    "contextAwareResources"};
+
+struct ResourceKind {
+  std::string_view name;
+  bool group;
+  bool cluster_wide;  // namespaced policies get no access to cluster resources
+};
+constexpr ResourceKind kResourceKinds[] = {
+    {"AdmissionPolicy", false, false},
+    {"ClusterAdmissionPolicy", false, true},
+    {"AdmissionPolicyGroup", true, false},
+    {"ClusterAdmissionPolicyGroup", true, true},
+};
+
+std::vector<std::string_view> ResourceSpecKeys(const ResourceKind& kind) {
+  std::vector<std::string_view> keys(std::begin(kResourceCommonKeys), std::end(kResourceCommonKeys));
+  if (kind.group) {
+    keys.insert(keys.end(), std::begin(kResourceGroupKeys), std::end(kResourceGroupKeys));
+  } else {
+    keys.insert(keys.end(), std::begin(kResourcePolicyKeys), std::end(kResourcePolicyKeys));
+  }
+  if (kind.cluster_wide) {
+    // Cluster-wide groups declare context access per member, not on the group.
+    for (std::string_view key : kResourceClusterKeys) {
+      if (!(kind.group && key == "contextAwareResources")) keys.push_back(key);
+    }
+  }
+  return keys;
+}
+
+// A module and its configuration as a resource declares it: policies.yml's fields minus
+// hostCapabilities (kwctl grants capabilities by flag), and no context access unless the resource
+// is cluster-wide.
+Result<PolicyModuleConfig> ReadResourceModule(const json::object& o, const ResourceKind& kind) {
+  KW_ASSIGN_OR_RETURN(PolicyModuleConfig c, ReadModuleConfig(o));
+  c.host_capabilities.clear();
+  if (!kind.cluster_wide) c.context_aware_resources.clear();
+  return c;
+}
+
+Result<PolicyEntry> ReadResourcePolicy(const json::object& spec, const ResourceKind& kind) {
+  PolicyEntry p;
+  KW_ASSIGN_OR_RETURN(p.module, ReadResourceModule(spec, kind));
+  KW_ASSIGN_OR_RETURN(p.mode, ReadMode(spec, "mode"));
+  if (const json::value* m = FindSet(spec, "mutating")) {
+    KW_ASSIGN_OR_RETURN(p.allowed_to_mutate, GetBool(*m, "mutating"));
+  }
+  if (const json::value* m = FindSet(spec, "message")) {
+    KW_ASSIGN_OR_RETURN(p.message, GetString(*m, "message"));
+  }
+  return p;
+}
+
+Result<GroupEntry> ReadResourceGroup(const json::object& spec, const ResourceKind& kind,
+                                     std::string_view where, std::vector<std::string>& warnings) {
+  std::span<const std::string_view> member_keys = kResourceMemberKeys;
+  if (!kind.cluster_wide) member_keys = member_keys.first(member_keys.size() - 1);
+  return ReadGroupFields(spec, "mode", [&](const json::object& member, const std::string& member_where) {
+    WarnAboutUnknownKeys(member, member_keys, std::string(where) + ": " + member_where,
+                         "a member", warnings);
+    return ReadResourceModule(member, kind);
+  });
+}
+
+// One resource document; `index` counts documents from 1, for messages about nameless ones.
+Result<PolicyDefinition> ReadResource(const json::value& doc, std::string_view file,
+                                      std::size_t index, std::vector<std::string>& warnings) {
+  std::string where = std::string(file) + ": document " + std::to_string(index);
+  if (!doc.is_object()) {
+    return Invalid(where + " must be a policy resource, got " + std::string(KindName(doc)));
+  }
+  const json::object& o = doc.as_object();
+  const json::value* api_version = FindSet(o, "apiVersion");
+  if (api_version == nullptr || !api_version->is_string() ||
+      api_version->as_string() != kPoliciesApiVersion) {
+    std::string got = api_version && api_version->is_string()
+                          ? "'" + std::string(api_version->as_string()) + "'"
+                          : std::string(api_version ? KindName(*api_version) : "none");
+    return Invalid(where + ": unsupported apiVersion " + got + ", expected '" +
+                   std::string(kPoliciesApiVersion) + "'");
+  }
+  const json::value* kind_value = FindSet(o, "kind");
+  const ResourceKind* kind = nullptr;
+  for (const ResourceKind& k : kResourceKinds) {
+    if (kind_value && kind_value->is_string() && kind_value->as_string() == k.name) kind = &k;
+  }
+  if (kind == nullptr) {
+    return Invalid(where + ": unsupported kind" +
+                   (kind_value && kind_value->is_string()
+                        ? " '" + std::string(kind_value->as_string()) + "'"
+                        : std::string()) +
+                   ", expected one of: AdmissionPolicy, ClusterAdmissionPolicy, "
+                   "AdmissionPolicyGroup, ClusterAdmissionPolicyGroup");
+  }
+  PolicyDefinition d;
+  d.id = "crd-without-name";  // upstream's fallback
+  if (const json::value* metadata = FindSet(o, "metadata"); metadata && metadata->is_object()) {
+    if (const json::value* name = FindSet(metadata->as_object(), "name")) {
+      KW_ASSIGN_OR_RETURN(d.id, GetString(*name, "metadata.name"));
+    }
+  }
+  where = std::string(file) + ": " + std::string(kind->name) + " '" + d.id + "'";
+  if (d.id.find('/') != std::string::npos) {
+    return Invalid(where + ": policy names must not contain '/'");
+  }
+  const json::value* spec = FindSet(o, "spec");
+  if (spec == nullptr || !spec->is_object()) {
+    return Invalid(where + ": field 'spec' must be an object, got " +
+                   std::string(spec ? KindName(*spec) : "none"));
+  }
+  std::vector<std::string_view> known = ResourceSpecKeys(*kind);
+  WarnAboutUnknownKeys(spec->as_object(), known, where, std::string("a ") + std::string(kind->name) + "'s spec",
+                       warnings);
+  if (kind->group) {
+    auto group = ReadResourceGroup(spec->as_object(), *kind, where, warnings);
+    if (!group) return std::unexpected(group.error().Wrap(where));
+    d.entry = std::move(*group);
+  } else {
+    auto policy = ReadResourcePolicy(spec->as_object(), *kind);
+    if (!policy) return std::unexpected(policy.error().Wrap(where));
+    d.entry = std::move(*policy);
+  }
+  return d;
+}
+
 }  // namespace
+
+Result<PoliciesConfig> ParsePolicyResources(std::string_view text, std::string_view file_name) {
+  std::string file(file_name);
+  KW_ASSIGN_OR_RETURN(std::vector<json::value> docs, ParseYamlDocumentsAsJson(text, file));
+  PoliciesConfig out;
+  for (std::size_t i = 0; i < docs.size(); ++i) {
+    if (docs[i].is_null()) continue;
+    KW_ASSIGN_OR_RETURN(PolicyDefinition d, ReadResource(docs[i], file, i + 1, out.warnings));
+    out.definitions.push_back(std::move(d));
+  }
+  if (out.definitions.empty()) return Invalid(file + " holds no policy resource");
+  return out;
+}
 
 Result<PoliciesConfig> ParsePoliciesConfig(std::string_view text, std::string_view file_name) {
   std::string file(file_name);

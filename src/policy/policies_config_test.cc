@@ -153,5 +153,144 @@ g:
                 "takes policyMode, expression, message, policies)"}));
 }
 
+// --- Policy resources (kwctl run's YAML) -------------------------------------------------------
+
+TEST(PolicyResources, ReadEveryKindIntoTheSameModel) {
+  auto config = ParsePolicyResources(R"yaml(
+apiVersion: policies.kubewarden.io/v1
+kind: ClusterAdmissionPolicy
+metadata: {name: privileged}
+spec:
+  module: registry://ghcr.io/kubewarden/policies/pod-privileged:v0.2.5
+  mode: monitor
+  mutating: true
+  message: custom rejection
+  timeoutEvalSeconds: 3
+  settings: {skip_init_containers: true}
+  contextAwareResources: [{apiVersion: v1, kind: Namespace}]
+  rules: [{apiGroups: [""], apiVersions: [v1], resources: [pods], operations: [CREATE]}]
+  backgroundAudit: true
+  policyServer: default
+---
+apiVersion: policies.kubewarden.io/v1
+kind: AdmissionPolicy
+metadata: {name: namespaced, namespace: team}
+spec:
+  module: file:///tmp/policy.wasm
+  settings: null
+  mutating: false
+---
+apiVersion: policies.kubewarden.io/v1
+kind: ClusterAdmissionPolicyGroup
+metadata: {name: signed-and-trusted}
+spec:
+  expression: "signed() && trusted()"
+  message: the image must be signed and trusted
+  rules: []
+  policies:
+    signed:
+      module: ghcr.io/kubewarden/policies/verify-image-signatures:v1
+      settings: {modifyImagesWithDigest: false}
+      contextAwareResources: [{apiVersion: v1, kind: Pod}]
+    trusted: {module: ghcr.io/kubewarden/policies/trusted-repos:v1, timeoutEvalSeconds: 5}
+)yaml",
+                                     "policies.yaml");
+  ASSERT_TRUE(config) << config.error().message;
+  EXPECT_TRUE(config->warnings.empty()) << config->warnings.front();
+  ASSERT_EQ(config->definitions.size(), 3u);
+
+  EXPECT_EQ(config->definitions[0].id, "privileged");
+  const auto& p = std::get<PolicyEntry>(config->definitions[0].entry);
+  EXPECT_EQ(p.mode, PolicyMode::kMonitor);
+  EXPECT_TRUE(p.allowed_to_mutate);
+  EXPECT_EQ(p.message, "custom rejection");
+  EXPECT_EQ(p.module.timeout_eval_seconds, 3u);
+  EXPECT_EQ(p.module.settings, json::object({{"skip_init_containers", true}}));
+  ASSERT_EQ(p.module.context_aware_resources.size(), 1u);
+
+  const auto& namespaced = std::get<PolicyEntry>(config->definitions[1].entry);
+  EXPECT_EQ(namespaced.mode, PolicyMode::kProtect);
+  EXPECT_FALSE(namespaced.allowed_to_mutate);
+  EXPECT_EQ(namespaced.module.settings, json::object());
+
+  const auto& g = std::get<GroupEntry>(config->definitions[2].entry);
+  EXPECT_EQ(g.expression, "signed() && trusted()");
+  ASSERT_EQ(g.members.size(), 2u);
+  EXPECT_EQ(g.members.at("signed").context_aware_resources.size(), 1u);
+  EXPECT_EQ(g.members.at("trusted").timeout_eval_seconds, 5u);
+}
+
+TEST(PolicyResources, NamespacedPoliciesGetNoContextAccess) {
+  auto config = ParsePolicyResources(R"yaml(
+apiVersion: policies.kubewarden.io/v1
+kind: AdmissionPolicy
+metadata: {name: p}
+spec:
+  module: policy.wasm
+  contextAwareResources: [{apiVersion: v1, kind: Namespace}]
+)yaml",
+                                     "p.yaml");
+  ASSERT_TRUE(config) << config.error().message;
+  EXPECT_TRUE(std::get<PolicyEntry>(config->definitions[0].entry).module.context_aware_resources.empty());
+  ASSERT_EQ(config->warnings.size(), 1u);
+  EXPECT_TRUE(config->warnings[0].starts_with(
+      "p.yaml: AdmissionPolicy 'p': unknown field 'contextAwareResources' is ignored"))
+      << config->warnings[0];
+}
+
+TEST(PolicyResources, TyposAreWarnedAbout) {
+  auto config = ParsePolicyResources(R"yaml(
+apiVersion: policies.kubewarden.io/v1
+kind: ClusterAdmissionPolicyGroup
+metadata: {name: g}
+spec:
+  expresion: "a()"
+  expression: "a()"
+  message: no
+  policies:
+    a: {module: a.wasm, setings: {x: 1}}
+)yaml",
+                                     "g.yaml");
+  ASSERT_TRUE(config) << config.error().message;
+  ASSERT_EQ(config->warnings.size(), 2u);
+  EXPECT_TRUE(config->warnings[0].starts_with(
+      "g.yaml: ClusterAdmissionPolicyGroup 'g': unknown field 'expresion' is ignored"))
+      << config->warnings[0];
+  EXPECT_TRUE(config->warnings[1].starts_with(
+      "g.yaml: ClusterAdmissionPolicyGroup 'g': member 'a': unknown field 'setings' is ignored"))
+      << config->warnings[1];
+}
+
+TEST(PolicyResources, ErrorsNameTheFileTheResourceAndTheField) {
+  const auto error = [](const std::string& text) {
+    auto config = ParsePolicyResources(text, "r.yaml");
+    return config ? std::string("(parsed)") : config.error().message;
+  };
+  EXPECT_EQ(error("apiVersion: policies.kubewarden.io/v1alpha2\nkind: AdmissionPolicy\n"),
+            "r.yaml: document 1: unsupported apiVersion 'policies.kubewarden.io/v1alpha2', "
+            "expected 'policies.kubewarden.io/v1'");
+  EXPECT_EQ(error("apiVersion: policies.kubewarden.io/v1\nkind: PolicyServer\n"),
+            "r.yaml: document 1: unsupported kind 'PolicyServer', expected one of: "
+            "AdmissionPolicy, ClusterAdmissionPolicy, AdmissionPolicyGroup, "
+            "ClusterAdmissionPolicyGroup");
+  EXPECT_EQ(error("apiVersion: policies.kubewarden.io/v1\nkind: AdmissionPolicy\n"
+                  "metadata: {name: p}\n"),
+            "r.yaml: AdmissionPolicy 'p': field 'spec' must be an object, got none");
+  EXPECT_EQ(error("apiVersion: policies.kubewarden.io/v1\nkind: AdmissionPolicy\n"
+                  "metadata: {name: p}\nspec: {module: a.wasm, mode: audit}\n"),
+            "r.yaml: AdmissionPolicy 'p': field 'mode': unknown value 'audit', expected one of: "
+            "protect, monitor");
+  EXPECT_EQ(error("apiVersion: policies.kubewarden.io/v1\nkind: AdmissionPolicy\n"
+                  "spec: {settings: {}}\n"),
+            "r.yaml: AdmissionPolicy 'crd-without-name': missing field 'module'");
+  EXPECT_EQ(error("apiVersion: policies.kubewarden.io/v1\nkind: AdmissionPolicy\n"
+                  "metadata: {name: p}\nspec: {module: a.wasm, settings: [1]}\n"),
+            "r.yaml: AdmissionPolicy 'p': field 'settings' must be an object, got a list");
+  EXPECT_EQ(error("apiVersion: policies.kubewarden.io/v1\nkind: AdmissionPolicyGroup\n"
+                  "metadata: {name: g}\nspec: {expression: 'a()', message: no, policies: {}}\n"),
+            "r.yaml: AdmissionPolicyGroup 'g': field 'policies' must not be empty");
+  EXPECT_EQ(error("---\n---\n"), "r.yaml holds no policy resource");
+}
+
 }  // namespace
 }  // namespace kw::policy

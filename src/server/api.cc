@@ -11,6 +11,7 @@
 #include "base/json.h"
 #include "base/percent_decode.h"
 #include "base/strings.h"
+#include "evaluator/environment.h"
 #include "metrics/exposition.h"
 
 namespace kw::server {
@@ -51,12 +52,13 @@ HttpResponse Review(Endpoint endpoint, const admission::AdmissionResponse& respo
 }
 
 
-std::string_view ModeName(evaluator::PolicyMode mode) {
-  return mode == evaluator::PolicyMode::kMonitor ? "monitor" : "protect";
+std::string_view ModeName(policy::PolicyMode mode) {
+  return mode == policy::PolicyMode::kMonitor ? "monitor" : "protect";
 }
 
 // Records one evaluation of `entry` (§5.2): the AdmissionRequest or the raw attribute set.
-void RecordEvaluation(metrics::Registry& recorder, const RegisteredPolicy& entry, Endpoint endpoint,
+void RecordEvaluation(metrics::Registry& recorder, const evaluator::EnvironmentEntry& entry,
+                      Endpoint endpoint,
                       const admission::ValidationRequest& request,
                       const evaluator::Verdict& verdict, std::chrono::nanoseconds latency) {
   std::optional<std::int64_t> code;
@@ -86,11 +88,14 @@ void RecordEvaluation(metrics::Registry& recorder, const RegisteredPolicy& entry
       latency);
 }
 
-// The answer of the GET-only listeners to anything but a GET or HEAD of `path`; nullopt for
-// those.
-std::optional<HttpResponse> RefuseUnlessGet(const HttpRequest& request, std::string_view path) {
+// The answer of the GET-only listeners to anything but a GET or HEAD of one of `paths`; nullopt
+// for those.
+std::optional<HttpResponse> RefuseUnlessGet(const HttpRequest& request,
+                                            std::initializer_list<std::string_view> paths) {
   std::string_view target = std::string_view(request.target).substr(0, request.target.find('?'));
-  if (target != path) return Empty(http::status::not_found);
+  if (std::find(paths.begin(), paths.end(), target) == paths.end()) {
+    return Empty(http::status::not_found);
+  }
   if (request.method != http::verb::get && request.method != http::verb::head) {
     HttpResponse r = Empty(http::status::method_not_allowed);
     r.headers.emplace_back(http::field::allow, "GET,HEAD");
@@ -128,9 +133,8 @@ bool IsJsonContentType(std::string_view content_type) {
   return subtype.size() > 5 && EqualsIgnoreCase(subtype.substr(subtype.size() - 5), "+json");
 }
 
-ApiHandler::ApiHandler(std::shared_ptr<const PolicyRegistry> registry, WorkerPool& pool,
-                       ApiOptions options)
-    : registry_(std::move(registry)), pool_(pool), options_(std::move(options)) {}
+ApiHandler::ApiHandler(const ServedPolicies& policies, WorkerPool& pool, ApiOptions options)
+    : policies_(policies), pool_(pool), options_(std::move(options)) {}
 
 void ApiHandler::Handle(HttpRequest request, Responder respond) {
   std::optional<Route> route = MatchRoute(request.target);
@@ -176,7 +180,8 @@ void ApiHandler::Handle(HttpRequest request, Responder respond) {
     spdlog::error("invalid policy id '{}': more than one '/'", *id);
     return respond(JsonError(http::status::internal_server_error, "Something went wrong"));
   }
-  const RegisteredPolicy* entry = registry_->Find(*id);
+  evaluator::EnvironmentSharedPtr environment = policies_.Current();
+  const evaluator::EnvironmentEntry* entry = environment->Find(*id);
   if (entry == nullptr) {
     return respond(JsonError(http::status::not_found, "unknown policy: " + *id));
   }
@@ -191,18 +196,19 @@ void ApiHandler::Handle(HttpRequest request, Responder respond) {
     }
     return respond(Review(endpoint, accepted));
   }
-  if (entry->init_error) {
-    if (recorder != nullptr) recorder->RecordInitializationError(entry->id, *entry->init_error);
-    return respond(Review(endpoint, admission::RejectInternal(parsed->uid(), *entry->init_error)));
+  if (entry->state() == evaluator::EntryState::kFailed) {
+    if (recorder != nullptr) recorder->RecordInitializationError(entry->id, *entry->error);
+    return respond(Review(endpoint, admission::RejectInternal(parsed->uid(), *entry->error)));
   }
 
-  pool_.Run([registry = registry_, entry, endpoint, recorder, request = std::move(*parsed),
-                respond = std::move(respond)](evaluator::Evaluator& evaluator) mutable {
+  // `environment` keeps `entry` alive until the answer, whatever is swapped in meanwhile.
+  pool_.Run([environment = std::move(environment), entry, endpoint, recorder,
+             request = std::move(*parsed),
+             respond = std::move(respond)](evaluator::Evaluator& evaluator) mutable {
     evaluator::Origin origin =
         endpoint == Endpoint::kAudit ? evaluator::Origin::kAudit : evaluator::Origin::kValidate;
     const auto evaluate = [&](evaluator::Verdict* vanilla) {
-      return entry->group ? evaluator.Evaluate(*entry->group, request, origin, vanilla)
-                          : evaluator.Evaluate(*entry->policy, request, origin, vanilla);
+      return evaluator.Evaluate(*environment, *entry, request, origin, vanilla);
     };
     if (recorder == nullptr) return respond(Review(endpoint, evaluate(nullptr)));
     evaluator::Verdict verdict;
@@ -215,12 +221,19 @@ void ApiHandler::Handle(HttpRequest request, Responder respond) {
 }
 
 void ReadinessHandler::Handle(HttpRequest request, Responder respond) {
-  if (auto refused = RefuseUnlessGet(request, "/readiness")) return respond(std::move(*refused));
+  if (auto refused = RefuseUnlessGet(request, {"/readiness", "/policies"})) {
+    return respond(std::move(*refused));
+  }
+  if (request.target.starts_with("/policies")) {
+    std::string body;
+    if (request.method == http::verb::get) body = policies_.StatusJson();
+    return respond(HttpResponse{http::status::ok, std::string(kJson), std::move(body), {}});
+  }
   respond(Empty(http::status::ok));
 }
 
 void MetricsHandler::Handle(HttpRequest request, Responder respond) {
-  if (auto refused = RefuseUnlessGet(request, "/metrics")) return respond(std::move(*refused));
+  if (auto refused = RefuseUnlessGet(request, {"/metrics"})) return respond(std::move(*refused));
   std::string body;
   if (request.method == http::verb::get) body = metrics::PrometheusText(registry_.Collect());
   respond(HttpResponse{http::status::ok, std::string(metrics::kPrometheusContentType),

@@ -19,8 +19,11 @@
 //   id with more than one '/'            500 {"message":"Something went wrong","status":500}
 //   unknown id                           404 {"message":"unknown policy: <id>","status":404}
 //   request in the always-accept namespace (AdmissionRequests only)   200, allowed
-//   policy that failed to load (--continue-on-errors)                 200, rejected, code 500
+//   policy that failed to load (--continue-on-errors, or a reload)    200, rejected, code 500
 //   otherwise: evaluated                                              200
+//
+// Each request is evaluated with the environment served when it arrived (served_policies.h),
+// whatever is swapped in while it waits or runs.
 //
 // With metrics (§5.2), the last three are recorded: the always-accepted requests as accepted
 // evaluations taking no time, the load failures on the counter with their error, and the
@@ -38,7 +41,7 @@
 
 #include "metrics/metrics.h"
 #include "server/http_server.h"
-#include "server/policy_registry.h"
+#include "server/served_policies.h"
 #include "server/worker_pool.h"
 
 namespace kw::server {
@@ -51,22 +54,29 @@ struct ApiOptions {
 
 class ApiHandler final : public RequestHandler {
  public:
-  // `registry` and `pool` must outlive every request (stop the pool before destroying either).
-  ApiHandler(std::shared_ptr<const PolicyRegistry> registry, WorkerPool& pool, ApiOptions options);
+  // `policies` and `pool` must outlive every request (stop the pool before destroying either).
+  ApiHandler(const ServedPolicies& policies, WorkerPool& pool, ApiOptions options);
 
   void Handle(HttpRequest request, Responder respond) override;
 
  private:
-  std::shared_ptr<const PolicyRegistry> registry_;
+  const ServedPolicies& policies_;
   WorkerPool& pool_;
   ApiOptions options_;
 };
 
 // The readiness listener: GET (or HEAD) /readiness → 200 with an empty body. Only mounted once
-// every policy is loaded and the API listener is bound, so answering is being ready.
+// every policy is loaded and the API listener is bound, so answering is being ready. Also
+// GET /policies → 200 with what is served, as JSON (ServedPolicies::StatusJson), for operators
+// and the controller: the digest of the policies file and each id's state.
 class ReadinessHandler final : public RequestHandler {
  public:
+  // `policies` must outlive the handler.
+  explicit ReadinessHandler(const ServedPolicies& policies) : policies_(policies) {}
   void Handle(HttpRequest request, Responder respond) override;
+
+ private:
+  const ServedPolicies& policies_;
 };
 
 // The metrics listener: GET (or HEAD) /metrics → 200 with the Prometheus text exposition of

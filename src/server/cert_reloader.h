@@ -9,15 +9,10 @@
 //     context in use and logs an error; the next change of either file tries again.
 // Connections already open keep the context they were accepted with.
 //
-// How a change is seen. Upstream watches the files for IN_CLOSE_WRITE, which sees files
-// rewritten in place but not files replaced: editors and most tools write a temporary file and
-// rename it over the original, and Kubernetes updates a mounted Secret by pointing the volume's
-// `..data` symlink at a new directory, so the inode being watched never changes. We therefore
-// also watch the directory each path is in (which sees renames and the symlink swap) and the
-// directory of the file it resolves to. Events only prompt a look: a file counts as changed when
-// what its path resolves to now (device, inode, size, modification and change times) differs
-// from what was loaded. Bursts of events are coalesced (kSettleTime) so that a certificate and
-// key written back to back are seen together.
+// Changes are seen as file_watcher.h describes (in place, by rename, by a Secret's `..data`
+// symlink switch); a file counts as changed when what its path resolves to now differs from what
+// was loaded. Bursts of events are coalesced (kSettleTime) so that a certificate and key written
+// back to back are seen together.
 //
 // The watcher is a thread of its own; destroying the CertReloader stops and joins it.
 #pragma once

@@ -21,7 +21,7 @@
 #include "server/daemon.h"
 #include "server/http_server.h"
 #include "server/logging.h"
-#include "server/policy_registry.h"
+#include "server/served_policies.h"
 #include "server/process_limits.h"
 #include "server/tls.h"
 #include "server/worker_pool.h"
@@ -131,8 +131,8 @@ Result<void> Serve(const Config& config, Daemon* daemon) {
   auto dispatcher = std::make_shared<const host::Dispatcher>();
   KW_ASSIGN_OR_RETURN(std::unique_ptr<WorkerPool> pool,
                       WorkerPool::Start(*engine, dispatcher, config.EffectiveWorkers()));
-  KW_ASSIGN_OR_RETURN(std::shared_ptr<const PolicyRegistry> registry,
-                      LoadPolicies(config, *engine, *pool));
+  KW_ASSIGN_OR_RETURN(std::unique_ptr<ServedPolicies> policies,
+                      ServedPolicies::Load(config, *engine, *pool, recorder.get()));
 
   HttpServerOptions options;
   options.read_timeout = std::chrono::milliseconds(
@@ -148,7 +148,7 @@ Result<void> Serve(const Config& config, Daemon* daemon) {
   // read it (worker_pool.h).
   HttpServer server(options, pool->io());
   auto api = std::make_shared<ApiHandler>(
-      registry, *pool,
+      *policies, *pool,
       ApiOptions{config.always_accept_admission_reviews_on_namespace, recorder.get()});
   KW_ASSIGN_OR_RETURN(std::uint16_t port, server.Listen(config.address, config.port, api, tls));
   // Readiness and metrics on a thread of their own: they answer while every worker is busy
@@ -163,9 +163,10 @@ Result<void> Serve(const Config& config, Daemon* daemon) {
   }
   KW_ASSIGN_OR_RETURN(std::uint16_t readiness_port,
                       probes.Listen(config.address, config.readiness_probe_port,
-                                    std::make_shared<ReadinessHandler>()));
+                                    std::make_shared<ReadinessHandler>(*policies)));
   server.Start();
   probes.Start();
+  policies->Follow();
   spdlog::info("policy-server {} listening on {}:{} ({}), readiness on port {}, {} workers",
                KW_VERSION, config.address, port,
                !tls ? "HTTP" : config.client_ca_files.empty() ? "HTTPS" : "HTTPS with mTLS",
@@ -180,6 +181,7 @@ Result<void> Serve(const Config& config, Daemon* daemon) {
   }
   spdlog::info("received {}: finishing the requests in progress, then exiting",
                sigabbrev_np(signal_number) ? sigabbrev_np(signal_number) : "a signal");
+  policies->StopFollowing();  // a reload in progress needs the pool
   probes.Shutdown(std::chrono::milliseconds(0));
   server.Shutdown(kShutdownGracePeriod);
   pool->Stop();

@@ -12,6 +12,7 @@
 
 #include <sys/resource.h>
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include "admission/json_patch.h"
@@ -822,7 +823,7 @@ TEST(PolicyServerMetrics, PrometheusEndpointHasUpstreamsSeries) {
   ASSERT_TRUE(server);
   const std::string metrics_url = "http://127.0.0.1:" + std::to_string(metrics_port) + "/metrics";
 
-  // Nothing evaluated yet: only the metadata.
+  // Nothing evaluated yet: only the metadata, and the gauges of what is served.
   auto empty = Get(metrics_url);
   ASSERT_TRUE(empty.ok()) << empty.error;
   EXPECT_EQ(empty.status, 200);
@@ -831,7 +832,14 @@ TEST(PolicyServerMetrics, PrometheusEndpointHasUpstreamsSeries) {
             std::string::npos);
   EXPECT_NE(empty.body.find("# TYPE kubewarden_policy_evaluation_latency_milliseconds histogram\n"),
             std::string::npos);
-  EXPECT_TRUE(LinesStartingWith(empty.body, "kubewarden_").empty()) << empty.body;
+  EXPECT_TRUE(LinesStartingWith(empty.body, "kubewarden_policy_evaluation").empty()) << empty.body;
+  EXPECT_THAT(LinesStartingWith(empty.body, "kubewarden_policy_state{policy_name=\"bad\""),
+              ::testing::ElementsAre("kubewarden_policy_state{policy_name=\"bad\",state=\"failed\"} 1"));
+  EXPECT_THAT(LinesStartingWith(empty.body, "kubewarden_policy_state{policy_name=\"group/plain\""),
+              ::testing::ElementsAre(
+                  "kubewarden_policy_state{policy_name=\"group/plain\",state=\"live\"} 1"));
+  EXPECT_THAT(LinesStartingWith(empty.body, "kubewarden_policies_config_info{version=\"sha256:"),
+              ::testing::SizeIs(1));
 
   auto post = [&](const std::string& path, const std::string& body) {
     auto r = server->Post(path, body);

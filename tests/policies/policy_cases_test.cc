@@ -34,6 +34,7 @@
 #include "base/files.h"
 #include "base/json.h"
 #include "base/yaml.h"
+#include "testing/policy_server.h"
 #include "testing/process.h"
 
 namespace kw {
@@ -371,6 +372,74 @@ std::string BuildDirOf(const std::string& suite) {
     if (suite == s.name) return s.build;
   }
   return suite;
+}
+
+// kwctl run and policy-server build their environments and evaluate through the same code; this
+// proves it on every case: for each policy, one policy-server serves every distinct settings of
+// its cases (allowed to mutate and granted every host capability, as kwctl's command-line policy
+// is by default), and answers each case's
+// request exactly as `kwctl run` does, settings refusals included.
+TEST(PolicyServerAndKwctl, GiveIdenticalAnswersOnEveryCase) {
+  std::size_t compared = 0;
+  for (const Suite& suite : kSuites) {
+    std::map<std::string, std::vector<Case>> by_policy;
+    for (Case& c : DiscoverCases(suite)) {
+      if (c.error.empty() && c.spec.is_object()) by_policy[c.policy].push_back(std::move(c));
+    }
+    for (const auto& [policy, cases] : by_policy) {
+      SCOPED_TRACE(suite.name + std::string("/") + policy);
+      fs::path wasm = BinaryDir() / suite.build / (policy + ".wasm");
+      std::map<std::string, std::string> ids;  // settings JSON -> policy id
+      std::string policies_yml;
+      for (const Case& c : cases) {
+        const json::value* settings = FindKey(c.spec, "settings");
+        std::string json = settings ? ToJson(*settings) : "{}";
+        if (ids.contains(json)) continue;
+        std::string id = "s" + std::to_string(ids.size());
+        ids[json] = id;
+        // JSON is YAML: the settings go in as a flow mapping.
+        policies_yml += id + ":\n  module: " + wasm.string() + "\n  allowedToMutate: true\n" +
+                        "  hostCapabilities: ['*']\n  settings: " + json + "\n";
+      }
+      auto server = testing::PolicyServer::Start(policies_yml, {"--continue-on-errors"});
+      ASSERT_TRUE(server);
+      for (const Case& c : cases) {
+        SCOPED_TRACE(c.name);
+        auto request = PrepareRequest(c);
+        ASSERT_TRUE(request) << request.error().message;
+        const json::value* settings = FindKey(c.spec, "settings");
+        std::string settings_json = settings ? ToJson(*settings) : "{}";
+        testing::ProcessResult run =
+            testing::RunProcess({testing::KwctlBinary(), "run", wasm.string(), "-r",
+                                 request->path, "--settings-json", settings_json});
+        const json::value* review_request = FindKey(request->review, "request");
+        std::string review = review_request ? ToJson(request->review)
+                                            : "{\"request\":" + ToJson(request->review) + "}";
+        auto served = server->Post("/validate/" + ids[settings_json], review);
+        ASSERT_EQ(served.status, 200) << served.body;
+        auto answer = ParseJson(served.body, "policy-server answer");
+        ASSERT_TRUE(answer) << served.body;
+        const json::value& response = answer->at("response");
+        if (run.exit_code == 1) {
+          constexpr std::string_view kKwctl = "Provided settings are not valid: ";
+          std::size_t at = run.err.find(kKwctl);
+          ASSERT_NE(at, std::string::npos) << run.err;
+          // The rest of kwctl's error, which may span lines.
+          std::string why = run.err.substr(at + kKwctl.size());
+          while (!why.empty() && why.back() == '\n') why.pop_back();
+          EXPECT_EQ(response.at("status").at("message"),
+                    json::value("Policy settings are invalid: " + why));
+        } else {
+          ASSERT_EQ(run.exit_code, 0) << run.err;
+          auto printed = ParseJson(run.out, "kwctl output");
+          ASSERT_TRUE(printed) << run.out;
+          EXPECT_EQ(*printed, response) << "kwctl: " << run.out << "\nserver: " << served.body;
+        }
+        ++compared;
+      }
+    }
+  }
+  EXPECT_GT(compared, 500u);
 }
 
 // Registers one test per case before main() runs.

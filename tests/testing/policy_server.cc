@@ -16,12 +16,24 @@ std::unique_ptr<PolicyServer> PolicyServer::Start(const std::string& policies_ym
                                                   std::vector<std::string> launcher) {
   std::string policies = MakeTempDir() + "/policies.yml";
   std::ofstream(policies) << policies_yml;
+  return Launch(policies, std::move(args), tls, std::move(launcher));
+}
+
+std::unique_ptr<PolicyServer> PolicyServer::StartWithFile(const std::string& policies_path,
+                                                          std::vector<std::string> args) {
+  return Launch(policies_path, std::move(args), false, {});
+}
+
+std::unique_ptr<PolicyServer> PolicyServer::Launch(const std::string& policies,
+                                                   std::vector<std::string> args, bool tls,
+                                                   std::vector<std::string> launcher) {
   // A port picked free may be taken by another test before the server binds it: try again.
   for (int attempt = 0; attempt < 3; ++attempt) {
     auto server = std::unique_ptr<PolicyServer>(new PolicyServer());
     server->port_ = FreeLoopbackPort();
     server->readiness_port_ = FreeLoopbackPort();
     server->tls_ = tls;
+    server->policies_path_ = policies;
     std::vector<std::string> argv = {PolicyServerBinary(),
                                      "--addr", "127.0.0.1",
                                      "--port", std::to_string(server->port_),
@@ -55,6 +67,13 @@ HttpResult PolicyServer::Post(std::string_view path, const std::string& body) co
   HttpOptions o;
   o.body = body;
   return Http(Url(path), o);
+}
+
+std::string PolicyServer::Status() const {
+  HttpOptions o;
+  o.method = "GET";
+  auto r = Http("http://127.0.0.1:" + std::to_string(readiness_port_) + "/policies", o);
+  return r.ok() && r.status == 200 ? r.body : "";
 }
 
 bool PolicyServer::WaitReady() {

@@ -24,20 +24,31 @@ class PolicyServer {
                                              std::vector<std::string> args = {},
                                              bool tls = false,
                                              std::vector<std::string> launcher = {});
+  // The same with `--policies <policies_path>`, a file the test made (and may change).
+  static std::unique_ptr<PolicyServer> StartWithFile(const std::string& policies_path,
+                                                     std::vector<std::string> args = {});
 
   std::string Url(std::string_view path) const;
   HttpResult Post(std::string_view path, const std::string& body) const;
   int port() const { return port_; }
   int readiness_port() const { return readiness_port_; }
+  // The --policies file.
+  const std::string& policies_path() const { return policies_path_; }
+  // GET /policies on the readiness port: what is served, as JSON text ("" on failure).
+  std::string Status() const;
   ChildProcess& process() { return *process_; }
 
  private:
   PolicyServer() = default;
+  static std::unique_ptr<PolicyServer> Launch(const std::string& policies,
+                                              std::vector<std::string> args, bool tls,
+                                              std::vector<std::string> launcher);
   bool WaitReady();
 
   int port_ = 0;
   int readiness_port_ = 0;
   bool tls_ = false;
+  std::string policies_path_;
   std::unique_ptr<ChildProcess> process_;
 };
 
