@@ -73,20 +73,10 @@ NGINX
 nginx -c "$work/nginx.conf" -e "$work/nginx-error.log"
 
 body="$root/tests/data/requests/pod_5k.json"
-lua() {  # $1: space-separated paths wrk rotates over
-  cat <<LUA
-local f = io.open("$body", "rb"); local body = f:read("*a"); f:close()
-local paths = {}; for p in string.gmatch("$1", "%S+") do table.insert(paths, p) end
-local i = 0
-request = function()
-  i = i % #paths + 1
-  return wrk.format("POST", paths[i], {["Content-Type"] = "application/json"}, body)
-end
-LUA
-}
+source "$root/bench/wrk_script.sh"
 
 run() {  # $1 label, $2 url base, $3 paths
-  lua "$3" > "$work/script.lua"
+  wrk_script "$body" "$3" > "$work/script.lua"
   wrk -t2 -c64 -d"${seconds}s" --latency -s "$work/script.lua" "$2" > "$work/wrk.txt"
   rps=$(awk '/^Requests\/sec/{print $2}' "$work/wrk.txt")
   p50=$(awk '$1=="50%"{print $2}' "$work/wrk.txt")

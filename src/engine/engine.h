@@ -177,6 +177,10 @@ class Worker {
   // module's start function fails like a call. Does not call `_start` or `_initialize`.
   virtual Result<InstancePtr> Instantiate(const ModuleSharedPtr& module, const Linker& linker,
                                           const CallOptions& options = {}) = 0;
+  // A hint that instances were destroyed in numbers and their memory should go back to the
+  // system now (V8 frees an instance's memory only when it collects garbage, which a worker
+  // that runs no guest may never do). Costs a full collection: call it seldom.
+  virtual void ReleaseMemory() {}
 };
 using WorkerPtr = std::unique_ptr<Worker>;
 

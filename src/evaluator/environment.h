@@ -57,8 +57,8 @@ struct EnvironmentEntry {
 class Environment {
  public:
   // `entries`: top-level entries first, in the order of their definitions, then members.
-  // `generation` increases with each environment a process builds; `version` names the
-  // configuration it was built from (a digest of the policies file, say).
+  // `generation` increases with each environment the process builds (1, 2, ...); `version`
+  // names the configuration it was built from (a digest of the policies file, say).
   Environment(std::vector<EnvironmentEntry> entries, std::uint64_t generation, std::string version);
 
   // nullptr when `id` is unknown.

@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <atomic>
 
 #include "admission/response_handler.h"
@@ -151,7 +152,18 @@ admission::AdmissionResponse Evaluator::Evaluate(const PolicyGroup& group,
 void Evaluator::Follow(const Environment& environment) {
   if (environment.generation() <= newest_generation_) return;
   newest_generation_ = environment.generation();
+  // No ReleaseMemory here: this is a request's path, and a worker that serves requests
+  // allocates, so V8 collects the dropped instances soon enough.
   std::erase_if(runtimes_, [&](const auto& runtime) { return !environment.Serves(runtime.first); });
+}
+
+void Evaluator::Retain(const Environment& served, std::span<const std::uint64_t> keep) {
+  newest_generation_ = std::max(newest_generation_, served.generation());
+  std::size_t dropped = std::erase_if(runtimes_, [&](const auto& runtime) {
+    return !served.Serves(runtime.first) &&
+           std::find(keep.begin(), keep.end(), runtime.first) == keep.end();
+  });
+  if (dropped > 0) worker_.ReleaseMemory();
 }
 
 admission::AdmissionResponse Evaluator::Evaluate(const Environment& environment,

@@ -18,6 +18,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 
 #include "admission/request.h"
@@ -146,6 +147,12 @@ class Evaluator {
                                                 Origin origin, Verdict* vanilla = nullptr);
   // Validates the settings of what `entry` serves (a failed entry is invalid, with its error).
   admission::SettingsValidationResponse ValidateSettings(const EnvironmentEntry& entry);
+
+  // Drops the warm runtimes of every policy that neither `served` serves nor `keep` lists (by
+  // PolicyKey value): what policy-server's workers do before validating the policies of a new
+  // environment, so that a worker that serves no request between reloads does not keep the
+  // instances of every version it ever validated.
+  void Retain(const Environment& served, std::span<const std::uint64_t> keep);
 
   // How many warm runtimes this Evaluator keeps (one per policy and member it ran).
   std::size_t warm_runtimes() const { return runtimes_.size(); }

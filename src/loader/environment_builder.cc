@@ -1,6 +1,7 @@
 #include "loader/environment_builder.h"
 
 #include <algorithm>
+#include <atomic>
 
 #include "host/host.h"
 
@@ -261,8 +262,11 @@ BuildResult EnvironmentBuilder::Build(const std::vector<policy::PolicyDefinition
   modules_.EndRound();
   result.compiled_modules = modules_.compiled_modules();
   result.cached_modules = modules_.cached_modules();
+  // Process-wide, so that an Evaluator used with environments of several builders still sees
+  // generations only grow (evaluator.h).
+  static std::atomic<std::uint64_t> last_generation{0};
   result.environment = std::make_shared<const evaluator::Environment>(
-      std::move(entries), ++generation_, std::move(version));
+      std::move(entries), ++last_generation, std::move(version));
   return result;
 }
 

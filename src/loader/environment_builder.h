@@ -104,7 +104,6 @@ class EnvironmentBuilder {
 
   ModuleLoader modules_;
   EnvironmentOptions options_;
-  std::uint64_t generation_ = 0;
 };
 
 // The URIs of every module `definitions` use (policies and group members), in order.

@@ -205,9 +205,22 @@ loader::SettingsValidator ServedPolicies::Validator() {
     auto pending = std::make_shared<Pending>();
     pending->remaining = entries.size();
     pending->results.resize(entries.size());
+    // What the workers keep besides what is served: the policies being validated, whose warm
+    // instances serve their first requests once the new environment is in.
+    auto building = std::make_shared<std::vector<std::uint64_t>>();
+    for (const EnvironmentEntry* e : entries) {
+      if (e->policy) building->push_back(e->policy->key.value());
+      if (e->group) {
+        for (const auto& [name, member] : e->group->members) {
+          building->push_back(member->key.value());
+        }
+      }
+    }
+    evaluator::EnvironmentSharedPtr served = current_.load();  // null at start-up
     for (std::size_t i = 0; i < entries.size(); ++i) {
-      pool_.Run([pending, i, policy = entries[i]->policy, group = entries[i]->group](
-                    evaluator::Evaluator& evaluator) {
+      pool_.Run([pending, i, policy = entries[i]->policy, group = entries[i]->group, served,
+                 building](evaluator::Evaluator& evaluator) {
+        if (served) evaluator.Retain(*served, *building);
         auto result = policy ? evaluator.ValidateSettings(*policy) : evaluator.ValidateSettings(*group);
         std::lock_guard lock(pending->mutex);
         pending->results[i] = std::move(result);

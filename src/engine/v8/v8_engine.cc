@@ -317,6 +317,10 @@ class V8Worker final : public Worker {
 
   Result<InstancePtr> Instantiate(const ModuleSharedPtr& module, const Linker& linker,
                                   const CallOptions& options) override;
+  void ReleaseMemory() override {
+    v8::Isolate::Scope isolate_scope(isolate_);
+    isolate_->LowMemoryNotification();
+  }
 
   v8::Isolate* isolate() const { return isolate_; }
   v8::Local<v8::Context> context() const { return context_.Get(isolate_); }
