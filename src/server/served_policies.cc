@@ -3,6 +3,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <filesystem>
+#include <thread>
 
 #include <spdlog/spdlog.h>
 
@@ -151,6 +152,11 @@ bool ServedPolicies::Reload() {
   if (!file || file == loaded_file_) return false;  // gone for now, or not changed
   auto started = std::chrono::steady_clock::now();
   auto policies = ReadPoliciesFile(config_.policies);
+  // A file rewritten in place may be read between its truncation and its new content, or half
+  // written: what was read counts only if the file is still the same a settle time later. If
+  // not, the change's own events bring us back here.
+  std::this_thread::sleep_for(kSettleTime);
+  if (IdentifyFile(config_.policies) != file) return false;
   loaded_file_ = file;
   if (!policies) {
     spdlog::error("cannot reload the policies: {}; still serving the policies of {}",

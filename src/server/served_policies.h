@@ -16,9 +16,10 @@
 //
 // Live changes. Once Follow() is called, a change of the file (written in place, replaced by a
 // rename, or a ConfigMap volume switching its `..data` link: file_watcher.h) rebuilds the
-// environment in the background: downloads, verification, compilation through the cache and
-// settings validation happen while the environment in use keeps serving; then the new one is
-// swapped in atomically. Requests in flight finish on the environment they started with. A file
+// environment in the background, once the file has stayed the same for 100 ms after it was read
+// (so that a file rewritten in place is not taken while it is being written): downloads,
+// verification, compilation through the cache and settings validation happen while the
+// environment in use keeps serving; then the new one is swapped in atomically. Requests in flight finish on the environment they started with. A file
 // with the same content as the one served (a touch) changes nothing; a file that cannot be read
 // or parsed is logged and changes nothing. In the new environment, an id whose definition did not
 // change is served by the very same objects (no recompilation, warm instances kept), a policy
