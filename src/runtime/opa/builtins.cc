@@ -20,7 +20,6 @@
 #include "base/semver.h"
 #include "base/utf8.h"
 #include "base/yaml.h"
-#include "kubewarden/regex.h"
 #include "runtime/opa/builtins_internal.h"
 
 namespace kw::runtime::opa {
@@ -108,20 +107,20 @@ std::string GoQuote(std::string_view text, bool ascii_only) {
   out.reserve(text.size() + 2);
   out.push_back('"');
   for (std::size_t i = 0; i < text.size();) {
-    auto d = kubewarden::regex::internal::DecodeRune(text.data() + i, text.size() - i);
-    std::int32_t r = d.rune;
-    if (r == kubewarden::regex::internal::kRuneError && d.width == 1) {
+    std::optional<Utf8Sequence> d = DecodeUtf8(text.substr(i));
+    if (!d) {  // a byte that starts no well-formed sequence
       out += "\\x";
       out.push_back(kHex[static_cast<unsigned char>(text[i]) >> 4]);
       out.push_back(kHex[static_cast<unsigned char>(text[i]) & 15]);
       ++i;
       continue;
     }
+    const auto r = static_cast<std::int32_t>(d->code_point);
     if (r == '"' || r == '\\') {
       out.push_back('\\');
       out.push_back(static_cast<char>(r));
     } else if (r < 0x80 ? IsPrintable(r) : (!ascii_only && IsPrintable(r))) {
-      out.append(text.substr(i, d.width));
+      out.append(text.substr(i, d->length));
     } else {
       switch (r) {
         case '\a': out += "\\a"; break;
@@ -144,7 +143,7 @@ std::string GoQuote(std::string_view text, bool ascii_only) {
         }
       }
     }
-    i += d.width;
+    i += d->length;
   }
   out.push_back('"');
   return out;
