@@ -1,7 +1,7 @@
-// regex.split, regex.find_n and regex.template_match: Go's regexp package over the SDK's
-// Go-compatible engine (sdk/cpp/include/kubewarden/regex.h).
+// regex.split, regex.find_n and regex.template_match: Go's regexp package over the
+// Go-compatible engine the guest SDK uses too (lib/goregex, goregex/regex.h).
 //
-// Go's FindAll and Split search again from the end of each match: the SDK's Regexp::Searcher
+// Go's FindAll and Split search again from the end of each match: goregex's Regexp::Searcher
 // does that, O(len(text) × program size) per search.
 #include <algorithm>
 #include <cstdint>
@@ -12,13 +12,13 @@
 #include <vector>
 
 #include "base/utf8.h"
-#include "kubewarden/regex.h"
+#include "goregex/regex.h"
 #include "runtime/opa/builtins_internal.h"
 
 namespace kw::runtime::opa::internal {
 namespace {
 
-using Program = kubewarden::regex::Regexp;
+using Program = goregex::Regexp;
 
 // Caps the matches one call may return: each costs a search of up to the whole text, so an
 // unbounded n over a long text of empty matches would be quadratic.
