@@ -1,12 +1,55 @@
-# kw_cc_library(NAME n SRCS ... DEPS ...): one component = one static library, include root src/.
+# kw_cc_library(NAME n SRCS ... [HDRS ...] DEPS ...): one component = one static library, kw_<n>.
+#
+# The build enforces the layering: a library, and whatever links it, sees only its own headers
+# and those of the libraries it links (DEPS, and theirs in turn), never src/ as a whole, so an
+# include of a component one does not depend on fails to compile instead of creeping in.
+# A library's headers are the .h files in the folders of its SRCS, except those an earlier
+# library already owns; HDRS (paths relative to the current folder) lists them instead when that
+# rule does not fit (two libraries sharing a folder). Subfolders that are components of their
+# own (src/engine/v8 is kw_engine_v8) are never part of the parent's headers.
+# The headers are exposed through ${PROJECT_BINARY_DIR}/include/kw_<n>/, a tree of symlinks
+# spelled as from src/ ("engine/engine.h"), so every #include reads the same as before.
 function(kw_cc_library)
-  cmake_parse_arguments(KW "" "NAME" "SRCS;DEPS" ${ARGN})
-  add_library(kw_${KW_NAME} STATIC ${KW_SRCS})
-  target_include_directories(kw_${KW_NAME} PUBLIC ${PROJECT_SOURCE_DIR}/src)
-  target_link_libraries(kw_${KW_NAME} PUBLIC ${KW_DEPS})
+  cmake_parse_arguments(KW "" "NAME" "SRCS;HDRS;DEPS" ${ARGN})
+  set(lib kw_${KW_NAME})
+  add_library(${lib} STATIC ${KW_SRCS})
+
+  if(KW_HDRS)
+    list(TRANSFORM KW_HDRS PREPEND ${CMAKE_CURRENT_SOURCE_DIR}/ OUTPUT_VARIABLE headers)
+  else()
+    set(dirs)
+    foreach(src IN LISTS KW_SRCS)
+      get_filename_component(dir ${CMAKE_CURRENT_SOURCE_DIR}/${src} DIRECTORY)
+      list(APPEND dirs ${dir})
+    endforeach()
+    list(REMOVE_DUPLICATES dirs)
+    set(headers)
+    foreach(dir IN LISTS dirs)
+      file(GLOB found CONFIGURE_DEPENDS ${dir}/*.h)
+      list(APPEND headers ${found})
+    endforeach()
+    get_property(owned GLOBAL PROPERTY KW_OWNED_HEADERS)
+    if(owned AND headers)
+      list(REMOVE_ITEM headers ${owned})
+    endif()
+  endif()
+  set_property(GLOBAL APPEND PROPERTY KW_OWNED_HEADERS ${headers})
+
+  # Rebuilt from scratch at every configure, so a removed header leaves no stale link behind.
+  set(tree ${PROJECT_BINARY_DIR}/include/${lib})
+  file(REMOVE_RECURSE ${tree})
+  foreach(header IN LISTS headers)
+    file(RELATIVE_PATH rel ${PROJECT_SOURCE_DIR}/src ${header})
+    get_filename_component(rel_dir ${rel} DIRECTORY)
+    file(MAKE_DIRECTORY ${tree}/${rel_dir})
+    file(CREATE_LINK ${header} ${tree}/${rel} SYMBOLIC)
+  endforeach()
+  target_include_directories(${lib} PUBLIC ${tree})
+  target_link_libraries(${lib} PUBLIC ${KW_DEPS})
 endfunction()
 
-# kw_cc_test(NAME n SRCS ... DEPS ...): a GoogleTest binary registered with CTest.
+# kw_cc_test(NAME n SRCS ... DEPS ...): a GoogleTest binary registered with CTest. It sees the
+# headers of its DEPS (as kw_cc_library explains) and tests/, for the helpers of tests/testing.
 function(kw_cc_test)
   cmake_parse_arguments(KW "" "NAME" "SRCS;DEPS" ${ARGN})
   add_executable(${KW_NAME} ${KW_SRCS})

@@ -5,12 +5,12 @@
 #                [DEPENDS <file>...] [OUTPUT_DIR <dir>] [TARGET <target>])
 #
 #   Compiles and links SOURCES with clang++-19 for wasm32-wasi, optimised for size (-Oz, LTO,
-#   --gc-sections, --strip-all), against the SDK headers and the wasm32 libc++/wasi-libc only
-#   (never the host's /usr/include). Then runs this build's `kwctl annotate` with METADATA (and
-#   `-u README` when given) to produce <OUTPUT_DIR>/<name>.wasm (default:
-#   ${PROJECT_BINARY_DIR}/policies). DEPENDS lists extra inputs (local headers). Adds the
-#   target TARGET (default `policy_<name>`), part of `all` and of the aggregate target
-#   `policies` (created on first use).
+#   --gc-sections, --strip-all), against the SDK headers (and lib/goregex's, which its regex.h
+#   builds on) and the wasm32 libc++/wasi-libc only (never the host's /usr/include). Then runs
+#   this build's `kwctl annotate` with METADATA (and `-u README` when given) to produce
+#   <OUTPUT_DIR>/<name>.wasm (default: ${PROJECT_BINARY_DIR}/policies). DEPENDS lists extra
+#   inputs (local headers). Adds the target TARGET (default `policy_<name>`), part of `all` and
+#   of the aggregate target `policies` (created on first use).
 #
 # kw_wasm_policy_dir(<dir>)
 #
@@ -21,6 +21,8 @@
 # Configure fails with a clear message when clang++-19 or its wasm32 runtime is missing.
 
 set(KW_SDK_INCLUDE_DIR ${PROJECT_SOURCE_DIR}/sdk/cpp/include)
+# The regex engine the SDK's kubewarden/regex.h builds on (lib/goregex, header-only).
+get_target_property(KW_GOREGEX_INCLUDE_DIR kw_goregex INTERFACE_INCLUDE_DIRECTORIES)
 set(KW_POLICY_OUTPUT_DIR ${PROJECT_BINARY_DIR}/policies)
 
 find_program(KW_WASM_CXX NAMES clang++-19)
@@ -41,10 +43,11 @@ endif()
 set(KW_WASM_POLICY_FLAGS
   --target=wasm32-wasi -std=c++23 -Oz -flto -fno-exceptions -fno-rtti
   -Wall -Wextra
-  -I${KW_SDK_INCLUDE_DIR}
+  -I${KW_SDK_INCLUDE_DIR} -I${KW_GOREGEX_INCLUDE_DIR}
   -mexec-model=reactor -Wl,--gc-sections -Wl,--strip-all -Wl,-z,stack-size=65536)
 
-file(GLOB KW_SDK_HEADERS CONFIGURE_DEPENDS ${KW_SDK_INCLUDE_DIR}/kubewarden/*.h)
+file(GLOB KW_SDK_HEADERS CONFIGURE_DEPENDS ${KW_SDK_INCLUDE_DIR}/kubewarden/*.h
+                                           ${KW_GOREGEX_INCLUDE_DIR}/goregex/*.h)
 
 function(kw_wasm_policy)
   cmake_parse_arguments(KW "" "NAME;METADATA;README;OUTPUT_DIR;TARGET" "SOURCES;DEPENDS" ${ARGN})

@@ -1,4 +1,4 @@
-// The policy SDK's Go-compatible regular expressions (sdk/cpp/include/kubewarden/regex.h),
+// The Go-compatible regular expressions of the policy SDK and the OPA builtins (lib/goregex),
 // built natively. The input is a pattern, a NUL byte and a text. Whatever the pattern, Compile
 // must return a program or Go's "error parsing regexp: " message, and matching must agree with
 // itself: Match finds a match exactly when Find does, inside the text and on rune boundaries.
@@ -6,7 +6,7 @@
 #include <string>
 #include <string_view>
 
-#include "kubewarden/regex.h"
+#include "goregex/regex.h"
 
 namespace {
 
@@ -28,7 +28,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   std::string_view text = nul == std::string_view::npos ? "" : input.substr(nul + 1);
   if (pattern.size() > kMaxPattern || text.size() > kMaxText) return 0;
 
-  auto re = kubewarden::regex::Regexp::Compile(pattern);
+  auto re = goregex::Regexp::Compile(pattern);
   if (!re) {
     if (!re.error().starts_with("error parsing regexp: ")) __builtin_trap();
     return 0;
@@ -41,8 +41,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     // A valid UTF-8 text is walked rune by rune: no match starts inside a rune.
     bool valid = true;
     for (std::size_t i = 0; i < text.size() && valid;) {
-      auto d = kubewarden::regex::internal::DecodeRune(text.data() + i, text.size() - i);
-      valid = !(d.rune == kubewarden::regex::internal::kRuneError && d.width == 1);
+      auto d = goregex::internal::DecodeRune(text.data() + i, text.size() - i);
+      valid = !(d.rune == goregex::internal::kRuneError && d.width == 1);
       i += d.width;
     }
     if (valid && IsContinuationByte(text, span->first)) __builtin_trap();

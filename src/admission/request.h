@@ -49,8 +49,9 @@ namespace kw::admission {
 
 enum class RequestKind { kAdmission, kRaw };
 
-// How every JSON syntax error message starts, so that a server can tell them (400) from schema
-// errors (422).
+// How every JSON syntax error message starts. Callers tell syntax errors (400 in the
+// policy-server) from schema errors (422) by kind; the prefix is there for those that word the
+// explanation after it their own way.
 inline constexpr std::string_view kInvalidJsonPrefix = "invalid JSON: ";
 
 // Bodies nested deeper than this are syntax errors (the depth of `[[1]]` is 2). Bounded so

@@ -10,6 +10,7 @@ std::string_view ErrorKindName(ErrorKind kind) {
     case ErrorKind::kSyntax: return "syntax error";
     case ErrorKind::kNotFound: return "not found";
     case ErrorKind::kIo: return "i/o error";
+    case ErrorKind::kTls: return "tls error";
     case ErrorKind::kBadModule: return "bad module";
     case ErrorKind::kTimeout: return "timeout";
     case ErrorKind::kTrap: return "trap";

@@ -18,7 +18,8 @@ enum class ErrorKind {
   kInvalidArgument,  // bad input from a user, a file or a request
   kSyntax,           // input that is not well-formed at all (JSON that does not parse)
   kNotFound,         // a file, export, policy or key that does not exist
-  kIo,               // the operating system failed us (open, read, write)
+  kIo,               // the operating system failed us (open, read, write), or the network
+  kTls,              // a TLS handshake failed (a certificate not trusted, no TLS at all, ...)
   kBadModule,        // bytes that are not a valid, linkable WebAssembly module
   kTimeout,          // a guest ran past its deadline and was interrupted
   kTrap,             // a guest trapped (unreachable, out-of-bounds access, ...)

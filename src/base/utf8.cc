@@ -33,6 +33,16 @@ std::optional<Utf8Sequence> DecodeUtf8(std::string_view s) {
   return Utf8Sequence{cp, extra + 1};
 }
 
+Utf8Sequence DecodeUtf8OrReplacement(std::string_view s) {
+  return DecodeUtf8(s).value_or(Utf8Sequence{0xFFFD, 1});
+}
+
+std::size_t CountRunes(std::string_view s) {
+  std::size_t count = 0;
+  for (; !s.empty(); ++count) s.remove_prefix(DecodeUtf8OrReplacement(s).length);
+  return count;
+}
+
 bool IsValidUtf8(std::string_view s) {
   while (!s.empty()) {
     auto sequence = DecodeUtf8(s);

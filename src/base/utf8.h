@@ -20,6 +20,16 @@ struct Utf8Sequence {
 };
 std::optional<Utf8Sequence> DecodeUtf8(std::string_view s);
 
+// The sequence at the start of non-empty `s` as Go reads strings (utf8.DecodeRuneInString):
+// DecodeUtf8's, or U+FFFD one byte long when `s` does not start with a well-formed sequence.
+// For code that walks text as Go does (the OPA builtins); DecodeUtf8 tells such a stray byte
+// from an encoded U+FFFD.
+Utf8Sequence DecodeUtf8OrReplacement(std::string_view s);
+
+// The number of runes in `s` as Go counts them (utf8.RuneCountInString): a byte that starts no
+// well-formed sequence counts as one.
+std::size_t CountRunes(std::string_view s);
+
 // `s` with every byte that does not start a well-formed sequence replaced by U+FFFD, as Go's
 // encoding/json writes strings that hold arbitrary bytes.
 std::string ToValidUtf8(std::string_view s);

@@ -171,7 +171,7 @@ asio::awaitable<Result<HttpResponse>> SendAsync(
   }
   co_await stream.async_handshake(asio::ssl::stream_base::client, token);
   if (ec) {
-    co_return Fail(ErrorKind::kIo, "TLS handshake with " + url.authority +
+    co_return Fail(ErrorKind::kTls, "TLS handshake with " + url.authority +
                                        (proxy ? " (through proxy " + proxy->display + ")" : "") +
                                        " failed: " + ec.message());
   }

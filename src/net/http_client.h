@@ -19,11 +19,12 @@
 // covers the proxy connection, the CONNECT exchange and the handshake too; the proxy's answers
 // are capped like a server's.
 //
-// Errors: kInvalidArgument for unusable URLs and configuration (including proxy URLs), kIo for
-// transport failures (resolution, connection, TLS, timeouts, oversized or malformed answers, a
-// proxy refusing a CONNECT, or answering 407 to a proxied request); messages name the proxy
-// when one was used. Any other HTTP error status is not an error here: callers look at
-// `status`. Thread-safe: a TlsConfig may be shared by concurrent requests.
+// Errors: kInvalidArgument for unusable URLs and configuration (including proxy URLs), kTls
+// for a failed TLS handshake (an untrusted certificate, a server that does not speak TLS, ...),
+// kIo for other transport failures (resolution, connection, timeouts, oversized or malformed
+// answers, a proxy refusing a CONNECT, or answering 407 to a proxied request); messages name
+// the proxy when one was used. Any other HTTP error status is not an error here: callers look
+// at `status`. Thread-safe: a TlsConfig may be shared by concurrent requests.
 #pragma once
 
 #include <chrono>

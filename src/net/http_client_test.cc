@@ -55,6 +55,7 @@ TEST(Send, VerifiesTlsUnlessInsecure) {
   ASSERT_TRUE(system_only.has_value());
   auto refused = Send({.url = sink.Url()}, system_only->get());
   ASSERT_FALSE(refused.has_value());
+  EXPECT_EQ(refused.error().kind, ErrorKind::kTls);
   EXPECT_NE(refused.error().message.find("TLS handshake"), std::string::npos);
 
   auto with_ca = TlsConfig::Create({.ca_file = certs.ca});

@@ -255,6 +255,7 @@ Result<net::HttpResponse> RegistryClient::Call(const Reference& ref, bool push,
     candidates.push_back({"http://" + host, nullptr, "HTTP"});
   }
   std::string failures;
+  bool tls_failed = false;
   for (const Endpoint& candidate : candidates) {
     bool reached = false;
     auto response = CallAt(candidate, ref, push, request, target, &reached);
@@ -267,11 +268,12 @@ Result<net::HttpResponse> RegistryClient::Call(const Reference& ref, bool push,
     }
     if (!failures.empty()) failures += "; ";
     failures += candidate.description + ": " + response.error().message;
+    tls_failed = response.error().kind == ErrorKind::kTls;
     spdlog::debug("registry {} over {}: {}", host, candidate.description, response.error().message);
   }
   std::string message = "cannot reach registry " + ref.registry + " (" + failures + ")";
   // Only a certificate problem is solved by declaring the registry insecure.
-  if (candidates.size() == 1 && failures.find("TLS handshake") != std::string::npos) {
+  if (candidates.size() == 1 && tls_failed) {
     message += "; add it to insecure_sources in sources.yaml if it has no valid certificate";
   }
   return Fail(ErrorKind::kIo, std::move(message));

@@ -492,7 +492,16 @@ Error V8Worker::Classify(v8::TryCatch& try_catch, V8Instance* instance) {
   if (exception->IsObject()) {
     ctor = ToStdString(isolate_, exception.As<v8::Object>()->GetConstructorName());
   }
-  if (ctor == "RangeError" && text.find("call stack") != std::string::npos) {
+  // A RangeError raised in the guest's code is V8's stack guard: executing wasm raises no other
+  // (traps are RuntimeErrors, memory.grow and table.grow return -1). The JavaScript API's own
+  // RangeErrors (`new WebAssembly.Instance` that cannot allocate the memory, ...) are raised
+  // outside guest code, so V8's message locates them in no wasm function. Where the error was
+  // raised decides, not its text, which V8 words as it likes.
+  v8::Local<v8::Message> message = try_catch.Message();
+  const bool raised_in_guest =
+      !message.IsEmpty() &&
+      message->GetWasmFunctionIndex() != v8::Message::kNoWasmFunctionIndexInfo;
+  if (ctor == "RangeError" && raised_in_guest) {
     return Error(ErrorKind::kStackOverflow, "guest stack overflow: " + text);
   }
   if (ctor == "CompileError" || ctor == "LinkError") {

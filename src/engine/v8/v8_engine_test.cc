@@ -1,6 +1,11 @@
 // The V8 engine with modules that import their memory, export globals, or whose host functions
 // call back into them: what the OPA wasm ABI needs from the engine.
+#include <sys/resource.h>
+#include <unistd.h>
+
 #include <chrono>
+#include <cstdlib>
+#include <fstream>
 
 #include <gtest/gtest.h>
 
@@ -199,6 +204,30 @@ TEST_F(HostileModuleTest, StartFunctionFailuresAreTypedErrors) {
     }
     ExpectWorkerServes();
   }
+}
+
+// A stack overflow is told by where V8 raised its RangeError, not by its text: the RangeError
+// of an instance whose memory cannot be allocated comes from the JavaScript API, before the
+// start function (which would overflow the stack) runs, and is no stack overflow.
+TEST_F(HostileModuleTest, ARangeErrorOutsideGuestCodeIsNoStackOverflow) {
+  // In a fresh process of its own, whose address space the test then limits.
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  ModuleSharedPtr module = CompileSpec({.start = wasm::Body::kRecurse});
+  ASSERT_TRUE(module);
+  auto instantiate_in_little_address_space = [&] {
+    // What the process maps already plus 1 GiB: too little for the guard regions V8 reserves
+    // around a wasm memory (8 GiB and more), enough for everything else.
+    std::size_t pages = 0;
+    std::ifstream("/proc/self/statm") >> pages;
+    const rlim_t limit = pages * sysconf(_SC_PAGESIZE) + (rlim_t{1} << 30);
+    const rlimit address_space{limit, limit};
+    setrlimit(RLIMIT_AS, &address_space);
+    auto instance = worker_->Instantiate(module, linker_, Deadline(std::chrono::seconds(5)));
+    return !instance && instance.error().message.find("RangeError") != std::string::npos &&
+           instance.error().kind != ErrorKind::kStackOverflow;
+  };
+  EXPECT_EXIT(std::exit(instantiate_in_little_address_space() ? 0 : 1),
+              ::testing::ExitedWithCode(0), "");
 }
 
 TEST_F(HostileModuleTest, AStartFunctionThatFailsOnlyWhenInstantiatedAgain) {

@@ -20,7 +20,6 @@
 #include "base/semver.h"
 #include "base/utf8.h"
 #include "base/yaml.h"
-#include "kubewarden/regex.h"
 #include "runtime/opa/builtins_internal.h"
 
 namespace kw::runtime::opa {
@@ -108,20 +107,20 @@ std::string GoQuote(std::string_view text, bool ascii_only) {
   out.reserve(text.size() + 2);
   out.push_back('"');
   for (std::size_t i = 0; i < text.size();) {
-    auto d = kubewarden::regex::internal::DecodeRune(text.data() + i, text.size() - i);
-    std::int32_t r = d.rune;
-    if (r == kubewarden::regex::internal::kRuneError && d.width == 1) {
+    std::optional<Utf8Sequence> d = DecodeUtf8(text.substr(i));
+    if (!d) {  // a byte that starts no well-formed sequence
       out += "\\x";
       out.push_back(kHex[static_cast<unsigned char>(text[i]) >> 4]);
       out.push_back(kHex[static_cast<unsigned char>(text[i]) & 15]);
       ++i;
       continue;
     }
+    const auto r = static_cast<std::int32_t>(d->code_point);
     if (r == '"' || r == '\\') {
       out.push_back('\\');
       out.push_back(static_cast<char>(r));
     } else if (r < 0x80 ? IsPrintable(r) : (!ascii_only && IsPrintable(r))) {
-      out.append(text.substr(i, d.width));
+      out.append(text.substr(i, d->length));
     } else {
       switch (r) {
         case '\a': out += "\\a"; break;
@@ -144,7 +143,7 @@ std::string GoQuote(std::string_view text, bool ascii_only) {
         }
       }
     }
-    i += d.width;
+    i += d->length;
   }
   out.push_back('"');
   return out;
@@ -640,14 +639,25 @@ std::optional<int> Digits(std::string_view s, std::size_t pos, std::size_t n) {
   return v;
 }
 
+// Why time.Parse refused a text, as Go's time.ParseError holds it: either the part of the text
+// that does not fit an element of the layout, or a message of Go's own (a field out of range,
+// trailing text), which starts with ": ".
+struct TimeParseError {
+  std::string value_element;
+  std::string_view layout_element;
+  std::string message;
+};
+
 // time.Parse(time.RFC3339, s) followed by UnixNano: "YYYY-MM-DDTHH:MM:SS[.frac](Z|±HH:MM)".
-// Walks the layout's elements as Go does, so that a failure reads like Go's: a syntax error
-// `cannot parse "<rest>" as "<element>"`, a field out of range `: day out of range` (those
-// start with ": "), trailing text `: extra text: "<rest>"`.
-std::optional<std::string> ParseRfc3339Ns(std::string_view s, std::int64_t& ns) {
+// Walks the layout's elements as Go does, so that a failure is Go's: the rest of the text that
+// is not the element expected, or `: day out of range`, `: extra text: "<rest>"` and the like.
+std::optional<TimeParseError> ParseRfc3339Ns(std::string_view s, std::int64_t& ns) {
   std::string_view rest = s;
   auto cannot = [&rest](std::string_view element) {
-    return "cannot parse " + internal::GoQuote(rest) + " as \"" + std::string(element) + "\"";
+    return TimeParseError{.value_element = std::string(rest), .layout_element = element};
+  };
+  auto with_message = [](std::string message) {
+    return TimeParseError{.message = std::move(message)};
   };
   auto literal = [&rest](char c) {
     if (rest.empty() || rest[0] != c) return false;
@@ -665,22 +675,22 @@ std::optional<std::string> ParseRfc3339Ns(std::string_view s, std::int64_t& ns) 
   if (!literal('-')) return cannot("-");
   auto month = number(2);
   if (!month) return cannot("01");
-  if (*month < 1 || *month > 12) return ": month out of range";
+  if (*month < 1 || *month > 12) return with_message(": month out of range");
   if (!literal('-')) return cannot("-");
   auto day = number(2);
   if (!day) return cannot("02");
   if (!literal('T')) return cannot("T");
   auto hour = number(2);
   if (!hour) return cannot("15");
-  if (*hour > 23) return ": hour out of range";
+  if (*hour > 23) return with_message(": hour out of range");
   if (!literal(':')) return cannot(":");
   auto minute = number(2);
   if (!minute) return cannot("04");
-  if (*minute > 59) return ": minute out of range";
+  if (*minute > 59) return with_message(": minute out of range");
   if (!literal(':')) return cannot(":");
   auto second = number(2);
   if (!second) return cannot("05");
-  if (*second > 59) return ": second out of range";
+  if (*second > 59) return with_message(": second out of range");
   // A fractional second the layout does not mention is still accepted; Go reads at most nine
   // digits of it and skips the rest.
   std::int64_t fraction = 0;
@@ -706,14 +716,14 @@ std::optional<std::string> ParseRfc3339Ns(std::string_view s, std::int64_t& ns) 
     }
     auto oh = Digits(rest, 1, 2), om = Digits(rest, 4, 2);
     if (!oh || !om) return cannot("Z07:00");
-    if (*oh > 24) return ": time zone offset hour out of range";
-    if (*om > 60) return ": time zone offset minute out of range";
+    if (*oh > 24) return with_message(": time zone offset hour out of range");
+    if (*om > 60) return with_message(": time zone offset minute out of range");
     offset = (*oh * 3600 + *om * 60) * (rest[0] == '-' ? -1 : 1);
     rest.remove_prefix(6);
   }
-  if (!rest.empty()) return ": extra text: " + internal::GoQuote(rest);
+  if (!rest.empty()) return with_message(": extra text: " + internal::GoQuote(rest));
   if (*day < 1 || static_cast<unsigned>(*day) > DaysInMonth(*year, *month)) {
-    return ": day out of range";
+    return with_message(": day out of range");
   }
   std::int64_t seconds = DaysFromCivil(*year, *month, *day) * 86400 + *hour * 3600 +
                          *minute * 60 + *second - offset;
@@ -721,7 +731,7 @@ std::optional<std::string> ParseRfc3339Ns(std::string_view s, std::int64_t& ns) 
   std::int64_t scaled;
   if (__builtin_mul_overflow(seconds, std::int64_t{1'000'000'000}, &scaled) ||
       __builtin_add_overflow(scaled, fraction, &ns)) {
-    return ": time out of the range of nanoseconds since the epoch";
+    return with_message(": time out of the range of nanoseconds since the epoch");
   }
   return std::nullopt;
 }
@@ -733,11 +743,17 @@ Result<json::value> ParseRfc3339NsBuiltin(const BuiltinContext&,
   KW_ASSIGN_OR_RETURN(std::string_view text, StringOperand(kName, args, 1));
   std::int64_t ns = 0;
   if (auto error = ParseRfc3339Ns(text, ns)) {
-    // Go's ParseError: a field out of range reads `parsing time "v": day out of range`,
-    // a syntax error names the layout.
-    std::string prefix = "parsing time " + internal::GoQuote(text);
-    if (!error->starts_with(": ")) prefix += " as \"2006-01-02T15:04:05Z07:00\": ";
-    return std::unexpected(BuiltinError(kName, prefix + *error));
+    // As Go's ParseError.Error(): `parsing time "v": day out of range` for a message of its
+    // own, else the layout and the element the text did not fit.
+    std::string message = "parsing time " + internal::GoQuote(text);
+    if (error->message.empty()) {
+      message += " as \"2006-01-02T15:04:05Z07:00\": cannot parse " +
+                 internal::GoQuote(error->value_element) + " as \"" +
+                 std::string(error->layout_element) + "\"";
+    } else {
+      message += error->message;
+    }
+    return std::unexpected(BuiltinError(kName, message));
   }
   return json::value(ns);
 }

@@ -1,7 +1,7 @@
-// regex.split, regex.find_n and regex.template_match: Go's regexp package over the SDK's
-// Go-compatible engine (sdk/cpp/include/kubewarden/regex.h).
+// regex.split, regex.find_n and regex.template_match: Go's regexp package over the
+// Go-compatible engine the guest SDK uses too (lib/goregex, goregex/regex.h).
 //
-// Go's FindAll and Split search again from the end of each match: the SDK's Regexp::Searcher
+// Go's FindAll and Split search again from the end of each match: goregex's Regexp::Searcher
 // does that, O(len(text) × program size) per search.
 #include <algorithm>
 #include <cstdint>
@@ -11,14 +11,14 @@
 #include <utility>
 #include <vector>
 
-#include "kubewarden/regex.h"
+#include "base/utf8.h"
+#include "goregex/regex.h"
 #include "runtime/opa/builtins_internal.h"
 
 namespace kw::runtime::opa::internal {
 namespace {
 
-namespace re = kubewarden::regex::internal;
-using Program = kubewarden::regex::Regexp;
+using Program = goregex::Regexp;
 
 // Caps the matches one call may return: each costs a search of up to the whole text, so an
 // unbounded n over a long text of empty matches would be quadratic.
@@ -48,7 +48,7 @@ Result<std::vector<std::pair<std::size_t, std::size_t>>> FindAll(std::string_vie
     if (m->second == pos) {
       if (prev_end && m->first == *prev_end) accept = false;
       std::size_t width = 1;
-      if (pos < text.size()) width = re::DecodeRune(text.data() + pos, text.size() - pos).width;
+      if (pos < text.size()) width = DecodeUtf8OrReplacement(text.substr(pos)).length;
       pos += width;
     } else {
       pos = m->second;
@@ -143,15 +143,8 @@ Result<json::value> RegexTemplateMatch(const BuiltinContext&, std::span<const js
   KW_ASSIGN_OR_RETURN(std::string_view delim_start, StringOperand(kName, args, 3));
   KW_ASSIGN_OR_RETURN(std::string_view delim_end, StringOperand(kName, args, 4));
   // OPA counts runes, then uses the delimiter's low byte (so only ASCII ones work as meant).
-  auto rune_count = [](std::string_view s) {
-    std::size_t count = 0;
-    for (std::size_t i = 0; i < s.size(); ++count) {
-      i += re::DecodeRune(s.data() + i, s.size() - i).width;
-    }
-    return count;
-  };
   for (auto [which, delim] : {std::pair{"start", delim_start}, std::pair{"end", delim_end}}) {
-    if (std::size_t count = rune_count(delim); count != 1) {
+    if (std::size_t count = CountRunes(delim); count != 1) {
       return std::unexpected(BuiltinError(kName, std::string(which) +
                                                      " delimiter has to be exactly one character "
                                                      "long but is " +
@@ -159,7 +152,7 @@ Result<json::value> RegexTemplateMatch(const BuiltinContext&, std::span<const js
     }
   }
   auto low_byte = [](std::string_view s) {
-    return static_cast<char>(re::DecodeRune(s.data(), s.size()).rune & 0xFF);
+    return static_cast<char>(DecodeUtf8OrReplacement(s).code_point & 0xFF);
   };
   const char open = low_byte(delim_start), close = low_byte(delim_end);
   // OPA's copy of gorilla/mux's template compiler: first-level delimited parts are regular

@@ -21,7 +21,7 @@
 #include <string>
 #include <vector>
 
-#include "kubewarden/regex.h"
+#include "base/utf8.h"
 #include "runtime/opa/builtins_internal.h"
 
 namespace kw::runtime::opa::internal {
@@ -29,8 +29,6 @@ namespace {
 
 constexpr std::string_view kName = "sprintf";
 constexpr std::size_t kMaxOutput = 16 << 20;
-
-namespace re = kubewarden::regex::internal;
 
 struct Arg {
   enum class Kind { kInt, kBigInt, kFloat, kString } kind;
@@ -67,14 +65,6 @@ Arg ToArg(const json::value& v) {
     AppendRegoString(v, a.s);
   }
   return a;
-}
-
-std::size_t RuneCount(std::string_view s) {
-  std::size_t count = 0;
-  for (std::size_t i = 0; i < s.size(); ++count) {
-    i += re::DecodeRune(s.data() + i, s.size() - i).width;
-  }
-  return count;
 }
 
 void AppendRune(std::uint32_t r, std::string& out) {
@@ -188,9 +178,9 @@ class Printer {
       std::uint32_t verb = static_cast<unsigned char>(format[i]);
       std::size_t size = 1;
       if (verb >= 0x80) {
-        auto d = re::DecodeRune(format.data() + i, end - i);
-        verb = static_cast<std::uint32_t>(d.rune);
-        size = d.width;
+        Utf8Sequence d = DecodeUtf8OrReplacement(format.substr(i));
+        verb = d.code_point;
+        size = d.length;
       }
       i += size;
       if (verb == '%') {
@@ -378,7 +368,7 @@ class Printer {
       out_ += s;
       return;
     }
-    std::int64_t width = wid_ - static_cast<std::int64_t>(RuneCount(s));
+    std::int64_t width = wid_ - static_cast<std::int64_t>(CountRunes(s));
     if (!minus_) {
       WritePadding(width);
       out_ += s;
@@ -684,7 +674,7 @@ class Printer {
     if (!prec_present_) return s;
     std::size_t i = 0;
     for (std::int64_t n = 0; i < s.size() && n < prec_; ++n) {
-      i += re::DecodeRune(s.data() + i, s.size() - i).width;
+      i += DecodeUtf8OrReplacement(s.substr(i)).length;
     }
     return s.substr(0, i);
   }
@@ -693,15 +683,15 @@ class Printer {
 
   static bool CanBackquote(std::string_view s) {
     for (std::size_t i = 0; i < s.size();) {
-      auto d = re::DecodeRune(s.data() + i, s.size() - i);
-      if (d.rune == re::kRuneError && d.width == 1) return false;
-      if (d.width == 1) {
+      std::optional<Utf8Sequence> d = DecodeUtf8(s.substr(i));
+      if (!d) return false;  // a byte that starts no well-formed sequence
+      if (d->length == 1) {
         char c = s[i];
         if ((c < ' ' && c != '\t') || c == '`' || c == 0x7F) return false;
-      } else if (d.rune == 0xFEFF) {
+      } else if (d->code_point == 0xFEFF) {
         return false;
       }
-      i += d.width;
+      i += d->length;
     }
     return true;
   }

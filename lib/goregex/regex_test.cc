@@ -1,7 +1,7 @@
-// Unit tests of sdk/cpp/include/kubewarden/regex.h (Go RE2 regular expressions), compiled
-// natively. The expectations are Go's regexp behaviour: what MatchString and FindStringIndex
-// return and the exact regexp.Compile error texts (policies.md §1.7).
-#include "kubewarden/regex.h"
+// Unit tests of goregex/regex.h (Go RE2 regular expressions), compiled natively. The
+// expectations are Go's regexp behaviour: what MatchString and FindStringIndex return and the
+// exact regexp.Compile error texts (policies.md §1.7).
+#include "goregex/regex.h"
 
 #include <gtest/gtest.h>
 
@@ -10,7 +10,7 @@
 #include <string_view>
 #include <utility>
 
-namespace kubewarden::regex {
+namespace goregex {
 namespace {
 
 using namespace std::string_view_literals;
@@ -574,4 +574,4 @@ TEST(Regex, UnicodeClassesOtherThanAnyAreRejected) {
 }
 
 }  // namespace
-}  // namespace kubewarden::regex
+}  // namespace goregex
