@@ -12,7 +12,7 @@
 #include <fuzzer/FuzzedDataProvider.h>
 
 #include "engine/v8/v8_engine.h"
-#include "wasm/module_writer.h"
+#include "testing/module_writer.h"
 
 namespace {
 

@@ -7,11 +7,11 @@
 
 #include "base/strings.h"
 #include "base/yaml.h"
+#include "policy/policies_config.h"
 
 namespace kw::kwctl {
 namespace {
 
-constexpr std::string_view kCrdApiVersion = "policies.kubewarden.io/v1";
 
 std::string_view ManifestTypeName(ManifestType type) {
   return type == ManifestType::kClusterAdmissionPolicy ? "ClusterAdmissionPolicy"
@@ -206,7 +206,7 @@ Result<Manifest> BuildPolicyManifest(const ManifestRequest& request) {
   }
 
   json::object resource;
-  resource.emplace("apiVersion", kCrdApiVersion);
+  resource.emplace("apiVersion", policy::kPoliciesApiVersion);
   resource.emplace("kind", ManifestTypeName(request.type));
   resource.emplace("metadata", std::move(object_meta));
   resource.emplace("spec", std::move(spec));

@@ -4,9 +4,11 @@
 //      files read and checked (a bad certificate fails before any policy loads);
 //   2. the engine and the worker pool (`--workers` threads, each with its own V8 isolate);
 //   3. policies.yml: remote modules downloaded (and verified with --verification-path), every
-//      module compiled once, settings validated (policy_registry.h);
-//   4. the API listener bound, then the readiness listener (so ready = loaded and bound);
-//   5. serve until SIGTERM or SIGINT, then shut down gracefully: stop accepting, finish the
+//      module compiled once, settings validated (served_policies.h);
+//   4. the API listener bound, then the readiness listener (so ready = loaded and bound), then
+//      the policies file followed: its changes are served live (served_policies.h);
+//   5. serve until SIGTERM or SIGINT, then shut down gracefully: stop following the policies
+//      file (a reload in progress finishes), stop accepting, finish the
 //      requests in progress (for at most kShutdownGracePeriod), exit 0.
 // Start-up errors are printed to stderr as "Error: <message>" and exit 1.
 //

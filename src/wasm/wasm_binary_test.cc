@@ -2,7 +2,7 @@
 
 #include <gtest/gtest.h>
 
-#include "wasm/module_writer.h"
+#include "testing/module_writer.h"
 
 namespace kw::wasm {
 namespace {

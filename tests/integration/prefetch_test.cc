@@ -1,8 +1,8 @@
 // loader::ModuleLoader::Prefetch against a loopback HTTP server that holds requests in flight:
 // the download cap ("at most `parallelism` at a time"), one request per distinct module, and
 // Load reusing what Prefetch fetched (successes and failures) instead of fetching again.
-// policy-server prefetches with parallelism 4 (src/server/policy_registry.cc,
-// kParallelDownloads), the value used here.
+// Environments are built with parallelism 4 (EnvironmentOptions::parallel_downloads in
+// src/loader/environment_builder.h), the value used here.
 #include <gtest/gtest.h>
 
 #include <chrono>

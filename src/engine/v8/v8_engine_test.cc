@@ -11,7 +11,7 @@
 
 #include "base/files.h"
 #include "engine/v8/v8_engine.h"
-#include "wasm/module_writer.h"
+#include "testing/module_writer.h"
 
 namespace kw::engine {
 namespace {

@@ -1,6 +1,6 @@
 // Writes small WebAssembly modules from a description, for the tests and fuzzers that need
 // modules with chosen (often hostile) declared sizes and start functions: tables, element and
-// data segments, globals, imports, exports. Header-only; nothing in the binaries uses it.
+// data segments, globals, imports, exports. Header-only, beside the other test helpers.
 //
 // The module always has one memory (exported as `memory`), one type `() -> ()` plus a recursive
 // helper type, and an exported function `run` whose body is `run_body`. Imports are all
