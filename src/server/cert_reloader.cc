@@ -35,7 +35,10 @@ class CertReloader::Watcher {
 
   // False when the files cannot be watched.
   bool Watch() {
-    files_ = FileWatcher::Start(paths_, kSettleTime, [this] { Rescan(); }, "TLS files");
+    files_ = FileWatcher::Start(paths_, kSettleTime, [this] {
+      Rescan();
+      return true;
+    }, "TLS files");
     return files_ != nullptr;
   }
 

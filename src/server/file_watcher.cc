@@ -34,7 +34,7 @@ std::string DirectoryOf(const std::filesystem::path& path) {
 class FileWatcher::Thread {
  public:
   Thread(std::vector<std::string> paths, std::chrono::milliseconds settle_time,
-         std::function<void()> on_change, int inotify_fd, int stop_fd)
+         std::function<bool()> on_change, int inotify_fd, int stop_fd)
       : paths_(std::move(paths)),
         settle_time_(settle_time),
         on_change_(std::move(on_change)),
@@ -80,7 +80,7 @@ class FileWatcher::Thread {
       if (first_event && Clock::now() >= due()) {
         first_event.reset();
         Rewatch();
-        on_change_();
+        if (!on_change_()) first_event = last_event = Clock::now();  // look again later
       }
     }
   }
@@ -117,7 +117,7 @@ class FileWatcher::Thread {
 
   const std::vector<std::string> paths_;
   const std::chrono::milliseconds settle_time_;
-  const std::function<void()> on_change_;
+  const std::function<bool()> on_change_;
   int inotify_fd_;
   int stop_fd_;
   std::set<int> watches_;
@@ -126,7 +126,7 @@ class FileWatcher::Thread {
 
 std::unique_ptr<FileWatcher> FileWatcher::Start(std::vector<std::string> paths,
                                                 std::chrono::milliseconds settle_time,
-                                                std::function<void()> on_change,
+                                                std::function<bool()> on_change,
                                                 std::string_view what) {
   int inotify_fd = ::inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
   int stop_fd = inotify_fd < 0 ? -1 : ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);

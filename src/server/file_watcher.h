@@ -9,7 +9,8 @@
 // resolves to, and re-aim the watches after every look. Events only prompt a look: the callback
 // decides what changed (IdentifyFile, files.h). Bursts of events are coalesced: the callback runs
 // once the files have been quiet for `settle_time`, and at least once a second while they never
-// are (a busy /tmp must not postpone it forever).
+// are (a busy /tmp must not postpone it forever). A callback that finds the files still being
+// written returns false, and is called again a settle time later, events or not.
 //
 // The callback runs on the watcher's thread, one call at a time; destroying the FileWatcher
 // stops and joins it (after the call in progress returns).
@@ -30,7 +31,7 @@ class FileWatcher {
   // inotify): changes then need a restart.
   static std::unique_ptr<FileWatcher> Start(std::vector<std::string> paths,
                                             std::chrono::milliseconds settle_time,
-                                            std::function<void()> on_change,
+                                            std::function<bool()> on_change,
                                             std::string_view what);
   ~FileWatcher();
   FileWatcher(const FileWatcher&) = delete;

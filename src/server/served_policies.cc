@@ -3,7 +3,6 @@
 #include <chrono>
 #include <condition_variable>
 #include <filesystem>
-#include <thread>
 
 #include <spdlog/spdlog.h>
 
@@ -140,7 +139,7 @@ ServedPolicies::~ServedPolicies() { StopFollowing(); }
 
 void ServedPolicies::Follow() {
   if (watcher_) return;
-  watcher_ = FileWatcher::Start({config_.policies}, kSettleTime, [this] { Reload(); },
+  watcher_ = FileWatcher::Start({config_.policies}, kSettleTime, [this] { return Reload(); },
                                 "policies file");
 }
 
@@ -149,22 +148,25 @@ void ServedPolicies::StopFollowing() { watcher_.reset(); }
 bool ServedPolicies::Reload() {
   std::lock_guard lock(reload_mutex_);
   std::optional<FileIdentity> file = IdentifyFile(config_.policies);
-  if (!file || file == loaded_file_) return false;  // gone for now, or not changed
+  if (!file || file == loaded_file_) return true;  // gone for now, or not changed
+  // A file rewritten in place may be read between its truncation and its new content, or half
+  // written: a file modified within the settle time, or modified while it was read, is looked at
+  // again later rather than taken as it is.
+  const auto modified = std::chrono::system_clock::time_point(
+      std::chrono::duration_cast<std::chrono::system_clock::duration>(
+          std::chrono::nanoseconds(file->modified_ns)));
+  if (std::chrono::system_clock::now() - modified < kSettleTime) return false;
   auto started = std::chrono::steady_clock::now();
   auto policies = ReadPoliciesFile(config_.policies);
-  // A file rewritten in place may be read between its truncation and its new content, or half
-  // written: what was read counts only if the file is still the same a settle time later. If
-  // not, the change's own events bring us back here.
-  std::this_thread::sleep_for(kSettleTime);
   if (IdentifyFile(config_.policies) != file) return false;
   loaded_file_ = file;
   if (!policies) {
     spdlog::error("cannot reload the policies: {}; still serving the policies of {}",
                   policies.error().message, Current()->version());
-    return false;
+    return true;
   }
   evaluator::EnvironmentSharedPtr previous = Current();
-  if (policies->version == previous->version()) return false;  // touched, not changed
+  if (policies->version == previous->version()) return true;  // touched, not changed
   loader::BuildResult built =
       builder_->Build(policies->definitions, previous.get(), Validator(), policies->version);
   for (const auto& f : built.failures) {

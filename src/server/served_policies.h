@@ -16,15 +16,16 @@
 //
 // Live changes. Once Follow() is called, a change of the file (written in place, replaced by a
 // rename, or a ConfigMap volume switching its `..data` link: file_watcher.h) rebuilds the
-// environment in the background, once the file has stayed the same for 100 ms after it was read
-// (so that a file rewritten in place is not taken while it is being written): downloads,
-// verification, compilation through the cache and settings validation happen while the
-// environment in use keeps serving; then the new one is swapped in atomically. Requests in flight finish on the environment they started with. A file
-// with the same content as the one served (a touch) changes nothing; a file that cannot be read
-// or parsed is logged and changes nothing. In the new environment, an id whose definition did not
-// change is served by the very same objects (no recompilation, warm instances kept), a policy
-// that fails to load keeps serving its last good version (logged as an error naming it and why),
-// and a new policy that fails is served failed, as --continue-on-errors does at start-up.
+// environment in the background, once the file has not been modified for 100 ms (so that a file
+// rewritten in place is not taken while it is being written): downloads, verification,
+// compilation through the cache and settings validation happen while the environment in use
+// keeps serving; then the new one is swapped in atomically. Requests in flight finish on the
+// environment they started with. A file with the same content as the one served (a touch)
+// changes nothing; a file that cannot be read or parsed is logged and changes nothing. In the
+// new environment, an id whose definition did not change is served by the very same objects (no
+// recompilation, warm instances kept), a policy that fails to load keeps serving its last good
+// version (logged as an error naming it and why), and a new policy that fails is served failed,
+// as --continue-on-errors does at start-up.
 //
 // What is served is on the readiness port, GET /policies (StatusJson), and in the metrics
 // (kubewarden_policy_state, kubewarden_policies_config_info).
@@ -69,7 +70,8 @@ class ServedPolicies {
   void StopFollowing();
 
   // Reads the policies file and, when its content changed, builds and serves its environment.
-  // Returns whether a new environment is served.
+  // Returns false when the file looks like it is still being written (modified within the
+  // settle time, or while it was read): call again later.
   bool Reload();
 
   // {"version":"sha256:...","generation":N,"policies":{"<id>":{"state":"live"},
