@@ -193,6 +193,32 @@ spec:
   EXPECT_EQ(gated.as_object().count("patch"), 0u);
 }
 
+TEST(KwctlRun, PolicyCrFieldsTheCrdLacksAreWarnedAbout) {
+  std::string crds = WriteTemp("typo.yaml", R"(apiVersion: policies.kubewarden.io/v1
+kind: ClusterAdmissionPolicy
+metadata: {name: typo}
+spec:
+  module: )" + TestData("test_policy.wasm") + R"(
+  setings: {reject: never read}
+)");
+  auto r = Kwctl({"run", crds, "-r", Request("pod_plain.json")});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.err.find("ClusterAdmissionPolicy 'typo': unknown field 'setings' is ignored"),
+            std::string::npos)
+      << r.err;
+  EXPECT_EQ(ParseLine(Lines(r.out).at(0)).at("allowed"), true);  // no settings: accepted
+
+  std::string bad = WriteTemp("bad.yaml", "apiVersion: policies.kubewarden.io/v1\n"
+                                          "kind: AdmissionPolicy\nmetadata: {name: p}\n"
+                                          "spec: {module: a.wasm, mode: audit}\n");
+  auto refused = Kwctl({"run", bad, "-r", Request("pod_privileged.json")});
+  EXPECT_EQ(refused.exit_code, 1);
+  EXPECT_NE(refused.err.find("AdmissionPolicy 'p': field 'mode': unknown value 'audit', expected "
+                             "one of: protect, monitor"),
+            std::string::npos)
+      << refused.err;
+}
+
 std::string GroupCr(const std::string& name, const std::string& mode, const std::string& expression) {
   std::string wasm = TestData("test_policy.wasm");
   return R"(apiVersion: policies.kubewarden.io/v1
