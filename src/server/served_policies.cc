@@ -2,7 +2,6 @@
 
 #include <chrono>
 #include <condition_variable>
-#include <filesystem>
 
 #include <spdlog/spdlog.h>
 
