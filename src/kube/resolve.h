@@ -3,6 +3,10 @@
 // ~/.kube/config, else no cluster at all, which is a state, not an error: policy-server keeps
 // serving without one, its kubernetes capabilities answering kNoClientMessage.
 //
+// Upstream's client (kube-rs's Config::infer) looks at ~/.kube/config before the in-cluster
+// configuration; here the pod's own service account comes first, so that a kubeconfig an image
+// happens to carry never silently replaces it. Outside a pod the two orders agree.
+//
 // KUBECONFIG is read as kubectl reads it: a colon-separated list, empty entries and repeats
 // skipped, files that do not exist skipped (an error only when none exists), the rest merged
 // (kubeconfig.h).
@@ -31,7 +35,7 @@ struct ConnectionEnvironment {
 
 struct ConnectionRequest {
   std::string kubeconfig_path;  // --kubeconfig; a file that must exist
-  std::string context;          // --context; empty: the kubeconfig's current-context
+  std::string context;          // --context, for kubeconfigs; empty: their current-context
 };
 
 // The cluster to connect to, or nullopt when none is configured anywhere. A configuration that
