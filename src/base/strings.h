@@ -17,6 +17,15 @@ constexpr std::string_view TrimBlanks(std::string_view s) {
   return s;
 }
 
+// `s` without its leading and trailing ASCII whitespace (Go's strings.TrimSpace on ASCII text):
+// for the contents of small files such as tokens, where a trailing newline is an accident.
+constexpr std::string_view TrimWhitespace(std::string_view s) {
+  constexpr std::string_view kWhitespace = " \t\r\n\v\f";
+  const std::size_t first = s.find_first_not_of(kWhitespace);
+  if (first == std::string_view::npos) return {};
+  return s.substr(first, s.find_last_not_of(kWhitespace) - first + 1);
+}
+
 // ASCII-only case folding: header names, URL schemes and host names are ASCII, and the C
 // locale's tolower must not see negative chars.
 constexpr char AsciiLower(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; }
