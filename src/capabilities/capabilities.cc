@@ -2,6 +2,7 @@
 
 #include <memory>
 
+#include "capabilities/crypto.h"
 #include "capabilities/net.h"
 
 namespace kw::capabilities {
@@ -9,6 +10,7 @@ namespace kw::capabilities {
 host::DispatcherSharedPtr MakeDispatcher() {
   auto dispatcher = std::make_shared<host::Dispatcher>();
   RegisterNet(*dispatcher);
+  RegisterCrypto(*dispatcher);
   return dispatcher;
 }
 

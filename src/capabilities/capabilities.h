@@ -1,9 +1,9 @@
 // The host capabilities this build serves, assembled into one dispatcher: what policy-server and
-// kwctl give their policies. Each namespace lives in a file of its own (net.h); the
+// kwctl give their policies. Each namespace lives in a file of its own (net.h, crypto.h); the
 // gate (HostCapabilities, deny by default) stays the dispatcher's (host/host.h).
 //
-// Served: tracing/log, net/v1/dns_lookup_host. Not yet: crypto/*, kubernetes/*, oci/* (their
-// calls answer "unknown namespace").
+// Served: tracing/log, net/v1/dns_lookup_host, crypto/v1/is_certificate_trusted. Not yet:
+// kubernetes/*, oci/* (their calls answer "unknown namespace").
 #pragma once
 
 #include "host/host.h"
