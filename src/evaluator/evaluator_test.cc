@@ -304,6 +304,49 @@ TEST_F(EvaluatorTest, HostCallsGoThroughTheGrants) {
                      403));
 }
 
+TEST_F(EvaluatorTest, HostCallsKnowTheDeadlineOfTheEvaluation) {
+  // A provider that may block (a DNS lookup) waits no longer than this deadline.
+  std::optional<std::chrono::steady_clock::time_point> seen;
+  auto dispatcher = std::make_shared<host::Dispatcher>();
+  dispatcher->Register("net", {"v1/dns_lookup_host"},
+                       [&seen](const host::CallContext& ctx, std::string_view,
+                               std::string_view) -> Result<std::string> {
+                         seen = ctx.deadline;
+                         return std::string("{}");
+                       });
+  Evaluator evaluator(*worker_, dispatcher);
+  WapcHandler call = [](std::string_view, std::string_view,
+                        WapcGuestCall& guest) -> Result<std::string> {
+    auto answer = guest.HostCall("kubewarden", "net", "v1/dns_lookup_host", R"("a")");
+    return answer ? std::string(kAccept) : Reject(answer.error().message);
+  };
+  PolicyConfig bounded;
+  bounded.id = "bounded";
+  bounded.timeout = std::chrono::hours(1);
+  bounded.capabilities =
+      std::make_shared<const host::HostCapabilities>(host::HostCapabilities::AllowAll());
+  PolicyConfig unbounded = bounded;
+  unbounded.id = "unbounded";
+  unbounded.timeout = std::chrono::milliseconds(0);
+
+  // Each evaluation's own deadline (its start + the timeout), not the one the instance was
+  // created under: the second evaluation reuses the instance of the first.
+  PolicySharedPtr policy = Make(std::move(bounded), call);
+  for (int i = 0; i < 2; ++i) {
+    seen.reset();
+    const auto before = std::chrono::steady_clock::now();
+    EXPECT_EQ(evaluator.Evaluate(*policy, Request(), Origin::kValidate), Accepted());
+    const auto after = std::chrono::steady_clock::now();
+    ASSERT_TRUE(seen.has_value());
+    EXPECT_GE(*seen, before + std::chrono::hours(1));
+    EXPECT_LE(*seen, after + std::chrono::hours(1));
+  }
+
+  EXPECT_EQ(evaluator.Evaluate(*Make(std::move(unbounded), call), Request(), Origin::kValidate),
+            Accepted());
+  EXPECT_FALSE(seen.has_value());
+}
+
 // A waPC module importing what no host provides: it loads, but cannot be instantiated.
 std::vector<std::uint8_t> RegisterUnlinkable(engine::fake::FakeEngine& engine, std::string name) {
   engine::fake::GuestDefinition definition;

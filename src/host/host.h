@@ -13,9 +13,11 @@
 // thread-safe. `tracing/log` is always available.
 #pragma once
 
+#include <chrono>
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -47,10 +49,14 @@ class HostCapabilities {
   std::vector<std::string> patterns_;
 };
 
-// Who is calling, for gating and for logs.
+// Who is calling, for gating and for logs, and until when.
 struct CallContext {
   std::string_view policy_id;
   const HostCapabilities* capabilities = nullptr;  // nullptr = deny all
+  // The deadline of the guest call under way (nullopt: none). The watchdog cannot interrupt a
+  // guest while it waits in the host, so a provider that may block (a DNS lookup) gives up by
+  // then instead of holding the worker.
+  std::optional<std::chrono::steady_clock::time_point> deadline;
 };
 
 // Answers one operation of a namespace: the payload in, the response bytes or an error message

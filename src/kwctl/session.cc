@@ -7,6 +7,7 @@
 
 #include "base/files.h"
 #include "base/yaml.h"
+#include "capabilities/capabilities.h"
 #include "engine/v8/v8_engine.h"
 #include "kwctl/paths.h"
 #include "loader/code_cache.h"
@@ -108,7 +109,7 @@ Result<Session> PrepareSession(const RunFlags& flags) {
                       engine::CreateV8Engine({.max_memory_pages = flags.memory_limit_mib * 16}));
   KW_ASSIGN_OR_RETURN(session.worker, session.engine->CreateWorker());
   session.evaluator = std::make_unique<evaluator::Evaluator>(
-      *session.worker, std::make_shared<const host::Dispatcher>());
+      *session.worker, capabilities::MakeDispatcher());
 
   KW_ASSIGN_OR_RETURN(loader::FetchSettings fetch, FetchSettingsFor(flags.registry, flags.signatures));
   loader::EnvironmentBuilder builder(*session.engine, OpenCompiledCache(flags), std::move(fetch),

@@ -11,9 +11,9 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include "capabilities/capabilities.h"
 #include "cli/log_format.h"
 #include "engine/v8/v8_engine.h"
-#include "host/host.h"
 #include "metrics/metrics.h"
 #include "metrics/otlp_exporter.h"
 #include "server/api.h"
@@ -128,7 +128,7 @@ Result<void> Serve(const Config& config, Daemon* daemon) {
   }
 
   KW_ASSIGN_OR_RETURN(std::unique_ptr<engine::Engine> engine, engine::CreateV8Engine());
-  auto dispatcher = std::make_shared<const host::Dispatcher>();
+  host::DispatcherSharedPtr dispatcher = capabilities::MakeDispatcher();
   KW_ASSIGN_OR_RETURN(std::unique_ptr<WorkerPool> pool,
                       WorkerPool::Start(*engine, dispatcher, config.EffectiveWorkers()));
   KW_ASSIGN_OR_RETURN(std::unique_ptr<ServedPolicies> policies,

@@ -211,11 +211,20 @@ Result<std::int64_t> ParseRfc3339(std::string_view text) {
     while (pos < text.size() && text[pos] >= '0' && text[pos] <= '9') ++pos, ++digits;
     ok = digits > 0;
   }
-  ok = ok && pos + 1 == text.size() && (text[pos] == 'Z' || text[pos] == 'z');
+  int offset_minutes = 0;
+  if (ok && pos + 1 == text.size() && (text[pos] == 'Z' || text[pos] == 'z')) {
+    // UTC
+  } else if (int oh, om; ok && pos + 6 == text.size() && (text[pos] == '+' || text[pos] == '-') &&
+                         number(pos + 1, 2, oh) && text[pos + 3] == ':' &&
+                         number(pos + 4, 2, om) && oh <= 23 && om <= 59) {
+    offset_minutes = (text[pos] == '+' ? 1 : -1) * (oh * 60 + om);
+  } else {
+    ok = false;
+  }
   ok = ok && month >= 1 && month <= 12 && day >= 1 && day <= 31 && hour <= 23 && minute <= 59 &&
        second <= 60;
   if (!ok) {
-    return Invalid("not an RFC 3339 UTC timestamp: '" + std::string(text.substr(0, 64)) + "'");
+    return Invalid("not an RFC 3339 timestamp: '" + std::string(text.substr(0, 64)) + "'");
   }
   std::tm tm{};
   tm.tm_year = year - 1900;
@@ -224,7 +233,7 @@ Result<std::int64_t> ParseRfc3339(std::string_view text) {
   tm.tm_hour = hour;
   tm.tm_min = minute;
   tm.tm_sec = second;
-  return static_cast<std::int64_t>(timegm(&tm));
+  return static_cast<std::int64_t>(timegm(&tm)) - std::int64_t{offset_minutes} * 60;
 }
 
 }  // namespace kw::verify

@@ -1,4 +1,5 @@
-// Internal to kw_verify: the OpenSSL (libcrypto) pieces the cosign checks need. Inputs are
+// The OpenSSL (libcrypto) pieces the cosign checks need (and the crypto host capability, which
+// parses certificates and times the same way). Inputs are
 // untrusted bytes from a registry or a config file: every function fails cleanly (never crashes,
 // never throws) and leaves nothing on OpenSSL's error queue. Thread-safe.
 #pragma once
@@ -55,8 +56,8 @@ struct CertificateIdentity {
 };
 Result<CertificateIdentity> ReadIdentity(X509* cert);
 
-// Seconds since the epoch for an RFC 3339 UTC timestamp such as "2021-10-07T13:28:58.000Z"
-// (the TrustedRoot's validFor bounds). Only the 'Z' form is accepted.
+// Seconds since the epoch for an RFC 3339 timestamp such as "2021-10-07T13:28:58.000Z" (the
+// TrustedRoot's validFor bounds) or "2021-10-07T15:28:58+02:00" (a policy's not_after).
 Result<std::int64_t> ParseRfc3339(std::string_view text);
 
 }  // namespace kw::verify

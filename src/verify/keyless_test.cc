@@ -364,7 +364,7 @@ TEST(TrustRootTest, RejectsMalformedFiles) {
   bad_time.replace(bad_time.find("2020-01-01T00:00:00Z"), 20, "yesterday at noon!!!");
   root = TrustRoot::Parse(bad_time);
   ASSERT_FALSE(root.has_value());
-  EXPECT_NE(root.error().message.find("not an RFC 3339 UTC timestamp"), std::string::npos)
+  EXPECT_NE(root.error().message.find("not an RFC 3339 timestamp"), std::string::npos)
       << root.error().message;
 }
 

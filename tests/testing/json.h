@@ -1,4 +1,4 @@
-// Test helper: JSON literals in tests.
+// Test helpers: JSON literals in tests, and JSON answers whose exact text depends on the machine.
 #pragma once
 
 #include <string_view>
@@ -14,6 +14,22 @@ inline json::value J(std::string_view text) {
   auto v = ParseJson(text);
   EXPECT_TRUE(v.has_value()) << text;
   return v ? *v : json::value();
+}
+
+// Whether `text` is net/v1/dns_lookup_host's answer for localhost: {"ips": [...]}, not empty,
+// with 127.0.0.1 and ::1 only (which of them, the machine's /etc/hosts says).
+inline bool IsLocalhostLookup(std::string_view text) {
+  auto v = ParseJson(text);
+  const json::value* ips = v && v->is_object() && v->as_object().size() == 1
+                               ? v->as_object().if_contains("ips")
+                               : nullptr;
+  if (ips == nullptr || !ips->is_array() || ips->as_array().empty()) return false;
+  for (const json::value& ip : ips->as_array()) {
+    if (!ip.is_string() || (ip.get_string() != "127.0.0.1" && ip.get_string() != "::1")) {
+      return false;
+    }
+  }
+  return true;
 }
 
 }  // namespace kw::testing

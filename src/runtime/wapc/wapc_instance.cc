@@ -122,6 +122,7 @@ Result<std::unique_ptr<WapcInstance>> WapcInstance::Create(engine::Worker& worke
     return Fail(ErrorKind::kBadModule, "the waPC module does not export its memory as `memory`");
   }
   std::unique_ptr<WapcInstance> self(new WapcInstance(std::move(options)));
+  self->call_context_.deadline = call_options.deadline;  // host calls of the start functions
   self->AddImports();
   KW_ASSIGN_OR_RETURN(self->instance_, worker.Instantiate(module, self->imports_, call_options));
   for (const char* init : {"_initialize", "_start", "wapc_init"}) {
@@ -138,6 +139,7 @@ Result<std::unique_ptr<WapcInstance>> WapcInstance::Create(engine::Worker& worke
 Result<std::string> WapcInstance::Call(std::string_view operation, std::string_view payload,
                                        const engine::CallOptions& call_options) {
   invocation_ = Invocation{operation, payload, {}, {}, {}, {}};
+  call_context_.deadline = call_options.deadline;
   Value args[2] = {Value::I32(static_cast<std::int32_t>(operation.size())),
                    Value::I32(static_cast<std::int32_t>(payload.size()))};
   auto result = instance_->Call("__guest_call", args, call_options);

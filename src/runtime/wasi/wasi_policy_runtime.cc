@@ -119,6 +119,7 @@ class WasiPolicyRuntime final : public PolicyRuntime {
     const engine::CallOptions call_options = CallOptionsFor(options_.timeout);
     wasi_.set_args({"policy.wasm", std::string(operation)});
     wasi_.set_deadline(call_options.deadline);
+    call_context_.deadline = call_options.deadline;
     wasi_.Reset(std::move(input));
 
     Result<std::vector<Value>> result;

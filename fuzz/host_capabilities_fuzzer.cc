@@ -1,0 +1,21 @@
+// The host-capability payload decoders over hostile payloads: a policy chooses every byte it
+// hands `__host_call` / `host.call`. Each input is tried as a net/v1/dns_lookup_host payload and
+// as a crypto/v1/is_certificate_trusted one; a certificate request that decodes is also checked,
+// so the certificate bytes reach OpenSSL's PEM and DER parsers and its chain verification.
+// (The DNS resolver is not called: lookups would depend on the network, not on the input.)
+// Whatever the bytes, decoding and checking must fail cleanly or succeed, never crash.
+#include <cstddef>
+#include <cstdint>
+#include <string_view>
+
+#include "capabilities/crypto.h"
+#include "capabilities/net.h"
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  std::string_view payload(reinterpret_cast<const char*>(data), size);
+  (void)kw::capabilities::DecodeDnsLookupHost(payload);
+  if (auto request = kw::capabilities::DecodeCertificateTrustRequest(payload)) {
+    (void)kw::capabilities::CheckCertificateTrust(*request);
+  }
+  return 0;
+}

@@ -1,0 +1,16 @@
+// The host capabilities this build serves, assembled into one dispatcher: what policy-server and
+// kwctl give their policies. Each namespace lives in a file of its own (net.h, crypto.h); the
+// gate (HostCapabilities, deny by default) stays the dispatcher's (host/host.h).
+//
+// Served: tracing/log, net/v1/dns_lookup_host, crypto/v1/is_certificate_trusted. Not yet:
+// kubernetes/*, oci/* (their calls answer "unknown namespace").
+#pragma once
+
+#include "host/host.h"
+
+namespace kw::capabilities {
+
+// A dispatcher with every provider registered, immutable from here on.
+host::DispatcherSharedPtr MakeDispatcher();
+
+}  // namespace kw::capabilities
