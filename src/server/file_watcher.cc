@@ -10,7 +10,6 @@
 #include <cstring>
 #include <filesystem>
 #include <map>
-#include <optional>
 #include <set>
 #include <thread>
 
@@ -57,12 +56,13 @@ class FileWatcher::Thread {
     using Clock = std::chrono::steady_clock;
     constexpr auto kMaxDelay = std::chrono::seconds(1);
     pollfd fds[2] = {{inotify_fd_, POLLIN, 0}, {stop_fd_, POLLIN, 0}};
-    std::optional<Clock::time_point> first_event;  // of the burst not looked at yet
+    bool pending = false;            // events (or a retry) not looked at yet
+    Clock::time_point first_event;   // of the pending burst
     Clock::time_point last_event;
-    auto due = [&] { return std::min(last_event + settle_time_, *first_event + kMaxDelay); };
+    auto due = [&] { return std::min(last_event + settle_time_, first_event + kMaxDelay); };
     for (;;) {
       int timeout = -1;
-      if (first_event) {
+      if (pending) {
         timeout = static_cast<int>(std::max<std::int64_t>(
             0, std::chrono::ceil<std::chrono::milliseconds>(due() - Clock::now()).count()));
       }
@@ -75,12 +75,16 @@ class FileWatcher::Thread {
       if (fds[0].revents != 0) {
         Drain();
         last_event = Clock::now();
-        if (!first_event) first_event = last_event;
+        if (!pending) first_event = last_event;
+        pending = true;
       }
-      if (first_event && Clock::now() >= due()) {
-        first_event.reset();
+      if (pending && Clock::now() >= due()) {
+        pending = false;
         Rewatch();
-        if (!on_change_()) first_event = last_event = Clock::now();  // look again later
+        if (!on_change_()) {  // look again later
+          first_event = last_event = Clock::now();
+          pending = true;
+        }
       }
     }
   }
