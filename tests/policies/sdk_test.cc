@@ -677,6 +677,23 @@ TEST(Host, CallsAndLogs) {
             R"(kubewarden|kubernetes|get_resource|{"api_version":"v1","kind":"Namespace",)"
             R"("name":"ns1","disable_cache":false})");
 
+  fake::host_answer = R"({"trusted":true,"reason":""})";
+  auto trusted = host::IsCertificateTrusted(
+      doc, {host::Certificate::Encoding::kPem, "AB"},
+      {{host::Certificate::Encoding::kDer, std::string_view("\x00\xff", 2)}},
+      "2030-01-01T00:00:00Z");
+  ASSERT_TRUE(trusted) << trusted.error();
+  EXPECT_EQ((*trusted)->GetBool("trusted"), true);
+  EXPECT_EQ(fake::last_host_call,
+            R"(kubewarden|crypto|v1/is_certificate_trusted|)"
+            R"({"cert":{"encoding":"Pem","data":[65,66]},)"
+            R"("cert_chain":[{"encoding":"Der","data":[0,255]}],)"
+            R"("not_after":"2030-01-01T00:00:00Z"})");
+  ASSERT_TRUE(host::IsCertificateTrusted(doc, {host::Certificate::Encoding::kDer, "x"}));
+  EXPECT_EQ(fake::last_host_call,
+            R"(kubewarden|crypto|v1/is_certificate_trusted|)"
+            R"({"cert":{"encoding":"Der","data":[120]},"cert_chain":null,"not_after":null})");
+
   fake::host_ok = false;
   fake::host_error_text = "not granted";
   auto failed = HostCapability("net", "v1/dns_lookup_host", "\"x\"");

@@ -123,6 +123,51 @@ inline std::expected<json::Value*, std::string> DnsLookupHost(json::Document& do
   return HostCapabilityJson(doc, "net", "v1/dns_lookup_host", p);
 }
 
+// A certificate for crypto/v1/is_certificate_trusted: its bytes, PEM text or DER.
+struct Certificate {
+  enum class Encoding { kPem, kDer };
+  Encoding encoding = Encoding::kPem;
+  std::string_view data;
+};
+
+namespace internal {
+// {"encoding": "Pem"|"Der", "data": [byte, ...]}: upstream's shape, bytes as numbers.
+inline void WriteCertificate(json::Writer& w, const Certificate& cert) {
+  const bool pem = cert.encoding == Certificate::Encoding::kPem;
+  w.BeginObject().Key("encoding").String(pem ? "Pem" : "Der");
+  w.Key("data").BeginArray();
+  for (char c : cert.data) w.Uint(static_cast<unsigned char>(c));
+  w.EndArray().EndObject();
+}
+}  // namespace internal
+
+// crypto/v1/is_certificate_trusted: {"trusted": bool, "reason": str}. `chain` empty: the host's
+// trust store decides; `not_after` (RFC 3339) empty: the certificate is checked as of now.
+inline std::expected<json::Value*, std::string> IsCertificateTrusted(
+    json::Document& doc, const Certificate& cert, std::initializer_list<Certificate> chain = {},
+    std::string_view not_after = {}) {
+  std::string p;
+  json::Writer w(p);
+  w.BeginObject().Key("cert");
+  internal::WriteCertificate(w, cert);
+  w.Key("cert_chain");
+  if (chain.size() == 0) {
+    w.Null();
+  } else {
+    w.BeginArray();
+    for (const Certificate& c : chain) internal::WriteCertificate(w, c);
+    w.EndArray();
+  }
+  w.Key("not_after");
+  if (not_after.empty()) {
+    w.Null();
+  } else {
+    w.String(not_after);
+  }
+  w.EndObject();
+  return HostCapabilityJson(doc, "crypto", "v1/is_certificate_trusted", p);
+}
+
 }  // namespace host
 }  // namespace kubewarden
 
