@@ -13,18 +13,21 @@ std::string_view EntryStateName(EntryState state) {
   return "failed";
 }
 
+std::vector<PolicySharedPtr> EnvironmentEntry::Policies() const {
+  std::vector<PolicySharedPtr> out;
+  if (policy) out.push_back(policy);
+  if (group) {
+    for (const auto& [name, member] : group->members) out.push_back(member);
+  }
+  return out;
+}
+
 Environment::Environment(std::vector<EnvironmentEntry> entries, std::uint64_t generation,
                          std::string version)
     : entries_(std::move(entries)), generation_(generation), version_(std::move(version)) {
   for (std::size_t i = 0; i < entries_.size(); ++i) {
     by_id_.emplace(entries_[i].id, i);
-    const EnvironmentEntry& e = entries_[i];
-    if (e.policy) served_keys_.push_back(e.policy->key.value());
-    if (e.group) {
-      for (const auto& [name, member] : e.group->members) {
-        served_keys_.push_back(member->key.value());
-      }
-    }
+    for (const auto& p : entries_[i].Policies()) served_keys_.push_back(p->key.value());
   }
   std::sort(served_keys_.begin(), served_keys_.end());
 }

@@ -52,6 +52,8 @@ struct EnvironmentEntry {
     if (!policy && !group) return EntryState::kFailed;
     return error ? EntryState::kLastGood : EntryState::kLive;
   }
+  // Every Policy object the entry runs: its policy, or its group's members (none when failed).
+  std::vector<PolicySharedPtr> Policies() const;
 };
 
 class Environment {

@@ -127,12 +127,7 @@ Result<Session> PrepareSession(const RunFlags& flags) {
   for (const evaluator::EnvironmentEntry& entry : session.environment->entries()) {
     if (entry.member) continue;
     session.targets.push_back(&entry);
-    std::vector<evaluator::PolicySharedPtr> policies;
-    if (entry.policy) policies.push_back(entry.policy);
-    if (entry.group) {
-      for (const auto& [name, member] : entry.group->members) policies.push_back(member);
-    }
-    for (const auto& policy : policies) {
+    for (const auto& policy : entry.Policies()) {
       const auto& metadata = policy->module->metadata;
       if (!metadata) continue;
       if (metadata->policy_type == policy::PolicyType::kRaw) raw = true;

@@ -79,8 +79,10 @@ class EnvironmentBuilder::Round {
       }
       c.entry.group = std::move(*group);
     }
-    c.entry.served_definition = std::make_shared<const policy::PolicyDefinition>(d);
-    ReuseUnchanged(c);
+    // Only what is new keeps a copy of its definition; a reused id keeps the one it has.
+    if (!ReuseUnchanged(c)) {
+      c.entry.served_definition = std::make_shared<const policy::PolicyDefinition>(d);
+    }
     return c;
   }
 
@@ -154,24 +156,28 @@ class EnvironmentBuilder::Round {
   // Serves the previous environment's objects when nothing about the id changed: the same
   // definition over the same compiled modules (a module file that changed was recompiled into a
   // new PolicyModule).
-  void ReuseUnchanged(Candidate& c) const {
-    if (previous_ == nullptr) return;
+  // Returns whether it did.
+  bool ReuseUnchanged(Candidate& c) const {
+    if (previous_ == nullptr) return false;
     const EnvironmentEntry* before = previous_->Find(c.entry.id);
     if (before == nullptr || before->member || before->state() != EntryState::kLive ||
         *before->served_definition != *c.definition) {
-      return;
+      return false;
     }
     if (c.entry.policy) {
-      if (!before->policy || before->policy->module != c.entry.policy->module) return;
+      if (!before->policy || before->policy->module != c.entry.policy->module) return false;
     } else {
-      if (!before->group) return;
+      if (!before->group) return false;
       for (const auto& [name, member] : c.entry.group->members) {
         auto it = before->group->members.find(name);
-        if (it == before->group->members.end() || it->second->module != member->module) return;
+        if (it == before->group->members.end() || it->second->module != member->module) {
+          return false;
+        }
       }
     }
     c.entry = *before;
     c.reused = true;
+    return true;
   }
 
   EnvironmentBuilder& builder_;

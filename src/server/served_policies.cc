@@ -216,19 +216,15 @@ loader::SettingsValidator ServedPolicies::Validator() {
     // instances serve their first requests once the new environment is in.
     auto building = std::make_shared<std::vector<std::uint64_t>>();
     for (const EnvironmentEntry* e : entries) {
-      if (e->policy) building->push_back(e->policy->key.value());
-      if (e->group) {
-        for (const auto& [name, member] : e->group->members) {
-          building->push_back(member->key.value());
-        }
-      }
+      for (const auto& p : e->Policies()) building->push_back(p->key.value());
     }
     evaluator::EnvironmentSharedPtr served = current_.load();  // null at start-up
+    // The entries outlive the tasks: the build waits for every result below.
     for (std::size_t i = 0; i < entries.size(); ++i) {
-      pool_.Run([pending, i, policy = entries[i]->policy, group = entries[i]->group, served,
+      pool_.Run([pending, i, entry = entries[i], served,
                  building](evaluator::Evaluator& evaluator) {
         if (served) evaluator.Retain(*served, *building);
-        auto result = policy ? evaluator.ValidateSettings(*policy) : evaluator.ValidateSettings(*group);
+        auto result = evaluator.ValidateSettings(*entry);
         std::lock_guard lock(pending->mutex);
         pending->results[i] = std::move(result);
         if (--pending->remaining == 0) pending->done.notify_all();
