@@ -7,10 +7,11 @@
 
 namespace kw::capabilities {
 
-host::DispatcherSharedPtr MakeDispatcher() {
+host::DispatcherSharedPtr MakeDispatcher(std::shared_ptr<Cluster> cluster) {
   auto dispatcher = std::make_shared<host::Dispatcher>();
   RegisterNet(*dispatcher);
   RegisterCrypto(*dispatcher);
+  RegisterKubernetes(*dispatcher, cluster ? std::move(cluster) : std::make_shared<Cluster>(nullptr));
   return dispatcher;
 }
 

@@ -20,6 +20,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "base/error.h"
@@ -42,11 +43,21 @@ class HostCapabilities {
   bool Allows(std::string_view capability_path) const;
   const std::vector<std::string>& patterns() const { return patterns_; }
 
+  // The Kubernetes resources the policy may read with kubernetes/list_* and get_resource: its
+  // `contextAwareResources`, (apiVersion, kind) pairs matched exactly. None by default.
+  using KubernetesResource = std::pair<std::string, std::string>;
+  void SetKubernetesResources(std::vector<KubernetesResource> resources);
+  bool AllowsKubernetesResource(std::string_view api_version, std::string_view kind) const;
+  const std::vector<KubernetesResource>& kubernetes_resources() const {
+    return kubernetes_resources_;
+  }
+
   // Every capability path the host knows, e.g. "oci/v1/verify".
   static const std::vector<std::string_view>& KnownCapabilities();
 
  private:
   std::vector<std::string> patterns_;
+  std::vector<KubernetesResource> kubernetes_resources_;  // sorted
 };
 
 // Who is calling, for gating and for logs, and until when.

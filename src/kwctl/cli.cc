@@ -36,6 +36,9 @@ void AddRunFlags(CLI::App* cmd, RunFlags& f) {
   cmd->add_flag("--raw", f.raw, "Validate a raw request instead of an AdmissionRequest");
   cmd->add_flag("--allow-context-aware", f.allow_context_aware,
                 "Grant the policy the context-aware resources its metadata declares");
+  cmd->add_option("--kubeconfig", f.kubeconfig,
+                  "Kubeconfig of the cluster context-aware policies read [default: KUBECONFIG, "
+                  "then ~/.kube/config]");
   cmd->add_option("--allowed-host-capabilities", f.allowed_host_capabilities,
                   "Host capabilities the policy may use (`*`, `oci/*`, `net/v1/dns_lookup_host`...)")
       ->default_val(std::vector<std::string>{"*"});

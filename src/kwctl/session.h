@@ -60,6 +60,8 @@ struct RunFlags {
   std::optional<std::string> execution_mode;
   bool raw = false;
   bool allow_context_aware = false;
+  // The cluster context-aware policies read (kube/resolve.h); only asked for when they may.
+  std::string kubeconfig;
   std::vector<std::string> allowed_host_capabilities = {"*"};
   double policy_timeout_seconds = 2;  // 0 = none
   std::uint32_t memory_limit_mib = 256;  // per policy instance

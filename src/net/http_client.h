@@ -68,6 +68,9 @@ struct TlsOptions {
   std::optional<std::string> ca_file;  // extra trusted CA bundle, a PEM file
   std::optional<std::string> client_certificate_file;  // PEM chain, for mTLS
   std::optional<std::string> client_key_file;          // its key
+  // The same as PEM text (a kubeconfig's client-certificate-data); not with the files.
+  std::optional<std::string> client_certificate_pem;
+  std::optional<std::string> client_key_pem;
 };
 
 // A prepared TLS client context. Immutable once created.
