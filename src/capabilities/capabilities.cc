@@ -4,6 +4,7 @@
 
 #include "capabilities/crypto.h"
 #include "capabilities/net.h"
+#include "capabilities/rego_context.h"
 
 namespace kw::capabilities {
 
@@ -11,7 +12,9 @@ host::DispatcherSharedPtr MakeDispatcher(std::shared_ptr<Cluster> cluster) {
   auto dispatcher = std::make_shared<host::Dispatcher>();
   RegisterNet(*dispatcher);
   RegisterCrypto(*dispatcher);
-  RegisterKubernetes(*dispatcher, cluster ? std::move(cluster) : std::make_shared<Cluster>(nullptr));
+  if (!cluster) cluster = std::make_shared<Cluster>(nullptr);
+  RegisterKubernetes(*dispatcher, cluster);
+  dispatcher->SetRegoContext(std::make_shared<ClusterRegoContext>(std::move(cluster)));
   return dispatcher;
 }
 
