@@ -1,6 +1,7 @@
 #include "testing/certificates.h"
 
 #include <fstream>
+#include <functional>
 #include <stdexcept>
 #include <vector>
 
@@ -59,6 +60,18 @@ Certificates MakeCertificates() {
            "-set_serial", "3", "-days", "1", "-out", c.client_cert});
   Write(c.chain, Read(c.server_cert) + Read(c.ca));
   return c;
+}
+
+ClientCertificate MakeClientCertificate(const Certificates& ca, const std::string& subject,
+                                        const std::string& name) {
+  ClientCertificate out{ca.dir + "/" + name + ".pem", ca.dir + "/" + name + ".key"};
+  std::string csr = ca.dir + "/" + name + ".csr";
+  OpenSsl({"req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-keyout",
+           out.key, "-out", csr, "-subj", subject});
+  OpenSsl({"x509", "-req", "-in", csr, "-CA", ca.ca, "-CAkey", ca.dir + "/ca.key",
+           "-set_serial", std::to_string(std::hash<std::string>{}(name) % 1000000 + 10), "-days",
+           "1", "-out", out.cert});
+  return out;
 }
 
 }  // namespace kw::testing

@@ -20,4 +20,15 @@ struct Certificates {
 // when openssl fails.
 Certificates MakeCertificates();
 
+struct ClientCertificate {
+  std::string cert;  // PEM file paths
+  std::string key;
+};
+
+// One more client certificate signed by `ca`'s CA, for `subject` in openssl's form
+// ("/O=system:masters/CN=alice": Kubernetes reads CN as the user, each O as a group), in `ca.dir`
+// under `name`.pem/.key. Throws std::runtime_error when openssl fails.
+ClientCertificate MakeClientCertificate(const Certificates& ca, const std::string& subject,
+                                        const std::string& name);
+
 }  // namespace kw::testing

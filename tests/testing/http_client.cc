@@ -59,6 +59,7 @@ HttpResult Http(const std::string& url, const HttpOptions& options) {
   } else {
     headers = curl_slist_append(headers, "Content-Type:");  // removes curl's default
   }
+  for (const auto& header : options.headers) headers = curl_slist_append(headers, header.c_str());
   curl_easy_setopt(curl, CURLOPT_URL, url.c_str());
   curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, options.method.c_str());
   if (options.method == "POST" || !options.body.empty()) {

@@ -7,6 +7,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace kw::testing {
 
@@ -15,6 +16,8 @@ struct HttpOptions {
   // nullopt = no Content-Type header at all.
   std::optional<std::string> content_type = "application/json";
   std::string body;
+  // More request headers, as "Name: value" lines.
+  std::vector<std::string> headers;
   // TLS: the CA to trust, and the client certificate and key to present (empty = none).
   std::string ca_file;
   std::string cert_file;

@@ -65,6 +65,8 @@ std::string RequestFile(const std::string& name);
 std::string KwctlBinary();
 // The policy-server binary of this build.
 std::string PolicyServerBinary();
+// The kube-apiserver-double binary of this build (tests/kube_apiserver).
+std::string KubeApiServerDoubleBinary();
 // A fresh empty directory under the test temp dir.
 std::string MakeTempDir();
 // Writes `content` to `<a fresh temp dir>/<name>` and returns the path (a failed expectation

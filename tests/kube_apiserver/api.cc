@@ -1,0 +1,1271 @@
+#include "kube_apiserver/api.h"
+
+#include <openssl/rand.h>
+
+#include <algorithm>
+#include <charconv>
+#include <chrono>
+#include <cstdio>
+#include <ctime>
+
+#include "admission/json_patch.h"
+#include "base/base64.h"
+#include "base/strings.h"
+#include "base/yaml.h"
+#include "kube_apiserver/patches.h"
+
+namespace kw::kube_double {
+
+struct Api::Target {
+  ResourceType type;
+  std::string ns;
+  std::string name;
+  std::string subresource;
+  std::string Key() const { return type.namespaced ? ns + "/" + name : name; }
+};
+
+namespace {
+
+constexpr std::string_view kContinueTooOld =
+    "The provided continue parameter is too old to display a consistent list result. You can "
+    "start a new list without the continue parameter, or use the continue token in this "
+    "response to retrieve the remainder of the results. Continuing with the provided token "
+    "results in an inconsistent list - objects that were created, modified, or deleted between "
+    "the time the first chunk was returned and now may show up in the list.";
+
+std::string Now() {
+  std::time_t t = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buffer[32];
+  std::strftime(buffer, sizeof buffer, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buffer;
+}
+
+std::string NewUid() {
+  unsigned char b[16];
+  RAND_bytes(b, sizeof b);
+  b[6] = (b[6] & 0x0f) | 0x40;
+  b[8] = (b[8] & 0x3f) | 0x80;
+  char out[37];
+  std::snprintf(out, sizeof out,
+                "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", b[0], b[1],
+                b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13], b[14],
+                b[15]);
+  return out;
+}
+
+// The alphabet of generateName suffixes (no vowels, no confusable digits), as the real server.
+std::string RandomSuffix() {
+  constexpr std::string_view kAlphabet = "bcdfghjklmnpqrstvwxz2456789";
+  unsigned char b[5];
+  RAND_bytes(b, sizeof b);
+  std::string out;
+  for (unsigned char c : b) out += kAlphabet[c % kAlphabet.size()];
+  return out;
+}
+
+ApiResponse JsonResponse(int status, const json::value& value) {
+  return {status, ToJson(value), "application/json"};
+}
+
+ApiResponse ErrorResponse(const ApiError& error) {
+  return {error.code, ToJson(error.ToStatus()), "application/json"};
+}
+
+std::string Text(const json::object& o, std::string_view key) {
+  const json::value* v = o.if_contains(key);
+  return v && v->is_string() ? std::string(v->get_string()) : std::string();
+}
+
+json::object& Metadata(json::object& object) {
+  json::value& m = object["metadata"];
+  if (!m.is_object()) m = json::object();
+  return m.get_object();
+}
+
+const json::object* MetadataOf(const json::object& object) {
+  const json::value* m = object.if_contains("metadata");
+  return m ? m->if_object() : nullptr;
+}
+
+// The real server's key order: metadata first, status last, metadata's fields in ObjectMeta
+// order.
+json::object Normalize(json::object object) {
+  constexpr std::string_view kMetadataOrder[] = {
+      "name", "generateName", "namespace", "selfLink", "uid", "resourceVersion", "generation",
+      "creationTimestamp", "deletionTimestamp", "deletionGracePeriodSeconds", "labels",
+      "annotations", "ownerReferences", "finalizers", "managedFields"};
+  json::object out;
+  out.reserve(object.size());
+  if (json::value* m = object.if_contains("metadata"); m && m->is_object()) {
+    json::object metadata;
+    for (std::string_view key : kMetadataOrder) {
+      if (json::value* v = m->get_object().if_contains(key)) metadata[key] = std::move(*v);
+    }
+    for (auto& [k, v] : m->get_object()) {
+      if (!metadata.contains(k)) metadata[k] = std::move(v);
+    }
+    out["metadata"] = std::move(metadata);
+  } else {
+    out["metadata"] = json::object();
+  }
+  for (auto& [k, v] : object) {
+    if (k == "metadata" || k == "status" || k == "apiVersion" || k == "kind") continue;
+    out[k] = std::move(v);
+  }
+  if (json::value* status = object.if_contains("status")) out["status"] = std::move(*status);
+  return out;
+}
+
+bool IsDnsLabel(std::string_view s) {
+  if (s.empty() || s.size() > 63) return false;
+  auto alnum = [](char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'); };
+  if (!alnum(s.front()) || !alnum(s.back())) return false;
+  return std::all_of(s.begin(), s.end(), [&](char c) { return alnum(c) || c == '-'; });
+}
+
+bool IsDnsSubdomain(std::string_view s) {
+  if (s.empty() || s.size() > 253) return false;
+  std::size_t start = 0;
+  while (start <= s.size()) {
+    std::size_t dot = s.find('.', start);
+    std::string_view label = s.substr(start, dot == std::string_view::npos ? s.npos : dot - start);
+    if (!IsDnsLabel(label)) return false;
+    if (dot == std::string_view::npos) return true;
+    start = dot + 1;
+  }
+  return false;
+}
+
+// What is wrong with `name` for `type`, or "".
+std::string NameProblem(const ResourceType& type, std::string_view name) {
+  if (type.group == "rbac.authorization.k8s.io") {
+    if (name == "." || name == "..") return "may not be '" + std::string(name) + "'";
+    if (name.find_first_of("/%") != std::string_view::npos) {
+      return "may not contain '/' or '%'";
+    }
+    return "";
+  }
+  if (type.plural == "namespaces") {
+    if (IsDnsLabel(name)) return "";
+    return "a lowercase RFC 1123 label must consist of lower case alphanumeric characters or "
+           "'-', and must start and end with an alphanumeric character (e.g. 'my-name',  or "
+           "'123-abc', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?')";
+  }
+  if (IsDnsSubdomain(name)) return "";
+  return "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, "
+         "'-' or '.', and must start and end with an alphanumeric character (e.g. "
+         "'example.com', regex used for validation is "
+         "'[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*')";
+}
+
+// The object without what does not count for metadata.generation.
+json::object GenerationRelevant(const json::object& object, bool has_status) {
+  json::object out = object;
+  out.erase("metadata");
+  out.erase("apiVersion");
+  out.erase("kind");
+  if (has_status) out.erase("status");
+  return out;
+}
+
+json::object WithoutManagedFields(json::object object) {
+  if (json::value* m = object.if_contains("metadata"); m && m->is_object()) {
+    m->get_object().stable_erase("managedFields");
+    m->get_object().stable_erase("resourceVersion");
+  }
+  return object;
+}
+
+bool HasFinalizers(const json::object& object) {
+  const json::object* metadata = MetadataOf(object);
+  const json::value* f = metadata ? metadata->if_contains("finalizers") : nullptr;
+  return f && f->is_array() && !f->get_array().empty();
+}
+
+std::string Base64UrlRaw(std::string_view bytes) {
+  std::string out = Base64Encode(bytes);
+  for (char& c : out) {
+    if (c == '+') c = '-';
+    if (c == '/') c = '_';
+  }
+  while (!out.empty() && out.back() == '=') out.pop_back();
+  return out;
+}
+
+Result<std::string> Base64UrlRawDecode(std::string_view text) {
+  std::string standard(text);
+  for (char& c : standard) {
+    if (c == '-') c = '+';
+    if (c == '_') c = '/';
+  }
+  while (standard.size() % 4 != 0) standard += '=';
+  return Base64Decode(standard);
+}
+
+struct ContinueToken {
+  std::uint64_t rv = 0;
+  std::string start;  // the first key the page may show
+};
+
+std::string EncodeContinue(std::uint64_t rv, const std::string& last_key) {
+  json::object token;
+  token["v"] = "meta.k8s.io/v1";
+  token["rv"] = rv;
+  token["start"] = last_key + std::string(1, '\0');
+  return Base64UrlRaw(ToJson(token));
+}
+
+ApiResult<ContinueToken> DecodeContinue(std::string_view text) {
+  auto bytes = Base64UrlRawDecode(text);
+  if (!bytes) return Reject(BadRequest("continue key is not valid: " + bytes.error().message));
+  auto value = ParseJson(*bytes);
+  if (!value || !value->is_object()) {
+    return Reject(BadRequest("continue key is not valid: incorrect encoded start resourceVersion (version meta.k8s.io/v1)"));
+  }
+  const json::object& o = value->get_object();
+  if (Text(o, "v") != "meta.k8s.io/v1") {
+    return Reject(BadRequest("continue key is not valid: server does not recognize this encoded key"));
+  }
+  const json::value* rv = o.if_contains("rv");
+  ContinueToken token;
+  if (!rv || !(rv->is_int64() || rv->is_uint64()) || (rv->is_int64() && rv->get_int64() <= 0)) {
+    return Reject(BadRequest("continue key is not valid: incorrect encoded start resourceVersion (version meta.k8s.io/v1)"));
+  }
+  token.rv = rv->is_int64() ? static_cast<std::uint64_t>(rv->get_int64()) : rv->get_uint64();
+  token.start = Text(o, "start");
+  return token;
+}
+
+ApiResult<std::optional<std::uint64_t>> ParseRv(const std::string& text) {
+  if (text.empty()) return std::optional<std::uint64_t>();
+  std::uint64_t n = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), n);
+  if (ec != std::errc() || end != text.data() + text.size()) {
+    return Reject(BadRequest("invalid resource version: strconv.ParseUint: parsing \"" + text +
+                             "\": invalid syntax"));
+  }
+  return std::optional<std::uint64_t>(n);
+}
+
+std::string Query(const ApiRequest& request, const std::string& key) {
+  auto it = request.query.find(key);
+  return it == request.query.end() ? std::string() : it->second;
+}
+
+bool QueryTrue(const ApiRequest& request, const std::string& key) {
+  std::string v = Query(request, key);
+  return v == "true" || v == "1" || v == "True";
+}
+
+// The label and field selectors of a list, watch or deletecollection.
+struct Selection {
+  LabelSelector labels;
+  FieldSelector fields;
+  bool Matches(const json::object& object) const {
+    const json::object* metadata = MetadataOf(object);
+    return labels.Matches(metadata ? metadata->if_contains("labels") : nullptr) &&
+           fields.Matches(object);
+  }
+  bool empty() const { return labels.requirements.empty() && fields.requirements.empty(); }
+};
+
+ApiResult<Selection> ParseSelection(const ApiRequest& request, const ResourceType& type) {
+  auto labels = ParseLabelSelector(Query(request, "labelSelector"));
+  if (!labels) return Reject(BadRequest(labels.error().message));
+  auto fields = ParseFieldSelector(Query(request, "fieldSelector"),
+                                   type.SupportedFieldSelectors(), type.custom);
+  if (!fields) return Reject(BadRequest(fields.error().message));
+  return Selection{std::move(*labels), std::move(*fields)};
+}
+
+std::string FieldManager(const ApiRequest& request) {
+  std::string manager = Query(request, "fieldManager");
+  if (!manager.empty()) return manager;
+  std::string agent = request.user_agent.substr(0, request.user_agent.find('/'));
+  return agent.empty() ? "unknown" : agent;
+}
+
+Result<json::value> ParseBody(std::string_view body, std::string_view content_type) {
+  std::string_view trimmed = TrimWhitespace(body);
+  if (content_type.find("yaml") != std::string_view::npos ||
+      (!trimmed.empty() && trimmed.front() != '{' && trimmed.front() != '[')) {
+    return ParseYamlAsJson(body, "invalid YAML");
+  }
+  return ParseJson(body, "invalid JSON");
+}
+
+}  // namespace
+
+Result<std::vector<SarRule>> ParseSarRules(std::string_view text) {
+  KW_ASSIGN_OR_RETURN(json::value value, ParseYamlAsJson(text, "sar rules"));
+  std::vector<SarRule> rules;
+  if (value.is_null()) return rules;
+  if (!value.is_array()) return Fail(ErrorKind::kInvalidArgument, "sar rules: expected a list");
+  for (const auto& item : value.get_array()) {
+    if (!item.is_object()) return Fail(ErrorKind::kInvalidArgument, "sar rules: expected objects");
+    const json::object& o = item.get_object();
+    SarRule rule;
+    rule.user = Text(o, "user");
+    if (const json::value* groups = o.if_contains("groups"); groups && groups->is_array()) {
+      for (const auto& g : groups->get_array()) {
+        if (g.is_string()) rule.groups.emplace_back(g.get_string());
+      }
+    }
+    rule.verb = Text(o, "verb");
+    rule.resource = Text(o, "resource");
+    if (o.contains("namespace")) rule.ns = Text(o, "namespace");
+    const json::value* allowed = o.if_contains("allowed");
+    rule.allowed = allowed && allowed->is_bool() && allowed->get_bool();
+    rule.reason = Text(o, "reason");
+    rules.push_back(std::move(rule));
+  }
+  return rules;
+}
+
+std::optional<ResourcePath> ParseResourcePath(std::string_view path) {
+  std::vector<std::string> segments;
+  std::size_t start = 0;
+  while (start < path.size()) {
+    std::size_t slash = path.find('/', start);
+    std::string_view segment = path.substr(start, slash == path.npos ? path.npos : slash - start);
+    if (!segment.empty()) segments.emplace_back(segment);
+    if (slash == path.npos) break;
+    start = slash + 1;
+  }
+  ResourcePath out;
+  std::size_t i = 0;
+  if (segments.size() >= 3 && segments[0] == "api") {
+    out.version = segments[1];
+    i = 2;
+  } else if (segments.size() >= 4 && segments[0] == "apis") {
+    out.group = segments[1];
+    out.version = segments[2];
+    i = 3;
+  } else {
+    return std::nullopt;
+  }
+  std::vector<std::string> rest(segments.begin() + i, segments.end());
+  if (rest.size() >= 3 && rest[0] == "namespaces" && rest[2] != "status" &&
+      rest[2] != "finalize") {
+    out.ns = rest[1];
+    rest.erase(rest.begin(), rest.begin() + 2);
+  }
+  if (rest.empty() || rest.size() > 3) return std::nullopt;
+  out.plural = rest[0];
+  if (rest.size() > 1) out.name = rest[1];
+  if (rest.size() > 2) out.subresource = rest[2];
+  return out;
+}
+
+std::string RequestVerb(const ApiRequest& request) {
+  auto path = ParseResourcePath(request.path);
+  std::string method = AsciiLower(request.method);
+  if (!path) return method;
+  bool collection = path->name.empty();
+  if (method == "get") {
+    if (!collection) return "get";
+    return QueryTrue(request, "watch") ? "watch" : "list";
+  }
+  if (method == "post") return "create";
+  if (method == "put") return "update";
+  if (method == "patch") return "patch";
+  if (method == "delete") return collection ? "deletecollection" : "delete";
+  return method;
+}
+
+Api::Api(std::size_t watch_history, std::vector<SarRule> sar_rules)
+    : store_(watch_history), sar_rules_(std::move(sar_rules)) {
+  for (const char* ns : {"default", "kube-node-lease", "kube-public", "kube-system"}) {
+    json::object object;
+    object["metadata"] = json::object{{"name", ns}};
+    Target target{*registry_.Find("", "v1", "namespaces"), "", ns, ""};
+    std::lock_guard lock(store_.mutex());
+    (void)CreateLocked(target, std::move(object), "kube-apiserver", false, false, false);
+  }
+}
+
+void Api::Compact() {
+  std::lock_guard lock(store_.mutex());
+  store_.Compact();
+}
+
+std::uint64_t Api::CurrentResourceVersion() {
+  std::lock_guard lock(store_.mutex());
+  return store_.current_rv();
+}
+
+void Api::Unwatch(const std::shared_ptr<Watcher>& watcher) {
+  std::lock_guard lock(store_.mutex());
+  store_.Unwatch(watcher);
+}
+
+ApiResponse Api::Discovery(std::string_view path) {
+  std::lock_guard lock(store_.mutex());
+  if (path == "/api" || path == "/api/") return JsonResponse(200, registry_.ApiVersions());
+  if (path == "/apis" || path == "/apis/") return JsonResponse(200, registry_.GroupList());
+  if (path == "/api/v1" || path == "/api/v1/") return JsonResponse(200, *registry_.ResourceList("", "v1"));
+  if (path.starts_with("/apis/")) {
+    std::string_view rest = path.substr(6);
+    if (!rest.empty() && rest.back() == '/') rest.remove_suffix(1);
+    std::size_t slash = rest.find('/');
+    if (slash == std::string_view::npos) {
+      if (auto group = registry_.Group(rest)) return JsonResponse(200, *group);
+    } else if (auto list = registry_.ResourceList(rest.substr(0, slash), rest.substr(slash + 1))) {
+      return JsonResponse(200, *list);
+    }
+  }
+  return {404, "404 page not found\n", "text/plain; charset=utf-8"};
+}
+
+ApiOutcome Api::Handle(const ApiRequest& request) {
+  const std::string& path = request.path;
+  if (path == "/version" || path == "/version/") {
+    json::object version{{"major", "1"},
+                         {"minor", "32"},
+                         {"gitVersion", "v1.32.0"},
+                         {"gitCommit", "70d3cc986aa8221cd1dfb1121852688902d3bf53"},
+                         {"gitTreeState", "clean"},
+                         {"buildDate", "2024-12-11T17:59:15Z"},
+                         {"goVersion", "go1.23.3"},
+                         {"compiler", "gc"},
+                         {"platform", "linux/amd64"}};
+    return JsonResponse(200, version);
+  }
+  if (path == "/healthz" || path == "/readyz" || path == "/livez") {
+    return ApiResponse{200, "ok", "text/plain; charset=utf-8"};
+  }
+  auto resource_path = ParseResourcePath(path);
+  if (!resource_path) {
+    if (request.method == "GET") return Discovery(path);
+    return ApiResponse{404, "404 page not found\n", "text/plain; charset=utf-8"};
+  }
+  return HandleResource(request, *resource_path);
+}
+
+ApiOutcome Api::HandleResource(const ApiRequest& request, const ResourcePath& path) {
+  Target target;
+  {
+    std::lock_guard lock(store_.mutex());
+    if (!registry_.Serves(path.group, path.version)) {
+      return ApiResponse{404, "404 page not found\n", "text/plain; charset=utf-8"};
+    }
+    const ResourceType* type = registry_.Find(path.group, path.version, path.plural);
+    if (!type) return ErrorResponse(GenericNotFound());
+    target.type = *type;
+  }
+  target.ns = path.ns;
+  target.name = path.name;
+  target.subresource = path.subresource;
+  const ResourceType& type = target.type;
+  if (!type.namespaced && !path.ns.empty()) return ErrorResponse(GenericNotFound());
+  if (!path.subresource.empty() && !(path.subresource == "status" && type.has_status)) {
+    return ErrorResponse(GenericNotFound());
+  }
+  std::string verb = RequestVerb(request);
+  bool collection = path.name.empty();
+  if (type.namespaced && path.ns.empty() && !collection) return ErrorResponse(GenericNotFound());
+  if (type.namespaced && path.ns.empty() && verb != "list" && verb != "watch") {
+    return ErrorResponse(GenericNotFound());
+  }
+  if (!type.Allows(verb)) return ErrorResponse(MethodNotSupported(type.Name(), verb));
+  ApiResult<ApiResponse> result = Reject(GenericNotFound());
+  if (verb == "watch") {
+    auto plan = Watch(request, target);
+    if (!plan) return ErrorResponse(plan.error());
+    return std::move(*plan);
+  }
+  if (verb == "get") {
+    result = Get(target);
+  } else if (verb == "list") {
+    result = List(request, target);
+  } else if (verb == "create") {
+    if (!collection) {
+      return ErrorResponse(MethodNotSupported(type.Name(), "create"));
+    }
+    if (type.plural == "subjectaccessreviews") {
+      result = ReviewAccess(request, target);
+    } else {
+      auto body = ParseBody(request.body, request.content_type);
+      if (!body) {
+        return ErrorResponse(BadRequest("the body of the request was in an unknown format - "
+                                        "accepted media types include: application/json, "
+                                        "application/yaml, application/vnd.kubernetes.protobuf; " +
+                                        body.error().message));
+      }
+      result = Create(request, target, std::move(*body), false);
+    }
+  } else if (verb == "update") {
+    result = Update(request, target);
+  } else if (verb == "patch") {
+    result = Patch(request, target);
+  } else if (verb == "delete") {
+    result = Delete(request, target);
+  } else if (verb == "deletecollection") {
+    result = DeleteCollection(request, target);
+  } else {
+    return ErrorResponse(MethodNotSupported(type.Name(), verb));
+  }
+  if (!result) return ErrorResponse(result.error());
+  return std::move(*result);
+}
+
+ApiResult<ApiResponse> Api::Get(const Target& target) {
+  ObjectPtr object;
+  {
+    std::lock_guard lock(store_.mutex());
+    object = store_.Find(target.type.StorageKey(), target.Key());
+  }
+  if (!object) return Reject(NotFound(target.type.Name(), target.name));
+  return ApiResponse{200, RenderObject(*object, target.type.kind, target.type.ApiVersion())};
+}
+
+ApiResult<ApiResponse> Api::List(const ApiRequest& request, const Target& target) {
+  const ResourceType& type = target.type;
+  KW_ASSIGN_OR_RETURN(Selection selection, ParseSelection(request, type));
+  std::int64_t limit = 0;
+  if (std::string text = Query(request, "limit"); !text.empty()) {
+    std::from_chars(text.data(), text.data() + text.size(), limit);
+  }
+  std::string continue_text = Query(request, "continue");
+  std::shared_ptr<const std::vector<ObjectPtr>> snapshot;
+  std::uint64_t rv = 0;
+  std::string start;
+  if (!continue_text.empty()) {
+    KW_ASSIGN_OR_RETURN(ContinueToken token, DecodeContinue(continue_text));
+    std::lock_guard lock(store_.mutex());
+    snapshot = store_.FindSnapshot(type.StorageKey(), token.rv);
+    if (!snapshot) return Reject(Expired(std::string(kContinueTooOld)));
+    rv = token.rv;
+    start = token.start;
+  } else {
+    std::lock_guard lock(store_.mutex());
+    rv = store_.current_rv();
+    const auto* collection = store_.Collection(type.StorageKey());
+    std::size_t size = collection ? collection->size() : 0;
+    if (limit > 0 && static_cast<std::size_t>(limit) < size) {
+      snapshot = store_.TakeSnapshot(type.StorageKey());
+    } else {
+      auto copy = std::make_shared<std::vector<ObjectPtr>>();
+      if (collection) {
+        auto first = target.ns.empty() ? collection->begin()
+                                       : collection->lower_bound(target.ns + "/");
+        for (auto it = first; it != collection->end(); ++it) {
+          if (!target.ns.empty() && !it->first.starts_with(target.ns + "/")) break;
+          copy->push_back(it->second);
+        }
+      }
+      snapshot = std::move(copy);
+    }
+  }
+  // Outside the lock: the snapshot is immutable.
+  std::string prefix = target.ns.empty() ? "" : target.ns + "/";
+  std::string from = std::max(start, prefix);
+  auto it = std::lower_bound(snapshot->begin(), snapshot->end(), from,
+                             [](const ObjectPtr& o, const std::string& key) { return o->key < key; });
+  auto in_range = [&](const ObjectPtr& o) { return prefix.empty() || o->key.starts_with(prefix); };
+  std::string items;
+  std::int64_t count = 0;
+  std::string last_key;
+  for (; it != snapshot->end() && in_range(*it); ++it) {
+    if (limit > 0 && count == limit) break;
+    const StoredObject& object = **it;
+    if (!selection.Matches(object.object)) continue;
+    if (!items.empty()) items += ',';
+    if (type.custom) {
+      items += RenderObject(object, type.kind, type.ApiVersion());
+    } else {
+      items += object.body;
+    }
+    last_key = object.key;
+    ++count;
+  }
+  std::int64_t remaining = 0;
+  for (auto rest = it; rest != snapshot->end() && in_range(*rest); ++rest) ++remaining;
+  json::object metadata;
+  metadata["resourceVersion"] = std::to_string(rv);
+  if (remaining > 0 && limit > 0) {
+    metadata["continue"] = EncodeContinue(rv, last_key);
+    if (selection.empty()) {
+      metadata["remainingItemCount"] = remaining;
+    }
+  }
+  std::string body;
+  body.reserve(items.size() + 256);
+  body += R"({"kind":)" + ToJson(json::string(type.list_kind)) + R"(,"apiVersion":)" +
+          ToJson(json::string(type.ApiVersion())) + R"(,"metadata":)" + ToJson(metadata) +
+          R"(,"items":[)";
+  body += items;
+  body += "]}";
+  return ApiResponse{200, std::move(body)};
+}
+
+ApiResult<WatchPlan> Api::Watch(const ApiRequest& request, const Target& target) {
+  const ResourceType& type = target.type;
+  Watcher::Filter filter;
+  filter.storage_key = type.StorageKey();
+  filter.ns = target.ns;
+  filter.kind = type.kind;
+  filter.api_version = type.ApiVersion();
+  KW_ASSIGN_OR_RETURN(Selection selection, ParseSelection(request, type));
+  filter.labels = std::move(selection.labels);
+  filter.fields = std::move(selection.fields);
+  std::string rv_text = Query(request, "resourceVersion");
+  std::optional<std::uint64_t> since;
+  if (!rv_text.empty() && rv_text != "0") {
+    KW_ASSIGN_OR_RETURN(since, ParseRv(rv_text));
+  }
+  std::string send_initial = Query(request, "sendInitialEvents");
+  bool bookmarks = QueryTrue(request, "allowWatchBookmarks");
+  if (send_initial == "true") {
+    if (Query(request, "resourceVersionMatch") != "NotOlderThan" || !bookmarks) {
+      return Reject(Invalid("meta.k8s.io", "ListOptions", "", "resourceVersionMatch",
+                            "FieldValueForbidden",
+                            "Forbidden: sendInitialEvents requires setting resourceVersionMatch "
+                            "to NotOlderThan"));
+    }
+    since.reset();
+  } else if (send_initial == "false" && !since) {
+    std::lock_guard lock(store_.mutex());
+    since = store_.current_rv();
+  }
+  WatchPlan plan;
+  plan.bookmarks = bookmarks;
+  plan.kind = type.kind;
+  plan.api_version = type.ApiVersion();
+  if (std::string timeout = Query(request, "timeoutSeconds"); !timeout.empty()) {
+    long seconds = 0;
+    std::from_chars(timeout.data(), timeout.data() + timeout.size(), seconds);
+    plan.timeout = std::chrono::seconds(std::max(0L, seconds));
+  }
+  std::lock_guard lock(store_.mutex());
+  auto watcher = store_.Watch(std::move(filter), since, send_initial == "true");
+  if (!watcher) {
+    plan.error_event = RenderEvent("ERROR", ToJson(watcher.error().ToStatus()));
+    return plan;
+  }
+  plan.watcher = std::move(*watcher);
+  return plan;
+}
+
+ApiResult<ObjectPtr> Api::CreateLocked(const Target& target, json::object object,
+                                       const std::string& manager, bool seeding, bool dry_run,
+                                       bool apply) {
+  const ResourceType& type = target.type;
+  json::object& metadata = Metadata(object);
+  std::string name = Text(metadata, "name");
+  if (name.empty()) {
+    std::string generate = Text(metadata, "generateName");
+    if (generate.empty()) {
+      return Reject(Invalid(type.group, type.kind, "", "metadata.name", "FieldValueRequired",
+                            "Required value: name or generateName is required"));
+    }
+    do {
+      name = generate + RandomSuffix();
+    } while (store_.Find(type.StorageKey(), type.namespaced ? target.ns + "/" + name : name));
+    metadata["name"] = name;
+  }
+  if (std::string problem = NameProblem(type, name); !problem.empty()) {
+    return Reject(Invalid(type.group, type.kind, name, "metadata.name", "FieldValueInvalid",
+                          "Invalid value: \"" + name + "\": " + problem));
+  }
+  if (type.namespaced) {
+    metadata["namespace"] = target.ns;
+    if (!store_.Find("/namespaces", target.ns)) {
+      return Reject(NotFound({"namespaces", ""}, target.ns));
+    }
+  } else {
+    metadata.stable_erase("namespace");
+  }
+  std::string key = type.namespaced ? target.ns + "/" + name : name;
+  if (store_.Find(type.StorageKey(), key)) return Reject(AlreadyExists(type.Name(), name));
+  std::string now = Now();
+  metadata["uid"] = NewUid();
+  metadata["creationTimestamp"] = now;
+  for (const char* server_owned : {"resourceVersion", "deletionTimestamp",
+                                   "deletionGracePeriodSeconds", "selfLink", "generation"}) {
+    metadata.stable_erase(server_owned);
+  }
+  // An apply has recorded its manager already; anything else cannot choose its managedFields.
+  if (!apply) metadata.stable_erase("managedFields");
+  metadata["resourceVersion"] = "";  // the slot Store::Put fills, in ObjectMeta's order
+  if (type.has_generation) metadata["generation"] = 1;
+  if (type.has_status && !seeding) object.stable_erase("status");
+  if (!apply) RecordUpdate(nullptr, object, manager, type.ApiVersion(), "", now);
+  if (type.plural == "namespaces" && type.group.empty()) {
+    json::value& labels = Metadata(object)["labels"];
+    if (!labels.is_object()) labels = json::object();
+    labels.get_object()["kubernetes.io/metadata.name"] = name;
+    json::value& spec = object["spec"];
+    if (!spec.is_object()) spec = json::object();
+    spec.get_object()["finalizers"] = json::array{"kubernetes"};
+  }
+  if (type.has_status) {
+    json::value& status = object["status"];
+    if (!status.is_object()) status = json::object();
+    json::object& s = status.get_object();
+    if (type.plural == "pods" && !s.contains("phase")) s["phase"] = "Pending";
+    if (type.plural == "namespaces" && !s.contains("phase")) s["phase"] = "Active";
+    if (type.plural == "customresourcedefinitions") {
+      json::object accepted = object.contains("spec") && object["spec"].is_object() &&
+                                      object["spec"].get_object().contains("names")
+                                  ? object["spec"].get_object()["names"].as_object()
+                                  : json::object();
+      auto condition = [&](const char* t, const char* reason, const char* message) {
+        return json::object{{"type", t},      {"status", "True"},    {"lastTransitionTime", now},
+                            {"reason", reason}, {"message", message}};
+      };
+      s["conditions"] = json::array{
+          condition("NamesAccepted", "NoConflicts", "no conflicts found"),
+          condition("Established", "InitialNamesAccepted", "the initial names have been accepted")};
+      s["acceptedNames"] = accepted;
+      json::array stored;
+      if (const json::value* versions = object["spec"].get_object().if_contains("versions");
+          versions && versions->is_array()) {
+        for (const auto& v : versions->get_array()) {
+          const json::value* storage = v.is_object() ? v.get_object().if_contains("storage") : nullptr;
+          if (storage && storage->is_bool() && storage->get_bool()) {
+            stored.push_back(v.get_object().at("name"));
+          }
+        }
+      }
+      s["storedVersions"] = stored;
+    }
+    if (s.empty()) object.stable_erase("status");
+  }
+  if (type.plural == "customresourcedefinitions" && !dry_run) {
+    json::object full = object;
+    KW_TRY(registry_.RegisterCrd(full));
+  }
+  object = Normalize(std::move(object));
+  if (dry_run) {
+    Metadata(object).stable_erase("resourceVersion");
+    auto stored = std::make_shared<StoredObject>();
+    stored->object = std::move(object);
+    stored->body = ToJson(stored->object);
+    stored->key = key;
+    return ObjectPtr(stored);
+  }
+  return store_.Put(type.StorageKey(), key, std::move(object));
+}
+
+ApiResult<ApiResponse> Api::Create(const ApiRequest& request, const Target& target,
+                                   json::value body, bool seeding) {
+  const ResourceType& type = target.type;
+  if (!body.is_object()) {
+    return Reject(BadRequest("the object provided is unrecognized (must be of type " + type.kind +
+                             "): Object 'Kind' is missing in '" + ToJson(body) + "'"));
+  }
+  json::object& object = body.get_object();
+  std::string api_version = Text(object, "apiVersion");
+  std::string kind = Text(object, "kind");
+  if (!api_version.empty() && api_version != type.ApiVersion()) {
+    return Reject(BadRequest("the API version in the data (" + api_version +
+                             ") does not match the expected API version (" + type.ApiVersion() +
+                             ")"));
+  }
+  if (!kind.empty() && kind != type.kind) {
+    return Reject(BadRequest("the kind in the data (" + kind +
+                             ") does not match the expected kind (" + type.kind + ")"));
+  }
+  object.stable_erase("apiVersion");
+  object.stable_erase("kind");
+  const json::object* metadata = MetadataOf(object);
+  std::string body_ns = metadata ? Text(*metadata, "namespace") : "";
+  if (type.namespaced && !body_ns.empty() && body_ns != target.ns) {
+    return Reject(BadRequest(
+        "the namespace of the provided object does not match the namespace sent on the request"));
+  }
+  bool dry_run = Query(request, "dryRun") == "All";
+  ObjectPtr created;
+  {
+    std::lock_guard lock(store_.mutex());
+    KW_ASSIGN_OR_RETURN(created, CreateLocked(target, std::move(object), FieldManager(request),
+                                              seeding, dry_run, false));
+  }
+  return ApiResponse{201, RenderObject(*created, type.kind, type.ApiVersion())};
+}
+
+ObjectPtr Api::RemoveLocked(const ResourceType& type, const std::string& key) {
+  ObjectPtr removed = store_.Remove(type.StorageKey(), key);
+  if (!removed) return removed;
+  if (type.plural == "namespaces" && type.group.empty()) RemoveNamespaceContents(key);
+  if (type.plural == "customresourcedefinitions") {
+    const json::object* spec = removed->object.if_contains("spec")
+                                   ? removed->object.at("spec").if_object()
+                                   : nullptr;
+    if (spec) {
+      const json::value* names = spec->if_contains("names");
+      std::string plural = names && names->is_object() ? Text(names->get_object(), "plural") : "";
+      std::string storage_key = Text(*spec, "group") + "/" + plural;
+      std::vector<std::string> keys;
+      if (const auto* collection = store_.Collection(storage_key)) {
+        for (const auto& [k, o] : *collection) keys.push_back(k);
+      }
+      for (const auto& k : keys) store_.Remove(storage_key, k);
+      store_.CloseWatches(storage_key);
+    }
+    registry_.UnregisterCrd(key);
+  }
+  return removed;
+}
+
+void Api::RemoveNamespaceContents(const std::string& ns) {
+  // Every namespaced type's collection, custom ones included.
+  std::vector<std::pair<std::string, std::string>> doomed;
+  for (const std::string& storage_key : registry_.NamespacedStorageKeys()) {
+    const auto* collection = store_.Collection(storage_key);
+    if (!collection) continue;
+    for (auto it = collection->lower_bound(ns + "/");
+         it != collection->end() && it->first.starts_with(ns + "/"); ++it) {
+      doomed.emplace_back(storage_key, it->first);
+    }
+  }
+  for (const auto& [storage_key, key] : doomed) store_.Remove(storage_key, key);
+}
+
+ApiResult<ObjectPtr> Api::WriteUpdate(const Target& target, const ObjectPtr& live,
+                                      json::object object, const std::string& manager,
+                                      bool apply) {
+  const ResourceType& type = target.type;
+  const json::object& old = live->object;
+  const json::object* old_metadata = MetadataOf(old);
+  json::object& metadata = Metadata(object);
+  // Optimistic concurrency: a resourceVersion in the new state must be the live one.
+  std::string rv = Text(metadata, "resourceVersion");
+  if (!rv.empty() && rv != Text(*old_metadata, "resourceVersion")) {
+    return Reject(ModifiedConflict(type.Name(), target.name));
+  }
+  std::string uid = Text(metadata, "uid");
+  if (!uid.empty() && uid != Text(*old_metadata, "uid")) {
+    return Reject(Conflict(type.Name(), target.name,
+                           "Precondition failed: UID in precondition: " + uid +
+                               ", UID in object meta: " + Text(*old_metadata, "uid")));
+  }
+  // What the server owns comes from the live object.
+  for (const char* key : {"uid", "creationTimestamp", "deletionTimestamp",
+                          "deletionGracePeriodSeconds", "generation", "namespace",
+                          "resourceVersion", "selfLink"}) {
+    metadata.stable_erase(key);
+    if (const json::value* v = old_metadata->if_contains(key)) metadata[key] = *v;
+  }
+  metadata["name"] = target.name;
+  if (!apply) {
+    if (const json::value* managed = old_metadata->if_contains("managedFields")) {
+      metadata["managedFields"] = *managed;
+    } else {
+      metadata.stable_erase("managedFields");
+    }
+  }
+  if (target.subresource == "status") {
+    // Only .status changes through the status subresource.
+    json::object merged = old;
+    if (const json::value* status = object.if_contains("status")) {
+      merged["status"] = *status;
+    } else {
+      merged.stable_erase("status");
+    }
+    json::value& managed = Metadata(merged)["managedFields"];
+    if (const json::value* m = metadata.if_contains("managedFields")) {
+      managed = *m;
+    }
+    object = std::move(merged);
+  } else if (type.has_status) {
+    if (const json::value* status = old.if_contains("status")) {
+      object["status"] = *status;
+    } else {
+      object.stable_erase("status");
+    }
+  }
+  if (type.has_generation) {
+    std::int64_t generation = 1;
+    if (const json::value* g = old_metadata->if_contains("generation"); g && g->is_int64()) {
+      generation = g->get_int64();
+    }
+    if (GenerationRelevant(object, type.has_status) != GenerationRelevant(old, type.has_status)) {
+      ++generation;
+    }
+    Metadata(object)["generation"] = generation;
+  }
+  if (WithoutManagedFields(object) == WithoutManagedFields(old)) return live;  // a no-op
+  if (!apply) {
+    RecordUpdate(&old, object, manager, type.ApiVersion(), target.subresource, Now());
+  }
+  object = Normalize(std::move(object));
+  bool deleting = Metadata(object).contains("deletionTimestamp");
+  if (deleting && !HasFinalizers(object)) {
+    store_.Put(type.StorageKey(), target.Key(), std::move(object));
+    return RemoveLocked(type, target.Key());
+  }
+  if (type.plural == "customresourcedefinitions") KW_TRY(registry_.RegisterCrd(object));
+  return store_.Put(type.StorageKey(), target.Key(), std::move(object));
+}
+
+ApiResult<ApiResponse> Api::Update(const ApiRequest& request, const Target& target) {
+  const ResourceType& type = target.type;
+  auto body = ParseBody(request.body, request.content_type);
+  if (!body || !body->is_object()) {
+    return Reject(BadRequest("the body of the request was in an unknown format - accepted media "
+                             "types include: application/json, application/yaml"));
+  }
+  json::object& object = body->get_object();
+  std::string api_version = Text(object, "apiVersion");
+  if (!api_version.empty() && api_version != type.ApiVersion()) {
+    return Reject(BadRequest("the API version in the data (" + api_version +
+                             ") does not match the expected API version (" + type.ApiVersion() +
+                             ")"));
+  }
+  object.stable_erase("apiVersion");
+  object.stable_erase("kind");
+  const json::object* metadata = MetadataOf(object);
+  std::string body_name = metadata ? Text(*metadata, "name") : "";
+  if (body_name != target.name) {
+    return Reject(BadRequest("the name of the object (" + body_name +
+                             ") does not match the name on the URL (" + target.name + ")"));
+  }
+  std::string body_ns = metadata ? Text(*metadata, "namespace") : "";
+  if (type.namespaced && !body_ns.empty() && body_ns != target.ns) {
+    return Reject(BadRequest(
+        "the namespace of the provided object does not match the namespace sent on the request"));
+  }
+  std::lock_guard lock(store_.mutex());
+  ObjectPtr live = store_.Find(type.StorageKey(), target.Key());
+  if (!live) return Reject(NotFound(type.Name(), target.name));
+  KW_ASSIGN_OR_RETURN(ObjectPtr written,
+                      WriteUpdate(target, live, std::move(object), FieldManager(request), false));
+  return ApiResponse{200, RenderObject(*written, type.kind, type.ApiVersion())};
+}
+
+ApiResult<ApiResponse> Api::Patch(const ApiRequest& request, const Target& target) {
+  const ResourceType& type = target.type;
+  const std::string& content_type = request.content_type;
+  bool apply = content_type == "application/apply-patch+yaml";
+  bool json_patch = content_type == "application/json-patch+json";
+  bool merge = content_type == "application/merge-patch+json";
+  bool strategic = content_type == "application/strategic-merge-patch+json";
+  if (!apply && !json_patch && !merge && !strategic) {
+    return Reject(UnsupportedMediaType(content_type));
+  }
+  if (strategic && type.custom) {
+    return Reject(UnsupportedMediaType(content_type));
+  }
+  std::string manager = FieldManager(request);
+  if (apply && Query(request, "fieldManager").empty()) {
+    return Reject(Invalid("meta.k8s.io", "PatchOptions", "", "fieldManager", "FieldValueRequired",
+                          "Required value: is required for apply patch"));
+  }
+  auto patch = apply ? ParseYamlAsJson(request.body, "invalid YAML")
+                     : ParseJson(request.body, "invalid JSON");
+  if (!patch) return Reject(BadRequest(patch.error().message));
+  if (json_patch && !patch->is_array()) {
+    return Reject(BadRequest("json: cannot unmarshal object into Go value of type jsonpatch.Patch"));
+  }
+  if ((merge || strategic || apply) && !patch->is_object()) {
+    return Reject(BadRequest("json: cannot unmarshal " +
+                             std::string(patch->is_array() ? "array" : "value") +
+                             " into Go value of type map[string]interface {}"));
+  }
+  std::lock_guard lock(store_.mutex());
+  ObjectPtr live = store_.Find(type.StorageKey(), target.Key());
+  std::string now = Now();
+  if (apply) {
+    json::object config = patch->get_object();
+    std::string api_version = Text(config, "apiVersion");
+    std::string kind = Text(config, "kind");
+    if (api_version != type.ApiVersion() || kind != type.kind) {
+      return Reject(BadRequest("the API version in the data (" + api_version +
+                               ") does not match the expected API version (" + type.ApiVersion() +
+                               ")"));
+    }
+    config.stable_erase("apiVersion");
+    config.stable_erase("kind");
+    json::object& config_metadata = Metadata(config);
+    std::string name = Text(config_metadata, "name");
+    if (name != target.name) {
+      return Reject(BadRequest("the name of the object (" + name +
+                               ") does not match the name on the URL (" + target.name + ")"));
+    }
+    for (const char* key : {"namespace", "uid", "resourceVersion", "generation",
+                            "creationTimestamp", "managedFields", "name"}) {
+      config_metadata.stable_erase(key);
+    }
+    if (config_metadata.empty()) config.stable_erase("metadata");
+    if (target.subresource == "status") {
+      json::object only_status;
+      if (const json::value* s = config.if_contains("status")) only_status["status"] = *s;
+      config = std::move(only_status);
+    } else if (type.has_status) {
+      config.stable_erase("status");
+    }
+    json::object base = live ? live->object : json::object();
+    ApplyResult applied = Apply(base, config, manager, type.ApiVersion(), QueryTrue(request, "force"),
+                                target.subresource, now);
+    if (!applied.conflicts.empty()) {
+      std::map<std::string, std::vector<const ApplyConflict*>> by_manager;
+      std::vector<std::string> order;
+      for (const auto& c : applied.conflicts) {
+        std::string who = "\"" + c.manager + "\" using " + c.api_version;
+        if (!by_manager.contains(who)) order.push_back(who);
+        by_manager[who].push_back(&c);
+      }
+      std::string message;
+      json::array causes;
+      for (const auto& who : order) {
+        const auto& list = by_manager[who];
+        if (!message.empty()) message += "\n";
+        if (applied.conflicts.size() == 1) {
+          message += "conflict with " + who + ": " + FieldPathText(list.front()->field);
+        } else {
+          message += "conflicts with " + who + ":";
+          for (const auto* c : list) message += "\n- " + FieldPathText(c->field);
+        }
+        for (const auto* c : list) {
+          causes.push_back(json::object{{"reason", "FieldManagerConflict"},
+                                        {"message", "conflict with " + who},
+                                        {"field", FieldPathText(c->field)}});
+        }
+      }
+      std::size_t n = applied.conflicts.size();
+      ApiError error = Conflict(type.Name(), target.name, "");
+      error.message = "Apply failed with " + std::to_string(n) + " conflict" + (n == 1 ? "" : "s") +
+                      ": " + message;
+      error.details["causes"] = std::move(causes);
+      return Reject(std::move(error));
+    }
+    if (!live) {
+      if (!target.subresource.empty()) return Reject(NotFound(type.Name(), target.name));
+      json::object object = std::move(applied.object);
+      Metadata(object)["name"] = target.name;
+      KW_ASSIGN_OR_RETURN(ObjectPtr created,
+                          CreateLocked(target, std::move(object), manager, false,
+                                       Query(request, "dryRun") == "All", true));
+      return ApiResponse{201, RenderObject(*created, type.kind, type.ApiVersion())};
+    }
+    KW_ASSIGN_OR_RETURN(ObjectPtr written,
+                        WriteUpdate(target, live, std::move(applied.object), manager, true));
+    return ApiResponse{200, RenderObject(*written, type.kind, type.ApiVersion())};
+  }
+  if (!live) return Reject(NotFound(type.Name(), target.name));
+  json::value current = json::parse(RenderObject(*live, type.kind, type.ApiVersion()));
+  json::value patched;
+  if (json_patch) {
+    auto result = admission::ApplyPatch(current, patch->get_array());
+    if (!result) {
+      ApiError error{422, "Invalid", "the server rejected our request due to an error in our "
+                                     "request", {}};
+      error.message = result.error().message;
+      return Reject(std::move(error));
+    }
+    patched = std::move(*result);
+  } else if (merge) {
+    patched = MergePatch(current, *patch);
+  } else {
+    patched = StrategicMergePatch(current, *patch);
+  }
+  if (!patched.is_object()) return Reject(BadRequest("the patch produced a non-object"));
+  json::object object = std::move(patched.get_object());
+  object.stable_erase("apiVersion");
+  object.stable_erase("kind");
+  const json::object* metadata = MetadataOf(object);
+  if (!metadata || Text(*metadata, "name") != target.name) {
+    return Reject(BadRequest("the name of the object (" +
+                             (metadata ? Text(*metadata, "name") : std::string()) +
+                             ") does not match the name on the URL (" + target.name + ")"));
+  }
+  KW_ASSIGN_OR_RETURN(ObjectPtr written, WriteUpdate(target, live, std::move(object), manager, false));
+  return ApiResponse{200, RenderObject(*written, type.kind, type.ApiVersion())};
+}
+
+ApiResult<ApiResponse> Api::Delete(const ApiRequest& request, const Target& target) {
+  const ResourceType& type = target.type;
+  json::object options;
+  if (!TrimWhitespace(request.body).empty()) {
+    auto body = ParseJson(request.body);
+    if (!body || !body->is_object()) return Reject(BadRequest("invalid DeleteOptions"));
+    options = body->get_object();
+  }
+  std::lock_guard lock(store_.mutex());
+  ObjectPtr live = store_.Find(type.StorageKey(), target.Key());
+  if (!live) return Reject(NotFound(type.Name(), target.name));
+  const json::object* metadata = MetadataOf(live->object);
+  if (const json::value* p = options.if_contains("preconditions"); p && p->is_object()) {
+    std::string uid = Text(p->get_object(), "uid");
+    std::string rv = Text(p->get_object(), "resourceVersion");
+    if (!uid.empty() && uid != Text(*metadata, "uid")) {
+      return Reject(Conflict(type.Name(), target.name,
+                             "Precondition failed: UID in precondition: " + uid +
+                                 ", UID in object meta: " + Text(*metadata, "uid")));
+    }
+    if (!rv.empty() && rv != Text(*metadata, "resourceVersion")) {
+      return Reject(Conflict(type.Name(), target.name,
+                             "Precondition failed: ResourceVersion in precondition: " + rv +
+                                 ", ResourceVersion in object meta: " +
+                                 Text(*metadata, "resourceVersion")));
+    }
+  }
+  bool dry_run = Query(request, "dryRun") == "All";
+  auto render = [&](const ObjectPtr& o) { return RenderObject(*o, type.kind, type.ApiVersion()); };
+  if (HasFinalizers(live->object)) {
+    if (metadata->contains("deletionTimestamp") || dry_run) return ApiResponse{200, render(live)};
+    json::object object = live->object;
+    json::object& m = Metadata(object);
+    m["deletionTimestamp"] = Now();
+    m["deletionGracePeriodSeconds"] = 0;
+    if (const json::value* g = m.if_contains("generation"); g && g->is_int64()) {
+      m["generation"] = g->get_int64() + 1;
+    }
+    object = Normalize(std::move(object));
+    ObjectPtr written = store_.Put(type.StorageKey(), target.Key(), std::move(object));
+    return ApiResponse{200, render(written)};
+  }
+  ObjectPtr removed = dry_run ? live : RemoveLocked(type, target.Key());
+  if (type.returns_deleted_object) return ApiResponse{200, render(removed)};
+  json::object details{{"name", target.name}};
+  if (!type.group.empty()) details["group"] = type.group;
+  details["kind"] = type.plural;
+  details["uid"] = Text(*metadata, "uid");
+  json::object status{{"kind", "Status"},    {"apiVersion", "v1"},  {"metadata", json::object()},
+                      {"status", "Success"}, {"details", details}};
+  return JsonResponse(200, status);
+}
+
+ApiResult<ApiResponse> Api::DeleteCollection(const ApiRequest& request, const Target& target) {
+  const ResourceType& type = target.type;
+  KW_ASSIGN_OR_RETURN(Selection selection, ParseSelection(request, type));
+  std::vector<std::string> names;
+  {
+    std::lock_guard lock(store_.mutex());
+    if (const auto* collection = store_.Collection(type.StorageKey())) {
+      for (const auto& [key, object] : *collection) {
+        if (!target.ns.empty() && !key.starts_with(target.ns + "/")) continue;
+        if (!selection.Matches(object->object)) continue;
+        names.push_back(Text(*MetadataOf(object->object), "name"));
+      }
+    }
+  }
+  std::string items;
+  ApiRequest single = request;
+  single.body.clear();
+  for (const auto& name : names) {
+    Target one = target;
+    one.name = name;
+    auto deleted = Delete(single, one);
+    if (!deleted) continue;  // gone meanwhile
+    ObjectPtr last;
+    if (deleted->body.find("\"kind\":\"Status\"") == std::string::npos) {
+      if (!items.empty()) items += ',';
+      auto value = ParseJson(deleted->body);
+      if (value && value->is_object()) {
+        value->get_object().stable_erase("kind");
+        value->get_object().stable_erase("apiVersion");
+        items += type.custom ? deleted->body : ToJson(*value);
+      }
+    }
+  }
+  std::string body = R"({"kind":)" + ToJson(json::string(type.list_kind)) + R"(,"apiVersion":)" +
+                     ToJson(json::string(type.ApiVersion())) + R"(,"metadata":{"resourceVersion":")" +
+                     std::to_string(CurrentResourceVersion()) + R"("},"items":[)" + items + "]}";
+  return ApiResponse{200, std::move(body)};
+}
+
+ApiResult<ApiResponse> Api::ReviewAccess(const ApiRequest& request, const Target& target) {
+  auto body = ParseBody(request.body, request.content_type);
+  if (!body || !body->is_object()) return Reject(BadRequest("invalid SubjectAccessReview"));
+  json::object review = body->get_object();
+  const json::value* spec_value = review.if_contains("spec");
+  if (!spec_value || !spec_value->is_object()) {
+    return Reject(Invalid("authorization.k8s.io", "SubjectAccessReview", "",
+                          "spec.resourceAttributes", "FieldValueInvalid",
+                          "Invalid value: \"null\": exactly one of nonResourceAttributes or "
+                          "resourceAttributes must be specified"));
+  }
+  const json::object& spec = spec_value->get_object();
+  std::string user = Text(spec, "user");
+  std::vector<std::string> groups;
+  if (const json::value* g = spec.if_contains("groups"); g && g->is_array()) {
+    for (const auto& v : g->get_array()) {
+      if (v.is_string()) groups.emplace_back(v.get_string());
+    }
+  }
+  const json::value* attributes_value = spec.if_contains("resourceAttributes");
+  json::object attributes = attributes_value && attributes_value->is_object()
+                                ? attributes_value->get_object()
+                                : json::object();
+  std::string verb = Text(attributes, "verb");
+  std::string resource = Text(attributes, "resource");
+  std::string ns = Text(attributes, "namespace");
+  json::object status{{"allowed", false}};
+  for (const auto& rule : sar_rules_) {
+    if (!rule.user.empty() && rule.user != user) continue;
+    if (!rule.groups.empty() &&
+        std::none_of(rule.groups.begin(), rule.groups.end(), [&](const std::string& g) {
+          return std::find(groups.begin(), groups.end(), g) != groups.end();
+        })) {
+      continue;
+    }
+    if (rule.verb != "*" && rule.verb != verb) continue;
+    if (rule.resource != "*" && rule.resource != resource) continue;
+    if (rule.ns && *rule.ns != ns) continue;
+    status["allowed"] = rule.allowed;
+    if (!rule.reason.empty()) status["reason"] = rule.reason;
+    break;
+  }
+  json::object out;
+  out["kind"] = "SubjectAccessReview";
+  out["apiVersion"] = "authorization.k8s.io/v1";
+  json::value metadata = review.contains("metadata") ? review["metadata"] : json::object();
+  if (metadata.is_object()) metadata.get_object()["creationTimestamp"] = nullptr;
+  out["metadata"] = metadata;
+  out["spec"] = spec;
+  out["status"] = std::move(status);
+  return JsonResponse(201, out);
+}
+
+Result<void> Api::Seed(const json::value& document) {
+  if (document.is_null()) return {};
+  if (!document.is_object()) return Fail(ErrorKind::kInvalidArgument, "seed: expected an object");
+  const json::object& object = document.get_object();
+  std::string kind = Text(object, "kind");
+  if (kind == "List" || (kind.ends_with("List") && object.contains("items"))) {
+    const json::value* items = object.if_contains("items");
+    if (!items || !items->is_array()) return {};
+    for (const auto& item : items->get_array()) {
+      json::value copy = item;
+      if (copy.is_object() && !copy.get_object().contains("kind") && kind != "List") {
+        copy.get_object()["kind"] = kind.substr(0, kind.size() - 4);
+        if (!copy.get_object().contains("apiVersion")) {
+          copy.get_object()["apiVersion"] = object.contains("apiVersion") ? object.at("apiVersion")
+                                                                          : json::value("v1");
+        }
+      }
+      KW_TRY(Seed(copy));
+    }
+    return {};
+  }
+  std::string api_version = Text(object, "apiVersion");
+  Target target;
+  {
+    std::lock_guard lock(store_.mutex());
+    const ResourceType* type = registry_.FindByKind(api_version, kind);
+    if (!type) {
+      return Fail(ErrorKind::kInvalidArgument,
+                  "seed: no resource serves " + api_version + " " + kind);
+    }
+    target.type = *type;
+  }
+  const json::object* metadata = MetadataOf(object);
+  target.ns = metadata ? Text(*metadata, "namespace") : "";
+  if (target.type.namespaced && target.ns.empty()) target.ns = "default";
+  target.name = metadata ? Text(*metadata, "name") : "";
+  ApiRequest request;
+  request.user_agent = "kube-apiserver-double-seed";
+  auto created = Create(request, target, document, true);
+  if (!created) {
+    return Fail(ErrorKind::kInvalidArgument, "seed: " + kind + " " + target.name + ": " +
+                                                 created.error().message);
+  }
+  return {};
+}
+
+}  // namespace kw::kube_double

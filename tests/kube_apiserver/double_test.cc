@@ -1,0 +1,569 @@
+// kube-apiserver-double through HTTPS, as a client sees it: authentication, discovery, CRDs,
+// lists (paging, selectors), watches (bookmarks, resumption, 410), optimistic concurrency,
+// server-side apply, the status subresource, finalizers and the /double/ test knobs.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <thread>
+
+#include "base/json.h"
+#include "testing/kube_double.h"
+
+namespace kw::kube_double {
+namespace {
+
+using ::testing::HasSubstr;
+using ::testing::Not;
+using kw::testing::HttpOptions;
+using kw::testing::HttpResult;
+using kw::testing::KubeApiServerDouble;
+using kw::testing::KubeDoubleOptions;
+
+json::object Object(const HttpResult& r) {
+  auto value = ParseJson(r.body);
+  if (!value || !value->is_object()) {
+    ADD_FAILURE() << "not a JSON object: " << r.body;
+    return {};
+  }
+  return value->get_object();
+}
+
+std::string Str(const json::value& v, std::initializer_list<std::string_view> path) {
+  const json::value* at = &v;
+  for (auto key : path) {
+    if (!at->is_object() || !at->get_object().contains(key)) return "<missing>";
+    at = &at->get_object().at(key);
+  }
+  return at->is_string() ? std::string(at->get_string()) : ToJson(*at);
+}
+
+std::vector<json::object> Lines(const std::string& body) {
+  std::vector<json::object> out;
+  std::size_t start = 0;
+  while (start < body.size()) {
+    std::size_t end = body.find('\n', start);
+    if (end == std::string::npos) end = body.size();
+    if (end > start) {
+      auto v = ParseJson(std::string_view(body).substr(start, end - start));
+      if (v && v->is_object()) out.push_back(v->get_object());
+    }
+    start = end + 1;
+  }
+  return out;
+}
+
+std::string Pod(const std::string& name, const std::string& extra_metadata = "",
+                const std::string& spec = R"({"containers":[{"name":"c","image":"nginx"}]})") {
+  return R"({"apiVersion":"v1","kind":"Pod","metadata":{"name":")" + name + "\"" + extra_metadata +
+         R"(},"spec":)" + spec + "}";
+}
+
+class DoubleTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    KubeDoubleOptions options;
+    options.bookmark_interval_ms = 100;
+    options.sar_rules =
+        "- user: alice\n  verb: get\n  resource: pods\n  namespace: team-a\n  allowed: true\n"
+        "  reason: alice reads pods\n";
+    double_ = new KubeApiServerDouble(options);
+  }
+  static void TearDownTestSuite() {
+    delete double_;
+    double_ = nullptr;
+  }
+  // A namespace of its own for each test.
+  std::string MakeNamespace(const std::string& name) {
+    HttpResult r = double_->Request("POST", "/api/v1/namespaces",
+                                    R"({"metadata":{"name":")" + name + R"("}})");
+    EXPECT_EQ(r.status, 201) << r.body;
+    return name;
+  }
+  HttpResult Get(const std::string& path) { return double_->Request("GET", path); }
+
+  static KubeApiServerDouble* double_;
+};
+
+KubeApiServerDouble* DoubleTest::double_ = nullptr;
+
+TEST_F(DoubleTest, RefusesAnonymousAndUnknownTokens) {
+  HttpOptions options;
+  options.method = "GET";
+  options.ca_file = double_->certificates().ca;
+  HttpResult anonymous = kw::testing::Http(double_->Url() + "/api/v1/namespaces", options);
+  EXPECT_EQ(anonymous.status, 401);
+  EXPECT_EQ(Str(Object(anonymous), {"reason"}), "Unauthorized");
+  EXPECT_EQ(Str(Object(anonymous), {"kind"}), "Status");
+  options.headers = {"Authorization: Bearer wrong"};
+  EXPECT_EQ(kw::testing::Http(double_->Url() + "/api/v1/namespaces", options).status, 401);
+  options.headers = {"Authorization: Bearer test-token"};
+  EXPECT_EQ(kw::testing::Http(double_->Url() + "/api/v1/namespaces", options).status, 200);
+}
+
+TEST_F(DoubleTest, RefusesCertificatesOfAnotherCa) {
+  auto other = kw::testing::MakeCertificates();
+  HttpOptions options;
+  options.method = "GET";
+  options.ca_file = double_->certificates().ca;
+  options.cert_file = other.client_cert;
+  options.key_file = other.client_key;
+  HttpResult r = kw::testing::Http(double_->Url() + "/api/v1/namespaces", options);
+  EXPECT_FALSE(r.ok() && r.status == 200) << r.status;
+}
+
+TEST_F(DoubleTest, DiscoveryListsResourcesAndSubresources) {
+  json::object core = Object(Get("/api/v1"));
+  EXPECT_EQ(Str(core, {"kind"}), "APIResourceList");
+  EXPECT_EQ(Str(core, {"groupVersion"}), "v1");
+  bool pods = false, pods_status = false;
+  for (const auto& r : core["resources"].get_array()) {
+    if (Str(r, {"name"}) == "pods") {
+      pods = true;
+      EXPECT_EQ(Str(r, {"kind"}), "Pod");
+      EXPECT_EQ(Str(r, {"singularName"}), "pod");
+      EXPECT_EQ(Str(r, {"shortNames"}), R"(["po"])");
+      EXPECT_EQ(Str(r, {"namespaced"}), "true");
+    }
+    if (Str(r, {"name"}) == "pods/status") pods_status = true;
+  }
+  EXPECT_TRUE(pods && pods_status);
+  json::object groups = Object(Get("/apis"));
+  EXPECT_EQ(Str(groups, {"kind"}), "APIGroupList");
+  EXPECT_THAT(ToJson(groups), HasSubstr(R"("preferredVersion":{"groupVersion":"apps/v1","version":"v1"})"));
+  EXPECT_EQ(Str(Object(Get("/apis/coordination.k8s.io/v1")), {"groupVersion"}),
+            "coordination.k8s.io/v1");
+  EXPECT_EQ(Get("/apis/nothing.example.com/v1").status, 404);
+  HttpResult unknown = Get("/api/v1/widgets");
+  EXPECT_EQ(unknown.status, 404);
+  EXPECT_EQ(Str(Object(unknown), {"reason"}), "NotFound");
+  EXPECT_EQ(Str(Object(Get("/version")), {"major"}), "1");
+  EXPECT_EQ(Get("/readyz").status, 200);
+}
+
+TEST_F(DoubleTest, CreateGetAndTheRealErrors) {
+  std::string ns = MakeNamespace("create-get");
+  std::string pods = "/api/v1/namespaces/" + ns + "/pods";
+  HttpResult created = double_->Request("POST", pods, Pod("p1"));
+  ASSERT_EQ(created.status, 201) << created.body;
+  json::object pod = Object(created);
+  EXPECT_EQ(Str(pod, {"metadata", "namespace"}), ns);
+  EXPECT_EQ(Str(pod, {"metadata", "uid"}).size(), 36u);
+  EXPECT_NE(Str(pod, {"metadata", "resourceVersion"}), "<missing>");
+  EXPECT_EQ(Str(pod, {"status", "phase"}), "Pending");
+  EXPECT_EQ(Str(pod, {"metadata", "managedFields"}).find("\"operation\":\"Update\"") != std::string::npos, true);
+
+  HttpResult again = double_->Request("POST", pods, Pod("p1"));
+  EXPECT_EQ(again.status, 409);
+  EXPECT_EQ(Str(Object(again), {"message"}), R"(pods "p1" already exists)");
+  EXPECT_EQ(Str(Object(again), {"reason"}), "AlreadyExists");
+
+  HttpResult missing = Get(pods + "/nope");
+  EXPECT_EQ(missing.status, 404);
+  EXPECT_EQ(Str(Object(missing), {"message"}), R"(pods "nope" not found)");
+  EXPECT_EQ(Str(Object(missing), {"details", "kind"}), "pods");
+
+  HttpResult no_namespace = double_->Request("POST", "/api/v1/namespaces/absent/pods", Pod("p"));
+  EXPECT_EQ(no_namespace.status, 404);
+  EXPECT_EQ(Str(Object(no_namespace), {"message"}), R"(namespaces "absent" not found)");
+
+  HttpResult no_name = double_->Request("POST", pods, R"({"metadata":{}})");
+  EXPECT_EQ(no_name.status, 422);
+  EXPECT_THAT(Str(Object(no_name), {"message"}), HasSubstr("name or generateName is required"));
+
+  HttpResult wrong_version = double_->Request(
+      "POST", pods, R"({"apiVersion":"apps/v1","kind":"Deployment","metadata":{"name":"d"}})");
+  EXPECT_EQ(wrong_version.status, 400);
+
+  HttpResult generated = double_->Request("POST", pods, R"({"metadata":{"generateName":"gen-"}})");
+  ASSERT_EQ(generated.status, 201);
+  EXPECT_EQ(Str(Object(generated), {"metadata", "name"}).size(), 9u);
+
+  HttpResult apps = Get("/apis/apps/v1/namespaces/" + ns + "/deployments/nope");
+  EXPECT_EQ(Str(Object(apps), {"message"}), R"(deployments.apps "nope" not found)");
+  EXPECT_EQ(Str(Object(apps), {"details", "group"}), "apps");
+}
+
+TEST_F(DoubleTest, ListPagesComeFromOneSnapshot) {
+  std::string ns = MakeNamespace("paging");
+  std::string pods = "/api/v1/namespaces/" + ns + "/pods";
+  for (int i = 0; i < 7; ++i) {
+    ASSERT_EQ(double_->Request("POST", pods, Pod("p" + std::to_string(i))).status, 201);
+  }
+  json::object first = Object(Get(pods + "?limit=3"));
+  EXPECT_EQ(Str(first, {"kind"}), "PodList");
+  EXPECT_EQ(first["items"].get_array().size(), 3u);
+  EXPECT_EQ(Str(first, {"metadata", "remainingItemCount"}), "4");
+  // Typed lists leave apiVersion and kind out of their items.
+  EXPECT_FALSE(first["items"].get_array()[0].get_object().contains("kind"));
+  std::string token = Str(first, {"metadata", "continue"});
+  std::string rv = Str(first, {"metadata", "resourceVersion"});
+  // Changes after the first page do not show in the later ones.
+  ASSERT_EQ(double_->Request("POST", pods, Pod("p9")).status, 201);
+  ASSERT_EQ(double_->Request("DELETE", pods + "/p5").status, 200);
+  std::vector<std::string> names;
+  for (const auto& item : first["items"].get_array()) names.push_back(Str(item, {"metadata", "name"}));
+  while (!token.empty() && token != "<missing>") {
+    json::object page = Object(Get(pods + "?limit=3&continue=" + token));
+    EXPECT_EQ(Str(page, {"metadata", "resourceVersion"}), rv);
+    for (const auto& item : page["items"].get_array()) names.push_back(Str(item, {"metadata", "name"}));
+    token = Str(page, {"metadata", "continue"});
+  }
+  EXPECT_EQ(names, (std::vector<std::string>{"p0", "p1", "p2", "p3", "p4", "p5", "p6"}));
+
+  HttpResult bad = Get(pods + "?limit=3&continue=garbage!");
+  EXPECT_EQ(bad.status, 400);
+}
+
+TEST_F(DoubleTest, SelectorsFilterAndMalformedOnesAreRefused) {
+  std::string ns = MakeNamespace("selectors");
+  std::string pods = "/api/v1/namespaces/" + ns + "/pods";
+  ASSERT_EQ(double_->Request("POST", pods, Pod("a", R"(,"labels":{"app":"web","tier":"front"})")).status, 201);
+  ASSERT_EQ(double_->Request("POST", pods, Pod("b", R"(,"labels":{"app":"db"})",
+                                               R"({"nodeName":"n1","containers":[]})")).status, 201);
+  ASSERT_EQ(double_->Request("POST", pods, Pod("c")).status, 201);
+  auto names = [&](const std::string& query) {
+    std::vector<std::string> out;
+    json::object list = Object(Get(pods + "?" + query));
+    if (!list.contains("items")) return out;
+    for (const auto& item : list["items"].get_array()) out.push_back(Str(item, {"metadata", "name"}));
+    return out;
+  };
+  EXPECT_EQ(names("labelSelector=app%3Dweb"), std::vector<std::string>{"a"});
+  EXPECT_EQ(names("labelSelector=app!%3Dweb"), (std::vector<std::string>{"b", "c"}));
+  EXPECT_EQ(names("labelSelector=app+in+(web,db)"), (std::vector<std::string>{"a", "b"}));
+  EXPECT_EQ(names("labelSelector=app+notin+(web)"), (std::vector<std::string>{"b", "c"}));
+  EXPECT_EQ(names("labelSelector=tier"), std::vector<std::string>{"a"});
+  EXPECT_EQ(names("labelSelector=!tier"), (std::vector<std::string>{"b", "c"}));
+  EXPECT_EQ(names("fieldSelector=spec.nodeName%3Dn1"), std::vector<std::string>{"b"});
+  EXPECT_EQ(names("fieldSelector=spec.nodeName%3D"), (std::vector<std::string>{"a", "c"}));
+  EXPECT_EQ(names("fieldSelector=metadata.name!%3Da,status.phase%3DPending"),
+            (std::vector<std::string>{"b", "c"}));
+  HttpResult unsupported = Get(pods + "?fieldSelector=spec.image%3Dx");
+  EXPECT_EQ(unsupported.status, 400);
+  EXPECT_EQ(Str(Object(unsupported), {"message"}), "field label not supported: spec.image");
+  HttpResult malformed = Get(pods + "?labelSelector=app%3D%3D%3Dx");
+  EXPECT_EQ(malformed.status, 400);
+  EXPECT_EQ(Str(Object(malformed), {"reason"}), "BadRequest");
+  HttpResult bad_key = Get(pods + "?labelSelector=-app");
+  EXPECT_EQ(bad_key.status, 400);
+  EXPECT_THAT(Str(Object(bad_key), {"message"}), HasSubstr("unable to parse requirement"));
+}
+
+TEST_F(DoubleTest, WatchReplaysResumesAndBookmarks) {
+  std::string ns = MakeNamespace("watching");
+  std::string cms = "/api/v1/namespaces/" + ns + "/configmaps";
+  ASSERT_EQ(double_->Request("POST", cms, R"({"metadata":{"name":"one"}})").status, 201);
+  json::object list = Object(Get(cms));
+  std::string rv = Str(list, {"metadata", "resourceVersion"});
+  ASSERT_EQ(double_->Request("POST", cms, R"({"metadata":{"name":"two"}})").status, 201);
+  ASSERT_EQ(double_->Request("DELETE", cms + "/one").status, 200);
+
+  // From the list's resourceVersion: only what happened since.
+  HttpResult resumed = Get(cms + "?watch=1&timeoutSeconds=1&resourceVersion=" + rv);
+  ASSERT_EQ(resumed.status, 200);
+  EXPECT_EQ(resumed.headers["transfer-encoding"], "chunked");
+  auto events = Lines(resumed.body);
+  ASSERT_EQ(events.size(), 2u) << resumed.body;
+  EXPECT_EQ(Str(events[0], {"type"}), "ADDED");
+  EXPECT_EQ(Str(events[0], {"object", "metadata", "name"}), "two");
+  EXPECT_EQ(Str(events[0], {"object", "kind"}), "ConfigMap");
+  EXPECT_EQ(Str(events[1], {"type"}), "DELETED");
+  EXPECT_EQ(Str(events[1], {"object", "metadata", "name"}), "one");
+
+  // Without a resourceVersion: the current state first; bookmarks while idle.
+  HttpResult fresh = Get(cms + "?watch=true&timeoutSeconds=1&allowWatchBookmarks=true");
+  events = Lines(fresh.body);
+  ASSERT_GE(events.size(), 2u) << fresh.body;
+  EXPECT_EQ(Str(events[0], {"type"}), "ADDED");
+  EXPECT_EQ(Str(events[0], {"object", "metadata", "name"}), "two");
+  EXPECT_EQ(Str(events[1], {"type"}), "BOOKMARK");
+  EXPECT_EQ(Str(events[1], {"object", "kind"}), "ConfigMap");
+  EXPECT_NE(Str(events[1], {"object", "metadata", "resourceVersion"}), "<missing>");
+}
+
+TEST_F(DoubleTest, WatchSeesChangesAsTheyHappenAndSelectorExits) {
+  std::string ns = MakeNamespace("live-watch");
+  std::string cms = "/api/v1/namespaces/" + ns + "/configmaps";
+  std::string rv = Str(Object(Get(cms)), {"metadata", "resourceVersion"});
+  HttpResult watched;
+  std::thread watcher([&] {
+    watched = Get(cms + "?watch=1&timeoutSeconds=2&labelSelector=keep%3Dyes&resourceVersion=" + rv);
+  });
+  ASSERT_EQ(double_->Request("POST", cms, R"({"metadata":{"name":"m","labels":{"keep":"yes"}}})").status, 201);
+  ASSERT_EQ(double_->Request("PATCH", cms + "/m", R"({"metadata":{"labels":{"keep":"no"}}})",
+                             "application/merge-patch+json").status, 200);
+  watcher.join();
+  auto events = Lines(watched.body);
+  ASSERT_EQ(events.size(), 2u) << watched.body;
+  EXPECT_EQ(Str(events[0], {"type"}), "ADDED");
+  // Leaving the selection is a deletion for this watch.
+  EXPECT_EQ(Str(events[1], {"type"}), "DELETED");
+}
+
+TEST_F(DoubleTest, TooOldResourceVersionIsAnExpiredErrorEvent) {
+  std::string ns = MakeNamespace("expired");
+  std::string cms = "/api/v1/namespaces/" + ns + "/configmaps";
+  std::string rv = Str(Object(Get(cms)), {"metadata", "resourceVersion"});
+  double_->Compact();
+  HttpResult r = Get(cms + "?watch=1&resourceVersion=" + rv);
+  EXPECT_EQ(r.status, 200);
+  auto events = Lines(r.body);
+  ASSERT_EQ(events.size(), 1u) << r.body;
+  EXPECT_EQ(Str(events[0], {"type"}), "ERROR");
+  EXPECT_EQ(Str(events[0], {"object", "code"}), "410");
+  EXPECT_EQ(Str(events[0], {"object", "reason"}), "Expired");
+  EXPECT_THAT(Str(events[0], {"object", "message"}), HasSubstr("too old resource version: " + rv));
+}
+
+TEST_F(DoubleTest, UpdatesConflictOnAStaleResourceVersion) {
+  std::string ns = MakeNamespace("conflicts");
+  std::string leases = "/apis/coordination.k8s.io/v1/namespaces/" + ns + "/leases";
+  HttpResult created = double_->Request(
+      "POST", leases, R"({"metadata":{"name":"leader"},"spec":{"holderIdentity":"a"}})");
+  ASSERT_EQ(created.status, 201);
+  std::string rv = Str(Object(created), {"metadata", "resourceVersion"});
+  std::string update = R"({"metadata":{"name":"leader","resourceVersion":")" + rv +
+                       R"("},"spec":{"holderIdentity":"b"}})";
+  HttpResult first = double_->Request("PUT", leases + "/leader", update);
+  ASSERT_EQ(first.status, 200) << first.body;
+  EXPECT_NE(Str(Object(first), {"metadata", "resourceVersion"}), rv);
+  HttpResult second = double_->Request("PUT", leases + "/leader", update);
+  EXPECT_EQ(second.status, 409);
+  EXPECT_EQ(Str(Object(second), {"message"}),
+            "Operation cannot be fulfilled on leases.coordination.k8s.io \"leader\": the object "
+            "has been modified; please apply your changes to the latest version and try again");
+  EXPECT_EQ(Str(Object(second), {"reason"}), "Conflict");
+}
+
+TEST_F(DoubleTest, GenerationCountsSpecChangesOnly) {
+  std::string ns = MakeNamespace("generation");
+  std::string path = "/apis/apps/v1/namespaces/" + ns + "/deployments";
+  HttpResult created = double_->Request(
+      "POST", path, R"({"metadata":{"name":"d"},"spec":{"replicas":1}})");
+  ASSERT_EQ(created.status, 201) << created.body;
+  EXPECT_EQ(Str(Object(created), {"metadata", "generation"}), "1");
+  HttpResult labeled = double_->Request("PATCH", path + "/d", R"({"metadata":{"labels":{"x":"y"}}})",
+                                        "application/merge-patch+json");
+  EXPECT_EQ(Str(Object(labeled), {"metadata", "generation"}), "1");
+  HttpResult scaled = double_->Request("PATCH", path + "/d", R"([{"op":"replace","path":"/spec/replicas","value":3}])",
+                                       "application/json-patch+json");
+  ASSERT_EQ(scaled.status, 200) << scaled.body;
+  EXPECT_EQ(Str(Object(scaled), {"metadata", "generation"}), "2");
+  EXPECT_EQ(Str(Object(scaled), {"spec", "replicas"}), "3");
+}
+
+TEST_F(DoubleTest, StatusSubresourceIsSeparateFromTheMainResource) {
+  std::string ns = MakeNamespace("status");
+  std::string pods = "/api/v1/namespaces/" + ns + "/pods";
+  ASSERT_EQ(double_->Request("POST", pods, Pod("s")).status, 201);
+  HttpResult main = double_->Request("PATCH", pods + "/s", R"({"status":{"phase":"Running"}})",
+                                     "application/merge-patch+json");
+  ASSERT_EQ(main.status, 200);
+  EXPECT_EQ(Str(Object(main), {"status", "phase"}), "Pending");
+  HttpResult status = double_->Request("PATCH", pods + "/s/status",
+                                       R"({"status":{"phase":"Running"},"spec":{"nodeName":"x"}})",
+                                       "application/merge-patch+json");
+  ASSERT_EQ(status.status, 200) << status.body;
+  EXPECT_EQ(Str(Object(status), {"status", "phase"}), "Running");
+  EXPECT_EQ(Str(Object(status), {"spec", "nodeName"}), "<missing>");
+  EXPECT_EQ(Str(Object(Get(pods + "/s/status")), {"status", "phase"}), "Running");
+}
+
+TEST_F(DoubleTest, FinalizersHoldDeletionUntilRemoved) {
+  std::string ns = MakeNamespace("finalizers");
+  std::string cms = "/api/v1/namespaces/" + ns + "/configmaps";
+  ASSERT_EQ(double_->Request("POST", cms, R"({"metadata":{"name":"f","finalizers":["example.com/keep"]}})").status, 201);
+  HttpResult deleted = double_->Request("DELETE", cms + "/f");
+  ASSERT_EQ(deleted.status, 200);
+  EXPECT_NE(Str(Object(deleted), {"metadata", "deletionTimestamp"}), "<missing>");
+  EXPECT_EQ(Get(cms + "/f").status, 200);
+  HttpResult released = double_->Request("PATCH", cms + "/f", R"({"metadata":{"finalizers":null}})",
+                                         "application/merge-patch+json");
+  EXPECT_EQ(released.status, 200) << released.body;
+  EXPECT_EQ(Get(cms + "/f").status, 404);
+}
+
+TEST_F(DoubleTest, ServerSideApplyTracksOwnersAndConflicts) {
+  std::string ns = MakeNamespace("apply");
+  std::string path = "/apis/apps/v1/namespaces/" + ns + "/deployments/web";
+  std::string config = "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\n"
+                       "spec:\n  replicas: 2\n";
+  HttpResult missing_manager = double_->Request("PATCH", path, config, "application/apply-patch+yaml");
+  EXPECT_EQ(missing_manager.status, 422);
+  EXPECT_THAT(Str(Object(missing_manager), {"message"}), HasSubstr("fieldManager: Required value"));
+  HttpResult created = double_->Request("PATCH", path + "?fieldManager=alpha", config,
+                                        "application/apply-patch+yaml");
+  ASSERT_EQ(created.status, 201) << created.body;
+  EXPECT_THAT(created.body, HasSubstr(R"("manager":"alpha","operation":"Apply")"));
+  std::string other = "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\n"
+                      "spec:\n  replicas: 5\n";
+  HttpResult conflict = double_->Request("PATCH", path + "?fieldManager=beta", other,
+                                         "application/apply-patch+yaml");
+  ASSERT_EQ(conflict.status, 409) << conflict.body;
+  EXPECT_EQ(Str(Object(conflict), {"message"}),
+            "Apply failed with 1 conflict: conflict with \"alpha\" using apps/v1: .spec.replicas");
+  HttpResult forced = double_->Request("PATCH", path + "?fieldManager=beta&force=true", other,
+                                       "application/apply-patch+yaml");
+  ASSERT_EQ(forced.status, 200) << forced.body;
+  EXPECT_EQ(Str(Object(forced), {"spec", "replicas"}), "5");
+  // alpha no longer owns replicas: dropping it from its configuration keeps beta's value.
+  std::string alpha_without = "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\n"
+                              "  labels:\n    owner: alpha\n";
+  HttpResult reapplied = double_->Request("PATCH", path + "?fieldManager=alpha", alpha_without,
+                                          "application/apply-patch+yaml");
+  ASSERT_EQ(reapplied.status, 200) << reapplied.body;
+  EXPECT_EQ(Str(Object(reapplied), {"spec", "replicas"}), "5");
+  EXPECT_EQ(Str(Object(reapplied), {"metadata", "labels", "owner"}), "alpha");
+}
+
+TEST_F(DoubleTest, CustomResourceDefinitionsComeAndGo) {
+  std::string crd = R"({"apiVersion":"apiextensions.k8s.io/v1","kind":"CustomResourceDefinition",
+    "metadata":{"name":"policyreports.wgpolicyk8s.io"},
+    "spec":{"group":"wgpolicyk8s.io","scope":"Namespaced",
+      "names":{"plural":"policyreports","singular":"policyreport","kind":"PolicyReport","listKind":"PolicyReportList","shortNames":["polr"]},
+      "versions":[{"name":"v1alpha2","served":true,"storage":true,"subresources":{"status":{}}}]}})";
+  HttpResult created = double_->Request("POST", "/apis/apiextensions.k8s.io/v1/customresourcedefinitions", crd);
+  ASSERT_EQ(created.status, 201) << created.body;
+  EXPECT_THAT(created.body, HasSubstr(R"("type":"Established","status":"True")"));
+  json::object resources = Object(Get("/apis/wgpolicyk8s.io/v1alpha2"));
+  EXPECT_THAT(ToJson(resources), HasSubstr(R"("name":"policyreports")"));
+  EXPECT_THAT(ToJson(resources), HasSubstr(R"("name":"policyreports/status")"));
+  EXPECT_THAT(ToJson(Object(Get("/apis"))), HasSubstr(R"("name":"wgpolicyk8s.io")"));
+
+  std::string ns = MakeNamespace("custom");
+  std::string reports = "/apis/wgpolicyk8s.io/v1alpha2/namespaces/" + ns + "/policyreports";
+  HttpResult report = double_->Request(
+      "POST", reports, R"({"apiVersion":"wgpolicyk8s.io/v1alpha2","kind":"PolicyReport","metadata":{"name":"r"},"results":[]})");
+  ASSERT_EQ(report.status, 201) << report.body;
+  json::object list = Object(Get(reports));
+  EXPECT_EQ(Str(list, {"kind"}), "PolicyReportList");
+  ASSERT_EQ(list["items"].get_array().size(), 1u);
+  // Custom resource list items keep apiVersion and kind.
+  EXPECT_EQ(Str(list["items"].get_array()[0], {"kind"}), "PolicyReport");
+
+  HttpResult deleted = double_->Request(
+      "DELETE", "/apis/apiextensions.k8s.io/v1/customresourcedefinitions/policyreports.wgpolicyk8s.io");
+  EXPECT_EQ(deleted.status, 200) << deleted.body;
+  EXPECT_EQ(Get("/apis/wgpolicyk8s.io/v1alpha2").status, 404);
+}
+
+TEST_F(DoubleTest, NamespaceDeletionTakesItsObjects) {
+  std::string ns = MakeNamespace("doomed");
+  ASSERT_EQ(double_->Request("POST", "/api/v1/namespaces/" + ns + "/configmaps", R"({"metadata":{"name":"c"}})").status, 201);
+  ASSERT_EQ(double_->Request("DELETE", "/api/v1/namespaces/" + ns).status, 200);
+  EXPECT_EQ(Get("/api/v1/namespaces/" + ns + "/configmaps/c").status, 404);
+  EXPECT_EQ(Get("/api/v1/namespaces/" + ns).status, 404);
+}
+
+TEST_F(DoubleTest, SubjectAccessReviewsFollowTheRules) {
+  auto review = [&](const std::string& user, const std::string& ns) {
+    HttpResult r = double_->Request(
+        "POST", "/apis/authorization.k8s.io/v1/subjectaccessreviews",
+        R"({"apiVersion":"authorization.k8s.io/v1","kind":"SubjectAccessReview","spec":{"user":")" +
+            user + R"(","resourceAttributes":{"verb":"get","resource":"pods","namespace":")" + ns +
+            R"("}}})");
+    EXPECT_EQ(r.status, 201) << r.body;
+    return Object(r);
+  };
+  json::object allowed = review("alice", "team-a");
+  EXPECT_EQ(Str(allowed, {"status", "allowed"}), "true");
+  EXPECT_EQ(Str(allowed, {"status", "reason"}), "alice reads pods");
+  EXPECT_EQ(Str(review("alice", "team-b"), {"status", "allowed"}), "false");
+  EXPECT_EQ(Str(review("bob", "team-a"), {"status", "allowed"}), "false");
+}
+
+TEST_F(DoubleTest, FaultsAnswerInsteadOfTheServer) {
+  std::string ns = MakeNamespace("faults");
+  std::string cms = "/api/v1/namespaces/" + ns + "/configmaps";
+  double_->Faults(R"({"path":")" + cms + R"(","verb":"list","status":503,"reason":"ServiceUnavailable","message":"try later"})");
+  HttpResult failed = Get(cms);
+  EXPECT_EQ(failed.status, 503);
+  EXPECT_EQ(Str(Object(failed), {"message"}), "try later");
+  EXPECT_EQ(Get(cms).status, 200);  // only the next one
+
+  double_->Faults(R"({"path":")" + cms + R"(","garbage":true})");
+  HttpResult garbage = Get(cms);
+  EXPECT_FALSE(garbage.ok() && garbage.status == 200);
+
+  ASSERT_EQ(double_->Request("POST", cms, R"({"metadata":{"name":"a"}})").status, 201);
+  ASSERT_EQ(double_->Request("POST", cms, R"({"metadata":{"name":"b"}})").status, 201);
+  double_->Faults(R"({"path":")" + cms + R"(","verb":"watch","cutAfterEvents":1})");
+  HttpResult cut = Get(cms + "?watch=1&timeoutSeconds=5");
+  EXPECT_FALSE(cut.ok());  // the stream ends without its last chunk
+  EXPECT_EQ(Lines(cut.body).size(), 1u) << cut.body;
+}
+
+TEST_F(DoubleTest, CountsRequestsPerVerbAndPath) {
+  std::string ns = MakeNamespace("counted");
+  std::string cms = "/api/v1/namespaces/" + ns + "/configmaps";
+  double_->ResetCounters();
+  Get(cms);
+  Get(cms);
+  Get(cms + "?watch=1&timeoutSeconds=1");
+  EXPECT_EQ(double_->RequestCount("list", cms), 2u);
+  EXPECT_EQ(double_->RequestCount("watch", cms), 1u);
+  EXPECT_EQ(double_->RequestCount("get", cms), 0u);
+}
+
+TEST(DoubleSeedTest, SeedsAtStartUpAndServesLargePagedLists) {
+  std::string seed = "apiVersion: v1\nkind: List\nitems:\n";
+  std::string json = R"({"apiVersion":"v1","kind":"PodList","items":[)";
+  for (int i = 0; i < 2000; ++i) {
+    if (i) json += ",";
+    json += R"({"metadata":{"name":"pod-)" + std::to_string(i) +
+            R"(","namespace":"default","labels":{"i":")" + std::to_string(i % 10) +
+            R"("}},"spec":{"containers":[{"name":"c","image":"nginx"}]},"status":{"phase":"Running"}})";
+  }
+  json += "]}";
+  std::string seed_file = kw::testing::WriteTempFile("pods.json", json);
+  std::string more = kw::testing::WriteTempFile(
+      "more.yaml",
+      "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: one\n---\n"
+      "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: seeded\n---\n"
+      "apiVersion: v1\nkind: Secret\nmetadata:\n  name: two\n  namespace: seeded\ntype: Opaque\n");
+  KubeDoubleOptions options;
+  options.seed_files = {seed_file, more};
+  KubeApiServerDouble server(options);
+  EXPECT_EQ(server.Request("GET", "/api/v1/namespaces/default/configmaps/one").status, 200);
+  EXPECT_EQ(server.Request("GET", "/api/v1/namespaces/seeded/secrets/two").status, 200);
+  std::size_t total = 0;
+  std::string token;
+  do {
+    HttpResult page = server.Request("GET", "/api/v1/pods?limit=500" +
+                                                (token.empty() ? "" : "&continue=" + token));
+    json::object list = Object(page);
+    total += list["items"].get_array().size();
+    token = Str(list, {"metadata", "continue"});
+  } while (token != "<missing>");
+  EXPECT_EQ(total, 2000u);
+  // Seeds keep their status.
+  json::object running = Object(server.Request("GET", "/api/v1/pods?fieldSelector=status.phase%3DRunning&limit=1"));
+  EXPECT_EQ(running["items"].get_array().size(), 1u);
+}
+
+TEST(DoubleSeedTest, WatchHistoryBoundsResumption) {
+  KubeDoubleOptions options;
+  options.watch_history = 2;
+  KubeApiServerDouble server(options);
+  std::string cms = "/api/v1/namespaces/default/configmaps";
+  std::string rv = Str(Object(server.Request("GET", cms)), {"metadata", "resourceVersion"});
+  for (const char* name : {"a", "b", "c"}) {
+    ASSERT_EQ(server.Request("POST", cms, std::string(R"({"metadata":{"name":")") + name + "\"}}").status, 201);
+  }
+  auto events = Lines(server.Request("GET", cms + "?watch=1&resourceVersion=" + rv).body);
+  ASSERT_EQ(events.size(), 1u);
+  EXPECT_EQ(Str(events[0], {"object", "code"}), "410");
+}
+
+TEST(DoubleKubeconfigTest, KubeconfigsNameTheServerAndCredentials) {
+  KubeApiServerDouble server;
+  std::string kubeconfig = kw::testing::RunProcess({"/bin/cat", server.KubeconfigPath()}).out;
+  EXPECT_THAT(kubeconfig, HasSubstr("server: " + server.Url()));
+  EXPECT_THAT(kubeconfig, HasSubstr("client-certificate-data: "));
+  std::string token = kw::testing::RunProcess({"/bin/cat", server.TokenKubeconfigPath()}).out;
+  EXPECT_THAT(token, HasSubstr("token: test-token"));
+  EXPECT_THAT(token, Not(HasSubstr("client-key-data")));
+}
+
+}  // namespace
+}  // namespace kw::kube_double

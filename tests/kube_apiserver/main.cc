@@ -1,0 +1,253 @@
+// kube-apiserver-double: an HTTPS server that answers as kube-apiserver does, for tests of the
+// Kubernetes client, the controller and the audit scanner, which cannot tell it from the real
+// thing (a URL, a CA, a client certificate or a token).
+//
+//   kube-apiserver-double --tls-cert FILE --tls-key FILE [--client-ca FILE] [--token-file FILE]
+//       [--port N] [--seed FILE]... [--watch-history N] [--bookmark-interval-ms N]
+//       [--threads N] [--sar-rules FILE]
+//
+// Once listening it prints `listening on 127.0.0.1:<port>` on stdout (one line, flushed).
+//
+// Test knobs (authenticated like the rest; see control.h):
+//   POST   /double/faults          one rule or a list: {"path":"/api/v1/pods","verb":"list",
+//                                  "count":1,"delayMs":0,"garbage":false,"status":503,
+//                                  "reason":"ServiceUnavailable","message":"..","body":"..",
+//                                  "cutAfterEvents":2}
+//   DELETE /double/faults          forgets every rule
+//   POST   /double/compact         forgets the watch history: every resourceVersion handed out so
+//                                  far is too old to watch from (410 Expired)
+//   GET    /double/requests        {"requests":[{"verb":"list","path":"/api/v1/pods","count":N}]};
+//                                  with ?verb=V&path=P: {"count":N}
+//   POST   /double/reset-counters
+//
+// ASSUMPTIONS about the real server (v1.32), and where the double departs from it
+// ("UNSURE" marks what could not be checked against a running server):
+//  - Authentication: x509 client certificates (CN = user, O = groups) are tried before bearer
+//    tokens, as the real union authenticator orders them; anything unauthenticated gets 401
+//    with a Status {"message":"Unauthorized","reason":"Unauthorized","code":401}. A presented
+//    certificate the CA does not verify fails the TLS handshake (Go's VerifyClientCertIfGiven).
+//    Everyone authenticated is authorized for everything (no RBAC); SubjectAccessReviews are
+//    answered from --sar-rules (first match wins; default allowed=false, reason omitted since
+//    the real JSON omits an empty reason).
+//  - Errors carry the real messages: `pods "x" not found`, `deployments.apps "x" already
+//    exists` (the qualified resource in messages, details.kind = the plural, details.group for
+//    non-core groups), `Operation cannot be fulfilled on ...: the object has been modified;
+//    please apply your changes to the latest version and try again`, 422 Invalid with causes for
+//    a missing or malformed name. A body whose apiVersion differs from the URL's: 400 "the API
+//    version in the data (..) does not match the expected API version (..)". UNSURE: the kind
+//    mismatch message ("the kind in the data (..) does not match the expected kind (..)").
+//  - Unknown group/version: 404 text/plain "404 page not found" (the mux's NotFound); a known
+//    group/version but unknown resource: 404 Status "the server could not find the requested
+//    resource".
+//  - Lists of built-in types omit apiVersion/kind on items (the typed encoder drops TypeMeta of
+//    list items); lists of custom resources (unstructured) keep them. Watch event objects always
+//    carry them.
+//  - Paging: the continue token is base64url (no padding) of {"v":"meta.k8s.io/v1","rv":N,
+//    "start":"<last key>\u0000"} as the real server encodes it. Consistency: the first page of a
+//    list that has more pages takes a snapshot (the object pointers, immutable objects) at the
+//    list's resourceVersion; later pages read that snapshot. The last 64 snapshots are kept; a
+//    token whose snapshot is gone gets 410 Expired with the real "The provided continue
+//    parameter is too old ..." message. metadata.remainingItemCount is set when the page has a
+//    continuation and no label/field selector is used (as the real server).
+//  - Watches: resourceVersion ""/"0" replays the current state as ADDED events first (the real
+//    server's "0" may serve a slightly stale cache; the double is never stale). A
+//    resourceVersion older than the kept history (--watch-history events, or everything before a
+//    /double/compact) gets HTTP 200 with one ERROR event {"kind":"Status",...,"reason":
+//    "Expired","code":410,"message":"too old resource version: X (Y)"} and the end of the
+//    stream: that is what the watch cache answers (its errWatcher). The real server answers a
+//    410 status directly only when the watch cache is disabled for the resource; the double
+//    never does. A resourceVersion in the future is accepted as "from now" (the real server
+//    waits up to 3 s, then answers 504 "Too large resource version"). Objects that stop
+//    matching a selector are sent as DELETED with their previous state at the event's
+//    resourceVersion (UNSURE whether the real cacher renders the previous or the new state).
+//    Bookmarks: {"type":"BOOKMARK","object":{"kind":..,"apiVersion":..,"metadata":
+//    {"resourceVersion":".."}}} after --bookmark-interval-ms without any write (the real server
+//    sends them about once a minute). sendInitialEvents=true requires
+//    resourceVersionMatch=NotOlderThan and allowWatchBookmarks=true (as the real server) and ends
+//    the initial events with a bookmark annotated k8s.io/initial-events-end: "true".
+//    timeoutSeconds ends the stream cleanly; without it a watch lasts until the client leaves
+//    (the real server picks a random timeout of 30-60 minutes).
+//  - Bookkeeping: uid (random UUID v4), creationTimestamp (seconds), resourceVersion (one global
+//    counter), generation (1 at create, +1 when anything but metadata and status changes, and
+//    when deletion starts) for the types that keep it: apps/*, batch/*, ingresses,
+//    networkpolicies, poddisruptionbudgets, webhook configurations, CRDs and custom resources.
+//    Pods keep no generation (v1.32). generateName adds 5 characters from the real alphabet.
+//    Namespaces get the label kubernetes.io/metadata.name, spec.finalizers ["kubernetes"] and
+//    status.phase Active; pods status.phase Pending; CRDs NamesAccepted/Established conditions
+//    at once. No other defaulting is done (the real server defaults many pod fields; UNSURE
+//    which of them the callers look at).
+//  - Status subresource: create drops .status for types that have one (pods and namespaces get
+//    their initial phase), writes to the main resource keep the live status, writes to /status
+//    change only status. Seeds keep the status they give (a test could not set it otherwise in
+//    one step).
+//  - Deletion: objects with finalizers get deletionTimestamp (and deletionGracePeriodSeconds
+//    0) and stay until an update or patch removes the last finalizer, which deletes them. There
+//    is no garbage collector and no kubelet: propagationPolicy is accepted and ignored (no
+//    foregroundDeletion/orphan finalizers are added, dependents stay), pods on nodes are deleted
+//    at once (the real server waits for the kubelet), namespaces are deleted at once with
+//    everything in them (the real namespace lifecycle goes through Terminating), and deleting a
+//    CRD deletes its custom resources at once (the real one waits for the
+//    customresourcecleanup finalizer). DELETE answers 200 with the object for pods, services,
+//    namespaces, CRDs and custom resources (ReturnDeletedObject; UNSURE for services) and a
+//    Status {"status":"Success","details":{name,group,kind,uid}} for the others;
+//    deletecollection answers the list of deleted objects.
+//  - Update: a missing metadata.resourceVersion is an unconditional update (the real server
+//    refuses that for a few types; not reproduced). An update that changes nothing is a no-op
+//    (same resourceVersion, no event), as the real server. PUT of a missing object is 404 (no
+//    create-on-update).
+//  - Patches: JSON merge patch (RFC 7386), JSON patch (RFC 6902; a failing operation is 422
+//    with the patch error), strategic merge patch simplified: lists whose elements all have a
+//    string `name` merge by name with `$patch: delete`, metadata.finalizers merges as a set with
+//    `$deleteFromPrimitiveList/finalizers`; every other list replaces (the real server knows
+//    each field's strategy from the Go types, e.g. ports by containerPort). Strategic merge on
+//    custom resources is 415, as the real server.
+//  - Server-side apply: fieldManager is required: 422 `PatchOptions.meta.k8s.io "" is invalid:
+//    fieldManager: Required value: is required for apply patch` (the real server answers 422
+//    Invalid, not 400). Ownership is tracked per (manager, operation, subresource) in
+//    managedFields with FieldsV1; lists whose elements all have a string `name` are associative
+//    on it (k:{"name":..}), every other list is atomic (the real server uses the schema's list
+//    keys, e.g. containerPort, and sets for finalizers). A conflict is 409 reason Conflict,
+//    "Apply failed with N conflict(s): conflict with \"<manager>\" using <apiVersion>: <path>",
+//    causes FieldManagerConflict; force=true takes the fields over. Fields a manager stops
+//    applying are removed unless another manager owns them. Non-apply writes take ownership of
+//    what they change (operation Update; the default manager is the User-Agent up to its first
+//    '/'). Timestamps in managedFields have seconds precision.
+//  - CRDs: creating one registers its served versions (plural, singular, kind, listKind,
+//    shortNames, categories, scope, status and scale subresources, selectableFields) in
+//    discovery at once; several versions share one storage and objects are served through any
+//    version with only apiVersion rewritten (no conversion webhooks). The preferred version is
+//    the first one declared. Field selectors on custom resources: metadata.name,
+//    metadata.namespace and the selectableFields; others are 400 `"x" is not a known field
+//    selector: only "metadata.name", "metadata.namespace"`.
+//  - Field selectors on built-ins: metadata.name/namespace plus the real per-type fields (pods:
+//    spec.nodeName, spec.restartPolicy, spec.schedulerName, spec.serviceAccountName,
+//    spec.hostNetwork, status.phase, status.podIP, status.podIPs, status.nominatedNodeName;
+//    secrets: type; events: involvedObject.*, reason, reportingComponent, type; nodes:
+//    spec.unschedulable; namespaces: status.phase; replicasets: status.replicas; jobs:
+//    status.successful; services: spec.clusterIP, spec.type); others are 400 `field label not
+//    supported: x`. Label selector errors follow the real parser's messages (UNSURE for every
+//    wording of the lexer's "found '..', expected: .." cases).
+//  - Discovery: /api, /api/v1, /apis, /apis/<g>, /apis/<g>/<v> as the real (legacy,
+//    non-aggregated) documents; subresources listed as separate entries with singularName "".
+//    No storageVersionHash. The aggregated discovery (Accept: application/json;g=apidiscovery..)
+//    is not served: clients fall back to the legacy documents, as they do with old servers.
+//  - Headers: Audit-Id, Cache-Control: no-cache, private, Content-Type: application/json,
+//    X-Kubernetes-Pf-Flowschema-Uid/-Prioritylevel-Uid on every response; no gzip, no
+//    protobuf, no Warning headers, no API priority and fairness (429s only through faults).
+//  - Seeds are created as if POSTed (a List's items, or every document of a YAML stream);
+//    the namespace defaults to "default" when a namespaced object names none.
+
+#include <signal.h>
+
+#include <cstdio>
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include "base/files.h"
+#include "base/yaml.h"
+#include "kube_apiserver/api.h"
+#include "kube_apiserver/auth.h"
+#include "kube_apiserver/server.h"
+
+namespace {
+
+using kw::kube_double::Api;
+using kw::kube_double::Server;
+using kw::kube_double::ServerOptions;
+
+int Usage(const std::string& problem) {
+  std::cerr << "kube-apiserver-double: " << problem << "\n"
+            << "usage: kube-apiserver-double --tls-cert FILE --tls-key FILE [--client-ca FILE]\n"
+               "  [--token-file FILE] [--port N] [--seed FILE]... [--watch-history N]\n"
+               "  [--bookmark-interval-ms N] [--threads N] [--sar-rules FILE]\n";
+  return 2;
+}
+
+bool ParseNumber(const std::string& text, unsigned long max, unsigned long& out) {
+  if (text.empty() || text.size() > 10) return false;
+  for (char c : text) {
+    if (c < '0' || c > '9') return false;
+  }
+  out = std::stoul(text);
+  return out <= max;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  signal(SIGPIPE, SIG_IGN);
+  ServerOptions options;
+  std::string token_file, sar_rules_file;
+  std::vector<std::string> seeds;
+  unsigned long history = 1000;
+  for (int i = 1; i < argc; ++i) {
+    std::string flag = argv[i];
+    if (i + 1 >= argc) return Usage("missing value for " + flag);
+    std::string value = argv[++i];
+    unsigned long n = 0;
+    if (flag == "--tls-cert") {
+      options.cert_file = value;
+    } else if (flag == "--tls-key") {
+      options.key_file = value;
+    } else if (flag == "--client-ca") {
+      options.client_ca_file = value;
+    } else if (flag == "--token-file") {
+      token_file = value;
+    } else if (flag == "--sar-rules") {
+      sar_rules_file = value;
+    } else if (flag == "--seed") {
+      seeds.push_back(value);
+    } else if (flag == "--port" && ParseNumber(value, 65535, n)) {
+      options.port = static_cast<std::uint16_t>(n);
+    } else if (flag == "--watch-history" && ParseNumber(value, 100'000'000, n) && n > 0) {
+      history = n;
+    } else if (flag == "--bookmark-interval-ms" && ParseNumber(value, 3'600'000, n) && n > 0) {
+      options.bookmark_interval = std::chrono::milliseconds(n);
+    } else if (flag == "--threads" && ParseNumber(value, 256, n) && n > 0) {
+      options.threads = static_cast<unsigned>(n);
+    } else {
+      return Usage("bad flag or value: " + flag + " " + value);
+    }
+  }
+  if (options.cert_file.empty() || options.key_file.empty()) {
+    return Usage("--tls-cert and --tls-key are required");
+  }
+  if (!token_file.empty()) {
+    auto text = kw::ReadFile(token_file, 16u << 20);
+    if (!text) return Usage(text.error().message);
+    auto tokens = kw::kube_double::ParseTokenFile(*text);
+    if (!tokens) return Usage(token_file + ": " + tokens.error().message);
+    options.tokens = std::move(*tokens);
+  }
+  std::vector<kw::kube_double::SarRule> rules;
+  if (!sar_rules_file.empty()) {
+    auto text = kw::ReadFile(sar_rules_file, 16u << 20);
+    if (!text) return Usage(text.error().message);
+    auto parsed = kw::kube_double::ParseSarRules(*text);
+    if (!parsed) return Usage(sar_rules_file + ": " + parsed.error().message);
+    rules = std::move(*parsed);
+  }
+  Api api(history, std::move(rules));
+  for (const auto& seed : seeds) {
+    auto text = kw::ReadFile(seed, 1u << 30);
+    if (!text) return Usage(text.error().message);
+    auto documents = kw::ParseYamlDocumentsAsJson(*text, seed);
+    if (!documents) return Usage(documents.error().message);
+    for (const auto& document : *documents) {
+      if (auto seeded = api.Seed(document); !seeded) {
+        return Usage(seed + ": " + seeded.error().message);
+      }
+    }
+  }
+  Server server(options, api);
+  auto port = server.Listen();
+  if (!port) {
+    std::cerr << "kube-apiserver-double: " << port.error().message << "\n";
+    return 1;
+  }
+  std::printf("listening on 127.0.0.1:%u\n", static_cast<unsigned>(*port));
+  std::fflush(stdout);
+  server.Run();
+  return 0;
+}
