@@ -226,8 +226,9 @@ struct HttpConnection::Impl {
     // A HEAD answer announces a Content-Length but carries no body.
     if (request.method() == http::verb::head) parser.skip(true);
     co_await http::async_read_header(stream, buffer, parser, token);
-    // Even when reading failed: a Content-Length over the cap fails here, after the header.
-    if (answered != nullptr && parser.is_header_done()) *answered = true;
+    // Even when reading failed: a Content-Length over the cap fails here, after the header, and
+    // bytes that are not HTTP are an answer too (a bad one), unlike a connection closed unread.
+    if (answered != nullptr && (parser.got_some() || buffer.size() > 0)) *answered = true;
     // The body piece by piece rather than with one async_read, so that progress can be
     // reported; the parser still enforces the body cap, the stream the deadline.
     const unsigned status = parser.get().result_int();

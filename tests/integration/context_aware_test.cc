@@ -209,7 +209,8 @@ TEST_F(ContextAwareTest, ABrokenApiServerIsAHostErrorAndTheServerKeepsServing) {
       {"--kubeconfig", kube_->KubeconfigPath()});
   ASSERT_TRUE(server);
   kube_->Faults(R"({"path":"/api/v1/namespaces/team-a","verb":"get","count":1,"garbage":true})");
-  EXPECT_TRUE(Message(Review(*server, "get")).starts_with("host error: "));
+  const std::string garbage = Message(Review(*server, "get"));
+  EXPECT_TRUE(garbage.starts_with("host error: ")) << garbage;
   kube_->Faults(R"({"path":"/api/v1/namespaces/team-a","verb":"get","count":1,"status":503,
                     "reason":"ServiceUnavailable","message":"etcd is sad"})");
   EXPECT_EQ(Message(Review(*server, "get")), "host error: etcd is sad");

@@ -60,8 +60,12 @@ std::vector<std::string> Contents(const Reflector& reflector, std::string_view n
 
 class KubeClientTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    kube_ = std::make_unique<testing::KubeApiServerDouble>();
+  void SetUp() override { Start({}); }
+
+  // (Re)starts the double with `options`, and the client on it.
+  void Start(const testing::KubeDoubleOptions& options) {
+    kube_.reset();
+    kube_ = std::make_unique<testing::KubeApiServerDouble>(options);
     client_ = Connect(kube_->KubeconfigPath());
     ASSERT_TRUE(client_);
     discovery_ = std::make_shared<Discovery>(client_);
@@ -198,8 +202,9 @@ TEST_F(KubeClientTest, ListsPageByPageWithSelectors) {
             "\n  namespace: default\n  labels:\n    parity: " + (i % 2 ? "odd" : "even") +
             "\ndata:\n  key: v" + std::to_string(i) + "\n";
   }
-  kube_->Seed(yaml);
-  kube_->ResetCounters();
+  testing::KubeDoubleOptions seeded;
+  seeded.seed_files = {testing::WriteTempFile("configmaps.yaml", yaml)};
+  Start(seeded);
   std::size_t items = 0, pages = 0;
   ListOptions options;
   options.ns = "default";
@@ -304,7 +309,6 @@ TEST_F(KubeClientTest, ReflectorCacheSharesAndReportsRefusedLists) {
 }
 
 TEST_F(KubeClientTest, AnswersSubjectAccessReviews) {
-  kube_.reset();
   testing::KubeDoubleOptions options;
   options.sar_rules = R"(
 - user: alice
@@ -314,9 +318,7 @@ TEST_F(KubeClientTest, AnswersSubjectAccessReviews) {
   allowed: true
   reason: alice may list pods
 )";
-  kube_ = std::make_unique<testing::KubeApiServerDouble>(options);
-  client_ = Connect(kube_->KubeconfigPath());
-  ASSERT_TRUE(client_);
+  Start(options);
   const auto review = [&](const std::string& user) {
     return SubjectAccessReview(
         *client_, json::object{{"user", user},
