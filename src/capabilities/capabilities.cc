@@ -4,13 +4,31 @@
 
 #include "capabilities/crypto.h"
 #include "capabilities/net.h"
+#include "capabilities/session.h"
 
 namespace kw::capabilities {
+namespace {
 
-host::DispatcherSharedPtr MakeDispatcher() {
+// Every real provider of this build: what is recorded, or left unbuilt by a replay.
+void RegisterProviders(host::Dispatcher& dispatcher) {
+  RegisterNet(dispatcher);
+  RegisterCrypto(dispatcher);
+}
+
+}  // namespace
+
+host::DispatcherSharedPtr MakeDispatcher(const DispatcherOptions& options) {
   auto dispatcher = std::make_shared<host::Dispatcher>();
-  RegisterNet(*dispatcher);
-  RegisterCrypto(*dispatcher);
+  if (options.replayer) {
+    RegisterReplay(*dispatcher, options.replayer);
+    return dispatcher;
+  }
+  RegisterProviders(*dispatcher);
+  if (options.recorder) {
+    dispatcher->WrapProviders([&](const std::string& ns, host::Provider real) {
+      return RecordingProvider(ns, std::move(real), options.recorder);
+    });
+  }
   return dispatcher;
 }
 
