@@ -6,7 +6,8 @@
 // kubernetes/*, oci/* (their calls answer "unknown namespace").
 //
 // kwctl can record what the providers answer, or replay a recorded session instead of them
-// (session.h): DispatcherOptions.
+// (session.h): DispatcherOptions. A replay serves every namespace of the capability tree, the
+// ones not implemented yet included, from the session.
 #pragma once
 
 #include <memory>

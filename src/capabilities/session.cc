@@ -42,6 +42,9 @@ using json_fields::WrongType;
 //   variant otherwise (or answer crypto without its callback channel, recording nothing).
 // A session recorded by upstream with other names for these two fails to load here with
 // "unknown request variant", which says what to rename.
+//
+// Upstream's variants drop what they do not declare: get_resource's `field_masks` is not part of
+// KubernetesGetResource, so two get_resource calls differing only there are the same request.
 
 // Checks one field's value and returns it as the session holds it. `path` names it in errors.
 using Check = std::function<Result<json::value>(const json::value& v, const std::string& path)>;

@@ -140,6 +140,19 @@ TEST(CallbackRequest, ReadsUpstreamSpellings) {
                         R"({"api_version":"v1","kind":"Namespace","name":"default","namespace":null,"disable_cache":false})"));
 }
 
+TEST(CallbackRequest, NestedObjectsCompareWhateverTheirKeyOrder) {
+  auto yaml = RequestFromYaml(
+      "!KubernetesCanI\n"
+      "request:\n"
+      "  resource_attributes: {verb: get, resource: pods}\n"
+      "  user: jane\n"
+      "disable_cache: true\n");
+  ASSERT_TRUE(yaml) << yaml.error().message;
+  EXPECT_EQ(*yaml, Request("kubernetes", "can_i",
+                           R"({"disable_cache":true,"subject_access_review":{"user":"jane",)"
+                           R"("resource_attributes":{"resource":"pods","verb":"get"}}})"));
+}
+
 TEST(CallbackRequest, BothVerifyVersionsMakeTheSameRequest) {
   auto v1 = Request("oci", "v1/verify",
                     R"({"SigstoreKeylessVerify":{"image":"i","keyless":[{"issuer":"x","subject":"y"}],"annotations":null}})");
