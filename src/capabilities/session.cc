@@ -289,6 +289,7 @@ Result<CallbackRequest> FromPayload(std::string_view ns, std::string_view operat
       const json::object& object = payload.get_object();
       json::object fields;
       if (const json::value* review = object.if_contains("subject_access_review")) {
+        if (!review->is_object()) return WrongType("subject_access_review", "an object", *review);
         fields.emplace("request", *review);
       }
       if (const json::value* disable = object.if_contains("disable_cache")) {

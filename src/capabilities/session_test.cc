@@ -180,6 +180,10 @@ TEST(CallbackRequest, BadPayloadsSayWhatIsWrong) {
             "'SigstoreKeylessPrefixVerify', expected SigstorePubKeyVerify or SigstoreKeylessVerify");
   EXPECT_EQ(ErrorOf(RequestFromHostCall("kubernetes", "can_i", R"({"disable_cache":true})")),
             "cannot decode the kubernetes/can_i payload: missing field 'subject_access_review'");
+  EXPECT_EQ(ErrorOf(RequestFromHostCall("kubernetes", "can_i",
+                                        R"({"subject_access_review":"jane","disable_cache":true})")),
+            "cannot decode the kubernetes/can_i payload: field 'subject_access_review' must be an "
+            "object, got a string");
   auto unknown = RequestFromHostCall("tracing", "log", "{}");
   ASSERT_FALSE(unknown);
   EXPECT_EQ(unknown.error().kind, ErrorKind::kNotFound);
