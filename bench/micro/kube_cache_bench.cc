@@ -77,7 +77,7 @@ int main(int argc, char** argv) {
               objects, total_ms, (RssKib() - rss_before) / 1024.0, RssKib() / 1024.0);
 
   // A granted policy listing the pods of one namespace, through the real dispatcher.
-  auto dispatcher = kw::capabilities::MakeDispatcher(cluster);
+  auto dispatcher = kw::capabilities::MakeDispatcher({.cluster = cluster});
   auto grants = kw::host::HostCapabilities::AllowAll();
   grants.SetKubernetesResources({{"v1", "Pod"}});
   kw::host::CallContext context{"bench", &grants, std::nullopt};
