@@ -3,14 +3,14 @@
 #include <memory>
 
 #include "capabilities/crypto.h"
-#include "capabilities/net.h"
 
 namespace kw::capabilities {
 
-host::DispatcherSharedPtr MakeDispatcher() {
+host::DispatcherSharedPtr MakeDispatcher(CapabilitiesOptions options) {
   auto dispatcher = std::make_shared<host::Dispatcher>();
-  RegisterNet(*dispatcher);
+  RegisterNet(*dispatcher, std::move(options.net));
   RegisterCrypto(*dispatcher);
+  RegisterOci(*dispatcher, std::move(options.oci));
   return dispatcher;
 }
 
