@@ -108,10 +108,11 @@ Result<Session> PrepareSession(const RunFlags& flags) {
   KW_ASSIGN_OR_RETURN(session.engine,
                       engine::CreateV8Engine({.max_memory_pages = flags.memory_limit_mib * 16}));
   KW_ASSIGN_OR_RETURN(session.worker, session.engine->CreateWorker());
-  session.evaluator = std::make_unique<evaluator::Evaluator>(
-      *session.worker, capabilities::MakeDispatcher());
-
   KW_ASSIGN_OR_RETURN(loader::FetchSettings fetch, FetchSettingsFor(flags.registry, flags.signatures));
+  // Policies reach registries through the oci host capabilities as kwctl itself does.
+  session.evaluator = std::make_unique<evaluator::Evaluator>(
+      *session.worker, capabilities::MakeDispatcher({.oci = capabilities::OciOptionsFrom(fetch)}));
+
   loader::EnvironmentBuilder builder(*session.engine, OpenCompiledCache(flags), std::move(fetch),
                                      std::move(options));
   // Settings are validated by run and bench themselves, each with upstream's message.

@@ -128,11 +128,15 @@ Result<void> Serve(const Config& config, Daemon* daemon) {
   }
 
   KW_ASSIGN_OR_RETURN(std::unique_ptr<engine::Engine> engine, engine::CreateV8Engine());
-  host::DispatcherSharedPtr dispatcher = capabilities::MakeDispatcher();
+  KW_ASSIGN_OR_RETURN(loader::FetchSettings fetch, FetchSettingsOf(config));
+  // Policies reach registries through the oci host capabilities as the server itself does.
+  host::DispatcherSharedPtr dispatcher =
+      capabilities::MakeDispatcher({.oci = capabilities::OciOptionsFrom(fetch)});
   KW_ASSIGN_OR_RETURN(std::unique_ptr<WorkerPool> pool,
                       WorkerPool::Start(*engine, dispatcher, config.EffectiveWorkers()));
-  KW_ASSIGN_OR_RETURN(std::unique_ptr<ServedPolicies> policies,
-                      ServedPolicies::Load(config, *engine, *pool, recorder.get()));
+  KW_ASSIGN_OR_RETURN(
+      std::unique_ptr<ServedPolicies> policies,
+      ServedPolicies::Load(config, std::move(fetch), *engine, *pool, recorder.get()));
 
   HttpServerOptions options;
   options.read_timeout = std::chrono::milliseconds(
