@@ -370,3 +370,54 @@ TEST(TrustRootTest, RejectsMalformedFiles) {
 
 }  // namespace
 }  // namespace kw::verify
+
+namespace kw::verify {
+namespace {
+
+// SigstoreCertificateVerify: the layer's own certificate given as the one to trust.
+class CertificateConstraintTest : public KeylessTest {
+ protected:
+  CertificateSignature From(const kt::CosignLayer& layer, bool rekor, bool with_chain) {
+    CertificateSignature c;
+    c.certificate = layer.annotations.at(std::string(kCertificateAnnotation));
+    if (with_chain) c.chain = {{layer.annotations.at(std::string(kChainAnnotation))}};
+    c.require_rekor_bundle = rekor;
+    return c;
+  }
+};
+
+TEST_F(CertificateConstraintTest, HoldsWithTheCertificatesKeyAndItsBundle) {
+  kt::CosignLayer layer = EmailLayer();
+  source_.Add(layer);
+  EXPECT_TRUE(Run(AllOf({From(layer, /*rekor=*/true, /*with_chain=*/true)})).has_value());
+  EXPECT_TRUE(Run(AllOf({From(layer, /*rekor=*/false, /*with_chain=*/false)}), false).has_value());
+}
+
+TEST_F(CertificateConstraintTest, FailsForAnotherCertificateOrWithoutABundle) {
+  kt::CosignLayer layer = EmailLayer();
+  source_.Add(layer);
+  ExpectFailure(Run(AllOf({From(EmailLayer("bob@example.com"), false, false)})),
+                "signature does not verify with the certificate's key");
+  ExpectFailure(Run(AllOf({From(layer, true, false)}), /*with_root=*/false),
+                "no verified Rekor bundle (no Sigstore trust root configured)");
+  // Without the bundle's time, the chain is checked now, long after the certificate expired.
+  ExpectFailure(Run(AllOf({From(layer, false, true)})),
+                "certificate is not trusted by the certificate chain");
+}
+
+TEST_F(CertificateConstraintTest, FailsForAChainItDoesNotBelongTo) {
+  kt::LeafOptions rogue;
+  rogue.email = "alice@example.com";
+  rogue.issuer = "https://accounts.google.com";
+  rogue.rogue_ca = true;
+  kt::CosignLayer outsider = sigstore_.KeylessLayer(Payload(), rogue, kSignedAt);
+  source_.Add(outsider);
+  // Checked at the bundle's time, when the certificate was valid: only the chain is wrong.
+  CertificateSignature c = From(outsider, /*rekor=*/true, /*with_chain=*/false);
+  EXPECT_TRUE(Run(AllOf({c})).has_value());
+  c.chain = {{EmailLayer().annotations.at(std::string(kChainAnnotation))}};
+  ExpectFailure(Run(AllOf({c})), "certificate is not trusted by the certificate chain");
+}
+
+}  // namespace
+}  // namespace kw::verify
