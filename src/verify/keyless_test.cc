@@ -44,10 +44,12 @@ class KeylessTest : public ::testing::Test {
   }
 
   kt::CosignLayer EmailLayer(const std::string& email = "alice@example.com",
-                             const std::string& issuer = "https://accounts.google.com") {
+                             const std::string& issuer = "https://accounts.google.com",
+                             bool rogue_ca = false) {
     kt::LeafOptions leaf;
     leaf.email = email;
     leaf.issuer = issuer;
+    leaf.rogue_ca = rogue_ca;
     return sigstore_.KeylessLayer(Payload(), leaf, kSignedAt);
   }
 
@@ -406,11 +408,8 @@ TEST_F(CertificateConstraintTest, FailsForAnotherCertificateOrWithoutABundle) {
 }
 
 TEST_F(CertificateConstraintTest, FailsForAChainItDoesNotBelongTo) {
-  kt::LeafOptions rogue;
-  rogue.email = "alice@example.com";
-  rogue.issuer = "https://accounts.google.com";
-  rogue.rogue_ca = true;
-  kt::CosignLayer outsider = sigstore_.KeylessLayer(Payload(), rogue, kSignedAt);
+  kt::CosignLayer outsider =
+      EmailLayer("alice@example.com", "https://accounts.google.com", /*rogue_ca=*/true);
   source_.Add(outsider);
   // Checked at the bundle's time, when the certificate was valid: only the chain is wrong.
   CertificateSignature c = From(outsider, /*rekor=*/true, /*with_chain=*/false);
