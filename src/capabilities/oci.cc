@@ -32,8 +32,6 @@ constexpr std::string_view HostArchitecture() {
 #endif
 }
 
-const json::value* Field(const json::value& v, std::string_view key) { return FindKey(v, key); }
-
 bool StringIs(const json::value* v, std::string_view want) {
   return v != nullptr && v->is_string() && v->get_string() == want;
 }
@@ -72,13 +70,13 @@ struct Registry {
 
   // The entry of `index` for linux on this host's architecture.
   Result<std::string> PlatformDigest(const json::value& index, const oci::Reference& ref) {
-    const json::value* entries = Field(index, "manifests");
+    const json::value* entries = FindKey(index, "manifests");
     if (entries != nullptr && entries->is_array()) {
       for (const json::value& entry : entries->get_array()) {
-        const json::value* platform = Field(entry, "platform");
-        const json::value* digest = Field(entry, "digest");
-        if (platform != nullptr && StringIs(Field(*platform, "os"), "linux") &&
-            StringIs(Field(*platform, "architecture"), HostArchitecture()) &&
+        const json::value* platform = FindKey(entry, "platform");
+        const json::value* digest = FindKey(entry, "digest");
+        if (platform != nullptr && StringIs(FindKey(*platform, "os"), "linux") &&
+            StringIs(FindKey(*platform, "architecture"), HostArchitecture()) &&
             digest != nullptr && digest->is_string() && oci::IsValidDigest(digest->get_string())) {
           return std::string(digest->get_string());
         }
@@ -90,10 +88,10 @@ struct Registry {
   }
 
   Result<oci::Descriptor> ConfigDescriptor(const json::value& manifest, const oci::Reference& ref) {
-    const json::value* config = Field(manifest, "config");
-    const json::value* media_type = config ? Field(*config, "mediaType") : nullptr;
-    const json::value* digest = config ? Field(*config, "digest") : nullptr;
-    const json::value* size = config ? Field(*config, "size") : nullptr;
+    const json::value* config = FindKey(manifest, "config");
+    const json::value* media_type = config ? FindKey(*config, "mediaType") : nullptr;
+    const json::value* digest = config ? FindKey(*config, "digest") : nullptr;
+    const json::value* size = config ? FindKey(*config, "size") : nullptr;
     if (media_type == nullptr || !media_type->is_string() || digest == nullptr ||
         !digest->is_string() || !oci::IsValidDigest(digest->get_string()) || size == nullptr ||
         !(size->is_uint64() || (size->is_int64() && size->get_int64() >= 0))) {
