@@ -331,6 +331,17 @@ TEST_F(OciCapabilitiesTest, AnswersFromItsCacheWhileTheRegistryIsDown) {
       << unreachable.error().message;
 }
 
+TEST_F(OciCapabilitiesTest, APolicyPastItsDeadlineIsNotHeldInTheHost) {
+  auto dispatcher = Dispatcher();
+  host::CallContext ctx{"oci-test", &kAll};
+  ctx.deadline = std::chrono::steady_clock::now() - std::chrono::seconds(1);
+  auto late = dispatcher->Call(ctx, "kubewarden", "oci", "v1/manifest_digest",
+                               Json(json::string(image_)));
+  ASSERT_FALSE(late);
+  EXPECT_EQ(late.error().message,
+            "oci/v1/manifest_digest of " + image_ + ": the policy's deadline has passed");
+}
+
 TEST_F(OciCapabilitiesTest, MalformedPayloadsAreHostErrors) {
   auto dispatcher = Dispatcher();
   auto not_a_string = Call(*dispatcher, "v1/manifest_digest", json::array{});
