@@ -73,6 +73,17 @@ bool Allowed(const json::value& response) {
   return allowed && allowed->is_bool() && allowed->get_bool();
 }
 
+// The AdmissionResponse of policy `id` of `server` for pod_plain.json.
+json::value Validate(testing::PolicyServer& server, const std::string& id) {
+  auto r = server.Post("/validate/" + id,
+                       "{\"request\":" + testing::RequestFile("pod_plain.json") + "}");
+  EXPECT_TRUE(r.ok()) << r.error;
+  json::value review = testing::J(r.body);
+  const json::value* inner = FindKey(review, "response");
+  EXPECT_TRUE(inner) << r.body;
+  return inner ? *inner : json::value();
+}
+
 class HostCapabilitiesTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() { pki_ = new testing::Certificates(testing::MakeCertificates()); }
@@ -130,9 +141,10 @@ TEST_F(HostCapabilitiesTest, KwctlRunGrantsOnlyWhatItIsTold) {
   EXPECT_TRUE(testing::IsLocalhostLookup(Message(granted))) << ToJson(granted);
 }
 
-// The sources file that lets kwctl reach a plain-HTTP registry lets the policy's oci host calls
-// reach it too; without it the registry is refused, and the policy hears why.
-TEST_F(HostCapabilitiesTest, KwctlRunAsksRegistriesWithItsOwnSources) {
+// The sources file that lets kwctl and policy-server reach a plain-HTTP registry lets the
+// policy's oci host calls reach it too; without it the registry is refused, and the policy hears
+// why.
+TEST_F(HostCapabilitiesTest, BothBinariesAskRegistriesWithTheirOwnSources) {
   if (!testing::HaveDockerRegistry()) GTEST_SKIP() << "docker-registry is not installed";
   testing::TestRegistry registry;
   const std::string sources = testing::MakeTempDir() + "/sources.yaml";
@@ -156,6 +168,14 @@ TEST_F(HostCapabilitiesTest, KwctlRunAsksRegistriesWithItsOwnSources) {
   EXPECT_FALSE(Allowed(refused));
   EXPECT_TRUE(Message(refused).starts_with("host error: oci/v1/manifest_digest of " + image + ": "))
       << ToJson(refused);
+
+  auto server = testing::PolicyServer::Start(
+      "digest:\n  module: " + TestData("test_policy.wasm") +
+          "\n  settings: " + ToJson(digest_of_image) +
+          "\n  hostCapabilities: [\"oci/v1/manifest_digest\"]\n",
+      {"--sources-path", sources});
+  ASSERT_TRUE(server);
+  EXPECT_EQ(Message(Validate(*server, "digest")), ToJson(json::object{{"digest", digest}}));
 }
 
 TEST_F(HostCapabilitiesTest, PolicyServerAnswersGrantedPoliciesOnly) {
@@ -176,15 +196,7 @@ TEST_F(HostCapabilitiesTest, PolicyServerAnswersGrantedPoliciesOnly) {
       policy("crypto-denied", trusted, R"(["net/*"])"));
   ASSERT_TRUE(server);
 
-  auto response = [&](const std::string& id) {
-    auto r = server->Post("/validate/" + id,
-                          "{\"request\":" + testing::RequestFile("pod_plain.json") + "}");
-    EXPECT_TRUE(r.ok()) << r.error;
-    json::value review = testing::J(r.body);
-    const json::value* inner = FindKey(review, "response");
-    EXPECT_TRUE(inner) << r.body;
-    return inner ? *inner : json::value();
-  };
+  auto response = [&](const std::string& id) { return Validate(*server, id); };
   auto dns = response("dns");
   EXPECT_TRUE(Allowed(dns));
   EXPECT_TRUE(testing::IsLocalhostLookup(Message(dns))) << ToJson(dns);
