@@ -67,7 +67,8 @@ struct GithubActionSignature {
 // oci/v2/verify capability's SigstoreCertificateVerify. Verification configs have no such kind,
 // so ParseVerificationConfig never builds one.
 struct CertificateSignature {
-  std::string certificate;  // PEM, one certificate: its key must verify the signature
+  // PEM, one certificate for code signing (extendedKeyUsage): its key must verify the signature.
+  std::string certificate;
   // PEM certificates, each trusted as an anchor: when given, `certificate` must chain to one of
   // them (at the Rekor bundle's integratedTime when one is required, else now).
   std::optional<std::vector<std::string>> chain;

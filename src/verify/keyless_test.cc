@@ -407,6 +407,16 @@ TEST_F(CertificateConstraintTest, FailsForAnotherCertificateOrWithoutABundle) {
                 "certificate is not trusted by the certificate chain");
 }
 
+TEST_F(CertificateConstraintTest, FailsForACertificateNotForCodeSigning) {
+  kt::LeafOptions leaf;
+  leaf.email = "alice@example.com";
+  leaf.issuer = "https://accounts.google.com";
+  leaf.code_signing = false;
+  kt::CosignLayer layer = sigstore_.KeylessLayer(Payload(), leaf, kSignedAt);
+  source_.Add(layer);
+  ExpectFailure(Run(AllOf({From(layer, false, false)})), "certificate is not for code signing");
+}
+
 TEST_F(CertificateConstraintTest, FailsForAChainItDoesNotBelongTo) {
   kt::CosignLayer outsider =
       EmailLayer("alice@example.com", "https://accounts.google.com", /*rogue_ca=*/true);

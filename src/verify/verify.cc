@@ -187,6 +187,8 @@ std::string CertificateProblem(const CertificateSignature& c, const TrustedLayer
   auto leaf = ParseCertificatesPem(c.certificate, 1);
   if (!leaf || leaf->size() != 1) return "certificate: not one PEM certificate";
   X509* cert = (*leaf)[0].get();
+  // As sigstore's certificate verifier: a signing certificate says it is one.
+  if (!IsCodeSigningCertificate(cert)) return "certificate is not for code signing";
   EVP_PKEY* key = X509_get0_pubkey(cert);
   if (key == nullptr || !VerifySignature(key, layer.signature, layer.payload)) {
     return "signature does not verify with the certificate's key";
