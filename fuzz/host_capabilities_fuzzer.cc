@@ -1,8 +1,10 @@
 // The host-capability payload decoders over hostile payloads: a policy chooses every byte it
-// hands `__host_call` / `host.call`. Each input is tried as a net/v1/dns_lookup_host payload and
-// as a crypto/v1/is_certificate_trusted one; a certificate request that decodes is also checked,
-// so the certificate bytes reach OpenSSL's PEM and DER parsers and its chain verification.
-// (The DNS resolver is not called: lookups would depend on the network, not on the input.)
+// hands `__host_call` / `host.call`. Each input is tried as a net/v1/dns_lookup_host payload, as
+// a crypto/v1/is_certificate_trusted one, as an oci image payload (manifest_digest, oci_manifest,
+// oci_manifest_config) and as an oci v1/verify and v2/verify request; a certificate request that
+// decodes is also checked, so the certificate bytes reach OpenSSL's PEM and DER parsers and its
+// chain verification, and verify requests reach the key and certificate parsers. (Neither the
+// DNS resolver nor a registry is called: answers would depend on the network, not the input.)
 // The same bytes go to the four kubernetes operations through the dispatcher, with no cluster
 // configured: decoding and the contextAwareResources gate run, then the "no client" answer.
 // Whatever the bytes, decoding and checking must fail cleanly or succeed, never crash.
@@ -13,6 +15,7 @@
 #include "capabilities/capabilities.h"
 #include "capabilities/crypto.h"
 #include "capabilities/net.h"
+#include "capabilities/oci_requests.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   std::string_view payload(reinterpret_cast<const char*>(data), size);
@@ -20,6 +23,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   if (auto request = kw::capabilities::DecodeCertificateTrustRequest(payload)) {
     (void)kw::capabilities::CheckCertificateTrust(*request);
   }
+  (void)kw::capabilities::DecodeImagePayload("v1/manifest_digest", payload);
+  (void)kw::capabilities::DecodeVerifyV1(payload);
+  (void)kw::capabilities::DecodeVerifyV2(payload);
   static const auto dispatcher = kw::capabilities::MakeDispatcher();
   static const auto capabilities = [] {
     auto all = kw::host::HostCapabilities::AllowAll();

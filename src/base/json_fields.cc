@@ -73,6 +73,27 @@ Result<std::string> GetString(const json::value& v, std::string_view field) {
   return std::string(v.get_string());
 }
 
+Result<std::string> GetBytes(const json::value& v, std::string_view field) {
+  constexpr std::string_view kByteList = "a list of bytes (numbers from 0 to 255)";
+  if (!v.is_array()) return WrongType(field, kByteList, v);
+  const json::array& bytes = v.get_array();
+  std::string out;
+  out.reserve(bytes.size());
+  for (std::size_t i = 0; i < bytes.size(); ++i) {
+    const json::value& b = bytes[i];
+    if (b.is_int64() && b.get_int64() >= 0 && b.get_int64() <= 255) {
+      out.push_back(static_cast<char>(b.get_int64()));
+    } else if (b.is_uint64() && b.get_uint64() <= 255) {
+      out.push_back(static_cast<char>(b.get_uint64()));
+    } else {
+      return Invalid("field '" + Indexed(field, i) +
+                     "' must be a byte (a number from 0 to 255), got " +
+                     (b.is_number() ? ToJson(b) : std::string(KindName(b))));
+    }
+  }
+  return out;
+}
+
 Result<bool> GetBool(const json::value& v, std::string_view field) {
   if (!v.is_bool()) return WrongType(field, "a boolean", v);
   return v.get_bool();

@@ -43,6 +43,8 @@ Result<std::string> GetString(const json::value& v, std::string_view field);
 Result<bool> GetBool(const json::value& v, std::string_view field);
 Result<std::uint64_t> GetUnsigned(const json::value& v, std::string_view field);
 Result<std::vector<std::string>> GetStringList(const json::value& v, std::string_view field);
+// A list of numbers from 0 to 255 (serde's Vec<u8>, not base64), as the bytes they are.
+Result<std::string> GetBytes(const json::value& v, std::string_view field);
 
 // A string that must be one of `names`.
 template <typename Enum, std::size_t N>

@@ -3,32 +3,25 @@
 #include <memory>
 
 #include "capabilities/crypto.h"
-#include "capabilities/net.h"
 #include "capabilities/rego_context.h"
 #include "capabilities/session.h"
 
 namespace kw::capabilities {
-namespace {
 
-// Every real provider of this build: what is recorded, or left unbuilt by a replay.
-void RegisterProviders(host::Dispatcher& dispatcher, const std::shared_ptr<Cluster>& cluster) {
-  RegisterNet(dispatcher);
-  RegisterCrypto(dispatcher);
-  RegisterKubernetes(dispatcher, cluster);
-}
-
-}  // namespace
-
-host::DispatcherSharedPtr MakeDispatcher(const DispatcherOptions& options) {
+host::DispatcherSharedPtr MakeDispatcher(DispatcherOptions options) {
   auto dispatcher = std::make_shared<host::Dispatcher>();
   // A replay reads no cluster, as upstream builds no client then.
   std::shared_ptr<Cluster> cluster = options.cluster && !options.replayer
                                          ? options.cluster
                                          : std::make_shared<Cluster>(nullptr);
   if (options.replayer) {
+    // The real providers are not built: the session answers in their place.
     RegisterReplay(*dispatcher, options.replayer);
   } else {
-    RegisterProviders(*dispatcher, cluster);
+    RegisterNet(*dispatcher, std::move(options.net));
+    RegisterCrypto(*dispatcher);
+    RegisterOci(*dispatcher, std::move(options.oci));
+    RegisterKubernetes(*dispatcher, cluster);
     if (options.recorder) {
       dispatcher->WrapProviders([&](const std::string& ns, host::Provider real) {
         return RecordingProvider(ns, std::move(real), options.recorder);

@@ -33,22 +33,7 @@ Result<Certificate> DecodeCertificate(const json::value& value, const std::strin
                                                           kEncodings));
   KW_ASSIGN_OR_RETURN(const json::value* data,
                       json_fields::FindRequired(object, "data", field + ".data"));
-  constexpr std::string_view kByteList = "a list of bytes (numbers from 0 to 255)";
-  if (!data->is_array()) return json_fields::WrongType(field + ".data", kByteList, *data);
-  const json::array& bytes = data->get_array();
-  cert.data.reserve(bytes.size());
-  for (std::size_t i = 0; i < bytes.size(); ++i) {
-    const json::value& b = bytes[i];
-    if (b.is_int64() && b.get_int64() >= 0 && b.get_int64() <= 255) {
-      cert.data.push_back(static_cast<char>(b.get_int64()));
-    } else if (b.is_uint64() && b.get_uint64() <= 255) {
-      cert.data.push_back(static_cast<char>(b.get_uint64()));
-    } else {
-      return Invalid("field '" + json_fields::Indexed(field + ".data", i) +
-                     "' must be a byte (a number from 0 to 255), got " +
-                     (b.is_number() ? ToJson(b) : std::string(json_fields::KindName(b))));
-    }
-  }
+  KW_ASSIGN_OR_RETURN(cert.data, json_fields::GetBytes(*data, field + ".data"));
   return cert;
 }
 

@@ -132,6 +132,7 @@ Result<Session> PrepareSession(const RunFlags& flags) {
   KW_ASSIGN_OR_RETURN(session.engine,
                       engine::CreateV8Engine({.max_memory_pages = flags.memory_limit_mib * 16}));
   KW_ASSIGN_OR_RETURN(session.worker, session.engine->CreateWorker());
+  KW_ASSIGN_OR_RETURN(loader::FetchSettings fetch, FetchSettingsFor(flags.registry, flags.signatures));
   if (flags.record_host_capabilities) {
     KW_ASSIGN_OR_RETURN(session.recorder,
                         capabilities::SessionRecorder::Create(*flags.record_host_capabilities));
@@ -141,12 +142,13 @@ Result<Session> PrepareSession(const RunFlags& flags) {
   if (!session.replayer) {
     KW_ASSIGN_OR_RETURN(cluster, ClusterFor(flags, definitions));
   }
+  // Policies reach registries through the oci host capabilities as kwctl itself does.
   session.evaluator = std::make_unique<evaluator::Evaluator>(
       *session.worker, capabilities::MakeDispatcher({.cluster = std::move(cluster),
+                                                     .oci = capabilities::OciOptionsFrom(fetch),
                                                      .recorder = session.recorder,
                                                      .replayer = session.replayer}));
 
-  KW_ASSIGN_OR_RETURN(loader::FetchSettings fetch, FetchSettingsFor(flags.registry, flags.signatures));
   loader::EnvironmentBuilder builder(*session.engine, OpenCompiledCache(flags), std::move(fetch),
                                      std::move(options));
   // Settings are validated by run and bench themselves, each with upstream's message.

@@ -55,7 +55,7 @@ Result<std::shared_ptr<const verify::TrustRoot>> TrustRootOf(const FetchConfig& 
     if (root) return std::shared_ptr<const verify::TrustRoot>(std::move(*root));
     spdlog::warn("{}: {}", *config.default_trust_config_path, root.error().message);
   }
-  if (verify::HasKeylessConstraints(*config.verification)) {
+  if (config.verification && verify::HasKeylessConstraints(*config.verification)) {
     spdlog::warn(
         "no Sigstore trust root (--sigstore-trust-config): the keyless constraints "
         "(genericIssuer, githubAction) of the verification config cannot be satisfied");
@@ -74,10 +74,10 @@ Result<FetchSettings> MakeFetchSettings(FetchConfig config) {
                                  ? net::Overlay(settings.sources.proxies, environment)
                                  : net::Overlay(environment, settings.sources.proxies);
   if (config.docker_config) settings.docker_config_dir = DockerConfigDir(*config.docker_config);
-  if (config.verification) {
-    KW_ASSIGN_OR_RETURN(settings.trust_root, TrustRootOf(config));
-    settings.verification = std::move(config.verification);
-  }
+  // Loaded even without a verification config: policies verify images through the oci host
+  // capabilities with it.
+  KW_ASSIGN_OR_RETURN(settings.trust_root, TrustRootOf(config));
+  settings.verification = std::move(config.verification);
   return settings;
 }
 

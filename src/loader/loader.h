@@ -56,6 +56,7 @@ struct FetchSettings {
   // When set, every remote module must verify (see the header comment).
   std::optional<verify::VerificationConfig> verification;
   // For keyless constraints (and Rekor bundles); without one only pubKey constraints can hold.
+  // Set whenever one is configured, verification or not: the oci host capabilities use it too.
   std::shared_ptr<const verify::TrustRoot> trust_root;
   // Optional: the bytes of a module received so far and its size (0 when unknown), called on
   // the downloading thread (oci::RegistryOptions::on_module_progress).

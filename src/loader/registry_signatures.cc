@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include "base/json.h"
+#include "oci/artifact.h"
 #include "oci/reference.h"
 
 namespace kw::loader {
@@ -11,13 +12,6 @@ namespace {
 const json::string* StringField(const json::object& object, std::string_view key) {
   const json::value* v = object.if_contains(key);
   return v ? v->if_string() : nullptr;
-}
-
-// The media types of an OCI image index and of a Docker manifest list.
-bool IsIndexMediaType(const json::object& object) {
-  const json::string* media_type = StringField(object, "mediaType");
-  return media_type != nullptr && (media_type->ends_with("index.v1+json") ||
-                                   media_type->ends_with("manifest.list.v2+json"));
 }
 
 }  // namespace
@@ -38,7 +32,7 @@ Result<std::vector<verify::SignatureLayer>> RegistrySignatureSource::Signatures(
   const json::object* object = ec ? nullptr : parsed.if_object();
   // tooling.md §4.2 step 3: an image manifest, not an index, even one that also carries a
   // `layers` list (an ambiguous document, as in CVE-2021-41190).
-  if (object != nullptr && (object->contains("manifests") || IsIndexMediaType(*object))) {
+  if (object != nullptr && oci::IsImageIndex(*object)) {
     return Fail(ErrorKind::kInvalidArgument, where + ": an image index, not an image manifest");
   }
   const json::value* layers_value = object ? object->if_contains("layers") : nullptr;

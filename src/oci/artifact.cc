@@ -68,6 +68,14 @@ std::string CanonicalJson(const json::value& value) {
   return out;
 }
 
+bool IsImageIndex(const json::object& manifest) {
+  if (manifest.contains("manifests")) return true;
+  const json::value* media_type = manifest.if_contains("mediaType");
+  return media_type != nullptr && media_type->is_string() &&
+         (media_type->get_string().ends_with("index.v1+json") ||
+          media_type->get_string().ends_with("manifest.list.v2+json"));
+}
+
 bool HasWasmMagic(std::string_view bytes) {
   return bytes.size() >= 4 && bytes.substr(0, 4) == std::string_view("\0asm", 4);
 }

@@ -70,6 +70,11 @@ Result<PushArtifact> BuildArtifact(std::span<const std::uint8_t> module);
 // and sizes within `max_layer_bytes`. kInvalidArgument otherwise, naming the problem.
 Result<Descriptor> PickWasmLayer(std::string_view manifest, std::uint64_t max_layer_bytes);
 
+// Whether a manifest is an image index (OCI index or Docker manifest list): it lists
+// `manifests`, or its mediaType says so, even when it also carries `layers` (an ambiguous
+// document, as in CVE-2021-41190).
+bool IsImageIndex(const json::object& manifest);
+
 // Whether `bytes` start with the wasm magic number "\0asm".
 bool HasWasmMagic(std::string_view bytes);
 

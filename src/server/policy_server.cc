@@ -151,11 +151,15 @@ Result<void> Serve(const Config& config, Daemon* daemon) {
 
   KW_ASSIGN_OR_RETURN(std::unique_ptr<engine::Engine> engine, engine::CreateV8Engine());
   KW_ASSIGN_OR_RETURN(std::shared_ptr<capabilities::Cluster> cluster, ConnectToCluster(config));
-  host::DispatcherSharedPtr dispatcher = capabilities::MakeDispatcher({.cluster = cluster});
+  KW_ASSIGN_OR_RETURN(loader::FetchSettings fetch, FetchSettingsOf(config));
+  // Policies reach registries through the oci host capabilities as the server itself does.
+  host::DispatcherSharedPtr dispatcher = capabilities::MakeDispatcher(
+      {.cluster = cluster, .oci = capabilities::OciOptionsFrom(fetch)});
   KW_ASSIGN_OR_RETURN(std::unique_ptr<WorkerPool> pool,
                       WorkerPool::Start(*engine, dispatcher, config.EffectiveWorkers()));
-  KW_ASSIGN_OR_RETURN(std::unique_ptr<ServedPolicies> policies,
-                      ServedPolicies::Load(config, *engine, *pool, recorder.get()));
+  KW_ASSIGN_OR_RETURN(
+      std::unique_ptr<ServedPolicies> policies,
+      ServedPolicies::Load(config, std::move(fetch), *engine, *pool, recorder.get()));
 
   HttpServerOptions options;
   options.read_timeout = std::chrono::milliseconds(

@@ -35,24 +35,6 @@ engine::CodeCacheSharedPtr OpenCompiledCache(const Config& config) {
   return *cache;
 }
 
-// policy-server.md §2.1's download, sources, docker config, verification and Sigstore trust
-// flags. Unreadable sources or verification files fail start-up; an unusable trust root is only
-// a warning (§2.8): keyless constraints then fail at verification.
-Result<loader::FetchSettings> FetchSettingsOf(const Config& config) {
-  loader::FetchConfig fetch;
-  fetch.store_root = config.policies_download_dir;
-  fetch.sources_path = config.sources_path;
-  fetch.proxy_precedence = loader::ProxyPrecedence::kSourcesFileWins;
-  fetch.docker_config = config.docker_config_json_path;
-  if (config.verification_path) {
-    auto verification = verify::LoadVerificationConfig(*config.verification_path);
-    if (!verification) return std::unexpected(verification.error().Wrap("--verification-path"));
-    fetch.verification = std::move(*verification);
-  }
-  fetch.trust_config_path = config.sigstore_trust_config;
-  return loader::MakeFetchSettings(std::move(fetch));
-}
-
 loader::EnvironmentOptions EnvironmentOptionsOf(const Config& config) {
   loader::EnvironmentOptions options;
   options.source = config.policies;
@@ -90,7 +72,23 @@ std::string CachedSummary(const loader::BuildResult& built, bool cache_on) {
 
 }  // namespace
 
+Result<loader::FetchSettings> FetchSettingsOf(const Config& config) {
+  loader::FetchConfig fetch;
+  fetch.store_root = config.policies_download_dir;
+  fetch.sources_path = config.sources_path;
+  fetch.proxy_precedence = loader::ProxyPrecedence::kSourcesFileWins;
+  fetch.docker_config = config.docker_config_json_path;
+  if (config.verification_path) {
+    auto verification = verify::LoadVerificationConfig(*config.verification_path);
+    if (!verification) return std::unexpected(verification.error().Wrap("--verification-path"));
+    fetch.verification = std::move(*verification);
+  }
+  fetch.trust_config_path = config.sigstore_trust_config;
+  return loader::MakeFetchSettings(std::move(fetch));
+}
+
 Result<std::unique_ptr<ServedPolicies>> ServedPolicies::Load(const Config& config,
+                                                             loader::FetchSettings fetch,
                                                              const engine::Engine& engine,
                                                              WorkerPool& pool,
                                                              metrics::Registry* metrics) {
@@ -99,7 +97,6 @@ Result<std::unique_ptr<ServedPolicies>> ServedPolicies::Load(const Config& confi
   KW_ASSIGN_OR_RETURN(PoliciesFile policies, ReadPoliciesFile(config.policies));
   engine::CodeCacheSharedPtr code_cache = OpenCompiledCache(config);
   const bool cache_on = code_cache != nullptr;
-  KW_ASSIGN_OR_RETURN(loader::FetchSettings fetch, FetchSettingsOf(config));
   auto builder = std::make_unique<loader::EnvironmentBuilder>(
       engine, std::move(code_cache), std::move(fetch), EnvironmentOptionsOf(config));
   std::unique_ptr<ServedPolicies> served(

@@ -50,11 +50,18 @@
 
 namespace kw::server {
 
+// How remote modules are fetched and verified, from policy-server.md §2.1's download, sources,
+// docker config, verification and Sigstore trust flags (the oci host capabilities reach
+// registries the same way). Unreadable sources or verification files are errors; an unusable
+// trust root is only a warning (§2.8): keyless constraints then fail at verification.
+Result<loader::FetchSettings> FetchSettingsOf(const Config& config);
+
 class ServedPolicies {
  public:
-  // Loads `config.policies`. `engine`, `pool` and `metrics` (may be null) must outlive the
-  // returned object.
+  // Loads `config.policies`, fetching remote modules with `fetch` (FetchSettingsOf(config)).
+  // `engine`, `pool` and `metrics` (may be null) must outlive the returned object.
   static Result<std::unique_ptr<ServedPolicies>> Load(const Config& config,
+                                                      loader::FetchSettings fetch,
                                                       const engine::Engine& engine,
                                                       WorkerPool& pool, metrics::Registry* metrics);
   ~ServedPolicies();

@@ -233,7 +233,8 @@ Result<VerificationConfig> ConfigFromFlags(const VerificationFlags& flags) {
 
 bool HasKeylessConstraints(const VerificationConfig& config) {
   const auto keyless = [](const SignatureConstraint& c) {
-    return !std::holds_alternative<PubKeySignature>(c);
+    return std::holds_alternative<GenericIssuerSignature>(c) ||
+           std::holds_alternative<GithubActionSignature>(c);
   };
   return std::ranges::any_of(config.all_of, keyless) ||
          (config.any_of && std::ranges::any_of(config.any_of->signatures, keyless));
@@ -257,10 +258,18 @@ std::string ConstraintToYaml(const SignatureConstraint& constraint) {
           subject[c.subject.kind == SubjectMatcher::Kind::kEqual ? "equal" : "urlPrefix"] =
               c.subject.value;
           o["subject"] = std::move(subject);
-        } else {
+        } else if constexpr (std::is_same_v<T, GithubActionSignature>) {
           o["kind"] = "githubAction";
           o["owner"] = c.owner;
           o["repo"] = c.repo ? json::value(*c.repo) : json::value(nullptr);
+        } else {
+          // Not a kind of the config file: named after the host capability's request.
+          o["kind"] = "certificate";
+          o["certificate"] = c.certificate;
+          json::value chain = nullptr;
+          if (c.chain) chain = json::value_from(*c.chain);
+          o["certificateChain"] = std::move(chain);
+          o["requireRekorBundle"] = c.require_rekor_bundle;
         }
         annotations = &c.annotations;
       },

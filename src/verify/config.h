@@ -63,8 +63,23 @@ struct GithubActionSignature {
   std::optional<Annotations> annotations;
 };
 
-using SignatureConstraint =
-    std::variant<PubKeySignature, GenericIssuerSignature, GithubActionSignature>;
+// A signature made with the key of one given certificate (`cosign sign --certificate`): the
+// oci/v2/verify capability's SigstoreCertificateVerify. Verification configs have no such kind,
+// so ParseVerificationConfig never builds one.
+struct CertificateSignature {
+  // PEM, one certificate for code signing (extendedKeyUsage): its key must verify the signature.
+  std::string certificate;
+  // PEM certificates, each trusted as an anchor: when given, `certificate` must chain to one of
+  // them (at the Rekor bundle's integratedTime when one is required, else now).
+  std::optional<std::vector<std::string>> chain;
+  // When set, the signature layer must carry a Rekor bundle that verifies against the trust
+  // root, logged while `certificate` was valid.
+  bool require_rekor_bundle = false;
+  std::optional<Annotations> annotations;
+};
+
+using SignatureConstraint = std::variant<PubKeySignature, GenericIssuerSignature,
+                                         GithubActionSignature, CertificateSignature>;
 
 struct AnyOf {
   std::uint8_t minimum_matches = 1;  // a u8 upstream: 256 is an error, not a wrap-around
@@ -108,7 +123,8 @@ struct VerificationFlags {
 Result<VerificationConfig> ConfigFromFlags(const VerificationFlags& flags);
 
 // Whether any allOf/anyOf entry is keyless (genericIssuer, githubAction): those can only hold
-// with a Sigstore trust root.
+// with a Sigstore trust root. (A certificate constraint that requires a Rekor bundle needs one
+// too, but only host capabilities build those.)
 bool HasKeylessConstraints(const VerificationConfig& config);
 
 // One constraint as YAML, the way failure messages list unsatisfied entries.

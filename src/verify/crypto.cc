@@ -5,6 +5,7 @@
 #include <openssl/err.h>
 #include <openssl/objects.h>
 #include <openssl/pem.h>
+#include <openssl/x509_vfy.h>
 #include <openssl/x509v3.h>
 
 #include <charconv>
@@ -156,6 +157,62 @@ std::string CertificateDer(X509* cert) {
   std::string out(reinterpret_cast<char*>(buf), static_cast<std::size_t>(len));
   OPENSSL_free(buf);
   return out;
+}
+
+namespace {
+
+struct StoreDeleter {
+  void operator()(X509_STORE* s) const { X509_STORE_free(s); }
+};
+struct StoreCtxDeleter {
+  void operator()(X509_STORE_CTX* c) const { X509_STORE_CTX_free(c); }
+};
+struct StackDeleter {
+  void operator()(STACK_OF(X509) * s) const { sk_X509_free(s); }  // does not own the certs
+};
+
+}  // namespace
+
+bool ChainsToAnchors(X509* leaf, const std::vector<X509Ptr>& anchors,
+                     const std::vector<X509Ptr>& intermediates, std::int64_t at_time,
+                     std::size_t max_depth) {
+  std::unique_ptr<X509_STORE, StoreDeleter> store(X509_STORE_new());
+  std::unique_ptr<X509_STORE_CTX, StoreCtxDeleter> ctx(X509_STORE_CTX_new());
+  std::unique_ptr<STACK_OF(X509), StackDeleter> untrusted(sk_X509_new_null());
+  if (!store || !ctx || !untrusted) return false;
+  for (const X509Ptr& c : anchors) {
+    if (X509_STORE_add_cert(store.get(), c.get()) != 1) {
+      ERR_clear_error();
+      return false;
+    }
+  }
+  for (const X509Ptr& c : intermediates) {
+    if (sk_X509_push(untrusted.get(), c.get()) <= 0) return false;
+  }
+  if (X509_STORE_CTX_init(ctx.get(), store.get(), leaf, untrusted.get()) != 1) {
+    ERR_clear_error();
+    return false;
+  }
+  X509_VERIFY_PARAM* param = X509_STORE_CTX_get0_param(ctx.get());
+  X509_VERIFY_PARAM_set_flags(param, X509_V_FLAG_PARTIAL_CHAIN);
+  X509_VERIFY_PARAM_set_time(param, static_cast<time_t>(at_time));
+  X509_VERIFY_PARAM_set_depth(param, static_cast<int>(max_depth));
+  bool ok = X509_verify_cert(ctx.get()) == 1;
+  ERR_clear_error();
+  return ok;
+}
+
+bool IsCodeSigningCertificate(X509* cert) {
+  return (X509_get_extension_flags(cert) & EXFLAG_XKUSAGE) != 0 &&
+         (X509_get_extended_key_usage(cert) & XKU_CODE_SIGN) != 0;
+}
+
+bool ValidAt(X509* cert, std::int64_t at_time) {
+  const auto at = static_cast<time_t>(at_time);
+  const int not_before = ASN1_TIME_cmp_time_t(X509_get0_notBefore(cert), at);
+  const int not_after = ASN1_TIME_cmp_time_t(X509_get0_notAfter(cert), at);
+  ERR_clear_error();
+  return not_before != -2 && not_after != -2 && not_before <= 0 && not_after >= 0;
 }
 
 Result<CertificateIdentity> ReadIdentity(X509* cert) {

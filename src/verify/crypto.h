@@ -44,6 +44,20 @@ Result<X509Ptr> ParseCertificateDer(std::string_view der);
 // The DER encoding of a certificate (to compare certificates byte for byte).
 std::string CertificateDer(X509* cert);
 
+// Whether `leaf` chains, at `at_time` (seconds since the epoch), to one of `anchors`, helped by
+// the untrusted `intermediates`. Every anchor is trusted as is, even an intermediate CA
+// (OpenSSL's partial chains), and chains are at most `max_depth` certificates long.
+bool ChainsToAnchors(X509* leaf, const std::vector<X509Ptr>& anchors,
+                     const std::vector<X509Ptr>& intermediates, std::int64_t at_time,
+                     std::size_t max_depth);
+
+// Whether the certificate says it is for code signing (extendedKeyUsage codeSigning), as
+// sigstore requires of the certificates that sign images.
+bool IsCodeSigningCertificate(X509* cert);
+
+// Whether `at_time` (seconds since the epoch) lies within the certificate's validity.
+bool ValidAt(X509* cert, std::int64_t at_time);
+
 // What a Fulcio certificate says about who signed.
 struct CertificateIdentity {
   std::vector<std::string> emails;  // SAN rfc822Name entries

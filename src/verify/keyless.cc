@@ -1,8 +1,6 @@
 #include "verify/keyless.h"
 
 #include <openssl/err.h>
-#include <openssl/x509_vfy.h>
-#include <openssl/x509v3.h>
 
 #include "base/base64.h"
 #include "base/files.h"
@@ -143,39 +141,12 @@ Result<std::unique_ptr<TrustRoot::Impl>> ParseTrustedRoot(const json::value& doc
   return impl;
 }
 
-struct StoreDeleter {
-  void operator()(X509_STORE* s) const { X509_STORE_free(s); }
-};
-struct StoreCtxDeleter {
-  void operator()(X509_STORE_CTX* c) const { X509_STORE_CTX_free(c); }
-};
-struct StackDeleter {
-  void operator()(STACK_OF(X509) * s) const { sk_X509_free(s); }  // does not own the certs
-};
-
-// Whether `leaf` chains to `authority` at `at_time`, helped by untrusted `intermediates`.
+// Whether `leaf` chains to `authority` at `at_time`, helped by untrusted `intermediates`. Every
+// certificate the trust root lists is trusted as is (a root may list an intermediate only).
 bool ChainsTo(X509* leaf, const TrustRoot::Impl::CertificateAuthority& authority,
               const std::vector<X509Ptr>& intermediates, std::int64_t at_time) {
-  std::unique_ptr<X509_STORE, StoreDeleter> store(X509_STORE_new());
-  std::unique_ptr<X509_STORE_CTX, StoreCtxDeleter> ctx(X509_STORE_CTX_new());
-  std::unique_ptr<STACK_OF(X509), StackDeleter> untrusted(sk_X509_new_null());
-  if (!store || !ctx || !untrusted) return false;
-  // Every certificate the trust root lists is trusted as is (a root may list an intermediate
-  // only), hence PARTIAL_CHAIN.
-  for (const X509Ptr& c : authority.certificates) {
-    if (X509_STORE_add_cert(store.get(), c.get()) != 1) return false;
-  }
-  for (const X509Ptr& c : intermediates) {
-    if (sk_X509_push(untrusted.get(), c.get()) <= 0) return false;
-  }
-  if (X509_STORE_CTX_init(ctx.get(), store.get(), leaf, untrusted.get()) != 1) return false;
-  X509_VERIFY_PARAM* param = X509_STORE_CTX_get0_param(ctx.get());
-  X509_VERIFY_PARAM_set_flags(param, X509_V_FLAG_PARTIAL_CHAIN);
-  X509_VERIFY_PARAM_set_time(param, static_cast<time_t>(at_time));
-  X509_VERIFY_PARAM_set_depth(param, static_cast<int>(kMaxChainCertificates));
-  bool ok = X509_verify_cert(ctx.get()) == 1;
-  ERR_clear_error();
-  return ok;
+  return ChainsToAnchors(leaf, authority.certificates, intermediates, at_time,
+                         kMaxChainCertificates);
 }
 
 }  // namespace
@@ -295,8 +266,7 @@ Result<CertificateIdentity> VerifyCertificate(const TrustRoot::Impl& root,
     return Invalid("certificate does not chain to a trusted Fulcio root at the signing time");
   }
   // Fulcio issues code-signing certificates only; anything else is not a signing identity.
-  if ((X509_get_extension_flags(leaf[0].get()) & EXFLAG_XKUSAGE) == 0 ||
-      (X509_get_extended_key_usage(leaf[0].get()) & XKU_CODE_SIGN) == 0) {
+  if (!IsCodeSigningCertificate(leaf[0].get())) {
     return Invalid("certificate is not for code signing");
   }
   EVP_PKEY* key = X509_get0_pubkey(leaf[0].get());

@@ -44,10 +44,12 @@ class KeylessTest : public ::testing::Test {
   }
 
   kt::CosignLayer EmailLayer(const std::string& email = "alice@example.com",
-                             const std::string& issuer = "https://accounts.google.com") {
+                             const std::string& issuer = "https://accounts.google.com",
+                             bool rogue_ca = false) {
     kt::LeafOptions leaf;
     leaf.email = email;
     leaf.issuer = issuer;
+    leaf.rogue_ca = rogue_ca;
     return sigstore_.KeylessLayer(Payload(), leaf, kSignedAt);
   }
 
@@ -366,6 +368,64 @@ TEST(TrustRootTest, RejectsMalformedFiles) {
   ASSERT_FALSE(root.has_value());
   EXPECT_NE(root.error().message.find("not an RFC 3339 timestamp"), std::string::npos)
       << root.error().message;
+}
+
+}  // namespace
+}  // namespace kw::verify
+
+namespace kw::verify {
+namespace {
+
+// SigstoreCertificateVerify: the layer's own certificate given as the one to trust.
+class CertificateConstraintTest : public KeylessTest {
+ protected:
+  CertificateSignature From(const kt::CosignLayer& layer, bool rekor, bool with_chain) {
+    CertificateSignature c;
+    c.certificate = layer.annotations.at(std::string(kCertificateAnnotation));
+    if (with_chain) c.chain = {{layer.annotations.at(std::string(kChainAnnotation))}};
+    c.require_rekor_bundle = rekor;
+    return c;
+  }
+};
+
+TEST_F(CertificateConstraintTest, HoldsWithTheCertificatesKeyAndItsBundle) {
+  kt::CosignLayer layer = EmailLayer();
+  source_.Add(layer);
+  EXPECT_TRUE(Run(AllOf({From(layer, /*rekor=*/true, /*with_chain=*/true)})).has_value());
+  EXPECT_TRUE(Run(AllOf({From(layer, /*rekor=*/false, /*with_chain=*/false)}), false).has_value());
+}
+
+TEST_F(CertificateConstraintTest, FailsForAnotherCertificateOrWithoutABundle) {
+  kt::CosignLayer layer = EmailLayer();
+  source_.Add(layer);
+  ExpectFailure(Run(AllOf({From(EmailLayer("bob@example.com"), false, false)})),
+                "signature does not verify with the certificate's key");
+  ExpectFailure(Run(AllOf({From(layer, true, false)}), /*with_root=*/false),
+                "no verified Rekor bundle (no Sigstore trust root configured)");
+  // Without the bundle's time, the chain is checked now, long after the certificate expired.
+  ExpectFailure(Run(AllOf({From(layer, false, true)})),
+                "certificate is not trusted by the certificate chain");
+}
+
+TEST_F(CertificateConstraintTest, FailsForACertificateNotForCodeSigning) {
+  kt::LeafOptions leaf;
+  leaf.email = "alice@example.com";
+  leaf.issuer = "https://accounts.google.com";
+  leaf.code_signing = false;
+  kt::CosignLayer layer = sigstore_.KeylessLayer(Payload(), leaf, kSignedAt);
+  source_.Add(layer);
+  ExpectFailure(Run(AllOf({From(layer, false, false)})), "certificate is not for code signing");
+}
+
+TEST_F(CertificateConstraintTest, FailsForAChainItDoesNotBelongTo) {
+  kt::CosignLayer outsider =
+      EmailLayer("alice@example.com", "https://accounts.google.com", /*rogue_ca=*/true);
+  source_.Add(outsider);
+  // Checked at the bundle's time, when the certificate was valid: only the chain is wrong.
+  CertificateSignature c = From(outsider, /*rekor=*/true, /*with_chain=*/false);
+  EXPECT_TRUE(Run(AllOf({c})).has_value());
+  c.chain = {{EmailLayer().annotations.at(std::string(kChainAnnotation))}};
+  ExpectFailure(Run(AllOf({c})), "certificate is not trusted by the certificate chain");
 }
 
 }  // namespace

@@ -1,6 +1,7 @@
 #include "verify/verify.h"
 
 #include <charconv>
+#include <ctime>
 #include <optional>
 #include <type_traits>
 #include <variant>
@@ -20,6 +21,8 @@ constexpr std::string_view kWasmLayerMediaType = "application/vnd.wasm.content.l
 constexpr std::size_t kMaxReasons = 4;
 // Cosign annotation values are a few kilobytes (a certificate, a bundle); larger is hostile.
 constexpr std::size_t kMaxAnnotationBytes = 256u << 10;
+// Certificates one chain entry of a certificate constraint may hold.
+constexpr std::size_t kMaxChainCertificates = 10;
 
 std::unexpected<Error> VerificationFailed(std::string message) {
   return Fail(ErrorKind::kInvalidArgument, "Image verification failed: " + std::move(message));
@@ -46,6 +49,7 @@ struct TrustedLayer {
   std::optional<json::object> optional;         // the payload's `optional`, when an object
   std::optional<CertificateIdentity> identity;  // set when the certificate is trusted
   std::string keyless_problem;                  // why `identity` is unset, for messages
+  std::optional<std::int64_t> integrated_time;  // of the Rekor bundle, when it verified
 };
 
 std::string Reason(std::size_t index, std::string_view why) {
@@ -113,6 +117,7 @@ Result<TrustedLayer> ReadLayer(std::size_t index, const SignatureLayer& layer,
     // A bundle that does not verify makes the whole layer untrustworthy (upstream drops it).
     if (!b) return bad("Rekor bundle: " + b.error().message);
     bundle = *b;
+    out.integrated_time = b->integrated_time;
   }
   if (cert_it == layer.annotations.end()) {
     out.keyless_problem = "no certificate";
@@ -176,6 +181,41 @@ std::optional<std::string> Subject(const CertificateIdentity& id) {
   return std::nullopt;
 }
 
+// Empty string when `layer` is signed by the key of `c.certificate` under `c`'s conditions, else
+// why not.
+std::string CertificateProblem(const CertificateSignature& c, const TrustedLayer& layer) {
+  auto leaf = ParseCertificatesPem(c.certificate, 1);
+  if (!leaf || leaf->size() != 1) return "certificate: not one PEM certificate";
+  X509* cert = (*leaf)[0].get();
+  // As sigstore's certificate verifier: a signing certificate says it is one.
+  if (!IsCodeSigningCertificate(cert)) return "certificate is not for code signing";
+  EVP_PKEY* key = X509_get0_pubkey(cert);
+  if (key == nullptr || !VerifySignature(key, layer.signature, layer.payload)) {
+    return "signature does not verify with the certificate's key";
+  }
+  auto at = static_cast<std::int64_t>(std::time(nullptr));
+  if (c.require_rekor_bundle) {
+    if (!layer.integrated_time) {
+      return "no verified Rekor bundle" +
+             (layer.keyless_problem.empty() ? "" : " (" + layer.keyless_problem + ")");
+    }
+    at = *layer.integrated_time;
+    if (!ValidAt(cert, at)) return "the certificate was not valid when Rekor logged the signature";
+  }
+  if (c.chain) {
+    std::vector<X509Ptr> anchors;
+    for (const std::string& pem : *c.chain) {
+      auto certs = ParseCertificatesPem(pem, kMaxChainCertificates);
+      if (!certs) return "certificate chain: " + certs.error().message;
+      for (X509Ptr& a : *certs) anchors.push_back(std::move(a));
+    }
+    if (!ChainsToAnchors(cert, anchors, {}, at, kMaxChainCertificates)) {
+      return "certificate is not trusted by the certificate chain";
+    }
+  }
+  return {};
+}
+
 // Empty string when `layer` satisfies `constraint`, else why not.
 std::string Problem(const SignatureConstraint& constraint, const TrustedLayer& layer) {
   return std::visit(
@@ -186,6 +226,10 @@ std::string Problem(const SignatureConstraint& constraint, const TrustedLayer& l
           if (!key) return "key: " + key.error().message;
           if (!VerifySignature(key->get(), layer.signature, layer.payload)) {
             return "signature does not verify with this key";
+          }
+        } else if constexpr (std::is_same_v<T, CertificateSignature>) {
+          if (std::string problem = CertificateProblem(c, layer); !problem.empty()) {
+            return problem;
           }
         } else {
           if (!layer.identity) return "no trusted certificate (" + layer.keyless_problem + ")";

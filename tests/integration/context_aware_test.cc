@@ -41,10 +41,7 @@ spec: {containers: [{name: c, image: api}]}
 )";
 
 json::value HostCall(std::string_view operation, json::value payload) {
-  return json::object{{"host_call", json::object{{"binding", "kubewarden"},
-                                                 {"namespace", "kubernetes"},
-                                                 {"operation", operation},
-                                                 {"payload", std::move(payload)}}}};
+  return testing::TestPolicyHostCall("kubernetes", operation, std::move(payload));
 }
 
 json::value ListPods(std::string_view ns, std::string_view labels = "") {

@@ -2,7 +2,9 @@
 // waPC `__host_call`, as its `host_call` settings say, and answers with what it got: accepted
 // with the host's answer as the message, or rejected with "host error: <the host's error>".
 // Through the real kwctl (`run`, which grants everything unless --allowed-host-capabilities says
-// otherwise) and the real policy-server (a policy gets what its `hostCapabilities` grant).
+// otherwise) and the real policy-server (a policy gets what its `hostCapabilities` grant). The
+// oci capabilities ask a real registry (docker-registry on loopback) with the binary's own
+// registry settings.
 #include <gtest/gtest.h>
 
 #include "base/files.h"
@@ -11,6 +13,7 @@
 #include "testing/json.h"
 #include "testing/policy_server.h"
 #include "testing/process.h"
+#include "testing/registry.h"
 
 namespace kw {
 namespace {
@@ -62,6 +65,17 @@ std::string Message(const json::value& response) {
 bool Allowed(const json::value& response) {
   const json::value* allowed = FindKey(response, "allowed");
   return allowed && allowed->is_bool() && allowed->get_bool();
+}
+
+// The AdmissionResponse of policy `id` of `server` for pod_plain.json.
+json::value Validate(testing::PolicyServer& server, const std::string& id) {
+  auto r = server.Post("/validate/" + id,
+                       "{\"request\":" + testing::RequestFile("pod_plain.json") + "}");
+  EXPECT_TRUE(r.ok()) << r.error;
+  json::value review = testing::J(r.body);
+  const json::value* inner = FindKey(review, "response");
+  EXPECT_TRUE(inner) << r.body;
+  return inner ? *inner : json::value();
 }
 
 class HostCapabilitiesTest : public ::testing::Test {
@@ -122,6 +136,43 @@ TEST_F(HostCapabilitiesTest, KwctlRunGrantsOnlyWhatItIsTold) {
   EXPECT_TRUE(testing::IsLocalhostLookup(Message(granted))) << ToJson(granted);
 }
 
+// The sources file that lets kwctl and policy-server reach a plain-HTTP registry lets the
+// policy's oci host calls reach it too; without it the registry is refused, and the policy hears
+// why.
+TEST_F(HostCapabilitiesTest, BothBinariesAskRegistriesWithTheirOwnSources) {
+  if (!testing::HaveDockerRegistry()) GTEST_SKIP() << "docker-registry is not installed";
+  testing::TestRegistry registry;
+  const std::string sources = testing::MakeTempDir() + "/sources.yaml";
+  ASSERT_TRUE(WriteFile(sources, "insecure_sources: [\"" + registry.host() + "\"]\n"));
+  const std::string image = registry.host() + "/kw/test-policy:v1";
+  auto pushed = testing::RunProcess({testing::KwctlBinary(), "push", "--force",
+                                     TestData("test_policy.wasm"), "registry://" + image,
+                                     "--sources-path", sources, "-o", "json"});
+  ASSERT_EQ(pushed.exit_code, 0) << pushed.err;
+  const json::value push_output = testing::J(pushed.out);
+  const json::value* ref = FindKey(push_output, "immutable_ref");
+  ASSERT_TRUE(ref && ref->is_string()) << pushed.out;
+  const std::string digest(ref->get_string().subview(ref->get_string().find('@') + 1));
+
+  const json::value digest_of_image = TestPolicyHostCall("oci", "v1/manifest_digest", json::string(image));
+  auto answered = KwctlRun(digest_of_image, {"--sources-path", sources});
+  EXPECT_TRUE(Allowed(answered)) << ToJson(answered);
+  EXPECT_EQ(Message(answered), ToJson(json::object{{"digest", digest}}));
+
+  auto refused = KwctlRun(digest_of_image);
+  EXPECT_FALSE(Allowed(refused));
+  EXPECT_TRUE(Message(refused).starts_with("host error: oci/v1/manifest_digest of " + image + ": "))
+      << ToJson(refused);
+
+  auto server = testing::PolicyServer::Start(
+      "digest:\n  module: " + TestData("test_policy.wasm") +
+          "\n  settings: " + ToJson(digest_of_image) +
+          "\n  hostCapabilities: [\"oci/v1/manifest_digest\"]\n",
+      {"--sources-path", sources});
+  ASSERT_TRUE(server);
+  EXPECT_EQ(Message(Validate(*server, "digest")), ToJson(json::object{{"digest", digest}}));
+}
+
 TEST_F(HostCapabilitiesTest, PolicyServerAnswersGrantedPoliciesOnly) {
   const std::string module = TestData("test_policy.wasm");
   auto policy = [&](const std::string& id, const json::value& settings,
@@ -140,15 +191,7 @@ TEST_F(HostCapabilitiesTest, PolicyServerAnswersGrantedPoliciesOnly) {
       policy("crypto-denied", trusted, R"(["net/*"])"));
   ASSERT_TRUE(server);
 
-  auto response = [&](const std::string& id) {
-    auto r = server->Post("/validate/" + id,
-                          "{\"request\":" + testing::RequestFile("pod_plain.json") + "}");
-    EXPECT_TRUE(r.ok()) << r.error;
-    json::value review = testing::J(r.body);
-    const json::value* inner = FindKey(review, "response");
-    EXPECT_TRUE(inner) << r.body;
-    return inner ? *inner : json::value();
-  };
+  auto response = [&](const std::string& id) { return Validate(*server, id); };
   auto dns = response("dns");
   EXPECT_TRUE(Allowed(dns));
   EXPECT_TRUE(testing::IsLocalhostLookup(Message(dns))) << ToJson(dns);
