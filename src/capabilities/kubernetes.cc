@@ -4,7 +4,7 @@
 
 #include "base/json.h"
 #include "base/json_fields.h"
-#include "capabilities/ttl_cache.h"
+#include "capabilities/lookup_cache.h"
 #include "kube/field_mask.h"
 #include "kube/resources.h"
 
@@ -197,12 +197,22 @@ std::string ListAnswer(const kube::Reflector& reflector, const ListRequest& requ
 
 }  // namespace
 
+// get_resource and can_i answers, each kept `ttl` by a LookupCache (which also runs the request
+// on a helper thread, so a hung API server holds no worker past its policy's deadline).
 struct Cluster::Caches {
   explicit Caches(const KubernetesOptions& options)
-      : get_resource(options.get_resource_ttl, options.max_cached_answers),
-        can_i(options.can_i_ttl, options.max_cached_answers) {}
-  TtlCache<std::string> get_resource;
-  TtlCache<std::string> can_i;
+      : get_resource(Options(options.get_resource_ttl, options)),
+        can_i(Options(options.can_i_ttl, options)) {}
+  static LookupCacheOptions Options(std::chrono::milliseconds ttl,
+                                    const KubernetesOptions& options) {
+    LookupCacheOptions cache;
+    cache.ttl = ttl;
+    cache.max_entries = options.max_cached_answers;
+    cache.max_wait = options.default_wait;
+    return cache;
+  }
+  LookupCache get_resource;
+  LookupCache can_i;
 };
 
 std::string KubernetesAccessDenied(std::string_view api_version, std::string_view kind) {
@@ -253,23 +263,14 @@ Result<std::string> ListResources(Cluster& cluster, const host::CallContext& ctx
   return ListAnswer(*reflector, request);
 }
 
-Result<std::string> GetResource(Cluster& cluster, const host::CallContext& ctx,
-                                std::string_view payload) {
-  KW_ASSIGN_OR_RETURN(GetRequest request, DecodeGet(payload));
-  if (!cluster.connected()) return Fail(ErrorKind::kHostError, std::string(kube::kNoClientMessage));
-  // Every field of the request, NUL-separated: no field can contain one (JSON strings may, but
-  // then the resource does not exist and the answer is an error, never cached).
-  std::string key = request.api_version + '\0' + request.kind + '\0' + request.name + '\0' +
-                    request.ns.value_or("\x01") + '\0';
-  for (const auto& mask : request.field_masks) key += mask + '\0';
-  if (!request.disable_cache) {
-    if (auto cached = cluster.caches().get_resource.Get(key)) return *cached;
-  }
-  KW_ASSIGN_OR_RETURN(kube::ResourceType type, cluster.Discover(request.api_version, request.kind));
+// The object at `path` as get_resource answers it: managedFields dropped, `masks` applied.
+Result<std::string> FetchObject(const kube::Client& client, const std::string& path,
+                                const std::vector<std::string>& masks,
+                                Clock::time_point deadline) {
   kube::ApiRequest api;
-  api.path = type.ObjectPath(type.namespaced ? request.ns.value_or("") : "", request.name);
-  api.deadline = DeadlineOf(ctx, cluster.options());
-  KW_ASSIGN_OR_RETURN(std::string body, cluster.client()->Call(api));
+  api.path = path;
+  api.deadline = deadline;
+  KW_ASSIGN_OR_RETURN(std::string body, client.Call(api));
   auto object = ParseJson(body, "the API server's answer is not JSON");
   if (!object || !object->is_object()) {
     return Fail(ErrorKind::kHostError, object ? "the API server's answer is not an object"
@@ -279,24 +280,14 @@ Result<std::string> GetResource(Cluster& cluster, const host::CallContext& ctx,
       metadata != nullptr && metadata->is_object()) {
     metadata->as_object().erase("managedFields");
   }
-  kube::FieldMask(request.field_masks).Apply(object->as_object());
-  std::string answer = ToJson(*object);
-  cluster.caches().get_resource.Put(key, answer);
-  return answer;
+  kube::FieldMask(masks).Apply(object->as_object());
+  return ToJson(*object);
 }
 
-Result<std::string> CanI(Cluster& cluster, const host::CallContext& ctx,
-                         std::string_view payload) {
-  KW_ASSIGN_OR_RETURN(CanIRequest request, DecodeCanI(payload));
-  if (!cluster.connected()) return Fail(ErrorKind::kHostError, std::string(kube::kNoClientMessage));
-  const std::string key = ToJson(request.spec);
-  if (!request.disable_cache) {
-    if (auto cached = cluster.caches().can_i.Get(key)) return *cached;
-  }
-  KW_ASSIGN_OR_RETURN(json::value status,
-                      kube::SubjectAccessReview(*cluster.client(), request.spec));
-  // SubjectAccessReviewStatus as upstream serializes it: `allowed`, and the optional fields
-  // only when the server set them.
+// SubjectAccessReviewStatus as upstream serializes it: `allowed`, and the optional fields only
+// when the server set them.
+Result<std::string> ReviewAccess(const kube::Client& client, const json::object& spec) {
+  KW_ASSIGN_OR_RETURN(json::value status, kube::SubjectAccessReview(client, spec));
   json::object answer;
   const json::value* allowed = FindKey(status, "allowed");
   answer["allowed"] = allowed != nullptr && allowed->is_bool() && allowed->as_bool();
@@ -304,9 +295,38 @@ Result<std::string> CanI(Cluster& cluster, const host::CallContext& ctx,
     const json::value* value = FindKey(status, field);
     if (value != nullptr && (value->is_bool() || value->is_string())) answer[field] = *value;
   }
-  std::string text = ToJson(answer);
-  cluster.caches().can_i.Put(key, text);
-  return text;
+  return ToJson(answer);
+}
+
+Result<std::string> GetResource(Cluster& cluster, const host::CallContext& ctx,
+                                std::string_view payload) {
+  KW_ASSIGN_OR_RETURN(GetRequest request, DecodeGet(payload));
+  if (!cluster.connected()) return Fail(ErrorKind::kHostError, std::string(kube::kNoClientMessage));
+  KW_ASSIGN_OR_RETURN(kube::ResourceType type, cluster.Discover(request.api_version, request.kind));
+  const std::string path =
+      type.ObjectPath(type.namespaced ? request.ns.value_or("") : "", request.name);
+  // Runs on a helper thread that may outlive this call: it owns what it uses.
+  auto fetch = [client = cluster.shared_client(), path, masks = request.field_masks,
+                deadline = DeadlineOf(ctx, cluster.options())] {
+    return FetchObject(*client, path, masks, deadline);
+  };
+  if (request.disable_cache) return fetch();
+  std::string key = path + '\0';
+  for (const auto& mask : request.field_masks) key += mask + '\0';
+  return cluster.caches().get_resource.Get(key, "get_resource " + path, std::move(fetch),
+                                           ctx.deadline);
+}
+
+Result<std::string> CanI(Cluster& cluster, const host::CallContext& ctx,
+                         std::string_view payload) {
+  KW_ASSIGN_OR_RETURN(CanIRequest request, DecodeCanI(payload));
+  if (!cluster.connected()) return Fail(ErrorKind::kHostError, std::string(kube::kNoClientMessage));
+  auto review = [client = cluster.shared_client(), spec = request.spec] {
+    return ReviewAccess(*client, spec);
+  };
+  if (request.disable_cache) return review();
+  return cluster.caches().can_i.Get(ToJson(request.spec), "can_i", std::move(review),
+                                    ctx.deadline);
 }
 
 // Errors reach the guest as host errors, whatever their kind inside.

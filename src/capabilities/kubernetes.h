@@ -32,7 +32,7 @@ namespace kw::capabilities {
 struct KubernetesOptions {
   std::chrono::milliseconds get_resource_ttl{5000};
   std::chrono::milliseconds can_i_ttl{5000};
-  std::size_t max_cached_answers = 4096;  // per cache
+  std::size_t max_cached_answers = 1024;  // per cache
   // How long a call without a guest deadline may wait (for a first list, for the API server).
   std::chrono::milliseconds default_wait{10000};
   std::size_t max_reflectors = 256;
@@ -52,7 +52,7 @@ class Cluster {
   Result<std::shared_ptr<const kube::Reflector>> Reflector(
       kube::ReflectorKey key, std::chrono::steady_clock::time_point deadline);
   Result<kube::ResourceType> Discover(std::string_view api_version, std::string_view kind);
-  const kube::Client* client() const { return client_.get(); }
+  const std::shared_ptr<const kube::Client>& shared_client() const { return client_; }
 
   struct Caches;
   Caches& caches() { return *caches_; }

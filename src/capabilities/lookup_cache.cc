@@ -114,7 +114,7 @@ Result<std::string> LookupCache::Get(const std::string& key, const std::string& 
     if (state.in_flight >= state.options.max_lookups_in_flight) {
       return Fail(ErrorKind::kIo, what + ": refused, " +
                                       std::to_string(state.options.max_lookups_in_flight) +
-                                      " registry look-ups are already in progress");
+                                      " look-ups are already in progress");
     }
     slot = std::make_shared<Slot>();
     state.by_use.push_front(key);
@@ -134,7 +134,7 @@ Result<std::string> LookupCache::Get(const std::string& key, const std::string& 
   }
   if (!slot->done.wait_until(lock, limit, [&] { return slot->result.has_value(); })) {
     return Fail(ErrorKind::kTimeout,
-                what + ": no answer from the registry before the policy's deadline (or within " +
+                what + ": no answer before the policy's deadline (or within " +
                     std::to_string(state.options.max_wait.count()) + " ms)");
   }
   return *slot->result;

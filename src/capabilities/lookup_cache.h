@@ -1,5 +1,5 @@
-// A cache of slow look-ups (registry requests) for host capabilities, answered within the
-// caller's deadline.
+// A cache of slow look-ups (registry and API-server requests) for host capabilities, answered
+// within the caller's deadline.
 //
 // A look-up runs on a helper thread of its own while the caller waits at most until its deadline
 // (or `max_wait` without one): the watchdog cannot interrupt a guest waiting in the host, so a
