@@ -110,6 +110,11 @@ Result<std::string> Reflector::Relist() {
   list.selectors = selectors_;
   list.limit = options_.page_size;
   auto resource_version = ListAll(*client_, type_, list, [&](ListPage& page) -> Result<void> {
+    {
+      // A reflector being destroyed stops between pages rather than read a large list to its end.
+      std::lock_guard lock(state_mutex_);
+      if (stopping_) return Fail(ErrorKind::kIo, "stopped");
+    }
     for (json::value& item : page.items) {
       if (!item.is_object()) continue;
       Stored stored = Compact(item);
