@@ -170,10 +170,17 @@ json::object GenerationRelevant(const json::object& object, bool has_status) {
   return out;
 }
 
-json::object WithoutManagedFields(json::object object) {
+// The object as far as a no-op write is concerned: neither its resourceVersion nor the times
+// in managedFields count (an apply of the same configuration changes nothing).
+json::object WithoutVolatileFields(json::object object) {
   if (json::value* m = object.if_contains("metadata"); m && m->is_object()) {
-    m->get_object().stable_erase("managedFields");
     m->get_object().stable_erase("resourceVersion");
+    if (json::value* managed = m->get_object().if_contains("managedFields");
+        managed && managed->is_array()) {
+      for (auto& entry : managed->get_array()) {
+        if (entry.is_object()) entry.get_object().stable_erase("time");
+      }
+    }
   }
   return object;
 }
@@ -470,6 +477,9 @@ ApiOutcome Api::HandleResource(const ApiRequest& request, const ResourcePath& pa
     return ErrorResponse(GenericNotFound());
   }
   if (!type.Allows(verb)) return ErrorResponse(MethodNotSupported(type.Name(), verb));
+  if (!path.subresource.empty() && verb != "get" && verb != "update" && verb != "patch") {
+    return ErrorResponse(MethodNotSupported(type.Name(), verb));
+  }
   ApiResult<ApiResponse> result = Reject(GenericNotFound());
   if (verb == "watch") {
     auto plan = Watch(request, target);
@@ -702,16 +712,17 @@ ApiResult<ObjectPtr> Api::CreateLocked(const Target& target, json::object object
     spec.get_object()["finalizers"] = json::array{"kubernetes"};
   }
   if (type.has_status) {
-    json::value& status = object["status"];
-    if (!status.is_object()) status = json::object();
-    json::object& s = status.get_object();
+    // Built aside and stored at the end: inserting into `object` may move its values.
+    json::object s;
+    if (const json::value* given = object.if_contains("status"); given && given->is_object()) {
+      s = given->get_object();
+    }
     if (type.plural == "pods" && !s.contains("phase")) s["phase"] = "Pending";
     if (type.plural == "namespaces" && !s.contains("phase")) s["phase"] = "Active";
     if (type.plural == "customresourcedefinitions") {
-      json::object accepted = object.contains("spec") && object["spec"].is_object() &&
-                                      object["spec"].get_object().contains("names")
-                                  ? object["spec"].get_object()["names"].as_object()
-                                  : json::object();
+      const json::value* spec_value = object.if_contains("spec");
+      const json::object* spec = spec_value ? spec_value->if_object() : nullptr;
+      const json::value* names = spec ? spec->if_contains("names") : nullptr;
       auto condition = [&](const char* t, const char* reason, const char* message) {
         return json::object{{"type", t},      {"status", "True"},    {"lastTransitionTime", now},
                             {"reason", reason}, {"message", message}};
@@ -719,20 +730,23 @@ ApiResult<ObjectPtr> Api::CreateLocked(const Target& target, json::object object
       s["conditions"] = json::array{
           condition("NamesAccepted", "NoConflicts", "no conflicts found"),
           condition("Established", "InitialNamesAccepted", "the initial names have been accepted")};
-      s["acceptedNames"] = accepted;
+      s["acceptedNames"] = names && names->is_object() ? names->get_object() : json::object();
       json::array stored;
-      if (const json::value* versions = object["spec"].get_object().if_contains("versions");
-          versions && versions->is_array()) {
+      const json::value* versions = spec ? spec->if_contains("versions") : nullptr;
+      if (versions && versions->is_array()) {
         for (const auto& v : versions->get_array()) {
           const json::value* storage = v.is_object() ? v.get_object().if_contains("storage") : nullptr;
-          if (storage && storage->is_bool() && storage->get_bool()) {
-            stored.push_back(v.get_object().at("name"));
-          }
+          const json::value* name = v.is_object() ? v.get_object().if_contains("name") : nullptr;
+          if (storage && storage->is_bool() && storage->get_bool() && name) stored.push_back(*name);
         }
       }
-      s["storedVersions"] = stored;
+      s["storedVersions"] = std::move(stored);
     }
-    if (s.empty()) object.stable_erase("status");
+    if (s.empty()) {
+      object.stable_erase("status");
+    } else {
+      object["status"] = std::move(s);
+    }
   }
   if (type.plural == "customresourcedefinitions" && !dry_run) {
     json::object full = object;
@@ -787,8 +801,9 @@ ApiResult<ApiResponse> Api::Create(const ApiRequest& request, const Target& targ
   return ApiResponse{201, RenderObject(*created, type.kind, type.ApiVersion())};
 }
 
-ObjectPtr Api::RemoveLocked(const ResourceType& type, const std::string& key) {
-  ObjectPtr removed = store_.Remove(type.StorageKey(), key);
+ObjectPtr Api::RemoveLocked(const ResourceType& type, const std::string& key,
+                            std::optional<json::object> final_state) {
+  ObjectPtr removed = store_.Remove(type.StorageKey(), key, std::move(final_state));
   if (!removed) return removed;
   if (type.plural == "namespaces" && type.group.empty()) RemoveNamespaceContents(key);
   if (type.plural == "customresourcedefinitions") {
@@ -888,15 +903,14 @@ ApiResult<ObjectPtr> Api::WriteUpdate(const Target& target, const ObjectPtr& liv
     }
     Metadata(object)["generation"] = generation;
   }
-  if (WithoutManagedFields(object) == WithoutManagedFields(old)) return live;  // a no-op
+  if (WithoutVolatileFields(object) == WithoutVolatileFields(old)) return live;  // a no-op
   if (!apply) {
     RecordUpdate(&old, object, manager, type.ApiVersion(), target.subresource, Now());
   }
   object = Normalize(std::move(object));
   bool deleting = Metadata(object).contains("deletionTimestamp");
   if (deleting && !HasFinalizers(object)) {
-    store_.Put(type.StorageKey(), target.Key(), std::move(object));
-    return RemoveLocked(type, target.Key());
+    return RemoveLocked(type, target.Key(), std::move(object));
   }
   if (type.plural == "customresourcedefinitions") KW_TRY(registry_.RegisterCrd(object));
   return store_.Put(type.StorageKey(), target.Key(), std::move(object));
@@ -1047,7 +1061,9 @@ ApiResult<ApiResponse> Api::Patch(const ApiRequest& request, const Target& targe
     return ApiResponse{200, RenderObject(*written, type.kind, type.ApiVersion())};
   }
   if (!live) return Reject(NotFound(type.Name(), target.name));
-  json::value current = json::parse(RenderObject(*live, type.kind, type.ApiVersion()));
+  json::object current_object{{"kind", type.kind}, {"apiVersion", type.ApiVersion()}};
+  for (const auto& [k, v] : live->object) current_object[k] = v;
+  json::value current = std::move(current_object);
   json::value patched;
   if (json_patch) {
     auto result = admission::ApplyPatch(current, patch->get_array());

@@ -10,6 +10,7 @@
 
 #include <chrono>
 #include <map>
+#include <optional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -115,7 +116,8 @@ class Api {
   ApiResult<ObjectPtr> CreateLocked(const Target& target, json::object object,
                                     const std::string& manager, bool seeding, bool dry_run,
                                     bool apply);
-  ObjectPtr RemoveLocked(const ResourceType& type, const std::string& key);
+  ObjectPtr RemoveLocked(const ResourceType& type, const std::string& key,
+                         std::optional<json::object> final_state = std::nullopt);
   void RemoveNamespaceContents(const std::string& ns);
 
   Store store_;

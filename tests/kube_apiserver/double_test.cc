@@ -372,7 +372,10 @@ TEST_F(DoubleTest, StatusSubresourceIsSeparateFromTheMainResource) {
 TEST_F(DoubleTest, FinalizersHoldDeletionUntilRemoved) {
   std::string ns = MakeNamespace("finalizers");
   std::string cms = "/api/v1/namespaces/" + ns + "/configmaps";
-  ASSERT_EQ(double_->Request("POST", cms, R"({"metadata":{"name":"f","finalizers":["example.com/keep"]}})").status, 201);
+  HttpResult created = double_->Request(
+      "POST", cms, R"({"metadata":{"name":"f","finalizers":["example.com/keep"]}})");
+  ASSERT_EQ(created.status, 201);
+  std::string rv = Str(Object(created), {"metadata", "resourceVersion"});
   HttpResult deleted = double_->Request("DELETE", cms + "/f");
   ASSERT_EQ(deleted.status, 200);
   EXPECT_NE(Str(Object(deleted), {"metadata", "deletionTimestamp"}), "<missing>");
@@ -381,6 +384,32 @@ TEST_F(DoubleTest, FinalizersHoldDeletionUntilRemoved) {
                                          "application/merge-patch+json");
   EXPECT_EQ(released.status, 200) << released.body;
   EXPECT_EQ(Get(cms + "/f").status, 404);
+  // Watchers see the deletion start, then one DELETED with the finalizer gone.
+  auto events = Lines(Get(cms + "?watch=1&timeoutSeconds=1&resourceVersion=" + rv).body);
+  ASSERT_EQ(events.size(), 2u);
+  EXPECT_EQ(Str(events[0], {"type"}), "MODIFIED");
+  EXPECT_EQ(Str(events[1], {"type"}), "DELETED");
+  EXPECT_EQ(Str(events[1], {"object", "metadata", "finalizers"}), "<missing>");
+}
+
+TEST_F(DoubleTest, WritesThatChangeNothingKeepTheResourceVersion) {
+  std::string ns = MakeNamespace("no-op");
+  std::string path = "/api/v1/namespaces/" + ns + "/configmaps/same";
+  std::string config = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: same\ndata:\n  k: v\n";
+  HttpResult first = double_->Request("PATCH", path + "?fieldManager=m", config,
+                                      "application/apply-patch+yaml");
+  ASSERT_EQ(first.status, 201) << first.body;
+  HttpResult again = double_->Request("PATCH", path + "?fieldManager=m", config,
+                                      "application/apply-patch+yaml");
+  ASSERT_EQ(again.status, 200) << again.body;
+  EXPECT_EQ(Str(Object(again), {"metadata", "resourceVersion"}),
+            Str(Object(first), {"metadata", "resourceVersion"}));
+  HttpResult patched = double_->Request("PATCH", path, R"({"data":{"k":"v"}})",
+                                        "application/merge-patch+json");
+  EXPECT_EQ(Str(Object(patched), {"metadata", "resourceVersion"}),
+            Str(Object(first), {"metadata", "resourceVersion"}));
+  HttpResult status = double_->Request("DELETE", path + "/status");
+  EXPECT_EQ(status.status, 404);
 }
 
 TEST_F(DoubleTest, ServerSideApplyTracksOwnersAndConflicts) {

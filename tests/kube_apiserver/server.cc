@@ -149,8 +149,11 @@ struct Server::Impl {
       bool go_on = co_await Serve(stream, request, certificate);
       if (!go_on || !keep_alive) break;
     }
-    auto [shutdown_error] = co_await stream.async_shutdown(kUseAwaitable);
-    (void)shutdown_error;
+    // Closed without waiting for the client's close_notify, as Go's server does: a client
+    // that never answers must not hold the connection.
+    boost::system::error_code ignored;
+    beast::get_lowest_layer(stream).shutdown(tcp::socket::shutdown_both, ignored);
+    beast::get_lowest_layer(stream).close(ignored);
   }
 
   // Serves one request; false when the connection must close.
