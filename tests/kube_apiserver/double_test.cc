@@ -7,6 +7,7 @@
 #include <thread>
 
 #include "base/json.h"
+#include "kube/kubeconfig.h"
 #include "testing/kube_double.h"
 
 namespace kw::kube_double {
@@ -484,6 +485,41 @@ TEST_F(DoubleTest, NamespaceDeletionTakesItsObjects) {
   EXPECT_EQ(Get("/api/v1/namespaces/" + ns).status, 404);
 }
 
+TEST_F(DoubleTest, ManyWatchesEachSeeEveryChange) {
+  std::string ns = MakeNamespace("many-watches");
+  std::string cms = "/api/v1/namespaces/" + ns + "/configmaps";
+  std::string rv = Str(Object(Get(cms)), {"metadata", "resourceVersion"});
+  constexpr int kWatches = 40;
+  std::vector<HttpResult> results(kWatches);
+  std::vector<std::thread> watchers;
+  for (int i = 0; i < kWatches; ++i) {
+    watchers.emplace_back([&, i] {
+      results[i] = Get(cms + "?watch=1&timeoutSeconds=2&resourceVersion=" + rv);
+    });
+  }
+  for (const char* name : {"x", "y", "z"}) {
+    ASSERT_EQ(double_->Request("POST", cms, std::string(R"({"metadata":{"name":")") + name + "\"}}").status, 201);
+  }
+  for (auto& t : watchers) t.join();
+  for (const auto& r : results) {
+    auto events = Lines(r.body);
+    ASSERT_EQ(events.size(), 3u) << r.error << r.body;
+    EXPECT_EQ(Str(events[2], {"object", "metadata", "name"}), "z");
+  }
+}
+
+TEST_F(DoubleTest, BodiesOtherThanJsonOrYamlAreUnsupportedMediaTypes) {
+  std::string ns = MakeNamespace("media-types");
+  std::string cms = "/api/v1/namespaces/" + ns + "/configmaps";
+  HttpResult protobuf = double_->Request("POST", cms, "k8s\0...", "application/vnd.kubernetes.protobuf");
+  EXPECT_EQ(protobuf.status, 415);
+  EXPECT_EQ(Str(Object(protobuf), {"reason"}), "UnsupportedMediaType");
+  HttpResult yaml = double_->Request("POST", cms, "metadata:\n  name: from-yaml\n", "application/yaml");
+  EXPECT_EQ(yaml.status, 201) << yaml.body;
+  HttpResult patch = double_->Request("PATCH", cms + "/from-yaml", "{}", "text/plain");
+  EXPECT_EQ(patch.status, 415);
+}
+
 TEST_F(DoubleTest, SubjectAccessReviewsFollowTheRules) {
   auto review = [&](const std::string& user, const std::string& ns) {
     HttpResult r = double_->Request(
@@ -584,14 +620,35 @@ TEST(DoubleSeedTest, WatchHistoryBoundsResumption) {
   EXPECT_EQ(Str(events[0], {"object", "code"}), "410");
 }
 
-TEST(DoubleKubeconfigTest, KubeconfigsNameTheServerAndCredentials) {
+TEST(DoubleKubeconfigTest, KubeconfigsReadAsTheClientReadsThem) {
   KubeApiServerDouble server;
-  std::string kubeconfig = kw::testing::RunProcess({"/bin/cat", server.KubeconfigPath()}).out;
-  EXPECT_THAT(kubeconfig, HasSubstr("server: " + server.Url()));
-  EXPECT_THAT(kubeconfig, HasSubstr("client-certificate-data: "));
-  std::string token = kw::testing::RunProcess({"/bin/cat", server.TokenKubeconfigPath()}).out;
-  EXPECT_THAT(token, HasSubstr("token: test-token"));
-  EXPECT_THAT(token, Not(HasSubstr("client-key-data")));
+  auto with_certificate = kube::LoadKubeconfig(server.KubeconfigPath());
+  ASSERT_TRUE(with_certificate.has_value()) << with_certificate.error().message;
+  auto connection = kube::SelectContext(*with_certificate);
+  ASSERT_TRUE(connection.has_value()) << connection.error().message;
+  EXPECT_EQ(connection->server, server.Url());
+  EXPECT_EQ(connection->certificate_authority_pem, server.CaPem());
+  EXPECT_THAT(connection->client_certificate_pem, HasSubstr("BEGIN CERTIFICATE"));
+  EXPECT_THAT(connection->client_key_pem, HasSubstr("PRIVATE KEY"));
+  EXPECT_TRUE(connection->token.empty());
+
+  auto with_token = kube::LoadKubeconfig(server.TokenKubeconfigPath());
+  ASSERT_TRUE(with_token.has_value()) << with_token.error().message;
+  auto token_connection = kube::SelectContext(*with_token);
+  ASSERT_TRUE(token_connection.has_value()) << token_connection.error().message;
+  EXPECT_EQ(token_connection->token, "test-token");
+  EXPECT_TRUE(token_connection->client_certificate_pem.empty());
+}
+
+TEST(DoubleKubeconfigTest, ServerCertificateNamesTheInClusterService) {
+  KubeApiServerDouble server;
+  for (const char* name : {"kubernetes.default.svc", "localhost"}) {
+    auto r = kw::testing::RunProcess({"/usr/bin/openssl", "s_client", "-connect",
+                                      "127.0.0.1:" + std::to_string(server.Port()), "-CAfile",
+                                      server.certificates().ca, "-verify_hostname", name,
+                                      "-verify_return_error", "-brief"});
+    EXPECT_EQ(r.exit_code, 0) << name << ": " << r.err;
+  }
 }
 
 }  // namespace

@@ -37,16 +37,18 @@ std::string Kubeconfig(const std::string& url, const std::string& ca_pem,
 
 KubeApiServerDouble::KubeApiServerDouble(KubeDoubleOptions options) {
   certificates_ = MakeCertificates();
-  client_ = MakeClientCertificate(certificates_, std::string("/O=") + kGroup + "/CN=" + kUser,
-                                  "double-client");
+  server_ = IssueCertificate(certificates_, "/CN=kube-apiserver", "double-server",
+                             "DNS:localhost,DNS:kubernetes,DNS:kubernetes.default,"
+                             "DNS:kubernetes.default.svc,DNS:kubernetes.default.svc.cluster.local,"
+                             "IP:127.0.0.1");
+  client_ = IssueCertificate(certificates_, std::string("/O=") + kGroup + "/CN=" + kUser,
+                             "double-client");
   dir_ = certificates_.dir;
   std::string tokens = dir_ + "/tokens.csv";
   WriteText(tokens, std::string(kToken) + "," + kUser + ",test-user-uid,\"" + kGroup + "\"\n");
-  std::vector<std::string> argv = {KubeApiServerDoubleBinary(), "--tls-cert",
-                                   certificates_.server_cert,   "--tls-key",
-                                   certificates_.server_key,    "--client-ca",
-                                   certificates_.ca,            "--token-file",
-                                   tokens};
+  std::vector<std::string> argv = {KubeApiServerDoubleBinary(), "--tls-cert", server_.cert,
+                                   "--tls-key", server_.key, "--client-ca", certificates_.ca,
+                                   "--token-file", tokens};
   for (const auto& seed : options.seed_files) {
     argv.push_back("--seed");
     argv.push_back(seed);
