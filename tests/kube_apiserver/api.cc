@@ -13,6 +13,7 @@
 #include "base/strings.h"
 #include "base/yaml.h"
 #include "kube_apiserver/patches.h"
+#include "kube_apiserver/schema.h"
 
 namespace kw::kube_double {
 
@@ -702,17 +703,22 @@ ApiResult<ObjectPtr> Api::CreateLocked(const Target& target, json::object object
   }
   std::string key = type.namespaced ? target.ns + "/" + name : name;
   if (store_.Find(type.StorageKey(), key)) return Reject(AlreadyExists(type.Name(), name));
+  Target named = target;
+  named.name = name;
+  KW_TRY(ConformToSchema(named, object));
+  // Pruning may have moved the metadata: look it up again.
+  json::object& meta = Metadata(object);
   std::string now = Now();
-  metadata["uid"] = NewUid();
-  metadata["creationTimestamp"] = now;
+  meta["uid"] = NewUid();
+  meta["creationTimestamp"] = now;
   for (const char* server_owned : {"resourceVersion", "deletionTimestamp",
                                    "deletionGracePeriodSeconds", "selfLink", "generation"}) {
-    metadata.stable_erase(server_owned);
+    meta.stable_erase(server_owned);
   }
   // An apply has recorded its manager already; anything else cannot choose its managedFields.
-  if (!apply) metadata.stable_erase("managedFields");
-  metadata["resourceVersion"] = "";  // the slot Store::Put fills, in ObjectMeta's order
-  if (type.has_generation) metadata["generation"] = 1;
+  if (!apply) meta.stable_erase("managedFields");
+  meta["resourceVersion"] = "";  // the slot Store::Put fills, in ObjectMeta's order
+  if (type.has_generation) meta["generation"] = 1;
   if (type.has_status && !seeding) object.stable_erase("status");
   if (!apply) RecordUpdate(nullptr, object, manager, type.ApiVersion(), "", now);
   if (type.plural == "namespaces" && type.group.empty()) {
@@ -813,6 +819,17 @@ ApiResult<ApiResponse> Api::Create(const ApiRequest& request, const Target& targ
   return ApiResponse{201, RenderObject(*created, type.kind, type.ApiVersion())};
 }
 
+ApiResult<void> Api::ConformToSchema(const Target& target, json::object& object) {
+  const ResourceType& type = target.type;
+  if (!type.schema) return {};
+  PruneUnknownFields(object, *type.schema);
+  std::vector<SchemaViolation> violations = ValidateAgainstSchema(object, *type.schema);
+  if (violations.empty()) return {};
+  std::vector<InvalidCause> causes;
+  for (auto& v : violations) causes.push_back({v.field, v.cause_reason, v.detail});
+  return Reject(Invalid(type.group, type.kind, target.name, causes));
+}
+
 ObjectPtr Api::RemoveLocked(const ResourceType& type, const std::string& key,
                             std::optional<json::object> final_state) {
   ObjectPtr removed = store_.Remove(type.StorageKey(), key, std::move(final_state));
@@ -905,6 +922,7 @@ ApiResult<ObjectPtr> Api::WriteUpdate(const Target& target, const ObjectPtr& liv
       object.stable_erase("status");
     }
   }
+  KW_TRY(ConformToSchema(target, object));
   if (type.has_generation) {
     std::int64_t generation = 1;
     if (const json::value* g = old_metadata->if_contains("generation"); g && g->is_int64()) {

@@ -116,6 +116,8 @@ class Api {
   ApiResult<ObjectPtr> CreateLocked(const Target& target, json::object object,
                                     const std::string& manager, bool seeding, bool dry_run,
                                     bool apply);
+  // Custom resources: prunes the fields the version's schema does not know, then validates.
+  static ApiResult<void> ConformToSchema(const Target& target, json::object& object);
   ObjectPtr RemoveLocked(const ResourceType& type, const std::string& key,
                          std::optional<json::object> final_state = std::nullopt);
   void RemoveNamespaceContents(const std::string& ns);

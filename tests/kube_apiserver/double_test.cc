@@ -477,6 +477,39 @@ TEST_F(DoubleTest, CustomResourceDefinitionsComeAndGo) {
   EXPECT_EQ(Get("/apis/wgpolicyk8s.io/v1alpha2").status, 404);
 }
 
+TEST_F(DoubleTest, CustomResourcesArePrunedAndValidatedByTheirSchema) {
+  std::string crd = R"({"metadata":{"name":"widgets.example.com"},
+    "spec":{"group":"example.com","scope":"Namespaced",
+      "names":{"plural":"widgets","singular":"widget","kind":"Widget"},
+      "versions":[{"name":"v1","served":true,"storage":true,
+        "schema":{"openAPIV3Schema":{"type":"object","properties":{
+          "spec":{"type":"object","required":["size"],"properties":{
+            "size":{"type":"integer"},
+            "color":{"type":"string","enum":["red","blue"]},
+            "free":{"type":"object","x-kubernetes-preserve-unknown-fields":true}}}}}}}]}})";
+  ASSERT_EQ(double_->Request("POST", "/apis/apiextensions.k8s.io/v1/customresourcedefinitions", crd).status, 201);
+  std::string ns = MakeNamespace("schemas");
+  std::string widgets = "/apis/example.com/v1/namespaces/" + ns + "/widgets";
+  HttpResult pruned = double_->Request(
+      "POST", widgets,
+      R"({"apiVersion":"example.com/v1","kind":"Widget","metadata":{"name":"w"},"spec":{"size":1,"unknown":true,"free":{"any":1}},"extra":1})");
+  ASSERT_EQ(pruned.status, 201) << pruned.body;
+  EXPECT_EQ(Str(Object(pruned), {"spec", "unknown"}), "<missing>");
+  EXPECT_EQ(Str(Object(pruned), {"extra"}), "<missing>");
+  EXPECT_EQ(Str(Object(pruned), {"spec", "free", "any"}), "1");
+  HttpResult invalid = double_->Request(
+      "POST", widgets, R"({"metadata":{"name":"v"},"spec":{"size":"big","color":"green"}})");
+  EXPECT_EQ(invalid.status, 422);
+  EXPECT_EQ(Str(Object(invalid), {"message"}),
+            "Widget.example.com \"v\" is invalid: [spec.size: Invalid value: \"string\": "
+            "spec.size in body must be of type integer: \"string\", spec.color: Unsupported "
+            "value: \"green\": supported values: \"red\", \"blue\"]");
+  HttpResult missing = double_->Request("POST", widgets, R"({"metadata":{"name":"m"},"spec":{}})");
+  EXPECT_EQ(missing.status, 422);
+  EXPECT_EQ(Str(Object(missing), {"message"}),
+            "Widget.example.com \"m\" is invalid: spec.size: Required value");
+}
+
 TEST_F(DoubleTest, NamespaceDeletionTakesItsObjects) {
   std::string ns = MakeNamespace("doomed");
   ASSERT_EQ(double_->Request("POST", "/api/v1/namespaces/" + ns + "/configmaps", R"({"metadata":{"name":"c"}})").status, 201);

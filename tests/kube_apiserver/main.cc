@@ -119,6 +119,25 @@
 //    the first one declared. Field selectors on custom resources: metadata.name,
 //    metadata.namespace and the selectableFields; others are 400 `"x" is not a known field
 //    selector: only "metadata.name", "metadata.namespace"`.
+//  - Custom resources go through their version's openAPIV3Schema as on the real server: unknown
+//    fields are pruned (structural pruning; x-kubernetes-preserve-unknown-fields,
+//    additionalProperties, x-kubernetes-embedded-resource, x-kubernetes-int-or-string honoured),
+//    then type, required, enum and nullable are checked: 422 `Widget.example.com "w" is invalid:
+//    [spec.size: Invalid value: "string": spec.size in body must be of type integer: "string",
+//    ...]`. Not checked: formats, patterns, lengths, minimum/maximum, CEL rules, defaults (the
+//    real server applies `default`s; the double does not).
+//  - Invalid messages qualify the kind with its group ("Deployment.apps \"x\" is invalid: ..."),
+//    details.kind being the bare kind.
+//  - Bodies: JSON and YAML only (Content-Type application/json or application/yaml; merge, JSON,
+//    strategic and apply patch types for PATCH). Protobuf (what kubectl sends for built-in types)
+//    and a missing Content-Type get 415 UnsupportedMediaType: the real server reads protobuf,
+//    the double cannot. Responses are always JSON, whatever the Accept header asks (no Table,
+//    no PartialObjectMetadata, no protobuf).
+//  - Not served: subresources other than status (scale, log, exec, eviction, ... are listed in
+//    discovery as the real server lists them, and answer 404), /openapi/v2 and /v3 (kubectl
+//    validation needs --validate=false), SelfSubjectAccessReview and other review APIs, the
+//    legacy /api/v1/watch/... paths, list resourceVersionMatch=Exact (lists always show the
+//    current state), dryRun on update/patch (honoured on create and delete).
 //  - Field selectors on built-ins: metadata.name/namespace plus the real per-type fields (pods:
 //    spec.nodeName, spec.restartPolicy, spec.schedulerName, spec.serviceAccountName,
 //    spec.hostNetwork, status.phase, status.podIP, status.podIPs, status.nominatedNodeName;

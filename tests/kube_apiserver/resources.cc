@@ -270,6 +270,11 @@ ApiResult<void> ResourceRegistry::RegisterCrd(const json::object& crd) {
         }
       }
     }
+    if (const json::value* schema = version.if_contains("schema"); schema && schema->is_object()) {
+      if (const json::value* openapi = schema->get_object().if_contains("openAPIV3Schema")) {
+        t.schema = std::make_shared<const json::value>(*openapi);
+      }
+    }
     if (t.version.empty()) continue;
     auto shared = std::make_shared<ResourceType>(std::move(t));
     by_crd_[name].push_back(shared);

@@ -40,6 +40,8 @@ struct ResourceType {
   bool custom = false;          // served from a CRD: list items carry apiVersion and kind
   bool returns_deleted_object = false;  // DELETE answers the object rather than a Status
   std::vector<std::string> field_selectors;  // besides metadata.name/namespace
+  // A CRD version's openAPIV3Schema (null: none; custom resources only).
+  std::shared_ptr<const json::value> schema;
 
   std::string ApiVersion() const { return group.empty() ? version : group + "/" + version; }
   std::string StorageKey() const { return group + "/" + plural; }
