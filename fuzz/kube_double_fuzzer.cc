@@ -52,6 +52,8 @@ void Parsers(std::string_view text) {
     }
   }
   (void)ParseTokenFile(text);
+  (void)ParseSarRules(text);
+  (void)ParseDenyRules(text);
   (void)ParseResourcePath(text);
   auto value = kw::ParseJson(text);
   if (!value) return;

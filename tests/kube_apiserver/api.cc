@@ -312,14 +312,28 @@ Result<json::value> ParseBody(std::string_view body, std::string_view content_ty
 
 }  // namespace
 
-Result<std::vector<SarRule>> ParseSarRules(std::string_view text) {
-  KW_ASSIGN_OR_RETURN(json::value value, ParseYamlAsJson(text, "sar rules"));
-  std::vector<SarRule> rules;
+namespace {
+
+// A YAML (or JSON) list of objects, each made a rule by `parse`; `what` names the list in errors.
+template <typename Rule, typename Parse>
+Result<std::vector<Rule>> ParseRuleList(std::string_view text, const std::string& what,
+                                        Parse parse) {
+  KW_ASSIGN_OR_RETURN(json::value value, ParseYamlAsJson(text, what));
+  std::vector<Rule> rules;
   if (value.is_null()) return rules;
-  if (!value.is_array()) return Fail(ErrorKind::kInvalidArgument, "sar rules: expected a list");
+  if (!value.is_array()) return Fail(ErrorKind::kInvalidArgument, what + ": expected a list");
   for (const auto& item : value.get_array()) {
-    if (!item.is_object()) return Fail(ErrorKind::kInvalidArgument, "sar rules: expected objects");
-    const json::object& o = item.get_object();
+    if (!item.is_object()) return Fail(ErrorKind::kInvalidArgument, what + ": expected objects");
+    KW_ASSIGN_OR_RETURN(Rule rule, parse(item.get_object()));
+    rules.push_back(std::move(rule));
+  }
+  return rules;
+}
+
+}  // namespace
+
+Result<std::vector<SarRule>> ParseSarRules(std::string_view text) {
+  return ParseRuleList<SarRule>(text, "sar rules", [](const json::object& o) -> Result<SarRule> {
     SarRule rule;
     rule.user = Text(o, "user");
     if (const json::value* groups = o.if_contains("groups"); groups && groups->is_array()) {
@@ -333,9 +347,19 @@ Result<std::vector<SarRule>> ParseSarRules(std::string_view text) {
     const json::value* allowed = o.if_contains("allowed");
     rule.allowed = allowed && allowed->is_bool() && allowed->get_bool();
     rule.reason = Text(o, "reason");
-    rules.push_back(std::move(rule));
-  }
-  return rules;
+    return rule;
+  });
+}
+
+Result<std::vector<DenyRule>> ParseDenyRules(std::string_view text) {
+  return ParseRuleList<DenyRule>(text, "deny rules", [](const json::object& o) -> Result<DenyRule> {
+    DenyRule rule{Text(o, "user"), Text(o, "group"), Text(o, "verb"), Text(o, "resource"), {}};
+    if (rule.verb.empty() || rule.resource.empty()) {
+      return Fail(ErrorKind::kInvalidArgument, "deny rules: every rule needs verb and resource");
+    }
+    if (o.contains("namespace")) rule.ns = Text(o, "namespace");
+    return rule;
+  });
 }
 
 std::optional<ResourcePath> ParseResourcePath(std::string_view path) {
@@ -389,8 +413,9 @@ std::string RequestVerb(const ApiRequest& request) {
   return method;
 }
 
-Api::Api(std::size_t watch_history, std::vector<SarRule> sar_rules)
-    : store_(watch_history), sar_rules_(std::move(sar_rules)) {
+Api::Api(std::size_t watch_history, std::vector<SarRule> sar_rules,
+         std::vector<DenyRule> deny_rules)
+    : store_(watch_history), sar_rules_(std::move(sar_rules)), deny_rules_(std::move(deny_rules)) {
   for (const char* ns : {"default", "kube-node-lease", "kube-public", "kube-system"}) {
     json::object object;
     object["metadata"] = json::object{{"name", ns}};
@@ -479,6 +504,30 @@ ApiOutcome Api::HandleResource(const ApiRequest& request, const ResourcePath& pa
   }
   std::string verb = RequestVerb(request);
   bool collection = path.name.empty();
+  std::string resource = path.subresource.empty() ? type.plural
+                                                  : type.plural + "/" + path.subresource;
+  for (const auto& rule : deny_rules_) {
+    const Identity& who = request.identity;
+    if (!rule.user.empty() && rule.user != who.user) continue;
+    if (!rule.group.empty() &&
+        std::find(who.groups.begin(), who.groups.end(), rule.group) == who.groups.end()) {
+      continue;
+    }
+    if (rule.verb != "*" && rule.verb != verb) continue;
+    if (rule.resource != "*" && rule.resource != resource) continue;
+    if (rule.ns && *rule.ns != path.ns) continue;
+    std::string subject = type.Name().Qualified() +
+                          (path.name.empty() ? "" : " \"" + path.name + "\"");
+    std::string scope = path.ns.empty() ? "at the cluster scope"
+                                        : "in the namespace \"" + path.ns + "\"";
+    ApiError error = Forbidden(subject + " is forbidden: User \"" + who.user + "\" cannot " +
+                               verb + " resource \"" + resource + "\" in API group \"" +
+                               type.group + "\" " + scope);
+    if (!path.name.empty()) error.details["name"] = path.name;
+    if (!type.group.empty()) error.details["group"] = type.group;
+    error.details["kind"] = type.plural;
+    return ErrorResponse(error);
+  }
   if ((verb == "create" || verb == "update") && !ReadableBody(request.content_type)) {
     return ErrorResponse({415, "UnsupportedMediaType",
                           "the body of the request was in an unknown format - accepted media "

@@ -65,6 +65,17 @@ struct SarRule {
 // A YAML (or JSON) list of {user, groups, verb, resource, namespace, allowed, reason}.
 Result<std::vector<SarRule>> ParseSarRules(std::string_view text);
 
+// One rule of --deny: requests it matches are refused 403 as RBAC refuses them.
+struct DenyRule {
+  std::string user;      // "" = anyone
+  std::string group;     // "" = no condition; else one of the requester's groups
+  std::string verb;      // "*" = any
+  std::string resource;  // "pods", "pods/status", "*"
+  std::optional<std::string> ns;
+};
+// A YAML (or JSON) list of {user, group, verb, resource, namespace}.
+Result<std::vector<DenyRule>> ParseDenyRules(std::string_view text);
+
 // The path of a request under /api or /apis, split as the real server routes it.
 struct ResourcePath {
   std::string group, version;
@@ -80,7 +91,8 @@ std::string RequestVerb(const ApiRequest& request);
 
 class Api {
  public:
-  Api(std::size_t watch_history, std::vector<SarRule> sar_rules);
+  Api(std::size_t watch_history, std::vector<SarRule> sar_rules,
+      std::vector<DenyRule> deny_rules = {});
 
   ApiOutcome Handle(const ApiRequest& request);
   void Unwatch(const std::shared_ptr<Watcher>& watcher);
@@ -125,6 +137,7 @@ class Api {
   Store store_;
   ResourceRegistry registry_;
   std::vector<SarRule> sar_rules_;
+  std::vector<DenyRule> deny_rules_;
 };
 
 }  // namespace kw::kube_double

@@ -67,6 +67,9 @@ class DoubleTest : public ::testing::Test {
     options.sar_rules =
         "- user: alice\n  verb: get\n  resource: pods\n  namespace: team-a\n  allowed: true\n"
         "  reason: alice reads pods\n";
+    options.deny_rules =
+        "- user: test-user\n  verb: delete\n  resource: secrets\n  namespace: locked\n"
+        "- group: system:masters\n  verb: list\n  resource: nodes\n";
     double_ = new KubeApiServerDouble(options);
   }
   static void TearDownTestSuite() {
@@ -551,6 +554,24 @@ TEST_F(DoubleTest, BodiesOtherThanJsonOrYamlAreUnsupportedMediaTypes) {
   EXPECT_EQ(yaml.status, 201) << yaml.body;
   HttpResult patch = double_->Request("PATCH", cms + "/from-yaml", "{}", "text/plain");
   EXPECT_EQ(patch.status, 415);
+}
+
+TEST_F(DoubleTest, DenyRulesAnswerAsRbacDoes) {
+  std::string ns = MakeNamespace("locked");
+  std::string secrets = "/api/v1/namespaces/" + ns + "/secrets";
+  ASSERT_EQ(double_->Request("POST", secrets, R"({"metadata":{"name":"s"}})").status, 201);
+  HttpResult refused = double_->Request("DELETE", secrets + "/s");
+  EXPECT_EQ(refused.status, 403);
+  EXPECT_EQ(Str(Object(refused), {"reason"}), "Forbidden");
+  EXPECT_EQ(Str(Object(refused), {"message"}),
+            "secrets \"s\" is forbidden: User \"test-user\" cannot delete resource \"secrets\" in "
+            "API group \"\" in the namespace \"locked\"");
+  EXPECT_EQ(Get(secrets + "/s").status, 200);
+  HttpResult nodes = Get("/api/v1/nodes");
+  EXPECT_EQ(nodes.status, 403);
+  EXPECT_EQ(Str(Object(nodes), {"message"}),
+            "nodes is forbidden: User \"test-user\" cannot list resource \"nodes\" in API group "
+            "\"\" at the cluster scope");
 }
 
 TEST_F(DoubleTest, SubjectAccessReviewsFollowTheRules) {

@@ -4,7 +4,11 @@
 //
 //   kube-apiserver-double --tls-cert FILE --tls-key FILE [--client-ca FILE] [--token-file FILE]
 //       [--port N] [--seed FILE]... [--watch-history N] [--bookmark-interval-ms N]
-//       [--threads N] [--sar-rules FILE]
+//       [--threads N] [--sar-rules FILE] [--deny FILE]
+//
+// --deny FILE: a YAML list of {user, group, verb, resource, namespace} (user, group and
+// namespace optional; verb and resource may be "*"; resource may be "pods/status"): matching
+// requests get the 403 RBAC would give. Everything else authenticated is allowed.
 //
 // Once listening it prints `listening on 127.0.0.1:<port>` on stdout (one line, flushed).
 //
@@ -26,7 +30,9 @@
 //    tokens, as the real union authenticator orders them; anything unauthenticated gets 401
 //    with a Status {"message":"Unauthorized","reason":"Unauthorized","code":401}. A presented
 //    certificate the CA does not verify fails the TLS handshake (Go's VerifyClientCertIfGiven).
-//    Everyone authenticated is authorized for everything (no RBAC); SubjectAccessReviews are
+//    Everyone authenticated is authorized for everything (no RBAC) but what --deny refuses, with
+//    the real message (`pods "x" is forbidden: User "u" cannot get resource "pods" in API group
+//    "" in the namespace "ns"`, "at the cluster scope" without one); SubjectAccessReviews are
 //    answered from --sar-rules (first match wins; default allowed=false, reason omitted since
 //    the real JSON omits an empty reason).
 //  - Errors carry the real messages: `pods "x" not found`, `deployments.apps "x" already
@@ -126,7 +132,7 @@
 //    [spec.size: Invalid value: "string": spec.size in body must be of type integer: "string",
 //    ...]`. Not checked: formats, patterns, lengths, minimum/maximum, CEL rules, defaults (the
 //    real server applies `default`s; the double does not).
-//  - Invalid messages qualify the kind with its group ("Deployment.apps \"x\" is invalid: ..."),
+//  - Invalid messages qualify the kind with its group (`Deployment.apps "x" is invalid: ...`),
 //    details.kind being the bare kind.
 //  - Bodies: JSON and YAML only (Content-Type application/json or application/yaml; merge, JSON,
 //    strategic and apply patch types for PATCH). Protobuf (what kubectl sends for built-in types)
@@ -179,7 +185,7 @@ int Usage(const std::string& problem) {
   std::cerr << "kube-apiserver-double: " << problem << "\n"
             << "usage: kube-apiserver-double --tls-cert FILE --tls-key FILE [--client-ca FILE]\n"
                "  [--token-file FILE] [--port N] [--seed FILE]... [--watch-history N]\n"
-               "  [--bookmark-interval-ms N] [--threads N] [--sar-rules FILE]\n";
+               "  [--bookmark-interval-ms N] [--threads N] [--sar-rules FILE] [--deny FILE]\n";
   return 2;
 }
 
@@ -197,7 +203,7 @@ bool ParseNumber(const std::string& text, unsigned long max, unsigned long& out)
 int main(int argc, char** argv) {
   signal(SIGPIPE, SIG_IGN);
   ServerOptions options;
-  std::string token_file, sar_rules_file;
+  std::string token_file, sar_rules_file, deny_file;
   std::vector<std::string> seeds;
   unsigned long history = 1000;
   for (int i = 1; i < argc; ++i) {
@@ -213,6 +219,8 @@ int main(int argc, char** argv) {
       options.client_ca_file = value;
     } else if (flag == "--token-file") {
       token_file = value;
+    } else if (flag == "--deny") {
+      deny_file = value;
     } else if (flag == "--sar-rules") {
       sar_rules_file = value;
     } else if (flag == "--seed") {
@@ -239,15 +247,20 @@ int main(int argc, char** argv) {
     if (!tokens) return Usage(token_file + ": " + tokens.error().message);
     options.tokens = std::move(*tokens);
   }
-  std::vector<kw::kube_double::SarRule> rules;
-  if (!sar_rules_file.empty()) {
-    auto text = kw::ReadFile(sar_rules_file, 16u << 20);
-    if (!text) return Usage(text.error().message);
-    auto parsed = kw::kube_double::ParseSarRules(*text);
-    if (!parsed) return Usage(sar_rules_file + ": " + parsed.error().message);
-    rules = std::move(*parsed);
-  }
-  Api api(history, std::move(rules));
+  // Reads and parses an optional rules file.
+  auto rules_from = [](const std::string& path, auto parse) -> decltype(parse("")) {
+    if (path.empty()) return typename decltype(parse(""))::value_type();
+    auto text = kw::ReadFile(path, 16u << 20);
+    if (!text) return std::unexpected(text.error());
+    auto parsed = parse(*text);
+    if (!parsed) return std::unexpected(parsed.error().Wrap(path));
+    return std::move(*parsed);
+  };
+  auto rules = rules_from(sar_rules_file, kw::kube_double::ParseSarRules);
+  if (!rules) return Usage(rules.error().message);
+  auto deny = rules_from(deny_file, kw::kube_double::ParseDenyRules);
+  if (!deny) return Usage(deny.error().message);
+  Api api(history, std::move(*rules), std::move(*deny));
   for (const auto& seed : seeds) {
     auto text = kw::ReadFile(seed, 1u << 30);
     if (!text) return Usage(text.error().message);

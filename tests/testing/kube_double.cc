@@ -53,11 +53,13 @@ KubeApiServerDouble::KubeApiServerDouble(KubeDoubleOptions options) {
     argv.push_back("--seed");
     argv.push_back(seed);
   }
-  if (!options.sar_rules.empty()) {
-    std::string rules = dir_ + "/sar-rules.yaml";
-    WriteText(rules, options.sar_rules);
-    argv.push_back("--sar-rules");
-    argv.push_back(rules);
+  for (const auto& [flag, text] : {std::pair{"--sar-rules", &options.sar_rules},
+                                    std::pair{"--deny", &options.deny_rules}}) {
+    if (text->empty()) continue;
+    std::string file = dir_ + "/" + std::string(flag + 2) + ".yaml";
+    WriteText(file, *text);
+    argv.push_back(flag);
+    argv.push_back(file);
   }
   if (options.watch_history > 0) {
     argv.push_back("--watch-history");

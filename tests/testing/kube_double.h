@@ -23,6 +23,7 @@ namespace kw::testing {
 struct KubeDoubleOptions {
   std::vector<std::string> seed_files;  // --seed, in order
   std::string sar_rules;                // YAML text for --sar-rules ("" = none)
+  std::string deny_rules;               // YAML text for --deny ("" = none)
   int watch_history = 0;                // 0 = the binary's default
   int bookmark_interval_ms = 0;         // 0 = the binary's default
   std::vector<std::string> extra_args;
