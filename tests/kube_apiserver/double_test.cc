@@ -574,6 +574,18 @@ TEST_F(DoubleTest, DenyRulesAnswerAsRbacDoes) {
             "\"\" at the cluster scope");
 }
 
+TEST_F(DoubleTest, FixtureSeedsDocumentsAndLists) {
+  MakeNamespace("fixture-seed");
+  double_->Seed(
+      "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\n  namespace: fixture-seed\n---\n"
+      "apiVersion: v1\nkind: List\nitems:\n"
+      "- apiVersion: apps/v1\n  kind: Deployment\n  metadata:\n    name: d\n    namespace: fixture-seed\n"
+      "- apiVersion: rbac.authorization.k8s.io/v1\n  kind: ClusterRole\n  metadata:\n    name: \"seed:reader\"\n");
+  EXPECT_EQ(Get("/api/v1/namespaces/fixture-seed/configmaps/a").status, 200);
+  EXPECT_EQ(Get("/apis/apps/v1/namespaces/fixture-seed/deployments/d").status, 200);
+  EXPECT_EQ(Get("/apis/rbac.authorization.k8s.io/v1/clusterroles/seed:reader").status, 200);
+}
+
 TEST_F(DoubleTest, SubjectAccessReviewsFollowTheRules) {
   auto review = [&](const std::string& user, const std::string& ns) {
     HttpResult r = double_->Request(
