@@ -267,6 +267,32 @@ bool QueryTrue(const ApiRequest& request, const std::string& key) {
   return v == "true" || v == "1" || v == "True";
 }
 
+// `current` patched by a JSON, merge or strategic merge `patch` (parsed, of the right shape).
+ApiResult<json::object> PatchObject(const json::value& current, std::string_view content_type,
+                                    const json::value& patch) {
+  json::value patched;
+  if (content_type == "application/json-patch+json") {
+    auto result = admission::ApplyPatch(current, patch.get_array());
+    if (!result) return Reject(ApiError{422, "Invalid", result.error().message, {}});
+    patched = std::move(*result);
+  } else if (content_type == "application/merge-patch+json") {
+    patched = MergePatch(current, patch);
+  } else {
+    patched = StrategicMergePatch(current, patch);
+  }
+  if (!patched.is_object()) return Reject(BadRequest("the patch produced a non-object"));
+  return std::move(patched.get_object());
+}
+
+// What a dry run answers: the object as it would be stored.
+ObjectPtr Unstored(json::object object, const std::string& key) {
+  auto stored = std::make_shared<StoredObject>();
+  stored->object = std::move(object);
+  stored->body = ToJson(stored->object);
+  stored->key = key;
+  return stored;
+}
+
 // The label and field selectors of a list, watch or deletecollection.
 struct Selection {
   LabelSelector labels;
@@ -499,7 +525,11 @@ ApiOutcome Api::HandleResource(const ApiRequest& request, const ResourcePath& pa
   target.subresource = path.subresource;
   const ResourceType& type = target.type;
   if (!type.namespaced && !path.ns.empty()) return ErrorResponse(GenericNotFound());
-  if (!path.subresource.empty() && !(path.subresource == "status" && type.has_status)) {
+  bool scalable = !type.custom && std::any_of(type.other_subresources.begin(),
+                                               type.other_subresources.end(),
+                                               [](const auto& s) { return s.first == "scale"; });
+  if (!path.subresource.empty() && !(path.subresource == "status" && type.has_status) &&
+      !(path.subresource == "scale" && scalable)) {
     return ErrorResponse(GenericNotFound());
   }
   std::string verb = RequestVerb(request);
@@ -548,7 +578,9 @@ ApiOutcome Api::HandleResource(const ApiRequest& request, const ResourcePath& pa
     if (!plan) return ErrorResponse(plan.error());
     return std::move(*plan);
   }
-  if (verb == "get") {
+  if (path.subresource == "scale") {
+    result = Scale(request, target, verb);
+  } else if (verb == "get") {
     result = Get(target);
   } else if (verb == "list") {
     result = List(request, target);
@@ -822,11 +854,7 @@ ApiResult<ObjectPtr> Api::CreateLocked(const Target& target, json::object object
   object = Normalize(std::move(object));
   if (dry_run) {
     Metadata(object).stable_erase("resourceVersion");
-    auto stored = std::make_shared<StoredObject>();
-    stored->object = std::move(object);
-    stored->body = ToJson(stored->object);
-    stored->key = key;
-    return ObjectPtr(stored);
+    return Unstored(std::move(object), key);
   }
   return store_.Put(type.StorageKey(), key, std::move(object));
 }
@@ -920,7 +948,7 @@ void Api::RemoveNamespaceContents(const std::string& ns) {
 
 ApiResult<ObjectPtr> Api::WriteUpdate(const Target& target, const ObjectPtr& live,
                                       json::object object, const std::string& manager,
-                                      bool apply) {
+                                      bool apply, bool dry_run) {
   const ResourceType& type = target.type;
   const json::object& old = live->object;
   const json::object* old_metadata = MetadataOf(old);
@@ -987,6 +1015,7 @@ ApiResult<ObjectPtr> Api::WriteUpdate(const Target& target, const ObjectPtr& liv
     RecordUpdate(&old, object, manager, type.ApiVersion(), target.subresource, Now());
   }
   object = Normalize(std::move(object));
+  if (dry_run) return Unstored(std::move(object), target.Key());
   bool deleting = Metadata(object).contains("deletionTimestamp");
   if (deleting && !HasFinalizers(object)) {
     return RemoveLocked(type, target.Key(), std::move(object));
@@ -1026,7 +1055,8 @@ ApiResult<ApiResponse> Api::Update(const ApiRequest& request, const Target& targ
   ObjectPtr live = store_.Find(type.StorageKey(), target.Key());
   if (!live) return Reject(NotFound(type.Name(), target.name));
   KW_ASSIGN_OR_RETURN(ObjectPtr written,
-                      WriteUpdate(target, live, std::move(object), FieldManager(request), false));
+                      WriteUpdate(target, live, std::move(object), FieldManager(request), false,
+                                  Query(request, "dryRun") == "All"));
   return ApiResponse{200, RenderObject(*written, type.kind, type.ApiVersion())};
 }
 
@@ -1136,30 +1166,15 @@ ApiResult<ApiResponse> Api::Patch(const ApiRequest& request, const Target& targe
       return ApiResponse{201, RenderObject(*created, type.kind, type.ApiVersion())};
     }
     KW_ASSIGN_OR_RETURN(ObjectPtr written,
-                        WriteUpdate(target, live, std::move(applied.object), manager, true));
+                        WriteUpdate(target, live, std::move(applied.object), manager, true,
+                                    Query(request, "dryRun") == "All"));
     return ApiResponse{200, RenderObject(*written, type.kind, type.ApiVersion())};
   }
   if (!live) return Reject(NotFound(type.Name(), target.name));
   json::object current_object{{"kind", type.kind}, {"apiVersion", type.ApiVersion()}};
   for (const auto& [k, v] : live->object) current_object[k] = v;
   json::value current = std::move(current_object);
-  json::value patched;
-  if (json_patch) {
-    auto result = admission::ApplyPatch(current, patch->get_array());
-    if (!result) {
-      ApiError error{422, "Invalid", "the server rejected our request due to an error in our "
-                                     "request", {}};
-      error.message = result.error().message;
-      return Reject(std::move(error));
-    }
-    patched = std::move(*result);
-  } else if (merge) {
-    patched = MergePatch(current, *patch);
-  } else {
-    patched = StrategicMergePatch(current, *patch);
-  }
-  if (!patched.is_object()) return Reject(BadRequest("the patch produced a non-object"));
-  json::object object = std::move(patched.get_object());
+  KW_ASSIGN_OR_RETURN(json::object object, PatchObject(current, content_type, *patch));
   object.stable_erase("apiVersion");
   object.stable_erase("kind");
   const json::object* metadata = MetadataOf(object);
@@ -1168,7 +1183,8 @@ ApiResult<ApiResponse> Api::Patch(const ApiRequest& request, const Target& targe
                              (metadata ? Text(*metadata, "name") : std::string()) +
                              ") does not match the name on the URL (" + target.name + ")"));
   }
-  KW_ASSIGN_OR_RETURN(ObjectPtr written, WriteUpdate(target, live, std::move(object), manager, false));
+  KW_ASSIGN_OR_RETURN(ObjectPtr written, WriteUpdate(target, live, std::move(object), manager, false,
+                                                        Query(request, "dryRun") == "All"));
   return ApiResponse{200, RenderObject(*written, type.kind, type.ApiVersion())};
 }
 
@@ -1262,6 +1278,127 @@ ApiResult<ApiResponse> Api::DeleteCollection(const ApiRequest& request, const Ta
                      ToJson(json::string(type.ApiVersion())) + R"(,"metadata":{"resourceVersion":")" +
                      std::to_string(CurrentResourceVersion()) + R"("},"items":[)" + items + "]}";
   return ApiResponse{200, std::move(body)};
+}
+
+namespace {
+
+// spec.selector as the label selector text Scale.status.selector carries.
+std::string SelectorText(const json::object& object) {
+  const json::value* spec = object.if_contains("spec");
+  const json::value* selector = spec && spec->is_object() ? spec->get_object().if_contains("selector")
+                                                          : nullptr;
+  if (!selector || !selector->is_object()) return "";
+  std::vector<std::string> parts;
+  if (const json::value* labels = selector->get_object().if_contains("matchLabels");
+      labels && labels->is_object()) {
+    for (const auto& [k, v] : labels->get_object()) {
+      parts.push_back(std::string(k) + "=" + (v.is_string() ? std::string(v.get_string()) : ToJson(v)));
+    }
+  }
+  if (const json::value* expressions = selector->get_object().if_contains("matchExpressions");
+      expressions && expressions->is_array()) {
+    for (const auto& e : expressions->get_array()) {
+      if (!e.is_object()) continue;
+      const json::object& x = e.get_object();
+      std::string key = Text(x, "key"), op = Text(x, "operator"), values;
+      if (const json::value* v = x.if_contains("values"); v && v->is_array()) {
+        for (const auto& item : v->get_array()) {
+          if (item.is_string()) values += (values.empty() ? "" : ",") + std::string(item.get_string());
+        }
+      }
+      if (op == "In") parts.push_back(key + " in (" + values + ")");
+      if (op == "NotIn") parts.push_back(key + " notin (" + values + ")");
+      if (op == "Exists") parts.push_back(key);
+      if (op == "DoesNotExist") parts.push_back("!" + key);
+    }
+  }
+  std::sort(parts.begin(), parts.end());
+  std::string out;
+  for (const auto& p : parts) out += (out.empty() ? "" : ",") + p;
+  return out;
+}
+
+std::int64_t Replicas(const json::object& object, std::string_view part) {
+  const json::value* section = object.if_contains(part);
+  const json::value* replicas = section && section->is_object()
+                                    ? section->get_object().if_contains("replicas")
+                                    : nullptr;
+  return replicas && replicas->is_int64() ? replicas->get_int64() : 0;
+}
+
+json::object MakeScale(const StoredObject& object) {
+  const json::object* metadata = MetadataOf(object.object);
+  json::object scale_metadata;
+  for (const char* key : {"name", "namespace", "uid", "resourceVersion", "creationTimestamp"}) {
+    if (const json::value* v = metadata ? metadata->if_contains(key) : nullptr) {
+      scale_metadata[key] = *v;
+    }
+  }
+  json::object status{{"replicas", Replicas(object.object, "status")}};
+  if (std::string selector = SelectorText(object.object); !selector.empty()) {
+    status["selector"] = selector;
+  }
+  return json::object{{"kind", "Scale"},
+                      {"apiVersion", "autoscaling/v1"},
+                      {"metadata", std::move(scale_metadata)},
+                      {"spec", json::object{{"replicas", Replicas(object.object, "spec")}}},
+                      {"status", std::move(status)}};
+}
+
+}  // namespace
+
+ApiResult<ApiResponse> Api::Scale(const ApiRequest& request, const Target& target,
+                                  const std::string& verb) {
+  const ResourceType& type = target.type;
+  json::value body;
+  if (verb != "get") {
+    auto parsed = ParseBody(request.body, verb == "update" ? request.content_type : "");
+    if (!parsed) return Reject(BadRequest(parsed.error().message));
+    body = std::move(*parsed);
+    bool json_patch = request.content_type == "application/json-patch+json";
+    if (verb == "patch" && !json_patch &&
+        request.content_type != "application/merge-patch+json" &&
+        request.content_type != "application/strategic-merge-patch+json") {
+      return Reject(UnsupportedMediaType(request.content_type));
+    }
+    bool array_expected = verb == "patch" && json_patch;
+    if (array_expected ? !body.is_array() : !body.is_object()) {
+      return Reject(BadRequest("the body of the request was in an unknown format"));
+    }
+  }
+  std::lock_guard lock(store_.mutex());
+  ObjectPtr live = store_.Find(type.StorageKey(), target.Key());
+  if (!live) return Reject(NotFound(type.Name(), target.name));
+  json::object scale = MakeScale(*live);
+  if (verb == "get") return JsonResponse(200, scale);
+  json::object wanted;
+  if (verb == "update") {
+    wanted = std::move(body.get_object());
+  } else {
+    KW_ASSIGN_OR_RETURN(wanted, PatchObject(scale, request.content_type, body));
+  }
+  const json::value* spec = wanted.if_contains("spec");
+  const json::value* replicas = spec && spec->is_object() ? spec->get_object().if_contains("replicas")
+                                                          : nullptr;
+  if (!replicas || !replicas->is_int64() || replicas->get_int64() < 0) {
+    return Reject(Invalid("autoscaling", "Scale", target.name, "spec.replicas",
+                          "FieldValueInvalid", "Invalid value: " +
+                              (replicas ? ToJson(*replicas) : std::string("null")) +
+                              ": must be greater than or equal to 0"));
+  }
+  const json::object* wanted_metadata = MetadataOf(wanted);
+  std::string rv = wanted_metadata ? Text(*wanted_metadata, "resourceVersion") : "";
+  json::object object = live->object;
+  if (!rv.empty()) Metadata(object)["resourceVersion"] = rv;
+  json::value& object_spec = object["spec"];
+  if (!object_spec.is_object()) object_spec = json::object();
+  object_spec.get_object()["replicas"] = replicas->get_int64();
+  Target main = target;
+  main.subresource.clear();
+  KW_ASSIGN_OR_RETURN(ObjectPtr written,
+                      WriteUpdate(main, live, std::move(object), FieldManager(request), false,
+                                  Query(request, "dryRun") == "All"));
+  return JsonResponse(200, MakeScale(*written));
 }
 
 ApiResult<ApiResponse> Api::ReviewAccess(const ApiRequest& request, const Target& target) {

@@ -118,13 +118,17 @@ class Api {
   ApiResult<ApiResponse> Patch(const ApiRequest& request, const Target& target);
   ApiResult<ApiResponse> Delete(const ApiRequest& request, const Target& target);
   ApiResult<ApiResponse> DeleteCollection(const ApiRequest& request, const Target& target);
+  // The scale subresource of deployments, replicasets and statefulsets (autoscaling/v1 Scale).
+  ApiResult<ApiResponse> Scale(const ApiRequest& request, const Target& target,
+                               const std::string& verb);
   ApiResult<ApiResponse> ReviewAccess(const ApiRequest& request, const Target& target);
 
   // Under the store's lock: stores `object` (a full object) as the new state of the live
   // object, with the real server's bookkeeping; deletes it when its last finalizer went.
+  // `dry_run`: everything but the write (the result is not stored, no event is sent).
   ApiResult<ObjectPtr> WriteUpdate(const Target& target, const ObjectPtr& live,
                                    json::object object, const std::string& manager,
-                                   bool apply);
+                                   bool apply, bool dry_run);
   ApiResult<ObjectPtr> CreateLocked(const Target& target, json::object object,
                                     const std::string& manager, bool seeding, bool dry_run,
                                     bool apply);

@@ -356,6 +356,28 @@ TEST_F(DoubleTest, GenerationCountsSpecChangesOnly) {
   EXPECT_EQ(Str(Object(scaled), {"spec", "replicas"}), "3");
 }
 
+TEST_F(DoubleTest, ScaleSubresourceReadsAndWritesReplicas) {
+  std::string ns = MakeNamespace("scale");
+  std::string path = "/apis/apps/v1/namespaces/" + ns + "/deployments";
+  ASSERT_EQ(double_->Request("POST", path, R"({"metadata":{"name":"d"},"spec":{"replicas":1,"selector":{"matchLabels":{"app":"d"}}}})").status, 201);
+  json::object scale = Object(Get(path + "/d/scale"));
+  EXPECT_EQ(Str(scale, {"kind"}), "Scale");
+  EXPECT_EQ(Str(scale, {"apiVersion"}), "autoscaling/v1");
+  EXPECT_EQ(Str(scale, {"spec", "replicas"}), "1");
+  EXPECT_EQ(Str(scale, {"status", "selector"}), "app=d");
+  HttpResult scaled = double_->Request("PATCH", path + "/d/scale", R"({"spec":{"replicas":4}})",
+                                       "application/merge-patch+json");
+  ASSERT_EQ(scaled.status, 200) << scaled.body;
+  EXPECT_EQ(Str(Object(scaled), {"spec", "replicas"}), "4");
+  json::object deployment = Object(Get(path + "/d"));
+  EXPECT_EQ(Str(deployment, {"spec", "replicas"}), "4");
+  EXPECT_EQ(Str(deployment, {"metadata", "generation"}), "2");
+  HttpResult dry = double_->Request("PATCH", path + "/d?dryRun=All", R"({"spec":{"replicas":9}})",
+                                    "application/merge-patch+json");
+  EXPECT_EQ(Str(Object(dry), {"spec", "replicas"}), "9");
+  EXPECT_EQ(Str(Object(Get(path + "/d")), {"spec", "replicas"}), "4");
+}
+
 TEST_F(DoubleTest, StatusSubresourceIsSeparateFromTheMainResource) {
   std::string ns = MakeNamespace("status");
   std::string pods = "/api/v1/namespaces/" + ns + "/pods";

@@ -139,11 +139,14 @@
 //    and a missing Content-Type get 415 UnsupportedMediaType: the real server reads protobuf,
 //    the double cannot. Responses are always JSON, whatever the Accept header asks (no Table,
 //    no PartialObjectMetadata, no protobuf).
-//  - Not served: subresources other than status (scale, log, exec, eviction, ... are listed in
-//    discovery as the real server lists them, and answer 404), /openapi/v2 and /v3 (kubectl
-//    validation needs --validate=false), SelfSubjectAccessReview and other review APIs, the
-//    legacy /api/v1/watch/... paths, list resourceVersionMatch=Exact (lists always show the
-//    current state), dryRun on update/patch (honoured on create and delete).
+//  - Subresources served: status, and scale of deployments, replicasets and statefulsets
+//    (autoscaling/v1 Scale; GET, PUT, merge/JSON/strategic PATCH; status.selector rendered from
+//    matchLabels/matchExpressions, sorted). Not served: the other subresources (log, exec,
+//    eviction, custom resources' scale, ... are listed in discovery as the real server lists
+//    them, and answer 404), /openapi/v2 and /v3 (kubectl validation needs --validate=false),
+//    SelfSubjectAccessReview and other review APIs, the legacy /api/v1/watch/... paths, list
+//    resourceVersionMatch=Exact (lists always show the current state). dryRun=All is honoured
+//    by create, update, patch, apply and delete.
 //  - Field selectors on built-ins: metadata.name/namespace plus the real per-type fields (pods:
 //    spec.nodeName, spec.restartPolicy, spec.schedulerName, spec.serviceAccountName,
 //    spec.hostNetwork, status.phase, status.podIP, status.podIPs, status.nominatedNodeName;
