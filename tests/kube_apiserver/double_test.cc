@@ -291,7 +291,7 @@ TEST_F(DoubleTest, WatchSeesChangesAsTheyHappenAndSelectorExits) {
   std::string rv = Str(Object(Get(cms)), {"metadata", "resourceVersion"});
   HttpResult watched;
   std::thread watcher([&] {
-    watched = Get(cms + "?watch=1&timeoutSeconds=2&labelSelector=keep%3Dyes&resourceVersion=" + rv);
+    watched = Get(cms + "?watch=1&timeoutSeconds=3&labelSelector=keep%3Dyes&resourceVersion=" + rv);
   });
   ASSERT_EQ(double_->Request("POST", cms, R"({"metadata":{"name":"m","labels":{"keep":"yes"}}})").status, 201);
   ASSERT_EQ(double_->Request("PATCH", cms + "/m", R"({"metadata":{"labels":{"keep":"no"}}})",
@@ -550,13 +550,20 @@ TEST_F(DoubleTest, ManyWatchesEachSeeEveryChange) {
   constexpr int kWatches = 40;
   std::vector<HttpResult> results(kWatches);
   std::vector<std::thread> watchers;
-  for (int i = 0; i < kWatches; ++i) {
+  // The changes come while some watches are open and before others start: from the list's
+  // resourceVersion, every watch sees all of them either way.
+  for (int i = 0; i < kWatches / 2; ++i) {
     watchers.emplace_back([&, i] {
       results[i] = Get(cms + "?watch=1&timeoutSeconds=2&resourceVersion=" + rv);
     });
   }
   for (const char* name : {"x", "y", "z"}) {
     ASSERT_EQ(double_->Request("POST", cms, std::string(R"({"metadata":{"name":")") + name + "\"}}").status, 201);
+  }
+  for (int i = kWatches / 2; i < kWatches; ++i) {
+    watchers.emplace_back([&, i] {
+      results[i] = Get(cms + "?watch=1&timeoutSeconds=1&resourceVersion=" + rv);
+    });
   }
   for (auto& t : watchers) t.join();
   for (const auto& r : results) {

@@ -36,6 +36,7 @@ namespace {
 
 constexpr auto kUseAwaitable = asio::as_tuple(asio::use_awaitable);
 constexpr std::size_t kBodyLimit = 64u << 20;
+constexpr std::uint32_t kHeaderLimit = 1u << 20;  // Go's http.DefaultMaxHeaderBytes
 
 std::map<std::string, std::string> ParseQuery(std::string_view query) {
   std::map<std::string, std::string> out;
@@ -142,6 +143,7 @@ struct Server::Impl {
     for (;;) {
       http::request_parser<http::string_body> parser;
       parser.body_limit(kBodyLimit);
+      parser.header_limit(kHeaderLimit);
       auto [read_error, read_bytes] = co_await http::async_read(stream, buffer, parser, kUseAwaitable);
       if (read_error) co_return;
       http::request<http::string_body> request = parser.release();
