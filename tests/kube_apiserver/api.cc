@@ -466,8 +466,33 @@ void Api::Unwatch(const std::shared_ptr<Watcher>& watcher) {
   store_.Unwatch(watcher);
 }
 
-ApiResponse Api::Discovery(std::string_view path) {
+namespace {
+
+// The aggregated discovery version an Accept header asks for first ("v2", "v2beta1"), or "".
+std::string AggregatedDiscoveryVersion(std::string_view accept) {
+  while (!accept.empty()) {
+    std::string_view item = accept.substr(0, accept.find(','));
+    accept.remove_prefix(std::min(accept.size(), item.size() + 1));
+    if (item.find("as=APIGroupDiscoveryList") == std::string_view::npos ||
+        item.find("g=apidiscovery.k8s.io") == std::string_view::npos) {
+      continue;
+    }
+    if (item.find("v=v2beta1") != std::string_view::npos) return "v2beta1";
+    if (item.find("v=v2") != std::string_view::npos) return "v2";
+  }
+  return "";
+}
+
+}  // namespace
+
+ApiResponse Api::Discovery(std::string_view path, std::string_view accept) {
   std::lock_guard lock(store_.mutex());
+  bool core = path == "/api" || path == "/api/";
+  if (std::string version = AggregatedDiscoveryVersion(accept);
+      !version.empty() && (core || path == "/apis" || path == "/apis/")) {
+    return {200, ToJson(registry_.AggregatedDiscovery(core, version)),
+            "application/json;g=apidiscovery.k8s.io;v=" + version + ";as=APIGroupDiscoveryList"};
+  }
   if (path == "/api" || path == "/api/") return JsonResponse(200, registry_.ApiVersions());
   if (path == "/apis" || path == "/apis/") return JsonResponse(200, registry_.GroupList());
   if (path == "/api/v1" || path == "/api/v1/") return JsonResponse(200, *registry_.ResourceList("", "v1"));
@@ -503,7 +528,7 @@ ApiOutcome Api::Handle(const ApiRequest& request) {
   }
   auto resource_path = ParseResourcePath(path);
   if (!resource_path) {
-    if (request.method == "GET") return Discovery(path);
+    if (request.method == "GET") return Discovery(path, request.accept);
     return ApiResponse{404, "404 page not found\n", "text/plain; charset=utf-8"};
   }
   return HandleResource(request, *resource_path);

@@ -32,6 +32,7 @@ struct ApiRequest {
   std::string content_type;                  // without parameters, lower-case
   std::string body;
   std::string user_agent;
+  std::string accept;  // the Accept header
   Identity identity;
 };
 
@@ -107,7 +108,7 @@ class Api {
 
  private:
   struct Target;
-  ApiResponse Discovery(std::string_view path);
+  ApiResponse Discovery(std::string_view path, std::string_view accept);
   ApiOutcome HandleResource(const ApiRequest& request, const ResourcePath& path);
   ApiResult<ApiResponse> Get(const Target& target);
   ApiResult<ApiResponse> List(const ApiRequest& request, const Target& target);

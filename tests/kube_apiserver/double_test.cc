@@ -144,6 +144,25 @@ TEST_F(DoubleTest, DiscoveryListsResourcesAndSubresources) {
   EXPECT_EQ(Get("/readyz").status, 200);
 }
 
+TEST_F(DoubleTest, AggregatedDiscoveryWhenAsked) {
+  HttpOptions options;
+  options.method = "GET";
+  options.ca_file = double_->certificates().ca;
+  options.headers = {"Authorization: Bearer test-token",
+                     "Accept: application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList,"
+                     "application/json"};
+  HttpResult apis = kw::testing::Http(double_->Url() + "/apis", options);
+  ASSERT_EQ(apis.status, 200);
+  EXPECT_EQ(apis.headers["content-type"],
+            "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList");
+  json::object list = Object(apis);
+  EXPECT_EQ(Str(list, {"kind"}), "APIGroupDiscoveryList");
+  EXPECT_EQ(Str(list, {"apiVersion"}), "apidiscovery.k8s.io/v2");
+  EXPECT_THAT(apis.body, HasSubstr(R"("resource":"deployments","responseKind":{"group":"apps","version":"v1","kind":"Deployment"},"scope":"Namespaced")"));
+  HttpResult core = kw::testing::Http(double_->Url() + "/api", options);
+  EXPECT_THAT(core.body, HasSubstr(R"({"subresource":"status","responseKind":{"group":"","version":"v1","kind":"Pod"})"));
+}
+
 TEST_F(DoubleTest, CreateGetAndTheRealErrors) {
   std::string ns = MakeNamespace("create-get");
   std::string pods = "/api/v1/namespaces/" + ns + "/pods";

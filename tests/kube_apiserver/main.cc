@@ -157,8 +157,9 @@
 //    wording of the lexer's "found '..', expected: .." cases).
 //  - Discovery: /api, /api/v1, /apis, /apis/<g>, /apis/<g>/<v> as the real (legacy,
 //    non-aggregated) documents; subresources listed as separate entries with singularName "".
-//    No storageVersionHash. The aggregated discovery (Accept: application/json;g=apidiscovery..)
-//    is not served: clients fall back to the legacy documents, as they do with old servers.
+//    No storageVersionHash. Aggregated discovery (Accept: application/json;g=apidiscovery.k8s.io;
+//    v=v2[beta1];as=APIGroupDiscoveryList) of /api and /apis answers an APIGroupDiscoveryList
+//    with that Content-Type; otherwise the legacy documents.
 //  - Headers: Audit-Id, Cache-Control: no-cache, private, Content-Type: application/json,
 //    X-Kubernetes-Pf-Flowschema-Uid/-Prioritylevel-Uid on every response; no gzip, no
 //    protobuf, no Warning headers, no API priority and fairness (429s only through faults).

@@ -74,6 +74,9 @@ class ResourceRegistry {
   json::object ApiVersions() const;                     // /api
   json::object GroupList() const;                       // /apis
   std::optional<json::object> Group(std::string_view group) const;  // /apis/<group>
+  // The aggregated discovery document (APIGroupDiscoveryList of apidiscovery.k8s.io/<version>,
+  // "v2" or "v2beta1") of /api (`core`) or /apis.
+  json::object AggregatedDiscovery(bool core, std::string_view version) const;
   // /api/v1 or /apis/<group>/<version>; nullopt when not served.
   std::optional<json::object> ResourceList(std::string_view group,
                                            std::string_view version) const;

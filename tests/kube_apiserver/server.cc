@@ -170,6 +170,7 @@ struct Server::Impl {
     std::string_view content_type = raw[http::field::content_type];
     request.content_type = AsciiLower(TrimBlanks(content_type.substr(0, content_type.find(';'))));
     request.user_agent = std::string(raw[http::field::user_agent]);
+    request.accept = std::string(raw[http::field::accept]);
     request.body = std::move(raw.body());
 
     std::optional<Identity> identity;
