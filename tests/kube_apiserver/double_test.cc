@@ -602,6 +602,10 @@ TEST_F(DoubleTest, BodiesOtherThanJsonOrYamlAreUnsupportedMediaTypes) {
   EXPECT_EQ(yaml.status, 201) << yaml.body;
   HttpResult patch = double_->Request("PATCH", cms + "/from-yaml", "{}", "text/plain");
   EXPECT_EQ(patch.status, 415);
+  std::string huge = R"({"metadata":{"name":"huge"},"data":{"k":")" + std::string(3u << 20, 'x') + "\"}}";
+  HttpResult too_large = double_->Request("POST", cms, huge);
+  EXPECT_EQ(too_large.status, 413);
+  EXPECT_EQ(Str(Object(too_large), {"message"}), "Request entity too large: limit is 3145728");
 }
 
 TEST_F(DoubleTest, DenyRulesAnswerAsRbacDoes) {

@@ -160,6 +160,10 @@
 //    No storageVersionHash. Aggregated discovery (Accept: application/json;g=apidiscovery.k8s.io;
 //    v=v2[beta1];as=APIGroupDiscoveryList) of /api and /apis answers an APIGroupDiscoveryList
 //    with that Content-Type; otherwise the legacy documents.
+//  - Request bodies over 3 MiB (the real MaxRequestBodyBytes) get 413 RequestEntityTooLarge
+//    "Request entity too large: limit is 3145728" and the connection is closed. The real
+//    server's etcd also refuses objects over 1.5 MiB ("etcdserver: request is too large"); the
+//    double does not.
 //  - Headers: Audit-Id, Cache-Control: no-cache, private, Content-Type: application/json,
 //    X-Kubernetes-Pf-Flowschema-Uid/-Prioritylevel-Uid on every response; no gzip, no
 //    protobuf, no Warning headers, no API priority and fairness (429s only through faults).
