@@ -590,8 +590,14 @@ ApiOutcome Api::HandleResource(const ApiRequest& request, const ResourcePath& pa
                           {}});
   }
   if (type.namespaced && path.ns.empty() && !collection) return ErrorResponse(GenericNotFound());
+  // Paths that exist but not for this method (a namespaced type's cluster-wide collection
+  // takes only list and watch; an object takes no POST).
+  const ApiError method_not_allowed{405, "MethodNotAllowed",
+                                    "the server does not allow this method on the requested "
+                                    "resource",
+                                    {}};
   if (type.namespaced && path.ns.empty() && verb != "list" && verb != "watch") {
-    return ErrorResponse(GenericNotFound());
+    return ErrorResponse(method_not_allowed);
   }
   if (!type.Allows(verb)) return ErrorResponse(MethodNotSupported(type.Name(), verb));
   if (!path.subresource.empty() && verb != "get" && verb != "update" && verb != "patch") {
@@ -610,9 +616,7 @@ ApiOutcome Api::HandleResource(const ApiRequest& request, const ResourcePath& pa
   } else if (verb == "list") {
     result = List(request, target);
   } else if (verb == "create") {
-    if (!collection) {
-      return ErrorResponse(MethodNotSupported(type.Name(), "create"));
-    }
+    if (!collection) return ErrorResponse(method_not_allowed);
     if (type.plural == "subjectaccessreviews") {
       result = ReviewAccess(request, target);
     } else {

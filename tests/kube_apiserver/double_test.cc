@@ -201,6 +201,9 @@ TEST_F(DoubleTest, CreateGetAndTheRealErrors) {
   ASSERT_EQ(generated.status, 201);
   EXPECT_EQ(Str(Object(generated), {"metadata", "name"}).size(), 9u);
 
+  EXPECT_EQ(double_->Request("POST", pods + "/p1", Pod("p1")).status, 405);
+  EXPECT_EQ(double_->Request("DELETE", "/api/v1/pods").status, 405);
+
   HttpResult apps = Get("/apis/apps/v1/namespaces/" + ns + "/deployments/nope");
   EXPECT_EQ(Str(Object(apps), {"message"}), R"(deployments.apps "nope" not found)");
   EXPECT_EQ(Str(Object(apps), {"details", "group"}), "apps");
