@@ -1483,24 +1483,25 @@ ApiResult<ApiResponse> Api::ReviewAccess(const ApiRequest& request, const Target
   return JsonResponse(201, out);
 }
 
-Result<void> Api::Seed(const json::value& document) {
+Result<void> Api::Seed(json::value document) {
   if (document.is_null()) return {};
   if (!document.is_object()) return Fail(ErrorKind::kInvalidArgument, "seed: expected an object");
-  const json::object& object = document.get_object();
+  json::object& object = document.get_object();
   std::string kind = Text(object, "kind");
   if (kind == "List" || (kind.ends_with("List") && object.contains("items"))) {
-    const json::value* items = object.if_contains("items");
+    json::value* items = object.if_contains("items");
     if (!items || !items->is_array()) return {};
-    for (const auto& item : items->get_array()) {
-      json::value copy = item;
-      if (copy.is_object() && !copy.get_object().contains("kind") && kind != "List") {
-        copy.get_object()["kind"] = kind.substr(0, kind.size() - 4);
-        if (!copy.get_object().contains("apiVersion")) {
-          copy.get_object()["apiVersion"] = object.contains("apiVersion") ? object.at("apiVersion")
-                                                                          : json::value("v1");
+    // A typed list (PodList) may leave apiVersion and kind out of its items.
+    json::value list_api_version = object.contains("apiVersion") ? object["apiVersion"]
+                                                                 : json::value("v1");
+    for (auto& item : items->get_array()) {
+      if (item.is_object() && !item.get_object().contains("kind") && kind != "List") {
+        item.get_object()["kind"] = kind.substr(0, kind.size() - 4);
+        if (!item.get_object().contains("apiVersion")) {
+          item.get_object()["apiVersion"] = list_api_version;
         }
       }
-      KW_TRY(Seed(copy));
+      KW_TRY(Seed(std::move(item)));
     }
     return {};
   }
@@ -1521,7 +1522,7 @@ Result<void> Api::Seed(const json::value& document) {
   target.name = metadata ? Text(*metadata, "name") : "";
   ApiRequest request;
   request.user_agent = "kube-apiserver-double-seed";
-  auto created = Create(request, target, document, true);
+  auto created = Create(request, target, std::move(document), true);
   if (!created) {
     return Fail(ErrorKind::kInvalidArgument, "seed: " + kind + " " + target.name + ": " +
                                                  created.error().message);

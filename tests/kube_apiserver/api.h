@@ -99,7 +99,7 @@ class Api {
   void Unwatch(const std::shared_ptr<Watcher>& watcher);
 
   // Creates the objects of one seed document (an object, or a List of them) as if POSTed.
-  Result<void> Seed(const json::value& document);
+  Result<void> Seed(json::value document);
 
   // /double/compact.
   void Compact();

@@ -274,8 +274,8 @@ int main(int argc, char** argv) {
     if (!text) return Usage(text.error().message);
     auto documents = kw::ParseYamlDocumentsAsJson(*text, seed);
     if (!documents) return Usage(documents.error().message);
-    for (const auto& document : *documents) {
-      if (auto seeded = api.Seed(document); !seeded) {
+    for (auto& document : *documents) {
+      if (auto seeded = api.Seed(std::move(document)); !seeded) {
         return Usage(seed + ": " + seeded.error().message);
       }
     }
