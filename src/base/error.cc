@@ -11,6 +11,8 @@ std::string_view ErrorKindName(ErrorKind kind) {
     case ErrorKind::kNotFound: return "not found";
     case ErrorKind::kIo: return "i/o error";
     case ErrorKind::kTls: return "tls error";
+    case ErrorKind::kPermissionDenied: return "permission denied";
+    case ErrorKind::kConflict: return "conflict";
     case ErrorKind::kBadModule: return "bad module";
     case ErrorKind::kTimeout: return "timeout";
     case ErrorKind::kTrap: return "trap";
@@ -31,6 +33,7 @@ std::ostream& operator<<(std::ostream& os, ErrorKind kind) { return os << ErrorK
 Error Error::Wrap(std::string_view context) const {
   Error e(kind, std::string(context) + ": " + message);
   e.exit_code = exit_code;
+  e.http_status = http_status;
   return e;
 }
 

@@ -20,6 +20,8 @@ enum class ErrorKind {
   kNotFound,         // a file, export, policy or key that does not exist
   kIo,               // the operating system failed us (open, read, write), or the network
   kTls,              // a TLS handshake failed (a certificate not trusted, no TLS at all, ...)
+  kPermissionDenied, // a remote API refused who we are (HTTP 401/403)
+  kConflict,         // a remote API refused a write that conflicts (HTTP 409: exists, changed)
   kBadModule,        // bytes that are not a valid, linkable WebAssembly module
   kTimeout,          // a guest ran past its deadline and was interrupted
   kTrap,             // a guest trapped (unreachable, out-of-bounds access, ...)
@@ -41,6 +43,9 @@ struct Error {
   ErrorKind kind = ErrorKind::kInternal;
   std::string message;
   int exit_code = 0;  // meaningful only for kGuestExit
+  // The HTTP status of a remote API that refused the request (a Kubernetes API server's Status
+  // code), when that is what failed; 0 otherwise.
+  int http_status = 0;
 
   Error() = default;
   Error(ErrorKind k, std::string msg) : kind(k), message(std::move(msg)) {}

@@ -55,6 +55,20 @@ Result<std::string> TracingLog(const CallContext& ctx, std::string_view operatio
 
 }  // namespace
 
+void HostCapabilities::SetKubernetesResources(std::vector<KubernetesResource> resources) {
+  std::sort(resources.begin(), resources.end());
+  resources.erase(std::unique(resources.begin(), resources.end()), resources.end());
+  kubernetes_resources_ = std::move(resources);
+}
+
+bool HostCapabilities::AllowsKubernetesResource(std::string_view api_version,
+                                                std::string_view kind) const {
+  return std::any_of(kubernetes_resources_.begin(), kubernetes_resources_.end(),
+                     [&](const KubernetesResource& r) {
+                       return r.first == api_version && r.second == kind;
+                     });
+}
+
 const std::vector<std::string_view>& HostCapabilities::KnownCapabilities() {
   static const std::vector<std::string_view> known = {
       "oci/v1/verify",
@@ -134,6 +148,13 @@ Dispatcher::Dispatcher() { Register("tracing", {"log"}, TracingLog); }
 
 void Dispatcher::Register(std::string ns, std::vector<std::string> operations, Provider provider) {
   providers_[std::move(ns)] = Entry{std::move(operations), std::move(provider)};
+}
+
+void Dispatcher::WrapProviders(
+    const std::function<Provider(const std::string& ns, Provider)>& wrap) {
+  for (auto& [ns, entry] : providers_) {
+    if (ns != "tracing") entry.provider = wrap(ns, std::move(entry.provider));
+  }
 }
 
 Result<std::string> Dispatcher::Call(const CallContext& ctx, std::string_view binding,

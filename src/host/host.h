@@ -20,6 +20,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "base/error.h"
@@ -42,11 +43,21 @@ class HostCapabilities {
   bool Allows(std::string_view capability_path) const;
   const std::vector<std::string>& patterns() const { return patterns_; }
 
+  // The Kubernetes resources the policy may read with kubernetes/list_* and get_resource: its
+  // `contextAwareResources`, (apiVersion, kind) pairs matched exactly. None by default.
+  using KubernetesResource = std::pair<std::string, std::string>;
+  void SetKubernetesResources(std::vector<KubernetesResource> resources);
+  bool AllowsKubernetesResource(std::string_view api_version, std::string_view kind) const;
+  const std::vector<KubernetesResource>& kubernetes_resources() const {
+    return kubernetes_resources_;
+  }
+
   // Every capability path the host knows, e.g. "oci/v1/verify".
   static const std::vector<std::string_view>& KnownCapabilities();
 
  private:
   std::vector<std::string> patterns_;
+  std::vector<KubernetesResource> kubernetes_resources_;  // sorted
 };
 
 // Who is calling, for gating and for logs, and until when.
@@ -65,6 +76,24 @@ using Provider = std::function<Result<std::string>(const CallContext& ctx,
                                                    std::string_view operation,
                                                    std::string_view payload)>;
 
+// The documents Rego policies read the cluster through (policy-server.md §4.e.2), built from the
+// same watch caches as the kubernetes capabilities.
+class RegoContext {
+ public:
+  virtual ~RegoContext() = default;
+
+  enum class Shape {
+    kOpa,         // {<plural>: {<namespace>: {<name>: obj}}}, or {<plural>: {<name>: obj}}
+    kGatekeeper,  // {"cluster": {<apiVersion>: {<Kind>: {<name>: obj}}},
+                  //  "namespace": {<ns>: {<apiVersion>: {<Kind>: {<name>: obj}}}}}
+  };
+  // The inventory of `capabilities.kubernetes_resources()` as JSON text. The same pointer is
+  // returned for as long as nothing in it changed, so a caller can skip reloading it.
+  virtual Result<std::shared_ptr<const std::string>> Inventory(
+      const HostCapabilities& capabilities, Shape shape,
+      std::optional<std::chrono::steady_clock::time_point> deadline) const = 0;
+};
+
 class Dispatcher {
  public:
   // A dispatcher serving `tracing` only.
@@ -72,6 +101,17 @@ class Dispatcher {
 
   // Registers the provider of `ns` (replacing any). Not thread-safe: call during start-up.
   void Register(std::string ns, std::vector<std::string> operations, Provider provider);
+
+  // Sets what builds Rego policies' context documents. Start-up only, like Register.
+  void SetRegoContext(std::shared_ptr<const RegoContext> context) {
+    rego_context_ = std::move(context);
+  }
+  // nullptr: Rego policies get no cluster documents.
+  const RegoContext* rego_context() const { return rego_context_.get(); }
+  // Replaces every provider but tracing's with `wrap(namespace, provider)`, keeping its
+  // operations: how kwctl records what the providers answer (capabilities/session.h) without
+  // each provider knowing. Not thread-safe: call during start-up, after registering.
+  void WrapProviders(const std::function<Provider(const std::string& ns, Provider)>& wrap);
 
   // Dispatches one host call. Errors are kHostError with the message the guest should see.
   Result<std::string> Call(const CallContext& ctx, std::string_view binding, std::string_view ns,
@@ -83,6 +123,7 @@ class Dispatcher {
     Provider provider;
   };
   std::map<std::string, Entry, std::less<>> providers_;
+  std::shared_ptr<const RegoContext> rego_context_;
 };
 
 using DispatcherSharedPtr = std::shared_ptr<const Dispatcher>;

@@ -74,4 +74,13 @@ Result<std::optional<ConnectionConfig>> ResolveConnection(const ConnectionReques
   return std::nullopt;
 }
 
+Result<std::shared_ptr<Client>> ConnectToCluster(const ConnectionRequest& request,
+                                                 ClientOptions options,
+                                                 const ConnectionEnvironment& environment) {
+  KW_ASSIGN_OR_RETURN(std::optional<ConnectionConfig> config,
+                      ResolveConnection(request, environment));
+  if (!config) return std::shared_ptr<Client>();
+  return Client::Create(*config, options);
+}
+
 }  // namespace kw::kube

@@ -12,10 +12,12 @@
 // (kubeconfig.h).
 #pragma once
 
+#include <memory>
 #include <optional>
 #include <string>
 
 #include "base/error.h"
+#include "kube/client.h"
 #include "kube/connection_config.h"
 #include "kube/in_cluster.h"
 
@@ -42,6 +44,12 @@ struct ConnectionRequest {
 // exists but is unusable (a missing context, an unreadable CA, an exec plugin) is an error.
 Result<std::optional<ConnectionConfig>> ResolveConnection(
     const ConnectionRequest& request,
+    const ConnectionEnvironment& environment = ConnectionEnvironment::FromProcess());
+
+// A client for the cluster ResolveConnection finds, or nullptr when none is configured (no
+// connection is made yet). Errors as ResolveConnection and Client::Create.
+Result<std::shared_ptr<Client>> ConnectToCluster(
+    const ConnectionRequest& request, ClientOptions options = {},
     const ConnectionEnvironment& environment = ConnectionEnvironment::FromProcess());
 
 }  // namespace kw::kube

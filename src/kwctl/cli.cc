@@ -36,9 +36,19 @@ void AddRunFlags(CLI::App* cmd, RunFlags& f) {
   cmd->add_flag("--raw", f.raw, "Validate a raw request instead of an AdmissionRequest");
   cmd->add_flag("--allow-context-aware", f.allow_context_aware,
                 "Grant the policy the context-aware resources its metadata declares");
+  cmd->add_option("--kubeconfig", f.kubeconfig,
+                  "Kubeconfig of the cluster context-aware policies read [default: KUBECONFIG, "
+                  "then ~/.kube/config]");
   cmd->add_option("--allowed-host-capabilities", f.allowed_host_capabilities,
                   "Host capabilities the policy may use (`*`, `oci/*`, `net/v1/dns_lookup_host`...)")
       ->default_val(std::vector<std::string>{"*"});
+  auto* record = cmd->add_option(
+      "--record-host-capabilities-interactions", f.record_host_capabilities,
+      "Record all the policy and host capabilities communications into the given file");
+  cmd->add_option("--replay-host-capabilities-interactions", f.replay_host_capabilities,
+                  "Replay the host capabilities communications recorded in the given file, "
+                  "without reaching any cluster, registry or DNS")
+      ->excludes(record);
   cmd->add_option("--policy-timeout", f.policy_timeout_seconds,
                   "Interrupt an evaluation after this many seconds (fractions allowed; 0 = no "
                   "timeout)")

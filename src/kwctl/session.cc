@@ -9,6 +9,7 @@
 #include "base/yaml.h"
 #include "capabilities/capabilities.h"
 #include "engine/v8/v8_engine.h"
+#include "kube/resolve.h"
 #include "kwctl/paths.h"
 #include "loader/code_cache.h"
 #include "loader/environment_builder.h"
@@ -74,9 +75,32 @@ engine::CodeCacheSharedPtr OpenCompiledCache(const RunFlags& flags) {
   return *cache;
 }
 
+// The cluster, when a policy may read it: with --allow-context-aware (resources from the
+// metadata) or policy definitions granting contextAwareResources. As upstream, no client is made
+// otherwise, so kubernetes/can_i then answers kube::kNoClientMessage.
+Result<std::shared_ptr<capabilities::Cluster>> ClusterFor(
+    const RunFlags& flags, const std::vector<policy::PolicyDefinition>& definitions) {
+  bool wanted = flags.allow_context_aware;
+  for (const policy::PolicyDefinition& definition : definitions) {
+    for (const policy::PolicyModuleConfig* module : definition.Modules()) {
+      wanted = wanted || !module->context_aware_resources.empty();
+    }
+  }
+  if (!wanted) return std::make_shared<capabilities::Cluster>(nullptr);
+  auto client = kube::ConnectToCluster({flags.kubeconfig, ""});
+  if (!client) return std::unexpected(client.error().Wrap("cannot connect to Kubernetes"));
+  return std::make_shared<capabilities::Cluster>(std::move(*client));
+}
+
 }  // namespace
 
 Result<Session> PrepareSession(const RunFlags& flags) {
+  Session session;
+  // A malformed session is refused before anything is downloaded or compiled.
+  if (flags.replay_host_capabilities) {
+    KW_ASSIGN_OR_RETURN(session.replayer,
+                        capabilities::SessionReplayer::Load(*flags.replay_host_capabilities));
+  }
   std::vector<policy::PolicyDefinition> definitions;
   bool from_resources = IsYamlPath(flags.policy) && !flags.policy.starts_with("file://") &&
                         std::filesystem::exists(flags.policy);
@@ -100,16 +124,27 @@ Result<Session> PrepareSession(const RunFlags& flags) {
     KW_ASSIGN_OR_RETURN(options.mode_override, policy::ParseExecutionMode(*flags.execution_mode));
   }
   options.host_capabilities_override = flags.allowed_host_capabilities;
+  options.context_aware_from_metadata = flags.allow_context_aware;
   // Rounded up: a timeout under a millisecond must stay a timeout, not become 0 (none).
   options.default_timeout = std::chrono::milliseconds(
       static_cast<std::int64_t>(std::ceil(flags.policy_timeout_seconds * 1000)));
 
-  Session session;
   KW_ASSIGN_OR_RETURN(session.engine,
                       engine::CreateV8Engine({.max_memory_pages = flags.memory_limit_mib * 16}));
   KW_ASSIGN_OR_RETURN(session.worker, session.engine->CreateWorker());
+  if (flags.record_host_capabilities) {
+    KW_ASSIGN_OR_RETURN(session.recorder,
+                        capabilities::SessionRecorder::Create(*flags.record_host_capabilities));
+  }
+  // As upstream, a replay builds no Kubernetes client.
+  std::shared_ptr<capabilities::Cluster> cluster;
+  if (!session.replayer) {
+    KW_ASSIGN_OR_RETURN(cluster, ClusterFor(flags, definitions));
+  }
   session.evaluator = std::make_unique<evaluator::Evaluator>(
-      *session.worker, capabilities::MakeDispatcher());
+      *session.worker, capabilities::MakeDispatcher({.cluster = std::move(cluster),
+                                                     .recorder = session.recorder,
+                                                     .replayer = session.replayer}));
 
   KW_ASSIGN_OR_RETURN(loader::FetchSettings fetch, FetchSettingsFor(flags.registry, flags.signatures));
   loader::EnvironmentBuilder builder(*session.engine, OpenCompiledCache(flags), std::move(fetch),
@@ -167,6 +202,12 @@ void Session::FinishCodeCacheWrites() {
       spdlog::debug("gave up waiting: the next run compiles the policies again");
     }
   }
+}
+
+Result<void> Session::FinishHostCapabilitiesSession() {
+  if (replayer) replayer->LogLeftovers();
+  if (recorder) return recorder->Finish();
+  return {};
 }
 
 admission::AdmissionResponse Session::Evaluate(const evaluator::EnvironmentEntry& target) {

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "admission/request.h"
+#include "capabilities/session.h"
 #include "engine/engine.h"
 #include "evaluator/environment.h"
 #include "evaluator/evaluator.h"
@@ -60,12 +61,20 @@ struct RunFlags {
   std::optional<std::string> execution_mode;
   bool raw = false;
   bool allow_context_aware = false;
+  // The cluster context-aware policies read (kube/resolve.h); only asked for when they may.
+  std::string kubeconfig;
   std::vector<std::string> allowed_host_capabilities = {"*"};
   double policy_timeout_seconds = 2;  // 0 = none
   std::uint32_t memory_limit_mib = 256;  // per policy instance
   // Where compiled policy code is kept between runs; nullopt = paths.h CompiledCacheDir().
   std::optional<std::string> compiled_cache_dir;
   bool disable_compiled_cache = false;
+  // --record-host-capabilities-interactions: write every host-capability call and its answer to
+  // this session file. --replay-host-capabilities-interactions: answer them from this session
+  // file instead, reaching no cluster, registry or resolver. At most one of the two
+  // (capabilities/session.h).
+  std::optional<std::string> record_host_capabilities;
+  std::optional<std::string> replay_host_capabilities;
   RegistryFlags registry;
   SignatureFlags signatures;
 };
@@ -81,6 +90,9 @@ struct Session {
   // What to evaluate, in the order of the definitions: the policies and groups (not members).
   std::vector<const evaluator::EnvironmentEntry*> targets;
   admission::ValidationRequest request;
+  // Set by the record and replay flags.
+  std::shared_ptr<capabilities::SessionRecorder> recorder;
+  std::shared_ptr<capabilities::SessionReplayer> replayer;
 
   admission::SettingsValidationResponse ValidateSettings(const evaluator::EnvironmentEntry& target);
   // The response as kwctl run prints it (response handler applied).
@@ -88,6 +100,9 @@ struct Session {
   // Lets the engine finish storing the optimized code of the modules it compiled (bounded), so
   // that the next kwctl run finds them in the compiled-code cache. Call before exiting.
   void FinishCodeCacheWrites();
+  // Completes the recorded session file (its write error, if any) and logs the exchanges of a
+  // replayed one that no call used. Call once the evaluations are done.
+  Result<void> FinishHostCapabilitiesSession();
 };
 
 Result<Session> PrepareSession(const RunFlags& flags);

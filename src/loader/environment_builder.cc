@@ -109,7 +109,6 @@ class EnvironmentBuilder::Round {
     policy->config.settings = module.settings;
     auto capabilities = Capabilities(where, module.host_capabilities);
     if (!capabilities) return config_error(capabilities.error());
-    policy->config.capabilities = std::move(*capabilities);
     auto timeout = Timeout(where, module.timeout_eval_seconds);
     if (!timeout) return config_error(timeout.error());
     policy->config.timeout = *timeout;
@@ -122,10 +121,27 @@ class EnvironmentBuilder::Round {
       return std::unexpected(loaded.error());
     }
     policy->module = std::move(*loaded);
+    capabilities->SetKubernetesResources(KubernetesResources(module, *policy->module));
+    policy->config.capabilities =
+        std::make_shared<const host::HostCapabilities>(std::move(*capabilities));
     return policy;
   }
 
-  Result<std::shared_ptr<const host::HostCapabilities>> Capabilities(
+  // What the policy may read of the cluster: its definition's contextAwareResources, or, when
+  // kwctl was allowed to (--allow-context-aware), those its metadata declares.
+  std::vector<host::HostCapabilities::KubernetesResource> KubernetesResources(
+      const policy::PolicyModuleConfig& module, const runtime::PolicyModule& loaded) const {
+    std::vector<host::HostCapabilities::KubernetesResource> resources;
+    for (const auto& r : module.context_aware_resources) resources.emplace_back(r.api_version, r.kind);
+    if (builder_.options_.context_aware_from_metadata && loaded.metadata) {
+      for (const auto& r : loaded.metadata->context_aware_resources) {
+        resources.emplace_back(r.api_version, r.kind);
+      }
+    }
+    return resources;
+  }
+
+  Result<host::HostCapabilities> Capabilities(
       const std::string& where, const std::vector<std::string>& patterns) const {
     const auto& override_patterns = builder_.options_.host_capabilities_override;
     auto caps = host::HostCapabilities::Parse(override_patterns ? *override_patterns : patterns);
@@ -134,7 +150,7 @@ class EnvironmentBuilder::Round {
           override_patterns ? std::string("--allowed-host-capabilities")
                             : where + ": field 'hostCapabilities'"));
     }
-    return std::make_shared<const host::HostCapabilities>(std::move(*caps));
+    return std::move(*caps);
   }
 
   Result<std::chrono::milliseconds> Timeout(const std::string& where,

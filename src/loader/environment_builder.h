@@ -50,6 +50,8 @@ struct EnvironmentOptions {
   std::optional<policy::ExecutionMode> mode_override;
   // kwctl's --allowed-host-capabilities: replaces what every definition grants.
   std::optional<std::vector<std::string>> host_capabilities_override;
+  // kwctl's --allow-context-aware: a policy may also read the resources its metadata declares.
+  bool context_aware_from_metadata = false;
   // The evaluation timeout of a policy without timeoutEvalSeconds; zero = none.
   std::chrono::milliseconds default_timeout{std::chrono::seconds(2)};
   // policy-server's --disable-timeout-protection: no timeout at all, timeoutEvalSeconds included.

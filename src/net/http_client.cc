@@ -11,173 +11,14 @@
 #include <exception>
 
 #include "base/strings.h"
+#include "net/http_connection.h"
+#include "net/tls_context.h"
 
 namespace kw::net {
-
-struct TlsConfig::Impl {
-  boost::asio::ssl::context context{boost::asio::ssl::context::tls_client};
-};
 
 namespace {
 
 namespace asio = boost::asio;
-namespace beast = boost::beast;
-namespace http = beast::http;
-using tcp = asio::ip::tcp;
-using error_code = boost::system::error_code;
-
-// Registries answer auth challenges with long WWW-Authenticate headers; 64 KiB is plenty and
-// still bounds what a hostile server can make us buffer.
-constexpr std::uint32_t kMaxHeaderBytes = 64u << 10;
-
-constexpr char kUserAgent[] = "kubewarden-cpp";
-
-// A reason phrase or other short text from a peer, made safe to print.
-std::string Printable(std::string_view text) {
-  std::string out(text.substr(0, 100));
-  std::replace_if(
-      out.begin(), out.end(), [](char c) { return !std::isprint(static_cast<unsigned char>(c)); },
-      '?');
-  return out;
-}
-
-template <typename Stream>
-asio::awaitable<Result<HttpResponse>> Exchange(Stream& stream,
-                                               const http::request<http::string_body>& request,
-                                               std::size_t max_body,
-                                               const ProgressCallback& progress, bool* answered) {
-  error_code ec;
-  auto token = asio::redirect_error(asio::use_awaitable, ec);
-  co_await http::async_write(stream, request, token);
-  if (ec) co_return Fail(ErrorKind::kIo, "cannot send the request: " + ec.message());
-  beast::flat_buffer buffer;
-  http::response_parser<http::string_body> parser;
-  parser.header_limit(kMaxHeaderBytes);
-  parser.body_limit(max_body);
-  // A HEAD answer announces a Content-Length but carries no body.
-  if (request.method() == http::verb::head) parser.skip(true);
-  co_await http::async_read_header(stream, buffer, parser, token);
-  // Even when reading failed: a Content-Length over the cap fails here, after the header.
-  if (answered != nullptr && parser.is_header_done()) *answered = true;
-  // The body piece by piece rather than with one async_read, so that progress can be reported;
-  // the parser still enforces the body cap, the stream the deadline.
-  const unsigned status = parser.get().result_int();
-  const bool report = progress && status >= 200 && status < 300;
-  while (!ec && !parser.is_done()) {
-    co_await http::async_read_some(stream, buffer, parser, token);
-    if (!ec && report) {
-      const auto length = parser.content_length();
-      progress(parser.get().body().size(),
-               length ? std::optional<std::uint64_t>(*length) : std::nullopt);
-    }
-  }
-  if (ec == http::error::body_limit) {
-    co_return Fail(ErrorKind::kIo,
-                   "the response is larger than " + std::to_string(max_body) + " bytes");
-  }
-  if (ec) co_return Fail(ErrorKind::kIo, "cannot read the response: " + ec.message());
-  HttpResponse response;
-  response.status = parser.get().result_int();
-  for (const auto& field : parser.get()) {
-    response.headers.emplace_back(std::string(field.name_string()), std::string(field.value()));
-  }
-  response.body = std::move(parser.get().body());
-  co_return response;
-}
-
-// Asks `proxy` (connected on `tcp`) for a tunnel to `url`'s host and port.
-asio::awaitable<Result<void>> OpenTunnel(beast::tcp_stream& tcp, const HttpUrl& url,
-                                         const Proxy& proxy) {
-  const bool ipv6 = url.host.find(':') != std::string::npos;
-  const std::string target = (ipv6 ? "[" + url.host + "]" : url.host) + ":" + url.port;
-  http::request<http::empty_body> connect{http::verb::connect, target, 11};
-  connect.set(http::field::host, target);
-  connect.set(http::field::user_agent, kUserAgent);
-  if (proxy.authorization) connect.set(http::field::proxy_authorization, *proxy.authorization);
-  error_code ec;
-  auto token = asio::redirect_error(asio::use_awaitable, ec);
-  co_await http::async_write(tcp, connect, token);
-  if (ec) {
-    co_return Fail(ErrorKind::kIo,
-                   "cannot send CONNECT to proxy " + proxy.display + ": " + ec.message());
-  }
-  // Only the header: a 2xx to CONNECT has no body (whatever its framing headers claim), and
-  // the body of a refusal does not matter.
-  beast::flat_buffer buffer;
-  http::response_parser<http::empty_body> parser;
-  parser.header_limit(kMaxHeaderBytes);
-  co_await http::async_read_header(tcp, buffer, parser, token);
-  if (ec) {
-    co_return Fail(ErrorKind::kIo, "proxy " + proxy.display + " did not answer CONNECT to " +
-                                       target + ": " + ec.message());
-  }
-  const unsigned status = parser.get().result_int();
-  if (status < 200 || status >= 300) {
-    co_return Fail(ErrorKind::kIo, "proxy " + proxy.display + " refused CONNECT to " + target +
-                                       ": " + std::to_string(status) + " " +
-                                       Printable(parser.get().reason()));
-  }
-  // The target speaks only after our ClientHello: anything already here is not from it.
-  if (buffer.size() != 0) {
-    co_return Fail(ErrorKind::kIo,
-                   "proxy " + proxy.display + " sent data after accepting CONNECT to " + target);
-  }
-  co_return Result<void>();
-}
-
-asio::awaitable<Result<HttpResponse>> SendAsync(
-    const HttpUrl& url, const std::optional<Proxy>& proxy, const TlsConfig* tls,
-    const http::request<http::string_body>& request, std::size_t max_body,
-    std::chrono::milliseconds timeout, const ProgressCallback& progress, bool* answered) {
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
-  auto executor = co_await asio::this_coro::executor;
-  error_code ec;
-  auto token = asio::redirect_error(asio::use_awaitable, ec);
-  tcp::resolver resolver(executor);
-  // Through a proxy only the proxy's name is resolved here; the proxy resolves the target's.
-  const std::string& host = proxy ? proxy->host : url.host;
-  auto endpoints = co_await resolver.async_resolve(host, proxy ? proxy->port : url.port, token);
-  if (ec) {
-    co_return Fail(ErrorKind::kIo, "cannot resolve " + std::string(proxy ? "proxy " : "") + host +
-                                       ": " + ec.message());
-  }
-  beast::tcp_stream tcp(executor);
-  tcp.expires_at(deadline);
-  co_await tcp.async_connect(endpoints, token);
-  if (ec) {
-    co_return Fail(ErrorKind::kIo, "cannot connect to " +
-                                       (proxy ? "proxy " + proxy->display : url.authority) + ": " +
-                                       ec.message());
-  }
-  if (!url.tls) co_return co_await Exchange(tcp, request, max_body, progress, answered);
-  if (proxy) {
-    Result<void> tunnel = co_await OpenTunnel(tcp, url, *proxy);
-    if (!tunnel) co_return std::unexpected(std::move(tunnel).error());
-  }
-
-  beast::ssl_stream<beast::tcp_stream> stream(std::move(tcp), tls->impl().context);
-  beast::get_lowest_layer(stream).expires_at(deadline);
-  error_code not_ip;
-  asio::ip::make_address(url.host, not_ip);
-  // SNI is for names only (RFC 6066); the certificate check takes names and addresses.
-  if (not_ip && !SSL_set_tlsext_host_name(stream.native_handle(), url.host.c_str())) {
-    co_return Fail(ErrorKind::kIo, "cannot set the TLS server name");
-  }
-  if (tls->verify()) {
-    stream.set_verify_mode(asio::ssl::verify_peer);
-    stream.set_verify_callback(asio::ssl::host_name_verification(url.host));
-  } else {
-    stream.set_verify_mode(asio::ssl::verify_none);
-  }
-  co_await stream.async_handshake(asio::ssl::stream_base::client, token);
-  if (ec) {
-    co_return Fail(ErrorKind::kTls, "TLS handshake with " + url.authority +
-                                       (proxy ? " (through proxy " + proxy->display + ")" : "") +
-                                       " failed: " + ec.message());
-  }
-  // No close_notify afterwards: the exchange is complete, and some servers never answer it.
-  co_return co_await Exchange(stream, request, max_body, progress, answered);
-}
 
 Result<HttpResponse> SendOnce(const HttpUrl& url, const std::string& method, const Headers& headers,
                               const std::string& body, const HttpRequest& options,
@@ -185,61 +26,23 @@ Result<HttpResponse> SendOnce(const HttpUrl& url, const std::string& method, con
   if (url.tls && tls == nullptr) {
     return Fail(ErrorKind::kInvalidArgument, "no TLS configuration for " + url.ToString());
   }
-  const http::verb verb = http::string_to_verb(method);
-  if (verb == http::verb::unknown) {
-    return Fail(ErrorKind::kInvalidArgument, "unknown HTTP method " + method);
-  }
   KW_ASSIGN_OR_RETURN(std::optional<Proxy> proxy,
                       ProxyFor(options.proxies, url.tls, url.host, url.port));
-  // A plain-HTTP request to a proxy names the whole URL (absolute form, RFC 9112 §3.2.2).
-  const bool absolute_form = proxy && !url.tls;
-  http::request<http::string_body> request{verb, absolute_form ? url.ToString() : url.target, 11};
-  request.set(http::field::host, url.authority);
-  request.set(http::field::user_agent, kUserAgent);
-  for (const auto& [name, value] : headers) {
-    // A header that would split the request is a caller bug or injected data: refuse it.
-    if (name.find_first_of(std::string_view(":\r\n\0", 4)) != std::string::npos ||
-        value.find_first_of(std::string_view("\r\n\0", 3)) != std::string::npos) {
-      return Fail(ErrorKind::kInvalidArgument, "malformed request header " + name);
-    }
-    request.set(name, value);
+  // The caller keeps `tls` alive for the call: share it without owning it.
+  Origin origin{url, proxy, std::shared_ptr<const TlsConfig>(std::shared_ptr<void>(), tls), {}};
+  const auto deadline = std::chrono::steady_clock::now() + options.timeout;
+  KW_ASSIGN_OR_RETURN(auto connection, HttpConnection::Open(origin, deadline));
+  WireRequest wire{method, url.target, headers, body};
+  KW_ASSIGN_OR_RETURN(HttpResponse response,
+                      connection->Exchange(wire, deadline, options.max_response_bytes,
+                                           options.on_progress, answered));
+  response.url = url.ToString();
+  // Servers do not send 407: the proxy refused to forward the request.
+  if (proxy && !url.tls && response.status == 407) {
+    return Fail(ErrorKind::kIo, "proxy " + proxy->display + " refused the request to " +
+                                    url.ToString() + ": 407 Proxy Authentication Required");
   }
-  if (absolute_form && proxy->authorization) {
-    request.set(http::field::proxy_authorization, *proxy->authorization);
-  }
-  request.body() = body;
-  // PUT/POST/PATCH always say how long the body is, even when empty (upload sessions need it).
-  if (!body.empty() || verb == http::verb::put || verb == http::verb::post ||
-      verb == http::verb::patch) {
-    request.content_length(body.size());
-  }
-  asio::io_context io;
-  std::optional<Result<HttpResponse>> result;
-  asio::co_spawn(io,
-                 SendAsync(url, proxy, tls, request, options.max_response_bytes, options.timeout,
-                           options.on_progress, answered),
-                 [&](std::exception_ptr failure, Result<HttpResponse> reply) {
-                   if (!failure) {
-                     result = std::move(reply);
-                     return;
-                   }
-                   try {
-                     std::rethrow_exception(failure);
-                   } catch (const std::exception& e) {
-                     result = Fail(ErrorKind::kIo, e.what());
-                   }
-                 });
-  io.run();
-  if (!result) return Fail(ErrorKind::kInternal, "the HTTP request did not complete");
-  if (*result) {
-    (*result)->url = url.ToString();
-    // Servers do not send 407: the proxy refused to forward the request.
-    if (absolute_form && (*result)->status == 407) {
-      return Fail(ErrorKind::kIo, "proxy " + proxy->display + " refused the request to " +
-                                      url.ToString() + ": 407 Proxy Authentication Required");
-    }
-  }
-  return std::move(*result);
+  return response;
 }
 
 bool IsRedirect(unsigned status) {
@@ -274,6 +77,18 @@ Result<std::shared_ptr<const TlsConfig>> TlsConfig::Create(const TlsOptions& opt
     if (options.client_certificate_file.has_value() != options.client_key_file.has_value()) {
       return Fail(ErrorKind::kInvalidArgument,
                   "a client certificate and its key must be given together");
+    }
+    if (options.client_certificate_pem.has_value() != options.client_key_pem.has_value() ||
+        (options.client_certificate_pem && options.client_certificate_file)) {
+      return Fail(ErrorKind::kInvalidArgument,
+                  "a client certificate and its key must be given together, once");
+    }
+    if (options.client_certificate_pem) {
+      doing = "load the client certificate";
+      impl->context.use_certificate_chain(asio::buffer(*options.client_certificate_pem));
+      doing = "load the client key";
+      impl->context.use_private_key(asio::buffer(*options.client_key_pem),
+                                    asio::ssl::context::pem);
     }
     if (options.client_certificate_file) {
       doing = "load the client certificate " + *options.client_certificate_file;

@@ -68,6 +68,9 @@ struct TlsOptions {
   std::optional<std::string> ca_file;  // extra trusted CA bundle, a PEM file
   std::optional<std::string> client_certificate_file;  // PEM chain, for mTLS
   std::optional<std::string> client_key_file;          // its key
+  // The same as PEM text (a kubeconfig's client-certificate-data); not with the files.
+  std::optional<std::string> client_certificate_pem;
+  std::optional<std::string> client_key_pem;
 };
 
 // A prepared TLS client context. Immutable once created.
@@ -120,9 +123,9 @@ struct HttpResponse {
 };
 
 // Sends `request`. `tls` is required for https:// URLs (and for redirects to them); nullptr
-// makes https:// fail with kInvalidArgument. `answered` (optional) is set once a server's
-// response header has been read, so a caller can tell "the server answered, badly" (an oversized
-// body, a cut connection) from "no server reached" even when Send fails.
+// makes https:// fail with kInvalidArgument. `answered` (optional) is set once any byte of an
+// answer has arrived, so a caller can tell "the server answered, badly" (an oversized body, a cut
+// connection, bytes that are not HTTP) from "no server reached" even when Send fails.
 Result<HttpResponse> Send(const HttpRequest& request, const TlsConfig* tls,
                           bool* answered = nullptr);
 

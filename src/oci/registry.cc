@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cctype>
 
+#include "base/percent_decode.h"
 #include "base/base64.h"
 #include "base/json.h"
 #include "base/sha256.h"
@@ -103,21 +104,6 @@ std::pair<std::string, std::map<std::string, std::string>> ParseChallenge(std::s
   return {scheme, params};
 }
 
-std::string QueryEscape(std::string_view s) {
-  static constexpr char kHex[] = "0123456789ABCDEF";
-  std::string out;
-  for (unsigned char c : s) {
-    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
-      out += static_cast<char>(c);
-    } else {
-      out += '%';
-      out += kHex[c >> 4];
-      out += kHex[c & 15];
-    }
-  }
-  return out;
-}
-
 std::string Scope(const Reference& ref, bool push) {
   return "repository:" + ref.repository + (push ? ":pull,push" : ":pull");
 }
@@ -179,9 +165,9 @@ Result<std::string> RegistryClient::Authorize(const Endpoint& endpoint, const Re
   std::string url = realm->second;
   url += url.find('?') == std::string::npos ? '?' : '&';
   if (auto service = params.find("service"); service != params.end()) {
-    url += "service=" + QueryEscape(service->second) + "&";
+    url += "service=" + PercentEncode(service->second) + "&";
   }
-  url += "scope=" + QueryEscape(Scope(ref, push));
+  url += "scope=" + PercentEncode(Scope(ref, push));
   net::HttpRequest request{.url = url,
                            .max_response_bytes = kMaxAuthReplyBytes,
                            .timeout = options_.timeout,
@@ -419,7 +405,7 @@ Result<void> RegistryClient::PushBlob(const Reference& ref, std::string_view byt
   };
   const auto with_digest = [&](const std::string& location) {
     return location + (location.find('?') == std::string::npos ? "?" : "&") +
-           "digest=" + QueryEscape(digest);
+           "digest=" + PercentEncode(digest);
   };
   const auto finish = [&](const std::string& location, std::string body) -> Result<void> {
     KW_ASSIGN_OR_RETURN(std::string url, absolute(location));

@@ -77,6 +77,14 @@ struct PolicyDefinition {
   std::string id;
   std::variant<PolicyEntry, GroupEntry> entry;
 
+  // The modules it runs: the policy's, or the group members' in name order.
+  std::vector<const PolicyModuleConfig*> Modules() const {
+    if (const auto* policy = std::get_if<PolicyEntry>(&entry)) return {&policy->module};
+    std::vector<const PolicyModuleConfig*> modules;
+    for (const auto& [name, member] : std::get<GroupEntry>(entry).members) modules.push_back(&member);
+    return modules;
+  }
+
   bool operator==(const PolicyDefinition&) const = default;
 };
 

@@ -156,6 +156,9 @@ Result<ParsedCommandLine> ParseCommandLine(int argc, const char* const* argv) {
   app.add_flag("--ignore-kubernetes-connection-failure", c.ignore_kubernetes_connection_failure,
                "Do not exit with an error if the Kubernetes connection fails")
       ->envname("KUBEWARDEN_IGNORE_KUBERNETES_CONNECTION_FAILURE");
+  app.add_option("--kubeconfig", c.kubeconfig,
+                 "Kubeconfig of the cluster context-aware policies read [default: KUBECONFIG, "
+                 "the in-cluster service account, then ~/.kube/config]");
   app.add_flag("--enable-pprof", c.enable_pprof, "Enable pprof profiling")
       ->envname("KUBEWARDEN_ENABLE_PPROF");
   app.add_flag("--continue-on-errors", c.continue_on_errors,

@@ -48,6 +48,9 @@ struct Config {
   std::optional<std::string> daemon_stdout_file;
   std::optional<std::string> daemon_stderr_file;
   bool ignore_kubernetes_connection_failure = false;
+  // The cluster the kubernetes capabilities read: this kubeconfig, else KUBECONFIG, the pod's
+  // service account or ~/.kube/config (kube/resolve.h).
+  std::string kubeconfig;
   bool enable_pprof = false;
   bool continue_on_errors = false;
 

@@ -14,6 +14,7 @@
 #include "capabilities/capabilities.h"
 #include "cli/log_format.h"
 #include "engine/v8/v8_engine.h"
+#include "kube/resolve.h"
 #include "metrics/metrics.h"
 #include "metrics/otlp_exporter.h"
 #include "server/api.h"
@@ -84,6 +85,27 @@ std::size_t ApiConnectionLimit(const Config& config, const ConnectionLimits& lim
 }
 
 // `daemon`, when running as one, hears when the server is ready.
+// The cluster context-aware policies read. A configuration that exists but cannot be used
+// stops the server, as upstream, unless --ignore-kubernetes-connection-failure; none at all is
+// not an error: the kubernetes capabilities then answer kube::kNoClientMessage.
+Result<std::shared_ptr<capabilities::Cluster>> ConnectToCluster(const Config& config) {
+  auto client = kube::ConnectToCluster({config.kubeconfig, ""});
+  if (!client) {
+    if (!config.ignore_kubernetes_connection_failure) {
+      return std::unexpected(client.error().Wrap("cannot connect to Kubernetes"));
+    }
+    spdlog::warn("cannot connect to Kubernetes: {}; context-aware policies get no answers",
+                 client.error().message);
+    return std::make_shared<capabilities::Cluster>(nullptr);
+  }
+  if (*client) {
+    spdlog::info("context-aware policies read the cluster at {}", (*client)->config().origin);
+  } else {
+    spdlog::info("no Kubernetes cluster configured: context-aware policies get no answers");
+  }
+  return std::make_shared<capabilities::Cluster>(std::move(*client));
+}
+
 Result<void> Serve(const Config& config, Daemon* daemon) {
   KW_TRY(CheckSupported(config));
   KW_TRY(CheckPortsAvailable(config));
@@ -128,7 +150,8 @@ Result<void> Serve(const Config& config, Daemon* daemon) {
   }
 
   KW_ASSIGN_OR_RETURN(std::unique_ptr<engine::Engine> engine, engine::CreateV8Engine());
-  host::DispatcherSharedPtr dispatcher = capabilities::MakeDispatcher();
+  KW_ASSIGN_OR_RETURN(std::shared_ptr<capabilities::Cluster> cluster, ConnectToCluster(config));
+  host::DispatcherSharedPtr dispatcher = capabilities::MakeDispatcher({.cluster = cluster});
   KW_ASSIGN_OR_RETURN(std::unique_ptr<WorkerPool> pool,
                       WorkerPool::Start(*engine, dispatcher, config.EffectiveWorkers()));
   KW_ASSIGN_OR_RETURN(std::unique_ptr<ServedPolicies> policies,

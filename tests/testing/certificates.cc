@@ -48,7 +48,11 @@ Certificates MakeCertificates() {
   };
   OpenSsl(with({"req", "-x509", "-keyout", path("ca.key"), "-out", c.ca, "-days", "1", "-subj",
                 "/CN=kubewarden-test-ca"}));
-  Write(path("server.ext"), "subjectAltName=DNS:localhost,IP:127.0.0.1\n");
+  // The names a real kube-apiserver certificate carries too: clients that reach an API server by
+  // IP address check kubernetes.default.svc (kube/connection_config.h).
+  Write(path("server.ext"),
+        "subjectAltName=DNS:localhost,IP:127.0.0.1,DNS:kubernetes,DNS:kubernetes.default,"
+        "DNS:kubernetes.default.svc,DNS:kubernetes.default.svc.cluster.local\n");
   OpenSsl(with({"req", "-keyout", c.server_key, "-out", path("server.csr"), "-subj",
                 "/CN=localhost"}));
   OpenSsl({"x509", "-req", "-in", path("server.csr"), "-CA", c.ca, "-CAkey", path("ca.key"),

@@ -8,7 +8,7 @@ namespace kw::testing {
 struct Certificates {
   std::string dir;
   std::string ca;           // the CA certificate (PEM)
-  std::string server_cert;  // for DNS:localhost and IP:127.0.0.1, signed by the CA
+  std::string server_cert;  // for localhost, 127.0.0.1 and kubernetes.default.svc, by the CA
   std::string server_key;
   std::string client_cert;  // CN=kube-apiserver, signed by the CA
   std::string client_key;

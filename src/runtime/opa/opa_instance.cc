@@ -164,8 +164,18 @@ Result<std::unique_ptr<OpaInstance>> OpaInstance::Create(engine::Worker& worker,
     }
   }
   KW_TRY(self->LoadBuiltins(call_options));
+  KW_ASSIGN_OR_RETURN(std::int32_t base, self->CallI32("opa_heap_ptr_get", {}, call_options));
+  self->base_heap_ptr_ = static_cast<std::uint32_t>(base);
   KW_TRY(self->LoadData(data_json, call_options));
   return self;
+}
+
+Result<void> OpaInstance::ReplaceData(std::string_view data_json,
+                                      const engine::CallOptions& call_options) {
+  // The old data and everything above it are dropped; the new data takes their place.
+  Value heap_arg[1] = {AddrValue(base_heap_ptr_)};
+  KW_TRY(CallVoid("opa_heap_ptr_set", heap_arg, call_options));
+  return LoadData(data_json, call_options);
 }
 
 Result<void> OpaInstance::LoadBuiltins(const engine::CallOptions& call_options) {

@@ -60,6 +60,10 @@ class OpaInstance {
   Result<std::string> Evaluate(std::string_view input_json,
                                const engine::CallOptions& call_options);
 
+  // Replaces the data document (a context-aware policy's cluster inventory changed). After an
+  // error the instance should be discarded.
+  Result<void> ReplaceData(std::string_view data_json, const engine::CallOptions& call_options);
+
   std::int32_t abi_major() const { return abi_major_; }
   std::int32_t abi_minor() const { return abi_minor_; }
   // Whether evaluations go through `opa_eval` (ABI 1.2+) rather than the ctx calls.
@@ -95,6 +99,7 @@ class OpaInstance {
   std::vector<Builtin> builtins_;            // by builtin id
   std::vector<std::string> builtin_names_;   // by builtin id, for error messages
   BuiltinContext builtin_context_;           // of the evaluation under way
+  std::uint32_t base_heap_ptr_ = 0;  // the heap top before the data document
   std::uint32_t data_addr_ = 0;
   std::uint32_t data_heap_ptr_ = 0;          // the heap top after the data document
   engine::HostFunctionTable imports_;

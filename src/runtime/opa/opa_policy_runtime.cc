@@ -83,7 +83,8 @@ class OpaPolicyRuntime final : public PolicyRuntime {
     // One deadline for the whole evaluation, instantiation included when it happens now.
     engine::CallOptions call_options = CallOptionsFor(options_.timeout);
     KW_TRY(EnsureInstance(call_options));
-    auto output = instance_->Evaluate(input, call_options);
+    Result<std::string> output = RefreshContext(call_options);
+    if (output) output = instance_->Evaluate(input, call_options);
     if (!output) {
       // Trap, abort, timeout or a broken rule: the guest's state cannot be trusted any more.
       spdlog::debug("policy {}: discarding its instance after: {}", options_.policy_id,
@@ -125,7 +126,39 @@ class OpaPolicyRuntime final : public PolicyRuntime {
     std::string_view data = gatekeeper_ ? std::string_view("{}") : options_.settings_json;
     KW_ASSIGN_OR_RETURN(instance_, OpaInstance::Create(worker_, module_->module,
                                                        options_.policy_id, data, call_options));
+    loaded_inventory_.reset();
     return {};
+  }
+
+  // A context-aware policy's data carries the cluster (§4.e.2): `data.kubernetes` beside the
+  // settings (opa) or `data.inventory` (gatekeeper). Reloaded only when the inventory changed.
+  Result<std::string> RefreshContext(const engine::CallOptions& call_options) {
+    const host::RegoContext* context =
+        options_.dispatcher ? options_.dispatcher->rego_context() : nullptr;
+    if (context == nullptr || options_.capabilities == nullptr ||
+        options_.capabilities->kubernetes_resources().empty()) {
+      return std::string();
+    }
+    const auto shape =
+        gatekeeper_ ? host::RegoContext::Shape::kGatekeeper : host::RegoContext::Shape::kOpa;
+    KW_ASSIGN_OR_RETURN(auto inventory,
+                        context->Inventory(*options_.capabilities, shape, call_options.deadline));
+    if (inventory == loaded_inventory_) return std::string();
+    std::string data;
+    if (gatekeeper_) {
+      data = R"({"inventory":)" + *inventory + "}";
+    } else {
+      // The settings' own `kubernetes` key, if any, gives way (upstream warns and overwrites).
+      data = settings_without_kubernetes_;
+      data.pop_back();  // its closing brace
+      if (data.size() > 1) data += ',';
+      data += R"("kubernetes":)" + *inventory + "}";
+    }
+    KW_TRY(instance_->ReplaceData(data, call_options));
+    spdlog::debug("policy {}: data document reloaded with the cluster inventory ({} bytes)",
+                  options_.policy_id, data.size());
+    loaded_inventory_ = std::move(inventory);
+    return std::string();
   }
 
   engine::Worker& worker_;
@@ -133,6 +166,19 @@ class OpaPolicyRuntime final : public PolicyRuntime {
   RuntimeOptions options_;
   bool gatekeeper_;
   std::unique_ptr<OpaInstance> instance_;
+  std::shared_ptr<const std::string> loaded_inventory_;  // what instance_'s data holds
+  std::string settings_without_kubernetes_ = SettingsWithoutKubernetes();
+
+  std::string SettingsWithoutKubernetes() const {
+    auto settings = ParseJson(options_.settings_json);
+    if (!settings || !settings->is_object()) return "{}";
+    if (settings->as_object().erase("kubernetes") > 0) {
+      spdlog::warn("policy {}: its settings key 'kubernetes' is replaced by the cluster's "
+                   "resources",
+                   options_.policy_id);
+    }
+    return ToJson(*settings);
+  }
 };
 
 }  // namespace
