@@ -13,6 +13,7 @@
 #include "base/strings.h"
 #include "base/yaml.h"
 #include "kube_apiserver/patches.h"
+#include "kube_apiserver/schema.h"
 
 namespace kw::kube_double {
 
@@ -170,10 +171,17 @@ json::object GenerationRelevant(const json::object& object, bool has_status) {
   return out;
 }
 
-json::object WithoutManagedFields(json::object object) {
+// The object as far as a no-op write is concerned: neither its resourceVersion nor the times
+// in managedFields count (an apply of the same configuration changes nothing).
+json::object WithoutVolatileFields(json::object object) {
   if (json::value* m = object.if_contains("metadata"); m && m->is_object()) {
-    m->get_object().stable_erase("managedFields");
     m->get_object().stable_erase("resourceVersion");
+    if (json::value* managed = m->get_object().if_contains("managedFields");
+        managed && managed->is_array()) {
+      for (auto& entry : managed->get_array()) {
+        if (entry.is_object()) entry.get_object().stable_erase("time");
+      }
+    }
   }
   return object;
 }
@@ -259,6 +267,32 @@ bool QueryTrue(const ApiRequest& request, const std::string& key) {
   return v == "true" || v == "1" || v == "True";
 }
 
+// `current` patched by a JSON, merge or strategic merge `patch` (parsed, of the right shape).
+ApiResult<json::object> PatchObject(const json::value& current, std::string_view content_type,
+                                    const json::value& patch) {
+  json::value patched;
+  if (content_type == "application/json-patch+json") {
+    auto result = admission::ApplyPatch(current, patch.get_array());
+    if (!result) return Reject(ApiError{422, "Invalid", result.error().message, {}});
+    patched = std::move(*result);
+  } else if (content_type == "application/merge-patch+json") {
+    patched = MergePatch(current, patch);
+  } else {
+    patched = StrategicMergePatch(current, patch);
+  }
+  if (!patched.is_object()) return Reject(BadRequest("the patch produced a non-object"));
+  return std::move(patched.get_object());
+}
+
+// What a dry run answers: the object as it would be stored.
+ObjectPtr Unstored(json::object object, const std::string& key) {
+  auto stored = std::make_shared<StoredObject>();
+  stored->object = std::move(object);
+  stored->body = ToJson(stored->object);
+  stored->key = key;
+  return stored;
+}
+
 // The label and field selectors of a list, watch or deletecollection.
 struct Selection {
   LabelSelector labels;
@@ -287,6 +321,12 @@ std::string FieldManager(const ApiRequest& request) {
   return agent.empty() ? "unknown" : agent;
 }
 
+// JSON and YAML only (a missing Content-Type too is 415, as the real server answers); the real
+// server also reads protobuf, which the double does not.
+bool ReadableBody(std::string_view content_type) {
+  return content_type == "application/json" || content_type == "application/yaml";
+}
+
 Result<json::value> ParseBody(std::string_view body, std::string_view content_type) {
   std::string_view trimmed = TrimWhitespace(body);
   if (content_type.find("yaml") != std::string_view::npos ||
@@ -298,14 +338,28 @@ Result<json::value> ParseBody(std::string_view body, std::string_view content_ty
 
 }  // namespace
 
-Result<std::vector<SarRule>> ParseSarRules(std::string_view text) {
-  KW_ASSIGN_OR_RETURN(json::value value, ParseYamlAsJson(text, "sar rules"));
-  std::vector<SarRule> rules;
+namespace {
+
+// A YAML (or JSON) list of objects, each made a rule by `parse`; `what` names the list in errors.
+template <typename Rule, typename Parse>
+Result<std::vector<Rule>> ParseRuleList(std::string_view text, const std::string& what,
+                                        Parse parse) {
+  KW_ASSIGN_OR_RETURN(json::value value, ParseYamlAsJson(text, what));
+  std::vector<Rule> rules;
   if (value.is_null()) return rules;
-  if (!value.is_array()) return Fail(ErrorKind::kInvalidArgument, "sar rules: expected a list");
+  if (!value.is_array()) return Fail(ErrorKind::kInvalidArgument, what + ": expected a list");
   for (const auto& item : value.get_array()) {
-    if (!item.is_object()) return Fail(ErrorKind::kInvalidArgument, "sar rules: expected objects");
-    const json::object& o = item.get_object();
+    if (!item.is_object()) return Fail(ErrorKind::kInvalidArgument, what + ": expected objects");
+    KW_ASSIGN_OR_RETURN(Rule rule, parse(item.get_object()));
+    rules.push_back(std::move(rule));
+  }
+  return rules;
+}
+
+}  // namespace
+
+Result<std::vector<SarRule>> ParseSarRules(std::string_view text) {
+  return ParseRuleList<SarRule>(text, "sar rules", [](const json::object& o) -> Result<SarRule> {
     SarRule rule;
     rule.user = Text(o, "user");
     if (const json::value* groups = o.if_contains("groups"); groups && groups->is_array()) {
@@ -319,9 +373,19 @@ Result<std::vector<SarRule>> ParseSarRules(std::string_view text) {
     const json::value* allowed = o.if_contains("allowed");
     rule.allowed = allowed && allowed->is_bool() && allowed->get_bool();
     rule.reason = Text(o, "reason");
-    rules.push_back(std::move(rule));
-  }
-  return rules;
+    return rule;
+  });
+}
+
+Result<std::vector<DenyRule>> ParseDenyRules(std::string_view text) {
+  return ParseRuleList<DenyRule>(text, "deny rules", [](const json::object& o) -> Result<DenyRule> {
+    DenyRule rule{Text(o, "user"), Text(o, "group"), Text(o, "verb"), Text(o, "resource"), {}};
+    if (rule.verb.empty() || rule.resource.empty()) {
+      return Fail(ErrorKind::kInvalidArgument, "deny rules: every rule needs verb and resource");
+    }
+    if (o.contains("namespace")) rule.ns = Text(o, "namespace");
+    return rule;
+  });
 }
 
 std::optional<ResourcePath> ParseResourcePath(std::string_view path) {
@@ -375,8 +439,9 @@ std::string RequestVerb(const ApiRequest& request) {
   return method;
 }
 
-Api::Api(std::size_t watch_history, std::vector<SarRule> sar_rules)
-    : store_(watch_history), sar_rules_(std::move(sar_rules)) {
+Api::Api(std::size_t watch_history, std::vector<SarRule> sar_rules,
+         std::vector<DenyRule> deny_rules)
+    : store_(watch_history), sar_rules_(std::move(sar_rules)), deny_rules_(std::move(deny_rules)) {
   for (const char* ns : {"default", "kube-node-lease", "kube-public", "kube-system"}) {
     json::object object;
     object["metadata"] = json::object{{"name", ns}};
@@ -401,8 +466,33 @@ void Api::Unwatch(const std::shared_ptr<Watcher>& watcher) {
   store_.Unwatch(watcher);
 }
 
-ApiResponse Api::Discovery(std::string_view path) {
+namespace {
+
+// The aggregated discovery version an Accept header asks for first ("v2", "v2beta1"), or "".
+std::string AggregatedDiscoveryVersion(std::string_view accept) {
+  while (!accept.empty()) {
+    std::string_view item = accept.substr(0, accept.find(','));
+    accept.remove_prefix(std::min(accept.size(), item.size() + 1));
+    if (item.find("as=APIGroupDiscoveryList") == std::string_view::npos ||
+        item.find("g=apidiscovery.k8s.io") == std::string_view::npos) {
+      continue;
+    }
+    if (item.find("v=v2beta1") != std::string_view::npos) return "v2beta1";
+    if (item.find("v=v2") != std::string_view::npos) return "v2";
+  }
+  return "";
+}
+
+}  // namespace
+
+ApiResponse Api::Discovery(std::string_view path, std::string_view accept) {
   std::lock_guard lock(store_.mutex());
+  bool core = path == "/api" || path == "/api/";
+  if (std::string version = AggregatedDiscoveryVersion(accept);
+      !version.empty() && (core || path == "/apis" || path == "/apis/")) {
+    return {200, ToJson(registry_.AggregatedDiscovery(core, version)),
+            "application/json;g=apidiscovery.k8s.io;v=" + version + ";as=APIGroupDiscoveryList"};
+  }
   if (path == "/api" || path == "/api/") return JsonResponse(200, registry_.ApiVersions());
   if (path == "/apis" || path == "/apis/") return JsonResponse(200, registry_.GroupList());
   if (path == "/api/v1" || path == "/api/v1/") return JsonResponse(200, *registry_.ResourceList("", "v1"));
@@ -438,7 +528,7 @@ ApiOutcome Api::Handle(const ApiRequest& request) {
   }
   auto resource_path = ParseResourcePath(path);
   if (!resource_path) {
-    if (request.method == "GET") return Discovery(path);
+    if (request.method == "GET") return Discovery(path, request.accept);
     return ApiResponse{404, "404 page not found\n", "text/plain; charset=utf-8"};
   }
   return HandleResource(request, *resource_path);
@@ -460,30 +550,73 @@ ApiOutcome Api::HandleResource(const ApiRequest& request, const ResourcePath& pa
   target.subresource = path.subresource;
   const ResourceType& type = target.type;
   if (!type.namespaced && !path.ns.empty()) return ErrorResponse(GenericNotFound());
-  if (!path.subresource.empty() && !(path.subresource == "status" && type.has_status)) {
+  bool scalable = !type.custom && std::any_of(type.other_subresources.begin(),
+                                               type.other_subresources.end(),
+                                               [](const auto& s) { return s.first == "scale"; });
+  if (!path.subresource.empty() && !(path.subresource == "status" && type.has_status) &&
+      !(path.subresource == "scale" && scalable)) {
     return ErrorResponse(GenericNotFound());
   }
   std::string verb = RequestVerb(request);
   bool collection = path.name.empty();
+  std::string resource = path.subresource.empty() ? type.plural
+                                                  : type.plural + "/" + path.subresource;
+  for (const auto& rule : deny_rules_) {
+    const Identity& who = request.identity;
+    if (!rule.user.empty() && rule.user != who.user) continue;
+    if (!rule.group.empty() &&
+        std::find(who.groups.begin(), who.groups.end(), rule.group) == who.groups.end()) {
+      continue;
+    }
+    if (rule.verb != "*" && rule.verb != verb) continue;
+    if (rule.resource != "*" && rule.resource != resource) continue;
+    if (rule.ns && *rule.ns != path.ns) continue;
+    std::string subject = type.Name().Qualified() +
+                          (path.name.empty() ? "" : " \"" + path.name + "\"");
+    std::string scope = path.ns.empty() ? "at the cluster scope"
+                                        : "in the namespace \"" + path.ns + "\"";
+    ApiError error = Forbidden(subject + " is forbidden: User \"" + who.user + "\" cannot " +
+                               verb + " resource \"" + resource + "\" in API group \"" +
+                               type.group + "\" " + scope);
+    if (!path.name.empty()) error.details["name"] = path.name;
+    if (!type.group.empty()) error.details["group"] = type.group;
+    error.details["kind"] = type.plural;
+    return ErrorResponse(error);
+  }
+  if ((verb == "create" || verb == "update") && !ReadableBody(request.content_type)) {
+    return ErrorResponse({415, "UnsupportedMediaType",
+                          "the body of the request was in an unknown format - accepted media "
+                          "types include: application/json, application/yaml",
+                          {}});
+  }
   if (type.namespaced && path.ns.empty() && !collection) return ErrorResponse(GenericNotFound());
+  // Paths that exist but not for this method (a namespaced type's cluster-wide collection
+  // takes only list and watch; an object takes no POST).
+  const ApiError method_not_allowed{405, "MethodNotAllowed",
+                                    "the server does not allow this method on the requested "
+                                    "resource",
+                                    {}};
   if (type.namespaced && path.ns.empty() && verb != "list" && verb != "watch") {
-    return ErrorResponse(GenericNotFound());
+    return ErrorResponse(method_not_allowed);
   }
   if (!type.Allows(verb)) return ErrorResponse(MethodNotSupported(type.Name(), verb));
+  if (!path.subresource.empty() && verb != "get" && verb != "update" && verb != "patch") {
+    return ErrorResponse(MethodNotSupported(type.Name(), verb));
+  }
   ApiResult<ApiResponse> result = Reject(GenericNotFound());
   if (verb == "watch") {
     auto plan = Watch(request, target);
     if (!plan) return ErrorResponse(plan.error());
     return std::move(*plan);
   }
-  if (verb == "get") {
+  if (path.subresource == "scale") {
+    result = Scale(request, target, verb);
+  } else if (verb == "get") {
     result = Get(target);
   } else if (verb == "list") {
     result = List(request, target);
   } else if (verb == "create") {
-    if (!collection) {
-      return ErrorResponse(MethodNotSupported(type.Name(), "create"));
-    }
+    if (!collection) return ErrorResponse(method_not_allowed);
     if (type.plural == "subjectaccessreviews") {
       result = ReviewAccess(request, target);
     } else {
@@ -680,17 +813,22 @@ ApiResult<ObjectPtr> Api::CreateLocked(const Target& target, json::object object
   }
   std::string key = type.namespaced ? target.ns + "/" + name : name;
   if (store_.Find(type.StorageKey(), key)) return Reject(AlreadyExists(type.Name(), name));
+  Target named = target;
+  named.name = name;
+  KW_TRY(ConformToSchema(named, object));
+  // Pruning may have moved the metadata: look it up again.
+  json::object& meta = Metadata(object);
   std::string now = Now();
-  metadata["uid"] = NewUid();
-  metadata["creationTimestamp"] = now;
+  meta["uid"] = NewUid();
+  meta["creationTimestamp"] = now;
   for (const char* server_owned : {"resourceVersion", "deletionTimestamp",
                                    "deletionGracePeriodSeconds", "selfLink", "generation"}) {
-    metadata.stable_erase(server_owned);
+    meta.stable_erase(server_owned);
   }
   // An apply has recorded its manager already; anything else cannot choose its managedFields.
-  if (!apply) metadata.stable_erase("managedFields");
-  metadata["resourceVersion"] = "";  // the slot Store::Put fills, in ObjectMeta's order
-  if (type.has_generation) metadata["generation"] = 1;
+  if (!apply) meta.stable_erase("managedFields");
+  meta["resourceVersion"] = "";  // the slot Store::Put fills, in ObjectMeta's order
+  if (type.has_generation) meta["generation"] = 1;
   if (type.has_status && !seeding) object.stable_erase("status");
   if (!apply) RecordUpdate(nullptr, object, manager, type.ApiVersion(), "", now);
   if (type.plural == "namespaces" && type.group.empty()) {
@@ -702,16 +840,17 @@ ApiResult<ObjectPtr> Api::CreateLocked(const Target& target, json::object object
     spec.get_object()["finalizers"] = json::array{"kubernetes"};
   }
   if (type.has_status) {
-    json::value& status = object["status"];
-    if (!status.is_object()) status = json::object();
-    json::object& s = status.get_object();
+    // Built aside and stored at the end: inserting into `object` may move its values.
+    json::object s;
+    if (const json::value* given = object.if_contains("status"); given && given->is_object()) {
+      s = given->get_object();
+    }
     if (type.plural == "pods" && !s.contains("phase")) s["phase"] = "Pending";
     if (type.plural == "namespaces" && !s.contains("phase")) s["phase"] = "Active";
     if (type.plural == "customresourcedefinitions") {
-      json::object accepted = object.contains("spec") && object["spec"].is_object() &&
-                                      object["spec"].get_object().contains("names")
-                                  ? object["spec"].get_object()["names"].as_object()
-                                  : json::object();
+      const json::value* spec_value = object.if_contains("spec");
+      const json::object* spec = spec_value ? spec_value->if_object() : nullptr;
+      const json::value* names = spec ? spec->if_contains("names") : nullptr;
       auto condition = [&](const char* t, const char* reason, const char* message) {
         return json::object{{"type", t},      {"status", "True"},    {"lastTransitionTime", now},
                             {"reason", reason}, {"message", message}};
@@ -719,20 +858,23 @@ ApiResult<ObjectPtr> Api::CreateLocked(const Target& target, json::object object
       s["conditions"] = json::array{
           condition("NamesAccepted", "NoConflicts", "no conflicts found"),
           condition("Established", "InitialNamesAccepted", "the initial names have been accepted")};
-      s["acceptedNames"] = accepted;
+      s["acceptedNames"] = names && names->is_object() ? names->get_object() : json::object();
       json::array stored;
-      if (const json::value* versions = object["spec"].get_object().if_contains("versions");
-          versions && versions->is_array()) {
+      const json::value* versions = spec ? spec->if_contains("versions") : nullptr;
+      if (versions && versions->is_array()) {
         for (const auto& v : versions->get_array()) {
           const json::value* storage = v.is_object() ? v.get_object().if_contains("storage") : nullptr;
-          if (storage && storage->is_bool() && storage->get_bool()) {
-            stored.push_back(v.get_object().at("name"));
-          }
+          const json::value* name = v.is_object() ? v.get_object().if_contains("name") : nullptr;
+          if (storage && storage->is_bool() && storage->get_bool() && name) stored.push_back(*name);
         }
       }
-      s["storedVersions"] = stored;
+      s["storedVersions"] = std::move(stored);
     }
-    if (s.empty()) object.stable_erase("status");
+    if (s.empty()) {
+      object.stable_erase("status");
+    } else {
+      object["status"] = std::move(s);
+    }
   }
   if (type.plural == "customresourcedefinitions" && !dry_run) {
     json::object full = object;
@@ -741,11 +883,7 @@ ApiResult<ObjectPtr> Api::CreateLocked(const Target& target, json::object object
   object = Normalize(std::move(object));
   if (dry_run) {
     Metadata(object).stable_erase("resourceVersion");
-    auto stored = std::make_shared<StoredObject>();
-    stored->object = std::move(object);
-    stored->body = ToJson(stored->object);
-    stored->key = key;
-    return ObjectPtr(stored);
+    return Unstored(std::move(object), key);
   }
   return store_.Put(type.StorageKey(), key, std::move(object));
 }
@@ -787,8 +925,20 @@ ApiResult<ApiResponse> Api::Create(const ApiRequest& request, const Target& targ
   return ApiResponse{201, RenderObject(*created, type.kind, type.ApiVersion())};
 }
 
-ObjectPtr Api::RemoveLocked(const ResourceType& type, const std::string& key) {
-  ObjectPtr removed = store_.Remove(type.StorageKey(), key);
+ApiResult<void> Api::ConformToSchema(const Target& target, json::object& object) {
+  const ResourceType& type = target.type;
+  if (!type.schema) return {};
+  PruneUnknownFields(object, *type.schema);
+  std::vector<SchemaViolation> violations = ValidateAgainstSchema(object, *type.schema);
+  if (violations.empty()) return {};
+  std::vector<InvalidCause> causes;
+  for (auto& v : violations) causes.push_back({v.field, v.cause_reason, v.detail});
+  return Reject(Invalid(type.group, type.kind, target.name, causes));
+}
+
+ObjectPtr Api::RemoveLocked(const ResourceType& type, const std::string& key,
+                            std::optional<json::object> final_state) {
+  ObjectPtr removed = store_.Remove(type.StorageKey(), key, std::move(final_state));
   if (!removed) return removed;
   if (type.plural == "namespaces" && type.group.empty()) RemoveNamespaceContents(key);
   if (type.plural == "customresourcedefinitions") {
@@ -827,7 +977,7 @@ void Api::RemoveNamespaceContents(const std::string& ns) {
 
 ApiResult<ObjectPtr> Api::WriteUpdate(const Target& target, const ObjectPtr& live,
                                       json::object object, const std::string& manager,
-                                      bool apply) {
+                                      bool apply, bool dry_run) {
   const ResourceType& type = target.type;
   const json::object& old = live->object;
   const json::object* old_metadata = MetadataOf(old);
@@ -878,6 +1028,7 @@ ApiResult<ObjectPtr> Api::WriteUpdate(const Target& target, const ObjectPtr& liv
       object.stable_erase("status");
     }
   }
+  KW_TRY(ConformToSchema(target, object));
   if (type.has_generation) {
     std::int64_t generation = 1;
     if (const json::value* g = old_metadata->if_contains("generation"); g && g->is_int64()) {
@@ -888,15 +1039,15 @@ ApiResult<ObjectPtr> Api::WriteUpdate(const Target& target, const ObjectPtr& liv
     }
     Metadata(object)["generation"] = generation;
   }
-  if (WithoutManagedFields(object) == WithoutManagedFields(old)) return live;  // a no-op
+  if (WithoutVolatileFields(object) == WithoutVolatileFields(old)) return live;  // a no-op
   if (!apply) {
     RecordUpdate(&old, object, manager, type.ApiVersion(), target.subresource, Now());
   }
   object = Normalize(std::move(object));
+  if (dry_run) return Unstored(std::move(object), target.Key());
   bool deleting = Metadata(object).contains("deletionTimestamp");
   if (deleting && !HasFinalizers(object)) {
-    store_.Put(type.StorageKey(), target.Key(), std::move(object));
-    return RemoveLocked(type, target.Key());
+    return RemoveLocked(type, target.Key(), std::move(object));
   }
   if (type.plural == "customresourcedefinitions") KW_TRY(registry_.RegisterCrd(object));
   return store_.Put(type.StorageKey(), target.Key(), std::move(object));
@@ -933,7 +1084,8 @@ ApiResult<ApiResponse> Api::Update(const ApiRequest& request, const Target& targ
   ObjectPtr live = store_.Find(type.StorageKey(), target.Key());
   if (!live) return Reject(NotFound(type.Name(), target.name));
   KW_ASSIGN_OR_RETURN(ObjectPtr written,
-                      WriteUpdate(target, live, std::move(object), FieldManager(request), false));
+                      WriteUpdate(target, live, std::move(object), FieldManager(request), false,
+                                  Query(request, "dryRun") == "All"));
   return ApiResponse{200, RenderObject(*written, type.kind, type.ApiVersion())};
 }
 
@@ -1043,28 +1195,15 @@ ApiResult<ApiResponse> Api::Patch(const ApiRequest& request, const Target& targe
       return ApiResponse{201, RenderObject(*created, type.kind, type.ApiVersion())};
     }
     KW_ASSIGN_OR_RETURN(ObjectPtr written,
-                        WriteUpdate(target, live, std::move(applied.object), manager, true));
+                        WriteUpdate(target, live, std::move(applied.object), manager, true,
+                                    Query(request, "dryRun") == "All"));
     return ApiResponse{200, RenderObject(*written, type.kind, type.ApiVersion())};
   }
   if (!live) return Reject(NotFound(type.Name(), target.name));
-  json::value current = json::parse(RenderObject(*live, type.kind, type.ApiVersion()));
-  json::value patched;
-  if (json_patch) {
-    auto result = admission::ApplyPatch(current, patch->get_array());
-    if (!result) {
-      ApiError error{422, "Invalid", "the server rejected our request due to an error in our "
-                                     "request", {}};
-      error.message = result.error().message;
-      return Reject(std::move(error));
-    }
-    patched = std::move(*result);
-  } else if (merge) {
-    patched = MergePatch(current, *patch);
-  } else {
-    patched = StrategicMergePatch(current, *patch);
-  }
-  if (!patched.is_object()) return Reject(BadRequest("the patch produced a non-object"));
-  json::object object = std::move(patched.get_object());
+  json::object current_object{{"kind", type.kind}, {"apiVersion", type.ApiVersion()}};
+  for (const auto& [k, v] : live->object) current_object[k] = v;
+  json::value current = std::move(current_object);
+  KW_ASSIGN_OR_RETURN(json::object object, PatchObject(current, content_type, *patch));
   object.stable_erase("apiVersion");
   object.stable_erase("kind");
   const json::object* metadata = MetadataOf(object);
@@ -1073,7 +1212,8 @@ ApiResult<ApiResponse> Api::Patch(const ApiRequest& request, const Target& targe
                              (metadata ? Text(*metadata, "name") : std::string()) +
                              ") does not match the name on the URL (" + target.name + ")"));
   }
-  KW_ASSIGN_OR_RETURN(ObjectPtr written, WriteUpdate(target, live, std::move(object), manager, false));
+  KW_ASSIGN_OR_RETURN(ObjectPtr written, WriteUpdate(target, live, std::move(object), manager, false,
+                                                        Query(request, "dryRun") == "All"));
   return ApiResponse{200, RenderObject(*written, type.kind, type.ApiVersion())};
 }
 
@@ -1169,6 +1309,127 @@ ApiResult<ApiResponse> Api::DeleteCollection(const ApiRequest& request, const Ta
   return ApiResponse{200, std::move(body)};
 }
 
+namespace {
+
+// spec.selector as the label selector text Scale.status.selector carries.
+std::string SelectorText(const json::object& object) {
+  const json::value* spec = object.if_contains("spec");
+  const json::value* selector = spec && spec->is_object() ? spec->get_object().if_contains("selector")
+                                                          : nullptr;
+  if (!selector || !selector->is_object()) return "";
+  std::vector<std::string> parts;
+  if (const json::value* labels = selector->get_object().if_contains("matchLabels");
+      labels && labels->is_object()) {
+    for (const auto& [k, v] : labels->get_object()) {
+      parts.push_back(std::string(k) + "=" + (v.is_string() ? std::string(v.get_string()) : ToJson(v)));
+    }
+  }
+  if (const json::value* expressions = selector->get_object().if_contains("matchExpressions");
+      expressions && expressions->is_array()) {
+    for (const auto& e : expressions->get_array()) {
+      if (!e.is_object()) continue;
+      const json::object& x = e.get_object();
+      std::string key = Text(x, "key"), op = Text(x, "operator"), values;
+      if (const json::value* v = x.if_contains("values"); v && v->is_array()) {
+        for (const auto& item : v->get_array()) {
+          if (item.is_string()) values += (values.empty() ? "" : ",") + std::string(item.get_string());
+        }
+      }
+      if (op == "In") parts.push_back(key + " in (" + values + ")");
+      if (op == "NotIn") parts.push_back(key + " notin (" + values + ")");
+      if (op == "Exists") parts.push_back(key);
+      if (op == "DoesNotExist") parts.push_back("!" + key);
+    }
+  }
+  std::sort(parts.begin(), parts.end());
+  std::string out;
+  for (const auto& p : parts) out += (out.empty() ? "" : ",") + p;
+  return out;
+}
+
+std::int64_t Replicas(const json::object& object, std::string_view part) {
+  const json::value* section = object.if_contains(part);
+  const json::value* replicas = section && section->is_object()
+                                    ? section->get_object().if_contains("replicas")
+                                    : nullptr;
+  return replicas && replicas->is_int64() ? replicas->get_int64() : 0;
+}
+
+json::object MakeScale(const StoredObject& object) {
+  const json::object* metadata = MetadataOf(object.object);
+  json::object scale_metadata;
+  for (const char* key : {"name", "namespace", "uid", "resourceVersion", "creationTimestamp"}) {
+    if (const json::value* v = metadata ? metadata->if_contains(key) : nullptr) {
+      scale_metadata[key] = *v;
+    }
+  }
+  json::object status{{"replicas", Replicas(object.object, "status")}};
+  if (std::string selector = SelectorText(object.object); !selector.empty()) {
+    status["selector"] = selector;
+  }
+  return json::object{{"kind", "Scale"},
+                      {"apiVersion", "autoscaling/v1"},
+                      {"metadata", std::move(scale_metadata)},
+                      {"spec", json::object{{"replicas", Replicas(object.object, "spec")}}},
+                      {"status", std::move(status)}};
+}
+
+}  // namespace
+
+ApiResult<ApiResponse> Api::Scale(const ApiRequest& request, const Target& target,
+                                  const std::string& verb) {
+  const ResourceType& type = target.type;
+  json::value body;
+  if (verb != "get") {
+    auto parsed = ParseBody(request.body, verb == "update" ? request.content_type : "");
+    if (!parsed) return Reject(BadRequest(parsed.error().message));
+    body = std::move(*parsed);
+    bool json_patch = request.content_type == "application/json-patch+json";
+    if (verb == "patch" && !json_patch &&
+        request.content_type != "application/merge-patch+json" &&
+        request.content_type != "application/strategic-merge-patch+json") {
+      return Reject(UnsupportedMediaType(request.content_type));
+    }
+    bool array_expected = verb == "patch" && json_patch;
+    if (array_expected ? !body.is_array() : !body.is_object()) {
+      return Reject(BadRequest("the body of the request was in an unknown format"));
+    }
+  }
+  std::lock_guard lock(store_.mutex());
+  ObjectPtr live = store_.Find(type.StorageKey(), target.Key());
+  if (!live) return Reject(NotFound(type.Name(), target.name));
+  json::object scale = MakeScale(*live);
+  if (verb == "get") return JsonResponse(200, scale);
+  json::object wanted;
+  if (verb == "update") {
+    wanted = std::move(body.get_object());
+  } else {
+    KW_ASSIGN_OR_RETURN(wanted, PatchObject(scale, request.content_type, body));
+  }
+  const json::value* spec = wanted.if_contains("spec");
+  const json::value* replicas = spec && spec->is_object() ? spec->get_object().if_contains("replicas")
+                                                          : nullptr;
+  if (!replicas || !replicas->is_int64() || replicas->get_int64() < 0) {
+    return Reject(Invalid("autoscaling", "Scale", target.name, "spec.replicas",
+                          "FieldValueInvalid", "Invalid value: " +
+                              (replicas ? ToJson(*replicas) : std::string("null")) +
+                              ": must be greater than or equal to 0"));
+  }
+  const json::object* wanted_metadata = MetadataOf(wanted);
+  std::string rv = wanted_metadata ? Text(*wanted_metadata, "resourceVersion") : "";
+  json::object object = live->object;
+  if (!rv.empty()) Metadata(object)["resourceVersion"] = rv;
+  json::value& object_spec = object["spec"];
+  if (!object_spec.is_object()) object_spec = json::object();
+  object_spec.get_object()["replicas"] = replicas->get_int64();
+  Target main = target;
+  main.subresource.clear();
+  KW_ASSIGN_OR_RETURN(ObjectPtr written,
+                      WriteUpdate(main, live, std::move(object), FieldManager(request), false,
+                                  Query(request, "dryRun") == "All"));
+  return JsonResponse(200, MakeScale(*written));
+}
+
 ApiResult<ApiResponse> Api::ReviewAccess(const ApiRequest& request, const Target& target) {
   auto body = ParseBody(request.body, request.content_type);
   if (!body || !body->is_object()) return Reject(BadRequest("invalid SubjectAccessReview"));
@@ -1222,24 +1483,25 @@ ApiResult<ApiResponse> Api::ReviewAccess(const ApiRequest& request, const Target
   return JsonResponse(201, out);
 }
 
-Result<void> Api::Seed(const json::value& document) {
+Result<void> Api::Seed(json::value document) {
   if (document.is_null()) return {};
   if (!document.is_object()) return Fail(ErrorKind::kInvalidArgument, "seed: expected an object");
-  const json::object& object = document.get_object();
+  json::object& object = document.get_object();
   std::string kind = Text(object, "kind");
   if (kind == "List" || (kind.ends_with("List") && object.contains("items"))) {
-    const json::value* items = object.if_contains("items");
+    json::value* items = object.if_contains("items");
     if (!items || !items->is_array()) return {};
-    for (const auto& item : items->get_array()) {
-      json::value copy = item;
-      if (copy.is_object() && !copy.get_object().contains("kind") && kind != "List") {
-        copy.get_object()["kind"] = kind.substr(0, kind.size() - 4);
-        if (!copy.get_object().contains("apiVersion")) {
-          copy.get_object()["apiVersion"] = object.contains("apiVersion") ? object.at("apiVersion")
-                                                                          : json::value("v1");
+    // A typed list (PodList) may leave apiVersion and kind out of its items.
+    json::value list_api_version = object.contains("apiVersion") ? object["apiVersion"]
+                                                                 : json::value("v1");
+    for (auto& item : items->get_array()) {
+      if (item.is_object() && !item.get_object().contains("kind") && kind != "List") {
+        item.get_object()["kind"] = kind.substr(0, kind.size() - 4);
+        if (!item.get_object().contains("apiVersion")) {
+          item.get_object()["apiVersion"] = list_api_version;
         }
       }
-      KW_TRY(Seed(copy));
+      KW_TRY(Seed(std::move(item)));
     }
     return {};
   }
@@ -1260,7 +1522,7 @@ Result<void> Api::Seed(const json::value& document) {
   target.name = metadata ? Text(*metadata, "name") : "";
   ApiRequest request;
   request.user_agent = "kube-apiserver-double-seed";
-  auto created = Create(request, target, document, true);
+  auto created = Create(request, target, std::move(document), true);
   if (!created) {
     return Fail(ErrorKind::kInvalidArgument, "seed: " + kind + " " + target.name + ": " +
                                                  created.error().message);

@@ -10,6 +10,7 @@
 
 #include <chrono>
 #include <map>
+#include <optional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -31,6 +32,7 @@ struct ApiRequest {
   std::string content_type;                  // without parameters, lower-case
   std::string body;
   std::string user_agent;
+  std::string accept;  // the Accept header
   Identity identity;
 };
 
@@ -64,6 +66,17 @@ struct SarRule {
 // A YAML (or JSON) list of {user, groups, verb, resource, namespace, allowed, reason}.
 Result<std::vector<SarRule>> ParseSarRules(std::string_view text);
 
+// One rule of --deny: requests it matches are refused 403 as RBAC refuses them.
+struct DenyRule {
+  std::string user;      // "" = anyone
+  std::string group;     // "" = no condition; else one of the requester's groups
+  std::string verb;      // "*" = any
+  std::string resource;  // "pods", "pods/status", "*"
+  std::optional<std::string> ns;
+};
+// A YAML (or JSON) list of {user, group, verb, resource, namespace}.
+Result<std::vector<DenyRule>> ParseDenyRules(std::string_view text);
+
 // The path of a request under /api or /apis, split as the real server routes it.
 struct ResourcePath {
   std::string group, version;
@@ -79,13 +92,14 @@ std::string RequestVerb(const ApiRequest& request);
 
 class Api {
  public:
-  Api(std::size_t watch_history, std::vector<SarRule> sar_rules);
+  Api(std::size_t watch_history, std::vector<SarRule> sar_rules,
+      std::vector<DenyRule> deny_rules = {});
 
   ApiOutcome Handle(const ApiRequest& request);
   void Unwatch(const std::shared_ptr<Watcher>& watcher);
 
   // Creates the objects of one seed document (an object, or a List of them) as if POSTed.
-  Result<void> Seed(const json::value& document);
+  Result<void> Seed(json::value document);
 
   // /double/compact.
   void Compact();
@@ -94,7 +108,7 @@ class Api {
 
  private:
   struct Target;
-  ApiResponse Discovery(std::string_view path);
+  ApiResponse Discovery(std::string_view path, std::string_view accept);
   ApiOutcome HandleResource(const ApiRequest& request, const ResourcePath& path);
   ApiResult<ApiResponse> Get(const Target& target);
   ApiResult<ApiResponse> List(const ApiRequest& request, const Target& target);
@@ -105,22 +119,30 @@ class Api {
   ApiResult<ApiResponse> Patch(const ApiRequest& request, const Target& target);
   ApiResult<ApiResponse> Delete(const ApiRequest& request, const Target& target);
   ApiResult<ApiResponse> DeleteCollection(const ApiRequest& request, const Target& target);
+  // The scale subresource of deployments, replicasets and statefulsets (autoscaling/v1 Scale).
+  ApiResult<ApiResponse> Scale(const ApiRequest& request, const Target& target,
+                               const std::string& verb);
   ApiResult<ApiResponse> ReviewAccess(const ApiRequest& request, const Target& target);
 
   // Under the store's lock: stores `object` (a full object) as the new state of the live
   // object, with the real server's bookkeeping; deletes it when its last finalizer went.
+  // `dry_run`: everything but the write (the result is not stored, no event is sent).
   ApiResult<ObjectPtr> WriteUpdate(const Target& target, const ObjectPtr& live,
                                    json::object object, const std::string& manager,
-                                   bool apply);
+                                   bool apply, bool dry_run);
   ApiResult<ObjectPtr> CreateLocked(const Target& target, json::object object,
                                     const std::string& manager, bool seeding, bool dry_run,
                                     bool apply);
-  ObjectPtr RemoveLocked(const ResourceType& type, const std::string& key);
+  // Custom resources: prunes the fields the version's schema does not know, then validates.
+  static ApiResult<void> ConformToSchema(const Target& target, json::object& object);
+  ObjectPtr RemoveLocked(const ResourceType& type, const std::string& key,
+                         std::optional<json::object> final_state = std::nullopt);
   void RemoveNamespaceContents(const std::string& ns);
 
   Store store_;
   ResourceRegistry registry_;
   std::vector<SarRule> sar_rules_;
+  std::vector<DenyRule> deny_rules_;
 };
 
 }  // namespace kw::kube_double

@@ -63,20 +63,31 @@ ApiError MethodNotSupported(const ResourceName& resource, std::string_view actio
 }
 
 ApiError Invalid(std::string_view group, std::string_view kind, std::string_view name,
-                 std::string_view field, std::string_view cause_reason, std::string_view detail) {
-  json::object cause;
-  cause["reason"] = cause_reason;
-  cause["message"] = detail;
-  cause["field"] = field;
+                 const std::vector<InvalidCause>& causes) {
+  json::array cause_list;
+  std::string listed;
+  for (const auto& c : causes) {
+    cause_list.push_back(
+        json::object{{"reason", c.reason}, {"message", c.detail}, {"field", c.field}});
+    if (!listed.empty()) listed += ", ";
+    listed += c.field + ": " + c.detail;
+  }
+  if (causes.size() > 1) listed = "[" + listed + "]";
   json::object details;
   details["name"] = name;
   if (!group.empty()) details["group"] = group;
   details["kind"] = kind;
-  details["causes"] = json::array{cause};
-  return {422, "Invalid",
-          std::string(kind) + " \"" + std::string(name) + "\" is invalid: " + std::string(field) +
-              ": " + std::string(detail),
+  details["causes"] = std::move(cause_list);
+  std::string qualified = group.empty() ? std::string(kind)
+                                        : std::string(kind) + "." + std::string(group);
+  return {422, "Invalid", qualified + " \"" + std::string(name) + "\" is invalid: " + listed,
           details};
+}
+
+ApiError Invalid(std::string_view group, std::string_view kind, std::string_view name,
+                 std::string_view field, std::string_view cause_reason, std::string_view detail) {
+  return Invalid(group, kind, name,
+                 {{std::string(field), std::string(cause_reason), std::string(detail)}});
 }
 
 ApiError Expired(std::string message) { return {410, "Expired", std::move(message), {}}; }

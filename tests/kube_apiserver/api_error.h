@@ -7,6 +7,7 @@
 #include <expected>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "base/json.h"
 
@@ -42,7 +43,15 @@ ApiError Conflict(const ResourceName& resource, std::string_view name, std::stri
 ApiError ModifiedConflict(const ResourceName& resource, std::string_view name);
 ApiError BadRequest(std::string message);
 ApiError MethodNotSupported(const ResourceName& resource, std::string_view action);
-// 422 "<Kind> \"<name>\" is invalid: <field>: <detail>" with one cause.
+// 422 "<Kind>[.<group>] \"<name>\" is invalid: <field>: <detail>" with one cause; with several,
+// the "<field>: <detail>" parts are listed in brackets, comma-separated, as the real server.
+struct InvalidCause {
+  std::string field;
+  std::string reason;  // "FieldValueRequired", "FieldValueInvalid", ...
+  std::string detail;
+};
+ApiError Invalid(std::string_view group, std::string_view kind, std::string_view name,
+                 const std::vector<InvalidCause>& causes);
 ApiError Invalid(std::string_view group, std::string_view kind, std::string_view name,
                  std::string_view field, std::string_view cause_reason, std::string_view detail);
 ApiError Expired(std::string message);

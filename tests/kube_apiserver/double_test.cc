@@ -7,6 +7,7 @@
 #include <thread>
 
 #include "base/json.h"
+#include "kube/kubeconfig.h"
 #include "testing/kube_double.h"
 
 namespace kw::kube_double {
@@ -66,6 +67,9 @@ class DoubleTest : public ::testing::Test {
     options.sar_rules =
         "- user: alice\n  verb: get\n  resource: pods\n  namespace: team-a\n  allowed: true\n"
         "  reason: alice reads pods\n";
+    options.deny_rules =
+        "- user: test-user\n  verb: delete\n  resource: secrets\n  namespace: locked\n"
+        "- group: system:masters\n  verb: list\n  resource: nodes\n";
     double_ = new KubeApiServerDouble(options);
   }
   static void TearDownTestSuite() {
@@ -140,6 +144,25 @@ TEST_F(DoubleTest, DiscoveryListsResourcesAndSubresources) {
   EXPECT_EQ(Get("/readyz").status, 200);
 }
 
+TEST_F(DoubleTest, AggregatedDiscoveryWhenAsked) {
+  HttpOptions options;
+  options.method = "GET";
+  options.ca_file = double_->certificates().ca;
+  options.headers = {"Authorization: Bearer test-token",
+                     "Accept: application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList,"
+                     "application/json"};
+  HttpResult apis = kw::testing::Http(double_->Url() + "/apis", options);
+  ASSERT_EQ(apis.status, 200);
+  EXPECT_EQ(apis.headers["content-type"],
+            "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList");
+  json::object list = Object(apis);
+  EXPECT_EQ(Str(list, {"kind"}), "APIGroupDiscoveryList");
+  EXPECT_EQ(Str(list, {"apiVersion"}), "apidiscovery.k8s.io/v2");
+  EXPECT_THAT(apis.body, HasSubstr(R"("resource":"deployments","responseKind":{"group":"apps","version":"v1","kind":"Deployment"},"scope":"Namespaced")"));
+  HttpResult core = kw::testing::Http(double_->Url() + "/api", options);
+  EXPECT_THAT(core.body, HasSubstr(R"({"subresource":"status","responseKind":{"group":"","version":"v1","kind":"Pod"})"));
+}
+
 TEST_F(DoubleTest, CreateGetAndTheRealErrors) {
   std::string ns = MakeNamespace("create-get");
   std::string pods = "/api/v1/namespaces/" + ns + "/pods";
@@ -177,6 +200,9 @@ TEST_F(DoubleTest, CreateGetAndTheRealErrors) {
   HttpResult generated = double_->Request("POST", pods, R"({"metadata":{"generateName":"gen-"}})");
   ASSERT_EQ(generated.status, 201);
   EXPECT_EQ(Str(Object(generated), {"metadata", "name"}).size(), 9u);
+
+  EXPECT_EQ(double_->Request("POST", pods + "/p1", Pod("p1")).status, 405);
+  EXPECT_EQ(double_->Request("DELETE", "/api/v1/pods").status, 405);
 
   HttpResult apps = Get("/apis/apps/v1/namespaces/" + ns + "/deployments/nope");
   EXPECT_EQ(Str(Object(apps), {"message"}), R"(deployments.apps "nope" not found)");
@@ -287,7 +313,7 @@ TEST_F(DoubleTest, WatchSeesChangesAsTheyHappenAndSelectorExits) {
   std::string rv = Str(Object(Get(cms)), {"metadata", "resourceVersion"});
   HttpResult watched;
   std::thread watcher([&] {
-    watched = Get(cms + "?watch=1&timeoutSeconds=2&labelSelector=keep%3Dyes&resourceVersion=" + rv);
+    watched = Get(cms + "?watch=1&timeoutSeconds=3&labelSelector=keep%3Dyes&resourceVersion=" + rv);
   });
   ASSERT_EQ(double_->Request("POST", cms, R"({"metadata":{"name":"m","labels":{"keep":"yes"}}})").status, 201);
   ASSERT_EQ(double_->Request("PATCH", cms + "/m", R"({"metadata":{"labels":{"keep":"no"}}})",
@@ -352,6 +378,28 @@ TEST_F(DoubleTest, GenerationCountsSpecChangesOnly) {
   EXPECT_EQ(Str(Object(scaled), {"spec", "replicas"}), "3");
 }
 
+TEST_F(DoubleTest, ScaleSubresourceReadsAndWritesReplicas) {
+  std::string ns = MakeNamespace("scale");
+  std::string path = "/apis/apps/v1/namespaces/" + ns + "/deployments";
+  ASSERT_EQ(double_->Request("POST", path, R"({"metadata":{"name":"d"},"spec":{"replicas":1,"selector":{"matchLabels":{"app":"d"}}}})").status, 201);
+  json::object scale = Object(Get(path + "/d/scale"));
+  EXPECT_EQ(Str(scale, {"kind"}), "Scale");
+  EXPECT_EQ(Str(scale, {"apiVersion"}), "autoscaling/v1");
+  EXPECT_EQ(Str(scale, {"spec", "replicas"}), "1");
+  EXPECT_EQ(Str(scale, {"status", "selector"}), "app=d");
+  HttpResult scaled = double_->Request("PATCH", path + "/d/scale", R"({"spec":{"replicas":4}})",
+                                       "application/merge-patch+json");
+  ASSERT_EQ(scaled.status, 200) << scaled.body;
+  EXPECT_EQ(Str(Object(scaled), {"spec", "replicas"}), "4");
+  json::object deployment = Object(Get(path + "/d"));
+  EXPECT_EQ(Str(deployment, {"spec", "replicas"}), "4");
+  EXPECT_EQ(Str(deployment, {"metadata", "generation"}), "2");
+  HttpResult dry = double_->Request("PATCH", path + "/d?dryRun=All", R"({"spec":{"replicas":9}})",
+                                    "application/merge-patch+json");
+  EXPECT_EQ(Str(Object(dry), {"spec", "replicas"}), "9");
+  EXPECT_EQ(Str(Object(Get(path + "/d")), {"spec", "replicas"}), "4");
+}
+
 TEST_F(DoubleTest, StatusSubresourceIsSeparateFromTheMainResource) {
   std::string ns = MakeNamespace("status");
   std::string pods = "/api/v1/namespaces/" + ns + "/pods";
@@ -372,7 +420,10 @@ TEST_F(DoubleTest, StatusSubresourceIsSeparateFromTheMainResource) {
 TEST_F(DoubleTest, FinalizersHoldDeletionUntilRemoved) {
   std::string ns = MakeNamespace("finalizers");
   std::string cms = "/api/v1/namespaces/" + ns + "/configmaps";
-  ASSERT_EQ(double_->Request("POST", cms, R"({"metadata":{"name":"f","finalizers":["example.com/keep"]}})").status, 201);
+  HttpResult created = double_->Request(
+      "POST", cms, R"({"metadata":{"name":"f","finalizers":["example.com/keep"]}})");
+  ASSERT_EQ(created.status, 201);
+  std::string rv = Str(Object(created), {"metadata", "resourceVersion"});
   HttpResult deleted = double_->Request("DELETE", cms + "/f");
   ASSERT_EQ(deleted.status, 200);
   EXPECT_NE(Str(Object(deleted), {"metadata", "deletionTimestamp"}), "<missing>");
@@ -381,6 +432,32 @@ TEST_F(DoubleTest, FinalizersHoldDeletionUntilRemoved) {
                                          "application/merge-patch+json");
   EXPECT_EQ(released.status, 200) << released.body;
   EXPECT_EQ(Get(cms + "/f").status, 404);
+  // Watchers see the deletion start, then one DELETED with the finalizer gone.
+  auto events = Lines(Get(cms + "?watch=1&timeoutSeconds=1&resourceVersion=" + rv).body);
+  ASSERT_EQ(events.size(), 2u);
+  EXPECT_EQ(Str(events[0], {"type"}), "MODIFIED");
+  EXPECT_EQ(Str(events[1], {"type"}), "DELETED");
+  EXPECT_EQ(Str(events[1], {"object", "metadata", "finalizers"}), "<missing>");
+}
+
+TEST_F(DoubleTest, WritesThatChangeNothingKeepTheResourceVersion) {
+  std::string ns = MakeNamespace("no-op");
+  std::string path = "/api/v1/namespaces/" + ns + "/configmaps/same";
+  std::string config = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: same\ndata:\n  k: v\n";
+  HttpResult first = double_->Request("PATCH", path + "?fieldManager=m", config,
+                                      "application/apply-patch+yaml");
+  ASSERT_EQ(first.status, 201) << first.body;
+  HttpResult again = double_->Request("PATCH", path + "?fieldManager=m", config,
+                                      "application/apply-patch+yaml");
+  ASSERT_EQ(again.status, 200) << again.body;
+  EXPECT_EQ(Str(Object(again), {"metadata", "resourceVersion"}),
+            Str(Object(first), {"metadata", "resourceVersion"}));
+  HttpResult patched = double_->Request("PATCH", path, R"({"data":{"k":"v"}})",
+                                        "application/merge-patch+json");
+  EXPECT_EQ(Str(Object(patched), {"metadata", "resourceVersion"}),
+            Str(Object(first), {"metadata", "resourceVersion"}));
+  HttpResult status = double_->Request("DELETE", path + "/status");
+  EXPECT_EQ(status.status, 404);
 }
 
 TEST_F(DoubleTest, ServerSideApplyTracksOwnersAndConflicts) {
@@ -447,12 +524,121 @@ TEST_F(DoubleTest, CustomResourceDefinitionsComeAndGo) {
   EXPECT_EQ(Get("/apis/wgpolicyk8s.io/v1alpha2").status, 404);
 }
 
+TEST_F(DoubleTest, CustomResourcesArePrunedAndValidatedByTheirSchema) {
+  std::string crd = R"({"metadata":{"name":"widgets.example.com"},
+    "spec":{"group":"example.com","scope":"Namespaced",
+      "names":{"plural":"widgets","singular":"widget","kind":"Widget"},
+      "versions":[{"name":"v1","served":true,"storage":true,
+        "schema":{"openAPIV3Schema":{"type":"object","properties":{
+          "spec":{"type":"object","required":["size"],"properties":{
+            "size":{"type":"integer"},
+            "color":{"type":"string","enum":["red","blue"]},
+            "free":{"type":"object","x-kubernetes-preserve-unknown-fields":true}}}}}}}]}})";
+  ASSERT_EQ(double_->Request("POST", "/apis/apiextensions.k8s.io/v1/customresourcedefinitions", crd).status, 201);
+  std::string ns = MakeNamespace("schemas");
+  std::string widgets = "/apis/example.com/v1/namespaces/" + ns + "/widgets";
+  HttpResult pruned = double_->Request(
+      "POST", widgets,
+      R"({"apiVersion":"example.com/v1","kind":"Widget","metadata":{"name":"w"},"spec":{"size":1,"unknown":true,"free":{"any":1}},"extra":1})");
+  ASSERT_EQ(pruned.status, 201) << pruned.body;
+  EXPECT_EQ(Str(Object(pruned), {"spec", "unknown"}), "<missing>");
+  EXPECT_EQ(Str(Object(pruned), {"extra"}), "<missing>");
+  EXPECT_EQ(Str(Object(pruned), {"spec", "free", "any"}), "1");
+  HttpResult invalid = double_->Request(
+      "POST", widgets, R"({"metadata":{"name":"v"},"spec":{"size":"big","color":"green"}})");
+  EXPECT_EQ(invalid.status, 422);
+  EXPECT_EQ(Str(Object(invalid), {"message"}),
+            "Widget.example.com \"v\" is invalid: [spec.size: Invalid value: \"string\": "
+            "spec.size in body must be of type integer: \"string\", spec.color: Unsupported "
+            "value: \"green\": supported values: \"red\", \"blue\"]");
+  HttpResult missing = double_->Request("POST", widgets, R"({"metadata":{"name":"m"},"spec":{}})");
+  EXPECT_EQ(missing.status, 422);
+  EXPECT_EQ(Str(Object(missing), {"message"}),
+            "Widget.example.com \"m\" is invalid: spec.size: Required value");
+}
+
 TEST_F(DoubleTest, NamespaceDeletionTakesItsObjects) {
   std::string ns = MakeNamespace("doomed");
   ASSERT_EQ(double_->Request("POST", "/api/v1/namespaces/" + ns + "/configmaps", R"({"metadata":{"name":"c"}})").status, 201);
   ASSERT_EQ(double_->Request("DELETE", "/api/v1/namespaces/" + ns).status, 200);
   EXPECT_EQ(Get("/api/v1/namespaces/" + ns + "/configmaps/c").status, 404);
   EXPECT_EQ(Get("/api/v1/namespaces/" + ns).status, 404);
+}
+
+TEST_F(DoubleTest, ManyWatchesEachSeeEveryChange) {
+  std::string ns = MakeNamespace("many-watches");
+  std::string cms = "/api/v1/namespaces/" + ns + "/configmaps";
+  std::string rv = Str(Object(Get(cms)), {"metadata", "resourceVersion"});
+  constexpr int kWatches = 40;
+  std::vector<HttpResult> results(kWatches);
+  std::vector<std::thread> watchers;
+  // The changes come while some watches are open and before others start: from the list's
+  // resourceVersion, every watch sees all of them either way.
+  for (int i = 0; i < kWatches / 2; ++i) {
+    watchers.emplace_back([&, i] {
+      results[i] = Get(cms + "?watch=1&timeoutSeconds=2&resourceVersion=" + rv);
+    });
+  }
+  for (const char* name : {"x", "y", "z"}) {
+    ASSERT_EQ(double_->Request("POST", cms, std::string(R"({"metadata":{"name":")") + name + "\"}}").status, 201);
+  }
+  for (int i = kWatches / 2; i < kWatches; ++i) {
+    watchers.emplace_back([&, i] {
+      results[i] = Get(cms + "?watch=1&timeoutSeconds=1&resourceVersion=" + rv);
+    });
+  }
+  for (auto& t : watchers) t.join();
+  for (const auto& r : results) {
+    auto events = Lines(r.body);
+    ASSERT_EQ(events.size(), 3u) << r.error << r.body;
+    EXPECT_EQ(Str(events[2], {"object", "metadata", "name"}), "z");
+  }
+}
+
+TEST_F(DoubleTest, BodiesOtherThanJsonOrYamlAreUnsupportedMediaTypes) {
+  std::string ns = MakeNamespace("media-types");
+  std::string cms = "/api/v1/namespaces/" + ns + "/configmaps";
+  HttpResult protobuf = double_->Request("POST", cms, "k8s\0...", "application/vnd.kubernetes.protobuf");
+  EXPECT_EQ(protobuf.status, 415);
+  EXPECT_EQ(Str(Object(protobuf), {"reason"}), "UnsupportedMediaType");
+  HttpResult yaml = double_->Request("POST", cms, "metadata:\n  name: from-yaml\n", "application/yaml");
+  EXPECT_EQ(yaml.status, 201) << yaml.body;
+  HttpResult patch = double_->Request("PATCH", cms + "/from-yaml", "{}", "text/plain");
+  EXPECT_EQ(patch.status, 415);
+  std::string huge = R"({"metadata":{"name":"huge"},"data":{"k":")" + std::string(3u << 20, 'x') + "\"}}";
+  HttpResult too_large = double_->Request("POST", cms, huge);
+  EXPECT_EQ(too_large.status, 413);
+  EXPECT_EQ(Str(Object(too_large), {"message"}), "Request entity too large: limit is 3145728");
+}
+
+TEST_F(DoubleTest, DenyRulesAnswerAsRbacDoes) {
+  std::string ns = MakeNamespace("locked");
+  std::string secrets = "/api/v1/namespaces/" + ns + "/secrets";
+  ASSERT_EQ(double_->Request("POST", secrets, R"({"metadata":{"name":"s"}})").status, 201);
+  HttpResult refused = double_->Request("DELETE", secrets + "/s");
+  EXPECT_EQ(refused.status, 403);
+  EXPECT_EQ(Str(Object(refused), {"reason"}), "Forbidden");
+  EXPECT_EQ(Str(Object(refused), {"message"}),
+            "secrets \"s\" is forbidden: User \"test-user\" cannot delete resource \"secrets\" in "
+            "API group \"\" in the namespace \"locked\"");
+  EXPECT_EQ(Get(secrets + "/s").status, 200);
+  HttpResult nodes = Get("/api/v1/nodes");
+  EXPECT_EQ(nodes.status, 403);
+  EXPECT_EQ(Str(Object(nodes), {"message"}),
+            "nodes is forbidden: User \"test-user\" cannot list resource \"nodes\" in API group "
+            "\"\" at the cluster scope");
+}
+
+TEST_F(DoubleTest, FixtureSeedsDocumentsAndLists) {
+  MakeNamespace("fixture-seed");
+  double_->Seed(
+      "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\n  namespace: fixture-seed\n---\n"
+      "apiVersion: v1\nkind: List\nitems:\n"
+      "- apiVersion: apps/v1\n  kind: Deployment\n  metadata:\n    name: d\n    namespace: fixture-seed\n"
+      "- apiVersion: rbac.authorization.k8s.io/v1\n  kind: ClusterRole\n  metadata:\n    name: \"seed:reader\"\n");
+  EXPECT_EQ(Get("/api/v1/namespaces/fixture-seed/configmaps/a").status, 200);
+  EXPECT_EQ(Get("/apis/apps/v1/namespaces/fixture-seed/deployments/d").status, 200);
+  EXPECT_EQ(Get("/apis/rbac.authorization.k8s.io/v1/clusterroles/seed:reader").status, 200);
 }
 
 TEST_F(DoubleTest, SubjectAccessReviewsFollowTheRules) {
@@ -555,14 +741,35 @@ TEST(DoubleSeedTest, WatchHistoryBoundsResumption) {
   EXPECT_EQ(Str(events[0], {"object", "code"}), "410");
 }
 
-TEST(DoubleKubeconfigTest, KubeconfigsNameTheServerAndCredentials) {
+TEST(DoubleKubeconfigTest, KubeconfigsReadAsTheClientReadsThem) {
   KubeApiServerDouble server;
-  std::string kubeconfig = kw::testing::RunProcess({"/bin/cat", server.KubeconfigPath()}).out;
-  EXPECT_THAT(kubeconfig, HasSubstr("server: " + server.Url()));
-  EXPECT_THAT(kubeconfig, HasSubstr("client-certificate-data: "));
-  std::string token = kw::testing::RunProcess({"/bin/cat", server.TokenKubeconfigPath()}).out;
-  EXPECT_THAT(token, HasSubstr("token: test-token"));
-  EXPECT_THAT(token, Not(HasSubstr("client-key-data")));
+  auto with_certificate = kube::LoadKubeconfig(server.KubeconfigPath());
+  ASSERT_TRUE(with_certificate.has_value()) << with_certificate.error().message;
+  auto connection = kube::SelectContext(*with_certificate);
+  ASSERT_TRUE(connection.has_value()) << connection.error().message;
+  EXPECT_EQ(connection->server, server.Url());
+  EXPECT_EQ(connection->certificate_authority_pem, server.CaPem());
+  EXPECT_THAT(connection->client_certificate_pem, HasSubstr("BEGIN CERTIFICATE"));
+  EXPECT_THAT(connection->client_key_pem, HasSubstr("PRIVATE KEY"));
+  EXPECT_TRUE(connection->token.empty());
+
+  auto with_token = kube::LoadKubeconfig(server.TokenKubeconfigPath());
+  ASSERT_TRUE(with_token.has_value()) << with_token.error().message;
+  auto token_connection = kube::SelectContext(*with_token);
+  ASSERT_TRUE(token_connection.has_value()) << token_connection.error().message;
+  EXPECT_EQ(token_connection->token, "test-token");
+  EXPECT_TRUE(token_connection->client_certificate_pem.empty());
+}
+
+TEST(DoubleKubeconfigTest, ServerCertificateNamesTheInClusterService) {
+  KubeApiServerDouble server;
+  for (const char* name : {"kubernetes.default.svc", "localhost"}) {
+    auto r = kw::testing::RunProcess({"/usr/bin/openssl", "s_client", "-connect",
+                                      "127.0.0.1:" + std::to_string(server.Port()), "-CAfile",
+                                      server.certificates().ca, "-verify_hostname", name,
+                                      "-verify_return_error", "-brief"});
+    EXPECT_EQ(r.exit_code, 0) << name << ": " << r.err;
+  }
 }
 
 }  // namespace

@@ -4,7 +4,11 @@
 //
 //   kube-apiserver-double --tls-cert FILE --tls-key FILE [--client-ca FILE] [--token-file FILE]
 //       [--port N] [--seed FILE]... [--watch-history N] [--bookmark-interval-ms N]
-//       [--threads N] [--sar-rules FILE]
+//       [--threads N] [--sar-rules FILE] [--deny FILE]
+//
+// --deny FILE: a YAML list of {user, group, verb, resource, namespace} (user, group and
+// namespace optional; verb and resource may be "*"; resource may be "pods/status"): matching
+// requests get the 403 RBAC would give. Everything else authenticated is allowed.
 //
 // Once listening it prints `listening on 127.0.0.1:<port>` on stdout (one line, flushed).
 //
@@ -26,7 +30,9 @@
 //    tokens, as the real union authenticator orders them; anything unauthenticated gets 401
 //    with a Status {"message":"Unauthorized","reason":"Unauthorized","code":401}. A presented
 //    certificate the CA does not verify fails the TLS handshake (Go's VerifyClientCertIfGiven).
-//    Everyone authenticated is authorized for everything (no RBAC); SubjectAccessReviews are
+//    Everyone authenticated is authorized for everything (no RBAC) but what --deny refuses, with
+//    the real message (`pods "x" is forbidden: User "u" cannot get resource "pods" in API group
+//    "" in the namespace "ns"`, "at the cluster scope" without one); SubjectAccessReviews are
 //    answered from --sar-rules (first match wins; default allowed=false, reason omitted since
 //    the real JSON omits an empty reason).
 //  - Errors carry the real messages: `pods "x" not found`, `deployments.apps "x" already
@@ -119,6 +125,28 @@
 //    the first one declared. Field selectors on custom resources: metadata.name,
 //    metadata.namespace and the selectableFields; others are 400 `"x" is not a known field
 //    selector: only "metadata.name", "metadata.namespace"`.
+//  - Custom resources go through their version's openAPIV3Schema as on the real server: unknown
+//    fields are pruned (structural pruning; x-kubernetes-preserve-unknown-fields,
+//    additionalProperties, x-kubernetes-embedded-resource, x-kubernetes-int-or-string honoured),
+//    then type, required, enum and nullable are checked: 422 `Widget.example.com "w" is invalid:
+//    [spec.size: Invalid value: "string": spec.size in body must be of type integer: "string",
+//    ...]`. Not checked: formats, patterns, lengths, minimum/maximum, CEL rules, defaults (the
+//    real server applies `default`s; the double does not).
+//  - Invalid messages qualify the kind with its group (`Deployment.apps "x" is invalid: ...`),
+//    details.kind being the bare kind.
+//  - Bodies: JSON and YAML only (Content-Type application/json or application/yaml; merge, JSON,
+//    strategic and apply patch types for PATCH). Protobuf (what kubectl sends for built-in types)
+//    and a missing Content-Type get 415 UnsupportedMediaType: the real server reads protobuf,
+//    the double cannot. Responses are always JSON, whatever the Accept header asks (no Table,
+//    no PartialObjectMetadata, no protobuf).
+//  - Subresources served: status, and scale of deployments, replicasets and statefulsets
+//    (autoscaling/v1 Scale; GET, PUT, merge/JSON/strategic PATCH; status.selector rendered from
+//    matchLabels/matchExpressions, sorted). Not served: the other subresources (log, exec,
+//    eviction, custom resources' scale, ... are listed in discovery as the real server lists
+//    them, and answer 404), /openapi/v2 and /v3 (kubectl validation needs --validate=false),
+//    SelfSubjectAccessReview and other review APIs, the legacy /api/v1/watch/... paths, list
+//    resourceVersionMatch=Exact (lists always show the current state). dryRun=All is honoured
+//    by create, update, patch, apply and delete.
 //  - Field selectors on built-ins: metadata.name/namespace plus the real per-type fields (pods:
 //    spec.nodeName, spec.restartPolicy, spec.schedulerName, spec.serviceAccountName,
 //    spec.hostNetwork, status.phase, status.podIP, status.podIPs, status.nominatedNodeName;
@@ -129,8 +157,13 @@
 //    wording of the lexer's "found '..', expected: .." cases).
 //  - Discovery: /api, /api/v1, /apis, /apis/<g>, /apis/<g>/<v> as the real (legacy,
 //    non-aggregated) documents; subresources listed as separate entries with singularName "".
-//    No storageVersionHash. The aggregated discovery (Accept: application/json;g=apidiscovery..)
-//    is not served: clients fall back to the legacy documents, as they do with old servers.
+//    No storageVersionHash. Aggregated discovery (Accept: application/json;g=apidiscovery.k8s.io;
+//    v=v2[beta1];as=APIGroupDiscoveryList) of /api and /apis answers an APIGroupDiscoveryList
+//    with that Content-Type; otherwise the legacy documents.
+//  - Request bodies over 3 MiB (the real MaxRequestBodyBytes) get 413 RequestEntityTooLarge
+//    "Request entity too large: limit is 3145728" and the connection is closed. The real
+//    server's etcd also refuses objects over 1.5 MiB ("etcdserver: request is too large"); the
+//    double does not.
 //  - Headers: Audit-Id, Cache-Control: no-cache, private, Content-Type: application/json,
 //    X-Kubernetes-Pf-Flowschema-Uid/-Prioritylevel-Uid on every response; no gzip, no
 //    protobuf, no Warning headers, no API priority and fairness (429s only through faults).
@@ -160,7 +193,7 @@ int Usage(const std::string& problem) {
   std::cerr << "kube-apiserver-double: " << problem << "\n"
             << "usage: kube-apiserver-double --tls-cert FILE --tls-key FILE [--client-ca FILE]\n"
                "  [--token-file FILE] [--port N] [--seed FILE]... [--watch-history N]\n"
-               "  [--bookmark-interval-ms N] [--threads N] [--sar-rules FILE]\n";
+               "  [--bookmark-interval-ms N] [--threads N] [--sar-rules FILE] [--deny FILE]\n";
   return 2;
 }
 
@@ -178,7 +211,7 @@ bool ParseNumber(const std::string& text, unsigned long max, unsigned long& out)
 int main(int argc, char** argv) {
   signal(SIGPIPE, SIG_IGN);
   ServerOptions options;
-  std::string token_file, sar_rules_file;
+  std::string token_file, sar_rules_file, deny_file;
   std::vector<std::string> seeds;
   unsigned long history = 1000;
   for (int i = 1; i < argc; ++i) {
@@ -194,6 +227,8 @@ int main(int argc, char** argv) {
       options.client_ca_file = value;
     } else if (flag == "--token-file") {
       token_file = value;
+    } else if (flag == "--deny") {
+      deny_file = value;
     } else if (flag == "--sar-rules") {
       sar_rules_file = value;
     } else if (flag == "--seed") {
@@ -220,22 +255,27 @@ int main(int argc, char** argv) {
     if (!tokens) return Usage(token_file + ": " + tokens.error().message);
     options.tokens = std::move(*tokens);
   }
-  std::vector<kw::kube_double::SarRule> rules;
-  if (!sar_rules_file.empty()) {
-    auto text = kw::ReadFile(sar_rules_file, 16u << 20);
-    if (!text) return Usage(text.error().message);
-    auto parsed = kw::kube_double::ParseSarRules(*text);
-    if (!parsed) return Usage(sar_rules_file + ": " + parsed.error().message);
-    rules = std::move(*parsed);
-  }
-  Api api(history, std::move(rules));
+  // Reads and parses an optional rules file.
+  auto rules_from = [](const std::string& path, auto parse) -> decltype(parse("")) {
+    if (path.empty()) return typename decltype(parse(""))::value_type();
+    auto text = kw::ReadFile(path, 16u << 20);
+    if (!text) return std::unexpected(text.error());
+    auto parsed = parse(*text);
+    if (!parsed) return std::unexpected(parsed.error().Wrap(path));
+    return std::move(*parsed);
+  };
+  auto rules = rules_from(sar_rules_file, kw::kube_double::ParseSarRules);
+  if (!rules) return Usage(rules.error().message);
+  auto deny = rules_from(deny_file, kw::kube_double::ParseDenyRules);
+  if (!deny) return Usage(deny.error().message);
+  Api api(history, std::move(*rules), std::move(*deny));
   for (const auto& seed : seeds) {
     auto text = kw::ReadFile(seed, 1u << 30);
     if (!text) return Usage(text.error().message);
     auto documents = kw::ParseYamlDocumentsAsJson(*text, seed);
     if (!documents) return Usage(documents.error().message);
-    for (const auto& document : *documents) {
-      if (auto seeded = api.Seed(document); !seeded) {
+    for (auto& document : *documents) {
+      if (auto seeded = api.Seed(std::move(document)); !seeded) {
         return Usage(seed + ": " + seeded.error().message);
       }
     }

@@ -270,6 +270,11 @@ ApiResult<void> ResourceRegistry::RegisterCrd(const json::object& crd) {
         }
       }
     }
+    if (const json::value* schema = version.if_contains("schema"); schema && schema->is_object()) {
+      if (const json::value* openapi = schema->get_object().if_contains("openAPIV3Schema")) {
+        t.schema = std::make_shared<const json::value>(*openapi);
+      }
+    }
     if (t.version.empty()) continue;
     auto shared = std::make_shared<ResourceType>(std::move(t));
     by_crd_[name].push_back(shared);
@@ -339,6 +344,79 @@ json::object ResourceRegistry::GroupList() const {
   out["apiVersion"] = "v1";
   out["groups"] = std::move(groups);
   return out;
+}
+
+namespace {
+
+json::object ResponseKind(std::string_view group, std::string_view version, std::string_view kind) {
+  return json::object{{"group", group}, {"version", version}, {"kind", kind}};
+}
+
+json::object DiscoveredResource(const ResourceType& t) {
+  json::object entry;
+  entry["resource"] = t.plural;
+  entry["responseKind"] = ResponseKind(t.group, t.version, t.kind);
+  entry["scope"] = t.namespaced ? "Namespaced" : "Cluster";
+  entry["singularResource"] = t.singular;
+  entry["verbs"] = Strings(t.verbs);
+  if (!t.short_names.empty()) entry["shortNames"] = Strings(t.short_names);
+  if (!t.categories.empty()) entry["categories"] = Strings(t.categories);
+  std::vector<std::pair<std::string, std::string>> subresources = t.other_subresources;
+  if (t.has_status) subresources.push_back({"status", t.kind});
+  std::sort(subresources.begin(), subresources.end());
+  json::array subs;
+  for (const auto& [name, kind] : subresources) {
+    auto gv = SubresourceGroupVersion(name);
+    subs.push_back(json::object{
+        {"subresource", name},
+        {"responseKind", gv ? ResponseKind(gv->first, gv->second, kind)
+                            : ResponseKind(t.group, t.version, kind)},
+        {"verbs", name == "status" || name == "scale" ? json::array{"get", "patch", "update"}
+                  : name == "log"                     ? json::array{"get"}
+                                                      : json::array{"create", "get"}}});
+  }
+  if (!subs.empty()) entry["subresources"] = std::move(subs);
+  return entry;
+}
+
+}  // namespace
+
+json::object ResourceRegistry::AggregatedDiscovery(bool core, std::string_view version) const {
+  json::array items;
+  for (const auto& group : group_order_) {
+    if (core != group.empty()) continue;
+    std::vector<std::string> versions;
+    for (const auto& t : types_) {
+      if (t->group == group &&
+          std::find(versions.begin(), versions.end(), t->version) == versions.end()) {
+        versions.push_back(t->version);
+      }
+    }
+    if (versions.empty()) continue;
+    json::array version_list;
+    for (const auto& v : versions) {
+      std::vector<const ResourceType*> types;
+      for (const auto& t : types_) {
+        if (t->group == group && t->version == v) types.push_back(t.get());
+      }
+      std::sort(types.begin(), types.end(), [](const ResourceType* a, const ResourceType* b) {
+        return a->plural < b->plural;
+      });
+      json::array resources;
+      for (const ResourceType* t : types) resources.push_back(DiscoveredResource(*t));
+      version_list.push_back(json::object{
+          {"version", v}, {"resources", std::move(resources)}, {"freshness", "Current"}});
+    }
+    json::object metadata;
+    if (!core) metadata["name"] = group;
+    metadata["creationTimestamp"] = nullptr;
+    items.push_back(json::object{{"metadata", std::move(metadata)},
+                                 {"versions", std::move(version_list)}});
+  }
+  return json::object{{"kind", "APIGroupDiscoveryList"},
+                      {"apiVersion", "apidiscovery.k8s.io/" + std::string(version)},
+                      {"metadata", json::object()},
+                      {"items", std::move(items)}};
 }
 
 std::optional<json::object> ResourceRegistry::ResourceList(std::string_view group,

@@ -40,6 +40,8 @@ struct ResourceType {
   bool custom = false;          // served from a CRD: list items carry apiVersion and kind
   bool returns_deleted_object = false;  // DELETE answers the object rather than a Status
   std::vector<std::string> field_selectors;  // besides metadata.name/namespace
+  // A CRD version's openAPIV3Schema (null: none; custom resources only).
+  std::shared_ptr<const json::value> schema;
 
   std::string ApiVersion() const { return group.empty() ? version : group + "/" + version; }
   std::string StorageKey() const { return group + "/" + plural; }
@@ -72,6 +74,9 @@ class ResourceRegistry {
   json::object ApiVersions() const;                     // /api
   json::object GroupList() const;                       // /apis
   std::optional<json::object> Group(std::string_view group) const;  // /apis/<group>
+  // The aggregated discovery document (APIGroupDiscoveryList of apidiscovery.k8s.io/<version>,
+  // "v2" or "v2beta1") of /api (`core`) or /apis.
+  json::object AggregatedDiscovery(bool core, std::string_view version) const;
   // /api/v1 or /apis/<group>/<version>; nullopt when not served.
   std::optional<json::object> ResourceList(std::string_view group,
                                            std::string_view version) const;

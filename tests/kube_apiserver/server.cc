@@ -35,7 +35,9 @@ using TlsStream = asio::ssl::stream<tcp::socket>;
 namespace {
 
 constexpr auto kUseAwaitable = asio::as_tuple(asio::use_awaitable);
-constexpr std::size_t kBodyLimit = 64u << 20;
+// The real server's MaxRequestBodyBytes (3 MiB): larger bodies get 413.
+constexpr std::size_t kBodyLimit = 3u << 20;
+constexpr std::uint32_t kHeaderLimit = 1u << 20;  // Go's http.DefaultMaxHeaderBytes
 
 std::map<std::string, std::string> ParseQuery(std::string_view query) {
   std::map<std::string, std::string> out;
@@ -96,6 +98,11 @@ ApiResponse StatusResponse(const ApiError& error) {
   return {error.code, ToJson(error.ToStatus()), "application/json"};
 }
 
+ApiError TooLarge() {
+  return {413, "RequestEntityTooLarge",
+          "Request entity too large: limit is " + std::to_string(kBodyLimit), {}};
+}
+
 std::string Chunk(std::string_view data) {
   char size[20];
   std::snprintf(size, sizeof size, "%zx\r\n", data.size());
@@ -142,15 +149,38 @@ struct Server::Impl {
     for (;;) {
       http::request_parser<http::string_body> parser;
       parser.body_limit(kBodyLimit);
+      parser.header_limit(kHeaderLimit);
+      auto [header_error, header_bytes] =
+          co_await http::async_read_header(stream, buffer, parser, kUseAwaitable);
+      // A Content-Length over the limit fails here, before the body is sent (a client still
+      // sending would get a reset instead of the answer).
+      if (header_error == http::error::body_limit) {
+        co_await Write(stream, StatusResponse(TooLarge()), parser.get().version());
+        break;
+      }
+      if (header_error) co_return;
+      // curl waits a second for this before sending a body over 1 MiB.
+      if (EqualsIgnoreCase(parser.get()[http::field::expect], "100-continue")) {
+        static constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
+        auto [ec, n] = co_await asio::async_write(stream, asio::buffer(kContinue), kUseAwaitable);
+        if (ec) co_return;
+      }
       auto [read_error, read_bytes] = co_await http::async_read(stream, buffer, parser, kUseAwaitable);
+      if (read_error == http::error::body_limit) {
+        co_await Write(stream, StatusResponse(TooLarge()), parser.get().version());
+        break;
+      }
       if (read_error) co_return;
       http::request<http::string_body> request = parser.release();
       bool keep_alive = request.keep_alive();
       bool go_on = co_await Serve(stream, request, certificate);
       if (!go_on || !keep_alive) break;
     }
-    auto [shutdown_error] = co_await stream.async_shutdown(kUseAwaitable);
-    (void)shutdown_error;
+    // Closed without waiting for the client's close_notify, as Go's server does: a client
+    // that never answers must not hold the connection.
+    boost::system::error_code ignored;
+    beast::get_lowest_layer(stream).shutdown(tcp::socket::shutdown_both, ignored);
+    beast::get_lowest_layer(stream).close(ignored);
   }
 
   // Serves one request; false when the connection must close.
@@ -165,6 +195,7 @@ struct Server::Impl {
     std::string_view content_type = raw[http::field::content_type];
     request.content_type = AsciiLower(TrimBlanks(content_type.substr(0, content_type.find(';'))));
     request.user_agent = std::string(raw[http::field::user_agent]);
+    request.accept = std::string(raw[http::field::accept]);
     request.body = std::move(raw.body());
 
     std::optional<Identity> identity;

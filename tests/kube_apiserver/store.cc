@@ -55,7 +55,13 @@ void Watcher::Push(std::string line) {
   std::function<void()> wakeup;
   {
     std::lock_guard lock(mutex_);
-    lines_.push_back(std::move(line));
+    if (closed_) return;
+    if (lines_.size() >= kMaxPendingLines) {
+      lines_.clear();
+      closed_ = true;
+    } else {
+      lines_.push_back(std::move(line));
+    }
     wakeup = wakeup_;
   }
   if (wakeup) wakeup();
@@ -111,7 +117,8 @@ ObjectPtr Store::Put(const std::string& storage_key, const std::string& key, jso
   return stored;
 }
 
-ObjectPtr Store::Remove(const std::string& storage_key, const std::string& key) {
+ObjectPtr Store::Remove(const std::string& storage_key, const std::string& key,
+                        std::optional<json::object> final_state) {
   auto c = collections_.find(storage_key);
   if (c == collections_.end()) return nullptr;
   auto it = c->second.find(key);
@@ -119,6 +126,7 @@ ObjectPtr Store::Remove(const std::string& storage_key, const std::string& key) 
   ObjectPtr previous = it->second;
   c->second.erase(it);
   auto last = std::make_shared<StoredObject>(*previous);
+  if (final_state) last->object = std::move(*final_state);
   last->rv = ++rv_;
   last->object["metadata"].get_object()["resourceVersion"] = std::to_string(last->rv);
   last->body = ToJson(last->object);

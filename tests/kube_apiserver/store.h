@@ -57,6 +57,10 @@ class Watcher {
   explicit Watcher(Filter filter) : filter_(std::move(filter)) {}
   const Filter& filter() const { return filter_; }
 
+  // More lines than this waiting means the client does not read: the watch is closed (as the
+  // real server closes unresponsive watchers), rather than holding every event for it.
+  static constexpr std::size_t kMaxPendingLines = 100'000;
+
   // Called (under the store's lock) whenever lines are added; must not block.
   void SetWakeup(std::function<void()> wakeup);
   void Push(std::string line);
@@ -88,8 +92,10 @@ class Store {
   // Stores `object` (without apiVersion/kind) under a new resourceVersion, written into its
   // metadata, and sends ADDED or MODIFIED.
   ObjectPtr Put(const std::string& storage_key, const std::string& key, json::object object);
-  // Removes the object, sending DELETED with its last state under a new resourceVersion.
-  ObjectPtr Remove(const std::string& storage_key, const std::string& key);
+  // Removes the object, sending DELETED with its last state (`final_state` when given: the
+  // update that removed the last finalizer) under a new resourceVersion.
+  ObjectPtr Remove(const std::string& storage_key, const std::string& key,
+                   std::optional<json::object> final_state = std::nullopt);
 
   // Registers a watch from `since` (nullopt: replay the current state as ADDED first). Rejects a
   // `since` older than the history kept: the caller answers with the 410 ERROR event.

@@ -66,15 +66,22 @@ Certificates MakeCertificates() {
   return c;
 }
 
-ClientCertificate MakeClientCertificate(const Certificates& ca, const std::string& subject,
-                                        const std::string& name) {
-  ClientCertificate out{ca.dir + "/" + name + ".pem", ca.dir + "/" + name + ".key"};
+IssuedCertificate IssueCertificate(const Certificates& ca, const std::string& subject,
+                                   const std::string& name, const std::string& subject_alt_names) {
+  IssuedCertificate out{ca.dir + "/" + name + ".pem", ca.dir + "/" + name + ".key"};
   std::string csr = ca.dir + "/" + name + ".csr";
   OpenSsl({"req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-keyout",
            out.key, "-out", csr, "-subj", subject});
-  OpenSsl({"x509", "-req", "-in", csr, "-CA", ca.ca, "-CAkey", ca.dir + "/ca.key",
-           "-set_serial", std::to_string(std::hash<std::string>{}(name) % 1000000 + 10), "-days",
-           "1", "-out", out.cert});
+  std::vector<std::string> sign = {"x509", "-req", "-in", csr, "-CA", ca.ca, "-CAkey",
+                                   ca.dir + "/ca.key", "-set_serial",
+                                   std::to_string(std::hash<std::string>{}(name) % 1000000 + 10),
+                                   "-days", "1", "-out", out.cert};
+  if (!subject_alt_names.empty()) {
+    std::string ext = ca.dir + "/" + name + ".ext";
+    Write(ext, "subjectAltName=" + subject_alt_names + "\n");
+    sign.insert(sign.end(), {"-extfile", ext});
+  }
+  OpenSsl(sign);
   return out;
 }
 

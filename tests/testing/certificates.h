@@ -20,15 +20,17 @@ struct Certificates {
 // when openssl fails.
 Certificates MakeCertificates();
 
-struct ClientCertificate {
+struct IssuedCertificate {
   std::string cert;  // PEM file paths
   std::string key;
 };
 
-// One more client certificate signed by `ca`'s CA, for `subject` in openssl's form
-// ("/O=system:masters/CN=alice": Kubernetes reads CN as the user, each O as a group), in `ca.dir`
-// under `name`.pem/.key. Throws std::runtime_error when openssl fails.
-ClientCertificate MakeClientCertificate(const Certificates& ca, const std::string& subject,
-                                        const std::string& name);
+// One more certificate signed by `ca`'s CA, for `subject` in openssl's form
+// ("/O=system:masters/CN=alice": Kubernetes reads CN as the user, each O as a group), with
+// `subject_alt_names` ("DNS:a,IP:127.0.0.1"; "" = none), in `ca.dir` under `name`.pem/.key.
+// Throws std::runtime_error when openssl fails.
+IssuedCertificate IssueCertificate(const Certificates& ca, const std::string& subject,
+                                   const std::string& name,
+                                   const std::string& subject_alt_names = "");
 
 }  // namespace kw::testing

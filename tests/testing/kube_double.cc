@@ -37,25 +37,29 @@ std::string Kubeconfig(const std::string& url, const std::string& ca_pem,
 
 KubeApiServerDouble::KubeApiServerDouble(KubeDoubleOptions options) {
   certificates_ = MakeCertificates();
-  client_ = MakeClientCertificate(certificates_, std::string("/O=") + kGroup + "/CN=" + kUser,
-                                  "double-client");
+  server_ = IssueCertificate(certificates_, "/CN=kube-apiserver", "double-server",
+                             "DNS:localhost,DNS:kubernetes,DNS:kubernetes.default,"
+                             "DNS:kubernetes.default.svc,DNS:kubernetes.default.svc.cluster.local,"
+                             "IP:127.0.0.1");
+  client_ = IssueCertificate(certificates_, std::string("/O=") + kGroup + "/CN=" + kUser,
+                             "double-client");
   dir_ = certificates_.dir;
   std::string tokens = dir_ + "/tokens.csv";
   WriteText(tokens, std::string(kToken) + "," + kUser + ",test-user-uid,\"" + kGroup + "\"\n");
-  std::vector<std::string> argv = {KubeApiServerDoubleBinary(), "--tls-cert",
-                                   certificates_.server_cert,   "--tls-key",
-                                   certificates_.server_key,    "--client-ca",
-                                   certificates_.ca,            "--token-file",
-                                   tokens};
+  std::vector<std::string> argv = {KubeApiServerDoubleBinary(), "--tls-cert", server_.cert,
+                                   "--tls-key", server_.key, "--client-ca", certificates_.ca,
+                                   "--token-file", tokens};
   for (const auto& seed : options.seed_files) {
     argv.push_back("--seed");
     argv.push_back(seed);
   }
-  if (!options.sar_rules.empty()) {
-    std::string rules = dir_ + "/sar-rules.yaml";
-    WriteText(rules, options.sar_rules);
-    argv.push_back("--sar-rules");
-    argv.push_back(rules);
+  for (const auto& [flag, text] : {std::pair{"--sar-rules", &options.sar_rules},
+                                    std::pair{"--deny", &options.deny_rules}}) {
+    if (text->empty()) continue;
+    std::string file = dir_ + "/" + std::string(flag + 2) + ".yaml";
+    WriteText(file, *text);
+    argv.push_back(flag);
+    argv.push_back(file);
   }
   if (options.watch_history > 0) {
     argv.push_back("--watch-history");

@@ -1,7 +1,10 @@
 // Test fixture: a running kube-apiserver-double (tests/kube_apiserver) with a fresh PKI, a
 // static token file and two kubeconfig files, for tests of code that talks to Kubernetes.
 //
-// The binary is started at construction and killed at destruction. Everything is loopback.
+// The binary is started at construction and killed at destruction. Everything is loopback. The
+// server certificate names what a real API server's does (kubernetes, kubernetes.default,
+// kubernetes.default.svc[.cluster.local]) besides localhost and 127.0.0.1, since clients check
+// an IP-addressed API server against kubernetes.default.svc.
 // Helpers that talk to the double authenticate with the client certificate
 // (CN=test-user, O=system:masters) and record failures as gtest failures.
 #pragma once
@@ -20,6 +23,7 @@ namespace kw::testing {
 struct KubeDoubleOptions {
   std::vector<std::string> seed_files;  // --seed, in order
   std::string sar_rules;                // YAML text for --sar-rules ("" = none)
+  std::string deny_rules;               // YAML text for --deny ("" = none)
   int watch_history = 0;                // 0 = the binary's default
   int bookmark_interval_ms = 0;         // 0 = the binary's default
   std::vector<std::string> extra_args;
@@ -45,7 +49,7 @@ class KubeApiServerDouble {
   std::string TokenKubeconfigPath() const { return token_kubeconfig_; }
   std::string CaPem() const;
   const Certificates& certificates() const { return certificates_; }
-  const ClientCertificate& client() const { return client_; }
+  const IssuedCertificate& client() const { return client_; }
 
   // One request with the client certificate (`path` includes the query).
   HttpResult Request(const std::string& method, const std::string& path,
@@ -63,7 +67,8 @@ class KubeApiServerDouble {
 
  private:
   Certificates certificates_;
-  ClientCertificate client_;
+  IssuedCertificate server_;
+  IssuedCertificate client_;
   std::string dir_;
   std::string kubeconfig_, token_kubeconfig_;
   int port_ = 0;
