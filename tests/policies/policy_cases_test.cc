@@ -234,7 +234,8 @@ Result<Request> PrepareRequest(const Case& c) {
 
 const std::set<std::string> kCaseKeys = {"name",       "description", "request",  "object",
                                          "kind",       "api_version", "resource", "operation",
-                                         "old_object", "settings",    "replay",   "expect"};
+                                         "old_object", "settings",    "replay",   "allow_context_aware",
+                                         "expect"};
 
 constexpr char kReplayFlag[] = "--replay-host-capabilities-interactions";
 
@@ -290,6 +291,10 @@ class PolicyCaseTest : public ::testing::Test {
       ASSERT_TRUE(fs::exists(replay)) << replay;
       if (!KwctlReplays()) GTEST_SKIP() << "kwctl run has no " << kReplayFlag << " yet";
       args.insert(args.end(), {kReplayFlag, replay});
+    }
+    if (const json::value* allow = FindKey(case_.spec, "allow_context_aware")) {
+      ASSERT_TRUE(allow->is_bool()) << "`allow_context_aware` must be a boolean";
+      if (allow->as_bool()) args.push_back("--allow-context-aware");
     }
     testing::ProcessResult run = testing::RunProcess(args);
     std::string command = "kwctl";
