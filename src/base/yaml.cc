@@ -181,6 +181,8 @@ class JsonBuilder final : public YAML::EventHandler {
   explicit JsonBuilder(YamlScalars scalars) : scalars_(scalars) {}
 
   json::value Take() { return std::move(root_); }
+  // The root node's tag, "" when it has none (yaml-cpp says "?" or "!" for untagged nodes).
+  const std::string& root_tag() const { return root_tag_; }
 
   void OnDocumentStart(const YAML::Mark&) override {}
   void OnDocumentEnd() override {}
@@ -195,6 +197,7 @@ class JsonBuilder final : public YAML::EventHandler {
     // The text around was checked (CheckYamlText), so invalid UTF-8 here can only come from
     // yaml-cpp's decoding of `\N` and `\_`.
     const std::string value = IsValidUtf8(scalar) ? scalar : Latin1StraysToUtf8(scalar);
+    if (stack_.empty()) NoteRootTag(tag);
     written_ += 1 + value.size();
     Complete(mark, anchor, ConvertScalar(tag, value), value, 1 + value.size());
   }
@@ -211,14 +214,16 @@ class JsonBuilder final : public YAML::EventHandler {
     Complete(mark, 0, anchored->value, key, anchored->cost);
   }
 
-  void OnSequenceStart(const YAML::Mark& mark, const std::string&, YAML::anchor_t anchor,
+  void OnSequenceStart(const YAML::Mark& mark, const std::string& tag, YAML::anchor_t anchor,
                        YAML::EmitterStyle::value) override {
+    if (stack_.empty()) NoteRootTag(tag);
     Open(mark, anchor, json::array());
   }
   void OnSequenceEnd() override { Close(); }
 
-  void OnMapStart(const YAML::Mark& mark, const std::string&, YAML::anchor_t anchor,
+  void OnMapStart(const YAML::Mark& mark, const std::string& tag, YAML::anchor_t anchor,
                   YAML::EmitterStyle::value) override {
+    if (stack_.empty()) NoteRootTag(tag);
     Open(mark, anchor, json::object());
   }
   void OnMapEnd() override { Close(); }
@@ -240,6 +245,10 @@ class JsonBuilder final : public YAML::EventHandler {
     std::optional<std::string> key_text;  // scalars and nulls, for use as a mapping key
     std::size_t cost = 0;
   };
+
+  void NoteRootTag(const std::string& tag) {
+    root_tag_ = tag == "?" || tag == "!" ? std::string() : tag;
+  }
 
   json::value ConvertScalar(const std::string& tag, const std::string& text) const {
     // yaml-cpp tags quoted and block scalars "!" and plain ones "?"; only plain ones are resolved.
@@ -323,6 +332,7 @@ class JsonBuilder final : public YAML::EventHandler {
 
   YamlScalars scalars_;
   json::value root_;  // null until a node is read: an empty document is null
+  std::string root_tag_;
   std::vector<Frame> stack_;
   std::vector<Anchored> anchors_;
   std::size_t written_ = 0;  // nodes and characters of the text
@@ -344,16 +354,22 @@ auto CatchYaml(std::string_view what, std::size_t first_line, Fn&& fn) -> declty
 }
 
 // One YAML document: the first of `text`, which starts at line `first_line` of the input.
-Result<json::value> ParseDocument(std::string_view text, std::size_t first_line,
-                                  std::string_view what, YamlScalars scalars) {
-  return CatchYaml(what, first_line, [&]() -> Result<json::value> {
+Result<TaggedYaml> ParseTaggedDocument(std::string_view text, std::size_t first_line,
+                                       std::string_view what, YamlScalars scalars) {
+  return CatchYaml(what, first_line, [&]() -> Result<TaggedYaml> {
     TextStreamBuf buffer(text);
     std::istream stream(&buffer);
     YAML::Parser parser(stream);
     JsonBuilder builder(scalars);
     parser.HandleNextDocument(builder);
-    return builder.Take();
+    return TaggedYaml{builder.root_tag(), builder.Take()};
   });
+}
+
+Result<json::value> ParseDocument(std::string_view text, std::size_t first_line,
+                                  std::string_view what, YamlScalars scalars) {
+  KW_ASSIGN_OR_RETURN(TaggedYaml document, ParseTaggedDocument(text, first_line, what, scalars));
+  return std::move(document.value);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -713,6 +729,11 @@ Result<json::value> ParseYamlAsJson(std::string_view text, std::string_view what
     return JsonOrYaml(text, what, parse_yaml, [](json::value v) { return v; });
   }
   return parse_yaml();
+}
+
+Result<TaggedYaml> ParseTaggedYamlAsJson(std::string_view text, std::string_view what) {
+  KW_TRY(CheckYamlText(text, what));
+  return ParseTaggedDocument(text, 0, what, YamlScalars::kResolve);
 }
 
 Result<std::vector<json::value>> ParseYamlDocumentsAsJson(std::string_view text,

@@ -46,6 +46,18 @@ Result<std::vector<json::value>> ParseYamlDocumentsAsJson(
     std::string_view text, std::string_view what = "invalid YAML",
     YamlScalars scalars = YamlScalars::kResolve);
 
+// A document whose root node carries a tag, as serde_yaml writes an externally tagged enum
+// variant (`!KubernetesGetResource` followed by the variant's fields).
+struct TaggedYaml {
+  std::string tag;  // as written ("!KubernetesGetResource"); "" when the root has no tag
+  json::value value;
+};
+
+// ParseYamlAsJson (always through the YAML parser, kResolve), keeping the root node's tag.
+// Tags below the root are ignored, as ParseYamlAsJson does.
+Result<TaggedYaml> ParseTaggedYamlAsJson(std::string_view text,
+                                         std::string_view what = "invalid YAML");
+
 // Renders `value` as block-style YAML ending with a newline. Object keys keep their order;
 // sequences under a key are not indented (the kubectl/serde_yaml layout). Strings are quoted only
 // when a plain scalar would read back as something else; multi-line strings use literal blocks.

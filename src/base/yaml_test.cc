@@ -31,6 +31,28 @@ TEST(YamlParse, NullSpellings) {
   EXPECT_TRUE(Parse("# only a comment\n").is_null());
 }
 
+TEST(YamlParse, TaggedKeepsTheRootTagOnly) {
+  auto mapping = ParseTaggedYamlAsJson("!DNSLookupHost\nhost: !Inner localhost\n");
+  ASSERT_TRUE(mapping) << mapping.error().message;
+  EXPECT_EQ(mapping->tag, "!DNSLookupHost");
+  EXPECT_EQ(mapping->value, (json::object{{"host", "localhost"}}));
+
+  auto flow = ParseTaggedYamlAsJson("!Variant {a: 1}");
+  ASSERT_TRUE(flow);
+  EXPECT_EQ(flow->tag, "!Variant");
+  EXPECT_EQ(flow->value, (json::object{{"a", 1}}));
+
+  auto untagged = ParseTaggedYamlAsJson("a: 1\n");
+  ASSERT_TRUE(untagged);
+  EXPECT_EQ(untagged->tag, "");
+  auto quoted = ParseTaggedYamlAsJson("'text'");
+  ASSERT_TRUE(quoted);
+  EXPECT_EQ(quoted->tag, "");
+  EXPECT_EQ(quoted->value, "text");
+
+  EXPECT_FALSE(ParseTaggedYamlAsJson("!Variant {a: "));
+}
+
 TEST(YamlParse, Booleans) {
   for (auto s : {"true", "True", "TRUE"}) EXPECT_EQ(ScalarOf(s), json::value(true)) << s;
   for (auto s : {"false", "False", "FALSE"}) EXPECT_EQ(ScalarOf(s), json::value(false)) << s;

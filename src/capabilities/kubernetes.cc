@@ -239,7 +239,6 @@ namespace {
 Result<std::string> ListResources(Cluster& cluster, const host::CallContext& ctx,
                                   std::string_view payload, bool by_namespace) {
   KW_ASSIGN_OR_RETURN(ListRequest request, DecodeList(payload, by_namespace));
-  KW_TRY(CheckAccess(ctx, request.api_version, request.kind));
   if (!cluster.connected()) return Fail(ErrorKind::kHostError, std::string(kube::kNoClientMessage));
   const Clock::time_point deadline = DeadlineOf(ctx, cluster.options());
   KW_ASSIGN_OR_RETURN(kube::ResourceType type, cluster.Discover(request.api_version, request.kind));
@@ -257,7 +256,6 @@ Result<std::string> ListResources(Cluster& cluster, const host::CallContext& ctx
 Result<std::string> GetResource(Cluster& cluster, const host::CallContext& ctx,
                                 std::string_view payload) {
   KW_ASSIGN_OR_RETURN(GetRequest request, DecodeGet(payload));
-  KW_TRY(CheckAccess(ctx, request.api_version, request.kind));
   if (!cluster.connected()) return Fail(ErrorKind::kHostError, std::string(kube::kNoClientMessage));
   // Every field of the request, NUL-separated: no field can contain one (JSON strings may, but
   // then the resource does not exist and the answer is an error, never cached).
@@ -311,7 +309,39 @@ Result<std::string> CanI(Cluster& cluster, const host::CallContext& ctx,
   return text;
 }
 
+// Errors reach the guest as host errors, whatever their kind inside.
+Result<std::string> AsHostError(Result<std::string> answer) {
+  if (!answer && answer.error().kind != ErrorKind::kHostError) {
+    return Fail(ErrorKind::kHostError, answer.error().message);
+  }
+  return answer;
+}
+
+Result<void> CheckKubernetesAccess(const host::CallContext& ctx, std::string_view operation,
+                                   std::string_view payload) {
+  if (operation == "list_resources_by_namespace" || operation == "list_resources_all") {
+    KW_ASSIGN_OR_RETURN(ListRequest request,
+                        DecodeList(payload, operation == "list_resources_by_namespace"));
+    return CheckAccess(ctx, request.api_version, request.kind);
+  }
+  if (operation == "get_resource") {
+    KW_ASSIGN_OR_RETURN(GetRequest request, DecodeGet(payload));
+    return CheckAccess(ctx, request.api_version, request.kind);
+  }
+  return {};  // can_i needs the capability only
+}
+
 }  // namespace
+
+host::Provider GateKubernetesResources(host::Provider inner) {
+  return [inner = std::move(inner)](const host::CallContext& ctx, std::string_view operation,
+                                    std::string_view payload) -> Result<std::string> {
+    if (auto allowed = CheckKubernetesAccess(ctx, operation, payload); !allowed) {
+      return AsHostError(std::unexpected(std::move(allowed).error()));
+    }
+    return inner(ctx, operation, payload);
+  };
+}
 
 void RegisterKubernetes(host::Dispatcher& dispatcher, std::shared_ptr<Cluster> cluster) {
   dispatcher.Register(
@@ -319,20 +349,14 @@ void RegisterKubernetes(host::Dispatcher& dispatcher, std::shared_ptr<Cluster> c
       {"list_resources_by_namespace", "list_resources_all", "get_resource", "can_i"},
       [cluster](const host::CallContext& ctx, std::string_view operation,
                 std::string_view payload) -> Result<std::string> {
-        Result<std::string> answer;
         if (operation == "list_resources_by_namespace") {
-          answer = ListResources(*cluster, ctx, payload, true);
-        } else if (operation == "list_resources_all") {
-          answer = ListResources(*cluster, ctx, payload, false);
-        } else if (operation == "get_resource") {
-          answer = GetResource(*cluster, ctx, payload);
-        } else {
-          answer = CanI(*cluster, ctx, payload);
+          return AsHostError(ListResources(*cluster, ctx, payload, true));
         }
-        if (!answer && answer.error().kind != ErrorKind::kHostError) {
-          return Fail(ErrorKind::kHostError, answer.error().message);
+        if (operation == "list_resources_all") {
+          return AsHostError(ListResources(*cluster, ctx, payload, false));
         }
-        return answer;
+        if (operation == "get_resource") return AsHostError(GetResource(*cluster, ctx, payload));
+        return AsHostError(CanI(*cluster, ctx, payload));
       });
 }
 

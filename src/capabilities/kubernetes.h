@@ -65,8 +65,14 @@ class Cluster {
   std::unique_ptr<Caches> caches_;
 };
 
-// Registers the `kubernetes` namespace, reading `cluster`.
+// Registers the `kubernetes` namespace, reading `cluster`. It does not check the policy's
+// contextAwareResources: GateKubernetesResources does, around whatever provider answers (the real
+// one, a recording of it, or a replayed session).
 void RegisterKubernetes(host::Dispatcher& dispatcher, std::shared_ptr<Cluster> cluster);
+
+// `inner` behind the contextAwareResources check of list_* and get_resource (the payload decoded
+// first, so a malformed one is reported as such, as upstream).
+host::Provider GateKubernetesResources(host::Provider inner);
 
 // Upstream's access error for a resource outside contextAwareResources.
 std::string KubernetesAccessDenied(std::string_view api_version, std::string_view kind);

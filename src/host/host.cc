@@ -150,6 +150,13 @@ void Dispatcher::Register(std::string ns, std::vector<std::string> operations, P
   providers_[std::move(ns)] = Entry{std::move(operations), std::move(provider)};
 }
 
+void Dispatcher::WrapProviders(
+    const std::function<Provider(const std::string& ns, Provider)>& wrap) {
+  for (auto& [ns, entry] : providers_) {
+    if (ns != "tracing") entry.provider = wrap(ns, std::move(entry.provider));
+  }
+}
+
 Result<std::string> Dispatcher::Call(const CallContext& ctx, std::string_view binding,
                                      std::string_view ns, std::string_view operation,
                                      std::string_view payload) const {

@@ -108,6 +108,10 @@ class Dispatcher {
   }
   // nullptr: Rego policies get no cluster documents.
   const RegoContext* rego_context() const { return rego_context_.get(); }
+  // Replaces every provider but tracing's with `wrap(namespace, provider)`, keeping its
+  // operations: how kwctl records what the providers answer (capabilities/session.h) without
+  // each provider knowing. Not thread-safe: call during start-up, after registering.
+  void WrapProviders(const std::function<Provider(const std::string& ns, Provider)>& wrap);
 
   // Dispatches one host call. Errors are kHostError with the message the guest should see.
   Result<std::string> Call(const CallContext& ctx, std::string_view binding, std::string_view ns,

@@ -11,6 +11,8 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
+constexpr std::size_t kMaxGroupVersions = 1024;
+
 std::string StringField(const json::value& object, std::string_view key) {
   const json::value* found = FindKey(object, key);
   return found != nullptr && found->is_string() ? std::string(found->as_string()) : std::string();
@@ -128,7 +130,11 @@ Result<ResourceType> Discovery::Find(std::string_view api_version, std::string_v
     // A group/version the server does not serve at all is as unknown as a missing kind.
     if (fetched.error().kind == ErrorKind::kNotFound) {
       std::lock_guard lock(mutex_);
-      cache_.insert_or_assign(std::string(api_version), GroupVersion{{}, Clock::now()});
+      // Guests choose what they ask about: unknown group/versions are remembered only up to a
+      // bound, beyond which asking again costs a request instead of memory.
+      if (cache_.size() < kMaxGroupVersions) {
+        cache_.insert_or_assign(std::string(api_version), GroupVersion{{}, Clock::now()});
+      }
       return Fail(ErrorKind::kNotFound, NotFound(api_version, kind));
     }
     return std::unexpected(std::move(fetched).error());

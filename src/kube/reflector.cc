@@ -82,9 +82,12 @@ Reflector::Stored Reflector::Compact(json::value& value) const {
     stored.name = StringAt(metadata->as_object(), "name");
   }
   mask_.Apply(object);
-  // List items come without apiVersion and kind; watch events with them. Stored objects always
-  // carry them, so a policy sees the same object whichever way it arrived.
-  if (!object.contains("apiVersion") || !object.contains("kind")) {
+  // List items come without apiVersion and kind, watch events with them (after each other in
+  // either order). Stored objects always start with both, so a policy sees the same bytes
+  // whichever way an object arrived.
+  const bool typed = object.size() >= 2 && object.begin()->key() == "apiVersion" &&
+                     std::next(object.begin())->key() == "kind";
+  if (!typed) {
     json::object typed;
     typed.reserve(object.size() + 2);
     typed.emplace("apiVersion", type_.ApiVersion());

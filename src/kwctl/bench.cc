@@ -97,7 +97,7 @@ Result<void> Bench(const BenchFlags& flags) {
            flags.dump_results_to_disk);
   }
   session.FinishCodeCacheWrites();
-  return {};
+  return session.FinishHostCapabilitiesSession();
 }
 
 }  // namespace kw::kwctl

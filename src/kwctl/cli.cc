@@ -42,6 +42,13 @@ void AddRunFlags(CLI::App* cmd, RunFlags& f) {
   cmd->add_option("--allowed-host-capabilities", f.allowed_host_capabilities,
                   "Host capabilities the policy may use (`*`, `oci/*`, `net/v1/dns_lookup_host`...)")
       ->default_val(std::vector<std::string>{"*"});
+  auto* record = cmd->add_option(
+      "--record-host-capabilities-interactions", f.record_host_capabilities,
+      "Record all the policy and host capabilities communications into the given file");
+  cmd->add_option("--replay-host-capabilities-interactions", f.replay_host_capabilities,
+                  "Replay the host capabilities communications recorded in the given file, "
+                  "without reaching any cluster, registry or DNS")
+      ->excludes(record);
   cmd->add_option("--policy-timeout", f.policy_timeout_seconds,
                   "Interrupt an evaluation after this many seconds (fractions allowed; 0 = no "
                   "timeout)")

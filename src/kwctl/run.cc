@@ -21,7 +21,7 @@ Result<void> Run(const RunFlags& flags) {
   }
   std::fflush(stdout);
   session.FinishCodeCacheWrites();
-  return {};
+  return session.FinishHostCapabilitiesSession();
 }
 
 }  // namespace kw::kwctl

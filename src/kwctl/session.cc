@@ -95,6 +95,12 @@ Result<std::shared_ptr<capabilities::Cluster>> ClusterFor(
 }  // namespace
 
 Result<Session> PrepareSession(const RunFlags& flags) {
+  Session session;
+  // A malformed session is refused before anything is downloaded or compiled.
+  if (flags.replay_host_capabilities) {
+    KW_ASSIGN_OR_RETURN(session.replayer,
+                        capabilities::SessionReplayer::Load(*flags.replay_host_capabilities));
+  }
   std::vector<policy::PolicyDefinition> definitions;
   bool from_resources = IsYamlPath(flags.policy) && !flags.policy.starts_with("file://") &&
                         std::filesystem::exists(flags.policy);
@@ -123,14 +129,22 @@ Result<Session> PrepareSession(const RunFlags& flags) {
   options.default_timeout = std::chrono::milliseconds(
       static_cast<std::int64_t>(std::ceil(flags.policy_timeout_seconds * 1000)));
 
-  Session session;
   KW_ASSIGN_OR_RETURN(session.engine,
                       engine::CreateV8Engine({.max_memory_pages = flags.memory_limit_mib * 16}));
   KW_ASSIGN_OR_RETURN(session.worker, session.engine->CreateWorker());
-  KW_ASSIGN_OR_RETURN(std::shared_ptr<capabilities::Cluster> cluster,
-                      ClusterFor(flags, definitions));
+  if (flags.record_host_capabilities) {
+    KW_ASSIGN_OR_RETURN(session.recorder,
+                        capabilities::SessionRecorder::Create(*flags.record_host_capabilities));
+  }
+  // As upstream, a replay builds no Kubernetes client.
+  std::shared_ptr<capabilities::Cluster> cluster;
+  if (!session.replayer) {
+    KW_ASSIGN_OR_RETURN(cluster, ClusterFor(flags, definitions));
+  }
   session.evaluator = std::make_unique<evaluator::Evaluator>(
-      *session.worker, capabilities::MakeDispatcher(std::move(cluster)));
+      *session.worker, capabilities::MakeDispatcher({.cluster = std::move(cluster),
+                                                     .recorder = session.recorder,
+                                                     .replayer = session.replayer}));
 
   KW_ASSIGN_OR_RETURN(loader::FetchSettings fetch, FetchSettingsFor(flags.registry, flags.signatures));
   loader::EnvironmentBuilder builder(*session.engine, OpenCompiledCache(flags), std::move(fetch),
@@ -188,6 +202,12 @@ void Session::FinishCodeCacheWrites() {
       spdlog::debug("gave up waiting: the next run compiles the policies again");
     }
   }
+}
+
+Result<void> Session::FinishHostCapabilitiesSession() {
+  if (replayer) replayer->LogLeftovers();
+  if (recorder) return recorder->Finish();
+  return {};
 }
 
 admission::AdmissionResponse Session::Evaluate(const evaluator::EnvironmentEntry& target) {

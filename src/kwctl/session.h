@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "admission/request.h"
+#include "capabilities/session.h"
 #include "engine/engine.h"
 #include "evaluator/environment.h"
 #include "evaluator/evaluator.h"
@@ -68,6 +69,12 @@ struct RunFlags {
   // Where compiled policy code is kept between runs; nullopt = paths.h CompiledCacheDir().
   std::optional<std::string> compiled_cache_dir;
   bool disable_compiled_cache = false;
+  // --record-host-capabilities-interactions: write every host-capability call and its answer to
+  // this session file. --replay-host-capabilities-interactions: answer them from this session
+  // file instead, reaching no cluster, registry or resolver. At most one of the two
+  // (capabilities/session.h).
+  std::optional<std::string> record_host_capabilities;
+  std::optional<std::string> replay_host_capabilities;
   RegistryFlags registry;
   SignatureFlags signatures;
 };
@@ -83,6 +90,9 @@ struct Session {
   // What to evaluate, in the order of the definitions: the policies and groups (not members).
   std::vector<const evaluator::EnvironmentEntry*> targets;
   admission::ValidationRequest request;
+  // Set by the record and replay flags.
+  std::shared_ptr<capabilities::SessionRecorder> recorder;
+  std::shared_ptr<capabilities::SessionReplayer> replayer;
 
   admission::SettingsValidationResponse ValidateSettings(const evaluator::EnvironmentEntry& target);
   // The response as kwctl run prints it (response handler applied).
@@ -90,6 +100,9 @@ struct Session {
   // Lets the engine finish storing the optimized code of the modules it compiled (bounded), so
   // that the next kwctl run finds them in the compiled-code cache. Call before exiting.
   void FinishCodeCacheWrites();
+  // Completes the recorded session file (its write error, if any) and logs the exchanges of a
+  // replayed one that no call used. Call once the evaluations are done.
+  Result<void> FinishHostCapabilitiesSession();
 };
 
 Result<Session> PrepareSession(const RunFlags& flags);

@@ -151,7 +151,7 @@ Result<void> Serve(const Config& config, Daemon* daemon) {
 
   KW_ASSIGN_OR_RETURN(std::unique_ptr<engine::Engine> engine, engine::CreateV8Engine());
   KW_ASSIGN_OR_RETURN(std::shared_ptr<capabilities::Cluster> cluster, ConnectToCluster(config));
-  host::DispatcherSharedPtr dispatcher = capabilities::MakeDispatcher(cluster);
+  host::DispatcherSharedPtr dispatcher = capabilities::MakeDispatcher({.cluster = cluster});
   KW_ASSIGN_OR_RETURN(std::unique_ptr<WorkerPool> pool,
                       WorkerPool::Start(*engine, dispatcher, config.EffectiveWorkers()));
   KW_ASSIGN_OR_RETURN(std::unique_ptr<ServedPolicies> policies,

@@ -217,6 +217,39 @@ TEST_F(ContextAwareTest, ABrokenApiServerIsAHostErrorAndTheServerKeepsServing) {
   EXPECT_NE(Message(Review(*server, "get")).find(R"("name":"team-a")"), std::string::npos);
 }
 
+// Rego policies read the cluster as data documents, kept current by the watches: the fixtures
+// (tests/data/opa/*_context_v1_2.wat) look for the pod aaa/forbidden in their inventory's shape.
+TEST_F(ContextAwareTest, RegoPoliciesReadTheClusterAsDataDocuments) {
+  auto server = testing::PolicyServer::Start(
+      "opa:\n  module: " + testing::AnnotatedRegoFixture("opa_context_v1_2.wasm", "opa") +
+          "\n  contextAwareResources: " + kPods + "\ngatekeeper:\n  module: " +
+          testing::AnnotatedRegoFixture("gatekeeper_context_v1_2.wasm", "gatekeeper") +
+          "\n  contextAwareResources: " + kPodsAndNamespaces + "\n",
+      {"--kubeconfig", kube_->KubeconfigPath()});
+  ASSERT_TRUE(server);
+  const auto verdicts = [&] {
+    return Message(Review(*server, "opa")) + " | " + Message(Review(*server, "gatekeeper"));
+  };
+  const auto allowed = [&](const std::string& id) {
+    const json::value* value = FindKey(Review(*server, id), "allowed");
+    return value != nullptr && value->is_bool() && value->as_bool();
+  };
+  EXPECT_TRUE(allowed("opa"));
+  EXPECT_EQ(Message(Review(*server, "gatekeeper")), "namespace aaa is missing from data.inventory");
+
+  kube_->Seed("apiVersion: v1\nkind: Namespace\nmetadata: {name: aaa}\n");
+  EXPECT_TRUE(testing::Eventually([&] { return allowed("gatekeeper"); })) << verdicts();
+  kube_->Seed("apiVersion: v1\nkind: Pod\nmetadata: {name: forbidden, namespace: aaa}\n"
+              "spec: {containers: [{name: c, image: nginx}]}\n");
+  EXPECT_TRUE(testing::Eventually([&] {
+    return verdicts() ==
+           "pod aaa/forbidden is in data.kubernetes | pod aaa/forbidden is in data.inventory";
+  })) << verdicts();
+  kube_->Request("DELETE", "/api/v1/namespaces/aaa/pods/forbidden");
+  EXPECT_TRUE(testing::Eventually([&] { return allowed("opa") && allowed("gatekeeper"); }))
+      << verdicts();
+}
+
 TEST_F(ContextAwareTest, WithoutAClusterTheCapabilitiesSaySo) {
   auto server = testing::PolicyServer::Start(Policy("list", ListPods("team-a"), kPods));
   ASSERT_TRUE(server);

@@ -25,16 +25,10 @@ std::string Denied(std::string_view capability) {
          "' host capability. The violation has been reported.";
 }
 
-// test_policy's settings for one host call.
-json::value HostCall(std::string_view ns, std::string_view operation, json::value payload) {
-  return json::object{{"host_call", json::object{{"binding", "kubewarden"},
-                                                 {"namespace", ns},
-                                                 {"operation", operation},
-                                                 {"payload", std::move(payload)}}}};
-}
+using testing::TestPolicyHostCall;
 
 json::value DnsLookup(std::string_view host) {
-  return HostCall("net", "v1/dns_lookup_host", json::string(host));
+  return TestPolicyHostCall("net", "v1/dns_lookup_host", json::string(host));
 }
 
 json::value PemCert(const std::string& path) {
@@ -47,7 +41,7 @@ json::value PemCert(const std::string& path) {
 
 // Is `cert` trusted by `chain` (null: the system's roots)?
 json::value IsTrusted(const std::string& cert, json::value chain) {
-  return HostCall("crypto", "v1/is_certificate_trusted",
+  return TestPolicyHostCall("crypto", "v1/is_certificate_trusted",
                   json::object{{"cert", PemCert(cert)},
                                {"cert_chain", std::move(chain)},
                                {"not_after", nullptr}});
@@ -107,7 +101,8 @@ TEST_F(HostCapabilitiesTest, KwctlRunAnswersBoth) {
   auto untrusted = KwctlRun(IsTrusted(pki_->server_cert, nullptr));
   EXPECT_EQ(Message(untrusted), Trust(false, kUnknownIssuer));
 
-  auto malformed = KwctlRun(HostCall("crypto", "v1/is_certificate_trusted", json::array{}));
+  auto malformed =
+      KwctlRun(TestPolicyHostCall("crypto", "v1/is_certificate_trusted", json::array{}));
   EXPECT_EQ(Message(malformed),
             "host error: cannot decode the crypto/v1/is_certificate_trusted payload: field "
             "'payload' must be an object, got a list");

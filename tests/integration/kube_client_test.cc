@@ -6,10 +6,12 @@
 #include <atomic>
 #include <chrono>
 #include <string>
+#include <thread>
 
 #include "base/json.h"
 #include "kube/client.h"
 #include "kube/discovery.h"
+#include "kube/leader_election.h"
 #include "kube/reflector.h"
 #include "kube/resolve.h"
 #include "kube/resources.h"
@@ -355,6 +357,63 @@ TEST_F(KubeClientTest, ReusesConnectionsAndLimitsItsRate) {
   auto refused = throttled->Call(request);
   ASSERT_FALSE(refused);
   EXPECT_EQ(refused.error().kind, ErrorKind::kTimeout);
+}
+
+LeaderElectionConfig Candidate(const std::string& identity) {
+  LeaderElectionConfig config;
+  config.ns = "default";
+  config.name = "controller";
+  config.identity = identity;
+  config.lease_duration = std::chrono::milliseconds(1500);
+  config.renew_deadline = std::chrono::milliseconds(1000);
+  config.retry_period = std::chrono::milliseconds(100);
+  return config;
+}
+
+TEST_F(KubeClientTest, OneLeaderAtATimeHandingOverOnRelease) {
+  std::atomic<int> leading{0}, stopped{0};
+  LeaderCallbacks callbacks{[&] { ++leading; }, [&] { ++stopped; }};
+  auto first = std::make_unique<LeaderElector>(client_, Candidate("first"), callbacks);
+  ASSERT_TRUE(testing::Eventually([&] { return first->IsLeader(); }));
+  LeaderElector second(client_, Candidate("second"), callbacks);
+  // The second one sees the leader and waits while the lease is renewed.
+  ASSERT_TRUE(testing::Eventually([&] { return second.CurrentLeader() == "first"; }));
+  std::this_thread::sleep_for(std::chrono::milliseconds(2000));
+  EXPECT_FALSE(second.IsLeader());
+  EXPECT_EQ(leading.load(), 1);
+
+  first.reset();  // steps down and releases the lease
+  EXPECT_EQ(stopped.load(), 1);
+  ASSERT_TRUE(testing::Eventually([&] { return second.IsLeader(); }));
+  EXPECT_EQ(leading.load(), 2);
+  auto leases = discovery_->Find("coordination.k8s.io/v1", "Lease");
+  ASSERT_TRUE(leases);
+  auto lease = Get(*client_, *leases, "default", "controller");
+  ASSERT_TRUE(lease);
+  EXPECT_EQ(At(*lease, {"spec", "holderIdentity"}), "second");
+  EXPECT_EQ(At(*lease, {"spec", "leaseTransitions"}), "1");  // a released lease taken again
+}
+
+TEST_F(KubeClientTest, ALeaderThatVanishesIsReplacedAfterTheLeaseDuration) {
+  auto leases = discovery_->Find("coordination.k8s.io/v1", "Lease");
+  ASSERT_TRUE(leases);
+  // A lease held by a candidate that no longer renews it.
+  ASSERT_TRUE(Create(*client_, *leases, "default",
+                     json::object{{"apiVersion", "coordination.k8s.io/v1"},
+                                  {"kind", "Lease"},
+                                  {"metadata", json::object{{"name", "controller"},
+                                                            {"namespace", "default"}}},
+                                  {"spec", json::object{{"holderIdentity", "gone"},
+                                                        {"leaseDurationSeconds", 1},
+                                                        {"leaseTransitions", 3}}}}));
+  LeaderElector next(client_, Candidate("next"), {});
+  ASSERT_TRUE(testing::Eventually([&] { return next.CurrentLeader() == "gone"; }));
+  EXPECT_FALSE(next.IsLeader());
+  ASSERT_TRUE(testing::Eventually([&] { return next.IsLeader(); }));
+  auto lease = Get(*client_, *leases, "default", "controller");
+  ASSERT_TRUE(lease);
+  EXPECT_EQ(At(*lease, {"spec", "holderIdentity"}), "next");
+  EXPECT_EQ(At(*lease, {"spec", "leaseTransitions"}), "4");
 }
 
 }  // namespace

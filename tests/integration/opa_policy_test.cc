@@ -437,16 +437,8 @@ TEST(OpaKwctl, ModulesItCannotRunAreErrorsNamingTheReason) {
 
 // --- policy-server ------------------------------------------------------------------------------
 
-// `fixture` annotated with metadata declaring `mode`, by the real kwctl.
 std::string Annotated(const std::string& fixture, const std::string& mode) {
-  std::string metadata = WriteTemp(
-      "metadata.yml",
-      "rules:\n  - apiGroups: [\"\"]\n    apiVersions: [\"v1\"]\n    resources: [\"pods\"]\n"
-      "    operations: [\"CREATE\"]\nmutating: false\nexecutionMode: " + mode + "\n");
-  std::string out = testing::MakeTempDir() + "/" + fixture;
-  auto r = Kwctl({"annotate", TestData(fixture), "-m", metadata, "-o", out});
-  EXPECT_EQ(r.exit_code, 0) << r.err;
-  return out;
+  return testing::AnnotatedRegoFixture(fixture, mode);
 }
 
 TEST(OpaPolicyServer, ServesOpaAndGatekeeperPolicies) {

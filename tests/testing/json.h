@@ -1,4 +1,5 @@
-// Test helpers: JSON literals in tests, and JSON answers whose exact text depends on the machine.
+// Test helpers: JSON literals in tests, JSON answers whose exact text depends on the machine, and
+// the settings of test_policy.wasm.
 #pragma once
 
 #include <string_view>
@@ -30,6 +31,16 @@ inline bool IsLocalhostLookup(std::string_view text) {
     }
   }
   return true;
+}
+
+// test_policy.wasm's settings for one host call: it makes the call and answers with what it got
+// (accepted with the answer as the message, or rejected with "host error: <the host's error>").
+inline json::value TestPolicyHostCall(std::string_view ns, std::string_view operation,
+                                      json::value payload) {
+  return json::object{{"host_call", json::object{{"binding", "kubewarden"},
+                                                 {"namespace", ns},
+                                                 {"operation", operation},
+                                                 {"payload", std::move(payload)}}}};
 }
 
 }  // namespace kw::testing

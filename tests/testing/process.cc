@@ -229,4 +229,15 @@ ProcessResult RunKwctl(std::vector<std::string> args) {
   return RunProcess(args);
 }
 
+std::string AnnotatedRegoFixture(const std::string& fixture, const std::string& mode) {
+  const std::string metadata = WriteTempFile(
+      "metadata.yml",
+      "rules:\n  - apiGroups: [\"\"]\n    apiVersions: [\"v1\"]\n    resources: [\"pods\"]\n"
+      "    operations: [\"CREATE\"]\nmutating: false\nexecutionMode: " + mode + "\n");
+  const std::string out = MakeTempDir() + "/" + fixture;
+  auto r = RunKwctl({"annotate", TestData(fixture), "-m", metadata, "-o", out});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  return out;
+}
+
 }  // namespace kw::testing

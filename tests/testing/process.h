@@ -75,4 +75,8 @@ std::string WriteTempFile(const std::string& name, const std::string& content);
 // Runs the kwctl binary of this build with `args` and waits for it.
 ProcessResult RunKwctl(std::vector<std::string> args);
 
+// The Rego fixture `fixture` (tests/data/opa) annotated by the real kwctl with metadata declaring
+// execution `mode` (opa | gatekeeper), as policy-server needs it; a copy in a fresh temp dir.
+std::string AnnotatedRegoFixture(const std::string& fixture, const std::string& mode);
+
 }  // namespace kw::testing

@@ -155,6 +155,8 @@ class OpaPolicyRuntime final : public PolicyRuntime {
       data += R"("kubernetes":)" + *inventory + "}";
     }
     KW_TRY(instance_->ReplaceData(data, call_options));
+    spdlog::debug("policy {}: data document reloaded with the cluster inventory ({} bytes)",
+                  options_.policy_id, data.size());
     loaded_inventory_ = std::move(inventory);
     return std::string();
   }
