@@ -59,26 +59,6 @@ kw::SettingsValidationResponse ValidateSettings(const kw::json::Value& value) {
   return kw::SettingsValid();
 }
 
-std::string SarPayload(std::string_view user, std::string_view group, std::string_view resource,
-                       std::string_view verb, const std::optional<std::string_view>& ns) {
-  std::string p;
-  kw::json::Writer w(p);
-  w.BeginObject().Key("subject_access_review").BeginObject();
-  w.Key("groups").Null();
-  w.Key("resource_attributes").BeginObject();
-  w.Key("group").String(group).Key("name").Null().Key("namespace");
-  if (ns) {
-    w.String(*ns);
-  } else {
-    w.Null();
-  }
-  w.Key("resource").String(resource).Key("subresource").Null().Key("verb").String(verb);
-  w.Key("version").Null().EndObject();
-  w.Key("user").String(user).EndObject();
-  w.Key("disable_cache").Bool(false).EndObject();
-  return p;
-}
-
 kw::ValidationResponse Validate(kw::ValidationRequest& request) {
   Settings settings;
   if (auto error = ReadSettings(request.settings(), settings)) return kw::EvaluationError(*error);
@@ -101,24 +81,23 @@ kw::ValidationResponse Validate(kw::ValidationRequest& request) {
 
   std::size_t calls = 0;
   std::size_t failures = 0;
-  kw::json::Document doc;
   for (const Rule& rule : settings.block_rules) {
     for (std::string_view group : rule.api_groups) {
       for (std::string_view resource : rule.resources) {
         for (std::string_view verb : rule.verbs) {
           ++calls;
-          auto answer = kw::HostCapabilityJson(
-              doc, "kubernetes", "can_i", SarPayload(user, group, resource, verb, rule.namespace_name));
-          if (!answer) {
+          kw::host::SubjectAccessReview review;
+          review.user = user;
+          review.resource_attributes.resource = resource;
+          review.resource_attributes.verb = verb;
+          review.resource_attributes.group = group;
+          review.resource_attributes.namespace_name = rule.namespace_name;
+          auto status = kw::host::CanI(review);
+          if (!status) {
             ++failures;
             continue;
           }
-          std::optional<bool> allowed = (*answer)->GetBool("allowed");
-          if (!allowed) {
-            ++failures;
-            continue;
-          }
-          if (!*allowed) continue;
+          if (!status->allowed) continue;
           std::string message = "Cannot use service account '" + user +
                                 "' with permissions to perform " + std::string(verb) + " " +
                                 std::string(group) + "/" + std::string(resource);

@@ -14,42 +14,7 @@ using kw::k8s::ContainerList;
 
 namespace {
 
-// ---------------------------------------------------------------- wildcards (§1.8)
-
-bool IsPattern(std::string_view s) { return s.find_first_of("*?") != std::string_view::npos; }
-
-// Length of the UTF-8 sequence starting at s[i] (1 for invalid bytes).
-std::size_t CharLen(std::string_view s, std::size_t i) {
-  unsigned char c = static_cast<unsigned char>(s[i]);
-  std::size_t n = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xE ? 3 : (c >> 3) == 0x1E ? 4 : 1;
-  return std::min(n, s.size() - i);
-}
-
-// `*` matches any sequence (including `/`), `?` exactly one character; the whole string.
-bool WildcardMatch(std::string_view p, std::string_view s) {
-  std::size_t pi = 0, si = 0;
-  std::size_t star_p = std::string_view::npos, star_s = 0;
-  while (si < s.size()) {
-    if (pi < p.size() && p[pi] == '*') {
-      star_p = pi++;
-      star_s = si;
-    } else if (pi < p.size() && p[pi] == '?') {
-      ++pi;
-      si += CharLen(s, si);
-    } else if (pi < p.size() && p[pi] == s[si]) {
-      ++pi;
-      ++si;
-    } else if (star_p != std::string_view::npos) {
-      pi = star_p + 1;
-      star_s += CharLen(s, star_s);
-      si = star_s;
-    } else {
-      return false;
-    }
-  }
-  while (pi < p.size() && p[pi] == '*') ++pi;
-  return pi == p.size();
-}
+using kw::WildcardMatch;
 
 // ---------------------------------------------------------------- references (§1.9)
 
@@ -236,7 +201,7 @@ std::vector<ImageEntry> ReadImages(kw::SettingsReader& reader, std::string_view 
   std::vector<ImageEntry> out;
   for (std::string_view raw : reader.StringList(key)) {
     ImageEntry entry{raw, std::nullopt};
-    if (!IsPattern(raw)) {
+    if (!kw::IsWildcardPattern(raw)) {
       auto ref = ParseReference(raw);
       if (!ref) {
         reader.Fail(key, ref.error());
@@ -283,7 +248,7 @@ std::optional<std::string> ReadSettings(const kw::json::Value& value, Settings& 
   }
   std::vector<std::string_view> bad_tags;
   for (std::string_view tag : settings.tags_reject) {
-    if (tag.empty() || (!IsPattern(tag) && !IsTag(tag))) bad_tags.push_back(tag);
+    if (tag.empty() || (!kw::IsWildcardPattern(tag) && !IsTag(tag))) bad_tags.push_back(tag);
   }
   if (!bad_tags.empty()) {
     problems.push_back("tags " + kw::RustList(bad_tags) +
@@ -307,7 +272,7 @@ kw::SettingsValidationResponse ValidateSettings(const kw::json::Value& value) {
 // ---------------------------------------------------------------- validation
 
 bool EntryMatches(std::string_view entry, std::string_view value) {
-  return IsPattern(entry) ? WildcardMatch(entry, value) : entry == value;
+  return kw::PatternOrLiteralMatches(entry, value);
 }
 
 bool AnyEntryMatches(const std::vector<std::string_view>& entries, std::string_view value) {

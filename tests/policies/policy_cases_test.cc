@@ -234,7 +234,26 @@ Result<Request> PrepareRequest(const Case& c) {
 
 const std::set<std::string> kCaseKeys = {"name",       "description", "request",  "object",
                                          "kind",       "api_version", "resource", "operation",
-                                         "old_object", "settings",    "expect"};
+                                         "old_object", "settings",    "replay",   "allow_context_aware",
+                                         "expect"};
+
+constexpr char kReplayFlag[] = "--replay-host-capabilities-interactions";
+
+// The host-capability session a case replays (`replay:`, relative to its tests/ folder), or "".
+std::string ReplayFileOf(const Case& c) {
+  const json::value* replay = FindKey(c.spec, "replay");
+  if (replay == nullptr || !replay->is_string()) return "";
+  return (c.dir / std::string(replay->as_string())).string();
+}
+
+// Whether this kwctl knows kReplayFlag (it is being added while these cases are written).
+bool KwctlReplays() {
+  static const bool replays = [] {
+    testing::ProcessResult help = testing::RunProcess({testing::KwctlBinary(), "run", "--help"});
+    return help.out.find(kReplayFlag) != std::string::npos;
+  }();
+  return replays;
+}
 const std::set<std::string> kExpectKeys = {
     "allowed",        "message",  "message_contains",  "code",          "patch",
     "mutated_object", "warnings", "audit_annotations", "settings_error"};
@@ -266,11 +285,21 @@ class PolicyCaseTest : public ::testing::Test {
     std::string settings_json = settings ? ToJson(*settings) : "{}";
     if (settings != nullptr) ASSERT_TRUE(settings->is_object()) << "`settings` must be a mapping";
 
-    testing::ProcessResult run =
-        testing::RunProcess({testing::KwctlBinary(), "run", wasm.string(), "-r", request->path,
-                             "--settings-json", settings_json});
-    SCOPED_TRACE("kwctl run " + wasm.string() + " -r " + request->path + " --settings-json '" +
-                 settings_json + "'\nstdout: " + run.out + "\nstderr: " + run.err);
+    std::vector<std::string> args = {testing::KwctlBinary(), "run",           wasm.string(), "-r",
+                                     request->path,          "--settings-json", settings_json};
+    if (std::string replay = ReplayFileOf(case_); !replay.empty()) {
+      ASSERT_TRUE(fs::exists(replay)) << replay;
+      if (!KwctlReplays()) GTEST_SKIP() << "kwctl run has no " << kReplayFlag << " yet";
+      args.insert(args.end(), {kReplayFlag, replay});
+    }
+    if (const json::value* allow = FindKey(case_.spec, "allow_context_aware")) {
+      ASSERT_TRUE(allow->is_bool()) << "`allow_context_aware` must be a boolean";
+      if (allow->as_bool()) args.push_back("--allow-context-aware");
+    }
+    testing::ProcessResult run = testing::RunProcess(args);
+    std::string command = "kwctl";
+    for (std::size_t i = 1; i < args.size(); ++i) command += " '" + args[i] + "'";
+    SCOPED_TRACE(command + "\nstdout: " + run.out + "\nstderr: " + run.err);
 
     if (const json::value* error = FindKey(*expect, "settings_error")) {
       ASSERT_TRUE(error->is_string());
@@ -378,13 +407,16 @@ std::string BuildDirOf(const std::string& suite) {
 // proves it on every case: for each policy, one policy-server serves every distinct settings of
 // its cases (allowed to mutate and granted every host capability, as kwctl's command-line policy
 // is by default), and answers each case's
-// request exactly as `kwctl run` does, settings refusals included.
+// request exactly as `kwctl run` does, settings refusals included. Cases that replay a recorded
+// session are left out: the policy-server has no replay.
 TEST(PolicyServerAndKwctl, GiveIdenticalAnswersOnEveryCase) {
   std::size_t compared = 0;
   for (const Suite& suite : kSuites) {
     std::map<std::string, std::vector<Case>> by_policy;
     for (Case& c : DiscoverCases(suite)) {
-      if (c.error.empty() && c.spec.is_object()) by_policy[c.policy].push_back(std::move(c));
+      if (c.error.empty() && c.spec.is_object() && ReplayFileOf(c).empty()) {
+        by_policy[c.policy].push_back(std::move(c));
+      }
     }
     for (const auto& [policy, cases] : by_policy) {
       SCOPED_TRACE(suite.name + std::string("/") + policy);

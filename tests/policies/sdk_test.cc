@@ -707,5 +707,187 @@ TEST(Host, CallsAndLogs) {
   EXPECT_EQ(fake::log, "plain");
 }
 
+TEST(Wildcard, MatchesTheWholeStringWithStarsAndQuestionMarks) {
+  EXPECT_TRUE(WildcardMatch("ghcr.io/*", "ghcr.io/a/b:1"));
+  EXPECT_TRUE(WildcardMatch("*", ""));
+  EXPECT_TRUE(WildcardMatch("app:?.?", "app:1.0"));
+  EXPECT_TRUE(WildcardMatch("a?c", "a\xC3\xA9" "c"));  // `?` is one character, not one byte
+  EXPECT_FALSE(WildcardMatch("app:?.?", "app:1.10"));
+  EXPECT_FALSE(WildcardMatch("ghcr.io/*", "GHCR.io/a"));
+  EXPECT_FALSE(WildcardMatch("ghcr.io", "ghcr.io/a"));
+  EXPECT_TRUE(PatternOrLiteralMatches("nginx", "nginx"));
+  EXPECT_FALSE(PatternOrLiteralMatches("nginx", "nginx:1"));
+  EXPECT_TRUE(PatternOrLiteralMatches("nginx*", "nginx:1"));
+  // Many stars cost no exponential backtracking (this would not finish otherwise).
+  EXPECT_FALSE(WildcardMatch(std::string(2000, '*') + "b", std::string(5000, 'a')));
+}
+
+TEST(Host, KubernetesPayloadsCarryFieldMasksAndSelectorsOnlyWhenGiven) {
+  fake::host_ok = true;
+  fake::host_answer = R"({"items":[]})";
+  json::Document doc;
+  const std::string_view masks[] = {"spec.containers.image", "status"};
+  ASSERT_TRUE(host::GetResource(doc, "v1", "Pod", "web", "team-a", true, masks));
+  EXPECT_EQ(fake::last_host_call,
+            R"(kubewarden|kubernetes|get_resource|{"api_version":"v1","kind":"Pod","name":"web",)"
+            R"("namespace":"team-a","disable_cache":true,)"
+            R"("field_masks":["spec.containers.image","status"]})");
+  ASSERT_TRUE(host::ListResourcesByNamespace(doc, "v1", "Pod", "team-a", "app=web", "", masks));
+  EXPECT_EQ(fake::last_host_call,
+            R"(kubewarden|kubernetes|list_resources_by_namespace|{"api_version":"v1",)"
+            R"("kind":"Pod","namespace":"team-a","label_selector":"app=web",)"
+            R"("field_masks":["spec.containers.image","status"]})");
+  ASSERT_TRUE(host::ListResourcesAll(doc, "apps/v1", "Deployment", "", "metadata.name=x"));
+  EXPECT_EQ(fake::last_host_call,
+            R"(kubewarden|kubernetes|list_resources_all|{"api_version":"apps/v1",)"
+            R"("kind":"Deployment","field_selector":"metadata.name=x"})");
+}
+
+TEST(Host, CanIWritesEveryFieldOfTheReviewAndReadsTheStatus) {
+  fake::host_ok = true;
+  fake::host_answer = R"({"allowed":false,"denied":true,"reason":"no","evaluationError":"e"})";
+  host::SubjectAccessReview review;
+  review.user = "system:serviceaccount:team-a:admin";
+  review.resource_attributes.resource = "secrets";
+  review.resource_attributes.verb = "get";
+  review.resource_attributes.group = "";
+  review.resource_attributes.namespace_name = "team-a";
+  auto status = host::CanI(review);
+  ASSERT_TRUE(status) << status.error();
+  EXPECT_FALSE(status->allowed);
+  EXPECT_EQ(status->denied, true);
+  EXPECT_EQ(status->reason, "no");
+  EXPECT_EQ(status->evaluation_error, "e");
+  EXPECT_EQ(fake::last_host_call,
+            R"(kubewarden|kubernetes|can_i|{"subject_access_review":{"groups":null,)"
+            R"("resource_attributes":{"group":"","name":null,"namespace":"team-a",)"
+            R"("resource":"secrets","subresource":null,"verb":"get","version":null},)"
+            R"("user":"system:serviceaccount:team-a:admin"},"disable_cache":false})");
+
+  review.groups = std::vector<std::string_view>{"dev", "ops"};
+  review.resource_attributes = {"pods", "create", "apps", "web", std::nullopt, "log", "v1"};
+  fake::host_answer = R"({"allowed":true})";
+  status = host::CanI(review, true);
+  ASSERT_TRUE(status) << status.error();
+  EXPECT_TRUE(status->allowed);
+  EXPECT_EQ(status->denied, std::nullopt);
+  EXPECT_EQ(status->reason, std::nullopt);
+  EXPECT_EQ(fake::last_host_call,
+            R"(kubewarden|kubernetes|can_i|{"subject_access_review":{"groups":["dev","ops"],)"
+            R"("resource_attributes":{"group":"apps","name":"web","namespace":null,)"
+            R"("resource":"pods","subresource":"log","verb":"create","version":"v1"},)"
+            R"("user":"system:serviceaccount:team-a:admin"},"disable_cache":true})");
+
+  fake::host_answer = R"({"reason":"no allowed"})";
+  status = host::CanI(review);
+  ASSERT_FALSE(status);
+  EXPECT_EQ(status.error(), "invalid host response: missing boolean `allowed`");
+  fake::host_ok = false;
+  fake::host_error_text = "Policy has not been granted access";
+  status = host::CanI(review);
+  ASSERT_FALSE(status);
+  EXPECT_EQ(status.error(), "Policy has not been granted access");
+}
+
+TEST(Host, OciManifestsTakeTheImageAsAJsonString) {
+  fake::host_ok = true;
+  fake::host_answer = R"({"schemaVersion":2,"manifests":[]})";
+  json::Document doc;
+  auto index = host::OciManifest(doc, "ghcr.io/a/b:1");
+  ASSERT_TRUE(index) << index.error();
+  EXPECT_NE((*index)->Find("manifests"), nullptr);
+  EXPECT_EQ(fake::last_host_call, R"(kubewarden|oci|v1/oci_manifest|"ghcr.io/a/b:1")");
+  fake::host_answer = R"({"manifest":{},"digest":"sha256:2","config":{}})";
+  auto config = host::OciManifestConfig(doc, "busybox");
+  ASSERT_TRUE(config) << config.error();
+  EXPECT_EQ((*config)->GetString("digest"), "sha256:2");
+  EXPECT_EQ(fake::last_host_call, R"(kubewarden|oci|v1/oci_manifest_config|"busybox")");
+}
+
+TEST(Host, VerifyV2WritesTheFiveShapesTaggedOnType) {
+  fake::host_ok = true;
+  fake::host_answer = R"({"is_trusted":true,"digest":"sha256:abc"})";
+  host::PubKeyVerify pub{"ghcr.io/a/b:1", {"-----BEGIN PUBLIC KEY-----\nx\n"}, std::nullopt};
+  auto result = host::Verify(pub);
+  ASSERT_TRUE(result) << result.error();
+  EXPECT_TRUE(result->is_trusted);
+  EXPECT_EQ(result->digest, "sha256:abc");
+  EXPECT_EQ(fake::last_host_call,
+            R"(kubewarden|oci|v2/verify|{"type":"SigstorePubKeyVerify","image":"ghcr.io/a/b:1",)"
+            R"("pub_keys":["-----BEGIN PUBLIC KEY-----\nx\n"],"annotations":null})");
+
+  host::Annotations env = std::vector<std::pair<std::string_view, std::string_view>>{
+      {"env", "prod"}, {"team", "a"}};
+  ASSERT_TRUE(host::Verify(host::KeylessVerify{"img", {{"https://iss", "me@x"}}, env}));
+  EXPECT_EQ(fake::last_host_call,
+            R"(kubewarden|oci|v2/verify|{"type":"SigstoreKeylessVerify","image":"img",)"
+            R"("keyless":[{"issuer":"https://iss","subject":"me@x"}],)"
+            R"("annotations":{"env":"prod","team":"a"}})");
+
+  ASSERT_TRUE(host::Verify(host::KeylessPrefixVerify{"img", {{"https://iss", "https://g/"}}, {}}));
+  EXPECT_EQ(fake::last_host_call,
+            R"(kubewarden|oci|v2/verify|{"type":"SigstoreKeylessPrefixVerify","image":"img",)"
+            R"("keyless_prefix":[{"issuer":"https://iss","url_prefix":"https://g/"}],)"
+            R"("annotations":null})");
+
+  ASSERT_TRUE(host::Verify(host::GithubActionsVerify{"img", "kubewarden", std::nullopt, {}}));
+  EXPECT_EQ(fake::last_host_call,
+            R"(kubewarden|oci|v2/verify|{"type":"SigstoreGithubActionsVerify","image":"img",)"
+            R"("owner":"kubewarden","repo":null,"annotations":null})");
+  ASSERT_TRUE(host::Verify(host::GithubActionsVerify{"img", "kubewarden", "policies", {}}));
+  EXPECT_NE(fake::last_host_call.find(R"("repo":"policies")"), std::string::npos);
+
+  host::CertificateVerify cert{"img", "AB", std::nullopt, true, {}};
+  ASSERT_TRUE(host::Verify(cert));
+  EXPECT_EQ(fake::last_host_call,
+            R"(kubewarden|oci|v2/verify|{"type":"SigstoreCertificateVerify","image":"img",)"
+            R"("certificate":[65,66],"certificate_chain":null,"require_rekor_bundle":true,)"
+            R"("annotations":null})");
+  cert.certificate_chain = std::vector<std::string_view>{"C", std::string_view("\xff", 1)};
+  cert.require_rekor_bundle = false;
+  ASSERT_TRUE(host::Verify(cert));
+  EXPECT_NE(fake::last_host_call.find(
+                R"("certificate_chain":[[67],[255]],"require_rekor_bundle":false)"),
+            std::string::npos)
+      << fake::last_host_call;
+}
+
+TEST(Host, VerifyV1IsExternallyTagged) {
+  fake::host_ok = true;
+  fake::host_answer = R"({"is_trusted":false,"digest":"sha256:d"})";
+  auto result = host::VerifyV1(host::PubKeyVerify{"img", {"k"}, {}});
+  ASSERT_TRUE(result) << result.error();
+  EXPECT_FALSE(result->is_trusted);
+  EXPECT_EQ(fake::last_host_call,
+            R"(kubewarden|oci|v1/verify|{"SigstorePubKeyVerify":{"image":"img",)"
+            R"("pub_keys":["k"],"annotations":null}})");
+  ASSERT_TRUE(host::VerifyV1(host::KeylessVerify{"img", {{"i", "s"}}, {}}));
+  EXPECT_EQ(fake::last_host_call,
+            R"(kubewarden|oci|v1/verify|{"SigstoreKeylessVerify":{"image":"img",)"
+            R"("keyless":[{"issuer":"i","subject":"s"}],"annotations":null}})");
+}
+
+TEST(Host, VerifyReportsHostErrorsAndMalformedAnswers) {
+  fake::host_ok = false;
+  fake::host_error_text = "Image verification failed: missing signatures";
+  auto failed = host::Verify(host::GithubActionsVerify{"img", "o", std::nullopt, {}});
+  ASSERT_FALSE(failed);
+  EXPECT_EQ(failed.error(), "Image verification failed: missing signatures");
+
+  fake::host_ok = true;
+  for (const char* answer : {R"({"is_trusted":true})", R"([1])", R"("x")",
+                             R"({"is_trusted":"yes","digest":"sha256:1"})"}) {
+    fake::host_answer = answer;
+    auto bad = host::Verify(host::GithubActionsVerify{"img", "o", std::nullopt, {}});
+    ASSERT_FALSE(bad) << answer;
+    EXPECT_EQ(bad.error(),
+              R"(invalid host response: expected {"is_trusted": bool, "digest": string})");
+  }
+  fake::host_answer = "{";
+  auto unparsable = host::Verify(host::GithubActionsVerify{"img", "o", std::nullopt, {}});
+  ASSERT_FALSE(unparsable);
+  EXPECT_TRUE(unparsable.error().starts_with("invalid host response: ")) << unparsable.error();
+}
+
 }  // namespace
 }  // namespace kubewarden

@@ -20,7 +20,9 @@
 //   serde.h     serde-style error texts
 //   format.h    RustDebug, RustList, RustSet, GoSet (policies.md §1.6)
 //   k8s.h       typed decoding of workloads, pod spec extraction R/G/P, container lists
-//   host.h      host capabilities (generic and typed) and tracing/log logging
+//   wildcard.h  the `*`/`?` image patterns (policies.md §1.8)
+//   host.h      host capabilities (generic and typed: kubernetes, net, crypto) and
+//               tracing/log logging; host_oci.h (included by it) the oci ones
 //   policy.h    KUBEWARDEN_POLICY
 #ifndef KUBEWARDEN_KUBEWARDEN_H_
 #define KUBEWARDEN_KUBEWARDEN_H_
@@ -30,6 +32,7 @@
 #include "kubewarden/host.h"
 #include "kubewarden/json.h"
 #include "kubewarden/k8s.h"
+#include "kubewarden/wildcard.h"
 #include "kubewarden/policy.h"
 #include "kubewarden/request.h"
 #include "kubewarden/response.h"
