@@ -4,6 +4,8 @@
 // policy-server and kwctl reading the API-server double (tests/kube_apiserver) over HTTPS.
 #include <gtest/gtest.h>
 
+#include <chrono>
+
 #include "base/json.h"
 #include "testing/json.h"
 #include "testing/kube_double.h"
@@ -198,6 +200,28 @@ TEST_F(ContextAwareTest, GetResourceAnswersAreCachedForFiveSeconds) {
   EXPECT_EQ(kube_->RequestCount("get", "/api/v1/namespaces/team-a"), 1u);
   for (int i = 0; i < 3; ++i) Review(*server, "uncached");
   EXPECT_EQ(kube_->RequestCount("get", "/api/v1/namespaces/team-a"), 4u);
+}
+
+// A policy that asks the API server on every request, cache disabled, cannot flood it: the client
+// limits itself (50 requests a second after a burst of 100), and callers wait their turn.
+TEST_F(ContextAwareTest, APolicyAskingOnEveryRequestCannotFloodTheApiServer) {
+  auto server = testing::PolicyServer::Start(
+      Policy("uncached", GetNamespace("team-a", true), kPodsAndNamespaces),
+      {"--kubeconfig", kube_->KubeconfigPath()});
+  ASSERT_TRUE(server);
+  kube_->ResetCounters();
+  const auto started = std::chrono::steady_clock::now();
+  int answered = 0;
+  for (int i = 0; i < 250; ++i) {
+    answered += Message(Review(*server, "uncached")).find(R"("name":"team-a")") != std::string::npos;
+  }
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  EXPECT_EQ(answered, 250);  // every request answered, none refused for the wait
+  const std::uint64_t asked = kube_->RequestCount("get", "/api/v1/namespaces/team-a");
+  EXPECT_EQ(asked, 250u);
+  // However fast the requests came, the API server saw no more than the limit allows.
+  EXPECT_LE(static_cast<double>(asked), 100 + 50 * seconds + 1) << seconds << " s";
 }
 
 TEST_F(ContextAwareTest, ABrokenApiServerIsAHostErrorAndTheServerKeepsServing) {
