@@ -2,7 +2,6 @@
 
 #include <boost/json.hpp>
 
-#include "base/strings.h"
 #include "net/proxy.h"
 
 namespace kw::kube {
