@@ -210,9 +210,16 @@ void Reflector::Run() {
       listed = true;
       backoff = options_.initial_backoff;
     }
+    const Clock::time_point watch_started = Clock::now();
     auto watched = Watch(resource_version);
     if (watched) {
-      backoff = options_.initial_backoff;  // the server ended the watch as it does: resume
+      // The server ended the watch as it does after its timeout: resume at once. One that ends
+      // watches as soon as they start would make this loop spin: back off then.
+      if (Clock::now() - watch_started >= std::chrono::seconds(1)) {
+        backoff = options_.initial_backoff;
+      } else if (!SleepUnlessStopped(next_backoff())) {
+        return;
+      }
       continue;
     }
     // 410 Gone: the version is too old to resume from; everything must be listed again.
