@@ -170,4 +170,13 @@ const json::value* FindKey(const json::value& value, std::string_view key) {
   return it == obj->end() ? nullptr : &it->value();
 }
 
+std::string StringAt(const json::value& value, std::initializer_list<std::string_view> path) {
+  const json::value* current = &value;
+  for (std::string_view key : path) {
+    current = FindKey(*current, key);
+    if (current == nullptr) return std::string();
+  }
+  return current->is_string() ? std::string(current->as_string()) : std::string();
+}
+
 }  // namespace kw

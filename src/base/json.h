@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstddef>
+#include <initializer_list>
 #include <string>
 #include <string_view>
 
@@ -36,5 +37,9 @@ std::string ToJson(const json::value& value);
 
 // Looks up `key` in `object`, or nullptr (also when `value` is not an object).
 const json::value* FindKey(const json::value& value, std::string_view key);
+
+// The string at `path` of nested objects ({"metadata", "name"}), or "" when a key is missing or
+// the value there is not a string.
+std::string StringAt(const json::value& value, std::initializer_list<std::string_view> path);
 
 }  // namespace kw

@@ -13,11 +13,6 @@ using Clock = std::chrono::steady_clock;
 
 constexpr std::size_t kMaxGroupVersions = 1024;
 
-std::string StringField(const json::value& object, std::string_view key) {
-  const json::value* found = FindKey(object, key);
-  return found != nullptr && found->is_string() ? std::string(found->as_string()) : std::string();
-}
-
 // "v1" is the core group (/api/v1); anything else must be "<group>/<version>".
 Result<std::pair<std::string, std::string>> SplitApiVersion(std::string_view api_version) {
   const std::size_t slash = api_version.find('/');
@@ -75,8 +70,8 @@ Result<std::vector<ResourceType>> ParseApiResourceList(std::string_view api_vers
     ResourceType type;
     type.group = group_version.first;
     type.version = group_version.second;
-    type.plural = StringField(entry, "name");
-    type.kind = StringField(entry, "kind");
+    type.plural = StringAt(entry, {"name"});
+    type.kind = StringAt(entry, {"kind"});
     // Subresources ("pods/status") share their parent's kind; they are not what a kind names.
     if (type.plural.empty() || type.kind.empty() || type.plural.find('/') != std::string::npos) {
       continue;

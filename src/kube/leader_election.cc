@@ -31,12 +31,6 @@ std::string MicroTimeNow() {
   return std::string(text, length) + "." + std::to_string(1000000 + micros).substr(1) + "Z";
 }
 
-std::string StringAt(const json::value& value, std::string_view a, std::string_view b) {
-  const json::value* outer = FindKey(value, a);
-  const json::value* inner = outer != nullptr ? FindKey(*outer, b) : nullptr;
-  return inner != nullptr && inner->is_string() ? std::string(inner->as_string()) : std::string();
-}
-
 int TransitionsOf(const json::value& lease) {
   const json::value* spec = FindKey(lease, "spec");
   const json::value* transitions = spec != nullptr ? FindKey(*spec, "leaseTransitions") : nullptr;
@@ -99,14 +93,14 @@ Result<bool> LeaderElector::TryAcquireOrRenew() {
       return std::unexpected(created.error());
     }
     std::lock_guard lock(mutex_);
-    observed_ = {config_.identity, StringAt(*created, "metadata", "resourceVersion"), now, 0};
+    observed_ = {config_.identity, StringAt(*created, {"metadata", "resourceVersion"}), now, 0};
     observed_at_ = Clock::now();
     return true;
   }
 
-  Record record{StringAt(*current, "spec", "holderIdentity"),
-                StringAt(*current, "metadata", "resourceVersion"),
-                StringAt(*current, "spec", "renewTime"), TransitionsOf(*current)};
+  Record record{StringAt(*current, {"spec", "holderIdentity"}),
+                StringAt(*current, {"metadata", "resourceVersion"}),
+                StringAt(*current, {"spec", "renewTime"}), TransitionsOf(*current)};
   {
     std::lock_guard lock(mutex_);
     // The lease's age is measured from when this candidate saw it change, on its own clock.
@@ -132,7 +126,7 @@ Result<bool> LeaderElector::TryAcquireOrRenew() {
     return std::unexpected(written.error());
   }
   std::lock_guard lock(mutex_);
-  observed_ = {config_.identity, StringAt(*written, "metadata", "resourceVersion"), now,
+  observed_ = {config_.identity, StringAt(*written, {"metadata", "resourceVersion"}), now,
                TransitionsOf(*written)};
   observed_at_ = Clock::now();
   return true;
@@ -140,7 +134,7 @@ Result<bool> LeaderElector::TryAcquireOrRenew() {
 
 void LeaderElector::Release() {
   auto current = Get(*client_, Leases(), config_.ns, config_.name);
-  if (!current || StringAt(*current, "spec", "holderIdentity") != config_.identity) return;
+  if (!current || StringAt(*current, {"spec", "holderIdentity"}) != config_.identity) return;
   json::value released = *current;
   json::object& spec = released.as_object()["spec"].as_object();
   spec["holderIdentity"] = "";

@@ -6,15 +6,6 @@
 
 namespace kw::kube {
 
-namespace {
-
-std::string StringAt(const json::object& object, std::string_view key) {
-  const json::value* found = object.if_contains(key);
-  return found != nullptr && found->is_string() ? std::string(found->as_string()) : std::string();
-}
-
-}  // namespace
-
 Reflector::Reflector(std::shared_ptr<const Client> client, ResourceType type, Selectors selectors,
                      std::vector<std::string> field_masks, ReflectorOptions options)
     : client_(std::move(client)),
@@ -78,8 +69,8 @@ Reflector::Stored Reflector::Compact(json::value& value) const {
   Stored stored;
   if (json::value* metadata = object.if_contains("metadata"); metadata && metadata->is_object()) {
     metadata->as_object().erase("managedFields");
-    stored.ns = StringAt(metadata->as_object(), "namespace");
-    stored.name = StringAt(metadata->as_object(), "name");
+    stored.ns = StringAt(*metadata, {"namespace"});
+    stored.name = StringAt(*metadata, {"name"});
   }
   mask_.Apply(object);
   // List items come without apiVersion and kind, watch events with them (after each other in
@@ -152,7 +143,7 @@ Result<void> Reflector::Watch(std::string& resource_version) {
         // Every event, bookmarks included, moves the version the watch would resume from.
         if (const json::value* metadata = event.object.as_object().if_contains("metadata");
             metadata != nullptr && metadata->is_object()) {
-          std::string version = StringAt(metadata->as_object(), "resourceVersion");
+          std::string version = StringAt(*metadata, {"resourceVersion"});
           if (!version.empty()) resource_version = std::move(version);
         }
         if (event.type == WatchEvent::Type::kBookmark) return true;

@@ -24,7 +24,14 @@ Result<json::value> CallJson(const Client& client, std::string method, std::stri
   return ParseAnswer(answer);
 }
 
-// Appends `key=value` to a query string under construction ("?" first, then "&").
+Result<std::string> NameOf(const json::value& object) {
+  std::string name = StringAt(object, {"metadata", "name"});
+  if (name.empty()) return Fail(ErrorKind::kInvalidArgument, "the object has no metadata.name");
+  return name;
+}
+
+}  // namespace
+
 void AddQuery(std::string& path, std::string_view key, std::string_view value) {
   if (value.empty()) return;
   path += path.find('?') == std::string::npos ? '?' : '&';
@@ -38,20 +45,6 @@ void AddSelectors(std::string& path, const Selectors& selectors) {
   AddQuery(path, "fieldSelector", selectors.field_selector);
 }
 
-std::string StringAt(const json::value& value, std::string_view a, std::string_view b) {
-  const json::value* outer = FindKey(value, a);
-  const json::value* inner = outer != nullptr ? FindKey(*outer, b) : nullptr;
-  return inner != nullptr && inner->is_string() ? std::string(inner->as_string()) : std::string();
-}
-
-Result<std::string> NameOf(const json::value& object) {
-  std::string name = StringAt(object, "metadata", "name");
-  if (name.empty()) return Fail(ErrorKind::kInvalidArgument, "the object has no metadata.name");
-  return name;
-}
-
-}  // namespace
-
 Result<ListPage> ListPageOf(const Client& client, const ResourceType& type,
                             const ListOptions& options) {
   std::string path = type.CollectionPath(options.ns);
@@ -61,8 +54,8 @@ Result<ListPage> ListPageOf(const Client& client, const ResourceType& type,
   AddQuery(path, "resourceVersion", options.resource_version);
   KW_ASSIGN_OR_RETURN(json::value list, CallJson(client, "GET", std::move(path)));
   ListPage page;
-  page.resource_version = StringAt(list, "metadata", "resourceVersion");
-  page.continue_token = StringAt(list, "metadata", "continue");
+  page.resource_version = StringAt(list, {"metadata", "resourceVersion"});
+  page.continue_token = StringAt(list, {"metadata", "continue"});
   json::value* items = list.is_object() ? list.as_object().if_contains("items") : nullptr;
   if (items == nullptr || !(items->is_array() || items->is_null())) {
     return Fail(ErrorKind::kIo, "the API server's list of " + type.plural + " has no items");

@@ -23,6 +23,12 @@ struct Selectors {
   std::string field_selector;  // "metadata.name=x"
 };
 
+// Appends `key=<value, percent-encoded>` to a path's query string ("?" first, then "&"); nothing
+// when `value` is empty.
+void AddQuery(std::string& path, std::string_view key, std::string_view value);
+// The selectors as labelSelector / fieldSelector query parameters.
+void AddSelectors(std::string& path, const Selectors& selectors);
+
 struct ListOptions {
   std::string ns;  // empty: every namespace (or a cluster-scoped resource)
   Selectors selectors;

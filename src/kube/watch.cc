@@ -1,6 +1,5 @@
 #include "kube/watch.h"
 
-#include "base/percent_decode.h"
 
 namespace kw::kube {
 
@@ -98,15 +97,12 @@ Result<bool> WatchDecoder::Feed(std::string_view bytes,
 Result<void> WatchOnce(const Client& client, const ResourceType& type, const WatchOptions& options,
                        const std::function<bool(WatchEvent&)>& on_event,
                        Client::StreamHandle* handle) {
-  std::string path = type.CollectionPath(options.ns) + "?watch=true";
-  const auto add = [&path](std::string_view key, std::string_view value) {
-    if (!value.empty()) path += "&" + std::string(key) + "=" + PercentEncode(value);
-  };
-  add("labelSelector", options.selectors.label_selector);
-  add("fieldSelector", options.selectors.field_selector);
-  add("resourceVersion", options.resource_version);
-  if (options.bookmarks) add("allowWatchBookmarks", "true");
-  add("timeoutSeconds", std::to_string(options.server_timeout.count()));
+  std::string path = type.CollectionPath(options.ns);
+  AddQuery(path, "watch", "true");
+  AddSelectors(path, options.selectors);
+  AddQuery(path, "resourceVersion", options.resource_version);
+  if (options.bookmarks) AddQuery(path, "allowWatchBookmarks", "true");
+  AddQuery(path, "timeoutSeconds", std::to_string(options.server_timeout.count()));
   ApiRequest request;
   request.path = std::move(path);
   WatchDecoder decoder;
