@@ -107,7 +107,12 @@ Result<void> Controller::StartInformer(
   KW_ASSIGN_OR_RETURN(kube::ResourceType type, discovery_->Find(api_version, kind));
   kube::ReflectorOptions options;
   options.ns = std::string(ns);
-  options.on_change = std::move(on_change);
+  // Events before every informer exists are dropped: mapping them reads the other informers,
+  // and Start queues every object once they have all listed.
+  options.on_change = [this, on_change = std::move(on_change)](std::string_view object_ns,
+                                                                std::string_view name) {
+    if (informers_ready_.load()) on_change(object_ns, name);
+  };
   kube::Selectors selectors;
   selectors.label_selector = std::move(label_selector);
   slot = std::make_unique<kube::Reflector>(client_, std::move(type), std::move(selectors),
@@ -206,6 +211,7 @@ Result<void> Controller::Start(std::chrono::steady_clock::time_point deadline) {
         mutating_webhooks_.get()}) {
     KW_TRY(reflector->WaitSynced(deadline));
   }
+  informers_ready_ = true;
   queue_.Add("CA");
   EnqueueAll();
   for (unsigned i = 0; i < std::max(1u, options_.workers); ++i) {
@@ -582,6 +588,13 @@ Result<Requeue> Controller::ReconcilePolicy(crd::PolicyKind kind, const std::str
   json::array conditions = ConditionsOf(status);
   const std::string previous = StringAt(status, {"policyStatus"});
   Requeue requeue;
+  const auto set_active = [&](bool active) {
+    SetCondition(conditions,
+                 {"PolicyActive", active, "PolicyActive",
+                  active ? "The policy webhook has been created"
+                         : "The policy webhook has not been created"},
+                 now);
+  };
 
   std::optional<json::value> server =
       policy.policy_server.empty() ? std::nullopt : Cached(*policy_servers_, "", policy.policy_server);
@@ -591,9 +604,7 @@ Result<Requeue> Controller::ReconcilePolicy(crd::PolicyKind kind, const std::str
   if (policy.policy_server.empty() || !server_usable) {
     KW_TRY(delete_webhooks());
     fields["policyStatus"] = policy.policy_server.empty() ? "unscheduled" : "scheduled";
-    SetCondition(conditions,
-                 {"PolicyActive", false, "PolicyActive", "The policy webhook has not been created"},
-                 now);
+    set_active(false);
   } else {
     config_map = Cached(*config_maps_, deployments_ns, PolicyServerObjectName(policy.policy_server));
     std::optional<json::value> deployment =
@@ -611,7 +622,21 @@ Result<Requeue> Controller::ReconcilePolicy(crd::PolicyKind kind, const std::str
                                              : "LatestReplicaSetIsNotUniquelyReachable",
                   rollout.message},
                  now);
+    // Beyond upstream: what the replicas say of the policy's load.
     if (rollout.uniquely_reachable) {
+      SetCondition(conditions,
+                   {"PolicyLoaded", rollout.load_error.empty() && rollout.stale_error.empty(),
+                    !rollout.load_error.empty()    ? "LoadFailed"
+                    : !rollout.stale_error.empty() ? "ServingLastGoodVersion"
+                                                   : "Loaded",
+                    !rollout.load_error.empty() ? rollout.load_error : rollout.stale_error},
+                   now);
+    }
+    // A policy with nothing to serve answers as its failurePolicy says: with Ignore, no webhook
+    // (the API server admits as it would for an unreachable webhook); with Fail, the webhook,
+    // whose requests policy-server rejects with the load error.
+    const bool fail_open = !rollout.load_error.empty() && policy.failure_policy == "Ignore";
+    if (rollout.uniquely_reachable && !fail_open) {
       const std::string bundle = CaBundle();
       if (bundle.empty()) return Fail(ErrorKind::kNotFound, "the root CA does not exist yet");
       json::value desired = DesiredWebhookConfiguration(policy, bundle, options_.cluster);
@@ -625,16 +650,15 @@ Result<Requeue> Controller::ReconcilePolicy(crd::PolicyKind kind, const std::str
                                                      : "MutatingWebhookConfiguration",
                                      "", id, stale ? &*stale : nullptr));
       fields["policyStatus"] = "active";
-      SetCondition(conditions,
-                   {"PolicyActive", true, "PolicyActive", "The policy webhook has been created"},
-                   now);
+      set_active(true);
+    } else if (fail_open) {
+      KW_TRY(delete_webhooks());
+      fields["policyStatus"] = "pending";
+      set_active(false);
     } else {
       if (previous != "active") {
         fields["policyStatus"] = "pending";
-        SetCondition(conditions,
-                     {"PolicyActive", false, "PolicyActive",
-                      "The policy webhook has not been created"},
-                     now);
+        set_active(false);
       }
       requeue = options_.rollout_poll;
     }

@@ -12,6 +12,7 @@
 // the webhook bundles, reconciled at start and every 12 hours).
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <functional>
 #include <memory>
@@ -112,6 +113,7 @@ class Controller {
   std::unique_ptr<kube::Reflector> config_maps_, deployments_, services_, budgets_, secrets_,
       pods_, validating_webhooks_, mutating_webhooks_;
 
+  std::atomic<bool> informers_ready_{false};
   std::vector<std::thread> workers_;
   bool started_ = false;
 };

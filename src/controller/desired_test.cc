@@ -86,7 +86,7 @@ TEST(DesiredConfigMap, IsOwnedAndLabelled) {
 std::string EnvValue(const json::value& deployment, std::string_view name) {
   for (const json::value& variable :
        deployment.at("spec").at("template").at("spec").at("containers").at(0).at("env").as_array()) {
-    if (variable.at("name") == name) {
+    if (variable.at("name").as_string() == name) {
       return variable.as_object().contains("value") ? std::string(variable.at("value").as_string())
                                                     : "<valueFrom>";
     }

@@ -36,8 +36,8 @@ void WorkQueue::AddWithBackoff(const std::string& key) {
   {
     std::lock_guard lock(mutex_);
     const int failures = failures_[key]++;
-    delay = std::min(std::chrono::milliseconds(100) * (1LL << std::min(failures, 20)),
-                     std::chrono::milliseconds(60000));
+    const std::chrono::milliseconds grown(100LL << std::min(failures, 20));
+    delay = std::min(grown, std::chrono::milliseconds(60000));
   }
   AddAfter(key, delay);
 }

@@ -27,17 +27,31 @@ bool IsTerminated(const json::value& pod) {
   return phase == "Succeeded" || phase == "Failed";
 }
 
+json::object BoundedMessages(const std::map<std::string, std::string>& messages) {
+  json::object bounded;
+  for (const auto& [id, message] : messages) {
+    if (bounded.size() == kMaxErrors) break;
+    bounded[id] = Truncated(message, kMaxMessage);
+  }
+  return bounded;
+}
+
+void ReadMessages(const json::value& report, std::string_view key,
+                  std::map<std::string, std::string>& out) {
+  const json::value* messages = FindKey(report, key);
+  if (messages == nullptr || !messages->is_object()) return;
+  for (const auto& [id, message] : messages->get_object()) {
+    if (message.is_string()) out[std::string(id)] = message.get_string();
+  }
+}
+
 }  // namespace
 
 std::string RenderReplicaReport(const ReplicaReport& report) {
-  json::object errors;
-  for (const auto& [id, message] : report.errors) {
-    if (errors.size() == kMaxErrors) break;
-    errors[id] = Truncated(message, kMaxMessage);
-  }
   return ToJson(json::object{{"configMap", report.config_map},
                              {"resourceVersion", report.resource_version},
-                             {"errors", std::move(errors)}});
+                             {"errors", BoundedMessages(report.errors)},
+                             {"stale", BoundedMessages(report.stale)}});
 }
 
 std::optional<ReplicaReport> ReadReplicaReport(const json::value& pod) {
@@ -50,11 +64,8 @@ std::optional<ReplicaReport> ReadReplicaReport(const json::value& pod) {
   report.config_map = StringAt(*parsed, {"configMap"});
   report.resource_version = StringAt(*parsed, {"resourceVersion"});
   if (report.resource_version.empty()) return std::nullopt;
-  if (const json::value* errors = FindKey(*parsed, "errors"); errors && errors->is_object()) {
-    for (const auto& [id, message] : errors->get_object()) {
-      if (message.is_string()) report.errors[std::string(id)] = message.get_string();
-    }
-  }
+  ReadMessages(*parsed, "errors", report.errors);
+  ReadMessages(*parsed, "stale", report.stale);
   return report;
 }
 
@@ -87,6 +98,10 @@ RolloutState CheckRollout(std::string_view policy_id, const json::value& config_
     if (auto error = report->errors.find(std::string(policy_id));
         error != report->errors.end() && state.load_error.empty()) {
       state.load_error = error->second;
+    }
+    if (auto stale = report->stale.find(std::string(policy_id));
+        stale != report->stale.end() && state.stale_error.empty()) {
+      state.stale_error = stale->second;
     }
   }
   if (live == 0) {

@@ -8,7 +8,11 @@
 //
 //   metadata.annotations["kubewarden.io/served-configuration"] =
 //     {"configMap":"policy-server-default","resourceVersion":"4711",
-//      "errors":{"clusterwide-bad":"cannot download ..."}}
+//      "errors":{"clusterwide-bad":"cannot download ..."},
+//      "stale":{"clusterwide-changed":"Policy settings are invalid: ..."}}
+//
+// `errors`: policies with nothing to serve; `stale`: policies whose latest definition failed
+// while their last good version goes on serving.
 //
 // The Pod is the natural record: it lives and dies with the replica, the Deployment lists them
 // by label, and the kubelet sets its readiness. Outside a kubelet (tests, policy-server run by
@@ -33,9 +37,10 @@ struct ReplicaReport {
   std::string config_map;
   std::string resource_version;
   std::map<std::string, std::string> errors;  // policy id -> why it failed to load
+  std::map<std::string, std::string> stale;   // policy id -> why its latest version failed
 };
 
-// The annotation's value. Messages are cut to 1 KiB and at most 100 errors are listed (an
+// The annotation's value. Messages are cut to 1 KiB and at most 100 of each kind are listed (an
 // annotation is bounded: 256 KiB for all of a Pod's annotations).
 std::string RenderReplicaReport(const ReplicaReport& report);
 // Reads the annotation of `pod`; nullopt when it has none or it does not parse (a replica that
@@ -47,7 +52,8 @@ std::optional<ReplicaReport> ReadReplicaReport(const json::value& pod);
 struct RolloutState {
   bool uniquely_reachable = false;
   std::string message;     // why not, for the condition
-  std::string load_error;  // the policy's load error reported by a replica, if any
+  std::string load_error;   // why the policy failed to load on a replica, if it did
+  std::string stale_error;  // why its latest version failed on a replica (last good served)
 };
 RolloutState CheckRollout(std::string_view policy_id, const json::value& config_map,
                           std::span<const json::value> pods);

@@ -92,7 +92,9 @@ Result<void> ConfigMapFollower::Report(const std::string& resource_version,
   report.config_map = options_.config_map;
   report.resource_version = resource_version;
   for (const evaluator::EnvironmentEntry& entry : environment.entries()) {
-    if (entry.error) report.errors[entry.id] = *entry.error;
+    if (!entry.error) continue;
+    (entry.state() == evaluator::EntryState::kFailed ? report.errors
+                                                      : report.stale)[entry.id] = *entry.error;
   }
   json::object patch{
       {"metadata",

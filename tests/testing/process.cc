@@ -120,6 +120,9 @@ std::string KwctlBinary() { return Env("KW_BINARY_DIR") + "/cmd/kwctl/kwctl"; }
 std::string PolicyServerBinary() {
   return Env("KW_BINARY_DIR") + "/cmd/policy-server/policy-server";
 }
+std::string ControllerBinary() {
+  return Env("KW_BINARY_DIR") + "/cmd/kubewarden-controller/kubewarden-controller";
+}
 std::string KubeApiServerDoubleBinary() {
   return Env("KW_BINARY_DIR") + "/tests/kube_apiserver/kube-apiserver-double";
 }

@@ -65,6 +65,8 @@ std::string RequestFile(const std::string& name);
 std::string KwctlBinary();
 // The policy-server binary of this build.
 std::string PolicyServerBinary();
+// The kubewarden-controller binary of this build.
+std::string ControllerBinary();
 // The kube-apiserver-double binary of this build (tests/kube_apiserver).
 std::string KubeApiServerDoubleBinary();
 // A fresh empty directory under the test temp dir.

@@ -1,0 +1,313 @@
+// kubewarden-controller against the API-server double, with real policy-server processes as the
+// replicas of a PolicyServer. Nothing runs a kubelet here: the tests create each replica's Pod
+// object and start policy-server with --pod-name/--pod-namespace, as the downward API would
+// (crd/replica_report.h).
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <fstream>
+#include <thread>
+
+#include "base/base64.h"
+#include "base/json.h"
+#include "certs/certificates.h"
+#include "testing/kube_double.h"
+#include "testing/policy_server.h"
+#include "testing/process.h"
+
+namespace kw {
+namespace {
+
+using std::chrono::seconds;
+
+constexpr const char* kNamespace = "kubewarden";
+
+std::string PrivilegedPod() { return testing::RequestFile("pod_privileged.json"); }
+
+class ControllerTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    testing::KubeDoubleOptions options;
+    for (const char* crd : {"policyservers", "clusteradmissionpolicies", "admissionpolicies",
+                            "clusteradmissionpolicygroups", "admissionpolicygroups"}) {
+      options.seed_files.push_back(
+          testing::SourcePath(std::string("deploy/crds/policies.kubewarden.io_") + crd + ".yaml"));
+    }
+    kube_ = std::make_unique<testing::KubeApiServerDouble>(options);
+    kube_->Seed(std::string("apiVersion: v1\nkind: Namespace\nmetadata: {name: ") + kNamespace +
+                "}\n");
+    StartController();
+  }
+
+  void StartController() {
+    controller_ = std::make_unique<testing::ChildProcess>(std::vector<std::string>{
+        testing::ControllerBinary(), "--kubeconfig", kube_->KubeconfigPath(),
+        "--deployments-namespace", kNamespace, "--metrics-bind-address", "0",
+        "--health-probe-bind-address", "0", "--zap-devel"});
+  }
+
+  // GET of an API path: the object, or null when it is not there.
+  json::value Get(const std::string& path) {
+    testing::HttpResult result = kube_->Request("GET", path);
+    if (result.status != 200) return nullptr;
+    auto parsed = ParseJson(result.body);
+    return parsed ? *parsed : json::value();
+  }
+
+  void Apply(const std::string& yaml) { kube_->Seed(yaml); }
+
+  void Patch(const std::string& path, const std::string& merge_patch) {
+    testing::HttpResult result =
+        kube_->Request("PATCH", path, merge_patch, "application/merge-patch+json");
+    EXPECT_EQ(result.status, 200) << result.body;
+  }
+
+  json::value PolicyServerObject(const std::string& kind_path) {
+    return Get("/api/v1/namespaces/kubewarden/" + kind_path + "/policy-server-default");
+  }
+
+  // A policy-server process serving the replica `pod` of PolicyServer `server`.
+  std::unique_ptr<testing::PolicyServer> StartReplica(const std::string& pod,
+                                                      const std::string& server = "default") {
+    kube_->Seed("apiVersion: v1\nkind: Pod\nmetadata:\n  name: " + pod + "\n  namespace: " +
+                kNamespace + "\n  labels: {kubewarden/policy-server: " + server +
+                "}\nspec:\n  containers: [{name: policy-server, image: policy-server}]\n");
+    return testing::PolicyServer::Start(
+        "{}", {"--kubeconfig", kube_->KubeconfigPath(), "--policies-configmap",
+               "policy-server-" + server, "--pod-name", pod, "--pod-namespace", kNamespace,
+               "--continue-on-errors"});
+  }
+
+  std::string PolicyStatus(const std::string& name) {
+    json::value policy =
+        Get("/apis/policies.kubewarden.io/v1/clusteradmissionpolicies/" + name);
+    return policy.is_null() ? "" : StringAt(policy, {"status", "policyStatus"});
+  }
+
+  void TearDown() override {
+    if (controller_ && controller_->Running()) {
+      controller_->Signal(SIGTERM);
+      EXPECT_TRUE(controller_->Wait(seconds(10)).has_value());
+    }
+    if (HasFailure() && controller_) {
+      std::cerr << "controller output:\n" << controller_->Stdout() << controller_->Stderr() << "\n";
+    }
+  }
+
+  std::unique_ptr<testing::KubeApiServerDouble> kube_;
+  std::unique_ptr<testing::ChildProcess> controller_;
+};
+
+const char* kPolicyServer = R"(apiVersion: policies.kubewarden.io/v1
+kind: PolicyServer
+metadata: {name: default}
+spec:
+  image: ghcr.io/kubewarden/policy-server:v1.37.2
+  replicas: 1
+  minAvailable: 1
+)";
+
+std::string PrivilegedPolicy(bool skip_init_containers, const std::string& extra = "") {
+  return std::string(R"(apiVersion: policies.kubewarden.io/v1
+kind: ClusterAdmissionPolicy
+metadata: {name: privileged}
+spec:
+  policyServer: default
+  module: file://)") +
+         testing::TestData("../../policies/pod-privileged.wasm") + R"(
+  rules:
+  - apiGroups: [""]
+    apiVersions: [v1]
+    resources: [pods]
+    operations: [CREATE]
+  mutating: false
+  settings: {skip_init_containers: )" +
+         (skip_init_containers ? "true" : "false") + "}\n" + extra;
+}
+
+TEST_F(ControllerTest, PolicyServerGetsItsObjectsSignedByTheCaItCreates) {
+  Apply(kPolicyServer);
+  ASSERT_TRUE(testing::Eventually(
+      [&] {
+        json::value server = Get("/apis/policies.kubewarden.io/v1/policyservers/default");
+        const json::value* status = FindKey(server, "status");
+        const json::value* conditions = status ? FindKey(*status, "conditions") : nullptr;
+        if (conditions == nullptr || !conditions->is_array() || conditions->as_array().size() < 5) return false;
+        for (const json::value& c : conditions->as_array()) {
+          if (StringAt(c, {"status"}) != "True") return false;
+        }
+        return true;
+      },
+      seconds(20)));
+  json::value server = Get("/apis/policies.kubewarden.io/v1/policyservers/default");
+  EXPECT_EQ(server.at("metadata").at("finalizers"), json::array{"kubewarden.io/finalizer"});
+
+  json::value deployment = Get("/apis/apps/v1/namespaces/kubewarden/deployments/policy-server-default");
+  ASSERT_FALSE(deployment.is_null());
+  json::value config_map = PolicyServerObject("configmaps");
+  ASSERT_FALSE(config_map.is_null());
+  EXPECT_EQ(config_map.at("data").at("policies.yml"), "{}");
+  EXPECT_EQ(StringAt(deployment, {"metadata", "annotations", "kubewarden/config-version"}),
+            StringAt(config_map, {"metadata", "resourceVersion"}));
+  EXPECT_FALSE(PolicyServerObject("services").is_null());
+  EXPECT_FALSE(Get("/apis/policy/v1/namespaces/kubewarden/poddisruptionbudgets/policy-server-default").is_null());
+
+  json::value ca = Get("/api/v1/namespaces/kubewarden/secrets/kubewarden-ca");
+  ASSERT_FALSE(ca.is_null());
+  json::value secret = PolicyServerObject("secrets");
+  ASSERT_FALSE(secret.is_null());
+  const std::string ca_pem = *Base64Decode(ca.at("data").at("ca.crt").as_string());
+  const std::string cert = *Base64Decode(secret.at("data").at("tls.crt").as_string());
+  const std::string key = *Base64Decode(secret.at("data").at("tls.key").as_string());
+  auto checked = certs::CheckServing(cert, key, {ca_pem}, "policy-server-default.kubewarden.svc",
+                                     std::chrono::system_clock::now());
+  EXPECT_TRUE(checked) << checked.error().message;
+  for (const char* owned : {"configmaps", "services", "secrets"}) {
+    EXPECT_EQ(StringAt(PolicyServerObject(owned).at("metadata").at("ownerReferences").at(0), {"uid"}),
+              StringAt(server, {"metadata", "uid"}))
+        << owned;
+  }
+}
+
+TEST_F(ControllerTest, PolicyGoesLiveOnEveryReplicaWithoutARestartAndThenActive) {
+  Apply(kPolicyServer);
+  auto replica = StartReplica("policy-server-default-1");
+  ASSERT_NE(replica, nullptr);
+  Apply(PrivilegedPolicy(false));
+  ASSERT_TRUE(testing::Eventually([&] { return PolicyStatus("privileged") == "active"; },
+                                  seconds(30)))
+      << PolicyStatus("privileged");
+
+  json::value webhook = Get(
+      "/apis/admissionregistration.k8s.io/v1/validatingwebhookconfigurations/clusterwide-privileged");
+  ASSERT_FALSE(webhook.is_null());
+  json::value ca = Get("/api/v1/namespaces/kubewarden/secrets/kubewarden-ca");
+  EXPECT_EQ(webhook.at("webhooks").at(0).at("clientConfig").at("caBundle"), ca.at("data").at("ca.crt"));
+  json::value policy = Get("/apis/policies.kubewarden.io/v1/clusteradmissionpolicies/privileged");
+  EXPECT_EQ(StringAt(policy, {"status", "mode"}), "protect");
+
+  // The replica serves it, from the ConfigMap it follows through the API.
+  const std::string review = PrivilegedPod();
+  auto answer = replica->Post("/validate/clusterwide-privileged", review);
+  ASSERT_EQ(answer.status, 200) << answer.body;
+  EXPECT_NE(answer.body.find("\"allowed\":false"), std::string::npos) << answer.body;
+
+  // A change reaches the running replica (the same process: no pod restart), then every
+  // replica reports the new ConfigMap version.
+  Patch("/apis/policies.kubewarden.io/v1/clusteradmissionpolicies/privileged",
+        R"({"spec":{"message":"privileged pods are not welcome"}})");
+  ASSERT_TRUE(testing::Eventually(
+      [&] {
+        auto changed = replica->Post("/validate/clusterwide-privileged", review);
+        return changed.body.find("privileged pods are not welcome") != std::string::npos;
+      },
+      seconds(10)));
+  EXPECT_TRUE(replica->process().Running());
+  ASSERT_TRUE(testing::Eventually(
+      [&] {
+        const std::string version =
+            StringAt(PolicyServerObject("configmaps"), {"metadata", "resourceVersion"});
+        json::value pod = Get("/api/v1/namespaces/kubewarden/pods/policy-server-default-1");
+        const std::string report =
+            StringAt(pod, {"metadata", "annotations", "kubewarden.io/served-configuration"});
+        return report.find("\"resourceVersion\":\"" + version + "\"") != std::string::npos;
+      },
+      seconds(10)));
+}
+
+TEST_F(ControllerTest, MakesNoWritesAtSteadyState) {
+  Apply(kPolicyServer);
+  auto replica = StartReplica("policy-server-default-1");
+  ASSERT_NE(replica, nullptr);
+  Apply(PrivilegedPolicy(false));
+  ASSERT_TRUE(testing::Eventually([&] { return PolicyStatus("privileged") == "active"; },
+                                  seconds(30)));
+  // Let the last events settle, then watch a quiet period.
+  std::this_thread::sleep_for(seconds(2));
+  kube_->ResetCounters();
+  std::this_thread::sleep_for(seconds(5));
+  testing::HttpResult requests = kube_->Request("GET", "/double/requests");
+  auto parsed = ParseJson(requests.body);
+  ASSERT_TRUE(parsed);
+  for (const json::value& entry : parsed->at("requests").as_array()) {
+    const std::string verb = StringAt(entry, {"verb"});
+    EXPECT_TRUE(verb == "get" || verb == "list" || verb == "watch")
+        << verb << " " << StringAt(entry, {"path"});
+  }
+}
+
+TEST_F(ControllerTest, HandEditedConfigMapIsReverted) {
+  Apply(kPolicyServer);
+  ASSERT_TRUE(testing::Eventually([&] { return !PolicyServerObject("configmaps").is_null(); },
+                                  seconds(20)));
+  Patch("/api/v1/namespaces/kubewarden/configmaps/policy-server-default",
+        R"({"data":{"policies.yml":"{\"clusterwide-evil\":{\"module\":\"registry://evil\"}}"}})");
+  EXPECT_TRUE(testing::Eventually(
+      [&] { return StringAt(PolicyServerObject("configmaps"), {"data", "policies.yml"}) == "{}"; },
+      seconds(10)));
+}
+
+TEST_F(ControllerTest, ABrokenPolicyFailsAloneAndOpenWithFailurePolicyIgnore) {
+  Apply(kPolicyServer);
+  auto replica = StartReplica("policy-server-default-1");
+  ASSERT_NE(replica, nullptr);
+  Apply(R"(apiVersion: policies.kubewarden.io/v1
+kind: ClusterAdmissionPolicy
+metadata: {name: broken}
+spec:
+  policyServer: default
+  module: file:///nonexistent/policy.wasm
+  failurePolicy: Ignore
+  rules: [{apiGroups: [""], apiVersions: [v1], resources: [pods], operations: [CREATE]}]
+  mutating: false
+)");
+  Apply(PrivilegedPolicy(false));
+  ASSERT_TRUE(testing::Eventually([&] { return PolicyStatus("privileged") == "active"; },
+                                  seconds(30)));
+  ASSERT_TRUE(testing::Eventually(
+      [&] {
+        json::value broken = Get("/apis/policies.kubewarden.io/v1/clusteradmissionpolicies/broken");
+        const json::value* status = FindKey(broken, "status");
+        const json::value* conditions = status ? FindKey(*status, "conditions") : nullptr;
+        if (conditions == nullptr) return false;
+        for (const json::value& c : conditions->as_array()) {
+          if (StringAt(c, {"type"}) == "PolicyLoaded") {
+            return StringAt(c, {"reason"}) == "LoadFailed" &&
+                   StringAt(c, {"message"}).find("nonexistent") != std::string::npos;
+          }
+        }
+        return false;
+      },
+      seconds(20)));
+  EXPECT_EQ(PolicyStatus("broken"), "pending");
+  EXPECT_TRUE(Get("/apis/admissionregistration.k8s.io/v1/validatingwebhookconfigurations/clusterwide-broken")
+                  .is_null());
+}
+
+TEST_F(ControllerTest, DeletionRemovesWebhooksAndFinalizers) {
+  Apply(kPolicyServer);
+  auto replica = StartReplica("policy-server-default-1");
+  ASSERT_NE(replica, nullptr);
+  Apply(PrivilegedPolicy(false));
+  ASSERT_TRUE(testing::Eventually([&] { return PolicyStatus("privileged") == "active"; },
+                                  seconds(30)));
+  const std::string webhook =
+      "/apis/admissionregistration.k8s.io/v1/validatingwebhookconfigurations/clusterwide-privileged";
+  // The PolicyServer goes first: its policies lose their webhook and wait for a new server.
+  kube_->Request("DELETE", "/apis/policies.kubewarden.io/v1/policyservers/default");
+  EXPECT_TRUE(testing::Eventually(
+      [&] { return Get("/apis/policies.kubewarden.io/v1/policyservers/default").is_null(); },
+      seconds(20)));
+  EXPECT_TRUE(Get(webhook).is_null());
+  EXPECT_TRUE(testing::Eventually([&] { return PolicyStatus("privileged") == "scheduled"; },
+                                  seconds(10)));
+  kube_->Request("DELETE", "/apis/policies.kubewarden.io/v1/clusteradmissionpolicies/privileged");
+  EXPECT_TRUE(testing::Eventually(
+      [&] {
+        return Get("/apis/policies.kubewarden.io/v1/clusteradmissionpolicies/privileged").is_null();
+      },
+      seconds(20)));
+}
+
+}  // namespace
+}  // namespace kw
