@@ -14,6 +14,12 @@ bool Flag(const json::object& schema, std::string_view key) {
   return v && v->is_bool() && v->get_bool();
 }
 
+// The fields of an object's type and metadata, which the schema does not govern at the root (and
+// in embedded resources).
+bool IsTypeOrMetadata(std::string_view key) {
+  return key == "apiVersion" || key == "kind" || key == "metadata";
+}
+
 void Prune(json::value& value, const json::object& schema, bool root);
 
 void PruneObject(json::object& object, const json::object& schema, bool root) {
@@ -23,7 +29,7 @@ void PruneObject(json::object& object, const json::object& schema, bool root) {
   bool embedded = Flag(schema, "x-kubernetes-embedded-resource");
   std::vector<std::string> doomed;
   for (auto& [key, child] : object) {
-    if ((root || embedded) && (key == "apiVersion" || key == "kind" || key == "metadata")) continue;
+    if ((root || embedded) && IsTypeOrMetadata(key)) continue;
     if (const json::object* property = properties ? AsObject(properties->if_contains(key)) : nullptr) {
       Prune(child, *property, false);
     } else if (const json::object* each = AsObject(additional)) {
@@ -77,7 +83,7 @@ void DefaultObject(json::object& object, const json::object& schema, bool root) 
   };
   std::vector<std::string> doomed;
   for (auto& [key, child] : object) {
-    if (root && (key == "apiVersion" || key == "kind" || key == "metadata")) continue;
+    if (root && IsTypeOrMetadata(key)) continue;
     const json::object* child_schema = schema_of(key);
     if (child_schema && !DefaultNull(child, *child_schema) && child.is_null() &&
         !Flag(*child_schema, "nullable") && !IsRequired(schema, key)) {
@@ -93,7 +99,7 @@ void DefaultObject(json::object& object, const json::object& schema, bool root) 
     }
   }
   for (auto& [key, child] : object) {
-    if (root && (key == "apiVersion" || key == "kind" || key == "metadata")) continue;
+    if (root && IsTypeOrMetadata(key)) continue;
     if (const json::object* child_schema = schema_of(key)) Default(child, *child_schema);
   }
 }
@@ -179,7 +185,7 @@ void Validate(const json::value& value, const json::object& schema, const std::s
     const json::object* properties = AsObject(schema.if_contains("properties"));
     const json::object* additional = AsObject(schema.if_contains("additionalProperties"));
     for (const auto& [key, child] : object) {
-      if (path.empty() && (key == "apiVersion" || key == "kind" || key == "metadata")) continue;
+      if (path.empty() && IsTypeOrMetadata(key)) continue;
       if (const json::object* property = properties ? AsObject(properties->if_contains(key)) : nullptr) {
         Validate(child, *property, Child(path, key), out);
       } else if (additional) {
