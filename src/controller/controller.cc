@@ -3,8 +3,10 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <set>
 
 #include "base/base64.h"
+#include "base/yaml.h"
 #include "certs/certificates.h"
 #include "certs/rotation.h"
 #include "controller/conditions.h"
@@ -19,6 +21,8 @@ using std::chrono::milliseconds;
 
 constexpr std::string_view kPolicyServerKind = "PolicyServer";
 constexpr std::string_view kCaSecretName = "kubewarden-ca";
+constexpr std::string_view kManagedByLabel = "kubewarden.io/managed-by";
+constexpr std::string_view kManagedByDefaults = "kubewarden-controller-defaults";
 constexpr std::string_view kWebhookServerSecret = "kubewarden-webhook-server-cert";
 constexpr std::string_view kOwnValidatingWebhooks =
     "kubewarden-controller-validating-webhook-configuration";
@@ -102,7 +106,7 @@ Controller::~Controller() { Stop(); }
 
 Result<void> Controller::StartInformer(
     std::unique_ptr<kube::Reflector>& slot, std::string_view api_version, std::string_view kind,
-    std::string_view ns, std::string label_selector,
+    std::string_view ns, kube::Selectors selectors,
     std::function<void(std::string_view, std::string_view)> on_change) {
   KW_ASSIGN_OR_RETURN(kube::ResourceType type, discovery_->Find(api_version, kind));
   kube::ReflectorOptions options;
@@ -113,8 +117,6 @@ Result<void> Controller::StartInformer(
                                                                 std::string_view name) {
     if (informers_ready_.load()) on_change(object_ns, name);
   };
-  kube::Selectors selectors;
-  selectors.label_selector = std::move(label_selector);
   slot = std::make_unique<kube::Reflector>(client_, std::move(type), std::move(selectors),
                                            std::vector<std::string>{}, std::move(options));
   return {};
@@ -122,16 +124,18 @@ Result<void> Controller::StartInformer(
 
 Result<void> Controller::Start(std::chrono::steady_clock::time_point deadline) {
   const std::string& ns = options_.cluster.deployments_namespace;
-  KW_TRY(StartInformer(policy_servers_, crd::kApiVersion, kPolicyServerKind, "", "",
+  KW_TRY(StartInformer(policy_servers_, crd::kApiVersion, kPolicyServerKind, "", {},
                        [this](std::string_view, std::string_view name) {
                          EnqueuePolicyServer(name);
                          EnqueuePoliciesOf(name);
+                         EnqueueDefaults();
                        }));
   for (crd::PolicyKind kind : crd::kAllPolicyKinds) {
     KW_TRY(StartInformer(
-        policies_[static_cast<int>(kind)], crd::kApiVersion, crd::KindName(kind), "", "",
+        policies_[static_cast<int>(kind)], crd::kApiVersion, crd::KindName(kind), "", {},
         [this, kind](std::string_view policy_ns, std::string_view name) {
           queue_.Add(PolicyKey(kind, policy_ns, name));
+          EnqueueDefaults();
           // The policy server's ConfigMap lists the policy: whichever server it names now or
           // named before (the informer no longer knows), so every server looks again.
           if (auto object = Cached(*policies_[static_cast<int>(kind)], policy_ns, name)) {
@@ -143,7 +147,8 @@ Result<void> Controller::Start(std::chrono::steady_clock::time_point deadline) {
         }));
   }
   const auto owned = [this](std::string_view, std::string_view name) { EnqueueOwnedObject(name); };
-  const std::string by_policy_server = std::string(kPolicyServerLabel);
+  const kube::Selectors by_policy_server{std::string(kPolicyServerLabel), ""};
+  const kube::Selectors part_of_kubewarden{"app.kubernetes.io/part-of=kubewarden", ""};
   KW_TRY(StartInformer(config_maps_, "v1", "ConfigMap", ns, by_policy_server,
                        [this](std::string_view, std::string_view name) {
                          EnqueueOwnedObject(name);
@@ -159,8 +164,8 @@ Result<void> Controller::Start(std::chrono::steady_clock::time_point deadline) {
                          }
                        }));
   KW_TRY(StartInformer(services_, "v1", "Service", ns, by_policy_server, owned));
-  KW_TRY(StartInformer(budgets_, "policy/v1", "PodDisruptionBudget", ns, "", owned));
-  KW_TRY(StartInformer(secrets_, "v1", "Secret", ns, "",
+  KW_TRY(StartInformer(budgets_, "policy/v1", "PodDisruptionBudget", ns, {}, owned));
+  KW_TRY(StartInformer(secrets_, "v1", "Secret", ns, {},
                        [this](std::string_view, std::string_view name) {
                          if (name == kCaSecretName || name == kWebhookServerSecret) {
                            queue_.Add("CA");
@@ -198,12 +203,19 @@ Result<void> Controller::Start(std::chrono::steady_clock::time_point deadline) {
     }
   };
   KW_TRY(StartInformer(validating_webhooks_, "admissionregistration.k8s.io/v1",
-                       "ValidatingWebhookConfiguration", "", "app.kubernetes.io/part-of=kubewarden",
+                       "ValidatingWebhookConfiguration", "", part_of_kubewarden,
                        webhook_changed));
   KW_TRY(StartInformer(mutating_webhooks_, "admissionregistration.k8s.io/v1",
-                       "MutatingWebhookConfiguration", "", "app.kubernetes.io/part-of=kubewarden",
+                       "MutatingWebhookConfiguration", "", part_of_kubewarden,
                        webhook_changed));
 
+  if (!options_.defaults_config_map.empty()) {
+    KW_TRY(StartInformer(defaults_, "v1", "ConfigMap", ns,
+                         {"", "metadata.name=" + options_.defaults_config_map},
+                         [this](std::string_view, std::string_view) { EnqueueDefaults(); }));
+    KW_TRY(defaults_->WaitSynced(deadline));
+    queue_.Add("Defaults");
+  }
   for (kube::Reflector* reflector :
        {policy_servers_.get(), policies_[0].get(), policies_[1].get(), policies_[2].get(),
         policies_[3].get(), config_maps_.get(), deployments_.get(), services_.get(),
@@ -236,6 +248,7 @@ void Controller::Stop() {
   pods_.reset();
   validating_webhooks_.reset();
   mutating_webhooks_.reset();
+  defaults_.reset();
 }
 
 void Controller::Worker() {
@@ -259,6 +272,7 @@ void Controller::Worker() {
 
 Result<Requeue> Controller::Reconcile(const std::string& key) {
   if (key == "CA") return ReconcileCa();
+  if (key == "Defaults") return ReconcileDefaults();
   const std::size_t first = key.find('/');
   const std::size_t second = key.find('/', first + 1);
   if (first == std::string::npos || second == std::string::npos) return Requeue{};
@@ -340,6 +354,10 @@ void Controller::EnqueuePoliciesOf(std::string_view policy_server) {
   }
 }
 
+void Controller::EnqueueDefaults() {
+  if (!options_.defaults_config_map.empty()) queue_.Add("Defaults");
+}
+
 void Controller::EnqueueOwnedObject(std::string_view name) {
   if (name.starts_with(kObjectPrefix)) EnqueuePolicyServer(name.substr(kObjectPrefix.size()));
 }
@@ -354,6 +372,72 @@ void Controller::EnqueueAll() {
           queue_.Add(PolicyKey(kind, ns, name));
         });
   }
+}
+
+Result<Requeue> Controller::ReconcileDefaults() {
+  std::optional<json::value> config_map =
+      Cached(*defaults_, options_.cluster.deployments_namespace, options_.defaults_config_map);
+  if (!config_map) return Requeue{};  // none (yet): what was applied stays
+  const json::value* data = FindKey(*config_map, "data");
+  if (data == nullptr || !data->is_object()) return Requeue{};
+
+  // The informer of each kind a default may be, and where its objects are.
+  const auto informer_of = [&](std::string_view kind) -> kube::Reflector* {
+    if (kind == kPolicyServerKind) return policy_servers_.get();
+    if (auto policy_kind = crd::PolicyKindFromName(kind)) {
+      return policies_[static_cast<int>(*policy_kind)].get();
+    }
+    return nullptr;
+  };
+  std::set<std::string> wanted;  // "<kind>/<ns>/<name>"
+  std::string errors;
+  for (const auto& [key, text] : data->get_object()) {
+    if (!text.is_string()) continue;
+    auto document = ParseYamlAsJson(text.get_string(), "invalid YAML in " + std::string(key));
+    const std::string kind = document ? StringAt(*document, {"kind"}) : std::string();
+    kube::Reflector* informer = document ? informer_of(kind) : nullptr;
+    // Only Kubewarden's kinds: a default is not a way to create arbitrary objects.
+    if (!document || !document->is_object() || informer == nullptr ||
+        StringAt(*document, {"apiVersion"}) != crd::kApiVersion) {
+      errors += (errors.empty() ? "" : "; ") + std::string(key) + ": " +
+                (document ? "not a " + std::string(crd::kApiVersion) + " PolicyServer or policy"
+                          : document.error().message);
+      continue;
+    }
+    json::object& metadata = document->as_object()["metadata"].as_object();
+    json::value& labels = metadata["labels"];
+    if (!labels.is_object()) labels = json::object{};
+    labels.as_object()[kManagedByLabel] = kManagedByDefaults;
+    const std::string ns = StringAt(*document, {"metadata", "namespace"});
+    const std::string name = StringAt(*document, {"metadata", "name"});
+    wanted.insert(kind + "/" + ns + "/" + name);
+    std::optional<json::value> live = Cached(*informer, ns, name);
+    auto applied = applier_->Ensure(*document, live ? &*live : nullptr);
+    if (!applied) errors += (errors.empty() ? "" : "; ") + std::string(key) + ": " + applied.error().message;
+  }
+  // Defaults that left the ConfigMap go.
+  for (std::string_view kind : {kPolicyServerKind, crd::KindName(crd::PolicyKind::kClusterAdmissionPolicy),
+                                crd::KindName(crd::PolicyKind::kAdmissionPolicy),
+                                crd::KindName(crd::PolicyKind::kClusterAdmissionPolicyGroup),
+                                crd::KindName(crd::PolicyKind::kAdmissionPolicyGroup)}) {
+    std::vector<std::pair<std::string, std::string>> stale;
+    informer_of(kind)->Visit("", [&](std::string_view ns, std::string_view name,
+                                     std::string_view json) {
+      auto parsed = ParseJson(json);
+      if (parsed && StringAt(*parsed, {"metadata", "labels", kManagedByLabel}) == kManagedByDefaults &&
+          !wanted.contains(std::string(kind) + "/" + std::string(ns) + "/" + std::string(name))) {
+        stale.emplace_back(ns, name);
+      }
+    });
+    for (const auto& [ns, name] : stale) {
+      std::optional<json::value> live = Cached(*informer_of(kind), ns, name);
+      KW_TRY(applier_->EnsureDeleted(crd::kApiVersion, kind, ns, name, live ? &*live : nullptr));
+    }
+  }
+  if (!errors.empty()) {
+    return Fail(ErrorKind::kInvalidArgument, "ConfigMap " + options_.defaults_config_map + ": " + errors);
+  }
+  return Requeue{};
 }
 
 Result<Requeue> Controller::ReconcileCa() {

@@ -8,8 +8,10 @@
 // desired objects (desired.h) and writing only differences (applier.h). At steady state nothing
 // is written.
 //
-// Keys: "PolicyServer//<name>", "<PolicyKind>/<namespace>/<name>", and "CA" (the root CA and
-// the webhook bundles, reconciled at start and every 12 hours).
+// Keys: "PolicyServer//<name>", "<PolicyKind>/<namespace>/<name>", "CA" (the root CA and the
+// webhook bundles, reconciled at start and every 12 hours), and "Defaults" (the objects of
+// --defaults-configmap-name, labelled kubewarden.io/managed-by=kubewarden-controller-defaults,
+// applied when they differ from the ConfigMap's documents and deleted when they leave it).
 #pragma once
 
 #include <atomic>
@@ -37,6 +39,9 @@ struct ControllerOptions {
   // The Service of the controller's own webhooks: its serving certificate is for
   // <name>.<deployments namespace>.svc.
   std::string webhook_service_name = "kubewarden-controller-webhook-service";
+  // --defaults-configmap-name: a ConfigMap in the deployments namespace whose documents (a
+  // PolicyServer, policies) are applied and kept as they say; "" for none.
+  std::string defaults_config_map;
   unsigned workers = 2;
   // How often a policy waiting for its replicas is looked at again (besides Pod events).
   std::chrono::milliseconds rollout_poll{2000};
@@ -69,13 +74,14 @@ class Controller {
   struct Informer;
   Result<void> StartInformer(std::unique_ptr<kube::Reflector>& slot, std::string_view api_version,
                              std::string_view kind, std::string_view ns,
-                             std::string label_selector,
+                             kube::Selectors selectors,
                              std::function<void(std::string_view, std::string_view)> on_change);
   void Worker();
   // Reconciles `key`; returns the delay after which it must be looked at again, if any.
   Result<std::optional<std::chrono::milliseconds>> Reconcile(const std::string& key);
 
   Result<std::optional<std::chrono::milliseconds>> ReconcileCa();
+  Result<std::optional<std::chrono::milliseconds>> ReconcileDefaults();
   Result<std::optional<std::chrono::milliseconds>> ReconcilePolicyServer(const std::string& name);
   Result<std::optional<std::chrono::milliseconds>> ReconcilePolicy(crd::PolicyKind kind,
                                                                    const std::string& ns,
@@ -100,6 +106,7 @@ class Controller {
   void EnqueuePolicyServer(std::string_view name);
   void EnqueuePoliciesOf(std::string_view policy_server);
   void EnqueueOwnedObject(std::string_view name);  // "policy-server-<ps>"
+  void EnqueueDefaults();
   void EnqueueAll();
 
   const std::shared_ptr<const kube::Client> client_;
@@ -111,7 +118,7 @@ class Controller {
   std::unique_ptr<kube::Reflector> policy_servers_;
   std::unique_ptr<kube::Reflector> policies_[4];  // by PolicyKind
   std::unique_ptr<kube::Reflector> config_maps_, deployments_, services_, budgets_, secrets_,
-      pods_, validating_webhooks_, mutating_webhooks_;
+      pods_, validating_webhooks_, mutating_webhooks_, defaults_;
 
   std::atomic<bool> informers_ready_{false};
   std::vector<std::thread> workers_;

@@ -134,6 +134,7 @@ Result<void> Serve(const ProcessOptions& options) {
   ControllerOptions controller_options;
   controller_options.cluster = options.cluster;
   controller_options.webhook_service_name = options.webhook_service_name;
+  controller_options.defaults_config_map = options.defaults_configmap_name;
   std::unique_ptr<Controller> controller;
   std::mutex controller_mutex;
   std::atomic<bool> failed{false};

@@ -40,10 +40,12 @@ class ControllerTest : public ::testing::Test {
   }
 
   void StartController() {
-    controller_ = std::make_unique<testing::ChildProcess>(std::vector<std::string>{
-        testing::ControllerBinary(), "--kubeconfig", kube_->KubeconfigPath(),
-        "--deployments-namespace", kNamespace, "--metrics-bind-address", "0",
-        "--health-probe-bind-address", "0", "--zap-devel"});
+    std::vector<std::string> argv{testing::ControllerBinary(), "--kubeconfig",
+                                  kube_->KubeconfigPath(), "--deployments-namespace", kNamespace,
+                                  "--metrics-bind-address", "0", "--health-probe-bind-address",
+                                  "0", "--zap-devel"};
+    argv.insert(argv.end(), extra_args_.begin(), extra_args_.end());
+    controller_ = std::make_unique<testing::ChildProcess>(argv);
   }
 
   // GET of an API path: the object, or null when it is not there.
@@ -96,6 +98,21 @@ class ControllerTest : public ::testing::Test {
 
   std::unique_ptr<testing::KubeApiServerDouble> kube_;
   std::unique_ptr<testing::ChildProcess> controller_;
+  std::vector<std::string> extra_args_;
+};
+
+// With deploy/defaults applied as an operator would: the controller applies the documents of
+// the kubewarden-defaults ConfigMap and keeps them as they say.
+class ControllerDefaultsTest : public ControllerTest {
+ protected:
+  void SetUp() override {
+    extra_args_ = {"--defaults-configmap-name", "kubewarden-defaults"};
+    ControllerTest::SetUp();
+    testing::ProcessResult rendered = testing::RunProcess(
+        {"/usr/bin/kubectl", "kustomize", testing::SourcePath("deploy/defaults")});
+    ASSERT_EQ(rendered.exit_code, 0) << rendered.err;
+    kube_->Seed(rendered.out);
+  }
 };
 
 const char* kPolicyServer = R"(apiVersion: policies.kubewarden.io/v1
@@ -307,6 +324,45 @@ TEST_F(ControllerTest, DeletionRemovesWebhooksAndFinalizers) {
         return Get("/apis/policies.kubewarden.io/v1/clusteradmissionpolicies/privileged").is_null();
       },
       seconds(20)));
+}
+
+json::value ListItems(testing::KubeApiServerDouble& kube, const std::string& path) {
+  testing::HttpResult result = kube.Request("GET", path);
+  auto parsed = ParseJson(result.body);
+  return parsed ? parsed->at("items") : json::value();
+}
+
+TEST_F(ControllerDefaultsTest, AppliesTheDefaultsAndKeepsThem) {
+  const std::string policies = "/apis/policies.kubewarden.io/v1/clusteradmissionpolicies";
+  ASSERT_TRUE(testing::Eventually(
+      [&] {
+        json::value items = ListItems(*kube_, policies);
+        return items.is_array() && items.as_array().size() == 6;
+      },
+      seconds(20)));
+  json::value server = Get("/apis/policies.kubewarden.io/v1/policyservers/default");
+  ASSERT_FALSE(server.is_null());
+  EXPECT_EQ(StringAt(server, {"metadata", "labels", "kubewarden.io/managed-by"}),
+            "kubewarden-controller-defaults");
+  json::value privileged = Get(policies + "/no-privileged-pod");
+  EXPECT_EQ(StringAt(privileged, {"spec", "mode"}), "monitor");
+  EXPECT_EQ(privileged.at("spec").at("rules").as_array().size(), 4u);
+
+  // An edit of a default is reverted.
+  Patch(policies + "/no-privileged-pod", R"({"spec":{"settings":{"skip_init_containers":true}}})");
+  EXPECT_TRUE(testing::Eventually(
+      [&] {
+        return Get(policies + "/no-privileged-pod").at("spec").at("settings").at("skip_init_containers") ==
+               false;
+      },
+      seconds(10)));
+
+  // A document that leaves the ConfigMap takes its object with it.
+  Patch("/api/v1/namespaces/kubewarden/configmaps/kubewarden-defaults",
+        R"({"data":{"capabilities.yaml":null}})");
+  EXPECT_TRUE(testing::Eventually([&] { return Get(policies + "/drop-capabilities").is_null(); },
+                                  seconds(10)));
+  EXPECT_FALSE(Get(policies + "/no-privileged-pod").is_null());
 }
 
 }  // namespace
