@@ -326,6 +326,69 @@ TEST_F(ControllerTest, DeletionRemovesWebhooksAndFinalizers) {
       seconds(20)));
 }
 
+TEST_F(ControllerTest, PolicyOfAMissingPolicyServerIsScheduled) {
+  Apply(PrivilegedPolicy(false));
+  EXPECT_TRUE(testing::Eventually([&] { return PolicyStatus("privileged") == "scheduled"; },
+                                  seconds(10)));
+  Patch("/apis/policies.kubewarden.io/v1/clusteradmissionpolicies/privileged",
+        R"({"spec":{"policyServer":""}})");
+  EXPECT_TRUE(testing::Eventually([&] { return PolicyStatus("privileged") == "unscheduled"; },
+                                  seconds(10)));
+}
+
+TEST_F(ControllerTest, FailedApiRequestsAreRetriedUntilTheyGoThrough) {
+  Apply(kPolicyServer);
+  auto replica = StartReplica("policy-server-default-1");
+  ASSERT_NE(replica, nullptr);
+  ASSERT_TRUE(testing::Eventually([&] { return !PolicyServerObject("configmaps").is_null(); },
+                                  seconds(20)));
+  // The API server refuses the controller's writes and cuts its new watches for a while.
+  kube_->Faults(R"([{"path":"/api/v1/namespaces/kubewarden/configmaps","verb":"patch","count":4,
+                     "status":503,"reason":"ServiceUnavailable","message":"etcd is away"},
+                    {"path":"/apis/policies.kubewarden.io","verb":"patch","count":4,"status":500,
+                     "reason":"InternalError","message":"try again"},
+                    {"path":"/apis/policies.kubewarden.io","verb":"update","count":4,"status":500,
+                     "reason":"InternalError","message":"try again"}])");
+  Apply(PrivilegedPolicy(false));
+  EXPECT_TRUE(testing::Eventually([&] { return PolicyStatus("privileged") == "active"; },
+                                  seconds(30)))
+      << PolicyStatus("privileged");
+  // It did meet the failures (and logged them).
+  const std::string logs = controller_->Stdout();
+  EXPECT_TRUE(logs.find("etcd is away") != std::string::npos ||
+              logs.find("try again") != std::string::npos)
+      << logs;
+}
+
+TEST_F(ControllerTest, OneLeaderAtATimeAndTheStandbyTakesOver) {
+  // Replace the plain controller with two candidates.
+  controller_->Signal(SIGTERM);
+  ASSERT_TRUE(controller_->Wait(seconds(10)).has_value());
+  extra_args_ = {"--leader-elect"};
+  StartController();
+  std::unique_ptr<testing::ChildProcess> first = std::move(controller_);
+  ASSERT_TRUE(testing::Eventually(
+      [&] { return first->Stdout().find("became the leader") != std::string::npos; },
+      seconds(20)));
+  StartController();  // the standby
+  Apply(kPolicyServer);
+  ASSERT_TRUE(testing::Eventually([&] { return !PolicyServerObject("configmaps").is_null(); },
+                                  seconds(20)));
+  EXPECT_EQ(controller_->Stdout().find("became the leader"), std::string::npos);
+  json::value lease =
+      Get("/apis/coordination.k8s.io/v1/namespaces/kubewarden/leases/a4ddbf36.kubewarden.io");
+  EXPECT_FALSE(StringAt(lease, {"spec", "holderIdentity"}).empty());
+
+  // The leader stops (releasing the Lease): the standby takes over and reconciles.
+  first->Signal(SIGTERM);
+  ASSERT_TRUE(first->Wait(seconds(10)).has_value());
+  ASSERT_TRUE(testing::Eventually(
+      [&] { return controller_->Stdout().find("became the leader") != std::string::npos; },
+      seconds(30)));
+  Apply(PrivilegedPolicy(false));
+  EXPECT_TRUE(testing::Eventually([&] { return PolicyStatus("privileged") != ""; }, seconds(20)));
+}
+
 json::value ListItems(testing::KubeApiServerDouble& kube, const std::string& path) {
   testing::HttpResult result = kube.Request("GET", path);
   auto parsed = ParseJson(result.body);
