@@ -105,6 +105,14 @@ Result<PKeyPtr> ParseOnePrivateKey(std::string_view pem) {
   PKeyPtr another(PEM_read_bio_PrivateKey(bio.get(), nullptr, NoPassphrase, nullptr));
   ERR_clear_error();  // the end of the input reads as an error
   if (another) return Invalid("private key: expected exactly one PEM private key, found several");
+  // Only what TLS peers accept, and bounded: checking a key costs time that grows with its size.
+  const int type = EVP_PKEY_get_base_id(key.get());
+  if (type != EVP_PKEY_EC && type != EVP_PKEY_RSA && type != EVP_PKEY_ED25519) {
+    return Invalid("private key: unsupported key type (EC, RSA or Ed25519 expected)");
+  }
+  if (type == EVP_PKEY_RSA && EVP_PKEY_get_bits(key.get()) > 8192) {
+    return Invalid("private key: RSA keys of more than 8192 bits are not supported");
+  }
   // A key file carries its public half too, and that is all X509_check_private_key compares: a
   // damaged private half would pass it and then sign what nobody can verify.
   std::unique_ptr<EVP_PKEY_CTX, Deleter<EVP_PKEY_CTX, EVP_PKEY_CTX_free>> check(

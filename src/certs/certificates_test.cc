@@ -311,17 +311,32 @@ TEST(CheckCa, RefusesHostileSecrets) {
   EXPECT_EQ(ERR_peek_error(), 0u);  // nothing left on OpenSSL's error queue
 }
 
-TEST(CheckCa, RefusesAnEncryptedKeyWithoutAskingForAPassphrase) {
-  const CertificateAuthority ca = NewCa();
-  PKeyPtr key = Key(ca.key_pem);
+// `key` as PKCS#8 PEM, encrypted with `passphrase` unless it is empty.
+std::string Pkcs8Pem(EVP_PKEY* key, std::string passphrase = "") {
   std::unique_ptr<BIO, decltype(&BIO_free)> bio(BIO_new(BIO_s_mem()), BIO_free);
-  char passphrase[] = "secret";
-  ASSERT_EQ(PEM_write_bio_PKCS8PrivateKey(bio.get(), key.get(), EVP_aes_128_cbc(), passphrase, 6,
-                                          nullptr, nullptr),
+  EXPECT_EQ(PEM_write_bio_PKCS8PrivateKey(bio.get(), key,
+                                          passphrase.empty() ? nullptr : EVP_aes_128_cbc(),
+                                          passphrase.data(), int(passphrase.size()), nullptr,
+                                          nullptr),
             1);
   char* data = nullptr;
   const long length = BIO_get_mem_data(bio.get(), &data);
-  auto r = CheckCa(ca.cert_pem, std::string(data, length), kNow);
+  return std::string(data, length);
+}
+
+TEST(CheckCa, RefusesKeysTlsPeersDoNotTake) {
+  PKeyPtr ed448(EVP_PKEY_Q_keygen(nullptr, nullptr, "ED448"));
+  ASSERT_NE(ed448, nullptr);
+  auto r = CheckCa(NewCa().cert_pem, Pkcs8Pem(ed448.get()), kNow);
+  ASSERT_FALSE(r);
+  EXPECT_NE(r.error().message.find("unsupported key type"), std::string::npos)
+      << r.error().message;
+}
+
+TEST(CheckCa, RefusesAnEncryptedKeyWithoutAskingForAPassphrase) {
+  const CertificateAuthority ca = NewCa();
+  PKeyPtr key = Key(ca.key_pem);
+  auto r = CheckCa(ca.cert_pem, Pkcs8Pem(key.get(), "secret"), kNow);
   ASSERT_FALSE(r);
   EXPECT_NE(r.error().message.find("no unencrypted"), std::string::npos) << r.error().message;
 }
