@@ -403,7 +403,9 @@ Result<std::string> PrivateKeyPem(EVP_PKEY* key) {
 // CA's own notAfter, whichever comes first.
 Result<IssuedCertificate> IssueLeaf(const CertificateAuthority& ca, const Profile& profile,
                                     TimePoint now, std::chrono::seconds validity) {
+  if (validity <= std::chrono::seconds::zero()) return Invalid("validity must be positive");
   KW_ASSIGN_OR_RETURN(LoadedCa issuer, LoadCa(ca.cert_pem, ca.key_pem));
+  KW_TRY(CheckValidAt(issuer.cert.get(), now, "CA certificate"));
   KW_ASSIGN_OR_RETURN(std::time_t ca_not_after, NotAfterOf(issuer.cert.get()));
   const std::time_t not_after = std::min(ToTimeT(now + validity), ca_not_after);
   KW_ASSIGN_OR_RETURN(PKeyPtr key, NewP256Key());

@@ -53,8 +53,8 @@ Result<CertificateAuthority> CreateCa(TimePoint now);
 // new P-256 key, extendedKeyUsage clientAuth+serverAuth, keyUsage digitalSignature+
 // keyEncipherment (critical), basicConstraints CA:FALSE, authority key identifier, random serial.
 // Valid from an hour before `now` to `now` + `validity`, cut at the CA's own expiry (a leaf
-// cannot outlive its chain). kInvalidArgument when `dns_name` is not a DNS name or `ca` is not a
-// CA with its matching key.
+// cannot outlive its chain). kInvalidArgument when `dns_name` is not a DNS name, `validity` is
+// not positive, or `ca` is not a CA (CheckCa) valid at `now` with its key.
 Result<IssuedCertificate> IssueServing(const CertificateAuthority& ca, std::string_view dns_name,
                                        TimePoint now,
                                        std::chrono::seconds validity = kLeafValidity);

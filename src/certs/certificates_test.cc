@@ -308,6 +308,8 @@ TEST(CheckCa, RefusesHostileSecrets) {
   EXPECT_FALSE(IssueServing({ca.cert_pem, other.key_pem}, kHost, kNow));
   EXPECT_FALSE(IssueServing({leaf.cert_pem, leaf.key_pem}, kHost, kNow));
   EXPECT_FALSE(IssueServing({"", ""}, kHost, kNow));
+  EXPECT_FALSE(IssueServing(ca, kHost, kNow + days{3651}));  // an expired CA
+  EXPECT_FALSE(IssueServing(ca, kHost, kNow, seconds{0}));
   EXPECT_EQ(ERR_peek_error(), 0u);  // nothing left on OpenSSL's error queue
 }
 
