@@ -105,6 +105,22 @@ Result<PKeyPtr> ParseOnePrivateKey(std::string_view pem) {
   PKeyPtr another(PEM_read_bio_PrivateKey(bio.get(), nullptr, NoPassphrase, nullptr));
   ERR_clear_error();  // the end of the input reads as an error
   if (another) return Invalid("private key: expected exactly one PEM private key, found several");
+  // Only what TLS peers accept, and bounded: checking a key costs time that grows with its size.
+  const int type = EVP_PKEY_get_base_id(key.get());
+  if (type != EVP_PKEY_EC && type != EVP_PKEY_RSA && type != EVP_PKEY_ED25519) {
+    return Invalid("private key: unsupported key type (EC, RSA or Ed25519 expected)");
+  }
+  if (type == EVP_PKEY_RSA && EVP_PKEY_get_bits(key.get()) > 8192) {
+    return Invalid("private key: RSA keys of more than 8192 bits are not supported");
+  }
+  // A key file carries its public half too, and that is all X509_check_private_key compares: a
+  // damaged private half would pass it and then sign what nobody can verify.
+  std::unique_ptr<EVP_PKEY_CTX, Deleter<EVP_PKEY_CTX, EVP_PKEY_CTX_free>> check(
+      EVP_PKEY_CTX_new_from_pkey(nullptr, key.get(), nullptr));
+  if (!check) return OpenSslFailed("allocate a key check");
+  if (EVP_PKEY_pairwise_check(check.get()) != 1) {
+    return Invalid("private key: its private and public halves do not belong together");
+  }
   return key;
 }
 
@@ -139,13 +155,32 @@ Result<void> CheckSigningKeyKind(EVP_PKEY* key) {
   }
 }
 
+// A CA whose serving and client certificates verify: what would make every certificate it signs
+// fail (an extension no verifier handles, usages that exclude TLS, names it may not vouch for)
+// makes the CA itself unusable, so that it is replaced once instead of leaves re-issued forever.
 Result<void> CheckIsCa(X509* cert) {
   const std::uint32_t flags = X509_get_extension_flags(cert);
   ERR_clear_error();
   if ((flags & EXFLAG_INVALID) != 0) return Invalid("CA certificate: invalid extensions");
+  if ((flags & EXFLAG_CRITICAL) != 0) {
+    return Invalid("CA certificate: an unsupported critical extension");
+  }
   if ((flags & EXFLAG_CA) == 0) return Invalid("CA certificate: not a CA (basicConstraints)");
+  // Verifiers end chains at a self-signed root; the signature check also catches a damaged one.
+  if (X509_check_issued(cert, cert) != X509_V_OK ||
+      X509_verify(cert, X509_get0_pubkey(cert)) != 1) {
+    return Invalid("CA certificate: not a self-signed root, or its signature does not verify");
+  }
   if ((flags & EXFLAG_KUSAGE) != 0 && (X509_get_key_usage(cert) & KU_KEY_CERT_SIGN) == 0) {
     return Invalid("CA certificate: keyUsage does not allow signing certificates");
+  }
+  constexpr std::uint32_t kTls = XKU_SSL_SERVER | XKU_SSL_CLIENT;
+  if ((flags & EXFLAG_XKUSAGE) != 0 && (X509_get_extended_key_usage(cert) & kTls) != kTls) {
+    return Invalid("CA certificate: extendedKeyUsage lacks serverAuth or clientAuth");
+  }
+  if (X509_get_ext_by_NID(cert, NID_name_constraints, -1) >= 0 ||
+      X509_get_ext_by_NID(cert, NID_policy_constraints, -1) >= 0) {
+    return Invalid("CA certificate: name or policy constraints are not supported");
   }
   return {};
 }
@@ -368,7 +403,9 @@ Result<std::string> PrivateKeyPem(EVP_PKEY* key) {
 // CA's own notAfter, whichever comes first.
 Result<IssuedCertificate> IssueLeaf(const CertificateAuthority& ca, const Profile& profile,
                                     TimePoint now, std::chrono::seconds validity) {
+  if (validity <= std::chrono::seconds::zero()) return Invalid("validity must be positive");
   KW_ASSIGN_OR_RETURN(LoadedCa issuer, LoadCa(ca.cert_pem, ca.key_pem));
+  KW_TRY(CheckValidAt(issuer.cert.get(), now, "CA certificate"));
   KW_ASSIGN_OR_RETURN(std::time_t ca_not_after, NotAfterOf(issuer.cert.get()));
   const std::time_t not_after = std::min(ToTimeT(now + validity), ca_not_after);
   KW_ASSIGN_OR_RETURN(PKeyPtr key, NewP256Key());

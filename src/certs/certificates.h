@@ -53,8 +53,8 @@ Result<CertificateAuthority> CreateCa(TimePoint now);
 // new P-256 key, extendedKeyUsage clientAuth+serverAuth, keyUsage digitalSignature+
 // keyEncipherment (critical), basicConstraints CA:FALSE, authority key identifier, random serial.
 // Valid from an hour before `now` to `now` + `validity`, cut at the CA's own expiry (a leaf
-// cannot outlive its chain). kInvalidArgument when `dns_name` is not a DNS name or `ca` is not a
-// CA with its matching key.
+// cannot outlive its chain). kInvalidArgument when `dns_name` is not a DNS name, `validity` is
+// not positive, or `ca` is not a CA (CheckCa) valid at `now` with its key.
 Result<IssuedCertificate> IssueServing(const CertificateAuthority& ca, std::string_view dns_name,
                                        TimePoint now,
                                        std::chrono::seconds validity = kLeafValidity);
@@ -69,17 +69,19 @@ Result<IssuedCertificate> IssueClient(const CertificateAuthority& ca, std::strin
 // Whether `cert_pem` (exactly one certificate, as policy-server requires) is a TLS server
 // certificate for `dns_name` that chains, at `at_time`, to one of the certificates in `ca_pems`
 // (each entry may hold several, as a caBundle does), and, when `key_pem` is given, whether that
-// holds exactly one private key and it matches the certificate. The error says what failed.
+// holds exactly one sound private key and it matches the certificate. The error says what failed.
 Result<void> CheckServing(std::string_view cert_pem, std::optional<std::string_view> key_pem,
                           const std::vector<std::string>& ca_pems, std::string_view dns_name,
                           TimePoint at_time);
 
-// Whether `cert_pem` (exactly one certificate) is a CA (basicConstraints CA:TRUE, keyUsage, if
-// present, allowing keyCertSign) valid at `at_time`, and, when `key_pem` is given, whether that
-// holds exactly one private key, matching the certificate and of a kind this library signs
-// with: EC P-256/P-384/P-521, or RSA of 2048 bits or more (an older install may hold an RSA
-// root, which is as good as ours and is kept). Without the key: whether the CA can still be
-// trusted, as an old CA is.
+// Whether `cert_pem` (exactly one certificate) is a root whose TLS certificates verify, valid at
+// `at_time`: self-signed with a signature that checks; basicConstraints CA:TRUE; keyUsage, if
+// present, allowing keyCertSign; extendedKeyUsage, if present, allowing serverAuth and
+// clientAuth; no name or policy constraints and no unknown critical extension. When `key_pem` is
+// given, also whether it holds exactly one private key, sound, matching the certificate and of a
+// kind this library signs with: EC P-256/P-384/P-521, or RSA of 2048 bits or more (an older
+// install may hold an RSA root, which is as good as ours and is kept). Without the key: whether
+// the CA can still be trusted, as an old CA is.
 Result<void> CheckCa(std::string_view cert_pem, std::optional<std::string_view> key_pem,
                      TimePoint at_time);
 

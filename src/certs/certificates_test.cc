@@ -11,8 +11,10 @@
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 
+#include <functional>
 #include <memory>
 
+#include "base/base64.h"
 #include "base/files.h"
 #include "testing/certificates.h"
 #include "testing/process.h"
@@ -306,22 +308,95 @@ TEST(CheckCa, RefusesHostileSecrets) {
   EXPECT_FALSE(IssueServing({ca.cert_pem, other.key_pem}, kHost, kNow));
   EXPECT_FALSE(IssueServing({leaf.cert_pem, leaf.key_pem}, kHost, kNow));
   EXPECT_FALSE(IssueServing({"", ""}, kHost, kNow));
+  EXPECT_FALSE(IssueServing(ca, kHost, kNow + days{3651}));  // an expired CA
+  EXPECT_FALSE(IssueServing(ca, kHost, kNow, seconds{0}));
   EXPECT_EQ(ERR_peek_error(), 0u);  // nothing left on OpenSSL's error queue
+}
+
+// `key` as PKCS#8 PEM, encrypted with `passphrase` unless it is empty.
+std::string Pkcs8Pem(EVP_PKEY* key, std::string passphrase = "") {
+  std::unique_ptr<BIO, decltype(&BIO_free)> bio(BIO_new(BIO_s_mem()), BIO_free);
+  EXPECT_EQ(PEM_write_bio_PKCS8PrivateKey(bio.get(), key,
+                                          passphrase.empty() ? nullptr : EVP_aes_128_cbc(),
+                                          passphrase.data(), int(passphrase.size()), nullptr,
+                                          nullptr),
+            1);
+  char* data = nullptr;
+  const long length = BIO_get_mem_data(bio.get(), &data);
+  return std::string(data, length);
+}
+
+TEST(CheckCa, RefusesKeysTlsPeersDoNotTake) {
+  PKeyPtr ed448(EVP_PKEY_Q_keygen(nullptr, nullptr, "ED448"));
+  ASSERT_NE(ed448, nullptr);
+  auto r = CheckCa(NewCa().cert_pem, Pkcs8Pem(ed448.get()), kNow);
+  ASSERT_FALSE(r);
+  EXPECT_NE(r.error().message.find("unsupported key type"), std::string::npos)
+      << r.error().message;
 }
 
 TEST(CheckCa, RefusesAnEncryptedKeyWithoutAskingForAPassphrase) {
   const CertificateAuthority ca = NewCa();
   PKeyPtr key = Key(ca.key_pem);
-  std::unique_ptr<BIO, decltype(&BIO_free)> bio(BIO_new(BIO_s_mem()), BIO_free);
-  char passphrase[] = "secret";
-  ASSERT_EQ(PEM_write_bio_PKCS8PrivateKey(bio.get(), key.get(), EVP_aes_128_cbc(), passphrase, 6,
-                                          nullptr, nullptr),
-            1);
-  char* data = nullptr;
-  const long length = BIO_get_mem_data(bio.get(), &data);
-  auto r = CheckCa(ca.cert_pem, std::string(data, length), kNow);
+  auto r = CheckCa(ca.cert_pem, Pkcs8Pem(key.get(), "secret"), kNow);
   ASSERT_FALSE(r);
   EXPECT_NE(r.error().message.find("no unencrypted"), std::string::npos) << r.error().message;
+}
+
+// A CA made by `openssl req -x509 <args>`, valid for a day from now.
+CertificateAuthority OpenSslCa(const std::vector<std::string>& args) {
+  const std::string dir = testing::MakeTempDir();
+  std::vector<std::string> argv = {"/usr/bin/openssl", "req", "-x509", "-nodes", "-keyout",
+                                   dir + "/ca.key", "-out", dir + "/ca.pem", "-days", "1",
+                                   "-subj", "/CN=made-elsewhere"};
+  argv.insert(argv.end(), args.begin(), args.end());
+  auto made = testing::RunProcess(argv);
+  EXPECT_EQ(made.exit_code, 0) << made.err;
+  return {ReadOrDie(dir + "/ca.pem"), ReadOrDie(dir + "/ca.key")};
+}
+
+// `pem` (one block labelled `label`) with its DER bytes changed by `change`.
+std::string ChangeDer(std::string_view pem, std::string_view label,
+                      const std::function<void(std::string&)>& change) {
+  const std::string begin = "-----BEGIN " + std::string(label) + "-----\n";
+  const std::string end = "-----END " + std::string(label) + "-----\n";
+  EXPECT_TRUE(pem.starts_with(begin) && pem.ends_with(end)) << pem;
+  std::string body(pem.substr(begin.size(), pem.size() - begin.size() - end.size()));
+  std::erase(body, '\n');
+  std::string der = Base64Decode(body).value_or("");
+  change(der);
+  return begin + Base64Encode(der) + "\n" + end;
+}
+
+// A SEC1 key carries its public half: one whose private half was damaged still "matches" its
+// certificate by that half, and would sign what nobody can verify.
+TEST(CheckCa, RefusesAKeyWhosePrivateHalfIsDamaged) {
+  const CertificateAuthority ca = NewCa();
+  const std::string damaged = ChangeDer(ca.key_pem, "EC PRIVATE KEY", [](std::string& der) {
+    der[7] ^= 1;  // SEC1: 30 77 02 01 01 04 20, then the private scalar
+  });
+  auto checked = CheckCa(ca.cert_pem, damaged, kNow);
+  ASSERT_FALSE(checked);
+  EXPECT_NE(checked.error().message.find("do not belong together"), std::string::npos)
+      << checked.error().message;
+  EXPECT_FALSE(IssueServing({ca.cert_pem, damaged}, kHost, kNow));
+}
+
+// Verifiers end chains at a self-signed root: a CA certificate whose subject or signature was
+// changed is no root, whatever its key.
+TEST(CheckCa, RefusesACaCertificateThatIsNotItsOwnIssuer) {
+  const CertificateAuthority ca = NewCa();
+  const std::string renamed = ChangeDer(ca.cert_pem, "CERTIFICATE", [](std::string& der) {
+    der[der.rfind("kubewarden-controller-ca")] = 'K';  // the subject, after the issuer
+  });
+  auto checked = CheckCa(renamed, ca.key_pem, kNow);
+  ASSERT_FALSE(checked);
+  EXPECT_NE(checked.error().message.find("self-signed"), std::string::npos)
+      << checked.error().message;
+  const std::string resigned = ChangeDer(ca.cert_pem, "CERTIFICATE", [](std::string& der) {
+    der[der.size() - 3] ^= 1;  // inside the signature
+  });
+  EXPECT_FALSE(CheckCa(resigned, ca.key_pem, kNow));
 }
 
 // What an older install or a user may have put in `kubewarden-ca`: made by the openssl CLI,
@@ -337,13 +412,8 @@ TEST(CheckCa, TakesCasMadeElsewhere) {
   EXPECT_TRUE(checked) << checked.error().message;
 
   for (const char* bits : {"2048", "1024"}) {
-    const std::string dir = testing::MakeTempDir();
-    auto made = testing::RunProcess(
-        {"/usr/bin/openssl", "req", "-x509", "-newkey", std::string("rsa:") + bits, "-nodes",
-         "-keyout", dir + "/ca.key", "-out", dir + "/ca.pem", "-days", "1", "-subj", "/CN=rsa-ca"});
-    ASSERT_EQ(made.exit_code, 0) << made.err;
+    const CertificateAuthority rsa_ca = OpenSslCa({"-newkey", std::string("rsa:") + bits});
     now = system_clock::now();
-    const CertificateAuthority rsa_ca{ReadOrDie(dir + "/ca.pem"), ReadOrDie(dir + "/ca.key")};
     if (std::string_view(bits) == "1024") {
       auto refused = CheckCa(rsa_ca.cert_pem, rsa_ca.key_pem, now);
       ASSERT_FALSE(refused);
@@ -356,6 +426,26 @@ TEST(CheckCa, TakesCasMadeElsewhere) {
     const IssuedCertificate from_rsa = Serving(rsa_ca, kHost, now);
     checked = CheckServing(from_rsa.cert_pem, from_rsa.key_pem, {rsa_ca.cert_pem}, kHost, now);
     EXPECT_TRUE(checked) << checked.error().message;
+  }
+}
+
+// A root whose leaves would never verify is no CA for us: replaced once rather than its leaves
+// re-issued at every pass.
+TEST(CheckCa, RefusesCasWhoseCertificatesWouldNotVerify) {
+  const std::vector<std::string> ec = {"-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1"};
+  for (const char* extension :
+       {"extendedKeyUsage=clientAuth", "nameConstraints=permitted;DNS:.example.com",
+        "policyConstraints=critical,requireExplicitPolicy:0", "basicConstraints=critical,CA:FALSE",
+        "keyUsage=digitalSignature"}) {
+    std::vector<std::string> args = ec;
+    args.insert(args.end(), {"-addext", extension});
+    const CertificateAuthority ca = OpenSslCa(args);
+    const TimePoint now = system_clock::now();
+    auto checked = CheckCa(ca.cert_pem, ca.key_pem, now);
+    ASSERT_FALSE(checked) << extension;
+    EXPECT_TRUE(checked.error().message.starts_with("CA certificate: ")) << checked.error().message;
+    EXPECT_FALSE(CheckCa(ca.cert_pem, std::nullopt, now)) << extension;
+    EXPECT_FALSE(IssueServing(ca, kHost, now)) << extension;
   }
 }
 
