@@ -20,20 +20,8 @@ command -v wrk >/dev/null || DEBIAN_FRONTEND=noninteractive apt-get install -y -
 source "$root/bench/work_dir.sh"
 
 python3 "$root/bench/kube_seed.py" "$work/seed.json" 3000 10000 10000
-echo "bench-token,bench,1001,\"system:masters\"" > "$work/tokens.csv"
-api_port=18643
-"$build/tests/kube_apiserver/kube-apiserver-double" --tls-cert "$work/cert.pem" --tls-key "$work/key.pem" \
-  --token-file "$work/tokens.csv" --port $api_port --seed "$work/seed.json" > "$work/double.log" 2>&1 &
-for _ in $(seq 1 200); do grep -q listening "$work/double.log" && break; sleep 0.1; done
-grep -q listening "$work/double.log" || { cat "$work/double.log" >&2; exit 1; }
-cat > "$work/kubeconfig" <<KUBECONFIG
-apiVersion: v1
-kind: Config
-clusters: [{name: bench, cluster: {server: "https://localhost:$api_port", certificate-authority: "$work/cert.pem"}}]
-users: [{name: bench, user: {token: bench-token}}]
-contexts: [{name: bench, context: {cluster: bench, user: bench}}]
-current-context: bench
-KUBECONFIG
+source "$root/bench/kube_double.sh"
+start_kube_double 18643 --seed "$work/seed.json"
 echo "API-server double: 3,000 namespaces, 10,000 pods, 10,000 role bindings ($(du -m "$work/seed.json" | cut -f1) MB of JSON)"
 
 "$build/bench/kube_cache_bench" "$work/kubeconfig" 100000

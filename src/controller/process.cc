@@ -9,9 +9,11 @@
 #include <random>
 
 #include "controller/controller.h"
+#include "controller/webhook_server.h"
 #include "kube/leader_election.h"
 #include "kube/resolve.h"
 #include "server/http_server.h"
+#include "server/stop_signals.h"
 
 namespace kw::controller {
 namespace {
@@ -99,12 +101,7 @@ void SetUpLogging(const ProcessOptions& options) {
 }
 
 Result<void> Serve(const ProcessOptions& options) {
-  sigset_t stop_signals;
-  sigemptyset(&stop_signals);
-  sigaddset(&stop_signals, SIGTERM);
-  sigaddset(&stop_signals, SIGINT);
-  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
-  signal(SIGPIPE, SIG_IGN);
+  const server::StopSignals stop_signals;  // before any thread starts
 
   // A controller writes in bursts (a PolicyServer's 200 policies each get a webhook
   // configuration and a status), which client-go's default 5 QPS would spread over a minute;
@@ -136,6 +133,14 @@ Result<void> Serve(const ProcessOptions& options) {
                          std::make_shared<MetricsHandler>(running)));
   }
   probes.Start();
+
+  WebhookServerOptions webhook_options;
+  webhook_options.deployments_namespace = options.cluster.deployments_namespace;
+  webhook_options.port = options.webhook_server_port;
+  if (!options.webhook_server_address.empty()) {
+    webhook_options.address = options.webhook_server_address;
+  }
+  WebhookServer webhooks(client, webhook_options);
 
   ControllerOptions controller_options;
   controller_options.cluster = options.cluster;
@@ -195,11 +200,7 @@ Result<void> Serve(const ProcessOptions& options) {
     starter = std::thread(start);
   }
 
-  int signal_number = 0;
-  while (sigwait(&stop_signals, &signal_number) != 0) {
-  }
-  spdlog::info("received {}: stopping", sigabbrev_np(signal_number) ? sigabbrev_np(signal_number)
-                                                                    : "a signal");
+  spdlog::info("received {}: stopping", stop_signals.Wait());
   if (starter.joinable()) starter.join();
   stop();
   elector.reset();  // releases the Lease

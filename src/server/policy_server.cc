@@ -19,6 +19,7 @@
 #include "metrics/otlp_exporter.h"
 #include "server/api.h"
 #include "server/config_map_follower.h"
+#include "server/stop_signals.h"
 #include "server/cert_reloader.h"
 #include "server/daemon.h"
 #include "server/http_server.h"
@@ -114,14 +115,7 @@ Result<void> Serve(const Config& config, Daemon* daemon) {
   const ConnectionLimits limits = DefaultConnectionLimits(open_files);
   TuneAllocatorForServing();
 
-  // Blocked before any thread starts, so every thread inherits the mask and only the sigwait
-  // below receives them. Broken connections are errors on the socket, not SIGPIPE.
-  sigset_t stop_signals;
-  sigemptyset(&stop_signals);
-  sigaddset(&stop_signals, SIGTERM);
-  sigaddset(&stop_signals, SIGINT);
-  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
-  signal(SIGPIPE, SIG_IGN);
+  const StopSignals stop_signals;  // before any thread starts
 
   std::shared_ptr<TlsContextHolder> tls;
   std::unique_ptr<CertReloader> cert_reloader;  // replaces tls's context when the files change
@@ -227,11 +221,8 @@ Result<void> Serve(const Config& config, Daemon* daemon) {
                options.max_connections, open_files, config.max_request_buffer_mib);
   if (daemon != nullptr) daemon->ReportReady();
 
-  int signal_number = 0;
-  while (sigwait(&stop_signals, &signal_number) != 0) {
-  }
   spdlog::info("received {}: finishing the requests in progress, then exiting",
-               sigabbrev_np(signal_number) ? sigabbrev_np(signal_number) : "a signal");
+               stop_signals.Wait());
   config_map_follower.reset();  // a reload in progress needs the pool
   policies->StopFollowing();
   probes.Shutdown(std::chrono::milliseconds(0));

@@ -86,6 +86,10 @@ class ControllerTest : public ::testing::Test {
     return policy.is_null() ? "" : StringAt(policy, {"status", "policyStatus"});
   }
 
+  // The default PolicyServer with one replica, and the privileged policy active on it; the
+  // replica, or nullptr (a test failure recorded) when that does not happen.
+  std::unique_ptr<testing::PolicyServer> StartActivePolicy();
+
   void TearDown() override {
     if (controller_ && controller_->Running()) {
       controller_->Signal(SIGTERM);
@@ -140,6 +144,18 @@ spec:
   mutating: false
   settings: {skip_init_containers: )" +
          (skip_init_containers ? "true" : "false") + "}\n" + extra;
+}
+
+std::unique_ptr<testing::PolicyServer> ControllerTest::StartActivePolicy() {
+  Apply(kPolicyServer);
+  auto replica = StartReplica("policy-server-default-1");
+  if (replica == nullptr) return nullptr;
+  Apply(PrivilegedPolicy(false));
+  if (!testing::Eventually([&] { return PolicyStatus("privileged") == "active"; }, seconds(30))) {
+    ADD_FAILURE() << "the policy is not active: " << PolicyStatus("privileged");
+    return nullptr;
+  }
+  return replica;
 }
 
 TEST_F(ControllerTest, PolicyServerGetsItsObjectsSignedByTheCaItCreates) {
@@ -233,12 +249,8 @@ TEST_F(ControllerTest, PolicyGoesLiveOnEveryReplicaWithoutARestartAndThenActive)
 }
 
 TEST_F(ControllerTest, MakesNoWritesAtSteadyState) {
-  Apply(kPolicyServer);
-  auto replica = StartReplica("policy-server-default-1");
+  auto replica = StartActivePolicy();
   ASSERT_NE(replica, nullptr);
-  Apply(PrivilegedPolicy(false));
-  ASSERT_TRUE(testing::Eventually([&] { return PolicyStatus("privileged") == "active"; },
-                                  seconds(30)));
   // Let the last events settle, then watch a quiet period.
   std::this_thread::sleep_for(seconds(2));
   kube_->ResetCounters();
@@ -302,12 +314,8 @@ spec:
 }
 
 TEST_F(ControllerTest, DeletionRemovesWebhooksAndFinalizers) {
-  Apply(kPolicyServer);
-  auto replica = StartReplica("policy-server-default-1");
+  auto replica = StartActivePolicy();
   ASSERT_NE(replica, nullptr);
-  Apply(PrivilegedPolicy(false));
-  ASSERT_TRUE(testing::Eventually([&] { return PolicyStatus("privileged") == "active"; },
-                                  seconds(30)));
   const std::string webhook =
       "/apis/admissionregistration.k8s.io/v1/validatingwebhookconfigurations/clusterwide-privileged";
   // The PolicyServer goes first: its policies lose their webhook and wait for a new server.
