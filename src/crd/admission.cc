@@ -1,6 +1,5 @@
 #include "crd/admission.h"
 
-#include <array>
 
 #include "base/base64.h"
 #include "base/json.h"
@@ -13,9 +12,7 @@ namespace {
 
 constexpr std::string_view kMutatePrefix = "/mutate-policies-kubewarden-io-v1-";
 constexpr std::string_view kValidatePrefix = "/validate-policies-kubewarden-io-v1-";
-constexpr std::array kKinds = {CrdKind::kClusterAdmissionPolicy, CrdKind::kAdmissionPolicy,
-                               CrdKind::kClusterAdmissionPolicyGroup,
-                               CrdKind::kAdmissionPolicyGroup, CrdKind::kPolicyServer};
+constexpr std::string_view kPolicyServerKind = "PolicyServer";
 
 std::unexpected<Error> BadReview(std::string why) {
   return Fail(ErrorKind::kInvalidArgument, "invalid AdmissionReview: " + why);
@@ -46,7 +43,8 @@ json::object Respond(WebhookRoute route, const json::object& request, ObjectLook
   }
 
   if (route.action == WebhookAction::kMutate) {
-    auto patch = DefaultingPatch(route.kind, ToJson(*object));
+    auto patch = route.policy_kind ? PolicyDefaultingPatch(ToJson(*object))
+                                   : PolicyServerDefaultingPatch(ToJson(*object));
     if (!patch) return json::object{{"allowed", false}, {"status", Errored(patch.error().message)}};
     json::object response{{"allowed", true}, {"status", AllowedStatus()}};
     if (*patch != "[]") {
@@ -58,35 +56,41 @@ json::object Respond(WebhookRoute route, const json::object& request, ObjectLook
 
   const json::value* old_object = request.if_contains("oldObject");
   if (old_object != nullptr && old_object->is_null()) old_object = nullptr;
-  FieldErrors errors = Validate(route.kind, *object, old_object, lookup, options);
+  FieldErrors errors = route.policy_kind
+                           ? ValidatePolicy(*route.policy_kind, *object, old_object, options)
+                           : ValidatePolicyServer(*object, lookup, options);
   if (errors.empty()) return json::object{{"allowed", true}, {"status", AllowedStatus()}};
   return json::object{
       {"allowed", false},
-      {"status", InvalidStatus(KindName(route.kind), StringAt(*object, {"metadata", "name"}), errors)}};
+      {"status", InvalidStatus(route.KindName(), StringAt(*object, {"metadata", "name"}), errors)}};
 }
 
 }  // namespace
+
+std::string_view WebhookRoute::KindName() const {
+  return policy_kind ? crd::KindName(*policy_kind) : kPolicyServerKind;
+}
 
 std::optional<WebhookRoute> RouteFor(std::string_view path) {
   for (WebhookAction action : {WebhookAction::kMutate, WebhookAction::kValidate}) {
     std::string_view prefix = action == WebhookAction::kMutate ? kMutatePrefix : kValidatePrefix;
     if (!path.starts_with(prefix)) continue;
     std::string_view kind_part = path.substr(prefix.size());
-    for (CrdKind kind : kKinds) {
-      if (AsciiLower(KindName(kind)) == kind_part) return WebhookRoute{action, kind};
+    if (kind_part == AsciiLower(kPolicyServerKind)) return WebhookRoute{action, std::nullopt};
+    for (PolicyKind kind : kAllPolicyKinds) {
+      if (AsciiLower(crd::KindName(kind)) == kind_part) return WebhookRoute{action, kind};
     }
   }
   return std::nullopt;
 }
 
 std::string WebhookName(WebhookRoute route) {
-  return (route.action == WebhookAction::kMutate ? "m" : "v") + AsciiLower(KindName(route.kind)) +
-         ".kb.io";
+  return (route.action == WebhookAction::kMutate ? "m" : "v") + AsciiLower(route.KindName()) + ".kb.io";
 }
 
 std::string WebhookPath(WebhookRoute route) {
   return std::string(route.action == WebhookAction::kMutate ? kMutatePrefix : kValidatePrefix) +
-         AsciiLower(KindName(route.kind));
+         AsciiLower(route.KindName());
 }
 
 Result<std::string> HandleAdmissionReview(std::string_view path, std::string_view body,

@@ -15,8 +15,8 @@
 #include <string_view>
 
 #include "base/error.h"
-#include "crd/kinds.h"
 #include "crd/object_lookup.h"
+#include "crd/types.h"
 #include "crd/validation.h"
 
 namespace kw::crd {
@@ -29,7 +29,10 @@ enum class WebhookAction { kMutate, kValidate };
 
 struct WebhookRoute {
   WebhookAction action;
-  CrdKind kind;
+  std::optional<PolicyKind> policy_kind;  // nullopt: PolicyServer
+
+  // "ClusterAdmissionPolicy", ..., "PolicyServer".
+  std::string_view KindName() const;
 };
 
 // The webhook served at `path`, nullopt when none is.

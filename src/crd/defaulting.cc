@@ -2,6 +2,7 @@
 
 #include "admission/json_patch.h"
 #include "base/json.h"
+#include "crd/types.h"
 
 namespace kw::crd {
 namespace {
@@ -13,9 +14,8 @@ json::object* ObjectMember(json::object& parent, std::string_view key) {
   return v.is_object() ? &v.get_object() : nullptr;
 }
 
-}  // namespace
-
-Result<std::string> DefaultingPatch(CrdKind kind, std::string_view object_json) {
+// `object_json` with the finalizer and, for policies, the policy server set, as a patch.
+Result<std::string> Defaulted(std::string_view object_json, bool set_policy_server) {
   KW_ASSIGN_OR_RETURN(json::value object, ParseJson(object_json, "invalid object"));
   if (!object.is_object()) return Fail(ErrorKind::kInvalidArgument, "the object is not a JSON object");
   json::object& root = object.get_object();
@@ -29,11 +29,11 @@ Result<std::string> DefaultingPatch(CrdKind kind, std::string_view object_json) 
   }
   bool has_finalizer = false;
   for (const json::value& f : finalizers.get_array()) {
-    if (f.is_string() && f.get_string() == kKubewardenFinalizer) has_finalizer = true;
+    if (f.is_string() && f.get_string() == kFinalizer) has_finalizer = true;
   }
-  if (!has_finalizer) finalizers.get_array().emplace_back(kKubewardenFinalizer);
+  if (!has_finalizer) finalizers.get_array().emplace_back(kFinalizer);
 
-  if (kind != CrdKind::kPolicyServer) {
+  if (set_policy_server) {
     json::object* spec = ObjectMember(root, "spec");
     if (spec == nullptr) return Fail(ErrorKind::kInvalidArgument, "spec is not an object");
     json::value& policy_server = (*spec)["policyServer"];
@@ -42,6 +42,16 @@ Result<std::string> DefaultingPatch(CrdKind kind, std::string_view object_json) 
     }
   }
   return admission::Diff(object_json, ToJson(object));
+}
+
+}  // namespace
+
+Result<std::string> PolicyDefaultingPatch(std::string_view object_json) {
+  return Defaulted(object_json, true);
+}
+
+Result<std::string> PolicyServerDefaultingPatch(std::string_view object_json) {
+  return Defaulted(object_json, false);
 }
 
 }  // namespace kw::crd

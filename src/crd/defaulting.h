@@ -7,16 +7,18 @@
 #include <string_view>
 
 #include "base/error.h"
-#include "crd/kinds.h"
 
 namespace kw::crd {
 
-inline constexpr std::string_view kKubewardenFinalizer = "kubewarden.io/finalizer";
 inline constexpr std::string_view kDefaultPolicyServer = "default";
 
-// The RFC 6902 JSON Patch (JSON text, "[]" when nothing changes) that defaults the object in
-// `object_json`. Fails with kInvalidArgument when it is not a JSON object, or when `metadata`,
+// The RFC 6902 JSON Patch (JSON text, "[]" when nothing changes) that defaults the policy or
+// policy group in `object_json`: the finalizer (types.h's kFinalizer) and the policy server.
+// Fails with kInvalidArgument when it is not a JSON object, or when `metadata`,
 // `metadata.finalizers` or `spec` has a type that cannot take the defaults.
-Result<std::string> DefaultingPatch(CrdKind kind, std::string_view object_json);
+Result<std::string> PolicyDefaultingPatch(std::string_view object_json);
+
+// The same for a PolicyServer: the finalizer only.
+Result<std::string> PolicyServerDefaultingPatch(std::string_view object_json);
 
 }  // namespace kw::crd

@@ -7,9 +7,11 @@
 namespace kw::crd {
 namespace {
 
-// `object` after its defaulting patch, checked to apply cleanly.
-std::string Defaulted(CrdKind kind, std::string_view object) {
-  auto patch = DefaultingPatch(kind, object);
+using DefaultingFunction = Result<std::string> (*)(std::string_view);
+
+// `object` after the patch `defaulting` gives for it, checked to apply cleanly.
+std::string Defaulted(DefaultingFunction defaulting, std::string_view object) {
+  auto patch = defaulting(object);
   EXPECT_TRUE(patch) << patch.error().message;
   if (!patch) return "";
   auto doc = ParseJson(object);
@@ -20,35 +22,29 @@ std::string Defaulted(CrdKind kind, std::string_view object) {
 }
 
 TEST(Defaulting, PoliciesGetTheDefaultPolicyServerAndTheFinalizer) {
-  for (CrdKind kind : {CrdKind::kClusterAdmissionPolicy, CrdKind::kAdmissionPolicy,
-                       CrdKind::kClusterAdmissionPolicyGroup, CrdKind::kAdmissionPolicyGroup}) {
-    EXPECT_EQ(Defaulted(kind, R"({"metadata":{"name":"p"},"spec":{"module":"m"}})"),
-              R"({"metadata":{"name":"p","finalizers":["kubewarden.io/finalizer"]},"spec":{"module":"m","policyServer":"default"}})");
-    EXPECT_EQ(Defaulted(kind, R"({"metadata":{"name":"p","finalizers":["other"]},"spec":{"policyServer":""}})"),
-              R"({"metadata":{"name":"p","finalizers":["other","kubewarden.io/finalizer"]},"spec":{"policyServer":"default"}})");
-    EXPECT_EQ(Defaulted(kind, R"({"metadata":{"name":"p"}})"),
-              R"({"metadata":{"name":"p","finalizers":["kubewarden.io/finalizer"]},"spec":{"policyServer":"default"}})");
-  }
+  EXPECT_EQ(Defaulted(PolicyDefaultingPatch, R"({"metadata":{"name":"p"},"spec":{"module":"m"}})"),
+            R"({"metadata":{"name":"p","finalizers":["kubewarden.io/finalizer"]},"spec":{"module":"m","policyServer":"default"}})");
+  EXPECT_EQ(Defaulted(PolicyDefaultingPatch, R"({"metadata":{"name":"p","finalizers":["other"]},"spec":{"policyServer":""}})"),
+            R"({"metadata":{"name":"p","finalizers":["other","kubewarden.io/finalizer"]},"spec":{"policyServer":"default"}})");
+  EXPECT_EQ(Defaulted(PolicyDefaultingPatch, R"({"metadata":{"name":"p"}})"),
+            R"({"metadata":{"name":"p","finalizers":["kubewarden.io/finalizer"]},"spec":{"policyServer":"default"}})");
 }
 
 TEST(Defaulting, PatchesAreMinimalAndIdempotent) {
-  auto patch = DefaultingPatch(CrdKind::kClusterAdmissionPolicy,
-                               R"({"metadata":{"name":"p","finalizers":["a"]},"spec":{"policyServer":null}})");
+  auto patch = PolicyDefaultingPatch(R"({"metadata":{"name":"p","finalizers":["a"]},"spec":{"policyServer":null}})");
   ASSERT_TRUE(patch);
   EXPECT_EQ(*patch, R"([{"op":"add","path":"/metadata/finalizers/1","value":"kubewarden.io/finalizer"},)"
                     R"({"op":"replace","path":"/spec/policyServer","value":"default"}])");
-  auto none = DefaultingPatch(
-      CrdKind::kClusterAdmissionPolicy,
+  auto none = PolicyDefaultingPatch(
       R"({"metadata":{"name":"p","finalizers":["kubewarden.io/finalizer"]},"spec":{"policyServer":"mine"}})");
   ASSERT_TRUE(none);
   EXPECT_EQ(*none, "[]");
 }
 
 TEST(Defaulting, PolicyServersOnlyGetTheFinalizer) {
-  EXPECT_EQ(Defaulted(CrdKind::kPolicyServer, R"({"metadata":{"name":"default"},"spec":{"image":"i","replicas":1}})"),
+  EXPECT_EQ(Defaulted(PolicyServerDefaultingPatch, R"({"metadata":{"name":"default"},"spec":{"image":"i","replicas":1}})"),
             R"({"metadata":{"name":"default","finalizers":["kubewarden.io/finalizer"]},"spec":{"image":"i","replicas":1}})");
-  auto none = DefaultingPatch(CrdKind::kPolicyServer,
-                              R"({"metadata":{"name":"default","finalizers":["kubewarden.io/finalizer"]}})");
+  auto none = PolicyServerDefaultingPatch(R"({"metadata":{"name":"default","finalizers":["kubewarden.io/finalizer"]}})");
   ASSERT_TRUE(none);
   EXPECT_EQ(*none, "[]");
 }
@@ -56,12 +52,16 @@ TEST(Defaulting, PolicyServersOnlyGetTheFinalizer) {
 TEST(Defaulting, RefusesObjectsThatCannotTakeDefaults) {
   for (std::string_view bad : {"[]", "{", R"({"metadata":[]})", R"({"metadata":{"finalizers":"x"}})",
                                R"({"metadata":{},"spec":"x"})"}) {
-    auto patch = DefaultingPatch(CrdKind::kAdmissionPolicy, bad);
+    auto patch = PolicyDefaultingPatch(bad);
     ASSERT_FALSE(patch) << bad;
     EXPECT_EQ(patch.error().kind, ErrorKind::kInvalidArgument) << bad;
   }
+  // A PolicyServer's spec is not touched.
+  auto untouched = PolicyServerDefaultingPatch(R"({"metadata":{"finalizers":["kubewarden.io/finalizer"]},"spec":"x"})");
+  ASSERT_TRUE(untouched);
+  EXPECT_EQ(*untouched, "[]");
   // A policyServer of another type is left to validation.
-  auto patch = DefaultingPatch(CrdKind::kAdmissionPolicy, R"({"metadata":{"finalizers":["kubewarden.io/finalizer"]},"spec":{"policyServer":3}})");
+  auto patch = PolicyDefaultingPatch(R"({"metadata":{"finalizers":["kubewarden.io/finalizer"]},"spec":{"policyServer":3}})");
   ASSERT_TRUE(patch);
   EXPECT_EQ(*patch, "[]");
 }

@@ -4,11 +4,10 @@
 #include <utility>
 
 #include "base/go_quote.h"
+#include "crd/types.h"
 
 namespace kw::crd {
 namespace {
-
-constexpr std::string_view kGroup = "policies.kubewarden.io";
 
 std::string_view TypeText(FieldErrorType type) {
   switch (type) {

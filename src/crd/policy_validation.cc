@@ -18,6 +18,15 @@ constexpr std::size_t kMaxMatchConditions = 64;
 constexpr std::size_t kMaxQualifiedNameLength = 63;
 constexpr std::size_t kMaxDnsSubdomainLength = 253;
 
+bool IsGroup(PolicyKind kind) {
+  return kind == PolicyKind::kClusterAdmissionPolicyGroup || kind == PolicyKind::kAdmissionPolicyGroup;
+}
+
+// AdmissionPolicy and AdmissionPolicyGroup are confined to their namespace.
+bool IsNamespaced(PolicyKind kind) {
+  return kind == PolicyKind::kAdmissionPolicy || kind == PolicyKind::kAdmissionPolicyGroup;
+}
+
 bool Contains(const std::vector<std::string_view>& list, std::string_view value) {
   return std::find(list.begin(), list.end(), value) != list.end();
 }
@@ -109,7 +118,7 @@ std::vector<std::string> QualifiedNameProblems(std::string_view value) {
   return problems;
 }
 
-void ValidateRules(CrdKind kind, const FieldReader& spec) {
+void ValidateRules(PolicyKind kind, const FieldReader& spec) {
   FieldErrors& errors = spec.errors();
   const std::string rules_path = spec.PathOf("rules");
   const json::array* rules = spec.Array("rules");
@@ -148,7 +157,7 @@ void ValidateRules(CrdKind kind, const FieldReader& spec) {
         errors.push_back(Required(Child(rules_path, "rule.resources"), "must be non-empty"));
       }
     }
-    if (!IsNamespacedPolicy(kind)) continue;
+    if (!IsNamespaced(kind)) continue;
     // A namespaced policy must not reach beyond what its namespace's users may rule on.
     const bool all_groups = Contains(api_groups, "*");
     if (all_groups && Contains(resources, "*")) {
@@ -292,7 +301,7 @@ void ValidateGroup(const FieldReader& spec, std::int64_t timeout_seconds) {
 
 }  // namespace
 
-void ValidatePolicy(CrdKind kind, const FieldReader& spec, const json::object* old_object,
+void ValidatePolicy(PolicyKind kind, const FieldReader& spec, const json::object* old_object,
                     const WebhookOptions& options) {
   FieldErrors& errors = spec.errors();
   ValidateRules(kind, spec);
@@ -305,7 +314,7 @@ void ValidatePolicy(CrdKind kind, const FieldReader& spec, const json::object* o
   }
   const std::int64_t timeout_seconds =
       spec.Integer("timeoutSeconds", kMinTimeout, kMaxTimeout).value_or(kDefaultTimeoutSeconds);
-  if (IsPolicyGroup(kind)) {
+  if (IsGroup(kind)) {
     ValidateGroup(spec, timeout_seconds);
   } else {
     std::optional<std::string_view> module = spec.String("module");

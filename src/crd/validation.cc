@@ -168,33 +168,48 @@ std::optional<std::vector<std::string_view>> FieldReader::StringList(std::string
 
 }  // namespace internal
 
-FieldErrors Validate(CrdKind kind, const json::value& object, const json::value* old_object,
-                     ObjectLookup& lookup, const WebhookOptions& options) {
+namespace {
+
+// Reads the object's metadata and spec, and hands the spec to `validate_spec` when there is one.
+template <typename ValidateSpec>
+FieldErrors ValidateObject(const json::value& object, bool is_policy_server,
+                           const ValidateSpec& validate_spec) {
   FieldErrors errors;
   if (!object.is_object()) {
     errors.push_back(internal::WrongType("object", "object", object));
     return errors;
   }
-  const json::object* old =
-      old_object != nullptr && old_object->is_object() ? &old_object->get_object() : nullptr;
   internal::FieldReader root(object.get_object(), "", errors);
   std::optional<std::string_view> name;
   if (const json::object* metadata = root.Object("metadata")) {
     name = internal::FieldReader(*metadata, "metadata", errors).String("name");
   }
-  if (kind == CrdKind::kPolicyServer) internal::ValidatePolicyServerName(name.value_or(""), errors);
+  if (is_policy_server) internal::ValidatePolicyServerName(name.value_or(""), errors);
   const json::object* spec = root.Object("spec");
   if (spec == nullptr) {
     if (root.Find("spec") == nullptr) errors.push_back(Required("spec", ""));
     return errors;
   }
-  internal::FieldReader spec_reader(*spec, "spec", errors);
-  if (kind == CrdKind::kPolicyServer) {
-    internal::ValidatePolicyServer(spec_reader, lookup, options);
-  } else {
-    internal::ValidatePolicy(kind, spec_reader, old, options);
-  }
+  validate_spec(internal::FieldReader(*spec, "spec", errors));
   return errors;
+}
+
+}  // namespace
+
+FieldErrors ValidatePolicy(PolicyKind kind, const json::value& object,
+                           const json::value* old_object, const WebhookOptions& options) {
+  const json::object* old =
+      old_object != nullptr && old_object->is_object() ? &old_object->get_object() : nullptr;
+  return ValidateObject(object, false, [&](const internal::FieldReader& spec) {
+    internal::ValidatePolicy(kind, spec, old, options);
+  });
+}
+
+FieldErrors ValidatePolicyServer(const json::value& object, ObjectLookup& lookup,
+                                 const WebhookOptions& options) {
+  return ValidateObject(object, true, [&](const internal::FieldReader& spec) {
+    internal::ValidatePolicyServer(spec, lookup, options);
+  });
 }
 
 }  // namespace kw::crd

@@ -12,8 +12,8 @@
 
 #include "base/json.h"
 #include "crd/field_error.h"
-#include "crd/kinds.h"
 #include "crd/object_lookup.h"
+#include "crd/types.h"
 
 namespace kw::crd {
 
@@ -28,9 +28,13 @@ struct WebhookOptions {
   std::function<std::optional<std::string>(std::string_view expression)> compile_match_condition;
 };
 
-// The errors of `object` of `kind`; `old_object` is the stored object on an update and nullptr
-// on a create. Empty: valid.
-FieldErrors Validate(CrdKind kind, const json::value& object, const json::value* old_object,
-                     ObjectLookup& lookup, const WebhookOptions& options);
+// The errors of `object`, a policy or policy group of `kind`; `old_object` is the stored object
+// on an update and nullptr on a create. Empty: valid.
+FieldErrors ValidatePolicy(PolicyKind kind, const json::value& object,
+                           const json::value* old_object, const WebhookOptions& options);
+
+// The errors of the PolicyServer `object`. An update is checked as a create.
+FieldErrors ValidatePolicyServer(const json::value& object, ObjectLookup& lookup,
+                                 const WebhookOptions& options);
 
 }  // namespace kw::crd

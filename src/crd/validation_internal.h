@@ -52,7 +52,7 @@ std::vector<std::string_view> StringElements(const json::array& array, const std
                                              FieldErrors& errors);
 
 // The rules of each kind, over the object's `spec` (`old_object`: the stored object of an update).
-void ValidatePolicy(CrdKind kind, const FieldReader& spec, const json::object* old_object,
+void ValidatePolicy(PolicyKind kind, const FieldReader& spec, const json::object* old_object,
                     const WebhookOptions& options);
 void ValidatePolicyServerName(std::string_view name, FieldErrors& errors);
 void ValidatePolicyServer(const FieldReader& spec, ObjectLookup& lookup,

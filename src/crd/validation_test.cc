@@ -76,12 +76,17 @@ const json::value kAdmissionPolicyGroup = J(R"j({
            "expression": "a() || !b()", "message": "refused"}
 })j");
 
+// The kind argument of ValidationTest::Errors for a PolicyServer.
+constexpr std::optional<PolicyKind> kPolicyServerKind;
+
 class ValidationTest : public ::testing::Test {
  protected:
-  std::vector<std::string> Errors(CrdKind kind, const json::value& object,
+  std::vector<std::string> Errors(std::optional<PolicyKind> kind, const json::value& object,
                                   const json::value* old_object = nullptr) {
     std::vector<std::string> out;
-    for (const FieldError& e : Validate(kind, object, old_object, lookup_, options_)) {
+    FieldErrors errors = kind ? ValidatePolicy(*kind, object, old_object, options_)
+                              : ValidatePolicyServer(object, lookup_, options_);
+    for (const FieldError& e : errors) {
       out.push_back(e.Message());
     }
     return out;
@@ -93,21 +98,21 @@ class ValidationTest : public ::testing::Test {
 };
 
 TEST_F(ValidationTest, AcceptsUpstreamShapedObjects) {
-  EXPECT_EQ(Errors(CrdKind::kPolicyServer, kPolicyServer), Messages{});
-  EXPECT_EQ(Errors(CrdKind::kClusterAdmissionPolicy, kClusterAdmissionPolicy), Messages{});
-  EXPECT_EQ(Errors(CrdKind::kAdmissionPolicy, kAdmissionPolicy), Messages{});
-  EXPECT_EQ(Errors(CrdKind::kClusterAdmissionPolicyGroup, kClusterAdmissionPolicyGroup), Messages{});
-  EXPECT_EQ(Errors(CrdKind::kAdmissionPolicyGroup, kAdmissionPolicyGroup), Messages{});
+  EXPECT_EQ(Errors(kPolicyServerKind, kPolicyServer), Messages{});
+  EXPECT_EQ(Errors(PolicyKind::kClusterAdmissionPolicy, kClusterAdmissionPolicy), Messages{});
+  EXPECT_EQ(Errors(PolicyKind::kAdmissionPolicy, kAdmissionPolicy), Messages{});
+  EXPECT_EQ(Errors(PolicyKind::kClusterAdmissionPolicyGroup, kClusterAdmissionPolicyGroup), Messages{});
+  EXPECT_EQ(Errors(PolicyKind::kAdmissionPolicyGroup, kAdmissionPolicyGroup), Messages{});
   // Updates that keep the policy server and do not lower the mode.
   json::value monitor = Patched(kClusterAdmissionPolicy, R"([{"op":"replace","path":"/spec/mode","value":"monitor"}])");
-  EXPECT_EQ(Errors(CrdKind::kClusterAdmissionPolicy, kClusterAdmissionPolicy, &monitor), Messages{});
-  EXPECT_EQ(Errors(CrdKind::kClusterAdmissionPolicy, kClusterAdmissionPolicy, &kClusterAdmissionPolicy),
+  EXPECT_EQ(Errors(PolicyKind::kClusterAdmissionPolicy, kClusterAdmissionPolicy, &monitor), Messages{});
+  EXPECT_EQ(Errors(PolicyKind::kClusterAdmissionPolicy, kClusterAdmissionPolicy, &kClusterAdmissionPolicy),
             Messages{});
 }
 
 TEST_F(ValidationTest, Rules) {
   auto errors = [&](std::string_view patch) {
-    return Errors(CrdKind::kClusterAdmissionPolicy, Patched(kClusterAdmissionPolicy, patch));
+    return Errors(PolicyKind::kClusterAdmissionPolicy, Patched(kClusterAdmissionPolicy, patch));
   };
   EXPECT_EQ(errors(R"([{"op":"remove","path":"/spec/rules"}])"),
             Messages{"spec.rules: Required value: a value must be specified"});
@@ -133,8 +138,8 @@ TEST_F(ValidationTest, Rules) {
 }
 
 TEST_F(ValidationTest, NamespacedPoliciesStayInTheirLane) {
-  for (const auto& [kind, base] : {std::pair{CrdKind::kAdmissionPolicy, &kAdmissionPolicy},
-                                   std::pair{CrdKind::kAdmissionPolicyGroup, &kAdmissionPolicyGroup}}) {
+  for (const auto& [kind, base] : {std::pair{PolicyKind::kAdmissionPolicy, &kAdmissionPolicy},
+                                   std::pair{PolicyKind::kAdmissionPolicyGroup, &kAdmissionPolicyGroup}}) {
     auto errors = [&](std::string_view rule) {
       return Errors(kind, Patched(*base, R"([{"op":"add","path":"/spec/rules/-","value":)" +
                                              std::string(rule) + "}]"));
@@ -160,7 +165,7 @@ TEST_F(ValidationTest, NamespacedPoliciesStayInTheirLane) {
 
 TEST_F(ValidationTest, MatchConditions) {
   auto errors = [&](std::string_view conditions) {
-    return Errors(CrdKind::kClusterAdmissionPolicy,
+    return Errors(PolicyKind::kClusterAdmissionPolicy,
                   Patched(kClusterAdmissionPolicy,
                           R"([{"op":"add","path":"/spec/matchConditions","value":)" + std::string(conditions) + "}]"));
   };
@@ -206,14 +211,14 @@ TEST_F(ValidationTest, MatchConditionExpressionsGoThroughTheCelHook) {
   };
   json::value policy = Patched(kClusterAdmissionPolicy, R"([{"op":"add","path":"/spec/matchConditions","value":
       [{"name":"ok","expression":"true"},{"name":"bad","expression":"nope"}]}])");
-  EXPECT_EQ(Errors(CrdKind::kClusterAdmissionPolicy, policy),
+  EXPECT_EQ(Errors(PolicyKind::kClusterAdmissionPolicy, policy),
             Messages{"spec.matchConditions[1].expression: Invalid value: \"nope\": compilation failed: ERROR: "
                      "<input>:1:1: undeclared reference"});
 }
 
 TEST_F(ValidationTest, Timeouts) {
   auto errors = [&](std::string_view patch) {
-    return Errors(CrdKind::kClusterAdmissionPolicy, Patched(kClusterAdmissionPolicy, patch));
+    return Errors(PolicyKind::kClusterAdmissionPolicy, Patched(kClusterAdmissionPolicy, patch));
   };
   EXPECT_EQ(errors(R"([{"op":"replace","path":"/spec/timeoutSeconds","value":31}])"),
             Messages{"spec.timeoutSeconds: Invalid value: 31: spec.timeoutSeconds in body should be less than or equal to 30"});
@@ -238,30 +243,30 @@ TEST_F(ValidationTest, Timeouts) {
 
 TEST_F(ValidationTest, Updates) {
   json::value other_server = Patched(kClusterAdmissionPolicy, R"([{"op":"replace","path":"/spec/policyServer","value":"other"}])");
-  EXPECT_EQ(Errors(CrdKind::kClusterAdmissionPolicy, other_server, &kClusterAdmissionPolicy),
+  EXPECT_EQ(Errors(PolicyKind::kClusterAdmissionPolicy, other_server, &kClusterAdmissionPolicy),
             Messages{"spec.policyServer: Forbidden: the field is immutable"});
   json::value monitor = Patched(kClusterAdmissionPolicy, R"([{"op":"replace","path":"/spec/mode","value":"monitor"}])");
-  EXPECT_EQ(Errors(CrdKind::kClusterAdmissionPolicy, monitor, &kClusterAdmissionPolicy),
+  EXPECT_EQ(Errors(PolicyKind::kClusterAdmissionPolicy, monitor, &kClusterAdmissionPolicy),
             Messages{"spec.mode: Forbidden: field cannot transition from protect to monitor. Recreate instead."});
   // An unset mode is protect.
   json::value unset = Patched(kClusterAdmissionPolicy, R"([{"op":"remove","path":"/spec/mode"}])");
-  EXPECT_EQ(Errors(CrdKind::kClusterAdmissionPolicy, monitor, &unset),
+  EXPECT_EQ(Errors(PolicyKind::kClusterAdmissionPolicy, monitor, &unset),
             Messages{"spec.mode: Forbidden: field cannot transition from protect to monitor. Recreate instead."});
   // Groups too, and both problems at once.
   json::value group = Patched(kClusterAdmissionPolicyGroup, R"([{"op":"replace","path":"/spec/policyServer","value":"x"},
                                                                 {"op":"add","path":"/spec/mode","value":"monitor"}])");
-  EXPECT_EQ(Errors(CrdKind::kClusterAdmissionPolicyGroup, group, &kClusterAdmissionPolicyGroup),
+  EXPECT_EQ(Errors(PolicyKind::kClusterAdmissionPolicyGroup, group, &kClusterAdmissionPolicyGroup),
             (Messages{"spec.policyServer: Forbidden: the field is immutable",
                       "spec.mode: Forbidden: field cannot transition from protect to monitor. Recreate instead."}));
   // The mode is checked as sent.
   json::value bad_mode = Patched(kClusterAdmissionPolicy, R"([{"op":"replace","path":"/spec/mode","value":"audit"}])");
-  EXPECT_EQ(Errors(CrdKind::kClusterAdmissionPolicy, bad_mode),
+  EXPECT_EQ(Errors(PolicyKind::kClusterAdmissionPolicy, bad_mode),
             Messages{"spec.mode: Unsupported value: \"audit\": supported values: \"protect\", \"monitor\""});
 }
 
 TEST_F(ValidationTest, GroupMembersAndExpression) {
   auto errors = [&](std::string_view patch) {
-    return Errors(CrdKind::kClusterAdmissionPolicyGroup, Patched(kClusterAdmissionPolicyGroup, patch));
+    return Errors(PolicyKind::kClusterAdmissionPolicyGroup, Patched(kClusterAdmissionPolicyGroup, patch));
   };
   EXPECT_EQ(errors(R"([{"op":"replace","path":"/spec/policies","value":{}}])"),
             Messages{"spec.policies: Required value: a policy group must have at least one policy"});
@@ -309,7 +314,7 @@ TEST_F(ValidationTest, GroupMembersAndExpression) {
 
 TEST_F(ValidationTest, WrongTypesAreFieldErrors) {
   auto errors = [&](std::string_view patch) {
-    return Errors(CrdKind::kClusterAdmissionPolicy, Patched(kClusterAdmissionPolicy, patch));
+    return Errors(PolicyKind::kClusterAdmissionPolicy, Patched(kClusterAdmissionPolicy, patch));
   };
   EXPECT_EQ(errors(R"([{"op":"replace","path":"/spec/rules","value":"pods"}])"),
             Messages{"spec.rules: Invalid value: \"string\": spec.rules in body must be of type array: \"string\""});
@@ -327,16 +332,16 @@ TEST_F(ValidationTest, WrongTypesAreFieldErrors) {
   EXPECT_EQ(errors(R"([{"op":"replace","path":"/spec/module","value":""}])"), Messages{"spec.module: Required value"});
   EXPECT_EQ(errors(R"([{"op":"replace","path":"/spec/policyServer","value":false}])"),
             Messages{"spec.policyServer: Invalid value: \"boolean\": spec.policyServer in body must be of type string: \"boolean\""});
-  EXPECT_EQ(Errors(CrdKind::kPolicyServer, json::value(json::array())),
+  EXPECT_EQ(Errors(kPolicyServerKind, json::value(json::array())),
             Messages{"object: Invalid value: \"array\": object in body must be of type object: \"array\""});
-  EXPECT_EQ(Errors(CrdKind::kAdmissionPolicyGroup,
+  EXPECT_EQ(Errors(PolicyKind::kAdmissionPolicyGroup,
                    Patched(kAdmissionPolicyGroup, R"([{"op":"replace","path":"/spec/policies/a","value":"x"}])")),
             Messages{"spec.policies[a]: Invalid value: \"string\": spec.policies[a] in body must be of type object: \"string\""});
 }
 
 TEST_F(ValidationTest, PolicyServerFields) {
   auto errors = [&](std::string_view patch) {
-    return Errors(CrdKind::kPolicyServer, Patched(kPolicyServer, patch));
+    return Errors(kPolicyServerKind, Patched(kPolicyServer, patch));
   };
   const std::string long_name(64, 'p');
   EXPECT_EQ(errors(R"([{"op":"replace","path":"/metadata/name","value":")" + long_name + R"("}])"),
@@ -389,26 +394,26 @@ TEST_F(ValidationTest, PolicyServerFields) {
 TEST_F(ValidationTest, PolicyServerReferencedObjects) {
   options_.deployments_namespace = "kw";
   json::value with_secret = Patched(kPolicyServer, R"([{"op":"add","path":"/spec/imagePullSecret","value":"regcred"}])");
-  EXPECT_EQ(Errors(CrdKind::kPolicyServer, with_secret),
+  EXPECT_EQ(Errors(kPolicyServerKind, with_secret),
             Messages{"spec.imagePullSecret: Invalid value: \"regcred\": cannot get spec.ImagePullSecret\nsecrets \"regcred\" not found"});
   // In another namespace than the deployments one: still missing.
   lookup_.Add("v1", "Secret", "default", "regcred", J(R"({"type":"kubernetes.io/dockerconfigjson"})"));
-  EXPECT_EQ(Errors(CrdKind::kPolicyServer, with_secret).size(), 1u);
+  EXPECT_EQ(Errors(kPolicyServerKind, with_secret).size(), 1u);
   lookup_.Add("v1", "Secret", "kw", "regcred", J(R"({"type":"Opaque"})"));
-  EXPECT_EQ(Errors(CrdKind::kPolicyServer, with_secret),
+  EXPECT_EQ(Errors(kPolicyServerKind, with_secret),
             Messages{"spec.imagePullSecret: Invalid value: \"regcred\": spec.ImagePullSecret secret \"regcred\" is not of "
                      "type kubernetes.io/dockerconfigjson"});
   lookup_.Add("v1", "Secret", "kw", "regcred", J(R"({"type":"kubernetes.io/dockerconfigjson"})"));
-  EXPECT_EQ(Errors(CrdKind::kPolicyServer, with_secret), Messages{});
+  EXPECT_EQ(Errors(kPolicyServerKind, with_secret), Messages{});
 
   json::value with_trust = Patched(kPolicyServer, R"([{"op":"add","path":"/spec/sigstoreTrustConfig","value":"trust"}])");
-  EXPECT_EQ(Errors(CrdKind::kPolicyServer, with_trust),
+  EXPECT_EQ(Errors(kPolicyServerKind, with_trust),
             Messages{"spec.sigstoreTrustConfig: Invalid value: \"trust\": cannot get spec.sigstoreTrustConfig\nconfigmaps \"trust\" not found"});
   lookup_.Add("v1", "ConfigMap", "kw", "trust", J(R"({"data":{"sigstore-trust-config":"{}"}})"));
-  EXPECT_EQ(Errors(CrdKind::kPolicyServer, with_trust), Messages{});
+  EXPECT_EQ(Errors(kPolicyServerKind, with_trust), Messages{});
 
   lookup_.FailWith(Error(ErrorKind::kIo, "connection refused"));
-  EXPECT_EQ(Errors(CrdKind::kPolicyServer, with_secret),
+  EXPECT_EQ(Errors(kPolicyServerKind, with_secret),
             Messages{"spec.imagePullSecret: Invalid value: \"regcred\": cannot get spec.ImagePullSecret\nconnection refused"});
 }
 

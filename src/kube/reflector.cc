@@ -54,6 +54,15 @@ void Reflector::Visit(std::string_view ns,
   if (found != store_.end()) visit_namespace(found->first, found->second);
 }
 
+std::optional<std::string> Reflector::Find(std::string_view ns, std::string_view name) const {
+  std::shared_lock lock(store_mutex_);
+  auto found_ns = store_.find(ns);
+  if (found_ns == store_.end()) return std::nullopt;
+  auto found = found_ns->second.find(name);
+  if (found == found_ns->second.end()) return std::nullopt;
+  return found->second;
+}
+
 Reflector::Clock::time_point Reflector::last_change() const {
   std::shared_lock lock(store_mutex_);
   return last_change_;
@@ -94,10 +103,36 @@ Reflector::Stored Reflector::Compact(json::value& value) const {
 
 void Reflector::MarkChanged() { last_change_ = Clock::now(); }
 
+void Reflector::NotifyDifferences(const Store& previous) const {
+  std::vector<std::pair<std::string, std::string>> changed;
+  {
+    std::shared_lock lock(store_mutex_);
+    const auto differs_from = [&](const Store& from, const Store& to, bool compare) {
+      for (const auto& [ns, objects] : from) {
+        auto other_ns = to.find(ns);
+        for (const auto& [name, json] : objects) {
+          if (other_ns == to.end()) {
+            changed.emplace_back(ns, name);
+            continue;
+          }
+          auto other = other_ns->second.find(name);
+          if (other == other_ns->second.end() || (compare && other->second != json)) {
+            changed.emplace_back(ns, name);
+          }
+        }
+      }
+    };
+    differs_from(store_, previous, true);   // added or changed
+    differs_from(previous, store_, false);  // removed
+  }
+  for (const auto& [ns, name] : changed) options_.on_change(ns, name);
+}
+
 Result<std::string> Reflector::Relist() {
   Store fresh;
   std::size_t count = 0;
   ListOptions list;
+  list.ns = options_.ns;
   list.selectors = selectors_;
   list.limit = options_.page_size;
   auto resource_version = ListAll(*client_, type_, list, [&](ListPage& page) -> Result<void> {
@@ -128,12 +163,14 @@ Result<std::string> Reflector::Relist() {
     synced_ = true;
   }
   state_changed_.notify_all();
-  // The old store is freed here, outside the lock.
+  // `fresh` now holds the previous state (freed here, outside the lock).
+  if (options_.on_change) NotifyDifferences(fresh);
   return resource_version;
 }
 
 Result<void> Reflector::Watch(std::string& resource_version) {
   WatchOptions watch;
+  watch.ns = options_.ns;
   watch.selectors = selectors_;
   watch.resource_version = resource_version;
   return WatchOnce(
@@ -148,20 +185,23 @@ Result<void> Reflector::Watch(std::string& resource_version) {
         }
         if (event.type == WatchEvent::Type::kBookmark) return true;
         Stored stored = Compact(event.object);
-        std::unique_lock lock(store_mutex_);
-        if (event.type == WatchEvent::Type::kDeleted) {
-          auto ns = store_.find(stored.ns);
-          if (ns != store_.end() && ns->second.erase(stored.name) > 0) {
-            --size_;
-            if (ns->second.empty()) store_.erase(ns);
+        {
+          std::unique_lock lock(store_mutex_);
+          if (event.type == WatchEvent::Type::kDeleted) {
+            auto ns = store_.find(stored.ns);
+            if (ns != store_.end() && ns->second.erase(stored.name) > 0) {
+              --size_;
+              if (ns->second.empty()) store_.erase(ns);
+            }
+          } else {
+            auto [it, added] = store_[stored.ns].insert_or_assign(stored.name,
+                                                                  std::move(stored.json));
+            (void)it;
+            if (added) ++size_;
           }
-        } else {
-          auto [it, added] = store_[stored.ns].insert_or_assign(std::move(stored.name),
-                                                                std::move(stored.json));
-          (void)it;
-          if (added) ++size_;
+          MarkChanged();
         }
-        MarkChanged();
+        if (options_.on_change) options_.on_change(stored.ns, stored.name);
         return true;
       },
       &stream_);

@@ -37,6 +37,13 @@
 namespace kw::kube {
 
 struct ReflectorOptions {
+  // Lists and watches only this namespace (a controller with namespaced permissions); empty:
+  // the whole cluster.
+  std::string ns;
+  // Called after every change the store takes (an object added, modified or deleted; after a
+  // relist, each object that differs from before), outside the store lock, from the
+  // reflector's thread: what a controller turns into work-queue keys.
+  std::function<void(std::string_view ns, std::string_view name)> on_change;
   std::size_t page_size = 500;
   std::chrono::milliseconds max_backoff{30000};
   std::chrono::milliseconds initial_backoff{200};
@@ -63,6 +70,9 @@ class Reflector {
              const std::function<void(std::string_view ns, std::string_view name,
                                       std::string_view json)>& visit) const;
 
+  // The stored JSON of one object, or nullopt.
+  std::optional<std::string> Find(std::string_view ns, std::string_view name) const;
+
   // When the store last changed (an object added, modified or deleted, or a relist).
   Clock::time_point last_change() const;
   std::size_t size() const;
@@ -81,6 +91,7 @@ class Reflector {
   };
   Stored Compact(json::value& object) const;
   void MarkChanged();
+  void NotifyDifferences(const Store& previous) const;
   bool SleepUnlessStopped(std::chrono::milliseconds delay);
 
   const std::shared_ptr<const Client> client_;

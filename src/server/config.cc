@@ -159,6 +159,16 @@ Result<ParsedCommandLine> ParseCommandLine(int argc, const char* const* argv) {
   app.add_option("--kubeconfig", c.kubeconfig,
                  "Kubeconfig of the cluster context-aware policies read [default: KUBECONFIG, "
                  "the in-cluster service account, then ~/.kube/config]");
+  app.add_option("--policies-configmap", c.policies_configmap,
+                 "Follow the policies.yml of this ConfigMap (in --pod-namespace) through the "
+                 "Kubernetes API instead of the --policies file, live")
+      ->envname("KUBEWARDEN_POLICIES_CONFIGMAP");
+  app.add_option("--pod-name", c.pod_name,
+                 "This replica's Pod, annotated with the configuration it serves")
+      ->envname("KUBEWARDEN_POD_NAME");
+  app.add_option("--pod-namespace", c.pod_namespace,
+                 "The namespace of this replica's Pod and of --policies-configmap")
+      ->envname("KUBEWARDEN_POD_NAMESPACE");
   app.add_flag("--enable-pprof", c.enable_pprof, "Enable pprof profiling")
       ->envname("KUBEWARDEN_ENABLE_PPROF");
   app.add_flag("--continue-on-errors", c.continue_on_errors,

@@ -51,6 +51,11 @@ struct Config {
   // The cluster the kubernetes capabilities read: this kubeconfig, else KUBECONFIG, the pod's
   // service account or ~/.kube/config (kube/resolve.h).
   std::string kubeconfig;
+  // Ours (config_map_follower.h): the ConfigMap, in --pod-namespace, whose policies.yml is
+  // followed through the Kubernetes API, and the Pod on which what is served is reported.
+  std::string policies_configmap;
+  std::string pod_name;
+  std::string pod_namespace;
   bool enable_pprof = false;
   bool continue_on_errors = false;
 

@@ -18,6 +18,7 @@
 #include "metrics/metrics.h"
 #include "metrics/otlp_exporter.h"
 #include "server/api.h"
+#include "server/config_map_follower.h"
 #include "server/cert_reloader.h"
 #include "server/daemon.h"
 #include "server/http_server.h"
@@ -151,6 +152,17 @@ Result<void> Serve(const Config& config, Daemon* daemon) {
 
   KW_ASSIGN_OR_RETURN(std::unique_ptr<engine::Engine> engine, engine::CreateV8Engine());
   KW_ASSIGN_OR_RETURN(std::shared_ptr<capabilities::Cluster> cluster, ConnectToCluster(config));
+  if (!config.policies_configmap.empty()) {
+    if (!cluster->connected()) {
+      return Fail(ErrorKind::kInvalidArgument,
+                  "--policies-configmap needs a Kubernetes cluster (--kubeconfig, KUBECONFIG or "
+                  "the pod's service account)");
+    }
+    if (config.pod_namespace.empty()) {
+      return Fail(ErrorKind::kInvalidArgument,
+                  "--policies-configmap needs --pod-namespace (KUBEWARDEN_POD_NAMESPACE)");
+    }
+  }
   KW_ASSIGN_OR_RETURN(loader::FetchSettings fetch, FetchSettingsOf(config));
   // Policies reach registries through the oci host capabilities as the server itself does.
   host::DispatcherSharedPtr dispatcher = capabilities::MakeDispatcher(
@@ -193,7 +205,19 @@ Result<void> Serve(const Config& config, Daemon* daemon) {
                                     std::make_shared<ReadinessHandler>(*policies)));
   server.Start();
   probes.Start();
-  policies->Follow();
+  std::unique_ptr<ConfigMapFollower> config_map_follower;
+  if (!config.policies_configmap.empty()) {
+    spdlog::info("following the policies of ConfigMap {}/{} through the Kubernetes API{}",
+                 config.pod_namespace, config.policies_configmap,
+                 config.pod_name.empty() ? "" : ", reporting on Pod " + config.pod_name);
+    config_map_follower = std::make_unique<ConfigMapFollower>(
+        cluster->shared_client(),
+        ConfigMapFollowerOptions{config.pod_namespace, config.policies_configmap,
+                                 config.pod_name},
+        *policies);
+  } else {
+    policies->Follow();
+  }
   spdlog::info("policy-server {} listening on {}:{} ({}), readiness on port {}, {} workers",
                KW_VERSION, config.address, port,
                !tls ? "HTTP" : config.client_ca_files.empty() ? "HTTPS" : "HTTPS with mTLS",
@@ -208,7 +232,8 @@ Result<void> Serve(const Config& config, Daemon* daemon) {
   }
   spdlog::info("received {}: finishing the requests in progress, then exiting",
                sigabbrev_np(signal_number) ? sigabbrev_np(signal_number) : "a signal");
-  policies->StopFollowing();  // a reload in progress needs the pool
+  config_map_follower.reset();  // a reload in progress needs the pool
+  policies->StopFollowing();
   probes.Shutdown(std::chrono::milliseconds(0));
   server.Shutdown(kShutdownGracePeriod);
   pool->Stop();

@@ -44,17 +44,15 @@ loader::EnvironmentOptions EnvironmentOptionsOf(const Config& config) {
   return options;
 }
 
-// A policies file's definitions and the version that names its content.
-struct PoliciesFile {
-  std::vector<policy::PolicyDefinition> definitions;
-  std::string version;
-};
+Result<PoliciesFile> ParsePoliciesText(std::string_view text, const std::string& source) {
+  KW_ASSIGN_OR_RETURN(policy::PoliciesConfig parsed, policy::ParsePoliciesConfig(text, source));
+  for (const std::string& warning : parsed.warnings) spdlog::warn("{}", warning);
+  return PoliciesFile{std::move(parsed.definitions), "sha256:" + Sha256Hex(Sha256(AsBytes(text)))};
+}
 
 Result<PoliciesFile> ReadPoliciesFile(const std::string& path) {
   KW_ASSIGN_OR_RETURN(std::string text, ReadConfigFile(path));
-  KW_ASSIGN_OR_RETURN(policy::PoliciesConfig parsed, policy::ParsePoliciesConfig(text, path));
-  for (const std::string& warning : parsed.warnings) spdlog::warn("{}", warning);
-  return PoliciesFile{std::move(parsed.definitions), "sha256:" + Sha256Hex(Sha256(AsBytes(text)))};
+  return ParsePoliciesText(text, path);
 }
 
 std::string FailureList(const std::vector<loader::LoadFailure>& failures) {
@@ -152,17 +150,29 @@ bool ServedPolicies::Reload() {
       std::chrono::duration_cast<std::chrono::system_clock::duration>(
           std::chrono::nanoseconds(file->modified_ns)));
   if (std::chrono::system_clock::now() - modified < kSettleTime) return false;
-  auto started = std::chrono::steady_clock::now();
   auto policies = ReadPoliciesFile(config_.policies);
   if (IdentifyFile(config_.policies) != file) return false;
   loaded_file_ = file;
+  Rebuild(std::move(policies), config_.policies);
+  return true;
+}
+
+evaluator::EnvironmentSharedPtr ServedPolicies::ReloadText(std::string_view text,
+                                                           const std::string& source) {
+  std::lock_guard lock(reload_mutex_);
+  Rebuild(ParsePoliciesText(text, source), source);
+  return Current();
+}
+
+void ServedPolicies::Rebuild(Result<PoliciesFile> policies, const std::string& source) {
+  auto started = std::chrono::steady_clock::now();
   if (!policies) {
     spdlog::error("cannot reload the policies: {}; still serving the policies of {}",
                   policies.error().message, Current()->version());
-    return true;
+    return;
   }
   evaluator::EnvironmentSharedPtr previous = Current();
-  if (policies->version == previous->version()) return true;  // touched, not changed
+  if (policies->version == previous->version()) return;  // touched, not changed
   loader::BuildResult built =
       builder_->Build(policies->definitions, previous.get(), Validator(), policies->version);
   for (const auto& f : built.failures) {
@@ -179,10 +189,9 @@ bool ServedPolicies::Reload() {
   spdlog::info(
       "reloaded {} policies from {} ({}): {} unchanged, {} modules compiled, {}, {} failed, in "
       "{} ms",
-      policies->definitions.size(), config_.policies, version, built.reused_entries,
+      policies->definitions.size(), source, version, built.reused_entries,
       built.compiled_modules, CachedSummary(built, !config_.disable_compiled_cache),
       built.failures.size(), elapsed.count());
-  return true;
 }
 
 void ServedPolicies::Serve(evaluator::EnvironmentSharedPtr environment) {

@@ -56,6 +56,12 @@ namespace kw::server {
 // trust root is only a warning (§2.8): keyless constraints then fail at verification.
 Result<loader::FetchSettings> FetchSettingsOf(const Config& config);
 
+// A policies document's definitions and the version that names its content.
+struct PoliciesFile {
+  std::vector<policy::PolicyDefinition> definitions;
+  std::string version;
+};
+
 class ServedPolicies {
  public:
   // Loads `config.policies`, fetching remote modules with `fetch` (FetchSettingsOf(config)).
@@ -81,6 +87,12 @@ class ServedPolicies {
   // settle time, or while it was read): call again later.
   bool Reload();
 
+  // Builds and serves the policies of `text` (a policies.yml document, from `source`: named in
+  // logs), unless it is what is served already; a document that does not parse is logged and
+  // changes nothing. Returns the environment served afterwards. For a policies document that
+  // does not come from the file (a ConfigMap followed through the API: config_map_follower.h).
+  evaluator::EnvironmentSharedPtr ReloadText(std::string_view text, const std::string& source);
+
   // {"version":"sha256:...","generation":N,"policies":{"<id>":{"state":"live"},
   //  "<id>":{"state":"last-good","error":"..."},...}}: every id, members included.
   std::string StatusJson() const;
@@ -90,6 +102,8 @@ class ServedPolicies {
                  std::unique_ptr<loader::EnvironmentBuilder> builder);
   loader::SettingsValidator Validator();
   void Serve(evaluator::EnvironmentSharedPtr environment);
+  // Under reload_mutex_.
+  void Rebuild(Result<PoliciesFile> policies, const std::string& source);
 
   const Config& config_;
   WorkerPool& pool_;

@@ -929,6 +929,7 @@ ApiResult<void> Api::ConformToSchema(const Target& target, json::object& object)
   const ResourceType& type = target.type;
   if (!type.schema) return {};
   PruneUnknownFields(object, *type.schema);
+  ApplyDefaults(object, *type.schema);
   std::vector<SchemaViolation> violations = ValidateAgainstSchema(object, *type.schema);
   if (violations.empty()) return {};
   std::vector<InvalidCause> causes;

@@ -557,6 +557,69 @@ TEST_F(DoubleTest, CustomResourcesArePrunedAndValidatedByTheirSchema) {
             "Widget.example.com \"m\" is invalid: spec.size: Required value");
 }
 
+TEST_F(DoubleTest, CustomResourcesGetTheirSchemaDefaults) {
+  std::string crd = R"({"metadata":{"name":"gadgets.example.com"},
+    "spec":{"group":"example.com","scope":"Namespaced",
+      "names":{"plural":"gadgets","singular":"gadget","kind":"Gadget"},
+      "versions":[{"name":"v1","served":true,"storage":true,
+        "schema":{"openAPIV3Schema":{"type":"object","properties":{
+          "spec":{"type":"object","properties":{
+            "replicas":{"type":"integer","default":1},
+            "mode":{"type":"string","enum":["protect","monitor"],"default":"protect"},
+            "note":{"type":"string","nullable":true,"default":"kept null"},
+            "plain":{"type":"string"},
+            "nested":{"type":"object","default":{},"properties":{
+              "port":{"type":"integer","default":8443},
+              "host":{"type":"string"}}},
+            "items":{"type":"array","items":{"type":"object","properties":{
+              "weight":{"type":"integer","default":5}}}},
+            "byName":{"type":"object","additionalProperties":{"type":"object","properties":{
+              "on":{"type":"boolean","default":true}}}},
+            "free":{"type":"object","x-kubernetes-preserve-unknown-fields":true}}}}}}}]}})";
+  ASSERT_EQ(double_->Request("POST", "/apis/apiextensions.k8s.io/v1/customresourcedefinitions", crd).status, 201);
+  std::string ns = MakeNamespace("defaults");
+  std::string gadgets = "/apis/example.com/v1/namespaces/" + ns + "/gadgets";
+
+  // Absent fields and non-nullable nulls take their defaults; an object a default brings is
+  // defaulted in turn, and so are array elements and map values.
+  HttpResult created = double_->Request(
+      "POST", gadgets,
+      R"({"metadata":{"name":"g"},"spec":{"mode":null,"note":null,"plain":null,"unknown":null,
+          "items":[{},{"weight":2}],"byName":{"a":{},"b":{"on":false}},"free":{"weight":null}}})");
+  ASSERT_EQ(created.status, 201) << created.body;
+  json::object spec = Object(created)["spec"].get_object();
+  EXPECT_EQ(ToJson(spec["replicas"]), "1");
+  EXPECT_EQ(Str(spec, {"mode"}), "protect");
+  EXPECT_EQ(Str(spec, {"note"}), "null");  // nullable: the null stays
+  EXPECT_EQ(Str(spec, {"plain"}), "<missing>");  // not nullable, no default: dropped
+  EXPECT_EQ(ToJson(spec["nested"]), R"({"port":8443})");
+  EXPECT_EQ(ToJson(spec["items"]), R"([{"weight":5},{"weight":2}])");
+  EXPECT_EQ(ToJson(spec["byName"]), R"({"a":{"on":true},"b":{"on":false}})");
+  EXPECT_EQ(ToJson(spec["free"]), R"({"weight":null})");  // no schema below: left alone
+  EXPECT_EQ(Str(Object(Get(gadgets + "/g")), {"spec", "nested", "port"}), "8443");
+
+  // A merge patch that removes a defaulted field gets the default back; values given win.
+  HttpResult patched = double_->Request("PATCH", gadgets + "/g",
+                                        R"({"spec":{"replicas":null,"nested":{"port":9443}}})",
+                                        "application/merge-patch+json");
+  ASSERT_EQ(patched.status, 200) << patched.body;
+  EXPECT_EQ(Str(Object(patched), {"spec", "replicas"}), "1");
+  EXPECT_EQ(Str(Object(patched), {"spec", "nested", "port"}), "9443");
+
+  // Without a spec nothing below it is defaulted (spec itself has no default).
+  HttpResult bare = double_->Request("POST", gadgets, R"({"metadata":{"name":"bare"}})");
+  ASSERT_EQ(bare.status, 201) << bare.body;
+  EXPECT_EQ(Str(Object(bare), {"spec"}), "<missing>");
+
+  // Defaults come before validation: a wrong value still fails.
+  HttpResult invalid = double_->Request(
+      "POST", gadgets, R"({"metadata":{"name":"bad"},"spec":{"mode":"audit"}})");
+  EXPECT_EQ(invalid.status, 422);
+  EXPECT_EQ(Str(Object(invalid), {"message"}),
+            "Gadget.example.com \"bad\" is invalid: spec.mode: Unsupported value: \"audit\": "
+            "supported values: \"protect\", \"monitor\"");
+}
+
 TEST_F(DoubleTest, NamespaceDeletionTakesItsObjects) {
   std::string ns = MakeNamespace("doomed");
   ASSERT_EQ(double_->Request("POST", "/api/v1/namespaces/" + ns + "/configmaps", R"({"metadata":{"name":"c"}})").status, 201);

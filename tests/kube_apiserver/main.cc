@@ -128,10 +128,14 @@
 //  - Custom resources go through their version's openAPIV3Schema as on the real server: unknown
 //    fields are pruned (structural pruning; x-kubernetes-preserve-unknown-fields,
 //    additionalProperties, x-kubernetes-embedded-resource, x-kubernetes-int-or-string honoured),
-//    then type, required, enum and nullable are checked: 422 `Widget.example.com "w" is invalid:
-//    [spec.size: Invalid value: "string": spec.size in body must be of type integer: "string",
-//    ...]`. Not checked: formats, patterns, lengths, minimum/maximum, CEL rules, defaults (the
-//    real server applies `default`s; the double does not).
+//    then the schema's `default`s are applied (top down, to absent fields and to nulls that are
+//    not nullable; other non-nullable nulls are dropped unless required: UNSURE whether the
+//    real server keeps required ones), then type, required, enum and nullable are checked: 422
+//    `Widget.example.com "w" is invalid: [spec.size: Invalid value: "string": spec.size in body
+//    must be of type integer: "string", ...]`. Defaults are applied on create, update, patch and
+//    apply only: the real server also applies them when it reads objects from etcd, so objects
+//    stored before a CRD gained a default show it there, and not in the double. Not checked:
+//    formats, patterns, lengths, minimum/maximum, CEL rules.
 //  - Invalid messages qualify the kind with its group (`Deployment.apps "x" is invalid: ...`),
 //    details.kind being the bare kind.
 //  - Bodies: JSON and YAML only (Content-Type application/json or application/yaml; merge, JSON,

@@ -46,6 +46,71 @@ void Prune(json::value& value, const json::object& schema, bool root) {
   }
 }
 
+bool IsRequired(const json::object& schema, std::string_view key) {
+  const json::value* required = schema.if_contains("required");
+  if (!required || !required->is_array()) return false;
+  for (const auto& name : required->get_array()) {
+    if (name.is_string() && name.get_string() == key) return true;
+  }
+  return false;
+}
+
+// A non-nullable null takes the schema's default; true when it has one.
+bool DefaultNull(json::value& value, const json::object& schema) {
+  if (!value.is_null() || Flag(schema, "nullable")) return false;
+  const json::value* fallback = schema.if_contains("default");
+  if (!fallback) return false;
+  value = *fallback;
+  return true;
+}
+
+void Default(json::value& value, const json::object& schema);
+
+void DefaultObject(json::object& object, const json::object& schema, bool root) {
+  const json::object* properties = AsObject(schema.if_contains("properties"));
+  const json::object* additional = AsObject(schema.if_contains("additionalProperties"));
+  auto schema_of = [&](std::string_view key) -> const json::object* {
+    if (const json::object* property = properties ? AsObject(properties->if_contains(key)) : nullptr) {
+      return property;
+    }
+    return additional;
+  };
+  std::vector<std::string> doomed;
+  for (auto& [key, child] : object) {
+    if (root && (key == "apiVersion" || key == "kind" || key == "metadata")) continue;
+    const json::object* child_schema = schema_of(key);
+    if (child_schema && !DefaultNull(child, *child_schema) && child.is_null() &&
+        !Flag(*child_schema, "nullable") && !IsRequired(schema, key)) {
+      doomed.emplace_back(key);
+    }
+  }
+  for (const auto& key : doomed) object.stable_erase(key);
+  if (properties) {
+    for (const auto& [key, property] : *properties) {
+      const json::value* fallback = property.is_object() ? property.get_object().if_contains("default")
+                                                         : nullptr;
+      if (fallback && !object.contains(key)) object.emplace(key, *fallback);
+    }
+  }
+  for (auto& [key, child] : object) {
+    if (root && (key == "apiVersion" || key == "kind" || key == "metadata")) continue;
+    if (const json::object* child_schema = schema_of(key)) Default(child, *child_schema);
+  }
+}
+
+void Default(json::value& value, const json::object& schema) {
+  if (value.is_object()) {
+    DefaultObject(value.get_object(), schema, false);
+  } else if (value.is_array()) {
+    if (const json::object* items = AsObject(schema.if_contains("items"))) {
+      for (auto& element : value.get_array()) {
+        DefaultNull(element, *items);
+        Default(element, *items);
+      }
+    }
+  }
+}
+
 std::string TypeOf(const json::value& v) {
   switch (v.kind()) {
     case json::kind::object: return "object";
@@ -135,6 +200,10 @@ void Validate(const json::value& value, const json::object& schema, const std::s
 
 void PruneUnknownFields(json::object& object, const json::value& schema) {
   if (const json::object* root = schema.if_object()) PruneObject(object, *root, true);
+}
+
+void ApplyDefaults(json::object& object, const json::value& schema) {
+  if (const json::object* root = schema.if_object()) DefaultObject(object, *root, true);
 }
 
 std::vector<SchemaViolation> ValidateAgainstSchema(const json::object& object,

@@ -9,6 +9,13 @@
 // `x-kubernetes-int-or-string` values are left alone. At the root, apiVersion, kind and metadata
 // are always kept. Other validations of the real server (formats, patterns, lengths, CEL rules,
 // minimum/maximum) are not checked (see ASSUMPTIONS in main.cc).
+//
+// Defaulting (after pruning, before validation): top down, a property whose schema has a
+// `default` gets a copy of it when the field is absent, or null while the property is not
+// `nullable`; so do null elements of arrays and null values of `additionalProperties` whose
+// schema has one. Any other field whose null is not nullable is dropped unless `required` (the
+// real server prunes those nulls before defaulting). What a default brings is defaulted in turn,
+// as everything below it.
 #pragma once
 
 #include <string>
@@ -19,6 +26,8 @@
 namespace kw::kube_double {
 
 void PruneUnknownFields(json::object& object, const json::value& schema);
+
+void ApplyDefaults(json::object& object, const json::value& schema);
 
 struct SchemaViolation {
   std::string field;         // "spec.replicas"

@@ -1,0 +1,33 @@
+#include "controller/go_json.h"
+
+#include <gtest/gtest.h>
+
+namespace kw::controller {
+namespace {
+
+json::value Parse(std::string_view text) { return *ParseJson(text); }
+
+TEST(MarshalLikeGo, EscapesAsGoEncodingJsonDoes) {
+  EXPECT_EQ(MarshalLikeGo(json::value("<a href=\"x\">&</a>")),
+            R"("\u003ca href=\"x\"\u003e\u0026\u003c/a\u003e")");
+  EXPECT_EQ(MarshalLikeGo(json::value("tab\tnl\ncr\rbs\bff\f\x01")),
+            R"("tab\tnl\ncr\rbs\bff\f\u0001")");
+  EXPECT_EQ(MarshalLikeGo(json::value("line\xe2\x80\xa8sep\xe2\x80\xa9")),
+            R"("line\u2028sep\u2029")");
+  EXPECT_EQ(MarshalLikeGo(json::value("caf\xc3\xa9 \xff")), "\"caf\xc3\xa9 \\ufffd\"");
+}
+
+TEST(MarshalLikeGo, WritesNumbersAsGoDoes) {
+  EXPECT_EQ(MarshalLikeGo(Parse("[1, -2, 0.5, 1.5e300, 1e-7, 123456789012345678901234.0, 0.0]")),
+            "[1,-2,0.5,1.5e+300,1e-07,1.2345678901234568e+23,0]");
+  EXPECT_EQ(MarshalLikeGo(Parse("[100000000000000000000.0, 0.000001]")),
+            "[100000000000000000000,0.000001]");
+}
+
+TEST(MarshalLikeGo, KeepsObjectOrderAndNesting) {
+  EXPECT_EQ(MarshalLikeGo(Parse(R"({"b":{"z":[true,null]},"a":"x"})")),
+            R"({"b":{"z":[true,null]},"a":"x"})");
+}
+
+}  // namespace
+}  // namespace kw::controller
