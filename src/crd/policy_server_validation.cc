@@ -1,4 +1,6 @@
 // The rules of PolicyServer (spec tooling.md §5.5); messages: validation.cc.
+#include <functional>
+#include <map>
 #include <optional>
 #include <string>
 #include <utility>
@@ -46,9 +48,9 @@ std::optional<Quantity> ReadQuantity(const json::value& v, const std::string& pa
 
 // The quantities of the ResourceList at `key`, each checked non-negative; unreadable ones are
 // reported and left out.
-std::vector<std::pair<std::string, Quantity>> ReadResourceList(const FieldReader& spec,
-                                                               std::string_view key) {
-  std::vector<std::pair<std::string, Quantity>> quantities;
+std::map<std::string, Quantity, std::less<>> ReadResourceList(const FieldReader& spec,
+                                                              std::string_view key) {
+  std::map<std::string, Quantity, std::less<>> quantities;
   const json::object* list = spec.Object(key);
   if (list == nullptr) return quantities;
   for (const auto& [name, value] : *list) {
@@ -58,7 +60,7 @@ std::vector<std::pair<std::string, Quantity>> ReadResourceList(const FieldReader
     if (q->IsNegative()) {
       spec.errors().push_back(InvalidString(path, q->text(), "must be greater than or equal to 0"));
     }
-    quantities.emplace_back(std::string(name), std::move(*q));
+    quantities.insert_or_assign(std::string(name), std::move(*q));
   }
   return quantities;
 }
@@ -66,12 +68,11 @@ std::vector<std::pair<std::string, Quantity>> ReadResourceList(const FieldReader
 void ValidateResources(const FieldReader& spec) {
   const auto limits = ReadResourceList(spec, "limits");
   for (const auto& [name, request] : ReadResourceList(spec, "requests")) {
-    for (const auto& [limit_name, limit] : limits) {
-      if (limit_name != name || request.Compare(limit) <= 0) continue;
-      spec.errors().push_back(InvalidString(Child(spec.PathOf("requests"), name), request.text(),
-                                            "must be less than or equal to " + limit_name +
-                                                " limit of " + limit.text()));
-    }
+    auto limit = limits.find(name);
+    if (limit == limits.end() || request.Compare(limit->second) <= 0) continue;
+    spec.errors().push_back(InvalidString(Child(spec.PathOf("requests"), name), request.text(),
+                                          "must be less than or equal to " + name + " limit of " +
+                                              limit->second.text()));
   }
 }
 

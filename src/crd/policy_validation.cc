@@ -1,10 +1,10 @@
 // The rules of policies and policy groups (spec tooling.md §5.2, §5.3); messages: validation.cc.
 #include <algorithm>
-#include <cctype>
 #include <initializer_list>
 #include <array>
 #include <set>
 
+#include "base/strings.h"
 #include "crd/validation_internal.h"
 #include "policy/group_expression.h"
 
@@ -192,10 +192,7 @@ void ValidateMatchConditions(const FieldReader& spec, const WebhookOptions& opti
     }
     FieldReader condition((*conditions)[i].get_object(), condition_path, errors);
     std::string_view expression = condition.String("expression").value_or("");
-    std::string_view trimmed = expression;
-    while (!trimmed.empty() && std::isspace(static_cast<unsigned char>(trimmed.front()))) trimmed.remove_prefix(1);
-    while (!trimmed.empty() && std::isspace(static_cast<unsigned char>(trimmed.back()))) trimmed.remove_suffix(1);
-    if (trimmed.empty()) {
+    if (TrimWhitespace(expression).empty()) {
       errors.push_back(Required(condition.PathOf("expression"), ""));
     } else if (options.compile_match_condition) {
       // The CEL hook: the Kubernetes admission environment with the authorizer, where the
@@ -228,11 +225,10 @@ void ValidateEvalTimeout(const FieldReader& reader, std::int64_t timeout_seconds
   }
 }
 
+// ^[_a-zA-Z][_a-zA-Z0-9]*$
 bool IsCelIdentifier(std::string_view s) {
-  if (s.empty() || !(std::isalpha(static_cast<unsigned char>(s[0])) || s[0] == '_')) return false;
-  return std::all_of(s.begin(), s.end(), [](char c) {
-    return std::isalnum(static_cast<unsigned char>(c)) || c == '_';
-  });
+  if (s.empty() || (s[0] >= '0' && s[0] <= '9')) return false;
+  return std::all_of(s.begin(), s.end(), [](char c) { return IsAlnum(c) || c == '_'; });
 }
 
 bool IsCelReservedWord(std::string_view s) {
