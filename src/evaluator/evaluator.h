@@ -26,7 +26,7 @@
 #include "admission/response_handler.h"
 #include "base/json.h"
 #include "engine/engine.h"
-#include "evaluator/group_expression.h"
+#include "policy/group_expression.h"
 #include "host/host.h"
 #include "policy/policies_config.h"
 #include "runtime/runtime.h"
@@ -75,7 +75,7 @@ struct PolicyGroup {
   std::string id;
   PolicyMode mode = PolicyMode::kProtect;
   std::string message;  // the rejection message of the group
-  GroupExpression expression;
+  policy::GroupExpression expression;
   std::map<std::string, PolicySharedPtr> members;  // by member name
 };
 using PolicyGroupSharedPtr = std::shared_ptr<const PolicyGroup>;

@@ -398,7 +398,7 @@ class EvaluatorGroupTest : public EvaluatorTest {
     std::set<std::string> names;
     for (const auto& [name, member] : members) names.insert(name);
     group->members = std::move(members);
-    auto parsed = GroupExpression::Parse(expression, names);
+    auto parsed = policy::GroupExpression::Parse(expression, names);
     EXPECT_TRUE(parsed) << parsed.error().message;
     if (parsed) group->expression = std::move(*parsed);
     return group;

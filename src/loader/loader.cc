@@ -234,7 +234,7 @@ Result<evaluator::PolicyGroupSharedPtr> BuildGroup(
   std::set<std::string> names;
   for (const auto& [name, member] : members) names.insert(name);
   auto group = std::make_shared<evaluator::PolicyGroup>();
-  KW_ASSIGN_OR_RETURN(group->expression, evaluator::GroupExpression::Parse(expression, names));
+  KW_ASSIGN_OR_RETURN(group->expression, policy::GroupExpression::Parse(expression, names));
   group->id = std::move(id);
   group->mode = mode;
   group->message = std::move(message);

@@ -7,6 +7,7 @@
 #include <string_view>
 
 #include "base/error.h"
+#include "base/go_quote.h"
 #include "base/json.h"
 #include "runtime/opa/builtins.h"
 
@@ -33,9 +34,7 @@ Result<void> CheckArity(std::string_view builtin, std::span<const json::value> a
 Result<std::string_view> StringOperand(std::string_view builtin,
                                        std::span<const json::value> args, std::size_t n);
 
-// Go's strconv.Quote: double-quoted, with Go's escapes. With `ascii_only`, runes above 0x7E
-// are escaped too (strconv.QuoteToASCII).
-std::string GoQuote(std::string_view text, bool ascii_only = false);
+using ::kw::GoQuote;  // base/go_quote.h
 
 // How OPA's ast prints a value (ast.Value.String()): Rego syntax, strings quoted with Go's
 // strconv.Quote, ", " between elements, object keys sorted. `out` grows by at most what the

@@ -24,7 +24,7 @@
 
 #include "base/error.h"
 
-namespace kw::evaluator {
+namespace kw::policy {
 
 class GroupExpression {
  public:
@@ -45,4 +45,4 @@ class GroupExpression {
   std::shared_ptr<const Node> root_;
 };
 
-}  // namespace kw::evaluator
+}  // namespace kw::policy

@@ -1,8 +1,8 @@
-#include "evaluator/group_expression.h"
+#include "policy/group_expression.h"
 
 #include <cctype>
 
-namespace kw::evaluator {
+namespace kw::policy {
 
 struct GroupExpression::Node {
   enum class Op { kConstant, kMember, kNot, kAnd, kOr, kEqual, kNotEqual } op;
@@ -27,7 +27,10 @@ class Parser {
   Result<NodePtr> ParseAll() {
     KW_ASSIGN_OR_RETURN(NodePtr root, ParseOr(0));
     SkipSpace();
-    if (pos_ < text_.size()) return Error("unexpected `" + std::string(1, text_[pos_]) + "`");
+    if (pos_ < text_.size()) {
+      return Error("unexpected `" + std::string(1, text_[pos_]) +
+                   "` (the operators are ==, !=, &&, || and !)");
+    }
     return root;
   }
 
@@ -105,6 +108,9 @@ class Parser {
       if (!Eat(")")) return Error("missing `)`");
       return inner;
     }
+    if (text_[pos_] == '"' || text_[pos_] == '\'') {
+      return Error("a string literal is not allowed: the only literals are `true` and `false`");
+    }
     std::size_t start = pos_;
     while (pos_ < text_.size() &&
            (std::isalnum(static_cast<unsigned char>(text_[pos_])) || text_[pos_] == '_' ||
@@ -118,6 +124,10 @@ class Parser {
       node->op = Node::Op::kConstant;
       node->constant = word == "true";
       return NodePtr(node);
+    }
+    if (std::isdigit(static_cast<unsigned char>(word[0])) || word == "null") {
+      pos_ = start;
+      return Error("`" + word + "` is not allowed: the only literals are `true` and `false`");
     }
     if (!Eat("(") || !Eat(")")) {
       pos_ = start;
@@ -180,4 +190,4 @@ Result<bool> GroupExpression::Evaluate(
   return Eval(*root_, call_member);
 }
 
-}  // namespace kw::evaluator
+}  // namespace kw::policy

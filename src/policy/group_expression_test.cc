@@ -1,8 +1,8 @@
-#include "evaluator/group_expression.h"
+#include "policy/group_expression.h"
 
 #include <gtest/gtest.h>
 
-namespace kw::evaluator {
+namespace kw::policy {
 namespace {
 
 const std::set<std::string> kMembers = {"signed", "trusted_repo", "is-dev", "a"};
@@ -72,10 +72,13 @@ TEST(GroupExpression, RefusesInvalidExpressionsClearly) {
            {"unknown()", "unknown policy `unknown`: the group has no member of that name at column 1"},
            {"signed", "`signed` must be called as `signed()` at column 1"},
            {"(signed()", "missing `)` at column 10"},
-           {"signed() trusted_repo()", "unexpected `t` at column 10"},
-           {"signed() & a()", "unexpected `&` at column 10"},
-           {"1 == 1", "`1` must be called as `1()` at column 1"},
-           {"a() = true", "unexpected `=` at column 5"},
+           {"signed() trusted_repo()", "unexpected `t` (the operators are ==, !=, &&, || and !) at column 10"},
+           {"signed() & a()", "unexpected `&` (the operators are ==, !=, &&, || and !) at column 10"},
+           {"1 == 1", "`1` is not allowed: the only literals are `true` and `false` at column 1"},
+           {"null", "`null` is not allowed: the only literals are `true` and `false` at column 1"},
+           {"a() == \"x\"", "a string literal is not allowed: the only literals are `true` and `false` at column 8"},
+           {"a() + a()", "unexpected `+` (the operators are ==, !=, &&, || and !) at column 5"},
+           {"a() = true", "unexpected `=` (the operators are ==, !=, &&, || and !) at column 5"},
        }) {
     auto e = GroupExpression::Parse(c.text, kMembers);
     ASSERT_FALSE(e) << c.text;
@@ -91,4 +94,4 @@ TEST(GroupExpression, RefusesInvalidExpressionsClearly) {
 }
 
 }  // namespace
-}  // namespace kw::evaluator
+}  // namespace kw::policy
