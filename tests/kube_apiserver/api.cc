@@ -641,7 +641,11 @@ ApiOutcome Api::HandleResource(const ApiRequest& request, const ResourcePath& pa
                                         body.error().message));
       }
       if (body->is_object() && HasWebhooks(type)) {
-        json::object full = WithTypeMeta(body->get_object(), type);
+        // Webhooks see full objects; a body's own (wrong) apiVersion or kind stays for Create
+        // to refuse.
+        json::object full = body->get_object();
+        if (!full.contains("apiVersion")) full["apiVersion"] = type.ApiVersion();
+        if (!full.contains("kind")) full["kind"] = type.kind;
         json::object& metadata = Metadata(full);
         if (type.namespaced && Text(metadata, "namespace").empty()) metadata["namespace"] = target.ns;
         auto admitted = Admit(request, target, "CREATE", std::move(full), std::nullopt,
@@ -1573,11 +1577,10 @@ ApiResult<std::optional<json::object>> Api::Admit(const ApiRequest& request, con
   }
   AdmissionAttributes a;
   a.operation = std::move(operation);
-  if (target.subresource == "scale") {
-    a.group = "autoscaling", a.version = "v1", a.kind = "Scale";
-  } else {
-    a.group = type.group, a.version = type.version, a.kind = type.kind;
-  }
+  bool scale = target.subresource == "scale";
+  a.group = scale ? "autoscaling" : type.group;
+  a.version = scale ? "v1" : type.version;
+  a.kind = scale ? "Scale" : type.kind;
   a.resource_group = type.group;
   a.resource_version = type.version;
   a.resource = type.plural;

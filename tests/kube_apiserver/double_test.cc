@@ -1183,6 +1183,31 @@ TEST_F(AdmissionWebhookTest, DryRunRefusesWebhooksWithSideEffects) {
             R"(admission webhook "effects.example.com" does not support dry run)");
 }
 
+TEST_F(AdmissionWebhookTest, SubresourcesMatchTheirOwnRules) {
+  std::string ns = MakeNamespace("subresources");
+  ASSERT_EQ(CreatePod(ns, "p").status, 201);
+  auto sink = Webhook(json::object{{"allowed", false}, {"status", json::object{{"message", "status is ours"}}}});
+  Configure("validating", "status",
+            Hook("status.example.com", sink->Url(),
+                 R"([{"operations":["UPDATE"],"apiGroups":[""],"apiVersions":["v1"],"resources":["pods/status"]}])"));
+  std::string pod = "/api/v1/namespaces/" + ns + "/pods/p";
+  HttpResult main = double_->Request("PATCH", pod, R"({"metadata":{"labels":{"a":"b"}}})",
+                                     "application/merge-patch+json");
+  EXPECT_EQ(main.status, 200) << main.body;
+  EXPECT_TRUE(sink->Requests().empty());
+  HttpResult status = double_->Request("PATCH", pod + "/status", R"({"status":{"phase":"Running"}})",
+                                       "application/merge-patch+json");
+  EXPECT_EQ(status.status, 400);
+  EXPECT_EQ(Str(Object(status), {"message"}),
+            R"(admission webhook "status.example.com" denied the request: status is ours)");
+  json::object review = LastReview(*sink);
+  EXPECT_EQ(Str(review, {"request", "subResource"}), "status");
+  EXPECT_EQ(Str(review, {"request", "kind", "kind"}), "Pod");
+  EXPECT_EQ(Str(review, {"request", "object", "status", "phase"}), "Running");
+  EXPECT_EQ(Str(review, {"request", "oldObject", "status", "phase"}), "Pending");
+  EXPECT_EQ(Str(Object(double_->Request("GET", pod)), {"status", "phase"}), "Pending");
+}
+
 TEST(DoubleKubeconfigTest, ServerCertificateNamesTheInClusterService) {
   KubeApiServerDouble server;
   for (const char* name : {"kubernetes.default.svc", "localhost"}) {

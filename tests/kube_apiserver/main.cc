@@ -135,7 +135,9 @@
 //    matchPolicy Equivalent is treated as Exact (the double serves mostly one version per
 //    resource). matchConditions are CEL, which the double cannot evaluate: only the literal
 //    expression `false` skips a webhook, any other condition counts as met (UNSURE/unsupported).
-//    reinvocationPolicy IfNeeded is not honoured (no second round). The AdmissionReview
+//    reinvocationPolicy IfNeeded is not honoured (no second round). Validating webhooks are
+//    called one after another and the first denial or failure ends the request (the real
+//    server calls them in parallel and reports the first error to arrive). The AdmissionReview
 //    (admission.k8s.io/v1, v1beta1 when the webhook lists only that) carries uid, kind,
 //    resource, subResource, requestKind/requestResource/requestSubResource (= the request's:
 //    no conversion), name, namespace (a Namespace's own name for its non-create requests,

@@ -398,6 +398,10 @@ Result<AdmissionVerdict> Webhooks::Call(const json::object& webhook,
   }
   std::string query = "?timeout=" + std::to_string(timeout_seconds) + "s";
   Endpoint endpoint;
+  auto fail = [&](const std::string& why) {
+    return Fail(ErrorKind::kIo, "failed to call webhook: Post \"" + endpoint.url + query +
+                                    "\": " + why);
+  };
   if (std::string url = Text(client, "url"); !url.empty()) {
     endpoint.url = url;
     endpoint.connect_url = url;
@@ -412,17 +416,10 @@ Result<AdmissionVerdict> Webhooks::Call(const json::object& webhook,
     endpoint.server_name = name + "." + ns + ".svc";
     endpoint.url = "https://" + endpoint.server_name + ":" + std::to_string(port) + path;
     auto address = ServiceEndpoint(ns, name);
-    if (!address) {
-      // What the real server's service resolver says of a Service it cannot find.
-      return Fail(ErrorKind::kIo, "failed to call webhook: service \"" + name +
-                                      "\" not found");
-    }
+    // What the real server's service resolver says of a Service it cannot find.
+    if (!address) return fail("service \"" + name + "\" not found");
     endpoint.connect_url = "https://" + *address + path;
   }
-  auto fail = [&](const std::string& why) {
-    return Fail(ErrorKind::kIo, "failed to call webhook: Post \"" + endpoint.url + query +
-                                    "\": " + why);
-  };
   auto url = net::ParseHttpUrl(endpoint.connect_url);
   if (!url) return fail(url.error().message);
   if (endpoint.server_name.empty()) endpoint.url = url->ToString();
