@@ -1208,6 +1208,28 @@ TEST_F(AdmissionWebhookTest, SubresourcesMatchTheirOwnRules) {
   EXPECT_EQ(Str(Object(double_->Request("GET", pod)), {"status", "phase"}), "Pending");
 }
 
+TEST_F(AdmissionWebhookTest, WebhooksMayReadFromTheServerTheyAdmitFor) {
+  std::string ns = MakeNamespace("callback");
+  // A webhook that looks the request's namespace up before it answers, as the controller's
+  // own webhooks read other objects: the double must not hold its lock across the call.
+  HttpSinkOptions options;
+  options.cert_file = webhook_cert_->cert;
+  options.key_file = webhook_cert_->key;
+  options.body_for = [](const kw::testing::CapturedRequest& request) {
+    auto review = ParseJson(request.body);
+    std::string ns = review ? StringAt(*review, {"request", "namespace"}) : "";
+    HttpResult lookup = double_->Request("GET", "/api/v1/namespaces/" + ns);
+    return ToJson(json::object{
+        {"apiVersion", "admission.k8s.io/v1"},
+        {"kind", "AdmissionReview"},
+        {"response", json::object{{"uid", review ? StringAt(*review, {"request", "uid"}) : ""},
+                                  {"allowed", lookup.status == 200}}}});
+  };
+  HttpSink sink(options);
+  Configure("validating", "callback", Hook("callback.example.com", sink.Url(), PodRules()));
+  EXPECT_EQ(CreatePod(ns, "p").status, 201);
+}
+
 TEST(DoubleKubeconfigTest, ServerCertificateNamesTheInClusterService) {
   KubeApiServerDouble server;
   for (const char* name : {"kubernetes.default.svc", "localhost"}) {
