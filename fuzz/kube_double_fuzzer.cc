@@ -58,7 +58,8 @@ void Parsers(std::string_view text) {
   (void)ParseSarRules(text);
   (void)ParseDenyRules(text);
   (void)ParseResourcePath(text);
-  if (auto verdict = ParseAdmissionResponse(text, "v1", "uid"); verdict && verdict->patch) {
+  (void)ParseAdmissionResponse(text, "v1", "uid", false);
+  if (auto verdict = ParseAdmissionResponse(text, "v1", "uid", true); verdict && verdict->patch) {
     (void)kw::admission::ApplyPatch(boost::json::object{{"metadata", boost::json::object{}}},
                                     *verdict->patch);
   }

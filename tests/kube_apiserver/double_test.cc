@@ -1230,6 +1230,29 @@ TEST_F(AdmissionWebhookTest, WebhooksMayReadFromTheServerTheyAdmitFor) {
   EXPECT_EQ(CreatePod(ns, "p").status, 201);
 }
 
+TEST_F(AdmissionWebhookTest, InvalidAnswersAreFailedCalls) {
+  std::string ns = MakeNamespace("invalid");
+  HttpSinkOptions options;
+  options.cert_file = webhook_cert_->cert;
+  options.key_file = webhook_cert_->key;
+  options.body = R"({"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","response":{"uid":"not-yours","allowed":true}})";
+  HttpSink wrong_uid(options);
+  Configure("validating", "wrong-uid", Hook("uid.example.com", wrong_uid.Url(), PodRules()));
+  HttpResult r = CreatePod(ns, "p");
+  EXPECT_EQ(r.status, 500);
+  EXPECT_THAT(Str(Object(r), {"message"}),
+              HasSubstr(R"(failed calling webhook "uid.example.com": received invalid webhook response: expected response.uid=")"));
+  double_->Request("DELETE", configurations_.back());
+  // A validating webhook may not patch.
+  auto patching = Webhook(json::object{{"allowed", true}, {"patchType", "JSONPatch"},
+                                       {"patch", Base64Encode("[]")}});
+  Configure("validating", "patching", Hook("patch.example.com", patching->Url(), PodRules()));
+  r = CreatePod(ns, "p");
+  EXPECT_EQ(r.status, 500);
+  EXPECT_THAT(Str(Object(r), {"message"}),
+              HasSubstr("received invalid webhook response: validating webhook may not return response.patch"));
+}
+
 TEST(DoubleKubeconfigTest, ServerCertificateNamesTheInClusterService) {
   KubeApiServerDouble server;
   for (const char* name : {"kubernetes.default.svc", "localhost"}) {

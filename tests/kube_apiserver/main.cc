@@ -167,8 +167,9 @@
 //    webhook: Post "<url>?timeout=10s": <error>` (the <error> text is the double's HTTP
 //    client's, not Go's `dial tcp ...: connect: connection refused`; a non-2xx answer reads
 //    `failed to call webhook: the server responded with the status code N but did not return
-//    more information`, and an invalid answer `received invalid webhook response: ...`: UNSURE
-//    wordings); with Ignore the webhook is skipped. dryRun=All with a matching webhook whose
+//    more information`, and an invalid answer `received invalid webhook response: ...`, e.g.
+//    `expected response.uid="..", got ".."`, `validating webhook may not return
+//    response.patch`: UNSURE wordings); with Ignore the webhook is skipped. dryRun=All with a matching webhook whose
 //    sideEffects is not None/NoneOnDryRun is 400 `admission webhook "<name>" does not support
 //    dry run`. Warnings and audit annotations of answers are dropped. Webhooks are called
 //    without the store's lock, from the thread serving the request (a webhook that calls back

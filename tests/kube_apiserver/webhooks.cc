@@ -211,7 +211,7 @@ struct Endpoint {
 
 Result<AdmissionVerdict> ParseAdmissionResponse(std::string_view body,
                                                 std::string_view api_version,
-                                                std::string_view uid) {
+                                                std::string_view uid, bool mutating) {
   auto parsed = ParseJson(body, "invalid JSON");
   if (!parsed) return Fail(ErrorKind::kInvalidArgument, parsed.error().message);
   if (!parsed->is_object()) {
@@ -240,13 +240,21 @@ Result<AdmissionVerdict> ParseAdmissionResponse(std::string_view body,
   verdict.status = ObjectAt(response, "status");
   std::string patch = Text(response, "patch");
   std::string patch_type = Text(response, "patchType");
+  if (!mutating && !patch.empty()) {
+    return Fail(ErrorKind::kInvalidArgument, "validating webhook may not return response.patch");
+  }
+  if (!mutating && !patch_type.empty()) {
+    return Fail(ErrorKind::kInvalidArgument,
+                "validating webhook may not return response.patchType");
+  }
   if (!patch.empty()) {
     if (patch_type.empty()) {
-      return Fail(ErrorKind::kInvalidArgument, "expected response.patchType to be set");
+      return Fail(ErrorKind::kInvalidArgument,
+                  "webhook returned response.patch but not response.patchType");
     }
     if (patch_type != "JSONPatch") {
       return Fail(ErrorKind::kInvalidArgument,
-                  "expected response.patchType to be JSONPatch, got \"" + patch_type + "\"");
+                  "webhook returned invalid response.patchType of \"" + patch_type + "\"");
     }
     auto bytes = Base64Decode(patch);
     if (!bytes) return Fail(ErrorKind::kInvalidArgument, "illegal base64 data in response.patch");
@@ -346,7 +354,7 @@ ApiResult<std::optional<json::object>> Webhooks::Admit(const AdmissionAttributes
       return Reject(BadRequest("admission webhook \"" + name + "\" does not support dry run"));
     }
     bool ignore_failures = Text(webhook, "failurePolicy") == "Ignore";
-    auto verdict = Call(webhook, a);
+    auto verdict = Call(webhook, hook.mutating, a);
     if (!verdict) {
       if (ignore_failures) continue;
       return Reject(InternalError("failed calling webhook \"" + name + "\": " +
@@ -389,7 +397,7 @@ ApiResult<std::optional<json::object>> Webhooks::Admit(const AdmissionAttributes
   return a.object;
 }
 
-Result<AdmissionVerdict> Webhooks::Call(const json::object& webhook,
+Result<AdmissionVerdict> Webhooks::Call(const json::object& webhook, bool mutating,
                                         const AdmissionAttributes& a) {
   const json::object& client = ObjectAt(webhook, "clientConfig");
   long timeout_seconds = 10;
@@ -461,7 +469,7 @@ Result<AdmissionVerdict> Webhooks::Call(const json::object& webhook,
                                     std::to_string(response->status) +
                                     " but did not return more information");
   }
-  auto verdict = ParseAdmissionResponse(response->body, api_version, uid);
+  auto verdict = ParseAdmissionResponse(response->body, api_version, uid, mutating);
   if (!verdict) {
     return Fail(ErrorKind::kInvalidArgument,
                 "received invalid webhook response: " + verdict.error().message);

@@ -51,11 +51,12 @@ struct AdmissionVerdict {
   json::object status;                // response.status (a metav1.Status), possibly empty
   std::optional<json::array> patch;   // response.patch decoded (JSONPatch)
 };
-// Reads a webhook's AdmissionReview answer (admission.k8s.io/<api_version>) to the request
-// `uid`. Untrusted input: kInvalidArgument with the real server's wording of what is wrong.
+// Reads a (`mutating` or validating) webhook's AdmissionReview answer
+// (admission.k8s.io/<api_version>) to the request `uid`. Untrusted input: kInvalidArgument
+// with the real server's wording of what is wrong.
 Result<AdmissionVerdict> ParseAdmissionResponse(std::string_view body,
                                                 std::string_view api_version,
-                                                std::string_view uid);
+                                                std::string_view uid, bool mutating);
 
 class Webhooks {
  public:
@@ -75,7 +76,8 @@ class Webhooks {
  private:
   std::optional<std::string> ServiceEndpoint(const std::string& ns, const std::string& name);
   // Calls one webhook; the error's message is what follows "failed calling webhook \"<name>\": ".
-  Result<AdmissionVerdict> Call(const json::object& webhook, const AdmissionAttributes& a);
+  Result<AdmissionVerdict> Call(const json::object& webhook, bool mutating,
+                                const AdmissionAttributes& a);
 
   std::mutex mutex_;
   std::map<std::pair<std::string, std::string>, std::string> service_endpoints_;
