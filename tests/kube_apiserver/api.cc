@@ -989,9 +989,11 @@ ObjectPtr Api::RemoveLocked(const ResourceType& type, const std::string& key,
 }
 
 void Api::CollectDependentsOf(const std::vector<ObjectPtr>& removed) {
+  std::vector<const StoredObject*> objects;
   for (const ObjectPtr& object : removed) {
-    if (object) gc_.AfterRemoval(*object);
+    if (object) objects.push_back(object.get());
   }
+  gc_.AfterRemovals(objects);
 }
 
 void Api::RemoveNamespaceContents(const std::string& ns) {

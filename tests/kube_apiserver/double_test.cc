@@ -1,17 +1,19 @@
 // kube-apiserver-double through HTTPS, as a client sees it: authentication, discovery, CRDs,
 // lists (paging, selectors), watches (bookmarks, resumption, 410), optimistic concurrency,
-// server-side apply, the status subresource, finalizers and the /double/ test knobs.
+// server-side apply, the status subresource, finalizers, garbage collection, admission webhooks
+// (HTTPS test webhooks) and the /double/ test knobs.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include <thread>
 
-#include "base/json.h"
-#include "kube/kubeconfig.h"
 #include "base/base64.h"
 #include "base/files.h"
+#include "base/json.h"
+#include "kube/kubeconfig.h"
 #include "testing/http_sink.h"
 #include "testing/kube_double.h"
+#include "testing/process.h"
 
 namespace kw::kube_double {
 namespace {
@@ -1137,11 +1139,7 @@ TEST_F(AdmissionWebhookTest, ServiceReferencesGoToTheMappedAddressWithTheService
   HttpResult unmapped = CreatePod(ns, "p");
   EXPECT_EQ(unmapped.status, 500);
   EXPECT_THAT(Str(Object(unmapped), {"message"}), HasSubstr(R"(service "policy-server" not found)"));
-  HttpResult mapped = double_->Request(
-      "POST", "/double/service-endpoints",
-      R"({"namespace":"kubewarden","name":"policy-server","address":"127.0.0.1:)" +
-          std::to_string(sink->port()) + R"("})");
-  ASSERT_EQ(mapped.status, 200) << mapped.body;
+  double_->MapService("kubewarden", "policy-server", "127.0.0.1:" + std::to_string(sink->port()));
   HttpResult r = CreatePod(ns, "p");
   EXPECT_EQ(r.status, 400);
   EXPECT_EQ(Str(Object(r), {"message"}), R"(admission webhook "svc.example.com" denied the request: via service)");
@@ -1251,6 +1249,44 @@ TEST_F(AdmissionWebhookTest, InvalidAnswersAreFailedCalls) {
   EXPECT_EQ(r.status, 500);
   EXPECT_THAT(Str(Object(r), {"message"}),
               HasSubstr("received invalid webhook response: validating webhook may not return response.patch"));
+}
+
+TEST(DoubleServiceEndpointFlagTest, MapsServicesForWebhooks) {
+  auto bad = kw::testing::RunProcess({kw::testing::KubeApiServerDoubleBinary(), "--tls-cert",
+                                      "unread", "--tls-key", "unread", "--service-endpoint",
+                                      "no-slash=127.0.0.1:1"});
+  EXPECT_EQ(bad.exit_code, 2);
+  EXPECT_THAT(bad.err, HasSubstr("--service-endpoint wants NAMESPACE/NAME=HOST:PORT"));
+
+  // The webhook's certificate comes from a CA of its own, which the configuration trusts.
+  auto pki = kw::testing::MakeCertificates();
+  auto cert = kw::testing::IssueCertificate(pki, "/CN=webhook", "svc", "DNS:hooks.team.svc");
+  auto ca = kw::ReadFile(pki.ca, 1 << 20);
+  ASSERT_TRUE(ca.has_value());
+  HttpSinkOptions sink_options;
+  sink_options.cert_file = cert.cert;
+  sink_options.key_file = cert.key;
+  sink_options.body_for = [](const kw::testing::CapturedRequest& request) {
+    auto review = ParseJson(request.body);
+    return R"({"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","response":{"uid":")" +
+           (review ? StringAt(*review, {"request", "uid"}) : "") +
+           R"(","allowed":false,"status":{"message":"flagged"}}})";
+  };
+  HttpSink sink(sink_options);
+  KubeDoubleOptions options;
+  options.extra_args = {"--service-endpoint", "team/hooks=127.0.0.1:" + std::to_string(sink.port())};
+  KubeApiServerDouble server(options);
+  HttpResult configured = server.Request(
+      "POST", "/apis/admissionregistration.k8s.io/v1/validatingwebhookconfigurations",
+      R"({"metadata":{"name":"flagged"},"webhooks":[{"name":"flagged.example.com","clientConfig":{"service":{"namespace":"team","name":"hooks","path":"/v"},"caBundle":")" +
+          Base64Encode(*ca) +
+          R"("},"rules":[{"operations":["CREATE"],"apiGroups":[""],"apiVersions":["v1"],"resources":["configmaps"]}],"sideEffects":"None","admissionReviewVersions":["v1"]}]})");
+  ASSERT_EQ(configured.status, 201) << configured.body;
+  HttpResult r = server.Request("POST", "/api/v1/namespaces/default/configmaps",
+                                R"({"metadata":{"name":"c"}})");
+  EXPECT_EQ(r.status, 400);
+  EXPECT_EQ(Str(Object(r), {"message"}),
+            R"(admission webhook "flagged.example.com" denied the request: flagged)");
 }
 
 TEST(DoubleKubeconfigTest, ServerCertificateNamesTheInClusterService) {

@@ -1,6 +1,7 @@
 #include "kube_apiserver/gc.h"
 
 #include <algorithm>
+#include <set>
 
 namespace kw::kube_double {
 namespace {
@@ -152,20 +153,42 @@ std::vector<GarbageCollector::Located> GarbageCollector::DependentsOf(const std:
 }
 
 void GarbageCollector::AfterRemoval(const StoredObject& removed) {
-  for (const Located& dependent : DependentsOf(Uid(removed.object))) {
-    // An earlier step may have changed or removed it: look at its current state.
+  AfterRemovals({&removed});
+}
+
+void GarbageCollector::AfterRemovals(const std::vector<const StoredObject*>& removed) {
+  // One pass over the store for all of them (a namespace's contents go at once).
+  std::set<std::string> gone, their_owners;
+  for (const StoredObject* object : removed) {
+    gone.insert(Uid(object->object));
+    if (const json::array* refs = ArrayAt(MetadataOrEmpty(object->object), "ownerReferences")) {
+      for (const json::value& ref : *refs) their_owners.insert(RefUid(ref));
+    }
+  }
+  gone.erase("");
+  their_owners.erase("");
+  std::vector<Located> dependents, waiting_owners;
+  for (const std::string& storage_key : store_.StorageKeys()) {
+    for (const auto& [key, object] : *store_.Collection(storage_key)) {
+      if (!their_owners.empty() && WaitingForDependents(object->object) &&
+          their_owners.contains(Uid(object->object))) {
+        waiting_owners.push_back({storage_key, object});
+      }
+      const json::array* refs = ArrayAt(MetadataOrEmpty(object->object), "ownerReferences");
+      if (refs && std::any_of(refs->begin(), refs->end(), [&](const json::value& ref) {
+            return gone.contains(RefUid(ref));
+          })) {
+        dependents.push_back({storage_key, object});
+      }
+    }
+  }
+  // Each step may change or remove what a later one looks at: each looks at the current state.
+  for (const Located& dependent : dependents) {
     if (ObjectPtr current = store_.Find(dependent.storage_key, dependent.object->key)) {
       AttemptToDelete({dependent.storage_key, current});
     }
   }
-  const json::array* refs = ArrayAt(MetadataOrEmpty(removed.object), "ownerReferences");
-  if (!refs) return;
-  for (const json::value& ref : *refs) {
-    auto owner = FindByUid(RefUid(ref));
-    if (owner && WaitingForDependents(owner->object->object)) {
-      ProcessDeleting(owner->storage_key, owner->object->key);
-    }
-  }
+  for (const Located& owner : waiting_owners) ProcessDeleting(owner.storage_key, owner.object->key);
 }
 
 void GarbageCollector::AttemptToDelete(const Located& dependent) {

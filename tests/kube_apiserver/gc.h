@@ -63,6 +63,8 @@ class GarbageCollector {
   // `removed` is gone: its dependents are collected, and owners waiting for it in the
   // foreground are looked at again.
   void AfterRemoval(const StoredObject& removed);
+  // The same for objects removed together (a namespace's or a CRD's contents).
+  void AfterRemovals(const std::vector<const StoredObject*>& removed);
   // The object at (storage_key, key) is being deleted: does the orphan or foreground work its
   // finalizers ask for, removing the finalizer (and the object, when it was the last) when done.
   void ProcessDeleting(const std::string& storage_key, const std::string& key);
