@@ -1,8 +1,8 @@
 // Hostile requests through kube-apiserver-double's API layer (tests/kube_apiserver): paths,
 // queries (selectors, continue tokens, resourceVersions), content types and bodies (objects,
 // patches of every kind, apply configurations), and the parsers the double reads its own input
-// with (token files, fault rules). Whatever the input, an answer and no crash; the managedFields
-// format round-trips.
+// with (token files, fault rules, service endpoints, delete options), and webhooks' answers.
+// Whatever the input, an answer and no crash; the managedFields format round-trips.
 //
 // Input: line 1 the method, line 2 the path and query, line 3 the content type, the rest the
 // body; the whole input also goes through the parsers on its own.
@@ -13,12 +13,15 @@
 #include <variant>
 #include <map>
 
+#include "admission/json_patch.h"
 #include "base/json.h"
 #include "kube_apiserver/api.h"
 #include "kube_apiserver/auth.h"
 #include "kube_apiserver/control.h"
+#include "kube_apiserver/gc.h"
 #include "kube_apiserver/patches.h"
 #include "kube_apiserver/selectors.h"
+#include "kube_apiserver/webhooks.h"
 
 namespace {
 
@@ -55,13 +58,23 @@ void Parsers(std::string_view text) {
   (void)ParseSarRules(text);
   (void)ParseDenyRules(text);
   (void)ParseResourcePath(text);
+  (void)ParseAdmissionResponse(text, "v1", "uid", false);
+  if (auto verdict = ParseAdmissionResponse(text, "v1", "uid", true); verdict && verdict->patch) {
+    (void)kw::admission::ApplyPatch(boost::json::object{{"metadata", boost::json::object{}}},
+                                    *verdict->patch);
+  }
+  Webhooks webhooks;
+  (void)webhooks.AddServiceEndpointFlag(text);
   auto value = kw::ParseJson(text);
   if (!value) return;
+  (void)webhooks.AddServiceEndpointJson(*value);
   Faults faults;
   (void)faults.Add(*value);
   (void)MergePatch(*value, *value);
   (void)StrategicMergePatch(*value, *value);
   if (value->is_object()) {
+    (void)PropagationFinalizer(value->get_object(), false);
+    (void)StartDeletion(value->get_object(), "orphan", "now");
     FieldSet fields = FieldsOf(value->get_object(), false);
     if (FromFieldsV1(ToFieldsV1(fields)) != fields) __builtin_trap();
     (void)Apply(value->get_object(), value->get_object(), "fuzz", "v1", false, "", "now");

@@ -43,19 +43,6 @@ std::string Now() {
   return buffer;
 }
 
-std::string NewUid() {
-  unsigned char b[16];
-  RAND_bytes(b, sizeof b);
-  b[6] = (b[6] & 0x0f) | 0x40;
-  b[8] = (b[8] & 0x3f) | 0x80;
-  char out[37];
-  std::snprintf(out, sizeof out,
-                "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", b[0], b[1],
-                b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13], b[14],
-                b[15]);
-  return out;
-}
-
 // The alphabet of generateName suffixes (no vowels, no confusable digits), as the real server.
 std::string RandomSuffix() {
   constexpr std::string_view kAlphabet = "bcdfghjklmnpqrstvwxz2456789";
@@ -284,6 +271,15 @@ ApiResult<json::object> PatchObject(const json::value& current, std::string_view
   return std::move(patched.get_object());
 }
 
+// `object` with the kind and apiVersion of `type` first (those it has are replaced).
+json::object WithTypeMeta(const json::object& object, const ResourceType& type) {
+  json::object out{{"kind", type.kind}, {"apiVersion", type.ApiVersion()}};
+  for (const auto& [k, v] : object) {
+    if (k != "kind" && k != "apiVersion") out[k] = v;
+  }
+  return out;
+}
+
 // What a dry run answers: the object as it would be stored.
 ObjectPtr Unstored(json::object object, const std::string& key) {
   auto stored = std::make_shared<StoredObject>();
@@ -441,7 +437,24 @@ std::string RequestVerb(const ApiRequest& request) {
 
 Api::Api(std::size_t watch_history, std::vector<SarRule> sar_rules,
          std::vector<DenyRule> deny_rules)
-    : store_(watch_history), sar_rules_(std::move(sar_rules)), deny_rules_(std::move(deny_rules)) {
+    : store_(watch_history),
+      gc_(store_, {.put = [this](const std::string& storage_key, const std::string& key,
+                                 json::object object) {
+                     store_.Put(storage_key, key, Normalize(std::move(object)));
+                   },
+                   .remove = [this](const std::string& storage_key, const std::string& key,
+                                    std::optional<json::object> final_state) {
+                     if (final_state) final_state = Normalize(std::move(*final_state));
+                     auto versions = registry_.Versions(storage_key);
+                     if (versions.empty()) {
+                       store_.Remove(storage_key, key, std::move(final_state));
+                     } else {
+                       RemoveLocked(*versions.front(), key, std::move(final_state));
+                     }
+                   },
+                   .now = Now}),
+      sar_rules_(std::move(sar_rules)),
+      deny_rules_(std::move(deny_rules)) {
   for (const char* ns : {"default", "kube-node-lease", "kube-public", "kube-system"}) {
     json::object object;
     object["metadata"] = json::object{{"name", ns}};
@@ -609,7 +622,7 @@ ApiOutcome Api::HandleResource(const ApiRequest& request, const ResourcePath& pa
     if (!plan) return ErrorResponse(plan.error());
     return std::move(*plan);
   }
-  if (path.subresource == "scale") {
+  if (path.subresource == "scale" && verb == "get") {
     result = Scale(request, target, verb);
   } else if (verb == "get") {
     result = Get(target);
@@ -627,12 +640,23 @@ ApiOutcome Api::HandleResource(const ApiRequest& request, const ResourcePath& pa
                                         "application/yaml, application/vnd.kubernetes.protobuf; " +
                                         body.error().message));
       }
+      if (body->is_object() && HasWebhooks(type)) {
+        // Webhooks see full objects; a body's own (wrong) apiVersion or kind stays for Create
+        // to refuse.
+        json::object full = body->get_object();
+        if (!full.contains("apiVersion")) full["apiVersion"] = type.ApiVersion();
+        if (!full.contains("kind")) full["kind"] = type.kind;
+        json::object& metadata = Metadata(full);
+        if (type.namespaced && Text(metadata, "namespace").empty()) metadata["namespace"] = target.ns;
+        auto admitted = Admit(request, target, "CREATE", std::move(full), std::nullopt,
+                              "CreateOptions");
+        if (!admitted) return ErrorResponse(admitted.error());
+        if (*admitted) *body = std::move(**admitted);
+      }
       result = Create(request, target, std::move(*body), false);
     }
-  } else if (verb == "update") {
-    result = Update(request, target);
-  } else if (verb == "patch") {
-    result = Patch(request, target);
+  } else if (verb == "update" || verb == "patch") {
+    result = AdmittedUpdate(request, target, verb);
   } else if (verb == "delete") {
     result = Delete(request, target);
   } else if (verb == "deletecollection") {
@@ -954,12 +978,23 @@ ObjectPtr Api::RemoveLocked(const ResourceType& type, const std::string& key,
       if (const auto* collection = store_.Collection(storage_key)) {
         for (const auto& [k, o] : *collection) keys.push_back(k);
       }
-      for (const auto& k : keys) store_.Remove(storage_key, k);
+      std::vector<ObjectPtr> contents;
+      for (const auto& k : keys) contents.push_back(store_.Remove(storage_key, k));
       store_.CloseWatches(storage_key);
+      CollectDependentsOf(contents);
     }
     registry_.UnregisterCrd(key);
   }
+  gc_.AfterRemoval(*removed);
   return removed;
+}
+
+void Api::CollectDependentsOf(const std::vector<ObjectPtr>& removed) {
+  std::vector<const StoredObject*> objects;
+  for (const ObjectPtr& object : removed) {
+    if (object) objects.push_back(object.get());
+  }
+  gc_.AfterRemovals(objects);
 }
 
 void Api::RemoveNamespaceContents(const std::string& ns) {
@@ -973,7 +1008,10 @@ void Api::RemoveNamespaceContents(const std::string& ns) {
       doomed.emplace_back(storage_key, it->first);
     }
   }
-  for (const auto& [storage_key, key] : doomed) store_.Remove(storage_key, key);
+  // Removed first, collected after: the collector then finds none of them alive.
+  std::vector<ObjectPtr> removed;
+  for (const auto& [storage_key, key] : doomed) removed.push_back(store_.Remove(storage_key, key));
+  CollectDependentsOf(removed);
 }
 
 ApiResult<ObjectPtr> Api::WriteUpdate(const Target& target, const ObjectPtr& live,
@@ -1201,9 +1239,7 @@ ApiResult<ApiResponse> Api::Patch(const ApiRequest& request, const Target& targe
     return ApiResponse{200, RenderObject(*written, type.kind, type.ApiVersion())};
   }
   if (!live) return Reject(NotFound(type.Name(), target.name));
-  json::object current_object{{"kind", type.kind}, {"apiVersion", type.ApiVersion()}};
-  for (const auto& [k, v] : live->object) current_object[k] = v;
-  json::value current = std::move(current_object);
+  json::value current = WithTypeMeta(live->object, type);
   KW_ASSIGN_OR_RETURN(json::object object, PatchObject(current, content_type, *patch));
   object.stable_erase("apiVersion");
   object.stable_erase("kind");
@@ -1226,6 +1262,23 @@ ApiResult<ApiResponse> Api::Delete(const ApiRequest& request, const Target& targ
     if (!body || !body->is_object()) return Reject(BadRequest("invalid DeleteOptions"));
     options = body->get_object();
   }
+  if (std::string policy = Query(request, "propagationPolicy");
+      !policy.empty() && !options.contains("propagationPolicy")) {
+    options["propagationPolicy"] = policy;
+  }
+  KW_ASSIGN_OR_RETURN(std::string gc_finalizer,
+                      PropagationFinalizer(options, type.plural == "replicationcontrollers" &&
+                                                        type.group.empty()));
+  if (HasWebhooks(type)) {
+    std::optional<json::object> old;
+    {
+      std::lock_guard lock(store_.mutex());
+      if (ObjectPtr live = store_.Find(type.StorageKey(), target.Key())) {
+        old = WithTypeMeta(live->object, type);
+      }
+    }
+    if (old) KW_TRY(Admit(request, target, "DELETE", std::nullopt, std::move(old), "DeleteOptions", options));
+  }
   std::lock_guard lock(store_.mutex());
   ObjectPtr live = store_.Find(type.StorageKey(), target.Key());
   if (!live) return Reject(NotFound(type.Name(), target.name));
@@ -1247,17 +1300,13 @@ ApiResult<ApiResponse> Api::Delete(const ApiRequest& request, const Target& targ
   }
   bool dry_run = Query(request, "dryRun") == "All";
   auto render = [&](const ObjectPtr& o) { return RenderObject(*o, type.kind, type.ApiVersion()); };
-  if (HasFinalizers(live->object)) {
-    if (metadata->contains("deletionTimestamp") || dry_run) return ApiResponse{200, render(live)};
-    json::object object = live->object;
-    json::object& m = Metadata(object);
-    m["deletionTimestamp"] = Now();
-    m["deletionGracePeriodSeconds"] = 0;
-    if (const json::value* g = m.if_contains("generation"); g && g->is_int64()) {
-      m["generation"] = g->get_int64() + 1;
-    }
-    object = Normalize(std::move(object));
+  if (HasFinalizers(live->object) || !gc_finalizer.empty()) {
+    if (dry_run) return ApiResponse{200, render(live)};
+    json::object object = Normalize(StartDeletion(live->object, gc_finalizer, Now()));
+    if (object == live->object) return ApiResponse{200, render(live)};  // deleting already
     ObjectPtr written = store_.Put(type.StorageKey(), target.Key(), std::move(object));
+    // The garbage collector's orphan or foreground work, which may remove the object already.
+    gc_.ProcessDeleting(type.StorageKey(), target.Key());
     return ApiResponse{200, render(written)};
   }
   ObjectPtr removed = dry_run ? live : RemoveLocked(type, target.Key());
@@ -1482,6 +1531,128 @@ ApiResult<ApiResponse> Api::ReviewAccess(const ApiRequest& request, const Target
   out["spec"] = spec;
   out["status"] = std::move(status);
   return JsonResponse(201, out);
+}
+
+namespace {
+
+constexpr const char* kMutatingWebhooksKey = "admissionregistration.k8s.io/mutatingwebhookconfigurations";
+constexpr const char* kValidatingWebhooksKey =
+    "admissionregistration.k8s.io/validatingwebhookconfigurations";
+
+}  // namespace
+
+bool Api::HasWebhooks(const ResourceType& type) {
+  if (ExemptFromWebhooks(type.group, type.plural) || type.plural == "subjectaccessreviews") {
+    return false;
+  }
+  std::lock_guard lock(store_.mutex());
+  for (const char* key : {kMutatingWebhooksKey, kValidatingWebhooksKey}) {
+    const auto* configurations = store_.Collection(key);
+    if (configurations && !configurations->empty()) return true;
+  }
+  return false;
+}
+
+ApiResult<std::optional<json::object>> Api::Admit(const ApiRequest& request, const Target& target,
+                                                  std::string operation,
+                                                  std::optional<json::object> object,
+                                                  std::optional<json::object> old_object,
+                                                  std::string_view options_kind,
+                                                  json::object options) {
+  const ResourceType& type = target.type;
+  bool namespace_request = type.plural == "namespaces" && type.group.empty();
+  AdmissionContext context;
+  {
+    std::lock_guard lock(store_.mutex());
+    for (auto [key, into] : {std::pair{kMutatingWebhooksKey, &context.mutating},
+                             std::pair{kValidatingWebhooksKey, &context.validating}}) {
+      if (const auto* configurations = store_.Collection(key)) {
+        for (const auto& [k, configuration] : *configurations) into->push_back(configuration->object);
+      }
+    }
+    if (ObjectPtr ns = namespace_request || target.ns.empty()
+                           ? nullptr
+                           : store_.Find("/namespaces", target.ns)) {
+      if (const json::value* labels = MetadataOf(ns->object)->if_contains("labels")) {
+        context.namespace_labels = *labels;
+      }
+    }
+  }
+  AdmissionAttributes a;
+  a.operation = std::move(operation);
+  bool scale = target.subresource == "scale";
+  a.group = scale ? "autoscaling" : type.group;
+  a.version = scale ? "v1" : type.version;
+  a.kind = scale ? "Scale" : type.kind;
+  a.resource_group = type.group;
+  a.resource_version = type.version;
+  a.resource = type.plural;
+  a.subresource = target.subresource;
+  a.name = target.name;
+  if (a.name.empty() && object) {
+    if (const json::object* metadata = MetadataOf(*object)) a.name = Text(*metadata, "name");
+  }
+  // The request's namespace; a namespace's own requests carry its name (but for a create,
+  // whose path names none).
+  a.ns = namespace_request ? (a.operation == "CREATE" ? "" : target.name) : target.ns;
+  a.user = request.identity;
+  a.dry_run = Query(request, "dryRun") == "All";
+  json::object full_options{{"kind", options_kind}, {"apiVersion", "meta.k8s.io/v1"}};
+  for (const auto& [k, v] : options) {
+    if (k != "kind" && k != "apiVersion") full_options[k] = v;
+  }
+  if (a.dry_run) full_options["dryRun"] = json::array{"All"};
+  if (std::string manager = Query(request, "fieldManager");
+      !manager.empty() && options_kind != "DeleteOptions") {
+    full_options["fieldManager"] = manager;
+  }
+  a.options = std::move(full_options);
+  a.object = std::move(object);
+  a.old_object = std::move(old_object);
+  return webhooks_.Admit(a, context);
+}
+
+ApiResult<ApiResponse> Api::AdmittedUpdate(const ApiRequest& request, const Target& target,
+                                           const std::string& verb) {
+  const ResourceType& type = target.type;
+  auto run = [&](const ApiRequest& r) -> ApiResult<ApiResponse> {
+    bool put = r.method == "PUT";
+    if (target.subresource == "scale") return Scale(r, target, put ? "update" : "patch");
+    return put ? Update(r, target) : Patch(r, target);
+  };
+  if (!HasWebhooks(type)) return run(request);
+  std::optional<json::object> old;
+  {
+    std::lock_guard lock(store_.mutex());
+    if (ObjectPtr live = store_.Find(type.StorageKey(), target.Key())) {
+      old = target.subresource == "scale" ? MakeScale(*live) : WithTypeMeta(live->object, type);
+    }
+  }
+  ApiRequest preview_request = request;
+  preview_request.query["dryRun"] = "All";
+  KW_ASSIGN_OR_RETURN(ApiResponse preview, run(preview_request));
+  auto parsed = ParseJson(preview.body);
+  if (!parsed || !parsed->is_object()) return preview;
+  json::object object = std::move(parsed->get_object());
+  bool creating = preview.status == 201;  // an apply that creates
+  KW_ASSIGN_OR_RETURN(std::optional<json::object> admitted,
+                      Admit(request, target, creating ? "CREATE" : "UPDATE", object,
+                            creating ? std::nullopt : std::move(old),
+                            creating ? "CreateOptions" : "UpdateOptions"));
+  if (!admitted || *admitted == object) {
+    return Query(request, "dryRun") == "All" ? preview : run(request);
+  }
+  // Mutated: what the webhooks made of the new state is written as is (an update with the
+  // resourceVersion the preview started from, so a write in between is a conflict).
+  ApiRequest write = request;
+  write.content_type = "application/json";
+  write.body = ToJson(*admitted);
+  if (creating) {
+    write.method = "POST";
+    return Create(write, target, json::value(std::move(*admitted)), false);
+  }
+  write.method = "PUT";
+  return run(write);
 }
 
 Result<void> Api::Seed(json::value document) {

@@ -20,8 +20,10 @@
 #include "base/error.h"
 #include "base/json.h"
 #include "kube_apiserver/auth.h"
+#include "kube_apiserver/gc.h"
 #include "kube_apiserver/resources.h"
 #include "kube_apiserver/store.h"
+#include "kube_apiserver/webhooks.h"
 
 namespace kw::kube_double {
 
@@ -105,6 +107,8 @@ class Api {
   void Compact();
   // The resourceVersion a bookmark reports now.
   std::uint64_t CurrentResourceVersion();
+  // The admission webhooks' service endpoints (--service-endpoint, /double/service-endpoints).
+  Webhooks& webhooks() { return webhooks_; }
 
  private:
   struct Target;
@@ -124,6 +128,21 @@ class Api {
                                const std::string& verb);
   ApiResult<ApiResponse> ReviewAccess(const ApiRequest& request, const Target& target);
 
+  // Admission webhooks (webhooks.h), called without the store's lock.
+  // Whether any webhook configuration could apply to requests for `type`.
+  bool HasWebhooks(const ResourceType& type);
+  // Runs the webhooks for a write of `target`: the object as they left it.
+  ApiResult<std::optional<json::object>> Admit(const ApiRequest& request, const Target& target,
+                                               std::string operation,
+                                               std::optional<json::object> object,
+                                               std::optional<json::object> old_object,
+                                               std::string_view options_kind,
+                                               json::object options = {});
+  // An update or patch (of the object or a subresource) through admission: the new state is
+  // computed first (a dry run), the webhooks see it, then it is written (as they mutated it).
+  ApiResult<ApiResponse> AdmittedUpdate(const ApiRequest& request, const Target& target,
+                                        const std::string& verb);
+
   // Under the store's lock: stores `object` (a full object) as the new state of the live
   // object, with the real server's bookkeeping; deletes it when its last finalizer went.
   // `dry_run`: everything but the write (the result is not stored, no event is sent).
@@ -138,9 +157,14 @@ class Api {
   ObjectPtr RemoveLocked(const ResourceType& type, const std::string& key,
                          std::optional<json::object> final_state = std::nullopt);
   void RemoveNamespaceContents(const std::string& ns);
+  // The garbage collector's part once objects were removed wholesale (a namespace's or a CRD's
+  // contents); nullptrs are skipped.
+  void CollectDependentsOf(const std::vector<ObjectPtr>& removed);
 
   Store store_;
   ResourceRegistry registry_;
+  GarbageCollector gc_;
+  Webhooks webhooks_;
   std::vector<SarRule> sar_rules_;
   std::vector<DenyRule> deny_rules_;
 };

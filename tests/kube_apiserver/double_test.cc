@@ -1,14 +1,19 @@
 // kube-apiserver-double through HTTPS, as a client sees it: authentication, discovery, CRDs,
 // lists (paging, selectors), watches (bookmarks, resumption, 410), optimistic concurrency,
-// server-side apply, the status subresource, finalizers and the /double/ test knobs.
+// server-side apply, the status subresource, finalizers, garbage collection, admission webhooks
+// (HTTPS test webhooks) and the /double/ test knobs.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include <thread>
 
+#include "base/base64.h"
+#include "base/files.h"
 #include "base/json.h"
 #include "kube/kubeconfig.h"
+#include "testing/http_sink.h"
 #include "testing/kube_double.h"
+#include "testing/process.h"
 
 namespace kw::kube_double {
 namespace {
@@ -19,6 +24,8 @@ using kw::testing::HttpOptions;
 using kw::testing::HttpResult;
 using kw::testing::KubeApiServerDouble;
 using kw::testing::KubeDoubleOptions;
+using kw::testing::HttpSink;
+using kw::testing::HttpSinkOptions;
 
 json::object Object(const HttpResult& r) {
   auto value = ParseJson(r.body);
@@ -822,6 +829,527 @@ TEST(DoubleKubeconfigTest, KubeconfigsReadAsTheClientReadsThem) {
   ASSERT_TRUE(token_connection.has_value()) << token_connection.error().message;
   EXPECT_EQ(token_connection->token, "test-token");
   EXPECT_TRUE(token_connection->client_certificate_pem.empty());
+}
+
+// Garbage collection: the dependents of a deleted owner, per propagation policy.
+class GarbageCollectionTest : public DoubleTest {
+ protected:
+  // A ConfigMap in `ns`, owned by the objects whose uids `owners` lists (`blocking`: with
+  // blockOwnerDeletion), with `finalizers` (a JSON array, "" = none); its uid.
+  std::string ConfigMap(const std::string& ns, const std::string& name,
+                        const std::vector<std::string>& owners = {}, bool blocking = false,
+                        const std::string& finalizers = "") {
+    std::string refs;
+    for (const auto& uid : owners) {
+      if (!refs.empty()) refs += ',';
+      refs += R"({"apiVersion":"v1","kind":"ConfigMap","name":"owner","uid":")" + uid + "\"" +
+              (blocking ? R"(,"blockOwnerDeletion":true)" : "") + "}";
+    }
+    std::string metadata = R"({"name":")" + name + "\"" +
+                           (refs.empty() ? "" : R"(,"ownerReferences":[)" + refs + "]") +
+                           (finalizers.empty() ? "" : R"(,"finalizers":)" + finalizers) + "}";
+    HttpResult r = double_->Request("POST", Path(ns, ""), R"({"metadata":)" + metadata + "}");
+    EXPECT_EQ(r.status, 201) << r.body;
+    return Str(Object(r), {"metadata", "uid"});
+  }
+  static std::string Path(const std::string& ns, const std::string& name) {
+    return "/api/v1/namespaces/" + ns + "/configmaps" + (name.empty() ? "" : "/" + name);
+  }
+  HttpResult Delete(const std::string& ns, const std::string& name, const std::string& query = "") {
+    return double_->Request("DELETE", Path(ns, name) + query);
+  }
+};
+
+TEST_F(GarbageCollectionTest, BackgroundDeletesDependentsDownTheChain) {
+  std::string ns = MakeNamespace("gc-background");
+  std::string owner = ConfigMap(ns, "owner");
+  std::string child = ConfigMap(ns, "child", {owner});
+  ConfigMap(ns, "grandchild", {child});
+  ConfigMap(ns, "held", {owner}, false, R"(["example.com/hold"])");
+  ConfigMap(ns, "unrelated");
+  HttpResult watch_from = Get(Path(ns, ""));
+  std::string rv = Str(Object(watch_from), {"metadata", "resourceVersion"});
+  ASSERT_EQ(Delete(ns, "owner").status, 200);
+  EXPECT_EQ(Get(Path(ns, "owner")).status, 404);
+  EXPECT_EQ(Get(Path(ns, "child")).status, 404);
+  EXPECT_EQ(Get(Path(ns, "grandchild")).status, 404);
+  EXPECT_EQ(Get(Path(ns, "unrelated")).status, 200);
+  // A dependent with finalizers starts its deletion and waits for them.
+  HttpResult held = Get(Path(ns, "held"));
+  ASSERT_EQ(held.status, 200);
+  EXPECT_NE(Str(Object(held), {"metadata", "deletionTimestamp"}), "<missing>");
+  std::vector<std::string> deleted;
+  for (const auto& e : Lines(Get(Path(ns, "") + "?watch=1&timeoutSeconds=1&resourceVersion=" + rv).body)) {
+    if (Str(e, {"type"}) == "DELETED") deleted.push_back(Str(e, {"object", "metadata", "name"}));
+  }
+  EXPECT_THAT(deleted, ::testing::ElementsAre("owner", "child", "grandchild"));
+}
+
+TEST_F(GarbageCollectionTest, OrphanKeepsDependentsWithoutTheReference) {
+  std::string ns = MakeNamespace("gc-orphan");
+  std::string owner = ConfigMap(ns, "owner");
+  std::string other = ConfigMap(ns, "other");
+  ConfigMap(ns, "child", {owner, other});
+  HttpResult deleted = Delete(ns, "owner", "?propagationPolicy=Orphan");
+  ASSERT_EQ(deleted.status, 200) << deleted.body;
+  EXPECT_THAT(Str(Object(deleted), {"metadata", "finalizers"}), HasSubstr("orphan"));
+  EXPECT_EQ(Get(Path(ns, "owner")).status, 404);
+  json::object child = Object(Get(Path(ns, "child")));
+  EXPECT_THAT(Str(child, {"metadata", "ownerReferences"}), Not(HasSubstr(owner)));
+  EXPECT_THAT(Str(child, {"metadata", "ownerReferences"}), HasSubstr(other));
+  // The deprecated orphanDependents says the same; an unknown policy is refused.
+  ConfigMap(ns, "child2", {other});
+  HttpResult old_style = double_->Request("DELETE", Path(ns, "other"), R"({"orphanDependents":true})");
+  ASSERT_EQ(old_style.status, 200) << old_style.body;
+  EXPECT_EQ(Str(Object(Get(Path(ns, "child2"))), {"metadata", "ownerReferences"}), "<missing>");
+  HttpResult bad = Delete(ns, "child2", "?propagationPolicy=Sometimes");
+  EXPECT_EQ(bad.status, 422);
+  EXPECT_EQ(Str(Object(bad), {"message"}),
+            R"(DeleteOptions.meta.k8s.io "" is invalid: propagationPolicy: Unsupported value: "Sometimes": supported values: "Foreground", "Background", "Orphan", "nil")");
+}
+
+TEST_F(GarbageCollectionTest, ForegroundWaitsForBlockingDependents) {
+  std::string ns = MakeNamespace("gc-foreground");
+  std::string owner = ConfigMap(ns, "owner");
+  ConfigMap(ns, "blocker", {owner}, true, R"(["example.com/hold"])");
+  ConfigMap(ns, "plain", {owner});
+  HttpResult deleted = double_->Request("DELETE", Path(ns, "owner"),
+                                        R"({"propagationPolicy":"Foreground"})");
+  ASSERT_EQ(deleted.status, 200) << deleted.body;
+  json::object waiting = Object(Get(Path(ns, "owner")));
+  EXPECT_THAT(Str(waiting, {"metadata", "finalizers"}), HasSubstr("foregroundDeletion"));
+  EXPECT_NE(Str(waiting, {"metadata", "deletionTimestamp"}), "<missing>");
+  EXPECT_EQ(Get(Path(ns, "plain")).status, 404);
+  json::object blocker = Object(Get(Path(ns, "blocker")));
+  EXPECT_NE(Str(blocker, {"metadata", "deletionTimestamp"}), "<missing>");
+  // Once the blocking dependent goes, so does the owner.
+  HttpResult released = double_->Request("PATCH", Path(ns, "blocker"),
+                                         R"({"metadata":{"finalizers":null}})",
+                                         "application/merge-patch+json");
+  ASSERT_EQ(released.status, 200) << released.body;
+  EXPECT_EQ(Get(Path(ns, "blocker")).status, 404);
+  EXPECT_EQ(Get(Path(ns, "owner")).status, 404);
+}
+
+TEST_F(GarbageCollectionTest, DependentsLiveWhileAnyOwnerLives) {
+  std::string ns = MakeNamespace("gc-owners");
+  std::string first = ConfigMap(ns, "first");
+  std::string second = ConfigMap(ns, "second");
+  ConfigMap(ns, "shared", {first, second});
+  ConfigMap(ns, "dangling", {first, "00000000-0000-4000-8000-000000000000"});
+  ASSERT_EQ(Delete(ns, "first").status, 200);
+  json::object shared = Object(Get(Path(ns, "shared")));
+  EXPECT_THAT(Str(shared, {"metadata", "ownerReferences"}), Not(HasSubstr(first)));
+  EXPECT_THAT(Str(shared, {"metadata", "ownerReferences"}), HasSubstr(second));
+  // An owner that does not exist counts as gone.
+  EXPECT_EQ(Get(Path(ns, "dangling")).status, 404);
+  ASSERT_EQ(Delete(ns, "second").status, 200);
+  EXPECT_EQ(Get(Path(ns, "shared")).status, 404);
+}
+
+TEST_F(GarbageCollectionTest, DependentsOfANamespacesObjectsAreCollected) {
+  std::string ns = MakeNamespace("gc-namespace");
+  std::string other = MakeNamespace("gc-namespace-other");
+  std::string owner = ConfigMap(ns, "owner");
+  ConfigMap(other, "elsewhere", {owner});
+  ASSERT_EQ(double_->Request("DELETE", "/api/v1/namespaces/" + ns).status, 200);
+  EXPECT_EQ(Get(Path(other, "elsewhere")).status, 404);
+}
+
+// Admission webhooks, against a double of their own (their configurations apply to everything).
+class AdmissionWebhookTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    double_ = new KubeApiServerDouble();
+    const auto& ca = double_->certificates();
+    webhook_cert_ = new kw::testing::IssuedCertificate(kw::testing::IssueCertificate(
+        ca, "/CN=webhook", "webhook",
+        "DNS:localhost,IP:127.0.0.1,DNS:policy-server.kubewarden.svc"));
+  }
+  static void TearDownTestSuite() {
+    delete double_;
+    delete webhook_cert_;
+    double_ = nullptr;
+    webhook_cert_ = nullptr;
+  }
+  void TearDown() override {
+    for (const auto& path : configurations_) double_->Request("DELETE", path);
+  }
+
+  // An HTTPS webhook answering every review with `response` (allowed, status, patch, ...) and
+  // the request's uid.
+  std::unique_ptr<HttpSink> Webhook(json::object response) {
+    HttpSinkOptions options;
+    options.cert_file = webhook_cert_->cert;
+    options.key_file = webhook_cert_->key;
+    options.body_for = [response](const kw::testing::CapturedRequest& request) {
+      auto review = ParseJson(request.body);
+      json::object answer = response;
+      if (review) answer["uid"] = StringAt(*review, {"request", "uid"});
+      return ToJson(json::object{{"apiVersion", "admission.k8s.io/v1"},
+                                 {"kind", "AdmissionReview"},
+                                 {"response", answer}});
+    };
+    return std::make_unique<HttpSink>(options);
+  }
+  static std::string CaBundle() {
+    auto pem = kw::ReadFile(double_->certificates().ca, 1 << 20);
+    return Base64Encode(pem ? *pem : "");
+  }
+  // Stores a configuration ("validating" or "mutating") with one webhook; removed after the test.
+  void Configure(const std::string& type, const std::string& name, const std::string& webhook) {
+    std::string plural = type + "webhookconfigurations";
+    std::string kind = type == "validating" ? "ValidatingWebhookConfiguration"
+                                            : "MutatingWebhookConfiguration";
+    HttpResult r = double_->Request(
+        "POST", "/apis/admissionregistration.k8s.io/v1/" + plural,
+        R"({"apiVersion":"admissionregistration.k8s.io/v1","kind":")" + kind +
+            R"(","metadata":{"name":")" + name + R"("},"webhooks":[)" + webhook + "]}");
+    ASSERT_EQ(r.status, 201) << r.body;
+    configurations_.push_back("/apis/admissionregistration.k8s.io/v1/" + plural + "/" + name);
+  }
+  // One webhook's JSON: `name`, called at `url`, for `rules`, with `extra` fields.
+  static std::string Hook(const std::string& name, const std::string& url,
+                          const std::string& rules, const std::string& extra = "") {
+    return R"({"name":")" + name + R"(","clientConfig":{"url":")" + url + R"(","caBundle":")" +
+           CaBundle() + R"("},"rules":)" + rules +
+           R"(,"sideEffects":"None","admissionReviewVersions":["v1"])" + extra + "}";
+  }
+  static std::string PodRules(const std::string& operations = R"(["CREATE"])") {
+    return R"([{"operations":)" + operations +
+           R"(,"apiGroups":[""],"apiVersions":["v1"],"resources":["pods"]}])";
+  }
+  std::string MakeNamespace(const std::string& name, const std::string& labels = "{}") {
+    HttpResult r = double_->Request(
+        "POST", "/api/v1/namespaces",
+        R"({"metadata":{"name":")" + name + R"(","labels":)" + labels + "}}");
+    EXPECT_EQ(r.status, 201) << r.body;
+    return name;
+  }
+  static HttpResult CreatePod(const std::string& ns, const std::string& name,
+                              const std::string& extra_metadata = "") {
+    return double_->Request("POST", "/api/v1/namespaces/" + ns + "/pods", Pod(name, extra_metadata));
+  }
+  // The review a webhook got (its last).
+  static json::object LastReview(HttpSink& sink) {
+    auto requests = sink.Requests();
+    if (requests.empty()) return {};
+    auto review = ParseJson(requests.back().body);
+    return review && review->is_object() ? review->get_object() : json::object();
+  }
+
+  static KubeApiServerDouble* double_;
+  static kw::testing::IssuedCertificate* webhook_cert_;
+  std::vector<std::string> configurations_;
+};
+
+KubeApiServerDouble* AdmissionWebhookTest::double_ = nullptr;
+kw::testing::IssuedCertificate* AdmissionWebhookTest::webhook_cert_ = nullptr;
+
+TEST_F(AdmissionWebhookTest, DenialFailsTheRequestWithTheWebhooksStatus) {
+  std::string ns = MakeNamespace("deny");
+  auto sink = Webhook(json::object{{"allowed", false},
+                                   {"status", json::object{{"message", "no pods here"}}}});
+  Configure("validating", "deny", Hook("deny.example.com", sink->Url(), PodRules()));
+  HttpResult r = CreatePod(ns, "p");
+  EXPECT_EQ(r.status, 400);
+  EXPECT_EQ(Str(Object(r), {"message"}),
+            R"(admission webhook "deny.example.com" denied the request: no pods here)");
+  EXPECT_EQ(double_->Request("GET", "/api/v1/namespaces/" + ns + "/pods/p").status, 404);
+  json::object review = LastReview(*sink);
+  EXPECT_EQ(Str(review, {"apiVersion"}), "admission.k8s.io/v1");
+  EXPECT_EQ(Str(review, {"request", "operation"}), "CREATE");
+  EXPECT_EQ(Str(review, {"request", "kind"}), R"({"group":"","version":"v1","kind":"Pod"})");
+  EXPECT_EQ(Str(review, {"request", "resource"}),
+            R"({"group":"","version":"v1","resource":"pods"})");
+  EXPECT_EQ(Str(review, {"request", "name"}), "p");
+  EXPECT_EQ(Str(review, {"request", "namespace"}), ns);
+  EXPECT_EQ(Str(review, {"request", "userInfo", "username"}), "test-user");
+  EXPECT_EQ(Str(review, {"request", "object", "metadata", "namespace"}), ns);
+  EXPECT_EQ(Str(review, {"request", "oldObject"}), "null");
+  EXPECT_EQ(Str(review, {"request", "dryRun"}), "false");
+  EXPECT_EQ(Str(review, {"request", "options", "kind"}), "CreateOptions");
+  EXPECT_EQ(Str(review, {"request", "options", "apiVersion"}), "meta.k8s.io/v1");
+  EXPECT_EQ(sink->Requests().back().target, "/?timeout=10s");
+  double_->Request("DELETE", configurations_[0]);
+
+  // The status code and reason the webhook gives; neither message nor reason: no explanation.
+  auto forbidding = Webhook(json::object{
+      {"allowed", false},
+      {"status", json::object{{"code", 403}, {"reason", "Forbidden"}, {"message", "m"}}}});
+  Configure("validating", "deny-403", Hook("forbid.example.com", forbidding->Url(), PodRules()));
+  auto silent = Webhook(json::object{{"allowed", false}});
+  Configure("validating", "deny-0", Hook("silent.example.com", silent->Url(), PodRules()));
+  // Configurations go by name: deny-0 before deny-403.
+  r = CreatePod(ns, "q");
+  EXPECT_EQ(r.status, 400);
+  EXPECT_EQ(Str(Object(r), {"message"}),
+            R"(admission webhook "silent.example.com" denied the request without explanation)");
+  double_->Request("DELETE", configurations_[2]);
+  r = CreatePod(ns, "q");
+  EXPECT_EQ(r.status, 403);
+  EXPECT_EQ(Str(Object(r), {"reason"}), "Forbidden");
+  EXPECT_EQ(Str(Object(r), {"message"}), R"(admission webhook "forbid.example.com" denied the request: m)");
+}
+
+TEST_F(AdmissionWebhookTest, MutationsApplyBeforeValidationAndStorage) {
+  std::string ns = MakeNamespace("mutate");
+  std::string patch = Base64Encode(R"([{"op":"add","path":"/metadata/labels","value":{"mutated":"yes"}}])");
+  auto mutator = Webhook(json::object{{"allowed", true}, {"patchType", "JSONPatch"}, {"patch", patch}});
+  auto validator = Webhook(json::object{{"allowed", true}});
+  Configure("mutating", "mutate", Hook("mutate.example.com", mutator->Url(),
+                                       PodRules(R"(["CREATE","UPDATE"])")));
+  Configure("validating", "validate", Hook("validate.example.com", validator->Url(),
+                                           PodRules(R"(["CREATE","UPDATE"])")));
+  HttpResult r = CreatePod(ns, "p");
+  ASSERT_EQ(r.status, 201) << r.body;
+  EXPECT_EQ(Str(Object(r), {"metadata", "labels", "mutated"}), "yes");
+  EXPECT_EQ(Str(LastReview(*validator), {"request", "object", "metadata", "labels", "mutated"}), "yes");
+  EXPECT_EQ(Str(Object(double_->Request("GET", "/api/v1/namespaces/" + ns + "/pods/p")),
+                {"metadata", "labels", "mutated"}),
+            "yes");
+  // An update: the webhooks see the new state and the old one; the mutation is stored.
+  HttpResult patched = double_->Request("PATCH", "/api/v1/namespaces/" + ns + "/pods/p",
+                                        R"({"metadata":{"labels":{"mutated":"no"}}})",
+                                        "application/merge-patch+json");
+  ASSERT_EQ(patched.status, 200) << patched.body;
+  EXPECT_EQ(Str(Object(patched), {"metadata", "labels", "mutated"}), "yes");
+  json::object review = LastReview(*validator);
+  EXPECT_EQ(Str(review, {"request", "operation"}), "UPDATE");
+  EXPECT_EQ(Str(review, {"request", "oldObject", "metadata", "name"}), "p");
+  EXPECT_EQ(Str(review, {"request", "options", "kind"}), "UpdateOptions");
+}
+
+TEST_F(AdmissionWebhookTest, FailurePolicyDecidesWhatAnUnreachableWebhookDoes) {
+  std::string ns = MakeNamespace("failure");
+  std::string dead_url;
+  {
+    auto gone = Webhook(json::object{{"allowed", true}});
+    dead_url = gone->Url();
+  }
+  Configure("validating", "dead", Hook("dead.example.com", dead_url, PodRules()));
+  HttpResult r = CreatePod(ns, "p");
+  EXPECT_EQ(r.status, 500);
+  EXPECT_EQ(Str(Object(r), {"reason"}), "InternalError");
+  EXPECT_THAT(Str(Object(r), {"message"}),
+              HasSubstr("Internal error occurred: failed calling webhook \"dead.example.com\": "
+                        "failed to call webhook: Post \"" + dead_url + "/?timeout=10s\": "));
+  double_->Request("DELETE", configurations_.back());
+  Configure("validating", "dead-ignored",
+            Hook("dead.example.com", dead_url, PodRules(), R"(,"failurePolicy":"Ignore")"));
+  EXPECT_EQ(CreatePod(ns, "p").status, 201);
+}
+
+TEST_F(AdmissionWebhookTest, SelectorsAndScopeChooseTheRequests) {
+  std::string chosen = MakeNamespace("chosen", R"({"team":"a"})");
+  std::string other = MakeNamespace("other");
+  auto sink = Webhook(json::object{{"allowed", false}});
+  Configure("validating", "selective",
+            Hook("selective.example.com", sink->Url(), PodRules(),
+                 R"(,"namespaceSelector":{"matchLabels":{"team":"a"}},"objectSelector":{"matchExpressions":[{"key":"skip","operator":"DoesNotExist"}]})"));
+  EXPECT_EQ(CreatePod(other, "p").status, 201);
+  EXPECT_EQ(CreatePod(chosen, "p", R"(,"labels":{"skip":"1"})").status, 201);
+  EXPECT_EQ(CreatePod(chosen, "q").status, 400);
+  EXPECT_EQ(sink->Requests().size(), 1u);
+
+  // Cluster scope: namespaces and other cluster-scoped objects, not pods.
+  auto cluster = Webhook(json::object{{"allowed", false}});
+  Configure("validating", "cluster",
+            Hook("cluster.example.com", cluster->Url(),
+                 R"([{"operations":["CREATE"],"apiGroups":["*"],"apiVersions":["*"],"resources":["*"],"scope":"Cluster"}])"));
+  EXPECT_EQ(CreatePod(other, "q").status, 201);
+  HttpResult ns = double_->Request("POST", "/api/v1/namespaces", R"({"metadata":{"name":"refused"}})");
+  EXPECT_EQ(ns.status, 400);
+  EXPECT_EQ(Str(LastReview(*cluster), {"request", "kind", "kind"}), "Namespace");
+}
+
+TEST_F(AdmissionWebhookTest, CustomResourcesAndDeletionsGoThroughWebhooks) {
+  std::string ns = MakeNamespace("custom");
+  HttpResult crd = double_->Request("POST", "/apis/apiextensions.k8s.io/v1/customresourcedefinitions",
+      R"({"metadata":{"name":"gadgets.example.com"},"spec":{"group":"example.com","scope":"Namespaced",
+      "names":{"plural":"gadgets","singular":"gadget","kind":"Gadget"},
+      "versions":[{"name":"v1","served":true,"storage":true,
+        "schema":{"openAPIV3Schema":{"type":"object","x-kubernetes-preserve-unknown-fields":true}}}]}})");
+  ASSERT_EQ(crd.status, 201) << crd.body;
+  auto sink = Webhook(json::object{{"allowed", false}, {"status", json::object{{"message", "keep it"}}}});
+  Configure("validating", "gadgets",
+            Hook("gadgets.example.com", sink->Url(),
+                 R"([{"operations":["DELETE"],"apiGroups":["example.com"],"apiVersions":["v1"],"resources":["gadgets"]}])"));
+  std::string gadgets = "/apis/example.com/v1/namespaces/" + ns + "/gadgets";
+  ASSERT_EQ(double_->Request("POST", gadgets, R"({"apiVersion":"example.com/v1","kind":"Gadget","metadata":{"name":"g"}})").status, 201);
+  EXPECT_TRUE(sink->Requests().empty());  // creates are not in the rules
+  HttpResult deleted = double_->Request("DELETE", gadgets + "/g");
+  EXPECT_EQ(deleted.status, 400);
+  EXPECT_EQ(Str(Object(deleted), {"message"}),
+            R"(admission webhook "gadgets.example.com" denied the request: keep it)");
+  EXPECT_EQ(double_->Request("GET", gadgets + "/g").status, 200);
+  json::object review = LastReview(*sink);
+  EXPECT_EQ(Str(review, {"request", "operation"}), "DELETE");
+  EXPECT_EQ(Str(review, {"request", "kind"}), R"({"group":"example.com","version":"v1","kind":"Gadget"})");
+  EXPECT_EQ(Str(review, {"request", "object"}), "null");
+  EXPECT_EQ(Str(review, {"request", "oldObject", "metadata", "name"}), "g");
+  EXPECT_EQ(Str(review, {"request", "options", "kind"}), "DeleteOptions");
+  double_->Request("DELETE", "/apis/apiextensions.k8s.io/v1/customresourcedefinitions/gadgets.example.com");
+}
+
+TEST_F(AdmissionWebhookTest, ServiceReferencesGoToTheMappedAddressWithTheServiceName) {
+  std::string ns = MakeNamespace("service");
+  auto sink = Webhook(json::object{{"allowed", false}, {"status", json::object{{"message", "via service"}}}});
+  Configure("validating", "service",
+            R"({"name":"svc.example.com","clientConfig":{"service":{"namespace":"kubewarden","name":"policy-server","path":"/validate","port":8443},"caBundle":")" +
+                CaBundle() + R"("},"rules":)" + PodRules() +
+                R"(,"sideEffects":"None","admissionReviewVersions":["v1"]})");
+  HttpResult unmapped = CreatePod(ns, "p");
+  EXPECT_EQ(unmapped.status, 500);
+  EXPECT_THAT(Str(Object(unmapped), {"message"}), HasSubstr(R"(service "policy-server" not found)"));
+  double_->MapService("kubewarden", "policy-server", "127.0.0.1:" + std::to_string(sink->port()));
+  HttpResult r = CreatePod(ns, "p");
+  EXPECT_EQ(r.status, 400);
+  EXPECT_EQ(Str(Object(r), {"message"}), R"(admission webhook "svc.example.com" denied the request: via service)");
+  EXPECT_EQ(sink->Requests().back().target, "/validate?timeout=10s");
+}
+
+TEST_F(AdmissionWebhookTest, CertificatesAreCheckedAgainstTheCaBundle) {
+  std::string ns = MakeNamespace("tls");
+  auto sink = Webhook(json::object{{"allowed", true}});
+  auto other = kw::testing::MakeCertificates();
+  auto other_pem = kw::ReadFile(other.ca, 1 << 20);
+  ASSERT_TRUE(other_pem.has_value());
+  Configure("validating", "wrong-ca",
+            R"({"name":"tls.example.com","clientConfig":{"url":")" + sink->Url() +
+                R"(","caBundle":")" + Base64Encode(*other_pem) + R"("},"rules":)" + PodRules() +
+                R"(,"sideEffects":"None","admissionReviewVersions":["v1"]})");
+  HttpResult r = CreatePod(ns, "p");
+  EXPECT_EQ(r.status, 500);
+  EXPECT_THAT(Str(Object(r), {"message"}), HasSubstr("failed calling webhook \"tls.example.com\""));
+  EXPECT_TRUE(sink->Requests().empty());
+}
+
+TEST_F(AdmissionWebhookTest, DryRunRefusesWebhooksWithSideEffects) {
+  std::string ns = MakeNamespace("dryrun");
+  auto sink = Webhook(json::object{{"allowed", true}});
+  Configure("validating", "effects",
+            Hook("effects.example.com", sink->Url(), PodRules()));
+  // The hook says sideEffects None: a dry run is allowed and says so.
+  HttpResult dry = double_->Request("POST", "/api/v1/namespaces/" + ns + "/pods?dryRun=All", Pod("p"));
+  EXPECT_EQ(dry.status, 201) << dry.body;
+  EXPECT_EQ(Str(LastReview(*sink), {"request", "dryRun"}), "true");
+  double_->Request("DELETE", configurations_.back());
+  std::string hook = Hook("effects.example.com", sink->Url(), PodRules());
+  hook.replace(hook.find(R"("sideEffects":"None")"), 20, R"("sideEffects":"Some")");
+  Configure("validating", "effects-some", hook);
+  HttpResult refused = double_->Request("POST", "/api/v1/namespaces/" + ns + "/pods?dryRun=All", Pod("p"));
+  EXPECT_EQ(refused.status, 400);
+  EXPECT_EQ(Str(Object(refused), {"message"}),
+            R"(admission webhook "effects.example.com" does not support dry run)");
+}
+
+TEST_F(AdmissionWebhookTest, SubresourcesMatchTheirOwnRules) {
+  std::string ns = MakeNamespace("subresources");
+  ASSERT_EQ(CreatePod(ns, "p").status, 201);
+  auto sink = Webhook(json::object{{"allowed", false}, {"status", json::object{{"message", "status is ours"}}}});
+  Configure("validating", "status",
+            Hook("status.example.com", sink->Url(),
+                 R"([{"operations":["UPDATE"],"apiGroups":[""],"apiVersions":["v1"],"resources":["pods/status"]}])"));
+  std::string pod = "/api/v1/namespaces/" + ns + "/pods/p";
+  HttpResult main = double_->Request("PATCH", pod, R"({"metadata":{"labels":{"a":"b"}}})",
+                                     "application/merge-patch+json");
+  EXPECT_EQ(main.status, 200) << main.body;
+  EXPECT_TRUE(sink->Requests().empty());
+  HttpResult status = double_->Request("PATCH", pod + "/status", R"({"status":{"phase":"Running"}})",
+                                       "application/merge-patch+json");
+  EXPECT_EQ(status.status, 400);
+  EXPECT_EQ(Str(Object(status), {"message"}),
+            R"(admission webhook "status.example.com" denied the request: status is ours)");
+  json::object review = LastReview(*sink);
+  EXPECT_EQ(Str(review, {"request", "subResource"}), "status");
+  EXPECT_EQ(Str(review, {"request", "kind", "kind"}), "Pod");
+  EXPECT_EQ(Str(review, {"request", "object", "status", "phase"}), "Running");
+  EXPECT_EQ(Str(review, {"request", "oldObject", "status", "phase"}), "Pending");
+  EXPECT_EQ(Str(Object(double_->Request("GET", pod)), {"status", "phase"}), "Pending");
+}
+
+TEST_F(AdmissionWebhookTest, WebhooksMayReadFromTheServerTheyAdmitFor) {
+  std::string ns = MakeNamespace("callback");
+  // A webhook that looks the request's namespace up before it answers, as the controller's
+  // own webhooks read other objects: the double must not hold its lock across the call.
+  HttpSinkOptions options;
+  options.cert_file = webhook_cert_->cert;
+  options.key_file = webhook_cert_->key;
+  options.body_for = [](const kw::testing::CapturedRequest& request) {
+    auto review = ParseJson(request.body);
+    std::string ns = review ? StringAt(*review, {"request", "namespace"}) : "";
+    HttpResult lookup = double_->Request("GET", "/api/v1/namespaces/" + ns);
+    return ToJson(json::object{
+        {"apiVersion", "admission.k8s.io/v1"},
+        {"kind", "AdmissionReview"},
+        {"response", json::object{{"uid", review ? StringAt(*review, {"request", "uid"}) : ""},
+                                  {"allowed", lookup.status == 200}}}});
+  };
+  HttpSink sink(options);
+  Configure("validating", "callback", Hook("callback.example.com", sink.Url(), PodRules()));
+  EXPECT_EQ(CreatePod(ns, "p").status, 201);
+}
+
+TEST_F(AdmissionWebhookTest, InvalidAnswersAreFailedCalls) {
+  std::string ns = MakeNamespace("invalid");
+  HttpSinkOptions options;
+  options.cert_file = webhook_cert_->cert;
+  options.key_file = webhook_cert_->key;
+  options.body = R"({"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","response":{"uid":"not-yours","allowed":true}})";
+  HttpSink wrong_uid(options);
+  Configure("validating", "wrong-uid", Hook("uid.example.com", wrong_uid.Url(), PodRules()));
+  HttpResult r = CreatePod(ns, "p");
+  EXPECT_EQ(r.status, 500);
+  EXPECT_THAT(Str(Object(r), {"message"}),
+              HasSubstr(R"(failed calling webhook "uid.example.com": received invalid webhook response: expected response.uid=")"));
+  double_->Request("DELETE", configurations_.back());
+  // A validating webhook may not patch.
+  auto patching = Webhook(json::object{{"allowed", true}, {"patchType", "JSONPatch"},
+                                       {"patch", Base64Encode("[]")}});
+  Configure("validating", "patching", Hook("patch.example.com", patching->Url(), PodRules()));
+  r = CreatePod(ns, "p");
+  EXPECT_EQ(r.status, 500);
+  EXPECT_THAT(Str(Object(r), {"message"}),
+              HasSubstr("received invalid webhook response: validating webhook may not return response.patch"));
+}
+
+TEST(DoubleServiceEndpointFlagTest, MapsServicesForWebhooks) {
+  auto bad = kw::testing::RunProcess({kw::testing::KubeApiServerDoubleBinary(), "--tls-cert",
+                                      "unread", "--tls-key", "unread", "--service-endpoint",
+                                      "no-slash=127.0.0.1:1"});
+  EXPECT_EQ(bad.exit_code, 2);
+  EXPECT_THAT(bad.err, HasSubstr("--service-endpoint wants NAMESPACE/NAME=HOST:PORT"));
+
+  // The webhook's certificate comes from a CA of its own, which the configuration trusts.
+  auto pki = kw::testing::MakeCertificates();
+  auto cert = kw::testing::IssueCertificate(pki, "/CN=webhook", "svc", "DNS:hooks.team.svc");
+  auto ca = kw::ReadFile(pki.ca, 1 << 20);
+  ASSERT_TRUE(ca.has_value());
+  HttpSinkOptions sink_options;
+  sink_options.cert_file = cert.cert;
+  sink_options.key_file = cert.key;
+  sink_options.body_for = [](const kw::testing::CapturedRequest& request) {
+    auto review = ParseJson(request.body);
+    return R"({"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","response":{"uid":")" +
+           (review ? StringAt(*review, {"request", "uid"}) : "") +
+           R"(","allowed":false,"status":{"message":"flagged"}}})";
+  };
+  HttpSink sink(sink_options);
+  KubeDoubleOptions options;
+  options.extra_args = {"--service-endpoint", "team/hooks=127.0.0.1:" + std::to_string(sink.port())};
+  KubeApiServerDouble server(options);
+  HttpResult configured = server.Request(
+      "POST", "/apis/admissionregistration.k8s.io/v1/validatingwebhookconfigurations",
+      R"({"metadata":{"name":"flagged"},"webhooks":[{"name":"flagged.example.com","clientConfig":{"service":{"namespace":"team","name":"hooks","path":"/v"},"caBundle":")" +
+          Base64Encode(*ca) +
+          R"("},"rules":[{"operations":["CREATE"],"apiGroups":[""],"apiVersions":["v1"],"resources":["configmaps"]}],"sideEffects":"None","admissionReviewVersions":["v1"]}]})");
+  ASSERT_EQ(configured.status, 201) << configured.body;
+  HttpResult r = server.Request("POST", "/api/v1/namespaces/default/configmaps",
+                                R"({"metadata":{"name":"c"}})");
+  EXPECT_EQ(r.status, 400);
+  EXPECT_EQ(Str(Object(r), {"message"}),
+            R"(admission webhook "flagged.example.com" denied the request: flagged)");
 }
 
 TEST(DoubleKubeconfigTest, ServerCertificateNamesTheInClusterService) {

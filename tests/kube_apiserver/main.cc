@@ -5,6 +5,7 @@
 //   kube-apiserver-double --tls-cert FILE --tls-key FILE [--client-ca FILE] [--token-file FILE]
 //       [--port N] [--seed FILE]... [--watch-history N] [--bookmark-interval-ms N]
 //       [--threads N] [--sar-rules FILE] [--deny FILE]
+//       [--service-endpoint NAMESPACE/NAME=HOST:PORT]...
 //
 // --deny FILE: a YAML list of {user, group, verb, resource, namespace} (user, group and
 // namespace optional; verb and resource may be "*"; resource may be "pods/status"): matching
@@ -23,6 +24,9 @@
 //   GET    /double/requests        {"requests":[{"verb":"list","path":"/api/v1/pods","count":N}]};
 //                                  with ?verb=V&path=P: {"count":N}
 //   POST   /double/reset-counters
+//   POST   /double/service-endpoints {"namespace":"ns","name":"svc","address":"127.0.0.1:1234"}:
+//                                  where admission webhooks of that Service are called (as
+//                                  --service-endpoint ns/svc=127.0.0.1:1234)
 //
 // ASSUMPTIONS about the real server (v1.32), and where the double departs from it
 // ("UNSURE" marks what could not be checked against a running server):
@@ -88,15 +92,88 @@
 //    one step).
 //  - Deletion: objects with finalizers get deletionTimestamp (and deletionGracePeriodSeconds
 //    0) and stay until an update or patch removes the last finalizer, which deletes them. There
-//    is no garbage collector and no kubelet: propagationPolicy is accepted and ignored (no
-//    foregroundDeletion/orphan finalizers are added, dependents stay), pods on nodes are deleted
-//    at once (the real server waits for the kubelet), namespaces are deleted at once with
+//    is no kubelet: pods on nodes are deleted at once (the real server waits for the kubelet),
+//    namespaces are deleted at once with
 //    everything in them (the real namespace lifecycle goes through Terminating), and deleting a
 //    CRD deletes its custom resources at once (the real one waits for the
 //    customresourcecleanup finalizer). DELETE answers 200 with the object for pods, services,
 //    namespaces, CRDs and custom resources (ReturnDeletedObject; UNSURE for services) and a
 //    Status {"status":"Success","details":{name,group,kind,uid}} for the others;
 //    deletecollection answers the list of deleted objects.
+//  - Garbage collection (gc.h) is done at once, under the store's lock, right after the change
+//    that calls for it (the real garbage collector works from watch events a moment later):
+//    when an owner is removed, each dependent whose other owners are all gone too is deleted
+//    (background propagation: the default; deletionTimestamp first when it has finalizers),
+//    while one with a live owner left only loses the references to gone owners, as the real
+//    collector patches them away. A reference whose uid names no object counts as gone, but a
+//    dependent is looked at only when one of its owners goes (the real collector also deletes
+//    objects created with only dangling references). propagationPolicy=Orphan (or
+//    orphanDependents=true, or an `orphan` finalizer) adds the `orphan` finalizer: the
+//    dependents lose their references, then the finalizer goes; Foreground adds
+//    `foregroundDeletion`: the dependents are deleted (in the foreground too), and the owner goes
+//    once none referencing it with blockOwnerDeletion=true is left. The DELETE answers the owner
+//    as it was when the finalizer was added (deletionTimestamp set), as the real server, even
+//    though the double may have removed it already. v1 replicationcontrollers orphan by default
+//    (UNSURE; the double serves none). Invalid options are 422 `DeleteOptions.meta.k8s.io ""
+//    is invalid: propagationPolicy: Unsupported value: ...` (UNSURE exact wording). Owners are
+//    matched by uid alone: the real collector also checks apiVersion/kind and looks namespaced
+//    owners up in the dependent's namespace; cluster-scoped dependents of namespaced owners
+//    (which the real collector refuses, with an event) are collected like the others. The
+//    objects of a deleted namespace or CRD are collected the same way (their dependents
+//    elsewhere go too). The collector's deletions go through no admission webhook (the real
+//    collector's DELETE requests do) and answer nobody; every change shows on watches as usual.
+//    202 Accepted for orphanDependents=false with finalizers pending is not reproduced (200).
+//  - Admission webhooks (webhooks.h): on create, update, patch, apply and delete (and
+//    deletecollection, one call per object) of every resource but the admission
+//    configurations themselves (and SubjectAccessReviews), the webhooks of the stored
+//    MutatingWebhookConfigurations then ValidatingWebhookConfigurations, configurations sorted
+//    by name, webhooks in order, are called when they match: rules (operations, apiGroups,
+//    apiVersions, resources with the real "pods", "pods/status", "pods/*", "*/status", "*",
+//    "*/*" semantics, scope Cluster/Namespaced/*), namespaceSelector (the labels of the
+//    request's namespace; a Namespace is selected by its own labels; other cluster-scoped
+//    objects always match), objectSelector (the new or the old object's labels).
+//    matchPolicy Equivalent is treated as Exact (the double serves mostly one version per
+//    resource). matchConditions are CEL, which the double cannot evaluate: only the literal
+//    expression `false` skips a webhook, any other condition counts as met (UNSURE/unsupported).
+//    reinvocationPolicy IfNeeded is not honoured (no second round). Validating webhooks are
+//    called one after another and the first denial or failure ends the request (the real
+//    server calls them in parallel and reports the first error to arrive). The AdmissionReview
+//    (admission.k8s.io/v1, v1beta1 when the webhook lists only that) carries uid, kind,
+//    resource, subResource, requestKind/requestResource/requestSubResource (= the request's:
+//    no conversion), name, namespace (a Namespace's own name for its non-create requests,
+//    UNSURE), operation, userInfo {username, uid, groups}, object, oldObject (null when none),
+//    dryRun, options (CreateOptions/UpdateOptions/DeleteOptions of meta.k8s.io/v1; a patch's
+//    are UpdateOptions). What the webhooks see: on create the body as sent (namespace filled
+//    in; no uid, creationTimestamp or generated name, which the real validating webhooks do
+//    see); on update and patch the new state as it would be stored (computed as a dry run
+//    first, then written: a mutated result is written as an update from the resourceVersion the
+//    dry run started from, so a concurrent write makes it a 409, where the real server retries;
+//    a mutated apply is recorded in managedFields as an Update); on delete oldObject is the live
+//    object and object null (mutating webhooks too; UNSURE whether the real server sends
+//    mutating webhooks the old object on DELETE). /scale requests send an autoscaling/v1 Scale.
+//    Calls: HTTPS only, clientConfig.url as given, or clientConfig.service {namespace, name,
+//    path, port (443)} reached at the address --service-endpoint or /double/service-endpoints
+//    maps it to (the double resolves no services; an unmapped one fails the call with `service
+//    "<name>" not found`), its certificate verified against caBundle (the system roots without
+//    one) for the name <name>.<namespace>.svc; POST <url>?timeout=<timeoutSeconds, 10>s, with
+//    that deadline. Answers: the response must be an AdmissionReview of the version sent, with
+//    the request's uid; allowed=false fails the request with the webhook's status (code below
+//    400 becomes 400, reason and details as given) and message `admission webhook "<name>"
+//    denied the request: <message>` (the reason when there is no message; `... denied the
+//    request without explanation` with neither). A mutating webhook's patch (base64 JSONPatch,
+//    patchType JSONPatch) applies before the next webhook. A failed call (connection, TLS,
+//    timeout, non-2xx, an invalid answer) with failurePolicy Fail (the default) is 500
+//    InternalError `Internal error occurred: failed calling webhook "<name>": failed to call
+//    webhook: Post "<url>?timeout=10s": <error>` (the <error> text is the double's HTTP
+//    client's, not Go's `dial tcp ...: connect: connection refused`; a non-2xx answer reads
+//    `failed to call webhook: the server responded with the status code N but did not return
+//    more information`, and an invalid answer `received invalid webhook response: ...`, e.g.
+//    `expected response.uid="..", got ".."`, `validating webhook may not return
+//    response.patch`: UNSURE wordings); with Ignore the webhook is skipped. dryRun=All with a matching webhook whose
+//    sideEffects is not None/NoneOnDryRun is 400 `admission webhook "<name>" does not support
+//    dry run`. Warnings and audit annotations of answers are dropped. Webhooks are called
+//    without the store's lock, from the thread serving the request (a webhook that calls back
+//    into the double needs --threads >= 2).
 //  - Update: a missing metadata.resourceVersion is an unconditional update (the real server
 //    refuses that for a few types; not reproduced). An update that changes nothing is a no-op
 //    (same resourceVersion, no event), as the real server. PUT of a missing object is 404 (no
@@ -197,7 +274,8 @@ int Usage(const std::string& problem) {
   std::cerr << "kube-apiserver-double: " << problem << "\n"
             << "usage: kube-apiserver-double --tls-cert FILE --tls-key FILE [--client-ca FILE]\n"
                "  [--token-file FILE] [--port N] [--seed FILE]... [--watch-history N]\n"
-               "  [--bookmark-interval-ms N] [--threads N] [--sar-rules FILE] [--deny FILE]\n";
+               "  [--bookmark-interval-ms N] [--threads N] [--sar-rules FILE] [--deny FILE]\n"
+               "  [--service-endpoint NAMESPACE/NAME=HOST:PORT]...\n";
   return 2;
 }
 
@@ -216,7 +294,7 @@ int main(int argc, char** argv) {
   signal(SIGPIPE, SIG_IGN);
   ServerOptions options;
   std::string token_file, sar_rules_file, deny_file;
-  std::vector<std::string> seeds;
+  std::vector<std::string> seeds, service_endpoints;
   unsigned long history = 1000;
   for (int i = 1; i < argc; ++i) {
     std::string flag = argv[i];
@@ -237,6 +315,8 @@ int main(int argc, char** argv) {
       sar_rules_file = value;
     } else if (flag == "--seed") {
       seeds.push_back(value);
+    } else if (flag == "--service-endpoint") {
+      service_endpoints.push_back(value);
     } else if (flag == "--port" && ParseNumber(value, 65535, n)) {
       options.port = static_cast<std::uint16_t>(n);
     } else if (flag == "--watch-history" && ParseNumber(value, 100'000'000, n) && n > 0) {
@@ -273,6 +353,11 @@ int main(int argc, char** argv) {
   auto deny = rules_from(deny_file, kw::kube_double::ParseDenyRules);
   if (!deny) return Usage(deny.error().message);
   Api api(history, std::move(*rules), std::move(*deny));
+  for (const auto& endpoint : service_endpoints) {
+    if (auto added = api.webhooks().AddServiceEndpointFlag(endpoint); !added) {
+      return Usage(added.error().message);
+    }
+  }
   for (const auto& seed : seeds) {
     auto text = kw::ReadFile(seed, 1u << 30);
     if (!text) return Usage(text.error().message);

@@ -273,6 +273,14 @@ struct Server::Impl {
       }
       return {200, ToJson(counter.ToJson())};
     }
+    if (path == "/double/service-endpoints" && request.method == "POST") {
+      auto body = ParseJson(request.body);
+      if (!body) return StatusResponse(BadRequest(body.error().message));
+      if (auto added = api.webhooks().AddServiceEndpointJson(*body); !added) {
+        return StatusResponse(BadRequest(added.error().message));
+      }
+      return {200, "{}"};
+    }
     if (path == "/double/reset-counters" && request.method == "POST") {
       counter.Reset();
       return {200, "{}"};

@@ -1,6 +1,23 @@
 #include "kube_apiserver/store.h"
 
+#include <openssl/rand.h>
+
+#include <cstdio>
+
 namespace kw::kube_double {
+
+std::string NewUid() {
+  unsigned char b[16];
+  RAND_bytes(b, sizeof b);
+  b[6] = (b[6] & 0x0f) | 0x40;
+  b[8] = (b[8] & 0x3f) | 0x80;
+  char out[37];
+  std::snprintf(out, sizeof out,
+                "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", b[0], b[1],
+                b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13], b[14],
+                b[15]);
+  return out;
+}
 namespace {
 
 bool InNamespace(const StoredObject& object, const std::string& ns) {
@@ -94,6 +111,12 @@ ObjectPtr Store::Find(const std::string& storage_key, const std::string& key) co
   if (c == collections_.end()) return nullptr;
   auto it = c->second.find(key);
   return it == c->second.end() ? nullptr : it->second;
+}
+
+std::vector<std::string> Store::StorageKeys() const {
+  std::vector<std::string> keys;
+  for (const auto& [key, collection] : collections_) keys.push_back(key);
+  return keys;
 }
 
 const std::map<std::string, ObjectPtr>* Store::Collection(const std::string& storage_key) const {

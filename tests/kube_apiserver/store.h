@@ -37,6 +37,9 @@ struct StoredObject {
 };
 using ObjectPtr = std::shared_ptr<const StoredObject>;
 
+// A random UUID (version 4), as the real server makes uids.
+std::string NewUid();
+
 // `object` rendered as `{"kind":..,"apiVersion":..,<body fields>}`.
 std::string RenderObject(const StoredObject& object, std::string_view kind,
                          std::string_view api_version);
@@ -88,6 +91,8 @@ class Store {
   ObjectPtr Find(const std::string& storage_key, const std::string& key) const;
   // The objects of a type in key order (nullptr when there are none).
   const std::map<std::string, ObjectPtr>* Collection(const std::string& storage_key) const;
+  // The storage keys of the types that have (or had) objects.
+  std::vector<std::string> StorageKeys() const;
 
   // Stores `object` (without apiVersion/kind) under a new resourceVersion, written into its
   // metadata, and sends ADDED or MODIFIED.

@@ -161,6 +161,7 @@ void HttpSink::HandleConnection(int fd) {
   std::optional<CapturedRequest> read = ReadHttpRequest(receive);
   if (!read) return;
   CapturedRequest request = std::move(*read);
+  const std::string body = options_.body_for ? options_.body_for(request) : options_.body;
   // Recorded before answering, so a client that has its answer finds its request recorded.
   {
     std::lock_guard lock(mutex_);
@@ -169,9 +170,9 @@ void HttpSink::HandleConnection(int fd) {
   arrived_.notify_all();
   std::string response = "HTTP/1.1 " + std::to_string(options_.status) +
                          " Status\r\nContent-Type: " + options_.content_type +
-                         "\r\nContent-Length: " + std::to_string(options_.body.size()) + "\r\n";
+                         "\r\nContent-Length: " + std::to_string(body.size()) + "\r\n";
   for (const auto& [name, value] : options_.headers) response += name + ": " + value + "\r\n";
-  response += "Connection: close\r\n\r\n" + options_.body;
+  response += "Connection: close\r\n\r\n" + body;
   send_all(response);
 }
 

@@ -37,6 +37,9 @@ struct HttpSinkOptions {
   int status = 200;  // every answer's
   // Every answer's body and its Content-Type.
   std::string body = "{}";
+  // When set, the body of the answer to each request (instead of `body`): for servers whose
+  // answers depend on what they are asked (an admission webhook echoes the request's uid).
+  std::function<std::string(const CapturedRequest&)> body_for;
   std::string content_type = "application/json";
   // Extra response headers (e.g. a Location for redirects).
   std::vector<std::pair<std::string, std::string>> headers;

@@ -179,6 +179,14 @@ void KubeApiServerDouble::ResetCounters() {
   EXPECT_EQ(r.status, 200) << r.body;
 }
 
+void KubeApiServerDouble::MapService(const std::string& ns, const std::string& name,
+                                     const std::string& address) {
+  HttpResult r = Request("POST", "/double/service-endpoints",
+                         R"({"namespace":")" + ns + R"(","name":")" + name +
+                             R"(","address":")" + address + R"("})");
+  EXPECT_EQ(r.status, 200) << r.body;
+}
+
 void KubeApiServerDouble::Compact() {
   HttpResult r = Request("POST", "/double/compact");
   EXPECT_EQ(r.status, 200) << r.body;

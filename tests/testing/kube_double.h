@@ -64,6 +64,9 @@ class KubeApiServerDouble {
   std::uint64_t RequestCount(const std::string& verb, const std::string& path);
   void ResetCounters();
   void Compact();
+  // POST /double/service-endpoints: admission webhooks of Service ns/name are called at
+  // `address` ("127.0.0.1:<port>"), their certificate checked for <name>.<ns>.svc.
+  void MapService(const std::string& ns, const std::string& name, const std::string& address);
 
  private:
   Certificates certificates_;
