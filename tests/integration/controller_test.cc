@@ -397,6 +397,157 @@ TEST_F(ControllerTest, OneLeaderAtATimeAndTheStandbyTakesOver) {
   EXPECT_TRUE(testing::Eventually([&] { return PolicyStatus("privileged") != ""; }, seconds(20)));
 }
 
+// With the controller's own webhooks installed from deploy/controller and the API server calling
+// them: invalid resources are refused with upstream's messages, defaults filled in.
+class ControllerWebhooksTest : public ControllerTest {
+ protected:
+  void SetUp() override {
+    webhook_port_ = testing::FreeLoopbackPort();
+    extra_args_ = {"--webhook-server-address", "127.0.0.1", "--webhook-server-port",
+                   std::to_string(webhook_port_)};
+    ControllerTest::SetUp();
+    kube_->MapService(kNamespace, "kubewarden-controller-webhook-service",
+                      "127.0.0.1:" + std::to_string(webhook_port_));
+    testing::ProcessResult rendered = testing::RunProcess(
+        {"/usr/bin/kubectl", "kustomize", testing::SourcePath("deploy/controller")});
+    ASSERT_EQ(rendered.exit_code, 0) << rendered.err;
+    // Everything but the Namespace, which exists already.
+    const std::size_t first_document = rendered.out.find("---\n");
+    ASSERT_NE(first_document, std::string::npos);
+    kube_->Seed(rendered.out.substr(first_document + 4));
+    // Once the controller trusts its own webhooks, and serves them, they are in use.
+    ASSERT_TRUE(testing::Eventually(
+        [&] {
+          json::value webhooks = Get(
+              "/apis/admissionregistration.k8s.io/v1/validatingwebhookconfigurations/"
+              "kubewarden-controller-validating-webhook-configuration");
+          return !StringAt(webhooks.at("webhooks").at(0), {"clientConfig", "caBundle"}).empty() &&
+                 controller_->Stdout().find("serving the admission webhooks") != std::string::npos;
+        },
+        seconds(20)));
+  }
+
+  testing::HttpResult Create(const std::string& path, const std::string& yaml) {
+    return kube_->Request("POST", path, yaml, "application/yaml");
+  }
+
+  int webhook_port_ = 0;
+};
+
+TEST_F(ControllerWebhooksTest, InvalidResourcesAreRefusedWithUpstreamsMessages) {
+  const std::string caps = "/apis/policies.kubewarden.io/v1/clusteradmissionpolicies";
+  testing::HttpResult no_rules = Create(caps, R"(apiVersion: policies.kubewarden.io/v1
+kind: ClusterAdmissionPolicy
+metadata: {name: empty}
+spec: {module: "registry://ghcr.io/kubewarden/policies/pod-privileged:v1.0.13", rules: [], mutating: false}
+)");
+  EXPECT_GE(no_rules.status, 400);
+  EXPECT_NE(no_rules.body.find(R"(admission webhook \"vclusteradmissionpolicy.kb.io\" denied the request: ClusterAdmissionPolicy.policies.kubewarden.io \"empty\" is invalid: spec.rules: Required value)"),
+            std::string::npos)
+      << no_rules.body;
+  EXPECT_EQ(no_rules.status, 422);
+
+  testing::HttpResult group = Create(
+      "/apis/policies.kubewarden.io/v1/clusteradmissionpolicygroups",
+      R"j(apiVersion: policies.kubewarden.io/v1
+kind: ClusterAdmissionPolicyGroup
+metadata: {name: images}
+spec:
+  rules: [{apiGroups: [""], apiVersions: [v1], resources: [pods], operations: [CREATE]}]
+  expression: "signed() || unknown()"
+  message: refused
+  policies:
+    signed: {module: "registry://ghcr.io/kubewarden/policies/verify-image-signatures:v1"}
+)j");
+  EXPECT_GE(group.status, 400);
+  EXPECT_NE(group.body.find("unknown"), std::string::npos) << group.body;
+
+  // Defaulted by the mutating webhook: the finalizer (and the policy server, also a CRD default).
+  testing::HttpResult good = Create(caps, PrivilegedPolicy(false));
+  ASSERT_EQ(good.status, 201) << good.body;
+  auto created = ParseJson(good.body);
+  ASSERT_TRUE(created);
+  EXPECT_EQ(created->at("metadata").at("finalizers"), json::array{"kubewarden.io/finalizer"});
+
+  // protect -> monitor is refused; the policy server cannot change.
+  testing::HttpResult monitor = kube_->Request("PATCH", caps + "/privileged",
+                                               R"({"spec":{"mode":"monitor"}})",
+                                               "application/merge-patch+json");
+  EXPECT_GE(monitor.status, 400);
+  EXPECT_NE(monitor.body.find("Recreate instead"), std::string::npos) << monitor.body;
+  testing::HttpResult moved = kube_->Request("PATCH", caps + "/privileged",
+                                             R"({"spec":{"policyServer":"other"}})",
+                                             "application/merge-patch+json");
+  EXPECT_GE(moved.status, 400) << moved.body;
+
+  // A PolicyServer whose image pull Secret does not exist.
+  testing::HttpResult server = Create("/apis/policies.kubewarden.io/v1/policyservers",
+                                      R"(apiVersion: policies.kubewarden.io/v1
+kind: PolicyServer
+metadata: {name: pulls}
+spec: {image: policy-server, replicas: 1, imagePullSecret: missing}
+)");
+  EXPECT_GE(server.status, 400);
+  EXPECT_NE(server.body.find("missing"), std::string::npos) << server.body;
+}
+
+// The whole path: a Pod created through the API server is refused by the policy a replica
+// serves, through the webhook configuration the controller made.
+TEST_F(ControllerTest, APodIsRefusedThroughTheWebhookTheControllerMade) {
+  Apply(kPolicyServer);
+  ASSERT_TRUE(testing::Eventually([&] { return !PolicyServerObject("secrets").is_null(); },
+                                  seconds(20)));
+  // The replica serves HTTPS with the certificate the controller issued for its Service.
+  json::value secret = PolicyServerObject("secrets");
+  const std::string dir = testing::TestData("");
+  char cert_path[] = "/tmp/kw-controller-cert-XXXXXX";
+  char key_path[] = "/tmp/kw-controller-key-XXXXXX";
+  ASSERT_NE(mkstemp(cert_path), -1);
+  ASSERT_NE(mkstemp(key_path), -1);
+  std::ofstream(cert_path) << *Base64Decode(secret.at("data").at("tls.crt").as_string());
+  std::ofstream(key_path) << *Base64Decode(secret.at("data").at("tls.key").as_string());
+  kube_->Seed(std::string("apiVersion: v1\nkind: Pod\nmetadata:\n  name: replica\n  namespace: ") +
+              kNamespace + "\n  labels: {kubewarden/policy-server: default}\nspec:\n  containers: "
+              "[{name: policy-server, image: policy-server}]\n");
+  auto replica = testing::PolicyServer::Start(
+      "{}", {"--kubeconfig", kube_->KubeconfigPath(), "--policies-configmap",
+             "policy-server-default", "--pod-name", "replica", "--pod-namespace", kNamespace,
+             "--cert-file", cert_path, "--key-file", key_path});
+  ASSERT_NE(replica, nullptr);
+  kube_->MapService(kNamespace, "policy-server-default",
+                    "127.0.0.1:" + std::to_string(replica->port()));
+  Apply(PrivilegedPolicy(false));
+  ASSERT_TRUE(testing::Eventually([&] { return PolicyStatus("privileged") == "active"; },
+                                  seconds(30)));
+
+  kube_->Seed("apiVersion: v1\nkind: Namespace\nmetadata: {name: team}\n");
+  testing::HttpResult privileged = kube_->Request(
+      "POST", "/api/v1/namespaces/team/pods",
+      "apiVersion: v1\nkind: Pod\nmetadata: {name: root}\nspec:\n  containers:\n  - name: c\n"
+      "    image: nginx\n    securityContext: {privileged: true}\n",
+      "application/yaml");
+  EXPECT_EQ(privileged.status, 400) << privileged.body;
+  EXPECT_NE(privileged.body.find(
+                R"(admission webhook \"clusterwide-privileged.kubewarden.admission\" denied the request: Privileged container is not allowed)"),
+            std::string::npos)
+      << privileged.body;
+  testing::HttpResult plain = kube_->Request(
+      "POST", "/api/v1/namespaces/team/pods",
+      "apiVersion: v1\nkind: Pod\nmetadata: {name: fine}\nspec:\n  containers:\n  - name: c\n"
+      "    image: nginx\n",
+      "application/yaml");
+  EXPECT_EQ(plain.status, 201) << plain.body;
+  // The deployments namespace is excluded by the namespace selector.
+  testing::HttpResult own = kube_->Request(
+      "POST", "/api/v1/namespaces/kubewarden/pods",
+      "apiVersion: v1\nkind: Pod\nmetadata: {name: root}\nspec:\n  containers:\n  - name: c\n"
+      "    image: nginx\n    securityContext: {privileged: true}\n",
+      "application/yaml");
+  EXPECT_EQ(own.status, 201) << own.body;
+  std::remove(cert_path);
+  std::remove(key_path);
+}
+
 json::value ListItems(testing::KubeApiServerDouble& kube, const std::string& path) {
   testing::HttpResult result = kube.Request("GET", path);
   auto parsed = ParseJson(result.body);
