@@ -67,11 +67,11 @@ class ImageTest : public ::testing::Test {
     return layer ? *layer : Layer{};
   }
 
-  // Unpacks `layer` with tar(1) into a fresh directory.
+  // Unpacks `layer` with tar(1) into a fresh directory, modes kept even without root.
   std::string Unpack(const Layer& layer) {
     std::string dir = testing::MakeTempDir();
     std::string blob = testing::WriteTempFile("layer.tar.gz", layer.blob);
-    auto tar = testing::RunProcess({"/usr/bin/tar", "-xzf", blob, "-C", dir});
+    auto tar = testing::RunProcess({"/usr/bin/tar", "-xpzf", blob, "-C", dir});
     EXPECT_EQ(tar.exit_code, 0) << tar.err;
     return dir;
   }
