@@ -7,10 +7,10 @@
 #
 # NAMEs: policy-server, controller, kwctl, audit-scanner (default: every one whose binary is
 # built). Without --push, each image is an OCI image layout in build/images/<NAME>/
-# ($KW_IMAGES_DIR/<NAME>/ when set; pack it with `tar -C build/images/<NAME> -cf <NAME>.tar .`;
-# `skopeo copy oci:...` or `crane push` upload such a layout). With --push, REGISTRY/PREFIX/<NAME>:TAG is pushed with the project's
-# own registry client: credentials from docker's config.json, insecure registries and extra CAs
-# from --sources-path (sources.yaml, as kwctl's).
+# ($KW_IMAGES_DIR/<NAME>/ when set); `tar -C build/images/<NAME> -cf <NAME>.tar .` packs one,
+# and `skopeo copy oci:...` or `crane push` can upload it. With --push, REGISTRY/PREFIX/<NAME>:TAG
+# is pushed with the project's own registry client: credentials from docker's config.json,
+# insecure registries and extra CAs from --sources-path (sources.yaml, as kwctl's).
 #
 # Layers, bottom first: (1) what every image shares: /etc/passwd and /etc/group with the user
 # kubewarden (65533:65533), CA certificates, /usr/share/zoneinfo, /tmp (1777) and the home
@@ -24,7 +24,8 @@
 #                  as upstream's controller image (a Go manager) is built to be run; the
 #                  entrypoint is /manager too, so a chart that only passes args works as well.
 #                  /kubewarden-controller is a symlink to it.
-#   audit-scanner  /audit-scanner (the chart's CronJob runs `/audit-scanner ...`)
+#   audit-scanner  /audit-scanner (the chart's CronJob runs `/audit-scanner ...`; we assume as
+#                  its command, which overrides the entrypoint)
 #   kwctl          /kwctl
 # All run as 65533:65533 (upstream's policy-server user) so that runAsNonRoot holds and the
 # first layer is the same for every image.
