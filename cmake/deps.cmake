@@ -8,6 +8,7 @@ find_package(spdlog REQUIRED)
 find_package(fmt REQUIRED)
 find_package(CLI11 REQUIRED)
 find_package(OpenSSL REQUIRED)
+find_package(ZLIB REQUIRED)  # gzip for container image layers (src/image)
 if(KW_BUILD_TESTS)
   find_package(GTest REQUIRED)
   find_package(CURL REQUIRED)  # the HTTP(S) client of the integration tests

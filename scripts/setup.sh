@@ -15,6 +15,8 @@ packages=(
   libboost1.81-dev libboost-json1.81-dev libsimdjson-dev
   libyaml-cpp-dev libspdlog-dev libfmt-dev libcli11-dev
   libcurl4-openssl-dev libssl-dev
+  # gzip for the layers of our container images (src/image)
+  zlib1g-dev
   # the openssl CLI: the policy-server tests make a test CA and certificates with it
   openssl
   # time zones for the OPA builtins time.date and friends (read from /usr/share/zoneinfo)

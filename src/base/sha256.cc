@@ -6,30 +6,34 @@
 #include <memory>
 
 namespace kw {
-namespace {
-
-struct MdCtxFree {
-  void operator()(EVP_MD_CTX* ctx) const { EVP_MD_CTX_free(ctx); }
-};
-
-}  // namespace
 
 Sha256Digest Sha256(std::initializer_list<std::span<const std::uint8_t>> parts) {
-  std::unique_ptr<EVP_MD_CTX, MdCtxFree> ctx(EVP_MD_CTX_new());
+  Sha256Stream stream;
+  for (std::span<const std::uint8_t> part : parts) stream.Update(part);
+  return stream.Finish();
+}
+
+Sha256Digest Sha256(std::span<const std::uint8_t> bytes) { return Sha256({bytes}); }
+
+// These fail only when OpenSSL cannot allocate; a wrong digest would be worse than stopping.
+Sha256Stream::Sha256Stream() : ctx_(EVP_MD_CTX_new(), EVP_MD_CTX_free) {
+  if (!ctx_ || EVP_DigestInit_ex(ctx_.get(), EVP_sha256(), nullptr) != 1) std::abort();
+}
+
+Sha256Stream::~Sha256Stream() = default;
+
+void Sha256Stream::Update(std::span<const std::uint8_t> bytes) {
+  if (EVP_DigestUpdate(ctx_.get(), bytes.data(), bytes.size()) != 1) std::abort();
+}
+
+Sha256Digest Sha256Stream::Finish() {
   Sha256Digest digest{};
   unsigned int length = 0;
-  // These fail only when OpenSSL cannot allocate; a wrong digest would be worse than stopping.
-  if (!ctx || EVP_DigestInit_ex(ctx.get(), EVP_sha256(), nullptr) != 1) std::abort();
-  for (std::span<const std::uint8_t> part : parts) {
-    if (EVP_DigestUpdate(ctx.get(), part.data(), part.size()) != 1) std::abort();
-  }
-  if (EVP_DigestFinal_ex(ctx.get(), digest.data(), &length) != 1 || length != digest.size()) {
+  if (EVP_DigestFinal_ex(ctx_.get(), digest.data(), &length) != 1 || length != digest.size()) {
     std::abort();
   }
   return digest;
 }
-
-Sha256Digest Sha256(std::span<const std::uint8_t> bytes) { return Sha256({bytes}); }
 
 std::string Sha256Hex(const Sha256Digest& digest) {
   static constexpr char kHex[] = "0123456789abcdef";

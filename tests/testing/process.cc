@@ -116,6 +116,7 @@ std::string RequestFile(const std::string& name) {
   }
   return std::string(std::istreambuf_iterator<char>(in), {});
 }
+std::string BuildDir() { return Env("KW_BINARY_DIR"); }
 std::string KwctlBinary() { return Env("KW_BINARY_DIR") + "/cmd/kwctl/kwctl"; }
 std::string PolicyServerBinary() {
   return Env("KW_BINARY_DIR") + "/cmd/policy-server/policy-server";

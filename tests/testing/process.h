@@ -61,6 +61,8 @@ std::string TestData(const std::string& name);
 std::string SourcePath(const std::string& relative);
 // The text of tests/data/requests/<name> (a failed expectation, and "", when it is missing).
 std::string RequestFile(const std::string& name);
+// $KW_BINARY_DIR: the build tree, for scripts that take it (KW_BUILD_DIR).
+std::string BuildDir();
 // The kwctl binary of this build.
 std::string KwctlBinary();
 // The policy-server binary of this build.
