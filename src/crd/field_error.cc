@@ -4,6 +4,7 @@
 #include <utility>
 
 #include "base/go_quote.h"
+#include "base/utf8.h"
 #include "crd/types.h"
 
 namespace kw::crd {
@@ -120,9 +121,12 @@ json::object InvalidStatus(std::string_view kind, std::string_view name,
   std::set<std::string> seen;
   std::vector<std::string> messages;
   for (const FieldError& e : errors) {
-    causes.push_back(json::object{
-        {"reason", CauseType(e.type)}, {"message", e.Body()}, {"field", e.field}});
-    std::string message = e.Message();
+    // Bytes that are not UTF-8 become U+FFFD, as Go's encoding/json writes them, so that the
+    // answer stays JSON whatever a parser's message quoted.
+    causes.push_back(json::object{{"reason", CauseType(e.type)},
+                                  {"message", ToValidUtf8(e.Body())},
+                                  {"field", ToValidUtf8(e.field)}});
+    std::string message = ToValidUtf8(e.Message());
     if (seen.insert(message).second) messages.push_back(std::move(message));
   }
   std::string aggregate;
@@ -137,7 +141,7 @@ json::object InvalidStatus(std::string_view kind, std::string_view name,
     aggregate += "]";
   }
   std::string qualified_kind = std::string(kind) + "." + std::string(kGroup);
-  std::string message = qualified_kind + " " + GoQuote(name) + " is invalid";
+  std::string message = qualified_kind + " " + GoQuote(name) + " is invalid";  // GoQuote escapes
   if (!messages.empty()) message += ": " + aggregate;
   return json::object{
       {"metadata", json::object{}},

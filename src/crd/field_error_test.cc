@@ -53,5 +53,13 @@ TEST(FieldError, InvalidStatusAggregatesAndFoldsRepeats) {
   EXPECT_EQ(status["details"].as_object()["causes"].as_array().size(), 3u);
 }
 
+TEST(FieldError, InvalidStatusIsUtf8WhateverTheDetails) {
+  json::object status = InvalidStatus("PolicyServer", "p", {InvalidString("spec.x", "v", "bad \xdb byte")});
+  EXPECT_EQ(status["message"].as_string(),
+            "PolicyServer.policies.kubewarden.io \"p\" is invalid: spec.x: Invalid value: \"v\": bad \uFFFD byte");
+  EXPECT_EQ(status["details"].as_object()["causes"].as_array()[0].as_object()["message"].as_string(),
+            "Invalid value: \"v\": bad \uFFFD byte");
+}
+
 }  // namespace
 }  // namespace kw::crd

@@ -26,8 +26,13 @@
 //     texts follow upstream's webhook as remembered; the imagePullSecret detail joins two errors
 //     with a newline as Go's errors.Join does ("cannot get spec.ImagePullSecret\nsecrets \"x\"
 //     not found"). Quantities are shown as written, where upstream prints resource.Quantity's
-//     canonical form ("1000m" would read "1"). webhookPort, readinessProbePort, sigstoreTrustConfig
+//     canonical form ("1000m" would read "1"), and limits then requests are reported in name
+//     order, where Go's map order is random. webhookPort, readinessProbePort, sigstoreTrustConfig
 //     and namespacedPoliciesCapabilities texts are ours.
+//   - Validation on update: only the policies' policyServer and mode are compared with the stored
+//     object; everything else is checked as on a create, deletions are not checked.
+//   - "spec: Required value", "spec.module: Required value" (and a member's), "spec.mode:
+//     Unsupported value: ..." stand for the CRD schema's checks, which run before any webhook.
 //   - Values of other types than strings, numbers and booleans are rendered as compact JSON;
 //     Go prints its structs with %#v there.
 //   - A wrong JSON type reads like the API server's schema validation: "spec.rules: Invalid

@@ -1,6 +1,9 @@
 #include "policy/group_expression.h"
 
 #include <cctype>
+#include <optional>
+
+#include "base/utf8.h"
 
 namespace kw::policy {
 
@@ -28,7 +31,7 @@ class Parser {
     KW_ASSIGN_OR_RETURN(NodePtr root, ParseOr(0));
     SkipSpace();
     if (pos_ < text_.size()) {
-      return Error("unexpected `" + std::string(1, text_[pos_]) +
+      return Error("unexpected `" + CharacterAt(pos_) +
                    "` (the operators are ==, !=, &&, || and !)");
     }
     return root;
@@ -39,6 +42,12 @@ class Parser {
     return std::unexpected(kw::Error(
         ErrorKind::kInvalidArgument, "invalid policy group expression '" + std::string(text_) +
                                          "': " + what + " at column " + std::to_string(pos_ + 1)));
+  }
+
+  // The character at `pos`, whole: a message must not cut a UTF-8 sequence in two.
+  std::string CharacterAt(std::size_t pos) const {
+    std::optional<Utf8Sequence> sequence = DecodeUtf8(text_.substr(pos));
+    return std::string(text_.substr(pos, sequence ? sequence->length : 1));
   }
 
   void SkipSpace() {
@@ -117,7 +126,7 @@ class Parser {
             text_[pos_] == '-')) {
       ++pos_;
     }
-    if (start == pos_) return Error("unexpected `" + std::string(1, text_[pos_]) + "`");
+    if (start == pos_) return Error("unexpected `" + CharacterAt(pos_) + "`");
     std::string word(text_.substr(start, pos_ - start));
     auto node = std::make_shared<Node>();
     if (word == "true" || word == "false") {

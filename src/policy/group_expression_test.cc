@@ -78,6 +78,8 @@ TEST(GroupExpression, RefusesInvalidExpressionsClearly) {
            {"null", "`null` is not allowed: the only literals are `true` and `false` at column 1"},
            {"a() == \"x\"", "a string literal is not allowed: the only literals are `true` and `false` at column 8"},
            {"a() + a()", "unexpected `+` (the operators are ==, !=, &&, || and !) at column 5"},
+           {"a() \u00e9", "unexpected `\u00e9` (the operators are ==, !=, &&, || and !) at column 5"},
+           {"\u00e9", "unexpected `\u00e9` at column 1"},
            {"a() = true", "unexpected `=` (the operators are ==, !=, &&, || and !) at column 5"},
        }) {
     auto e = GroupExpression::Parse(c.text, kMembers);
