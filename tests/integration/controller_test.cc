@@ -548,6 +548,23 @@ TEST_F(ControllerTest, APodIsRefusedThroughTheWebhookTheControllerMade) {
   std::remove(key_path);
 }
 
+TEST_F(ControllerTest, EveryDeployBaseRendersAndApplies) {
+  for (const char* base : {"deploy/controller", "deploy/defaults", "deploy/audit-scanner"}) {
+    testing::ProcessResult rendered =
+        testing::RunProcess({"/usr/bin/kubectl", "kustomize", testing::SourcePath(base)});
+    ASSERT_EQ(rendered.exit_code, 0) << base << ": " << rendered.err;
+    std::string documents = rendered.out;
+    // The controller's base makes the namespace, which the fixture made already.
+    if (documents.starts_with("apiVersion: v1\nkind: Namespace\n")) {
+      documents = documents.substr(documents.find("---\n") + 4);
+    }
+    kube_->Seed(documents);
+  }
+  EXPECT_FALSE(Get("/apis/apps/v1/namespaces/kubewarden/deployments/kubewarden-controller").is_null());
+  EXPECT_FALSE(Get("/apis/batch/v1/namespaces/kubewarden/cronjobs/audit-scanner").is_null());
+  EXPECT_FALSE(Get("/api/v1/namespaces/kubewarden/configmaps/kubewarden-defaults").is_null());
+}
+
 json::value ListItems(testing::KubeApiServerDouble& kube, const std::string& path) {
   testing::HttpResult result = kube.Request("GET", path);
   auto parsed = ParseJson(result.body);
