@@ -647,7 +647,9 @@ ApiOutcome Api::HandleResource(const ApiRequest& request, const ResourcePath& pa
         if (!full.contains("apiVersion")) full["apiVersion"] = type.ApiVersion();
         if (!full.contains("kind")) full["kind"] = type.kind;
         json::object& metadata = Metadata(full);
-        if (type.namespaced && Text(metadata, "namespace").empty()) metadata["namespace"] = target.ns;
+        if (type.namespaced && Text(metadata, "namespace").empty()) {
+          metadata["namespace"] = target.ns;
+        }
         auto admitted = Admit(request, target, "CREATE", std::move(full), std::nullopt,
                               "CreateOptions");
         if (!admitted) return ErrorResponse(admitted.error());
@@ -656,7 +658,7 @@ ApiOutcome Api::HandleResource(const ApiRequest& request, const ResourcePath& pa
       result = Create(request, target, std::move(*body), false);
     }
   } else if (verb == "update" || verb == "patch") {
-    result = AdmittedUpdate(request, target, verb);
+    result = AdmittedUpdate(request, target);
   } else if (verb == "delete") {
     result = Delete(request, target);
   } else if (verb == "deletecollection") {
@@ -1276,7 +1278,10 @@ ApiResult<ApiResponse> Api::Delete(const ApiRequest& request, const Target& targ
         old = WithTypeMeta(live->object, type);
       }
     }
-    if (old) KW_TRY(Admit(request, target, "DELETE", std::nullopt, std::move(old), "DeleteOptions", options));
+    if (old) {
+      KW_TRY(Admit(request, target, "DELETE", std::nullopt, std::move(old), "DeleteOptions",
+                   options));
+    }
   }
   std::lock_guard lock(store_.mutex());
   ObjectPtr live = store_.Find(type.StorageKey(), target.Key());
@@ -1534,7 +1539,8 @@ ApiResult<ApiResponse> Api::ReviewAccess(const ApiRequest& request, const Target
 
 namespace {
 
-constexpr const char* kMutatingWebhooksKey = "admissionregistration.k8s.io/mutatingwebhookconfigurations";
+constexpr const char* kMutatingWebhooksKey =
+    "admissionregistration.k8s.io/mutatingwebhookconfigurations";
 constexpr const char* kValidatingWebhooksKey =
     "admissionregistration.k8s.io/validatingwebhookconfigurations";
 
@@ -1566,7 +1572,9 @@ ApiResult<std::optional<json::object>> Api::Admit(const ApiRequest& request, con
     for (auto [key, into] : {std::pair{kMutatingWebhooksKey, &context.mutating},
                              std::pair{kValidatingWebhooksKey, &context.validating}}) {
       if (const auto* configurations = store_.Collection(key)) {
-        for (const auto& [k, configuration] : *configurations) into->push_back(configuration->object);
+        for (const auto& [k, configuration] : *configurations) {
+          into->push_back(configuration->object);
+        }
       }
     }
     if (ObjectPtr ns = namespace_request || target.ns.empty()
@@ -1611,8 +1619,7 @@ ApiResult<std::optional<json::object>> Api::Admit(const ApiRequest& request, con
   return webhooks_.Admit(a, context);
 }
 
-ApiResult<ApiResponse> Api::AdmittedUpdate(const ApiRequest& request, const Target& target,
-                                           const std::string& verb) {
+ApiResult<ApiResponse> Api::AdmittedUpdate(const ApiRequest& request, const Target& target) {
   const ResourceType& type = target.type;
   auto run = [&](const ApiRequest& r) -> ApiResult<ApiResponse> {
     bool put = r.method == "PUT";

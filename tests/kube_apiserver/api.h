@@ -140,8 +140,7 @@ class Api {
                                                json::object options = {});
   // An update or patch (of the object or a subresource) through admission: the new state is
   // computed first (a dry run), the webhooks see it, then it is written (as they mutated it).
-  ApiResult<ApiResponse> AdmittedUpdate(const ApiRequest& request, const Target& target,
-                                        const std::string& verb);
+  ApiResult<ApiResponse> AdmittedUpdate(const ApiRequest& request, const Target& target);
 
   // Under the store's lock: stores `object` (a full object) as the new state of the live
   // object, with the real server's bookkeeping; deletes it when its last finalizer went.

@@ -169,11 +169,13 @@
 //    `failed to call webhook: the server responded with the status code N but did not return
 //    more information`, and an invalid answer `received invalid webhook response: ...`, e.g.
 //    `expected response.uid="..", got ".."`, `validating webhook may not return
-//    response.patch`: UNSURE wordings); with Ignore the webhook is skipped. dryRun=All with a matching webhook whose
-//    sideEffects is not None/NoneOnDryRun is 400 `admission webhook "<name>" does not support
-//    dry run`. Warnings and audit annotations of answers are dropped. Webhooks are called
-//    without the store's lock, from the thread serving the request (a webhook that calls back
-//    into the double needs --threads >= 2).
+//    response.patch`: UNSURE wordings); with Ignore the webhook is skipped. dryRun=All with a
+//    matching webhook whose sideEffects is not None/NoneOnDryRun is 400 `admission webhook
+//    "<name>" does not support dry run` (the double does not refuse to store v1 configurations
+//    with other sideEffects, as the real server's validation does). Warnings and audit
+//    annotations of answers are dropped. Webhooks are called without the store's lock, from
+//    the thread serving the request (a webhook that calls back into the double needs
+//    --threads >= 2, the default).
 //  - Update: a missing metadata.resourceVersion is an unconditional update (the real server
 //    refuses that for a few types; not reproduced). An update that changes nothing is a no-op
 //    (same resourceVersion, no event), as the real server. PUT of a missing object is 404 (no

@@ -42,7 +42,6 @@ bool ListMatches(const std::vector<std::string>& list, std::string_view value) {
                      [&](const std::string& item) { return item == "*" || item == value; });
 }
 
-
 // A metav1.LabelSelector ({matchLabels, matchExpressions}); an empty or absent one selects
 // everything; a malformed one nothing (the real server refuses to store those).
 bool SelectorMatches(const json::object& webhook, std::string_view key, const json::value& labels) {
@@ -209,8 +208,7 @@ struct Endpoint {
 
 }  // namespace
 
-Result<AdmissionVerdict> ParseAdmissionResponse(std::string_view body,
-                                                std::string_view api_version,
+Result<AdmissionVerdict> ParseAdmissionResponse(std::string_view body, std::string_view api_version,
                                                 std::string_view uid, bool mutating) {
   auto parsed = ParseJson(body, "invalid JSON");
   if (!parsed) return Fail(ErrorKind::kInvalidArgument, parsed.error().message);
@@ -222,8 +220,8 @@ Result<AdmissionVerdict> ParseAdmissionResponse(std::string_view body,
   std::string got = Text(review, "apiVersion");
   if (got != expected || Text(review, "kind") != "AdmissionReview") {
     return Fail(ErrorKind::kInvalidArgument, "expected webhook response of " + expected +
-                                                 ", Kind=AdmissionReview, got " + got + ", Kind=" +
-                                                 Text(review, "kind"));
+                                                 ", Kind=AdmissionReview, got " + got +
+                                                 ", Kind=" + Text(review, "kind"));
   }
   const json::value* response_value = review.if_contains("response");
   if (!response_value || !response_value->is_object()) {
@@ -265,7 +263,8 @@ Result<AdmissionVerdict> ParseAdmissionResponse(std::string_view body,
     }
     verdict.patch = std::move(operations->get_array());
   } else if (!patch_type.empty()) {
-    return Fail(ErrorKind::kInvalidArgument, "webhook returned response.patchType but not response.patch");
+    return Fail(ErrorKind::kInvalidArgument,
+                "webhook returned response.patchType but not response.patch");
   }
   return verdict;
 }
@@ -273,10 +272,10 @@ Result<AdmissionVerdict> ParseAdmissionResponse(std::string_view body,
 bool ExemptFromWebhooks(std::string_view group, std::string_view resource) {
   return group == "admissionregistration.k8s.io" &&
          (resource == "validatingwebhookconfigurations" ||
-          resource == "mutatingwebhookconfigurations" || resource == "validatingadmissionpolicies" ||
+          resource == "mutatingwebhookconfigurations" ||
+          resource == "validatingadmissionpolicies" ||
           resource == "validatingadmissionpolicybindings" ||
-          resource == "mutatingadmissionpolicies" ||
-          resource == "mutatingadmissionpolicybindings");
+          resource == "mutatingadmissionpolicies" || resource == "mutatingadmissionpolicybindings");
 }
 
 void Webhooks::SetServiceEndpoint(const std::string& ns, const std::string& name,
@@ -357,15 +356,14 @@ ApiResult<std::optional<json::object>> Webhooks::Admit(const AdmissionAttributes
     auto verdict = Call(webhook, hook.mutating, a);
     if (!verdict) {
       if (ignore_failures) continue;
-      return Reject(InternalError("failed calling webhook \"" + name + "\": " +
-                                  verdict.error().message));
+      return Reject(
+          InternalError("failed calling webhook \"" + name + "\": " + verdict.error().message));
     }
     if (!verdict->allowed) {
       json::object status = verdict->status;
       ApiError error;
       const json::value* code = status.if_contains("code");
-      error.code = code && code->is_int64() && code->get_int64() >= 400 &&
-                           code->get_int64() < 600
+      error.code = code && code->is_int64() && code->get_int64() >= 400 && code->get_int64() < 600
                        ? static_cast<int>(code->get_int64())
                        : 400;
       error.reason = Text(status, "reason");
@@ -387,9 +385,9 @@ ApiResult<std::optional<json::object>> Webhooks::Admit(const AdmissionAttributes
     if (hook.mutating && verdict->patch && a.object) {
       auto patched = admission::ApplyPatch(json::value(*a.object), *verdict->patch);
       if (!patched || !patched->is_object()) {
-        return Reject(InternalError(
-            "JSON Patch: " +
-            (patched ? std::string("the patch produced a non-object") : patched.error().message)));
+        return Reject(
+            InternalError("JSON Patch: " + (patched ? std::string("the patch produced a non-object")
+                                                    : patched.error().message)));
       }
       a.object = std::move(patched->get_object());
     }
@@ -407,8 +405,8 @@ Result<AdmissionVerdict> Webhooks::Call(const json::object& webhook, bool mutati
   std::string query = "?timeout=" + std::to_string(timeout_seconds) + "s";
   Endpoint endpoint;
   auto fail = [&](const std::string& why) {
-    return Fail(ErrorKind::kIo, "failed to call webhook: Post \"" + endpoint.url + query +
-                                    "\": " + why);
+    return Fail(ErrorKind::kIo,
+                "failed to call webhook: Post \"" + endpoint.url + query + "\": " + why);
   };
   if (std::string url = Text(client, "url"); !url.empty()) {
     endpoint.url = url;
@@ -465,9 +463,9 @@ Result<AdmissionVerdict> Webhooks::Call(const json::object& webhook, bool mutati
   auto response = (*connection)->Exchange(request, deadline, kMaxResponseBytes);
   if (!response) return fail(response.error().message);
   if (response->status < 200 || response->status >= 300) {
-    return Fail(ErrorKind::kIo, "failed to call webhook: the server responded with the status code " +
-                                    std::to_string(response->status) +
-                                    " but did not return more information");
+    return Fail(ErrorKind::kIo,
+                "failed to call webhook: the server responded with the status code " +
+                    std::to_string(response->status) + " but did not return more information");
   }
   auto verdict = ParseAdmissionResponse(response->body, api_version, uid, mutating);
   if (!verdict) {

@@ -28,8 +28,8 @@ namespace kw::kube_double {
 
 // What a request is to admission (the real admission.Attributes).
 struct AdmissionAttributes {
-  std::string operation;  // "CREATE", "UPDATE", "DELETE"
-  std::string group, version, kind;                  // of the object sent (a Scale for /scale)
+  std::string operation;             // "CREATE", "UPDATE", "DELETE"
+  std::string group, version, kind;  // of the object sent (a Scale for /scale)
   std::string resource_group, resource_version, resource, subresource;
   std::string name, ns;
   Identity user;
@@ -48,14 +48,13 @@ struct AdmissionContext {
 // A webhook's answer.
 struct AdmissionVerdict {
   bool allowed = false;
-  json::object status;                // response.status (a metav1.Status), possibly empty
-  std::optional<json::array> patch;   // response.patch decoded (JSONPatch)
+  json::object status;               // response.status (a metav1.Status), possibly empty
+  std::optional<json::array> patch;  // response.patch decoded (JSONPatch)
 };
 // Reads a (`mutating` or validating) webhook's AdmissionReview answer
 // (admission.k8s.io/<api_version>) to the request `uid`. Untrusted input: kInvalidArgument
 // with the real server's wording of what is wrong.
-Result<AdmissionVerdict> ParseAdmissionResponse(std::string_view body,
-                                                std::string_view api_version,
+Result<AdmissionVerdict> ParseAdmissionResponse(std::string_view body, std::string_view api_version,
                                                 std::string_view uid, bool mutating);
 
 class Webhooks {
