@@ -640,22 +640,7 @@ ApiOutcome Api::HandleResource(const ApiRequest& request, const ResourcePath& pa
                                         "application/yaml, application/vnd.kubernetes.protobuf; " +
                                         body.error().message));
       }
-      if (body->is_object() && HasWebhooks(type)) {
-        // Webhooks see full objects; a body's own (wrong) apiVersion or kind stays for Create
-        // to refuse.
-        json::object full = body->get_object();
-        if (!full.contains("apiVersion")) full["apiVersion"] = type.ApiVersion();
-        if (!full.contains("kind")) full["kind"] = type.kind;
-        json::object& metadata = Metadata(full);
-        if (type.namespaced && Text(metadata, "namespace").empty()) {
-          metadata["namespace"] = target.ns;
-        }
-        auto admitted = Admit(request, target, "CREATE", std::move(full), std::nullopt,
-                              "CreateOptions");
-        if (!admitted) return ErrorResponse(admitted.error());
-        if (*admitted) *body = std::move(**admitted);
-      }
-      result = Create(request, target, std::move(*body), false);
+      result = AdmittedCreate(request, target, std::move(*body));
     }
   } else if (verb == "update" || verb == "patch") {
     result = AdmittedUpdate(request, target);
@@ -1563,7 +1548,7 @@ ApiResult<std::optional<json::object>> Api::Admit(const ApiRequest& request, con
                                                   std::optional<json::object> object,
                                                   std::optional<json::object> old_object,
                                                   std::string_view options_kind,
-                                                  json::object options) {
+                                                  json::object options, AdmissionPhase phase) {
   const ResourceType& type = target.type;
   bool namespace_request = type.plural == "namespaces" && type.group.empty();
   AdmissionContext context;
@@ -1571,7 +1556,9 @@ ApiResult<std::optional<json::object>> Api::Admit(const ApiRequest& request, con
     std::lock_guard lock(store_.mutex());
     for (auto [key, into] : {std::pair{kMutatingWebhooksKey, &context.mutating},
                              std::pair{kValidatingWebhooksKey, &context.validating}}) {
-      if (const auto* configurations = store_.Collection(key)) {
+      bool wanted = phase == AdmissionPhase::kBoth ||
+                    (phase == AdmissionPhase::kMutating) == (into == &context.mutating);
+      if (const auto* configurations = wanted ? store_.Collection(key) : nullptr) {
         for (const auto& [k, configuration] : *configurations) {
           into->push_back(configuration->object);
         }
@@ -1617,6 +1604,41 @@ ApiResult<std::optional<json::object>> Api::Admit(const ApiRequest& request, con
   a.object = std::move(object);
   a.old_object = std::move(old_object);
   return webhooks_.Admit(a, context);
+}
+
+ApiResult<ApiResponse> Api::AdmittedCreate(const ApiRequest& request, const Target& target,
+                                           json::value body) {
+  const ResourceType& type = target.type;
+  if (!body.is_object() || !HasWebhooks(type)) {
+    return Create(request, target, std::move(body), false);
+  }
+  // Webhooks see full objects; a body's own (wrong) apiVersion or kind stays for Create to
+  // refuse.
+  json::object full = std::move(body.get_object());
+  if (!full.contains("apiVersion")) full["apiVersion"] = type.ApiVersion();
+  if (!full.contains("kind")) full["kind"] = type.kind;
+  if (json::object& metadata = Metadata(full);
+      type.namespaced && Text(metadata, "namespace").empty()) {
+    metadata["namespace"] = target.ns;
+  }
+  KW_ASSIGN_OR_RETURN(std::optional<json::object> mutated,
+                      Admit(request, target, "CREATE", std::move(full), std::nullopt,
+                            "CreateOptions", {}, AdmissionPhase::kMutating));
+  if (!mutated) return Reject(InternalError("admission lost the object"));
+  ApiRequest preview_request = request;
+  preview_request.query["dryRun"] = "All";
+  KW_ASSIGN_OR_RETURN(ApiResponse preview,
+                      Create(preview_request, target, json::value(*mutated), false));
+  auto stored = ParseJson(preview.body);
+  if (!stored || !stored->is_object()) return preview;
+  json::object& preview_metadata = Metadata(stored->get_object());
+  // The name a generateName picked is the one stored.
+  std::string name = Text(preview_metadata, "name");
+  KW_TRY(Admit(request, target, "CREATE", std::move(stored->get_object()), std::nullopt,
+               "CreateOptions", {}, AdmissionPhase::kValidating));
+  if (Query(request, "dryRun") == "All") return preview;
+  Metadata(*mutated)["name"] = name;
+  return Create(request, target, json::value(std::move(*mutated)), false);
 }
 
 ApiResult<ApiResponse> Api::AdmittedUpdate(const ApiRequest& request, const Target& target) {

@@ -1057,6 +1057,28 @@ TEST_F(AdmissionWebhookTest, MutationsApplyBeforeValidationAndStorage) {
   EXPECT_EQ(Str(review, {"request", "options", "kind"}), "UpdateOptions");
 }
 
+TEST_F(AdmissionWebhookTest, ValidatingWebhooksSeeTheObjectAsItIsStored) {
+  std::string ns = MakeNamespace("as-stored");
+  auto mutator = Webhook(json::object{{"allowed", true}});
+  auto validator = Webhook(json::object{{"allowed", true}});
+  Configure("mutating", "look", Hook("look.example.com", mutator->Url(), PodRules()));
+  Configure("validating", "look", Hook("look.example.com", validator->Url(), PodRules()));
+  HttpResult r = double_->Request("POST", "/api/v1/namespaces/" + ns + "/pods",
+                                  R"({"metadata":{"generateName":"web-"},"spec":{"containers":[{"name":"c","image":"nginx"}]}})");
+  ASSERT_EQ(r.status, 201) << r.body;
+  std::string name = Str(Object(r), {"metadata", "name"});
+  // Mutating webhooks come before the name is picked; validating ones see it, and the rest
+  // the server sets, as stored.
+  json::object before = LastReview(*mutator);
+  EXPECT_EQ(Str(before, {"request", "object", "metadata", "name"}), "<missing>");
+  EXPECT_EQ(Str(before, {"request", "name"}), "<missing>");
+  json::object after = LastReview(*validator);
+  EXPECT_EQ(Str(after, {"request", "name"}), name);
+  EXPECT_EQ(Str(after, {"request", "object", "metadata", "name"}), name);
+  EXPECT_NE(Str(after, {"request", "object", "metadata", "creationTimestamp"}), "<missing>");
+  EXPECT_EQ(Str(after, {"request", "object", "status", "phase"}), "Pending");
+}
+
 TEST_F(AdmissionWebhookTest, FailurePolicyDecidesWhatAnUnreachableWebhookDoes) {
   std::string ns = MakeNamespace("failure");
   std::string dead_url;

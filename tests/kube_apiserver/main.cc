@@ -143,12 +143,16 @@
 //    no conversion), name, namespace (a Namespace's own name for its non-create requests,
 //    UNSURE), operation, userInfo {username, uid, groups}, object, oldObject (null when none),
 //    dryRun, options (CreateOptions/UpdateOptions/DeleteOptions of meta.k8s.io/v1; a patch's
-//    are UpdateOptions). What the webhooks see: on create the body as sent (namespace filled
-//    in; no uid, creationTimestamp or generated name, which the real validating webhooks do
-//    see); on update and patch the new state as it would be stored (computed as a dry run
-//    first, then written: a mutated result is written as an update from the resourceVersion the
-//    dry run started from, so a concurrent write makes it a 409, where the real server retries;
-//    a mutated apply is recorded in managedFields as an Update); on delete oldObject is the live
+//    are UpdateOptions). What the webhooks see: on create, mutating webhooks the body as sent
+//    (namespace filled in, no name picked for a generateName yet), validating ones the object
+//    as it would be stored (a dry run of the mutated body: name, creationTimestamp, initial
+//    status; an invalid object is refused before them, as the real server validates before
+//    validating admission), though its uid differs from the one then stored; on update and
+//    patch the new state as it would be stored (computed as a dry run first, so an update the
+//    schema refuses is refused before any webhook, where the real server runs the mutating
+//    ones first; then written: a mutated result is written as an update from the
+//    resourceVersion the dry run started from, so a concurrent write makes it a 409, where the
+//    real server retries; a mutated apply is recorded in managedFields as an Update); on delete oldObject is the live
 //    object and object null (mutating webhooks too; UNSURE whether the real server sends
 //    mutating webhooks the old object on DELETE). /scale requests send an autoscaling/v1 Scale.
 //    Calls: HTTPS only, clientConfig.url as given, or clientConfig.service {namespace, name,
