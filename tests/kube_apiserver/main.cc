@@ -152,9 +152,10 @@
 //    schema refuses is refused before any webhook, where the real server runs the mutating
 //    ones first; then written: a mutated result is written as an update from the
 //    resourceVersion the dry run started from, so a concurrent write makes it a 409, where the
-//    real server retries; a mutated apply is recorded in managedFields as an Update); on delete oldObject is the live
-//    object and object null (mutating webhooks too; UNSURE whether the real server sends
-//    mutating webhooks the old object on DELETE). /scale requests send an autoscaling/v1 Scale.
+//    real server retries; a mutated apply is recorded in managedFields as an Update); on
+//    delete oldObject is the live object and object null (mutating webhooks too; UNSURE
+//    whether the real server sends mutating webhooks the old object on DELETE). /scale
+//    requests send an autoscaling/v1 Scale.
 //    Calls: HTTPS only, clientConfig.url as given, or clientConfig.service {namespace, name,
 //    path, port (443)} reached at the address --service-endpoint or /double/service-endpoints
 //    maps it to (the double resolves no services; an unmapped one fails the call with `service
