@@ -1079,6 +1079,29 @@ TEST_F(AdmissionWebhookTest, ValidatingWebhooksSeeTheObjectAsItIsStored) {
   EXPECT_EQ(Str(after, {"request", "object", "status", "phase"}), "Pending");
 }
 
+TEST_F(AdmissionWebhookTest, ScaleRequestsSendAScaleAndMayBeMutated) {
+  std::string ns = MakeNamespace("scaling");
+  std::string path = "/apis/apps/v1/namespaces/" + ns + "/deployments";
+  ASSERT_EQ(double_->Request("POST", path, R"({"metadata":{"name":"d"},"spec":{"replicas":1,"selector":{"matchLabels":{"app":"d"}}}})").status, 201);
+  // A webhook that caps replicas at 3.
+  std::string patch = Base64Encode(R"([{"op":"replace","path":"/spec/replicas","value":3}])");
+  auto capper = Webhook(json::object{{"allowed", true}, {"patchType", "JSONPatch"}, {"patch", patch}});
+  Configure("mutating", "cap",
+            Hook("cap.example.com", capper->Url(),
+                 R"([{"operations":["UPDATE"],"apiGroups":["apps"],"apiVersions":["v1"],"resources":["deployments/scale"]}])"));
+  HttpResult scaled = double_->Request("PATCH", path + "/d/scale", R"({"spec":{"replicas":9}})",
+                                       "application/merge-patch+json");
+  ASSERT_EQ(scaled.status, 200) << scaled.body;
+  EXPECT_EQ(Str(Object(scaled), {"spec", "replicas"}), "3");
+  EXPECT_EQ(Str(Object(double_->Request("GET", path + "/d")), {"spec", "replicas"}), "3");
+  json::object review = LastReview(*capper);
+  EXPECT_EQ(Str(review, {"request", "kind"}), R"({"group":"autoscaling","version":"v1","kind":"Scale"})");
+  EXPECT_EQ(Str(review, {"request", "resource"}), R"({"group":"apps","version":"v1","resource":"deployments"})");
+  EXPECT_EQ(Str(review, {"request", "subResource"}), "scale");
+  EXPECT_EQ(Str(review, {"request", "object", "spec", "replicas"}), "9");
+  EXPECT_EQ(Str(review, {"request", "oldObject", "spec", "replicas"}), "1");
+}
+
 TEST_F(AdmissionWebhookTest, FailurePolicyDecidesWhatAnUnreachableWebhookDoes) {
   std::string ns = MakeNamespace("failure");
   std::string dead_url;
