@@ -1324,8 +1324,14 @@ ApiResult<ApiResponse> Api::DeleteCollection(const ApiRequest& request, const Ta
     }
   }
   std::string items;
+  // Each object is deleted with the collection's options (propagationPolicy, ...) but for its
+  // preconditions, which name one object.
   ApiRequest single = request;
   single.body.clear();
+  if (auto options = ParseJson(request.body); options && options->is_object()) {
+    options->get_object().erase("preconditions");
+    single.body = ToJson(*options);
+  }
   for (const auto& name : names) {
     Target one = target;
     one.name = name;

@@ -838,7 +838,9 @@ TEST_F(GarbageCollectionTest, OrphanKeepsDependentsWithoutTheReference) {
   ConfigMap(ns, "child2", {other});
   HttpResult old_style = double_->Request("DELETE", Path(ns, "other"), R"({"orphanDependents":true})");
   ASSERT_EQ(old_style.status, 200) << old_style.body;
-  EXPECT_EQ(Str(Object(Get(Path(ns, "child2"))), {"metadata", "ownerReferences"}), "<missing>");
+  HttpResult child2 = Get(Path(ns, "child2"));
+  ASSERT_EQ(child2.status, 200);
+  EXPECT_EQ(Str(Object(child2), {"metadata", "ownerReferences"}), "<missing>");
   HttpResult bad = Delete(ns, "child2", "?propagationPolicy=Sometimes");
   EXPECT_EQ(bad.status, 422);
   EXPECT_EQ(Str(Object(bad), {"message"}),
@@ -866,6 +868,19 @@ TEST_F(GarbageCollectionTest, ForegroundWaitsForBlockingDependents) {
   ASSERT_EQ(released.status, 200) << released.body;
   EXPECT_EQ(Get(Path(ns, "blocker")).status, 404);
   EXPECT_EQ(Get(Path(ns, "owner")).status, 404);
+}
+
+TEST_F(GarbageCollectionTest, DeleteCollectionPropagatesToEachObject) {
+  std::string ns = MakeNamespace("gc-collection");
+  std::string owner = ConfigMap(ns, "owner");
+  ConfigMap(ns, "child", {owner});
+  HttpResult r = double_->Request("DELETE", Path(ns, "") + "?fieldSelector=metadata.name%3Downer",
+                                  R"({"propagationPolicy":"Orphan"})");
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(Get(Path(ns, "owner")).status, 404);
+  HttpResult child = Get(Path(ns, "child"));
+  ASSERT_EQ(child.status, 200);
+  EXPECT_EQ(Str(Object(child), {"metadata", "ownerReferences"}), "<missing>");
 }
 
 TEST_F(GarbageCollectionTest, DependentsLiveWhileAnyOwnerLives) {
