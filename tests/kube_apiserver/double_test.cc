@@ -1084,7 +1084,9 @@ TEST_F(AdmissionWebhookTest, ValidatingWebhooksSeeTheObjectAsItIsStored) {
   std::string name = Str(Object(r), {"metadata", "name"});
   // Mutating webhooks come before the name is picked; validating ones see it, and the rest
   // the server sets, as stored.
+  ASSERT_EQ(mutator->Requests().size(), 1u);
   json::object before = LastReview(*mutator);
+  EXPECT_EQ(Str(before, {"request", "object", "metadata", "generateName"}), "web-");
   EXPECT_EQ(Str(before, {"request", "object", "metadata", "name"}), "<missing>");
   EXPECT_EQ(Str(before, {"request", "name"}), "<missing>");
   json::object after = LastReview(*validator);
