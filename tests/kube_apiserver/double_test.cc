@@ -1119,6 +1119,26 @@ TEST_F(AdmissionWebhookTest, ScaleRequestsSendAScaleAndMayBeMutated) {
   EXPECT_EQ(Str(review, {"request", "oldObject", "spec", "replicas"}), "1");
 }
 
+TEST_F(AdmissionWebhookTest, IfNeededWebhooksAreCalledAgainAfterLaterChanges) {
+  std::string ns = MakeNamespace("reinvoke");
+  auto first = Webhook(json::object{
+      {"allowed", true}, {"patchType", "JSONPatch"},
+      {"patch", Base64Encode(R"([{"op":"add","path":"/metadata/annotations","value":{"a":"yes"}}])")}});
+  auto second = Webhook(json::object{
+      {"allowed", true}, {"patchType", "JSONPatch"},
+      {"patch", Base64Encode(R"([{"op":"add","path":"/metadata/labels","value":{"b":"yes"}}])")}});
+  Configure("mutating", "a", Hook("a.example.com", first->Url(), PodRules(),
+                                  R"(,"reinvocationPolicy":"IfNeeded")"));
+  Configure("mutating", "b", Hook("b.example.com", second->Url(), PodRules()));
+  HttpResult r = CreatePod(ns, "p");
+  ASSERT_EQ(r.status, 201) << r.body;
+  EXPECT_EQ(Str(Object(r), {"metadata", "annotations", "a"}), "yes");
+  EXPECT_EQ(Str(Object(r), {"metadata", "labels", "b"}), "yes");
+  ASSERT_EQ(first->Requests().size(), 2u);
+  EXPECT_EQ(Str(LastReview(*first), {"request", "object", "metadata", "labels", "b"}), "yes");
+  EXPECT_EQ(second->Requests().size(), 1u);
+}
+
 TEST_F(AdmissionWebhookTest, FailurePolicyDecidesWhatAnUnreachableWebhookDoes) {
   std::string ns = MakeNamespace("failure");
   std::string dead_url;

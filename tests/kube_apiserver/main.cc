@@ -135,7 +135,9 @@
 //    matchPolicy Equivalent is treated as Exact (the double serves mostly one version per
 //    resource). matchConditions are CEL, which the double cannot evaluate: only the literal
 //    expression `false` skips a webhook, any other condition counts as met (UNSURE/unsupported).
-//    reinvocationPolicy IfNeeded is not honoured (no second round). Validating webhooks are
+//    A mutating webhook with reinvocationPolicy IfNeeded is called once more, after the
+//    others, when a later one changed the object after it (the real server also reruns its
+//    built-in mutating plugins then; the double has none). Validating webhooks are
 //    called one after another and the first denial or failure ends the request (the real
 //    server calls them in parallel and reports the first error to arrive). The AdmissionReview
 //    (admission.k8s.io/v1, v1beta1 when the webhook lists only that) carries uid, kind,

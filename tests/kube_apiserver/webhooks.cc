@@ -322,77 +322,92 @@ Result<void> Webhooks::AddServiceEndpointJson(const json::value& body) {
 ApiResult<std::optional<json::object>> Webhooks::Admit(const AdmissionAttributes& attributes,
                                                        const AdmissionContext& context) {
   AdmissionAttributes a = attributes;
-  struct Hook {
-    const json::object* webhook;
-    bool mutating;
-  };
-  auto sorted = [](std::vector<json::object> configs) {
+  // Configurations by name, webhooks in their order.
+  auto in_order = [](std::vector<json::object> configs) {
     std::sort(configs.begin(), configs.end(), [](const json::object& x, const json::object& y) {
       return Text(ObjectAt(x, "metadata"), "name") < Text(ObjectAt(y, "metadata"), "name");
     });
     return configs;
   };
-  const std::vector<json::object> mutating = sorted(context.mutating);
-  const std::vector<json::object> validating = sorted(context.validating);
-  std::vector<Hook> hooks;
-  for (const auto* configs : {&mutating, &validating}) {
-    for (const json::object& config : *configs) {
+  const std::vector<json::object> mutating = in_order(context.mutating);
+  const std::vector<json::object> validating = in_order(context.validating);
+  auto webhooks_of = [](const std::vector<json::object>& configs) {
+    std::vector<const json::object*> out;
+    for (const json::object& config : configs) {
       const json::value* webhooks = config.if_contains("webhooks");
       if (!webhooks || !webhooks->is_array()) continue;
       for (const auto& w : webhooks->get_array()) {
-        if (w.is_object()) hooks.push_back({&w.get_object(), configs == &mutating});
+        if (w.is_object()) out.push_back(&w.get_object());
       }
+    }
+    return out;
+  };
+  // Mutating webhooks asking for it (reinvocationPolicy IfNeeded) are called once more when a
+  // later one changed the object after them; each with the object it left.
+  std::vector<std::pair<const json::object*, std::optional<json::object>>> reinvocable;
+  for (const json::object* webhook : webhooks_of(mutating)) {
+    if (!WebhookMatches(*webhook, a, context.namespace_labels)) continue;
+    KW_TRY(Invoke(*webhook, true, a));
+    if (Text(*webhook, "reinvocationPolicy") == "IfNeeded")
+      reinvocable.emplace_back(webhook, a.object);
+  }
+  for (const auto& [webhook, left] : reinvocable) {
+    if (left != a.object && WebhookMatches(*webhook, a, context.namespace_labels)) {
+      KW_TRY(Invoke(*webhook, true, a));
     }
   }
-  for (const Hook& hook : hooks) {
-    const json::object& webhook = *hook.webhook;
-    if (!WebhookMatches(webhook, a, context.namespace_labels)) continue;
-    std::string name = Text(webhook, "name");
-    std::string side_effects = Text(webhook, "sideEffects");
-    if (a.dry_run && side_effects != "None" && side_effects != "NoneOnDryRun") {
-      return Reject(BadRequest("admission webhook \"" + name + "\" does not support dry run"));
-    }
-    bool ignore_failures = Text(webhook, "failurePolicy") == "Ignore";
-    auto verdict = Call(webhook, hook.mutating, a);
-    if (!verdict) {
-      if (ignore_failures) continue;
-      return Reject(
-          InternalError("failed calling webhook \"" + name + "\": " + verdict.error().message));
-    }
-    if (!verdict->allowed) {
-      json::object status = verdict->status;
-      ApiError error;
-      const json::value* code = status.if_contains("code");
-      error.code = code && code->is_int64() && code->get_int64() >= 400 && code->get_int64() < 600
-                       ? static_cast<int>(code->get_int64())
-                       : 400;
-      error.reason = Text(status, "reason");
-      std::string message = Text(status, "message");
-      std::string denied = "admission webhook \"" + name + "\" denied the request";
-      if (!message.empty()) {
-        error.message = denied + ": " + message;
-      } else if (!error.reason.empty()) {
-        error.message = denied + ": " + error.reason;
-      } else {
-        error.message = denied + " without explanation";
-      }
-      if (const json::value* details = status.if_contains("details");
-          details && details->is_object()) {
-        error.details = details->get_object();
-      }
-      return Reject(std::move(error));
-    }
-    if (hook.mutating && verdict->patch && a.object) {
-      auto patched = admission::ApplyPatch(json::value(*a.object), *verdict->patch);
-      if (!patched || !patched->is_object()) {
-        return Reject(
-            InternalError("JSON Patch: " + (patched ? std::string("the patch produced a non-object")
-                                                    : patched.error().message)));
-      }
-      a.object = std::move(patched->get_object());
-    }
+  for (const json::object* webhook : webhooks_of(validating)) {
+    if (WebhookMatches(*webhook, a, context.namespace_labels)) KW_TRY(Invoke(*webhook, false, a));
   }
   return a.object;
+}
+
+ApiResult<void> Webhooks::Invoke(const json::object& webhook, bool mutating,
+                                 AdmissionAttributes& a) {
+  std::string name = Text(webhook, "name");
+  std::string side_effects = Text(webhook, "sideEffects");
+  if (a.dry_run && side_effects != "None" && side_effects != "NoneOnDryRun") {
+    return Reject(BadRequest("admission webhook \"" + name + "\" does not support dry run"));
+  }
+  auto verdict = Call(webhook, mutating, a);
+  if (!verdict) {
+    if (Text(webhook, "failurePolicy") == "Ignore") return {};
+    return Reject(
+        InternalError("failed calling webhook \"" + name + "\": " + verdict.error().message));
+  }
+  if (!verdict->allowed) {
+    const json::object& status = verdict->status;
+    ApiError error;
+    const json::value* code = status.if_contains("code");
+    error.code = code && code->is_int64() && code->get_int64() >= 400 && code->get_int64() < 600
+                     ? static_cast<int>(code->get_int64())
+                     : 400;
+    error.reason = Text(status, "reason");
+    std::string message = Text(status, "message");
+    std::string denied = "admission webhook \"" + name + "\" denied the request";
+    if (!message.empty()) {
+      error.message = denied + ": " + message;
+    } else if (!error.reason.empty()) {
+      error.message = denied + ": " + error.reason;
+    } else {
+      error.message = denied + " without explanation";
+    }
+    if (const json::value* details = status.if_contains("details");
+        details && details->is_object()) {
+      error.details = details->get_object();
+    }
+    return Reject(std::move(error));
+  }
+  if (mutating && verdict->patch && a.object) {
+    auto patched = admission::ApplyPatch(json::value(*a.object), *verdict->patch);
+    if (!patched || !patched->is_object()) {
+      return Reject(
+          InternalError("JSON Patch: " + (patched ? std::string("the patch produced a non-object")
+                                                  : patched.error().message)));
+    }
+    a.object = std::move(patched->get_object());
+  }
+  return {};
 }
 
 Result<AdmissionVerdict> Webhooks::Call(const json::object& webhook, bool mutating,

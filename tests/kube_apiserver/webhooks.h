@@ -77,6 +77,9 @@ class Webhooks {
   // Calls one webhook; the error's message is what follows "failed calling webhook \"<name>\": ".
   Result<AdmissionVerdict> Call(const json::object& webhook, bool mutating,
                                 const AdmissionAttributes& a);
+  // Calls one matching webhook and acts on its verdict: a mutating one's patch applies to
+  // a.object; a denial or a failed call (failurePolicy Fail) is the request's error.
+  ApiResult<void> Invoke(const json::object& webhook, bool mutating, AdmissionAttributes& a);
 
   std::mutex mutex_;
   std::map<std::pair<std::string, std::string>, std::string> service_endpoints_;
