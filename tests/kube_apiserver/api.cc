@@ -1558,6 +1558,7 @@ ApiResult<std::optional<json::object>> Api::Admit(const ApiRequest& request, con
   const ResourceType& type = target.type;
   bool namespace_request = type.plural == "namespaces" && type.group.empty();
   AdmissionContext context;
+  AdmissionAttributes a;
   {
     std::lock_guard lock(store_.mutex());
     for (auto [key, into] : {std::pair{kMutatingWebhooksKey, &context.mutating},
@@ -1570,6 +1571,9 @@ ApiResult<std::optional<json::object>> Api::Admit(const ApiRequest& request, con
         }
       }
     }
+    for (const ResourceType* version : registry_.Versions(type.StorageKey())) {
+      if (version->version != type.version) a.other_versions.push_back(version->version);
+    }
     if (ObjectPtr ns = namespace_request || target.ns.empty()
                            ? nullptr
                            : store_.Find("/namespaces", target.ns)) {
@@ -1578,7 +1582,6 @@ ApiResult<std::optional<json::object>> Api::Admit(const ApiRequest& request, con
       }
     }
   }
-  AdmissionAttributes a;
   a.operation = std::move(operation);
   bool scale = target.subresource == "scale";
   a.group = scale ? "autoscaling" : type.group;

@@ -1139,6 +1139,38 @@ TEST_F(AdmissionWebhookTest, IfNeededWebhooksAreCalledAgainAfterLaterChanges) {
   EXPECT_EQ(second->Requests().size(), 1u);
 }
 
+TEST_F(AdmissionWebhookTest, EquivalentMatchPolicyReachesWebhooksOfAnotherVersion) {
+  std::string ns = MakeNamespace("equivalent");
+  HttpResult crd = double_->Request("POST", "/apis/apiextensions.k8s.io/v1/customresourcedefinitions",
+      R"({"metadata":{"name":"gizmos.example.com"},"spec":{"group":"example.com","scope":"Namespaced",
+      "names":{"plural":"gizmos","singular":"gizmo","kind":"Gizmo"},
+      "versions":[{"name":"v1","served":true,"storage":true,"schema":{"openAPIV3Schema":{"type":"object","x-kubernetes-preserve-unknown-fields":true}}},
+                  {"name":"v1beta1","served":true,"storage":false,"schema":{"openAPIV3Schema":{"type":"object","x-kubernetes-preserve-unknown-fields":true}}}]}})");
+  ASSERT_EQ(crd.status, 201) << crd.body;
+  std::string patch = Base64Encode(R"([{"op":"add","path":"/metadata/labels","value":{"seen":"v1"}}])");
+  auto equivalent = Webhook(json::object{{"allowed", true}, {"patchType", "JSONPatch"}, {"patch", patch}});
+  auto exact = Webhook(json::object{{"allowed", false}});
+  std::string v1_rules =
+      R"([{"operations":["CREATE"],"apiGroups":["example.com"],"apiVersions":["v1"],"resources":["gizmos"]}])";
+  Configure("mutating", "equivalent", Hook("equivalent.example.com", equivalent->Url(), v1_rules));
+  Configure("validating", "exact", Hook("exact.example.com", exact->Url(), v1_rules,
+                                        R"(,"matchPolicy":"Exact")"));
+  HttpResult r = double_->Request(
+      "POST", "/apis/example.com/v1beta1/namespaces/" + ns + "/gizmos",
+      R"({"apiVersion":"example.com/v1beta1","kind":"Gizmo","metadata":{"name":"g"}})");
+  ASSERT_EQ(r.status, 201) << r.body;
+  EXPECT_EQ(Str(Object(r), {"apiVersion"}), "example.com/v1beta1");
+  EXPECT_EQ(Str(Object(r), {"metadata", "labels", "seen"}), "v1");
+  EXPECT_TRUE(exact->Requests().empty());
+  json::object review = LastReview(*equivalent);
+  EXPECT_EQ(Str(review, {"request", "kind", "version"}), "v1");
+  EXPECT_EQ(Str(review, {"request", "resource", "version"}), "v1");
+  EXPECT_EQ(Str(review, {"request", "requestKind", "version"}), "v1beta1");
+  EXPECT_EQ(Str(review, {"request", "requestResource", "version"}), "v1beta1");
+  EXPECT_EQ(Str(review, {"request", "object", "apiVersion"}), "example.com/v1");
+  double_->Request("DELETE", "/apis/apiextensions.k8s.io/v1/customresourcedefinitions/gizmos.example.com");
+}
+
 TEST_F(AdmissionWebhookTest, FailurePolicyDecidesWhatAnUnreachableWebhookDoes) {
   std::string ns = MakeNamespace("failure");
   std::string dead_url;

@@ -132,8 +132,11 @@
 //    "*/*" semantics, scope Cluster/Namespaced/*), namespaceSelector (the labels of the
 //    request's namespace; a Namespace is selected by its own labels; other cluster-scoped
 //    objects always match), objectSelector (the new or the old object's labels).
-//    matchPolicy Equivalent is treated as Exact (the double serves mostly one version per
-//    resource). matchConditions are CEL, which the double cannot evaluate: only the literal
+//    matchPolicy Equivalent (the default) also matches a request through another served
+//    version of the same resource (a CRD's versions) that the rules name: the webhook gets
+//    kind/resource of that version, requestKind/requestResource of the request's, and the
+//    object with only its apiVersion changed (the double converts nothing; other groups'
+//    equivalents, e.g. extensions vs apps, are not known); Exact does not. matchConditions are CEL, which the double cannot evaluate: only the literal
 //    expression `false` skips a webhook, any other condition counts as met (UNSURE/unsupported).
 //    A mutating webhook with reinvocationPolicy IfNeeded is called once more, after the
 //    others, when a later one changed the object after it (the real server also reruns its
@@ -141,8 +144,7 @@
 //    called one after another and the first denial or failure ends the request (the real
 //    server calls them in parallel and reports the first error to arrive). The AdmissionReview
 //    (admission.k8s.io/v1, v1beta1 when the webhook lists only that) carries uid, kind,
-//    resource, subResource, requestKind/requestResource/requestSubResource (= the request's:
-//    no conversion), name, namespace (a Namespace's own name for its non-create requests,
+//    resource, subResource, requestKind/requestResource/requestSubResource, name, namespace (a Namespace's own name for its non-create requests,
 //    UNSURE), operation, userInfo {username, uid, groups}, object, oldObject (null when none),
 //    dryRun, options (CreateOptions/UpdateOptions/DeleteOptions of meta.k8s.io/v1; a patch's
 //    are UpdateOptions). What the webhooks see: on create, mutating webhooks the body as sent

@@ -162,6 +162,36 @@ bool WebhookMatches(const json::object& webhook, const AdmissionAttributes& a,
   return ConditionsAllow(webhook);
 }
 
+// `a` as seen through `version` of its resource: only apiVersion changes, since versions of a
+// resource share one storage in the double (no conversion).
+AdmissionAttributes ThroughVersion(const AdmissionAttributes& a, const std::string& version) {
+  AdmissionAttributes out = a;
+  out.request_version = a.request_version.empty() ? a.resource_version : a.request_version;
+  out.resource_version = version;
+  // A subresource's own kind (a Scale) keeps its version.
+  if (a.group == a.resource_group && a.version == a.resource_version) {
+    out.version = version;
+    std::string api_version = a.group.empty() ? version : a.group + "/" + version;
+    for (auto* object : {&out.object, &out.old_object}) {
+      if (*object) (**object)["apiVersion"] = api_version;
+    }
+  }
+  return out;
+}
+
+// The version of the request's resource through which `webhook` matches it: the request's own,
+// or with matchPolicy Equivalent (the default) another served one its rules name.
+std::optional<std::string> MatchingVersion(const json::object& webhook,
+                                           const AdmissionAttributes& a,
+                                           const json::value& namespace_labels) {
+  if (WebhookMatches(webhook, a, namespace_labels)) return a.resource_version;
+  if (Text(webhook, "matchPolicy") == "Exact") return std::nullopt;
+  for (const std::string& version : a.other_versions) {
+    if (WebhookMatches(webhook, ThroughVersion(a, version), namespace_labels)) return version;
+  }
+  return std::nullopt;
+}
+
 json::object GroupVersionKind(std::string_view group, std::string_view version,
                               std::string_view kind_key, std::string_view kind) {
   return json::object{{"group", group}, {"version", version}, {kind_key, kind}};
@@ -176,8 +206,16 @@ json::object ReviewRequest(const AdmissionAttributes& a, const std::string& uid,
   request["resource"] =
       GroupVersionKind(a.resource_group, a.resource_version, "resource", a.resource);
   if (!a.subresource.empty()) request["subResource"] = a.subresource;
-  request["requestKind"] = request["kind"];
-  request["requestResource"] = request["resource"];
+  if (a.request_version.empty()) {
+    request["requestKind"] = request["kind"];
+    request["requestResource"] = request["resource"];
+  } else {
+    bool own_kind = a.group == a.resource_group;  // not a subresource's kind (a Scale)
+    request["requestKind"] =
+        GroupVersionKind(a.group, own_kind ? a.request_version : a.version, "kind", a.kind);
+    request["requestResource"] =
+        GroupVersionKind(a.resource_group, a.request_version, "resource", a.resource);
+  }
   if (!a.subresource.empty()) request["requestSubResource"] = a.subresource;
   if (!a.name.empty()) request["name"] = a.name;
   if (!a.ns.empty()) request["namespace"] = a.ns;
@@ -344,21 +382,35 @@ ApiResult<std::optional<json::object>> Webhooks::Admit(const AdmissionAttributes
   };
   // Mutating webhooks asking for it (reinvocationPolicy IfNeeded) are called once more when a
   // later one changed the object after them; each with the object it left.
+  // Calls `webhook` when it matches, through the version its rules name; false when it does
+  // not match.
+  auto invoke = [&](const json::object& webhook, bool mutating) -> ApiResult<bool> {
+    std::optional<std::string> version = MatchingVersion(webhook, a, context.namespace_labels);
+    if (!version) return false;
+    if (*version == a.resource_version) {
+      KW_TRY(Invoke(webhook, mutating, a));
+      return true;
+    }
+    AdmissionAttributes seen = ThroughVersion(a, *version);
+    KW_TRY(Invoke(webhook, mutating, seen));
+    if (a.object && seen.object) {
+      json::value api_version = (*a.object)["apiVersion"];
+      a.object = std::move(seen.object);
+      (*a.object)["apiVersion"] = std::move(api_version);
+    }
+    return true;
+  };
   std::vector<std::pair<const json::object*, std::optional<json::object>>> reinvocable;
   for (const json::object* webhook : webhooks_of(mutating)) {
-    if (!WebhookMatches(*webhook, a, context.namespace_labels)) continue;
-    KW_TRY(Invoke(*webhook, true, a));
-    if (Text(*webhook, "reinvocationPolicy") == "IfNeeded")
+    KW_ASSIGN_OR_RETURN(bool called, invoke(*webhook, true));
+    if (called && Text(*webhook, "reinvocationPolicy") == "IfNeeded") {
       reinvocable.emplace_back(webhook, a.object);
-  }
-  for (const auto& [webhook, left] : reinvocable) {
-    if (left != a.object && WebhookMatches(*webhook, a, context.namespace_labels)) {
-      KW_TRY(Invoke(*webhook, true, a));
     }
   }
-  for (const json::object* webhook : webhooks_of(validating)) {
-    if (WebhookMatches(*webhook, a, context.namespace_labels)) KW_TRY(Invoke(*webhook, false, a));
+  for (const auto& [webhook, left] : reinvocable) {
+    if (left != a.object) KW_TRY(invoke(*webhook, true));
   }
+  for (const json::object* webhook : webhooks_of(validating)) KW_TRY(invoke(*webhook, false));
   return a.object;
 }
 

@@ -36,6 +36,12 @@ struct AdmissionAttributes {
   std::optional<json::object> object, old_object;  // full objects, with apiVersion and kind
   bool dry_run = false;
   json::object options;  // CreateOptions, UpdateOptions or DeleteOptions (meta.k8s.io/v1)
+  // The resource's other served versions, for webhooks with matchPolicy Equivalent (the
+  // default) whose rules name one of them rather than the request's.
+  std::vector<std::string> other_versions;
+  // The version the request was made with, when a webhook sees it through another one ("" =
+  // resource_version): requestKind and requestResource.
+  std::string request_version;
 };
 
 // What the webhooks see of the world besides the request.
