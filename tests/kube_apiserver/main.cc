@@ -144,8 +144,8 @@
 //    called one after another and the first denial or failure ends the request (the real
 //    server calls them in parallel and reports the first error to arrive). The AdmissionReview
 //    (admission.k8s.io/v1, v1beta1 when the webhook lists only that) carries uid, kind,
-//    resource, subResource, requestKind/requestResource/requestSubResource, name, namespace (a Namespace's own name for its non-create requests,
-//    UNSURE), operation, userInfo {username, uid, groups}, object, oldObject (null when none),
+//    resource, subResource, requestKind/requestResource/requestSubResource, name, namespace
+//    (a Namespace's own name for its non-create requests, UNSURE), operation, userInfo {username, uid, groups}, object, oldObject (null when none),
 //    dryRun, options (CreateOptions/UpdateOptions/DeleteOptions of meta.k8s.io/v1; a patch's
 //    are UpdateOptions). What the webhooks see: on create, mutating webhooks the body as sent
 //    (namespace filled in, no name picked for a generateName yet), validating ones the object
