@@ -640,23 +640,10 @@ ApiOutcome Api::HandleResource(const ApiRequest& request, const ResourcePath& pa
                                         "application/yaml, application/vnd.kubernetes.protobuf; " +
                                         body.error().message));
       }
-      if (body->is_object() && HasWebhooks(type)) {
-        // Webhooks see full objects; a body's own (wrong) apiVersion or kind stays for Create
-        // to refuse.
-        json::object full = body->get_object();
-        if (!full.contains("apiVersion")) full["apiVersion"] = type.ApiVersion();
-        if (!full.contains("kind")) full["kind"] = type.kind;
-        json::object& metadata = Metadata(full);
-        if (type.namespaced && Text(metadata, "namespace").empty()) metadata["namespace"] = target.ns;
-        auto admitted = Admit(request, target, "CREATE", std::move(full), std::nullopt,
-                              "CreateOptions");
-        if (!admitted) return ErrorResponse(admitted.error());
-        if (*admitted) *body = std::move(**admitted);
-      }
-      result = Create(request, target, std::move(*body), false);
+      result = AdmittedCreate(request, target, std::move(*body));
     }
   } else if (verb == "update" || verb == "patch") {
-    result = AdmittedUpdate(request, target, verb);
+    result = AdmittedUpdate(request, target);
   } else if (verb == "delete") {
     result = Delete(request, target);
   } else if (verb == "deletecollection") {
@@ -1277,7 +1264,10 @@ ApiResult<ApiResponse> Api::Delete(const ApiRequest& request, const Target& targ
         old = WithTypeMeta(live->object, type);
       }
     }
-    if (old) KW_TRY(Admit(request, target, "DELETE", std::nullopt, std::move(old), "DeleteOptions", options));
+    if (old) {
+      KW_TRY(Admit(request, target, "DELETE", std::nullopt, std::move(old), "DeleteOptions",
+                   options));
+    }
   }
   std::lock_guard lock(store_.mutex());
   ObjectPtr live = store_.Find(type.StorageKey(), target.Key());
@@ -1335,8 +1325,14 @@ ApiResult<ApiResponse> Api::DeleteCollection(const ApiRequest& request, const Ta
     }
   }
   std::string items;
+  // Each object is deleted with the collection's options (propagationPolicy, ...) but for its
+  // preconditions, which name one object.
   ApiRequest single = request;
   single.body.clear();
+  if (auto options = ParseJson(request.body); options && options->is_object()) {
+    options->get_object().erase("preconditions");
+    single.body = ToJson(*options);
+  }
   for (const auto& name : names) {
     Target one = target;
     one.name = name;
@@ -1535,7 +1531,8 @@ ApiResult<ApiResponse> Api::ReviewAccess(const ApiRequest& request, const Target
 
 namespace {
 
-constexpr const char* kMutatingWebhooksKey = "admissionregistration.k8s.io/mutatingwebhookconfigurations";
+constexpr const char* kMutatingWebhooksKey =
+    "admissionregistration.k8s.io/mutatingwebhookconfigurations";
 constexpr const char* kValidatingWebhooksKey =
     "admissionregistration.k8s.io/validatingwebhookconfigurations";
 
@@ -1558,17 +1555,25 @@ ApiResult<std::optional<json::object>> Api::Admit(const ApiRequest& request, con
                                                   std::optional<json::object> object,
                                                   std::optional<json::object> old_object,
                                                   std::string_view options_kind,
-                                                  json::object options) {
+                                                  json::object options, AdmissionPhase phase) {
   const ResourceType& type = target.type;
   bool namespace_request = type.plural == "namespaces" && type.group.empty();
   AdmissionContext context;
+  AdmissionAttributes a;
   {
     std::lock_guard lock(store_.mutex());
     for (auto [key, into] : {std::pair{kMutatingWebhooksKey, &context.mutating},
                              std::pair{kValidatingWebhooksKey, &context.validating}}) {
-      if (const auto* configurations = store_.Collection(key)) {
-        for (const auto& [k, configuration] : *configurations) into->push_back(configuration->object);
+      bool wanted = phase == AdmissionPhase::kBoth ||
+                    (phase == AdmissionPhase::kMutating) == (into == &context.mutating);
+      if (const auto* configurations = wanted ? store_.Collection(key) : nullptr) {
+        for (const auto& [k, configuration] : *configurations) {
+          into->push_back(configuration->object);
+        }
       }
+    }
+    for (const ResourceType* version : registry_.Versions(type.StorageKey())) {
+      if (version->version != type.version) a.other_versions.push_back(version->version);
     }
     if (ObjectPtr ns = namespace_request || target.ns.empty()
                            ? nullptr
@@ -1578,7 +1583,6 @@ ApiResult<std::optional<json::object>> Api::Admit(const ApiRequest& request, con
       }
     }
   }
-  AdmissionAttributes a;
   a.operation = std::move(operation);
   bool scale = target.subresource == "scale";
   a.group = scale ? "autoscaling" : type.group;
@@ -1612,8 +1616,42 @@ ApiResult<std::optional<json::object>> Api::Admit(const ApiRequest& request, con
   return webhooks_.Admit(a, context);
 }
 
-ApiResult<ApiResponse> Api::AdmittedUpdate(const ApiRequest& request, const Target& target,
-                                           const std::string& verb) {
+ApiResult<ApiResponse> Api::AdmittedCreate(const ApiRequest& request, const Target& target,
+                                           json::value body) {
+  const ResourceType& type = target.type;
+  if (!body.is_object() || !HasWebhooks(type)) {
+    return Create(request, target, std::move(body), false);
+  }
+  // Webhooks see full objects; a body's own (wrong) apiVersion or kind stays for Create to
+  // refuse.
+  json::object full = std::move(body.get_object());
+  if (!full.contains("apiVersion")) full["apiVersion"] = type.ApiVersion();
+  if (!full.contains("kind")) full["kind"] = type.kind;
+  if (json::object& metadata = Metadata(full);
+      type.namespaced && Text(metadata, "namespace").empty()) {
+    metadata["namespace"] = target.ns;
+  }
+  KW_ASSIGN_OR_RETURN(std::optional<json::object> mutated,
+                      Admit(request, target, "CREATE", std::move(full), std::nullopt,
+                            "CreateOptions", {}, AdmissionPhase::kMutating));
+  if (!mutated) return Reject(InternalError("admission lost the object"));
+  ApiRequest preview_request = request;
+  preview_request.query["dryRun"] = "All";
+  KW_ASSIGN_OR_RETURN(ApiResponse preview,
+                      Create(preview_request, target, json::value(*mutated), false));
+  auto stored = ParseJson(preview.body);
+  if (!stored || !stored->is_object()) return preview;
+  json::object& preview_metadata = Metadata(stored->get_object());
+  // The name a generateName picked is the one stored.
+  std::string name = Text(preview_metadata, "name");
+  KW_TRY(Admit(request, target, "CREATE", std::move(stored->get_object()), std::nullopt,
+               "CreateOptions", {}, AdmissionPhase::kValidating));
+  if (Query(request, "dryRun") == "All") return preview;
+  Metadata(*mutated)["name"] = name;
+  return Create(request, target, json::value(std::move(*mutated)), false);
+}
+
+ApiResult<ApiResponse> Api::AdmittedUpdate(const ApiRequest& request, const Target& target) {
   const ResourceType& type = target.type;
   auto run = [&](const ApiRequest& r) -> ApiResult<ApiResponse> {
     bool put = r.method == "PUT";

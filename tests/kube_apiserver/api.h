@@ -131,17 +131,24 @@ class Api {
   // Admission webhooks (webhooks.h), called without the store's lock.
   // Whether any webhook configuration could apply to requests for `type`.
   bool HasWebhooks(const ResourceType& type);
+  // Which webhooks a call to Admit runs.
+  enum class AdmissionPhase { kMutating, kValidating, kBoth };
   // Runs the webhooks for a write of `target`: the object as they left it.
   ApiResult<std::optional<json::object>> Admit(const ApiRequest& request, const Target& target,
                                                std::string operation,
                                                std::optional<json::object> object,
                                                std::optional<json::object> old_object,
                                                std::string_view options_kind,
-                                               json::object options = {});
+                                               json::object options = {},
+                                               AdmissionPhase phase = AdmissionPhase::kBoth);
+  // A create through admission, in the real server's order: the mutating webhooks see the body
+  // (namespace filled in), the validating ones the object as it would be stored (computed as a
+  // dry run: defaults, generated name, ...), then it is stored.
+  ApiResult<ApiResponse> AdmittedCreate(const ApiRequest& request, const Target& target,
+                                        json::value body);
   // An update or patch (of the object or a subresource) through admission: the new state is
   // computed first (a dry run), the webhooks see it, then it is written (as they mutated it).
-  ApiResult<ApiResponse> AdmittedUpdate(const ApiRequest& request, const Target& target,
-                                        const std::string& verb);
+  ApiResult<ApiResponse> AdmittedUpdate(const ApiRequest& request, const Target& target);
 
   // Under the store's lock: stores `object` (a full object) as the new state of the live
   // object, with the real server's bookkeeping; deletes it when its last finalizer went.

@@ -901,7 +901,9 @@ TEST_F(GarbageCollectionTest, OrphanKeepsDependentsWithoutTheReference) {
   ConfigMap(ns, "child2", {other});
   HttpResult old_style = double_->Request("DELETE", Path(ns, "other"), R"({"orphanDependents":true})");
   ASSERT_EQ(old_style.status, 200) << old_style.body;
-  EXPECT_EQ(Str(Object(Get(Path(ns, "child2"))), {"metadata", "ownerReferences"}), "<missing>");
+  HttpResult child2 = Get(Path(ns, "child2"));
+  ASSERT_EQ(child2.status, 200);
+  EXPECT_EQ(Str(Object(child2), {"metadata", "ownerReferences"}), "<missing>");
   HttpResult bad = Delete(ns, "child2", "?propagationPolicy=Sometimes");
   EXPECT_EQ(bad.status, 422);
   EXPECT_EQ(Str(Object(bad), {"message"}),
@@ -929,6 +931,19 @@ TEST_F(GarbageCollectionTest, ForegroundWaitsForBlockingDependents) {
   ASSERT_EQ(released.status, 200) << released.body;
   EXPECT_EQ(Get(Path(ns, "blocker")).status, 404);
   EXPECT_EQ(Get(Path(ns, "owner")).status, 404);
+}
+
+TEST_F(GarbageCollectionTest, DeleteCollectionPropagatesToEachObject) {
+  std::string ns = MakeNamespace("gc-collection");
+  std::string owner = ConfigMap(ns, "owner");
+  ConfigMap(ns, "child", {owner});
+  HttpResult r = double_->Request("DELETE", Path(ns, "") + "?fieldSelector=metadata.name%3Downer",
+                                  R"({"propagationPolicy":"Orphan"})");
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(Get(Path(ns, "owner")).status, 404);
+  HttpResult child = Get(Path(ns, "child"));
+  ASSERT_EQ(child.status, 200);
+  EXPECT_EQ(Str(Object(child), {"metadata", "ownerReferences"}), "<missing>");
 }
 
 TEST_F(GarbageCollectionTest, DependentsLiveWhileAnyOwnerLives) {
@@ -1118,6 +1133,105 @@ TEST_F(AdmissionWebhookTest, MutationsApplyBeforeValidationAndStorage) {
   EXPECT_EQ(Str(review, {"request", "operation"}), "UPDATE");
   EXPECT_EQ(Str(review, {"request", "oldObject", "metadata", "name"}), "p");
   EXPECT_EQ(Str(review, {"request", "options", "kind"}), "UpdateOptions");
+}
+
+TEST_F(AdmissionWebhookTest, ValidatingWebhooksSeeTheObjectAsItIsStored) {
+  std::string ns = MakeNamespace("as-stored");
+  auto mutator = Webhook(json::object{{"allowed", true}});
+  auto validator = Webhook(json::object{{"allowed", true}});
+  Configure("mutating", "look", Hook("look.example.com", mutator->Url(), PodRules()));
+  Configure("validating", "look", Hook("look.example.com", validator->Url(), PodRules()));
+  HttpResult r = double_->Request("POST", "/api/v1/namespaces/" + ns + "/pods",
+                                  R"({"metadata":{"generateName":"web-"},"spec":{"containers":[{"name":"c","image":"nginx"}]}})");
+  ASSERT_EQ(r.status, 201) << r.body;
+  std::string name = Str(Object(r), {"metadata", "name"});
+  // Mutating webhooks come before the name is picked; validating ones see it, and the rest
+  // the server sets, as stored.
+  ASSERT_EQ(mutator->Requests().size(), 1u);
+  json::object before = LastReview(*mutator);
+  EXPECT_EQ(Str(before, {"request", "object", "metadata", "generateName"}), "web-");
+  EXPECT_EQ(Str(before, {"request", "object", "metadata", "name"}), "<missing>");
+  EXPECT_EQ(Str(before, {"request", "name"}), "<missing>");
+  json::object after = LastReview(*validator);
+  EXPECT_EQ(Str(after, {"request", "name"}), name);
+  EXPECT_EQ(Str(after, {"request", "object", "metadata", "name"}), name);
+  EXPECT_NE(Str(after, {"request", "object", "metadata", "creationTimestamp"}), "<missing>");
+  EXPECT_EQ(Str(after, {"request", "object", "status", "phase"}), "Pending");
+}
+
+TEST_F(AdmissionWebhookTest, ScaleRequestsSendAScaleAndMayBeMutated) {
+  std::string ns = MakeNamespace("scaling");
+  std::string path = "/apis/apps/v1/namespaces/" + ns + "/deployments";
+  ASSERT_EQ(double_->Request("POST", path, R"({"metadata":{"name":"d"},"spec":{"replicas":1,"selector":{"matchLabels":{"app":"d"}}}})").status, 201);
+  // A webhook that caps replicas at 3.
+  std::string patch = Base64Encode(R"([{"op":"replace","path":"/spec/replicas","value":3}])");
+  auto capper = Webhook(json::object{{"allowed", true}, {"patchType", "JSONPatch"}, {"patch", patch}});
+  Configure("mutating", "cap",
+            Hook("cap.example.com", capper->Url(),
+                 R"([{"operations":["UPDATE"],"apiGroups":["apps"],"apiVersions":["v1"],"resources":["deployments/scale"]}])"));
+  HttpResult scaled = double_->Request("PATCH", path + "/d/scale", R"({"spec":{"replicas":9}})",
+                                       "application/merge-patch+json");
+  ASSERT_EQ(scaled.status, 200) << scaled.body;
+  EXPECT_EQ(Str(Object(scaled), {"spec", "replicas"}), "3");
+  EXPECT_EQ(Str(Object(double_->Request("GET", path + "/d")), {"spec", "replicas"}), "3");
+  json::object review = LastReview(*capper);
+  EXPECT_EQ(Str(review, {"request", "kind"}), R"({"group":"autoscaling","version":"v1","kind":"Scale"})");
+  EXPECT_EQ(Str(review, {"request", "resource"}), R"({"group":"apps","version":"v1","resource":"deployments"})");
+  EXPECT_EQ(Str(review, {"request", "subResource"}), "scale");
+  EXPECT_EQ(Str(review, {"request", "object", "spec", "replicas"}), "9");
+  EXPECT_EQ(Str(review, {"request", "oldObject", "spec", "replicas"}), "1");
+}
+
+TEST_F(AdmissionWebhookTest, IfNeededWebhooksAreCalledAgainAfterLaterChanges) {
+  std::string ns = MakeNamespace("reinvoke");
+  auto first = Webhook(json::object{
+      {"allowed", true}, {"patchType", "JSONPatch"},
+      {"patch", Base64Encode(R"([{"op":"add","path":"/metadata/annotations","value":{"a":"yes"}}])")}});
+  auto second = Webhook(json::object{
+      {"allowed", true}, {"patchType", "JSONPatch"},
+      {"patch", Base64Encode(R"([{"op":"add","path":"/metadata/labels","value":{"b":"yes"}}])")}});
+  Configure("mutating", "a", Hook("a.example.com", first->Url(), PodRules(),
+                                  R"(,"reinvocationPolicy":"IfNeeded")"));
+  Configure("mutating", "b", Hook("b.example.com", second->Url(), PodRules()));
+  HttpResult r = CreatePod(ns, "p");
+  ASSERT_EQ(r.status, 201) << r.body;
+  EXPECT_EQ(Str(Object(r), {"metadata", "annotations", "a"}), "yes");
+  EXPECT_EQ(Str(Object(r), {"metadata", "labels", "b"}), "yes");
+  ASSERT_EQ(first->Requests().size(), 2u);
+  EXPECT_EQ(Str(LastReview(*first), {"request", "object", "metadata", "labels", "b"}), "yes");
+  EXPECT_EQ(second->Requests().size(), 1u);
+}
+
+TEST_F(AdmissionWebhookTest, EquivalentMatchPolicyReachesWebhooksOfAnotherVersion) {
+  std::string ns = MakeNamespace("equivalent");
+  HttpResult crd = double_->Request("POST", "/apis/apiextensions.k8s.io/v1/customresourcedefinitions",
+      R"({"metadata":{"name":"gizmos.example.com"},"spec":{"group":"example.com","scope":"Namespaced",
+      "names":{"plural":"gizmos","singular":"gizmo","kind":"Gizmo"},
+      "versions":[{"name":"v1","served":true,"storage":true,"schema":{"openAPIV3Schema":{"type":"object","x-kubernetes-preserve-unknown-fields":true}}},
+                  {"name":"v1beta1","served":true,"storage":false,"schema":{"openAPIV3Schema":{"type":"object","x-kubernetes-preserve-unknown-fields":true}}}]}})");
+  ASSERT_EQ(crd.status, 201) << crd.body;
+  std::string patch = Base64Encode(R"([{"op":"add","path":"/metadata/labels","value":{"seen":"v1"}}])");
+  auto equivalent = Webhook(json::object{{"allowed", true}, {"patchType", "JSONPatch"}, {"patch", patch}});
+  auto exact = Webhook(json::object{{"allowed", false}});
+  std::string v1_rules =
+      R"([{"operations":["CREATE"],"apiGroups":["example.com"],"apiVersions":["v1"],"resources":["gizmos"]}])";
+  Configure("mutating", "equivalent", Hook("equivalent.example.com", equivalent->Url(), v1_rules));
+  Configure("validating", "exact", Hook("exact.example.com", exact->Url(), v1_rules,
+                                        R"(,"matchPolicy":"Exact")"));
+  HttpResult r = double_->Request(
+      "POST", "/apis/example.com/v1beta1/namespaces/" + ns + "/gizmos",
+      R"({"apiVersion":"example.com/v1beta1","kind":"Gizmo","metadata":{"name":"g"}})");
+  ASSERT_EQ(r.status, 201) << r.body;
+  EXPECT_EQ(Str(Object(r), {"apiVersion"}), "example.com/v1beta1");
+  EXPECT_EQ(Str(Object(r), {"metadata", "labels", "seen"}), "v1");
+  EXPECT_TRUE(exact->Requests().empty());
+  json::object review = LastReview(*equivalent);
+  EXPECT_EQ(Str(review, {"request", "kind", "version"}), "v1");
+  EXPECT_EQ(Str(review, {"request", "resource", "version"}), "v1");
+  EXPECT_EQ(Str(review, {"request", "requestKind", "version"}), "v1beta1");
+  EXPECT_EQ(Str(review, {"request", "requestResource", "version"}), "v1beta1");
+  EXPECT_EQ(Str(review, {"request", "object", "apiVersion"}), "example.com/v1");
+  double_->Request("DELETE", "/apis/apiextensions.k8s.io/v1/customresourcedefinitions/gizmos.example.com");
 }
 
 TEST_F(AdmissionWebhookTest, FailurePolicyDecidesWhatAnUnreachableWebhookDoes) {

@@ -88,11 +88,10 @@ ApiResult<std::string> PropagationFinalizer(const json::object& options, bool or
   if (policy && policy->is_null()) policy = nullptr;
   if (orphan && orphan->is_null()) orphan = nullptr;
   if (policy && orphan) {
-    return Reject(Invalid("meta.k8s.io", "DeleteOptions", "", "propagationPolicy",
-                          "FieldValueInvalid",
-                          "Invalid value: \"" +
-                              (policy->is_string() ? std::string(policy->get_string()) : "") +
-                              "\": orphanDependents and deletionPropagation cannot be both set"));
+    return Reject(Invalid(
+        "meta.k8s.io", "DeleteOptions", "", "propagationPolicy", "FieldValueInvalid",
+        "Invalid value: \"" + (policy->is_string() ? std::string(policy->get_string()) : "") +
+            "\": orphanDependents and deletionPropagation cannot be both set"));
   }
   if (orphan) return std::string(orphan->is_bool() && orphan->get_bool() ? kOrphanFinalizer : "");
   if (!policy) return std::string(orphan_by_default ? kOrphanFinalizer : "");
@@ -137,7 +136,8 @@ std::optional<GarbageCollector::Located> GarbageCollector::FindByUid(const std::
   return std::nullopt;
 }
 
-std::vector<GarbageCollector::Located> GarbageCollector::DependentsOf(const std::string& uid) const {
+std::vector<GarbageCollector::Located> GarbageCollector::DependentsOf(
+    const std::string& uid) const {
   std::vector<Located> out;
   if (uid.empty()) return out;
   for (const std::string& storage_key : store_.StorageKeys()) {
@@ -152,9 +152,7 @@ std::vector<GarbageCollector::Located> GarbageCollector::DependentsOf(const std:
   return out;
 }
 
-void GarbageCollector::AfterRemoval(const StoredObject& removed) {
-  AfterRemovals({&removed});
-}
+void GarbageCollector::AfterRemoval(const StoredObject& removed) { AfterRemovals({&removed}); }
 
 void GarbageCollector::AfterRemovals(const std::vector<const StoredObject*>& removed) {
   // One pass over the store for all of them (a namespace's contents go at once).
@@ -175,9 +173,8 @@ void GarbageCollector::AfterRemovals(const std::vector<const StoredObject*>& rem
         waiting_owners.push_back({storage_key, object});
       }
       const json::array* refs = ArrayAt(MetadataOrEmpty(object->object), "ownerReferences");
-      if (refs && std::any_of(refs->begin(), refs->end(), [&](const json::value& ref) {
-            return gone.contains(RefUid(ref));
-          })) {
+      if (refs && std::any_of(refs->begin(), refs->end(),
+                              [&](const json::value& ref) { return gone.contains(RefUid(ref)); })) {
         dependents.push_back({storage_key, object});
       }
     }
@@ -212,7 +209,8 @@ void GarbageCollector::AttemptToDelete(const Located& dependent) {
   if (gone.empty()) return;
   const std::string& key = dependent.object->key;
   if (solid) {
-    writes_.put(dependent.storage_key, key, WithoutOwnerReferences(object, [&](const std::string& uid) {
+    writes_.put(dependent.storage_key, key,
+                WithoutOwnerReferences(object, [&](const std::string& uid) {
                   return std::find(gone.begin(), gone.end(), uid) != gone.end();
                 }));
     return;
@@ -254,8 +252,8 @@ void GarbageCollector::ProcessDeleting(const std::string& storage_key, const std
     if (!now || now->object != live->object) return;
     bool blocked = false;
     for (const Located& dependent : DependentsOf(uid)) {
-      for (const json::value& ref : *ArrayAt(MetadataOrEmpty(dependent.object->object),
-                                             "ownerReferences")) {
+      for (const json::value& ref :
+           *ArrayAt(MetadataOrEmpty(dependent.object->object), "ownerReferences")) {
         if (RefUid(ref) == uid && BlocksOwnerDeletion(ref)) blocked = true;
       }
     }

@@ -42,8 +42,7 @@ ApiResult<std::string> PropagationFinalizer(const json::object& delete_options,
 // `object` (without apiVersion/kind) as a deletion leaves it: deletionTimestamp `now` and
 // deletionGracePeriodSeconds 0 (when not deleting already; metadata.generation + 1 where kept)
 // and `finalizer` added to metadata.finalizers (when not "" and not there).
-json::object StartDeletion(json::object object, std::string_view finalizer,
-                           const std::string& now);
+json::object StartDeletion(json::object object, std::string_view finalizer, const std::string& now);
 
 class GarbageCollector {
  public:

@@ -124,56 +124,65 @@
 //    collector's DELETE requests do) and answer nobody; every change shows on watches as usual.
 //    202 Accepted for orphanDependents=false with finalizers pending is not reproduced (200).
 //  - Admission webhooks (webhooks.h): on create, update, patch, apply and delete (and
-//    deletecollection, one call per object) of every resource but the admission
-//    configurations themselves (and SubjectAccessReviews), the webhooks of the stored
-//    MutatingWebhookConfigurations then ValidatingWebhookConfigurations, configurations sorted
-//    by name, webhooks in order, are called when they match: rules (operations, apiGroups,
-//    apiVersions, resources with the real "pods", "pods/status", "pods/*", "*/status", "*",
-//    "*/*" semantics, scope Cluster/Namespaced/*), namespaceSelector (the labels of the
-//    request's namespace; a Namespace is selected by its own labels; other cluster-scoped
-//    objects always match), objectSelector (the new or the old object's labels).
-//    matchPolicy Equivalent is treated as Exact (the double serves mostly one version per
-//    resource). matchConditions are CEL, which the double cannot evaluate: only the literal
-//    expression `false` skips a webhook, any other condition counts as met (UNSURE/unsupported).
-//    reinvocationPolicy IfNeeded is not honoured (no second round). Validating webhooks are
-//    called one after another and the first denial or failure ends the request (the real
-//    server calls them in parallel and reports the first error to arrive). The AdmissionReview
-//    (admission.k8s.io/v1, v1beta1 when the webhook lists only that) carries uid, kind,
-//    resource, subResource, requestKind/requestResource/requestSubResource (= the request's:
-//    no conversion), name, namespace (a Namespace's own name for its non-create requests,
-//    UNSURE), operation, userInfo {username, uid, groups}, object, oldObject (null when none),
-//    dryRun, options (CreateOptions/UpdateOptions/DeleteOptions of meta.k8s.io/v1; a patch's
-//    are UpdateOptions). What the webhooks see: on create the body as sent (namespace filled
-//    in; no uid, creationTimestamp or generated name, which the real validating webhooks do
-//    see); on update and patch the new state as it would be stored (computed as a dry run
-//    first, then written: a mutated result is written as an update from the resourceVersion the
-//    dry run started from, so a concurrent write makes it a 409, where the real server retries;
-//    a mutated apply is recorded in managedFields as an Update); on delete oldObject is the live
-//    object and object null (mutating webhooks too; UNSURE whether the real server sends
-//    mutating webhooks the old object on DELETE). /scale requests send an autoscaling/v1 Scale.
-//    Calls: HTTPS only, clientConfig.url as given, or clientConfig.service {namespace, name,
-//    path, port (443)} reached at the address --service-endpoint or /double/service-endpoints
-//    maps it to (the double resolves no services; an unmapped one fails the call with `service
-//    "<name>" not found`), its certificate verified against caBundle (the system roots without
-//    one) for the name <name>.<namespace>.svc; POST <url>?timeout=<timeoutSeconds, 10>s, with
-//    that deadline. Answers: the response must be an AdmissionReview of the version sent, with
-//    the request's uid; allowed=false fails the request with the webhook's status (code below
-//    400 becomes 400, reason and details as given) and message `admission webhook "<name>"
-//    denied the request: <message>` (the reason when there is no message; `... denied the
-//    request without explanation` with neither). A mutating webhook's patch (base64 JSONPatch,
-//    patchType JSONPatch) applies before the next webhook. A failed call (connection, TLS,
-//    timeout, non-2xx, an invalid answer) with failurePolicy Fail (the default) is 500
-//    InternalError `Internal error occurred: failed calling webhook "<name>": failed to call
-//    webhook: Post "<url>?timeout=10s": <error>` (the <error> text is the double's HTTP
-//    client's, not Go's `dial tcp ...: connect: connection refused`; a non-2xx answer reads
-//    `failed to call webhook: the server responded with the status code N but did not return
-//    more information`, and an invalid answer `received invalid webhook response: ...`, e.g.
-//    `expected response.uid="..", got ".."`, `validating webhook may not return
-//    response.patch`: UNSURE wordings); with Ignore the webhook is skipped. dryRun=All with a matching webhook whose
-//    sideEffects is not None/NoneOnDryRun is 400 `admission webhook "<name>" does not support
-//    dry run`. Warnings and audit annotations of answers are dropped. Webhooks are called
-//    without the store's lock, from the thread serving the request (a webhook that calls back
-//    into the double needs --threads >= 2).
+//    deletecollection, one call per object) of every resource but the admission configurations
+//    themselves (and SubjectAccessReviews), the webhooks of the stored
+//    MutatingWebhookConfigurations then ValidatingWebhookConfigurations, configurations sorted by
+//    name, webhooks in order, are called when they match: rules (operations, apiGroups,
+//    apiVersions, resources with the real "pods", "pods/status", "pods/*", "*/status", "*", "*/*"
+//    semantics, scope Cluster/Namespaced/*), namespaceSelector (the labels of the request's
+//    namespace; a Namespace is selected by its own labels; other cluster-scoped objects always
+//    match), objectSelector (the new or the old object's labels). matchPolicy Equivalent (the
+//    default) also matches a request through another served version of the same resource (a CRD's
+//    versions) that the rules name: the webhook gets kind/resource of that version,
+//    requestKind/requestResource of the request's, and the object with only its apiVersion changed
+//    (the double converts nothing; other groups' equivalents, e.g. extensions vs apps, are not
+//    known); Exact does not. matchConditions are CEL, which the double cannot evaluate: only the
+//    literal expression `false` skips a webhook, any other condition counts as met
+//    (UNSURE/unsupported). A mutating webhook with reinvocationPolicy IfNeeded is called once more,
+//    after the others, when a later one changed the object after it (the real server also reruns
+//    its built-in mutating plugins then; the double has none). Validating webhooks are called one
+//    after another and the first denial or failure ends the request (the real server calls them in
+//    parallel and reports the first error to arrive). The AdmissionReview (admission.k8s.io/v1,
+//    v1beta1 when the webhook lists only that) carries uid, kind, resource, subResource,
+//    requestKind/requestResource/requestSubResource, name, namespace (a Namespace's own name for
+//    its non-create requests, UNSURE), operation, userInfo {username, uid, groups}, object,
+//    oldObject (null when none), dryRun, options (CreateOptions/UpdateOptions/DeleteOptions of
+//    meta.k8s.io/v1; a patch's are UpdateOptions). What the webhooks see: on create, mutating
+//    webhooks the body as sent (namespace filled in, no name picked for a generateName yet),
+//    validating ones the object as it would be stored (a dry run of the mutated body: name,
+//    creationTimestamp, initial status; an invalid object is refused before them, as the real
+//    server validates before validating admission), though its uid differs from the one then
+//    stored; on update and patch the new state as it would be stored (computed as a dry run first,
+//    so an update the schema refuses is refused before any webhook, where the real server runs the
+//    mutating ones first; then written: a mutated result is written as an update from the
+//    resourceVersion the dry run started from, so a concurrent write makes it a 409, where the real
+//    server retries; a mutated apply is recorded in managedFields as an Update); on delete
+//    oldObject is the live object and object null (mutating webhooks too; UNSURE whether the real
+//    server sends mutating webhooks the old object on DELETE). /scale requests send an
+//    autoscaling/v1 Scale. Calls: HTTPS only, clientConfig.url as given, or clientConfig.service
+//    {namespace, name, path, port (443)} reached at the address --service-endpoint or
+//    /double/service-endpoints maps it to (the double resolves no services; an unmapped one fails
+//    the call with `service "<name>" not found`), its certificate verified against caBundle (the
+//    system roots without one) for the name <name>.<namespace>.svc; POST
+//    <url>?timeout=<timeoutSeconds, 10>s, with that deadline. Answers: the response must be an
+//    AdmissionReview of the version sent, with the request's uid; allowed=false fails the request
+//    with the webhook's status (code below 400 becomes 400, reason and details as given) and
+//    message `admission webhook "<name>" denied the request: <message>` (the reason when there is
+//    no message; `... denied the request without explanation` with neither). A mutating webhook's
+//    patch (base64 JSONPatch, patchType JSONPatch) applies before the next webhook. A failed call
+//    (connection, TLS, timeout, non-2xx, an invalid answer) with failurePolicy Fail (the default)
+//    is 500 InternalError `Internal error occurred: failed calling webhook "<name>": failed to call
+//    webhook: Post "<url>?timeout=10s": <error>` (the <error> text is the double's HTTP client's,
+//    not Go's `dial tcp ...: connect: connection refused`; a non-2xx answer reads `failed to call
+//    webhook: the server responded with the status code N but did not return more information`, and
+//    an invalid answer `received invalid webhook response: ...`, e.g. `expected response.uid="..",
+//    got ".."`, `validating webhook may not return response.patch`: UNSURE wordings); with Ignore
+//    the webhook is skipped. dryRun=All with a matching webhook whose sideEffects is not
+//    None/NoneOnDryRun is 400 `admission webhook "<name>" does not support dry run` (the double
+//    does not refuse to store v1 configurations with other sideEffects, as the real server's
+//    validation does). Warnings and audit annotations of answers are dropped. Webhooks are called
+//    without the store's lock, from the thread serving the request (a webhook that calls back into
+//    the double needs --threads >= 2, the default).
 //  - Update: a missing metadata.resourceVersion is an unconditional update (the real server
 //    refuses that for a few types; not reproduced). An update that changes nothing is a no-op
 //    (same resourceVersion, no event), as the real server. PUT of a missing object is 404 (no

@@ -398,7 +398,9 @@ ApplyResult Apply(const json::object& live, const json::object& config, const st
   for (const auto& field : applied) {
     if (field.back() == ".") continue;
     const json::value* current = ValueAt(live_value, field);
-    if (!current || *current == *ValueAt(config_value, field)) continue;
+    // A path of the applied field set may resolve to nothing in a hostile configuration.
+    const json::value* wanted = ValueAt(config_value, field);
+    if (!current || !wanted || *current == *wanted) continue;
     for (auto& entry : entries) {
       if (Field(entry.fields, "manager") == manager) continue;
       if (!entry.set.contains(field)) continue;

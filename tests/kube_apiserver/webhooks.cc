@@ -42,7 +42,6 @@ bool ListMatches(const std::vector<std::string>& list, std::string_view value) {
                      [&](const std::string& item) { return item == "*" || item == value; });
 }
 
-
 // A metav1.LabelSelector ({matchLabels, matchExpressions}); an empty or absent one selects
 // everything; a malformed one nothing (the real server refuses to store those).
 bool SelectorMatches(const json::object& webhook, std::string_view key, const json::value& labels) {
@@ -163,6 +162,36 @@ bool WebhookMatches(const json::object& webhook, const AdmissionAttributes& a,
   return ConditionsAllow(webhook);
 }
 
+// `a` as seen through `version` of its resource: only apiVersion changes, since versions of a
+// resource share one storage in the double (no conversion).
+AdmissionAttributes ThroughVersion(const AdmissionAttributes& a, const std::string& version) {
+  AdmissionAttributes out = a;
+  out.request_version = a.request_version.empty() ? a.resource_version : a.request_version;
+  out.resource_version = version;
+  // A subresource's own kind (a Scale) keeps its version.
+  if (a.group == a.resource_group && a.version == a.resource_version) {
+    out.version = version;
+    std::string api_version = a.group.empty() ? version : a.group + "/" + version;
+    for (auto* object : {&out.object, &out.old_object}) {
+      if (*object) (**object)["apiVersion"] = api_version;
+    }
+  }
+  return out;
+}
+
+// The version of the request's resource through which `webhook` matches it: the request's own,
+// or with matchPolicy Equivalent (the default) another served one its rules name.
+std::optional<std::string> MatchingVersion(const json::object& webhook,
+                                           const AdmissionAttributes& a,
+                                           const json::value& namespace_labels) {
+  if (WebhookMatches(webhook, a, namespace_labels)) return a.resource_version;
+  if (Text(webhook, "matchPolicy") == "Exact") return std::nullopt;
+  for (const std::string& version : a.other_versions) {
+    if (WebhookMatches(webhook, ThroughVersion(a, version), namespace_labels)) return version;
+  }
+  return std::nullopt;
+}
+
 json::object GroupVersionKind(std::string_view group, std::string_view version,
                               std::string_view kind_key, std::string_view kind) {
   return json::object{{"group", group}, {"version", version}, {kind_key, kind}};
@@ -177,8 +206,16 @@ json::object ReviewRequest(const AdmissionAttributes& a, const std::string& uid,
   request["resource"] =
       GroupVersionKind(a.resource_group, a.resource_version, "resource", a.resource);
   if (!a.subresource.empty()) request["subResource"] = a.subresource;
-  request["requestKind"] = request["kind"];
-  request["requestResource"] = request["resource"];
+  if (a.request_version.empty()) {
+    request["requestKind"] = request["kind"];
+    request["requestResource"] = request["resource"];
+  } else {
+    bool own_kind = a.group == a.resource_group;  // not a subresource's kind (a Scale)
+    request["requestKind"] =
+        GroupVersionKind(a.group, own_kind ? a.request_version : a.version, "kind", a.kind);
+    request["requestResource"] =
+        GroupVersionKind(a.resource_group, a.request_version, "resource", a.resource);
+  }
   if (!a.subresource.empty()) request["requestSubResource"] = a.subresource;
   if (!a.name.empty()) request["name"] = a.name;
   if (!a.ns.empty()) request["namespace"] = a.ns;
@@ -209,8 +246,7 @@ struct Endpoint {
 
 }  // namespace
 
-Result<AdmissionVerdict> ParseAdmissionResponse(std::string_view body,
-                                                std::string_view api_version,
+Result<AdmissionVerdict> ParseAdmissionResponse(std::string_view body, std::string_view api_version,
                                                 std::string_view uid, bool mutating) {
   auto parsed = ParseJson(body, "invalid JSON");
   if (!parsed) return Fail(ErrorKind::kInvalidArgument, parsed.error().message);
@@ -222,8 +258,8 @@ Result<AdmissionVerdict> ParseAdmissionResponse(std::string_view body,
   std::string got = Text(review, "apiVersion");
   if (got != expected || Text(review, "kind") != "AdmissionReview") {
     return Fail(ErrorKind::kInvalidArgument, "expected webhook response of " + expected +
-                                                 ", Kind=AdmissionReview, got " + got + ", Kind=" +
-                                                 Text(review, "kind"));
+                                                 ", Kind=AdmissionReview, got " + got +
+                                                 ", Kind=" + Text(review, "kind"));
   }
   const json::value* response_value = review.if_contains("response");
   if (!response_value || !response_value->is_object()) {
@@ -265,7 +301,8 @@ Result<AdmissionVerdict> ParseAdmissionResponse(std::string_view body,
     }
     verdict.patch = std::move(operations->get_array());
   } else if (!patch_type.empty()) {
-    return Fail(ErrorKind::kInvalidArgument, "webhook returned response.patchType but not response.patch");
+    return Fail(ErrorKind::kInvalidArgument,
+                "webhook returned response.patchType but not response.patch");
   }
   return verdict;
 }
@@ -273,10 +310,10 @@ Result<AdmissionVerdict> ParseAdmissionResponse(std::string_view body,
 bool ExemptFromWebhooks(std::string_view group, std::string_view resource) {
   return group == "admissionregistration.k8s.io" &&
          (resource == "validatingwebhookconfigurations" ||
-          resource == "mutatingwebhookconfigurations" || resource == "validatingadmissionpolicies" ||
+          resource == "mutatingwebhookconfigurations" ||
+          resource == "validatingadmissionpolicies" ||
           resource == "validatingadmissionpolicybindings" ||
-          resource == "mutatingadmissionpolicies" ||
-          resource == "mutatingadmissionpolicybindings");
+          resource == "mutatingadmissionpolicies" || resource == "mutatingadmissionpolicybindings");
 }
 
 void Webhooks::SetServiceEndpoint(const std::string& ns, const std::string& name,
@@ -323,78 +360,106 @@ Result<void> Webhooks::AddServiceEndpointJson(const json::value& body) {
 ApiResult<std::optional<json::object>> Webhooks::Admit(const AdmissionAttributes& attributes,
                                                        const AdmissionContext& context) {
   AdmissionAttributes a = attributes;
-  struct Hook {
-    const json::object* webhook;
-    bool mutating;
-  };
-  auto sorted = [](std::vector<json::object> configs) {
+  // Configurations by name, webhooks in their order.
+  auto in_order = [](std::vector<json::object> configs) {
     std::sort(configs.begin(), configs.end(), [](const json::object& x, const json::object& y) {
       return Text(ObjectAt(x, "metadata"), "name") < Text(ObjectAt(y, "metadata"), "name");
     });
     return configs;
   };
-  const std::vector<json::object> mutating = sorted(context.mutating);
-  const std::vector<json::object> validating = sorted(context.validating);
-  std::vector<Hook> hooks;
-  for (const auto* configs : {&mutating, &validating}) {
-    for (const json::object& config : *configs) {
+  const std::vector<json::object> mutating = in_order(context.mutating);
+  const std::vector<json::object> validating = in_order(context.validating);
+  auto webhooks_of = [](const std::vector<json::object>& configs) {
+    std::vector<const json::object*> out;
+    for (const json::object& config : configs) {
       const json::value* webhooks = config.if_contains("webhooks");
       if (!webhooks || !webhooks->is_array()) continue;
       for (const auto& w : webhooks->get_array()) {
-        if (w.is_object()) hooks.push_back({&w.get_object(), configs == &mutating});
+        if (w.is_object()) out.push_back(&w.get_object());
       }
+    }
+    return out;
+  };
+  // Mutating webhooks asking for it (reinvocationPolicy IfNeeded) are called once more when a
+  // later one changed the object after them; each with the object it left.
+  // Calls `webhook` when it matches, through the version its rules name; false when it does
+  // not match.
+  auto invoke = [&](const json::object& webhook, bool mutating) -> ApiResult<bool> {
+    std::optional<std::string> version = MatchingVersion(webhook, a, context.namespace_labels);
+    if (!version) return false;
+    if (*version == a.resource_version) {
+      KW_TRY(Invoke(webhook, mutating, a));
+      return true;
+    }
+    AdmissionAttributes seen = ThroughVersion(a, *version);
+    KW_TRY(Invoke(webhook, mutating, seen));
+    if (a.object && seen.object) {
+      json::value api_version = (*a.object)["apiVersion"];
+      a.object = std::move(seen.object);
+      (*a.object)["apiVersion"] = std::move(api_version);
+    }
+    return true;
+  };
+  std::vector<std::pair<const json::object*, std::optional<json::object>>> reinvocable;
+  for (const json::object* webhook : webhooks_of(mutating)) {
+    KW_ASSIGN_OR_RETURN(bool called, invoke(*webhook, true));
+    if (called && Text(*webhook, "reinvocationPolicy") == "IfNeeded") {
+      reinvocable.emplace_back(webhook, a.object);
     }
   }
-  for (const Hook& hook : hooks) {
-    const json::object& webhook = *hook.webhook;
-    if (!WebhookMatches(webhook, a, context.namespace_labels)) continue;
-    std::string name = Text(webhook, "name");
-    std::string side_effects = Text(webhook, "sideEffects");
-    if (a.dry_run && side_effects != "None" && side_effects != "NoneOnDryRun") {
-      return Reject(BadRequest("admission webhook \"" + name + "\" does not support dry run"));
-    }
-    bool ignore_failures = Text(webhook, "failurePolicy") == "Ignore";
-    auto verdict = Call(webhook, hook.mutating, a);
-    if (!verdict) {
-      if (ignore_failures) continue;
-      return Reject(InternalError("failed calling webhook \"" + name + "\": " +
-                                  verdict.error().message));
-    }
-    if (!verdict->allowed) {
-      json::object status = verdict->status;
-      ApiError error;
-      const json::value* code = status.if_contains("code");
-      error.code = code && code->is_int64() && code->get_int64() >= 400 &&
-                           code->get_int64() < 600
-                       ? static_cast<int>(code->get_int64())
-                       : 400;
-      error.reason = Text(status, "reason");
-      std::string message = Text(status, "message");
-      std::string denied = "admission webhook \"" + name + "\" denied the request";
-      if (!message.empty()) {
-        error.message = denied + ": " + message;
-      } else if (!error.reason.empty()) {
-        error.message = denied + ": " + error.reason;
-      } else {
-        error.message = denied + " without explanation";
-      }
-      if (const json::value* details = status.if_contains("details");
-          details && details->is_object()) {
-        error.details = details->get_object();
-      }
-      return Reject(std::move(error));
-    }
-    if (hook.mutating && verdict->patch && a.object) {
-      auto patched = admission::ApplyPatch(json::value(*a.object), *verdict->patch);
-      if (!patched || !patched->is_object()) {
-        return Reject(InternalError(
-            "JSON Patch: " +
-            (patched ? std::string("the patch produced a non-object") : patched.error().message)));
-      }
-      a.object = std::move(patched->get_object());
-    }
+  for (const auto& [webhook, left] : reinvocable) {
+    if (left != a.object) KW_TRY(invoke(*webhook, true));
   }
+  for (const json::object* webhook : webhooks_of(validating)) KW_TRY(invoke(*webhook, false));
   return a.object;
+}
+
+ApiResult<void> Webhooks::Invoke(const json::object& webhook, bool mutating,
+                                 AdmissionAttributes& a) {
+  std::string name = Text(webhook, "name");
+  std::string side_effects = Text(webhook, "sideEffects");
+  if (a.dry_run && side_effects != "None" && side_effects != "NoneOnDryRun") {
+    return Reject(BadRequest("admission webhook \"" + name + "\" does not support dry run"));
+  }
+  auto verdict = Call(webhook, mutating, a);
+  if (!verdict) {
+    if (Text(webhook, "failurePolicy") == "Ignore") return {};
+    return Reject(
+        InternalError("failed calling webhook \"" + name + "\": " + verdict.error().message));
+  }
+  if (!verdict->allowed) {
+    const json::object& status = verdict->status;
+    ApiError error;
+    const json::value* code = status.if_contains("code");
+    error.code = code && code->is_int64() && code->get_int64() >= 400 && code->get_int64() < 600
+                     ? static_cast<int>(code->get_int64())
+                     : 400;
+    error.reason = Text(status, "reason");
+    std::string message = Text(status, "message");
+    std::string denied = "admission webhook \"" + name + "\" denied the request";
+    if (!message.empty()) {
+      error.message = denied + ": " + message;
+    } else if (!error.reason.empty()) {
+      error.message = denied + ": " + error.reason;
+    } else {
+      error.message = denied + " without explanation";
+    }
+    if (const json::value* details = status.if_contains("details");
+        details && details->is_object()) {
+      error.details = details->get_object();
+    }
+    return Reject(std::move(error));
+  }
+  if (mutating && verdict->patch && a.object) {
+    auto patched = admission::ApplyPatch(json::value(*a.object), *verdict->patch);
+    if (!patched || !patched->is_object()) {
+      return Reject(
+          InternalError("JSON Patch: " + (patched ? std::string("the patch produced a non-object")
+                                                  : patched.error().message)));
+    }
+    a.object = std::move(patched->get_object());
+  }
+  return {};
 }
 
 Result<AdmissionVerdict> Webhooks::Call(const json::object& webhook, bool mutating,
@@ -407,8 +472,8 @@ Result<AdmissionVerdict> Webhooks::Call(const json::object& webhook, bool mutati
   std::string query = "?timeout=" + std::to_string(timeout_seconds) + "s";
   Endpoint endpoint;
   auto fail = [&](const std::string& why) {
-    return Fail(ErrorKind::kIo, "failed to call webhook: Post \"" + endpoint.url + query +
-                                    "\": " + why);
+    return Fail(ErrorKind::kIo,
+                "failed to call webhook: Post \"" + endpoint.url + query + "\": " + why);
   };
   if (std::string url = Text(client, "url"); !url.empty()) {
     endpoint.url = url;
@@ -465,9 +530,9 @@ Result<AdmissionVerdict> Webhooks::Call(const json::object& webhook, bool mutati
   auto response = (*connection)->Exchange(request, deadline, kMaxResponseBytes);
   if (!response) return fail(response.error().message);
   if (response->status < 200 || response->status >= 300) {
-    return Fail(ErrorKind::kIo, "failed to call webhook: the server responded with the status code " +
-                                    std::to_string(response->status) +
-                                    " but did not return more information");
+    return Fail(ErrorKind::kIo,
+                "failed to call webhook: the server responded with the status code " +
+                    std::to_string(response->status) + " but did not return more information");
   }
   auto verdict = ParseAdmissionResponse(response->body, api_version, uid, mutating);
   if (!verdict) {

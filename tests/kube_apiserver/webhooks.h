@@ -28,14 +28,20 @@ namespace kw::kube_double {
 
 // What a request is to admission (the real admission.Attributes).
 struct AdmissionAttributes {
-  std::string operation;  // "CREATE", "UPDATE", "DELETE"
-  std::string group, version, kind;                  // of the object sent (a Scale for /scale)
+  std::string operation;             // "CREATE", "UPDATE", "DELETE"
+  std::string group, version, kind;  // of the object sent (a Scale for /scale)
   std::string resource_group, resource_version, resource, subresource;
   std::string name, ns;
   Identity user;
   std::optional<json::object> object, old_object;  // full objects, with apiVersion and kind
   bool dry_run = false;
   json::object options;  // CreateOptions, UpdateOptions or DeleteOptions (meta.k8s.io/v1)
+  // The resource's other served versions, for webhooks with matchPolicy Equivalent (the
+  // default) whose rules name one of them rather than the request's.
+  std::vector<std::string> other_versions;
+  // The version the request was made with, when a webhook sees it through another one ("" =
+  // resource_version): requestKind and requestResource.
+  std::string request_version;
 };
 
 // What the webhooks see of the world besides the request.
@@ -48,14 +54,13 @@ struct AdmissionContext {
 // A webhook's answer.
 struct AdmissionVerdict {
   bool allowed = false;
-  json::object status;                // response.status (a metav1.Status), possibly empty
-  std::optional<json::array> patch;   // response.patch decoded (JSONPatch)
+  json::object status;               // response.status (a metav1.Status), possibly empty
+  std::optional<json::array> patch;  // response.patch decoded (JSONPatch)
 };
 // Reads a (`mutating` or validating) webhook's AdmissionReview answer
 // (admission.k8s.io/<api_version>) to the request `uid`. Untrusted input: kInvalidArgument
 // with the real server's wording of what is wrong.
-Result<AdmissionVerdict> ParseAdmissionResponse(std::string_view body,
-                                                std::string_view api_version,
+Result<AdmissionVerdict> ParseAdmissionResponse(std::string_view body, std::string_view api_version,
                                                 std::string_view uid, bool mutating);
 
 class Webhooks {
@@ -78,6 +83,9 @@ class Webhooks {
   // Calls one webhook; the error's message is what follows "failed calling webhook \"<name>\": ".
   Result<AdmissionVerdict> Call(const json::object& webhook, bool mutating,
                                 const AdmissionAttributes& a);
+  // Calls one matching webhook and acts on its verdict: a mutating one's patch applies to
+  // a.object; a denial or a failed call (failurePolicy Fail) is the request's error.
+  ApiResult<void> Invoke(const json::object& webhook, bool mutating, AdmissionAttributes& a);
 
   std::mutex mutex_;
   std::map<std::pair<std::string, std::string>, std::string> service_endpoints_;
