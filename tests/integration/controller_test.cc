@@ -326,12 +326,51 @@ TEST_F(ControllerTest, DeletionRemovesWebhooksAndFinalizers) {
   EXPECT_TRUE(Get(webhook).is_null());
   EXPECT_TRUE(testing::Eventually([&] { return PolicyStatus("privileged") == "scheduled"; },
                                   seconds(10)));
+  // What it owned goes with it (the garbage collector follows the owner references).
+  for (const char* owned : {"configmaps", "services", "secrets"}) {
+    EXPECT_TRUE(testing::Eventually([&] { return PolicyServerObject(owned).is_null(); },
+                                    seconds(10)))
+        << owned;
+  }
+  EXPECT_TRUE(
+      Get("/apis/apps/v1/namespaces/kubewarden/deployments/policy-server-default").is_null());
   kube_->Request("DELETE", "/apis/policies.kubewarden.io/v1/clusteradmissionpolicies/privileged");
   EXPECT_TRUE(testing::Eventually(
       [&] {
         return Get("/apis/policies.kubewarden.io/v1/clusteradmissionpolicies/privileged").is_null();
       },
       seconds(20)));
+}
+
+// A root CA 30 days from its end (an install made almost 10 years ago): the controller replaces
+// it, keeps the old one in every caBundle while what it signed is still served, and re-issues
+// the serving certificates under the new one.
+TEST_F(ControllerTest, ACaNearItsEndIsRotatedWithTheOldOneKeptInTheBundles) {
+  const auto now = std::chrono::system_clock::now();
+  auto old_ca = certs::CreateCa(now - std::chrono::days(3620));
+  ASSERT_TRUE(old_ca) << old_ca.error().message;
+  controller_->Signal(SIGTERM);
+  ASSERT_TRUE(controller_->Wait(seconds(10)).has_value());
+  kube_->Seed(std::string("apiVersion: v1\nkind: Secret\nmetadata: {name: kubewarden-ca, namespace: ") +
+              kNamespace + "}\ntype: Opaque\ndata:\n  ca.crt: " + Base64Encode(old_ca->cert_pem) +
+              "\n  ca.key: " + Base64Encode(old_ca->key_pem) + "\n");
+  StartController();
+  auto replica = StartActivePolicy();
+  ASSERT_NE(replica, nullptr);
+
+  json::value ca = Get("/api/v1/namespaces/kubewarden/secrets/kubewarden-ca");
+  const std::string new_ca = *Base64Decode(ca.at("data").at("ca.crt").as_string());
+  EXPECT_NE(new_ca, old_ca->cert_pem);
+  EXPECT_EQ(*Base64Decode(ca.at("data").at("old-ca.crt").as_string()), old_ca->cert_pem);
+  json::value webhook = Get(
+      "/apis/admissionregistration.k8s.io/v1/validatingwebhookconfigurations/clusterwide-privileged");
+  EXPECT_EQ(*Base64Decode(webhook.at("webhooks").at(0).at("clientConfig").at("caBundle").as_string()),
+            new_ca + old_ca->cert_pem);
+  json::value secret = PolicyServerObject("secrets");
+  auto checked = certs::CheckServing(*Base64Decode(secret.at("data").at("tls.crt").as_string()),
+                                     std::nullopt, {new_ca},
+                                     "policy-server-default.kubewarden.svc", now);
+  EXPECT_TRUE(checked) << checked.error().message;
 }
 
 TEST_F(ControllerTest, PolicyOfAMissingPolicyServerIsScheduled) {
