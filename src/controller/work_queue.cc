@@ -27,7 +27,20 @@ void WorkQueue::AddAfter(const std::string& key, std::chrono::milliseconds delay
     AddLocked(key);
     return;
   }
-  delayed_.emplace(Clock::now() + delay, key);
+  // One pending delay per key, the earliest: a key requeued after every reconciliation (the CA's
+  // 12 hours) must not pile up entries.
+  const Clock::time_point due = Clock::now() + delay;
+  if (auto found = due_.find(key); found != due_.end()) {
+    if (found->second <= due) return;
+    for (auto [it, end] = delayed_.equal_range(found->second); it != end; ++it) {
+      if (it->second == key) {
+        delayed_.erase(it);
+        break;
+      }
+    }
+  }
+  due_[key] = due;
+  delayed_.emplace(due, key);
   changed_.notify_all();
 }
 
@@ -55,6 +68,7 @@ std::optional<std::string> WorkQueue::Get() {
     while (!delayed_.empty() && delayed_.begin()->first <= now) {
       std::string key = delayed_.begin()->second;
       delayed_.erase(delayed_.begin());
+      due_.erase(key);
       AddLocked(key);
     }
     if (!queue_.empty()) {

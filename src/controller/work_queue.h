@@ -1,7 +1,8 @@
 // The controller's work queue, with client-go's guarantees: a key waiting is queued once however
 // often it is added, a key is handed to one worker at a time (added again while being worked on,
 // it is queued again when the worker is done), keys can be added after a delay, and failing keys
-// back off exponentially (100 ms doubling up to 60 s) until they succeed. Thread-safe.
+// back off exponentially (100 ms doubling up to 60 s) until they succeed. A key waits for at most
+// one delay at a time, the earliest asked for. Thread-safe.
 #pragma once
 
 #include <chrono>
@@ -45,6 +46,7 @@ class WorkQueue {
   std::set<std::string> processing_;  // handed out, not Done yet
   std::set<std::string> dirty_;       // added while processing: queued again at Done
   std::multimap<Clock::time_point, std::string> delayed_;
+  std::map<std::string, Clock::time_point> due_;  // each key's entry in delayed_
   std::map<std::string, int> failures_;
   bool shut_down_ = false;
 };

@@ -40,6 +40,18 @@ TEST(WorkQueue, DelayedKeysArriveAfterTheirDelay) {
   EXPECT_EQ(queue.Get(), "later");  // blocks until due
 }
 
+TEST(WorkQueue, AKeyWaitsForOneDelayOnlyTheEarliest) {
+  WorkQueue queue;
+  queue.AddAfter("k", std::chrono::hours(12));
+  queue.AddAfter("k", std::chrono::hours(12));
+  queue.AddAfter("k", std::chrono::milliseconds(20));
+  queue.AddAfter("k", std::chrono::hours(1));
+  EXPECT_EQ(queue.Pending(), 1u);
+  EXPECT_EQ(queue.Get(), "k");  // after 20 ms, not 12 hours
+  queue.Done("k");
+  EXPECT_EQ(queue.Pending(), 0u);
+}
+
 TEST(WorkQueue, ShutDownWakesWaitingWorkers) {
   WorkQueue queue;
   std::optional<std::string> got = "unset";
@@ -52,12 +64,15 @@ TEST(WorkQueue, ShutDownWakesWaitingWorkers) {
 TEST(WorkQueue, BackoffGrowsAndForgetResetsIt) {
   WorkQueue queue;
   queue.AddWithBackoff("k");  // 100 ms
-  queue.AddWithBackoff("k");  // 200 ms
-  EXPECT_EQ(queue.Pending(), 2u);
+  EXPECT_EQ(queue.Get(), "k");
+  queue.Done("k");
+  queue.AddWithBackoff("k");  // 200 ms: the second failure in a row
+  EXPECT_EQ(queue.Pending(), 1u);
   EXPECT_EQ(queue.Get(), "k");
   queue.Done("k");
   queue.Forget("k");
-  EXPECT_EQ(queue.Get(), "k");  // the second delayed add, deduplicated when it came due
+  queue.AddWithBackoff("k");  // 100 ms again
+  EXPECT_EQ(queue.Get(), "k");
   queue.Done("k");
 }
 

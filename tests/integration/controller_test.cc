@@ -560,28 +560,25 @@ TEST_F(ControllerTest, APodIsRefusedThroughTheWebhookTheControllerMade) {
                                   seconds(30)));
 
   kube_->Seed("apiVersion: v1\nkind: Namespace\nmetadata: {name: team}\n");
-  testing::HttpResult privileged = kube_->Request(
-      "POST", "/api/v1/namespaces/team/pods",
-      "apiVersion: v1\nkind: Pod\nmetadata: {name: root}\nspec:\n  containers:\n  - name: c\n"
-      "    image: nginx\n    securityContext: {privileged: true}\n",
-      "application/yaml");
+  // A Pod created through the API server, as kubectl would.
+  const auto create_pod = [&](const std::string& ns, const std::string& name, bool privileged) {
+    return kube_->Request(
+        "POST", "/api/v1/namespaces/" + ns + "/pods",
+        "apiVersion: v1\nkind: Pod\nmetadata: {name: " + name +
+            "}\nspec:\n  containers:\n  - name: c\n    image: nginx\n" +
+            (privileged ? "    securityContext: {privileged: true}\n" : ""),
+        "application/yaml");
+  };
+  testing::HttpResult privileged = create_pod("team", "root", true);
   EXPECT_EQ(privileged.status, 400) << privileged.body;
   EXPECT_NE(privileged.body.find(
                 R"(admission webhook \"clusterwide-privileged.kubewarden.admission\" denied the request: Privileged container is not allowed)"),
             std::string::npos)
       << privileged.body;
-  testing::HttpResult plain = kube_->Request(
-      "POST", "/api/v1/namespaces/team/pods",
-      "apiVersion: v1\nkind: Pod\nmetadata: {name: fine}\nspec:\n  containers:\n  - name: c\n"
-      "    image: nginx\n",
-      "application/yaml");
+  testing::HttpResult plain = create_pod("team", "fine", false);
   EXPECT_EQ(plain.status, 201) << plain.body;
   // The deployments namespace is excluded by the namespace selector.
-  testing::HttpResult own = kube_->Request(
-      "POST", "/api/v1/namespaces/kubewarden/pods",
-      "apiVersion: v1\nkind: Pod\nmetadata: {name: root}\nspec:\n  containers:\n  - name: c\n"
-      "    image: nginx\n    securityContext: {privileged: true}\n",
-      "application/yaml");
+  testing::HttpResult own = create_pod("kubewarden", "root", true);
   EXPECT_EQ(own.status, 201) << own.body;
   std::remove(cert_path);
   std::remove(key_path);
