@@ -584,6 +584,10 @@ Result<Requeue> Controller::ReconcilePolicyServer(const std::string& name) {
                  now);
   };
   std::string config_version;
+  step("CARootSecretReconciled", [&]() -> Result<void> {
+    if (!CaSecret()) return Fail(ErrorKind::kNotFound, "the root CA does not exist yet");
+    return {};
+  });
   step("CertSecretReconciled", [&] {
     const std::string object_name = PolicyServerObjectName(name);
     return EnsureServingSecret(object_name, object_name + "." + ns + ".svc",
