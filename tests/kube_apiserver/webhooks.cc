@@ -1,5 +1,7 @@
 #include "kube_apiserver/webhooks.h"
 
+#include "kube/label_selector.h"
+
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -45,37 +47,9 @@ bool ListMatches(const std::vector<std::string>& list, std::string_view value) {
 // A metav1.LabelSelector ({matchLabels, matchExpressions}); an empty or absent one selects
 // everything; a malformed one nothing (the real server refuses to store those).
 bool SelectorMatches(const json::object& webhook, std::string_view key, const json::value& labels) {
-  const json::value* selector = webhook.if_contains(key);
-  if (!selector || selector->is_null()) return true;
-  if (!selector->is_object()) return false;
-  LabelSelector parsed;
-  for (const auto& [k, v] : ObjectAt(selector->get_object(), "matchLabels")) {
-    if (!v.is_string()) return false;
-    parsed.requirements.push_back(
-        {std::string(k), LabelRequirement::Op::kEquals, {std::string(v.get_string())}});
-  }
-  if (const json::value* e = selector->get_object().if_contains("matchExpressions");
-      e && e->is_array()) {
-    for (const auto& item : e->get_array()) {
-      if (!item.is_object()) return false;
-      const json::object& x = item.get_object();
-      std::string op = Text(x, "operator");
-      LabelRequirement r{Text(x, "key"), LabelRequirement::Op::kIn, Strings(x, "values")};
-      if (op == "In") {
-        r.op = LabelRequirement::Op::kIn;
-      } else if (op == "NotIn") {
-        r.op = LabelRequirement::Op::kNotIn;
-      } else if (op == "Exists") {
-        r.op = LabelRequirement::Op::kExists;
-      } else if (op == "DoesNotExist") {
-        r.op = LabelRequirement::Op::kDoesNotExist;
-      } else {
-        return false;
-      }
-      parsed.requirements.push_back(std::move(r));
-    }
-  }
-  return parsed.Matches(labels.is_object() ? &labels : nullptr);
+  auto matched =
+      kube::LabelSelectorMatches(webhook.if_contains(key), labels.is_object() ? &labels : nullptr);
+  return matched && *matched;
 }
 
 bool EmptySelector(const json::object& webhook, std::string_view key) {

@@ -1,0 +1,99 @@
+#include "audit/report.h"
+
+#include <gtest/gtest.h>
+
+namespace kw::audit {
+namespace {
+
+json::value Parse(std::string_view text) {
+  auto parsed = ParseJson(text);
+  EXPECT_TRUE(parsed) << parsed.error().message;
+  return parsed ? *parsed : json::value();
+}
+
+const kube::ResourceType kPods{"", "v1", "Pod", "pods", true, {}};
+const kube::ResourceType kNamespaces{"", "v1", "Namespace", "namespaces", false, {}};
+const json::value kPod = Parse(R"({"apiVersion":"v1","kind":"Pod","metadata":{"name":"nginx",
+    "namespace":"team","uid":"u-1","resourceVersion":"42","labels":{"app":"web"}},"spec":{}})");
+
+TEST(SyntheticReview, IsACreateOfTheResourceWithUpstreamsQuirks) {
+  json::value review = Parse(SyntheticReview(kPod, kPods));
+  const json::value& request = review.at("request");
+  EXPECT_EQ(request.at("uid"), "u-1");
+  EXPECT_EQ(request.at("operation"), "CREATE");
+  EXPECT_EQ(request.at("resource"), Parse(R"({"group":"","version":"v1","resource":"Pod"})"));
+  EXPECT_EQ(request.at("kind"), Parse(R"({"group":"","version":"v1","kind":"Pod"})"));
+  EXPECT_EQ(request.at("userInfo"), json::object{});
+  EXPECT_EQ(request.at("object"), kPod);
+  EXPECT_FALSE(review.as_object().contains("apiVersion"));
+}
+
+TEST(ReadAuditAnswer, MapsAnswersToVerdicts) {
+  EXPECT_EQ(ReadAuditAnswer(200, R"({"response":{"allowed":true}})").verdict, Verdict::kPass);
+  Evaluation refused =
+      ReadAuditAnswer(200, R"({"response":{"allowed":false,"status":{"message":"no"}}})");
+  EXPECT_EQ(refused.verdict, Verdict::kFail);
+  EXPECT_EQ(refused.message, "no");
+  EXPECT_EQ(ReadAuditAnswer(200, R"({"response":{"allowed":false,"status":{"code":500,"message":"x"}}})").verdict,
+            Verdict::kError);
+  EXPECT_EQ(ReadAuditAnswer(503, "busy").verdict, Verdict::kError);
+  EXPECT_EQ(ReadAuditAnswer(0, "", "connection refused").message,
+            "cannot reach the policy server: connection refused");
+  EXPECT_EQ(ReadAuditAnswer(200, "garbage").verdict, Verdict::kError);
+  EXPECT_EQ(ReadAuditAnswer(200, R"({"response":{"allowed":"yes"}})").verdict, Verdict::kError);
+}
+
+crd::Policy Policy(std::string_view text) { return *crd::ParsePolicy(Parse(text)); }
+
+TEST(BuildReport, OneReportPerResourceInUpstreamsShape) {
+  crd::Policy cap = Policy(R"({"kind":"ClusterAdmissionPolicy","metadata":{"name":"privileged",
+      "uid":"p-1","resourceVersion":"7","annotations":{"io.kubewarden.policy.category":"PSP",
+      "io.kubewarden.policy.severity":"high"}},"spec":{"module":"m","mutating":false,
+      "contextAwareResources":[{"apiVersion":"v1","kind":"Secret"}]}})");
+  crd::Policy ap = Policy(R"({"kind":"AdmissionPolicy","metadata":{"name":"mine","namespace":"team",
+      "uid":"p-2","resourceVersion":"8","annotations":{"io.kubewarden.policy.severity":"high"}},
+      "spec":{"module":"m","mutating":true,"mode":"monitor"}})");
+  ReportContext context{ReportKind::kOpenReports, "run-1",
+                        std::chrono::system_clock::time_point(std::chrono::seconds(1700000000)),
+                        2, 1};
+  json::value report = BuildReport(
+      kPod, kPods,
+      {{&cap, {Verdict::kFail, "Privileged container is not allowed"}}, {&ap, {Verdict::kPass, ""}}},
+      context);
+  EXPECT_EQ(report.at("apiVersion"), "openreports.io/v1alpha1");
+  EXPECT_EQ(report.at("kind"), "Report");
+  EXPECT_EQ(report.at("metadata"), Parse(R"({"name":"u-1","namespace":"team","labels":{
+      "app.kubernetes.io/managed-by":"kubewarden","kubewarden.io/policyreport-version":"v2",
+      "kubewarden.io/audit-scanner-run-uid":"run-1"},
+      "ownerReferences":[{"apiVersion":"v1","kind":"Pod","name":"nginx","uid":"u-1"}]})"));
+  EXPECT_EQ(report.at("scope"), Parse(R"({"apiVersion":"v1","kind":"Pod","namespace":"team",
+      "name":"nginx","uid":"u-1","resourceVersion":"42"})"));
+  EXPECT_EQ(report.at("summary"), Parse(R"({"pass":1,"fail":1,"warn":0,"error":1,"skip":2})"));
+  EXPECT_EQ(report.at("results").at(0), Parse(R"({"source":"kubewarden","policy":"clusterwide-privileged",
+      "category":"PSP","severity":"high","result":"fail","scored":true,"resourceSelector":{},
+      "message":"Privileged container is not allowed","timestamp":{"seconds":1700000000,"nanos":0},
+      "properties":{"validating":"true","context-aware":"true","policy-resource-version":"7",
+      "policy-uid":"p-1","policy-name":"privileged"}})"));
+  // Monitor mode: severity info; namespaced policies name their namespace.
+  const json::value& second = report.at("results").at(1);
+  EXPECT_EQ(second.at("severity"), "info");
+  EXPECT_EQ(second.at("properties").at("mutating"), "true");
+  EXPECT_EQ(second.at("properties").at("policy-namespace"), "team");
+  EXPECT_FALSE(second.as_object().contains("message"));
+}
+
+TEST(BuildReport, ClusterScopedResourcesAndTheLegacyKind) {
+  json::value ns = Parse(R"({"metadata":{"name":"team","uid":"n-1","resourceVersion":"3"}})");
+  ReportContext context{ReportKind::kPolicyReport, "run-2", {}, 0, 0};
+  json::value report = BuildReport(ns, kNamespaces, {}, context);
+  EXPECT_EQ(report.at("apiVersion"), "wgpolicyk8s.io/v1alpha2");
+  EXPECT_EQ(report.at("kind"), "ClusterPolicyReport");
+  EXPECT_FALSE(report.at("metadata").as_object().contains("namespace"));
+  EXPECT_FALSE(report.at("scope").as_object().contains("namespace"));
+  EXPECT_EQ(report.at("results"), json::array{});
+  context.kind = ReportKind::kOpenReports;
+  EXPECT_EQ(BuildReport(ns, kNamespaces, {}, context).at("kind"), "ClusterReport");
+}
+
+}  // namespace
+}  // namespace kw::audit
