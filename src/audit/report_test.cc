@@ -2,27 +2,25 @@
 
 #include <gtest/gtest.h>
 
+#include "testing/json.h"
+
 namespace kw::audit {
 namespace {
 
-json::value Parse(std::string_view text) {
-  auto parsed = ParseJson(text);
-  EXPECT_TRUE(parsed) << parsed.error().message;
-  return parsed ? *parsed : json::value();
-}
+using testing::J;
 
 const kube::ResourceType kPods{"", "v1", "Pod", "pods", true, {}};
 const kube::ResourceType kNamespaces{"", "v1", "Namespace", "namespaces", false, {}};
-const json::value kPod = Parse(R"({"apiVersion":"v1","kind":"Pod","metadata":{"name":"nginx",
+const json::value kPod = J(R"({"apiVersion":"v1","kind":"Pod","metadata":{"name":"nginx",
     "namespace":"team","uid":"u-1","resourceVersion":"42","labels":{"app":"web"}},"spec":{}})");
 
 TEST(SyntheticReview, IsACreateOfTheResourceWithUpstreamsQuirks) {
-  json::value review = Parse(SyntheticReview(kPod, kPods));
+  json::value review = J(SyntheticReview(kPod, kPods));
   const json::value& request = review.at("request");
   EXPECT_EQ(request.at("uid"), "u-1");
   EXPECT_EQ(request.at("operation"), "CREATE");
-  EXPECT_EQ(request.at("resource"), Parse(R"({"group":"","version":"v1","resource":"Pod"})"));
-  EXPECT_EQ(request.at("kind"), Parse(R"({"group":"","version":"v1","kind":"Pod"})"));
+  EXPECT_EQ(request.at("resource"), J(R"({"group":"","version":"v1","resource":"Pod"})"));
+  EXPECT_EQ(request.at("kind"), J(R"({"group":"","version":"v1","kind":"Pod"})"));
   EXPECT_EQ(request.at("userInfo"), json::object{});
   EXPECT_EQ(request.at("object"), kPod);
   EXPECT_FALSE(review.as_object().contains("apiVersion"));
@@ -43,7 +41,7 @@ TEST(ReadAuditAnswer, MapsAnswersToVerdicts) {
   EXPECT_EQ(ReadAuditAnswer(200, R"({"response":{"allowed":"yes"}})").verdict, Verdict::kError);
 }
 
-crd::Policy Policy(std::string_view text) { return *crd::ParsePolicy(Parse(text)); }
+crd::Policy Policy(std::string_view text) { return *crd::ParsePolicy(J(text)); }
 
 TEST(BuildReport, OneReportPerResourceInUpstreamsShape) {
   crd::Policy cap = Policy(R"({"kind":"ClusterAdmissionPolicy","metadata":{"name":"privileged",
@@ -62,14 +60,14 @@ TEST(BuildReport, OneReportPerResourceInUpstreamsShape) {
       context);
   EXPECT_EQ(report.at("apiVersion"), "openreports.io/v1alpha1");
   EXPECT_EQ(report.at("kind"), "Report");
-  EXPECT_EQ(report.at("metadata"), Parse(R"({"name":"u-1","namespace":"team","labels":{
+  EXPECT_EQ(report.at("metadata"), J(R"({"name":"u-1","namespace":"team","labels":{
       "app.kubernetes.io/managed-by":"kubewarden","kubewarden.io/policyreport-version":"v2",
       "kubewarden.io/audit-scanner-run-uid":"run-1"},
       "ownerReferences":[{"apiVersion":"v1","kind":"Pod","name":"nginx","uid":"u-1"}]})"));
-  EXPECT_EQ(report.at("scope"), Parse(R"({"apiVersion":"v1","kind":"Pod","namespace":"team",
+  EXPECT_EQ(report.at("scope"), J(R"({"apiVersion":"v1","kind":"Pod","namespace":"team",
       "name":"nginx","uid":"u-1","resourceVersion":"42"})"));
-  EXPECT_EQ(report.at("summary"), Parse(R"({"pass":1,"fail":1,"warn":0,"error":1,"skip":2})"));
-  EXPECT_EQ(report.at("results").at(0), Parse(R"({"source":"kubewarden","policy":"clusterwide-privileged",
+  EXPECT_EQ(report.at("summary"), J(R"({"pass":1,"fail":1,"warn":0,"error":1,"skip":2})"));
+  EXPECT_EQ(report.at("results").at(0), J(R"({"source":"kubewarden","policy":"clusterwide-privileged",
       "category":"PSP","severity":"high","result":"fail","scored":true,"resourceSelector":{},
       "message":"Privileged container is not allowed","timestamp":{"seconds":1700000000,"nanos":0},
       "properties":{"validating":"true","context-aware":"true","policy-resource-version":"7",
@@ -83,7 +81,7 @@ TEST(BuildReport, OneReportPerResourceInUpstreamsShape) {
 }
 
 TEST(BuildReport, ClusterScopedResourcesAndTheLegacyKind) {
-  json::value ns = Parse(R"({"metadata":{"name":"team","uid":"n-1","resourceVersion":"3"}})");
+  json::value ns = J(R"({"metadata":{"name":"team","uid":"n-1","resourceVersion":"3"}})");
   ReportContext context{ReportKind::kPolicyReport, "run-2", {}, 0, 0};
   json::value report = BuildReport(ns, kNamespaces, {}, context);
   EXPECT_EQ(report.at("apiVersion"), "wgpolicyk8s.io/v1alpha2");

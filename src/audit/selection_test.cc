@@ -2,21 +2,19 @@
 
 #include <gtest/gtest.h>
 
+#include "testing/json.h"
+
 namespace kw::audit {
 namespace {
 
-json::value Parse(std::string_view text) {
-  auto parsed = ParseJson(text);
-  EXPECT_TRUE(parsed) << parsed.error().message;
-  return parsed ? *parsed : json::value();
-}
+using testing::J;
 
 crd::Policy Policy(std::string_view kind, std::string_view name, std::string_view spec,
                    std::string_view status = R"({"policyStatus":"active"})",
                    std::string_view ns = "") {
   std::string metadata = R"({"name":")" + std::string(name) + "\"" +
                          (ns.empty() ? "" : R"(,"namespace":")" + std::string(ns) + "\"") + "}";
-  auto policy = crd::ParsePolicy(Parse(R"({"kind":")" + std::string(kind) + R"(","metadata":)" +
+  auto policy = crd::ParsePolicy(J(R"({"kind":")" + std::string(kind) + R"(","metadata":)" +
                                        metadata + R"(,"spec":)" + std::string(spec) +
                                        R"(,"status":)" + std::string(status) + "}"));
   EXPECT_TRUE(policy) << policy.error().message;
@@ -56,14 +54,14 @@ TEST(SelectPolicies, ANamespaceGetsTheClusterPoliciesSelectingItAndItsOwn) {
       Policy("AdmissionPolicy", "theirs", Rules("[" + std::string(kPodsRule) + "]"),
              R"({"policyStatus":"active"})", "other"),
   };
-  auto selected = SelectPolicies(policies, {"team", Parse(R"({"env":"dev"})")}, Lookup);
+  auto selected = SelectPolicies(policies, {"team", J(R"({"env":"dev"})")}, Lookup);
   ASSERT_EQ(selected.size(), 2u);
   EXPECT_EQ(selected[0].policy->meta.name, "all");
   EXPECT_EQ(selected[1].policy->meta.name, "mine");
   ASSERT_EQ(selected[0].targets.size(), 1u);
   EXPECT_EQ(selected[0].targets[0].plural, "pods");
 
-  auto prod = SelectPolicies(policies, {"team", Parse(R"({"env":"prod"})")}, Lookup);
+  auto prod = SelectPolicies(policies, {"team", J(R"({"env":"prod"})")}, Lookup);
   EXPECT_EQ(prod.size(), 3u);
 }
 
@@ -81,7 +79,7 @@ TEST(SelectPolicies, SkipsWhatCannotBeAuditedAndErrorsOnUnknownTypes) {
       Policy("ClusterAdmissionPolicy", "unknown",
              Rules(R"([{"apiGroups":["example.com"],"apiVersions":["v1"],"resources":["widgets"],"operations":["CREATE"]}])")),
   };
-  auto selected = SelectPolicies(policies, {"team", Parse("{}")}, Lookup);
+  auto selected = SelectPolicies(policies, {"team", J("{}")}, Lookup);
   ASSERT_EQ(selected.size(), 5u);
   for (int i = 0; i < 4; ++i) {
     EXPECT_EQ(selected[i].outcome, SelectedPolicy::Outcome::kSkipped) << selected[i].reason;
@@ -109,14 +107,14 @@ TEST(SelectPolicies, EachScanTakesTheTypesOfItsScope) {
   ASSERT_EQ(in_cluster.size(), 1u);
   ASSERT_EQ(in_cluster[0].targets.size(), 1u);
   EXPECT_EQ(in_cluster[0].targets[0].plural, "namespaces");
-  auto in_namespace = SelectPolicies(split, {"team", Parse("{}")}, Lookup);
+  auto in_namespace = SelectPolicies(split, {"team", J("{}")}, Lookup);
   ASSERT_EQ(in_namespace[0].targets.size(), 1u);
   EXPECT_EQ(in_namespace[0].targets[0].plural, "pods");
   // A policy about cluster-scoped types only is not part of a namespace scan at all.
   std::vector<crd::Policy> cluster_only{
       Policy("ClusterAdmissionPolicy", "namespaces",
              Rules(R"([{"apiGroups":[""],"apiVersions":["v1"],"resources":["namespaces"],"operations":["CREATE"]}])"))};
-  EXPECT_TRUE(SelectPolicies(cluster_only, {"team", Parse("{}")}, Lookup).empty());
+  EXPECT_TRUE(SelectPolicies(cluster_only, {"team", J("{}")}, Lookup).empty());
 }
 
 }  // namespace

@@ -3,18 +3,15 @@
 #include <gtest/gtest.h>
 
 #include "base/base64.h"
+#include "testing/json.h"
 
 namespace kw::controller {
 namespace {
 
-json::value Parse(std::string_view text) {
-  auto parsed = ParseJson(text);
-  EXPECT_TRUE(parsed) << parsed.error().message;
-  return parsed ? *parsed : json::value();
-}
+using testing::J;
 
 crd::PolicyServer Server(std::string_view spec = R"({"image":"ghcr.io/kubewarden/policy-server:v1","replicas":2})") {
-  auto server = crd::ParsePolicyServer(Parse(
+  auto server = crd::ParsePolicyServer(J(
       std::string(R"({"apiVersion":"policies.kubewarden.io/v1","kind":"PolicyServer",)"
                   R"("metadata":{"name":"default","uid":"u-1"},"spec":)") +
       std::string(spec) + "}"));
@@ -23,7 +20,7 @@ crd::PolicyServer Server(std::string_view spec = R"({"image":"ghcr.io/kubewarden
 }
 
 crd::Policy Policy(std::string_view yaml_json) {
-  auto policy = crd::ParsePolicy(Parse(yaml_json));
+  auto policy = crd::ParsePolicy(J(yaml_json));
   EXPECT_TRUE(policy) << policy.error().message;
   return *policy;
 }
@@ -61,10 +58,10 @@ TEST(PoliciesYml, NamespacedPoliciesGetWhatThePolicyServerGrants) {
   const std::string yml = PoliciesYml(
       Server(R"({"image":"i","replicas":1,"namespacedPoliciesCapabilities":["oci/*","net/v1/dns_lookup_host"]})"),
       policies);
-  json::value document = Parse(yml);
+  json::value document = J(yml);
   EXPECT_EQ(document.at("namespaced-team-a-psa").at("hostCapabilities"),
-            Parse(R"(["oci/*","net/v1/dns_lookup_host"])"));
-  EXPECT_EQ(document.at("clusterwide-privileged").at("hostCapabilities"), Parse(R"(["*"])"));
+            J(R"(["oci/*","net/v1/dns_lookup_host"])"));
+  EXPECT_EQ(document.at("clusterwide-privileged").at("hostCapabilities"), J(R"(["*"])"));
 }
 
 TEST(SourcesYml, AlwaysHasBothKeys) {
@@ -77,7 +74,7 @@ TEST(SourcesYml, AlwaysHasBothKeys) {
 TEST(DesiredConfigMap, IsOwnedAndLabelled) {
   ClusterSettings settings;
   json::value cm = DesiredConfigMap(Server(), {}, settings);
-  EXPECT_EQ(cm.at("metadata"), Parse(R"({"name":"policy-server-default","namespace":"kubewarden",
+  EXPECT_EQ(cm.at("metadata"), J(R"({"name":"policy-server-default","namespace":"kubewarden",
       "labels":{"kubewarden/policy-server":"default"},
       "ownerReferences":[{"apiVersion":"policies.kubewarden.io/v1","kind":"PolicyServer","name":"default","uid":"u-1","controller":true,"blockOwnerDeletion":true}]})"));
   EXPECT_EQ(cm.at("data").at("policies.yml"), "{}");
@@ -104,17 +101,17 @@ TEST(DesiredDeployment, CarriesUpstreamsLabelsEnvAndVolumes) {
                  "serviceAccountName":"policy-server","verificationConfig":"vc","imagePullSecret":"pull",
                  "webhookPort":9443,"limits":{"cpu":"1"}})"),
       "4711", settings);
-  EXPECT_EQ(d.at("metadata").at("labels"), Parse(R"({"team":"a","app.kubernetes.io/part-of":"kubewarden",
+  EXPECT_EQ(d.at("metadata").at("labels"), J(R"({"team":"a","app.kubernetes.io/part-of":"kubewarden",
       "kubewarden/policy-server":"default","app.kubernetes.io/component":"policy-server",
       "app.kubernetes.io/instance":"policy-server-default","app.kubernetes.io/managed-by":"kubewarden-controller"})"));
-  EXPECT_EQ(d.at("metadata").at("annotations"), Parse(R"({"note":"x","kubewarden/config-version":"4711"})"));
+  EXPECT_EQ(d.at("metadata").at("annotations"), J(R"({"note":"x","kubewarden/config-version":"4711"})"));
   const json::value& pod = d.at("spec").at("template");
   EXPECT_EQ(pod.at("metadata").at("labels").at("app"), "kubewarden-policy-server-default");
   // A policy change must not roll the pods: the template does not carry the version.
   EXPECT_FALSE(pod.at("metadata").at("labels").as_object().contains("kubewarden/config-version"));
   EXPECT_EQ(d.at("spec").at("replicas"), 3);
   EXPECT_EQ(d.at("spec").at("selector"),
-            Parse(R"({"matchLabels":{"app":"kubewarden-policy-server-default"}})"));
+            J(R"({"matchLabels":{"app":"kubewarden-policy-server-default"}})"));
   EXPECT_EQ(EnvValue(d, "KUBEWARDEN_PORT"), "9443");
   EXPECT_EQ(EnvValue(d, "KUBEWARDEN_READINESS_PROBE_PORT"), "8081");
   EXPECT_EQ(EnvValue(d, "KUBEWARDEN_POLICIES"), "/config/policies.yml");
@@ -127,11 +124,11 @@ TEST(DesiredDeployment, CarriesUpstreamsLabelsEnvAndVolumes) {
   EXPECT_EQ(EnvValue(d, "KUBEWARDEN_POD_NAME"), "<valueFrom>");
   const json::value& spec = pod.at("spec");
   EXPECT_EQ(spec.at("serviceAccountName"), "policy-server");
-  EXPECT_EQ(spec.at("imagePullSecrets"), Parse(R"([{"name":"regcred"}])"));
-  EXPECT_EQ(spec.at("securityContext"), Parse(R"({"seccompProfile":{"type":"RuntimeDefault"}})"));
+  EXPECT_EQ(spec.at("imagePullSecrets"), J(R"([{"name":"regcred"}])"));
+  EXPECT_EQ(spec.at("securityContext"), J(R"({"seccompProfile":{"type":"RuntimeDefault"}})"));
   const json::value& container = spec.at("containers").at(0);
   EXPECT_EQ(container.at("name"), "policy-server-default");
-  EXPECT_EQ(container.at("resources"), Parse(R"({"limits":{"cpu":"1"}})"));
+  EXPECT_EQ(container.at("resources"), J(R"({"limits":{"cpu":"1"}})"));
   EXPECT_EQ(container.at("readinessProbe").at("httpGet").at("port"), 8081);
   std::vector<std::string> volumes;
   for (const json::value& volume : spec.at("volumes").as_array()) {
@@ -146,15 +143,15 @@ TEST(DesiredDeployment, UserSecurityContextsReplaceTheDefaults) {
       Server(R"({"image":"i","replicas":1,"securityContexts":{"container":{"runAsUser":1000},"pod":{"fsGroup":2}}})"),
       "1", {});
   const json::value& spec = d.at("spec").at("template").at("spec");
-  EXPECT_EQ(spec.at("securityContext"), Parse(R"({"fsGroup":2})"));
-  EXPECT_EQ(spec.at("containers").at(0).at("securityContext"), Parse(R"({"runAsUser":1000})"));
+  EXPECT_EQ(spec.at("securityContext"), J(R"({"fsGroup":2})"));
+  EXPECT_EQ(spec.at("containers").at(0).at("securityContext"), J(R"({"runAsUser":1000})"));
 }
 
 TEST(DesiredService, ExposesTheWebhookAndMetricsPorts) {
   ClusterSettings settings;
   settings.enable_metrics = true;
   json::value s = DesiredService(Server(R"({"image":"i","replicas":1,"webhookPort":9443,"metricsPort":9090})"), settings);
-  EXPECT_EQ(s.at("spec"), Parse(R"({"ports":[{"name":"policy-server","port":443,"targetPort":9443,"protocol":"TCP"},
+  EXPECT_EQ(s.at("spec"), J(R"({"ports":[{"name":"policy-server","port":443,"targetPort":9443,"protocol":"TCP"},
       {"name":"metrics","port":9090,"targetPort":8080,"protocol":"TCP"}],
       "selector":{"app.kubernetes.io/instance":"policy-server-default","app.kubernetes.io/part-of":"kubewarden"}})"));
 }
@@ -163,37 +160,37 @@ TEST(DesiredPodDisruptionBudget, OnlyWhenAskedFor) {
   EXPECT_FALSE(DesiredPodDisruptionBudget(Server(), {}));
   auto pdb = DesiredPodDisruptionBudget(Server(R"({"image":"i","replicas":2,"minAvailable":"50%"})"), {});
   ASSERT_TRUE(pdb);
-  EXPECT_EQ(pdb->at("spec"), Parse(R"({"selector":{"matchLabels":{"app.kubernetes.io/instance":"policy-server-default",
+  EXPECT_EQ(pdb->at("spec"), J(R"({"selector":{"matchLabels":{"app.kubernetes.io/instance":"policy-server-default",
       "app.kubernetes.io/part-of":"kubewarden","kubewarden/policy-server":"default"}},"minAvailable":"50%"})"));
 }
 
 TEST(DesiredCertificateSecret, HoldsTheKeyPairWithTheFormatVersion) {
   json::value s = DesiredCertificateSecret(Server(), "CERT", "KEY", {});
   EXPECT_EQ(s.at("type"), "Opaque");
-  EXPECT_EQ(s.at("data"), Parse(R"({"tls.crt":"Q0VSVA==","tls.key":"S0VZ"})"));
+  EXPECT_EQ(s.at("data"), J(R"({"tls.crt":"Q0VSVA==","tls.key":"S0VZ"})"));
   EXPECT_EQ(s.at("metadata").at("annotations").at("kubewarden.io/cert-format-version"), "1");
 }
 
 TEST(DesiredWebhookConfiguration, ClusterWidePolicyExcludesTheDeploymentsNamespace) {
   crd::Policy policy = kCap;
   policy.policy_server = "default";
-  policy.namespace_selector = Parse(R"({"matchLabels":{"env":"prod"},
+  policy.namespace_selector = J(R"({"matchLabels":{"env":"prod"},
       "matchExpressions":[{"key":"tier","operator":"In","values":["web"]}]})");
   json::value w = DesiredWebhookConfiguration(policy, "CA", {});
   EXPECT_EQ(w.at("kind"), "ValidatingWebhookConfiguration");
-  EXPECT_EQ(w.at("metadata"), Parse(R"({"name":"clusterwide-privileged","labels":{"app.kubernetes.io/part-of":"kubewarden"},
+  EXPECT_EQ(w.at("metadata"), J(R"({"name":"clusterwide-privileged","labels":{"app.kubernetes.io/part-of":"kubewarden"},
       "annotations":{"kubewardenPolicyName":"privileged","kubewardenPolicyNamespace":""}})"));
   const json::value& webhook = w.at("webhooks").at(0);
   EXPECT_EQ(webhook.at("name"), "clusterwide-privileged.kubewarden.admission");
-  EXPECT_EQ(webhook.at("clientConfig"), Parse(R"({"service":{"namespace":"kubewarden","name":"policy-server-default",
+  EXPECT_EQ(webhook.at("clientConfig"), J(R"({"service":{"namespace":"kubewarden","name":"policy-server-default",
       "path":"/validate/clusterwide-privileged","port":443},"caBundle":"Q0E="})"));
   // Upstream's quirk: the user's matchLabels are dropped, their expressions kept.
-  EXPECT_EQ(webhook.at("namespaceSelector"), Parse(R"({"matchExpressions":[
+  EXPECT_EQ(webhook.at("namespaceSelector"), J(R"({"matchExpressions":[
       {"key":"kubernetes.io/metadata.name","operator":"NotIn","values":["kubewarden"]},
       {"key":"tier","operator":"In","values":["web"]}]})"));
   EXPECT_EQ(webhook.at("sideEffects"), "None");
   EXPECT_EQ(webhook.at("timeoutSeconds"), 10);
-  EXPECT_EQ(webhook.at("admissionReviewVersions"), Parse(R"(["v1"])"));
+  EXPECT_EQ(webhook.at("admissionReviewVersions"), J(R"(["v1"])"));
   EXPECT_FALSE(webhook.as_object().contains("failurePolicy"));
 
   policy.allow_inside_admission_controller_namespace = true;
@@ -208,7 +205,7 @@ TEST(DesiredWebhookConfiguration, NamespacedPolicyIsConfinedToItsNamespace) {
   EXPECT_EQ(w.at("kind"), "MutatingWebhookConfiguration");
   const json::value& webhook = w.at("webhooks").at(0);
   EXPECT_EQ(webhook.at("namespaceSelector"),
-            Parse(R"({"matchLabels":{"kubernetes.io/metadata.name":"team-a"}})"));
+            J(R"({"matchLabels":{"kubernetes.io/metadata.name":"team-a"}})"));
   EXPECT_EQ(webhook.at("rules").at(0).at("scope"), "Namespaced");
   EXPECT_EQ(webhook.at("clientConfig").at("service").at("path"), "/validate/namespaced-team-a-psa");
 }

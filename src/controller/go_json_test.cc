@@ -2,10 +2,12 @@
 
 #include <gtest/gtest.h>
 
+#include "testing/json.h"
+
 namespace kw::controller {
 namespace {
 
-json::value Parse(std::string_view text) { return *ParseJson(text); }
+using testing::J;
 
 TEST(MarshalLikeGo, EscapesAsGoEncodingJsonDoes) {
   EXPECT_EQ(MarshalLikeGo(json::value("<a href=\"x\">&</a>")),
@@ -18,14 +20,14 @@ TEST(MarshalLikeGo, EscapesAsGoEncodingJsonDoes) {
 }
 
 TEST(MarshalLikeGo, WritesNumbersAsGoDoes) {
-  EXPECT_EQ(MarshalLikeGo(Parse("[1, -2, 0.5, 1.5e300, 1e-7, 1e21, 123456789.125, 0.0]")),
+  EXPECT_EQ(MarshalLikeGo(J("[1, -2, 0.5, 1.5e300, 1e-7, 1e21, 123456789.125, 0.0]")),
             "[1,-2,0.5,1.5e+300,1e-07,1e+21,123456789.125,0]");
-  EXPECT_EQ(MarshalLikeGo(Parse("[100000000000000000000.0, 0.000001]")),
+  EXPECT_EQ(MarshalLikeGo(J("[100000000000000000000.0, 0.000001]")),
             "[100000000000000000000,0.000001]");
 }
 
 TEST(MarshalLikeGo, KeepsObjectOrderAndNesting) {
-  EXPECT_EQ(MarshalLikeGo(Parse(R"({"b":{"z":[true,null]},"a":"x"})")),
+  EXPECT_EQ(MarshalLikeGo(J(R"({"b":{"z":[true,null]},"a":"x"})")),
             R"({"b":{"z":[true,null]},"a":"x"})");
 }
 

@@ -3,18 +3,15 @@
 #include <gtest/gtest.h>
 
 #include "crd/replica_report.h"
+#include "testing/json.h"
 
 namespace kw::crd {
 namespace {
 
-json::value Parse(std::string_view text) {
-  auto parsed = ParseJson(text);
-  EXPECT_TRUE(parsed) << parsed.error().message;
-  return parsed ? *parsed : json::value();
-}
+using testing::J;
 
 TEST(ParsePolicy, AppliesTheSchemaDefaultsWhereFieldsAreAbsent) {
-  auto policy = ParsePolicy(Parse(R"({"kind":"ClusterAdmissionPolicy","metadata":{"name":"p"},
+  auto policy = ParsePolicy(J(R"({"kind":"ClusterAdmissionPolicy","metadata":{"name":"p"},
       "spec":{"module":"registry://m","rules":[],"mutating":false}})"));
   ASSERT_TRUE(policy) << policy.error().message;
   EXPECT_EQ(policy->mode, "protect");
@@ -26,7 +23,7 @@ TEST(ParsePolicy, AppliesTheSchemaDefaultsWhereFieldsAreAbsent) {
 }
 
 TEST(ParsePolicy, ReadsEveryKind) {
-  auto ap = ParsePolicy(Parse(R"({"kind":"AdmissionPolicy","metadata":{"name":"p","namespace":"ns",
+  auto ap = ParsePolicy(J(R"({"kind":"AdmissionPolicy","metadata":{"name":"p","namespace":"ns",
       "finalizers":["kubewarden.io/finalizer"],"deletionTimestamp":"2026-01-01T00:00:00Z"},
       "spec":{"policyServer":"ps","module":"m","mutating":true,"settings":{"a":1},
       "contextAwareResources":[{"apiVersion":"v1","kind":"Pod"}]}})"));
@@ -36,7 +33,7 @@ TEST(ParsePolicy, ReadsEveryKind) {
   EXPECT_TRUE(ap->meta.HasFinalizer(kFinalizer));
   EXPECT_TRUE(ap->context_aware_resources.empty());  // not a field of namespaced policies
 
-  auto group = ParsePolicy(Parse(R"j({"kind":"AdmissionPolicyGroup","metadata":{"name":"g","namespace":"ns"},
+  auto group = ParsePolicy(J(R"j({"kind":"AdmissionPolicyGroup","metadata":{"name":"g","namespace":"ns"},
       "spec":{"expression":"a() && b()","message":"m","policies":{"b":{"module":"mb"},"a":{"module":"ma","timeoutEvalSeconds":4}}}})j"));
   ASSERT_TRUE(group);
   EXPECT_TRUE(group->IsGroup());
@@ -45,25 +42,25 @@ TEST(ParsePolicy, ReadsEveryKind) {
   EXPECT_EQ(group->members.begin()->first, "a");
   EXPECT_EQ(group->members.at("a").timeout_eval_seconds, 4);
 
-  auto cluster_group = ParsePolicy(Parse(R"({"kind":"ClusterAdmissionPolicyGroup","metadata":{"name":"g"},"spec":{}})"));
+  auto cluster_group = ParsePolicy(J(R"({"kind":"ClusterAdmissionPolicyGroup","metadata":{"name":"g"},"spec":{}})"));
   ASSERT_TRUE(cluster_group);
   EXPECT_EQ(cluster_group->UniqueName(), "clusterwide-group-g");
 }
 
 TEST(ParsePolicy, RefusesWhatItCannotRead) {
-  EXPECT_FALSE(ParsePolicy(Parse(R"({"kind":"Pod","metadata":{"name":"p"}})")));
-  EXPECT_FALSE(ParsePolicy(Parse(R"({"kind":"ClusterAdmissionPolicy"})")));
-  auto wrong = ParsePolicy(Parse(R"({"kind":"ClusterAdmissionPolicy","metadata":{"name":"p"},
+  EXPECT_FALSE(ParsePolicy(J(R"({"kind":"Pod","metadata":{"name":"p"}})")));
+  EXPECT_FALSE(ParsePolicy(J(R"({"kind":"ClusterAdmissionPolicy"})")));
+  auto wrong = ParsePolicy(J(R"({"kind":"ClusterAdmissionPolicy","metadata":{"name":"p"},
       "spec":{"timeoutSeconds":"ten"}})"));
   ASSERT_FALSE(wrong);
   EXPECT_NE(wrong.error().message.find("spec.timeoutSeconds"), std::string::npos);
-  EXPECT_FALSE(ParsePolicy(Parse(R"({"kind":"ClusterAdmissionPolicy","metadata":{"name":"p"},
+  EXPECT_FALSE(ParsePolicy(J(R"({"kind":"ClusterAdmissionPolicy","metadata":{"name":"p"},
       "spec":{"timeoutSeconds":99999999999}})")));
-  EXPECT_FALSE(ParsePolicy(Parse(R"({"kind":"ClusterAdmissionPolicy","metadata":{"name":"p","labels":{"a":1}}})")));
+  EXPECT_FALSE(ParsePolicy(J(R"({"kind":"ClusterAdmissionPolicy","metadata":{"name":"p","labels":{"a":1}}})")));
 }
 
 TEST(ParsePolicyServer, ReadsTheSpecWithDefaults) {
-  auto server = ParsePolicyServer(Parse(R"({"kind":"PolicyServer","metadata":{"name":"default"},
+  auto server = ParsePolicyServer(J(R"({"kind":"PolicyServer","metadata":{"name":"default"},
       "spec":{"image":"img","replicas":2,"minAvailable":1,"sourceAuthorities":{"r":["PEM"]},
       "securityContexts":{"pod":{"fsGroup":1}},"namespacedPoliciesCapabilities":[]}})"));
   ASSERT_TRUE(server) << server.error().message;
@@ -74,16 +71,16 @@ TEST(ParsePolicyServer, ReadsTheSpecWithDefaults) {
   EXPECT_TRUE(server->max_unavailable.is_null());
   EXPECT_EQ(server->source_authorities.at("r"), std::vector<std::string>{"PEM"});
   EXPECT_TRUE(server->container_security_context.is_null());
-  EXPECT_EQ(server->pod_security_context, Parse(R"({"fsGroup":1})"));
+  EXPECT_EQ(server->pod_security_context, J(R"({"fsGroup":1})"));
   ASSERT_TRUE(server->namespaced_policies_capabilities);
   EXPECT_TRUE(server->namespaced_policies_capabilities->empty());
-  EXPECT_FALSE(ParsePolicyServer(Parse(R"({"kind":"PolicyServer","metadata":{"name":"d"},"spec":{"replicas":"2"}})")));
+  EXPECT_FALSE(ParsePolicyServer(J(R"({"kind":"PolicyServer","metadata":{"name":"d"},"spec":{"replicas":"2"}})")));
 }
 
 json::value Pod(std::string_view name, std::string_view annotation, std::string_view extra = "") {
   json::object annotations;
   if (!annotation.empty()) annotations[kServedConfigurationAnnotation] = annotation;
-  json::value pod = Parse(std::string(R"({"metadata":{"name":")") + std::string(name) + R"("}})");
+  json::value pod = J(std::string(R"({"metadata":{"name":")") + std::string(name) + R"("}})");
   pod.as_object()["metadata"].as_object()["annotations"] = annotations;
   if (!extra.empty()) pod.as_object()["metadata"].as_object()["deletionTimestamp"] = extra;
   return pod;
@@ -103,7 +100,7 @@ TEST(ReplicaReport, RoundTripsAndBoundsItsSize) {
 }
 
 TEST(CheckRollout, NeedsEveryLiveReplicaOnTheCurrentVersion) {
-  json::value cm = Parse(R"({"metadata":{"name":"policy-server-default","resourceVersion":"7"},
+  json::value cm = J(R"({"metadata":{"name":"policy-server-default","resourceVersion":"7"},
       "data":{"policies.yml":"{\"clusterwide-p\":{},\"clusterwide-q\":{}}"}})");
   const auto report = [](std::string version, std::map<std::string, std::string> errors = {}) {
     return RenderReplicaReport({"policy-server-default", std::move(version), std::move(errors)});
