@@ -103,9 +103,19 @@ Result<std::vector<ResourceType>> Discovery::Fetch(std::string_view api_version)
 }
 
 Result<ResourceType> Discovery::Find(std::string_view api_version, std::string_view kind) {
+  return Lookup(api_version, kind, &ResourceType::kind);
+}
+
+Result<ResourceType> Discovery::FindResource(std::string_view api_version,
+                                             std::string_view plural) {
+  return Lookup(api_version, plural, &ResourceType::plural);
+}
+
+Result<ResourceType> Discovery::Lookup(std::string_view api_version, std::string_view kind,
+                                       std::string ResourceType::*field) {
   const auto lookup = [&](const GroupVersion& entry) -> const ResourceType* {
     for (const ResourceType& type : entry.resources) {
-      if (type.kind == kind) return &type;
+      if (type.*field == kind) return &type;
     }
     return nullptr;
   };

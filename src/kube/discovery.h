@@ -47,8 +47,13 @@ class Discovery {
   // with upstream's message `Cannot find resource <apiVersion>/<kind>`; a failed request keeps
   // its own error. Thread-safe.
   Result<ResourceType> Find(std::string_view api_version, std::string_view kind);
+  // The same by the resource's plural name ("pods"), as admission rules name resources.
+  Result<ResourceType> FindResource(std::string_view api_version, std::string_view plural);
 
  private:
+  // `name` compared with the resource types' `field` (kind or plural).
+  Result<ResourceType> Lookup(std::string_view api_version, std::string_view name,
+                              std::string ResourceType::*field);
   struct GroupVersion {
     std::vector<ResourceType> resources;
     std::chrono::steady_clock::time_point fetched;

@@ -121,6 +121,9 @@ std::string KwctlBinary() { return Env("KW_BINARY_DIR") + "/cmd/kwctl/kwctl"; }
 std::string PolicyServerBinary() {
   return Env("KW_BINARY_DIR") + "/cmd/policy-server/policy-server";
 }
+std::string AuditScannerBinary() {
+  return Env("KW_BINARY_DIR") + "/cmd/audit-scanner/audit-scanner";
+}
 std::string ControllerBinary() {
   return Env("KW_BINARY_DIR") + "/cmd/kubewarden-controller/kubewarden-controller";
 }

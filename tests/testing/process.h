@@ -69,6 +69,8 @@ std::string KwctlBinary();
 std::string PolicyServerBinary();
 // The kubewarden-controller binary of this build.
 std::string ControllerBinary();
+// The audit-scanner binary of this build.
+std::string AuditScannerBinary();
 // The kube-apiserver-double binary of this build (tests/kube_apiserver).
 std::string KubeApiServerDoubleBinary();
 // A fresh empty directory under the test temp dir.

@@ -1,0 +1,182 @@
+// audit-scanner against the API-server double, with a real policy-server answering /audit.
+#include <gtest/gtest.h>
+
+#include "base/json.h"
+#include "testing/json.h"
+#include "testing/kube_double.h"
+#include "testing/policy_server.h"
+#include "testing/process.h"
+
+namespace kw {
+namespace {
+
+using testing::J;
+
+class AuditScannerTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    testing::KubeDoubleOptions options;
+    for (const char* crd :
+         {"policies.kubewarden.io_clusteradmissionpolicies", "policies.kubewarden.io_admissionpolicies",
+          "policies.kubewarden.io_clusteradmissionpolicygroups",
+          "policies.kubewarden.io_admissionpolicygroups", "policies.kubewarden.io_policyservers",
+          "wgpolicyk8s.io_policyreports", "wgpolicyk8s.io_clusterpolicyreports",
+          "openreports.io_reports", "openreports.io_clusterreports"}) {
+      options.seed_files.push_back(testing::SourcePath(std::string("deploy/crds/") + crd + ".yaml"));
+    }
+    kube_ = std::make_unique<testing::KubeApiServerDouble>(options);
+    const std::string module = "file://" + testing::TestData("../../policies/pod-privileged.wasm");
+    kube_->Seed(R"(apiVersion: v1
+kind: Namespace
+metadata: {name: kubewarden}
+---
+apiVersion: v1
+kind: Namespace
+metadata: {name: team, labels: {env: prod}}
+---
+apiVersion: v1
+kind: Namespace
+metadata: {name: ignored}
+---
+apiVersion: policies.kubewarden.io/v1
+kind: ClusterAdmissionPolicy
+metadata:
+  name: privileged
+  annotations: {io.kubewarden.policy.category: PSP, io.kubewarden.policy.severity: medium}
+spec:
+  module: )" + module + R"(
+  rules: [{apiGroups: [""], apiVersions: [v1], resources: [pods], operations: [CREATE, UPDATE]}]
+  mutating: false
+---
+apiVersion: policies.kubewarden.io/v1
+kind: ClusterAdmissionPolicy
+metadata: {name: not-active}
+spec:
+  module: )" + module + R"(
+  rules: [{apiGroups: [""], apiVersions: [v1], resources: [pods], operations: [CREATE]}]
+  mutating: false
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: root, namespace: team}
+spec:
+  containers: [{name: c, image: nginx, securityContext: {privileged: true}}]
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: fine, namespace: team}
+spec:
+  containers: [{name: c, image: nginx}]
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: root, namespace: ignored}
+spec:
+  containers: [{name: c, image: nginx, securityContext: {privileged: true}}]
+)");
+    // Created objects lose their status (the status subresource): the controller's part.
+    for (const char* name : {"privileged", "not-active"}) {
+      testing::HttpResult status = kube_->Request(
+          "PATCH",
+          std::string("/apis/policies.kubewarden.io/v1/clusteradmissionpolicies/") + name +
+              "/status",
+          std::string(R"({"status":{"policyStatus":")") +
+              (name == std::string("privileged") ? "active" : "pending") + "\"}}",
+          "application/merge-patch+json");
+      ASSERT_EQ(status.status, 200) << status.body;
+    }
+    server_ = testing::PolicyServer::Start(
+        "clusterwide-privileged:\n  module: " + module + "\n  hostCapabilities: ['*']\n");
+    ASSERT_NE(server_, nullptr);
+  }
+
+  testing::ProcessResult Scan(std::vector<std::string> args) {
+    std::vector<std::string> argv{testing::AuditScannerBinary(), "-l", "debug", "--kubeconfig", kube_->KubeconfigPath(),
+                                  "-i", "ignored"};
+    argv.insert(argv.end(), args.begin(), args.end());
+    return testing::RunProcess(argv);
+  }
+
+  json::value Items(const std::string& path) {
+    auto parsed = ParseJson(kube_->Request("GET", path).body);
+    return parsed ? parsed->at("items") : json::value();
+  }
+
+  json::value ReportOf(const json::value& reports, const std::string& name) {
+    for (const json::value& report : reports.as_array()) {
+      if (StringAt(report, {"scope", "name"}) == name) return report;
+    }
+    return nullptr;
+  }
+
+  std::string ServerUrl() { return "http://127.0.0.1:" + std::to_string(server_->port()); }
+
+  std::unique_ptr<testing::KubeApiServerDouble> kube_;
+  std::unique_ptr<testing::PolicyServer> server_;
+};
+
+TEST_F(AuditScannerTest, WritesOneReportPerResourceAndCleansUpAfterwards) {
+  testing::ProcessResult run =
+      Scan({"--policy-server-url", ServerUrl(), "--report-kind", "openreports"});
+  ASSERT_EQ(run.exit_code, 0) << run.err << run.out;
+  json::value reports = Items("/apis/openreports.io/v1alpha1/namespaces/team/reports");
+  ASSERT_EQ(reports.as_array().size(), 2u) << reports << run.out << run.err;
+  json::value root = ReportOf(reports, "root");
+  ASSERT_FALSE(root.is_null());
+  EXPECT_EQ(root.at("summary"), J(R"({"pass":0,"fail":1,"warn":0,"error":0,"skip":1})"));
+  const json::value& result = root.at("results").at(0);
+  EXPECT_EQ(result.at("policy"), "clusterwide-privileged");
+  EXPECT_EQ(result.at("result"), "fail");
+  EXPECT_EQ(result.at("message"), "Privileged container is not allowed");
+  EXPECT_EQ(result.at("category"), "PSP");
+  EXPECT_EQ(result.at("severity"), "medium");
+  EXPECT_EQ(root.at("metadata").at("ownerReferences").at(0).at("kind"), "Pod");
+  EXPECT_EQ(ReportOf(reports, "fine").at("summary").at("pass"), 1);
+  EXPECT_TRUE(Items("/apis/openreports.io/v1alpha1/namespaces/ignored/reports").as_array().empty());
+  const std::string first_run =
+      StringAt(root, {"metadata", "labels", "kubewarden.io/audit-scanner-run-uid"});
+
+  // The next run replaces the reports; a resource gone takes its report with it.
+  kube_->Request("DELETE", "/api/v1/namespaces/team/pods/fine");
+  run = Scan({"--policy-server-url", ServerUrl(), "--report-kind", "openreports"});
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  reports = Items("/apis/openreports.io/v1alpha1/namespaces/team/reports");
+  ASSERT_EQ(reports.as_array().size(), 1u) << reports;
+  EXPECT_NE(StringAt(reports.at(0), {"metadata", "labels", "kubewarden.io/audit-scanner-run-uid"}),
+            first_run);
+}
+
+TEST_F(AuditScannerTest, AnUnreachablePolicyServerErrorsItsResultsAndTheScanGoesOn) {
+  const int closed = testing::FreeLoopbackPort();
+  testing::ProcessResult run =
+      Scan({"--policy-server-url", "http://127.0.0.1:" + std::to_string(closed)});
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  json::value reports = Items("/apis/wgpolicyk8s.io/v1alpha2/namespaces/team/policyreports");
+  ASSERT_EQ(reports.as_array().size(), 2u) << reports << run.out << run.err;
+  for (const json::value& report : reports.as_array()) {
+    EXPECT_EQ(report.at("kind"), "PolicyReport");
+    EXPECT_EQ(report.at("results").at(0).at("result"), "error");
+  }
+}
+
+TEST_F(AuditScannerTest, RefusesBadFlagsAsUpstream) {
+  testing::ProcessResult run = Scan({"--report-kind", "sometimes"});
+  EXPECT_EQ(run.exit_code, 1);
+  EXPECT_NE(run.err.find("Error on cmd.Execute(): invalid --report-kind"), std::string::npos)
+      << run.err;
+  run = Scan({"--client-cert", "/tmp/x.pem"});
+  EXPECT_EQ(run.exit_code, 1);
+}
+
+TEST_F(AuditScannerTest, DisableStoreWritesNothing) {
+  testing::ProcessResult run =
+      Scan({"--policy-server-url", ServerUrl(), "--disable-store", "--output-scan"});
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  EXPECT_TRUE(Items("/apis/wgpolicyk8s.io/v1alpha2/namespaces/team/policyreports").as_array().empty());
+  // --output-scan logs each report instead.
+  EXPECT_NE((run.out + run.err).find(R"("policy":"clusterwide-privileged")"), std::string::npos)
+      << run.out << run.err;
+}
+
+}  // namespace
+}  // namespace kw
