@@ -1,6 +1,7 @@
 #include "audit/cli.h"
 
 #include <CLI/CLI.hpp>
+#include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
 
 #include <iostream>
@@ -66,6 +67,9 @@ Result<void> Execute(int argc, char** argv, bool& help) {
   app.add_option("--page-size", options.page_size, "Items per list page")->capture_default_str();
   app.add_option("--report-kind", report_kind, "policyreport or openreports")
       ->capture_default_str();
+  app.add_option("--policy", options.preview_policy,
+                 "Preview: evaluate only this policy (whatever its state), write nothing, and "
+                 "list what it would reject");
   app.add_option("--kubeconfig", kubeconfig, "Kubeconfig (default: KUBECONFIG, in-cluster, ~/.kube/config)");
   try {
     app.parse(argc, argv);
@@ -91,8 +95,11 @@ Result<void> Execute(int argc, char** argv, bool& help) {
   if (options.page_size == 0 || options.parallel_resources == 0) {
     return Fail(ErrorKind::kInvalidArgument, "--page-size and --parallel-resources must be > 0");
   }
-  options.store = !disable_store;
+  options.store = !disable_store && options.preview_policy.empty();
+  if (!options.preview_policy.empty()) options.preview_out = &std::cout;
   options.ignored_namespaces = std::move(ignored);
+  // Logs on stderr: stdout is for what the scan shows (a preview's findings).
+  spdlog::set_default_logger(spdlog::stderr_logger_mt("audit-scanner"));
   spdlog::set_level(log_level == "debug" ? spdlog::level::debug
                     : log_level == "warn" ? spdlog::level::warn
                     : log_level == "error" ? spdlog::level::err
@@ -115,6 +122,10 @@ Result<void> Execute(int argc, char** argv, bool& help) {
   spdlog::info("audit scan {} done: {} resources, {} reports written, {} pass, {} fail, {} error",
                options.run_uid, summary.resources, summary.reports_written, summary.pass,
                summary.fail, summary.error);
+  if (options.preview_out != nullptr) {
+    std::cout << summary.resources << " resources evaluated: " << summary.pass << " admitted, "
+              << summary.fail << " rejected, " << summary.error << " errors\n";
+  }
   return {};
 }
 

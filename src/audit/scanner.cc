@@ -47,6 +47,9 @@ class Run {
                          policy.error().message);
             continue;
           }
+          if (!options_.preview_policy.empty() && !Named(*policy, options_.preview_policy)) {
+            continue;
+          }
           policies_.push_back(std::move(*policy));
         }
         return {};
@@ -55,8 +58,30 @@ class Run {
     return {};
   }
 
+  // Whether `name` designates `policy` (see ScanOptions::preview_policy).
+  static bool Named(const crd::Policy& policy, std::string_view name) {
+    return name == policy.UniqueName() ||
+           (policy.IsNamespaced() ? name == policy.meta.ns + "/" + policy.meta.name
+                                  : name == policy.meta.name);
+  }
+
+  Result<void> CheckPreview() const {
+    if (options_.preview_policy.empty()) return {};
+    if (policies_.empty()) {
+      return Fail(ErrorKind::kNotFound, "no policy named '" + options_.preview_policy + "'");
+    }
+    if (policies_.size() > 1) {
+      return Fail(ErrorKind::kInvalidArgument,
+                  "'" + options_.preview_policy + "' names " + std::to_string(policies_.size()) +
+                      " policies: give the unique name (clusterwide-<name>, "
+                      "clusterwide-group-<name>, ...)");
+    }
+    return {};
+  }
+
   Result<void> ScanEverything() {
-    if (options_.report_kind == ReportKind::kOpenReports && options_.store) {
+    KW_TRY(CheckPreview());
+    if (options_.report_kind == ReportKind::kOpenReports && options_.store && !preview()) {
       RemoveLegacyReports();
     }
     if (options_.only_namespace.empty()) KW_TRY(ScanScope(Scope{}));
@@ -88,6 +113,7 @@ class Run {
   }
 
   const ScanSummary& summary() const { return summary_; }
+  bool preview() const { return !options_.preview_policy.empty(); }
 
  private:
   Result<void> ScanNamespace(const json::value& ns) {
@@ -172,7 +198,9 @@ class Run {
                           std::chrono::system_clock::now(), 0, 0};
     // The types to list, each with the policies auditing it.
     std::map<std::string, std::pair<kube::ResourceType, std::vector<Audited>>> by_type;
-    for (const SelectedPolicy& selected : SelectPolicies(policies_, scope, lookup)) {
+    const bool preview = !options_.preview_policy.empty();
+    for (const SelectedPolicy& selected :
+         SelectPolicies(policies_, scope, lookup, {!preview, !preview})) {
       if (selected.outcome == SelectedPolicy::Outcome::kSkipped) {
         spdlog::debug("{}: policy {} skipped: {}", scope.cluster() ? "cluster" : scope.ns,
                       selected.policy->UniqueName(), selected.reason);
@@ -208,7 +236,7 @@ class Run {
                       scanned.error().message);
       }
     }
-    if (options_.store) RemoveStaleReports(scope);
+    if (options_.store && !preview) RemoveStaleReports(scope);
     return {};
   }
 
@@ -259,6 +287,10 @@ class Run {
       ++summary_.resources;
     }
     if (results.empty()) return;
+    if (options_.preview_out != nullptr) {
+      PrintPreview(resource, type, results);
+      return;
+    }
     json::value report = BuildReport(resource, type, results, context);
     if (options_.output_scan) spdlog::info("{}", ToJson(report));
     if (!options_.store) return;
@@ -271,6 +303,20 @@ class Run {
     }
     std::lock_guard lock(mutex_);
     ++summary_.reports_written;
+  }
+
+  // One line per resource the previewed policy would not admit as it is.
+  void PrintPreview(const json::value& resource, const kube::ResourceType& type,
+                    const std::vector<PolicyResult>& results) {
+    for (const PolicyResult& result : results) {
+      if (result.evaluation.verdict == Verdict::kPass) continue;
+      const std::string ns = StringAt(resource, {"metadata", "namespace"});
+      std::lock_guard lock(mutex_);
+      *options_.preview_out << (result.evaluation.verdict == Verdict::kFail ? "reject" : "error")
+                            << "\t" << type.kind << "\t" << (ns.empty() ? "" : ns + "/")
+                            << StringAt(resource, {"metadata", "name"}) << "\t"
+                            << result.evaluation.message << "\n";
+    }
   }
 
   Result<void> WriteReport(const json::value& report) {

@@ -12,6 +12,7 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <ostream>
 #include <memory>
 #include <string>
 #include <vector>
@@ -37,6 +38,11 @@ struct ScanOptions {
   std::chrono::milliseconds request_timeout{10000};
   std::shared_ptr<const net::TlsConfig> tls;  // for https:// policy servers
   std::string run_uid;                        // a fresh UUID per run
+  // A preview of one policy (--policy: its name, <namespace>/<name> for namespaced kinds, or its
+  // unique name): only it is evaluated, whatever its state, nothing is written, and each
+  // resource it would reject is printed on `preview_out`.
+  std::string preview_policy;
+  std::ostream* preview_out = nullptr;
 };
 
 struct ScanSummary {

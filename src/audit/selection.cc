@@ -29,7 +29,7 @@ bool InScope(const crd::Policy& policy, const Scope& scope) {
 }
 
 SelectedPolicy Select(const crd::Policy& policy, const Scope& scope,
-                      const ResourceLookup& lookup) {
+                      const ResourceLookup& lookup, const SelectionRules& rules) {
   SelectedPolicy selected{&policy, SelectedPolicy::Outcome::kAudit, {}, {}};
   const auto skip = [&](std::string reason) {
     selected.outcome = SelectedPolicy::Outcome::kSkipped;
@@ -37,8 +37,12 @@ SelectedPolicy Select(const crd::Policy& policy, const Scope& scope,
     selected.targets.clear();
     return selected;
   };
-  if (!policy.background_audit) return skip("backgroundAudit is false");
-  if (StringAt(policy.status, {"policyStatus"}) != "active") return skip("the policy is not active");
+  if (rules.only_background_audit && !policy.background_audit) {
+    return skip("backgroundAudit is false");
+  }
+  if (rules.only_active && StringAt(policy.status, {"policyStatus"}) != "active") {
+    return skip("the policy is not active");
+  }
   bool any_rule = false;
   for (const json::value& rule : policy.rules) {
     const std::vector<std::string> groups = Strings(rule, "apiGroups");
@@ -83,11 +87,12 @@ SelectedPolicy Select(const crd::Policy& policy, const Scope& scope,
 }  // namespace
 
 std::vector<SelectedPolicy> SelectPolicies(const std::vector<crd::Policy>& policies,
-                                           const Scope& scope, const ResourceLookup& lookup) {
+                                           const Scope& scope, const ResourceLookup& lookup,
+                                           SelectionRules rules) {
   std::vector<SelectedPolicy> selected;
   for (const crd::Policy& policy : policies) {
     if (!InScope(policy, scope)) continue;
-    SelectedPolicy one = Select(policy, scope, lookup);
+    SelectedPolicy one = Select(policy, scope, lookup, rules);
     // Audited but nothing of its rules lives in this scope: not part of this scan at all.
     if (one.outcome == SelectedPolicy::Outcome::kAudit && one.targets.empty()) continue;
     selected.push_back(std::move(one));

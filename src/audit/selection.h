@@ -41,7 +41,15 @@ struct SelectedPolicy {
   std::vector<kube::ResourceType> targets;  // kAudit: the types to list, in rule order, unique
 };
 
+// What keeps a policy out of a background audit. A preview (audit-scanner --policy) audits the
+// one policy it names whatever its state: it exists to try a policy before it is enforced.
+struct SelectionRules {
+  bool only_active = true;            // policyStatus must be `active`
+  bool only_background_audit = true;  // backgroundAudit must be true
+};
+
 std::vector<SelectedPolicy> SelectPolicies(const std::vector<crd::Policy>& policies,
-                                           const Scope& scope, const ResourceLookup& lookup);
+                                           const Scope& scope, const ResourceLookup& lookup,
+                                           SelectionRules rules = {});
 
 }  // namespace kw::audit

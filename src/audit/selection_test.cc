@@ -86,6 +86,12 @@ TEST(SelectPolicies, SkipsWhatCannotBeAuditedAndErrorsOnUnknownTypes) {
   }
   EXPECT_EQ(selected[4].outcome, SelectedPolicy::Outcome::kErrored);
   EXPECT_NE(selected[4].reason.find("example.com/v1 widgets"), std::string::npos);
+
+  // A preview takes a pending policy, and one out of the background audit.
+  auto preview = SelectPolicies(policies, {"team", J("{}")}, Lookup, {false, false});
+  EXPECT_EQ(preview[2].outcome, SelectedPolicy::Outcome::kAudit);
+  EXPECT_EQ(preview[3].outcome, SelectedPolicy::Outcome::kAudit);
+  EXPECT_EQ(preview[0].outcome, SelectedPolicy::Outcome::kSkipped);  // still a wildcard
 }
 
 TEST(SelectPolicies, EachScanTakesTheTypesOfItsScope) {

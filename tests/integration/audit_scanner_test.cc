@@ -86,7 +86,8 @@ spec:
       ASSERT_EQ(status.status, 200) << status.body;
     }
     server_ = testing::PolicyServer::Start(
-        "clusterwide-privileged:\n  module: " + module + "\n  hostCapabilities: ['*']\n");
+        "clusterwide-privileged:\n  module: " + module + "\n  hostCapabilities: ['*']\n" +
+        "clusterwide-not-active:\n  module: " + module + "\n  hostCapabilities: ['*']\n");
     ASSERT_NE(server_, nullptr);
   }
 
@@ -176,6 +177,23 @@ TEST_F(AuditScannerTest, DisableStoreWritesNothing) {
   // --output-scan logs each report instead.
   EXPECT_NE((run.out + run.err).find(R"("policy":"clusterwide-privileged")"), std::string::npos)
       << run.out << run.err;
+}
+
+// A policy not enforced yet (pending here) tried on what the cluster holds today.
+TEST_F(AuditScannerTest, PreviewListsWhatAPolicyWouldRejectAndWritesNothing) {
+  testing::ProcessResult run =
+      Scan({"--policy-server-url", ServerUrl(), "--policy", "not-active"});
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  EXPECT_EQ(run.out,
+            "reject\tPod\tteam/root\tPrivileged container is not allowed\n"
+            "2 resources evaluated: 1 admitted, 1 rejected, 0 errors\n");
+  EXPECT_TRUE(Items("/apis/wgpolicyk8s.io/v1alpha2/namespaces/team/policyreports").as_array().empty());
+
+  run = Scan({"--policy-server-url", ServerUrl(), "--policy", "nothing-like-it"});
+  EXPECT_EQ(run.exit_code, 1);
+  EXPECT_NE(run.err.find("Error on cmd.Execute(): no policy named 'nothing-like-it'"),
+            std::string::npos)
+      << run.err;
 }
 
 }  // namespace
