@@ -47,13 +47,19 @@ Result<CaRotation> RotateCa(const SecretData& current, TimePoint now) {
   }
   out.changed = out.data != current;
 
-  out.ca_bundle = out.data.at(std::string(kCaCertKey));
-  if (const auto old = Find(out.data, kOldCaCertKey)) {
-    // PEM blocks must start on a line of their own.
-    if (!out.ca_bundle.empty() && out.ca_bundle.back() != '\n') out.ca_bundle += '\n';
-    out.ca_bundle += *old;
-  }
+  out.ca_bundle = CaBundleOf(out.data);
   return out;
+}
+
+std::string CaBundleOf(const SecretData& ca_secret) {
+  std::string bundle;
+  if (const auto current = Find(ca_secret, kCaCertKey)) bundle = *current;
+  if (const auto old = Find(ca_secret, kOldCaCertKey)) {
+    // PEM blocks must start on a line of their own.
+    if (!bundle.empty() && bundle.back() != '\n') bundle += '\n';
+    bundle += *old;
+  }
+  return bundle;
 }
 
 bool NeedsReissue(const SecretData& tls_secret, std::string_view current_ca_pem,

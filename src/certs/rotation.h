@@ -50,6 +50,10 @@ struct CaRotation {
 // OpenSSL cannot create a CA.
 Result<CaRotation> RotateCa(const SecretData& current, TimePoint now);
 
+// The caBundle a `kubewarden-ca` Secret's data stands for: ca.crt, then old-ca.crt when there is
+// one ("" without ca.crt).
+std::string CaBundleOf(const SecretData& ca_secret);
+
 // Whether a serving certificate Secret's data (tls.crt, tls.key) must be issued again for
 // `dns_name` under the CA `current_ca_pem`. True when:
 // - tls.crt or tls.key is missing or unparsable, or the key does not match: the server cannot

@@ -330,12 +330,7 @@ std::optional<json::value> Controller::CaSecret() const {
 std::string Controller::CaBundle() const {
   std::optional<json::value> secret = CaSecret();
   if (!secret) return {};
-  certs::SecretData data = SecretData(*secret);
-  std::string bundle = data[std::string(certs::kCaCertKey)];
-  if (auto old = data.find(std::string(certs::kOldCaCertKey)); old != data.end()) {
-    bundle += old->second;
-  }
-  return bundle;
+  return certs::CaBundleOf(SecretData(*secret));
 }
 
 void Controller::EnqueuePolicyServer(std::string_view name) {
