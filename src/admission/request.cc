@@ -491,6 +491,11 @@ Result<ValidationRequest> ParseKwctlRequest(std::string_view text, bool raw) {
     if (root.get_object().get(object) != simdjson::SUCCESS) {
       return SchemaError(InvalidTypeOf(root, "an AdmissionReview or AdmissionRequest object"));
     }
+    // Whether this is a review or a bare request is read from `kind`: two of them would make the
+    // answer depend on which one a parser looks at.
+    std::size_t kinds = 0;
+    for (dom::key_value_pair field : object) kinds += field.key == "kind" ? 1 : 0;
+    if (kinds > 1) return SchemaError("duplicate field `kind`");
     // The `kind` of an AdmissionRequest is an object, never the string "AdmissionReview".
     std::string_view kind;
     dom::element kind_value;

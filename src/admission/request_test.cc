@@ -144,6 +144,17 @@ TEST(NormalizeTest, NullOptionalsAreOmitted) {
   EXPECT_EQ(result->OriginalObject(), json::value());
 }
 
+TEST(NormalizeTest, KwctlRefusesTwoKindsAtTheTop) {
+  // One says review, the other request: which one wins would decide what is evaluated.
+  const std::string request = MinimalWith(R"("object":{"a":1})");
+  const std::string both =
+      R"({"kind":"AdmissionReview",)" + request.substr(1, request.size() - 2) +
+      R"(,"request":)" + request + "}";
+  auto parsed = ParseKwctlRequest(both, /*raw=*/false);
+  ASSERT_FALSE(parsed.has_value());
+  EXPECT_EQ(parsed.error().message, "duplicate field `kind`");
+}
+
 TEST(NormalizeTest, EveryEntryPointGivesTheSameResult) {
   const std::string request = MinimalWith(R"("oldObject":{"a":[1,2,3]},"zzz":1)");
   auto from_review = ParseAdmissionReview(Review(request));
