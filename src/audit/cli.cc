@@ -39,7 +39,6 @@ Result<void> Execute(int argc, char** argv, bool& help) {
   bool insecure = false;
   std::string extra_ca, client_cert, client_key, report_kind = "policyreport", kubeconfig;
   bool disable_store = false;
-  unsigned parallel_namespaces = 1, parallel_policies = 5;
   app.add_option("-n,--namespace", options.only_namespace, "Scan only this namespace");
   app.add_flag("-c,--cluster", options.only_cluster, "Scan only cluster-wide resources");
   app.add_option("-k,--kubewarden-namespace", options.kubewarden_namespace,
@@ -56,12 +55,12 @@ Result<void> Execute(int argc, char** argv, bool& help) {
   app.add_option("--client-cert", client_cert, "Client certificate (PEM) for mTLS");
   app.add_option("--client-key", client_key, "Client key (PEM) for mTLS");
   app.add_flag("--disable-store", disable_store, "Do not write reports");
-  app.add_option("--parallel-namespaces", parallel_namespaces, "Namespaces scanned at once")
+  app.add_option("--parallel-namespaces", options.parallel_namespaces, "Namespaces scanned at once")
       ->capture_default_str();
   app.add_option("--parallel-resources", options.parallel_resources,
                  "Resources evaluated at once")
       ->capture_default_str();
-  app.add_option("--parallel-policies", parallel_policies,
+  app.add_option("--parallel-policies", options.parallel_policies,
                  "Policies evaluated at once per resource")
       ->capture_default_str();
   app.add_option("--page-size", options.page_size, "Items per list page")->capture_default_str();
@@ -70,6 +69,14 @@ Result<void> Execute(int argc, char** argv, bool& help) {
   app.add_option("--policy", options.preview_policy,
                  "Preview: evaluate only this policy (whatever its state), write nothing, and "
                  "list what it would reject");
+  kube::ClientOptions client_options;
+  client_options.qps = 200;
+  client_options.burst = 400;
+  app.add_option("--kube-api-qps", client_options.qps,
+                 "Requests per second to the Kubernetes API (reports written, pages listed)")
+      ->capture_default_str();
+  app.add_option("--kube-api-burst", client_options.burst, "Burst above --kube-api-qps")
+      ->capture_default_str();
   app.add_option("--kubeconfig", kubeconfig, "Kubeconfig (default: KUBECONFIG, in-cluster, ~/.kube/config)");
   try {
     app.parse(argc, argv);
@@ -92,8 +99,10 @@ Result<void> Execute(int argc, char** argv, bool& help) {
   if (!options.only_namespace.empty() && options.only_cluster) {
     return Fail(ErrorKind::kInvalidArgument, "--namespace and --cluster exclude each other");
   }
-  if (options.page_size == 0 || options.parallel_resources == 0) {
-    return Fail(ErrorKind::kInvalidArgument, "--page-size and --parallel-resources must be > 0");
+  if (options.page_size == 0 || options.parallel_resources == 0 ||
+      options.parallel_namespaces == 0 || options.parallel_policies == 0) {
+    return Fail(ErrorKind::kInvalidArgument,
+                "--page-size and --parallel-{namespaces,resources,policies} must be > 0");
   }
   options.store = !disable_store && options.preview_policy.empty();
   if (!options.preview_policy.empty()) options.preview_out = &std::cout;
@@ -115,13 +124,19 @@ Result<void> Execute(int argc, char** argv, bool& help) {
   options.run_uid = NewRunUid();
 
   KW_ASSIGN_OR_RETURN(std::shared_ptr<kube::Client> client,
-                      kube::ConnectToCluster({kubeconfig, ""}));
+                      kube::ConnectToCluster({kubeconfig, ""}, client_options));
   if (!client) return Fail(ErrorKind::kInvalidArgument, "no Kubernetes cluster configured");
   spdlog::info("audit scan {} of {} starting", options.run_uid, client->config().origin);
+  const auto started = std::chrono::steady_clock::now();
   KW_ASSIGN_OR_RETURN(ScanSummary summary, Scan(client, options));
-  spdlog::info("audit scan {} done: {} resources, {} reports written, {} pass, {} fail, {} error",
-               options.run_uid, summary.resources, summary.reports_written, summary.pass,
-               summary.fail, summary.error);
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  spdlog::info(
+      "audit scan {} done in {:.1f} s: {} resources ({:.0f}/s), reports: {} written, {} "
+      "unchanged, {} deleted; results: {} pass, {} fail, {} error",
+      options.run_uid, seconds, summary.resources, summary.resources / std::max(seconds, 1e-3),
+      summary.reports_written, summary.reports_unchanged, summary.reports_deleted, summary.pass,
+      summary.fail, summary.error);
   if (options.preview_out != nullptr) {
     std::cout << summary.resources << " resources evaluated: " << summary.pass << " admitted, "
               << summary.fail << " rejected, " << summary.error << " errors\n";

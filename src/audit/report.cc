@@ -7,6 +7,15 @@ constexpr std::string_view kManagedBy = "app.kubernetes.io/managed-by";
 constexpr std::string_view kReportVersion = "kubewarden.io/policyreport-version";
 constexpr std::string_view kRunUid = "kubewarden.io/audit-scanner-run-uid";
 
+// `message` cut to at most kMaxMessageBytes, on a UTF-8 boundary, saying so.
+std::string BoundedMessage(const std::string& message) {
+  if (message.size() <= kMaxMessageBytes) return message;
+  static constexpr std::string_view kCut = " [cut by audit-scanner]";
+  std::size_t end = kMaxMessageBytes - kCut.size();
+  while (end > 0 && (static_cast<unsigned char>(message[end]) & 0xC0) == 0x80) --end;
+  return message.substr(0, end) + std::string(kCut);
+}
+
 std::string_view VerdictName(Verdict verdict) {
   switch (verdict) {
     case Verdict::kPass: return "pass";
@@ -32,7 +41,9 @@ json::object ResultOf(const PolicyResult& result, std::int64_t seconds) {
   entry["result"] = VerdictName(result.evaluation.verdict);
   entry["scored"] = true;
   entry["resourceSelector"] = json::object{};
-  if (!result.evaluation.message.empty()) entry["message"] = result.evaluation.message;
+  if (!result.evaluation.message.empty()) {
+    entry["message"] = BoundedMessage(result.evaluation.message);
+  }
   entry["timestamp"] = json::object{{"seconds", seconds}, {"nanos", 0}};
   json::object properties;
   properties[policy.mutating ? "mutating" : "validating"] = "true";
@@ -47,6 +58,44 @@ json::object ResultOf(const PolicyResult& result, std::int64_t seconds) {
   if (policy.IsNamespaced()) properties["policy-namespace"] = policy.meta.ns;
   entry["properties"] = std::move(properties);
   return entry;
+}
+
+// Puts `entries` (one per result, in order) into `report`'s results, all of them when the report
+// fits in `max_bytes`, else the most telling ones that fit (fail, error, pass; each group in
+// order), noting the rest in kTruncatedAnnotation.
+void KeepWhatFits(json::value& report, json::array entries, const std::vector<PolicyResult>& results,
+                  std::size_t max_bytes) {
+  std::vector<std::size_t> sizes;
+  std::size_t total = ToJson(report).size();
+  for (const json::value& entry : entries) {
+    sizes.push_back(ToJson(entry).size() + 1);  // and its comma
+    total += sizes.back();
+  }
+  json::array& kept = report.as_object()["results"].as_array();
+  if (total <= max_bytes) {
+    kept = std::move(entries);
+    return;
+  }
+  // Room for the annotation first: it is small and bounded.
+  std::size_t room = max_bytes - std::min(max_bytes, ToJson(report).size() + 200);
+  std::vector<bool> keep(entries.size(), false);
+  std::size_t left_out = entries.size();
+  for (Verdict verdict : {Verdict::kFail, Verdict::kError, Verdict::kPass}) {
+    for (std::size_t i = 0; i < entries.size(); ++i) {
+      if (results[i].evaluation.verdict != verdict || sizes[i] > room) continue;
+      room -= sizes[i];
+      keep[i] = true;
+      --left_out;
+    }
+  }
+  for (std::size_t i = 0; i < entries.size(); ++i) {
+    if (keep[i]) kept.emplace_back(std::move(entries[i]));
+  }
+  report.as_object()["metadata"].as_object()["annotations"] = json::object{
+      {kTruncatedAnnotation,
+       std::to_string(left_out) + " of " + std::to_string(entries.size()) +
+           " results left out: the report would be larger than " +
+           std::to_string(max_bytes) + " bytes (the summary counts them all)"}};
 }
 
 }  // namespace
@@ -91,7 +140,8 @@ Evaluation ReadAuditAnswer(int http_status, std::string_view body, std::string_v
 }
 
 json::value BuildReport(const json::value& resource, const kube::ResourceType& type,
-                        const std::vector<PolicyResult>& results, const ReportContext& context) {
+                        const std::vector<PolicyResult>& results, const ReportContext& context,
+                        std::size_t max_report_bytes) {
   const bool open_reports = context.kind == ReportKind::kOpenReports;
   const std::string kind = open_reports ? (type.namespaced ? "Report" : "ClusterReport")
                                         : (type.namespaced ? "PolicyReport" : "ClusterPolicyReport");
@@ -127,15 +177,65 @@ json::value BuildReport(const json::value& resource, const kube::ResourceType& t
     }
     entries.emplace_back(ResultOf(result, seconds));
   }
-  json::object report{{"apiVersion", api_version}, {"kind", kind}, {"metadata", std::move(metadata)},
-                      {"scope", std::move(scope)},
-                      {"summary", json::object{{"pass", pass},
-                                               {"fail", fail},
-                                               {"warn", 0},
-                                               {"error", errors},
-                                               {"skip", context.skipped_policies}}},
-                      {"results", std::move(entries)}};
+  json::value report = json::object{
+      {"apiVersion", api_version},
+      {"kind", kind},
+      {"metadata", std::move(metadata)},
+      {"scope", std::move(scope)},
+      {"summary", json::object{{"pass", pass},
+                               {"fail", fail},
+                               {"warn", 0},
+                               {"error", errors},
+                               {"skip", context.skipped_policies}}},
+      {"results", json::array{}}};
+  KeepWhatFits(report, std::move(entries), results, max_report_bytes);
   return report;
+}
+
+Sha256Digest ReportDigest(const json::value& report) {
+  const auto pick = [](const json::value& from, std::initializer_list<std::string_view> keys) {
+    json::object picked;
+    for (std::string_view key : keys) {
+      if (const json::value* value = FindKey(from, key)) picked[key] = *value;
+    }
+    return json::value(std::move(picked));
+  };
+  const json::value none;
+  const json::value* metadata = FindKey(report, "metadata");
+  const json::value& meta = metadata ? *metadata : none;
+  json::array owners;
+  if (const json::value* references = FindKey(meta, "ownerReferences");
+      references && references->is_array()) {
+    for (const json::value& owner : references->as_array()) {
+      owners.emplace_back(pick(owner, {"apiVersion", "kind", "name", "uid"}));
+    }
+  }
+  json::array results;
+  if (const json::value* entries = FindKey(report, "results"); entries && entries->is_array()) {
+    for (const json::value& entry : entries->as_array()) {
+      results.emplace_back(pick(entry, {"source", "policy", "rule", "category", "severity",
+                                        "result", "scored", "message", "properties"}));
+    }
+  }
+  const json::value* labels = FindKey(meta, "labels");
+  const json::value* annotations = FindKey(meta, "annotations");
+  const json::value* scope = FindKey(report, "scope");
+  const json::value* summary = FindKey(report, "summary");
+  const json::object decided{
+      {"apiVersion", StringAt(report, {"apiVersion"})},
+      {"kind", StringAt(report, {"kind"})},
+      {"name", StringAt(meta, {"name"})},
+      {"namespace", StringAt(meta, {"namespace"})},
+      {"labels", pick(labels ? *labels : none, {kManagedBy, kReportVersion})},
+      {"annotations", pick(annotations ? *annotations : none, {kTruncatedAnnotation})},
+      {"owners", std::move(owners)},
+      {"scope", pick(scope ? *scope : none,
+                     {"apiVersion", "kind", "namespace", "name", "uid", "resourceVersion"})},
+      {"summary", pick(summary ? *summary : none, {"pass", "fail", "warn", "error", "skip"})},
+      {"results", std::move(results)},
+  };
+  const std::string text = ToJson(decided);
+  return Sha256(std::span(reinterpret_cast<const std::uint8_t*>(text.data()), text.size()));
 }
 
 }  // namespace kw::audit

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "base/json.h"
+#include "base/sha256.h"
 #include "crd/types.h"
 #include "kube/discovery.h"
 
@@ -45,8 +46,23 @@ struct ReportContext {
   int errored_policies = 0;
 };
 
+// Bounds that keep every report writable (etcd takes objects up to 1.5 MiB, and a policy's
+// message is the policy's to choose): a result's message is cut at kMaxMessageBytes, and a
+// report still over kMaxReportBytes keeps its most telling results (fail, then error, then pass)
+// and names in the annotation kTruncatedAnnotation how many it left out. The summary always
+// counts every result.
+inline constexpr std::size_t kMaxMessageBytes = 4096;
+inline constexpr std::size_t kMaxReportBytes = 1u << 20;
+inline constexpr std::string_view kTruncatedAnnotation = "kubewarden.io/audit-scanner-truncated";
+
 // The report of `resource`, with one result per policy that evaluated it.
 json::value BuildReport(const json::value& resource, const kube::ResourceType& type,
-                        const std::vector<PolicyResult>& results, const ReportContext& context);
+                        const std::vector<PolicyResult>& results, const ReportContext& context,
+                        std::size_t max_report_bytes = kMaxReportBytes);
+
+// A digest of what a scan decides in `report` (this scanner's or one read back from the cluster):
+// every field BuildReport writes but the run UID label and the results' timestamps. Equal
+// digests: the report need not be written again.
+Sha256Digest ReportDigest(const json::value& report);
 
 }  // namespace kw::audit

@@ -2,12 +2,19 @@
 
 #include <spdlog/spdlog.h>
 
+#include <boost/asio/post.hpp>
+#include <boost/asio/thread_pool.hpp>
+
 #include <atomic>
+#include <condition_variable>
 #include <map>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <thread>
 
+#include "audit/audit_client.h"
+#include "audit/report_store.h"
 #include "audit/selection.h"
 #include "kube/label_selector.h"
 #include "kube/resources.h"
@@ -23,7 +30,13 @@ class Run {
   Run(std::shared_ptr<const kube::Client> client, const ScanOptions& options)
       : client_(std::move(client)),
         options_(options),
-        discovery_(std::make_shared<kube::Discovery>(client_)) {}
+        discovery_(std::make_shared<kube::Discovery>(client_)),
+        audit_client_(AuditClientOptions{.tls = options.tls,
+                                         .timeout = options.request_timeout,
+                                         .connections_per_server = std::max<std::size_t>(
+                                             16, options.parallel_resources)}),
+        pool_(std::max(1u, options.parallel_resources)) {}
+  ~Run() { pool_.join(); }
 
   Result<void> ListPolicies() {
     // Logged at the end, whichever way it ends.
@@ -100,19 +113,29 @@ class Run {
       for (json::value& item : page.items) all.push_back(std::move(item));
       return {};
     }));
-    for (const json::value& ns : all) {
+    std::erase_if(all, [&](const json::value& ns) {
       const std::string name = StringAt(ns, {"metadata", "name"});
-      if (name == options_.kubewarden_namespace ||
-          std::find(options_.ignored_namespaces.begin(), options_.ignored_namespaces.end(),
-                    name) != options_.ignored_namespaces.end()) {
-        continue;
-      }
-      KW_TRY(ScanNamespace(ns));
-    }
+      return name == options_.kubewarden_namespace ||
+             std::find(options_.ignored_namespaces.begin(), options_.ignored_namespaces.end(),
+                       name) != options_.ignored_namespaces.end();
+    });
+    // `parallel_namespaces` listers feed the one evaluation pool.
+    std::atomic<std::size_t> next{0};
+    const auto scan_namespaces = [&] {
+      for (std::size_t i = next++; i < all.size(); i = next++) (void)ScanNamespace(all[i]);
+    };
+    std::vector<std::thread> listers;
+    const std::size_t count = std::min<std::size_t>(std::max(1u, options_.parallel_namespaces),
+                                                    all.size());
+    for (std::size_t t = 1; t < count; ++t) listers.emplace_back(scan_namespaces);
+    scan_namespaces();
+    for (std::thread& lister : listers) lister.join();
     return {};
   }
 
-  const ScanSummary& summary() const { return summary_; }
+  ScanSummary summary() const {
+    return {resources_, written_, unchanged_, deleted_, pass_, fail_, error_};
+  }
   bool preview() const { return !options_.preview_policy.empty(); }
 
  private:
@@ -157,31 +180,16 @@ class Run {
     return found;
   }
 
-  Evaluation Evaluate(const crd::Policy& policy, const std::string& base,
-                      const std::string& review) {
-    net::HttpRequest request;
-    request.method = "POST";
-    request.url = base + "/audit/" + policy.UniqueName();
-    request.headers = {{"Content-Type", "application/json"}};
-    request.body = review;
-    request.timeout = options_.request_timeout;
-    request.max_response_bytes = 16u << 20;
-    auto answer = net::Send(request, options_.tls.get());
-    if (!answer) return ReadAuditAnswer(0, "", answer.error().message);
-    return ReadAuditAnswer(static_cast<int>(answer->status), answer->body);
-  }
-
   struct Audited {
     const crd::Policy* policy;
     std::string base;  // the policy server's URL
   };
 
   void Record(const Evaluation& evaluation) {
-    std::lock_guard lock(mutex_);
     switch (evaluation.verdict) {
-      case Verdict::kPass: ++summary_.pass; break;
-      case Verdict::kFail: ++summary_.fail; break;
-      case Verdict::kError: ++summary_.error; break;
+      case Verdict::kPass: ++pass_; break;
+      case Verdict::kFail: ++fail_; break;
+      case Verdict::kError: ++error_; break;
     }
   }
 
@@ -194,115 +202,192 @@ class Run {
       if (!type) return std::nullopt;
       return std::move(*type);
     };
-    ReportContext context{options_.report_kind, options_.run_uid,
-                          std::chrono::system_clock::now(), 0, 0};
+    ScopeScan scan;
+    scan.context = {options_.report_kind, options_.run_uid, std::chrono::system_clock::now(), 0,
+                    0};
     // The types to list, each with the policies auditing it.
     std::map<std::string, std::pair<kube::ResourceType, std::vector<Audited>>> by_type;
-    const bool preview = !options_.preview_policy.empty();
     for (const SelectedPolicy& selected :
-         SelectPolicies(policies_, scope, lookup, {!preview, !preview})) {
+         SelectPolicies(policies_, scope, lookup, {!preview(), !preview()})) {
       if (selected.outcome == SelectedPolicy::Outcome::kSkipped) {
         spdlog::debug("{}: policy {} skipped: {}", scope.cluster() ? "cluster" : scope.ns,
                       selected.policy->UniqueName(), selected.reason);
-        ++context.skipped_policies;
+        ++scan.context.skipped_policies;
         continue;
       }
       if (selected.outcome == SelectedPolicy::Outcome::kErrored) {
         spdlog::error("policy {} cannot be audited: {}", selected.policy->UniqueName(),
                       selected.reason);
-        ++context.errored_policies;
+        ++scan.context.errored_policies;
         continue;
       }
       Result<std::string> base = EndpointOf(*selected.policy);
       if (!base) {
         spdlog::error("policy {} cannot be audited: {}", selected.policy->UniqueName(),
                       base.error().message);
-        ++context.errored_policies;
+        ++scan.context.errored_policies;
         continue;
       }
       for (const kube::ResourceType& type : selected.targets) {
-        auto& entry = by_type[type.ApiVersion() + "/" + type.plural];
+        auto& entry = by_type[type.ApiVersion() + "/" + type.kind];
         entry.first = type;
         entry.second.push_back({selected.policy, *base});
       }
     }
+    if (options_.store && !preview()) {
+      auto store = ReportStore::Load(client_, *discovery_, options_.report_kind, scope.ns,
+                                     options_.page_size);
+      if (!store) {
+        // Without knowing what is there, nothing is written: a scan must not duplicate or
+        // delete reports blindly.
+        spdlog::error("cannot read the reports {}, not scanning it: {}", ScopeName(scope),
+                      store.error().message);
+        return {};
+      }
+      scan.store = std::move(*store);
+    }
+    std::set<std::string> unlisted;
     for (auto& [key, entry] : by_type) {
       // One type that cannot be listed (no permission, a CRD going away) costs only its own
       // resources' reports.
-      auto scanned = ScanType(scope, entry.first, entry.second, context);
+      auto scanned = ScanType(scope, entry.first, entry.second, scan);
       if (!scanned) {
-        spdlog::error("cannot list {} {}: {}", entry.first.plural,
-                      scope.cluster() ? "cluster-wide" : "in " + scope.ns,
+        unlisted.insert(key);
+        spdlog::error("cannot list {} {}: {}", entry.first.plural, ScopeName(scope),
                       scanned.error().message);
       }
     }
-    if (options_.store && !preview) RemoveStaleReports(scope);
+    if (scan.store) deleted_ += scan.store->RemoveUnseen(unlisted);
     return {};
   }
 
+  static std::string ScopeName(const Scope& scope) {
+    return scope.cluster() ? "cluster-wide" : "in " + scope.ns;
+  }
+
+  // What the resources of one scope share while they are evaluated.
+  struct ScopeScan {
+    ReportContext context;
+    std::unique_ptr<ReportStore> store;  // null: nothing is written
+  };
+
+  // One resource on its way through the evaluation pool: its review and the policies auditing
+  // it, evaluated in `parallel_policies` chunks; the chunk that finishes last writes the report.
+  struct ResourceWork {
+    json::value resource;
+    std::string review;
+    std::vector<const Audited*> policies;
+    std::vector<Evaluation> evaluations;  // by policy index
+    std::atomic<std::size_t> chunks_left{0};
+  };
+
+  // Counts the resources of one page not done yet; the lister waits on it to keep at most two
+  // pages in memory.
+  struct PageLatch {
+    std::mutex mutex;
+    std::condition_variable done;
+    std::size_t left = 0;
+    void Finish() {
+      std::lock_guard lock(mutex);
+      if (--left == 0) done.notify_all();
+    }
+    void Wait() {
+      std::unique_lock lock(mutex);
+      done.wait(lock, [&] { return left == 0; });
+    }
+  };
+
   Result<void> ScanType(const Scope& scope, const kube::ResourceType& type,
-                        const std::vector<Audited>& policies, const ReportContext& context) {
+                        const std::vector<Audited>& policies, ScopeScan& scan) {
     kube::ListOptions list;
     list.ns = scope.ns;
     list.limit = options_.page_size;
+    std::shared_ptr<PageLatch> previous;
     auto listed = kube::ListAll(*client_, type, list, [&](kube::ListPage& page) -> Result<void> {
-      std::atomic<std::size_t> next{0};
-      const auto work = [&] {
-        for (std::size_t i = next++; i < page.items.size(); i = next++) {
-          ScanResource(page.items[i], type, policies, context);
-        }
-      };
-      const std::size_t threads =
-          std::min<std::size_t>(std::max(1u, options_.parallel_resources), page.items.size());
-      std::vector<std::thread> workers;
-      for (std::size_t t = 1; t < threads; ++t) workers.emplace_back(work);
-      work();
-      for (std::thread& worker : workers) worker.join();
+      auto latch = std::make_shared<PageLatch>();
+      std::vector<std::shared_ptr<ResourceWork>> works;
+      for (json::value& item : page.items) {
+        auto work = Prepare(std::move(item), type, policies);
+        if (work) works.push_back(std::move(work));
+      }
+      latch->left = works.size();
+      for (auto& work : works) Submit(std::move(work), type, scan, latch);
+      // This page is being evaluated while the next one is listed; the one before must be done.
+      if (previous) previous->Wait();
+      previous = latch->left == 0 ? nullptr : latch;
       return {};
     });
+    if (previous) previous->Wait();
     if (!listed) return std::unexpected(listed.error());
     return {};
   }
 
-  void ScanResource(json::value& resource, const kube::ResourceType& type,
-                    const std::vector<Audited>& policies, const ReportContext& context) {
-    if (!resource.is_object()) return;
+  // The work for one listed resource, or null when no policy audits it (its object selector).
+  std::shared_ptr<ResourceWork> Prepare(json::value resource, const kube::ResourceType& type,
+                                        const std::vector<Audited>& policies) {
+    ++resources_;
+    if (!resource.is_object()) return nullptr;
     // List items come without apiVersion and kind; policies see them as a request would carry.
     json::object& object = resource.as_object();
     if (!object.contains("apiVersion")) object["apiVersion"] = type.ApiVersion();
     if (!object.contains("kind")) object["kind"] = type.kind;
     const json::value* metadata = object.if_contains("metadata");
     const json::value* labels = metadata ? FindKey(*metadata, "labels") : nullptr;
-    const std::string review = SyntheticReview(resource, type);
-    std::vector<PolicyResult> results;
+    auto work = std::make_shared<ResourceWork>();
     for (const Audited& audited : policies) {
       auto selected = kube::LabelSelectorMatches(&audited.policy->object_selector, labels);
-      if (!selected || !*selected) continue;
-      Evaluation evaluation = Evaluate(*audited.policy, audited.base, review);
-      Record(evaluation);
-      results.push_back({audited.policy, std::move(evaluation)});
+      if (selected && *selected) work->policies.push_back(&audited);
     }
-    {
-      std::lock_guard lock(mutex_);
-      ++summary_.resources;
+    if (work->policies.empty()) return nullptr;
+    work->review = SyntheticReview(resource, type);
+    work->resource = std::move(resource);
+    work->evaluations.resize(work->policies.size());
+    return work;
+  }
+
+  void Submit(std::shared_ptr<ResourceWork> work, const kube::ResourceType& type, ScopeScan& scan,
+              const std::shared_ptr<PageLatch>& latch) {
+    const std::size_t count = work->policies.size();
+    const std::size_t chunks = std::min<std::size_t>(std::max(1u, options_.parallel_policies), count);
+    const std::size_t per_chunk = (count + chunks - 1) / chunks;
+    work->chunks_left = (count + per_chunk - 1) / per_chunk;
+    for (std::size_t first = 0; first < count; first += per_chunk) {
+      boost::asio::post(pool_, [this, work, first, last = std::min(count, first + per_chunk),
+                                &type, &scan, latch] {
+        for (std::size_t i = first; i < last; ++i) {
+          work->evaluations[i] = audit_client_.Evaluate(
+              work->policies[i]->base, work->policies[i]->policy->UniqueName(), work->review);
+          Record(work->evaluations[i]);
+        }
+        if (--work->chunks_left == 0) {
+          Finish(*work, type, scan);
+          latch->Finish();
+        }
+      });
     }
-    if (results.empty()) return;
+  }
+
+  // All of a resource's evaluations are in: print its preview lines or write its report.
+  void Finish(ResourceWork& work, const kube::ResourceType& type, ScopeScan& scan) {
+    std::vector<PolicyResult> results;
+    for (std::size_t i = 0; i < work.policies.size(); ++i) {
+      results.push_back({work.policies[i]->policy, std::move(work.evaluations[i])});
+    }
     if (options_.preview_out != nullptr) {
-      PrintPreview(resource, type, results);
+      PrintPreview(work.resource, type, results);
       return;
     }
-    json::value report = BuildReport(resource, type, results, context);
+    json::value report = BuildReport(work.resource, type, results, scan.context);
     if (options_.output_scan) spdlog::info("{}", ToJson(report));
-    if (!options_.store) return;
-    auto written = WriteReport(report);
+    if (!scan.store) return;
+    auto written = scan.store->Write(report);
     if (!written) {
       spdlog::error("cannot write the report of {} {}/{}: {}", type.kind,
-                    StringAt(resource, {"metadata", "namespace"}),
-                    StringAt(resource, {"metadata", "name"}), written.error().message);
+                    StringAt(work.resource, {"metadata", "namespace"}),
+                    StringAt(work.resource, {"metadata", "name"}), written.error().message);
       return;
     }
-    std::lock_guard lock(mutex_);
-    ++summary_.reports_written;
+    ++(*written == ReportStore::Outcome::kWritten ? written_ : unchanged_);
   }
 
   // One line per resource the previewed policy would not admit as it is.
@@ -317,38 +402,6 @@ class Run {
                             << StringAt(resource, {"metadata", "name"}) << "\t"
                             << result.evaluation.message << "\n";
     }
-  }
-
-  Result<void> WriteReport(const json::value& report) {
-    KW_ASSIGN_OR_RETURN(kube::ResourceType type,
-                        discovery_->Find(StringAt(report, {"apiVersion"}),
-                                         StringAt(report, {"kind"})));
-    kube::ApplyOptions apply;
-    apply.field_manager = "kubewarden-audit-scanner";
-    apply.force = true;
-    KW_TRY(kube::Apply(*client_, type, StringAt(report, {"metadata", "namespace"}), report, apply));
-    return {};
-  }
-
-  // Reports of this scope that this run did not write: their resources are gone or no longer
-  // audited.
-  void RemoveStaleReports(const Scope& scope) {
-    const bool open_reports = options_.report_kind == ReportKind::kOpenReports;
-    const std::string api_version =
-        open_reports ? "openreports.io/v1alpha1" : "wgpolicyk8s.io/v1alpha2";
-    const std::string kind = scope.cluster()
-                                 ? (open_reports ? "ClusterReport" : "ClusterPolicyReport")
-                                 : (open_reports ? "Report" : "PolicyReport");
-    auto type = discovery_->Find(api_version, kind);
-    if (!type) {
-      spdlog::error("cannot clean up old reports: {}", type.error().message);
-      return;
-    }
-    kube::Selectors selectors;
-    selectors.label_selector = "kubewarden.io/audit-scanner-run-uid!=" + options_.run_uid + "," +
-                               std::string(kManagedBySelector);
-    auto removed = kube::DeleteCollection(*client_, *type, scope.ns, selectors);
-    if (!removed) spdlog::error("cannot clean up old {}s: {}", kind, removed.error().message);
   }
 
   // With openreports, the wgpolicyk8s.io reports an earlier scanner wrote go (when that API
@@ -370,7 +423,10 @@ class Run {
   std::vector<crd::Policy> policies_;
   std::mutex mutex_;
   std::map<std::string, Result<std::string>> endpoints_;
-  ScanSummary summary_;
+  AuditClient audit_client_;
+  boost::asio::thread_pool pool_;  // evaluates resources, `parallel_resources` at a time
+  std::atomic<std::uint64_t> resources_{0}, written_{0}, unchanged_{0}, deleted_{0};
+  std::atomic<std::uint64_t> pass_{0}, fail_{0}, error_{0};
 };
 
 }  // namespace

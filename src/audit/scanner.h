@@ -5,8 +5,14 @@
 // The cluster-wide scan comes first (unless a namespace is asked for), then each namespace but
 // the ignored ones and the Kubewarden namespace. A policy that cannot be audited counts as
 // skipped or errored in the summaries of its scope (selection.h); a policy server that cannot be
-// reached or answers garbage errors the results of its policies only, and the scan goes on.
-// Resources are listed page by page and evaluated `parallel_resources` at a time.
+// reached or answers garbage errors the results of its policies only, and the scan goes on
+// (audit_client.h).
+//
+// Concurrency: `parallel_namespaces` threads list namespaces' resources page by page and hand
+// each resource to one evaluation pool of `parallel_resources` threads, its policies split into
+// up to `parallel_policies` chunks evaluated at once. A lister keeps at most two pages in flight,
+// so memory stays bounded whatever the cluster's size. Only reports that changed are written,
+// and reports no longer made are deleted (report_store.h).
 #pragma once
 
 #include <chrono>
@@ -33,7 +39,9 @@ struct ScanOptions {
   ReportKind report_kind = ReportKind::kPolicyReport;
   bool store = true;              // false: --disable-store
   bool output_scan = false;       // log each report
+  unsigned parallel_namespaces = 1;
   unsigned parallel_resources = 100;
+  unsigned parallel_policies = 5;
   std::size_t page_size = 100;
   std::chrono::milliseconds request_timeout{10000};
   std::shared_ptr<const net::TlsConfig> tls;  // for https:// policy servers
@@ -48,6 +56,8 @@ struct ScanOptions {
 struct ScanSummary {
   std::uint64_t resources = 0;
   std::uint64_t reports_written = 0;
+  std::uint64_t reports_unchanged = 0;  // found as they were: not written again
+  std::uint64_t reports_deleted = 0;    // of resources gone or no longer audited
   std::uint64_t pass = 0, fail = 0, error = 0;
 };
 

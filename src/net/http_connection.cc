@@ -370,8 +370,9 @@ HttpConnectionPool::~HttpConnectionPool() = default;
 Result<HttpResponse> HttpConnectionPool::Exchange(const WireRequest& request,
                                                   Clock::time_point deadline,
                                                   std::size_t max_body) {
-  const bool idempotent = request.method == "GET" || request.method == "HEAD" ||
-                          request.method == "PUT" || request.method == "DELETE";
+  const bool idempotent = request.retry_safe || request.method == "GET" ||
+                          request.method == "HEAD" || request.method == "PUT" ||
+                          request.method == "DELETE";
   for (int attempt = 0;; ++attempt) {
     std::unique_ptr<HttpConnection> connection;
     if (attempt == 0) {

@@ -41,6 +41,10 @@ struct WireRequest {
   std::string target = "/";
   Headers headers;
   std::string body;
+  // Whether the request may be sent again when a pooled connection turns out to be closed
+  // before any answer. GET, HEAD, PUT and DELETE always may; a POST that changes nothing (a
+  // policy evaluation) says so here.
+  bool retry_safe = false;
 };
 
 // Receives a streamed body piece by piece; returning false stops the stream.
@@ -91,7 +95,8 @@ class HttpConnectionPool {
 
   // Exchange on a pooled connection (opened by `deadline` when none is idle). A request that
   // fails on a connection taken from the pool before any answer arrived is retried once on a
-  // fresh connection when its method is idempotent: the server may have closed it while idle.
+  // fresh connection when its method is idempotent or it is retry_safe: the server may have
+  // closed it while idle.
   Result<HttpResponse> Exchange(const WireRequest& request,
                                 std::chrono::steady_clock::time_point deadline,
                                 std::size_t max_body);

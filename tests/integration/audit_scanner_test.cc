@@ -137,13 +137,39 @@ TEST_F(AuditScannerTest, WritesOneReportPerResourceAndCleansUpAfterwards) {
   const std::string first_run =
       StringAt(root, {"metadata", "labels", "kubewarden.io/audit-scanner-run-uid"});
 
-  // The next run replaces the reports; a resource gone takes its report with it.
-  kube_->Request("DELETE", "/api/v1/namespaces/team/pods/fine");
+  // A report that no resource of this scan makes any more (its resource gone, the policy
+  // auditing it gone) is removed; one that is not the audit scanner's stays.
+  for (const char* managed : {"kubewarden", "someone-else"}) {
+    testing::HttpResult created = kube_->Request(
+        "POST", "/apis/openreports.io/v1alpha1/namespaces/team/reports",
+        std::string(R"({"apiVersion":"openreports.io/v1alpha1","kind":"Report","metadata":{"name":")") +
+            managed + R"(","labels":{"app.kubernetes.io/managed-by":")" + managed +
+            R"("}},"scope":{"apiVersion":"v1","kind":"Pod","name":"gone"}})");
+    ASSERT_EQ(created.status, 201) << created.body;
+  }
+  // The next run writes only what changed: nothing, here.
   run = Scan({"--policy-server-url", ServerUrl(), "--report-kind", "openreports"});
   ASSERT_EQ(run.exit_code, 0) << run.err;
+  EXPECT_NE(run.err.find("reports: 0 written, 2 unchanged, 1 deleted"), std::string::npos) << run.err;
   reports = Items("/apis/openreports.io/v1alpha1/namespaces/team/reports");
-  ASSERT_EQ(reports.as_array().size(), 1u) << reports;
-  EXPECT_NE(StringAt(reports.at(0), {"metadata", "labels", "kubewarden.io/audit-scanner-run-uid"}),
+  ASSERT_EQ(reports.as_array().size(), 3u) << reports;
+  EXPECT_FALSE(ReportOf(reports, "gone").is_null());  // someone-else's
+  EXPECT_EQ(StringAt(ReportOf(reports, "root"),
+                     {"metadata", "labels", "kubewarden.io/audit-scanner-run-uid"}),
+            first_run);
+
+  // A resource that changed gets its report rewritten, under the new run's UID.
+  ASSERT_EQ(kube_->Request("PATCH", "/api/v1/namespaces/team/pods/root",
+                           R"({"metadata":{"labels":{"touched":"yes"}}})",
+                           "application/merge-patch+json")
+                .status,
+            200);
+  run = Scan({"--policy-server-url", ServerUrl(), "--report-kind", "openreports"});
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  EXPECT_NE(run.err.find("reports: 1 written, 1 unchanged, 0 deleted"), std::string::npos) << run.err;
+  reports = Items("/apis/openreports.io/v1alpha1/namespaces/team/reports");
+  EXPECT_NE(StringAt(ReportOf(reports, "root"),
+                     {"metadata", "labels", "kubewarden.io/audit-scanner-run-uid"}),
             first_run);
 }
 
