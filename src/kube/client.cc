@@ -2,6 +2,10 @@
 
 #include <boost/json.hpp>
 
+#include <algorithm>
+#include <cstdlib>
+#include <thread>
+
 #include "net/proxy.h"
 
 namespace kw::kube {
@@ -14,6 +18,8 @@ using Clock = std::chrono::steady_clock;
 // What a Status body may take of an error message; beyond that the server is not answering like
 // an API server and its body is only quoted.
 constexpr std::size_t kQuotedBodyBytes = 200;
+// client-go's maximum number of retries of a throttled (429) request.
+constexpr int kMaxThrottledRetries = 10;
 
 ErrorKind KindOfStatus(unsigned status) {
   switch (status) {
@@ -37,6 +43,26 @@ std::string Quote(std::string_view body) {
   }
   if (body.size() > kQuotedBodyBytes) out += "...";
   return out;
+}
+
+// How long a 429 asks the client to wait: its Retry-After header (seconds), else the Status's
+// details.retryAfterSeconds, else one second; at most a minute whatever it says.
+std::chrono::seconds RetryAfter(const net::HttpResponse& response) {
+  long seconds = 1;
+  if (auto header = response.Header("Retry-After")) {
+    seconds = std::strtol(header->c_str(), nullptr, 10);
+  } else {
+    boost::system::error_code ec;
+    json::value parsed = json::parse(response.body, ec);
+    const json::value* details = !ec && parsed.is_object()
+                                     ? parsed.as_object().if_contains("details")
+                                     : nullptr;
+    const json::value* after = details != nullptr && details->is_object()
+                                   ? details->as_object().if_contains("retryAfterSeconds")
+                                   : nullptr;
+    if (after != nullptr && after->is_int64()) seconds = static_cast<long>(after->get_int64());
+  }
+  return std::chrono::seconds(std::clamp<long>(seconds, 1, 60));
 }
 
 }  // namespace
@@ -125,14 +151,25 @@ Result<net::WireRequest> Client::Prepare(const ApiRequest& request) const {
 
 Result<std::string> Client::Call(const ApiRequest& request) const {
   const Clock::time_point deadline = request.deadline.value_or(Clock::now() + options_.timeout);
-  KW_TRY(limiter_.Acquire(deadline));
-  KW_ASSIGN_OR_RETURN(net::WireRequest wire, Prepare(request));
-  KW_ASSIGN_OR_RETURN(net::HttpResponse response,
-                      pool_->Exchange(wire, deadline, options_.max_response_bytes));
-  if (response.status < 200 || response.status >= 300) {
-    return std::unexpected(StatusError(response.status, response.body));
+  for (int attempt = 0;; ++attempt) {
+    KW_TRY(limiter_.Acquire(deadline));
+    KW_ASSIGN_OR_RETURN(net::WireRequest wire, Prepare(request));
+    KW_ASSIGN_OR_RETURN(net::HttpResponse response,
+                        pool_->Exchange(wire, deadline, options_.max_response_bytes));
+    // 429: the server's priority and fairness shed the request before doing anything with it,
+    // so any verb may be sent again, after the wait it asks for, as client-go does.
+    if (response.status == 429 && attempt < kMaxThrottledRetries) {
+      const auto wait = RetryAfter(response);
+      if (Clock::now() + wait < deadline) {
+        std::this_thread::sleep_for(wait);
+        continue;
+      }
+    }
+    if (response.status < 200 || response.status >= 300) {
+      return std::unexpected(StatusError(response.status, response.body));
+    }
+    return std::move(response.body);
   }
-  return std::move(response.body);
 }
 
 Result<void> Client::Stream(const ApiRequest& request, std::chrono::milliseconds idle_timeout,

@@ -8,6 +8,8 @@
 // as client-go's flowcontrol does) so that a policy asking 10,000 times a second cannot flood
 // the API server: callers wait for a token, up to their deadline.
 //
+// A 429 (the server's priority and fairness shedding load) is sent again after the wait it asks
+// for (Retry-After), up to 10 times within the request's deadline, as client-go does.
 // An answer other than 2xx is an error carrying the API server's Status message and code
 // (Error::http_status); 404 is kNotFound, 409 kConflict... see StatusError. Thread-safe.
 #pragma once

@@ -174,6 +174,25 @@ TEST_F(KubeClientTest, CreatesUpdatesPatchesAppliesAndDeletes) {
   EXPECT_EQ(Get(*client_, configmaps_, "default", "applied").error().kind, ErrorKind::kNotFound);
 }
 
+// The server's priority and fairness sheds load with 429: the request is sent again after the
+// wait asked for, a write as well as a read; a request still shed after its deadline fails.
+TEST_F(KubeClientTest, SendsThrottledRequestsAgainAfterTheWaitAskedFor) {
+  kube_->Faults(R"({"path":"/api/v1/namespaces/default/configmaps","verb":"create","count":2,
+                    "status":429,"body":"{\"kind\":\"Status\",\"apiVersion\":\"v1\",\"status\":\"Failure\",\"message\":\"Too many requests, please try again later.\",\"reason\":\"TooManyRequests\",\"details\":{\"retryAfterSeconds\":1},\"code\":429}"})");
+  const auto started = std::chrono::steady_clock::now();
+  auto created = Create(*client_, configmaps_, "default", ConfigMap("throttled", "one"));
+  ASSERT_TRUE(created) << created.error().message;
+  EXPECT_GE(std::chrono::steady_clock::now() - started, std::chrono::seconds(2));
+
+  kube_->Faults(R"({"path":"/api/v1/namespaces/default/configmaps","verb":"list","count":100,
+                    "status":429,"reason":"TooManyRequests"})");
+  auto client = Connect(kube_->KubeconfigPath(), {.timeout = std::chrono::seconds(2)});
+  ASSERT_TRUE(client);
+  auto listed = kube::ListPageOf(*client, configmaps_, {.ns = "default"});
+  ASSERT_FALSE(listed);
+  EXPECT_EQ(listed.error().http_status, 429);
+}
+
 TEST_F(KubeClientTest, WritesTheStatusSubresourceOnly) {
   auto namespaces = discovery_->Find("v1", "Namespace");
   ASSERT_TRUE(namespaces);

@@ -51,6 +51,8 @@ std::vector<Spec> BuiltIns() {
         "involvedObject.uid", "involvedObject.apiVersion", "involvedObject.resourceVersion",
         "involvedObject.fieldPath", "reason", "reportingComponent", "type"}},
       {"", "v1", "endpoints", "endpoints", "Endpoints", true, {"ep"}, {}, false, false},
+      {"", "v1", "replicationcontrollers", "replicationcontroller", "ReplicationController", true,
+       {"rc"}, all, true, true, {{"scale", "Scale"}}},
       {"", "v1", "persistentvolumeclaims", "persistentvolumeclaim", "PersistentVolumeClaim", true,
        {"pvc"}, {}, true, false},
       {"apps", "v1", "deployments", "deployment", "Deployment", true, {"deploy"}, all, true, true,
