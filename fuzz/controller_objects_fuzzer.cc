@@ -1,7 +1,8 @@
 // What the controller and the audit scanner read from the API server, hostile: a CR (the first
 // byte picks PolicyServer or one of the four policy kinds, the rest is the object's JSON) parsed
 // and turned into every desired object and report; a Pod whose served-configuration annotation is
-// the input, checked against a ConfigMap; and the input as a policy server's /audit answer. Every
+// the input, checked against a ConfigMap; the input as a policy server's /audit answer and as a
+// report read back (its digest). Every
 // output must be valid JSON; nothing may crash.
 #include <cstdint>
 #include <string>
@@ -75,5 +76,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   }
   kw::crd::CheckRollout("clusterwide-p", config_map, std::span(&pod, 1));
   kw::audit::ReadAuditAnswer(200, text);
+  // And as a report read back from the cluster, to tell whether it changed.
+  if (auto parsed = kw::ParseJson(text, "report")) kw::audit::ReportDigest(*parsed);
   return 0;
 }

@@ -63,6 +63,11 @@ Result<void> Execute(int argc, char** argv, bool& help) {
   app.add_option("--parallel-policies", options.parallel_policies,
                  "Policies evaluated at once per resource")
       ->capture_default_str();
+  unsigned timeout_seconds = 10;
+  app.add_option("--policy-server-timeout", timeout_seconds,
+                 "Seconds to wait for a policy server's answer to one request")
+      ->capture_default_str()
+      ->check(CLI::Range(1u, 3600u));
   app.add_option("--page-size", options.page_size, "Items per list page")->capture_default_str();
   app.add_option("--report-kind", report_kind, "policyreport or openreports")
       ->capture_default_str();
@@ -107,6 +112,7 @@ Result<void> Execute(int argc, char** argv, bool& help) {
     return Fail(ErrorKind::kInvalidArgument,
                 "--page-size and --parallel-{namespaces,resources,policies} must be > 0");
   }
+  options.request_timeout = std::chrono::seconds(timeout_seconds);
   options.store = !disable_store && options.preview_policy.empty();
   if (!options.preview_policy.empty()) options.preview_out = &std::cout;
   options.ignored_namespaces = std::move(ignored);

@@ -93,5 +93,60 @@ TEST(BuildReport, ClusterScopedResourcesAndTheLegacyKind) {
   EXPECT_EQ(BuildReport(ns, kNamespaces, {}, context).at("kind"), "ClusterReport");
 }
 
+// A policy chooses its message, and a resource may be audited by hundreds of policies: reports
+// stay writable, cut with a note, their summary still counting everything.
+TEST(BuildReport, BoundsMessagesAndReportsSaying) {
+  crd::Policy cap = Policy(R"({"kind":"ClusterAdmissionPolicy","metadata":{"name":"p"},
+      "spec":{"module":"m","mutating":false}})");
+  ReportContext context{ReportKind::kPolicyReport, "run", {}, 0, 0};
+  // "é" straddles the cut: the message stays valid UTF-8.
+  std::string huge = std::string(kMaxMessageBytes - 24, 'x') + "\u00e9" + std::string(1u << 20, 'y');
+  huge.replace(kMaxMessageBytes - 24, 6, "\xc3\xa9");
+  json::value report = BuildReport(kPod, kPods, {{&cap, {Verdict::kFail, huge}}}, context);
+  const std::string message = StringAt(report.at("results").at(0), {"message"});
+  EXPECT_LE(message.size(), kMaxMessageBytes);
+  EXPECT_TRUE(message.ends_with(" [cut by audit-scanner]")) << message.substr(message.size() - 40);
+  EXPECT_FALSE(report.at("metadata").as_object().contains("annotations"));
+
+  std::vector<PolicyResult> results;
+  for (int i = 0; i < 300; ++i) {
+    results.push_back({&cap, {i % 3 == 0 ? Verdict::kFail : Verdict::kPass,
+                              std::string(3000, 'm')}});
+  }
+  report = BuildReport(kPod, kPods, results, context, 200'000);
+  EXPECT_LE(ToJson(report).size(), 200'000u);
+  const json::array& kept = report.at("results").as_array();
+  EXPECT_GT(kept.size(), 50u);
+  EXPECT_LT(kept.size(), 300u);
+  for (const json::value& result : kept) EXPECT_EQ(result.at("result"), "fail");  // fails first
+  EXPECT_EQ(report.at("summary"), J(R"({"pass":200,"fail":100,"warn":0,"error":0,"skip":0})"));
+  EXPECT_EQ(StringAt(report, {"metadata", "annotations", kTruncatedAnnotation}),
+            std::to_string(300 - kept.size()) +
+                " of 300 results left out: the report would be larger than 200000 bytes (the "
+                "summary counts them all)");
+}
+
+// What a scan decides is in the digest; what the server or the run adds is not.
+TEST(ReportDigest, IgnoresRunUidTimestampsAndServerFields) {
+  crd::Policy cap = Policy(R"({"kind":"ClusterAdmissionPolicy","metadata":{"name":"p"},
+      "spec":{"module":"m","mutating":false}})");
+  ReportContext context{ReportKind::kPolicyReport, "run-1",
+                        std::chrono::system_clock::time_point(std::chrono::seconds(1)), 0, 0};
+  json::value first = BuildReport(kPod, kPods, {{&cap, {Verdict::kFail, "no"}}}, context);
+  context.run_uid = "run-2";
+  context.now = std::chrono::system_clock::time_point(std::chrono::seconds(2));
+  json::value stored = BuildReport(kPod, kPods, {{&cap, {Verdict::kFail, "no"}}}, context);
+  json::object& metadata = stored.as_object()["metadata"].as_object();
+  metadata["resourceVersion"] = "99";
+  metadata["managedFields"] = json::array{json::object{{"manager", "x"}}};
+  metadata["labels"].as_object()["added-by-someone"] = "yes";
+  EXPECT_EQ(ReportDigest(first), ReportDigest(stored));
+  EXPECT_NE(ReportDigest(first),
+            ReportDigest(BuildReport(kPod, kPods, {{&cap, {Verdict::kFail, "other"}}}, context)));
+  EXPECT_NE(ReportDigest(first),
+            ReportDigest(BuildReport(kPod, kPods, {{&cap, {Verdict::kPass, "no"}}}, context)));
+  EXPECT_EQ(ReportDigest(J("[1]")), ReportDigest(J("{}")));  // hostile input: no crash
+}
+
 }  // namespace
 }  // namespace kw::audit

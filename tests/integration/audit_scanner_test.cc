@@ -6,6 +6,7 @@
 #include "testing/kube_double.h"
 #include "testing/policy_server.h"
 #include "testing/process.h"
+#include "testing/scripted_http_server.h"
 
 namespace kw {
 namespace {
@@ -24,6 +25,7 @@ class AuditScannerTest : public ::testing::Test {
           "openreports.io_reports", "openreports.io_clusterreports"}) {
       options.seed_files.push_back(testing::SourcePath(std::string("deploy/crds/") + crd + ".yaml"));
     }
+    for (std::string& seed : ExtraSeedFiles()) options.seed_files.push_back(std::move(seed));
     kube_ = std::make_unique<testing::KubeApiServerDouble>(options);
     const std::string module = "file://" + testing::TestData("../../policies/pod-privileged.wasm");
     kube_->Seed(R"(apiVersion: v1
@@ -90,6 +92,9 @@ spec:
         "clusterwide-not-active:\n  module: " + module + "\n  hostCapabilities: ['*']\n");
     ASSERT_NE(server_, nullptr);
   }
+
+  // Seed files of a test's own, created with the double (much faster than objects posted one by one).
+  virtual std::vector<std::string> ExtraSeedFiles() { return {}; }
 
   testing::ProcessResult Scan(std::vector<std::string> args) {
     std::vector<std::string> argv{testing::AuditScannerBinary(), "-l", "debug", "--kubeconfig", kube_->KubeconfigPath(),
@@ -220,6 +225,71 @@ TEST_F(AuditScannerTest, PreviewListsWhatAPolicyWouldRejectAndWritesNothing) {
   EXPECT_NE(run.err.find("Error on cmd.Execute(): no policy named 'nothing-like-it'"),
             std::string::npos)
       << run.err;
+}
+
+// A policy server that answers what is not an AdmissionReview errors each result with why; one
+// that hangs is given up after 5 timeouts in a row, its remaining results erroring at once.
+TEST_F(AuditScannerTest, GarbageAndHangingPolicyServersErrorTheirResultsOnly) {
+  testing::ScriptedHttpServer garbage([](const testing::CapturedRequest&) {
+    return testing::ScriptedResponse{200, "application/json", {}, "{\"response\": [1, 2"};
+  });
+  testing::ProcessResult run = Scan({"--policy-server-url", garbage.Url()});
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  json::value reports = Items("/apis/wgpolicyk8s.io/v1alpha2/namespaces/team/policyreports");
+  ASSERT_EQ(reports.as_array().size(), 2u) << reports;
+  EXPECT_EQ(ReportOf(reports, "root").at("results").at(0).at("message"),
+            "the policy server's answer has no response.allowed");
+
+  for (int i = 0; i < 10; ++i) {
+    kube_->Seed("apiVersion: v1\nkind: Pod\nmetadata: {name: more-" + std::to_string(i) +
+                ", namespace: team}\nspec:\n  containers: [{name: c, image: nginx}]\n");
+  }
+  std::atomic<bool> stop{false};
+  testing::ScriptedHttpServer hanging([&](const testing::CapturedRequest&) {
+    for (int i = 0; i < 100 && !stop; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    return testing::ScriptedResponse{};
+  });
+  run = Scan({"--policy-server-url", hanging.Url(), "--policy-server-timeout", "1",
+              "--parallel-resources", "1"});
+  stop = true;
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  EXPECT_EQ(hanging.Requests().size(), 5u);  // then given up
+  reports = Items("/apis/wgpolicyk8s.io/v1alpha2/namespaces/team/policyreports");
+  ASSERT_EQ(reports.as_array().size(), 12u) << reports;
+  int given_up = 0;
+  for (const json::value& report : reports.as_array()) {
+    const json::value& result = report.at("results").at(0);
+    EXPECT_EQ(result.at("result"), "error");
+    given_up += StringAt(result, {"message"}).find("given up for this scan") != std::string::npos;
+  }
+  EXPECT_EQ(given_up, 7);
+}
+
+// 10,000 resources in one namespace: listed page by page, every one reported.
+class AuditScannerBigNamespaceTest : public AuditScannerTest {
+ protected:
+  std::vector<std::string> ExtraSeedFiles() override {
+    std::string list = R"({"apiVersion":"v1","kind":"List","items":[)"
+                       R"({"apiVersion":"v1","kind":"Namespace","metadata":{"name":"big"}})";
+    for (int i = 0; i < 10000; ++i) {
+      list += R"(,{"apiVersion":"v1","kind":"Pod","metadata":{"name":"p-)" + std::to_string(i) +
+              R"(","namespace":"big"},"spec":{"containers":[{"name":"c","image":"nginx",)" +
+              R"("securityContext":{"privileged":)" + (i % 100 == 0 ? "true" : "false") + "}}]}}";
+    }
+    list += "]}";
+    return {testing::WriteTempFile("big-namespace.json", list)};
+  }
+};
+
+TEST_F(AuditScannerBigNamespaceTest, TenThousandResourcesInOneNamespace) {
+  testing::ProcessResult run = Scan({"--policy-server-url", ServerUrl(), "-n", "big",
+                                     "--kube-api-qps", "10000", "--kube-api-burst", "10000"});
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  EXPECT_NE(run.err.find("10000 resources"), std::string::npos) << run.err;
+  EXPECT_NE(run.err.find("reports: 10000 written"), std::string::npos) << run.err;
+  EXPECT_NE(run.err.find("9900 pass, 100 fail, 0 error"), std::string::npos) << run.err;
+  json::value reports = Items("/apis/wgpolicyk8s.io/v1alpha2/namespaces/big/policyreports?limit=0");
+  EXPECT_EQ(reports.as_array().size(), 10000u);
 }
 
 }  // namespace
