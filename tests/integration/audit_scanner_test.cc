@@ -265,6 +265,38 @@ TEST_F(AuditScannerTest, GarbageAndHangingPolicyServersErrorTheirResultsOnly) {
   EXPECT_EQ(given_up, 7);
 }
 
+// Resources deleted while the scan lists and evaluates them: the scan goes on and ends normally
+// (a report written for a resource already gone names it as owner, so the garbage collector
+// removes it).
+TEST_F(AuditScannerTest, ResourcesVanishingMidScan) {
+  for (int i = 0; i < 20; ++i) {
+    kube_->Seed("apiVersion: v1\nkind: Pod\nmetadata: {name: short-" + std::to_string(i) +
+                ", namespace: team}\nspec:\n  containers: [{name: c, image: nginx}]\n");
+  }
+  testing::ScriptedHttpServer slow([](const testing::CapturedRequest&) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    return testing::ScriptedResponse{200, "application/json", {},
+                                     R"({"response":{"uid":"x","allowed":true}})"};
+  });
+  std::thread deleter([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    for (int i = 0; i < 20; i += 2) {
+      kube_->Request("DELETE", "/api/v1/namespaces/team/pods/short-" + std::to_string(i));
+    }
+  });
+  testing::ProcessResult run = Scan({"--policy-server-url", slow.Url(), "--page-size", "3",
+                                     "--parallel-resources", "2"});
+  deleter.join();
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  EXPECT_EQ(run.err.find("[error]"), std::string::npos) << run.err;
+  // Whatever was listed was evaluated and reported.
+  json::value reports = Items("/apis/wgpolicyk8s.io/v1alpha2/namespaces/team/policyreports");
+  EXPECT_GE(reports.as_array().size(), 12u) << reports;
+  for (int i = 1; i < 20; i += 2) {
+    EXPECT_FALSE(ReportOf(reports, "short-" + std::to_string(i)).is_null()) << i;
+  }
+}
+
 // 10,000 resources in one namespace: listed page by page, every one reported.
 class AuditScannerBigNamespaceTest : public AuditScannerTest {
  protected:
