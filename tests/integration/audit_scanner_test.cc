@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include "base/json.h"
+#include "testing/certificates.h"
 #include "testing/json.h"
 #include "testing/kube_double.h"
 #include "testing/policy_server.h"
@@ -263,6 +264,33 @@ TEST_F(AuditScannerTest, GarbageAndHangingPolicyServersErrorTheirResultsOnly) {
     given_up += StringAt(result, {"message"}).find("given up for this scan") != std::string::npos;
   }
   EXPECT_EQ(given_up, 7);
+}
+
+// As in a cluster: HTTPS to the policy server, which asks for the scanner's client certificate.
+TEST_F(AuditScannerTest, TalksToPolicyServerOverMutualTls) {
+  testing::Certificates certs = testing::MakeCertificates();
+  const std::string module = "file://" + testing::TestData("../../policies/pod-privileged.wasm");
+  auto server = testing::PolicyServer::Start(
+      "clusterwide-privileged:\n  module: " + module + "\n",
+      {"--cert-file", certs.server_cert, "--key-file", certs.server_key, "--client-ca-file",
+       certs.ca},
+      true);
+  ASSERT_NE(server, nullptr);
+  const std::string url = "https://localhost:" + std::to_string(server->port());
+  testing::ProcessResult run = Scan({"--policy-server-url", url, "--extra-ca", certs.ca,
+                                     "--client-cert", certs.client_cert, "--client-key",
+                                     certs.client_key});
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  json::value reports = Items("/apis/wgpolicyk8s.io/v1alpha2/namespaces/team/policyreports");
+  ASSERT_EQ(reports.as_array().size(), 2u) << reports;
+  EXPECT_EQ(ReportOf(reports, "root").at("results").at(0).at("result"), "fail");
+  EXPECT_EQ(ReportOf(reports, "fine").at("results").at(0).at("result"), "pass");
+
+  // Without the client certificate the policy server refuses the connection: errors, no crash.
+  run = Scan({"--policy-server-url", url, "--extra-ca", certs.ca});
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  reports = Items("/apis/wgpolicyk8s.io/v1alpha2/namespaces/team/policyreports");
+  EXPECT_EQ(ReportOf(reports, "root").at("results").at(0).at("result"), "error");
 }
 
 // Resources deleted while the scan lists and evaluates them: the scan goes on and ends normally
