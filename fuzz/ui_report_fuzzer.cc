@@ -28,7 +28,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       newline == std::string_view::npos ? std::string_view() : input.substr(newline + 1);
 
   kw::ui::ReportIndex index;
-  static auto history = kw::ui::HistoryStore::Open(":memory:");
+  // A fresh history each time: one kept across inputs would grow by a row per input.
+  auto history = kw::ui::HistoryStore::Open(":memory:");
   Check(history.has_value());
   if (auto report = kw::ui::ParseReport(report_text)) {
     const std::string uid = report->resource.uid;
