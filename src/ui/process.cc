@@ -27,12 +27,16 @@ struct Flags {
   std::string log_level = "info";
 };
 
-// <directory of the executable>/../web: build/web in a build tree, /web in the image.
+// The web app beside the binary: <its directory>/../web, which is /web in the image (the binary
+// is /compliance-ui), else build/web in a build tree (the binary is build/cmd/compliance-ui/...,
+// two levels down: the two are the same path in the image).
 std::string DefaultWebRoot() {
   std::error_code error;
   const std::filesystem::path exe = std::filesystem::read_symlink("/proc/self/exe", error);
   if (error) return "web";
-  return (exe.parent_path().parent_path() / "web").lexically_normal().string();
+  const std::filesystem::path beside = (exe.parent_path() / ".." / "web").lexically_normal();
+  const std::filesystem::path build_tree = (exe.parent_path() / ".." / ".." / "web").lexically_normal();
+  return std::filesystem::is_directory(beside, error) ? beside.string() : build_tree.string();
 }
 
 class Handler : public server::RequestHandler {
