@@ -76,74 +76,90 @@ void ReportWatcher::Refresh(const Watched& watched, std::string_view ns, std::st
   }
 }
 
-void ReportWatcher::Run() {
-  kube::Discovery discovery(client_);
-  std::vector<kube::ResourceType> types;
-  // Discovery until every kind is known to be served or not.
-  while (true) {
-    types.clear();
-    std::optional<Error> failure;
-    for (const ReportKind& kind : kReportKinds) {
-      auto type = discovery.Find(kind.api_version, kind.kind);
-      if (type) {
-        types.push_back(std::move(*type));
-      } else if (type.error().kind != ErrorKind::kNotFound) {
-        failure = type.error();
-        break;
-      }
+std::optional<std::vector<kube::ResourceType>> ReportWatcher::DiscoverNew(kube::Discovery& discovery) {
+  std::vector<kube::ResourceType> found;
+  for (const ReportKind& kind : kReportKinds) {
+    const bool watching = std::any_of(watched_.begin(), watched_.end(),
+                                      [&](const auto& watched) { return watched->kind == kind.kind; });
+    if (watching) continue;
+    auto type = discovery.Find(kind.api_version, kind.kind);
+    if (type) {
+      spdlog::info("{} {}: watching", kind.api_version, kind.kind);
+      found.push_back(std::move(*type));
+    } else if (type.error().kind != ErrorKind::kNotFound) {
+      spdlog::warn("cannot discover the report kinds (retrying): {}", type.error().message);
+      return std::nullopt;
     }
-    if (!failure) break;
-    spdlog::warn("cannot discover the report kinds (retrying): {}", failure->message);
+  }
+  return found;
+}
+
+bool ReportWatcher::Watch(kube::ResourceType type) {
+  auto watched = std::make_unique<Watched>();
+  watched->kind = type.kind;
+  kube::ReflectorOptions reflector_options;
+  Watched* slot = watched.get();
+  reflector_options.on_change = [this, slot](std::string_view ns, std::string_view name) {
+    Refresh(*slot, ns, name);
+  };
+  watched->owner = std::make_unique<kube::Reflector>(client_, std::move(type), kube::Selectors{},
+                                                     std::vector<std::string>{},
+                                                     std::move(reflector_options));
+  watched->reflector = watched->owner.get();
+  const Watched& added = *watched;
+  watched_.push_back(std::move(watched));
+  // The reflector retries by itself; this only waits for its first list.
+  while (true) {
+    auto synced = added.owner->WaitSynced(std::chrono::steady_clock::now() + options_.retry);
+    if (synced) break;
+    std::chrono::milliseconds pause(0);
+    if (synced.error().kind != ErrorKind::kTimeout) {
+      spdlog::warn("listing {} failed (retrying): {}", added.kind, synced.error().message);
+      pause = options_.retry;
+    }
+    if (!Sleep(pause)) return false;
+  }
+  // The objects of the first list (their changes came before the reflector was known).
+  std::vector<std::pair<std::string, std::string>> names;
+  added.owner->Visit("", [&](std::string_view ns, std::string_view name, std::string_view) {
+    names.emplace_back(ns, name);
+  });
+  for (const auto& [ns, name] : names) Refresh(added, ns, name);
+  return true;
+}
+
+void ReportWatcher::Run() {
+  // Kinds found missing are asked for again at most every `rediscover`.
+  kube::Discovery discovery(client_, options_.rediscover);
+  // Discovery until every kind is known to be served or not.
+  std::optional<std::vector<kube::ResourceType>> types;
+  while (!(types = DiscoverNew(discovery))) {
     if (!Sleep(options_.retry)) return;
   }
-  for (const ReportKind& kind : kReportKinds) {
-    const bool served = std::any_of(types.begin(), types.end(), [&](const auto& type) {
-      return type.kind == kind.kind && type.ApiVersion() == kind.api_version;
-    });
-    spdlog::info("{} {}: {}", kind.api_version, kind.kind, served ? "watching" : "not served");
-  }
-  if (types.empty()) spdlog::warn("no report kind is served: install the report CRDs");
-
-  for (kube::ResourceType& type : types) {
-    auto watched = std::make_unique<Watched>();
-    watched->kind = type.kind;
-    kube::ReflectorOptions reflector_options;
-    Watched* slot = watched.get();
-    reflector_options.on_change = [this, slot](std::string_view ns, std::string_view name) {
-      Refresh(*slot, ns, name);
-    };
-    watched->owner = std::make_unique<kube::Reflector>(client_, std::move(type), kube::Selectors{},
-                                                       std::vector<std::string>{},
-                                                       std::move(reflector_options));
-    watched->reflector = watched->owner.get();
-    watched_.push_back(std::move(watched));
-  }
-  for (const auto& watched : watched_) {
-    // The reflector retries by itself; this only waits for its first list.
-    while (true) {
-      auto synced = watched->owner->WaitSynced(std::chrono::steady_clock::now() + options_.retry);
-      if (synced) break;
-      std::chrono::milliseconds pause(0);
-      if (synced.error().kind != ErrorKind::kTimeout) {
-        spdlog::warn("listing {} failed (retrying): {}", watched->kind, synced.error().message);
-        pause = options_.retry;
-      }
-      if (!Sleep(pause)) return;
-    }
-    // The objects of the first list (their changes came before the reflector was known).
-    std::vector<std::pair<std::string, std::string>> names;
-    watched->owner->Visit("", [&](std::string_view ns, std::string_view name, std::string_view) {
-      names.emplace_back(ns, name);
-    });
-    for (const auto& [ns, name] : names) Refresh(*watched, ns, name);
+  if (types->empty()) spdlog::warn("no report kind is served yet: install the report CRDs");
+  for (kube::ResourceType& type : *types) {
+    if (!Watch(std::move(type))) return;
   }
   ready_ = true;
   spdlog::info("{} reports listed: {} results", index_.report_count(), index_.result_count());
 
-  // The settle timer: a quarter of the settle time between looks, at most a second.
+  // The settle timer: a quarter of the settle time between looks, at most a second. Kinds not
+  // served yet are looked for again now and then (report CRDs installed after the UI).
   const auto tick = std::clamp(options_.settle / 4, std::chrono::milliseconds(50),
                                std::chrono::milliseconds(1000));
-  while (Sleep(tick)) RecordIfSettled();
+  auto next_discovery = std::chrono::steady_clock::now() + options_.rediscover;
+  while (Sleep(tick)) {
+    RecordIfSettled();
+    if (watched_.size() == std::size(kReportKinds) || std::chrono::steady_clock::now() < next_discovery) {
+      continue;
+    }
+    next_discovery = std::chrono::steady_clock::now() + options_.rediscover;
+    if (auto found = DiscoverNew(discovery)) {
+      for (kube::ResourceType& type : *found) {
+        if (!Watch(std::move(type))) return;
+      }
+    }
+  }
 }
 
 void ReportWatcher::RecordIfSettled() {

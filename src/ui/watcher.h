@@ -6,7 +6,8 @@
 // are quiet keeps one row per scan, not one per report).
 //
 // Until the API server answers discovery the watcher retries in the background; ready() turns
-// true once every served kind has been listed once. Kinds not served are left out (logged).
+// true once every served kind has been listed once. Kinds not served are looked for again every
+// `rediscover`, so that report CRDs installed after the UI are picked up.
 #pragma once
 
 #include <atomic>
@@ -14,10 +15,12 @@
 #include <condition_variable>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <thread>
 #include <vector>
 
 #include "kube/client.h"
+#include "kube/discovery.h"
 #include "kube/reflector.h"
 #include "ui/history_store.h"
 #include "ui/report_index.h"
@@ -28,6 +31,8 @@ struct WatcherOptions {
   std::chrono::milliseconds settle{std::chrono::seconds(10)};
   // How often discovery is tried again while the API server does not answer.
   std::chrono::milliseconds retry{std::chrono::seconds(2)};
+  // How often kinds not served are looked for again.
+  std::chrono::milliseconds rediscover{std::chrono::seconds(10)};
 };
 
 class ReportWatcher {
@@ -45,6 +50,10 @@ class ReportWatcher {
  private:
   struct Watched;
   void Run();
+  // The report kinds served and not watched yet; nullopt when discovery failed.
+  std::optional<std::vector<kube::ResourceType>> DiscoverNew(kube::Discovery& discovery);
+  // Starts watching `type` and reads its first list into the index; false when stopping.
+  bool Watch(kube::ResourceType type);
   // Reads one report object again (after a change) into the index.
   void Refresh(const Watched& watched, std::string_view ns, std::string_view name);
   void RecordIfSettled();

@@ -58,18 +58,7 @@ std::string NamespaceReport(const std::string& run_uid, const std::string& verdi
                 run_uid, "[" + Result("clusterwide-namespace-labels", verdict) + "]");
 }
 
-class ComplianceUiTest : public ::testing::Test {
- protected:
-  // `loose_reports`: openreports.io Reports without a schema, as a cluster with another version
-  // of the CRD may have, so that malformed reports can be stored.
-  void StartCluster(bool loose_reports = false) {
-    testing::KubeDoubleOptions options;
-    for (const char* crd : {"wgpolicyk8s.io_policyreports", "wgpolicyk8s.io_clusterpolicyreports",
-                            "openreports.io_clusterreports"}) {
-      options.seed_files.push_back(testing::SourcePath(std::string("deploy/crds/") + crd + ".yaml"));
-    }
-    options.seed_files.push_back(
-        loose_reports ? testing::WriteTempFile("reports.yaml", R"(apiVersion: apiextensions.k8s.io/v1
+constexpr const char* kLooseReportCrd = R"(apiVersion: apiextensions.k8s.io/v1
 kind: CustomResourceDefinition
 metadata: {name: reports.openreports.io}
 spec:
@@ -82,8 +71,24 @@ spec:
     storage: true
     schema:
       openAPIV3Schema: {type: object, x-kubernetes-preserve-unknown-fields: true}
-)")
-                      : testing::SourcePath("deploy/crds/openreports.io_reports.yaml"));
+)";
+
+class ComplianceUiTest : public ::testing::Test {
+ protected:
+  // The CRD of openreports.io Reports: deploy/crds's; one without a schema, as a cluster with
+  // another version of it may have, so that malformed reports can be stored; or none yet.
+  enum class ReportCrd { kDeployed, kLoose, kNone };
+  void StartCluster(ReportCrd report_crd = ReportCrd::kDeployed) {
+    testing::KubeDoubleOptions options;
+    for (const char* crd : {"wgpolicyk8s.io_policyreports", "wgpolicyk8s.io_clusterpolicyreports",
+                            "openreports.io_clusterreports"}) {
+      options.seed_files.push_back(testing::SourcePath(std::string("deploy/crds/") + crd + ".yaml"));
+    }
+    if (report_crd == ReportCrd::kDeployed) {
+      options.seed_files.push_back(testing::SourcePath("deploy/crds/openreports.io_reports.yaml"));
+    } else if (report_crd == ReportCrd::kLoose) {
+      options.seed_files.push_back(testing::WriteTempFile("reports.yaml", kLooseReportCrd));
+    }
     kube_ = std::make_unique<testing::KubeApiServerDouble>(options);
     kube_->Seed("apiVersion: v1\nkind: Namespace\nmetadata: {name: team-a}\n");
     dir_ = testing::MakeTempDir();
@@ -227,7 +232,7 @@ TEST_F(ComplianceUiTest, OneHistoryRowPerScanThatSurvivesARestart) {
 }
 
 TEST_F(ComplianceUiTest, AMalformedReportLeavesTheOthersAlone) {
-  StartCluster(/*loose_reports=*/true);
+  StartCluster(ReportCrd::kLoose);
   Create(kPolicyReports, PodReport("web", "pod-1", "run-1", "fail"));
   Create(kReports, Report("openreports.io/v1alpha1", "Report", "team-a", "pod-9", "Pod", "bad",
                           "run-1", R"({"policy": "p", "result": "fail"})"));
@@ -246,6 +251,21 @@ TEST_F(ComplianceUiTest, AMalformedReportLeavesTheOthersAlone) {
   EXPECT_TRUE(testing::Eventually([&] { return Total("fail") == 2; }));
   EXPECT_EQ(Fetch("/readyz").status, 200);
   EXPECT_NE(ui_->Stdout().find("results is not a list"), std::string::npos) << ui_->Stdout();
+  StopUi();
+}
+
+TEST_F(ComplianceUiTest, AReportKindInstalledLaterIsWatched) {
+  StartCluster(ReportCrd::kNone);
+  Create(kPolicyReports, PodReport("web", "pod-1", "run-1", "fail"));
+  StartUi();
+  EXPECT_EQ(Total("fail"), 1);
+  kube_->Seed(kLooseReportCrd);
+  ASSERT_TRUE(testing::Eventually([&] {
+    return kube_->Request("POST", kReports, Report("openreports.io/v1alpha1", "Report", "team-a", "pod-2", "Pod", "db",
+                                                   "run-1", "[" + Result("p", "fail") + "]")).status == 201;
+  }));
+  // Discovery is asked again about missing kinds every 10 s.
+  EXPECT_TRUE(testing::Eventually([&] { return Total("fail") == 2; }, std::chrono::seconds(30)));
   StopUi();
 }
 
