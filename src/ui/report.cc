@@ -40,7 +40,8 @@ std::string TimestampOf(const json::value* value, std::string_view where,
   if (seconds != nullptr && seconds->is_number()) {
     const double number = seconds->to_number<double>();
     if (number >= 0 && number <= kMaxSeconds) {
-      return FormatTime(std::chrono::system_clock::from_time_t(static_cast<std::time_t>(number)));
+      // Not through a time_point: nanoseconds since 1970 end in 2262.
+      return FormatUnixTime(static_cast<std::int64_t>(number));
     }
   }
   warnings.push_back(fmt::format("{}.timestamp is not a timestamp: ignored", where));
@@ -98,7 +99,11 @@ void ReadResults(const json::value* results, ParsedReport& report) {
 }  // namespace
 
 std::string FormatTime(std::chrono::system_clock::time_point time) {
-  const std::time_t seconds = std::chrono::system_clock::to_time_t(time);
+  return FormatUnixTime(std::chrono::system_clock::to_time_t(time));
+}
+
+std::string FormatUnixTime(std::int64_t unix_seconds) {
+  const std::time_t seconds = static_cast<std::time_t>(unix_seconds);
   std::tm parts{};
   gmtime_r(&seconds, &parts);
   return fmt::format("{:%Y-%m-%dT%H:%M:%SZ}", parts);

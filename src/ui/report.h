@@ -10,6 +10,7 @@
 #pragma once
 
 #include <chrono>
+#include <cstdint>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -27,6 +28,8 @@ bool ParseVerdict(std::string_view name, Verdict& verdict);
 
 // RFC 3339 in UTC with seconds ("2026-01-02T03:04:05Z"), as the API shows every time.
 std::string FormatTime(std::chrono::system_clock::time_point time);
+// The same for seconds since 1970, any year from 0 to 9999.
+std::string FormatUnixTime(std::int64_t seconds);
 
 // The audited resource a report is about (its `scope`).
 struct AuditedResource {

@@ -88,11 +88,12 @@ TEST(ParseReportTest, BadEntriesAreLeftOutAndTheOthersKept) {
       {"policy": "p", "result": "fail", "severity": 3, "message": ["x"],
        "timestamp": {"seconds": "soon"}, "properties": [1]},
       {"policy": "q", "result": "warn", "timestamp": {"seconds": -1e300}},
-      {"policy": "r", "result": "error", "timestamp": "2026-02-03T04:05:06Z"}
+      {"policy": "r", "result": "error", "timestamp": "2026-02-03T04:05:06Z"},
+      {"policy": "s", "result": "pass", "timestamp": {"seconds": 253402300799}}
     ]})");
   ASSERT_TRUE(report);
   EXPECT_EQ(report->run_uid, "");
-  ASSERT_EQ(report->results.size(), 3u);
+  ASSERT_EQ(report->results.size(), 4u);
   EXPECT_EQ(report->results[0].policy, "p");
   EXPECT_EQ(report->results[0].result, Verdict::kFail);
   EXPECT_EQ(report->results[0].severity, "");
@@ -101,6 +102,7 @@ TEST(ParseReportTest, BadEntriesAreLeftOutAndTheOthersKept) {
   EXPECT_EQ(report->results[0].properties, "{}");
   EXPECT_EQ(report->results[1].timestamp, "");
   EXPECT_EQ(report->results[2].timestamp, "2026-02-03T04:05:06Z");
+  EXPECT_EQ(report->results[3].timestamp, "9999-12-31T23:59:59Z");  // past what a time_point holds
   const std::vector<std::string> expected = {
       "metadata.labels.kubewarden.io/audit-scanner-run-uid is not a string: ignored",
       "results[0] is not an object: ignored",
