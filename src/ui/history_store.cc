@@ -58,6 +58,10 @@ constexpr const char* kUpdateScan =
     "UPDATE scans SET time = ?2, digest = ?3, pass = ?4, fail = ?5, warn = ?6, error = ?7, "
     "skip = ?8 WHERE id = ?1";
 constexpr const char* kDeleteGroups = "DELETE FROM scan_groups WHERE scan_id = ?1";
+// The groups of the scans removed go with them (ON DELETE CASCADE).
+constexpr const char* kPrune =
+    "DELETE FROM scans WHERE id IN "
+    "(SELECT id FROM scans ORDER BY time DESC, id DESC LIMIT -1 OFFSET ?1)";
 constexpr const char* kInsertGroup =
     "INSERT INTO scan_groups (scan_id, dimension, value, pass, fail, warn, error, skip) "
     "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)";
@@ -188,11 +192,12 @@ std::string DigestOf(const Snapshot& snapshot) {
 
 }  // namespace
 
-Result<std::unique_ptr<HistoryStore>> HistoryStore::Open(const std::string& path) {
+Result<std::unique_ptr<HistoryStore>> HistoryStore::Open(const std::string& path,
+                                                         std::size_t max_scans) {
   sqlite3* db = nullptr;
   const int opened = sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE,
                                      nullptr);
-  std::unique_ptr<HistoryStore> store(new HistoryStore(db));
+  std::unique_ptr<HistoryStore> store(new HistoryStore(db, max_scans));
   const auto fail = [&](std::string_view why) {
     return Fail(ErrorKind::kIo, fmt::format("cannot open the history database {}: {}", path, why));
   };
@@ -263,6 +268,10 @@ Result<bool> HistoryStore::Record(const Snapshot& snapshot) {
     for (const auto& [value, totals] : *groups) {
       KW_TRY(group.Bind(1, id).Bind(2, dimension).Bind(3, value).BindTotals(4, totals).Run());
     }
+  }
+  if (!exists) {
+    KW_ASSIGN_OR_RETURN(Statement prune, Statement::Prepare(db_, kPrune));
+    KW_TRY(prune.Bind(1, static_cast<std::int64_t>(max_scans_)).Run());
   }
   KW_TRY(transaction.Commit());
   return true;

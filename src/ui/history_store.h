@@ -36,8 +36,10 @@ struct TrendFilter {
 
 class HistoryStore {
  public:
-  // Opens (creating it if needed) the database at `path`; ":memory:" keeps it in memory.
-  static Result<std::unique_ptr<HistoryStore>> Open(const std::string& path);
+  // Opens (creating it if needed) the database at `path`; ":memory:" keeps it in memory. Past
+  // `max_scans` rows the oldest go (10,000: over a year of hourly scans, a few tens of MB).
+  static Result<std::unique_ptr<HistoryStore>> Open(const std::string& path,
+                                                    std::size_t max_scans = 10000);
   ~HistoryStore();
   HistoryStore(const HistoryStore&) = delete;
   HistoryStore& operator=(const HistoryStore&) = delete;
@@ -56,11 +58,12 @@ class HistoryStore {
   Result<std::optional<TrendPoint>> Latest() const;
 
  private:
-  explicit HistoryStore(sqlite3* db) : db_(db) {}
+  HistoryStore(sqlite3* db, std::size_t max_scans) : db_(db), max_scans_(max_scans) {}
   Result<void> Migrate();
 
   mutable std::mutex mutex_;
   sqlite3* db_;
+  const std::size_t max_scans_;
 };
 
 }  // namespace kw::ui

@@ -53,6 +53,28 @@ TEST(HistoryStoreTest, OneRowPerRunUidOldestFirst) {
   EXPECT_EQ((*limited)[0].run_uid, "run-2");
 }
 
+TEST(HistoryStoreTest, TheOldestScansGoPastTheLimit) {
+  const std::string path = kw::testing::MakeTempDir() + "/history.db";
+  auto store = HistoryStore::Open(path, 2);
+  ASSERT_TRUE(store);
+  for (int scan = 1; scan <= 4; ++scan) {
+    ASSERT_TRUE((*store)->Record(Scan("run-" + std::to_string(scan), scan * 100, scan, 0)));
+  }
+  auto trend = (*store)->Trend({});
+  ASSERT_EQ(trend->size(), 2u);
+  EXPECT_EQ((*trend)[0].run_uid, "run-3");
+  EXPECT_EQ((*trend)[1].run_uid, "run-4");
+  // Their groups went with them: five per scan left.
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+  sqlite3_stmt* count = nullptr;
+  ASSERT_EQ(sqlite3_prepare_v2(db, "SELECT COUNT(*) FROM scan_groups", -1, &count, nullptr), SQLITE_OK);
+  ASSERT_EQ(sqlite3_step(count), SQLITE_ROW);
+  EXPECT_EQ(sqlite3_column_int(count, 0), 10);
+  sqlite3_finalize(count);
+  sqlite3_close(db);
+}
+
 TEST(HistoryStoreTest, TheSameCountsKeepTheirTime) {
   auto store = HistoryStore::Open(":memory:");
   ASSERT_TRUE(store);
