@@ -205,39 +205,35 @@ ApiAnswer Api::Answer(std::string_view target) const {
       }
       return json::value(json::object{{"items", std::move(items)}});
     }
-    if (path == "/api/v1/namespaces") {
+    // The lists sorted by name or failures: the index's query for them, and each row's JSON.
+    const auto list = [&](auto query_index, auto row_json) -> Result<std::optional<json::value>> {
       KW_ASSIGN_OR_RETURN(Filter filter, FilterOf(*query));
       KW_ASSIGN_OR_RETURN(Page page, PageOf(*query));
       KW_ASSIGN_OR_RETURN(ListSort sort,
                           SortOf<ListSort>(*query, {{"name", ListSort::kName}, {"fail", ListSort::kFail}}));
-      return json::value(ListJson(index_.Namespaces(filter, sort, page), page,
-                                  [](const NamespaceRow& row) {
-                                    json::object item = TotalsJson(row.totals, {{"namespace", row.ns}});
-                                    item["resources"] = row.resources;
-                                    return item;
-                                  }));
+      return json::value(ListJson(query_index(filter, sort, page), page, row_json));
+    };
+    if (path == "/api/v1/namespaces") {
+      return list([&](auto&&... args) { return index_.Namespaces(args...); },
+                  [](const NamespaceRow& row) {
+                    json::object item = TotalsJson(row.totals, {{"namespace", row.ns}});
+                    item["resources"] = row.resources;
+                    return item;
+                  });
     }
     if (path == "/api/v1/policies") {
-      KW_ASSIGN_OR_RETURN(Filter filter, FilterOf(*query));
-      KW_ASSIGN_OR_RETURN(Page page, PageOf(*query));
-      KW_ASSIGN_OR_RETURN(ListSort sort,
-                          SortOf<ListSort>(*query, {{"name", ListSort::kName}, {"fail", ListSort::kFail}}));
-      return json::value(ListJson(index_.Policies(filter, sort, page), page, [](const PolicyRow& row) {
-        json::object item = TotalsJson(row.totals, {{"policy", row.policy},
-                                                    {"severity", row.severity},
-                                                    {"category", row.category}});
-        item["namespaces"] = row.namespaces;
-        return item;
-      }));
+      return list([&](auto&&... args) { return index_.Policies(args...); },
+                  [](const PolicyRow& row) {
+                    json::object item = TotalsJson(row.totals, {{"policy", row.policy},
+                                                                {"severity", row.severity},
+                                                                {"category", row.category}});
+                    item["namespaces"] = row.namespaces;
+                    return item;
+                  });
     }
     if (path == "/api/v1/resources") {
-      KW_ASSIGN_OR_RETURN(Filter filter, FilterOf(*query));
-      KW_ASSIGN_OR_RETURN(Page page, PageOf(*query));
-      KW_ASSIGN_OR_RETURN(ListSort sort,
-                          SortOf<ListSort>(*query, {{"name", ListSort::kName}, {"fail", ListSort::kFail}}));
-      return json::value(ListJson(index_.Resources(filter, sort, page), page, [](const ResourceRow& row) {
-        return TotalsJson(row.totals, ResourceJson(row.resource));
-      }));
+      return list([&](auto&&... args) { return index_.Resources(args...); },
+                  [](const ResourceRow& row) { return TotalsJson(row.totals, ResourceJson(row.resource)); });
     }
     if (path.starts_with("/api/v1/resources/")) {
       auto uid = PercentDecode(path.substr(std::string_view("/api/v1/resources/").size()));

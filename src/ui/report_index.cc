@@ -76,6 +76,13 @@ auto ByFailThen(Name name) {
   };
 }
 
+// A page of `list` by name, or by failures then name.
+template <typename Row, typename Name>
+Paged<Row> ListPage(std::vector<Row> list, ListSort sort, Page page, Name name) {
+  if (sort == ListSort::kFail) return PageOf(std::move(list), page, ByFailThen<Row>(name));
+  return PageOf(std::move(list), page, [&](const Row& a, const Row& b) { return name(a) < name(b); });
+}
+
 }  // namespace
 
 struct ReportIndex::Resolved {
@@ -259,10 +266,8 @@ Paged<NamespaceRow> ReportIndex::Namespaces(const Filter& filter, ListSort sort,
       list.push_back(std::move(row));
     }
   }
-  const auto name = [](const NamespaceRow& row) -> const std::string& { return row.ns; };
-  if (sort == ListSort::kFail) return PageOf(std::move(list), page, ByFailThen<NamespaceRow>(name));
-  return PageOf(std::move(list), page,
-                [](const NamespaceRow& a, const NamespaceRow& b) { return a.ns < b.ns; });
+  return ListPage(std::move(list), sort, page,
+                  [](const NamespaceRow& row) -> const std::string& { return row.ns; });
 }
 
 Paged<PolicyRow> ReportIndex::Policies(const Filter& filter, ListSort sort, Page page) const {
@@ -291,10 +296,8 @@ Paged<PolicyRow> ReportIndex::Policies(const Filter& filter, ListSort sort, Page
       list.push_back(std::move(row));
     }
   }
-  const auto name = [](const PolicyRow& row) -> const std::string& { return row.policy; };
-  if (sort == ListSort::kFail) return PageOf(std::move(list), page, ByFailThen<PolicyRow>(name));
-  return PageOf(std::move(list), page,
-                [](const PolicyRow& a, const PolicyRow& b) { return a.policy < b.policy; });
+  return ListPage(std::move(list), sort, page,
+                  [](const PolicyRow& row) -> const std::string& { return row.policy; });
 }
 
 Paged<ResourceRow> ReportIndex::Resources(const Filter& filter, ListSort sort, Page page) const {
@@ -320,10 +323,8 @@ Paged<ResourceRow> ReportIndex::Resources(const Filter& filter, ListSort sort, P
     row.key = {ranks[entry.name], ranks[entry.ns], ranks[entry.kind], ranks[entry.uid]};
     list.push_back(row);
   }
-  const auto by_name = [](const Row& a, const Row& b) { return a.key < b.key; };
-  Paged<Row> paged = sort == ListSort::kFail
-                         ? PageOf(std::move(list), page, ByFailThen<Row>([](const Row& row) { return row.key; }))
-                         : PageOf(std::move(list), page, by_name);
+  Paged<Row> paged =
+      ListPage(std::move(list), sort, page, [](const Row& row) -> const auto& { return row.key; });
   Paged<ResourceRow> result;
   result.total = paged.total;
   for (const Row& row : paged.items) result.items.push_back({row.entry->report.resource, row.totals});
