@@ -136,8 +136,12 @@ int RunComplianceUi(int argc, char** argv) {
       ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error"}));
   try {
     app.parse(argc, argv);
+  } catch (const CLI::CallForHelp&) {
+    std::cout << app.help();
+    return 0;
   } catch (const CLI::ParseError& e) {
-    return app.exit(e);
+    std::cerr << "Error: " << e.what() << "\n";
+    return 1;
   }
   spdlog::set_level(spdlog::level::from_str(flags.log_level));
   spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%fZ\t%^%l%$\t%v", spdlog::pattern_time_type::utc);

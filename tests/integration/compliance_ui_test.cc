@@ -303,5 +303,18 @@ TEST_F(ComplianceUiTest, ACorruptHistoryIsAnErrorAtStartUp) {
       << run.err;
 }
 
+TEST(ComplianceUiFlagsTest, BadFlagsAreErrors) {
+  testing::ProcessResult port = testing::RunProcess({testing::ComplianceUiBinary(), "--port", "70000"});
+  EXPECT_EQ(port.exit_code, 1);
+  EXPECT_NE(port.err.find("Error: --port: Value 70000 not in range 0 to 65535"), std::string::npos)
+      << port.err;
+  testing::ProcessResult level =
+      testing::RunProcess({testing::ComplianceUiBinary(), "--log-level", "loud"});
+  EXPECT_EQ(level.exit_code, 1);
+  testing::ProcessResult help = testing::RunProcess({testing::ComplianceUiBinary(), "--help"});
+  EXPECT_EQ(help.exit_code, 0);
+  EXPECT_NE(help.out.find("--settle-seconds"), std::string::npos) << help.out;
+}
+
 }  // namespace
 }  // namespace kw
