@@ -5,8 +5,8 @@
 #
 #   scripts/build-images.sh [--push REGISTRY/PREFIX] [--tag TAG] [--sources-path FILE] [NAME...]
 #
-# NAMEs: policy-server, controller, kwctl, audit-scanner (default: every one whose binary is
-# built). Without --push, each image is an OCI image layout in build/images/<NAME>/
+# NAMEs: policy-server, controller, kwctl, audit-scanner, compliance-ui (default: every one whose
+# binary is built). Without --push, each image is an OCI image layout in build/images/<NAME>/
 # ($KW_IMAGES_DIR/<NAME>/ when set); `tar -C build/images/<NAME> -cf <NAME>.tar .` packs one,
 # and `skopeo copy oci:...` or `crane push` can upload it. With --push, REGISTRY/PREFIX/<NAME>:TAG
 # is pushed with the project's own registry client: credentials from docker's config.json,
@@ -27,6 +27,8 @@
 #   audit-scanner  /audit-scanner (the chart's CronJob runs `/audit-scanner ...`; we assume as
 #                  its command, which overrides the entrypoint)
 #   kwctl          /kwctl
+#   compliance-ui  /compliance-ui, and its web app at /web when the front end is built (build/web):
+#                  the binary's default --web-root is <its directory>/../web; deploy/ui runs it
 # All run as 65533:65533 (upstream's policy-server user) so that runAsNonRoot holds and the
 # first layer is the same for every image.
 set -euo pipefail
@@ -56,12 +58,14 @@ declare -A binary=(
   [controller]="$build/cmd/kubewarden-controller/kubewarden-controller"
   [kwctl]="$build/cmd/kwctl/kwctl"
   [audit-scanner]="$build/cmd/audit-scanner/audit-scanner"
+  [compliance-ui]="$build/cmd/compliance-ui/compliance-ui"
 )
 declare -A target=([policy-server]=/policy-server [controller]=/manager [kwctl]=/kwctl
-                   [audit-scanner]=/audit-scanner)
-declare -A ports=([policy-server]="3000/tcp 8081/tcp 8443/tcp" [controller]="8081/tcp 8088/tcp 9443/tcp")
+                   [audit-scanner]=/audit-scanner [compliance-ui]=/compliance-ui)
+declare -A ports=([policy-server]="3000/tcp 8081/tcp 8443/tcp" [controller]="8081/tcp 8088/tcp 9443/tcp"
+                [compliance-ui]="8080/tcp")
 if ((${#names[@]} == 0)); then
-  for name in policy-server controller kwctl audit-scanner; do
+  for name in policy-server controller kwctl audit-scanner compliance-ui; do
     [[ -x "${binary[$name]}" ]] && names+=("$name")
   done
 fi
@@ -107,6 +111,9 @@ for name in "${names[@]}"; do
   echo "file ${target[$name]} $work/$name.bin mode=0755" >"$work/$name.app.layer"
   if [[ "$name" == controller ]]; then
     echo "symlink /kubewarden-controller manager" >>"$work/$name.app.layer"
+  fi
+  if [[ "$name" == compliance-ui && -d "$build/web" ]]; then
+    echo "tree /web $build/web" >>"$work/$name.app.layer"
   fi
   args=(--layer "$work/system.layer" --layer "$work/$name.libs.layer" --layer "$work/$name.app.layer"
         --entrypoint "${target[$name]}" --user "$uid:$uid" --workdir /

@@ -1,7 +1,8 @@
 // The CRDs of deploy/crds, rendered by the real `kubectl kustomize`, in the API-server double:
 // discovery shows them as a cluster would, upstream's example objects (tests/data/crds) and
 // kwctl's scaffolded manifests apply unchanged and come back with the schema's defaults, and
-// invalid objects get the API server's 422.
+// invalid objects get the API server's 422. The compliance UI's base (deploy/ui) applies beside
+// them.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -388,6 +389,44 @@ TEST_F(CrdsTest, ReportsApply) {
   EXPECT_EQ(r.status, 422) << r.body;
   EXPECT_THAT(At(AsObject(r.body), {"message"}),
               HasSubstr("results[0].result: Unsupported value: \"passed\""));
+}
+
+// The compliance UI's base: a Deployment that reads the reports (its ClusterRole only gets,
+// lists and watches them), serves on 8080 and keeps its history on a 1Gi volume.
+TEST_F(CrdsTest, TheComplianceUiBaseApplies) {
+  testing::ProcessResult rendered = RunProcess({"/usr/bin/env", "kubectl", "kustomize", SourcePath("deploy/ui")});
+  ASSERT_EQ(rendered.exit_code, 0) << rendered.err;
+  double_->Seed("apiVersion: v1\nkind: Namespace\nmetadata: {name: kubewarden}\n");
+  double_->Seed(rendered.out);
+  const auto get = [](const std::string& path) { return AsObject(double_->Request("GET", path).body); };
+
+  json::object deployment = get("/apis/apps/v1/namespaces/kubewarden/deployments/compliance-ui");
+  const json::value pod = deployment["spec"].at("template").at("spec");
+  EXPECT_EQ(At(pod, {"serviceAccountName"}), "compliance-ui");
+  EXPECT_EQ(At(pod, {"securityContext", "runAsUser"}), "65533");
+  const json::value& container = pod.at("containers").at(0);
+  EXPECT_EQ(At(container, {"image"}), "localhost:5000/kubewarden-cpp/compliance-ui:latest");
+  EXPECT_THAT(At(container, {"args"}), HasSubstr("\"--db=/data/history.db\""));
+  EXPECT_EQ(At(container, {"readinessProbe", "httpGet", "path"}), "/readyz");
+  EXPECT_EQ(At(container, {"livenessProbe", "httpGet", "path"}), "/healthz");
+  EXPECT_EQ(At(container, {"volumeMounts"}), R"([{"mountPath":"/data","name":"history"}])");
+  EXPECT_EQ(At(pod, {"volumes"}),
+            R"([{"name":"history","persistentVolumeClaim":{"claimName":"compliance-ui-history"}}])");
+
+  json::object claim = get("/api/v1/namespaces/kubewarden/persistentvolumeclaims/compliance-ui-history");
+  EXPECT_EQ(At(claim, {"spec", "resources", "requests", "storage"}), "1Gi");
+  json::object service = get("/api/v1/namespaces/kubewarden/services/compliance-ui");
+  EXPECT_EQ(At(service["spec"].at("ports").at(0), {"port"}), "8080");
+  EXPECT_EQ(At(get("/api/v1/namespaces/kubewarden/serviceaccounts/compliance-ui"), {"metadata", "name"}),
+            "compliance-ui");
+  json::object role = get("/apis/rbac.authorization.k8s.io/v1/clusterroles/compliance-ui-cluster-role");
+  EXPECT_EQ(ToJson(role["rules"]),
+            R"([{"apiGroups":["wgpolicyk8s.io"],"resources":["policyreports","clusterpolicyreports"],"verbs":["get","list","watch"]},)"
+            R"({"apiGroups":["openreports.io"],"resources":["reports","clusterreports"],"verbs":["get","list","watch"]}])");
+  json::object binding =
+      get("/apis/rbac.authorization.k8s.io/v1/clusterrolebindings/compliance-ui-cluster-role-binding");
+  EXPECT_EQ(At(binding, {"roleRef", "name"}), "compliance-ui-cluster-role");
+  EXPECT_EQ(At(binding["subjects"].at(0), {"namespace"}), "kubewarden");
 }
 
 }  // namespace
