@@ -9,12 +9,26 @@ import { Policies, Policy } from './views/policies.js';
 import { Resource, Resources } from './views/resources.js';
 import { Page } from './components/ui.js';
 
+// Icons drawn inline (no icon font to ship): 16x16 strokes.
+const ICONS = {
+  overview: 'M2 2h5v7H2zM9 2h5v4H9zM9 8h5v6H9zM2 11h5v3H2z',
+  namespaces: 'M1.5 4h5l1.5 1.5h6.5v8h-13z',
+  policies: 'M8 1.5l5.5 2.2v3.8c0 3.3-2.3 5.6-5.5 6.9-3.2-1.3-5.5-3.6-5.5-6.9V3.7zM5.5 8l2 2 3.5-4',
+  resources: 'M2 3.5h12M2 8h12M2 12.5h12',
+};
+
 const NAV = [
-  { section: '', label: 'Overview', icon: '◧' },
-  { section: 'namespaces', label: 'Namespaces', icon: '▤' },
-  { section: 'policies', label: 'Policies', icon: '⛨' },
-  { section: 'resources', label: 'Resources', icon: '☰' },
+  { section: '', label: 'Overview', icon: 'overview' },
+  { section: 'namespaces', label: 'Namespaces', icon: 'namespaces' },
+  { section: 'policies', label: 'Policies', icon: 'policies' },
+  { section: 'resources', label: 'Resources', icon: 'resources' },
 ];
+
+function Icon({ name }) {
+  return html`<svg class="icon" viewBox="0 0 16 16" aria-hidden="true">
+    <path d=${ICONS[name]} fill="none" stroke="currentColor" stroke-width="1.4" stroke-linejoin="round" stroke-linecap="round" />
+  </svg>`;
+}
 
 function View({ segments, query }) {
   const [section, id, ...rest] = segments;
@@ -39,12 +53,12 @@ function App() {
       <nav class="nav" data-testid="nav">
         ${NAV.map(
           (item) => html`<a key=${item.section} href=${`#/${item.section}`} data-testid=${`nav-${item.section || 'overview'}`}
-            class=${item.section === current ? 'active' : ''}><span class="icon">${item.icon}</span>${item.label}</a>`,
+            class=${item.section === current ? 'active' : ''}><${Icon} name=${item.icon} />${item.label}</a>`,
         )}
       </nav>
       <p class="sidebar-foot">Results of the audit scanner's PolicyReports.</p>
     </aside>
-    <main class="main"><${View} segments=${route.segments} query=${route.query} /></main>
+    <main class="main" data-route=${route.hash}><${View} segments=${route.segments} query=${route.query} /></main>
   </div>`;
 }
 

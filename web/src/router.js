@@ -11,7 +11,7 @@ export function parseHash(hash) {
     for (const [key, value] of new URLSearchParams(text.slice(at + 1))) query[key] = value;
   }
   const segments = path.split('/').filter(Boolean).map(safeDecode);
-  return { segments, query };
+  return { segments, query, hash: hash || '' };
 }
 
 function safeDecode(segment) {

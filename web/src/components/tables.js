@@ -39,7 +39,7 @@ export function ResultsTable({ items, showPolicy = true }) {
   if (items.length === 0) return html`<${Empty}>No result matches these filters.<//>`;
   return html`<table class="table" data-testid="results-table">
     <thead><tr>
-      <th>Result</th><th>Resource</th><th>Namespace</th>${showPolicy && html`<th>Policy</th>`}<th>Severity</th><th>Message</th>
+      <th>Result</th><th>Resource</th><th>Namespace</th>${showPolicy && html`<th>Policy</th><th>Severity</th>`}<th>Message</th>
     </tr></thead>
     <tbody>
       ${items.map(
@@ -48,8 +48,7 @@ export function ResultsTable({ items, showPolicy = true }) {
           <td class="strong"><a href=${href(['resources', r.uid])} data-testid="resource-link">${r.name}</a>
             <div class="muted small">${r.kind}</div></td>
           <td><${NamespaceLink} namespace=${r.namespace} /></td>
-          ${showPolicy && html`<td><${PolicyLink} policy=${r.policy} /></td>`}
-          <td><${SeverityTag} severity=${r.severity} /></td>
+          ${showPolicy && html`<td><${PolicyLink} policy=${r.policy} /></td><td><${SeverityTag} severity=${r.severity} /></td>`}
           <td class="message">${r.message || html`<span class="muted">–</span>`}</td>
         </tr>`,
       )}
@@ -57,17 +56,18 @@ export function ResultsTable({ items, showPolicy = true }) {
   </table>`;
 }
 
-export function NamespacesTable({ items, linkQuery = {} }) {
+// `results` narrows the count columns (a narrow card shows only the ones that matter there).
+export function NamespacesTable({ items, linkQuery = {}, results }) {
   if (items.length === 0) return html`<${Empty}>No namespace matches.<//>`;
   return html`<table class="table" data-testid="namespaces-table">
-    <thead><tr><th>Namespace</th><th class="num">Resources</th><th class="bar-col"></th><${CountHeads} /></tr></thead>
+    <thead><tr><th>Namespace</th><th class="num">Resources</th>${!results && html`<th class="bar-col"></th>`}<${CountHeads} results=${results} /></tr></thead>
     <tbody>
       ${items.map(
         (n) => html`<tr key=${n.namespace} data-testid="row">
           <td class="strong"><a href=${href(['namespaces', n.namespace], linkQuery)} data-testid="namespace-link">${n.namespace}</a></td>
           <td class="num">${count(n.resources)}</td>
-          <td class="bar-col"><${ResultBar} counts=${n} /></td>
-          <${CountCells} counts=${n} linkOf=${(r) => href(['resources'], { ...linkQuery, namespace: n.namespace, result: r })} />
+          ${!results && html`<td class="bar-col"><${ResultBar} counts=${n} /></td>`}
+          <${CountCells} counts=${n} results=${results} linkOf=${(r) => href(['resources'], { ...linkQuery, namespace: n.namespace, result: r })} />
         </tr>`,
       )}
     </tbody>

@@ -25,6 +25,8 @@ export function TrendChart({ items, height = 240 }) {
     const element = box.current;
     if (!element || items.length === 0) return undefined;
     const data = [items.map((i) => toSeconds(i.time)), ...RESULTS.map((r) => items.map((i) => i[r] || 0))];
+    const first = data[0][0];
+    const last = data[0][data[0].length - 1];
     // Results with no count in any scan are left out of the legend to keep it readable.
     const shown = RESULTS.map((r, k) => data[k + 1].some((v) => v > 0) || r === 'pass' || r === 'fail');
     const options = {
@@ -32,11 +34,16 @@ export function TrendChart({ items, height = 240 }) {
       height,
       cursor: { drag: { x: false, y: false } },
       legend: { live: true },
-      scales: { x: { time: true }, y: { range: (u, min, max) => [0, Math.max(1, Math.ceil(max * 1.1))] } },
+      scales: {
+        // One scan alone sits in the middle of a two-hour window rather than of an arbitrary span.
+        x: { time: true, range: () => (first === last ? [first - 3600, last + 3600] : [first, last]) },
+        y: { range: (u, min, max) => [0, Math.max(1, Math.ceil(max * 1.1))] } },
       axes: [
         { stroke: '#57606a', grid: { stroke: '#eaeef2' }, ticks: { stroke: '#d0d7de' } },
         { stroke: '#57606a', grid: { stroke: '#eaeef2' }, ticks: { stroke: '#d0d7de' }, size: 60 },
       ],
+      // Without the pointer on the chart, the legend shows the latest scan's counts.
+      hooks: { ready: [(u) => u.setLegend({ idx: items.length - 1 })], setCursor: [(u) => u.cursor.idx == null && u.setLegend({ idx: items.length - 1 })] },
       series: [
         { label: 'Scan', value: (u, v) => (v == null ? '–' : dateTime(v)) },
         ...RESULTS.map((r, k) => ({

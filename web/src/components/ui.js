@@ -88,8 +88,8 @@ export function ResultBar({ counts, wide }) {
 }
 
 // The five counts as compact numbers in a table row; zero reads faint so the non-zero stand out.
-export function CountCells({ counts, linkOf }) {
-  return RESULTS.map((r) => {
+export function CountCells({ counts, linkOf, results = RESULTS }) {
+  return results.map((r) => {
     const n = counts[r] || 0;
     const text = count(n);
     return html`<td class=${`num ${n ? `c-${r}` : 'zero'}`} data-testid=${`cell-${r}`} key=${r}>
@@ -98,8 +98,8 @@ export function CountCells({ counts, linkOf }) {
   });
 }
 
-export function CountHeads() {
-  return RESULTS.map((r) => html`<th class="num" key=${r}>${LABELS[r]}</th>`);
+export function CountHeads({ results = RESULTS }) {
+  return results.map((r) => html`<th class="num" key=${r}>${LABELS[r]}</th>`);
 }
 
 export function Empty({ children }) {

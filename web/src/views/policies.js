@@ -67,7 +67,7 @@ export function Policy({ policy, query }) {
       </div>
       <div class="grid-policy">
         <${Card} title=${`Where (${result || 'all results'})`} testid="policy-namespaces">
-          <${NamespacesTable} items=${data.namespaces.items} linkQuery=${{ policy }} />
+          <${NamespacesTable} items=${data.namespaces.items} linkQuery=${{ policy }} results=${result ? [result] : ['pass', 'fail']} />
         <//>
         <${Card} title=${`Resources (${result || 'all results'})`} testid="policy-results">
           <${ResultsTable} items=${data.results.items} showPolicy=${false} />

@@ -16,7 +16,10 @@ const PER_PAGE_CHOICES = [25, 50, 100, 200];
 export function Resources({ query }) {
   const page = pageOf(query);
   const sort = query.sort || 'fail';
-  const perPage = PER_PAGE_CHOICES.includes(Number(query.per_page)) ? Number(query.per_page) : 50;
+  // Any size the API takes can come from a link; the select offers the usual ones.
+  const asked = parseInt(query.per_page, 10);
+  const perPage = asked >= 1 && asked <= 500 ? asked : 50;
+  const choices = PER_PAGE_CHOICES.includes(perPage) ? PER_PAGE_CHOICES : [...PER_PAGE_CHOICES, perPage].sort((a, b) => a - b);
   const { data, loading, error } = useApi({
     resources: ['resources', { ...filtersOf(query), sort, page, per_page: perPage }],
   });
@@ -27,7 +30,7 @@ export function Resources({ query }) {
       onChange=${(s) => navigate(link({ ...query, sort: s, page: '' }))} />
       <label class="field inline"><span>Per page</span>
         <select data-testid="per-page" value=${perPage} onChange=${(e) => navigate(link({ ...query, per_page: e.currentTarget.value, page: '' }))}>
-          ${PER_PAGE_CHOICES.map((n) => html`<option key=${n} value=${n}>${n}</option>`)}
+          ${choices.map((n) => html`<option key=${n} value=${n}>${n}</option>`)}
         </select></label>`}>
     <${FilterBar} query=${query} onChange=${(q) => navigate(link(q))} />
     ${data &&
