@@ -1,3 +1,5 @@
+import { ComplianceUi, KubeDouble, inParallel, policyReport } from './lib/cluster.mjs';
+
 // A small cluster whose every count the view tests know: two namespaces, three policies, seven
 // resources (two of them cluster-scoped) and all five kinds of result.
 export const P_PRIVILEGED = 'clusterwide-no-privileged-pod';
@@ -28,4 +30,19 @@ export const TOTALS = { pass: 5, fail: 6, warn: 1, error: 1, skip: 1 };
 
 export function uidOf(name) {
   return RESOURCES.find((r) => r.name === name && r.kind !== 'Namespace').uid;
+}
+
+// The double with these reports of scan `runUid`, and compliance-ui once that scan is recorded.
+export async function seededCluster(runUid) {
+  const kube = await KubeDouble.start();
+  try {
+    await inParallel(['team-a', 'team-b'], 2, (ns) => kube.createNamespace(ns));
+    await inParallel(RESOURCES, 8, (r) => kube.createReport(policyReport({ ...r, runUid })));
+    const ui = await ComplianceUi.start(kube, { settleSeconds: 1 });
+    await ui.waitUntil(async () => (await ui.api('history')).items.length === 1, 30_000, 'the first scan in the history');
+    return { kube, ui };
+  } catch (error) {
+    await kube.stop();
+    throw error;
+  }
 }

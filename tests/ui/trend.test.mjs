@@ -2,9 +2,9 @@
 // points on the charts, and the history endpoint filters them per namespace and per policy.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { ComplianceUi, KubeDouble, inParallel, policyReport } from './lib/cluster.mjs';
+import { inParallel, policyReport } from './lib/cluster.mjs';
 import { launchBrowser, openView, screenshot } from './lib/browser.mjs';
-import { P_PRIVILEGED, RESOURCES } from './fixtures.mjs';
+import { P_PRIVILEGED, RESOURCES, seededCluster } from './fixtures.mjs';
 
 // The second scan: everything passes the privileged-pod policy now.
 function secondScan(resource) {
@@ -15,11 +15,7 @@ describe('compliance UI trend', () => {
   let kube, ui, browser, page;
 
   before(async () => {
-    kube = await KubeDouble.start();
-    await inParallel(['team-a', 'team-b'], 2, (ns) => kube.createNamespace(ns));
-    await inParallel(RESOURCES, 8, (r) => kube.createReport(policyReport({ ...r, runUid: 'scan-1' })));
-    ui = await ComplianceUi.start(kube, { settleSeconds: 1 });
-    await ui.waitUntil(async () => (await ui.api('history')).items.length === 1, 30_000, 'the first scan');
+    ({ kube, ui } = await seededCluster('scan-1'));
     await inParallel(RESOURCES, 8, (r) => kube.replaceReport(policyReport({ ...secondScan(r), runUid: 'scan-2' })));
     await ui.waitUntil(async () => (await ui.api('history')).items.length === 2, 30_000, 'the second scan');
     ({ browser, page } = await launchBrowser());

@@ -3,20 +3,15 @@
 // search and pagination change it. Screenshots go to <build>/ui-screenshots.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { ComplianceUi, KubeDouble, inParallel, policyReport } from './lib/cluster.mjs';
 import { eventually, launchBrowser, openView, screenshot, settled } from './lib/browser.mjs';
-import { P_LABELS, P_PRIVILEGED, P_REGISTRY, RESOURCES, TOTALS, uidOf } from './fixtures.mjs';
+import { P_LABELS, P_PRIVILEGED, P_REGISTRY, TOTALS, seededCluster, uidOf } from './fixtures.mjs';
 
 describe('compliance UI views', () => {
   let kube, ui, browser, page, problems;
 
   before(async () => {
-    kube = await KubeDouble.start();
-    await inParallel(['team-a', 'team-b'], 2, (ns) => kube.createNamespace(ns));
-    await inParallel(RESOURCES, 8, (r) => kube.createReport(policyReport({ ...r, runUid: 'run-1' })));
-    ui = await ComplianceUi.start(kube, { settleSeconds: 1 });
     // The first scan is recorded once the reports settle: the dashboard then has its trend point.
-    await ui.waitUntil(async () => (await ui.api('history')).items.length === 1, 30_000, 'the first scan in the history');
+    ({ kube, ui } = await seededCluster('run-1'));
     ({ browser, page, problems } = await launchBrowser());
   });
 

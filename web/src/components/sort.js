@@ -1,5 +1,8 @@
 import { html } from 'htm/preact';
 
+// The orders the list endpoints share (the API's `sort` values).
+export const SORT_OPTIONS = { fail: 'Most failures', name: 'Name' };
+
 // The order of a list; `options` maps the API's sort value to its label.
 export function SortSelect({ value, options, onChange }) {
   return html`<label class="field inline">

@@ -5,6 +5,7 @@ import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
 import { RESULTS } from '../api.js';
 import { dateTime } from '../format.js';
+import { Card, ResultTiles } from './ui.js';
 
 export const RESULT_COLORS = {
   pass: '#1f883d',
@@ -68,4 +69,13 @@ export function TrendChart({ items, height = 240 }) {
     return html`<div class="empty" data-testid="trend-empty">No scan recorded yet: the trend appears after the first scan settles.</div>`;
   }
   return html`<div class="trend" ref=${box} data-testid="trend-chart" data-points=${items.length}></div>`;
+}
+
+// One namespace's or one policy's totals, each a link, over the trend of its own history.
+export function TotalsAndTrend({ totals, history, linkOf }) {
+  return html`
+    <${ResultTiles} totals=${totals} linkOf=${linkOf} />
+    <${Card} title="Results over time" testid="trend-card">
+      <${TrendChart} items=${history} height=${180} />
+    <//>`;
 }

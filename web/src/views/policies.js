@@ -3,31 +3,15 @@ import { html } from 'htm/preact';
 import { RESULTS, filtersOf } from '../api.js';
 import { count } from '../format.js';
 import { useApi } from '../hooks.js';
-import { href, navigate } from '../router.js';
-import { Card, Page, Pager, ResultTiles, SeverityTag, pageOf } from '../components/ui.js';
+import { href } from '../router.js';
+import { Card, Page, Pager, SeverityTag, pageOf } from '../components/ui.js';
 import { NamespacesTable, PoliciesTable, ResultsTable } from '../components/tables.js';
-import { TrendChart } from '../components/trend.js';
-import { SortSelect } from '../components/sort.js';
-
-const PER_PAGE = 50;
+import { TotalsAndTrend } from '../components/trend.js';
+import { ListView, PER_PAGE } from '../components/list.js';
 
 export function Policies({ query }) {
-  const page = pageOf(query);
-  const sort = query.sort || 'fail';
-  const { data, loading, error } = useApi({
-    policies: ['policies', { ...filtersOf(query), sort, page, per_page: PER_PAGE }],
-  });
-  const link = (q) => href(['policies'], q);
-  return html`<${Page} testid="view-policies" title="Policies" loading=${loading} error=${error}
-    subtitle="Every policy that has results in the reports, with how the resources it checks fare."
-    actions=${html`<${SortSelect} value=${sort} options=${{ fail: 'Most failures', name: 'Name' }}
-      onChange=${(s) => navigate(link({ ...query, sort: s, page: '' }))} />`}>
-    ${data &&
-    html`<${Card} testid="policies-card">
-      <${PoliciesTable} items=${data.policies.items} />
-      <${Pager} total=${data.policies.total} page=${page} perPage=${PER_PAGE} linkOf=${(p) => link({ ...query, page: p })} />
-    <//>`}
-  <//>`;
+  return html`<${ListView} endpoint="policies" title="Policies" Table=${PoliciesTable} query=${query}
+    subtitle="Every policy that has results in the reports, with how the resources it checks fare." />`;
 }
 
 // The result tab shown first: what the policy fails; `all` lifts the filter.
@@ -54,10 +38,7 @@ export function Policy({ policy, query }) {
       <span>${count(data.summary.resources)} resources in ${count(info.namespaces)} namespaces</span></span>`}>
     ${data &&
     html`
-      <${ResultTiles} totals=${data.summary.totals} linkOf=${(r) => link({ result: r })} />
-      <${Card} title="Results over time" testid="trend-card">
-        <${TrendChart} items=${data.history.items} height=${180} />
-      <//>
+      <${TotalsAndTrend} totals=${data.summary.totals} history=${data.history.items} linkOf=${(r) => link({ result: r })} />
       <div class="tabs" data-testid="result-tabs">
         ${TABS.map(
           (t) => html`<a key=${t} href=${link({ result: t })} class=${`tab ${t === tab ? 'active' : ''}`}

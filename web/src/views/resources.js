@@ -8,7 +8,7 @@ import { href, navigate } from '../router.js';
 import { Card, Empty, Page, Pager, ResultBadge, ResultTiles, SeverityTag, pageOf } from '../components/ui.js';
 import { FilterBar } from '../components/filters.js';
 import { NamespaceLink, PolicyLink, ResourcesTable } from '../components/tables.js';
-import { SortSelect } from '../components/sort.js';
+import { SortSelect, SORT_OPTIONS } from '../components/sort.js';
 
 const RANK = { fail: 0, error: 1, warn: 2, skip: 3, pass: 4 };
 const PER_PAGE_CHOICES = [25, 50, 100, 200];
@@ -26,7 +26,7 @@ export function Resources({ query }) {
   const link = (q) => href(['resources'], q);
   return html`<${Page} testid="view-resources" title="Resources" loading=${loading} error=${error}
     subtitle=${data && html`<span data-testid="resources-total">${count(data.resources.total)}</span> resources match`}
-    actions=${html`<${SortSelect} value=${sort} options=${{ fail: 'Most failures', name: 'Name' }}
+    actions=${html`<${SortSelect} value=${sort} options=${SORT_OPTIONS}
       onChange=${(s) => navigate(link({ ...query, sort: s, page: '' }))} />
       <label class="field inline"><span>Per page</span>
         <select data-testid="per-page" value=${perPage} onChange=${(e) => navigate(link({ ...query, per_page: e.currentTarget.value, page: '' }))}>
