@@ -9,6 +9,7 @@ find_package(fmt REQUIRED)
 find_package(CLI11 REQUIRED)
 find_package(OpenSSL REQUIRED)
 find_package(ZLIB REQUIRED)  # gzip for container image layers (src/image)
+find_package(SQLite3 REQUIRED)  # the compliance UI's history (src/ui)
 if(KW_BUILD_TESTS)
   find_package(GTest REQUIRED)
   find_package(CURL REQUIRED)  # the HTTP(S) client of the integration tests

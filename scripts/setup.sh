@@ -17,6 +17,8 @@ packages=(
   libcurl4-openssl-dev libssl-dev
   # gzip for the layers of our container images (src/image)
   zlib1g-dev
+  # SQLite: the compliance UI keeps the history of the audit scans in it (src/ui)
+  libsqlite3-dev
   # the openssl CLI: the policy-server tests make a test CA and certificates with it
   openssl
   # time zones for the OPA builtins time.date and friends (read from /usr/share/zoneinfo)

@@ -124,6 +124,9 @@ std::string PolicyServerBinary() {
 std::string AuditScannerBinary() {
   return Env("KW_BINARY_DIR") + "/cmd/audit-scanner/audit-scanner";
 }
+std::string ComplianceUiBinary() {
+  return Env("KW_BINARY_DIR") + "/cmd/compliance-ui/compliance-ui";
+}
 std::string ControllerBinary() {
   return Env("KW_BINARY_DIR") + "/cmd/kubewarden-controller/kubewarden-controller";
 }

@@ -71,6 +71,8 @@ std::string PolicyServerBinary();
 std::string ControllerBinary();
 // The audit-scanner binary of this build.
 std::string AuditScannerBinary();
+// The compliance-ui binary of this build.
+std::string ComplianceUiBinary();
 // The kube-apiserver-double binary of this build (tests/kube_apiserver).
 std::string KubeApiServerDoubleBinary();
 // A fresh empty directory under the test temp dir.
