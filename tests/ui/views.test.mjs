@@ -73,6 +73,15 @@ describe('compliance UI views', () => {
     await settled(page, 'view-namespaces');
     assert.deepEqual((await rowTexts('namespaces-table')).map((t) => t.split(' ')[0]), ['team-a', 'team-b']);
 
+    // Search keeps the namespaces that have a matching resource (db-0 is in team-b).
+    await page.getByTestId('filter-search').fill('db-0');
+    await page.getByTestId('filter-search').press('Enter');
+    await page.waitForURL(/search=db-0/);
+    await settled(page, 'view-namespaces');
+    assert.deepEqual((await rowTexts('namespaces-table')).map((t) => t.split(' ')[0]), ['team-b']);
+    await page.goto(`${ui.url}/#/namespaces?sort=name`);
+    await settled(page, 'view-namespaces');
+
     await rows('namespaces-table').first().getByTestId('namespace-link').click();
     await page.waitForURL(/#\/namespaces\/team-a$/);
     await settled(page, 'view-namespace');
@@ -107,6 +116,14 @@ describe('compliance UI views', () => {
     );
     assert.match(list[1], /low Best practices 2 /);
     await screenshot(page, 'policies');
+
+    await page.getByTestId('filter-search').fill('REGISTRY');
+    await page.getByTestId('filter-search').press('Enter');
+    await page.waitForURL(/search=REGISTRY/);
+    await settled(page, 'view-policies');
+    assert.deepEqual((await rowTexts('policies-table')).map((t) => t.split(' ')[0]), [P_REGISTRY]);
+    await page.goto(`${ui.url}/#/policies`);
+    await settled(page, 'view-policies');
 
     await rows('policies-table').first().getByTestId('policy-link').click();
     await page.waitForURL(/#\/policies\/clusterwide-no-privileged-pod$/);

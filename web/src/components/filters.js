@@ -21,7 +21,7 @@ export function FilterBar({ query, onChange, hide = [] }) {
   const set = (key, value) => onChange({ ...query, [key]: value, page: '' });
   const active = ['result', 'search', ...FACETS.map((f) => f.key)].filter((k) => query[k] && !hide.includes(k));
   return html`<form class="filters" data-testid="filters" onSubmit=${(e) => e.preventDefault()}>
-    <${SearchBox} value=${query.search || ''} onSearch=${(text) => set('search', text)} />
+    <${SearchBox} value=${query.search || ''} onSearch=${(text) => set('search', text)} placeholder="Name, namespace, kind, policy or message" />
     ${FACETS.filter((f) => !hide.includes(f.key)).map((facet) => {
       const options = [...(values[facet.values] || [])];
       // A value from a link stays selectable even before (or without) the list of values.
@@ -53,7 +53,7 @@ export function FilterBar({ query, onChange, hide = [] }) {
 }
 
 // Searches as one types, a moment after the last key, and at once on Enter.
-function SearchBox({ value, onSearch }) {
+export function SearchBox({ value, onSearch, placeholder }) {
   const [text, setText] = useState(value);
   const timer = useRef(0);
   useEffect(() => setText(value), [value]);
@@ -63,7 +63,7 @@ function SearchBox({ value, onSearch }) {
   };
   return html`<label class="field field-search">
     <span>Search</span>
-    <input type="search" placeholder="Name, namespace, kind, policy or message" data-testid="filter-search"
+    <input type="search" placeholder=${placeholder} data-testid="filter-search"
       value=${text}
       onInput=${(e) => {
         const next = e.currentTarget.value;

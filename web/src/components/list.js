@@ -6,10 +6,11 @@ import { useApi } from '../hooks.js';
 import { href, navigate } from '../router.js';
 import { SortSelect, SORT_OPTIONS } from './sort.js';
 import { Card, Page, Pager, pageOf } from './ui.js';
+import { SearchBox } from './filters.js';
 
 export const PER_PAGE = 50;
 
-export function ListView({ endpoint, title, subtitle, Table, query }) {
+export function ListView({ endpoint, title, subtitle, searchHint, Table, query }) {
   const page = pageOf(query);
   const sort = query.sort || 'fail';
   const { data, loading, error } = useApi({
@@ -17,8 +18,10 @@ export function ListView({ endpoint, title, subtitle, Table, query }) {
   });
   const link = (q) => href([endpoint], q);
   return html`<${Page} testid=${`view-${endpoint}`} title=${title} subtitle=${subtitle} loading=${loading} error=${error}
-    actions=${html`<${SortSelect} value=${sort} options=${SORT_OPTIONS}
-      onChange=${(s) => navigate(link({ ...query, sort: s, page: '' }))} />`}>
+    actions=${html`<${SearchBox} value=${query.search || ''} placeholder=${searchHint}
+        onSearch=${(text) => navigate(link({ ...query, search: text, page: '' }))} />
+      <${SortSelect} value=${sort} options=${SORT_OPTIONS}
+        onChange=${(s) => navigate(link({ ...query, sort: s, page: '' }))} />`}>
     ${data &&
     html`<${Card} testid=${`${endpoint}-card`}>
       <${Table} items=${data.list.items} />

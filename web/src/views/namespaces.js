@@ -13,6 +13,7 @@ import { ListView, PER_PAGE } from '../components/list.js';
 
 export function Namespaces({ query }) {
   return html`<${ListView} endpoint="namespaces" title="Namespaces" Table=${NamespacesTable} query=${query}
+    searchHint="Search resources, policies, messages"
     subtitle="Results of the resources in each namespace. Cluster-scoped resources are under Resources." />`;
 }
 

@@ -11,6 +11,7 @@ import { ListView, PER_PAGE } from '../components/list.js';
 
 export function Policies({ query }) {
   return html`<${ListView} endpoint="policies" title="Policies" Table=${PoliciesTable} query=${query}
+    searchHint="Search policies, resources, messages"
     subtitle="Every policy that has results in the reports, with how the resources it checks fare." />`;
 }
 
