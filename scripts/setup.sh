@@ -36,6 +36,8 @@ packages=(
   tinyproxy
   # the shells whose completion scripts `kwctl completions` writes, to check them for real
   zsh fish
+  # a headless browser for the compliance UI's browser tests (tests/ui, driven by playwright-core)
+  chromium
 )
 
 missing=()
