@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
-# Builds the compliance UI's web app (web/) into ${KW_BUILD_DIR:-build}/web, the directory
+# Builds the compliance UI's web app (ui/) into ${KW_BUILD_DIR:-build}/web, the directory
 # compliance-ui serves by default (<dir of the binary>/../web). npm installs the exact versions of
-# web/package-lock.json, only when web/node_modules is missing or older than the lock file.
+# ui/package-lock.json, only when ui/node_modules is missing or older than the lock file.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 build="${KW_BUILD_DIR:-$root/build}"
 [[ "$build" = /* ]] || build="$root/$build"
-web="$root/web"
+web="$root/ui"
 
 if [[ ! -d "$web/node_modules" || "$web/package-lock.json" -nt "$web/node_modules" ]]; then
   echo "build-web: npm ci"

@@ -5,8 +5,8 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import { BINARY_DIR, SOURCE_DIR } from './cluster.mjs';
 
-// playwright-core is a devDependency of web/ (one lock file for the app and its tests).
-const require = createRequire(path.join(SOURCE_DIR, 'web/package.json'));
+// playwright-core is a devDependency of ui/ (one lock file for the app and its tests).
+const require = createRequire(path.join(SOURCE_DIR, 'ui/package.json'));
 const { chromium } = require('playwright-core');
 
 export const SCREENSHOT_DIR = path.join(BINARY_DIR, 'ui-screenshots');
