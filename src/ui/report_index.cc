@@ -416,27 +416,32 @@ std::optional<Snapshot> ReportIndex::Snap() const {
   if (reports_.empty()) return std::nullopt;
   Snapshot snapshot;
   snapshot.time = last_change_;
-  std::unordered_map<std::string_view, std::size_t> run_uids;
+  // The scan this state comes from is the one that wrote last: the audit scanner rewrites only
+  // the reports that changed, so older reports keep the run uid of the scan that last changed
+  // them, and the most common uid would name an old scan. Results carry the time they were
+  // written (RFC 3339 in UTC, which sorts as text); ties go to the smallest uid, so the choice
+  // does not depend on the hash map's order.
+  std::string_view newest_time, newest_uid;
+  bool first = true;
   for (const auto& [key, entry] : reports_) {
     const ParsedReport& report = entry.report;
-    ++run_uids[report.run_uid];
+    std::string_view written;  // the report's newest result timestamp
     for (const ReportResult& result : report.results) {
       snapshot.totals.Add(result.result);
       snapshot.by_severity[result.severity].Add(result.result);
       snapshot.by_category[result.category].Add(result.result);
       snapshot.by_namespace[report.resource.ns].Add(result.result);
       snapshot.by_policy[result.policy].Add(result.result);
+      written = std::max<std::string_view>(written, result.timestamp);
+    }
+    if (first || written > newest_time ||
+        (written == newest_time && report.run_uid < newest_uid)) {
+      newest_time = written;
+      newest_uid = report.run_uid;
+      first = false;
     }
   }
-  // Ties go to the smallest uid, so that the choice does not depend on the hash map's order.
-  const std::pair<const std::string_view, std::size_t>* best = nullptr;
-  for (const auto& candidate : run_uids) {
-    if (best == nullptr || candidate.second > best->second ||
-        (candidate.second == best->second && candidate.first < best->first)) {
-      best = &candidate;
-    }
-  }
-  snapshot.run_uid = std::string(best->first);
+  snapshot.run_uid = std::string(newest_uid);
   return snapshot;
 }
 

@@ -103,7 +103,7 @@ struct FilterValues {
 
 // What the history records of one state of the reports.
 struct Snapshot {
-  std::string run_uid;  // the most common run uid among the reports
+  std::string run_uid;  // of the report written last (its results' newest timestamp)
   std::chrono::system_clock::time_point time;  // of the last change
   Totals totals;
   std::map<std::string, Totals> by_severity, by_category, by_namespace, by_policy;

@@ -174,11 +174,21 @@ TEST_F(ReportIndexTest, ChangesAndRemovals) {
   EXPECT_GT(index.generation(), before);
 }
 
-TEST_F(ReportIndexTest, SnapshotCountsPerDimensionUnderTheCommonestRunUid) {
-  index.Upsert("PolicyReport/c/5", Report("5", "c", "Pod", "x", {}, "run-0"));
+// The audit scanner rewrites only the reports that changed: the scan is the one that wrote last.
+TEST_F(ReportIndexTest, SnapshotCountsPerDimensionUnderTheRunThatWroteLast) {
   std::optional<Snapshot> snapshot = index.Snap();
   ASSERT_TRUE(snapshot);
-  EXPECT_EQ(snapshot->run_uid, "run-1");
+  EXPECT_EQ(snapshot->run_uid, "run-1");  // no timestamps: the smallest uid
+  ReportResult newer = Result("q", Verdict::kPass);
+  newer.timestamp = "2026-12-06T10:00:00Z";
+  index.Upsert("PolicyReport/c/5", Report("5", "c", "Pod", "x", {newer}, "run-9"));
+  ReportResult older = Result("q", Verdict::kPass);
+  older.timestamp = "2026-12-06T09:00:00Z";
+  index.Upsert("PolicyReport/c/6", Report("6", "c", "Pod", "y", {older}, "run-0"));
+  EXPECT_EQ(index.Snap()->run_uid, "run-9");
+  index.Remove("PolicyReport/c/5");
+  index.Remove("PolicyReport/c/6");
+  snapshot = index.Snap();
   EXPECT_EQ(snapshot->totals.Of(Verdict::kFail), 3);
   EXPECT_EQ(snapshot->by_namespace.at("").Of(Verdict::kWarn), 1);
   EXPECT_EQ(snapshot->by_namespace.at("a").Of(Verdict::kPass), 2);
