@@ -3,6 +3,7 @@
 
 #include "base/json.h"
 #include "testing/certificates.h"
+#include "testing/http_client.h"
 #include "testing/json.h"
 #include "testing/kube_double.h"
 #include "testing/policy_server.h"
@@ -291,6 +292,50 @@ TEST_F(AuditScannerTest, TalksToPolicyServerOverMutualTls) {
   ASSERT_EQ(run.exit_code, 0) << run.err;
   reports = Items("/apis/wgpolicyk8s.io/v1alpha2/namespaces/team/policyreports");
   EXPECT_EQ(ReportOf(reports, "root").at("results").at(0).at("result"), "error");
+}
+
+// The whole loop: the scanner's reports read by compliance-ui, one history row per scan that
+// changed something, filed under that scan's run uid.
+TEST_F(AuditScannerTest, ComplianceUiKeepsTheHistoryOfScans) {
+  const int port = testing::FreeLoopbackPort();
+  testing::ChildProcess ui({testing::ComplianceUiBinary(), "--kubeconfig", kube_->KubeconfigPath(),
+                            "--addr", "127.0.0.1", "--port", std::to_string(port), "--db",
+                            ":memory:", "--web-root", testing::MakeTempDir(), "--settle-seconds",
+                            "1"});
+  const auto get = [&](const std::string& path) {
+    testing::HttpOptions options;
+    options.method = "GET";
+    options.content_type = std::nullopt;
+    auto parsed = ParseJson(
+        testing::Http("http://127.0.0.1:" + std::to_string(port) + path, options).body);
+    return parsed ? *parsed : json::value();
+  };
+  const auto history = [&] {
+    json::value answer = get("/api/v1/history");
+    return answer.is_object() ? answer.at("items").as_array() : json::array{};
+  };
+  const auto run_uid = [](const testing::ProcessResult& run) {
+    const std::size_t at = run.err.find("audit scan ");
+    return run.err.substr(at + 11, 36);
+  };
+
+  testing::ProcessResult run = Scan({"--policy-server-url", ServerUrl()});
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  ASSERT_TRUE(testing::Eventually([&] { return history().size() == 1; })) << ui.Stderr();
+  EXPECT_EQ(StringAt(history().at(0), {"run_uid"}), run_uid(run));
+  EXPECT_EQ(history().at(0).at("fail"), 1);
+  EXPECT_EQ(get("/api/v1/results?result=fail").at("items").at(0).at("name"), "root");
+
+  // The privileged pod fixed: the next scan rewrites its report, and the history has a second row.
+  ASSERT_EQ(kube_->Request("DELETE", "/api/v1/namespaces/team/pods/root").status, 200);
+  kube_->Seed("apiVersion: v1\nkind: Pod\nmetadata: {name: root, namespace: team}\n"
+              "spec:\n  containers: [{name: c, image: nginx}]\n");
+  testing::ProcessResult second = Scan({"--policy-server-url", ServerUrl()});
+  ASSERT_EQ(second.exit_code, 0) << second.err;
+  ASSERT_TRUE(testing::Eventually([&] { return history().size() == 2; })) << ui.Stderr();
+  EXPECT_EQ(StringAt(history().at(1), {"run_uid"}), run_uid(second));
+  EXPECT_EQ(history().at(1).at("fail"), 0);
+  EXPECT_EQ(history().at(1).at("pass"), 2);
 }
 
 // Resources deleted while the scan lists and evaluates them: the scan goes on and ends normally
