@@ -36,6 +36,8 @@ packages=(
   tinyproxy
   # the shells whose completion scripts `kwctl completions` writes, to check them for real
   zsh fish
+  # bench/audit_seed.py reads the recommended policies of deploy/defaults (YAML)
+  python3-yaml
   # a headless browser for the compliance UI's browser tests (tests/ui, driven by playwright-core)
   chromium
 )

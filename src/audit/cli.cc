@@ -78,8 +78,8 @@ Result<void> Execute(int argc, char** argv, bool& help) {
   // resource, and client-go's 5 QPS would make that hours. The API server's priority and
   // fairness queues what it cannot take; --kube-api-qps lowers it for a small control plane.
   kube::ClientOptions client_options;
-  client_options.qps = 500;
-  client_options.burst = 1000;
+  client_options.qps = 1000;
+  client_options.burst = 2000;
   app.add_option("--kube-api-qps", client_options.qps,
                  "Requests per second to the Kubernetes API (reports written, pages listed)")
       ->capture_default_str();
