@@ -170,13 +170,18 @@ const json::value* FindKey(const json::value& value, std::string_view key) {
   return it == obj->end() ? nullptr : &it->value();
 }
 
-std::string StringAt(const json::value& value, std::initializer_list<std::string_view> path) {
+const json::value* FindPath(const json::value& value, std::initializer_list<std::string_view> path) {
   const json::value* current = &value;
   for (std::string_view key : path) {
     current = FindKey(*current, key);
-    if (current == nullptr) return std::string();
+    if (current == nullptr) return nullptr;
   }
-  return current->is_string() ? std::string(current->as_string()) : std::string();
+  return current;
+}
+
+std::string StringAt(const json::value& value, std::initializer_list<std::string_view> path) {
+  const json::value* found = FindPath(value, path);
+  return found != nullptr && found->is_string() ? std::string(found->as_string()) : std::string();
 }
 
 }  // namespace kw

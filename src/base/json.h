@@ -38,6 +38,10 @@ std::string ToJson(const json::value& value);
 // Looks up `key` in `object`, or nullptr (also when `value` is not an object).
 const json::value* FindKey(const json::value& value, std::string_view key);
 
+// The value at `path` of nested objects ({"spec", "matchConstraints"}), or nullptr when a key is
+// missing or a value on the way is not an object.
+const json::value* FindPath(const json::value& value, std::initializer_list<std::string_view> path);
+
 // The string at `path` of nested objects ({"metadata", "name"}), or "" when a key is missing or
 // the value there is not a string.
 std::string StringAt(const json::value& value, std::initializer_list<std::string_view> path);

@@ -12,6 +12,7 @@
 #include "cli/log_format.h"
 #include "kwctl/commands.h"
 #include "kwctl/kwctl.h"
+#include "kwctl/scaffold.h"
 
 namespace kw::kwctl {
 namespace {
@@ -271,6 +272,21 @@ int Main(int argc, char** argv) {
   AddRegistryFlags(scaffold_manifest, manifest_flags.registry);
   AddSignatureFlags(scaffold_manifest, manifest_flags.signatures);
 
+  ScaffoldVapFlags vap_flags;
+  vap_flags.cel_policy = std::string(kDefaultCelPolicyModule);
+  auto* scaffold_vap = scaffold->add_subcommand(
+      "vap",
+      "Output a ClusterAdmissionPolicy running a ValidatingAdmissionPolicy and its binding on "
+      "cel-policy");
+  scaffold_vap->add_option("-p,--policy", vap_flags.policy_path,
+                           "The ValidatingAdmissionPolicy (YAML or JSON)")
+      ->required();
+  scaffold_vap->add_option("-b,--binding", vap_flags.binding_path,
+                           "The ValidatingAdmissionPolicyBinding (YAML or JSON)")
+      ->required();
+  scaffold_vap->add_option("--cel-policy", vap_flags.cel_policy, "The cel-policy module")
+      ->capture_default_str();
+
   ScaffoldArtifactHubFlags artifacthub_flags;
   auto* scaffold_artifacthub = scaffold->add_subcommand(
       "artifacthub", "Output an artifacthub-pkg.yml file from a metadata.yml file");
@@ -320,6 +336,7 @@ int Main(int argc, char** argv) {
   else if (*scaffold_request) result = ScaffoldAdmissionRequest(operation, object_path, old_object_path);
   else if (*scaffold_verification) result = ScaffoldVerificationConfig();
   else if (*scaffold_manifest) result = ScaffoldManifest(manifest_flags);
+  else if (*scaffold_vap) result = ScaffoldVap(vap_flags);
   else if (*scaffold_artifacthub) result = ScaffoldArtifactHub(artifacthub_flags);
   else if (*completions) result = PrintCompletions(app, shell);
   return result ? 0 : ReportError(result.error());

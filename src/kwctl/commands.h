@@ -109,6 +109,14 @@ struct ScaffoldManifestFlags {
 // Prints the policy custom resource for a policy module (tooling.md §1.4, §5).
 Result<void> ScaffoldManifest(const ScaffoldManifestFlags& flags);
 
+struct ScaffoldVapFlags {
+  std::string policy_path;   // -p: the ValidatingAdmissionPolicy (YAML or JSON)
+  std::string binding_path;  // -b: its ValidatingAdmissionPolicyBinding
+  std::string cel_policy;    // --cel-policy: the module
+};
+// Prints the ClusterAdmissionPolicy running a ValidatingAdmissionPolicy on cel-policy.
+Result<void> ScaffoldVap(const ScaffoldVapFlags& flags);
+
 struct ScaffoldArtifactHubFlags {
   // Unset: metadata.yml, else metadata.yaml, in the working directory.
   std::optional<std::string> metadata_path;

@@ -1,7 +1,7 @@
 // kwctl: the policy author's command-line tool (tooling.md §1).
 //
 // Subcommands: run, bench, inspect, annotate, info, scaffold (admission-request,
-// verification-config, manifest, artifacthub), completions (shell completion scripts), and
+// verification-config, manifest, vap, artifacthub), completions (shell completion scripts), and
 // over the policy store and registries: pull, push, policies, rm, digest, save, load. Output
 // conventions follow upstream: results on stdout, logs on stderr (control characters escaped,
 // cli/log_format.h); errors print `Error: <message>` on stderr and exit 1; usage errors exit 2

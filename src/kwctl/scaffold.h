@@ -62,6 +62,29 @@ struct Manifest {
 // otherwise left out with a warning telling the user to review and add them.
 Result<Manifest> BuildPolicyManifest(const ManifestRequest& request);
 
+// --- scaffold vap --------------------------------------------------------------------------
+
+// The default module of `scaffold vap --cel-policy`.
+inline constexpr std::string_view kDefaultCelPolicyModule =
+    "ghcr.io/kubewarden/policies/cel-policy:latest";
+
+struct VapRequest {
+  json::value policy;   // an admissionregistration.k8s.io ValidatingAdmissionPolicy
+  json::value binding;  // its ValidatingAdmissionPolicyBinding
+  std::string cel_policy_module = std::string(kDefaultCelPolicyModule);
+};
+
+// The ClusterAdmissionPolicy running `policy` and `binding` on cel-policy (tooling.md §1.4):
+// metadata from the binding (name, labels, annotations); spec.module the cel-policy module;
+// settings failurePolicy, variables, validations, and paramKind with paramRef (both or
+// neither); rules from the policy's matchConstraints.resourceRules (resourceNames cannot be
+// expressed: dropped with a warning), its matchPolicy and objectSelector; the binding's
+// matchResources.namespaceSelector; mutating false. What cel-policy cannot run (auditAnnotations,
+// matchConditions, the binding's validationActions other than Deny) is left out with a warning,
+// as is a cel-policy module without a tag or tagged `latest`. Errors name the file's problem:
+// a wrong kind, a binding for another policy, paramKind without paramRef.
+Result<Manifest> BuildVapManifest(const VapRequest& request);
+
 // --- scaffold artifacthub ------------------------------------------------------------------
 
 struct Maintainer {

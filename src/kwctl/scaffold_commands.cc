@@ -1,4 +1,4 @@
-// kwctl scaffold verification-config, manifest and artifacthub: file handling and printing around
+// kwctl scaffold verification-config, manifest, vap and artifacthub: file handling and printing around
 // the pure functions of scaffold.h.
 #include <chrono>
 #include <cstdio>
@@ -79,6 +79,19 @@ Result<void> ScaffoldManifest(const ScaffoldManifestFlags& flags) {
   request.allow_context_aware = flags.allow_context_aware;
 
   KW_ASSIGN_OR_RETURN(Manifest manifest, BuildPolicyManifest(request));
+  for (const std::string& warning : manifest.warnings) spdlog::warn("{}", warning);
+  Print(JsonToYaml(manifest.resource));
+  return {};
+}
+
+Result<void> ScaffoldVap(const ScaffoldVapFlags& flags) {
+  VapRequest request;
+  KW_ASSIGN_OR_RETURN(std::string policy, ReadConfigFile(flags.policy_path));
+  KW_ASSIGN_OR_RETURN(request.policy, ParseYamlAsJson(policy, flags.policy_path));
+  KW_ASSIGN_OR_RETURN(std::string binding, ReadConfigFile(flags.binding_path));
+  KW_ASSIGN_OR_RETURN(request.binding, ParseYamlAsJson(binding, flags.binding_path));
+  request.cel_policy_module = flags.cel_policy;
+  KW_ASSIGN_OR_RETURN(Manifest manifest, BuildVapManifest(request));
   for (const std::string& warning : manifest.warnings) spdlog::warn("{}", warning);
   Print(JsonToYaml(manifest.resource));
   return {};

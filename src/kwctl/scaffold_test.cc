@@ -454,5 +454,117 @@ TEST(ScaffoldArtifactHub, ErrorsNameTheProblem) {
   EXPECT_EQ(error_of(MetadataOf(kPodPrivileged), " \n\n"), "the questions file is empty");
 }
 
+// --- scaffold vap ---------------------------------------------------------------------------
+
+json::value Yaml(std::string_view text) {
+  auto parsed = ParseYamlAsJson(text);
+  EXPECT_TRUE(parsed) << parsed.error().message;
+  return parsed ? *parsed : json::value();
+}
+
+// The Kubernetes documentation's first example, with params.
+const char kVap[] = R"yaml(apiVersion: admissionregistration.k8s.io/v1
+kind: ValidatingAdmissionPolicy
+metadata: {name: demo-policy.example.com, resourceVersion: "12"}
+spec:
+  failurePolicy: Fail
+  paramKind: {apiVersion: rules.example.com/v1, kind: ReplicaLimit}
+  matchConstraints:
+    matchPolicy: Equivalent
+    objectSelector: {matchLabels: {audited: "yes"}}
+    resourceRules:
+    - apiGroups: [apps]
+      apiVersions: [v1]
+      operations: [CREATE, UPDATE]
+      resources: [deployments]
+      resourceNames: [web]
+  variables:
+  - {name: replicas, expression: object.spec.replicas}
+  validations:
+  - expression: "variables.replicas <= params.maxReplicas"
+    messageExpression: "'at most ' + string(params.maxReplicas) + ' replicas'"
+    reason: Invalid
+  auditAnnotations:
+  - {key: high-replica-count, valueExpression: "'Deployment spec.replicas set to ' + string(object.spec.replicas)"}
+)yaml";
+const char kBinding[] = R"yaml(apiVersion: admissionregistration.k8s.io/v1
+kind: ValidatingAdmissionPolicyBinding
+metadata: {name: demo-binding-test.example.com, labels: {team: a}, uid: "9"}
+spec:
+  policyName: demo-policy.example.com
+  validationActions: [Deny]
+  paramRef: {name: replica-limit-test.example.com, namespace: default, parameterNotFoundAction: Deny}
+  matchResources:
+    namespaceSelector: {matchLabels: {environment: test}}
+)yaml";
+
+TEST(ScaffoldVap, ClusterAdmissionPolicyRunningCelPolicy) {
+  auto manifest = BuildVapManifest({Yaml(kVap), Yaml(kBinding),
+                                    "ghcr.io/kubewarden/policies/cel-policy:v1.6.3"});
+  ASSERT_TRUE(manifest) << manifest.error().message;
+  EXPECT_EQ(manifest->resource, Yaml(R"(
+apiVersion: policies.kubewarden.io/v1
+kind: ClusterAdmissionPolicy
+metadata: {name: demo-binding-test.example.com, labels: {team: a}}
+spec:
+  module: ghcr.io/kubewarden/policies/cel-policy:v1.6.3
+  settings:
+    failurePolicy: Fail
+    variables:
+    - {name: replicas, expression: object.spec.replicas}
+    validations:
+    - expression: "variables.replicas <= params.maxReplicas"
+      messageExpression: "'at most ' + string(params.maxReplicas) + ' replicas'"
+      reason: Invalid
+    paramKind: {apiVersion: rules.example.com/v1, kind: ReplicaLimit}
+    paramRef: {name: replica-limit-test.example.com, namespace: default, parameterNotFoundAction: Deny}
+  rules:
+  - {apiGroups: [apps], apiVersions: [v1], resources: [deployments], operations: [CREATE, UPDATE]}
+  matchPolicy: Equivalent
+  namespaceSelector: {matchLabels: {environment: test}}
+  objectSelector: {matchLabels: {audited: "yes"}}
+  mutating: false
+)"));
+  ASSERT_EQ(manifest->warnings.size(), 2u);
+  EXPECT_NE(manifest->warnings[0].find("resourceNames"), std::string::npos);
+  EXPECT_NE(manifest->warnings[1].find("auditAnnotations"), std::string::npos);
+}
+
+TEST(ScaffoldVap, WarnsAboutWhatItCannotCarryOver) {
+  json::value binding = Yaml(kBinding);
+  binding.as_object()["spec"].as_object()["validationActions"] = json::array{"Warn", "Audit"};
+  auto manifest = BuildVapManifest({Yaml(kVap), binding});
+  ASSERT_TRUE(manifest) << manifest.error().message;
+  EXPECT_EQ(manifest->resource.at("spec").at("mode"), "monitor");
+  EXPECT_EQ(StringAt(manifest->resource, {"spec", "module"}), kDefaultCelPolicyModule);
+  ASSERT_EQ(manifest->warnings.size(), 4u);
+  EXPECT_NE(manifest->warnings[2].find("monitor mode"), std::string::npos);
+  EXPECT_NE(manifest->warnings[3].find("no fixed version"), std::string::npos);
+  EXPECT_TRUE(BuildVapManifest({Yaml(kVap), Yaml(kBinding),
+                                "registry.example.com/cel-policy@sha256:0123"})
+                  ->warnings.size() == 2u);
+}
+
+TEST(ScaffoldVap, RefusesMismatchedInputs) {
+  const auto error = [](json::value policy, json::value binding) {
+    auto manifest = BuildVapManifest({std::move(policy), std::move(binding)});
+    return manifest ? std::string("no error") : manifest.error().message;
+  };
+  EXPECT_EQ(error(Yaml(kBinding), Yaml(kBinding)),
+            "--policy: expected a ValidatingAdmissionPolicy of admissionregistration.k8s.io, "
+            "found a ValidatingAdmissionPolicyBinding of admissionregistration.k8s.io/v1");
+  EXPECT_EQ(error(Yaml(kVap), Yaml("[1]")),
+            "--binding: expected a ValidatingAdmissionPolicyBinding of "
+            "admissionregistration.k8s.io, found no object");
+  json::value other = Yaml(kBinding);
+  other.as_object()["spec"].as_object()["policyName"] = "another";
+  EXPECT_EQ(error(Yaml(kVap), other),
+            "the binding is for the policy 'another', not for 'demo-policy.example.com'");
+  json::value no_ref = Yaml(kBinding);
+  no_ref.as_object()["spec"].as_object().erase("paramRef");
+  EXPECT_EQ(error(Yaml(kVap), no_ref),
+            "the ValidatingAdmissionPolicy has a paramKind but its binding no paramRef");
+}
+
 }  // namespace
 }  // namespace kw::kwctl

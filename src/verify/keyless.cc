@@ -32,18 +32,9 @@ std::string Hex(std::string_view bytes) {
   return out;
 }
 
-const json::value* Path(const json::value& v, std::initializer_list<std::string_view> keys) {
-  const json::value* cur = &v;
-  for (std::string_view k : keys) {
-    cur = FindKey(*cur, k);
-    if (cur == nullptr) return nullptr;
-  }
-  return cur;
-}
-
 Result<std::string> StringAt(const json::value& v, std::initializer_list<std::string_view> keys,
                              std::string_view name) {
-  const json::value* s = Path(v, keys);
+  const json::value* s = FindPath(v, keys);
   if (s == nullptr || !s->is_string()) {
     return Invalid("missing or non-string '" + std::string(name) + "'");
   }
@@ -94,7 +85,7 @@ Result<std::unique_ptr<TrustRoot::Impl>> ParseTrustedRoot(const json::value& doc
   for (std::size_t i = 0; i < cas->as_array().size(); ++i) {
     const json::value& ca = cas->as_array()[i];
     std::string name = "certificateAuthorities[" + std::to_string(i) + "]";
-    const json::value* certs = Path(ca, {"certChain", "certificates"});
+    const json::value* certs = FindPath(ca, {"certChain", "certificates"});
     if (certs == nullptr || !certs->is_array() || certs->as_array().empty() ||
         certs->as_array().size() > kMaxChainCertificates) {
       return Invalid("'" + name + ".certChain.certificates' must be a list of 1 to " +
@@ -126,7 +117,7 @@ Result<std::unique_ptr<TrustRoot::Impl>> ParseTrustedRoot(const json::value& doc
     if (!key) return Invalid("'" + name + ".publicKey.rawBytes': " + key.error().message);
     TrustRoot::Impl::TransparencyLog log;
     log.key = std::move(*key);
-    if (Path(tlog, {"logId", "keyId"}) != nullptr) {
+    if (FindPath(tlog, {"logId", "keyId"}) != nullptr) {
       KW_ASSIGN_OR_RETURN(std::string id,
                           Base64At(tlog, {"logId", "keyId"}, name + ".logId.keyId"));
       log.log_id_hex = Hex(id);
@@ -134,7 +125,7 @@ Result<std::unique_ptr<TrustRoot::Impl>> ParseTrustedRoot(const json::value& doc
       // Rekor's log ID is the SHA-256 of its DER public key.
       log.log_id_hex = Sha256Hex(Sha256(AsBytes(der)));
     }
-    KW_ASSIGN_OR_RETURN(log.valid_for, ParseValidity(Path(tlog, {"publicKey", "validFor"}),
+    KW_ASSIGN_OR_RETURN(log.valid_for, ParseValidity(FindPath(tlog, {"publicKey", "validFor"}),
                                                      name + ".publicKey.validFor"));
     impl->tlogs.push_back(std::move(log));
   }

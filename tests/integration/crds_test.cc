@@ -311,6 +311,41 @@ TEST_F(CrdsTest, ScaffoldedManifestsApplyUnchanged) {
   }
 }
 
+// kwctl scaffold vap's ClusterAdmissionPolicy (selectors, matchPolicy, monitor mode) is valid too.
+TEST_F(CrdsTest, ScaffoldedVapApplies) {
+  const std::string dir = testing::MakeTempDir();
+  const std::string vap = dir + "/vap.yaml", binding = dir + "/binding.yaml";
+  ASSERT_TRUE(WriteFile(vap, R"yaml(apiVersion: admissionregistration.k8s.io/v1
+kind: ValidatingAdmissionPolicy
+metadata: {name: replicas}
+spec:
+  matchConstraints:
+    matchPolicy: Exact
+    objectSelector: {matchLabels: {audited: "yes"}}
+    resourceRules:
+    - {apiGroups: [apps], apiVersions: [v1], operations: ["*"], resources: [deployments], scope: Namespaced}
+  validations:
+  - {expression: "object.spec.replicas <= 5", reason: Invalid}
+)yaml"));
+  ASSERT_TRUE(WriteFile(binding, R"yaml(apiVersion: admissionregistration.k8s.io/v1
+kind: ValidatingAdmissionPolicyBinding
+metadata: {name: replicas-binding}
+spec:
+  policyName: replicas
+  validationActions: [Audit]
+  matchResources:
+    namespaceSelector: {matchExpressions: [{key: env, operator: In, values: [test]}]}
+)yaml"));
+  auto scaffolded = testing::RunKwctl({"scaffold", "vap", "-p", vap, "-b", binding});
+  ASSERT_EQ(scaffolded.exit_code, 0) << scaffolded.err;
+  std::vector<json::value> manifest = YamlDocuments(scaffolded.out, "kwctl scaffold vap");
+  ASSERT_EQ(manifest.size(), 1u) << scaffolded.out;
+  json::object stored = Created(manifest[0]);
+  EXPECT_EQ(At(stored, {"spec", "mode"}), "monitor");
+  EXPECT_EQ(At(stored, {"spec", "matchPolicy"}), "Exact");
+  EXPECT_EQ(At(stored, {"spec", "policyServer"}), "default");
+}
+
 TEST_F(CrdsTest, InvalidObjectsAreRefusedBySchema) {
   json::value policy = Fixture("clusteradmissionpolicy-pod-privileged.yaml").at(0);
   auto invalid = [&](const std::string& name, auto change) {

@@ -719,6 +719,66 @@ TEST(KwctlScaffold, ManifestReportsBadInput) {
       << missing.err;
 }
 
+// A ValidatingAdmissionPolicy and its binding (the Kubernetes documentation's shape) as a
+// ClusterAdmissionPolicy on cel-policy; warnings on stderr, the resource on stdout.
+TEST(KwctlScaffold, VapBecomesAClusterAdmissionPolicy) {
+  std::string vap = WriteTemp("vap.yaml", R"yaml(apiVersion: admissionregistration.k8s.io/v1
+kind: ValidatingAdmissionPolicy
+metadata: {name: demo-policy.example.com}
+spec:
+  failurePolicy: Fail
+  matchConstraints:
+    resourceRules:
+    - {apiGroups: [apps], apiVersions: [v1], operations: [CREATE, UPDATE], resources: [deployments]}
+  validations:
+  - expression: "object.spec.replicas <= 5"
+)yaml");
+  std::string binding = WriteTemp("binding.yaml", R"yaml(apiVersion: admissionregistration.k8s.io/v1
+kind: ValidatingAdmissionPolicyBinding
+metadata: {name: demo-binding}
+spec:
+  policyName: demo-policy.example.com
+  validationActions: [Deny]
+)yaml");
+  auto r = Kwctl({"scaffold", "vap", "-p", vap, "-b", binding, "--cel-policy",
+                  "ghcr.io/kubewarden/policies/cel-policy:v1.6.3"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out,
+            "apiVersion: policies.kubewarden.io/v1\n"
+            "kind: ClusterAdmissionPolicy\n"
+            "metadata:\n"
+            "  name: demo-binding\n"
+            "spec:\n"
+            "  module: ghcr.io/kubewarden/policies/cel-policy:v1.6.3\n"
+            "  settings:\n"
+            "    failurePolicy: Fail\n"
+            "    validations:\n"
+            "    - expression: object.spec.replicas <= 5\n"
+            "  rules:\n"
+            "  - apiGroups:\n"
+            "    - apps\n"
+            "    apiVersions:\n"
+            "    - v1\n"
+            "    resources:\n"
+            "    - deployments\n"
+            "    operations:\n"
+            "    - CREATE\n"
+            "    - UPDATE\n"
+            "  mutating: false\n");
+  EXPECT_EQ(r.err, "");
+
+  r = Kwctl({"scaffold", "vap", "-p", vap, "-b", binding});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.err.find("no fixed version"), std::string::npos) << r.err;
+
+  r = Kwctl({"scaffold", "vap", "-p", binding, "-b", binding});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("Error: --policy: expected a ValidatingAdmissionPolicy"), std::string::npos)
+      << r.err;
+  r = Kwctl({"scaffold", "vap", "-p", vap});
+  EXPECT_EQ(r.exit_code, 2) << r.err;  // --binding is required
+}
+
 TEST(KwctlScaffold, ArtifactHubPackageFromMetadataAndQuestions) {
   std::string questions_text = "questions:\n- variable: allowed\n  type: boolean\n";
   std::string questions = WriteTemp("questions-ui.yml", questions_text);
