@@ -1,0 +1,144 @@
+// Unit tests of the CEL core through its public interfaces: parser errors and limits, JSON
+// values, cost and size limits. The language itself is covered by the conformance table
+// (conformance_test.cc, tests/cel/*.cases).
+#include <gtest/gtest.h>
+
+#include "cel/parser.h"
+#include "cel/program.h"
+#include "cel/value.h"
+
+namespace kw::cel {
+namespace {
+
+Value Eval(std::string_view expr, const Activation& vars = MapActivation(), const EvalOptions& options = {}) {
+  auto program = Program::Compile(expr);
+  if (!program) return Value::Error("compile: " + program.error());
+  return program->Evaluate(vars, options);
+}
+
+TEST(Parser, ErrorsReadAsCelGo) {
+  auto r = Parse("a + + ");
+  ASSERT_FALSE(r.has_value());
+  EXPECT_EQ(r.error(), "ERROR: <input>:1:7: Syntax error: mismatched input '<EOF>'\n | a + + \n | ......^");
+}
+
+TEST(Parser, DeepNestingIsAnError) {
+  std::string deep(100000, '(');
+  auto r = Parse(deep + "1" + std::string(100000, ')'));
+  ASSERT_FALSE(r.has_value());
+  EXPECT_NE(r.error().find("exceeds limit"), std::string::npos) << r.error();
+  std::string nested(5000, '[');
+  r = Parse(nested);
+  ASSERT_FALSE(r.has_value());
+  EXPECT_NE(r.error().find("recursion limit exceeded"), std::string::npos) << r.error();
+  std::string chain = "a";
+  for (int i = 0; i < 5000; ++i) chain += ".b";
+  r = Parse(chain);
+  ASSERT_FALSE(r.has_value());
+  EXPECT_NE(r.error().find("recursion limit exceeded"), std::string::npos);
+  std::string sum = "1";
+  for (int i = 0; i < 5000; ++i) sum += " + 1";
+  EXPECT_FALSE(Parse(sum).has_value());
+  std::string unary(5000, '!');
+  EXPECT_FALSE(Parse(unary + "true").has_value());
+}
+
+TEST(Parser, LongConjunctionsAreBalanced) {
+  std::string expr = "true";
+  for (int i = 0; i < 2000; ++i) expr += " && true";
+  EXPECT_TRUE(Eval(expr).IsBool(true));
+}
+
+TEST(Json, FieldsAreViewsOfTheDocument) {
+  auto pod = ParseJson(R"({"metadata":{"name":"web","labels":{"app":"x"}},"spec":{"containers":[{"name":"a","image":"nginx:1"},{"name":"b","image":"redis"}]},"n":1.5,"big":18446744073709551615})");
+  ASSERT_TRUE(pod.has_value()) << pod.error();
+  MapActivation vars;
+  vars.Bind("object", *pod);
+  EXPECT_TRUE(Eval("object.metadata.name == 'web'", vars).IsBool(true));
+  EXPECT_TRUE(Eval("object.spec.containers.all(c, c.image.contains(':')) == false", vars).IsBool(true));
+  EXPECT_TRUE(Eval("object.spec.containers.map(c, c.name) == ['a', 'b']", vars).IsBool(true));
+  EXPECT_TRUE(Eval("object.n == 1.5 && type(object.big) == double", vars).IsBool(true));
+  Value missing = Eval("object.metadata.namespace", vars);
+  ASSERT_TRUE(missing.IsError());
+  EXPECT_EQ(missing.text(), "no such key: namespace");
+  auto json = ToJson(*pod);
+  ASSERT_TRUE(json.has_value());
+  EXPECT_EQ(ParseJson(*json).value().MapSize(), 4u);
+}
+
+TEST(Json, WritesValues) {
+  Value v = Eval("{'a': [1, 2u, 1.5, true, null, b'\\x00', timestamp('2020-01-01T00:00:00Z'), duration('1.5s')]}");
+  auto json = ToJson(v);
+  ASSERT_TRUE(json.has_value()) << json.error();
+  EXPECT_EQ(*json, R"({"a":[1,2,1.5,true,null,"AA==","2020-01-01T00:00:00Z","1.5s"]})");
+  EXPECT_FALSE(ToJson(Value::Double(1.0 / 0.0)).has_value());
+  EXPECT_FALSE(ParseJson("{").has_value());
+}
+
+TEST(Limits, CostBudgetStopsRunawayExpressions) {
+  EvalOptions options;
+  options.cost_limit = 10'000;
+  Value v = Eval("[1,2,3,4,5,6,7,8,9,10].all(a, [1,2,3,4,5,6,7,8,9,10].all(b, [1,2,3,4,5,6,7,8,9,10].all(c, [1,2,3,4,5,6,7,8,9,10].all(d, a + b + c + d > 0))))",
+                 MapActivation(), options);
+  ASSERT_TRUE(v.IsError());
+  EXPECT_EQ(v.text(), "operation cancelled: actual cost limit exceeded");
+  std::uint64_t cost = 0;
+  auto program = Program::Compile("1 + 2 == 3");
+  EXPECT_TRUE(program->Evaluate(MapActivation(), {}, &cost).IsBool(true));
+  EXPECT_GT(cost, 0u);
+}
+
+TEST(Limits, GrowthIsBounded) {
+  Value v = Eval("[1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,26,27,28,29,30].map(x, 'aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa').all(s, s + s + s + s + s + s + s + s != '')");
+  EXPECT_TRUE(v.IsBool(true));
+  EvalOptions small;
+  small.max_string_bytes = 10;
+  v = Eval("'abcdef' + 'ghijkl'", MapActivation(), small);
+  ASSERT_TRUE(v.IsError());
+  small.max_list_elements = 3;
+  v = Eval("[1, 2].map(x, x) + [3, 4]", MapActivation(), small);
+  ASSERT_TRUE(v.IsError());
+  v = Eval("[1, 2, 3, 4].map(x, x)", MapActivation(), small);
+  ASSERT_TRUE(v.IsError());
+}
+
+TEST(Program, UnboundVariableAndUnknownFunction) {
+  Value v = Eval("x + 1");
+  ASSERT_TRUE(v.IsError());
+  EXPECT_EQ(v.text(), "no such attribute(s): x");
+  auto p = Program::Compile("nope(1)");
+  ASSERT_FALSE(p.has_value());
+  EXPECT_NE(p.error().find("undeclared reference to 'nope'"), std::string::npos);
+}
+
+TEST(Program, CustomFunctions) {
+  FunctionRegistry registry = FunctionRegistry::Standard();
+  Overload twice;
+  twice.receiver = true;
+  twice.params = {Kind::kString};
+  twice.impl = [](std::span<const Value> args, CallContext&) {
+    return Value::String(std::string(args[0].text()) + std::string(args[0].text()));
+  };
+  registry.Add("twice", std::move(twice));
+  CompileOptions options;
+  options.functions = &registry;
+  auto p = Program::Compile("'ab'.twice() == 'abab' && size('x') == 1", options);
+  ASSERT_TRUE(p.has_value()) << p.error();
+  EXPECT_TRUE(p->Evaluate(MapActivation()).IsBool(true));
+}
+
+TEST(Program, LazyActivation) {
+  struct Counting : Activation {
+    mutable int lookups = 0;
+    Value x = Value::Int(2);
+    const Value* Find(std::string_view name) const override {
+      ++lookups;
+      return name == "x" ? &x : nullptr;
+    }
+  } vars;
+  EXPECT_TRUE(Eval("x * x + x == 6", vars).IsBool(true));
+  EXPECT_EQ(vars.lookups, 1);
+}
+
+}  // namespace
+}  // namespace kw::cel
