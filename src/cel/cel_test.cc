@@ -19,7 +19,14 @@ Value Eval(std::string_view expr, const Activation& vars = MapActivation(), cons
 TEST(Parser, ErrorsReadAsCelGo) {
   auto r = Parse("a + + ");
   ASSERT_FALSE(r.has_value());
-  EXPECT_EQ(r.error(), "ERROR: <input>:1:7: Syntax error: mismatched input '<EOF>'\n | a + + \n | ......^");
+  EXPECT_EQ(r.error(),
+            "ERROR: <input>:1:5: Syntax error: mismatched input '+' expecting {'[', '{', '(', '.', '-', '!', "
+            "'true', 'false', 'null', NUM_FLOAT, NUM_INT, NUM_UINT, STRING, BYTES, IDENTIFIER}\n"
+            " | a + + \n"
+            " | ....^");
+  r = Parse("1 +\n  if");
+  ASSERT_FALSE(r.has_value());
+  EXPECT_EQ(r.error(), "ERROR: <input>:2:3: reserved identifier: if\n |   if\n | ..^");
 }
 
 TEST(Parser, DeepNestingIsAnError) {

@@ -29,6 +29,8 @@ struct Case {
   std::vector<std::pair<std::string, std::string>> bindings;
 };
 
+void PrintTo(const Case& c, std::ostream* os) { *os << c.file << ":" << c.line << ": " << c.expr; }
+
 bool SameShape(const Value& a, const Value& b) {
   if (a.kind() != b.kind()) return false;
   if (a.kind() == Kind::kDouble && std::isnan(a.double_value())) return std::isnan(b.double_value());
@@ -67,7 +69,9 @@ std::vector<Case> LoadCases() {
       std::string_view l = line;
       while (!l.empty() && (l.front() == ' ' || l.front() == '\t')) l.remove_prefix(1);
       if (l.empty() || l.front() == '#') continue;
-      if (l.starts_with("let ")) {
+      bool is_case = l.find(" ==> ") != std::string_view::npos || l.find(" !! ") != std::string_view::npos ||
+                     l.find(" ?? ") != std::string_view::npos;
+      if (!is_case && l.starts_with("let ") && l.find(" = ") != std::string_view::npos) {
         auto eq = l.find(" = ");
         bindings.emplace_back(std::string(l.substr(4, eq - 4)), std::string(l.substr(eq + 3)));
         continue;

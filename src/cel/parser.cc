@@ -218,6 +218,10 @@ class Lexer {
   std::size_t pos_ = 0;
 };
 
+// What ANTLR lists after "mismatched input" where an operand was expected (cel-go's text).
+constexpr std::string_view kPrimaryExpected =
+    "{'[', '{', '(', '.', '-', '!', 'true', 'false', 'null', NUM_FLOAT, NUM_INT, NUM_UINT, STRING, BYTES, IDENTIFIER}";
+
 class Parser {
  public:
   Parser(std::string_view src, const ParseOptions& options) : lexer_(src), options_(options) { Advance(); }
@@ -470,8 +474,8 @@ class Parser {
           return Bad();
         }
         std::string name(tok_.text);
-        std::size_t name_pos = tok_.pos;
-        if (IsReserved(name)) return Invalid(name_pos, "reserved identifier: " + name);
+        // Reserved words are refused as identifiers only, not as field names (cel-go), so
+        // object.metadata.namespace works.
         Advance();
         if (IsPunct("(")) {
           std::size_t call_pos = tok_.pos;
@@ -533,9 +537,11 @@ class Parser {
     return Finish(std::move(s));
   }
 
-  std::vector<ExprPtr> ParseExprList(std::string_view close) {
+  // Lists may end with a comma, call arguments may not (cel-spec's grammar).
+  std::vector<ExprPtr> ParseExprList(std::string_view close, bool trailing_comma = false) {
     std::vector<ExprPtr> list;
-    while (!failed_ && !IsPunct(close)) {
+    while (!failed_ && (list.empty() || !trailing_comma || !IsPunct(close))) {
+      if (list.empty() && IsPunct(close)) break;
       list.push_back(ParseExpr());
       if (!Accept(",")) break;
     }
@@ -596,7 +602,7 @@ class Parser {
         if (IsPunct("[")) {
           Advance();
           ExprPtr list = New(ExprKind::kList, pos);
-          list->args = ParseExprList("]");
+          list->args = ParseExprList("]", true);
           if (failed_) return Bad();
           return Finish(std::move(list));
         }
@@ -625,10 +631,10 @@ class Parser {
           }
           return ParsePrimary();
         }
-        Mismatch();
+        Mismatch(kPrimaryExpected);
         return Bad();
       case Tok::kEof:
-        Mismatch();
+        Mismatch(kPrimaryExpected);
         return Bad();
       default:
         return Bad();
