@@ -245,7 +245,11 @@ class Evaluator {
         ctx_(cost_, options.cost_limit, options.max_string_bytes, options.max_list_elements),
         locals_(program.slots), globals_(program.globals.size()), resolved_(program.globals.size()) {}
 
-  Value Run() { return Eval(program_.root); }
+  // Past the budget the result is the cancellation, even where `||`/`&&` would have absorbed it.
+  Value Run() {
+    Value result = Eval(program_.root);
+    return OverBudget() ? CallContext::CostExceeded() : result;
+  }
   std::uint64_t cost() const { return cost_; }
 
  private:
