@@ -109,6 +109,32 @@ TEST(Limits, GrowthIsBounded) {
   ASSERT_TRUE(v.IsError());
 }
 
+// A large JSON document: lookups scan it, so they cost in proportion to it, and so does
+// comparing it; nothing quadratic runs for free.
+TEST(Limits, LargeDocumentsCostWhatTheyScan) {
+  std::string json = "{";
+  for (int i = 0; i < 50000; ++i) json += (i ? ",\"k" : "\"k") + std::to_string(i) + "\":" + std::to_string(i);
+  json += "}";
+  MapActivation vars;
+  vars.Bind("object", ParseJson(json).value());
+  Value v = Eval("object.map(k, object[k]).size()", vars);
+  ASSERT_TRUE(v.IsError());
+  EXPECT_EQ(v.text(), "operation cancelled: actual cost limit exceeded");
+  v = Eval("object.all(k, object == object)", vars);
+  ASSERT_TRUE(v.IsError());
+  EXPECT_EQ(v.text(), "operation cancelled: actual cost limit exceeded");
+  EXPECT_TRUE(Eval("object == object && object.k49999 == 49999", vars).IsBool(true));
+  std::string array = "[0";
+  for (int i = 1; i < 100000; ++i) array += ",0";
+  vars.Bind("array", ParseJson(array + "]").value());
+  v = Eval("array.map(x, array[99999]).size()", vars);
+  ASSERT_TRUE(v.IsError());
+  EXPECT_EQ(v.text(), "operation cancelled: actual cost limit exceeded");
+  v = Eval("array.all(x, 0 in array)", vars);
+  ASSERT_TRUE(v.IsError());
+  EXPECT_EQ(v.text(), "operation cancelled: actual cost limit exceeded");
+}
+
 TEST(Program, UnboundVariableAndUnknownFunction) {
   Value v = Eval("x + 1");
   ASSERT_TRUE(v.IsError());

@@ -46,6 +46,11 @@ class CallContext {
     cost_ += units;
     return cost_limit_ == 0 || cost_ <= cost_limit_;
   }
+  // What is left of the budget (UINT64_MAX when unlimited).
+  std::uint64_t remaining() const {
+    if (cost_limit_ == 0) return UINT64_MAX;
+    return cost_ >= cost_limit_ ? 0 : cost_limit_ - cost_;
+  }
   static Value CostExceeded() { return Value::Error("operation cancelled: actual cost limit exceeded"); }
 
   std::size_t max_string_bytes() const { return max_string_bytes_; }
@@ -61,6 +66,9 @@ class CallContext {
   std::size_t max_string_bytes_;
   std::size_t max_list_elements_;
 };
+
+// Kubernetes' traversal cost: 0.1 per byte or element scanned, rounded up.
+inline std::uint64_t TraversalCost(std::size_t n) { return (n + 9) / 10; }
 
 using FunctionImpl = std::function<Value(std::span<const Value> args, CallContext& ctx)>;
 

@@ -326,6 +326,8 @@ class Evaluator {
     Value operand = Eval(n.children[0]);
     if (operand.IsErrorOrUnknown()) return operand;
     if (operand.kind() == Kind::kMap) {
+      // Lookups scan the map (JSON objects and map literals keep no index).
+      if (!ctx_.Charge(TraversalCost(operand.MapSize()))) return CallContext::CostExceeded();
       auto found = operand.MapFind(std::string_view(n.name));
       if (n.op == Op::kHas) return Value::Bool(found.has_value());
       if (!found) return Value::Error("no such key: " + n.name);

@@ -22,9 +22,6 @@ using P = std::vector<std::optional<Kind>>;
 Value IntOverflow() { return Value::Error("integer overflow"); }
 Value UintOverflow() { return Value::Error("unsigned integer overflow"); }
 
-// Kubernetes' traversal cost: 0.1 per byte or element, rounded up.
-std::uint64_t TraversalCost(std::size_t n) { return (n + 9) / 10; }
-
 void Add(FunctionRegistry& r, std::string name, bool receiver, P params, FunctionImpl impl) {
   Overload o;
   o.receiver = receiver;
@@ -423,10 +420,12 @@ std::string KeyText(const Value& key) {
   }
 }
 
-Value Index(Args a, CallContext&) {
+Value Index(Args a, CallContext& ctx) {
   const Value& c = a[0];
   const Value& i = a[1];
   if (c.kind() == K::kMap) {
+    // Lookups scan the map (JSON objects and map literals keep no index).
+    if (!ctx.Charge(TraversalCost(c.MapSize()))) return CallContext::CostExceeded();
     auto found = c.MapFind(i);
     if (!found) {
       bool valid = i.kind() == K::kString || i.kind() == K::kInt || i.kind() == K::kUint || i.kind() == K::kBool ||
@@ -457,18 +456,40 @@ Value Index(Args a, CallContext&) {
   auto size = static_cast<std::int64_t>(c.ListSize());
   if (index < 0 || index >= size)
     return Value::Error("index '" + std::to_string(index) + "' out of range in list size '" + std::to_string(size) + "'");
+  // JSON arrays are walked to the index.
+  if (!ctx.Charge(TraversalCost(static_cast<std::size_t>(index)))) return CallContext::CostExceeded();
   return c.ListAt(static_cast<std::size_t>(index));
+}
+
+// Equality charged by the work it does: 0.1 per value visited, as traversals cost.
+std::optional<bool> CountedEqual(const Value& a, const Value& b, CallContext& ctx) {
+  std::uint64_t remaining = ctx.remaining();
+  std::uint64_t budget = remaining > UINT64_MAX / 10 ? UINT64_MAX : remaining * 10;
+  std::uint64_t start = budget;
+  auto eq = EqualWithin(a, b, budget);
+  if (!ctx.Charge(TraversalCost(start - budget)) || !eq) return std::nullopt;
+  return eq;
+}
+
+Value Equals(const Value& a, const Value& b, CallContext& ctx, bool negate) {
+  auto eq = CountedEqual(a, b, ctx);
+  if (!eq) return CallContext::CostExceeded();
+  return Value::Bool(*eq != negate);
 }
 
 Value In(Args a, CallContext& ctx) {
   const Value& x = a[0];
   const Value& c = a[1];
+  std::size_t size = c.kind() == K::kMap ? c.MapSize() : c.ListSize();
+  if (!ctx.Charge(TraversalCost(size))) return CallContext::CostExceeded();
   if (c.kind() == K::kMap) return Value::Bool(c.MapFind(x).has_value());
-  if (!ctx.Charge(TraversalCost(c.ListSize()))) return CallContext::CostExceeded();
   ListIterator it(c);
   Value e;
-  while (it.Next(e))
-    if (Equal(x, e)) return Value::Bool(true);
+  while (it.Next(e)) {
+    auto eq = CountedEqual(x, e, ctx);
+    if (!eq) return CallContext::CostExceeded();
+    if (*eq) return Value::Bool(true);
+  }
   return Value::Bool(false);
 }
 
@@ -546,8 +567,8 @@ void RegisterStandardLibrary(FunctionRegistry& r) {
   Add(r, "-_", false, {K::kDouble}, [](Args a, CallContext&) { return Value::Double(-a[0].double_value()); });
   Add(r, "!_", false, {K::kBool}, [](Args a, CallContext&) { return Value::Bool(!a[0].bool_value()); });
 
-  Add(r, "_==_", false, {any, any}, [](Args a, CallContext&) { return Value::Bool(Equal(a[0], a[1])); });
-  Add(r, "_!=_", false, {any, any}, [](Args a, CallContext&) { return Value::Bool(!Equal(a[0], a[1])); });
+  Add(r, "_==_", false, {any, any}, [](Args a, CallContext& ctx) { return Equals(a[0], a[1], ctx, false); });
+  Add(r, "_!=_", false, {any, any}, [](Args a, CallContext& ctx) { return Equals(a[0], a[1], ctx, true); });
   Add(r, "_<_", false, {any, any}, [](Args a, CallContext&) { return Compared(a, [](std::partial_ordering o) { return o < 0; }); });
   Add(r, "_<=_", false, {any, any}, [](Args a, CallContext&) { return Compared(a, [](std::partial_ordering o) { return o <= 0; }); });
   Add(r, "_>_", false, {any, any}, [](Args a, CallContext&) { return Compared(a, [](std::partial_ordering o) { return o > 0; }); });

@@ -1,5 +1,7 @@
 #include "cel/value.h"
 
+#include <algorithm>
+#include <bit>
 #include <cmath>
 #include <cstring>
 
@@ -348,7 +350,63 @@ bool MapIterator::Next(Value& key, Value& value) {
   return true;
 }
 
-bool Equal(const Value& a, const Value& b) {
+namespace {
+
+// A total order of map keys (bool < numbers < strings; numbers by value) for sorted lookups.
+bool KeyLess(const Value& a, const Value& b) {
+  auto rank = [](Kind k) { return k == Kind::kBool ? 0 : IsNumber(k) ? 1 : 2; };
+  int ra = rank(a.kind()), rb = rank(b.kind());
+  if (ra != rb) return ra < rb;
+  if (ra == 0) return a.bool_value() < b.bool_value();
+  if (ra == 1) return CompareNumbers(a, b) < 0;
+  return a.text() < b.text();
+}
+
+bool Spend(std::uint64_t& budget, std::uint64_t units) {
+  if (budget < units) {
+    budget = 0;
+    return false;
+  }
+  budget -= units;
+  return true;
+}
+
+std::optional<bool> EqualMaps(const Value& a, const Value& b, std::uint64_t& budget) {
+  std::size_t n = a.MapSize();
+  if (n != b.MapSize()) return false;
+  Value k, v;
+  if (n <= 8) {
+    MapIterator it(a);
+    while (it.Next(k, v)) {
+      if (!Spend(budget, n)) return std::nullopt;
+      auto other = b.MapFind(k);
+      if (!other) return false;
+      auto eq = EqualWithin(v, *other, budget);
+      if (!eq || !*eq) return eq;
+    }
+    return true;
+  }
+  if (!Spend(budget, 2 * n * (1 + std::bit_width(n)))) return std::nullopt;
+  std::vector<std::pair<Value, Value>> sorted;
+  sorted.reserve(n);
+  MapIterator ib(b);
+  while (ib.Next(k, v)) sorted.emplace_back(k, v);
+  std::sort(sorted.begin(), sorted.end(), [](const auto& x, const auto& y) { return KeyLess(x.first, y.first); });
+  MapIterator ia(a);
+  while (ia.Next(k, v)) {
+    auto it = std::lower_bound(sorted.begin(), sorted.end(), k,
+                               [](const auto& entry, const Value& key) { return KeyLess(entry.first, key); });
+    if (it == sorted.end() || !KeyMatches(it->first, k)) return false;
+    auto eq = EqualWithin(v, it->second, budget);
+    if (!eq || !*eq) return eq;
+  }
+  return true;
+}
+
+}  // namespace
+
+std::optional<bool> EqualWithin(const Value& a, const Value& b, std::uint64_t& budget) {
+  if (!Spend(budget, 1)) return std::nullopt;
   if (IsNumber(a.kind()) && IsNumber(b.kind())) return CompareNumbers(a, b) == 0;
   if (a.kind() != b.kind()) return false;
   switch (a.kind()) {
@@ -356,6 +414,8 @@ bool Equal(const Value& a, const Value& b) {
     case Kind::kBool: return a.bool_value() == b.bool_value();
     case Kind::kString:
     case Kind::kBytes:
+      if (!Spend(budget, a.text().size() / 64)) return std::nullopt;
+      return a.text() == b.text();
     case Kind::kType: return a.text() == b.text();
     case Kind::kTimestamp:
       return a.timestamp_seconds() == b.timestamp_seconds() && a.timestamp_nanos() == b.timestamp_nanos();
@@ -364,23 +424,21 @@ bool Equal(const Value& a, const Value& b) {
       if (a.ListSize() != b.ListSize()) return false;
       ListIterator ia(a), ib(b);
       Value x, y;
-      while (ia.Next(x) && ib.Next(y))
-        if (!Equal(x, y)) return false;
-      return true;
-    }
-    case Kind::kMap: {
-      if (a.MapSize() != b.MapSize()) return false;
-      MapIterator it(a);
-      Value k, v;
-      while (it.Next(k, v)) {
-        auto other = b.MapFind(k);
-        if (!other || !Equal(v, *other)) return false;
+      while (ia.Next(x) && ib.Next(y)) {
+        auto eq = EqualWithin(x, y, budget);
+        if (!eq || !*eq) return eq;
       }
       return true;
     }
+    case Kind::kMap: return EqualMaps(a, b, budget);
     case Kind::kOpaque: return a.opaque().Equals(b.opaque());
     default: return false;
   }
+}
+
+bool Equal(const Value& a, const Value& b) {
+  std::uint64_t unlimited = UINT64_MAX;
+  return EqualWithin(a, b, unlimited).value_or(false);
 }
 
 std::optional<std::partial_ordering> Compare(const Value& a, const Value& b) {

@@ -63,7 +63,8 @@ std::string_view KindName(Kind kind);
 class OpaqueValue {
  public:
   virtual ~OpaqueValue() = default;
-  // The CEL type name (what type(v) returns), e.g. "optional_type", "kubernetes.Quantity".
+  // The CEL type name (what type(v) returns), e.g. "optional_type", "kubernetes.Quantity", in
+  // static storage (type values keep a view of it).
   virtual std::string_view TypeName() const = 0;
   // CEL equality with another opaque value (of any type).
   virtual bool Equals(const OpaqueValue& other) const = 0;
@@ -185,6 +186,10 @@ class MapIterator {
 // heterogeneous numbers compare by value (1 == 1u == 1.0), values of different kinds are
 // unequal, lists and maps compare element-wise, NaN equals nothing.
 bool Equal(const Value& a, const Value& b);
+// Equal within a work budget: each value visited takes one unit from `budget`; nullopt once it
+// runs out (what the evaluator turns into its cost-limit error). Map comparisons sort large maps
+// instead of scanning them per key, so the work stays O(n log n).
+std::optional<bool> EqualWithin(const Value& a, const Value& b, std::uint64_t& budget);
 
 // CEL ordering for `<` `<=` `>` `>=`: numbers across int/uint/double, and two strings, bytes,
 // bools, timestamps or durations. nullopt when the kinds have no ordering ("no such overload");
