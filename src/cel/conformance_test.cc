@@ -29,8 +29,6 @@ struct Case {
   std::vector<std::pair<std::string, std::string>> bindings;
 };
 
-void PrintTo(const Case& c, std::ostream* os) { *os << c.file << ":" << c.line << ": " << c.expr; }
-
 bool SameShape(const Value& a, const Value& b) {
   if (a.kind() != b.kind()) return false;
   if (a.kind() == Kind::kDouble && std::isnan(a.double_value())) return std::isnan(b.double_value());
@@ -53,62 +51,62 @@ bool SameShape(const Value& a, const Value& b) {
   return Equal(a, b);
 }
 
-std::vector<Case> LoadCases() {
-  std::vector<Case> cases;
+std::vector<std::filesystem::path> CaseFiles() {
   std::vector<std::filesystem::path> files;
   for (const auto& entry : std::filesystem::directory_iterator(KW_CEL_CASES_DIR))
     if (entry.path().extension() == ".cases") files.push_back(entry.path());
   std::sort(files.begin(), files.end());
-  for (const auto& path : files) {
-    std::ifstream in(path);
-    std::string line;
-    int number = 0;
-    std::vector<std::pair<std::string, std::string>> bindings;
-    while (std::getline(in, line)) {
-      ++number;
-      std::string_view l = line;
-      while (!l.empty() && (l.front() == ' ' || l.front() == '\t')) l.remove_prefix(1);
-      if (l.empty() || l.front() == '#') continue;
-      bool is_case = l.find(" ==> ") != std::string_view::npos || l.find(" !! ") != std::string_view::npos ||
-                     l.find(" ?? ") != std::string_view::npos;
-      if (!is_case && l.starts_with("let ") && l.find(" = ") != std::string_view::npos) {
-        auto eq = l.find(" = ");
-        bindings.emplace_back(std::string(l.substr(4, eq - 4)), std::string(l.substr(eq + 3)));
-        continue;
-      }
-      if (l == "reset") {
-        bindings.clear();
-        continue;
-      }
-      Case c;
-      c.file = path.filename().string();
-      c.line = number;
-      c.bindings = bindings;
-      std::size_t at = std::string_view::npos;
-      for (auto [sep, mode] : {std::pair{" ==> ", '='}, {" !! ", '!'}, {" ?? ", '?'}}) {
-        std::size_t p = l.rfind(sep);
-        if (p != std::string_view::npos && (at == std::string_view::npos || p > at)) {
-          at = p;
-          c.mode = mode;
-        }
-      }
-      if (at == std::string_view::npos) {
-        c.mode = 'x';  // malformed line: reported as a failure
-        c.expr = std::string(l);
-      } else {
-        c.expr = std::string(l.substr(0, at));
-        c.expected = std::string(l.substr(at + (c.mode == '=' ? 5 : 4)));
-      }
-      cases.push_back(std::move(c));
+  return files;
+}
+
+std::vector<Case> LoadCases(const std::filesystem::path& path) {
+  std::vector<Case> cases;
+  std::ifstream in(path);
+  std::string line;
+  int number = 0;
+  std::vector<std::pair<std::string, std::string>> bindings;
+  while (std::getline(in, line)) {
+    ++number;
+    std::string_view l = line;
+    while (!l.empty() && (l.front() == ' ' || l.front() == '\t')) l.remove_prefix(1);
+    if (l.empty() || l.front() == '#') continue;
+    bool is_case = l.find(" ==> ") != std::string_view::npos || l.find(" !! ") != std::string_view::npos ||
+                   l.find(" ?? ") != std::string_view::npos;
+    if (!is_case && l.starts_with("let ") && l.find(" = ") != std::string_view::npos) {
+      auto eq = l.find(" = ");
+      bindings.emplace_back(std::string(l.substr(4, eq - 4)), std::string(l.substr(eq + 3)));
+      continue;
     }
+    if (l == "reset") {
+      bindings.clear();
+      continue;
+    }
+    Case c;
+    c.file = path.filename().string();
+    c.line = number;
+    c.bindings = bindings;
+    std::size_t at = std::string_view::npos;
+    for (auto [sep, mode] : {std::pair{" ==> ", '='}, {" !! ", '!'}, {" ?? ", '?'}}) {
+      std::size_t p = l.rfind(sep);
+      if (p != std::string_view::npos && (at == std::string_view::npos || p > at)) {
+        at = p;
+        c.mode = mode;
+      }
+    }
+    if (at == std::string_view::npos) {
+      c.mode = 'x';  // malformed line: reported as a failure
+      c.expr = std::string(l);
+    } else {
+      c.expr = std::string(l.substr(0, at));
+      c.expected = std::string(l.substr(at + (c.mode == '=' ? 5 : 4)));
+    }
+    cases.push_back(std::move(c));
   }
   return cases;
 }
 
-class Conformance : public testing::TestWithParam<Case> {};
-
-TEST_P(Conformance, Case) {
-  const Case& c = GetParam();
+// Checks one case; the failures carry the case's file and line.
+void Check(const Case& c) {
   SCOPED_TRACE(c.file + ":" + std::to_string(c.line) + ": " + c.expr);
   ASSERT_NE(c.mode, 'x') << "malformed case line";
   auto program = Program::Compile(c.expr);
@@ -137,16 +135,23 @@ TEST_P(Conformance, Case) {
   EXPECT_TRUE(SameShape(result, expected)) << DebugString(result) << " != " << DebugString(expected);
 }
 
-std::string CaseName(const testing::TestParamInfo<Case>& info) {
-  std::string name = info.param.file.substr(0, info.param.file.find('.')) + "_" + std::to_string(info.param.line);
-  for (char& ch : name)
-    if (!std::isalnum(static_cast<unsigned char>(ch))) ch = '_';
-  return name;
+// One test per file (thousands of cases as separate tests would cost a process each in ctest).
+class Conformance : public testing::TestWithParam<std::filesystem::path> {};
+
+TEST_P(Conformance, File) {
+  for (const Case& c : LoadCases(GetParam())) Check(c);
 }
 
-INSTANTIATE_TEST_SUITE_P(Cases, Conformance, testing::ValuesIn(LoadCases()), CaseName);
+INSTANTIATE_TEST_SUITE_P(Cases, Conformance, testing::ValuesIn(CaseFiles()),
+                         [](const testing::TestParamInfo<std::filesystem::path>& info) {
+                           return info.param.stem().string();
+                         });
 
-TEST(ConformanceTable, HasManyCases) { EXPECT_GT(LoadCases().size(), 1000u); }
+TEST(ConformanceTable, HasManyCases) {
+  std::size_t total = 0;
+  for (const auto& file : CaseFiles()) total += LoadCases(file).size();
+  EXPECT_GT(total, 1000u);
+}
 
 }  // namespace
 }  // namespace kw::cel

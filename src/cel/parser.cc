@@ -228,7 +228,7 @@ class Parser {
 
   std::expected<ExprPtr, std::string> Run() {
     ExprPtr e = ParseExpr();
-    if (!failed_ && tok_.kind != Tok::kEof) Mismatch();
+    if (!failed_ && tok_.kind != Tok::kEof) Mismatch("<EOF>");
     if (failed_) return std::unexpected(FormatSourceError(lexer_.source(), error_pos_, error_));
     return e;
   }
