@@ -153,11 +153,19 @@ TEST(Program, CustomFunctions) {
     return Value::String(std::string(args[0].text()) + std::string(args[0].text()));
   };
   registry.Add("twice", std::move(twice));
+  Overload greatest;
+  greatest.params = {Kind::kInt, Kind::kInt};
+  greatest.impl = [](std::span<const Value> args, CallContext&) {
+    return Value::Int(std::max(args[0].int_value(), args[1].int_value()));
+  };
+  registry.Add("math.greatest", std::move(greatest));
   CompileOptions options;
   options.functions = &registry;
-  auto p = Program::Compile("'ab'.twice() == 'abab' && size('x') == 1", options);
+  auto p = Program::Compile("'ab'.twice() == 'abab' && size('x') == 1 && math.greatest(1, 7) == 7", options);
   ASSERT_TRUE(p.has_value()) << p.error();
   EXPECT_TRUE(p->Evaluate(MapActivation()).IsBool(true));
+  // A comprehension variable named like the namespace is a receiver, not the namespace.
+  EXPECT_FALSE(Program::Compile("[3].all(math, math.greatest(2, 1) == 2)", options).has_value());
 }
 
 TEST(Program, LazyActivation) {

@@ -193,19 +193,39 @@ class Planner {
   }
 
   void PlanCall(const Expr& e, PlanNode& n) {
-    const std::string& fn = e.name;
-    bool global = !e.operand;
-    if (global && (fn == "_&&_" || fn == "_||_") && e.args.size() == 2) {
+    // `math.greatest(1, 2)`, `base64.encode(b)`: a receiver that spells a namespace names a
+    // global function when one is registered under the qualified name (and the receiver's
+    // root is no comprehension variable).
+    if (e.operand) {
+      auto dotted = DottedName(*e.operand);
+      if (dotted && LookupLocal(dotted->substr(0, dotted->find('.'))) < 0) {
+        std::string qualified = *dotted + "." + e.name;
+        if (const auto* overloads = options_.functions->Find(qualified)) {
+          bool any_global = false;
+          for (const auto& o : *overloads) any_global = any_global || !o.receiver;
+          if (any_global) {
+            PlanResolvedCall(qualified, nullptr, e.args, n);
+            return;
+          }
+        }
+      }
+    }
+    PlanResolvedCall(e.name, e.operand.get(), e.args, n);
+  }
+
+  void PlanResolvedCall(const std::string& fn, const Expr* target, const std::vector<ExprPtr>& args, PlanNode& n) {
+    bool global = target == nullptr;
+    if (global && (fn == "_&&_" || fn == "_||_") && args.size() == 2) {
       n.op = fn == "_&&_" ? Op::kAnd : Op::kOr;
-    } else if (global && fn == "_?_:_" && e.args.size() == 3) {
+    } else if (global && fn == "_?_:_" && args.size() == 3) {
       n.op = Op::kTernary;
-    } else if (global && fn == "@not_strictly_false" && e.args.size() == 1) {
+    } else if (global && fn == "@not_strictly_false" && args.size() == 1) {
       n.op = Op::kNotStrictlyFalse;
     } else {
       n.op = Op::kCall;
       n.name = fn;
-      if (e.operand) n.children.push_back(Plan(*e.operand));
-      for (const auto& a : e.args) n.children.push_back(Plan(*a));
+      if (target) n.children.push_back(Plan(*target));
+      for (const auto& a : args) n.children.push_back(Plan(*a));
       std::size_t arity = n.children.size();
       const auto* overloads = options_.functions->Find(fn);
       if (overloads != nullptr) {
@@ -225,7 +245,7 @@ class Planner {
       }
       return;
     }
-    for (const auto& a : e.args) n.children.push_back(Plan(*a));
+    for (const auto& a : args) n.children.push_back(Plan(*a));
   }
 
   const CompileOptions& options_;
