@@ -4,7 +4,8 @@
 // siblings are Comprehensions (the fold cel-spec defines: iterate iter_range binding iter_var,
 // accumulate into accu_var from accu_init while loop_condition holds, with loop_step, then
 // evaluate result). Operators are Calls of their cel-spec names: "_+_", "_==_", "!_", "-_",
-// "_?_:_", "_&&_", "_||_", "_[_]", "@in", ... Every node has a unique id and the byte offset of
+// "_?_:_", "_&&_", "_||_", "_[_]", "@in", ... With the optional syntax, `a.?b` is
+// "_?._"(a, "b") and `a[?b]` is "_[?_]"(a, b) (functions of the optional library). Every node has a unique id and the byte offset of
 // its token in the source, for messages.
 #ifndef KW_CEL_AST_H_
 #define KW_CEL_AST_H_
@@ -34,6 +35,7 @@ using ExprPtr = std::unique_ptr<Expr>;
 
 struct MapEntry {
   std::int64_t id = 0;
+  bool optional = false;  // `{?key: value}` (optional syntax)
   ExprPtr key;          // kMap
   std::string field;    // kStruct
   ExprPtr value;
@@ -55,6 +57,8 @@ struct Expr {
   bool test_only = false;
   // Call arguments, list elements.
   std::vector<ExprPtr> args;
+  // List elements written `?e` (optional syntax).
+  std::vector<std::int32_t> optional_indices;
   std::vector<MapEntry> entries;
 
   // Comprehension.

@@ -50,6 +50,33 @@ TEST(Parser, DeepNestingIsAnError) {
   EXPECT_FALSE(Parse(unary + "true").has_value());
 }
 
+TEST(Parser, OptionalSyntaxWhenEnabled) {
+  EXPECT_FALSE(Parse("a.?b").has_value());
+  EXPECT_FALSE(Parse("[?a]").has_value());
+  ParseOptions options;
+  options.enable_optional_syntax = true;
+  auto select = Parse("a.?b", options);
+  ASSERT_TRUE(select.has_value()) << select.error();
+  EXPECT_EQ((*select)->kind, ExprKind::kCall);
+  EXPECT_EQ((*select)->name, "_?._");
+  EXPECT_EQ((*select)->args[1]->constant.text(), "b");
+  auto index = Parse("a[?0]", options);
+  ASSERT_TRUE(index.has_value());
+  EXPECT_EQ((*index)->name, "_[?_]");
+  auto list = Parse("[1, ?a, 3]", options);
+  ASSERT_TRUE(list.has_value());
+  EXPECT_EQ((*list)->optional_indices, std::vector<std::int32_t>{1});
+  auto map = Parse("{?'k': v, 'x': 1}", options);
+  ASSERT_TRUE(map.has_value());
+  EXPECT_TRUE((*map)->entries[0].optional);
+  EXPECT_FALSE((*map)->entries[1].optional);
+  CompileOptions compile;
+  compile.parse = options;
+  EXPECT_FALSE(Program::Compile("[?a]", compile).has_value());
+  // Still a conditional when no member follows the dot.
+  EXPECT_TRUE(Eval("true ? 1 : 2").kind() == Kind::kInt);
+}
+
 TEST(Parser, LongConjunctionsAreBalanced) {
   std::string expr = "true";
   for (int i = 0; i < 2000; ++i) expr += " && true";

@@ -469,11 +469,18 @@ class Parser {
       if (IsPunct(".")) {
         std::size_t pos = tok_.pos;
         Advance();
+        bool optional = options_.enable_optional_syntax && Accept("?");
         if (tok_.kind != Tok::kIdent) {
           Mismatch("IDENTIFIER");
           return Bad();
         }
         std::string name(tok_.text);
+        if (optional) {
+          Advance();
+          ExprPtr field = Constant(pos, Value::String(std::move(name)));
+          e = Binary(pos, "_?._", std::move(e), std::move(field));
+          continue;
+        }
         // Reserved words are refused as identifiers only, not as field names (cel-go), so
         // object.metadata.namespace works.
         Advance();
@@ -492,10 +499,11 @@ class Parser {
       } else if (IsPunct("[")) {
         std::size_t pos = tok_.pos;
         Advance();
+        bool optional = options_.enable_optional_syntax && Accept("?");
         ExprPtr index = ParseExpr();
         Expect("]");
         if (failed_) return Bad();
-        e = Binary(pos, "_[_]", std::move(e), std::move(index));
+        e = Binary(pos, optional ? "_[?_]" : "_[_]", std::move(e), std::move(index));
       } else if (IsPunct("{") && IsQualifiedName(*e)) {
         e = ParseStruct(std::move(e));
       } else {
@@ -519,12 +527,13 @@ class Parser {
     s->name = QualifiedName(*type);
     Advance();  // {
     while (!failed_ && !IsPunct("}")) {
+      MapEntry entry;
+      entry.id = ++next_id_;
+      entry.optional = AcceptOptionalMarker();
       if (tok_.kind != Tok::kIdent) {
         Mismatch("IDENTIFIER");
         break;
       }
-      MapEntry entry;
-      entry.id = ++next_id_;
       entry.field = std::string(tok_.text);
       Advance();
       Expect(":");
@@ -537,11 +546,17 @@ class Parser {
     return Finish(std::move(s));
   }
 
-  // Lists may end with a comma, call arguments may not (cel-spec's grammar).
-  std::vector<ExprPtr> ParseExprList(std::string_view close, bool trailing_comma = false) {
+  bool AcceptOptionalMarker() { return options_.enable_optional_syntax && Accept("?"); }
+
+  // Lists may end with a comma, call arguments may not (cel-spec's grammar). List elements
+  // may be `?e` with the optional syntax (their indices go to `optional_indices`).
+  std::vector<ExprPtr> ParseExprList(std::string_view close, bool trailing_comma = false,
+                                     std::vector<std::int32_t>* optional_indices = nullptr) {
     std::vector<ExprPtr> list;
     while (!failed_ && (list.empty() || !trailing_comma || !IsPunct(close))) {
       if (list.empty() && IsPunct(close)) break;
+      if (optional_indices != nullptr && AcceptOptionalMarker())
+        optional_indices->push_back(static_cast<std::int32_t>(list.size()));
       list.push_back(ParseExpr());
       if (!Accept(",")) break;
     }
@@ -602,7 +617,7 @@ class Parser {
         if (IsPunct("[")) {
           Advance();
           ExprPtr list = New(ExprKind::kList, pos);
-          list->args = ParseExprList("]", true);
+          list->args = ParseExprList("]", true, &list->optional_indices);
           if (failed_) return Bad();
           return Finish(std::move(list));
         }
@@ -612,6 +627,7 @@ class Parser {
           while (!failed_ && !IsPunct("}")) {
             MapEntry entry;
             entry.id = ++next_id_;
+            entry.optional = AcceptOptionalMarker();
             entry.key = ParseExpr();
             Expect(":");
             entry.value = ParseExpr();

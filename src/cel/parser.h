@@ -32,6 +32,8 @@ struct ParseOptions {
   // cel-go's defaults.
   std::size_t max_code_points = 100'000;
   int max_recursion_depth = 250;
+  // cel-go's optional syntax (`a.?b`, `a[?b]`, `[?e]`, `{?k: v}`), for the optional library.
+  bool enable_optional_syntax = false;
 };
 
 // Formats a message about `position` (a byte offset) of `source` as cel-go does: the ERROR line

@@ -130,12 +130,14 @@ class Planner {
         PlanCall(e, n);
         break;
       case ExprKind::kList:
+        if (!e.optional_indices.empty()) Unsupported("optional list elements ('[?e]')");
         n.op = Op::kList;
         for (const auto& a : e.args) n.children.push_back(Plan(*a));
         break;
       case ExprKind::kMap:
         n.op = Op::kMap;
         for (const auto& entry : e.entries) {
+          if (entry.optional) Unsupported("optional map entries ('{?k: v}')");
           n.children.push_back(Plan(*entry.key));
           n.children.push_back(Plan(*entry.value));
         }
@@ -246,6 +248,11 @@ class Planner {
       return;
     }
     for (const auto& a : args) n.children.push_back(Plan(*a));
+  }
+
+  // The optional library (to come) evaluates these; until then, planning refuses them.
+  void Unsupported(std::string_view what) {
+    if (error_.empty()) error_ = "ERROR: <input>: " + std::string(what) + " need the optional library";
   }
 
   const CompileOptions& options_;
