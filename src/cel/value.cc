@@ -96,6 +96,35 @@ bool KeyMatches(const Value& stored, const Value& key) {
   return false;
 }
 
+// A total order of map keys (bool < numbers < strings; numbers by value) for sorted lookups.
+bool KeyLess(const Value& a, const Value& b) {
+  auto rank = [](Kind k) { return k == Kind::kBool ? 0 : IsNumber(k) ? 1 : 2; };
+  int ra = rank(a.kind()), rb = rank(b.kind());
+  if (ra != rb) return ra < rb;
+  if (ra == 0) return a.bool_value() < b.bool_value();
+  if (ra == 1) return CompareNumbers(a, b) < 0;
+  return a.text() < b.text();
+}
+
+// Whether two keys are equal under CEL equality: pairwise for small maps, sorted for large
+// ones (a literal may have tens of thousands of entries).
+bool HasRepeatedKey(const std::vector<std::pair<Value, Value>>& entries) {
+  std::size_t n = entries.size();
+  if (n <= 16) {
+    for (std::size_t i = 1; i < n; ++i)
+      for (std::size_t j = 0; j < i; ++j)
+        if (KeyMatches(entries[j].first, entries[i].first)) return true;
+    return false;
+  }
+  std::vector<const Value*> keys;
+  keys.reserve(n);
+  for (const auto& entry : entries) keys.push_back(&entry.first);
+  std::sort(keys.begin(), keys.end(), [](const Value* a, const Value* b) { return KeyLess(*a, *b); });
+  for (std::size_t i = 1; i < n; ++i)
+    if (KeyMatches(*keys[i - 1], *keys[i])) return true;
+  return false;
+}
+
 }  // namespace
 
 std::string_view KindName(Kind kind) {
@@ -188,12 +217,9 @@ Value Value::List(std::vector<Value> elements) {
 }
 
 Value Value::Map(std::vector<std::pair<Value, Value>> entries) {
-  for (std::size_t i = 0; i < entries.size(); ++i) {
-    const Value& key = entries[i].first;
-    if (!IsKeyKind(key.kind())) return Error("unsupported key type");
-    for (std::size_t j = 0; j < i; ++j)
-      if (KeyMatches(entries[j].first, key)) return Error("Failed with repeated key");
-  }
+  for (const auto& entry : entries)
+    if (!IsKeyKind(entry.first.kind())) return Error("unsupported key type");
+  if (HasRepeatedKey(entries)) return Error("Failed with repeated key");
   auto data = std::make_shared<const MapData>(MapData{std::move(entries)});
   Value v;
   v.kind_ = Kind::kMap;
@@ -351,16 +377,6 @@ bool MapIterator::Next(Value& key, Value& value) {
 }
 
 namespace {
-
-// A total order of map keys (bool < numbers < strings; numbers by value) for sorted lookups.
-bool KeyLess(const Value& a, const Value& b) {
-  auto rank = [](Kind k) { return k == Kind::kBool ? 0 : IsNumber(k) ? 1 : 2; };
-  int ra = rank(a.kind()), rb = rank(b.kind());
-  if (ra != rb) return ra < rb;
-  if (ra == 0) return a.bool_value() < b.bool_value();
-  if (ra == 1) return CompareNumbers(a, b) < 0;
-  return a.text() < b.text();
-}
 
 bool Spend(std::uint64_t& budget, std::uint64_t units) {
   if (budget < units) {
