@@ -57,11 +57,135 @@ std::int64_t FloorDiv(std::int64_t a, std::int64_t b) {
 
 // A zone file's transitions (TZif version 2+, 64-bit section; version 1 files use the 32-bit
 // one). Only what an offset lookup needs.
+// The POSIX TZ rule of a TZif footer ("EST5EDT,M3.2.0,M11.1.0"), for instants past the last
+// transition. Only the Mm.w.d form of DST rules (what the IANA database uses).
+struct PosixRule {
+  std::int32_t std_offset = 0;  // east of UTC
+  bool has_dst = false;
+  std::int32_t dst_offset = 0;
+  struct When {
+    int month = 0, week = 0, weekday = 0;
+    std::int32_t time = 7200;  // local seconds after midnight
+  } start, end;
+};
+
 struct Zone {
   std::vector<std::int64_t> transitions;
   std::vector<std::uint8_t> type_of;  // per transition
   std::vector<std::int32_t> offsets;  // per local time type
+  std::optional<PosixRule> rule;
 };
+
+class PosixParser {
+ public:
+  explicit PosixParser(std::string_view s) : s_(s) {}
+
+  std::optional<PosixRule> Parse() {
+    PosixRule r;
+    if (!Name()) return std::nullopt;
+    auto std_off = Offset();
+    if (!std_off) return std::nullopt;
+    r.std_offset = -*std_off;
+    if (pos_ == s_.size()) return r;
+    if (!Name()) return std::nullopt;
+    r.has_dst = true;
+    r.dst_offset = r.std_offset + 3600;
+    if (pos_ < s_.size() && s_[pos_] != ',') {
+      auto dst_off = Offset();
+      if (!dst_off) return std::nullopt;
+      r.dst_offset = -*dst_off;
+    }
+    if (!Eat(',') || !Rule(r.start) || !Eat(',') || !Rule(r.end) || pos_ != s_.size()) return std::nullopt;
+    return r;
+  }
+
+ private:
+  bool Eat(char c) {
+    if (pos_ >= s_.size() || s_[pos_] != c) return false;
+    ++pos_;
+    return true;
+  }
+  bool Name() {
+    if (Eat('<')) {
+      std::size_t close = s_.find('>', pos_);
+      if (close == std::string_view::npos) return false;
+      pos_ = close + 1;
+      return true;
+    }
+    std::size_t start = pos_;
+    while (pos_ < s_.size() && ((s_[pos_] >= 'A' && s_[pos_] <= 'Z') || (s_[pos_] >= 'a' && s_[pos_] <= 'z'))) ++pos_;
+    return pos_ - start >= 3;
+  }
+  std::optional<int> Number() {
+    std::size_t start = pos_;
+    int v = 0;
+    while (pos_ < s_.size() && s_[pos_] >= '0' && s_[pos_] <= '9' && pos_ - start < 3) v = v * 10 + (s_[pos_++] - '0');
+    if (pos_ == start) return std::nullopt;
+    return v;
+  }
+  // [+-]hh[:mm[:ss]] in seconds (POSIX sign: positive is west of UTC).
+  std::optional<std::int32_t> Offset() {
+    int sign = 1;
+    if (Eat('-')) sign = -1;
+    else Eat('+');
+    auto h = Number();
+    if (!h) return std::nullopt;
+    std::int32_t secs = *h * 3600;
+    if (Eat(':')) {
+      auto m = Number();
+      if (!m) return std::nullopt;
+      secs += *m * 60;
+      if (Eat(':')) {
+        auto sec = Number();
+        if (!sec) return std::nullopt;
+        secs += *sec;
+      }
+    }
+    return sign * secs;
+  }
+  bool Rule(PosixRule::When& w) {
+    if (!Eat('M')) return false;
+    auto m = Number();
+    if (!m || !Eat('.')) return false;
+    auto wk = Number();
+    if (!wk || !Eat('.')) return false;
+    auto d = Number();
+    if (!d || *m < 1 || *m > 12 || *wk < 1 || *wk > 5 || *d > 6) return false;
+    w.month = *m;
+    w.week = *wk;
+    w.weekday = *d;
+    if (Eat('/')) {
+      auto t = Offset();  // same syntax; may be negative or beyond 24h (TZif v3)
+      if (!t) return false;
+      w.time = *t;
+    }
+    return true;
+  }
+
+  std::string_view s_;
+  std::size_t pos_ = 0;
+};
+
+// The UTC instant at which rule `w` applies in `year`, in local time of `offset`.
+std::int64_t RuleInstant(std::int64_t year, const PosixRule::When& w, std::int32_t offset) {
+  std::int64_t first = DaysFromCivil(year, w.month, 1);
+  std::int64_t first_weekday = ((first + 4) % 7 + 7) % 7;
+  std::int64_t day = 1 + (w.weekday - first_weekday + 7) % 7 + (w.week - 1) * 7;
+  while (day > DaysInMonth(year, w.month)) day -= 7;
+  return (first + day - 1) * 86400 + w.time - offset;
+}
+
+std::int32_t RuleOffset(const PosixRule& r, std::int64_t t) {
+  if (!r.has_dst) return r.std_offset;
+  std::int64_t days = FloorDiv(t + r.std_offset, 86400);
+  std::int64_t year;
+  int month, day;
+  CivilFromDays(days, year, month, day);
+  std::int64_t start = RuleInstant(year, r.start, r.std_offset);
+  std::int64_t end = RuleInstant(year, r.end, r.dst_offset);
+  bool dst = start < end ? (t >= start && t < end) : !(t >= end && t < start);
+  return dst ? r.dst_offset : r.std_offset;
+}
 
 std::int64_t ReadBigEndian(const unsigned char* p, int bytes) {
   std::uint64_t v = 0;
@@ -94,6 +218,7 @@ std::optional<Zone> ParseTzif(const std::string& data) {
     time_size = 8;
   }
   if (at + block_size(c, time_size) > n || c[4] == 0 || c[4] > 256) return std::nullopt;
+  const std::size_t footer = at + block_size(c, time_size);
   Zone zone;
   for (std::uint32_t i = 0; i < c[3]; ++i) zone.transitions.push_back(ReadBigEndian(u + at + i * time_size, time_size));
   at += static_cast<std::size_t>(c[3]) * time_size;
@@ -103,6 +228,12 @@ std::optional<Zone> ParseTzif(const std::string& data) {
   }
   at += c[3];
   for (std::uint32_t i = 0; i < c[4]; ++i) zone.offsets.push_back(static_cast<std::int32_t>(ReadBigEndian(u + at + 6 * i, 4)));
+  // The footer (version 2+): "\n<POSIX TZ>\n" after the 64-bit data block.
+  if (time_size == 8 && footer < n && data[footer] == '\n') {
+    std::size_t close = data.find('\n', footer + 1);
+    if (close != std::string::npos)
+      zone.rule = PosixParser(std::string_view(data).substr(footer + 1, close - footer - 1)).Parse();
+  }
   return zone;
 }
 
@@ -294,6 +425,7 @@ std::expected<std::int32_t, std::string> ZoneOffset(std::string_view tz, std::in
   if (data) zone = ParseTzif(*data);
   if (!zone) return std::unexpected("unknown time zone " + std::string(tz));
   const auto& tr = zone->transitions;
+  if (zone->rule && (tr.empty() || unix_seconds >= tr.back())) return RuleOffset(*zone->rule, unix_seconds);
   auto it = std::upper_bound(tr.begin(), tr.end(), unix_seconds);
   if (it == tr.begin()) {
     // Before the first transition: the first standard-time type (type 0 by convention).

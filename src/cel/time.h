@@ -7,8 +7,8 @@
 //
 // Time zones (the accessors' optional argument): a fixed offset "[+-]HH:MM", or an IANA name
 // read from /usr/share/zoneinfo (TZif) on hosts. wasm32 guests have no zone database, so only
-// UTC and fixed offsets resolve there. Instants after a zone file's last transition use that
-// transition's offset (the POSIX rule in the TZif footer is not interpreted).
+// UTC and fixed offsets resolve there. Instants after a zone file's last transition follow the
+// POSIX TZ rule of its footer ("EST5EDT,M3.2.0,M11.1.0"; the Mm.w.d form IANA uses).
 #ifndef KW_CEL_TIME_H_
 #define KW_CEL_TIME_H_
 
