@@ -106,6 +106,8 @@ TEST(Json, WritesValues) {
   ASSERT_TRUE(json.has_value()) << json.error();
   EXPECT_EQ(*json, R"({"a":[1,2,1.5,true,null,"AA==","2020-01-01T00:00:00Z","1.5s"]})");
   EXPECT_FALSE(ToJson(Value::Double(1.0 / 0.0)).has_value());
+  EXPECT_EQ(ToJson(Eval("[1000000.0, 0.5, 1e21, 1e-7, -0.000001, 123456789.125]")).value(),
+            "[1000000,0.5,1e+21,1e-7,-0.000001,123456789.125]");
   EXPECT_FALSE(ParseJson("{").has_value());
 }
 
@@ -193,6 +195,21 @@ TEST(Program, CustomFunctions) {
   EXPECT_TRUE(p->Evaluate(MapActivation()).IsBool(true));
   // A comprehension variable named like the namespace is a receiver, not the namespace.
   EXPECT_FALSE(Program::Compile("[3].all(math, math.greatest(2, 1) == 2)", options).has_value());
+}
+
+TEST(Program, UnknownsPropagate) {
+  MapActivation vars;
+  vars.Bind("u", Value::Unknown("u"));
+  vars.Bind("v", Value::Unknown("v"));
+  EXPECT_TRUE(Eval("u && false", vars).IsBool(false));
+  EXPECT_TRUE(Eval("true || u", vars).IsBool(true));
+  EXPECT_TRUE(Eval("u + 1", vars).IsUnknown());
+  EXPECT_TRUE(Eval("u.field", vars).IsUnknown());
+  EXPECT_TRUE(Eval("(1 / 0 > 0) && u", vars).IsUnknown());
+  Value both = Eval("u || v", vars);
+  ASSERT_TRUE(both.IsUnknown());
+  EXPECT_EQ(both.text(), "u, v");
+  EXPECT_EQ(Eval("size([u, v])", vars).kind(), Kind::kUnknown);
 }
 
 TEST(Program, LazyActivation) {

@@ -137,6 +137,20 @@ std::string FormatDouble(double d) {
   return out;
 }
 
+std::string FormatJsonDouble(double d) {
+  char buf[512];
+  double a = std::fabs(d);
+  bool exponent = a != 0 && (a < 1e-6 || a >= 1e21);
+  auto [end, ec] = std::to_chars(buf, buf + sizeof buf, d, exponent ? std::chars_format::scientific : std::chars_format::fixed);
+  std::string out(buf, end);
+  if (exponent) {
+    // Go trims the exponent's leading zero: "1e-07" -> "1e-7".
+    std::size_t e = out.find('e');
+    if (e != std::string::npos && out.size() - e == 4 && out[e + 2] == '0') out.erase(e + 2, 1);
+  }
+  return out;
+}
+
 std::string QuoteString(std::string_view s, bool bytes) {
   std::string out = bytes ? "b\"" : "\"";
   for (char ch : s) {

@@ -24,6 +24,10 @@ std::string Base64Encode(std::string_view bytes);
 // "+Inf"), which is how cel-go's string(double) reads.
 std::string FormatDouble(double d);
 
+// A finite double as Go's encoding/json writes a float64: fixed notation for 1e-6 <= |d| < 1e21
+// ("1000000", "0.5"), exponent form otherwise ("1e+21", "1e-7").
+std::string FormatJsonDouble(double d);
+
 // A string literal in double quotes with CEL escapes (for DebugString): bytes quote every
 // non-printable byte as \xHH, strings keep printable UTF-8.
 std::string QuoteString(std::string_view s, bool bytes);

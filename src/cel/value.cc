@@ -549,8 +549,7 @@ bool WriteJson(const Value& v, json::Writer& w, std::string& error, std::size_t 
         error = "cannot write " + FormatDouble(d) + " as JSON";
         return false;
       }
-      // Integral values keep an integer form, as Go's encoding/json writes float64s.
-      w.Raw(FormatDouble(d));
+      w.Raw(FormatJsonDouble(d));
       return true;
     }
     case Kind::kString: w.String(v.text()); return true;
