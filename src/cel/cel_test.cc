@@ -100,6 +100,21 @@ TEST(Json, FieldsAreViewsOfTheDocument) {
   EXPECT_EQ(ParseJson(*json).value().MapSize(), 4u);
 }
 
+// JSON documents nest up to 1024 deep (the SDK parser's bound): comparing them must not
+// recurse that deep (a policy's stack is 64 KiB).
+TEST(Json, DeepDocumentsCompareWithoutRecursion) {
+  std::string deep = std::string(1000, '[') + "1" + std::string(1000, ']');
+  std::string deep_map;
+  for (int i = 0; i < 1000; ++i) deep_map += "{\"a\":";
+  deep_map += "1" + std::string(1000, '}');
+  MapActivation vars;
+  vars.Bind("a", ParseJson(deep).value());
+  vars.Bind("b", ParseJson(deep).value());
+  vars.Bind("m", ParseJson(deep_map).value());
+  EXPECT_TRUE(Eval("a == b && m == m && a != m", vars).IsBool(true));
+  EXPECT_FALSE(ToJson(vars.Find("m") ? *vars.Find("m") : Value()).has_value());
+}
+
 TEST(Json, WritesValues) {
   Value v = Eval("{'a': [1, 2u, 1.5, true, null, b'\\x00', timestamp('2020-01-01T00:00:00Z'), duration('1.5s')]}");
   auto json = ToJson(v);

@@ -242,14 +242,14 @@ class Parser {
     Advance();
     return true;
   }
-  void Fail(std::size_t pos, std::string message) {
+  [[gnu::noinline]] void Fail(std::size_t pos, std::string message) {
     if (failed_) return;
     failed_ = true;
     error_pos_ = pos;
     error_ = std::move(message);
   }
   std::string TokenText() const { return tok_.kind == Tok::kEof ? "<EOF>" : std::string(tok_.text); }
-  void Mismatch(std::string_view expecting = {}) {
+  [[gnu::noinline]] void Mismatch(std::string_view expecting = {}) {
     std::string m = "Syntax error: mismatched input '" + TokenText() + "'";
     if (!expecting.empty()) m += " expecting " + std::string(expecting);
     Fail(tok_.pos, std::move(m));
@@ -267,7 +267,7 @@ class Parser {
     return e;
   }
   // Records the height of `e` from its children, failing when it exceeds the limit.
-  ExprPtr Finish(ExprPtr e) {
+  [[gnu::noinline]] ExprPtr Finish(ExprPtr e) {
     std::int32_t h = 0;
     auto see = [&](const ExprPtr& c) { if (c) h = std::max(h, c->height); };
     see(e->operand);
@@ -279,18 +279,24 @@ class Parser {
       Fail(e->position, "expression recursion limit exceeded: " + std::to_string(options_.max_recursion_depth));
     return e;
   }
-  ExprPtr Call(std::size_t pos, std::string name, std::vector<ExprPtr> args, ExprPtr target = nullptr) {
+  [[gnu::noinline]] ExprPtr Call(std::size_t pos, std::string_view name, std::vector<ExprPtr> args,
+                                 ExprPtr target = nullptr) {
     ExprPtr e = New(ExprKind::kCall, pos);
-    e->name = std::move(name);
+    e->name = std::string(name);
     e->args = std::move(args);
     e->operand = std::move(target);
     return Finish(std::move(e));
   }
-  ExprPtr Binary(std::size_t pos, std::string name, ExprPtr a, ExprPtr b) {
+  [[gnu::noinline]] ExprPtr Unary(std::size_t pos, std::string_view name, ExprPtr a) {
+    std::vector<ExprPtr> args;
+    args.push_back(std::move(a));
+    return Call(pos, name, std::move(args));
+  }
+  [[gnu::noinline]] ExprPtr Binary(std::size_t pos, std::string_view name, ExprPtr a, ExprPtr b) {
     std::vector<ExprPtr> args;
     args.push_back(std::move(a));
     args.push_back(std::move(b));
-    return Call(pos, std::move(name), std::move(args));
+    return Call(pos, name, std::move(args));
   }
   ExprPtr Ident(std::size_t pos, std::string name) {
     ExprPtr e = New(ExprKind::kIdent, pos);
@@ -306,6 +312,9 @@ class Parser {
   ExprPtr Bad() { return Constant(tok_.pos, Value::Null()); }
 
   // --- Grammar ---
+  // The grammar recurses once per nesting level through ParseExpr .. ParsePrimary, so those
+  // frames are kept small (the helpers above that build nodes are never inlined into them):
+  // a wasm32 policy's stack must hold max_recursion_depth of them.
   struct DepthGuard {
     Parser& p;
     explicit DepthGuard(Parser& parser) : p(parser) { ++p.depth_; }
@@ -342,17 +351,17 @@ class Parser {
     std::string_view op = is_or ? "||" : "&&";
     std::vector<ExprPtr> terms;
     std::vector<std::size_t> positions;
-    terms.push_back(is_or ? ParseLogical(false) : ParseRelation());
+    terms.push_back(is_or ? ParseLogical(false) : ParseBinary(1));
     while (!failed_ && IsPunct(op)) {
       positions.push_back(tok_.pos);
       Advance();
-      terms.push_back(is_or ? ParseLogical(false) : ParseRelation());
+      terms.push_back(is_or ? ParseLogical(false) : ParseBinary(1));
     }
     if (failed_) return Bad();
     if (terms.size() == 1) return std::move(terms[0]);
     return Balance(is_or ? "_||_" : "_&&_", terms, positions, 0, terms.size() - 1);
   }
-  ExprPtr Balance(const std::string& fn, std::vector<ExprPtr>& terms, const std::vector<std::size_t>& positions,
+  [[gnu::noinline]] ExprPtr Balance(const std::string& fn, std::vector<ExprPtr>& terms, const std::vector<std::size_t>& positions,
                   std::size_t lo, std::size_t hi) {
     if (lo == hi) return std::move(terms[lo]);
     std::size_t mid = (lo + hi + 1) / 2;
@@ -361,57 +370,44 @@ class Parser {
     return Binary(positions[mid - 1], fn, std::move(left), std::move(right));
   }
 
-  ExprPtr ParseRelation() {
-    ExprPtr left = ParseAddition();
+  // The binary operator at the current token with its precedence (relations 1, `+ -` 2,
+  // `* / %` 3), or precedence 0.
+  std::pair<const char*, int> BinaryOperator() const {
+    if (tok_.kind == Tok::kIdent) return {tok_.text == "in" ? "@in" : nullptr, tok_.text == "in" ? 1 : 0};
+    if (tok_.kind != Tok::kPunct) return {nullptr, 0};
+    static constexpr std::pair<std::string_view, std::pair<const char*, int>> kOps[] = {
+        {"==", {"_==_", 1}}, {"!=", {"_!=_", 1}}, {"<", {"_<_", 1}}, {"<=", {"_<=_", 1}},
+        {">", {"_>_", 1}},   {">=", {"_>=_", 1}}, {"+", {"_+_", 2}}, {"-", {"_-_", 2}},
+        {"*", {"_*_", 3}},   {"/", {"_/_", 3}},   {"%", {"_%_", 3}}};
+    for (const auto& [text, op] : kOps)
+      if (tok_.text == text) return op;
+    return {nullptr, 0};
+  }
+
+  // Relations, additions and multiplications by precedence climbing, all left-associative:
+  // one frame per nesting level instead of one per precedence level.
+  ExprPtr ParseBinary(int min_precedence) {
+    ExprPtr left = ParseUnary();
     while (!failed_) {
-      std::string fn;
-      if (IsPunct("==")) fn = "_==_";
-      else if (IsPunct("!=")) fn = "_!=_";
-      else if (IsPunct("<")) fn = "_<_";
-      else if (IsPunct("<=")) fn = "_<=_";
-      else if (IsPunct(">")) fn = "_>_";
-      else if (IsPunct(">=")) fn = "_>=_";
-      else if (tok_.kind == Tok::kIdent && tok_.text == "in") fn = "@in";
-      else break;
+      auto [fn, precedence] = BinaryOperator();
+      if (precedence < min_precedence || precedence == 0) break;
       std::size_t pos = tok_.pos;
       Advance();
-      ExprPtr right = ParseAddition();
+      ExprPtr right = precedence == 3 ? ParseUnary() : ParseBinary(precedence + 1);
       left = Binary(pos, fn, std::move(left), std::move(right));
     }
     return left;
   }
 
-  ExprPtr ParseAddition() {
-    ExprPtr left = ParseMultiplication();
-    while (!failed_ && (IsPunct("+") || IsPunct("-"))) {
-      std::string fn = IsPunct("+") ? "_+_" : "_-_";
-      std::size_t pos = tok_.pos;
-      Advance();
-      left = Binary(pos, fn, std::move(left), ParseMultiplication());
-    }
-    return left;
-  }
-
-  ExprPtr ParseMultiplication() {
-    ExprPtr left = ParseUnary();
-    while (!failed_ && (IsPunct("*") || IsPunct("/") || IsPunct("%"))) {
-      std::string fn = IsPunct("*") ? "_*_" : IsPunct("/") ? "_/_" : "_%_";
-      std::size_t pos = tok_.pos;
-      Advance();
-      left = Binary(pos, fn, std::move(left), ParseUnary());
-    }
-    return left;
-  }
-
   ExprPtr ParseUnary() {
-    std::vector<std::pair<std::string, std::size_t>> ops;
+    std::vector<std::pair<const char*, std::size_t>> ops;
     while (IsPunct("!") || IsPunct("-")) {
       ops.emplace_back(IsPunct("!") ? "!_" : "-_", tok_.pos);
       Advance();
     }
     ExprPtr e;
     // A minus right before a number is part of the literal (so -9223372036854775808 parses).
-    if (!ops.empty() && ops.back().first == "-_" && (tok_.kind == Tok::kInt || tok_.kind == Tok::kDouble)) {
+    if (!ops.empty() && ops.back().first[0] == '-' && (tok_.kind == Tok::kInt || tok_.kind == Tok::kDouble)) {
       std::size_t pos = ops.back().second;
       ops.pop_back();
       e = ParseMember(ParseNumber(true, pos));
@@ -419,15 +415,13 @@ class Parser {
       e = ParseMember(ParsePrimary());
     }
     while (!ops.empty() && !failed_) {
-      std::vector<ExprPtr> args;
-      args.push_back(std::move(e));
-      e = Call(ops.back().second, ops.back().first, std::move(args));
+      e = Unary(ops.back().second, ops.back().first, std::move(e));
       ops.pop_back();
     }
     return e;
   }
 
-  ExprPtr ParseNumber(bool negative, std::size_t pos) {
+  [[gnu::noinline]] ExprPtr ParseNumber(bool negative, std::size_t pos) {
     Token t = tok_;
     Advance();
     std::string text(t.text);
@@ -464,7 +458,7 @@ class Parser {
     return Bad();
   }
 
-  ExprPtr ParseMember(ExprPtr e) {
+  [[gnu::noinline]] ExprPtr ParseMember(ExprPtr e) {
     while (!failed_) {
       if (IsPunct(".")) {
         std::size_t pos = tok_.pos;
@@ -522,7 +516,7 @@ class Parser {
     return QualifiedName(*e.operand) + "." + e.name;
   }
 
-  ExprPtr ParseStruct(ExprPtr type) {
+  [[gnu::noinline]] ExprPtr ParseStruct(ExprPtr type) {
     ExprPtr s = New(ExprKind::kStruct, tok_.pos);
     s->name = QualifiedName(*type);
     Advance();  // {
@@ -568,6 +562,62 @@ class Parser {
     return std::find(kReserved.begin(), kReserved.end(), name) != kReserved.end();
   }
 
+  [[gnu::noinline]] ExprPtr ParseList(std::size_t pos) {
+    Advance();
+    ExprPtr list = New(ExprKind::kList, pos);
+    list->args = ParseExprList("]", true, &list->optional_indices);
+    if (failed_) return Bad();
+    return Finish(std::move(list));
+  }
+
+  [[gnu::noinline]] ExprPtr ParseMap(std::size_t pos) {
+    Advance();
+    ExprPtr map = New(ExprKind::kMap, pos);
+    while (!failed_ && !IsPunct("}")) {
+      MapEntry entry;
+      entry.id = ++next_id_;
+      entry.optional = AcceptOptionalMarker();
+      entry.key = ParseExpr();
+      Expect(":");
+      entry.value = ParseExpr();
+      map->entries.push_back(std::move(entry));
+      if (!Accept(",")) break;
+    }
+    Expect("}");
+    if (failed_) return Bad();
+    return Finish(std::move(map));
+  }
+
+  [[gnu::noinline]] ExprPtr ParseIdentOrCall() {
+    std::size_t pos = tok_.pos;
+    std::string name(tok_.text);
+    if (name == "true" || name == "false") {
+      Advance();
+      return Constant(pos, Value::Bool(name == "true"));
+    }
+    if (name == "null") {
+      Advance();
+      return Constant(pos, Value::Null());
+    }
+    if (IsReserved(name)) return Invalid(pos, "reserved identifier: " + name);
+    Advance();
+    if (IsPunct("(")) {
+      std::size_t call_pos = tok_.pos;
+      Advance();
+      std::vector<ExprPtr> args = ParseExprList(")");
+      if (failed_) return Bad();
+      return GlobalCall(call_pos, std::move(name), std::move(args));
+    }
+    return Ident(pos, std::move(name));
+  }
+
+  [[gnu::noinline]] ExprPtr ParseLiteral() {
+    std::size_t pos = tok_.pos;
+    Value v = tok_.kind == Tok::kString ? Value::String(std::move(tok_.value)) : Value::Bytes(std::move(tok_.value));
+    Advance();
+    return Constant(pos, std::move(v));
+  }
+
   ExprPtr ParsePrimary() {
     std::size_t pos = tok_.pos;
     switch (tok_.kind) {
@@ -576,37 +626,11 @@ class Parser {
         return ParseNumber(false, pos);
       case Tok::kUint:
         return ParseNumber(false, pos);
-      case Tok::kString: {
-        Value v = Value::String(std::move(tok_.value));
-        Advance();
-        return Constant(pos, std::move(v));
-      }
-      case Tok::kBytes: {
-        Value v = Value::Bytes(std::move(tok_.value));
-        Advance();
-        return Constant(pos, std::move(v));
-      }
-      case Tok::kIdent: {
-        std::string name(tok_.text);
-        if (name == "true" || name == "false") {
-          Advance();
-          return Constant(pos, Value::Bool(name == "true"));
-        }
-        if (name == "null") {
-          Advance();
-          return Constant(pos, Value::Null());
-        }
-        if (IsReserved(name)) return Invalid(pos, "reserved identifier: " + name);
-        Advance();
-        if (IsPunct("(")) {
-          std::size_t call_pos = tok_.pos;
-          Advance();
-          std::vector<ExprPtr> args = ParseExprList(")");
-          if (failed_) return Bad();
-          return GlobalCall(call_pos, std::move(name), std::move(args));
-        }
-        return Ident(pos, std::move(name));
-      }
+      case Tok::kString:
+      case Tok::kBytes:
+        return ParseLiteral();
+      case Tok::kIdent:
+        return ParseIdentOrCall();
       case Tok::kPunct:
         if (IsPunct("(")) {
           Advance();
@@ -614,30 +638,8 @@ class Parser {
           Expect(")");
           return e;
         }
-        if (IsPunct("[")) {
-          Advance();
-          ExprPtr list = New(ExprKind::kList, pos);
-          list->args = ParseExprList("]", true, &list->optional_indices);
-          if (failed_) return Bad();
-          return Finish(std::move(list));
-        }
-        if (IsPunct("{")) {
-          Advance();
-          ExprPtr map = New(ExprKind::kMap, pos);
-          while (!failed_ && !IsPunct("}")) {
-            MapEntry entry;
-            entry.id = ++next_id_;
-            entry.optional = AcceptOptionalMarker();
-            entry.key = ParseExpr();
-            Expect(":");
-            entry.value = ParseExpr();
-            map->entries.push_back(std::move(entry));
-            if (!Accept(",")) break;
-          }
-          Expect("}");
-          if (failed_) return Bad();
-          return Finish(std::move(map));
-        }
+        if (IsPunct("[")) return ParseList(pos);
+        if (IsPunct("{")) return ParseMap(pos);
         if (IsPunct(".")) {
           // A leading dot names the root scope: `.a.b`. Resolved as `a.b`.
           Advance();
@@ -658,7 +660,7 @@ class Parser {
   }
 
   // --- Macros ---
-  ExprPtr GlobalCall(std::size_t pos, std::string name, std::vector<ExprPtr> args) {
+  [[gnu::noinline]] ExprPtr GlobalCall(std::size_t pos, std::string name, std::vector<ExprPtr> args) {
     if (name == "has" && args.size() == 1) {
       if (args[0]->kind != ExprKind::kSelect) return Invalid(args[0]->position, "invalid argument to has() macro");
       ExprPtr sel = std::move(args[0]);
@@ -668,7 +670,7 @@ class Parser {
     return Call(pos, std::move(name), std::move(args));
   }
 
-  ExprPtr ReceiverCall(std::size_t pos, std::string name, ExprPtr target, std::vector<ExprPtr> args) {
+  [[gnu::noinline]] ExprPtr ReceiverCall(std::size_t pos, std::string name, ExprPtr target, std::vector<ExprPtr> args) {
     bool two = args.size() == 2;
     bool macro = (two && (name == "all" || name == "exists" || name == "exists_one" || name == "map" ||
                           name == "filter")) ||

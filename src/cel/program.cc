@@ -167,7 +167,7 @@ class Planner {
   }
 
   // The step of map/filter (`accu + [x]`, possibly under `?:`) appends in place.
-  PlanNode PlanStep(const Expr& step, int accu_slot) {
+  [[gnu::noinline]] PlanNode PlanStep(const Expr& step, int accu_slot) {
     auto is_append = [&](const Expr& e) {
       return e.kind == ExprKind::kCall && e.name == "_+_" && !e.operand && e.args.size() == 2 &&
              e.args[0]->kind == ExprKind::kIdent && LookupLocal(e.args[0]->name) == accu_slot &&
@@ -194,7 +194,7 @@ class Planner {
     return Plan(step);
   }
 
-  void PlanCall(const Expr& e, PlanNode& n) {
+  [[gnu::noinline]] void PlanCall(const Expr& e, PlanNode& n) {
     // `math.greatest(1, 2)`, `base64.encode(b)`: a receiver that spells a namespace names a
     // global function when one is registered under the qualified name (and the receiver's
     // root is no comprehension variable).
@@ -215,7 +215,7 @@ class Planner {
     PlanResolvedCall(e.name, e.operand.get(), e.args, n);
   }
 
-  void PlanResolvedCall(const std::string& fn, const Expr* target, const std::vector<ExprPtr>& args, PlanNode& n) {
+  [[gnu::noinline]] void PlanResolvedCall(const std::string& fn, const Expr* target, const std::vector<ExprPtr>& args, PlanNode& n) {
     bool global = target == nullptr;
     if (global && (fn == "_&&_" || fn == "_||_") && args.size() == 2) {
       n.op = fn == "_&&_" ? Op::kAnd : Op::kOr;
@@ -261,6 +261,13 @@ class Planner {
   std::string error_;
 };
 
+[[gnu::noinline]] Value NoSuchKey(std::string_view key) { return Value::Error("no such key: " + std::string(key)); }
+
+// cel-go: selecting a field of a value that has none.
+[[gnu::noinline]] Value NoFieldSelection(const Value& operand) {
+  return Value::Error("type '" + std::string(operand.TypeName()) + "' does not support field selection");
+}
+
 Value MergeUnknowns(const Value& a, const Value& b) {
   return Value::Unknown(std::string(a.text()) + ", " + std::string(b.text()));
 }
@@ -288,68 +295,77 @@ class Evaluator {
     switch (n.op) {
       case Op::kConstant: return n.constant;
       case Op::kLocal: return locals_[n.slot];
-      case Op::kGlobal: {
-        if (!resolved_[n.slot]) {
-          resolved_[n.slot] = true;
-          globals_[n.slot] = activation_.Find(n.name);
-        }
-        if (globals_[n.slot] == nullptr) return Value::Error("no such attribute(s): " + n.name);
-        return *globals_[n.slot];
-      }
+      case Op::kGlobal: return Global(n);
       case Op::kSelect:
       case Op::kHas: return Select(n);
       case Op::kCall: return Call(n);
       case Op::kAnd:
       case Op::kOr: return Logic(n);
-      case Op::kTernary: {
-        Value c = Eval(n.children[0]);
-        if (c.IsErrorOrUnknown()) return c;
-        if (c.kind() != Kind::kBool) return NoSuchOverload();
-        return Eval(n.children[c.bool_value() ? 1 : 2]);
-      }
-      case Op::kNotStrictlyFalse: {
-        Value v = Eval(n.children[0]);
-        return Value::Bool(!v.IsBool(false));
-      }
-      case Op::kList: {
-        std::vector<Value> elements;
-        elements.reserve(n.children.size());
-        for (const auto& c : n.children) {
-          Value v = Eval(c);
-          if (v.IsErrorOrUnknown()) return v;
-          elements.push_back(std::move(v));
-        }
-        return Value::List(std::move(elements));
-      }
-      case Op::kMap: {
-        std::vector<std::pair<Value, Value>> entries;
-        entries.reserve(n.children.size() / 2);
-        for (std::size_t i = 0; i < n.children.size(); i += 2) {
-          Value k = Eval(n.children[i]);
-          if (k.IsErrorOrUnknown()) return k;
-          Value v = Eval(n.children[i + 1]);
-          if (v.IsErrorOrUnknown()) return v;
-          entries.emplace_back(std::move(k), std::move(v));
-        }
-        return Value::Map(std::move(entries));
-      }
+      case Op::kTernary: return Ternary(n);
+      case Op::kNotStrictlyFalse: return Value::Bool(!Eval(n.children[0]).IsBool(false));
+      case Op::kList: return List(n);
+      case Op::kMap: return Map(n);
       case Op::kStruct: return Value::Error("unknown type: " + n.name);
       case Op::kComprehension: return Comprehension(n);
-      case Op::kAppendAccu: {
-        Value element = Eval(n.children[0]);
-        if (element.IsErrorOrUnknown()) return element;
-        Value accu = std::move(locals_[n.slot]);
-        locals_[n.slot] = Value();
-        if (accu.kind() != Kind::kList) return accu;  // an earlier error stays
-        if (accu.ListSize() >= options_.max_list_elements) return CallContext::SizeExceeded("list");
-        accu.ListAppend(std::move(element));
-        return accu;
-      }
+      case Op::kAppendAccu: return AppendAccu(n);
     }
     return Value::Error("invalid plan");
   }
 
-  Value Select(const PlanNode& n) {
+  // Eval recurses once per level of the expression, through the helpers below: they are kept
+  // out of its frame (noinline) so that the stack per level stays small (wasm32 policies).
+  [[gnu::noinline]] Value Ternary(const PlanNode& n) {
+    Value c = Eval(n.children[0]);
+    if (c.IsErrorOrUnknown()) return c;
+    if (c.kind() != Kind::kBool) return NoSuchOverload();
+    return Eval(n.children[c.bool_value() ? 1 : 2]);
+  }
+
+  [[gnu::noinline]] Value Global(const PlanNode& n) {
+    if (!resolved_[n.slot]) {
+      resolved_[n.slot] = true;
+      globals_[n.slot] = activation_.Find(n.name);
+    }
+    if (globals_[n.slot] == nullptr) return Value::Error("no such attribute(s): " + n.name);
+    return *globals_[n.slot];
+  }
+
+  [[gnu::noinline]] Value List(const PlanNode& n) {
+    std::vector<Value> elements;
+    elements.reserve(n.children.size());
+    for (const auto& c : n.children) {
+      Value v = Eval(c);
+      if (v.IsErrorOrUnknown()) return v;
+      elements.push_back(std::move(v));
+    }
+    return Value::List(std::move(elements));
+  }
+
+  [[gnu::noinline]] Value Map(const PlanNode& n) {
+    std::vector<std::pair<Value, Value>> entries;
+    entries.reserve(n.children.size() / 2);
+    for (std::size_t i = 0; i < n.children.size(); i += 2) {
+      Value k = Eval(n.children[i]);
+      if (k.IsErrorOrUnknown()) return k;
+      Value v = Eval(n.children[i + 1]);
+      if (v.IsErrorOrUnknown()) return v;
+      entries.emplace_back(std::move(k), std::move(v));
+    }
+    return Value::Map(std::move(entries));
+  }
+
+  [[gnu::noinline]] Value AppendAccu(const PlanNode& n) {
+    Value element = Eval(n.children[0]);
+    if (element.IsErrorOrUnknown()) return element;
+    Value accu = std::move(locals_[n.slot]);
+    locals_[n.slot] = Value();
+    if (accu.kind() != Kind::kList) return accu;  // an earlier error stays
+    if (accu.ListSize() >= options_.max_list_elements) return CallContext::SizeExceeded("list");
+    accu.ListAppend(std::move(element));
+    return accu;
+  }
+
+  [[gnu::noinline]] Value Select(const PlanNode& n) {
     Value operand = Eval(n.children[0]);
     if (operand.IsErrorOrUnknown()) return operand;
     if (operand.kind() == Kind::kMap) {
@@ -357,14 +373,13 @@ class Evaluator {
       if (!ctx_.Charge(TraversalCost(operand.MapSize()))) return CallContext::CostExceeded();
       auto found = operand.MapFind(std::string_view(n.name));
       if (n.op == Op::kHas) return Value::Bool(found.has_value());
-      if (!found) return Value::Error("no such key: " + n.name);
+      if (!found) return NoSuchKey(n.name);
       return std::move(*found);
     }
-    // cel-go: selecting a field of a value that has none.
-    return Value::Error("type '" + std::string(operand.TypeName()) + "' does not support field selection");
+    return NoFieldSelection(operand);
   }
 
-  Value Logic(const PlanNode& n) {
+  [[gnu::noinline]] Value Logic(const PlanNode& n) {
     bool is_and = n.op == Op::kAnd;
     Value a = Eval(n.children[0]);
     if (a.IsBool(!is_and)) return a;  // false && _, true || _
@@ -379,7 +394,7 @@ class Evaluator {
     return NoSuchOverload();
   }
 
-  Value Call(const PlanNode& n) {
+  [[gnu::noinline]] Value Call(const PlanNode& n) {
     // Up to 3 arguments live on the stack.
     Value small[3];
     std::vector<Value> large;
@@ -395,19 +410,7 @@ class Evaluator {
       if (args[i].IsErrorOrUnknown()) strict_problem = true;
     }
     std::span<const Value> span(args, count);
-    if (strict_problem) {
-      for (const auto& t : n.targets)
-        if (t.overload->non_strict && t.overload->Accepts(span)) return t.impl(span, ctx_);
-      const Value* unknown = nullptr;
-      for (std::size_t i = 0; i < count; ++i) {
-        if (!args[i].IsUnknown()) continue;
-        if (unknown == nullptr) unknown = &args[i];
-        else small[0] = MergeUnknowns(*unknown, args[i]), unknown = &small[0];
-      }
-      if (unknown != nullptr) return *unknown;
-      for (std::size_t i = 0; i < count; ++i)
-        if (args[i].IsError()) return args[i];
-    }
+    if (strict_problem) return StrictProblem(n, span);
     for (const auto& t : n.targets) {
       if (t.overload->Accepts(span)) {
         Value r = t.impl(span, ctx_);
@@ -418,7 +421,23 @@ class Evaluator {
     return NoSuchOverload();
   }
 
-  Value Comprehension(const PlanNode& n) {
+  // A strict call with error or unknown arguments: a non-strict overload that accepts them,
+  // else the unknowns merged, else the first error.
+  [[gnu::noinline]] Value StrictProblem(const PlanNode& n, std::span<const Value> args) {
+    for (const auto& t : n.targets)
+      if (t.overload->non_strict && t.overload->Accepts(args)) return t.impl(args, ctx_);
+    std::optional<Value> unknown;
+    for (const Value& a : args) {
+      if (!a.IsUnknown()) continue;
+      unknown = unknown ? MergeUnknowns(*unknown, a) : a;
+    }
+    if (unknown) return *unknown;
+    for (const Value& a : args)
+      if (a.IsError()) return a;
+    return NoSuchOverload();
+  }
+
+  [[gnu::noinline]] Value Comprehension(const PlanNode& n) {
     Value range = Eval(n.children[0]);
     if (range.IsErrorOrUnknown()) return range;
     Value accu = Eval(n.children[1]);

@@ -387,9 +387,13 @@ bool Spend(std::uint64_t& budget, std::uint64_t units) {
   return true;
 }
 
-std::optional<bool> EqualMaps(const Value& a, const Value& b, std::uint64_t& budget) {
+// Values still to compare. Equality walks containers with this explicit stack, not by
+// recursion: JSON documents may nest 1024 deep, more than a policy's stack holds.
+using Pending = std::vector<std::pair<Value, Value>>;
+
+// Queues the entries of two maps of equal size for comparison; false when their keys differ.
+std::optional<bool> QueueMaps(const Value& a, const Value& b, std::uint64_t& budget, Pending& pending) {
   std::size_t n = a.MapSize();
-  if (n != b.MapSize()) return false;
   Value k, v;
   if (n <= 8) {
     MapIterator it(a);
@@ -397,11 +401,11 @@ std::optional<bool> EqualMaps(const Value& a, const Value& b, std::uint64_t& bud
       if (!Spend(budget, n)) return std::nullopt;
       auto other = b.MapFind(k);
       if (!other) return false;
-      auto eq = EqualWithin(v, *other, budget);
-      if (!eq || !*eq) return eq;
+      pending.emplace_back(std::move(v), std::move(*other));
     }
     return true;
   }
+  // Large maps: sorted once, then binary searched, instead of a scan per key.
   if (!Spend(budget, 2 * n * (1 + std::bit_width(n)))) return std::nullopt;
   std::vector<std::pair<Value, Value>> sorted;
   sorted.reserve(n);
@@ -413,15 +417,13 @@ std::optional<bool> EqualMaps(const Value& a, const Value& b, std::uint64_t& bud
     auto it = std::lower_bound(sorted.begin(), sorted.end(), k,
                                [](const auto& entry, const Value& key) { return KeyLess(entry.first, key); });
     if (it == sorted.end() || !KeyMatches(it->first, k)) return false;
-    auto eq = EqualWithin(v, it->second, budget);
-    if (!eq || !*eq) return eq;
+    pending.emplace_back(std::move(v), it->second);
   }
   return true;
 }
 
-}  // namespace
-
-std::optional<bool> EqualWithin(const Value& a, const Value& b, std::uint64_t& budget) {
+// Compares two values without looking into lists and maps, which it queues instead.
+std::optional<bool> EqualShallow(const Value& a, const Value& b, std::uint64_t& budget, Pending& pending) {
   if (!Spend(budget, 1)) return std::nullopt;
   if (IsNumber(a.kind()) && IsNumber(b.kind())) return CompareNumbers(a, b) == 0;
   if (a.kind() != b.kind()) return false;
@@ -440,16 +442,28 @@ std::optional<bool> EqualWithin(const Value& a, const Value& b, std::uint64_t& b
       if (a.ListSize() != b.ListSize()) return false;
       ListIterator ia(a), ib(b);
       Value x, y;
-      while (ia.Next(x) && ib.Next(y)) {
-        auto eq = EqualWithin(x, y, budget);
-        if (!eq || !*eq) return eq;
-      }
+      while (ia.Next(x) && ib.Next(y)) pending.emplace_back(std::move(x), std::move(y));
       return true;
     }
-    case Kind::kMap: return EqualMaps(a, b, budget);
+    case Kind::kMap:
+      if (a.MapSize() != b.MapSize()) return false;
+      return QueueMaps(a, b, budget, pending);
     case Kind::kOpaque: return a.opaque().Equals(b.opaque());
     default: return false;
   }
+}
+
+}  // namespace
+
+std::optional<bool> EqualWithin(const Value& a, const Value& b, std::uint64_t& budget) {
+  Pending pending;
+  auto eq = EqualShallow(a, b, budget, pending);
+  while (eq && *eq && !pending.empty()) {
+    auto [x, y] = std::move(pending.back());
+    pending.pop_back();
+    eq = EqualShallow(x, y, budget, pending);
+  }
+  return eq;
 }
 
 bool Equal(const Value& a, const Value& b) {

@@ -196,7 +196,8 @@ std::optional<bool> EqualWithin(const Value& a, const Value& b, std::uint64_t& b
 // unordered for NaN.
 std::optional<std::partial_ordering> Compare(const Value& a, const Value& b);
 
-// A CEL-literal-like text of a value, for messages and tests: 1, 1u, 1.5, "s", b"\x00",
+// A CEL-literal-like text of a value (recursive: for messages about and tests of values of
+// bounded depth): 1, 1u, 1.5, "s", b"\x00",
 // [1, 2], {"a": 1}, timestamp("2009-02-13T23:31:30Z"), duration("1.5s"), int, error("...").
 std::string DebugString(const Value& value);
 
@@ -206,8 +207,8 @@ std::expected<Value, std::string> ParseJson(std::string_view text);
 
 // Writes a value as JSON: timestamps as RFC 3339 strings, durations as "1.5s", bytes in
 // base64, map keys as strings. Errors for error/unknown/opaque/type values, non-finite
-// doubles and nesting deeper than `max_depth`.
-std::expected<std::string, std::string> ToJson(const Value& value, std::size_t max_depth = 1000);
+// doubles and nesting deeper than `max_depth` (it recurses: mind a wasm32 policy's stack).
+std::expected<std::string, std::string> ToJson(const Value& value, std::size_t max_depth = 128);
 
 }  // namespace kw::cel
 
