@@ -50,6 +50,29 @@ TEST(Parser, DeepNestingIsAnError) {
   EXPECT_FALSE(Parse(unary + "true").has_value());
 }
 
+// The stack budget stops the recursion wherever the depth limit would not (a wasm32 policy
+// has 64 KiB of stack).
+TEST(Parser, StackBudget) {
+  std::string nested = std::string(200, '(') + "1" + std::string(200, ')');
+  EXPECT_TRUE(Parse(nested).has_value());
+  ParseOptions small;
+  small.max_stack_bytes = 8 * 1024;
+  auto r = Parse(nested, small);
+  ASSERT_FALSE(r.has_value());
+  EXPECT_NE(r.error().find("expression recursion limit exceeded: nesting needs more than the stack budget"),
+            std::string::npos) << r.error();
+  std::string deep = "1";
+  for (int i = 0; i < 200; ++i) deep = "-(" + deep + ")";
+  auto program = Program::Compile(deep);
+  ASSERT_TRUE(program.has_value());
+  EvalOptions options;
+  options.max_stack_bytes = 4 * 1024;
+  Value v = program->Evaluate(MapActivation(), options);
+  ASSERT_TRUE(v.IsError());
+  EXPECT_NE(v.text().find("expression recursion limit exceeded"), std::string::npos);
+  EXPECT_EQ(program->Evaluate(MapActivation()).kind(), Kind::kInt);
+}
+
 TEST(Parser, OptionalSyntaxWhenEnabled) {
   EXPECT_FALSE(Parse("a.?b").has_value());
   EXPECT_FALSE(Parse("[?a]").has_value());

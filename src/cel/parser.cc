@@ -224,7 +224,10 @@ constexpr std::string_view kPrimaryExpected =
 
 class Parser {
  public:
-  Parser(std::string_view src, const ParseOptions& options) : lexer_(src), options_(options) { Advance(); }
+  Parser(std::string_view src, const ParseOptions& options)
+      : lexer_(src), options_(options), stack_(options.max_stack_bytes) {
+    Advance();
+  }
 
   std::expected<ExprPtr, std::string> Run() {
     ExprPtr e = ParseExpr();
@@ -323,6 +326,11 @@ class Parser {
   bool TooDeep() {
     if (depth_ > options_.max_recursion_depth) {
       Fail(tok_.pos, "expression recursion limit exceeded: " + std::to_string(options_.max_recursion_depth));
+      return true;
+    }
+    if (stack_.Exhausted()) {
+      Fail(tok_.pos, "expression recursion limit exceeded: nesting needs more than the stack budget of " +
+                         std::to_string(options_.max_stack_bytes) + " bytes");
       return true;
     }
     return false;
@@ -731,6 +739,7 @@ class Parser {
 
   Lexer lexer_;
   const ParseOptions& options_;
+  StackBudget stack_;
   Token tok_;
   std::int64_t next_id_ = 0;
   int depth_ = 0;

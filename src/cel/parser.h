@@ -9,8 +9,9 @@
 //
 // Hostile input: the text is bounded (max_code_points), and so is nesting (max_recursion_depth
 // counts both the parser's recursion and the depth of the resulting tree; chains of `&&`/`||`
-// are balanced as cel-go does so long conjunctions stay shallow). Exceeding either is a syntax
-// error, never a stack overflow.
+// are balanced as cel-go does so long conjunctions stay shallow), and so is the stack the
+// recursion may take (max_stack_bytes: 40 KiB in wasm32 guests, whose stack is 64 KiB).
+// Exceeding any is an error ("expression recursion limit exceeded"), never a stack overflow.
 //
 // Errors read as cel-go prints them:
 //   ERROR: <input>:1:5: Syntax error: mismatched input ...
@@ -25,6 +26,7 @@
 #include <string_view>
 
 #include "cel/ast.h"
+#include "cel/stack.h"
 
 namespace kw::cel {
 
@@ -32,6 +34,8 @@ struct ParseOptions {
   // cel-go's defaults.
   std::size_t max_code_points = 100'000;
   int max_recursion_depth = 250;
+  // Stack the parser (and the planner) may use, whatever the depth (see cel/stack.h).
+  std::size_t max_stack_bytes = kDefaultStackBudget;
   // cel-go's optional syntax (`a.?b`, `a[?b]`, `[?e]`, `{?k: v}`), for the optional library.
   bool enable_optional_syntax = false;
 };

@@ -78,7 +78,8 @@ std::optional<std::string> DottedName(const Expr& e) {
 
 class Planner {
  public:
-  Planner(const CompileOptions& options, CompiledProgram& out) : options_(options), out_(out) {}
+  Planner(const CompileOptions& options, CompiledProgram& out)
+      : options_(options), out_(out), stack_(options.parse.max_stack_bytes) {}
 
   std::expected<PlanNode, std::string> Run(const Expr& root) {
     PlanNode n = Plan(root);
@@ -96,6 +97,10 @@ class Planner {
   PlanNode Plan(const Expr& e) {
     PlanNode n;
     n.position = e.position;
+    if (stack_.Exhausted()) {
+      if (error_.empty()) error_ = "ERROR: <input>: expression recursion limit exceeded: planning needs more stack";
+      return n;
+    }
     switch (e.kind) {
       case ExprKind::kConstant:
         n.constant = e.constant;
@@ -257,9 +262,14 @@ class Planner {
 
   const CompileOptions& options_;
   CompiledProgram& out_;
+  StackBudget stack_;
   std::vector<std::pair<std::string, int>> scopes_;
   std::string error_;
 };
+
+[[gnu::noinline]] Value StackExhausted() {
+  return Value::Error("expression recursion limit exceeded: evaluation needs more than its stack budget");
+}
 
 [[gnu::noinline]] Value NoSuchKey(std::string_view key) { return Value::Error("no such key: " + std::string(key)); }
 
@@ -277,6 +287,7 @@ class Evaluator {
   Evaluator(const CompiledProgram& program, const Activation& activation, const EvalOptions& options)
       : program_(program), activation_(activation), options_(options),
         ctx_(cost_, options.cost_limit, options.max_string_bytes, options.max_list_elements),
+        stack_(options.max_stack_bytes),
         locals_(program.slots), globals_(program.globals.size()), resolved_(program.globals.size()) {}
 
   // Past the budget the result is the cancellation, even where `||`/`&&` would have absorbed it.
@@ -292,6 +303,7 @@ class Evaluator {
   Value Eval(const PlanNode& n) {
     if (n.op == Op::kConstant) return n.constant;
     if (++cost_, OverBudget()) return CallContext::CostExceeded();
+    if (stack_.Exhausted()) return StackExhausted();
     switch (n.op) {
       case Op::kConstant: return n.constant;
       case Op::kLocal: return locals_[n.slot];
@@ -479,6 +491,7 @@ class Evaluator {
   const EvalOptions& options_;
   std::uint64_t cost_ = 0;
   CallContext ctx_;
+  StackBudget stack_;
   std::vector<Value> locals_;
   std::vector<const Value*> globals_;
   std::vector<bool> resolved_;

@@ -71,6 +71,9 @@ struct EvalOptions {
   // Bounds on what an evaluation builds.
   std::size_t max_string_bytes = 1 << 20;
   std::size_t max_list_elements = 100'000;
+  // Stack the evaluation's recursion (one level per level of the expression) may use; past
+  // it the result is the error "expression recursion limit exceeded" (see cel/stack.h).
+  std::size_t max_stack_bytes = kDefaultStackBudget;
 };
 
 // The planned form (program.cc).
