@@ -29,6 +29,22 @@ TEST(Parser, ErrorsReadAsCelGo) {
   EXPECT_EQ(r.error(), "ERROR: <input>:2:3: reserved identifier: if\n |   if\n | ..^");
 }
 
+TEST(Parser, ErrorColumnsCountCodePoints) {
+  auto r = Parse("'héllo' + \n  'wörld' +");
+  ASSERT_FALSE(r.has_value());
+  EXPECT_EQ(r.error().substr(0, r.error().find('\n')),
+            "ERROR: <input>:2:12: Syntax error: mismatched input '<EOF>' expecting {'[', '{', '(', '.', '-', '!', "
+            "'true', 'false', 'null', NUM_FLOAT, NUM_INT, NUM_UINT, STRING, BYTES, IDENTIFIER}");
+  EXPECT_EQ(FormatSourceError("ab\ncdé#", 6, "boom"), "ERROR: <input>:2:4: boom\n | cdé#\n | ...^");
+  r = Parse("a.b(1) # c");
+  ASSERT_FALSE(r.has_value());
+  EXPECT_NE(r.error().find("1:8: Syntax error: token recognition error at: '#'"), std::string::npos) << r.error();
+  r = Parse(std::string(100001, '1'));
+  ASSERT_FALSE(r.has_value());
+  EXPECT_EQ(r.error(), "expression code point size exceeds limit: size: 100001, limit 100000");
+  EXPECT_FALSE(Parse("\xff").has_value());
+}
+
 TEST(Parser, DeepNestingIsAnError) {
   std::string deep(100000, '(');
   auto r = Parse(deep + "1" + std::string(100000, ')'));
