@@ -472,7 +472,9 @@ class Parser {
         std::size_t pos = tok_.pos;
         Advance();
         bool optional = options_.enable_optional_syntax && Accept("?");
-        if (tok_.kind != Tok::kIdent) {
+        // true, false, null and in are tokens of their own in cel-spec's lexer, not identifiers.
+        if (tok_.kind != Tok::kIdent || tok_.text == "true" || tok_.text == "false" || tok_.text == "null" ||
+            tok_.text == "in") {
           Mismatch("IDENTIFIER");
           return Bad();
         }
