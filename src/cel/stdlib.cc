@@ -1,5 +1,17 @@
 // CEL's standard library (langdef "Standard Definitions") on the function registry, with
 // cel-go's error texts.
+//
+// Texts as cel-go prints them: "no such overload", "division by zero", "modulus by zero",
+// "integer overflow", "unsigned integer overflow" (the cel-spec conformance suite describes
+// these cases as "return error for overflow"), "no such key: x", "index '3' out of range in
+// list size '3'", "invalid UTF-8 in bytes, cannot convert to string", Go's strconv texts for
+// string conversions ("strconv.ParseInt: parsing \"x\": invalid syntax") and time's for
+// durations ("time: invalid duration \"1d\""), "unknown time zone X".
+// Unsure, to check against cel-go: "timestamp overflow" / "duration overflow" / "timestamp out
+// of range" (range errors of time arithmetic), the timestamp() parse error (Go's time.Parse
+// text is longer; ours quotes the input), bool()'s "type conversion error from 'string' to
+// 'bool'", "unsupported index value", and the evaluator's "type 'int' does not support field
+// selection", "no such attribute(s): x", "Failed with repeated key", "unsupported key type".
 #include <charconv>
 #include <cmath>
 #include <cstdlib>
