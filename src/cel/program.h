@@ -7,9 +7,12 @@
 //   cel::Value result = program->Evaluate(vars);  // an error value on failure
 //
 // Compile parses (cel/parser.h) and plans: identifiers of comprehension variables become frame
-// slots, calls keep the overloads of their name (cel/functions.h) and specialise them on
-// constant arguments. A Program is immutable and cheap to copy; Evaluate may run concurrently
-// from several threads, each with its own activation.
+// slots, other identifiers are looked up in the activation (once per evaluation, on first
+// use), calls keep the overloads of their name (cel/functions.h) and specialise them on
+// constant arguments; `ns.f(x)` calls the global "ns.f" when the registry has one. Unknown
+// function names fail here, with the checker's "undeclared reference to 'f'". A Program is
+// immutable and cheap to copy; Evaluate may run concurrently from several threads, each with
+// its own activation.
 //
 // Semantics are cel-spec's, with cel-go's error texts: "no such overload", "no such key: x",
 // "division by zero", "modulus by zero", "integer overflow", "unsigned integer overflow",
@@ -18,10 +21,11 @@
 // propagate (merged) but no partial evaluation is done with them.
 //
 // Limits (EvalOptions): a cost budget charged 1 per evaluated node (constants are free), plus
-// what functions charge for the size of their inputs (string scans and copies, list
-// concatenation, regular expression matching); exceeding it ends the evaluation with
-// "operation cancelled: actual cost limit exceeded". Strings, bytes and lists built during an
-// evaluation are bounded, so an expression cannot exhaust time or memory.
+// 0.1 per byte or element an operation scans (string functions, concatenation, map lookups,
+// list indexes of JSON arrays, `in`, equality, regular expression matching); exceeding it ends
+// the evaluation with "operation cancelled: actual cost limit exceeded", which nothing absorbs.
+// Strings, bytes and lists built during an evaluation are bounded, and so is the stack its
+// recursion takes, so an expression cannot exhaust time, memory or the stack.
 //
 // Not here yet: the static type checker (type names resolve at evaluation), message
 // construction (`Foo{...}` parses and is an error at evaluation), container-qualified names.
