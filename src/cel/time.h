@@ -28,8 +28,9 @@ struct Instant {
   std::int32_t nanos = 0;  // 0..999999999
 };
 
-// RFC 3339 ("2006-01-02T15:04:05.999999999Z07:00", "z" and "t" accepted as Go does not: only
-// the forms Go's time.Parse(time.RFC3339) accepts). nullopt when malformed or out of range.
+// RFC 3339 ("2006-01-02T15:04:05.999999999Z07:00") as Go's time.Parse(time.RFC3339) reads it:
+// upper-case "T" and "Z" only, any number of fraction digits (beyond 9 truncated). nullopt
+// when malformed or outside years 1..9999.
 std::optional<Instant> ParseTimestamp(std::string_view text);
 // time.RFC3339Nano in UTC: fraction without trailing zeros, "Z".
 std::string FormatTimestamp(Instant t);
