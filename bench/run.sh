@@ -23,6 +23,11 @@ echo "== metrics recording (bench/micro/metrics_bench.cc)"
   --benchmark_min_time=1
 
 echo
+echo "== CEL, 5 VAP-style validations on the 5 KB Pod (bench/micro/cel_bench.cc)"
+"$build/bench/cel_bench" --benchmark_repetitions=3 --benchmark_report_aggregates_only=true \
+  --benchmark_min_time=1
+
+echo
 echo "== kwctl bench, 5 KB Pod AdmissionReview"
 for policy in wapc_accept test_policy; do
   echo "-- $policy.wasm"

@@ -1,0 +1,35 @@
+// A wasm32-wasi command built from src/cel's sources with the policies' flags (see
+// src/cel/CMakeLists.txt), run by cel_wasm_test: the same code as the host's, on the target
+// where the stack is 64 KiB and there is no zone database.
+//
+// Reads lines from stdin: "object <json>" binds `object`; any other line is an expression,
+// answered with one line: the result's DebugString, or "compile: <first line of the error>".
+#include <cstdio>
+#include <string>
+
+#include "cel/program.h"
+
+int main() {
+  kw::cel::MapActivation vars;
+  std::string line;
+  int c;
+  while (true) {
+    line.clear();
+    while ((c = std::getchar()) != EOF && c != '\n') line += static_cast<char>(c);
+    if (line.empty() && c == EOF) break;
+    if (line.starts_with("object ")) {
+      auto v = kw::cel::ParseJson(line.substr(7));
+      std::printf("%s\n", v ? "bound" : v.error().c_str());
+      if (v) vars.Bind("object", *v);
+      continue;
+    }
+    auto program = kw::cel::Program::Compile(line);
+    if (!program) {
+      std::string error = program.error();
+      std::printf("compile: %s\n", error.substr(0, error.find('\n')).c_str());
+      continue;
+    }
+    std::printf("%s\n", kw::cel::DebugString(program->Evaluate(vars)).c_str());
+  }
+  return 0;
+}
