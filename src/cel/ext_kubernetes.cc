@@ -13,6 +13,7 @@ const FunctionRegistry& KubernetesLibraries() {
     RegisterMathLibrary(*r);
     RegisterEncodersLibrary(*r);
     RegisterRegexLibrary(*r);
+    RegisterOptionalLibrary(*r);
     return r;
   }();
   return *registry;

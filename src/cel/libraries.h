@@ -14,6 +14,7 @@
 #define KW_CEL_LIBRARIES_H_
 
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "cel/functions.h"
@@ -34,6 +35,11 @@ void RegisterMathLibrary(FunctionRegistry& registry);
 void RegisterEncodersLibrary(FunctionRegistry& registry);
 // Kubernetes' regex library: find, findAll (Go's regexp).
 void RegisterRegexLibrary(FunctionRegistry& registry);
+// cel-go's optional types: optional.of/none/ofNonZeroValue, hasValue, value, orValue, or, and
+// the optional syntax (`a.?b`, `a[?i]`, `[?e]`, `{?k: v}`; ParseOptions::enable_optional_syntax).
+void RegisterOptionalLibrary(FunctionRegistry& registry);
+// What type() of an optional value returns.
+extern const std::string_view kOptionalTypeName;
 
 // Standard() plus every library above.
 const FunctionRegistry& KubernetesLibraries();
