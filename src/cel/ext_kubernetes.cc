@@ -6,7 +6,10 @@ namespace kw::cel {
 
 const FunctionRegistry& KubernetesLibraries() {
   static const FunctionRegistry* registry = [] {
-    auto* r = new FunctionRegistry(FunctionRegistry::Standard());
+    // Overloads of standard names on opaque values come first (the first that accepts runs).
+    auto* r = new FunctionRegistry();
+    RegisterNetLibrary(*r);
+    RegisterStandardLibrary(*r);
     RegisterStringsLibrary(*r);
     RegisterListsLibrary(*r);
     RegisterSetsLibrary(*r);

@@ -40,6 +40,12 @@ void RegisterRegexLibrary(FunctionRegistry& registry);
 void RegisterOptionalLibrary(FunctionRegistry& registry);
 // What type() of an optional value returns.
 extern const std::string_view kOptionalTypeName;
+// Kubernetes' IP and CIDR libraries: isIP, ip(), ip.isCanonical, family, isUnspecified,
+// isLoopback, isLinkLocalMulticast, isLinkLocalUnicast, isGlobalUnicast; isCIDR, cidr(),
+// containsIP, containsCIDR, ip(), masked, prefixLength; string() of both (types net.IP and
+// net.CIDR). Its `string` overload must precede the standard library's (which refuses opaque
+// values): register it into a registry before RegisterStandardLibrary.
+void RegisterNetLibrary(FunctionRegistry& registry);
 
 // Standard() plus every library above.
 const FunctionRegistry& KubernetesLibraries();
