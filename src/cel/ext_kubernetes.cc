@@ -17,6 +17,7 @@ const FunctionRegistry& KubernetesLibraries() {
     RegisterEncodersLibrary(*r);
     RegisterRegexLibrary(*r);
     RegisterOptionalLibrary(*r);
+    RegisterQuantityLibrary(*r);
     return r;
   }();
   return *registry;

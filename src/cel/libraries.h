@@ -46,6 +46,9 @@ extern const std::string_view kOptionalTypeName;
 // net.CIDR). Its `string` overload must precede the standard library's (which refuses opaque
 // values): register it into a registry before RegisterStandardLibrary.
 void RegisterNetLibrary(FunctionRegistry& registry);
+// Kubernetes' quantity library: isQuantity, quantity(), sign, isGreaterThan, isLessThan,
+// compareTo, add, sub, asInteger, asApproximateFloat, isInteger (type kubernetes.Quantity).
+void RegisterQuantityLibrary(FunctionRegistry& registry);
 
 // Standard() plus every library above.
 const FunctionRegistry& KubernetesLibraries();
