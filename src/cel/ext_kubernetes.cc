@@ -18,6 +18,7 @@ const FunctionRegistry& KubernetesLibraries() {
     RegisterRegexLibrary(*r);
     RegisterOptionalLibrary(*r);
     RegisterQuantityLibrary(*r);
+    RegisterUrlLibrary(*r);
     return r;
   }();
   return *registry;

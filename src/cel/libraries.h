@@ -49,6 +49,9 @@ void RegisterNetLibrary(FunctionRegistry& registry);
 // Kubernetes' quantity library: isQuantity, quantity(), sign, isGreaterThan, isLessThan,
 // compareTo, add, sub, asInteger, asApproximateFloat, isInteger (type kubernetes.Quantity).
 void RegisterQuantityLibrary(FunctionRegistry& registry);
+// Kubernetes' URL library: isURL, url(), getScheme, getHost, getHostname, getPort,
+// getEscapedPath, getQuery (type kubernetes.URL).
+void RegisterUrlLibrary(FunctionRegistry& registry);
 
 // Standard() plus every library above.
 const FunctionRegistry& KubernetesLibraries();
