@@ -266,8 +266,9 @@ std::optional<std::string> IntegerInBase(const Value& v, unsigned base, bool upp
 }
 
 // %s of one value: scalars as string() converts them; inside lists and maps, strings are
-// quoted and timestamps/durations written as their constructor calls.
-std::optional<std::string> FormatString(const Value& v, bool nested, int depth, std::string& error) {
+// quoted and timestamps/durations written as their constructor calls. Lists and maps stop
+// once their text passes `limit` bytes (their elements may share one large string).
+std::optional<std::string> FormatString(const Value& v, bool nested, int depth, std::size_t limit, std::string& error) {
   if (depth > 32) {
     error = "value nests too deeply to format";
     return std::nullopt;
@@ -301,23 +302,33 @@ std::optional<std::string> FormatString(const Value& v, bool nested, int depth, 
       Value e;
       bool first = true;
       while (it.Next(e)) {
-        auto s = FormatString(e, true, depth + 1, error);
+        auto s = FormatString(e, true, depth + 1, limit, error);
         if (!s) return std::nullopt;
         if (!first) out += ", ";
         first = false;
         out += *s;
+        if (out.size() > limit) {
+          error = "string size exceeds the evaluation limit";
+          return std::nullopt;
+        }
       }
       return out + "]";
     }
     case K::kMap: {
       std::vector<std::pair<std::string, std::string>> entries;
+      std::size_t size = 0;
       MapIterator it(v);
       Value k, e;
       while (it.Next(k, e)) {
-        auto ks = FormatString(k, true, depth + 1, error);
+        auto ks = FormatString(k, true, depth + 1, limit, error);
         if (!ks) return std::nullopt;
-        auto vs = FormatString(e, true, depth + 1, error);
+        auto vs = FormatString(e, true, depth + 1, limit, error);
         if (!vs) return std::nullopt;
+        size += ks->size() + vs->size() + 2;
+        if (size > limit) {
+          error = "string size exceeds the evaluation limit";
+          return std::nullopt;
+        }
         entries.emplace_back(std::move(*ks), std::move(*vs));
       }
       std::sort(entries.begin(), entries.end());
@@ -343,10 +354,11 @@ std::optional<double> AsDouble(const Value& v) {
   return std::nullopt;
 }
 
-std::optional<std::string> FormatClause(char verb, int precision, const Value& v, std::string& error) {
+std::optional<std::string> FormatClause(char verb, int precision, const Value& v, std::size_t limit,
+                                        std::string& error) {
   std::string given = ", was given " + std::string(v.TypeName());
   switch (verb) {
-    case 's': return FormatString(v, false, 0, error);
+    case 's': return FormatString(v, false, 0, limit, error);
     case 'd':
       if (auto s = IntegerInBase(v, 10, false)) return s;
       error = "decimal clause can only be used on integers" + given;
@@ -417,7 +429,7 @@ Value Format(std::string_view spec, const Value& args, CallContext& ctx) {
     if (next >= args.ListSize()) return FormatError("index " + std::to_string(next) + " out of range");
     Value arg = args.ListAt(next++);
     std::string error;
-    auto piece = FormatClause(verb, precision, arg, error);
+    auto piece = FormatClause(verb, precision, arg, ctx.max_string_bytes(), error);
     if (!piece) return FormatError(error);
     out += *piece;
     if (out.size() > ctx.max_string_bytes()) return CallContext::SizeExceeded("string");

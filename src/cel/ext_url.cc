@@ -4,8 +4,8 @@
 // are then those of url.Parse (which splits off a #fragment). Errors are Go's, under
 // Kubernetes' "URL parse error during conversion from string: " (e.g. `parse "x": invalid URI
 // for request`).
-#include <algorithm>
 #include <expected>
+#include <map>
 #include <memory>
 
 #include "cel/libraries.h"
@@ -195,7 +195,8 @@ std::pair<std::string_view, std::string_view> SplitHostPort(std::string_view hos
 
 Value Query(std::string_view raw, CallContext& ctx) {
   if (!ctx.Charge(TraversalCost(raw.size()))) return CallContext::CostExceeded();
-  std::vector<std::pair<std::string, std::vector<Value>>> entries;
+  std::vector<std::pair<std::string, std::vector<Value>>> entries;  // in first-seen order
+  std::map<std::string, std::size_t, std::less<>> index;
   while (!raw.empty()) {
     std::size_t amp = raw.find('&');
     std::string_view pair = raw.substr(0, amp);
@@ -205,9 +206,9 @@ Value Query(std::string_view raw, CallContext& ctx) {
     auto key = Unescape(pair.substr(0, eq), true);
     auto value = Unescape(eq == std::string_view::npos ? std::string_view() : pair.substr(eq + 1), true);
     if (!key || !value) continue;
-    auto it = std::find_if(entries.begin(), entries.end(), [&](const auto& e) { return e.first == *key; });
-    if (it == entries.end()) it = entries.insert(entries.end(), {*key, {}});
-    it->second.push_back(Value::String(std::move(*value)));
+    auto [at, added] = index.try_emplace(*key, entries.size());
+    if (added) entries.push_back({*key, {}});
+    entries[at->second].second.push_back(Value::String(std::move(*value)));
   }
   std::vector<std::pair<Value, Value>> map;
   for (auto& [k, v] : entries) map.emplace_back(Value::String(k), Value::List(std::move(v)));
