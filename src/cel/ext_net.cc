@@ -219,7 +219,7 @@ std::expected<Prefix, std::string> ParsePrefix(std::string_view raw) {
   if (!a) return std::unexpected(head + "netip.ParsePrefix(" + quoted + "): ParseAddr(\"" + std::string(ip) + "\"): unable to parse IP");
   int bits = 0;
   bool ok = !bits_text.empty() && bits_text.size() <= 3 && !(bits_text.size() > 1 && bits_text[0] == '0');
-  for (char c : bits_text) {
+  for (char c : ok ? bits_text : std::string_view()) {
     if (c < '0' || c > '9') ok = false;
     else bits = bits * 10 + (c - '0');
   }

@@ -82,7 +82,7 @@ std::expected<Int128, std::string> ParseQuantity(std::string_view s) {
     bool neg = num[0] == '-';
     if (num[0] == '-' || num[0] == '+') num.remove_prefix(1);
     known = !num.empty() && num.size() <= 4;
-    for (char c : num) {
+    for (char c : known ? num : std::string_view()) {
       if (c < '0' || c > '9') known = false;
       else decimal = decimal * 10 + (c - '0');
     }
