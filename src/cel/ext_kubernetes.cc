@@ -9,6 +9,7 @@ const FunctionRegistry& KubernetesLibraries() {
     // Overloads of standard names on opaque values come first (the first that accepts runs).
     auto* r = new FunctionRegistry();
     RegisterNetLibrary(*r);
+    RegisterOptionalLibrary(*r);
     RegisterStandardLibrary(*r);
     RegisterStringsLibrary(*r);
     RegisterListsLibrary(*r);
@@ -16,7 +17,6 @@ const FunctionRegistry& KubernetesLibraries() {
     RegisterMathLibrary(*r);
     RegisterEncodersLibrary(*r);
     RegisterRegexLibrary(*r);
-    RegisterOptionalLibrary(*r);
     RegisterQuantityLibrary(*r);
     RegisterUrlLibrary(*r);
     return r;

@@ -1,5 +1,6 @@
 // cel-go's optional types (cel.OptionalTypes): optional.of, optional.none,
-// optional.ofNonZeroValue, hasValue, value ("optional.none() dereference"), orValue, or, and
+// optional.ofNonZeroValue, hasValue, value ("optional.none() dereference"), orValue, or, a
+// list's first()/last() (version 2), and
 // what the parser's optional syntax turns into: `a.?b` ("_?._"), `a[?i]` ("_[?_]") and the
 // optional list elements / map entries `[?e]`, `{?k: v}` (the planner's "@optional_elements").
 #include <memory>
@@ -129,6 +130,20 @@ void RegisterOptionalLibrary(FunctionRegistry& r) {
   AddOverload(r, "_?._", false, {any, K::kString},
               [](Args a, CallContext& ctx) { return OptionalField(a[0], a[1].text(), ctx); });
   AddOverload(r, "_[?_]", false, {any, any}, [](Args a, CallContext& ctx) { return OptionalIndex(a[0], a[1], ctx); });
+  // `o[i]` on an optional value chains like `o[?i]`.
+  AddOverload(r, "_[_]", false, {K::kOpaque, any}, [](Args a, CallContext& ctx) {
+    return AsOptional(a[0]) ? OptionalIndex(a[0], a[1], ctx) : NoSuchOverload();
+  });
+  // Optional types version 2: a list's first and last elements.
+  AddOverload(r, "first", true, {K::kList}, [](Args a, CallContext&) {
+    return a[0].ListSize() == 0 ? None() : Of(a[0].ListAt(0));
+  });
+  AddOverload(r, "last", true, {K::kList}, [](Args a, CallContext& ctx) {
+    std::size_t n = a[0].ListSize();
+    if (n == 0) return None();
+    if (!ctx.Charge(TraversalCost(n))) return CallContext::CostExceeded();  // JSON arrays index linearly
+    return Of(a[0].ListAt(n - 1));
+  });
   AddOverload(r, "@optional_elements", false, {any}, [](Args a, CallContext&) {
     const auto* opt = AsOptional(a[0]);
     if (!opt) return NoSuchOverload();

@@ -35,8 +35,11 @@ void RegisterMathLibrary(FunctionRegistry& registry);
 void RegisterEncodersLibrary(FunctionRegistry& registry);
 // Kubernetes' regex library: find, findAll (Go's regexp).
 void RegisterRegexLibrary(FunctionRegistry& registry);
-// cel-go's optional types: optional.of/none/ofNonZeroValue, hasValue, value, orValue, or, and
-// the optional syntax (`a.?b`, `a[?i]`, `[?e]`, `{?k: v}`; ParseOptions::enable_optional_syntax).
+// cel-go's optional types: optional.of/none/ofNonZeroValue, hasValue, value, orValue, or,
+// first/last of lists, and the optional syntax (`a.?b`, `a[?i]`, `[?e]`, `{?k: v}`;
+// ParseOptions::enable_optional_syntax). Selecting (`o.f`) or indexing (`o[i]`) an optional
+// value chains as `o.?f` / `o[?i]` do; indexing needs the library registered before the
+// standard library (whose `_[_]` refuses opaque values), as KubernetesLibraries() does.
 void RegisterOptionalLibrary(FunctionRegistry& registry);
 // What type() of an optional value returns.
 extern const std::string_view kOptionalTypeName;

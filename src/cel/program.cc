@@ -132,6 +132,11 @@ class Planner {
         n.op = e.test_only ? Op::kHas : Op::kSelect;
         n.name = e.name;
         n.children.push_back(Plan(*e.operand));
+        // Selecting a field of an opaque value (an optional: `o.f` chains as `o.?f`) goes to the
+        // optional library's "_?._" when the registry has it.
+        if (const auto* overloads = options_.functions->Find("_?._"); overloads && !e.test_only)
+          for (const auto& o : *overloads)
+            if (!o.receiver && o.params.size() == 2) n.targets.push_back({&o, o.impl});
         break;
       }
       case ExprKind::kCall:
@@ -418,6 +423,10 @@ class Evaluator {
       if (n.op == Op::kHas) return Value::Bool(found.has_value());
       if (!found) return NoSuchKey(n.name);
       return std::move(*found);
+    }
+    if (operand.kind() == Kind::kOpaque && !n.targets.empty()) {
+      Value args[2] = {operand, Value::String(n.name)};
+      if (n.targets[0].overload->Accepts(args)) return n.targets[0].impl(args, ctx_);
     }
     return NoFieldSelection(operand);
   }
