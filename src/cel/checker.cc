@@ -188,11 +188,14 @@ class Checker {
   std::expected<CheckedExpr, std::string> Run(const Expr& root) {
     Visit(root);
     if (!errors_.empty()) {
-      std::stable_sort(errors_.begin(), errors_.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+      // By position, in the order found at the same position (as cel-go sorts them).
+      std::sort(errors_.begin(), errors_.end(), [](const ErrorAt& a, const ErrorAt& b) {
+        return a.position != b.position ? a.position < b.position : a.sequence < b.sequence;
+      });
       std::string out;
-      for (const auto& [pos, message] : errors_) {
+      for (const ErrorAt& error : errors_) {
         if (!out.empty()) out += "\n";
-        out += FormatSourceError(source_, static_cast<std::size_t>(pos), message);
+        out += FormatSourceError(source_, static_cast<std::size_t>(error.position), error.message);
       }
       return std::unexpected(out);
     }
@@ -208,7 +211,7 @@ class Checker {
 
   void Error(const Expr& e, std::string message) {
     // cel-go stops collecting at 100 errors.
-    if (errors_.size() < 100) errors_.emplace_back(e.position, std::move(message));
+    if (errors_.size() < 100) errors_.push_back(ErrorAt{e.position, errors_.size(), std::move(message)});
   }
   void Set(const Expr& e, Type t) { types_[e.id] = std::move(t); }
   const Type& Get(const Expr& e) { return types_[e.id]; }
@@ -509,7 +512,12 @@ class Checker {
   const Declarations& decls_;
   StackBudget stack_;
   bool stack_failed_ = false;
-  std::vector<std::pair<std::int32_t, std::string>> errors_;
+  struct ErrorAt {
+    std::int32_t position;
+    std::size_t sequence;
+    std::string message;
+  };
+  std::vector<ErrorAt> errors_;
   std::map<std::int64_t, Type> types_;
   std::map<std::int64_t, Reference> references_;
   std::vector<std::pair<std::string, Type>> locals_;
