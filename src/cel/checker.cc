@@ -248,19 +248,18 @@ class Checker {
     return *cur;
   }
   // Whether a value of type `from` may be passed where `to` is expected, binding type
-  // variables in `b`.
-  bool Unify(const Type& to_in, const Type& from_in, Bindings& b) const {
-    const Type& to = Walk(to_in, b);
-    const Type& from = Walk(from_in, b);
+  // variables in `bindings_` (each new binding's name is added to `trail`, so that a failed
+  // attempt can be undone without copying the bindings).
+  bool Unify(const Type& to_in, const Type& from_in, std::vector<std::string>& trail) {
+    const Type& to = Walk(to_in, bindings_);
+    const Type& from = Walk(from_in, bindings_);
     if (to.kind == K::kParam && from.kind == K::kParam && to.name == from.name) return true;
-    if (to.kind == K::kParam) {
-      if (Occurs(to.name, from, b)) return false;
-      b[to.name] = from;
-      return true;
-    }
-    if (from.kind == K::kParam) {
-      if (Occurs(from.name, to, b)) return false;
-      b[from.name] = to;
+    if (to.kind == K::kParam || from.kind == K::kParam) {
+      const Type& var = to.kind == K::kParam ? to : from;
+      const Type& other = to.kind == K::kParam ? from : to;
+      if (Occurs(var.name, other, bindings_)) return false;
+      trail.push_back(var.name);
+      bindings_.emplace(var.name, other);
       return true;
     }
     if (IsDynOrError(to) || IsDynOrError(from)) return true;
@@ -268,14 +267,17 @@ class Checker {
     if (to.kind == K::kType) return true;
     if (to.kind == K::kOpaque && (to.name != from.name || to.params.size() != from.params.size())) return false;
     for (std::size_t i = 0; i < to.params.size(); ++i)
-      if (!Unify(to.params[i], from.params[i], b)) return false;
+      if (!Unify(to.params[i], from.params[i], trail)) return false;
     return true;
   }
+  void Undo(const std::vector<std::string>& trail) {
+    for (const std::string& name : trail) bindings_.erase(name);
+  }
   bool Assignable(const Type& to, const Type& from) {
-    Bindings trial = bindings_;
-    if (!Unify(to, from, trial)) return false;
-    bindings_ = std::move(trial);
-    return true;
+    std::vector<std::string> trail;
+    if (Unify(to, from, trail)) return true;
+    Undo(trail);
+    return false;
   }
   // The less specific of two assignable types (for literal element joins).
   Type MostGeneral(const Type& a, const Type& b) const {
@@ -416,12 +418,14 @@ class Checker {
     for (const auto& overload : overloads) {
       if (overload.receiver != (target != nullptr) || overload.signature.params.size() != args.size()) continue;
       Bindings renames;
-      Bindings trial = bindings_;
+      std::vector<std::string> trail;
       bool ok = true;
       for (std::size_t i = 0; i < args.size() && ok; ++i)
-        ok = Unify(Instantiate(overload.signature.params[i], renames), args[i], trial);
-      if (!ok) continue;
-      bindings_ = std::move(trial);
+        ok = Unify(Instantiate(overload.signature.params[i], renames), args[i], trail);
+      if (!ok) {
+        Undo(trail);
+        continue;
+      }
       reference.overloads.push_back(overload.id);
       Type r = Substitute(Instantiate(overload.signature.result, renames), false);
       if (!result) result = std::move(r);

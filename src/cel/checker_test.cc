@@ -176,6 +176,33 @@ TEST(CheckerTest, DeepExpressionsStayWithinTheStackBudget) {
   EXPECT_TRUE(Check(**expr, source, Declarations()).has_value());
 }
 
+TEST(CheckerTest, ComprehensionConditionsMustBeBool) {
+  // Macros always build bool conditions; a hand-built comprehension shows the check.
+  std::string source = "[1].all(x, x > 0)";
+  auto expr = Parse(source);
+  ASSERT_TRUE(expr.has_value()) << expr.error();
+  ASSERT_EQ((*expr)->kind, ExprKind::kComprehension);
+  (*expr)->loop_condition->kind = ExprKind::kConstant;
+  (*expr)->loop_condition->constant = Value::Int(1);
+  (*expr)->loop_condition->args.clear();
+  auto r = Check(**expr, source, Declarations());
+  ASSERT_FALSE(r.has_value());
+  EXPECT_EQ(r.error().substr(0, r.error().find('\n')),
+            "ERROR: <input>:1:8: expected type 'bool' but found 'int'");
+}
+
+TEST(CheckerTest, LongConjunctionsCheck) {
+  // Every `==` binds a fresh type variable (the checker undoes failed attempts rather than
+  // copying its bindings per overload tried).
+  std::string source = "x == 0";
+  for (int i = 1; i < 5000; ++i) source += " && x == " + std::to_string(i);
+  Declarations decls;
+  decls.AddVariable("x", Type::Int());
+  auto r = CheckText(source, decls);
+  ASSERT_TRUE(r.has_value()) << r.error().substr(0, 200);
+  EXPECT_EQ(FormatType(r->result), "bool");
+}
+
 // --- The table ---
 
 struct TableCase {
@@ -250,10 +277,14 @@ TEST(CheckerTest, Table) {
     auto r = CheckText(c.expr, decls);
     if (c.well_typed) {
       EXPECT_TRUE(r.has_value()) << r.error();
-      if (r) EXPECT_EQ(FormatType(r->result), c.expected);
+      if (r) {
+        EXPECT_EQ(FormatType(r->result), c.expected);
+      }
     } else {
       EXPECT_FALSE(r.has_value()) << "checked as " << FormatType(r->result);
-      if (!r) EXPECT_NE(r.error().find(c.expected), std::string::npos) << r.error();
+      if (!r) {
+        EXPECT_NE(r.error().find(c.expected), std::string::npos) << r.error();
+      }
     }
   }
 }
