@@ -167,6 +167,8 @@ std::string FormatSignature(const std::string& name, bool receiver, const Signat
   return out + ") -> " + FormatType(sig.result);
 }
 
+bool IsOptional(const Type& t) { return t.kind == K::kOpaque && t.name == "optional_type" && t.params.size() == 1; }
+
 bool IsDynOrError(const Type& t) { return t.kind == K::kDyn || t.kind == K::kError; }
 
 // `a.b.c` as a name, when the expression is only identifiers and selections.
@@ -348,20 +350,26 @@ class Checker {
     Set(e, Type::Of(K::kError));
   }
 
-  // The type of field `field` of a value of type `operand`.
+  // The type of a field of a value of type `operand_type`: through an optional operand, an
+  // optional of the field's type (as `a.?b` is).
   Type FieldType(const Expr& e, const Type& operand_type) {
     Type target = Substitute(operand_type, false);
+    bool optional = IsOptional(target);
+    if (optional) target = Type(target.params[0]);
+    Type field;
     switch (target.kind) {
-      case K::kMap: return target.params[1];
+      case K::kMap: field = target.params[1]; break;
       case K::kParam:
         Assignable(Type::Dyn(), target);
-        return Type::Dyn();
+        field = Type::Dyn();
+        break;
       case K::kDyn:
-      case K::kError: return Type::Dyn();
+      case K::kError: field = Type::Dyn(); break;
       default:
         Error(e, "type '" + FormatType(Substitute(target, true)) + "' does not support field selection");
         return Type::Of(K::kError);
     }
+    return optional ? Type::Optional(std::move(field)) : field;
   }
 
   void VisitSelect(const Expr& e) {
@@ -381,11 +389,9 @@ class Checker {
   void VisitCall(const Expr& e) {
     for (const ExprPtr& arg : e.args) Visit(*arg);
     if (e.name == "_?._" && e.operand == nullptr && e.args.size() == 2) {
-      // a.?b: optional_type of b's type, through an optional operand.
-      Type operand = Substitute(Get(*e.args[0]), false);
-      if (operand.kind == K::kOpaque && operand.name == "optional_type" && operand.params.size() == 1)
-        operand = operand.params[0];
-      Set(e, Type::Optional(FieldType(e, operand)));
+      // a.?b: an optional of b's type (one optional, whether `a` is one or not).
+      Type field = FieldType(e, Get(*e.args[0]));
+      Set(e, IsOptional(field) || field.kind == K::kError ? field : Type::Optional(std::move(field)));
       return;
     }
     if (e.operand) {
@@ -445,10 +451,7 @@ class Checker {
     Set(e, std::move(*result));
   }
 
-  static Type Unwrapped(const Type& t) {
-    if (t.kind == K::kOpaque && t.name == "optional_type" && t.params.size() == 1) return t.params[0];
-    return t;
-  }
+  static Type Unwrapped(const Type& t) { return IsOptional(t) ? t.params[0] : t; }
 
   void VisitList(const Expr& e) {
     std::optional<Type> element;
