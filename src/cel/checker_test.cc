@@ -94,6 +94,8 @@ TEST(CheckerTest, LibrarySignaturesComeFromTheRegistry) {
   registry.Add("lowerAscii", {.receiver = true, .params = {Kind::kString}, .impl = {}, .signature = "(string) -> string"});
   registry.Add("isSorted", {.receiver = true, .params = {Kind::kList}, .impl = {}, .signature = "(list(A)) -> bool"});
   registry.Add("untyped", {.receiver = false, .params = {Kind::kInt, std::nullopt}, .impl = {}});
+  // A library's overload of a standard name, without a signature: derived, next to the standard ones.
+  registry.Add("contains", {.receiver = true, .params = {Kind::kList, std::nullopt}, .impl = {}});
   registry.Add("quantity", {.receiver = false, .params = {Kind::kString}, .impl = {},
                             .signature = "(string) -> kubernetes.Quantity"});
   registry.Add("isGreaterThan", {.receiver = true, .params = {Kind::kOpaque, Kind::kOpaque}, .impl = {},
@@ -107,6 +109,8 @@ TEST(CheckerTest, LibrarySignaturesComeFromTheRegistry) {
   EXPECT_EQ(type_of("[1, 2].isSorted()"), "bool");
   EXPECT_EQ(type_of("untyped(1, 'x')"), "dyn");
   EXPECT_EQ(type_of("quantity('1Gi')"), "kubernetes.Quantity");
+  EXPECT_EQ(type_of("[1].contains(1)"), "dyn");
+  EXPECT_EQ(type_of("'abc'.contains('b')"), "bool");
   EXPECT_EQ(type_of("quantity('1Gi').isGreaterThan(quantity('1Mi'))"), "bool");
   EXPECT_EQ(type_of("quantity('1Gi') + 1"),
             "ERROR: <input>:1:17: found no matching overload for '_+_' applied to '(kubernetes.Quantity, int)'\n"
