@@ -16,8 +16,9 @@
 //
 // Function declarations come from the FunctionRegistry: an Overload's `signature` (e.g.
 // "(list(A), A) -> bool", every parameter listed, the receiver first) when it has one; else,
-// for the standard library's names, cel-go's standard declarations; else one derived from the
-// overload's parameter kinds, with a dyn result.
+// for the standard library's own overloads (the first ones of a standard name in a registry
+// copied from Standard()), cel-go's standard declarations; else one derived from the
+// overload's parameter kinds (any kind: dyn; list: list(dyn); ...), with a dyn result.
 #ifndef KW_CEL_CHECKER_H_
 #define KW_CEL_CHECKER_H_
 
