@@ -340,7 +340,7 @@ class Checker {
     return decls_.FindVariable(name);
   }
 
-  void VisitIdent(const Expr& e) {
+  [[gnu::noinline]] void VisitIdent(const Expr& e) {
     if (const Type* t = FindName(e.name)) {
       Set(e, *t);
       references_[e.id] = Reference{e.name, {}};
@@ -352,7 +352,7 @@ class Checker {
 
   // The type of a field of a value of type `operand_type`: through an optional operand, an
   // optional of the field's type (as `a.?b` is).
-  Type FieldType(const Expr& e, const Type& operand_type) {
+  [[gnu::noinline]] Type FieldType(const Expr& e, const Type& operand_type) {
     Type target = Substitute(operand_type, false);
     bool optional = IsOptional(target);
     if (optional) target = Type(target.params[0]);
@@ -372,38 +372,55 @@ class Checker {
     return optional ? Type::Optional(std::move(field)) : field;
   }
 
-  void VisitSelect(const Expr& e) {
+  // `a.b.c` declared as a variable of that name (unless `a` is a comprehension variable).
+  [[gnu::noinline]] bool ResolveQualifiedVariable(const Expr& e) {
     std::string qualified;
-    if (!e.test_only && QualifiedName(e, qualified) && !FindLocal(qualified.substr(0, qualified.find('.')))) {
-      if (const Type* t = decls_.FindVariable(qualified)) {
-        Set(e, *t);
-        references_[e.id] = Reference{qualified, {}};
-        return;
-      }
-    }
+    if (e.test_only || !QualifiedName(e, qualified) || FindLocal(qualified.substr(0, qualified.find('.')))) return false;
+    const Type* t = decls_.FindVariable(qualified);
+    if (t == nullptr) return false;
+    Set(e, *t);
+    references_[e.id] = Reference{qualified, {}};
+    return true;
+  }
+
+  // The Visit* functions recurse: their frames are kept small (lookups, resolution and
+  // messages are separate functions), as wasm32 guests have a 40 KiB budget.
+  [[gnu::noinline]] void VisitSelect(const Expr& e) {
+    if (ResolveQualifiedVariable(e)) return;
     Visit(*e.operand);
+    SetSelectType(e);
+  }
+  [[gnu::noinline]] void SetSelectType(const Expr& e) {
     Type field = FieldType(e, Get(*e.operand));
     Set(e, e.test_only ? Type::Bool() : field);
   }
 
-  void VisitCall(const Expr& e) {
+  // `ns.f(x)` as the global function "ns.f", when declared and `ns` is no variable.
+  [[gnu::noinline]] bool ResolveNamespacedCall(const Expr& e) {
+    std::string prefix;
+    if (!QualifiedName(*e.operand, prefix) || FindName(prefix.substr(0, prefix.find('.')))) return false;
+    std::string qualified = prefix + "." + e.name;
+    const auto* overloads = decls_.FindFunction(qualified);
+    if (overloads == nullptr) return false;
+    Resolve(e, qualified, *overloads, nullptr);
+    return true;
+  }
+
+  [[gnu::noinline]] void VisitCall(const Expr& e) {
     for (const ExprPtr& arg : e.args) Visit(*arg);
+    if (e.operand) {
+      if (ResolveNamespacedCall(e)) return;
+      Visit(*e.operand);
+    }
+    ResolveCall(e);
+  }
+
+  [[gnu::noinline]] void ResolveCall(const Expr& e) {
     if (e.name == "_?._" && e.operand == nullptr && e.args.size() == 2) {
       // a.?b: an optional of b's type (one optional, whether `a` is one or not).
       Type field = FieldType(e, Get(*e.args[0]));
       Set(e, IsOptional(field) || field.kind == K::kError ? field : Type::Optional(std::move(field)));
       return;
-    }
-    if (e.operand) {
-      std::string prefix;
-      if (QualifiedName(*e.operand, prefix) && !FindName(prefix.substr(0, prefix.find('.')))) {
-        std::string qualified = prefix + "." + e.name;
-        if (const auto* overloads = decls_.FindFunction(qualified)) {
-          Resolve(e, qualified, *overloads, nullptr);
-          return;
-        }
-      }
-      Visit(*e.operand);
     }
     const auto* overloads = decls_.FindFunction(e.name);
     if (overloads == nullptr) {
@@ -414,7 +431,7 @@ class Checker {
     Resolve(e, e.name, *overloads, e.operand.get());
   }
 
-  void Resolve(const Expr& e, const std::string& name, const std::vector<Declarations::OverloadDecl>& overloads,
+  [[gnu::noinline]] void Resolve(const Expr& e, const std::string& name, const std::vector<Declarations::OverloadDecl>& overloads,
                const Expr* target) {
     std::vector<Type> args;
     if (target) args.push_back(Get(*target));
@@ -453,40 +470,56 @@ class Checker {
 
   static Type Unwrapped(const Type& t) { return IsOptional(t) ? t.params[0] : t; }
 
-  void VisitList(const Expr& e) {
+  [[gnu::noinline]] void VisitList(const Expr& e) {
     std::optional<Type> element;
     for (std::size_t i = 0; i < e.args.size(); ++i) {
       Visit(*e.args[i]);
       bool optional = std::find(e.optional_indices.begin(), e.optional_indices.end(), static_cast<std::int32_t>(i)) !=
                       e.optional_indices.end();
-      Type t = Get(*e.args[i]);
-      element = Join(element, optional ? Unwrapped(Substitute(t, false)) : t);
+      JoinInto(element, *e.args[i], optional);
     }
     Set(e, Type::List(element ? *element : Fresh()));
   }
 
-  void VisitMap(const Expr& e) {
+  [[gnu::noinline]] void VisitMap(const Expr& e) {
     std::optional<Type> key, value;
     for (const MapEntry& entry : e.entries) {
       Visit(*entry.key);
       Visit(*entry.value);
-      key = Join(key, Get(*entry.key));
-      Type v = Get(*entry.value);
-      value = Join(value, entry.optional ? Unwrapped(Substitute(v, false)) : v);
+      JoinInto(key, *entry.key, false);
+      JoinInto(value, *entry.value, entry.optional);
     }
     Set(e, Type::Map(key ? *key : Fresh(), value ? *value : Fresh()));
   }
 
-  void AssertType(const Expr& e, const Type& expected) {
+  // Joins the type of an element (`?e`: of the optional's value) into a literal's element type.
+  [[gnu::noinline]] void JoinInto(std::optional<Type>& joined, const Expr& element, bool optional) {
+    Type t = Get(element);
+    joined = Join(joined, optional ? Unwrapped(Substitute(t, false)) : t);
+  }
+
+  [[gnu::noinline]] void AssertType(const Expr& e, const Type& expected) {
     if (Assignable(expected, Get(e))) return;
     Error(e, "expected type '" + FormatType(Substitute(expected, true)) + "' but found '" +
                  FormatType(Substitute(Get(e), true)) + "'");
   }
 
-  void VisitComprehension(const Expr& e) {
+  [[gnu::noinline]] void VisitComprehension(const Expr& e) {
     Visit(*e.iter_range);
     Visit(*e.accu_init);
-    Type accu = Get(*e.accu_init);
+    EnterComprehension(e);
+    Visit(*e.loop_condition);
+    AssertType(*e.loop_condition, Type::Bool());
+    Visit(*e.loop_step);
+    AssertType(*e.loop_step, locals_[locals_.size() - 2].second);
+    locals_.pop_back();
+    Visit(*e.result);
+    locals_.pop_back();
+    SetSubstituted(e, *e.result);
+  }
+
+  // Declares the accumulator and the iteration variable (typed by the range).
+  [[gnu::noinline]] void EnterComprehension(const Expr& e) {
     Type range = Substitute(Get(*e.iter_range), false);
     Type var;
     switch (range.kind) {
@@ -503,17 +536,11 @@ class Checker {
                                  "' cannot be range of a comprehension (must be list, map, or dynamic)");
         var = Type::Of(K::kError);
     }
-    locals_.emplace_back(e.accu_var, accu);
-    locals_.emplace_back(e.iter_var, var);
-    Visit(*e.loop_condition);
-    AssertType(*e.loop_condition, Type::Bool());
-    Visit(*e.loop_step);
-    AssertType(*e.loop_step, accu);
-    locals_.pop_back();
-    Visit(*e.result);
-    locals_.pop_back();
-    Set(e, Substitute(Get(*e.result), false));
+    locals_.emplace_back(e.accu_var, Get(*e.accu_init));
+    locals_.emplace_back(e.iter_var, std::move(var));
   }
+
+  [[gnu::noinline]] void SetSubstituted(const Expr& e, const Expr& from) { Set(e, Substitute(Get(from), false)); }
 
   std::string_view source_;
   const Declarations& decls_;
