@@ -3,10 +3,11 @@
 // policy's webhook; a policy whose condition does not is refused when it is applied instead of
 // failing later, unseen, in the controller's logs.
 //
-// Compiled with the CEL of src/cel and the libraries Kubernetes enables for admission
-// expressions. Its detail reads as the API server's: "compilation failed: ERROR: <input>:1:5:
-// ...". What the type checker will add (the result must be a bool, the variables are object,
-// oldObject, request and authorizer) comes with it.
+// Parsed, type-checked and planned with the CEL of src/cel: the variables are object, oldObject
+// and request (dyn: they come as JSON), the result must be a bool. A condition that uses
+// `authorizer` is only parsed (that library is not ours yet; the API server checks it when the
+// webhook is registered). The detail reads as the API server's: "compilation failed: ERROR:
+// <input>:1:5: ..." or "compilation failed: must evaluate to bool".
 #pragma once
 
 #include <optional>

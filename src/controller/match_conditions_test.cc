@@ -21,5 +21,24 @@ TEST(CheckMatchCondition, AcceptsWhatCompilesAndExplainsTheRest) {
       << *unknown;
 }
 
+TEST(CheckMatchCondition, TypeChecksInTheAdmissionEnvironment) {
+  std::optional<std::string> variable = CheckMatchCondition("objct.metadata.name == 'x'");
+  ASSERT_TRUE(variable);
+  EXPECT_NE(variable->find("undeclared reference to 'objct' (in container '')"),
+            std::string::npos)
+      << *variable;
+  std::optional<std::string> types = CheckMatchCondition("'a' + 1 == 'a1'");
+  ASSERT_TRUE(types);
+  EXPECT_NE(types->find("found no matching overload for '_+_' applied to '(string, int)'"),
+            std::string::npos)
+      << *types;
+  std::optional<std::string> not_bool = CheckMatchCondition("size(object.metadata.name)");
+  ASSERT_TRUE(not_bool);
+  EXPECT_EQ(*not_bool, "compilation failed: must evaluate to bool") << *not_bool;
+  // The authorizer library is not ours: only parsed.
+  EXPECT_EQ(CheckMatchCondition("authorizer.group('').resource('pods').check('get').allowed()"),
+            std::nullopt);
+}
+
 }  // namespace
 }  // namespace kw::controller
