@@ -1,9 +1,12 @@
 // CEL expressions (src/cel/parser.h) as policy authors and webhook configurations write them:
 // every input parses or is refused with cel-go's "ERROR: <input>:L:C: ..." text, within the
-// nesting and size limits, and what parses also plans (or is refused as undeclared).
+// nesting and size limits, and what parses also plans (or is refused as undeclared) and
+// type-checks (src/cel/checker.h: a type for every node, or cel-go's "ERROR: <input>:L:C:"
+// reports).
 #include <cstdint>
 #include <string_view>
 
+#include "cel/checker.h"
 #include "cel/parser.h"
 #include "cel/program.h"
 
@@ -24,6 +27,17 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   }
   Check(*expr != nullptr);
   Check((*expr)->height <= kw::cel::ParseOptions().max_recursion_depth);
+  static const kw::cel::Declarations* decls = [] {
+    auto* d = new kw::cel::Declarations();
+    d->AddVariable("object", kw::cel::Type::Dyn());
+    d->AddVariable("variables", kw::cel::Type::Map(kw::cel::Type::String(), kw::cel::Type::Dyn()));
+    d->AddVariable("i", kw::cel::Type::Int());
+    d->AddVariable("l", kw::cel::Type::List(kw::cel::Type::String()));
+    return d;
+  }();
+  auto checked = kw::cel::Check(**expr, text, *decls);
+  if (checked) Check(checked->types.contains((*expr)->id));
+  else Check(checked.error().starts_with("ERROR: <input>:"));
   auto program = kw::cel::Program::Plan(**expr);
   if (!program) Check(program.error().find("undeclared reference") != std::string::npos);
   return 0;

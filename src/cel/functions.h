@@ -82,6 +82,9 @@ struct Overload {
   // not a constant); may return an implementation specialised for them (e.g. with the regular
   // expression of `matches` compiled once), or an empty function to keep `impl`.
   std::function<FunctionImpl(std::span<const Value* const> constants)> specialize;
+  // For the type checker (cel/checker.h): every parameter's type, the receiver first, and the
+  // result, e.g. "(list(A), A) -> bool". Empty: derived from `params`, with a dyn result.
+  std::string signature;
 
   bool Accepts(std::span<const Value> args) const;
 };
@@ -91,6 +94,8 @@ class FunctionRegistry {
   void Add(std::string name, Overload overload);
   // All overloads of `name` (nullptr when none).
   const std::vector<Overload>* Find(std::string_view name) const;
+  // Every function, by name (for the type checker's declarations).
+  const std::map<std::string, std::vector<Overload>, std::less<>>& all() const { return functions_; }
 
   // CEL's standard library (langdef "Standard Definitions"): operators, size, conversions,
   // contains/startsWith/endsWith/matches, timestamp and duration accessors.

@@ -4,6 +4,7 @@
 #include <spdlog/spdlog.h>
 
 #include "base/base64.h"
+#include "controller/match_conditions.h"
 #include "crd/admission.h"
 #include "crd/object_lookup.h"
 #include "kube/resources.h"
@@ -133,6 +134,7 @@ void WebhookServer::FollowCertificate() {
   auto lookup = std::make_shared<ApiLookup>(client_, discovery_);
   crd::WebhookOptions webhook_options;
   webhook_options.deployments_namespace = options_.deployments_namespace;
+  webhook_options.compile_match_condition = CheckMatchCondition;
   while (true) {
     const bool loaded = LoadCertificate();
     if (loaded && !http_) {

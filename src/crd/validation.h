@@ -22,9 +22,9 @@ struct WebhookOptions {
   // PolicyServer's imagePullSecret and sigstoreTrustConfig are looked up there.
   std::string deployments_namespace = "kubewarden";
   // Compiles a matchCondition's CEL expression in the Kubernetes admission environment: nullopt
-  // when it compiles to a boolean, else the detail of the error. Unset: expressions are not
-  // checked (the project has no CEL yet; the API server still checks them when it registers the
-  // policy's webhook).
+  // when it compiles, else the detail of the error (controller/match_conditions.h). Unset:
+  // expressions are not checked (the API server still checks them when the policy's webhook is
+  // registered).
   std::function<std::optional<std::string>(std::string_view expression)> compile_match_condition;
 };
 

@@ -142,7 +142,7 @@ TEST(KwctlSubcommands, AnUnknownOneIsNamedWithTheValidOnes) {
   EXPECT_EQ(nested.exit_code, 2);
   EXPECT_THAT(nested.err,
               HasSubstr("unknown subcommand 'manfest' for `kwctl scaffold`: expected one of "
-                        "admission-request, verification-config, manifest, artifacthub\nRun "
+                        "admission-request, verification-config, manifest, vap, artifacthub\nRun "
                         "`kwctl scaffold --help`"));
 }
 

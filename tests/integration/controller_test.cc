@@ -501,6 +501,22 @@ spec:
   EXPECT_GE(group.status, 400);
   EXPECT_NE(group.body.find("unknown"), std::string::npos) << group.body;
 
+  // A matchCondition that is not CEL: refused now, not when the webhook is registered.
+  testing::HttpResult condition = Create(caps, R"(apiVersion: policies.kubewarden.io/v1
+kind: ClusterAdmissionPolicy
+metadata: {name: bad-condition}
+spec:
+  module: "registry://ghcr.io/kubewarden/policies/pod-privileged:v1.0.13"
+  rules: [{apiGroups: [""], apiVersions: [v1], resources: [pods], operations: [CREATE]}]
+  mutating: false
+  matchConditions: [{name: broken, expression: "object.metadata.name =="}]
+)");
+  EXPECT_EQ(condition.status, 422) << condition.body;
+  EXPECT_NE(condition.body.find(
+                R"(spec.matchConditions[0].expression: Invalid value: \"object.metadata.name ==\": compilation failed: ERROR: <input>:1:24: Syntax error:)"),
+            std::string::npos)
+      << condition.body;
+
   // Defaulted by the mutating webhook: the finalizer (and the policy server, also a CRD default).
   testing::HttpResult good = Create(caps, PrivilegedPolicy(false));
   ASSERT_EQ(good.status, 201) << good.body;

@@ -1,0 +1,22 @@
+// The CEL check of a policy's matchConditions (crd::WebhookOptions::compile_match_condition):
+// each expression must compile, as the API server requires when the controller registers the
+// policy's webhook; a policy whose condition does not is refused when it is applied instead of
+// failing later, unseen, in the controller's logs.
+//
+// Parsed, type-checked and planned with the CEL of src/cel: the variables are object, oldObject
+// and request (dyn: they come as JSON), the result must be a bool. A condition that uses
+// `authorizer` is only parsed (that library is not ours yet; the API server checks it when the
+// webhook is registered). The detail reads as the API server's: "compilation failed: ERROR:
+// <input>:1:5: ..." or "compilation failed: must evaluate to bool".
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace kw::controller {
+
+// nullopt when `expression` compiles, else why not.
+std::optional<std::string> CheckMatchCondition(std::string_view expression);
+
+}  // namespace kw::controller
