@@ -1,6 +1,7 @@
 #include "controller/match_conditions.h"
 
 #include "cel/checker.h"
+#include "cel/libraries.h"
 #include "cel/parser.h"
 
 namespace kw::controller {
@@ -25,10 +26,11 @@ bool Mentions(const cel::Expr& expr, std::string_view name) {
   return false;
 }
 
-// The admission environment of matchConditions: the request's objects, fed as JSON (dyn).
+// The admission environment of matchConditions: the request's objects, fed as JSON (dyn), and
+// the libraries Kubernetes enables.
 const cel::Declarations& AdmissionDeclarations() {
   static const cel::Declarations declarations = [] {
-    cel::Declarations d;
+    cel::Declarations d(&cel::KubernetesLibraries());
     for (const char* variable : {"object", "oldObject", "request"}) {
       d.AddVariable(variable, cel::Type::Dyn());
     }
@@ -46,7 +48,9 @@ std::optional<std::string> CheckMatchCondition(std::string_view expression) {
   // the API server checks the rest when the policy's webhook is registered.
   if (Mentions(**parsed, "authorizer")) return std::nullopt;
   static const cel::Type kBool = cel::Type::Bool();
-  auto program = cel::CompileChecked(expression, AdmissionDeclarations(), {}, &kBool);
+  cel::CompileOptions options;
+  options.functions = &cel::KubernetesLibraries();
+  auto program = cel::CompileChecked(expression, AdmissionDeclarations(), options, &kBool);
   if (!program) return "compilation failed: " + program.error();
   return std::nullopt;
 }

@@ -3,7 +3,8 @@
 // policy's webhook; a policy whose condition does not is refused when it is applied instead of
 // failing later, unseen, in the controller's logs.
 //
-// Parsed, type-checked and planned with the CEL of src/cel: the variables are object, oldObject
+// Parsed, type-checked and planned with the CEL of src/cel and the libraries Kubernetes enables
+// (cel/libraries.h): the variables are object, oldObject
 // and request (dyn: they come as JSON), the result must be a bool. A condition that uses
 // `authorizer` is only parsed (that library is not ours yet; the API server checks it when the
 // webhook is registered). The detail reads as the API server's: "compilation failed: ERROR:

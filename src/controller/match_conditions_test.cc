@@ -35,6 +35,10 @@ TEST(CheckMatchCondition, TypeChecksInTheAdmissionEnvironment) {
   std::optional<std::string> not_bool = CheckMatchCondition("size(object.metadata.name)");
   ASSERT_TRUE(not_bool);
   EXPECT_EQ(*not_bool, "compilation failed: must evaluate to bool") << *not_bool;
+  // Kubernetes' libraries are there.
+  EXPECT_EQ(CheckMatchCondition("object.metadata.name.lowerAscii().startsWith('x') && "
+                                "quantity('1Gi').isGreaterThan(quantity('1Mi'))"),
+            std::nullopt);
   // The authorizer library is not ours: only parsed.
   EXPECT_EQ(CheckMatchCondition("authorizer.group('').resource('pods').check('get').allowed()"),
             std::nullopt);
