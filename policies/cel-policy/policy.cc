@@ -196,13 +196,96 @@ std::expected<cel::Program, std::string> Compile(std::string_view source, const 
   return cel::Program::Plan(**expr, options);
 }
 
+const char* GoJsonType(const sdk::json::Value& v) {
+  if (v.IsString()) return "string";
+  if (v.IsNumber()) return "number";
+  if (v.IsBool()) return "bool";
+  if (v.IsArray()) return "array";
+  return "object";
+}
+
+// Go's encoding/json type check of the settings' shape (null is absent everywhere): the
+// error, as `json.Unmarshal` words it, for the first mistyped field.
+std::optional<std::string> ShapeError(const sdk::json::Value& settings) {
+  enum class Want { kString, kArray, kObject };
+  struct Field {
+    std::string_view key;
+    Want want;
+    std::string_view go_type;
+  };
+  auto mismatch = [](const sdk::json::Value& v, Want want) {
+    if (v.IsNull()) return false;
+    switch (want) {
+      case Want::kString: return !v.IsString();
+      case Want::kArray: return !v.IsArray();
+      case Want::kObject: return !v.IsObject();
+    }
+    return false;
+  };
+  auto check = [&](const sdk::json::Value& object, std::string_view struct_name,
+                   std::initializer_list<Field> fields) -> std::optional<std::string> {
+    for (const Field& field : fields) {
+      const sdk::json::Value* v = object.Find(field.key);
+      if (v && mismatch(*v, field.want)) {
+        return "json: cannot unmarshal " + std::string(GoJsonType(*v)) + " into Go struct field " +
+               std::string(struct_name) + "." + std::string(field.key) + " of type " + std::string(field.go_type);
+      }
+    }
+    return std::nullopt;
+  };
+  if (!settings.IsObject()) {
+    return "json: cannot unmarshal " + std::string(GoJsonType(settings)) + " into Go value of type settings.Settings";
+  }
+  if (auto e = check(settings, "Settings", {{"variables", Want::kArray, "[]settings.Variable"},
+                                            {"validations", Want::kArray, "[]settings.Validation"},
+                                            {"failurePolicy", Want::kString, "string"},
+                                            {"paramKind", Want::kObject, "settings.ParamKind"},
+                                            {"paramRef", Want::kObject, "settings.ParamRef"}})) {
+    return e;
+  }
+  auto each = [&](std::string_view key, std::string_view struct_name,
+                  std::initializer_list<Field> fields) -> std::optional<std::string> {
+    const sdk::json::Value* list = settings.GetArray(key);
+    if (!list) return std::nullopt;
+    for (const sdk::json::Value& item : *list) {
+      if (mismatch(item, Want::kObject)) {
+        return "json: cannot unmarshal " + std::string(GoJsonType(item)) + " into Go struct field Settings." +
+               std::string(key) + " of type settings." + std::string(struct_name);
+      }
+      if (item.IsObject()) {
+        if (auto e = check(item, std::string("Settings.") + std::string(key), fields)) return e;
+      }
+    }
+    return std::nullopt;
+  };
+  if (auto e = each("variables", "Variable", {{"name", Want::kString, "string"}, {"expression", Want::kString, "string"}})) {
+    return e;
+  }
+  if (auto e = each("validations", "Validation",
+                    {{"expression", Want::kString, "string"}, {"message", Want::kString, "string"},
+                     {"messageExpression", Want::kString, "string"}, {"reason", Want::kString, "string"}})) {
+    return e;
+  }
+  if (const sdk::json::Value* kind = settings.GetObject("paramKind")) {
+    if (auto e = check(*kind, "Settings.paramKind", {{"apiVersion", Want::kString, "string"}, {"kind", Want::kString, "string"}})) {
+      return e;
+    }
+  }
+  if (const sdk::json::Value* ref = settings.GetObject("paramRef")) {
+    if (auto e = check(*ref, "Settings.paramRef",
+                       {{"name", Want::kString, "string"}, {"namespace", Want::kString, "string"},
+                        {"selector", Want::kObject, "v1.LabelSelector"},
+                        {"parameterNotFoundAction", Want::kString, "string"}})) {
+      return e;
+    }
+  }
+  return std::nullopt;
+}
+
 // Decodes, checks and compiles the settings; the error is the settings-validation message.
 std::expected<Policy, std::string> BuildPolicy(const sdk::json::Value& settings) {
-  if (!settings.IsObject() && !settings.IsNull()) {
-    return std::unexpected("cannot unmarshal settings: json: cannot unmarshal " +
-                           std::string(settings.IsArray() ? "array" : settings.IsString() ? "string"
-                                                           : settings.IsNumber() ? "number" : "bool") +
-                           " into Go value of type settings.Settings");
+  if (!settings.IsNull()) {
+    if (auto error = ShapeError(settings)) return std::unexpected("cannot unmarshal settings: " + *error);
   }
   Policy policy;
   FieldErrors errors;
