@@ -1,10 +1,12 @@
 // CEL evaluation (src/cel/program.h) of hostile expressions over a hostile JSON document: the
 // first line of the input is the expression, the rest the JSON bound as `object` (and as
-// `params`). Every evaluation ends, within the cost budget and size bounds, with a value or an
-// error value; what it returns can be written back as JSON or explains why not.
+// `params`), compiled with Kubernetes' libraries and the optional syntax (cel/libraries.h).
+// Every evaluation ends, within the cost budget and size bounds, with a value or an error
+// value; what it returns can be written back as JSON or explains why not.
 #include <cstdint>
 #include <string_view>
 
+#include "cel/libraries.h"
 #include "cel/program.h"
 #include "cel/value.h"
 
@@ -21,7 +23,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   std::size_t newline = input.find('\n');
   std::string_view source = input.substr(0, newline);
   std::string_view json = newline == std::string_view::npos ? "{}" : input.substr(newline + 1);
-  auto program = kw::cel::Program::Compile(source);
+  kw::cel::CompileOptions compile;
+  compile.functions = &kw::cel::KubernetesLibraries();
+  compile.parse.enable_optional_syntax = true;
+  auto program = kw::cel::Program::Compile(source, compile);
   if (!program) return 0;
   kw::cel::MapActivation vars;
   auto object = kw::cel::ParseJson(json);

@@ -15,6 +15,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "cel/libraries.h"
 #include "cel/program.h"
 
 namespace kw::cel {
@@ -109,7 +110,14 @@ std::vector<Case> LoadCases(const std::filesystem::path& path) {
 void Check(const Case& c) {
   SCOPED_TRACE(c.file + ":" + std::to_string(c.line) + ": " + c.expr);
   ASSERT_NE(c.mode, 'x') << "malformed case line";
-  auto program = Program::Compile(c.expr);
+  // The ext_*.cases run with Kubernetes' libraries and the optional syntax (cel/libraries.h);
+  // the others with the standard library alone.
+  CompileOptions options;
+  if (c.file.starts_with("ext_")) {
+    options.functions = &KubernetesLibraries();
+    options.parse.enable_optional_syntax = true;
+  }
+  auto program = Program::Compile(c.expr, options);
   if (c.mode == '?') {
     ASSERT_FALSE(program.has_value()) << "compiled";
     EXPECT_NE(program.error().find(c.expected), std::string::npos) << program.error();
@@ -128,7 +136,7 @@ void Check(const Case& c) {
     EXPECT_NE(result.text().find(c.expected), std::string::npos) << result.text();
     return;
   }
-  auto expected_program = Program::Compile(c.expected);
+  auto expected_program = Program::Compile(c.expected, options);
   ASSERT_TRUE(expected_program.has_value()) << "expected: " << expected_program.error();
   Value expected = expected_program->Evaluate(MapActivation());
   ASSERT_FALSE(expected.IsError()) << "expected: " << expected.text();

@@ -42,6 +42,9 @@ struct PlanNode {
   int slot2 = -1;
   std::vector<PlanNode> children;
   std::vector<CallTarget> targets;
+  // An optional list element or map value (`[?e]`, `{?k: v}`): a call to the optional
+  // library's "@optional_elements", whose list of 0 or 1 values is spliced in.
+  bool spread = false;
 };
 
 struct CompiledProgram {
@@ -129,22 +132,30 @@ class Planner {
         n.op = e.test_only ? Op::kHas : Op::kSelect;
         n.name = e.name;
         n.children.push_back(Plan(*e.operand));
+        // Selecting a field of an opaque value (an optional: `o.f` chains as `o.?f`) goes to the
+        // optional library's "_?._" when the registry has it.
+        if (const auto* overloads = options_.functions->Find("_?._"); overloads && !e.test_only)
+          for (const auto& o : *overloads)
+            if (!o.receiver && o.params.size() == 2) n.targets.push_back({&o, o.impl});
         break;
       }
       case ExprKind::kCall:
         PlanCall(e, n);
         break;
       case ExprKind::kList:
-        if (!e.optional_indices.empty()) Unsupported("optional list elements ('[?e]')");
         n.op = Op::kList;
-        for (const auto& a : e.args) n.children.push_back(Plan(*a));
+        for (std::size_t i = 0; i < e.args.size(); ++i) {
+          bool optional = std::find(e.optional_indices.begin(), e.optional_indices.end(),
+                                    static_cast<std::int32_t>(i)) != e.optional_indices.end();
+          n.children.push_back(optional ? PlanOptional(*e.args[i], "optional list elements ('[?e]')") : Plan(*e.args[i]));
+        }
         break;
       case ExprKind::kMap:
         n.op = Op::kMap;
         for (const auto& entry : e.entries) {
-          if (entry.optional) Unsupported("optional map entries ('{?k: v}')");
           n.children.push_back(Plan(*entry.key));
-          n.children.push_back(Plan(*entry.value));
+          n.children.push_back(entry.optional ? PlanOptional(*entry.value, "optional map entries ('{?k: v}')")
+                                              : Plan(*entry.value));
         }
         break;
       case ExprKind::kStruct:
@@ -255,7 +266,22 @@ class Planner {
     for (const auto& a : args) n.children.push_back(Plan(*a));
   }
 
-  // The optional library (to come) evaluates these; until then, planning refuses them.
+  // An optional element or entry value, evaluated by the optional library (cel/libraries.h);
+  // without it in the registry, planning refuses them.
+  [[gnu::noinline]] PlanNode PlanOptional(const Expr& e, std::string_view what) {
+    PlanNode n;
+    n.op = Op::kCall;
+    n.position = e.position;
+    n.name = "@optional_elements";
+    n.spread = true;
+    n.children.push_back(Plan(e));
+    if (const auto* overloads = options_.functions->Find(n.name))
+      for (const auto& o : *overloads)
+        if (!o.receiver && o.params.size() == 1) n.targets.push_back({&o, o.impl});
+    if (n.targets.empty()) Unsupported(what);
+    return n;
+  }
+
   void Unsupported(std::string_view what) {
     if (error_.empty()) error_ = "ERROR: <input>: " + std::string(what) + " need the optional library";
   }
@@ -348,6 +374,12 @@ class Evaluator {
     for (const auto& c : n.children) {
       Value v = Eval(c);
       if (v.IsErrorOrUnknown()) return v;
+      if (c.spread) {
+        ListIterator it(v);
+        Value e;
+        while (it.Next(e)) elements.push_back(std::move(e));
+        continue;
+      }
       elements.push_back(std::move(v));
     }
     return Value::List(std::move(elements));
@@ -361,6 +393,10 @@ class Evaluator {
       if (k.IsErrorOrUnknown()) return k;
       Value v = Eval(n.children[i + 1]);
       if (v.IsErrorOrUnknown()) return v;
+      if (n.children[i + 1].spread) {
+        if (v.ListSize() == 0) continue;
+        v = v.ListAt(0);
+      }
       entries.emplace_back(std::move(k), std::move(v));
     }
     return Value::Map(std::move(entries));
@@ -387,6 +423,10 @@ class Evaluator {
       if (n.op == Op::kHas) return Value::Bool(found.has_value());
       if (!found) return NoSuchKey(n.name);
       return std::move(*found);
+    }
+    if (operand.kind() == Kind::kOpaque && !n.targets.empty()) {
+      Value args[2] = {operand, Value::String(n.name)};
+      if (n.targets[0].overload->Accepts(args)) return n.targets[0].impl(args, ctx_);
     }
     return NoFieldSelection(operand);
   }

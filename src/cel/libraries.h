@@ -1,0 +1,74 @@
+// cel/libraries.h: CEL's extension libraries, as cel-go (ext/) and Kubernetes define them, on
+// the function registry (cel/functions.h). Each Register* adds one library to a registry built
+// from FunctionRegistry::Standard(); KubernetesLibraries() is the registry Kubernetes compiles
+// ValidatingAdmissionPolicy and matchConditions expressions with.
+//
+//   CompileOptions options;
+//   options.functions = &KubernetesLibraries();
+//   auto program = Program::Compile("object.metadata.name.lowerAscii().split('-').size() < 4", options);
+//
+// Behaviour and error texts are cel-go's and Kubernetes' (the texts quoted in each ext_*.cc).
+// Every function charges what it scans or builds (CallContext::Charge) and refuses to build
+// past CallContext's size bounds.
+#ifndef KW_CEL_LIBRARIES_H_
+#define KW_CEL_LIBRARIES_H_
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "cel/functions.h"
+
+namespace kw::cel {
+
+// cel-go ext.Strings (version 2+): charAt, indexOf, lastIndexOf, lowerAscii, upperAscii,
+// replace, split, substring, trim, join, format, quote/strings.quote, reverse.
+void RegisterStringsLibrary(FunctionRegistry& registry);
+// cel-go ext.Lists (slice, flatten, distinct, reverse, sort, lists.range) and Kubernetes' list
+// library (isSorted, sum, min, max, indexOf, lastIndexOf).
+void RegisterListsLibrary(FunctionRegistry& registry);
+// cel-go ext.Sets: sets.contains, sets.equivalent, sets.intersects.
+void RegisterSetsLibrary(FunctionRegistry& registry);
+// cel-go ext.Math: greatest/least, rounding, abs, sign, isInf/isNaN/isFinite, bitwise, sqrt.
+void RegisterMathLibrary(FunctionRegistry& registry);
+// cel-go ext.Encoders: base64.encode, base64.decode.
+void RegisterEncodersLibrary(FunctionRegistry& registry);
+// Kubernetes' regex library: find, findAll (Go's regexp).
+void RegisterRegexLibrary(FunctionRegistry& registry);
+// cel-go's optional types: optional.of/none/ofNonZeroValue, hasValue, value, orValue, or,
+// first/last of lists, and the optional syntax (`a.?b`, `a[?i]`, `[?e]`, `{?k: v}`;
+// ParseOptions::enable_optional_syntax). Selecting (`o.f`) or indexing (`o[i]`) an optional
+// value chains as `o.?f` / `o[?i]` do; indexing needs the library registered before the
+// standard library (whose `_[_]` refuses opaque values), as KubernetesLibraries() does.
+void RegisterOptionalLibrary(FunctionRegistry& registry);
+// What type() of an optional value returns.
+extern const std::string_view kOptionalTypeName;
+// Kubernetes' IP and CIDR libraries: isIP, ip(), ip.isCanonical, family, isUnspecified,
+// isLoopback, isLinkLocalMulticast, isLinkLocalUnicast, isGlobalUnicast; isCIDR, cidr(),
+// containsIP, containsCIDR, ip(), masked, prefixLength; string() of both (types net.IP and
+// net.CIDR). Its `string` overload must precede the standard library's (which refuses opaque
+// values): register it into a registry before RegisterStandardLibrary.
+void RegisterNetLibrary(FunctionRegistry& registry);
+// Kubernetes' quantity library: isQuantity, quantity(), sign, isGreaterThan, isLessThan,
+// compareTo, add, sub, asInteger, asApproximateFloat, isInteger (type kubernetes.Quantity).
+void RegisterQuantityLibrary(FunctionRegistry& registry);
+// Kubernetes' URL library: isURL, url(), getScheme, getHost, getHostname, getPort,
+// getEscapedPath, getQuery (type kubernetes.URL).
+void RegisterUrlLibrary(FunctionRegistry& registry);
+
+// Standard() plus every library above.
+const FunctionRegistry& KubernetesLibraries();
+
+// For the library sources: adds one overload.
+inline void AddOverload(FunctionRegistry& registry, std::string name, bool receiver,
+                        std::vector<std::optional<Kind>> params, FunctionImpl impl) {
+  Overload o;
+  o.receiver = receiver;
+  o.params = std::move(params);
+  o.impl = std::move(impl);
+  registry.Add(std::move(name), std::move(o));
+}
+
+}  // namespace kw::cel
+
+#endif  // KW_CEL_LIBRARIES_H_
