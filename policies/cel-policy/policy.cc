@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "cel/checker.h"
+#include "cel/libraries.h"
 #include "cel/program.h"
 #include "cel/value.h"
 
@@ -24,9 +25,9 @@ namespace {
 // The module links with a 1 MiB stack (CMakeLists.txt); leave room for the SDK's frames.
 constexpr std::size_t kCelStackBudget = 900 * 1024;
 
-// One-line switch to the extension libraries (cel/libraries.h, KubernetesLibraries()) once
-// they are on this branch.
-const cel::FunctionRegistry& Functions() { return cel::FunctionRegistry::Standard(); }
+// The standard library plus Kubernetes' and cel-go's extensions (strings, lists, sets, math,
+// base64, regex, quantity, URL, IP/CIDR, optional).
+const cel::FunctionRegistry& Functions() { return cel::KubernetesLibraries(); }
 
 struct CompiledVariable {
   std::string name;
