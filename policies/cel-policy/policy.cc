@@ -6,6 +6,7 @@
 
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -32,6 +33,8 @@ const cel::FunctionRegistry& Functions() { return cel::KubernetesLibraries(); }
 struct CompiledVariable {
   std::string name;
   cel::Program program;
+  std::set<std::string, std::less<>> reads;  // the variables its expression reads
+  bool needed = false;  // read by a validation, a message or a needed variable
 };
 
 struct CompiledValidation {
@@ -181,9 +184,11 @@ cel::CompileOptions Options() {
   return options;
 }
 
-// Parses, checks against `decls` and plans; the checked result type goes to `result`.
+// Parses, checks against `decls` and plans; the checked result type goes to `result`, the
+// names of the variables.<name> the expression reads to `reads`.
 std::expected<cel::Program, std::string> Compile(std::string_view source, const cel::Declarations& decls,
-                                                 const cel::Type& required, cel::Type* result = nullptr) {
+                                                 const cel::Type& required, cel::Type* result,
+                                                 std::set<std::string, std::less<>>& reads) {
   cel::CompileOptions options = Options();
   auto expr = cel::Parse(source, options.parse);
   if (!expr) return std::unexpected(expr.error());
@@ -194,6 +199,10 @@ std::expected<cel::Program, std::string> Compile(std::string_view source, const 
     return std::unexpected("must evaluate to " + cel::FormatType(required));
   }
   if (result) *result = checked->result;
+  constexpr std::string_view kPrefix = "variables.";
+  for (const auto& [id, reference] : checked->references) {
+    if (reference.name.starts_with(kPrefix)) reads.insert(reference.name.substr(kPrefix.size()));
+  }
   return cel::Program::Plan(**expr, options);
 }
 
@@ -314,16 +323,18 @@ std::expected<Policy, std::string> BuildPolicy(const sdk::json::Value& settings)
         continue;
       }
       cel::Type type;
-      auto program = Compile(expression, decls, cel::Type::Dyn(), &type);
+      std::set<std::string, std::less<>> reads;
+      auto program = Compile(expression, decls, cel::Type::Dyn(), &type, reads);
       if (!program) {
         errors.Invalid(path + ".expression", expression, program.error());
         continue;
       }
       decls.AddVariable("variables." + std::string(name), type);
-      policy.variables.push_back({std::string(name), std::move(*program)});
+      policy.variables.push_back({std::string(name), std::move(*program), std::move(reads), false});
     }
   }
 
+  std::set<std::string, std::less<>> read_by_validations;
   const sdk::json::Value* validations = settings.IsObject() ? settings.Find("validations") : nullptr;
   if (!validations || !validations->IsArray() || validations->empty()) {
     errors.Required("spec.validations", "validations must contain at least one item");
@@ -336,7 +347,7 @@ std::expected<Policy, std::string> BuildPolicy(const sdk::json::Value& settings)
       if (out.expression.empty()) {
         errors.Required(path + ".expression", "expression is not specified");
         ok = false;
-      } else if (auto program = Compile(out.expression, decls, cel::Type::Bool())) {
+      } else if (auto program = Compile(out.expression, decls, cel::Type::Bool(), nullptr, read_by_validations)) {
         out.program = std::move(*program);
       } else {
         errors.Invalid(path + ".expression", out.expression, program.error());
@@ -353,7 +364,8 @@ std::expected<Policy, std::string> BuildPolicy(const sdk::json::Value& settings)
         out.message = std::string(*message);
       }
       if (auto message_expression = v.GetString("messageExpression"); message_expression && !message_expression->empty()) {
-        if (auto program = Compile(*message_expression, decls, cel::Type::String())) {
+        if (auto program = Compile(*message_expression, decls, cel::Type::String(), nullptr,
+                                      read_by_validations)) {
           out.message_expression = std::move(*program);
         } else {
           errors.Invalid(path + ".messageExpression", *message_expression, program.error());
@@ -408,6 +420,14 @@ std::expected<Policy, std::string> BuildPolicy(const sdk::json::Value& settings)
   }
 
   if (!errors.empty()) return std::unexpected("The settings are invalid: " + errors.Render());
+  // A variable reads only earlier ones, so one backward pass finds every needed variable.
+  for (auto it = policy.variables.rbegin(); it != policy.variables.rend(); ++it) {
+    it->needed = it->needed || read_by_validations.contains(it->name);
+    if (!it->needed) continue;
+    for (auto earlier = std::next(it); earlier != policy.variables.rend(); ++earlier) {
+      if (it->reads.contains(earlier->name)) earlier->needed = true;
+    }
+  }
   return policy;
 }
 
@@ -428,8 +448,8 @@ const Policy* CachedPolicy(const sdk::json::Value& settings, std::string* error)
 }
 
 // The expressions' variables. namespaceObject is fetched on first use only; `variables` is
-// bound to a map whose entries were each evaluated beforehand in order, an error entry
-// failing only the expressions that read it.
+// bound to a map of the variables some expression reads, each evaluated beforehand in order
+// (cel has no lazy map), an error entry failing only the expressions that read it.
 class RequestActivation : public cel::Activation {
  public:
   RequestActivation(const sdk::ValidationRequest& request, cel::Value params)
@@ -491,6 +511,7 @@ std::optional<sdk::ValidationResponse> Evaluate(const Policy& policy, const sdk:
   if (!policy.variables.empty()) {
     std::vector<std::pair<cel::Value, cel::Value>> entries;
     for (const CompiledVariable& variable : policy.variables) {
+      if (!variable.needed) continue;
       entries.emplace_back(cel::Value::String(variable.name), variable.program.Evaluate(activation, options));
       activation.BindVariables(cel::Value::Map(entries));
     }
