@@ -33,6 +33,7 @@
 #include "base/error.h"
 #include "base/files.h"
 #include "base/json.h"
+#include "cli/log_format.h"
 #include "base/yaml.h"
 #include "testing/policy_server.h"
 #include "testing/process.h"
@@ -459,8 +460,14 @@ TEST(PolicyServerAndKwctl, GiveIdenticalAnswersOnEveryCase) {
           // The rest of kwctl's error, which may span lines.
           std::string why = run.err.substr(at + kKwctl.size());
           while (!why.empty() && why.back() == '\n') why.pop_back();
-          EXPECT_EQ(response.at("status").at("message"),
-                    json::value("Policy settings are invalid: " + why));
+          // kwctl prints errors escaped for a terminal (tabs and other controls, cli/log_format.h):
+          // the server's message, escaped the same way, must read the same.
+          std::string message = StringAt(response, {"status", "message"});
+          while (!message.empty() && message.back() == '\n') message.pop_back();
+          spdlog::memory_buf_t escaped;
+          cli::AppendEscaped(message, cli::Escaping::kTextLines, escaped);
+          EXPECT_EQ(std::string(escaped.data(), escaped.size()),
+                    "Policy settings are invalid: " + why);
         } else {
           ASSERT_EQ(run.exit_code, 0) << run.err;
           auto printed = ParseJson(run.out, "kwctl output");
