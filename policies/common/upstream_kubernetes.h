@@ -109,6 +109,51 @@ inline std::expected<const kw::json::Value*, std::string> RustListResourcesAll(
   return internal::RustCall(doc, "list_resources_all", "list resources all response", p);
 }
 
+// The serde error of decoding `object` as the k8s-openapi type `api_version`/`kind` (policies.md
+// §1.4), as far as the members these policies read go: an object, matching apiVersion and kind
+// when present, and metadata whose labels and annotations are maps of strings.
+inline std::optional<std::string> RustObjectError(const kw::json::Value& object,
+                                                  std::string_view api_version,
+                                                  std::string_view kind) {
+  namespace serde = kw::serde;
+  if (!object.IsObject()) return serde::InvalidType(object, "struct " + std::string(kind));
+  for (auto [key, want] : {std::pair{"apiVersion", api_version}, std::pair{"kind", kind}}) {
+    const kw::json::Value* v = object.Find(key);
+    if (v == nullptr) continue;
+    if (!v->IsString()) return serde::InvalidType(*v, "a string");
+    if (*v->AsString() != want) return serde::InvalidValue(*v, want);
+  }
+  const kw::json::Value* metadata = object.Find("metadata");
+  if (metadata == nullptr || metadata->IsNull()) return std::nullopt;
+  if (!metadata->IsObject()) return serde::InvalidType(*metadata, "struct ObjectMeta");
+  for (const char* key : {"name", "namespace"}) {
+    const kw::json::Value* v = metadata->Find(key);
+    if (v != nullptr && !v->IsNull() && !v->IsString()) return serde::InvalidType(*v, "a string");
+  }
+  for (const char* key : {"labels", "annotations"}) {
+    const kw::json::Value* map = metadata->Find(key);
+    if (map == nullptr || map->IsNull()) continue;
+    if (!map->IsObject()) return serde::InvalidType(*map, "a map");
+    for (const kw::json::Value& v : *map) {
+      if (!v.IsString()) return serde::InvalidType(v, "a string");
+    }
+  }
+  return std::nullopt;
+}
+
+// RustGetResource, then the decode of the answer as that type (RustObjectError), failing as
+// the Rust SDK does: "error deserializing get resource response: <serde text>".
+inline std::expected<const kw::json::Value*, std::string> RustGetObject(
+    kw::json::Document& doc, std::string_view api_version, std::string_view kind,
+    std::string_view name, std::optional<std::string_view> namespace_name, bool disable_cache) {
+  auto answer = RustGetResource(doc, api_version, kind, name, namespace_name, disable_cache);
+  if (!answer) return answer;
+  if (auto error = RustObjectError(**answer, api_version, kind)) {
+    return std::unexpected("error deserializing get resource response: " + *error);
+  }
+  return answer;
+}
+
 // Go SDK kubernetes/get_resource with a namespace pointer that is always set:
 // {"api_version","kind","name","namespace","disable_cache"}. The raw answer or the host's
 // message, unchanged.
