@@ -4,6 +4,7 @@
 // point is the host's refusal.
 #include <kubewarden/kubewarden.h>
 
+#include "../common/prefixed_labels.h"
 #include "../common/upstream_kubernetes.h"
 
 namespace kw = kubewarden;
@@ -38,29 +39,10 @@ kw::ValidationResponse Validate(kw::ValidationRequest& request) {
                                                   /*disable_cache=*/false);
   if (!namespace_object) return kw::EvaluationError(namespace_object.error());
 
-  // Annotation keys in ascending order, as upstream walks a BTreeMap.
-  std::vector<std::pair<std::string_view, std::string_view>> wanted;
-  if (const kw::json::Value* annotations =
-          (*namespace_object)->GetObject("metadata/annotations")) {
-    for (const kw::json::Value& a : *annotations) {
-      if (a.key().starts_with(kPropagatePrefix)) {
-        wanted.emplace_back(a.key().substr(kPropagatePrefix.size()), *a.AsString());
-      }
-    }
-  }
-  std::sort(wanted.begin(), wanted.end());
-
   kw::json::Value* pod = request.mutable_object();
-  kw::json::Document& doc = request.document();
-  kw::json::Value* metadata = doc.GetOrAddObject(*pod, "metadata");
-  kw::json::Value* labels = metadata ? doc.GetOrAddObject(*metadata, "labels") : nullptr;
-  bool changed = false;
-  for (const auto& [key, value] : wanted) {
-    const kw::json::Value* current = labels->Find(key);
-    if (current != nullptr && current->AsString() == value) continue;
-    doc.Set(*labels, key, doc.String(value));
-    changed = true;
-  }
+  bool changed = upstream::CopyPrefixedAsLabels(
+      request.document(), (*namespace_object)->GetObject("metadata/annotations"),
+      kPropagatePrefix, *pod);
 
   if (evil) {
     kw::json::Document secrets;
