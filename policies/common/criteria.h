@@ -41,16 +41,18 @@ inline Criteria Read(kubewarden::SettingsReader& reader) {
   return c;
 }
 
-namespace internal {
-inline std::string Join(const std::set<std::string_view>& items) {
+// `items` joined by ", ", as the messages list them.
+template <typename Range>
+std::string Join(const Range& items) {
   std::string out;
+  bool first = true;
   for (std::string_view item : items) {
-    if (!out.empty()) out.append(", ");
+    if (!first) out.append(", ");
+    first = false;
     out.append(item);
   }
   return out;
 }
-}  // namespace internal
 
 // The failure message of `c` over the resource's set `found`, or nullopt when it holds. `word`
 // is the resource word of the messages ("annotation", "label", "CVE name").
@@ -67,22 +69,22 @@ inline std::optional<std::string> Check(const Criteria& c, const std::set<std::s
       if (!common.empty()) return std::nullopt;
       return "Resource must have at least one of the required " + w +
              "s specified by the validation rule. None of the expected " + w +
-             "s were found: " + internal::Join(c.values);
+             "s were found: " + Join(c.values);
     case Operator::kDoesNotContainAnyOf:
       if (common.empty()) return std::nullopt;
       return "Resource must not have any of the " + w +
              "s specified in the validation rule. The following invalid " + w +
-             "s were found: " + internal::Join(common);
+             "s were found: " + Join(common);
     case Operator::kContainsAllOf:
       if (missing.empty()) return std::nullopt;
       return "Resource is missing required " + w +
              "s as specified in the validation rules. The following " + w +
-             "s are missing: " + internal::Join(missing);
+             "s are missing: " + Join(missing);
     case Operator::kDoesNotContainAllOf:
       if (!missing.empty()) return std::nullopt;
       return "Resource has conflicting " + w +
              "s set according to the validation rules. The following " + w +
-             "s should not be set together: " + internal::Join(c.values);
+             "s should not be set together: " + Join(c.values);
     case Operator::kContainsOtherThan:
       // Upstream lists nothing after the colon.
       if (!extra.empty()) return std::nullopt;
@@ -92,7 +94,7 @@ inline std::optional<std::string> Check(const Criteria& c, const std::set<std::s
     case Operator::kDoesNotContainOtherThan:
       if (extra.empty()) return std::nullopt;
       return "Resource must have only " + w + "s from the validation rule. The following " + w +
-             "s were found that should not be present: " + internal::Join(extra);
+             "s were found that should not be present: " + Join(extra);
   }
   return std::nullopt;
 }
