@@ -47,8 +47,8 @@ TEST(OpaBuiltins, RegistersBurregosNamesAndTheTimeAliases) {
   EXPECT_EQ(FindBuiltin("http.send"), nullptr);
   EXPECT_EQ(FindBuiltin(""), nullptr);
   auto names = BuiltinNames();
-  EXPECT_EQ(names.size(), 25u);
   EXPECT_TRUE(std::is_sorted(names.begin(), names.end()));
+  EXPECT_EQ(std::adjacent_find(names.begin(), names.end()), names.end()) << "a name twice";
 }
 
 TEST(OpaBuiltins, RejectsOperandsOfTheWrongType) {
@@ -319,6 +319,201 @@ TEST(OpaSprintf, BoundsWidthAndOutput) {
   for (int i = 0; i < 20; ++i) values += i ? ",1" : "1";
   values += "]";
   EXPECT_EQ(Sprintf(format, values), "error: sprintf: the result is too large");
+}
+
+
+// The examples of OPA's builtin documentation, with the results it shows.
+
+TEST(OpaStrings, AnyPrefixAndSuffixMatch) {
+  EXPECT_EQ(Eval("strings.any_prefix_match", R"(["foo bar", "foo"])"), "true");
+  EXPECT_EQ(Eval("strings.any_prefix_match", R"(["foo bar", ["bar", "foo"]])"), "true");
+  EXPECT_EQ(Eval("strings.any_prefix_match", R"([["a", "b"], ["c", "bb", "b"]])"), "true");
+  EXPECT_EQ(Eval("strings.any_prefix_match", R"([["a", "b"], []])"), "false");
+  EXPECT_EQ(Eval("strings.any_suffix_match", R"(["foo bar", "bar"])"), "true");
+  EXPECT_EQ(Eval("strings.any_suffix_match", R"([["registry.io/x", "y"], [":latest", "/x"]])"),
+            "true");
+  EXPECT_EQ(Eval("strings.any_suffix_match", R"(["foo", "x"])"), "false");
+  EXPECT_EQ(Eval("strings.any_prefix_match", R"([1, "x"])"),
+            "error: strings.any_prefix_match: operand 1 must be one of {string, set, array} but "
+            "got number");
+  EXPECT_EQ(Eval("strings.any_suffix_match", R"(["x", ["a", 2]])"),
+            "error: strings.any_suffix_match: operand 2 must be array of strings but got array "
+            "containing number");
+}
+
+TEST(OpaStrings, ReplaceN) {
+  EXPECT_EQ(Eval("strings.replace_n", R"([{"a": "1", "b": "2"}, "abcab"])"), R"("12c12")");
+  // Go's Replacer: the earliest pair (in key order) that starts at an offset wins, and the
+  // replaced text is not scanned again.
+  EXPECT_EQ(Eval("strings.replace_n", R"([{"ab": "x", "a": "y"}, "aab"])"), R"("yyb")");
+  EXPECT_EQ(Eval("strings.replace_n", R"([{"ab": "x", "b": "y"}, "aab"])"), R"("ax")");
+  EXPECT_EQ(Eval("strings.replace_n", R"([{"a": "b", "b": "a"}, "ab"])"), R"("ba")");
+  EXPECT_EQ(Eval("strings.replace_n", R"([{"": "-"}, "ab"])"), R"("-a-b-")");
+  EXPECT_EQ(Eval("strings.replace_n", R"(["a", "b"])"),
+            "error: strings.replace_n: operand 1 must be object but got string");
+  EXPECT_EQ(Eval("strings.replace_n", R"([{"a": 1}, "b"])"),
+            "error: strings.replace_n: operand 1 non-string value found in pattern object");
+}
+
+TEST(OpaStrings, ReverseCountIndexOfN) {
+  EXPECT_EQ(Eval("strings.reverse", R"(["abcdefg"])"), R"("gfedcba")");
+  EXPECT_EQ(Eval("strings.reverse", R"(["h\u00e9llo"])"), "\"oll\xc3\xa9h\"");
+  EXPECT_EQ(Eval("strings.count", R"(["cheese", "e"])"), "3");
+  EXPECT_EQ(Eval("strings.count", R"(["five", ""])"), "5");
+  EXPECT_EQ(Eval("strings.count", R"(["aaaa", "aa"])"), "2");
+  EXPECT_EQ(Eval("indexof_n", R"(["dynamical", "a"])"), "[3,7]");
+  EXPECT_EQ(Eval("indexof_n", R"(["aaa", "aa"])"), "[0,1]");
+  EXPECT_EQ(Eval("indexof_n", R"(["\u00e9a", "a"])"), "[1]");
+}
+
+TEST(OpaObjects, KeysSubsetUnionN) {
+  EXPECT_EQ(Eval("array.reverse", R"([[1, 2, 3]])"), "[3,2,1]");
+  EXPECT_EQ(Eval("array.reverse", R"(["x"])"),
+            "error: array.reverse: operand 1 must be array but got string");
+  EXPECT_EQ(Eval("object.keys", R"([{"b": 1, "a": 2}])"), R"(["a","b"])");
+  EXPECT_EQ(Eval("object.subset", R"([{"a": "b", "c": {"x": {"y": "z"}}, "d": 1},
+                                      {"c": {"x": {"y": "z"}}}])"),
+            "true");
+  EXPECT_EQ(Eval("object.subset", R"([{"a": {"b": 1}}, {"a": {"b": 2}}])"), "false");
+  EXPECT_EQ(Eval("object.subset", R"([[1, 2, 3, 4], [2, 3]])"), "true");
+  EXPECT_EQ(Eval("object.subset", R"([[1, 2, 3, 4], [2, 4]])"), "false");
+  EXPECT_EQ(Eval("object.subset", R"([{"a": 1}, [1]])"),
+            "error: object.subset: both arguments object.subset must be of the same type or "
+            "array and set");
+  EXPECT_EQ(Eval("object.union_n", R"([[{"a": 1}, {"b": 2}, {"a": 3}]])"), R"({"a":3,"b":2})");
+  EXPECT_EQ(Eval("object.union_n", R"([[{"a": {"b": 1, "c": 2}}, {"a": {"c": 3}}]])"),
+            R"({"a":{"b":1,"c":3}})");
+  EXPECT_EQ(Eval("object.union_n", R"([[{"a": 1}, 2]])"),
+            "error: object.union_n: operand 1 must be array of objects but got array containing "
+            "number");
+}
+
+TEST(OpaCrypto, DigestsAndHmacs) {
+  EXPECT_EQ(Eval("crypto.md5", R"(["hello"])"), R"("5d41402abc4b2a76b9719d911017c592")");
+  EXPECT_EQ(Eval("crypto.sha1", R"(["hello"])"), R"("aaf4c61ddcc5e8a2dabede0f3b482cd9aea9434d")");
+  EXPECT_EQ(Eval("crypto.sha256", R"(["hello"])"),
+            R"("2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824")");
+  // RFC 4231 test case 2.
+  EXPECT_EQ(Eval("crypto.hmac.sha256", R"(["what do ya want for nothing?", "Jefe"])"),
+            R"("5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843")");
+  EXPECT_EQ(Eval("crypto.hmac.sha512", R"(["what do ya want for nothing?", "Jefe"])"),
+            R"("164b7a7bfcf819e2e395fbe73b56e0a387bd64222e831fd610270cd7ea2505549758bf75c05a994a6d034f65f8f0e6fdcaeab1a34d4a6b4b636e070a38bce737")");
+  EXPECT_EQ(Eval("crypto.hmac.md5", R"(["what do ya want for nothing?", "Jefe"])"),
+            R"("750c783e6ab0b503eaa86e310a5db738")");
+  EXPECT_EQ(Eval("crypto.hmac.sha1", R"(["what do ya want for nothing?", "Jefe"])"),
+            R"("effcdf6ae5eb2fa2d27416d5f184df9c259a7c79")");
+  EXPECT_EQ(Eval("crypto.hmac.equal", R"(["abc", "abc"])"), "true");
+  EXPECT_EQ(Eval("crypto.hmac.equal", R"(["abc", "abd"])"), "false");
+  EXPECT_EQ(Eval("crypto.md5", R"([1])"), "error: crypto.md5: operand 1 must be string but got number");
+}
+
+// The HS256 token of jwt.io's example (secret "your-256-bit-secret").
+constexpr std::string_view kJwt =
+    "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxMjM0NTY3ODkwIiwibmFtZSI6IkpvaG4gRG9lIiwia"
+    "WF0IjoxNTE2MjM5MDIyfQ.SflKxwRJSMeKKF2QT4fwpMeJf36POk6yJV_adQssw5c";
+
+TEST(OpaJwt, DecodeAndVerifyHmac) {
+  std::string token(kJwt);
+  EXPECT_EQ(Eval("io.jwt.decode", "[\"" + token + "\"]"),
+            R"([{"alg":"HS256","typ":"JWT"},{"sub":"1234567890","name":"John Doe","iat":1516239022},)"
+            R"("49f94ac7044948c78a285d904f87f0a4c7897f7e8f3a4eb2255fda750b2cc397"])");
+  EXPECT_EQ(Eval("io.jwt.verify_hs256", "[\"" + token + "\", \"your-256-bit-secret\"]"), "true");
+  EXPECT_EQ(Eval("io.jwt.verify_hs256", "[\"" + token + "\", \"other\"]"), "false");
+  EXPECT_EQ(Eval("io.jwt.decode", R"(["abc"])"),
+            "error: io.jwt.decode: encoded JWT had no period separators");
+  EXPECT_EQ(Eval("io.jwt.decode", R"(["a.b"])"),
+            "error: io.jwt.decode: encoded JWT must have 3 sections, found 2");
+  EXPECT_EQ(Eval("io.jwt.decode", R"(["a!.b.c"])"),
+            "error: io.jwt.decode: JWT header had invalid encoding: illegal base64 data at input "
+            "byte 1");
+}
+
+TEST(OpaNet, Cidrs) {
+  EXPECT_EQ(Eval("net.cidr_is_valid", R"(["192.168.0.0/24"])"), "true");
+  EXPECT_EQ(Eval("net.cidr_is_valid", R"(["192.168.0.0/33"])"), "false");
+  EXPECT_EQ(Eval("net.cidr_is_valid", R"(["192.168.0.0"])"), "false");
+  EXPECT_EQ(Eval("net.cidr_is_valid", R"(["2001:db8::/32"])"), "true");
+  EXPECT_EQ(Eval("net.cidr_is_valid", R"(["010.0.0.0/8"])"), "false");
+  EXPECT_EQ(Eval("net.cidr_contains", R"(["10.0.0.0/8", "10.1.2.3"])"), "true");
+  EXPECT_EQ(Eval("net.cidr_contains", R"(["10.0.0.0/8", "11.1.2.3"])"), "false");
+  EXPECT_EQ(Eval("net.cidr_contains", R"(["10.0.0.0/8", "10.1.0.0/16"])"), "true");
+  EXPECT_EQ(Eval("net.cidr_contains", R"(["2001:4860:4860::8888/32", "2001:4860:4860:1234::8888"])"), "true");
+  EXPECT_EQ(Eval("net.cidr_contains", R"(["10.0.0.0/x", "10.0.0.1"])"),
+            "error: net.cidr_contains: invalid CIDR address: 10.0.0.0/x");
+  EXPECT_EQ(Eval("net.cidr_intersects", R"(["192.168.0.0/16", "192.168.1.0/24"])"), "true");
+  EXPECT_EQ(Eval("net.cidr_intersects", R"(["192.168.0.0/24", "192.168.1.0/24"])"), "false");
+  // OPA's documented examples.
+  EXPECT_EQ(Eval("net.cidr_expand", R"(["192.168.0.0/30"])"),
+            R"(["192.168.0.0","192.168.0.1","192.168.0.2","192.168.0.3"])");
+  EXPECT_EQ(Eval("net.cidr_expand", R"(["2001:db8::/127"])"), R"(["2001:db8::","2001:db8::1"])");
+  EXPECT_EQ(Eval("net.cidr_expand", R"(["10.0.0.0/8"])"),
+            "error: net.cidr_expand: CIDR 10.0.0.0/8 holds more than 65536 addresses");
+  EXPECT_EQ(Eval("net.cidr_merge", R"([["192.0.128.0/24", "192.0.129.0/24"]])"), R"(["192.0.128.0/23"])");
+  EXPECT_EQ(Eval("net.cidr_merge", R"([["192.0.128.0/24", "192.0.130.0/24"]])"),
+            R"(["192.0.128.0/24","192.0.130.0/24"])");
+  EXPECT_EQ(Eval("net.cidr_merge", R"([["10.0.0.0/8", "10.1.0.0/16", "10.0.0.1", "2001:db8::/32"]])"),
+            R"(["10.0.0.0/8","2001:db8::/32"])");
+  EXPECT_EQ(Eval("net.cidr_merge", R"([["1.1.1.0", "1.1.1.1", "1.1.1.2", "1.1.1.3"]])"), R"(["1.1.1.0/30"])");
+  EXPECT_EQ(Eval("net.cidr_contains_matches", R"(["1.1.1.0/24", "1.1.1.128"])"),
+            R"([["1.1.1.0/24","1.1.1.128"]])");
+  EXPECT_EQ(Eval("net.cidr_contains_matches", R"([["1.1.1.0/24", "1.1.2.0/24"], "1.1.1.128"])"),
+            R"([[0,"1.1.1.128"]])");
+  EXPECT_EQ(Eval("net.cidr_contains_matches",
+                 R"([[["1.1.0.0/16", "foo"], "1.1.2.0/24"], {"x": "1.1.1.128", "y": ["1.1.254.254", "bar"]}])"),
+            R"([[0,"x"],[0,"y"]])");
+}
+
+TEST(OpaUnits, ParseAndParseBytes) {
+  EXPECT_EQ(Eval("units.parse", R"(["10K"])"), "10000");
+  EXPECT_EQ(Eval("units.parse", R"(["1Ki"])"), "1024");
+  EXPECT_EQ(Eval("units.parse", R"(["200m"])"), "2E-1");
+  EXPECT_EQ(Eval("units.parse", R"(["1.5M"])"), "1500000");
+  EXPECT_EQ(Eval("units.parse", R"(["1mi"])"), "1048576");
+  EXPECT_EQ(Eval("units.parse", R"(["\"10G\""])"), "10000000000");
+  EXPECT_EQ(Eval("units.parse", R"(["10 K"])"),
+            "error: units.parse: operand 1 spaces not allowed in resource strings");
+  EXPECT_EQ(Eval("units.parse", R"(["K"])"), "error: units.parse: operand 1 no amount provided");
+  EXPECT_EQ(Eval("units.parse", R"(["1x"])"), "error: units.parse: operand 1 unit x not recognized");
+  EXPECT_EQ(Eval("units.parse", R"(["1.2.3"])"),
+            "error: units.parse: operand 1 could not parse amount to a number");
+  EXPECT_EQ(Eval("units.parse_bytes", R"(["1KB"])"), "1000");
+  EXPECT_EQ(Eval("units.parse_bytes", R"(["1KiB"])"), "1024");
+  EXPECT_EQ(Eval("units.parse_bytes", R"(["1.5Mi"])"), "1572864");
+  EXPECT_EQ(Eval("units.parse_bytes", R"(["100"])"), "100");
+  EXPECT_EQ(Eval("units.parse_bytes", R"(["1.1"])"), "1");
+  EXPECT_EQ(Eval("units.parse_bytes", R"(["1xb"])"),
+            "error: units.parse_bytes: operand 1 byte unit xb not recognized");
+  EXPECT_EQ(Eval("units.parse_bytes", R"(["GB"])"),
+            "error: units.parse_bytes: operand 1 no byte amount provided");
+}
+
+TEST(OpaTime, ClockWeekdayDiffAddDateFormat) {
+  // 2021-01-31T12:34:56.789Z
+  constexpr std::string_view kNs = "1612096496789000000";
+  std::string ns(kNs);
+  EXPECT_EQ(Eval("time.clock", "[" + ns + "]"), "[12,34,56]");
+  EXPECT_EQ(Eval("time.clock", "[[" + ns + ", \"Asia/Tokyo\"]]"), "[21,34,56]");
+  EXPECT_EQ(Eval("time.weekday", "[" + ns + "]"), R"("Sunday")");
+  EXPECT_EQ(Eval("time.date", "[[" + ns + ", \"America/New_York\"]]"), "[2021,1,31]");
+  // Go's AddDate rolls 2021-02-31 over to 2021-03-03.
+  EXPECT_EQ(Eval("time.add_date", "[" + ns + ", 0, 1, 0]"), "1614774896789000000");
+  EXPECT_EQ(Eval("time.add_date", "[" + ns + ", 1, 0, 1]"), "1643718896789000000");
+  EXPECT_EQ(Eval("time.diff", "[" + ns + ", 1643718896789000000]"), "[1,0,1,0,0,0]");
+  EXPECT_EQ(Eval("time.diff", "[1643718896789000000, " + ns + "]"), "[1,0,1,0,0,0]");
+  // 2021-01-31 to 2021-03-01: months 2, days -30, borrowed from January's 31 days.
+  EXPECT_EQ(Eval("time.diff", "[1612051200000000000, 1614556800000000000]"), "[0,1,1,0,0,0]");
+  EXPECT_EQ(Eval("time.parse_duration_ns", R"(["1h30m"])"), "5400000000000");
+  EXPECT_EQ(Eval("time.parse_duration_ns", R"(["1x"])"),
+            "error: time.parse_duration_ns: time: invalid duration \"1x\"");
+  EXPECT_EQ(Eval("time.format", "[" + ns + "]"), R"("2021-01-31T12:34:56.789Z")");
+  EXPECT_EQ(Eval("time.format", "[[" + ns + ", \"Europe/Paris\", \"Mon Jan _2 15:04:05 2006\"]]"),
+            R"("Sun Jan 31 13:34:56 2021")");
+  EXPECT_EQ(Eval("time.format", "[[" + ns + ", \"Asia/Kolkata\", \"RFC3339\"]]"),
+            R"("2021-01-31T18:04:56+05:30")");
+  EXPECT_EQ(Eval("time.format", "[[" + ns + ", \"UTC\", \"02/01/06 3:04PM .000 MST\"]]"),
+            R"("31/01/21 12:34PM .789 UTC")");
+  EXPECT_EQ(Eval("time.format", "[[" + ns + ", \"Nowhere/Land\"]]"),
+            "error: time.format: unknown time zone Nowhere/Land");
 }
 
 }  // namespace

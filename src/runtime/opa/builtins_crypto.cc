@@ -1,0 +1,208 @@
+// crypto.* digests and HMACs, and io.jwt.decode / io.jwt.verify_hs*: the ones that need no
+// network and no certificate store, on OpenSSL's libcrypto (as src/base/sha256.cc).
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+
+#include <cstdint>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "base/utf8.h"
+#include "runtime/opa/builtins_internal.h"
+
+namespace kw::runtime::opa::internal {
+namespace {
+
+using Digest = const EVP_MD* (*)();
+
+std::string DigestOf(Digest md, std::string_view bytes) {
+  unsigned char out[EVP_MAX_MD_SIZE];
+  unsigned int size = 0;
+  if (EVP_Digest(bytes.data(), bytes.size(), out, &size, md(), nullptr) != 1) size = 0;
+  return std::string(reinterpret_cast<const char*>(out), size);
+}
+
+std::string HmacOf(Digest md, std::string_view key, std::string_view bytes) {
+  unsigned char out[EVP_MAX_MD_SIZE];
+  unsigned int size = 0;
+  if (HMAC(md(), key.data(), static_cast<int>(key.size()),
+           reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size(), out,
+           &size) == nullptr) {
+    size = 0;
+  }
+  return std::string(reinterpret_cast<const char*>(out), size);
+}
+
+template <const char* kName, Digest kMd>
+Result<json::value> HashBuiltin(const BuiltinContext&, std::span<const json::value> args) {
+  KW_TRY(CheckArity(kName, args, 1));
+  KW_ASSIGN_OR_RETURN(std::string_view in, StringOperand(kName, args, 1));
+  return json::value(json::string(HexText(DigestOf(kMd, in))));
+}
+
+template <const char* kName, Digest kMd>
+Result<json::value> HmacBuiltin(const BuiltinContext&, std::span<const json::value> args) {
+  KW_TRY(CheckArity(kName, args, 2));
+  KW_ASSIGN_OR_RETURN(std::string_view message, StringOperand(kName, args, 1));
+  KW_ASSIGN_OR_RETURN(std::string_view key, StringOperand(kName, args, 2));
+  return json::value(json::string(HexText(HmacOf(kMd, key, message))));
+}
+
+constexpr char kMd5[] = "crypto.md5";
+constexpr char kSha1[] = "crypto.sha1";
+constexpr char kSha256[] = "crypto.sha256";
+constexpr char kHmacMd5[] = "crypto.hmac.md5";
+constexpr char kHmacSha1[] = "crypto.hmac.sha1";
+constexpr char kHmacSha256[] = "crypto.hmac.sha256";
+constexpr char kHmacSha512[] = "crypto.hmac.sha512";
+
+// Constant time in the length of the inputs, as Go's hmac.Equal.
+Result<json::value> HmacEqual(const BuiltinContext&, std::span<const json::value> args) {
+  static constexpr std::string_view kName = "crypto.hmac.equal";
+  KW_TRY(CheckArity(kName, args, 2));
+  KW_ASSIGN_OR_RETURN(std::string_view a, StringOperand(kName, args, 1));
+  KW_ASSIGN_OR_RETURN(std::string_view b, StringOperand(kName, args, 2));
+  return json::value(a.size() == b.size() && CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0);
+}
+
+// --- io.jwt ---
+
+int Base64UrlValue(char c) {
+  if (c >= 'A' && c <= 'Z') return c - 'A';
+  if (c >= 'a' && c <= 'z') return c - 'a' + 26;
+  if (c >= '0' && c <= '9') return c - '0' + 52;
+  if (c == '-') return 62;
+  if (c == '_') return 63;
+  return -1;
+}
+
+// Go's base64.RawURLEncoding.DecodeString; its error is Go's CorruptInputError text.
+Result<std::string> RawBase64UrlDecode(std::string_view text) {
+  std::string out;
+  out.reserve(text.size() * 3 / 4);
+  std::uint32_t bits = 0;
+  int count = 0;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    int v = Base64UrlValue(text[i]);
+    if (v < 0) {
+      return Fail(ErrorKind::kInvalidArgument,
+                  "illegal base64 data at input byte " + std::to_string(i));
+    }
+    bits = bits << 6 | static_cast<std::uint32_t>(v);
+    if (++count == 4) {
+      out.push_back(static_cast<char>(bits >> 16));
+      out.push_back(static_cast<char>(bits >> 8));
+      out.push_back(static_cast<char>(bits));
+      bits = 0;
+      count = 0;
+    }
+  }
+  if (count == 1) {
+    return Fail(ErrorKind::kInvalidArgument,
+                "illegal base64 data at input byte " + std::to_string(text.size() - 1));
+  }
+  if (count == 2) out.push_back(static_cast<char>(bits >> 4));
+  if (count == 3) {
+    out.push_back(static_cast<char>(bits >> 10));
+    out.push_back(static_cast<char>(bits >> 2));
+  }
+  return out;
+}
+
+// A compact JWS split into its three parts, decoded, as OPA's decodeJWT checks it.
+struct Jwt {
+  std::string_view signing_input;  // "<header>.<payload>", as signed
+  json::value header;
+  std::string payload;  // bytes
+  std::string signature;
+};
+
+Result<Jwt> SplitJwt(std::string_view builtin, std::string_view token) {
+  auto fail = [builtin](std::string message) {
+    return std::unexpected(BuiltinError(builtin, message));
+  };
+  if (token.find('.') == std::string_view::npos) {
+    return fail("encoded JWT had no period separators");
+  }
+  std::vector<std::string_view> parts;
+  for (std::size_t start = 0;;) {
+    std::size_t dot = token.find('.', start);
+    parts.push_back(token.substr(start, dot - start));
+    if (dot == std::string_view::npos) break;
+    start = dot + 1;
+  }
+  if (parts.size() != 3) {
+    return fail("encoded JWT must have 3 sections, found " + std::to_string(parts.size()));
+  }
+  Jwt jwt;
+  jwt.signing_input = token.substr(0, parts[0].size() + 1 + parts[1].size());
+  auto header = RawBase64UrlDecode(parts[0]);
+  if (!header) return fail("JWT header had invalid encoding: " + header.error().message);
+  auto header_json = ParseJson(*header);
+  if (!header_json || !header_json->is_object()) return fail("invalid JWT header");
+  jwt.header = std::move(*header_json);
+  auto payload = RawBase64UrlDecode(parts[1]);
+  if (!payload) return fail("JWT payload had invalid encoding: " + payload.error().message);
+  jwt.payload = std::move(*payload);
+  auto signature = RawBase64UrlDecode(parts[2]);
+  if (!signature) return fail("JWT signature had invalid encoding: " + signature.error().message);
+  jwt.signature = std::move(*signature);
+  return jwt;
+}
+
+// io.jwt.decode: [header, payload, signature as hex]; nothing is verified.
+Result<json::value> JwtDecode(const BuiltinContext&, std::span<const json::value> args) {
+  static constexpr std::string_view kName = "io.jwt.decode";
+  KW_TRY(CheckArity(kName, args, 1));
+  KW_ASSIGN_OR_RETURN(std::string_view token, StringOperand(kName, args, 1));
+  KW_ASSIGN_OR_RETURN(Jwt jwt, SplitJwt(kName, token));
+  if (const json::value* cty = jwt.header.get_object().if_contains("cty");
+      cty != nullptr && cty->is_string() && std::string_view(cty->get_string()) == "JWT") {
+    // A nested token: OPA would decode the inner one; a policy server has no use for it.
+    return std::unexpected(BuiltinError(kName, "nested JWTs are not supported"));
+  }
+  auto payload = ParseJson(jwt.payload);
+  if (!payload || !payload->is_object()) {
+    return std::unexpected(BuiltinError(kName, "JWT payload had invalid JSON"));
+  }
+  return json::value(json::array{std::move(jwt.header), std::move(*payload),
+                                 json::string(HexText(jwt.signature))});
+}
+
+template <const char* kName, Digest kMd>
+Result<json::value> JwtVerifyHmac(const BuiltinContext&, std::span<const json::value> args) {
+  KW_TRY(CheckArity(kName, args, 2));
+  KW_ASSIGN_OR_RETURN(std::string_view token, StringOperand(kName, args, 1));
+  KW_ASSIGN_OR_RETURN(std::string_view secret, StringOperand(kName, args, 2));
+  KW_ASSIGN_OR_RETURN(Jwt jwt, SplitJwt(kName, token));
+  std::string mac = HmacOf(kMd, secret, jwt.signing_input);
+  return json::value(mac.size() == jwt.signature.size() &&
+                     CRYPTO_memcmp(mac.data(), jwt.signature.data(), mac.size()) == 0);
+}
+
+constexpr char kVerifyHs256[] = "io.jwt.verify_hs256";
+constexpr char kVerifyHs384[] = "io.jwt.verify_hs384";
+constexpr char kVerifyHs512[] = "io.jwt.verify_hs512";
+
+constexpr BuiltinEntry kBuiltins[] = {
+    {"crypto.hmac.equal", HmacEqual},
+    {kHmacMd5, HmacBuiltin<kHmacMd5, EVP_md5>},
+    {kHmacSha1, HmacBuiltin<kHmacSha1, EVP_sha1>},
+    {kHmacSha256, HmacBuiltin<kHmacSha256, EVP_sha256>},
+    {kHmacSha512, HmacBuiltin<kHmacSha512, EVP_sha512>},
+    {kMd5, HashBuiltin<kMd5, EVP_md5>},
+    {kSha1, HashBuiltin<kSha1, EVP_sha1>},
+    {kSha256, HashBuiltin<kSha256, EVP_sha256>},
+    {"io.jwt.decode", JwtDecode},
+    {kVerifyHs256, JwtVerifyHmac<kVerifyHs256, EVP_sha256>},
+    {kVerifyHs384, JwtVerifyHmac<kVerifyHs384, EVP_sha384>},
+    {kVerifyHs512, JwtVerifyHmac<kVerifyHs512, EVP_sha512>},
+};
+
+}  // namespace
+
+std::span<const BuiltinEntry> CryptoBuiltins() { return kBuiltins; }
+
+}  // namespace kw::runtime::opa::internal
