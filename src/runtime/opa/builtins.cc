@@ -21,6 +21,7 @@
 #include "base/utf8.h"
 #include "base/yaml.h"
 #include "runtime/opa/builtins_internal.h"
+#include "runtime/opa/rego_value.h"
 
 namespace kw::runtime::opa {
 namespace internal {
@@ -40,7 +41,7 @@ std::string_view TypeName(const json::value& value) {
     case json::kind::array:
       return "array";
     case json::kind::object:
-      return "object";
+      return IsSet(value) ? "set" : "object";
   }
   return "unknown";
 }
@@ -158,6 +159,21 @@ void AppendRegoString(const json::value& value, std::string& out) {
       return;
     }
     case json::kind::object: {
+      if (IsSet(value)) {
+        // OPA prints a set's elements in its order, which MakeSet kept.
+        const json::array& elements = *ArrayOrSetElements(value);
+        if (elements.empty()) {
+          out += "set()";
+          return;
+        }
+        out.push_back('{');
+        for (std::size_t i = 0; i < elements.size(); ++i) {
+          if (i > 0) out += ", ";
+          AppendRegoString(elements[i], out);
+        }
+        out.push_back('}');
+        return;
+      }
       const json::object& object = value.get_object();
       std::vector<const json::key_value_pair*> sorted;
       sorted.reserve(object.size());
@@ -352,9 +368,9 @@ Result<json::value> UrlQueryEncodeObject(const BuiltinContext&,
       list.push_back(std::string_view(v.get_string()));
       continue;
     }
-    if (v.is_array()) {
+    if (const json::array* elements = ArrayOrSetElements(v)) {
       bool ok = true;
-      for (const json::value& element : v.get_array()) {
+      for (const json::value& element : *elements) {
         if (!element.is_string()) {
           ok = false;
           break;

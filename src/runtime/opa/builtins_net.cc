@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "runtime/opa/builtins_internal.h"
+#include "runtime/opa/rego_value.h"
 
 namespace kw::runtime::opa::internal {
 namespace {
@@ -247,10 +248,9 @@ Result<json::value> CidrExpand(const BuiltinContext&, std::span<const json::valu
     addresses.push_back(AddressText(Address{v, prefix.base.v4}));
     if (v == prefix.last()) break;
   }
-  std::sort(addresses.begin(), addresses.end());  // a set, in Rego's order
   json::array out;
   for (auto& a : addresses) out.emplace_back(json::string(a));
-  return json::value(std::move(out));
+  return MakeSet(std::move(out));
 }
 
 // The pair of elements of `value` with the key OPA gives each: an array's index, an object's
@@ -272,6 +272,13 @@ Result<std::vector<std::pair<json::value, std::string_view>>> CidrTerms(
   };
   if (value.is_string()) {
     out.emplace_back(value, std::string_view(value.get_string()));
+  } else if (IsSet(value)) {
+    // A set's element is its own key.
+    for (const json::value& element : *ArrayOrSetElements(value)) {
+      auto text = text_of(element);
+      if (!text) return bad(element);
+      out.emplace_back(element, *text);
+    }
   } else if (value.is_array()) {
     std::int64_t index = 0;
     for (const json::value& element : value.get_array()) {
@@ -315,7 +322,7 @@ Result<json::value> CidrContainsMatches(const BuiltinContext&, std::span<const j
       if (Contains(*outer, inner[i])) out.emplace_back(json::array{outer_key, others[i].first});
     }
   }
-  return json::value(std::move(out));
+  return MakeSet(std::move(out));
 }
 
 // The smallest set of prefixes covering exactly the union of `prefixes` (one family).
@@ -344,11 +351,12 @@ std::vector<Prefix> Merge(std::vector<Prefix> prefixes) {
 Result<json::value> CidrMerge(const BuiltinContext&, std::span<const json::value> args) {
   static constexpr std::string_view kName = "net.cidr_merge";
   KW_TRY(CheckArity(kName, args, 1));
-  if (!args[0].is_array()) {
+  const json::array* elements = ArrayOrSetElements(args[0]);
+  if (elements == nullptr) {
     return std::unexpected(OperandTypesError(kName, 1, {"array", "set"}, args[0]));
   }
   std::vector<Prefix> v4, v6;
-  for (const json::value& element : args[0].get_array()) {
+  for (const json::value& element : *elements) {
     if (!element.is_string()) {
       return std::unexpected(BuiltinError(kName, "element must be string but got " +
                                                      std::string(TypeName(element))));
@@ -361,10 +369,9 @@ Result<json::value> CidrMerge(const BuiltinContext&, std::span<const json::value
   for (auto* family : {&v4, &v6}) {
     for (const Prefix& p : Merge(std::move(*family))) texts.push_back(PrefixText(p));
   }
-  std::sort(texts.begin(), texts.end());  // a set, in Rego's order
   json::array out;
   for (auto& t : texts) out.emplace_back(json::string(t));
-  return json::value(std::move(out));
+  return MakeSet(std::move(out));
 }
 
 constexpr BuiltinEntry kBuiltins[] = {

@@ -1,7 +1,7 @@
 // strings.*, array.* and object.* builtins that `opa build -t wasm` leaves to the host.
 //
-// Sets reach the host as JSON arrays (the guest's opa_json_dump), so a builtin that takes "a
-// set or an array" treats both alike, and one that returns a set returns an array.
+// Sets are held as rego_value.h says; where a module cannot exchange them they arrive and leave
+// as arrays, so a builtin that takes "a set or an array" treats both alike.
 #include <algorithm>
 #include <cstdint>
 #include <string>
@@ -10,6 +10,7 @@
 
 #include "base/utf8.h"
 #include "runtime/opa/builtins_internal.h"
+#include "runtime/opa/rego_value.h"
 
 namespace kw::runtime::opa::internal {
 namespace {
@@ -38,7 +39,9 @@ Result<std::vector<std::string_view>> StringOrStrings(std::string_view builtin,
                                                       std::size_t n) {
   const json::value& arg = args[n - 1];
   if (arg.is_string()) return std::vector<std::string_view>{std::string_view(arg.get_string())};
-  if (arg.is_array()) return StringElements(builtin, arg.get_array(), n);
+  if (const json::array* elements = ArrayOrSetElements(arg)) {
+    return StringElements(builtin, *elements, n);
+  }
   return std::unexpected(OperandTypesError(builtin, n, {"string", "set", "array"}, arg));
 }
 
@@ -180,20 +183,28 @@ Result<json::value> ObjectKeys(const BuiltinContext&, std::span<const json::valu
   if (!args[0].is_object()) return std::unexpected(OperandTypeError(kName, 1, "object", args[0]));
   std::vector<std::string_view> keys;
   for (const auto& kv : args[0].get_object()) keys.emplace_back(kv.key());
-  std::sort(keys.begin(), keys.end());  // a set: in Rego's order
   json::array out;
   for (std::string_view key : keys) out.emplace_back(json::string(key));
-  return json::value(std::move(out));
+  return MakeSet(std::move(out));
 }
 
 // OPA's object.subset: every key of `sub` in `super`, objects compared recursively; an array
 // is a subset of another when it appears in it as a contiguous run.
 bool IsSubset(const json::value& super, const json::value& sub) {
+  if (IsSet(sub) && ArrayOrSetElements(super) != nullptr) {
+    // A set is a subset of a set, or of an array, holding each of its elements.
+    const json::array& a = *ArrayOrSetElements(super);
+    for (const json::value& element : *ArrayOrSetElements(sub)) {
+      if (std::find(a.begin(), a.end(), element) == a.end()) return false;
+    }
+    return true;
+  }
   if (super.is_object() && sub.is_object()) {
     for (const auto& kv : sub.get_object()) {
       const json::value* value = super.get_object().if_contains(kv.key());
       if (value == nullptr) return false;
-      if (value->is_object() && kv.value().is_object()) {
+      if (ArrayOrSetElements(kv.value()) == nullptr && value->is_object() &&
+          kv.value().is_object()) {
         if (!IsSubset(*value, kv.value())) return false;
       } else if (*value != kv.value()) {
         return false;
@@ -213,8 +224,10 @@ bool IsSubset(const json::value& super, const json::value& sub) {
 Result<json::value> ObjectSubset(const BuiltinContext&, std::span<const json::value> args) {
   static constexpr std::string_view kName = "object.subset";
   KW_TRY(CheckArity(kName, args, 2));
-  bool same_kind = (args[0].is_object() && args[1].is_object()) ||
-                   (args[0].is_array() && args[1].is_array());
+  bool same_kind = (args[0].is_object() && args[1].is_object() &&
+                    IsSet(args[0]) == IsSet(args[1])) ||
+                   (args[0].is_array() && args[1].is_array()) ||
+                   (ArrayOrSetElements(args[0]) != nullptr && IsSet(args[1]));
   if (!same_kind) {
     return std::unexpected(BuiltinError(
         kName, "both arguments object.subset must be of the same type or array and set"));

@@ -1,4 +1,5 @@
 #include "runtime/opa/builtins.h"
+#include "runtime/opa/rego_value.h"
 
 #include <algorithm>
 #include <string>
@@ -23,7 +24,7 @@ Result<json::value> Call(std::string_view name, std::string_view args_json,
 std::string Eval(std::string_view name, std::string_view args_json) {
   auto result = Call(name, args_json);
   if (!result) return "error: " + result.error().message;
-  return ToJson(*result);
+  return RegoValueText(*result);
 }
 
 // sprintf's result string, or "error: <message>".
@@ -370,7 +371,7 @@ TEST(OpaObjects, KeysSubsetUnionN) {
   EXPECT_EQ(Eval("array.reverse", R"([[1, 2, 3]])"), "[3,2,1]");
   EXPECT_EQ(Eval("array.reverse", R"(["x"])"),
             "error: array.reverse: operand 1 must be array but got string");
-  EXPECT_EQ(Eval("object.keys", R"([{"b": 1, "a": 2}])"), R"(["a","b"])");
+  EXPECT_EQ(Eval("object.keys", R"([{"b": 1, "a": 2}])"), R"({"a","b"})");
   EXPECT_EQ(Eval("object.subset", R"([{"a": "b", "c": {"x": {"y": "z"}}, "d": 1},
                                       {"c": {"x": {"y": "z"}}}])"),
             "true");
@@ -444,23 +445,23 @@ TEST(OpaNet, Cidrs) {
   EXPECT_EQ(Eval("net.cidr_intersects", R"(["192.168.0.0/24", "192.168.1.0/24"])"), "false");
   // OPA's documented examples.
   EXPECT_EQ(Eval("net.cidr_expand", R"(["192.168.0.0/30"])"),
-            R"(["192.168.0.0","192.168.0.1","192.168.0.2","192.168.0.3"])");
-  EXPECT_EQ(Eval("net.cidr_expand", R"(["2001:db8::/127"])"), R"(["2001:db8::","2001:db8::1"])");
+            R"({"192.168.0.0","192.168.0.1","192.168.0.2","192.168.0.3"})");
+  EXPECT_EQ(Eval("net.cidr_expand", R"(["2001:db8::/127"])"), R"({"2001:db8::","2001:db8::1"})");
   EXPECT_EQ(Eval("net.cidr_expand", R"(["10.0.0.0/8"])"),
             "error: net.cidr_expand: CIDR 10.0.0.0/8 holds more than 65536 addresses");
-  EXPECT_EQ(Eval("net.cidr_merge", R"([["192.0.128.0/24", "192.0.129.0/24"]])"), R"(["192.0.128.0/23"])");
+  EXPECT_EQ(Eval("net.cidr_merge", R"([["192.0.128.0/24", "192.0.129.0/24"]])"), R"({"192.0.128.0/23"})");
   EXPECT_EQ(Eval("net.cidr_merge", R"([["192.0.128.0/24", "192.0.130.0/24"]])"),
-            R"(["192.0.128.0/24","192.0.130.0/24"])");
+            R"({"192.0.128.0/24","192.0.130.0/24"})");
   EXPECT_EQ(Eval("net.cidr_merge", R"([["10.0.0.0/8", "10.1.0.0/16", "10.0.0.1", "2001:db8::/32"]])"),
-            R"(["10.0.0.0/8","2001:db8::/32"])");
-  EXPECT_EQ(Eval("net.cidr_merge", R"([["1.1.1.0", "1.1.1.1", "1.1.1.2", "1.1.1.3"]])"), R"(["1.1.1.0/30"])");
+            R"({"10.0.0.0/8","2001:db8::/32"})");
+  EXPECT_EQ(Eval("net.cidr_merge", R"([["1.1.1.0", "1.1.1.1", "1.1.1.2", "1.1.1.3"]])"), R"({"1.1.1.0/30"})");
   EXPECT_EQ(Eval("net.cidr_contains_matches", R"(["1.1.1.0/24", "1.1.1.128"])"),
-            R"([["1.1.1.0/24","1.1.1.128"]])");
+            R"({["1.1.1.0/24","1.1.1.128"]})");
   EXPECT_EQ(Eval("net.cidr_contains_matches", R"([["1.1.1.0/24", "1.1.2.0/24"], "1.1.1.128"])"),
-            R"([[0,"1.1.1.128"]])");
+            R"({[0,"1.1.1.128"]})");
   EXPECT_EQ(Eval("net.cidr_contains_matches",
                  R"([[["1.1.0.0/16", "foo"], "1.1.2.0/24"], {"x": "1.1.1.128", "y": ["1.1.254.254", "bar"]}])"),
-            R"([[0,"x"],[0,"y"]])");
+            R"({[0,"x"],[0,"y"]})");
 }
 
 TEST(OpaUnits, ParseAndParseBytes) {

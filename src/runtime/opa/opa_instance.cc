@@ -6,6 +6,7 @@
 #include <spdlog/spdlog.h>
 
 #include "base/json.h"
+#include "runtime/opa/rego_value.h"
 
 namespace kw::runtime::opa {
 namespace {
@@ -156,6 +157,10 @@ Result<std::unique_ptr<OpaInstance>> OpaInstance::Create(engine::Worker& worker,
                               : ", and only 1.x is supported"));
   }
   self->use_opa_eval_ = minor >= 2 && self->instance_->HasFunction("opa_eval");
+  // Rego value text keeps sets apart from arrays (rego_value.h); modules that lack the calls
+  // exchange builtin values as JSON.
+  self->has_value_dump_ = self->instance_->HasFunction("opa_value_dump");
+  self->has_value_parse_ = self->instance_->HasFunction("opa_value_parse");
   if (!self->use_opa_eval_) {
     for (std::string_view name : kContextExports) {
       if (!self->instance_->HasFunction(name)) {
@@ -293,6 +298,11 @@ Result<void> OpaInstance::CallVoid(std::string_view name, std::span<const Value>
 
 Result<std::uint32_t> OpaInstance::PushJson(std::string_view json,
                                             const engine::CallOptions& call_options) {
+  return PushText(json, "opa_json_parse", call_options);
+}
+
+Result<std::uint32_t> OpaInstance::PushText(std::string_view json, std::string_view parser,
+                                            const engine::CallOptions& call_options) {
   if (json.size() > INT32_MAX) return Fail(ErrorKind::kInvalidArgument, "JSON document too large");
   Value size_arg[1] = {Value::I32(static_cast<std::int32_t>(json.size()))};
   KW_ASSIGN_OR_RETURN(std::int32_t addr, CallI32("opa_malloc", size_arg, call_options));
@@ -300,9 +310,10 @@ Result<std::uint32_t> OpaInstance::PushJson(std::string_view json,
     return Fail(ErrorKind::kHostError, "opa_malloc returned an address outside the guest memory");
   }
   Value parse_args[2] = {Value::I32(addr), Value::I32(static_cast<std::int32_t>(json.size()))};
-  KW_ASSIGN_OR_RETURN(std::int32_t value, CallI32("opa_json_parse", parse_args, call_options));
+  KW_ASSIGN_OR_RETURN(std::int32_t value, CallI32(parser, parse_args, call_options));
   if (value == 0) {
-    return Fail(ErrorKind::kGuestError, "the policy failed to parse a JSON document (opa_json_parse)");
+    return Fail(ErrorKind::kGuestError,
+                "the policy failed to parse a JSON document (" + std::string(parser) + ")");
   }
   return static_cast<std::uint32_t>(value);
 }
@@ -327,6 +338,20 @@ HostResult OpaInstance::CallBuiltin(std::span<const Value> args) {
   std::vector<json::value> values;
   values.reserve(args.size() - 2);
   for (const Value& arg : args.subspan(2)) {
+    if (has_value_dump_) {
+      Value dump_arg[1] = {arg};
+      KW_ASSIGN_OR_RETURN(std::int32_t text_addr, CallI32("opa_value_dump", dump_arg, nested));
+      KW_ASSIGN_OR_RETURN(std::string text,
+                          ReadCString(instance_->memory(), static_cast<std::uint32_t>(text_addr),
+                                      limits_.max_builtin_arg_bytes, "opa_value_dump"));
+      auto value = ParseRegoValue(text);
+      if (!value) {
+        return Fail(ErrorKind::kGuestError, "builtin " + builtin_names_[id] + ": argument: " +
+                                                value.error().message);
+      }
+      values.push_back(std::move(*value));
+      continue;
+    }
     KW_ASSIGN_OR_RETURN(std::string text,
                         DumpJson(arg.u32(), limits_.max_builtin_arg_bytes, nested));
     KW_ASSIGN_OR_RETURN(json::value value,
@@ -338,7 +363,12 @@ HostResult OpaInstance::CallBuiltin(std::span<const Value> args) {
     return Fail(ErrorKind::kGuestError,
                 builtin_names_[id] + ": " + result.error().message);
   }
-  KW_ASSIGN_OR_RETURN(std::uint32_t addr, PushJson(ToJson(*result), nested));
+  std::uint32_t addr = 0;
+  if (has_value_parse_) {
+    KW_ASSIGN_OR_RETURN(addr, PushText(RegoValueText(*result), "opa_value_parse", nested));
+  } else {
+    KW_ASSIGN_OR_RETURN(addr, PushJson(ToJson(SetsAsArrays(*result)), nested));
+  }
   return std::optional<Value>(AddrValue(addr));
 }
 
