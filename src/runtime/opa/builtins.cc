@@ -214,6 +214,13 @@ Result<json::value> Trace(const BuiltinContext&, std::span<const json::value> ar
   return json::value(true);
 }
 
+// opa.runtime: OPA's answer when it runs without runtime information, as a policy server
+// would not hand its environment to policies.
+Result<json::value> OpaRuntime(const BuiltinContext&, std::span<const json::value> args) {
+  KW_TRY(CheckArity("opa.runtime", args, 0));
+  return json::value(json::object());
+}
+
 Result<json::value> Base64UrlEncodeNoPad(const BuiltinContext&,
                                          std::span<const json::value> args) {
   static constexpr std::string_view kName = "base64url.encode_no_pad";
@@ -570,6 +577,7 @@ constexpr BuiltinEntry kCoreBuiltins[] = {
     {"hex.encode", HexEncode},
     {"json.is_valid", JsonIsValid},
     {"json.patch", JsonPatch},
+    {"opa.runtime", OpaRuntime},
     {"regex.find_n", internal::RegexFindN},
     {"regex.split", internal::RegexSplit},
     {"regex.template_match", internal::RegexTemplateMatch},
@@ -593,7 +601,7 @@ const std::vector<BuiltinEntry>& Registry() {
     std::vector<BuiltinEntry> all(std::begin(kCoreBuiltins), std::end(kCoreBuiltins));
     for (auto family : {internal::StringsBuiltins(), internal::CryptoBuiltins(),
                         internal::NetBuiltins(), internal::UnitsBuiltins(),
-                        internal::TimeBuiltins()}) {
+                        internal::TimeBuiltins(), internal::RandomBuiltins()}) {
       all.insert(all.end(), family.begin(), family.end());
     }
     std::sort(all.begin(), all.end(),

@@ -70,6 +70,7 @@ std::span<const BuiltinEntry> CryptoBuiltins();      // builtins_crypto.cc
 std::span<const BuiltinEntry> NetBuiltins();         // builtins_net.cc
 std::span<const BuiltinEntry> UnitsBuiltins();       // builtins_units.cc
 std::span<const BuiltinEntry> TimeBuiltins();        // builtins_time.cc
+std::span<const BuiltinEntry> RandomBuiltins();      // builtins_random.cc
 
 // The builtins defined in the other files.
 Result<json::value> Sprintf(const BuiltinContext& context, std::span<const json::value> args);

@@ -11,7 +11,7 @@ namespace {
 
 // Calls builtin `name` with the arguments of the JSON array `args_json`.
 Result<json::value> Call(std::string_view name, std::string_view args_json,
-                         BuiltinContext context = {}) {
+                         const BuiltinContext& context = {}) {
   Builtin builtin = FindBuiltin(name);
   if (builtin == nullptr) return Fail(ErrorKind::kNotFound, "no builtin " + std::string(name));
   auto args = ParseJson(args_json);
@@ -515,6 +515,37 @@ TEST(OpaTime, ClockWeekdayDiffAddDateFormat) {
             R"("31/01/21 12:34PM .789 UTC")");
   EXPECT_EQ(Eval("time.format", "[[" + ns + ", \"Nowhere/Land\"]]"),
             "error: time.format: unknown time zone Nowhere/Land");
+}
+
+}  // namespace
+}  // namespace kw::runtime::opa
+
+namespace kw::runtime::opa {
+namespace {
+
+TEST(OpaRandom, SameCallSameAnswerWithinAnEvaluation) {
+  BuiltinContext evaluation;
+  auto uuid = [&](std::string_view key) {
+    return ToJson(*Call("uuid.rfc4122", "[\"" + std::string(key) + "\"]", evaluation));
+  };
+  std::string a = uuid("a");
+  EXPECT_EQ(uuid("a"), a);
+  EXPECT_NE(uuid("b"), a);
+  // 8-4-4-4-12 hex digits, version 4, RFC 4122 variant.
+  ASSERT_EQ(a.size(), 38u);
+  EXPECT_EQ(a[15], '4');
+  EXPECT_NE(std::string_view("89ab").find(a[20]), std::string_view::npos);
+  BuiltinContext next_evaluation;
+  EXPECT_NE(ToJson(*Call("uuid.rfc4122", R"(["a"])", next_evaluation)), a);
+
+  auto intn = [&](std::string_view args) { return ToJson(*Call("rand.intn", args, evaluation)); };
+  std::string first = intn(R"(["k", 1000000])");
+  EXPECT_EQ(intn(R"(["k", 1000000])"), first);
+  EXPECT_EQ(intn(R"(["k", 0])"), "0");
+  EXPECT_EQ(intn(R"(["k", 1])"), "0");
+  EXPECT_EQ(Eval("rand.intn", R"(["k", 1.5])"),
+            "error: rand.intn: operand 2 must be integer number but got floating-point number");
+  EXPECT_EQ(Eval("opa.runtime", "[]"), "{}");
 }
 
 }  // namespace

@@ -235,6 +235,7 @@ Result<void> OpaInstance::LoadData(std::string_view data_json,
 
 Result<std::string> OpaInstance::Evaluate(std::string_view input_json,
                                           const engine::CallOptions& call_options) {
+  builtin_context_ = BuiltinContext{};
   builtin_context_.now_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
                                 std::chrono::system_clock::now().time_since_epoch())
                                 .count();

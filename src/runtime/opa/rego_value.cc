@@ -179,6 +179,7 @@ class Parser {
       KW_ASSIGN_OR_RETURN(json::value value, Value(depth + 1));
       // A key that is not a string is held as its JSON text, as opa_json_dump writes it.
       std::string name = key.is_string() ? std::string(key.get_string()) : ToJson(SetsAsArrays(key));
+      if (name == kSetKey) return Bad("reserved object key");  // would read back as a set
       out[name] = std::move(value);
       if (!Take(',')) break;
       KW_ASSIGN_OR_RETURN(key, Value(depth + 1));

@@ -34,6 +34,7 @@ TEST(RegoValue, RejectsMalformedText) {
                                "1 2", "{,}", "@", "{\"a\":1,}"}) {
     EXPECT_FALSE(ParseRegoValue(bad).has_value()) << bad;
   }
+  EXPECT_FALSE(ParseRegoValue(R"({"\u0000rego.set": [2, 1]})").has_value());
   std::string deep(300, '[');
   deep += std::string(300, ']');
   EXPECT_FALSE(ParseRegoValue(deep).has_value());
