@@ -550,3 +550,36 @@ TEST(OpaRandom, SameCallSameAnswerWithinAnEvaluation) {
 
 }  // namespace
 }  // namespace kw::runtime::opa
+
+namespace kw::runtime::opa {
+namespace {
+
+TEST(OpaTime, ParseNsWithGoLayouts) {
+  // OPA's documented example.
+  EXPECT_EQ(Eval("time.parse_ns", R"(["2006-01-02", "1970-01-02"])"), "86400000000000");
+  EXPECT_EQ(Eval("time.parse_ns", R"(["2006-01-02T15:04:05Z07:00", "2021-01-31T12:34:56.789+01:00"])"),
+            "1612092896789000000");
+  EXPECT_EQ(Eval("time.parse_ns", R"(["Mon Jan _2 15:04:05 MST 2006", "Sun Jan 31 12:34:56 UTC 2021"])"),
+            "1612096496000000000");
+  EXPECT_EQ(Eval("time.parse_ns", R"(["January 2, 2006 3:04pm", "february 1, 2021 1:05pm"])"),
+            "1612184700000000000");
+  EXPECT_EQ(Eval("time.parse_ns", R"(["02/01/06 15:04:05.000 -0700", "31/01/21 12:34:56.120 -0130"])"),
+            "1612101896120000000");
+  EXPECT_EQ(Eval("time.parse_ns", R"(["2006-01-02", "2021-02-30"])"),
+            "error: time.parse_ns: parsing time \"2021-02-30\": day out of range");
+  EXPECT_EQ(Eval("time.parse_ns", R"(["2006-01-02", "2021-13-01"])"),
+            "error: time.parse_ns: parsing time \"2021-13-01\": month out of range");
+  EXPECT_EQ(Eval("time.parse_ns", R"(["2006-01-02", "2021/01/01"])"),
+            "error: time.parse_ns: parsing time \"2021/01/01\" as \"2006-01-02\": cannot parse "
+            "\"/01/01\" as \"-\"");
+  EXPECT_EQ(Eval("time.parse_ns", R"(["2006-01-02", "2021-01-01x"])"),
+            "error: time.parse_ns: parsing time \"2021-01-01x\": extra text: \"x\"");
+  // What time.format writes, time.parse_ns reads back.
+  EXPECT_EQ(Eval("time.format", R"([[1612096496789000000, "Asia/Kolkata", "2006-01-02 15:04:05.000 -07:00"]])"),
+            R"("2021-01-31 18:04:56.789 +05:30")");
+  EXPECT_EQ(Eval("time.parse_ns", R"(["2006-01-02 15:04:05.000 -07:00", "2021-01-31 18:04:56.789 +05:30"])"),
+            "1612096496789000000");
+}
+
+}  // namespace
+}  // namespace kw::runtime::opa

@@ -11,6 +11,7 @@
 #include <string>
 #include <utility>
 
+#include "base/strings.h"
 #include "cel/time.h"
 #include "runtime/opa/builtins_internal.h"
 
@@ -50,6 +51,16 @@ struct TimeParseError {
   std::string_view layout_element;
   std::string message;
 };
+
+// As Go's ParseError.Error(): `parsing time "v": day out of range` for a message of its own,
+// else the layout and the element the text did not fit.
+std::string ParseErrorText(std::string_view value, std::string_view layout,
+                           const TimeParseError& error) {
+  std::string message = "parsing time " + GoQuote(value);
+  if (!error.message.empty()) return message + error.message;
+  return message + " as " + GoQuote(layout) + ": cannot parse " + GoQuote(error.value_element) +
+         " as " + GoQuote(error.layout_element);
+}
 
 // time.Parse(time.RFC3339, s) followed by UnixNano: "YYYY-MM-DDTHH:MM:SS[.frac](Z|±HH:MM)".
 // Walks the layout's elements as Go does, so that a failure is Go's: the rest of the text that
@@ -146,17 +157,8 @@ Result<json::value> ParseRfc3339NsBuiltin(const BuiltinContext&,
   KW_ASSIGN_OR_RETURN(std::string_view text, StringOperand(kName, args, 1));
   std::int64_t ns = 0;
   if (auto error = ParseRfc3339Ns(text, ns)) {
-    // As Go's ParseError.Error(): `parsing time "v": day out of range` for a message of its
-    // own, else the layout and the element the text did not fit.
-    std::string message = "parsing time " + internal::GoQuote(text);
-    if (error->message.empty()) {
-      message += " as \"2006-01-02T15:04:05Z07:00\": cannot parse " +
-                 internal::GoQuote(error->value_element) + " as \"" +
-                 std::string(error->layout_element) + "\"";
-    } else {
-      message += error->message;
-    }
-    return std::unexpected(BuiltinError(kName, message));
+    return std::unexpected(
+        BuiltinError(kName, ParseErrorText(text, "2006-01-02T15:04:05Z07:00", *error)));
   }
   return json::value(ns);
 }
@@ -355,7 +357,70 @@ Result<json::value> ParseDurationNs(const BuiltinContext&, std::span<const json:
   return json::value(*ns);
 }
 
-// --- Go's layout-driven formatting (time.Time.Format) ---
+// --- Go's layouts: the reference time "Mon Jan 2 15:04:05 MST 2006" spelled as wanted ---
+
+enum class Element {
+  kNone, kLongMonth, kMonth, kNumMonth, kZeroMonth, kLongWeekDay, kWeekDay, kDay, kUnderDay,
+  kZeroDay, kUnderYearDay, kZeroYearDay, kHour, kHour12, kZeroHour12, kMinute, kZeroMinute,
+  kSecond, kZeroSecond, kLongYear, kYear, kPM, kpm, kTZ, kISO8601TZ, kISO8601SecondsTZ,
+  kISO8601ShortTZ, kISO8601ColonTZ, kISO8601ColonSecondsTZ, kNumTZ, kNumSecondsTz, kNumShortTZ,
+  kNumColonTZ, kNumColonSecondsTZ, kFracSecond0, kFracSecond9,
+};
+
+// One step of a layout: literal text, then the element after it (kNone at the end).
+struct Chunk {
+  std::string_view literal;
+  Element element = Element::kNone;
+  std::string_view text;  // the element as spelled in the layout
+};
+
+// Go's nextStdChunk: the element names, longest first where one is a prefix of another.
+Chunk NextChunk(std::string_view& layout) {
+  static constexpr std::pair<std::string_view, Element> kNames[] = {
+      {"January", Element::kLongMonth}, {"Jan", Element::kMonth},
+      {"Monday", Element::kLongWeekDay}, {"Mon", Element::kWeekDay},
+      {"MST", Element::kTZ}, {"2006", Element::kLongYear}, {"002", Element::kZeroYearDay},
+      {"01", Element::kZeroMonth}, {"02", Element::kZeroDay}, {"03", Element::kZeroHour12},
+      {"04", Element::kZeroMinute}, {"05", Element::kZeroSecond}, {"06", Element::kYear},
+      {"15", Element::kHour}, {"__2", Element::kUnderYearDay}, {"_2", Element::kUnderDay},
+      {"1", Element::kNumMonth}, {"2", Element::kDay}, {"3", Element::kHour12},
+      {"4", Element::kMinute}, {"5", Element::kSecond}, {"PM", Element::kPM},
+      {"pm", Element::kpm}, {"Z07:00:00", Element::kISO8601ColonSecondsTZ},
+      {"-07:00:00", Element::kNumColonSecondsTZ}, {"Z070000", Element::kISO8601SecondsTZ},
+      {"-070000", Element::kNumSecondsTz}, {"Z07:00", Element::kISO8601ColonTZ},
+      {"-07:00", Element::kNumColonTZ}, {"Z0700", Element::kISO8601TZ},
+      {"-0700", Element::kNumTZ}, {"Z07", Element::kISO8601ShortTZ}, {"-07", Element::kNumShortTZ},
+  };
+  for (std::size_t i = 0; i < layout.size(); ++i) {
+    std::string_view rest = layout.substr(i);
+    // "Mon" and "Jan" are words: Go does not read them inside a longer lower-case word.
+    for (const auto& [name, element] : kNames) {
+      if (!rest.starts_with(name)) continue;
+      bool word = element == Element::kMonth || element == Element::kWeekDay ||
+                  element == Element::kLongMonth || element == Element::kLongWeekDay;
+      if (word && rest.size() > name.size() && rest[name.size()] >= 'a' && rest[name.size()] <= 'z' &&
+          name.size() == 3) {
+        continue;
+      }
+      Chunk chunk{layout.substr(0, i), element, rest.substr(0, name.size())};
+      layout = rest.substr(name.size());
+      return chunk;
+    }
+    // A fraction of a second: ".000" fixed width, ".999" without trailing zeros.
+    if ((rest[0] == '.' || rest[0] == ',') && rest.size() > 1 && (rest[1] == '0' || rest[1] == '9')) {
+      std::size_t n = 1;
+      while (n < rest.size() && rest[n] == rest[1]) ++n;
+      if (n < rest.size() && rest[n] >= '0' && rest[n] <= '9') continue;
+      Chunk chunk{layout.substr(0, i), rest[1] == '0' ? Element::kFracSecond0 : Element::kFracSecond9,
+                  rest.substr(0, n)};
+      layout = rest.substr(n);
+      return chunk;
+    }
+  }
+  Chunk chunk{layout, Element::kNone, {}};
+  layout = {};
+  return chunk;
+}
 
 void AppendNumber(std::string& out, std::int64_t v, int width, char pad = '0') {
   std::string digits = std::to_string(v < 0 ? -v : v);
@@ -384,109 +449,390 @@ void AppendOffset(std::string& out, std::int32_t offset, bool iso, bool colon, b
   }
 }
 
-// Formats `t` by Go's reference layout "Mon Jan 2 15:04:05 MST 2006". Zone abbreviations are
-// not in cel/time.h: "MST" prints "UTC" for UTC and the numeric offset otherwise, as Go does
-// for a zone without an abbreviation.
+// Formats `t` as time.Time.Format. Zone abbreviations are not in cel/time.h: "MST" prints
+// "UTC" for UTC and the numeric offset otherwise, as Go does for a zone without one.
 std::string Format(const ZonedTime& t, std::string_view layout) {
   cel::CivilTime c = t.civil();
   std::string out;
-  auto take = [&layout](std::string_view element) {
-    if (!layout.starts_with(element)) return false;
-    layout.remove_prefix(element.size());
-    return true;
-  };
+  int hour12 = c.hour % 12 == 0 ? 12 : c.hour % 12;
   while (!layout.empty()) {
-    if (take("January")) {
-      out += kMonths[c.month - 1];
-    } else if (take("Jan")) {
-      out += kMonths[c.month - 1].substr(0, 3);
-    } else if (take("Monday")) {
-      out += kWeekdays[c.day_of_week];
-    } else if (take("Mon")) {
-      out += kWeekdays[c.day_of_week].substr(0, 3);
-    } else if (take("MST")) {
-      if (t.offset == 0) out += "UTC";
-      else AppendOffset(out, t.offset, false, false, false, false);
-    } else if (take("2006")) {
-      AppendNumber(out, c.year, 4);
-    } else if (take("002")) {
-      AppendNumber(out, c.day_of_year + 1, 3);
-    } else if (take("01")) {
-      AppendNumber(out, c.month, 2);
-    } else if (take("02")) {
-      AppendNumber(out, c.day, 2);
-    } else if (take("03")) {
-      AppendNumber(out, c.hour % 12 == 0 ? 12 : c.hour % 12, 2);
-    } else if (take("04")) {
-      AppendNumber(out, c.minute, 2);
-    } else if (take("05")) {
-      AppendNumber(out, c.second, 2);
-    } else if (take("06")) {
-      AppendNumber(out, ((c.year % 100) + 100) % 100, 2);
-    } else if (take("15")) {
-      AppendNumber(out, c.hour, 2);
-    } else if (take("__2")) {
-      AppendNumber(out, c.day_of_year + 1, 3, ' ');
-    } else if (take("_2")) {
-      AppendNumber(out, c.day, 2, ' ');
-    } else if (take("1")) {
-      AppendNumber(out, c.month, 0);
-    } else if (take("2")) {
-      AppendNumber(out, c.day, 0);
-    } else if (take("3")) {
-      AppendNumber(out, c.hour % 12 == 0 ? 12 : c.hour % 12, 0);
-    } else if (take("4")) {
-      AppendNumber(out, c.minute, 0);
-    } else if (take("5")) {
-      AppendNumber(out, c.second, 0);
-    } else if (take("PM")) {
-      out += c.hour >= 12 ? "PM" : "AM";
-    } else if (take("pm")) {
-      out += c.hour >= 12 ? "pm" : "am";
-    } else if (layout.starts_with("Z07:00:00") || layout.starts_with("-07:00:00")) {
-      AppendOffset(out, t.offset, layout[0] == 'Z', true, true, false);
-      layout.remove_prefix(9);
-    } else if (layout.starts_with("Z070000") || layout.starts_with("-070000")) {
-      AppendOffset(out, t.offset, layout[0] == 'Z', false, true, false);
-      layout.remove_prefix(7);
-    } else if (layout.starts_with("Z07:00") || layout.starts_with("-07:00")) {
-      AppendOffset(out, t.offset, layout[0] == 'Z', true, false, false);
-      layout.remove_prefix(6);
-    } else if (layout.starts_with("Z0700") || layout.starts_with("-0700")) {
-      AppendOffset(out, t.offset, layout[0] == 'Z', false, false, false);
-      layout.remove_prefix(5);
-    } else if (layout.starts_with("Z07") || layout.starts_with("-07")) {
-      AppendOffset(out, t.offset, layout[0] == 'Z', false, false, true);
-      layout.remove_prefix(3);
-    } else if ((layout[0] == '.' || layout[0] == ',') && layout.size() > 1 &&
-               (layout[1] == '0' || layout[1] == '9')) {
-      // A fraction of a second: ".000" fixed width, ".999" without trailing zeros.
-      char digit = layout[1];
-      std::size_t n = 1;
-      while (n < layout.size() && layout[n] == digit) ++n;
-      if (n < layout.size() && layout[n] >= '0' && layout[n] <= '9') {
-        out.push_back(layout[0]);  // not a fraction: a literal followed by digits
-        layout.remove_prefix(1);
-        continue;
-      }
-      std::size_t width = std::min<std::size_t>(n - 1, 9);
-      char buf[16];
-      std::snprintf(buf, sizeof buf, "%09d", static_cast<int>(c.nanos));
-      std::string fraction(buf, width);
-      if (digit == '9') {
-        while (!fraction.empty() && fraction.back() == '0') fraction.pop_back();
-      }
-      if (!fraction.empty()) {
-        out.push_back(layout[0]);
+    Chunk chunk = NextChunk(layout);
+    out += chunk.literal;
+    switch (chunk.element) {
+      case Element::kNone: break;
+      case Element::kLongMonth: out += kMonths[c.month - 1]; break;
+      case Element::kMonth: out += kMonths[c.month - 1].substr(0, 3); break;
+      case Element::kNumMonth: AppendNumber(out, c.month, 0); break;
+      case Element::kZeroMonth: AppendNumber(out, c.month, 2); break;
+      case Element::kLongWeekDay: out += kWeekdays[c.day_of_week]; break;
+      case Element::kWeekDay: out += kWeekdays[c.day_of_week].substr(0, 3); break;
+      case Element::kDay: AppendNumber(out, c.day, 0); break;
+      case Element::kUnderDay: AppendNumber(out, c.day, 2, ' '); break;
+      case Element::kZeroDay: AppendNumber(out, c.day, 2); break;
+      case Element::kUnderYearDay: AppendNumber(out, c.day_of_year + 1, 3, ' '); break;
+      case Element::kZeroYearDay: AppendNumber(out, c.day_of_year + 1, 3); break;
+      case Element::kHour: AppendNumber(out, c.hour, 2); break;
+      case Element::kHour12: AppendNumber(out, hour12, 0); break;
+      case Element::kZeroHour12: AppendNumber(out, hour12, 2); break;
+      case Element::kMinute: AppendNumber(out, c.minute, 0); break;
+      case Element::kZeroMinute: AppendNumber(out, c.minute, 2); break;
+      case Element::kSecond: AppendNumber(out, c.second, 0); break;
+      case Element::kZeroSecond: AppendNumber(out, c.second, 2); break;
+      case Element::kLongYear: AppendNumber(out, c.year, 4); break;
+      case Element::kYear: AppendNumber(out, ((c.year % 100) + 100) % 100, 2); break;
+      case Element::kPM: out += c.hour >= 12 ? "PM" : "AM"; break;
+      case Element::kpm: out += c.hour >= 12 ? "pm" : "am"; break;
+      case Element::kTZ:
+        if (t.offset == 0) out += "UTC";
+        else AppendOffset(out, t.offset, false, false, false, false);
+        break;
+      case Element::kISO8601TZ: AppendOffset(out, t.offset, true, false, false, false); break;
+      case Element::kISO8601SecondsTZ: AppendOffset(out, t.offset, true, false, true, false); break;
+      case Element::kISO8601ShortTZ: AppendOffset(out, t.offset, true, false, false, true); break;
+      case Element::kISO8601ColonTZ: AppendOffset(out, t.offset, true, true, false, false); break;
+      case Element::kISO8601ColonSecondsTZ: AppendOffset(out, t.offset, true, true, true, false); break;
+      case Element::kNumTZ: AppendOffset(out, t.offset, false, false, false, false); break;
+      case Element::kNumSecondsTz: AppendOffset(out, t.offset, false, false, true, false); break;
+      case Element::kNumShortTZ: AppendOffset(out, t.offset, false, false, false, true); break;
+      case Element::kNumColonTZ: AppendOffset(out, t.offset, false, true, false, false); break;
+      case Element::kNumColonSecondsTZ: AppendOffset(out, t.offset, false, true, true, false); break;
+      case Element::kFracSecond0:
+      case Element::kFracSecond9: {
+        char buf[16];
+        std::snprintf(buf, sizeof buf, "%09d", static_cast<int>(c.nanos));
+        std::string fraction(buf, std::min<std::size_t>(chunk.text.size() - 1, 9));
+        if (chunk.element == Element::kFracSecond9) {
+          while (!fraction.empty() && fraction.back() == '0') fraction.pop_back();
+          if (fraction.empty()) break;
+        }
+        out.push_back(chunk.text[0]);
         out += fraction;
+        break;
       }
-      layout.remove_prefix(n);
-    } else {
-      out.push_back(layout[0]);
-      layout.remove_prefix(1);
     }
   }
   return out;
+}
+
+// Go's getnum: one or two digits (exactly two when `fixed`).
+std::optional<int> GetNum(std::string_view& value, bool fixed, std::size_t max_digits = 2) {
+  std::size_t n = 0;
+  int v = 0;
+  while (n < value.size() && n < max_digits && value[n] >= '0' && value[n] <= '9') v = v * 10 + (value[n++] - '0');
+  if (n == 0 || (fixed && n != max_digits)) return std::nullopt;
+  value.remove_prefix(n);
+  return v;
+}
+
+// Go's lookup: a name at the start of `value`, compared ignoring ASCII case.
+template <std::size_t N>
+std::optional<int> LookupName(std::string_view& value, const std::array<std::string_view, N>& names,
+                              std::size_t length) {
+  for (std::size_t i = 0; i < N; ++i) {
+    std::string_view name = length == 0 ? names[i] : names[i].substr(0, length);
+    if (value.size() >= name.size() && EqualsIgnoreCase(value.substr(0, name.size()), name)) {
+      value.remove_prefix(name.size());
+      return static_cast<int>(i);
+    }
+  }
+  return std::nullopt;
+}
+
+// Go's parseNanoseconds over value[0, n): a separator then digits, at most nine counted.
+std::optional<std::int32_t> Nanos(std::string_view digits) {
+  std::int32_t ns = 0;
+  int count = 0;
+  for (char c : digits) {
+    if (c < '0' || c > '9') return std::nullopt;
+    if (count < 9) ns = ns * 10 + (c - '0'), ++count;
+  }
+  for (; count < 9; ++count) ns *= 10;
+  return ns;
+}
+
+// time.Parse(layout, value) then UnixNano, walking the layout's elements as Go does so that a
+// failure reads as Go's. Zone names ("MST") other than UTC count as UTC, as Go does for an
+// abbreviation its local zone (UTC here) does not know; "GMT+3" style names keep their hours.
+std::optional<TimeParseError> ParseLayout(std::string_view layout, std::string_view value,
+                                          std::int64_t& ns) {
+  std::int64_t year = 0;
+  int month = -1, day = -1, yday = -1, hour = 0, minute = 0, second = 0;
+  std::int32_t nanos = 0, offset = 0;
+  bool pm = false, am = false;
+  auto bad = [](std::string_view value_element, std::string_view layout_element) {
+    return TimeParseError{.value_element = std::string(value_element), .layout_element = layout_element};
+  };
+  auto range = [](std::string_view what) {
+    return TimeParseError{.message = ": " + std::string(what) + " out of range"};
+  };
+  while (true) {
+    Chunk chunk = NextChunk(layout);
+    // The literal: a space in the layout matches any run of spaces.
+    for (std::string_view prefix = chunk.literal; !prefix.empty();) {
+      if (prefix[0] == ' ') {
+        if (!value.empty() && value[0] != ' ') return bad(value, chunk.literal);
+        while (!prefix.empty() && prefix[0] == ' ') prefix.remove_prefix(1);
+        while (!value.empty() && value[0] == ' ') value.remove_prefix(1);
+        continue;
+      }
+      if (value.empty() || value[0] != prefix[0]) return bad(value, chunk.literal);
+      prefix.remove_prefix(1);
+      value.remove_prefix(1);
+    }
+    if (chunk.element == Element::kNone) break;
+    std::string_view hold = value;
+    std::optional<TimeParseError> range_error;
+    bool ok = true;
+    switch (chunk.element) {
+      case Element::kNone: break;
+      case Element::kYear: {
+        auto v = GetNum(value, true);
+        ok = v.has_value();
+        if (ok) year = *v + (*v >= 69 ? 1900 : 2000);
+        break;
+      }
+      case Element::kLongYear: {
+        auto v = GetNum(value, true, 4);
+        ok = v.has_value();
+        if (ok) year = *v;
+        break;
+      }
+      case Element::kMonth:
+      case Element::kLongMonth: {
+        auto v = LookupName(value, kMonths, chunk.element == Element::kMonth ? 3 : 0);
+        ok = v.has_value();
+        if (ok) month = *v + 1;
+        break;
+      }
+      case Element::kWeekDay:
+      case Element::kLongWeekDay:
+        ok = LookupName(value, kWeekdays, chunk.element == Element::kWeekDay ? 3 : 0).has_value();
+        break;
+      case Element::kNumMonth:
+      case Element::kZeroMonth: {
+        auto v = GetNum(value, chunk.element == Element::kZeroMonth);
+        ok = v.has_value();
+        if (ok) month = *v;
+        if (ok && (month < 1 || month > 12)) range_error = range("month");
+        break;
+      }
+      case Element::kDay:
+      case Element::kUnderDay:
+      case Element::kZeroDay: {
+        if (chunk.element == Element::kUnderDay && !value.empty() && value[0] == ' ') value.remove_prefix(1);
+        auto v = GetNum(value, chunk.element == Element::kZeroDay);
+        ok = v.has_value();
+        if (ok) day = *v;
+        break;
+      }
+      case Element::kUnderYearDay:
+      case Element::kZeroYearDay: {
+        for (int i = 0; i < 2 && chunk.element == Element::kUnderYearDay; ++i) {
+          if (!value.empty() && value[0] == ' ') value.remove_prefix(1);
+        }
+        auto v = GetNum(value, chunk.element == Element::kZeroYearDay, 3);
+        ok = v.has_value();
+        if (ok) yday = *v;
+        if (ok && (yday < 1 || yday > 366)) range_error = range("day-of-year");
+        break;
+      }
+      case Element::kHour: {
+        auto v = GetNum(value, false);
+        ok = v.has_value();
+        if (ok) hour = *v;
+        if (ok && hour >= 24) range_error = range("hour");
+        break;
+      }
+      case Element::kHour12:
+      case Element::kZeroHour12: {
+        auto v = GetNum(value, chunk.element == Element::kZeroHour12);
+        ok = v.has_value();
+        if (ok) hour = *v;
+        if (ok && hour > 12) range_error = range("hour");
+        break;
+      }
+      case Element::kMinute:
+      case Element::kZeroMinute: {
+        auto v = GetNum(value, chunk.element == Element::kZeroMinute);
+        ok = v.has_value();
+        if (ok) minute = *v;
+        if (ok && minute >= 60) range_error = range("minute");
+        break;
+      }
+      case Element::kSecond:
+      case Element::kZeroSecond: {
+        auto v = GetNum(value, chunk.element == Element::kZeroSecond);
+        ok = v.has_value();
+        if (!ok) break;
+        second = *v;
+        if (second >= 60) {
+          range_error = range("second");
+          break;
+        }
+        // A fraction the layout does not spell is still read, unless a fraction element
+        // follows.
+        if (value.size() >= 2 && (value[0] == '.' || value[0] == ',') && value[1] >= '0' &&
+            value[1] <= '9') {
+          std::string_view peek = layout;
+          Element next = NextChunk(peek).element;
+          if (next == Element::kFracSecond0 || next == Element::kFracSecond9) break;
+          std::size_t n = 1;
+          while (n < value.size() && value[n] >= '0' && value[n] <= '9') ++n;
+          nanos = *Nanos(value.substr(1, n - 1));
+          value.remove_prefix(n);
+        }
+        break;
+      }
+      case Element::kPM:
+      case Element::kpm: {
+        bool upper = chunk.element == Element::kPM;
+        std::string_view p = value.substr(0, 2);
+        if (p == (upper ? "PM" : "pm")) pm = true;
+        else if (p == (upper ? "AM" : "am")) am = true;
+        else ok = false;
+        if (ok) value.remove_prefix(2);
+        break;
+      }
+      case Element::kTZ: {
+        if (value.starts_with("UTC")) {
+          value.remove_prefix(3);
+          break;
+        }
+        // Go's parseTimeZone: three to five upper-case letters (a trailing T for four),
+        // or GMT with an hour offset.
+        std::size_t n = 0;
+        while (n < value.size() && value[n] >= 'A' && value[n] <= 'Z') ++n;
+        if (value.starts_with("GMT")) {
+          n = 3;
+          std::string_view rest = value.substr(3);
+          if (!rest.empty() && (rest[0] == '+' || rest[0] == '-')) {
+            std::size_t m = 1;
+            int h = 0;
+            while (m < rest.size() && m < 3 && rest[m] >= '0' && rest[m] <= '9') h = h * 10 + (rest[m++] - '0');
+            if (m > 1 && h <= 23) {
+              offset = (rest[0] == '-' ? -h : h) * 3600;
+              n += m;
+            }
+          }
+        } else if (n < 3 || n > 5 || (n == 4 && value[3] != 'T' && value.substr(0, 4) != "ChST" &&
+                                      value.substr(0, 4) != "MeST")) {
+          ok = false;
+          break;
+        }
+        value.remove_prefix(n);
+        break;
+      }
+      case Element::kISO8601TZ:
+      case Element::kISO8601SecondsTZ:
+      case Element::kISO8601ShortTZ:
+      case Element::kISO8601ColonTZ:
+      case Element::kISO8601ColonSecondsTZ:
+      case Element::kNumTZ:
+      case Element::kNumSecondsTz:
+      case Element::kNumShortTZ:
+      case Element::kNumColonTZ:
+      case Element::kNumColonSecondsTZ: {
+        bool iso = chunk.text[0] == 'Z';
+        if (iso && !value.empty() && value[0] == 'Z') {
+          value.remove_prefix(1);
+          offset = 0;
+          break;
+        }
+        bool colon = chunk.text.find(':') != std::string_view::npos;
+        std::size_t digits = chunk.text.size() - 1 - (colon ? std::count(chunk.text.begin(), chunk.text.end(), ':') : 0);
+        std::size_t length = 1 + digits + (colon ? digits / 2 - 1 : 0);
+        if (value.size() < length) {
+          ok = false;
+          break;
+        }
+        std::string_view field = value.substr(1, length - 1);
+        std::string plain;
+        for (std::size_t i = 0; i < field.size(); ++i) {
+          if (colon && i % 3 == 2) {
+            if (field[i] != ':') ok = false;
+            continue;
+          }
+          plain.push_back(field[i]);
+        }
+        std::array<int, 3> parts{};
+        for (std::size_t i = 0; ok && i * 2 < plain.size(); ++i) {
+          std::string_view two = std::string_view(plain).substr(i * 2, 2);
+          auto v = GetNum(two, true);
+          if (!v) ok = false;
+          else parts[i] = *v;
+        }
+        if (!ok || (value[0] != '+' && value[0] != '-')) {
+          ok = false;
+          break;
+        }
+        if (parts[0] > 24) range_error = range("time zone offset hour");
+        if (parts[1] > 60) range_error = range("time zone offset minute");
+        if (parts[2] > 60) range_error = range("time zone offset second");
+        offset = (parts[0] * 3600 + parts[1] * 60 + parts[2]) * (value[0] == '-' ? -1 : 1);
+        value.remove_prefix(length);
+        break;
+      }
+      case Element::kFracSecond0: {
+        std::size_t n = chunk.text.size();
+        if (value.size() < n || (value[0] != '.' && value[0] != ',')) {
+          ok = false;
+          break;
+        }
+        auto v = Nanos(value.substr(1, n - 1));
+        ok = v.has_value();
+        if (ok) nanos = *v, value.remove_prefix(n);
+        break;
+      }
+      case Element::kFracSecond9: {
+        if (value.size() < 2 || (value[0] != '.' && value[0] != ',') || value[1] < '0' || value[1] > '9') break;
+        std::size_t n = 1;
+        while (n < value.size() && value[n] >= '0' && value[n] <= '9') ++n;
+        nanos = *Nanos(value.substr(1, n - 1));
+        value.remove_prefix(n);
+        break;
+      }
+    }
+    if (range_error) return range_error;
+    if (!ok) return bad(hold, chunk.text);
+  }
+  if (!value.empty()) return TimeParseError{.message = ": extra text: " + GoQuote(value)};
+  if (pm && hour < 12) hour += 12;
+  if (am && hour == 12) hour = 0;
+  if (yday >= 0) {
+    // The day of the year fixes the month and day (which must agree if given).
+    bool leap = cel::DaysFromCivil(year, 3, 1) - cel::DaysFromCivil(year, 2, 1) == 29;
+    if (yday > (leap ? 366 : 365)) return range("day-of-year");
+    std::int64_t days = cel::DaysFromCivil(year, 1, 1) + yday - 1;
+    cel::CivilTime c = cel::ToCivil(cel::Instant{days * 86400, 0}, 0);
+    if ((month >= 0 && month != c.month) || (day >= 0 && day != c.day)) return range("day-of-year");
+    month = c.month;
+    day = c.day;
+  } else {
+    if (month < 0) month = 1;
+    if (day < 0) day = 1;
+  }
+  std::int64_t days_in_month = NormalisedDays(year, month + 1, 1) - cel::DaysFromCivil(year, month, 1);
+  if (day < 1 || day > days_in_month) return range("day");
+  std::int64_t seconds = cel::DaysFromCivil(year, month, day) * 86400 + hour * 3600 + minute * 60 +
+                         second - offset;
+  std::int64_t scaled;
+  if (__builtin_mul_overflow(seconds, kNanosPerSecond, &scaled) ||
+      __builtin_add_overflow(scaled, nanos, &ns)) {
+    return TimeParseError{.message = ": time out of the range of nanoseconds since the epoch"};
+  }
+  return std::nullopt;
+}
+
+Result<json::value> ParseNs(const BuiltinContext&, std::span<const json::value> args) {
+  static constexpr std::string_view kName = "time.parse_ns";
+  KW_TRY(CheckArity(kName, args, 2));
+  KW_ASSIGN_OR_RETURN(std::string_view layout, StringOperand(kName, args, 1));
+  KW_ASSIGN_OR_RETURN(std::string_view value, StringOperand(kName, args, 2));
+  std::int64_t ns = 0;
+  if (auto error = ParseLayout(layout, value, ns)) {
+    return std::unexpected(BuiltinError(kName, ParseErrorText(value, layout, *error)));
+  }
+  return json::value(ns);
 }
 
 // Bounds time.format's output: every layout byte may expand to a month name.
@@ -512,6 +858,7 @@ constexpr BuiltinEntry kBuiltins[] = {
     {"time.format", FormatBuiltin},
     {"time.now_ns", TimeNowNs},
     {"time.parse_duration_ns", ParseDurationNs},
+    {"time.parse_ns", ParseNs},
     {"time.parse_rfc3339_ns", ParseRfc3339NsBuiltin},
     {"time.weekday", Weekday},
 };
