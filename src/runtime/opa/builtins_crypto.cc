@@ -1,8 +1,17 @@
-// crypto.* digests and HMACs, and io.jwt.decode / io.jwt.verify_hs*: the ones that need no
+// crypto.* digests and HMACs, and io.jwt.decode / io.jwt.verify_*: the ones that need no
 // network and no certificate store, on OpenSSL's libcrypto (as src/base/sha256.cc).
+#include <openssl/bio.h>
+#include <openssl/bn.h>
 #include <openssl/crypto.h>
+#include <openssl/ec.h>
+#include <openssl/ecdsa.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
+#include <openssl/pem.h>
+#include <openssl/rsa.h>
+#include <openssl/x509.h>
+
+#include <memory>
 
 #include <cstdint>
 #include <string>
@@ -182,6 +191,104 @@ Result<json::value> JwtVerifyHmac(const BuiltinContext&, std::span<const json::v
                      CRYPTO_memcmp(mac.data(), jwt.signature.data(), mac.size()) == 0);
 }
 
+// --- io.jwt.verify_rs*/ps*/es*: a PEM certificate or public key ---
+
+struct PkeyFree {
+  void operator()(EVP_PKEY* key) const { EVP_PKEY_free(key); }
+};
+using PkeyPtr = std::unique_ptr<EVP_PKEY, PkeyFree>;
+
+// The public key of a PEM "CERTIFICATE" or "PUBLIC KEY" block. JWK and JWKS keys, which OPA
+// also takes, are not read here.
+Result<PkeyPtr> PublicKey(std::string_view builtin, std::string_view pem) {
+  if (pem.size() > 1 << 20) return std::unexpected(BuiltinError(builtin, "key too large"));
+  auto bio = std::unique_ptr<BIO, decltype(&BIO_free)>(
+      BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())), BIO_free);
+  if (pem.find("-----BEGIN CERTIFICATE-----") != std::string_view::npos) {
+    X509* cert = PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr);
+    if (cert != nullptr) {
+      PkeyPtr key(X509_get_pubkey(cert));
+      X509_free(cert);
+      if (key) return key;
+    }
+    return std::unexpected(BuiltinError(builtin, "failed to parse a PEM certificate"));
+  }
+  if (pem.find("-----BEGIN") != std::string_view::npos) {
+    if (PkeyPtr key{PEM_read_bio_PUBKEY(bio.get(), nullptr, nullptr, nullptr)}) return key;
+    return std::unexpected(BuiltinError(builtin, "failed to parse a PEM public key"));
+  }
+  return std::unexpected(BuiltinError(builtin, "only PEM certificates and public keys are supported"));
+}
+
+enum class Scheme { kPkcs1, kPss, kEcdsa };
+
+// ECDSA signatures in a JWS are r || s, each as wide as the curve's order; OpenSSL wants DER.
+std::optional<std::string> EcdsaDer(std::string_view raw) {
+  if (raw.empty() || raw.size() % 2 != 0) return std::nullopt;
+  std::size_t half = raw.size() / 2;
+  ECDSA_SIG* sig = ECDSA_SIG_new();
+  BIGNUM* r = BN_bin2bn(reinterpret_cast<const unsigned char*>(raw.data()), static_cast<int>(half), nullptr);
+  BIGNUM* s = BN_bin2bn(reinterpret_cast<const unsigned char*>(raw.data() + half), static_cast<int>(half), nullptr);
+  if (sig == nullptr || r == nullptr || s == nullptr || ECDSA_SIG_set0(sig, r, s) != 1) {
+    BN_free(r);
+    BN_free(s);
+    ECDSA_SIG_free(sig);
+    return std::nullopt;
+  }
+  unsigned char* der = nullptr;
+  int length = i2d_ECDSA_SIG(sig, &der);
+  ECDSA_SIG_free(sig);
+  if (length <= 0) return std::nullopt;
+  std::string out(reinterpret_cast<const char*>(der), static_cast<std::size_t>(length));
+  OPENSSL_free(der);
+  return out;
+}
+
+bool VerifySignature(EVP_PKEY* key, Digest md, Scheme scheme, std::string_view input,
+                     std::string_view signature) {
+  int id = EVP_PKEY_base_id(key);
+  if ((scheme == Scheme::kEcdsa) != (id == EVP_PKEY_EC)) return false;
+  if (scheme != Scheme::kEcdsa && id != EVP_PKEY_RSA) return false;
+  std::string der;
+  if (scheme == Scheme::kEcdsa) {
+    auto converted = EcdsaDer(signature);
+    if (!converted) return false;
+    der = std::move(*converted);
+    signature = der;
+  }
+  auto ctx = std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)>(EVP_MD_CTX_new(), EVP_MD_CTX_free);
+  EVP_PKEY_CTX* pctx = nullptr;
+  if (!ctx || EVP_DigestVerifyInit(ctx.get(), &pctx, md(), nullptr, key) != 1) return false;
+  if (scheme == Scheme::kPss &&
+      (EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PSS_PADDING) != 1 ||
+       EVP_PKEY_CTX_set_rsa_pss_saltlen(pctx, RSA_PSS_SALTLEN_AUTO) != 1)) {
+    return false;
+  }
+  return EVP_DigestVerify(ctx.get(), reinterpret_cast<const unsigned char*>(signature.data()),
+                          signature.size(), reinterpret_cast<const unsigned char*>(input.data()),
+                          input.size()) == 1;
+}
+
+template <const char* kName, Digest kMd, Scheme kScheme>
+Result<json::value> JwtVerifyKey(const BuiltinContext&, std::span<const json::value> args) {
+  KW_TRY(CheckArity(kName, args, 2));
+  KW_ASSIGN_OR_RETURN(std::string_view token, StringOperand(kName, args, 1));
+  KW_ASSIGN_OR_RETURN(std::string_view pem, StringOperand(kName, args, 2));
+  KW_ASSIGN_OR_RETURN(Jwt jwt, SplitJwt(kName, token));
+  KW_ASSIGN_OR_RETURN(PkeyPtr key, PublicKey(kName, pem));
+  return json::value(VerifySignature(key.get(), kMd, kScheme, jwt.signing_input, jwt.signature));
+}
+
+constexpr char kVerifyRs256[] = "io.jwt.verify_rs256";
+constexpr char kVerifyRs384[] = "io.jwt.verify_rs384";
+constexpr char kVerifyRs512[] = "io.jwt.verify_rs512";
+constexpr char kVerifyPs256[] = "io.jwt.verify_ps256";
+constexpr char kVerifyPs384[] = "io.jwt.verify_ps384";
+constexpr char kVerifyPs512[] = "io.jwt.verify_ps512";
+constexpr char kVerifyEs256[] = "io.jwt.verify_es256";
+constexpr char kVerifyEs384[] = "io.jwt.verify_es384";
+constexpr char kVerifyEs512[] = "io.jwt.verify_es512";
+
 constexpr char kVerifyHs256[] = "io.jwt.verify_hs256";
 constexpr char kVerifyHs384[] = "io.jwt.verify_hs384";
 constexpr char kVerifyHs512[] = "io.jwt.verify_hs512";
@@ -196,9 +303,18 @@ constexpr BuiltinEntry kBuiltins[] = {
     {kSha1, HashBuiltin<kSha1, EVP_sha1>},
     {kSha256, HashBuiltin<kSha256, EVP_sha256>},
     {"io.jwt.decode", JwtDecode},
+    {kVerifyEs256, JwtVerifyKey<kVerifyEs256, EVP_sha256, Scheme::kEcdsa>},
+    {kVerifyEs384, JwtVerifyKey<kVerifyEs384, EVP_sha384, Scheme::kEcdsa>},
+    {kVerifyEs512, JwtVerifyKey<kVerifyEs512, EVP_sha512, Scheme::kEcdsa>},
     {kVerifyHs256, JwtVerifyHmac<kVerifyHs256, EVP_sha256>},
     {kVerifyHs384, JwtVerifyHmac<kVerifyHs384, EVP_sha384>},
     {kVerifyHs512, JwtVerifyHmac<kVerifyHs512, EVP_sha512>},
+    {kVerifyPs256, JwtVerifyKey<kVerifyPs256, EVP_sha256, Scheme::kPss>},
+    {kVerifyPs384, JwtVerifyKey<kVerifyPs384, EVP_sha384, Scheme::kPss>},
+    {kVerifyPs512, JwtVerifyKey<kVerifyPs512, EVP_sha512, Scheme::kPss>},
+    {kVerifyRs256, JwtVerifyKey<kVerifyRs256, EVP_sha256, Scheme::kPkcs1>},
+    {kVerifyRs384, JwtVerifyKey<kVerifyRs384, EVP_sha384, Scheme::kPkcs1>},
+    {kVerifyRs512, JwtVerifyKey<kVerifyRs512, EVP_sha512, Scheme::kPkcs1>},
 };
 
 }  // namespace

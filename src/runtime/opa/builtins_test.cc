@@ -583,3 +583,39 @@ TEST(OpaTime, ParseNsWithGoLayouts) {
 
 }  // namespace
 }  // namespace kw::runtime::opa
+
+namespace kw::runtime::opa {
+namespace {
+
+// Tokens signed with the openssl CLI for these keys (1024-bit RSA, P-256).
+constexpr std::string_view kRsaPublicKey = "-----BEGIN PUBLIC KEY-----\nMIGfMA0GCSqGSIb3DQEBAQUAA4GNADCBiQKBgQCfCQcRO5z5nN3lcAYoCHragBdQ\njlsWoJ/9e0Q0vE+5zD3FRVs3rw+jIfwRRgnJ+M8qhgSJHkruYoaMqExQlnFcdTF7\nkf3HOxzs1uVi3/qC7kj6ypmt7jy4rI3CfhBDnLNNqTlQuM8isGYW+w0DWuKNbZEk\n+tKrqT5JG6Ek/9SKiwIDAQAB\n-----END PUBLIC KEY-----\n";
+constexpr std::string_view kEcPublicKey = "-----BEGIN PUBLIC KEY-----\nMFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAEPOyq2/hBaVXtq1FFU7YwL3FzHR4f\niyyZvmUvsvkAQzO/FyL+jvNAodyfb58cjl1M5NcsJi70DiOxWFOGQePk0Q==\n-----END PUBLIC KEY-----\n";
+constexpr std::string_view kRs256 = "eyJhbGciOiJSUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiJrdyJ9.hcfIUUpc2vdRKZRLwyUSm3I39XXr2OEpfWrNNKATBCWGkTiesumpshyrsN0XRxCR9ePpJ3ruwEsHMhmf3CPK4eNbP_9Szp9cJk6oa9Uwn54NefQYXbybOxWjnGmzDUvl9ha87f0WDXviAHN0LIyxWZc81HvHpOx-5y3Pu55Hupk";
+constexpr std::string_view kPs256 = "eyJhbGciOiJQUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiJrdyJ9.NQRAD_tIieR-3ISdtmILR3sdI8w9rW5mN0SWU_bAVtV0Z9etW7lkOg4nkV-WMKYNh0sXSFYdZ0_RK10WowzAhVF2iWOPljSU3uZeighZMWRfax3WqO8TayrmZo1q9JF2HuQw_jW4Cg7r0F7TUWJEB2xG1Smr1yGj0XcjArgq39U";
+constexpr std::string_view kEs256 = "eyJhbGciOiJFUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiJrdyJ9.mNCDK0KK7tkFFXMJi5NN80mNeJlEcWoFSQFU7VJzZADk5eS6DDiT84mEWyWYMOnEUzPUqDqH8JfzaUiLby9gQQ";
+
+std::string Verify(std::string_view name, std::string_view token, std::string_view key) {
+  json::array args{json::string(token), json::string(key)};
+  auto result = FindBuiltin(name)(BuiltinContext{}, std::span<const json::value>(args.data(), 2));
+  if (!result) return "error: " + result.error().message;
+  return ToJson(*result);
+}
+
+TEST(OpaJwt, VerifiesRsaPssAndEcdsaWithPemKeys) {
+  EXPECT_EQ(Verify("io.jwt.verify_rs256", kRs256, kRsaPublicKey), "true");
+  EXPECT_EQ(Verify("io.jwt.verify_ps256", kPs256, kRsaPublicKey), "true");
+  EXPECT_EQ(Verify("io.jwt.verify_es256", kEs256, kEcPublicKey), "true");
+  // The wrong scheme, the wrong key, a tampered payload.
+  EXPECT_EQ(Verify("io.jwt.verify_ps256", kRs256, kRsaPublicKey), "false");
+  EXPECT_EQ(Verify("io.jwt.verify_rs256", kRs256, kEcPublicKey), "false");
+  EXPECT_EQ(Verify("io.jwt.verify_es256", kEs256, kRsaPublicKey), "false");
+  EXPECT_EQ(Verify("io.jwt.verify_rs384", kRs256, kRsaPublicKey), "false");
+  std::string tampered(kEs256);
+  tampered[tampered.find('.') + 3] ^= 1;
+  EXPECT_EQ(Verify("io.jwt.verify_es256", tampered, kEcPublicKey), "false");
+  EXPECT_EQ(Verify("io.jwt.verify_rs256", kRs256, "-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----\n"),
+            "error: io.jwt.verify_rs256: failed to parse a PEM public key");
+}
+
+}  // namespace
+}  // namespace kw::runtime::opa
