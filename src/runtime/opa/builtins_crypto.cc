@@ -293,6 +293,116 @@ constexpr char kVerifyHs256[] = "io.jwt.verify_hs256";
 constexpr char kVerifyHs384[] = "io.jwt.verify_hs384";
 constexpr char kVerifyHs512[] = "io.jwt.verify_hs512";
 
+// --- io.jwt.decode_verify ---
+
+// The JWS algorithms and how each verifies.
+struct Algorithm {
+  std::string_view name;
+  Digest md;
+  std::optional<Scheme> scheme;  // nullopt: HMAC with the secret
+};
+
+constexpr Algorithm kAlgorithms[] = {
+    {"ES256", EVP_sha256, Scheme::kEcdsa}, {"ES384", EVP_sha384, Scheme::kEcdsa},
+    {"ES512", EVP_sha512, Scheme::kEcdsa}, {"HS256", EVP_sha256, std::nullopt},
+    {"HS384", EVP_sha384, std::nullopt},   {"HS512", EVP_sha512, std::nullopt},
+    {"PS256", EVP_sha256, Scheme::kPss},   {"PS384", EVP_sha384, Scheme::kPss},
+    {"PS512", EVP_sha512, Scheme::kPss},   {"RS256", EVP_sha256, Scheme::kPkcs1},
+    {"RS384", EVP_sha384, Scheme::kPkcs1}, {"RS512", EVP_sha512, Scheme::kPkcs1},
+};
+
+// A NumericDate claim ("exp", "nbf") in seconds, when present and a number.
+std::optional<double> NumericClaim(const json::object& payload, std::string_view name) {
+  const json::value* v = payload.if_contains(name);
+  if (v == nullptr || !v->is_number()) return std::nullopt;
+  return v->to_number<double>();
+}
+
+// io.jwt.decode_verify(jwt, constraints): [valid, header, payload], [false, {}, {}] when the
+// signature, algorithm, issuer, audience or validity period does not hold. Constraints: "cert"
+// (PEM) or "secret", optional "alg", "iss", "aud", "time" (ns; the evaluation's time by default).
+Result<json::value> JwtDecodeVerify(const BuiltinContext& context,
+                                    std::span<const json::value> args) {
+  static constexpr std::string_view kName = "io.jwt.decode_verify";
+  KW_TRY(CheckArity(kName, args, 2));
+  KW_ASSIGN_OR_RETURN(std::string_view token, StringOperand(kName, args, 1));
+  if (!args[1].is_object()) return std::unexpected(OperandTypeError(kName, 2, "object", args[1]));
+  std::optional<std::string_view> cert, secret, alg, iss, aud;
+  double now_seconds = static_cast<double>(context.now_ns) / 1e9;
+  for (const auto& kv : args[1].get_object()) {
+    std::string_view key(kv.key());
+    const json::value& v = kv.value();
+    if (key == "time") {
+      if (!v.is_number()) return std::unexpected(BuiltinError(kName, "time constraint: must be a number"));
+      now_seconds = v.to_number<double>() / 1e9;
+      continue;
+    }
+    std::optional<std::string_view>* slot = key == "cert"     ? &cert
+                                            : key == "secret" ? &secret
+                                            : key == "alg"    ? &alg
+                                            : key == "iss"    ? &iss
+                                            : key == "aud"    ? &aud
+                                                              : nullptr;
+    if (slot == nullptr) {
+      return std::unexpected(BuiltinError(kName, "unknown token validation constraint: " + std::string(key)));
+    }
+    if (!v.is_string()) {
+      return std::unexpected(BuiltinError(kName, std::string(key) + " constraint: must be a string"));
+    }
+    *slot = std::string_view(v.get_string());
+  }
+  if (cert.has_value() == secret.has_value()) {
+    return std::unexpected(BuiltinError(kName, "exactly one of cert or secret is required"));
+  }
+  const json::value invalid = json::array{false, json::object(), json::object()};
+  KW_ASSIGN_OR_RETURN(Jwt jwt, SplitJwt(kName, token));
+  const json::value* header_alg = jwt.header.get_object().if_contains("alg");
+  if (header_alg == nullptr || !header_alg->is_string()) return invalid;
+  std::string_view token_alg(header_alg->get_string());
+  if (alg && *alg != token_alg) return invalid;
+  const Algorithm* algorithm = nullptr;
+  for (const Algorithm& a : kAlgorithms) {
+    if (a.name == token_alg) algorithm = &a;
+  }
+  if (algorithm == nullptr) return invalid;
+  bool signed_ok = false;
+  if (!algorithm->scheme) {
+    if (!secret) return invalid;
+    std::string mac = HmacOf(algorithm->md, *secret, jwt.signing_input);
+    signed_ok = mac.size() == jwt.signature.size() &&
+                CRYPTO_memcmp(mac.data(), jwt.signature.data(), mac.size()) == 0;
+  } else {
+    if (!cert) return invalid;
+    KW_ASSIGN_OR_RETURN(PkeyPtr key, PublicKey(kName, *cert));
+    signed_ok = VerifySignature(key.get(), algorithm->md, *algorithm->scheme, jwt.signing_input,
+                                jwt.signature);
+  }
+  if (!signed_ok) return invalid;
+  auto payload = ParseJson(jwt.payload);
+  if (!payload || !payload->is_object()) return invalid;
+  const json::object& claims = payload->get_object();
+  if (auto exp = NumericClaim(claims, "exp"); exp && now_seconds >= *exp) return invalid;
+  if (auto nbf = NumericClaim(claims, "nbf"); nbf && now_seconds < *nbf) return invalid;
+  if (iss) {
+    const json::value* v = claims.if_contains("iss");
+    if (v == nullptr || !v->is_string() || std::string_view(v->get_string()) != *iss) return invalid;
+  }
+  // An audience in the token must be expected, and an expected one must be in the token.
+  if (const json::value* v = claims.if_contains("aud")) {
+    if (!aud) return invalid;
+    bool found = v->is_string() && std::string_view(v->get_string()) == *aud;
+    if (v->is_array()) {
+      for (const json::value& e : v->get_array()) {
+        if (e.is_string() && std::string_view(e.get_string()) == *aud) found = true;
+      }
+    }
+    if (!found) return invalid;
+  } else if (aud) {
+    return invalid;
+  }
+  return json::value(json::array{true, std::move(jwt.header), std::move(*payload)});
+}
+
 constexpr BuiltinEntry kBuiltins[] = {
     {"crypto.hmac.equal", HmacEqual},
     {kHmacMd5, HmacBuiltin<kHmacMd5, EVP_md5>},
@@ -303,6 +413,7 @@ constexpr BuiltinEntry kBuiltins[] = {
     {kSha1, HashBuiltin<kSha1, EVP_sha1>},
     {kSha256, HashBuiltin<kSha256, EVP_sha256>},
     {"io.jwt.decode", JwtDecode},
+    {"io.jwt.decode_verify", JwtDecodeVerify},
     {kVerifyEs256, JwtVerifyKey<kVerifyEs256, EVP_sha256, Scheme::kEcdsa>},
     {kVerifyEs384, JwtVerifyKey<kVerifyEs384, EVP_sha384, Scheme::kEcdsa>},
     {kVerifyEs512, JwtVerifyKey<kVerifyEs512, EVP_sha512, Scheme::kEcdsa>},

@@ -619,3 +619,34 @@ TEST(OpaJwt, VerifiesRsaPssAndEcdsaWithPemKeys) {
 
 }  // namespace
 }  // namespace kw::runtime::opa
+
+namespace kw::runtime::opa {
+namespace {
+
+std::string DecodeVerify(std::string_view token, std::string_view constraints_json) {
+  json::array args{json::string(token), *ParseJson(constraints_json)};
+  // 2024-01-01, after the jwt.io token's iat.
+  BuiltinContext context{.now_ns = 1704067200000000000};
+  auto result = FindBuiltin("io.jwt.decode_verify")(context, std::span<const json::value>(args.data(), 2));
+  if (!result) return "error: " + result.error().message;
+  return ToJson(*result);
+}
+
+TEST(OpaJwt, DecodeVerifyChecksSignatureAndClaims) {
+  EXPECT_EQ(DecodeVerify(kJwt, R"({"secret": "your-256-bit-secret"})"),
+            R"([true,{"alg":"HS256","typ":"JWT"},{"sub":"1234567890","name":"John Doe","iat":1516239022}])");
+  EXPECT_EQ(DecodeVerify(kJwt, R"({"secret": "other"})"), "[false,{},{}]");
+  EXPECT_EQ(DecodeVerify(kJwt, R"({"secret": "your-256-bit-secret", "alg": "RS256"})"), "[false,{},{}]");
+  EXPECT_EQ(DecodeVerify(kJwt, R"({"secret": "your-256-bit-secret", "iss": "x"})"), "[false,{},{}]");
+  EXPECT_EQ(DecodeVerify(kJwt, R"({"secret": "your-256-bit-secret", "aud": "x"})"), "[false,{},{}]");
+  EXPECT_EQ(DecodeVerify(kRs256, std::string(R"({"cert": ")") +
+                                     std::string(ToJson(json::string(kRsaPublicKey))).substr(1) + "}"),
+            R"([true,{"alg":"RS256","typ":"JWT"},{"sub":"kw"}])");
+  EXPECT_EQ(DecodeVerify(kJwt, R"({"secret": "s", "foo": 1})"),
+            "error: io.jwt.decode_verify: unknown token validation constraint: foo");
+  EXPECT_EQ(DecodeVerify(kJwt, R"({})"),
+            "error: io.jwt.decode_verify: exactly one of cert or secret is required");
+}
+
+}  // namespace
+}  // namespace kw::runtime::opa

@@ -361,8 +361,11 @@ HostResult OpaInstance::CallBuiltin(std::span<const Value> args) {
   }
   auto result = builtins_[id](builtin_context_, values);
   if (!result) {
-    return Fail(ErrorKind::kGuestError,
-                builtin_names_[id] + ": " + result.error().message);
+    // The builtins name themselves ("hex.decode: encoding/hex: ..."), as OPA's messages do;
+    // only a call through an alias ("date" for time.date) gets the name the policy used.
+    std::string message = std::move(result.error().message);
+    if (!message.starts_with(builtin_names_[id] + ": ")) message = builtin_names_[id] + ": " + message;
+    return Fail(ErrorKind::kGuestError, std::move(message));
   }
   std::uint32_t addr = 0;
   if (has_value_parse_) {
