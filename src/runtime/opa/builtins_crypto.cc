@@ -7,6 +7,8 @@
 #include <openssl/ecdsa.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
+#include <openssl/core_names.h>
+#include <openssl/param_build.h>
 #include <openssl/pem.h>
 #include <openssl/rsa.h>
 #include <openssl/x509.h>
@@ -198,26 +200,107 @@ struct PkeyFree {
 };
 using PkeyPtr = std::unique_ptr<EVP_PKEY, PkeyFree>;
 
-// The public key of a PEM "CERTIFICATE" or "PUBLIC KEY" block. JWK and JWKS keys, which OPA
-// also takes, are not read here.
-Result<PkeyPtr> PublicKey(std::string_view builtin, std::string_view pem) {
-  if (pem.size() > 1 << 20) return std::unexpected(BuiltinError(builtin, "key too large"));
+// A JWK's RSA or EC public key ("kty", "n"/"e" or "crv"/"x"/"y", base64url), through
+// OpenSSL 3's key-from-parameters interface.
+std::optional<PkeyPtr> JwkKey(const json::object& jwk) {
+  auto field = [&jwk](std::string_view name) -> std::optional<std::string> {
+    const json::value* v = jwk.if_contains(name);
+    if (v == nullptr || !v->is_string()) return std::nullopt;
+    auto decoded = RawBase64UrlDecode(std::string_view(v->get_string()));
+    if (!decoded) return std::nullopt;
+    return std::move(*decoded);
+  };
+  const json::value* kty = jwk.if_contains("kty");
+  if (kty == nullptr || !kty->is_string()) return std::nullopt;
+  std::string_view type(kty->get_string());
+  auto builder = std::unique_ptr<OSSL_PARAM_BLD, decltype(&OSSL_PARAM_BLD_free)>(
+      OSSL_PARAM_BLD_new(), OSSL_PARAM_BLD_free);
+  std::vector<std::unique_ptr<BIGNUM, decltype(&BN_free)>> numbers;
+  std::string point;
+  const char* algorithm = nullptr;
+  if (type == "RSA") {
+    auto n = field("n"), e = field("e");
+    if (!n || !e) return std::nullopt;
+    for (auto [name, bytes] : {std::pair{OSSL_PKEY_PARAM_RSA_N, &*n}, std::pair{OSSL_PKEY_PARAM_RSA_E, &*e}}) {
+      numbers.emplace_back(BN_bin2bn(reinterpret_cast<const unsigned char*>(bytes->data()),
+                                     static_cast<int>(bytes->size()), nullptr),
+                           BN_free);
+      if (!numbers.back() || OSSL_PARAM_BLD_push_BN(builder.get(), name, numbers.back().get()) != 1) {
+        return std::nullopt;
+      }
+    }
+    algorithm = "RSA";
+  } else if (type == "EC") {
+    const json::value* crv = jwk.if_contains("crv");
+    auto x = field("x"), y = field("y");
+    if (crv == nullptr || !crv->is_string() || !x || !y || x->size() != y->size()) return std::nullopt;
+    std::string_view curve(crv->get_string());
+    const char* group = curve == "P-256"   ? "prime256v1"
+                        : curve == "P-384" ? "secp384r1"
+                        : curve == "P-521" ? "secp521r1"
+                                           : nullptr;
+    if (group == nullptr) return std::nullopt;
+    point = "\x04" + *x + *y;  // uncompressed
+    if (OSSL_PARAM_BLD_push_utf8_string(builder.get(), OSSL_PKEY_PARAM_GROUP_NAME, group, 0) != 1 ||
+        OSSL_PARAM_BLD_push_octet_string(builder.get(), OSSL_PKEY_PARAM_PUB_KEY, point.data(),
+                                         point.size()) != 1) {
+      return std::nullopt;
+    }
+    algorithm = "EC";
+  } else {
+    return std::nullopt;
+  }
+  auto params = std::unique_ptr<OSSL_PARAM, decltype(&OSSL_PARAM_free)>(
+      OSSL_PARAM_BLD_to_param(builder.get()), OSSL_PARAM_free);
+  auto ctx = std::unique_ptr<EVP_PKEY_CTX, decltype(&EVP_PKEY_CTX_free)>(
+      EVP_PKEY_CTX_new_from_name(nullptr, algorithm, nullptr), EVP_PKEY_CTX_free);
+  EVP_PKEY* key = nullptr;
+  if (!params || !ctx || EVP_PKEY_fromdata_init(ctx.get()) != 1 ||
+      EVP_PKEY_fromdata(ctx.get(), &key, EVP_PKEY_PUBLIC_KEY, params.get()) != 1) {
+    return std::nullopt;
+  }
+  return PkeyPtr(key);
+}
+
+// The public keys of a PEM "CERTIFICATE" or "PUBLIC KEY" block, or of a JWK or a JWKS
+// (`{"keys": [...]}`): what OPA's io.jwt.verify_* take as their second operand.
+Result<std::vector<PkeyPtr>> PublicKeys(std::string_view builtin, std::string_view text) {
+  if (text.size() > 1 << 20) return std::unexpected(BuiltinError(builtin, "key too large"));
+  std::vector<PkeyPtr> keys;
+  if (text.find("-----BEGIN") == std::string_view::npos) {
+    auto parsed = ParseJson(text);
+    if (!parsed || !parsed->is_object()) {
+      return std::unexpected(BuiltinError(builtin, "failed to parse a JWK key (set)"));
+    }
+    const json::value* set = parsed->get_object().if_contains("keys");
+    if (set != nullptr && set->is_array()) {
+      for (const json::value& jwk : set->get_array()) {
+        if (!jwk.is_object()) continue;
+        if (auto key = JwkKey(jwk.get_object())) keys.push_back(std::move(*key));
+      }
+    } else if (auto key = JwkKey(parsed->get_object())) {
+      keys.push_back(std::move(*key));
+    }
+    if (keys.empty()) return std::unexpected(BuiltinError(builtin, "failed to parse a JWK key (set)"));
+    return keys;
+  }
   auto bio = std::unique_ptr<BIO, decltype(&BIO_free)>(
-      BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())), BIO_free);
-  if (pem.find("-----BEGIN CERTIFICATE-----") != std::string_view::npos) {
+      BIO_new_mem_buf(text.data(), static_cast<int>(text.size())), BIO_free);
+  if (text.find("-----BEGIN CERTIFICATE-----") != std::string_view::npos) {
     X509* cert = PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr);
     if (cert != nullptr) {
       PkeyPtr key(X509_get_pubkey(cert));
       X509_free(cert);
-      if (key) return key;
+      if (key) keys.push_back(std::move(key));
     }
-    return std::unexpected(BuiltinError(builtin, "failed to parse a PEM certificate"));
+    if (keys.empty()) return std::unexpected(BuiltinError(builtin, "failed to parse a PEM certificate"));
+    return keys;
   }
-  if (pem.find("-----BEGIN") != std::string_view::npos) {
-    if (PkeyPtr key{PEM_read_bio_PUBKEY(bio.get(), nullptr, nullptr, nullptr)}) return key;
-    return std::unexpected(BuiltinError(builtin, "failed to parse a PEM public key"));
+  if (PkeyPtr key{PEM_read_bio_PUBKEY(bio.get(), nullptr, nullptr, nullptr)}) {
+    keys.push_back(std::move(key));
+    return keys;
   }
-  return std::unexpected(BuiltinError(builtin, "only PEM certificates and public keys are supported"));
+  return std::unexpected(BuiltinError(builtin, "failed to parse a PEM public key"));
 }
 
 enum class Scheme { kPkcs1, kPss, kEcdsa };
@@ -275,8 +358,13 @@ Result<json::value> JwtVerifyKey(const BuiltinContext&, std::span<const json::va
   KW_ASSIGN_OR_RETURN(std::string_view token, StringOperand(kName, args, 1));
   KW_ASSIGN_OR_RETURN(std::string_view pem, StringOperand(kName, args, 2));
   KW_ASSIGN_OR_RETURN(Jwt jwt, SplitJwt(kName, token));
-  KW_ASSIGN_OR_RETURN(PkeyPtr key, PublicKey(kName, pem));
-  return json::value(VerifySignature(key.get(), kMd, kScheme, jwt.signing_input, jwt.signature));
+  KW_ASSIGN_OR_RETURN(auto keys, PublicKeys(kName, pem));
+  for (const PkeyPtr& key : keys) {
+    if (VerifySignature(key.get(), kMd, kScheme, jwt.signing_input, jwt.signature)) {
+      return json::value(true);
+    }
+  }
+  return json::value(false);
 }
 
 constexpr char kVerifyRs256[] = "io.jwt.verify_rs256";
@@ -320,7 +408,7 @@ std::optional<double> NumericClaim(const json::object& payload, std::string_view
 
 // io.jwt.decode_verify(jwt, constraints): [valid, header, payload], [false, {}, {}] when the
 // signature, algorithm, issuer, audience or validity period does not hold. Constraints: "cert"
-// (PEM) or "secret", optional "alg", "iss", "aud", "time" (ns; the evaluation's time by default).
+// (PEM, JWK or JWKS) or "secret", optional "alg", "iss", "aud", "time" (ns; the evaluation's time by default).
 Result<json::value> JwtDecodeVerify(const BuiltinContext& context,
                                     std::span<const json::value> args) {
   static constexpr std::string_view kName = "io.jwt.decode_verify";
@@ -373,9 +461,11 @@ Result<json::value> JwtDecodeVerify(const BuiltinContext& context,
                 CRYPTO_memcmp(mac.data(), jwt.signature.data(), mac.size()) == 0;
   } else {
     if (!cert) return invalid;
-    KW_ASSIGN_OR_RETURN(PkeyPtr key, PublicKey(kName, *cert));
-    signed_ok = VerifySignature(key.get(), algorithm->md, *algorithm->scheme, jwt.signing_input,
-                                jwt.signature);
+    KW_ASSIGN_OR_RETURN(auto keys, PublicKeys(kName, *cert));
+    for (const PkeyPtr& key : keys) {
+      signed_ok = signed_ok || VerifySignature(key.get(), algorithm->md, *algorithm->scheme,
+                                               jwt.signing_input, jwt.signature);
+    }
   }
   if (!signed_ok) return invalid;
   auto payload = ParseJson(jwt.payload);

@@ -650,3 +650,22 @@ TEST(OpaJwt, DecodeVerifyChecksSignatureAndClaims) {
 
 }  // namespace
 }  // namespace kw::runtime::opa
+
+namespace kw::runtime::opa {
+namespace {
+
+// The keys above as a JWK and a JWKS.
+constexpr std::string_view kRsaJwk = R"({"kty": "RSA", "n": "nwkHETuc-Zzd5XAGKAh62oAXUI5bFqCf_XtENLxPucw9xUVbN68PoyH8EUYJyfjPKoYEiR5K7mKGjKhMUJZxXHUxe5H9xzsc7NblYt_6gu5I-sqZre48uKyNwn4QQ5yzTak5ULjPIrBmFvsNA1rijW2RJPrSq6k-SRuhJP_Uios", "e": "AQAB"})";
+constexpr std::string_view kJwks = R"({"keys": [{"kty": "RSA", "n": "nwkHETuc-Zzd5XAGKAh62oAXUI5bFqCf_XtENLxPucw9xUVbN68PoyH8EUYJyfjPKoYEiR5K7mKGjKhMUJZxXHUxe5H9xzsc7NblYt_6gu5I-sqZre48uKyNwn4QQ5yzTak5ULjPIrBmFvsNA1rijW2RJPrSq6k-SRuhJP_Uios", "e": "AQAB"}, {"kty": "EC", "crv": "P-256", "x": "POyq2_hBaVXtq1FFU7YwL3FzHR4fiyyZvmUvsvkAQzM", "y": "vxci_o7zQKHcn2-fHI5dTOTXLCYu9A4jsVhThkHj5NE"}]})";
+
+TEST(OpaJwt, VerifiesWithJwkAndJwks) {
+  EXPECT_EQ(Verify("io.jwt.verify_rs256", kRs256, kRsaJwk), "true");
+  EXPECT_EQ(Verify("io.jwt.verify_ps256", kPs256, kJwks), "true");
+  EXPECT_EQ(Verify("io.jwt.verify_es256", kEs256, kJwks), "true");
+  EXPECT_EQ(Verify("io.jwt.verify_es256", kEs256, kRsaJwk), "false");
+  EXPECT_EQ(Verify("io.jwt.verify_rs256", kRs256, R"({"kty": "oct", "k": "AA"})"),
+            "error: io.jwt.verify_rs256: failed to parse a JWK key (set)");
+}
+
+}  // namespace
+}  // namespace kw::runtime::opa
