@@ -100,6 +100,28 @@ Error OperandTypesError(std::string_view builtin, std::size_t n,
   return OperandTypeError(builtin, n, "one of {" + list + "}", got);
 }
 
+std::string Base64UrlNoPad(std::string_view in) {
+  static constexpr char kAlphabet[] =
+      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+  std::string out;
+  out.reserve((in.size() + 2) / 3 * 4);
+  std::size_t i = 0;
+  for (; i + 3 <= in.size(); i += 3) {
+    std::uint32_t v = static_cast<unsigned char>(in[i]) << 16 |
+                      static_cast<unsigned char>(in[i + 1]) << 8 |
+                      static_cast<unsigned char>(in[i + 2]);
+    for (int shift = 18; shift >= 0; shift -= 6) out.push_back(kAlphabet[(v >> shift) & 63]);
+  }
+  if (std::size_t rest = in.size() - i; rest > 0) {
+    std::uint32_t v = static_cast<unsigned char>(in[i]) << 16;
+    if (rest == 2) v |= static_cast<unsigned char>(in[i + 1]) << 8;
+    out.push_back(kAlphabet[(v >> 18) & 63]);
+    out.push_back(kAlphabet[(v >> 12) & 63]);
+    if (rest == 2) out.push_back(kAlphabet[(v >> 6) & 63]);
+  }
+  return out;
+}
+
 std::string HexText(std::string_view bytes) {
   static constexpr char kHexDigits[] = "0123456789abcdef";
   std::string out;
@@ -224,27 +246,9 @@ Result<json::value> OpaRuntime(const BuiltinContext&, std::span<const json::valu
 Result<json::value> Base64UrlEncodeNoPad(const BuiltinContext&,
                                          std::span<const json::value> args) {
   static constexpr std::string_view kName = "base64url.encode_no_pad";
-  static constexpr char kAlphabet[] =
-      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
   KW_TRY(CheckArity(kName, args, 1));
   KW_ASSIGN_OR_RETURN(std::string_view in, StringOperand(kName, args, 1));
-  std::string out;
-  out.reserve((in.size() + 2) / 3 * 4);
-  std::size_t i = 0;
-  for (; i + 3 <= in.size(); i += 3) {
-    std::uint32_t v = static_cast<unsigned char>(in[i]) << 16 |
-                      static_cast<unsigned char>(in[i + 1]) << 8 |
-                      static_cast<unsigned char>(in[i + 2]);
-    for (int shift = 18; shift >= 0; shift -= 6) out.push_back(kAlphabet[(v >> shift) & 63]);
-  }
-  if (std::size_t rest = in.size() - i; rest > 0) {
-    std::uint32_t v = static_cast<unsigned char>(in[i]) << 16;
-    if (rest == 2) v |= static_cast<unsigned char>(in[i + 1]) << 8;
-    out.push_back(kAlphabet[(v >> 18) & 63]);
-    out.push_back(kAlphabet[(v >> 12) & 63]);
-    if (rest == 2) out.push_back(kAlphabet[(v >> 6) & 63]);
-  }
-  return json::value(json::string(out));
+  return json::value(json::string(internal::Base64UrlNoPad(in)));
 }
 
 Result<json::value> HexEncode(const BuiltinContext&, std::span<const json::value> args) {

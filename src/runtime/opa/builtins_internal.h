@@ -53,6 +53,9 @@ using ::kw::GoQuote;  // base/go_quote.h
 // value needs; a value is bounded by what the guest could serialize.
 void AppendRegoString(const json::value& value, std::string& out);
 
+// `bytes` in base64url without padding (base64url.encode_no_pad, JWS parts).
+std::string Base64UrlNoPad(std::string_view bytes);
+
 // `bytes` as lower-case hex digits (hex.encode, the crypto digests).
 std::string HexText(std::string_view bytes);
 

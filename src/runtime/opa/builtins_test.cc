@@ -669,3 +669,35 @@ TEST(OpaJwt, VerifiesWithJwkAndJwks) {
 
 }  // namespace
 }  // namespace kw::runtime::opa
+
+namespace kw::runtime::opa {
+namespace {
+
+TEST(OpaJwt, EncodeSignWithHmac) {
+  // jwt.io's token, signed again from its parts ("your-256-bit-secret" as an oct JWK).
+  constexpr std::string_view kKey = R"({"kty": "oct", "k": "eW91ci0yNTYtYml0LXNlY3JldA"})";
+  json::array raw{json::string(R"({"alg":"HS256","typ":"JWT"})"),
+                  json::string(R"({"sub":"1234567890","name":"John Doe","iat":1516239022})"),
+                  json::string(kKey)};
+  auto token = FindBuiltin("io.jwt.encode_sign_raw")(BuiltinContext{}, raw);
+  ASSERT_TRUE(token) << token.error().message;
+  EXPECT_EQ(std::string_view(token->get_string()), kJwt);
+  // encode_sign writes the objects with sorted keys, and what it signs verifies.
+  json::array objects{*ParseJson(R"({"typ": "JWT", "alg": "HS512"})"), *ParseJson(R"({"b": 1, "a": [2]})"),
+                      *ParseJson(kKey)};
+  auto signed_token = FindBuiltin("io.jwt.encode_sign")(BuiltinContext{}, objects);
+  ASSERT_TRUE(signed_token) << signed_token.error().message;
+  std::string text(signed_token->get_string());
+  EXPECT_TRUE(Eval("io.jwt.decode", "[\"" + text + "\"]")
+                  .starts_with(R"([{"alg":"HS512","typ":"JWT"},{"a":[2],"b":1},")"))
+      << text;
+  EXPECT_EQ(Eval("io.jwt.verify_hs512", "[\"" + text + "\", \"your-256-bit-secret\"]"), "true");
+  json::array rs{*ParseJson(R"({"alg": "RS256"})"), json::object(), *ParseJson(kKey)};
+  auto unsupported = FindBuiltin("io.jwt.encode_sign")(BuiltinContext{}, rs);
+  ASSERT_FALSE(unsupported);
+  EXPECT_EQ(unsupported.error().message,
+            "io.jwt.encode_sign: unsupported signing algorithm \"RS256\" (HS256, HS384 and HS512 are)");
+}
+
+}  // namespace
+}  // namespace kw::runtime::opa
