@@ -100,6 +100,23 @@ Error OperandTypesError(std::string_view builtin, std::size_t n,
   return OperandTypeError(builtin, n, "one of {" + list + "}", got);
 }
 
+json::value SortedKeys(const json::value& value) {
+  if (value.is_array()) {
+    json::array out;
+    out.reserve(value.get_array().size());
+    for (const json::value& element : value.get_array()) out.push_back(SortedKeys(element));
+    return out;
+  }
+  if (!value.is_object()) return value;
+  std::vector<const json::key_value_pair*> sorted;
+  for (const auto& kv : value.get_object()) sorted.push_back(&kv);
+  std::sort(sorted.begin(), sorted.end(), [](auto* a, auto* b) { return a->key() < b->key(); });
+  json::object out;
+  out.reserve(sorted.size());
+  for (const auto* kv : sorted) out.emplace(kv->key(), SortedKeys(kv->value()));
+  return out;
+}
+
 std::string Base64UrlNoPad(std::string_view in) {
   static constexpr char kAlphabet[] =
       "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
@@ -453,27 +470,9 @@ Result<json::value> JsonIsValid(const BuiltinContext&, std::span<const json::val
   return json::value(ParseJson(std::string_view(args[0].get_string())).has_value());
 }
 
-// Go's yaml.v2 (behind OPA's yaml.marshal) writes map keys sorted.
-json::value SortedKeys(const json::value& value) {
-  if (value.is_array()) {
-    json::array out;
-    out.reserve(value.get_array().size());
-    for (const json::value& element : value.get_array()) out.push_back(SortedKeys(element));
-    return out;
-  }
-  if (!value.is_object()) return value;
-  std::vector<const json::key_value_pair*> sorted;
-  for (const auto& kv : value.get_object()) sorted.push_back(&kv);
-  std::sort(sorted.begin(), sorted.end(), [](auto* a, auto* b) { return a->key() < b->key(); });
-  json::object out;
-  out.reserve(sorted.size());
-  for (const auto* kv : sorted) out.emplace(kv->key(), SortedKeys(kv->value()));
-  return out;
-}
-
 Result<json::value> YamlMarshal(const BuiltinContext&, std::span<const json::value> args) {
   KW_TRY(CheckArity("yaml.marshal", args, 1));
-  return json::value(json::string(JsonToYaml(SortedKeys(args[0]))));
+  return json::value(json::string(JsonToYaml(internal::SortedKeys(args[0]))));
 }
 
 // One document exactly: a stream of several is ambiguous, and burrego (serde_yaml) rejects it.

@@ -538,35 +538,15 @@ Result<json::value> JwtEncodeSignRaw(const BuiltinContext&, std::span<const json
   return json::value(json::string(token));
 }
 
-// Go's json.Marshal of a Rego object: keys sorted.
-std::string SortedJson(const json::value& value) {
-  if (value.is_array()) {
-    std::string out = "[";
-    for (std::size_t i = 0; i < value.get_array().size(); ++i) {
-      if (i > 0) out.push_back(',');
-      out += SortedJson(value.get_array()[i]);
-    }
-    return out + "]";
-  }
-  if (!value.is_object()) return ToJson(value);
-  std::vector<const json::key_value_pair*> pairs;
-  for (const auto& kv : value.get_object()) pairs.push_back(&kv);
-  std::sort(pairs.begin(), pairs.end(), [](auto* a, auto* b) { return a->key() < b->key(); });
-  std::string out = "{";
-  for (const auto* kv : pairs) {
-    if (out.size() > 1) out.push_back(',');
-    out += ToJson(json::string(kv->key())) + ":" + SortedJson(kv->value());
-  }
-  return out + "}";
-}
-
+// encode_sign: objects, written as Go's json.Marshal does (keys sorted).
 Result<json::value> JwtEncodeSign(const BuiltinContext&, std::span<const json::value> args) {
   static constexpr std::string_view kName = "io.jwt.encode_sign";
   KW_TRY(CheckArity(kName, args, 3));
   for (std::size_t n = 1; n <= 3; ++n) {
     if (!args[n - 1].is_object()) return std::unexpected(OperandTypeError(kName, n, "object", args[n - 1]));
   }
-  KW_ASSIGN_OR_RETURN(std::string token, SignCompact(kName, SortedJson(args[0]), SortedJson(args[1]),
+  KW_ASSIGN_OR_RETURN(std::string token, SignCompact(kName, ToJson(SortedKeys(args[0])),
+                                                     ToJson(SortedKeys(args[1])),
                                                      args[0], args[2]));
   return json::value(json::string(token));
 }

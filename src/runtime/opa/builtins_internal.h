@@ -53,6 +53,10 @@ using ::kw::GoQuote;  // base/go_quote.h
 // value needs; a value is bounded by what the guest could serialize.
 void AppendRegoString(const json::value& value, std::string& out);
 
+// `value` with every object's keys in sorted order, as Go writes a map (yaml.marshal, JSON in
+// io.jwt.encode_sign).
+json::value SortedKeys(const json::value& value);
+
 // `bytes` in base64url without padding (base64url.encode_no_pad, JWS parts).
 std::string Base64UrlNoPad(std::string_view bytes);
 
