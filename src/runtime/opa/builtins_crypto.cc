@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "base/utf8.h"
+#include "base/base64.h"
 #include "runtime/opa/builtins_internal.h"
 
 namespace kw::runtime::opa::internal {
@@ -551,6 +552,58 @@ Result<json::value> JwtEncodeSign(const BuiltinContext&, std::span<const json::v
   return json::value(json::string(token));
 }
 
+// --- crypto.x509.parse_rsa_private_key ---
+
+// crypto.x509.parse_rsa_private_key: a PKCS#1 or PKCS#8 RSA private key (PEM, or base64 of
+// the PEM) as the JWK OPA writes for it (kty, n, e, d, p, q, dp, dq, qi).
+Result<json::value> ParseRsaPrivateKey(const BuiltinContext&, std::span<const json::value> args) {
+  static constexpr std::string_view kName = "crypto.x509.parse_rsa_private_key";
+  KW_TRY(CheckArity(kName, args, 1));
+  KW_ASSIGN_OR_RETURN(std::string_view input, StringOperand(kName, args, 1));
+  std::string pem(input);
+  if (!input.starts_with("-----BEGIN")) {
+    auto decoded = Base64Decode(input);
+    if (!decoded) return std::unexpected(BuiltinError(kName, "illegal base64 data"));
+    pem = std::move(*decoded);
+  }
+  std::size_t begin = pem.find("-----BEGIN ");
+  std::size_t type_end = begin == std::string::npos ? begin : pem.find("-----", begin + 11);
+  if (type_end == std::string::npos) {
+    return std::unexpected(BuiltinError(kName, "failed to parse PEM block containing the key"));
+  }
+  std::string type = pem.substr(begin + 11, type_end - begin - 11);
+  if (type != "RSA PRIVATE KEY" && type != "PRIVATE KEY") {
+    return std::unexpected(BuiltinError(
+        kName, "PEM block type is '" + type + "', expected RSA PRIVATE KEY"));
+  }
+  auto bio = std::unique_ptr<BIO, decltype(&BIO_free)>(
+      BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())), BIO_free);
+  PkeyPtr key(PEM_read_bio_PrivateKey(bio.get(), nullptr, nullptr, nullptr));
+  if (!key) return std::unexpected(BuiltinError(kName, "failed to parse the private key"));
+  if (EVP_PKEY_base_id(key.get()) != EVP_PKEY_RSA) {
+    return std::unexpected(BuiltinError(kName, "the key is not an RSA key"));
+  }
+  static constexpr std::pair<const char*, const char*> kFields[] = {
+      {"n", OSSL_PKEY_PARAM_RSA_N},           {"e", OSSL_PKEY_PARAM_RSA_E},
+      {"d", OSSL_PKEY_PARAM_RSA_D},           {"p", OSSL_PKEY_PARAM_RSA_FACTOR1},
+      {"q", OSSL_PKEY_PARAM_RSA_FACTOR2},     {"dp", OSSL_PKEY_PARAM_RSA_EXPONENT1},
+      {"dq", OSSL_PKEY_PARAM_RSA_EXPONENT2}, {"qi", OSSL_PKEY_PARAM_RSA_COEFFICIENT1},
+  };
+  json::object jwk;
+  jwk["kty"] = "RSA";
+  for (const auto& [field, param] : kFields) {
+    BIGNUM* number = nullptr;
+    if (EVP_PKEY_get_bn_param(key.get(), param, &number) != 1) {
+      return std::unexpected(BuiltinError(kName, "the key lacks its " + std::string(field)));
+    }
+    std::string bytes(static_cast<std::size_t>(BN_num_bytes(number)), '\0');
+    BN_bn2bin(number, reinterpret_cast<unsigned char*>(bytes.data()));
+    BN_free(number);
+    jwk[field] = json::string(Base64UrlNoPad(bytes));
+  }
+  return json::value(std::move(jwk));
+}
+
 constexpr BuiltinEntry kBuiltins[] = {
     {"crypto.hmac.equal", HmacEqual},
     {kHmacMd5, HmacBuiltin<kHmacMd5, EVP_md5>},
@@ -560,6 +613,7 @@ constexpr BuiltinEntry kBuiltins[] = {
     {kMd5, HashBuiltin<kMd5, EVP_md5>},
     {kSha1, HashBuiltin<kSha1, EVP_sha1>},
     {kSha256, HashBuiltin<kSha256, EVP_sha256>},
+    {"crypto.x509.parse_rsa_private_key", ParseRsaPrivateKey},
     {"io.jwt.decode", JwtDecode},
     {"io.jwt.decode_verify", JwtDecodeVerify},
     {"io.jwt.encode_sign", JwtEncodeSign},

@@ -701,3 +701,25 @@ TEST(OpaJwt, EncodeSignWithHmac) {
 
 }  // namespace
 }  // namespace kw::runtime::opa
+
+namespace kw::runtime::opa {
+namespace {
+
+// The private half of kRsaPublicKey (a throwaway test key): PKCS#1 PEM, and PKCS#8 PEM in
+// base64; the JWK its fields make, as the openssl CLI prints them.
+constexpr std::string_view kRsaPkcs1 = "-----BEGIN RSA PRIVATE KEY-----\nMIICWwIBAAKBgQCfCQcRO5z5nN3lcAYoCHragBdQjlsWoJ/9e0Q0vE+5zD3FRVs3\nrw+jIfwRRgnJ+M8qhgSJHkruYoaMqExQlnFcdTF7kf3HOxzs1uVi3/qC7kj6ypmt\n7jy4rI3CfhBDnLNNqTlQuM8isGYW+w0DWuKNbZEk+tKrqT5JG6Ek/9SKiwIDAQAB\nAoGARXGCtYKrW8+kkRAmkAqL4qc2BwXyPmIrGlteAA0OXxoRCvfrCdiWYmxvjfdg\nROIxS+czSdCBdbBuAjNnB3V5z+5g/pvTLhz/dwijLmx5kWn5YP6aO862VBD6Bo8I\nhWtdUTdIw48EsNIGvmM6Ru6KaV6HFIijqZy6HCbMGv/ySKkCQQDK6ZG8gaKAaudI\nK0IyZWa0xzGNtatbXRHE4CP/rwl2h1d4yJ8jlXDKC6PIkCLdjgwQv8Gd01wmL+52\nAmKm8BEnAkEAyKS1JSqc1USbLtOvX973mts1ONF9HOMdrwYov9pW3/fNiNC1qgNV\nSYVJkq8rG4hEISw2ro3E5POiX+mnlxAR/QJAOlc7osJ3EYsrInHln43OIO4gzkjM\nkwFIaZ20XABcrSquuLieIOIHwt/j4HeovqDn0S0BIzqxBP3FB0MaUDs4AwJAbp6A\nUHFh7iLY+8QxmEWxdWsNuLmmpNqCbxCSPtP9uZVBeAC5Z3ZW+yXFHl39Ajzqcu+R\nZkM7Ho9EImULxLlTcQJAGSe/2Jo1XSW1Uu6BnwoQiD7/ATV4U1BFpAgv2B8nhPSa\nsi57NESoQpMlq0n0x5ExldGaAfPSdefE4qbXa/enIw==\n-----END RSA PRIVATE KEY-----\n";
+constexpr std::string_view kRsaPkcs8Base64 = "LS0tLS1CRUdJTiBQUklWQVRFIEtFWS0tLS0tCk1JSUNkUUlCQURBTkJna3Foa2lHOXcwQkFRRUZBQVNDQWw4d2dnSmJBZ0VBQW9HQkFKOEpCeEU3blBtYzNlVncKQmlnSWV0cUFGMUNPV3hhZ24vMTdSRFM4VDduTVBjVkZXemV2RDZNaC9CRkdDY240enlxR0JJa2VTdTVpaG95bwpURkNXY1Z4MU1YdVIvY2M3SE96VzVXTGYrb0x1U1ByS21hM3VQTGlzamNKK0VFT2NzMDJwT1ZDNHp5S3daaGI3CkRRTmE0bzF0a1NUNjBxdXBQa2tib1NULzFJcUxBZ01CQUFFQ2dZQkZjWUsxZ3F0Yno2U1JFQ2FRQ292aXB6WUgKQmZJK1lpc2FXMTRBRFE1ZkdoRUs5K3NKMkpaaWJHK045MkJFNGpGTDV6TkowSUYxc0c0Q00yY0hkWG5QN21EKwptOU11SFA5M0NLTXViSG1SYWZsZy9wbzd6clpVRVBvR2p3aUZhMTFSTjBqRGp3U3cwZ2ErWXpwRzdvcHBYb2NVCmlLT3BuTG9jSnN3YS8vSklxUUpCQU1ycGtieUJvb0JxNTBnclFqSmxaclRITVkyMXExdGRFY1RnSS8rdkNYYUgKVjNqSW55T1ZjTW9MbzhpUUl0Mk9EQkMvd1ozVFhDWXY3bllDWXFid0VTY0NRUURJcExVbEtwelZSSnN1MDY5ZgozdmVhMnpVNDBYMGM0eDJ2QmlpLzJsYmY5ODJJMExXcUExVkpoVW1TcnlzYmlFUWhMRGF1amNUazg2SmY2YWVYCkVCSDlBa0E2Vnp1aXduY1JpeXNpY2VXZmpjNGc3aURPU015VEFVaHBuYlJjQUZ5dEtxNjR1SjRnNGdmQzMrUGcKZDZpK29PZlJMUUVqT3JFRS9jVUhReHBRT3pnREFrQnVub0JRY1dIdUl0ajd4REdZUmJGMWF3MjR1YWFrMm9KdgpFSkkrMC8yNWxVRjRBTGxuZGxiN0pjVWVYZjBDUE9weTc1Rm1RenNlajBRaVpRdkV1Vk54QWtBWko3L1ltalZkCkpiVlM3b0dmQ2hDSVB2OEJOWGhUVUVXa0NDL1lIeWVFOUpxeUxuczBSS2hDa3lXclNmVEhrVEdWMFpvQjg5SjEKNThUaXB0ZHI5NmNqCi0tLS0tRU5EIFBSSVZBVEUgS0VZLS0tLS0K";
+constexpr std::string_view kRsaPrivateJwk = R"({"kty":"RSA","n":"nwkHETuc-Zzd5XAGKAh62oAXUI5bFqCf_XtENLxPucw9xUVbN68PoyH8EUYJyfjPKoYEiR5K7mKGjKhMUJZxXHUxe5H9xzsc7NblYt_6gu5I-sqZre48uKyNwn4QQ5yzTak5ULjPIrBmFvsNA1rijW2RJPrSq6k-SRuhJP_Uios","e":"AQAB","d":"RXGCtYKrW8-kkRAmkAqL4qc2BwXyPmIrGlteAA0OXxoRCvfrCdiWYmxvjfdgROIxS-czSdCBdbBuAjNnB3V5z-5g_pvTLhz_dwijLmx5kWn5YP6aO862VBD6Bo8IhWtdUTdIw48EsNIGvmM6Ru6KaV6HFIijqZy6HCbMGv_ySKk","p":"yumRvIGigGrnSCtCMmVmtMcxjbWrW10RxOAj_68JdodXeMifI5VwygujyJAi3Y4MEL_BndNcJi_udgJipvARJw","q":"yKS1JSqc1USbLtOvX973mts1ONF9HOMdrwYov9pW3_fNiNC1qgNVSYVJkq8rG4hEISw2ro3E5POiX-mnlxAR_Q","dp":"Olc7osJ3EYsrInHln43OIO4gzkjMkwFIaZ20XABcrSquuLieIOIHwt_j4HeovqDn0S0BIzqxBP3FB0MaUDs4Aw","dq":"bp6AUHFh7iLY-8QxmEWxdWsNuLmmpNqCbxCSPtP9uZVBeAC5Z3ZW-yXFHl39Ajzqcu-RZkM7Ho9EImULxLlTcQ","qi":"GSe_2Jo1XSW1Uu6BnwoQiD7_ATV4U1BFpAgv2B8nhPSasi57NESoQpMlq0n0x5ExldGaAfPSdefE4qbXa_enIw"})";
+
+TEST(OpaCrypto, ParseRsaPrivateKey) {
+  EXPECT_EQ(Eval("crypto.x509.parse_rsa_private_key", "[" + ToJson(json::string(kRsaPkcs1)) + "]"),
+            kRsaPrivateJwk);
+  EXPECT_EQ(Eval("crypto.x509.parse_rsa_private_key", "[\"" + std::string(kRsaPkcs8Base64) + "\"]"),
+            kRsaPrivateJwk);
+  EXPECT_EQ(Eval("crypto.x509.parse_rsa_private_key", "[" + ToJson(json::string(kRsaPublicKey)) + "]"),
+            "error: crypto.x509.parse_rsa_private_key: PEM block type is 'PUBLIC KEY', expected RSA "
+            "PRIVATE KEY");
+}
+
+}  // namespace
+}  // namespace kw::runtime::opa
