@@ -345,13 +345,15 @@ HostResult OpaInstance::CallBuiltin(std::span<const Value> args) {
       KW_ASSIGN_OR_RETURN(std::string text,
                           ReadCString(instance_->memory(), static_cast<std::uint32_t>(text_addr),
                                       limits_.max_builtin_arg_bytes, "opa_value_dump"));
-      auto value = ParseRegoValue(text);
-      if (!value) {
-        return Fail(ErrorKind::kGuestError, "builtin " + builtin_names_[id] + ": argument: " +
-                                                value.error().message);
+      if (auto value = ParseRegoValue(text)) {
+        values.push_back(std::move(*value));
+        continue;
+      } else {
+        // A text this reader does not know (another OPA's dialect): the JSON dump below still
+        // has the value, without its sets.
+        spdlog::debug("policy {}: builtin {}: argument read as JSON: {}", policy_id_,
+                      builtin_names_[id], value.error().message);
       }
-      values.push_back(std::move(*value));
-      continue;
     }
     KW_ASSIGN_OR_RETURN(std::string text,
                         DumpJson(arg.u32(), limits_.max_builtin_arg_bytes, nested));
