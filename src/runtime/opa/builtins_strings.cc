@@ -66,9 +66,9 @@ Result<json::value> AnySuffixMatch(const BuiltinContext&, std::span<const json::
   return AnyAffixMatch<true>("strings.any_suffix_match", args);
 }
 
-// Go's strings.Replacer: at each byte offset the highest-priority old string (the earliest
-// pair) that starts there is replaced and the scan resumes after it; an empty old string
-// matches at every offset, but not twice in a row at the same one.
+// Go's strings.Replacer: at each offset the highest-priority old string (the earliest pair)
+// that starts there is replaced and the scan resumes after it; an empty old string matches
+// before each rune and at the end, but not twice in a row at the same offset.
 std::string ReplaceAll(std::string_view s,
                        const std::vector<std::pair<std::string_view, std::string_view>>& pairs) {
   std::string out;
@@ -88,8 +88,11 @@ std::string ReplaceAll(std::string_view s,
       i += match->first.size();
       continue;
     }
-    if (i < s.size()) out.push_back(s[i]);
-    ++i;
+    // No match here: the next match starts at the next rune (old strings are UTF-8, so only
+    // the empty one could match inside a rune; Go inserts it after each UTF-8 sequence).
+    std::size_t width = i < s.size() ? DecodeUtf8OrReplacement(s.substr(i)).length : 1;
+    out += s.substr(i, width);
+    i += width;
   }
   return out;
 }

@@ -350,6 +350,7 @@ TEST(OpaStrings, ReplaceN) {
   EXPECT_EQ(Eval("strings.replace_n", R"([{"ab": "x", "b": "y"}, "aab"])"), R"("ax")");
   EXPECT_EQ(Eval("strings.replace_n", R"([{"a": "b", "b": "a"}, "ab"])"), R"("ba")");
   EXPECT_EQ(Eval("strings.replace_n", R"([{"": "-"}, "ab"])"), R"("-a-b-")");
+  EXPECT_EQ(Eval("strings.replace_n", R"([{"": "X"}, "òo"])"), "\"XoX\xcc\x80XoX\"");
   EXPECT_EQ(Eval("strings.replace_n", R"(["a", "b"])"),
             "error: strings.replace_n: operand 1 must be object but got string");
   EXPECT_EQ(Eval("strings.replace_n", R"([{"a": 1}, "b"])"),
