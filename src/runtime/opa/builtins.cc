@@ -6,11 +6,8 @@
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
-#include <fstream>
 #include <iterator>
 #include <map>
-#include <memory>
-#include <mutex>
 #include <optional>
 #include <utility>
 
@@ -240,7 +237,6 @@ namespace {
 
 using internal::BuiltinError;
 using internal::CheckArity;
-using internal::IntOperand;
 using internal::OperandTypeError;
 using internal::StringOperand;
 
