@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <span>
 #include <string>
 #include <string_view>
@@ -18,6 +19,9 @@ namespace kw::runtime::opa {
 struct BuiltinContext {
   // time.now_ns: the time the evaluation started, so every call in it agrees (as OPA does).
   std::int64_t now_ns = 0;
+  // What a builtin drew at random, by its arguments, so that the same call answers the same
+  // for the rest of the evaluation (uuid.rfc4122, rand.intn), as OPA guarantees.
+  mutable std::map<std::string, json::value, std::less<>> drawn;
 };
 
 // A builtin: arguments and result as JSON values (what the guest's opa_json_dump gives and

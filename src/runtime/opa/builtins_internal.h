@@ -1,8 +1,11 @@
-// Helpers shared by the builtin implementation files (builtins.cc, builtins_sprintf.cc,
-// builtins_regex.cc). Not part of the runtime's interface: only those files include it.
+// Helpers shared by the builtin implementation files (builtins.cc and builtins_<family>.cc).
+// Not part of the runtime's interface: only those files include it.
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
+#include <initializer_list>
+#include <span>
 #include <string>
 #include <string_view>
 
@@ -34,6 +37,15 @@ Result<void> CheckArity(std::string_view builtin, std::span<const json::value> a
 Result<std::string_view> StringOperand(std::string_view builtin,
                                        std::span<const json::value> args, std::size_t n);
 
+// Argument `n` as an int64 (OPA's IntOperand: a number without fraction), or OPA's errors.
+Result<std::int64_t> IntOperand(std::string_view builtin, std::span<const json::value> args,
+                                std::size_t n);
+
+// OPA's type error for an operand that may be of several types:
+// "<builtin>: operand <n> must be one of {string, set, array} but got number".
+Error OperandTypesError(std::string_view builtin, std::size_t n,
+                        std::initializer_list<std::string_view> want, const json::value& got);
+
 using ::kw::GoQuote;  // base/go_quote.h
 
 // How OPA's ast prints a value (ast.Value.String()): Rego syntax, strings quoted with Go's
@@ -41,8 +53,31 @@ using ::kw::GoQuote;  // base/go_quote.h
 // value needs; a value is bounded by what the guest could serialize.
 void AppendRegoString(const json::value& value, std::string& out);
 
+// `value` with every object's keys in sorted order, as Go writes a map (yaml.marshal, JSON in
+// io.jwt.encode_sign).
+json::value SortedKeys(const json::value& value);
+
+// `bytes` in base64url without padding (base64url.encode_no_pad, JWS parts).
+std::string Base64UrlNoPad(std::string_view bytes);
+
+// `bytes` as lower-case hex digits (hex.encode, the crypto digests).
+std::string HexText(std::string_view bytes);
+
 // Shortest decimal text of a JSON number that reads back to the same value.
 std::string NumberText(const json::value& number);
+
+// One registered builtin. Each family file lists its own; FindBuiltin merges the lists.
+struct BuiltinEntry {
+  std::string_view name;
+  Builtin builtin;
+};
+
+std::span<const BuiltinEntry> StringsBuiltins();     // builtins_strings.cc
+std::span<const BuiltinEntry> CryptoBuiltins();      // builtins_crypto.cc
+std::span<const BuiltinEntry> NetBuiltins();         // builtins_net.cc
+std::span<const BuiltinEntry> UnitsBuiltins();       // builtins_units.cc
+std::span<const BuiltinEntry> TimeBuiltins();        // builtins_time.cc
+std::span<const BuiltinEntry> RandomBuiltins();      // builtins_random.cc
 
 // The builtins defined in the other files.
 Result<json::value> Sprintf(const BuiltinContext& context, std::span<const json::value> args);

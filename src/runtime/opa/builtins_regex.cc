@@ -106,19 +106,7 @@ Result<json::value> RegexFindN(const BuiltinContext&, std::span<const json::valu
   KW_TRY(CheckArity(kName, args, 3));
   KW_ASSIGN_OR_RETURN(std::string_view pattern, StringOperand(kName, args, 1));
   KW_ASSIGN_OR_RETURN(std::string_view text, StringOperand(kName, args, 2));
-  const json::value& n_value = args[2];
-  // OPA's IntOperand: a number that is an integer.
-  std::int64_t n;
-  if (n_value.is_int64()) {
-    n = n_value.get_int64();
-  } else if (n_value.is_uint64()) {
-    n = INT64_MAX;
-  } else if (n_value.is_double()) {
-    return std::unexpected(BuiltinError(
-        kName, "operand 3 must be integer number but got floating-point number"));
-  } else {
-    return std::unexpected(OperandTypeError(kName, 3, "number", n_value));
-  }
+  KW_ASSIGN_OR_RETURN(std::int64_t n, IntOperand(kName, args, 3));
   KW_ASSIGN_OR_RETURN(Program program, CompileFor(kName, pattern));
   // Go: a negative n means every match; there are at most len(text) + 1 of them.
   std::size_t limit = text.size() + 1;

@@ -1,4 +1,5 @@
 #include "runtime/opa/builtins.h"
+#include "runtime/opa/rego_value.h"
 
 #include <algorithm>
 #include <string>
@@ -10,7 +11,7 @@ namespace {
 
 // Calls builtin `name` with the arguments of the JSON array `args_json`.
 Result<json::value> Call(std::string_view name, std::string_view args_json,
-                         BuiltinContext context = {}) {
+                         const BuiltinContext& context = {}) {
   Builtin builtin = FindBuiltin(name);
   if (builtin == nullptr) return Fail(ErrorKind::kNotFound, "no builtin " + std::string(name));
   auto args = ParseJson(args_json);
@@ -23,7 +24,7 @@ Result<json::value> Call(std::string_view name, std::string_view args_json,
 std::string Eval(std::string_view name, std::string_view args_json) {
   auto result = Call(name, args_json);
   if (!result) return "error: " + result.error().message;
-  return ToJson(*result);
+  return RegoValueText(*result);
 }
 
 // sprintf's result string, or "error: <message>".
@@ -47,8 +48,8 @@ TEST(OpaBuiltins, RegistersBurregosNamesAndTheTimeAliases) {
   EXPECT_EQ(FindBuiltin("http.send"), nullptr);
   EXPECT_EQ(FindBuiltin(""), nullptr);
   auto names = BuiltinNames();
-  EXPECT_EQ(names.size(), 25u);
   EXPECT_TRUE(std::is_sorted(names.begin(), names.end()));
+  EXPECT_EQ(std::adjacent_find(names.begin(), names.end()), names.end()) << "a name twice";
 }
 
 TEST(OpaBuiltins, RejectsOperandsOfTheWrongType) {
@@ -319,6 +320,406 @@ TEST(OpaSprintf, BoundsWidthAndOutput) {
   for (int i = 0; i < 20; ++i) values += i ? ",1" : "1";
   values += "]";
   EXPECT_EQ(Sprintf(format, values), "error: sprintf: the result is too large");
+}
+
+
+// The examples of OPA's builtin documentation, with the results it shows.
+
+TEST(OpaStrings, AnyPrefixAndSuffixMatch) {
+  EXPECT_EQ(Eval("strings.any_prefix_match", R"(["foo bar", "foo"])"), "true");
+  EXPECT_EQ(Eval("strings.any_prefix_match", R"(["foo bar", ["bar", "foo"]])"), "true");
+  EXPECT_EQ(Eval("strings.any_prefix_match", R"([["a", "b"], ["c", "bb", "b"]])"), "true");
+  EXPECT_EQ(Eval("strings.any_prefix_match", R"([["a", "b"], []])"), "false");
+  EXPECT_EQ(Eval("strings.any_suffix_match", R"(["foo bar", "bar"])"), "true");
+  EXPECT_EQ(Eval("strings.any_suffix_match", R"([["registry.io/x", "y"], [":latest", "/x"]])"),
+            "true");
+  EXPECT_EQ(Eval("strings.any_suffix_match", R"(["foo", "x"])"), "false");
+  EXPECT_EQ(Eval("strings.any_prefix_match", R"([1, "x"])"),
+            "error: strings.any_prefix_match: operand 1 must be one of {string, set, array} but "
+            "got number");
+  EXPECT_EQ(Eval("strings.any_suffix_match", R"(["x", ["a", 2]])"),
+            "error: strings.any_suffix_match: operand 2 must be array of strings but got array "
+            "containing number");
+}
+
+TEST(OpaStrings, ReplaceN) {
+  EXPECT_EQ(Eval("strings.replace_n", R"([{"a": "1", "b": "2"}, "abcab"])"), R"("12c12")");
+  // Go's Replacer: the earliest pair (in key order) that starts at an offset wins, and the
+  // replaced text is not scanned again.
+  EXPECT_EQ(Eval("strings.replace_n", R"([{"ab": "x", "a": "y"}, "aab"])"), R"("yyb")");
+  EXPECT_EQ(Eval("strings.replace_n", R"([{"ab": "x", "b": "y"}, "aab"])"), R"("ax")");
+  EXPECT_EQ(Eval("strings.replace_n", R"([{"a": "b", "b": "a"}, "ab"])"), R"("ba")");
+  EXPECT_EQ(Eval("strings.replace_n", R"([{"": "-"}, "ab"])"), R"("-a-b-")");
+  EXPECT_EQ(Eval("strings.replace_n", R"([{"": "X"}, "òo"])"), "\"XoX\xcc\x80XoX\"");
+  EXPECT_EQ(Eval("strings.replace_n", R"(["a", "b"])"),
+            "error: strings.replace_n: operand 1 must be object but got string");
+  EXPECT_EQ(Eval("strings.replace_n", R"([{"a": 1}, "b"])"),
+            "error: strings.replace_n: operand 1 non-string value found in pattern object");
+}
+
+TEST(OpaStrings, ReverseCountIndexOfN) {
+  EXPECT_EQ(Eval("strings.reverse", R"(["abcdefg"])"), R"("gfedcba")");
+  EXPECT_EQ(Eval("strings.reverse", R"(["h\u00e9llo"])"), "\"oll\xc3\xa9h\"");
+  EXPECT_EQ(Eval("strings.count", R"(["cheese", "e"])"), "3");
+  EXPECT_EQ(Eval("strings.count", R"(["five", ""])"), "5");
+  EXPECT_EQ(Eval("strings.count", R"(["aaaa", "aa"])"), "2");
+  EXPECT_EQ(Eval("indexof_n", R"(["dynamical", "a"])"), "[3,7]");
+  EXPECT_EQ(Eval("indexof_n", R"(["aaa", "aa"])"), "[0,1]");
+  EXPECT_EQ(Eval("indexof_n", R"(["\u00e9a", "a"])"), "[1]");
+}
+
+TEST(OpaObjects, KeysSubsetUnionN) {
+  EXPECT_EQ(Eval("array.reverse", R"([[1, 2, 3]])"), "[3,2,1]");
+  EXPECT_EQ(Eval("array.reverse", R"(["x"])"),
+            "error: array.reverse: operand 1 must be array but got string");
+  EXPECT_EQ(Eval("object.keys", R"([{"b": 1, "a": 2}])"), R"({"a","b"})");
+  EXPECT_EQ(Eval("object.subset", R"([{"a": "b", "c": {"x": {"y": "z"}}, "d": 1},
+                                      {"c": {"x": {"y": "z"}}}])"),
+            "true");
+  EXPECT_EQ(Eval("object.subset", R"([{"a": {"b": 1}}, {"a": {"b": 2}}])"), "false");
+  EXPECT_EQ(Eval("object.subset", R"([[1, 2, 3, 4], [2, 3]])"), "true");
+  EXPECT_EQ(Eval("object.subset", R"([[1, 2, 3, 4], [2, 4]])"), "false");
+  EXPECT_EQ(Eval("object.subset", R"([{"a": 1}, [1]])"),
+            "error: object.subset: both arguments object.subset must be of the same type or "
+            "array and set");
+  EXPECT_EQ(Eval("object.union_n", R"([[{"a": 1}, {"b": 2}, {"a": 3}]])"), R"({"a":3,"b":2})");
+  EXPECT_EQ(Eval("object.union_n", R"([[{"a": {"b": 1, "c": 2}}, {"a": {"c": 3}}]])"),
+            R"({"a":{"b":1,"c":3}})");
+  EXPECT_EQ(Eval("object.union_n", R"([[{"a": 1}, 2]])"),
+            "error: object.union_n: operand 1 must be array of objects but got array containing "
+            "number");
+}
+
+TEST(OpaCrypto, DigestsAndHmacs) {
+  EXPECT_EQ(Eval("crypto.md5", R"(["hello"])"), R"("5d41402abc4b2a76b9719d911017c592")");
+  EXPECT_EQ(Eval("crypto.sha1", R"(["hello"])"), R"("aaf4c61ddcc5e8a2dabede0f3b482cd9aea9434d")");
+  EXPECT_EQ(Eval("crypto.sha256", R"(["hello"])"),
+            R"("2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824")");
+  // RFC 4231 test case 2.
+  EXPECT_EQ(Eval("crypto.hmac.sha256", R"(["what do ya want for nothing?", "Jefe"])"),
+            R"("5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843")");
+  EXPECT_EQ(Eval("crypto.hmac.sha512", R"(["what do ya want for nothing?", "Jefe"])"),
+            R"("164b7a7bfcf819e2e395fbe73b56e0a387bd64222e831fd610270cd7ea2505549758bf75c05a994a6d034f65f8f0e6fdcaeab1a34d4a6b4b636e070a38bce737")");
+  EXPECT_EQ(Eval("crypto.hmac.md5", R"(["what do ya want for nothing?", "Jefe"])"),
+            R"("750c783e6ab0b503eaa86e310a5db738")");
+  EXPECT_EQ(Eval("crypto.hmac.sha1", R"(["what do ya want for nothing?", "Jefe"])"),
+            R"("effcdf6ae5eb2fa2d27416d5f184df9c259a7c79")");
+  EXPECT_EQ(Eval("crypto.hmac.equal", R"(["abc", "abc"])"), "true");
+  EXPECT_EQ(Eval("crypto.hmac.equal", R"(["abc", "abd"])"), "false");
+  EXPECT_EQ(Eval("crypto.md5", R"([1])"), "error: crypto.md5: operand 1 must be string but got number");
+}
+
+// The HS256 token of jwt.io's example (secret "your-256-bit-secret").
+constexpr std::string_view kJwt =
+    "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxMjM0NTY3ODkwIiwibmFtZSI6IkpvaG4gRG9lIiwia"
+    "WF0IjoxNTE2MjM5MDIyfQ.SflKxwRJSMeKKF2QT4fwpMeJf36POk6yJV_adQssw5c";
+
+TEST(OpaJwt, DecodeAndVerifyHmac) {
+  std::string token(kJwt);
+  EXPECT_EQ(Eval("io.jwt.decode", "[\"" + token + "\"]"),
+            R"([{"alg":"HS256","typ":"JWT"},{"sub":"1234567890","name":"John Doe","iat":1516239022},)"
+            R"("49f94ac7044948c78a285d904f87f0a4c7897f7e8f3a4eb2255fda750b2cc397"])");
+  EXPECT_EQ(Eval("io.jwt.verify_hs256", "[\"" + token + "\", \"your-256-bit-secret\"]"), "true");
+  EXPECT_EQ(Eval("io.jwt.verify_hs256", "[\"" + token + "\", \"other\"]"), "false");
+  EXPECT_EQ(Eval("io.jwt.decode", R"(["abc"])"),
+            "error: io.jwt.decode: encoded JWT had no period separators");
+  EXPECT_EQ(Eval("io.jwt.decode", R"(["a.b"])"),
+            "error: io.jwt.decode: encoded JWT must have 3 sections, found 2");
+  EXPECT_EQ(Eval("io.jwt.decode", R"(["a!.b.c"])"),
+            "error: io.jwt.decode: JWT header had invalid encoding: illegal base64 data at input "
+            "byte 1");
+}
+
+TEST(OpaNet, Cidrs) {
+  EXPECT_EQ(Eval("net.cidr_is_valid", R"(["192.168.0.0/24"])"), "true");
+  EXPECT_EQ(Eval("net.cidr_is_valid", R"(["192.168.0.0/33"])"), "false");
+  EXPECT_EQ(Eval("net.cidr_is_valid", R"(["192.168.0.0"])"), "false");
+  EXPECT_EQ(Eval("net.cidr_is_valid", R"(["2001:db8::/32"])"), "true");
+  EXPECT_EQ(Eval("net.cidr_is_valid", R"(["010.0.0.0/8"])"), "false");
+  EXPECT_EQ(Eval("net.cidr_contains", R"(["10.0.0.0/8", "10.1.2.3"])"), "true");
+  EXPECT_EQ(Eval("net.cidr_contains", R"(["10.0.0.0/8", "11.1.2.3"])"), "false");
+  EXPECT_EQ(Eval("net.cidr_contains", R"(["10.0.0.0/8", "10.1.0.0/16"])"), "true");
+  EXPECT_EQ(Eval("net.cidr_contains", R"(["2001:4860:4860::8888/32", "2001:4860:4860:1234::8888"])"), "true");
+  EXPECT_EQ(Eval("net.cidr_contains", R"(["10.0.0.0/x", "10.0.0.1"])"),
+            "error: net.cidr_contains: invalid CIDR address: 10.0.0.0/x");
+  EXPECT_EQ(Eval("net.cidr_intersects", R"(["192.168.0.0/16", "192.168.1.0/24"])"), "true");
+  EXPECT_EQ(Eval("net.cidr_intersects", R"(["192.168.0.0/24", "192.168.1.0/24"])"), "false");
+  // OPA's documented examples.
+  EXPECT_EQ(Eval("net.cidr_expand", R"(["192.168.0.0/30"])"),
+            R"({"192.168.0.0","192.168.0.1","192.168.0.2","192.168.0.3"})");
+  EXPECT_EQ(Eval("net.cidr_expand", R"(["2001:db8::/127"])"), R"({"2001:db8::","2001:db8::1"})");
+  EXPECT_EQ(Eval("net.cidr_expand", R"(["10.0.0.0/8"])"),
+            "error: net.cidr_expand: CIDR 10.0.0.0/8 holds more than 65536 addresses");
+  EXPECT_EQ(Eval("net.cidr_merge", R"([["192.0.128.0/24", "192.0.129.0/24"]])"), R"({"192.0.128.0/23"})");
+  EXPECT_EQ(Eval("net.cidr_merge", R"([["192.0.128.0/24", "192.0.130.0/24"]])"),
+            R"({"192.0.128.0/24","192.0.130.0/24"})");
+  EXPECT_EQ(Eval("net.cidr_merge", R"([["10.0.0.0/8", "10.1.0.0/16", "10.0.0.1", "2001:db8::/32"]])"),
+            R"({"10.0.0.0/8","2001:db8::/32"})");
+  EXPECT_EQ(Eval("net.cidr_merge", R"([["1.1.1.0", "1.1.1.1", "1.1.1.2", "1.1.1.3"]])"), R"({"1.1.1.0/30"})");
+  EXPECT_EQ(Eval("net.cidr_contains_matches", R"(["1.1.1.0/24", "1.1.1.128"])"),
+            R"({["1.1.1.0/24","1.1.1.128"]})");
+  EXPECT_EQ(Eval("net.cidr_contains_matches", R"([["1.1.1.0/24", "1.1.2.0/24"], "1.1.1.128"])"),
+            R"({[0,"1.1.1.128"]})");
+  EXPECT_EQ(Eval("net.cidr_contains_matches",
+                 R"([[["1.1.0.0/16", "foo"], "1.1.2.0/24"], {"x": "1.1.1.128", "y": ["1.1.254.254", "bar"]}])"),
+            R"({[0,"x"],[0,"y"]})");
+}
+
+TEST(OpaUnits, ParseAndParseBytes) {
+  EXPECT_EQ(Eval("units.parse", R"(["10K"])"), "10000");
+  EXPECT_EQ(Eval("units.parse", R"(["1Ki"])"), "1024");
+  EXPECT_EQ(Eval("units.parse", R"(["200m"])"), "2E-1");
+  EXPECT_EQ(Eval("units.parse", R"(["1.5M"])"), "1500000");
+  EXPECT_EQ(Eval("units.parse", R"(["1mi"])"), "1048576");
+  EXPECT_EQ(Eval("units.parse", R"(["\"10G\""])"), "10000000000");
+  EXPECT_EQ(Eval("units.parse", R"(["10 K"])"),
+            "error: units.parse: operand 1 spaces not allowed in resource strings");
+  EXPECT_EQ(Eval("units.parse", R"(["K"])"), "error: units.parse: operand 1 no amount provided");
+  EXPECT_EQ(Eval("units.parse", R"(["1x"])"), "error: units.parse: operand 1 unit x not recognized");
+  EXPECT_EQ(Eval("units.parse", R"(["1.2.3"])"),
+            "error: units.parse: operand 1 could not parse amount to a number");
+  EXPECT_EQ(Eval("units.parse_bytes", R"(["1KB"])"), "1000");
+  EXPECT_EQ(Eval("units.parse_bytes", R"(["1KiB"])"), "1024");
+  EXPECT_EQ(Eval("units.parse_bytes", R"(["1.5Mi"])"), "1572864");
+  EXPECT_EQ(Eval("units.parse_bytes", R"(["100"])"), "100");
+  EXPECT_EQ(Eval("units.parse_bytes", R"(["1.1"])"), "1");
+  EXPECT_EQ(Eval("units.parse_bytes", R"(["1xb"])"),
+            "error: units.parse_bytes: operand 1 byte unit xb not recognized");
+  EXPECT_EQ(Eval("units.parse_bytes", R"(["GB"])"),
+            "error: units.parse_bytes: operand 1 no byte amount provided");
+}
+
+TEST(OpaTime, ClockWeekdayDiffAddDateFormat) {
+  // 2021-01-31T12:34:56.789Z
+  constexpr std::string_view kNs = "1612096496789000000";
+  std::string ns(kNs);
+  EXPECT_EQ(Eval("time.clock", "[" + ns + "]"), "[12,34,56]");
+  EXPECT_EQ(Eval("time.clock", "[[" + ns + ", \"Asia/Tokyo\"]]"), "[21,34,56]");
+  EXPECT_EQ(Eval("time.weekday", "[" + ns + "]"), R"("Sunday")");
+  EXPECT_EQ(Eval("time.date", "[[" + ns + ", \"America/New_York\"]]"), "[2021,1,31]");
+  // Go's AddDate rolls 2021-02-31 over to 2021-03-03.
+  EXPECT_EQ(Eval("time.add_date", "[" + ns + ", 0, 1, 0]"), "1614774896789000000");
+  EXPECT_EQ(Eval("time.add_date", "[" + ns + ", 1, 0, 1]"), "1643718896789000000");
+  EXPECT_EQ(Eval("time.diff", "[" + ns + ", 1643718896789000000]"), "[1,0,1,0,0,0]");
+  EXPECT_EQ(Eval("time.diff", "[1643718896789000000, " + ns + "]"), "[1,0,1,0,0,0]");
+  // 2021-01-31 to 2021-03-01: months 2, days -30, borrowed from January's 31 days.
+  EXPECT_EQ(Eval("time.diff", "[1612051200000000000, 1614556800000000000]"), "[0,1,1,0,0,0]");
+  EXPECT_EQ(Eval("time.parse_duration_ns", R"(["1h30m"])"), "5400000000000");
+  EXPECT_EQ(Eval("time.parse_duration_ns", R"(["1x"])"),
+            "error: time.parse_duration_ns: time: invalid duration \"1x\"");
+  EXPECT_EQ(Eval("time.format", "[" + ns + "]"), R"("2021-01-31T12:34:56.789Z")");
+  EXPECT_EQ(Eval("time.format", "[[" + ns + ", \"Europe/Paris\", \"Mon Jan _2 15:04:05 2006\"]]"),
+            R"("Sun Jan 31 13:34:56 2021")");
+  EXPECT_EQ(Eval("time.format", "[[" + ns + ", \"Asia/Kolkata\", \"RFC3339\"]]"),
+            R"("2021-01-31T18:04:56+05:30")");
+  EXPECT_EQ(Eval("time.format", "[[" + ns + ", \"UTC\", \"02/01/06 3:04PM .000 MST\"]]"),
+            R"("31/01/21 12:34PM .789 UTC")");
+  EXPECT_EQ(Eval("time.format", "[[" + ns + ", \"Nowhere/Land\"]]"),
+            "error: time.format: unknown time zone Nowhere/Land");
+}
+
+}  // namespace
+}  // namespace kw::runtime::opa
+
+namespace kw::runtime::opa {
+namespace {
+
+TEST(OpaRandom, SameCallSameAnswerWithinAnEvaluation) {
+  BuiltinContext evaluation;
+  auto uuid = [&](std::string_view key) {
+    return ToJson(*Call("uuid.rfc4122", "[\"" + std::string(key) + "\"]", evaluation));
+  };
+  std::string a = uuid("a");
+  EXPECT_EQ(uuid("a"), a);
+  EXPECT_NE(uuid("b"), a);
+  // 8-4-4-4-12 hex digits, version 4, RFC 4122 variant.
+  ASSERT_EQ(a.size(), 38u);
+  EXPECT_EQ(a[15], '4');
+  EXPECT_NE(std::string_view("89ab").find(a[20]), std::string_view::npos);
+  BuiltinContext next_evaluation;
+  EXPECT_NE(ToJson(*Call("uuid.rfc4122", R"(["a"])", next_evaluation)), a);
+
+  auto intn = [&](std::string_view args) { return ToJson(*Call("rand.intn", args, evaluation)); };
+  std::string first = intn(R"(["k", 1000000])");
+  EXPECT_EQ(intn(R"(["k", 1000000])"), first);
+  EXPECT_EQ(intn(R"(["k", 0])"), "0");
+  EXPECT_EQ(intn(R"(["k", 1])"), "0");
+  EXPECT_EQ(Eval("rand.intn", R"(["k", 1.5])"),
+            "error: rand.intn: operand 2 must be integer number but got floating-point number");
+  EXPECT_EQ(Eval("opa.runtime", "[]"), "{}");
+}
+
+}  // namespace
+}  // namespace kw::runtime::opa
+
+namespace kw::runtime::opa {
+namespace {
+
+TEST(OpaTime, ParseNsWithGoLayouts) {
+  // OPA's documented example.
+  EXPECT_EQ(Eval("time.parse_ns", R"(["2006-01-02", "1970-01-02"])"), "86400000000000");
+  EXPECT_EQ(Eval("time.parse_ns", R"(["2006-01-02T15:04:05Z07:00", "2021-01-31T12:34:56.789+01:00"])"),
+            "1612092896789000000");
+  EXPECT_EQ(Eval("time.parse_ns", R"(["Mon Jan _2 15:04:05 MST 2006", "Sun Jan 31 12:34:56 UTC 2021"])"),
+            "1612096496000000000");
+  EXPECT_EQ(Eval("time.parse_ns", R"(["January 2, 2006 3:04pm", "february 1, 2021 1:05pm"])"),
+            "1612184700000000000");
+  EXPECT_EQ(Eval("time.parse_ns", R"(["02/01/06 15:04:05.000 -0700", "31/01/21 12:34:56.120 -0130"])"),
+            "1612101896120000000");
+  EXPECT_EQ(Eval("time.parse_ns", R"(["2006-01-02", "2021-02-30"])"),
+            "error: time.parse_ns: parsing time \"2021-02-30\": day out of range");
+  EXPECT_EQ(Eval("time.parse_ns", R"(["2006-01-02", "2021-13-01"])"),
+            "error: time.parse_ns: parsing time \"2021-13-01\": month out of range");
+  EXPECT_EQ(Eval("time.parse_ns", R"(["2006-01-02", "2021/01/01"])"),
+            "error: time.parse_ns: parsing time \"2021/01/01\" as \"2006-01-02\": cannot parse "
+            "\"/01/01\" as \"-\"");
+  EXPECT_EQ(Eval("time.parse_ns", R"(["2006-01-02", "2021-01-01x"])"),
+            "error: time.parse_ns: parsing time \"2021-01-01x\": extra text: \"x\"");
+  // What time.format writes, time.parse_ns reads back.
+  EXPECT_EQ(Eval("time.format", R"([[1612096496789000000, "Asia/Kolkata", "2006-01-02 15:04:05.000 -07:00"]])"),
+            R"("2021-01-31 18:04:56.789 +05:30")");
+  EXPECT_EQ(Eval("time.parse_ns", R"(["2006-01-02 15:04:05.000 -07:00", "2021-01-31 18:04:56.789 +05:30"])"),
+            "1612096496789000000");
+}
+
+}  // namespace
+}  // namespace kw::runtime::opa
+
+namespace kw::runtime::opa {
+namespace {
+
+// Tokens signed with the openssl CLI for these keys (1024-bit RSA, P-256).
+constexpr std::string_view kRsaPublicKey = "-----BEGIN PUBLIC KEY-----\nMIGfMA0GCSqGSIb3DQEBAQUAA4GNADCBiQKBgQCfCQcRO5z5nN3lcAYoCHragBdQ\njlsWoJ/9e0Q0vE+5zD3FRVs3rw+jIfwRRgnJ+M8qhgSJHkruYoaMqExQlnFcdTF7\nkf3HOxzs1uVi3/qC7kj6ypmt7jy4rI3CfhBDnLNNqTlQuM8isGYW+w0DWuKNbZEk\n+tKrqT5JG6Ek/9SKiwIDAQAB\n-----END PUBLIC KEY-----\n";
+constexpr std::string_view kEcPublicKey = "-----BEGIN PUBLIC KEY-----\nMFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAEPOyq2/hBaVXtq1FFU7YwL3FzHR4f\niyyZvmUvsvkAQzO/FyL+jvNAodyfb58cjl1M5NcsJi70DiOxWFOGQePk0Q==\n-----END PUBLIC KEY-----\n";
+constexpr std::string_view kRs256 = "eyJhbGciOiJSUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiJrdyJ9.hcfIUUpc2vdRKZRLwyUSm3I39XXr2OEpfWrNNKATBCWGkTiesumpshyrsN0XRxCR9ePpJ3ruwEsHMhmf3CPK4eNbP_9Szp9cJk6oa9Uwn54NefQYXbybOxWjnGmzDUvl9ha87f0WDXviAHN0LIyxWZc81HvHpOx-5y3Pu55Hupk";
+constexpr std::string_view kPs256 = "eyJhbGciOiJQUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiJrdyJ9.NQRAD_tIieR-3ISdtmILR3sdI8w9rW5mN0SWU_bAVtV0Z9etW7lkOg4nkV-WMKYNh0sXSFYdZ0_RK10WowzAhVF2iWOPljSU3uZeighZMWRfax3WqO8TayrmZo1q9JF2HuQw_jW4Cg7r0F7TUWJEB2xG1Smr1yGj0XcjArgq39U";
+constexpr std::string_view kEs256 = "eyJhbGciOiJFUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiJrdyJ9.mNCDK0KK7tkFFXMJi5NN80mNeJlEcWoFSQFU7VJzZADk5eS6DDiT84mEWyWYMOnEUzPUqDqH8JfzaUiLby9gQQ";
+
+std::string Verify(std::string_view name, std::string_view token, std::string_view key) {
+  json::array args{json::string(token), json::string(key)};
+  auto result = FindBuiltin(name)(BuiltinContext{}, std::span<const json::value>(args.data(), 2));
+  if (!result) return "error: " + result.error().message;
+  return ToJson(*result);
+}
+
+TEST(OpaJwt, VerifiesRsaPssAndEcdsaWithPemKeys) {
+  EXPECT_EQ(Verify("io.jwt.verify_rs256", kRs256, kRsaPublicKey), "true");
+  EXPECT_EQ(Verify("io.jwt.verify_ps256", kPs256, kRsaPublicKey), "true");
+  EXPECT_EQ(Verify("io.jwt.verify_es256", kEs256, kEcPublicKey), "true");
+  // The wrong scheme, the wrong key, a tampered payload.
+  EXPECT_EQ(Verify("io.jwt.verify_ps256", kRs256, kRsaPublicKey), "false");
+  EXPECT_EQ(Verify("io.jwt.verify_rs256", kRs256, kEcPublicKey), "false");
+  EXPECT_EQ(Verify("io.jwt.verify_es256", kEs256, kRsaPublicKey), "false");
+  EXPECT_EQ(Verify("io.jwt.verify_rs384", kRs256, kRsaPublicKey), "false");
+  std::string tampered(kEs256);
+  tampered[tampered.find('.') + 3] ^= 1;
+  EXPECT_EQ(Verify("io.jwt.verify_es256", tampered, kEcPublicKey), "false");
+  EXPECT_EQ(Verify("io.jwt.verify_rs256", kRs256, "-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----\n"),
+            "error: io.jwt.verify_rs256: failed to parse a PEM public key");
+}
+
+}  // namespace
+}  // namespace kw::runtime::opa
+
+namespace kw::runtime::opa {
+namespace {
+
+std::string DecodeVerify(std::string_view token, std::string_view constraints_json) {
+  json::array args{json::string(token), *ParseJson(constraints_json)};
+  // 2024-01-01, after the jwt.io token's iat.
+  BuiltinContext context{.now_ns = 1704067200000000000};
+  auto result = FindBuiltin("io.jwt.decode_verify")(context, std::span<const json::value>(args.data(), 2));
+  if (!result) return "error: " + result.error().message;
+  return ToJson(*result);
+}
+
+TEST(OpaJwt, DecodeVerifyChecksSignatureAndClaims) {
+  EXPECT_EQ(DecodeVerify(kJwt, R"({"secret": "your-256-bit-secret"})"),
+            R"([true,{"alg":"HS256","typ":"JWT"},{"sub":"1234567890","name":"John Doe","iat":1516239022}])");
+  EXPECT_EQ(DecodeVerify(kJwt, R"({"secret": "other"})"), "[false,{},{}]");
+  EXPECT_EQ(DecodeVerify(kJwt, R"({"secret": "your-256-bit-secret", "alg": "RS256"})"), "[false,{},{}]");
+  EXPECT_EQ(DecodeVerify(kJwt, R"({"secret": "your-256-bit-secret", "iss": "x"})"), "[false,{},{}]");
+  EXPECT_EQ(DecodeVerify(kJwt, R"({"secret": "your-256-bit-secret", "aud": "x"})"), "[false,{},{}]");
+  EXPECT_EQ(DecodeVerify(kRs256, std::string(R"({"cert": ")") +
+                                     std::string(ToJson(json::string(kRsaPublicKey))).substr(1) + "}"),
+            R"([true,{"alg":"RS256","typ":"JWT"},{"sub":"kw"}])");
+  EXPECT_EQ(DecodeVerify(kJwt, R"({"secret": "s", "foo": 1})"),
+            "error: io.jwt.decode_verify: unknown token validation constraint: foo");
+  EXPECT_EQ(DecodeVerify(kJwt, R"({})"),
+            "error: io.jwt.decode_verify: exactly one of cert or secret is required");
+}
+
+}  // namespace
+}  // namespace kw::runtime::opa
+
+namespace kw::runtime::opa {
+namespace {
+
+// The keys above as a JWK and a JWKS.
+constexpr std::string_view kRsaJwk = R"({"kty": "RSA", "n": "nwkHETuc-Zzd5XAGKAh62oAXUI5bFqCf_XtENLxPucw9xUVbN68PoyH8EUYJyfjPKoYEiR5K7mKGjKhMUJZxXHUxe5H9xzsc7NblYt_6gu5I-sqZre48uKyNwn4QQ5yzTak5ULjPIrBmFvsNA1rijW2RJPrSq6k-SRuhJP_Uios", "e": "AQAB"})";
+constexpr std::string_view kJwks = R"({"keys": [{"kty": "RSA", "n": "nwkHETuc-Zzd5XAGKAh62oAXUI5bFqCf_XtENLxPucw9xUVbN68PoyH8EUYJyfjPKoYEiR5K7mKGjKhMUJZxXHUxe5H9xzsc7NblYt_6gu5I-sqZre48uKyNwn4QQ5yzTak5ULjPIrBmFvsNA1rijW2RJPrSq6k-SRuhJP_Uios", "e": "AQAB"}, {"kty": "EC", "crv": "P-256", "x": "POyq2_hBaVXtq1FFU7YwL3FzHR4fiyyZvmUvsvkAQzM", "y": "vxci_o7zQKHcn2-fHI5dTOTXLCYu9A4jsVhThkHj5NE"}]})";
+
+TEST(OpaJwt, VerifiesWithJwkAndJwks) {
+  EXPECT_EQ(Verify("io.jwt.verify_rs256", kRs256, kRsaJwk), "true");
+  EXPECT_EQ(Verify("io.jwt.verify_ps256", kPs256, kJwks), "true");
+  EXPECT_EQ(Verify("io.jwt.verify_es256", kEs256, kJwks), "true");
+  EXPECT_EQ(Verify("io.jwt.verify_es256", kEs256, kRsaJwk), "false");
+  EXPECT_EQ(Verify("io.jwt.verify_rs256", kRs256, R"({"kty": "oct", "k": "AA"})"),
+            "error: io.jwt.verify_rs256: failed to parse a JWK key (set)");
+}
+
+}  // namespace
+}  // namespace kw::runtime::opa
+
+namespace kw::runtime::opa {
+namespace {
+
+TEST(OpaJwt, EncodeSignWithHmac) {
+  // jwt.io's token, signed again from its parts ("your-256-bit-secret" as an oct JWK).
+  constexpr std::string_view kKey = R"({"kty": "oct", "k": "eW91ci0yNTYtYml0LXNlY3JldA"})";
+  json::array raw{json::string(R"({"alg":"HS256","typ":"JWT"})"),
+                  json::string(R"({"sub":"1234567890","name":"John Doe","iat":1516239022})"),
+                  json::string(kKey)};
+  auto token = FindBuiltin("io.jwt.encode_sign_raw")(BuiltinContext{}, raw);
+  ASSERT_TRUE(token) << token.error().message;
+  EXPECT_EQ(std::string_view(token->get_string()), kJwt);
+  // encode_sign writes the objects with sorted keys, and what it signs verifies.
+  json::array objects{*ParseJson(R"({"typ": "JWT", "alg": "HS512"})"), *ParseJson(R"({"b": 1, "a": [2]})"),
+                      *ParseJson(kKey)};
+  auto signed_token = FindBuiltin("io.jwt.encode_sign")(BuiltinContext{}, objects);
+  ASSERT_TRUE(signed_token) << signed_token.error().message;
+  std::string text(signed_token->get_string());
+  EXPECT_TRUE(Eval("io.jwt.decode", "[\"" + text + "\"]")
+                  .starts_with(R"([{"alg":"HS512","typ":"JWT"},{"a":[2],"b":1},")"))
+      << text;
+  EXPECT_EQ(Eval("io.jwt.verify_hs512", "[\"" + text + "\", \"your-256-bit-secret\"]"), "true");
+  json::array rs{*ParseJson(R"({"alg": "RS256"})"), json::object(), *ParseJson(kKey)};
+  auto unsupported = FindBuiltin("io.jwt.encode_sign")(BuiltinContext{}, rs);
+  ASSERT_FALSE(unsupported);
+  EXPECT_EQ(unsupported.error().message,
+            "io.jwt.encode_sign: unsupported signing algorithm \"RS256\" (HS256, HS384 and HS512 are)");
+}
+
+}  // namespace
+}  // namespace kw::runtime::opa
+
+namespace kw::runtime::opa {
+namespace {
+
+// The private half of kRsaPublicKey (a throwaway test key): PKCS#1 PEM, and PKCS#8 PEM in
+// base64; the JWK its fields make, as the openssl CLI prints them.
+constexpr std::string_view kRsaPkcs1 = "-----BEGIN RSA PRIVATE KEY-----\nMIICWwIBAAKBgQCfCQcRO5z5nN3lcAYoCHragBdQjlsWoJ/9e0Q0vE+5zD3FRVs3\nrw+jIfwRRgnJ+M8qhgSJHkruYoaMqExQlnFcdTF7kf3HOxzs1uVi3/qC7kj6ypmt\n7jy4rI3CfhBDnLNNqTlQuM8isGYW+w0DWuKNbZEk+tKrqT5JG6Ek/9SKiwIDAQAB\nAoGARXGCtYKrW8+kkRAmkAqL4qc2BwXyPmIrGlteAA0OXxoRCvfrCdiWYmxvjfdg\nROIxS+czSdCBdbBuAjNnB3V5z+5g/pvTLhz/dwijLmx5kWn5YP6aO862VBD6Bo8I\nhWtdUTdIw48EsNIGvmM6Ru6KaV6HFIijqZy6HCbMGv/ySKkCQQDK6ZG8gaKAaudI\nK0IyZWa0xzGNtatbXRHE4CP/rwl2h1d4yJ8jlXDKC6PIkCLdjgwQv8Gd01wmL+52\nAmKm8BEnAkEAyKS1JSqc1USbLtOvX973mts1ONF9HOMdrwYov9pW3/fNiNC1qgNV\nSYVJkq8rG4hEISw2ro3E5POiX+mnlxAR/QJAOlc7osJ3EYsrInHln43OIO4gzkjM\nkwFIaZ20XABcrSquuLieIOIHwt/j4HeovqDn0S0BIzqxBP3FB0MaUDs4AwJAbp6A\nUHFh7iLY+8QxmEWxdWsNuLmmpNqCbxCSPtP9uZVBeAC5Z3ZW+yXFHl39Ajzqcu+R\nZkM7Ho9EImULxLlTcQJAGSe/2Jo1XSW1Uu6BnwoQiD7/ATV4U1BFpAgv2B8nhPSa\nsi57NESoQpMlq0n0x5ExldGaAfPSdefE4qbXa/enIw==\n-----END RSA PRIVATE KEY-----\n";
+constexpr std::string_view kRsaPkcs8Base64 = "LS0tLS1CRUdJTiBQUklWQVRFIEtFWS0tLS0tCk1JSUNkUUlCQURBTkJna3Foa2lHOXcwQkFRRUZBQVNDQWw4d2dnSmJBZ0VBQW9HQkFKOEpCeEU3blBtYzNlVncKQmlnSWV0cUFGMUNPV3hhZ24vMTdSRFM4VDduTVBjVkZXemV2RDZNaC9CRkdDY240enlxR0JJa2VTdTVpaG95bwpURkNXY1Z4MU1YdVIvY2M3SE96VzVXTGYrb0x1U1ByS21hM3VQTGlzamNKK0VFT2NzMDJwT1ZDNHp5S3daaGI3CkRRTmE0bzF0a1NUNjBxdXBQa2tib1NULzFJcUxBZ01CQUFFQ2dZQkZjWUsxZ3F0Yno2U1JFQ2FRQ292aXB6WUgKQmZJK1lpc2FXMTRBRFE1ZkdoRUs5K3NKMkpaaWJHK045MkJFNGpGTDV6TkowSUYxc0c0Q00yY0hkWG5QN21EKwptOU11SFA5M0NLTXViSG1SYWZsZy9wbzd6clpVRVBvR2p3aUZhMTFSTjBqRGp3U3cwZ2ErWXpwRzdvcHBYb2NVCmlLT3BuTG9jSnN3YS8vSklxUUpCQU1ycGtieUJvb0JxNTBnclFqSmxaclRITVkyMXExdGRFY1RnSS8rdkNYYUgKVjNqSW55T1ZjTW9MbzhpUUl0Mk9EQkMvd1ozVFhDWXY3bllDWXFid0VTY0NRUURJcExVbEtwelZSSnN1MDY5ZgozdmVhMnpVNDBYMGM0eDJ2QmlpLzJsYmY5ODJJMExXcUExVkpoVW1TcnlzYmlFUWhMRGF1amNUazg2SmY2YWVYCkVCSDlBa0E2Vnp1aXduY1JpeXNpY2VXZmpjNGc3aURPU015VEFVaHBuYlJjQUZ5dEtxNjR1SjRnNGdmQzMrUGcKZDZpK29PZlJMUUVqT3JFRS9jVUhReHBRT3pnREFrQnVub0JRY1dIdUl0ajd4REdZUmJGMWF3MjR1YWFrMm9KdgpFSkkrMC8yNWxVRjRBTGxuZGxiN0pjVWVYZjBDUE9weTc1Rm1RenNlajBRaVpRdkV1Vk54QWtBWko3L1ltalZkCkpiVlM3b0dmQ2hDSVB2OEJOWGhUVUVXa0NDL1lIeWVFOUpxeUxuczBSS2hDa3lXclNmVEhrVEdWMFpvQjg5SjEKNThUaXB0ZHI5NmNqCi0tLS0tRU5EIFBSSVZBVEUgS0VZLS0tLS0K";
+constexpr std::string_view kRsaPrivateJwk = R"({"kty":"RSA","n":"nwkHETuc-Zzd5XAGKAh62oAXUI5bFqCf_XtENLxPucw9xUVbN68PoyH8EUYJyfjPKoYEiR5K7mKGjKhMUJZxXHUxe5H9xzsc7NblYt_6gu5I-sqZre48uKyNwn4QQ5yzTak5ULjPIrBmFvsNA1rijW2RJPrSq6k-SRuhJP_Uios","e":"AQAB","d":"RXGCtYKrW8-kkRAmkAqL4qc2BwXyPmIrGlteAA0OXxoRCvfrCdiWYmxvjfdgROIxS-czSdCBdbBuAjNnB3V5z-5g_pvTLhz_dwijLmx5kWn5YP6aO862VBD6Bo8IhWtdUTdIw48EsNIGvmM6Ru6KaV6HFIijqZy6HCbMGv_ySKk","p":"yumRvIGigGrnSCtCMmVmtMcxjbWrW10RxOAj_68JdodXeMifI5VwygujyJAi3Y4MEL_BndNcJi_udgJipvARJw","q":"yKS1JSqc1USbLtOvX973mts1ONF9HOMdrwYov9pW3_fNiNC1qgNVSYVJkq8rG4hEISw2ro3E5POiX-mnlxAR_Q","dp":"Olc7osJ3EYsrInHln43OIO4gzkjMkwFIaZ20XABcrSquuLieIOIHwt_j4HeovqDn0S0BIzqxBP3FB0MaUDs4Aw","dq":"bp6AUHFh7iLY-8QxmEWxdWsNuLmmpNqCbxCSPtP9uZVBeAC5Z3ZW-yXFHl39Ajzqcu-RZkM7Ho9EImULxLlTcQ","qi":"GSe_2Jo1XSW1Uu6BnwoQiD7_ATV4U1BFpAgv2B8nhPSasi57NESoQpMlq0n0x5ExldGaAfPSdefE4qbXa_enIw"})";
+
+TEST(OpaCrypto, ParseRsaPrivateKey) {
+  EXPECT_EQ(Eval("crypto.x509.parse_rsa_private_key", "[" + ToJson(json::string(kRsaPkcs1)) + "]"),
+            kRsaPrivateJwk);
+  EXPECT_EQ(Eval("crypto.x509.parse_rsa_private_key", "[\"" + std::string(kRsaPkcs8Base64) + "\"]"),
+            kRsaPrivateJwk);
+  EXPECT_EQ(Eval("crypto.x509.parse_rsa_private_key", "[" + ToJson(json::string(kRsaPublicKey)) + "]"),
+            "error: crypto.x509.parse_rsa_private_key: PEM block type is 'PUBLIC KEY', expected RSA "
+            "PRIVATE KEY");
 }
 
 }  // namespace

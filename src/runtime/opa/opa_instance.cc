@@ -6,6 +6,7 @@
 #include <spdlog/spdlog.h>
 
 #include "base/json.h"
+#include "runtime/opa/rego_value.h"
 
 namespace kw::runtime::opa {
 namespace {
@@ -156,6 +157,10 @@ Result<std::unique_ptr<OpaInstance>> OpaInstance::Create(engine::Worker& worker,
                               : ", and only 1.x is supported"));
   }
   self->use_opa_eval_ = minor >= 2 && self->instance_->HasFunction("opa_eval");
+  // Rego value text keeps sets apart from arrays (rego_value.h); modules that lack the calls
+  // exchange builtin values as JSON.
+  self->has_value_dump_ = self->instance_->HasFunction("opa_value_dump");
+  self->has_value_parse_ = self->instance_->HasFunction("opa_value_parse");
   if (!self->use_opa_eval_) {
     for (std::string_view name : kContextExports) {
       if (!self->instance_->HasFunction(name)) {
@@ -230,6 +235,7 @@ Result<void> OpaInstance::LoadData(std::string_view data_json,
 
 Result<std::string> OpaInstance::Evaluate(std::string_view input_json,
                                           const engine::CallOptions& call_options) {
+  builtin_context_ = BuiltinContext{};
   builtin_context_.now_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
                                 std::chrono::system_clock::now().time_since_epoch())
                                 .count();
@@ -293,6 +299,11 @@ Result<void> OpaInstance::CallVoid(std::string_view name, std::span<const Value>
 
 Result<std::uint32_t> OpaInstance::PushJson(std::string_view json,
                                             const engine::CallOptions& call_options) {
+  return PushText(json, "opa_json_parse", call_options);
+}
+
+Result<std::uint32_t> OpaInstance::PushText(std::string_view json, std::string_view parser,
+                                            const engine::CallOptions& call_options) {
   if (json.size() > INT32_MAX) return Fail(ErrorKind::kInvalidArgument, "JSON document too large");
   Value size_arg[1] = {Value::I32(static_cast<std::int32_t>(json.size()))};
   KW_ASSIGN_OR_RETURN(std::int32_t addr, CallI32("opa_malloc", size_arg, call_options));
@@ -300,9 +311,10 @@ Result<std::uint32_t> OpaInstance::PushJson(std::string_view json,
     return Fail(ErrorKind::kHostError, "opa_malloc returned an address outside the guest memory");
   }
   Value parse_args[2] = {Value::I32(addr), Value::I32(static_cast<std::int32_t>(json.size()))};
-  KW_ASSIGN_OR_RETURN(std::int32_t value, CallI32("opa_json_parse", parse_args, call_options));
+  KW_ASSIGN_OR_RETURN(std::int32_t value, CallI32(parser, parse_args, call_options));
   if (value == 0) {
-    return Fail(ErrorKind::kGuestError, "the policy failed to parse a JSON document (opa_json_parse)");
+    return Fail(ErrorKind::kGuestError,
+                "the policy failed to parse a JSON document (" + std::string(parser) + ")");
   }
   return static_cast<std::uint32_t>(value);
 }
@@ -327,6 +339,22 @@ HostResult OpaInstance::CallBuiltin(std::span<const Value> args) {
   std::vector<json::value> values;
   values.reserve(args.size() - 2);
   for (const Value& arg : args.subspan(2)) {
+    if (has_value_dump_) {
+      Value dump_arg[1] = {arg};
+      KW_ASSIGN_OR_RETURN(std::int32_t text_addr, CallI32("opa_value_dump", dump_arg, nested));
+      KW_ASSIGN_OR_RETURN(std::string text,
+                          ReadCString(instance_->memory(), static_cast<std::uint32_t>(text_addr),
+                                      limits_.max_builtin_arg_bytes, "opa_value_dump"));
+      if (auto value = ParseRegoValue(text)) {
+        values.push_back(std::move(*value));
+        continue;
+      } else {
+        // A text this reader does not know (another OPA's dialect): the JSON dump below still
+        // has the value, without its sets.
+        spdlog::debug("policy {}: builtin {}: argument read as JSON: {}", policy_id_,
+                      builtin_names_[id], value.error().message);
+      }
+    }
     KW_ASSIGN_OR_RETURN(std::string text,
                         DumpJson(arg.u32(), limits_.max_builtin_arg_bytes, nested));
     KW_ASSIGN_OR_RETURN(json::value value,
@@ -335,10 +363,18 @@ HostResult OpaInstance::CallBuiltin(std::span<const Value> args) {
   }
   auto result = builtins_[id](builtin_context_, values);
   if (!result) {
-    return Fail(ErrorKind::kGuestError,
-                builtin_names_[id] + ": " + result.error().message);
+    // The builtins name themselves ("hex.decode: encoding/hex: ..."), as OPA's messages do;
+    // only a call through an alias ("date" for time.date) gets the name the policy used.
+    std::string message = std::move(result.error().message);
+    if (!message.starts_with(builtin_names_[id] + ": ")) message = builtin_names_[id] + ": " + message;
+    return Fail(ErrorKind::kGuestError, std::move(message));
   }
-  KW_ASSIGN_OR_RETURN(std::uint32_t addr, PushJson(ToJson(*result), nested));
+  std::uint32_t addr = 0;
+  if (has_value_parse_) {
+    KW_ASSIGN_OR_RETURN(addr, PushText(RegoValueText(*result), "opa_value_parse", nested));
+  } else {
+    KW_ASSIGN_OR_RETURN(addr, PushJson(ToJson(SetsAsArrays(*result)), nested));
+  }
   return std::optional<Value>(AddrValue(addr));
 }
 

@@ -85,6 +85,9 @@ class OpaInstance {
                         const engine::CallOptions& call_options);
   // Copies `json` into guest memory and parses it there; returns the value's address.
   Result<std::uint32_t> PushJson(std::string_view json, const engine::CallOptions& call_options);
+  // The same through the guest's `parser` (opa_json_parse or opa_value_parse).
+  Result<std::uint32_t> PushText(std::string_view text, std::string_view parser,
+                                 const engine::CallOptions& call_options);
   // The JSON text of the guest value at `value_addr` (opa_json_dump), at most `cap` bytes.
   Result<std::string> DumpJson(std::uint32_t value_addr, std::uint32_t cap,
                                const engine::CallOptions& call_options);
@@ -96,6 +99,8 @@ class OpaInstance {
   std::int32_t abi_major_ = 0;
   std::int32_t abi_minor_ = 0;
   bool use_opa_eval_ = false;
+  bool has_value_dump_ = false;   // builtin arguments read as Rego value text
+  bool has_value_parse_ = false;  // builtin results handed back as Rego value text
   std::vector<Builtin> builtins_;            // by builtin id
   std::vector<std::string> builtin_names_;   // by builtin id, for error messages
   BuiltinContext builtin_context_;           // of the evaluation under way
