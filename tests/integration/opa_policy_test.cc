@@ -189,6 +189,20 @@ TEST_P(OpaBuiltins, CallsHostBuiltinsThroughOpaBuiltinN) {
 INSTANTIATE_TEST_SUITE_P(Abi, OpaBuiltins,
                          ::testing::Values("opa_builtins_v1_1.wasm", "opa_builtins_v1_2.wasm"));
 
+// A real `opa build -t wasm` module exports opa_value_dump/opa_value_parse: builtins then see
+// sets as sets (OPA prints them {"a", "b"}, not as the JSON array ["a", "b"]) and set results
+// go back as sets.
+TEST_F(OpaRuntimeTest, BuiltinsExchangeRegoValueTextWhenTheModuleExportsIt) {
+  auto rt = Runtime("opa_value_text_v1_2.wasm", policy::ExecutionMode::kOpa);
+  ASSERT_TRUE(rt);
+  auto r = rt->Validate(Request(kPlainRequest));
+  ASSERT_TRUE(r) << r.error().message;
+  EXPECT_FALSE(r->allowed);
+  ASSERT_TRUE(r->status);
+  EXPECT_EQ(r->status->message, R"({"a", "b"})");  // sprintf("%v", [{"b", "a"}])
+  EXPECT_EQ(r->warnings, std::optional(std::vector<std::string>{R"({"j", "k"})"}));  // object.keys, a set
+}
+
 TEST_F(OpaRuntimeTest, BuiltinFailuresFailTheEvaluation) {
   if (runtime::opa::FindBuiltin("hex.decode") == nullptr) {
     GTEST_SKIP() << "the host builtins are not in this build yet";
