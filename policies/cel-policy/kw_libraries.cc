@@ -54,6 +54,9 @@ constexpr std::array<std::string_view, 10> kTypeNames = {
     "kw.sigstore.KeylessPrefixVerifier", "kw.sigstore.GitHubVerifier",
     "kw.sigstore.CertificateVerifier",   "kw.crypto.CertificateVerifier",
 };
+// The shapes that verify() a signature (oci/v2/verify's request kinds).
+constexpr Shape kSignatureVerifiers[] = {Shape::kPubKey, Shape::kKeyless, Shape::kKeylessPrefix, Shape::kGithub,
+                                         Shape::kCertificate};
 constexpr std::string_view kSigstoreResponse = "kw.sigstore.Response";
 constexpr std::string_view kCryptoResponse = "kw.crypto.Response";
 
@@ -95,22 +98,20 @@ class Builder final : public cel::OpaqueValue {
 // (detail: the reason).
 class Response final : public cel::OpaqueValue {
  public:
+  // `type`: kSigstoreResponse or kCryptoResponse (static storage).
   Response(std::string_view type, bool trusted, std::string detail)
-      : type_(type), trusted(trusted), detail(std::move(detail)) {}
-  std::string_view TypeName() const override { return type_; }
+      : type(type), trusted(trusted), detail(std::move(detail)) {}
+  std::string_view TypeName() const override { return type; }
   bool Equals(const cel::OpaqueValue& other) const override {
-    if (other.TypeName() != type_) return false;
+    if (other.TypeName() != type) return false;
     const auto& o = static_cast<const Response&>(other);
     return o.trusted == trusted && o.detail == detail;
   }
   std::string DebugString() const override {
-    return std::string(type_) + "(" + (trusted ? "trusted" : "untrusted") + ", " + detail + ")";
+    return std::string(type) + "(" + (trusted ? "trusted" : "untrusted") + ", " + detail + ")";
   }
 
- private:
-  std::string_view type_;
-
- public:
+  const std::string_view type;
   const bool trusted;
   const std::string detail;
 };
@@ -325,7 +326,7 @@ std::expected<host::VerificationResult, std::string> SigstoreVerify(const Reques
       return host::Verify(
           host::CertificateVerify{q.subject, q.certificate, chain, q.require_rekor_bundle, annotations});
     }
-    default: return std::unexpected("not a signature verifier");
+    default: return std::unexpected("not a signature verifier");  // verify() asks only kSignatureVerifiers
   }
 }
 
@@ -412,8 +413,6 @@ void RegisterSigstore(cel::FunctionRegistry& r) {
           });
   AddStep(r, "requireRekorBundle", {{Shape::kCertificate, Shape::kCertificate}}, "bool", {Kind::kBool},
           [](Request& q, Args a) { q.require_rekor_bundle = a[1].bool_value(); });
-  constexpr Shape kVerifiers[] = {Shape::kPubKey, Shape::kKeyless, Shape::kKeylessPrefix, Shape::kGithub,
-                                  Shape::kCertificate};
   // A key given twice keeps its last value, as the host's map would.
   auto annotate = [](Request& q, Args a) {
     if (!q.annotations) q.annotations.emplace();
@@ -427,8 +426,11 @@ void RegisterSigstore(cel::FunctionRegistry& r) {
     q.annotations->emplace_back(std::move(key), Text(a[2]));
   };
   AddStep(r, "annotation",
-          {{kVerifiers[0], kVerifiers[0]}, {kVerifiers[1], kVerifiers[1]}, {kVerifiers[2], kVerifiers[2]},
-           {kVerifiers[3], kVerifiers[3]}, {kVerifiers[4], kVerifiers[4]}},
+          {{Shape::kPubKey, Shape::kPubKey},
+           {Shape::kKeyless, Shape::kKeyless},
+           {Shape::kKeylessPrefix, Shape::kKeylessPrefix},
+           {Shape::kGithub, Shape::kGithub},
+           {Shape::kCertificate, Shape::kCertificate}},
           "string, string", {Kind::kString, Kind::kString}, annotate);
 }
 
@@ -445,14 +447,14 @@ void RegisterVerify(cel::FunctionRegistry& r) {
   std::string sigstore_response(kSigstoreResponse), crypto_response(kCryptoResponse);
   cel::FunctionImpl verify = [](Args a, CallContext& ctx) -> Value {
     const Request* q = AsRequest(a[0]);
-    if (q == nullptr || q->shape == Shape::kSigstoreImage || q->shape == Shape::kK8sBuilder ||
-        q->shape == Shape::kK8sClient || q->shape == Shape::kOciImage) {
-      return cel::NoSuchOverload();
-    }
+    if (q == nullptr) return cel::NoSuchOverload();
     if (q->shape == Shape::kCryptoCertificate) return CryptoVerify(*q, a, ctx);
-    return SigstoreVerifyValue(*q, a, ctx);
+    for (Shape s : kSignatureVerifiers) {
+      if (s == q->shape) return SigstoreVerifyValue(*q, a, ctx);
+    }
+    return cel::NoSuchOverload();
   };
-  for (Shape s : {Shape::kPubKey, Shape::kKeyless, Shape::kKeylessPrefix, Shape::kGithub, Shape::kCertificate}) {
+  for (Shape s : kSignatureVerifiers) {
     Add(r, "verify", true, {Kind::kOpaque}, "(" + TypeOf(s) + ") -> " + sigstore_response, verify);
   }
   Add(r, "verify", true, {Kind::kOpaque}, "(" + TypeOf(Shape::kCryptoCertificate) + ") -> " + crypto_response, verify);
@@ -460,7 +462,7 @@ void RegisterVerify(cel::FunctionRegistry& r) {
   auto response = [](std::function<Value(const Response&)> read, std::string_view only) -> cel::FunctionImpl {
     return [read, only](Args a, CallContext&) -> Value {
       const Response* r = AsResponse(a[0]);
-      if (r == nullptr || (!only.empty() && a[0].opaque().TypeName() != only)) return cel::NoSuchOverload();
+      if (r == nullptr || (!only.empty() && r->type != only)) return cel::NoSuchOverload();
       return read(*r);
     };
   };
