@@ -6,7 +6,6 @@
 
 #include <memory>
 #include <optional>
-#include <set>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -15,7 +14,9 @@
 #include "cel/checker.h"
 #include "cel/libraries.h"
 #include "cel/program.h"
+#include "cel/stack.h"
 #include "cel/value.h"
+#include "kw_libraries.h"
 
 namespace sdk = kubewarden;
 namespace cel = kw::cel;
@@ -27,14 +28,19 @@ namespace {
 constexpr std::size_t kCelStackBudget = 900 * 1024;
 
 // The standard library plus Kubernetes' and cel-go's extensions (strings, lists, sets, math,
-// base64, regex, quantity, URL, IP/CIDR, optional).
-const cel::FunctionRegistry& Functions() { return cel::KubernetesLibraries(); }
+// base64, regex, quantity, URL, IP/CIDR, optional) and the host capabilities' kw.* libraries.
+const cel::FunctionRegistry& Functions() {
+  static const cel::FunctionRegistry registry = [] {
+    cel::FunctionRegistry r = cel::KubernetesLibraries();
+    kw::cel_policy::RegisterKubewardenLibraries(r);
+    return r;
+  }();
+  return registry;
+}
 
 struct CompiledVariable {
-  std::string name;
+  std::string qualified_name;  // "variables.<name>", what expressions read
   cel::Program program;
-  std::set<std::string, std::less<>> reads;  // the variables its expression reads
-  bool needed = false;  // read by a validation, a message or a needed variable
 };
 
 struct CompiledValidation {
@@ -184,11 +190,9 @@ cel::CompileOptions Options() {
   return options;
 }
 
-// Parses, checks against `decls` and plans; the checked result type goes to `result`, the
-// names of the variables.<name> the expression reads to `reads`.
+// Parses, checks against `decls` and plans; the checked result type goes to `result`.
 std::expected<cel::Program, std::string> Compile(std::string_view source, const cel::Declarations& decls,
-                                                 const cel::Type& required, cel::Type* result,
-                                                 std::set<std::string, std::less<>>& reads) {
+                                                 const cel::Type& required, cel::Type* result) {
   cel::CompileOptions options = Options();
   auto expr = cel::Parse(source, options.parse);
   if (!expr) return std::unexpected(expr.error());
@@ -199,10 +203,6 @@ std::expected<cel::Program, std::string> Compile(std::string_view source, const 
     return std::unexpected("must evaluate to " + cel::FormatType(required));
   }
   if (result) *result = checked->result;
-  constexpr std::string_view kPrefix = "variables.";
-  for (const auto& [id, reference] : checked->references) {
-    if (reference.name.starts_with(kPrefix)) reads.insert(reference.name.substr(kPrefix.size()));
-  }
   return cel::Program::Plan(**expr, options);
 }
 
@@ -323,18 +323,17 @@ std::expected<Policy, std::string> BuildPolicy(const sdk::json::Value& settings)
         continue;
       }
       cel::Type type;
-      std::set<std::string, std::less<>> reads;
-      auto program = Compile(expression, decls, cel::Type::Dyn(), &type, reads);
+      auto program = Compile(expression, decls, cel::Type::Dyn(), &type);
       if (!program) {
         errors.Invalid(path + ".expression", expression, program.error());
         continue;
       }
-      decls.AddVariable("variables." + std::string(name), type);
-      policy.variables.push_back({std::string(name), std::move(*program), std::move(reads), false});
+      std::string qualified = "variables." + std::string(name);
+      decls.AddVariable(qualified, type);
+      policy.variables.push_back({std::move(qualified), std::move(*program)});
     }
   }
 
-  std::set<std::string, std::less<>> read_by_validations;
   const sdk::json::Value* validations = settings.IsObject() ? settings.Find("validations") : nullptr;
   if (!validations || !validations->IsArray() || validations->empty()) {
     errors.Required("spec.validations", "validations must contain at least one item");
@@ -347,7 +346,7 @@ std::expected<Policy, std::string> BuildPolicy(const sdk::json::Value& settings)
       if (out.expression.empty()) {
         errors.Required(path + ".expression", "expression is not specified");
         ok = false;
-      } else if (auto program = Compile(out.expression, decls, cel::Type::Bool(), nullptr, read_by_validations)) {
+      } else if (auto program = Compile(out.expression, decls, cel::Type::Bool(), nullptr)) {
         out.program = std::move(*program);
       } else {
         errors.Invalid(path + ".expression", out.expression, program.error());
@@ -364,8 +363,7 @@ std::expected<Policy, std::string> BuildPolicy(const sdk::json::Value& settings)
         out.message = std::string(*message);
       }
       if (auto message_expression = v.GetString("messageExpression"); message_expression && !message_expression->empty()) {
-        if (auto program = Compile(*message_expression, decls, cel::Type::String(), nullptr,
-                                      read_by_validations)) {
+        if (auto program = Compile(*message_expression, decls, cel::Type::String(), nullptr)) {
           out.message_expression = std::move(*program);
         } else {
           errors.Invalid(path + ".messageExpression", *message_expression, program.error());
@@ -420,14 +418,6 @@ std::expected<Policy, std::string> BuildPolicy(const sdk::json::Value& settings)
   }
 
   if (!errors.empty()) return std::unexpected("The settings are invalid: " + errors.Render());
-  // A variable reads only earlier ones, so one backward pass finds every needed variable.
-  for (auto it = policy.variables.rbegin(); it != policy.variables.rend(); ++it) {
-    it->needed = it->needed || read_by_validations.contains(it->name);
-    if (!it->needed) continue;
-    for (auto earlier = std::next(it); earlier != policy.variables.rend(); ++earlier) {
-      if (it->reads.contains(earlier->name)) earlier->needed = true;
-    }
-  }
   return policy;
 }
 
@@ -447,13 +437,22 @@ const Policy* CachedPolicy(const sdk::json::Value& settings, std::string* error)
   return cached.get();
 }
 
-// The expressions' variables. namespaceObject is fetched on first use only; `variables` is
-// bound to a map of the variables some expression reads, each evaluated beforehand in order
-// (cel has no lazy map), an error entry failing only the expressions that read it.
+cel::EvalOptions EvalOptions() {
+  cel::EvalOptions options;
+  options.max_stack_bytes = kCelStackBudget;
+  return options;
+}
+
+// The expressions' variables. namespaceObject is fetched on first use only, and each of
+// `variables.<name>` (bound by its qualified name, cel/program.h) is evaluated on first read and
+// kept for the rest of the request (spec: lazy), so a variable that fails fails only the
+// expressions whose evaluation reads it.
 class RequestActivation : public cel::Activation {
  public:
-  RequestActivation(const sdk::ValidationRequest& request, cel::Value params)
-      : request_(request), params_(std::move(params)) {
+  RequestActivation(const sdk::ValidationRequest& request, cel::Value params,
+                    const std::vector<CompiledVariable>& variables)
+      : request_(request), params_(std::move(params)), variables_(variables),
+        variable_values_(variables.size()) {
     const sdk::json::Value& admission = request.request();
     object_ = JsonOrNull(admission.Find("object"));
     const sdk::json::Value* old_object = admission.Find("oldObject");
@@ -462,24 +461,38 @@ class RequestActivation : public cel::Activation {
     request_value_ = cel::Value::FromJson(admission, nullptr);
   }
 
-  void BindVariables(cel::Value variables) { variables_ = std::move(variables); }
-
   const cel::Value* Find(std::string_view name) const override {
     if (name == "object") return &object_;
     if (name == "oldObject") return &old_object_;
     if (name == "request") return &request_value_;
     if (name == "params") return &params_;
-    if (name == "variables") return &variables_;
     if (name == "namespaceObject") {
       if (!namespace_object_) namespace_object_ = FetchNamespace();
       return &*namespace_object_;
     }
+    if (name.starts_with("variables.")) return FindVariable(name);
     return nullptr;
   }
 
  private:
   static cel::Value JsonOrNull(const sdk::json::Value* node) {
     return node ? cel::Value::FromJson(*node, nullptr) : cel::Value::Null();
+  }
+
+  // A variable reads only earlier ones (the checker declares them in order), so evaluating one
+  // here never comes back to itself.
+  const cel::Value* FindVariable(std::string_view qualified_name) const {
+    for (std::size_t i = 0; i < variables_.size(); ++i) {
+      if (variables_[i].qualified_name != qualified_name) continue;
+      if (!variable_values_[i]) {
+        // Evaluated on the stack of the expression reading it: within what is left.
+        cel::EvalOptions options = EvalOptions();
+        options.max_stack_bytes = stack_.Remaining();
+        variable_values_[i] = variables_[i].program.Evaluate(*this, options);
+      }
+      return &*variable_values_[i];
+    }
+    return nullptr;
   }
 
   cel::Value FetchNamespace() const {
@@ -492,30 +505,20 @@ class RequestActivation : public cel::Activation {
 
   const sdk::ValidationRequest& request_;
   cel::Value params_;
-  cel::Value object_, old_object_, request_value_, variables_ = cel::Value::Map({});
+  const std::vector<CompiledVariable>& variables_;
+  cel::StackBudget stack_{kCelStackBudget};  // from the frame that evaluates the expressions
+  // Pointers into it outlive evaluations: it never grows after construction.
+  mutable std::vector<std::optional<cel::Value>> variable_values_;
+  cel::Value object_, old_object_, request_value_;
   mutable sdk::json::Document namespace_doc_;
   mutable std::optional<cel::Value> namespace_object_;
 };
-
-cel::EvalOptions EvalOptions() {
-  cel::EvalOptions options;
-  options.max_stack_bytes = kCelStackBudget;
-  return options;
-}
 
 // Evaluates the validations against one params value: nullopt when all hold, else the response.
 std::optional<sdk::ValidationResponse> Evaluate(const Policy& policy, const sdk::ValidationRequest& request,
                                                cel::Value params) {
   const cel::EvalOptions options = EvalOptions();
-  RequestActivation activation(request, std::move(params));
-  if (!policy.variables.empty()) {
-    std::vector<std::pair<cel::Value, cel::Value>> entries;
-    for (const CompiledVariable& variable : policy.variables) {
-      if (!variable.needed) continue;
-      entries.emplace_back(cel::Value::String(variable.name), variable.program.Evaluate(activation, options));
-      activation.BindVariables(cel::Value::Map(entries));
-    }
-  }
+  RequestActivation activation(request, std::move(params), policy.variables);
   for (const CompiledValidation& validation : policy.validations) {
     cel::Value result = validation.program->Evaluate(activation, options);
     if (result.IsErrorOrUnknown()) {

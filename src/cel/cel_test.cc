@@ -3,6 +3,9 @@
 // (conformance_test.cc, tests/cel/*.cases).
 #include <gtest/gtest.h>
 
+#include <string>
+#include <vector>
+
 #include "cel/parser.h"
 #include "cel/program.h"
 #include "cel/value.h"
@@ -277,6 +280,43 @@ TEST(Program, LazyActivation) {
   } vars;
   EXPECT_TRUE(Eval("x * x + x == 6", vars).IsBool(true));
   EXPECT_EQ(vars.lookups, 1);
+}
+
+// A variable bound under a qualified name ("variables.a") is what `variables.a` reads, resolved
+// only when evaluation reaches it and once per evaluation: an activation can compute each one
+// lazily, and one that fails matters only to the expressions that read it.
+TEST(Program, QualifiedNamesResolveLazily) {
+  struct Lazy : Activation {
+    mutable std::vector<std::string> asked;
+    Value a = Value::Int(3);
+    Value bad = Value::Error("variable failed");
+    const Value* Find(std::string_view name) const override {
+      asked.emplace_back(name);
+      if (name == "variables.a") return &a;
+      if (name == "variables.bad") return &bad;
+      return nullptr;
+    }
+  } vars;
+  EXPECT_TRUE(Eval("variables.a * variables.a == 9", vars).IsBool(true));
+  EXPECT_EQ(vars.asked, (std::vector<std::string>{"variables.a"}));
+
+  vars.asked.clear();
+  EXPECT_TRUE(Eval("false && variables.bad", vars).IsBool(false));
+  EXPECT_TRUE(vars.asked.empty());
+  Value failed = Eval("variables.a == 3 && variables.bad", vars);
+  ASSERT_TRUE(failed.IsError());
+  EXPECT_EQ(failed.text(), "variable failed");
+
+  // Longest name first, then the shorter ones, down to the plain variable and its fields.
+  vars.asked.clear();
+  EXPECT_EQ(Eval("variables.missing.x", vars).text(), "no such attribute(s): variables");
+  EXPECT_EQ(vars.asked, (std::vector<std::string>{"variables.missing.x", "variables.missing", "variables"}));
+  MapActivation plain;
+  plain.Bind("o", ParseJson(R"({"a": {"b": 1}})").value());
+  plain.Bind("o.a", Value::Int(7));
+  EXPECT_TRUE(Eval("o.a == 7 && o['a'].b == 1", plain).IsBool(true));
+  // Comprehension variables are never qualified names.
+  EXPECT_TRUE(Eval("[{'a': 1}].all(o, o.a == 1)", plain).IsBool(true));
 }
 
 }  // namespace

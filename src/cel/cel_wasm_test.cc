@@ -36,9 +36,11 @@ TEST(CelWasm, SameAnswersAsTheHost) {
       "timestamp('2020-07-01T12:00:00Z').getHours('+05:30')\n"
       "timestamp('2020-07-01T12:00:00Z').getHours('Europe/Paris')\n"
       "object.d == object.d\n"
-      "1 +\n");
+      "1 +\n"
+      "quantity('1.5Gi').add(quantity('512Mi')).asInteger()\n"
+      "quantity('7').compareTo(quantity('3')) + 'a-b'.split('-').size()\n");
   if (lines.empty()) GTEST_SKIP() << "no node to run wasm32-wasi";
-  ASSERT_EQ(lines.size(), 8u);
+  ASSERT_EQ(lines.size(), 10u);
   EXPECT_EQ(lines[0], "bound");
   EXPECT_EQ(lines[1], "[true, false]");
   EXPECT_EQ(lines[2], "error(\"integer overflow\")");
@@ -47,6 +49,9 @@ TEST(CelWasm, SameAnswersAsTheHost) {
   EXPECT_EQ(lines[5], "error(\"unknown time zone Europe/Paris\")");
   EXPECT_EQ(lines[6], "true");
   EXPECT_EQ(lines[7].rfind("compile: ERROR: <input>:1:4: Syntax error: mismatched input '<EOF>'", 0), 0u) << lines[7];
+  // The extension libraries, linked into the module (quantities divide in 128 bits).
+  EXPECT_EQ(lines[8], "2147483648");
+  EXPECT_EQ(lines[9], "3");
 }
 
 TEST(CelWasm, DeepNestingEndsWithTheRecursionError) {

@@ -97,6 +97,13 @@ class Planner {
     return -1;
   }
 
+  // The slot of a name looked up in the activation.
+  int GlobalSlot(const std::string& name) {
+    auto it = std::find(out_.globals.begin(), out_.globals.end(), name);
+    if (it == out_.globals.end()) it = out_.globals.insert(it, name);
+    return static_cast<int>(it - out_.globals.begin());
+  }
+
   PlanNode Plan(const Expr& e) {
     PlanNode n;
     n.position = e.position;
@@ -118,9 +125,7 @@ class Planner {
         } else {
           n.op = Op::kGlobal;
           n.name = e.name;
-          auto it = std::find(out_.globals.begin(), out_.globals.end(), e.name);
-          n.slot = static_cast<int>(it - out_.globals.begin());
-          if (it == out_.globals.end()) out_.globals.push_back(e.name);
+          n.slot = GlobalSlot(e.name);
         }
         break;
       }
@@ -131,6 +136,11 @@ class Planner {
         }
         n.op = e.test_only ? Op::kHas : Op::kSelect;
         n.name = e.name;
+        // `a.b.c` may name a variable bound as a whole (cel-spec's qualified identifiers): the
+        // activation is asked for "a.b.c" first, then "a.b", then "a" (a slot each, so once per
+        // evaluation). This is how a lazily computed `variables.x` is bound.
+        if (auto dotted = DottedName(e); dotted && LookupLocal(dotted->substr(0, dotted->find('.'))) < 0)
+          n.slot = GlobalSlot(*dotted);
         n.children.push_back(Plan(*e.operand));
         // Selecting a field of an opaque value (an optional: `o.f` chains as `o.?f`) goes to the
         // optional library's "_?._" when the registry has it.
@@ -359,13 +369,19 @@ class Evaluator {
     return Eval(n.children[c.bool_value() ? 1 : 2]);
   }
 
-  [[gnu::noinline]] Value Global(const PlanNode& n) {
-    if (!resolved_[n.slot]) {
-      resolved_[n.slot] = true;
-      globals_[n.slot] = activation_.Find(n.name);
+  // The activation's value of the name of global slot `slot`, or nullptr (asked once).
+  const Value* Resolve(int slot) {
+    if (!resolved_[slot]) {
+      resolved_[slot] = true;
+      globals_[slot] = activation_.Find(program_.globals[slot]);
     }
-    if (globals_[n.slot] == nullptr) return Value::Error("no such attribute(s): " + n.name);
-    return *globals_[n.slot];
+    return globals_[slot];
+  }
+
+  [[gnu::noinline]] Value Global(const PlanNode& n) {
+    const Value* value = Resolve(n.slot);
+    if (value == nullptr) return Value::Error("no such attribute(s): " + n.name);
+    return *value;
   }
 
   [[gnu::noinline]] Value List(const PlanNode& n) {
@@ -414,6 +430,9 @@ class Evaluator {
   }
 
   [[gnu::noinline]] Value Select(const PlanNode& n) {
+    if (n.slot >= 0 && n.op == Op::kSelect) {
+      if (const Value* qualified = Resolve(n.slot)) return *qualified;
+    }
     Value operand = Eval(n.children[0]);
     if (operand.IsErrorOrUnknown()) return operand;
     if (operand.kind() == Kind::kMap) {

@@ -47,6 +47,11 @@
 namespace kw::cel {
 
 // The variables an evaluation reads, by name. Subclass for lazily computed variables.
+//
+// Names may be qualified: for a select chain `a.b.c` (outside comprehension variables) the
+// evaluator asks for "a.b.c", then "a.b", then "a", and uses the first bound, each name at
+// most once per evaluation and only when evaluation reaches it. Binding "variables.x" (rather
+// than a map "variables") thus lets an activation compute each variable on first read.
 class Activation {
  public:
   virtual ~Activation() = default;

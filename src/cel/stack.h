@@ -31,6 +31,13 @@ class StackBudget {
     std::uintptr_t here = Here();
     return here < base_ && base_ - here > bytes_;
   }
+  // What is left of the budget here: the budget of a walk started from within this one (a
+  // lazily computed variable evaluated in the middle of an evaluation).
+  std::size_t Remaining() const {
+    std::uintptr_t here = Here();
+    std::size_t used = here < base_ ? base_ - here : 0;
+    return used < bytes_ ? bytes_ - used : 0;
+  }
 
  private:
   [[gnu::always_inline]] static std::uintptr_t Here() {

@@ -3,10 +3,13 @@
 // where the stack is 64 KiB and there is no zone database.
 //
 // Reads lines from stdin: "object <json>" binds `object`; any other line is an expression,
-// answered with one line: the result's DebugString, or "compile: <first line of the error>".
+// compiled with every extension library (KubernetesLibraries(): linking them checks that the
+// wasm32 build has what they need, e.g. the 128-bit division of quantities), answered with one
+// line: the result's DebugString, or "compile: <first line of the error>".
 #include <cstdio>
 #include <string>
 
+#include "cel/libraries.h"
 #include "cel/program.h"
 
 int main() {
@@ -23,7 +26,10 @@ int main() {
       if (v) vars.Bind("object", *v);
       continue;
     }
-    auto program = kw::cel::Program::Compile(line);
+    kw::cel::CompileOptions options;
+    options.functions = &kw::cel::KubernetesLibraries();
+    options.parse.enable_optional_syntax = true;
+    auto program = kw::cel::Program::Compile(line, options);
     if (!program) {
       std::string error = program.error();
       std::printf("compile: %s\n", error.substr(0, error.find('\n')).c_str());
