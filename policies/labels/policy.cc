@@ -1,0 +1,39 @@
+// labels (policies-more.md §4): the keys of request.object.metadata.labels checked against a
+// criteria operator (criteria.h, shared with annotations).
+#include "criteria.h"
+
+namespace kw = kubewarden;
+
+namespace {
+
+struct Settings {
+  criteria::Criteria criteria;
+};
+
+// Why `key` is not a valid label key (the length notes come first, the first applicable one
+// wins), or nullopt. Lengths are in bytes.
+std::optional<std::string> InvalidLabelKey(std::string_view key) {
+  const std::string k(key);
+  std::size_t slash = key.rfind('/');
+  if (slash != std::string_view::npos) {
+    if (slash > 253) return k + " (prefix too long)";
+    if (key.size() - slash - 1 > 63) return k + " (name too long)";
+    if (key.size() > 253) return k + " (key too long)";
+  } else if (key.size() > 63) {
+    return k + " (name too long)";
+  }
+  if (!criteria::IsQualifiedKey(key)) return k;
+  return std::nullopt;
+}
+
+std::optional<std::string> ReadSettings(const kw::json::Value& value, Settings& settings) {
+  return criteria::ReadKeyCriteria(value, "label", settings.criteria, InvalidLabelKey);
+}
+
+kw::ValidationResponse Validate(kw::ValidationRequest& request, const Settings& settings) {
+  return criteria::ValidateMetadataKeys(request, settings.criteria, "labels", "label");
+}
+
+}  // namespace
+
+KUBEWARDEN_POLICY_WITH_SETTINGS(Settings, ReadSettings, Validate)
