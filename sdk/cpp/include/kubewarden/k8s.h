@@ -841,6 +841,11 @@ KW_K8S_TOP_(kReplicationController, "ReplicationController", kReplicationControl
 KW_K8S_TOP_(kJob, "Job", kJobSpec);
 KW_K8S_TOP_(kCronJob, "CronJob", kCronJobSpec);
 
+// Not a pod carrier: for CheckObject only (see kNamespaceKind).
+inline constexpr Field kNamespaceSpecFields[] = {{"finalizers", FT::kStringList}};
+KW_K8S_STRUCT_(kNamespaceSpec, "NamespaceSpec", kNamespaceSpecFields);
+KW_K8S_TOP_(kNamespace, "Namespace", kNamespaceSpec);
+
 #undef KW_K8S_TOP_
 #undef KW_K8S_STRUCT_
 #undef KW_K8S_OPAQUE_
@@ -865,6 +870,10 @@ inline constexpr WorkloadKind kWorkloadKinds[] = {
     {"Job", "batch/v1", "spec/template/spec", &schema::kJob},
     {"CronJob", "batch/v1", "spec/jobTemplate/spec/template/spec", &schema::kCronJob},
 };
+
+// A Namespace, for CheckObject(object, kNamespaceKind): it carries no pod spec and is not one of
+// kWorkloadKinds (so the pod-spec extractions reject it as any other kind).
+inline constexpr WorkloadKind kNamespaceKind{"Namespace", "v1", "", &schema::kNamespace};
 
 // The workload kind named `kind`, or nullptr.
 inline const WorkloadKind* FindWorkloadKind(std::string_view kind) {
