@@ -69,12 +69,6 @@ std::optional<std::string> ReadSettings(const kw::json::Value& value, Settings& 
   return std::nullopt;
 }
 
-kw::SettingsValidationResponse ValidateSettings(const kw::json::Value& value) {
-  Settings settings;
-  if (auto error = ReadSettings(value, settings)) return kw::SettingsInvalid(*error);
-  return kw::SettingsValid();
-}
-
 bool Has(const Set& set, std::string_view s) {
   return std::binary_search(set.begin(), set.end(), s);
 }
@@ -122,10 +116,7 @@ std::optional<std::string> Check(const Settings& settings, const Set& names) {
   }
 }
 
-kw::ValidationResponse Validate(kw::ValidationRequest& request) {
-  Settings settings;
-  if (auto error = ReadSettings(request.settings(), settings)) return kw::EvaluationError(*error);
-
+kw::ValidationResponse Validate(kw::ValidationRequest& request, const Settings& settings) {
   auto spec = kw::k8s::ExtractPodSpec(request);
   if (!spec) return kw::EvaluationError(spec.error());
   if (*spec == nullptr) return kw::Accept();
@@ -166,4 +157,4 @@ kw::ValidationResponse Validate(kw::ValidationRequest& request) {
 
 }  // namespace
 
-KUBEWARDEN_POLICY(Validate, ValidateSettings)
+KUBEWARDEN_POLICY_WITH_SETTINGS(Settings, ReadSettings, Validate)

@@ -32,12 +32,6 @@ std::optional<std::string> ReadSettings(const kw::json::Value& value, Settings& 
   return std::nullopt;
 }
 
-kw::SettingsValidationResponse ValidateSettings(const kw::json::Value& value) {
-  Settings settings;
-  if (auto error = ReadSettings(value, settings)) return kw::SettingsInvalid(*error);
-  return kw::SettingsValid();
-}
-
 bool Contains(const std::vector<std::string_view>& sorted, std::string_view s) {
   return std::binary_search(sorted.begin(), sorted.end(), s);
 }
@@ -74,10 +68,7 @@ std::optional<std::string> Check(const Settings& settings,
   return std::nullopt;
 }
 
-kw::ValidationResponse Validate(kw::ValidationRequest& request) {
-  Settings settings;
-  if (auto error = ReadSettings(request.settings(), settings)) return kw::EvaluationError(*error);
-
+kw::ValidationResponse Validate(kw::ValidationRequest& request, const Settings& settings) {
   auto spec = kw::k8s::ExtractPodSpec(request);
   if (!spec) return kw::Reject("Cannot parse validation request");
   if (*spec == nullptr) return kw::Accept();
@@ -111,4 +102,4 @@ kw::ValidationResponse Validate(kw::ValidationRequest& request) {
 
 }  // namespace
 
-KUBEWARDEN_POLICY(Validate, ValidateSettings)
+KUBEWARDEN_POLICY_WITH_SETTINGS(Settings, ReadSettings, Validate)
