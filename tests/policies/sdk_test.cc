@@ -733,6 +733,14 @@ TEST(Policy, SettingsAreReadOnceForBothEntryPoints) {
       << "settings the host did not validate fail the call";
   EXPECT_EQ(fake::error, "limit too high");
 
+  wapc::RegisterFunction(
+      "validate",
+      internal::ValidateHandler<internal::ValidateWithSettings<
+          TestSettings, ReadTestSettings, ValidateWithTestSettings,
+          internal::BadSettingsAnswer::kReject400>>);
+  EXPECT_EQ(Call("validate", Payload("Pod", "{}", R"({"limit":10})")), 1) << "Go policies reject";
+  EXPECT_EQ(fake::response, R"({"accepted":false,"message":"limit too high","code":400})");
+
   wapc::RegisterFunction("validate_settings",
                          internal::ValidateSettingsHandler<internal::AnySettingsAreValid>);
   EXPECT_EQ(Call("validate_settings", R"({"anything":[1]})"), 1);

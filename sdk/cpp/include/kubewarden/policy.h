@@ -30,6 +30,10 @@
 // answers EvaluationError(<message>): the host validated them first, so only a host that skips
 // validation gets there, and upstream's policies fail the call the same way.
 //
+// Upstream Go policies answer a settings decode failure in validate with a rejection (code 400)
+// rather than an error: KUBEWARDEN_GO_POLICY_WITH_SETTINGS(Settings, ReadSettings, Validate)
+// does that, and is otherwise the same.
+//
 // A policy without settings (any settings are valid) writes KUBEWARDEN_POLICY_NO_SETTINGS(Validate).
 #ifndef KUBEWARDEN_POLICY_H_
 #define KUBEWARDEN_POLICY_H_
@@ -77,10 +81,17 @@ template <typename S>
 using ValidateWithSettingsFunction = ValidationResponse (*)(ValidationRequest& request,
                                                             const S& settings);
 
-template <typename S, ReadSettingsFunction<S> Read, ValidateWithSettingsFunction<S> F>
+// How validate answers settings that do not read (see the file comment).
+enum class BadSettingsAnswer { kEvaluationError, kReject400 };
+
+template <typename S, ReadSettingsFunction<S> Read, ValidateWithSettingsFunction<S> F,
+          BadSettingsAnswer kAnswer = BadSettingsAnswer::kEvaluationError>
 ValidationResponse ValidateWithSettings(ValidationRequest& request) {
   S settings{};
-  if (auto error = Read(request.settings(), settings)) return EvaluationError(*error);
+  if (auto error = Read(request.settings(), settings)) {
+    if constexpr (kAnswer == BadSettingsAnswer::kReject400) return Reject(*error, 400);
+    return EvaluationError(*error);
+  }
   return F(request, settings);
 }
 
@@ -109,12 +120,20 @@ inline SettingsValidationResponse AnySettingsAreValid(const json::Value&) {
 
 // See the file comment. The aliases keep the template argument lists (which contain commas)
 // out of KUBEWARDEN_POLICY's macro arguments.
-#define KUBEWARDEN_POLICY_WITH_SETTINGS(settings_type, read_settings, validate)      \
-  constexpr auto kubewarden_validate_ =                                             \
-      ::kubewarden::internal::ValidateWithSettings<settings_type, read_settings, validate>; \
-  constexpr auto kubewarden_validate_settings_ =                                    \
-      ::kubewarden::internal::ValidateSettingsWith<settings_type, read_settings>;   \
+#define KUBEWARDEN_POLICY_WITH_SETTINGS_(settings_type, read_settings, validate, answer)  \
+  constexpr auto kubewarden_validate_ =                                                   \
+      ::kubewarden::internal::ValidateWithSettings<settings_type, read_settings, validate, \
+                                                   ::kubewarden::internal::answer>;       \
+  constexpr auto kubewarden_validate_settings_ =                                          \
+      ::kubewarden::internal::ValidateSettingsWith<settings_type, read_settings>;         \
   KUBEWARDEN_POLICY(kubewarden_validate_, kubewarden_validate_settings_)
+
+#define KUBEWARDEN_POLICY_WITH_SETTINGS(settings_type, read_settings, validate) \
+  KUBEWARDEN_POLICY_WITH_SETTINGS_(settings_type, read_settings, validate,      \
+                                   BadSettingsAnswer::kEvaluationError)
+#define KUBEWARDEN_GO_POLICY_WITH_SETTINGS(settings_type, read_settings, validate) \
+  KUBEWARDEN_POLICY_WITH_SETTINGS_(settings_type, read_settings, validate,         \
+                                   BadSettingsAnswer::kReject400)
 
 #define KUBEWARDEN_POLICY_NO_SETTINGS(validate) \
   KUBEWARDEN_POLICY(validate, ::kubewarden::internal::AnySettingsAreValid)
