@@ -17,7 +17,8 @@ std::optional<std::string> InvalidAnnotationKey(std::string_view key) {
 }
 
 std::optional<std::string> ReadSettings(const kw::json::Value& value, Settings& settings) {
-  return criteria::ReadKeyCriteria(value, "annotation", settings.criteria, InvalidAnnotationKey);
+  return criteria::ReadValidated(value, "annotation", "Invalid annotation names: ",
+                                 settings.criteria, InvalidAnnotationKey);
 }
 
 kw::ValidationResponse Validate(kw::ValidationRequest& request, const Settings& settings) {

@@ -1,5 +1,5 @@
-// The criteria engine of policies-more.md §1.2, shared by labels and annotations (and meant for
-// image-cve's `cveName`): one operator compares the set S found on the resource with the
+// The criteria engine of policies-more.md §1.2, shared by labels, annotations and
+// environment-variable-policy (policies.md §27), and meant for image-cve's `cveName`: one operator compares the set S found on the resource with the
 // configured set V, and a failure is one fixed message naming the resource word <R>
 // ("label", "annotation", "CVE name").
 //
@@ -141,19 +141,23 @@ inline std::optional<std::string> Evaluate(const Criteria& criteria, const Set& 
   return std::nullopt;
 }
 
-// labels' and annotations' settings: Read, then every value must be a valid key.
-// `invalid_note(key)` says why a key is invalid (nullopt when it is valid); the notes of the
-// offenders, in ascending key order, make "Invalid annotation names: <n1, n2>" (upstream says
-// "annotation" for labels too).
+// Read, then every value must be valid: `invalid_note(value)` says why one is not (nullopt when
+// it is). The notes of the offenders, in ascending value order and joined with ", ", follow
+// `invalid_prefix` ("Invalid annotation names: ", which upstream's labels use too).
 template <typename InvalidNote>
-std::optional<std::string> ReadKeyCriteria(const kw::json::Value& value, std::string_view noun,
-                                           Criteria& out, InvalidNote invalid_note) {
+std::optional<std::string> ReadValidated(const kw::json::Value& value, std::string_view noun,
+                                         std::string_view invalid_prefix, Criteria& out,
+                                         InvalidNote invalid_note) {
   if (auto error = Read(value, noun, out)) return error;
-  std::string invalid;
-  for (std::string_view key : out.values) {
-    if (auto note = invalid_note(key)) invalid.append(invalid.empty() ? "" : ", ").append(*note);
+  std::string message(invalid_prefix);
+  bool any = false;  // a note may be empty (the empty value)
+  for (std::string_view v : out.values) {
+    auto note = invalid_note(v);
+    if (!note) continue;
+    message.append(any ? ", " : "").append(*note);
+    any = true;
   }
-  if (!invalid.empty()) return "Invalid annotation names: " + invalid;
+  if (any) return message;
   return std::nullopt;
 }
 

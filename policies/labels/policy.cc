@@ -27,7 +27,8 @@ std::optional<std::string> InvalidLabelKey(std::string_view key) {
 }
 
 std::optional<std::string> ReadSettings(const kw::json::Value& value, Settings& settings) {
-  return criteria::ReadKeyCriteria(value, "label", settings.criteria, InvalidLabelKey);
+  return criteria::ReadValidated(value, "label", "Invalid annotation names: ",
+                                 settings.criteria, InvalidLabelKey);
 }
 
 kw::ValidationResponse Validate(kw::ValidationRequest& request, const Settings& settings) {
