@@ -61,11 +61,14 @@ kw::ValidationResponse Validate(kw::ValidationRequest& request, const Settings& 
 
   kw::json::Document& doc = request.document();
   bool changed = false;
-  for (ContainerList list : {ContainerList::kInitContainers, ContainerList::kContainers}) {
-    for (kw::json::Value& c : kw::k8s::Containers(pod_spec, list)) {
-      changed = DefaultToFalse(doc, c) || changed;
-    }
-  }
+  constexpr ContainerList kInitThenContainers[] = {ContainerList::kInitContainers,
+                                                   ContainerList::kContainers};
+  kw::k8s::ForEachContainer(
+      pod_spec,
+      [&](kw::json::Value& c, ContainerList, std::size_t) {
+        changed = DefaultToFalse(doc, c) || changed;
+      },
+      kInitThenContainers);
   if (!changed) return kw::Accept();
   return kw::Mutate(*request.mutable_object());
 }

@@ -34,12 +34,11 @@ kw::ValidationResponse Validate(kw::ValidationRequest& request, const Settings& 
   if (settings.allow_unmasked_proc_mount_type) return kw::Accept();
 
   const kw::json::Value& pod_spec = **spec;
-  for (ContainerList list : {ContainerList::kContainers, ContainerList::kInitContainers,
-                             ContainerList::kEphemeralContainers}) {
-    if (kw::k8s::AnyContainer(pod_spec, list, HasUnmaskedProcMount)) {
-      return kw::Reject("Pod has at least one container with Unmasked procMount");
-    }
-  }
+  bool none_unmasked = kw::k8s::ForEachContainer(
+      pod_spec, [](const kw::json::Value& c, ContainerList, std::size_t) {
+        return !HasUnmaskedProcMount(c);
+      });
+  if (!none_unmasked) return kw::Reject("Pod has at least one container with Unmasked procMount");
   return kw::Accept();
 }
 

@@ -122,12 +122,9 @@ kw::ValidationResponse Validate(kw::ValidationRequest& request, const Settings& 
   };
   const char* kFailed = "SELinux validation failed";
   if (!apply(pod_spec)) return kw::Reject(kFailed);
-  for (ContainerList list : {ContainerList::kContainers, ContainerList::kInitContainers,
-                             ContainerList::kEphemeralContainers}) {
-    for (kw::json::Value& container : kw::k8s::Containers(pod_spec, list)) {
-      if (!apply(container)) return kw::Reject(kFailed);
-    }
-  }
+  bool applied = kw::k8s::ForEachContainer(
+      pod_spec, [&](kw::json::Value& c, ContainerList, std::size_t) { return apply(c); });
+  if (!applied) return kw::Reject(kFailed);
   if (!defaulted) return kw::Accept();
   return kw::Mutate(*request.mutable_object());
 }

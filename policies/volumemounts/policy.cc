@@ -75,27 +75,25 @@ kw::ValidationResponse Validate(kw::ValidationRequest& request, const Settings& 
   const kw::json::Value& pod_spec = **spec;
 
   std::string errors;
-  for (ContainerList list : {ContainerList::kContainers, ContainerList::kInitContainers,
-                             ContainerList::kEphemeralContainers}) {
-    for (const kw::json::Value& container : kw::k8s::Containers(pod_spec, list)) {
-      const kw::json::Value* volume_mounts = container.Find("volumeMounts");
-      if (volume_mounts == nullptr || !volume_mounts->IsArray()) continue;
-      std::vector<std::string_view> mounts;
-      for (const kw::json::Value& mount : *volume_mounts) {
-        const kw::json::Value* name = mount.Find("name");
-        mounts.push_back(name != nullptr ? name->AsString().value_or("") : "");
-      }
-      kw::SortUnique(mounts);
-      if (auto message = Check(settings, mounts)) {
-        const kw::json::Value* name = container.Find("name");
-        errors.append("container ")
-            .append(name != nullptr ? name->AsString().value_or("") : "")
-            .append(" is invalid: ")
-            .append(*message)
-            .push_back('\n');
-      }
+  kw::k8s::ForEachContainer(pod_spec, [&](const kw::json::Value& container, ContainerList,
+                                           std::size_t) {
+    const kw::json::Value* volume_mounts = container.Find("volumeMounts");
+    if (volume_mounts == nullptr || !volume_mounts->IsArray()) return;
+    std::vector<std::string_view> mounts;
+    for (const kw::json::Value& mount : *volume_mounts) {
+      const kw::json::Value* name = mount.Find("name");
+      mounts.push_back(name != nullptr ? name->AsString().value_or("") : "");
     }
-  }
+    kw::SortUnique(mounts);
+    if (auto message = Check(settings, mounts)) {
+      const kw::json::Value* name = container.Find("name");
+      errors.append("container ")
+          .append(name != nullptr ? name->AsString().value_or("") : "")
+          .append(" is invalid: ")
+          .append(*message)
+          .push_back('\n');
+    }
+  });
   if (!errors.empty()) return kw::Reject(errors);
   return kw::Accept();
 }
