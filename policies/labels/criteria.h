@@ -90,55 +90,64 @@ inline std::string Join(const Set& items) {
 
 }  // namespace internal
 
+// Each operator's message is <a><R><b><R><c><list>: the three literal parts, by Operator.
+struct MessageParts {
+  std::string_view a, b, c;
+};
+inline constexpr MessageParts kMessages[] = {
+    {"Resource must have at least one of the required ",
+     "s specified by the validation rule. None of the expected ", "s were found: "},
+    {"Resource must not have any of the ",
+     "s specified in the validation rule. The following invalid ", "s were found: "},
+    {"Resource is missing required ",
+     "s as specified in the validation rules. The following ", "s are missing: "},
+    {"Resource has conflicting ", "s set according to the validation rules. The following ",
+     "s should not be set together: "},
+    {"Resource must not have any ",
+     "s other than those specified in the validation rule. The following ",
+     "s were found that should not be present: "},
+    {"Resource must have only ", "s from the validation rule. The following ",
+     "s were found that should not be present: "},
+};
+
 // Checks the resource's set `found` against `criteria`; returns the rejection message, or
 // nullopt when the resource satisfies it. `noun` is <R>, singular.
 inline std::optional<std::string> Evaluate(const Criteria& criteria, const Set& found,
                                            std::string_view noun) {
-  using internal::Difference;
-  using internal::Intersection;
-  using internal::Join;
   const Set& v = criteria.values;
-  const std::string r(noun);
+  Set listed;  // what the message lists
+  bool fails = false;
   switch (criteria.op) {
     case Operator::kContainsAnyOf:
-      if (!Intersection(found, v).empty()) return std::nullopt;
-      return "Resource must have at least one of the required " + r +
-             "s specified by the validation rule. None of the expected " + r +
-             "s were found: " + Join(v);
-    case Operator::kDoesNotContainAnyOf: {
-      Set both = Intersection(found, v);
-      if (both.empty()) return std::nullopt;
-      return "Resource must not have any of the " + r +
-             "s specified in the validation rule. The following invalid " + r +
-             "s were found: " + Join(both);
-    }
-    case Operator::kContainsAllOf: {
-      Set missing = Difference(v, found);
-      if (missing.empty()) return std::nullopt;
-      return "Resource is missing required " + r +
-             "s as specified in the validation rules. The following " + r +
-             "s are missing: " + Join(missing);
-    }
+      fails = internal::Intersection(found, v).empty();
+      listed = v;
+      break;
+    case Operator::kDoesNotContainAnyOf:
+      listed = internal::Intersection(found, v);
+      fails = !listed.empty();
+      break;
+    case Operator::kContainsAllOf:
+      listed = internal::Difference(v, found);
+      fails = !listed.empty();
+      break;
     case Operator::kDoesNotContainAllOf:
-      if (!Difference(v, found).empty()) return std::nullopt;
-      return "Resource has conflicting " + r +
-             "s set according to the validation rules. The following " + r +
-             "s should not be set together: " + Join(v);
+      fails = internal::Difference(v, found).empty();
+      listed = v;
+      break;
     case Operator::kContainsOtherThan:
       // Upstream lists nothing here: the message always ends with ": ".
-      if (!Difference(found, v).empty()) return std::nullopt;
-      return "Resource must not have any " + r +
-             "s other than those specified in the validation rule. The following " + r +
-             "s were found that should not be present: ";
-    case Operator::kDoesNotContainOtherThan: {
-      Set others = Difference(found, v);
-      if (others.empty()) return std::nullopt;
-      return "Resource must have only " + r +
-             "s from the validation rule. The following " + r +
-             "s were found that should not be present: " + Join(others);
-    }
+      fails = internal::Difference(found, v).empty();
+      break;
+    case Operator::kDoesNotContainOtherThan:
+      listed = internal::Difference(found, v);
+      fails = !listed.empty();
+      break;
   }
-  return std::nullopt;
+  if (!fails) return std::nullopt;
+  const MessageParts& m = kMessages[static_cast<std::size_t>(criteria.op)];
+  std::string out(m.a);
+  out.append(noun).append(m.b).append(noun).append(m.c).append(internal::Join(listed));
+  return out;
 }
 
 // Read, then every value must be valid: `invalid_note(value)` says why one is not (nullopt when
