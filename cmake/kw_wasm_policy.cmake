@@ -15,7 +15,8 @@
 # kw_wasm_policy_dir(<dir>)
 #
 #   The convention used by policies/: <dir>'s name is the policy name, its *.cc files are the
-#   sources (its *.h files extra dependencies), <dir>/metadata.yml the metadata and
+#   sources (its *.h files, and those of the sibling folders such as policies/common, extra
+#   dependencies), <dir>/metadata.yml the metadata and
 #   <dir>/README.md (if present) the usage text.
 #
 # Configure fails with a clear message when clang++-19 or its wasm32 runtime is missing.
@@ -97,7 +98,9 @@ endfunction()
 function(kw_wasm_policy_dir dir)
   get_filename_component(name ${dir} NAME)
   file(GLOB sources CONFIGURE_DEPENDS ${dir}/*.cc)
-  file(GLOB headers CONFIGURE_DEPENDS ${dir}/*.h)
+  # Its own headers and those it may share with the rest of the catalogue (policies/common,
+  # another policy's folder), which are included by relative path.
+  file(GLOB headers CONFIGURE_DEPENDS ${dir}/*.h ${dir}/../*/*.h)
   set(readme)
   if(EXISTS ${dir}/README.md)
     set(readme README ${dir}/README.md)

@@ -5,30 +5,12 @@
 #include <string>
 #include <string_view>
 
+#include "fake_wapc_host.h"
 #include "kubewarden/kubewarden.h"
-
-namespace {
-std::string answer;
-}  // namespace
-
-// The waPC imports: every host call succeeds with `answer`.
-extern "C" {
-void kubewarden_wapc_guest_request(char*, char*) {}
-void kubewarden_wapc_guest_response(const char*, std::size_t) {}
-void kubewarden_wapc_guest_error(const char*, std::size_t) {}
-int kubewarden_wapc_host_call(const char*, std::size_t, const char*, std::size_t, const char*,
-                              std::size_t, const char*, std::size_t) {
-  return 1;
-}
-std::size_t kubewarden_wapc_host_response_len() { return answer.size(); }
-void kubewarden_wapc_host_response(char* ptr) { answer.copy(ptr, answer.size()); }
-std::size_t kubewarden_wapc_host_error_len() { return 0; }
-void kubewarden_wapc_host_error(char*) {}
-void kubewarden_wapc_console_log(const char*, std::size_t) {}
-}
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   namespace host = kubewarden::host;
+  std::string& answer = fake_wapc_host::answer;
   answer.assign(reinterpret_cast<const char*>(data), size);
 
   host::SubjectAccessReview review;

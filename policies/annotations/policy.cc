@@ -1,28 +1,25 @@
 // annotations (policies-more.md §3): the keys of request.object.metadata.annotations checked
-// against a criteria operator (labels/criteria.h, shared with labels).
-#include "../labels/criteria.h"
+// against a criteria operator (common/criteria.h, common/metadata_keys.h: shared with labels).
+#include "../common/metadata_keys.h"
 
 namespace kw = kubewarden;
 
 namespace {
 
-struct Settings {
-  criteria::Criteria criteria;
-};
+using Settings = criteria::Criteria;
 
 // Annotation keys have no length limits: only the key syntax is checked.
 std::optional<std::string> InvalidAnnotationKey(std::string_view key) {
-  if (criteria::IsQualifiedKey(key)) return std::nullopt;
+  if (metadata_keys::IsQualifiedKey(key)) return std::nullopt;
   return std::string(key);
 }
 
 std::optional<std::string> ReadSettings(const kw::json::Value& value, Settings& settings) {
-  return criteria::ReadValidated(value, "annotation", "Invalid annotation names: ",
-                                 settings.criteria, InvalidAnnotationKey);
+  return metadata_keys::ReadSettings(value, "annotation", settings, InvalidAnnotationKey);
 }
 
 kw::ValidationResponse Validate(kw::ValidationRequest& request, const Settings& settings) {
-  return criteria::ValidateMetadataKeys(request, settings.criteria, "annotations", "annotation");
+  return metadata_keys::Validate(request, settings, "annotations", "annotation");
 }
 
 }  // namespace

@@ -1,41 +1,48 @@
 // environment-variable-policy (policies.md §27): checks the environment variable names of each
 // container against a criteria operator.
 //
-// Rust-origin settings: {"criteria": <op>, "values": [<names>]}, both required; the operators,
-// their messages and the settings decode are labels/criteria.h's (upstream shares them too).
-// The pod spec comes from Extraction R (an error is an evaluation error, none accepts). Each
-// container (then init, then ephemeral; a later entry with the same name replaces an earlier
-// one) contributes "<name>: <message>" when its env names S fail the operator against V; the
-// contributions are joined by ", ". envFrom is ignored. Lists in messages are sorted and joined
-// by ", ".
-#include <algorithm>
+// Rust-origin settings: {"criteria": <op>, "values": [<names>]}, both required. The pod spec comes
+// from Extraction R (an error is an evaluation error, none accepts). Each container (then init,
+// then ephemeral; a later entry with the same name replaces an earlier one) contributes
+// "<name>: <message>" when its env names S fail the operator against V; the contributions are
+// joined by ", ". envFrom is ignored. Lists in messages are sorted and joined by ", ".
+#include <kubewarden/kubewarden.h>
 
-#include "../labels/criteria.h"
+#include <algorithm>
+#include <set>
+
+#include "../common/criteria.h"
 
 namespace kw = kubewarden;
 using kw::k8s::ContainerList;
 
 namespace {
 
-using criteria::Set;
+using Set = std::set<std::string_view>;
+using Settings = criteria::Criteria;
 
-struct Settings {
-  criteria::Criteria criteria;
-};
-
-// Why `name` is not a valid variable name (^[a-zA-Z_][a-zA-Z_0-9]*$): the name itself.
-std::optional<std::string> InvalidName(std::string_view n) {
+bool ValidName(std::string_view n) {
+  if (n.empty()) return false;
   auto alpha = [](char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_'; };
-  bool valid = !n.empty() && alpha(n[0]);
-  for (char c : n) valid = valid && (alpha(c) || (c >= '0' && c <= '9'));
-  if (valid) return std::nullopt;
-  return std::string(n);
+  if (!alpha(n[0])) return false;
+  for (char c : n) {
+    if (!alpha(c) && !(c >= '0' && c <= '9')) return false;
+  }
+  return true;
 }
 
 std::optional<std::string> ReadSettings(const kw::json::Value& value, Settings& settings) {
-  return criteria::ReadValidated(value, "environment variable",
-                                 "Invalid environment variable names: ", settings.criteria,
-                                 InvalidName);
+  kw::SettingsReader reader(value);
+  settings = criteria::Read(reader);
+  if (!reader.ok()) return reader.error();
+
+  if (settings.values.empty()) return "Empty environment variable list is not allowed";
+  std::vector<std::string_view> invalid;
+  for (std::string_view n : settings.values) {
+    if (!ValidName(n)) invalid.push_back(n);
+  }
+  if (!invalid.empty()) return "Invalid environment variable names: " + criteria::Join(invalid);
+  return std::nullopt;
 }
 
 kw::ValidationResponse Validate(kw::ValidationRequest& request, const Settings& settings) {
@@ -50,10 +57,9 @@ kw::ValidationResponse Validate(kw::ValidationRequest& request, const Settings& 
     Set names;
     if (const kw::json::Value* env = c.Find("env"); env != nullptr && env->IsArray()) {
       for (const kw::json::Value& e : *env) {
-        if (e.IsObject()) names.push_back(e.GetString("name").value_or(""));
+        if (e.IsObject()) names.insert(e.GetString("name").value_or(""));
       }
     }
-    kw::SortUnique(names);
     auto it = std::find_if(containers.begin(), containers.end(),
                            [name](const auto& entry) { return entry.first == name; });
     if (it != containers.end()) {
@@ -65,7 +71,7 @@ kw::ValidationResponse Validate(kw::ValidationRequest& request, const Settings& 
 
   std::string errors;
   for (const auto& [name, names] : containers) {
-    if (auto message = criteria::Evaluate(settings.criteria, names, "environment variable")) {
+    if (auto message = criteria::Check(settings, names, "environment variable")) {
       if (!errors.empty()) errors.append(", ");
       errors.append(name).append(": ").append(*message);
     }

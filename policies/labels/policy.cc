@@ -1,14 +1,12 @@
 // labels (policies-more.md §4): the keys of request.object.metadata.labels checked against a
-// criteria operator (criteria.h, shared with annotations).
-#include "criteria.h"
+// criteria operator (common/criteria.h, common/metadata_keys.h: shared with annotations).
+#include "../common/metadata_keys.h"
 
 namespace kw = kubewarden;
 
 namespace {
 
-struct Settings {
-  criteria::Criteria criteria;
-};
+using Settings = criteria::Criteria;
 
 // Why `key` is not a valid label key (the length notes come first, the first applicable one
 // wins), or nullopt. Lengths are in bytes.
@@ -22,17 +20,16 @@ std::optional<std::string> InvalidLabelKey(std::string_view key) {
   } else if (key.size() > 63) {
     return k + " (name too long)";
   }
-  if (!criteria::IsQualifiedKey(key)) return k;
+  if (!metadata_keys::IsQualifiedKey(key)) return k;
   return std::nullopt;
 }
 
 std::optional<std::string> ReadSettings(const kw::json::Value& value, Settings& settings) {
-  return criteria::ReadValidated(value, "label", "Invalid annotation names: ",
-                                 settings.criteria, InvalidLabelKey);
+  return metadata_keys::ReadSettings(value, "label", settings, InvalidLabelKey);
 }
 
 kw::ValidationResponse Validate(kw::ValidationRequest& request, const Settings& settings) {
-  return criteria::ValidateMetadataKeys(request, settings.criteria, "labels", "label");
+  return metadata_keys::Validate(request, settings, "labels", "label");
 }
 
 }  // namespace

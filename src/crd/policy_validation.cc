@@ -5,8 +5,8 @@
 #include <set>
 
 #include "base/strings.h"
+#include "crd/group_expression.h"
 #include "crd/validation_internal.h"
-#include "policy/group_expression.h"
 
 namespace kw::crd::internal {
 namespace {
@@ -280,13 +280,8 @@ void ValidateGroup(const FieldReader& spec, std::int64_t timeout_seconds) {
   } else if (!expression || expression->empty()) {
     errors.push_back(Required(expression_path, "must be non-empty"));
   } else if (!members.empty()) {
-    auto parsed = policy::GroupExpression::Parse(*expression, members);
-    if (!parsed) {
-      // The value is shown already: keep the parser's explanation only.
-      std::string detail = parsed.error().message;
-      const std::string prefix = "invalid policy group expression '" + std::string(*expression) + "': ";
-      if (detail.starts_with(prefix)) detail.erase(0, prefix.size());
-      errors.push_back(InvalidString(expression_path, *expression, std::move(detail)));
+    if (auto problem = CheckGroupExpression(*expression, members)) {
+      errors.push_back(InvalidString(expression_path, *expression, std::move(*problem)));
     }
   }
 

@@ -294,14 +294,17 @@ TEST_F(ValidationTest, GroupMembersAndExpression) {
   EXPECT_EQ(errors(R"([{"op":"replace","path":"/spec/expression","value":""}])"),
             Messages{"spec.expression: Required value: must be non-empty"});
   EXPECT_EQ(errors(R"j([{"op":"replace","path":"/spec/expression","value":"unknown() || signed_by_bob()"}])j"),
-            Messages{"spec.expression: Invalid value: \"unknown() || signed_by_bob()\": unknown policy `unknown`: "
-                     "the group has no member of that name at column 1"});
+            Messages{"spec.expression: Invalid value: \"unknown() || signed_by_bob()\": ERROR: <input>:1:8: "
+                     "undeclared reference to 'unknown' (in container '')\n | unknown() || signed_by_bob()\n"
+                     " | .......^"});
   EXPECT_EQ(errors(R"([{"op":"replace","path":"/spec/expression","value":"signed_by_bob() + 1"}])"),
-            Messages{"spec.expression: Invalid value: \"signed_by_bob() + 1\": unexpected `+` (the operators are "
-                     "==, !=, &&, || and !) at column 17"});
+            Messages{"spec.expression: Invalid value: \"signed_by_bob() + 1\": ERROR: <input>:1:17: found no "
+                     "matching overload for '_+_' applied to '(bool, int)'\n | signed_by_bob() + 1\n"
+                     " | ................^"});
   EXPECT_EQ(errors(R"([{"op":"replace","path":"/spec/expression","value":"signed_by_bob() == 1"}])"),
-            Messages{"spec.expression: Invalid value: \"signed_by_bob() == 1\": `1` is not allowed: the only literals "
-                     "are `true` and `false` at column 20"});
+            Messages{"spec.expression: Invalid value: \"signed_by_bob() == 1\": ERROR: <input>:1:17: found no "
+                     "matching overload for '_==_' applied to '(bool, int)'\n | signed_by_bob() == 1\n"
+                     " | ................^"});
   EXPECT_EQ(errors(R"([{"op":"replace","path":"/spec/expression","value":"signed_by_bob() ? true : false"}])").size(), 1u);
   EXPECT_EQ(errors(R"([{"op":"replace","path":"/spec/expression","value":"signed_by_bob"}])").size(), 1u);
   EXPECT_EQ(errors(R"([{"op":"replace","path":"/spec/expression","value":"!(signed_by_bob() != false) == true"}])"),
