@@ -25,12 +25,6 @@ std::optional<std::string> ReadSettings(const kw::json::Value& value, Settings& 
   return std::nullopt;
 }
 
-kw::SettingsValidationResponse ValidateSettings(const kw::json::Value& value) {
-  Settings settings;
-  if (auto error = ReadSettings(value, settings)) return kw::SettingsInvalid(*error);
-  return kw::SettingsValid();
-}
-
 // securityContext.allowPrivilegeEscalation == true.
 bool HasEscalation(const kw::json::Value& container) {
   return container.GetBool("securityContext/allowPrivilegeEscalation").value_or(false);
@@ -48,11 +42,7 @@ bool DefaultToFalse(kw::json::Document& doc, kw::json::Value& container) {
   return true;
 }
 
-kw::ValidationResponse Validate(kw::ValidationRequest& request) {
-  Settings settings;
-  // The host validated the settings first; a failure here is a guest error, as upstream.
-  if (auto error = ReadSettings(request.settings(), settings)) return kw::EvaluationError(*error);
-
+kw::ValidationResponse Validate(kw::ValidationRequest& request, const Settings& settings) {
   auto spec = kw::k8s::ExtractPodSpec(request);
   if (!spec) return kw::Reject("Cannot parse validation request");
   if (*spec == nullptr) return kw::Accept();
@@ -71,15 +61,18 @@ kw::ValidationResponse Validate(kw::ValidationRequest& request) {
 
   kw::json::Document& doc = request.document();
   bool changed = false;
-  for (ContainerList list : {ContainerList::kInitContainers, ContainerList::kContainers}) {
-    for (kw::json::Value& c : kw::k8s::Containers(pod_spec, list)) {
-      changed = DefaultToFalse(doc, c) || changed;
-    }
-  }
+  constexpr ContainerList kInitThenContainers[] = {ContainerList::kInitContainers,
+                                                   ContainerList::kContainers};
+  kw::k8s::ForEachContainer(
+      pod_spec,
+      [&](kw::json::Value& c, ContainerList, std::size_t) {
+        changed = DefaultToFalse(doc, c) || changed;
+      },
+      kInitThenContainers);
   if (!changed) return kw::Accept();
   return kw::Mutate(*request.mutable_object());
 }
 
 }  // namespace
 
-KUBEWARDEN_POLICY(Validate, ValidateSettings)
+KUBEWARDEN_POLICY_WITH_SETTINGS(Settings, ReadSettings, Validate)

@@ -22,37 +22,26 @@ std::optional<std::string> ReadSettings(const kw::json::Value& value, Settings& 
   return std::nullopt;
 }
 
-kw::SettingsValidationResponse ValidateSettings(const kw::json::Value& value) {
-  Settings settings;
-  if (auto error = ReadSettings(value, settings)) return kw::SettingsInvalid(*error);
-  return kw::SettingsValid();
-}
-
 // securityContext.procMount == "Unmasked" (exact, case-sensitive).
 bool HasUnmaskedProcMount(const kw::json::Value& container) {
   return container.GetString("securityContext/procMount").value_or("") == "Unmasked";
 }
 
-kw::ValidationResponse Validate(kw::ValidationRequest& request) {
-  Settings settings;
-  // The host validated the settings first; a failure here is a guest error, as upstream.
-  if (auto error = ReadSettings(request.settings(), settings)) return kw::EvaluationError(*error);
-
+kw::ValidationResponse Validate(kw::ValidationRequest& request, const Settings& settings) {
   auto spec = kw::k8s::ExtractPodSpecFromPod(request);
   if (!spec) return kw::Accept();  // not decodable as a Pod
   if (*spec == nullptr) return kw::EvaluationError("invalid pod spec");
   if (settings.allow_unmasked_proc_mount_type) return kw::Accept();
 
   const kw::json::Value& pod_spec = **spec;
-  for (ContainerList list : {ContainerList::kContainers, ContainerList::kInitContainers,
-                             ContainerList::kEphemeralContainers}) {
-    if (kw::k8s::AnyContainer(pod_spec, list, HasUnmaskedProcMount)) {
-      return kw::Reject("Pod has at least one container with Unmasked procMount");
-    }
-  }
+  bool none_unmasked = kw::k8s::ForEachContainer(
+      pod_spec, [](const kw::json::Value& c, ContainerList, std::size_t) {
+        return !HasUnmaskedProcMount(c);
+      });
+  if (!none_unmasked) return kw::Reject("Pod has at least one container with Unmasked procMount");
   return kw::Accept();
 }
 
 }  // namespace
 
-KUBEWARDEN_POLICY(Validate, ValidateSettings)
+KUBEWARDEN_POLICY_WITH_SETTINGS(Settings, ReadSettings, Validate)

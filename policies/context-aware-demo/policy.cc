@@ -20,15 +20,7 @@ std::optional<std::string> ReadSettings(const kw::json::Value& value, bool& evil
   return std::nullopt;
 }
 
-kw::SettingsValidationResponse ValidateSettings(const kw::json::Value& value) {
-  bool evil;
-  if (auto error = ReadSettings(value, evil)) return kw::SettingsInvalid(*error);
-  return kw::SettingsValid();
-}
-
-kw::ValidationResponse Validate(kw::ValidationRequest& request) {
-  bool evil;
-  if (auto error = ReadSettings(request.settings(), evil)) return kw::EvaluationError(*error);
+kw::ValidationResponse Validate(kw::ValidationRequest& request, const bool& evil) {
   if (auto pod = kw::k8s::ExtractPodSpecFromPod(request); !pod) {
     return kw::EvaluationError(pod.error());
   }
@@ -54,4 +46,4 @@ kw::ValidationResponse Validate(kw::ValidationRequest& request) {
 
 }  // namespace
 
-KUBEWARDEN_POLICY(Validate, ValidateSettings)
+KUBEWARDEN_POLICY_WITH_SETTINGS(bool, ReadSettings, Validate)

@@ -10,10 +10,6 @@ namespace kw = kubewarden;
 
 namespace {
 
-kw::SettingsValidationResponse ValidateSettings(const kw::json::Value&) {
-  return kw::SettingsValid();
-}
-
 kw::ValidationResponse Validate(kw::ValidationRequest& request) {
   const kw::json::Value* object = request.object();
   if (object != nullptr && object->GetString("spec/type") == "LoadBalancer") {
@@ -24,4 +20,4 @@ kw::ValidationResponse Validate(kw::ValidationRequest& request) {
 
 }  // namespace
 
-KUBEWARDEN_POLICY(Validate, ValidateSettings)
+KUBEWARDEN_POLICY_NO_SETTINGS(Validate)

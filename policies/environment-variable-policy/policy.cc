@@ -45,41 +45,29 @@ std::optional<std::string> ReadSettings(const kw::json::Value& value, Settings& 
   return std::nullopt;
 }
 
-kw::SettingsValidationResponse ValidateSettings(const kw::json::Value& value) {
-  Settings settings;
-  if (auto error = ReadSettings(value, settings)) return kw::SettingsInvalid(*error);
-  return kw::SettingsValid();
-}
-
-kw::ValidationResponse Validate(kw::ValidationRequest& request) {
-  Settings settings;
-  if (auto error = ReadSettings(request.settings(), settings)) return kw::EvaluationError(*error);
-
+kw::ValidationResponse Validate(kw::ValidationRequest& request, const Settings& settings) {
   auto spec = kw::k8s::ExtractPodSpec(request);
   if (!spec) return kw::EvaluationError(spec.error());
   if (*spec == nullptr) return kw::Accept();
 
   std::vector<std::pair<std::string_view, Set>> containers;
-  for (ContainerList list : {ContainerList::kContainers, ContainerList::kInitContainers,
-                             ContainerList::kEphemeralContainers}) {
-    for (const kw::json::Value& c : kw::k8s::Containers(**spec, list)) {
-      if (!c.IsObject()) continue;
-      std::string_view name = c.GetString("name").value_or("");
-      Set names;
-      if (const kw::json::Value* env = c.Find("env"); env != nullptr && env->IsArray()) {
-        for (const kw::json::Value& e : *env) {
-          if (e.IsObject()) names.insert(e.GetString("name").value_or(""));
-        }
-      }
-      auto it = std::find_if(containers.begin(), containers.end(),
-                             [name](const auto& entry) { return entry.first == name; });
-      if (it != containers.end()) {
-        it->second = std::move(names);
-      } else {
-        containers.emplace_back(name, std::move(names));
+  kw::k8s::ForEachContainer(**spec, [&](const kw::json::Value& c, ContainerList, std::size_t) {
+    if (!c.IsObject()) return;
+    std::string_view name = c.GetString("name").value_or("");
+    Set names;
+    if (const kw::json::Value* env = c.Find("env"); env != nullptr && env->IsArray()) {
+      for (const kw::json::Value& e : *env) {
+        if (e.IsObject()) names.insert(e.GetString("name").value_or(""));
       }
     }
-  }
+    auto it = std::find_if(containers.begin(), containers.end(),
+                           [name](const auto& entry) { return entry.first == name; });
+    if (it != containers.end()) {
+      it->second = std::move(names);
+    } else {
+      containers.emplace_back(name, std::move(names));
+    }
+  });
 
   std::string errors;
   for (const auto& [name, names] : containers) {
@@ -94,4 +82,4 @@ kw::ValidationResponse Validate(kw::ValidationRequest& request) {
 
 }  // namespace
 
-KUBEWARDEN_POLICY(Validate, ValidateSettings)
+KUBEWARDEN_POLICY_WITH_SETTINGS(Settings, ReadSettings, Validate)

@@ -92,12 +92,6 @@ std::optional<std::string> ReadSettings(const kw::json::Value& value, Settings& 
   return std::nullopt;
 }
 
-kw::SettingsValidationResponse ValidateSettings(const kw::json::Value& value) {
-  Settings settings;
-  if (auto error = ReadSettings(value, settings)) return kw::SettingsInvalid(*error);
-  return kw::SettingsValid();
-}
-
 // Go's hasPrefix of the policy: strings.HasPrefix(p + "/", q + "/"), where a side that already
 // ends with "/" gets none.
 bool HasPathPrefix(std::string_view path, std::string_view prefix) {
@@ -113,9 +107,7 @@ std::string_view StringOr(const kw::json::Value* v, std::string_view fallback) {
   return v != nullptr ? v->AsString().value_or(fallback) : fallback;
 }
 
-kw::ValidationResponse Validate(kw::ValidationRequest& request) {
-  Settings settings;
-  if (auto error = ReadSettings(request.settings(), settings)) return kw::Reject(*error, 400);
+kw::ValidationResponse Validate(kw::ValidationRequest& request, const Settings& settings) {
   if (settings.allowed_host_paths.empty()) return kw::Accept();  // no restriction
 
   auto spec = kw::k8s::ExtractPodSpecGo(request);
@@ -180,4 +172,4 @@ kw::ValidationResponse Validate(kw::ValidationRequest& request) {
 
 }  // namespace
 
-KUBEWARDEN_POLICY(Validate, ValidateSettings)
+KUBEWARDEN_GO_POLICY_WITH_SETTINGS(Settings, ReadSettings, Validate)

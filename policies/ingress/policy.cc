@@ -82,12 +82,6 @@ std::optional<std::string> ReadSettings(const kw::json::Value& value, Settings& 
   return std::nullopt;
 }
 
-kw::SettingsValidationResponse ValidateSettings(const kw::json::Value& value) {
-  Settings settings;
-  if (auto error = ReadSettings(value, settings)) return kw::SettingsInvalid(*error);
-  return kw::SettingsValid();
-}
-
 // What the policy reads of an Ingress, decoded with Go's type checks.
 struct Ingress {
   std::vector<std::string_view> tls_hosts;   // sorted, unique
@@ -226,10 +220,7 @@ std::string PortSet(const std::vector<std::uint64_t>& ports) {
   return out;
 }
 
-kw::ValidationResponse Validate(kw::ValidationRequest& request) {
-  Settings settings;
-  if (auto error = ReadSettings(request.settings(), settings)) return kw::Reject(*error, 400);
-
+kw::ValidationResponse Validate(kw::ValidationRequest& request, const Settings& settings) {
   Ingress ingress;
   if (auto error = DecodeIngress(request.object(), ingress)) return kw::Reject(*error, 400);
 
@@ -259,4 +250,4 @@ kw::ValidationResponse Validate(kw::ValidationRequest& request) {
 
 }  // namespace
 
-KUBEWARDEN_POLICY(Validate, ValidateSettings)
+KUBEWARDEN_GO_POLICY_WITH_SETTINGS(Settings, ReadSettings, Validate)

@@ -14,10 +14,6 @@ namespace {
 
 constexpr std::string_view kPolicyServerLabel = "admission.kubewarden.io/policy-server";
 
-kw::SettingsValidationResponse ValidateSettings(const kw::json::Value&) {
-  return kw::SettingsValid();
-}
-
 kw::ValidationResponse Validate(kw::ValidationRequest& request) {
   std::string_view ns = request.namespace_name();
   kw::json::Document ns_doc;
@@ -46,4 +42,4 @@ kw::ValidationResponse Validate(kw::ValidationRequest& request) {
 
 }  // namespace
 
-KUBEWARDEN_POLICY(Validate, ValidateSettings)
+KUBEWARDEN_POLICY_NO_SETTINGS(Validate)

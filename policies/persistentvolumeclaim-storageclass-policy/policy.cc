@@ -55,12 +55,6 @@ std::optional<std::string> ReadSettings(const kw::json::Value& value, Settings& 
   return std::nullopt;
 }
 
-kw::SettingsValidationResponse ValidateSettings(const kw::json::Value& value) {
-  Settings settings;
-  if (auto error = ReadSettings(value, settings)) return kw::SettingsInvalid(*error);
-  return kw::SettingsValid();
-}
-
 // A minimal typed check of the PVC fields the policy relies on (k8s-openapi decode): the object,
 // its apiVersion/kind, metadata and spec must have the right shapes, storageClassName a string.
 bool DecodesAsPvc(const kw::json::Value* object) {
@@ -101,10 +95,7 @@ bool DecodesAsPvc(const kw::json::Value* object) {
   return true;
 }
 
-kw::ValidationResponse Validate(kw::ValidationRequest& request) {
-  Settings settings;
-  if (auto error = ReadSettings(request.settings(), settings)) return kw::EvaluationError(*error);
-
+kw::ValidationResponse Validate(kw::ValidationRequest& request, const Settings& settings) {
   kw::json::Value* object = request.mutable_object();
   if (!DecodesAsPvc(object)) return kw::Accept();
   kw::json::Value* spec = object->Find("spec");
@@ -131,4 +122,4 @@ kw::ValidationResponse Validate(kw::ValidationRequest& request) {
 
 }  // namespace
 
-KUBEWARDEN_POLICY(Validate, ValidateSettings)
+KUBEWARDEN_POLICY_WITH_SETTINGS(Settings, ReadSettings, Validate)

@@ -32,17 +32,7 @@ bool IsPrivileged(const kw::json::Value& container) {
   return privileged != nullptr && privileged->AsBool().value_or(false);
 }
 
-kw::SettingsValidationResponse ValidateSettings(const kw::json::Value& value) {
-  Settings settings;
-  if (auto error = ReadSettings(value, settings)) return kw::SettingsInvalid(*error);
-  return kw::SettingsValid();
-}
-
-kw::ValidationResponse Validate(kw::ValidationRequest& request) {
-  Settings settings;
-  // The host validated the settings first; a failure here is a guest error, as upstream.
-  if (auto error = ReadSettings(request.settings(), settings)) return kw::EvaluationError(*error);
-
+kw::ValidationResponse Validate(kw::ValidationRequest& request, const Settings& settings) {
   auto spec = kw::k8s::ExtractPodSpec(request);
   if (!spec) return kw::Reject("Cannot parse validation request");
   if (*spec == nullptr) return kw::Accept();
@@ -64,4 +54,4 @@ kw::ValidationResponse Validate(kw::ValidationRequest& request) {
 
 }  // namespace
 
-KUBEWARDEN_POLICY(Validate, ValidateSettings)
+KUBEWARDEN_POLICY_WITH_SETTINGS(Settings, ReadSettings, Validate)

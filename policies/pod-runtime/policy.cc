@@ -42,12 +42,6 @@ std::optional<std::string> ReadSettings(const kw::json::Value& value, Settings& 
   return std::nullopt;
 }
 
-kw::SettingsValidationResponse ValidateSettings(const kw::json::Value& value) {
-  Settings settings;
-  if (auto error = ReadSettings(value, settings)) return kw::SettingsInvalid(*error);
-  return kw::SettingsValid();
-}
-
 // Sets spec.runtimeClassName to the fallback, keeping its position when present.
 kw::ValidationResponse UseFallback(kw::ValidationRequest& request, kw::json::Value& spec,
                                    std::optional<std::string_view> name,
@@ -61,11 +55,7 @@ kw::ValidationResponse UseFallback(kw::ValidationRequest& request, kw::json::Val
   return kw::Mutate(*request.mutable_object());
 }
 
-kw::ValidationResponse Validate(kw::ValidationRequest& request) {
-  Settings settings;
-  // The host validated the settings first; a failure here is a guest error, as upstream.
-  if (auto error = ReadSettings(request.settings(), settings)) return kw::EvaluationError(*error);
-
+kw::ValidationResponse Validate(kw::ValidationRequest& request, const Settings& settings) {
   auto spec = kw::k8s::ExtractPodSpec(request);
   if (!spec) return kw::EvaluationError(spec.error());
   if (*spec == nullptr) return kw::Accept();
@@ -87,4 +77,4 @@ kw::ValidationResponse Validate(kw::ValidationRequest& request) {
 
 }  // namespace
 
-KUBEWARDEN_POLICY(Validate, ValidateSettings)
+KUBEWARDEN_POLICY_WITH_SETTINGS(Settings, ReadSettings, Validate)

@@ -26,12 +26,6 @@ std::optional<std::string> ReadSettings(const kw::json::Value& value, FailureMod
   return std::nullopt;
 }
 
-kw::SettingsValidationResponse ValidateSettings(const kw::json::Value& value) {
-  FailureMode mode;
-  if (auto error = ReadSettings(value, mode)) return kw::SettingsInvalid(*error);
-  return kw::SettingsValid();
-}
-
 // The Project spec members upstream's struct requires (policies-more.md §14 step 5).
 std::optional<std::string> ProjectSpecError(const kw::json::Value& project) {
   const kw::json::Value* spec = project.Find("spec");
@@ -50,9 +44,7 @@ std::optional<std::string> ProjectSpecError(const kw::json::Value& project) {
   return std::nullopt;
 }
 
-kw::ValidationResponse Validate(kw::ValidationRequest& request) {
-  FailureMode mode;
-  if (auto error = ReadSettings(request.settings(), mode)) return kw::EvaluationError(*error);
+kw::ValidationResponse Validate(kw::ValidationRequest& request, const FailureMode& mode) {
 
   kw::json::Document& doc = request.document();
   kw::json::Value* ns = request.mutable_object();
@@ -92,4 +84,4 @@ kw::ValidationResponse Validate(kw::ValidationRequest& request) {
 
 }  // namespace
 
-KUBEWARDEN_POLICY(Validate, ValidateSettings)
+KUBEWARDEN_POLICY_WITH_SETTINGS(FailureMode, ReadSettings, Validate)

@@ -41,10 +41,6 @@ constexpr std::array<QuotaField, 13> kQuotaFields = {{
     {"limitsMemory", "LimitsMemory"},
 }};
 
-kw::SettingsValidationResponse ValidateSettings(const kw::json::Value&) {
-  return kw::SettingsValid();
-}
-
 // The member of a Go-decoded struct for field `name` (encoding/json: exact key, else ASCII
 // case-insensitive; the last matching key wins).
 const kw::json::Value* GoField(const kw::json::Value* object, std::string_view name) {
@@ -257,4 +253,4 @@ kw::ValidationResponse Validate(kw::ValidationRequest& request) {
 
 }  // namespace
 
-KUBEWARDEN_POLICY(Validate, ValidateSettings)
+KUBEWARDEN_POLICY_NO_SETTINGS(Validate)

@@ -11,10 +11,6 @@ using kw::k8s::ContainerList;
 
 namespace {
 
-kw::SettingsValidationResponse ValidateSettings(const kw::json::Value&) {
-  return kw::SettingsValid();
-}
-
 // No securityContext, or securityContext.readOnlyRootFilesystem not true (absent, null, false).
 bool LacksReadOnlyRoot(const kw::json::Value& container) {
   const kw::json::Value* context = container.Find("securityContext");
@@ -41,4 +37,4 @@ kw::ValidationResponse Validate(kw::ValidationRequest& request) {
 
 }  // namespace
 
-KUBEWARDEN_POLICY(Validate, ValidateSettings)
+KUBEWARDEN_POLICY_NO_SETTINGS(Validate)

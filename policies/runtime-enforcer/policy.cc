@@ -11,10 +11,6 @@ namespace {
 
 constexpr std::string_view kPolicyLabel = "security.rancher.io/policy";
 
-kw::SettingsValidationResponse ValidateSettings(const kw::json::Value&) {
-  return kw::SettingsValid();
-}
-
 // metadata.labels of the pod (template) of `kind`: its pod spec path with the final `spec`
 // replaced ("spec/template/spec" -> "spec/template/metadata/labels").
 std::string LabelsPath(const kw::k8s::WorkloadKind& kind) {
@@ -58,4 +54,4 @@ kw::ValidationResponse Validate(kw::ValidationRequest& request) {
 
 }  // namespace
 
-KUBEWARDEN_POLICY(Validate, ValidateSettings)
+KUBEWARDEN_POLICY_NO_SETTINGS(Validate)

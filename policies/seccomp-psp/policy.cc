@@ -45,12 +45,6 @@ std::optional<std::string> ReadSettings(const kw::json::Value& value, Settings& 
   return std::nullopt;
 }
 
-kw::SettingsValidationResponse ValidateSettings(const kw::json::Value& value) {
-  Settings settings;
-  if (auto error = ReadSettings(value, settings)) return kw::SettingsInvalid(*error);
-  return kw::SettingsValid();
-}
-
 // typeOK of §12: the type is listed, or a legacy allowed_profiles value grants it.
 bool TypeOk(const Settings& settings, std::string_view type) {
   if (Contains(settings.profile_types, type)) return true;
@@ -120,10 +114,7 @@ std::optional<std::string> CheckContainers(const Settings& settings, const kw::j
   return out;
 }
 
-kw::ValidationResponse Validate(kw::ValidationRequest& request) {
-  Settings settings;
-  if (auto error = ReadSettings(request.settings(), settings)) return kw::EvaluationError(*error);
-
+kw::ValidationResponse Validate(kw::ValidationRequest& request, const Settings& settings) {
   auto spec = kw::k8s::ExtractPodSpecFromPod(request);
   if (!spec) return kw::EvaluationError("Error deserializing Pod specification: " + spec.error());
 
@@ -189,4 +180,4 @@ kw::ValidationResponse Validate(kw::ValidationRequest& request) {
 
 }  // namespace
 
-KUBEWARDEN_POLICY(Validate, ValidateSettings)
+KUBEWARDEN_POLICY_WITH_SETTINGS(Settings, ReadSettings, Validate)

@@ -43,12 +43,6 @@ std::optional<std::string> ReadSettings(const kw::json::Value& value, Settings& 
   return std::nullopt;
 }
 
-kw::SettingsValidationResponse ValidateSettings(const kw::json::Value& value) {
-  Settings settings;
-  if (auto error = ReadSettings(value, settings)) return kw::SettingsInvalid(*error);
-  return kw::SettingsValid();
-}
-
 std::optional<std::string_view> Member(const kw::json::Value& object, std::string_view key) {
   const kw::json::Value* v = object.Find(key);
   return v != nullptr ? v->AsString() : std::nullopt;  // null is absent
@@ -112,10 +106,7 @@ Outcome Apply(kw::json::Document& doc, kw::json::Value& holder, const Options& e
   return Outcome::kDefaulted;
 }
 
-kw::ValidationResponse Validate(kw::ValidationRequest& request) {
-  Settings settings;
-  if (auto error = ReadSettings(request.settings(), settings)) return kw::EvaluationError(*error);
-
+kw::ValidationResponse Validate(kw::ValidationRequest& request, const Settings& settings) {
   auto spec = kw::k8s::ExtractPodSpecFromPod(request);
   if (!spec) return kw::Accept();
   if (!settings.must_run_as) return kw::Accept();
@@ -131,16 +122,13 @@ kw::ValidationResponse Validate(kw::ValidationRequest& request) {
   };
   const char* kFailed = "SELinux validation failed";
   if (!apply(pod_spec)) return kw::Reject(kFailed);
-  for (ContainerList list : {ContainerList::kContainers, ContainerList::kInitContainers,
-                             ContainerList::kEphemeralContainers}) {
-    for (kw::json::Value& container : kw::k8s::Containers(pod_spec, list)) {
-      if (!apply(container)) return kw::Reject(kFailed);
-    }
-  }
+  bool applied = kw::k8s::ForEachContainer(
+      pod_spec, [&](kw::json::Value& c, ContainerList, std::size_t) { return apply(c); });
+  if (!applied) return kw::Reject(kFailed);
   if (!defaulted) return kw::Accept();
   return kw::Mutate(*request.mutable_object());
 }
 
 }  // namespace
 
-KUBEWARDEN_POLICY(Validate, ValidateSettings)
+KUBEWARDEN_POLICY_WITH_SETTINGS(Settings, ReadSettings, Validate)

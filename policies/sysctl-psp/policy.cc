@@ -70,12 +70,6 @@ std::optional<std::string> ReadSettings(const kw::json::Value& value, Settings& 
   return std::nullopt;
 }
 
-kw::SettingsValidationResponse ValidateSettings(const kw::json::Value& value) {
-  Settings settings;
-  if (auto error = ReadSettings(value, settings)) return kw::SettingsInvalid(*error);
-  return kw::SettingsValid();
-}
-
 constexpr std::string_view kSafe[] = {"kernel.shm_rmid_forced", "net.ipv4.ip_local_port_range",
                                       "net.ipv4.tcp_syncookies", "net.ipv4.ping_group_range"};
 
@@ -83,10 +77,7 @@ bool IsSafe(std::string_view name) {
   return std::find(std::begin(kSafe), std::end(kSafe), name) != std::end(kSafe);
 }
 
-kw::ValidationResponse Validate(kw::ValidationRequest& request) {
-  Settings settings;
-  if (auto error = ReadSettings(request.settings(), settings)) return kw::Reject(*error, 400);
-
+kw::ValidationResponse Validate(kw::ValidationRequest& request, const Settings& settings) {
   const kw::json::Value* object = request.object();
   const kw::json::Value* sysctls =
       object != nullptr && object->IsObject() ? object->Get("spec/securityContext/sysctls")
@@ -119,4 +110,4 @@ kw::ValidationResponse Validate(kw::ValidationRequest& request) {
 
 }  // namespace
 
-KUBEWARDEN_POLICY(Validate, ValidateSettings)
+KUBEWARDEN_GO_POLICY_WITH_SETTINGS(Settings, ReadSettings, Validate)

@@ -100,12 +100,6 @@ std::optional<std::string> ReadSettings(const kw::json::Value& value, Settings& 
   return out;
 }
 
-kw::SettingsValidationResponse ValidateSettings(const kw::json::Value& value) {
-  Settings settings;
-  if (auto error = ReadSettings(value, settings)) return kw::SettingsInvalid(*error);
-  return kw::SettingsValid();
-}
-
 // ---------------------------------------------------------------- validation
 
 bool EntryMatches(std::string_view entry, std::string_view value) {
@@ -148,10 +142,7 @@ void AppendPart(std::string& out, std::string_view title, std::vector<std::strin
   }
 }
 
-kw::ValidationResponse Validate(kw::ValidationRequest& request) {
-  Settings settings;
-  if (auto error = ReadSettings(request.settings(), settings)) return kw::EvaluationError(*error);
-
+kw::ValidationResponse Validate(kw::ValidationRequest& request, const Settings& settings) {
   auto spec = kw::k8s::ExtractPodSpec(request);
   if (!spec || *spec == nullptr) return kw::Accept();
   const kw::json::Value& pod_spec = **spec;
@@ -208,4 +199,4 @@ kw::ValidationResponse Validate(kw::ValidationRequest& request) {
 
 }  // namespace
 
-KUBEWARDEN_POLICY(Validate, ValidateSettings)
+KUBEWARDEN_POLICY_WITH_SETTINGS(Settings, ReadSettings, Validate)

@@ -14,10 +14,6 @@ namespace kw = kubewarden;
 
 namespace {
 
-kw::SettingsValidationResponse ValidateSettings(const kw::json::Value&) {
-  return kw::SettingsValid();
-}
-
 // re_match("^(extensions|networking.k8s.io)$", group), where '.' is any character.
 bool IsIngressGroup(std::string_view group) {
   constexpr std::string_view kNetworking = "networking.k8s.io";
@@ -85,4 +81,4 @@ kw::ValidationResponse Validate(kw::ValidationRequest& request) {
 
 }  // namespace
 
-KUBEWARDEN_POLICY(Validate, ValidateSettings)
+KUBEWARDEN_POLICY_NO_SETTINGS(Validate)

@@ -57,10 +57,6 @@ bool SameSelector(const kw::json::Value* a, const kw::json::Value* b) {
   return true;
 }
 
-kw::SettingsValidationResponse ValidateSettings(const kw::json::Value&) {
-  return kw::SettingsValid();
-}
-
 kw::ValidationResponse Validate(kw::ValidationRequest& request) {
   const kw::json::Value* object = request.object();
   if (!DecodesAsService(object)) return kw::Accept();
@@ -87,4 +83,4 @@ kw::ValidationResponse Validate(kw::ValidationRequest& request) {
 
 }  // namespace
 
-KUBEWARDEN_POLICY(Validate, ValidateSettings)
+KUBEWARDEN_POLICY_NO_SETTINGS(Validate)

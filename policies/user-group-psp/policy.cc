@@ -153,12 +153,6 @@ std::optional<std::string> ReadSettings(const kw::json::Value& value, Settings& 
   return std::nullopt;
 }
 
-kw::SettingsValidationResponse ValidateSettings(const kw::json::Value& value) {
-  Settings settings;
-  if (auto error = ReadSettings(value, settings)) return kw::SettingsInvalid(*error);
-  return kw::SettingsValid();
-}
-
 // ------------------------------------------------------------------------------------------------
 // Validation.
 // ------------------------------------------------------------------------------------------------
@@ -336,11 +330,7 @@ Verdict ValidateContainer(const Settings& settings, kw::json::Document& doc,
   return GroupStep(settings, ctx, image, mutated);
 }
 
-kw::ValidationResponse Validate(kw::ValidationRequest& request) {
-  Settings settings;
-  // The host validated the settings first; a failure here is a guest error, as upstream.
-  if (auto error = ReadSettings(request.settings(), settings)) return kw::EvaluationError(*error);
-
+kw::ValidationResponse Validate(kw::ValidationRequest& request, const Settings& settings) {
   auto spec = kw::k8s::ExtractPodSpec(request);
   if (!spec) return kw::Reject("Cannot parse validation request");
   if (*spec == nullptr) return kw::Accept();
@@ -371,4 +361,4 @@ kw::ValidationResponse Validate(kw::ValidationRequest& request) {
 
 }  // namespace
 
-KUBEWARDEN_POLICY(Validate, ValidateSettings)
+KUBEWARDEN_POLICY_WITH_SETTINGS(Settings, ReadSettings, Validate)

@@ -32,12 +32,6 @@ std::optional<std::string> ReadSettings(const kw::json::Value& value, Settings& 
   return std::nullopt;
 }
 
-kw::SettingsValidationResponse ValidateSettings(const kw::json::Value& value) {
-  Settings settings;
-  if (auto error = ReadSettings(value, settings)) return kw::SettingsInvalid(*error);
-  return kw::SettingsValid();
-}
-
 bool Contains(const std::vector<std::string_view>& sorted, std::string_view s) {
   return std::binary_search(sorted.begin(), sorted.end(), s);
 }
@@ -74,41 +68,36 @@ std::optional<std::string> Check(const Settings& settings,
   return std::nullopt;
 }
 
-kw::ValidationResponse Validate(kw::ValidationRequest& request) {
-  Settings settings;
-  if (auto error = ReadSettings(request.settings(), settings)) return kw::EvaluationError(*error);
-
+kw::ValidationResponse Validate(kw::ValidationRequest& request, const Settings& settings) {
   auto spec = kw::k8s::ExtractPodSpec(request);
   if (!spec) return kw::Reject("Cannot parse validation request");
   if (*spec == nullptr) return kw::Accept();
   const kw::json::Value& pod_spec = **spec;
 
   std::string errors;
-  for (ContainerList list : {ContainerList::kContainers, ContainerList::kInitContainers,
-                             ContainerList::kEphemeralContainers}) {
-    for (const kw::json::Value& container : kw::k8s::Containers(pod_spec, list)) {
-      const kw::json::Value* volume_mounts = container.Find("volumeMounts");
-      if (volume_mounts == nullptr || !volume_mounts->IsArray()) continue;
-      std::vector<std::string_view> mounts;
-      for (const kw::json::Value& mount : *volume_mounts) {
-        const kw::json::Value* name = mount.Find("name");
-        mounts.push_back(name != nullptr ? name->AsString().value_or("") : "");
-      }
-      kw::SortUnique(mounts);
-      if (auto message = Check(settings, mounts)) {
-        const kw::json::Value* name = container.Find("name");
-        errors.append("container ")
-            .append(name != nullptr ? name->AsString().value_or("") : "")
-            .append(" is invalid: ")
-            .append(*message)
-            .push_back('\n');
-      }
+  kw::k8s::ForEachContainer(pod_spec, [&](const kw::json::Value& container, ContainerList,
+                                           std::size_t) {
+    const kw::json::Value* volume_mounts = container.Find("volumeMounts");
+    if (volume_mounts == nullptr || !volume_mounts->IsArray()) return;
+    std::vector<std::string_view> mounts;
+    for (const kw::json::Value& mount : *volume_mounts) {
+      const kw::json::Value* name = mount.Find("name");
+      mounts.push_back(name != nullptr ? name->AsString().value_or("") : "");
     }
-  }
+    kw::SortUnique(mounts);
+    if (auto message = Check(settings, mounts)) {
+      const kw::json::Value* name = container.Find("name");
+      errors.append("container ")
+          .append(name != nullptr ? name->AsString().value_or("") : "")
+          .append(" is invalid: ")
+          .append(*message)
+          .push_back('\n');
+    }
+  });
   if (!errors.empty()) return kw::Reject(errors);
   return kw::Accept();
 }
 
 }  // namespace
 
-KUBEWARDEN_POLICY(Validate, ValidateSettings)
+KUBEWARDEN_POLICY_WITH_SETTINGS(Settings, ReadSettings, Validate)

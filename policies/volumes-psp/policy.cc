@@ -70,12 +70,6 @@ std::optional<std::string> ReadSettings(const kw::json::Value& value, Settings& 
   return std::nullopt;
 }
 
-kw::SettingsValidationResponse ValidateSettings(const kw::json::Value& value) {
-  Settings settings;
-  if (auto error = ReadSettings(value, settings)) return kw::SettingsInvalid(*error);
-  return kw::SettingsValid();
-}
-
 std::string_view StringOr(const kw::json::Value* v, std::string_view fallback) {
   return v != nullptr ? v->AsString().value_or(fallback) : fallback;
 }
@@ -97,9 +91,7 @@ bool Contains(const std::vector<std::string_view>& names, std::string_view name)
   return std::find(names.begin(), names.end(), name) != names.end();
 }
 
-kw::ValidationResponse Validate(kw::ValidationRequest& request) {
-  Settings settings;
-  if (auto error = ReadSettings(request.settings(), settings)) return kw::EvaluationError(*error);
+kw::ValidationResponse Validate(kw::ValidationRequest& request, const Settings& settings) {
   if (settings.allowed_types.empty()) return kw::Reject("No volume type is allowed");
   if (settings.AllowsAll()) return kw::Accept();
 
@@ -143,4 +135,4 @@ kw::ValidationResponse Validate(kw::ValidationRequest& request) {
 
 }  // namespace
 
-KUBEWARDEN_POLICY(Validate, ValidateSettings)
+KUBEWARDEN_POLICY_WITH_SETTINGS(Settings, ReadSettings, Validate)

@@ -568,6 +568,40 @@ TEST(K8s, ContainerLists) {
   EXPECT_EQ(k8s::ContainerListKey(k8s::ContainerList::kEphemeralContainers), "ephemeralContainers");
 }
 
+TEST(K8s, ForEachContainerWalksTheListsInOrderWithIndexes) {
+  json::Document doc;
+  json::Value* spec = doc.Parse(
+      R"({"ephemeralContainers":[{"name":"e"}],"initContainers":[{"name":"i0"},{"name":"i1"}],)"
+      R"("containers":[{"name":"c"}]})");
+  std::vector<std::string> seen;
+  EXPECT_TRUE(k8s::ForEachContainer(*spec, [&](json::Value& c, k8s::ContainerList list,
+                                               std::size_t index) {
+    seen.push_back(std::string(k8s::ContainerListNoun(list)) + " " + std::string(*c.GetString("name")) +
+                   " " + k8s::ContainerPointer("/spec", list, index));
+  }));
+  EXPECT_EQ(seen, (std::vector<std::string>{"container c /spec/containers/0",
+                                            "init container i0 /spec/initContainers/0",
+                                            "init container i1 /spec/initContainers/1",
+                                            "ephemeral container e /spec/ephemeralContainers/0"}));
+
+  // A bool-returning visitor stops the walk; `lists` picks the lists and their order.
+  const json::Value& const_spec = *spec;
+  constexpr k8s::ContainerList kInitThenContainers[] = {k8s::ContainerList::kInitContainers,
+                                                        k8s::ContainerList::kContainers};
+  std::vector<std::string_view> names;
+  EXPECT_FALSE(k8s::ForEachContainer(
+      const_spec,
+      [&](const json::Value& c, k8s::ContainerList, std::size_t) {
+        names.push_back(*c.GetString("name"));
+        return c.GetString("name") != "i1";
+      },
+      kInitThenContainers));
+  EXPECT_EQ(names, (std::vector<std::string_view>{"i0", "i1"}));
+
+  EXPECT_EQ(k8s::PodSpecPointer(*k8s::FindWorkloadKind("CronJob")),
+            "/spec/jobTemplate/spec/template/spec");
+}
+
 // ================================================================================================
 // allocator.h
 // ================================================================================================
@@ -660,6 +694,57 @@ TEST(Wapc, DispatchesRegisteredOperations) {
             R"({"valid":false,"message":"EOF while parsing an object at line 1 column 1"})");
   EXPECT_EQ(Call("other", ""), 0);
   EXPECT_EQ(fake::error, "No handler registered for function other");
+}
+
+struct TestSettings {
+  int limit = 0;
+};
+std::optional<std::string> ReadTestSettings(const json::Value& value, TestSettings& settings) {
+  SettingsReader reader(value);
+  settings.limit = reader.Integer<int>("limit", 1);
+  if (!reader.ok()) return reader.error();
+  if (settings.limit > 9) return "limit too high";
+  return std::nullopt;
+}
+ValidationResponse ValidateWithTestSettings(ValidationRequest&, const TestSettings& settings) {
+  return Reject("limit " + std::to_string(settings.limit));
+}
+
+TEST(Policy, SettingsAreReadOnceForBothEntryPoints) {
+  wapc::RegisterFunction(
+      "validate",
+      internal::ValidateHandler<
+          internal::ValidateWithSettings<TestSettings, ReadTestSettings, ValidateWithTestSettings>>);
+  wapc::RegisterFunction(
+      "validate_settings",
+      internal::ValidateSettingsHandler<internal::ValidateSettingsWith<TestSettings, ReadTestSettings>>);
+  EXPECT_EQ(Call("validate_settings", R"({"limit":10})"), 1);
+  EXPECT_EQ(fake::response, R"({"valid":false,"message":"limit too high"})");
+  EXPECT_EQ(Call("validate_settings", R"({"limit":"x"})"), 1);
+  EXPECT_EQ(fake::response,
+            R"({"valid":false,"message":"invalid type: string \"x\", expected i32"})");
+  EXPECT_EQ(Call("validate_settings", R"({"limit":3})"), 1);
+  EXPECT_EQ(fake::response, R"({"valid":true})");
+  EXPECT_EQ(Call("validate", Payload("Pod", "{}", R"({"limit":3})")), 1);
+  EXPECT_EQ(fake::response, R"({"accepted":false,"message":"limit 3"})");
+  EXPECT_EQ(Call("validate", Payload("Pod", "{}")), 1);
+  EXPECT_EQ(fake::response, R"({"accepted":false,"message":"limit 1"})") << "the default";
+  EXPECT_EQ(Call("validate", Payload("Pod", "{}", R"({"limit":10})")), 0)
+      << "settings the host did not validate fail the call";
+  EXPECT_EQ(fake::error, "limit too high");
+
+  wapc::RegisterFunction(
+      "validate",
+      internal::ValidateHandler<internal::ValidateWithSettings<
+          TestSettings, ReadTestSettings, ValidateWithTestSettings,
+          internal::BadSettingsAnswer::kReject400>>);
+  EXPECT_EQ(Call("validate", Payload("Pod", "{}", R"({"limit":10})")), 1) << "Go policies reject";
+  EXPECT_EQ(fake::response, R"({"accepted":false,"message":"limit too high","code":400})");
+
+  wapc::RegisterFunction("validate_settings",
+                         internal::ValidateSettingsHandler<internal::AnySettingsAreValid>);
+  EXPECT_EQ(Call("validate_settings", R"({"anything":[1]})"), 1);
+  EXPECT_EQ(fake::response, R"({"valid":true})");
 }
 
 TEST(Host, CallsAndLogs) {

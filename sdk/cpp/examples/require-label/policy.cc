@@ -28,16 +28,7 @@ std::optional<std::string> ReadSettings(const kw::json::Value& value, Settings& 
   return std::nullopt;
 }
 
-kw::SettingsValidationResponse ValidateSettings(const kw::json::Value& value) {
-  Settings settings;
-  if (auto error = ReadSettings(value, settings)) return kw::SettingsInvalid(*error);
-  return kw::SettingsValid();
-}
-
-kw::ValidationResponse Validate(kw::ValidationRequest& request) {
-  Settings settings;
-  if (auto error = ReadSettings(request.settings(), settings)) return kw::EvaluationError(*error);
-
+kw::ValidationResponse Validate(kw::ValidationRequest& request, const Settings& settings) {
   kw::json::Value* object = request.mutable_object();
   if (object == nullptr) return kw::Accept();  // DELETE: nothing to check
   const kw::json::Value* labels = object->GetObject("metadata/labels");
@@ -59,4 +50,5 @@ kw::ValidationResponse Validate(kw::ValidationRequest& request) {
 
 }  // namespace
 
-KUBEWARDEN_POLICY(Validate, ValidateSettings)
+// validate_settings and validate both decode the settings with ReadSettings.
+KUBEWARDEN_POLICY_WITH_SETTINGS(Settings, ReadSettings, Validate)

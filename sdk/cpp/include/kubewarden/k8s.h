@@ -26,7 +26,9 @@
 // and a few free-form structs are not descended into; their internals are not type-checked.
 //
 // Containers: Containers(spec, ContainerList::kInit) iterates one list (empty when absent or not
-// an array); ContainerListKey names it.
+// an array); ContainerListKey names it. ForEachContainer walks several lists in one loop and
+// hands over each container's list and index; ContainerPointer turns those into the JSON
+// pointer a patch or a message needs ("/spec/template/spec/initContainers/0").
 //
 // All functions are pure apart from the documented edits; the schema is constant data.
 #ifndef KUBEWARDEN_K8S_H_
@@ -38,8 +40,10 @@
 #include <expected>
 #include <limits>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
+#include <type_traits>
 
 #include "kubewarden/json.h"
 #include "kubewarden/request.h"
@@ -837,6 +841,11 @@ KW_K8S_TOP_(kReplicationController, "ReplicationController", kReplicationControl
 KW_K8S_TOP_(kJob, "Job", kJobSpec);
 KW_K8S_TOP_(kCronJob, "CronJob", kCronJobSpec);
 
+// Not a pod carrier: for CheckObject only (see kNamespaceKind).
+inline constexpr Field kNamespaceSpecFields[] = {{"finalizers", FT::kStringList}};
+KW_K8S_STRUCT_(kNamespaceSpec, "NamespaceSpec", kNamespaceSpecFields);
+KW_K8S_TOP_(kNamespace, "Namespace", kNamespaceSpec);
+
 #undef KW_K8S_TOP_
 #undef KW_K8S_STRUCT_
 #undef KW_K8S_OPAQUE_
@@ -861,6 +870,10 @@ inline constexpr WorkloadKind kWorkloadKinds[] = {
     {"Job", "batch/v1", "spec/template/spec", &schema::kJob},
     {"CronJob", "batch/v1", "spec/jobTemplate/spec/template/spec", &schema::kCronJob},
 };
+
+// A Namespace, for CheckObject(object, kNamespaceKind): it carries no pod spec and is not one of
+// kWorkloadKinds (so the pod-spec extractions reject it as any other kind).
+inline constexpr WorkloadKind kNamespaceKind{"Namespace", "v1", "", &schema::kNamespace};
 
 // The workload kind named `kind`, or nullptr.
 inline const WorkloadKind* FindWorkloadKind(std::string_view kind) {
@@ -1257,6 +1270,58 @@ bool AnyContainer(const json::Value& pod_spec, ContainerList list, Pred pred) {
     if (pred(c)) return true;
   }
   return false;
+}
+
+// "container", "init container" or "ephemeral container": the words of upstream's messages.
+constexpr std::string_view ContainerListNoun(ContainerList list) {
+  switch (list) {
+    case ContainerList::kContainers:
+      return "container";
+    case ContainerList::kInitContainers:
+      return "init container";
+    case ContainerList::kEphemeralContainers:
+      return "ephemeral container";
+  }
+  return "";
+}
+
+// The three lists in the order most upstream policies check them.
+inline constexpr ContainerList kAllContainerLists[] = {
+    ContainerList::kContainers, ContainerList::kInitContainers,
+    ContainerList::kEphemeralContainers};
+
+// Calls `fn(container, list, index)` for every element of each list of `lists`, in that order
+// (a list absent or not an array has none). `pod_spec` may be const or not; `container` has
+// the same constness. When `fn` returns bool, false stops the walk and ForEachContainer
+// returns false; otherwise it returns true.
+template <typename V, typename Fn>
+bool ForEachContainer(V& pod_spec, Fn&& fn,
+                      std::span<const ContainerList> lists = kAllContainerLists) {
+  for (ContainerList list : lists) {
+    std::size_t index = 0;
+    for (auto& container : Containers(pod_spec, list)) {
+      if constexpr (std::is_same_v<decltype(fn(container, list, index)), bool>) {
+        if (!fn(container, list, index)) return false;
+      } else {
+        fn(container, list, index);
+      }
+      ++index;
+    }
+  }
+  return true;
+}
+
+// The JSON pointer of a workload kind's pod spec: "/spec", "/spec/template/spec", ...
+inline std::string PodSpecPointer(const WorkloadKind& kind) {
+  return "/" + std::string(kind.pod_spec_path);
+}
+
+// The JSON pointer of container `index` of `list` under the pod spec at `pod_spec_pointer`.
+inline std::string ContainerPointer(std::string_view pod_spec_pointer, ContainerList list,
+                                    std::size_t index) {
+  std::string out(pod_spec_pointer);
+  out.append("/").append(ContainerListKey(list)).append("/").append(std::to_string(index));
+  return out;
 }
 
 }  // namespace kubewarden::k8s
