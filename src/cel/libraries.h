@@ -59,15 +59,13 @@ void RegisterUrlLibrary(FunctionRegistry& registry);
 // Standard() plus every library above.
 const FunctionRegistry& KubernetesLibraries();
 
-// For the library sources: adds one overload.
-inline void AddOverload(FunctionRegistry& registry, std::string name, bool receiver,
-                        std::vector<std::optional<Kind>> params, FunctionImpl impl) {
-  Overload o;
-  o.receiver = receiver;
-  o.params = std::move(params);
-  o.impl = std::move(impl);
-  registry.Add(std::move(name), std::move(o));
-}
+// For the library sources: adds one overload typed by `signature` (cel/checker.h's syntax, e.g.
+// "(list(A), A) -> int", the receiver first), from which the evaluator's parameter kinds are
+// derived (type parameters and dyn accept any kind, opaque types any opaque value: `impl`
+// checks which). The signature is the library's cel-go/Kubernetes declaration, so the checker
+// infers result types and refuses misuse; a malformed one is a bug that checker_test reports.
+void AddOverload(FunctionRegistry& registry, std::string name, bool receiver, std::string_view signature,
+                 FunctionImpl impl);
 
 }  // namespace kw::cel
 
