@@ -120,6 +120,39 @@ Value IsSorted(Args a, CallContext& ctx) {
   return Value::Bool(true);
 }
 
+// cel-go's @sortByAssociatedKeys (what `l.sortBy(x, key)` expands to): the list ordered by the
+// keys computed for its elements, stably, with cel-go's texts.
+Value SortByKeys(Args a, CallContext& ctx) {
+  auto list = Elements(a[0]);
+  auto keys = Elements(a[1]);
+  if (list.size() != keys.size())
+    return Value::Error("@sortByAssociatedKeys() expected a list of the same size as the associated keys list, but got " +
+                        std::to_string(list.size()) + " and " + std::to_string(keys.size()) +
+                        " elements respectively.");
+  if (list.empty()) return a[0];
+  switch (keys[0].kind()) {
+    case K::kInt: case K::kUint: case K::kDouble: case K::kBool: case K::kString: case K::kBytes:
+    case K::kTimestamp: case K::kDuration: break;
+    default: return Value::Error("list elements must be comparable");
+  }
+  for (const Value& key : keys)
+    if (key.kind() != keys[0].kind()) return Value::Error("list elements must have the same type");
+  std::uint64_t n = list.size();
+  std::uint64_t log = 1;
+  while ((1ull << log) < n) ++log;
+  if (!ctx.Charge(n * log)) return CallContext::CostExceeded();
+  std::vector<std::size_t> order(list.size());
+  for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::stable_sort(order.begin(), order.end(), [&keys](std::size_t x, std::size_t y) {
+    auto c = Compare(keys[x], keys[y]);
+    return c && *c < 0;
+  });
+  std::vector<Value> out;
+  out.reserve(list.size());
+  for (std::size_t i : order) out.push_back(std::move(list[i]));
+  return Value::List(std::move(out));
+}
+
 // sum() through the standard `_+_` (so overflow errors and duration sums are the operator's).
 Value Sum(Args a, CallContext& ctx) {
   auto v = Elements(a[0]);
@@ -200,11 +233,11 @@ constexpr const char* kSummableTypes[] = {"int", "uint", "double", "duration"};
 // One overload per element type of `types`, `signature` with T replaced by the type.
 template <std::size_t N>
 void AddPerElementType(FunctionRegistry& r, const std::string& name, const char* const (&types)[N],
-                       std::string_view signature, const FunctionImpl& impl) {
+                       std::string_view signature, const FunctionImpl& impl, bool receiver = true) {
   for (const char* type : types) {
     std::string typed;
     for (char c : signature) typed += c == 'T' ? std::string(type) : std::string(1, c);
-    AddOverload(r, name, true, typed, impl);
+    AddOverload(r, name, receiver, typed, impl);
   }
 }
 
@@ -232,6 +265,7 @@ void RegisterListsLibrary(FunctionRegistry& r) {
     for (std::int64_t i = 0; i < n; ++i) out.push_back(Value::Int(i));
     return Value::List(std::move(out));
   });
+  AddPerElementType(r, "@sortByAssociatedKeys", kComparableTypes, "(list(E), list(T)) -> list(E)", SortByKeys, false);
   AddPerElementType(r, "isSorted", kComparableTypes, "(list(T)) -> bool", IsSorted);
   AddPerElementType(r, "sum", kSummableTypes, "(list(T)) -> T", Sum);
   AddPerElementType(r, "min", kComparableTypes, "(list(T)) -> T",

@@ -24,7 +24,8 @@ namespace kw::cel {
 // cel-go ext.Strings (version 2+): charAt, indexOf, lastIndexOf, lowerAscii, upperAscii,
 // replace, split, substring, trim, join, format, quote/strings.quote, reverse.
 void RegisterStringsLibrary(FunctionRegistry& registry);
-// cel-go ext.Lists (slice, flatten, distinct, reverse, sort, lists.range) and Kubernetes' list
+// cel-go ext.Lists (slice, flatten, distinct, reverse, sort, lists.range, and
+// @sortByAssociatedKeys, what the parser's `l.sortBy(x, key)` macro calls) and Kubernetes' list
 // library (isSorted, sum, min, max, indexOf, lastIndexOf).
 void RegisterListsLibrary(FunctionRegistry& registry);
 // cel-go ext.Sets: sets.contains, sets.equivalent, sets.intersects.
@@ -36,7 +37,8 @@ void RegisterEncodersLibrary(FunctionRegistry& registry);
 // Kubernetes' regex library: find, findAll (Go's regexp).
 void RegisterRegexLibrary(FunctionRegistry& registry);
 // cel-go's optional types: optional.of/none/ofNonZeroValue, hasValue, value, orValue, or,
-// first/last of lists, and the optional syntax (`a.?b`, `a[?i]`, `[?e]`, `{?k: v}`;
+// first/last of lists, the optMap/optFlatMap macros (expanded by the parser with the optional
+// syntax), and the optional syntax (`a.?b`, `a[?i]`, `[?e]`, `{?k: v}`;
 // ParseOptions::enable_optional_syntax). Selecting (`o.f`) or indexing (`o[i]`) an optional
 // value chains as `o.?f` / `o[?i]` do; indexing needs the library registered before the
 // standard library (whose `_[_]` refuses opaque values), as KubernetesLibraries() does.
@@ -56,7 +58,17 @@ void RegisterQuantityLibrary(FunctionRegistry& registry);
 // getEscapedPath, getQuery (type kubernetes.URL).
 void RegisterUrlLibrary(FunctionRegistry& registry);
 
-// Standard() plus every library above.
+// Kubernetes' authorizer library (the admission environment's `authorizer` of type
+// kubernetes.authorization.Authorizer: group/resource/subresource/namespace/name/check, path,
+// serviceAccount, fieldSelector/labelSelector, and Decision's allowed/reason/errored/error), for
+// the checker only: its functions never evaluate (they return an error). Not in
+// KubernetesLibraries(); callers add it to a copy and declare the variables `authorizer`
+// (kAuthorizerTypeName) and `authorizer.requestResource` (kResourceCheckTypeName).
+void RegisterAuthorizerLibrary(FunctionRegistry& registry);
+extern const std::string_view kAuthorizerTypeName;
+extern const std::string_view kResourceCheckTypeName;
+
+// Standard() plus every library above (the authorizer's declarations excepted).
 const FunctionRegistry& KubernetesLibraries();
 
 // For the library sources: adds one overload typed by `signature` (cel/checker.h's syntax, e.g.
