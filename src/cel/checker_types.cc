@@ -187,7 +187,10 @@ void AddOverload(FunctionRegistry& registry, std::string name, bool receiver, st
   o.receiver = receiver;
   o.signature = std::string(signature);
   if (auto sig = ParseSignature(signature)) {
-    for (const Type& t : sig->params) o.params.push_back(KindOf(t));
+    for (const Type& t : sig->params) {
+      o.params.push_back(KindOf(t));
+      o.opaque_types.push_back(t.kind == K::kOpaque ? t.name : std::string());
+    }
   }
   o.impl = std::move(impl);
   registry.Add(std::move(name), std::move(o));

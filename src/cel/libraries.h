@@ -54,6 +54,9 @@ void RegisterNetLibrary(FunctionRegistry& registry);
 // Kubernetes' quantity library: isQuantity, quantity(), sign, isGreaterThan, isLessThan,
 // compareTo, add, sub, asInteger, asApproximateFloat, isInteger (type kubernetes.Quantity).
 void RegisterQuantityLibrary(FunctionRegistry& registry);
+// Kubernetes' semver library (version 0): isSemver, semver(), isGreaterThan, isLessThan,
+// compareTo, major, minor, patch (type kubernetes.Semver).
+void RegisterSemverLibrary(FunctionRegistry& registry);
 // Kubernetes' URL library: isURL, url(), getScheme, getHost, getHostname, getPort,
 // getEscapedPath, getQuery (type kubernetes.URL).
 void RegisterUrlLibrary(FunctionRegistry& registry);
