@@ -588,12 +588,13 @@ Declarations::Declarations(const FunctionRegistry* functions) {
     if (IsSpecialForm(d.name)) add_standard(d.name);
   if (functions == nullptr) return;
   for (const auto& [name, overloads] : functions->all()) {
-    // A library's registry is a copy of Standard() with overloads appended: the first ones of a
-    // standard name are the standard library's (declared by the table), the rest the library's.
+    // A library's registry holds Standard()'s overloads (declared by the table, they have no
+    // signature) in their order, with the libraries' before or after them: the first unsigned
+    // overloads of a standard name are the standard library's.
     const auto* standard = FunctionRegistry::Standard().Find(name);
     std::size_t standard_count = standard ? standard->size() : 0;
-    for (std::size_t i = 0; i < overloads.size(); ++i) {
-      const Overload& o = overloads[i];
+    std::size_t unsigned_seen = 0;
+    for (const Overload& o : overloads) {
       if (!o.signature.empty()) {
         auto sig = ParseSignature(o.signature);
         // A malformed signature is the library author's bug: the overload stays callable as dyn.
@@ -602,7 +603,7 @@ Declarations::Declarations(const FunctionRegistry* functions) {
           continue;
         }
       }
-      if (i < standard_count && (standard_added.contains(name) || add_standard(name))) continue;
+      if (unsigned_seen++ < standard_count && (standard_added.contains(name) || add_standard(name))) continue;
       Signature derived;
       for (const auto& kind : o.params) derived.params.push_back(TypeOfKind(kind));
       derived.result = Type::Dyn();

@@ -3,12 +3,14 @@
 //   decl NAME TYPE      declares a variable for the cases that follow in the file (until reset)
 //   EXPR :: TYPE        EXPR checks, and its result type is TYPE (FormatType's text)
 //   EXPR ?? TEXT        EXPR fails to check (or parse) with a report containing TEXT
+// (checker_ext*.cases are checked with KubernetesLibraries(), the others with the standard library).
 #include <gtest/gtest.h>
 
 #include <filesystem>
 #include <fstream>
 
 #include "cel/checker.h"
+#include "cel/libraries.h"
 #include "cel/parser.h"
 
 namespace kw::cel {
@@ -215,6 +217,7 @@ struct TableCase {
   bool well_typed = true;
   std::string expected;
   std::vector<std::pair<std::string, std::string>> decls;
+  bool libraries = false;
 };
 
 std::vector<TableCase> LoadTable() {
@@ -244,6 +247,7 @@ std::vector<TableCase> LoadTable() {
       TableCase c;
       c.where = file + ":" + std::to_string(number);
       c.decls = decls;
+      c.libraries = file.starts_with("checker_ext");
       auto typed = l.rfind(" :: ");
       auto failed = l.rfind(" ?? ");
       if (typed == std::string_view::npos && failed == std::string_view::npos) {
@@ -263,6 +267,25 @@ std::vector<TableCase> LoadTable() {
   return cases;
 }
 
+// Every overload of the extension libraries carries its declared signature (only the standard
+// library's own overloads, typed by the checker's table, have none).
+TEST(CheckerTest, EveryLibraryOverloadIsTyped) {
+  for (const auto& [name, overloads] : KubernetesLibraries().all()) {
+    const auto* standard = FunctionRegistry::Standard().Find(name);
+    std::size_t unsigned_count = 0;
+    for (const Overload& o : overloads) {
+      if (o.signature.empty()) {
+        ++unsigned_count;
+        continue;
+      }
+      auto sig = ParseSignature(o.signature);
+      ASSERT_TRUE(sig.has_value()) << name << " " << o.signature << ": " << sig.error();
+      EXPECT_EQ(sig->params.size(), o.params.size()) << name << " " << o.signature;
+    }
+    EXPECT_LE(unsigned_count, standard ? standard->size() : 0u) << name << " has overloads without a signature";
+  }
+}
+
 TEST(CheckerTest, Table) {
   auto cases = LoadTable();
   EXPECT_GT(cases.size(), 300u);
@@ -272,7 +295,7 @@ TEST(CheckerTest, Table) {
       ADD_FAILURE() << "malformed line";
       continue;
     }
-    Declarations decls;
+    Declarations decls(c.libraries ? &KubernetesLibraries() : &FunctionRegistry::Standard());
     for (const auto& [name, type] : c.decls) {
       auto t = ParseType(type);
       EXPECT_TRUE(t.has_value()) << t.error();

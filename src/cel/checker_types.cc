@@ -2,6 +2,7 @@
 #include <cctype>
 
 #include "cel/checker.h"
+#include "cel/libraries.h"
 
 namespace kw::cel {
 namespace {
@@ -152,5 +153,47 @@ std::expected<Type, std::string> ParseType(std::string_view text) {
 }
 
 std::expected<Signature, std::string> ParseSignature(std::string_view text) { return TypeParser(text).ParseSignature(); }
+
+namespace {
+
+// The value kind an argument of type `t` has at evaluation (nullopt: any).
+std::optional<Kind> KindOf(const Type& t) {
+  switch (t.kind) {
+    case K::kNull: return Kind::kNull;
+    case K::kBool: return Kind::kBool;
+    case K::kInt: return Kind::kInt;
+    case K::kUint: return Kind::kUint;
+    case K::kDouble: return Kind::kDouble;
+    case K::kString: return Kind::kString;
+    case K::kBytes: return Kind::kBytes;
+    case K::kList: return Kind::kList;
+    case K::kMap: return Kind::kMap;
+    case K::kTimestamp: return Kind::kTimestamp;
+    case K::kDuration: return Kind::kDuration;
+    case K::kType: return Kind::kType;
+    case K::kOpaque: return Kind::kOpaque;
+    case K::kDyn:
+    case K::kError:
+    case K::kParam: return std::nullopt;
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+void AddOverload(FunctionRegistry& registry, std::string name, bool receiver, std::string_view signature,
+                 FunctionImpl impl) {
+  Overload o;
+  o.receiver = receiver;
+  o.signature = std::string(signature);
+  if (auto sig = ParseSignature(signature)) {
+    for (const Type& t : sig->params) {
+      o.params.push_back(KindOf(t));
+      o.opaque_types.push_back(t.kind == K::kOpaque ? t.name : std::string());
+    }
+  }
+  o.impl = std::move(impl);
+  registry.Add(std::move(name), std::move(o));
+}
 
 }  // namespace kw::cel

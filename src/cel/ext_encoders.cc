@@ -54,13 +54,13 @@ Value Decode(std::string_view s) {
 }  // namespace
 
 void RegisterEncodersLibrary(FunctionRegistry& r) {
-  AddOverload(r, "base64.encode", false, {Kind::kBytes}, [](Args a, CallContext& ctx) {
+  AddOverload(r, "base64.encode", false, "(bytes) -> string", [](Args a, CallContext& ctx) {
     std::size_t size = (a[0].text().size() + 2) / 3 * 4;
     if (size > ctx.max_string_bytes()) return CallContext::SizeExceeded("string");
     if (!ctx.Charge(TraversalCost(size))) return CallContext::CostExceeded();
     return Value::String(Base64Encode(a[0].text()));
   });
-  AddOverload(r, "base64.decode", false, {Kind::kString}, [](Args a, CallContext& ctx) {
+  AddOverload(r, "base64.decode", false, "(string) -> bytes", [](Args a, CallContext& ctx) {
     if (!ctx.Charge(TraversalCost(a[0].text().size()))) return CallContext::CostExceeded();
     return Decode(a[0].text());
   });

@@ -18,6 +18,7 @@ const FunctionRegistry& KubernetesLibraries() {
     RegisterEncodersLibrary(*r);
     RegisterRegexLibrary(*r);
     RegisterQuantityLibrary(*r);
+    RegisterSemverLibrary(*r);
     RegisterUrlLibrary(*r);
     return r;
   }();

@@ -120,6 +120,39 @@ Value IsSorted(Args a, CallContext& ctx) {
   return Value::Bool(true);
 }
 
+// cel-go's @sortByAssociatedKeys (what `l.sortBy(x, key)` expands to): the list ordered by the
+// keys computed for its elements, stably, with cel-go's texts.
+Value SortByKeys(Args a, CallContext& ctx) {
+  auto list = Elements(a[0]);
+  auto keys = Elements(a[1]);
+  if (list.size() != keys.size())
+    return Value::Error("@sortByAssociatedKeys() expected a list of the same size as the associated keys list, but got " +
+                        std::to_string(list.size()) + " and " + std::to_string(keys.size()) +
+                        " elements respectively.");
+  if (list.empty()) return a[0];
+  switch (keys[0].kind()) {
+    case K::kInt: case K::kUint: case K::kDouble: case K::kBool: case K::kString: case K::kBytes:
+    case K::kTimestamp: case K::kDuration: break;
+    default: return Value::Error("list elements must be comparable");
+  }
+  for (const Value& key : keys)
+    if (key.kind() != keys[0].kind()) return Value::Error("list elements must have the same type");
+  std::uint64_t n = list.size();
+  std::uint64_t log = 1;
+  while ((1ull << log) < n) ++log;
+  if (!ctx.Charge(n * log)) return CallContext::CostExceeded();
+  std::vector<std::size_t> order(list.size());
+  for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::stable_sort(order.begin(), order.end(), [&keys](std::size_t x, std::size_t y) {
+    auto c = Compare(keys[x], keys[y]);
+    return c && *c < 0;
+  });
+  std::vector<Value> out;
+  out.reserve(list.size());
+  for (std::size_t i : order) out.push_back(std::move(list[i]));
+  return Value::List(std::move(out));
+}
+
 // sum() through the standard `_+_` (so overflow errors and duration sums are the operator's).
 Value Sum(Args a, CallContext& ctx) {
   auto v = Elements(a[0]);
@@ -192,22 +225,39 @@ std::optional<bool> ContainsAll(const Value& a, const Value& b, CallContext& ctx
   return true;
 }
 
+// cel-go and Kubernetes declare sort, isSorted, min and max once per comparable element type
+// (and sum per summable one), so that the checker refuses `[[1]].sort()` and types `[1].max()`.
+constexpr const char* kComparableTypes[] = {"int", "uint", "double", "bool", "duration", "timestamp", "string", "bytes"};
+constexpr const char* kSummableTypes[] = {"int", "uint", "double", "duration"};
+
+// One overload per element type of `types`, `signature` with T replaced by the type.
+template <std::size_t N>
+void AddPerElementType(FunctionRegistry& r, const std::string& name, const char* const (&types)[N],
+                       std::string_view signature, const FunctionImpl& impl, bool receiver = true) {
+  for (const char* type : types) {
+    std::string typed;
+    for (char c : signature) typed += c == 'T' ? std::string(type) : std::string(1, c);
+    AddOverload(r, name, receiver, typed, impl);
+  }
+}
+
 }  // namespace
 
 void RegisterListsLibrary(FunctionRegistry& r) {
-  const K L = K::kList, I = K::kInt;
-  AddOverload(r, "slice", true, {L, I, I}, Slice);
-  AddOverload(r, "flatten", true, {L}, [](Args a, CallContext& ctx) { return Flatten(a[0], 1, ctx); });
-  AddOverload(r, "flatten", true, {L, I}, [](Args a, CallContext& ctx) { return Flatten(a[0], a[1].int_value(), ctx); });
-  AddOverload(r, "distinct", true, {L}, Distinct);
-  AddOverload(r, "reverse", true, {L}, [](Args a, CallContext& ctx) {
+  AddOverload(r, "slice", true, "(list(T), int, int) -> list(T)", Slice);
+  AddOverload(r, "flatten", true, "(list(list(T))) -> list(T)",
+              [](Args a, CallContext& ctx) { return Flatten(a[0], 1, ctx); });
+  AddOverload(r, "flatten", true, "(list(dyn), int) -> list(dyn)",
+              [](Args a, CallContext& ctx) { return Flatten(a[0], a[1].int_value(), ctx); });
+  AddOverload(r, "distinct", true, "(list(T)) -> list(T)", Distinct);
+  AddOverload(r, "reverse", true, "(list(T)) -> list(T)", [](Args a, CallContext& ctx) {
     auto v = Elements(a[0]);
     if (!ctx.Charge(TraversalCost(v.size()))) return CallContext::CostExceeded();
     std::reverse(v.begin(), v.end());
     return Value::List(std::move(v));
   });
-  AddOverload(r, "sort", true, {L}, Sorted);
-  AddOverload(r, "lists.range", false, {I}, [](Args a, CallContext& ctx) {
+  AddPerElementType(r, "sort", kComparableTypes, "(list(T)) -> list(T)", Sorted);
+  AddOverload(r, "lists.range", false, "(int) -> list(int)", [](Args a, CallContext& ctx) {
     std::int64_t n = a[0].int_value();
     if (n > static_cast<std::int64_t>(ctx.max_list_elements())) return CallContext::SizeExceeded("list");
     if (n > 0 && !ctx.Charge(TraversalCost(static_cast<std::size_t>(n)))) return CallContext::CostExceeded();
@@ -215,29 +265,32 @@ void RegisterListsLibrary(FunctionRegistry& r) {
     for (std::int64_t i = 0; i < n; ++i) out.push_back(Value::Int(i));
     return Value::List(std::move(out));
   });
-  AddOverload(r, "isSorted", true, {L}, IsSorted);
-  AddOverload(r, "sum", true, {L}, Sum);
-  AddOverload(r, "min", true, {L}, [](Args a, CallContext& ctx) { return Extreme(a, ctx, false); });
-  AddOverload(r, "max", true, {L}, [](Args a, CallContext& ctx) { return Extreme(a, ctx, true); });
-  AddOverload(r, "indexOf", true, {L, std::nullopt}, [](Args a, CallContext& ctx) { return IndexOfElement(a, ctx, false); });
-  AddOverload(r, "lastIndexOf", true, {L, std::nullopt},
+  AddPerElementType(r, "@sortByAssociatedKeys", kComparableTypes, "(list(E), list(T)) -> list(E)", SortByKeys, false);
+  AddPerElementType(r, "isSorted", kComparableTypes, "(list(T)) -> bool", IsSorted);
+  AddPerElementType(r, "sum", kSummableTypes, "(list(T)) -> T", Sum);
+  AddPerElementType(r, "min", kComparableTypes, "(list(T)) -> T",
+                    [](Args a, CallContext& ctx) { return Extreme(a, ctx, false); });
+  AddPerElementType(r, "max", kComparableTypes, "(list(T)) -> T",
+                    [](Args a, CallContext& ctx) { return Extreme(a, ctx, true); });
+  AddOverload(r, "indexOf", true, "(list(T), T) -> int",
+              [](Args a, CallContext& ctx) { return IndexOfElement(a, ctx, false); });
+  AddOverload(r, "lastIndexOf", true, "(list(T), T) -> int",
               [](Args a, CallContext& ctx) { return IndexOfElement(a, ctx, true); });
 }
 
 void RegisterSetsLibrary(FunctionRegistry& r) {
-  const K L = K::kList;
-  AddOverload(r, "sets.contains", false, {L, L}, [](Args a, CallContext& ctx) {
+  AddOverload(r, "sets.contains", false, "(list(T), list(T)) -> bool", [](Args a, CallContext& ctx) {
     auto c = ContainsAll(a[0], a[1], ctx);
     return c ? Value::Bool(*c) : CallContext::CostExceeded();
   });
-  AddOverload(r, "sets.equivalent", false, {L, L}, [](Args a, CallContext& ctx) {
+  AddOverload(r, "sets.equivalent", false, "(list(T), list(T)) -> bool", [](Args a, CallContext& ctx) {
     auto c = ContainsAll(a[0], a[1], ctx);
     if (!c) return CallContext::CostExceeded();
     if (!*c) return Value::Bool(false);
     auto d = ContainsAll(a[1], a[0], ctx);
     return d ? Value::Bool(*d) : CallContext::CostExceeded();
   });
-  AddOverload(r, "sets.intersects", false, {L, L}, [](Args a, CallContext& ctx) {
+  AddOverload(r, "sets.intersects", false, "(list(T), list(T)) -> bool", [](Args a, CallContext& ctx) {
     auto av = Elements(a[0]);
     ListIterator it(a[1]);
     Value e;

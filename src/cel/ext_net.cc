@@ -242,7 +242,7 @@ bool Contains(const Prefix& p, const Address& a) { return p.addr.v4 == a.v4 && M
 
 // An IP accessor: a predicate over the address of a net.IP receiver.
 void AddIpPredicate(FunctionRegistry& r, const std::string& name, bool (*f)(const Address&)) {
-  AddOverload(r, name, true, {K::kOpaque}, [f](Args a, CallContext&) {
+  AddOverload(r, name, true, "(net.IP) -> bool", [f](Args a, CallContext&) {
     const auto* ip = AsIp(a[0]);
     return ip ? Value::Bool(f(ip->addr)) : NoSuchOverload();
   });
@@ -276,21 +276,23 @@ bool IsGlobalUnicast(const Address& a) {
 }  // namespace
 
 void RegisterNetLibrary(FunctionRegistry& r) {
-  const K S = K::kString, O = K::kOpaque;
-  AddOverload(r, "string", false, {O}, [](Args a, CallContext&) {
+  const K S = K::kString;
+  auto to_string = [](Args a, CallContext&) {
     if (!AsIp(a[0]) && !AsCidr(a[0])) return NoSuchOverload();
     return Value::String(a[0].opaque().DebugString());
-  });
-  AddOverload(r, "isIP", false, {S}, [](Args a, CallContext&) { return Value::Bool(ParseAddress(a[0].text()).has_value()); });
-  AddOverload(r, "ip", false, {S}, [](Args a, CallContext&) {
+  };
+  AddOverload(r, "string", false, "(net.IP) -> string", to_string);
+  AddOverload(r, "string", false, "(net.CIDR) -> string", to_string);
+  AddOverload(r, "isIP", false, "(string) -> bool", [](Args a, CallContext&) { return Value::Bool(ParseAddress(a[0].text()).has_value()); });
+  AddOverload(r, "ip", false, "(string) -> net.IP", [](Args a, CallContext&) {
     auto addr = ParseAddress(a[0].text());
     return addr ? IpOf(*addr) : Value::Error(addr.error());
   });
-  AddOverload(r, "ip.isCanonical", false, {S}, [](Args a, CallContext&) {
+  AddOverload(r, "ip.isCanonical", false, "(string) -> bool", [](Args a, CallContext&) {
     auto addr = ParseAddress(a[0].text());
     return addr ? Value::Bool(Format(*addr) == a[0].text()) : Value::Error(addr.error());
   });
-  AddOverload(r, "family", true, {O}, [](Args a, CallContext&) {
+  AddOverload(r, "family", true, "(net.IP) -> int", [](Args a, CallContext&) {
     const auto* ip = AsIp(a[0]);
     return ip ? Value::Int(ip->addr.v4 ? 4 : 6) : NoSuchOverload();
   });
@@ -300,12 +302,12 @@ void RegisterNetLibrary(FunctionRegistry& r) {
   AddIpPredicate(r, "isLinkLocalUnicast", IsLinkLocalUnicast);
   AddIpPredicate(r, "isGlobalUnicast", IsGlobalUnicast);
 
-  AddOverload(r, "isCIDR", false, {S}, [](Args a, CallContext&) { return Value::Bool(ParsePrefix(a[0].text()).has_value()); });
-  AddOverload(r, "cidr", false, {S}, [](Args a, CallContext&) {
+  AddOverload(r, "isCIDR", false, "(string) -> bool", [](Args a, CallContext&) { return Value::Bool(ParsePrefix(a[0].text()).has_value()); });
+  AddOverload(r, "cidr", false, "(string) -> net.CIDR", [](Args a, CallContext&) {
     auto p = ParsePrefix(a[0].text());
     return p ? CidrOf(*p) : Value::Error(p.error());
   });
-  AddOverload(r, "containsIP", true, {O, std::nullopt}, [](Args a, CallContext&) {
+  auto contains_ip = [](Args a, CallContext&) {
     const auto* c = AsCidr(a[0]);
     if (!c) return NoSuchOverload();
     if (a[1].kind() == S) {
@@ -314,8 +316,10 @@ void RegisterNetLibrary(FunctionRegistry& r) {
     }
     const auto* ip = AsIp(a[1]);
     return ip ? Value::Bool(Contains(c->prefix, ip->addr)) : NoSuchOverload();
-  });
-  AddOverload(r, "containsCIDR", true, {O, std::nullopt}, [](Args a, CallContext&) {
+  };
+  AddOverload(r, "containsIP", true, "(net.CIDR, string) -> bool", contains_ip);
+  AddOverload(r, "containsIP", true, "(net.CIDR, net.IP) -> bool", contains_ip);
+  auto contains_cidr = [](Args a, CallContext&) {
     const auto* c = AsCidr(a[0]);
     if (!c) return NoSuchOverload();
     Prefix other;
@@ -329,16 +333,18 @@ void RegisterNetLibrary(FunctionRegistry& r) {
       return NoSuchOverload();
     }
     return Value::Bool(Contains(c->prefix, other.addr) && c->prefix.bits <= other.bits);
-  });
-  AddOverload(r, "ip", true, {O}, [](Args a, CallContext&) {
+  };
+  AddOverload(r, "containsCIDR", true, "(net.CIDR, string) -> bool", contains_cidr);
+  AddOverload(r, "containsCIDR", true, "(net.CIDR, net.CIDR) -> bool", contains_cidr);
+  AddOverload(r, "ip", true, "(net.CIDR) -> net.IP", [](Args a, CallContext&) {
     const auto* c = AsCidr(a[0]);
     return c ? IpOf(c->prefix.addr) : NoSuchOverload();
   });
-  AddOverload(r, "masked", true, {O}, [](Args a, CallContext&) {
+  AddOverload(r, "masked", true, "(net.CIDR) -> net.CIDR", [](Args a, CallContext&) {
     const auto* c = AsCidr(a[0]);
     return c ? CidrOf({Masked(c->prefix.addr, c->prefix.bits), c->prefix.bits}) : NoSuchOverload();
   });
-  AddOverload(r, "prefixLength", true, {O}, [](Args a, CallContext&) {
+  AddOverload(r, "prefixLength", true, "(net.CIDR) -> int", [](Args a, CallContext&) {
     const auto* c = AsCidr(a[0]);
     return c ? Value::Int(c->prefix.bits) : NoSuchOverload();
   });

@@ -103,48 +103,62 @@ Value OptionalIndex(const Value& operand, const Value& index, CallContext& ctx) 
 const std::string_view kOptionalTypeName = "optional_type";
 
 void RegisterOptionalLibrary(FunctionRegistry& r) {
-  const std::optional<Kind> any;
-  AddOverload(r, "optional.of", false, {any}, [](Args a, CallContext&) { return Of(a[0]); });
-  AddOverload(r, "optional.none", false, {}, [](Args, CallContext&) { return None(); });
-  AddOverload(r, "optional.ofNonZeroValue", false, {any},
+  AddOverload(r, "optional.of", false, "(T) -> optional_type(T)", [](Args a, CallContext&) { return Of(a[0]); });
+  AddOverload(r, "optional.none", false, "() -> optional_type(T)", [](Args, CallContext&) { return None(); });
+  AddOverload(r, "optional.ofNonZeroValue", false, "(T) -> optional_type(T)",
               [](Args a, CallContext&) { return IsZeroValue(a[0]) ? None() : Of(a[0]); });
-  AddOverload(r, "hasValue", true, {K::kOpaque}, [](Args a, CallContext&) {
+  AddOverload(r, "hasValue", true, "(optional_type(T)) -> bool", [](Args a, CallContext&) {
     const auto* opt = AsOptional(a[0]);
     return opt ? Value::Bool(opt->value().has_value()) : NoSuchOverload();
   });
-  AddOverload(r, "value", true, {K::kOpaque}, [](Args a, CallContext&) {
+  AddOverload(r, "value", true, "(optional_type(T)) -> T", [](Args a, CallContext&) {
     const auto* opt = AsOptional(a[0]);
     if (!opt) return NoSuchOverload();
     return opt->value() ? *opt->value() : Value::Error("optional.none() dereference");
   });
-  AddOverload(r, "orValue", true, {K::kOpaque, any}, [](Args a, CallContext&) {
+  AddOverload(r, "orValue", true, "(optional_type(T), T) -> T", [](Args a, CallContext&) {
     const auto* opt = AsOptional(a[0]);
     if (!opt) return NoSuchOverload();
     return opt->value() ? *opt->value() : a[1];
   });
-  AddOverload(r, "or", true, {K::kOpaque, K::kOpaque}, [](Args a, CallContext&) {
+  AddOverload(r, "or", true, "(optional_type(T), optional_type(T)) -> optional_type(T)", [](Args a, CallContext&) {
     const auto* opt = AsOptional(a[0]);
     if (!opt || !AsOptional(a[1])) return NoSuchOverload();
     return opt->value() ? a[0] : a[1];
   });
-  AddOverload(r, "_?._", false, {any, K::kString},
+  // The checker types `a.?b` itself (as a field selection).
+  AddOverload(r, "_?._", false, "(dyn, string) -> optional_type(dyn)",
               [](Args a, CallContext& ctx) { return OptionalField(a[0], a[1].text(), ctx); });
-  AddOverload(r, "_[?_]", false, {any, any}, [](Args a, CallContext& ctx) { return OptionalIndex(a[0], a[1], ctx); });
-  // `o[i]` on an optional value chains like `o[?i]`.
-  AddOverload(r, "_[_]", false, {K::kOpaque, any}, [](Args a, CallContext& ctx) {
+  // cel-go's declarations of `a[?i]` and of `o[i]` on an optional (which chains like `o[?i]`);
+  // one implementation takes any kinds, as a dyn index may be a whole double or a uint.
+  auto add_index = [&r](std::string name, const char* signature, FunctionImpl impl) {
+    Overload o;
+    o.params = {std::nullopt, std::nullopt};
+    o.impl = std::move(impl);
+    o.signature = signature;
+    r.Add(std::move(name), std::move(o));
+  };
+  const FunctionImpl opt_index = [](Args a, CallContext& ctx) { return OptionalIndex(a[0], a[1], ctx); };
+  add_index("_[?_]", "(list(V), int) -> optional_type(V)", opt_index);
+  add_index("_[?_]", "(optional_type(list(V)), int) -> optional_type(V)", opt_index);
+  add_index("_[?_]", "(map(K, V), K) -> optional_type(V)", opt_index);
+  add_index("_[?_]", "(optional_type(map(K, V)), K) -> optional_type(V)", opt_index);
+  const FunctionImpl index_optional = [](Args a, CallContext& ctx) {
     return AsOptional(a[0]) ? OptionalIndex(a[0], a[1], ctx) : NoSuchOverload();
-  });
+  };
+  AddOverload(r, "_[_]", false, "(optional_type(list(V)), int) -> optional_type(V)", index_optional);
+  AddOverload(r, "_[_]", false, "(optional_type(map(K, V)), K) -> optional_type(V)", index_optional);
   // Optional types version 2: a list's first and last elements.
-  AddOverload(r, "first", true, {K::kList}, [](Args a, CallContext&) {
+  AddOverload(r, "first", true, "(list(T)) -> optional_type(T)", [](Args a, CallContext&) {
     return a[0].ListSize() == 0 ? None() : Of(a[0].ListAt(0));
   });
-  AddOverload(r, "last", true, {K::kList}, [](Args a, CallContext& ctx) {
+  AddOverload(r, "last", true, "(list(T)) -> optional_type(T)", [](Args a, CallContext& ctx) {
     std::size_t n = a[0].ListSize();
     if (n == 0) return None();
     if (!ctx.Charge(TraversalCost(n))) return CallContext::CostExceeded();  // JSON arrays index linearly
     return Of(a[0].ListAt(n - 1));
   });
-  AddOverload(r, "@optional_elements", false, {any}, [](Args a, CallContext&) {
+  AddOverload(r, "@optional_elements", false, "(optional_type(T)) -> list(T)", [](Args a, CallContext&) {
     const auto* opt = AsOptional(a[0]);
     if (!opt) return NoSuchOverload();
     return opt->value() ? Value::List({*opt->value()}) : Value::List({});

@@ -156,23 +156,24 @@ std::optional<std::int64_t> AsInt64(Int128 nanos) {
 }
 
 // A receiver function of a quantity and a quantity (or int, `with_int`).
-void AddBinary(FunctionRegistry& r, const std::string& name, bool with_int,
+void AddBinary(FunctionRegistry& r, const std::string& name, std::string_view result, bool with_int,
                std::function<Value(Int128, Int128)> f) {
-  AddOverload(r, name, true, {K::kOpaque, K::kOpaque}, [f](Args a, CallContext&) {
+  const std::string returns = ") -> " + std::string(result);
+  AddOverload(r, name, true, "(kubernetes.Quantity, kubernetes.Quantity" + returns, [f](Args a, CallContext&) {
     const auto* x = AsQuantity(a[0]);
     const auto* y = AsQuantity(a[1]);
     return x && y ? f(x->nanos, y->nanos) : NoSuchOverload();
   });
   if (!with_int) return;
-  AddOverload(r, name, true, {K::kOpaque, K::kInt}, [f](Args a, CallContext&) {
+  AddOverload(r, name, true, "(kubernetes.Quantity, int" + returns, [f](Args a, CallContext&) {
     const auto* x = AsQuantity(a[0]);
     return x ? f(x->nanos, *Operand(a[1])) : NoSuchOverload();
   });
 }
 
 // A receiver function of a quantity alone.
-void AddUnary(FunctionRegistry& r, const std::string& name, std::function<Value(Int128)> f) {
-  AddOverload(r, name, true, {K::kOpaque}, [f](Args a, CallContext&) {
+void AddUnary(FunctionRegistry& r, const std::string& name, std::string_view result, std::function<Value(Int128)> f) {
+  AddOverload(r, name, true, "(kubernetes.Quantity) -> " + std::string(result), [f](Args a, CallContext&) {
     const auto* q = AsQuantity(a[0]);
     return q ? f(q->nanos) : NoSuchOverload();
   });
@@ -187,26 +188,26 @@ Value Sum(Int128 a, Int128 b) {
 }  // namespace
 
 void RegisterQuantityLibrary(FunctionRegistry& r) {
-  AddOverload(r, "isQuantity", false, {K::kString},
+  AddOverload(r, "isQuantity", false, "(string) -> bool",
               [](Args a, CallContext&) { return Value::Bool(ParseQuantity(a[0].text()).has_value()); });
-  AddOverload(r, "quantity", false, {K::kString}, [](Args a, CallContext&) {
+  AddOverload(r, "quantity", false, "(string) -> kubernetes.Quantity", [](Args a, CallContext&) {
     auto q = ParseQuantity(a[0].text());
     return q ? QuantityOf(*q) : Value::Error(q.error());
   });
-  AddUnary(r, "sign", [](Int128 n) { return Value::Int(n > 0 ? 1 : (n < 0 ? -1 : 0)); });
-  AddUnary(r, "isInteger", [](Int128 n) { return Value::Bool(AsInt64(n).has_value()); });
-  AddUnary(r, "asInteger", [](Int128 n) {
+  AddUnary(r, "sign", "int", [](Int128 n) { return Value::Int(n > 0 ? 1 : (n < 0 ? -1 : 0)); });
+  AddUnary(r, "isInteger", "bool", [](Int128 n) { return Value::Bool(AsInt64(n).has_value()); });
+  AddUnary(r, "asInteger", "int", [](Int128 n) {
     auto i = AsInt64(n);
     return i ? Value::Int(*i) : Value::Error("cannot convert value to integer");
   });
-  AddUnary(r, "asApproximateFloat", [](Int128 n) {
+  AddUnary(r, "asApproximateFloat", "double", [](Int128 n) {
     return Value::Double(static_cast<double>(n / kNano) + static_cast<double>(n % kNano) / 1e9);
   });
-  AddBinary(r, "isGreaterThan", false, [](Int128 a, Int128 b) { return Value::Bool(a > b); });
-  AddBinary(r, "isLessThan", false, [](Int128 a, Int128 b) { return Value::Bool(a < b); });
-  AddBinary(r, "compareTo", false, [](Int128 a, Int128 b) { return Value::Int(a > b ? 1 : (a < b ? -1 : 0)); });
-  AddBinary(r, "add", true, [](Int128 a, Int128 b) { return Sum(a, b); });
-  AddBinary(r, "sub", true, [](Int128 a, Int128 b) { return Sum(a, -b); });
+  AddBinary(r, "isGreaterThan", "bool", false, [](Int128 a, Int128 b) { return Value::Bool(a > b); });
+  AddBinary(r, "isLessThan", "bool", false, [](Int128 a, Int128 b) { return Value::Bool(a < b); });
+  AddBinary(r, "compareTo", "int", false, [](Int128 a, Int128 b) { return Value::Int(a > b ? 1 : (a < b ? -1 : 0)); });
+  AddBinary(r, "add", "kubernetes.Quantity", true, [](Int128 a, Int128 b) { return Sum(a, b); });
+  AddBinary(r, "sub", "kubernetes.Quantity", true, [](Int128 a, Int128 b) { return Sum(a, -b); });
 }
 
 }  // namespace kw::cel

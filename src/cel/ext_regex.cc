@@ -59,10 +59,12 @@ Value FindAll(const goregex::Regexp& re, std::string_view text, std::int64_t n, 
 using Run = std::function<Value(const goregex::Regexp&, Args, CallContext&)>;
 
 // An overload whose pattern (argument 1) compiles once when constant.
-void AddPatternFunction(FunctionRegistry& r, const std::string& name, std::vector<std::optional<Kind>> params, Run run) {
+void AddPatternFunction(FunctionRegistry& r, const std::string& name, std::vector<std::optional<Kind>> params,
+                        std::string signature, Run run) {
   Overload o;
   o.receiver = true;
   o.params = std::move(params);
+  o.signature = std::move(signature);
   o.impl = [run](Args a, CallContext& ctx) {
     if (!ctx.Charge(TraversalCost(a[1].text().size()))) return CallContext::CostExceeded();
     auto re = goregex::Regexp::Compile(a[1].text());
@@ -82,12 +84,12 @@ void AddPatternFunction(FunctionRegistry& r, const std::string& name, std::vecto
 }  // namespace
 
 void RegisterRegexLibrary(FunctionRegistry& r) {
-  AddPatternFunction(r, "find", {K::kString, K::kString},
+  AddPatternFunction(r, "find", {K::kString, K::kString}, "(string, string) -> string",
                      [](const goregex::Regexp& re, Args a, CallContext& ctx) { return Find(re, a[0].text(), ctx); });
-  AddPatternFunction(r, "findAll", {K::kString, K::kString}, [](const goregex::Regexp& re, Args a, CallContext& ctx) {
+  AddPatternFunction(r, "findAll", {K::kString, K::kString}, "(string, string) -> list(string)", [](const goregex::Regexp& re, Args a, CallContext& ctx) {
     return FindAll(re, a[0].text(), -1, ctx);
   });
-  AddPatternFunction(r, "findAll", {K::kString, K::kString, K::kInt},
+  AddPatternFunction(r, "findAll", {K::kString, K::kString, K::kInt}, "(string, string, int) -> list(string)",
                      [](const goregex::Regexp& re, Args a, CallContext& ctx) {
                        return FindAll(re, a[0].text(), a[2].int_value(), ctx);
                      });

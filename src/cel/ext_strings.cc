@@ -440,36 +440,35 @@ Value Format(std::string_view spec, const Value& args, CallContext& ctx) {
 }  // namespace
 
 void RegisterStringsLibrary(FunctionRegistry& r) {
-  const K S = K::kString, I = K::kInt;
-  AddOverload(r, "charAt", true, {S, I}, CharAt);
-  AddOverload(r, "indexOf", true, {S, S},
+  AddOverload(r, "charAt", true, "(string, int) -> string", CharAt);
+  AddOverload(r, "indexOf", true, "(string, string) -> int",
               [](Args a, CallContext& ctx) { return IndexOf(a[0].text(), a[1].text(), std::nullopt, false, ctx); });
-  AddOverload(r, "indexOf", true, {S, S, I},
+  AddOverload(r, "indexOf", true, "(string, string, int) -> int",
               [](Args a, CallContext& ctx) { return IndexOf(a[0].text(), a[1].text(), a[2].int_value(), false, ctx); });
-  AddOverload(r, "lastIndexOf", true, {S, S},
+  AddOverload(r, "lastIndexOf", true, "(string, string) -> int",
               [](Args a, CallContext& ctx) { return IndexOf(a[0].text(), a[1].text(), std::nullopt, true, ctx); });
-  AddOverload(r, "lastIndexOf", true, {S, S, I},
+  AddOverload(r, "lastIndexOf", true, "(string, string, int) -> int",
               [](Args a, CallContext& ctx) { return IndexOf(a[0].text(), a[1].text(), a[2].int_value(), true, ctx); });
-  AddOverload(r, "lowerAscii", true, {S}, [](Args a, CallContext& ctx) { return CaseAscii(a, ctx, false); });
-  AddOverload(r, "upperAscii", true, {S}, [](Args a, CallContext& ctx) { return CaseAscii(a, ctx, true); });
-  AddOverload(r, "replace", true, {S, S, S},
+  AddOverload(r, "lowerAscii", true, "(string) -> string", [](Args a, CallContext& ctx) { return CaseAscii(a, ctx, false); });
+  AddOverload(r, "upperAscii", true, "(string) -> string", [](Args a, CallContext& ctx) { return CaseAscii(a, ctx, true); });
+  AddOverload(r, "replace", true, "(string, string, string) -> string",
               [](Args a, CallContext& ctx) { return Replace(a[0].text(), a[1].text(), a[2].text(), -1, ctx); });
-  AddOverload(r, "replace", true, {S, S, S, I}, [](Args a, CallContext& ctx) {
+  AddOverload(r, "replace", true, "(string, string, string, int) -> string", [](Args a, CallContext& ctx) {
     return Replace(a[0].text(), a[1].text(), a[2].text(), a[3].int_value(), ctx);
   });
-  AddOverload(r, "split", true, {S, S}, [](Args a, CallContext& ctx) { return Split(a[0].text(), a[1].text(), -1, ctx); });
-  AddOverload(r, "split", true, {S, S, I},
+  AddOverload(r, "split", true, "(string, string) -> list(string)", [](Args a, CallContext& ctx) { return Split(a[0].text(), a[1].text(), -1, ctx); });
+  AddOverload(r, "split", true, "(string, string, int) -> list(string)",
               [](Args a, CallContext& ctx) { return Split(a[0].text(), a[1].text(), a[2].int_value(), ctx); });
-  AddOverload(r, "substring", true, {S, I},
+  AddOverload(r, "substring", true, "(string, int) -> string",
               [](Args a, CallContext& ctx) { return Substring(a[0].text(), a[1].int_value(), std::nullopt, ctx); });
-  AddOverload(r, "substring", true, {S, I, I},
+  AddOverload(r, "substring", true, "(string, int, int) -> string",
               [](Args a, CallContext& ctx) { return Substring(a[0].text(), a[1].int_value(), a[2].int_value(), ctx); });
-  AddOverload(r, "trim", true, {S}, Trim);
-  AddOverload(r, "join", true, {K::kList}, [](Args a, CallContext& ctx) { return Join(a[0], "", ctx); });
-  AddOverload(r, "join", true, {K::kList, S}, [](Args a, CallContext& ctx) { return Join(a[0], a[1].text(), ctx); });
-  AddOverload(r, "format", true, {S, K::kList}, [](Args a, CallContext& ctx) { return Format(a[0].text(), a[1], ctx); });
-  AddOverload(r, "strings.quote", false, {S}, [](Args a, CallContext& ctx) { return Built(Quote(a[0].text()), ctx); });
-  AddOverload(r, "reverse", true, {S}, Reverse);
+  AddOverload(r, "trim", true, "(string) -> string", Trim);
+  AddOverload(r, "join", true, "(list(string)) -> string", [](Args a, CallContext& ctx) { return Join(a[0], "", ctx); });
+  AddOverload(r, "join", true, "(list(string), string) -> string", [](Args a, CallContext& ctx) { return Join(a[0], a[1].text(), ctx); });
+  AddOverload(r, "format", true, "(string, list(dyn)) -> string", [](Args a, CallContext& ctx) { return Format(a[0].text(), a[1], ctx); });
+  AddOverload(r, "strings.quote", false, "(string) -> string", [](Args a, CallContext& ctx) { return Built(Quote(a[0].text()), ctx); });
+  AddOverload(r, "reverse", true, "(string) -> string", Reverse);
 }
 
 }  // namespace kw::cel

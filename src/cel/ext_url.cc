@@ -215,8 +215,9 @@ Value Query(std::string_view raw, CallContext& ctx) {
   return Value::Map(std::move(map));
 }
 
-void AddAccessor(FunctionRegistry& r, const std::string& name, std::function<Value(const Url&, CallContext&)> f) {
-  AddOverload(r, name, true, {K::kOpaque}, [f](Args a, CallContext& ctx) {
+void AddAccessor(FunctionRegistry& r, const std::string& name, std::string_view result,
+                 std::function<Value(const Url&, CallContext&)> f) {
+  AddOverload(r, name, true, "(kubernetes.URL) -> " + std::string(result), [f](Args a, CallContext& ctx) {
     const auto* u = AsUrl(a[0]);
     return u ? f(u->url, ctx) : NoSuchOverload();
   });
@@ -225,24 +226,24 @@ void AddAccessor(FunctionRegistry& r, const std::string& name, std::function<Val
 }  // namespace
 
 void RegisterUrlLibrary(FunctionRegistry& r) {
-  AddOverload(r, "isURL", false, {K::kString},
+  AddOverload(r, "isURL", false, "(string) -> bool",
               [](Args a, CallContext&) { return Value::Bool(Parse(a[0].text(), true).has_value()); });
-  AddOverload(r, "url", false, {K::kString}, [](Args a, CallContext& ctx) {
+  AddOverload(r, "url", false, "(string) -> kubernetes.URL", [](Args a, CallContext& ctx) {
     if (!ctx.Charge(TraversalCost(a[0].text().size()))) return CallContext::CostExceeded();
     auto u = ParseForCel(a[0].text());
     return u ? Value::Opaque(std::make_shared<const UrlValue>(std::move(*u))) : Value::Error(u.error());
   });
-  AddAccessor(r, "getScheme", [](const Url& u, CallContext&) { return Value::String(u.scheme); });
-  AddAccessor(r, "getHost", [](const Url& u, CallContext&) { return Value::String(u.host); });
-  AddAccessor(r, "getHostname",
+  AddAccessor(r, "getScheme", "string", [](const Url& u, CallContext&) { return Value::String(u.scheme); });
+  AddAccessor(r, "getHost", "string", [](const Url& u, CallContext&) { return Value::String(u.host); });
+  AddAccessor(r, "getHostname", "string",
               [](const Url& u, CallContext&) { return Value::String(std::string(SplitHostPort(u.host).first)); });
-  AddAccessor(r, "getPort", [](const Url& u, CallContext&) { return Value::String(std::string(SplitHostPort(u.host).second)); });
-  AddAccessor(r, "getEscapedPath", [](const Url& u, CallContext&) {
+  AddAccessor(r, "getPort", "string", [](const Url& u, CallContext&) { return Value::String(std::string(SplitHostPort(u.host).second)); });
+  AddAccessor(r, "getEscapedPath", "string", [](const Url& u, CallContext&) {
     if (!u.raw_path.empty() && ValidEncodedPath(u.raw_path)) return Value::String(u.raw_path);
     if (u.path == "*") return Value::String("*");
     return Value::String(EscapePath(u.path));
   });
-  AddAccessor(r, "getQuery", [](const Url& u, CallContext& ctx) { return Query(u.raw_query, ctx); });
+  AddAccessor(r, "getQuery", "map(string, list(string))", [](const Url& u, CallContext& ctx) { return Query(u.raw_query, ctx); });
 }
 
 }  // namespace kw::cel

@@ -85,6 +85,10 @@ struct Overload {
   // For the type checker (cel/checker.h): every parameter's type, the receiver first, and the
   // result, e.g. "(list(A), A) -> bool". Empty: derived from `params`, with a dyn result.
   std::string signature;
+  // For opaque parameters, the opaque type a value must have (by parameter; empty: any
+  // opaque type), so that libraries can share a name (quantity's and semver's compareTo).
+  // AddOverload (cel/libraries.h) fills it from the signature.
+  std::vector<std::string> opaque_types;
 
   bool Accepts(std::span<const Value> args) const;
 };

@@ -24,7 +24,8 @@ namespace kw::cel {
 // cel-go ext.Strings (version 2+): charAt, indexOf, lastIndexOf, lowerAscii, upperAscii,
 // replace, split, substring, trim, join, format, quote/strings.quote, reverse.
 void RegisterStringsLibrary(FunctionRegistry& registry);
-// cel-go ext.Lists (slice, flatten, distinct, reverse, sort, lists.range) and Kubernetes' list
+// cel-go ext.Lists (slice, flatten, distinct, reverse, sort, lists.range, and
+// @sortByAssociatedKeys, what the parser's `l.sortBy(x, key)` macro calls) and Kubernetes' list
 // library (isSorted, sum, min, max, indexOf, lastIndexOf).
 void RegisterListsLibrary(FunctionRegistry& registry);
 // cel-go ext.Sets: sets.contains, sets.equivalent, sets.intersects.
@@ -36,7 +37,8 @@ void RegisterEncodersLibrary(FunctionRegistry& registry);
 // Kubernetes' regex library: find, findAll (Go's regexp).
 void RegisterRegexLibrary(FunctionRegistry& registry);
 // cel-go's optional types: optional.of/none/ofNonZeroValue, hasValue, value, orValue, or,
-// first/last of lists, and the optional syntax (`a.?b`, `a[?i]`, `[?e]`, `{?k: v}`;
+// first/last of lists, the optMap/optFlatMap macros (expanded by the parser with the optional
+// syntax), and the optional syntax (`a.?b`, `a[?i]`, `[?e]`, `{?k: v}`;
 // ParseOptions::enable_optional_syntax). Selecting (`o.f`) or indexing (`o[i]`) an optional
 // value chains as `o.?f` / `o[?i]` do; indexing needs the library registered before the
 // standard library (whose `_[_]` refuses opaque values), as KubernetesLibraries() does.
@@ -52,22 +54,33 @@ void RegisterNetLibrary(FunctionRegistry& registry);
 // Kubernetes' quantity library: isQuantity, quantity(), sign, isGreaterThan, isLessThan,
 // compareTo, add, sub, asInteger, asApproximateFloat, isInteger (type kubernetes.Quantity).
 void RegisterQuantityLibrary(FunctionRegistry& registry);
+// Kubernetes' semver library (version 0): isSemver, semver(), isGreaterThan, isLessThan,
+// compareTo, major, minor, patch (type kubernetes.Semver).
+void RegisterSemverLibrary(FunctionRegistry& registry);
 // Kubernetes' URL library: isURL, url(), getScheme, getHost, getHostname, getPort,
 // getEscapedPath, getQuery (type kubernetes.URL).
 void RegisterUrlLibrary(FunctionRegistry& registry);
 
-// Standard() plus every library above.
+// Kubernetes' authorizer library (the admission environment's `authorizer` of type
+// kubernetes.authorization.Authorizer: group/resource/subresource/namespace/name/check, path,
+// serviceAccount, fieldSelector/labelSelector, and Decision's allowed/reason/errored/error), for
+// the checker only: its functions never evaluate (they return an error). Not in
+// KubernetesLibraries(); callers add it to a copy and declare the variables `authorizer`
+// (kAuthorizerTypeName) and `authorizer.requestResource` (kResourceCheckTypeName).
+void RegisterAuthorizerLibrary(FunctionRegistry& registry);
+extern const std::string_view kAuthorizerTypeName;
+extern const std::string_view kResourceCheckTypeName;
+
+// Standard() plus every library above (the authorizer's declarations excepted).
 const FunctionRegistry& KubernetesLibraries();
 
-// For the library sources: adds one overload.
-inline void AddOverload(FunctionRegistry& registry, std::string name, bool receiver,
-                        std::vector<std::optional<Kind>> params, FunctionImpl impl) {
-  Overload o;
-  o.receiver = receiver;
-  o.params = std::move(params);
-  o.impl = std::move(impl);
-  registry.Add(std::move(name), std::move(o));
-}
+// For the library sources: adds one overload typed by `signature` (cel/checker.h's syntax, e.g.
+// "(list(A), A) -> int", the receiver first), from which the evaluator's parameter kinds are
+// derived (type parameters and dyn accept any kind, opaque types any opaque value: `impl`
+// checks which). The signature is the library's cel-go/Kubernetes declaration, so the checker
+// infers result types and refuses misuse; a malformed one is a bug that checker_test reports.
+void AddOverload(FunctionRegistry& registry, std::string name, bool receiver, std::string_view signature,
+                 FunctionImpl impl);
 
 }  // namespace kw::cel
 

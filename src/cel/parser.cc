@@ -680,8 +680,70 @@ class Parser {
     return Call(pos, std::move(name), std::move(args));
   }
 
+  // cel.bind's form: `body` evaluated with `var` bound to `init` (a comprehension over an empty
+  // list whose accumulator is the variable).
+  [[gnu::noinline]] ExprPtr Bind(std::size_t pos, std::string var, ExprPtr init, ExprPtr body) {
+    ExprPtr c = New(ExprKind::kComprehension, pos);
+    c->iter_var = "#unused";
+    c->iter_range = Finish(New(ExprKind::kList, pos));
+    c->accu_var = var;
+    c->accu_init = std::move(init);
+    c->loop_condition = Constant(pos, Value::Bool(false));
+    c->loop_step = Ident(pos, std::move(var));
+    c->result = std::move(body);
+    return Finish(std::move(c));
+  }
+
+  // cel-go's optional library macros: `o.optMap(x, e)` is `o.hasValue() ? optional.of(e with x
+  // = o.value()) : optional.none()`, optFlatMap the same without optional.of. cel-go repeats
+  // `o` in both branches; here it is bound once (the same result, evaluated once).
+  [[gnu::noinline]] ExprPtr OptionalMap(std::size_t pos, const std::string& name, ExprPtr target,
+                                        std::vector<ExprPtr> args) {
+    if (args[0]->kind != ExprKind::kIdent)
+      return Invalid(args[0]->position, name + "() variable name must be a simple identifier");
+    const std::string var = args[0]->name;
+    const char* kTarget = "@__optional_target__";
+    ExprPtr value = Call(pos, "value", {}, Ident(pos, kTarget));
+    ExprPtr mapped = Bind(pos, var, std::move(value), std::move(args[1]));
+    if (name == "optMap") mapped = Unary(pos, "optional.of", std::move(mapped));
+    std::vector<ExprPtr> branches;
+    branches.push_back(Call(pos, "hasValue", {}, Ident(pos, kTarget)));
+    branches.push_back(std::move(mapped));
+    branches.push_back(Call(pos, "optional.none", {}));
+    return Bind(pos, kTarget, std::move(target), Call(pos, "_?_:_", std::move(branches)));
+  }
+
+  // cel-go ext.Lists (version 2): `l.sortBy(x, key)` is `@sortByAssociatedKeys(l, l.map(x,
+  // key))`, with `l` bound once.
+  [[gnu::noinline]] ExprPtr SortBy(std::size_t pos, ExprPtr target, std::vector<ExprPtr> args) {
+    if (args[0]->kind != ExprKind::kIdent)
+      return Invalid(args[0]->position, "sortBy(var, ...) variable name must be a simple identifier");
+    const char* kInput = "@__sortBy_input__";
+    ExprPtr keys = New(ExprKind::kComprehension, pos);
+    keys->iter_var = args[0]->name;
+    keys->iter_range = Ident(pos, kInput);
+    keys->accu_var = kAccumulatorName;
+    keys->accu_init = Finish(New(ExprKind::kList, pos));
+    keys->loop_condition = Constant(pos, Value::Bool(true));
+    ExprPtr key_list = New(ExprKind::kList, pos);
+    key_list->args.push_back(std::move(args[1]));
+    keys->loop_step = Binary(pos, "_+_", Ident(pos, kAccumulatorName), Finish(std::move(key_list)));
+    keys->result = Ident(pos, kAccumulatorName);
+    ExprPtr sorted = Binary(pos, "@sortByAssociatedKeys", Ident(pos, kInput), Finish(std::move(keys)));
+    return Bind(pos, kInput, std::move(target), std::move(sorted));
+  }
+
   [[gnu::noinline]] ExprPtr ReceiverCall(std::size_t pos, std::string name, ExprPtr target, std::vector<ExprPtr> args) {
     bool two = args.size() == 2;
+    if (two && name == "sortBy") return SortBy(pos, std::move(target), std::move(args));
+    if (args.size() == 3 && name == "bind" && target->kind == ExprKind::kIdent && target->name == "cel") {
+      // cel-go ext.Bindings: cel.bind(var, init, body).
+      if (args[0]->kind != ExprKind::kIdent)
+        return Invalid(args[0]->position, "cel.bind() variable names must be simple identifiers");
+      return Bind(pos, args[0]->name, std::move(args[1]), std::move(args[2]));
+    }
+    if (two && options_.enable_optional_syntax && (name == "optMap" || name == "optFlatMap"))
+      return OptionalMap(pos, name, std::move(target), std::move(args));
     bool macro = (two && (name == "all" || name == "exists" || name == "exists_one" || name == "map" ||
                           name == "filter")) ||
                  (args.size() == 3 && name == "map");

@@ -143,10 +143,16 @@ class Planner {
           n.slot = GlobalSlot(*dotted);
         n.children.push_back(Plan(*e.operand));
         // Selecting a field of an opaque value (an optional: `o.f` chains as `o.?f`) goes to the
-        // optional library's "_?._" when the registry has it.
-        if (const auto* overloads = options_.functions->Find("_?._"); overloads && !e.test_only)
+        // optional library's "_?._" when the registry has it; `has(o.f)` then asks the
+        // optional's hasValue (cel-go: whether `o` has a value that has the field).
+        if (const auto* overloads = options_.functions->Find("_?._"))
           for (const auto& o : *overloads)
             if (!o.receiver && o.params.size() == 2) n.targets.push_back({&o, o.impl});
+        if (const auto* overloads = options_.functions->Find("hasValue"); e.test_only && overloads && !n.targets.empty()) {
+          for (const auto& o : *overloads)
+            if (o.receiver && o.params.size() == 1 && o.params[0] == Kind::kOpaque) n.targets.push_back({&o, o.impl});
+          if (n.targets.size() < 2) n.targets.clear();
+        }
         break;
       }
       case ExprKind::kCall:
@@ -445,7 +451,12 @@ class Evaluator {
     }
     if (operand.kind() == Kind::kOpaque && !n.targets.empty()) {
       Value args[2] = {operand, Value::String(n.name)};
-      if (n.targets[0].overload->Accepts(args)) return n.targets[0].impl(args, ctx_);
+      if (n.targets[0].overload->Accepts(args)) {
+        Value selected = n.targets[0].impl(args, ctx_);
+        if (n.op != Op::kHas || selected.IsErrorOrUnknown()) return selected;
+        Value present[1] = {std::move(selected)};
+        return n.targets[1].impl(present, ctx_);
+      }
     }
     return NoFieldSelection(operand);
   }

@@ -528,8 +528,12 @@ Value NoSuchOverload() { return Value::Error("no such overload"); }
 
 bool Overload::Accepts(std::span<const Value> args) const {
   if (args.size() != params.size()) return false;
-  for (std::size_t i = 0; i < args.size(); ++i)
+  for (std::size_t i = 0; i < args.size(); ++i) {
     if (params[i] && *params[i] != args[i].kind()) return false;
+    if (i < opaque_types.size() && !opaque_types[i].empty() && args[i].kind() == Kind::kOpaque &&
+        args[i].opaque().TypeName() != opaque_types[i])
+      return false;
+  }
   return true;
 }
 

@@ -2,38 +2,31 @@
 
 #include "cel/checker.h"
 #include "cel/libraries.h"
-#include "cel/parser.h"
 
 namespace kw::controller {
 namespace {
 
-// Whether `expr` refers to the variable `name` anywhere. The parser bounds the tree's height, so
-// the recursion is bounded too.
-bool Mentions(const cel::Expr& expr, std::string_view name) {
-  if (expr.kind == cel::ExprKind::kIdent && expr.name == name) return true;
-  for (const cel::ExprPtr* child : {&expr.operand, &expr.iter_range, &expr.accu_init,
-                                    &expr.loop_condition, &expr.loop_step, &expr.result}) {
-    if (*child && Mentions(**child, name)) return true;
-  }
-  for (const cel::ExprPtr& arg : expr.args) {
-    if (arg && Mentions(*arg, name)) return true;
-  }
-  for (const cel::MapEntry& entry : expr.entries) {
-    if ((entry.key && Mentions(*entry.key, name)) || (entry.value && Mentions(*entry.value, name))) {
-      return true;
-    }
-  }
-  return false;
+// The functions of the admission environment: the libraries Kubernetes enables, and the
+// authorizer's declarations (checked, never evaluated: the controller only compiles).
+const cel::FunctionRegistry& AdmissionFunctions() {
+  static const cel::FunctionRegistry* functions = [] {
+    auto* registry = new cel::FunctionRegistry(cel::KubernetesLibraries());
+    cel::RegisterAuthorizerLibrary(*registry);
+    return registry;
+  }();
+  return *functions;
 }
 
-// The admission environment of matchConditions: the request's objects, fed as JSON (dyn), and
-// the libraries Kubernetes enables.
+// The variables of matchConditions: the request's objects, fed as JSON (dyn), and the
+// authorizer with the request's resource check.
 const cel::Declarations& AdmissionDeclarations() {
   static const cel::Declarations declarations = [] {
-    cel::Declarations d(&cel::KubernetesLibraries());
+    cel::Declarations d(&AdmissionFunctions());
     for (const char* variable : {"object", "oldObject", "request"}) {
       d.AddVariable(variable, cel::Type::Dyn());
     }
+    d.AddVariable("authorizer", cel::Type::Opaque(std::string(cel::kAuthorizerTypeName)));
+    d.AddVariable("authorizer.requestResource", cel::Type::Opaque(std::string(cel::kResourceCheckTypeName)));
     return d;
   }();
   return declarations;
@@ -42,14 +35,10 @@ const cel::Declarations& AdmissionDeclarations() {
 }  // namespace
 
 std::optional<std::string> CheckMatchCondition(std::string_view expression) {
-  auto parsed = cel::Parse(expression);
-  if (!parsed) return "compilation failed: " + parsed.error();
-  // Kubernetes' authorizer library is not ours yet: a condition using it is only parsed, and
-  // the API server checks the rest when the policy's webhook is registered.
-  if (Mentions(**parsed, "authorizer")) return std::nullopt;
   static const cel::Type kBool = cel::Type::Bool();
   cel::CompileOptions options;
-  options.functions = &cel::KubernetesLibraries();
+  options.functions = &AdmissionFunctions();
+  options.parse.enable_optional_syntax = true;  // Kubernetes enables optional types (1.28+)
   auto program = cel::CompileChecked(expression, AdmissionDeclarations(), options, &kBool);
   if (!program) return "compilation failed: " + program.error();
   return std::nullopt;

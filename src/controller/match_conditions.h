@@ -3,12 +3,13 @@
 // policy's webhook; a policy whose condition does not is refused when it is applied instead of
 // failing later, unseen, in the controller's logs.
 //
-// Parsed, type-checked and planned with the CEL of src/cel and the libraries Kubernetes enables
-// (cel/libraries.h): the variables are object, oldObject
-// and request (dyn: they come as JSON), the result must be a bool. A condition that uses
-// `authorizer` is only parsed (that library is not ours yet; the API server checks it when the
-// webhook is registered). The detail reads as the API server's: "compilation failed: ERROR:
-// <input>:1:5: ..." or "compilation failed: must evaluate to bool".
+// Parsed, type-checked and planned with the CEL of src/cel, the libraries Kubernetes enables
+// (cel/libraries.h) and its optional syntax: the variables are object, oldObject and request
+// (dyn: they come as JSON), `authorizer` (kubernetes.authorization.Authorizer) and
+// `authorizer.requestResource` (kubernetes.authorization.ResourceCheck), whose library is
+// declared for the checker only; the result must be a bool. The detail reads as the API
+// server's: "compilation failed: ERROR: <input>:1:5: ..." or "compilation failed: must
+// evaluate to bool".
 #pragma once
 
 #include <optional>

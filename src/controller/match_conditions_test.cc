@@ -39,9 +39,61 @@ TEST(CheckMatchCondition, TypeChecksInTheAdmissionEnvironment) {
   EXPECT_EQ(CheckMatchCondition("object.metadata.name.lowerAscii().startsWith('x') && "
                                 "quantity('1Gi').isGreaterThan(quantity('1Mi'))"),
             std::nullopt);
-  // The authorizer library is not ours: only parsed.
-  EXPECT_EQ(CheckMatchCondition("authorizer.group('').resource('pods').check('get').allowed()"),
-            std::nullopt);
+  // Kubernetes enables the optional syntax.
+  EXPECT_EQ(CheckMatchCondition("object.?metadata.?labels.?app.orValue('') == 'web'"), std::nullopt);
+}
+
+TEST(CheckMatchCondition, TypeChecksTheAuthorizer) {
+  for (const char* valid : {
+           "authorizer.group('').resource('pods').check('get').allowed()",
+           "authorizer.group('apps').resource('deployments').subresource('scale').namespace('default')"
+           ".name('web').check('update').allowed()",
+           "!authorizer.path('/healthz').check('get').allowed()",
+           "authorizer.serviceAccount('kube-system', 'ci').group('').resource('secrets').check('list')"
+           ".reason() == ''",
+           "authorizer.requestResource.check('delete').allowed()",
+           "authorizer.requestResource.namespace(object.metadata.namespace).check('get').errored()",
+           "authorizer.requestResource.check('get').error().startsWith('x')",
+           "authorizer.group('').resource('pods').fieldSelector('spec.nodeName=n1')"
+           ".labelSelector('app=web').check('list').allowed()",
+           "request.userInfo.username == 'admin' || authorizer.group('').resource('nodes')"
+           ".check('get').allowed()",
+       }) {
+    EXPECT_EQ(CheckMatchCondition(valid), std::nullopt) << valid;
+  }
+  struct Misuse {
+    const char* expression;
+    const char* text;
+  };
+  for (const Misuse& misuse : {
+           Misuse{"authorizer.resource('pods').check('get').allowed()",
+                  "ERROR: <input>:1:20: found no matching overload for 'resource' applied to "
+                  "'kubernetes.authorization.Authorizer.(string)'"},
+           Misuse{"authorizer.group('').check('get').allowed()",
+                  "found no matching overload for 'check' applied to "
+                  "'kubernetes.authorization.GroupCheck.(string)'"},
+           Misuse{"authorizer.group(1).resource('pods').check('get').allowed()",
+                  "found no matching overload for 'group' applied to "
+                  "'kubernetes.authorization.Authorizer.(int)'"},
+           Misuse{"authorizer.path('/').namespace('x').check('get').allowed()",
+                  "found no matching overload for 'namespace' applied to "
+                  "'kubernetes.authorization.PathCheck.(string)'"},
+           Misuse{"authorizer.serviceAccount('ns').group('').resource('pods').check('get').allowed()",
+                  "found no matching overload for 'serviceAccount' applied to "
+                  "'kubernetes.authorization.Authorizer.(string)'"},
+           Misuse{"authorizer.requestResource.check('get').reason() == true",
+                  "found no matching overload for '_==_' applied to '(string, bool)'"},
+           Misuse{"authorizer.requestResource.check('get').allowed() && authorizer.bogus('x')",
+                  "undeclared reference to 'bogus' (in container '')"},
+           Misuse{"authorizer.group('').resource('pods').check('get')",
+                  "must evaluate to bool"},
+           Misuse{"authorizer.requestResource.name", "does not support field selection"},
+       }) {
+    std::optional<std::string> error = CheckMatchCondition(misuse.expression);
+    ASSERT_TRUE(error) << misuse.expression;
+    EXPECT_TRUE(error->starts_with("compilation failed: ")) << *error;
+    EXPECT_NE(error->find(misuse.text), std::string::npos) << *error;
+  }
 }
 
 }  // namespace
