@@ -187,6 +187,9 @@ cel::CompileOptions Options() {
   cel::CompileOptions options;
   options.functions = &Functions();
   options.parse.max_stack_bytes = kCelStackBudget;
+  // Kubernetes' environments parse CEL's optional syntax (`a.?b`, `[?x]`, optMap), as the
+  // optional library registered with the others expects.
+  options.parse.enable_optional_syntax = true;
   return options;
 }
 
