@@ -2,7 +2,7 @@
 # wasm32-wasi modules.
 #
 # kw_wasm_policy(NAME <name> SOURCES <file>... METADATA <metadata.yml> [README <file>]
-#                [DEPENDS <file>...] [OUTPUT_DIR <dir>] [TARGET <target>])
+#                [DEPENDS <file>...] [OUTPUT_DIR <dir>] [TARGET <target>] [WASI_COMMAND])
 #
 #   Compiles and links SOURCES with clang++-19 for wasm32-wasi, optimised for size (-Oz, LTO,
 #   --gc-sections, --strip-all), against the SDK headers (and lib/goregex's, which its regex.h
@@ -10,14 +10,17 @@
 #   this build's `kwctl annotate` with METADATA (and `-u README` when given) to produce
 #   <OUTPUT_DIR>/<name>.wasm (default: ${PROJECT_BINARY_DIR}/policies). DEPENDS lists extra
 #   inputs (local headers). Adds the target TARGET (default `policy_<name>`), part of `all` and
-#   of the aggregate target `policies` (created on first use).
+#   of the aggregate target `policies` (created on first use). WASI_COMMAND links a WASI
+#   command module (`_start` runs `main`) for `executionMode: wasi` policies instead of the
+#   waPC reactor.
 #
-# kw_wasm_policy_dir(<dir>)
+# kw_wasm_policy_dir(<dir> [DEPENDS <file>...])
 #
 #   The convention used by policies/: <dir>'s name is the policy name, its *.cc files are the
-#   sources (its *.h files, and those of the sibling folders such as policies/common, extra
-#   dependencies), <dir>/metadata.yml the metadata and
-#   <dir>/README.md (if present) the usage text.
+#   sources (its *.h files, those of the sibling folders such as policies/common, and DEPENDS,
+#   extra dependencies), <dir>/metadata.yml the metadata and <dir>/README.md (if present) the
+#   usage text. A metadata with `executionMode: wasi` makes a WASI command module
+#   (WASI_COMMAND).
 #
 # Configure fails with a clear message when clang++-19 or its wasm32 runtime is missing.
 
@@ -36,22 +39,23 @@ if(NOT EXISTS /usr/include/wasm32-wasi/stdlib.h)
   message(FATAL_ERROR "wasi-libc is required to build the policies (apt install wasi-libc)")
 endif()
 
-# Flags shared by every policy.
-# -mexec-model=reactor: a library-style module (exports `_initialize`, which runs static
+# Flags shared by every policy (kw_wasm_policy adds the execution model).
+# -mexec-model=reactor (waPC policies): a library-style module (exports `_initialize`, which runs static
 #   constructors; the SDK runs them itself on hosts that skip it, as upstream's do). A
 #   "command" module (--no-entry) would run static destructors after every call instead.
+#   WASI policies are commands (-mexec-model=command): the host runs `_start` once per call.
 # -fno-exceptions/-fno-rtti: the SDK reports errors as values, and both cost size.
 set(KW_WASM_POLICY_FLAGS
   --target=wasm32-wasi -std=c++23 -Oz -flto -fno-exceptions -fno-rtti
   -Wall -Wextra
   -I${KW_SDK_INCLUDE_DIR} -I${KW_GOREGEX_INCLUDE_DIR}
-  -mexec-model=reactor -Wl,--gc-sections -Wl,--strip-all -Wl,-z,stack-size=65536)
+  -Wl,--gc-sections -Wl,--strip-all -Wl,-z,stack-size=65536)
 
 file(GLOB KW_SDK_HEADERS CONFIGURE_DEPENDS ${KW_SDK_INCLUDE_DIR}/kubewarden/*.h
                                            ${KW_GOREGEX_INCLUDE_DIR}/goregex/*.h)
 
 function(kw_wasm_policy)
-  cmake_parse_arguments(KW "" "NAME;METADATA;README;OUTPUT_DIR;TARGET" "SOURCES;DEPENDS" ${ARGN})
+  cmake_parse_arguments(KW "WASI_COMMAND" "NAME;METADATA;README;OUTPUT_DIR;TARGET" "SOURCES;DEPENDS" ${ARGN})
   if(NOT KW_NAME OR NOT KW_SOURCES OR NOT KW_METADATA)
     message(FATAL_ERROR "kw_wasm_policy: NAME, SOURCES and METADATA are required")
   endif()
@@ -61,6 +65,10 @@ function(kw_wasm_policy)
   if(NOT KW_TARGET)
     set(KW_TARGET policy_${KW_NAME})
   endif()
+  set(exec_model -mexec-model=reactor)
+  if(KW_WASI_COMMAND)
+    set(exec_model -mexec-model=command)
+  endif()
   # The unannotated module stays out of the output folder, which holds policies only.
   set(raw_dir ${CMAKE_CURRENT_BINARY_DIR}/CMakeFiles/${KW_TARGET}.dir)
   set(raw ${raw_dir}/${KW_NAME}.wasm)
@@ -69,7 +77,7 @@ function(kw_wasm_policy)
   add_custom_command(
     OUTPUT ${raw}
     COMMAND ${CMAKE_COMMAND} -E make_directory ${raw_dir}
-    COMMAND ${KW_WASM_CXX} ${KW_WASM_POLICY_FLAGS} ${KW_SOURCES} -o ${raw}
+    COMMAND ${KW_WASM_CXX} ${KW_WASM_POLICY_FLAGS} ${exec_model} ${KW_SOURCES} -o ${raw}
     DEPENDS ${KW_SOURCES} ${KW_DEPENDS} ${KW_SDK_HEADERS}
     COMMENT "clang++-19 --target=wasm32-wasi ${KW_NAME}"
     VERBATIM)
@@ -96,6 +104,7 @@ function(kw_wasm_policy)
 endfunction()
 
 function(kw_wasm_policy_dir dir)
+  cmake_parse_arguments(KW_DIR "" "" "DEPENDS" ${ARGN})
   get_filename_component(name ${dir} NAME)
   file(GLOB sources CONFIGURE_DEPENDS ${dir}/*.cc)
   # Its own headers and those it may share with the rest of the catalogue (policies/common,
@@ -111,6 +120,11 @@ function(kw_wasm_policy_dir dir)
   if(NOT EXISTS ${dir}/metadata.yml)
     message(FATAL_ERROR "policy ${name}: ${dir}/metadata.yml is missing")
   endif()
-  kw_wasm_policy(NAME ${name} SOURCES ${sources} METADATA ${dir}/metadata.yml ${readme}
-                 DEPENDS ${headers})
+  set(model)
+  file(STRINGS ${dir}/metadata.yml wasi_mode REGEX "^executionMode: *wasi *$")
+  if(wasi_mode)
+    set(model WASI_COMMAND)
+  endif()
+  kw_wasm_policy(NAME ${name} SOURCES ${sources} METADATA ${dir}/metadata.yml ${readme} ${model}
+                 DEPENDS ${headers} ${KW_DIR_DEPENDS})
 endfunction()
