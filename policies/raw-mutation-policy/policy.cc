@@ -14,19 +14,6 @@ namespace {
 constexpr kw_policies::RawMutationMessages kMessages = {"defaultResource cannot be empty",
                                                         "defaultResource cannot be forbidden"};
 
-kw::SettingsValidationResponse CheckSettings(const kw::json::Value& value) {
-  RawMutationSettings settings;
-  std::string error;
-  kw_policies::DecodeRawMutationSettings(value, "", /*strict=*/false, settings, error);
-  if (error.empty()) {
-    if (auto problem = kw_policies::CheckRawMutationSettings(settings, kMessages)) {
-      error = *problem;
-    }
-  }
-  if (!error.empty()) return kw::SettingsInvalid("Provided settings are not valid: " + error);
-  return kw::SettingsValid();
-}
-
 // The payload is decoded whole, as one Go struct (unknown top-level keys count), so this
 // handler parses it itself instead of through kw::ValidationRequest.
 kw::ValidationResponse Check(kw::json::Document& doc, std::string_view payload) {
@@ -49,9 +36,16 @@ bool Validate(std::string_view payload, std::string& out) {
 
 bool ValidateSettings(std::string_view payload, std::string& out) {
   kw::json::Document doc;
-  const kw::json::Value* settings = doc.Parse(payload.empty() ? std::string_view("{}") : payload);
-  out = settings ? CheckSettings(*settings).ToJson()
-                 : kw::SettingsInvalid("Provided settings are not valid: " + doc.error()).ToJson();
+  RawMutationSettings settings;
+  std::string error =
+      kw_policies::GoParseSettings(doc, payload, [&](const kw::json::Value& v, std::string& e) {
+        kw_policies::DecodeRawMutationSettings(v, "", /*strict=*/false, settings, e);
+      });
+  if (error.empty()) {
+    if (auto problem = kw_policies::CheckRawMutationSettings(settings, kMessages)) error = *problem;
+  }
+  out = error.empty() ? kw::SettingsValid().ToJson()
+                      : kw::SettingsInvalid("Provided settings are not valid: " + error).ToJson();
   return true;
 }
 

@@ -19,14 +19,11 @@ constexpr kw_policies::RawMutationMessages kMessages = {"default resource cannot
 
 std::expected<std::string, std::string> ValidateSettings(std::string_view input) {
   kw::json::Document doc;
-  const kw::json::Value* root = doc.Parse(input.empty() ? std::string_view("{}") : input);
   RawMutationSettings settings;
-  std::string error;
-  if (root == nullptr) {
-    error = doc.error();
-  } else {
-    kw_policies::DecodeRawMutationSettings(*root, "", /*strict=*/false, settings, error);
-  }
+  std::string error =
+      kw_policies::GoParseSettings(doc, input, [&](const kw::json::Value& v, std::string& e) {
+        kw_policies::DecodeRawMutationSettings(v, "", /*strict=*/false, settings, e);
+      });
   if (!error.empty()) return kw::SettingsInvalid("cannot unmarshal settings: " + error).ToJson();
   if (auto problem = kw_policies::CheckRawMutationSettings(settings, kMessages)) {
     return kw::SettingsInvalid(*problem).ToJson();

@@ -37,14 +37,11 @@ void DecodeSettings(const kw::json::Value& value, std::string_view path, bool st
 
 std::expected<std::string, std::string> ValidateSettings(std::string_view input) {
   kw::json::Document doc;
-  const kw::json::Value* root = doc.Parse(input.empty() ? std::string_view("{}") : input);
   Settings settings;
-  std::string error;
-  if (root == nullptr) {
-    error = doc.error();
-  } else {
-    DecodeSettings(*root, "", /*strict=*/false, settings, error);
-  }
+  std::string error =
+      kw_policies::GoParseSettings(doc, input, [&](const kw::json::Value& v, std::string& e) {
+        DecodeSettings(v, "", /*strict=*/false, settings, e);
+      });
   if (!error.empty()) return kw::SettingsInvalid("cannot unmarshal settings: " + error).ToJson();
   if (settings.valid_users.empty()) {
     return kw::SettingsInvalid("At least one valid user must be specified").ToJson();

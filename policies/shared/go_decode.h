@@ -83,6 +83,17 @@ inline std::string GoFieldPath(std::string_view struct_name, std::string_view pa
   return out;
 }
 
+// Parses settings text into `doc` (an empty text counts as {}) and decodes it with
+// `decode(value, error)`. Returns the first problem (the parser's, or the decoder's), or "".
+template <typename Decode>
+std::string GoParseSettings(kw::json::Document& doc, std::string_view text, Decode decode) {
+  const kw::json::Value* root = doc.Parse(text.empty() ? std::string_view("{}") : text);
+  if (root == nullptr) return doc.error();
+  std::string error;
+  decode(*root, error);
+  return error;
+}
+
 }  // namespace kw_policies
 
 #endif  // KW_POLICIES_SHARED_GO_DECODE_H_
