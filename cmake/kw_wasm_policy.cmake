@@ -18,12 +18,12 @@
 #   the host's 5 pages initially) and the ABI version globals, which C++ cannot define, are
 #   added afterwards (wasm2wat, kw_opa_abi_globals.cmake, wat2wasm: ABI 1.1).
 #
-# kw_wasm_policy_dir(<dir> [DEPENDS <file>...])
+# kw_wasm_policy_dir(<dir>)
 #
 #   The convention used by policies/: <dir>'s name is the policy name, its *.cc files are the
-#   sources (its *.h files, those of the sibling folders such as policies/common, and DEPENDS,
-#   extra dependencies), <dir>/metadata.yml the metadata and <dir>/README.md (if present) the
-#   usage text. The metadata's `executionMode: wasi` or `opa` selects WASI_COMMAND or OPA_ABI.
+#   sources (its *.h files, and those of the sibling folders such as policies/common, extra
+#   dependencies), <dir>/metadata.yml the metadata and <dir>/README.md (if present) the usage
+#   text. The metadata's `executionMode: wasi` or `opa` selects WASI_COMMAND or OPA_ABI.
 #
 # Configure fails with a clear message when clang++-19 or its wasm32 runtime is missing.
 
@@ -43,9 +43,9 @@ if(NOT EXISTS /usr/include/wasm32-wasi/stdlib.h)
 endif()
 
 # Flags shared by every policy (kw_wasm_policy adds the execution model).
-# -mexec-model=reactor (waPC policies): a library-style module (exports `_initialize`, which runs static
-#   constructors; the SDK runs them itself on hosts that skip it, as upstream's do). A
-#   "command" module (--no-entry) would run static destructors after every call instead.
+# -mexec-model=reactor (waPC policies): a library-style module (exports `_initialize`, which
+#   runs static constructors; the SDK runs them itself on hosts that skip it, as upstream's
+#   do). A "command" module (--no-entry) would run static destructors after every call instead.
 #   WASI policies are commands (-mexec-model=command): the host runs `_start` once per call.
 # -fno-exceptions/-fno-rtti: the SDK reports errors as values, and both cost size.
 set(KW_WASM_POLICY_FLAGS
@@ -58,7 +58,8 @@ file(GLOB KW_SDK_HEADERS CONFIGURE_DEPENDS ${KW_SDK_INCLUDE_DIR}/kubewarden/*.h
                                            ${KW_GOREGEX_INCLUDE_DIR}/goregex/*.h)
 
 function(kw_wasm_policy)
-  cmake_parse_arguments(KW "WASI_COMMAND;OPA_ABI" "NAME;METADATA;README;OUTPUT_DIR;TARGET" "SOURCES;DEPENDS" ${ARGN})
+  cmake_parse_arguments(KW "WASI_COMMAND;OPA_ABI" "NAME;METADATA;README;OUTPUT_DIR;TARGET"
+                        "SOURCES;DEPENDS" ${ARGN})
   if(NOT KW_NAME OR NOT KW_SOURCES OR NOT KW_METADATA)
     message(FATAL_ERROR "kw_wasm_policy: NAME, SOURCES and METADATA are required")
   endif()
@@ -127,7 +128,6 @@ function(kw_wasm_policy)
 endfunction()
 
 function(kw_wasm_policy_dir dir)
-  cmake_parse_arguments(KW_DIR "" "" "DEPENDS" ${ARGN})
   get_filename_component(name ${dir} NAME)
   file(GLOB sources CONFIGURE_DEPENDS ${dir}/*.cc)
   # Its own headers and those it may share with the rest of the catalogue (policies/common,
@@ -151,5 +151,5 @@ function(kw_wasm_policy_dir dir)
     set(model OPA_ABI)
   endif()
   kw_wasm_policy(NAME ${name} SOURCES ${sources} METADATA ${dir}/metadata.yml ${readme} ${model}
-                 DEPENDS ${headers} ${KW_DIR_DEPENDS})
+                 DEPENDS ${headers})
 endfunction()

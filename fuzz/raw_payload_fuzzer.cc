@@ -1,4 +1,4 @@
-// The raw test policies' payload decoding (policies/shared: encoding/json's strict decoding of
+// The raw test policies' payload decoding (policies/common: encoding/json's strict decoding of
 // {"request": {"user", "action", "resource"}, "settings": {...}} and its error texts), built
 // natively over hostile payloads. A payload that decodes must give a mutation that serializes
 // to JSON holding exactly the three strings; one that does not must say why.
@@ -6,8 +6,8 @@
 #include <string>
 #include <string_view>
 
-#include "../policies/shared/raw_mutation.h"
-#include "../policies/shared/raw_request.h"
+#include "../policies/common/raw_mutation.h"
+#include "../policies/common/raw_request.h"
 
 namespace kw = kubewarden;
 
@@ -23,7 +23,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const kw::json::Value* root = doc.Parse(text);
   if (root == nullptr && error.empty()) __builtin_trap();  // not JSON, yet no error
   if (!error.empty()) return 0;
-  std::string mutated = kw::json::Serialize(*kw_policies::MutatedRawRequest(doc, request, settings));
+  std::string mutated =
+      kw::json::Serialize(*kw_policies::MutatedRawRequest(doc, request, settings));
   kw::json::Document check;
   const kw::json::Value* object = check.Parse(mutated);
   if (object == nullptr || object->size() != 3 || object->GetString("user") != request.user ||

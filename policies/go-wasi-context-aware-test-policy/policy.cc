@@ -2,7 +2,7 @@
 // app.kubernetes.io/component=api) must live in the namespace of its customer (label
 // customer-id), next to a database and a frontend Deployment and the api-auth-service Service.
 // It exists to exercise WASI policies calling the Kubernetes host capabilities through the
-// `host.call` import (policies/shared/wasi_command.h); the order of its calls matters for
+// `host.call` import (policies/common/wasi_command.h); the order of its calls matters for
 // record/replay. Upstream is written in Go: payloads are the Go SDK's, errors encoding/json's.
 #include <kubewarden/format.h>
 #include <kubewarden/json.h>
@@ -11,8 +11,8 @@
 #include <string>
 #include <vector>
 
-#include "../shared/go_decode.h"
-#include "../shared/wasi_command.h"
+#include "../common/go_decode.h"
+#include "../common/wasi_command.h"
 
 namespace kw = kubewarden;
 namespace wasi = kw_policies::wasi;
@@ -99,7 +99,8 @@ Answer Query(kw::json::Document& doc, std::string_view op, std::string_view payl
   answer.value = doc.Parse(text);
   if (answer.value == nullptr || !answer.value->IsObject()) {
     answer.error = std::string(what) + "cannot unmarshall response into " + std::string(type) +
-                   ": " + (answer.value ? kw::GoTypeError(*answer.value, "", go_type) : doc.error());
+                   ": " +
+                   (answer.value ? kw::GoTypeError(*answer.value, "", go_type) : doc.error());
     answer.value = nullptr;
   }
   return answer;
@@ -116,7 +117,9 @@ kw::ValidationResponse CheckDeployment(kw::json::Document& doc, const kw::json::
   if (LabelOf(deployment, "app.kubernetes.io/component") != "api") return kw::Accept();
   const kw::json::Value* labels = deployment.GetObject("metadata/labels");
   const kw::json::Value* customer = labels->Find("customer-id");
-  if (customer == nullptr) return kw::Reject("Label customer-id is required for API deployments", 400);
+  if (customer == nullptr) {
+    return kw::Reject("Label customer-id is required for API deployments", 400);
+  }
   std::string customer_id(customer->AsString().value_or(""));
 
   std::string payload;
@@ -169,7 +172,9 @@ kw::ValidationResponse CheckDeployment(kw::json::Document& doc, const kw::json::
                       404);
   }
   const kw::json::Value* service_labels = service->GetObject("metadata/labels");
-  if (service_labels == nullptr) return kw::Reject("API authentication service must have labels", 404);
+  if (service_labels == nullptr) {
+    return kw::Reject("API authentication service must have labels", 404);
+  }
   if (LabelOf(*service, "app.kubernetes.io/part-of") != "api") {
     return kw::Reject("No API authentication service found", 404);
   }

@@ -4,7 +4,7 @@
 // is written in Go: decoding follows encoding/json, strictly for the validate payload.
 #include <kubewarden/kubewarden.h>
 
-#include "../shared/raw_mutation.h"
+#include "../common/raw_mutation.h"
 
 namespace kw = kubewarden;
 using kw_policies::RawMutationSettings;

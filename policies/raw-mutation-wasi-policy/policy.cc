@@ -1,13 +1,13 @@
 // raw-mutation-wasi-policy (policies-more.md §26): a raw request {"user", "action",
 // "resource"} whose resource is forbidden is rewritten to the default resource. It exists to
 // exercise raw mutation in the WASI execution mode, so it is a WASI command module
-// (policies/shared/wasi_command.h). Upstream is written in Go: decoding follows encoding/json,
+// (policies/common/wasi_command.h). Upstream is written in Go: decoding follows encoding/json,
 // strictly for the validate payload.
 #include <kubewarden/json.h>
 #include <kubewarden/response.h>
 
-#include "../shared/raw_mutation.h"
-#include "../shared/wasi_command.h"
+#include "../common/raw_mutation.h"
+#include "../common/wasi_command.h"
 
 namespace kw = kubewarden;
 using kw_policies::RawMutationSettings;

@@ -79,7 +79,8 @@ std::string Evaluate(const kw::json::Value* input) {
   } else {
     out += R"("")";
   }
-  out += allowed ? R"(,"allowed":true)" : R"(,"allowed":false,"status":{"message":"User not allowed"})";
+  out += allowed ? R"(,"allowed":true)"
+                 : R"(,"allowed":false,"status":{"message":"User not allowed"})";
   out += "}}}]";
   return out;
 }
@@ -106,7 +107,8 @@ int posix_memalign(void** out, std::size_t align, std::size_t n) {
 void* realloc(void* p, std::size_t n) {
   void* q = malloc(n);
   if (p != nullptr && q != nullptr) {
-    std::size_t available = reinterpret_cast<std::uintptr_t>(q) - reinterpret_cast<std::uintptr_t>(p);
+    std::size_t available =
+        reinterpret_cast<std::uintptr_t>(q) - reinterpret_cast<std::uintptr_t>(p);
     std::memcpy(q, p, n < available ? n : available);
   }
   return q;

@@ -3,7 +3,7 @@
 // validation (`kwctl run --raw`, policy-server /validate_raw) in the waPC execution mode.
 #include <kubewarden/kubewarden.h>
 
-#include "../shared/raw_request.h"
+#include "../common/raw_request.h"
 
 namespace kw = kubewarden;
 

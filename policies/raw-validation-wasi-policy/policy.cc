@@ -1,6 +1,6 @@
 // raw-validation-wasi-policy (policies-more.md §24): accepts a raw request {"user", "action",
 // "resource"} only when all three are listed in the settings. It exists to exercise raw
-// validation in the WASI execution mode, so it is a WASI command module (policies/shared/
+// validation in the WASI execution mode, so it is a WASI command module (policies/common/
 // wasi_command.h). Upstream is written in Go: decoding follows encoding/json, strictly for the
 // validate payload.
 #include <kubewarden/go_json.h>
@@ -9,8 +9,8 @@
 
 #include <vector>
 
-#include "../shared/raw_request.h"
-#include "../shared/wasi_command.h"
+#include "../common/raw_request.h"
+#include "../common/wasi_command.h"
 
 namespace kw = kubewarden;
 

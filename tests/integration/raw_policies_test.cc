@@ -22,7 +22,8 @@ std::string Module(const std::string& name) {
 
 constexpr char kValidationSettings[] =
     R"({"validUsers": ["tonio"], "validActions": ["eats"], "validResources": ["banana"]})";
-constexpr char kMutationSettings[] = R"({"forbiddenResources": ["banana"], "defaultResource": "hay"})";
+constexpr char kMutationSettings[] =
+    R"({"forbiddenResources": ["banana"], "defaultResource": "hay"})";
 
 class RawPoliciesTest : public ::testing::Test {
  protected:

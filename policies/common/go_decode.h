@@ -1,4 +1,4 @@
-// policies/shared/go_decode.h: decoding JSON into Go-style structs with Go's encoding/json rules
+// policies/common/go_decode.h: decoding JSON into Go-style structs with Go's encoding/json rules
 // and error texts, for the ports of upstream Go policies (policies-more.md §21, §24-§26).
 //
 //   std::string error;  // the first problem, in document order, as encoding/json keeps it
@@ -10,8 +10,8 @@
 // first one only. Type errors name the innermost struct and the path of JSON keys from the
 // root: `json: cannot unmarshal number into Go struct field Request.request.user of type
 // string`. Pure functions; the SDK's go_json.h gives the texts.
-#ifndef KW_POLICIES_SHARED_GO_DECODE_H_
-#define KW_POLICIES_SHARED_GO_DECODE_H_
+#ifndef POLICIES_COMMON_GO_DECODE_H_
+#define POLICIES_COMMON_GO_DECODE_H_
 
 #include <initializer_list>
 #include <string>
@@ -96,4 +96,4 @@ std::string GoParseSettings(kw::json::Document& doc, std::string_view text, Deco
 
 }  // namespace kw_policies
 
-#endif  // KW_POLICIES_SHARED_GO_DECODE_H_
+#endif  // POLICIES_COMMON_GO_DECODE_H_

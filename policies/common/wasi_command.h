@@ -1,4 +1,4 @@
-// policies/shared/wasi_command.h: the glue of a WASI policy (policy-server.md §4.d,
+// policies/common/wasi_command.h: the glue of a WASI policy (policy-server.md §4.d,
 // policies-more.md §1.1), the command-module counterpart of the SDK's policy.h.
 //
 //   std::expected<std::string, std::string> Validate(std::string_view input);
@@ -16,8 +16,8 @@
 //
 // HostCall reaches the host capabilities through the `host.call` import: the host appends the
 // answer (or its error text) to stdin, which must have been read to its end before.
-#ifndef KW_POLICIES_SHARED_WASI_COMMAND_H_
-#define KW_POLICIES_SHARED_WASI_COMMAND_H_
+#ifndef POLICIES_COMMON_WASI_COMMAND_H_
+#define POLICIES_COMMON_WASI_COMMAND_H_
 
 #include <unistd.h>
 
@@ -99,4 +99,4 @@ inline std::expected<std::string, std::string> HostCall(std::string_view binding
 
 }  // namespace kw_policies::wasi
 
-#endif  // KW_POLICIES_SHARED_WASI_COMMAND_H_
+#endif  // POLICIES_COMMON_WASI_COMMAND_H_

@@ -1,8 +1,8 @@
-// policies/shared/raw_mutation.h: what the raw-mutation test policies share (policies-more.md
+// policies/common/raw_mutation.h: what the raw-mutation test policies share (policies-more.md
 // §25 waPC, §26 WASI): their settings, decoded as upstream's Go struct, and the mutation that
 // replaces a forbidden resource with the default one.
-#ifndef KW_POLICIES_SHARED_RAW_MUTATION_H_
-#define KW_POLICIES_SHARED_RAW_MUTATION_H_
+#ifndef POLICIES_COMMON_RAW_MUTATION_H_
+#define POLICIES_COMMON_RAW_MUTATION_H_
 
 #include <algorithm>
 #include <optional>
@@ -67,4 +67,4 @@ inline kw::json::Value* MutatedRawRequest(kw::json::Document& doc, const RawRequ
 
 }  // namespace kw_policies
 
-#endif  // KW_POLICIES_SHARED_RAW_MUTATION_H_
+#endif  // POLICIES_COMMON_RAW_MUTATION_H_

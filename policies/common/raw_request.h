@@ -1,9 +1,9 @@
-// policies/shared/raw_request.h: the raw request of the raw-* test policies
+// policies/common/raw_request.h: the raw request of the raw-* test policies
 // (policies-more.md §24-§26), {"request": {"user", "action", "resource"}, "settings": {...}},
 // decoded as upstream's Go structs are: strictly (encoding/json's DisallowUnknownFields), with
 // Go's error texts (go_decode.h). A missing string reads as "".
-#ifndef KW_POLICIES_SHARED_RAW_REQUEST_H_
-#define KW_POLICIES_SHARED_RAW_REQUEST_H_
+#ifndef POLICIES_COMMON_RAW_REQUEST_H_
+#define POLICIES_COMMON_RAW_REQUEST_H_
 
 #include <algorithm>
 #include <string>
@@ -73,4 +73,4 @@ struct RawValidationSettings {
 
 }  // namespace kw_policies
 
-#endif  // KW_POLICIES_SHARED_RAW_REQUEST_H_
+#endif  // POLICIES_COMMON_RAW_REQUEST_H_
