@@ -204,17 +204,26 @@ Result<json::value> ReviewFromObject(const Case& c) {
                      {"request", std::move(request)}};
 }
 
-// The request file to pass to kwctl, and the review it holds.
+// The request file to pass to kwctl, and the review it holds (for a raw request, the request
+// itself: `kwctl run --raw`, policy-server's /validate_raw).
 struct Request {
   std::string path;
   json::value review;
+  bool raw = false;
 };
 
 Result<Request> PrepareRequest(const Case& c) {
   const json::value* file = FindKey(c.spec, "request");
   const json::value* object = FindKey(c.spec, "object");
-  if ((file == nullptr) == (object == nullptr)) {
-    return Fail(ErrorKind::kInvalidArgument, "a case needs exactly one of `request` or `object`");
+  const json::value* raw = FindKey(c.spec, "raw_request");
+  if ((file != nullptr) + (object != nullptr) + (raw != nullptr) != 1) {
+    return Fail(ErrorKind::kInvalidArgument,
+                "a case needs exactly one of `request`, `object` or `raw_request`");
+  }
+  if (raw != nullptr) {
+    std::string path = testing::MakeTempDir() + "/raw_request.json";
+    KW_TRY(WriteFile(path, ToJson(*raw)));
+    return Request{path, *raw, true};
   }
   if (file != nullptr) {
     if (!file->is_string()) return Fail(ErrorKind::kInvalidArgument, "`request` must be a path");
@@ -223,12 +232,12 @@ Result<Request> PrepareRequest(const Case& c) {
     if (!fs::exists(path)) path = SourceDir() / std::string(file->as_string());
     KW_ASSIGN_OR_RETURN(std::string text, ReadFile(path.string()));
     KW_ASSIGN_OR_RETURN(json::value review, ParseJson(text, path.string()));
-    return Request{path.string(), std::move(review)};
+    return Request{path.string(), std::move(review), false};
   }
   KW_ASSIGN_OR_RETURN(json::value review, ReviewFromObject(c));
   std::string path = testing::MakeTempDir() + "/request.json";
   KW_TRY(WriteFile(path, ToJson(review)));
-  return Request{path, std::move(review)};
+  return Request{path, std::move(review), false};
 }
 
 // --- Checking the outcome. ---
@@ -236,7 +245,7 @@ Result<Request> PrepareRequest(const Case& c) {
 const std::set<std::string> kCaseKeys = {"name",       "description", "request",  "object",
                                          "kind",       "api_version", "resource", "operation",
                                          "old_object", "settings",    "replay",   "allow_context_aware",
-                                         "expect"};
+                                         "raw_request", "expect"};
 
 constexpr char kReplayFlag[] = "--replay-host-capabilities-interactions";
 
@@ -288,6 +297,7 @@ class PolicyCaseTest : public ::testing::Test {
 
     std::vector<std::string> args = {testing::KwctlBinary(), "run",           wasm.string(), "-r",
                                      request->path,          "--settings-json", settings_json};
+    if (request->raw) args.push_back("--raw");
     if (std::string replay = ReplayFileOf(case_); !replay.empty()) {
       ASSERT_TRUE(fs::exists(replay)) << replay;
       if (!KwctlReplays()) GTEST_SKIP() << "kwctl run has no " << kReplayFlag << " yet";
@@ -316,12 +326,12 @@ class PolicyCaseTest : public ::testing::Test {
     ASSERT_EQ(run.exit_code, 0);
     auto response = ParseJson(run.out, "kwctl output");
     ASSERT_TRUE(response && response->is_object()) << run.out;
-    CheckResponse(*expect, *response, request->review);
+    CheckResponse(*expect, *response, *request);
   }
 
  private:
   void CheckResponse(const json::value& expect, const json::value& response,
-                     const json::value& review) {
+                     const Request& request) {
     const json::value* allowed = FindKey(expect, "allowed");
     ASSERT_TRUE(allowed != nullptr && allowed->is_bool()) << "`expect.allowed` is required";
     EXPECT_EQ(response.at("allowed"), *allowed);
@@ -349,7 +359,7 @@ class PolicyCaseTest : public ::testing::Test {
 
     ExpectListed(expect, "warnings", response, "warnings");
     ExpectListed(expect, "audit_annotations", response, "auditAnnotations");
-    CheckPatch(expect, response, review);
+    CheckPatch(expect, response, request);
   }
 
   // `response[field]` equals expect[key], or is null/absent when the key is not given.
@@ -366,7 +376,7 @@ class PolicyCaseTest : public ::testing::Test {
   }
 
   static void CheckPatch(const json::value& expect, const json::value& response,
-                         const json::value& review) {
+                         const Request& request) {
     const json::value* patch = FindKey(response, "patch");
     const json::value* want_patch = FindKey(expect, "patch");
     const json::value* want_object = FindKey(expect, "mutated_object");
@@ -384,9 +394,12 @@ class PolicyCaseTest : public ::testing::Test {
       EXPECT_EQ(*ops, *want_patch) << "patch: " << *text;
     }
     if (want_object != nullptr) {
-      // An AdmissionReview, or a bare AdmissionRequest.
-      const json::value* request = FindKey(review, "request");
-      const json::value* object = FindKey(request ? *request : review, "object");
+      // A raw request is the patched document itself; otherwise an AdmissionReview, or a bare
+      // AdmissionRequest, holds it.
+      const json::value& review = request.review;
+      const json::value* admission = request.raw ? nullptr : FindKey(review, "request");
+      const json::value* object =
+          request.raw ? &review : FindKey(admission ? *admission : review, "object");
       ASSERT_NE(object, nullptr) << "the request has no object to patch";
       auto patched = admission::ApplyPatch(*object, ops->as_array());
       ASSERT_TRUE(patched) << patched.error().message << "\npatch: " << *text;
@@ -442,13 +455,16 @@ TEST(PolicyServerAndKwctl, GiveIdenticalAnswersOnEveryCase) {
         ASSERT_TRUE(request) << request.error().message;
         const json::value* settings = FindKey(c.spec, "settings");
         std::string settings_json = settings ? ToJson(*settings) : "{}";
-        testing::ProcessResult run =
-            testing::RunProcess({testing::KwctlBinary(), "run", wasm.string(), "-r",
-                                 request->path, "--settings-json", settings_json});
-        const json::value* review_request = FindKey(request->review, "request");
+        std::vector<std::string> args = {testing::KwctlBinary(), "run", wasm.string(), "-r",
+                                         request->path, "--settings-json", settings_json};
+        if (request->raw) args.push_back("--raw");
+        testing::ProcessResult run = testing::RunProcess(args);
+        const json::value* review_request =
+            request->raw ? nullptr : FindKey(request->review, "request");
         std::string review = review_request ? ToJson(request->review)
                                             : "{\"request\":" + ToJson(request->review) + "}";
-        auto served = server->Post("/validate/" + ids[settings_json], review);
+        auto served = server->Post(
+            (request->raw ? "/validate_raw/" : "/validate/") + ids[settings_json], review);
         ASSERT_EQ(served.status, 200) << served.body;
         auto answer = ParseJson(served.body, "policy-server answer");
         ASSERT_TRUE(answer) << served.body;
