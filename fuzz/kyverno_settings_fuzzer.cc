@@ -42,7 +42,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   }
   // Bound the evaluation work the fuzzer asks for; the engine's own limits are what is tested.
   if (size > 16 * 1024) return 0;
-  std::vector<kyverno::RuleResponse> responses = kyverno::Evaluate(policy, Request());
+  std::vector<kyverno::RuleResponse> responses = kyverno::Evaluate(kyverno::Prepare(std::move(policy)), Request());
   (void)kyverno::VerdictMessage(responses);
   return 0;
 }

@@ -42,17 +42,6 @@ constexpr FieldType kFieldTypes[] = {
     {"spec.background", Value::Type::kBool, "Spec", "bool"},
 };
 
-const char* JsonTypeWord(const Value& v) {
-  switch (v.type()) {
-    case Value::Type::kBool: return "bool";
-    case Value::Type::kNumber: return "number";
-    case Value::Type::kString: return "string";
-    case Value::Type::kArray: return "array";
-    case Value::Type::kObject: return "object";
-    default: return "null";
-  }
-}
-
 bool CheckTypes(const Value& v, std::string_view pattern, std::string_view go_path, std::string* error) {
   for (const FieldType& f : kFieldTypes) {
     std::string_view p = f.path;
@@ -71,7 +60,7 @@ bool CheckTypes(const Value& v, std::string_view pattern, std::string_view go_pa
       for (const Value& item : v.as_array()) {
         if (item.is_null()) continue;
         if (item.type() != f.type) {
-          *error = std::string("json: cannot unmarshal ") + JsonTypeWord(item) + " into Go struct field " +
+          *error = std::string("json: cannot unmarshal ") + GoJsonTypeName(item) + " into Go struct field " +
                    std::string(f.struct_name) + "." + std::string(go_path) + " of type " + std::string(f.go_type);
           return false;
         }
@@ -84,7 +73,7 @@ bool CheckTypes(const Value& v, std::string_view pattern, std::string_view go_pa
     if (child == nullptr || child->is_null()) continue;
     std::string child_path = go_path.empty() ? std::string(rest) : std::string(go_path) + "." + std::string(rest);
     if (child->type() != f.type) {
-      *error = std::string("json: cannot unmarshal ") + JsonTypeWord(*child) + " into Go struct field " +
+      *error = std::string("json: cannot unmarshal ") + GoJsonTypeName(*child) + " into Go struct field " +
                std::string(f.struct_name) + "." + child_path + " of type " + std::string(f.go_type);
       return false;
     }
@@ -350,7 +339,6 @@ Array SplitList(std::string_view s) {
 Array RulesWithAutogen(const Value& policy) {
   Array rules = policy.Path("spec.rules") != nullptr ? policy.Path("spec.rules")->as_array() : Array();
   std::string_view controllers = kPodControllers;
-  controllers = std::string_view(kPodControllers.data(), kPodControllers.size());
   std::string annotation;
   if (const Value* a = policy.Path("metadata.annotations"); a != nullptr) {
     if (const Value* c = a->Find("pod-policies.kyverno.io/autogen-controllers"); c != nullptr && c->is_string()) {
@@ -379,15 +367,11 @@ Array RulesWithAutogen(const Value& policy) {
     }
     return false;
   };
-  if (!controller_kinds.empty()) {
-    for (const Value& rule : rules) {
-      if (pod_rule(rule)) generated.push_back(AutogenRule(rule, "autogen-", controller_kinds, false));
-    }
-  }
-  if (cronjob) {
-    for (const Value& rule : rules) {
-      if (pod_rule(rule)) generated.push_back(AutogenRule(rule, "autogen-cronjob-", Array{Value("CronJob")}, true));
-    }
+  // Per rule, as Kyverno appends them: the controllers' rule, then the CronJob one.
+  for (const Value& rule : rules) {
+    if (!pod_rule(rule)) continue;
+    if (!controller_kinds.empty()) generated.push_back(AutogenRule(rule, "autogen-", controller_kinds, false));
+    if (cronjob) generated.push_back(AutogenRule(rule, "autogen-cronjob-", Array{Value("CronJob")}, true));
   }
   rules.insert(rules.end(), generated.begin(), generated.end());
   return rules;
@@ -659,7 +643,7 @@ bool DecodePolicy(std::string_view text, Value* policy, std::string* error) {
     return false;
   }
   if (!policy->is_object() && !policy->is_null()) {
-    *error = std::string("cannot unmarshal policy: json: cannot unmarshal ") + JsonTypeWord(*policy) +
+    *error = std::string("cannot unmarshal policy: json: cannot unmarshal ") + GoJsonTypeName(*policy) +
              " into Go value of type v1.ClusterPolicy";
     return false;
   }
@@ -670,7 +654,15 @@ bool DecodePolicy(std::string_view text, Value* policy, std::string* error) {
   return true;
 }
 
-std::vector<RuleResponse> Evaluate(const Value& policy, const Value& request) {
+PreparedPolicy Prepare(Value policy) {
+  PreparedPolicy prepared;
+  prepared.rules = RulesWithAutogen(policy);
+  prepared.policy = std::move(policy);
+  return prepared;
+}
+
+std::vector<RuleResponse> Evaluate(const PreparedPolicy& prepared, const Value& request) {
+  const Value& policy = prepared.policy;
   std::vector<RuleResponse> responses;
   bool is_delete = request.StringAt("operation") == "DELETE";
   const Value* new_object = request.Find("object");
@@ -699,7 +691,7 @@ std::vector<RuleResponse> Evaluate(const Value& policy, const Value& request) {
   }
   bool apply_one = policy.Path("spec.applyRules") != nullptr && ScalarText(*policy.Path("spec.applyRules")) == "One";
   Value subject = new_object != nullptr && !new_object->is_null() ? object : Value();
-  for (const Value& rule : RulesWithAutogen(policy)) {
+  for (const Value& rule : prepared.rules) {
     Outcome o = EvaluateRule(rule, request, r, subject, is_delete);
     if (!o.present) continue;
     responses.push_back(RuleResponse{std::string(rule.StringAt("name")), o.status, o.message});

@@ -23,9 +23,16 @@ struct RuleResponse {
   std::string message;
 };
 
-// Evaluates every validation rule (autogen rules appended) against `request` (the
-// AdmissionRequest). Rules whose match/exclude do not apply yield no response.
-std::vector<RuleResponse> Evaluate(const Value& policy, const Value& request);
+// A decoded policy with its rules after autogen, computed once per settings.
+struct PreparedPolicy {
+  Value policy;
+  Array rules;  // spec.rules, then the autogen rules
+};
+PreparedPolicy Prepare(Value policy);
+
+// Evaluates every validation rule against `request` (the AdmissionRequest). Rules whose
+// match/exclude do not apply yield no response.
+std::vector<RuleResponse> Evaluate(const PreparedPolicy& policy, const Value& request);
 
 // The verdict text: "[i] - <message>" for every response, joined by ",".
 std::string VerdictMessage(const std::vector<RuleResponse>& responses);

@@ -24,8 +24,7 @@ std::optional<std::string> PolicyText(const kyverno::Value& settings, std::strin
   const kyverno::Value* policy = settings.Find("policy");
   if (policy == nullptr || policy->is_null()) return std::string();
   if (!policy->is_string()) {
-    *error = std::string("cannot unmarshal settings: json: cannot unmarshal ") +
-             (policy->is_number() ? "number" : policy->is_bool() ? "bool" : policy->is_array() ? "array" : "object") +
+    *error = "cannot unmarshal settings: json: cannot unmarshal " + std::string(kyverno::GoJsonTypeName(*policy)) +
              " into Go struct field Settings.policy of type string";
     return std::nullopt;
   }
@@ -36,7 +35,7 @@ std::optional<std::string> PolicyText(const kyverno::Value& settings, std::strin
 // same settings with every request.
 struct CachedPolicy {
   std::string text;
-  kyverno::Value policy;
+  kyverno::PreparedPolicy policy;
   std::string error;
   bool valid = false;
 };
@@ -47,7 +46,9 @@ const CachedPolicy& Decode(const std::string& text) {
   if (!filled || cache.text != text) {
     cache = CachedPolicy();
     cache.text = text;
-    cache.valid = kyverno::DecodePolicy(text, &cache.policy, &cache.error);
+    kyverno::Value policy;
+    cache.valid = kyverno::DecodePolicy(text, &policy, &cache.error);
+    if (cache.valid) cache.policy = kyverno::Prepare(std::move(policy));
     filled = true;
   }
   return cache;
@@ -57,9 +58,14 @@ bool ValidateSettings(std::string_view payload, std::string& out) {
   if (payload.find_first_not_of(" \t\r\n") == std::string_view::npos) payload = "{}";
   kyverno::Value settings;
   std::string error;
-  if (!kyverno::ParseJson(payload, &settings, &error) || !(settings.is_object() || settings.is_null())) {
-    if (error.empty()) error = "json: cannot unmarshal into Go value of type main.Settings";
+  if (!kyverno::ParseJson(payload, &settings, &error)) {
     out = sdk::SettingsInvalid("cannot unmarshal settings: " + error).ToJson();
+    return true;
+  }
+  if (!settings.is_object() && !settings.is_null()) {
+    out = sdk::SettingsInvalid("cannot unmarshal settings: json: cannot unmarshal " + std::string(kyverno::GoJsonTypeName(settings)) +
+                               " into Go value of type main.Settings")
+              .ToJson();
     return true;
   }
   std::optional<std::string> text = PolicyText(settings, &error);
@@ -91,7 +97,7 @@ bool Validate(std::string_view payload, std::string& out) {
     out = sdk::Reject(decoded.error, 400).ToJson();
     return true;
   }
-  if (decoded.policy.is_null() || text->find_first_not_of(" \t\r\n") == std::string::npos) {
+  if (decoded.policy.policy.is_null() || text->find_first_not_of(" \t\r\n") == std::string::npos) {
     // Upstream dereferences the nil policy and the module fails.
     out = "runtime error: invalid memory address or nil pointer dereference";
     return false;

@@ -2,9 +2,10 @@
 
 #include <kubewarden/json.h>
 
-#include "cel/text.h"
 
 #include <cmath>
+#include <cstdio>
+#include <cstdlib>
 
 namespace kyverno {
 
@@ -57,6 +58,17 @@ const char* TypeName(const Value& v) {
   return "null";
 }
 
+const char* GoJsonTypeName(const Value& v) {
+  switch (v.type()) {
+    case Value::Type::kBool: return "bool";
+    case Value::Type::kNumber: return "number";
+    case Value::Type::kString: return "string";
+    case Value::Type::kArray: return "array";
+    case Value::Type::kObject: return "object";
+    default: return "null";
+  }
+}
+
 bool Truthy(const Value& v) {
   switch (v.type()) {
     case Value::Type::kNull: return false;
@@ -100,9 +112,95 @@ bool Equal(const Value& a, const Value& b) {
   return false;
 }
 
+namespace {
+
+// The shortest digits that read back as `n`, and the decimal exponent of the first one
+// (n = d1.d2d3... × 10^exponent). Not std::to_chars: its shortest form links libc++'s ~100 KB
+// of fixed-precision tables into the module.
+struct Digits {
+  bool negative = false;
+  std::string digits;
+  int exponent = 0;
+};
+
+Digits ShortestDigits(double n) {
+  Digits d;
+  d.negative = std::signbit(n);
+  double a = std::fabs(n);
+  char buf[48];
+  if (a == std::trunc(a) && a < 9007199254740992.0) {
+    // Integers below 2^53: their decimal digits, trailing zeros dropped.
+    std::string digits = std::to_string(static_cast<long long>(a));
+    d.exponent = static_cast<int>(digits.size()) - 1;
+    while (digits.size() > 1 && digits.back() == '0') digits.pop_back();
+    d.digits = std::move(digits);
+    return d;
+  }
+  // The fewest significant digits that read back as `a` (as Go's shortest formatting).
+  for (int precision = 1; precision <= 17; ++precision) {
+    std::snprintf(buf, sizeof buf, "%.*e", precision - 1, a);
+    if (std::strtod(buf, nullptr) == a) break;
+  }
+  std::string_view s(buf);
+  std::size_t e = s.find('e');
+  for (char c : s.substr(0, e)) {
+    if (c != '.') d.digits += c;
+  }
+  while (d.digits.size() > 1 && d.digits.back() == '0') d.digits.pop_back();
+  d.exponent = std::atoi(std::string(s.substr(e + 1)).c_str());
+  return d;
+}
+
+std::string Fixed(const Digits& d) {
+  std::string out = d.negative ? "-" : "";
+  int point = d.exponent + 1;  // digits before the decimal point
+  int count = static_cast<int>(d.digits.size());
+  if (point <= 0) {
+    out += "0." + std::string(static_cast<std::size_t>(-point), '0') + d.digits;
+  } else if (point >= count) {
+    out += d.digits + std::string(static_cast<std::size_t>(point - count), '0');
+  } else {
+    out += d.digits.substr(0, static_cast<std::size_t>(point)) + "." + d.digits.substr(static_cast<std::size_t>(point));
+  }
+  return out;
+}
+
+// Go's 'e' form: d.ddde±XX (at least two exponent digits).
+std::string Exponent(const Digits& d) {
+  std::string out = d.negative ? "-" : "";
+  out += d.digits.substr(0, 1);
+  if (d.digits.size() > 1) out += "." + d.digits.substr(1);
+  out += d.exponent < 0 ? "e-" : "e+";
+  int a = d.exponent < 0 ? -d.exponent : d.exponent;
+  if (a < 10) out += '0';
+  return out + std::to_string(a);
+}
+
+}  // namespace
+
 std::string FormatNumber(double n) {
   if (std::isnan(n) || std::isinf(n)) return "null";
-  return kw::cel::FormatJsonDouble(n);
+  if (n == 0) return "0";
+  Digits d = ShortestDigits(n);
+  double a = std::fabs(n);
+  if (a >= 1e-6 && a < 1e21) return Fixed(d);
+  std::string out = Exponent(d);
+  // encoding/json writes e-07 as e-7.
+  std::size_t e = out.find("e-0");
+  if (e != std::string::npos && out.size() == e + 4) out.erase(e + 2, 1);
+  return out;
+}
+
+std::string GoFormatFloat(double n) {
+  if (std::isnan(n)) return "NaN";
+  if (std::isinf(n)) return n > 0 ? "+Inf" : "-Inf";
+  if (n == 0) return std::signbit(n) ? "-0" : "0";
+  // Integral values print as the int64 that Kubernetes' unstructured objects hold.
+  if (n == std::trunc(n) && std::fabs(n) < 9.2e18) return std::to_string(static_cast<long long>(n));
+  Digits d = ShortestDigits(n);
+  // %v is %g with the shortest digits, whose exponent form starts below 1e-4 and from 1e6.
+  if (d.exponent < -4 || d.exponent >= 6) return Exponent(d);
+  return Fixed(d);
 }
 
 void AppendJson(std::string& out, const Value& v) {
@@ -148,7 +246,7 @@ std::string GoString(const Value& v) {
   switch (v.type()) {
     case Value::Type::kNull: return "<nil>";
     case Value::Type::kBool: return v.as_bool() ? "true" : "false";
-    case Value::Type::kNumber: return kw::cel::FormatDouble(v.as_number());
+    case Value::Type::kNumber: return GoFormatFloat(v.as_number());
     case Value::Type::kString: return v.as_string();
     case Value::Type::kArray: {
       std::string out = "[";

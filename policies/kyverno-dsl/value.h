@@ -86,6 +86,9 @@ inline constexpr std::uint64_t kMaxValueWeight = 1u << 22;
 const char* TypeName(const Value& v);
 // JMESPath truthiness: false, null, "", [] and {} are false.
 bool Truthy(const Value& v);
+// How Go's encoding/json names a JSON value's type in its errors: bool, number, string,
+// array, object (null for null).
+const char* GoJsonTypeName(const Value& v);
 // Deep equality (numbers by value).
 bool Equal(const Value& a, const Value& b);
 
@@ -95,6 +98,9 @@ std::string ToJson(const Value& v);
 void AppendJson(std::string& out, const Value& v);
 // A number as Go's encoding/json writes a float64.
 std::string FormatNumber(double n);
+// Go's fmt %v of a number as Kyverno holds it: integral values as int64 ("1000000"), others
+// as float64 ("1.5", "1.5e+06", "1e-05").
+std::string GoFormatFloat(double n);
 // Go's fmt %v of the unstructured value (map[a:1 b:x], [a b], <nil>): Kyverno's pattern errors
 // print values this way.
 std::string GoString(const Value& v);

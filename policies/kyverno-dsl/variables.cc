@@ -1,5 +1,7 @@
 #include "variables.h"
 
+#include <optional>
+#include <unordered_map>
 #include <vector>
 
 #include "jmespath.h"
@@ -9,6 +11,15 @@ namespace kyverno {
 namespace {
 
 constexpr int kMaxSubstitutions = 1000;
+constexpr std::size_t kMaxCachedExpressions = 512;
+
+// A guest is single-threaded, and wasi-libc has no __cxa_thread_atexit for thread_local
+// objects with destructors; on the host each thread keeps its own cache.
+#if defined(__wasm__)
+#define KYVERNO_CACHE_STORAGE static
+#else
+#define KYVERNO_CACHE_STORAGE thread_local
+#endif
 
 // The resource value at a pattern path (keys with anchors already stripped by the caller).
 const Value* AtPath(const Value* v, const std::vector<std::string>& path) {
@@ -129,7 +140,17 @@ bool SubstituteWalk(const Value& in, const VariableScope& scope, std::vector<std
 bool Query(std::string_view expression, const VariableScope& scope, Value* out, std::string* error) {
   std::string expr(expression);
   if (scope.is_delete) expr = ReplaceAll(std::move(expr), "request.object", "request.oldObject");
-  return jmespath::Search(expr, *scope.context, out, error);
+  // A policy's variables are the same on every request: parse each once (a bounded cache,
+  // emptied when full, so hostile policies cannot grow it without end).
+  KYVERNO_CACHE_STORAGE std::unordered_map<std::string, std::optional<jmespath::Expression>> parsed;
+  auto it = parsed.find(expr);
+  if (it == parsed.end()) {
+    if (parsed.size() >= kMaxCachedExpressions) parsed.clear();
+    std::optional<jmespath::Expression> e = jmespath::Expression::Parse(expr, error);
+    if (!e) return false;
+    it = parsed.emplace(expr, std::move(e)).first;
+  }
+  return it->second->Evaluate(*scope.context, out, error);
 }
 
 bool SubstituteString(std::string_view text, const VariableScope& scope, Value* out, std::string* error) {

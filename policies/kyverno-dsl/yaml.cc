@@ -201,8 +201,10 @@ class Reader {
       return Quoted(text, line, &end, key);
     }
     if (text[0] == '&' || text[0] == '*' || text[0] == '!' || text[0] == '?') return Fail(line, "anchors, aliases, tags and complex keys are not supported");
-    *key = std::string(text);
-    while (!key->empty() && key->back() == ' ') key->pop_back();
+    while (!text.empty() && text.back() == ' ') text.remove_suffix(1);
+    // A plain key resolves like a value; JSON keys are text ("n" → false → "false").
+    std::optional<Value> resolved = ResolvePlain(text);
+    *key = resolved ? (resolved->is_null() ? "null" : ScalarText(*resolved)) : std::string(text);
     return true;
   }
 

@@ -13,11 +13,11 @@
 namespace kyverno {
 namespace {
 
-Value Policy(const char* text) {
+PreparedPolicy Policy(const char* text) {
   Value p;
   std::string error;
   EXPECT_TRUE(DecodePolicy(text, &p, &error)) << error;
-  return p;
+  return Prepare(std::move(p));
 }
 
 Value PodRequest(const char* object, const char* operation = "CREATE") {
@@ -31,7 +31,7 @@ Value PodRequest(const char* object, const char* operation = "CREATE") {
   return Value(std::move(r));
 }
 
-std::string Run(const Value& policy, const Value& request) {
+std::string Verdict(const PreparedPolicy& policy, const Value& request) {
   return VerdictMessage(Evaluate(policy, request));
 }
 
@@ -65,15 +65,15 @@ spec:
 )";
 
 TEST(Evaluate, DenyFailsAndPasses) {
-  Value policy = Policy(kDenyPolicy);
-  EXPECT_EQ(Run(policy, PodRequest("{metadata: {name: a}, spec: {containers: [{image: 'nginx:latest'}]}}")),
+  PreparedPolicy policy = Policy(kDenyPolicy);
+  EXPECT_EQ(Verdict(policy, PodRequest("{metadata: {name: a}, spec: {containers: [{image: 'nginx:latest'}]}}")),
             "[0] - image nginx:latest uses latest");
-  EXPECT_EQ(Run(policy, PodRequest("{metadata: {name: a}, spec: {containers: [{image: 'nginx:1'}]}}")),
+  EXPECT_EQ(Verdict(policy, PodRequest("{metadata: {name: a}, spec: {containers: [{image: 'nginx:1'}]}}")),
             "[0] - validation rule 'no-latest' passed.");
 }
 
 TEST(Evaluate, AutogenAddsControllerRules) {
-  Value policy = Policy(kDenyPolicy);
+  PreparedPolicy policy = Policy(kDenyPolicy);
   Object r = PodRequest("{}").as_object();
   r["kind"] = Y("{group: apps, version: v1, kind: Deployment}");
   r["object"] = Y("{metadata: {name: d}, spec: {template: {spec: {containers: [{image: 'x:latest'}]}}}}");
@@ -84,7 +84,7 @@ TEST(Evaluate, AutogenAddsControllerRules) {
 }
 
 TEST(Evaluate, PreconditionsSkip) {
-  Value policy = Policy(R"(
+  PreparedPolicy policy = Policy(R"(
 spec:
   rules:
     - name: r
@@ -98,12 +98,12 @@ spec:
       validate:
         deny: {}
 )");
-  EXPECT_EQ(Run(policy, PodRequest("{metadata: {name: a}}")), "[0] - preconditions not met; no app label");
-  EXPECT_EQ(Run(policy, PodRequest("{metadata: {name: a, labels: {app: x}}}")), "[0] - validation error: rule r failed");
+  EXPECT_EQ(Verdict(policy, PodRequest("{metadata: {name: a}}")), "[0] - preconditions not met; no app label");
+  EXPECT_EQ(Verdict(policy, PodRequest("{metadata: {name: a, labels: {app: x}}}")), "[0] - validation error: rule r failed");
 }
 
 TEST(Evaluate, ForeachAndVariables) {
-  Value policy = Policy(R"(
+  PreparedPolicy policy = Policy(R"(
 spec:
   rules:
     - name: images
@@ -122,14 +122,14 @@ spec:
                     operator: NotEquals
                     value: "{{ registry }}/*"
 )");
-  EXPECT_EQ(Run(policy, PodRequest("{spec: {containers: [{image: corp.io/a}, {image: corp.io/b}]}}")),
+  EXPECT_EQ(Verdict(policy, PodRequest("{spec: {containers: [{image: corp.io/a}, {image: corp.io/b}]}}")),
             "[0] - rule passed");
-  EXPECT_EQ(Run(policy, PodRequest("{spec: {containers: [{image: corp.io/a}, {image: docker.io/b}]}}")),
+  EXPECT_EQ(Verdict(policy, PodRequest("{spec: {containers: [{image: corp.io/a}, {image: docker.io/b}]}}")),
             "[0] - validation failure: bad image");
 }
 
 TEST(Evaluate, ExcludeAndNoMatch) {
-  Value policy = Policy(R"(
+  PreparedPolicy policy = Policy(R"(
 spec:
   rules:
     - name: r
@@ -144,13 +144,13 @@ spec:
 }
 
 TEST(Variables, TypedAndTextSubstitution) {
-  Value context = Y("{request: {object: {n: 3, s: x, m: {a: 1}}}}");
+  Value context = Y("{request: {object: {count: 3, s: x, m: {a: 1}}}}");
   VariableScope scope{&context, false, nullptr};
   Value out;
   std::string error;
-  ASSERT_TRUE(SubstituteString("{{ request.object.n }}", scope, &out, &error));
+  ASSERT_TRUE(SubstituteString("{{ request.object.count }}", scope, &out, &error));
   EXPECT_EQ(ToJson(out), "3");
-  ASSERT_TRUE(SubstituteString("n={{request.object.n}} m={{ request.object.m }}", scope, &out, &error));
+  ASSERT_TRUE(SubstituteString("n={{request.object.count}} m={{ request.object.m }}", scope, &out, &error));
   EXPECT_EQ(out.as_string(), "n=3 m={\"a\":1}");
   ASSERT_TRUE(SubstituteString("\\{{ request.object.s }}", scope, &out, &error));
   EXPECT_EQ(out.as_string(), "{{ request.object.s }}");

@@ -185,7 +185,7 @@ TEST(Yaml, BlockStyles) {
       "a: 1\n"
       "b:\n"
       "  - x\n"
-      "  - y: 2\n"
+      "  - yy: 2\n"
       "    z: [1, 'two', \"th\\\"ree\"]\n"
       "c: |\n"
       "  line1\n"
@@ -193,7 +193,7 @@ TEST(Yaml, BlockStyles) {
       "d: >-\n"
       "  folded\n"
       "  text\n"
-      "e: {k: v, n: null}\n"
+      "e: {k: v, m: null}\n"
       "f: 'it''s'\n"
       "g: yes\n"
       "h: ~\n"
@@ -202,8 +202,14 @@ TEST(Yaml, BlockStyles) {
       "- 2.5\n"
       "j: plain # trailing comment\n");
   EXPECT_EQ(ToJson(v),
-            R"({"a":1,"b":["x",{"y":2,"z":[1,"two","th\"ree"]}],"c":"line1\nline2\n","d":"folded text",)"
-            R"("e":{"k":"v","n":null},"f":"it's","g":true,"h":null,"i":[1,2.5],"j":"plain"})");
+            R"({"a":1,"b":["x",{"yy":2,"z":[1,"two","th\"ree"]}],"c":"line1\nline2\n","d":"folded text",)"
+            R"("e":{"k":"v","m":null},"f":"it's","g":true,"h":null,"i":[1,2.5],"j":"plain"})");
+}
+
+TEST(Yaml, KeysResolveLikeValuesAndBecomeText) {
+  // go-yaml v2 reads y/n/yes/no/on/off as booleans, also as keys, which JSON then spells out.
+  EXPECT_EQ(ToJson(Y("n: 1\n1.50: 2\n'y': 3\n")), R"({"1.5":2,"false":1,"y":3})");
+  EXPECT_EQ(ToJson(Y("{n: 1, on: 2}")), R"({"false":1,"true":2})");
 }
 
 TEST(Yaml, Errors) {
