@@ -17,18 +17,19 @@ std::uint64_t SaturatingAdd(std::uint64_t a, std::uint64_t b) {
 
 Value::Value(Array a) : type_(Type::kArray) {
   for (const Value& e : a) weight_ = SaturatingAdd(weight_, e.weight_);
-  array_ = std::make_shared<const Array>(std::move(a));
+  data_ = std::make_shared<const Array>(std::move(a));
 }
 
 Value::Value(Object o) : type_(Type::kObject) {
   for (const auto& [k, e] : o) weight_ = SaturatingAdd(weight_, e.weight_);
-  object_ = std::make_shared<const Object>(std::move(o));
+  data_ = std::make_shared<const Object>(std::move(o));
 }
 
 const Value* Value::Find(std::string_view key) const {
   if (!is_object()) return nullptr;
-  auto it = object_->find(key);
-  return it == object_->end() ? nullptr : &it->second;
+  const Object& o = Data<Object>();
+  auto it = o.find(key);
+  return it == o.end() ? nullptr : &it->second;
 }
 
 const Value* Value::Path(std::string_view dotted) const {

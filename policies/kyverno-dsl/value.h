@@ -32,7 +32,7 @@ class Value {
   Value(double n) : type_(Type::kNumber), number_(n) {}
   Value(int n) : type_(Type::kNumber), number_(n) {}
   Value(std::int64_t n) : type_(Type::kNumber), number_(static_cast<double>(n)) {}
-  Value(std::string s) : type_(Type::kString), string_(std::make_shared<const std::string>(std::move(s))) {}
+  Value(std::string s) : type_(Type::kString), data_(std::make_shared<const std::string>(std::move(s))) {}
   Value(std::string_view s) : Value(std::string(s)) {}
   Value(const char* s) : Value(std::string(s)) {}
   Value(Array a);
@@ -48,9 +48,9 @@ class Value {
 
   bool as_bool() const { return bool_; }
   double as_number() const { return number_; }
-  const std::string& as_string() const { return is_string() ? *string_ : Empty<std::string>(); }
-  const Array& as_array() const { return is_array() ? *array_ : Empty<Array>(); }
-  const Object& as_object() const { return is_object() ? *object_ : Empty<Object>(); }
+  const std::string& as_string() const { return is_string() ? Data<std::string>() : Empty<std::string>(); }
+  const Array& as_array() const { return is_array() ? Data<Array>() : Empty<Array>(); }
+  const Object& as_object() const { return is_object() ? Data<Object>() : Empty<Object>(); }
 
   // The number of nodes the value stands for when written out (containers share their
   // elements, so a few JMESPath steps like `[@, @] | [@, @]` double it cheaply); saturates.
@@ -69,12 +69,16 @@ class Value {
     static const T empty;
     return empty;
   }
+  template <typename T>
+  const T& Data() const {
+    return *static_cast<const T*>(data_.get());
+  }
+  // One shared pointer for the string, array or object (type_ says which): values are copied
+  // and moved constantly, and each shared pointer costs on every copy.
   Type type_ = Type::kNull;
   bool bool_ = false;
   double number_ = 0;
-  std::shared_ptr<const std::string> string_;
-  std::shared_ptr<const Array> array_;
-  std::shared_ptr<const Object> object_;
+  std::shared_ptr<const void> data_;
   std::uint64_t weight_ = 1;
 };
 
