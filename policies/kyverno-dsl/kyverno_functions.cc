@@ -254,33 +254,9 @@ Value Base64Decode(Call& c) {
   return Value(std::move(out));
 }
 
-// Go's path.Clean ("/a/../b/./c/" → "/b/c").
 Value PathCanonicalize(Call& c) {
   if (!c.Need(0, {"string"})) return Value();
-  const std::string& p = c.args[0].as_string();
-  if (p.empty()) return Value(".");
-  bool rooted = p[0] == '/';
-  std::vector<std::string> parts;
-  std::size_t i = 0;
-  while (i <= p.size()) {
-    std::size_t j = p.find('/', i);
-    if (j == std::string::npos) j = p.size();
-    std::string part = p.substr(i, j - i);
-    if (part.empty() || part == ".") {
-    } else if (part == "..") {
-      if (!parts.empty() && parts.back() != "..") {
-        parts.pop_back();
-      } else if (!rooted) {
-        parts.push_back(part);
-      }
-    } else {
-      parts.push_back(part);
-    }
-    i = j + 1;
-  }
-  std::string out = rooted ? "/" : "";
-  for (std::size_t k = 0; k < parts.size(); ++k) out += (k ? "/" : "") + parts[k];
-  return Value(out.empty() ? "." : out);
+  return Value(CleanPath(c.args[0].as_string()));
 }
 
 Value Truncate(Call& c) {

@@ -1,5 +1,6 @@
 #include "pattern.h"
 
+#include <cstdlib>
 #include <map>
 #include <vector>
 
@@ -66,18 +67,22 @@ class Matcher {
       }
       return List(resource.as_array(), pattern.as_array(), path, depth);
     }
+    Value actual = pattern;
+    if (IsReference(pattern)) actual = Actualize(pattern.as_string(), path);
     auto mismatch = [&] {
-      return Fail(path, "resource value '" + GoString(resource) + "' does not match '" + GoString(pattern) + "' at path " + path);
+      return Fail(path, "resource value '" + GoString(resource) + "' does not match '" + GoString(actual) + "' at path " + path);
     };
     if (resource.is_array()) {
       for (const Value& e : resource.as_array()) {
-        if (!MatchScalar(e, pattern)) return mismatch();
+        if (!MatchScalar(e, actual)) return mismatch();
       }
       return Ok();
     }
-    if (!MatchScalar(resource, pattern)) return mismatch();
+    if (!MatchScalar(resource, actual)) return mismatch();
     return Ok();
   }
+
+  void SetOrigin(const Value& pattern) { origin_ = &pattern; }
 
   // Whether a conditional, existence or negation anchor key was absent everywhere.
   bool KeysMissing() const {
@@ -289,7 +294,51 @@ class Matcher {
     return Ok();
   }
 
+  // "$(<path>)": a value taken from elsewhere in the pattern, the path relative to the current
+  // one ("../name") or absolute, optionally after an operator ("$(>=../min)").
+  static bool IsReference(const Value& v) {
+    if (!v.is_string()) return false;
+    const std::string& s = v.as_string();
+    return s.size() >= 4 && s[0] == '$' && s[1] == '(' && s.back() == ')';
+  }
+
+  Value Actualize(const std::string& reference, const std::string& path) const {
+    std::string_view inner = std::string_view(reference).substr(2, reference.size() - 3);
+    std::string_view op;
+    for (std::string_view candidate : {">=", "<=", ">", "<", "!"}) {
+      if (inner.starts_with(candidate)) {
+        op = candidate;
+        break;
+      }
+    }
+    inner.remove_prefix(op.size());
+    std::string target = CleanPath(inner.starts_with("/") ? std::string(inner) : path + "/" + std::string(inner));
+    const Value* v = origin_;
+    std::size_t pos = 1;
+    while (v != nullptr && pos < target.size()) {
+      std::size_t slash = target.find('/', pos);
+      std::string key = target.substr(pos, slash == std::string::npos ? std::string::npos : slash - pos);
+      pos = slash == std::string::npos ? target.size() : slash + 1;
+      if (v->is_array()) {
+        std::size_t index = static_cast<std::size_t>(std::strtoull(key.c_str(), nullptr, 10));
+        v = index < v->as_array().size() && !key.empty() && key.find_first_not_of("0123456789") == std::string::npos
+                ? &v->as_array()[index]
+                : nullptr;
+        continue;
+      }
+      const Value* found = nullptr;
+      for (const auto& [k, e] : v->as_object()) {
+        if (ParseKey(k).key == key) found = &e;
+      }
+      v = found;
+    }
+    if (v == nullptr) return Value(reference);  // unresolved: compared as written
+    if (op.empty()) return *v;
+    return Value(std::string(op) + ScalarText(*v));
+  }
+
   std::map<std::string, bool> anchors_;
+  const Value* origin_ = nullptr;
 };
 
 enum class Op { kEqual, kNotEqual, kMore, kMoreEqual, kLess, kLessEqual, kInRange, kNotInRange };
@@ -426,6 +475,7 @@ bool MatchScalar(const Value& value, const Value& pattern) {
 
 PatternOutcome MatchPattern(const Value& resource, const Value& pattern) {
   Matcher m;
+  m.SetOrigin(pattern);
   Failure f = m.Element(resource, pattern, "/", 0);
   PatternOutcome out;
   if (!f.failed) return out;

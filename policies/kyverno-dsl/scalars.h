@@ -21,6 +21,8 @@ bool Wildcard(std::string_view pattern, std::string_view text);
 // Every occurrence of `from` replaced by `to`, left to right (Go's strings.ReplaceAll for a
 // non-empty `from`).
 std::string ReplaceAll(std::string s, std::string_view from, std::string_view to);
+// Go's path.Clean ("/a/../b/./c/" → "/b/c", "" → ".").
+std::string CleanPath(std::string_view p);
 // The text of a scalar as Go's fmt %v prints it (strings as is, numbers shortest, bools).
 std::string ScalarText(const Value& v);
 

@@ -168,6 +168,16 @@ TEST(Pattern, WildcardKeysInMetadata) {
   EXPECT_EQ(o.path, "/metadata/annotations/container.apparmor.security.beta.kubernetes.io/b/");
 }
 
+TEST(Pattern, ReferencesToOtherPatternValues) {
+  // The value at ../min in the pattern, with an operator, and an absolute path.
+  const char* pattern = "spec: {min: 2, replicas: '$(>=../min)', name: '$(/spec/expected)', expected: web}";
+  EXPECT_EQ(Match("spec: {min: 2, replicas: 3, name: web, expected: web}", pattern).kind, PatternOutcome::Kind::kPass);
+  PatternOutcome low = Match("spec: {min: 2, replicas: 1, name: web, expected: web}", pattern);
+  EXPECT_EQ(low.kind, PatternOutcome::Kind::kFail);
+  EXPECT_EQ(low.error, "resource value '1' does not match '>=2' at path /spec/replicas/");
+  EXPECT_EQ(Match("spec: {min: 2, replicas: 3, name: db, expected: web}", pattern).kind, PatternOutcome::Kind::kFail);
+}
+
 TEST(Pattern, HostileDepthIsAFailureNotACrash) {
   std::string deep;
   for (int i = 0; i < 300; ++i) deep += "{\"a\":";
