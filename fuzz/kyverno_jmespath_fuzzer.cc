@@ -1,0 +1,48 @@
+// kyverno-dsl's JMESPath (policies/kyverno-dsl/jmespath.h) as policy authors write it inside
+// `{{ }}`: every input parses or is refused with a SyntaxError text, and what parses evaluates
+// (or fails with a text) against a small Pod-like document within the value weight limit.
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "jmespath.h"
+#include "value.h"
+
+namespace {
+
+void Check(bool ok) {
+  if (!ok) __builtin_trap();
+}
+
+const kyverno::Value& Document() {
+  static const kyverno::Value doc = [] {
+    kyverno::Value v;
+    std::string error;
+    kyverno::ParseJson(
+        R"({"request": {"operation": "CREATE", "object": {"metadata": {"name": "web", "labels": {"app": "web"}},)"
+        R"("spec": {"containers": [{"name": "a", "image": "nginx:1", "ports": [{"containerPort": 80}]},)"
+        R"({"name": "b", "image": "busybox", "resources": {"limits": {"memory": "1Gi"}}}]}}}, "n": [3, 1, 2]})",
+        &v, &error);
+    return v;
+  }();
+  return doc;
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  std::string_view text(reinterpret_cast<const char*>(data), size);
+  std::string error;
+  auto expr = kyverno::jmespath::Expression::Parse(text, &error);
+  if (!expr) {
+    Check(!error.empty());
+    return 0;
+  }
+  kyverno::Value out;
+  if (!expr->Evaluate(Document(), &out, &error)) {
+    Check(!error.empty());
+    return 0;
+  }
+  Check(out.weight() <= kyverno::kMaxValueWeight);
+  return 0;
+}

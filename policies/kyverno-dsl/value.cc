@@ -1,0 +1,322 @@
+#include "value.h"
+
+#include <kubewarden/json.h>
+
+
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+
+namespace kyverno {
+
+namespace {
+std::uint64_t SaturatingAdd(std::uint64_t a, std::uint64_t b) {
+  return a > UINT64_MAX - b ? UINT64_MAX : a + b;
+}
+}  // namespace
+
+Value::Value(Array a) : type_(Type::kArray) {
+  for (const Value& e : a) weight_ = SaturatingAdd(weight_, e.weight_);
+  data_ = std::make_shared<const Array>(std::move(a));
+}
+
+Value::Value(Object o) : type_(Type::kObject) {
+  for (const auto& [k, e] : o) weight_ = SaturatingAdd(weight_, e.weight_);
+  data_ = std::make_shared<const Object>(std::move(o));
+}
+
+const Value* Value::Find(std::string_view key) const {
+  if (!is_object()) return nullptr;
+  const Object& o = Data<Object>();
+  auto it = o.find(key);
+  return it == o.end() ? nullptr : &it->second;
+}
+
+const Value* Value::Path(std::string_view dotted) const {
+  const Value* v = this;
+  while (v != nullptr && !dotted.empty()) {
+    std::size_t dot = dotted.find('.');
+    v = v->Find(dotted.substr(0, dot));
+    dotted = dot == std::string_view::npos ? std::string_view() : dotted.substr(dot + 1);
+  }
+  return v;
+}
+
+std::string_view Value::StringAt(std::string_view key) const {
+  const Value* v = Find(key);
+  return v != nullptr && v->is_string() ? std::string_view(v->as_string()) : std::string_view();
+}
+
+const char* TypeName(const Value& v) {
+  switch (v.type()) {
+    case Value::Type::kNull: return "null";
+    case Value::Type::kBool: return "boolean";
+    case Value::Type::kNumber: return "number";
+    case Value::Type::kString: return "string";
+    case Value::Type::kArray: return "array";
+    case Value::Type::kObject: return "object";
+  }
+  return "null";
+}
+
+const char* GoJsonTypeName(const Value& v) {
+  switch (v.type()) {
+    case Value::Type::kBool: return "bool";
+    case Value::Type::kNumber: return "number";
+    case Value::Type::kString: return "string";
+    case Value::Type::kArray: return "array";
+    case Value::Type::kObject: return "object";
+    default: return "null";
+  }
+}
+
+bool Truthy(const Value& v) {
+  switch (v.type()) {
+    case Value::Type::kNull: return false;
+    case Value::Type::kBool: return v.as_bool();
+    case Value::Type::kNumber: return true;
+    case Value::Type::kString: return !v.as_string().empty();
+    case Value::Type::kArray: return !v.as_array().empty();
+    case Value::Type::kObject: return !v.as_object().empty();
+  }
+  return false;
+}
+
+bool Equal(const Value& a, const Value& b) {
+  if (a.type() != b.type()) return false;
+  switch (a.type()) {
+    case Value::Type::kNull: return true;
+    case Value::Type::kBool: return a.as_bool() == b.as_bool();
+    case Value::Type::kNumber: return a.as_number() == b.as_number();
+    case Value::Type::kString: return a.as_string() == b.as_string();
+    case Value::Type::kArray: {
+      const Array& x = a.as_array();
+      const Array& y = b.as_array();
+      if (&x == &y) return true;  // shared: JMESPath results often are
+      if (x.size() != y.size()) return false;
+      for (std::size_t i = 0; i < x.size(); ++i) {
+        if (!Equal(x[i], y[i])) return false;
+      }
+      return true;
+    }
+    case Value::Type::kObject: {
+      const Object& x = a.as_object();
+      const Object& y = b.as_object();
+      if (&x == &y) return true;
+      if (x.size() != y.size()) return false;
+      for (auto i = x.begin(), j = y.begin(); i != x.end(); ++i, ++j) {
+        if (i->first != j->first || !Equal(i->second, j->second)) return false;
+      }
+      return true;
+    }
+  }
+  return false;
+}
+
+namespace {
+
+// The shortest digits that read back as `n`, and the decimal exponent of the first one
+// (n = d1.d2d3... × 10^exponent). Not std::to_chars: its shortest form links libc++'s ~100 KB
+// of fixed-precision tables into the module.
+struct Digits {
+  bool negative = false;
+  std::string digits;
+  int exponent = 0;
+};
+
+Digits ShortestDigits(double n) {
+  Digits d;
+  d.negative = std::signbit(n);
+  double a = std::fabs(n);
+  char buf[48];
+  if (a == std::trunc(a) && a < 9007199254740992.0) {
+    // Integers below 2^53: their decimal digits, trailing zeros dropped.
+    std::string digits = std::to_string(static_cast<long long>(a));
+    d.exponent = static_cast<int>(digits.size()) - 1;
+    while (digits.size() > 1 && digits.back() == '0') digits.pop_back();
+    d.digits = std::move(digits);
+    return d;
+  }
+  // The fewest significant digits that read back as `a` (as Go's shortest formatting).
+  for (int precision = 1; precision <= 17; ++precision) {
+    std::snprintf(buf, sizeof buf, "%.*e", precision - 1, a);
+    if (std::strtod(buf, nullptr) == a) break;
+  }
+  std::string_view s(buf);
+  std::size_t e = s.find('e');
+  for (char c : s.substr(0, e)) {
+    if (c != '.') d.digits += c;
+  }
+  while (d.digits.size() > 1 && d.digits.back() == '0') d.digits.pop_back();
+  d.exponent = std::atoi(std::string(s.substr(e + 1)).c_str());
+  return d;
+}
+
+std::string Fixed(const Digits& d) {
+  std::string out = d.negative ? "-" : "";
+  int point = d.exponent + 1;  // digits before the decimal point
+  int count = static_cast<int>(d.digits.size());
+  if (point <= 0) {
+    out += "0." + std::string(static_cast<std::size_t>(-point), '0') + d.digits;
+  } else if (point >= count) {
+    out += d.digits + std::string(static_cast<std::size_t>(point - count), '0');
+  } else {
+    out += d.digits.substr(0, static_cast<std::size_t>(point)) + "." + d.digits.substr(static_cast<std::size_t>(point));
+  }
+  return out;
+}
+
+// Go's 'e' form: d.ddde±XX (at least two exponent digits).
+std::string Exponent(const Digits& d) {
+  std::string out = d.negative ? "-" : "";
+  out += d.digits.substr(0, 1);
+  if (d.digits.size() > 1) out += "." + d.digits.substr(1);
+  out += d.exponent < 0 ? "e-" : "e+";
+  int a = d.exponent < 0 ? -d.exponent : d.exponent;
+  if (a < 10) out += '0';
+  return out + std::to_string(a);
+}
+
+}  // namespace
+
+std::string FormatNumber(double n) {
+  if (std::isnan(n) || std::isinf(n)) return "null";
+  if (n == 0) return "0";
+  Digits d = ShortestDigits(n);
+  double a = std::fabs(n);
+  if (a >= 1e-6 && a < 1e21) return Fixed(d);
+  std::string out = Exponent(d);
+  // encoding/json writes e-07 as e-7.
+  std::size_t e = out.find("e-0");
+  if (e != std::string::npos && out.size() == e + 4) out.erase(e + 2, 1);
+  return out;
+}
+
+std::string GoFormatFloat(double n) {
+  if (std::isnan(n)) return "NaN";
+  if (std::isinf(n)) return n > 0 ? "+Inf" : "-Inf";
+  if (n == 0) return std::signbit(n) ? "-0" : "0";
+  // Integral values print as the int64 that Kubernetes' unstructured objects hold.
+  if (n == std::trunc(n) && std::fabs(n) < 9.2e18) return std::to_string(static_cast<long long>(n));
+  Digits d = ShortestDigits(n);
+  // %v is %g with the shortest digits, whose exponent form starts below 1e-4 and from 1e6.
+  if (d.exponent < -4 || d.exponent >= 6) return Exponent(d);
+  return Fixed(d);
+}
+
+void AppendJson(std::string& out, const Value& v) {
+  switch (v.type()) {
+    case Value::Type::kNull: out += "null"; break;
+    case Value::Type::kBool: out += v.as_bool() ? "true" : "false"; break;
+    case Value::Type::kNumber: out += FormatNumber(v.as_number()); break;
+    case Value::Type::kString: kubewarden::json::AppendQuoted(out, v.as_string()); break;
+    case Value::Type::kArray: {
+      out += '[';
+      bool first = true;
+      for (const Value& e : v.as_array()) {
+        if (!first) out += ',';
+        first = false;
+        AppendJson(out, e);
+      }
+      out += ']';
+      break;
+    }
+    case Value::Type::kObject: {
+      out += '{';
+      bool first = true;
+      for (const auto& [k, e] : v.as_object()) {
+        if (!first) out += ',';
+        first = false;
+        kubewarden::json::AppendQuoted(out, k);
+        out += ':';
+        AppendJson(out, e);
+      }
+      out += '}';
+      break;
+    }
+  }
+}
+
+std::string ToJson(const Value& v) {
+  std::string out;
+  AppendJson(out, v);
+  return out;
+}
+
+std::string GoString(const Value& v) {
+  switch (v.type()) {
+    case Value::Type::kNull: return "<nil>";
+    case Value::Type::kBool: return v.as_bool() ? "true" : "false";
+    case Value::Type::kNumber: return GoFormatFloat(v.as_number());
+    case Value::Type::kString: return v.as_string();
+    case Value::Type::kArray: {
+      std::string out = "[";
+      bool first = true;
+      for (const Value& e : v.as_array()) {
+        if (!first) out += ' ';
+        first = false;
+        out += GoString(e);
+      }
+      return out + "]";
+    }
+    case Value::Type::kObject: {
+      std::string out = "map[";
+      bool first = true;
+      for (const auto& [k, e] : v.as_object()) {
+        if (!first) out += ' ';
+        first = false;
+        out += k + ":" + GoString(e);
+      }
+      return out + "]";
+    }
+  }
+  return "";
+}
+
+bool FromSdkJson(const kubewarden::json::Value& in, Value* out, int depth_budget) {
+  using kubewarden::json::Type;
+  if (depth_budget <= 0) return false;
+  switch (in.type()) {
+    case Type::kNull: *out = Value(); return true;
+    case Type::kBool: *out = Value(*in.AsBool()); return true;
+    case Type::kNumber: *out = Value(in.AsDouble().value_or(0)); return true;
+    case Type::kString: *out = Value(*in.AsString()); return true;
+    case Type::kArray: {
+      Array a;
+      a.reserve(in.size());
+      for (const auto& e : in) {
+        a.emplace_back();
+        if (!FromSdkJson(e, &a.back(), depth_budget - 1)) return false;
+      }
+      *out = Value(std::move(a));
+      return true;
+    }
+    case Type::kObject: {
+      Object o;
+      for (const auto& e : in) {
+        Value member;
+        if (!FromSdkJson(e, &member, depth_budget - 1)) return false;
+        o.insert_or_assign(std::string(e.key()), std::move(member));  // Go keeps the last duplicate
+      }
+      *out = Value(std::move(o));
+      return true;
+    }
+  }
+  return false;
+}
+
+bool ParseJson(std::string_view text, Value* out, std::string* error) {
+  kubewarden::json::Document doc;
+  const kubewarden::json::Value* parsed = doc.Parse(text);
+  if (parsed == nullptr) {
+    *error = doc.error();
+    return false;
+  }
+  if (!FromSdkJson(*parsed, out)) {
+    *error = "exceeded max depth";
+    return false;
+  }
+  return true;
+}
+
+}  // namespace kyverno
