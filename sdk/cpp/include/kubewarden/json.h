@@ -1137,6 +1137,8 @@ inline std::size_t SerializedSize(const Value& value) {
 // Writes `value` at `out` (SerializedSize(value) bytes); returns the end.
 inline char* WriteJson(char* out, const Value& value) {
   const auto copy = [&out](const char* p, std::size_t n) {
+    // An empty string's data may be null, which memcpy must not see even for 0 bytes.
+    if (n == 0) return;
     std::memcpy(out, p, n);
     out += n;
   };
