@@ -38,9 +38,10 @@ TEST(CelWasm, SameAnswersAsTheHost) {
       "object.d == object.d\n"
       "1 +\n"
       "quantity('1.5Gi').add(quantity('512Mi')).asInteger()\n"
-      "quantity('7').compareTo(quantity('3')) + 'a-b'.split('-').size()\n");
+      "quantity('7').compareTo(quantity('3')) + 'a-b'.split('-').size()\n"
+      "format.dns1123Label().validate('a.b')\n");
   if (lines.empty()) GTEST_SKIP() << "no node to run wasm32-wasi";
-  ASSERT_EQ(lines.size(), 10u);
+  ASSERT_EQ(lines.size(), 11u);
   EXPECT_EQ(lines[0], "bound");
   EXPECT_EQ(lines[1], "[true, false]");
   EXPECT_EQ(lines[2], "error(\"integer overflow\")");
@@ -52,6 +53,7 @@ TEST(CelWasm, SameAnswersAsTheHost) {
   // The extension libraries, linked into the module (quantities divide in 128 bits).
   EXPECT_EQ(lines[8], "2147483648");
   EXPECT_EQ(lines[9], "3");
+  EXPECT_EQ(lines[10], "optional.of([\"must not contain dots\"])");
 }
 
 TEST(CelWasm, DeepNestingEndsWithTheRecursionError) {

@@ -20,6 +20,7 @@ const FunctionRegistry& KubernetesLibraries() {
     RegisterQuantityLibrary(*r);
     RegisterSemverLibrary(*r);
     RegisterUrlLibrary(*r);
+    RegisterFormatLibrary(*r);
     return r;
   }();
   return *registry;

@@ -102,6 +102,9 @@ Value OptionalIndex(const Value& operand, const Value& index, CallContext& ctx) 
 
 const std::string_view kOptionalTypeName = "optional_type";
 
+Value OptionalOf(Value value) { return Of(std::move(value)); }
+Value OptionalNone() { return None(); }
+
 void RegisterOptionalLibrary(FunctionRegistry& r) {
   AddOverload(r, "optional.of", false, "(T) -> optional_type(T)", [](Args a, CallContext&) { return Of(a[0]); });
   AddOverload(r, "optional.none", false, "() -> optional_type(T)", [](Args, CallContext&) { return None(); });

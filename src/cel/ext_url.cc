@@ -225,6 +225,12 @@ void AddAccessor(FunctionRegistry& r, const std::string& name, std::string_view 
 
 }  // namespace
 
+std::optional<std::string> RequestUriError(std::string_view text) {
+  auto parsed = Parse(text, true);
+  if (parsed) return std::nullopt;
+  return parsed.error();
+}
+
 void RegisterUrlLibrary(FunctionRegistry& r) {
   AddOverload(r, "isURL", false, "(string) -> bool",
               [](Args a, CallContext&) { return Value::Bool(Parse(a[0].text(), true).has_value()); });

@@ -13,6 +13,7 @@
 #ifndef KW_CEL_LIBRARIES_H_
 #define KW_CEL_LIBRARIES_H_
 
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -45,6 +46,9 @@ void RegisterRegexLibrary(FunctionRegistry& registry);
 void RegisterOptionalLibrary(FunctionRegistry& registry);
 // What type() of an optional value returns.
 extern const std::string_view kOptionalTypeName;
+// For the library sources: optional.of(value) and optional.none().
+Value OptionalOf(Value value);
+Value OptionalNone();
 // Kubernetes' IP and CIDR libraries: isIP, ip(), ip.isCanonical, family, isUnspecified,
 // isLoopback, isLinkLocalMulticast, isLinkLocalUnicast, isGlobalUnicast; isCIDR, cidr(),
 // containsIP, containsCIDR, ip(), masked, prefixLength; string() of both (types net.IP and
@@ -60,6 +64,14 @@ void RegisterSemverLibrary(FunctionRegistry& registry);
 // Kubernetes' URL library: isURL, url(), getScheme, getHost, getHostname, getPort,
 // getEscapedPath, getQuery (type kubernetes.URL).
 void RegisterUrlLibrary(FunctionRegistry& registry);
+// For the library sources: Go's url.ParseRequestURI error for `text` ("parse \"x\": invalid URI
+// for request"), nullopt when it parses.
+std::optional<std::string> RequestUriError(std::string_view text);
+// Kubernetes' format library (since 1.31): format.named(name) and format.<name>() for the
+// named formats (dns1123Label, dns1123Subdomain, dns1035Label, qualifiedName, their *Prefix
+// variants, labelValue, uri, uuid, byte, date, datetime), and
+// <kubernetes.NamedFormat>.validate(s): optional.none() when valid, else apimachinery's messages.
+void RegisterFormatLibrary(FunctionRegistry& registry);
 
 // Kubernetes' authorizer library (the admission environment's `authorizer` of type
 // kubernetes.authorization.Authorizer: group/resource/subresource/namespace/name/check, path,
