@@ -10,6 +10,9 @@
 #   endpoints (wrk rotates over the six ids).
 # In the same run it measures nginx answering a fixed AdmissionReview over the same TLS
 # settings, and prints req/s, p50, p99, the server's RSS and the ratio to nginx.
+# Then the latency of (a) and (b) at fixed offered rates (5k, 10k and 20k req/s; KW_LOAD_RATES
+# overrides) with build/bench/rate_load, an open-loop generator: latencies count from when each
+# request was due, so a server that falls behind shows it (wrk's figures above are closed-loop).
 # Installs wrk and nginx-light from Debian when missing. Everything stays on 127.0.0.1.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -95,6 +98,16 @@ run "nginx (static AdmissionReview)" https://127.0.0.1:18444 "/validate/x"; ngin
 run "(a) one trivial policy" https://127.0.0.1:$port "/validate/trivial"; a=$(cat "$work/last_rps")
 run "(b) default set as a group" https://127.0.0.1:$port "/validate/defaults-group"; b=$(cat "$work/last_rps")
 run "(c) default set, separate ids" https://127.0.0.1:$port "$ids"; c=$(cat "$work/last_rps")
+
+# Fixed offered rates: 64 connections, as many threads as wrk uses.
+echo "fixed offered rate (open loop, ${seconds}s each after 2s of warm-up):"
+for rate in ${KW_LOAD_RATES:-5000 10000 20000}; do
+  for target in trivial defaults-group; do
+    printf '%-22s ' "$target"
+    "$build/bench/rate_load" --url "https://127.0.0.1:$port/validate/$target" --body "$body" \
+      --rate "$rate" --duration "$seconds" --warmup 2 --connections 64 --threads 2 --ca "$work/cert.pem"
+  done
+done
 rss=$(awk '/VmRSS/{print $2/1024 " MiB"}' /proc/$server_pid/status)
 echo "policy-server RSS after the runs: $rss"
 awk -v n="$nginx_rps" -v a="$a" -v b="$b" -v c="$c" \
