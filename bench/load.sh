@@ -26,6 +26,7 @@ stop_extra_servers() {
   if [[ -f "$work/nginx.pid" ]]; then kill "$(cat "$work/nginx.pid")" 2>/dev/null; fi
 }
 source "$root/bench/work_dir.sh"
+source "$root/bench/default_group.sh"
 
 # policies.yml: the default set, the same set as one group, and a trivial policy.
 policies="$work/policies.yml"
@@ -33,14 +34,7 @@ cp "$build/defaults/policies.yml" "$policies"
 {
   echo "trivial:"
   echo "  module: file://$build/tests/data/wapc_accept.wasm"
-  echo "defaults-group:"
-  echo "  expression: \"no_privilege_escalation() && no_host_namespace_sharing() && no_privileged_pod() && do_not_run_as_root() && do_not_share_host_paths() && drop_capabilities()\""
-  echo "  message: rejected by the default policies"
-  echo "  policies:"
-  awk '/^clusterwide-/{name=$0; sub(/^clusterwide-/, "", name); sub(/:$/, "", name); gsub(/-/, "_", name);
-                        print "    " name ":"; next}
-       /^  (policyMode|allowedToMutate|hostCapabilities):/{next}
-       /^  /{print "    " $0}' "$build/defaults/policies.yml"
+  default_group_yaml
 } >> "$policies"
 
 port=18443

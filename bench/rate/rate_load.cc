@@ -12,9 +12,13 @@
 // cannot keep up therefore shows growing latencies and a backlog, not a lower rate at good
 // latencies.
 //
+// `--rate max` measures saturation instead: closed loop, each connection sends its next request
+// as soon as the previous answer arrived, and latency counts from the send (wrk's model).
+//
 // Requests rotate over the given paths (--url's path, then each --path). A non-2xx answer or a
-// connection failure counts as an error; failed connections reconnect. Output: one line of
-// text, or a JSON object with --json. Exit status 0 unless nothing was measured.
+// connection failure counts as an error; failed connections reconnect. With --expect TEXT, a 2xx
+// answer whose body lacks TEXT counts as wrong (a soak test's "answered correctly"). Output:
+// one line of text, or a JSON object with --json. Exit status 0 unless nothing was measured.
 #include <algorithm>
 #include <array>
 #include <atomic>
@@ -108,7 +112,8 @@ struct Options {
   std::vector<std::string> paths;
   std::string body;
   std::string ca_file;
-  double rate = 1000;
+  std::string expect;  // every 2xx body must contain it; empty: not checked
+  double rate = 1000;  // 0: as fast as the server answers (closed loop)
   double duration_s = 10;
   double warmup_s = 2;
   int connections = 64;
@@ -119,7 +124,7 @@ struct Options {
 // What one thread measured.
 struct Tally {
   Histogram latencies;
-  std::uint64_t sent = 0, answered = 0, errors = 0, reconnects = 0;
+  std::uint64_t sent = 0, answered = 0, errors = 0, wrong = 0, reconnects = 0;
   std::uint64_t backlog_at_end = 0;  // requests due but never sent: the server fell behind
 };
 
@@ -175,6 +180,13 @@ class Worker {
       Finish();
       return;
     }
+    if (closed_loop()) {  // connections send on their own (Idle); wake up at the end
+      timer_.expires_at(end_);
+      timer_.async_wait([this](boost::system::error_code ec) {
+        if (!ec) Tick();
+      });
+      return;
+    }
     double elapsed = std::chrono::duration<double>(now - start_).count();
     auto due_count = static_cast<std::uint64_t>(elapsed * rate_);
     for (; scheduled_ < due_count; ++scheduled_) {
@@ -203,9 +215,15 @@ class Worker {
       c->Close();
       return;
     }
+    if (closed_loop()) {
+      c->Send({Clock::now(), static_cast<std::size_t>(scheduled_++ % options_.paths.size())});
+      return;
+    }
     idle_.push_back(c);
     Dispatch();
   }
+
+  bool closed_loop() const { return rate_ == 0; }
 
   void Finish() {
     finished_ = true;
@@ -215,13 +233,14 @@ class Worker {
     idle_.clear();
   }
 
-  void Completed(const Pending& request, bool ok) {
+  void Completed(const Pending& request, bool ok, bool right = true) {
     auto now = Clock::now();
     if (request.due < measure_from_ || request.due >= end_) return;
     if (!ok) {
       ++tally_.errors;
       return;
     }
+    if (!right) ++tally_.wrong;
     ++tally_.answered;
     tally_.latencies.Record(
         std::chrono::duration_cast<std::chrono::microseconds>(now - request.due).count());
@@ -273,7 +292,9 @@ class Worker {
           if (rec) return Failed(true);
           in_flight = false;
           bool ok = response.result_int() / 100 == 2;
-          worker->Completed(pending, ok);
+          const std::string& expect = worker->options_.expect;
+          worker->Completed(pending, ok,
+                            expect.empty() || response.body().find(expect) != std::string::npos);
           if (response.need_eof()) return Reconnect();
           worker->Idle(this);
         };
@@ -351,9 +372,9 @@ class Worker {
 
 [[noreturn]] void Usage(const std::string& problem) {
   std::cerr << "rate_load: " << problem << "\n"
-            << "usage: rate_load --url http(s)://host:port/path --body FILE --rate REQ_PER_S\n"
+            << "usage: rate_load --url http(s)://host:port/path --body FILE --rate REQ_PER_S|max\n"
                "                 [--duration S] [--warmup S] [--connections N] [--threads N]\n"
-               "                 [--path /other ...] [--ca PEM] [--json]\n";
+               "                 [--path /other ...] [--ca PEM] [--expect TEXT] [--json]\n";
   std::exit(2);
 }
 
@@ -381,7 +402,8 @@ Options ParseOptions(int argc, char** argv) {
     else if (flag == "--path") o.paths.emplace_back(value);
     else if (flag == "--body") body_file = value;
     else if (flag == "--ca") o.ca_file = value;
-    else if (flag == "--rate") o.rate = Number(flag, value);
+    else if (flag == "--expect") o.expect = value;
+    else if (flag == "--rate") o.rate = value == "max" ? 0 : Number(flag, value);
     else if (flag == "--duration") o.duration_s = Number(flag, value);
     else if (flag == "--warmup") o.warmup_s = value == "0" ? 0 : Number(flag, value);
     else if (flag == "--connections") o.connections = static_cast<int>(Number(flag, value));
@@ -429,6 +451,7 @@ int main(int argc, char** argv) {
     all.sent += w->tally().sent;
     all.answered += w->tally().answered;
     all.errors += w->tally().errors;
+    all.wrong += w->tally().wrong;
     all.reconnects += w->tally().reconnects;
     all.backlog_at_end += w->tally().backlog_at_end;
   }
@@ -438,19 +461,22 @@ int main(int argc, char** argv) {
   if (options.json) {
     std::snprintf(line, sizeof line,
                   "{\"offered_rps\":%.0f,\"achieved_rps\":%.0f,\"answered\":%llu,\"errors\":%llu,"
-                  "\"backlog_at_end\":%llu,\"p50_ms\":%.3f,\"p90_ms\":%.3f,\"p99_ms\":%.3f,"
+                  "\"wrong\":%llu,\"backlog_at_end\":%llu,\"p50_ms\":%.3f,\"p90_ms\":%.3f,\"p99_ms\":%.3f,"
                   "\"p999_ms\":%.3f,\"max_ms\":%.3f}",
                   options.rate, achieved, static_cast<unsigned long long>(all.answered),
                   static_cast<unsigned long long>(all.errors),
+                  static_cast<unsigned long long>(all.wrong),
                   static_cast<unsigned long long>(all.backlog_at_end), ms(0.5), ms(0.9), ms(0.99),
                   ms(0.999), static_cast<double>(all.latencies.max()) / 1000.0);
   } else {
     std::snprintf(line, sizeof line,
-                  "offered %.0f req/s  achieved %.0f req/s  p50 %.3f ms  p90 %.3f ms  p99 %.3f ms  "
-                  "p99.9 %.3f ms  max %.3f ms  errors %llu  backlog %llu",
-                  options.rate, achieved, ms(0.5), ms(0.9), ms(0.99), ms(0.999),
+                  "offered %s req/s  achieved %.0f req/s  p50 %.3f ms  p90 %.3f ms  p99 %.3f ms  "
+                  "p99.9 %.3f ms  max %.3f ms  errors %llu  wrong %llu  backlog %llu",
+                  options.rate == 0 ? "max" : std::to_string(std::lround(options.rate)).c_str(),
+                  achieved, ms(0.5), ms(0.9), ms(0.99), ms(0.999),
                   static_cast<double>(all.latencies.max()) / 1000.0,
                   static_cast<unsigned long long>(all.errors),
+                  static_cast<unsigned long long>(all.wrong),
                   static_cast<unsigned long long>(all.backlog_at_end));
   }
   std::cout << line << "\n";
