@@ -14,6 +14,7 @@
 #include <spdlog/spdlog.h>
 
 #include "admission/json_patch.h"
+#include "base/go_json.h"
 #include "base/semver.h"
 #include "base/utf8.h"
 #include "base/yaml.h"
@@ -147,6 +148,13 @@ std::string HexText(std::string_view bytes) {
   return out;
 }
 
+int HexValue(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
 std::string NumberText(const json::value& number) {
   if (number.is_int64()) return std::to_string(number.get_int64());
   if (number.is_uint64()) return std::to_string(number.get_uint64());
@@ -270,12 +278,7 @@ Result<json::value> HexEncode(const BuiltinContext&, std::span<const json::value
   return json::value(json::string(internal::HexText(in)));
 }
 
-int HexValue(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
+using internal::HexValue;
 
 // Go's encoding/hex InvalidByteError text, "encoding/hex: invalid byte: %#U" of the byte as a
 // rune: "U+0067 'g'", with the character only when Go deems it printable.
@@ -466,6 +469,54 @@ Result<json::value> JsonIsValid(const BuiltinContext&, std::span<const json::val
   return json::value(ParseJson(std::string_view(args[0].get_string())).has_value());
 }
 
+// json.marshal_with_options: Go's json.Marshal, or json.MarshalIndent when the options ask for
+// it ("pretty", or implicitly "prefix" / "indent"); OPA prefixes the first line too.
+Result<json::value> JsonMarshalWithOptions(const BuiltinContext&,
+                                           std::span<const json::value> args) {
+  static constexpr std::string_view kName = "json.marshal_with_options";
+  KW_TRY(CheckArity(kName, args, 2));
+  if (!args[1].is_object() || IsSet(args[1])) {
+    return std::unexpected(OperandTypeError(kName, 2, "object", args[1]));
+  }
+  std::string prefix;
+  std::string indent = "\t";
+  bool implicit_pretty = false;
+  std::optional<bool> explicit_pretty;
+  // OPA goes through the options in key order and names the failing one by its index there.
+  const json::value options = internal::SortedKeys(args[1]);
+  std::size_t index = 0;
+  for (const auto& kv : options.get_object()) {
+    std::string_view key = kv.key();
+    const json::value& value = kv.value();
+    const std::string operand = "operand " + std::to_string(index);
+    if (key == "prefix" || key == "indent") {
+      if (!value.is_string()) {
+        return std::unexpected(BuiltinError(
+            kName, "operand 2 key " + std::string(key) + " failed cast to string: " + operand +
+                       " must be string but got " + std::string(internal::TypeName(value))));
+      }
+      (key == "prefix" ? prefix : indent) = std::string(value.get_string());
+      implicit_pretty = true;
+    } else if (key == "pretty") {
+      if (!value.is_bool()) {
+        return std::unexpected(BuiltinError(
+            kName, "operand 2 key pretty failed cast to bool: " + operand +
+                       " must be boolean but got " + std::string(internal::TypeName(value))));
+      }
+      explicit_pretty = value.get_bool();
+    } else {
+      return std::unexpected(BuiltinError(
+          kName, "operand 2 object contained unknown key " + internal::GoQuote(key)));
+    }
+    ++index;
+  }
+  const json::value document = internal::SortedKeys(SetsAsArrays(args[0]));
+  if (!explicit_pretty.value_or(implicit_pretty)) {
+    return json::value(json::string(MarshalLikeGo(document)));
+  }
+  return json::value(json::string(prefix + MarshalIndentLikeGo(document, {prefix, indent})));
+}
+
 Result<json::value> YamlMarshal(const BuiltinContext&, std::span<const json::value> args) {
   KW_TRY(CheckArity("yaml.marshal", args, 1));
   return json::value(json::string(JsonToYaml(internal::SortedKeys(args[0]))));
@@ -575,6 +626,7 @@ constexpr BuiltinEntry kCoreBuiltins[] = {
     {"hex.decode", HexDecode},
     {"hex.encode", HexEncode},
     {"json.is_valid", JsonIsValid},
+    {"json.marshal_with_options", JsonMarshalWithOptions},
     {"json.patch", JsonPatch},
     {"opa.runtime", OpaRuntime},
     {"regex.find_n", internal::RegexFindN},
@@ -600,7 +652,10 @@ const std::vector<BuiltinEntry>& Registry() {
     std::vector<BuiltinEntry> all(std::begin(kCoreBuiltins), std::end(kCoreBuiltins));
     for (auto family : {internal::StringsBuiltins(), internal::CryptoBuiltins(),
                         internal::NetBuiltins(), internal::UnitsBuiltins(),
-                        internal::TimeBuiltins(), internal::RandomBuiltins()}) {
+                        internal::TimeBuiltins(), internal::RandomBuiltins(),
+                        internal::GraphBuiltins(), internal::UuidBuiltins(),
+                        internal::NumbersBuiltins(), internal::TemplateBuiltins(),
+                        internal::JsonSchemaBuiltins()}) {
       all.insert(all.end(), family.begin(), family.end());
     }
     std::sort(all.begin(), all.end(),
@@ -611,6 +666,15 @@ const std::vector<BuiltinEntry>& Registry() {
 }
 
 }  // namespace
+
+// A kind and message no builtin error has: the message cannot start with "<builtin>: ".
+constexpr std::string_view kUndefinedMessage = "(undefined)";
+
+Error UndefinedResult() { return Error(ErrorKind::kNotFound, std::string(kUndefinedMessage)); }
+
+bool IsUndefinedResult(const Error& error) {
+  return error.kind == ErrorKind::kNotFound && error.message == kUndefinedMessage;
+}
 
 Builtin FindBuiltin(std::string_view name) {
   const auto& registry = Registry();
