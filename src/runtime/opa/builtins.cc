@@ -257,6 +257,49 @@ Result<json::value> Trace(const BuiltinContext&, std::span<const json::value> ar
   return json::value(true);
 }
 
+// internal.print, what Rego's print(...) compiles to: one array of operands, each the set of the
+// values the operand took (empty when undefined). OPA prints a line per combination of values,
+// strings bare, other values as Rego text, "<undefined>" for an empty set.
+Result<json::value> Print(const BuiltinContext&, std::span<const json::value> args) {
+  static constexpr std::string_view kName = "internal.print";
+  // A policy printing the cross product of large sets would flood the log: a few lines is what
+  // print is for.
+  static constexpr std::size_t kMaxLines = 100;
+  KW_TRY(CheckArity(kName, args, 1));
+  if (!args[0].is_array()) return std::unexpected(OperandTypeError(kName, 1, "array", args[0]));
+  const json::array& operands = args[0].get_array();
+  std::vector<std::vector<std::string>> texts;
+  for (const json::value& operand : operands) {
+    const json::array* values = IsSet(operand) ? ArrayOrSetElements(operand) : nullptr;
+    if (values == nullptr) return std::unexpected(BuiltinError(kName, "illegal argument type: " + std::string(internal::TypeName(operand))));
+    std::vector<std::string>& options = texts.emplace_back();
+    if (values->empty()) options.emplace_back("<undefined>");
+    for (const json::value& v : *values) {
+      std::string text;
+      if (v.is_string()) {
+        text = std::string(v.get_string());
+      } else {
+        internal::AppendRegoString(v, text);
+      }
+      options.push_back(std::move(text));
+    }
+  }
+  // The combinations in order, as an odometer over the operands' values.
+  std::vector<std::size_t> at(texts.size(), 0);
+  for (std::size_t line = 0; line < kMaxLines; ++line) {
+    std::string out;
+    for (std::size_t i = 0; i < texts.size(); ++i) {
+      if (i > 0) out.push_back(' ');
+      out += texts[i][at[i]];
+    }
+    spdlog::info("policy print: {}", out);
+    std::size_t i = texts.size();
+    while (i > 0 && ++at[i - 1] == texts[i - 1].size()) at[--i] = 0;
+    if (i == 0) break;
+  }
+  return json::value(true);  // not undefined: the rule goes on
+}
+
 // opa.runtime: OPA's answer when it runs without runtime information, as a policy server
 // would not hand its environment to policies.
 Result<json::value> OpaRuntime(const BuiltinContext&, std::span<const json::value> args) {
@@ -625,6 +668,7 @@ constexpr BuiltinEntry kCoreBuiltins[] = {
     {"glob.quote_meta", GlobQuoteMeta},
     {"hex.decode", HexDecode},
     {"hex.encode", HexEncode},
+    {"internal.print", Print},
     {"json.is_valid", JsonIsValid},
     {"json.marshal_with_options", JsonMarshalWithOptions},
     {"json.patch", JsonPatch},

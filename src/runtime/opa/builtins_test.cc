@@ -65,6 +65,14 @@ TEST(OpaBuiltins, RejectsOperandsOfTheWrongType) {
 
 TEST(OpaBuiltins, Trace) { EXPECT_EQ(Eval("trace", R"(["hello"])"), "true"); }
 
+TEST(OpaBuiltins, InternalPrintAnswersSoThatTheRuleGoesOn) {
+  // The lines go to the log; what the test can see is that print is never undefined.
+  EXPECT_EQ(Eval("internal.print", R"([[{"\u0000rego.set": ["a", 1]}, {"\u0000rego.set": []}]])"), "true");
+  EXPECT_EQ(Eval("internal.print", "[[]]"), "true");
+  EXPECT_EQ(Eval("internal.print", "[[1]]"), "error: internal.print: illegal argument type: number");
+  EXPECT_EQ(Eval("internal.print", "[1]"), "error: internal.print: operand 1 must be array but got number");
+}
+
 TEST(OpaBuiltins, Base64UrlEncodeNoPad) {
   EXPECT_EQ(Eval("base64url.encode_no_pad", R"(["hello"])"), R"("aGVsbG8")");
   EXPECT_EQ(Eval("base64url.encode_no_pad", R"(["\u00ff\u00fe?>"])"), R"("w7_Dvj8-")");
