@@ -699,7 +699,7 @@ const std::vector<BuiltinEntry>& Registry() {
                         internal::TimeBuiltins(), internal::RandomBuiltins(),
                         internal::GraphBuiltins(), internal::UuidBuiltins(),
                         internal::NumbersBuiltins(), internal::TemplateBuiltins(),
-                        internal::JsonSchemaBuiltins()}) {
+                        internal::JsonSchemaBuiltins(), internal::JsonPathsBuiltins()}) {
       all.insert(all.end(), family.begin(), family.end());
     }
     std::sort(all.begin(), all.end(),

@@ -15,12 +15,6 @@ namespace {
 // (nodes summed over every path), as the guest could not take more anyway.
 constexpr std::size_t kMaxPathNodes = 4'000'000;
 
-// How a node stands as a key of the graph object: the text itself for a string, its JSON text
-// otherwise (how rego_value.h holds keys that are not strings).
-std::string NodeKey(const json::value& node) {
-  return node.is_string() ? std::string(node.get_string()) : ToJson(SetsAsArrays(node));
-}
-
 // The neighbours of `node`, or nullptr when the graph has no entry for it. An entry that is
 // neither array nor set counts as no neighbours, as OPA's foreachVertex does.
 struct Lookup {
@@ -29,7 +23,7 @@ struct Lookup {
 };
 
 Lookup Neighbours(const json::object& graph, const json::value& node) {
-  const json::value* entry = graph.if_contains(NodeKey(node));
+  const json::value* entry = graph.if_contains(ObjectKeyText(node));
   if (entry == nullptr) return {};
   return {true, ArrayOrSetElements(*entry)};
 }
@@ -64,7 +58,7 @@ Result<json::value> Reachable(const BuiltinContext&, std::span<const json::value
   for (std::size_t i = 0; i < queue.size(); ++i) {
     const json::value& node = *queue[i];
     Lookup lookup = Neighbours(*graph, node);
-    if (!lookup.found || !seen.insert(NodeKey(node)).second) continue;
+    if (!lookup.found || !seen.insert(ObjectKeyText(node)).second) continue;
     reached.push_back(node);
     if (lookup.neighbours == nullptr) continue;
     for (const json::value& next : *lookup.neighbours) queue.push_back(&next);
@@ -92,11 +86,11 @@ class PathWalk {
         continue;
       }
       const json::value& next = (*top.neighbours)[top.next++];
-      if (reached_.contains(NodeKey(next))) {
+      if (reached_.contains(ObjectKeyText(next))) {
         KW_TRY(Record());
         continue;
       }
-      reached_.insert(NodeKey(*top.node));
+      reached_.insert(ObjectKeyText(*top.node));
       KW_TRY(Enter(next));
     }
     return {};
@@ -111,7 +105,7 @@ class PathWalk {
 
   Result<void> Enter(const json::value& node) {
     Lookup lookup = Neighbours(graph_, node);
-    if (!lookup.found || reached_.contains(NodeKey(node))) return Record();
+    if (!lookup.found || reached_.contains(ObjectKeyText(node))) return Record();
     stack_.push_back({&node, lookup.neighbours});
     if (lookup.neighbours == nullptr || lookup.neighbours->empty()) {
       KW_TRY(Record());

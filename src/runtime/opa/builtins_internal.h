@@ -92,6 +92,7 @@ std::span<const BuiltinEntry> UuidBuiltins();        // builtins_uuid.cc
 std::span<const BuiltinEntry> NumbersBuiltins();     // builtins_numbers.cc
 std::span<const BuiltinEntry> TemplateBuiltins();    // builtins_template.cc
 std::span<const BuiltinEntry> JsonSchemaBuiltins();  // builtins_json_schema.cc
+std::span<const BuiltinEntry> JsonPathsBuiltins();   // builtins_json_paths.cc
 
 // The builtins defined in the other files.
 Result<json::value> Sprintf(const BuiltinContext& context, std::span<const json::value> args);

@@ -1065,3 +1065,34 @@ TEST(OpaBuiltins, JsonMatchSchemaBoundsSelfReference) {
 
 }  // namespace
 }  // namespace kw::runtime::opa
+
+namespace kw::runtime::opa {
+namespace {
+
+TEST(OpaBuiltins, JsonFilterAsOpasDocumentedExamples) {
+  EXPECT_EQ(Eval("json.filter", R"([{"a": {"b": "x", "c": "y"}}, ["a/b"]])"), R"({"a":{"b":"x"}})");
+  EXPECT_EQ(Eval("json.filter", R"([{"a": {"b": "x", "c": "y"}}, [["a", "b"]]])"), R"({"a":{"b":"x"}})");
+  EXPECT_EQ(Eval("json.filter", R"([{"a": [1, {"x": 2, "y": 3}, 4], "b/c": 5, "d": 6}, ["/a/1/y", "a/2", "b~1c"]])"),
+            R"({"a":[{"y":3},4],"b/c":5})");
+  // A shorter path keeps everything under it, in whichever order the paths come.
+  EXPECT_EQ(Eval("json.filter", R"([{"a": {"b": 1, "c": 2}}, ["a/b", "a"]])"), R"({"a":{"b":1,"c":2}})");
+  EXPECT_EQ(Eval("json.filter", R"([{"a": {"b": 1, "c": 2}}, ["a", "a/b"]])"), R"({"a":{"b":1,"c":2}})");
+  EXPECT_EQ(Eval("json.filter", R"([{"a": 1}, [""]])"), "{}");
+  EXPECT_EQ(Eval("json.filter", R"([{"a": 1}, "a"])"),
+            "error: json.filter: operand 2 must be one of {set, array} but got string");
+  EXPECT_EQ(Eval("json.filter", R"([{"a": 1}, [1]])"),
+            "error: json.filter: operand 2 must be one of {set, array} containing string paths or array of "
+            "path segments but got number");
+}
+
+TEST(OpaBuiltins, JsonRemoveAsOpasDocumentedExamples) {
+  EXPECT_EQ(Eval("json.remove", R"([{"a": {"b": "x", "c": "y"}}, ["a/b"]])"), R"({"a":{"c":"y"}})");
+  EXPECT_EQ(Eval("json.remove", R"([{"a": {"b": "x", "c": "y"}}, [["a", "b"]]])"), R"({"a":{"c":"y"}})");
+  // Removed array elements close up.
+  EXPECT_EQ(Eval("json.remove", R"([{"a": [1, 2, 3, 4]}, ["a/1", "a/2"]])"), R"({"a":[1,4]})");
+  EXPECT_EQ(Eval("json.remove", R"([{"a": 1, "b": {"c": 2}}, ["b/c/d", "x"]])"), R"({"a":1,"b":{"c":2}})");
+  EXPECT_EQ(Eval("json.remove", R"([[1], ["a"]])"), "error: json.remove: operand 1 must be object but got array");
+}
+
+}  // namespace
+}  // namespace kw::runtime::opa
