@@ -60,48 +60,12 @@ const json::array* Elements(const json::value& v) { return ArrayOrSetElements(v)
 
 bool IsObject(const json::value& v) { return v.is_object() && !IsSet(v); }
 
-// A text equal for JSON-equal values: object keys sorted, numbers by value (1 and 1.0 alike).
-void AppendCanonical(const json::value& v, std::string& out) {
-  if (v.is_number()) {
-    double d = v.to_number<double>();
-    if (v.is_double() && d == std::trunc(d) && std::fabs(d) < 9e15) {
-      out += std::to_string(static_cast<std::int64_t>(d));
-    } else {
-      out += NumberText(v);
-    }
-    return;
-  }
-  if (const json::array* elements = Elements(v)) {
-    out.push_back('[');
-    for (const json::value& e : *elements) {
-      AppendCanonical(e, out);
-      out.push_back(',');
-    }
-    out.push_back(']');
-    return;
-  }
-  if (v.is_object()) {
-    std::vector<const json::key_value_pair*> sorted;
-    for (const auto& kv : v.get_object()) sorted.push_back(&kv);
-    std::sort(sorted.begin(), sorted.end(), [](auto* a, auto* b) { return a->key() < b->key(); });
-    out.push_back('{');
-    for (const auto* kv : sorted) {
-      out += GoQuote(std::string_view(kv->key()));
-      out.push_back(':');
-      AppendCanonical(kv->value(), out);
-      out.push_back(',');
-    }
-    out.push_back('}');
-    return;
-  }
-  out += ToJson(v);
-}
+bool Equal(const json::value& a, const json::value& b) { return CompareRegoValues(a, b) == 0; }
 
-std::string Canonical(const json::value& v) {
-  std::string out;
-  AppendCanonical(v, out);
-  return out;
-}
+// Orders values for finding duplicates in O(n log n).
+struct ValueLess {
+  bool operator()(const json::value* a, const json::value* b) const { return CompareRegoValues(*a, *b) < 0; }
+};
 
 // A number in a message, as gojsonschema prints its big.Float (%v: 10 significant digits).
 std::string NumberDetail(double d) {
@@ -365,9 +329,9 @@ class SchemaDocument {
     if (const json::value* values = s.if_contains("enum")) {
       const json::array* list = Elements(*values);
       if (list == nullptr) return Bad("enum must be of an array");
-      std::set<std::string> seen;
+      std::set<const json::value*, ValueLess> seen;
       for (const json::value& v : *list) {
-        if (!seen.insert(Canonical(v)).second) return Bad("enum items must be unique");
+        if (!seen.insert(&v).second) return Bad("enum items must be unique");
       }
     }
     if (const json::value* unique = s.if_contains("uniqueItems"); unique != nullptr && !unique->is_bool()) {
@@ -722,9 +686,9 @@ class Validator {
       Add(out, "array_max_items", context, "Array must have at most " + NumberDetail(max->to_number<double>()) + " items");
     }
     if (const json::value* unique = s.if_contains("uniqueItems"); unique != nullptr && unique->get_bool()) {
-      std::map<std::string, std::size_t> seen;
+      std::map<const json::value*, std::size_t, ValueLess> seen;
       for (std::size_t j = 0; j < count; ++j) {
-        auto [it, inserted] = seen.emplace(Canonical(elements[j]), j);
+        auto [it, inserted] = seen.emplace(&elements[j], j);
         if (!inserted) {
           Add(out, "unique", context,
               "array items[" + std::to_string(it->second) + "," + std::to_string(j) + "] must be unique");
@@ -814,14 +778,13 @@ class Validator {
   // const and enum, for any type.
   void ApplyCommon(const json::object& s, const json::value& instance, const Context& context, Outcome& out) {
     if (const json::value* constant = s.if_contains("const")) {
-      if (Canonical(*constant) != Canonical(instance)) {
+      if (!Equal(*constant, instance)) {
         Add(out, "const", context, context.Field() + " does not match: " + MarshalDetail(*constant));
       }
     }
     if (const json::value* values = s.if_contains("enum")) {
-      const std::string text = Canonical(instance);
       const json::array& list = *Elements(*values);
-      bool found = std::any_of(list.begin(), list.end(), [&](const json::value& v) { return Canonical(v) == text; });
+      bool found = std::any_of(list.begin(), list.end(), [&](const json::value& v) { return Equal(v, instance); });
       if (!found) {
         std::string allowed;
         for (std::size_t i = 0; i < list.size(); ++i) allowed += (i ? ", " : "") + MarshalDetail(list[i]);

@@ -227,6 +227,8 @@ void AppendText(const json::value& value, std::string& out) {
 
 }  // namespace
 
+int CompareRegoValues(const json::value& a, const json::value& b) { return Compare(a, b); }
+
 std::string ObjectKeyText(const json::value& key) {
   return key.is_string() ? std::string(key.get_string()) : ToJson(SetsAsArrays(key));
 }
