@@ -16,6 +16,7 @@
 // where Go would compare or print strings. Truth follows Go: a number from the data is true even
 // when 0 (it is a non-empty json.Number text), literals false when zero.
 #include <algorithm>
+#include <cmath>
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -328,6 +329,7 @@ class Parser {
     }
     Node node{.kind = Node::Kind::kAction};
     KW_ASSIGN_OR_RETURN(node.pipe, ParsePipe(body, action_pos_, line, 0, true));
+    if (node.pipe.commands.empty()) return std::unexpected(ParseError(line, "missing value for command"));
     list.push_back(std::move(node));
     return std::nullopt;
   }
@@ -861,11 +863,18 @@ class Executor {
       if (key.nil() || !key.json->is_number()) {
         return std::unexpected(CallError(fn, "cannot index slice/array with type " + std::string(GoTypeName(key))));
       }
-      double d = key.json->to_number<double>();
-      if (d != static_cast<double>(static_cast<std::int64_t>(d)) || key.json->is_double()) {
-        return std::unexpected(CallError(fn, "cannot index slice/array with type " + std::string(GoTypeName(key))));
+      // An integer: a Go int literal or a data number without fraction (both index in Go,
+      // one as int, the other converted from json.Number's text).
+      if (key.json->is_double()) {
+        // Go reads a literal with a dot or exponent as a float64, which does not index.
+        double d = key.json->get_double();
+        if (key.literal || !(d == std::trunc(d) && std::fabs(d) < 9e18)) {
+          return std::unexpected(CallError(fn, "cannot index slice/array with type " + std::string(GoTypeName(key))));
+        }
       }
-      std::int64_t i = static_cast<std::int64_t>(d);
+      const std::int64_t i = key.json->is_uint64() ? INT64_MAX
+                             : key.json->is_double() ? static_cast<std::int64_t>(key.json->get_double())
+                                                     : key.json->get_int64();
       if (i < 0 || static_cast<std::size_t>(i) >= elements->size()) {
         return std::unexpected(CallError(fn, "index out of range: " + std::to_string(i)));
       }
@@ -931,6 +940,7 @@ class Executor {
       return Value::Of(std::move(*result), true);
     }
     for (std::size_t i = 0; i < args.size(); ++i) {
+      if (out.size() > kMaxOutputBytes) return std::unexpected(CallError(fn, "the result is too large"));
       bool is_string = !args[i].nil() && args[i].json->is_string();
       bool previous_string = i > 0 && !args[i - 1].nil() && args[i - 1].json->is_string();
       if (i > 0 && (fn.name == "println" || (!is_string && !previous_string))) out.push_back(' ');

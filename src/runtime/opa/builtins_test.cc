@@ -907,6 +907,8 @@ TEST(OpaBuiltins, RenderTemplateFunctions) {
   EXPECT_EQ(Render("{{and .n .s}} {{or \"\" .n}} {{not .items}} {{eq .n 1 2 3}} {{lt 1 2}} {{ge \"a\" \"b\"}}", vars),
             "héllo 3 false true true false");
   EXPECT_EQ(Render("{{printf \"%v\" (index .items 0) | printf \"<%s>\"}}", vars), "<a>");
+  EXPECT_EQ(Render("{{index .items 1.0}}", vars),
+            R"(error: strings.render_template: template: template:1:2: executing "template" at <index>: error calling index: cannot index slice/array with type float64)");
   EXPECT_EQ(Render("{{index .items 5}}", vars),
             R"(error: strings.render_template: template: template:1:2: executing "template" at <index>: error calling index: index out of range: 5)");
   EXPECT_EQ(Render("{{lt .s 1}}", vars),
@@ -921,6 +923,7 @@ TEST(OpaBuiltins, RenderTemplateParseErrors) {
             R"(error: strings.render_template: template: template:1: function "nope" not defined)");
   EXPECT_EQ(Render("{{break}}", "{}"),
             "error: strings.render_template: template: template:1: {{break}} outside {{range}}");
+  EXPECT_EQ(Render("{{ }}", "{}"), "error: strings.render_template: template: template:1: missing value for command");
   EXPECT_EQ(Render("{{template \"x\"}}", "{}"),
             "error: strings.render_template: template: template:1: {{template}} is not supported");
   EXPECT_EQ(Render("{{.a}}", "[]"), "error: strings.render_template: operand 2 must be object but got array");
