@@ -3,7 +3,7 @@
 #include <map>
 
 #include "base/base64.h"
-#include "controller/go_json.h"
+#include "base/go_json.h"
 
 namespace kw::controller {
 namespace {

@@ -362,6 +362,7 @@ HostResult OpaInstance::CallBuiltin(std::span<const Value> args) {
     values.push_back(std::move(value));
   }
   auto result = builtins_[id](builtin_context_, values);
+  if (!result && IsUndefinedResult(result.error())) return std::optional<Value>(AddrValue(0));
   if (!result) {
     // The builtins name themselves ("hex.decode: encoding/hex: ..."), as OPA's messages do;
     // only a call through an alias ("date" for time.date) gets the name the policy used.

@@ -178,7 +178,7 @@ class Parser {
     for (;;) {
       KW_ASSIGN_OR_RETURN(json::value value, Value(depth + 1));
       // A key that is not a string is held as its JSON text, as opa_json_dump writes it.
-      std::string name = key.is_string() ? std::string(key.get_string()) : ToJson(SetsAsArrays(key));
+      std::string name = ObjectKeyText(key);
       if (name == kSetKey) return Bad("reserved object key");  // would read back as a set
       out[name] = std::move(value);
       if (!Take(',')) break;
@@ -226,6 +226,12 @@ void AppendText(const json::value& value, std::string& out) {
 }
 
 }  // namespace
+
+int CompareRegoValues(const json::value& a, const json::value& b) { return Compare(a, b); }
+
+std::string ObjectKeyText(const json::value& key) {
+  return key.is_string() ? std::string(key.get_string()) : ToJson(SetsAsArrays(key));
+}
 
 bool IsSet(const json::value& value) {
   const json::object* o = value.if_object();

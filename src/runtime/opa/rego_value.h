@@ -28,6 +28,13 @@ json::value MakeSet(json::array elements);
 // A set's elements, or an array itself; nullptr for anything else.
 const json::array* ArrayOrSetElements(const json::value& value);
 
+// Rego's order of values (ast.Compare): <0, 0 or >0. Numbers compare by value (1 == 1.0).
+int CompareRegoValues(const json::value& a, const json::value& b);
+
+// How a Rego value stands as an object key here: a string as itself, any other value as its
+// JSON text (sets as arrays), as opa_json_dump writes it.
+std::string ObjectKeyText(const json::value& key);
+
 // Parses what opa_value_dump writes. The text comes from the guest: hostile. Nesting deeper
 // than `max_depth` and anything malformed is kInvalidArgument.
 Result<json::value> ParseRegoValue(std::string_view text, std::size_t max_depth = 256);
