@@ -2,10 +2,9 @@
 // threads for every request. The budget is a few µs per request, against the tens of µs an
 // evaluation takes.
 //
-//   BM_TraceRequest   what one traced /validate records: the request span with upstream's 17
-//                     attributes and one evaluation span with 5, both handed to a batch
-//                     processor (whose thread encodes them as protobuf, off the request path);
-//                     with 2 threads, both recording into the same processor
+//   BM_TraceRequest   what one traced /validate records: the request span with upstream's 15
+//                     attributes and one evaluation span with 3, both handed to a batch
+//                     processor; with 2 threads, both recording into the same processor
 //   BM_EncodeBatch    the export thread's work per batch: 512 such spans to OTLP protobuf, and
 //                     to OTLP/JSON
 #include <benchmark/benchmark.h>
@@ -48,12 +47,14 @@ void RecordRequest(SpanSink& sink) {
   request.SetBool("mutated", false);
 }
 
+// The export thread frees what it takes without encoding it (BM_EncodeBatch* measures that):
+// here it only has to keep up, so that few spans take the cheaper path of being dropped.
 void BM_TraceRequest(benchmark::State& state) {
   static BatchSpanProcessor* processor = nullptr;
   if (state.thread_index() == 0) {
-    processor = new BatchSpanProcessor({}, [](std::vector<SpanData> batch) {
-      benchmark::DoNotOptimize(TracesProtobuf(batch, kIdentity));
-    });
+    processor = new BatchSpanProcessor(
+        {.schedule_delay = std::chrono::milliseconds(1), .max_queue_size = 65536},
+        [](std::vector<SpanData> batch) { benchmark::DoNotOptimize(batch.data()); });
   }
   for (auto _ : state) RecordRequest(*processor);
   if (state.thread_index() == 0) {
