@@ -4,18 +4,14 @@
 
 #include <gtest/gtest.h>
 
+#include "testing/environment.h"
+
 namespace kw::otlp {
 namespace {
 
 using namespace std::chrono_literals;
 
-Environment Env(std::map<std::string, std::string> vars) {
-  return [vars = std::move(vars)](const std::string& name) -> std::optional<std::string> {
-    auto it = vars.find(name);
-    if (it == vars.end()) return std::nullopt;
-    return it->second;
-  };
-}
+const auto Env = testing::FakeEnvironment;
 
 TEST(HttpExportConfig, EachSignalHasItsOwnEndpointAndPath) {
   auto env = Env({{"OTEL_EXPORTER_OTLP_ENDPOINT", "http://c:4318"},

@@ -5,6 +5,8 @@
 
 #include <gtest/gtest.h>
 
+#include "testing/environment.h"
+
 namespace kw::tracing {
 namespace {
 
@@ -109,13 +111,7 @@ TEST(BatchSpanProcessor, ASlowExporterMakesSpansDropNotRecordersWait) {
 }
 
 TEST(BatchOptions, FromTheEnvironmentWithOpenTelemetrysDefaults) {
-  const auto env = [](std::map<std::string, std::string> vars) {
-    return [vars](const std::string& name) -> std::optional<std::string> {
-      auto it = vars.find(name);
-      if (it == vars.end()) return std::nullopt;
-      return it->second;
-    };
-  };
+  const auto env = testing::FakeEnvironment;
   BatchOptions defaults = BatchOptionsFromEnvironment(env({}));
   EXPECT_EQ(defaults.schedule_delay, 5000ms);
   EXPECT_EQ(defaults.max_queue_size, 2048u);

@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include "testing/environment.h"
+
 #include "base/json.h"
 #include "testing/otlp_receiver.h"
 #include "tracing/otlp_trace_exporter.h"
@@ -143,13 +145,7 @@ TEST(TestDecoders, SurviveDamagedExports) {
 }
 
 TEST(TraceExportConfig, ProtocolAndDefaults) {
-  const auto env = [](std::map<std::string, std::string> vars) {
-    return [vars](const std::string& name) -> std::optional<std::string> {
-      auto it = vars.find(name);
-      if (it == vars.end()) return std::nullopt;
-      return it->second;
-    };
-  };
+  const auto env = testing::FakeEnvironment;
   auto defaults = TraceExportConfigFromEnvironment(env({}));
   ASSERT_TRUE(defaults.has_value());
   EXPECT_EQ(defaults->http.url, "http://localhost:4318/v1/traces");
