@@ -577,9 +577,6 @@ constexpr BuiltinEntry kCoreBuiltins[] = {
     {"json.is_valid", JsonIsValid},
     {"json.patch", JsonPatch},
     {"opa.runtime", OpaRuntime},
-    {"regex.find_n", internal::RegexFindN},
-    {"regex.split", internal::RegexSplit},
-    {"regex.template_match", internal::RegexTemplateMatch},
     {"semver.compare", SemVerCompare},
     {"semver.is_valid", SemVerIsValid},
     {"sprintf", internal::Sprintf},
@@ -600,7 +597,8 @@ const std::vector<BuiltinEntry>& Registry() {
     std::vector<BuiltinEntry> all(std::begin(kCoreBuiltins), std::end(kCoreBuiltins));
     for (auto family : {internal::StringsBuiltins(), internal::CryptoBuiltins(),
                         internal::NetBuiltins(), internal::UnitsBuiltins(),
-                        internal::TimeBuiltins(), internal::RandomBuiltins()}) {
+                        internal::TimeBuiltins(), internal::RandomBuiltins(),
+                        internal::RegexBuiltins()}) {
       all.insert(all.end(), family.begin(), family.end());
     }
     std::sort(all.begin(), all.end(),

@@ -78,12 +78,9 @@ std::span<const BuiltinEntry> NetBuiltins();         // builtins_net.cc
 std::span<const BuiltinEntry> UnitsBuiltins();       // builtins_units.cc
 std::span<const BuiltinEntry> TimeBuiltins();        // builtins_time.cc
 std::span<const BuiltinEntry> RandomBuiltins();      // builtins_random.cc
+std::span<const BuiltinEntry> RegexBuiltins();       // builtins_regex.cc
 
 // The builtins defined in the other files.
 Result<json::value> Sprintf(const BuiltinContext& context, std::span<const json::value> args);
-Result<json::value> RegexSplit(const BuiltinContext& context, std::span<const json::value> args);
-Result<json::value> RegexFindN(const BuiltinContext& context, std::span<const json::value> args);
-Result<json::value> RegexTemplateMatch(const BuiltinContext& context,
-                                       std::span<const json::value> args);
 
 }  // namespace kw::runtime::opa::internal
