@@ -45,8 +45,8 @@
 // the pattern apart from the case folding of class ranges under (?i). Groups cost nothing
 // until asked for: Match and the searches run a program without them; a pattern with groups
 // also keeps a second program that records them, which SubmatchIndex replays over the match
-// alone (O(len(match) × program size × groups), memory capped at 32 MB per search by
-// tracking many groups in several passes).
+// alone: O(len(match) × program size × groups) time, and memory that grows with program size
+// × groups up to 32 MB, beyond which the groups are tracked in several passes.
 //
 // Errors are values; no recursion deeper than the nesting limit; no <regex>.
 // A compiled Regexp is immutable: its const methods may run concurrently.
