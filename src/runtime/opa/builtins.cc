@@ -673,9 +673,6 @@ constexpr BuiltinEntry kCoreBuiltins[] = {
     {"json.marshal_with_options", JsonMarshalWithOptions},
     {"json.patch", JsonPatch},
     {"opa.runtime", OpaRuntime},
-    {"regex.find_n", internal::RegexFindN},
-    {"regex.split", internal::RegexSplit},
-    {"regex.template_match", internal::RegexTemplateMatch},
     {"semver.compare", SemVerCompare},
     {"semver.is_valid", SemVerIsValid},
     {"sprintf", internal::Sprintf},
@@ -699,7 +696,8 @@ const std::vector<BuiltinEntry>& Registry() {
                         internal::TimeBuiltins(), internal::RandomBuiltins(),
                         internal::GraphBuiltins(), internal::UuidBuiltins(),
                         internal::NumbersBuiltins(), internal::TemplateBuiltins(),
-                        internal::JsonSchemaBuiltins(), internal::JsonPathsBuiltins()}) {
+                        internal::JsonSchemaBuiltins(), internal::JsonPathsBuiltins(),
+                        internal::RegexBuiltins()}) {
       all.insert(all.end(), family.begin(), family.end());
     }
     std::sort(all.begin(), all.end(),

@@ -93,12 +93,9 @@ std::span<const BuiltinEntry> NumbersBuiltins();     // builtins_numbers.cc
 std::span<const BuiltinEntry> TemplateBuiltins();    // builtins_template.cc
 std::span<const BuiltinEntry> JsonSchemaBuiltins();  // builtins_json_schema.cc
 std::span<const BuiltinEntry> JsonPathsBuiltins();   // builtins_json_paths.cc
+std::span<const BuiltinEntry> RegexBuiltins();       // builtins_regex.cc
 
 // The builtins defined in the other files.
 Result<json::value> Sprintf(const BuiltinContext& context, std::span<const json::value> args);
-Result<json::value> RegexSplit(const BuiltinContext& context, std::span<const json::value> args);
-Result<json::value> RegexFindN(const BuiltinContext& context, std::span<const json::value> args);
-Result<json::value> RegexTemplateMatch(const BuiltinContext& context,
-                                       std::span<const json::value> args);
 
 }  // namespace kw::runtime::opa::internal

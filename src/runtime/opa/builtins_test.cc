@@ -40,7 +40,8 @@ TEST(OpaBuiltins, RegistersBurregosNamesAndTheTimeAliases) {
        {"trace", "base64url.encode_no_pad", "urlquery.encode", "urlquery.decode",
         "urlquery.encode_object", "urlquery.decode_object", "json.is_valid", "yaml.marshal",
         "yaml.unmarshal", "yaml.is_valid", "hex.encode", "hex.decode", "glob.quote_meta",
-        "json.patch", "regex.split", "regex.template_match", "regex.find_n", "semver.is_valid",
+        "json.patch", "regex.split", "regex.template_match", "regex.find_n", "regex.replace",
+        "regex.globs_match", "regex.find_all_string_submatch_n", "semver.is_valid",
         "semver.compare", "sprintf", "time.now_ns", "parse_rfc3339_ns", "date",
         "time.parse_rfc3339_ns", "time.date"}) {
     EXPECT_NE(FindBuiltin(name), nullptr) << name;
@@ -247,6 +248,77 @@ TEST(OpaBuiltins, RegexFindN) {
   EXPECT_EQ(Eval("regex.find_n", R"(["a*", "baaac", -1])"), R"(["","aaa",""])");
   EXPECT_EQ(Eval("regex.find_n", R"(["a", "b", 1.5])"),
             "error: regex.find_n: operand 3 must be integer number but got floating-point number");
+}
+
+// OPA's regex.find_all_string_submatch_n is Go's FindAllStringSubmatch (the examples of Go's
+// documentation): a group that took no part reads "".
+TEST(OpaBuiltins, RegexFindAllStringSubmatchN) {
+  EXPECT_EQ(Eval("regex.find_all_string_submatch_n", R"(["a(x*)b", "-ab-axxb-", -1])"),
+            R"([["ab",""],["axxb","xx"]])");
+  EXPECT_EQ(Eval("regex.find_all_string_submatch_n", R"(["a(x*)b", "-ab-axxb-", 1])"),
+            R"([["ab",""]])");
+  EXPECT_EQ(Eval("regex.find_all_string_submatch_n", R"(["a(x*)b(y|z)?", "-axxxby-ab-", -1])"),
+            R"([["axxxby","xxx","y"],["ab","",""]])");
+  EXPECT_EQ(Eval("regex.find_all_string_submatch_n", R"(["a(x*)b", "-foo-", -1])"), "[]");
+  EXPECT_EQ(Eval("regex.find_all_string_submatch_n", R"(["x*", "ab", -1])"), R"([[""],[""],[""]])");
+  EXPECT_EQ(Eval("regex.find_all_string_submatch_n", R"(["(", "ab", -1])"),
+            "error: regex.find_all_string_submatch_n: error parsing regexp: missing closing ): `(`");
+}
+
+// Go's ReplaceAllString, as OPA's regex.replace(s, pattern, value) calls it.
+TEST(OpaBuiltins, RegexReplace) {
+  EXPECT_EQ(Eval("regex.replace", R"(["-ab-axxb-", "a(x*)b", "T"])"), R"("-T-T-")");
+  EXPECT_EQ(Eval("regex.replace", R"(["-ab-axxb-", "a(x*)b", "$1"])"), R"("--xx-")");
+  EXPECT_EQ(Eval("regex.replace", R"(["-ab-axxb-", "a(x*)b", "$1W"])"), R"("---")");
+  EXPECT_EQ(Eval("regex.replace", R"(["-ab-axxb-", "a(x*)b", "${1}W"])"), R"("-W-xxW-")");
+  EXPECT_EQ(Eval("regex.replace", R"x(["Alan Turing", "(?P<first>\\w+) (?P<last>\\w+)", "${last}, $first"])x"),
+            R"("Turing, Alan")");
+  EXPECT_EQ(Eval("regex.replace", R"(["baaac", "a*", "X"])"), R"("XbXcX")");
+  EXPECT_EQ(Eval("regex.replace", R"(["1.2.3", "\\.", "$$"])"), R"("1$2$3")");
+  EXPECT_EQ(Eval("regex.replace", R"(["abc", "z", "y"])"), R"("abc")");
+  EXPECT_EQ(Eval("regex.replace", R"(["abc", "a{1001}", "y"])"),
+            "error: regex.replace: error parsing regexp: invalid repeat count: `{1001}`");
+  EXPECT_EQ(Eval("regex.replace", R"(["abc", "b", 1])"),
+            "error: regex.replace: operand 3 must be string but got number");
+}
+
+// regex.globs_match: whether the two globs (`.`, classes, `*`, `+`, escapes; anchored) share a
+// string. The first two are the glob-intersection package's own examples.
+TEST(OpaBuiltins, RegexGlobsMatch) {
+  auto globs = [](std::string_view a, std::string_view b) {
+    return Eval("regex.globs_match", std::string(R"([")") + std::string(a) + R"(", ")" +
+                                         std::string(b) + R"("])");
+  };
+  EXPECT_EQ(globs("a.a.", ".b.b"), "true");          // both match "abab"
+  EXPECT_EQ(globs("[a-z]+", "[0-9]*"), "false");
+  EXPECT_EQ(globs("a.a.[0-9]+z", ".b.b2359825792*z"), "true");
+  EXPECT_EQ(globs("a.a.[0-9]+z", ".b.b2359825792*"), "false");
+  EXPECT_EQ(globs("abc", "abc"), "true");
+  EXPECT_EQ(globs("abc", "abcd"), "false");
+  EXPECT_EQ(globs("ab*c", "a+bbbc"), "true");        // "abbbc"
+  EXPECT_EQ(globs("ab*c", "aa+bc"), "false");        // `ab*c` has one `a`
+  EXPECT_EQ(globs("a+b*c", "aaabbbc"), "true");
+  EXPECT_EQ(globs("[a-c]+x", "[c-e]+x"), "true");
+  EXPECT_EQ(globs("[a-b]+x", "[c-e]+x"), "false");
+  EXPECT_EQ(globs(".*", "anything"), "true");
+  EXPECT_EQ(globs("a*", "b*"), "true");              // both match ""
+  EXPECT_EQ(globs("", ""), "true");
+  EXPECT_EQ(globs("a?", "a"), "false");              // `?` is a literal here
+  EXPECT_EQ(globs("a?", "a\\\\?"), "true");
+  EXPECT_EQ(globs("\\\\.", "x"), "false");           // an escaped `.` is a dot
+  EXPECT_EQ(globs("[\\\\]]", "\\\\]"), "true");
+  EXPECT_EQ(globs("\xc3\xa9+", "[\xc3\xa0-\xc3\xbf]"), "true");  // runes, not bytes
+  for (std::string_view bad : {"*a", "a**", "a+*", "[", "[]", "[a-", "[b-a]", "[-a]", "a]", "\\\\"}) {
+    EXPECT_EQ(globs(bad, "a"), "error: regex.globs_match: the input provided is invalid") << bad;
+    EXPECT_EQ(globs("a", bad), "error: regex.globs_match: the input provided is invalid") << bad;
+  }
+  EXPECT_EQ(Eval("regex.globs_match", R"(["a", 1])"),
+            "error: regex.globs_match: operand 2 must be string but got number");
+  // The product of the lengths is capped: an error, not a long search.
+  std::string long_glob(5000, 'a');
+  EXPECT_EQ(globs(long_glob, long_glob),
+            "error: regex.globs_match: globs too long: the product of their lengths exceeds "
+            "16777216 runes");
 }
 
 TEST(OpaBuiltins, RegexTemplateMatch) {
