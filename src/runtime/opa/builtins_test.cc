@@ -283,7 +283,7 @@ TEST(OpaBuiltins, RegexReplace) {
 }
 
 // regex.globs_match: whether the two globs (`.`, classes, `*`, `+`, escapes; anchored) share a
-// string. The first two are the glob-intersection package's own examples.
+// non-empty string. The first two are the glob-intersection package's own examples.
 TEST(OpaBuiltins, RegexGlobsMatch) {
   auto globs = [](std::string_view a, std::string_view b) {
     return Eval("regex.globs_match", std::string(R"([")") + std::string(a) + R"(", ")" +
@@ -301,8 +301,10 @@ TEST(OpaBuiltins, RegexGlobsMatch) {
   EXPECT_EQ(globs("[a-c]+x", "[c-e]+x"), "true");
   EXPECT_EQ(globs("[a-b]+x", "[c-e]+x"), "false");
   EXPECT_EQ(globs(".*", "anything"), "true");
-  EXPECT_EQ(globs("a*", "b*"), "true");              // both match ""
-  EXPECT_EQ(globs("", ""), "true");
+  EXPECT_EQ(globs("a*", "b*"), "false");             // they share "" only
+  EXPECT_EQ(globs("", ""), "false");
+  EXPECT_EQ(globs("a*", "a*"), "true");              // "a"
+  EXPECT_EQ(globs("a*b*", "b"), "true");
   EXPECT_EQ(globs("a?", "a"), "false");              // `?` is a literal here
   EXPECT_EQ(globs("a?", "a\\\\?"), "true");
   EXPECT_EQ(globs("\\\\.", "x"), "false");           // an escaped `.` is a dot

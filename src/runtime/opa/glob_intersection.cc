@@ -153,26 +153,35 @@ std::expected<bool, std::string> GlobsIntersect(std::string_view a, std::string_
   const std::vector<Item>& y = *second;
 
   // A breadth-first search of the product automaton from (0, 0) to (|x|, |y|). A state is a
-  // position in each glob; a starred item may be skipped without consuming.
+  // position in each glob and whether a rune was consumed on the way: the common string must be
+  // non-empty, as the glob-intersection package defines it ("a non-empty set of non-empty
+  // strings"), so ("a*", "b*"), which share only "", do not match. A starred item may be
+  // skipped without consuming.
   const std::size_t width = y.size() + 1;
-  std::vector<bool> seen((x.size() + 1) * width);
-  std::deque<std::pair<std::size_t, std::size_t>> queue;
-  auto reach = [&](std::size_t i, std::size_t j) {
-    if (!seen[i * width + j]) {
-      seen[i * width + j] = true;
-      queue.emplace_back(i, j);
+  const std::size_t layer = (x.size() + 1) * width;
+  std::vector<bool> seen(2 * layer);
+  struct State {
+    std::size_t i, j;
+    bool consumed;
+  };
+  std::deque<State> queue;
+  auto reach = [&](std::size_t i, std::size_t j, bool consumed) {
+    std::size_t index = (consumed ? layer : 0) + i * width + j;
+    if (!seen[index]) {
+      seen[index] = true;
+      queue.push_back({i, j, consumed});
     }
   };
-  reach(0, 0);
+  reach(0, 0, false);
   while (!queue.empty()) {
-    auto [i, j] = queue.front();
+    auto [i, j, consumed] = queue.front();
     queue.pop_front();
-    if (i == x.size() && j == y.size()) return true;
-    if (i < x.size() && x[i].repeat == Item::kStar) reach(i + 1, j);
-    if (j < y.size() && y[j].repeat == Item::kStar) reach(i, j + 1);
+    if (i == x.size() && j == y.size() && consumed) return true;
+    if (i < x.size() && x[i].repeat == Item::kStar) reach(i + 1, j, consumed);
+    if (j < y.size() && y[j].repeat == Item::kStar) reach(i, j + 1, consumed);
     if (i < x.size() && j < y.size() && Overlap(x[i], y[j])) {
       Successors(x, i, [&](std::size_t next_i) {
-        Successors(y, j, [&](std::size_t next_j) { reach(next_i, next_j); });
+        Successors(y, j, [&](std::size_t next_j) { reach(next_i, next_j, true); });
       });
     }
   }

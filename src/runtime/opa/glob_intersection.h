@@ -1,4 +1,4 @@
-// Whether two glob-style regular expressions have a string in common: OPA's regex.globs_match
+// Whether two glob-style regular expressions have a non-empty string in common: OPA's regex.globs_match
 // (which uses the glob-intersection package). The syntax is OPA's documented subset, both
 // expressions anchored at both ends:
 //   `.`          any rune
@@ -24,7 +24,7 @@ namespace kw::runtime::opa {
 // Caps length(a) × length(b), in runes, of GlobsIntersect's operands.
 inline constexpr std::size_t kMaxGlobProduct = std::size_t{1} << 24;
 
-// Whether some string matches both `a` and `b`. The error is the glob package's message for
+// Whether some non-empty string matches both `a` and `b`. The error is the glob package's message for
 // malformed input, or one about the size cap.
 std::expected<bool, std::string> GlobsIntersect(std::string_view a, std::string_view b);
 
