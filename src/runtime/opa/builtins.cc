@@ -599,8 +599,9 @@ const std::vector<BuiltinEntry>& Registry() {
   static const std::vector<BuiltinEntry> registry = [] {
     std::vector<BuiltinEntry> all(std::begin(kCoreBuiltins), std::end(kCoreBuiltins));
     for (auto family : {internal::StringsBuiltins(), internal::CryptoBuiltins(),
-                        internal::NetBuiltins(), internal::UnitsBuiltins(),
-                        internal::TimeBuiltins(), internal::RandomBuiltins()}) {
+                        internal::X509Builtins(), internal::NetBuiltins(),
+                        internal::UnitsBuiltins(), internal::TimeBuiltins(),
+                        internal::RandomBuiltins()}) {
       all.insert(all.end(), family.begin(), family.end());
     }
     std::sort(all.begin(), all.end(),
