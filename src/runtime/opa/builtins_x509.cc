@@ -42,7 +42,7 @@ using ReqPtr = std::unique_ptr<X509_REQ, Deleter<X509_REQ, X509_REQ_free>>;
 
 // Inputs come from a policy, bounded by what the guest can hand over; still, no certificate
 // bundle a policy means to read is anywhere near this.
-constexpr std::size_t kMaxInputBytes = 4 << 20;
+constexpr std::size_t kMaxInputBytes = 1 << 20;
 
 json::value CertificatesJson(const std::vector<X509Ptr>& certs) {
   json::array out;
@@ -385,7 +385,7 @@ Result<json::value> ParsePrivateKeys(const BuiltinContext&, std::span<const json
   if (input.empty()) return json::value(nullptr);
   if (input.size() > kMaxInputBytes) return std::unexpected(BuiltinError(kName, "input too large"));
   std::string text(input);
-  if (auto decoded = Base64Decode(input)) text = std::move(*decoded);
+  if (auto decoded = DecodeBase64(kName, input)) text = std::move(*decoded);
   json::array keys;
   for (const PemBlock& block : PemBlocks(text)) {
     if (PKeyPtr key = ParsePrivateKeyDer(block.bytes)) keys.push_back(GoPrivateKey(key.get()));

@@ -22,7 +22,10 @@
 #include <openssl/objects.h>
 #include <openssl/x509v3.h>
 
+#include <algorithm>
 #include <cctype>
+#include <cstdio>
+#include <cstdlib>
 #include <cstdint>
 #include <ctime>
 #include <memory>
@@ -33,6 +36,7 @@
 
 #include "base/base64.h"
 #include "base/percent_decode.h"
+#include "base/utf8.h"
 #include "runtime/opa/rego_value.h"
 #include "verify/crypto.h"
 
@@ -48,6 +52,10 @@ std::string_view View(const ASN1_STRING* s) {
   return {reinterpret_cast<const char*>(ASN1_STRING_get0_data(s)),
           static_cast<std::size_t>(ASN1_STRING_length(s))};
 }
+
+// A string of the certificate as Go's encoding/json writes it: bytes that are no UTF-8 become
+// U+FFFD.
+json::string Text(const ASN1_STRING* s) { return json::string(ToValidUtf8(View(s))); }
 
 // A big.Int as Go writes it: a JSON number with every digit.
 json::value Integer(const BIGNUM* n) {
@@ -73,30 +81,34 @@ json::value KeyInteger(const EVP_PKEY* key, const char* param) {
   return Integer(n);
 }
 
-// An asn1.ObjectIdentifier: the array of its arcs.
-json::value Oid(const ASN1_OBJECT* object) {
-  char text[256];
-  int length = OBJ_obj2txt(text, sizeof text, object, 1);
-  json::array arcs;
-  if (length <= 0 || static_cast<std::size_t>(length) >= sizeof text) return arcs;
-  std::int64_t arc = 0;
-  for (const char* p = text;; ++p) {
-    if (*p == '.' || *p == '\0') {
-      arcs.push_back(arc);
-      arc = 0;
-      if (*p == '\0') break;
-    } else {
-      arc = arc * 10 + (*p - '0');
-    }
+// The dotted text of an OID ("2.5.29.15"), however long.
+std::string OidText(const ASN1_OBJECT* object) {
+  int length = OBJ_obj2txt(nullptr, 0, object, 1);
+  if (length <= 0) {
+    ERR_clear_error();
+    return {};
   }
-  return arcs;
+  std::string text(static_cast<std::size_t>(length) + 1, '\0');
+  OBJ_obj2txt(text.data(), length + 1, object, 1);
+  text.resize(static_cast<std::size_t>(length));
+  return text;
 }
 
-std::string OidText(const ASN1_OBJECT* object) {
-  char text[256];
-  int length = OBJ_obj2txt(text, sizeof text, object, 1);
-  if (length <= 0 || static_cast<std::size_t>(length) >= sizeof text) return {};
-  return text;
+// An asn1.ObjectIdentifier: the array of its arcs (an arc too large for a double stays exact).
+json::value Oid(const ASN1_OBJECT* object) {
+  json::array arcs;
+  std::string text = OidText(object);
+  for (std::size_t start = 0; !text.empty() && start <= text.size();) {
+    std::size_t dot = std::min(text.find('.', start), text.size());
+    std::string digits = text.substr(start, dot - start);
+    if (digits.size() <= 15) {
+      arcs.push_back(std::strtoll(digits.c_str(), nullptr, 10));
+    } else {
+      arcs.push_back(MakeBigNumber(std::move(digits)));
+    }
+    start = dot + 1;
+  }
+  return arcs;
 }
 
 // --- DER: the raw pieces Go keeps (RawTBSCertificate, RawSubject, ...) ---
@@ -156,7 +168,8 @@ std::string Rfc3339(const ASN1_TIME* time) {
     return "0001-01-01T00:00:00Z";  // Go's zero time
   }
   char text[32];
-  std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  std::snprintf(text, sizeof text, "%04d-%02d-%02dT%02d:%02d:%02dZ", tm.tm_year + 1900, tm.tm_mon + 1,
+                tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
   return text;
 }
 
@@ -173,7 +186,7 @@ json::value Name(const X509_NAME* name) {
       ERR_clear_error();
       continue;
     }
-    json::string value(std::string_view(reinterpret_cast<char*>(utf8), static_cast<std::size_t>(length)));
+    json::string value(ToValidUtf8({reinterpret_cast<char*>(utf8), static_cast<std::size_t>(length)}));
     OPENSSL_free(utf8);
     names.push_back(json::object{{"Type", Oid(type)}, {"Value", value}});
     switch (OBJ_obj2nid(type)) {
@@ -335,6 +348,7 @@ json::value Url(std::string_view text) {
     }
     path = PercentDecode(text).value_or(std::string(text));
   }
+  for (std::string* part : {&scheme, &opaque, &host, &path, &query, &fragment}) *part = ToValidUtf8(*part);
   return json::object{
       {"Scheme", scheme},     {"Opaque", opaque},         {"User", has_user ? json::value(json::object{}) : nullptr},
       {"Host", host},         {"Path", path},             {"RawPath", ""},
@@ -366,12 +380,12 @@ void ReadGeneralNames(const GENERAL_NAMES* names, AltNames& out) {
   for (int i = 0; i < sk_GENERAL_NAME_num(names); ++i) {
     const GENERAL_NAME* name = sk_GENERAL_NAME_value(names, i);
     switch (name->type) {
-      case GEN_DNS: out.dns.push_back(json::string(View(name->d.dNSName))); break;
-      case GEN_EMAIL: out.emails.push_back(json::string(View(name->d.rfc822Name))); break;
+      case GEN_DNS: out.dns.push_back(Text(name->d.dNSName)); break;
+      case GEN_EMAIL: out.emails.push_back(Text(name->d.rfc822Name)); break;
       case GEN_IPADD: out.ips.push_back(json::string(IpText(View(name->d.iPAddress)))); break;
       case GEN_URI:
         out.uris.push_back(Url(View(name->d.uniformResourceIdentifier)));
-        out.uri_strings.push_back(json::string(View(name->d.uniformResourceIdentifier)));
+        out.uri_strings.push_back(Text(name->d.uniformResourceIdentifier));
         break;
       default: break;
     }
@@ -382,7 +396,7 @@ void ReadGeneralNames(const GENERAL_NAMES* names, AltNames& out) {
 void AppendUris(const GENERAL_NAMES* names, json::array& out) {
   for (int i = 0; i < sk_GENERAL_NAME_num(names); ++i) {
     const GENERAL_NAME* name = sk_GENERAL_NAME_value(names, i);
-    if (name->type == GEN_URI) out.push_back(json::string(View(name->d.uniformResourceIdentifier)));
+    if (name->type == GEN_URI) out.push_back(Text(name->d.uniformResourceIdentifier));
   }
 }
 
@@ -462,9 +476,9 @@ void ReadSubtrees(const STACK_OF(GENERAL_SUBTREE)* trees, const char* which, jso
   for (int i = 0; i < sk_GENERAL_SUBTREE_num(trees); ++i) {
     const GENERAL_NAME* base = sk_GENERAL_SUBTREE_value(trees, i)->base;
     switch (base->type) {
-      case GEN_DNS: dns.push_back(json::string(View(base->d.dNSName))); break;
-      case GEN_EMAIL: emails.push_back(json::string(View(base->d.rfc822Name))); break;
-      case GEN_URI: uris.push_back(json::string(View(base->d.uniformResourceIdentifier))); break;
+      case GEN_DNS: dns.push_back(Text(base->d.dNSName)); break;
+      case GEN_EMAIL: emails.push_back(Text(base->d.rfc822Name)); break;
+      case GEN_URI: uris.push_back(Text(base->d.uniformResourceIdentifier)); break;
       case GEN_IPADD: {
         // An address and its mask, each half of the bytes; a net.IPNet's Mask is plain bytes.
         std::string_view both = View(base->d.iPAddress);
@@ -563,7 +577,7 @@ json::object GoCertificate(X509* cert, bool with_uri_strings) {
   for (int i = 0; aia.value != nullptr && i < sk_ACCESS_DESCRIPTION_num(aia.value); ++i) {
     const ACCESS_DESCRIPTION* d = sk_ACCESS_DESCRIPTION_value(aia.value, i);
     if (d->location->type != GEN_URI) continue;
-    json::string uri(View(d->location->d.uniformResourceIdentifier));
+    json::string uri = Text(d->location->d.uniformResourceIdentifier);
     int method = OBJ_obj2nid(d->method);
     if (method == NID_ad_OCSP) ocsp.push_back(uri);
     if (method == NID_ad_ca_issuers) issuers.push_back(uri);
