@@ -692,12 +692,12 @@ const std::vector<BuiltinEntry>& Registry() {
   static const std::vector<BuiltinEntry> registry = [] {
     std::vector<BuiltinEntry> all(std::begin(kCoreBuiltins), std::end(kCoreBuiltins));
     for (auto family : {internal::StringsBuiltins(), internal::CryptoBuiltins(),
-                        internal::NetBuiltins(), internal::UnitsBuiltins(),
-                        internal::TimeBuiltins(), internal::RandomBuiltins(),
-                        internal::GraphBuiltins(), internal::UuidBuiltins(),
-                        internal::NumbersBuiltins(), internal::TemplateBuiltins(),
-                        internal::JsonSchemaBuiltins(), internal::JsonPathsBuiltins(),
-                        internal::RegexBuiltins()}) {
+                        internal::X509Builtins(), internal::NetBuiltins(),
+                        internal::UnitsBuiltins(), internal::TimeBuiltins(),
+                        internal::RandomBuiltins(), internal::GraphBuiltins(),
+                        internal::UuidBuiltins(), internal::NumbersBuiltins(),
+                        internal::TemplateBuiltins(), internal::JsonSchemaBuiltins(),
+                        internal::JsonPathsBuiltins(), internal::RegexBuiltins()}) {
       all.insert(all.end(), family.begin(), family.end());
     }
     std::sort(all.begin(), all.end(),

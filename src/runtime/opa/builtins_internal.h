@@ -83,6 +83,7 @@ struct BuiltinEntry {
 
 std::span<const BuiltinEntry> StringsBuiltins();     // builtins_strings.cc
 std::span<const BuiltinEntry> CryptoBuiltins();      // builtins_crypto.cc
+std::span<const BuiltinEntry> X509Builtins();        // builtins_x509.cc
 std::span<const BuiltinEntry> NetBuiltins();         // builtins_net.cc
 std::span<const BuiltinEntry> UnitsBuiltins();       // builtins_units.cc
 std::span<const BuiltinEntry> TimeBuiltins();        // builtins_time.cc

@@ -779,7 +779,7 @@ TEST(OpaJwt, EncodeSignWithHmac) {
   auto unsupported = FindBuiltin("io.jwt.encode_sign")(BuiltinContext{}, rs);
   ASSERT_FALSE(unsupported);
   EXPECT_EQ(unsupported.error().message,
-            "io.jwt.encode_sign: unsupported signing algorithm \"RS256\" (HS256, HS384 and HS512 are)");
+            "io.jwt.encode_sign: the key must be an RSA JWK with its private part for RS256");
 }
 
 }  // namespace

@@ -374,7 +374,7 @@ HostResult OpaInstance::CallBuiltin(std::span<const Value> args) {
   if (has_value_parse_) {
     KW_ASSIGN_OR_RETURN(addr, PushText(RegoValueText(*result), "opa_value_parse", nested));
   } else {
-    KW_ASSIGN_OR_RETURN(addr, PushJson(ToJson(SetsAsArrays(*result)), nested));
+    KW_ASSIGN_OR_RETURN(addr, PushJson(JsonText(*result), nested));
   }
   return std::optional<Value>(AddrValue(addr));
 }
