@@ -6,6 +6,7 @@
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <forward_list>
 
 namespace kyverno {
 
@@ -13,20 +14,113 @@ namespace {
 std::uint64_t SaturatingAdd(std::uint64_t a, std::uint64_t b) {
   return a > UINT64_MAX - b ? UINT64_MAX : a + b;
 }
+
+std::uint64_t CountNodes(const kubewarden::json::Value& node) {
+  std::uint64_t n = 1;
+  for (const kubewarden::json::Value& child : node) n += CountNodes(child);
+  return n;
+}
 }  // namespace
 
+// The parsed text and the SDK document whose nodes lazy values point into.
+struct JsonSource {
+  std::string text;
+  kubewarden::json::Document document;
+};
+
+// A container still in the SDK's document. `members` caches the members Find() returned (a
+// forward_list: the returned pointers must stay valid as it grows); `whole` the Array or Object
+// once as_array()/as_object() converted the level.
+struct LazyNode {
+  std::shared_ptr<const JsonSource> source;
+  const kubewarden::json::Value* node;
+  mutable std::forward_list<std::pair<const kubewarden::json::Value*, Value>> members;
+  mutable std::shared_ptr<const void> whole;
+  mutable std::uint64_t weight = 0;
+
+  // Scalars are converted now (they are small); containers become lazy values.
+  static Value Wrap(const std::shared_ptr<const JsonSource>& source, const kubewarden::json::Value& node) {
+    using kubewarden::json::Type;
+    switch (node.type()) {
+      case Type::kNull: return Value();
+      case Type::kBool: return Value(*node.AsBool());
+      case Type::kNumber: return Value(node.AsDouble().value_or(0));
+      case Type::kString: return Value(*node.AsString());
+      case Type::kArray:
+      case Type::kObject: break;
+    }
+    Value v;
+    v.type_ = node.IsArray() ? Value::Type::kArray : Value::Type::kObject;
+    v.lazy_ = true;
+    v.data_ = std::make_shared<const LazyNode>(LazyNode{source, &node, {}, {}, 0});
+    return v;
+  }
+
+  const Value* Find(std::string_view key) const {
+    if (whole != nullptr) {
+      const Object& o = *static_cast<const Object*>(whole.get());
+      auto it = o.find(key);
+      return it == o.end() ? nullptr : &it->second;
+    }
+    // Go keeps the last of duplicate keys.
+    const kubewarden::json::Value* hit = nullptr;
+    for (const kubewarden::json::Value& m : *node) {
+      if (m.key() == key) hit = &m;
+    }
+    if (hit == nullptr) return nullptr;
+    for (const auto& [n, v] : members) {
+      if (n == hit) return &v;
+    }
+    members.emplace_front(hit, Wrap(source, *hit));
+    return &members.front().second;
+  }
+
+  const void* Whole() const {
+    if (whole == nullptr) {
+      if (node->IsArray()) {
+        Array a;
+        a.reserve(node->size());
+        for (const kubewarden::json::Value& e : *node) a.push_back(Wrap(source, e));
+        whole = std::make_shared<const Array>(std::move(a));
+      } else {
+        Object o;
+        for (const kubewarden::json::Value& m : *node) o.insert_or_assign(std::string(m.key()), Wrap(source, m));
+        whole = std::make_shared<const Object>(std::move(o));
+      }
+    }
+    return whole.get();
+  }
+};
+
 Value::Value(Array a) : type_(Type::kArray) {
-  for (const Value& e : a) weight_ = SaturatingAdd(weight_, e.weight_);
+  for (const Value& e : a) weight_ = SaturatingAdd(weight_, e.weight());
   data_ = std::make_shared<const Array>(std::move(a));
 }
 
 Value::Value(Object o) : type_(Type::kObject) {
-  for (const auto& [k, e] : o) weight_ = SaturatingAdd(weight_, e.weight_);
+  for (const auto& [k, e] : o) weight_ = SaturatingAdd(weight_, e.weight());
   data_ = std::make_shared<const Object>(std::move(o));
+}
+
+const Array& Value::Elements() const {
+  if (!lazy_) return Data<Array>();
+  return *static_cast<const Array*>(Data<LazyNode>().Whole());
+}
+
+const Object& Value::Members() const {
+  if (!lazy_) return Data<Object>();
+  return *static_cast<const Object*>(Data<LazyNode>().Whole());
+}
+
+std::uint64_t Value::LazyWeight() const {
+  const LazyNode& lazy = Data<LazyNode>();
+  if (lazy.weight == 0) lazy.weight = CountNodes(*lazy.node);
+  return lazy.weight;
 }
 
 const Value* Value::Find(std::string_view key) const {
   if (!is_object()) return nullptr;
+  if (lazy_) return Data<LazyNode>().Find(key);
   const Object& o = Data<Object>();
   auto it = o.find(key);
   return it == o.end() ? nullptr : &it->second;
@@ -273,49 +367,15 @@ std::string GoString(const Value& v) {
   return "";
 }
 
-bool FromSdkJson(const kubewarden::json::Value& in, Value* out, int depth_budget) {
-  using kubewarden::json::Type;
-  if (depth_budget <= 0) return false;
-  switch (in.type()) {
-    case Type::kNull: *out = Value(); return true;
-    case Type::kBool: *out = Value(*in.AsBool()); return true;
-    case Type::kNumber: *out = Value(in.AsDouble().value_or(0)); return true;
-    case Type::kString: *out = Value(*in.AsString()); return true;
-    case Type::kArray: {
-      Array a;
-      a.reserve(in.size());
-      for (const auto& e : in) {
-        a.emplace_back();
-        if (!FromSdkJson(e, &a.back(), depth_budget - 1)) return false;
-      }
-      *out = Value(std::move(a));
-      return true;
-    }
-    case Type::kObject: {
-      Object o;
-      for (const auto& e : in) {
-        Value member;
-        if (!FromSdkJson(e, &member, depth_budget - 1)) return false;
-        o.insert_or_assign(std::string(e.key()), std::move(member));  // Go keeps the last duplicate
-      }
-      *out = Value(std::move(o));
-      return true;
-    }
-  }
-  return false;
-}
-
 bool ParseJson(std::string_view text, Value* out, std::string* error) {
-  kubewarden::json::Document doc;
-  const kubewarden::json::Value* parsed = doc.Parse(text);
+  auto source = std::make_shared<JsonSource>();
+  source->text.assign(text);
+  const kubewarden::json::Value* parsed = source->document.Parse(source->text);
   if (parsed == nullptr) {
-    *error = doc.error();
+    *error = source->document.error();
     return false;
   }
-  if (!FromSdkJson(*parsed, out)) {
-    *error = "exceeded max depth";
-    return false;
-  }
+  *out = LazyNode::Wrap(source, *parsed);
   return true;
 }
 

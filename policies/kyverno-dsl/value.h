@@ -2,6 +2,12 @@
 // JMESPath results). Immutable containers shared by reference: JMESPath projections and
 // pattern checks pass sub-trees around far more often than they build new ones. Objects keep
 // their keys sorted, as Go's map[string]interface{} marshals them, so output is deterministic.
+//
+// Containers parsed from JSON text (ParseJson) are lazy: they stay nodes of the SDK's parsed
+// document until read. Find() converts only the member it returns and as_object()/as_array()
+// one level, so a rule that reads three fields of a 5 KB Pod does not pay for the whole
+// object. The conversions are cached in the shared container (values are therefore not safe
+// to share between threads; the guest has one).
 #pragma once
 
 #include <cstdint>
@@ -49,12 +55,12 @@ class Value {
   bool as_bool() const { return bool_; }
   double as_number() const { return number_; }
   const std::string& as_string() const { return is_string() ? Data<std::string>() : Empty<std::string>(); }
-  const Array& as_array() const { return is_array() ? Data<Array>() : Empty<Array>(); }
-  const Object& as_object() const { return is_object() ? Data<Object>() : Empty<Object>(); }
+  const Array& as_array() const { return is_array() ? Elements() : Empty<Array>(); }
+  const Object& as_object() const { return is_object() ? Members() : Empty<Object>(); }
 
   // The number of nodes the value stands for when written out (containers share their
   // elements, so a few JMESPath steps like `[@, @] | [@, @]` double it cheaply); saturates.
-  std::uint64_t weight() const { return weight_; }
+  std::uint64_t weight() const { return lazy_ ? LazyWeight() : weight_; }
 
   // The member `key` of an object, or nullptr (also for non-objects).
   const Value* Find(std::string_view key) const;
@@ -64,6 +70,11 @@ class Value {
   std::string_view StringAt(std::string_view key) const;
 
  private:
+  friend struct LazyNode;
+  const Array& Elements() const;
+  const Object& Members() const;
+  std::uint64_t LazyWeight() const;
+
   template <typename T>
   static const T& Empty() {
     static const T empty;
@@ -73,10 +84,11 @@ class Value {
   const T& Data() const {
     return *static_cast<const T*>(data_.get());
   }
-  // One shared pointer for the string, array or object (type_ says which): values are copied
-  // and moved constantly, and each shared pointer costs on every copy.
+  // One shared pointer for the string, array or object (type_ says which; a LazyNode when
+  // lazy_): values are copied and moved constantly, and each shared pointer costs on every copy.
   Type type_ = Type::kNull;
   bool bool_ = false;
+  bool lazy_ = false;
   double number_ = 0;
   std::shared_ptr<const void> data_;
   std::uint64_t weight_ = 1;
@@ -109,9 +121,8 @@ std::string GoFormatFloat(double n);
 // print values this way.
 std::string GoString(const Value& v);
 
-// Converts the SDK's parsed JSON into a Value. `depth_budget` bounds recursion on hostile input.
-bool FromSdkJson(const kubewarden::json::Value& in, Value* out, int depth_budget = 512);
-// Parses JSON text. On failure returns false and sets `error`.
+// Parses JSON text (copied: the value does not borrow `text`); containers are lazy. On failure
+// returns false and sets `error`.
 bool ParseJson(std::string_view text, Value* out, std::string* error);
 
 }  // namespace kyverno
