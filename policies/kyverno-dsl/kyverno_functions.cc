@@ -5,8 +5,10 @@
 #include <cctype>
 #include <cmath>
 
+#include "../common/image_reference.h"
 #include "cel/text.h"
 #include "jmespath_functions.h"
+#include "kyverno_functions_more.h"
 #include "scalars.h"
 #include "yaml.h"
 
@@ -376,6 +378,46 @@ Value SemverCompare(Call& c) {
 
 Value Unsupported(Call& c) { return c.Fail("function " + std::string(c.name) + " is not supported by this policy"); }
 
+}  // namespace
+
+// image_normalize(image): Kyverno's ImageInfo text. Like Kyverno, the default registry is
+// prepended when the first component is not a domain, but the path is kept as written (no
+// "library/"); "latest" is the tag when there is neither tag nor digest, and a digest drops
+// the tag.
+Value ImageNormalize(Call& c) {
+  if (!c.Need(0, {"string"})) return Value();
+  const std::string& image = c.args[0].as_string();
+  std::string full = image;
+  std::size_t slash = image.find('/');
+  std::string_view first = std::string_view(image).substr(0, slash);
+  bool has_domain = slash != std::string::npos &&
+                    (first.find_first_of(".:") != std::string_view::npos || first == "localhost" ||
+                     std::any_of(first.begin(), first.end(), [](char ch) { return ch >= 'A' && ch <= 'Z'; }));
+  if (!has_domain) full = "docker.io/" + image;
+  auto parsed = image_reference::ParseReference(full);
+  if (!parsed) {
+    return c.Fail("JMESPath function 'image_normalize': bad image: " + full +
+                  ", defaultRegistry: docker.io, enableDefaultRegistryMutation: true: " + parsed.error());
+  }
+  std::string_view rest = full;
+  std::string digest;
+  if (std::size_t at = rest.find('@'); at != std::string_view::npos) {
+    digest = std::string(rest.substr(at + 1));
+    rest = rest.substr(0, at);
+  }
+  std::string tag = "latest";
+  std::size_t colon = rest.rfind(':');
+  bool tagged = colon != std::string_view::npos && rest.substr(colon + 1).find('/') == std::string_view::npos;
+  if (tagged) {
+    tag = std::string(rest.substr(colon + 1));
+    rest = rest.substr(0, colon);
+  }
+  if (!digest.empty()) return Value(std::string(rest) + "@" + digest);
+  return Value(std::string(rest) + ":" + tag);
+}
+
+namespace {
+
 constexpr FunctionSpec kKyvernoFunctions[] = {
     {"compare", 2, 2, Compare},
     {"equal_fold", 2, 2, EqualFold},
@@ -406,22 +448,22 @@ constexpr FunctionSpec kKyvernoFunctions[] = {
     {"parse_yaml", 1, 1, ParseYamlFn},
     {"items", 3, 3, Items},
     {"object_from_lists", 2, 2, ObjectFromLists},
-    // Time, randomness, certificates and image references are not ported yet.
-    {"time_since", 0, -1, Unsupported},
-    {"time_now", 0, -1, Unsupported},
-    {"time_now_utc", 0, -1, Unsupported},
-    {"random", 0, -1, Unsupported},
+    {"time_since", 3, 3, TimeSince},
+    {"time_now", 0, 0, TimeNow},
+    {"time_now_utc", 0, 0, TimeNowUtc},
+    {"random", 1, 1, Random},
+    // x509_decode (a certificate's Go JSON shape) is not ported yet.
     {"x509_decode", 0, -1, Unsupported},
-    {"time_to_cron", 0, -1, Unsupported},
-    {"time_add", 0, -1, Unsupported},
-    {"time_parse", 0, -1, Unsupported},
-    {"time_utc", 0, -1, Unsupported},
-    {"time_diff", 0, -1, Unsupported},
-    {"time_before", 0, -1, Unsupported},
-    {"time_after", 0, -1, Unsupported},
-    {"time_between", 0, -1, Unsupported},
-    {"time_truncate", 0, -1, Unsupported},
-    {"image_normalize", 0, -1, Unsupported},
+    {"time_to_cron", 1, 1, TimeToCron},
+    {"time_add", 2, 2, TimeAdd},
+    {"time_parse", 2, 2, TimeParse},
+    {"time_utc", 1, 1, TimeUtc},
+    {"time_diff", 2, 2, TimeDiff},
+    {"time_before", 2, 2, TimeBefore},
+    {"time_after", 2, 2, TimeAfter},
+    {"time_between", 3, 3, TimeBetween},
+    {"time_truncate", 2, 2, TimeTruncate},
+    {"image_normalize", 1, 1, ImageNormalize},
 };
 
 }  // namespace
