@@ -3,8 +3,9 @@
 #include <kubewarden/json.h>
 
 
+#include <algorithm>
+#include <bit>
 #include <cmath>
-#include <cstdio>
 #include <cstdlib>
 #include <forward_list>
 
@@ -218,11 +219,71 @@ struct Digits {
   int exponent = 0;
 };
 
+// The exact decimal expansion of a finite positive double (every double is a finite decimal):
+// its significand times 2^e as a base-10^9 big number, multiplied out. Used instead of
+// snprintf("%.*e"), which links printf and the long double arithmetic behind it.
+Digits ExactDigits(double a) {
+  std::uint64_t bits = std::bit_cast<std::uint64_t>(a);
+  int biased = static_cast<int>(bits >> 52 & 0x7FF);
+  std::uint64_t mantissa = bits & ((std::uint64_t{1} << 52) - 1);
+  if (biased != 0) mantissa |= std::uint64_t{1} << 52;
+  int e2 = (biased == 0 ? 1 : biased) - 1075;  // a = mantissa * 2^e2
+  constexpr std::uint32_t kBase = 1000000000;
+  std::vector<std::uint32_t> limbs;  // little-endian, base 10^9
+  for (std::uint64_t m = mantissa; m != 0; m /= kBase) limbs.push_back(static_cast<std::uint32_t>(m % kBase));
+  auto multiply = [&](std::uint32_t factor) {
+    std::uint64_t carry = 0;
+    for (std::uint32_t& limb : limbs) {
+      std::uint64_t v = std::uint64_t{limb} * factor + carry;
+      limb = static_cast<std::uint32_t>(v % kBase);
+      carry = v / kBase;
+    }
+    for (; carry != 0; carry /= kBase) limbs.push_back(static_cast<std::uint32_t>(carry % kBase));
+  };
+  // a = mantissa * 2^e2, or mantissa * 5^-e2 * 10^e2 for negative e2; by 2^29 or 5^13 at a
+  // time (the largest powers whose product with a limb fits 64 bits).
+  for (int left = e2 >= 0 ? e2 : -e2; left > 0;) {
+    int step = std::min(left, e2 >= 0 ? 29 : 13);
+    std::uint32_t factor = 1;
+    for (int k = 0; k < step; ++k) factor *= e2 >= 0 ? 2 : 5;
+    multiply(factor);
+    left -= step;
+  }
+  Digits d;
+  d.digits = std::to_string(limbs.back());
+  for (std::size_t k = limbs.size() - 1; k-- > 0;) {
+    std::string part = std::to_string(limbs[k]);
+    d.digits.append(9 - part.size(), '0').append(part);
+  }
+  d.exponent = static_cast<int>(d.digits.size()) - 1 + (e2 < 0 ? e2 : 0);
+  return d;
+}
+
+// `exact` rounded to `precision` significant digits, half to even (as printf's %.*e).
+Digits RoundDigits(const Digits& exact, std::size_t precision) {
+  Digits r = exact;
+  if (r.digits.size() <= precision) return r;
+  char next = r.digits[precision];
+  bool rest = r.digits.find_first_not_of('0', precision + 1) != std::string::npos;
+  r.digits.resize(precision);
+  bool up = next > '5' || (next == '5' && (rest || (r.digits.back() - '0') % 2 == 1));
+  if (!up) return r;
+  std::size_t k = precision;
+  while (k > 0 && r.digits[k - 1] == '9') r.digits[--k] = '0';
+  if (k == 0) {
+    r.digits.insert(r.digits.begin(), '1');
+    r.digits.pop_back();
+    ++r.exponent;
+  } else {
+    ++r.digits[k - 1];
+  }
+  return r;
+}
+
 Digits ShortestDigits(double n) {
   Digits d;
   d.negative = std::signbit(n);
   double a = std::fabs(n);
-  char buf[48];
   if (a == std::trunc(a) && a < 9007199254740992.0) {
     // Integers below 2^53: their decimal digits, trailing zeros dropped.
     std::string digits = std::to_string(static_cast<long long>(a));
@@ -232,17 +293,14 @@ Digits ShortestDigits(double n) {
     return d;
   }
   // The fewest significant digits that read back as `a` (as Go's shortest formatting).
-  for (int precision = 1; precision <= 17; ++precision) {
-    std::snprintf(buf, sizeof buf, "%.*e", precision - 1, a);
-    if (std::strtod(buf, nullptr) == a) break;
+  Digits exact = ExactDigits(a);
+  for (std::size_t precision = 1; precision <= 17; ++precision) {
+    d = RoundDigits(exact, precision);
+    std::string text = d.digits.substr(0, 1) + "." + d.digits.substr(1) + "e" + std::to_string(d.exponent);
+    if (std::strtod(text.c_str(), nullptr) == a) break;
   }
-  std::string_view s(buf);
-  std::size_t e = s.find('e');
-  for (char c : s.substr(0, e)) {
-    if (c != '.') d.digits += c;
-  }
+  d.negative = std::signbit(n);
   while (d.digits.size() > 1 && d.digits.back() == '0') d.digits.pop_back();
-  d.exponent = std::atoi(std::string(s.substr(e + 1)).c_str());
   return d;
 }
 
