@@ -453,11 +453,10 @@ GoTime AddDuration(const GoTime& t, std::int64_t nanos) {
 }
 
 std::int64_t Sub(const GoTime& t2, const GoTime& t1) {
-  __int128 d = static_cast<__int128>(t2.instant.seconds - t1.instant.seconds) * kNanosPerSecond +
-               (t2.instant.nanos - t1.instant.nanos);
-  if (d > INT64_MAX) return INT64_MAX;
-  if (d < INT64_MIN) return INT64_MIN;
-  return static_cast<std::int64_t>(d);
+  std::int64_t seconds = t2.instant.seconds - t1.instant.seconds;  // years 1..9999: no overflow
+  if (seconds > INT64_MAX / kNanosPerSecond - 1) return INT64_MAX;
+  if (seconds < INT64_MIN / kNanosPerSecond + 1) return INT64_MIN;
+  return seconds * kNanosPerSecond + (t2.instant.nanos - t1.instant.nanos);
 }
 
 int CompareTimes(const GoTime& a, const GoTime& b) {
@@ -468,9 +467,19 @@ int CompareTimes(const GoTime& a, const GoTime& b) {
 
 GoTime Truncate(const GoTime& t, std::int64_t nanos) {
   if (nanos <= 0) return t;
-  __int128 since_zero = static_cast<__int128>(t.instant.seconds + kZeroToUnix) * kNanosPerSecond + t.instant.nanos;
-  __int128 remainder = since_zero % nanos;
-  if (remainder < 0) remainder += nanos;
+  // (seconds since the zero time * 10^9 + nanos) mod d, in 64 bits (no __int128: its
+  // division helpers do not link in the guest). Terms stay below d < 2^63, so sums fit.
+  std::uint64_t d = static_cast<std::uint64_t>(nanos);
+  auto mulmod = [d](std::uint64_t a, std::uint64_t b) {
+    std::uint64_t r = 0;
+    for (a %= d; b != 0; b >>= 1) {
+      if (b & 1) r = (r + a) % d;
+      a = (a + a) % d;
+    }
+    return r;
+  };
+  std::uint64_t since_zero = static_cast<std::uint64_t>(t.instant.seconds + kZeroToUnix);
+  std::uint64_t remainder = (mulmod(since_zero, kNanosPerSecond) + static_cast<std::uint64_t>(t.instant.nanos) % d) % d;
   return AddDuration(t, -static_cast<std::int64_t>(remainder));
 }
 
