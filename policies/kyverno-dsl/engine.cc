@@ -466,7 +466,7 @@ std::string WithPeriod(std::string m) {
 }
 
 std::string SubstitutedMessage(const RuleState& st, const std::string& raw) {
-  if (raw.empty()) return raw;
+  if (raw.find("{{") == std::string::npos) return raw;
   Value doc(st.context);
   VariableScope scope{&doc, st.is_delete, nullptr};
   Value out;

@@ -81,7 +81,8 @@ bool ValidateSettings(std::string_view payload, std::string& out) {
 bool Validate(std::string_view payload, std::string& out) {
   kyverno::Value root;
   std::string error;
-  if (!kyverno::ParseJson(payload, &root, &error) || !root.is_object()) {
+  // The payload outlives `root` and everything read from it (only texts leave this call).
+  if (!kyverno::ParseJsonBorrowed(payload, &root, &error) || !root.is_object()) {
     if (error.empty()) error = "expected a JSON object";
     out = sdk::Reject("Error deserializing validation request: " + error, 400).ToJson();
     return true;

@@ -23,7 +23,7 @@ std::uint64_t CountNodes(const kubewarden::json::Value& node) {
 }
 }  // namespace
 
-// The parsed text and the SDK document whose nodes lazy values point into.
+// The parsed text (unless borrowed) and the SDK document whose nodes lazy values point into.
 struct JsonSource {
   std::string text;
   kubewarden::json::Document document;
@@ -85,7 +85,12 @@ struct LazyNode {
         whole = std::make_shared<const Array>(std::move(a));
       } else {
         Object o;
-        for (const kubewarden::json::Value& m : *node) o.insert_or_assign(std::string(m.key()), Wrap(source, m));
+        for (const kubewarden::json::Value& m : *node) {
+          // Members Find() returned keep their conversion (and its cached levels).
+          const Value* found = nullptr;
+          for (const auto& [n, v] : members) found = n == &m ? &v : found;
+          o.insert_or_assign(std::string(m.key()), found != nullptr ? *found : Wrap(source, m));
+        }
         whole = std::make_shared<const Object>(std::move(o));
       }
     }
@@ -425,16 +430,26 @@ std::string GoString(const Value& v) {
   return "";
 }
 
-bool ParseJson(std::string_view text, Value* out, std::string* error) {
-  auto source = std::make_shared<JsonSource>();
-  source->text.assign(text);
-  const kubewarden::json::Value* parsed = source->document.Parse(source->text);
+namespace {
+bool ParseInto(std::shared_ptr<JsonSource> source, std::string_view text, Value* out, std::string* error) {
+  const kubewarden::json::Value* parsed = source->document.Parse(text);
   if (parsed == nullptr) {
     *error = source->document.error();
     return false;
   }
   *out = LazyNode::Wrap(source, *parsed);
   return true;
+}
+}  // namespace
+
+bool ParseJson(std::string_view text, Value* out, std::string* error) {
+  auto source = std::make_shared<JsonSource>();
+  source->text.assign(text);
+  return ParseInto(source, source->text, out, error);
+}
+
+bool ParseJsonBorrowed(std::string_view text, Value* out, std::string* error) {
+  return ParseInto(std::make_shared<JsonSource>(), text, out, error);
 }
 
 }  // namespace kyverno

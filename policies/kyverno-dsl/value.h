@@ -124,5 +124,8 @@ std::string GoString(const Value& v);
 // Parses JSON text (copied: the value does not borrow `text`); containers are lazy. On failure
 // returns false and sets `error`.
 bool ParseJson(std::string_view text, Value* out, std::string* error);
+// The same without the copy: `text` must outlive `out` and every value read from it (the
+// policy's payload, which lives for the whole call).
+bool ParseJsonBorrowed(std::string_view text, Value* out, std::string* error);
 
 }  // namespace kyverno

@@ -90,6 +90,26 @@ bool Substitute(std::string_view text, const VariableScope& scope, const std::ve
   return true;
 }
 
+// Whether a string anywhere in `in` holds "{{" (beyond the walk's depth limit: assume so, and
+// let the walk report the depth).
+bool HasVariables(const Value& in, int depth) {
+  if (depth > 256) return true;
+  switch (in.type()) {
+    case Value::Type::kString: return in.as_string().find("{{") != std::string::npos;
+    case Value::Type::kArray:
+      for (const Value& e : in.as_array()) {
+        if (HasVariables(e, depth + 1)) return true;
+      }
+      return false;
+    case Value::Type::kObject:
+      for (const auto& [k, v] : in.as_object()) {
+        if (HasVariables(v, depth + 1)) return true;
+      }
+      return false;
+    default: return false;
+  }
+}
+
 bool SubstituteWalk(const Value& in, const VariableScope& scope, std::vector<std::string>* path, Value* out,
                     std::string* error, int depth) {
   if (depth > 256) {
@@ -158,6 +178,11 @@ bool SubstituteString(std::string_view text, const VariableScope& scope, Value* 
 }
 
 bool SubstituteAll(const Value& in, const VariableScope& scope, Value* out, std::string* error) {
+  // Most patterns have no variable: share them instead of rebuilding them on every request.
+  if (!HasVariables(in, 0)) {
+    *out = in;
+    return true;
+  }
   std::vector<std::string> path;
   return SubstituteWalk(in, scope, &path, out, error, 0);
 }
