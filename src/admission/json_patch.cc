@@ -2,7 +2,6 @@
 
 #include <charconv>
 #include <optional>
-#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -14,39 +13,6 @@ namespace kw::admission {
 namespace {
 
 namespace dom = simdjson::dom;
-
-// A member lookup table for objects too wide for a linear search per key (a hostile mutated
-// object with 100,000 keys must not cost 10^10 comparisons).
-constexpr std::size_t kLinearLookupLimit = 32;
-
-class MemberIndex {
- public:
-  // Indexes the members of an object from `first` to its end.
-  MemberIndex(dom::object object, dom::object::iterator first) : first_(first), end_(object.end()) {
-    std::size_t count = 0;
-    for (auto it = first; it != end_ && count <= kLinearLookupLimit; ++it) ++count;
-    if (count <= kLinearLookupLimit) return;
-    for (auto it = first; it != end_; ++it) index_.insert_or_assign((*it).key, (*it).value);
-  }
-
-  // Of duplicate keys the last one counts, as in serde_json and Boost.JSON.
-  std::optional<dom::element> Find(std::string_view key) const {
-    if (index_.empty()) {
-      std::optional<dom::element> found;
-      for (auto it = first_; it != end_; ++it) {
-        if ((*it).key == key) found = (*it).value;
-      }
-      return found;
-    }
-    const auto found = index_.find(key);
-    if (found == index_.end()) return std::nullopt;
-    return found->second;
-  }
-
- private:
-  dom::object::iterator first_, end_;
-  std::unordered_map<std::string_view, dom::element> index_;
-};
 
 // serde_json's equality of two scalars: 1 and 1.0 differ, integers compare by value whatever
 // their representation.
@@ -77,12 +43,10 @@ bool ScalarsEqual(dom::element a, dom::element b) {
   }
 }
 
-// Builds the patch text. The path to the current node is kept as a stack of tokens and turned
-// into a JSON Pointer only when an operation is emitted: most nodes of a mutated object are
-// unchanged, and building their paths cost more than comparing them.
+// The DOM walk of DiffElements.
 class DomDiff {
  public:
-  explicit DomDiff(std::string& out) : out_(out) {}
+  explicit DomDiff(internal::PatchWriter& writer) : writer_(writer) {}
 
   void Diff(dom::element from, dom::element to) {
     using T = dom::element_type;
@@ -90,45 +54,38 @@ class DomDiff {
     if (from.type() == T::ARRAY && to.type() == T::ARRAY) return DiffArrays(from, to);
     const bool containers = from.type() == T::OBJECT || from.type() == T::ARRAY ||
                             to.type() == T::OBJECT || to.type() == T::ARRAY;
-    if (containers || !ScalarsEqual(from, to)) Op("replace", &to);
+    if (containers || !ScalarsEqual(from, to)) writer_.Op("replace", &to);
   }
 
-  std::size_t ops() const { return ops_; }
-
  private:
-  struct Token {
-    std::string_view key;  // for object members
-    std::size_t index;     // for array elements, when key.data() is null
-  };
-
   void DiffObjects(dom::object a, dom::object b) {
     // Policies edit objects in place, so members usually come in the same order on both sides:
     // walk the common run of equal keys in step, and look keys up only after it.
     auto ia = a.begin(), ib = b.begin();
     for (; ia != a.end() && ib != b.end() && (*ia).key == (*ib).key; ++ia, ++ib) {
-      path_.push_back({(*ia).key, 0});
+      writer_.PushKey((*ia).key);
       Diff((*ia).value, (*ib).value);
-      path_.pop_back();
+      writer_.Pop();
     }
     if (ia == a.end() && ib == b.end()) return;
     // The rest: members of `a` missing from `b` are removed, the others diffed; members of `b`
     // missing from `a` are added. Keys are unique, so none of the rest is among the common run.
-    const MemberIndex rest_of_b(b, ib), rest_of_a(a, ia);
+    const internal::MemberIndex rest_of_b(ib, b.end()), rest_of_a(ia, a.end());
     for (; ia != a.end(); ++ia) {
-      path_.push_back({(*ia).key, 0});
+      writer_.PushKey((*ia).key);
       if (const auto other = rest_of_b.Find((*ia).key)) {
         Diff((*ia).value, *other);
       } else {
-        Op("remove", nullptr);
+        writer_.Op("remove", nullptr);
       }
-      path_.pop_back();
+      writer_.Pop();
     }
     for (; ib != b.end(); ++ib) {
       if (rest_of_a.Find((*ib).key)) continue;
-      path_.push_back({(*ib).key, 0});
+      writer_.PushKey((*ib).key);
       const dom::element added = (*ib).value;
-      Op("add", &added);
-      path_.pop_back();
+      writer_.Op("add", &added);
+      writer_.Pop();
     }
   }
 
@@ -136,51 +93,27 @@ class DomDiff {
     std::size_t i = 0;
     auto ia = a.begin(), ib = b.begin();
     for (; ia != a.end() && ib != b.end(); ++ia, ++ib, ++i) {
-      path_.push_back({{}, i});
+      writer_.PushIndex(i);
       Diff(*ia, *ib);
-      path_.pop_back();
+      writer_.Pop();
     }
     for (; ib != b.end(); ++ib, ++i) {
-      path_.push_back({{}, i});
+      writer_.PushIndex(i);
       const dom::element added = *ib;
-      Op("add", &added);
-      path_.pop_back();
+      writer_.Op("add", &added);
+      writer_.Pop();
     }
     // Surplus elements go from the last one down, so that every index is valid when applied.
     std::size_t from_size = i;
     for (; ia != a.end(); ++ia) ++from_size;
     for (std::size_t k = from_size; k > i; --k) {
-      path_.push_back({{}, k - 1});
-      Op("remove", nullptr);
-      path_.pop_back();
+      writer_.PushIndex(k - 1);
+      writer_.Op("remove", nullptr);
+      writer_.Pop();
     }
   }
 
-  void Op(std::string_view op, const dom::element* value) {
-    pointer_.clear();
-    for (const Token& token : path_) {
-      if (token.key.data() != nullptr) {
-        AppendPointerToken(pointer_, token.key);
-      } else {
-        char digits[24];
-        pointer_.push_back('/');
-        pointer_.append(digits, std::to_chars(digits, digits + sizeof digits, token.index).ptr);
-      }
-    }
-    if (ops_++ != 0) out_.push_back(',');
-    out_.append(R"({"op":")").append(op).append(R"(","path":)");
-    AppendJsonString(out_, pointer_);
-    if (value != nullptr) {
-      out_.append(R"(,"value":)");
-      internal::AppendElementJson(out_, *value);
-    }
-    out_.push_back('}');
-  }
-
-  std::string& out_;
-  std::vector<Token> path_;
-  std::string pointer_;
-  std::size_t ops_ = 0;
+  internal::PatchWriter& writer_;
 };
 
 std::unexpected<Error> OpError(std::size_t index, std::string_view op, std::string_view path,
@@ -404,13 +337,38 @@ void AppendPointerToken(std::string& pointer, std::string_view token) {
   }
 }
 
-std::size_t internal::AppendDiff(simdjson::dom::element from, simdjson::dom::element to,
-                                 std::string& out) {
-  out.push_back('[');
-  DomDiff diff(out);
-  diff.Diff(from, to);
-  out.push_back(']');
-  return diff.ops();
+void internal::PatchWriter::Begin(std::string_view op) {
+  pointer_.clear();
+  for (const Token& token : path_) {
+    if (token.key.data() != nullptr) {
+      AppendPointerToken(pointer_, token.key);
+    } else {
+      char digits[24];
+      pointer_.push_back('/');
+      pointer_.append(digits, std::to_chars(digits, digits + sizeof digits, token.index).ptr);
+    }
+  }
+  if (ops_++ != 0) out_.push_back(',');
+  out_.append(R"({"op":")").append(op).append(R"(","path":)");
+  AppendJsonString(out_, pointer_);
+}
+
+void internal::PatchWriter::Op(std::string_view op, const dom::element* value) {
+  Begin(op);
+  if (value != nullptr) {
+    out_.append(R"(,"value":)");
+    internal::AppendElementJson(out_, *value);
+  }
+  out_.push_back('}');
+}
+
+void internal::PatchWriter::Op(std::string_view op, std::string_view verbatim_value) {
+  Begin(op);
+  out_.append(R"(,"value":)").append(verbatim_value).push_back('}');
+}
+
+void internal::DiffElements(PatchWriter& writer, dom::element from, dom::element to) {
+  DomDiff(writer).Diff(from, to);
 }
 
 Result<std::string> Diff(std::string_view from_json, std::string_view to_json) {
@@ -420,8 +378,10 @@ Result<std::string> Diff(std::string_view from_json, std::string_view to_json) {
   };
   return internal::WithDom(from_json, syntax_error, [&](dom::element from) {
     return internal::WithDom(to_json, syntax_error, [&](dom::element to) -> Result<std::string> {
-      std::string patch;
-      internal::AppendDiff(from, to, patch);
+      std::string patch = "[";
+      internal::PatchWriter writer(patch);
+      internal::DiffElements(writer, from, to);
+      patch.push_back(']');
       return patch;
     });
   });

@@ -28,6 +28,15 @@ namespace kw::admission {
 // JSON. Numbers and strings in `value`s are re-serialized: 1.50 becomes 1.5, "\u0041" "A".
 Result<std::string> Diff(std::string_view from_json, std::string_view to_json);
 
+// The same patch as Diff, byte for byte, for texts that a JSON parser has accepted already (a
+// request's object, a policy's validated answer), found without parsing them whole: values whose
+// texts are byte-equal are equal and skipped (json_text.h finds where they end), and only the
+// subtrees whose bytes differ are walked; what bytes cannot settle (scalars that differ, keys
+// with escapes) is parsed and diffed as Diff does. A policy that edits a few fields of a large
+// object costs a few scans of it instead of two full parses. On text that is not JSON the
+// result is Diff's, error included.
+Result<std::string> DiffParsedJson(std::string_view from_json, std::string_view to_json);
+
 Result<json::value> ApplyPatch(const json::value& doc, const json::array& patch);
 // Applies in place; on failure `doc` may be partially patched.
 Result<void> ApplyPatchInPlace(json::value& doc, const json::array& patch);

@@ -87,14 +87,20 @@ TEST(DiffTest, RejectsTextsThatAreNotJson) {
   }
 }
 
-TEST(DiffTest, WideObjectsAreDiffedByKey) {
-  // Past the linear-lookup limit, members are found through an index; the result is the same.
+// Objects past the linear-lookup limit of the diff, whose members are found through an index:
+// `to` drops the multiples of 3, lists the others backwards and adds "extra".
+std::pair<json::object, json::object> WideObjects() {
   json::object from, to;
   for (int i = 0; i < 1000; ++i) {
     from["k" + std::to_string(i)] = i;
     if (i % 3 != 0) to["k" + std::to_string(999 - i)] = 999 - i;
   }
   to["extra"] = true;
+  return {from, to};
+}
+
+TEST(DiffTest, WideObjectsAreDiffedByKey) {
+  const auto [from, to] = WideObjects();
   ExpectRoundTrip(from, to);
   const json::array patch = DiffOf(from, to);
   EXPECT_EQ(patch.size(), 334u + 1u);  // the removed multiples of 3, and "extra"
@@ -124,29 +130,31 @@ TEST(DiffTest, RecursesIntoNestedStructures) {
             J(R"([{"op":"replace","path":"/spec/containers/0/image","value":"y"}])"));
 }
 
+// Pairs that exercise every branch of the diff.
+constexpr std::pair<const char*, const char*> kHandPickedPairs[] = {
+    {"null", "{}"},
+    {"{}", R"({"a":{"b":{"c":[1,2,{"d":null}]}}})"},
+    {R"({"a":{"b":{"c":[1,2,{"d":null}]}}})", "{}"},
+    {"[]", "[1,[2,[3,[4]]]]"},
+    {"[1,[2,[3,[4]]]]", "[]"},
+    {"[1,2,3]", "[3,2,1]"},
+    {"[1,2,3]", "[0,1,2,3]"},
+    {"[0,1,2,3]", "[1,2,3]"},
+    {"[[1,2],[3]]", "[[1],[3,4,5]]"},
+    {R"({"a":[{"x":1},{"y":2}]})", R"({"a":[{"y":2}]})"},
+    {R"({"a/b":{"~":1},"~1":"x"})", R"({"a/b":{"~":2,"/":3},"~0":"x"})"},
+    {R"({"":1})", R"({"":2,"/":{"":[]}})"},
+    {R"({"k":"v"})", R"({"k":["v"]})"},
+    {R"({"k":null})", R"({"k":false})"},
+    {R"({"k":1})", R"({"k":1.0})"},
+    {R"({"k":-1})", R"({"k":18446744073709551615})"},
+    {R"({"metadata":{"labels":{"app":"x"}}})",
+     R"({"metadata":{"labels":{"app":"x","kubewarden.io/mutated":"true"},"annotations":{}}})"},
+    {"\"\\u00e9\"", "\"\\ud83d\\ude00\""},
+};
+
 TEST(DiffTest, RoundTripsHandPickedPairs) {
-  const std::pair<const char*, const char*> kPairs[] = {
-      {"null", "{}"},
-      {"{}", R"({"a":{"b":{"c":[1,2,{"d":null}]}}})"},
-      {R"({"a":{"b":{"c":[1,2,{"d":null}]}}})", "{}"},
-      {"[]", "[1,[2,[3,[4]]]]"},
-      {"[1,[2,[3,[4]]]]", "[]"},
-      {"[1,2,3]", "[3,2,1]"},
-      {"[1,2,3]", "[0,1,2,3]"},
-      {"[0,1,2,3]", "[1,2,3]"},
-      {"[[1,2],[3]]", "[[1],[3,4,5]]"},
-      {R"({"a":[{"x":1},{"y":2}]})", R"({"a":[{"y":2}]})"},
-      {R"({"a/b":{"~":1},"~1":"x"})", R"({"a/b":{"~":2,"/":3},"~0":"x"})"},
-      {R"({"":1})", R"({"":2,"/":{"":[]}})"},
-      {R"({"k":"v"})", R"({"k":["v"]})"},
-      {R"({"k":null})", R"({"k":false})"},
-      {R"({"k":1})", R"({"k":1.0})"},
-      {R"({"k":-1})", R"({"k":18446744073709551615})"},
-      {R"({"metadata":{"labels":{"app":"x"}}})",
-       R"({"metadata":{"labels":{"app":"x","kubewarden.io/mutated":"true"},"annotations":{}}})"},
-      {"\"\\u00e9\"", "\"\\ud83d\\ude00\""},
-  };
-  for (const auto& [from, to] : kPairs) {
+  for (const auto& [from, to] : kHandPickedPairs) {
     SCOPED_TRACE(std::string(from) + " -> " + to);
     ExpectRoundTrip(J(from), J(to));
     ExpectRoundTrip(J(to), J(from));
@@ -229,6 +237,161 @@ TEST(DiffTest, RoundTripsRandomDocumentPairs) {
     ExpectRoundTrip(from, to);
     if (HasFailure()) break;
   }
+}
+
+// `text` with whitespace around every structural character outside strings, as a
+// pretty-printer (or a hand-written request) would have it.
+std::string Spaced(std::string_view text) {
+  std::string out;
+  bool in_string = false, escaped = false;
+  for (char c : text) {
+    out.push_back(c);
+    if (in_string) {
+      if (escaped) {
+        escaped = false;
+      } else if (c == '\\') {
+        escaped = true;
+      } else if (c == '"') {
+        in_string = false;
+      }
+      continue;
+    }
+    if (c == '"') in_string = true;
+    if (c == '{' || c == '[' || c == ',' || c == ':') out.append("\n  ");
+  }
+  return " " + out + "\t\n";
+}
+
+// DiffParsedJson must give Diff's patch, byte for byte.
+void ExpectSamePatchAsDiff(std::string_view from, std::string_view to) {
+  const auto expected = Diff(from, to);
+  const auto actual = DiffParsedJson(from, to);
+  ASSERT_EQ(expected.has_value(), actual.has_value()) << from << " -> " << to;
+  if (expected) {
+    EXPECT_EQ(*actual, *expected) << from << " -> " << to;
+  } else {
+    EXPECT_EQ(actual.error().message, expected.error().message);
+  }
+}
+
+TEST(DiffParsedJsonTest, GivesDiffsPatchForHandPickedPairs) {
+  for (const auto& [from, to] : kHandPickedPairs) {
+    for (const auto& [a, b] : {std::pair<std::string, std::string>{from, to}, {to, from}}) {
+      ExpectSamePatchAsDiff(a, b);
+      ExpectSamePatchAsDiff(Spaced(a), b);
+      ExpectSamePatchAsDiff(a, Spaced(b));
+    }
+  }
+}
+
+TEST(DiffParsedJsonTest, GivesDiffsPatchForRandomDocumentPairs) {
+  RandomJson gen(20261206);
+  for (int i = 0; i < 3000; ++i) {
+    const json::value from = gen.Value(4);
+    const json::value to = i % 3 == 0 ? gen.Value(4) : gen.Mutate(from, 4);
+    const std::string a = json::serialize(from), b = json::serialize(to);
+    ExpectSamePatchAsDiff(a, b);
+    ExpectSamePatchAsDiff(Spaced(a), b);
+    if (HasFailure()) break;
+  }
+}
+
+TEST(DiffParsedJsonTest, ComparesValuesNotTheirSpelling) {
+  // Same values spelled differently: no operation, as Diff; different ones: Diff's operation.
+  const std::pair<const char*, const char*> kPairs[] = {
+      {R"({"a":"A"})", R"({"a":"\u0041"})"},
+      {R"({"a":1})", R"({"a":1.0})"},
+      {R"({"a":1.0})", R"({"a":1.00})"},
+      {R"({"a":100})", R"({"a":1e2})"},
+      {R"({"a":1.5})", R"({"a":15e-1})"},
+      {R"({"a":-0})", R"({"a":0})"},
+      {R"({"a":18446744073709551615})", R"({"a":1.8446744073709552e19})"},
+      {R"({"a":true})", R"({"a":false})"},
+      {R"({"a":null})", R"({"a":{}})"},
+      {R"({"a":[]})", R"({"a":"[]"})"},
+  };
+  for (const auto& [from, to] : kPairs) {
+    ExpectSamePatchAsDiff(from, to);
+    ExpectSamePatchAsDiff(to, from);
+  }
+  auto same = DiffParsedJson(R"({"a":"A","b":[1.0]})", R"({"a":"\u0041","b":[1.0]})");
+  ASSERT_TRUE(same.has_value());
+  EXPECT_EQ(*same, "[]");
+}
+
+TEST(DiffParsedJsonTest, ObjectsWithEscapedKeysAreDiffedByValue) {
+  // "\u0061" is the key "a": the raw texts of the keys differ, the keys do not.
+  const std::pair<const char*, const char*> kPairs[] = {
+      {R"({"\u0061":1,"b":2})", R"({"a":1,"b":3})"},
+      {R"({"a":1,"b":2})", R"({"b":2,"\u0061":1,"c":[]})"},
+      {R"({"q\"k":1,"x":{"y":1}})", R"({"q\"k":2,"x":{"y":2}})"},
+      {R"({"x":{"\/":1}})", R"({"x":{"/":2}})"},
+  };
+  for (const auto& [from, to] : kPairs) {
+    ExpectSamePatchAsDiff(from, to);
+    ExpectSamePatchAsDiff(to, from);
+  }
+}
+
+TEST(DiffParsedJsonTest, DuplicateKeysAreDiffedAsDiffDoes) {
+  const std::pair<const char*, const char*> kPairs[] = {
+      {R"({"a":1,"a":2})", R"({"a":1,"a":3})"},
+      {R"({"a":1,"a":2})", R"({"a":3})"},
+      {R"({"b":0,"a":1,"a":2})", R"({"a":5,"c":1,"c":2})"},
+  };
+  for (const auto& [from, to] : kPairs) {
+    ExpectSamePatchAsDiff(from, to);
+    ExpectSamePatchAsDiff(to, from);
+  }
+}
+
+TEST(DiffParsedJsonTest, WideObjectsAreDiffedByKey) {
+  const auto [from, to] = WideObjects();
+  ExpectSamePatchAsDiff(json::serialize(from), json::serialize(to));
+}
+
+TEST(DiffParsedJsonTest, EditsDeepInsideALargeObject) {
+  // What a mutating policy does: one field added deep inside, the rest byte-equal.
+  json::object pod = J(R"({"apiVersion":"v1","kind":"Pod","metadata":{"name":"p"},
+                          "spec":{"containers":[{"name":"c","image":"i"}]}})").as_object();
+  for (int i = 0; i < 200; ++i) {
+    pod["metadata"].as_object()["labels"].emplace_object()["l" + std::to_string(i)] = "v";
+  }
+  json::value mutated = pod;
+  mutated.at("spec").as_object()["dnsConfig"] =
+      J(R"({"options":[{"name":"ndots","value":"1"}]})");
+  mutated.at("spec").at("containers").at(0).as_object()["image"] = "j";
+  const std::string from = json::serialize(json::value(pod)), to = json::serialize(mutated);
+  ExpectSamePatchAsDiff(from, to);
+  EXPECT_EQ(*DiffParsedJson(from, to),
+            R"([{"op":"replace","path":"/spec/containers/0/image","value":"j"},)"
+            R"({"op":"add","path":"/spec/dnsConfig","value":{"options":[{"name":"ndots","value":"1"}]}}])");
+}
+
+TEST(DiffParsedJsonTest, TextsThatAreNotJsonGetDiffsError) {
+  for (auto [from, to] : {std::pair{"{", "{}"}, std::pair{"{}", "[1,]"}, std::pair{"1", ""},
+                          std::pair{R"({"a":[1,2})", R"({"a":[1,3]})"},
+                          std::pair{R"({"a":1})", R"({"a":tru})"},
+                          std::pair{R"({"a":{"b":1}})", R"({"a":{"b" 2}})"}}) {
+    SCOPED_TRACE(std::string(from) + " -> " + to);
+    auto patch = DiffParsedJson(from, to);
+    ASSERT_FALSE(patch.has_value());
+    EXPECT_TRUE(patch.error().message.starts_with("invalid JSON: ")) << patch.error().message;
+  }
+}
+
+TEST(DiffParsedJsonTest, DeepNestingIsBounded) {
+  // Deeper than any parser accepts: an error, not a stack overflow.
+  const std::string from = std::string(100000, '[') + "1" + std::string(100000, ']');
+  const std::string to = std::string(100000, '[') + "2" + std::string(100000, ']');
+  EXPECT_FALSE(DiffParsedJson(from, to).has_value());
+  // Deep but valid, differing at every level: past its scan budget the walk hands over to Diff.
+  std::string deep_from = "1", deep_to = "2";
+  for (int i = 0; i < 400; ++i) {
+    deep_from = R"({"a":)" + deep_from + R"(,"b":[1,2,3,4,5,6,7,8]})";
+    deep_to = R"({"a":)" + deep_to + R"(,"b":[1,2,3,4,5,6,7,8]})";
+  }
+  ExpectSamePatchAsDiff(deep_from, deep_to);
 }
 
 // RFC 6902 appendix A examples, plus the error cases the RFC calls out.

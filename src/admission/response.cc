@@ -378,9 +378,20 @@ Result<PolicyValidationResponse> ParsePolicyValidationResponse(std::string_view 
         }
         KW_ASSIGN_OR_RETURN(PolicyValidationResponse r, ReadValidationResponseFields(fields));
         if (mutated) {
-          // Its text is copied as it is (simdjson has validated it), not re-serialized.
-          const auto text =
-              JsonObjectText(bytes, SkipJsonSpace(bytes, 0)).Value(*mutated);
+          // Its text is copied as it is (simdjson has validated it), not re-serialized. When
+          // it is the last member, as the SDKs write it, it ends before the closing brace: the
+          // large value need not be scanned for its end.
+          JsonObjectText members_text(bytes, SkipJsonSpace(bytes, 0));
+          std::optional<std::string_view> text;
+          if (*mutated + 1 == index) {
+            const std::optional<std::size_t> start = members_text.ValueStart(*mutated);
+            const std::string_view object = TrimJsonSpace(bytes);
+            const std::size_t end = static_cast<std::size_t>(object.data() - bytes.data()) +
+                                    object.size() - 1;  // the closing brace
+            if (start && *start < end) text = TrimJsonSpace(bytes.substr(*start, end - *start));
+          } else {
+            text = members_text.Value(*mutated);
+          }
           if (!text) return Fail(ErrorKind::kInternal, "cannot find `mutated_object` in the text");
           r.mutated_object = std::string(*text);
         }
@@ -454,7 +465,7 @@ Result<AdmissionResponse> FromPolicyResponse(std::string_view uid,
       r.status.emplace().message = std::string(kMutationOfNullObjectMessage);
       return r;
     }
-    auto patch = Diff(*original_object, *response.mutated_object);
+    auto patch = DiffParsedJson(*original_object, *response.mutated_object);
     if (!patch) {
       // Both texts were produced or validated by a JSON parser already.
       return Fail(ErrorKind::kInternal, "cannot diff the mutated object: " + patch.error().message);

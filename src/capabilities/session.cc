@@ -1,5 +1,6 @@
 #include "capabilities/session.h"
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -541,18 +542,21 @@ Result<std::shared_ptr<SessionReplayer>> SessionReplayer::Load(const std::string
 }
 
 SessionReplayer::SessionReplayer(std::vector<Exchange> exchanges)
-    : exchanges_(std::make_move_iterator(exchanges.begin()),
-                 std::make_move_iterator(exchanges.end())) {}
+    : exchanges_(std::move(exchanges)) {}
 
 Result<std::string> SessionReplayer::Answer(const CallbackRequest& asked) {
   std::unique_lock lock(mutex_);
-  if (exchanges_.empty()) {
-    return std::unexpected(HostError(
+  if (next_ >= exchanges_.size()) {
+    std::string message =
         "host capabilities replay: the session has no more exchanges, but the policy asked:\n" +
-        RequestToYaml(asked)));
+        RequestToYaml(asked);
+    // The policy gets the error, but may hide it in its verdict: say it once on the console.
+    if (!warned_exhausted_) spdlog::warn("{}", message);
+    warned_exhausted_ = true;
+    return std::unexpected(HostError(std::move(message)));
   }
-  Exchange next = std::move(exchanges_.front());
-  exchanges_.pop_front();
+  // Exchanges are never modified, so the one taken is read without the lock.
+  const Exchange& next = exchanges_[next_++];
   lock.unlock();
   if (!(next.request == asked)) {
     return std::unexpected(HostError("host capabilities replay: the session expected:\n" +
@@ -560,21 +564,32 @@ Result<std::string> SessionReplayer::Answer(const CallbackRequest& asked) {
                                      RequestToYaml(asked)));
   }
   if (!next.response) return std::unexpected(HostError(next.response.error().message));
-  return std::move(*next.response);
+  return *next.response;
 }
 
 std::size_t SessionReplayer::Remaining() const {
   std::lock_guard lock(mutex_);
-  return exchanges_.size();
+  return exchanges_.size() - next_;
+}
+
+std::size_t SessionReplayer::Position() const {
+  std::lock_guard lock(mutex_);
+  return next_;
+}
+
+void SessionReplayer::Rewind(std::size_t position) {
+  std::lock_guard lock(mutex_);
+  next_ = std::min(position, exchanges_.size());
 }
 
 void SessionReplayer::LogLeftovers() const {
   std::lock_guard lock(mutex_);
-  if (exchanges_.empty()) return;
+  if (next_ >= exchanges_.size()) return;
   spdlog::warn("host capabilities replay: {} recorded exchange(s) were not used",
-               exchanges_.size());
-  for (const Exchange& e : exchanges_) {
-    spdlog::warn("host capabilities replay: unused exchange: {}", RequestToYaml(e.request));
+               exchanges_.size() - next_);
+  for (std::size_t i = next_; i < exchanges_.size(); ++i) {
+    spdlog::warn("host capabilities replay: unused exchange: {}",
+                 RequestToYaml(exchanges_[i].request));
   }
 }
 

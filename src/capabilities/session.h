@@ -27,7 +27,6 @@
 
 #include <cstddef>
 #include <cstdio>
-#include <deque>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -126,7 +125,9 @@ class SessionRecorder {
 
 // Answers host calls from a session, in order: each call takes the next exchange, which must
 // have been recorded for an equal request, else the guest gets an error saying what was
-// expected and what was asked. Thread-safe (calls are answered in the order they arrive).
+// expected and what was asked. A call past the last exchange gets an error too, and the first
+// such call is also logged as a warning. Thread-safe (calls are answered in the order they
+// arrive).
 class SessionReplayer {
  public:
   // Reads and checks the whole session up front, so that a malformed one is an error at
@@ -142,9 +143,17 @@ class SessionReplayer {
   // Logs the exchanges no call used (a warning each), as upstream does at the end.
   void LogLeftovers() const;
 
+  // The number of exchanges used so far, and going back to an earlier such number: the calls
+  // that follow are answered from there again. kwctl bench replays the same exchanges for
+  // every iteration of an evaluation this way.
+  std::size_t Position() const;
+  void Rewind(std::size_t position);
+
  private:
   mutable std::mutex mutex_;
-  std::deque<Exchange> exchanges_;  // guarded by mutex_
+  const std::vector<Exchange> exchanges_;
+  std::size_t next_ = 0;  // guarded by mutex_
+  bool warned_exhausted_ = false;  // guarded by mutex_
 };
 
 // A provider of namespace `ns` that runs `real`, then records the call and its answer.

@@ -313,6 +313,25 @@ TEST(SessionReplayer, LeftoversAreCounted) {
   EXPECT_EQ(replayer.Remaining(), 1u);
 }
 
+TEST(SessionReplayer, RewindingAnswersTheSameExchangesAgain) {
+  SessionReplayer replayer({DnsExchange("setup", std::string("S")),
+                            DnsExchange("a", std::string("A")), DnsExchange("b", std::string("B"))});
+  ASSERT_TRUE(replayer.Answer(DnsExchange("setup", {}).request));
+  const std::size_t start = replayer.Position();
+  EXPECT_EQ(start, 1u);
+  for (int round = 0; round < 3; ++round) {
+    replayer.Rewind(start);
+    EXPECT_EQ(replayer.Answer(DnsExchange("a", {}).request).value_or(""), "A");
+    EXPECT_EQ(replayer.Answer(DnsExchange("b", {}).request).value_or(""), "B");
+    EXPECT_FALSE(replayer.Answer(DnsExchange("b", {}).request));  // used up until rewound
+  }
+  EXPECT_EQ(replayer.Remaining(), 0u);
+  replayer.Rewind(0);
+  EXPECT_EQ(replayer.Remaining(), 3u);
+  replayer.Rewind(10);  // past the end: nothing left, as after the last exchange
+  EXPECT_EQ(replayer.Remaining(), 0u);
+}
+
 TEST(SessionReplayer, LoadRefusesMissingAndMalformedFiles) {
   std::string dir = kw::testing::MakeTempDir();
   auto missing = SessionReplayer::Load(dir + "/none.yml");

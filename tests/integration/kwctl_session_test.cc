@@ -175,6 +175,35 @@ TEST(KwctlSession, AMismatchReachesThePolicyAndLeftoversAreReported) {
       << unused.process.err;
 }
 
+TEST(KwctlSession, ACallPastTheEndOfTheSessionIsAWarning) {
+  const std::string empty = testing::WriteTempFile("empty.yml", "[]\n");
+  auto replayed = KwctlRun(ContextAwarePolicy(), GetNamespace("default"),
+                           {"--allow-context-aware", "--replay-host-capabilities-interactions",
+                            empty});
+  ASSERT_EQ(replayed.process.exit_code, 0) << replayed.process.err;
+  EXPECT_FALSE(replayed.allowed);
+  EXPECT_TRUE(replayed.message.starts_with(
+      "host error: host capabilities replay: the session has no more exchanges"))
+      << replayed.message;
+  EXPECT_NE(replayed.process.err.find("the session has no more exchanges"), std::string::npos)
+      << replayed.process.err;
+}
+
+TEST(KwctlSession, BenchReplaysTheSessionForEveryIteration) {
+  // Every iteration makes the session's one call: each must get the recorded answer, not the
+  // "no more exchanges" of a session used up by the first.
+  auto bench = testing::RunKwctl(
+      {"bench", ContextAwarePolicy(), "-r",
+       testing::SourcePath("tests/data/requests/pod_plain.json"), "--settings-json",
+       ToJson(GetNamespace("default")), "--allow-context-aware",
+       "--replay-host-capabilities-interactions", UpstreamSession(), "--warm-up-time", "0.05",
+       "--measurement-time", "0.1", "--num-samples", "2"});
+  ASSERT_EQ(bench.exit_code, 0) << bench.err;
+  EXPECT_NE(bench.out.find("policy-from-cli/validate "), std::string::npos) << bench.out;
+  EXPECT_EQ(bench.err.find("no more exchanges"), std::string::npos) << bench.err;
+  EXPECT_EQ(bench.err.find("not used"), std::string::npos) << bench.err;
+}
+
 TEST(KwctlSession, RecordAndReplayAreMutuallyExclusive) {
   for (const char* command : {"run", "bench"}) {
     auto r = testing::RunKwctl({command, TestData("test_policy.wasm"), "-r",
