@@ -10,6 +10,9 @@
 #   endpoints (wrk rotates over the six ids).
 # In the same run it measures nginx answering a fixed AdmissionReview over the same TLS
 # settings, and prints req/s, p50, p99, the server's RSS and the ratio to nginx.
+# Then the latency of (a) and (b) at fixed offered rates (5k, 10k and 20k req/s; KW_LOAD_RATES
+# overrides) with build/bench/rate_load, an open-loop generator: latencies count from when each
+# request was due, so a server that falls behind shows it (wrk's figures above are closed-loop).
 # Installs wrk and nginx-light from Debian when missing. Everything stays on 127.0.0.1.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -23,6 +26,7 @@ stop_extra_servers() {
   if [[ -f "$work/nginx.pid" ]]; then kill "$(cat "$work/nginx.pid")" 2>/dev/null; fi
 }
 source "$root/bench/work_dir.sh"
+source "$root/bench/default_group.sh"
 
 # policies.yml: the default set, the same set as one group, and a trivial policy.
 policies="$work/policies.yml"
@@ -30,14 +34,7 @@ cp "$build/defaults/policies.yml" "$policies"
 {
   echo "trivial:"
   echo "  module: file://$build/tests/data/wapc_accept.wasm"
-  echo "defaults-group:"
-  echo "  expression: \"no_privilege_escalation() && no_host_namespace_sharing() && no_privileged_pod() && do_not_run_as_root() && do_not_share_host_paths() && drop_capabilities()\""
-  echo "  message: rejected by the default policies"
-  echo "  policies:"
-  awk '/^clusterwide-/{name=$0; sub(/^clusterwide-/, "", name); sub(/:$/, "", name); gsub(/-/, "_", name);
-                        print "    " name ":"; next}
-       /^  (policyMode|allowedToMutate|hostCapabilities):/{next}
-       /^  /{print "    " $0}' "$build/defaults/policies.yml"
+  default_group_yaml
 } >> "$policies"
 
 port=18443
@@ -95,6 +92,16 @@ run "nginx (static AdmissionReview)" https://127.0.0.1:18444 "/validate/x"; ngin
 run "(a) one trivial policy" https://127.0.0.1:$port "/validate/trivial"; a=$(cat "$work/last_rps")
 run "(b) default set as a group" https://127.0.0.1:$port "/validate/defaults-group"; b=$(cat "$work/last_rps")
 run "(c) default set, separate ids" https://127.0.0.1:$port "$ids"; c=$(cat "$work/last_rps")
+
+# Fixed offered rates: 64 connections, as many threads as wrk uses.
+echo "fixed offered rate (open loop, ${seconds}s each after 2s of warm-up):"
+for rate in ${KW_LOAD_RATES:-5000 10000 20000}; do
+  for target in trivial defaults-group; do
+    printf '%-22s ' "$target"
+    "$build/bench/rate_load" --url "https://127.0.0.1:$port/validate/$target" --body "$body" \
+      --rate "$rate" --duration "$seconds" --warmup 2 --connections 64 --threads 2 --ca "$work/cert.pem"
+  done
+done
 rss=$(awk '/VmRSS/{print $2/1024 " MiB"}' /proc/$server_pid/status)
 echo "policy-server RSS after the runs: $rss"
 awk -v n="$nginx_rps" -v a="$a" -v b="$b" -v c="$c" \

@@ -1,7 +1,9 @@
 // The Go-compatible regular expressions of the policy SDK and the OPA builtins (lib/goregex),
 // built natively. The input is a pattern, a NUL byte and a text. Whatever the pattern, Compile
 // must return a program or Go's "error parsing regexp: " message, and matching must agree with
-// itself: Match finds a match exactly when Find does, inside the text and on rune boundaries.
+// itself: Match finds a match exactly when Find does, inside the text and on rune boundaries;
+// FindSubmatchIndex finds Find's span, with each group inside it or -1; the FindAll iteration
+// moves forward; ReplaceAllString with a template of group references terminates.
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -47,5 +49,28 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     }
     if (valid && IsContinuationByte(text, span->first)) __builtin_trap();
   }
+
+  auto groups = re->FindSubmatchIndex(text);
+  if (groups.has_value() != span.has_value()) __builtin_trap();
+  if (groups) {
+    const goregex::Regexp::Submatches& m = *groups;
+    if (m.size() != 2 * (re->NumSubexp() + 1)) __builtin_trap();
+    if (m[0] != static_cast<std::ptrdiff_t>(span->first) ||
+        m[1] != static_cast<std::ptrdiff_t>(span->second)) {
+      __builtin_trap();
+    }
+    for (std::size_t i = 2; i < m.size(); i += 2) {
+      if ((m[i] < 0) != (m[i + 1] < 0)) __builtin_trap();
+      if (m[i] >= 0 && (m[i] > m[i + 1] || m[i] < m[0] || m[i + 1] > m[1])) __builtin_trap();
+    }
+  }
+  goregex::Regexp::Searcher searcher(*re, text);
+  std::size_t last_end = 0;
+  while (auto m = searcher.Next()) {
+    if (m->first < last_end || m->second > text.size()) __builtin_trap();
+    last_end = m->second;
+    if (searcher.SubmatchIndex().empty()) __builtin_trap();
+  }
+  (void)re->ReplaceAllString(text, "<$0|${1}|$name|$$>");
   return 0;
 }

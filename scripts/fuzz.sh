@@ -9,7 +9,7 @@ if [[ ! -f "$build/build.ninja" ]]; then
   CC=clang-19 CXX=clang++-19 cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
     -DKW_BUILD_FUZZERS=ON -DKW_BUILD_TESTS=OFF -DKW_BUILD_BENCHMARKS=OFF >/dev/null
 fi
-targets=(wasm_binary metadata policy_response request yaml sdk_json sdk_host_answers policy_answers raw_payload regex opa_builtins rego_value verify oci kubeconfig host_capabilities host_session hostile_module kube_answers kube_double certs crd_webhooks quantity controller_objects ui_report cel_parse cel_eval kyverno_jmespath kyverno_settings)
+targets=(wasm_binary metadata policy_response request yaml sdk_json sdk_host_answers policy_answers raw_payload regex opa_builtins rego_value verify oci kubeconfig host_capabilities host_session hostile_module kube_answers kube_double certs crd_webhooks quantity controller_objects ui_report cel_parse cel_eval kyverno_jmespath kyverno_settings traceparent)
 cmake --build "$build" -j "$(nproc)" --target "${targets[@]/%/_fuzzer}"
 for t in "${targets[@]}"; do
   corpus="$root/fuzz/corpus/$t"

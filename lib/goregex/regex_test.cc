@@ -9,6 +9,7 @@
 #include <string>
 #include <string_view>
 #include <utility>
+#include <vector>
 
 namespace goregex {
 namespace {
@@ -571,6 +572,207 @@ TEST(Regex, UnicodeClassesOtherThanAnyAreRejected) {
   EXPECT_EQ(CompileError("\\P{^Lu}"),
             "error parsing regexp: invalid character class range: `\\P{^Lu}`");
   EXPECT_EQ(MatchResult("^\\p{Any}+$", "\xe6\x97\xa5x"), "match");
+}
+
+// "<begin>,<end> <group 1 begin>,<group 1 end> ..." (Go's FindStringSubmatchIndex), "none" or
+// the compile error.
+std::string SubmatchResult(std::string_view pattern, std::string_view text) {
+  auto re = Regexp::Compile(pattern);
+  if (!re) return re.error();
+  auto m = re->FindSubmatchIndex(text);
+  if (!m) return "none";
+  std::string out;
+  for (std::size_t i = 0; i < m->size(); i += 2) {
+    if (i > 0) out += ' ';
+    out += std::to_string((*m)[i]) + "," + std::to_string((*m)[i + 1]);
+  }
+  return out;
+}
+
+// Go's FindAllStringSubmatch(text, -1), the groups of each match joined by '|' and the
+// matches by ';'.
+std::string FindAllSubmatches(const Regexp& re, std::string_view text) {
+  std::string out;
+  Regexp::Searcher searcher(re, text);
+  while (searcher.Next()) {
+    if (!out.empty()) out += ';';
+    Regexp::Submatches m = searcher.SubmatchIndex();
+    for (std::size_t i = 0; i < m.size(); i += 2) {
+      if (i > 0) out += '|';
+      if (m[i] >= 0) out += text.substr(m[i], m[i + 1] - m[i]);
+    }
+  }
+  return out;
+}
+
+// The examples of Go's regexp documentation (FindStringSubmatch, FindStringSubmatchIndex,
+// FindAllStringSubmatch, FindAllStringSubmatchIndex).
+TEST(Submatch, GoDocumentationExamples) {
+  EXPECT_EQ(SubmatchResult("a(x*)b(y|z)c", "-axxxbyc-"), "1,8 2,5 6,7");
+  EXPECT_EQ(SubmatchResult("a(x*)b(y|z)c", "-abzc-"), "1,5 2,2 3,4");
+  EXPECT_EQ(SubmatchResult("a(x*)b", "-ab-"), "1,3 2,2");
+  EXPECT_EQ(SubmatchResult("a(x*)b", "-axxb-"), "1,5 2,4");
+  EXPECT_EQ(SubmatchResult("a(x*)b", "-ab-axb-"), "1,3 2,2");
+  EXPECT_EQ(SubmatchResult("a(x*)b", "-axxb-ab-"), "1,5 2,4");
+  EXPECT_EQ(SubmatchResult("a(x*)b", "-foo-"), "none");
+
+  auto re = Regexp::Compile("a(x*)b");
+  ASSERT_TRUE(re);
+  EXPECT_EQ(FindAllSubmatches(*re, "-ab-"), "ab|");
+  EXPECT_EQ(FindAllSubmatches(*re, "-axxb-"), "axxb|xx");
+  EXPECT_EQ(FindAllSubmatches(*re, "-ab-axb-"), "ab|;axb|x");
+  EXPECT_EQ(FindAllSubmatches(*re, "-axxb-ab-"), "axxb|xx;ab|");
+  EXPECT_EQ(FindAllSubmatches(*re, "-foo-"), "");
+
+  Regexp::Searcher searcher(*re, "-axxb-ab-");
+  ASSERT_TRUE(searcher.Next());
+  EXPECT_EQ(searcher.SubmatchIndex(), (Regexp::Submatches{1, 5, 2, 4}));
+  ASSERT_TRUE(searcher.Next());
+  EXPECT_EQ(searcher.SubmatchIndex(), (Regexp::Submatches{6, 8, 7, 7}));
+  EXPECT_FALSE(searcher.Next());
+  EXPECT_TRUE(searcher.SubmatchIndex().empty());
+}
+
+// Go's semantics where several paths match: the groups are those of the path the pattern
+// prefers (leftmost-first), a group in a repetition keeps its last iteration, and a group
+// that took no part is -1.
+TEST(Submatch, PreferredPathDecides) {
+  EXPECT_EQ(SubmatchResult("(a)|b", "b"), "0,1 -1,-1");
+  EXPECT_EQ(SubmatchResult("(a)|(b)", "b"), "0,1 -1,-1 0,1");
+  EXPECT_EQ(SubmatchResult("(a){0}", ""), "0,0 -1,-1");
+  EXPECT_EQ(SubmatchResult("(a*)*", "b"), "0,0 0,0");
+  EXPECT_EQ(SubmatchResult("(a*)+", "b"), "0,0 0,0");
+  EXPECT_EQ(SubmatchResult("(a*)*", "aa"), "0,2 0,2");
+  EXPECT_EQ(SubmatchResult("((a|b|c)*(d))", "abcd"), "0,4 0,4 2,3 3,4");
+  EXPECT_EQ(SubmatchResult("(((a|b|c)*)(d))", "abcd"), "0,4 0,4 0,3 2,3 3,4");
+  EXPECT_EQ(SubmatchResult("(([^xyz]*)(d))", "abcd"), "0,4 0,4 0,3 3,4");
+  EXPECT_EQ(SubmatchResult("(a+?)(a*)", "aaa"), "0,3 0,1 1,3");
+  EXPECT_EQ(SubmatchResult("(a+)(a*)", "aaa"), "0,3 0,3 3,3");
+  EXPECT_EQ(SubmatchResult("(a|ab)(c|bcd)(d*)", "abcd"), "0,4 0,1 1,4 4,4");
+  EXPECT_EQ(SubmatchResult("(a){2}", "aaa"), "0,2 1,2");
+  EXPECT_EQ(SubmatchResult("(?:(a)|(b))+", "ab"), "0,2 0,1 1,2");
+  EXPECT_EQ(SubmatchResult("x(\\b)", "x y"), "0,1 1,1");
+  EXPECT_EQ(SubmatchResult("(?m)^(\\w+)$", "a b\ncd"), "4,6 4,6");
+  EXPECT_EQ(SubmatchResult("(\xe6\x97\xa5+)", "x\xe6\x97\xa5\xe6\x97\xa5"), "1,7 1,7");
+  // The attempts that start earlier and fail must not disturb the one that matches.
+  EXPECT_EQ(SubmatchResult("(a+)(b)", "aaxaab"), "3,6 3,5 5,6");
+  EXPECT_EQ(SubmatchResult("(?:a(x)|a(y))z", "axyaxaz ayz"), "8,11 -1,-1 9,10");
+}
+
+TEST(Submatch, Names) {
+  auto re = Regexp::Compile("(?P<first>[a-zA-Z]+) (?P<last>[a-zA-Z]+)");
+  ASSERT_TRUE(re);
+  EXPECT_EQ(re->NumSubexp(), 2u);
+  EXPECT_EQ(re->SubexpNames(), (std::vector<std::string>{"", "first", "last"}));
+  EXPECT_EQ(re->SubexpIndex("last"), 2);
+  EXPECT_EQ(re->SubexpIndex("middle"), -1);
+  EXPECT_EQ(re->SubexpIndex(""), -1);
+  EXPECT_EQ(re->ReplaceAllString("Alan Turing", "${last} ${first}"), "Turing Alan");
+
+  auto numbered = Regexp::Compile("(.*)((a)b)(.*)a");
+  ASSERT_TRUE(numbered);
+  EXPECT_EQ(numbered->NumSubexp(), 4u);
+  // Go allows a name twice; SubexpIndex gives the leftmost.
+  auto twice = Regexp::Compile("(?P<bob>a+)(?<bob>b+)(?:c)");
+  ASSERT_TRUE(twice);
+  EXPECT_EQ(twice->NumSubexp(), 2u);
+  EXPECT_EQ(twice->SubexpIndex("bob"), 1);
+}
+
+// Go's ExampleRegexp_Expand, ExampleRegexp_ReplaceAllString and
+// ExampleRegexp_ReplaceAllLiteralString.
+TEST(Replace, GoDocumentationExamples) {
+  auto re = Regexp::Compile("a(x*)b");
+  ASSERT_TRUE(re);
+  EXPECT_EQ(re->ReplaceAllString("-ab-axxb-", "T"), "-T-T-");
+  EXPECT_EQ(re->ReplaceAllString("-ab-axxb-", "$1"), "--xx-");
+  EXPECT_EQ(re->ReplaceAllString("-ab-axxb-", "$1W"), "---");
+  EXPECT_EQ(re->ReplaceAllString("-ab-axxb-", "${1}W"), "-W-xxW-");
+  auto named = Regexp::Compile("a(?P<1W>x*)b");
+  ASSERT_TRUE(named);
+  EXPECT_EQ(named->ReplaceAllString("-ab-axxb-", "$1W"), "--xx-");
+  EXPECT_EQ(named->ReplaceAllString("-ab-axxb-", "${1}W"), "-W-xxW-");
+
+  EXPECT_EQ(re->ReplaceAllLiteralString("-ab-axxb-", "T"), "-T-T-");
+  EXPECT_EQ(re->ReplaceAllLiteralString("-ab-axxb-", "$1"), "-$1-$1-");
+  EXPECT_EQ(re->ReplaceAllLiteralString("-ab-axxb-", "${1}"), "-${1}-${1}-");
+
+  const std::string_view content =
+      "\n\t# comment line\n\toption1: value1\n\toption2: value2\n\n\t# another comment line\n"
+      "\toption3: value3\n";
+  auto pattern = Regexp::Compile("(?m)(?P<key>\\w+):\\s+(?P<value>\\w+)$");
+  ASSERT_TRUE(pattern);
+  std::string result;
+  Regexp::Searcher searcher(*pattern, content);
+  while (searcher.Next()) pattern->Expand(result, "$key=$value\n", content, searcher.SubmatchIndex());
+  EXPECT_EQ(result, "option1=value1\noption2=value2\noption3=value3\n");
+}
+
+TEST(Replace, TemplateSyntax) {
+  auto re = Regexp::Compile("(a)(?P<n>b)?");
+  ASSERT_TRUE(re);
+  auto expand = [&](std::string_view tmpl) { return re->ReplaceAllString("a", tmpl); };
+  EXPECT_EQ(expand("[$0]"), "[a]");
+  EXPECT_EQ(expand("[$1]"), "[a]");
+  EXPECT_EQ(expand("[${1}]"), "[a]");
+  EXPECT_EQ(expand("[$2]"), "[]");      // took no part
+  EXPECT_EQ(expand("[$n]"), "[]");
+  EXPECT_EQ(expand("[$3]"), "[]");      // no such group
+  EXPECT_EQ(expand("[$01]"), "[]");     // a leading zero makes it a name
+  EXPECT_EQ(expand("[$1_]"), "[]");     // the name `1_`
+  EXPECT_EQ(expand("[$1\xc3\xa9]"), "[]");  // a letter continues the name: `1é`
+  EXPECT_EQ(expand("[${1}\xc3\xa9]"), "[a\xc3\xa9]");
+  EXPECT_EQ(expand("[$1\xe2\x82\xac]"), "[a\xe2\x82\xac]");  // `€` is no letter
+  EXPECT_EQ(expand("[$1\xd9\xa3]"), "[]");  // ARABIC-INDIC DIGIT THREE is a digit
+  EXPECT_EQ(expand("$$1"), "$1");
+  EXPECT_EQ(expand("$"), "$");
+  EXPECT_EQ(expand("$-"), "$-");
+  EXPECT_EQ(expand("${"), "${");
+  EXPECT_EQ(expand("${1"), "${1");
+  EXPECT_EQ(expand("${}"), "${}");
+  EXPECT_EQ(expand("${-}"), "${-}");
+  EXPECT_EQ(expand("$\xff"), "$\xff");
+}
+
+// Go's replaceAll: every match replaced, an empty match right after a match skipped.
+TEST(Replace, EmptyMatches) {
+  auto star = Regexp::Compile("a*");
+  ASSERT_TRUE(star);
+  EXPECT_EQ(star->ReplaceAllString("baaac", "X"), "XbXcX");
+  EXPECT_EQ(star->ReplaceAllString("", "X"), "X");
+  auto x = Regexp::Compile("x*");
+  ASSERT_TRUE(x);
+  EXPECT_EQ(x->ReplaceAllString("abc", "-"), "-a-b-c-");
+  EXPECT_EQ(x->ReplaceAllString("\xe6\x97\xa5\xff", "-"), "-\xe6\x97\xa5-\xff-");
+  auto word = Regexp::Compile("\\b");
+  ASSERT_TRUE(word);
+  EXPECT_EQ(word->ReplaceAllString("ab cd", "|"), "|ab| |cd|");
+  auto caret = Regexp::Compile("^");
+  ASSERT_TRUE(caret);
+  EXPECT_EQ(caret->ReplaceAllLiteralString("abc", "$"), "$abc");
+}
+
+// More groups than the capture machine's memory budget holds per thread: the groups are
+// tracked in several passes and come out the same.
+TEST(Submatch, ManyGroups) {
+  constexpr int kGroups = 3000;
+  std::string pattern, text;
+  for (int i = 0; i < kGroups; ++i) {
+    pattern += i % 2 ? "(y)" : "(x)";
+    text += i % 2 ? 'y' : 'x';
+  }
+  auto re = Regexp::Compile(pattern + "|(z)");
+  ASSERT_TRUE(re);
+  auto m = re->FindSubmatchIndex("-" + text);
+  ASSERT_TRUE(m);
+  ASSERT_EQ(m->size(), 2u * (kGroups + 2));
+  for (int i = 0; i <= kGroups; ++i) {
+    std::ptrdiff_t begin = i == 0 ? 1 : i;
+    std::ptrdiff_t end = i == 0 ? kGroups + 1 : i + 1;
+    ASSERT_EQ((*m)[2 * i], begin) << i;
+    ASSERT_EQ((*m)[2 * i + 1], end) << i;
+  }
+  EXPECT_EQ((*m)[2 * (kGroups + 1)], -1);
 }
 
 }  // namespace

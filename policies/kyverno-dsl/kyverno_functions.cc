@@ -131,36 +131,15 @@ Value RegexMatch(Call& c) {
   return Value(re->Match(subject));
 }
 
-// Go's Regexp.ReplaceAllString(src, repl) (literal = false: $1 / ${name} expand; only numbered
-// groups are supported here) or ReplaceAllLiteralString.
+// Go's Regexp.ReplaceAll(src, repl) (literal = false: $1, ${1}, $name, ${name} and $$ expand)
+// or ReplaceAllLiteral, as Kyverno calls them.
 Value RegexReplace(Call& c, bool literal) {
   std::string src;
   if (!c.Need(0, {"string"}) || !Subject(c, 1, &src) || !c.Need(2, {"string", "number"})) return Value();
   std::string repl = ScalarText(c.args[2]);
   auto re = kubewarden::regex::Regexp::Compile(c.args[0].as_string());
   if (!re) return c.Fail(re.error());
-  if (!literal && repl.find('$') != std::string::npos) {
-    return c.Fail("regex_replace_all: group references ($n) in the replacement are not supported");
-  }
-  std::string out;
-  std::size_t pos = 0;
-  kubewarden::regex::Regexp::Searcher searcher(*re, src);
-  std::size_t from = 0;
-  while (from <= src.size()) {
-    auto m = searcher.Find(from);
-    if (!m) break;
-    out.append(src, pos, m->first - pos).append(repl);
-    pos = m->second;
-    from = m->second;
-    if (m->second == m->first) {  // an empty match: step over one character (a rune boundary)
-      if (from < src.size()) out += src[from];
-      ++from;
-      while (from < src.size() && (static_cast<unsigned char>(src[from]) & 0xC0) == 0x80) out += src[from++];
-      pos = from;
-    }
-  }
-  out.append(src, std::min(pos, src.size()));
-  return Value(std::move(out));
+  return Value(literal ? re->ReplaceAllLiteralString(src, repl) : re->ReplaceAllString(src, repl));
 }
 Value RegexReplaceAll(Call& c) { return RegexReplace(c, false); }
 Value RegexReplaceAllLiteral(Call& c) { return RegexReplace(c, true); }

@@ -19,7 +19,7 @@ struct RequestBuilder {
   static ValidationRequest Admission(std::string json, std::string uid,
                                      std::optional<std::string> ns, std::string resource_kind,
                                      std::string operation, std::size_t object_offset,
-                                     std::size_t object_size) {
+                                     std::size_t object_size, AdmissionIdentity identity) {
     ValidationRequest r;
     r.kind_ = RequestKind::kAdmission;
     r.json_ = std::move(json);
@@ -29,6 +29,7 @@ struct RequestBuilder {
     r.operation_ = std::move(operation);
     r.object_offset_ = object_offset;
     r.object_size_ = object_size;
+    r.identity_ = std::move(identity);
     return r;
   }
 
@@ -185,7 +186,7 @@ Result<void> AppendStringArray(std::string& out, dom::element v, std::string_vie
 
 // GroupVersionKind / GroupVersionResource: {group, version, <last>}, all required strings.
 Result<void> AppendGroupVersion(std::string& out, dom::element v, std::string_view last,
-                                std::string_view path) {
+                                std::string_view path, GroupVersionName* values = nullptr) {
   dom::object object;
   if (v.get_object().get(object) != simdjson::SUCCESS) {
     return WrongType(v, last == "kind" ? "struct GroupVersionKind" : "struct GroupVersionResource",
@@ -202,6 +203,7 @@ Result<void> AppendGroupVersion(std::string& out, dom::element v, std::string_vi
     }
     AppendKey(out, names[k], k == 0);
     AppendJsonString(out, s);
+    if (values != nullptr) (k == 0 ? values->group : k == 1 ? values->version : values->name) = s;
   }
   out.push_back('}');
   return {};
@@ -319,9 +321,10 @@ Result<ValidationRequest> NormalizeAdmissionRequest(dom::element request, std::s
     return s;
   };
   const auto append_group_version = [&](std::string& out, dom::element v, Field f,
-                                        std::string_view last) -> Result<void> {
+                                        std::string_view last,
+                                        GroupVersionName* values = nullptr) -> Result<void> {
     AppendKey(out, kFieldNames[f]);
-    return AppendGroupVersion(out, v, last, kFieldNames[f]);
+    return AppendGroupVersion(out, v, last, kFieldNames[f], values);
   };
 
   // The free-form values are copied from the text rather than re-serialized. Their text is
@@ -350,11 +353,15 @@ Result<ValidationRequest> NormalizeAdmissionRequest(dom::element request, std::s
   out.reserve(text.size() - start + 64);
   KW_ASSIGN_OR_RETURN(const dom::element uid_value, required(kUid));
   KW_ASSIGN_OR_RETURN(const std::string_view uid, append_string(out, uid_value, kUid));
+  AdmissionIdentity identity;
   KW_ASSIGN_OR_RETURN(const dom::element kind, required(kKind));
-  KW_TRY(append_group_version(out, kind, kKind, "kind"));
+  KW_TRY(append_group_version(out, kind, kKind, "kind", &identity.kind));
   KW_ASSIGN_OR_RETURN(const dom::element resource, required(kResource));
-  KW_TRY(append_group_version(out, resource, kResource, "resource"));
-  if (const auto v = fields.NonNull(kSubResource)) KW_TRY(append_string(out, *v, kSubResource));
+  KW_TRY(append_group_version(out, resource, kResource, "resource", &identity.resource));
+  if (const auto v = fields.NonNull(kSubResource)) {
+    KW_ASSIGN_OR_RETURN(const std::string_view s, append_string(out, *v, kSubResource));
+    identity.subresource = s;
+  }
   std::string_view resource_kind;
   if (const auto v = fields.NonNull(kRequestKind)) {
     KW_TRY(append_group_version(out, *v, kRequestKind, "kind"));
@@ -367,7 +374,10 @@ Result<ValidationRequest> NormalizeAdmissionRequest(dom::element request, std::s
   if (const auto v = fields.NonNull(kRequestSubResource)) {
     KW_TRY(append_string(out, *v, kRequestSubResource));
   }
-  if (const auto v = fields.NonNull(kName)) KW_TRY(append_string(out, *v, kName));
+  if (const auto v = fields.NonNull(kName)) {
+    KW_ASSIGN_OR_RETURN(const std::string_view s, append_string(out, *v, kName));
+    identity.name = s;
+  }
   std::optional<std::string> ns;
   if (const auto v = fields.NonNull(kNamespace)) {
     KW_ASSIGN_OR_RETURN(const std::string_view s, append_string(out, *v, kNamespace));
@@ -405,7 +415,7 @@ Result<ValidationRequest> NormalizeAdmissionRequest(dom::element request, std::s
   out.push_back('}');
   return RequestBuilder::Admission(std::move(out), std::string(uid), std::move(ns),
                                    std::string(resource_kind), std::string(operation),
-                                   object_offset, raw_text[0].size());
+                                   object_offset, raw_text[0].size(), std::move(identity));
 }
 
 ValidationRequest MakeRaw(dom::element request, std::string_view text) {

@@ -58,6 +58,22 @@ inline constexpr std::string_view kInvalidJsonPrefix = "invalid JSON: ";
 // that no later recursive walk of a request can exhaust the stack.
 inline constexpr std::size_t kMaxJsonDepth = 512;
 
+// A group/version/kind or group/version/resource.
+struct GroupVersionName {
+  std::string group;
+  std::string version;
+  std::string name;  // the kind or the resource
+};
+
+// What an AdmissionRequest is about, as the request spans of policy-server carry it
+// (policy-server.md §5.3). Absent strings are "".
+struct AdmissionIdentity {
+  std::string name;
+  std::string subresource;
+  GroupVersionName kind;      // `kind`
+  GroupVersionName resource;  // `resource`
+};
+
 // One validation input.
 class ValidationRequest {
  public:
@@ -82,6 +98,8 @@ class ValidationRequest {
   // the `resource_kind` and `resource_request_operation` of its metrics; "" for raw requests.
   const std::string& resource_kind() const { return resource_kind_; }
   const std::string& operation() const { return operation_; }
+  // What an AdmissionRequest is about; all "" for raw requests.
+  const AdmissionIdentity& identity() const { return identity_; }
 
   // The object a mutation is diffed against (§3.1 step 4), as JSON text: `object` of an
   // AdmissionRequest (nullopt when absent), the whole raw request otherwise.
@@ -103,6 +121,7 @@ class ValidationRequest {
   // Where `object` is in json_ (admission requests); npos when absent.
   std::size_t object_offset_ = std::string::npos;
   std::size_t object_size_ = 0;
+  AdmissionIdentity identity_;
 };
 
 // policy-server's /validate and /audit: `body` is an AdmissionReview, an object whose

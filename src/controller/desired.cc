@@ -3,7 +3,7 @@
 #include <map>
 
 #include "base/base64.h"
-#include "controller/go_json.h"
+#include "base/go_json.h"
 
 namespace kw::controller {
 namespace {
@@ -290,7 +290,9 @@ json::value DesiredDeployment(const crd::PolicyServer& server, std::string_view 
   if (settings.enable_tracing) env.emplace_back(NameValue("KUBEWARDEN_LOG_FMT", "otlp"));
   if (settings.enable_metrics || settings.enable_tracing) {
     if (settings.otel_sidecar) {
-      env.emplace_back(NameValue("OTEL_EXPORTER_OTLP_ENDPOINT", "http://localhost:4317"));
+      // Upstream points at the sidecar's gRPC port 4317; our exporters speak OTLP/HTTP, which
+      // the same collector takes on 4318.
+      env.emplace_back(NameValue("OTEL_EXPORTER_OTLP_ENDPOINT", "http://localhost:4318"));
     } else {
       for (const auto& [key, value] : settings.otel_environment) {
         env.emplace_back(NameValue(key, value));

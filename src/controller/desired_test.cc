@@ -147,6 +147,22 @@ TEST(DesiredDeployment, UserSecurityContextsReplaceTheDefaults) {
   EXPECT_EQ(spec.at("containers").at(0).at("securityContext"), J(R"({"runAsUser":1000})"));
 }
 
+TEST(DesiredDeployment, TelemetryGoesToTheSidecarOverOtlpHttpOrToTheCustomCollector) {
+  ClusterSettings sidecar;
+  sidecar.enable_tracing = true;
+  sidecar.otel_sidecar = true;
+  json::value d = DesiredDeployment(Server(), "1", sidecar);
+  EXPECT_EQ(EnvValue(d, "KUBEWARDEN_LOG_FMT"), "otlp");
+  EXPECT_EQ(EnvValue(d, "OTEL_EXPORTER_OTLP_ENDPOINT"), "http://localhost:4318");
+
+  ClusterSettings custom;
+  custom.enable_metrics = true;
+  custom.otel_environment = {{"OTEL_EXPORTER_OTLP_ENDPOINT", "https://collector:4318"}};
+  d = DesiredDeployment(Server(), "1", custom);
+  EXPECT_EQ(EnvValue(d, "KUBEWARDEN_LOG_FMT"), "<absent>");
+  EXPECT_EQ(EnvValue(d, "OTEL_EXPORTER_OTLP_ENDPOINT"), "https://collector:4318");
+}
+
 TEST(DesiredService, ExposesTheWebhookAndMetricsPorts) {
   ClusterSettings settings;
   settings.enable_metrics = true;

@@ -1,10 +1,10 @@
 // The rules of policies and policy groups (spec tooling.md §5.2, §5.3); messages: validation.cc.
 #include <algorithm>
-#include <initializer_list>
 #include <array>
 #include <set>
 
 #include "base/strings.h"
+#include "cel/apimachinery_names.h"
 #include "crd/group_expression.h"
 #include "crd/validation_internal.h"
 
@@ -15,8 +15,6 @@ constexpr std::int64_t kMinTimeout = 2;
 constexpr std::int64_t kMaxTimeout = 30;
 constexpr std::int64_t kDefaultTimeoutSeconds = 10;
 constexpr std::size_t kMaxMatchConditions = 64;
-constexpr std::size_t kMaxQualifiedNameLength = 63;
-constexpr std::size_t kMaxDnsSubdomainLength = 253;
 
 bool IsGroup(PolicyKind kind) {
   return kind == PolicyKind::kClusterAdmissionPolicyGroup || kind == PolicyKind::kAdmissionPolicyGroup;
@@ -29,93 +27,6 @@ bool IsNamespaced(PolicyKind kind) {
 
 bool Contains(const std::vector<std::string_view>& list, std::string_view value) {
   return std::find(list.begin(), list.end(), value) != list.end();
-}
-
-bool IsAlnum(char c) {
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
-}
-
-// apimachinery's RegexError: "<msg> (e.g. 'a',  or 'b', regex used for validation is '<re>')".
-std::string RegexError(std::string_view msg, std::string_view regex,
-                       std::initializer_list<std::string_view> examples) {
-  std::string s(msg);
-  s += " (e.g. ";
-  bool first = true;
-  for (std::string_view e : examples) {
-    if (!first) s += " or ";
-    first = false;
-    s += "'" + std::string(e) + "', ";
-  }
-  return s + "regex used for validation is '" + std::string(regex) + "')";
-}
-
-// ([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]
-bool IsQualifiedNamePart(std::string_view s) {
-  if (s.empty() || !IsAlnum(s.front()) || !IsAlnum(s.back())) return false;
-  return std::all_of(s.begin(), s.end(),
-                     [](char c) { return IsAlnum(c) || c == '-' || c == '_' || c == '.'; });
-}
-
-// [a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*
-bool IsDns1123Subdomain(std::string_view s) {
-  auto lower_alnum = [](char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'); };
-  std::size_t start = 0;
-  while (true) {
-    std::size_t dot = s.find('.', start);
-    std::string_view label = s.substr(start, dot == std::string_view::npos ? s.npos : dot - start);
-    if (label.empty() || !lower_alnum(label.front()) || !lower_alnum(label.back())) return false;
-    if (!std::all_of(label.begin(), label.end(),
-                     [&](char c) { return lower_alnum(c) || c == '-'; })) {
-      return false;
-    }
-    if (dot == std::string_view::npos) return true;
-    start = dot + 1;
-  }
-}
-
-// apimachinery's validation.IsQualifiedName: the problems of `value`, none when it is valid.
-std::vector<std::string> QualifiedNameProblems(std::string_view value) {
-  static constexpr std::string_view kMsg =
-      "must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an "
-      "alphanumeric character";
-  static constexpr std::string_view kRegex = "([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]";
-  std::vector<std::string> problems;
-  std::string_view name = value;
-  std::size_t slash = value.find('/');
-  if (slash != std::string_view::npos) {
-    if (value.find('/', slash + 1) != std::string_view::npos) {
-      problems.push_back("a qualified name " + RegexError(kMsg, kRegex, {"MyName", "my.name", "123-abc"}) +
-                         " with an optional DNS subdomain prefix and '/' (e.g. 'example.com/MyName')");
-      return problems;
-    }
-    std::string_view prefix = value.substr(0, slash);
-    name = value.substr(slash + 1);
-    if (prefix.empty()) {
-      problems.push_back("prefix part must be non-empty");
-    } else {
-      if (prefix.size() > kMaxDnsSubdomainLength) {
-        problems.push_back("prefix part must be no more than 253 characters");
-      }
-      if (!IsDns1123Subdomain(prefix)) {
-        problems.push_back(
-            "prefix part " +
-            RegexError("a lowercase RFC 1123 subdomain must consist of lower case alphanumeric "
-                       "characters, '-' or '.', and must start and end with an alphanumeric "
-                       "character",
-                       "[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*",
-                       {"example.com"}));
-      }
-    }
-  }
-  if (name.empty()) {
-    problems.push_back("name part must be non-empty");
-  } else if (name.size() > kMaxQualifiedNameLength) {
-    problems.push_back("name part must be no more than 63 characters");
-  }
-  if (!name.empty() && !IsQualifiedNamePart(name)) {
-    problems.push_back("name part " + RegexError(kMsg, kRegex, {"MyName", "my.name", "123-abc"}));
-  }
-  return problems;
 }
 
 void ValidateRules(PolicyKind kind, const FieldReader& spec) {
@@ -206,7 +117,7 @@ void ValidateMatchConditions(const FieldReader& spec, const WebhookOptions& opti
       errors.push_back(Required(condition.PathOf("name"), ""));
       continue;
     }
-    for (std::string& problem : QualifiedNameProblems(name)) {
+    for (std::string& problem : cel::names::QualifiedName(name)) {
       errors.push_back(InvalidString(condition.PathOf("name"), name, std::move(problem)));
     }
     if (!names.insert(name).second) errors.push_back(Duplicate(condition.PathOf("name"), name));
@@ -228,7 +139,9 @@ void ValidateEvalTimeout(const FieldReader& reader, std::int64_t timeout_seconds
 // ^[_a-zA-Z][_a-zA-Z0-9]*$
 bool IsCelIdentifier(std::string_view s) {
   if (s.empty() || (s[0] >= '0' && s[0] <= '9')) return false;
-  return std::all_of(s.begin(), s.end(), [](char c) { return IsAlnum(c) || c == '_'; });
+  return std::all_of(s.begin(), s.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
+  });
 }
 
 bool IsCelReservedWord(std::string_view s) {

@@ -44,6 +44,35 @@ Result<admission::AdmissionResponse> Evaluator::EvaluateVanilla(
   return rt->Validate(request);
 }
 
+void TraceResponse(tracing::Span& span, const admission::AdmissionResponse& response) {
+  if (!span.recording()) return;
+  span.SetBool("allowed", response.allowed);
+  span.SetBool("mutated", response.patch.has_value());
+  if (response.status && response.status->code) span.SetInt("response_code", *response.status->code);
+  if (response.status && response.status->message) {
+    span.SetString("response_message", *response.status->message);
+  }
+}
+
+Result<admission::AdmissionResponse> Evaluator::EvaluateInSpan(
+    const Policy& policy, const admission::ValidationRequest& request,
+    std::string_view group_member) {
+  tracing::Span span = tracing::CurrentSpan::StartChild("policy_evaluation");
+  if (!span.recording()) return EvaluateVanilla(policy, request);
+  span.SetString("policy_id", policy.config.id);
+  if (!group_member.empty()) span.SetString("group_member", group_member);
+  Result<admission::AdmissionResponse> evaluated = [&] {
+    tracing::CurrentSpan current(span);  // the guest's log lines become its events
+    return EvaluateVanilla(policy, request);
+  }();
+  if (evaluated) {
+    TraceResponse(span, *evaluated);
+  } else {
+    span.SetString("error", evaluated.error().message);
+  }
+  return evaluated;
+}
+
 namespace {
 
 // The verdict of `policy`, or the rejection its failure becomes (logged: the response alone
@@ -61,7 +90,7 @@ admission::AdmissionResponse Evaluator::Evaluate(const Policy& policy,
                                                  const admission::ValidationRequest& request,
                                                  Origin origin, Verdict* vanilla) {
   admission::AdmissionResponse response =
-      VerdictOrRejection(policy, request.uid(), EvaluateVanilla(policy, request));
+      VerdictOrRejection(policy, request.uid(), EvaluateInSpan(policy, request, {}));
   admission::PolicyResponseOptions options;
   options.policy_id = policy.config.id;
   options.monitor_mode = policy.config.mode == PolicyMode::kMonitor;
@@ -98,6 +127,9 @@ admission::SettingsValidationResponse Evaluator::ValidateSettings(const PolicyGr
 admission::AdmissionResponse Evaluator::Evaluate(const PolicyGroup& group,
                                                  const admission::ValidationRequest& request,
                                                  Origin origin, Verdict* vanilla) {
+  tracing::Span span = tracing::CurrentSpan::StartChild("policy_group_evaluation");
+  span.SetString("policy_id", group.id);
+  tracing::CurrentSpan current(span);  // the members' spans are its children
   std::vector<std::string> denied_order;  // members that denied, in first-evaluation order
   std::map<std::string, std::optional<std::string>> denial_messages;
   auto value = group.expression.Evaluate([&](const std::string& name) -> Result<bool> {
@@ -105,7 +137,7 @@ admission::AdmissionResponse Evaluator::Evaluate(const PolicyGroup& group,
     // A member's failure (trap, timeout...) is its denial, as for a lone policy; only a member
     // that cannot even be instantiated (kBadModule: runtimes instantiate on first use) fails the
     // whole expression, as upstream's per-call instantiation does.
-    auto evaluated = EvaluateVanilla(*member, request);
+    auto evaluated = EvaluateInSpan(*member, request, name);
     if (!evaluated && evaluated.error().kind == ErrorKind::kBadModule) {
       return std::unexpected(std::move(evaluated).error());
     }
@@ -143,6 +175,7 @@ admission::AdmissionResponse Evaluator::Evaluate(const PolicyGroup& group,
       response.status = std::move(status);
     }
   }
+  TraceResponse(span, response);
   admission::PolicyResponseOptions options;
   options.policy_id = group.id;
   options.monitor_mode = group.mode == PolicyMode::kMonitor;

@@ -6,6 +6,15 @@
 // for /validate and /validate_raw and kwctl run (not /audit), apply the response handler:
 // monitor mode, the mutation gate, the custom message.
 //
+// Tracing (tracing/span.h): when the thread has a current span that records, each policy
+// evaluation is a child span of it, "policy_evaluation", with `policy_id` (a member's
+// "<group>/<member>", and `group_member`, its name), the vanilla verdict's `allowed`, `mutated`,
+// `response_code` and `response_message` (those present), or `error` when the evaluation
+// failed; the guest's log lines are its events. A group's evaluation is a
+// "policy_group_evaluation" span with the group's `policy_id` and vanilla verdict, parent of its
+// members' spans. The span names are ours (upstream's come from its instrumentation, which the
+// specification does not record); the attribute names are those of upstream's request spans.
+//
 // A Policy (compiled module + configuration) is immutable and shared across threads. An
 // Evaluator belongs to one worker thread and keeps one warm runtime per Policy object (its
 // module, grants, timeout and serialized settings), keyed by the policy's PolicyKey: a policy
@@ -30,6 +39,7 @@
 #include "host/host.h"
 #include "policy/policies_config.h"
 #include "runtime/runtime.h"
+#include "tracing/span.h"
 
 namespace kw::evaluator {
 
@@ -162,6 +172,10 @@ class Evaluator {
 
  private:
   Result<runtime::PolicyRuntime*> RuntimeFor(const Policy& policy);
+  // EvaluateVanilla, under a "policy_evaluation" span when tracing (see above).
+  Result<admission::AdmissionResponse> EvaluateInSpan(const Policy& policy,
+                                                      const admission::ValidationRequest& request,
+                                                      std::string_view group_member);
   admission::AdmissionResponse PostProcess(admission::AdmissionResponse response,
                                            const admission::PolicyResponseOptions& options,
                                            Origin origin, Verdict* vanilla);
@@ -174,6 +188,10 @@ class Evaluator {
   std::map<std::uint64_t, runtime::PolicyRuntimePtr> runtimes_;  // by PolicyKey
   std::uint64_t newest_generation_ = 0;  // of the environments evaluated with
 };
+
+// Records `response` on `span`: `allowed`, `mutated` (a patch), and `response_code` and
+// `response_message` when the status has them (upstream's span attributes, §5.3).
+void TraceResponse(tracing::Span& span, const admission::AdmissionResponse& response);
 
 // The rejection a failed evaluation becomes (§1.6).
 admission::AdmissionResponse RejectionFor(std::string_view uid, const Error& error);

@@ -6,6 +6,7 @@
 
 #include "base/json.h"
 #include "base/strings.h"
+#include "tracing/span.h"
 
 namespace kw::host {
 namespace {
@@ -21,6 +22,33 @@ std::vector<std::string_view> Split(std::string_view s) {
     if (slash == std::string_view::npos) return parts;
     start = slash + 1;
   }
+}
+
+// A guest's log line as an event of the span being recorded (tracing/span.h), when there is
+// one: "policy_log" (upstream's name for these lines), with `level`, `message` and the line's
+// other fields as attributes (strings, booleans, integers and numbers as such, the rest as JSON
+// text).
+void AddLogEvent(std::string_view level, std::string_view message, const json::object& fields) {
+  tracing::Span* span = tracing::CurrentSpan::Get();
+  if (span == nullptr || !span->recording()) return;
+  std::vector<tracing::Attribute> attributes;
+  attributes.reserve(2 + fields.size());
+  attributes.push_back(tracing::StringAttribute("level", level));
+  attributes.push_back(tracing::StringAttribute("message", message));
+  for (const auto& [key, value] : fields) {
+    if (value.is_string()) {
+      attributes.push_back(tracing::StringAttribute(key, value.as_string()));
+    } else if (value.is_bool()) {
+      attributes.push_back({std::string(key), value.as_bool()});
+    } else if (value.is_int64()) {
+      attributes.push_back({std::string(key), value.as_int64()});
+    } else if (value.is_number()) {
+      attributes.push_back({std::string(key), value.to_number<double>()});
+    } else {
+      attributes.push_back(tracing::StringAttribute(key, ToJson(value)));
+    }
+  }
+  span->AddEvent("policy_log", std::move(attributes));
 }
 
 // tracing/log: a policy's structured log line. Never fails, as upstream: a malformed payload is
@@ -50,6 +78,7 @@ Result<std::string> TracingLog(const CallContext& ctx, std::string_view operatio
   else if (level == "warning" || level == "warn") lvl = spdlog::level::warn;
   else if (level == "error") lvl = spdlog::level::err;
   spdlog::log(lvl, "policy_log policy={} {} data={}", ctx.policy_id, message, ToJson(fields));
+  AddLogEvent(level.empty() ? "info" : level, message, fields);
   return std::string();
 }
 

@@ -7,6 +7,7 @@
 
 #include "base/strings.h"
 #include "base/yaml.h"
+#include "cel/apimachinery_names.h"
 #include "policy/policies_config.h"
 
 namespace kw::kwctl {
@@ -29,8 +30,6 @@ json::array ContextAwareResourcesToJson(const std::vector<policy::ContextAwareRe
   for (const auto& resource : list) out.push_back(policy::ContextAwareResourceToJson(resource));
   return out;
 }
-
-bool IsLowerAlnum(char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'); }
 
 Result<std::string> RequiredAnnotation(const policy::Metadata& metadata, std::string_view key) {
   auto value = metadata.Annotation(key);
@@ -130,19 +129,7 @@ Result<json::value> ParseManifestSettings(const std::optional<std::string>& text
 }
 
 bool IsValidResourceName(std::string_view name) {
-  if (name.empty() || name.size() > 253) return false;
-  std::size_t start = 0;
-  while (true) {
-    std::size_t dot = name.find('.', start);
-    std::string_view label = name.substr(start, dot - start);
-    if (label.empty() || label.size() > 63) return false;
-    if (!IsLowerAlnum(label.front()) || !IsLowerAlnum(label.back())) return false;
-    for (char c : label) {
-      if (!IsLowerAlnum(c) && c != '-') return false;
-    }
-    if (dot == std::string_view::npos) return true;
-    start = dot + 1;
-  }
+  return cel::names::Dns1123Subdomain(name).empty();
 }
 
 Result<Manifest> BuildPolicyManifest(const ManifestRequest& request) {

@@ -34,9 +34,9 @@ Result<ManifestType> ParseManifestType(std::string_view text);
 Result<json::value> ParseManifestSettings(const std::optional<std::string>& text,
                                           std::string_view what);
 
-// True when `name` can be metadata.name of a policy: a lowercase RFC 1123 hostname (labels of
-// a-z, 0-9 and '-', starting and ending alphanumeric, at most 63 characters, joined by '.'), at
-// most 253 characters in all.
+// True when `name` can be metadata.name of a policy: what the API server accepts, apimachinery's
+// IsDNS1123Subdomain (labels of a-z, 0-9 and '-', starting and ending alphanumeric, joined by
+// '.'; at most 253 characters in all).
 bool IsValidResourceName(std::string_view name);
 
 struct ManifestRequest {

@@ -7,6 +7,7 @@
 #include <string_view>
 
 #include "metrics/metrics.h"
+#include "otlp/resource.h"
 
 namespace kw::metrics {
 
@@ -20,7 +21,7 @@ inline constexpr std::string_view kPrometheusContentType =
 std::string PrometheusText(const Snapshot& snapshot);
 
 // The resource (service.name), scope and process-wide identity the OTLP export carries.
-inline constexpr std::string_view kServiceName = "kubewarden-policy-server";
+using otlp::kServiceName;
 inline constexpr std::string_view kMeterName = "kubewarden";
 
 // An OTLP/JSON ExportMetricsServiceRequest: one resource (service.name = kServiceName), one scope

@@ -5,25 +5,11 @@
 // Upstream pushes OTLP/gRPC (protobuf); collectors accept both on their standard ports, gRPC on
 // 4317 and HTTP on 4318, so an endpoint configured for upstream must point at the HTTP port.
 //
-// Configuration, from the standard OpenTelemetry environment (empty values count as unset):
-//   OTEL_EXPORTER_OTLP_METRICS_ENDPOINT  the URL to POST to, as is; else
-//   OTEL_EXPORTER_OTLP_ENDPOINT          a base URL, to which "/v1/metrics" is appended
+// Configuration: otlp/http_export.h's, for the METRICS signal, plus
 //   OTEL_METRIC_EXPORT_INTERVAL          milliseconds between exports (default 60000)
-//   OTEL_EXPORTER_OTLP[_METRICS]_TIMEOUT milliseconds one export may take (default 10000)
-//   OTEL_EXPORTER_OTLP[_METRICS]_PROTOCOL only http/json is spoken: other values get a warning
-//   OTEL_EXPORTER_OTLP[_METRICS]_CERTIFICATE         PEM CA bundle that verifies the collector
-//                                                    (default: the system's trust store)
-//   OTEL_EXPORTER_OTLP[_METRICS]_CLIENT_CERTIFICATE  PEM client certificate (chain) and
-//   OTEL_EXPORTER_OTLP[_METRICS]_CLIENT_KEY          its key, for mTLS
-//   OTEL_EXPORTER_OTLP[_METRICS]_HEADERS  extra request headers, `key=value,key2=value2`, keys
-//                                        and values percent-encoded (W3C baggage style); a
-//                                        malformed entry is warned about and skipped
-// An `https://` URL is TLS (the server name is checked against the URL's host); `http://` is
-// plain. A per-signal variable wins over the generic one. Upstream reads the TLS variables with
-// malformed per-signal names (policy-server.md §7.9), so only the generic names work with both.
+// Only http/json is spoken: another OTEL_EXPORTER_OTLP[_METRICS]_PROTOCOL gets a warning.
 //
-// Failures to export (connection refused, timeouts, non-2xx answers) are logged and retried at
-// the next interval, never fatal. Thread-safe.
+// Failures to export are logged and retried at the next interval, never fatal. Thread-safe.
 #pragma once
 
 #include <chrono>
@@ -41,34 +27,22 @@
 #include "base/error.h"
 #include "metrics/metrics.h"
 #include "net/http_client.h"
+#include "otlp/http_export.h"
 
 namespace kw::metrics {
 
 struct OtlpExporterConfig {
-  std::string url;
+  otlp::HttpExportConfig http;
   std::chrono::milliseconds interval{60000};
-  std::chrono::milliseconds timeout{10000};
-  std::optional<std::string> ca_file;
-  std::optional<std::string> client_certificate_file;
-  std::optional<std::string> client_key_file;
-  std::vector<std::pair<std::string, std::string>> headers;  // sent with every export
 };
 
-// Reads an environment variable; nullopt when it is unset.
-using Environment = std::function<std::optional<std::string>(const std::string& name)>;
-// The process environment (getenv).
-std::optional<std::string> ProcessEnvironment(const std::string& name);
+using otlp::Environment;
+using otlp::ProcessEnvironment;
 
-// The exporter's configuration (see above), or nullopt when no endpoint is set. Unusable values
-// of the interval and timeout are warned about and replaced by their defaults, as the
-// OpenTelemetry SDKs do; a client certificate without its key (or the reverse) is an error.
+// The exporter's configuration (see above), or nullopt when no endpoint is set. An unusable
+// interval is warned about and replaced by its default, as the OpenTelemetry SDKs do.
 Result<std::optional<OtlpExporterConfig>> OtlpExporterConfigFromEnvironment(
     const Environment& environment = ProcessEnvironment);
-
-// Parses an OTEL_EXPORTER_OTLP_HEADERS value (`what` names the variable in warnings about the
-// entries skipped).
-std::vector<std::pair<std::string, std::string>> ParseOtlpHeaders(std::string_view text,
-                                                                  std::string_view what);
 
 // The URL parsing of net/http_client.h, under the names this header has always offered.
 using net::HttpUrl;

@@ -39,21 +39,21 @@ TEST(OtlpExporterConfig, NoEndpointNoExporter) {
 }
 
 TEST(OtlpExporterConfig, GenericEndpointIsABaseUrlAndTheMetricsOneIsUsedAsIs) {
-  EXPECT_EQ(ConfigOf({{"OTEL_EXPORTER_OTLP_ENDPOINT", "http://collector:4318"}}).url,
+  EXPECT_EQ(ConfigOf({{"OTEL_EXPORTER_OTLP_ENDPOINT", "http://collector:4318"}}).http.url,
             "http://collector:4318/v1/metrics");
-  EXPECT_EQ(ConfigOf({{"OTEL_EXPORTER_OTLP_ENDPOINT", "http://collector:4318/otlp/"}}).url,
+  EXPECT_EQ(ConfigOf({{"OTEL_EXPORTER_OTLP_ENDPOINT", "http://collector:4318/otlp/"}}).http.url,
             "http://collector:4318/otlp/v1/metrics");
   EXPECT_EQ(ConfigOf({{"OTEL_EXPORTER_OTLP_ENDPOINT", "http://collector:4318"},
                       {"OTEL_EXPORTER_OTLP_METRICS_ENDPOINT", "https://m:9/custom"}})
-                .url,
+                .http.url,
             "https://m:9/custom");
 }
 
 TEST(OtlpExporterConfig, DefaultsAndOverrides) {
   OtlpExporterConfig defaults = ConfigOf({{"OTEL_EXPORTER_OTLP_ENDPOINT", "http://c:4318"}});
   EXPECT_EQ(defaults.interval, 60000ms);
-  EXPECT_EQ(defaults.timeout, 10000ms);
-  EXPECT_FALSE(defaults.ca_file || defaults.client_certificate_file || defaults.client_key_file);
+  EXPECT_EQ(defaults.http.timeout, 10000ms);
+  EXPECT_FALSE(defaults.http.ca_file || defaults.http.client_certificate_file || defaults.http.client_key_file);
 
   OtlpExporterConfig set = ConfigOf({{"OTEL_EXPORTER_OTLP_ENDPOINT", "https://c:4318"},
                                      {"OTEL_METRIC_EXPORT_INTERVAL", "250"},
@@ -64,17 +64,17 @@ TEST(OtlpExporterConfig, DefaultsAndOverrides) {
                                      {"OTEL_EXPORTER_OTLP_CLIENT_KEY", "/client.key"},
                                      {"OTEL_EXPORTER_OTLP_METRICS_CLIENT_KEY", "/metrics.key"}});
   EXPECT_EQ(set.interval, 250ms);
-  EXPECT_EQ(set.timeout, 2000ms);  // per signal wins
-  EXPECT_EQ(set.ca_file, "/ca.pem");
-  EXPECT_EQ(set.client_certificate_file, "/client.pem");
-  EXPECT_EQ(set.client_key_file, "/metrics.key");
+  EXPECT_EQ(set.http.timeout, 2000ms);  // per signal wins
+  EXPECT_EQ(set.http.ca_file, "/ca.pem");
+  EXPECT_EQ(set.http.client_certificate_file, "/client.pem");
+  EXPECT_EQ(set.http.client_key_file, "/metrics.key");
 
   // Unusable numbers fall back to the defaults.
   OtlpExporterConfig bad = ConfigOf({{"OTEL_EXPORTER_OTLP_ENDPOINT", "http://c:4318"},
                                      {"OTEL_METRIC_EXPORT_INTERVAL", "-5"},
                                      {"OTEL_EXPORTER_OTLP_TIMEOUT", "10s"}});
   EXPECT_EQ(bad.interval, 60000ms);
-  EXPECT_EQ(bad.timeout, 10000ms);
+  EXPECT_EQ(bad.http.timeout, 10000ms);
 }
 
 TEST(OtlpExporterConfig, HeadersArePercentDecodedAndPerSignalWins) {
@@ -82,21 +82,21 @@ TEST(OtlpExporterConfig, HeadersArePercentDecodedAndPerSignalWins) {
   EXPECT_EQ(ConfigOf({{"OTEL_EXPORTER_OTLP_ENDPOINT", "http://c:4318"},
                       {"OTEL_EXPORTER_OTLP_HEADERS",
                        "Authorization=Bearer%20abc , x-tenant=a%3Db,,api-key = k"}})
-                .headers,
+                .http.headers,
             (Headers{{"Authorization", "Bearer abc"}, {"x-tenant", "a=b"}, {"api-key", "k"}}));
   EXPECT_EQ(ConfigOf({{"OTEL_EXPORTER_OTLP_ENDPOINT", "http://c:4318"},
                       {"OTEL_EXPORTER_OTLP_HEADERS", "a=1"},
                       {"OTEL_EXPORTER_OTLP_METRICS_HEADERS", "b=2"}})
-                .headers,
+                .http.headers,
             (Headers{{"b", "2"}}));
 }
 
 TEST(ParseOtlpHeaders, SkipsMalformedEntries) {
   using Headers = std::vector<std::pair<std::string, std::string>>;
   // No '=', an empty name, a name that is not a token, a bad escape, a line break in a value.
-  EXPECT_EQ(ParseOtlpHeaders("novalue,=v,bad name=v,k=%zz,inject=a%0D%0AX: y,ok=1", "VAR"),
+  EXPECT_EQ(otlp::ParseOtlpHeaders("novalue,=v,bad name=v,k=%zz,inject=a%0D%0AX: y,ok=1", "VAR"),
             (Headers{{"ok", "1"}}));
-  EXPECT_EQ(ParseOtlpHeaders("", "VAR"), Headers{});
+  EXPECT_EQ(otlp::ParseOtlpHeaders("", "VAR"), Headers{});
 }
 
 TEST(OtlpExporterConfig, ClientCertificateNeedsItsKey) {
@@ -147,9 +147,9 @@ TEST(OtlpExporter, PostsJsonOnTheIntervalAndOnStop) {
   Registry registry;
   Recorded(registry);
   auto exporter = OtlpExporter::Start(
-      registry, {.url = collector.Url() + "/v1/metrics",
-                 .interval = 50ms,
-                 .headers = {{"Authorization", "Bearer t"}, {"Content-Type", "text/plain"}}});
+      registry, {.http = {.url = collector.Url() + "/v1/metrics",
+                          .headers = {{"Authorization", "Bearer t"}, {"Content-Type", "text/plain"}}},
+                 .interval = 50ms});
   ASSERT_TRUE(exporter.has_value()) << exporter.error().message;
   auto requests = collector.WaitFor(2, 10s);
   ASSERT_GE(requests.size(), 2u);
@@ -173,7 +173,7 @@ TEST(OtlpExporter, StopExportsWhatWasRecordedSinceTheLastInterval) {
   testing::HttpSink collector;
   Registry registry;
   auto exporter =
-      OtlpExporter::Start(registry, {.url = collector.Url() + "/v1/metrics", .interval = 1h});
+      OtlpExporter::Start(registry, {.http = {.url = collector.Url() + "/v1/metrics"}, .interval = 1h});
   ASSERT_TRUE(exporter.has_value());
   Recorded(registry);
   (*exporter)->Stop();
@@ -186,7 +186,7 @@ TEST(OtlpExporter, NothingRecordedNothingSent) {
   testing::HttpSink collector;
   Registry registry;
   auto exporter =
-      OtlpExporter::Start(registry, {.url = collector.Url() + "/v1/metrics", .interval = 20ms});
+      OtlpExporter::Start(registry, {.http = {.url = collector.Url() + "/v1/metrics"}, .interval = 20ms});
   ASSERT_TRUE(exporter.has_value());
   std::this_thread::sleep_for(100ms);
   (*exporter)->Stop();
@@ -198,13 +198,15 @@ TEST(OtlpExporter, FailuresAreNotFatal) {
   Recorded(registry);
   // A collector that answers 500, and one that is not there at all.
   testing::HttpSink failing({.status = 500});
-  auto a = OtlpExporter::Start(registry, {.url = failing.Url() + "/v1/metrics", .interval = 20ms});
+  auto a = OtlpExporter::Start(registry, {.http = {.url = failing.Url() + "/v1/metrics"}, .interval = 20ms});
   ASSERT_TRUE(a.has_value());
   EXPECT_GE(failing.WaitFor(2, 10s).size(), 2u);  // retried at the next interval
   (*a)->Stop();
   auto b = OtlpExporter::Start(
-      registry, {.url = "http://127.0.0.1:" + std::to_string(testing::FreeLoopbackPort()),
-                 .interval = 20ms, .timeout = 500ms});
+      registry, {.http = {.url = "http://127.0.0.1:" +
+                                 std::to_string(testing::FreeLoopbackPort()),
+                          .timeout = 500ms},
+                 .interval = 20ms});
   ASSERT_TRUE(b.has_value());
   std::this_thread::sleep_for(100ms);
   (*b)->Stop();
@@ -212,9 +214,9 @@ TEST(OtlpExporter, FailuresAreNotFatal) {
 
 TEST(OtlpExporter, BadUrlOrTlsFilesFailToStart) {
   Registry registry;
-  EXPECT_FALSE(OtlpExporter::Start(registry, {.url = "localhost:4318"}).has_value());
+  EXPECT_FALSE(OtlpExporter::Start(registry, {.http = {.url = "localhost:4318"}}).has_value());
   auto missing_ca = OtlpExporter::Start(
-      registry, {.url = "https://localhost:4318", .ca_file = "/nonexistent/ca.pem"});
+      registry, {.http = {.url = "https://localhost:4318", .ca_file = "/nonexistent/ca.pem"}});
   ASSERT_FALSE(missing_ca.has_value());
   EXPECT_NE(missing_ca.error().message.find("/nonexistent/ca.pem"), std::string::npos)
       << missing_ca.error().message;
@@ -228,11 +230,11 @@ TEST(OtlpExporter, HttpsVerifiesTheCollectorAndPresentsTheClientCertificate) {
   Registry registry;
   Recorded(registry);
   const std::string url = collector.Url() + "/v1/metrics";  // https://localhost:<port>
-  auto mtls = OtlpExporter::Start(registry, {.url = url,
-                                             .interval = 1h,
-                                             .ca_file = certs.ca,
-                                             .client_certificate_file = certs.client_cert,
-                                             .client_key_file = certs.client_key});
+  auto mtls = OtlpExporter::Start(registry, {.http = {.url = url,
+                                                      .ca_file = certs.ca,
+                                                      .client_certificate_file = certs.client_cert,
+                                                      .client_key_file = certs.client_key},
+                                             .interval = 1h});
   ASSERT_TRUE(mtls.has_value()) << mtls.error().message;
   (*mtls)->Stop();
   ASSERT_EQ(collector.Requests().size(), 1u);
@@ -241,13 +243,13 @@ TEST(OtlpExporter, HttpsVerifiesTheCollectorAndPresentsTheClientCertificate) {
 
   // Without the client certificate, or without trusting the test CA: no export.
   auto no_client_cert =
-      OtlpExporter::Start(registry, {.url = url, .interval = 1h, .ca_file = certs.ca});
+      OtlpExporter::Start(registry, {.http = {.url = url, .ca_file = certs.ca}, .interval = 1h});
   ASSERT_TRUE(no_client_cert.has_value());
   (*no_client_cert)->Stop();
-  auto untrusted = OtlpExporter::Start(registry, {.url = url,
-                                                  .interval = 1h,
-                                                  .client_certificate_file = certs.client_cert,
-                                                  .client_key_file = certs.client_key});
+  auto untrusted = OtlpExporter::Start(registry, {.http = {.url = url,
+                                                           .client_certificate_file = certs.client_cert,
+                                                           .client_key_file = certs.client_key},
+                                                  .interval = 1h});
   ASSERT_TRUE(untrusted.has_value());
   (*untrusted)->Stop();
   // The collector may count a refused handshake just after the exporter gave up on it.

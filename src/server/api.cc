@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cctype>
 #include <chrono>
+#include <cstdlib>
 
 #include <spdlog/spdlog.h>
 
@@ -88,6 +89,35 @@ void RecordEvaluation(metrics::Registry& recorder, const evaluator::EnvironmentE
       latency);
 }
 
+// The span of a request that reached its policy (§5.3), with what the request says.
+tracing::Span StartRequestSpan(tracing::SpanSink& sink, Endpoint endpoint, std::string_view id,
+                               const admission::ValidationRequest& request,
+                               const std::optional<std::string>& traceparent,
+                               std::string_view host) {
+  std::optional<tracing::SpanContext> parent;
+  if (traceparent) parent = tracing::ParseTraceparent(*traceparent);
+  const std::string_view name = endpoint == Endpoint::kValidate ? "validation"
+                                : endpoint == Endpoint::kAudit  ? "audit"
+                                                                : "validation_raw";
+  tracing::Span span = tracing::Span::Start(sink, name, tracing::SpanKind::kServer, parent);
+  span.SetString("request_uid", request.uid());
+  span.SetString("host", host);
+  span.SetString("policy_id", id);
+  if (endpoint == Endpoint::kValidateRaw) return span;
+  const admission::AdmissionIdentity& about = request.identity();
+  span.SetString("name", about.name);
+  span.SetString("namespace", request.namespace_name().value_or(""));
+  span.SetString("operation", request.operation());
+  span.SetString("subresource", about.subresource);
+  span.SetString("kind_group", about.kind.group);
+  span.SetString("kind_version", about.kind.version);
+  span.SetString("kind", about.kind.name);
+  span.SetString("resource_group", about.resource.group);
+  span.SetString("resource_version", about.resource.version);
+  span.SetString("resource", about.resource.name);
+  return span;
+}
+
 // The answer of the GET-only listeners to anything but a GET or HEAD of one of `paths`; nullopt
 // for those.
 std::optional<HttpResponse> RefuseUnlessGet(const HttpRequest& request,
@@ -134,7 +164,9 @@ bool IsJsonContentType(std::string_view content_type) {
 }
 
 ApiHandler::ApiHandler(const ServedPolicies& policies, WorkerPool& pool, ApiOptions options)
-    : policies_(policies), pool_(pool), options_(std::move(options)) {}
+    : policies_(policies), pool_(pool), options_(std::move(options)) {
+  if (const char* host = std::getenv("HOSTNAME")) host_ = host;
+}
 
 void ApiHandler::Handle(HttpRequest request, Responder respond) {
   std::optional<Route> route = MatchRoute(request.target);
@@ -176,6 +208,17 @@ void ApiHandler::Handle(HttpRequest request, Responder respond) {
                                    std::string(kSchemaErrorPrefix) + message));
   }
 
+  tracing::Span span;
+  if (options_.tracing != nullptr) {
+    span = StartRequestSpan(*options_.tracing, endpoint, *id, *parsed, request.traceparent, host_);
+  }
+  // Ends the span with what the client is told.
+  const auto answer = [&span, &respond, endpoint](const admission::AdmissionResponse& response) {
+    evaluator::TraceResponse(span, response);
+    span.End();
+    respond(Review(endpoint, response));
+  };
+
   if (std::count(id->begin(), id->end(), '/') > 1) {
     spdlog::error("invalid policy id '{}': more than one '/'", *id);
     return respond(JsonError(http::status::internal_server_error, "Something went wrong"));
@@ -194,28 +237,31 @@ void ApiHandler::Handle(HttpRequest request, Responder respond) {
     if (recorder != nullptr) {
       RecordEvaluation(*recorder, *entry, endpoint, *parsed, {.accepted = true}, {});
     }
-    return respond(Review(endpoint, accepted));
+    return answer(accepted);
   }
   if (entry->state() == evaluator::EntryState::kFailed) {
     if (recorder != nullptr) recorder->RecordInitializationError(entry->id, *entry->error);
-    return respond(Review(endpoint, admission::RejectInternal(parsed->uid(), *entry->error)));
+    return answer(admission::RejectInternal(parsed->uid(), *entry->error));
   }
 
   // `environment` keeps `entry` alive until the answer, whatever is swapped in meanwhile.
   pool_.Run([environment = std::move(environment), entry, endpoint, recorder,
-             request = std::move(*parsed),
+             request = std::move(*parsed), span = std::move(span),
              respond = std::move(respond)](evaluator::Evaluator& evaluator) mutable {
     evaluator::Origin origin =
         endpoint == Endpoint::kAudit ? evaluator::Origin::kAudit : evaluator::Origin::kValidate;
-    const auto evaluate = [&](evaluator::Verdict* vanilla) {
-      return evaluator.Evaluate(*environment, *entry, request, origin, vanilla);
-    };
-    if (recorder == nullptr) return respond(Review(endpoint, evaluate(nullptr)));
+    tracing::CurrentSpan current(span);  // the evaluations' spans are its children
     evaluator::Verdict verdict;
-    const auto start = std::chrono::steady_clock::now();
-    admission::AdmissionResponse response = evaluate(&verdict);
-    RecordEvaluation(*recorder, *entry, endpoint, request, verdict,
-                     std::chrono::steady_clock::now() - start);
+    const auto start = recorder != nullptr ? std::chrono::steady_clock::now()
+                                            : std::chrono::steady_clock::time_point();
+    admission::AdmissionResponse response = evaluator.Evaluate(
+        *environment, *entry, request, origin, recorder != nullptr ? &verdict : nullptr);
+    if (recorder != nullptr) {
+      RecordEvaluation(*recorder, *entry, endpoint, request, verdict,
+                       std::chrono::steady_clock::now() - start);
+    }
+    evaluator::TraceResponse(span, response);
+    span.End();
     respond(Review(endpoint, response));
   });
 }

@@ -30,6 +30,15 @@
 // evaluations with the policy's vanilla verdict and the time the evaluation itself took (not
 // the wait for a worker, nor parsing and serializing).
 //
+// With tracing (--log-fmt otlp, §5.3), each request that reaches its policy is a span, named
+// after its endpoint, "validation", "audit" or "validation_raw", with upstream's attributes:
+// `request_uid`, `host` ($HOSTNAME), `policy_id`, and for AdmissionRequests `name`,
+// `namespace`, `operation`, `subresource`, `kind_group`, `kind_version`, `kind`,
+// `resource_group`, `resource_version`, `resource`; then, from the answer, `allowed`, `mutated`,
+// `response_code` and `response_message` (those present). A `traceparent` header makes it a
+// child of the caller's span (upstream starts a new trace every time). The evaluations are its
+// children (evaluator.h).
+//
 // Everything happens on the calling thread when it is one of the pool's (the API listener is
 // served by the pool's threads); evaluations are queued for the pool otherwise. Thread-safe.
 #pragma once
@@ -43,6 +52,7 @@
 #include "server/http_server.h"
 #include "server/served_policies.h"
 #include "server/worker_pool.h"
+#include "tracing/span.h"
 
 namespace kw::server {
 
@@ -50,6 +60,8 @@ struct ApiOptions {
   std::optional<std::string> always_accept_namespace;
   // Where evaluations are recorded; nullptr = no metrics. Must outlive the handler's requests.
   metrics::Registry* metrics = nullptr;
+  // Where the spans of requests go; nullptr = no tracing. Must outlive the handler's requests.
+  tracing::SpanSink* tracing = nullptr;
 };
 
 class ApiHandler final : public RequestHandler {
@@ -63,6 +75,7 @@ class ApiHandler final : public RequestHandler {
   const ServedPolicies& policies_;
   WorkerPool& pool_;
   ApiOptions options_;
+  std::string host_;  // $HOSTNAME, the spans' `host`
 };
 
 // The readiness listener: GET (or HEAD) /readiness → 200 with an empty body. Only mounted once

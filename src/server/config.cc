@@ -73,6 +73,17 @@ Result<ParsedCommandLine> ParseCommandLine(int argc, const char* const* argv) {
       ->envname("KUBEWARDEN_LOG_LEVEL")
       ->check(cli::OneOf({"trace", "debug", "info", "warn", "error"}))
       ->capture_default_str();
+  app.footer(
+      "OpenTelemetry (OTLP/HTTP; collectors take it on port 4318, not gRPC's 4317):\n"
+      "  --log-fmt otlp exports traces: OTEL_EXPORTER_OTLP_TRACES_ENDPOINT (as is) or\n"
+      "    OTEL_EXPORTER_OTLP_ENDPOINT (+ /v1/traces; default http://localhost:4318),\n"
+      "    OTEL_EXPORTER_OTLP_[TRACES_]PROTOCOL http/protobuf (default) or http/json,\n"
+      "    OTEL_BSP_SCHEDULE_DELAY (ms, 5000), OTEL_BSP_MAX_QUEUE_SIZE (2048),\n"
+      "    OTEL_BSP_MAX_EXPORT_BATCH_SIZE (512)\n"
+      "  --enable-metrics exports metrics (http/json) when OTEL_EXPORTER_OTLP_METRICS_ENDPOINT\n"
+      "    or OTEL_EXPORTER_OTLP_ENDPOINT (+ /v1/metrics) is set; OTEL_METRIC_EXPORT_INTERVAL (ms)\n"
+      "  Both: OTEL_EXPORTER_OTLP_[<SIGNAL>_]HEADERS, _TIMEOUT (ms), _CERTIFICATE (CA bundle),\n"
+      "    _CLIENT_CERTIFICATE and _CLIENT_KEY (mTLS)");
   app.add_option("--log-fmt", log_fmt, "Log output format")
       ->envname("KUBEWARDEN_LOG_FMT")
       ->check(cli::OneOf({"text", "json", "otlp"}))

@@ -519,6 +519,9 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
     if (auto it = request.find(http::field::content_type); it != request.end()) {
       r.content_type = std::string(it->value());
     }
+    if (auto it = request.find("traceparent"); it != request.end()) {
+      r.traceparent = std::string(it->value());
+    }
     if (!too_large) r.body = std::move(request.body().text);
     r.body_too_large = too_large;
     target_ = r.target;

@@ -59,6 +59,8 @@ struct HttpRequest {
   http::verb method = http::verb::unknown;
   std::string target;  // as sent: path and query
   std::optional<std::string> content_type;
+  // The W3C Trace Context `traceparent` header, which a traced request continues.
+  std::optional<std::string> traceparent;
   std::string body;
   bool body_too_large = false;  // the body was over the limit and was not read
 };

@@ -19,6 +19,7 @@
 #include "metrics/metrics.h"
 #include "metrics/otlp_exporter.h"
 #include "sandbox/sandbox.h"
+#include "tracing/otlp_trace_exporter.h"
 #include "server/api.h"
 #include "server/config_map_follower.h"
 #include "server/stop_signals.h"
@@ -35,9 +36,6 @@ namespace kw::server {
 namespace {
 
 Result<void> CheckSupported(const Config& config) {
-  if (config.log_format == LogFormat::kOtlp) {
-    spdlog::warn("--log-fmt otlp: exporting traces over OTLP is not supported yet; logging text");
-  }
   if (!config.enable_metrics && config.metrics_port != 0) {
     spdlog::warn("--metrics-port is ignored without --enable-metrics");
   }
@@ -160,13 +158,23 @@ Result<void> Serve(const Config& config, Daemon* daemon) {
     recorder = std::make_unique<metrics::Registry>();
     KW_ASSIGN_OR_RETURN(auto otlp, metrics::OtlpExporterConfigFromEnvironment());
     if (otlp) {
-      spdlog::info("exporting metrics over OTLP/HTTP to {} every {} ms", otlp->url,
+      spdlog::info("exporting metrics over OTLP/HTTP to {} every {} ms", otlp->http.url,
                    otlp->interval.count());
       KW_ASSIGN_OR_RETURN(exporter, metrics::OtlpExporter::Start(*recorder, std::move(*otlp)));
     } else if (config.metrics_port == 0) {
       spdlog::warn("--enable-metrics without --metrics-port or OTEL_EXPORTER_OTLP_ENDPOINT: "
                    "metrics are recorded but not exported");
     }
+  }
+
+  // --log-fmt otlp: spans exported over OTLP/HTTP, logs as text (as upstream: §5.3).
+  std::unique_ptr<tracing::OtlpTraceExporter> traces;
+  if (config.log_format == LogFormat::kOtlp) {
+    KW_ASSIGN_OR_RETURN(tracing::TraceExportConfig otlp, tracing::TraceExportConfigFromEnvironment());
+    spdlog::info("exporting traces over OTLP/HTTP ({}) to {}",
+                 otlp.protocol == tracing::ExportProtocol::kJson ? "http/json" : "http/protobuf",
+                 otlp.http.url);
+    KW_ASSIGN_OR_RETURN(traces, tracing::OtlpTraceExporter::Start(std::move(otlp), KW_VERSION));
   }
 
   KW_ASSIGN_OR_RETURN(std::unique_ptr<engine::Engine> engine, engine::CreateV8Engine());
@@ -207,7 +215,8 @@ Result<void> Serve(const Config& config, Daemon* daemon) {
   HttpServer server(options, pool->io());
   auto api = std::make_shared<ApiHandler>(
       *policies, *pool,
-      ApiOptions{config.always_accept_admission_reviews_on_namespace, recorder.get()});
+      ApiOptions{config.always_accept_admission_reviews_on_namespace, recorder.get(),
+                 traces.get()});
   KW_ASSIGN_OR_RETURN(std::uint16_t port, server.Listen(config.address, config.port, api, tls));
   // Readiness and metrics on a thread of their own: they answer while every worker is busy
   // (with a policy that runs until its timeout, say), and rendering many series takes
@@ -257,6 +266,12 @@ Result<void> Serve(const Config& config, Daemon* daemon) {
   server.Shutdown(kShutdownGracePeriod);
   pool->Stop();
   if (exporter) exporter->Stop();  // the last export, with every evaluation in
+  if (traces) {
+    traces->Shutdown();  // the spans still queued
+    if (traces->dropped() > 0) {
+      spdlog::warn("{} spans were dropped in all: the export queue was full", traces->dropped());
+    }
+  }
   spdlog::info("shut down");
   return {};
 }

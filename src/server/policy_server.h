@@ -15,8 +15,8 @@
 // With --daemon, the process detaches first (daemon.h) and the command returns once the daemon
 // is ready, or fails with its start-up error.
 //
-// Not supported yet, and said so: --log-fmt otlp logs text, and --enable-pprof is ignored, each
-// with a warning.
+// --log-fmt otlp logs text and exports traces over OTLP/HTTP (tracing/otlp_trace_exporter.h).
+// Not supported yet, and said so: --enable-pprof is ignored, with a warning.
 #pragma once
 
 #include <chrono>

@@ -173,33 +173,63 @@ struct StackDeleter {
 
 }  // namespace
 
-bool ChainsToAnchors(X509* leaf, const std::vector<X509Ptr>& anchors,
-                     const std::vector<X509Ptr>& intermediates, std::int64_t at_time,
-                     std::size_t max_depth) {
+std::optional<std::vector<X509Ptr>> VerifiedChain(X509* leaf, const std::vector<X509Ptr>& anchors,
+                                                  const std::vector<X509Ptr>& intermediates,
+                                                  const ChainRequirements& requirements) {
   std::unique_ptr<X509_STORE, StoreDeleter> store(X509_STORE_new());
   std::unique_ptr<X509_STORE_CTX, StoreCtxDeleter> ctx(X509_STORE_CTX_new());
   std::unique_ptr<STACK_OF(X509), StackDeleter> untrusted(sk_X509_new_null());
-  if (!store || !ctx || !untrusted) return false;
+  if (!store || !ctx || !untrusted) return std::nullopt;
   for (const X509Ptr& c : anchors) {
     if (X509_STORE_add_cert(store.get(), c.get()) != 1) {
       ERR_clear_error();
-      return false;
+      return std::nullopt;
     }
   }
   for (const X509Ptr& c : intermediates) {
-    if (sk_X509_push(untrusted.get(), c.get()) <= 0) return false;
+    if (sk_X509_push(untrusted.get(), c.get()) <= 0) return std::nullopt;
   }
   if (X509_STORE_CTX_init(ctx.get(), store.get(), leaf, untrusted.get()) != 1) {
     ERR_clear_error();
-    return false;
+    return std::nullopt;
   }
   X509_VERIFY_PARAM* param = X509_STORE_CTX_get0_param(ctx.get());
   X509_VERIFY_PARAM_set_flags(param, X509_V_FLAG_PARTIAL_CHAIN);
-  X509_VERIFY_PARAM_set_time(param, static_cast<time_t>(at_time));
-  X509_VERIFY_PARAM_set_depth(param, static_cast<int>(max_depth));
+  X509_VERIFY_PARAM_set_time(param, static_cast<time_t>(requirements.at_time));
+  X509_VERIFY_PARAM_set_depth(param, static_cast<int>(requirements.max_depth));
+  if (!requirements.host.empty()) {
+    // An address is matched against the iPAddress names, anything else against the DNS ones.
+    const std::string& host = requirements.host;
+    X509_VERIFY_PARAM_set_hostflags(param, X509_CHECK_FLAG_NEVER_CHECK_SUBJECT);
+    ASN1_OCTET_STRING* ip = a2i_IPADDRESS(host.c_str());
+    ERR_clear_error();
+    int set = ip != nullptr ? X509_VERIFY_PARAM_set1_ip_asc(param, host.c_str())
+                            : X509_VERIFY_PARAM_set1_host(param, host.data(), host.size());
+    ASN1_OCTET_STRING_free(ip);
+    if (set != 1) {
+      ERR_clear_error();
+      return std::nullopt;
+    }
+  }
   bool ok = X509_verify_cert(ctx.get()) == 1;
   ERR_clear_error();
-  return ok;
+  if (!ok) return std::nullopt;
+  std::vector<X509Ptr> chain;
+  STACK_OF(X509)* built = X509_STORE_CTX_get0_chain(ctx.get());
+  for (int i = 0; i < sk_X509_num(built); ++i) {
+    X509* cert = sk_X509_value(built, i);
+    if (X509_up_ref(cert) != 1) return std::nullopt;
+    chain.emplace_back(cert);
+  }
+  return chain;
+}
+
+bool ChainsToAnchors(X509* leaf, const std::vector<X509Ptr>& anchors,
+                     const std::vector<X509Ptr>& intermediates, std::int64_t at_time,
+                     std::size_t max_depth) {
+  return VerifiedChain(leaf, anchors, intermediates,
+                       ChainRequirements{.at_time = at_time, .max_depth = max_depth})
+      .has_value();
 }
 
 bool IsCodeSigningCertificate(X509* cert) {

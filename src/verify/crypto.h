@@ -51,6 +51,21 @@ bool ChainsToAnchors(X509* leaf, const std::vector<X509Ptr>& anchors,
                      const std::vector<X509Ptr>& intermediates, std::int64_t at_time,
                      std::size_t max_depth);
 
+// What else a chain must satisfy (VerifiedChain), beyond ChainsToAnchors' rules.
+struct ChainRequirements {
+  std::int64_t at_time = 0;  // seconds since the epoch
+  std::size_t max_depth = 10;
+  // The leaf's subjectAltName must cover this DNS name or IP address ("" = any); the subject's
+  // CN is never consulted, as Go's VerifyHostname.
+  std::string host;
+};
+
+// The chain, leaf first and anchor last, by which `leaf` verifies as ChainsToAnchors says and
+// meets `requirements`; nullopt when it does not.
+std::optional<std::vector<X509Ptr>> VerifiedChain(X509* leaf, const std::vector<X509Ptr>& anchors,
+                                                  const std::vector<X509Ptr>& intermediates,
+                                                  const ChainRequirements& requirements);
+
 // Whether the certificate says it is for code signing (extendedKeyUsage codeSigning), as
 // sigstore requires of the certificates that sign images.
 bool IsCodeSigningCertificate(X509* cert);

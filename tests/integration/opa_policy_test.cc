@@ -224,6 +224,13 @@ TEST_F(OpaRuntimeTest, BuiltinFailuresFailTheEvaluation) {
       << r.error().message;
 }
 
+TEST_F(OpaRuntimeTest, AnUndefinedBuiltinResultReachesThePolicyAsANullAddress) {
+  auto rt = Runtime("opa_undefined_builtin_v1_2.wasm", policy::ExecutionMode::kOpa);
+  ASSERT_TRUE(rt);
+  auto r = rt->Validate(Request(kPlainRequest));
+  ASSERT_TRUE(r) << r.error().message;  // the module traps unless uuid.parse answered 0
+}
+
 TEST_F(OpaRuntimeTest, AnAbortFailsTheEvaluationAndTheNextOneStartsAfresh) {
   auto rt = Runtime("opa_abort_v1_2.wasm", policy::ExecutionMode::kOpa);
   ASSERT_TRUE(rt);

@@ -53,17 +53,6 @@ std::string RawPost(std::string_view body, std::string_view extra = "") {
          std::string(body);
 }
 
-// The resident memory of `pid`, in bytes.
-std::size_t Rss(pid_t pid) {
-  std::ifstream status("/proc/" + std::to_string(pid) + "/status");
-  std::string line;
-  while (std::getline(status, line)) {
-    if (line.starts_with("VmRSS:")) return std::stoul(line.substr(6)) * 1024;
-  }
-  ADD_FAILURE() << "no VmRSS for " << pid;
-  return 0;
-}
-
 // Lets this test process open `needed` descriptors; false when its hard limit is lower.
 bool AllowOpenFiles(rlim_t needed) {
   rlimit limit{};
@@ -147,7 +136,7 @@ TEST(SilentConnections, CostLittleMemoryWhichGoesBackOnClose) {
   validate.ca_file = certs.ca;
   validate.body = PlainReview();
   for (int i = 0; i < 3; ++i) ASSERT_TRUE(Accepted(Http(server->Url("/validate/privileged"), validate)));
-  const std::size_t baseline = Rss(server->process().pid());
+  const std::size_t baseline = testing::ResidentBytes(server->process().pid());
 
   std::vector<std::unique_ptr<RawConnection>> flood;
   for (int i = 0; i < kConnections; ++i) {
@@ -156,14 +145,14 @@ TEST(SilentConnections, CostLittleMemoryWhichGoesBackOnClose) {
   // Connections are accepted in order: once a later one is answered, the flood is all in.
   EXPECT_TRUE(Accepted(Http(server->Url("/validate/privileged"), validate)));
   EXPECT_EQ(Readiness(*server), 200);
-  const std::size_t during = Rss(server->process().pid());
+  const std::size_t during = testing::ResidentBytes(server->process().pid());
   EXPECT_LT(during, baseline + kConnections * 8 * 1024)
       << "RSS grew by " << (during - baseline) / kConnections << " bytes per silent connection";
 
   flood.clear();
   std::size_t after = 0;
   EXPECT_TRUE(Eventually([&] {
-    after = Rss(server->process().pid());
+    after = testing::ResidentBytes(server->process().pid());
     return after < baseline + 8 * kMiB;
   }, 15s)) << "RSS " << after / 1024 << " KiB after the flood closed, " << baseline / 1024
       << " KiB before it";
@@ -310,7 +299,7 @@ TEST(RequestMemoryBudget, BoundsTheMemoryOfStalledBodies) {
   auto server = PolicyServer::Start(Policies(), {"--max-request-buffer-mib", "4",
                                                  "--client-read-timeout", "30"});
   ASSERT_TRUE(server);
-  const std::size_t baseline = Rss(server->process().pid());
+  const std::size_t baseline = testing::ResidentBytes(server->process().pid());
   const std::string large = RawPost(ReviewOfSize(2 * kMiB - 1));
   const std::string_view all_but_last(large.data(), large.size() - 1);
   std::vector<std::unique_ptr<RawConnection>> clients;
@@ -325,7 +314,7 @@ TEST(RequestMemoryBudget, BoundsTheMemoryOfStalledBodies) {
     // Held bodies were read whole; refused ones were answered and read to their end.
     EXPECT_TRUE(c->WaitUntilPeerHasRead(15s));
   }
-  const std::size_t during = Rss(server->process().pid());
+  const std::size_t during = testing::ResidentBytes(server->process().pid());
   for (auto& c : clients) {
     bool closed = false;
     if (c->ReadUntilClosed(5s, &closed).starts_with("HTTP/1.1 503")) ++refused;
@@ -335,6 +324,30 @@ TEST(RequestMemoryBudget, BoundsTheMemoryOfStalledBodies) {
       << "RSS grew by " << (during - baseline) / kMiB << " MiB with " << kClients
       << " stalled 2 MiB bodies and a 4 MiB budget";
   EXPECT_EQ(Readiness(*server), 200);
+  EXPECT_TRUE(Accepted(server->Post("/validate/privileged", PlainReview())));
+}
+
+// --- hostile memory ---------------------------------------------------------------------------
+
+// A WASI policy that mallocs until its memory cap (256 MiB) and fails, request after request on
+// both workers: each dropped instance's memory goes back to the system at once. Left to V8's
+// garbage collector it stayed resident for many requests (RSS above 500 MiB after five).
+TEST(HostileMemory, DroppedInstancesDoNotStayResident) {
+  const std::string policies = "bomb:\n  module: " +
+                               testing::AnnotatedRegoFixture("wasi_policy.wasm", "wasi") +
+                               "\n  settings: {mode: memory_bomb}\n" + Policies();
+  auto server = PolicyServer::Start(policies, {"--workers", "2"});
+  ASSERT_TRUE(server);
+  ASSERT_TRUE(Accepted(server->Post("/validate/privileged", PlainReview())));
+  const std::size_t baseline = testing::ResidentBytes(server->process().pid());
+  for (int i = 0; i < 8; ++i) {
+    testing::HttpResult r = server->Post("/validate/bomb", PlainReview());
+    ASSERT_TRUE(r.ok()) << r.error;
+    EXPECT_NE(r.body.find("malloc failed after"), std::string::npos) << r.body;
+  }
+  const std::size_t after = testing::ResidentBytes(server->process().pid());
+  EXPECT_LT(after, baseline + 128 * kMiB)
+      << "RSS grew by " << (after - baseline) / kMiB << " MiB over 8 memory bombs";
   EXPECT_TRUE(Accepted(server->Post("/validate/privileged", PlainReview())));
 }
 

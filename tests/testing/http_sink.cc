@@ -10,6 +10,7 @@
 #include <cctype>
 #include <memory>
 #include <stdexcept>
+#include <thread>
 
 #include <openssl/err.h>
 #include <openssl/ssl.h>
@@ -168,6 +169,7 @@ void HttpSink::HandleConnection(int fd) {
     requests_.push_back(std::move(request));
   }
   arrived_.notify_all();
+  if (options_.delay.count() > 0) std::this_thread::sleep_for(options_.delay);
   std::string response = "HTTP/1.1 " + std::to_string(options_.status) +
                          " Status\r\nContent-Type: " + options_.content_type +
                          "\r\nContent-Length: " + std::to_string(body.size()) + "\r\n";

@@ -48,6 +48,8 @@ struct HttpSinkOptions {
   std::string cert_file;
   std::string key_file;
   std::string client_ca_file;
+  // How long to wait before answering each request: a slow server.
+  std::chrono::milliseconds delay{0};
 };
 
 class HttpSink {

@@ -199,6 +199,16 @@ std::string Slurp(const std::string& path) {
 std::string ChildProcess::Stdout() const { return Slurp(out_path_); }
 std::string ChildProcess::Stderr() const { return Slurp(err_path_); }
 
+std::size_t ResidentBytes(pid_t pid) {
+  std::ifstream status("/proc/" + std::to_string(pid) + "/status");
+  std::string line;
+  while (std::getline(status, line)) {
+    if (line.starts_with("VmRSS:")) return std::stoul(line.substr(6)) * 1024;
+  }
+  ADD_FAILURE() << "no VmRSS for " << pid;
+  return 0;
+}
+
 bool Eventually(const std::function<bool()>& condition, std::chrono::milliseconds timeout) {
   auto deadline = std::chrono::steady_clock::now() + timeout;
   while (std::chrono::steady_clock::now() < deadline) {

@@ -4,6 +4,7 @@
 #include <sys/types.h>
 
 #include <chrono>
+#include <cstddef>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -50,6 +51,9 @@ class ChildProcess {
 // Polls `condition` every 50 ms until it holds or `timeout` passes; its last answer.
 bool Eventually(const std::function<bool()>& condition,
                 std::chrono::milliseconds timeout = std::chrono::seconds(10));
+
+// The resident memory (VmRSS) of process `pid`, in bytes; 0, with a test failure, when unknown.
+std::size_t ResidentBytes(pid_t pid);
 
 // A TCP port on 127.0.0.1 that was free a moment ago (bound to port 0, then closed), for
 // binaries that must be told their port.

@@ -348,6 +348,12 @@ const Case kCases[] = {
     {"{}", "regex_match('[', 'a')", "ERROR"},
     {"{}", "regex_replace_all_literal('[0-9]', 'a1b2', 'x')", R"("axbx")"},
     {"{}", "regex_replace_all('o+', 'foo boo', '0')", R"("f0 b0")"},
+    // Go's ReplaceAll expansion: $1 / ${1} / $name, `$1x` names the group `1x`, $$ is `$`.
+    {"{}", "regex_replace_all('([a-z]+)-([0-9]+)', 'app-12 db-3', '${2}_$1')", R"("12_app 3_db")"},
+    {"{}", "regex_replace_all('(?P<name>[a-z]+):(?P<tag>.*)', 'nginx:1.25', '$name@$tag$$')", R"("nginx@1.25$")"},
+    {"{}", "regex_replace_all('a(x*)b', '-ab-axxb-', '$1W')", R"("---")"},
+    {"{}", "regex_replace_all('a*', 'baaac', 'X')", R"("XbXcX")"},
+    {"{}", "regex_replace_all_literal('a(x*)b', '-axxb-', '$1')", R"("-$1-")"},
     {"{}", "pattern_match('nginx:*', 'nginx:1.2')", "true"},
     {"{}", "pattern_match('nginx:?', 'nginx:12')", "false"},
     {"{}", "pattern_match('12*', `123`)", "true"},

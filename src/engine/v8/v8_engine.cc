@@ -10,6 +10,8 @@
 #include "engine/v8/v8_engine.h"
 
 #include <pthread.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include <array>
 #include <condition_variable>
@@ -631,8 +633,35 @@ Result<v8::Local<v8::Object>> V8Worker::NewMemory(v8::Local<v8::Context> ctx,
 // ---------------------------------------------------------------------------------------------
 // V8Instance
 
+namespace {
+
+// A dropped instance's memory stays resident until V8's garbage collector frees the backing
+// store, which on a worker whose JS heap hardly grows can take hundreds of requests: every
+// instance a hostile policy grew to the memory cap (a memory bomb, then a trap) would keep that
+// much RSS per worker meanwhile. Memories at least this big hand their pages back to the system
+// when the instance is destroyed; small ones are not worth the system call.
+constexpr std::uint64_t kReturnPagesAbove = 16 << 20;
+
+// Frees the physical pages of [data, data + size) now. Only for memory nobody reads again: the
+// range stays mapped and would read as zeros (as a fresh wasm memory does).
+void ReturnPages(void* data, std::uint64_t size) {
+  const auto page = static_cast<std::uintptr_t>(sysconf(_SC_PAGESIZE));
+  const auto start = reinterpret_cast<std::uintptr_t>(data);
+  const std::uintptr_t begin = (start + page - 1) / page * page;
+  const std::uintptr_t end = (start + size) / page * page;
+  if (end > begin) madvise(reinterpret_cast<void*>(begin), end - begin, MADV_DONTNEED);
+}
+
+}  // namespace
+
 V8Instance::~V8Instance() {
-  v8::Isolate::Scope isolate_scope(worker_->isolate());
+  v8::Isolate* isolate = worker_->isolate();
+  v8::Isolate::Scope isolate_scope(isolate);
+  if (!memory_.IsEmpty()) {
+    v8::HandleScope handles(isolate);
+    v8::Local<v8::ArrayBuffer> buffer = memory_.Get(isolate)->Buffer();
+    if (buffer->ByteLength() >= kReturnPagesAbove) ReturnPages(buffer->Data(), buffer->ByteLength());
+  }
   functions_.clear();
   memory_.Reset();
   exports_.Reset();

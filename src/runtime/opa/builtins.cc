@@ -14,6 +14,7 @@
 #include <spdlog/spdlog.h>
 
 #include "admission/json_patch.h"
+#include "base/go_json.h"
 #include "base/semver.h"
 #include "base/utf8.h"
 #include "base/yaml.h"
@@ -147,6 +148,13 @@ std::string HexText(std::string_view bytes) {
   return out;
 }
 
+int HexValue(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
 std::string NumberText(const json::value& number) {
   if (number.is_int64()) return std::to_string(number.get_int64());
   if (number.is_uint64()) return std::to_string(number.get_uint64());
@@ -249,6 +257,49 @@ Result<json::value> Trace(const BuiltinContext&, std::span<const json::value> ar
   return json::value(true);
 }
 
+// internal.print, what Rego's print(...) compiles to: one array of operands, each the set of the
+// values the operand took (empty when undefined). OPA prints a line per combination of values,
+// strings bare, other values as Rego text, "<undefined>" for an empty set.
+Result<json::value> Print(const BuiltinContext&, std::span<const json::value> args) {
+  static constexpr std::string_view kName = "internal.print";
+  // A policy printing the cross product of large sets would flood the log: a few lines is what
+  // print is for.
+  static constexpr std::size_t kMaxLines = 100;
+  KW_TRY(CheckArity(kName, args, 1));
+  if (!args[0].is_array()) return std::unexpected(OperandTypeError(kName, 1, "array", args[0]));
+  const json::array& operands = args[0].get_array();
+  std::vector<std::vector<std::string>> texts;
+  for (const json::value& operand : operands) {
+    const json::array* values = IsSet(operand) ? ArrayOrSetElements(operand) : nullptr;
+    if (values == nullptr) return std::unexpected(BuiltinError(kName, "illegal argument type: " + std::string(internal::TypeName(operand))));
+    std::vector<std::string>& options = texts.emplace_back();
+    if (values->empty()) options.emplace_back("<undefined>");
+    for (const json::value& v : *values) {
+      std::string text;
+      if (v.is_string()) {
+        text = std::string(v.get_string());
+      } else {
+        internal::AppendRegoString(v, text);
+      }
+      options.push_back(std::move(text));
+    }
+  }
+  // The combinations in order, as an odometer over the operands' values.
+  std::vector<std::size_t> at(texts.size(), 0);
+  for (std::size_t line = 0; line < kMaxLines; ++line) {
+    std::string out;
+    for (std::size_t i = 0; i < texts.size(); ++i) {
+      if (i > 0) out.push_back(' ');
+      out += texts[i][at[i]];
+    }
+    spdlog::info("policy print: {}", out);
+    std::size_t i = texts.size();
+    while (i > 0 && ++at[i - 1] == texts[i - 1].size()) at[--i] = 0;
+    if (i == 0) break;
+  }
+  return json::value(true);  // not undefined: the rule goes on
+}
+
 // opa.runtime: OPA's answer when it runs without runtime information, as a policy server
 // would not hand its environment to policies.
 Result<json::value> OpaRuntime(const BuiltinContext&, std::span<const json::value> args) {
@@ -270,12 +321,7 @@ Result<json::value> HexEncode(const BuiltinContext&, std::span<const json::value
   return json::value(json::string(internal::HexText(in)));
 }
 
-int HexValue(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
+using internal::HexValue;
 
 // Go's encoding/hex InvalidByteError text, "encoding/hex: invalid byte: %#U" of the byte as a
 // rune: "U+0067 'g'", with the character only when Go deems it printable.
@@ -466,6 +512,54 @@ Result<json::value> JsonIsValid(const BuiltinContext&, std::span<const json::val
   return json::value(ParseJson(std::string_view(args[0].get_string())).has_value());
 }
 
+// json.marshal_with_options: Go's json.Marshal, or json.MarshalIndent when the options ask for
+// it ("pretty", or implicitly "prefix" / "indent"); OPA prefixes the first line too.
+Result<json::value> JsonMarshalWithOptions(const BuiltinContext&,
+                                           std::span<const json::value> args) {
+  static constexpr std::string_view kName = "json.marshal_with_options";
+  KW_TRY(CheckArity(kName, args, 2));
+  if (!args[1].is_object() || IsSet(args[1])) {
+    return std::unexpected(OperandTypeError(kName, 2, "object", args[1]));
+  }
+  std::string prefix;
+  std::string indent = "\t";
+  bool implicit_pretty = false;
+  std::optional<bool> explicit_pretty;
+  // OPA goes through the options in key order and names the failing one by its index there.
+  const json::value options = internal::SortedKeys(args[1]);
+  std::size_t index = 0;
+  for (const auto& kv : options.get_object()) {
+    std::string_view key = kv.key();
+    const json::value& value = kv.value();
+    const std::string operand = "operand " + std::to_string(index);
+    if (key == "prefix" || key == "indent") {
+      if (!value.is_string()) {
+        return std::unexpected(BuiltinError(
+            kName, "operand 2 key " + std::string(key) + " failed cast to string: " + operand +
+                       " must be string but got " + std::string(internal::TypeName(value))));
+      }
+      (key == "prefix" ? prefix : indent) = std::string(value.get_string());
+      implicit_pretty = true;
+    } else if (key == "pretty") {
+      if (!value.is_bool()) {
+        return std::unexpected(BuiltinError(
+            kName, "operand 2 key pretty failed cast to bool: " + operand +
+                       " must be boolean but got " + std::string(internal::TypeName(value))));
+      }
+      explicit_pretty = value.get_bool();
+    } else {
+      return std::unexpected(BuiltinError(
+          kName, "operand 2 object contained unknown key " + internal::GoQuote(key)));
+    }
+    ++index;
+  }
+  const json::value document = internal::SortedKeys(SetsAsArrays(args[0]));
+  if (!explicit_pretty.value_or(implicit_pretty)) {
+    return json::value(json::string(MarshalLikeGo(document)));
+  }
+  return json::value(json::string(prefix + MarshalIndentLikeGo(document, {prefix, indent})));
+}
+
 Result<json::value> YamlMarshal(const BuiltinContext&, std::span<const json::value> args) {
   KW_TRY(CheckArity("yaml.marshal", args, 1));
   return json::value(json::string(JsonToYaml(internal::SortedKeys(args[0]))));
@@ -574,12 +668,11 @@ constexpr BuiltinEntry kCoreBuiltins[] = {
     {"glob.quote_meta", GlobQuoteMeta},
     {"hex.decode", HexDecode},
     {"hex.encode", HexEncode},
+    {"internal.print", Print},
     {"json.is_valid", JsonIsValid},
+    {"json.marshal_with_options", JsonMarshalWithOptions},
     {"json.patch", JsonPatch},
     {"opa.runtime", OpaRuntime},
-    {"regex.find_n", internal::RegexFindN},
-    {"regex.split", internal::RegexSplit},
-    {"regex.template_match", internal::RegexTemplateMatch},
     {"semver.compare", SemVerCompare},
     {"semver.is_valid", SemVerIsValid},
     {"sprintf", internal::Sprintf},
@@ -599,8 +692,12 @@ const std::vector<BuiltinEntry>& Registry() {
   static const std::vector<BuiltinEntry> registry = [] {
     std::vector<BuiltinEntry> all(std::begin(kCoreBuiltins), std::end(kCoreBuiltins));
     for (auto family : {internal::StringsBuiltins(), internal::CryptoBuiltins(),
-                        internal::NetBuiltins(), internal::UnitsBuiltins(),
-                        internal::TimeBuiltins(), internal::RandomBuiltins()}) {
+                        internal::X509Builtins(), internal::NetBuiltins(),
+                        internal::UnitsBuiltins(), internal::TimeBuiltins(),
+                        internal::RandomBuiltins(), internal::GraphBuiltins(),
+                        internal::UuidBuiltins(), internal::NumbersBuiltins(),
+                        internal::TemplateBuiltins(), internal::JsonSchemaBuiltins(),
+                        internal::JsonPathsBuiltins(), internal::RegexBuiltins()}) {
       all.insert(all.end(), family.begin(), family.end());
     }
     std::sort(all.begin(), all.end(),
@@ -611,6 +708,15 @@ const std::vector<BuiltinEntry>& Registry() {
 }
 
 }  // namespace
+
+// A kind and message no builtin error has: the message cannot start with "<builtin>: ".
+constexpr std::string_view kUndefinedMessage = "(undefined)";
+
+Error UndefinedResult() { return Error(ErrorKind::kNotFound, std::string(kUndefinedMessage)); }
+
+bool IsUndefinedResult(const Error& error) {
+  return error.kind == ErrorKind::kNotFound && error.message == kUndefinedMessage;
+}
 
 Builtin FindBuiltin(std::string_view name) {
   const auto& registry = Registry();

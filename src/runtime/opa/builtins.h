@@ -29,6 +29,12 @@ struct BuiltinContext {
 using Builtin = Result<json::value> (*)(const BuiltinContext& context,
                                         std::span<const json::value> args);
 
+// OPA's undefined result (uuid.parse of a text that is not a UUID, ...): a builtin fails with
+// UndefinedResult(), and the host answers the guest with a null value address, which the code
+// OPA compiles takes for undefined (as for its own builtins written in C).
+Error UndefinedResult();
+bool IsUndefinedResult(const Error& error);
+
 // The builtin registered under `name` (as a module's builtins() lists it), or nullptr.
 Builtin FindBuiltin(std::string_view name);
 

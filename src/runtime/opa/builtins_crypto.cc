@@ -5,6 +5,7 @@
 #include <openssl/crypto.h>
 #include <openssl/ec.h>
 #include <openssl/ecdsa.h>
+#include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 #include <openssl/core_names.h>
@@ -202,9 +203,10 @@ struct PkeyFree {
 };
 using PkeyPtr = std::unique_ptr<EVP_PKEY, PkeyFree>;
 
-// A JWK's RSA or EC public key ("kty", "n"/"e" or "crv"/"x"/"y", base64url), through
-// OpenSSL 3's key-from-parameters interface.
-std::optional<PkeyPtr> JwkKey(const json::object& jwk) {
+// A JWK's RSA or EC key ("kty", "n"/"e" or "crv"/"x"/"y", base64url), through OpenSSL 3's
+// key-from-parameters interface. With `private_key`, also its private part ("d", and for RSA
+// the CRT values "p", "q", "dp", "dq", "qi" when present), for signing.
+std::optional<PkeyPtr> JwkKey(const json::object& jwk, bool private_key = false) {
   auto field = [&jwk](std::string_view name) -> std::optional<std::string> {
     const json::value* v = jwk.if_contains(name);
     if (v == nullptr || !v->is_string()) return std::nullopt;
@@ -218,17 +220,36 @@ std::optional<PkeyPtr> JwkKey(const json::object& jwk) {
   auto builder = std::unique_ptr<OSSL_PARAM_BLD, decltype(&OSSL_PARAM_BLD_free)>(
       OSSL_PARAM_BLD_new(), OSSL_PARAM_BLD_free);
   std::vector<std::unique_ptr<BIGNUM, decltype(&BN_free)>> numbers;
+  auto push_number = [&](const char* name, const std::string& bytes) {
+    numbers.emplace_back(BN_bin2bn(reinterpret_cast<const unsigned char*>(bytes.data()),
+                                   static_cast<int>(bytes.size()), nullptr),
+                         BN_free);
+    return numbers.back() && OSSL_PARAM_BLD_push_BN(builder.get(), name, numbers.back().get()) == 1;
+  };
   std::string point;
   const char* algorithm = nullptr;
   if (type == "RSA") {
     auto n = field("n"), e = field("e");
-    if (!n || !e) return std::nullopt;
-    for (auto [name, bytes] : {std::pair{OSSL_PKEY_PARAM_RSA_N, &*n}, std::pair{OSSL_PKEY_PARAM_RSA_E, &*e}}) {
-      numbers.emplace_back(BN_bin2bn(reinterpret_cast<const unsigned char*>(bytes->data()),
-                                     static_cast<int>(bytes->size()), nullptr),
-                           BN_free);
-      if (!numbers.back() || OSSL_PARAM_BLD_push_BN(builder.get(), name, numbers.back().get()) != 1) {
-        return std::nullopt;
+    if (!n || !e || !push_number(OSSL_PKEY_PARAM_RSA_N, *n) || !push_number(OSSL_PKEY_PARAM_RSA_E, *e)) {
+      return std::nullopt;
+    }
+    if (private_key) {
+      auto d = field("d");
+      if (!d || !push_number(OSSL_PKEY_PARAM_RSA_D, *d)) return std::nullopt;
+      static constexpr std::pair<const char*, const char*> kCrt[] = {
+          {"p", OSSL_PKEY_PARAM_RSA_FACTOR1},     {"q", OSSL_PKEY_PARAM_RSA_FACTOR2},
+          {"dp", OSSL_PKEY_PARAM_RSA_EXPONENT1},  {"dq", OSSL_PKEY_PARAM_RSA_EXPONENT2},
+          {"qi", OSSL_PKEY_PARAM_RSA_COEFFICIENT1},
+      };
+      // All or none: OpenSSL signs without them, only slower.
+      std::vector<std::string> crt;
+      for (const auto& [name, param] : kCrt) {
+        if (auto value = field(name)) crt.push_back(std::move(*value));
+      }
+      if (crt.size() == std::size(kCrt)) {
+        for (std::size_t i = 0; i < crt.size(); ++i) {
+          if (!push_number(kCrt[i].second, crt[i])) return std::nullopt;
+        }
       }
     }
     algorithm = "RSA";
@@ -248,6 +269,10 @@ std::optional<PkeyPtr> JwkKey(const json::object& jwk) {
                                          point.size()) != 1) {
       return std::nullopt;
     }
+    if (private_key) {
+      auto d = field("d");
+      if (!d || !push_number(OSSL_PKEY_PARAM_PRIV_KEY, *d)) return std::nullopt;
+    }
     algorithm = "EC";
   } else {
     return std::nullopt;
@@ -258,7 +283,9 @@ std::optional<PkeyPtr> JwkKey(const json::object& jwk) {
       EVP_PKEY_CTX_new_from_name(nullptr, algorithm, nullptr), EVP_PKEY_CTX_free);
   EVP_PKEY* key = nullptr;
   if (!params || !ctx || EVP_PKEY_fromdata_init(ctx.get()) != 1 ||
-      EVP_PKEY_fromdata(ctx.get(), &key, EVP_PKEY_PUBLIC_KEY, params.get()) != 1) {
+      EVP_PKEY_fromdata(ctx.get(), &key, private_key ? EVP_PKEY_KEYPAIR : EVP_PKEY_PUBLIC_KEY,
+                        params.get()) != 1) {
+    ERR_clear_error();
     return std::nullopt;
   }
   return PkeyPtr(key);
@@ -352,6 +379,40 @@ bool VerifySignature(EVP_PKEY* key, Digest md, Scheme scheme, std::string_view i
   return EVP_DigestVerify(ctx.get(), reinterpret_cast<const unsigned char*>(signature.data()),
                           signature.size(), reinterpret_cast<const unsigned char*>(input.data()),
                           input.size()) == 1;
+}
+
+// Signs `input` as a JWS does: PKCS#1 v1.5; PSS with a salt as long as the digest (RFC 7518
+// §3.5); ECDSA as r || s, each as wide as the curve's order (RFC 7518 §3.4).
+std::optional<std::string> SignWith(EVP_PKEY* key, Digest md, Scheme scheme, std::string_view input) {
+  int id = EVP_PKEY_base_id(key);
+  if (id != (scheme == Scheme::kEcdsa ? EVP_PKEY_EC : EVP_PKEY_RSA)) return std::nullopt;
+  auto ctx = std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)>(EVP_MD_CTX_new(), EVP_MD_CTX_free);
+  EVP_PKEY_CTX* pctx = nullptr;
+  const auto* data = reinterpret_cast<const unsigned char*>(input.data());
+  std::size_t size = 0;
+  bool ok = ctx && EVP_DigestSignInit(ctx.get(), &pctx, md(), nullptr, key) == 1 &&
+            (scheme != Scheme::kPss ||
+             (EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PSS_PADDING) == 1 &&
+              EVP_PKEY_CTX_set_rsa_pss_saltlen(pctx, RSA_PSS_SALTLEN_DIGEST) == 1)) &&
+            EVP_DigestSign(ctx.get(), nullptr, &size, data, input.size()) == 1;
+  std::string signature(size, '\0');
+  ok = ok && EVP_DigestSign(ctx.get(), reinterpret_cast<unsigned char*>(signature.data()), &size, data,
+                            input.size()) == 1;
+  ERR_clear_error();
+  if (!ok) return std::nullopt;
+  signature.resize(size);
+  if (scheme != Scheme::kEcdsa) return signature;
+  const auto* der = reinterpret_cast<const unsigned char*>(signature.data());
+  ECDSA_SIG* sig = d2i_ECDSA_SIG(nullptr, &der, static_cast<long>(signature.size()));
+  if (sig == nullptr) return std::nullopt;
+  const int width = (EVP_PKEY_get_bits(key) + 7) / 8;
+  std::string raw(static_cast<std::size_t>(2 * width), '\0');
+  auto* out = reinterpret_cast<unsigned char*>(raw.data());
+  ok = BN_bn2binpad(ECDSA_SIG_get0_r(sig), out, width) == width &&
+       BN_bn2binpad(ECDSA_SIG_get0_s(sig), out + width, width) == width;
+  ECDSA_SIG_free(sig);
+  if (!ok) return std::nullopt;
+  return raw;
 }
 
 template <const char* kName, Digest kMd, Scheme kScheme>
@@ -495,7 +556,7 @@ Result<json::value> JwtDecodeVerify(const BuiltinContext& context,
   return json::value(json::array{true, std::move(jwt.header), std::move(*payload)});
 }
 
-// --- io.jwt.encode_sign / encode_sign_raw: HMAC algorithms with an "oct" JWK ---
+// --- io.jwt.encode_sign / encode_sign_raw: HMAC with an "oct" JWK, RSA and EC with theirs ---
 
 // Signs "<header>.<payload>" (both already base64url) with the JWK `key` as `alg` says.
 Result<std::string> SignCompact(std::string_view builtin, std::string_view header,
@@ -509,10 +570,25 @@ Result<std::string> SignCompact(std::string_view builtin, std::string_view heade
   for (const Algorithm& a : kAlgorithms) {
     if (a.name == std::string_view(alg->get_string())) algorithm = &a;
   }
-  if (algorithm == nullptr || algorithm->scheme) {
+  if (algorithm == nullptr) {
     return std::unexpected(BuiltinError(builtin, "unsupported signing algorithm " +
-                                                     GoQuote(std::string_view(alg->get_string())) +
-                                                     " (HS256, HS384 and HS512 are)"));
+                                                     GoQuote(std::string_view(alg->get_string()))));
+  }
+  std::string input = Base64UrlNoPad(header) + "." + Base64UrlNoPad(payload);
+  if (algorithm->scheme) {
+    std::optional<PkeyPtr> private_key;
+    if (key.is_object()) private_key = JwkKey(key.get_object(), true);
+    if (!private_key) {
+      return std::unexpected(BuiltinError(
+          builtin, "the key must be an " +
+                       std::string(*algorithm->scheme == Scheme::kEcdsa ? "EC" : "RSA") +
+                       " JWK with its private part for " + std::string(algorithm->name)));
+    }
+    auto signature = SignWith(private_key->get(), algorithm->md, *algorithm->scheme, input);
+    if (!signature) {
+      return std::unexpected(BuiltinError(builtin, "the key cannot sign with " + std::string(algorithm->name)));
+    }
+    return input + "." + Base64UrlNoPad(*signature);
   }
   const json::value* k = key.is_object() ? key.get_object().if_contains("k") : nullptr;
   if (k == nullptr || !k->is_string()) {
@@ -520,7 +596,6 @@ Result<std::string> SignCompact(std::string_view builtin, std::string_view heade
   }
   auto secret = RawBase64UrlDecode(std::string_view(k->get_string()));
   if (!secret) return std::unexpected(BuiltinError(builtin, "the key's k: " + secret.error().message));
-  std::string input = Base64UrlNoPad(header) + "." + Base64UrlNoPad(payload);
   std::string mac = HmacOf(algorithm->md, *secret, input);
   return input + "." + Base64UrlNoPad(mac);
 }

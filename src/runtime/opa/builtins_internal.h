@@ -63,8 +63,17 @@ std::string Base64UrlNoPad(std::string_view bytes);
 // `bytes` as lower-case hex digits (hex.encode, the crypto digests).
 std::string HexText(std::string_view bytes);
 
+// The value of a hex digit (either case), or -1.
+int HexValue(char c);
+
 // Shortest decimal text of a JSON number that reads back to the same value.
 std::string NumberText(const json::value& number);
+
+// Whether Go's net.ParseIP takes `text` (builtins_net.cc), for json.match_schema's formats.
+bool IsGoIpAddress(std::string_view text);
+
+// Whether Go's time.Parse(time.RFC3339, text) takes `text` (builtins_time.cc).
+bool IsRfc3339Time(std::string_view text);
 
 // One registered builtin. Each family file lists its own; FindBuiltin merges the lists.
 struct BuiltinEntry {
@@ -74,16 +83,20 @@ struct BuiltinEntry {
 
 std::span<const BuiltinEntry> StringsBuiltins();     // builtins_strings.cc
 std::span<const BuiltinEntry> CryptoBuiltins();      // builtins_crypto.cc
+std::span<const BuiltinEntry> X509Builtins();        // builtins_x509.cc
 std::span<const BuiltinEntry> NetBuiltins();         // builtins_net.cc
 std::span<const BuiltinEntry> UnitsBuiltins();       // builtins_units.cc
 std::span<const BuiltinEntry> TimeBuiltins();        // builtins_time.cc
 std::span<const BuiltinEntry> RandomBuiltins();      // builtins_random.cc
+std::span<const BuiltinEntry> GraphBuiltins();       // builtins_graph.cc
+std::span<const BuiltinEntry> UuidBuiltins();        // builtins_uuid.cc
+std::span<const BuiltinEntry> NumbersBuiltins();     // builtins_numbers.cc
+std::span<const BuiltinEntry> TemplateBuiltins();    // builtins_template.cc
+std::span<const BuiltinEntry> JsonSchemaBuiltins();  // builtins_json_schema.cc
+std::span<const BuiltinEntry> JsonPathsBuiltins();   // builtins_json_paths.cc
+std::span<const BuiltinEntry> RegexBuiltins();       // builtins_regex.cc
 
 // The builtins defined in the other files.
 Result<json::value> Sprintf(const BuiltinContext& context, std::span<const json::value> args);
-Result<json::value> RegexSplit(const BuiltinContext& context, std::span<const json::value> args);
-Result<json::value> RegexFindN(const BuiltinContext& context, std::span<const json::value> args);
-Result<json::value> RegexTemplateMatch(const BuiltinContext& context,
-                                       std::span<const json::value> args);
 
 }  // namespace kw::runtime::opa::internal

@@ -387,4 +387,6 @@ constexpr BuiltinEntry kBuiltins[] = {
 
 std::span<const BuiltinEntry> NetBuiltins() { return kBuiltins; }
 
+bool IsGoIpAddress(std::string_view text) { return ParseIp(text).has_value(); }
+
 }  // namespace kw::runtime::opa::internal

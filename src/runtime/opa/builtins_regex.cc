@@ -1,5 +1,7 @@
-// regex.split, regex.find_n and regex.template_match: Go's regexp package over the
-// Go-compatible engine the guest SDK uses too (lib/goregex, goregex/regex.h).
+// The regex.* builtins OPA's wasm leaves to the host: regex.split, regex.find_n,
+// regex.find_all_string_submatch_n, regex.replace and regex.template_match run Go's regexp
+// package over the Go-compatible engine the guest SDK uses too (lib/goregex,
+// goregex/regex.h); regex.globs_match runs the glob intersection (glob_intersection.h).
 //
 // Go's FindAll and Split search again from the end of each match: goregex's Regexp::Searcher
 // does that, O(len(text) × program size) per search.
@@ -14,6 +16,7 @@
 #include "base/utf8.h"
 #include "goregex/regex.h"
 #include "runtime/opa/builtins_internal.h"
+#include "runtime/opa/glob_intersection.h"
 
 namespace kw::runtime::opa::internal {
 namespace {
@@ -25,36 +28,31 @@ using Program = goregex::Regexp;
 constexpr std::size_t kMaxMatches = 100'000;
 constexpr std::size_t kMaxSearchWork = 200'000'000;
 
-// Go's allMatches: up to `limit` non-overlapping matches, an empty match right after the
-// previous match skipped.
-Result<std::vector<std::pair<std::size_t, std::size_t>>> FindAll(std::string_view builtin,
-                                                                 const Program& program,
-                                                                 std::string_view text,
-                                                                 std::size_t limit) {
-  std::vector<std::pair<std::size_t, std::size_t>> matches;
-  std::optional<std::size_t> prev_end;
+// Go's allMatches: up to `limit` matches as Searcher::Next delivers them, each with its
+// groups when `groups` (Go's submatch index slices), else its span alone.
+Result<std::vector<Program::Submatches>> FindAll(std::string_view builtin, const Program& program,
+                                                 std::string_view text, std::size_t limit,
+                                                 bool groups = false) {
+  std::vector<Program::Submatches> matches;
   // Each search costs at least the program's size (clearing its marks): bound their product
   // so that a large program with many empty matches cannot hold the thread for long. Host
-  // code is not interrupted by the policy's deadline.
+  // code is not interrupted by the policy's deadline. Next() may search twice for one match
+  // (an empty match right after another is skipped): count those too.
   std::size_t searches = 0;
   Program::Searcher searcher(program, text);
-  for (std::size_t pos = 0; matches.size() < limit && pos <= text.size();) {
-    if (++searches * program.program_size() > kMaxSearchWork) {
+  while (matches.size() < limit) {
+    searches += 2;
+    if (searches * program.program_size() > kMaxSearchWork) {
       return std::unexpected(BuiltinError(builtin, "too many matches for this pattern"));
     }
-    auto m = searcher.Find(pos);
+    auto m = searcher.Next();
     if (!m) break;
-    bool accept = true;
-    if (m->second == pos) {
-      if (prev_end && m->first == *prev_end) accept = false;
-      std::size_t width = 1;
-      if (pos < text.size()) width = DecodeUtf8OrReplacement(text.substr(pos)).length;
-      pos += width;
+    if (groups) {
+      matches.push_back(searcher.SubmatchIndex());
     } else {
-      pos = m->second;
+      matches.push_back({static_cast<std::ptrdiff_t>(m->first),
+                         static_cast<std::ptrdiff_t>(m->second)});
     }
-    prev_end = m->second;
-    if (accept) matches.push_back(*m);
   }
   return matches;
 }
@@ -63,6 +61,36 @@ Result<Program> CompileFor(std::string_view builtin, std::string_view pattern) {
   auto program = Program::Compile(pattern);
   if (!program) return std::unexpected(BuiltinError(builtin, program.error()));
   return std::move(*program);
+}
+
+// The operands (pattern, text, n) of regex.find_n and regex.find_all_string_submatch_n, and
+// Go's FindAll(text, n) of them: a negative n means every match (at most len(text) + 1).
+struct FindAllCall {
+  std::string_view text;
+  std::vector<Program::Submatches> matches;
+};
+Result<FindAllCall> FindAllN(std::string_view builtin, std::span<const json::value> args,
+                             bool groups) {
+  KW_TRY(CheckArity(builtin, args, 3));
+  KW_ASSIGN_OR_RETURN(std::string_view pattern, StringOperand(builtin, args, 1));
+  KW_ASSIGN_OR_RETURN(std::string_view text, StringOperand(builtin, args, 2));
+  KW_ASSIGN_OR_RETURN(std::int64_t n, IntOperand(builtin, args, 3));
+  KW_ASSIGN_OR_RETURN(Program program, CompileFor(builtin, pattern));
+  std::size_t limit = text.size() + 1;
+  if (n >= 0) limit = std::min(limit, static_cast<std::size_t>(n));
+  KW_ASSIGN_OR_RETURN(auto matches,
+                      FindAll(builtin, program, text, std::min(limit, kMaxMatches + 1), groups));
+  if (matches.size() > kMaxMatches) {
+    return std::unexpected(
+        BuiltinError(builtin, "more than " + std::to_string(kMaxMatches) + " matches"));
+  }
+  return FindAllCall{text, std::move(matches)};
+}
+
+std::string_view Group(std::string_view text, const Program::Submatches& m, std::size_t i) {
+  if (m[2 * i] < 0) return {};
+  return text.substr(static_cast<std::size_t>(m[2 * i]),
+                     static_cast<std::size_t>(m[2 * i + 1] - m[2 * i]));
 }
 
 // Go's regexp.QuoteMeta.
@@ -75,8 +103,6 @@ std::string QuoteMeta(std::string_view s) {
   }
   return out;
 }
-
-}  // namespace
 
 Result<json::value> RegexSplit(const BuiltinContext&, std::span<const json::value> args) {
   static constexpr std::string_view kName = "regex.split";
@@ -92,35 +118,75 @@ Result<json::value> RegexSplit(const BuiltinContext&, std::span<const json::valu
   }
   KW_ASSIGN_OR_RETURN(auto matches, FindAll(kName, program, text, text.size() + 1));
   std::size_t beg = 0, end = 0;
-  for (const auto& [first, last] : matches) {
-    end = first;
-    if (last != 0) out.emplace_back(json::string(text.substr(beg, end - beg)));
-    beg = last;
+  for (const Program::Submatches& m : matches) {
+    end = static_cast<std::size_t>(m[0]);
+    if (m[1] != 0) out.emplace_back(json::string(text.substr(beg, end - beg)));
+    beg = static_cast<std::size_t>(m[1]);
   }
   if (end != text.size()) out.emplace_back(json::string(text.substr(beg)));
   return json::value(std::move(out));
 }
 
 Result<json::value> RegexFindN(const BuiltinContext&, std::span<const json::value> args) {
-  static constexpr std::string_view kName = "regex.find_n";
-  KW_TRY(CheckArity(kName, args, 3));
-  KW_ASSIGN_OR_RETURN(std::string_view pattern, StringOperand(kName, args, 1));
-  KW_ASSIGN_OR_RETURN(std::string_view text, StringOperand(kName, args, 2));
-  KW_ASSIGN_OR_RETURN(std::int64_t n, IntOperand(kName, args, 3));
-  KW_ASSIGN_OR_RETURN(Program program, CompileFor(kName, pattern));
-  // Go: a negative n means every match; there are at most len(text) + 1 of them.
-  std::size_t limit = text.size() + 1;
-  if (n >= 0) limit = std::min(limit, static_cast<std::size_t>(n));
-  KW_ASSIGN_OR_RETURN(auto matches, FindAll(kName, program, text, std::min(limit, kMaxMatches + 1)));
-  if (matches.size() > kMaxMatches) {
-    return std::unexpected(
-        BuiltinError(kName, "more than " + std::to_string(kMaxMatches) + " matches"));
-  }
+  KW_ASSIGN_OR_RETURN(FindAllCall call, FindAllN("regex.find_n", args, false));
   json::array out;
-  for (const auto& [first, last] : matches) {
-    out.emplace_back(json::string(text.substr(first, last - first)));
+  for (const Program::Submatches& m : call.matches) {
+    out.emplace_back(json::string(Group(call.text, m, 0)));
   }
   return json::value(std::move(out));
+}
+
+// Go's FindAllStringSubmatch: per match, the match and its groups ("" for a group that took
+// no part).
+Result<json::value> RegexFindAllStringSubmatchN(const BuiltinContext&,
+                                                std::span<const json::value> args) {
+  KW_ASSIGN_OR_RETURN(FindAllCall call, FindAllN("regex.find_all_string_submatch_n", args, true));
+  json::array out;
+  for (const Program::Submatches& m : call.matches) {
+    json::array groups;
+    for (std::size_t i = 0; 2 * i < m.size(); ++i) {
+      groups.emplace_back(json::string(Group(call.text, m, i)));
+    }
+    out.emplace_back(std::move(groups));
+  }
+  return json::value(std::move(out));
+}
+
+// Go's ReplaceAllString: `$1`, `${1}`, `$name`, `${name}` expand to the groups, `$$` to `$`.
+Result<json::value> RegexReplace(const BuiltinContext&, std::span<const json::value> args) {
+  static constexpr std::string_view kName = "regex.replace";
+  KW_TRY(CheckArity(kName, args, 3));
+  KW_ASSIGN_OR_RETURN(std::string_view text, StringOperand(kName, args, 1));
+  KW_ASSIGN_OR_RETURN(std::string_view pattern, StringOperand(kName, args, 2));
+  KW_ASSIGN_OR_RETURN(std::string_view replacement, StringOperand(kName, args, 3));
+  KW_ASSIGN_OR_RETURN(Program program, CompileFor(kName, pattern));
+  // Go's ReplaceAllString over FindAll's matches, which bounds the searches.
+  const bool expand = replacement.find('$') != std::string_view::npos;
+  KW_ASSIGN_OR_RETURN(auto matches, FindAll(kName, program, text, text.size() + 1, expand));
+  std::string out;
+  std::size_t copied = 0;
+  for (const Program::Submatches& m : matches) {
+    out.append(text.substr(copied, static_cast<std::size_t>(m[0]) - copied));
+    if (expand) {
+      program.Expand(out, replacement, text, m);
+    } else {
+      out.append(replacement);
+    }
+    copied = static_cast<std::size_t>(m[1]);
+  }
+  out.append(text.substr(copied));
+  return json::value(json::string(std::move(out)));
+}
+
+// Whether two glob-style patterns have a string in common (OPA's glob-intersection package).
+Result<json::value> RegexGlobsMatch(const BuiltinContext&, std::span<const json::value> args) {
+  static constexpr std::string_view kName = "regex.globs_match";
+  KW_TRY(CheckArity(kName, args, 2));
+  KW_ASSIGN_OR_RETURN(std::string_view first, StringOperand(kName, args, 1));
+  KW_ASSIGN_OR_RETURN(std::string_view second, StringOperand(kName, args, 2));
+  auto intersect = GlobsIntersect(first, second);
+  if (!intersect) return std::unexpected(BuiltinError(kName, intersect.error()));
+  return json::value(*intersect);
 }
 
 Result<json::value> RegexTemplateMatch(const BuiltinContext&, std::span<const json::value> args) {
@@ -181,5 +247,18 @@ Result<json::value> RegexTemplateMatch(const BuiltinContext&, std::span<const js
   KW_ASSIGN_OR_RETURN(Program program, CompileFor(kName, pattern));
   return json::value(program.Find(value).has_value());
 }
+
+constexpr BuiltinEntry kBuiltins[] = {
+    {"regex.find_all_string_submatch_n", RegexFindAllStringSubmatchN},
+    {"regex.find_n", RegexFindN},
+    {"regex.globs_match", RegexGlobsMatch},
+    {"regex.replace", RegexReplace},
+    {"regex.split", RegexSplit},
+    {"regex.template_match", RegexTemplateMatch},
+};
+
+}  // namespace
+
+std::span<const BuiltinEntry> RegexBuiltins() { return kBuiltins; }
 
 }  // namespace kw::runtime::opa::internal

@@ -40,7 +40,8 @@ TEST(OpaBuiltins, RegistersBurregosNamesAndTheTimeAliases) {
        {"trace", "base64url.encode_no_pad", "urlquery.encode", "urlquery.decode",
         "urlquery.encode_object", "urlquery.decode_object", "json.is_valid", "yaml.marshal",
         "yaml.unmarshal", "yaml.is_valid", "hex.encode", "hex.decode", "glob.quote_meta",
-        "json.patch", "regex.split", "regex.template_match", "regex.find_n", "semver.is_valid",
+        "json.patch", "regex.split", "regex.template_match", "regex.find_n", "regex.replace",
+        "regex.globs_match", "regex.find_all_string_submatch_n", "semver.is_valid",
         "semver.compare", "sprintf", "time.now_ns", "parse_rfc3339_ns", "date",
         "time.parse_rfc3339_ns", "time.date"}) {
     EXPECT_NE(FindBuiltin(name), nullptr) << name;
@@ -64,6 +65,14 @@ TEST(OpaBuiltins, RejectsOperandsOfTheWrongType) {
 }
 
 TEST(OpaBuiltins, Trace) { EXPECT_EQ(Eval("trace", R"(["hello"])"), "true"); }
+
+TEST(OpaBuiltins, InternalPrintAnswersSoThatTheRuleGoesOn) {
+  // The lines go to the log; what the test can see is that print is never undefined.
+  EXPECT_EQ(Eval("internal.print", R"([[{"\u0000rego.set": ["a", 1]}, {"\u0000rego.set": []}]])"), "true");
+  EXPECT_EQ(Eval("internal.print", "[[]]"), "true");
+  EXPECT_EQ(Eval("internal.print", "[[1]]"), "error: internal.print: illegal argument type: number");
+  EXPECT_EQ(Eval("internal.print", "[1]"), "error: internal.print: operand 1 must be array but got number");
+}
 
 TEST(OpaBuiltins, Base64UrlEncodeNoPad) {
   EXPECT_EQ(Eval("base64url.encode_no_pad", R"(["hello"])"), R"("aGVsbG8")");
@@ -239,6 +248,79 @@ TEST(OpaBuiltins, RegexFindN) {
   EXPECT_EQ(Eval("regex.find_n", R"(["a*", "baaac", -1])"), R"(["","aaa",""])");
   EXPECT_EQ(Eval("regex.find_n", R"(["a", "b", 1.5])"),
             "error: regex.find_n: operand 3 must be integer number but got floating-point number");
+}
+
+// OPA's regex.find_all_string_submatch_n is Go's FindAllStringSubmatch (the examples of Go's
+// documentation): a group that took no part reads "".
+TEST(OpaBuiltins, RegexFindAllStringSubmatchN) {
+  EXPECT_EQ(Eval("regex.find_all_string_submatch_n", R"(["a(x*)b", "-ab-axxb-", -1])"),
+            R"([["ab",""],["axxb","xx"]])");
+  EXPECT_EQ(Eval("regex.find_all_string_submatch_n", R"(["a(x*)b", "-ab-axxb-", 1])"),
+            R"([["ab",""]])");
+  EXPECT_EQ(Eval("regex.find_all_string_submatch_n", R"(["a(x*)b(y|z)?", "-axxxby-ab-", -1])"),
+            R"([["axxxby","xxx","y"],["ab","",""]])");
+  EXPECT_EQ(Eval("regex.find_all_string_submatch_n", R"(["a(x*)b", "-foo-", -1])"), "[]");
+  EXPECT_EQ(Eval("regex.find_all_string_submatch_n", R"(["x*", "ab", -1])"), R"([[""],[""],[""]])");
+  EXPECT_EQ(Eval("regex.find_all_string_submatch_n", R"(["(", "ab", -1])"),
+            "error: regex.find_all_string_submatch_n: error parsing regexp: missing closing ): `(`");
+}
+
+// Go's ReplaceAllString, as OPA's regex.replace(s, pattern, value) calls it.
+TEST(OpaBuiltins, RegexReplace) {
+  EXPECT_EQ(Eval("regex.replace", R"(["-ab-axxb-", "a(x*)b", "T"])"), R"("-T-T-")");
+  EXPECT_EQ(Eval("regex.replace", R"(["-ab-axxb-", "a(x*)b", "$1"])"), R"("--xx-")");
+  EXPECT_EQ(Eval("regex.replace", R"(["-ab-axxb-", "a(x*)b", "$1W"])"), R"("---")");
+  EXPECT_EQ(Eval("regex.replace", R"(["-ab-axxb-", "a(x*)b", "${1}W"])"), R"("-W-xxW-")");
+  EXPECT_EQ(Eval("regex.replace", R"x(["Alan Turing", "(?P<first>\\w+) (?P<last>\\w+)", "${last}, $first"])x"),
+            R"("Turing, Alan")");
+  EXPECT_EQ(Eval("regex.replace", R"(["baaac", "a*", "X"])"), R"("XbXcX")");
+  EXPECT_EQ(Eval("regex.replace", R"(["1.2.3", "\\.", "$$"])"), R"("1$2$3")");
+  EXPECT_EQ(Eval("regex.replace", R"(["abc", "z", "y"])"), R"("abc")");
+  EXPECT_EQ(Eval("regex.replace", R"(["abc", "a{1001}", "y"])"),
+            "error: regex.replace: error parsing regexp: invalid repeat count: `{1001}`");
+  EXPECT_EQ(Eval("regex.replace", R"(["abc", "b", 1])"),
+            "error: regex.replace: operand 3 must be string but got number");
+}
+
+// regex.globs_match: whether the two globs (`.`, classes, `*`, `+`, escapes; anchored) share a
+// non-empty string. The first two are the glob-intersection package's own examples.
+TEST(OpaBuiltins, RegexGlobsMatch) {
+  auto globs = [](std::string_view a, std::string_view b) {
+    return Eval("regex.globs_match", std::string(R"([")") + std::string(a) + R"(", ")" +
+                                         std::string(b) + R"("])");
+  };
+  EXPECT_EQ(globs("a.a.", ".b.b"), "true");          // both match "abab"
+  EXPECT_EQ(globs("[a-z]+", "[0-9]*"), "false");
+  EXPECT_EQ(globs("a.a.[0-9]+z", ".b.b2359825792*z"), "true");
+  EXPECT_EQ(globs("a.a.[0-9]+z", ".b.b2359825792*"), "false");
+  EXPECT_EQ(globs("abc", "abc"), "true");
+  EXPECT_EQ(globs("abc", "abcd"), "false");
+  EXPECT_EQ(globs("ab*c", "a+bbbc"), "true");        // "abbbc"
+  EXPECT_EQ(globs("ab*c", "aa+bc"), "false");        // `ab*c` has one `a`
+  EXPECT_EQ(globs("a+b*c", "aaabbbc"), "true");
+  EXPECT_EQ(globs("[a-c]+x", "[c-e]+x"), "true");
+  EXPECT_EQ(globs("[a-b]+x", "[c-e]+x"), "false");
+  EXPECT_EQ(globs(".*", "anything"), "true");
+  EXPECT_EQ(globs("a*", "b*"), "false");             // they share "" only
+  EXPECT_EQ(globs("", ""), "false");
+  EXPECT_EQ(globs("a*", "a*"), "true");              // "a"
+  EXPECT_EQ(globs("a*b*", "b"), "true");
+  EXPECT_EQ(globs("a?", "a"), "false");              // `?` is a literal here
+  EXPECT_EQ(globs("a?", "a\\\\?"), "true");
+  EXPECT_EQ(globs("\\\\.", "x"), "false");           // an escaped `.` is a dot
+  EXPECT_EQ(globs("[\\\\]]", "\\\\]"), "true");
+  EXPECT_EQ(globs("\xc3\xa9+", "[\xc3\xa0-\xc3\xbf]"), "true");  // runes, not bytes
+  for (std::string_view bad : {"*a", "a**", "a+*", "[", "[]", "[a-", "[b-a]", "[-a]", "a]", "\\\\"}) {
+    EXPECT_EQ(globs(bad, "a"), "error: regex.globs_match: the input provided is invalid") << bad;
+    EXPECT_EQ(globs("a", bad), "error: regex.globs_match: the input provided is invalid") << bad;
+  }
+  EXPECT_EQ(Eval("regex.globs_match", R"(["a", 1])"),
+            "error: regex.globs_match: operand 2 must be string but got number");
+  // The product of the lengths is capped: an error, not a long search.
+  std::string long_glob(5000, 'a');
+  EXPECT_EQ(globs(long_glob, long_glob),
+            "error: regex.globs_match: globs too long: the product of their lengths exceeds "
+            "16777216 runes");
 }
 
 TEST(OpaBuiltins, RegexTemplateMatch) {
@@ -697,7 +779,7 @@ TEST(OpaJwt, EncodeSignWithHmac) {
   auto unsupported = FindBuiltin("io.jwt.encode_sign")(BuiltinContext{}, rs);
   ASSERT_FALSE(unsupported);
   EXPECT_EQ(unsupported.error().message,
-            "io.jwt.encode_sign: unsupported signing algorithm \"RS256\" (HS256, HS384 and HS512 are)");
+            "io.jwt.encode_sign: the key must be an RSA JWK with its private part for RS256");
 }
 
 }  // namespace
@@ -720,6 +802,373 @@ TEST(OpaCrypto, ParseRsaPrivateKey) {
   EXPECT_EQ(Eval("crypto.x509.parse_rsa_private_key", "[" + ToJson(json::string(kRsaPublicKey)) + "]"),
             "error: crypto.x509.parse_rsa_private_key: PEM block type is 'PUBLIC KEY', expected RSA "
             "PRIVATE KEY");
+}
+
+}  // namespace
+}  // namespace kw::runtime::opa
+
+namespace kw::runtime::opa {
+namespace {
+
+TEST(OpaBuiltins, GraphReachablePathsAsOpasDocumentedExample) {
+  const std::string graph = R"({"aTop": [], "cMiddle": ["aTop"], "bBottom": ["cMiddle"], "dIgnored": []})";
+  EXPECT_EQ(Eval("graph.reachable_paths", "[" + graph + R"(, ["bBottom"]])"),
+            R"({["bBottom","cMiddle","aTop"]})");
+  EXPECT_EQ(Eval("graph.reachable_paths", "[" + graph + R"(, ["dIgnored"]])"), R"({["dIgnored"]})");
+  EXPECT_EQ(Eval("graph.reachable_paths", "[" + graph + R"(, ["aTop", "cMiddle"]])"),
+            R"({["aTop"],["cMiddle","aTop"]})");
+}
+
+TEST(OpaBuiltins, GraphReachablePathsStopAtCyclesAndUnknownNodes) {
+  // A branch to a node the walk already went through ends the path before it; a neighbour the
+  // graph has no entry for ends it too, without the neighbour (OPA's pathBuilder).
+  EXPECT_EQ(Eval("graph.reachable_paths", R"([{"a": ["b", "c"], "b": ["a"], "c": ["x"]}, ["a"]])"),
+            R"({["a","b"],["a","c"]})");
+  EXPECT_EQ(Eval("graph.reachable_paths", R"([{"a": ["a"]}, ["a"]])"), R"({["a"]})");
+  EXPECT_EQ(Eval("graph.reachable_paths", R"([{"a": []}, ["zzz"]])"), "{[]}");
+  EXPECT_EQ(Eval("graph.reachable_paths", R"([{}, []])"), "set()");
+  EXPECT_EQ(Eval("graph.reachable_paths", R"([[], []])"),
+            "error: graph.reachable_paths: operand 1 must be object but got array");
+  EXPECT_EQ(Eval("graph.reachable_paths", R"([{}, "a"])"),
+            "error: graph.reachable_paths: operand 2 must be one of {set, array} but got string");
+}
+
+TEST(OpaBuiltins, GraphReachablePathsOfALongChainNeedNoRecursion) {
+  std::string graph = "{";
+  for (int i = 0; i < 100000; ++i) {
+    graph += "\"" + std::to_string(i) + "\": [\"" + std::to_string(i + 1) + "\"],";
+  }
+  graph += "\"100000\": []}";
+  auto result = Call("graph.reachable_paths", "[" + graph + ", [\"0\"]]");
+  ASSERT_TRUE(result.has_value()) << result.error().message;
+  const json::array& paths = *ArrayOrSetElements(*result);
+  ASSERT_EQ(paths.size(), 1u);
+  EXPECT_EQ(paths[0].get_array().size(), 100001u);
+}
+
+TEST(OpaBuiltins, GraphReachable) {
+  EXPECT_EQ(Eval("graph.reachable", R"([{"a": ["b"], "b": ["c"], "c": ["a"], "d": []}, ["a"]])"),
+            R"({"a","b","c"})");
+  EXPECT_EQ(Eval("graph.reachable", R"([{"a": ["x"]}, ["a", "q"]])"), R"({"a"})");
+}
+
+TEST(OpaBuiltins, UuidParse) {
+  EXPECT_EQ(Eval("uuid.parse", R"(["4ce4b9a8-2c5b-11ee-be56-0242ac120002"])"),
+            R"({"clocksequence":15958,"macvariables":"local:unicast","nodeid":"02-42-ac-12-00-02",)"
+            R"("time":1690448113876829600,"variant":"RFC4122","version":1})");
+  EXPECT_EQ(Eval("uuid.parse", R"(["{00000000-0000-4000-c000-000000000000}"])"),
+            R"({"variant":"Microsoft","version":4})");
+  EXPECT_EQ(Eval("uuid.parse", R"(["URN:uuid:000003E8-6B2E-21EE-8000-0D0000000001"])"),
+            R"({"clocksequence":0,"domain":"Person","id":1000,"macvariables":"global:multicast",)"
+            R"("nodeid":"0d-00-00-00-00-01","time":1697355580773271200,"variant":"RFC4122","version":2})");
+  EXPECT_EQ(Eval("uuid.parse", R"(["00000000000050008000000000000000"])"),
+            R"({"variant":"RFC4122","version":5})");
+  // The timestamp of 1582 overflows int64 nanoseconds, and wraps as Go's UnixNano does.
+  EXPECT_EQ(Eval("uuid.parse", R"(["00000000-0000-1000-8000-000000000000"])"),
+            R"({"clocksequence":0,"macvariables":"global:unicast","nodeid":"00-00-00-00-00-00",)"
+            R"("time":6227451273709551616,"variant":"RFC4122","version":1})");
+  // Not a UUID: OPA's result is undefined, not an error.
+  for (std::string_view bad : {R"([""])", R"(["4ce4b9a8-2c5b-11ee-be56-0242ac12000"])",
+                               R"(["4ce4b9a8x2c5b-11ee-be56-0242ac120002"])",
+                               R"(["4ce4b9a8-2c5b-11ee-be56-0242ac12000g"])"}) {
+    auto result = Call("uuid.parse", bad);
+    ASSERT_FALSE(result.has_value()) << bad;
+    EXPECT_TRUE(IsUndefinedResult(result.error())) << bad << ": " << result.error().message;
+  }
+  EXPECT_EQ(Eval("uuid.parse", "[1]"), "error: uuid.parse: operand 1 must be string but got number");
+}
+
+TEST(OpaBuiltins, NumbersRangeStep) {
+  EXPECT_EQ(Eval("numbers.range_step", "[0, 10, 2]"), "[0,2,4,6,8,10]");
+  EXPECT_EQ(Eval("numbers.range_step", "[0, 10, 3]"), "[0,3,6,9]");
+  EXPECT_EQ(Eval("numbers.range_step", "[10, 0, 3]"), "[10,7,4,1]");
+  EXPECT_EQ(Eval("numbers.range_step", "[-2, -2, 1]"), "[-2]");
+  EXPECT_EQ(Eval("numbers.range_step", "[9223372036854775806, 9223372036854775807, 5]"),
+            "[9223372036854775806]");
+  EXPECT_EQ(Eval("numbers.range_step", "[0, 10, 0]"),
+            "error: numbers.range_step: step must be a positive number above zero");
+  EXPECT_EQ(Eval("numbers.range_step", "[0, 10, -1]"),
+            "error: numbers.range_step: step must be a positive number above zero");
+  EXPECT_EQ(Eval("numbers.range_step", "[0.5, 10, 1]"),
+            "error: numbers.range_step: operand 1 must be integer number but got floating-point number");
+  EXPECT_EQ(Eval("numbers.range_step", "[-9223372036854775808, 9223372036854775807, 1]"),
+            "error: numbers.range_step: the range has more than 1000000 elements");
+}
+
+// json.marshal_with_options's string, or "error: <message>".
+std::string MarshalWithOptions(std::string_view args) {
+  auto result = Call("json.marshal_with_options", args);
+  if (!result) return "error: " + result.error().message;
+  return std::string(result->get_string());
+}
+
+TEST(OpaBuiltins, JsonMarshalWithOptions) {
+  const std::string_view doc = R"({"b": [1, {}], "a": "<&>"})";
+  EXPECT_EQ(MarshalWithOptions("[" + std::string(doc) + ", {}]"), R"({"a":"\u003c\u0026\u003e","b":[1,{}]})");
+  EXPECT_EQ(MarshalWithOptions("[" + std::string(doc) + R"(, {"pretty": true}])"),
+            "{\n\t\"a\": \"\\u003c\\u0026\\u003e\",\n\t\"b\": [\n\t\t1,\n\t\t{}\n\t]\n}");
+  // prefix or indent ask for the pretty layout, unless "pretty" says otherwise; OPA puts the
+  // prefix before the first line too.
+  EXPECT_EQ(MarshalWithOptions(R"([{"x": [true]}, {"indent": "  ", "prefix": "# "}])"),
+            "# {\n#   \"x\": [\n#     true\n#   ]\n# }");
+  EXPECT_EQ(MarshalWithOptions(R"([{"x": [true]}, {"indent": "  ", "pretty": false}])"), R"({"x":[true]})");
+  EXPECT_EQ(MarshalWithOptions(R"([[1], {"pretty": 1}])"),
+            "error: json.marshal_with_options: operand 2 key pretty failed cast to bool: operand 0 must be "
+            "boolean but got number");
+  EXPECT_EQ(MarshalWithOptions(R"([[1], {"indent": "", "prefix": 2}])"),
+            "error: json.marshal_with_options: operand 2 key prefix failed cast to string: operand 1 must "
+            "be string but got number");
+  EXPECT_EQ(MarshalWithOptions(R"([[1], {"colour": true}])"),
+            R"(error: json.marshal_with_options: operand 2 object contained unknown key "colour")");
+  EXPECT_EQ(MarshalWithOptions("[[1], []]"),
+            "error: json.marshal_with_options: operand 2 must be object but got array");
+}
+
+}  // namespace
+}  // namespace kw::runtime::opa
+
+namespace kw::runtime::opa {
+namespace {
+
+// strings.render_template's string, or "error: <message>".
+std::string Render(std::string_view text, std::string_view variables) {
+  json::array args{json::string(text), *ParseJson(variables)};
+  auto result = FindBuiltin("strings.render_template")(BuiltinContext{},
+                                                       std::span<const json::value>(args.data(), 2));
+  if (!result) return "error: " + result.error().message;
+  return std::string(result->get_string());
+}
+
+TEST(OpaBuiltins, RenderTemplateFieldsAndOpasTrim) {
+  EXPECT_EQ(Render("{{.test}}", R"({"test": "foo"})"), "foo");
+  EXPECT_EQ(Render("  hello {{.a.b}} and {{.n}} {{.t}} {{.z}}\n", R"({"a": {"b": "x"}, "n": 1.5, "t": true, "z": null})"),
+            "hello x and 1.5 true <no value>");
+  EXPECT_EQ(Render("{{.list}} {{.map}}", R"({"list": [1, "a", null], "map": {"b": 2, "a": [true]}})"),
+            "[1 a <nil>] map[a:[true] b:2]");
+  EXPECT_EQ(Render("a {{- .x -}} b {{- /* a comment */ -}} c", R"({"x": "-"})"), "a-bc");
+  EXPECT_EQ(Render("{{ `raw {{` }}{{\"q\\\"\"}}{{ 42 }}{{ -1.5 }}", "{}"), "raw {{q\"42-1.5");
+}
+
+TEST(OpaBuiltins, RenderTemplateMissingKeyIsGosError) {
+  EXPECT_EQ(Render("{{.name}}", "{}"),
+            R"(error: strings.render_template: template: template:1:2: executing "template" at <.name>: map has no entry for key "name")");
+  EXPECT_EQ(Render("line\n  {{ .a.b }}", R"({"a": {}})"),
+            R"(error: strings.render_template: template: template:2:5: executing "template" at <.a.b>: map has no entry for key "b")");
+  EXPECT_EQ(Render("{{.a.b}}", R"({"a": "s"})"),
+            R"(error: strings.render_template: template: template:1:2: executing "template" at <.a.b>: can't evaluate field b in type string)");
+}
+
+TEST(OpaBuiltins, RenderTemplateControlFlow) {
+  const std::string_view vars = R"({"items": ["a", "b", "c"], "empty": [], "on": true, "m": {"y": 2, "x": 1}, "n": 0})";
+  EXPECT_EQ(Render("{{range $i, $e := .items}}{{if $i}}, {{end}}{{$i}}={{$e}}{{end}}", vars), "0=a, 1=b, 2=c");
+  EXPECT_EQ(Render("{{range .items}}[{{.}}]{{end}}", vars), "[a][b][c]");
+  EXPECT_EQ(Render("{{range .empty}}x{{else}}none{{end}}", vars), "none");
+  EXPECT_EQ(Render("{{range $k, $v := .m}}{{$k}}:{{$v}};{{end}}", vars), "x:1;y:2;");
+  EXPECT_EQ(Render("{{range .items}}{{if eq . \"b\"}}{{break}}{{end}}{{.}}{{end}}", vars), "a");
+  EXPECT_EQ(Render("{{range .items}}{{if eq . \"b\"}}{{continue}}{{end}}{{.}}{{end}}", vars), "ac");
+  EXPECT_EQ(Render("{{if .missing_ok}}{{end}}", R"({"missing_ok": false})"), "");
+  EXPECT_EQ(Render("{{if not .on}}off{{else if .n}}n{{else}}on{{end}}", vars), "n");  // a data number is true
+  EXPECT_EQ(Render("{{with .m}}{{.x}}{{end}} {{with .empty}}full{{else}}empty{{end}}", vars), "1 empty");
+  EXPECT_EQ(Render("{{$x := .m.y}}{{if .on}}{{$x = 5}}{{end}}{{$x}} {{$.n}}", vars), "5 0");
+}
+
+TEST(OpaBuiltins, RenderTemplateFunctions) {
+  const std::string_view vars = R"({"items": ["a", "b"], "m": {"k": "v"}, "s": "héllo", "n": 3})";
+  EXPECT_EQ(Render("{{len .items}} {{len .m}} {{len .s}} {{.items | len}}", vars), "2 1 6 2");
+  EXPECT_EQ(Render("{{index .items 1}} {{index .m \"k\"}} {{index .m \"nope\"}}", vars), "b v <no value>");
+  EXPECT_EQ(Render("{{printf \"%s-%d\" .s .n}} {{print 1 2 \"x\" 3}} {{println \"a\" 1}}", vars),
+            "héllo-3 1 2x3 a 1");
+  EXPECT_EQ(Render("{{and .n .s}} {{or \"\" .n}} {{not .items}} {{eq .n 1 2 3}} {{lt 1 2}} {{ge \"a\" \"b\"}}", vars),
+            "héllo 3 false true true false");
+  EXPECT_EQ(Render("{{printf \"%v\" (index .items 0) | printf \"<%s>\"}}", vars), "<a>");
+  EXPECT_EQ(Render("{{index .items 1.0}}", vars),
+            R"(error: strings.render_template: template: template:1:2: executing "template" at <index>: error calling index: cannot index slice/array with type float64)");
+  EXPECT_EQ(Render("{{index .items 5}}", vars),
+            R"(error: strings.render_template: template: template:1:2: executing "template" at <index>: error calling index: index out of range: 5)");
+  EXPECT_EQ(Render("{{lt .s 1}}", vars),
+            R"(error: strings.render_template: template: template:1:2: executing "template" at <lt>: error calling lt: incompatible types for comparison)");
+}
+
+TEST(OpaBuiltins, RenderTemplateParseErrors) {
+  EXPECT_EQ(Render("{{.a", "{}"), "error: strings.render_template: template: template:1: unclosed action");
+  EXPECT_EQ(Render("{{if .a}}x", "{}"), "error: strings.render_template: template: template:1: unexpected EOF");
+  EXPECT_EQ(Render("x\n{{end}}", "{}"), "error: strings.render_template: template: template:2: unexpected {{end}}");
+  EXPECT_EQ(Render("{{nope .a}}", "{}"),
+            R"(error: strings.render_template: template: template:1: function "nope" not defined)");
+  EXPECT_EQ(Render("{{break}}", "{}"),
+            "error: strings.render_template: template: template:1: {{break}} outside {{range}}");
+  EXPECT_EQ(Render("{{ }}", "{}"), "error: strings.render_template: template: template:1: missing value for command");
+  EXPECT_EQ(Render("{{template \"x\"}}", "{}"),
+            "error: strings.render_template: template: template:1: {{template}} is not supported");
+  EXPECT_EQ(Render("{{.a}}", "[]"), "error: strings.render_template: operand 2 must be object but got array");
+}
+
+TEST(OpaBuiltins, RenderTemplateBoundsWorkAndNesting) {
+  std::string nested;
+  for (int i = 0; i < 200; ++i) nested += "{{if .a}}";
+  EXPECT_EQ(Render(nested, "{}"), "error: strings.render_template: template: template:1: too deeply nested");
+  // Ranges nested over the same list multiply: 100^4 steps is past the budget.
+  std::string list = "[";
+  for (int i = 0; i < 100; ++i) list += std::string(i ? "," : "") + "0";
+  list += "]";
+  std::string result = Render("{{range .l}}{{range $.l}}{{range $.l}}{{range $.l}}x{{end}}{{end}}{{end}}{{end}}",
+                              R"({"l": )" + list + "}");
+  EXPECT_TRUE(result.starts_with("error: strings.render_template: template: template:1:")) << result.substr(0, 200);
+  EXPECT_NE(result.find("too much work"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace kw::runtime::opa
+
+namespace kw::runtime::opa {
+namespace {
+
+TEST(OpaBuiltins, JsonVerifySchema) {
+  EXPECT_EQ(Eval("json.verify_schema", R"([{"properties": {"id": {"type": "integer"}}, "required": ["id"]}])"),
+            "[true,null]");
+  EXPECT_EQ(Eval("json.verify_schema", R"(["{\"type\": \"string\", \"minLength\": 2}"])"), "[true,null]");
+  EXPECT_EQ(Eval("json.verify_schema", R"([{"properties": {"id": {"type": "unknown"}}}])"),
+            R"([false,"jsonschema: has a primitive type that is NOT VALID -- given: unknown Expected valid values are:[array boolean integer number null object string]"])");
+  EXPECT_EQ(Eval("json.verify_schema", R"([{"properties": []}])"),
+            R"([false,"jsonschema: Invalid type. Expected: object, given: properties"])");
+  EXPECT_EQ(Eval("json.verify_schema", R"([{"pattern": "a("}])"),
+            R"([false,"jsonschema: Invalid regex pattern 'a('"])");
+  EXPECT_EQ(Eval("json.verify_schema", R"([{"multipleOf": 0}])"),
+            R"([false,"jsonschema: multipleOf must be strictly greater than 0"])");
+  EXPECT_EQ(Eval("json.verify_schema", R"([{"definitions": {}, "$ref": "#/definitions/nope"}])"),
+            R"([false,"jsonschema: Object has no key 'nope'"])");
+  EXPECT_EQ(Eval("json.verify_schema", R"(["{not json"])"), R"([false,"jsonschema: invalid JSON string"])");
+  EXPECT_EQ(Eval("json.verify_schema", "[[1]]"),
+            R"([false,"jsonschema: wrong type, expected string or object"])");
+}
+
+TEST(OpaBuiltins, JsonMatchSchemaAsOpasDocumentedExample) {
+  const std::string schema = R"({"properties": {"id": {"type": "integer"}}, "required": ["id"]})";
+  EXPECT_EQ(Eval("json.match_schema", R"([{"id": 5}, )" + schema + "]"), "[true,[]]");
+  EXPECT_EQ(Eval("json.match_schema", R"([{"id": "foo"}, )" + schema + "]"),
+            R"([false,[{"desc":"Invalid type. Expected: integer, given: string",)"
+            R"("error":"id: Invalid type. Expected: integer, given: string","field":"id","type":"invalid_type"}]])");
+  EXPECT_EQ(Eval("json.match_schema", R"(["{}", )" + schema + "]"),
+            R"x([false,[{"desc":"id is required","error":"(root): id is required","field":"(root)","type":"required"}]])x");
+}
+
+// json.match_schema's errors, as "<type> <error>" lines, or "valid" / "error: <message>".
+std::string SchemaErrors(std::string_view document, std::string_view schema) {
+  auto result = Call("json.match_schema", "[" + std::string(document) + ", " + std::string(schema) + "]");
+  if (!result) return "error: " + result.error().message;
+  const json::array& pair = result->get_array();
+  if (pair[0].get_bool()) return "valid";
+  std::string out;
+  for (const json::value& e : pair[1].get_array()) {
+    out += std::string(e.at("type").get_string()) + " " + std::string(e.at("error").get_string()) + "\n";
+  }
+  return out;
+}
+
+TEST(OpaBuiltins, JsonMatchSchemaKeywords) {
+  EXPECT_EQ(SchemaErrors(R"({"s": "a", "n": 7.5, "l": [1, 1], "x": 1})",
+                         R"({"type": "object", "additionalProperties": false,
+                             "properties": {"s": {"type": "string", "minLength": 2, "pattern": "^b"},
+                                            "n": {"type": "number", "multipleOf": 2, "maximum": 5},
+                                            "l": {"type": "array", "uniqueItems": true, "maxItems": 1}}})"),
+            "array_max_items l: Array must have at most 1 items\n"
+            "unique l: array items[0,1] must be unique\n"
+            "multiple_of n: Must be a multiple of 2\n"
+            "number_lte n: Must be less than or equal to 5\n"
+            "string_gte s: String length must be greater than or equal to 2\n"
+            "pattern s: Does not match pattern '^b'\n"
+            "additional_property_not_allowed (root): Additional property x is not allowed\n");
+  EXPECT_EQ(SchemaErrors(R"({"a": [1, "x"]})", R"({"properties": {"a": {"items": {"type": "integer"}}}})"),
+            "invalid_type a.1: Invalid type. Expected: integer, given: string\n");
+  EXPECT_EQ(SchemaErrors(R"({"c": "red"})", R"({"properties": {"c": {"enum": ["blue", 1, {"a": null}]}}})"),
+            R"(enum c: c must be one of the following: "blue", 1, {"a":null})" "\n");
+  EXPECT_EQ(SchemaErrors(R"({"c": 2.0})", R"({"properties": {"c": {"const": 2, "type": ["string", "integer"]}}})"),
+            "valid");
+  EXPECT_EQ(SchemaErrors(R"({"c": 1.5})", R"({"properties": {"c": {"type": ["string", "integer"]}}})"),
+            "invalid_type c: Invalid type. Expected: [string,integer], given: number\n");
+  // Draft 4's boolean exclusive bounds and the numbers of drafts 6 and 7.
+  EXPECT_EQ(SchemaErrors(R"({"a": 5, "b": 5})",
+                         R"({"properties": {"a": {"minimum": 5, "exclusiveMinimum": true},
+                                            "b": {"exclusiveMaximum": 5}}})"),
+            "number_gt a: Must be greater than 5\nnumber_lt b: Must be less than 5\n");
+  EXPECT_EQ(SchemaErrors(R"({"when": "2024-02-30T10:00:00Z", "ip": "10.0.0.1", "h": "-bad"})",
+                         R"({"properties": {"when": {"format": "date-time"}, "ip": {"format": "ipv6"},
+                                            "h": {"format": "hostname"}}})"),
+            "format h: Does not match format 'hostname'\n"
+            "format ip: Does not match format 'ipv6'\n"
+            "format when: Does not match format 'date-time'\n");
+}
+
+TEST(OpaBuiltins, JsonMatchSchemaCombinatorsAndReferences) {
+  const std::string_view schema = R"({"definitions": {"port": {"type": "integer", "minimum": 1}},
+      "properties": {"p": {"$ref": "#/definitions/port"},
+                     "q": {"anyOf": [{"type": "string"}, {"$ref": "#/definitions/port"}]},
+                     "r": {"oneOf": [{"type": "integer"}, {"minimum": 0}]},
+                     "s": {"not": {"type": "null"}},
+                     "t": {"if": {"minimum": 10}, "then": {"multipleOf": 10}, "else": {"maximum": 3}}}})";
+  EXPECT_EQ(SchemaErrors(R"({"p": 80, "q": "x", "r": -1, "s": 1, "t": 20})", schema), "valid");
+  EXPECT_EQ(SchemaErrors(R"({"p": 0, "q": 0, "r": 1, "s": null, "t": 15})", schema),
+            "number_gte p: Must be greater than or equal to 1\n"
+            "number_any_of q: Must validate at least one schema (anyOf)\n"
+            "number_gte q: Must be greater than or equal to 1\n"
+            "number_one_of r: Must validate one and only one schema (oneOf)\n"
+            "number_not s: Must not validate the schema (not)\n"
+            "condition_then t: Must validate \"then\" as \"if\" was valid\n"
+            "multiple_of t: Must be a multiple of 10\n");
+  EXPECT_EQ(SchemaErrors(R"({"a": 1})", R"({"dependencies": {"a": ["b"]}, "propertyNames": {"maxLength": 0}})"),
+            "missing_dependency (root): Has a dependency on b\n"
+            "invalid_property_name (root): Property name of \"a\" does not match\n"
+            "string_lte (root): String length must be less than or equal to 0\n");
+  EXPECT_EQ(SchemaErrors("[1]", "{}"), "error: json.match_schema: wrong type, expected string or object");
+  EXPECT_EQ(SchemaErrors("{}", R"({"$ref": "http://example.com/schema"})"),
+            "error: json.match_schema: Reference http://example.com/schema is not supported: only "
+            "references within the schema are");
+}
+
+TEST(OpaBuiltins, JsonMatchSchemaBoundsSelfReference) {
+  // A schema that refers to itself without consuming the document never ends in gojsonschema;
+  // here it is an error.
+  EXPECT_EQ(SchemaErrors("{}", R"({"$ref": "#"})"),
+            "error: json.match_schema: the schema refers to itself too deeply");
+  // A tree of references that doubles at each level: bounded by the step budget.
+  std::string defs = R"({"definitions": {)";
+  for (int i = 0; i < 40; ++i) {
+    defs += "\"d" + std::to_string(i) + R"(": {"allOf": [{"$ref": "#/definitions/d)" + std::to_string(i + 1) +
+            R"("}, {"$ref": "#/definitions/d)" + std::to_string(i + 1) + "\"}]},";
+  }
+  defs += R"("d40": {}}, "$ref": "#/definitions/d0"})";
+  EXPECT_EQ(SchemaErrors("{}", defs), "error: json.match_schema: the validation takes too many steps");
+}
+
+}  // namespace
+}  // namespace kw::runtime::opa
+
+namespace kw::runtime::opa {
+namespace {
+
+TEST(OpaBuiltins, JsonFilterAsOpasDocumentedExamples) {
+  EXPECT_EQ(Eval("json.filter", R"([{"a": {"b": "x", "c": "y"}}, ["a/b"]])"), R"({"a":{"b":"x"}})");
+  EXPECT_EQ(Eval("json.filter", R"([{"a": {"b": "x", "c": "y"}}, [["a", "b"]]])"), R"({"a":{"b":"x"}})");
+  EXPECT_EQ(Eval("json.filter", R"([{"a": [1, {"x": 2, "y": 3}, 4], "b/c": 5, "d": 6}, ["/a/1/y", "a/2", "b~1c"]])"),
+            R"({"a":[{"y":3},4],"b/c":5})");
+  // A shorter path keeps everything under it, in whichever order the paths come.
+  EXPECT_EQ(Eval("json.filter", R"([{"a": {"b": 1, "c": 2}}, ["a/b", "a"]])"), R"({"a":{"b":1,"c":2}})");
+  EXPECT_EQ(Eval("json.filter", R"([{"a": {"b": 1, "c": 2}}, ["a", "a/b"]])"), R"({"a":{"b":1,"c":2}})");
+  EXPECT_EQ(Eval("json.filter", R"([{"a": 1}, [""]])"), "{}");
+  EXPECT_EQ(Eval("json.filter", R"([{"a": 1}, "a"])"),
+            "error: json.filter: operand 2 must be one of {set, array} but got string");
+  EXPECT_EQ(Eval("json.filter", R"([{"a": 1}, [1]])"),
+            "error: json.filter: operand 2 must be one of {set, array} containing string paths or array of "
+            "path segments but got number");
+}
+
+TEST(OpaBuiltins, JsonRemoveAsOpasDocumentedExamples) {
+  EXPECT_EQ(Eval("json.remove", R"([{"a": {"b": "x", "c": "y"}}, ["a/b"]])"), R"({"a":{"c":"y"}})");
+  EXPECT_EQ(Eval("json.remove", R"([{"a": {"b": "x", "c": "y"}}, [["a", "b"]]])"), R"({"a":{"c":"y"}})");
+  // Removed array elements close up.
+  EXPECT_EQ(Eval("json.remove", R"([{"a": [1, 2, 3, 4]}, ["a/1", "a/2"]])"), R"({"a":[1,4]})");
+  EXPECT_EQ(Eval("json.remove", R"([{"a": 1, "b": {"c": 2}}, ["b/c/d", "x"]])"), R"({"a":1,"b":{"c":2}})");
+  EXPECT_EQ(Eval("json.remove", R"([[1], ["a"]])"), "error: json.remove: operand 1 must be object but got array");
 }
 
 }  // namespace

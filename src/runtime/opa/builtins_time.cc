@@ -867,4 +867,9 @@ constexpr BuiltinEntry kBuiltins[] = {
 
 std::span<const BuiltinEntry> TimeBuiltins() { return kBuiltins; }
 
+bool IsRfc3339Time(std::string_view text) {
+  std::int64_t ns = 0;
+  return !ParseRfc3339Ns(text, ns).has_value();
+}
+
 }  // namespace kw::runtime::opa::internal

@@ -362,6 +362,7 @@ HostResult OpaInstance::CallBuiltin(std::span<const Value> args) {
     values.push_back(std::move(value));
   }
   auto result = builtins_[id](builtin_context_, values);
+  if (!result && IsUndefinedResult(result.error())) return std::optional<Value>(AddrValue(0));
   if (!result) {
     // The builtins name themselves ("hex.decode: encoding/hex: ..."), as OPA's messages do;
     // only a call through an alias ("date" for time.date) gets the name the policy used.
@@ -373,7 +374,7 @@ HostResult OpaInstance::CallBuiltin(std::span<const Value> args) {
   if (has_value_parse_) {
     KW_ASSIGN_OR_RETURN(addr, PushText(RegoValueText(*result), "opa_value_parse", nested));
   } else {
-    KW_ASSIGN_OR_RETURN(addr, PushJson(ToJson(SetsAsArrays(*result)), nested));
+    KW_ASSIGN_OR_RETURN(addr, PushJson(JsonText(*result), nested));
   }
   return std::optional<Value>(AddrValue(addr));
 }

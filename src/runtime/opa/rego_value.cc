@@ -178,7 +178,7 @@ class Parser {
     for (;;) {
       KW_ASSIGN_OR_RETURN(json::value value, Value(depth + 1));
       // A key that is not a string is held as its JSON text, as opa_json_dump writes it.
-      std::string name = key.is_string() ? std::string(key.get_string()) : ToJson(SetsAsArrays(key));
+      std::string name = ObjectKeyText(key);
       if (name == kSetKey) return Bad("reserved object key");  // would read back as a set
       out[name] = std::move(value);
       if (!Take(',')) break;
@@ -194,9 +194,14 @@ class Parser {
   std::size_t pos_ = 0;
 };
 
-void AppendText(const json::value& value, std::string& out) {
+// Rego value text, or JSON text (sets as arrays) when `json_only`.
+void AppendText(const json::value& value, std::string& out, bool json_only) {
+  if (IsBigNumber(value)) {
+    out += value.get_object().begin()->value().get_string();
+    return;
+  }
   if (const json::array* elements = ArrayOrSetElements(value)) {
-    bool set = IsSet(value);
+    bool set = IsSet(value) && !json_only;
     if (set && elements->empty()) {
       out += "set()";
       return;
@@ -204,7 +209,7 @@ void AppendText(const json::value& value, std::string& out) {
     out.push_back(set ? '{' : '[');
     for (std::size_t i = 0; i < elements->size(); ++i) {
       if (i > 0) out.push_back(',');
-      AppendText((*elements)[i], out);
+      AppendText((*elements)[i], out, json_only);
     }
     out.push_back(set ? '}' : ']');
     return;
@@ -217,7 +222,7 @@ void AppendText(const json::value& value, std::string& out) {
       first = false;
       out += json::serialize(json::string(kv.key()));
       out.push_back(':');
-      AppendText(kv.value(), out);
+      AppendText(kv.value(), out, json_only);
     }
     out.push_back('}');
     return;
@@ -227,10 +232,33 @@ void AppendText(const json::value& value, std::string& out) {
 
 }  // namespace
 
+int CompareRegoValues(const json::value& a, const json::value& b) { return Compare(a, b); }
+
+std::string ObjectKeyText(const json::value& key) {
+  return key.is_string() ? std::string(key.get_string()) : ToJson(SetsAsArrays(key));
+}
+
 bool IsSet(const json::value& value) {
   const json::object* o = value.if_object();
   return o != nullptr && o->size() == 1 && o->begin()->key() == kSetKey &&
          o->begin()->value().is_array();
+}
+
+json::value MakeBigNumber(std::string decimal) {
+  json::object o;
+  o[kBigNumberKey] = json::string(decimal);
+  return o;
+}
+
+bool IsBigNumber(const json::value& value) {
+  const json::object* o = value.if_object();
+  if (o == nullptr || o->size() != 1 || o->begin()->key() != kBigNumberKey) return false;
+  const json::string* digits = o->begin()->value().if_string();
+  if (digits == nullptr) return false;
+  std::string_view text(*digits);
+  if (text.starts_with('-')) text.remove_prefix(1);
+  return !text.empty() && std::all_of(text.begin(), text.end(),
+                                      [](char c) { return c >= '0' && c <= '9'; });
 }
 
 json::value MakeSet(json::array elements) {
@@ -258,7 +286,13 @@ Result<json::value> ParseRegoValue(std::string_view text, std::size_t max_depth)
 
 std::string RegoValueText(const json::value& value) {
   std::string out;
-  AppendText(value, out);
+  AppendText(value, out, false);
+  return out;
+}
+
+std::string JsonText(const json::value& value) {
+  std::string out;
+  AppendText(value, out, true);
   return out;
 }
 

@@ -22,11 +22,26 @@ namespace kw::runtime::opa {
 
 inline constexpr std::string_view kSetKey{"\0rego.set", 9};
 
+// A number too large for a double (a certificate's serial, an RSA modulus), held as an object
+// with the single key kBigNumberKey whose value is its decimal text ("-"? digits). OPA's values
+// keep such numbers exact, and so does the guest when it reads the text.
+inline constexpr std::string_view kBigNumberKey{"\0rego.number", 12};
+
 bool IsSet(const json::value& value);
+// The integer written in `decimal` ("-"? digits; anything else makes no big number).
+json::value MakeBigNumber(std::string decimal);
+bool IsBigNumber(const json::value& value);
 // The set of `elements`, sorted and without duplicates (Rego's order for a set's elements).
 json::value MakeSet(json::array elements);
 // A set's elements, or an array itself; nullptr for anything else.
 const json::array* ArrayOrSetElements(const json::value& value);
+
+// Rego's order of values (ast.Compare): <0, 0 or >0. Numbers compare by value (1 == 1.0).
+int CompareRegoValues(const json::value& a, const json::value& b);
+
+// How a Rego value stands as an object key here: a string as itself, any other value as its
+// JSON text (sets as arrays), as opa_json_dump writes it.
+std::string ObjectKeyText(const json::value& key);
 
 // Parses what opa_value_dump writes. The text comes from the guest: hostile. Nesting deeper
 // than `max_depth` and anything malformed is kInvalidArgument.
@@ -38,5 +53,8 @@ std::string RegoValueText(const json::value& value);
 // `value` with every set turned into the array of its elements: what opa_json_parse can take
 // when the module has no opa_value_parse.
 json::value SetsAsArrays(const json::value& value);
+
+// `value` as JSON text for opa_json_parse: sets as arrays, big numbers as their digits.
+std::string JsonText(const json::value& value);
 
 }  // namespace kw::runtime::opa

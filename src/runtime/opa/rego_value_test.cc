@@ -68,5 +68,21 @@ TEST(RegoValue, BuiltinsSeeSets) {
   EXPECT_EQ(call("hex.encode", R"([{"a"}])"), "error: hex.encode: operand 1 must be string but got set");
 }
 
+TEST(RegoValue, BigNumbersKeepEveryDigit) {
+  constexpr std::string_view kDigits = "-123456789012345678901234567890123456789";
+  json::value value = json::array{MakeBigNumber(std::string(kDigits)), MakeSet({json::value(1)})};
+  EXPECT_EQ(RegoValueText(value), std::string("[") + std::string(kDigits) + ",{1}]");
+  EXPECT_EQ(JsonText(value), std::string("[") + std::string(kDigits) + ",[1]]");
+  auto parsed = ParseJson(JsonText(value));
+  ASSERT_TRUE(parsed);
+  EXPECT_TRUE(parsed->get_array()[0].is_double()) << "a number, if not an exact one on the host";
+  // Anything but an optional minus and digits is no big number: it could not be written raw.
+  for (std::string text : {"", "-", "1e5", "12 ", "0x1"}) {
+    json::value not_big = MakeBigNumber(text);
+    EXPECT_FALSE(IsBigNumber(not_big)) << text;
+    EXPECT_TRUE(ParseJson(JsonText(not_big))) << text;
+  }
+}
+
 }  // namespace
 }  // namespace kw::runtime::opa

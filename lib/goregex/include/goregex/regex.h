@@ -1,12 +1,17 @@
 // goregex/regex.h: Go's regular expressions (RE2 syntax, package regexp) in one header, for
 // code that must match exactly as Go does: the guest SDK's kubewarden/regex.h (policies whose
-// upstream is written in Go, policies.md §1.7: safe-labels, safe-annotations) and the host's
-// OPA builtins (regex.split, regex.find_n, regex.template_match, as OPA's Go code runs them).
+// upstream is written in Go, policies.md §1.7: safe-labels, safe-annotations, kyverno-dsl),
+// the host's OPA builtins (regex.split, regex.find_n, regex.replace, ... as OPA's Go code runs
+// them) and CEL's regex library.
 //
-//   auto re = goregex::Regexp::Compile("team-[a-z]+$");
+//   auto re = goregex::Regexp::Compile("team-([a-z]+)$");
 //   if (!re) return re.error();  // e.g. "error parsing regexp: missing closing ]: `[a-z+$`"
 //   re->Match("my-team-blue");   // true: some substring matches (Go's MatchString)
 //   re->Find("my-team-blue");    // {3, 12}: the leftmost-first match (Go's FindStringIndex)
+//   re->FindSubmatchIndex("my-team-blue");          // {3, 12, 8, 12} (Go's, -1 for no group)
+//   re->ReplaceAllString("my-team-blue", "<$1>");  // "my-<blue>" ($1, ${1}, $name, $$)
+//   Regexp::Searcher s(*re, text);                 // Go's FindAll iteration:
+//   while (auto m = s.Next()) s.SubmatchIndex();   // each match, and its groups on demand
 //
 // Freestanding: it needs only the C++23 standard headers included below, uses no exceptions
 // and no RTTI, and depends on nothing else, so the same code builds natively for the host and
@@ -37,7 +42,11 @@
 // Complexity: matching simulates the compiled NFA (a Pike VM), never backtracks, and takes
 // O(len(text) × program size) time whatever the pattern: `(a*)*b` against a long run of `a`
 // is as fast as `ab`. Patterns are operator input, texts attacker input. Compile is linear in
-// the pattern apart from the case folding of class ranges under (?i).
+// the pattern apart from the case folding of class ranges under (?i). Groups cost nothing
+// until asked for: Match and the searches run a program without them; a pattern with groups
+// also keeps a second program that records them, which SubmatchIndex replays over the match
+// alone: O(len(match) × program size × groups) time, and memory that grows with program size
+// × groups up to 32 MB, beyond which the groups are tracked in several passes.
 //
 // Errors are values; no recursion deeper than the nesting limit; no <regex>.
 // A compiled Regexp is immutable: its const methods may run concurrently.
@@ -443,6 +452,174 @@ inline int Unhex(std::int32_t c) {
   return -1;
 }
 
+// --- Letters and digits (Go's unicode.IsLetter and unicode.IsDigit), for Expand's names. ---
+
+// The non-ASCII runes of categories L and Nd, as sorted ranges: a `$name` in a replacement
+// template runs over them (Go's regexp.Expand), so `$1é` names the group `1é`, not group 1.
+// Generated from the Unicode 15.0 character database, the version of Go's tables.
+// clang-format off
+inline constexpr RuneRange kLettersAndDigits[] = {
+    {0xAA, 0xAA}, {0xB5, 0xB5}, {0xBA, 0xBA}, {0xC0, 0xD6}, {0xD8, 0xF6}, {0xF8, 0x2C1},
+    {0x2C6, 0x2D1}, {0x2E0, 0x2E4}, {0x2EC, 0x2EC}, {0x2EE, 0x2EE}, {0x370, 0x374}, {0x376, 0x377},
+    {0x37A, 0x37D}, {0x37F, 0x37F}, {0x386, 0x386}, {0x388, 0x38A}, {0x38C, 0x38C}, {0x38E, 0x3A1},
+    {0x3A3, 0x3F5}, {0x3F7, 0x481}, {0x48A, 0x52F}, {0x531, 0x556}, {0x559, 0x559}, {0x560, 0x588},
+    {0x5D0, 0x5EA}, {0x5EF, 0x5F2}, {0x620, 0x64A}, {0x660, 0x669}, {0x66E, 0x66F}, {0x671, 0x6D3},
+    {0x6D5, 0x6D5}, {0x6E5, 0x6E6}, {0x6EE, 0x6FC}, {0x6FF, 0x6FF}, {0x710, 0x710}, {0x712, 0x72F},
+    {0x74D, 0x7A5}, {0x7B1, 0x7B1}, {0x7C0, 0x7EA}, {0x7F4, 0x7F5}, {0x7FA, 0x7FA}, {0x800, 0x815},
+    {0x81A, 0x81A}, {0x824, 0x824}, {0x828, 0x828}, {0x840, 0x858}, {0x860, 0x86A}, {0x870, 0x887},
+    {0x889, 0x88E}, {0x8A0, 0x8C9}, {0x904, 0x939}, {0x93D, 0x93D}, {0x950, 0x950}, {0x958, 0x961},
+    {0x966, 0x96F}, {0x971, 0x980}, {0x985, 0x98C}, {0x98F, 0x990}, {0x993, 0x9A8}, {0x9AA, 0x9B0},
+    {0x9B2, 0x9B2}, {0x9B6, 0x9B9}, {0x9BD, 0x9BD}, {0x9CE, 0x9CE}, {0x9DC, 0x9DD}, {0x9DF, 0x9E1},
+    {0x9E6, 0x9F1}, {0x9FC, 0x9FC}, {0xA05, 0xA0A}, {0xA0F, 0xA10}, {0xA13, 0xA28}, {0xA2A, 0xA30},
+    {0xA32, 0xA33}, {0xA35, 0xA36}, {0xA38, 0xA39}, {0xA59, 0xA5C}, {0xA5E, 0xA5E}, {0xA66, 0xA6F},
+    {0xA72, 0xA74}, {0xA85, 0xA8D}, {0xA8F, 0xA91}, {0xA93, 0xAA8}, {0xAAA, 0xAB0}, {0xAB2, 0xAB3},
+    {0xAB5, 0xAB9}, {0xABD, 0xABD}, {0xAD0, 0xAD0}, {0xAE0, 0xAE1}, {0xAE6, 0xAEF}, {0xAF9, 0xAF9},
+    {0xB05, 0xB0C}, {0xB0F, 0xB10}, {0xB13, 0xB28}, {0xB2A, 0xB30}, {0xB32, 0xB33}, {0xB35, 0xB39},
+    {0xB3D, 0xB3D}, {0xB5C, 0xB5D}, {0xB5F, 0xB61}, {0xB66, 0xB6F}, {0xB71, 0xB71}, {0xB83, 0xB83},
+    {0xB85, 0xB8A}, {0xB8E, 0xB90}, {0xB92, 0xB95}, {0xB99, 0xB9A}, {0xB9C, 0xB9C}, {0xB9E, 0xB9F},
+    {0xBA3, 0xBA4}, {0xBA8, 0xBAA}, {0xBAE, 0xBB9}, {0xBD0, 0xBD0}, {0xBE6, 0xBEF}, {0xC05, 0xC0C},
+    {0xC0E, 0xC10}, {0xC12, 0xC28}, {0xC2A, 0xC39}, {0xC3D, 0xC3D}, {0xC58, 0xC5A}, {0xC5D, 0xC5D},
+    {0xC60, 0xC61}, {0xC66, 0xC6F}, {0xC80, 0xC80}, {0xC85, 0xC8C}, {0xC8E, 0xC90}, {0xC92, 0xCA8},
+    {0xCAA, 0xCB3}, {0xCB5, 0xCB9}, {0xCBD, 0xCBD}, {0xCDD, 0xCDE}, {0xCE0, 0xCE1}, {0xCE6, 0xCEF},
+    {0xCF1, 0xCF2}, {0xD04, 0xD0C}, {0xD0E, 0xD10}, {0xD12, 0xD3A}, {0xD3D, 0xD3D}, {0xD4E, 0xD4E},
+    {0xD54, 0xD56}, {0xD5F, 0xD61}, {0xD66, 0xD6F}, {0xD7A, 0xD7F}, {0xD85, 0xD96}, {0xD9A, 0xDB1},
+    {0xDB3, 0xDBB}, {0xDBD, 0xDBD}, {0xDC0, 0xDC6}, {0xDE6, 0xDEF}, {0xE01, 0xE30}, {0xE32, 0xE33},
+    {0xE40, 0xE46}, {0xE50, 0xE59}, {0xE81, 0xE82}, {0xE84, 0xE84}, {0xE86, 0xE8A}, {0xE8C, 0xEA3},
+    {0xEA5, 0xEA5}, {0xEA7, 0xEB0}, {0xEB2, 0xEB3}, {0xEBD, 0xEBD}, {0xEC0, 0xEC4}, {0xEC6, 0xEC6},
+    {0xED0, 0xED9}, {0xEDC, 0xEDF}, {0xF00, 0xF00}, {0xF20, 0xF29}, {0xF40, 0xF47}, {0xF49, 0xF6C},
+    {0xF88, 0xF8C}, {0x1000, 0x102A}, {0x103F, 0x1049}, {0x1050, 0x1055}, {0x105A, 0x105D},
+    {0x1061, 0x1061}, {0x1065, 0x1066}, {0x106E, 0x1070}, {0x1075, 0x1081}, {0x108E, 0x108E},
+    {0x1090, 0x1099}, {0x10A0, 0x10C5}, {0x10C7, 0x10C7}, {0x10CD, 0x10CD}, {0x10D0, 0x10FA},
+    {0x10FC, 0x1248}, {0x124A, 0x124D}, {0x1250, 0x1256}, {0x1258, 0x1258}, {0x125A, 0x125D},
+    {0x1260, 0x1288}, {0x128A, 0x128D}, {0x1290, 0x12B0}, {0x12B2, 0x12B5}, {0x12B8, 0x12BE},
+    {0x12C0, 0x12C0}, {0x12C2, 0x12C5}, {0x12C8, 0x12D6}, {0x12D8, 0x1310}, {0x1312, 0x1315},
+    {0x1318, 0x135A}, {0x1380, 0x138F}, {0x13A0, 0x13F5}, {0x13F8, 0x13FD}, {0x1401, 0x166C},
+    {0x166F, 0x167F}, {0x1681, 0x169A}, {0x16A0, 0x16EA}, {0x16F1, 0x16F8}, {0x1700, 0x1711},
+    {0x171F, 0x1731}, {0x1740, 0x1751}, {0x1760, 0x176C}, {0x176E, 0x1770}, {0x1780, 0x17B3},
+    {0x17D7, 0x17D7}, {0x17DC, 0x17DC}, {0x17E0, 0x17E9}, {0x1810, 0x1819}, {0x1820, 0x1878},
+    {0x1880, 0x1884}, {0x1887, 0x18A8}, {0x18AA, 0x18AA}, {0x18B0, 0x18F5}, {0x1900, 0x191E},
+    {0x1946, 0x196D}, {0x1970, 0x1974}, {0x1980, 0x19AB}, {0x19B0, 0x19C9}, {0x19D0, 0x19D9},
+    {0x1A00, 0x1A16}, {0x1A20, 0x1A54}, {0x1A80, 0x1A89}, {0x1A90, 0x1A99}, {0x1AA7, 0x1AA7},
+    {0x1B05, 0x1B33}, {0x1B45, 0x1B4C}, {0x1B50, 0x1B59}, {0x1B83, 0x1BA0}, {0x1BAE, 0x1BE5},
+    {0x1C00, 0x1C23}, {0x1C40, 0x1C49}, {0x1C4D, 0x1C7D}, {0x1C80, 0x1C88}, {0x1C90, 0x1CBA},
+    {0x1CBD, 0x1CBF}, {0x1CE9, 0x1CEC}, {0x1CEE, 0x1CF3}, {0x1CF5, 0x1CF6}, {0x1CFA, 0x1CFA},
+    {0x1D00, 0x1DBF}, {0x1E00, 0x1F15}, {0x1F18, 0x1F1D}, {0x1F20, 0x1F45}, {0x1F48, 0x1F4D},
+    {0x1F50, 0x1F57}, {0x1F59, 0x1F59}, {0x1F5B, 0x1F5B}, {0x1F5D, 0x1F5D}, {0x1F5F, 0x1F7D},
+    {0x1F80, 0x1FB4}, {0x1FB6, 0x1FBC}, {0x1FBE, 0x1FBE}, {0x1FC2, 0x1FC4}, {0x1FC6, 0x1FCC},
+    {0x1FD0, 0x1FD3}, {0x1FD6, 0x1FDB}, {0x1FE0, 0x1FEC}, {0x1FF2, 0x1FF4}, {0x1FF6, 0x1FFC},
+    {0x2071, 0x2071}, {0x207F, 0x207F}, {0x2090, 0x209C}, {0x2102, 0x2102}, {0x2107, 0x2107},
+    {0x210A, 0x2113}, {0x2115, 0x2115}, {0x2119, 0x211D}, {0x2124, 0x2124}, {0x2126, 0x2126},
+    {0x2128, 0x2128}, {0x212A, 0x212D}, {0x212F, 0x2139}, {0x213C, 0x213F}, {0x2145, 0x2149},
+    {0x214E, 0x214E}, {0x2183, 0x2184}, {0x2C00, 0x2CE4}, {0x2CEB, 0x2CEE}, {0x2CF2, 0x2CF3},
+    {0x2D00, 0x2D25}, {0x2D27, 0x2D27}, {0x2D2D, 0x2D2D}, {0x2D30, 0x2D67}, {0x2D6F, 0x2D6F},
+    {0x2D80, 0x2D96}, {0x2DA0, 0x2DA6}, {0x2DA8, 0x2DAE}, {0x2DB0, 0x2DB6}, {0x2DB8, 0x2DBE},
+    {0x2DC0, 0x2DC6}, {0x2DC8, 0x2DCE}, {0x2DD0, 0x2DD6}, {0x2DD8, 0x2DDE}, {0x2E2F, 0x2E2F},
+    {0x3005, 0x3006}, {0x3031, 0x3035}, {0x303B, 0x303C}, {0x3041, 0x3096}, {0x309D, 0x309F},
+    {0x30A1, 0x30FA}, {0x30FC, 0x30FF}, {0x3105, 0x312F}, {0x3131, 0x318E}, {0x31A0, 0x31BF},
+    {0x31F0, 0x31FF}, {0x3400, 0x4DBF}, {0x4E00, 0xA48C}, {0xA4D0, 0xA4FD}, {0xA500, 0xA60C},
+    {0xA610, 0xA62B}, {0xA640, 0xA66E}, {0xA67F, 0xA69D}, {0xA6A0, 0xA6E5}, {0xA717, 0xA71F},
+    {0xA722, 0xA788}, {0xA78B, 0xA7CA}, {0xA7D0, 0xA7D1}, {0xA7D3, 0xA7D3}, {0xA7D5, 0xA7D9},
+    {0xA7F2, 0xA801}, {0xA803, 0xA805}, {0xA807, 0xA80A}, {0xA80C, 0xA822}, {0xA840, 0xA873},
+    {0xA882, 0xA8B3}, {0xA8D0, 0xA8D9}, {0xA8F2, 0xA8F7}, {0xA8FB, 0xA8FB}, {0xA8FD, 0xA8FE},
+    {0xA900, 0xA925}, {0xA930, 0xA946}, {0xA960, 0xA97C}, {0xA984, 0xA9B2}, {0xA9CF, 0xA9D9},
+    {0xA9E0, 0xA9E4}, {0xA9E6, 0xA9FE}, {0xAA00, 0xAA28}, {0xAA40, 0xAA42}, {0xAA44, 0xAA4B},
+    {0xAA50, 0xAA59}, {0xAA60, 0xAA76}, {0xAA7A, 0xAA7A}, {0xAA7E, 0xAAAF}, {0xAAB1, 0xAAB1},
+    {0xAAB5, 0xAAB6}, {0xAAB9, 0xAABD}, {0xAAC0, 0xAAC0}, {0xAAC2, 0xAAC2}, {0xAADB, 0xAADD},
+    {0xAAE0, 0xAAEA}, {0xAAF2, 0xAAF4}, {0xAB01, 0xAB06}, {0xAB09, 0xAB0E}, {0xAB11, 0xAB16},
+    {0xAB20, 0xAB26}, {0xAB28, 0xAB2E}, {0xAB30, 0xAB5A}, {0xAB5C, 0xAB69}, {0xAB70, 0xABE2},
+    {0xABF0, 0xABF9}, {0xAC00, 0xD7A3}, {0xD7B0, 0xD7C6}, {0xD7CB, 0xD7FB}, {0xF900, 0xFA6D},
+    {0xFA70, 0xFAD9}, {0xFB00, 0xFB06}, {0xFB13, 0xFB17}, {0xFB1D, 0xFB1D}, {0xFB1F, 0xFB28},
+    {0xFB2A, 0xFB36}, {0xFB38, 0xFB3C}, {0xFB3E, 0xFB3E}, {0xFB40, 0xFB41}, {0xFB43, 0xFB44},
+    {0xFB46, 0xFBB1}, {0xFBD3, 0xFD3D}, {0xFD50, 0xFD8F}, {0xFD92, 0xFDC7}, {0xFDF0, 0xFDFB},
+    {0xFE70, 0xFE74}, {0xFE76, 0xFEFC}, {0xFF10, 0xFF19}, {0xFF21, 0xFF3A}, {0xFF41, 0xFF5A},
+    {0xFF66, 0xFFBE}, {0xFFC2, 0xFFC7}, {0xFFCA, 0xFFCF}, {0xFFD2, 0xFFD7}, {0xFFDA, 0xFFDC},
+    {0x10000, 0x1000B}, {0x1000D, 0x10026}, {0x10028, 0x1003A}, {0x1003C, 0x1003D},
+    {0x1003F, 0x1004D}, {0x10050, 0x1005D}, {0x10080, 0x100FA}, {0x10280, 0x1029C},
+    {0x102A0, 0x102D0}, {0x10300, 0x1031F}, {0x1032D, 0x10340}, {0x10342, 0x10349},
+    {0x10350, 0x10375}, {0x10380, 0x1039D}, {0x103A0, 0x103C3}, {0x103C8, 0x103CF},
+    {0x10400, 0x1049D}, {0x104A0, 0x104A9}, {0x104B0, 0x104D3}, {0x104D8, 0x104FB},
+    {0x10500, 0x10527}, {0x10530, 0x10563}, {0x10570, 0x1057A}, {0x1057C, 0x1058A},
+    {0x1058C, 0x10592}, {0x10594, 0x10595}, {0x10597, 0x105A1}, {0x105A3, 0x105B1},
+    {0x105B3, 0x105B9}, {0x105BB, 0x105BC}, {0x10600, 0x10736}, {0x10740, 0x10755},
+    {0x10760, 0x10767}, {0x10780, 0x10785}, {0x10787, 0x107B0}, {0x107B2, 0x107BA},
+    {0x10800, 0x10805}, {0x10808, 0x10808}, {0x1080A, 0x10835}, {0x10837, 0x10838},
+    {0x1083C, 0x1083C}, {0x1083F, 0x10855}, {0x10860, 0x10876}, {0x10880, 0x1089E},
+    {0x108E0, 0x108F2}, {0x108F4, 0x108F5}, {0x10900, 0x10915}, {0x10920, 0x10939},
+    {0x10980, 0x109B7}, {0x109BE, 0x109BF}, {0x10A00, 0x10A00}, {0x10A10, 0x10A13},
+    {0x10A15, 0x10A17}, {0x10A19, 0x10A35}, {0x10A60, 0x10A7C}, {0x10A80, 0x10A9C},
+    {0x10AC0, 0x10AC7}, {0x10AC9, 0x10AE4}, {0x10B00, 0x10B35}, {0x10B40, 0x10B55},
+    {0x10B60, 0x10B72}, {0x10B80, 0x10B91}, {0x10C00, 0x10C48}, {0x10C80, 0x10CB2},
+    {0x10CC0, 0x10CF2}, {0x10D00, 0x10D23}, {0x10D30, 0x10D39}, {0x10E80, 0x10EA9},
+    {0x10EB0, 0x10EB1}, {0x10F00, 0x10F1C}, {0x10F27, 0x10F27}, {0x10F30, 0x10F45},
+    {0x10F70, 0x10F81}, {0x10FB0, 0x10FC4}, {0x10FE0, 0x10FF6}, {0x11003, 0x11037},
+    {0x11066, 0x1106F}, {0x11071, 0x11072}, {0x11075, 0x11075}, {0x11083, 0x110AF},
+    {0x110D0, 0x110E8}, {0x110F0, 0x110F9}, {0x11103, 0x11126}, {0x11136, 0x1113F},
+    {0x11144, 0x11144}, {0x11147, 0x11147}, {0x11150, 0x11172}, {0x11176, 0x11176},
+    {0x11183, 0x111B2}, {0x111C1, 0x111C4}, {0x111D0, 0x111DA}, {0x111DC, 0x111DC},
+    {0x11200, 0x11211}, {0x11213, 0x1122B}, {0x1123F, 0x11240}, {0x11280, 0x11286},
+    {0x11288, 0x11288}, {0x1128A, 0x1128D}, {0x1128F, 0x1129D}, {0x1129F, 0x112A8},
+    {0x112B0, 0x112DE}, {0x112F0, 0x112F9}, {0x11305, 0x1130C}, {0x1130F, 0x11310},
+    {0x11313, 0x11328}, {0x1132A, 0x11330}, {0x11332, 0x11333}, {0x11335, 0x11339},
+    {0x1133D, 0x1133D}, {0x11350, 0x11350}, {0x1135D, 0x11361}, {0x11400, 0x11434},
+    {0x11447, 0x1144A}, {0x11450, 0x11459}, {0x1145F, 0x11461}, {0x11480, 0x114AF},
+    {0x114C4, 0x114C5}, {0x114C7, 0x114C7}, {0x114D0, 0x114D9}, {0x11580, 0x115AE},
+    {0x115D8, 0x115DB}, {0x11600, 0x1162F}, {0x11644, 0x11644}, {0x11650, 0x11659},
+    {0x11680, 0x116AA}, {0x116B8, 0x116B8}, {0x116C0, 0x116C9}, {0x11700, 0x1171A},
+    {0x11730, 0x11739}, {0x11740, 0x11746}, {0x11800, 0x1182B}, {0x118A0, 0x118E9},
+    {0x118FF, 0x11906}, {0x11909, 0x11909}, {0x1190C, 0x11913}, {0x11915, 0x11916},
+    {0x11918, 0x1192F}, {0x1193F, 0x1193F}, {0x11941, 0x11941}, {0x11950, 0x11959},
+    {0x119A0, 0x119A7}, {0x119AA, 0x119D0}, {0x119E1, 0x119E1}, {0x119E3, 0x119E3},
+    {0x11A00, 0x11A00}, {0x11A0B, 0x11A32}, {0x11A3A, 0x11A3A}, {0x11A50, 0x11A50},
+    {0x11A5C, 0x11A89}, {0x11A9D, 0x11A9D}, {0x11AB0, 0x11AF8}, {0x11C00, 0x11C08},
+    {0x11C0A, 0x11C2E}, {0x11C40, 0x11C40}, {0x11C50, 0x11C59}, {0x11C72, 0x11C8F},
+    {0x11D00, 0x11D06}, {0x11D08, 0x11D09}, {0x11D0B, 0x11D30}, {0x11D46, 0x11D46},
+    {0x11D50, 0x11D59}, {0x11D60, 0x11D65}, {0x11D67, 0x11D68}, {0x11D6A, 0x11D89},
+    {0x11D98, 0x11D98}, {0x11DA0, 0x11DA9}, {0x11EE0, 0x11EF2}, {0x11F02, 0x11F02},
+    {0x11F04, 0x11F10}, {0x11F12, 0x11F33}, {0x11F50, 0x11F59}, {0x11FB0, 0x11FB0},
+    {0x12000, 0x12399}, {0x12480, 0x12543}, {0x12F90, 0x12FF0}, {0x13000, 0x1342F},
+    {0x13441, 0x13446}, {0x14400, 0x14646}, {0x16800, 0x16A38}, {0x16A40, 0x16A5E},
+    {0x16A60, 0x16A69}, {0x16A70, 0x16ABE}, {0x16AC0, 0x16AC9}, {0x16AD0, 0x16AED},
+    {0x16B00, 0x16B2F}, {0x16B40, 0x16B43}, {0x16B50, 0x16B59}, {0x16B63, 0x16B77},
+    {0x16B7D, 0x16B8F}, {0x16E40, 0x16E7F}, {0x16F00, 0x16F4A}, {0x16F50, 0x16F50},
+    {0x16F93, 0x16F9F}, {0x16FE0, 0x16FE1}, {0x16FE3, 0x16FE3}, {0x17000, 0x187F7},
+    {0x18800, 0x18CD5}, {0x18D00, 0x18D08}, {0x1AFF0, 0x1AFF3}, {0x1AFF5, 0x1AFFB},
+    {0x1AFFD, 0x1AFFE}, {0x1B000, 0x1B122}, {0x1B132, 0x1B132}, {0x1B150, 0x1B152},
+    {0x1B155, 0x1B155}, {0x1B164, 0x1B167}, {0x1B170, 0x1B2FB}, {0x1BC00, 0x1BC6A},
+    {0x1BC70, 0x1BC7C}, {0x1BC80, 0x1BC88}, {0x1BC90, 0x1BC99}, {0x1D400, 0x1D454},
+    {0x1D456, 0x1D49C}, {0x1D49E, 0x1D49F}, {0x1D4A2, 0x1D4A2}, {0x1D4A5, 0x1D4A6},
+    {0x1D4A9, 0x1D4AC}, {0x1D4AE, 0x1D4B9}, {0x1D4BB, 0x1D4BB}, {0x1D4BD, 0x1D4C3},
+    {0x1D4C5, 0x1D505}, {0x1D507, 0x1D50A}, {0x1D50D, 0x1D514}, {0x1D516, 0x1D51C},
+    {0x1D51E, 0x1D539}, {0x1D53B, 0x1D53E}, {0x1D540, 0x1D544}, {0x1D546, 0x1D546},
+    {0x1D54A, 0x1D550}, {0x1D552, 0x1D6A5}, {0x1D6A8, 0x1D6C0}, {0x1D6C2, 0x1D6DA},
+    {0x1D6DC, 0x1D6FA}, {0x1D6FC, 0x1D714}, {0x1D716, 0x1D734}, {0x1D736, 0x1D74E},
+    {0x1D750, 0x1D76E}, {0x1D770, 0x1D788}, {0x1D78A, 0x1D7A8}, {0x1D7AA, 0x1D7C2},
+    {0x1D7C4, 0x1D7CB}, {0x1D7CE, 0x1D7FF}, {0x1DF00, 0x1DF1E}, {0x1DF25, 0x1DF2A},
+    {0x1E030, 0x1E06D}, {0x1E100, 0x1E12C}, {0x1E137, 0x1E13D}, {0x1E140, 0x1E149},
+    {0x1E14E, 0x1E14E}, {0x1E290, 0x1E2AD}, {0x1E2C0, 0x1E2EB}, {0x1E2F0, 0x1E2F9},
+    {0x1E4D0, 0x1E4EB}, {0x1E4F0, 0x1E4F9}, {0x1E7E0, 0x1E7E6}, {0x1E7E8, 0x1E7EB},
+    {0x1E7ED, 0x1E7EE}, {0x1E7F0, 0x1E7FE}, {0x1E800, 0x1E8C4}, {0x1E900, 0x1E943},
+    {0x1E94B, 0x1E94B}, {0x1E950, 0x1E959}, {0x1EE00, 0x1EE03}, {0x1EE05, 0x1EE1F},
+    {0x1EE21, 0x1EE22}, {0x1EE24, 0x1EE24}, {0x1EE27, 0x1EE27}, {0x1EE29, 0x1EE32},
+    {0x1EE34, 0x1EE37}, {0x1EE39, 0x1EE39}, {0x1EE3B, 0x1EE3B}, {0x1EE42, 0x1EE42},
+    {0x1EE47, 0x1EE47}, {0x1EE49, 0x1EE49}, {0x1EE4B, 0x1EE4B}, {0x1EE4D, 0x1EE4F},
+    {0x1EE51, 0x1EE52}, {0x1EE54, 0x1EE54}, {0x1EE57, 0x1EE57}, {0x1EE59, 0x1EE59},
+    {0x1EE5B, 0x1EE5B}, {0x1EE5D, 0x1EE5D}, {0x1EE5F, 0x1EE5F}, {0x1EE61, 0x1EE62},
+    {0x1EE64, 0x1EE64}, {0x1EE67, 0x1EE6A}, {0x1EE6C, 0x1EE72}, {0x1EE74, 0x1EE77},
+    {0x1EE79, 0x1EE7C}, {0x1EE7E, 0x1EE7E}, {0x1EE80, 0x1EE89}, {0x1EE8B, 0x1EE9B},
+    {0x1EEA1, 0x1EEA3}, {0x1EEA5, 0x1EEA9}, {0x1EEAB, 0x1EEBB}, {0x1FBF0, 0x1FBF9},
+    {0x20000, 0x2A6DF}, {0x2A700, 0x2B739}, {0x2B740, 0x2B81D}, {0x2B820, 0x2CEA1},
+    {0x2CEB0, 0x2EBE0}, {0x2F800, 0x2FA1D}, {0x30000, 0x3134A}, {0x31350, 0x323AF}
+};
+// clang-format on
+
+inline bool IsLetterOrDigit(std::int32_t r) {
+  if (r < 0x80) return IsAsciiAlnum(r);
+  const RuneRange* it = std::partition_point(
+      std::begin(kLettersAndDigits), std::end(kLettersAndDigits),
+      [r](const RuneRange& x) { return x.hi < r; });
+  return it != std::end(kLettersAndDigits) && it->lo <= r;
+}
+
 // Go's parser (regexp/syntax), rebuilt: a stack of finished subexpressions and pseudo-operator
 // markers that `|` and `)` reduce. The stack discipline is what decides Go's errors (e.g. a
 // repetition whose operand is a marker), so it is kept; Go's tree simplifications that cannot
@@ -467,7 +644,7 @@ class Parser {
             if (!ParsePerlFlags(pos)) return false;
             break;
           }
-          if (!PushMarker(Op::kLeftParen, ++num_cap_)) return false;
+          if (!PushCapture({})) return false;
           ++pos;
           break;
         case '|':
@@ -547,6 +724,8 @@ class Parser {
 
   const Tree& tree() const { return tree_; }
   std::uint32_t root() const { return stack_[0]; }
+  // The group names by group number, "" for unnamed groups and for the whole match (0).
+  std::vector<std::string>& names() { return names_; }
 
  private:
   static constexpr std::size_t kNone = static_cast<std::size_t>(-1);
@@ -639,6 +818,11 @@ class Parser {
     std::uint32_t id = NewNode(op);
     nodes_[id].min = cap;
     return Push(id);
+  }
+  // Opens capture group number names_.size() (Go numbers groups by their left parenthesis).
+  bool PushCapture(std::string_view name) {
+    names_.emplace_back(name);
+    return PushMarker(Op::kLeftParen, static_cast<int>(names_.size() - 1));
   }
   bool PushLiteral(std::int32_t r) {
     std::uint32_t id = NewNode(Op::kLiteral);
@@ -759,7 +943,7 @@ class Parser {
         valid = valid && (s_[i] == '_' || IsAsciiAlnum(s_[i]));
       }
       if (!valid) return Fail(ErrorCode::kInvalidNamedCapture, pos, end + 1);
-      if (!PushMarker(Op::kLeftParen, ++num_cap_)) return false;
+      if (!PushCapture(s_.substr(name_begin, end - name_begin))) return false;
       pos = end + 1;
       return true;
     }
@@ -1195,7 +1379,7 @@ class Parser {
   std::vector<std::uint32_t> stack_;
   std::vector<std::uint32_t> scratch_;
   std::uint8_t flags_ = kOneLine;
-  int num_cap_ = 0;
+  std::vector<std::string> names_ = {std::string()};
   std::int64_t num_runes_ = 0;
   ErrorCode error_code_ = ErrorCode::kMissingParen;
   std::string_view error_expr_;
@@ -1213,6 +1397,7 @@ enum class InstOp : std::uint8_t {
   kClass,  // consume a rune of class `arg`
   kAnyNotNL,
   kAny,
+  kSave,  // record the offset in capture slot `arg` (2n: group n begins, 2n+1: it ends)
 };
 
 // Empty-width conditions: what holds between the previous and the next byte.
@@ -1265,8 +1450,14 @@ inline bool AnchoredAtStart(const std::vector<Node>& nodes, std::uint32_t id) {
 // does (x{2,4} = xx(x(x)?)?), which fixes the preference order of lazy and greedy operators.
 class Compiler {
  public:
-  Compiler(const Tree& tree, Prog& prog)
-      : nodes_(tree.nodes), literals_(tree.literals), prog_(prog), first_class_(nodes_.size()) {
+  // `groups`: with the kSave instructions that record where the groups begin and end, for the
+  // Machine<Mode::kGroups>; the other machines run a program without them.
+  Compiler(const Tree& tree, Prog& prog, bool groups)
+      : nodes_(tree.nodes),
+        literals_(tree.literals),
+        prog_(prog),
+        groups_(groups),
+        first_class_(nodes_.size()) {
     prog_.inst.push_back({InstOp::kFail, 0, 0, 0});
   }
 
@@ -1457,8 +1648,14 @@ class Compiler {
         return EmptyFrag(kCondWordBoundary);
       case Op::kNoWordBoundary:
         return EmptyFrag(kCondNoWordBoundary);
-      case Op::kCapture:
-        return Compile(node.subs[0]);
+      case Op::kCapture: {
+        if (!groups_) return Compile(node.subs[0]);
+        // Slots 0 and 1, the whole match, are the thread's start and the offset of kMatch.
+        auto slot = static_cast<std::uint32_t>(2 * node.min);
+        Frag f = Single(InstOp::kSave, 0, slot, true);
+        f = Cat(f, Compile(node.subs[0]));
+        return Cat(f, Single(InstOp::kSave, 0, slot + 1, true));
+      }
       case Op::kStar:
         return Star(Compile(node.subs[0]), lazy);
       case Op::kPlus:
@@ -1506,6 +1703,7 @@ class Compiler {
   const std::vector<Node>& nodes_;
   const std::vector<std::int32_t>& literals_;
   Prog& prog_;
+  bool groups_;
   std::vector<std::uint32_t> first_class_;  // per node: 1 + its first class index (ClassFrag)
 };
 
@@ -1534,44 +1732,99 @@ inline std::uint8_t Context(std::string_view text, std::size_t pos) {
   return ctx;
 }
 
+// A capture slot of a group that took no part in the match.
+inline constexpr std::uint32_t kNoSlot = 0xFFFFFFFF;
+
+// What a Machine computes: whether there is a match (Match), the leftmost-first match's span
+// (Find, Searcher), or the groups of a match already found (Submatches).
+enum class Mode : std::uint8_t { kMatch, kSpan, kGroups };
+
 // One simulation of the program over a text: every live thread advances in lockstep, one rune
 // at a time, and threads at the same instruction merge (the earlier, higher-priority one
 // stays). Hence at most one thread per instruction and O(len × size) time.
 //
 // kSpan: Run finds the leftmost-first match and its span; threads carry their start offset.
-// Otherwise Run only tells whether a match exists and stops at the first one reached.
-template <bool kSpan>
+// kMatch: Run only tells whether a match exists and stops at the first one reached.
+// kGroups: RunGroups replays the one attempt that begins at the start of a match kSpan found,
+// up to the match's end, on the program compiled with kSave instructions; threads carry the
+// offsets the kSave on their path recorded, as in Go's Pike VM. Threads merge and rank as in
+// kSpan, which ignores the slots, so the replay ends in the same winning thread (attempts that
+// begin earlier never match, so their threads only ever hold states from which no match
+// follows). Each thread copies its slots, so memory grows with program size × groups: the
+// slots are tracked in windows that keep the machine within kGroupBudgetWords, one replay per
+// window (the ranking never depends on the slots).
+template <Mode kMode>
 class Machine {
  public:
-  // A thread: its instruction, and with kSpan the offset where its attempt began.
-  static constexpr std::size_t kStride = kSpan ? 2 : 1;
+  static constexpr bool kSpan = kMode != Mode::kMatch;
+  static constexpr bool kGroups = kMode == Mode::kGroups;
+  static constexpr std::size_t kGroupBudgetWords = std::size_t{1} << 23;  // 32 MB
 
   // One allocation holds the marks (zeroed), Add's work list and the two thread lists: 16 bytes
   // per instruction for Match, which keeps the largest programs Go accepts (3.3 million
-  // instructions) within a policy's memory.
-  Machine(const Prog& prog, std::string_view text)
+  // instructions) within a policy's memory. kGroups adds a thread's slots per list entry and,
+  // in the work list, the slots to restore.
+  Machine(const Prog& prog, std::string_view text, std::uint32_t num_slots = 2)
       : prog_(prog),
         text_(text),
         size_(prog.inst.size()),
-        memory_(new std::uint32_t[(2 + 2 * kStride) * size_ + 1]) {}
+        num_slots_(num_slots),
+        window_(kGroups ? WindowFor(size_, num_slots) : 0),
+        stride_(kGroups ? 1 + window_ : kSpan ? 2 : 1),
+        memory_(new std::uint32_t[(kGroups ? 3 : 2) * size_ + 2 + window_ + 2 * Stride() * size_]) {}
 
   // Searches from byte offset `from` (a rune boundary). The empty-width assertions at `from`
   // still see the text before it, as Go's searches from an offset do (FindAll, Split). One
   // machine serves several searches of its text.
   bool Run(std::pair<std::size_t, std::size_t>* span, std::size_t from = 0) {
+    return Simulate(span, from, text_.size(), nullptr);
+  }
+
+  // kGroups: fills slots[0 .. num_slots) for the match [begin, end).
+  void RunGroups(std::size_t begin, std::size_t end, std::uint32_t* slots) {
+    slots[0] = static_cast<std::uint32_t>(begin);
+    slots[1] = static_cast<std::uint32_t>(end);
+    for (lo_ = 2; lo_ < num_slots_; lo_ += window_) {
+      hi_ = std::min(num_slots_, lo_ + window_);
+      if (!Simulate(nullptr, begin, end, slots)) {
+        std::fill_n(slots + lo_, hi_ - lo_, kNoSlot);  // not reached when [begin, end) matches
+      }
+    }
+  }
+
+ private:
+  static constexpr std::uint32_t kRestore = 0x80000000;  // kGroups: a work entry restoring a slot
+
+  // kGroups: slots per thread, all of them when they fit the budget, at least one.
+  static std::uint32_t WindowFor(std::size_t size, std::uint32_t num_slots) {
+    std::size_t fit = kGroupBudgetWords / (2 * size + 1);
+    fit = fit > 4 ? fit - 4 : 1;
+    std::size_t wanted = num_slots > 2 ? num_slots - 2 : 1;
+    return static_cast<std::uint32_t>(std::max<std::size_t>(1, std::min(fit, wanted)));
+  }
+
+  // Run's loop. kGroups: one attempt at `from`, up to `end`, copying the slots [lo_, hi_) of
+  // the first thread at kMatch there into `slots`.
+  bool Simulate(std::pair<std::size_t, std::size_t>* span, std::size_t from, std::size_t end,
+                std::uint32_t* slots) {
     std::fill_n(memory_.get(), size_, 0u);
-    const std::size_t n = text_.size();
-    std::uint32_t* clist = memory_.get() + 2 * size_ + 1;
-    std::uint32_t* nlist = clist + kStride * size_;
+    const std::size_t n = end;
+    std::uint32_t* cur = memory_.get() + (kGroups ? 3 : 2) * size_ + 2;  // kGroups: working slots
+    std::uint32_t* clist = cur + window_;
+    std::uint32_t* nlist = clist + Stride() * size_;
     std::uint32_t ccount = 0;
     bool matched = false;
+    if constexpr (kGroups) {
+      std::fill_n(cur, window_, kNoSlot);
+      Add(clist, ccount, prog_.start, from, from, Context(text_, from));
+    }
     for (std::size_t pos = from;;) {
       // A new attempt starting here ranks below every attempt that started earlier.
-      if (!matched && (pos == 0 || !prog_.anchored) &&
+      if (!kGroups && !matched && (pos == 0 || !prog_.anchored) &&
           Add(clist, ccount, prog_.start, pos, pos, Context(text_, pos))) {
         return true;
       }
-      if (ccount == 0 && (matched || prog_.anchored || pos >= n)) break;
+      if (ccount == 0 && (kGroups || matched || prog_.anchored || pos >= n)) break;
       std::int32_t r = -1;
       std::uint32_t width = 1;
       if (pos < n) {
@@ -1587,12 +1840,19 @@ class Machine {
       std::uint8_t next_ctx = prog_.has_empty && pos < n ? Context(text_, pos + width) : 0;
       std::uint32_t ncount = 0;
       for (std::uint32_t i = 0; i < ccount; ++i) {
-        const Inst& inst = prog_.inst[clist[kStride * i]];
-        const std::uint32_t start = kSpan ? clist[kStride * i + kStride - 1] : 0;
+        const std::uint32_t* thread = clist + Stride() * i;
+        const Inst& inst = prog_.inst[thread[0]];
+        const std::uint32_t start = kMode == Mode::kSpan ? thread[1] : 0;
         if (inst.op == InstOp::kMatch) {  // (kSpan only) threads after this one rank lower
-          *span = {start, pos};
-          matched = true;
-          break;
+          if constexpr (kGroups) {
+            if (pos != end) break;  // a match ending earlier: Go cuts the threads below it
+            std::copy_n(thread + 1, hi_ - lo_, slots + lo_);
+            return true;
+          } else {
+            *span = {start, pos};
+            matched = true;
+            break;
+          }
         }
         bool step = false;
         switch (inst.op) {
@@ -1611,6 +1871,7 @@ class Machine {
           default:
             break;
         }
+        if (kGroups && step) std::copy_n(thread + 1, window_, cur);
         if (step && Add(nlist, ncount, inst.out, start, pos + width, next_ctx)) return true;
       }
       if (pos >= n) break;
@@ -1621,30 +1882,49 @@ class Machine {
     return matched;
   }
 
- private:
   // Adds to `list` the threads that reach a rune-consuming instruction (or kMatch) from `pc`
   // without consuming input at offset `pos`, in priority order (a split's `out` first), for
   // an attempt begun at `start`. Instructions already on the list for this offset are skipped,
-  // which also ends empty loops. Without kSpan, returns true as soon as kMatch is reached.
+  // which also ends empty loops. kMatch: returns true as soon as kMatch is reached. kGroups:
+  // a kSave records `pos` in the working slots and queues the old value's restoration behind
+  // the branches it leads to, so that each branch sees the slots of its own path (Go restores
+  // them after its recursive add).
   bool Add(std::uint32_t* list, std::uint32_t& count, std::uint32_t pc, std::size_t start,
            std::size_t pos, std::uint8_t ctx) {
     const auto gen = static_cast<std::uint32_t>(pos + 1);  // mark[pc] == gen: already visited
+    constexpr std::uint32_t kEntry = kGroups ? 2 : 1;  // words per pending entry
     std::uint32_t* mark = memory_.get();
     std::uint32_t* pending = mark + size_;  // the second branches of the splits passed
+    std::uint32_t* cur = pending + kEntry * (size_ + 1);
     std::uint32_t top = 0;
-    pending[top++] = pc;
+    pending[kEntry * top++] = pc;
     while (top > 0) {
-      pc = pending[--top];
+      pc = pending[kEntry * --top];
+      if (kGroups && (pc & kRestore)) {
+        cur[pc & ~kRestore] = pending[kEntry * top + 1];
+        continue;
+      }
       // Follows the preferred edges until a thread is added or the path dies.
       for (bool more = true; more && mark[pc] != gen;) {
         mark[pc] = gen;
         const Inst& inst = prog_.inst[pc];
         switch (inst.op) {
+          case InstOp::kSave:
+            if constexpr (kGroups) {
+              if (inst.arg >= lo_ && inst.arg < hi_) {
+                std::uint32_t slot = inst.arg - lo_;
+                pending[kEntry * top] = kRestore | slot;
+                pending[kEntry * top + 1] = cur[slot];
+                ++top;
+                cur[slot] = static_cast<std::uint32_t>(pos);
+              }
+            }
+            [[fallthrough]];
           case InstOp::kNop:
             pc = inst.out;
             break;
           case InstOp::kSplit:
-            pending[top++] = inst.arg;
+            pending[kEntry * top++] = inst.arg;
             pc = inst.out;
             break;
           case InstOp::kEmpty:
@@ -1658,8 +1938,9 @@ class Machine {
             if (!kSpan) return true;
             [[fallthrough]];
           default:
-            list[kStride * count] = pc;
-            if (kSpan) list[kStride * count + 1] = static_cast<std::uint32_t>(start);
+            list[Stride() * count] = pc;
+            if (kMode == Mode::kSpan) list[Stride() * count + 1] = static_cast<std::uint32_t>(start);
+            if (kGroups) std::copy_n(cur, window_, list + Stride() * count + 1);
             ++count;
             more = false;
             break;
@@ -1668,6 +1949,9 @@ class Machine {
     }
     return false;
   }
+
+  // Words per thread: a constant but for kGroups, which the compiler then folds.
+  std::size_t Stride() const { return kGroups ? stride_ : kSpan ? 2 : 1; }
 
   bool ClassHas(std::uint32_t index, std::int32_t r) const {
     const ClassInfo& c = prog_.classes[index];
@@ -1682,7 +1966,12 @@ class Machine {
   const Prog& prog_;
   std::string_view text_;
   std::size_t size_;
-  std::unique_ptr<std::uint32_t[]> memory_;  // marks, pending branches, thread lists
+  std::uint32_t num_slots_;
+  std::uint32_t window_;  // kGroups: slots per thread
+  std::size_t stride_;    // words per thread
+  std::uint32_t lo_ = 0, hi_ = 0;  // kGroups: the slots of the current replay
+  // marks, pending work, the working slots (kGroups), the two thread lists
+  std::unique_ptr<std::uint32_t[]> memory_;
 };
 
 }  // namespace internal
@@ -1690,43 +1979,182 @@ class Machine {
 // A compiled Go regular expression; see the top of this file.
 class Regexp {
  public:
+  // Byte offsets [begin, end) of a match.
+  using Span = std::pair<std::size_t, std::size_t>;
+  // Go's submatch index slice: for group n (0: the whole match), [2n] and [2n+1] are its byte
+  // offsets, both -1 when the group took no part in the match.
+  using Submatches = std::vector<std::ptrdiff_t>;
+
   // Compiles `pattern` like Go's regexp.Compile. The error is Go's message,
   // "error parsing regexp: <reason>: `<fragment>`".
   static std::expected<Regexp, std::string> Compile(std::string_view pattern) {
     internal::Parser parser(pattern);
     if (!parser.Parse()) return std::unexpected(parser.Error());
     Regexp re;
-    internal::Compiler(parser.tree(), re.prog_).Build(parser.root());
+    internal::Compiler(parser.tree(), re.prog_, false).Build(parser.root());
+    re.names_ = std::move(parser.names());
+    if (re.names_.size() > 1) {
+      auto group_prog = std::make_shared<internal::Prog>();
+      internal::Compiler(parser.tree(), *group_prog, true).Build(parser.root());
+      re.group_prog_ = std::move(group_prog);
+    }
     return re;
   }
 
   // Whether some substring of `text` matches (Go's MatchString).
   bool Match(std::string_view text) const {
-    return internal::Machine<false>(prog_, text).Run(nullptr);
+    return internal::Machine<internal::Mode::kMatch>(prog_, text).Run(nullptr);
   }
 
   // The byte offsets [begin, end) of the leftmost match, preferring what the pattern prefers
   // (greedy or lazy), as Go's FindStringIndex; nullopt when there is none.
-  std::optional<std::pair<std::size_t, std::size_t>> Find(std::string_view text) const {
-    return Searcher(*this, text).Find(0);
+  std::optional<Span> Find(std::string_view text) const { return Searcher(*this, text).Find(0); }
+
+  // The leftmost match and its groups, as Go's FindStringSubmatchIndex: 2 × (NumSubexp() + 1)
+  // offsets. A group inside a repetition reports its last iteration, as in Go.
+  std::optional<Submatches> FindSubmatchIndex(std::string_view text) const {
+    Searcher searcher(*this, text);
+    if (!searcher.Find(0)) return std::nullopt;
+    return searcher.SubmatchIndex();
   }
 
-  // Repeated searches of one text, as Go's FindAll and Split make them: each finds the leftmost
-  // match at or after an offset, with ^ and \b there still seeing the text before it (which a
-  // search of the remaining suffix would get wrong). Each search costs at least the program's
-  // size. The Regexp and the text must outlive the Searcher.
+  // The number of capture groups (Go's NumSubexp).
+  std::size_t NumSubexp() const { return names_.size() - 1; }
+  // The groups' names by number, "" for unnamed groups and for the whole match at index 0
+  // (Go's SubexpNames). Go allows a name twice.
+  const std::vector<std::string>& SubexpNames() const { return names_; }
+  // The number of the leftmost group named `name`, -1 when none is (Go's SubexpIndex).
+  int SubexpIndex(std::string_view name) const {
+    if (name.empty()) return -1;
+    auto it = std::find(names_.begin(), names_.end(), name);
+    return it == names_.end() ? -1 : static_cast<int>(it - names_.begin());
+  }
+
+  // Appends `tmpl` to `dst` with its group references replaced from `match` (submatches of
+  // `src`), as Go's ExpandString: `$1` or `${1}` by number, `$name` or `${name}` by name, `$$`
+  // for `$`. A reference takes the longest run of letters, digits and `_`, so `$1x` is the
+  // group named `1x` (write `${1}x`). A group that does not exist or took no part expands to
+  // nothing; a `$` not followed by a valid reference stays as it is.
+  void Expand(std::string& dst, std::string_view tmpl, std::string_view src,
+              const Submatches& match) const {
+    while (!tmpl.empty()) {
+      std::size_t dollar = tmpl.find('$');
+      if (dollar == std::string_view::npos) break;
+      dst.append(tmpl.substr(0, dollar));
+      tmpl.remove_prefix(dollar + 1);
+      if (!tmpl.empty() && tmpl[0] == '$') {
+        dst.push_back('$');
+        tmpl.remove_prefix(1);
+        continue;
+      }
+      auto ref = ParseReference(tmpl);
+      if (!ref) {
+        dst.push_back('$');
+        continue;
+      }
+      tmpl.remove_prefix(ref->length);
+      for (std::size_t i = 0; i < names_.size(); ++i) {
+        bool named = ref->number >= 0 ? static_cast<std::size_t>(ref->number) == i
+                                      : names_[i] == ref->name;
+        if (named && 2 * i + 1 < match.size() && match[2 * i] >= 0) {
+          auto begin = static_cast<std::size_t>(match[2 * i]);
+          dst.append(src.substr(begin, static_cast<std::size_t>(match[2 * i + 1]) - begin));
+          break;
+        }
+      }
+    }
+    dst.append(tmpl);
+  }
+
+  // `src` with every match replaced by `repl` expanded as Expand does (Go's ReplaceAllString).
+  // Matches are Searcher::Next's: an empty match right after a match replaces nothing.
+  std::string ReplaceAllString(std::string_view src, std::string_view repl) const {
+    const bool expand = repl.find('$') != std::string_view::npos;
+    return ReplaceAll(src, [&](std::string& out, Searcher& searcher) {
+      if (expand) {
+        Expand(out, repl, src, searcher.SubmatchIndex());
+      } else {
+        out.append(repl);
+      }
+    });
+  }
+
+  // `src` with every match replaced by `repl` as it is (Go's ReplaceAllLiteralString).
+  std::string ReplaceAllLiteralString(std::string_view src, std::string_view repl) const {
+    return ReplaceAll(src, [&](std::string& out, Searcher&) { out.append(repl); });
+  }
+
+  // Repeated searches of one text, as Go's FindAll, Split and ReplaceAll make them: each finds
+  // the leftmost match at or after an offset, with ^ and \b there still seeing the text before
+  // it (which a search of the remaining suffix would get wrong). Each search costs at least
+  // the program's size; asking for the groups of a match costs one more pass over the match
+  // (with many groups, several). The Regexp and the text must outlive the Searcher.
   class Searcher {
    public:
-    Searcher(const Regexp& re, std::string_view text) : machine_(re.prog_, text) {}
+    Searcher(const Regexp& re, std::string_view text)
+        : re_(re), text_(text), machine_(re.prog_, text) {}
+
     // `from` must be a rune boundary within the text (or its end).
-    std::optional<std::pair<std::size_t, std::size_t>> Find(std::size_t from) {
-      std::pair<std::size_t, std::size_t> span;
-      if (!machine_.Run(&span, from)) return std::nullopt;
-      return span;
+    std::optional<Span> Find(std::size_t from) {
+      Span span;
+      if (!machine_.Run(&span, from)) return last_ = std::nullopt;
+      return last_ = span;
+    }
+
+    // The next match of Go's FindAll iteration (allMatches): leftmost-first, not overlapping,
+    // and no empty match right after the previous match; nullopt when there are no more. The
+    // first call searches from the start of the text.
+    std::optional<Span> Next() {
+      while (next_ <= text_.size()) {
+        auto m = Find(next_);
+        if (!m) break;
+        bool accept = true;
+        if (m->second == next_) {  // empty: step over a rune (or past the end)
+          accept = m->first != prev_end_;
+          next_ += next_ < text_.size()
+                       ? internal::DecodeRune(text_.data() + next_, text_.size() - next_).width
+                       : 1;
+        } else {
+          next_ = m->second;
+        }
+        prev_end_ = m->second;
+        if (accept) return m;
+      }
+      next_ = text_.size() + 1;
+      return last_ = std::nullopt;
+    }
+
+    // The groups of the match that Find or Next last returned, as Regexp::FindSubmatchIndex
+    // gives them; empty when that call found none.
+    Submatches SubmatchIndex() {
+      if (!last_) return {};
+      const auto num_slots = static_cast<std::uint32_t>(2 * re_.names_.size());
+      std::vector<std::uint32_t> slots(num_slots, internal::kNoSlot);
+      slots[0] = static_cast<std::uint32_t>(last_->first);
+      slots[1] = static_cast<std::uint32_t>(last_->second);
+      if (num_slots > 2) {
+        if (!groups_) {
+          groups_ = std::make_unique<internal::Machine<internal::Mode::kGroups>>(
+              *re_.group_prog_, text_, num_slots);
+        }
+        groups_->RunGroups(last_->first, last_->second, slots.data());
+      }
+      Regexp::Submatches out(num_slots);
+      for (std::uint32_t i = 0; i < num_slots; ++i) {
+        out[i] = slots[i] == internal::kNoSlot ? -1 : static_cast<std::ptrdiff_t>(slots[i]);
+      }
+      return out;
     }
 
    private:
-    internal::Machine<true> machine_;
+    const Regexp& re_;
+    std::string_view text_;
+    internal::Machine<internal::Mode::kSpan> machine_;
+    // made by the first SubmatchIndex() of a pattern with groups
+    std::unique_ptr<internal::Machine<internal::Mode::kGroups>> groups_;
+    std::optional<Span> last_;
+    std::size_t next_ = 0;                                        // where Next searches
+    std::size_t prev_end_ = static_cast<std::size_t>(-1);         // the end of its last match
   };
 
   // The number of instructions of the compiled program (a search's cost per text byte).
@@ -1735,7 +2163,58 @@ class Regexp {
  private:
   Regexp() = default;
 
-  internal::Prog prog_;
+  // A `name` or `{name}` after a `$` (Go's extract): the name, its number when it is a decimal
+  // without leading zeros below 10^8 (else -1), and the length consumed.
+  struct Reference {
+    std::string_view name;
+    std::int64_t number;
+    std::size_t length;
+  };
+  static std::optional<Reference> ParseReference(std::string_view s) {
+    const bool brace = !s.empty() && s[0] == '{';
+    std::size_t begin = brace ? 1 : 0, i = begin;
+    while (i < s.size()) {
+      internal::DecodedRune d = internal::DecodeRune(s.data() + i, s.size() - i);
+      if (d.rune != '_' && !internal::IsLetterOrDigit(d.rune)) break;
+      i += d.width;
+    }
+    if (i == begin) return std::nullopt;
+    Reference ref{s.substr(begin, i - begin), 0, i};
+    if (brace) {
+      if (i >= s.size() || s[i] != '}') return std::nullopt;
+      ref.length = i + 1;
+    }
+    for (char c : ref.name) {
+      if (c < '0' || c > '9' || ref.number >= 100000000) {
+        ref.number = -1;
+        break;
+      }
+      ref.number = ref.number * 10 + (c - '0');
+    }
+    if (ref.name[0] == '0' && ref.name.size() > 1) ref.number = -1;
+    return ref;
+  }
+
+  // Go's replaceAll: the text between matches as it is, each match as `replace` appends it.
+  template <typename Replace>
+  std::string ReplaceAll(std::string_view src, Replace replace) const {
+    std::string out;
+    Searcher searcher(*this, src);
+    std::size_t copied = 0;
+    while (auto m = searcher.Next()) {
+      out.append(src.substr(copied, m->first - copied));
+      replace(out, searcher);
+      copied = m->second;
+    }
+    out.append(src.substr(copied));
+    return out;
+  }
+
+  internal::Prog prog_;  // without kSave: what Match and the searches run
+  // With kSave, for the groups of a match; null when the pattern has none. Held by pointer so
+  // that the Regexp stays cheap to move.
+  std::shared_ptr<const internal::Prog> group_prog_;
+  std::vector<std::string> names_;  // by group number; [0] is the whole match's ""
 };
 
 }  // namespace goregex

@@ -1,10 +1,10 @@
-#include "controller/go_json.h"
+#include "base/go_json.h"
 
 #include <gtest/gtest.h>
 
 #include "testing/json.h"
 
-namespace kw::controller {
+namespace kw {
 namespace {
 
 using testing::J;
@@ -31,5 +31,11 @@ TEST(MarshalLikeGo, KeepsObjectOrderAndNesting) {
             R"({"b":{"z":[true,null]},"a":"x"})");
 }
 
+TEST(MarshalLikeGo, IndentsAsMarshalIndentDoes) {
+  EXPECT_EQ(MarshalIndentLikeGo(J(R"({"a":[1,{}],"b":[],"c":{"d":null}})"), {.prefix = ">", .indent = "  "}),
+            "{\n>  \"a\": [\n>    1,\n>    {}\n>  ],\n>  \"b\": [],\n>  \"c\": {\n>    \"d\": null\n>  }\n>}");
+  EXPECT_EQ(MarshalIndentLikeGo(J("7"), {.prefix = "", .indent = "\t"}), "7");
+}
+
 }  // namespace
-}  // namespace kw::controller
+}  // namespace kw

@@ -1,11 +1,11 @@
-#include "controller/go_json.h"
+#include "base/go_json.h"
 
 #include <charconv>
 #include <cmath>
 
 #include "base/utf8.h"
 
-namespace kw::controller {
+namespace kw {
 namespace {
 
 constexpr char kHex[] = "0123456789abcdef";
@@ -78,7 +78,15 @@ void AppendDouble(std::string& out, double value) {
   out += text;
 }
 
-void Append(std::string& out, const json::value& value) {
+// `layout` null: compact. Otherwise a new line before each element and the closing bracket.
+void Append(std::string& out, const json::value& value, const GoJsonIndent* layout,
+            std::size_t depth) {
+  auto new_line = [&](std::size_t level) {
+    if (layout == nullptr) return;
+    out += '\n';
+    out += layout->prefix;
+    for (std::size_t i = 0; i < level; ++i) out += layout->indent;
+  };
   switch (value.kind()) {
     case json::kind::null: out += "null"; break;
     case json::kind::bool_: out += value.get_bool() ? "true" : "false"; break;
@@ -87,26 +95,32 @@ void Append(std::string& out, const json::value& value) {
     case json::kind::double_: AppendDouble(out, value.get_double()); break;
     case json::kind::string: AppendString(out, value.get_string()); break;
     case json::kind::array: {
+      const json::array& elements = value.get_array();
       out += '[';
       bool first = true;
-      for (const json::value& element : value.get_array()) {
+      for (const json::value& element : elements) {
         if (!first) out += ',';
         first = false;
-        Append(out, element);
+        new_line(depth + 1);
+        Append(out, element, layout, depth + 1);
       }
+      if (!elements.empty()) new_line(depth);
       out += ']';
       break;
     }
     case json::kind::object: {
+      const json::object& members = value.get_object();
       out += '{';
       bool first = true;
-      for (const auto& [key, field] : value.get_object()) {
+      for (const auto& [key, field] : members) {
         if (!first) out += ',';
         first = false;
+        new_line(depth + 1);
         AppendString(out, key);
-        out += ':';
-        Append(out, field);
+        out += layout == nullptr ? ":" : ": ";
+        Append(out, field, layout, depth + 1);
       }
+      if (!members.empty()) new_line(depth);
       out += '}';
       break;
     }
@@ -117,8 +131,14 @@ void Append(std::string& out, const json::value& value) {
 
 std::string MarshalLikeGo(const json::value& value) {
   std::string out;
-  Append(out, value);
+  Append(out, value, nullptr, 0);
   return out;
 }
 
-}  // namespace kw::controller
+std::string MarshalIndentLikeGo(const json::value& value, GoJsonIndent layout) {
+  std::string out;
+  Append(out, value, &layout, 0);
+  return out;
+}
+
+}  // namespace kw

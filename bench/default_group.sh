@@ -1,0 +1,13 @@
+# Sourced by the load scripts: default_group_yaml prints policies.yml entries for the bundled
+# default policies as one group, `defaults-group`, whose expression requires every member (the
+# default set evaluated by one request). Needs $build.
+default_group_yaml() {
+  echo "defaults-group:"
+  echo "  expression: \"no_privilege_escalation() && no_host_namespace_sharing() && no_privileged_pod() && do_not_run_as_root() && do_not_share_host_paths() && drop_capabilities()\""
+  echo "  message: rejected by the default policies"
+  echo "  policies:"
+  awk '/^clusterwide-/{name=$0; sub(/^clusterwide-/, "", name); sub(/:$/, "", name); gsub(/-/, "_", name);
+                        print "    " name ":"; next}
+       /^  (policyMode|allowedToMutate|hostCapabilities):/{next}
+       /^  /{print "    " $0}' "$build/defaults/policies.yml"
+}

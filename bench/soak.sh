@@ -1,0 +1,163 @@
+#!/usr/bin/env bash
+# Soak: policy-server under sustained load over TLS, with hostile policies called alongside good
+# ones, certificates replaced and the configuration changed while it runs.
+#
+#   ./bench/soak.sh [seconds, default 3600] [fraction of saturation, default 0.8]
+#
+# 1. Starts policy-server (HTTPS with a CA-signed certificate, 2 workers) serving the bundled
+#    default policies as one group (the good traffic), a "knob" policy whose settings change, and
+#    hostile policies from tests/data (their settings are valid; evaluation misbehaves), each
+#    with a 1 s timeoutEvalSeconds: endless loops in waPC and WASI, an endless flood of host
+#    calls, a WASI memory bomb, a trap, a 32 MiB answer and an answer that is not JSON.
+# 2. Measures the group's saturation rate with build/bench/rate_load (closed loop, --rate max),
+#    then offers <fraction> of it for <seconds> (open loop: latencies count from when a request
+#    was due), every answer checked for the expected verdict. Alongside, 1 request/s rotates
+#    over the hostile policies (KW_SOAK_HOSTILE_RATE overrides).
+# 3. Meanwhile: a new certificate every 15 s (a new key pair signed by the same CA, renamed into
+#    place as a Secret update would), and policies.yml rewritten every 10 s (the knob's setting
+#    changes, an extra policy comes and goes).
+# 4. Reports the good traffic's rate, latencies, errors and wrong answers, and the server's RSS,
+#    open file descriptors and threads after warm-up and at the end.
+# Exit status 1 when a good request failed or was answered wrongly, the server died, the last
+# certificate or configuration is not the one served, or its descriptors or threads grew; RSS is reported, not judged (the reader compares start and end).
+# CI runs a short version (ctest -R soak_short: 25 s at 30 % of saturation). Everything stays on 127.0.0.1.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+build="${KW_BUILD_DIR:-$root/build}"
+seconds="${1:-3600}"
+fraction="${2:-0.8}"
+hostile_rate="${KW_SOAK_HOSTILE_RATE:-1}"
+source "$root/bench/work_dir.sh"
+source "$root/bench/default_group.sh"
+data="$build/tests/data"
+body="$root/tests/data/requests/pod_5k.json"
+load="$build/bench/rate_load"
+
+# A CA, and a server certificate from it; issue_certificate replaces the pair by renames.
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 \
+  -subj /CN=soak-ca -keyout "$work/ca-key.pem" -out "$work/ca.pem" 2>/dev/null
+issue_certificate() {
+  openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -subj /CN=localhost \
+    -keyout "$work/next-key.pem" -out "$work/next.csr" 2>/dev/null
+  openssl x509 -req -in "$work/next.csr" -CA "$work/ca.pem" -CAkey "$work/ca-key.pem" \
+    -CAcreateserial -days 1 -extfile <(echo "subjectAltName=DNS:localhost,IP:127.0.0.1") \
+    -out "$work/next-cert.pem" 2>/dev/null
+  mv "$work/next-key.pem" "$work/server-key.pem"
+  mv "$work/next-cert.pem" "$work/server-cert.pem"
+}
+issue_certificate
+
+# The WASI program annotated with executionMode wasi, as such policies ship.
+printf 'rules: []\nmutating: false\nexecutionMode: wasi\n' > "$work/wasi-metadata.yml"
+"$build/cmd/kwctl/kwctl" annotate "$data/wasi_policy.wasm" -m "$work/wasi-metadata.yml" -o "$work/wasi_policy.wasm"
+
+# id: module, then the settings that make wasi_policy.wasm misbehave (tests/data/README.md).
+hostile_ids="loop host_call_flood wasi_loop wasi_memory_bomb wasi_trap wasi_huge wasi_garbage"
+hostile_policy() {
+  case "$1" in
+    loop) printf 'module: file://%s/validate_loop.wasm' "$data" ;;
+    host_call_flood) printf 'module: file://%s/validate_host_call_flood.wasm' "$data" ;;
+    wasi_*) printf 'module: file://%s/wasi_policy.wasm\n  settings: {mode: %s}' "$work" "${1#wasi_}" ;;
+  esac
+}
+write_policies() {  # $1: the knob's generation; odd generations also serve an extra policy
+  {
+    default_group_yaml
+    printf 'knob:\n  module: file://%s/test_policy.wasm\n  settings: {reject: "generation %s"}\n' "$data" "$1"
+    if (($1 % 2)); then printf 'extra:\n  module: file://%s/wapc_accept.wasm\n' "$data"; fi
+    for id in $hostile_ids; do
+      printf '%s:\n  %s\n  timeoutEvalSeconds: 1\n' "$id" "$(hostile_policy "$id")"
+    done
+  } > "$work/policies.next.yml"
+  mv "$work/policies.next.yml" "$work/policies.yml"
+}
+write_policies 0
+
+port=18643
+"$build/cmd/policy-server/policy-server" --addr 127.0.0.1 --port $port --readiness-probe-port 18681 \
+  --workers 2 --cert-file "$work/server-cert.pem" --key-file "$work/server-key.pem" \
+  --policies "$work/policies.yml" --log-level error > "$work/server.log" 2>&1 &
+server_pid=$!
+ready=0
+for _ in $(seq 1 300); do curl -sf http://127.0.0.1:18681/readiness >/dev/null && { ready=1; break; }; sleep 0.1; done
+if ((!ready)); then cat "$work/server.log" >&2; exit 1; fi
+
+# The group rejects the 5 KB Pod (it runs as root); every good answer must say so.
+expect='"allowed":false'
+url="https://127.0.0.1:$port/validate/defaults-group"
+answer=$(curl -s --cacert "$work/ca.pem" -X POST -H 'Content-Type: application/json' --data-binary @"$body" "$url")
+if [[ "$answer" != *"$expect"* ]]; then echo "unexpected verdict: $answer" >&2; exit 1; fi
+
+saturation=$("$load" --url "$url" --body "$body" --rate max --duration 5 --warmup 1 \
+  --connections 64 --threads 2 --ca "$work/ca.pem" --json | sed -E 's/.*"achieved_rps":([0-9]+).*/\1/')
+rate=$(awk -v s="$saturation" -v f="$fraction" 'BEGIN { printf "%d", s * f }')
+echo "saturation ${saturation} req/s; offering ${rate} req/s (${fraction}) for ${seconds}s, hostile ${hostile_rate} req/s"
+
+sample() {  # RSS in MiB, open descriptors, threads
+  printf '%s %s %s' "$(awk '/VmRSS/{printf "%.1f", $2/1024}' /proc/$server_pid/status)" \
+    "$(ls /proc/$server_pid/fd | wc -l)" "$(awk '/^Threads/{print $2}' /proc/$server_pid/status)"
+}
+
+hostile_paths=()
+for id in $hostile_ids; do hostile_paths+=(--path "/validate/$id"); done
+warmup=10
+"$load" --url "$url" --body "$body" --rate "$rate" --duration "$seconds" --warmup "$warmup" \
+  --connections 64 --threads 2 --ca "$work/ca.pem" --expect "$expect" > "$work/good.txt" &
+good_pid=$!
+first_hostile=${hostile_paths[1]}
+"$load" --url "https://127.0.0.1:$port$first_hostile" "${hostile_paths[@]:2}" --body "$body" \
+  --rate "$hostile_rate" --duration "$seconds" --warmup "$warmup" --connections 4 \
+  --ca "$work/ca.pem" > "$work/hostile.txt" &
+hostile_pid=$!
+
+sleep "$warmup"
+read -r rss_start fds_start threads_start <<< "$(sample)"
+started=$SECONDS
+generation=0
+# Once a second: alive? every 10 s a configuration change, every 15 s a certificate. The end
+# sample is taken while the load still runs (3 s before its end), as the start one was.
+for ((tick = 1; tick <= seconds - 3; tick++)); do
+  sleep 1
+  kill -0 "$server_pid" 2>/dev/null || break
+  if ((tick % 10 == 0)); then
+    generation=$((generation + 1))
+    write_policies "$generation"
+  fi
+  if ((tick % 15 == 0)); then issue_certificate; fi
+done
+read -r rss_end fds_end threads_end <<< "$(sample 2>/dev/null || echo "- - -")"
+wait "$good_pid" || true
+wait "$hostile_pid" || true
+
+echo "good:    $(cat "$work/good.txt")"
+echo "hostile: $(cat "$work/hostile.txt")"
+echo "policy-server after warm-up: RSS ${rss_start} MiB, ${fds_start} fds, ${threads_start} threads"
+echo "policy-server at the end:    RSS ${rss_end} MiB, ${fds_end} fds, ${threads_end} threads" \
+  "($((SECONDS - started)) s later; ${generation} configuration changes, $(((tick - 1) / 15)) certificates)"
+
+failed=0
+if ! kill -0 "$server_pid" 2>/dev/null; then echo "FAIL: policy-server died" >&2; failed=1; fi
+# The last certificate and the last configuration are the ones served.
+fingerprint() { openssl x509 -noout -fingerprint -sha256; }
+served=$(openssl s_client -connect "127.0.0.1:$port" -servername localhost </dev/null 2>/dev/null | fingerprint)
+if [[ "$served" != "$(fingerprint < "$work/server-cert.pem")" ]]; then
+  echo "FAIL: the last certificate is not served" >&2
+  failed=1
+fi
+knob=$(curl -s --cacert "$work/ca.pem" -X POST -H 'Content-Type: application/json' \
+  --data-binary @"$body" "https://127.0.0.1:$port/validate/knob")
+if [[ "$knob" != *"generation $generation"* ]]; then
+  echo "FAIL: the last configuration is not served: $knob" >&2
+  failed=1
+fi
+if ! grep -qE ' errors 0 +wrong 0 ' "$work/good.txt"; then
+  echo "FAIL: good requests failed or were answered wrongly" >&2
+  failed=1
+fi
+# A few descriptors come and go with connections being accepted; growth beyond that is a leak.
+if [[ "$fds_end" == - ]] || ((fds_end > fds_start + 16 || threads_end > threads_start)); then
+  echo "FAIL: descriptors or threads grew" >&2
+  failed=1
+fi
+if ((failed)); then tail -20 "$work/server.log" >&2; fi
+exit $failed
