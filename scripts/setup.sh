@@ -19,6 +19,8 @@ packages=(
   zlib1g-dev
   # SQLite: the compliance UI keeps the history of the audit scans in it (src/ui)
   libsqlite3-dev
+  # libseccomp: the system-call filter of policy-server and kwctl once started (src/sandbox)
+  libseccomp-dev
   # the openssl CLI: the policy-server tests make a test CA and certificates with it
   openssl
   # time zones for the OPA builtins time.date and friends (read from /usr/share/zoneinfo)

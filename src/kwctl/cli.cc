@@ -64,6 +64,9 @@ void AddRunFlags(CLI::App* cmd, RunFlags& f) {
                   "~/.cache/kubewarden/compiled]");
   cmd->add_flag("--disable-compiled-cache", f.disable_compiled_cache,
                 "Compile the policy on every run, without the compiled-code cache");
+  cmd->add_flag("--disable-seccomp", f.disable_seccomp,
+                "Evaluate without the system-call filter that confines kwctl once the policy is "
+                "loaded (no programs, no listeners, no ptrace, ...)");
 }
 
 void AddRegistryFlags(CLI::App* cmd, RegistryFlags& f) {

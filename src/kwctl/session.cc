@@ -16,6 +16,7 @@
 #include "loader/loader.h"
 #include "policy/metadata.h"
 #include "policy/policies_config.h"
+#include "sandbox/sandbox.h"
 
 namespace kw::kwctl {
 namespace {
@@ -189,6 +190,12 @@ Result<Session> PrepareSession(const RunFlags& flags) {
     return std::unexpected(request.error().Wrap("invalid request " + flags.request_path));
   }
   session.request = std::move(*request);
+  if (!flags.disable_seccomp) {
+    if (auto confined = sandbox::RestrictSystemCalls(); !confined) {
+      return std::unexpected(confined.error().Wrap(
+          "cannot confine the process (--disable-seccomp evaluates without the filter)"));
+    }
+  }
   return session;
 }
 

@@ -69,6 +69,8 @@ struct RunFlags {
   // Where compiled policy code is kept between runs; nullopt = paths.h CompiledCacheDir().
   std::optional<std::string> compiled_cache_dir;
   bool disable_compiled_cache = false;
+  // Ours: evaluate without the seccomp filter (sandbox/sandbox.h) that PrepareSession installs.
+  bool disable_seccomp = false;
   // --record-host-capabilities-interactions: write every host-capability call and its answer to
   // this session file. --replay-host-capabilities-interactions: answer them from this session
   // file instead, reaching no cluster, registry or resolver. At most one of the two
@@ -105,6 +107,9 @@ struct Session {
   Result<void> FinishHostCapabilitiesSession();
 };
 
+// Loads what `flags` name and, last, unless flags.disable_seccomp, confines the process with
+// the seccomp filter: evaluation, host capabilities, the compiled-code cache and the session
+// files need none of what it refuses.
 Result<Session> PrepareSession(const RunFlags& flags);
 
 }  // namespace kw::kwctl

@@ -210,6 +210,12 @@ Result<ParsedCommandLine> ParseCommandLine(int argc, const char* const* argv) {
   app.add_flag("--disable-compiled-cache", c.disable_compiled_cache,
                "Compile every policy on every start, without the compiled-code cache")
       ->envname("KUBEWARDEN_DISABLE_COMPILED_CACHE");
+  app.add_flag("--disable-seccomp", c.disable_seccomp,
+               "Serve without the system-call filter that confines the process once it has "
+               "started (no programs, no new listeners, no ptrace, ...)")
+      ->envname("KUBEWARDEN_DISABLE_SECCOMP");
+  app.add_flag("--allow-root", c.allow_root, "Run even as root (uid 0), which is refused otherwise")
+      ->envname("KUBEWARDEN_ALLOW_ROOT");
   app.add_option("--metrics-port", c.metrics_port,
                  "Serve Prometheus metrics on this port (0 = off)")
       ->envname("KUBEWARDEN_METRICS_PORT")

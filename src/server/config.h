@@ -79,6 +79,11 @@ struct Config {
   bool disable_compiled_cache = false;
   std::string CompiledCacheDir() const;
 
+  // Ours: once started, the process runs under a seccomp filter (sandbox/sandbox.h) unless
+  // disable_seccomp; it refuses to run as root unless allow_root.
+  bool disable_seccomp = false;
+  bool allow_root = false;
+
   // The ports to listen on: the API's, the readiness probe's, and the metrics' when served.
   std::vector<ListenerPort> Listeners() const;
 

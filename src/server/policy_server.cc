@@ -3,6 +3,7 @@
 #include <pthread.h>
 #include <signal.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <iostream>
 
@@ -17,6 +18,7 @@
 #include "kube/resolve.h"
 #include "metrics/metrics.h"
 #include "metrics/otlp_exporter.h"
+#include "sandbox/sandbox.h"
 #include "tracing/otlp_trace_exporter.h"
 #include "server/api.h"
 #include "server/config_map_follower.h"
@@ -67,6 +69,29 @@ Result<void> CheckPortsAvailable(const Config& config) {
                                               listener.port, listener.flag, ec.message()));
     }
   }
+  return {};
+}
+
+// Running as root would give a guest that escaped V8 the whole machine in a container that
+// does not drop it; the image runs as 65533.
+Result<void> CheckNotRoot(const Config& config) {
+  if (geteuid() != 0 || config.allow_root) return {};
+  return Fail(ErrorKind::kPermissionDenied,
+              "policy-server refuses to run as root (uid 0): run it as an unprivileged user, or "
+              "pass --allow-root (KUBEWARDEN_ALLOW_ROOT=true) to run it as root anyway");
+}
+
+Result<void> ConfineProcess(const Config& config) {
+  if (config.disable_seccomp) {
+    spdlog::warn("--disable-seccomp: serving without the system-call filter");
+    return {};
+  }
+  if (auto confined = sandbox::RestrictSystemCalls(); !confined) {
+    return std::unexpected(confined.error().Wrap(
+        "cannot confine the process (--disable-seccomp serves without the filter)"));
+  }
+  spdlog::info("system calls restricted by a seccomp filter (no programs, new listeners, ptrace, "
+               "mounts, ...)");
   return {};
 }
 
@@ -221,6 +246,9 @@ Result<void> Serve(const Config& config, Daemon* daemon) {
   } else {
     policies->Follow();
   }
+  // Last, once every listener is bound and the threads that follow changes are started: what
+  // runs from here on (evaluation, reloads, fetches) needs none of what the filter refuses.
+  KW_TRY(ConfineProcess(config));
   spdlog::info("policy-server {} listening on {}:{} ({}), readiness on port {}, {} workers",
                KW_VERSION, config.address, port,
                !tls ? "HTTP" : config.client_ca_files.empty() ? "HTTPS" : "HTTPS with mTLS",
@@ -251,6 +279,10 @@ Result<void> Serve(const Config& config, Daemon* daemon) {
 }  // namespace
 
 int RunPolicyServer(const Config& config) {
+  if (auto not_root = CheckNotRoot(config); !not_root) {
+    cli::PrintError(not_root.error().message);
+    return 1;
+  }
   std::unique_ptr<Daemon> daemon;
   if (config.daemon) {
     auto detached = Daemonize({config.daemon_pid_file, config.daemon_stdout_file,

@@ -25,6 +25,13 @@ extern char** environ;
 namespace kw::testing {
 namespace {
 
+// The suites run as root on CI, where policy-server refuses to start unless allowed: every
+// process the tests start inherits the permission (seccomp_test.cc removes it to check the
+// refusal). Set here rather than in ctest's ENVIRONMENT of kw_cc_test, which gtest_discover_tests
+// does not pass on (it splits the list).
+[[maybe_unused]] const bool kPolicyServersMayRunAsRoot =
+    setenv("KUBEWARDEN_ALLOW_ROOT", "true", /*overwrite=*/0) == 0;
+
 // ctest sets these; the compiled-in build paths make the binaries runnable by hand too.
 std::string Env(const char* name) {
   if (const char* v = std::getenv(name)) return v;
