@@ -8,8 +8,6 @@
 #include <unistd.h>
 
 #include <chrono>
-#include <fstream>
-#include <sstream>
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -24,19 +22,7 @@ using ::testing::HasSubstr;
 using namespace std::chrono_literals;
 
 // The "Seccomp:" line of /proc/<pid>/status: "0" unfiltered, "2" filtered ("" when unreadable).
-std::string SeccompMode(pid_t pid) {
-  std::ifstream status("/proc/" + std::to_string(pid) + "/status");
-  std::string line;
-  while (std::getline(status, line)) {
-    if (line.starts_with("Seccomp:")) {
-      std::istringstream fields(line.substr(8));
-      std::string mode;
-      fields >> mode;
-      return mode;
-    }
-  }
-  return "";
-}
+std::string SeccompMode(pid_t pid) { return testing::ProcessStatusField(pid, "Seccomp"); }
 
 std::string PrivilegedPod() {
   return "privileged:\n  module: " + testing::BuildDir() + "/policies/pod-privileged.wasm\n";

@@ -199,14 +199,27 @@ std::string Slurp(const std::string& path) {
 std::string ChildProcess::Stdout() const { return Slurp(out_path_); }
 std::string ChildProcess::Stderr() const { return Slurp(err_path_); }
 
-std::size_t ResidentBytes(pid_t pid) {
+std::string ProcessStatusField(pid_t pid, std::string_view name) {
   std::ifstream status("/proc/" + std::to_string(pid) + "/status");
   std::string line;
   while (std::getline(status, line)) {
-    if (line.starts_with("VmRSS:")) return std::stoul(line.substr(6)) * 1024;
+    if (line.size() > name.size() && line.starts_with(name) && line[name.size()] == ':') {
+      std::istringstream fields(line.substr(name.size() + 1));
+      std::string first;
+      fields >> first;
+      return first;
+    }
   }
-  ADD_FAILURE() << "no VmRSS for " << pid;
-  return 0;
+  return "";
+}
+
+std::size_t ResidentBytes(pid_t pid) {
+  std::string kib = ProcessStatusField(pid, "VmRSS");
+  if (kib.empty()) {
+    ADD_FAILURE() << "no VmRSS for " << pid;
+    return 0;
+  }
+  return std::stoul(kib) * 1024;
 }
 
 bool Eventually(const std::function<bool()>& condition, std::chrono::milliseconds timeout) {

@@ -9,6 +9,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace kw::testing {
@@ -51,6 +52,10 @@ class ChildProcess {
 // Polls `condition` every 50 ms until it holds or `timeout` passes; its last answer.
 bool Eventually(const std::function<bool()>& condition,
                 std::chrono::milliseconds timeout = std::chrono::seconds(10));
+
+// The first word of field `name` ("VmRSS", "Seccomp", ...) in /proc/<pid>/status; "" when the
+// process or the field is not there.
+std::string ProcessStatusField(pid_t pid, std::string_view name);
 
 // The resident memory (VmRSS) of process `pid`, in bytes; 0, with a test failure, when unknown.
 std::size_t ResidentBytes(pid_t pid);
