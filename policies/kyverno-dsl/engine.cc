@@ -1,5 +1,7 @@
 #include "engine.h"
 
+#include <optional>
+
 #include "conditions.h"
 #include "jmespath.h"
 #include "pattern.h"
@@ -384,11 +386,25 @@ using Status = RuleResponse::Status;
 struct RuleState {
   std::string name;
   std::string message;  // validate.message, raw
-  Object context;       // the JMESPath document
+  Object context;       // the JMESPath document's members; change them through Set
   bool is_delete = false;
   Value resource;       // the new object
   Value element;        // foreach: the element used as the resource when scoped
   bool element_scoped = false;
+
+  // The context as a JMESPath document. Every condition, message and pattern of the rule
+  // reads it, and building it copies the whole map: build it once per change of `context`.
+  const Value& Doc() const {
+    if (!doc) doc = Value(context);
+    return *doc;
+  }
+  void Set(std::string key, Value v) {
+    context.insert_or_assign(std::move(key), std::move(v));
+    doc.reset();
+  }
+
+ private:
+  mutable std::optional<Value> doc;
 };
 
 struct Outcome {
@@ -405,7 +421,7 @@ bool LoadContext(const Value* entries, RuleState& st, std::string* error) {
     std::string name(entry.StringAt("name"));
     const Value* variable = entry.Find("variable");
     if (variable == nullptr) continue;  // configMap, apiCall, imageRegistry: skipped
-    Value doc(st.context);
+    const Value& doc = st.Doc();
     VariableScope scope{&doc, st.is_delete, nullptr};
     Value result;
     if (const Value* v = variable->Find("value")) {
@@ -427,7 +443,7 @@ bool LoadContext(const Value* entries, RuleState& st, std::string* error) {
         if (!SubstituteAll(*d, scope, &result, error)) return false;
       }
     }
-    st.context.insert_or_assign(name, std::move(result));
+    st.Set(std::move(name), std::move(result));
   }
   return true;
 }
@@ -447,7 +463,7 @@ Outcome Validate(const Value& validation, RuleState& st, int nesting);
 Outcome Preconditions(const Value* block, RuleState& st, bool* passed) {
   *passed = true;
   if (block == nullptr) return {};
-  Value doc(st.context);
+  const Value& doc = st.Doc();
   VariableScope scope{&doc, st.is_delete, nullptr};
   BlockResult r;
   std::string error;
@@ -467,7 +483,7 @@ std::string WithPeriod(std::string m) {
 
 std::string SubstitutedMessage(const RuleState& st, const std::string& raw) {
   if (raw.find("{{") == std::string::npos) return raw;
-  Value doc(st.context);
+  const Value& doc = st.Doc();
   VariableScope scope{&doc, st.is_delete, nullptr};
   Value out;
   std::string error;
@@ -476,7 +492,7 @@ std::string SubstitutedMessage(const RuleState& st, const std::string& raw) {
 }
 
 Outcome Deny(const Value& deny, RuleState& st) {
-  Value doc(st.context);
+  const Value& doc = st.Doc();
   VariableScope scope{&doc, st.is_delete, nullptr};
   BlockResult r;
   std::string error;
@@ -495,7 +511,7 @@ Outcome Deny(const Value& deny, RuleState& st) {
 Outcome Patterns(const Value& validation, RuleState& st) {
   const Value& resource = st.element_scoped ? st.element : st.resource;
   if (!st.element_scoped && st.is_delete) return {};
-  Value doc(st.context);
+  const Value& doc = st.Doc();
   VariableScope scope{&doc, st.is_delete, &resource};
   std::string message = SubstitutedMessage(st, st.message);
   if (const Value* pattern = validation.Find("pattern")) {
@@ -541,7 +557,7 @@ Outcome Patterns(const Value& validation, RuleState& st) {
 Outcome ForEach(const Value& list, RuleState& st, int nesting) {
   int applied = 0;
   for (const Value& foreach : list.as_array()) {
-    Value doc(st.context);
+    const Value& doc = st.Doc();
     VariableScope scope{&doc, st.is_delete, nullptr};
     Value elements;
     std::string error;
@@ -553,10 +569,10 @@ Outcome ForEach(const Value& list, RuleState& st, int nesting) {
     for (std::size_t i = 0; i < items.size(); ++i) {
       if (items[i].is_null()) continue;
       RuleState inner = st;
-      inner.context.insert_or_assign("element", items[i]);
-      inner.context.insert_or_assign("elementIndex", Value(static_cast<double>(i)));
-      inner.context.insert_or_assign("element" + std::to_string(nesting), items[i]);
-      inner.context.insert_or_assign("elementIndex" + std::to_string(nesting), Value(static_cast<double>(i)));
+      inner.Set("element", items[i]);
+      inner.Set("elementIndex", Value(static_cast<double>(i)));
+      inner.Set("element" + std::to_string(nesting), items[i]);
+      inner.Set("elementIndex" + std::to_string(nesting), Value(static_cast<double>(i)));
       const Value* scope_flag = foreach.Find("elementScope");
       bool scoped = scope_flag != nullptr && scope_flag->is_bool() ? scope_flag->as_bool() : items[i].is_object();
       if (scoped) {
@@ -600,7 +616,7 @@ Outcome EvaluateRule(const Value& rule, const Value& request, const Resource& re
   RuleState st;
   st.name = std::string(rule.StringAt("name"));
   st.message = std::string(validate->StringAt("message"));
-  st.context.emplace("request", request);
+  st.Set("request", request);
   st.is_delete = is_delete;
   st.resource = object;
   std::string error;

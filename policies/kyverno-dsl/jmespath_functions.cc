@@ -206,11 +206,21 @@ Value Reverse(Call& c) {
   return Value(std::move(a));
 }
 
+// The positions of keys in stable ascending order. sort and sort_by share it so the module
+// holds one std::stable_sort instantiation instead of two.
+std::vector<std::size_t> StableOrder(const Array& keys) {
+  std::vector<std::size_t> order(keys.size());
+  for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::stable_sort(order.begin(), order.end(), [&](std::size_t x, std::size_t y) { return Less(keys[x], keys[y]); });
+  return order;
+}
+
 Value Sort(Call& c) {
   if (!c.Need(0, {"array"}) || !Comparable(c, c.args[0].as_array(), "argument 1")) return Value();
-  Array a = c.args[0].as_array();
-  std::stable_sort(a.begin(), a.end(), Less);
-  return Value(std::move(a));
+  const Array& a = c.args[0].as_array();
+  Array out;
+  for (std::size_t i : StableOrder(a)) out.push_back(a[i]);
+  return Value(std::move(out));
 }
 
 Value SortBy(Call& c) {
@@ -218,11 +228,8 @@ Value SortBy(Call& c) {
   const Array& a = c.args[0].as_array();
   Array keys;
   if (!KeysBy(c, a, &keys)) return Value();
-  std::vector<std::size_t> order(a.size());
-  for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
-  std::stable_sort(order.begin(), order.end(), [&](std::size_t x, std::size_t y) { return Less(keys[x], keys[y]); });
   Array out;
-  for (std::size_t i : order) out.push_back(a[i]);
+  for (std::size_t i : StableOrder(keys)) out.push_back(a[i]);
   return Value(std::move(out));
 }
 

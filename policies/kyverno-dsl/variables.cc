@@ -1,7 +1,7 @@
 #include "variables.h"
 
+#include <map>
 #include <optional>
-#include <unordered_map>
 #include <vector>
 
 #include "jmespath.h"
@@ -158,17 +158,23 @@ bool SubstituteWalk(const Value& in, const VariableScope& scope, std::vector<std
 }  // namespace
 
 bool Query(std::string_view expression, const VariableScope& scope, Value* out, std::string* error) {
-  std::string expr(expression);
-  if (scope.is_delete) expr = ReplaceAll(std::move(expr), "request.object", "request.oldObject");
+  std::string deleted;
+  std::string_view expr = expression;
+  if (scope.is_delete) {
+    deleted = ReplaceAll(std::string(expression), "request.object", "request.oldObject");
+    expr = deleted;
+  }
   // A policy's variables are the same on every request: parse each once (a bounded cache,
-  // emptied when full, so hostile policies cannot grow it without end).
-  KYVERNO_CACHE_STORAGE std::unordered_map<std::string, std::optional<jmespath::Expression>> parsed;
+  // emptied when full, so hostile policies cannot grow it without end). A std::map like
+  // Object's (one tree instantiation family, no hash tables in the module) looked up by
+  // string_view, so a cache hit allocates nothing.
+  KYVERNO_CACHE_STORAGE std::map<std::string, std::optional<jmespath::Expression>, std::less<>> parsed;
   auto it = parsed.find(expr);
   if (it == parsed.end()) {
     if (parsed.size() >= kMaxCachedExpressions) parsed.clear();
     std::optional<jmespath::Expression> e = jmespath::Expression::Parse(expr, error);
     if (!e) return false;
-    it = parsed.emplace(expr, std::move(e)).first;
+    it = parsed.emplace(std::string(expr), std::move(e)).first;
   }
   return it->second->Evaluate(*scope.context, out, error);
 }
