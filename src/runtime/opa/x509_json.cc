@@ -400,6 +400,22 @@ void AppendUris(const GENERAL_NAMES* names, json::array& out) {
   }
 }
 
+// Writes the subject alternative names among `extensions` to `out` as Go's DNSNames,
+// EmailAddresses, IPAddresses and URIs (certificates and requests alike); returns them for the
+// fields only certificates have (URIStrings).
+AltNames WriteSubjectAltNames(const STACK_OF(X509_EXTENSION)* extensions, json::object& out) {
+  AltNames alt;
+  Decoded<GENERAL_NAMES> san{
+      static_cast<GENERAL_NAMES*>(X509V3_get_d2i(extensions, NID_subject_alt_name, nullptr, nullptr)),
+      GENERAL_NAMES_free};
+  if (san.value != nullptr) ReadGeneralNames(san.value, alt);
+  out["DNSNames"] = OrNull(std::move(alt.dns));
+  out["EmailAddresses"] = OrNull(std::move(alt.emails));
+  out["IPAddresses"] = OrNull(std::move(alt.ips));
+  out["URIs"] = OrNull(std::move(alt.uris));
+  return alt;
+}
+
 // x509.ExtKeyUsage values by OID; the others go to UnknownExtKeyUsage.
 constexpr std::pair<std::string_view, int> kExtKeyUsages[] = {
     {"2.5.29.37.0", 0},           {"1.3.6.1.5.5.7.3.1", 1},       {"1.3.6.1.5.5.7.3.2", 2},
@@ -585,15 +601,7 @@ json::object GoCertificate(X509* cert, bool with_uri_strings) {
   out["OCSPServer"] = OrNull(std::move(ocsp));
   out["IssuingCertificateURL"] = OrNull(std::move(issuers));
 
-  AltNames alt;
-  Decoded<GENERAL_NAMES> san{
-      static_cast<GENERAL_NAMES*>(X509V3_get_d2i(extensions, NID_subject_alt_name, nullptr, nullptr)),
-      GENERAL_NAMES_free};
-  if (san.value != nullptr) ReadGeneralNames(san.value, alt);
-  out["DNSNames"] = OrNull(std::move(alt.dns));
-  out["EmailAddresses"] = OrNull(std::move(alt.emails));
-  out["IPAddresses"] = OrNull(std::move(alt.ips));
-  out["URIs"] = OrNull(std::move(alt.uris));
+  AltNames alt = WriteSubjectAltNames(extensions, out);
 
   int critical = 0;
   Decoded<NAME_CONSTRAINTS> nc{
@@ -683,15 +691,7 @@ json::object GoCertificateRequest(X509_REQ* request, std::string_view der) {
                                 {"Value", json::array{std::move(requested)}}}});
   out["Extensions"] = Extensions(extensions);
   out["ExtraExtensions"] = nullptr;
-  AltNames alt;
-  Decoded<GENERAL_NAMES> san{
-      static_cast<GENERAL_NAMES*>(X509V3_get_d2i(extensions, NID_subject_alt_name, nullptr, nullptr)),
-      GENERAL_NAMES_free};
-  if (san.value != nullptr) ReadGeneralNames(san.value, alt);
-  out["DNSNames"] = OrNull(std::move(alt.dns));
-  out["EmailAddresses"] = OrNull(std::move(alt.emails));
-  out["IPAddresses"] = OrNull(std::move(alt.ips));
-  out["URIs"] = OrNull(std::move(alt.uris));
+  WriteSubjectAltNames(extensions, out);
   sk_X509_EXTENSION_pop_free(extensions, X509_EXTENSION_free);
   ERR_clear_error();
   return out;
