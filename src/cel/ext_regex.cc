@@ -23,35 +23,17 @@ Value Find(const goregex::Regexp& re, std::string_view text, CallContext& ctx) {
   return Value::String(m ? std::string(text.substr(m->first, m->second - m->first)) : std::string());
 }
 
-std::size_t RuneWidth(std::string_view s, std::size_t at) {
-  std::size_t w = 1;
-  while (at + w < s.size() && (static_cast<unsigned char>(s[at + w]) & 0xC0) == 0x80) ++w;
-  return w;
-}
-
 // Go's FindAllString, empty matches included as Go delivers them.
 Value FindAll(const goregex::Regexp& re, std::string_view text, std::int64_t n, CallContext& ctx) {
   if (!ChargeSearch(re, text, ctx)) return CallContext::CostExceeded();
   std::vector<Value> out;
   goregex::Regexp::Searcher searcher(re, text);
-  std::size_t pos = 0;
-  std::int64_t prev_end = -1;
-  while ((n < 0 || static_cast<std::int64_t>(out.size()) < n) && pos <= text.size()) {
+  while (n < 0 || static_cast<std::int64_t>(out.size()) < n) {
     if (!ctx.Charge(1 + re.program_size() / 10)) return CallContext::CostExceeded();
-    auto m = searcher.Find(pos);
+    auto m = searcher.Next();
     if (!m) break;
-    bool accept = true;
-    if (m->second == pos) {
-      if (static_cast<std::int64_t>(m->first) == prev_end) accept = false;
-      pos += pos < text.size() ? RuneWidth(text, pos) : 1;
-    } else {
-      pos = m->second;
-    }
-    prev_end = static_cast<std::int64_t>(m->second);
-    if (accept) {
-      out.push_back(Value::String(std::string(text.substr(m->first, m->second - m->first))));
-      if (out.size() > ctx.max_list_elements()) return CallContext::SizeExceeded("list");
-    }
+    out.push_back(Value::String(std::string(text.substr(m->first, m->second - m->first))));
+    if (out.size() > ctx.max_list_elements()) return CallContext::SizeExceeded("list");
   }
   return Value::List(std::move(out));
 }
