@@ -56,8 +56,21 @@ function(kw_cc_test)
   target_link_libraries(${KW_NAME} PRIVATE ${KW_DEPS} GTest::gtest GTest::gtest_main GTest::gmock)
   # Test helpers live in tests/testing, out of the components' own folders.
   target_include_directories(${KW_NAME} PRIVATE ${PROJECT_SOURCE_DIR}/tests)
-  # XDG_CACHE_HOME: what the tests run (kwctl's compiled-code cache) caches in the build tree,
-  # not in the home directory of whoever runs them.
-  gtest_discover_tests(${KW_NAME} DISCOVERY_TIMEOUT 60
-    PROPERTIES ENVIRONMENT "KW_TEST_DATA=${PROJECT_BINARY_DIR}/tests/data;KW_SOURCE_DIR=${PROJECT_SOURCE_DIR};KW_BINARY_DIR=${PROJECT_BINARY_DIR};XDG_CACHE_HOME=${PROJECT_BINARY_DIR}/test-cache")
+  # The tests' environment: where the data and the trees are, and XDG_CACHE_HOME, so what they
+  # run (kwctl's compiled-code cache) caches in the build tree, not in the home directory of
+  # whoever runs them. It is set by a launcher script rather than the ENVIRONMENT property:
+  # gtest_discover_tests (CMake 3.25) splits a list-valued property, so only the first entry
+  # would reach the tests. The launcher also runs the discovery, which is harmless.
+  set(launcher ${PROJECT_BINARY_DIR}/tests/with-test-env.sh)
+  file(CONFIGURE OUTPUT ${launcher} @ONLY CONTENT [[#!/bin/sh
+export KW_TEST_DATA='@PROJECT_BINARY_DIR@/tests/data'
+export KW_SOURCE_DIR='@PROJECT_SOURCE_DIR@'
+export KW_BINARY_DIR='@PROJECT_BINARY_DIR@'
+export XDG_CACHE_HOME='@PROJECT_BINARY_DIR@/test-cache'
+exec "$@"
+]])
+  file(CHMOD ${launcher} PERMISSIONS OWNER_READ OWNER_WRITE OWNER_EXECUTE GROUP_READ GROUP_EXECUTE
+       WORLD_READ WORLD_EXECUTE)
+  set_property(TARGET ${KW_NAME} PROPERTY CROSSCOMPILING_EMULATOR ${launcher})
+  gtest_discover_tests(${KW_NAME} DISCOVERY_TIMEOUT 60)
 endfunction()
