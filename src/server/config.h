@@ -75,7 +75,9 @@ struct Config {
   // may be queued or running at once (beyond, they get the timeout rejection at once), and how
   // long a policy must go without running out of time to be served by the workers again.
   unsigned slow_lane_threads = 1;
-  std::size_t slow_lane_capacity = 8;
+  // 4 with one thread: a request waits at most 4 timeouts (8 s at the default 2 s), within
+  // Kubernetes' default webhook timeout (10 s), so the API server gets the timeout answer.
+  std::size_t slow_lane_capacity = 4;
   std::uint64_t slow_lane_quiet_seconds = 60;
 
   // Where /metrics is served (ours; upstream pushes OTLP only). 0 = no Prometheus endpoint.

@@ -39,7 +39,7 @@ namespace kw::server {
 
 struct SlowLaneOptions {
   unsigned threads = 1;
-  std::size_t capacity = 8;  // requests queued or running at once
+  std::size_t capacity = 4;  // requests queued or running at once
   std::chrono::milliseconds quiet{std::chrono::seconds(60)};
 };
 
