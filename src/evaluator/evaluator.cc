@@ -41,7 +41,9 @@ admission::SettingsValidationResponse Evaluator::ValidateSettings(const Policy& 
 Result<admission::AdmissionResponse> Evaluator::EvaluateVanilla(
     const Policy& policy, const admission::ValidationRequest& request) {
   KW_ASSIGN_OR_RETURN(runtime::PolicyRuntime * rt, RuntimeFor(policy));
-  return rt->Validate(request);
+  Result<admission::AdmissionResponse> evaluated = rt->Validate(request);
+  if (!evaluated && evaluated.error().kind == ErrorKind::kTimeout) ++timeouts_;
+  return evaluated;
 }
 
 void TraceResponse(tracing::Span& span, const admission::AdmissionResponse& response) {
@@ -84,24 +86,34 @@ admission::AdmissionResponse VerdictOrRejection(const Policy& policy, std::strin
   return RejectionFor(uid, evaluated.error());
 }
 
-}  // namespace
+// A failed entry's answer: the rejection (code 500) with its error.
+admission::AdmissionResponse RejectFailedEntry(const EnvironmentEntry& entry,
+                                               const admission::ValidationRequest& request,
+                                               Verdict* vanilla) {
+  if (vanilla != nullptr) *vanilla = {.accepted = false, .mutated = false, .code = 500};
+  return admission::RejectInternal(request.uid(), entry.error.value_or("policy not loaded"));
+}
 
-admission::AdmissionResponse Evaluator::Evaluate(const Policy& policy,
-                                                 const admission::ValidationRequest& request,
-                                                 Origin origin, Verdict* vanilla) {
-  admission::AdmissionResponse response =
-      VerdictOrRejection(policy, request.uid(), EvaluateInSpan(policy, request, {}));
+admission::PolicyResponseOptions ResponseOptionsOf(const Policy& policy) {
   admission::PolicyResponseOptions options;
   options.policy_id = policy.config.id;
   options.monitor_mode = policy.config.mode == PolicyMode::kMonitor;
   options.allowed_to_mutate = policy.config.allowed_to_mutate;
   options.custom_message = policy.config.custom_message;
-  return PostProcess(std::move(response), options, origin, vanilla);
+  return options;
 }
 
-admission::AdmissionResponse Evaluator::PostProcess(admission::AdmissionResponse response,
-                                                    const admission::PolicyResponseOptions& options,
-                                                    Origin origin, Verdict* vanilla) {
+admission::PolicyResponseOptions ResponseOptionsOf(const PolicyGroup& group) {
+  admission::PolicyResponseOptions options;
+  options.policy_id = group.id;
+  options.monitor_mode = group.mode == PolicyMode::kMonitor;
+  return options;
+}
+
+// The vanilla verdict stored in `vanilla`, then the response handler unless for /audit.
+admission::AdmissionResponse PostProcess(admission::AdmissionResponse response,
+                                         const admission::PolicyResponseOptions& options,
+                                         Origin origin, Verdict* vanilla) {
   if (vanilla != nullptr) {
     vanilla->accepted = response.allowed;
     vanilla->mutated = response.patch.has_value();
@@ -114,6 +126,16 @@ admission::AdmissionResponse Evaluator::PostProcess(admission::AdmissionResponse
                  admission::AdmissionResponseJson(response));
   }
   return admission::ApplyResponseHandler(std::move(response), options);
+}
+
+}  // namespace
+
+admission::AdmissionResponse Evaluator::Evaluate(const Policy& policy,
+                                                 const admission::ValidationRequest& request,
+                                                 Origin origin, Verdict* vanilla) {
+  admission::AdmissionResponse response =
+      VerdictOrRejection(policy, request.uid(), EvaluateInSpan(policy, request, {}));
+  return PostProcess(std::move(response), ResponseOptionsOf(policy), origin, vanilla);
 }
 
 admission::SettingsValidationResponse Evaluator::ValidateSettings(const PolicyGroup& group) {
@@ -176,10 +198,7 @@ admission::AdmissionResponse Evaluator::Evaluate(const PolicyGroup& group,
     }
   }
   TraceResponse(span, response);
-  admission::PolicyResponseOptions options;
-  options.policy_id = group.id;
-  options.monitor_mode = group.mode == PolicyMode::kMonitor;
-  return PostProcess(std::move(response), options, origin, vanilla);
+  return PostProcess(std::move(response), ResponseOptionsOf(group), origin, vanilla);
 }
 
 void Evaluator::Follow(const Environment& environment) {
@@ -206,10 +225,7 @@ admission::AdmissionResponse Evaluator::Evaluate(const Environment& environment,
   Follow(environment);
   if (entry.group) return Evaluate(*entry.group, request, origin, vanilla);
   if (entry.policy) return Evaluate(*entry.policy, request, origin, vanilla);
-  admission::AdmissionResponse rejected =
-      admission::RejectInternal(request.uid(), entry.error.value_or("policy not loaded"));
-  if (vanilla != nullptr) *vanilla = {.accepted = false, .mutated = false, .code = 500};
-  return rejected;
+  return RejectFailedEntry(entry, request, vanilla);
 }
 
 Result<admission::AdmissionResponse> Evaluator::Evaluate(const Environment& environment,
@@ -239,4 +255,20 @@ admission::AdmissionResponse RejectionFor(std::string_view uid, const Error& err
   return admission::RejectInternal(uid, "internal server error: " + error.message);
 }
 
+admission::AdmissionResponse TimedOut(const EnvironmentEntry& entry,
+                                      const admission::ValidationRequest& request, Origin origin,
+                                      Verdict* vanilla) {
+  const Error timeout{ErrorKind::kTimeout, std::string(kTimeoutMessage)};
+  if (entry.policy) {
+    return PostProcess(RejectionFor(request.uid(), timeout), ResponseOptionsOf(*entry.policy),
+                       origin, vanilla);
+  }
+  if (entry.group) {
+    return PostProcess(RejectionFor(request.uid(), timeout), ResponseOptionsOf(*entry.group),
+                       origin, vanilla);
+  }
+  return RejectFailedEntry(entry, request, vanilla);
+}
+
 }  // namespace kw::evaluator
+

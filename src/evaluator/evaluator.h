@@ -22,6 +22,7 @@
 // while an unchanged one keeps its warm instance across environments (environment.h).
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <map>
@@ -60,6 +61,22 @@ class PolicyKey {
   std::uint64_t value_;
 };
 
+// When a policy (or a group) last ran out of time: what policy-server's slow lane
+// (server/slow_lane.h) keeps on the served objects themselves, so that an unchanged policy keeps
+// its record across reloads and a request reads it with one relaxed atomic load. Steady-clock
+// nanoseconds since its epoch; 0 = none (or forgiven). A copy starts clean: it is another
+// policy, as PolicyKey says.
+class TimeoutMark {
+ public:
+  TimeoutMark() = default;
+  TimeoutMark(const TimeoutMark&) {}
+  TimeoutMark& operator=(const TimeoutMark&) { return *this; }
+  std::atomic<std::int64_t>& last() const { return last_; }
+
+ private:
+  mutable std::atomic<std::int64_t> last_{0};
+};
+
 // How a policy is run: upstream's policies.yml entry, or kwctl's flags.
 struct PolicyConfig {
   std::string id;
@@ -75,6 +92,7 @@ struct Policy {
   PolicyConfig config;
   runtime::PolicyModuleSharedPtr module;
   PolicyKey key;
+  TimeoutMark timeouts;
 };
 using PolicySharedPtr = std::shared_ptr<const Policy>;
 
@@ -87,6 +105,7 @@ struct PolicyGroup {
   std::string message;  // the rejection message of the group
   policy::GroupExpression expression;
   std::map<std::string, PolicySharedPtr> members;  // by member name
+  TimeoutMark timeouts;
 };
 using PolicyGroupSharedPtr = std::shared_ptr<const PolicyGroup>;
 
@@ -164,6 +183,10 @@ class Evaluator {
   // instances of every version it ever validated.
   void Retain(const Environment& served, std::span<const std::uint64_t> keep);
 
+  // How many policy evaluations (group members included) this Evaluator saw run out of time:
+  // compared before and after an evaluation, it tells whether the evaluation timed out.
+  std::uint64_t timeouts() const { return timeouts_; }
+
   // How many warm runtimes this Evaluator keeps (one per policy and member it ran).
   std::size_t warm_runtimes() const { return runtimes_.size(); }
 
@@ -176,9 +199,6 @@ class Evaluator {
   Result<admission::AdmissionResponse> EvaluateInSpan(const Policy& policy,
                                                       const admission::ValidationRequest& request,
                                                       std::string_view group_member);
-  admission::AdmissionResponse PostProcess(admission::AdmissionResponse response,
-                                           const admission::PolicyResponseOptions& options,
-                                           Origin origin, Verdict* vanilla);
 
   engine::Worker& worker_;
   host::DispatcherSharedPtr dispatcher_;
@@ -187,6 +207,7 @@ class Evaluator {
 
   std::map<std::uint64_t, runtime::PolicyRuntimePtr> runtimes_;  // by PolicyKey
   std::uint64_t newest_generation_ = 0;  // of the environments evaluated with
+  std::uint64_t timeouts_ = 0;
 };
 
 // Records `response` on `span`: `allowed`, `mutated` (a patch), and `response_code` and
@@ -195,5 +216,14 @@ void TraceResponse(tracing::Span& span, const admission::AdmissionResponse& resp
 
 // The rejection a failed evaluation becomes (§1.6).
 admission::AdmissionResponse RejectionFor(std::string_view uid, const Error& error);
+
+// The answer to `request` for `entry` when its evaluation runs out of time, given without
+// running it (policy-server's slow lane, when full): the timeout rejection (code 500,
+// kTimeoutMessage) through the entry's response handler, as a timed-out policy's evaluation answers.
+// For a group, the timeout rejection itself (not the group message with its members' causes,
+// which would depend on which members ran), under the group's mode. `vanilla` as Evaluate's.
+admission::AdmissionResponse TimedOut(const EnvironmentEntry& entry,
+                                      const admission::ValidationRequest& request, Origin origin,
+                                      Verdict* vanilla = nullptr);
 
 }  // namespace kw::evaluator

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include "base/base64.h"
+#include "evaluator/environment.h"
 #include "engine/fake/fake_wapc_guest.h"
 
 namespace kw::evaluator {
@@ -233,6 +234,33 @@ TEST_F(EvaluatorTest, TimeoutIsUpstreamsMessage) {
   EXPECT_EQ(Evaluate(*policy),
             Rejected("Policy execution interrupted because it exceeded the allowed execution time",
                      500));
+}
+
+TEST_F(EvaluatorTest, TimeoutsAreCountedAndTimedOutAnswersAsATimeoutDoes) {
+  const auto loop = [](std::string_view, std::string_view,
+                       WapcGuestCall& call) -> Result<std::string> {
+    return std::unexpected(call.context().RunForever());
+  };
+  PolicyConfig config;
+  config.id = "sleeping";
+  config.timeout = std::chrono::hours(1);
+  config.mode = PolicyMode::kMonitor;
+  auto policy = Make(config, loop);
+  EXPECT_EQ(evaluator_.timeouts(), 0u);
+  EXPECT_EQ(Evaluate(*Make("fine", Answers(Reject("no")))), Rejected("no", 403));
+  EXPECT_EQ(evaluator_.timeouts(), 0u);
+  // Monitor mode: the timeout's rejection becomes an acceptance on /validate, not on /audit.
+  Verdict evaluated;
+  const AdmissionResponse validated = Evaluate(*policy, Origin::kValidate, &evaluated);
+  const AdmissionResponse audited = Evaluate(*policy, Origin::kAudit);
+  EXPECT_EQ(evaluator_.timeouts(), 2u);
+  EnvironmentEntry entry{.id = "sleeping", .mode = PolicyMode::kMonitor, .policy = policy};
+  Verdict given;
+  EXPECT_EQ(TimedOut(entry, Request(), Origin::kValidate, &given), validated);
+  EXPECT_EQ(given.accepted, evaluated.accepted);
+  EXPECT_EQ(given.code, evaluated.code);
+  EXPECT_EQ(TimedOut(entry, Request(), Origin::kAudit), audited);
+  EXPECT_EQ(evaluator_.timeouts(), 2u) << "TimedOut evaluates nothing";
 }
 
 TEST_F(EvaluatorTest, ValidatesSettings) {

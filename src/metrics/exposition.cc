@@ -20,6 +20,24 @@ constexpr std::string_view kPolicyStateHelp =
     "load) or failed";
 constexpr std::string_view kConfigInfoHelp =
     "The generation of the policies served, labelled with the digest of their file";
+constexpr std::string_view kSlowLaneEntriesHelp =
+    "Times the policy ran out of time and was moved to the slow lane";
+constexpr std::string_view kSlowLaneExitsHelp =
+    "Times the policy went back from the slow lane after a quiet period";
+constexpr std::string_view kSlowLaneRejectionsHelp =
+    "Requests answered with the timeout rejection because the slow lane was full";
+
+// The slow lane's counters, each with its help text and points.
+struct NamedCounters {
+  std::string_view name;
+  std::string_view help;
+  const std::vector<CounterPoint>* points;
+};
+std::array<NamedCounters, 3> SlowLaneCounters(const Snapshot& snapshot) {
+  return {{{kSlowLaneEntries, kSlowLaneEntriesHelp, &snapshot.slow_lane_entries},
+           {kSlowLaneExits, kSlowLaneExitsHelp, &snapshot.slow_lane_exits},
+           {kSlowLaneRejections, kSlowLaneRejectionsHelp, &snapshot.slow_lane_rejections}}};
+}
 
 // --- Prometheus text -------------------------------------------------------------------------
 
@@ -168,24 +186,33 @@ std::string PrometheusText(const Snapshot& snapshot) {
   };
   gauge(kPolicyState, kPolicyStateHelp, snapshot.policy_states);
   gauge(kPoliciesConfigInfo, kConfigInfoHelp, snapshot.config_info);
+  for (const auto& counter : SlowLaneCounters(snapshot)) {
+    if (counter.points->empty()) continue;
+    AppendHeader(out, counter.name, counter.help, "counter");
+    for (const auto& point : *counter.points) {
+      AppendSample(out, counter.name, "", LabelText(point.attributes), point.value);
+    }
+  }
   return out;
 }
 
 std::string OtlpJson(const Snapshot& snapshot) {
   json::array metrics;
-  if (!snapshot.evaluations_total.empty()) {
-    json::array points;
-    for (const auto& point : snapshot.evaluations_total) {
+  const auto counter = [&](std::string_view name, const std::vector<CounterPoint>& points) {
+    if (points.empty()) return;
+    json::array data;
+    for (const auto& point : points) {
       json::object p = OtlpPoint(snapshot, point.attributes);
       p["asInt"] = std::to_string(point.value);
-      points.push_back(std::move(p));
+      data.push_back(std::move(p));
     }
     metrics.push_back(json::object{
-        {"name", kEvaluationsTotal},
-        {"sum", json::object{{"dataPoints", std::move(points)},
+        {"name", name},
+        {"sum", json::object{{"dataPoints", std::move(data)},
                              {"aggregationTemporality", kCumulative},
                              {"isMonotonic", true}}}});
-  }
+  };
+  counter(kEvaluationsTotal, snapshot.evaluations_total);
   if (!snapshot.evaluation_latency.empty()) {
     json::array bounds;
     for (std::uint64_t bound : kLatencyBounds) bounds.push_back(Number(bound));
@@ -219,6 +246,9 @@ std::string OtlpJson(const Snapshot& snapshot) {
     }
     metrics.push_back(json::object{{"name", name},
                                    {"gauge", json::object{{"dataPoints", std::move(data)}}}});
+  }
+  for (const auto& slow_lane : SlowLaneCounters(snapshot)) {
+    counter(slow_lane.name, *slow_lane.points);
   }
   json::object scope_metrics{{"scope", json::object{{"name", kMeterName}}},
                              {"metrics", std::move(metrics)}};

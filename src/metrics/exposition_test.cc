@@ -53,6 +53,33 @@ TEST(PrometheusText, CounterAndCumulativeHistogram) {
   EXPECT_EQ(PrometheusText(registry.Collect()), expected);
 }
 
+TEST(PrometheusText, SlowLaneCountersOnceCounted) {
+  Registry registry;
+  registry.RecordSlowLane(SlowLaneEvent::kEntry, "loop");
+  registry.RecordSlowLane(SlowLaneEvent::kRejection, "loop");
+  registry.RecordSlowLane(SlowLaneEvent::kRejection, "loop");
+  registry.RecordSlowLane(SlowLaneEvent::kRejection, "flood");
+  EXPECT_EQ(PrometheusText(registry.Collect()),
+            std::string(kHeaders) +
+                "# HELP kubewarden_policy_slow_lane_entries_total Times the policy ran out of "
+                "time and was moved to the slow lane\n"
+                "# TYPE kubewarden_policy_slow_lane_entries_total counter\n"
+                "kubewarden_policy_slow_lane_entries_total{policy_name=\"loop\"} 1\n"
+                "# HELP kubewarden_policy_slow_lane_rejections_total Requests answered with the "
+                "timeout rejection because the slow lane was full\n"
+                "# TYPE kubewarden_policy_slow_lane_rejections_total counter\n"
+                "kubewarden_policy_slow_lane_rejections_total{policy_name=\"flood\"} 1\n"
+                "kubewarden_policy_slow_lane_rejections_total{policy_name=\"loop\"} 2\n");
+  json::value otlp = json::parse(OtlpJson(registry.Collect()));
+  const json::array& metrics =
+      otlp.at("resourceMetrics").at(0).at("scopeMetrics").at(0).at("metrics").as_array();
+  ASSERT_EQ(metrics.size(), 2u);  // the two counters that counted something
+  EXPECT_EQ(metrics.at(0).at("name"), "kubewarden_policy_slow_lane_entries_total");
+  EXPECT_EQ(metrics.at(0).at("sum").at("isMonotonic"), true);
+  EXPECT_EQ(metrics.at(1).at("name"), "kubewarden_policy_slow_lane_rejections_total");
+  EXPECT_EQ(metrics.at(1).at("sum").at("dataPoints").at(1).at("asInt"), "2");
+}
+
 TEST(PrometheusText, LabelValuesAreEscaped) {
   Registry registry;
   registry.RecordInitializationError("p\"1", "line one\nback\\slash \"quoted\"");

@@ -197,6 +197,14 @@ void Registry::RecordInitializationError(std::string_view policy_name, std::stri
   Add(s.count, 1);
 }
 
+void Registry::RecordSlowLane(SlowLaneEvent event, std::string_view policy_name) {
+  std::lock_guard lock(mutex_);
+  auto& counts = slow_lane_[static_cast<std::size_t>(event)];
+  auto it = counts.find(policy_name);
+  if (it == counts.end()) it = counts.emplace(std::string(policy_name), 0).first;
+  ++it->second;
+}
+
 Snapshot Registry::Collect() const {
   // The same attribute set may have a series in several shards: merged by key. Keys and series
   // stay where they are for the Registry's life, so views of them outlive the shard locks.
@@ -239,6 +247,15 @@ Snapshot Registry::Collect() const {
     std::lock_guard lock(mutex_);
     snapshot.policy_states = policy_states_;
     snapshot.config_info = config_info_;
+    for (auto [event, points] :
+         {std::pair{SlowLaneEvent::kEntry, &snapshot.slow_lane_entries},
+          std::pair{SlowLaneEvent::kExit, &snapshot.slow_lane_exits},
+          std::pair{SlowLaneEvent::kRejection, &snapshot.slow_lane_rejections}}) {
+      // The map's order is the attributes' order: one attribute, the name.
+      for (const auto& [name, count] : slow_lane_[static_cast<std::size_t>(event)]) {
+        points->push_back({{Str("policy_name", name)}, count});
+      }
+    }
   }
   for (auto& [key, m] : merged) {
     if (m.count == 0) continue;  // created by a record still in flight

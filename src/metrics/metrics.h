@@ -14,6 +14,17 @@
 //   kubewarden_policies_config_info    the environment's generation, {version}: the digest of the
 //                                      policies file served
 //
+// And three counters of ours for policy-server's slow lane (server/slow_lane.h), {policy_name}
+// (a policy, group or member id), each present once it has counted something:
+//   kubewarden_policy_slow_lane_entries_total     times the policy ran out of time and was moved
+//                                                 to the slow lane
+//   kubewarden_policy_slow_lane_exits_total       times it went back to the main workers, after a
+//                                                 quiet period without timeouts
+//   kubewarden_policy_slow_lane_rejections_total  its requests answered at once with the timeout
+//                                                 rejection because the slow lane was full
+// A policy is in the slow lane while its entries outnumber its exits. These are rare events
+// (never on a good policy's path): recorded under the Registry's lock.
+//
 // Attribute sets, in upstream's order:
 //   AdmissionRequest  policy_name, policy_mode, resource_kind, resource_request_operation,
 //                     accepted, mutated, request_origin, [resource_namespace], [error_code]
@@ -38,6 +49,7 @@
 #include <array>
 #include <chrono>
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -51,6 +63,10 @@ namespace kw::metrics {
 inline constexpr std::string_view kEvaluationsTotal = "kubewarden_policy_evaluations_total";
 inline constexpr std::string_view kPolicyState = "kubewarden_policy_state";
 inline constexpr std::string_view kPoliciesConfigInfo = "kubewarden_policies_config_info";
+inline constexpr std::string_view kSlowLaneEntries = "kubewarden_policy_slow_lane_entries_total";
+inline constexpr std::string_view kSlowLaneExits = "kubewarden_policy_slow_lane_exits_total";
+inline constexpr std::string_view kSlowLaneRejections =
+    "kubewarden_policy_slow_lane_rejections_total";
 inline constexpr std::string_view kEvaluationLatency =
     "kubewarden_policy_evaluation_latency_milliseconds";
 // The OpenTelemetry SDK's default explicit bucket boundaries (upstream does not override them).
@@ -111,6 +127,9 @@ struct GaugePoint {
   std::int64_t value = 0;
 };
 
+// What happened to a policy in the slow lane: which counter above counts it.
+enum class SlowLaneEvent { kEntry, kExit, kRejection };
+
 // One served id and its state name.
 struct PolicyState {
   std::string policy_name;
@@ -125,6 +144,9 @@ struct Snapshot {
   std::vector<HistogramPoint> evaluation_latency;
   std::vector<GaugePoint> policy_states;
   std::vector<GaugePoint> config_info;  // one point once policies are served
+  std::vector<CounterPoint> slow_lane_entries;  // {policy_name}, sorted
+  std::vector<CounterPoint> slow_lane_exits;
+  std::vector<CounterPoint> slow_lane_rejections;
 };
 
 class Registry {
@@ -146,6 +168,9 @@ class Registry {
   void SetServedPolicies(std::string_view version, std::uint64_t generation,
                          std::vector<PolicyState> states);
 
+  // +1 on the slow-lane counter of `event`, {policy_name}.
+  void RecordSlowLane(SlowLaneEvent event, std::string_view policy_name);
+
   Snapshot Collect() const;
 
  private:
@@ -159,6 +184,8 @@ class Registry {
   std::vector<std::unique_ptr<Shard>> shards_;
   std::vector<GaugePoint> policy_states_;  // guarded by mutex_
   std::vector<GaugePoint> config_info_;    // guarded by mutex_
+  // By event, then policy name; guarded by mutex_.
+  std::array<std::map<std::string, std::uint64_t, std::less<>>, 3> slow_lane_;
 };
 
 }  // namespace kw::metrics

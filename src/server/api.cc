@@ -244,26 +244,44 @@ void ApiHandler::Handle(HttpRequest request, Responder respond) {
     return answer(admission::RejectInternal(parsed->uid(), *entry->error));
   }
 
+  const evaluator::Origin origin =
+      endpoint == Endpoint::kAudit ? evaluator::Origin::kAudit : evaluator::Origin::kValidate;
+  SlowLane* slow_lane = options_.slow_lane;
+  const bool suspect = slow_lane != nullptr && slow_lane->Holds(*entry);
+  if (suspect && !slow_lane->Reserve(*entry)) {
+    // The lane is full: what its timeout would answer, at once (slow_lane.h).
+    evaluator::Verdict verdict;
+    admission::AdmissionResponse timed_out = evaluator::TimedOut(
+        *entry, *parsed, origin, recorder != nullptr ? &verdict : nullptr);
+    if (recorder != nullptr) RecordEvaluation(*recorder, *entry, endpoint, *parsed, verdict, {});
+    return answer(timed_out);
+  }
+
   // `environment` keeps `entry` alive until the answer, whatever is swapped in meanwhile.
-  pool_.Run([environment = std::move(environment), entry, endpoint, recorder,
-             request = std::move(*parsed), span = std::move(span),
-             respond = std::move(respond)](evaluator::Evaluator& evaluator) mutable {
-    evaluator::Origin origin =
-        endpoint == Endpoint::kAudit ? evaluator::Origin::kAudit : evaluator::Origin::kValidate;
+  WorkerPool::Task evaluate = [environment = std::move(environment), entry, endpoint, origin,
+                               recorder, slow_lane, request = std::move(*parsed),
+                               span = std::move(span), respond = std::move(respond)](
+                                  evaluator::Evaluator& evaluator) mutable {
     tracing::CurrentSpan current(span);  // the evaluations' spans are its children
     evaluator::Verdict verdict;
     const auto start = recorder != nullptr ? std::chrono::steady_clock::now()
                                             : std::chrono::steady_clock::time_point();
+    const std::uint64_t timeouts_before = evaluator.timeouts();
     admission::AdmissionResponse response = evaluator.Evaluate(
         *environment, *entry, request, origin, recorder != nullptr ? &verdict : nullptr);
     if (recorder != nullptr) {
       RecordEvaluation(*recorder, *entry, endpoint, request, verdict,
                        std::chrono::steady_clock::now() - start);
     }
+    if (slow_lane != nullptr && evaluator.timeouts() != timeouts_before) {
+      slow_lane->NoteTimeout(*entry);
+    }
     evaluator::TraceResponse(span, response);
     span.End();
     respond(Review(endpoint, response));
-  });
+  };
+  if (suspect) return slow_lane->Run(std::move(evaluate));
+  pool_.Run(std::move(evaluate));
 }
 
 void ReadinessHandler::Handle(HttpRequest request, Responder respond) {

@@ -40,7 +40,10 @@
 // children (evaluator.h).
 //
 // Everything happens on the calling thread when it is one of the pool's (the API listener is
-// served by the pool's threads); evaluations are queued for the pool otherwise. Thread-safe.
+// served by the pool's threads); evaluations are queued for the pool otherwise. With a slow lane,
+// the requests of a policy that ran out of time recently are evaluated there instead, or, when
+// it is full, answered at once with the timeout rejection (recorded in the metrics as an
+// evaluation with that verdict, taking no time). Thread-safe.
 #pragma once
 
 #include <memory>
@@ -51,6 +54,7 @@
 #include "metrics/metrics.h"
 #include "server/http_server.h"
 #include "server/served_policies.h"
+#include "server/slow_lane.h"
 #include "server/worker_pool.h"
 #include "tracing/span.h"
 
@@ -62,6 +66,9 @@ struct ApiOptions {
   metrics::Registry* metrics = nullptr;
   // Where the spans of requests go; nullptr = no tracing. Must outlive the handler's requests.
   tracing::SpanSink* tracing = nullptr;
+  // Where the requests of policies that ran out of time recently are evaluated (slow_lane.h);
+  // nullptr = on the pool, as every other. Must outlive the handler's requests.
+  SlowLane* slow_lane = nullptr;
 };
 
 class ApiHandler final : public RequestHandler {

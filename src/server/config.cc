@@ -216,6 +216,23 @@ Result<ParsedCommandLine> ParseCommandLine(int argc, const char* const* argv) {
       ->envname("KUBEWARDEN_DISABLE_SECCOMP");
   app.add_flag("--allow-root", c.allow_root, "Run even as root (uid 0), which is refused otherwise")
       ->envname("KUBEWARDEN_ALLOW_ROOT");
+  app.add_option("--slow-lane-threads", c.slow_lane_threads,
+                 "Threads evaluating the requests of policies that ran out of time recently, "
+                 "apart from the workers (0 = none: they stay on the workers)")
+      ->envname("KUBEWARDEN_SLOW_LANE_THREADS")
+      ->check(cli::WholeNumberIn(0, kMaxWorkers))
+      ->capture_default_str();
+  app.add_option("--slow-lane-capacity", c.slow_lane_capacity,
+                 "Requests queued or running in the slow lane at once; more get the timeout "
+                 "rejection at once")
+      ->envname("KUBEWARDEN_SLOW_LANE_CAPACITY")
+      ->check(cli::WholeNumberIn(1, 1 << 20))
+      ->capture_default_str();
+  app.add_option("--slow-lane-quiet-seconds", c.slow_lane_quiet_seconds,
+                 "Seconds a policy must run without running out of time to leave the slow lane")
+      ->envname("KUBEWARDEN_SLOW_LANE_QUIET_SECONDS")
+      ->check(cli::WholeNumberIn(1, static_cast<long long>(cli::kMaxTimeoutSeconds)))
+      ->capture_default_str();
   app.add_option("--metrics-port", c.metrics_port,
                  "Serve Prometheus metrics on this port (0 = off)")
       ->envname("KUBEWARDEN_METRICS_PORT")

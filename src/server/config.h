@@ -70,6 +70,16 @@ struct Config {
   // a request that would need more is answered 503 (request_memory.h).
   std::size_t max_request_buffer_mib = 64;
 
+  // Ours (slow_lane.h): threads that evaluate the requests of policies that ran out of time
+  // recently (0 = none: such requests stay on the workers, as upstream), how many such requests
+  // may be queued or running at once (beyond, they get the timeout rejection at once), and how
+  // long a policy must go without running out of time to be served by the workers again.
+  unsigned slow_lane_threads = 1;
+  // 4 with one thread: a request waits at most 4 timeouts (8 s at the default 2 s), within
+  // Kubernetes' default webhook timeout (10 s), so the API server gets the timeout answer.
+  std::size_t slow_lane_capacity = 4;
+  std::uint64_t slow_lane_quiet_seconds = 60;
+
   // Where /metrics is served (ours; upstream pushes OTLP only). 0 = no Prometheus endpoint.
   std::uint16_t metrics_port = 0;
 

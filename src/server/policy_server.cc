@@ -28,6 +28,7 @@
 #include "server/http_server.h"
 #include "server/logging.h"
 #include "server/served_policies.h"
+#include "server/slow_lane.h"
 #include "server/process_limits.h"
 #include "server/tls.h"
 #include "server/worker_pool.h"
@@ -196,6 +197,16 @@ Result<void> Serve(const Config& config, Daemon* daemon) {
       {.cluster = cluster, .oci = capabilities::OciOptionsFrom(fetch)});
   KW_ASSIGN_OR_RETURN(std::unique_ptr<WorkerPool> pool,
                       WorkerPool::Start(*engine, dispatcher, config.EffectiveWorkers()));
+  std::unique_ptr<SlowLane> slow_lane;
+  if (config.slow_lane_threads > 0 && !config.disable_timeout_protection) {
+    KW_ASSIGN_OR_RETURN(
+        slow_lane,
+        SlowLane::Start(*engine, dispatcher,
+                        {.threads = config.slow_lane_threads,
+                         .capacity = config.slow_lane_capacity,
+                         .quiet = std::chrono::seconds(config.slow_lane_quiet_seconds)},
+                        recorder.get()));
+  }
   KW_ASSIGN_OR_RETURN(
       std::unique_ptr<ServedPolicies> policies,
       ServedPolicies::Load(config, std::move(fetch), *engine, *pool, recorder.get()));
@@ -216,7 +227,7 @@ Result<void> Serve(const Config& config, Daemon* daemon) {
   auto api = std::make_shared<ApiHandler>(
       *policies, *pool,
       ApiOptions{config.always_accept_admission_reviews_on_namespace, recorder.get(),
-                 traces.get()});
+                 traces.get(), slow_lane.get()});
   KW_ASSIGN_OR_RETURN(std::uint16_t port, server.Listen(config.address, config.port, api, tls));
   // Readiness and metrics on a thread of their own: they answer while every worker is busy
   // (with a policy that runs until its timeout, say), and rendering many series takes
@@ -264,6 +275,7 @@ Result<void> Serve(const Config& config, Daemon* daemon) {
   policies->StopFollowing();
   probes.Shutdown(std::chrono::milliseconds(0));
   server.Shutdown(kShutdownGracePeriod);
+  if (slow_lane) slow_lane->Stop();
   pool->Stop();
   if (exporter) exporter->Stop();  // the last export, with every evaluation in
   if (traces) {

@@ -1,0 +1,94 @@
+// policy-server's slow lane: a policy that ran out of time recently is evaluated on threads of
+// its own, so that it cannot hold the main workers (worker_pool.h) for its whole timeout per
+// request while good policies' requests queue behind it.
+//
+// A policy (or group, or member addressed directly) whose evaluation ran out of time becomes a
+// suspect: from then on its requests are evaluated by the slow lane's threads, each with its own
+// engine Worker and Evaluator (and so its own warm instances), instead of the thread that read
+// them. It stays a suspect until `quiet` has passed since its last timeout; its first request
+// after that is evaluated by the main workers again. Entering and leaving are logged (warning,
+// info) and counted (kubewarden_policy_slow_lane_entries_total / _exits_total, metrics.h).
+//
+// At most `capacity` requests are in the slow lane at once, queued or running. A suspect's
+// request beyond that is answered at once with what its timeout would answer
+// (evaluator::TimedOut: 200, rejected, code 500, upstream's timeout message) and counted
+// (kubewarden_policy_slow_lane_rejections_total): every request still gets an answer, and a
+// flood of a hostile policy's requests costs memory for `capacity` of them only.
+//
+// The record of timeouts lives on the served Policy and PolicyGroup objects (evaluator::
+// TimeoutMark), which an unchanged policy keeps across reloads. A good policy's request pays one
+// relaxed atomic load to be told it is not a suspect; no lock, no allocation, no clock.
+//
+// The first timeout of a policy still costs a main worker that timeout: a policy is only known
+// to be hostile once it has been. Thread-safe.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <cstddef>
+#include <memory>
+
+#include "base/error.h"
+#include "engine/engine.h"
+#include "evaluator/environment.h"
+#include "host/host.h"
+#include "metrics/metrics.h"
+#include "server/worker_pool.h"
+
+namespace kw::server {
+
+struct SlowLaneOptions {
+  unsigned threads = 1;
+  std::size_t capacity = 4;  // requests queued or running at once
+  std::chrono::milliseconds quiet{std::chrono::seconds(60)};
+};
+
+class SlowLane {
+ public:
+  // Starts the lane's threads (see WorkerPool::Start). `engine` and `metrics` (may be null)
+  // must outlive the lane.
+  static Result<std::unique_ptr<SlowLane>> Start(const engine::Engine& engine,
+                                                 host::DispatcherSharedPtr dispatcher,
+                                                 SlowLaneOptions options,
+                                                 metrics::Registry* metrics);
+
+  // Whether `entry`'s requests go to the slow lane: it ran out of time within `quiet`. A suspect
+  // whose quiet period has passed leaves the lane here (logged and counted once).
+  bool Holds(const evaluator::EnvironmentEntry& entry) {
+    const evaluator::TimeoutMark* mark = MarkOf(entry);
+    if (mark == nullptr) return false;
+    const std::int64_t last = mark->last().load(std::memory_order_relaxed);
+    return last != 0 && StillSuspect(entry, *mark, last);
+  }
+
+  // Notes that an evaluation of `entry` ran out of time: it enters the lane (logged and counted
+  // when it was not in it), or stays in it for another `quiet`.
+  void NoteTimeout(const evaluator::EnvironmentEntry& entry);
+
+  // Takes a place for one request of `entry` (a suspect); false when the lane is full (counted
+  // as a rejection of `entry`): answer with evaluator::TimedOut then.
+  bool Reserve(const evaluator::EnvironmentEntry& entry);
+  // Runs `task` on a lane thread in the place Reserve took, and gives the place back after.
+  void Run(WorkerPool::Task task);
+
+  // Lets the evaluations that are running finish and joins the threads (WorkerPool::Stop).
+  void Stop() { pool_->Stop(); }
+
+  const SlowLaneOptions& options() const { return options_; }
+
+ private:
+  SlowLane(SlowLaneOptions options, metrics::Registry* metrics,
+           std::unique_ptr<WorkerPool> pool)
+      : options_(options), metrics_(metrics), pool_(std::move(pool)) {}
+  static const evaluator::TimeoutMark* MarkOf(const evaluator::EnvironmentEntry& entry);
+  bool StillSuspect(const evaluator::EnvironmentEntry& entry, const evaluator::TimeoutMark& mark,
+                    std::int64_t last);
+  void Count(metrics::SlowLaneEvent event, const evaluator::EnvironmentEntry& entry);
+
+  const SlowLaneOptions options_;
+  metrics::Registry* const metrics_;
+  std::unique_ptr<WorkerPool> pool_;
+  std::atomic<std::size_t> occupied_{0};  // places taken by Reserve, not yet given back
+};
+
+}  // namespace kw::server
