@@ -1,5 +1,7 @@
 // deprecated-api-versions (policies.md §29): rejects objects whose group/version and kind are
 // deprecated or removed at the configured Kubernetes version (table in deprecations.h).
+// Reads a few fields of the request: on demand is cheaper than parsing it whole (request.h).
+#define KUBEWARDEN_REQUEST_ON_DEMAND
 #include <kubewarden/kubewarden.h>
 
 #include <cstdint>

@@ -1,5 +1,7 @@
 // labels (policies-more.md §4): the keys of request.object.metadata.labels checked against a
 // criteria operator (common/criteria.h, common/metadata_keys.h: shared with annotations).
+// Reads a few fields of the request: on demand is cheaper than parsing it whole (request.h).
+#define KUBEWARDEN_REQUEST_ON_DEMAND
 #include "../common/metadata_keys.h"
 
 namespace kw = kubewarden;

@@ -2,6 +2,10 @@
 // are portable C++ apart from the waPC imports, which are faked below.
 #include <gtest/gtest.h>
 
+// The request is read on demand here (request.h), as the policies that opt in read it; the
+// policies' case tests cover the whole parse.
+#define KUBEWARDEN_REQUEST_ON_DEMAND
+
 #include <cstdint>
 #include <cstring>
 #include <string>
@@ -134,6 +138,79 @@ TEST(Json, NestingIsBounded) {
   EXPECT_NE(doc.Parse(ok), nullptr) << doc.error();
   EXPECT_EQ(doc.Parse(too_deep), nullptr);
   EXPECT_EQ(doc.error(), "recursion limit exceeded at line 1 column 1025");
+}
+
+TEST(Json, OnDemandReadsTheSameTreeAndWritesUnreadContainersAsTheyWere) {
+  const std::string text =
+      R"({"a": {"b" : [1, {"c":"\u0041"}]}, "d":[true,null,-1.5e3,"x\"y"], "e":{}, "f":[]})";
+  json::Document eager, lazy;
+  const json::Value* all = eager.Parse(text);
+  json::Value* v = lazy.ParseOnDemand(text);
+  ASSERT_NE(v, nullptr) << lazy.error();
+  // Nothing below the top level read: the nested containers are copied as they were written.
+  EXPECT_EQ(json::Serialize(*v),
+            R"({"a":{"b" : [1, {"c":"\u0041"}]},"d":[true,null,-1.5e3,"x\"y"],"e":{},"f":[]})");
+  EXPECT_TRUE(json::Equal(*all, *v));
+  EXPECT_EQ(v->GetString("a/b/1/c"), "A");
+  EXPECT_EQ(v->Get("d")->size(), 4u);
+  EXPECT_EQ(v->Get("d/2")->NumberText(), "-1.5e3");
+  // Edited: what was read and changed is written anew, the rest still as it was.
+  lazy.Set(*v->Get("a/b/1"), "c", lazy.String("B"));
+  EXPECT_EQ(json::Serialize(*v),
+            R"({"a":{"b":[1,{"c":"B"}]},"d":[true,null,-1.5e3,"x\"y"],"e":{},"f":[]})");
+  EXPECT_EQ(json::Serialize(*lazy.Clone(*v->Get("d"))), R"([true,null,-1.5e3,"x\"y"])");
+  EXPECT_TRUE(lazy.deferred_error().empty());
+}
+
+TEST(Json, OnDemandErrorsAtTheTopLevelAtOnceAndBelowItWhenRead) {
+  struct {
+    const char* text;
+    const char* error;
+  } at_once[] = {
+      {"[1,2", "EOF while parsing a list at line 1 column 4"},
+      {"{\"a\" 1}", "expected `:` at line 1 column 6"},
+      {"{\"a\":[1}", "expected `,` or `]` at line 1 column 8"},
+      {"{\"a\":{}} x", "trailing characters at line 1 column 10"},
+      {"tru", "expected ident at line 1 column 1"},
+  };
+  for (const auto& c : at_once) {
+    json::Document doc;
+    EXPECT_EQ(doc.ParseOnDemand(c.text), nullptr) << c.text;
+    EXPECT_EQ(doc.error(), c.error) << c.text;
+  }
+  json::Document doc;
+  json::Value* v = doc.ParseOnDemand("{\"a\":{\"b\":tru},\n\"c\":[1,]}");
+  ASSERT_NE(v, nullptr) << doc.error();
+  EXPECT_EQ(v->size(), 2u);
+  EXPECT_EQ(doc.deferred_error(), "") << "nothing malformed read yet";
+  EXPECT_EQ(v->Get("a/b"), nullptr) << "a malformed container reads as empty";
+  EXPECT_EQ(v->Get("a")->size(), 0u);
+  EXPECT_EQ(doc.deferred_error(), "expected ident at line 1 column 11");
+  EXPECT_EQ(v->Get("c")->size(), 0u);
+  EXPECT_EQ(doc.deferred_error(), "expected ident at line 1 column 11") << "the first one stays";
+
+  std::string too_deep = "{\"a\":" + std::string(json::kMaxDepth, '[') +
+                         std::string(json::kMaxDepth, ']') + "}";
+  EXPECT_EQ(doc.ParseOnDemand(too_deep), nullptr);
+  EXPECT_EQ(doc.error(), "recursion limit exceeded at line 1 column 1029");
+}
+
+TEST(Json, OnDemandDeepNestingStaysLinear) {
+  // Reading every level of deep nesting would skim the rest of the text once per level; past a
+  // budget the remaining containers are parsed whole. Same tree either way.
+  std::string text = std::string(json::kMaxDepth - 1, '[') + "\"x\"" +
+                     std::string(json::kMaxDepth - 1, ']');
+  json::Document doc;
+  const json::Value* v = doc.ParseOnDemand(text);
+  ASSERT_NE(v, nullptr) << doc.error();
+  std::size_t depth = 1;
+  while (v->IsArray()) {
+    v = v->At(0);
+    ++depth;
+  }
+  EXPECT_EQ(depth, json::kMaxDepth);
+  EXPECT_EQ(v->AsString(), "x");
+  EXPECT_TRUE(doc.deferred_error().empty());
 }
 
 TEST(Json, LooksUpByKeyIndexAndPath) {
@@ -669,6 +746,20 @@ int Call(std::string op, std::string payload) {
   fake::error.clear();
   return wapc::HandleGuestCall(static_cast<std::uint32_t>(fake::op.size()),
                                static_cast<std::uint32_t>(fake::payload.size()));
+}
+
+ValidationResponse ValidateSpec(ValidationRequest& request) {
+  const json::Value* spec = request.object() ? request.object()->Find("spec") : nullptr;
+  return spec ? Accept() : Reject("no spec");
+}
+
+TEST(Wapc, MalformedPayloadMetOnDemandFailsTheCall) {
+  wapc::RegisterFunction("validate", internal::ValidateHandler<ValidateSpec>);
+  EXPECT_EQ(Call("validate", Payload("Pod", R"({"spec":{}})")), 1);
+  EXPECT_EQ(fake::response, R"({"accepted":true})");
+  EXPECT_EQ(Call("validate", Payload("Pod", R"({"spec":{},"x":tru})")), 0);
+  EXPECT_EQ(fake::error,
+            "Error deserializing validation request: expected ident at line 1 column 252");
 }
 
 TEST(Wapc, DispatchesRegisteredOperations) {

@@ -18,11 +18,17 @@
 // Parse() may be called more than once on a document (earlier values stay valid); everything
 // is freed with the document.
 //
-// Hostile input: nesting is bounded by kMaxDepth, every read is bounds-checked, the parser is
-// iterative (no recursion, so no stack exhaustion), and errors read like serde_json's, e.g.
-// "expected `,` or `}` at line 1 column 17". The parser does not validate UTF-8: bytes inside
-// strings are passed through unchanged (Kubewarden hosts validate UTF-8 before calling a
-// policy). Duplicate object keys are kept; lookups find the first one.
+// On demand: ParseOnDemand() makes one structural pass over the text (where every object and
+// array begins and ends: strings and escapes followed, bracket pairs checked, nesting bounded),
+// parses the top level, and leaves each nested container as text until it is first looked into
+// (Find, At, size, iteration, an edit): then that one level is parsed, its nested containers
+// found on the tape without reading them. Serialization copies the text of a container nobody
+// looked into, so an edit re-writes only the path to it. Syntax errors inside a container are
+// met when it is read: it reads as empty and deferred_error() names the first problem. The
+// Kubewarden host sends policies only JSON it parsed itself; this is for hostile bytes: never a
+// crash, and the work stays linear in the text. Measured in policies: the pass costs most of a
+// whole parse (scalar code, no SIMD), so reading on demand pays only when a policy reads a small
+// part of the text (request.h's KUBEWARDEN_REQUEST_ON_DEMAND).
 //
 // Out of memory traps (__builtin_trap): a policy cannot recover from it anyway.
 //
@@ -112,6 +118,27 @@ class Arena {
 class Document;
 class Value;
 
+namespace internal {
+
+// One object or array of a text read on demand (Document::ParseOnDemand), in the order of their
+// opening brackets.
+struct TapeEntry {
+  const char* open;
+  const char* close;    // its closing bracket
+  std::uint32_t after;  // the index of the first container after it and all it contains
+};
+
+// A text read on demand: where its containers are, and the document that reads them.
+struct OnDemandText {
+  Document* doc;
+  const char* begin;
+  const char* end;
+  const TapeEntry* tape;
+  std::uint32_t containers;  // entries of `tape`
+};
+
+}  // namespace internal
+
 // Iterates the children of an array or object (nothing for scalars).
 template <typename V>
 class ChildIterator {
@@ -176,7 +203,11 @@ class Value {
 
   // --- Containers. ---
   // Number of members or elements; 0 for scalars.
-  std::size_t size() const { return IsContainer() ? size_ : 0; }
+  std::size_t size() const {
+    if (!IsContainer()) return 0;
+    Materialize();
+    return size_;
+  }
   bool empty() const { return size() == 0; }
   // The first member named `key` of an object, or nullptr (also when this is not an object).
   const Value* Find(std::string_view key) const;
@@ -246,15 +277,43 @@ class Value {
   friend class ChildIterator;
   friend std::size_t SerializedSize(const Value& value);
   friend char* WriteJson(char* out, const Value& value);
+  friend bool Equal(const Value& a, const Value& b);
 
   // Flags.
   static constexpr std::uint8_t kKeyVerbatim = 1;   // key_ needs no escaping when written
   static constexpr std::uint8_t kTextVerbatim = 2;  // string text_ needs no escaping
   static constexpr std::uint8_t kAttached = 4;      // member of a container (or a root)
+  // A container not read yet (ParseOnDemand): text_ is its opening bracket, size_ its index in
+  // lazy_text_->tape.
+  static constexpr std::uint8_t kLazy = 8;
 
   Value() = default;
   bool IsContainer() const { return type_ == Type::kArray || type_ == Type::kObject; }
-  Value* FirstChild() const { return IsContainer() ? first_ : nullptr; }
+  bool IsLazy() const { return (flags_ & kLazy) != 0; }
+  // A lazy container's text, brackets included.
+  std::string_view LazyText() const {
+    return {text_, static_cast<std::size_t>(lazy_text_->tape[size_].close + 1 - text_)};
+  }
+  // Parses the one level of a lazy container (see ParseOnDemand); a no-op otherwise.
+  KUBEWARDEN_INLINE_ void Materialize() const {
+    if (IsLazy()) MaterializeSlow();
+  }
+  void MaterializeSlow() const;
+  // Makes `v` the last child of this container (no checks).
+  KUBEWARDEN_INLINE_ void LinkChild(Value* v) {
+    if (last_ == nullptr) {
+      first_ = v;
+    } else {
+      last_->next_ = v;
+    }
+    last_ = v;
+    ++size_;
+  }
+  Value* FirstChild() const {
+    if (!IsContainer()) return nullptr;
+    Materialize();
+    return first_;
+  }
   void Reset(Type t) {
     type_ = t;
     size_ = 0;
@@ -268,10 +327,13 @@ class Value {
   std::uint32_t key_size_ = 0;
   std::uint32_t size_ = 0;  // bytes of a string/number; children of a container; bool value
   union {
-    const char* text_ = nullptr;  // string or number bytes
+    const char* text_ = nullptr;  // string or number bytes; a lazy container's text
     Value* first_;                // first child of a container
   };
-  Value* last_ = nullptr;  // last child of a container
+  union {
+    Value* last_ = nullptr;  // last child of a container
+    const internal::OnDemandText* lazy_text_;  // a lazy container's text
+  };
   Type type_ = Type::kNull;
   std::uint8_t flags_ = 0;
 };
@@ -313,6 +375,13 @@ class Document {
   // anything else after it is an error ("trailing characters").
   Value* Parse(std::string_view text);
   const std::string& error() const { return error_; }
+
+  // Parses `text` (which must outlive this document) on demand (see the file comment): the
+  // top level now, with the errors of Parse() for it; each nested container when first read.
+  Value* ParseOnDemand(std::string_view text);
+  // The first error met reading a container of ParseOnDemand() later, "<reason> at line L
+  // column C"; empty while there is none.
+  const std::string& deferred_error() const { return deferred_error_; }
 
   // --- New detached values, to be placed with Set/PushBack/Insert. ---
   Value* Null() { return New(Type::kNull); }
@@ -379,6 +448,7 @@ class Document {
 
  private:
   friend class Parser;
+  friend class Value;
   KUBEWARDEN_INLINE_ Value* New(Type t) {
     Value* v = new (arena_.Allocate(sizeof(Value))) Value();
     v->type_ = t;
@@ -388,6 +458,7 @@ class Document {
 
   Arena arena_;
   std::string error_;
+  std::string deferred_error_;
 };
 
 // Builds compact JSON text directly (no DOM), inserting commas and colons. The caller keeps the
@@ -555,9 +626,24 @@ inline char* AppendUtf8(char* out, std::uint32_t cp) {
 // the small helpers are force-inlined: in wasm, state kept in memory (members, out-parameters)
 // costs a load and a store per access, which dominated an earlier version of this loop.
 class Parser {
+  friend class Document;
+
  public:
   // Parses [begin, end) into `doc`; nullptr with doc.error_ set on failure.
   static Value* Run(Document& doc, const char* begin, const char* end);
+
+  // Finds every object and array of the container opening at `open` (ParseOnDemand): one pass
+  // over the text that follows strings and escapes, checks that brackets pair up and bounds
+  // nesting by kMaxDepth. Returns the tape in `text` (allocated in doc's arena), or false with
+  // `*reason` and `*at` set.
+  static bool BuildTape(Document& doc, internal::OnDemandText& text, const char* open,
+                        const char** reason, const char** at);
+  // Reads one level of the lazy container `c`: scalars are parsed, nested containers left lazy.
+  // Returns false with `*reason` and `*at` set (`c` is then empty).
+  static bool ParseLevel(Value& c, const char** reason, const char** at);
+  // "<reason> at line L column C" for the byte `at` of [begin, end), into `out`.
+  static void Describe(std::string& out, const char* begin, const char* at, const char* end,
+                       const char* reason);
 
  private:
   KUBEWARDEN_INLINE_ static const char* SkipSpace(const char* p, const char* end) {
@@ -597,6 +683,71 @@ class Parser {
     return p;
   }
 
+  // Parses the member key whose opening quote is at p into `v`. Returns the position after
+  // it, or nullptr with `*reason` and `*at` set. (ParseScalar reads string values the same way,
+  // written out: a shared helper taking out-parameters made every parse slower.)
+  KUBEWARDEN_INLINE_ static const char* ParseKey(Document& doc, Value* v, const char* p,
+                                                 const char* end, const char** reason,
+                                                 const char** at) {
+    const char* s = ++p;
+    p += internal::ScanString(p, end);
+    if (p < end && *p == '"') {
+      v->key_ = s;
+      v->key_size_ = static_cast<std::uint32_t>(p - s);
+      v->flags_ |= Value::kKeyVerbatim;
+      return p + 1;
+    }
+    return ParseEscaped(doc, s, p, end, &v->key_, &v->key_size_, reason, at);
+  }
+  // Parses the string, number or literal at p (not at end) into `v`. Returns the position
+  // after it, or nullptr with `*reason` and `*at` set.
+  KUBEWARDEN_INLINE_ static const char* ParseScalar(Document& doc, Value* v, const char* p,
+                                                    const char* end, const char** reason,
+                                                    const char** at) {
+    switch (*p) {
+      case '"': {
+        v->type_ = Type::kString;
+        const char* s = ++p;
+        p += internal::ScanString(p, end);
+        if (p < end && *p == '"') {
+          v->text_ = s;
+          v->size_ = static_cast<std::uint32_t>(p - s);
+          v->flags_ |= Value::kTextVerbatim;
+          return p + 1;
+        }
+        return ParseEscaped(doc, s, p, end, &v->text_, &v->size_, reason, at);
+      }
+      case 't':
+        if (end - p < 4 || std::memcmp(p, "true", 4) != 0) break;
+        v->type_ = Type::kBool;
+        v->size_ = 1;
+        return p + 4;
+      case 'f':
+        if (end - p < 5 || std::memcmp(p, "false", 5) != 0) break;
+        v->type_ = Type::kBool;
+        return p + 5;
+      case 'n':
+        if (end - p < 4 || std::memcmp(p, "null", 4) != 0) break;
+        return p + 4;
+      default: {
+        const bool numeric = *p == '-' || static_cast<unsigned char>(*p - '0') < 10;
+        const char* n = numeric ? ScanNumber(p, end) : nullptr;
+        if (n == nullptr) {
+          *reason = numeric ? "invalid number" : "expected value";
+          *at = p;
+          return nullptr;
+        }
+        v->type_ = Type::kNumber;
+        v->text_ = p;
+        v->size_ = static_cast<std::uint32_t>(n - p);
+        return n;
+      }
+    }
+    *reason = "expected ident";
+    *at = p;
+    return nullptr;
+  }
+
   // The string whose content starts at `start` has an escape (or a bad byte) at `p`: decodes it
   // into the arena. Returns the position after the closing quote, or nullptr with `*error` (and
   // `*error_at`) set.
@@ -626,6 +777,7 @@ inline Value* Parser::Run(Document& doc, const char* begin, const char* end) {
   Value* parent;
   std::size_t depth = 0;
   const char* reason;
+  const char* error_at;
 
 value:
   p = SkipSpace(p, end);
@@ -645,70 +797,14 @@ value:
       v->type_ = *p == '{' ? Type::kObject : Type::kArray;
       ++p;
       break;
-    case '"': {
-      v->type_ = Type::kString;
-      const char* s = ++p;
-      p += internal::ScanString(p, end);
-      if (p < end && *p == '"') {
-        v->text_ = s;
-        v->size_ = static_cast<std::uint32_t>(p - s);
-        v->flags_ |= Value::kTextVerbatim;
-        ++p;
-      } else {
-        const char* at;
-        p = ParseEscaped(doc, s, p, end, &v->text_, &v->size_, &reason, &at);
-        if (p == nullptr) return Fail(doc, begin, at, end, reason);
-      }
-      break;
-    }
-    case 't':
-      if (end - p < 4 || std::memcmp(p, "true", 4) != 0) {
-        reason = "expected ident";
-        goto fail;
-      }
-      v->type_ = Type::kBool;
-      v->size_ = 1;
-      p += 4;
-      break;
-    case 'f':
-      if (end - p < 5 || std::memcmp(p, "false", 5) != 0) {
-        reason = "expected ident";
-        goto fail;
-      }
-      v->type_ = Type::kBool;
-      p += 5;
-      break;
-    case 'n':
-      if (end - p < 4 || std::memcmp(p, "null", 4) != 0) {
-        reason = "expected ident";
-        goto fail;
-      }
-      p += 4;
-      break;
-    default: {
-      const char* n =
-          *p == '-' || static_cast<unsigned char>(*p - '0') < 10 ? ScanNumber(p, end) : nullptr;
-      if (n == nullptr) {
-        reason = *p == '-' || static_cast<unsigned char>(*p - '0') < 10 ? "invalid number"
-                                                                        : "expected value";
-        goto fail;
-      }
-      v->type_ = Type::kNumber;
-      v->text_ = p;
-      v->size_ = static_cast<std::uint32_t>(n - p);
-      p = n;
-    }
+    default:
+      p = ParseScalar(doc, v, p, end, &reason, &error_at);
+      if (p == nullptr) return Fail(doc, begin, error_at, end, reason);
   }
   if (open == nullptr) {
     root = v;
   } else {
-    if (open->last_ == nullptr) {
-      open->first_ = v;
-    } else {
-      open->last_->next_ = v;
-    }
-    open->last_ = v;
-    ++open->size_;
+    open->LinkChild(v);
   }
   if (v->type_ == Type::kObject || v->type_ == Type::kArray) {
     v->next_ = open;
@@ -769,20 +865,8 @@ member_key:
     goto fail;
   }
   v = doc.New(Type::kNull);
-  {
-    const char* s = ++p;
-    p += internal::ScanString(p, end);
-    if (p < end && *p == '"') {
-      v->key_ = s;
-      v->key_size_ = static_cast<std::uint32_t>(p - s);
-      v->flags_ = Value::kKeyVerbatim;
-      ++p;
-    } else {
-      const char* at;
-      p = ParseEscaped(doc, s, p, end, &v->key_, &v->key_size_, &reason, &at);
-      if (p == nullptr) return Fail(doc, begin, at, end, reason);
-    }
-  }
+  p = ParseKey(doc, v, p, end, &reason, &error_at);
+  if (p == nullptr) return Fail(doc, begin, error_at, end, reason);
   p = SkipSpace(p, end);
   if (p == end) {
     reason = "EOF while parsing an object";
@@ -885,8 +969,249 @@ inline const char* Parser::ParseEscaped(Document& doc, const char* start, const 
   return q + 1;
 }
 
+namespace internal {
+
+// Exactly the bytes of `w` that are zero, as 0x80 (no borrow between bytes, unlike ZeroBytes).
+inline std::uint64_t ExactZeroBytes(std::uint64_t w) {
+  constexpr std::uint64_t k7f = 0x7f7f7f7f7f7f7f7full;
+  return ~(((w & k7f) + k7f) | w | k7f);
+}
+// One bit per byte (bit i for byte i) from a mask of 0x80 bytes.
+inline std::uint64_t PackHighBits(std::uint64_t m) {
+  return ((m >> 7) * 0x0102040810204080ull) >> 56;
+}
+
+}  // namespace internal
+
+inline bool Parser::BuildTape(Document& doc, internal::OnDemandText& text, const char* open,
+                              const char** reason, const char** at) {
+  // 64 bytes at a time: bit masks of the quotes and the brackets; the bytes inside strings are
+  // those after an odd number of quotes (a prefix XOR); the brackets outside strings are then
+  // visited one by one. A block with a backslash is walked byte by byte instead (escaped
+  // quotes), which JSON from Kubernetes rarely needs.
+  constexpr std::uint64_t kOnes = 0x0101010101010101ull;
+  const char* const end = text.end;
+  std::uint32_t stack[kMaxDepth];  // open containers, innermost last
+  std::size_t depth = 0;
+  // The entries, in the arena: sized for a container every 32 bytes, doubled when not enough
+  // (the old array is left to the arena).
+  std::uint32_t capacity = static_cast<std::uint32_t>((end - open) / 32 + 16), count = 0;
+  auto* entries = static_cast<internal::TapeEntry*>(
+      doc.arena_.Allocate(capacity * sizeof(internal::TapeEntry), alignof(internal::TapeEntry)));
+  bool in_string = false, escaped = false;
+  // 1: the outermost container closed at q; 0: go on; -1: error.
+  const auto bracket = [&](const char* q) -> int {
+    if ((*q | 0x20) == '{') {
+      if (depth == kMaxDepth) {
+        *reason = "recursion limit exceeded";
+        *at = q;
+        return -1;
+      }
+      if (count == capacity) {
+        auto* grown = static_cast<internal::TapeEntry*>(doc.arena_.Allocate(
+            2 * capacity * sizeof(internal::TapeEntry), alignof(internal::TapeEntry)));
+        std::memcpy(grown, entries, capacity * sizeof(internal::TapeEntry));
+        entries = grown;
+        capacity *= 2;
+      }
+      entries[count] = {q, nullptr, 0};
+      stack[depth++] = count++;
+      return 0;
+    }
+    internal::TapeEntry* e = entries + stack[depth - 1];
+    if (*e->open + 2 != *q) {  // '{' + 2 == '}', '[' + 2 == ']'
+      *reason = *e->open == '{' ? "expected `,` or `}`" : "expected `,` or `]`";
+      *at = q;
+      return -1;
+    }
+    e->close = q;
+    e->after = count;
+    return --depth == 0 ? 1 : 0;
+  };
+  for (const char* block = open; block < end; block += 64) {
+    const std::size_t n = end - block < 64 ? static_cast<std::size_t>(end - block) : 64;
+    char padded[64];
+    const char* bytes = block;
+    if (n < 64) {
+      std::memset(padded, ' ', sizeof padded);
+      std::memcpy(padded, block, n);
+      bytes = padded;
+    }
+    std::uint64_t quotes = 0, brackets = 0, backslashes = 0;
+    for (int i = 0; i < 8; ++i) {
+      const std::uint64_t w = internal::Load8(bytes + 8 * i);
+      const std::uint64_t folded = w | (kOnes * 0x20);  // '[' ']' fold onto '{' '}'
+      quotes |= internal::PackHighBits(internal::ExactZeroBytes(w ^ (kOnes * '"'))) << (8 * i);
+      brackets |= internal::PackHighBits(internal::ExactZeroBytes(folded ^ (kOnes * '{')) |
+                                         internal::ExactZeroBytes(folded ^ (kOnes * '}')))
+                  << (8 * i);
+      backslashes |= internal::ZeroBytes(w ^ (kOnes * '\\'));
+    }
+    if (backslashes == 0 && !escaped) {
+      // Bit i: the parity of the quotes at 0..i (the SDK cannot share the host's
+      // src/admission/json_text.cc, which scans the same way).
+      std::uint64_t inside = quotes;
+      for (int shift = 1; shift < 64; shift *= 2) inside ^= inside << shift;
+      if (in_string) inside = ~inside;
+      in_string = (inside >> 63) != 0;
+      for (std::uint64_t b = brackets & ~inside; b != 0; b &= b - 1) {
+        const std::size_t i = static_cast<std::size_t>(__builtin_ctzll(b));
+        if (i >= n) break;
+        const int r = bracket(block + i);
+        if (r < 0) return false;
+        if (r > 0) goto closed;
+      }
+      continue;
+    }
+    for (std::size_t i = 0; i < n; ++i) {
+      const char c = block[i];
+      if (escaped) {
+        escaped = false;
+      } else if (in_string) {
+        if (c == '\\') escaped = true;
+        if (c == '"') in_string = false;
+      } else if (c == '"') {
+        in_string = true;
+      } else if ((c | 0x20) == '{' || (c | 0x20) == '}') {
+        const int r = bracket(block + i);
+        if (r < 0) return false;
+        if (r > 0) goto closed;
+      }
+    }
+  }
+  if (in_string) {
+    *reason = "EOF while parsing a string";
+  } else {
+    *reason = *entries[stack[depth - 1]].open == '{' ? "EOF while parsing an object"
+                                                    : "EOF while parsing a list";
+  }
+  *at = end;
+  return false;
+closed:
+  text.tape = entries;
+  text.containers = count;
+  return true;
+}
+
+inline bool Parser::ParseLevel(Value& c, const char** reason, const char** at) {
+  const internal::OnDemandText& text = *c.lazy_text_;
+  Document& doc = *text.doc;
+  const internal::TapeEntry* const tape = text.tape;
+  std::uint32_t next = c.size_ + 1;  // the tape index of the next nested container
+  const char* const end = tape[c.size_].close;
+  const bool object = c.type_ == Type::kObject;
+  const char* p = SkipSpace(c.text_ + 1, end);
+  c.flags_ &= static_cast<std::uint8_t>(~Value::kLazy);
+  c.first_ = nullptr;
+  c.last_ = nullptr;
+  c.size_ = 0;
+  if (p == end) return true;
+  while (true) {
+    Value* v = doc.New(Type::kNull);
+    v->flags_ = Value::kAttached;
+    if (object) {
+      if (*p != '"') {
+        *reason = "key must be a string";
+        break;
+      }
+      p = ParseKey(doc, v, p, end, reason, at);
+      if (p == nullptr) goto failed;
+      p = SkipSpace(p, end);
+      if (p == end || *p != ':') {
+        *reason = "expected `:`";
+        break;
+      }
+      p = SkipSpace(p + 1, end);
+    }
+    if (p == end) {
+      *reason = "expected value";
+      break;
+    }
+    if (*p == '{' || *p == '[') {
+      // (The tape and this walk read strings alike, so the next container is this one; the
+      // check keeps hostile bytes from ever indexing past the tape.)
+      if (next >= text.containers || tape[next].open != p) {
+        *reason = "expected value";
+        break;
+      }
+      v->type_ = *p == '{' ? Type::kObject : Type::kArray;
+      v->flags_ |= Value::kLazy;
+      v->text_ = p;
+      v->size_ = next;
+      v->lazy_text_ = &text;
+      p = tape[next].close + 1;
+      next = tape[next].after;
+    } else {
+      p = ParseScalar(doc, v, p, end, reason, at);
+      if (p == nullptr) goto failed;
+    }
+    c.LinkChild(v);
+    p = SkipSpace(p, end);
+    if (p == end) return true;
+    if (*p != ',') {
+      *reason = object ? "expected `,` or `}`" : "expected `,` or `]`";
+      break;
+    }
+    p = SkipSpace(p + 1, end);
+  }
+  *at = p;
+failed:
+  c.first_ = nullptr;
+  c.last_ = nullptr;
+  c.size_ = 0;
+  return false;
+}
+
+inline void Value::MaterializeSlow() const {
+  // Values live in their document's arena and are never const objects: reading a lazy
+  // container fills it in place.
+  const internal::OnDemandText& text = *lazy_text_;
+  const char* reason;
+  const char* at;
+  if (Parser::ParseLevel(const_cast<Value&>(*this), &reason, &at)) return;
+  std::string& error = text.doc->deferred_error_;
+  if (error.empty()) Parser::Describe(error, text.begin, at, text.end, reason);  // the first one
+}
+
+inline Value* Document::ParseOnDemand(std::string_view text) {
+  error_.clear();
+  const char* begin = text.data();
+  const char* end = begin + text.size();
+  const char* open = Parser::SkipSpace(begin, end);
+  if (open == end || (*open != '{' && *open != '[')) return Parse(text);  // nothing to defer
+  auto* record = new (arena_.Allocate(sizeof(internal::OnDemandText)))
+      internal::OnDemandText{this, begin, end, nullptr, 0};
+  const char* reason;
+  const char* at;
+  if (!Parser::BuildTape(*this, *record, open, &reason, &at)) {
+    Parser::Describe(error_, begin, at, end, reason);
+    return nullptr;
+  }
+  Value* root = New(*open == '{' ? Type::kObject : Type::kArray);
+  root->flags_ |= Value::kAttached | Value::kLazy;
+  root->text_ = open;
+  root->size_ = 0;
+  root->lazy_text_ = record;
+  if (const char* after = Parser::SkipSpace(record->tape[0].close + 1, end); after != end) {
+    Parser::Describe(error_, begin, after, end, "trailing characters");
+    return nullptr;
+  }
+  // The top level now, so that its errors are Parse()'s.
+  if (!Parser::ParseLevel(*root, &reason, &at)) {
+    Parser::Describe(error_, begin, at, end, reason);
+    return nullptr;
+  }
+  return root;
+}
+
 inline Value* Parser::Fail(Document& doc, const char* begin, const char* at, const char* end,
                            const char* reason) {
+  Describe(doc.error_, begin, at, end, reason);
+  return nullptr;
+}
+
+inline void Parser::Describe(std::string& e, const char* begin, const char* at, const char* end,
+                             const char* reason) {
   // Point at the offending byte, or at the last byte on EOF.
   if (at >= end) at = end > begin ? end - 1 : end;
   std::size_t line = 1;
@@ -898,12 +1223,10 @@ inline Value* Parser::Fail(Document& doc, const char* begin, const char* at, con
     }
   }
   char l[24], col[24];
-  std::string& e = doc.error_;
   e.assign(reason);
   e.append(" at line ").append(internal::FormatInt(static_cast<std::int64_t>(line), l));
   e.append(" column ")
       .append(internal::FormatInt(static_cast<std::int64_t>(at - line_start + 1), col));
-  return nullptr;
 }
 
 inline Value* Document::Parse(std::string_view text) {
@@ -956,6 +1279,7 @@ inline std::optional<double> Value::AsDouble() const {
 
 inline const Value* Value::Find(std::string_view key) const {
   if (type_ != Type::kObject) return nullptr;
+  Materialize();
   for (const Value* m = first_; m != nullptr; m = m->next_) {
     if (m->key_size_ == key.size() && internal::BytesEqual(m->key_, key.data(), key.size())) {
       return m;
@@ -965,7 +1289,9 @@ inline const Value* Value::Find(std::string_view key) const {
 }
 
 inline const Value* Value::At(std::size_t index) const {
-  if (type_ != Type::kArray || index >= size_) return nullptr;
+  if (type_ != Type::kArray) return nullptr;
+  Materialize();
+  if (index >= size_) return nullptr;
   const Value* e = first_;
   while (index-- > 0) e = e->next_;
   return e;
@@ -1117,6 +1443,7 @@ inline std::size_t SerializedSize(const Value& value) {
                  : internal::QuotedSize(std::string_view(value.text_, value.size_));
     case Type::kArray:
     case Type::kObject: {
+      if (value.IsLazy()) return value.LazyText().size();  // written as it was read
       const bool object = value.type_ == Type::kObject;
       std::size_t n = 2;
       for (const Value* c = value.first_; c != nullptr; c = c->next_) {
@@ -1167,6 +1494,10 @@ inline char* WriteJson(char* out, const Value& value) {
       break;
     case Type::kArray:
     case Type::kObject: {
+      if (value.IsLazy()) {
+        copy(value.text_, value.LazyText().size());
+        break;
+      }
       const bool object = value.type_ == Type::kObject;
       *out++ = object ? '{' : '[';
       for (const Value* c = value.first_; c != nullptr; c = c->next_) {
@@ -1200,6 +1531,8 @@ inline void AppendJson(std::string& out, const Value& value) {
 
 inline bool Equal(const Value& a, const Value& b) {
   if (a.type() != b.type()) return false;
+  // Two unread containers of the same text are equal without reading them.
+  if (a.IsLazy() && b.IsLazy() && a.LazyText() == b.LazyText()) return true;
   switch (a.type()) {
     case Type::kNull:
       return true;
@@ -1272,6 +1605,14 @@ inline Value* Document::Uint(std::uint64_t n) {
 inline Value* Document::Clone(const Value& v) {
   Value* c = New(v.type_);
   c->flags_ = v.flags_ & Value::kTextVerbatim;
+  if (v.IsLazy()) {
+    // Still text: the copy is read on demand too, by the document that owns that text.
+    c->flags_ = Value::kLazy;
+    c->text_ = v.text_;
+    c->size_ = v.size_;
+    c->lazy_text_ = v.lazy_text_;
+    return c;
+  }
   if (!v.IsContainer()) {
     c->text_ = v.text_;
     c->size_ = v.size_;
@@ -1288,15 +1629,10 @@ inline Value* Document::Clone(const Value& v) {
 }
 
 inline bool Document::Attach(Value& container, Value* value) {
+  container.Materialize();
   value->flags_ |= Value::kAttached;
   value->next_ = nullptr;
-  if (container.last_ == nullptr) {
-    container.first_ = value;
-  } else {
-    container.last_->next_ = value;
-  }
-  container.last_ = value;
-  ++container.size_;
+  container.LinkChild(value);
   return true;
 }
 
@@ -1305,6 +1641,7 @@ inline Value* Document::Set(Value& object, std::string_view key, Value* value) {
       (value->flags_ & Value::kAttached)) {
     return nullptr;
   }
+  object.Materialize();
   Value* prev = nullptr;
   for (Value* m = object.first_; m != nullptr; prev = m, m = m->next_) {
     if (m->key_size_ == key.size() && std::memcmp(m->key_, key.data(), key.size()) == 0) {
@@ -1332,6 +1669,7 @@ inline Value* Document::Insert(Value& object, std::size_t index, std::string_vie
       (value->flags_ & Value::kAttached)) {
     return nullptr;
   }
+  object.Materialize();
   value->key_ = arena_.CopyString(key);
   value->key_size_ = static_cast<std::uint32_t>(key.size());
   if (!NeedsEscape(key)) value->flags_ |= Value::kKeyVerbatim;
@@ -1371,6 +1709,7 @@ inline Value* Document::GetOrAddArray(Value& object, std::string_view key) {
 
 inline bool Document::Erase(Value& object, std::string_view key) {
   if (object.type_ != Type::kObject) return false;
+  object.Materialize();
   Value* prev = nullptr;
   for (Value* m = object.first_; m != nullptr; prev = m, m = m->next_) {
     if (m->key_size_ == key.size() && std::memcmp(m->key_, key.data(), key.size()) == 0) {
@@ -1399,7 +1738,9 @@ inline Value* Document::PushBack(Value& array, Value* value) {
 }
 
 inline bool Document::EraseAt(Value& array, std::size_t index) {
-  if (array.type_ != Type::kArray || index >= array.size_) return false;
+  if (array.type_ != Type::kArray) return false;
+  array.Materialize();
+  if (index >= array.size_) return false;
   Value* prev = nullptr;
   Value* e = array.first_;
   for (std::size_t i = 0; i < index; ++i) {

@@ -10,8 +10,9 @@
 // `protocol_version` answers "v1".
 //
 // validate: the payload is parsed into a ValidationRequest (a malformed payload fails the call
-// with "Error deserializing validation request: ..."), the policy's response is serialized, and
-// an EvaluationError fails the call with its message.
+// with "Error deserializing validation request: ...", also when the policy meets the malformed
+// part only as it reads on demand), the policy's response is serialized, and an EvaluationError
+// fails the call with its message.
 //
 // validate_settings: the payload (the settings JSON; empty counts as {}) is parsed and handed
 // over; a payload that is not JSON answers {"valid":false,"message":"<parse error>"}.
@@ -41,6 +42,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 
 #include "kubewarden/json.h"
 #include "kubewarden/request.h"
@@ -63,6 +65,12 @@ bool ValidateHandler(std::string_view payload, std::string& out) {
   }
   ValidationResponse response = F(request);
   out = response.ToJson();  // before `request` (which owns any mutated object) goes away
+  // The policy may have decided on a part of the payload it could not read: fail the call as
+  // a payload malformed at the top level does.
+  if (std::string late = request.deferred_error(); !late.empty()) {
+    out = std::move(late);
+    return false;
+  }
   return !response.is_evaluation_error();
 }
 

@@ -50,10 +50,21 @@ class ValidationRequest {
   // Parses `payload` (which must outlive this object). Returns false on malformed JSON or a
   // payload that is not an object; error() then reads
   // "Error deserializing validation request: <reason>".
+  //
+  // A policy that reads a few fields of large objects defines KUBEWARDEN_REQUEST_ON_DEMAND
+  // before including the SDK: the payload is then read on demand (json.h's ParseOnDemand),
+  // its top level now and the rest as the policy reads it, and malformed JSON met later makes
+  // deferred_error() say so in the same words. It costs more than a whole parse for a policy
+  // that reads (or type-checks) most of the object, such as one decoding a whole PodSpec: a
+  // structural pass over the text is nearly as long as the parse without SIMD.
   bool Parse(std::string_view payload) {
+#if defined(KUBEWARDEN_REQUEST_ON_DEMAND)
+    json::Value* root = doc_.ParseOnDemand(payload);
+#else
     json::Value* root = doc_.Parse(payload);
+#endif
     if (root == nullptr || !root->IsObject()) {
-      error_ = "Error deserializing validation request: ";
+      error_ = kErrorPrefix;
       error_.append(root == nullptr ? doc_.error() : std::string("expected a JSON object"));
       return false;
     }
@@ -64,6 +75,10 @@ class ValidationRequest {
     return true;
   }
   const std::string& error() const { return error_; }
+  std::string deferred_error() const {
+    const std::string& late = doc_.deferred_error();
+    return late.empty() ? std::string() : kErrorPrefix + late;
+  }
 
   // The document holding everything; use it to create values for mutations.
   json::Document& document() { return doc_; }
@@ -134,6 +149,8 @@ class ValidationRequest {
     const json::Value* v = request_->Find(key);
     return v == nullptr || v->IsNull() ? nullptr : v;
   }
+
+  static constexpr const char* kErrorPrefix = "Error deserializing validation request: ";
 
   json::Document doc_;
   json::Value* request_ = nullptr;
