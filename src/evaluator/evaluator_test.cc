@@ -647,6 +647,8 @@ TEST_F(EvaluatorGroupTest, ExplainsWhereTheGroupStopped) {
   ASSERT_EQ(mutated.explanation.evaluations.size(), 2u);
   EXPECT_EQ(mutated.explanation.evaluations[0].member, "plain");
   EXPECT_TRUE(mutated.explanation.evaluations[0].patch);
+  EXPECT_EQ(mutated.explanation.evaluations[0].verdict, "rejected");
+  EXPECT_EQ(mutated.explanation.evaluations[0].message, kGroupMutationMessage);
   EXPECT_EQ(mutated.explanation.evaluations[1].member, "strict");
   ASSERT_EQ(mutated.explanation.group->stop_reasons.size(), 1u);
   EXPECT_TRUE(mutated.explanation.group->stop_reasons[0].starts_with("member mutated: plain()"));

@@ -65,6 +65,11 @@ EvaluationRecord EvaluationFrom(const tracing::SpanData& span) {
     record.message = Get<std::string>(a, "response_message");
     record.code = Get<std::int64_t>(a, "response_code");
     record.patch = Get<std::string>(a, "patch");
+    if (record.patch && !record.member.empty()) {
+      // What the group makes of it (evaluator.h): a member's patch is its denial.
+      record.verdict = "rejected";
+      record.message = std::string(kGroupMutationMessage);
+    }
     if (auto warnings = Get<std::string>(a, "warnings")) {
       if (auto parsed = ParseJson(*warnings); parsed && parsed->is_array()) {
         for (const auto& warning : parsed->as_array()) {
@@ -116,8 +121,8 @@ GroupRecord GroupFrom(const tracing::SpanData& span, const PolicyGroup& group,
   for (const auto& evaluation : evaluations) {
     if (evaluation.patch) {
       record.stop_reasons.push_back("member mutated: " + evaluation.member +
-                                    "() returned a patch, which counts as a rejection (" +
-                                    std::string(kGroupMutationMessage) + ")");
+                                    "() returned a patch; members may not mutate, so it counts "
+                                    "as a rejection");
     }
   }
   for (const auto& event : span.events) {

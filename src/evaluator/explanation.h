@@ -41,7 +41,8 @@ struct LogRecord {
 
 // One policy evaluation: a lone policy's, or a group member's. The verdict is the policy's own
 // (before the response handler): "allowed", "rejected", or "error" when it failed (trap,
-// timeout, bad answer...), which the request sees as a rejection with code 500.
+// timeout, bad answer...), which the request sees as a rejection with code 500. A group member
+// that returned a patch is "rejected" with the group's mutation message, as the group counts it.
 struct EvaluationRecord {
   std::string policy_id;  // "<group>/<member>" for a member
   std::string member;     // the member's name; empty for a lone policy
