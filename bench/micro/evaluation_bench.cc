@@ -14,6 +14,11 @@
 //                       (nlohmann-json) and checks privileged containers.
 //   BM_MutatingPolicy   test_policy.wasm adding a label to the Pod: the guest re-serializes it
 //                       and the host diffs it into a patch.
+//   BM_ExplainedMutatingPolicy
+//                       BM_MutatingPolicy explained (evaluator/explanation.h, as kwctl run
+//                       --explain and /explain do it), its JSON document included: what
+//                       explaining costs. Not explaining costs nothing: BM_MutatingPolicy and
+//                       BM_TrivialPolicy are the path of every request.
 //   BM_ParseMutatedResponse, BM_DiffObjects, BM_DiffParsedJson
 //                       the host-side pieces of a mutation.
 //   BM_WasiTrivialPolicy the whole evaluation of the 5 KB Pod by a WASI program (executionMode:
@@ -30,6 +35,7 @@
 #include "base/files.h"
 #include "engine/v8/v8_engine.h"
 #include "evaluator/evaluator.h"
+#include "evaluator/explanation.h"
 #include "runtime/wapc/wapc_instance.h"
 #include "wasm/wasm_binary.h"
 
@@ -93,7 +99,8 @@ BENCHMARK(BM_WapcEcho1K)->Unit(benchmark::kMicrosecond);
 // One evaluation as policy-server will do it: body text in, AdmissionReview text out.
 void EvaluateReview(benchmark::State& state, const std::string& fixture,
                     json::value settings = json::object(),
-                    std::optional<policy::ExecutionMode> mode = std::nullopt) {
+                    std::optional<policy::ExecutionMode> mode = std::nullopt,
+                    bool explain = false) {
   auto policy = std::make_shared<evaluator::Policy>();
   policy->config.id = "bench";
   policy->config.settings = std::move(settings);
@@ -111,11 +118,23 @@ void EvaluateReview(benchmark::State& state, const std::string& fixture,
     state.SkipWithError(why.c_str());
     return;
   }
+  evaluator::EnvironmentEntry entry;
+  entry.id = policy->config.id;
+  entry.policy = policy;
   for (auto _ : state) {
     auto request = admission::ParseAdmissionReview(body).value();
-    auto response = evaluator.Evaluate(*policy, request, evaluator::Origin::kValidate);
-    std::string out = admission::AdmissionReviewJson(response);
-    benchmark::DoNotOptimize(out);
+    const auto evaluate = [&] {
+      return evaluator.Evaluate(*policy, request, evaluator::Origin::kValidate);
+    };
+    if (explain) {
+      evaluator::Explained explained = evaluator::Explain(entry, request, evaluate);
+      std::string out = admission::AdmissionReviewJson(explained.response) +
+                        json::serialize(evaluator::ExplanationJson(explained.explanation));
+      benchmark::DoNotOptimize(out);
+    } else {
+      std::string out = admission::AdmissionReviewJson(evaluate());
+      benchmark::DoNotOptimize(out);
+    }
   }
   state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations() * body.size()));
   state.SetLabel(fixture + ", 5 KB Pod AdmissionReview");
@@ -167,6 +186,13 @@ void BM_MutatingPolicy(benchmark::State& state) {
                  json::object({{"add_label", json::object({{"key", "team"}, {"value", "blue"}})}}));
 }
 BENCHMARK(BM_MutatingPolicy)->Unit(benchmark::kMicrosecond);
+
+void BM_ExplainedMutatingPolicy(benchmark::State& state) {
+  EvaluateReview(state, "test_policy.wasm",
+                 json::object({{"add_label", json::object({{"key", "team"}, {"value", "blue"}})}}),
+                 std::nullopt, /*explain=*/true);
+}
+BENCHMARK(BM_ExplainedMutatingPolicy)->Unit(benchmark::kMicrosecond);
 
 // The host-side pieces of a mutation of the 5 KB Pod: parsing the policy's answer (which carries
 // the whole mutated object), and diffing it against the request's object into a patch.

@@ -6,6 +6,7 @@
 #include <atomic>
 
 #include "admission/response_handler.h"
+#include "base/base64.h"
 #include "evaluator/environment.h"
 
 namespace kw::evaluator {
@@ -53,6 +54,17 @@ void TraceResponse(tracing::Span& span, const admission::AdmissionResponse& resp
   if (response.status && response.status->code) span.SetInt("response_code", *response.status->code);
   if (response.status && response.status->message) {
     span.SetString("response_message", *response.status->message);
+  }
+  if (!span.detailed()) return;
+  if (response.patch) {
+    // The operations themselves, as the guest sent them, rather than their base64.
+    auto decoded = Base64Decode(*response.patch);
+    span.SetString("patch", decoded ? *decoded : *response.patch);
+  }
+  if (response.warnings && !response.warnings->empty()) {
+    json::array warnings;
+    for (const auto& warning : *response.warnings) warnings.emplace_back(warning);
+    span.SetString("warnings", json::serialize(warnings));
   }
 }
 
@@ -152,6 +164,19 @@ admission::AdmissionResponse Evaluator::Evaluate(const PolicyGroup& group,
   tracing::Span span = tracing::CurrentSpan::StartChild("policy_group_evaluation");
   span.SetString("policy_id", group.id);
   tracing::CurrentSpan current(span);  // the members' spans are its children
+  // What an explanation shows of the expression: its text and where it stopped early.
+  std::optional<policy::GroupExpression::ShortCircuitObserver> on_short_circuit;
+  if (span.detailed()) {
+    span.SetString("expression", group.expression.text());
+    on_short_circuit = [&span](policy::GroupExpression::ShortCircuit sc) {
+      std::string skipped;
+      for (const auto& name : sc.skipped) skipped += (skipped.empty() ? "" : ",") + name;
+      span.AddEvent("short_circuit", {tracing::StringAttribute("operator", sc.op),
+                                      tracing::StringAttribute("left", sc.left, true),
+                                      {"left_value", sc.left_value},
+                                      tracing::StringAttribute("skipped", skipped, true)});
+    };
+  }
   std::vector<std::string> denied_order;  // members that denied, in first-evaluation order
   std::map<std::string, std::optional<std::string>> denial_messages;
   auto value = group.expression.Evaluate([&](const std::string& name) -> Result<bool> {
@@ -177,11 +202,12 @@ admission::AdmissionResponse Evaluator::Evaluate(const PolicyGroup& group,
       std::erase(denied_order, name);
     }
     return allowed;
-  });
+  }, on_short_circuit ? &*on_short_circuit : nullptr);
 
   admission::AdmissionResponse response;
   response.uid = request.uid();
   if (!value) {
+    if (span.detailed()) span.SetString("error", value.error().message);
     response = admission::RejectInternal(
         request.uid(), "error evaluating policy group expression: " + value.error().message);
   } else {

@@ -7,6 +7,7 @@
 #include "base/base64.h"
 #include "evaluator/environment.h"
 #include "engine/fake/fake_wapc_guest.h"
+#include "evaluator/explanation.h"
 
 namespace kw::evaluator {
 namespace {
@@ -497,6 +498,188 @@ TEST_F(EvaluatorGroupTest, SettingsOfEveryMember) {
                       {"b", Answers("", R"({"valid":false,"message":"b is wrong"})")}});
   EXPECT_EQ(Fields(evaluator_.ValidateSettings(*group)),
             Settings(false, "b: b is wrong"));
+}
+
+
+// Explained decisions (explanation.h): what the detailed spans of an evaluation say.
+
+EnvironmentEntry EntryOf(PolicySharedPtr policy) {
+  EnvironmentEntry entry;
+  entry.id = policy->config.id;
+  entry.mode = policy->config.mode;
+  entry.policy = std::move(policy);
+  return entry;
+}
+
+EnvironmentEntry EntryOf(PolicyGroupSharedPtr group) {
+  EnvironmentEntry entry;
+  entry.id = group->id;
+  entry.mode = group->mode;
+  entry.group = std::move(group);
+  return entry;
+}
+
+// The explained evaluation of `entry` as kwctl run and policy-server's /explain do it.
+Explained ExplainOf(Evaluator& evaluator, const EnvironmentEntry& entry) {
+  return Explain(entry, Request(), [&] {
+    return entry.group ? evaluator.Evaluate(*entry.group, Request(), Origin::kValidate)
+                       : evaluator.Evaluate(*entry.policy, Request(), Origin::kValidate);
+  });
+}
+
+TEST_F(EvaluatorTest, ExplainsALonePolicy) {
+  EnvironmentEntry entry = EntryOf(Make("explained-reject", Answers(Reject("no privileged pods"))));
+  Explained explained = ExplainOf(evaluator_, entry);
+  EXPECT_EQ(explained.response, Rejected("no privileged pods", 403));
+  const Explanation& x = explained.explanation;
+  EXPECT_EQ(x.uid, kUid);
+  EXPECT_EQ(x.operation, "CREATE");
+  EXPECT_EQ(x.identity.kind.name, "Pod");
+  EXPECT_EQ(x.policy_id, "explained-reject");
+  EXPECT_EQ(x.mode, "protect");
+  EXPECT_FALSE(x.is_group);
+  ASSERT_EQ(x.evaluations.size(), 1u);
+  EXPECT_EQ(x.evaluations[0].policy_id, "explained-reject");
+  EXPECT_EQ(x.evaluations[0].verdict, "rejected");
+  EXPECT_EQ(x.evaluations[0].message, "no privileged pods");
+  EXPECT_EQ(x.evaluations[0].code, 403);
+  EXPECT_EQ(x.response, explained.response);
+  json::value j = ExplanationJson(x);
+  EXPECT_EQ(j.at("policy").at("type"), "policy");
+  EXPECT_EQ(j.at("evaluations").at(0).at("verdict"), "rejected");
+  EXPECT_EQ(j.at("response").at("allowed"), false);
+}
+
+TEST_F(EvaluatorTest, ExplainsAPatchAndTheMonitorModeAnswer) {
+  PolicyConfig config;
+  config.id = "explained-mutate";
+  config.allowed_to_mutate = true;
+  EnvironmentEntry entry = EntryOf(Make(std::move(config), Answers(std::string(kMutation))));
+  Explained explained = ExplainOf(evaluator_, entry);
+  ASSERT_EQ(explained.explanation.evaluations.size(), 1u);
+  const EvaluationRecord& e = explained.explanation.evaluations[0];
+  EXPECT_EQ(e.verdict, "allowed");
+  ASSERT_TRUE(e.patch);
+  EXPECT_EQ(json::parse(*e.patch),
+            json::parse(R"([{"op":"add","path":"/metadata/labels","value":{"team":"kw"}}])"));
+  EXPECT_EQ(ExplanationJson(explained.explanation).at("evaluations").at(0).at("patch").at(0).at("op"),
+            "add");
+
+  PolicyConfig monitored;
+  monitored.id = "explained-monitor";
+  monitored.mode = PolicyMode::kMonitor;
+  EnvironmentEntry watch = EntryOf(Make(std::move(monitored), Answers(Reject("would reject"))));
+  Explained watched = ExplainOf(evaluator_, watch);
+  EXPECT_EQ(watched.explanation.mode, "monitor");
+  EXPECT_EQ(watched.explanation.evaluations.at(0).verdict, "rejected");  // its own verdict
+  EXPECT_TRUE(watched.response.allowed);                                 // what was answered
+}
+
+TEST_F(EvaluatorTest, ExplainsHostCallsAndFailures) {
+  auto dispatcher = std::make_shared<host::Dispatcher>();
+  dispatcher->Register("net", {"v1/dns_lookup_host"},
+                       [](const host::CallContext&, std::string_view,
+                          std::string_view) -> Result<std::string> { return "10.0.0.1"; });
+  Evaluator evaluator(*worker_, dispatcher);
+  WapcHandler resolve = [](std::string_view operation, std::string_view,
+                           WapcGuestCall& call) -> Result<std::string> {
+    if (operation != "validate") return std::string(R"({"valid":true})");
+    (void)call.HostCall("kubewarden", "net", "v1/dns_lookup_host", R"("example.com")");
+    (void)call.HostCall("kubewarden", "oci", "v1/verify", "{}");
+    return Fail(ErrorKind::kGuestError, "the guest trapped");
+  };
+  PolicyConfig config;
+  config.id = "explained-host-calls";
+  config.capabilities = std::make_shared<const host::HostCapabilities>(
+      *host::HostCapabilities::Parse({"net/v1/dns_lookup_host"}));
+  EnvironmentEntry entry = EntryOf(Make(std::move(config), resolve));
+  Explained explained = ExplainOf(evaluator, entry);
+  ASSERT_EQ(explained.explanation.evaluations.size(), 1u);
+  const EvaluationRecord& e = explained.explanation.evaluations[0];
+  EXPECT_EQ(e.verdict, "error");
+  ASSERT_TRUE(e.message);
+  EXPECT_NE(e.message->find("the guest trapped"), std::string::npos);
+  ASSERT_EQ(e.host_calls.size(), 2u);
+  EXPECT_EQ(e.host_calls[0].binding, "kubewarden");
+  EXPECT_EQ(e.host_calls[0].ns, "net");
+  EXPECT_EQ(e.host_calls[0].operation, "v1/dns_lookup_host");
+  EXPECT_TRUE(e.host_calls[0].ok);
+  EXPECT_EQ(e.host_calls[1].ns, "oci");
+  EXPECT_FALSE(e.host_calls[1].ok);
+  EXPECT_NE(e.host_calls[1].error.find("has not been granted access"), std::string::npos);
+  EXPECT_EQ(explained.response.status->code, 500);
+}
+
+// A sink keeping what it is given, for the spans of ordinary (not explained) tracing.
+class KeptSpans final : public tracing::SpanSink {
+ public:
+  void Record(tracing::SpanData span) override { spans.push_back(std::move(span)); }
+  std::vector<tracing::SpanData> spans;
+};
+
+TEST_F(EvaluatorTest, OrdinaryTracingRecordsNothingOfTheExplanation) {
+  auto dispatcher = std::make_shared<host::Dispatcher>();
+  Evaluator evaluator(*worker_, dispatcher);
+  PolicyConfig config;
+  config.id = "traced-mutate";
+  config.allowed_to_mutate = true;
+  config.capabilities =
+      std::make_shared<const host::HostCapabilities>(host::HostCapabilities::AllowAll());
+  WapcHandler handler = [](std::string_view operation, std::string_view,
+                           WapcGuestCall& call) -> Result<std::string> {
+    if (operation != "validate") return std::string(R"({"valid":true})");
+    (void)call.HostCall("kubewarden", "net", "v1/dns_lookup_host", R"("example.com")");
+    return std::string(kMutation);
+  };
+  auto policy = Make(std::move(config), handler);
+  KeptSpans sink;
+  {
+    tracing::Span root = tracing::Span::Start(sink, "validation", tracing::SpanKind::kServer);
+    tracing::CurrentSpan current(root);
+    evaluator.Evaluate(*policy, Request(), Origin::kValidate);
+  }
+  ASSERT_EQ(sink.spans.size(), 2u);
+  const tracing::SpanData& evaluation = sink.spans[0];
+  EXPECT_EQ(evaluation.name, "policy_evaluation");
+  for (const auto& attribute : evaluation.attributes) EXPECT_NE(attribute.key, "patch");
+  EXPECT_TRUE(evaluation.events.empty());
+}
+
+TEST_F(EvaluatorGroupTest, ExplainsWhereTheGroupStopped) {
+  auto group = Group("strict() && (plain() || other())",
+                     {{"strict", Answers(Reject("strict says no"))},
+                      {"plain", Answers(std::string(kAccept))},
+                      {"other", Answers(std::string(kAccept))}});
+  EnvironmentEntry entry = EntryOf(group);
+  Explained explained = ExplainOf(evaluator_, entry);
+  const Explanation& x = explained.explanation;
+  EXPECT_TRUE(x.is_group);
+  ASSERT_EQ(x.evaluations.size(), 1u);
+  EXPECT_EQ(x.evaluations[0].member, "strict");
+  EXPECT_EQ(x.evaluations[0].policy_id, group->id + "/strict");
+  EXPECT_EQ(x.evaluations[0].verdict, "rejected");
+  ASSERT_TRUE(x.group);
+  EXPECT_EQ(x.group->expression, "strict() && (plain() || other())");
+  EXPECT_EQ(x.group->skipped, (std::vector<std::string>{"other", "plain"}));
+  EXPECT_EQ(x.group->stop_reasons,
+            (std::vector<std::string>{"`&&` short-circuited: strict() was false, so plain(), "
+                                      "other() not evaluated"}));
+  EXPECT_FALSE(x.group->allowed);
+  EXPECT_EQ(x.group->message, "the group rejects");
+
+  auto either = Group("plain() || strict()", {{"strict", Answers(Reject("strict says no"))},
+                                              {"plain", Answers(std::string(kMutation))}});
+  EnvironmentEntry either_entry = EntryOf(either);
+  Explained mutated = ExplainOf(evaluator_, either_entry);
+  // plain() mutated, which is its denial; strict() was then needed and denied too.
+  ASSERT_EQ(mutated.explanation.evaluations.size(), 2u);
+  EXPECT_EQ(mutated.explanation.evaluations[0].member, "plain");
+  EXPECT_TRUE(mutated.explanation.evaluations[0].patch);
+  EXPECT_EQ(mutated.explanation.evaluations[0].verdict, "rejected");
+  EXPECT_EQ(mutated.explanation.evaluations[0].message, kGroupMutationMessage);
+  EXPECT_EQ(mutated.explanation.evaluations[1].member, "strict");
+  ASSERT_EQ(mutated.explanation.group->stop_reasons.size(), 1u);
+  EXPECT_TRUE(mutated.explanation.group->stop_reasons[0].starts_with("member mutated: plain()"));
 }
 
 }  // namespace

@@ -189,6 +189,27 @@ void Dispatcher::WrapProviders(
 Result<std::string> Dispatcher::Call(const CallContext& ctx, std::string_view binding,
                                      std::string_view ns, std::string_view operation,
                                      std::string_view payload) const {
+  tracing::Span* span = tracing::CurrentSpan::Get();
+  if (span == nullptr || !span->detailed() || ns == "tracing") {
+    return Dispatch(ctx, binding, ns, operation, payload);
+  }
+  const auto start = std::chrono::steady_clock::now();
+  Result<std::string> result = Dispatch(ctx, binding, ns, operation, payload);
+  const auto took = std::chrono::duration_cast<std::chrono::microseconds>(
+      std::chrono::steady_clock::now() - start);
+  span->AddEvent("host_call",
+                 {tracing::StringAttribute("binding", binding),
+                  tracing::StringAttribute("namespace", ns),
+                  tracing::StringAttribute("operation", operation),
+                  tracing::StringAttribute("outcome", result ? "ok" : "error"),
+                  tracing::StringAttribute("error", result ? "" : result.error().message),
+                  {"duration_us", static_cast<std::int64_t>(took.count())}});
+  return result;
+}
+
+Result<std::string> Dispatcher::Dispatch(const CallContext& ctx, std::string_view binding,
+                                         std::string_view ns, std::string_view operation,
+                                         std::string_view payload) const {
   if (binding != "kubewarden") {
     return std::unexpected(HostError("unknown binding: " + std::string(binding)));
   }

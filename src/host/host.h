@@ -114,10 +114,17 @@ class Dispatcher {
   void WrapProviders(const std::function<Provider(const std::string& ns, Provider)>& wrap);
 
   // Dispatches one host call. Errors are kHostError with the message the guest should see.
+  // Under a detailed span (tracing/span.h), each call but tracing's is a "host_call" event of
+  // it: `binding`, `namespace`, `operation`, `outcome` ("ok" or "error"), `error`, and
+  // `duration_us`.
   Result<std::string> Call(const CallContext& ctx, std::string_view binding, std::string_view ns,
                            std::string_view operation, std::string_view payload) const;
 
  private:
+  Result<std::string> Dispatch(const CallContext& ctx, std::string_view binding,
+                               std::string_view ns, std::string_view operation,
+                               std::string_view payload) const;
+
   struct Entry {
     std::vector<std::string> operations;
     Provider provider;

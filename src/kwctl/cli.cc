@@ -11,6 +11,7 @@
 #include "cli/flags.h"
 #include "cli/log_format.h"
 #include "kwctl/commands.h"
+#include "kwctl/explain_text.h"
 #include "kwctl/kwctl.h"
 #include "kwctl/scaffold.h"
 
@@ -137,6 +138,11 @@ int Main(int argc, char** argv) {
   RunFlags run_flags;
   auto* run = app.add_subcommand("run", "Runs a Kubewarden policy from a given source");
   AddRunFlags(run, run_flags);
+  run->add_flag("--explain{text}", run_flags.explain,
+                "Also write on stderr how the decision was reached: each policy or group member "
+                "evaluated, its verdict, patch, time and host calls, and why a group stopped "
+                "(`--explain=json` for one JSON document per policy)")
+      ->check(cli::OneOf({"text", "json"}));
   AddRegistryFlags(run, run_flags.registry);
   AddSignatureFlags(run, run_flags.signatures);
 
@@ -317,7 +323,10 @@ int Main(int argc, char** argv) {
   SetUpLogging(verbose, no_color);
 
   Result<void> result;
-  if (*run) result = Run(run_flags);
+  if (*run) {
+    run_flags.explain_color = StderrWantsColor(no_color);
+    result = Run(run_flags);
+  }
   else if (*bench) result = Bench(bench_flags);
   else if (*inspect) {
     inspect_flags.yaml_output = inspect_output == "yaml";

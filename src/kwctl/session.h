@@ -79,6 +79,10 @@ struct RunFlags {
   std::optional<std::string> replay_host_capabilities;
   RegistryFlags registry;
   SignatureFlags signatures;
+  // `kwctl run` only (ours): --explain[=text|json] also writes, on stderr, how each decision
+  // was reached (evaluator/explanation.h); stdout stays the AdmissionResponse. Empty = off.
+  std::string explain;
+  bool explain_color = false;  // the text in colour (a terminal, no --no-color nor NO_COLOR)
 };
 
 // Everything needed to evaluate: the engine, a worker on the calling thread, the environment

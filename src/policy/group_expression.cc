@@ -156,29 +156,74 @@ class Parser {
   std::size_t pos_ = 0;
 };
 
-Result<bool> Eval(const Node& n, const std::function<Result<bool>(const std::string&)>& call) {
+// `n` as text, parenthesised where needed: what a short-circuit names.
+std::string Text(const Node& n) {
+  switch (n.op) {
+    case Node::Op::kConstant: return n.constant ? "true" : "false";
+    case Node::Op::kMember: return n.member + "()";
+    case Node::Op::kNot: return "!" + Text(*n.lhs);
+    case Node::Op::kAnd: return "(" + Text(*n.lhs) + " && " + Text(*n.rhs) + ")";
+    case Node::Op::kOr: return "(" + Text(*n.lhs) + " || " + Text(*n.rhs) + ")";
+    case Node::Op::kEqual: return "(" + Text(*n.lhs) + " == " + Text(*n.rhs) + ")";
+    case Node::Op::kNotEqual: return "(" + Text(*n.lhs) + " != " + Text(*n.rhs) + ")";
+  }
+  return {};
+}
+
+// The outer parentheses of a binary operation's Text, which read as noise on their own.
+std::string BareText(const Node& n) {
+  std::string text = Text(n);
+  const bool binary = n.op != Node::Op::kConstant && n.op != Node::Op::kMember &&
+                      n.op != Node::Op::kNot;
+  return binary ? text.substr(1, text.size() - 2) : text;
+}
+
+void MemberCalls(const Node& n, std::vector<std::string>& out) {
+  if (n.op == Node::Op::kMember) out.push_back(n.member);
+  if (n.lhs) MemberCalls(*n.lhs, out);
+  if (n.rhs) MemberCalls(*n.rhs, out);
+}
+
+using ShortCircuitObserver = GroupExpression::ShortCircuitObserver;
+
+void Report(const ShortCircuitObserver* observer, const Node& n, bool lhs) {
+  if (observer == nullptr) return;
+  GroupExpression::ShortCircuit sc{n.op == Node::Op::kAnd ? "&&" : "||", BareText(*n.lhs), lhs,
+                                   {}};
+  MemberCalls(*n.rhs, sc.skipped);
+  (*observer)(std::move(sc));
+}
+
+Result<bool> Eval(const Node& n, const std::function<Result<bool>(const std::string&)>& call,
+                  const ShortCircuitObserver* observer) {
   switch (n.op) {
     case Node::Op::kConstant: return n.constant;
     case Node::Op::kMember: return call(n.member);
     case Node::Op::kNot: {
-      KW_ASSIGN_OR_RETURN(bool v, Eval(*n.lhs, call));
+      KW_ASSIGN_OR_RETURN(bool v, Eval(*n.lhs, call, observer));
       return !v;
     }
     case Node::Op::kAnd: {
-      KW_ASSIGN_OR_RETURN(bool lhs, Eval(*n.lhs, call));
-      if (!lhs) return false;
-      return Eval(*n.rhs, call);
+      KW_ASSIGN_OR_RETURN(bool lhs, Eval(*n.lhs, call, observer));
+      if (!lhs) {
+        Report(observer, n, lhs);
+        return false;
+      }
+      return Eval(*n.rhs, call, observer);
     }
     case Node::Op::kEqual:
     case Node::Op::kNotEqual: {
-      KW_ASSIGN_OR_RETURN(bool lhs, Eval(*n.lhs, call));
-      KW_ASSIGN_OR_RETURN(bool rhs, Eval(*n.rhs, call));
+      KW_ASSIGN_OR_RETURN(bool lhs, Eval(*n.lhs, call, observer));
+      KW_ASSIGN_OR_RETURN(bool rhs, Eval(*n.rhs, call, observer));
       return (lhs == rhs) == (n.op == Node::Op::kEqual);
     }
     case Node::Op::kOr: {
-      KW_ASSIGN_OR_RETURN(bool lhs, Eval(*n.lhs, call));
-      if (lhs) return true;
-      return Eval(*n.rhs, call);
+      KW_ASSIGN_OR_RETURN(bool lhs, Eval(*n.lhs, call, observer));
+      if (lhs) {
+        Report(observer, n, lhs);
+        return true;
+      }
+      return Eval(*n.rhs, call, observer);
     }
   }
   return false;
@@ -195,8 +240,9 @@ Result<GroupExpression> GroupExpression::Parse(std::string_view text,
 }
 
 Result<bool> GroupExpression::Evaluate(
-    const std::function<Result<bool>(const std::string&)>& call_member) const {
-  return Eval(*root_, call_member);
+    const std::function<Result<bool>(const std::string&)>& call_member,
+    const ShortCircuitObserver* on_short_circuit) const {
+  return Eval(*root_, call_member, on_short_circuit);
 }
 
 }  // namespace kw::policy

@@ -32,9 +32,22 @@ class GroupExpression {
   // what is wrong and where (1-based column).
   static Result<GroupExpression> Parse(std::string_view text, const std::set<std::string>& members);
 
+  // A short-circuit: `op` ("&&" or "||") left its right side unevaluated because its left side,
+  // `left` (as text), was `left_value`; `skipped` are the member calls of that right side, in
+  // order.
+  struct ShortCircuit {
+    std::string_view op;
+    std::string left;
+    bool left_value = false;
+    std::vector<std::string> skipped;
+  };
+  using ShortCircuitObserver = std::function<void(ShortCircuit)>;
+
   // Evaluates with `call_member(name)` giving each member's verdict. The first error a member
-  // call returns stops the evaluation and is returned.
-  Result<bool> Evaluate(const std::function<Result<bool>(const std::string&)>& call_member) const;
+  // call returns stops the evaluation and is returned. `on_short_circuit`, when given, hears of
+  // every short-circuit (what an explained decision shows); nothing is built otherwise.
+  Result<bool> Evaluate(const std::function<Result<bool>(const std::string&)>& call_member,
+                        const ShortCircuitObserver* on_short_circuit = nullptr) const;
 
   const std::string& text() const { return text_; }
 

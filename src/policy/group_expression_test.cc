@@ -48,6 +48,40 @@ TEST(GroupExpression, ShortCircuitsLeftToRightWithoutMemoizing) {
   EXPECT_EQ(r.calls, (std::vector<std::string>{"a", "a"}));
 }
 
+TEST(GroupExpression, ReportsEachShortCircuitWithWhatItSkipped) {
+  auto e = GroupExpression::Parse("(a() || !is-dev()) && (signed() || trusted_repo())", kMembers);
+  ASSERT_TRUE(e) << e.error().message;
+  std::map<std::string, bool> verdicts = {{"a", true}, {"signed", true}};
+  std::vector<GroupExpression::ShortCircuit> seen;
+  GroupExpression::ShortCircuitObserver observe = [&](GroupExpression::ShortCircuit sc) {
+    seen.push_back(std::move(sc));
+  };
+  auto value = e->Evaluate([&](const std::string& m) -> Result<bool> { return verdicts.at(m); },
+                           &observe);
+  ASSERT_TRUE(value);
+  EXPECT_TRUE(*value);
+  ASSERT_EQ(seen.size(), 2u);
+  EXPECT_EQ(seen[0].op, "||");
+  EXPECT_EQ(seen[0].left, "a()");
+  EXPECT_TRUE(seen[0].left_value);
+  EXPECT_EQ(seen[0].skipped, (std::vector<std::string>{"is-dev"}));
+  EXPECT_EQ(seen[1].op, "||");
+  EXPECT_EQ(seen[1].left, "signed()");
+  EXPECT_EQ(seen[1].skipped, (std::vector<std::string>{"trusted_repo"}));
+
+  seen.clear();
+  verdicts = {{"a", false}, {"is-dev", true}};
+  value = e->Evaluate([&](const std::string& m) -> Result<bool> { return verdicts.at(m); },
+                      &observe);
+  ASSERT_TRUE(value);
+  EXPECT_FALSE(*value);
+  ASSERT_EQ(seen.size(), 1u);
+  EXPECT_EQ(seen[0].op, "&&");
+  EXPECT_EQ(seen[0].left, "a() || !is-dev()");
+  EXPECT_FALSE(seen[0].left_value);
+  EXPECT_EQ(seen[0].skipped, (std::vector<std::string>{"signed", "trusted_repo"}));
+}
+
 TEST(GroupExpression, MemberErrorsStopEvaluation) {
   auto e = GroupExpression::Parse("a() && signed()", kMembers);
   ASSERT_TRUE(e);

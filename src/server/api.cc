@@ -4,6 +4,7 @@
 #include <cctype>
 #include <chrono>
 #include <cstdlib>
+#include <span>
 
 #include <spdlog/spdlog.h>
 
@@ -13,6 +14,7 @@
 #include "base/percent_decode.h"
 #include "base/strings.h"
 #include "evaluator/environment.h"
+#include "evaluator/explanation.h"
 #include "metrics/exposition.h"
 
 namespace kw::server {
@@ -52,6 +54,14 @@ HttpResponse Review(Endpoint endpoint, const admission::AdmissionResponse& respo
                       {}};
 }
 
+// The answer of the explain routes: the explanation, and under "review" what /validate (or
+// /validate_raw) would have answered.
+HttpResponse ExplanationAnswer(Endpoint endpoint, const evaluator::Explained& explained) {
+  json::value body = evaluator::ExplanationJson(explained.explanation);
+  auto review = ParseJson(Review(endpoint, explained.response).body);
+  body.as_object()["review"] = review ? std::move(*review) : json::value(nullptr);
+  return HttpResponse{http::status::ok, std::string(kJson), json::serialize(body), {}};
+}
 
 std::string_view ModeName(policy::PolicyMode mode) {
   return mode == policy::PolicyMode::kMonitor ? "monitor" : "protect";
@@ -136,14 +146,20 @@ std::optional<HttpResponse> RefuseUnlessGet(const HttpRequest& request,
 
 }  // namespace
 
-std::optional<Route> MatchRoute(std::string_view target) {
+std::optional<Route> MatchRoute(std::string_view target, bool explain) {
   target = target.substr(0, target.find('?'));
-  static constexpr std::pair<std::string_view, Endpoint> kRoutes[] = {
+  static constexpr std::pair<std::string_view, Endpoint> kAdmissionRoutes[] = {
       {"/validate/", Endpoint::kValidate},
       {"/audit/", Endpoint::kAudit},
       {"/validate_raw/", Endpoint::kValidateRaw},
   };
-  for (const auto& [prefix, endpoint] : kRoutes) {
+  static constexpr std::pair<std::string_view, Endpoint> kExplainRoutes[] = {
+      {"/explain/", Endpoint::kValidate},
+      {"/explain_raw/", Endpoint::kValidateRaw},
+  };
+  using Routes = std::span<const std::pair<std::string_view, Endpoint>>;
+  for (const auto& [prefix, endpoint] : explain ? Routes(kExplainRoutes)
+                                                : Routes(kAdmissionRoutes)) {
     if (!target.starts_with(prefix)) continue;
     std::string_view id = target.substr(prefix.size());
     if (id.empty() || id.find('/') != std::string_view::npos) return std::nullopt;
@@ -169,7 +185,7 @@ ApiHandler::ApiHandler(const ServedPolicies& policies, WorkerPool& pool, ApiOpti
 }
 
 void ApiHandler::Handle(HttpRequest request, Responder respond) {
-  std::optional<Route> route = MatchRoute(request.target);
+  std::optional<Route> route = MatchRoute(request.target, options_.explain);
   if (!route) return respond(Empty(http::status::not_found));
   if (request.method != http::verb::post) {
     HttpResponse r = Empty(http::status::method_not_allowed);
@@ -207,6 +223,8 @@ void ApiHandler::Handle(HttpRequest request, Responder respond) {
     return respond(ExtractionError(endpoint, http::status::unprocessable_entity,
                                    std::string(kSchemaErrorPrefix) + message));
   }
+
+  if (options_.explain) return Explain(endpoint, *id, std::move(*parsed), std::move(respond));
 
   tracing::Span span;
   if (options_.tracing != nullptr) {
@@ -284,7 +302,41 @@ void ApiHandler::Handle(HttpRequest request, Responder respond) {
   pool_.Run(std::move(evaluate));
 }
 
+void ApiHandler::Explain(Endpoint endpoint, const std::string& id,
+                         admission::ValidationRequest request, Responder respond) {
+  // The checks and shortcuts of Handle, in its order, so that the explanation is of the answer
+  // /validate would give.
+  if (std::count(id.begin(), id.end(), '/') > 1) {
+    return respond(JsonError(http::status::internal_server_error, "Something went wrong"));
+  }
+  evaluator::EnvironmentSharedPtr environment = policies_.Current();
+  const evaluator::EnvironmentEntry* entry = environment->Find(id);
+  if (entry == nullptr) return respond(JsonError(http::status::not_found, "unknown policy: " + id));
+  if (options_.always_accept_namespace &&
+      request.namespace_name() == options_.always_accept_namespace) {
+    evaluator::Explained explained = evaluator::Explain(*entry, request, [&] {
+      admission::AdmissionResponse accepted;
+      accepted.uid = std::string(request.uid());
+      accepted.allowed = true;
+      return accepted;
+    });
+    explained.explanation.not_evaluated = "the request is in the always-accepted namespace " +
+                                          *options_.always_accept_namespace;
+    return respond(ExplanationAnswer(endpoint, explained));
+  }
+  pool_.Run([environment = std::move(environment), entry, endpoint, request = std::move(request),
+             respond = std::move(respond)](evaluator::Evaluator& evaluator) mutable {
+    evaluator::Explained explained = evaluator::Explain(*entry, request, [&] {
+      return evaluator.Evaluate(*environment, *entry, request, evaluator::Origin::kValidate);
+    });
+    respond(ExplanationAnswer(endpoint, explained));
+  });
+}
+
 void ReadinessHandler::Handle(HttpRequest request, Responder respond) {
+  if (explain_ && MatchRoute(request.target, /*explain=*/true)) {
+    return explain_->Handle(std::move(request), std::move(respond));
+  }
   if (auto refused = RefuseUnlessGet(request, {"/readiness", "/policies"})) {
     return respond(std::move(*refused));
   }

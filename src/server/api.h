@@ -39,6 +39,15 @@
 // child of the caller's span (upstream starts a new trace every time). The evaluations are its
 // children (evaluator.h).
 //
+// Explained decisions (ours, opt-in with --enable-explain-endpoint): an ApiHandler built with
+// `explain` serves, on the readiness listener only (never the admission one):
+//   POST /explain/{id}        body as /validate's; answer: the explanation (evaluator/
+//                             explanation.h) with, under "review", the AdmissionReview
+//                             /validate would have answered
+//   POST /explain_raw/{id}    body as /validate_raw's; "review" is /validate_raw's answer
+// with the same error answers as /validate and /validate_raw. Explained requests are neither
+// recorded in metrics nor traced: they are an operator's questions, not admission traffic.
+//
 // Everything happens on the calling thread when it is one of the pool's (the API listener is
 // served by the pool's threads); evaluations are queued for the pool otherwise. With a slow lane,
 // the requests of a policy that ran out of time recently are evaluated there instead, or, when
@@ -51,6 +60,7 @@
 #include <string>
 #include <string_view>
 
+#include "admission/request.h"
 #include "metrics/metrics.h"
 #include "server/http_server.h"
 #include "server/served_policies.h"
@@ -59,6 +69,9 @@
 #include "tracing/span.h"
 
 namespace kw::server {
+
+// Which admission endpoint (or, explaining, which of them the explain route stands for).
+enum class Endpoint { kValidate, kAudit, kValidateRaw };
 
 struct ApiOptions {
   std::optional<std::string> always_accept_namespace;
@@ -69,6 +82,8 @@ struct ApiOptions {
   // Where the requests of policies that ran out of time recently are evaluated (slow_lane.h);
   // nullptr = on the pool, as every other. Must outlive the handler's requests.
   SlowLane* slow_lane = nullptr;
+  // Serve the explain routes instead of the admission ones (see above).
+  bool explain = false;
 };
 
 class ApiHandler final : public RequestHandler {
@@ -79,6 +94,9 @@ class ApiHandler final : public RequestHandler {
   void Handle(HttpRequest request, Responder respond) override;
 
  private:
+  void Explain(Endpoint endpoint, const std::string& id, admission::ValidationRequest request,
+               Responder respond);
+
   const ServedPolicies& policies_;
   WorkerPool& pool_;
   ApiOptions options_;
@@ -88,15 +106,20 @@ class ApiHandler final : public RequestHandler {
 // The readiness listener: GET (or HEAD) /readiness → 200 with an empty body. Only mounted once
 // every policy is loaded and the API listener is bound, so answering is being ready. Also
 // GET /policies → 200 with what is served, as JSON (ServedPolicies::StatusJson), for operators
-// and the controller: the digest of the policies file and each id's state.
+// and the controller: the digest of the policies file and each id's state. With `explain` (an
+// ApiHandler whose options say so), the explain routes go to it; without, they are 404 as any
+// unknown path.
 class ReadinessHandler final : public RequestHandler {
  public:
   // `policies` must outlive the handler.
-  explicit ReadinessHandler(const ServedPolicies& policies) : policies_(policies) {}
+  explicit ReadinessHandler(const ServedPolicies& policies,
+                            std::shared_ptr<RequestHandler> explain = nullptr)
+      : policies_(policies), explain_(std::move(explain)) {}
   void Handle(HttpRequest request, Responder respond) override;
 
  private:
   const ServedPolicies& policies_;
+  std::shared_ptr<RequestHandler> explain_;
 };
 
 // The metrics listener: GET (or HEAD) /metrics → 200 with the Prometheus text exposition of
@@ -111,13 +134,13 @@ class MetricsHandler final : public RequestHandler {
 };
 
 // Exposed for tests.
-enum class Endpoint { kValidate, kAudit, kValidateRaw };
 struct Route {
   Endpoint endpoint;
   std::string_view raw_id;  // still percent-encoded
 };
-// The route of `target` (query ignored); nullopt for an unknown path.
-std::optional<Route> MatchRoute(std::string_view target);
+// The route of `target` (query ignored); nullopt for an unknown path. With `explain`, the
+// explain routes: /explain/ as kValidate, /explain_raw/ as kValidateRaw.
+std::optional<Route> MatchRoute(std::string_view target, bool explain = false);
 // application/json, or any application/*+json, parameters allowed.
 bool IsJsonContentType(std::string_view content_type);
 

@@ -214,6 +214,11 @@ Result<ParsedCommandLine> ParseCommandLine(int argc, const char* const* argv) {
                "Serve without the system-call filter that confines the process once it has "
                "started (no programs, no new listeners, no ptrace, ...)")
       ->envname("KUBEWARDEN_DISABLE_SECCOMP");
+  app.add_flag("--enable-explain-endpoint", c.enable_explain_endpoint,
+               "Serve POST /explain/{policy_id} and /explain_raw/{policy_id} on the readiness "
+               "port: how each decision is reached (policies and group members evaluated, "
+               "verdicts, patches, host calls). Keep that port off untrusted networks")
+      ->envname("KUBEWARDEN_ENABLE_EXPLAIN_ENDPOINT");
   app.add_flag("--allow-root", c.allow_root, "Run even as root (uid 0), which is refused otherwise")
       ->envname("KUBEWARDEN_ALLOW_ROOT");
   app.add_option("--slow-lane-threads", c.slow_lane_threads,

@@ -57,6 +57,9 @@ struct Config {
   std::string pod_name;
   std::string pod_namespace;
   bool enable_pprof = false;
+  // Ours: serve the explain routes on the readiness listener (api.h), which run policies for
+  // whoever reaches that port and show their messages and patches.
+  bool enable_explain_endpoint = false;
   bool continue_on_errors = false;
 
   // Ours: how long a client may take to send one request (TLS handshake, headers and

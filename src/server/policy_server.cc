@@ -239,9 +239,19 @@ Result<void> Serve(const Config& config, Daemon* daemon) {
                                       std::make_shared<MetricsHandler>(*recorder)));
     spdlog::info("serving Prometheus metrics on {}:{}/metrics", config.address, metrics_port);
   }
+  std::shared_ptr<ApiHandler> explain;
+  if (config.enable_explain_endpoint) {
+    explain = std::make_shared<ApiHandler>(
+        *policies, *pool,
+        ApiOptions{.always_accept_namespace = config.always_accept_admission_reviews_on_namespace,
+                   .explain = true});
+    spdlog::warn("serving /explain and /explain_raw on the readiness port {}: whoever reaches it "
+                 "can run the policies and read their messages and patches",
+                 config.readiness_probe_port);
+  }
   KW_ASSIGN_OR_RETURN(std::uint16_t readiness_port,
                       probes.Listen(config.address, config.readiness_probe_port,
-                                    std::make_shared<ReadinessHandler>(*policies)));
+                                    std::make_shared<ReadinessHandler>(*policies, explain)));
   server.Start();
   probes.Start();
   std::unique_ptr<ConfigMapFollower> config_map_follower;

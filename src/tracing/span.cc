@@ -76,9 +76,10 @@ bool ParseHexId(std::string_view text, std::array<std::uint8_t, N>& out) {
   return !zero;
 }
 
-std::string Cut(std::string_view value) {
-  if (value.size() <= kMaxStringValueBytes) return std::string(value);
-  std::size_t end = kMaxStringValueBytes;
+std::string Cut(std::string_view value, bool detailed) {
+  const std::size_t limit = detailed ? kMaxDetailedStringValueBytes : kMaxStringValueBytes;
+  if (value.size() <= limit) return std::string(value);
+  std::size_t end = limit;
   // Back to the start of a character: continuation bytes are 10xxxxxx.
   while (end > 0 && (static_cast<unsigned char>(value[end]) & 0xC0) == 0x80) --end;
   return std::string(value.substr(0, end));
@@ -146,13 +147,19 @@ Span Span::Start(SpanSink& sink, std::string_view name, SpanKind kind,
 
 Span Span::StartChild(std::string_view name) const {
   if (!recording()) return Span();
-  return Start(*sink_, name, SpanKind::kInternal,
-               SpanContext{data_.trace_id, data_.span_id, true});
+  Span child = Start(*sink_, name, SpanKind::kInternal,
+                     SpanContext{data_.trace_id, data_.span_id, true});
+  child.detailed_ = detailed_;
+  return child;
 }
 
 Span::Span(Span&& other) noexcept
-    : sink_(other.sink_), data_(std::move(other.data_)), event_bytes_(other.event_bytes_) {
+    : sink_(other.sink_),
+      data_(std::move(other.data_)),
+      event_bytes_(other.event_bytes_),
+      detailed_(other.detailed_) {
   other.sink_ = nullptr;
+  other.detailed_ = false;
 }
 
 Span& Span::operator=(Span&& other) noexcept {
@@ -161,7 +168,9 @@ Span& Span::operator=(Span&& other) noexcept {
     sink_ = other.sink_;
     data_ = std::move(other.data_);
     event_bytes_ = other.event_bytes_;
+    detailed_ = other.detailed_;
     other.sink_ = nullptr;
+    other.detailed_ = false;
   }
   return *this;
 }
@@ -175,7 +184,7 @@ void Span::Add(std::string_view key, AttributeValue value) {
 }
 
 void Span::SetString(std::string_view key, std::string_view value) {
-  if (recording()) Add(key, Cut(value));
+  if (recording()) Add(key, Cut(value, detailed_));
 }
 void Span::SetBool(std::string_view key, bool value) {
   if (recording()) Add(key, value);
@@ -192,7 +201,8 @@ void Span::AddEvent(std::string_view name, std::vector<Attribute> attributes) {
     bytes += a.key.size() + sizeof(AttributeValue);
     if (const auto* s = std::get_if<std::string>(&a.value)) bytes += s->size();
   }
-  if (data_.events.size() >= kMaxEventsPerSpan || event_bytes_ + bytes > kMaxEventBytesPerSpan) {
+  const std::size_t byte_limit = detailed_ ? kMaxDetailedEventBytesPerSpan : kMaxEventBytesPerSpan;
+  if (data_.events.size() >= kMaxEventsPerSpan || event_bytes_ + bytes > byte_limit) {
     ++data_.dropped_events;
     return;
   }
@@ -205,11 +215,12 @@ void Span::End() {
   data_.end_unix_nano = NowUnixNano();
   SpanSink* sink = sink_;
   sink_ = nullptr;
+  detailed_ = false;
   sink->Record(std::move(data_));
 }
 
-Attribute StringAttribute(std::string_view key, std::string_view value) {
-  return {std::string(key), Cut(value)};
+Attribute StringAttribute(std::string_view key, std::string_view value, bool detailed) {
+  return {std::string(key), Cut(value, detailed)};
 }
 
 CurrentSpan::CurrentSpan(Span& span) : previous_(current_span) { current_span = &span; }

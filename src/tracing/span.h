@@ -47,6 +47,10 @@ inline constexpr std::size_t kMaxEventsPerSpan = 128;
 inline constexpr std::size_t kMaxAttributes = 128;  // per span and per event
 inline constexpr std::size_t kMaxStringValueBytes = 4096;
 inline constexpr std::size_t kMaxEventBytesPerSpan = 32 * 1024;
+// A detailed span's (below): an explanation shows whole patches and every host call of a
+// request, still within bounds whatever a guest does.
+inline constexpr std::size_t kMaxDetailedStringValueBytes = 256 * 1024;
+inline constexpr std::size_t kMaxDetailedEventBytesPerSpan = 256 * 1024;
 
 struct SpanData {
   TraceId trace_id{};
@@ -116,6 +120,13 @@ class Span {
 
   bool recording() const { return sink_ != nullptr; }
 
+  // A detailed span also records what only an explained decision needs (evaluator/
+  // explanation.h): patches, warnings, host calls, a group's short-circuits; its strings and
+  // events may be larger. Its children are detailed too. Exported traces never are, so they
+  // keep their size and cost. Only a recording span can be detailed.
+  void SetDetailed() { detailed_ = recording(); }
+  bool detailed() const { return detailed_; }
+
   // Attributes, in the order set; string values longer than kMaxStringValueBytes are cut (at a
   // UTF-8 character boundary).
   void SetString(std::string_view key, std::string_view value);
@@ -133,10 +144,12 @@ class Span {
   SpanSink* sink_ = nullptr;
   SpanData data_;
   std::size_t event_bytes_ = 0;
+  bool detailed_ = false;
 };
 
-// An attribute with a string value cut to kMaxStringValueBytes: for events' attributes.
-Attribute StringAttribute(std::string_view key, std::string_view value);
+// An attribute with a string value cut to kMaxStringValueBytes (kMaxDetailedStringValueBytes
+// with `detailed`): for events' attributes.
+Attribute StringAttribute(std::string_view key, std::string_view value, bool detailed = false);
 
 // While it lives, `span` is the current span of this thread (the previous one again after).
 class CurrentSpan {
