@@ -624,7 +624,11 @@ Outcome EvaluateRule(const Value& rule, const Value& request, const Resource& re
   bool passed = true;
   Outcome pre = Preconditions(rule.Find("preconditions"), st, &passed);
   if (pre.present) return pre;
-  // The rule's own context and preconditions are done; evaluate the validate body alone.
+  // The rule's own context and preconditions are done; evaluate the validate body alone (a
+  // copy without them only when it has them: most rules do not).
+  if (validate->Find("context") == nullptr && validate->Find("preconditions") == nullptr) {
+    return Validate(*validate, st, 0);
+  }
   Object body = validate->as_object();
   body.erase("context");
   body.erase("preconditions");

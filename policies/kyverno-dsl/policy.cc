@@ -9,7 +9,6 @@
 // upstream answers an undecodable payload with a 400 rejection, not a guest error.
 #include <kubewarden/kubewarden.h>
 
-#include <optional>
 #include <string>
 
 #include "engine.h"
@@ -19,16 +18,18 @@ namespace sdk = kubewarden;
 
 namespace {
 
-// The `policy` member of the settings: nullopt (with `error`) when it is not a string.
-std::optional<std::string> PolicyText(const kyverno::Value& settings, std::string* error) {
+// The `policy` member of the settings ("" when absent or null): nullptr (with `error`) when it
+// is not a string. Borrowed from `settings`: the text is only compared with the cached one.
+const std::string* PolicyText(const kyverno::Value& settings, std::string* error) {
+  static const std::string kNone;
   const kyverno::Value* policy = settings.Find("policy");
-  if (policy == nullptr || policy->is_null()) return std::string();
+  if (policy == nullptr || policy->is_null()) return &kNone;
   if (!policy->is_string()) {
     *error = "cannot unmarshal settings: json: cannot unmarshal " + std::string(kyverno::GoJsonTypeName(*policy)) +
              " into Go struct field Settings.policy of type string";
-    return std::nullopt;
+    return nullptr;
   }
-  return policy->as_string();
+  return &policy->as_string();
 }
 
 // The settings are decoded once per distinct policy text: kwctl and the policy-server send the
@@ -68,8 +69,8 @@ bool ValidateSettings(std::string_view payload, std::string& out) {
               .ToJson();
     return true;
   }
-  std::optional<std::string> text = PolicyText(settings, &error);
-  if (!text) {
+  const std::string* text = PolicyText(settings, &error);
+  if (text == nullptr) {
     out = sdk::SettingsInvalid(error).ToJson();
     return true;
   }
@@ -88,8 +89,9 @@ bool Validate(std::string_view payload, std::string& out) {
     return true;
   }
   const kyverno::Value* settings = root.Find("settings");
-  std::optional<std::string> text = PolicyText(settings != nullptr ? *settings : kyverno::Value(), &error);
-  if (!text) {
+  const kyverno::Value no_settings;
+  const std::string* text = PolicyText(settings != nullptr ? *settings : no_settings, &error);
+  if (text == nullptr) {
     out = sdk::Reject("Error deserializing validation request: " + error, 400).ToJson();
     return true;
   }

@@ -98,14 +98,21 @@ struct LazyNode {
   }
 };
 
-Value::Value(Array a) : type_(Type::kArray) {
-  for (const Value& e : a) weight_ = SaturatingAdd(weight_, e.weight());
-  data_ = std::make_shared<const Array>(std::move(a));
-}
+Value::Value(Array a) : type_(Type::kArray), data_(std::make_shared<const Array>(std::move(a))), weight_(0) {}
 
-Value::Value(Object o) : type_(Type::kObject) {
-  for (const auto& [k, e] : o) weight_ = SaturatingAdd(weight_, e.weight());
-  data_ = std::make_shared<const Object>(std::move(o));
+Value::Value(Object o) : type_(Type::kObject), data_(std::make_shared<const Object>(std::move(o))), weight_(0) {}
+
+std::uint64_t Value::ContainerWeight() const {
+  // The elements cache their own weights, so values sharing sub-trees are summed once per
+  // distinct sub-tree, and JMESPath, which checks every intermediate result, recurses one level.
+  std::uint64_t weight = 1;
+  if (is_array()) {
+    for (const Value& e : Data<Array>()) weight = SaturatingAdd(weight, e.weight());
+  } else {
+    for (const auto& [k, e] : Data<Object>()) weight = SaturatingAdd(weight, e.weight());
+  }
+  weight_ = weight;
+  return weight;
 }
 
 const Array& Value::Elements() const {

@@ -60,7 +60,9 @@ class Value {
 
   // The number of nodes the value stands for when written out (containers share their
   // elements, so a few JMESPath steps like `[@, @] | [@, @]` double it cheaply); saturates.
-  std::uint64_t weight() const { return lazy_ ? LazyWeight() : weight_; }
+  // Computed on first use (only JMESPath results need it): building a container from a lazy
+  // request must not walk the whole request.
+  std::uint64_t weight() const { return lazy_ ? LazyWeight() : weight_ != 0 ? weight_ : ContainerWeight(); }
 
   // The member `key` of an object, or nullptr (also for non-objects).
   const Value* Find(std::string_view key) const;
@@ -74,6 +76,7 @@ class Value {
   const Array& Elements() const;
   const Object& Members() const;
   std::uint64_t LazyWeight() const;
+  std::uint64_t ContainerWeight() const;
 
   template <typename T>
   static const T& Empty() {
@@ -91,7 +94,7 @@ class Value {
   bool lazy_ = false;
   double number_ = 0;
   std::shared_ptr<const void> data_;
-  std::uint64_t weight_ = 1;
+  mutable std::uint64_t weight_ = 1;  // 0: a container's, not computed yet
 };
 
 // Above this weight a JMESPath result is refused: writing it out or walking it would take

@@ -1,6 +1,6 @@
 #include "variables.h"
 
-#include <map>
+#include <algorithm>
 #include <optional>
 #include <vector>
 
@@ -165,16 +165,21 @@ bool Query(std::string_view expression, const VariableScope& scope, Value* out, 
     expr = deleted;
   }
   // A policy's variables are the same on every request: parse each once (a bounded cache,
-  // emptied when full, so hostile policies cannot grow it without end). A std::map like
-  // Object's (one tree instantiation family, no hash tables in the module) looked up by
-  // string_view, so a cache hit allocates nothing.
-  KYVERNO_CACHE_STORAGE std::map<std::string, std::optional<jmespath::Expression>, std::less<>> parsed;
-  auto it = parsed.find(expr);
-  if (it == parsed.end()) {
-    if (parsed.size() >= kMaxCachedExpressions) parsed.clear();
+  // emptied when full, so hostile policies cannot grow it without end). Sorted by text and
+  // looked up by string_view, so a cache hit allocates nothing; a vector rather than a tree
+  // keeps the module free of another container family.
+  using Parsed = std::pair<std::string, std::optional<jmespath::Expression>>;
+  KYVERNO_CACHE_STORAGE std::vector<Parsed> parsed;
+  auto it = std::lower_bound(parsed.begin(), parsed.end(), expr,
+                             [](const Parsed& entry, std::string_view text) { return entry.first < text; });
+  if (it == parsed.end() || it->first != expr) {
     std::optional<jmespath::Expression> e = jmespath::Expression::Parse(expr, error);
     if (!e) return false;
-    it = parsed.emplace(std::string(expr), std::move(e)).first;
+    if (parsed.size() >= kMaxCachedExpressions) {
+      parsed.clear();
+      it = parsed.end();
+    }
+    it = parsed.emplace(it, std::string(expr), std::move(e));
   }
   return it->second->Evaluate(*scope.context, out, error);
 }
