@@ -141,8 +141,14 @@ int Main(int argc, char** argv) {
   run->add_flag("--explain{text}", run_flags.explain,
                 "Also write on stderr how the decision was reached: each policy or group member "
                 "evaluated, its verdict, patch, time and host calls, and why a group stopped "
-                "(`--explain=json` for one JSON document per policy)")
+                "(`--explain=json` or `-o json` for one JSON document per policy)")
       ->check(cli::OneOf({"text", "json"}));
+  // `-o json` as inspect and push spell it; it only names the explanation's format, because
+  // what `kwctl run` prints on stdout is upstream's and stays as it is.
+  std::string run_output;
+  run->add_option("-o,--output", run_output, "Format of the explanation (with --explain)")
+      ->check(cli::OneOf({"text", "json"}))
+      ->needs("--explain");
   AddRegistryFlags(run, run_flags.registry);
   AddSignatureFlags(run, run_flags.signatures);
 
@@ -324,6 +330,7 @@ int Main(int argc, char** argv) {
 
   Result<void> result;
   if (*run) {
+    if (!run_output.empty()) run_flags.explain = run_output;
     run_flags.explain_color = StderrWantsColor(no_color);
     result = Run(run_flags);
   }

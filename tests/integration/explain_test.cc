@@ -67,7 +67,18 @@ TEST(KwctlExplain, ALonePolicyOnStderrWithStdoutUnchanged) {
   EXPECT_TRUE(x.at("evaluations").at(0).at("duration_us").is_int64());
   EXPECT_EQ(x.at("response").at("allowed"), false);
 
-  args.back() = "--explain=yaml";
+  // `-o json` says the same as `--explain=json`, and means nothing without --explain.
+  args.back() = "--explain";
+  args.insert(args.end(), {"-o", "json"});
+  auto output_run = Kwctl(args);
+  ASSERT_EQ(output_run.exit_code, 0) << output_run.err;
+  EXPECT_EQ(output_run.out, plain.out);
+  EXPECT_EQ(ExplanationIn(output_run.err).at("response"), x.at("response"));
+  args.erase(args.end() - 3);
+  EXPECT_NE(Kwctl(args).exit_code, 0);
+  args.resize(args.size() - 2);
+
+  args.push_back("--explain=yaml");
   EXPECT_NE(Kwctl(args).exit_code, 0);
 }
 
