@@ -11,8 +11,9 @@
 # (chunks of at most 2M runs, a new random seed each). A crash does not stop the campaign: the
 # input is kept as build-fuzz/long/<target>-crash-*, counted, and the next target runs (the crashed
 # one resumes on the next invocation).
-# build-fuzz/long/summary.tsv has one line per finished target: runs, seconds, execs/s, coverage
-# (edges), features, corpus size, crashes.
+# fuzz/campaign.tsv (committed, so the record outlives the machine) has one line per finished
+# target: runs, seconds, execs/s, coverage (edges), features, corpus size, crashes, the commit
+# fuzzed and the day. A target listed there with at least N runs is not fuzzed again.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 build="$root/build-fuzz"
@@ -51,11 +52,18 @@ fi
 
 long="$build/long"
 mkdir -p "$long"
-summary="$long/summary.tsv"
-[[ -f "$summary" ]] || printf 'target\truns\tseconds\texecs_per_s\tcov\tft\tcorpus\tcrashes\n' > "$summary"
+summary="$root/fuzz/campaign.tsv"
+[[ -f "$summary" ]] ||
+  printf 'target\truns\tseconds\texecs_per_s\tcov\tft\tcorpus\tcrashes\tcommit\tday\n' > "$summary"
+commit=$(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo unknown)
 chunk=2000000
 found=0
 for t in "${targets[@]}"; do
+  recorded=$(awk -F'\t' -v t="$t" '$1 == t {print $2}' "$summary" | sort -n | tail -n 1)
+  if ((${recorded:-0} >= runs)); then
+    echo "fuzz: $t: ${recorded} runs on record in fuzz/campaign.tsv"
+    continue
+  fi
   ledger="$long/$t.runs"    # "<runs> <seconds> <crashes>" so far
   read -r done_runs done_seconds crashes < <(cat "$ledger" 2>/dev/null || echo "0 0 0")
   work="$build/corpus/$t"
@@ -81,12 +89,12 @@ for t in "${targets[@]}"; do
     echo "fuzz: $t: $done_runs of $runs runs, ${done_seconds}s"
     ((status == 0)) || continue 2  # the next target; this one resumes on the next invocation
   done
-  if ! grep -q "^$t	" "$summary"; then
+  if ((${recorded:-0} < done_runs)); then
     cov=$(grep -oE 'cov: [0-9]+' "$long/$t.log" | tail -n 1 | cut -d' ' -f2)
     ft=$(grep -oE 'ft: [0-9]+' "$long/$t.log" | tail -n 1 | cut -d' ' -f2)
-    printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$t" "$done_runs" "$done_seconds" \
+    printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$t" "$done_runs" "$done_seconds" \
       "$((done_runs / (done_seconds > 0 ? done_seconds : 1)))" "${cov:-?}" "${ft:-?}" \
-      "$(ls "$work" | wc -l)" "$crashes" >> "$summary"
+      "$(ls "$work" | wc -l)" "$crashes" "$commit" "$(date -u +%F)" >> "$summary"
   fi
 done
 exit $found

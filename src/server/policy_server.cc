@@ -223,7 +223,7 @@ Result<void> Serve(const Config& config, Daemon* daemon) {
   probe_options.request_memory_limit = 4u << 20;
   // The admission API is served by the pool's threads, which evaluate each request where they
   // read it (worker_pool.h).
-  HttpServer server(options, pool->io());
+  HttpServer server(options, pool->contexts());
   auto api = std::make_shared<ApiHandler>(
       *policies, *pool,
       ApiOptions{config.always_accept_admission_reviews_on_namespace, recorder.get(),

@@ -22,13 +22,14 @@ Result<std::unique_ptr<WorkerPool>> WorkerPool::Start(const engine::Engine& engi
                                                       unsigned threads) {
   if (threads == 0) return Fail(ErrorKind::kInvalidArgument, "the worker pool needs a thread");
   std::unique_ptr<WorkerPool> pool(new WorkerPool());
-  pool->work_.emplace(pool->io_.get_executor());
   std::vector<std::future<Result<void>>> started;
   for (unsigned i = 0; i < threads; ++i) {
+    Lane& lane = *pool->lanes_.emplace_back(std::make_unique<Lane>());
+    lane.work.emplace(lane.io.get_executor());
     auto promise = std::make_shared<std::promise<Result<void>>>();
     started.push_back(promise->get_future());
-    pool->threads_.emplace_back([&engine, dispatcher, promise, p = pool.get()] {
-      p->ThreadMain(engine, dispatcher,
+    lane.thread = std::thread([&engine, dispatcher, promise, p = pool.get(), &lane] {
+      p->ThreadMain(lane, engine, dispatcher,
                     [promise](Result<void> r) { promise->set_value(std::move(r)); });
     });
   }
@@ -44,7 +45,8 @@ Result<std::unique_ptr<WorkerPool>> WorkerPool::Start(const engine::Engine& engi
 
 WorkerPool::~WorkerPool() { Stop(); }
 
-void WorkerPool::ThreadMain(const engine::Engine& engine, host::DispatcherSharedPtr dispatcher,
+void WorkerPool::ThreadMain(Lane& lane, const engine::Engine& engine,
+                            host::DispatcherSharedPtr dispatcher,
                             std::function<void(Result<void>)> started) {
   // The Worker and the Evaluator live and die on this thread, as the engine requires.
   auto worker = engine.CreateWorker();
@@ -57,7 +59,7 @@ void WorkerPool::ThreadMain(const engine::Engine& engine, host::DispatcherShared
   started({});
   for (;;) {
     try {
-      io_.run();
+      lane.io.run();
       break;
     } catch (const std::exception& e) {
       // A handler threw (allocation failure...): log it and keep serving.
@@ -69,17 +71,26 @@ void WorkerPool::ThreadMain(const engine::Engine& engine, host::DispatcherShared
 
 void WorkerPool::Run(Task task) {
   if (this_thread.pool == this) return task(*this_thread.evaluator);
-  boost::asio::post(io_, [task = std::move(task)]() mutable {
-    // Handlers of io_ only run on this pool's threads, each of which has its Evaluator.
+  Lane& lane = *lanes_[next_lane_.fetch_add(1, std::memory_order_relaxed) % lanes_.size()];
+  boost::asio::post(lane.io, [task = std::move(task)]() mutable {
+    // A lane's handlers only run on its thread, which has its Evaluator.
     task(*this_thread.evaluator);
   });
 }
 
+std::vector<boost::asio::io_context*> WorkerPool::contexts() {
+  std::vector<boost::asio::io_context*> out;
+  for (auto& lane : lanes_) out.push_back(&lane->io);
+  return out;
+}
+
 void WorkerPool::Stop() {
-  work_.reset();
-  io_.stop();
-  for (auto& t : threads_) {
-    if (t.joinable()) t.join();
+  for (auto& lane : lanes_) {
+    lane->work.reset();
+    lane->io.stop();
+  }
+  for (auto& lane : lanes_) {
+    if (lane->thread.joinable()) lane->thread.join();
   }
 }
 

@@ -1,5 +1,6 @@
 #include "engine/v8/watchdog.h"
 
+#include <algorithm>
 #include <condition_variable>
 #include <list>
 #include <mutex>
@@ -22,20 +23,14 @@ struct State {
   std::mutex mu;
   std::condition_variable wake;
   std::list<Watchdog::Slot> slots;
-  int armed_count = 0;
-  // True while the watchdog sleeps without a tick. It keeps ticking for a while after the last
-  // armed call, so a steady stream of short calls never pays for a wake-up syscall.
-  bool sleeping = false;
-  bool armed_since_tick = false;
+  // When the watchdog thread wakes up next by itself: the earliest deadline it knows of.
+  Watchdog::Clock::time_point sleeps_until = Watchdog::Clock::time_point::max();
 };
 
 State& state() {
   static State* s = new State();
   return *s;
 }
-
-constexpr auto kTick = std::chrono::milliseconds(1);
-constexpr int kIdleTicksBeforeSleep = 1000;
 
 }  // namespace
 
@@ -59,7 +54,6 @@ Watchdog::Slot* Watchdog::Register(std::function<void()> interrupt) {
 void Watchdog::Unregister(Slot* slot) {
   State& s = state();
   std::lock_guard lock(s.mu);
-  if (slot->armed) --s.armed_count;
   s.slots.remove_if([slot](const Slot& x) { return &x == slot; });
 }
 
@@ -68,48 +62,42 @@ void Watchdog::Arm(Slot* slot, Clock::time_point deadline) {
   std::lock_guard lock(s.mu);
   slot->deadline = deadline;
   slot->fired = false;
-  if (!slot->armed) {
-    slot->armed = true;
-    ++s.armed_count;
-    s.armed_since_tick = true;
-    if (s.sleeping) {
-      s.sleeping = false;
-      s.wake.notify_one();
-    }
+  slot->armed = true;
+  if (deadline < s.sleeps_until) {
+    s.sleeps_until = deadline;
+    s.wake.notify_one();
   }
 }
 
 bool Watchdog::Disarm(Slot* slot) {
   State& s = state();
   std::lock_guard lock(s.mu);
-  if (slot->armed) {
-    slot->armed = false;
-    --s.armed_count;
-  }
+  // The watchdog may still wake up for this deadline; it finds nothing to do then.
+  slot->armed = false;
   return slot->fired;
 }
 
 void Watchdog::Run() {
   State& s = state();
   std::unique_lock lock(s.mu);
-  int idle_ticks = 0;
   for (;;) {
-    if (s.armed_count > 0 || s.armed_since_tick) {
-      idle_ticks = 0;
-      s.armed_since_tick = false;
-    } else if (++idle_ticks >= kIdleTicksBeforeSleep) {
-      s.sleeping = true;
-      s.wake.wait(lock, [&] { return !s.sleeping; });
-      idle_ticks = 0;
-    }
     auto now = Clock::now();
+    auto next = Clock::time_point::max();
     for (auto& slot : s.slots) {
-      if (slot.armed && !slot.fired && now >= slot.deadline) {
+      if (!slot.armed || slot.fired) continue;
+      if (now >= slot.deadline) {
         slot.fired = true;
         slot.interrupt();
+      } else {
+        next = std::min(next, slot.deadline);
       }
     }
-    s.wake.wait_for(lock, kTick);
+    s.sleeps_until = next;
+    if (next == Clock::time_point::max()) {
+      s.wake.wait(lock);
+    } else {
+      s.wake.wait_until(lock, next);
+    }
   }
 }
 
