@@ -195,8 +195,13 @@ Result<void> Serve(const Config& config, Daemon* daemon) {
   // Policies reach registries through the oci host capabilities as the server itself does.
   host::DispatcherSharedPtr dispatcher = capabilities::MakeDispatcher(
       {.cluster = cluster, .oci = capabilities::OciOptionsFrom(fetch)});
-  KW_ASSIGN_OR_RETURN(std::unique_ptr<WorkerPool> pool,
-                      WorkerPool::Start(*engine, dispatcher, config.EffectiveWorkers()));
+  // A worker busy with one request for 20 ms has its other connections served by the standby
+  // thread (worker_pool.h): long enough that ordinary requests never need it, short enough that
+  // nobody waits behind a policy running to its timeout.
+  constexpr std::chrono::milliseconds kRescueAfter(20);
+  KW_ASSIGN_OR_RETURN(
+      std::unique_ptr<WorkerPool> pool,
+      WorkerPool::Start(*engine, dispatcher, config.EffectiveWorkers(), kRescueAfter));
   std::unique_ptr<SlowLane> slow_lane;
   if (config.slow_lane_threads > 0 && !config.disable_timeout_protection) {
     KW_ASSIGN_OR_RETURN(

@@ -597,6 +597,39 @@ TEST(PolicyServerTimeout, LoopingPolicyCostsOnlyItsTimeout) {
   EXPECT_EQ(server->Post("/validate/privileged", PlainReview()).body, AcceptedReview(kPlainUid));
 }
 
+// Each worker thread serves its own connections (worker_pool.h). Keep-alive connections that
+// share the looping request's thread are served by the standby thread meanwhile, not after
+// the timeout: with five connections on two workers, some share the loop's thread.
+TEST(PolicyServerTimeout, LoopingPolicyDoesNotHoldUpItsThreadsOtherConnections) {
+  auto server = Server::Start("loop:\n  module: " + LoopPolicy() + "\n  timeoutEvalSeconds: 4\n"
+                              "privileged:\n  module: " + Policy() + "\n",
+                              {"--slow-lane-threads", "0"});
+  ASSERT_TRUE(server);
+  auto request = [](std::string_view path) {
+    std::string body = PlainReview();
+    return "POST " + std::string(path) + " HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+           "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body;
+  };
+  std::vector<std::unique_ptr<testing::RawConnection>> kept;
+  for (int i = 0; i < 4; ++i) {
+    kept.push_back(std::make_unique<testing::RawConnection>(server->port()));
+    // A first request makes each a connection with a thread of its own choosing.
+    ASSERT_TRUE(kept.back()->Send(request("/validate/privileged")));
+    ASSERT_NE(kept.back()->ReadResponse(10s).find(kPlainUid), std::string::npos);
+  }
+  testing::RawConnection looping(server->port());
+  ASSERT_TRUE(looping.Send(request("/validate/loop")));
+  ASSERT_TRUE(WaitForOutput(server->process(), "spinning forever", 10s));
+  for (auto& connection : kept) {
+    ASSERT_TRUE(connection->Send(request("/validate/privileged")));
+    std::string answer = connection->ReadResponse(10s);
+    EXPECT_NE(answer.find(kPlainUid), std::string::npos) << answer;
+  }
+  EXPECT_EQ(looping.ReadResponse(100ms), "") << "the looping request should still be running";
+  EXPECT_NE(looping.ReadResponse(10s).find("exceeded the allowed execution time"),
+            std::string::npos);
+}
+
 TEST(PolicyServerTimeout, ReadinessAnswersWhileEveryWorkerIsBusy) {
   auto server = Server::Start("loop:\n  module: " + LoopPolicy() + "\n  timeoutEvalSeconds: 3\n",
                               {"--workers", "1"});

@@ -128,6 +128,30 @@ bool RawConnection::Send(std::string_view bytes) {
   return true;
 }
 
+std::string RawConnection::ReadResponse(std::chrono::milliseconds timeout) {
+  std::string out;
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  for (;;) {
+    if (auto head_end = out.find("\r\n\r\n"); head_end != std::string::npos) {
+      std::string head = out.substr(0, head_end);
+      for (char& c : head) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      auto length_at = head.find("\r\ncontent-length:");
+      std::size_t length =
+          length_at == std::string::npos ? 0 : std::stoul(head.substr(length_at + 17));
+      if (out.size() >= head_end + 4 + length) return out;
+    }
+    auto left = std::chrono::ceil<std::chrono::milliseconds>(deadline -
+                                                             std::chrono::steady_clock::now());
+    if (left.count() <= 0) return out;
+    pollfd p{fd_, POLLIN, 0};
+    if (poll(&p, 1, static_cast<int>(left.count())) <= 0) continue;
+    char buf[65536];
+    ssize_t n = recv(fd_, buf, sizeof buf, 0);
+    if (n <= 0) return out;
+    out.append(buf, static_cast<std::size_t>(n));
+  }
+}
+
 std::string RawConnection::ReadUntilClosed(std::chrono::milliseconds timeout, bool* closed) {
   std::string out;
   *closed = false;

@@ -48,6 +48,9 @@ class RawConnection {
 
   // False when the peer has closed the connection (or reset it).
   bool Send(std::string_view bytes);
+  // Reads one HTTP response with a Content-Length (a keep-alive connection stays usable), or
+  // until `timeout` passes or the peer closes: what arrived, whole or not.
+  std::string ReadResponse(std::chrono::milliseconds timeout);
   // Reads until the peer closes the connection or `timeout` passes. `closed` tells which.
   std::string ReadUntilClosed(std::chrono::milliseconds timeout, bool* closed);
   // Waits up to `timeout` until the peer (a process on this machine) has read every byte sent
