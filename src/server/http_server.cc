@@ -7,8 +7,6 @@
 #include <map>
 #include <mutex>
 #include <thread>
-#include <utility>
-#include <vector>
 
 #include <boost/asio.hpp>
 #include <boost/beast/core.hpp>
@@ -93,9 +91,8 @@ class OverloadLog {
 // What connections share with the server. They hold it by shared_ptr: over an io_context the
 // server does not own, a connection's last handler may be destroyed after the server.
 struct ConnectionTable {
-  ConnectionTable(HttpServerOptions o, std::size_t contexts)
+  explicit ConnectionTable(HttpServerOptions o)
       : options(std::move(o)),
-        per_context(contexts),
         request_memory(options.request_memory_limit),
         shed_connections("at the limit of " + std::to_string(options.max_connections) +
                          " connections: closing new connections at once"),
@@ -155,27 +152,7 @@ struct ConnectionTable {
     return out;
   }
 
-  // Where a new connection goes: to a context that is not handling a request if there is one
-  // (its thread may be evaluating a slow policy), and among those to the one with the fewest
-  // connections.
-  std::size_t LeastBusyContext() const {
-    auto load = [&](const ContextLoad& c) {
-      return std::pair(c.handling.load(std::memory_order_relaxed),
-                       c.connections.load(std::memory_order_relaxed));
-    };
-    std::size_t best = 0;
-    for (std::size_t i = 1; i < per_context.size(); ++i) {
-      if (load(per_context[i]) < load(per_context[best])) best = i;
-    }
-    return best;
-  }
-
   const HttpServerOptions options;
-  struct ContextLoad {
-    std::atomic<std::size_t> connections{0};
-    std::atomic<std::size_t> handling{0};  // requests handed to the handler, not yet answered
-  };
-  std::vector<ContextLoad> per_context;  // one per io_context of the server
   RequestMemoryBudget request_memory;
   OverloadLog shed_connections;
   OverloadLog shed_requests;
@@ -188,45 +165,34 @@ struct ConnectionTable {
   bool stopping = false;
 };
 
-// An admitted connection's place in the table, and in the count of the io_context serving it,
-// given back when this is destroyed.
+// An admitted connection's place in the table, given back when this is destroyed.
 class ConnectionPlace {
  public:
-  ConnectionPlace(std::shared_ptr<ConnectionTable> table, std::size_t context)
-      : table_(std::move(table)), context_(context) {
-    load().connections.fetch_add(1, std::memory_order_relaxed);
-  }
+  explicit ConnectionPlace(std::shared_ptr<ConnectionTable> table) : table_(std::move(table)) {}
   ConnectionPlace(ConnectionPlace&&) = default;
   ConnectionPlace& operator=(ConnectionPlace&&) = delete;
   ~ConnectionPlace() {
-    if (!table_) return;
-    load().connections.fetch_sub(1, std::memory_order_relaxed);
-    table_->Leave();
+    if (table_) table_->Leave();
   }
   ConnectionTable& table() const { return *table_; }
-  ConnectionTable::ContextLoad& load() const { return table_->per_context[context_]; }
 
  private:
   std::shared_ptr<ConnectionTable> table_;
-  std::size_t context_;
 };
 
 struct HttpServer::Impl {
-  // `external` empty: the server runs a context of its own on `io_threads` threads.
-  Impl(HttpServerOptions o, std::vector<asio::io_context*> external)
-      : table(std::make_shared<ConnectionTable>(std::move(o),
-                                                std::max<std::size_t>(1, external.size()))),
-        owned_io(!external.empty() ? nullptr
-                                   : std::make_unique<asio::io_context>(
-                                         static_cast<int>(table->options.io_threads))),
-        io(!external.empty() ? std::move(external)
-                             : std::vector<asio::io_context*>{owned_io.get()}) {}
+  Impl(HttpServerOptions o, asio::io_context* external)
+      : table(std::make_shared<ConnectionTable>(std::move(o))),
+        owned_io(external != nullptr ? nullptr
+                                     : std::make_unique<asio::io_context>(
+                                           static_cast<int>(table->options.io_threads))),
+        io(external != nullptr ? *external : *owned_io) {}
 
   bool owns_io() const { return owned_io != nullptr; }
 
   std::shared_ptr<ConnectionTable> table;
   std::unique_ptr<asio::io_context> owned_io;
-  std::vector<asio::io_context*> io;  // where connections are served
+  asio::io_context& io;
   // Keeps our I/O threads running while no I/O is pending, e.g. when every connection waits for
   // its evaluation after the listeners closed.
   std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work;
@@ -559,24 +525,9 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
     if (!too_large) r.body = std::move(request.body().text);
     r.body_too_large = too_large;
     target_ = r.target;
-    // Counted as handled until the response comes back or the responder is dropped.
-    struct Handling {
-      explicit Handling(std::atomic<std::size_t>& c) : count(&c) { count->fetch_add(1); }
-      Handling(Handling&& o) noexcept : count(std::exchange(o.count, nullptr)) {}
-      ~Handling() { Done(); }
-      void Done() {
-        if (count != nullptr) std::exchange(count, nullptr)->fetch_sub(1);
-      }
-      std::atomic<std::size_t>* count;
-    };
-    handler_->Handle(std::move(r), [self = shared_from_this(),
-                                    handling = Handling(place_.load().handling)](
-                                       HttpResponse response) mutable {
-      handling.Done();
+    handler_->Handle(std::move(r), [self = shared_from_this()](HttpResponse response) mutable {
       auto executor = self->executor_;
-      // Inline when the handler answers on the connection's strand (the worker pool evaluates
-      // where it reads): a post would go through the context's queue for nothing.
-      asio::dispatch(executor, [self = std::move(self), response = std::move(response)]() mutable {
+      asio::post(executor, [self = std::move(self), response = std::move(response)]() mutable {
         self->Write(std::move(response));
       });
     });
@@ -681,7 +632,7 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
 }  // namespace
 
 // Accepts connections on its own thread (`accept_io`), and makes each connection's session on an
-// I/O thread, over the io_context serving the fewest connections. Besides keeping accept() off the workers, this keeps apart, in glibc's per-thread
+// I/O thread. Besides keeping accept() off the workers, this keeps apart, in glibc's per-thread
 // arenas, the two kinds of memory a connection takes: Asio registers an accepted socket in a
 // block it pools and never frees, on the accepting thread, while the session's blocks (its
 // strand included), freed on close, come from an I/O thread. Mixed on the same pages, the pooled
@@ -689,10 +640,10 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
 // system once it is over.
 class Listener : public std::enable_shared_from_this<Listener> {
  public:
-  Listener(asio::io_context& accept_io, std::vector<asio::io_context*> io,
+  Listener(asio::io_context& accept_io, asio::io_context& io,
            std::shared_ptr<ConnectionTable> table, std::shared_ptr<RequestHandler> handler,
            std::shared_ptr<const TlsContextHolder> tls)
-      : io_(std::move(io)),
+      : io_(io),
         table_(std::move(table)),
         handler_(std::move(handler)),
         tls_(std::move(tls)),
@@ -716,7 +667,7 @@ class Listener : public std::enable_shared_from_this<Listener> {
   }
 
   void Accept() {
-    acceptor_.async_accept(
+    acceptor_.async_accept(io_,
                            [self = shared_from_this()](const error_code& ec, tcp::socket socket) {
                              self->OnAccept(ec, std::move(socket));
                            });
@@ -758,9 +709,7 @@ class Listener : public std::enable_shared_from_this<Listener> {
         return;
     }
     socket.set_option(tcp::no_delay(true), ignored);
-    std::size_t target = table_->LeastBusyContext();
-    asio::io_context* io = io_[target];
-    asio::post(*io, [place = ConnectionPlace(table_, target), handler = handler_, tls = tls_, io,
+    asio::post(io_, [place = ConnectionPlace(table_), handler = handler_, tls = tls_, io = &io_,
                      socket = std::move(socket)]() mutable {
       try {
         std::make_shared<Session>(std::move(place), std::move(handler), *io, std::move(socket),
@@ -773,7 +722,7 @@ class Listener : public std::enable_shared_from_this<Listener> {
     Accept();
   }
 
-  const std::vector<asio::io_context*> io_;
+  asio::io_context& io_;
   std::shared_ptr<ConnectionTable> table_;
   std::shared_ptr<RequestHandler> handler_;
   std::shared_ptr<const TlsContextHolder> tls_;
@@ -783,10 +732,10 @@ class Listener : public std::enable_shared_from_this<Listener> {
 };
 
 HttpServer::HttpServer(HttpServerOptions options)
-    : impl_(std::make_unique<Impl>(std::move(options), std::vector<asio::io_context*>{})) {}
+    : impl_(std::make_unique<Impl>(std::move(options), nullptr)) {}
 
-HttpServer::HttpServer(HttpServerOptions options, std::vector<asio::io_context*> io)
-    : impl_(std::make_unique<Impl>(std::move(options), std::move(io))) {}
+HttpServer::HttpServer(HttpServerOptions options, asio::io_context& io)
+    : impl_(std::make_unique<Impl>(std::move(options), &io)) {}
 
 HttpServer::~HttpServer() { Shutdown(std::chrono::milliseconds(0)); }
 
@@ -824,9 +773,9 @@ void HttpServer::Start() {
   impl_->accept_work.emplace(impl_->accept_io.get_executor());
   impl_->accept_thread = std::thread([io = &impl_->accept_io] { RunLoggingErrors(*io, "accept"); });
   if (!impl_->owns_io()) return;
-  impl_->work.emplace(impl_->owned_io->get_executor());
+  impl_->work.emplace(impl_->io.get_executor());
   for (unsigned i = 0; i < std::max(1u, impl_->table->options.io_threads); ++i) {
-    impl_->threads.emplace_back([io = impl_->owned_io.get()] { RunLoggingErrors(*io, "I/O"); });
+    impl_->threads.emplace_back([io = &impl_->io] { RunLoggingErrors(*io, "I/O"); });
   }
 }
 
@@ -856,7 +805,7 @@ void HttpServer::Shutdown(std::chrono::milliseconds grace) {
     wait_closed(std::chrono::milliseconds(500));
   }
   if (!impl.owns_io()) return;  // the owner of the context stops it
-  impl.owned_io->stop();
+  impl.io.stop();
   for (auto& t : impl.threads) {
     if (t.joinable()) t.join();
   }

@@ -24,8 +24,7 @@
 //     the response is bounded by `write_timeout`.
 //
 // Threading: `io_threads` threads run all I/O, or the caller's threads when the server is built
-// over their io_contexts (then a connection stays on the context it was given: see
-// worker_pool.h for why a context per thread); one more thread accepts connections. Each connection is serialized on
+// over their io_context; one more thread accepts connections. Each connection is serialized on
 // its own strand, so its handler calls and response writes never overlap. A handler may answer
 // from any thread. The process must ignore SIGPIPE (TLS writes go through write(2)).
 //
@@ -101,11 +100,9 @@ class HttpServer {
  public:
   // Runs its own io_context on `options.io_threads` threads.
   explicit HttpServer(HttpServerOptions options = {});
-  // Serves on the contexts `io` (not empty), which the caller's threads run
-  // (`options.io_threads` is ignored): each new connection goes to the context serving the
-  // fewest. Start only lets connections in. The contexts must outlive the server and keep
-  // running until Shutdown returns.
-  HttpServer(HttpServerOptions options, std::vector<boost::asio::io_context*> io);
+  // Serves on `io`, which the caller's threads run (`options.io_threads` is ignored): Start only
+  // lets connections in. `io` must outlive the server and keep running until Shutdown returns.
+  HttpServer(HttpServerOptions options, boost::asio::io_context& io);
   // Shuts down (with no grace) if still running.
   ~HttpServer();
   HttpServer(const HttpServer&) = delete;

@@ -195,13 +195,8 @@ Result<void> Serve(const Config& config, Daemon* daemon) {
   // Policies reach registries through the oci host capabilities as the server itself does.
   host::DispatcherSharedPtr dispatcher = capabilities::MakeDispatcher(
       {.cluster = cluster, .oci = capabilities::OciOptionsFrom(fetch)});
-  // A worker busy with one request for 20 ms has its other connections served by the standby
-  // thread (worker_pool.h): long enough that ordinary requests never need it, short enough that
-  // nobody waits behind a policy running to its timeout.
-  constexpr std::chrono::milliseconds kRescueAfter(20);
-  KW_ASSIGN_OR_RETURN(
-      std::unique_ptr<WorkerPool> pool,
-      WorkerPool::Start(*engine, dispatcher, config.EffectiveWorkers(), kRescueAfter));
+  KW_ASSIGN_OR_RETURN(std::unique_ptr<WorkerPool> pool,
+                      WorkerPool::Start(*engine, dispatcher, config.EffectiveWorkers()));
   std::unique_ptr<SlowLane> slow_lane;
   if (config.slow_lane_threads > 0 && !config.disable_timeout_protection) {
     KW_ASSIGN_OR_RETURN(
@@ -228,7 +223,7 @@ Result<void> Serve(const Config& config, Daemon* daemon) {
   probe_options.request_memory_limit = 4u << 20;
   // The admission API is served by the pool's threads, which evaluate each request where they
   // read it (worker_pool.h).
-  HttpServer server(options, pool->contexts());
+  HttpServer server(options, pool->io());
   auto api = std::make_shared<ApiHandler>(
       *policies, *pool,
       ApiOptions{config.always_accept_admission_reviews_on_namespace, recorder.get(),

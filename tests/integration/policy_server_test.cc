@@ -597,10 +597,9 @@ TEST(PolicyServerTimeout, LoopingPolicyCostsOnlyItsTimeout) {
   EXPECT_EQ(server->Post("/validate/privileged", PlainReview()).body, AcceptedReview(kPlainUid));
 }
 
-// Each worker thread serves its own connections (worker_pool.h). Keep-alive connections that
-// share the looping request's thread are served by the standby thread meanwhile, not after
-// the timeout: with five connections on two workers, some share the loop's thread.
-TEST(PolicyServerTimeout, LoopingPolicyDoesNotHoldUpItsThreadsOtherConnections) {
+// Keep-alive connections, not only new ones, are served by the other worker while one loops
+// (worker_pool.h: the workers share the connections).
+TEST(PolicyServerTimeout, LoopingPolicyDoesNotHoldUpKeepAliveConnections) {
   auto server = Server::Start("loop:\n  module: " + LoopPolicy() + "\n  timeoutEvalSeconds: 4\n"
                               "privileged:\n  module: " + Policy() + "\n",
                               {"--slow-lane-threads", "0"});
