@@ -14,10 +14,9 @@
 #include <cerrno>
 #include <cmath>
 #include <cstdint>
-#include <cstdio>
 #include <cstdlib>
+#include <iterator>
 #include <optional>
-#include <set>
 #include <vector>
 
 #include "cel/text.h"
@@ -218,6 +217,13 @@ Value Text(std::string_view s) {
 
 Value Bytes(std::string_view b) { return Value(kw::cel::Base64Encode(b)); }
 
+// An object from its members (out of line: the many literal objects would each inline it).
+[[gnu::noinline]] Value Fields(std::initializer_list<std::pair<const char*, Value>> members) {
+  Object object;
+  for (const auto& [name, value] : members) object.emplace(name, value);
+  return Value(std::move(object));
+}
+
 // A Go slice: nil (null) when nothing was appended.
 Value Slice(Array a) { return a.empty() ? Value() : Value(std::move(a)); }
 
@@ -269,14 +275,20 @@ bool IsDomain(std::string_view d) {
   return true;
 }
 
+constexpr char kHexDigits[] = "0123456789abcdef";
+
+int HexValue(char c) {
+  return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+}
+
 // net.IP.String() of a 4- or 16-byte address.
 std::string IpText(std::string_view ip) {
   if (ip.size() == 16 && ip.substr(0, 12) == std::string_view("\0\0\0\0\0\0\0\0\0\0\xff\xff", 12)) ip.remove_prefix(12);
-  char buf[48];
   auto byte = [&](std::size_t i) { return static_cast<unsigned char>(ip[i]); };
+  std::string out;
   if (ip.size() == 4) {
-    std::snprintf(buf, sizeof buf, "%u.%u.%u.%u", byte(0), byte(1), byte(2), byte(3));
-    return buf;
+    for (std::size_t i = 0; i < 4; ++i) out += (i > 0 ? "." : "") + std::to_string(byte(i));
+    return out;
   }
   // RFC 5952: the first longest run of two or more zero groups becomes "::".
   int best = -1, best_length = 1;
@@ -286,7 +298,6 @@ std::string IpText(std::string_view ip) {
     if (j - i > best_length) best = i, best_length = j - i;
     i = j > i ? j : i + 1;
   }
-  std::string out;
   for (int i = 0; i < 8; ++i) {
     if (i == best) {
       out += "::";
@@ -294,8 +305,10 @@ std::string IpText(std::string_view ip) {
       continue;
     }
     if (!out.empty() && out.back() != ':') out += ':';
-    std::snprintf(buf, sizeof buf, "%x", byte(2 * i) << 8 | byte(2 * i + 1));
-    out += buf;
+    unsigned group = byte(2 * i) << 8 | byte(2 * i + 1);
+    for (int shift = 12; shift >= 0; shift -= 4) {
+      if (group >> shift || shift == 0) out += kHexDigits[(group >> shift) & 0xf];
+    }
   }
   return out;
 }
@@ -306,13 +319,19 @@ std::string Quote(std::string_view s) { return GoTimeQuote(s); }
 
 class CertificateReader {
  public:
-  std::expected<Value, std::string> Read(std::string_view der);
+  // Reads `der`; then certificate() is the result, else error() says why.
+  bool Read(std::string_view der);
+  Value certificate() { return Value(std::move(out_)); }
+  const std::string& error() const { return error_; }
 
  private:
-  bool Fail(std::string message) {
+  // One out-of-line place for the many error exits and field writes keeps the module small.
+  [[gnu::noinline]] bool Fail(std::string message) {
     if (error_.empty()) error_ = std::move(message);
     return false;
   }
+  [[gnu::noinline]] bool Fail(const char* message) { return Fail(std::string(message)); }
+  [[gnu::noinline]] Value& Field(const char* name) { return out_[name]; }
   // A big.Int field after json.Unmarshal into interface{}: a float64, and an error when the
   // number is beyond float64's range.
   Value Number(std::string_view integer);
@@ -402,7 +421,11 @@ bool AttributeText(unsigned char tag, std::string_view v, std::string* out, std:
 bool CertificateReader::ReadName(std::string_view der, Value* out) {
   Der outer(der), rdns;
   if (!outer.Read(kSequence, &rdns)) return Fail("x509: invalid RDNSequence");
-  Array country, organization, unit, locality, province, street, postal, names;
+  // pkix.Name's list fields by the attribute 2.5.4.x they collect.
+  constexpr std::pair<char, const char*> kLists[] = {{6, "Country"},   {10, "Organization"}, {11, "OrganizationalUnit"},
+                                                     {7, "Locality"},  {8, "Province"},      {9, "StreetAddress"},
+                                                     {17, "PostalCode"}};
+  Array lists[std::size(kLists)], names;
   std::string serial, common;
   while (!rdns.empty()) {
     Der set;
@@ -419,30 +442,19 @@ bool CertificateReader::ReadName(std::string_view der, Value* out) {
         return Fail("x509: invalid RDNSequence: invalid attribute value: " + error);
       }
       Value v = Text(text);
-      names.push_back(Value(Object{{"Type", OidValue(type)}, {"Value", v}}));
+      names.push_back(Fields({{"Type", OidValue(type)}, {"Value", v}}));
       if (type.size() != 3 || type[0] != 0x55 || type[1] != 0x04) continue;  // 2.5.4.x
-      switch (type[2]) {
-        case 3: common = v.as_string(); break;
-        case 5: serial = v.as_string(); break;
-        case 6: country.push_back(v); break;
-        case 7: locality.push_back(v); break;
-        case 8: province.push_back(v); break;
-        case 9: street.push_back(v); break;
-        case 10: organization.push_back(v); break;
-        case 11: unit.push_back(v); break;
-        case 17: postal.push_back(v); break;
-        default: break;
+      if (type[2] == 3) common = v.as_string();
+      if (type[2] == 5) serial = v.as_string();
+      for (std::size_t i = 0; i < std::size(kLists); ++i) {
+        if (kLists[i].first == type[2]) lists[i].push_back(v);
       }
     }
   }
-  *out = Value(Object{
-      {"Country", Slice(std::move(country))},   {"Organization", Slice(std::move(organization))},
-      {"OrganizationalUnit", Slice(std::move(unit))}, {"Locality", Slice(std::move(locality))},
-      {"Province", Slice(std::move(province))}, {"StreetAddress", Slice(std::move(street))},
-      {"PostalCode", Slice(std::move(postal))}, {"SerialNumber", Value(serial)},
-      {"CommonName", Value(common)},            {"Names", Slice(std::move(names))},
-      {"ExtraNames", Value()},
-  });
+  Object name{{"SerialNumber", Value(serial)}, {"CommonName", Value(common)}, {"Names", Slice(std::move(names))},
+              {"ExtraNames", Value()}};
+  for (std::size_t i = 0; i < std::size(kLists); ++i) name.emplace(kLists[i].second, Slice(std::move(lists[i])));
+  *out = Value(std::move(name));
   return true;
 }
 
@@ -573,7 +585,7 @@ int CertificateReader::SignatureAlgorithm(std::string_view algorithm, std::strin
 bool CertificateReader::ReadPublicKey(std::string_view algorithm, std::string_view params, const BitString& key) {
   std::string aligned = key.RightAlign();
   Der der(aligned);
-  Value& out = out_["PublicKey"];
+  Value& out = Field("PublicKey");
   if (algorithm == kRsa) {
     if (params != kNull) return Fail("x509: RSA key missing NULL parameters");
     Der seq;
@@ -587,7 +599,7 @@ bool CertificateReader::ReadPublicKey(std::string_view algorithm, std::string_vi
     // Kyverno re-reads the key with x509.ParsePKCS1PublicKey, which refuses trailing bytes.
     if (!der.empty()) return Fail("x509: trailing data after ASN.1 of public-key");
     if (n.size() > kMaxIntegerBytes) return Fail("x509: integer of " + std::to_string(n.size()) + " bytes is too large");
-    out = Value(Object{{"N", Value(Decimal(n))}, {"E", Value(static_cast<double>(e))}});
+    out = Fields({{"N", Value(Decimal(n))}, {"E", Value(static_cast<double>(e))}});
     return true;
   }
   if (algorithm == kEcdsa) {
@@ -604,7 +616,7 @@ bool CertificateReader::ReadPublicKey(std::string_view algorithm, std::string_vi
     if (aligned.size() != 1 + 2 * size || aligned[0] != 4) return Fail("x509: failed to unmarshal elliptic curve point");
     // SetBytes: unsigned coordinates, so a leading zero keeps them positive.
     std::string x = '\0' + aligned.substr(1, size), y = '\0' + aligned.substr(1 + size);
-    out = Value(Object{{"Curve", Value(Object{})}, {"X", Number(x)}, {"Y", Number(y)}});
+    out = Fields({{"Curve", Fields({})}, {"X", Number(x)}, {"Y", Number(y)}});
     return true;
   }
   if (algorithm == kEd25519) {
@@ -621,8 +633,8 @@ bool CertificateReader::ReadPublicKey(std::string_view algorithm, std::string_vi
       return Fail("x509: invalid DSA parameters");
     }
     if (Sign(y) <= 0 || Sign(p) <= 0 || Sign(q) <= 0 || Sign(g) <= 0) return Fail("x509: zero or negative DSA parameter");
-    Value parameters(Object{{"P", Number(p)}, {"Q", Number(q)}, {"G", Number(g)}});
-    out = Value(Object{{"Parameters", parameters}, {"Y", Number(y)}});
+    Value parameters = Fields({{"P", Number(p)}, {"Q", Number(q)}, {"G", Number(g)}});
+    out = Fields({{"Parameters", parameters}, {"Y", Number(y)}});
     return true;
   }
   out = Value();
@@ -641,12 +653,12 @@ bool Unescape(std::string_view s, std::string* out, std::string* bad) {
       *out += s[i];
       continue;
     }
-    auto hex = [&](std::size_t k) { return k < s.size() && std::isxdigit(static_cast<unsigned char>(s[k])); };
-    if (!hex(i + 1) || !hex(i + 2)) {
+    int high = i + 1 < s.size() ? HexValue(s[i + 1]) : -1, low = i + 2 < s.size() ? HexValue(s[i + 2]) : -1;
+    if (high < 0 || low < 0) {
       *bad = std::string(s.substr(i, 3));
       return false;
     }
-    *out += static_cast<char>(std::stoi(std::string(s.substr(i + 1, 2)), nullptr, 16));
+    *out += static_cast<char>(high << 4 | low);
     i += 2;
   }
   return true;
@@ -708,8 +720,8 @@ bool CertificateReader::ReadUrl(std::string_view text, Value* out) {
     return fail("invalid URL escape " + Quote(bad));
   }
   if (!host.empty() && !IsDomain(host)) return Fail("x509: cannot parse URI " + Quote(text) + ": invalid domain");
-  *out = Value(Object{
-      {"Scheme", Text(scheme)}, {"Opaque", Text(opaque)}, {"User", has_user ? Value(Object{}) : Value()},
+  *out = Fields({
+      {"Scheme", Text(scheme)}, {"Opaque", Text(opaque)}, {"User", has_user ? Fields({}) : Value()},
       {"Host", Text(host)},     {"Path", Text(path)},     {"RawPath", Value("")},
       {"OmitHost", omit_host},  {"ForceQuery", force_query}, {"RawQuery", Text(query)},
       {"Fragment", Text(fragment)}, {"RawFragment", Value("")},
@@ -786,14 +798,10 @@ bool CertificateReader::ReadSubtrees(std::string_view der, const char* which, bo
       }
       if (!valid) {
         std::string hex;
-        for (char c : mask) {
-          char two[3];
-          std::snprintf(two, sizeof two, "%02x", static_cast<unsigned char>(c));
-          hex += two;
-        }
+        for (char c : mask) hex += {kHexDigits[(c >> 4) & 0xf], kHexDigits[c & 0xf]};
         return Fail("x509: IP constraint contained invalid mask " + hex);
       }
-      ips.push_back(Value(Object{{"IP", Value(IpText(v.substr(0, v.size() / 2)))}, {"Mask", Bytes(mask)}}));
+      ips.push_back(Fields({{"IP", Value(IpText(v.substr(0, v.size() / 2)))}, {"Mask", Bytes(mask)}}));
     } else if (base.tag == Context(1)) {
       std::string_view domain = v.find('@') == std::string_view::npos ? trimmed : v.substr(v.rfind('@') + 1);
       if (!IsDomain(domain) || (v.find('@') != std::string_view::npos && domain.empty())) {
@@ -831,7 +839,7 @@ bool CertificateReader::ReadNameConstraints(std::string_view value, bool critica
   if (permitted.empty() && excluded.empty()) return Fail("x509: empty name constraints extension");
   *unhandled = false;
   if (!ReadSubtrees(permitted, "Permitted", unhandled) || !ReadSubtrees(excluded, "Excluded", unhandled)) return false;
-  out_["PermittedDNSDomainsCritical"] = Value(critical);
+  Field("PermittedDNSDomainsCritical") = Value(critical);
   return true;
 }
 
@@ -857,7 +865,7 @@ bool CertificateReader::ReadSimpleExtension(std::uint8_t id, std::string_view va
       if (!ReadBitString(v, &bits)) return Fail("x509: invalid key usage");
       int usage = 0;
       for (int i = 0; i < 9; ++i) usage |= bits.At(i) ? 1 << i : 0;
-      out_["KeyUsage"] = Value(usage);
+      Field("KeyUsage") = Value(usage);
       return true;
     }
     case 19: {
@@ -866,10 +874,10 @@ bool CertificateReader::ReadSimpleExtension(std::uint8_t id, std::string_view va
       if (!v.Read(kSequence, &seq)) return Fail("x509: invalid basic constraints a");
       if (seq.Peek(kBoolean) && !ReadBoolean(seq, &ca)) return Fail("x509: invalid basic constraints b");
       if (seq.Peek(kInteger) && !ReadInt64(seq, &max_path)) return Fail("x509: invalid basic constraints c");
-      out_["IsCA"] = Value(ca);
-      out_["MaxPathLen"] = Value(max_path);
-      out_["BasicConstraintsValid"] = Value(true);
-      out_["MaxPathLenZero"] = Value(max_path == 0);
+      Field("IsCA") = Value(ca);
+      Field("MaxPathLen") = Value(max_path);
+      Field("BasicConstraintsValid") = Value(true);
+      Field("MaxPathLenZero") = Value(max_path == 0);
       return true;
     }
     case 31:
@@ -896,7 +904,7 @@ bool CertificateReader::ReadSimpleExtension(std::uint8_t id, std::string_view va
       if (!v.Read(kSequence, &seq)) return Fail("x509: invalid authority key identifier");
       if (seq.Peek(Context(0))) {
         if (!seq.Read(Context(0), &id_bytes)) return Fail("x509: invalid authority key identifier");
-        out_["AuthorityKeyId"] = Bytes(id_bytes);
+        Field("AuthorityKeyId") = Bytes(id_bytes);
       }
       return true;
     }
@@ -917,7 +925,7 @@ bool CertificateReader::ReadSimpleExtension(std::uint8_t id, std::string_view va
     case 14: {
       std::string_view key_id;
       if (!v.Read(kOctetString, &key_id)) return Fail("x509: invalid subject key identifier");
-      out_["SubjectKeyId"] = Bytes(key_id);
+      Field("SubjectKeyId") = Bytes(key_id);
       return true;
     }
     case 32:
@@ -969,13 +977,12 @@ bool CertificateReader::ReadExtension(std::string_view oid, bool critical, std::
   return true;
 }
 
-std::expected<Value, std::string> CertificateReader::Read(std::string_view der) {
-  auto failed = [&] { return std::unexpected(error_); };
+bool CertificateReader::Read(std::string_view der) {
   Der input(der), certificate, tbs;
   Element raw, tbs_element, issuer, subject, spki_element;
-  if (!input.Read(kSequence, &raw)) return std::unexpected("x509: malformed certificate");
+  if (!input.Read(kSequence, &raw)) return Fail("x509: malformed certificate");
   certificate = Der(raw.contents);
-  if (!certificate.Read(kSequence, &tbs_element)) return std::unexpected("x509: malformed tbs certificate");
+  if (!certificate.Read(kSequence, &tbs_element)) return Fail("x509: malformed tbs certificate");
   tbs = Der(tbs_element.contents);
 
   // Version: an optional [0] EXPLICIT INTEGER, kept one-indexed (with Go's int wrap-around).
@@ -984,53 +991,53 @@ std::expected<Value, std::string> CertificateReader::Read(std::string_view der) 
     Der explicit_version;
     if (!tbs.Read(ContextConstructed(0), &explicit_version) || !ReadInt64(explicit_version, &version) ||
         !explicit_version.empty()) {
-      return std::unexpected("x509: malformed version");
+      return Fail("x509: malformed version");
     }
   }
-  if (version < 0) return std::unexpected("x509: malformed version");
+  if (version < 0) return Fail("x509: malformed version");
   version = static_cast<std::int64_t>(static_cast<std::uint64_t>(version) + 1);
-  if (version > 3) return std::unexpected("x509: invalid version");
+  if (version > 3) return Fail("x509: invalid version");
 
   std::string_view serial, signature_ai, outer_ai, algorithm, params;
-  if (!ReadInteger(tbs, &serial)) return std::unexpected("x509: malformed serial number");
-  if (!tbs.Read(kSequence, &signature_ai)) return std::unexpected("x509: malformed signature algorithm identifier");
-  if (!certificate.Read(kSequence, &outer_ai)) return std::unexpected("x509: malformed algorithm identifier");
-  if (outer_ai != signature_ai) return std::unexpected("x509: inner and outer signature algorithm identifiers don't match");
-  if (const char* error = ReadAlgorithm(signature_ai, &algorithm, &params)) return std::unexpected(error);
-  out_["SignatureAlgorithm"] = Value(SignatureAlgorithm(algorithm, params));
+  if (!ReadInteger(tbs, &serial)) return Fail("x509: malformed serial number");
+  if (!tbs.Read(kSequence, &signature_ai)) return Fail("x509: malformed signature algorithm identifier");
+  if (!certificate.Read(kSequence, &outer_ai)) return Fail("x509: malformed algorithm identifier");
+  if (outer_ai != signature_ai) return Fail("x509: inner and outer signature algorithm identifiers don't match");
+  if (const char* error = ReadAlgorithm(signature_ai, &algorithm, &params)) return Fail(error);
+  Field("SignatureAlgorithm") = Value(SignatureAlgorithm(algorithm, params));
 
-  if (!tbs.Read(kSequence, &issuer)) return std::unexpected("x509: malformed issuer");
-  if (!ReadName(issuer.whole, &out_["Issuer"])) return failed();
+  if (!tbs.Read(kSequence, &issuer)) return Fail("x509: malformed issuer");
+  if (!ReadName(issuer.whole, &Field("Issuer"))) return false;
   Der validity;
   GoTime not_before, not_after;
-  if (!tbs.Read(kSequence, &validity)) return std::unexpected("x509: malformed validity");
-  if (!ReadTime(validity, &not_before) || !ReadTime(validity, &not_after)) return failed();
-  if (!tbs.Read(kSequence, &subject)) return std::unexpected("x509: malformed issuer");  // sic, as Go
-  if (!ReadName(subject.whole, &out_["Subject"])) return failed();
+  if (!tbs.Read(kSequence, &validity)) return Fail("x509: malformed validity");
+  if (!ReadTime(validity, &not_before) || !ReadTime(validity, &not_after)) return false;
+  if (!tbs.Read(kSequence, &subject)) return Fail("x509: malformed issuer");  // sic, as Go
+  if (!ReadName(subject.whole, &Field("Subject"))) return false;
 
   Der spki, key_ai;
   BitString key;
-  if (!tbs.Read(kSequence, &spki_element)) return std::unexpected("x509: malformed spki");
+  if (!tbs.Read(kSequence, &spki_element)) return Fail("x509: malformed spki");
   spki = Der(spki_element.contents);
-  if (!spki.Read(kSequence, &key_ai)) return std::unexpected("x509: malformed public key algorithm identifier");
-  if (const char* error = ReadAlgorithm(key_ai.rest(), &algorithm, &params)) return std::unexpected(error);
-  out_["PublicKeyAlgorithm"] = Value(PublicKeyAlgorithm(algorithm));
-  if (!ReadBitString(spki, &key)) return std::unexpected("x509: malformed subjectPublicKey");
-  if (!ReadPublicKey(algorithm, params, key)) return failed();
+  if (!spki.Read(kSequence, &key_ai)) return Fail("x509: malformed public key algorithm identifier");
+  if (const char* error = ReadAlgorithm(key_ai.rest(), &algorithm, &params)) return Fail(error);
+  Field("PublicKeyAlgorithm") = Value(PublicKeyAlgorithm(algorithm));
+  if (!ReadBitString(spki, &key)) return Fail("x509: malformed subjectPublicKey");
+  if (!ReadPublicKey(algorithm, params, key)) return false;
 
-  out_["KeyUsage"] = out_["MaxPathLen"] = Value(0);
-  out_["BasicConstraintsValid"] = out_["IsCA"] = out_["MaxPathLenZero"] = Value(false);
-  out_["PermittedDNSDomainsCritical"] = Value(false);
-  out_["SubjectKeyId"] = out_["AuthorityKeyId"] = Value();
+  Field("KeyUsage") = Field("MaxPathLen") = Value(0);
+  Field("BasicConstraintsValid") = Field("IsCA") = Field("MaxPathLenZero") = Value(false);
+  Field("PermittedDNSDomainsCritical") = Value(false);
+  Field("SubjectKeyId") = Field("AuthorityKeyId") = Value();
   Array extensions;
   if (version > 1) {
     std::string_view skipped, list_der;
     bool present = false;
-    if (!tbs.ReadOptional(Context(1), &skipped, &present)) return std::unexpected("x509: malformed issuerUniqueID");
-    if (!tbs.ReadOptional(Context(2), &skipped, &present)) return std::unexpected("x509: malformed subjectUniqueID");
+    if (!tbs.ReadOptional(Context(1), &skipped, &present)) return Fail("x509: malformed issuerUniqueID");
+    if (!tbs.ReadOptional(Context(2), &skipped, &present)) return Fail("x509: malformed subjectUniqueID");
     present = false;
     if (version == 3 && !tbs.ReadOptional(ContextConstructed(3), &list_der, &present)) {
-      return std::unexpected("x509: malformed extensions");
+      return Fail("x509: malformed extensions");
     }
     if (present) {
       struct Extension {
@@ -1038,64 +1045,61 @@ std::expected<Value, std::string> CertificateReader::Read(std::string_view der) 
         bool critical = false;
       };
       std::vector<Extension> read;
-      std::set<std::string_view> seen;
+      Object seen;  // by OID bytes (the map Value already instantiates)
       Der outer(list_der), list;
-      if (!outer.Read(kSequence, &list)) return std::unexpected("x509: malformed extensions");
+      if (!outer.Read(kSequence, &list)) return Fail("x509: malformed extensions");
       while (!list.empty()) {
         Der fields;
         Extension e;
-        if (!list.Read(kSequence, &fields)) return std::unexpected("x509: malformed extension");
-        if (!ReadOid(fields, &e.oid)) return std::unexpected("x509: malformed extension OID field");
+        if (!list.Read(kSequence, &fields)) return Fail("x509: malformed extension");
+        if (!ReadOid(fields, &e.oid)) return Fail("x509: malformed extension OID field");
         if (fields.Peek(kBoolean) && !ReadBoolean(fields, &e.critical)) {
-          return std::unexpected("x509: malformed extension critical field");
+          return Fail("x509: malformed extension critical field");
         }
-        if (!fields.Read(kOctetString, &e.value)) return std::unexpected("x509: malformed extension value field");
-        if (!seen.insert(e.oid).second) return std::unexpected("x509: certificate contains duplicate extensions");
+        if (!fields.Read(kOctetString, &e.value)) return Fail("x509: malformed extension value field");
+        if (!seen.try_emplace(std::string(e.oid)).second) return Fail("x509: certificate contains duplicate extensions");
         read.push_back(e);
-        extensions.push_back(Value(Object{{"Id", OidValue(e.oid)}, {"Critical", Value(e.critical)}, {"Value", Bytes(e.value)}}));
+        extensions.push_back(Fields({{"Id", OidValue(e.oid)}, {"Critical", Value(e.critical)}, {"Value", Bytes(e.value)}}));
       }
       // Go reads the contents once every extension is known to be well formed.
       for (const Extension& e : read) {
-        if (!ReadExtension(e.oid, e.critical, e.value)) return failed();
+        if (!ReadExtension(e.oid, e.critical, e.value)) return false;
       }
     }
   }
 
   BitString signature;
-  if (!ReadBitString(certificate, &signature)) return std::unexpected("x509: malformed signature");
-  if (raw.whole.size() != der.size()) return std::unexpected("x509: trailing data");
+  if (!ReadBitString(certificate, &signature)) return Fail("x509: malformed signature");
+  if (raw.whole.size() != der.size()) return Fail("x509: trailing data");
 
-  out_["Raw"] = Bytes(raw.whole);
-  out_["RawTBSCertificate"] = Bytes(tbs_element.whole);
-  out_["RawSubjectPublicKeyInfo"] = Bytes(spki_element.whole);
-  out_["RawSubject"] = Bytes(subject.whole);
-  out_["RawIssuer"] = Bytes(issuer.whole);
-  out_["Signature"] = Bytes(signature.RightAlign());
-  out_["Version"] = Value(version);
-  out_["SerialNumber"] = Number(serial);
-  if (!json_error_.empty()) return std::unexpected(json_error_);
-  out_["NotBefore"] = Value(FormatRfc3339(not_before));
-  out_["NotAfter"] = Value(FormatRfc3339(not_after));
-  out_["Extensions"] = Slice(std::move(extensions));
-  out_["ExtraExtensions"] = Value();
-  out_["UnhandledCriticalExtensions"] = Slice(std::move(unhandled_));
-  out_["ExtKeyUsage"] = Slice(std::move(ext_usage_));
-  out_["UnknownExtKeyUsage"] = Slice(std::move(unknown_usage_));
-  out_["OCSPServer"] = Slice(std::move(ocsp_));
-  out_["IssuingCertificateURL"] = Slice(std::move(issuers_));
-  out_["DNSNames"] = Slice(std::move(dns_));
-  out_["EmailAddresses"] = Slice(std::move(emails_));
-  out_["IPAddresses"] = Slice(std::move(ips_));
-  out_["URIs"] = Slice(std::move(uris_));
+  Field("Raw") = Bytes(raw.whole);
+  Field("RawTBSCertificate") = Bytes(tbs_element.whole);
+  Field("RawSubjectPublicKeyInfo") = Bytes(spki_element.whole);
+  Field("RawSubject") = Bytes(subject.whole);
+  Field("RawIssuer") = Bytes(issuer.whole);
+  Field("Signature") = Bytes(signature.RightAlign());
+  Field("Version") = Value(version);
+  Field("SerialNumber") = Number(serial);
+  if (!json_error_.empty()) return Fail(json_error_);
+  Field("NotBefore") = Value(FormatRfc3339(not_before));
+  Field("NotAfter") = Value(FormatRfc3339(not_after));
+  Field("Extensions") = Slice(std::move(extensions));
+  Field("ExtraExtensions") = Value();
+  const std::pair<const char*, Array*> lists[] = {
+      {"UnhandledCriticalExtensions", &unhandled_}, {"ExtKeyUsage", &ext_usage_},
+      {"UnknownExtKeyUsage", &unknown_usage_},      {"OCSPServer", &ocsp_},
+      {"IssuingCertificateURL", &issuers_},         {"DNSNames", &dns_},
+      {"EmailAddresses", &emails_},                 {"IPAddresses", &ips_},
+      {"URIs", &uris_},                             {"CRLDistributionPoints", &crl_},
+      {"PolicyIdentifiers", &policies_}};
+  for (const auto& [name, list] : lists) Field(name) = Slice(std::move(*list));
   out_.merge(constraints_);
   for (const char* which : {"Permitted", "Excluded"}) {
     for (const char* kind : {"DNSDomains", "IPRanges", "EmailAddresses", "URIDomains"}) {
       out_.try_emplace(std::string(which) + kind, Value());
     }
   }
-  out_["CRLDistributionPoints"] = Slice(std::move(crl_));
-  out_["PolicyIdentifiers"] = Slice(std::move(policies_));
-  return Value(std::move(out_));
+  return true;
 }
 
 // The base64 of a PEM body as Go's base64.StdEncoding decodes it (padding required, line
@@ -1179,7 +1183,9 @@ std::optional<std::string> FirstPemBlock(std::string_view data) {
 std::expected<Value, std::string> DecodeX509(std::string_view pem) {
   std::optional<std::string> der = FirstPemBlock(pem);
   if (!der) return std::unexpected("invalid certificate");
-  return CertificateReader().Read(*der);
+  CertificateReader reader;
+  if (!reader.Read(*der)) return std::unexpected(reader.error());
+  return reader.certificate();
 }
 
 namespace jmespath {
