@@ -313,6 +313,7 @@ std::string IpText(std::string_view ip) {
   return out;
 }
 
+// Go's %q of a value in an error (printable ASCII kept, other bytes as \xHH).
 std::string Quote(std::string_view s) { return GoTimeQuote(s); }
 
 // ---- the certificate ----
@@ -554,7 +555,7 @@ int CertificateReader::SignatureAlgorithm(std::string_view algorithm, std::strin
   // PSS counts only with MGF1 over the message hash, a salt as long as the hash and the
   // default trailer.
   Der outer(params), pss, salt_der;
-  std::string_view hash, hash_params, mgf, mgf_params, mgf_hash, mgf_hash_params, trailer;
+  std::string_view hash, hash_params, mgf, mgf_params, mgf_hash, mgf_hash_params;
   std::int64_t salt = 0, trailer_field = 1;
   if (!outer.Read(kSequence, &pss) || !ReadExplicitAlgorithm(pss, 0, &hash, &hash_params) ||
       !ReadExplicitAlgorithm(pss, 1, &mgf, &mgf_params) || !pss.Read(ContextConstructed(2), &salt_der) ||
