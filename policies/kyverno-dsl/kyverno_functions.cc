@@ -376,8 +376,6 @@ Value SemverCompare(Call& c) {
   return Value(false);
 }
 
-Value Unsupported(Call& c) { return c.Fail("function " + std::string(c.name) + " is not supported by this policy"); }
-
 }  // namespace
 
 // image_normalize(image): Kyverno's ImageInfo text. Like Kyverno, the default registry is
@@ -452,8 +450,7 @@ constexpr FunctionSpec kKyvernoFunctions[] = {
     {"time_now", 0, 0, TimeNow},
     {"time_now_utc", 0, 0, TimeNowUtc},
     {"random", 1, 1, Random},
-    // x509_decode (a certificate's Go JSON shape) is not ported yet.
-    {"x509_decode", 0, -1, Unsupported},
+    {"x509_decode", 1, 1, X509Decode},
     {"time_to_cron", 1, 1, TimeToCron},
     {"time_add", 2, 2, TimeAdd},
     {"time_parse", 2, 2, TimeParse},

@@ -1,5 +1,5 @@
 // kyverno-dsl: Kyverno JMESPath functions implemented outside kyverno_functions.cc (which
-// holds the table): the time_* family, random and image_normalize.
+// holds the table): the time_* family, random, image_normalize and x509_decode.
 #pragma once
 
 #include "jmespath_functions.h"
@@ -20,5 +20,6 @@ Value TimeBetween(Call& c);
 Value TimeTruncate(Call& c);
 Value Random(Call& c);
 Value ImageNormalize(Call& c);
+Value X509Decode(Call& c);  // x509_decode.cc
 
 }  // namespace kyverno::jmespath
