@@ -1,6 +1,7 @@
 #include "conditions.h"
 
 #include <cctype>
+#include <charconv>
 
 #include "scalars.h"
 
@@ -54,7 +55,7 @@ int Order(const Value& key, const Value& value) {
       std::size_t j = i;
       while (j < s.size() && std::isdigit(static_cast<unsigned char>(s[j]))) ++j;
       if (j == i || j - i > 15) return false;
-      out[n++] = std::stoll(s.substr(i, j - i));
+      std::from_chars(s.data() + i, s.data() + j, out[n++]);  // not stoll: no strtoll in the module
       if (j == s.size()) break;
       if (s[j] != '.') return false;
       i = j + 1;

@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <charconv>
 #include <cmath>
 
 #include "../common/image_reference.h"
@@ -315,7 +316,7 @@ std::optional<Version> ParseVersion(std::string_view s) {
     std::size_t j = i;
     while (j < s.size() && s[j] >= '0' && s[j] <= '9') ++j;
     if (j == i || j - i > 15) return std::nullopt;
-    v.part[k++] = std::stoll(std::string(s.substr(i, j - i)));
+    std::from_chars(s.data() + i, s.data() + j, v.part[k++]);  // not stoll: no strtoll in the module
     if (j == s.size()) break;
     if (s[j] != '.') return std::nullopt;
     i = j + 1;

@@ -326,7 +326,7 @@ class Matcher {
       std::string key = target.substr(pos, slash == std::string::npos ? std::string::npos : slash - pos);
       pos = slash == std::string::npos ? target.size() : slash + 1;
       if (v->is_array()) {
-        std::size_t index = static_cast<std::size_t>(std::strtoull(key.c_str(), nullptr, 10));
+        std::size_t index = static_cast<std::size_t>(ParseUnsignedPrefix(key, 10).value);
         v = index < v->as_array().size() && !key.empty() && key.find_first_not_of("0123456789") == std::string::npos
                 ? &v->as_array()[index]
                 : nullptr;

@@ -1,9 +1,9 @@
 #include "scalars.h"
 
+#include <kubewarden/decimal.h>
 #include <kubewarden/wildcard.h>
 
 #include <cmath>
-#include <cstdlib>
 #include <vector>
 
 #include "cel/time.h"
@@ -18,15 +18,35 @@ std::optional<double> ParseGoDuration(std::string_view text) {
 
 std::optional<double> ParseNumber(std::string_view text) {
   if (text.empty() || text.size() > 64) return std::nullopt;
-  std::string s(text);
-  char* end = nullptr;
-  double d = std::strtod(s.c_str(), &end);
-  if (end != s.c_str() + s.size() || std::isnan(d) || std::isinf(d)) return std::nullopt;
-  // strtod also reads hex floats, "inf" and leading spaces, which ParseFloat's decimal form refuses.
-  for (char c : s) {
-    if (!((c >= '0' && c <= '9') || c == '.' || c == '-' || c == '+' || c == 'e' || c == 'E')) return std::nullopt;
+  kubewarden::DecimalNumber n = kubewarden::ParseDecimal(text);
+  if (n.length != text.size() || std::isinf(n.value)) return std::nullopt;
+  return n.value;
+}
+
+UnsignedPrefix ParseUnsignedPrefix(std::string_view text, int base) {
+  std::size_t i = text.find_first_not_of(" \t\n\v\f\r");
+  if (i == std::string_view::npos) return {};
+  bool negative = false;
+  if (text[i] == '+' || text[i] == '-') negative = text[i++] == '-';
+  auto digit = [&](std::size_t at) -> int {
+    if (at >= text.size()) return -1;
+    char c = text[at];
+    int d = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+    return d < base ? d : -1;
+  };
+  if (base == 16 && (text.substr(i, 2) == "0x" || text.substr(i, 2) == "0X") && digit(i + 2) >= 0) i += 2;
+  UnsignedPrefix out;
+  bool overflow = false;
+  std::size_t start = i;
+  for (int d; (d = digit(i)) >= 0; ++i) {
+    if (out.value > (UINT64_MAX - static_cast<std::uint64_t>(d)) / static_cast<std::uint64_t>(base)) overflow = true;
+    out.value = out.value * static_cast<std::uint64_t>(base) + static_cast<std::uint64_t>(d);
   }
-  return d;
+  if (i == start) return {};
+  out.length = i;
+  if (overflow) out.value = UINT64_MAX;
+  else if (negative) out.value = 0 - out.value;
+  return out;
 }
 
 std::optional<double> ParseQuantity(std::string_view text) {

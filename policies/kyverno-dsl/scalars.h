@@ -2,6 +2,8 @@
 // Kubernetes quantities, numbers in strings, wildcards, and the text a value stands for.
 #pragma once
 
+#include <cstddef>
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -14,6 +16,14 @@ namespace kyverno {
 std::optional<double> ParseGoDuration(std::string_view text);
 // A Kubernetes quantity ("100m", "1Gi", "2e3", "5"), as its value in base units.
 std::optional<double> ParseQuantity(std::string_view text);
+// What strtoull(text, &end, base) reads (base 8, 10 or 16), without libc's integer scanner:
+// leading white space, a sign ('-' negates modulo 2^64), base 16's optional 0x; 2^64-1 when
+// out of range. `length` is the bytes read, 0 when there is no digit.
+struct UnsignedPrefix {
+  std::uint64_t value = 0;
+  std::size_t length = 0;
+};
+UnsignedPrefix ParseUnsignedPrefix(std::string_view text, int base);
 // A whole string that strconv.ParseFloat accepts.
 std::optional<double> ParseNumber(std::string_view text);
 // `*`/`?` wildcard match of the whole string (kubewarden/wildcard.h).

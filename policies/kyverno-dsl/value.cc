@@ -309,7 +309,7 @@ Digits ShortestDigits(double n) {
   for (std::size_t precision = 1; precision <= 17; ++precision) {
     d = RoundDigits(exact, precision);
     std::string text = d.digits.substr(0, 1) + "." + d.digits.substr(1) + "e" + std::to_string(d.exponent);
-    if (std::strtod(text.c_str(), nullptr) == a) break;
+    if (kubewarden::ParseDecimal(text).value == a) break;
   }
   d.negative = std::signbit(n);
   while (d.digits.size() > 1 && d.digits.back() == '0') d.digits.pop_back();

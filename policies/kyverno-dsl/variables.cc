@@ -26,7 +26,7 @@ const Value* AtPath(const Value* v, const std::vector<std::string>& path) {
   for (const std::string& k : path) {
     if (v == nullptr) return nullptr;
     if (v->is_array()) {
-      std::size_t i = static_cast<std::size_t>(std::strtoull(k.c_str(), nullptr, 10));
+      std::size_t i = static_cast<std::size_t>(ParseUnsignedPrefix(k, 10).value);
       v = i < v->as_array().size() ? &v->as_array()[i] : nullptr;
     } else {
       v = v->Find(k);

@@ -56,15 +56,13 @@ std::optional<Value> ResolvePlain(std::string_view s) {
   }
   if (body.size() > 2 && body[0] == '0' && (body[1] == 'x' || body[1] == 'o')) {
     int base = body[1] == 'x' ? 16 : 8;
-    std::string digits(body.substr(2));
-    char* end = nullptr;
-    unsigned long long n = std::strtoull(digits.c_str(), &end, base);
-    if (end == digits.c_str() + digits.size()) return Value(negative ? -static_cast<double>(n) : static_cast<double>(n));
+    std::string_view digits = body.substr(2);
+    UnsignedPrefix n = ParseUnsignedPrefix(digits, base);
+    if (n.length == digits.size()) return Value(negative ? -static_cast<double>(n.value) : static_cast<double>(n.value));
   }
   if (body.size() > 1 && body[0] == '0' && body.find_first_not_of("01234567") == std::string_view::npos) {
     // YAML 1.1 octal (0755), as go-yaml v2 reads it.
-    std::string digits(body);
-    double n = static_cast<double>(std::strtoull(digits.c_str(), nullptr, 8));
+    double n = static_cast<double>(ParseUnsignedPrefix(body, 8).value);
     return Value(negative ? -n : n);
   }
   if (body == ".inf" || body == ".Inf" || body == ".INF" || s == ".nan" || s == ".NaN" || s == ".NAN") {
@@ -373,11 +371,10 @@ class Reader {
           case 'x': case 'u': case 'U': {
             std::size_t n = e == 'x' ? 2 : e == 'u' ? 4 : 8;
             if (i + n >= text.size() + 0 && i + n > text.size() - 1) return Fail(line, "found invalid escape in a double-quoted scalar");
-            std::string hex(text.substr(i + 1, n));
-            char* stop = nullptr;
-            unsigned long cp = std::strtoul(hex.c_str(), &stop, 16);
-            if (stop != hex.c_str() + hex.size() || cp > 0x10FFFF) return Fail(line, "found invalid escape in a double-quoted scalar");
-            AppendUtf8(out, static_cast<std::uint32_t>(cp));
+            std::string_view hex = text.substr(i + 1, n);
+            UnsignedPrefix cp = ParseUnsignedPrefix(hex, 16);
+            if (cp.length != hex.size() || cp.value > 0x10FFFF) return Fail(line, "found invalid escape in a double-quoted scalar");
+            AppendUtf8(out, static_cast<std::uint32_t>(cp.value));
             i += n;
             break;
           }

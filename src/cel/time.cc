@@ -378,8 +378,10 @@ std::optional<std::int64_t> ParseDuration(std::string_view s) {
     if (whole > kLimit / mult) return std::nullopt;
     std::uint64_t v = whole * mult;
     if (frac > 0) {
-      // frac/scale * mult, without overflow: scale <= 1e18, mult <= 3.6e12.
-      long double f = static_cast<long double>(frac) * (static_cast<long double>(mult) / scale);
+      // frac/scale * mult, without overflow: scale <= 1e18, mult <= 3.6e12. In float64 as Go
+      // computes it (so rounded as Go rounds; a long double would also be wasm32's 128-bit
+      // soft float, ~4 KB of helpers in every module).
+      double f = static_cast<double>(frac) * (static_cast<double>(mult) / static_cast<double>(scale));
       v += static_cast<std::uint64_t>(f);
       if (v > kLimit) return std::nullopt;
     }

@@ -288,6 +288,9 @@ const Case kCases[] = {
     {kNums, "sort(empty)", "[]"},
     {kNums, "sort_by(people, &age)[*].name", R"(["a","b","c"])"},
     {kNums, "sort_by(people, &name)[*].age", "[10,20,30]"},
+    // Stable on equal keys, over runs of uneven length.
+    {kNums, R"(sort_by(`[{"k":2,"n":"a"},{"k":1,"n":"b"},{"k":2,"n":"c"},{"k":1,"n":"d"},{"k":0,"n":"e"}]`, &k)[*].n)", R"(["e","b","d","a","c"])"},
+    {kNums, "sort(`[5,3,9,1,3,7,0]`)", "[0,1,3,3,5,7,9]"},
     {kNums, "sort_by(people, &missing)", "ERROR"},
     {kNums, "min_by(people, &age).name", R"("a")"},
     {kNums, "max_by(people, &age).name", R"("c")"},

@@ -276,7 +276,12 @@ inline void AddLiteral(Ranges& r, std::int32_t c, bool fold) {
 
 // Sorts and merges overlapping or adjacent ranges.
 inline void Clean(Ranges& r) {
-  std::sort(r.begin(), r.end(), [](const RuneRange& a, const RuneRange& b) { return a.lo < b.lo; });
+  // A heap sort rather than std::sort: as fast on classes this size, and a fraction of
+  // introsort's ~2.5 KB of helpers in every wasm module with a regex. (Equal `lo`s may come out
+  // in any order: the merge below keeps the widest.)
+  auto by_lo = [](const RuneRange& a, const RuneRange& b) { return a.lo < b.lo; };
+  std::make_heap(r.begin(), r.end(), by_lo);
+  std::sort_heap(r.begin(), r.end(), by_lo);
   std::size_t out = 0;
   for (const RuneRange& x : r) {
     if (out > 0 && x.lo <= r[out - 1].hi + 1) {

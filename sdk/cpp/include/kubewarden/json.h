@@ -45,6 +45,8 @@
 #include <string>
 #include <string_view>
 
+#include "kubewarden/decimal.h"
+
 // Forces inlining of the few helpers of the parser's hot loop (see Parser).
 #define KUBEWARDEN_INLINE_ inline __attribute__((always_inline))
 
@@ -1263,18 +1265,7 @@ inline std::optional<std::uint64_t> Value::AsUint64() const {
 
 inline std::optional<double> Value::AsDouble() const {
   if (type_ != Type::kNumber) return std::nullopt;
-  char small[64];
-  std::string big;
-  const char* z;
-  if (size_ < sizeof small) {
-    std::memcpy(small, text_, size_);
-    small[size_] = '\0';
-    z = small;
-  } else {
-    big.assign(text_, size_);
-    z = big.c_str();
-  }
-  return std::strtod(z, nullptr);
+  return ParseDecimal(std::string_view(text_, size_)).value;
 }
 
 inline const Value* Value::Find(std::string_view key) const {
