@@ -290,27 +290,7 @@ std::string IpText(std::string_view ip) {
     for (std::size_t i = 0; i < 4; ++i) out += (i > 0 ? "." : "") + std::to_string(byte(i));
     return out;
   }
-  // RFC 5952: the first longest run of two or more zero groups becomes "::".
-  int best = -1, best_length = 1;
-  for (int i = 0; i < 8;) {
-    int j = i;
-    while (j < 8 && byte(2 * j) == 0 && byte(2 * j + 1) == 0) ++j;
-    if (j - i > best_length) best = i, best_length = j - i;
-    i = j > i ? j : i + 1;
-  }
-  for (int i = 0; i < 8; ++i) {
-    if (i == best) {
-      out += "::";
-      i += best_length - 1;
-      continue;
-    }
-    if (!out.empty() && out.back() != ':') out += ':';
-    unsigned group = byte(2 * i) << 8 | byte(2 * i + 1);
-    for (int shift = 12; shift >= 0; shift -= 4) {
-      if (group >> shift || shift == 0) out += kHexDigits[(group >> shift) & 0xf];
-    }
-  }
-  return out;
+  return kw::cel::FormatIPv6(ip);
 }
 
 // Go's %q of a value in an error (printable ASCII kept, other bytes as \xHH).

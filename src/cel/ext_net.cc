@@ -8,6 +8,7 @@
 #include <memory>
 
 #include "cel/libraries.h"
+#include "cel/text.h"
 
 namespace kw::cel {
 namespace {
@@ -120,40 +121,7 @@ std::string Format(const Address& a) {
   if (a.v4)
     return std::to_string(a.bytes[0]) + "." + std::to_string(a.bytes[1]) + "." + std::to_string(a.bytes[2]) + "." +
            std::to_string(a.bytes[3]);
-  std::uint16_t g[8];
-  for (int k = 0; k < 8; ++k) g[k] = static_cast<std::uint16_t>(a.bytes[2 * k] << 8 | a.bytes[2 * k + 1]);
-  int best = -1, best_len = 0;
-  for (int k = 0; k < 8;) {
-    if (g[k] != 0) {
-      ++k;
-      continue;
-    }
-    int start = k;
-    while (k < 8 && g[k] == 0) ++k;
-    if (k - start > best_len && k - start >= 2) {
-      best = start;
-      best_len = k - start;
-    }
-  }
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out;
-  for (int k = 0; k < 8; ++k) {
-    if (k == best) {
-      out += "::";
-      k += best_len - 1;
-      continue;
-    }
-    if (!out.empty() && out.back() != ':') out += ':';
-    bool started = false;
-    for (int shift = 12; shift >= 0; shift -= 4) {
-      int d = (g[k] >> shift) & 0xF;
-      if (d != 0 || started || shift == 0) {
-        out += kHex[d];
-        started = true;
-      }
-    }
-  }
-  return out;
+  return FormatIPv6(std::string_view(reinterpret_cast<const char*>(a.bytes.data()), 16));
 }
 
 // ip(): the address, or Kubernetes' error text.

@@ -175,4 +175,33 @@ std::string QuoteString(std::string_view s, bool bytes) {
   return out;
 }
 
+std::string FormatIPv6(std::string_view bytes) {
+  std::uint16_t groups[8];
+  for (int k = 0; k < 8; ++k) {
+    groups[k] = static_cast<std::uint16_t>(static_cast<unsigned char>(bytes[2 * k]) << 8 |
+                                           static_cast<unsigned char>(bytes[2 * k + 1]));
+  }
+  int best = -1, best_length = 1;
+  for (int k = 0; k < 8;) {
+    int end = k;
+    while (end < 8 && groups[end] == 0) ++end;
+    if (end - k > best_length) best = k, best_length = end - k;
+    k = end > k ? end : k + 1;
+  }
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out;
+  for (int k = 0; k < 8; ++k) {
+    if (k == best) {
+      out += "::";
+      k += best_length - 1;
+      continue;
+    }
+    if (!out.empty() && out.back() != ':') out += ':';
+    for (int shift = 12; shift >= 0; shift -= 4) {
+      if (groups[k] >> shift || shift == 0) out += kHex[(groups[k] >> shift) & 0xf];
+    }
+  }
+  return out;
+}
+
 }  // namespace kw::cel

@@ -20,6 +20,11 @@ std::size_t CodePointOffset(std::string_view s, std::size_t index);
 
 std::string Base64Encode(std::string_view bytes);
 
+// Go's net.IP.String() of a 16-byte IPv6 address (`bytes`: 16 bytes): lower-case hex groups
+// without leading zeros, the first longest run of two or more zero groups written "::"
+// (RFC 5952). IPv4-mapped addresses are the caller's to print as IPv4.
+std::string FormatIPv6(std::string_view bytes);
+
 // A double as Go's strconv.FormatFloat(d, 'g', -1, 64) writes it ("1.5", "1e+06", "NaN",
 // "+Inf"), which is how cel-go's string(double) reads.
 std::string FormatDouble(double d);
