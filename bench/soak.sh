@@ -33,6 +33,9 @@ build="${KW_BUILD_DIR:-$root/build}"
 seconds="${1:-3600}"
 fraction="${2:-0.8}"
 hostile_rate="${KW_SOAK_HOSTILE_RATE:-1}"
+fixed_rate="${KW_SOAK_RATE:-}"  # req/s: offered instead of <fraction> of a measured saturation
+changes_enabled="${KW_SOAK_CHANGES:-1}"  # 0: no certificate or configuration changes
+keep="${KW_SOAK_KEEP:-}"  # a directory: the run's timeline, events and server log are copied there
 source "$root/bench/work_dir.sh"
 source "$root/bench/default_group.sh"
 data="$build/tests/data"
@@ -58,7 +61,7 @@ printf 'rules: []\nmutating: false\nexecutionMode: wasi\n' > "$work/wasi-metadat
 "$build/cmd/kwctl/kwctl" annotate "$data/wasi_policy.wasm" -m "$work/wasi-metadata.yml" -o "$work/wasi_policy.wasm"
 
 # id: module, then the settings that make wasi_policy.wasm misbehave (tests/data/README.md).
-hostile_ids="loop host_call_flood wasi_loop wasi_memory_bomb wasi_trap wasi_huge wasi_garbage"
+hostile_ids="${KW_SOAK_HOSTILE:-loop host_call_flood wasi_loop wasi_memory_bomb wasi_trap wasi_huge wasi_garbage}"
 hostile_policy() {
   case "$1" in
     loop) printf 'module: file://%s/validate_loop.wasm' "$data" ;;
@@ -82,7 +85,8 @@ write_policies 0
 port=18643
 "$build/cmd/policy-server/policy-server" --addr 127.0.0.1 --port $port --readiness-probe-port 18681 \
   --workers 2 --cert-file "$work/server-cert.pem" --key-file "$work/server-key.pem" \
-  --policies "$work/policies.yml" --log-level error > "$work/server.log" 2>&1 &
+  --policies "$work/policies.yml" --enable-metrics --metrics-port 18682 --log-level error \
+  > "$work/server.log" 2>&1 &
 server_pid=$!
 ready=0
 for _ in $(seq 1 300); do curl -sf http://127.0.0.1:18681/readiness >/dev/null && { ready=1; break; }; sleep 0.1; done
@@ -110,16 +114,18 @@ changes() {
       generation=$((generation + 1))
       write_policies "$generation"
       echo "$generation" > "$work/generation"
+      echo "$(date +%s.%N) configuration $generation" >> "$work/events"
     fi
     if ((tick % 15 == 0)); then
       issue_certificate
       echo $((tick / 15)) > "$work/certificates"
+      echo "$(date +%s.%N) certificate $((tick / 15))" >> "$work/events"
     fi
   done
 }
 echo 0 > "$work/generation"
 echo 0 > "$work/certificates"
-touch "$work/changing"
+if ((changes_enabled)); then touch "$work/changing"; fi
 changes &
 changes_pid=$!
 
@@ -138,32 +144,44 @@ offer() {  # rate seconds: one run of the good traffic's generator, its JSON sum
     --connections 64 --threads 2 --ca "$work/ca.pem" --json
 }
 field() { sed -E "s/.*\"$1\":([0-9]+).*/\1/"; }
-closed_loop=$(offer max 5 | field achieved_rps)
-sustains() {  # rate: does the server keep up with it in open loop?
-  local out achieved backlog
-  out=$(offer "$1" 5)
-  achieved=$(field achieved_rps <<< "$out")
-  backlog=$(field backlog_at_end <<< "$out")
-  ((achieved * 100 >= $1 * 98 && backlog * 50 <= $1))
-}
-low=$((closed_loop * 3 / 10))
-high=$closed_loop
-if sustains "$high"; then low=$high; fi
-for _ in 1 2 3 4 5; do
-  ((high - low > closed_loop / 50)) || break
-  middle=$(((low + high) / 2))
-  if sustains "$middle"; then low=$middle; else high=$middle; fi
-done
-kill "$search_hostile_pid" 2>/dev/null || true
-saturation=$low
-rate=$(awk -v s="$saturation" -v f="$fraction" 'BEGIN { printf "%d", s * f }')
-echo "saturation ${saturation} req/s (open loop, hostile requests and changes running; closed" \
-  "loop ${closed_loop} req/s); offering ${rate} req/s (${fraction}) for ${seconds}s, hostile" \
-  "${hostile_rate} req/s"
+if [[ -n "$fixed_rate" ]]; then  # offered as given: runs compared at the same rate
+  closed_loop=- saturation=-
+  rate=$fixed_rate
+  kill "$search_hostile_pid" 2>/dev/null || true
+else
+  closed_loop=$(offer max 5 | field achieved_rps)
+  sustains() {  # rate: does the server keep up with it in open loop?
+    local out achieved backlog
+    out=$(offer "$1" 5)
+    achieved=$(field achieved_rps <<< "$out")
+    backlog=$(field backlog_at_end <<< "$out")
+    ((achieved * 100 >= $1 * 98 && backlog * 50 <= $1))
+  }
+  low=$((closed_loop * 3 / 10))
+  high=$closed_loop
+  if sustains "$high"; then low=$high; fi
+  for _ in 1 2 3 4 5; do
+    ((high - low > closed_loop / 50)) || break
+    middle=$(((low + high) / 2))
+    if sustains "$middle"; then low=$middle; else high=$middle; fi
+  done
+  kill "$search_hostile_pid" 2>/dev/null || true
+  saturation=$low
+  rate=$(awk -v s="$saturation" -v f="$fraction" 'BEGIN { printf "%d", s * f }')
+fi
+if [[ -n "$fixed_rate" ]]; then
+  echo "offering ${rate} req/s (KW_SOAK_RATE) for ${seconds}s, hostile ${hostile_rate} req/s"
+else
+  echo "saturation ${saturation} req/s (open loop, hostile requests and changes running; closed" \
+    "loop ${closed_loop} req/s); offering ${rate} req/s (${fraction}) for ${seconds}s, hostile" \
+    "${hostile_rate} req/s"
+fi
 
 warmup=10
+measured_from=$(awk -v w="$warmup" -v now="$(date +%s.%N)" 'BEGIN { printf "%.3f", now + w }')
 "$load" --url "$url" --body "$body" --rate "$rate" --duration "$seconds" --warmup "$warmup" \
-  --connections 64 --threads 2 --ca "$work/ca.pem" --expect "$expect" > "$work/good.txt" &
+  --connections 64 --threads 2 --ca "$work/ca.pem" --expect "$expect" \
+  --timeline "$work/timeline.tsv" > "$work/good.txt" &
 good_pid=$!
 hostile "$seconds" "$warmup" > "$work/hostile.txt" &
 hostile_pid=$!
@@ -188,10 +206,52 @@ wait "$hostile_pid" || true
 
 echo "good:    $(cat "$work/good.txt")"
 echo "hostile: $(cat "$work/hostile.txt")"
+# What the slow lane did with the hostile requests (and that no good policy went there).
+curl -s http://127.0.0.1:18682/metrics | awk '/^kubewarden_policy_slow_lane_/ {
+    sub(/^kubewarden_policy_slow_lane_/, ""); sub(/_total/, ""); lane = lane " " $0 } END {
+    print "slow lane (entries, exits, rejections by policy):" (lane == "" ? " none" : lane) }' || true
 echo "policy-server after warm-up: RSS ${rss_start} MiB, ${fds_start} fds, ${threads_start} threads"
 echo "policy-server at the end:    RSS ${rss_end} MiB, ${fds_end} fds, ${threads_end} threads" \
   "($((SECONDS - started)) s later; $((generation - generations_before)) configuration changes" \
   "and $(($(cat "$work/certificates") - certificates_before)) certificates meanwhile)"
+
+# Where the tail comes from: the seconds (of due time) with a request over 100 ms, and the worst
+# ones beside what happened around them: the changes of step 3 within 2 s, and the hostile
+# policy due in that second (the hostile generator rotates over them, one request a second).
+awk -v from="$measured_from" -v warmup="$warmup" -v hostile="$hostile_ids" -v rate="$hostile_rate" '
+  FNR == 1 { file++ }
+  file == 1 { if (NF == 3) { events[++n] = $1 - from; what[n] = $2 " " $3 }; next }
+  file == 2 && FNR > 1 {
+    total++
+    if ($4 > 100) { slow++; line[slow] = $0 }
+  }
+  END {
+    printf "seconds with a good request over 100 ms: %d of %d\n", slow, total
+    split(hostile, ids, " ")
+    for (i = 1; i <= slow && i <= 1000; i++) {
+      split(line[i], f, "\t")
+      near = ""
+      for (e = 1; e <= n; e++) if (events[e] > f[1] - 2 && events[e] < f[1] + 3) near = near " " what[e]
+      rows[i] = sprintf("  second %d: max %.0f ms, %d over 10 ms; hostile due: %s;%s", f[1], f[4], f[3],
+                        rate == 1 ? ids[(f[1] + warmup) % length(ids) + 1] : "-", near == "" ? " no change near" : near)
+      worst[i] = f[4]
+    }
+    # The 15 worst, worst first.
+    for (k = 1; k <= 15; k++) {
+      best = 0
+      for (i = 1; i <= slow && i <= 1000; i++) if (!(i in shown) && (best == 0 || worst[i] > worst[best])) best = i
+      if (best == 0) break
+      shown[best] = 1
+      print rows[best]
+    }
+  }' <(cat "$work/events" 2>/dev/null; echo) "$work/timeline.tsv" || true
+
+if [[ -n "$keep" ]]; then
+  mkdir -p "$keep"
+  cp "$work/timeline.tsv" "$work/server.log" "$keep/" 2>/dev/null || true
+  awk -v from="$measured_from" 'NF == 3 { printf "%.3f\t%s %s\n", $1 - from, $2, $3 }' \
+    "$work/events" > "$keep/events.tsv" 2>/dev/null || true
+fi
 
 failed=0
 if ! kill -0 "$server_pid" 2>/dev/null; then echo "FAIL: policy-server died" >&2; failed=1; fi

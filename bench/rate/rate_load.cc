@@ -19,6 +19,10 @@
 // connection failure counts as an error; failed connections reconnect. With --expect TEXT, a 2xx
 // answer whose body lacks TEXT counts as wrong (a soak test's "answered correctly"). Output:
 // one line of text, or a JSON object with --json. Exit status 0 unless nothing was measured.
+//
+// --timeline FILE writes one line per second of the measured run (by due time): the second, the
+// requests due in it that were answered, their worst latency and how many took over 10 ms, so
+// that a bad tail can be matched with what happened at the time (a soak's reloads, say).
 #include <algorithm>
 #include <array>
 #include <atomic>
@@ -114,6 +118,7 @@ struct Options {
   std::string body;
   std::string ca_file;
   std::string expect;  // every 2xx body must contain it; empty: not checked
+  std::string timeline_file;  // per-second figures go there; empty: none
   double rate = 1000;  // 0: as fast as the server answers (closed loop)
   double duration_s = 10;
   double warmup_s = 2;
@@ -122,9 +127,16 @@ struct Options {
   bool json = false;
 };
 
+// One second of the measured run (requests by due time).
+struct Second {
+  std::uint64_t answered = 0, over_10ms = 0;
+  std::int64_t max_us = 0;
+};
+
 // What one thread measured.
 struct Tally {
   Histogram latencies;
+  std::vector<Second> timeline;  // by second since the end of the warm-up
   std::uint64_t sent = 0, answered = 0, errors = 0, wrong = 0, reconnects = 0;
   std::uint64_t backlog_at_end = 0;  // requests due but never sent: the server fell behind
 };
@@ -196,8 +208,10 @@ class Worker {
       });
       return;
     }
+    // Request i is due at start + i / rate: those with i <= elapsed * rate are due now, and the
+    // next one is due after now (waking up any earlier would spin on the 20 µs floor below).
     double elapsed = std::chrono::duration<double>(now - start_).count();
-    auto due_count = static_cast<std::uint64_t>(elapsed * rate_);
+    auto due_count = static_cast<std::uint64_t>(elapsed * rate_) + 1;
     for (; scheduled_ < due_count; ++scheduled_) {
       auto due = start_ + ToDuration(static_cast<double>(scheduled_) / rate_);
       due_.push_back({due, static_cast<std::size_t>(scheduled_ % options_.paths.size())});
@@ -251,8 +265,16 @@ class Worker {
     }
     if (!right) ++tally_.wrong;
     ++tally_.answered;
-    tally_.latencies.Record(
-        std::chrono::duration_cast<std::chrono::microseconds>(now - request.due).count());
+    const std::int64_t micros =
+        std::chrono::duration_cast<std::chrono::microseconds>(now - request.due).count();
+    tally_.latencies.Record(micros);
+    const auto second = static_cast<std::size_t>(
+        std::chrono::duration_cast<std::chrono::seconds>(request.due - measure_from_).count());
+    if (tally_.timeline.size() <= second) tally_.timeline.resize(second + 1);
+    Second& s = tally_.timeline[second];
+    ++s.answered;
+    s.over_10ms += micros > 10'000;
+    s.max_us = std::max(s.max_us, micros);
   }
 
   // A keep-alive connection carrying one request at a time.
@@ -379,7 +401,8 @@ class Worker {
   std::cerr << "rate_load: " << problem << "\n"
             << "usage: rate_load --url http(s)://host:port/path --body FILE --rate REQ_PER_S|max\n"
                "                 [--duration S] [--warmup S] [--connections N] [--threads N]\n"
-               "                 [--path /other ...] [--ca PEM] [--expect TEXT] [--json]\n";
+               "                 [--path /other ...] [--ca PEM] [--expect TEXT] [--json]\n"
+               "                 [--timeline FILE]\n";
   std::exit(2);
 }
 
@@ -408,6 +431,7 @@ Options ParseOptions(int argc, char** argv) {
     else if (flag == "--body") body_file = value;
     else if (flag == "--ca") o.ca_file = value;
     else if (flag == "--expect") o.expect = value;
+    else if (flag == "--timeline") o.timeline_file = value;
     else if (flag == "--rate") o.rate = value == "max" ? 0 : Number(flag, value);
     else if (flag == "--duration") o.duration_s = Number(flag, value);
     else if (flag == "--warmup") o.warmup_s = value == "0" ? 0 : Number(flag, value);
@@ -459,6 +483,25 @@ int main(int argc, char** argv) {
     all.wrong += w->tally().wrong;
     all.reconnects += w->tally().reconnects;
     all.backlog_at_end += w->tally().backlog_at_end;
+    const std::vector<Second>& seconds = w->tally().timeline;
+    if (all.timeline.size() < seconds.size()) all.timeline.resize(seconds.size());
+    for (std::size_t i = 0; i < seconds.size(); ++i) {
+      all.timeline[i].answered += seconds[i].answered;
+      all.timeline[i].over_10ms += seconds[i].over_10ms;
+      all.timeline[i].max_us = std::max(all.timeline[i].max_us, seconds[i].max_us);
+    }
+  }
+  if (!options.timeline_file.empty()) {
+    std::ofstream timeline(options.timeline_file);
+    timeline << "second\tanswered\tover_10ms\tmax_ms\n";
+    for (std::size_t i = 0; i < all.timeline.size(); ++i) {
+      timeline << i << '\t' << all.timeline[i].answered << '\t' << all.timeline[i].over_10ms
+               << '\t' << static_cast<double>(all.timeline[i].max_us) / 1000.0 << '\n';
+    }
+    if (!timeline) {
+      std::cerr << "rate_load: cannot write " << options.timeline_file << "\n";
+      return 1;
+    }
   }
   double achieved = static_cast<double>(all.answered) / options.duration_s;
   auto ms = [&](double q) { return all.latencies.Quantile(q) / 1000.0; };

@@ -282,17 +282,17 @@ void ApiHandler::Handle(HttpRequest request, Responder respond) {
                                   evaluator::Evaluator& evaluator) mutable {
     tracing::CurrentSpan current(span);  // the evaluations' spans are its children
     evaluator::Verdict verdict;
-    const auto start = recorder != nullptr ? std::chrono::steady_clock::now()
-                                            : std::chrono::steady_clock::time_point();
+    const bool timed = recorder != nullptr || slow_lane != nullptr;
+    const auto start =
+        timed ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point();
     const std::uint64_t timeouts_before = evaluator.timeouts();
     admission::AdmissionResponse response = evaluator.Evaluate(
         *environment, *entry, request, origin, recorder != nullptr ? &verdict : nullptr);
-    if (recorder != nullptr) {
-      RecordEvaluation(*recorder, *entry, endpoint, request, verdict,
-                       std::chrono::steady_clock::now() - start);
-    }
-    if (slow_lane != nullptr && evaluator.timeouts() != timeouts_before) {
-      slow_lane->NoteTimeout(*entry);
+    const auto took =
+        timed ? std::chrono::steady_clock::now() - start : std::chrono::nanoseconds(0);
+    if (recorder != nullptr) RecordEvaluation(*recorder, *entry, endpoint, request, verdict, took);
+    if (slow_lane != nullptr) {
+      slow_lane->NoteEvaluation(*entry, took, evaluator.timeouts() != timeouts_before);
     }
     evaluator::TraceResponse(span, response);
     span.End();

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
 namespace kw::server {
@@ -24,7 +25,8 @@ Result<std::unique_ptr<SlowLane>> SlowLane::Start(const engine::Engine& engine,
   if (options.capacity == 0) {
     return Fail(ErrorKind::kInvalidArgument, "the slow lane needs room for a request");
   }
-  auto pool = WorkerPool::Start(engine, std::move(dispatcher), options.threads);
+  auto pool = WorkerPool::Start(engine, std::move(dispatcher), options.threads,
+                                WorkerPool::Priority::kIdle);
   if (!pool) return std::unexpected(pool.error().Wrap("cannot start the slow lane"));
   return std::unique_ptr<SlowLane>(new SlowLane(options, metrics, std::move(*pool)));
 }
@@ -42,21 +44,48 @@ bool SlowLane::StillSuspect(const evaluator::EnvironmentEntry& entry,
   // Only the request that forgives it reports it: another may have, or a new timeout came.
   std::int64_t expected = last;
   if (mark.last().compare_exchange_strong(expected, 0, std::memory_order_relaxed)) {
-    spdlog::info("policy {} has not run out of time for {} s: its requests go back to the main "
-                 "workers",
+    spdlog::info("policy {} has not run out of time or run slow for {} s: its requests go back "
+                 "to the main workers",
                  entry.id, std::chrono::duration_cast<std::chrono::seconds>(quiet_for).count());
     Count(metrics::SlowLaneEvent::kExit, entry);
   }
   return false;
 }
 
-void SlowLane::NoteTimeout(const evaluator::EnvironmentEntry& entry) {
+void SlowLane::NoteEvaluation(const evaluator::EnvironmentEntry& entry,
+                              std::chrono::nanoseconds took, bool timed_out) {
+  if (timed_out) return Suspect(entry, "ran out of time");
+  // Timeouts are whole seconds (timeoutEvalSeconds, --policy-timeout): nothing under a
+  // millisecond is slow, and the common answer costs this one comparison.
+  if (took < std::chrono::milliseconds(1)) return;
+  std::chrono::milliseconds timeout = TimeoutOf(entry);
+  if (timeout.count() > 0 && took * kSlowFraction >= timeout) {
+    Suspect(entry, fmt::format("took {} ms, a tenth of its timeout or more",
+                               std::chrono::duration_cast<std::chrono::milliseconds>(took).count()));
+  }
+}
+
+std::chrono::milliseconds SlowLane::TimeoutOf(const evaluator::EnvironmentEntry& entry) {
+  if (entry.policy) return entry.policy->config.timeout;
+  // A group's members run one after the other, each within its own timeout: the group is slow
+  // by the longest of them.
+  std::chrono::milliseconds longest{0};
+  if (entry.group) {
+    for (const auto& [name, member] : entry.group->members) {
+      longest = std::max(longest, member->config.timeout);
+    }
+  }
+  return longest;
+}
+
+void SlowLane::Suspect(const evaluator::EnvironmentEntry& entry, std::string_view why) {
   const evaluator::TimeoutMark* mark = MarkOf(entry);
   if (mark == nullptr) return;
   if (mark->last().exchange(Now(), std::memory_order_relaxed) != 0) return;
-  spdlog::warn("policy {} ran out of time: its requests go to the slow lane until it runs {} s "
-               "without running out of time",
-               entry.id, std::chrono::duration_cast<std::chrono::seconds>(options_.quiet).count());
+  spdlog::warn("policy {} {}: its requests go to the slow lane until it runs {} s without "
+               "running out of time or running slow",
+               entry.id, why,
+               std::chrono::duration_cast<std::chrono::seconds>(options_.quiet).count());
   Count(metrics::SlowLaneEvent::kEntry, entry);
 }
 

@@ -1,5 +1,10 @@
 #include "server/worker_pool.h"
 
+#include <sched.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
 #include <future>
 
 #include <boost/asio/post.hpp>
@@ -19,7 +24,7 @@ thread_local PoolThread this_thread;
 
 Result<std::unique_ptr<WorkerPool>> WorkerPool::Start(const engine::Engine& engine,
                                                       host::DispatcherSharedPtr dispatcher,
-                                                      unsigned threads) {
+                                                      unsigned threads, Priority priority) {
   if (threads == 0) return Fail(ErrorKind::kInvalidArgument, "the worker pool needs a thread");
   std::unique_ptr<WorkerPool> pool(new WorkerPool());
   pool->work_.emplace(pool->io_.get_executor());
@@ -27,8 +32,8 @@ Result<std::unique_ptr<WorkerPool>> WorkerPool::Start(const engine::Engine& engi
   for (unsigned i = 0; i < threads; ++i) {
     auto promise = std::make_shared<std::promise<Result<void>>>();
     started.push_back(promise->get_future());
-    pool->threads_.emplace_back([&engine, dispatcher, promise, p = pool.get()] {
-      p->ThreadMain(engine, dispatcher,
+    pool->threads_.emplace_back([&engine, dispatcher, priority, promise, p = pool.get()] {
+      p->ThreadMain(engine, dispatcher, priority,
                     [promise](Result<void> r) { promise->set_value(std::move(r)); });
     });
   }
@@ -45,7 +50,15 @@ Result<std::unique_ptr<WorkerPool>> WorkerPool::Start(const engine::Engine& engi
 WorkerPool::~WorkerPool() { Stop(); }
 
 void WorkerPool::ThreadMain(const engine::Engine& engine, host::DispatcherSharedPtr dispatcher,
-                            std::function<void(Result<void>)> started) {
+                            Priority priority, std::function<void(Result<void>)> started) {
+  // A thread's scheduling policy is its own on Linux (sched_setscheduler with a thread id).
+  // Done before `started`, so before the process's system-call filter.
+  if (priority == Priority::kIdle) {
+    const sched_param none{};
+    if (sched_setscheduler(gettid(), SCHED_IDLE, &none) != 0) {
+      spdlog::warn("cannot lower an evaluation thread's priority: {}", std::strerror(errno));
+    }
+  }
   // The Worker and the Evaluator live and die on this thread, as the engine requires.
   auto worker = engine.CreateWorker();
   if (!worker) {

@@ -41,9 +41,13 @@ class WorkerPool {
 
   // Starts `threads` (> 0) threads, each creating its engine Worker; fails (and stops the ones
   // already started) when a thread cannot create its Worker. `engine` must outlive the pool.
+  // With kIdle the threads are scheduled only on CPU time nothing else wants (Linux SCHED_IDLE;
+  // a failure is logged, not fatal), from before Start returns.
+  enum class Priority { kNormal, kIdle };
   static Result<std::unique_ptr<WorkerPool>> Start(const engine::Engine& engine,
                                                    host::DispatcherSharedPtr dispatcher,
-                                                   unsigned threads);
+                                                   unsigned threads,
+                                                   Priority priority = Priority::kNormal);
 
   // Stops, then destroys the handlers still queued on io() (connections included).
   ~WorkerPool();
@@ -68,7 +72,7 @@ class WorkerPool {
  private:
   WorkerPool() = default;
   void ThreadMain(const engine::Engine& engine, host::DispatcherSharedPtr dispatcher,
-                  std::function<void(Result<void>)> started);
+                  Priority priority, std::function<void(Result<void>)> started);
 
   boost::asio::io_context io_;
   // Keeps the threads in io_.run() while nothing is pending.

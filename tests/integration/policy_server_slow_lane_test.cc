@@ -1,14 +1,20 @@
 // policy-server's slow lane (src/server/slow_lane.h), end to end through the real binary: a
-// policy that ran out of time is evaluated apart from the workers, so that hammering it does not
-// stall good policies; its requests beyond the lane's capacity get the timeout answer at once;
-// and it goes back to the workers after a quiet period. Counts and order are asserted, never
-// durations.
+// policy that ran out of time, or took a tenth of its timeout, is evaluated apart from the
+// workers, on threads that only get CPU time nothing else wants, so that hammering it does not stall good policies;
+// its requests beyond the lane's capacity get the timeout answer at once; and it goes back to the
+// workers after a quiet period. Counts and order are asserted, never durations.
+#include <algorithm>
 #include <atomic>
-#include <memory>
 #include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <memory>
+#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
+
+#include <sched.h>
 
 #include <gtest/gtest.h>
 
@@ -32,10 +38,14 @@ std::string PlainReview() {
   return "{\"request\":" + testing::RequestFile("pod_plain.json") + "}";
 }
 
-// A looping policy with `timeout` seconds, and a good one.
+// A looping policy and a slow one (300 ms, then accepts) with `timeout` seconds, and a good
+// one.
 std::string Policies(int timeout) {
+  const std::string seconds = std::to_string(timeout);
   return "loop:\n  module: " + testing::TestData("validate_loop.wasm") +
-         "\n  timeoutEvalSeconds: " + std::to_string(timeout) +
+         "\n  timeoutEvalSeconds: " + seconds +
+         "\nslow:\n  module: " + testing::AnnotatedRegoFixture("wasi_policy.wasm", "wasi") +
+         "\n  settings: {mode: slow}\n  timeoutEvalSeconds: " + seconds +
          "\nprivileged:\n  module: " + testing::TestData("test_policy.wasm") + "\n";
 }
 
@@ -63,7 +73,26 @@ class Served {
   explicit operator bool() const { return server_ != nullptr; }
 
   HttpResult Loop() const { return server_->Post("/validate/loop", PlainReview()); }
+  HttpResult Slow() const { return server_->Post("/validate/slow", PlainReview()); }
   HttpResult Good() const { return server_->Post("/validate/privileged", PlainReview()); }
+
+  // The scheduling policies of the server's threads (from /proc/<pid>/task/*/stat).
+  std::vector<int> ThreadPolicies() const {
+    std::vector<int> policies;
+    const std::string tasks = "/proc/" + std::to_string(server_->process().pid()) + "/task";
+    for (const auto& task : std::filesystem::directory_iterator(tasks)) {
+      std::ifstream stat(task.path() / "stat");
+      std::string line;
+      std::getline(stat, line);
+      // After the command name in parentheses: state is field 3, the policy field 41.
+      std::istringstream fields(line.substr(line.rfind(')') + 2));
+      std::string field;
+      for (int i = 3; i <= 41 && fields >> field; ++i) {
+        if (i == 41) policies.push_back(std::stoi(field));
+      }
+    }
+    return policies;
+  }
 
   // kubewarden_policy_slow_lane_<counter>_total{policy_name="<policy>"}; -1 when absent.
   long SlowLane(std::string_view counter, std::string_view policy) const {
@@ -99,6 +128,11 @@ TEST(PolicyServerSlowLane, HammeringALoopingPolicyDoesNotStallAGoodOne) {
   // Its first timeout costs a worker; then the policy is a suspect.
   ExpectTimeoutAnswer(server.Loop());
   EXPECT_TRUE(server.Prints("policy loop ran out of time: its requests go to the slow lane"));
+  // The lane's one thread, and only it, runs on CPU time nothing else wants (SCHED_IDLE).
+  std::vector<int> policies = server.ThreadPolicies();
+  ASSERT_GE(policies.size(), 3u);
+  EXPECT_EQ(std::count(policies.begin(), policies.end(), SCHED_IDLE), 1);
+  EXPECT_EQ(std::count(policies.begin(), policies.end(), SCHED_OTHER), policies.size() - 1);
   EXPECT_EQ(server.SlowLane("entries", "loop"), 1);
 
   // Six connections at once: two fit in the lane (one runs, one waits), four are answered at
@@ -146,11 +180,43 @@ TEST(PolicyServerSlowLane, ASuspectGoesBackToTheWorkersAfterAQuietPeriod) {
   // times out again, so it enters again).
   std::this_thread::sleep_for(1500ms);
   ExpectTimeoutAnswer(server.Loop());
-  EXPECT_TRUE(server.Prints("policy loop has not run out of time for 1 s: its requests go back to "
-                            "the main workers"));
+  EXPECT_TRUE(server.Prints("policy loop has not run out of time or run slow for 1 s: its "
+                            "requests go back to the main workers"));
   EXPECT_EQ(server.SlowLane("exits", "loop"), 1);
   EXPECT_EQ(server.SlowLane("entries", "loop"), 2);
   EXPECT_TRUE(Accepted(server.Good()));
+}
+
+TEST(PolicyServerSlowLane, APolicyThatTakesATenthOfItsTimeoutGoesToTheLaneToo) {
+  // 300 ms of a 1 s timeout: answered in time, but slow. A lane with room for one request.
+  Served server(1, {"--slow-lane-capacity", "1", "--slow-lane-quiet-seconds", "3600"});
+  ASSERT_TRUE(server);
+  EXPECT_TRUE(Accepted(server.Slow())) << "in time, it is answered as usual";
+  EXPECT_TRUE(server.Prints("policy slow took 3"));
+  EXPECT_TRUE(server.Prints("ms, a tenth of its timeout or more: its requests go to the slow lane"));
+  EXPECT_EQ(server.SlowLane("entries", "slow"), 1);
+
+  // Now three at once: one runs in the lane and is accepted, the other two find it full and get
+  // the timeout answer at once. On the workers, all three would have been accepted.
+  std::vector<HttpResult> answers(3);
+  std::vector<std::thread> clients;
+  for (auto& answer : answers) clients.emplace_back([&] { answer = server.Slow(); });
+  for (auto& t : clients) t.join();
+  int accepted = 0, turned_away = 0;
+  for (const auto& r : answers) {
+    if (Accepted(r)) {
+      ++accepted;
+    } else {
+      ExpectTimeoutAnswer(r);
+      ++turned_away;
+    }
+  }
+  EXPECT_EQ(accepted, 1);
+  EXPECT_EQ(turned_away, 2);
+  EXPECT_EQ(server.SlowLane("rejections", "slow"), 2);
+  // A quick policy never goes there.
+  for (int i = 0; i < 5; ++i) EXPECT_TRUE(Accepted(server.Good()));
+  EXPECT_EQ(server.SlowLane("entries", "privileged"), -1);
 }
 
 TEST(PolicyServerSlowLane, NoLaneLeavesEveryRequestOnTheWorkers) {

@@ -211,6 +211,12 @@ static int Validate(const char* input) {
     }
     return 0;
   }
+  if (HasMode(input, "slow")) {
+    // Slow but in time: a guest waiting on something for 300 ms, holding its thread.
+    usleep(300 * 1000);
+    fputs("{\"accepted\":true}", stdout);
+    return 0;
+  }
   if (HasMode(input, "nonblock")) {
     // What Go's wasip1 runtime does to stdio: fd_fdstat_set_flags, read back by fd_fdstat_get.
     if (fcntl(0, F_SETFL, O_NONBLOCK) != 0) {
