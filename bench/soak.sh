@@ -13,17 +13,21 @@
 #    it for <seconds> (open loop: latencies count from when a request was due), every answer
 #    checked for the expected verdict. Saturation is the highest rate the open-loop generator
 #    sustains for 5 s (answers >= 98 % of the offered rate, no backlog), found by bisection below
-#    the closed-loop figure (--rate max), which is only an upper bound here: in open loop the
-#    generator wakes up for every request, and on the 2 cores it shares with the server that
-#    costs it 2-3 times the CPU per request that a closed loop costs it. It is measured under the
-#    soak's conditions (the hostile requests and the changes of step 3 already running): the
-#    hostile policies alone take about half a core. Alongside, 1 request/s rotates
-#    over the hostile policies (KW_SOAK_HOSTILE_RATE overrides).
+#    the closed-loop figure (--rate max), which is only an upper bound here (in open loop the
+#    generator wakes up more often, on the 2 cores it shares with the server). It is measured
+#    under the soak's conditions (the hostile requests and the changes of step 3 already
+#    running). Alongside, 1 request/s rotates over the hostile policies.
+#    Knobs: KW_SOAK_HOSTILE_RATE (hostile requests/s), KW_SOAK_HOSTILE (which of them),
+#    KW_SOAK_RATE (offer this rate, no search: runs compared at the same rate), KW_SOAK_CHANGES=0
+#    (no certificate or configuration changes), KW_SOAK_KEEP=DIR (keep the per-second timeline,
+#    the changes' times and the server log).
 # 3. Meanwhile: a new certificate every 15 s (a new key pair signed by the same CA, renamed into
 #    place as a Secret update would), and policies.yml rewritten every 10 s (the knob's setting
 #    changes, an extra policy comes and goes).
-# 4. Reports the good traffic's rate, latencies, errors and wrong answers, and the server's RSS,
-#    open file descriptors and threads after warm-up and at the end.
+# 4. Reports the good traffic's rate, latencies, errors and wrong answers, the seconds with a
+#    good request over 100 ms (the worst beside the changes and hostile request of their time),
+#    what the slow lane did, and the server's RSS, open file descriptors and threads after
+#    warm-up and at the end.
 # Exit status 1 when a good request failed or was answered wrongly, the server died, the last
 # certificate or configuration is not the one served, or its descriptors or threads grew; RSS is reported, not judged (the reader compares start and end).
 # CI runs a short version (ctest -R soak_short: 25 s at 30 % of saturation). Everything stays on 127.0.0.1.
