@@ -197,9 +197,12 @@ generations_before=$(cat "$work/generation")
 certificates_before=$(cat "$work/certificates")
 # Once a second: alive? The end sample is taken while the load still runs (3 s before its end),
 # as the start one was.
+# RSS every minute, so that a trend shows, not only two points.
+rss_trend=()
 for ((tick = 1; tick <= seconds - 3; tick++)); do
   sleep 1
   kill -0 "$server_pid" 2>/dev/null || break
+  if ((tick % 60 == 0)); then rss_trend+=("$(sample | cut -d' ' -f1)"); fi
 done
 read -r rss_end fds_end threads_end <<< "$(sample 2>/dev/null || echo "- - -")"
 rm -f "$work/changing"
@@ -215,6 +218,7 @@ curl -s http://127.0.0.1:18682/metrics | awk '/^kubewarden_policy_slow_lane_/ {
     sub(/^kubewarden_policy_slow_lane_/, ""); sub(/_total/, ""); lane = lane " " $0 } END {
     print "slow lane (entries, exits, rejections by policy):" (lane == "" ? " none" : lane) }' || true
 echo "policy-server after warm-up: RSS ${rss_start} MiB, ${fds_start} fds, ${threads_start} threads"
+if ((${#rss_trend[@]})); then echo "policy-server RSS every minute (MiB): ${rss_trend[*]}"; fi
 echo "policy-server at the end:    RSS ${rss_end} MiB, ${fds_end} fds, ${threads_end} threads" \
   "($((SECONDS - started)) s later; $((generation - generations_before)) configuration changes" \
   "and $(($(cat "$work/certificates") - certificates_before)) certificates meanwhile)"

@@ -212,8 +212,8 @@ static int Validate(const char* input) {
     return 0;
   }
   if (HasMode(input, "slow")) {
-    // Slow but in time: a guest waiting on something for 300 ms, holding its thread.
-    usleep(300 * 1000);
+    // Slow but in time: a guest waiting on something for 600 ms, holding its thread.
+    usleep(600 * 1000);
     fputs("{\"accepted\":true}", stdout);
     return 0;
   }
