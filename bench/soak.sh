@@ -149,9 +149,9 @@ offer() {  # rate seconds: one run of the good traffic's generator, its JSON sum
 }
 field() { sed -E "s/.*\"$1\":([0-9]+).*/\1/"; }
 if [[ -n "$fixed_rate" ]]; then  # offered as given: runs compared at the same rate
-  closed_loop=- saturation=-
   rate=$fixed_rate
   kill "$search_hostile_pid" 2>/dev/null || true
+  echo "offering ${rate} req/s (KW_SOAK_RATE) for ${seconds}s, hostile ${hostile_rate} req/s"
 else
   closed_loop=$(offer max 5 | field achieved_rps)
   sustains() {  # rate: does the server keep up with it in open loop?
@@ -172,10 +172,6 @@ else
   kill "$search_hostile_pid" 2>/dev/null || true
   saturation=$low
   rate=$(awk -v s="$saturation" -v f="$fraction" 'BEGIN { printf "%d", s * f }')
-fi
-if [[ -n "$fixed_rate" ]]; then
-  echo "offering ${rate} req/s (KW_SOAK_RATE) for ${seconds}s, hostile ${hostile_rate} req/s"
-else
   echo "saturation ${saturation} req/s (open loop, hostile requests and changes running; closed" \
     "loop ${closed_loop} req/s); offering ${rate} req/s (${fraction}) for ${seconds}s, hostile" \
     "${hostile_rate} req/s"
