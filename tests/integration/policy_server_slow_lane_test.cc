@@ -1,8 +1,9 @@
 // policy-server's slow lane (src/server/slow_lane.h), end to end through the real binary: a
 // policy that ran out of time, or took a tenth of its timeout, is evaluated apart from the
-// workers, on threads that only get CPU time nothing else wants, so that hammering it does not stall good policies;
-// its requests beyond the lane's capacity get the timeout answer at once; and it goes back to the
-// workers after a quiet period. Counts and order are asserted, never durations.
+// workers, on threads that only get CPU time nothing else wants, so that hammering it does not
+// stall good policies; its requests beyond the lane's capacity get the timeout answer at once;
+// and it goes back to the workers after a quiet period. Counts and order are asserted, never
+// durations.
 #include <algorithm>
 #include <atomic>
 #include <chrono>
