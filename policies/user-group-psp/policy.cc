@@ -175,10 +175,14 @@ struct ImageIds {
 };
 
 // One securityContext holder (a container or the pod spec); the context itself is created
-// only when a field is written.
+// only when a field is written. `changed` is set when a write changes the object: upstream
+// writes even an equal value (and its `mutated` flag, which decides whether the pod-level
+// steps run, counts that), but an object written back unchanged makes no patch, so answering
+// "accepted" spares the guest serializing the object and the host diffing it.
 class Context {
  public:
-  Context(kw::json::Document& doc, kw::json::Value& owner) : doc_(doc), owner_(owner) {}
+  Context(kw::json::Document& doc, kw::json::Value& owner, bool& changed)
+      : doc_(doc), owner_(owner), changed_(changed) {}
 
   // A member of the securityContext; null and absent are the same (Option<T>).
   const kw::json::Value* Field(std::string_view key) const {
@@ -191,14 +195,20 @@ class Context {
     return v ? v->AsInt64() : std::nullopt;
   }
   void Set(std::string_view key, kw::json::Value* value) {
-    kw::json::Value* sc = doc_.GetOrAddObject(owner_, "securityContext");
-    if (sc != nullptr) doc_.Set(*sc, key, value);
+    const kw::json::Value* sc = owner_.Find("securityContext");
+    const kw::json::Value* old = sc ? sc->Find(key) : nullptr;
+    if (old != nullptr && kw::json::Equal(*old, *value)) return;
+    kw::json::Value* context = doc_.GetOrAddObject(owner_, "securityContext");
+    if (context == nullptr) return;
+    doc_.Set(*context, key, value);
+    changed_ = true;
   }
   kw::json::Document& doc() { return doc_; }
 
  private:
   kw::json::Document& doc_;
   kw::json::Value& owner_;
+  bool& changed_;
 };
 
 Verdict UserStep(const Settings& settings, Context& ctx, const ImageIds& image, bool& mutated) {
@@ -320,12 +330,12 @@ Verdict ImageConfiguration(kw::json::Document& doc, const kw::json::Value& conta
 }
 
 Verdict ValidateContainer(const Settings& settings, kw::json::Document& doc,
-                          kw::json::Value& container, bool& mutated) {
+                          kw::json::Value& container, bool& mutated, bool& changed) {
   ImageIds image;
   if (settings.validate_container_image_configuration) {
     if (auto v = ImageConfiguration(doc, container, image)) return v;
   }
-  Context ctx(doc, container);
+  Context ctx(doc, container, changed);
   if (auto v = UserStep(settings, ctx, image, mutated)) return v;
   return GroupStep(settings, ctx, image, mutated);
 }
@@ -337,16 +347,16 @@ kw::ValidationResponse Validate(kw::ValidationRequest& request, const Settings& 
   kw::json::Value& pod_spec = **spec;
   kw::json::Document& doc = request.document();
 
-  bool containers_mutated = false;
+  bool containers_mutated = false, changed = false;
   for (ContainerList list : {ContainerList::kInitContainers, ContainerList::kContainers}) {
     for (kw::json::Value& container : kw::k8s::Containers(pod_spec, list)) {
-      if (auto v = ValidateContainer(settings, doc, container, containers_mutated)) {
+      if (auto v = ValidateContainer(settings, doc, container, containers_mutated, changed)) {
         return kw::Reject(*v);
       }
     }
   }
 
-  Context pod(doc, pod_spec);
+  Context pod(doc, pod_spec, changed);
   bool mutated = containers_mutated;
   if (containers_mutated) {
     ImageIds none;
@@ -355,7 +365,7 @@ kw::ValidationResponse Validate(kw::ValidationRequest& request, const Settings& 
   }
   if (auto v = SupplementalGroupsStep(settings, pod, mutated)) return kw::Reject(*v);
 
-  if (mutated) return kw::Mutate(*request.mutable_object());
+  if (changed) return kw::Mutate(*request.mutable_object());
   return kw::Accept();
 }
 
