@@ -59,6 +59,12 @@ std::string RoundTrip(std::string_view text) {
   return v ? json::Serialize(*v) : "ERROR: " + doc.error();
 }
 
+std::string TrimmedForTest(std::string_view text) {
+  while (!text.empty() && text.front() == ' ') text.remove_prefix(1);
+  while (!text.empty() && text.back() == ' ') text.remove_suffix(1);
+  return std::string(text);
+}
+
 TEST(Json, ParsesEveryTypeAndKeepsOrderAndNumberText) {
   std::string text =
       R"({"z":1,"a":[true,false,null],"n":-1.50e+3,"big":123456789012345678901234,"s":"x","o":{}})";
@@ -160,6 +166,77 @@ TEST(Json, OnDemandReadsTheSameTreeAndWritesUnreadContainersAsTheyWere) {
             R"({"a":{"b":[1,{"c":"B"}]},"d":[true,null,-1.5e3,"x\"y"],"e":{},"f":[]})");
   EXPECT_EQ(json::Serialize(*lazy.Clone(*v->Get("d"))), R"([true,null,-1.5e3,"x\"y"])");
   EXPECT_TRUE(lazy.deferred_error().empty());
+}
+
+// AppendJsonAsRead: a container no edit changed is copied as it was read (its spaces and
+// escapes show it: "\u0041" stays, where compact writing gives "A"); the containers above an
+// edit are written compact, separators included. Serialize stays compact throughout.
+std::string AsRead(const json::Value& v) {
+  std::string out;
+  json::AppendJsonAsRead(out, v);
+  return out;
+}
+
+TEST(Json, AsReadCopiesWhatNoEditChanged) {
+  const std::string text =
+      R"( {"meta": {"name" : "\u0041"}, "spec": {"a": [1, 2], "b": {"c": true}, "d": [ {"e": 1} ]}} )";
+  json::Document doc;
+  json::Value* v = doc.Parse(text);
+  ASSERT_NE(v, nullptr) << doc.error();
+  EXPECT_EQ(AsRead(*v), TrimmedForTest(text)) << "nothing edited: the text as read";
+  EXPECT_EQ(json::Serialize(*v),
+            R"({"meta":{"name":"A"},"spec":{"a":[1,2],"b":{"c":true},"d":[{"e":1}]}})");
+
+  // Each kind of edit re-writes its container and the path above it, and nothing else.
+  doc.Set(*v->Get("spec/b"), "c", doc.Bool(false));  // a member replaced
+  EXPECT_EQ(AsRead(*v),
+            R"({"meta":{"name" : "\u0041"},"spec":{"a":[1, 2],"b":{"c":false},"d":[ {"e": 1} ]}})");
+  json::Document fresh;
+  const std::string reference = AsRead(*v);
+  EXPECT_TRUE(json::Equal(*v, *fresh.Parse(reference)));
+
+  json::Document d2;
+  json::Value* w = d2.Parse(text);
+  w->Get("spec/d/0/e")->SetNull();  // a scalar changed in place
+  EXPECT_EQ(AsRead(*w),
+            R"({"meta":{"name" : "\u0041"},"spec":{"a":[1, 2],"b":{"c": true},"d":[{"e":null}]}})");
+
+  json::Document d3;
+  json::Value* x = d3.Parse(text);
+  d3.PushBack(*x->Get("spec/a"), d3.Int(3));     // appended
+  EXPECT_TRUE(d3.Erase(*x->Get("spec/b"), "c"));  // removed
+  EXPECT_EQ(AsRead(*x), R"({"meta":{"name" : "\u0041"},"spec":{"a":[1,2,3],"b":{},"d":[ {"e": 1} ]}})");
+
+  json::Document d4;
+  json::Value* y = d4.Parse(text);
+  EXPECT_TRUE(d4.EraseAt(*y->Get("spec/a"), 0));
+  d4.Insert(*y->Get("meta"), 0, "k", d4.Int(1));
+  EXPECT_EQ(AsRead(*y), R"({"meta":{"k":1,"name":"A"},"spec":{"a":[2],"b":{"c": true},"d":[ {"e": 1} ]}})");
+
+  // A container moved elsewhere keeps its text; the one it was taken from, and the one it was
+  // put in, are re-written.
+  json::Document d5;
+  json::Value* z = d5.Parse(text);
+  json::Value* b = z->Get("spec/b");
+  ASSERT_TRUE(d5.Erase(*z->Get("spec"), "b"));
+  d5.Set(*z, "moved", b);
+  EXPECT_EQ(AsRead(*z),
+            R"({"meta":{"name" : "\u0041"},"spec":{"a":[1, 2],"d":[ {"e": 1} ]},"moved":{"c": true}})");
+  // Cloned values and values made by the policy are written compact.
+  d5.Set(*z, "copy", d5.Clone(*z->Get("meta")));
+  EXPECT_EQ(AsRead(*z->Get("copy")), R"({"name":"A"})");
+}
+
+TEST(Json, AsReadCopiesContainersReadOnDemandAndLeftUnchanged) {
+  const std::string text = R"({"a": {"b" : [1, {"c":"\u0041"}]}, "d": {"e" : 1}})";
+  json::Document doc;
+  json::Value* v = doc.ParseOnDemand(text);
+  ASSERT_NE(v, nullptr) << doc.error();
+  EXPECT_EQ(v->GetString("a/b/1/c"), "A");  // read all the way down, changed nothing
+  EXPECT_EQ(AsRead(*v), text);
+  doc.Set(*v->Get("d"), "e", doc.Int(2));
+  EXPECT_EQ(AsRead(*v), R"({"a":{"b" : [1, {"c":"\u0041"}]},"d":{"e":2}})");
+  EXPECT_TRUE(doc.deferred_error().empty());
 }
 
 TEST(Json, OnDemandErrorsAtTheTopLevelAtOnceAndBelowItWhenRead) {

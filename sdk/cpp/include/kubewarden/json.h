@@ -14,6 +14,10 @@
 // Writing: a Document creates detached values (String, Int, Object, ...) and edits containers
 // (Set keeps a replaced member's position, Erase, PushBack, Insert). Serialize() writes compact
 // JSON, re-escaping strings that need it; a json::Writer builds JSON text directly.
+// AppendJsonAsRead() writes the same value but copies each container that no edit has changed
+// since it was parsed as the text it was read from: a policy handing back a mutated object
+// re-writes only the path to its edits (and the host, diffing the answer against the request,
+// finds the untouched parts byte for byte).
 //
 // Parse() may be called more than once on a document (earlier values stay valid); everything
 // is freed with the document.
@@ -277,8 +281,8 @@ class Value {
   friend class Parser;
   template <typename V>
   friend class ChildIterator;
-  friend std::size_t SerializedSize(const Value& value);
-  friend char* WriteJson(char* out, const Value& value);
+  friend std::size_t SerializedSize(const Value& value, bool as_read, bool* unchanged);
+  friend char* WriteJson(char* out, const Value& value, bool as_read);
   friend bool Equal(const Value& a, const Value& b);
 
   // Flags.
@@ -288,6 +292,10 @@ class Value {
   // A container not read yet (ParseOnDemand): text_ is its opening bracket, size_ its index in
   // lazy_text_->tape.
   static constexpr std::uint8_t kLazy = 8;
+  // A value changed in place (SetNull, SetBool): the text it was read from is stale.
+  static constexpr std::uint8_t kEdited = 16;
+  // Set by AppendJsonAsRead's sizing pass on each container it will copy from source_.
+  static constexpr std::uint8_t kAsRead = 32;
 
   Value() = default;
   bool IsContainer() const { return type_ == Type::kArray || type_ == Type::kObject; }
@@ -321,8 +329,11 @@ class Value {
     size_ = 0;
     text_ = nullptr;
     last_ = nullptr;
-    flags_ &= kKeyVerbatim | kAttached;
+    source_ = nullptr;
+    flags_ = static_cast<std::uint8_t>((flags_ & (kKeyVerbatim | kAttached)) | kEdited);
   }
+  // A container's members or elements changed: its text as read no longer says what it holds.
+  void Touch() { source_ = nullptr; }
 
   Value* next_ = nullptr;  // next sibling; while parsing an open container: its parent
   const char* key_ = nullptr;
@@ -336,6 +347,10 @@ class Value {
     Value* last_ = nullptr;  // last child of a container
     const internal::OnDemandText* lazy_text_;  // a lazy container's text
   };
+  // A parsed container's text, brackets included, until an edit changes its members (Touch);
+  // null for containers made by the policy.
+  const char* source_ = nullptr;
+  std::uint32_t source_size_ = 0;
   Type type_ = Type::kNull;
   std::uint8_t flags_ = 0;
 };
@@ -352,6 +367,10 @@ void AppendQuoted(std::string& out, std::string_view s);
 
 // Appends the compact JSON text of `value` to `out`.
 void AppendJson(std::string& out, const Value& value);
+// Appends the JSON text of `value` to `out`, copying each container that is unchanged since it
+// was parsed as the text it was read from (its whitespace and escapes included); the rest is
+// written compact. For handing a mutated object back: the cost is the edits', not the object's.
+void AppendJsonAsRead(std::string& out, const Value& value);
 // The compact JSON text of `value`.
 inline std::string Serialize(const Value& value) {
   std::string out;
@@ -498,6 +517,12 @@ class Writer {
   Writer& Json(const Value& v) {
     Separate();
     AppendJson(out_, v);
+    return *this;
+  }
+  // The same through AppendJsonAsRead.
+  Writer& JsonAsRead(const Value& v) {
+    Separate();
+    AppendJsonAsRead(out_, v);
     return *this;
   }
 
@@ -797,6 +822,7 @@ value:
         goto fail;
       }
       v->type_ = *p == '{' ? Type::kObject : Type::kArray;
+      v->source_ = p;
       ++p;
       break;
     default:
@@ -824,7 +850,8 @@ value:
   goto after_value;
 
 close_container:
-  // `open` just closed: restore its parent.
+  // `open` just closed (p is past its bracket): restore its parent.
+  open->source_size_ = static_cast<std::uint32_t>(p - open->source_);
   parent = open->next_;
   open->next_ = nullptr;
   open = parent;
@@ -1168,9 +1195,15 @@ inline void Value::MaterializeSlow() const {
   // Values live in their document's arena and are never const objects: reading a lazy
   // container fills it in place.
   const internal::OnDemandText& text = *lazy_text_;
+  const std::string_view read = LazyText();
   const char* reason;
   const char* at;
-  if (Parser::ParseLevel(const_cast<Value&>(*this), &reason, &at)) return;
+  Value& self = const_cast<Value&>(*this);
+  if (Parser::ParseLevel(self, &reason, &at)) {
+    self.source_ = read.data();
+    self.source_size_ = static_cast<std::uint32_t>(read.size());
+    return;
+  }
   std::string& error = text.doc->deferred_error_;
   if (error.empty()) Parser::Describe(error, text.begin, at, text.end, reason);  // the first one
 }
@@ -1203,6 +1236,8 @@ inline Value* Document::ParseOnDemand(std::string_view text) {
     Parser::Describe(error_, begin, at, end, reason);
     return nullptr;
   }
+  root->source_ = open;
+  root->source_size_ = static_cast<std::uint32_t>(record->tape[0].close + 1 - open);
   return root;
 }
 
@@ -1420,7 +1455,13 @@ inline void AppendQuoted(std::string& out, std::string_view s) {
 // Serialization is two passes over the tree, sizing and then writing through a pointer: one
 // allocation, and no capacity check per byte (policies that mutate write back the whole object,
 // and the per-character appends of a single pass took most of their time).
-inline std::size_t SerializedSize(const Value& value) {
+//
+// With `as_read` (AppendJsonAsRead), the sizing pass also finds, bottom-up, the containers that
+// are as they were read: parsed (source_ set), not touched since, and holding only such values.
+// It flags them kAsRead for the writing pass, which copies their text. `*unchanged` tells the
+// caller whether `value` is as it was read.
+inline std::size_t SerializedSize(const Value& value, bool as_read, bool* unchanged) {
+  *unchanged = (value.flags_ & Value::kEdited) == 0;
   switch (value.type_) {
     case Type::kNull:
       return 4;
@@ -1437,6 +1478,7 @@ inline std::size_t SerializedSize(const Value& value) {
       if (value.IsLazy()) return value.LazyText().size();  // written as it was read
       const bool object = value.type_ == Type::kObject;
       std::size_t n = 2;
+      bool members_unchanged = true;
       for (const Value* c = value.first_; c != nullptr; c = c->next_) {
         if (c != value.first_) ++n;
         if (object) {
@@ -1444,16 +1486,29 @@ inline std::size_t SerializedSize(const Value& value) {
                         ? c->key_size_ + 2
                         : internal::QuotedSize(std::string_view(c->key_, c->key_size_)));
         }
-        n += SerializedSize(*c);
+        bool member_unchanged;
+        n += SerializedSize(*c, as_read, &member_unchanged);
+        members_unchanged = members_unchanged && member_unchanged;
       }
+      *unchanged = *unchanged && members_unchanged && value.source_ != nullptr;
+      if (!as_read) return n;
+      // Values live in their document's arena and are never const objects (as in
+      // MaterializeSlow): the flag is the sizing pass's note to the writing pass.
+      std::uint8_t& flags = const_cast<Value&>(value).flags_;
+      if (*unchanged) {
+        flags |= Value::kAsRead;
+        return value.source_size_;
+      }
+      flags &= static_cast<std::uint8_t>(~Value::kAsRead);
       return n;
     }
   }
   return 0;
 }
 
-// Writes `value` at `out` (SerializedSize(value) bytes); returns the end.
-inline char* WriteJson(char* out, const Value& value) {
+// Writes `value` at `out` (the bytes SerializedSize(value, as_read, ...) just counted); returns
+// the end.
+inline char* WriteJson(char* out, const Value& value, bool as_read) {
   const auto copy = [&out](const char* p, std::size_t n) {
     // An empty string's data may be null, which memcpy must not see even for 0 bytes.
     if (n == 0) return;
@@ -1489,6 +1544,10 @@ inline char* WriteJson(char* out, const Value& value) {
         copy(value.text_, value.LazyText().size());
         break;
       }
+      if (as_read && (value.flags_ & Value::kAsRead)) {
+        copy(value.source_, value.source_size_);
+        break;
+      }
       const bool object = value.type_ == Type::kObject;
       *out++ = object ? '{' : '[';
       for (const Value* c = value.first_; c != nullptr; c = c->next_) {
@@ -1503,7 +1562,7 @@ inline char* WriteJson(char* out, const Value& value) {
           }
           *out++ = ':';
         }
-        out = WriteJson(out, *c);
+        out = WriteJson(out, *c, as_read);
       }
       *out++ = object ? '}' : ']';
       break;
@@ -1512,12 +1571,23 @@ inline char* WriteJson(char* out, const Value& value) {
   return out;
 }
 
-inline void AppendJson(std::string& out, const Value& value) {
-  const std::size_t old = out.size(), n = SerializedSize(value);
+namespace internal {
+inline void AppendJson(std::string& out, const Value& value, bool as_read) {
+  bool unchanged;
+  const std::size_t old = out.size(), n = SerializedSize(value, as_read, &unchanged);
   out.resize_and_overwrite(old + n, [&](char* buf, std::size_t) {
-    WriteJson(buf + old, value);
+    WriteJson(buf + old, value, as_read);
     return old + n;
   });
+}
+}  // namespace internal
+
+inline void AppendJson(std::string& out, const Value& value) {
+  internal::AppendJson(out, value, false);
+}
+
+inline void AppendJsonAsRead(std::string& out, const Value& value) {
+  internal::AppendJson(out, value, true);
 }
 
 inline bool Equal(const Value& a, const Value& b) {
@@ -1621,6 +1691,7 @@ inline Value* Document::Clone(const Value& v) {
 
 inline bool Document::Attach(Value& container, Value* value) {
   container.Materialize();
+  container.Touch();
   value->flags_ |= Value::kAttached;
   value->next_ = nullptr;
   container.LinkChild(value);
@@ -1648,6 +1719,7 @@ inline Value* Document::Set(Value& object, std::string_view key, Value* value) {
       if (object.last_ == m) object.last_ = value;
       m->flags_ &= static_cast<std::uint8_t>(~Value::kAttached);
       m->next_ = nullptr;
+      object.Touch();
       return value;
     }
   }
@@ -1679,6 +1751,7 @@ inline Value* Document::Insert(Value& object, std::size_t index, std::string_vie
     prev->next_ = value;
   }
   ++object.size_;
+  object.Touch();
   return value;
 }
 
@@ -1711,6 +1784,7 @@ inline bool Document::Erase(Value& object, std::string_view key) {
       }
       if (object.last_ == m) object.last_ = prev;
       --object.size_;
+      object.Touch();
       m->next_ = nullptr;
       m->flags_ &= static_cast<std::uint8_t>(~Value::kAttached);
       return true;
@@ -1745,6 +1819,7 @@ inline bool Document::EraseAt(Value& array, std::size_t index) {
   }
   if (array.last_ == e) array.last_ = prev;
   --array.size_;
+  array.Touch();
   e->next_ = nullptr;
   e->flags_ &= static_cast<std::uint8_t>(~Value::kAttached);
   return true;

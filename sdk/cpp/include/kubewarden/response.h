@@ -60,7 +60,7 @@ class ValidationResponse {
     w.BeginObject().Key("accepted").Bool(accepted_);
     if (message_) w.Key("message").String(*message_);
     if (code_) w.Key("code").Uint(*code_);
-    if (mutated_object_) w.Key("mutated_object").Json(*mutated_object_);
+    if (mutated_object_) w.Key("mutated_object").JsonAsRead(*mutated_object_);
     if (!annotations_.empty()) {
       w.Key("audit_annotations").Raw("{");
       out.append(annotations_).push_back('}');
