@@ -134,6 +134,12 @@ struct TapeEntry {
   std::uint32_t after;  // the index of the first container after it and all it contains
 };
 
+// The text a container was parsed from, brackets included (Value::source_).
+struct SourceText {
+  const char* begin;
+  std::uint32_t size;
+};
+
 // A text read on demand: where its containers are, and the document that reads them.
 struct OnDemandText {
   Document* doc;
@@ -347,13 +353,17 @@ class Value {
     Value* last_ = nullptr;  // last child of a container
     const internal::OnDemandText* lazy_text_;  // a lazy container's text
   };
-  // A parsed container's text, brackets included, until an edit changes its members (Touch);
-  // null for containers made by the policy.
-  const char* source_ = nullptr;
-  std::uint32_t source_size_ = 0;
+  // A parsed container's text until an edit changes its members (Touch); null for containers
+  // made by the policy. (One pointer to a record in the arena, not the span itself: a node of
+  // more than 32 bytes is zeroed by a call to memset on wasm32, which cost every parse.)
+  internal::SourceText* source_ = nullptr;
   Type type_ = Type::kNull;
   std::uint8_t flags_ = 0;
 };
+
+// Policies parse and create nodes by the thousand: on wasm32, a node of more than 32 bytes is
+// zeroed by a call to memset rather than four stores.
+static_assert(sizeof(void*) != 4 || sizeof(Value) <= 32);
 
 template <typename V>
 ChildIterator<V>& ChildIterator<V>::operator++() {
@@ -474,6 +484,11 @@ class Document {
     Value* v = new (arena_.Allocate(sizeof(Value))) Value();
     v->type_ = t;
     return v;
+  }
+  // The source text record of a container starting at `begin`; its size is set at the end.
+  KUBEWARDEN_INLINE_ internal::SourceText* NewSourceText(const char* begin, std::size_t size = 0) {
+    return new (arena_.Allocate(sizeof(internal::SourceText)))
+        internal::SourceText{begin, static_cast<std::uint32_t>(size)};
   }
   bool Attach(Value& container, Value* value);
 
@@ -822,7 +837,7 @@ value:
         goto fail;
       }
       v->type_ = *p == '{' ? Type::kObject : Type::kArray;
-      v->source_ = p;
+      v->source_ = doc.NewSourceText(p);
       ++p;
       break;
     default:
@@ -851,7 +866,7 @@ value:
 
 close_container:
   // `open` just closed (p is past its bracket): restore its parent.
-  open->source_size_ = static_cast<std::uint32_t>(p - open->source_);
+  open->source_->size = static_cast<std::uint32_t>(p - open->source_->begin);
   parent = open->next_;
   open->next_ = nullptr;
   open = parent;
@@ -1200,8 +1215,7 @@ inline void Value::MaterializeSlow() const {
   const char* at;
   Value& self = const_cast<Value&>(*this);
   if (Parser::ParseLevel(self, &reason, &at)) {
-    self.source_ = read.data();
-    self.source_size_ = static_cast<std::uint32_t>(read.size());
+    self.source_ = text.doc->NewSourceText(read.data(), read.size());
     return;
   }
   std::string& error = text.doc->deferred_error_;
@@ -1236,8 +1250,7 @@ inline Value* Document::ParseOnDemand(std::string_view text) {
     Parser::Describe(error_, begin, at, end, reason);
     return nullptr;
   }
-  root->source_ = open;
-  root->source_size_ = static_cast<std::uint32_t>(record->tape[0].close + 1 - open);
+  root->source_ = NewSourceText(open, static_cast<std::size_t>(record->tape[0].close + 1 - open));
   return root;
 }
 
@@ -1497,7 +1510,7 @@ inline std::size_t SerializedSize(const Value& value, bool as_read, bool* unchan
       std::uint8_t& flags = const_cast<Value&>(value).flags_;
       if (*unchanged) {
         flags |= Value::kAsRead;
-        return value.source_size_;
+        return value.source_->size;
       }
       flags &= static_cast<std::uint8_t>(~Value::kAsRead);
       return n;
@@ -1545,7 +1558,7 @@ inline char* WriteJson(char* out, const Value& value, bool as_read) {
         break;
       }
       if (as_read && (value.flags_ & Value::kAsRead)) {
-        copy(value.source_, value.source_size_);
+        copy(value.source_->begin, value.source_->size);
         break;
       }
       const bool object = value.type_ == Type::kObject;
