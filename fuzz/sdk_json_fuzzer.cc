@@ -1,9 +1,13 @@
 // The policy SDK's JSON parser (sdk/cpp/include/kubewarden/json.h), built natively: whatever it
 // accepts must serialize to text it parses back to an equal tree, and whatever our host parser
 // (Boost.JSON) accepts the SDK must accept too. Read on demand (ParseOnDemand), the same text
-// must give the same tree when valid, and an error (at once or when read) when not.
+// must give the same tree when valid, and an error (at once or when read) when not. Written
+// back as read (AppendJsonAsRead, how a policy hands a mutated object back), untouched text is
+// copied whole, and after edits chosen by the input the text still holds the edited tree.
 #include <cstdint>
+#include <string>
 #include <string_view>
+#include <vector>
 
 #include "base/json.h"
 #include "kubewarden/json.h"
@@ -15,6 +19,58 @@ namespace json = kubewarden::json;
 // Reads every container of `value` (each read parses one more level on demand).
 void ReadAll(const json::Value& value) {
   for (const json::Value& child : value) ReadAll(child);
+}
+
+void Collect(json::Value& value, std::vector<json::Value*>& out) {
+  out.push_back(&value);
+  for (json::Value& child : value) Collect(child, out);
+}
+
+// Edits about one value in five of `root`'s tree, each kind of edit in turn, chosen by `seed`.
+void Edit(json::Document& doc, json::Value& root, std::size_t seed) {
+  std::vector<json::Value*> values;
+  Collect(root, values);
+  for (std::size_t i = 0; i < values.size(); ++i) {
+    const std::size_t pick = (i * 2654435761u + seed) % 10;
+    json::Value& v = *values[i];
+    if (pick >= 2) continue;
+    if (v.IsObject()) {
+      if (pick == 0 || v.empty()) {
+        doc.Set(v, "edited", doc.Int(static_cast<std::int64_t>(i)));
+      } else {
+        doc.Erase(v, v.begin()->key());
+      }
+    } else if (v.IsArray()) {
+      if (pick == 0 || v.empty()) {
+        doc.PushBack(v, doc.String("added"));
+      } else {
+        doc.EraseAt(v, 0);
+      }
+    } else {
+      v.SetBool(pick == 0);
+    }
+  }
+}
+
+// AppendJsonAsRead(value) is `value` (the same tree as its compact text).
+void CheckAsRead(const json::Value& value) {
+  std::string as_read;
+  json::AppendJsonAsRead(as_read, value);
+  json::Document a, b;
+  const json::Value* from_as_read = a.Parse(as_read);
+  const std::string compact = json::Serialize(value);
+  const json::Value* from_compact = b.Parse(compact);
+  if (from_as_read == nullptr || from_compact == nullptr ||
+      !json::Equal(*from_as_read, *from_compact)) {
+    __builtin_trap();
+  }
+}
+
+std::string_view Trimmed(std::string_view text) {
+  const auto space = [](char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; };
+  while (!text.empty() && space(text.front())) text.remove_prefix(1);
+  while (!text.empty() && space(text.back())) text.remove_suffix(1);
+  return text;
 }
 
 }  // namespace
@@ -37,6 +93,17 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     json::Value* value3 = doc3.Parse(written);
     if (value3 == nullptr || !json::Equal(*value, *value3)) __builtin_trap();
     if (!json::Equal(*value, *lazy) || !lazy_doc.deferred_error().empty()) __builtin_trap();
+
+    // Nothing edited: a container is copied as it was read, whole.
+    std::string as_read;
+    json::AppendJsonAsRead(as_read, *value);
+    if ((value->IsObject() || value->IsArray()) && as_read != Trimmed(text)) __builtin_trap();
+    CheckAsRead(*value);
+    // Edited: in the tree Parse read whole, and in the one read level by level on demand.
+    Edit(doc, *value, size);
+    CheckAsRead(*value);
+    Edit(lazy_doc, *lazy, size + 1);
+    CheckAsRead(*lazy);
   } else {
     if (kw::ParseJson(text)) {
       // The host sends policies JSON it parsed itself; the SDK must never refuse it.
