@@ -195,11 +195,10 @@ class Context {
     return v ? v->AsInt64() : std::nullopt;
   }
   void Set(std::string_view key, kw::json::Value* value) {
-    const kw::json::Value* sc = owner_.Find("securityContext");
-    const kw::json::Value* old = sc ? sc->Find(key) : nullptr;
-    if (old != nullptr && kw::json::Equal(*old, *value)) return;
     kw::json::Value* context = doc_.GetOrAddObject(owner_, "securityContext");
     if (context == nullptr) return;
+    const kw::json::Value* old = context->Find(key);
+    if (old != nullptr && kw::json::Equal(*old, *value)) return;
     doc_.Set(*context, key, value);
     changed_ = true;
   }

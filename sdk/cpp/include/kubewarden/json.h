@@ -354,8 +354,8 @@ class Value {
     const internal::OnDemandText* lazy_text_;  // a lazy container's text
   };
   // A parsed container's text until an edit changes its members (Touch); null for containers
-  // made by the policy. (One pointer to a record in the arena, not the span itself: a node of
-  // more than 32 bytes is zeroed by a call to memset on wasm32, which cost every parse.)
+  // made by the policy. A record in the arena rather than the span itself, to keep the node
+  // within 32 bytes (see the static_assert below).
   internal::SourceText* source_ = nullptr;
   Type type_ = Type::kNull;
   std::uint8_t flags_ = 0;
