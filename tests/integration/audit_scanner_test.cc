@@ -181,9 +181,8 @@ TEST_F(AuditScannerTest, WritesOneReportPerResourceAndCleansUpAfterwards) {
 }
 
 TEST_F(AuditScannerTest, AnUnreachablePolicyServerErrorsItsResultsAndTheScanGoesOn) {
-  const int closed = testing::FreeLoopbackPort();
-  testing::ProcessResult run =
-      Scan({"--policy-server-url", "http://127.0.0.1:" + std::to_string(closed)});
+  testing::RefusingLoopbackPort closed;
+  testing::ProcessResult run = Scan({"--policy-server-url", closed.Url()});
   ASSERT_EQ(run.exit_code, 0) << run.err;
   json::value reports = Items("/apis/wgpolicyk8s.io/v1alpha2/namespaces/team/policyreports");
   ASSERT_EQ(reports.as_array().size(), 2u) << reports << run.out << run.err;

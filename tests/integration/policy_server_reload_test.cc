@@ -160,8 +160,8 @@ TEST_F(PolicyServerReload, WhatFailsToLoadKeepsServingItsLastGoodVersion) {
                       PolicyYaml("settings", "{reject: old settings}") +
                       PolicyYaml("registry", "{reject: old registry}") + PolicyYaml("ok"));
   ASSERT_TRUE(server);
-  std::string unreachable =
-      "registry://127.0.0.1:" + std::to_string(testing::FreeLoopbackPort()) + "/policy:v1";
+  testing::RefusingLoopbackPort down;
+  std::string unreachable = "registry://127.0.0.1:" + std::to_string(down.port()) + "/policy:v1";
   WriteInPlace(path_, "module:\n  module: " + TestData("not_wasm.txt") + "\n" +
                           PolicyYaml("settings", "{invalid: settings refused}") +
                           "registry:\n  module: " + unreachable + "\n" +

@@ -1042,9 +1042,8 @@ TEST(PolicyServerMetrics, PushesOtlpJsonToTheCollector) {
 }
 
 TEST(PolicyServerMetrics, CollectorFailuresAreNotFatal) {
-  ScopedEnvironment env({{"OTEL_EXPORTER_OTLP_METRICS_ENDPOINT",
-                          "http://127.0.0.1:" + std::to_string(testing::FreeLoopbackPort()) +
-                              "/v1/metrics"},
+  testing::RefusingLoopbackPort down;
+  ScopedEnvironment env({{"OTEL_EXPORTER_OTLP_METRICS_ENDPOINT", down.Url() + "/v1/metrics"},
                          {"OTEL_METRIC_EXPORT_INTERVAL", "50"}});
   auto server = Server::Start(StandardPolicies(), {"--enable-metrics"});
   ASSERT_TRUE(server);

@@ -230,7 +230,8 @@ TEST_F(ProxyTest, NoProxyBypassesTheProxy) {
   options_.registry.sources.insecure_sources.insert(registry.host());
   PushDirect(Module("bypass"), ref, options_.registry.sources);
   // Nothing listens there: any request sent to the proxy fails.
-  const std::string closed = "http://127.0.0.1:" + std::to_string(testing::FreeLoopbackPort());
+  testing::RefusingLoopbackPort dead_proxy;
+  const std::string closed = dead_proxy.Url();
 
   options_.registry.sources.proxies = {.http_proxy = closed, .https_proxy = closed};
   auto proxied = Fetch("registry://" + ref, options_);
@@ -336,7 +337,8 @@ TEST_F(ProxyTest, EnvironmentAndSourcesFileOverlayFieldByField) {
   const std::string ref = registry.host() + "/kw/overlay:v1";
   options_.registry.sources.insecure_sources.insert(registry.host());
   PushDirect(Module("overlay"), ref, options_.registry.sources);
-  const std::string closed = "http://127.0.0.1:" + std::to_string(testing::FreeLoopbackPort());
+  testing::RefusingLoopbackPort dead_proxy;
+  const std::string closed = dead_proxy.Url();
 
   // The file names a dead proxy and exempts nothing; the environment names the live one and
   // sets only http_proxy.

@@ -17,6 +17,8 @@
 #include <sstream>
 #include <stdexcept>
 #include <thread>
+#include <tuple>
+#include <utility>
 
 #include <gtest/gtest.h>
 
@@ -231,7 +233,10 @@ bool Eventually(const std::function<bool()>& condition, std::chrono::millisecond
   return condition();
 }
 
-int FreeLoopbackPort() {
+namespace {
+
+// A TCP socket bound to a port of 127.0.0.1 the kernel picked; its descriptor and the port.
+std::pair<int, int> BindLoopbackPort() {
   int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (fd < 0) throw std::runtime_error("socket failed");
   sockaddr_in addr{};
@@ -244,8 +249,23 @@ int FreeLoopbackPort() {
     close(fd);
     throw std::runtime_error("cannot bind a loopback port");
   }
+  return {fd, ntohs(addr.sin_port)};
+}
+
+}  // namespace
+
+int FreeLoopbackPort() {
+  auto [fd, port] = BindLoopbackPort();
   close(fd);
-  return ntohs(addr.sin_port);
+  return port;
+}
+
+RefusingLoopbackPort::RefusingLoopbackPort() { std::tie(fd_, port_) = BindLoopbackPort(); }
+
+RefusingLoopbackPort::~RefusingLoopbackPort() { close(fd_); }
+
+std::string RefusingLoopbackPort::Url() const {
+  return "http://127.0.0.1:" + std::to_string(port_);
 }
 
 std::string MakeTempDir() {

@@ -64,6 +64,25 @@ std::size_t ResidentBytes(pid_t pid);
 // binaries that must be told their port.
 int FreeLoopbackPort();
 
+// A port on 127.0.0.1 where every connection is refused for as long as this object lives: the
+// socket is bound but never listens, so no other program (a server another test starts at the
+// same time) can take the port the way it could take one FreeLoopbackPort() gave back.
+class RefusingLoopbackPort {
+ public:
+  RefusingLoopbackPort();
+  ~RefusingLoopbackPort();
+  RefusingLoopbackPort(const RefusingLoopbackPort&) = delete;
+  RefusingLoopbackPort& operator=(const RefusingLoopbackPort&) = delete;
+
+  int port() const { return port_; }
+  // "http://127.0.0.1:<port>".
+  std::string Url() const;
+
+ private:
+  int fd_ = -1;
+  int port_ = 0;
+};
+
 // $KW_TEST_DATA/<name>: the built fixtures (tests/data in the build tree).
 std::string TestData(const std::string& name);
 // $KW_SOURCE_DIR/<relative>.
