@@ -80,6 +80,18 @@ for t in "${targets[@]}"; do
     executed=$(sed -nE 's/^stat::number_of_executed_units: *([0-9]+).*/\1/p' "$log" | tail -n 1)
     done_runs=$((done_runs + ${executed:-n}))
     done_seconds=$((done_seconds + elapsed))
+    if ((status != 0)) && grep -q '^==[0-9]*== ERROR: libFuzzer: timeout' "$log"; then
+      # libFuzzer's timeout is wall-clock time: a campaign that was paused (SIGSTOP while the
+      # machine benchmarks) or starved reports one. Only an input that is slow again is a finding.
+      unit=$(sed -nE 's/.*Test unit written to (.*)$/\1/p' "$log" | tail -n 1)
+      if [[ -n "$unit" ]] && (cd "$build" && "./fuzz/${t}_fuzzer" "${common[@]}" "$unit" \
+          > "$log.rerun" 2>&1); then
+        echo "fuzz: $t: a timeout that does not reproduce (the campaign was paused?); input kept" \
+          "as $unit.unreproduced" >&2
+        mv "$unit" "$unit.unreproduced"
+        status=0
+      fi
+    fi
     if ((status != 0)); then
       crashes=$((crashes + 1))
       found=1
