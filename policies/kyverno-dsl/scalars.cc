@@ -88,7 +88,9 @@ std::optional<double> ParseQuantity(std::string_view text) {
     }
     std::optional<double> exponent = ParseNumber(suffix.substr(1));
     if (!exponent || std::fabs(*exponent) > 400) return std::nullopt;
-    return *number * std::pow(10.0, *exponent);
+    // The number with its exponent, read as one decimal: one rounding, the correct one (and
+    // no pow() in the module).
+    return kubewarden::ParseDecimal(std::string(text.substr(0, i)) + "e" + std::string(suffix.substr(1))).value;
   }
   return std::nullopt;
 }

@@ -11,13 +11,13 @@
 
 #include <algorithm>
 #include <cctype>
-#include <cerrno>
 #include <cmath>
 #include <cstdint>
-#include <cstdlib>
 #include <iterator>
 #include <optional>
 #include <vector>
+
+#include <kubewarden/decimal.h>
 
 #include "cel/text.h"
 #include "go_time.h"
@@ -340,9 +340,9 @@ Value CertificateReader::Number(std::string_view integer) {
     return Value();
   }
   std::string text = Decimal(integer);
-  errno = 0;
-  double d = std::strtod(text.c_str(), nullptr);
-  if (errno == ERANGE && std::isinf(d) && json_error_.empty()) {
+  // Rounded as Go's strconv.ParseFloat rounds it (the SDK's reader, not strtod: see decimal.h).
+  const double d = kubewarden::ParseDecimal(text).value;
+  if (std::isinf(d) && json_error_.empty()) {
     json_error_ = "json: cannot unmarshal number " + text + " into Go value of type float64";
   }
   return Value(d);

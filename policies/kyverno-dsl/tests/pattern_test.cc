@@ -48,6 +48,9 @@ const ScalarCase kScalars[] = {
     {"8Gi", "'<= 4Gi'", false},
     {"500m", "'< 1'", true},
     {"1500m", "'> 1'", true},
+    {"'1.5e3'", "'>= 15e2'", true},
+    {"'1.5e3'", "'> 1.5e3'", false},
+    {"'0.1e23'", "'<= 1e22'", true},  // exactly 10^22 as a quantity; 0.1 × 10^23 is not
     {"30s", "'>= 1m'", false},
     {"2h", "'> 1h'", true},
     {"5", "1-10", true},
