@@ -1,5 +1,6 @@
 #include "admission/json_text.h"
 
+#include <algorithm>
 #include <array>
 #include <bit>
 #include <cstring>
@@ -105,14 +106,19 @@ std::size_t NextStringStop(std::string_view text, std::size_t pos) {
 }
 
 // `text[pos]` is the opening quote of a string: one past its closing quote.
-std::size_t SkipString(std::string_view text, std::size_t pos) {
+std::size_t SkipString(std::string_view text, std::size_t pos, bool& escaped) {
   ++pos;
   while (true) {
     pos = NextStringStop(text, pos);
     if (pos >= text.size()) return kNoPos;
     if (text[pos] == '"') return pos + 1;
+    escaped = true;
     pos += 2;  // a backslash: the escaped byte is never a delimiter (\uXXXX's digits are plain)
   }
+}
+std::size_t SkipString(std::string_view text, std::size_t pos) {
+  bool escaped = false;
+  return SkipString(text, pos, escaped);
 }
 
 // The bytes escaped by the backslashes of a block: each backslash that is not itself escaped
@@ -157,11 +163,13 @@ constexpr std::uint64_t PrefixXor(std::uint64_t x) {
   return x;
 }
 
-// `text[pos]` is a '{' or '[': one past its matching bracket.
-std::size_t SkipContainer(std::string_view text, std::size_t pos) {
+// The brackets outside strings of the text from `pos` on, 64 bytes at a time: for each block,
+// `visit(base, opens, closes)` gets the block's offset in the text and the masks of its opening
+// and closing brackets, and returns whether to go on.
+template <typename Visit>
+void ForEachBracketBlock(std::string_view text, std::size_t pos, Visit visit) {
   std::uint64_t in_string = 0;  // all ones when the previous block ended inside a string
   bool escape_carry = false;
-  std::size_t depth = 0;
   for (std::size_t base = pos; base < text.size(); base += 64) {
     const char* block = text.data() + base;
     std::array<char, 64> tail;
@@ -175,13 +183,21 @@ std::size_t SkipContainer(std::string_view text, std::size_t pos) {
     const std::uint64_t quotes = m.quote & ~EscapedBytes(m.backslash, escape_carry);
     const std::uint64_t inside = PrefixXor(quotes) ^ in_string;
     in_string = static_cast<std::uint64_t>(static_cast<std::int64_t>(inside) >> 63);
-    const std::uint64_t opens = m.open & ~inside;
-    const std::uint64_t closes = m.close & ~inside;
+    if (!visit(base, m.open & ~inside, m.close & ~inside)) return;
+  }
+}
+
+// `text[pos]` is a '{' or '[': one past its matching bracket.
+std::size_t SkipContainer(std::string_view text, std::size_t pos) {
+  std::size_t depth = 0;
+  std::size_t end = kNoPos;
+  ForEachBracketBlock(text, pos, [&](std::size_t base, std::uint64_t opens,
+                                     std::uint64_t closes) {
     const std::size_t close_count = PopCount(closes);
     if (close_count < depth) {
       // The depth stays above zero throughout the block.
       depth = depth + PopCount(opens) - close_count;
-      continue;
+      return true;
     }
     for (std::uint64_t brackets = opens | closes; brackets != 0; brackets &= brackets - 1) {
       const int bit = std::countr_zero(brackets);
@@ -189,11 +205,13 @@ std::size_t SkipContainer(std::string_view text, std::size_t pos) {
         ++depth;
       } else if (depth == 0 || --depth == 0) {
         // (A close at depth zero is not well-formed JSON: stop there rather than wrap around.)
-        return base + static_cast<std::size_t>(bit) + 1;
+        end = base + static_cast<std::size_t>(bit) + 1;
+        return false;
       }
     }
-  }
-  return kNoPos;
+    return true;
+  });
+  return end;
 }
 
 }  // namespace
@@ -215,6 +233,56 @@ std::size_t SkipJsonValue(std::string_view text, std::size_t pos) {
     ++pos;
   }
   return pos;
+}
+
+std::size_t SkipJsonString(std::string_view text, std::size_t pos, bool& escaped) {
+  escaped = false;
+  if (pos >= text.size() || text[pos] != '"') return kNoPos;
+  return SkipString(text, pos, escaped);
+}
+
+// Containers nested deeper than this are not scanned (End says kNoPos): the DOM parsers
+// accepting the text refuse much less (kMaxJsonDepth).
+constexpr std::size_t kMaxDepthScanned = 1024;
+
+std::size_t ContainerEnds::End(std::size_t pos) {
+  if (pos >= text_.size() || (text_[pos] != '{' && text_[pos] != '[')) return kNoPos;
+  // Offsets are 32 bits: a longer text is scanned at every lookup, as SkipJsonValue does.
+  if (text_.size() >= kNotClosed) return SkipContainer(text_, pos);
+  const auto by_open = [](const Span& s, std::size_t p) { return s.open < p; };
+  auto at = std::lower_bound(spans_.begin(), spans_.end(), pos, by_open);
+  if (at == spans_.end() || at->open != pos) {
+    // Not scanned yet: this container and every one inside it, in the order they open.
+    scanned_.clear();
+    std::uint32_t open[kMaxDepthScanned];  // indices in scanned_ of those not closed yet
+    std::size_t depth = 0;
+    ForEachBracketBlock(text_, pos, [&](std::size_t base, std::uint64_t opens,
+                                        std::uint64_t closes) {
+      for (std::uint64_t brackets = opens | closes; brackets != 0; brackets &= brackets - 1) {
+        const int bit = std::countr_zero(brackets);
+        const auto offset = static_cast<std::uint32_t>(base + static_cast<std::size_t>(bit));
+        if ((opens >> bit) & 1) {
+          if (depth == kMaxDepthScanned) return false;  // deeper than any JSON parser accepts
+          open[depth++] = static_cast<std::uint32_t>(scanned_.size());
+          scanned_.push_back({offset, kNotClosed});
+        } else if (depth == 0) {
+          return false;  // a close at depth zero: not well-formed
+        } else {
+          scanned_[open[--depth]].end = offset + 1;
+          if (depth == 0) return false;  // the container closed
+        }
+      }
+      return true;
+    });
+    if (scanned_.empty()) return kNoPos;
+    // Containers inside this one that an earlier lookup scanned are in scanned_ again.
+    const std::size_t last = scanned_.front().end == kNotClosed ? text_.size() : scanned_.front().end;
+    auto inside = at;
+    while (inside != spans_.end() && inside->open < last) ++inside;
+    at = spans_.erase(at, inside);
+    at = spans_.insert(at, scanned_.begin(), scanned_.end());
+  }
+  return at->end == kNotClosed ? kNoPos : at->end;
 }
 
 std::string_view TrimJsonSpace(std::string_view text) {

@@ -20,6 +20,7 @@
 #include <cstdint>
 #include <optional>
 #include <string_view>
+#include <vector>
 
 namespace kw::admission {
 
@@ -32,8 +33,37 @@ std::size_t SkipJsonSpace(std::string_view text, std::size_t pos);
 // first.
 std::size_t SkipJsonValue(std::string_view text, std::size_t pos);
 
+// `text[pos]` is the opening quote of a string: one past its closing quote (kNoPos when the
+// text ends first), and whether the string has an escape (its raw bytes are then not its value).
+std::size_t SkipJsonString(std::string_view text, std::size_t pos, bool& escaped);
+
 // `text` without the JSON whitespace around it: the value itself, when `text` is one value.
 std::string_view TrimJsonSpace(std::string_view text);
+
+// Where the objects and arrays of a text end, for a walk that skips containers at every level of
+// nesting and would otherwise scan the innermost bytes once per level. The first lookup of a
+// container scans it (the same 64-byte blocks as SkipJsonValue) and records the end of every
+// container inside it, so that each byte is scanned once however deep the walk goes.
+class ContainerEnds {
+ public:
+  // `text` must outlive this object.
+  explicit ContainerEnds(std::string_view text) : text_(text) {}
+
+  // SkipJsonValue(text, pos) for a container opening at `text[pos]`: one past its matching
+  // bracket; kNoPos when no container opens there or it is not closed.
+  std::size_t End(std::size_t pos);
+
+ private:
+  struct Span {
+    std::uint32_t open;
+    std::uint32_t end;  // kNotClosed when the text ends first
+  };
+  static constexpr std::uint32_t kNotClosed = 0xffffffff;
+
+  std::string_view text_;
+  std::vector<Span> spans_;  // of the containers scanned so far, by opening bracket
+  std::vector<Span> scanned_;  // those of the last scan (a buffer kept between scans)
+};
 
 // A forward-only cursor over the members of an object's text. Member number i of the text is
 // member number i of a DOM iteration that keeps document order and duplicates (simdjson's).

@@ -2,11 +2,13 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstring>
 #include <memory>
 #include <random>
 #include <string>
+#include <vector>
 
 #include "base/json.h"
 
@@ -127,6 +129,63 @@ TEST(SkipJsonValueTest, TruncatedOrMalformedTextNeverReadsOutside) {
     const std::size_t end = SkipJsonValue(bad, 0);
     EXPECT_TRUE(end == kNoPos || end <= bad.size()) << bad;
   }
+}
+
+TEST(SkipJsonStringTest, SaysWhetherTheStringHasAnEscape) {
+  bool escaped = true;
+  EXPECT_EQ(SkipJsonString(R"("plain":1)", 0, escaped), 7u);
+  EXPECT_FALSE(escaped);
+  EXPECT_EQ(SkipJsonString(R"("a\"b",)", 0, escaped), 6u);
+  EXPECT_TRUE(escaped);
+  EXPECT_EQ(SkipJsonString(R"(x"a")", 1, escaped), 4u);
+  EXPECT_FALSE(escaped);
+  EXPECT_EQ(SkipJsonString("1", 0, escaped), kNoPos);  // not a string
+  EXPECT_EQ(SkipJsonString(R"("open)", 0, escaped), kNoPos);
+  EXPECT_EQ(SkipJsonString(R"("a\)", 0, escaped), kNoPos);
+}
+
+// Every container of `text` (its brackets outside strings), looked up outer ones first or inner
+// ones first, ends where SkipJsonValue says; and again, from what the lookups recorded.
+void ExpectEndsAsSkipped(std::string_view text, bool outer_first) {
+  std::vector<std::size_t> opens;
+  for (std::size_t pos = 0; pos < text.size(); ++pos) {
+    if (text[pos] == '"') pos = SkipJsonValue(text, pos) - 1;
+    else if (text[pos] == '{' || text[pos] == '[') opens.push_back(pos);
+  }
+  if (!outer_first) std::reverse(opens.begin(), opens.end());
+  ContainerEnds ends(text);
+  for (std::size_t open : opens) {
+    ASSERT_EQ(ends.End(open), SkipJsonValue(text, open)) << open << " in " << text;
+  }
+  for (std::size_t open : opens) ASSERT_EQ(ends.End(open), SkipJsonValue(text, open));
+}
+
+TEST(ContainerEndsTest, EndsAreSkipJsonValuesInAnyOrderOfLookup) {
+  const std::string tricky = R"({"a\\\"}]\\\\" : [1, {"\\": "\"[{\""}], "b": [[], {}]})";
+  for (std::size_t pad = 0; pad < 140; ++pad) {
+    const std::string text = "[" + std::string(pad, ' ') + tricky + ", " + tricky + "]";
+    ExpectEndsAsSkipped(text, true);
+    ExpectEndsAsSkipped(text, false);
+  }
+  const std::string deep = std::string(300, '[') + std::string(300, ']');
+  ContainerEnds ends(deep);
+  EXPECT_EQ(ends.End(100), 500u);
+  EXPECT_EQ(ends.End(0), 600u);
+  EXPECT_EQ(ends.End(299), 301u);
+}
+
+TEST(ContainerEndsTest, WhatIsNotAClosedContainerIsNoPos) {
+  const std::string_view text = R"({"a": [1, 2], "b": "[{", "c": [)";
+  ContainerEnds ends(text);
+  EXPECT_EQ(ends.End(text.find('[')), text.find(']') + 1);
+  EXPECT_EQ(ends.End(1), kNoPos);                       // a quote, not a bracket
+  EXPECT_EQ(ends.End(0), kNoPos);                       // the text ends first
+  EXPECT_EQ(ends.End(text.rfind('[')), kNoPos);         // likewise
+  EXPECT_EQ(ends.End(text.size()), kNoPos);
+  EXPECT_EQ(ContainerEnds("]").End(0), kNoPos);
+  // Deeper than any parser accepts: not scanned.
+  const std::string deep = std::string(2000, '[') + std::string(2000, ']');
+  EXPECT_EQ(ContainerEnds(deep).End(0), kNoPos);
 }
 
 TEST(JsonObjectTextTest, FindsMembersForwardOnly) {
