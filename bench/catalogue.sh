@@ -63,6 +63,6 @@ for policy in "${policies[@]}"; do
     continue
   fi
   read -r min min_unit mean mean_unit < <(sed -E 's/.*\[([0-9.]+) ([^ ]+) ([0-9.]+) ([^ ]+) .*/\1 \2 \3 \4/' <<<"$line")
-  printf '%-32s %5s KB %7s %-2s %7s %-2s\n' "$policy" "$(( ($(stat -c %s "$module") + 512) / 1024 ))" \
+  printf '%-32s %5s KB %7s %-2s %7s %-2s\n' "$policy" "$(( ($(stat -c %s "$module") + 500) / 1000 ))" \
     "$mean" "$mean_unit" "$min" "$min_unit"
 done

@@ -257,7 +257,14 @@ inline int HandleGuestCall(std::uint32_t op_len, std::uint32_t payload_len) {
   void operator delete[](void* p, std::size_t) noexcept { std::free(p); }          \
   _LIBCPP_BEGIN_NAMESPACE_STD                                                      \
   [[noreturn]] void __libcpp_verbose_abort(const char*, ...) { __builtin_trap(); } \
-  _LIBCPP_END_NAMESPACE_STD
+  _LIBCPP_END_NAMESPACE_STD                                                        \
+  /* compiler-rt's wasm32 builtins, as Debian builds them, check their stack with  \
+     a guard that wasi-libc does not define: unsigned __int128 division at -O2     \
+     (__umodti3) would not link without these. */                                  \
+  extern "C" {                                                                     \
+  __attribute__((weak)) std::uintptr_t __stack_chk_guard = 0x2f8a5c3du;            \
+  __attribute__((weak, noreturn)) void __stack_chk_fail() { __builtin_trap(); }    \
+  }
 #else
 // Native builds (unit tests) drive HandleGuestCall directly.
 #define KUBEWARDEN_WAPC_GUEST(init)
