@@ -4,7 +4,7 @@
 #   cold     with an empty compiled-code cache (fresh directory every run),
 #   warm     with the cache a previous run filled,
 #   no cache --disable-compiled-cache,
-# for two policy sets: 15 of our policies (20-65 KB each), and 15 policies grown to 1 MB each
+# for two policy sets: 15 of our policies (28-86 KB each), and 15 policies grown to 1 MB each
 # (test_policy.wasm plus unused functions, `code_cache_bench pad`), the size of upstream's TinyGo
 # and Rust policies. Prints the median and the range of `RUNS` runs (default 7).
 #
@@ -110,7 +110,7 @@ for set in ours big; do
     ready_ms "$policies" --compiled-cache-dir "$work/cold-$set-$run" >>"$work/$set.cold"
     ready_ms "$policies" --compiled-cache-dir "$work/warm-$set" >>"$work/$set.warm"
   done
-  label=$([[ $set == ours ]] && echo "our policies (20-65 KB)" || echo "1 MB policies")
+  label=$([[ $set == ours ]] && echo "our policies (28-86 KB)" || echo "1 MB policies")
   printf '%-24s no cache  %s\n' "$label" "$(summary "$work/$set.none")"
   printf '%-24s cold      %s\n' "" "$(summary "$work/$set.cold")"
   printf '%-24s warm      %s\n' "" "$(summary "$work/$set.warm")"
