@@ -26,14 +26,36 @@ void Collect(json::Value& value, std::vector<json::Value*>& out) {
   for (json::Value& child : value) Collect(child, out);
 }
 
-// Edits about one value in five of `root`'s tree, each kind of edit in turn, chosen by `seed`.
-void Edit(json::Document& doc, json::Value& root, std::size_t seed) {
+// Edits about one value in five of `root`'s tree, each kind of edit in turn, chosen by `seed`:
+// members set, erased and moved elsewhere (never into themselves), elements pushed and erased,
+// and with `in_place`, scalars changed in place (which switches AppendJsonAsRead from its edit
+// marks to looking into every container, for the rest of the process).
+void Edit(json::Document& doc, json::Value& root, std::size_t seed, bool in_place) {
   std::vector<json::Value*> values;
   Collect(root, values);
+  json::Value* moved = nullptr;  // detached, waiting for a new place
+  std::size_t moved_end = 0;     // in `values`, one past the moved value's subtree
   for (std::size_t i = 0; i < values.size(); ++i) {
     const std::size_t pick = (i * 2654435761u + seed) % 10;
     json::Value& v = *values[i];
-    if (pick >= 2) continue;
+    if (pick >= 3) continue;
+    if (pick == 2) {
+      if (moved != nullptr && i >= moved_end && v.IsObject()) {
+        doc.Set(v, "moved", moved);
+        moved = nullptr;
+      } else if (moved == nullptr && v.IsObject() && !v.empty()) {
+        // Taken out with its subtree, which comes next in `values` (pre-order).
+        std::vector<json::Value*> subtree;
+        json::Value* member = &*v.begin();
+        Collect(*member, subtree);
+        std::size_t at = i + 1;
+        while (at < values.size() && values[at] != member) ++at;
+        moved_end = at + subtree.size();
+        std::string key(member->key());
+        if (doc.Erase(v, key)) moved = member;
+      }
+      continue;
+    }
     if (v.IsObject()) {
       if (pick == 0 || v.empty()) {
         doc.Set(v, "edited", doc.Int(static_cast<std::int64_t>(i)));
@@ -46,7 +68,7 @@ void Edit(json::Document& doc, json::Value& root, std::size_t seed) {
       } else {
         doc.EraseAt(v, 0);
       }
-    } else {
+    } else if (in_place) {
       v.SetBool(pick == 0);
     }
   }
@@ -99,10 +121,16 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     json::AppendJsonAsRead(as_read, *value);
     if ((value->IsObject() || value->IsArray()) && as_read != Trimmed(text)) __builtin_trap();
     CheckAsRead(*value);
-    // Edited: in the tree Parse read whole, and in the one read level by level on demand.
-    Edit(doc, *value, size);
+    // Edited: in the tree Parse read whole, and in the one read level by level on demand;
+    // first found by the edit marks alone, then again after changes in place.
+    json::internal::g_values_reset_in_place = false;
+    Edit(doc, *value, size, false);
     CheckAsRead(*value);
-    Edit(lazy_doc, *lazy, size + 1);
+    Edit(lazy_doc, *lazy, size + 1, false);
+    CheckAsRead(*lazy);
+    Edit(doc, *value, size + 2, true);
+    CheckAsRead(*value);
+    Edit(lazy_doc, *lazy, size + 3, true);
     CheckAsRead(*lazy);
   } else {
     if (kw::ParseJson(text)) {

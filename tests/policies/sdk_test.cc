@@ -195,12 +195,6 @@ TEST(Json, AsReadCopiesWhatNoEditChanged) {
   const std::string reference = AsRead(*v);
   EXPECT_TRUE(json::Equal(*v, *fresh.Parse(reference)));
 
-  json::Document d2;
-  json::Value* w = d2.Parse(text);
-  w->Get("spec/d/0/e")->SetNull();  // a scalar changed in place
-  EXPECT_EQ(AsRead(*w),
-            R"({"meta":{"name" : "\u0041"},"spec":{"a":[1, 2],"b":{"c": true},"d":[{"e":null}]}})");
-
   json::Document d3;
   json::Value* x = d3.Parse(text);
   d3.PushBack(*x->Get("spec/a"), d3.Int(3));     // appended
@@ -225,6 +219,50 @@ TEST(Json, AsReadCopiesWhatNoEditChanged) {
   // Cloned values and values made by the policy are written compact.
   d5.Set(*z, "copy", d5.Clone(*z->Get("meta")));
   EXPECT_EQ(AsRead(*z->Get("copy")), R"({"name":"A"})");
+
+  // Last, as it switches AppendJsonAsRead to looking into every container for the rest of the
+  // process (an in-place change leaves no mark its ancestors can find).
+  json::Document d2;
+  json::Value* w = d2.Parse(text);
+  w->Get("spec/d/0/e")->SetNull();  // a scalar changed in place
+  EXPECT_EQ(AsRead(*w),
+            R"({"meta":{"name" : "\u0041"},"spec":{"a":[1, 2],"b":{"c": true},"d":[{"e":null}]}})");
+  EXPECT_EQ(AsRead(*x), R"({"meta":{"name" : "\u0041"},"spec":{"a":[1,2,3],"b":{},"d":[ {"e": 1} ]}})");
+}
+
+// A container edited leaves a mark in the document that parsed it, whichever document's method
+// made the edit; containers with no mark inside their text are copied without being looked into.
+TEST(Json, AsReadFindsEditsWhereverTheyWereMade) {
+  const std::string text = R"({"a": {"b": {"c": [1, {"d": 2}]}, "h": [3]}, "e": [ {"f": 1}, {"g": 2} ]})";
+  json::Document doc;
+  json::Value* v = doc.Parse(text);
+  ASSERT_NE(v, nullptr) << doc.error();
+  doc.Set(*v->Get("a/b/c/1"), "d", doc.Int(3));  // deep: the path above it is re-written
+  EXPECT_EQ(AsRead(*v),
+            R"({"a":{"b":{"c":[1,{"d":3}]},"h":[3]},"e":[ {"f": 1}, {"g": 2} ]})");
+  json::Document other;
+  other.Set(*v->Get("e/1"), "g", other.Int(4));  // through another document
+  EXPECT_EQ(AsRead(*v), R"({"a":{"b":{"c":[1,{"d":3}]},"h":[3]},"e":[{"f": 1},{"g":4}]})");
+
+  // Moved into another document's tree, then edited inside: the mark is in the text it came
+  // from, and the tree it now belongs to finds it there.
+  json::Document host;
+  json::Value* root = host.Parse(R"({"x" : 1})");
+  ASSERT_NE(root, nullptr);
+  json::Value* a = v->Get("a");
+  ASSERT_TRUE(doc.Erase(*v, "a"));
+  host.Set(*root, "a", a);
+  EXPECT_EQ(AsRead(*root), R"({"x":1,"a":{"b":{"c":[1,{"d":3}]},"h":[3]}})");
+  EXPECT_EQ(AsRead(*a->Get("h")), "[3]");
+  host.PushBack(*a->Get("h"), host.Int(5));
+  EXPECT_EQ(AsRead(*root), R"({"x":1,"a":{"b":{"c":[1,{"d":3}]},"h":[3,5]}})");
+
+  // Read on demand: the same, level by level.
+  json::Document lazy;
+  json::Value* l = lazy.ParseOnDemand(text);
+  ASSERT_NE(l, nullptr) << lazy.error();
+  lazy.EraseAt(*l->Get("a/b/c"), 0);
+  EXPECT_EQ(AsRead(*l), R"({"a":{"b":{"c":[{"d": 2}]},"h":[3]},"e":[ {"f": 1}, {"g": 2} ]})");
 }
 
 TEST(Json, AsReadCopiesContainersReadOnDemandAndLeftUnchanged) {

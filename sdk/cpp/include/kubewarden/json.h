@@ -134,11 +134,24 @@ struct TapeEntry {
   std::uint32_t after;  // the index of the first container after it and all it contains
 };
 
-// The text a container was parsed from, brackets included (Value::source_).
+// The text a container was parsed from, brackets included (Value::source_), and the document
+// that parsed it (whose edit marks say whether anything inside it changed).
 struct SourceText {
   const char* begin;
   std::uint32_t size;
+  Document* doc;
 };
+
+// Where in its source text a container was first edited (Document::edits_).
+struct EditMark {
+  const char* at;
+  EditMark* next;
+};
+
+// Set once any value is changed in place (Value::SetNull, SetBool), in any document: such an
+// edit leaves no mark its ancestors can find, so from then on AppendJsonAsRead looks through
+// every container to learn whether it changed. Policies edit by replacing members.
+inline bool g_values_reset_in_place = false;
 
 // A text read on demand: where its containers are, and the document that reads them.
 struct OnDemandText {
@@ -337,8 +350,10 @@ class Value {
     last_ = nullptr;
     source_ = nullptr;
     flags_ = static_cast<std::uint8_t>((flags_ & (kKeyVerbatim | kAttached)) | kEdited);
+    internal::g_values_reset_in_place = true;
   }
-  // A container's members or elements changed: its text as read no longer says what it holds.
+  // A container's members or elements changed: its text as read no longer says what it holds
+  // (see Document::Touch, which also marks where).
   void Touch() { source_ = nullptr; }
 
   Value* next_ = nullptr;  // next sibling; while parsing an open container: its parent
@@ -488,11 +503,27 @@ class Document {
   // The source text record of a container starting at `begin`; its size is set at the end.
   KUBEWARDEN_INLINE_ internal::SourceText* NewSourceText(const char* begin, std::size_t size = 0) {
     return new (arena_.Allocate(sizeof(internal::SourceText)))
-        internal::SourceText{begin, static_cast<std::uint32_t>(size)};
+        internal::SourceText{begin, static_cast<std::uint32_t>(size), this};
   }
   bool Attach(Value& container, Value* value);
+  // Every edit of a container's members goes through here: a container parsed by this document
+  // and edited for the first time leaves a mark where its text began. A parsed container with
+  // no mark inside its text holds what it was read with (nothing in it was replaced, so every
+  // container under it was parsed with it, and any edit under it marked a place inside it):
+  // AppendJsonAsRead copies it without looking in.
+  // (The mark goes to the document that parsed the container, which may not be this one.)
+  static void Touch(Value& container) {
+    if (container.source_ != nullptr) {
+      Document& parsed_by = *container.source_->doc;
+      parsed_by.edits_ = new (parsed_by.arena_.Allocate(sizeof(internal::EditMark)))
+          internal::EditMark{container.source_->begin, parsed_by.edits_};
+    }
+    container.Touch();
+  }
+  friend bool EditedWithin(const internal::SourceText& text);
 
   Arena arena_;
+  internal::EditMark* edits_ = nullptr;
   std::string error_;
   std::string deferred_error_;
 };
@@ -1473,6 +1504,13 @@ inline void AppendQuoted(std::string& out, std::string_view s) {
 // are as they were read: parsed (source_ set), not touched since, and holding only such values.
 // It flags them kAsRead for the writing pass, which copies their text. `*unchanged` tells the
 // caller whether `value` is as it was read.
+inline bool EditedWithin(const internal::SourceText& text) {
+  for (const internal::EditMark* m = text.doc->edits_; m != nullptr; m = m->next) {
+    if (m->at >= text.begin && m->at < text.begin + text.size) return true;
+  }
+  return false;
+}
+
 inline std::size_t SerializedSize(const Value& value, bool as_read, bool* unchanged) {
   *unchanged = (value.flags_ & Value::kEdited) == 0;
   switch (value.type_) {
@@ -1489,6 +1527,14 @@ inline std::size_t SerializedSize(const Value& value, bool as_read, bool* unchan
     case Type::kArray:
     case Type::kObject: {
       if (value.IsLazy()) return value.LazyText().size();  // written as it was read
+      // Values live in their document's arena and are never const objects (as in
+      // MaterializeSlow): the flag is the sizing pass's note to the writing pass.
+      std::uint8_t& flags = const_cast<Value&>(value).flags_;
+      if (as_read && value.source_ != nullptr && !internal::g_values_reset_in_place &&
+          !EditedWithin(*value.source_)) {
+        flags |= Value::kAsRead;  // see Document::Touch
+        return value.source_->size;
+      }
       const bool object = value.type_ == Type::kObject;
       std::size_t n = 2;
       bool members_unchanged = true;
@@ -1505,9 +1551,6 @@ inline std::size_t SerializedSize(const Value& value, bool as_read, bool* unchan
       }
       *unchanged = *unchanged && members_unchanged && value.source_ != nullptr;
       if (!as_read) return n;
-      // Values live in their document's arena and are never const objects (as in
-      // MaterializeSlow): the flag is the sizing pass's note to the writing pass.
-      std::uint8_t& flags = const_cast<Value&>(value).flags_;
       if (*unchanged) {
         flags |= Value::kAsRead;
         return value.source_->size;
@@ -1704,7 +1747,7 @@ inline Value* Document::Clone(const Value& v) {
 
 inline bool Document::Attach(Value& container, Value* value) {
   container.Materialize();
-  container.Touch();
+  Touch(container);
   value->flags_ |= Value::kAttached;
   value->next_ = nullptr;
   container.LinkChild(value);
@@ -1732,7 +1775,7 @@ inline Value* Document::Set(Value& object, std::string_view key, Value* value) {
       if (object.last_ == m) object.last_ = value;
       m->flags_ &= static_cast<std::uint8_t>(~Value::kAttached);
       m->next_ = nullptr;
-      object.Touch();
+      Touch(object);
       return value;
     }
   }
@@ -1764,7 +1807,7 @@ inline Value* Document::Insert(Value& object, std::size_t index, std::string_vie
     prev->next_ = value;
   }
   ++object.size_;
-  object.Touch();
+  Touch(object);
   return value;
 }
 
@@ -1797,7 +1840,7 @@ inline bool Document::Erase(Value& object, std::string_view key) {
       }
       if (object.last_ == m) object.last_ = prev;
       --object.size_;
-      object.Touch();
+      Touch(object);
       m->next_ = nullptr;
       m->flags_ &= static_cast<std::uint8_t>(~Value::kAttached);
       return true;
@@ -1832,7 +1875,7 @@ inline bool Document::EraseAt(Value& array, std::size_t index) {
   }
   if (array.last_ == e) array.last_ = prev;
   --array.size_;
-  array.Touch();
+  Touch(array);
   e->next_ = nullptr;
   e->flags_ &= static_cast<std::uint8_t>(~Value::kAttached);
   return true;
