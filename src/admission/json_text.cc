@@ -9,6 +9,8 @@
 #include <emmintrin.h>
 #endif
 
+#include "admission/json_text_blocks.h"
+
 namespace kw::admission {
 namespace json_text_internal {
 namespace {
@@ -72,6 +74,45 @@ inline BlockMasks Scan(const char* block) { return ScanBytewise(block); }
 BlockMasks ScanBlockBytewise(const char* block) { return ScanBytewise(block); }
 BlockMasks ScanBlock(const char* block) { return Scan(block); }
 
+namespace {
+// Bit i is the XOR of bits 0..i: from an opening quote (included) to its closing quote (not).
+constexpr std::uint64_t PrefixXor(std::uint64_t x) {
+  x ^= x << 1;
+  x ^= x << 2;
+  x ^= x << 4;
+  x ^= x << 8;
+  x ^= x << 16;
+  x ^= x << 32;
+  return x;
+}
+}  // namespace
+
+void BracketMasksPortable(const char* data, std::size_t blocks, StringState& state,
+                          std::uint64_t* opens, std::uint64_t* closes) {
+  for (std::size_t b = 0; b < blocks; ++b) {
+    const BlockMasks m = Scan(data + 64 * b);
+    const std::uint64_t quotes = m.quote & ~EscapedBytes(m.backslash, state.escape_carry);
+    const std::uint64_t inside = InsideStrings(PrefixXor(quotes), state);
+    opens[b] = m.open & ~inside;
+    closes[b] = m.close & ~inside;
+  }
+}
+
+bool HasWideBracketKernel() {
+#if defined(__x86_64__)
+  return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("pclmul");
+#else
+  return false;
+#endif
+}
+
+BracketKernel BestBracketKernel() {
+#if defined(__x86_64__)
+  if (HasWideBracketKernel()) return BracketMasksAvx2;
+#endif
+  return BracketMasksPortable;
+}
+
 }  // namespace json_text_internal
 
 namespace {
@@ -121,29 +162,6 @@ std::size_t SkipString(std::string_view text, std::size_t pos) {
   return SkipString(text, pos, escaped);
 }
 
-// The bytes escaped by the backslashes of a block: each backslash that is not itself escaped
-// escapes the next byte. `carry` says whether the block's first byte is escaped (by a backslash
-// ending the previous block), and is set for the next block. Backslashes are rare outside
-// annotations, so a loop over them is cheaper than simdjson's branchless arithmetic.
-std::uint64_t EscapedBytes(std::uint64_t backslash, bool& carry) {
-  std::uint64_t escaped = 0;
-  if (carry) {
-    escaped = 1;
-    backslash &= ~std::uint64_t{1};
-  }
-  carry = false;
-  while (backslash != 0) {
-    const int bit = std::countr_zero(backslash);
-    if (bit == 63) {
-      carry = true;
-      break;
-    }
-    escaped |= std::uint64_t{1} << (bit + 1);
-    backslash &= ~(std::uint64_t{3} << bit);  // this backslash and the byte it escapes
-  }
-  return escaped;
-}
-
 // std::popcount compiles to a libgcc call without -mpopcnt; this is the inline equivalent.
 constexpr std::size_t PopCount(std::uint64_t x) {
   x = x - ((x >> 1) & 0x5555555555555555);
@@ -152,38 +170,35 @@ constexpr std::size_t PopCount(std::uint64_t x) {
   return static_cast<std::size_t>((x * 0x0101010101010101) >> 56);
 }
 
-// Bit i is the XOR of bits 0..i: from an opening quote (included) to its closing quote (not).
-constexpr std::uint64_t PrefixXor(std::uint64_t x) {
-  x ^= x << 1;
-  x ^= x << 2;
-  x ^= x << 4;
-  x ^= x << 8;
-  x ^= x << 16;
-  x ^= x << 32;
-  return x;
-}
-
 // The brackets outside strings of the text from `pos` on, 64 bytes at a time: for each block,
 // `visit(base, opens, closes)` gets the block's offset in the text and the masks of its opening
-// and closing brackets, and returns whether to go on.
+// and closing brackets, and returns whether to go on. The kernel scans a run of blocks per call,
+// one block first and twice as many each time after (most values skipped are short), up to
+// kMaxRun.
 template <typename Visit>
 void ForEachBracketBlock(std::string_view text, std::size_t pos, Visit visit) {
-  std::uint64_t in_string = 0;  // all ones when the previous block ended inside a string
-  bool escape_carry = false;
-  for (std::size_t base = pos; base < text.size(); base += 64) {
-    const char* block = text.data() + base;
+  static const json_text_internal::BracketKernel kernel = json_text_internal::BestBracketKernel();
+  constexpr std::size_t kMaxRun = 16;
+  std::uint64_t opens[kMaxRun], closes[kMaxRun];
+  json_text_internal::StringState state;
+  std::size_t run = 1;
+  for (std::size_t base = pos; base < text.size();) {
+    const char* data = text.data() + base;
+    std::size_t blocks = std::min((text.size() - base) / 64, run);
     std::array<char, 64> tail;
-    if (text.size() - base < tail.size()) {
+    if (blocks == 0) {
       // The last block: copied out, padded with spaces, so nothing past the text is read.
       tail.fill(' ');
-      std::memcpy(tail.data(), block, text.size() - base);
-      block = tail.data();
+      std::memcpy(tail.data(), data, text.size() - base);
+      data = tail.data();
+      blocks = 1;
     }
-    const BlockMasks m = json_text_internal::Scan(block);
-    const std::uint64_t quotes = m.quote & ~EscapedBytes(m.backslash, escape_carry);
-    const std::uint64_t inside = PrefixXor(quotes) ^ in_string;
-    in_string = static_cast<std::uint64_t>(static_cast<std::int64_t>(inside) >> 63);
-    if (!visit(base, m.open & ~inside, m.close & ~inside)) return;
+    kernel(data, blocks, state, opens, closes);
+    for (std::size_t i = 0; i < blocks; ++i) {
+      if (!visit(base + 64 * i, opens[i], closes[i])) return;
+    }
+    base += 64 * blocks;
+    run = std::min(2 * run, kMaxRun);
   }
 }
 

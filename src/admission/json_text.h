@@ -87,21 +87,4 @@ class JsonObjectText {
   std::size_t next_member_ = 0;
 };
 
-namespace json_text_internal {
-
-// Bit i of each mask is set when byte i of a 64-byte block is a quote, a backslash, '{' or '[',
-// '}' or ']'.
-struct BlockMasks {
-  std::uint64_t quote = 0;
-  std::uint64_t backslash = 0;
-  std::uint64_t open = 0;
-  std::uint64_t close = 0;
-};
-
-// The masks of the 64 bytes at `block`, one byte at a time, and the same with SSE2 when the
-// target has it (otherwise the same function). Exposed so that tests can compare them.
-BlockMasks ScanBlockBytewise(const char* block);
-BlockMasks ScanBlock(const char* block);
-
-}  // namespace json_text_internal
 }  // namespace kw::admission

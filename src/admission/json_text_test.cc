@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "admission/json_text_blocks.h"
 #include "base/json.h"
 
 namespace kw::admission {
@@ -44,6 +45,61 @@ TEST(ScanBlockTest, MatchesTheBytewiseScan) {
   EXPECT_EQ(m.backslash, (std::uint64_t{1} << 1) | (std::uint64_t{1} << 63));
   EXPECT_EQ(m.open, std::uint64_t{0b1100});
   EXPECT_EQ(m.close, std::uint64_t{0b110000});
+}
+
+// The brackets outside strings of `text` (a multiple of 64 bytes), one byte at a time.
+void NaiveBracketMasks(std::string_view text, std::vector<std::uint64_t>& opens,
+                       std::vector<std::uint64_t>& closes) {
+  bool in_string = false, escaped = false;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    if (i % 64 == 0) {
+      opens.push_back(0);
+      closes.push_back(0);
+    }
+    const char c = text[i];
+    const std::uint64_t bit = std::uint64_t{1} << (i % 64);
+    // (Like the kernels, a backslash escapes the next byte inside strings or not: JSON has
+    // none outside, and an escaped byte only matters when it is a quote.)
+    const bool escaped_here = escaped;
+    escaped = !escaped_here && c == '\\';
+    if (c == '"') {
+      if (!escaped_here) in_string = !in_string;
+    } else if (!in_string && (c == '{' || c == '[')) {
+      opens.back() |= bit;
+    } else if (!in_string && (c == '}' || c == ']')) {
+      closes.back() |= bit;
+    }
+  }
+}
+
+// Both kernels give the byte-at-a-time answer, over runs of blocks of every length, the state
+// carried from one call to the next (strings and escapes across block boundaries).
+TEST(BracketKernelTest, KernelsMatchTheNaiveScan) {
+  std::vector<std::pair<const char*, json_text_internal::BracketKernel>> kernels = {
+      {"portable", json_text_internal::BracketMasksPortable}};
+#if defined(__x86_64__)
+  if (json_text_internal::HasWideBracketKernel()) {
+    kernels.emplace_back("avx2", json_text_internal::BracketMasksAvx2);
+  }
+#endif
+  std::mt19937 rng(7);
+  const std::string alphabet = "\"\\{}[]a :,\\\\\"\xfb\xdb\x7b\x5b\x7d\x5d\x22\x5c\xa2";
+  for (int round = 0; round < 3000; ++round) {
+    std::string text(64 * (1 + rng() % 20), ' ');
+    for (char& c : text) c = alphabet[rng() % alphabet.size()];
+    std::vector<std::uint64_t> want_opens, want_closes;
+    NaiveBracketMasks(text, want_opens, want_closes);
+    for (const auto& [name, kernel] : kernels) {
+      json_text_internal::StringState state;
+      std::vector<std::uint64_t> opens(want_opens.size()), closes(want_closes.size());
+      for (std::size_t b = 0, run = 1 + rng() % 5; b < opens.size(); b += run) {
+        const std::size_t n = std::min(run, opens.size() - b);
+        kernel(text.data() + 64 * b, n, state, opens.data() + b, closes.data() + b);
+      }
+      ASSERT_EQ(opens, want_opens) << name << " " << text;
+      ASSERT_EQ(closes, want_closes) << name << " " << text;
+    }
+  }
 }
 
 TEST(SkipJsonValueTest, Scalars) {
