@@ -34,6 +34,7 @@
 #include <deque>
 #include <fstream>
 #include <iostream>
+#include <map>
 #include <memory>
 #include <optional>
 #include <sstream>
@@ -139,6 +140,21 @@ struct Tally {
   std::vector<Second> timeline;  // by second since the end of the warm-up
   std::uint64_t sent = 0, answered = 0, errors = 0, wrong = 0, reconnects = 0;
   std::uint64_t backlog_at_end = 0;  // requests due but never sent: the server fell behind
+  // What the errors were: connections that could not be opened (or finish their TLS handshake),
+  // exchanges broken before an answer, and answers with a status other than 2xx, by status.
+  std::uint64_t connect_failures = 0, broken = 0;
+  std::map<unsigned, std::uint64_t> statuses;
+
+  // " (connect 1, broken 2, status 503 x3)" when there were errors, else "".
+  std::string ErrorKinds() const {
+    if (errors == 0) return "";
+    std::string kinds = " (connect " + std::to_string(connect_failures) + ", broken " +
+                        std::to_string(broken);
+    for (const auto& [status, count] : statuses) {
+      kinds += ", status " + std::to_string(status) + " x" + std::to_string(count);
+    }
+    return kinds + ")";
+  }
 };
 
 // One thread's share of the load: `rate` requests per second over its connections. The
@@ -256,11 +272,17 @@ class Worker {
     idle_.clear();
   }
 
-  void Completed(const Pending& request, bool ok, bool right = true) {
+  // `status` is the answer's HTTP status, 0 when the exchange broke before one.
+  void Completed(const Pending& request, unsigned status, bool right = true) {
     auto now = Clock::now();
     if (request.due < measure_from_ || request.due >= end_) return;
-    if (!ok) {
+    if (status / 100 != 2) {
       ++tally_.errors;
+      if (status == 0) {
+        ++tally_.broken;
+      } else {
+        ++tally_.statuses[status];
+      }
       return;
     }
     if (!right) ++tally_.wrong;
@@ -318,9 +340,8 @@ class Worker {
         auto on_read = [this](boost::system::error_code rec, std::size_t) {
           if (rec) return Failed(true);
           in_flight = false;
-          bool ok = response.result_int() / 100 == 2;
           const std::string& expect = worker->options_.expect;
-          worker->Completed(pending, ok,
+          worker->Completed(pending, response.result_int(),
                             expect.empty() || response.body().find(expect) != std::string::npos);
           if (response.need_eof()) return Reconnect();
           worker->Idle(this);
@@ -341,7 +362,7 @@ class Worker {
     // A broken exchange is an error for its request; the connection starts again.
     void Failed(bool had_request) {
       if (worker->finished_) return;
-      if (had_request && in_flight) worker->Completed(pending, false);
+      if (had_request && in_flight) worker->Completed(pending, 0);
       in_flight = false;
       Reconnect();
     }
@@ -351,6 +372,7 @@ class Worker {
     void RetryLater() {
       if (worker->finished_) return;
       ++worker->tally_.errors;
+      ++worker->tally_.connect_failures;
       retry.expires_after(std::chrono::milliseconds(50));
       retry.async_wait([this](boost::system::error_code ec) {
         if (!ec) Reconnect();
@@ -480,6 +502,9 @@ int main(int argc, char** argv) {
     all.sent += w->tally().sent;
     all.answered += w->tally().answered;
     all.errors += w->tally().errors;
+    all.connect_failures += w->tally().connect_failures;
+    all.broken += w->tally().broken;
+    for (const auto& [status, count] : w->tally().statuses) all.statuses[status] += count;
     all.wrong += w->tally().wrong;
     all.reconnects += w->tally().reconnects;
     all.backlog_at_end += w->tally().backlog_at_end;
@@ -527,6 +552,6 @@ int main(int argc, char** argv) {
                   static_cast<unsigned long long>(all.wrong),
                   static_cast<unsigned long long>(all.backlog_at_end));
   }
-  std::cout << line << "\n";
+  std::cout << line << (options.json ? "" : all.ErrorKinds()) << "\n";
   return all.latencies.total() == 0 ? 1 : 0;
 }
