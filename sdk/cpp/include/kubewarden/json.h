@@ -1496,14 +1496,8 @@ inline void AppendQuoted(std::string& out, std::string_view s) {
   });
 }
 
-// Serialization is two passes over the tree, sizing and then writing through a pointer: one
-// allocation, and no capacity check per byte (policies that mutate write back the whole object,
-// and the per-character appends of a single pass took most of their time).
-//
-// With `as_read` (AppendJsonAsRead), the sizing pass also finds, bottom-up, the containers that
-// are as they were read: parsed (source_ set), not touched since, and holding only such values.
-// It flags them kAsRead for the writing pass, which copies their text. `*unchanged` tells the
-// caller whether `value` is as it was read.
+// Whether an edit marked a place inside `text` (see Document::Touch): a few marks per document,
+// looked through for each container on the way to an edit.
 inline bool EditedWithin(const internal::SourceText& text) {
   for (const internal::EditMark* m = text.doc->edits_; m != nullptr; m = m->next) {
     if (m->at >= text.begin && m->at < text.begin + text.size) return true;
@@ -1511,6 +1505,16 @@ inline bool EditedWithin(const internal::SourceText& text) {
   return false;
 }
 
+// Serialization is two passes over the tree, sizing and then writing through a pointer: one
+// allocation, and no capacity check per byte (policies that mutate write back the whole object,
+// and the per-character appends of a single pass took most of their time).
+//
+// With `as_read` (AppendJsonAsRead), the sizing pass also finds the containers that are as they
+// were read, and flags them kAsRead for the writing pass, which copies their text: a parsed
+// container with no edit mark inside its text at once, without looking into it; otherwise
+// (and everywhere once a value was changed in place) bottom-up: parsed (source_ set), not
+// touched since, and holding only such values. `*unchanged` tells the caller whether `value`
+// is as it was read.
 inline std::size_t SerializedSize(const Value& value, bool as_read, bool* unchanged) {
   *unchanged = (value.flags_ & Value::kEdited) == 0;
   switch (value.type_) {
