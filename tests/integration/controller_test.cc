@@ -362,15 +362,30 @@ TEST_F(ControllerTest, ACaNearItsEndIsRotatedWithTheOldOneKeptInTheBundles) {
   const std::string new_ca = *Base64Decode(ca.at("data").at("ca.crt").as_string());
   EXPECT_NE(new_ca, old_ca->cert_pem);
   EXPECT_EQ(*Base64Decode(ca.at("data").at("old-ca.crt").as_string()), old_ca->cert_pem);
-  json::value webhook = Get(
-      "/apis/admissionregistration.k8s.io/v1/validatingwebhookconfigurations/clusterwide-privileged");
-  EXPECT_EQ(*Base64Decode(webhook.at("webhooks").at(0).at("clientConfig").at("caBundle").as_string()),
-            new_ca + old_ca->cert_pem);
-  json::value secret = PolicyServerObject("secrets");
-  auto checked = certs::CheckServing(*Base64Decode(secret.at("data").at("tls.crt").as_string()),
-                                     std::nullopt, {new_ca},
-                                     "policy-server-default.kubewarden.svc", now);
-  EXPECT_TRUE(checked) << checked.error().message;
+  // The policy can turn active before the controller has seen its own rotation come back
+  // through the informer (it may have signed the first serving certificate with the CA it then
+  // had in its cache); the rotation's arrival re-queues every policy server, which converges.
+  const auto bundle = [&] {
+    json::value webhook = Get(
+        "/apis/admissionregistration.k8s.io/v1/validatingwebhookconfigurations/"
+        "clusterwide-privileged");
+    return *Base64Decode(
+        webhook.at("webhooks").at(0).at("clientConfig").at("caBundle").as_string());
+  };
+  EXPECT_TRUE(testing::Eventually([&] { return bundle() == new_ca + old_ca->cert_pem; },
+                                  seconds(10)))
+      << bundle();
+  Result<void> checked;
+  EXPECT_TRUE(testing::Eventually(
+      [&] {
+        json::value secret = PolicyServerObject("secrets");
+        checked = certs::CheckServing(*Base64Decode(secret.at("data").at("tls.crt").as_string()),
+                                      std::nullopt, {new_ca},
+                                      "policy-server-default.kubewarden.svc", now);
+        return checked.has_value();
+      },
+      seconds(10)))
+      << checked.error().message;
 }
 
 TEST_F(ControllerTest, PolicyOfAMissingPolicyServerIsScheduled) {
