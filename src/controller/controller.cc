@@ -177,8 +177,10 @@ Result<void> Controller::Start(std::chrono::steady_clock::time_point deadline) {
   KW_TRY(StartInformer(pods_, "v1", "Pod", ns, by_policy_server,
                        [this](std::string_view pod_ns, std::string_view name) {
                          if (auto pod = Cached(*pods_, pod_ns, name)) {
-                           EnqueuePoliciesOf(
-                               StringAt(*pod, {"metadata", "labels", kPolicyServerLabel}));
+                           const std::string server =
+                               StringAt(*pod, {"metadata", "labels", kPolicyServerLabel});
+                           EnqueuePolicyServer(server);  // whether its replicas report
+                           EnqueuePoliciesOf(server);
                          } else {
                            EnqueueAll();  // a Pod went away: its server is unknown now
                          }
@@ -612,11 +614,22 @@ Result<Requeue> Controller::ReconcilePolicyServer(const std::string& name) {
     KW_TRY(applier_->Ensure(*desired, current ? &*current : nullptr));
     return {};
   });
+  const crd::RestartNeed restarts =
+      crd::ReplicasNeedRestarts(PodsOf(name), options_.now(), options_.unreported_replica_grace);
   step("DeploymentReconciled", [&]() -> Result<void> {
     std::optional<json::value> current =
         Cached(*deployments_, ns, PolicyServerObjectName(name));
-    KW_TRY(applier_->Ensure(DesiredDeployment(server, config_version, options_.cluster),
-                            current ? &*current : nullptr));
+    const ConfigRollout rollout =
+        restarts.restarts ? ConfigRollout::kRestart : ConfigRollout::kLive;
+    // Covers() cannot see a field that must go: when the replicas report again, the version
+    // label comes off the template by applying without comparing (server-side apply drops what
+    // the controller no longer sets).
+    const bool label_to_remove =
+        rollout == ConfigRollout::kLive && current &&
+        !StringAt(*current, {"spec", "template", "metadata", "labels", crd::kConfigVersionLabel})
+             .empty();
+    KW_TRY(applier_->Ensure(DesiredDeployment(server, config_version, options_.cluster, rollout),
+                            current && !label_to_remove ? &*current : nullptr));
     return {};
   });
   step("ServiceReconciled", [&]() -> Result<void> {
@@ -628,7 +641,7 @@ Result<Requeue> Controller::ReconcilePolicyServer(const std::string& name) {
   status.as_object()["conditions"] = conditions;
   KW_TRY(applier_->EnsureStatus(*live, status));
   if (!outcome) return std::unexpected(outcome.error());
-  return Requeue{};
+  return Requeue{restarts.recheck_in};
 }
 
 Result<Requeue> Controller::ReconcilePolicy(crd::PolicyKind kind, const std::string& ns,

@@ -45,6 +45,10 @@ struct ControllerOptions {
   unsigned workers = 2;
   // How often a policy waiting for its replicas is looked at again (besides Pod events).
   std::chrono::milliseconds rollout_poll{2000};
+  // How long a replica may be Ready without reporting what it serves before the controller
+  // takes it for one that never will (upstream's image, or no RBAC to patch its Pod) and rolls
+  // out new pods on every configuration change instead (crd/replica_report.h).
+  std::chrono::milliseconds unreported_replica_grace{30000};
   std::chrono::hours ca_check_interval{12};
   // The clock certificates are issued and checked with (tests move it).
   std::function<std::chrono::system_clock::time_point()> now = [] {

@@ -4,6 +4,7 @@
 
 #include "base/base64.h"
 #include "base/go_json.h"
+#include "crd/replica_report.h"
 
 namespace kw::controller {
 namespace {
@@ -185,7 +186,7 @@ json::value DesiredConfigMap(const crd::PolicyServer& server,
 }
 
 json::value DesiredDeployment(const crd::PolicyServer& server, std::string_view config_version,
-                              const ClusterSettings& settings) {
+                              const ClusterSettings& settings, ConfigRollout rollout) {
   const std::string name = PolicyServerObjectName(server.meta.name);
   const std::string& ns = settings.deployments_namespace;
 
@@ -204,6 +205,7 @@ json::value DesiredDeployment(const crd::PolicyServer& server, std::string_view 
   json::object pod_labels = StringMap(server.labels);
   pod_labels["app"] = "kubewarden-policy-server-" + server.meta.name;
   pod_labels[kPolicyServerLabel] = server.meta.name;
+  if (rollout == ConfigRollout::kRestart) pod_labels[crd::kConfigVersionLabel] = config_version;
   for (auto& [key, value] : CommonLabels(server.meta.name)) pod_labels[key] = value;
   json::object pod_annotations = StringMap(server.annotations);
   if (settings.otel_sidecar) pod_annotations["sidecar.opentelemetry.io/inject"] = "true";

@@ -58,9 +58,14 @@ std::string SourcesYml(const crd::PolicyServer& server);
 json::value DesiredConfigMap(const crd::PolicyServer& server,
                              std::span<const crd::Policy* const> policies,
                              const ClusterSettings& settings);
+// How the pods take a new configuration: by following their ConfigMap and reporting on their
+// Pod (ours), or by being replaced, the pod template labelled with the version (upstream's, for
+// replicas that do not report; crd/replica_report.h).
+enum class ConfigRollout { kLive, kRestart };
 // `config_version`: the resourceVersion of the ConfigMap the Deployment's pods serve.
 json::value DesiredDeployment(const crd::PolicyServer& server, std::string_view config_version,
-                              const ClusterSettings& settings);
+                              const ClusterSettings& settings,
+                              ConfigRollout rollout = ConfigRollout::kLive);
 json::value DesiredService(const crd::PolicyServer& server, const ClusterSettings& settings);
 // nullopt: the PolicyServer wants no PodDisruptionBudget (neither minAvailable nor
 // maxUnavailable), so an existing one must go.

@@ -109,6 +109,11 @@ TEST(DesiredDeployment, CarriesUpstreamsLabelsEnvAndVolumes) {
   EXPECT_EQ(pod.at("metadata").at("labels").at("app"), "kubewarden-policy-server-default");
   // A policy change must not roll the pods: the template does not carry the version.
   EXPECT_FALSE(pod.at("metadata").at("labels").as_object().contains("kubewarden/config-version"));
+  // Unless the replicas do not report what they serve: then every change rolls them, as upstream.
+  json::value restarting = DesiredDeployment(Server(), "4711", settings, ConfigRollout::kRestart);
+  EXPECT_EQ(restarting.at("spec").at("template").at("metadata").at("labels").at(
+                "kubewarden/config-version"),
+            "4711");
   EXPECT_EQ(d.at("spec").at("replicas"), 3);
   EXPECT_EQ(d.at("spec").at("selector"),
             J(R"({"matchLabels":{"app":"kubewarden-policy-server-default"}})"));

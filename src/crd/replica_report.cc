@@ -1,5 +1,7 @@
 #include "crd/replica_report.h"
 
+#include <charconv>
+
 #include "base/utf8.h"
 
 namespace kw::crd {
@@ -25,6 +27,44 @@ bool IsTerminated(const json::value& pod) {
   if (metadata != nullptr && FindKey(*metadata, "deletionTimestamp") != nullptr) return true;
   const std::string phase = StringAt(pod, {"status", "phase"});
   return phase == "Succeeded" || phase == "Failed";
+}
+
+// metav1.Time as the API server writes it, "2026-01-02T03:04:05Z" (a fraction is allowed).
+std::optional<std::chrono::system_clock::time_point> ParseApiTime(std::string_view text) {
+  const auto number = [&](std::size_t at, std::size_t digits, int* out) {
+    if (at + digits > text.size()) return false;
+    const char* end = text.data() + at + digits;
+    auto [ptr, ec] = std::from_chars(text.data() + at, end, *out);
+    return ec == std::errc() && ptr == end;
+  };
+  int year, month, day, hour, minute, second;
+  if (text.size() < 20 || text[4] != '-' || text[7] != '-' || text[10] != 'T' ||
+      text[13] != ':' || text[16] != ':' || text.back() != 'Z' || !number(0, 4, &year) ||
+      !number(5, 2, &month) || !number(8, 2, &day) || !number(11, 2, &hour) ||
+      !number(14, 2, &minute) || !number(17, 2, &second)) {
+    return std::nullopt;
+  }
+  const std::chrono::year_month_day date{std::chrono::year(year),
+                                         std::chrono::month(static_cast<unsigned>(month)),
+                                         std::chrono::day(static_cast<unsigned>(day))};
+  if (!date.ok() || hour > 23 || minute > 59 || second > 60) return std::nullopt;
+  return std::chrono::sys_days(date) + std::chrono::hours(hour) + std::chrono::minutes(minute) +
+         std::chrono::seconds(second);
+}
+
+// When the pod's Ready condition turned true; nullopt when it is not Ready. A Ready pod whose
+// transition time is missing or unreadable counts as ready since long ago.
+std::optional<std::chrono::system_clock::time_point> ReadySince(const json::value& pod) {
+  const json::value* status = FindKey(pod, "status");
+  const json::value* conditions = status ? FindKey(*status, "conditions") : nullptr;
+  if (conditions == nullptr || !conditions->is_array()) return std::nullopt;
+  for (const json::value& condition : conditions->get_array()) {
+    if (StringAt(condition, {"type"}) != "Ready") continue;
+    if (StringAt(condition, {"status"}) != "True") return std::nullopt;
+    return ParseApiTime(StringAt(condition, {"lastTransitionTime"}))
+        .value_or(std::chrono::system_clock::time_point{});
+  }
+  return std::nullopt;
 }
 
 json::object BoundedMessages(const std::map<std::string, std::string>& messages) {
@@ -89,12 +129,18 @@ RolloutState CheckRollout(std::string_view policy_id, const json::value& config_
     ++live;
     const std::string pod_name = StringAt(pod, {"metadata", "name"});
     std::optional<ReplicaReport> report = ReadReplicaReport(pod);
-    if (!report || report->config_map != config_map_name ||
-        report->resource_version != version) {
+    // A replica that does not report is judged as upstream judges them all: started with this
+    // version (its pod template's label) and Ready.
+    const bool serves =
+        report ? report->config_map == config_map_name && report->resource_version == version
+               : StringAt(pod, {"metadata", "labels", kConfigVersionLabel}) == version &&
+                     ReadySince(pod).has_value();
+    if (!serves) {
       state.message = "Replica " + pod_name + " does not serve configuration version " +
                       version + " yet";
       return state;
     }
+    if (!report) continue;
     if (auto error = report->errors.find(std::string(policy_id));
         error != report->errors.end() && state.load_error.empty()) {
       state.load_error = error->second;
@@ -110,6 +156,29 @@ RolloutState CheckRollout(std::string_view policy_id, const json::value& config_
   }
   state.uniquely_reachable = true;
   return state;
+}
+
+RestartNeed ReplicasNeedRestarts(std::span<const json::value> pods,
+                                 std::chrono::system_clock::time_point now,
+                                 std::chrono::milliseconds grace) {
+  RestartNeed need;
+  for (const json::value& pod : pods) {
+    if (IsTerminated(pod) || ReadReplicaReport(pod)) continue;
+    if (!StringAt(pod, {"metadata", "labels", kConfigVersionLabel}).empty()) {
+      need.restarts = true;
+      continue;
+    }
+    const std::optional<std::chrono::system_clock::time_point> ready = ReadySince(pod);
+    if (!ready) continue;  // it may report once it is ready
+    const auto waited = std::chrono::duration_cast<std::chrono::milliseconds>(now - *ready);
+    if (waited >= grace) {
+      need.restarts = true;
+    } else if (!need.recheck_in || grace - waited < *need.recheck_in) {
+      need.recheck_in = grace - waited;
+    }
+  }
+  if (need.restarts) need.recheck_in.reset();
+  return need;
 }
 
 }  // namespace kw::crd

@@ -14,12 +14,18 @@
 // `errors`: policies with nothing to serve; `stale`: policies whose latest definition failed
 // while their last good version goes on serving.
 //
+// Replicas that never report (upstream's policy-server image, or ours without `patch` on its
+// Pod) get upstream's way instead: the controller labels the pod template with the ConfigMap's
+// resourceVersion (kConfigVersionLabel), so every change rolls out new pods, and a pod that is
+// Ready with the current label serves the current configuration.
+//
 // The Pod is the natural record: it lives and dies with the replica, the Deployment lists them
 // by label, and the kubelet sets its readiness. Outside a kubelet (tests, policy-server run by
 // hand), whoever starts the process creates the Pod object and passes its name and namespace
 // (KUBEWARDEN_POD_NAME, KUBEWARDEN_POD_NAMESPACE) as the downward API would.
 #pragma once
 
+#include <chrono>
 #include <map>
 #include <optional>
 #include <span>
@@ -32,6 +38,9 @@ namespace kw::crd {
 
 inline constexpr std::string_view kServedConfigurationAnnotation =
     "kubewarden.io/served-configuration";
+
+// Upstream's pod template label: the ConfigMap resourceVersion the pods were started with.
+inline constexpr std::string_view kConfigVersionLabel = "kubewarden/config-version";
 
 struct ReplicaReport {
   std::string config_map;
@@ -48,7 +57,8 @@ std::string RenderReplicaReport(const ReplicaReport& report);
 std::optional<ReplicaReport> ReadReplicaReport(const json::value& pod);
 
 // Whether every replica serves the configuration `config_map` (its resourceVersion), as the
-// controller's rollout gate asks before a policy goes active.
+// controller's rollout gate asks before a policy goes active: a live pod serves it when its
+// report says so, or, when it has no report, when it is Ready and labelled with that version.
 struct RolloutState {
   bool uniquely_reachable = false;
   std::string message;     // why not, for the condition
@@ -57,5 +67,17 @@ struct RolloutState {
 };
 RolloutState CheckRollout(std::string_view policy_id, const json::value& config_map,
                           std::span<const json::value> pods);
+
+// Whether the replicas of a policy server need upstream's rollouts: some live pod has no report
+// and either carries kConfigVersionLabel (it was started that way) or has been Ready for at least
+// `grace` (a replica that reports does so moments after it turns ready). `recheck_in` is set
+// when a pod without a report is Ready for less than `grace`: the answer may change then.
+struct RestartNeed {
+  bool restarts = false;
+  std::optional<std::chrono::milliseconds> recheck_in;
+};
+RestartNeed ReplicasNeedRestarts(std::span<const json::value> pods,
+                                 std::chrono::system_clock::time_point now,
+                                 std::chrono::milliseconds grace);
 
 }  // namespace kw::crd

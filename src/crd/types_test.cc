@@ -118,5 +118,63 @@ TEST(CheckRollout, NeedsEveryLiveReplicaOnTheCurrentVersion) {
   EXPECT_EQ(state.load_error, "bad module");
 }
 
+// A replica that never reports (upstream's image): the pod template's version label and the
+// Ready condition, as the API server writes them.
+json::value SilentPod(std::string_view name, std::string_view version, std::string_view ready,
+                      std::string_view since = "2026-01-01T00:00:00Z") {
+  json::value pod = J(std::string(R"({"metadata":{"name":")") + std::string(name) +
+                      R"(","labels":{}},"status":{"conditions":[{"type":"PodScheduled","status":"True"}]}})");
+  if (!version.empty()) {
+    pod.as_object()["metadata"].as_object()["labels"].as_object()[kConfigVersionLabel] = version;
+  }
+  if (!ready.empty()) {
+    pod.as_object()["status"].as_object()["conditions"].as_array().push_back(
+        json::object{{"type", "Ready"}, {"status", ready}, {"lastTransitionTime", since}});
+  }
+  return pod;
+}
+
+TEST(CheckRollout, TakesASilentReplicaReadyWithTheVersionLabelAsServingIt) {
+  json::value cm = J(R"({"metadata":{"name":"policy-server-default","resourceVersion":"7"},
+      "data":{"policies.yml":"{\"clusterwide-p\":{}}"}})");
+  EXPECT_TRUE(CheckRollout("clusterwide-p", cm, std::vector{SilentPod("a", "7", "True")}).uniquely_reachable);
+  EXPECT_FALSE(CheckRollout("clusterwide-p", cm, std::vector{SilentPod("a", "6", "True")}).uniquely_reachable);
+  EXPECT_FALSE(CheckRollout("clusterwide-p", cm, std::vector{SilentPod("a", "7", "False")}).uniquely_reachable);
+  EXPECT_FALSE(CheckRollout("clusterwide-p", cm, std::vector{SilentPod("a", "7", "")}).uniquely_reachable);
+  EXPECT_FALSE(CheckRollout("clusterwide-p", cm, std::vector{SilentPod("a", "", "True")}).uniquely_reachable);
+  // A report wins over the label: a replica of ours started by a rollout says what it serves.
+  json::value reporting = SilentPod("b", "7", "True");
+  reporting.as_object()["metadata"].as_object()["annotations"] = json::object{
+      {kServedConfigurationAnnotation, RenderReplicaReport({"policy-server-default", "6", {}})}};
+  EXPECT_FALSE(CheckRollout("clusterwide-p", cm, std::vector{reporting}).uniquely_reachable);
+}
+
+TEST(ReplicasNeedRestarts, WhenAReplicaIsReadyLongWithoutReportingOrWasStartedThatWay) {
+  using std::chrono::seconds;
+  const auto now = std::chrono::system_clock::time_point(
+                       std::chrono::sys_days(std::chrono::year(2026) / 1 / 1)) +
+                   seconds(100);
+  const std::chrono::milliseconds grace = seconds(30);
+  // Ready since 2026-01-01T00:00:00Z, 100 s ago: past the grace.
+  EXPECT_TRUE(ReplicasNeedRestarts(std::vector{SilentPod("a", "", "True")}, now, grace).restarts);
+  // Ready 10 s ago: not yet, and the answer may change in 20 s.
+  auto young = ReplicasNeedRestarts(std::vector{SilentPod("a", "", "True", "2026-01-01T00:01:30Z")}, now, grace);
+  EXPECT_FALSE(young.restarts);
+  ASSERT_TRUE(young.recheck_in);
+  EXPECT_EQ(*young.recheck_in, seconds(20));
+  // Not ready: it may report once it is.
+  EXPECT_FALSE(ReplicasNeedRestarts(std::vector{SilentPod("a", "", "False")}, now, grace).restarts);
+  EXPECT_FALSE(ReplicasNeedRestarts(std::vector{SilentPod("a", "", "")}, now, grace).recheck_in);
+  // Started by a rollout and silent: restarts go on, ready or not.
+  EXPECT_TRUE(ReplicasNeedRestarts(std::vector{SilentPod("a", "7", "")}, now, grace).restarts);
+  // Reporting replicas, or one that is terminating, need none.
+  EXPECT_FALSE(ReplicasNeedRestarts(
+      std::vector{Pod("a", RenderReplicaReport({"policy-server-default", "7", {}}))}, now, grace).restarts);
+  EXPECT_FALSE(ReplicasNeedRestarts(std::vector{Pod("b", "", "2026-01-01T00:00:00Z")}, now, grace).restarts);
+  EXPECT_FALSE(ReplicasNeedRestarts({}, now, grace).restarts);
+  // An unreadable transition time counts as long ago.
+  EXPECT_TRUE(ReplicasNeedRestarts(std::vector{SilentPod("a", "", "True", "yesterday")}, now, grace).restarts);
+}
+
 }  // namespace
 }  // namespace kw::crd

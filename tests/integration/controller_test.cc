@@ -248,6 +248,83 @@ TEST_F(ControllerTest, PolicyGoesLiveOnEveryReplicaWithoutARestartAndThenActive)
       seconds(10)));
 }
 
+// Upstream's policy-server image does not report what it serves on its Pod (nor does ours
+// without `patch` on it). For such replicas the controller does as upstream's does: the pod
+// template carries the ConfigMap's version, so every change rolls out new pods, and a pod that
+// is Ready with the current version serves it. Nothing runs a kubelet here: the test plays it,
+// starting each pod's policy-server from the ConfigMap's policies.yml as its volume would hold it.
+TEST_F(ControllerTest, ReplicasThatDoNotReportAreRolledOutOnEveryChangeAsUpstreamDoes) {
+  Apply(kPolicyServer);
+  const auto start_pod = [&](const std::string& name, const std::string& version) {
+    kube_->Seed("apiVersion: v1\nkind: Pod\nmetadata:\n  name: " + name + "\n  namespace: " +
+                kNamespace + "\n  labels: {kubewarden/policy-server: default" +
+                (version.empty() ? "" : ", kubewarden/config-version: '" + version + "'") +
+                "}\nspec:\n  containers: [{name: policy-server, image: policy-server}]\n");
+    // Ready since long ago, as the kubelet would write it.
+    testing::HttpResult ready = kube_->Request(
+        "PATCH", "/api/v1/namespaces/kubewarden/pods/" + name + "/status",
+        R"({"status":{"conditions":[{"type":"Ready","status":"True",)"
+        R"("lastTransitionTime":"2000-01-01T00:00:00Z"}]}})",
+        "application/merge-patch+json");
+    EXPECT_EQ(ready.status, 200) << ready.body;
+  };
+  const auto template_version = [&] {
+    return StringAt(Get("/apis/apps/v1/namespaces/kubewarden/deployments/policy-server-default"),
+                    {"spec", "template", "metadata", "labels", "kubewarden/config-version"});
+  };
+  const auto config_map_version = [&] {
+    return StringAt(PolicyServerObject("configmaps"), {"metadata", "resourceVersion"});
+  };
+
+  // A replica Ready for long without a report: from now on the template carries the version.
+  start_pod("policy-server-default-a", "");
+  ASSERT_TRUE(testing::Eventually([&] { return !template_version().empty(); }, seconds(20)));
+  EXPECT_EQ(template_version(), config_map_version());
+
+  // A new policy changes the ConfigMap, and the template with it: a rollout. Until a pod of the
+  // new version is Ready, the policy waits.
+  Apply(PrivilegedPolicy(false));
+  ASSERT_TRUE(testing::Eventually(
+      [&] {
+        const json::value config_map = PolicyServerObject("configmaps");
+        return StringAt(config_map, {"data", "policies.yml"}).find("clusterwide-privileged") !=
+                   std::string::npos &&
+               template_version() == StringAt(config_map, {"metadata", "resourceVersion"});
+      },
+      seconds(20)));
+  ASSERT_TRUE(testing::Eventually([&] { return PolicyStatus("privileged") == "pending"; },
+                                  seconds(10)));
+
+  // The rollout: the old pod goes, a new one starts from the new configuration.
+  const std::string version = config_map_version();
+  EXPECT_EQ(kube_->Request("DELETE", "/api/v1/namespaces/kubewarden/pods/policy-server-default-a")
+                .status,
+            200);
+  auto replica = testing::PolicyServer::Start(
+      StringAt(PolicyServerObject("configmaps"), {"data", "policies.yml"}),
+      {"--continue-on-errors"});
+  ASSERT_NE(replica, nullptr);
+  start_pod("policy-server-default-b", version);
+  ASSERT_TRUE(testing::Eventually([&] { return PolicyStatus("privileged") == "active"; },
+                                  seconds(30)))
+      << PolicyStatus("privileged");
+  EXPECT_FALSE(Get("/apis/admissionregistration.k8s.io/v1/validatingwebhookconfigurations/"
+                   "clusterwide-privileged")
+                   .is_null());
+  auto answer = replica->Post("/validate/clusterwide-privileged", PrivilegedPod());
+  ASSERT_EQ(answer.status, 200) << answer.body;
+  EXPECT_NE(answer.body.find("\"allowed\":false"), std::string::npos) << answer.body;
+
+  // A replica of ours that reports turns the restarts off again.
+  replica.reset();
+  EXPECT_EQ(kube_->Request("DELETE", "/api/v1/namespaces/kubewarden/pods/policy-server-default-b")
+                .status,
+            200);
+  auto reporting = StartReplica("policy-server-default-c");
+  ASSERT_NE(reporting, nullptr);
+  EXPECT_TRUE(testing::Eventually([&] { return template_version().empty(); }, seconds(20)));
+}
+
 TEST_F(ControllerTest, MakesNoWritesAtSteadyState) {
   auto replica = StartActivePolicy();
   ASSERT_NE(replica, nullptr);
