@@ -1,5 +1,6 @@
 #include "controller/applier.h"
 
+#include "base/sha256.h"
 #include "kube/resources.h"
 
 namespace kw::controller {
@@ -48,8 +49,21 @@ Result<kube::ResourceType> Applier::TypeOf(const json::value& object) {
   return discovery_->Find(StringAt(object, {"apiVersion"}), StringAt(object, {"kind"}));
 }
 
-Result<std::optional<json::value>> Applier::Ensure(const json::value& desired,
+json::value WithAppliedHash(const json::value& desired) {
+  json::value stamped = desired;
+  if (!stamped.is_object()) return stamped;
+  json::value& metadata = stamped.as_object()["metadata"];
+  if (!metadata.is_object()) metadata = json::object{};
+  json::value& annotations = metadata.as_object()["annotations"];
+  if (!annotations.is_object()) annotations = json::object{};
+  annotations.as_object()[kAppliedHashAnnotation] =
+      Sha256Hex(Sha256(AsBytes(ToJson(desired)))).substr(0, 16);
+  return stamped;
+}
+
+Result<std::optional<json::value>> Applier::Ensure(const json::value& unstamped,
                                                    const json::value* live) {
+  const json::value desired = WithAppliedHash(unstamped);
   if (live != nullptr && Covers(*live, desired)) return std::nullopt;
   KW_ASSIGN_OR_RETURN(kube::ResourceType type, TypeOf(desired));
   kube::ApplyOptions options;

@@ -8,6 +8,12 @@
 // "kubewarden-controller", forced), which also removes the fields the controller set before and
 // no longer sets.
 //
+// Covers alone cannot see such a field (a label or a resource limit taken out of a
+// PolicyServer): the live object still holds everything desired. So every object written
+// carries the annotation kAppliedHashAnnotation, a digest of the desired object it was written
+// from; a new desired object has a new digest, which the live one does not cover, and is
+// applied.
+//
 // Known limit: the API server rewrites some values into a canonical form (resource quantities:
 // "1000m" becomes "1"); a desired value in another form than the canonical one is written again
 // at each reconciliation (a no-op apply: no new resourceVersion, no watch event, no loop).
@@ -25,6 +31,11 @@
 #include "kube/discovery.h"
 
 namespace kw::controller {
+
+inline constexpr std::string_view kAppliedHashAnnotation = "kubewarden.io/applied-hash";
+
+// `desired` with kAppliedHashAnnotation set to the digest of `desired` itself.
+json::value WithAppliedHash(const json::value& desired);
 
 // True when `live` holds everything `desired` sets (see above).
 bool Covers(const json::value& live, const json::value& desired);

@@ -621,15 +621,8 @@ Result<Requeue> Controller::ReconcilePolicyServer(const std::string& name) {
         Cached(*deployments_, ns, PolicyServerObjectName(name));
     const ConfigRollout rollout =
         restarts.restarts ? ConfigRollout::kRestart : ConfigRollout::kLive;
-    // Covers() cannot see a field that must go: when the replicas report again, the version
-    // label comes off the template by applying without comparing (server-side apply drops what
-    // the controller no longer sets).
-    const bool label_to_remove =
-        rollout == ConfigRollout::kLive && current &&
-        !StringAt(*current, {"spec", "template", "metadata", "labels", crd::kConfigVersionLabel})
-             .empty();
     KW_TRY(applier_->Ensure(DesiredDeployment(server, config_version, options_.cluster, rollout),
-                            current && !label_to_remove ? &*current : nullptr));
+                            current ? &*current : nullptr));
     return {};
   });
   step("ServiceReconciled", [&]() -> Result<void> {

@@ -248,6 +248,51 @@ TEST_F(ControllerTest, PolicyGoesLiveOnEveryReplicaWithoutARestartAndThenActive)
       seconds(10)));
 }
 
+// What a PolicyServer stops asking for leaves its objects too: a label, an annotation, a
+// resource limit taken out of the spec is gone from the Deployment, though what remains is
+// still all there (the live object still "covers" the desired one).
+TEST_F(ControllerTest, WhatAPolicyServerNoLongerSetsIsRemovedFromItsObjects) {
+  Apply(R"(apiVersion: policies.kubewarden.io/v1
+kind: PolicyServer
+metadata: {name: default}
+spec:
+  image: policy-server
+  replicas: 1
+  labels: {team: a, tier: b}
+  annotations: {note: x}
+  limits: {cpu: "1", memory: 1Gi}
+)");
+  const auto deployment = [&] {
+    return Get("/apis/apps/v1/namespaces/kubewarden/deployments/policy-server-default");
+  };
+  ASSERT_TRUE(testing::Eventually(
+      [&] { return StringAt(deployment(), {"metadata", "labels", "team"}) == "a"; }, seconds(20)));
+  const std::string path = "/apis/policies.kubewarden.io/v1/policyservers/default";
+  Patch(path, R"({"spec":{"labels":{"team":null},"annotations":null,"limits":{"memory":null}}})");
+  ASSERT_TRUE(testing::Eventually(
+      [&] {
+        const json::value d = deployment();
+        const json::value& pod = d.at("spec").at("template");
+        return StringAt(d, {"metadata", "labels", "team"}).empty() &&
+               StringAt(d, {"metadata", "labels", "tier"}) == "b" &&
+               StringAt(d, {"metadata", "annotations", "note"}).empty() &&
+               StringAt(pod, {"metadata", "labels", "team"}).empty() &&
+               StringAt(pod, {"metadata", "annotations", "note"}).empty() &&
+               FindKey(pod.at("spec").at("containers").at(0).at("resources").at("limits"),
+                       "memory") == nullptr;
+      },
+      seconds(20)))
+      << ToJson(deployment());
+  // And nothing more is written once it is so.
+  std::this_thread::sleep_for(seconds(2));
+  kube_->ResetCounters();
+  std::this_thread::sleep_for(seconds(3));
+  EXPECT_EQ(kube_->Request("GET", "/double/requests?verb=patch&path=/apis/apps/v1/namespaces/"
+                                  "kubewarden/deployments/policy-server-default")
+                .body,
+            R"({"count":0})");
+}
+
 // Upstream's policy-server image does not report what it serves on its Pod (nor does ours
 // without `patch` on it). For such replicas the controller does as upstream's does: the pod
 // template carries the ConfigMap's version, so every change rolls out new pods, and a pod that
