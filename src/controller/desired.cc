@@ -296,8 +296,33 @@ json::value DesiredDeployment(const crd::PolicyServer& server, std::string_view 
       // the same collector takes on 4318.
       env.emplace_back(NameValue("OTEL_EXPORTER_OTLP_ENDPOINT", "http://localhost:4318"));
     } else {
+      // The controller's own exporter settings, but for the files of the collector's
+      // certificates when the Secrets holding them are mounted below: its paths are its own.
+      const bool mounted_ca = !settings.otel_certificate_secret.empty();
+      const bool mounted_client = !settings.otel_client_certificate_secret.empty();
       for (const auto& [key, value] : settings.otel_environment) {
+        const bool client_file = key.ends_with("_CLIENT_CERTIFICATE") || key.ends_with("_CLIENT_KEY");
+        const bool ca_file = !client_file && key.ends_with("_CERTIFICATE");
+        if ((ca_file && mounted_ca) || (client_file && mounted_client)) continue;
         env.emplace_back(NameValue(key, value));
+      }
+      if (mounted_ca) {
+        volumes.emplace_back(Volume("otel-collector-certificate", "secret",
+                                    json::object{{"secretName", settings.otel_certificate_secret}}));
+        mounts.emplace_back(VolumeMount("otel-collector-certificate", "/otel-collector-certificate"));
+        env.emplace_back(
+            NameValue("OTEL_EXPORTER_OTLP_CERTIFICATE", "/otel-collector-certificate/ca.crt"));
+      }
+      if (mounted_client) {
+        volumes.emplace_back(
+            Volume("otel-collector-client-certificate", "secret",
+                   json::object{{"secretName", settings.otel_client_certificate_secret}}));
+        mounts.emplace_back(VolumeMount("otel-collector-client-certificate",
+                                        "/otel-collector-client-certificate"));
+        env.emplace_back(NameValue("OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE",
+                                   "/otel-collector-client-certificate/tls.crt"));
+        env.emplace_back(NameValue("OTEL_EXPORTER_OTLP_CLIENT_KEY",
+                                   "/otel-collector-client-certificate/tls.key"));
       }
     }
   }

@@ -35,6 +35,11 @@ struct ClusterSettings {
   // OTEL_EXPORTER_OTLP_* variables of the controller, passed on to policy-server (custom
   // collector mode), in the order given.
   std::vector<std::pair<std::string, std::string>> otel_environment;
+  // --opentelemetry-certificate-secret / --opentelemetry-client-certificate-secret (custom
+  // collector mode): Secrets in the deployments namespace mounted into the policy server pods,
+  // the collector's CA (`ca.crt`) and a client certificate (`tls.crt`, `tls.key`).
+  std::string otel_certificate_secret;
+  std::string otel_client_certificate_secret;
   int policy_server_metrics_port = 8080;  // KUBEWARDEN_POLICY_SERVER_SERVICES_METRICS_PORT
   std::string client_ca_configmap_name;   // mTLS when set
 };

@@ -166,6 +166,30 @@ TEST(DesiredDeployment, TelemetryGoesToTheSidecarOverOtlpHttpOrToTheCustomCollec
   d = DesiredDeployment(Server(), "1", custom);
   EXPECT_EQ(EnvValue(d, "KUBEWARDEN_LOG_FMT"), "<absent>");
   EXPECT_EQ(EnvValue(d, "OTEL_EXPORTER_OTLP_ENDPOINT"), "https://collector:4318");
+  EXPECT_EQ(d.at("spec").at("template").at("spec").at("volumes").as_array().size(), 3u);
+
+  // The collector's certificates, from Secrets mounted into the pod: the controller's own paths
+  // for them are not passed on.
+  custom.otel_environment.emplace_back("OTEL_EXPORTER_OTLP_CERTIFICATE", "/controller/ca.crt");
+  custom.otel_environment.emplace_back("OTEL_EXPORTER_OTLP_TRACES_CLIENT_KEY", "/controller/k");
+  custom.otel_certificate_secret = "otel-ca";
+  custom.otel_client_certificate_secret = "otel-client";
+  d = DesiredDeployment(Server(), "1", custom);
+  EXPECT_EQ(EnvValue(d, "OTEL_EXPORTER_OTLP_CERTIFICATE"), "/otel-collector-certificate/ca.crt");
+  EXPECT_EQ(EnvValue(d, "OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE"),
+            "/otel-collector-client-certificate/tls.crt");
+  EXPECT_EQ(EnvValue(d, "OTEL_EXPORTER_OTLP_CLIENT_KEY"), "/otel-collector-client-certificate/tls.key");
+  EXPECT_EQ(EnvValue(d, "OTEL_EXPORTER_OTLP_TRACES_CLIENT_KEY"), "<absent>");
+  const json::value& pod = d.at("spec").at("template").at("spec");
+  EXPECT_EQ(pod.at("volumes").at(3), J(R"({"name":"otel-collector-certificate","secret":{"secretName":"otel-ca"}})"));
+  EXPECT_EQ(pod.at("volumes").at(4),
+            J(R"({"name":"otel-collector-client-certificate","secret":{"secretName":"otel-client"}})"));
+  EXPECT_EQ(pod.at("containers").at(0).at("volumeMounts").at(4),
+            J(R"({"name":"otel-collector-client-certificate","mountPath":"/otel-collector-client-certificate","readOnly":true})"));
+  // The sidecar has no use for them.
+  sidecar.otel_certificate_secret = "otel-ca";
+  d = DesiredDeployment(Server(), "1", sidecar);
+  EXPECT_EQ(EnvValue(d, "OTEL_EXPORTER_OTLP_CERTIFICATE"), "<absent>");
 }
 
 TEST(DesiredService, ExposesTheWebhookAndMetricsPorts) {

@@ -63,10 +63,12 @@ Result<ParsedCommandLine> ParseCommandLine(int argc, char** argv) {
   app.add_flag("--enable-tracing", c.enable_tracing, "Policy servers export traces");
   app.add_flag("--enable-otel-sidecar", c.otel_sidecar,
                "Telemetry goes through an OpenTelemetry collector sidecar");
-  app.add_option("--opentelemetry-certificate-secret", ignored,
-                 "Secret with the OpenTelemetry collector's CA (custom collector mode)");
-  app.add_option("--opentelemetry-client-certificate-secret", ignored,
-                 "Secret with the client certificate for the OpenTelemetry collector");
+  app.add_option("--opentelemetry-certificate-secret", c.otel_certificate_secret,
+                 "Secret (key ca.crt) with the OpenTelemetry collector's CA, mounted into the "
+                 "policy servers (custom collector mode)");
+  app.add_option("--opentelemetry-client-certificate-secret", c.otel_client_certificate_secret,
+                 "Secret (keys tls.crt, tls.key) with the policy servers' client certificate "
+                 "for the OpenTelemetry collector");
   app.add_option("--defaults-configmap-name", o.defaults_configmap_name,
                  "A ConfigMap of default objects (PolicyServer, recommended policies) to apply and keep");
   app.add_option("--kubeconfig", o.kubeconfig, "Path to a kubeconfig (default: in-cluster)");

@@ -6,6 +6,7 @@
 
 #include <chrono>
 #include <fstream>
+#include <map>
 #include <thread>
 
 #include "base/base64.h"
@@ -116,6 +117,16 @@ class ControllerDefaultsTest : public ControllerTest {
         {"/usr/bin/kubectl", "kustomize", testing::SourcePath("deploy/defaults")});
     ASSERT_EQ(rendered.exit_code, 0) << rendered.err;
     kube_->Seed(rendered.out);
+  }
+};
+
+// Telemetry to a custom collector over TLS, as upstream's chart configures it.
+class ControllerTelemetryTest : public ControllerTest {
+ protected:
+  void SetUp() override {
+    extra_args_ = {"--enable-tracing", "--opentelemetry-certificate-secret", "otel-ca",
+                   "--opentelemetry-client-certificate-secret", "otel-client"};
+    ControllerTest::SetUp();
   }
 };
 
@@ -246,6 +257,31 @@ TEST_F(ControllerTest, PolicyGoesLiveOnEveryReplicaWithoutARestartAndThenActive)
         return report.find("\"resourceVersion\":\"" + version + "\"") != std::string::npos;
       },
       seconds(10)));
+}
+
+TEST_F(ControllerTelemetryTest, TheCollectorsCertificatesAreMountedIntoThePolicyServers) {
+  Apply(kPolicyServer);
+  json::value pod;
+  ASSERT_TRUE(testing::Eventually(
+      [&] {
+        pod = Get("/apis/apps/v1/namespaces/kubewarden/deployments/policy-server-default");
+        return !pod.is_null();
+      },
+      seconds(20)));
+  const json::value& spec = pod.at("spec").at("template").at("spec");
+  std::map<std::string, std::string> secrets;
+  for (const json::value& volume : spec.at("volumes").as_array()) {
+    secrets[StringAt(volume, {"name"})] = StringAt(volume, {"secret", "secretName"});
+  }
+  EXPECT_EQ(secrets["otel-collector-certificate"], "otel-ca");
+  EXPECT_EQ(secrets["otel-collector-client-certificate"], "otel-client");
+  std::map<std::string, std::string> env;
+  for (const json::value& variable : spec.at("containers").at(0).at("env").as_array()) {
+    env[StringAt(variable, {"name"})] = StringAt(variable, {"value"});
+  }
+  EXPECT_EQ(env["KUBEWARDEN_LOG_FMT"], "otlp");
+  EXPECT_EQ(env["OTEL_EXPORTER_OTLP_CERTIFICATE"], "/otel-collector-certificate/ca.crt");
+  EXPECT_EQ(env["OTEL_EXPORTER_OTLP_CLIENT_KEY"], "/otel-collector-client-certificate/tls.key");
 }
 
 // What a PolicyServer stops asking for leaves its objects too: a label, an annotation, a
