@@ -239,6 +239,27 @@ Result<std::shared_ptr<const kube::Reflector>> Cluster::Reflector(kube::Reflecto
   return reflectors_->Get(std::move(key), deadline);
 }
 
+Result<std::shared_ptr<const kube::Reflector>> Cluster::NamespaceReflector(
+    kube::ReflectorKey key, std::string ns, Clock::time_point deadline) {
+  constexpr auto kRememberRefusal = std::chrono::minutes(5);
+  bool refused = false;
+  {
+    std::lock_guard lock(refused_mutex_);
+    auto found = refused_cluster_wide_.find(key);
+    refused = found != refused_cluster_wide_.end() && Clock::now() - found->second < kRememberRefusal;
+  }
+  if (!refused) {
+    auto cluster_wide = Reflector(key, deadline);
+    if (cluster_wide || cluster_wide.error().http_status != 403) return cluster_wide;
+    std::lock_guard lock(refused_mutex_);
+    // Bounded like the reflectors: a key is only remembered for a watch the cache could hold.
+    if (refused_cluster_wide_.size() >= options_.max_reflectors) refused_cluster_wide_.clear();
+    refused_cluster_wide_[key] = Clock::now();
+  }
+  key.ns = std::move(ns);
+  return Reflector(std::move(key), deadline);
+}
+
 Result<kube::ResourceType> Cluster::Discover(std::string_view api_version, std::string_view kind) {
   if (!discovery_) return Fail(ErrorKind::kHostError, std::string(kube::kNoClientMessage));
   return discovery_->Find(api_version, kind);
@@ -256,10 +277,13 @@ Result<std::string> ListResources(Cluster& cluster, const host::CallContext& ctx
     return Fail(ErrorKind::kHostError, "resource " + request.api_version + "/" + request.kind +
                                            " is cluster wide. Cannot search inside of a namespace");
   }
+  kube::ReflectorKey key{request.api_version, request.kind, request.selectors,
+                         request.field_masks};
   KW_ASSIGN_OR_RETURN(auto reflector,
-                      cluster.Reflector({request.api_version, request.kind, request.selectors,
-                                         request.field_masks},
-                                        deadline));
+                      by_namespace
+                          ? cluster.NamespaceReflector(std::move(key), request.ns.value_or(""),
+                                                       deadline)
+                          : cluster.Reflector(std::move(key), deadline));
   return ListAnswer(*reflector, request);
 }
 

@@ -16,7 +16,9 @@
 
 #include <chrono>
 #include <cstddef>
+#include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -51,6 +53,12 @@ class Cluster {
   // The reflector serving a list; kNoClientMessage without a cluster.
   Result<std::shared_ptr<const kube::Reflector>> Reflector(
       kube::ReflectorKey key, std::chrono::steady_clock::time_point deadline);
+  // The reflector serving a list of namespace `ns`: the cluster-wide one of `key`, shared by
+  // every namespace, unless the API server refuses this process a cluster-wide list (403);
+  // then one of `ns` alone, as upstream always lists, so that an account granted only some
+  // namespaces gets what upstream gives it. A refusal is remembered for five minutes.
+  Result<std::shared_ptr<const kube::Reflector>> NamespaceReflector(
+      kube::ReflectorKey key, std::string ns, std::chrono::steady_clock::time_point deadline);
   Result<kube::ResourceType> Discover(std::string_view api_version, std::string_view kind);
   const std::shared_ptr<const kube::Client>& shared_client() const { return client_; }
 
@@ -63,6 +71,9 @@ class Cluster {
   std::shared_ptr<kube::Discovery> discovery_;
   std::unique_ptr<kube::ReflectorCache> reflectors_;
   std::unique_ptr<Caches> caches_;
+  std::mutex refused_mutex_;
+  // Cluster-wide keys the API server refused to list, and when.
+  std::map<kube::ReflectorKey, std::chrono::steady_clock::time_point> refused_cluster_wide_;
 };
 
 // Registers the `kubernetes` namespace, reading `cluster`. It does not check the policy's

@@ -264,9 +264,10 @@ void Reflector::Run() {
 
 bool ReflectorKey::operator<(const ReflectorKey& other) const {
   return std::tie(api_version, kind, selectors.label_selector, selectors.field_selector,
-                  field_masks) < std::tie(other.api_version, other.kind,
-                                          other.selectors.label_selector,
-                                          other.selectors.field_selector, other.field_masks);
+                  field_masks, ns) < std::tie(other.api_version, other.kind,
+                                              other.selectors.label_selector,
+                                              other.selectors.field_selector, other.field_masks,
+                                              other.ns);
 }
 
 ReflectorCache::ReflectorCache(std::shared_ptr<const Client> client,
@@ -300,8 +301,10 @@ Result<std::shared_ptr<const Reflector>> ReflectorCache::Get(
                     "too many distinct watches (" + std::to_string(max_reflectors_) +
                         "): the selectors and field masks policies use must not vary per request");
       }
+      ReflectorOptions options = options_;
+      options.ns = key.ns;
       reflector = std::make_shared<Reflector>(client_, std::move(type), key.selectors,
-                                              key.field_masks, options_);
+                                              key.field_masks, std::move(options));
       reflectors_.emplace(key, reflector);
     }
   }

@@ -120,6 +120,7 @@ struct ReflectorKey {
   std::string kind;
   Selectors selectors;
   std::vector<std::string> field_masks;  // sorted, deduplicated
+  std::string ns;  // one namespace; empty: the whole cluster
 
   bool operator<(const ReflectorKey& other) const;
 };

@@ -187,6 +187,42 @@ TEST_F(ContextAwareTest, PolicyServerServesTheClusterToGrantedPolicies) {
       [&] { return ItemNames(Message(Review(*server, "team-a"))) == "cache,db,web"; }));
 }
 
+// An account granted pods in some namespaces only (a RoleBinding per namespace, no ClusterRole):
+// upstream lists one namespace at a time, so its policies work there; ours must too, though it
+// shares one cluster-wide watch between namespaces when it may.
+TEST_F(ContextAwareTest, AnAccountAllowedOnlySomeNamespacesListsThoseAsUpstream) {
+  testing::KubeDoubleOptions options;
+  options.seed_files = {testing::WriteTempFile("cluster.yaml", kCluster)};
+  options.deny_rules = R"(
+- {verb: list, resource: pods, namespace: ""}
+- {verb: watch, resource: pods, namespace: ""}
+- {verb: "*", resource: pods, namespace: team-b}
+)";
+  kube_ = std::make_unique<testing::KubeApiServerDouble>(options);
+  auto server = testing::PolicyServer::Start(
+      Policy("team-a", ListPods("team-a"), kPods) + Policy("team-b", ListPods("team-b"), kPods) +
+          Policy("everywhere",
+                 HostCall("list_resources_all", json::object{{"api_version", "v1"}, {"kind", "Pod"}}),
+                 kPods),
+      {"--kubeconfig", kube_->KubeconfigPath()});
+  ASSERT_TRUE(server);
+  EXPECT_EQ(ItemNames(Message(Review(*server, "team-a"))), "db,web");
+  // What the account may not read is refused, as upstream's answer would be.
+  EXPECT_NE(Message(Review(*server, "team-b")).find("forbidden"), std::string::npos)
+      << Message(Review(*server, "team-b"));
+  EXPECT_NE(Message(Review(*server, "everywhere")).find("forbidden"), std::string::npos)
+      << Message(Review(*server, "everywhere"));
+  // From now on team-a's list comes from that namespace's own watch, which follows changes,
+  // without asking for the whole cluster again.
+  kube_->ResetCounters();
+  kube_->Seed("apiVersion: v1\nkind: Pod\nmetadata: {name: cache, namespace: team-a}\n"
+              "spec: {containers: [{name: c, image: redis}]}\n");
+  EXPECT_TRUE(testing::Eventually(
+      [&] { return ItemNames(Message(Review(*server, "team-a"))) == "cache,db,web"; }));
+  testing::HttpResult asked = kube_->Request("GET", "/double/requests?verb=list&path=/api/v1/pods");
+  EXPECT_EQ(asked.body, R"({"count":0})");
+}
+
 TEST_F(ContextAwareTest, GetResourceAnswersAreCachedForFiveSeconds) {
   auto server = testing::PolicyServer::Start(
       Policy("cached", GetNamespace("team-a"), kPodsAndNamespaces) +
