@@ -1,5 +1,6 @@
 // Kubernetes quantities (src/crd/quantity.h), as users write them in PolicyServer limits. What
-// parses must compare consistently: equal to itself, antisymmetric against fixed values.
+// parses must compare consistently: equal to itself, antisymmetric against fixed values; its
+// canonical text must mean the same and be canonical itself.
 #include <cstdint>
 #include <string_view>
 
@@ -29,5 +30,12 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     Check((a < 0 && b > 0) || (a > 0 && b < 0) || (a == 0 && b == 0));
   }
   Check(q->IsZero() ? !q->IsNegative() : true);
+  // The canonical text means the same value and is its own canonical text, as the API server
+  // writes back what it wrote.
+  if (const auto& canonical = q->canonical()) {
+    auto again = kw::crd::Quantity::Parse(*canonical);
+    Check(again.has_value() && again->Compare(*q) == 0);
+    Check(again->canonical() == canonical);
+  }
   return 0;
 }

@@ -14,9 +14,11 @@
 // from; a new desired object has a new digest, which the live one does not cover, and is
 // applied.
 //
-// Known limit: the API server rewrites some values into a canonical form (resource quantities:
-// "1000m" becomes "1"); a desired value in another form than the canonical one is written again
-// at each reconciliation (a no-op apply: no new resourceVersion, no watch event, no loop).
+// The API server rewrites some values into a canonical form (resource quantities: "1000m"
+// becomes "1"), so desired objects carry them in that form already (desired.cc, with
+// crd::Quantity::canonical()). A value still in another form (one the canonical form does not
+// model) is written again at each reconciliation: a no-op apply (no new resourceVersion, no
+// watch event, no loop). The API-server double does not rewrite quantities.
 #pragma once
 
 #include <atomic>

@@ -4,6 +4,7 @@
 
 #include "base/base64.h"
 #include "base/go_json.h"
+#include "crd/quantity.h"
 #include "crd/replica_report.h"
 
 namespace kw::controller {
@@ -103,6 +104,25 @@ json::object KeyToPath(std::string_view key, std::string_view path) {
 
 json::object VolumeMount(std::string_view name, std::string_view path) {
   return json::object{{"name", name}, {"mountPath", path}, {"readOnly", true}};
+}
+
+// A ResourceList as the API server writes it back (quantities in canonical form, "0.5" as
+// "500m"), so that the live Deployment covers the desired one and no write repeats at every
+// reconciliation. What does not parse goes as it is (the server says why it refuses it).
+json::object CanonicalResourceList(const json::object& list) {
+  json::object canonical;
+  for (const auto& [name, value] : list) {
+    const std::string text = value.is_string() ? std::string(value.get_string())
+                             : value.is_number() ? ToJson(value)
+                                                 : std::string();
+    auto quantity = crd::Quantity::Parse(text);
+    if (quantity && quantity->canonical()) {
+      canonical[name] = *quantity->canonical();
+    } else {
+      canonical[name] = value;
+    }
+  }
+  return canonical;
 }
 
 json::object FieldRefEnv(std::string_view name, std::string_view field_path) {
@@ -341,8 +361,8 @@ json::value DesiredDeployment(const crd::PolicyServer& server, std::string_view 
                               : server.container_security_context},
   };
   json::object resources;
-  if (!server.limits.empty()) resources["limits"] = server.limits;
-  if (!server.requests.empty()) resources["requests"] = server.requests;
+  if (!server.limits.empty()) resources["limits"] = CanonicalResourceList(server.limits);
+  if (!server.requests.empty()) resources["requests"] = CanonicalResourceList(server.requests);
   if (!resources.empty()) container["resources"] = std::move(resources);
 
   json::object pod_spec{

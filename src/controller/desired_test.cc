@@ -152,6 +152,16 @@ TEST(DesiredDeployment, UserSecurityContextsReplaceTheDefaults) {
   EXPECT_EQ(spec.at("containers").at(0).at("securityContext"), J(R"({"runAsUser":1000})"));
 }
 
+TEST(DesiredDeployment, ResourceQuantitiesAreWrittenAsTheApiServerWritesThemBack) {
+  json::value d = DesiredDeployment(
+      Server(R"({"image":"i","replicas":1,"limits":{"cpu":"0.5","memory":"1024Mi"},
+                 "requests":{"cpu":1,"memory":"100Mi","bogus":"x y"}})"),
+      "1", ClusterSettings{});
+  EXPECT_EQ(d.at("spec").at("template").at("spec").at("containers").at(0).at("resources"),
+            J(R"({"limits":{"cpu":"500m","memory":"1Gi"},
+                  "requests":{"cpu":"1","memory":"100Mi","bogus":"x y"}})"));
+}
+
 TEST(DesiredDeployment, TelemetryGoesToTheSidecarOverOtlpHttpOrToTheCustomCollector) {
   ClusterSettings sidecar;
   sidecar.enable_tracing = true;

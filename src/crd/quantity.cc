@@ -38,6 +38,7 @@ std::string MultiplyDecimal(const std::string& digits, unsigned factor) {
 struct Suffix {
   int binary_power = 0;    // × 1024^binary_power
   std::int64_t decimal_exponent = 0;  // × 10^decimal_exponent
+  bool exponent_form = false;  // "e3", "E-2": apimachinery's DecimalExponent format
 };
 
 Result<Suffix> ParseSuffix(std::string_view s) {
@@ -66,7 +67,74 @@ Result<Suffix> ParseSuffix(std::string_view s) {
     exponent = exponent * 10 + (c - '0');
     if (exponent > kMaxQuantityExponent) return BadSuffix();
   }
-  return Suffix{0, negative ? -exponent : exponent};
+  return Suffix{0, negative ? -exponent : exponent, true};
+}
+
+// apimachinery keeps the text it parsed as the quantity's String() when the value is already in
+// canonical form and fits its fast path (an int64 of at most 18 digits at a scale ≥ nano). `num`
+// and `denom` are the digits before and after the point, as written.
+bool KeptAsWritten(std::string_view num, std::string_view denom, const Suffix& suffix) {
+  const std::string shifted = std::string(num) + std::string(denom);
+  if (suffix.binary_power > 0) {
+    if (!denom.empty()) return false;
+    const int exponent = suffix.binary_power * 10;
+    const int precision = 15 - static_cast<int>(num.size()) - exponent * 3 / 10 - 1;
+    if (precision < 0) return false;  // which also keeps value × 1024^power within an int64
+    std::uint64_t value = 0;
+    for (char c : num) value = value * 10 + static_cast<unsigned>(c - '0');
+    return (value & 0x07) != 0;
+  }
+  if (static_cast<int>(shifted.size()) > 18) return false;
+  const std::int64_t scale = suffix.decimal_exponent - static_cast<std::int64_t>(denom.size());
+  if (scale < -9) return false;
+  return scale % 3 == 0 && !shifted.ends_with("000") && shifted[0] != '0';
+}
+
+// The canonical text of digits × 10^exponent (no leading or trailing zeros in `digits`) in
+// apimachinery's format: BinarySI (a binary suffix was written), DecimalSI or DecimalExponent.
+std::optional<std::string> CanonicalText(bool negative, const std::string& digits,
+                                         std::int64_t exponent, const Suffix& suffix) {
+  if (digits.empty()) return "0";
+  if (exponent < -9) return std::nullopt;  // rounded up to a nano by the server
+  const std::string sign = negative ? "-" : "";
+  const std::int64_t order = static_cast<std::int64_t>(digits.size()) + exponent;
+  if (suffix.binary_power > 0 && exponent >= 0 && order > 19) return std::nullopt;  // capped
+  if (suffix.binary_power > 0 && exponent >= 0 && order > 3) {
+    // An integer of at least 1024 in magnitude is written base 1024 (one below, or with a
+    // fraction, stays decimal so as not to round).
+    unsigned __int128 value = 0;
+    for (char c : digits) value = value * 10 + static_cast<unsigned>(c - '0');
+    for (std::int64_t i = 0; i < exponent; ++i) value *= 10;
+    if (value >= 1024 && value <= static_cast<unsigned __int128>(INT64_MAX)) {
+      int power = 0;
+      while (value % 1024 == 0) {
+        value /= 1024;
+        ++power;
+      }
+      static constexpr const char* kBinary[] = {"", "Ki", "Mi", "Gi", "Ti", "Pi", "Ei"};
+      if (power > 6) return std::nullopt;
+      return sign + std::to_string(static_cast<std::uint64_t>(value)) + kBinary[power];
+    }
+    if (value > static_cast<unsigned __int128>(INT64_MAX)) return std::nullopt;  // capped
+  }
+  // Decimal: the exponent brought down to a multiple of three.
+  const std::int64_t extra = ((exponent % 3) + 3) % 3;
+  const std::string mantissa = digits + std::string(static_cast<std::size_t>(extra), '0');
+  const std::int64_t scaled = exponent - extra;
+  // What could not be read back is left alone (no real quantity comes near).
+  if (mantissa.size() + 24 > kMaxQuantityLength || scaled > kMaxQuantityExponent) {
+    return std::nullopt;
+  }
+  if (suffix.exponent_form) {
+    return sign + mantissa + (scaled == 0 ? "" : "e" + std::to_string(scaled));
+  }
+  static constexpr std::pair<std::int64_t, const char*> kDecimal[] = {
+      {-9, "n"}, {-6, "u"}, {-3, "m"}, {0, ""}, {3, "k"}, {6, "M"},
+      {9, "G"},  {12, "T"}, {15, "P"}, {18, "E"}};
+  for (const auto& [power, name] : kDecimal) {
+    if (power == scaled) return sign + mantissa + name;
+  }
+  return std::nullopt;
 }
 
 }  // namespace
@@ -86,6 +154,7 @@ Result<Quantity> Quantity::Parse(std::string_view text) {
   std::int64_t exponent = 0;
   bool seen_point = false;
   std::size_t i = 0;
+  std::size_t integer_digits = 0;
   for (; i < s.size() && (IsDigit(s[i]) || s[i] == '.'); ++i) {
     if (s[i] == '.') {
       if (seen_point) return FormatWrong();
@@ -93,7 +162,11 @@ Result<Quantity> Quantity::Parse(std::string_view text) {
       continue;
     }
     digits.push_back(s[i]);
-    if (seen_point) --exponent;
+    if (seen_point) {
+      --exponent;
+    } else {
+      ++integer_digits;
+    }
   }
   if (digits.empty()) return FormatWrong();
   // The suffix: apimachinery's regular expression first, then its meaning.
@@ -105,12 +178,17 @@ Result<Quantity> Quantity::Parse(std::string_view text) {
     if (!std::all_of(tail.begin(), tail.end(), IsDigit)) return FormatWrong();
   }
   KW_ASSIGN_OR_RETURN(Suffix suffix, ParseSuffix(suffix_text));
+  const bool kept = KeptAsWritten(std::string_view(digits).substr(0, integer_digits),
+                                  std::string_view(digits).substr(integer_digits), suffix);
   for (int p = 0; p < suffix.binary_power; ++p) digits = MultiplyDecimal(digits, 1024);
   exponent += suffix.decimal_exponent;
 
   // Normalize: no leading zeros, trailing zeros folded into the exponent.
   std::size_t first = digits.find_first_not_of('0');
-  if (first == std::string::npos) return q;  // zero, whatever its sign
+  if (first == std::string::npos) {  // zero, whatever its sign
+    q.canonical_ = "0";
+    return q;
+  }
   digits.erase(0, first);
   std::size_t last = digits.find_last_not_of('0');
   exponent += static_cast<std::int64_t>(digits.size() - last - 1);
@@ -118,6 +196,17 @@ Result<Quantity> Quantity::Parse(std::string_view text) {
   q.negative_ = negative;
   q.digits_ = std::move(digits);
   q.exponent_ = exponent;
+  q.canonical_ = kept ? std::optional<std::string>(q.text_)
+                      : CanonicalText(negative, q.digits_, exponent, suffix);
+  // The server writes a quantity twice, the request into storage and storage into its answer,
+  // and the second may rewrite the first: a binary value that is no whole number of Ki comes
+  // out of the first as a plain decimal ("62.5Ki" -> "64000" -> "64k"). Two rounds settle.
+  if (q.canonical_ && *q.canonical_ != q.text_ && !kept) {
+    if (auto again = Parse(*q.canonical_); again && again->canonical_ &&
+                                           *again->canonical_ != *q.canonical_) {
+      q.canonical_ = again->canonical_;
+    }
+  }
   return q;
 }
 

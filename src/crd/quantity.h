@@ -16,6 +16,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -41,11 +42,20 @@ class Quantity {
   // The text it was parsed from.
   const std::string& text() const { return text_; }
 
+  // The text the API server writes for it (apimachinery's Quantity.String()): the text as
+  // written when it is already canonical ("100Mi", "1E3", "+1"), else the value with its
+  // format's suffix, the exponent a multiple of three ("1000m" → "1", "0.5" → "500m",
+  // "1.5Gi" → "1536Mi", "1024Mi" → "1Gi"). nullopt for what this does not model: values with
+  // digits below a nano (rounded up by the server), binary values past 2^63 - 1 (capped), and
+  // exponents outside the suffixes.
+  const std::optional<std::string>& canonical() const { return canonical_; }
+
  private:
   std::string text_;
   bool negative_ = false;     // never true for zero
   std::string digits_;        // the significant decimal digits, no leading or trailing zeros
   std::int64_t exponent_ = 0;  // value = digits_ × 10^exponent_
+  std::optional<std::string> canonical_;
 };
 
 }  // namespace kw::crd

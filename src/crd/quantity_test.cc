@@ -26,6 +26,29 @@ TEST(Quantity, EqualValuesWrittenDifferently) {
   }
 }
 
+TEST(Quantity, CanonicalIsWhatTheApiServerWritesBack) {
+  const std::vector<std::pair<std::string_view, std::string_view>> written = {
+      // Already canonical: kept as written, sign and all.
+      {"1", "1"},           {"500m", "500m"},     {"100Mi", "100Mi"},   {"1E3", "1E3"},
+      {"1e-3", "1e-3"},     {"+1", "+1"},         {"-1Gi", "-1Gi"},     {"1200m", "1200m"},
+      {"1024", "1024"},     {"5.", "5."},         {"12e6", "12e6"},     {"1n", "1n"},
+      // Rewritten: exponent a multiple of three, base 1024 for binary values of 1Ki or more.
+      {"1000m", "1"},       {"0.5", "500m"},      {".5", "500m"},       {"1000", "1k"},
+      {"1.000", "1"},       {"007", "7"},         {"0.1m", "100u"},     {"-1000m", "-1"},
+      {"1.5Gi", "1536Mi"},  {"1024Mi", "1Gi"},    {"2048Ki", "2Mi"},    {"0.5Gi", "512Mi"},
+      {"0.5Ki", "512"},     {"1Ei", "1Ei"},       {"1.5e3", "1500"},    {"1000e3", "1e6"},
+      {"0", "0"},           {"0Ki", "0"},         {"-0", "0"},          {"0.000", "0"},
+      // Written twice by the server: the first rewriting ("64000") is rewritten again.
+      {"62.5Ki", "64k"},    {"1.5Ki", "1536"},
+  };
+  for (const auto& [text, canonical] : written) {
+    ASSERT_TRUE(Q(text).canonical()) << text;
+    EXPECT_EQ(*Q(text).canonical(), canonical) << text;
+  }
+  // What the server rounds (below a nano) or caps (binary past 2^63 - 1) is not modelled.
+  for (std::string_view text : {"0.1n", "8Ei", "1e-12"}) EXPECT_FALSE(Q(text).canonical()) << text;
+}
+
 TEST(Quantity, OrdersExactly) {
   const std::vector<std::pair<std::string_view, std::string_view>> less = {
       {"999m", "1"},   {"1000", "1Ki"},   {"1G", "1Gi"},     {"-1", "0"},    {"-2", "-1"},
