@@ -336,7 +336,8 @@ TEST(HostileMemory, DroppedInstancesDoNotStayResident) {
   const std::string policies = "bomb:\n  module: " +
                                testing::AnnotatedRegoFixture("wasi_policy.wasm", "wasi") +
                                "\n  settings: {mode: memory_bomb}\n" + Policies();
-  auto server = PolicyServer::Start(policies, {"--workers", "2"});
+  // Filling 256 MiB takes a while on a busy machine: the deadline must not cut it short.
+  auto server = PolicyServer::Start(policies, {"--workers", "2", "--policy-timeout", "60"});
   ASSERT_TRUE(server);
   ASSERT_TRUE(Accepted(server->Post("/validate/privileged", PlainReview())));
   const std::size_t baseline = testing::ResidentBytes(server->process().pid());
