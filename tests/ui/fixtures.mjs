@@ -1,3 +1,4 @@
+import { launchBrowser } from './lib/browser.mjs';
 import { ComplianceUi, KubeDouble, inParallel, policyReport } from './lib/cluster.mjs';
 
 // A small cluster whose every count the view tests know: two namespaces, three policies, seven
@@ -42,6 +43,27 @@ export async function seededCluster(runUid) {
     await ui.waitUntil(async () => (await ui.api('history')).items.length === 1, 30_000, 'the first scan in the history');
     return { kube, ui };
   } catch (error) {
+    await kube.stop();
+    throw error;
+  }
+}
+
+// The seeded cluster of scan `runUid`, then whatever `prepare({ kube, ui })` adds, and a browser
+// page: what a view test starts from. `close()` stops them all (compliance-ui unless the test
+// stopped it already).
+export async function seededSession(runUid, prepare = async () => {}) {
+  const { kube, ui } = await seededCluster(runUid);
+  try {
+    await prepare({ kube, ui });
+    const { browser, page, problems } = await launchBrowser();
+    const close = async () => {
+      await browser.close();
+      if (!ui.stopped) await ui.stop();
+      await kube.stop();
+    };
+    return { kube, ui, browser, page, problems, close };
+  } catch (error) {
+    await ui.stop();
     await kube.stop();
     throw error;
   }

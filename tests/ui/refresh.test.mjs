@@ -3,22 +3,19 @@
 // back to "loading"; a refresh that fails leaves the page as it was.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { eventually, launchBrowser, settled } from './lib/browser.mjs';
-import { RESOURCES, TOTALS, seededCluster } from './fixtures.mjs';
+import { eventually, settled } from './lib/browser.mjs';
+import { RESOURCES, TOTALS, seededSession } from './fixtures.mjs';
 import { policyReport } from './lib/cluster.mjs';
 
 describe('compliance UI refresh', () => {
-  let kube, ui, browser, page, problems;
+  let kube, ui, page, problems, close;
 
   before(async () => {
-    ({ kube, ui } = await seededCluster('run-1'));
-    ({ browser, page, problems } = await launchBrowser());
+    ({ kube, ui, page, problems, close } = await seededSession('run-1'));
   });
 
   after(async () => {
-    await browser?.close();
-    if (!ui?.stopped) await ui?.stop();
-    await kube?.stop();
+    await close?.();
   });
 
   const total = (result) => page.getByTestId(`total-${result}`).first().innerText();

@@ -3,8 +3,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { inParallel, policyReport } from './lib/cluster.mjs';
-import { launchBrowser, openView, screenshot } from './lib/browser.mjs';
-import { P_PRIVILEGED, RESOURCES, seededCluster } from './fixtures.mjs';
+import { openView, screenshot } from './lib/browser.mjs';
+import { P_PRIVILEGED, RESOURCES, seededSession } from './fixtures.mjs';
 
 // The second scan: everything passes the privileged-pod policy now.
 function secondScan(resource) {
@@ -12,19 +12,17 @@ function secondScan(resource) {
 }
 
 describe('compliance UI trend', () => {
-  let kube, ui, browser, page;
+  let ui, page, close;
 
   before(async () => {
-    ({ kube, ui } = await seededCluster('scan-1'));
-    await inParallel(RESOURCES, 8, (r) => kube.replaceReport(policyReport({ ...secondScan(r), runUid: 'scan-2' })));
-    await ui.waitUntil(async () => (await ui.api('history')).items.length === 2, 30_000, 'the second scan');
-    ({ browser, page } = await launchBrowser());
+    ({ ui, page, close } = await seededSession('scan-1', async ({ kube, ui }) => {
+      await inParallel(RESOURCES, 8, (r) => kube.replaceReport(policyReport({ ...secondScan(r), runUid: 'scan-2' })));
+      await ui.waitUntil(async () => (await ui.api('history')).items.length === 2, 30_000, 'the second scan');
+    }));
   });
 
   after(async () => {
-    await browser?.close();
-    await ui?.stop();
-    await kube?.stop();
+    await close?.();
   });
 
   it('records one history row per scan, oldest first', async () => {

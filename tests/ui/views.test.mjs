@@ -3,22 +3,19 @@
 // search and pagination change it. Screenshots go to <build>/ui-screenshots.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { eventually, launchBrowser, openView, screenshot, settled } from './lib/browser.mjs';
-import { P_LABELS, P_PRIVILEGED, P_REGISTRY, TOTALS, seededCluster, uidOf } from './fixtures.mjs';
+import { eventually, openView, screenshot, settled } from './lib/browser.mjs';
+import { P_LABELS, P_PRIVILEGED, P_REGISTRY, TOTALS, seededSession, uidOf } from './fixtures.mjs';
 
 describe('compliance UI views', () => {
-  let kube, ui, browser, page, problems;
+  let ui, page, problems, close;
 
   before(async () => {
     // The first scan is recorded once the reports settle: the dashboard then has its trend point.
-    ({ kube, ui } = await seededCluster('run-1'));
-    ({ browser, page, problems } = await launchBrowser());
+    ({ ui, page, problems, close } = await seededSession('run-1'));
   });
 
   after(async () => {
-    await browser?.close();
-    await ui?.stop();
-    await kube?.stop();
+    await close?.();
   });
 
   const rows = (table) => page.getByTestId(table).getByTestId('row');
