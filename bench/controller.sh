@@ -7,7 +7,8 @@
 #   a. a ClusterAdmissionPolicy applied → its ValidatingWebhookConfiguration created (20 policies
 #      applied one after the other on a PolicyServer with 2 replicas, module already compiled);
 #   b. a policy change (its rejection message) → answered by every replica (10 changes);
-#   c. 200 policies on one PolicyServer, the controller started from scratch → all active.
+#   c. 200 policies (KW_BENCH_POLICIES) on one PolicyServer, the controller started from scratch
+#      → all active.
 # Each replica is a policy-server process with the Pod object a kubelet would have made
 # (crd/replica_report.h), following its ConfigMap through the API.
 set -euo pipefail
@@ -22,4 +23,5 @@ source "$root/bench/kube_double.sh"
 api_port=18743
 start_kube_double $api_port "${seeds[@]}" --seed "$work/namespace.yaml"
 
-python3 "$root/bench/controller_bench.py" --work "$work" --build "$build" --api "https://localhost:$api_port"
+python3 "$root/bench/controller_bench.py" --work "$work" --build "$build" --api "https://localhost:$api_port" \
+  --policies "${KW_BENCH_POLICIES:-200}"

@@ -8,6 +8,7 @@ parser = argparse.ArgumentParser()
 parser.add_argument("--work", required=True)
 parser.add_argument("--build", required=True)
 parser.add_argument("--api", required=True)
+parser.add_argument("--policies", type=int, default=200, help="how many policies case c starts with")
 args = parser.parse_args()
 
 context = ssl.create_default_context(cafile=os.path.join(args.work, "cert.pem"))
@@ -146,23 +147,28 @@ try:
         latencies.append(time.monotonic() - started)
     summary("b. policy changed -> answered by both replicas", latencies)
 
-    # c. The controller stops; 200 policies for a new PolicyServer appear; it starts again.
+    # c. The controller stops; N policies for a new PolicyServer appear; it starts again.
     controller.terminate()
     controller.wait()
     policy_server("big", 1)
-    for i in range(200):
+    for i in range(args.policies):
         call("POST", cap, policy(f"big-{i}", "big"))
     started = time.monotonic()
-    start_controller()
+    controller = start_controller()
 
     def all_active():
         items = call("GET", cap)["items"]
         active = [p for p in items if p["spec"].get("policyServer") == "big"
                   and p.get("status", {}).get("policyStatus") == "active"]
-        return len(active) == 200
-    wait(all_active, timeout=120, interval=0.05)
-    print(f"c. 200 policies on a new PolicyServer, controller started from scratch -> all active: "
-          f"{(time.monotonic() - started) * 1000:.0f} ms")
+        return len(active) == args.policies
+    # Each look lists every policy: with many, looking every 50 ms would load the API server
+    # (the double) more than the controller does.
+    wait(all_active, timeout=600, interval=0.05 if args.policies <= 200 else 0.5)
+    elapsed = time.monotonic() - started
+    with open(f"/proc/{controller.pid}/stat") as f:
+        ticks = sum(int(field) for field in f.read().rsplit(")", 1)[1].split()[11:13])
+    print(f"c. {args.policies} policies on a new PolicyServer, controller started from scratch -> all active: "
+          f"{elapsed * 1000:.0f} ms (the controller's CPU: {ticks * 1000 // os.sysconf('SC_CLK_TCK')} ms)")
 finally:
     for process in processes:
         process.terminate()

@@ -82,18 +82,6 @@ json::array ConditionsOf(const json::value& status) {
                                                          : json::array();
 }
 
-// The policy's entry in a policies.yml document, or nullptr.
-std::string ModeInConfigMap(const json::value& config_map, const std::string& policy_id) {
-  const json::value* data = FindKey(config_map, "data");
-  const std::string policies = data ? StringAt(*data, {"policies.yml"}) : std::string();
-  auto document = ParseJson(policies);
-  if (!document) return {};
-  const json::value* entry = FindKey(*document, policy_id);
-  if (entry == nullptr) return {};
-  std::string mode = StringAt(*entry, {"policyMode"});
-  return mode.empty() ? "protect" : mode;
-}
-
 }  // namespace
 
 Controller::Controller(std::shared_ptr<const kube::Client> client, ControllerOptions options)
@@ -190,7 +178,26 @@ Result<void> Controller::Start(std::chrono::steady_clock::time_point deadline) {
       queue_.Add("CA");  // re-applied by hand or by a chart: its caBundle may be gone
       return;
     }
-    // The configuration's name is the policy's unique name.
+    // The configuration names its policy in annotations (kubewardenPolicyName, and
+    // kubewardenPolicyNamespace for a namespaced one): the policy of either kind that can have
+    // that name and scope looks again (a key with no object behind it costs a lookup).
+    for (kube::Reflector* informer : {validating_webhooks_.get(), mutating_webhooks_.get()}) {
+      const std::optional<json::value> configuration =
+          informer != nullptr ? Cached(*informer, "", name) : std::nullopt;
+      const std::string policy_name =
+          configuration ? StringAt(*configuration, {"metadata", "annotations", "kubewardenPolicyName"})
+                        : std::string();
+      if (policy_name.empty()) continue;
+      const std::string policy_ns =
+          StringAt(*configuration, {"metadata", "annotations", "kubewardenPolicyNamespace"});
+      for (crd::PolicyKind kind : crd::kAllPolicyKinds) {
+        if (crd::IsNamespaced(kind) == !policy_ns.empty()) {
+          queue_.Add(PolicyKey(kind, policy_ns, policy_name));
+        }
+      }
+      return;
+    }
+    // Gone, or made by someone else: the configuration's name is the policy's unique name.
     for (crd::PolicyKind kind : crd::kAllPolicyKinds) {
       policies_[static_cast<int>(kind)]->Visit(
           "", [&](std::string_view policy_ns, std::string_view policy_name,
@@ -295,6 +302,27 @@ std::optional<json::value> Controller::Cached(const kube::Reflector& reflector,
   auto parsed = ParseJson(*text);
   if (!parsed) return std::nullopt;
   return std::move(*parsed);
+}
+
+std::shared_ptr<const crd::ServedConfiguration> Controller::ServedConfigurationOf(
+    std::string_view policy_server) {
+  const std::string name = PolicyServerObjectName(policy_server);
+  std::optional<std::string> text =
+      config_maps_->Find(options_.cluster.deployments_namespace, name);
+  std::lock_guard lock(served_mutex_);
+  if (!text) {
+    served_.erase(name);
+    return nullptr;
+  }
+  ServedEntry& entry = served_[name];
+  if (entry.configuration == nullptr || entry.text != *text) {
+    auto parsed = ParseJson(*text);
+    if (!parsed) return nullptr;
+    entry.configuration =
+        std::make_shared<const crd::ServedConfiguration>(crd::ReadServedConfiguration(*parsed));
+    entry.text = std::move(*text);
+  }
+  return entry.configuration;
 }
 
 std::vector<crd::Policy> Controller::PoliciesOf(std::string_view policy_server) const {
@@ -689,19 +717,19 @@ Result<Requeue> Controller::ReconcilePolicy(crd::PolicyKind kind, const std::str
       policy.policy_server.empty() ? std::nullopt : Cached(*policy_servers_, "", policy.policy_server);
   const bool server_usable =
       server && StringAt(*server, {"metadata", "deletionTimestamp"}).empty();
-  std::optional<json::value> config_map;
+  std::shared_ptr<const crd::ServedConfiguration> configuration;
   if (policy.policy_server.empty() || !server_usable) {
     KW_TRY(delete_webhooks());
     fields["policyStatus"] = policy.policy_server.empty() ? "unscheduled" : "scheduled";
     set_active(false);
   } else {
-    config_map = Cached(*config_maps_, deployments_ns, PolicyServerObjectName(policy.policy_server));
+    configuration = ServedConfigurationOf(policy.policy_server);
     std::optional<json::value> deployment =
         Cached(*deployments_, deployments_ns, PolicyServerObjectName(policy.policy_server));
     crd::RolloutState rollout;
-    if (config_map && deployment) {
+    if (configuration && deployment) {
       std::vector<json::value> pods = PodsOf(policy.policy_server);
-      rollout = crd::CheckRollout(id, *config_map, pods);
+      rollout = crd::CheckRollout(id, *configuration, pods);
     } else {
       rollout.message = "The policy server is not deployed yet";
     }
@@ -751,10 +779,10 @@ Result<Requeue> Controller::ReconcilePolicy(crd::PolicyKind kind, const std::str
       }
       requeue = options_.rollout_poll;
     }
-    if (deployment && config_map) {
+    if (deployment && configuration) {
       const std::string deployed =
           StringAt(*deployment, {"metadata", "annotations", "kubewarden/config-version"});
-      const std::string version = StringAt(*config_map, {"metadata", "resourceVersion"});
+      const std::string& version = configuration->resource_version;
       SetCondition(conditions,
                    {"PolicyServerConfigurationUpToDate", deployed == version,
                     deployed.empty()         ? "UnknownConfigurationVersion"
@@ -764,8 +792,12 @@ Result<Requeue> Controller::ReconcilePolicy(crd::PolicyKind kind, const std::str
                    now);
     }
   }
-  std::string mode = config_map ? ModeInConfigMap(*config_map, id) : std::string();
-  fields["mode"] = mode.empty() ? "unknown" : mode;
+  std::string mode = "unknown";
+  if (configuration) {
+    auto listed = configuration->modes.find(id);
+    if (listed != configuration->modes.end()) mode = listed->second;
+  }
+  fields["mode"] = mode;
   fields["conditions"] = std::move(conditions);
   KW_TRY(applier_->EnsureStatus(*live, status));
   return requeue;

@@ -17,7 +17,9 @@
 #include <atomic>
 #include <chrono>
 #include <functional>
+#include <map>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
@@ -27,6 +29,7 @@
 #include "controller/applier.h"
 #include "controller/desired.h"
 #include "controller/work_queue.h"
+#include "crd/replica_report.h"
 #include "crd/types.h"
 #include "kube/client.h"
 #include "kube/discovery.h"
@@ -105,6 +108,11 @@ class Controller {
   std::vector<json::value> PodsOf(std::string_view policy_server) const;
   std::optional<json::value> CaSecret() const;
   std::string CaBundle() const;
+  // What the ConfigMap of `policy_server` lists, read again only when its text changed:
+  // policies.yml names every policy, and each policy's reconciliation looks into it (read each
+  // time, N policies cost N readings of an N-policy document). nullptr when there is none.
+  std::shared_ptr<const crd::ServedConfiguration> ServedConfigurationOf(
+      std::string_view policy_server);
 
   // Mapping events to keys.
   void EnqueuePolicyServer(std::string_view name);
@@ -123,6 +131,13 @@ class Controller {
   std::unique_ptr<kube::Reflector> policies_[4];  // by PolicyKind
   std::unique_ptr<kube::Reflector> config_maps_, deployments_, services_, budgets_, secrets_,
       pods_, validating_webhooks_, mutating_webhooks_, defaults_;
+
+  std::mutex served_mutex_;
+  struct ServedEntry {
+    std::string text;  // the ConfigMap as the informer holds it
+    std::shared_ptr<const crd::ServedConfiguration> configuration;
+  };
+  std::map<std::string, ServedEntry, std::less<>> served_;  // by policy server
 
   std::atomic<bool> informers_ready_{false};
   std::vector<std::thread> workers_;

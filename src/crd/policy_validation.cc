@@ -20,11 +20,6 @@ bool IsGroup(PolicyKind kind) {
   return kind == PolicyKind::kClusterAdmissionPolicyGroup || kind == PolicyKind::kAdmissionPolicyGroup;
 }
 
-// AdmissionPolicy and AdmissionPolicyGroup are confined to their namespace.
-bool IsNamespaced(PolicyKind kind) {
-  return kind == PolicyKind::kAdmissionPolicy || kind == PolicyKind::kAdmissionPolicyGroup;
-}
-
 bool Contains(const std::vector<std::string_view>& list, std::string_view value) {
   return std::find(list.begin(), list.end(), value) != list.end();
 }

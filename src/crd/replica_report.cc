@@ -109,17 +109,28 @@ std::optional<ReplicaReport> ReadReplicaReport(const json::value& pod) {
   return report;
 }
 
-RolloutState CheckRollout(std::string_view policy_id, const json::value& config_map,
+ServedConfiguration ReadServedConfiguration(const json::value& config_map) {
+  ServedConfiguration configuration;
+  configuration.config_map = StringAt(config_map, {"metadata", "name"});
+  configuration.resource_version = StringAt(config_map, {"metadata", "resourceVersion"});
+  const json::value* data = FindKey(config_map, "data");
+  // The ids are read from the parsed document: a policy id could appear as text inside another
+  // policy's settings.
+  auto document = ParseJson(data ? StringAt(*data, {"policies.yml"}) : std::string());
+  if (!document || !document->is_object()) return configuration;
+  for (const auto& [id, entry] : document->get_object()) {
+    const std::string mode = StringAt(entry, {"policyMode"});
+    configuration.modes.emplace(std::string(id), mode.empty() ? "protect" : mode);
+  }
+  return configuration;
+}
+
+RolloutState CheckRollout(std::string_view policy_id, const ServedConfiguration& configuration,
                           std::span<const json::value> pods) {
   RolloutState state;
-  const std::string config_map_name = StringAt(config_map, {"metadata", "name"});
-  const std::string version = StringAt(config_map, {"metadata", "resourceVersion"});
-  const json::value* data = FindKey(config_map, "data");
-  const std::string policies = data ? StringAt(*data, {"policies.yml"}) : std::string();
-  // The key is looked for in the parsed document: a policy id could appear as text inside
-  // another policy's settings.
-  auto document = ParseJson(policies);
-  if (!document || !document->is_object() || !document->get_object().contains(policy_id)) {
+  const std::string& config_map_name = configuration.config_map;
+  const std::string& version = configuration.resource_version;
+  if (!configuration.modes.contains(policy_id)) {
     state.message = "The policy is not in the configuration of its policy server yet";
     return state;
   }

@@ -56,6 +56,15 @@ std::string RenderReplicaReport(const ReplicaReport& report);
 // does not report, or garbage: either way it has not shown what it serves).
 std::optional<ReplicaReport> ReadReplicaReport(const json::value& pod);
 
+// What a policy server's ConfigMap lists, read from its policies.yml once per version.
+struct ServedConfiguration {
+  std::string config_map;        // its name
+  std::string resource_version;
+  // Each policy id listed, with its policyMode ("protect" when the entry has none).
+  std::map<std::string, std::string, std::less<>> modes;
+};
+ServedConfiguration ReadServedConfiguration(const json::value& config_map);
+
 // Whether every replica serves the configuration `config_map` (its resourceVersion), as the
 // controller's rollout gate asks before a policy goes active: a live pod serves it when its
 // report says so, or, when it has no report, when it is Ready and labelled with that version.
@@ -65,8 +74,12 @@ struct RolloutState {
   std::string load_error;   // why the policy failed to load on a replica, if it did
   std::string stale_error;  // why its latest version failed on a replica (last good served)
 };
-RolloutState CheckRollout(std::string_view policy_id, const json::value& config_map,
+RolloutState CheckRollout(std::string_view policy_id, const ServedConfiguration& configuration,
                           std::span<const json::value> pods);
+inline RolloutState CheckRollout(std::string_view policy_id, const json::value& config_map,
+                                 std::span<const json::value> pods) {
+  return CheckRollout(policy_id, ReadServedConfiguration(config_map), pods);
+}
 
 // Whether the replicas of a policy server need upstream's rollouts: some live pod has no report
 // and either carries kConfigVersionLabel (it was started that way) or has been Ready for at least

@@ -213,9 +213,11 @@ bool Policy::IsGroup() const {
          kind == PolicyKind::kAdmissionPolicyGroup;
 }
 
-bool Policy::IsNamespaced() const {
+bool IsNamespaced(PolicyKind kind) {
   return kind == PolicyKind::kAdmissionPolicy || kind == PolicyKind::kAdmissionPolicyGroup;
 }
+
+bool Policy::IsNamespaced() const { return crd::IsNamespaced(kind); }
 
 std::string Policy::UniqueName() const {
   switch (kind) {

@@ -52,6 +52,7 @@ enum class PolicyKind {
 std::string_view KindName(PolicyKind kind);  // "ClusterAdmissionPolicy", ...
 std::string_view PluralName(PolicyKind kind);  // "clusteradmissionpolicies", ...
 std::optional<PolicyKind> PolicyKindFromName(std::string_view kind);
+bool IsNamespaced(PolicyKind kind);  // AdmissionPolicy and AdmissionPolicyGroup
 inline constexpr PolicyKind kAllPolicyKinds[] = {
     PolicyKind::kClusterAdmissionPolicy, PolicyKind::kAdmissionPolicy,
     PolicyKind::kClusterAdmissionPolicyGroup, PolicyKind::kAdmissionPolicyGroup};
