@@ -2,8 +2,10 @@
 // byte picks PolicyServer or one of the four policy kinds, the rest is the object's JSON) parsed
 // and turned into every desired object and report; a Pod whose served-configuration annotation is
 // the input, checked against a ConfigMap; the input as a policy server's /audit answer and as a
-// report read back (its digest). Every
+// report read back (its digest); the input as a whole Pod and as a ConfigMap in the rollout
+// gate. Every
 // output must be valid JSON; nothing may crash.
+#include <chrono>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -40,6 +42,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     if (data[0] % 5 == 0) {
       if (auto server = kw::crd::ParsePolicyServer(*object)) {
         CheckJson(kw::ToJson(kw::controller::DesiredDeployment(*server, "1", settings)));
+        CheckJson(kw::ToJson(kw::controller::DesiredDeployment(
+            *server, "1", settings, kw::controller::ConfigRollout::kRestart)));
         CheckJson(kw::ToJson(kw::controller::DesiredService(*server, settings)));
         CheckJson(kw::ToJson(kw::controller::DesiredConfigMap(*server, {}, settings)));
         CheckJson(kw::controller::SourcesYml(*server));
@@ -75,6 +79,15 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     CheckJson(kw::crd::RenderReplicaReport(*report));
   }
   kw::crd::CheckRollout("clusterwide-p", config_map, std::span(&pod, 1));
+  // The input as a whole Pod (labels, status conditions: whether it reports, is Ready, since
+  // when) and as the policy server's ConfigMap.
+  if (object && object->is_object()) {
+    const auto now = std::chrono::system_clock::time_point(std::chrono::hours(500'000));
+    kw::crd::CheckRollout("clusterwide-p", config_map, std::span(&*object, 1));
+    kw::crd::ReplicasNeedRestarts(std::span(&*object, 1), now, std::chrono::seconds(30));
+    kw::crd::CheckRollout("clusterwide-p", kw::crd::ReadServedConfiguration(*object),
+                          std::span(&pod, 1));
+  }
   kw::audit::ReadAuditAnswer(200, text);
   // And as a report read back from the cluster, to tell whether it changed.
   if (auto parsed = kw::ParseJson(text, "report")) kw::audit::ReportDigest(*parsed);
