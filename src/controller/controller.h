@@ -137,7 +137,7 @@ class Controller {
     std::string text;  // the ConfigMap as the informer holds it
     std::shared_ptr<const crd::ServedConfiguration> configuration;
   };
-  std::map<std::string, ServedEntry, std::less<>> served_;  // by policy server
+  std::map<std::string, ServedEntry, std::less<>> served_;  // by ConfigMap name
 
   std::atomic<bool> informers_ready_{false};
   std::vector<std::thread> workers_;
