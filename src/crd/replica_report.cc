@@ -1,5 +1,6 @@
 #include "crd/replica_report.h"
 
+#include <algorithm>
 #include <charconv>
 
 #include "base/utf8.h"
@@ -30,23 +31,23 @@ bool IsTerminated(const json::value& pod) {
 }
 
 // metav1.Time as the API server writes it, "2026-01-02T03:04:05Z" (a fraction is allowed).
-std::optional<std::chrono::system_clock::time_point> ParseApiTime(std::string_view text) {
-  const auto number = [&](std::size_t at, std::size_t digits, int* out) {
+// In whole seconds: years 0000-9999 all fit, where the system clock's nanoseconds would not.
+std::optional<std::chrono::sys_seconds> ParseApiTime(std::string_view text) {
+  const auto number = [&](std::size_t at, std::size_t digits, unsigned* out) {
     if (at + digits > text.size()) return false;
     const char* end = text.data() + at + digits;
     auto [ptr, ec] = std::from_chars(text.data() + at, end, *out);
     return ec == std::errc() && ptr == end;
   };
-  int year, month, day, hour, minute, second;
+  unsigned year, month, day, hour, minute, second;
   if (text.size() < 20 || text[4] != '-' || text[7] != '-' || text[10] != 'T' ||
       text[13] != ':' || text[16] != ':' || text.back() != 'Z' || !number(0, 4, &year) ||
       !number(5, 2, &month) || !number(8, 2, &day) || !number(11, 2, &hour) ||
       !number(14, 2, &minute) || !number(17, 2, &second)) {
     return std::nullopt;
   }
-  const std::chrono::year_month_day date{std::chrono::year(year),
-                                         std::chrono::month(static_cast<unsigned>(month)),
-                                         std::chrono::day(static_cast<unsigned>(day))};
+  const std::chrono::year_month_day date{std::chrono::year(static_cast<int>(year)),
+                                         std::chrono::month(month), std::chrono::day(day)};
   if (!date.ok() || hour > 23 || minute > 59 || second > 60) return std::nullopt;
   return std::chrono::sys_days(date) + std::chrono::hours(hour) + std::chrono::minutes(minute) +
          std::chrono::seconds(second);
@@ -54,7 +55,7 @@ std::optional<std::chrono::system_clock::time_point> ParseApiTime(std::string_vi
 
 // When the pod's Ready condition turned true; nullopt when it is not Ready. A Ready pod whose
 // transition time is missing or unreadable counts as ready since long ago.
-std::optional<std::chrono::system_clock::time_point> ReadySince(const json::value& pod) {
+std::optional<std::chrono::sys_seconds> ReadySince(const json::value& pod) {
   const json::value* status = FindKey(pod, "status");
   const json::value* conditions = status ? FindKey(*status, "conditions") : nullptr;
   if (conditions == nullptr || !conditions->is_array()) return std::nullopt;
@@ -62,7 +63,7 @@ std::optional<std::chrono::system_clock::time_point> ReadySince(const json::valu
     if (StringAt(condition, {"type"}) != "Ready") continue;
     if (StringAt(condition, {"status"}) != "True") return std::nullopt;
     return ParseApiTime(StringAt(condition, {"lastTransitionTime"}))
-        .value_or(std::chrono::system_clock::time_point{});
+        .value_or(std::chrono::sys_seconds{});
   }
   return std::nullopt;
 }
@@ -179,9 +180,12 @@ RestartNeed ReplicasNeedRestarts(std::span<const json::value> pods,
       need.restarts = true;
       continue;
     }
-    const std::optional<std::chrono::system_clock::time_point> ready = ReadySince(pod);
+    const std::optional<std::chrono::sys_seconds> ready = ReadySince(pod);
     if (!ready) continue;  // it may report once it is ready
-    const auto waited = std::chrono::duration_cast<std::chrono::milliseconds>(now - *ready);
+    // A transition time ahead of this clock (the node's runs fast) counts as now.
+    const std::chrono::milliseconds waited =
+        std::max<std::chrono::milliseconds>(std::chrono::floor<std::chrono::seconds>(now) - *ready,
+                                            std::chrono::milliseconds(0));
     if (waited >= grace) {
       need.restarts = true;
     } else if (!need.recheck_in || grace - waited < *need.recheck_in) {

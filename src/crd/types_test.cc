@@ -172,6 +172,16 @@ TEST(ReplicasNeedRestarts, WhenAReplicaIsReadyLongWithoutReportingOrWasStartedTh
       std::vector{Pod("a", RenderReplicaReport({"policy-server-default", "7", {}}))}, now, grace).restarts);
   EXPECT_FALSE(ReplicasNeedRestarts(std::vector{Pod("b", "", "2026-01-01T00:00:00Z")}, now, grace).restarts);
   EXPECT_FALSE(ReplicasNeedRestarts({}, now, grace).restarts);
+  // A transition time ahead of this clock counts as now, however far (year 9999 included).
+  auto ahead = ReplicasNeedRestarts(std::vector{SilentPod("a", "", "True", "9999-12-31T23:59:59Z")}, now, grace);
+  EXPECT_FALSE(ahead.restarts);
+  ASSERT_TRUE(ahead.recheck_in);
+  EXPECT_EQ(*ahead.recheck_in, grace);
+  EXPECT_TRUE(CheckRollout("clusterwide-p",
+                           J(R"({"metadata":{"name":"policy-server-default","resourceVersion":"7"},
+                                 "data":{"policies.yml":"{\"clusterwide-p\":{}}"}})"),
+                           std::vector{SilentPod("a", "7", "True", "9999-12-31T23:59:59Z")})
+                  .uniquely_reachable);
   // An unreadable transition time counts as long ago.
   EXPECT_TRUE(ReplicasNeedRestarts(std::vector{SilentPod("a", "", "True", "yesterday")}, now, grace).restarts);
 }
