@@ -41,12 +41,14 @@ struct Suffix {
   bool exponent_form = false;  // "e3", "E-2": apimachinery's DecimalExponent format
 };
 
+// The suffixes, read and written: binary ones by power of 1024, decimal ones by power of 10.
+constexpr std::pair<std::string_view, int> kBinary[] = {
+    {"Ki", 1}, {"Mi", 2}, {"Gi", 3}, {"Ti", 4}, {"Pi", 5}, {"Ei", 6}};
+constexpr std::pair<std::string_view, int> kDecimal[] = {
+    {"", 0}, {"n", -9}, {"u", -6}, {"m", -3}, {"k", 3}, {"M", 6},
+    {"G", 9}, {"T", 12}, {"P", 15}, {"E", 18}};
+
 Result<Suffix> ParseSuffix(std::string_view s) {
-  static constexpr std::pair<std::string_view, int> kBinary[] = {
-      {"Ki", 1}, {"Mi", 2}, {"Gi", 3}, {"Ti", 4}, {"Pi", 5}, {"Ei", 6}};
-  static constexpr std::pair<std::string_view, int> kDecimal[] = {
-      {"", 0}, {"n", -9}, {"u", -6}, {"m", -3}, {"k", 3}, {"M", 6},
-      {"G", 9}, {"T", 12}, {"P", 15}, {"E", 18}};
   for (const auto& [name, power] : kBinary) {
     if (s == name) return Suffix{power, 0};
   }
@@ -111,9 +113,9 @@ std::optional<std::string> CanonicalText(bool negative, const std::string& digit
         value /= 1024;
         ++power;
       }
-      static constexpr const char* kBinary[] = {"", "Ki", "Mi", "Gi", "Ti", "Pi", "Ei"};
       if (power > 6) return std::nullopt;
-      return sign + std::to_string(static_cast<std::uint64_t>(value)) + kBinary[power];
+      const std::string_view name = power == 0 ? "" : kBinary[power - 1].first;
+      return sign + std::to_string(static_cast<std::uint64_t>(value)) + std::string(name);
     }
     if (value > static_cast<unsigned __int128>(INT64_MAX)) return std::nullopt;  // capped
   }
@@ -128,11 +130,8 @@ std::optional<std::string> CanonicalText(bool negative, const std::string& digit
   if (suffix.exponent_form) {
     return sign + mantissa + (scaled == 0 ? "" : "e" + std::to_string(scaled));
   }
-  static constexpr std::pair<std::int64_t, const char*> kDecimal[] = {
-      {-9, "n"}, {-6, "u"}, {-3, "m"}, {0, ""}, {3, "k"}, {6, "M"},
-      {9, "G"},  {12, "T"}, {15, "P"}, {18, "E"}};
-  for (const auto& [power, name] : kDecimal) {
-    if (power == scaled) return sign + mantissa + name;
+  for (const auto& [name, power] : kDecimal) {
+    if (power == scaled) return sign + mantissa + std::string(name);
   }
   return std::nullopt;
 }
@@ -201,7 +200,9 @@ Result<Quantity> Quantity::Parse(std::string_view text) {
   // The server writes a quantity twice, the request into storage and storage into its answer,
   // and the second may rewrite the first: a binary value that is no whole number of Ki comes
   // out of the first as a plain decimal ("62.5Ki" -> "64000" -> "64k"). Two rounds settle.
-  if (q.canonical_ && *q.canonical_ != q.text_ && !kept) {
+  // (Only when the text changed: a canonical text the fast path does not keep, "1Ei", would
+  // otherwise be read again forever.)
+  if (q.canonical_ && *q.canonical_ != q.text_) {
     if (auto again = Parse(*q.canonical_); again && again->canonical_ &&
                                            *again->canonical_ != *q.canonical_) {
       q.canonical_ = again->canonical_;
