@@ -169,6 +169,29 @@ try:
         ticks = sum(int(field) for field in f.read().rsplit(")", 1)[1].split()[11:13])
     print(f"c. {args.policies} policies on a new PolicyServer, controller started from scratch -> all active: "
           f"{elapsed * 1000:.0f} ms (the controller's CPU: {ticks * 1000 // os.sysconf('SC_CLK_TCK')} ms)")
+
+    # d. One more policy on that server, while the others are active: what the replica's report
+    # of a new configuration costs the controller when the server already has N policies.
+    def cpu_ms():
+        with open(f"/proc/{controller.pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()[11:13]
+        return sum(int(field) for field in fields) * 1000 // os.sysconf('SC_CLK_TCK')
+
+    def active(name):
+        item = call("GET", f"{cap}/{name}")
+        return item is not None and item.get("status", {}).get("policyStatus") == "active"
+
+    latencies, before = [], cpu_ms()
+    for i in range(10):
+        started = time.monotonic()
+        call("POST", cap, policy(f"more-{i}", "big"))
+        wait(lambda: active(f"more-{i}"), timeout=120)
+        latencies.append(time.monotonic() - started)
+    summary(f"d. one more policy beside {args.policies} -> active", latencies)
+    with open(f"/proc/{controller.pid}/status") as f:
+        rss = next(int(line.split()[1]) for line in f if line.startswith("VmRSS:"))
+    print(f"   the controller's CPU per added policy: {(cpu_ms() - before) / 10:.0f} ms; "
+          f"its RSS: {rss // 1024} MiB")
 finally:
     for process in processes:
         process.terminate()

@@ -41,6 +41,14 @@ std::string PolicyKey(crd::PolicyKind kind, std::string_view ns, std::string_vie
   return std::string(crd::KindName(kind)) + "/" + std::string(ns) + "/" + std::string(name);
 }
 
+// Names an object of an informer in the memo of parsed objects. Two informers of one resource
+// share entries: the same text parses the same.
+std::string ObjectKey(const kube::ResourceType& type, std::string_view ns, std::string_view name) {
+  std::string key = type.plural + "." + type.group + "/";
+  key.append(ns).append("/").append(name);
+  return key;
+}
+
 // Secret data, decoded; values that are not base64 are left out (they cannot be what we wrote).
 certs::SecretData SecretData(const json::value& secret) {
   certs::SecretData data;
@@ -101,8 +109,11 @@ Result<void> Controller::StartInformer(
   options.ns = std::string(ns);
   // Events before every informer exists are dropped: mapping them reads the other informers,
   // and Start queues every object once they have all listed.
-  options.on_change = [this, on_change = std::move(on_change)](std::string_view object_ns,
-                                                                std::string_view name) {
+  options.on_change = [this, type, on_change = std::move(on_change)](std::string_view object_ns,
+                                                                      std::string_view name) {
+    const std::string key = ObjectKey(type, object_ns, name);
+    objects_.Forget(key);
+    policies_read_.Forget(key);
     if (informers_ready_.load()) on_change(object_ns, name);
   };
   slot = std::make_unique<kube::Reflector>(client_, std::move(type), std::move(selectors),
@@ -182,8 +193,8 @@ Result<void> Controller::Start(std::chrono::steady_clock::time_point deadline) {
     // kubewardenPolicyNamespace for a namespaced one): the policy of either kind that can have
     // that name and scope looks again (a key with no object behind it costs a lookup).
     for (kube::Reflector* informer : {validating_webhooks_.get(), mutating_webhooks_.get()}) {
-      const std::optional<json::value> configuration =
-          informer != nullptr ? Cached(*informer, "", name) : std::nullopt;
+      const Object configuration =
+          informer != nullptr ? Cached(*informer, "", name) : nullptr;
       const std::string policy_name =
           configuration ? StringAt(*configuration, {"metadata", "annotations", "kubewardenPolicyName"})
                         : std::string();
@@ -199,12 +210,11 @@ Result<void> Controller::Start(std::chrono::steady_clock::time_point deadline) {
     }
     // Gone, or made by someone else: the configuration's name is the policy's unique name.
     for (crd::PolicyKind kind : crd::kAllPolicyKinds) {
-      policies_[static_cast<int>(kind)]->Visit(
+      const kube::Reflector& informer = *policies_[static_cast<int>(kind)];
+      informer.Visit(
           "", [&](std::string_view policy_ns, std::string_view policy_name,
                   std::string_view json) {
-            auto parsed = ParseJson(json);
-            if (!parsed) return;
-            auto policy = crd::ParsePolicy(*parsed);
+            auto policy = PolicyOf(informer, policy_ns, policy_name, json);
             if (policy && policy->UniqueName() == name) {
               queue_.Add(PolicyKey(kind, policy_ns, policy_name));
             }
@@ -295,45 +305,70 @@ Result<Requeue> Controller::Reconcile(const std::string& key) {
   return Requeue{};
 }
 
-std::optional<json::value> Controller::Cached(const kube::Reflector& reflector,
-                                              std::string_view ns, std::string_view name) const {
-  std::optional<std::string> text = reflector.Find(ns, name);
-  if (!text) return std::nullopt;
-  auto parsed = ParseJson(*text);
-  if (!parsed) return std::nullopt;
-  return std::move(*parsed);
+Controller::Object Controller::Cached(const kube::Reflector& reflector, std::string_view ns,
+                                      std::string_view name) const {
+  kube::Reflector::Text text = reflector.Find(ns, name);
+  if (!text) return nullptr;
+  return Parsed(reflector, ns, name, *text, text);
+}
+
+Controller::Object Controller::Parsed(const kube::Reflector& reflector, std::string_view ns,
+                                      std::string_view name, std::string_view json,
+                                      kube::Reflector::Text shared) const {
+  return objects_.Get(
+      ObjectKey(reflector.type(), ns, name), json,
+      [](std::string_view text) -> Object {
+        auto parsed = ParseJson(text);
+        if (!parsed) return nullptr;
+        return std::make_shared<const json::value>(std::move(*parsed));
+      },
+      std::move(shared));
 }
 
 std::shared_ptr<const crd::ServedConfiguration> Controller::ServedConfigurationOf(
     std::string_view policy_server) {
   const std::string name = PolicyServerObjectName(policy_server);
-  std::optional<std::string> text =
-      config_maps_->Find(options_.cluster.deployments_namespace, name);
-  std::lock_guard lock(served_mutex_);
+  kube::Reflector::Text text = config_maps_->Find(options_.cluster.deployments_namespace, name);
   if (!text) {
-    served_.erase(name);
+    served_.Forget(name);
     return nullptr;
   }
-  ServedEntry& entry = served_[name];
-  if (entry.configuration == nullptr || entry.text != *text) {
-    auto parsed = ParseJson(*text);
-    if (!parsed) return nullptr;
-    entry.configuration =
-        std::make_shared<const crd::ServedConfiguration>(crd::ReadServedConfiguration(*parsed));
-    entry.text = std::move(*text);
-  }
-  return entry.configuration;
+  return served_.Get(
+      name, *text,
+      [&](std::string_view) -> std::shared_ptr<const crd::ServedConfiguration> {
+        Object parsed =
+            Parsed(*config_maps_, options_.cluster.deployments_namespace, name, *text, text);
+        if (!parsed) return nullptr;
+        return std::make_shared<const crd::ServedConfiguration>(
+            crd::ReadServedConfiguration(*parsed));
+      },
+      text);
 }
 
-std::vector<crd::Policy> Controller::PoliciesOf(std::string_view policy_server) const {
-  std::vector<crd::Policy> bound;
+std::shared_ptr<const crd::Policy> Controller::PolicyOf(const kube::Reflector& reflector,
+                                                        std::string_view ns, std::string_view name,
+                                                        std::string_view json,
+                                                        kube::Reflector::Text shared) const {
+  return policies_read_.Get(
+      ObjectKey(reflector.type(), ns, name), json,
+      [&](std::string_view) -> std::shared_ptr<const crd::Policy> {
+        Object parsed = Parsed(reflector, ns, name, json, shared);
+        if (!parsed) return nullptr;
+        auto policy = crd::ParsePolicy(*parsed);
+        if (!policy) return nullptr;
+        return std::make_shared<const crd::Policy>(std::move(*policy));
+      },
+      shared);
+}
+
+std::vector<std::shared_ptr<const crd::Policy>> Controller::PoliciesOf(
+    std::string_view policy_server) const {
+  std::vector<std::shared_ptr<const crd::Policy>> bound;
   for (const auto& reflector : policies_) {
-    reflector->Visit("", [&](std::string_view, std::string_view, std::string_view json) {
-      auto parsed = ParseJson(json);
-      if (!parsed) return;
-      auto policy = crd::ParsePolicy(*parsed);
+    reflector->Visit("", [&](std::string_view ns, std::string_view name, std::string_view json) {
+      auto policy = PolicyOf(*reflector, ns, name, json);
       if (policy && policy->policy_server == policy_server && !policy->meta.deleting) {
-        bound.push_back(std::move(*policy));
+        bound.push_back(std::move(policy));
       }
     });
   }
@@ -343,24 +378,33 @@ std::vector<crd::Policy> Controller::PoliciesOf(std::string_view policy_server) 
 std::vector<json::value> Controller::PodsOf(std::string_view policy_server) const {
   std::vector<json::value> pods;
   pods_->Visit(options_.cluster.deployments_namespace,
-               [&](std::string_view, std::string_view, std::string_view json) {
-                 auto parsed = ParseJson(json);
+               [&](std::string_view ns, std::string_view name, std::string_view json) {
+                 Object parsed = Parsed(*pods_, ns, name, json);
                  if (parsed && StringAt(*parsed, {"metadata", "labels", kPolicyServerLabel}) ==
                                    policy_server) {
-                   pods.push_back(std::move(*parsed));
+                   pods.push_back(*parsed);
                  }
                });
   return pods;
 }
 
-std::optional<json::value> Controller::CaSecret() const {
+Controller::Object Controller::CaSecret() const {
   return Cached(*secrets_, options_.cluster.deployments_namespace, kCaSecretName);
 }
 
 std::string Controller::CaBundle() const {
-  std::optional<json::value> secret = CaSecret();
-  if (!secret) return {};
-  return certs::CaBundleOf(SecretData(*secret));
+  const std::string& ns = options_.cluster.deployments_namespace;
+  kube::Reflector::Text text = secrets_->Find(ns, kCaSecretName);
+  if (!text) return {};
+  std::shared_ptr<const std::string> bundle = ca_bundles_.Get(
+      kCaSecretName, *text,
+      [&](std::string_view) -> std::shared_ptr<const std::string> {
+        Object secret = Parsed(*secrets_, ns, kCaSecretName, *text, text);
+        if (!secret) return nullptr;
+        return std::make_shared<const std::string>(certs::CaBundleOf(SecretData(*secret)));
+      },
+      text);
+  return bundle ? *bundle : std::string();
 }
 
 void Controller::EnqueuePolicyServer(std::string_view name) {
@@ -369,9 +413,10 @@ void Controller::EnqueuePolicyServer(std::string_view name) {
 
 void Controller::EnqueuePoliciesOf(std::string_view policy_server) {
   for (crd::PolicyKind kind : crd::kAllPolicyKinds) {
-    policies_[static_cast<int>(kind)]->Visit(
+    const kube::Reflector& informer = *policies_[static_cast<int>(kind)];
+    informer.Visit(
         "", [&](std::string_view ns, std::string_view name, std::string_view json) {
-          auto parsed = ParseJson(json);
+          Object parsed = Parsed(informer, ns, name, json);
           if (parsed && StringAt(*parsed, {"spec", "policyServer"}) == policy_server) {
             queue_.Add(PolicyKey(kind, ns, name));
           }
@@ -400,7 +445,7 @@ void Controller::EnqueueAll() {
 }
 
 Result<Requeue> Controller::ReconcileDefaults() {
-  std::optional<json::value> config_map =
+  Object config_map =
       Cached(*defaults_, options_.cluster.deployments_namespace, options_.defaults_config_map);
   if (!config_map) return Requeue{};  // none (yet): what was applied stays
   const json::value* data = FindKey(*config_map, "data");
@@ -436,7 +481,7 @@ Result<Requeue> Controller::ReconcileDefaults() {
     const std::string ns = StringAt(*document, {"metadata", "namespace"});
     const std::string name = StringAt(*document, {"metadata", "name"});
     wanted.insert(kind + "/" + ns + "/" + name);
-    std::optional<json::value> live = Cached(*informer, ns, name);
+    Object live = Cached(*informer, ns, name);
     auto applied = applier_->Ensure(*document, live ? &*live : nullptr);
     if (!applied) errors += (errors.empty() ? "" : "; ") + std::string(key) + ": " + applied.error().message;
   }
@@ -448,14 +493,14 @@ Result<Requeue> Controller::ReconcileDefaults() {
     std::vector<std::pair<std::string, std::string>> stale;
     informer_of(kind)->Visit("", [&](std::string_view ns, std::string_view name,
                                      std::string_view json) {
-      auto parsed = ParseJson(json);
+      Object parsed = Parsed(*informer_of(kind), ns, name, json);
       if (parsed && StringAt(*parsed, {"metadata", "labels", kManagedByLabel}) == kManagedByDefaults &&
           !wanted.contains(std::string(kind) + "/" + std::string(ns) + "/" + std::string(name))) {
         stale.emplace_back(ns, name);
       }
     });
     for (const auto& [ns, name] : stale) {
-      std::optional<json::value> live = Cached(*informer_of(kind), ns, name);
+      Object live = Cached(*informer_of(kind), ns, name);
       KW_TRY(applier_->EnsureDeleted(crd::kApiVersion, kind, ns, name, live ? &*live : nullptr));
     }
   }
@@ -466,7 +511,7 @@ Result<Requeue> Controller::ReconcileDefaults() {
 }
 
 Result<Requeue> Controller::ReconcileCa() {
-  const std::optional<json::value> live = CaSecret();
+  const Object live = CaSecret();
   const certs::SecretData current = live ? SecretData(*live) : certs::SecretData{};
   KW_ASSIGN_OR_RETURN(certs::CaRotation rotation, certs::RotateCa(current, options_.now()));
   if (rotation.changed) {
@@ -509,12 +554,12 @@ Result<Requeue> Controller::ReconcileCa() {
 Result<void> Controller::EnsureServingSecret(
     std::string_view secret_name, std::string_view dns_name,
     const std::function<json::value(const certs::IssuedCertificate&)>& desired) {
-  std::optional<json::value> ca_secret = CaSecret();
+  Object ca_secret = CaSecret();
   if (!ca_secret) return Fail(ErrorKind::kNotFound, "the root CA does not exist yet");
   certs::SecretData ca_data = SecretData(*ca_secret);
   certs::CertificateAuthority ca{ca_data[std::string(certs::kCaCertKey)],
                                  ca_data[std::string(certs::kCaKeyKey)]};
-  std::optional<json::value> live =
+  Object live =
       Cached(*secrets_, options_.cluster.deployments_namespace, secret_name);
   const bool current_format =
       live && StringAt(*live, {"metadata", "annotations", kCertFormatVersionAnnotation}) ==
@@ -534,7 +579,7 @@ Result<void> Controller::EnsureOwnWebhooksTrust(const std::string& bundle) {
   for (auto [informer, name] :
        {std::pair{validating_webhooks_.get(), kOwnValidatingWebhooks},
         std::pair{mutating_webhooks_.get(), kOwnMutatingWebhooks}}) {
-    std::optional<json::value> live = Cached(*informer, "", name);
+    Object live = Cached(*informer, "", name);
     if (!live) continue;  // not installed (a test, or webhooks disabled)
     json::value updated = *live;
     json::value* webhooks = updated.as_object().if_contains("webhooks");
@@ -555,7 +600,7 @@ Result<void> Controller::EnsureOwnWebhooksTrust(const std::string& bundle) {
 }
 
 Result<Requeue> Controller::ReconcilePolicyServer(const std::string& name) {
-  std::optional<json::value> live = Cached(*policy_servers_, "", name);
+  Object live = Cached(*policy_servers_, "", name);
   if (!live) return Requeue{};  // gone: what it owned is garbage-collected
   KW_ASSIGN_OR_RETURN(crd::PolicyServer server, crd::ParsePolicyServer(*live));
   const std::string now = Rfc3339(options_.now());
@@ -567,8 +612,8 @@ Result<Requeue> Controller::ReconcilePolicyServer(const std::string& name) {
     // Its policies' webhooks must go before it does, or the API server would keep calling a
     // policy server that no longer exists.
     std::string waiting;
-    for (const crd::Policy& policy : PoliciesOf(name)) {
-      const std::string id = policy.UniqueName();
+    for (const auto& policy : PoliciesOf(name)) {
+      const std::string id = policy->UniqueName();
       if (validating_webhooks_->Find("", id) || mutating_webhooks_->Find("", id)) {
         waiting += (waiting.empty() ? "" : ", ") + id;
       }
@@ -593,9 +638,9 @@ Result<Requeue> Controller::ReconcilePolicyServer(const std::string& name) {
     return Requeue{};  // the update's event brings it back
   }
 
-  std::vector<crd::Policy> policies = PoliciesOf(name);
+  const std::vector<std::shared_ptr<const crd::Policy>> policies = PoliciesOf(name);
   std::vector<const crd::Policy*> bound;
-  for (const crd::Policy& policy : policies) bound.push_back(&policy);
+  for (const auto& policy : policies) bound.push_back(policy.get());
 
   // Each step records its condition; a failure stops the pass (later steps depend on it).
   Result<void> outcome;
@@ -623,7 +668,7 @@ Result<Requeue> Controller::ReconcilePolicyServer(const std::string& name) {
   });
   step("ConfigMapReconciled", [&]() -> Result<void> {
     const std::string object_name = PolicyServerObjectName(name);
-    std::optional<json::value> current = Cached(*config_maps_, ns, object_name);
+    Object current = Cached(*config_maps_, ns, object_name);
     KW_ASSIGN_OR_RETURN(std::optional<json::value> written,
                         applier_->Ensure(DesiredConfigMap(server, bound, options_.cluster),
                                          current ? &*current : nullptr));
@@ -632,7 +677,7 @@ Result<Requeue> Controller::ReconcilePolicyServer(const std::string& name) {
   });
   step("PodDisruptionBudgetReconciled", [&]() -> Result<void> {
     const std::string object_name = PolicyServerObjectName(name);
-    std::optional<json::value> current = Cached(*budgets_, ns, object_name);
+    Object current = Cached(*budgets_, ns, object_name);
     std::optional<json::value> desired = DesiredPodDisruptionBudget(server, options_.cluster);
     if (!desired) {
       KW_TRY(applier_->EnsureDeleted("policy/v1", "PodDisruptionBudget", ns, object_name,
@@ -645,7 +690,7 @@ Result<Requeue> Controller::ReconcilePolicyServer(const std::string& name) {
   const crd::RestartNeed restarts =
       crd::ReplicasNeedRestarts(PodsOf(name), options_.now(), options_.unreported_replica_grace);
   step("DeploymentReconciled", [&]() -> Result<void> {
-    std::optional<json::value> current =
+    Object current =
         Cached(*deployments_, ns, PolicyServerObjectName(name));
     const ConfigRollout rollout =
         restarts.restarts ? ConfigRollout::kRestart : ConfigRollout::kLive;
@@ -654,7 +699,7 @@ Result<Requeue> Controller::ReconcilePolicyServer(const std::string& name) {
     return {};
   });
   step("ServiceReconciled", [&]() -> Result<void> {
-    std::optional<json::value> current = Cached(*services_, ns, PolicyServerObjectName(name));
+    Object current = Cached(*services_, ns, PolicyServerObjectName(name));
     KW_TRY(applier_->Ensure(DesiredService(server, options_.cluster),
                             current ? &*current : nullptr));
     return {};
@@ -668,9 +713,16 @@ Result<Requeue> Controller::ReconcilePolicyServer(const std::string& name) {
 Result<Requeue> Controller::ReconcilePolicy(crd::PolicyKind kind, const std::string& ns,
                                             const std::string& name) {
   kube::Reflector& informer = *policies_[static_cast<int>(kind)];
-  std::optional<json::value> live = Cached(informer, ns, name);
+  kube::Reflector::Text text = informer.Find(ns, name);
+  if (!text) return Requeue{};
+  Object live = Parsed(informer, ns, name, *text, text);
   if (!live) return Requeue{};
-  KW_ASSIGN_OR_RETURN(crd::Policy policy, crd::ParsePolicy(*live));
+  std::shared_ptr<const crd::Policy> read = PolicyOf(informer, ns, name, *text, text);
+  if (!read) {  // unreadable: ParsePolicy says why
+    KW_ASSIGN_OR_RETURN(crd::Policy parsed, crd::ParsePolicy(*live));
+    read = std::make_shared<const crd::Policy>(std::move(parsed));
+  }
+  const crd::Policy& policy = *read;
   const std::string id = policy.UniqueName();
   const std::string now = Rfc3339(options_.now());
   const std::string& deployments_ns = options_.cluster.deployments_namespace;
@@ -678,10 +730,10 @@ Result<Requeue> Controller::ReconcilePolicy(crd::PolicyKind kind, const std::str
 
   // Both kinds: `mutating` may have changed since the configuration was made.
   const auto delete_webhooks = [&]() -> Result<void> {
-    std::optional<json::value> validating = Cached(*validating_webhooks_, "", id);
+    Object validating = Cached(*validating_webhooks_, "", id);
     KW_TRY(applier_->EnsureDeleted(kAdmission, "ValidatingWebhookConfiguration", "", id,
                                    validating ? &*validating : nullptr));
-    std::optional<json::value> mutating = Cached(*mutating_webhooks_, "", id);
+    Object mutating = Cached(*mutating_webhooks_, "", id);
     KW_TRY(applier_->EnsureDeleted(kAdmission, "MutatingWebhookConfiguration", "", id,
                                    mutating ? &*mutating : nullptr));
     return {};
@@ -713,8 +765,8 @@ Result<Requeue> Controller::ReconcilePolicy(crd::PolicyKind kind, const std::str
                  now);
   };
 
-  std::optional<json::value> server =
-      policy.policy_server.empty() ? std::nullopt : Cached(*policy_servers_, "", policy.policy_server);
+  Object server =
+      policy.policy_server.empty() ? nullptr : Cached(*policy_servers_, "", policy.policy_server);
   const bool server_usable =
       server && StringAt(*server, {"metadata", "deletionTimestamp"}).empty();
   std::shared_ptr<const crd::ServedConfiguration> configuration;
@@ -724,7 +776,7 @@ Result<Requeue> Controller::ReconcilePolicy(crd::PolicyKind kind, const std::str
     set_active(false);
   } else {
     configuration = ServedConfigurationOf(policy.policy_server);
-    std::optional<json::value> deployment =
+    Object deployment =
         Cached(*deployments_, deployments_ns, PolicyServerObjectName(policy.policy_server));
     crd::RolloutState rollout;
     if (configuration && deployment) {
@@ -759,9 +811,9 @@ Result<Requeue> Controller::ReconcilePolicy(crd::PolicyKind kind, const std::str
       json::value desired = DesiredWebhookConfiguration(policy, bundle, options_.cluster);
       auto& webhooks = policy.mutating ? *mutating_webhooks_ : *validating_webhooks_;
       auto& other = policy.mutating ? *validating_webhooks_ : *mutating_webhooks_;
-      std::optional<json::value> current = Cached(webhooks, "", id);
+      Object current = Cached(webhooks, "", id);
       KW_TRY(applier_->Ensure(desired, current ? &*current : nullptr));
-      std::optional<json::value> stale = Cached(other, "", id);
+      Object stale = Cached(other, "", id);
       KW_TRY(applier_->EnsureDeleted(kAdmission,
                                      policy.mutating ? "ValidatingWebhookConfiguration"
                                                      : "MutatingWebhookConfiguration",

@@ -28,6 +28,7 @@
 #include "certs/certificates.h"
 #include "controller/applier.h"
 #include "controller/desired.h"
+#include "controller/text_memo.h"
 #include "controller/work_queue.h"
 #include "crd/replica_report.h"
 #include "crd/types.h"
@@ -101,16 +102,28 @@ class Controller {
   // The caBundle of the controller's own webhook configurations.
   Result<void> EnsureOwnWebhooksTrust(const std::string& bundle);
 
-  // Reading the informers.
-  std::optional<json::value> Cached(const kube::Reflector& reflector, std::string_view ns,
-                                    std::string_view name) const;
-  std::vector<crd::Policy> PoliciesOf(std::string_view policy_server) const;
+  // Reading the informers. Objects are parsed once per version (text_memo.h) and shared:
+  // nullptr when the informer does not hold the object.
+  using Object = std::shared_ptr<const json::value>;
+  Object Cached(const kube::Reflector& reflector, std::string_view ns,
+                std::string_view name) const;
+  // The object whose text `json` the informer holds (from Visit; or from Find, which gives the
+  // shared text too).
+  Object Parsed(const kube::Reflector& reflector, std::string_view ns, std::string_view name,
+                std::string_view json, kube::Reflector::Text shared = nullptr) const;
+  // The policy whose text `json` the informer holds, as read once per version; nullptr when it
+  // cannot be read (ParsePolicy says why).
+  std::shared_ptr<const crd::Policy> PolicyOf(const kube::Reflector& reflector,
+                                              std::string_view ns, std::string_view name,
+                                              std::string_view json,
+                                              kube::Reflector::Text shared = nullptr) const;
+  // The policies bound to `policy_server` and not being deleted.
+  std::vector<std::shared_ptr<const crd::Policy>> PoliciesOf(std::string_view policy_server) const;
   std::vector<json::value> PodsOf(std::string_view policy_server) const;
-  std::optional<json::value> CaSecret() const;
+  Object CaSecret() const;
   std::string CaBundle() const;
-  // What the ConfigMap of `policy_server` lists, read again only when its text changed:
-  // policies.yml names every policy, and each policy's reconciliation looks into it (read each
-  // time, N policies cost N readings of an N-policy document). nullptr when there is none.
+  // What the ConfigMap of `policy_server` lists: policies.yml names every policy, and each
+  // policy's reconciliation looks into it. nullptr when there is none.
   std::shared_ptr<const crd::ServedConfiguration> ServedConfigurationOf(
       std::string_view policy_server);
 
@@ -132,12 +145,10 @@ class Controller {
   std::unique_ptr<kube::Reflector> config_maps_, deployments_, services_, budgets_, secrets_,
       pods_, validating_webhooks_, mutating_webhooks_, defaults_;
 
-  std::mutex served_mutex_;
-  struct ServedEntry {
-    std::string text;  // the ConfigMap as the informer holds it
-    std::shared_ptr<const crd::ServedConfiguration> configuration;
-  };
-  std::map<std::string, ServedEntry, std::less<>> served_;  // by ConfigMap name
+  mutable TextMemo<json::value> objects_;             // by ObjectKey()
+  mutable TextMemo<crd::Policy> policies_read_;       // by ObjectKey()
+  TextMemo<crd::ServedConfiguration> served_;          // by ConfigMap name
+  mutable TextMemo<std::string> ca_bundles_;           // of the CA Secret, by its name
 
   std::atomic<bool> informers_ready_{false};
   std::vector<std::thread> workers_;

@@ -44,7 +44,7 @@ void Reflector::Visit(std::string_view ns,
                                                std::string_view)>& visit) const {
   std::shared_lock lock(store_mutex_);
   const auto visit_namespace = [&](const std::string& name_of_ns, const Namespace& objects) {
-    for (const auto& [name, json] : objects) visit(name_of_ns, name, json);
+    for (const auto& [name, json] : objects) visit(name_of_ns, name, *json);
   };
   if (ns.empty()) {
     for (const auto& [name_of_ns, objects] : store_) visit_namespace(name_of_ns, objects);
@@ -54,12 +54,12 @@ void Reflector::Visit(std::string_view ns,
   if (found != store_.end()) visit_namespace(found->first, found->second);
 }
 
-std::optional<std::string> Reflector::Find(std::string_view ns, std::string_view name) const {
+Reflector::Text Reflector::Find(std::string_view ns, std::string_view name) const {
   std::shared_lock lock(store_mutex_);
   auto found_ns = store_.find(ns);
-  if (found_ns == store_.end()) return std::nullopt;
+  if (found_ns == store_.end()) return nullptr;
   auto found = found_ns->second.find(name);
-  if (found == found_ns->second.end()) return std::nullopt;
+  if (found == found_ns->second.end()) return nullptr;
   return found->second;
 }
 
@@ -116,7 +116,7 @@ void Reflector::NotifyDifferences(const Store& previous) const {
             continue;
           }
           auto other = other_ns->second.find(name);
-          if (other == other_ns->second.end() || (compare && other->second != json)) {
+          if (other == other_ns->second.end() || (compare && *other->second != *json)) {
             changed.emplace_back(ns, name);
           }
         }
@@ -144,8 +144,8 @@ Result<std::string> Reflector::Relist() {
     for (json::value& item : page.items) {
       if (!item.is_object()) continue;
       Stored stored = Compact(item);
-      auto [it, added] = fresh[stored.ns].insert_or_assign(std::move(stored.name),
-                                                           std::move(stored.json));
+      auto [it, added] = fresh[stored.ns].insert_or_assign(
+          std::move(stored.name), std::make_shared<const std::string>(std::move(stored.json)));
       (void)it;
       if (added) ++count;
     }
@@ -194,8 +194,8 @@ Result<void> Reflector::Watch(std::string& resource_version) {
               if (ns->second.empty()) store_.erase(ns);
             }
           } else {
-            auto [it, added] = store_[stored.ns].insert_or_assign(stored.name,
-                                                                  std::move(stored.json));
+            auto [it, added] = store_[stored.ns].insert_or_assign(
+                stored.name, std::make_shared<const std::string>(std::move(stored.json)));
             (void)it;
             if (added) ++size_;
           }

@@ -70,8 +70,13 @@ class Reflector {
              const std::function<void(std::string_view ns, std::string_view name,
                                       std::string_view json)>& visit) const;
 
-  // The stored JSON of one object, or nullopt.
-  std::optional<std::string> Find(std::string_view ns, std::string_view name) const;
+  // An object's stored JSON text. Immutable and shared: an update stores a new one, so the same
+  // pointer means the same version (what lets the controller keep what it derives from a large
+  // object without copying or comparing its text).
+  using Text = std::shared_ptr<const std::string>;
+
+  // The stored JSON of one object, or nullptr.
+  Text Find(std::string_view ns, std::string_view name) const;
 
   // When the store last changed (an object added, modified or deleted, or a relist).
   Clock::time_point last_change() const;
@@ -79,7 +84,7 @@ class Reflector {
   const ResourceType& type() const { return type_; }
 
  private:
-  using Namespace = std::map<std::string, std::string, std::less<>>;  // name -> JSON
+  using Namespace = std::map<std::string, Text, std::less<>>;  // name -> JSON
   using Store = std::map<std::string, Namespace, std::less<>>;        // namespace -> objects
 
   void Run();

@@ -59,7 +59,7 @@ void ConfigMapFollower::Run() {
       if (stopping_) return;
       pending_ = false;
     }
-    std::optional<std::string> text = reflector_->Find(options_.ns, options_.config_map);
+    kube::Reflector::Text text = reflector_->Find(options_.ns, options_.config_map);
     if (!text) continue;  // not created yet, or deleted: keep serving what we have
     auto config_map = ParseJson(*text);
     if (!config_map) continue;

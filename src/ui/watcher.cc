@@ -58,7 +58,7 @@ void ReportWatcher::Refresh(const Watched& watched, std::string_view ns, std::st
   const kube::Reflector* reflector = watched.reflector.load();
   if (reflector == nullptr) return;
   const std::string key = watched.Key(ns, name);
-  std::optional<std::string> json = reflector->Find(ns, name);
+  kube::Reflector::Text json = reflector->Find(ns, name);
   if (!json) {
     if (index_.Remove(key)) spdlog::debug("report {} removed", key);
     return;
