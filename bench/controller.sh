@@ -8,7 +8,9 @@
 #      applied one after the other on a PolicyServer with 2 replicas, module already compiled);
 #   b. a policy change (its rejection message) → answered by every replica (10 changes);
 #   c. 200 policies (KW_BENCH_POLICIES) on one PolicyServer, the controller started from scratch
-#      → all active.
+#      → all active;
+#   d. then 10 more policies on that server, one after another → each active, and what each
+#      costs the controller in CPU (a change on a server makes all its policies look again).
 # Each replica is a policy-server process with the Pod object a kubelet would have made
 # (crd/replica_report.h), following its ConfigMap through the API.
 set -euo pipefail
