@@ -30,7 +30,6 @@ constexpr std::string_view kOwnMutatingWebhooks =
     "kubewarden-controller-mutating-webhook-configuration";
 constexpr std::string_view kPolicyServerLabel = "kubewarden/policy-server";
 constexpr std::string_view kObjectPrefix = "policy-server-";
-constexpr milliseconds kWaitForDependency{1000};
 constexpr milliseconds kWebhookCleanupPoll{2000};
 
 std::string PolicyServerKey(std::string_view name) {
