@@ -56,7 +56,10 @@ summary="$root/fuzz/campaign.tsv"
 [[ -f "$summary" ]] ||
   printf 'target\truns\tseconds\texecs_per_s\tcov\tft\tcorpus\tcrashes\tcommit\tday\n' > "$summary"
 commit=$(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo unknown)
+# A chunk ends after 2M runs or 30 minutes, whichever comes first, so that a campaign stopped
+# from outside (the machine shut down, the session over) loses at most half an hour of a slow target.
 chunk=2000000
+chunk_seconds=1800
 found=0
 for t in "${targets[@]}"; do
   recorded=$(awk -F'\t' -v t="$t" '$1 == t {print $2}' "$summary" | sort -n | tail -n 1)
@@ -73,8 +76,9 @@ for t in "${targets[@]}"; do
     log="$long/$t.log"
     started=$SECONDS
     status=0
-    (cd "$build" && "./fuzz/${t}_fuzzer" -runs="$n" -seed=0 "${common[@]}" -print_final_stats=1 \
-        -artifact_prefix="$long/$t-" "$work" "$root/fuzz/corpus/$t" > "$log" 2>&1) || status=$?
+    (cd "$build" && "./fuzz/${t}_fuzzer" -runs="$n" -max_total_time="$chunk_seconds" -seed=0 \
+        "${common[@]}" -print_final_stats=1 -artifact_prefix="$long/$t-" \
+        "$work" "$root/fuzz/corpus/$t" > "$log" 2>&1) || status=$?
     elapsed=$((SECONDS - started))
     # "Done N runs in S second(s)" on a clean finish; on a crash, the stats line says how far it got.
     executed=$(sed -nE 's/^stat::number_of_executed_units: *([0-9]+).*/\1/p' "$log" | tail -n 1)
