@@ -96,15 +96,31 @@ Result<X509Ptr> ParseOneCertificate(std::string_view pem, std::string_view what)
 // encrypted key in a Secret is simply not one we can use.
 int NoPassphrase(char*, int, int, void*) { return -1; }
 
+// Whether what is left of `bio` holds another private key. OpenSSL 3.0 sets its decoders up
+// afresh for every read, which costs as much as reading the key itself, so the rest is first
+// searched for the end of a private key's PEM label: every label PEM_read_bio_PrivateKey accepts
+// ("PRIVATE KEY", "EC PRIVATE KEY", "ENCRYPTED PRIVATE KEY", ...) ends so.
+bool AnotherPrivateKeyFollows(BIO* bio) {
+  char* rest = nullptr;
+  const long size = BIO_get_mem_data(bio, &rest);
+  if (size <= 0 || std::string_view(rest, static_cast<std::size_t>(size))
+                           .find("PRIVATE KEY-----") == std::string_view::npos) {
+    return false;
+  }
+  PKeyPtr another(PEM_read_bio_PrivateKey(bio, nullptr, NoPassphrase, nullptr));
+  ERR_clear_error();  // the end of the input reads as an error
+  return another != nullptr;
+}
+
 Result<PKeyPtr> ParseOnePrivateKey(std::string_view pem) {
   KW_TRY(CheckSize(pem, "private key"));
   BioPtr bio(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
   if (!bio) return OpenSslFailed("allocate a buffer");
   PKeyPtr key(PEM_read_bio_PrivateKey(bio.get(), nullptr, NoPassphrase, nullptr));
   if (!key) return Invalid("private key: no unencrypted PEM private key found");
-  PKeyPtr another(PEM_read_bio_PrivateKey(bio.get(), nullptr, NoPassphrase, nullptr));
-  ERR_clear_error();  // the end of the input reads as an error
-  if (another) return Invalid("private key: expected exactly one PEM private key, found several");
+  if (AnotherPrivateKeyFollows(bio.get())) {
+    return Invalid("private key: expected exactly one PEM private key, found several");
+  }
   // Only what TLS peers accept, and bounded: checking a key costs time that grows with its size.
   const int type = EVP_PKEY_get_base_id(key.get());
   if (type != EVP_PKEY_EC && type != EVP_PKEY_RSA && type != EVP_PKEY_ED25519) {

@@ -343,6 +343,21 @@ TEST(CheckCa, RefusesAnEncryptedKeyWithoutAskingForAPassphrase) {
   EXPECT_NE(r.error().message.find("no unencrypted"), std::string::npos) << r.error().message;
 }
 
+// A key file may carry other PEM blocks after its key, but not a second key, whatever its label.
+TEST(CheckCa, TakesOneKeyFollowedByOtherBlocksButNotTwoKeys) {
+  const CertificateAuthority ca = NewCa();
+  const CertificateAuthority other = NewCa();
+  EXPECT_TRUE(CheckCa(ca.cert_pem, ca.key_pem + ca.cert_pem, kNow));
+  EXPECT_TRUE(CheckCa(ca.cert_pem, ca.key_pem + "trailing words\n", kNow));
+  PKeyPtr other_key = Key(other.key_pem);
+  for (const std::string& second : {other.key_pem, Pkcs8Pem(other_key.get())}) {
+    auto r = CheckCa(ca.cert_pem, ca.key_pem + "between\n" + second, kNow);
+    ASSERT_FALSE(r);
+    EXPECT_NE(r.error().message.find("found several"), std::string::npos) << r.error().message;
+  }
+  EXPECT_EQ(ERR_peek_error(), 0u);
+}
+
 // A CA made by `openssl req -x509 <args>`, valid for a day from now.
 CertificateAuthority OpenSslCa(const std::vector<std::string>& args) {
   const std::string dir = testing::MakeTempDir();
