@@ -52,23 +52,29 @@ bool IsValidUtf8(std::string_view s) {
   return true;
 }
 
-
 namespace {
 
-// `s` with each byte that starts no well-formed sequence replaced by `stray(byte, out)`.
+// `s` with each byte that starts no well-formed sequence replaced by `stray(byte, out)`. Runs of
+// well-formed text are copied whole: these strings can be long (a parser's message quoting a
+// hostile document), and a copy per character made them the costliest step of an answer.
 template <typename Stray>
 std::string RewriteStrays(std::string_view s, Stray&& stray) {
   std::string out;
   out.reserve(s.size());
-  while (!s.empty()) {
-    if (auto sequence = DecodeUtf8(s)) {
-      out.append(s.substr(0, sequence->length));
-      s.remove_prefix(sequence->length);
+  std::size_t run_start = 0;
+  std::size_t i = 0;
+  while (i < s.size()) {
+    if (static_cast<std::uint8_t>(s[i]) < 0x80) {
+      ++i;
+    } else if (auto sequence = DecodeUtf8(s.substr(i))) {
+      i += sequence->length;
     } else {
-      stray(static_cast<std::uint8_t>(s.front()), out);
-      s.remove_prefix(1);
+      out.append(s.substr(run_start, i - run_start));
+      stray(static_cast<std::uint8_t>(s[i]), out);
+      run_start = ++i;
     }
   }
+  out.append(s.substr(run_start));
   return out;
 }
 
