@@ -25,22 +25,22 @@ namespace wasm = kw::wasm;
 // A count drawn towards the interesting places: nothing, a little, around `limit` (the host's
 // cap for it), any size up to it, or far beyond when `materialized` is false (the count is one
 // number in the module, not that many entries to write). "Any size" is log-uniform: drawn
-// uniformly, nearly every count would be in the top half of the range, and each input would cost
-// the time of a near-limit module (30 ms under ASan), which the third case already tries.
+// uniformly, nearly every count would be in the top half of the range, and nearly every input
+// would pay for a near-limit module (up to half a second under ASan), which the third case
+// already tries.
 std::uint32_t HostileCount(FuzzedDataProvider& in, std::uint32_t limit, bool materialized) {
   switch (in.ConsumeIntegralInRange<int>(0, 4)) {
     case 0: return 0;
     case 1: return in.ConsumeIntegralInRange<std::uint32_t>(1, 16);
     case 2: return limit - 1 + in.ConsumeIntegralInRange<std::uint32_t>(0, 2);
-    case 3: {
-      const int bits = in.ConsumeIntegralInRange<int>(0, std::bit_width(limit));
-      const std::uint64_t below = std::min<std::uint64_t>(limit, (std::uint64_t{1} << bits) - 1);
-      return in.ConsumeIntegralInRange<std::uint32_t>(0, static_cast<std::uint32_t>(below));
-    }
+    case 3: break;
     default:
-      return materialized ? in.ConsumeIntegralInRange<std::uint32_t>(0, limit + 1)
-                          : in.ConsumeIntegral<std::uint32_t>();
+      if (!materialized) return in.ConsumeIntegral<std::uint32_t>();
+      break;
   }
+  const int bits = in.ConsumeIntegralInRange<int>(0, std::bit_width(limit));
+  const std::uint64_t below = std::min<std::uint64_t>(limit, (std::uint64_t{1} << bits) - 1);
+  return in.ConsumeIntegralInRange<std::uint32_t>(0, static_cast<std::uint32_t>(below));
 }
 
 wasm::Body PickBody(FuzzedDataProvider& in, const wasm::ModuleSpec& spec) {
