@@ -140,10 +140,11 @@ TEST(OciVerifyV2, CertificateTakesPemOrDerBytes) {
   auto certs = verify::ParseCertificatesPem(pem, 1);
   ASSERT_TRUE(certs && certs->size() == 1);
   const std::string der = verify::CertificateDer((*certs)[0].get());
+  const json::value ca = Bytes(Read(Pki().ca));  // a value: json::array{an array} copies it
   auto request = DecodeVerifyV2(V2({{"type", "SigstoreCertificateVerify"},
                                     {"image", "busybox"},
                                     {"certificate", Bytes(der)},
-                                    {"certificate_chain", json::array{Bytes(Read(Pki().ca))}},
+                                    {"certificate_chain", json::array{ca}},
                                     {"require_rekor_bundle", true},
                                     {"annotations", json::object{{"a", "b"}}}}));
   ASSERT_TRUE(request) << request.error().message;

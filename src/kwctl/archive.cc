@@ -45,7 +45,8 @@ unsigned HeaderChecksum(const char* header) {
 
 Block Header(std::string_view name, std::string_view prefix, char type, std::uint64_t size) {
   Block block{};
-  std::memcpy(block.data() + kNameOffset, name.data(), std::min(name.size(), kNameSize));
+  // string_view::copy, not memcpy: an empty view's data() may be null.
+  name.copy(block.data() + kNameOffset, kNameSize);
   PutOctal(block, kModeOffset, 8, 0644);
   PutOctal(block, kUidOffset, 8, 0);
   PutOctal(block, kGidOffset, 8, 0);
@@ -57,7 +58,7 @@ Block Header(std::string_view name, std::string_view prefix, char type, std::uin
               "ustar\0"
               "00",
               8);
-  std::memcpy(block.data() + kPrefixOffset, prefix.data(), std::min(prefix.size(), kPrefixSize));
+  prefix.copy(block.data() + kPrefixOffset, kPrefixSize);
   const unsigned sum = HeaderChecksum(block.data());
   PutOctal(block, kChecksumOffset, 7, sum);
   block[kChecksumOffset + 7] = ' ';

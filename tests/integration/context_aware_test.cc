@@ -288,7 +288,8 @@ TEST_F(ContextAwareTest, RegoPoliciesReadTheClusterAsDataDocuments) {
     return Message(Review(*server, "opa")) + " | " + Message(Review(*server, "gatekeeper"));
   };
   const auto allowed = [&](const std::string& id) {
-    const json::value* value = FindKey(Review(*server, id), "allowed");
+    const json::value review = Review(*server, id);  // kept: FindKey points into it
+    const json::value* value = FindKey(review, "allowed");
     return value != nullptr && value->is_bool() && value->as_bool();
   };
   EXPECT_TRUE(allowed("opa"));

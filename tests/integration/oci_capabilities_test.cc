@@ -282,11 +282,11 @@ TEST_F(OciCapabilitiesTest, VerifiesKeylessCertificateAndGithubSignatures) {
                         {"require_rekor_bundle", rekor},
                         {"annotations", nullptr}};
   };
-  EXPECT_EQ(Call(*dispatcher, "v2/verify", certificate(true, json::array{Bytes(chain)})),
-            Trusted());
+  const json::value chain_bytes = Bytes(chain);  // a value: json::array{an array} copies it
+  EXPECT_EQ(Call(*dispatcher, "v2/verify", certificate(true, json::array{chain_bytes})), Trusted());
   EXPECT_EQ(Call(*dispatcher, "v2/verify", certificate(true, nullptr)), Trusted());
   // The short-lived certificate expired long ago: only the Rekor bundle dates the signature.
-  auto undated = Call(*dispatcher, "v2/verify", certificate(false, json::array{Bytes(chain)}));
+  auto undated = Call(*dispatcher, "v2/verify", certificate(false, json::array{chain_bytes}));
   ASSERT_FALSE(undated);
   EXPECT_NE(undated.error().message.find("not trusted by the certificate chain"),
             std::string::npos)

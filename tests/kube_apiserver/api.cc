@@ -1702,8 +1702,10 @@ Result<void> Api::Seed(json::value document) {
     json::value* items = object.if_contains("items");
     if (!items || !items->is_array()) return {};
     // A typed list (PodList) may leave apiVersion and kind out of its items.
-    json::value list_api_version = object.contains("apiVersion") ? object["apiVersion"]
-                                                                 : json::value("v1");
+    // if_contains, not operator[]: Boost.JSON's operator[] may grow the table even for a key it
+    // has, which would leave `items` dangling.
+    const json::value* declared_api_version = object.if_contains("apiVersion");
+    json::value list_api_version = declared_api_version ? *declared_api_version : json::value("v1");
     for (auto& item : items->get_array()) {
       if (item.is_object() && !item.get_object().contains("kind") && kind != "List") {
         item.get_object()["kind"] = kind.substr(0, kind.size() - 4);

@@ -684,11 +684,15 @@ json::object GoCertificateRequest(X509_REQ* request, std::string_view der) {
                                                            : Bytes(View(X509_EXTENSION_get_data(e)));
     requested.push_back(json::object{{"Type", Oid(X509_EXTENSION_get_object(e))}, {"Value", value}});
   }
+  // Go's Value is a [][]AttributeTypeAndValue: one SET, which holds the extensions. Built with
+  // emplace_back, as `json::array{requested}` is a copy of `requested` to clang.
+  json::array sets;
+  sets.emplace_back(std::move(requested));
   out["Attributes"] = extensions == nullptr
                           ? json::value(nullptr)
                           : json::value(json::array{json::object{
                                 {"Type", json::array{1, 2, 840, 113549, 1, 9, 14}},
-                                {"Value", json::array{std::move(requested)}}}});
+                                {"Value", std::move(sets)}}});
   out["Extensions"] = Extensions(extensions);
   out["ExtraExtensions"] = nullptr;
   WriteSubjectAltNames(extensions, out);
