@@ -57,7 +57,8 @@ summary="$root/fuzz/campaign.tsv"
   printf 'target\truns\tseconds\texecs_per_s\tcov\tft\tcorpus\tcrashes\tcommit\tday\n' > "$summary"
 commit=$(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo unknown)
 # A chunk ends after 2M runs or 30 minutes, whichever comes first, so that a campaign stopped
-# from outside (the machine shut down, the session over) loses at most half an hour of a slow target.
+# from outside (the machine shut down, the session over) loses at most half an hour of a slow
+# target.
 chunk=2000000
 chunk_seconds=1800
 found=0

@@ -17,8 +17,8 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 build="$root/build-asan"
 flags="-fsanitize=address,undefined -fno-sanitize=vptr -fno-sanitize-recover=undefined"
 if [[ ! -f "$build/build.ninja" ]]; then
-  CC=clang-19 CXX=clang++-19 cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
-    -DKW_BUILD_BENCHMARKS=OFF -DCMAKE_C_FLAGS="$flags" \
+  CC=clang-19 CXX=clang++-19 cmake -S "$root" -B "$build" -G Ninja \
+    -DCMAKE_BUILD_TYPE=RelWithDebInfo -DKW_BUILD_BENCHMARKS=OFF -DCMAKE_C_FLAGS="$flags" \
     -DCMAKE_CXX_FLAGS="$flags -fno-omit-frame-pointer" \
     -DCMAKE_EXE_LINKER_FLAGS="-fsanitize=address,undefined" \
     -DCMAKE_SHARED_LINKER_FLAGS="-fsanitize=address,undefined" >/dev/null
